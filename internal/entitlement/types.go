@@ -1,0 +1,551 @@
+package entitlement
+
+import (
+	"time"
+)
+
+// SubjectKind is the kind of principal a Subject stands for.
+type SubjectKind string
+
+// Subject kinds (Graph accessPackageSubjectType).
+const (
+	SubjectUser             SubjectKind = "user"
+	SubjectServicePrincipal SubjectKind = "servicePrincipal"
+	SubjectUnknown          SubjectKind = "notSpecified"
+)
+
+// Subject is a person (or service principal) that requests, holds or approves access.
+type Subject struct {
+	// ID is the directory object id in the resource tenant; empty for a connected-organization user who
+	// has no account there yet.
+	ID string
+	// Name is the display name.
+	Name string
+	// Email is the mail address, when known.
+	Email string
+	// PrincipalName is the user principal name, when known.
+	PrincipalName string
+	// TenantID is the home tenant of the subject, when known (for connected-organization users).
+	TenantID string
+	// ConnectedOrgID is the connected organization the subject belongs to, when there is one.
+	ConnectedOrgID string
+	// Kind is user or servicePrincipal.
+	Kind SubjectKind
+}
+
+// Catalog is a container of resources and access packages.
+type Catalog struct {
+	ID                  string
+	Name                string
+	Description         string
+	State               string // published | unpublished
+	Type                string // userManaged | serviceDefault | serviceManaged
+	IsExternallyVisible bool
+	CreatedAt           time.Time
+	ModifiedAt          time.Time
+}
+
+// ResourceRole is one role of one catalog resource granted by an access package (for example Member of a
+// Team, Visitor of a SharePoint site).
+type ResourceRole struct {
+	// ResourceID is the catalog resource id.
+	ResourceID string
+	// ResourceName is the resource display name.
+	ResourceName string
+	// ResourceType is Graph's resource type, for example "Security Group", "SharePoint Online Site",
+	// "Application".
+	ResourceType string
+	// OriginSystem is AadGroup, SharePointOnline or AadApplication.
+	OriginSystem string
+	// OriginID is the id of the resource in its origin system (group id, site URL, app id).
+	OriginID string
+	// RoleName is the role display name.
+	RoleName string
+	// RoleOriginID is the id of the role in its origin system.
+	RoleOriginID string
+}
+
+// Package is an access package.
+type Package struct {
+	ID          string
+	Name        string
+	Description string
+	CatalogID   string
+	CatalogName string
+	IsHidden    bool
+	CreatedAt   time.Time
+	ModifiedAt  time.Time
+	// Resources is filled when the resource role scopes were read (Admin.Package); it may be empty in lists.
+	Resources []ResourceRole
+}
+
+// TargetScope says who may be assigned through a policy (Graph allowedTargetScope).
+type TargetScope string
+
+// Target scopes.
+const (
+	ScopeNotSpecified                            TargetScope = "notSpecified"
+	ScopeSpecificDirectoryUsers                  TargetScope = "specificDirectoryUsers"
+	ScopeSpecificConnectedOrganizationUsers      TargetScope = "specificConnectedOrganizationUsers"
+	ScopeSpecificDirectoryServicePrincipals      TargetScope = "specificDirectoryServicePrincipals"
+	ScopeAllMemberUsers                          TargetScope = "allMemberUsers"
+	ScopeAllDirectoryUsers                       TargetScope = "allDirectoryUsers"
+	ScopeAllDirectoryServicePrincipals           TargetScope = "allDirectoryServicePrincipals"
+	ScopeAllConfiguredConnectedOrganizationUsers TargetScope = "allConfiguredConnectedOrganizationUsers"
+	ScopeAllExternalUsers                        TargetScope = "allExternalUsers"
+)
+
+// External reports whether the scope admits users from outside the resource tenant.
+func (s TargetScope) External() bool {
+	switch s {
+	case ScopeSpecificConnectedOrganizationUsers, ScopeAllConfiguredConnectedOrganizationUsers, ScopeAllExternalUsers:
+		return true
+	}
+	return false
+}
+
+// ExpirationType says how an assignment ends.
+type ExpirationType string
+
+// Expiration types.
+const (
+	ExpireNotSpecified  ExpirationType = "notSpecified"
+	ExpireNever         ExpirationType = "noExpiration"
+	ExpireAfterDateTime ExpirationType = "afterDateTime"
+	ExpireAfterDuration ExpirationType = "afterDuration"
+)
+
+// Expiration is when an assignment ends.
+type Expiration struct {
+	Type ExpirationType
+	// EndDateTime is set for afterDateTime.
+	EndDateTime time.Time
+	// Duration is an ISO-8601 duration as Graph wrote it (for example "P180D", "PT8H"); set for afterDuration.
+	Duration string
+}
+
+// SubjectSetKind is the kind of rule that selects approvers, sponsors or allowed targets.
+type SubjectSetKind string
+
+// Subject set kinds (Graph subjectSet subtypes).
+const (
+	SetSingleUser                   SubjectSetKind = "singleUser"
+	SetGroupMembers                 SubjectSetKind = "groupMembers"
+	SetRequestorManager             SubjectSetKind = "requestorManager"
+	SetInternalSponsors             SubjectSetKind = "internalSponsors"
+	SetExternalSponsors             SubjectSetKind = "externalSponsors"
+	SetConnectedOrganizationMembers SubjectSetKind = "connectedOrganizationMembers"
+	SetTargetUserSponsors           SubjectSetKind = "targetUserSponsors"
+	SetAttributeRuleMembers         SubjectSetKind = "attributeRuleMembers"
+	SetUnknown                      SubjectSetKind = "unknown"
+)
+
+// SubjectSet is one rule selecting people: an approver rule of a stage, or an allowed-target rule of a
+// policy. Which fields are set depends on Kind.
+type SubjectSet struct {
+	Kind SubjectSetKind
+	// UserID is set for singleUser.
+	UserID string
+	// GroupID is set for groupMembers.
+	GroupID string
+	// ConnectedOrgID is set for connectedOrganizationMembers.
+	ConnectedOrgID string
+	// Description is Graph's description of the user or group, when present.
+	Description string
+	// ManagerLevel is set for requestorManager (1 = direct manager).
+	ManagerLevel int
+	// IsBackup marks approvers who are only notified, not asked (singleUser, groupMembers).
+	IsBackup bool
+}
+
+// Stage is one approval stage of a policy.
+type Stage struct {
+	// DurationBeforeAutomaticDenial is an ISO-8601 duration ("P14D").
+	DurationBeforeAutomaticDenial string
+	ApproverJustificationRequired bool
+	EscalationEnabled             bool
+	// DurationBeforeEscalation is an ISO-8601 duration ("PT4H"), set when EscalationEnabled.
+	DurationBeforeEscalation    string
+	PrimaryApprovers            []SubjectSet
+	FallbackPrimaryApprovers    []SubjectSet
+	EscalationApprovers         []SubjectSet
+	FallbackEscalationApprovers []SubjectSet
+}
+
+// QuestionKind is text or multiple choice.
+type QuestionKind string
+
+// Question kinds.
+const (
+	QuestionText   QuestionKind = "text"
+	QuestionChoice QuestionKind = "choice"
+)
+
+// Choice is one option of a multiple-choice question.
+type Choice struct {
+	// Value is what is sent back as the answer (Graph actualValue).
+	Value string
+	// Text is what the requestor sees.
+	Text string
+}
+
+// Question is a question a requestor answers when requesting a package.
+type Question struct {
+	ID       string
+	Text     string
+	Required bool
+	Kind     QuestionKind
+	Sequence int
+	// Regex is the pattern a text answer must match (text questions), empty when none.
+	Regex string
+	// MultiLine marks a text question that takes a long answer.
+	MultiLine bool
+	// Choices of a multiple-choice question.
+	Choices []Choice
+	// MultipleSelection allows several choices.
+	MultipleSelection bool
+}
+
+// Policy is an access package assignment policy.
+type Policy struct {
+	ID          string
+	PackageID   string
+	Name        string
+	Description string
+	Scope       TargetScope
+	// SpecificTargets lists who may request when Scope is specific… (for example the connected
+	// organizations of specificConnectedOrganizationUsers).
+	SpecificTargets []SubjectSet
+	Expiration      Expiration
+	// SelfAddAllowed: requestors may ask for an assignment themselves.
+	SelfAddAllowed bool
+	// SelfRemoveAllowed: holders may remove their own assignment.
+	SelfRemoveAllowed bool
+	// SelfUpdateAllowed: holders may ask to extend.
+	SelfUpdateAllowed              bool
+	CustomScheduleAllowed          bool
+	RequestorJustificationRequired bool
+	ApprovalRequired               bool
+	ApprovalRequiredForUpdate      bool
+	Stages                         []Stage
+	Questions                      []Question
+	CreatedAt                      time.Time
+	ModifiedAt                     time.Time
+}
+
+// Requirements is what a signed-in requestor must supply for one policy of a package
+// (Graph accessPackageAssignmentRequestRequirements).
+type Requirements struct {
+	PolicyID                       string
+	PolicyName                     string
+	PolicyDescription              string
+	RequestorJustificationRequired bool
+	ApprovalRequired               bool
+	ApprovalRequiredForUpdate      bool
+	CustomScheduleAllowed          bool
+	Questions                      []Question
+	// Schedule is the policy's default schedule (its expiration), when Graph returns one.
+	Schedule Schedule
+}
+
+// Schedule is when an assignment starts and ends.
+type Schedule struct {
+	// Start is the start; zero means now.
+	Start time.Time
+	// Expiration says when it ends.
+	Expiration Expiration
+}
+
+// Answer is a requestor's answer to a question.
+type Answer struct {
+	QuestionID string
+	// QuestionText is the question as shown, when known.
+	QuestionText string
+	// Value is the answer (for choices: the choice Value).
+	Value string
+	// DisplayValue is the answer as shown to approvers, when known.
+	DisplayValue string
+}
+
+// RequestType is the kind of assignment request.
+type RequestType string
+
+// Request types (Graph accessPackageRequestType).
+const (
+	RequestUserAdd      RequestType = "userAdd"
+	RequestUserUpdate   RequestType = "userUpdate"
+	RequestUserRemove   RequestType = "userRemove"
+	RequestAdminAdd     RequestType = "adminAdd"
+	RequestAdminUpdate  RequestType = "adminUpdate"
+	RequestAdminRemove  RequestType = "adminRemove"
+	RequestSystemAdd    RequestType = "systemAdd"
+	RequestSystemUpdate RequestType = "systemUpdate"
+	RequestSystemRemove RequestType = "systemRemove"
+	RequestOnBehalfAdd  RequestType = "onBehalfAdd"
+	RequestUnknown      RequestType = "unknown"
+)
+
+// RequestState is the state of an assignment request (Graph accessPackageRequestState).
+type RequestState string
+
+// Request states.
+const (
+	StateSubmitted          RequestState = "submitted"
+	StatePendingApproval    RequestState = "pendingApproval"
+	StateDelivering         RequestState = "delivering"
+	StateDelivered          RequestState = "delivered"
+	StateDeliveryFailed     RequestState = "deliveryFailed"
+	StateDenied             RequestState = "denied"
+	StateScheduled          RequestState = "scheduled"
+	StateCanceled           RequestState = "canceled"
+	StatePartiallyDelivered RequestState = "partiallyDelivered"
+	StateUnknown            RequestState = "unknown"
+)
+
+// Open reports whether a request in this state is still in progress (it can still be approved, delivered
+// or cancelled), so filing another one for the same package would be a duplicate.
+func (s RequestState) Open() bool {
+	switch s {
+	case StateSubmitted, StatePendingApproval, StateDelivering, StateScheduled:
+		return true
+	}
+	return false
+}
+
+// Request is an access package assignment request.
+type Request struct {
+	ID    string
+	Type  RequestType
+	State RequestState
+	// Status is Graph's more detailed status text (for example "PendingApproval", "Delivered").
+	Status        string
+	PackageID     string
+	PackageName   string
+	PolicyID      string
+	Requestor     Subject
+	Justification string
+	Answers       []Answer
+	Schedule      Schedule
+	CreatedAt     time.Time
+	// CompletedAt is zero until the request completed.
+	CompletedAt  time.Time
+	AssignmentID string
+}
+
+// AssignmentState is the state of an assignment (Graph accessPackageAssignmentState).
+type AssignmentState string
+
+// Assignment states.
+const (
+	AssignmentDelivering         AssignmentState = "delivering"
+	AssignmentPartiallyDelivered AssignmentState = "partiallyDelivered"
+	AssignmentDelivered          AssignmentState = "delivered"
+	AssignmentExpired            AssignmentState = "expired"
+	AssignmentDeliveryFailed     AssignmentState = "deliveryFailed"
+	AssignmentUnknown            AssignmentState = "unknown"
+)
+
+// Assignment is a subject's access through a package.
+type Assignment struct {
+	ID          string
+	State       AssignmentState
+	Status      string
+	PackageID   string
+	PackageName string
+	PolicyID    string
+	Target      Subject
+	Schedule    Schedule
+	// ExpiredAt is zero unless the assignment expired.
+	ExpiredAt time.Time
+}
+
+// EndsAt returns when the assignment ends: the schedule's end date time; zero when it has none.
+func (a Assignment) EndsAt() time.Time { return a.Schedule.Expiration.EndDateTime }
+
+// ReviewResult is an approver's decision.
+type ReviewResult string
+
+// Review results (Graph approvalStage.reviewResult).
+const (
+	ReviewNotReviewed ReviewResult = "NotReviewed"
+	ReviewApprove     ReviewResult = "Approve"
+	ReviewDeny        ReviewResult = "Deny"
+	ReviewDontKnow    ReviewResult = "DontKnow"
+)
+
+// StageStatus is the status of an approval stage.
+type StageStatus string
+
+// Stage statuses (Graph approvalStage.status).
+const (
+	StageNotStarted   StageStatus = "NotStarted"
+	StageInitializing StageStatus = "Initializing"
+	StageInProgress   StageStatus = "InProgress"
+	StageCompleted    StageStatus = "Completed"
+	StageExpired      StageStatus = "Expired"
+)
+
+// Approval is the approval of one request (its id is the request id).
+type Approval struct {
+	ID     string
+	Stages []ApprovalStage
+}
+
+// ApprovalStage is one stage of an approval as one approver sees it.
+type ApprovalStage struct {
+	ID           string
+	Name         string
+	Status       StageStatus
+	ReviewResult ReviewResult
+	// ReviewedBy is who decided (empty until decided).
+	ReviewedBy Subject
+	// ReviewedAt is when it was decided (zero until decided).
+	ReviewedAt    time.Time
+	Justification string
+	// AssignedToMe is true when the acting approver may decide this stage.
+	AssignedToMe bool
+}
+
+// Current returns the stage that is waiting for a decision, if any.
+func (a Approval) Current() (ApprovalStage, bool) {
+	for _, s := range a.Stages {
+		if s.Status == StageInProgress && (s.ReviewResult == "" || s.ReviewResult == ReviewNotReviewed) {
+			return s, true
+		}
+	}
+	return ApprovalStage{}, false
+}
+
+// Decision is an approver's decision on a stage.
+type Decision struct {
+	// Result is ReviewApprove or ReviewDeny.
+	Result ReviewResult
+	// Justification is required by some policies.
+	Justification string
+}
+
+// ConnectedOrgState is configured or proposed.
+type ConnectedOrgState string
+
+// Connected organization states.
+const (
+	OrgConfigured ConnectedOrgState = "configured"
+	OrgProposed   ConnectedOrgState = "proposed"
+)
+
+// IdentitySourceKind is the kind of identity source of a connected organization.
+type IdentitySourceKind string
+
+// Identity source kinds.
+const (
+	SourceTenant     IdentitySourceKind = "azureActiveDirectoryTenant"
+	SourceDomain     IdentitySourceKind = "domainIdentitySource"
+	SourceFederation IdentitySourceKind = "externalDomainFederation"
+	SourceOther      IdentitySourceKind = "other"
+)
+
+// IdentitySource is where a connected organization's users come from.
+type IdentitySource struct {
+	Kind        IdentitySourceKind
+	TenantID    string // azureActiveDirectoryTenant
+	DomainName  string // domainIdentitySource, externalDomainFederation
+	DisplayName string
+	IssuerURI   string // externalDomainFederation
+}
+
+// ConnectedOrg is a connected organization.
+type ConnectedOrg struct {
+	ID          string
+	Name        string
+	Description string
+	State       ConnectedOrgState
+	Sources     []IdentitySource
+	CreatedAt   time.Time
+	ModifiedAt  time.Time
+}
+
+// TenantID returns the Entra tenant id of the organization's first tenant identity source, if any.
+func (o ConnectedOrg) TenantID() string {
+	for _, s := range o.Sources {
+		if s.Kind == SourceTenant && s.TenantID != "" {
+			return s.TenantID
+		}
+	}
+	return ""
+}
+
+// NewConnectedOrg is the input of Admin.CreateConnectedOrg. Give TenantID (an Entra tenant) or Domain
+// (a domain of a tenant or of a federated/other organization).
+type NewConnectedOrg struct {
+	Name        string
+	Description string
+	State       ConnectedOrgState // default configured
+	TenantID    string
+	Domain      string
+	// TenantName is the display name of the tenant identity source; defaults to Name.
+	TenantName string
+}
+
+// SponsorKind says whether a sponsor is internal (in the resource tenant) or external.
+type SponsorKind string
+
+// Sponsor kinds.
+const (
+	SponsorInternal SponsorKind = "internal"
+	SponsorExternal SponsorKind = "external"
+)
+
+// Sponsors are the sponsors of a connected organization.
+type Sponsors struct {
+	Internal []User
+	External []User
+}
+
+// User is a directory user of the resource tenant.
+type User struct {
+	ID   string
+	Name string
+	Mail string
+	UPN  string
+	// UserType is "Member" or "Guest".
+	UserType string
+	// ExternalUserState is "PendingAcceptance" or "Accepted" for guests; empty for members.
+	ExternalUserState string
+	AccountEnabled    bool
+	// TenantID is the tenant the user was read from.
+	TenantID string
+	JobTitle string
+}
+
+// IsGuest reports whether the user is a guest.
+func (u User) IsGuest() bool { return u.UserType == "Guest" }
+
+// PendingAcceptance reports whether the user is a guest who has not yet accepted the invitation.
+func (u User) PendingAcceptance() bool { return u.ExternalUserState == "PendingAcceptance" }
+
+// TenantInfo is what is known about a tenant found by one of its domains.
+type TenantInfo struct {
+	TenantID      string
+	DisplayName   string
+	DefaultDomain string
+}
+
+// NewInvitation is the input of Directory.Invite.
+type NewInvitation struct {
+	Email       string
+	DisplayName string
+	// RedirectURL is where the guest lands after redeeming (required by Graph).
+	RedirectURL string
+	// SendEmail asks Entra to mail the invitation; otherwise the bot shows RedeemURL.
+	SendEmail bool
+	Message   string
+}
+
+// Invitation is the result of Directory.Invite.
+type Invitation struct {
+	ID            string
+	RedeemURL     string
+	Status        string // PendingAcceptance, Completed, ...
+	InvitedUserID string
+	Email         string
+}
