@@ -1,0 +1,131 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// Audit modes.
+const (
+	ModeDelegated = "delegated"
+	ModeBrokered  = "brokered"
+	ModeAdmin     = "admin"
+	ModeSystem    = "system"
+)
+
+// AuditEntry is one immutable record of something the bot did or decided.
+type AuditEntry struct {
+	Seq         uint64            `json:"seq"`
+	Time        time.Time         `json:"time"`
+	ActorTenant string            `json:"actorTenant,omitempty"`
+	ActorID     string            `json:"actorId,omitempty"`
+	ActorName   string            `json:"actorName,omitempty"`
+	Action      string            `json:"action"`
+	Mode        string            `json:"mode"` // delegated | brokered | admin | system
+	RequestID   string            `json:"requestId,omitempty"`
+	PackageID   string            `json:"packageId,omitempty"`
+	PackageName string            `json:"packageName,omitempty"`
+	SubjectID   string            `json:"subjectId,omitempty"`
+	SubjectName string            `json:"subjectName,omitempty"`
+	Outcome     string            `json:"outcome,omitempty"`
+	Details     map[string]string `json:"details,omitempty"`
+}
+
+// AuditQuery filters Audit. Empty fields match everything.
+type AuditQuery struct {
+	SubjectID string
+	PackageID string
+	ActorID   string
+	// Since keeps entries at or after this time.
+	Since time.Time
+	// Limit is the maximum number of entries; default 50, at most 1000.
+	Limit int
+}
+
+// MaxAuditLimit is the largest AuditQuery.Limit accepted.
+const MaxAuditLimit = 1000
+
+func seqKey(seq uint64) []byte {
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], seq)
+	return k[:]
+}
+
+// AppendAudit appends e and returns its sequence number (assigned here; e.Seq is ignored). Action is required
+// and Mode must be one of delegated, brokered, admin, system. A zero Time is set to now.
+func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) (uint64, error) {
+	const op = "append audit"
+	if e.Action == "" {
+		return 0, invalid(op, "action", "is required")
+	}
+	switch e.Mode {
+	case ModeDelegated, ModeBrokered, ModeAdmin, ModeSystem:
+	default:
+		return 0, invalid(op, "mode", fmt.Sprintf("must be delegated, brokered, admin or system, got %q", e.Mode))
+	}
+	if e.Time.IsZero() {
+		e.Time = s.now()
+	}
+	e.Time = e.Time.UTC()
+	var seq uint64
+	err := s.update(ctx, op, func(tx *bbolt.Tx) error {
+		b, err := bucket(tx, bucketAudit)
+		if err != nil {
+			return err
+		}
+		if seq, err = b.NextSequence(); err != nil {
+			return err
+		}
+		e.Seq = seq
+		raw, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		return b.Put(seqKey(seq), raw)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return seq, nil
+}
+
+// Audit returns the entries matching q, newest first.
+func (s *Store) Audit(ctx context.Context, q AuditQuery) ([]AuditEntry, error) {
+	const op = "query audit"
+	switch {
+	case q.Limit < 0:
+		return nil, invalid(op, "limit", fmt.Sprintf("must not be negative, got %d", q.Limit))
+	case q.Limit == 0:
+		q.Limit = 50
+	case q.Limit > MaxAuditLimit:
+		return nil, invalid(op, "limit", fmt.Sprintf("must be at most %d, got %d", MaxAuditLimit, q.Limit))
+	}
+	var out []AuditEntry
+	err := s.view(ctx, op, func(tx *bbolt.Tx) error {
+		b, err := bucket(tx, bucketAudit)
+		if err != nil {
+			return err
+		}
+		c := b.Cursor()
+		for k, v := c.Last(); k != nil && len(out) < q.Limit; k, v = c.Prev() {
+			var e AuditEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("decode entry %x: %w", k, err)
+			}
+			if (q.SubjectID != "" && e.SubjectID != q.SubjectID) ||
+				(q.PackageID != "" && e.PackageID != q.PackageID) ||
+				(q.ActorID != "" && e.ActorID != q.ActorID) ||
+				(!q.Since.IsZero() && e.Time.Before(q.Since)) {
+				continue
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	return out, err
+}

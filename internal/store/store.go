@@ -1,0 +1,752 @@
+// Package store keeps AccessBot's durable state in a single bbolt file: conversation references, processed
+// activity ids, card message ids, pending dialogs, generic JSON records, an outbox for proactive sends and an
+// append-only audit log.
+//
+// Every write method commits (and fsyncs) its bbolt transaction before it returns, so a nil error means the
+// write survives a crash. The schema is versioned: a meta bucket records schema_version and Open runs the
+// pending migrations in one transaction.
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// ErrNotFound is returned (wrapped) when a requested record does not exist. Test for it with errors.Is.
+var ErrNotFound = errors.New("not found")
+
+// ErrInvalid is returned (wrapped, inside a *ValidationError) when an argument is rejected before anything
+// is written. Test for it with errors.Is; use errors.As with *ValidationError for the field.
+var ErrInvalid = errors.New("invalid argument")
+
+// ErrSchemaTooNew is returned by Open when the file was written by a newer build with a higher schema version.
+var ErrSchemaTooNew = errors.New("store schema is newer than this build supports")
+
+// ValidationError names the field that was rejected and what was expected. It matches ErrInvalid.
+type ValidationError struct {
+	// Op is the operation that rejected the input, e.g. "put conversation".
+	Op string
+	// Field is the offending field or argument, e.g. "serviceUrl".
+	Field string
+	// Problem says what was expected, e.g. "is required".
+	Problem string
+}
+
+// Error implements error.
+func (e *ValidationError) Error() string {
+	return fmt.Sprintf("%s: %s %s", e.Op, e.Field, e.Problem)
+}
+
+// Is reports whether target is ErrInvalid.
+func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
+
+func invalid(op, field, problem string) error {
+	return &ValidationError{Op: op, Field: field, Problem: problem}
+}
+
+// Bucket names. User buckets of the generic JSON API live under kvPrefix so they never collide with these.
+var (
+	bucketMeta          = []byte("meta")
+	bucketConversations = []byte("conversations")
+	bucketProcessed     = []byte("processed")
+	bucketCards         = []byte("cards")
+	bucketDialogs       = []byte("dialogs")
+	bucketOutbox        = []byte("outbox")
+	bucketDeadLetters   = []byte("deadletters")
+	bucketAudit         = []byte("audit")
+	keySchemaVersion    = []byte("schema_version")
+)
+
+const (
+	kvPrefix = "kv/"
+	// sep joins the parts of composite keys; parts are validated not to contain it.
+	sep = "\x00"
+	// maxKeyLen bounds every caller-supplied key part (bbolt allows 32 KiB keys; ours are ids).
+	maxKeyLen = 1024
+)
+
+// DefaultProcessedTTL is how long processed activity ids are kept; Open prunes older entries.
+const DefaultProcessedTTL = 48 * time.Hour
+
+// DefaultMaxAttempts is the number of delivery attempts after which an outbox item is dead-lettered.
+const DefaultMaxAttempts = 8
+
+// Migration is one step of the schema. Apply runs inside the Open transaction; Version must be the previous
+// migration's Version + 1, starting at 1.
+type Migration struct {
+	// Version is the schema version this migration produces.
+	Version int
+	// Name describes the change, for logs.
+	Name string
+	// Apply performs the change inside the migration transaction.
+	Apply func(tx *bbolt.Tx) error
+}
+
+// Migrations returns the built-in schema migrations, oldest first. The last Version is the schema version
+// this build writes.
+func Migrations() []Migration {
+	return []Migration{
+		{Version: 1, Name: "create core buckets", Apply: func(tx *bbolt.Tx) error {
+			for _, b := range [][]byte{bucketConversations, bucketProcessed, bucketCards, bucketDialogs,
+				bucketOutbox, bucketDeadLetters, bucketAudit} {
+				if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+					return fmt.Errorf("create bucket %s: %w", b, err)
+				}
+			}
+			return nil
+		}},
+	}
+}
+
+// Options configure Open. The zero value is usable.
+type Options struct {
+	// Logger receives migration and maintenance logs; nil discards them.
+	Logger *slog.Logger
+	// Timeout bounds the wait for the file lock held by another process; default 5s.
+	Timeout time.Duration
+	// Now is the clock (tests inject a fake one); default time.Now.
+	Now func() time.Time
+	// Migrations overrides the schema migrations; nil means Migrations(). Tests and future versions use it.
+	Migrations []Migration
+	// MaxAttempts is the number of outbox delivery attempts before an item is dead-lettered; default 8.
+	MaxAttempts int
+}
+
+// Store is an open bbolt state file. It is safe for concurrent use.
+type Store struct {
+	db          *bbolt.DB
+	log         *slog.Logger
+	now         func() time.Time
+	maxAttempts int
+	path        string
+}
+
+// Open opens (creating if needed) the state file at path, takes its lock, runs pending migrations in one
+// transaction and prunes processed ids older than DefaultProcessedTTL. A file written by a newer schema is
+// refused with ErrSchemaTooNew.
+func Open(path string, opts Options) (*Store, error) {
+	if strings.TrimSpace(path) == "" {
+		return nil, invalid("open store", "path", "is required")
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 5 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = DefaultMaxAttempts
+	}
+	migs := opts.Migrations
+	if migs == nil {
+		migs = Migrations()
+	}
+	if err := checkMigrations(migs); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("open store %s: create directory: %w", path, err)
+		}
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: opts.Timeout})
+	if err != nil {
+		if errors.Is(err, bbolt.ErrTimeout) {
+			return nil, fmt.Errorf("open store %s: file is locked by another process (waited %s): %w", path, opts.Timeout, err)
+		}
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	s := &Store{db: db, log: opts.Logger.With("store", path), now: opts.Now, maxAttempts: opts.MaxAttempts, path: path}
+	if err := s.migrate(migs); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if n, err := s.PruneProcessed(context.Background(), DefaultProcessedTTL); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	} else if n > 0 {
+		s.log.Info("pruned processed activity ids", "count", n)
+	}
+	return s, nil
+}
+
+func checkMigrations(migs []Migration) error {
+	if len(migs) == 0 {
+		return errors.New("migrations: at least one migration is required")
+	}
+	for i, m := range migs {
+		if m.Version != i+1 {
+			return fmt.Errorf("migrations: entry %d (%q) has version %d, expected %d", i, m.Name, m.Version, i+1)
+		}
+		if m.Apply == nil {
+			return fmt.Errorf("migrations: version %d (%q) has no Apply func", m.Version, m.Name)
+		}
+	}
+	return nil
+}
+
+// SchemaVersion reports the schema version recorded in the file.
+func (s *Store) SchemaVersion() (int, error) {
+	var v int
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		var err error
+		v, err = readVersion(tx)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return v, nil
+}
+
+func readVersion(tx *bbolt.Tx) (int, error) {
+	b := tx.Bucket(bucketMeta)
+	if b == nil {
+		return 0, nil
+	}
+	raw := b.Get(keySchemaVersion)
+	if raw == nil {
+		return 0, nil
+	}
+	v, err := strconv.Atoi(string(raw))
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("meta %s is %q, not a version number", keySchemaVersion, raw)
+	}
+	return v, nil
+}
+
+func (s *Store) migrate(migs []Migration) error {
+	latest := migs[len(migs)-1].Version
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		cur, err := readVersion(tx)
+		if err != nil {
+			return err
+		}
+		if cur > latest {
+			return fmt.Errorf("file has schema version %d, this build supports up to %d (upgrade accessbot or use another data file): %w",
+				cur, latest, ErrSchemaTooNew)
+		}
+		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return fmt.Errorf("create meta bucket: %w", err)
+		}
+		for _, m := range migs {
+			if m.Version <= cur {
+				continue
+			}
+			if err := m.Apply(tx); err != nil {
+				return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
+			}
+			if err := meta.Put(keySchemaVersion, []byte(strconv.Itoa(m.Version))); err != nil {
+				return fmt.Errorf("migration %d (%s): record version: %w", m.Version, m.Name, err)
+			}
+			s.log.Info("applied store migration", "version", m.Version, "name", m.Name)
+		}
+		return nil
+	})
+}
+
+// Close releases the file. Further calls on the Store fail.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close store %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// update runs fn in a read-write transaction; the transaction is committed and fsynced before it returns.
+func (s *Store) update(ctx context.Context, op string, fn func(tx *bbolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if err := s.db.Update(fn); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return nil
+}
+
+func (s *Store) view(ctx context.Context, op string, fn func(tx *bbolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if err := s.db.View(fn); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return nil
+}
+
+// bucket returns a core bucket or an error naming it (it exists after migration 1).
+func bucket(tx *bbolt.Tx, name []byte) (*bbolt.Bucket, error) {
+	b := tx.Bucket(name)
+	if b == nil {
+		return nil, fmt.Errorf("bucket %s missing (schema not migrated)", name)
+	}
+	return b, nil
+}
+
+// checkKey validates one caller-supplied key part.
+func checkKey(op, field, v string) error {
+	switch {
+	case v == "":
+		return invalid(op, field, "is required")
+	case len(v) > maxKeyLen:
+		return invalid(op, field, fmt.Sprintf("is %d bytes, at most %d allowed", len(v), maxKeyLen))
+	case strings.Contains(v, sep):
+		return invalid(op, field, "must not contain a NUL byte")
+	}
+	return nil
+}
+
+// optKey validates an optional key part (may be empty).
+func optKey(op, field, v string) error {
+	if v == "" {
+		return nil
+	}
+	return checkKey(op, field, v)
+}
+
+func checkServiceURL(op, v string) error {
+	if v == "" {
+		return invalid(op, "serviceUrl", "is required")
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return invalid(op, "serviceUrl", fmt.Sprintf("must be an absolute http(s) URL, got %q", v))
+	}
+	return nil
+}
+
+func joinKey(parts ...string) []byte { return []byte(strings.Join(parts, sep)) }
+
+// ---- conversation references ----
+
+// ConversationRef is what the bot needs to message a user proactively, keyed by tenant + AAD object id.
+type ConversationRef struct {
+	TenantID         string    `json:"tenantId"`
+	AADObjectID      string    `json:"aadObjectId"`
+	UserID           string    `json:"userId,omitempty"` // Teams id, 29:…
+	UserName         string    `json:"userName,omitempty"`
+	ConversationID   string    `json:"conversationId"`
+	ServiceURL       string    `json:"serviceUrl"`
+	ChannelID        string    `json:"channelId,omitempty"`
+	BotID            string    `json:"botId,omitempty"`
+	BotName          string    `json:"botName,omitempty"`
+	ConversationType string    `json:"conversationType,omitempty"`
+	UpdatedAt        time.Time `json:"updatedAt"`
+}
+
+// PutConversation stores (replaces) the reference for ref.TenantID + ref.AADObjectID. TenantID, AADObjectID,
+// ConversationID and an absolute http(s) ServiceURL are required. A zero UpdatedAt is set to now.
+func (s *Store) PutConversation(ctx context.Context, ref ConversationRef) error {
+	const op = "put conversation"
+	for _, f := range []struct{ name, v string }{
+		{"tenantId", ref.TenantID}, {"aadObjectId", ref.AADObjectID}, {"conversationId", ref.ConversationID},
+	} {
+		if err := checkKey(op, f.name, f.v); err != nil {
+			return err
+		}
+	}
+	if err := checkServiceURL(op, ref.ServiceURL); err != nil {
+		return err
+	}
+	if ref.UpdatedAt.IsZero() {
+		ref.UpdatedAt = s.now().UTC()
+	}
+	raw, err := json.Marshal(ref)
+	if err != nil {
+		return fmt.Errorf("%s: encode: %w", op, err)
+	}
+	return s.update(ctx, op, func(tx *bbolt.Tx) error {
+		b, err := bucket(tx, bucketConversations)
+		if err != nil {
+			return err
+		}
+		return b.Put(joinKey(ref.TenantID, ref.AADObjectID), raw)
+	})
+}
+
+// Conversation returns the reference stored for tenantID + aadObjectID, or an error matching ErrNotFound.
+func (s *Store) Conversation(ctx context.Context, tenantID, aadObjectID string) (ConversationRef, error) {
+	const op = "get conversation"
+	var ref ConversationRef
+	if err := checkKey(op, "tenantId", tenantID); err != nil {
+		return ref, err
+	}
+	if err := checkKey(op, "aadObjectId", aadObjectID); err != nil {
+		return ref, err
+	}
+	err := s.view(ctx, op, func(tx *bbolt.Tx) error {
+		b, err := bucket(tx, bucketConversations)
+		if err != nil {
+			return err
+		}
+		raw := b.Get(joinKey(tenantID, aadObjectID))
+		if raw == nil {
+			return fmt.Errorf("tenant %s user %s: %w", tenantID, aadObjectID, ErrNotFound)
+		}
+		return json.Unmarshal(raw, &ref)
+	})
+	return ref, err
+}
+
+// Conversations lists every reference stored for tenantID, ordered by AAD object id.
+func (s *Store) Conversations(ctx context.Context, tenantID string) ([]ConversationRef, error) {
+	const op = "list conversations"
+	if err := checkKey(op, "tenantId", tenantID); err != nil {
+		return nil, err
+	}
+	var out []ConversationRef
+	err := s.view(ctx, op, func(tx *bbolt.Tx) error {
+		b, err := bucket(tx, bucketConversations)
+		if err != nil {
+			return err
+		}
+		return scanPrefix(b, joinKey(tenantID, ""), func(_, v []byte) error {
+			var ref ConversationRef
+			if err := json.Unmarshal(v, &ref); err != nil {
+				return err
+			}
+			out = append(out, ref)
+			return nil
+		})
+	})
+	return out, err
+}
+
+func scanPrefix(b *bbolt.Bucket, prefix []byte, fn func(k, v []byte) error) error {
+	c := b.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if err := fn(k, v); err != nil {
+			return fmt.Errorf("key %q: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// ---- processed activities ----
+
+type processedRecord struct {
+	At   time.Time `json:"at"`
+	Resp []byte    `json:"resp,omitempty"`
+}
+
+// Processed reports whether key (an activity id, or channel+conversation+activity id) was marked processed,
+// and the response stored with it (nil when none was stored).
+func (s *Store) Processed(ctx context.Context, key string) ([]byte, bool, error) {
+	const op = "get processed"
+	if err := checkKey(op, "key", key); err != nil {
+		return nil, false, err
+	}
+	var rec processedRecord
+	var ok bool
+	err := s.view(ctx, op, func(tx *bbolt.Tx) error {
+		b, err := bucket(tx, bucketProcessed)
+		if err != nil {
+			return err
+		}
+		raw := b.Get([]byte(key))
+		if raw == nil {
+			return nil
+		}
+		ok = true
+		return json.Unmarshal(raw, &rec)
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return rec.Resp, ok, nil
+}
+
+// MarkProcessed records key as processed together with resp (the invoke response to replay for a duplicate;
+// may be nil). Marking again replaces the stored response.
+func (s *Store) MarkProcessed(ctx context.Context, key string, resp []byte) error {
+	const op = "mark processed"
+	if err := checkKey(op, "key", key); err != nil {
+		return err
+	}
+	raw, err := json.Marshal(processedRecord{At: s.now().UTC(), Resp: resp})
+	if err != nil {
+		return fmt.Errorf("%s: encode: %w", op, err)
+	}
+	return s.update(ctx, op, func(tx *bbolt.Tx) error {
+		b, err := bucket(tx, bucketProcessed)
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte(key), raw)
+	})
+}
+
+// PruneProcessed deletes processed entries marked more than olderThan ago and returns how many it deleted.
+func (s *Store) PruneProcessed(ctx context.Context, olderThan time.Duration) (int, error) {
+	const op = "prune processed"
+	if olderThan <= 0 {
+		return 0, invalid(op, "olderThan", fmt.Sprintf("must be positive, got %s", olderThan))
+	}
+	cutoff := s.now().Add(-olderThan)
+	n := 0
+	err := s.update(ctx, op, func(tx *bbolt.Tx) error {
+		n = 0
+		b, err := bucket(tx, bucketProcessed)
+		if err != nil {
+			return err
+		}
+		var stale [][]byte
+		if err := b.ForEach(func(k, v []byte) error {
+			var rec processedRecord
+			if err := json.Unmarshal(v, &rec); err != nil || rec.At.Before(cutoff) {
+				stale = append(stale, bytes.Clone(k))
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, k := range stale {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		n = len(stale)
+		return nil
+	})
+	return n, err
+}
+
+// ---- card references ----
+
+// CardRef records the activity id of a card sent for a request to one recipient, so it can be updated later.
+type CardRef struct {
+	Key            string    `json:"key"`  // e.g. the request id
+	Kind           string    `json:"kind"` // "status", "approval", …
+	TenantID       string    `json:"tenantId,omitempty"`
+	AADObjectID    string    `json:"aadObjectId,omitempty"`
+	ConversationID string    `json:"conversationId"`
+	ServiceURL     string    `json:"serviceUrl"`
+	ActivityID     string    `json:"activityId"`
+	UpdatedAt      time.Time `json:"updatedAt"`
+}
+
+// PutCard upserts the card reference identified by Key + Kind + TenantID + AADObjectID. Key, Kind,
+// ConversationID, ActivityID and an absolute http(s) ServiceURL are required. A zero UpdatedAt is set to now.
+func (s *Store) PutCard(ctx context.Context, ref CardRef) error {
+	const op = "put card"
+	for _, f := range []struct{ name, v string }{
+		{"key", ref.Key}, {"kind", ref.Kind}, {"conversationId", ref.ConversationID}, {"activityId", ref.ActivityID},
+	} {
+		if err := checkKey(op, f.name, f.v); err != nil {
+			return err
+		}
+	}
+	if err := optKey(op, "tenantId", ref.TenantID); err != nil {
+		return err
+	}
+	if err := optKey(op, "aadObjectId", ref.AADObjectID); err != nil {
+		return err
+	}
+	if err := checkServiceURL(op, ref.ServiceURL); err != nil {
+		return err
+	}
+	if ref.UpdatedAt.IsZero() {
+		ref.UpdatedAt = s.now().UTC()
+	}
+	raw, err := json.Marshal(ref)
+	if err != nil {
+		return fmt.Errorf("%s: encode: %w", op, err)
+	}
+	return s.update(ctx, op, func(tx *bbolt.Tx) error {
+		b, err := bucket(tx, bucketCards)
+		if err != nil {
+			return err
+		}
+		return b.Put(joinKey(ref.Key, ref.Kind, ref.TenantID, ref.AADObjectID), raw)
+	})
+}
+
+// Cards returns every card reference stored under key (all kinds and recipients), ordered by kind, tenant, user.
+func (s *Store) Cards(ctx context.Context, key string) ([]CardRef, error) {
+	const op = "list cards"
+	if err := checkKey(op, "key", key); err != nil {
+		return nil, err
+	}
+	var out []CardRef
+	err := s.view(ctx, op, func(tx *bbolt.Tx) error {
+		b, err := bucket(tx, bucketCards)
+		if err != nil {
+			return err
+		}
+		return scanPrefix(b, joinKey(key, ""), func(_, v []byte) error {
+			var ref CardRef
+			if err := json.Unmarshal(v, &ref); err != nil {
+				return err
+			}
+			out = append(out, ref)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// ---- dialogs ----
+
+// PutDialog stores v (JSON-encoded) as the pending dialog under key, replacing any previous one.
+func (s *Store) PutDialog(ctx context.Context, key string, v any) error {
+	return s.putJSON(ctx, "put dialog", bucketDialogs, key, v)
+}
+
+// Dialog decodes the pending dialog under key into out; a missing dialog is an error matching ErrNotFound.
+func (s *Store) Dialog(ctx context.Context, key string, out any) error {
+	return s.getJSON(ctx, "get dialog", bucketDialogs, key, out)
+}
+
+// DeleteDialog removes the dialog under key; deleting a missing dialog is not an error.
+func (s *Store) DeleteDialog(ctx context.Context, key string) error {
+	return s.deleteKey(ctx, "delete dialog", bucketDialogs, key)
+}
+
+func (s *Store) putJSON(ctx context.Context, op string, name []byte, key string, v any) error {
+	if err := checkKey(op, "key", key); err != nil {
+		return err
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("%s %s: encode: %w", op, key, err)
+	}
+	return s.update(ctx, op, func(tx *bbolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(name)
+		if err != nil {
+			return fmt.Errorf("bucket %s: %w", name, err)
+		}
+		return b.Put([]byte(key), raw)
+	})
+}
+
+func (s *Store) getJSON(ctx context.Context, op string, name []byte, key string, out any) error {
+	if err := checkKey(op, "key", key); err != nil {
+		return err
+	}
+	return s.view(ctx, op, func(tx *bbolt.Tx) error {
+		var raw []byte
+		if b := tx.Bucket(name); b != nil {
+			raw = b.Get([]byte(key))
+		}
+		if raw == nil {
+			return fmt.Errorf("%s: %w", key, ErrNotFound)
+		}
+		if err := json.Unmarshal(raw, out); err != nil {
+			return fmt.Errorf("%s: decode: %w", key, err)
+		}
+		return nil
+	})
+}
+
+func (s *Store) deleteKey(ctx context.Context, op string, name []byte, key string) error {
+	if err := checkKey(op, "key", key); err != nil {
+		return err
+	}
+	return s.update(ctx, op, func(tx *bbolt.Tx) error {
+		b := tx.Bucket(name)
+		if b == nil {
+			return nil
+		}
+		return b.Delete([]byte(key))
+	})
+}
+
+// ---- generic JSON records ----
+
+var bucketNameRE = regexp.MustCompile(`^[a-z][a-z0-9_.-]{0,62}$`)
+
+func kvBucket(op, name string) ([]byte, error) {
+	if !bucketNameRE.MatchString(name) {
+		return nil, invalid(op, "bucket", fmt.Sprintf("must match %s, got %q", bucketNameRE, name))
+	}
+	return []byte(kvPrefix + name), nil
+}
+
+// Put stores v (JSON-encoded) under bucket/key, creating the bucket on first use. Bucket names are lower-case
+// letters, digits, '_', '.', '-' (starting with a letter, at most 63 bytes).
+func (s *Store) Put(ctx context.Context, bucket, key string, v any) error {
+	const op = "put record"
+	name, err := kvBucket(op, bucket)
+	if err != nil {
+		return err
+	}
+	return s.putJSON(ctx, op+" "+bucket, name, key, v)
+}
+
+// Get decodes the record bucket/key into out; a missing record is an error matching ErrNotFound.
+func (s *Store) Get(ctx context.Context, bucket, key string, out any) error {
+	const op = "get record"
+	name, err := kvBucket(op, bucket)
+	if err != nil {
+		return err
+	}
+	return s.getJSON(ctx, op+" "+bucket, name, key, out)
+}
+
+// Delete removes the record bucket/key; deleting a missing record is not an error.
+func (s *Store) Delete(ctx context.Context, bucket, key string) error {
+	const op = "delete record"
+	name, err := kvBucket(op, bucket)
+	if err != nil {
+		return err
+	}
+	return s.deleteKey(ctx, op+" "+bucket, name, key)
+}
+
+// List calls fn for every record of bucket whose key starts with prefix ("" for all), in key order. The
+// records are read in one consistent snapshot; fn runs outside the transaction, so it may call the Store.
+// An error from fn stops the listing and is returned wrapped.
+func (s *Store) List(ctx context.Context, bucket, prefix string, fn func(key string, raw []byte) error) error {
+	const op = "list records"
+	name, err := kvBucket(op, bucket)
+	if err != nil {
+		return err
+	}
+	if fn == nil {
+		return invalid(op, "fn", "is required")
+	}
+	type kv struct {
+		k string
+		v []byte
+	}
+	var items []kv
+	err = s.view(ctx, op+" "+bucket, func(tx *bbolt.Tx) error {
+		b := tx.Bucket(name)
+		if b == nil {
+			return nil
+		}
+		return scanPrefix(b, []byte(prefix), func(k, v []byte) error {
+			items = append(items, kv{string(k), bytes.Clone(v)})
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("%s %s: %w", op, bucket, err)
+		}
+		if err := fn(it.k, it.v); err != nil {
+			return fmt.Errorf("%s %s: key %s: %w", op, bucket, it.k, err)
+		}
+	}
+	return nil
+}
