@@ -1,0 +1,247 @@
+package botframework
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/infracloudio/msbotbuilder-go/schema"
+)
+
+// DefaultMaxBody is the default limit on an inbound activity body.
+const DefaultMaxBody int64 = 256 << 10
+
+// ActivityHandler handles one authenticated activity. For an invoke activity the returned
+// InvokeResponse is written as the HTTP response; for other activities it is ignored.
+type ActivityHandler interface {
+	OnActivity(ctx context.Context, act *schema.Activity) (*InvokeResponse, error)
+}
+
+// InvokeResponse is the synchronous answer to an invoke activity: Status becomes the HTTP status
+// (0 means 200) and Body, when non-nil, the JSON body.
+type InvokeResponse struct {
+	Status int
+	Body   any
+}
+
+// EndpointOptions configures an Endpoint.
+type EndpointOptions struct {
+	// Logger receives request outcomes; default slog.Default().
+	Logger *slog.Logger
+	// MaxBody limits the request body in bytes; default DefaultMaxBody.
+	MaxBody int64
+}
+
+// Endpoint is the http.Handler for POST /api/messages: it decodes the activity, authenticates it
+// before anything else sees it, and calls the handler only for authenticated activities.
+type Endpoint struct {
+	verifier Verifier
+	handler  ActivityHandler
+	logger   *slog.Logger
+	maxBody  int64
+}
+
+// NewEndpoint returns the messaging endpoint. v and h must not be nil.
+func NewEndpoint(v Verifier, h ActivityHandler, opts EndpointOptions) *Endpoint {
+	if v == nil || h == nil {
+		panic("botframework.NewEndpoint: verifier and handler are required")
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	maxBody := opts.MaxBody
+	if maxBody <= 0 {
+		maxBody = DefaultMaxBody
+	}
+	return &Endpoint{
+		verifier: v,
+		handler:  h,
+		logger:   logger.With(slog.String("component", "botframework.endpoint")),
+		maxBody:  maxBody,
+	}
+}
+
+type errorBody struct {
+	Error     string `json:"error"`
+	Message   string `json:"message,omitempty"`
+	RequestID string `json:"requestId,omitempty"`
+}
+
+// ServeHTTP implements http.Handler.
+func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	reqID := r.Header.Get("X-Request-Id")
+	if reqID == "" {
+		reqID = w.Header().Get("X-Request-Id")
+	}
+	log := e.logger.With(slog.String("request_id", reqID))
+
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: "method_not_allowed", Message: "use POST"})
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, e.maxBody))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			log.WarnContext(ctx, "activity rejected: body too large", slog.Int64("limit", e.maxBody))
+			writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Error: "too_large", Message: "activity body exceeds the size limit"})
+			return
+		}
+		log.WarnContext(ctx, "activity rejected: read body", slog.String("error", err.Error()))
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: "bad_request", Message: "could not read request body"})
+		return
+	}
+	act, err := DecodeActivity(body)
+	if err != nil {
+		log.WarnContext(ctx, "activity rejected: decode", slog.String("error", err.Error()))
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: "bad_request", Message: err.Error()})
+		return
+	}
+	log = log.With(
+		slog.String("activity_id", act.ID),
+		slog.String("activity_type", string(act.Type)),
+		slog.String("channel_id", act.ChannelID),
+	)
+	if err := e.verifier.Verify(ctx, r.Header.Get("Authorization"), act); err != nil {
+		log.WarnContext(ctx, "activity rejected: unauthorized", slog.String("error", err.Error()))
+		writeJSON(w, http.StatusUnauthorized, errorBody{Error: "unauthorized"})
+		return
+	}
+	resp, err := e.handler.OnActivity(ctx, act)
+	if err != nil {
+		log.ErrorContext(ctx, "activity handler failed", slog.String("error", err.Error()))
+		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "internal_error", RequestID: reqID})
+		return
+	}
+	if act.Type != TypeInvoke {
+		writeJSON(w, http.StatusOK, struct{}{})
+		return
+	}
+	if resp == nil {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	status := resp.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	if resp.Body == nil {
+		w.WriteHeader(status)
+		return
+	}
+	payload, err := json.Marshal(resp.Body)
+	if err != nil {
+		log.ErrorContext(ctx, "invoke response does not encode", slog.String("error", err.Error()))
+		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "internal_error", RequestID: reqID})
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	if _, err := w.Write(payload); err != nil {
+		log.WarnContext(ctx, "write invoke response", slog.String("error", err.Error()))
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	payload, err := json.Marshal(v)
+	if err != nil {
+		w.WriteHeader(http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(payload)
+}
+
+// Content types of Adaptive Card Universal Action (adaptiveCard/action) invoke responses.
+const (
+	ContentTypeAdaptiveCard = "application/vnd.microsoft.card.adaptive"
+	ContentTypeMessage      = "application/vnd.microsoft.activity.message"
+	ContentTypeError        = "application/vnd.microsoft.error"
+	ContentTypeLoginRequest = "application/vnd.microsoft.activity.loginRequest"
+)
+
+// AdaptiveCardInvokeResponse is the body of an adaptiveCard/action invoke response.
+type AdaptiveCardInvokeResponse struct {
+	StatusCode int    `json:"statusCode"`
+	Type       string `json:"type"`
+	Value      any    `json:"value,omitempty"`
+}
+
+// CardResponse answers an Action.Execute with a card that replaces the one the user acted on.
+func CardResponse(card any) *InvokeResponse {
+	return &InvokeResponse{Status: http.StatusOK, Body: AdaptiveCardInvokeResponse{
+		StatusCode: http.StatusOK, Type: ContentTypeAdaptiveCard, Value: card,
+	}}
+}
+
+// MessageResponse answers an Action.Execute with a short message the client displays.
+func MessageResponse(text string) *InvokeResponse {
+	return &InvokeResponse{Status: http.StatusOK, Body: AdaptiveCardInvokeResponse{
+		StatusCode: http.StatusOK, Type: ContentTypeMessage, Value: text,
+	}}
+}
+
+// InvokeError is the value of an application/vnd.microsoft.error invoke response.
+type InvokeError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// ErrorResponse answers an Action.Execute with an error (status 400–599 in the body's statusCode; the
+// HTTP status stays 200 as the Universal Actions protocol expects).
+func ErrorResponse(status int, code, msg string) *InvokeResponse {
+	if status < 400 || status > 599 {
+		status = http.StatusInternalServerError
+	}
+	return &InvokeResponse{Status: http.StatusOK, Body: AdaptiveCardInvokeResponse{
+		StatusCode: status, Type: ContentTypeError, Value: InvokeError{Code: code, Message: msg},
+	}}
+}
+
+// TokenExchangeResource designates an SSO token exchange in a login request.
+type TokenExchangeResource struct {
+	ID         string `json:"id,omitempty"`
+	URI        string `json:"uri,omitempty"`
+	ProviderID string `json:"providerId,omitempty"`
+}
+
+// SignInButton is a card action of the login request's OAuth card.
+type SignInButton struct {
+	Type  string `json:"type"`
+	Title string `json:"title"`
+	Text  string `json:"text,omitempty"`
+	Value string `json:"value"`
+}
+
+// LoginRequest is the OAuth card carried by a loginRequest invoke response.
+type LoginRequest struct {
+	Text                  string                 `json:"text,omitempty"`
+	ConnectionName        string                 `json:"connectionName"`
+	TokenExchangeResource *TokenExchangeResource `json:"tokenExchangeResource,omitempty"`
+	Buttons               []SignInButton         `json:"buttons,omitempty"`
+}
+
+// LoginRequestResponse answers an Action.Execute with a login request (body statusCode 401,
+// application/vnd.microsoft.activity.loginRequest) so that Teams performs Adaptive Card SSO and retries
+// the invoke with value.authentication.token. signInURL, when set, becomes the fallback sign-in button;
+// ter, when non-nil, designates the SSO exchange (its URI is the app's api://botid-{appId} resource).
+func LoginRequestResponse(connectionName, signInURL string, ter *TokenExchangeResource) *InvokeResponse {
+	lr := LoginRequest{
+		Text:                  "Please sign in",
+		ConnectionName:        connectionName,
+		TokenExchangeResource: ter,
+	}
+	if signInURL != "" {
+		lr.Buttons = []SignInButton{{Type: "signin", Title: "Sign in", Text: "Sign in", Value: signInURL}}
+	}
+	return &InvokeResponse{Status: http.StatusOK, Body: AdaptiveCardInvokeResponse{
+		StatusCode: http.StatusUnauthorized, Type: ContentTypeLoginRequest, Value: lr,
+	}}
+}
