@@ -1,0 +1,66 @@
+package cards
+
+// NoticeKind is the tone of a Notice.
+type NoticeKind string
+
+// The notice kinds.
+const (
+	NoticeInfo    NoticeKind = "info"
+	NoticeSuccess NoticeKind = "success"
+	NoticeWarning NoticeKind = "warning"
+	NoticeError   NoticeKind = "error"
+)
+
+// Suggestion is a button that runs a chat command ("Did you mean packages?").
+type Suggestion struct {
+	// Title is the button text; Command the command it runs (default: Title).
+	Title   string
+	Command string
+}
+
+// NoticeView is a short message.
+type NoticeView struct {
+	Kind  NoticeKind
+	Title string
+	Text  string
+	// Details are extra lines under the text (e.g. which argument was wrong and what was expected).
+	Details []string
+	// Suggestions become command buttons (at most five).
+	Suggestions []Suggestion
+}
+
+// Notice is a short info / success / warning / error card with optional suggestion buttons.
+func Notice(v NoticeView) *Card {
+	t := safe(v.Title, maxShort)
+	body := safe(v.Text, maxLong)
+	c := newCard(orDefault(t, body))
+	style, label := StyleEmphasis, "Note"
+	switch v.Kind {
+	case NoticeSuccess:
+		style, label = StyleGood, "Done"
+	case NoticeWarning:
+		style, label = StyleWarning, "Heads up"
+	case NoticeError:
+		style, label = StyleAttention, "Something went wrong"
+	}
+	items := []Element{TextBlock{Text: orDefault(t, label), Wrap: true, Weight: WeightBolder, Size: SizeMedium}}
+	if body != "" {
+		items = append(items, TextBlock{Text: body, Wrap: true, Spacing: SpacingSmall})
+	}
+	for i, d := range v.Details {
+		if i == maxFacts {
+			items = append(items, moreLine(len(v.Details)-i, "details"))
+			break
+		}
+		items = append(items, TextBlock{Text: safe(d, maxShort), Wrap: true, Size: SizeSmall, Spacing: SpacingSmall})
+	}
+	c.add(Container{Style: style, Items: items})
+	for i, s := range v.Suggestions {
+		if i == maxSuggestions {
+			break
+		}
+		cmd := orDefault(s.Command, s.Title)
+		c.Actions = append(c.Actions, commandButton(orDefault(s.Title, cmd), cmd))
+	}
+	return c
+}
