@@ -270,6 +270,17 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// Ping checks that the store is open and its schema readable; use it as a readiness check.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.view(ctx, "ping store", func(tx *bbolt.Tx) error {
+		if _, err := readVersion(tx); err != nil {
+			return err
+		}
+		_, err := bucket(tx, bucketAudit)
+		return err
+	})
+}
+
 // update runs fn in a read-write transaction; the transaction is committed and fsynced before it returns.
 func (s *Store) update(ctx context.Context, op string, fn func(tx *bbolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
@@ -526,6 +537,31 @@ func (s *Store) PruneProcessed(ctx context.Context, olderThan time.Duration) (in
 		return nil
 	})
 	return n, err
+}
+
+// RunMaintenance prunes processed ids older than DefaultProcessedTTL now and then every interval
+// (default 1h) until ctx is cancelled; it returns nil on cancellation. Prune failures are logged, not fatal.
+func (s *Store) RunMaintenance(ctx context.Context, every time.Duration) error {
+	if every <= 0 {
+		every = time.Hour
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, err := s.PruneProcessed(ctx, DefaultProcessedTTL); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			s.log.Error("prune processed activity ids", "error", err)
+		} else if n > 0 {
+			s.log.Info("pruned processed activity ids", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
 }
 
 // ---- card references ----

@@ -649,3 +649,98 @@ func BenchmarkPutConversation(b *testing.B) {
 		}
 	}
 }
+
+func TestConcurrentWriters(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t, Options{})
+	const workers, each = 8, 25
+	var wg sync.WaitGroup
+	seqs := make(chan uint64, workers*each)
+	errs := make(chan error, workers*each*2)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				seq, err := s.AppendAudit(ctx, AuditEntry{Action: "x", Mode: ModeSystem, ActorID: fmt.Sprint(w)})
+				if err != nil {
+					errs <- err
+					continue
+				}
+				seqs <- seq
+				ref := validRef()
+				ref.AADObjectID = fmt.Sprintf("w%d-%d", w, i)
+				if err := s.PutConversation(ctx, ref); err != nil {
+					errs <- err
+				}
+				if _, err := s.Conversations(ctx, ref.TenantID); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(seqs)
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	seen := map[uint64]bool{}
+	for seq := range seqs {
+		if seen[seq] {
+			t.Fatalf("audit seq %d handed out twice", seq)
+		}
+		seen[seq] = true
+	}
+	if len(seen) != workers*each {
+		t.Errorf("%d distinct seqs, want %d", len(seen), workers*each)
+	}
+	refs, err := s.Conversations(ctx, validRef().TenantID)
+	if err != nil || len(refs) != workers*each {
+		t.Errorf("Conversations = %d refs, %v; want %d", len(refs), err, workers*each)
+	}
+}
+
+func TestPingAndMaintenance(t *testing.T) {
+	clock := newClock()
+	s, err := Open(filepath.Join(t.TempDir(), "m.db"), Options{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ping(context.Background()); err != nil {
+		t.Fatalf("Ping on open store = %v", err)
+	}
+	if err := s.MarkProcessed(context.Background(), "old", nil); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(DefaultProcessedTTL + time.Minute)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.RunMaintenance(ctx, time.Hour) }()
+	deadline := time.Now().Add(10 * time.Second)
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		_, ok, err := s.Processed(context.Background(), "old")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("RunMaintenance did not prune the expired id")
+		}
+		<-tick.C
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("RunMaintenance = %v after cancel, want nil", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ping(context.Background()); err == nil {
+		t.Error("Ping on a closed store succeeded")
+	}
+}
