@@ -1,0 +1,234 @@
+// Package bot is AccessBot's conversation: it routes authenticated Teams activities to flows (request, approve,
+// guest, admin, notify) and answers with Adaptive Cards. It never speaks HTTP or Graph JSON itself: replies go
+// through a Connector, state through a Store, entitlement management through the entitlement port.
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/infracloudio/msbotbuilder-go/schema"
+
+	"github.com/accessbot/accessbot/internal/botframework"
+	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/store"
+)
+
+// Connector is what the bot needs from the Bot Framework Connector API.
+type Connector interface {
+	Send(ctx context.Context, serviceURL, conversationID string, act *schema.Activity) (string, error)
+	Reply(ctx context.Context, serviceURL, conversationID, replyToID string, act *schema.Activity) (string, error)
+	Update(ctx context.Context, serviceURL, conversationID, activityID string, act *schema.Activity) error
+	CreateConversation(ctx context.Context, serviceURL string, p schema.ConversationParameters) (botframework.ConversationResource, error)
+}
+
+// Store is the durable state the bot keeps (internal/store implements it).
+type Store interface {
+	Processed(ctx context.Context, key string) ([]byte, bool, error)
+	MarkProcessed(ctx context.Context, key string, resp []byte) error
+	PutConversation(ctx context.Context, ref store.ConversationRef) error
+	Conversation(ctx context.Context, tenantID, aadObjectID string) (store.ConversationRef, error)
+	PutCard(ctx context.Context, ref store.CardRef) error
+	Cards(ctx context.Context, key string) ([]store.CardRef, error)
+	PutDialog(ctx context.Context, key string, v any) error
+	Dialog(ctx context.Context, key string, out any) error
+	DeleteDialog(ctx context.Context, key string) error
+	Put(ctx context.Context, bucket, key string, v any) error
+	Get(ctx context.Context, bucket, key string, out any) error
+	Delete(ctx context.Context, bucket, key string) error
+	List(ctx context.Context, bucket, prefix string, fn func(key string, raw []byte) error) error
+	AppendAudit(ctx context.Context, e store.AuditEntry) (uint64, error)
+	Audit(ctx context.Context, q store.AuditQuery) ([]store.AuditEntry, error)
+	Enqueue(ctx context.Context, kind string, payload any, notBefore time.Time) (string, error)
+}
+
+// Config wires a Bot.
+type Config struct {
+	// Connector sends replies, card updates and proactive messages.
+	Connector Connector
+	// Store keeps conversation references, processed activity ids, cards, dialogs and the audit log.
+	Store Store
+	// Logger receives structured logs; nil means slog.Default().
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// BotID is the bot's Teams id ("28:<app id>"), used when creating conversations.
+	BotID string
+	// BotName is how the bot calls itself in cards.
+	BotName string
+
+	// Entitlement is entitlement management: app-only calls directly, delegated calls through ForUser.
+	Entitlement entitlement.Port
+	// Tokens yields acting users' delegated Graph tokens (Teams SSO + on-behalf-of, or the dev identity).
+	Tokens UserTokens
+	// Tenant describes the resource tenant ("Tenant A") whose access packages the bot manages.
+	Tenant TenantInfo
+	// AdminGroupID is the Entra group whose members may run admin commands; empty means nobody.
+	AdminGroupID string
+	// Brokered lets the bot run approvals itself for connected-organization users not yet in the tenant
+	// (DESIGN.md §3); when false such users get a My Access link instead.
+	Brokered bool
+	// TeamsAppID is the Teams app (catalog) id, used to install the app for approvers the bot cannot reach yet.
+	TeamsAppID string
+	// SSOConnectionName is the Azure Bot OAuth connection used for Teams SSO sign-in cards.
+	SSOConnectionName string
+	// SSOResource is the Application ID URI Teams issues SSO tokens for (api://botid-{appId}).
+	SSOResource string
+	// PollInterval is the first delay between status polls of an open request (doubles up to PollMax).
+	PollInterval time.Duration
+	// PollMax caps the delay between status polls.
+	PollMax time.Duration
+	// ReminderAfter is how long an approval may wait before approvers are reminded.
+	ReminderAfter time.Duration
+}
+
+// TenantInfo describes the resource tenant.
+type TenantInfo struct {
+	// ID is the tenant id.
+	ID string
+	// Name is the organization's display name ("Contoso").
+	Name string
+	// Domain is a verified domain, used in tenant-scoped My Access links.
+	Domain string
+}
+
+// UserTokens yields acting users' delegated Microsoft Graph tokens.
+type UserTokens interface {
+	// ForUser returns the user's delegated token source. Its Token fails with an error matching
+	// entitlement.ErrSignInRequired when the user must sign in first (Teams SSO), or
+	// entitlement.ErrConsentRequired when consent is missing.
+	ForUser(tenantID, userID string) entitlement.TokenSource
+	// ExchangeSSO exchanges a Teams SSO token (signin/tokenExchange or Adaptive Card SSO) on behalf of the
+	// user for a delegated Graph token and caches it.
+	ExchangeSSO(ctx context.Context, tenantID, userID, ssoToken string) error
+}
+
+// Bot routes activities. It is safe for concurrent use.
+type Bot struct {
+	cfg      Config
+	log      *slog.Logger
+	now      func() time.Time
+	commands []*commandSpec
+	byName   map[string]*commandSpec
+	verbs    map[string]verbHandler
+
+	mu       sync.Mutex
+	inflight map[string]*inflightTurn
+}
+
+type inflightTurn struct {
+	done chan struct{}
+	resp *botframework.InvokeResponse
+	err  error
+}
+
+// New builds a Bot. Connector and Store are required.
+func New(cfg Config) (*Bot, error) {
+	if cfg.Connector == nil {
+		return nil, errors.New("bot config: Connector is required")
+	}
+	if cfg.Store == nil {
+		return nil, errors.New("bot config: Store is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.BotName == "" {
+		cfg.BotName = "AccessBot"
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = 5 * time.Second
+	}
+	if cfg.PollMax <= 0 {
+		cfg.PollMax = 5 * time.Minute
+	}
+	if cfg.ReminderAfter <= 0 {
+		cfg.ReminderAfter = 24 * time.Hour
+	}
+	b := &Bot{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		now:      cfg.Now,
+		byName:   map[string]*commandSpec{},
+		verbs:    map[string]verbHandler{},
+		inflight: map[string]*inflightTurn{},
+	}
+	b.registerCore()
+	return b, nil
+}
+
+// OnActivity handles one authenticated activity. The same activity delivered twice (Teams redelivers when an
+// answer is slow) is processed once: the second delivery gets the first one's answer.
+func (b *Bot) OnActivity(ctx context.Context, act *schema.Activity) (*botframework.InvokeResponse, error) {
+	key := dedupeKey(act)
+	if key == "" {
+		return b.route(ctx, act)
+	}
+	if raw, ok, err := b.cfg.Store.Processed(ctx, key); err != nil {
+		return nil, fmt.Errorf("check processed activity: %w", err)
+	} else if ok {
+		b.log.InfoContext(ctx, "duplicate activity acknowledged", "activity_id", act.ID, "type", act.Type)
+		return decodeStoredResponse(raw), nil
+	}
+
+	b.mu.Lock()
+	if in, ok := b.inflight[key]; ok {
+		b.mu.Unlock()
+		select {
+		case <-in.done:
+			return in.resp, in.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	in := &inflightTurn{done: make(chan struct{})}
+	b.inflight[key] = in
+	b.mu.Unlock()
+	defer func() {
+		b.mu.Lock()
+		delete(b.inflight, key)
+		b.mu.Unlock()
+		close(in.done)
+	}()
+
+	in.resp, in.err = b.route(ctx, act)
+	if in.err != nil {
+		return in.resp, in.err // not marked: a redelivery may succeed
+	}
+	raw, err := json.Marshal(in.resp)
+	if err != nil {
+		return nil, fmt.Errorf("encode invoke response: %w", err)
+	}
+	if err := b.cfg.Store.MarkProcessed(ctx, key, raw); err != nil {
+		in.err = fmt.Errorf("mark activity processed: %w", err)
+		return nil, in.err
+	}
+	return in.resp, nil
+}
+
+func dedupeKey(act *schema.Activity) string {
+	if act.ID == "" {
+		return ""
+	}
+	return strings.Join([]string{act.ChannelID, act.Conversation.ID, act.ID}, "|")
+}
+
+func decodeStoredResponse(raw []byte) *botframework.InvokeResponse {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var r botframework.InvokeResponse
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil
+	}
+	return &r
+}

@@ -1,0 +1,180 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/accessbot/accessbot/cards"
+	"github.com/accessbot/accessbot/internal/botframework"
+)
+
+// verbHandler answers a card action (Action.Execute, or Action.Submit with a verb). data holds the action's
+// data merged with the card's inputs. For Action.Execute the answer replaces the card; for Action.Submit
+// it is sent as a new message.
+type verbHandler func(ctx context.Context, t *turn, data map[string]any) (*botframework.InvokeResponse, error)
+
+// commandSpec is one chat command.
+type commandSpec struct {
+	// Name is the command word; Aliases are other words (and phrases' first words) that run it.
+	Name    string
+	Aliases []string
+	// Admin commands are typed with a slash and only run for admins.
+	Admin bool
+	// Run executes the command.
+	Run func(ctx context.Context, t *turn, cmd Command) error
+}
+
+// handle registers a chat command.
+func (b *Bot) handle(spec *commandSpec) {
+	b.commands = append(b.commands, spec)
+	for _, n := range append([]string{spec.Name}, spec.Aliases...) {
+		key := commandKey(n, spec.Admin)
+		if _, dup := b.byName[key]; dup {
+			panic(fmt.Sprintf("bot: command %q registered twice", key))
+		}
+		b.byName[key] = spec
+	}
+}
+
+// onVerb registers a card action verb.
+func (b *Bot) onVerb(verb string, h verbHandler) {
+	if _, dup := b.verbs[verb]; dup {
+		panic(fmt.Sprintf("bot: verb %q registered twice", verb))
+	}
+	b.verbs[verb] = h
+}
+
+func commandKey(name string, admin bool) string {
+	if admin {
+		return "/" + name
+	}
+	return name
+}
+
+// registerCore registers the commands every user has, then each flow's commands and verbs.
+func (b *Bot) registerCore() {
+	b.handle(&commandSpec{Name: "help", Aliases: []string{"hi", "hello", "hey", "start", "?", "menu"}, Run: func(ctx context.Context, t *turn, cmd Command) error {
+		return b.sendHelp(ctx, t, "")
+	}})
+	// Each flow registers its commands and card verbs (request.go, approve.go, partner.go, admin.go).
+	b.registerRequester()
+	b.registerApprover()
+	b.registerPartner()
+	b.registerAdmin()
+}
+
+// runCommand dispatches a parsed command. Unknown words get suggestions, or are treated as a package search.
+func (b *Bot) runCommand(ctx context.Context, t *turn, cmd Command) error {
+	if spec, ok := b.byName[commandKey(cmd.Name, cmd.Slash)]; ok {
+		return spec.Run(ctx, t, cmd)
+	}
+	if cmd.Slash {
+		// "/packages" typed by a non-admin: run the requester command of that name if there is one.
+		if spec, ok := b.byName[cmd.Name]; ok {
+			return spec.Run(ctx, t, cmd)
+		}
+		if cmd.Name == "help" {
+			return b.sendHelp(ctx, t, "")
+		}
+	}
+	if !cmd.Slash {
+		// "I need access to Falcon": look for a package named in the text.
+		handled, err := b.matchFreeText(ctx, t, cmd)
+		if err != nil || handled {
+			return err
+		}
+	}
+	return b.sendUnknown(ctx, t, cmd)
+}
+
+// sendUnknown answers input the bot does not understand with the closest commands.
+func (b *Bot) sendUnknown(ctx context.Context, t *turn, cmd Command) error {
+	names := b.commandNames(cmd.Slash)
+	word := cmd.Name
+	sugg := Suggest(word, names, 3)
+	var buttons []cards.Suggestion
+	for _, s := range sugg {
+		text := s
+		if cmd.Slash {
+			text = "/" + s
+		}
+		buttons = append(buttons, cards.Suggestion{Title: text, Command: text})
+	}
+	typed := word
+	if cmd.Slash {
+		typed = "/" + word
+	}
+	msg := fmt.Sprintf("I don't know %q.", typed)
+	if len(sugg) > 0 {
+		msg += " Did you mean one of these?"
+	} else {
+		msg += " Type help to see what I can do, or tell me which access you need (\"I need access to Falcon\")."
+		buttons = append(buttons, cards.Suggestion{Title: "help", Command: "help"})
+	}
+	return b.sendNotice(ctx, t, noticeInfo, "Not sure what you mean", msg, buttons)
+}
+
+// commandNames lists the command words of one style (slash/admin or plain), sorted.
+func (b *Bot) commandNames(admin bool) []string {
+	var names []string
+	for _, c := range b.commands {
+		if c.Admin == admin {
+			names = append(names, c.Name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Notice severities.
+const (
+	noticeInfo    = cards.NoticeInfo
+	noticeSuccess = cards.NoticeSuccess
+	noticeWarning = cards.NoticeWarning
+	noticeError   = cards.NoticeError
+)
+
+// sendNotice sends a short message card with optional suggestion buttons.
+func (b *Bot) sendNotice(ctx context.Context, t *turn, kind cards.NoticeKind, title, text string, sugg []cards.Suggestion) error {
+	_, err := b.sendCard(ctx, t, cards.Notice(cards.NoticeView{Kind: kind, Title: title, Text: text, Suggestions: sugg}))
+	return err
+}
+
+// noticeCard is the same notice as an invoke answer (it replaces the clicked card).
+func noticeCard(kind cards.NoticeKind, title, text string) *botframework.InvokeResponse {
+	return botframework.CardResponse(cards.Notice(cards.NoticeView{Kind: kind, Title: title, Text: text}))
+}
+
+// sendHelp sends the help card; lead is an optional first sentence ("That button is no longer supported").
+func (b *Bot) sendHelp(ctx context.Context, t *turn, lead string) error {
+	b.checkAdmin(ctx, t)
+	_, err := b.sendCard(ctx, t, b.helpCard(t, lead))
+	return err
+}
+
+// helpCard is the help card, or, when lead explains why help is shown, a notice with the main commands.
+func (b *Bot) helpCard(t *turn, lead string) *cards.Card {
+	if lead != "" {
+		return cards.Notice(cards.NoticeView{Kind: cards.NoticeInfo, Title: "Here's what I can do", Text: lead,
+			Suggestions: []cards.Suggestion{{Title: "help"}, {Title: "packages"}, {Title: "status"}}})
+	}
+	return cards.Help(cards.HelpView{IsGuest: b.isForeign(t), IsAdmin: t.admin})
+}
+
+// sendWelcome greets a user who opened the chat or installed the app.
+func (b *Bot) sendWelcome(ctx context.Context, t *turn) error {
+	b.checkAdmin(ctx, t)
+	v := cards.WelcomeView{UserName: t.userName, OrgName: b.cfg.Tenant.Name, IsGuest: b.isForeign(t), IsAdmin: t.admin}
+	if v.IsGuest {
+		v.HomeOrgName = b.partnerOrgName(ctx, t.tenantID)
+	}
+	_, err := b.sendCard(ctx, t, cards.Welcome(v))
+	return err
+}
+
+// isForeign reports whether the user chats from a tenant other than the resource tenant (a partner user).
+func (b *Bot) isForeign(t *turn) bool {
+	return b.cfg.Tenant.ID != "" && t.tenantID != "" && !strings.EqualFold(t.tenantID, b.cfg.Tenant.ID)
+}

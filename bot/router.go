@@ -1,0 +1,164 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/infracloudio/msbotbuilder-go/schema"
+
+	"github.com/accessbot/accessbot/internal/botframework"
+	"github.com/accessbot/accessbot/internal/store"
+)
+
+// Activity types and invoke names the router understands.
+const (
+	activityMessage            = "message"
+	activityConversationUpdate = "conversationUpdate"
+	activityInstallationUpdate = "installationUpdate"
+	activityInvoke             = "invoke"
+	invokeAdaptiveCardAction   = "adaptiveCard/action"
+)
+
+// turn is one activity being handled: who sent it, where to answer.
+type turn struct {
+	act      *schema.Activity
+	tenantID string
+	userID   string // aadObjectId
+	userName string
+	personal bool
+	// admin is set by checkAdmin (a cached Graph group check) for turns that need it.
+	admin bool
+	log   *slog.Logger
+}
+
+func (b *Bot) newTurn(ctx context.Context, act *schema.Activity) *turn {
+	t := &turn{
+		act:      act,
+		tenantID: botframework.TenantID(act),
+		userID:   act.From.AadObjectID,
+		userName: act.From.Name,
+		personal: botframework.IsPersonal(act),
+	}
+	t.log = b.log.With("activity_id", act.ID, "type", string(act.Type), "tenant", t.tenantID, "user", t.userID)
+	return t
+}
+
+// route dispatches by activity type.
+func (b *Bot) route(ctx context.Context, act *schema.Activity) (*botframework.InvokeResponse, error) {
+	t := b.newTurn(ctx, act)
+	b.remember(ctx, t)
+	switch string(act.Type) {
+	case activityMessage:
+		return nil, b.onMessage(ctx, t)
+	case activityConversationUpdate:
+		return nil, b.onConversationUpdate(ctx, t)
+	case activityInstallationUpdate:
+		return nil, b.onInstallationUpdate(ctx, t)
+	case activityInvoke:
+		return b.onInvoke(ctx, t)
+	default:
+		t.log.DebugContext(ctx, "activity type ignored")
+		return nil, nil
+	}
+}
+
+// remember stores the conversation reference of a personal chat so the bot can reach the user later.
+func (b *Bot) remember(ctx context.Context, t *turn) {
+	if !t.personal || t.tenantID == "" || t.userID == "" || t.act.Conversation.ID == "" {
+		return
+	}
+	ref := store.ConversationRef{
+		TenantID:         t.tenantID,
+		AADObjectID:      t.userID,
+		UserID:           t.act.From.ID,
+		UserName:         t.act.From.Name,
+		ConversationID:   t.act.Conversation.ID,
+		ServiceURL:       t.act.ServiceURL,
+		ChannelID:        t.act.ChannelID,
+		BotID:            t.act.Recipient.ID,
+		BotName:          t.act.Recipient.Name,
+		ConversationType: t.act.Conversation.ConversationType,
+		UpdatedAt:        b.now(),
+	}
+	if ref.UserName == "" {
+		if old, err := b.cfg.Store.Conversation(ctx, t.tenantID, t.userID); err == nil {
+			ref.UserName = old.UserName
+		}
+	}
+	if err := b.cfg.Store.PutConversation(ctx, ref); err != nil {
+		t.log.WarnContext(ctx, "store conversation reference", "err", err)
+	}
+}
+
+func (b *Bot) onMessage(ctx context.Context, t *turn) error {
+	if v := botframework.SubmitValue(t.act); len(v) > 0 {
+		return b.onSubmit(ctx, t, v)
+	}
+	text := botframework.StripMentions(t.act.Text)
+	cmd, err := ParseCommand(text)
+	if err != nil {
+		if err == ErrEmptyCommand {
+			return b.sendHelp(ctx, t, "")
+		}
+		return b.sendNotice(ctx, t, noticeError, "I couldn't read that", err.Error(), nil)
+	}
+	return b.runCommand(ctx, t, cmd)
+}
+
+// onSubmit handles Action.Submit: {"verb": "...", ...}. The verb "command" runs {"text": "..."} as typed text.
+func (b *Bot) onSubmit(ctx context.Context, t *turn, v map[string]any) error {
+	verb, _ := v["verb"].(string)
+	if verb == "command" {
+		text, _ := v["text"].(string)
+		cmd, err := ParseCommand(text)
+		if err != nil {
+			return b.sendHelp(ctx, t, "")
+		}
+		return b.runCommand(ctx, t, cmd)
+	}
+	h, ok := b.verbs[verb]
+	if !ok {
+		t.log.InfoContext(ctx, "unknown submit verb", "verb", verb)
+		return b.sendHelp(ctx, t, "That button is no longer supported here.")
+	}
+	resp, err := h(ctx, t, v)
+	if err != nil {
+		return err
+	}
+	return b.sendInvokeResult(ctx, t, resp)
+}
+
+func (b *Bot) onConversationUpdate(ctx context.Context, t *turn) error {
+	for _, m := range t.act.MembersAdded {
+		if m.ID == t.act.Recipient.ID {
+			return b.sendWelcome(ctx, t)
+		}
+	}
+	return nil
+}
+
+func (b *Bot) onInstallationUpdate(ctx context.Context, t *turn) error {
+	if strings.HasPrefix(t.act.Action, "add") {
+		return b.sendWelcome(ctx, t)
+	}
+	return nil
+}
+
+func (b *Bot) onInvoke(ctx context.Context, t *turn) (*botframework.InvokeResponse, error) {
+	if t.act.Name != invokeAdaptiveCardAction {
+		t.log.InfoContext(ctx, "unsupported invoke", "name", t.act.Name)
+		return &botframework.InvokeResponse{Status: 200}, nil
+	}
+	verb, data, _, err := botframework.InvokeAction(t.act)
+	if err != nil {
+		return botframework.ErrorResponse(400, "BadRequest", fmt.Sprintf("this card action could not be read: %v", err)), nil
+	}
+	h, ok := b.verbs[verb]
+	if !ok {
+		t.log.InfoContext(ctx, "unknown card verb", "verb", verb)
+		return botframework.CardResponse(b.helpCard(t, fmt.Sprintf("The button %q is not something I know.", verb))), nil
+	}
+	return h(ctx, t, data)
+}
