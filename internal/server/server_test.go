@@ -527,3 +527,51 @@ func TestRunAddressInUse(t *testing.T) {
 		t.Errorf("Addr after failed listen = %q, want empty", s.Addr())
 	}
 }
+
+func TestRunShutdownIsBounded(t *testing.T) {
+	s, _ := newTestServer(t, Config{ShutdownTimeout: 50 * time.Millisecond})
+	entered, release := make(chan struct{}), make(chan struct{})
+	defer close(release)
+	s.Handle(http.MethodGet, "/stuck", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-release
+	}))
+	hookRan := make(chan struct{})
+	s.OnShutdown(func(context.Context) error { close(hookRan); return nil })
+	if err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	runErr := make(chan error, 1)
+	go func() { runErr <- s.Run(ctx) }()
+	clientErr := make(chan error, 1)
+	go func() {
+		resp, err := http.Get("http://" + s.Addr() + "/stuck")
+		if err == nil {
+			resp.Body.Close()
+		}
+		clientErr <- err
+	}()
+	select {
+	case <-entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("request never reached the handler")
+	}
+	cancel()
+	select {
+	case err := <-runErr:
+		if err == nil || !strings.Contains(err.Error(), "force-closed") {
+			t.Fatalf("Run = %v, want a forced-close error", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not give up on a stuck request")
+	}
+	select {
+	case <-hookRan:
+	default:
+		t.Error("shutdown hook did not run after a forced close")
+	}
+	if err := <-clientErr; err == nil {
+		t.Error("stuck request got a response although its connection was force-closed")
+	}
+}
