@@ -43,7 +43,6 @@ func AdminConfirm(v AdminConfirmView) *Card {
 	}
 	c.add(footnote("Nothing changes until you confirm. The action is recorded in the audit log under your name."))
 	confirm := noInputs(execute(clip(orDefault(v.ConfirmLabel, "Confirm"), 30), VerbAdminConfirm, KeyToken, v.Token))
-	confirm.Style = ActionStyleDestructive
 	c.Actions = []Action{confirm, noInputs(execute("Cancel", VerbAdminCancel, KeyToken, v.Token))}
 	return c
 }

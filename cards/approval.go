@@ -168,9 +168,7 @@ func Approval(v ApprovalView) *Card {
 		c.add(footnote(note))
 	}
 	approve := execute("Approve", VerbApprovalApprove, ids...)
-	approve.Style = ActionStylePositive
 	deny := execute("Deny", VerbApprovalDeny, ids...)
-	deny.Style = ActionStyleDestructive
 	c.Actions = []Action{approve, deny, noInputs(execute("Refresh", VerbApprovalRefresh, ids...))}
 	return c
 }

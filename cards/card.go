@@ -351,12 +351,6 @@ func (e InputDate) MarshalJSON() ([]byte, error) {
 
 func (InputDate) isElement() {}
 
-// Action styles. Teams ignores them, so a card never relies on color to tell buttons apart.
-const (
-	ActionStylePositive    = "positive"
-	ActionStyleDestructive = "destructive"
-)
-
 // ActionExecute is a Universal Action: Teams sends an adaptiveCard/action invoke with Verb and Data (plus the
 // card's input values) and shows the card the bot answers with.
 type ActionExecute struct {

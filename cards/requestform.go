@@ -152,7 +152,6 @@ func RequestForm(v RequestFormView) *Card {
 		c.add(footnote(note))
 	}
 	submit := execute("Submit request", VerbRequestSubmit, KeyPackageID, v.PackageID, KeyPolicyID, policyID, KeyFormID, v.FormID)
-	submit.Style = ActionStylePositive
 	c.Actions = []Action{submit}
 	return c
 }
