@@ -653,7 +653,7 @@ func BenchmarkPutConversation(b *testing.B) {
 func TestConcurrentWriters(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t, Options{})
-	const workers, each = 8, 25
+	const workers, each = 4, 15
 	var wg sync.WaitGroup
 	seqs := make(chan uint64, workers*each)
 	errs := make(chan error, workers*each*2)
