@@ -34,7 +34,8 @@
 //
 // Every method returns errors that match, with errors.Is, one of the sentinel errors in this package
 // (ErrNotEligible, ErrAlreadyRequested, ErrAlreadyAssigned, ErrAlreadyDecided, ErrNotApprover, ErrNotFound,
-// ErrConsentRequired, ErrSignInRequired, ErrForbidden, ErrThrottled, ErrInvalidInput, ErrUnavailable) when
+// ErrConsentRequired, ErrSignInRequired, ErrForbidden, ErrThrottled, ErrInvalidInput, ErrConflict,
+// ErrUnavailable) when
 // the cause is known; *ThrottledError, *AlreadyDecidedError and *ServiceError carry details and match with
 // errors.As. The sentinel messages are written for the person in the chat; the ServiceError details (HTTP
 // status, service error code, request id) are for logs.

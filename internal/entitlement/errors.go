@@ -33,6 +33,8 @@ var (
 	ErrThrottled = errors.New("Microsoft Graph is busy; try again in a moment")
 	// ErrInvalidInput: the request was rejected as malformed or incomplete; the error text names the field.
 	ErrInvalidInput = errors.New("the request is incomplete or invalid")
+	// ErrConflict: the change conflicts with the current state (it already exists, or changed meanwhile).
+	ErrConflict = errors.New("this conflicts with the current state (it may already exist or have changed); refresh and try again")
 	// ErrUnavailable: the service failed or answered something unreadable; retrying later may help.
 	ErrUnavailable = errors.New("Microsoft Graph is unavailable or answered unexpectedly; try again later")
 )
@@ -181,7 +183,7 @@ func UserMessage(err error) string {
 		return ie.Error()
 	}
 	for _, s := range []error{ErrNotEligible, ErrAlreadyRequested, ErrAlreadyAssigned, ErrNotApprover,
-		ErrNotFound, ErrConsentRequired, ErrSignInRequired, ErrForbidden, ErrInvalidInput, ErrUnavailable} {
+		ErrNotFound, ErrConsentRequired, ErrSignInRequired, ErrForbidden, ErrInvalidInput, ErrConflict, ErrUnavailable} {
 		if errors.Is(err, s) {
 			return s.Error()
 		}

@@ -1,0 +1,360 @@
+// Package graph implements the entitlement port on Microsoft Graph v1.0 with msgraph-sdk-go.
+//
+// It deliberately imports only sub-packages of the SDK (models, models/odataerrors, identitygovernance,
+// invitations) plus msgraph-sdk-go-core's request adapter, never the root GraphServiceClient, which
+// costs minutes to compile (DESIGN.md §7). Small directory calls (/users/{id}, /users/{id}/manager,
+// /groups/{id}/members, /users/{id}/teamwork/installedApps, …) are sent as abs.RequestInformation through
+// the same adapter.
+//
+// Traps handled here (DESIGN.md §7), each with a test:
+//   - the base URL is set on the adapter before any request builder is made, and @odata.nextLink is
+//     followed verbatim;
+//   - tokens are only sent to the configured Graph host: the auth provider has an explicit allow-list and
+//     fails loudly (instead of silently sending no token) for any other host;
+//   - request bodies are gzip-compressed by the SDK; that is left on;
+//   - accessPackageAssignment accessPackageId / assignmentPolicyId / targetId are written as additional
+//     data (they are not in the v1.0 metadata);
+//   - ISO-8601 durations are written as strings through additional data (Kiota would write P30D as
+//     P4W2D), and read back without weeks;
+//   - an ODataError is never formatted (its Error() panics without error.message): errors are mapped by
+//     HTTP status, service code and request-id to the entitlement domain errors;
+//   - every enum getter is nil-checked; @odata.type values are written with the leading '#';
+//   - the retry handler retries 429/503/504 only while the wait is short; filing a request is never
+//     blindly repeated after a failure in transit — the open requests are checked first.
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/accessbot/accessbot/internal/entitlement"
+	abs "github.com/microsoft/kiota-abstractions-go"
+	absauth "github.com/microsoft/kiota-abstractions-go/authentication"
+	absser "github.com/microsoft/kiota-abstractions-go/serialization"
+	khttp "github.com/microsoft/kiota-http-go"
+	formser "github.com/microsoft/kiota-serialization-form-go"
+	jsonser "github.com/microsoft/kiota-serialization-json-go"
+	textser "github.com/microsoft/kiota-serialization-text-go"
+	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
+	"github.com/microsoftgraph/msgraph-sdk-go/identitygovernance"
+)
+
+// DefaultBaseURL is Microsoft Graph v1.0.
+const DefaultBaseURL = "https://graph.microsoft.com/v1.0"
+
+// Config configures a Client.
+type Config struct {
+	// BaseURL is the Graph root including the version (GRAPH_BASE_URL); default DefaultBaseURL.
+	// http:// is accepted only for loopback hosts (the simulator, tests).
+	BaseURL string
+	// AppTokens yields app-only Graph tokens (scope https://graph.microsoft.com/.default). Required.
+	AppTokens entitlement.TokenSource
+	// HTTPClient's Transport (default http.DefaultTransport) carries the requests under the Graph
+	// middleware (retry, redirect, compression). Its Timeout, if any, is kept.
+	HTTPClient *http.Client
+	// Logger receives one structured line per failed call (status, code, request-id). Default: discard.
+	Logger *slog.Logger
+	// CacheTTL is how long catalog, package and policy reads are cached (default 1 minute; negative
+	// disables the cache).
+	CacheTTL time.Duration
+	// TenantID is the resource tenant; it fills User.TenantID.
+	TenantID string
+	// MaxRetryWait is the longest Retry-After honoured inside one call (default 5s). A longer wait ends the
+	// call with *entitlement.ThrottledError so a chat turn is not blocked.
+	MaxRetryWait time.Duration
+	// MaxRetries is how often 429/503/504 are retried (default 3).
+	MaxRetries int
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Client is the Graph implementation of entitlement.Port.
+type Client struct {
+	adapter *msgraphcore.GraphRequestAdapterBase
+	em      *identitygovernance.EntitlementManagementRequestBuilder
+	base    string
+	log     *slog.Logger
+	ttl     time.Duration
+	tenant  string
+	now     func() time.Time
+	cache   *ttlCache
+	maxWait time.Duration
+}
+
+var _ entitlement.Port = (*Client)(nil)
+
+// New builds a Client. It validates the configuration and sets the adapter's base URL before building
+// any request builder.
+func New(cfg Config) (*Client, error) {
+	if cfg.AppTokens == nil {
+		return nil, errors.New("graph config: AppTokens is required (an app-only token source for Microsoft Graph)")
+	}
+	base := strings.TrimRight(strings.TrimSpace(cfg.BaseURL), "/")
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("graph config: BaseURL %q is not an absolute URL like %s", cfg.BaseURL, DefaultBaseURL)
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !isLoopback(u.Hostname()) {
+			return nil, fmt.Errorf("graph config: BaseURL %q uses http for a non-loopback host; use https", cfg.BaseURL)
+		}
+	default:
+		return nil, fmt.Errorf("graph config: BaseURL %q must use https (or http on loopback)", cfg.BaseURL)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("graph config: BaseURL %q must not have a query or fragment", cfg.BaseURL)
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ttl := cfg.CacheTTL
+	if ttl == 0 {
+		ttl = time.Minute
+	}
+	maxWait := cfg.MaxRetryWait
+	if maxWait <= 0 {
+		maxWait = 5 * time.Second
+	}
+	retries := cfg.MaxRetries
+	if retries <= 0 {
+		retries = 3
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+
+	hosts, err := absauth.NewAllowedHostsValidatorErrorCheck([]string{u.Hostname()})
+	if err != nil {
+		return nil, fmt.Errorf("graph config: allowed host %q: %w", u.Hostname(), err)
+	}
+	auth := absauth.NewBaseBearerTokenAuthenticationProvider(&tokenProvider{app: cfg.AppTokens, hosts: hosts})
+
+	opts := msgraphcore.GraphClientOptions{GraphServiceVersion: "v1.0", GraphServiceLibraryVersion: "accessbot"}
+	var mws []khttp.Middleware
+	for _, m := range msgraphcore.GetDefaultMiddlewaresWithOptions(&opts) {
+		if _, isRetry := m.(*khttp.RetryHandler); isRetry {
+			m = khttp.NewRetryHandlerWithOptions(khttp.RetryHandlerOptions{
+				MaxRetries: retries,
+				ShouldRetry: func(_ time.Duration, _ int, _ *http.Request, resp *http.Response) bool {
+					return retryAfter(resp) <= maxWait
+				},
+			})
+		}
+		mws = append(mws, m)
+	}
+	mws = append(mws, observer{})
+	parent := http.DefaultTransport
+	var timeout time.Duration
+	if cfg.HTTPClient != nil {
+		if cfg.HTTPClient.Transport != nil {
+			parent = cfg.HTTPClient.Transport
+		}
+		timeout = cfg.HTTPClient.Timeout
+	}
+	httpClient := &http.Client{Transport: khttp.NewCustomTransportWithParentTransport(parent, mws...), Timeout: timeout}
+	httpClient.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+	pnf := absser.NewParseNodeFactoryRegistry()
+	pnf.ContentTypeAssociatedFactories["application/json"] = jsonser.NewJsonParseNodeFactory()
+	pnf.ContentTypeAssociatedFactories["text/plain"] = textser.NewTextParseNodeFactory()
+	pnf.ContentTypeAssociatedFactories["application/x-www-form-urlencoded"] = formser.NewFormParseNodeFactory()
+	swf := absser.NewSerializationWriterFactoryRegistry()
+	swf.ContentTypeAssociatedFactories["application/json"] = jsonser.NewJsonSerializationWriterFactory()
+	swf.ContentTypeAssociatedFactories["text/plain"] = textser.NewTextSerializationWriterFactory()
+	swf.ContentTypeAssociatedFactories["application/x-www-form-urlencoded"] = formser.NewFormSerializationWriterFactory()
+
+	adapter, err := msgraphcore.NewGraphRequestAdapterBaseWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(auth, opts, pnf, swf, httpClient)
+	if err != nil {
+		return nil, fmt.Errorf("graph: build request adapter: %w", err)
+	}
+	// The base URL must be set before any request builder is created: builders capture it.
+	adapter.SetBaseUrl(base)
+	em := identitygovernance.NewIdentityGovernanceRequestBuilderInternal(map[string]string{"baseurl": base}, adapter).EntitlementManagement()
+	return &Client{
+		adapter: adapter,
+		em:      em,
+		base:    base,
+		log:     log,
+		ttl:     ttl,
+		tenant:  cfg.TenantID,
+		now:     now,
+		cache:   newTTLCache(now),
+		maxWait: maxWait,
+	}, nil
+}
+
+// BaseURL returns the Graph root the client talks to.
+func (c *Client) BaseURL() string { return c.base }
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// retryAfter reads a Retry-After header (seconds or HTTP date); 0 when absent or unreadable.
+func retryAfter(resp *http.Response) time.Duration {
+	if resp == nil {
+		return 0
+	}
+	v := strings.TrimSpace(resp.Header.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
+		return time.Duration(s * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := time.Until(t); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// ---- authentication ----
+
+type userTokenKey struct{}
+
+// withUser makes the calls made with ctx act as the user whose token ts yields.
+func withUser(ctx context.Context, ts entitlement.TokenSource) context.Context {
+	return context.WithValue(ctx, userTokenKey{}, ts)
+}
+
+// tokenError marks a failure to obtain a token (so it is not mistaken for a Graph answer).
+type tokenError struct{ err error }
+
+func (e *tokenError) Error() string { return "obtain Graph token: " + e.err.Error() }
+func (e *tokenError) Unwrap() error { return e.err }
+
+// tokenProvider hands out the app token, or the acting user's token when the context carries one, and
+// only for the configured Graph host.
+type tokenProvider struct {
+	app   entitlement.TokenSource
+	hosts *absauth.AllowedHostsValidator
+}
+
+func (p *tokenProvider) GetAuthorizationToken(ctx context.Context, u *url.URL, _ map[string]any) (string, error) {
+	if u == nil || !p.hosts.IsUrlHostValid(u) {
+		host := ""
+		if u != nil {
+			host = u.Host
+		}
+		return "", &tokenError{fmt.Errorf("refusing to send a Graph token to host %q (allowed: %v)", host, keys(p.hosts.GetAllowedHosts()))}
+	}
+	if u.Scheme != "https" && !isLoopback(u.Hostname()) {
+		return "", &tokenError{fmt.Errorf("refusing to send a Graph token over %s to %q", u.Scheme, u.Host)}
+	}
+	ts := p.app
+	if v, ok := ctx.Value(userTokenKey{}).(entitlement.TokenSource); ok && v != nil {
+		ts = v
+	}
+	tok, err := ts.Token(ctx)
+	if err != nil {
+		return "", &tokenError{err}
+	}
+	if tok == "" {
+		return "", &tokenError{entitlement.ErrSignInRequired}
+	}
+	return tok, nil
+}
+
+func (p *tokenProvider) GetAllowedHostsValidator() *absauth.AllowedHostsValidator { return p.hosts }
+
+func keys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// ---- per-call observation ----
+
+type callInfoKey struct{}
+
+// callInfo records what the last HTTP exchange of one port call answered.
+type callInfo struct {
+	status     int
+	requestID  string
+	retryAfter time.Duration
+	attempts   int
+}
+
+// observer is the innermost middleware: it records status, request-id and Retry-After of every
+// exchange into the callInfo of the context.
+type observer struct{}
+
+func (observer) Intercept(p khttp.Pipeline, i int, req *http.Request) (*http.Response, error) {
+	resp, err := p.Next(req, i)
+	if ci, ok := req.Context().Value(callInfoKey{}).(*callInfo); ok {
+		ci.attempts++
+		if resp != nil {
+			ci.status = resp.StatusCode
+			ci.requestID = firstNonEmpty(resp.Header.Get("request-id"), resp.Header.Get("client-request-id"))
+			ci.retryAfter = retryAfter(resp)
+		} else {
+			ci.status = 0
+		}
+	}
+	return resp, err
+}
+
+func firstNonEmpty(v ...string) string {
+	for _, s := range v {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// call runs fn as one port operation: it observes the HTTP exchanges, turns panics from the SDK or the
+// conversion into errors, and maps failures to domain errors.
+func (c *Client) call(ctx context.Context, op string, fn func(ctx context.Context) error) (err error) {
+	ci := &callInfo{}
+	ctx = context.WithValue(ctx, callInfoKey{}, ci)
+	defer func() {
+		if r := recover(); r != nil {
+			err = c.mapErr(op, fmt.Errorf("unexpected response: %v", r), ci)
+		}
+	}()
+	if err = fn(ctx); err != nil {
+		return c.mapErr(op, err, ci)
+	}
+	return nil
+}
+
+// reqOptions are the per-request options of calls that must not be retried by the middleware.
+func noRetry() []abs.RequestOption {
+	return []abs.RequestOption{&khttp.RetryHandlerOptions{
+		ShouldRetry: func(time.Duration, int, *http.Request, *http.Response) bool { return false },
+	}}
+}
+
+// retryOnlyThrottled retries a POST only on 429 (which Graph guarantees was not processed), never on
+// 503/504, which may come after the request was processed.
+func retryOnlyThrottled(maxWait time.Duration) []abs.RequestOption {
+	return []abs.RequestOption{&khttp.RetryHandlerOptions{
+		ShouldRetry: func(_ time.Duration, _ int, _ *http.Request, resp *http.Response) bool {
+			return resp != nil && resp.StatusCode == http.StatusTooManyRequests && retryAfter(resp) <= maxWait
+		},
+	}}
+}

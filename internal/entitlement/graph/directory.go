@@ -1,0 +1,282 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/accessbot/accessbot/internal/entitlement"
+	abs "github.com/microsoft/kiota-abstractions-go"
+	"github.com/microsoft/kiota-abstractions-go/serialization"
+	"github.com/microsoftgraph/msgraph-sdk-go/invitations"
+	"github.com/microsoftgraph/msgraph-sdk-go/models"
+	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
+)
+
+// errorMapping parses every 4xx/5xx body as an OData error.
+var errorMapping = abs.ErrorMappings{"XXX": odataerrors.CreateODataErrorFromDiscriminatorValue}
+
+const userSelect = "id,displayName,mail,userPrincipalName,userType,externalUserState,accountEnabled,jobTitle"
+
+func mustURL(raw string) url.URL {
+	u, err := url.Parse(raw)
+	if err != nil {
+		// Only reachable with a base URL New validated plus escaped segments.
+		panic(fmt.Sprintf("graph: bad URL %q: %v", raw, err))
+	}
+	return *u
+}
+
+var (
+	guidRE   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	domainRE = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$`)
+	emailRE  = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+)
+
+func isGUID(s string) bool   { return guidRE.MatchString(s) }
+func isDomain(s string) bool { return domainRE.MatchString(s) }
+func isEmail(s string) bool  { return emailRE.MatchString(s) }
+
+// get sends a GET for rawURL and parses the body with factory.
+func (c *Client) get(ctx context.Context, rawURL string, query url.Values, factory func(p absserParseNode) (absserParsable, error)) (absserParsable, error) {
+	ri := abs.NewRequestInformation()
+	ri.Method = abs.GET
+	u := mustURL(rawURL)
+	if len(query) > 0 {
+		u.RawQuery = strings.ReplaceAll(query.Encode(), "+", "%20")
+	}
+	ri.SetUri(u)
+	ri.Headers.TryAdd("Accept", "application/json")
+	return c.adapter.Send(ctx, ri, factory, errorMapping)
+}
+
+// User returns a user by object id or user principal name.
+func (c *Client) User(ctx context.Context, idOrUPN string) (entitlement.User, error) {
+	idOrUPN = strings.TrimSpace(idOrUPN)
+	if idOrUPN == "" {
+		return entitlement.User{}, entitlement.Invalid("user", "is required (an object id or user principal name)")
+	}
+	var out entitlement.User
+	err := c.call(ctx, "get user "+idOrUPN, func(ctx context.Context) error {
+		m, err := c.get(ctx, c.base+"/users/"+url.PathEscape(idOrUPN), url.Values{"$select": {userSelect}}, models.CreateUserFromDiscriminatorValue)
+		if err != nil {
+			return err
+		}
+		u, ok := m.(models.Userable)
+		if !ok || u == nil {
+			return fmt.Errorf("response is not a user")
+		}
+		out = c.toUser(u)
+		return nil
+	})
+	return out, err
+}
+
+// Manager returns the user's manager; ErrNotFound when they have none.
+func (c *Client) Manager(ctx context.Context, userID string) (entitlement.User, error) {
+	if err := needID("user id", userID); err != nil {
+		return entitlement.User{}, err
+	}
+	var out entitlement.User
+	err := c.call(ctx, "get manager of "+userID, func(ctx context.Context) error {
+		m, err := c.get(ctx, c.base+"/users/"+url.PathEscape(userID)+"/manager", url.Values{"$select": {userSelect}}, models.CreateUserFromDiscriminatorValue)
+		if err != nil {
+			return err
+		}
+		u, ok := m.(models.Userable)
+		if !ok || u == nil || str(u.GetId()) == "" {
+			return fmt.Errorf("response is not a user")
+		}
+		out = c.toUser(u)
+		return nil
+	})
+	return out, err
+}
+
+// listUsers reads a directoryObject collection of users (following nextLink), skipping non-users.
+func (c *Client) listDirectoryObjects(ctx context.Context, rawURL string) ([]entitlement.User, error) {
+	page := func(ctx context.Context, u string, q url.Values) (models.UserCollectionResponseable, error) {
+		m, err := c.get(ctx, u, q, models.CreateUserCollectionResponseFromDiscriminatorValue)
+		if err != nil {
+			return nil, err
+		}
+		r, ok := m.(models.UserCollectionResponseable)
+		if !ok {
+			return nil, fmt.Errorf("response is not a collection")
+		}
+		return r, nil
+	}
+	items, err := collect[models.Userable](ctx, 0,
+		func(ctx context.Context) (models.UserCollectionResponseable, error) {
+			return page(ctx, rawURL, url.Values{"$select": {userSelect}})
+		},
+		func(ctx context.Context, u string) (models.UserCollectionResponseable, error) {
+			return page(ctx, u, nil)
+		})
+	var out []entitlement.User
+	for _, it := range items {
+		if it == nil {
+			continue
+		}
+		if t := str(it.GetOdataType()); t != "" && t != "#microsoft.graph.user" {
+			continue
+		}
+		out = append(out, c.toUser(it))
+	}
+	return out, err
+}
+
+// GroupMembers returns the users that are direct members of a group.
+func (c *Client) GroupMembers(ctx context.Context, groupID string) ([]entitlement.User, error) {
+	if err := needID("group id", groupID); err != nil {
+		return nil, err
+	}
+	var out []entitlement.User
+	err := c.call(ctx, "list members of group "+groupID, func(ctx context.Context) error {
+		var err error
+		out, err = c.listDirectoryObjects(ctx, c.base+"/groups/"+url.PathEscape(groupID)+"/members")
+		return err
+	})
+	return out, err
+}
+
+// IsMemberOf reports whether the user is a transitive member of the group.
+func (c *Client) IsMemberOf(ctx context.Context, userID, groupID string) (bool, error) {
+	if err := needID("user id", userID); err != nil {
+		return false, err
+	}
+	if err := needID("group id", groupID); err != nil {
+		return false, err
+	}
+	var found bool
+	err := c.call(ctx, fmt.Sprintf("check membership of %s in group %s", userID, groupID), func(ctx context.Context) error {
+		page := func(ctx context.Context, u string, q url.Values) (models.DirectoryObjectCollectionResponseable, error) {
+			m, err := c.get(ctx, u, q, models.CreateDirectoryObjectCollectionResponseFromDiscriminatorValue)
+			if err != nil {
+				return nil, err
+			}
+			r, ok := m.(models.DirectoryObjectCollectionResponseable)
+			if !ok {
+				return nil, fmt.Errorf("response is not a collection")
+			}
+			return r, nil
+		}
+		items, err := collect[models.DirectoryObjectable](ctx, 0,
+			func(ctx context.Context) (models.DirectoryObjectCollectionResponseable, error) {
+				return page(ctx, c.base+"/users/"+url.PathEscape(userID)+"/transitiveMemberOf", url.Values{"$select": {"id"}})
+			},
+			func(ctx context.Context, u string) (models.DirectoryObjectCollectionResponseable, error) {
+				return page(ctx, u, nil)
+			})
+		for _, it := range items {
+			if it != nil && strings.EqualFold(str(it.GetId()), groupID) {
+				found = true
+			}
+		}
+		return err
+	})
+	return found, err
+}
+
+// TenantByDomain finds a tenant by one of its domains.
+func (c *Client) TenantByDomain(ctx context.Context, domain string) (entitlement.TenantInfo, error) {
+	domain = strings.ToLower(strings.TrimSpace(domain))
+	if !isDomain(domain) {
+		return entitlement.TenantInfo{}, entitlement.Invalid("domain", fmt.Sprintf("%q is not a domain name like fabrikam.example", domain))
+	}
+	var out entitlement.TenantInfo
+	err := c.call(ctx, "find tenant by domain "+domain, func(ctx context.Context) error {
+		m, err := c.get(ctx, c.base+"/tenantRelationships/findTenantInformationByDomainName(domainName='"+domain+"')", nil, models.CreateTenantInformationFromDiscriminatorValue)
+		if err != nil {
+			return err
+		}
+		ti, ok := m.(models.TenantInformationable)
+		if !ok || ti == nil || str(ti.GetTenantId()) == "" {
+			return fmt.Errorf("response has no tenantId")
+		}
+		out = entitlement.TenantInfo{TenantID: str(ti.GetTenantId()), DisplayName: str(ti.GetDisplayName()), DefaultDomain: str(ti.GetDefaultDomainName())}
+		return nil
+	})
+	return out, err
+}
+
+// Invite invites an external user as a guest.
+func (c *Client) Invite(ctx context.Context, in entitlement.NewInvitation) (entitlement.Invitation, error) {
+	in.Email = strings.TrimSpace(in.Email)
+	if !isEmail(in.Email) {
+		return entitlement.Invitation{}, entitlement.Invalid("email", fmt.Sprintf("%q is not an email address", in.Email))
+	}
+	if u, err := url.Parse(in.RedirectURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return entitlement.Invitation{}, entitlement.Invalid("redirect URL", fmt.Sprintf("%q is not an absolute http(s) URL", in.RedirectURL))
+	}
+	body := models.NewInvitation()
+	body.SetInvitedUserEmailAddress(&in.Email)
+	body.SetInviteRedirectUrl(&in.RedirectURL)
+	if in.DisplayName != "" {
+		body.SetInvitedUserDisplayName(&in.DisplayName)
+	}
+	send := in.SendEmail
+	body.SetSendInvitationMessage(&send)
+	if in.Message != "" {
+		info := models.NewInvitedUserMessageInfo()
+		info.SetCustomizedMessageBody(&in.Message)
+		body.SetInvitedUserMessageInfo(info)
+	}
+	var out entitlement.Invitation
+	err := c.call(ctx, "invite "+in.Email, func(ctx context.Context) error {
+		b := invitations.NewInvitationsRequestBuilderInternal(map[string]string{"baseurl": c.base}, c.adapter)
+		m, err := b.Post(ctx, body, &invitations.InvitationsRequestBuilderPostRequestConfiguration{Options: retryOnlyThrottled(c.maxWait)})
+		if err != nil {
+			return err
+		}
+		out = entitlement.Invitation{ID: str(m.GetId()), RedeemURL: str(m.GetInviteRedeemUrl()), Status: str(m.GetStatus()), Email: str(m.GetInvitedUserEmailAddress())}
+		if u := m.GetInvitedUser(); u != nil {
+			out.InvitedUserID = str(u.GetId())
+		}
+		return nil
+	})
+	return out, err
+}
+
+// InstallAppForUser installs the Teams app (app catalog id) for the user; already installed (409) is
+// success.
+func (c *Client) InstallAppForUser(ctx context.Context, userID, teamsAppID string) error {
+	if err := needID("user id", userID); err != nil {
+		return err
+	}
+	if err := needID("teams app id", teamsAppID); err != nil {
+		return err
+	}
+	return c.call(ctx, fmt.Sprintf("install Teams app %s for %s", teamsAppID, userID), func(ctx context.Context) error {
+		ri := abs.NewRequestInformation()
+		ri.Method = abs.POST
+		ri.SetUri(mustURL(c.base + "/users/" + url.PathEscape(userID) + "/teamwork/installedApps"))
+		ri.Headers.TryAdd("Accept", "application/json")
+		body := models.NewUserScopeTeamsAppInstallation()
+		body.SetAdditionalData(map[string]any{"teamsApp@odata.bind": c.base + "/appCatalogs/teamsApps/" + teamsAppID})
+		if err := ri.SetContentFromParsable(ctx, c.adapter, "application/json", body); err != nil {
+			return fmt.Errorf("encode installation: %w", err)
+		}
+		err := c.adapter.SendNoContent(ctx, ri, errorMapping)
+		if err != nil && statusOf(ctx) == http.StatusConflict {
+			return nil
+		}
+		return err
+	})
+}
+
+// statusOf returns the HTTP status of the last exchange of the current call.
+func statusOf(ctx context.Context) int {
+	if ci, ok := ctx.Value(callInfoKey{}).(*callInfo); ok {
+		return ci.status
+	}
+	return 0
+}
+
+type (
+	absserParseNode = serialization.ParseNode
+	absserParsable  = serialization.Parsable
+)

@@ -1,0 +1,155 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/accessbot/accessbot/internal/entitlement"
+	abs "github.com/microsoft/kiota-abstractions-go"
+	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
+)
+
+// conflictKind lets a caller say what a 409 (or 403) means for its operation.
+type statusKinds map[int]error
+
+// mapErr turns an error from the SDK into a domain error. It never calls Error() on an ODataError
+// (which panics when the body has no error.message): it reads status, code and message through
+// nil-checked getters.
+func (c *Client) mapErr(op string, err error, ci *callInfo) error {
+	return c.mapErrKinds(op, err, ci, nil)
+}
+
+func (c *Client) mapErrKinds(op string, err error, ci *callInfo, kinds statusKinds) error {
+	if err == nil {
+		return nil
+	}
+	// Already a domain error (from our own validation or a nested call): keep it.
+	var se *entitlement.ServiceError
+	var te *entitlement.ThrottledError
+	var ad *entitlement.AlreadyDecidedError
+	var ie *entitlement.InvalidInputError
+	if errors.As(err, &se) || errors.As(err, &te) || errors.As(err, &ad) || errors.As(err, &ie) {
+		return err
+	}
+	var tokErr *tokenError
+	if errors.As(err, &tokErr) {
+		c.log.Warn("graph token unavailable", "op", op, "err", tokErr.err.Error())
+		if errors.Is(tokErr.err, entitlement.ErrConsentRequired) || errors.Is(tokErr.err, entitlement.ErrSignInRequired) {
+			return &opError{op: op, err: tokErr.err}
+		}
+		return &opError{op: op, err: &entitlement.ServiceError{Op: op, Message: "could not obtain a token: " + tokErr.err.Error(), Kind: entitlement.ErrSignInRequired}}
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return &opError{op: op, err: err}
+	}
+
+	out := &entitlement.ServiceError{Op: op}
+	if ci != nil {
+		out.Status = ci.status
+		out.RequestID = ci.requestID
+	}
+	var oe *odataerrors.ODataError
+	var ae *abs.ApiError
+	switch {
+	case errors.As(err, &oe):
+		if oe.ResponseStatusCode != 0 {
+			out.Status = oe.ResponseStatusCode
+		}
+		if main := oe.GetErrorEscaped(); main != nil {
+			if v := main.GetCode(); v != nil {
+				out.Code = *v
+			}
+			if v := main.GetMessage(); v != nil {
+				out.Message = *v
+			}
+			if inner := main.GetInnerError(); inner != nil && out.RequestID == "" {
+				if v := inner.GetRequestId(); v != nil {
+					out.RequestID = *v
+				}
+			}
+		}
+		if id := headerValue(oe.ResponseHeaders, "request-id"); id != "" {
+			out.RequestID = id
+		}
+	case errors.As(err, &ae):
+		if ae.ResponseStatusCode != 0 {
+			out.Status = ae.ResponseStatusCode
+		}
+		out.Message = ae.Message
+		if id := headerValue(ae.ResponseHeaders, "request-id"); id != "" {
+			out.RequestID = id
+		}
+	default:
+		// Transport failure, or a 2xx body we could not read (for example a date holding "null").
+		out.Message = err.Error()
+	}
+
+	switch {
+	case out.Status == 0:
+		out.Kind = entitlement.ErrUnavailable
+	case kinds[out.Status] != nil:
+		out.Kind = kinds[out.Status]
+	case out.Status == http.StatusTooManyRequests:
+		wait := time.Duration(0)
+		if ci != nil {
+			wait = ci.retryAfter
+		}
+		c.logFailure(out)
+		return &entitlement.ThrottledError{RetryAfter: wait, Err: out}
+	case out.Status >= 200 && out.Status < 300:
+		out.Kind = entitlement.ErrUnavailable
+		if out.Message != "" {
+			out.Message = "unreadable response: " + out.Message
+		}
+	case out.Status == http.StatusBadRequest:
+		out.Kind = entitlement.ErrInvalidInput
+	case out.Status == http.StatusUnauthorized:
+		out.Kind = entitlement.ErrSignInRequired
+	case out.Status == http.StatusForbidden:
+		out.Kind = entitlement.ErrForbidden
+		if isConsentCode(out.Code) {
+			out.Kind = entitlement.ErrConsentRequired
+		}
+	case out.Status == http.StatusNotFound:
+		out.Kind = entitlement.ErrNotFound
+	case out.Status == http.StatusConflict:
+		out.Kind = entitlement.ErrConflict
+	default:
+		out.Kind = entitlement.ErrUnavailable
+	}
+	c.logFailure(out)
+	return out
+}
+
+func (c *Client) logFailure(e *entitlement.ServiceError) {
+	c.log.Warn("graph call failed", "op", e.Op, "status", e.Status, "code", e.Code, "message", e.Message, "request_id", e.RequestID)
+}
+
+func isConsentCode(code string) bool {
+	c := strings.ToLower(code)
+	return strings.Contains(c, "consent")
+}
+
+func headerValue(h *abs.ResponseHeaders, name string) string {
+	if h == nil {
+		return ""
+	}
+	for _, k := range []string{name, strings.ToLower(name), http.CanonicalHeaderKey(name)} {
+		if v := h.Get(k); len(v) > 0 && v[0] != "" {
+			return v[0]
+		}
+	}
+	return ""
+}
+
+// opError prefixes a non-service error with the operation, keeping it matchable.
+type opError struct {
+	op  string
+	err error
+}
+
+func (e *opError) Error() string { return e.op + ": " + e.err.Error() }
+func (e *opError) Unwrap() error { return e.err }
