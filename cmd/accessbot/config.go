@@ -1,0 +1,138 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// Bot types, as the Teams Toolkit names them (BOT_TYPE).
+const (
+	botTypeSingleTenant    = "SingleTenant"
+	botTypeMultiTenant     = "MultiTenant"
+	botTypeUserAssignedMSI = "UserAssignedMSI"
+)
+
+// config is everything `accessbot serve` needs. Environment variables (Teams Toolkit names) give the defaults;
+// flags override them.
+type config struct {
+	BotID              string
+	BotPassword        string // secret: never logged
+	BotTenantID        string
+	BotType            string
+	BotCertificatePath string
+	OpenIDMetadataURL  string
+	AuthorityHost      string
+	GraphBaseURL       string
+	Addr               string
+	DataPath           string
+	AdminGroupID       string
+	Brokered           bool
+	InsecureDev        bool
+	LogLevel           string
+	LogFormat          string
+	ShutdownTimeout    time.Duration
+	// DevAssertionURL is the simulator's dev assertion endpoint, used only with InsecureDev (set by `demo`).
+	DevAssertionURL string
+}
+
+// envDefault returns the environment value for key, or def when unset or empty.
+func envDefault(getenv func(string) string, key, def string) string {
+	if v := strings.TrimSpace(getenv(key)); v != "" {
+		return v
+	}
+	return def
+}
+
+// registerServeFlags binds the serve configuration to fs, with defaults from the environment.
+func registerServeFlags(fs *flag.FlagSet, c *config, getenv func(string) string) {
+	fs.StringVar(&c.BotID, "bot-id", envDefault(getenv, "BOT_ID", ""), "Microsoft App ID of the bot (env BOT_ID)")
+	c.BotPassword = envDefault(getenv, "BOT_PASSWORD", "") // env only: secrets do not belong on a command line
+	fs.StringVar(&c.BotTenantID, "bot-tenant-id", envDefault(getenv, "BOT_TENANT_ID", ""), "tenant of the bot's app registration (env BOT_TENANT_ID)")
+	fs.StringVar(&c.BotType, "bot-type", envDefault(getenv, "BOT_TYPE", botTypeSingleTenant), "SingleTenant | MultiTenant | UserAssignedMSI (env BOT_TYPE)")
+	fs.StringVar(&c.BotCertificatePath, "bot-certificate", envDefault(getenv, "BOT_CERTIFICATE_PATH", ""), "PEM file with the app's certificate and key, instead of BOT_PASSWORD (env BOT_CERTIFICATE_PATH)")
+	fs.StringVar(&c.OpenIDMetadataURL, "openid-metadata-url", envDefault(getenv, "BOT_OPENID_METADATA_URL", "https://login.botframework.com/v1/.well-known/openidconfiguration"), "Bot Framework OpenID metadata (env BOT_OPENID_METADATA_URL)")
+	fs.StringVar(&c.AuthorityHost, "authority-host", envDefault(getenv, "AZURE_AUTHORITY_HOST", "https://login.microsoftonline.com/"), "Entra authority host (env AZURE_AUTHORITY_HOST)")
+	fs.StringVar(&c.GraphBaseURL, "graph-base-url", envDefault(getenv, "GRAPH_BASE_URL", "https://graph.microsoft.com/v1.0"), "Microsoft Graph base URL (env GRAPH_BASE_URL)")
+	fs.StringVar(&c.Addr, "addr", envDefault(getenv, "ACCESSBOT_ADDR", ":3978"), "listen address (env ACCESSBOT_ADDR)")
+	fs.StringVar(&c.DataPath, "data", envDefault(getenv, "ACCESSBOT_DATA", "accessbot.db"), "bbolt state file (env ACCESSBOT_DATA)")
+	fs.StringVar(&c.AdminGroupID, "admin-group", envDefault(getenv, "ACCESSBOT_ADMIN_GROUP_ID", ""), "object id of the Entra group whose members may run admin commands (env ACCESSBOT_ADMIN_GROUP_ID)")
+	fs.BoolVar(&c.Brokered, "brokered", envDefault(getenv, "ACCESSBOT_BROKERED", "true") == "true", "run approvals in the bot for connected-organization users not yet in the tenant (env ACCESSBOT_BROKERED)")
+	fs.BoolVar(&c.InsecureDev, "insecure-dev", false, "DEVELOPMENT ONLY: no inbound or outbound Bot Framework auth; loopback listen address and serviceUrls only")
+	fs.StringVar(&c.LogLevel, "log-level", envDefault(getenv, "ACCESSBOT_LOG_LEVEL", "info"), "debug | info | warn | error (env ACCESSBOT_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", envDefault(getenv, "ACCESSBOT_LOG_FORMAT", "text"), "text | json (env ACCESSBOT_LOG_FORMAT)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may run after SIGTERM")
+}
+
+// validate checks the configuration and says precisely what is wrong.
+func (c *config) validate() error {
+	var errs []error
+	switch c.BotType {
+	case botTypeSingleTenant, botTypeMultiTenant, botTypeUserAssignedMSI:
+	default:
+		errs = append(errs, fmt.Errorf("BOT_TYPE %q: expected SingleTenant, MultiTenant or UserAssignedMSI", c.BotType))
+	}
+	if c.InsecureDev {
+		if err := requireLoopbackAddr(c.Addr); err != nil {
+			errs = append(errs, fmt.Errorf("--insecure-dev: %w", err))
+		}
+	} else {
+		if c.BotID == "" {
+			errs = append(errs, errors.New("BOT_ID is empty: set it to the bot's Microsoft App ID (or run `accessbot demo` for the local demo)"))
+		}
+		if c.BotType == botTypeSingleTenant && c.BotTenantID == "" {
+			errs = append(errs, errors.New("BOT_TENANT_ID is empty: a SingleTenant bot needs its app registration's tenant id"))
+		}
+		if c.BotType != botTypeUserAssignedMSI && c.BotPassword == "" && c.BotCertificatePath == "" {
+			errs = append(errs, errors.New("no app credential: set BOT_PASSWORD or BOT_CERTIFICATE_PATH (or BOT_TYPE=UserAssignedMSI)"))
+		}
+	}
+	for name, raw := range map[string]string{"BOT_OPENID_METADATA_URL": c.OpenIDMetadataURL, "AZURE_AUTHORITY_HOST": c.AuthorityHost, "GRAPH_BASE_URL": c.GraphBaseURL} {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("%s %q: expected an absolute http(s) URL", name, raw))
+		}
+	}
+	if c.DataPath == "" {
+		errs = append(errs, errors.New("ACCESSBOT_DATA is empty: expected a file path for the state database"))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log level %q: expected debug, info, warn or error", c.LogLevel))
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("log format %q: expected text or json", c.LogFormat))
+	}
+	return errors.Join(errs...)
+}
+
+// requireLoopbackAddr accepts listen addresses whose host is a loopback IP or "localhost".
+func requireLoopbackAddr(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("listen address %q: %w", addr, err)
+	}
+	if !isLoopbackHost(host) {
+		return fmt.Errorf("listen address %q is not loopback: use 127.0.0.1:PORT or localhost:PORT", addr)
+	}
+	return nil
+}
+
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// osGetenv is the process environment; tests pass their own.
+var osGetenv = os.Getenv

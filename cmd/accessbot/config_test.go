@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"strings"
+	"testing"
+)
+
+func TestConfigFromEnvAndFlags(t *testing.T) {
+	env := map[string]string{
+		"BOT_ID": "env-bot", "BOT_PASSWORD": "pw", "BOT_TENANT_ID": "tid", "ACCESSBOT_ADDR": "127.0.0.1:4000",
+		"GRAPH_BASE_URL": "http://127.0.0.1:3979/v1.0", "AZURE_AUTHORITY_HOST": "http://127.0.0.1:3979/",
+	}
+	var c config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	registerServeFlags(fs, &c, func(k string) string { return env[k] })
+	if err := fs.Parse([]string{"-bot-id", "flag-bot"}); err != nil {
+		t.Fatal(err)
+	}
+	if c.BotID != "flag-bot" {
+		t.Errorf("flag must override env: BotID = %q", c.BotID)
+	}
+	if c.BotPassword != "pw" || c.BotTenantID != "tid" || c.Addr != "127.0.0.1:4000" {
+		t.Errorf("env not applied: %+v", c)
+	}
+	if c.OpenIDMetadataURL != "https://login.botframework.com/v1/.well-known/openidconfiguration" || c.BotType != botTypeSingleTenant {
+		t.Errorf("defaults not applied: metadata %q type %q", c.OpenIDMetadataURL, c.BotType)
+	}
+	if err := c.validate(); err != nil {
+		t.Errorf("valid config rejected: %v", err)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	base := func() config {
+		return config{
+			BotID: "app", BotPassword: "pw", BotTenantID: "tid", BotType: botTypeSingleTenant,
+			OpenIDMetadataURL: "https://login.botframework.com/v1/.well-known/openidconfiguration",
+			AuthorityHost:     "https://login.microsoftonline.com/", GraphBaseURL: "https://graph.microsoft.com/v1.0",
+			Addr: ":3978", DataPath: "x.db", LogLevel: "info", LogFormat: "text",
+		}
+	}
+	tests := []struct {
+		name    string
+		mutate  func(*config)
+		wantErr string
+	}{
+		{"valid", func(*config) {}, ""},
+		{"no bot id", func(c *config) { c.BotID = "" }, "BOT_ID is empty"},
+		{"no bot id but insecure dev on loopback", func(c *config) { c.BotID = ""; c.InsecureDev = true; c.Addr = "127.0.0.1:3978" }, ""},
+		{"insecure dev on all interfaces", func(c *config) { c.InsecureDev = true; c.Addr = ":3978" }, "not loopback"},
+		{"insecure dev on a LAN address", func(c *config) { c.InsecureDev = true; c.Addr = "192.0.2.10:3978" }, "not loopback"},
+		{"insecure dev on localhost", func(c *config) { c.InsecureDev = true; c.Addr = "localhost:3978" }, ""},
+		{"insecure dev on ::1", func(c *config) { c.InsecureDev = true; c.Addr = "[::1]:3978" }, ""},
+		{"bad bot type", func(c *config) { c.BotType = "Classic" }, `BOT_TYPE "Classic"`},
+		{"single tenant without tenant", func(c *config) { c.BotTenantID = "" }, "BOT_TENANT_ID is empty"},
+		{"multi tenant without tenant", func(c *config) { c.BotTenantID = ""; c.BotType = botTypeMultiTenant }, ""},
+		{"no credential", func(c *config) { c.BotPassword = "" }, "no app credential"},
+		{"managed identity needs no secret", func(c *config) { c.BotPassword = ""; c.BotType = botTypeUserAssignedMSI }, ""},
+		{"relative graph url", func(c *config) { c.GraphBaseURL = "graph.microsoft.com" }, "GRAPH_BASE_URL"},
+		{"bad authority", func(c *config) { c.AuthorityHost = "ftp://login" }, "AZURE_AUTHORITY_HOST"},
+		{"no data path", func(c *config) { c.DataPath = "" }, "ACCESSBOT_DATA"},
+		{"bad log level", func(c *config) { c.LogLevel = "loud" }, "log level"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := base()
+			tc.mutate(&c)
+			err := c.validate()
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("error = %v, want containing %q", err, tc.wantErr)
+			}
+			if strings.Contains(err.Error(), c.BotPassword) && c.BotPassword != "" {
+				t.Fatalf("error leaks the secret: %v", err)
+			}
+		})
+	}
+}
+
+func TestRunRefusesBadConfiguration(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		env      map[string]string
+		wantCode int
+		wantErr  string
+	}{
+		{"no command", nil, nil, 2, "Usage"},
+		{"unknown command", []string{"serv"}, nil, 2, `unknown command "serv"`},
+		{"serve without bot id", []string{"serve", "-data", "x.db"}, nil, 2, "BOT_ID is empty"},
+		{"insecure dev on all interfaces", []string{"serve", "-insecure-dev", "-addr", ":3978"}, nil, 2, "not loopback"},
+		{"demo on a public address", []string{"demo", "-addr", "0.0.0.0:3978"}, nil, 2, "not loopback"},
+		{"manifest without bot id", []string{"manifest", "-print"}, nil, 2, "botId"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			old := osGetenv
+			osGetenv = func(k string) string { return tc.env[k] }
+			defer func() { osGetenv = old }()
+			var out, errOut bytes.Buffer
+			code := run(context.Background(), tc.args, &out, &errOut)
+			if code != tc.wantCode {
+				t.Fatalf("exit code = %d, want %d (stderr %q)", code, tc.wantCode, errOut.String())
+			}
+			if !strings.Contains(errOut.String(), tc.wantErr) {
+				t.Fatalf("stderr = %q, want containing %q", errOut.String(), tc.wantErr)
+			}
+		})
+	}
+}

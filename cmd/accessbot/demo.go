@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/accessbot/accessbot/internal/tenantsim"
+)
+
+// demoFlags are the flags of `accessbot demo`.
+type demoFlags struct {
+	data    string
+	addr    string
+	simAddr string
+	reset   bool
+	level   string
+	format  string
+}
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var f demoFlags
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.data, "data", envDefault(osGetenv, "ACCESSBOT_DATA_DIR", ".data"), "directory for the bot's and the simulator's bbolt files and demo.json")
+	fs.StringVar(&f.addr, "addr", "127.0.0.1:3978", "bot listen address (loopback only)")
+	fs.StringVar(&f.simAddr, "sim-addr", "127.0.0.1:3979", "simulated tenants' listen address (loopback only)")
+	fs.BoolVar(&f.reset, "reset", false, "forget all demo state (bot and simulated tenants) and start from the seed")
+	fs.StringVar(&f.level, "log-level", "info", "debug | info | warn | error")
+	fs.StringVar(&f.format, "log-format", "text", "text | json")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	for name, addr := range map[string]string{"--addr": f.addr, "--sim-addr": f.simAddr} {
+		if err := requireLoopbackAddr(addr); err != nil {
+			return usageError{fmt.Errorf("%s: %w", name, err)}
+		}
+	}
+	log := newLogger(stderr, f.level, f.format)
+	if err := os.MkdirAll(f.data, 0o700); err != nil {
+		return fmt.Errorf("create data directory %s: %w", f.data, err)
+	}
+	botDB := filepath.Join(f.data, "accessbot.db")
+	simDB := filepath.Join(f.data, "tenantsim.db")
+	if f.reset {
+		// The simulator resets itself (Options.Reset) and keeps its signing key and bot secret.
+		for _, p := range []string{botDB, filepath.Join(f.data, "demo.json")} {
+			if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("reset %s: %w", p, err)
+			}
+		}
+		log.Info("demo state reset", "dir", f.data)
+	}
+
+	simLn, err := net.Listen("tcp", f.simAddr)
+	if err != nil {
+		return fmt.Errorf("simulated tenants: listen on %s: %w", f.simAddr, err)
+	}
+	simBase := "http://" + simLn.Addr().String()
+	sim, err := tenantsim.New(tenantsim.Options{Path: simDB, BaseURL: simBase, Logger: log, Reset: f.reset})
+	if err != nil {
+		simLn.Close()
+		return fmt.Errorf("start simulated tenants: %w", err)
+	}
+	defer sim.Close()
+	info := sim.Info()
+	if err := writeDemoJSON(filepath.Join(f.data, "demo.json"), info, f.addr); err != nil {
+		return err
+	}
+
+	cfg := config{
+		BotID:             info.BotAppID,
+		BotPassword:       info.BotClientSecret,
+		BotTenantID:       info.ResourceTenant,
+		BotType:           botTypeSingleTenant,
+		OpenIDMetadataURL: "https://login.botframework.com/v1/.well-known/openidconfiguration",
+		AuthorityHost:     info.AuthorityHost,
+		GraphBaseURL:      info.GraphBaseURL,
+		Addr:              f.addr,
+		DataPath:          botDB,
+		Brokered:          true,
+		InsecureDev:       true,
+		LogLevel:          f.level,
+		LogFormat:         f.format,
+		ShutdownTimeout:   10 * time.Second,
+		DevAssertionURL:   simBase + "/_sim/dev/assertion",
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	a, err := newApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+
+	simSrv := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := simSrv.Serve(simLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("simulated tenants: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return simSrv.Shutdown(sctx)
+	})
+	g.Go(func() error { return a.run(gctx) })
+	printDemoBanner(stdout, info, f.addr, simBase, f.data)
+	return g.Wait()
+}
+
+// writeDemoJSON records what scripts need to drive the demo. It holds the simulated bot secret, so it is
+// written 0600 next to the state files.
+func writeDemoJSON(path string, info tenantsim.DemoInfo, botAddr string) error {
+	doc := map[string]any{
+		"bot":       map[string]string{"endpoint": "http://" + botAddr + "/api/messages"},
+		"simulator": info,
+	}
+	raw, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode demo.json: %w", err)
+	}
+	if err := os.WriteFile(path, append(raw, '\n'), 0o600); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+func printDemoBanner(w io.Writer, info tenantsim.DemoInfo, botAddr, simBase, dataDir string) {
+	fmt.Fprintf(w, `
+AccessBot demo is running.
+  bot endpoint:        http://%s/api/messages   (--insecure-dev: loopback only, no Bot Framework auth)
+  simulated tenants:   %s   (Graph at %s/v1.0, Entra at %s/{tenantId}/oauth2/v2.0/token)
+  demo facts:          %s
+
+Open the Microsoft 365 Agents Playground as a persona (one terminal each):
+  make playground PERSONA=requester   # Rita Requester  (Contoso employee)        http://127.0.0.1:56150
+  make playground PERSONA=approver    # Aaron Approver  (Rita's manager)         http://127.0.0.1:56151
+  make playground PERSONA=guest       # Gus Guest       (Fabrikam partner user)  http://127.0.0.1:56152
+  make playground PERSONA=admin       # Adele Vance     (AccessBot admin)        http://127.0.0.1:56153
+Then say "help" to the bot. Stop with Ctrl-C; state persists in %s (make run ARGS=--reset to start over).
+`, botAddr, simBase, simBase, simBase, filepath.Join(dataDir, "demo.json"), dataDir)
+}
