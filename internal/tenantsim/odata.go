@@ -1,0 +1,765 @@
+package tenantsim
+
+import (
+	"compress/gzip"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// maxBody bounds every request body the simulator reads (after gunzip).
+const maxBody = 1 << 20
+
+// graphErr is a Graph error answer: HTTP status, OData error code and message.
+type graphErr struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *graphErr) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
+
+func errBadRequest(format string, a ...any) *graphErr {
+	return &graphErr{Status: http.StatusBadRequest, Code: "BadRequest", Message: fmt.Sprintf(format, a...)}
+}
+
+func errNotFound(kind, id string) *graphErr {
+	return &graphErr{Status: http.StatusNotFound, Code: "ResourceNotFound",
+		Message: fmt.Sprintf("Resource '%s' of type '%s' does not exist or one of its queried reference-property objects are not present.", id, kind)}
+}
+
+func errForbidden(format string, a ...any) *graphErr {
+	return &graphErr{Status: http.StatusForbidden, Code: "AccessDenied", Message: fmt.Sprintf(format, a...)}
+}
+
+func errConflict(format string, a ...any) *graphErr {
+	return &graphErr{Status: http.StatusConflict, Code: "Conflict", Message: fmt.Sprintf(format, a...)}
+}
+
+// writeGraphError writes Graph's error envelope.
+func writeGraphError(w http.ResponseWriter, r *http.Request, now time.Time, e *graphErr) {
+	reqID := w.Header().Get("request-id")
+	if reqID == "" {
+		reqID = newID()
+		w.Header().Set("request-id", reqID)
+	}
+	body := map[string]any{
+		"error": map[string]any{
+			"code":    e.Code,
+			"message": e.Message,
+			"innerError": map[string]any{
+				"date":              now.UTC().Format("2006-01-02T15:04:05"),
+				"request-id":        reqID,
+				"client-request-id": clientRequestID(r, reqID),
+			},
+		},
+	}
+	writeJSON(w, e.Status, body)
+}
+
+func clientRequestID(r *http.Request, fallback string) string {
+	if v := r.Header.Get("client-request-id"); v != "" {
+		return v
+	}
+	return fallback
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "encode response", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(data)
+}
+
+// readBody returns the request body, gunzipping it when Content-Encoding says gzip.
+func readBody(r *http.Request) ([]byte, error) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	var rd io.Reader = http.MaxBytesReader(nil, r.Body, maxBody)
+	switch strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))) {
+	case "", "identity":
+	case "gzip":
+		gz, err := gzip.NewReader(rd)
+		if err != nil {
+			return nil, fmt.Errorf("request body is not valid gzip: %w", err)
+		}
+		defer gz.Close()
+		rd = io.LimitReader(gz, maxBody+1)
+	default:
+		return nil, fmt.Errorf("unsupported Content-Encoding %q (expected gzip or none)", r.Header.Get("Content-Encoding"))
+	}
+	data, err := io.ReadAll(rd)
+	if err != nil {
+		return nil, fmt.Errorf("read request body: %w", err)
+	}
+	if len(data) > maxBody {
+		return nil, fmt.Errorf("request body larger than %d bytes", maxBody)
+	}
+	return data, nil
+}
+
+// readJSONObject decodes the body as a JSON object (empty body -> empty object).
+func readJSONObject(r *http.Request) (map[string]any, *graphErr) {
+	data, err := readBody(r)
+	if err != nil {
+		return nil, errBadRequest("%v", err)
+	}
+	out := map[string]any{}
+	if len(strings.TrimSpace(string(data))) == 0 {
+		return out, nil
+	}
+	if err := json.Unmarshal(data, &out); err != nil {
+		return nil, errBadRequest("Invalid JSON in request body: %v", err)
+	}
+	return out, nil
+}
+
+// ---- small accessors for decoded JSON (case-insensitive keys, like Graph) ----
+
+func jget(m map[string]any, key string) (any, bool) {
+	if m == nil {
+		return nil, false
+	}
+	if v, ok := m[key]; ok {
+		return v, true
+	}
+	for k, v := range m {
+		if strings.EqualFold(k, key) {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+func jstr(m map[string]any, key string) string {
+	v, _ := jget(m, key)
+	s, _ := v.(string)
+	return s
+}
+
+func jobj(m map[string]any, key string) map[string]any {
+	v, _ := jget(m, key)
+	o, _ := v.(map[string]any)
+	return o
+}
+
+func jarr(m map[string]any, key string) []any {
+	v, _ := jget(m, key)
+	a, _ := v.([]any)
+	return a
+}
+
+func jbool(m map[string]any, key string) (bool, bool) {
+	v, ok := jget(m, key)
+	if !ok {
+		return false, false
+	}
+	b, ok := v.(bool)
+	return b, ok
+}
+
+// ---- query options ----
+
+type query struct {
+	Select  map[string]bool
+	Expand  map[string]bool
+	Filter  *filterExpr
+	Top     int
+	Skip    int
+	Search  string
+	Count   bool
+	OrderBy string
+	Desc    bool
+	Raw     url.Values
+}
+
+func parseQuery(r *http.Request) (*query, *graphErr) {
+	vals := r.URL.Query()
+	q := &query{Raw: vals}
+	get := func(name string) string {
+		if v := vals.Get("$" + name); v != "" {
+			return v
+		}
+		return vals.Get(name)
+	}
+	if s := get("select"); s != "" {
+		q.Select = map[string]bool{}
+		for _, p := range strings.Split(s, ",") {
+			q.Select[strings.ToLower(strings.TrimSpace(p))] = true
+		}
+	}
+	if s := get("expand"); s != "" {
+		q.Expand = map[string]bool{}
+		for _, p := range splitTopLevel(s) {
+			p = strings.TrimSpace(p)
+			if i := strings.Index(p, "("); i >= 0 {
+				p = p[:i]
+			}
+			q.Expand[strings.ToLower(p)] = true
+		}
+	}
+	if s := get("filter"); s != "" {
+		f, err := parseFilter(s)
+		if err != nil {
+			return nil, &graphErr{Status: http.StatusBadRequest, Code: "BadRequest", Message: fmt.Sprintf("Invalid filter clause: %v", err)}
+		}
+		q.Filter = f
+	}
+	if s := get("top"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return nil, errBadRequest("Invalid $top value %q: expected a non-negative integer.", s)
+		}
+		q.Top = n
+	}
+	if s := get("skip"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return nil, errBadRequest("Invalid $skip value %q: expected a non-negative integer.", s)
+		}
+		q.Skip = n
+	}
+	if s := get("skiptoken"); s != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(s)
+		n, err2 := strconv.Atoi(strings.TrimPrefix(string(raw), "o="))
+		if err != nil || err2 != nil || n < 0 {
+			return nil, errBadRequest("Invalid $skiptoken value.")
+		}
+		q.Skip = n
+	}
+	if s := get("search"); s != "" {
+		q.Search = strings.ToLower(strings.Trim(strings.TrimSpace(s), `"`))
+		if i := strings.Index(q.Search, ":"); i >= 0 {
+			q.Search = strings.Trim(q.Search[i+1:], `"`)
+		}
+	}
+	if s := get("count"); strings.EqualFold(s, "true") {
+		q.Count = true
+	}
+	if s := get("orderby"); s != "" {
+		parts := strings.Fields(s)
+		q.OrderBy = parts[0]
+		if len(parts) > 1 && strings.EqualFold(parts[1], "desc") {
+			q.Desc = true
+		}
+	}
+	return q, nil
+}
+
+func (q *query) expands(nav string) bool {
+	if q == nil || q.Expand == nil {
+		return false
+	}
+	return q.Expand[strings.ToLower(nav)] || q.Expand["*"]
+}
+
+// splitTopLevel splits on commas outside parentheses.
+func splitTopLevel(s string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i, c := range s {
+		switch c {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ',':
+			if depth == 0 {
+				out = append(out, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(out, s[start:])
+}
+
+// applySelect keeps the selected properties (plus id, annotations and expanded navigations).
+func applySelect(obj map[string]any, q *query) map[string]any {
+	if q == nil || q.Select == nil {
+		return obj
+	}
+	out := map[string]any{}
+	for k, v := range obj {
+		lk := strings.ToLower(k)
+		if q.Select[lk] || lk == "id" || strings.HasPrefix(k, "@") || q.expands(k) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// collection filters, searches, orders and pages full (filterable) objects and
+// writes the OData collection response. full renders an item with every
+// navigation expanded (used for $filter); view renders what the caller asked for.
+type item struct {
+	full map[string]any
+	view func() map[string]any
+}
+
+func (s *Sim) writeCollection(w http.ResponseWriter, r *http.Request, q *query, contextPath string, items []item, searchFields ...string) {
+	filtered := make([]item, 0, len(items))
+	for _, it := range items {
+		if q.Filter != nil && !q.Filter.eval(it.full) {
+			continue
+		}
+		if q.Search != "" && !matchesSearch(it.full, q.Search, searchFields) {
+			continue
+		}
+		filtered = append(filtered, it)
+	}
+	if q.OrderBy != "" {
+		key := q.OrderBy
+		sort.SliceStable(filtered, func(i, j int) bool {
+			a := fmt.Sprint(lookupPath(filtered[i].full, key))
+			b := fmt.Sprint(lookupPath(filtered[j].full, key))
+			if q.Desc {
+				return strings.ToLower(a) > strings.ToLower(b)
+			}
+			return strings.ToLower(a) < strings.ToLower(b)
+		})
+	}
+	total := len(filtered)
+	start := q.Skip
+	if start > total {
+		start = total
+	}
+	pageSize := 100
+	if q.Top > 0 && q.Top < pageSize {
+		pageSize = q.Top
+	}
+	end := start + pageSize
+	if end > total {
+		end = total
+	}
+	values := make([]any, 0, end-start)
+	for _, it := range filtered[start:end] {
+		values = append(values, applySelect(it.view(), q))
+	}
+	body := map[string]any{
+		"@odata.context": s.graphBase() + "/$metadata#" + contextPath,
+		"value":          values,
+	}
+	if q.Count {
+		body["@odata.count"] = total
+	}
+	if end < total {
+		vals := url.Values{}
+		for k, v := range q.Raw {
+			if strings.EqualFold(strings.TrimPrefix(k, "$"), "skiptoken") || strings.EqualFold(strings.TrimPrefix(k, "$"), "skip") {
+				continue
+			}
+			vals[k] = v
+		}
+		vals.Set("$skiptoken", base64.RawURLEncoding.EncodeToString([]byte("o="+strconv.Itoa(end))))
+		body["@odata.nextLink"] = s.opts.BaseURL + r.URL.EscapedPath() + "?" + vals.Encode()
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func matchesSearch(obj map[string]any, term string, fields []string) bool {
+	if len(fields) == 0 {
+		fields = []string{"displayName", "description"}
+	}
+	for _, f := range fields {
+		if s, ok := lookupPath(obj, f).(string); ok && strings.Contains(strings.ToLower(s), term) {
+			return true
+		}
+	}
+	return false
+}
+
+// writeEntity writes a single object with its @odata.context.
+func (s *Sim) writeEntity(w http.ResponseWriter, status int, q *query, contextPath string, obj map[string]any) {
+	out := applySelect(obj, q)
+	out["@odata.context"] = s.graphBase() + "/$metadata#" + contextPath + "/$entity"
+	writeJSON(w, status, out)
+}
+
+// lookupPath resolves "a/b/c" case-insensitively in nested maps.
+func lookupPath(obj map[string]any, path string) any {
+	var cur any = obj
+	for _, part := range strings.Split(path, "/") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v, ok := jget(m, part)
+		if !ok {
+			return nil
+		}
+		cur = v
+	}
+	return cur
+}
+
+// ---- $filter: a small OData expression parser (eq ne and or not, contains,
+// startswith, endswith, parentheses, string/bool/null/number literals) ----
+
+type filterExpr struct {
+	op    string // and or not eq ne gt ge lt le fn prop lit
+	left  *filterExpr
+	right *filterExpr
+	fn    string
+	args  []*filterExpr
+	prop  string
+	lit   any
+}
+
+type ftoken struct {
+	kind string // ident str num punct
+	text string
+}
+
+func lexFilter(s string) ([]ftoken, error) {
+	var out []ftoken
+	i := 0
+	for i < len(s) {
+		c := rune(s[i])
+		switch {
+		case unicode.IsSpace(c):
+			i++
+		case c == '(' || c == ')' || c == ',':
+			out = append(out, ftoken{"punct", string(c)})
+			i++
+		case c == '\'':
+			var b strings.Builder
+			i++
+			closed := false
+			for i < len(s) {
+				if s[i] == '\'' {
+					if i+1 < len(s) && s[i+1] == '\'' {
+						b.WriteByte('\'')
+						i += 2
+						continue
+					}
+					i++
+					closed = true
+					break
+				}
+				b.WriteByte(s[i])
+				i++
+			}
+			if !closed {
+				return nil, errors.New("unterminated string literal")
+			}
+			out = append(out, ftoken{"str", b.String()})
+		case c == '-' || unicode.IsDigit(c) || unicode.IsLetter(c) || c == '_' || c == '@' || c == '$':
+			j := i
+			for j < len(s) && (unicode.IsLetter(rune(s[j])) || unicode.IsDigit(rune(s[j])) || strings.ContainsRune("_/.-:@$", rune(s[j]))) {
+				j++
+			}
+			tok := s[i:j]
+			if tok[0] == '-' || unicode.IsDigit(rune(tok[0])) {
+				if _, err := strconv.ParseFloat(tok, 64); err == nil {
+					out = append(out, ftoken{"num", tok})
+					i = j
+					continue
+				}
+			}
+			out = append(out, ftoken{"ident", tok})
+			i = j
+		default:
+			return nil, fmt.Errorf("unexpected character %q at %d", c, i)
+		}
+	}
+	return out, nil
+}
+
+type fparser struct {
+	toks []ftoken
+	pos  int
+}
+
+func parseFilter(s string) (*filterExpr, error) {
+	toks, err := lexFilter(s)
+	if err != nil {
+		return nil, err
+	}
+	p := &fparser{toks: toks}
+	e, err := p.parseOr()
+	if err != nil {
+		return nil, err
+	}
+	if p.pos != len(p.toks) {
+		return nil, fmt.Errorf("unexpected token %q", p.toks[p.pos].text)
+	}
+	return e, nil
+}
+
+func (p *fparser) peek() *ftoken {
+	if p.pos < len(p.toks) {
+		return &p.toks[p.pos]
+	}
+	return nil
+}
+
+func (p *fparser) isKeyword(kw string) bool {
+	t := p.peek()
+	return t != nil && t.kind == "ident" && strings.EqualFold(t.text, kw)
+}
+
+func (p *fparser) parseOr() (*filterExpr, error) {
+	left, err := p.parseAnd()
+	if err != nil {
+		return nil, err
+	}
+	for p.isKeyword("or") {
+		p.pos++
+		right, err := p.parseAnd()
+		if err != nil {
+			return nil, err
+		}
+		left = &filterExpr{op: "or", left: left, right: right}
+	}
+	return left, nil
+}
+
+func (p *fparser) parseAnd() (*filterExpr, error) {
+	left, err := p.parseUnary()
+	if err != nil {
+		return nil, err
+	}
+	for p.isKeyword("and") {
+		p.pos++
+		right, err := p.parseUnary()
+		if err != nil {
+			return nil, err
+		}
+		left = &filterExpr{op: "and", left: left, right: right}
+	}
+	return left, nil
+}
+
+func (p *fparser) parseUnary() (*filterExpr, error) {
+	if p.isKeyword("not") {
+		p.pos++
+		e, err := p.parseUnary()
+		if err != nil {
+			return nil, err
+		}
+		return &filterExpr{op: "not", left: e}, nil
+	}
+	return p.parseComparison()
+}
+
+func (p *fparser) parseComparison() (*filterExpr, error) {
+	left, err := p.parsePrimary()
+	if err != nil {
+		return nil, err
+	}
+	t := p.peek()
+	if t != nil && t.kind == "ident" {
+		switch op := strings.ToLower(t.text); op {
+		case "eq", "ne", "gt", "ge", "lt", "le":
+			p.pos++
+			right, err := p.parsePrimary()
+			if err != nil {
+				return nil, err
+			}
+			return &filterExpr{op: op, left: left, right: right}, nil
+		}
+	}
+	return left, nil
+}
+
+func (p *fparser) parsePrimary() (*filterExpr, error) {
+	t := p.peek()
+	if t == nil {
+		return nil, errors.New("unexpected end of expression")
+	}
+	switch t.kind {
+	case "punct":
+		if t.text != "(" {
+			return nil, fmt.Errorf("unexpected %q", t.text)
+		}
+		p.pos++
+		e, err := p.parseOr()
+		if err != nil {
+			return nil, err
+		}
+		if nt := p.peek(); nt == nil || nt.text != ")" {
+			return nil, errors.New("missing closing parenthesis")
+		}
+		p.pos++
+		return e, nil
+	case "str":
+		p.pos++
+		return &filterExpr{op: "lit", lit: t.text}, nil
+	case "num":
+		p.pos++
+		f, _ := strconv.ParseFloat(t.text, 64)
+		return &filterExpr{op: "lit", lit: f}, nil
+	}
+	p.pos++
+	switch strings.ToLower(t.text) {
+	case "true":
+		return &filterExpr{op: "lit", lit: true}, nil
+	case "false":
+		return &filterExpr{op: "lit", lit: false}, nil
+	case "null":
+		return &filterExpr{op: "lit", lit: nil}, nil
+	}
+	if nt := p.peek(); nt != nil && nt.text == "(" {
+		fn := strings.ToLower(t.text)
+		switch fn {
+		case "contains", "startswith", "endswith", "tolower", "toupper":
+		default:
+			return nil, fmt.Errorf("unsupported function %q", t.text)
+		}
+		p.pos++
+		var args []*filterExpr
+		for {
+			a, err := p.parseOr()
+			if err != nil {
+				return nil, err
+			}
+			args = append(args, a)
+			nt := p.peek()
+			if nt == nil {
+				return nil, errors.New("missing closing parenthesis")
+			}
+			p.pos++
+			if nt.text == ")" {
+				break
+			}
+			if nt.text != "," {
+				return nil, fmt.Errorf("unexpected %q in arguments", nt.text)
+			}
+		}
+		return &filterExpr{op: "fn", fn: fn, args: args}, nil
+	}
+	return &filterExpr{op: "prop", prop: t.text}, nil
+}
+
+func (e *filterExpr) value(obj map[string]any) any {
+	switch e.op {
+	case "lit":
+		return e.lit
+	case "prop":
+		return lookupPath(obj, e.prop)
+	case "fn":
+		switch e.fn {
+		case "tolower", "toupper":
+			s, _ := e.args[0].value(obj).(string)
+			if e.fn == "tolower" {
+				return strings.ToLower(s)
+			}
+			return strings.ToUpper(s)
+		}
+		return e.eval(obj)
+	}
+	return e.eval(obj)
+}
+
+func (e *filterExpr) eval(obj map[string]any) bool {
+	switch e.op {
+	case "and":
+		return e.left.eval(obj) && e.right.eval(obj)
+	case "or":
+		return e.left.eval(obj) || e.right.eval(obj)
+	case "not":
+		return !e.left.eval(obj)
+	case "eq", "ne", "gt", "ge", "lt", "le":
+		c, ok := compare(e.left.value(obj), e.right.value(obj))
+		switch e.op {
+		case "eq":
+			return ok && c == 0
+		case "ne":
+			return !ok || c != 0
+		case "gt":
+			return ok && c > 0
+		case "ge":
+			return ok && c >= 0
+		case "lt":
+			return ok && c < 0
+		case "le":
+			return ok && c <= 0
+		}
+	case "fn":
+		if len(e.args) != 2 {
+			return false
+		}
+		a, _ := e.args[0].value(obj).(string)
+		b, _ := e.args[1].value(obj).(string)
+		a, b = strings.ToLower(a), strings.ToLower(b)
+		switch e.fn {
+		case "contains":
+			return strings.Contains(a, b)
+		case "startswith":
+			return strings.HasPrefix(a, b)
+		case "endswith":
+			return strings.HasSuffix(a, b)
+		}
+	case "prop", "lit":
+		b, _ := e.value(obj).(bool)
+		return b
+	}
+	return false
+}
+
+// compare compares JSON values; strings compare case-insensitively (as Graph does
+// for enum and most string properties). ok is false when the types differ.
+func compare(a, b any) (int, bool) {
+	if a == nil || b == nil {
+		if a == nil && b == nil {
+			return 0, true
+		}
+		return 1, false
+	}
+	switch av := a.(type) {
+	case string:
+		bv, ok := b.(string)
+		if !ok {
+			return 0, false
+		}
+		if at, err1 := time.Parse(time.RFC3339, av); err1 == nil {
+			if bt, err2 := time.Parse(time.RFC3339, bv); err2 == nil {
+				return at.Compare(bt), true
+			}
+		}
+		return strings.Compare(strings.ToLower(av), strings.ToLower(bv)), true
+	case bool:
+		bv, ok := b.(bool)
+		if !ok {
+			return 0, false
+		}
+		if av == bv {
+			return 0, true
+		}
+		return 1, true
+	case float64:
+		var bv float64
+		switch x := b.(type) {
+		case float64:
+			bv = x
+		case int:
+			bv = float64(x)
+		default:
+			return 0, false
+		}
+		switch {
+		case av < bv:
+			return -1, true
+		case av > bv:
+			return 1, true
+		}
+		return 0, true
+	case int:
+		return compare(float64(av), b)
+	}
+	return 0, false
+}
