@@ -8,7 +8,7 @@ DATA ?= .data
 GRAPH_PKGS := ./internal/entitlement/graph/... ./internal/e2e/... ./cmd/...
 LIGHT_PKGS = $(shell $(GO) list ./... | grep -v -e /internal/entitlement/graph -e /internal/e2e -e /cmd/)
 
-.PHONY: all build run demo test test-light test-graph lint fmt bench clean playground e2e
+.PHONY: all build run demo test test-light test-graph lint fmt bench clean playground e2e cards
 
 all: build
 
@@ -17,7 +17,7 @@ build:
 
 ## run: the demo — bot + embedded simulated tenants on loopback, ready for the Agents Playground.
 run: build
-	./$(BIN) demo --data $(DATA)
+	./$(BIN) demo --data $(DATA) $(ARGS)
 
 ## test: every test. Light packages with -race; the Graph-backed packages once, without -race.
 test: test-light test-graph
@@ -39,6 +39,15 @@ fmt:
 ## bench: Go benchmarks, printed as a table.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(LIGHT_PKGS) | tee /tmp/accessbot-bench.txt
+
+## cards: validate every golden card with the official renderer and re-render docs/cards (npm + Chromium).
+cards:
+	cards/render.sh
+
+## playground: the Microsoft 365 Agents Playground as PERSONA (requester | approver | guest | admin).
+PERSONA ?= requester
+playground:
+	scripts/playground/run.sh $(PERSONA)
 
 clean:
 	rm -rf bin $(DATA)
