@@ -631,7 +631,7 @@ func (s *Sim) emApprovals(g *gctx, seg []string) *graphErr {
 	if rq == nil || len(rq.Stages) == 0 {
 		return errNotFound("approval", seg[0])
 	}
-	if !g.c.AppOnly && !s.canSeeRequest(g.c, rq) {
+	if g.r.Method == http.MethodGet && !g.c.AppOnly && !s.canSeeRequest(g.c, rq) {
 		return errNotFound("approval", seg[0])
 	}
 	if len(seg) == 1 {

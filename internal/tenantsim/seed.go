@@ -145,7 +145,7 @@ func seed(w *world, now time.Time) {
 	addPkg(PkgProduction, "Falcon Production Access", "Access to the Falcon Portal in production. Needs a change ticket.", false, []roleScope{appUser})
 	addPkg(PkgPartner, "Falcon Partner Collaboration", "For Fabrikam partners: the Falcon team and read access to the site.", false, []roleScope{teamMember, siteVisitor}, PkgProduction)
 	addPkg(PkgWikiReader, "Falcon Wiki Reader", "Read access to the Falcon SharePoint site.", false, []roleScope{siteVisitor})
-	addPkg(PkgBreakGlass, "Falcon Break-glass", "Emergency production access for eight hours.", true, []roleScope{appUser, teamMember})
+	addPkg(PkgBreakGlass, "Falcon Break-glass", "Emergency production access for eight hours.", true, []roleScope{appUser, teamMember}, PkgProduction)
 
 	manager := []subjectSet{{Type: "requestorManager", ManagerLevel: 1}}
 	patti := []subjectSet{{Type: "singleUser", UserID: UserPatti, Description: "Patti Fernandez"}}
