@@ -148,7 +148,7 @@ func (e *ServiceError) Error() string {
 		det = append(det, "code "+e.Code)
 	}
 	if e.Message != "" {
-		det = append(det, "message "+fmt.Sprintf("%q", e.Message))
+		det = append(det, "message: "+e.Message)
 	}
 	if e.RequestID != "" {
 		det = append(det, "request-id "+e.RequestID)

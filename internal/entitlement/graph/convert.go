@@ -557,9 +557,21 @@ func toConnectedOrg(m models.ConnectedOrganizationable) entitlement.ConnectedOrg
 		case *models.ExternalDomainFederation:
 			o.Sources = append(o.Sources, entitlement.IdentitySource{Kind: entitlement.SourceFederation, DomainName: str(v.GetDomainName()), DisplayName: str(v.GetDisplayName()), IssuerURI: str(v.GetIssuerUri())})
 		default:
+			// An @odata.type without the leading '#' (as in some doc examples) parses to the base type:
+			// take the kind from the string and the fields from additional data.
 			ad := src.GetAdditionalData()
-			o.Sources = append(o.Sources, entitlement.IdentitySource{Kind: entitlement.SourceOther,
-				TenantID: additionalString(ad, "tenantId"), DomainName: additionalString(ad, "domainName"), DisplayName: additionalString(ad, "displayName")})
+			kind := entitlement.SourceOther
+			switch strings.TrimPrefix(strings.TrimPrefix(str(src.GetOdataType()), "#"), "microsoft.graph.") {
+			case "azureActiveDirectoryTenant":
+				kind = entitlement.SourceTenant
+			case "domainIdentitySource":
+				kind = entitlement.SourceDomain
+			case "externalDomainFederation":
+				kind = entitlement.SourceFederation
+			}
+			o.Sources = append(o.Sources, entitlement.IdentitySource{Kind: kind,
+				TenantID: additionalString(ad, "tenantId"), DomainName: additionalString(ad, "domainName"),
+				DisplayName: additionalString(ad, "displayName"), IssuerURI: additionalString(ad, "issuerUri")})
 		}
 	}
 	return o
