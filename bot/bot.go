@@ -120,6 +120,9 @@ type Bot struct {
 
 	mu       sync.Mutex
 	inflight map[string]*inflightTurn
+
+	// fl is the request/approval flows' state: tracker wake-up, outbox handlers, per-request locks (tracker.go).
+	fl flowState
 }
 
 type inflightTurn struct {

@@ -1,0 +1,412 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/accessbot/accessbot/cards"
+	"github.com/accessbot/accessbot/internal/botframework"
+	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/store"
+)
+
+// The approver flow (DESIGN.md §1, §3 delegated mode): approval cards pushed to each stage's approvers, decisions
+// made with the approver's own token, every copy of every card updated after a decision, the inbox.
+
+func (b *Bot) registerApprover() {
+	b.handle(&commandSpec{Name: "approvals", Aliases: []string{"inbox", "decisions"}, Run: b.cmdApprovals})
+	b.onVerb(cards.VerbApprovalApprove, b.verbDecide(entitlement.ReviewApprove))
+	b.onVerb(cards.VerbApprovalDeny, b.verbDecide(entitlement.ReviewDeny))
+	b.onVerb(cards.VerbApprovalRefresh, b.verbApprovalView(false))
+	b.onVerb(cards.VerbApprovalOpen, b.verbApprovalView(true))
+}
+
+// trackedFor returns the tracked record of a request, reading it with the app's identity (and tracking it from
+// now on) when the bot did not know it.
+func (b *Bot) trackedFor(ctx context.Context, requestID string) (*trackedRequest, error) {
+	tr, err := b.loadTracked(ctx, requestID)
+	if err == nil {
+		return tr, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	r, err := b.cfg.Entitlement.Request(ctx, requestID)
+	if err != nil {
+		return nil, fmt.Errorf("read request %s: %w", requestID, err)
+	}
+	return b.track(ctx, r, trackOptions{})
+}
+
+// stageIndex returns the 1-based index of a stage in an approval (0 when absent).
+func stageIndex(a entitlement.Approval, stageID string) int {
+	for i, s := range a.Stages {
+		if s.ID == stageID {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// cardStage is the stage an approval card was for: its "stage-<n>" token, or the index of its Graph stage id.
+func cardStage(a entitlement.Approval, tok string) int {
+	if n := stageFromToken(tok); n > 0 {
+		return n
+	}
+	if tok == "" {
+		return 0
+	}
+	return stageIndex(a, tok)
+}
+
+func decided(s entitlement.ApprovalStage) bool {
+	return s.ReviewResult == entitlement.ReviewApprove || s.ReviewResult == entitlement.ReviewDeny
+}
+
+// stageOutcomeView is the read-only view of one stage as Graph reports it to the viewer.
+func (b *Bot) stageOutcomeView(t *turn, tr *trackedRequest, a entitlement.Approval, stage int) cards.ApprovalDecidedView {
+	v := b.decidedView(tr, stage, t.userID)
+	if stage < 1 || stage > len(a.Stages) {
+		return v
+	}
+	s := a.Stages[stage-1]
+	if decided(s) {
+		v.Outcome = cards.Decision(s.ReviewResult)
+		v.DecidedBy = orUnknown(s.ReviewedBy.Name, v.DecidedBy)
+		if !s.ReviewedAt.IsZero() {
+			v.DecidedAt = s.ReviewedAt
+		}
+		if s.Justification != "" {
+			v.Justification = s.Justification
+		}
+		v.ByYou = s.ReviewedBy.ID != "" && strings.EqualFold(s.ReviewedBy.ID, t.userID)
+		v.AutoDenied = false
+	} else if s.Status == entitlement.StageExpired {
+		v.AutoDenied = true
+		v.Outcome = cards.DecisionDeny
+	}
+	return v
+}
+
+// verbDecide handles Approve and Deny. The decision is made with the clicking user's own token; whatever the
+// bot or Entra refuses (not an approver, a stage already decided, a stale card) changes nothing.
+func (b *Bot) verbDecide(result entitlement.ReviewResult) verbHandler {
+	verb := "approve"
+	if result == entitlement.ReviewDeny {
+		verb = "deny"
+	}
+	return func(ctx context.Context, t *turn, data map[string]any) (*botframework.InvokeResponse, error) {
+		reqID := str(data, cards.KeyRequestID)
+		if !validID(reqID) {
+			t.log.WarnContext(ctx, "approval action without a valid request id", "verb", verb)
+			return b.answer(ctx, t, cards.Notice(cards.NoticeView{Kind: noticeError, Title: "This card is not valid",
+				Text: "It does not name a request I know. Nothing was changed. Type approvals to see what waits for you."}))
+		}
+		if resp, handled, err := b.brokeredDecision(ctx, t, data, result); err != nil || handled {
+			return resp, err
+		}
+		d, err := b.delegated(ctx, t)
+		if err != nil {
+			return b.failure(ctx, t, "I couldn't record your decision", err, "approvals")
+		}
+		appr, err := d.Approval(ctx, reqID)
+		if err != nil {
+			if errors.Is(err, entitlement.ErrNotFound) || errors.Is(err, entitlement.ErrForbidden) {
+				t.log.WarnContext(ctx, "decision on an approval the user cannot see", "request", reqID, "err", err)
+				return b.answer(ctx, t, cards.Notice(cards.NoticeView{Kind: noticeWarning, Title: "Nothing to decide",
+					Text:        "I can't find an approval of this request that waits for you: it is finished, or you are not one of its approvers. Nothing was changed.",
+					Suggestions: []cards.Suggestion{{Title: "My approvals", Command: "approvals"}}}))
+			}
+			return b.failure(ctx, t, "I couldn't record your decision", err, "approvals")
+		}
+		tr, err := b.trackedFor(ctx, reqID)
+		if err != nil {
+			return b.failure(ctx, t, "I couldn't record your decision", err, "approvals")
+		}
+		cur, open := appr.Current()
+		curIdx := stageIndex(appr, cur.ID)
+		want := cardStage(appr, str(data, cards.KeyStageID))
+		if !open || (want != 0 && want != curIdx) {
+			stage := want
+			if stage == 0 {
+				stage = lastDecidedStage(appr)
+			}
+			v := b.stageOutcomeView(t, tr, appr, stage)
+			v.AlreadyDecided = !v.ByYou && v.Outcome != cards.DecisionNotReviewed
+			t.log.InfoContext(ctx, "decision on a stage no longer open", "request", reqID, "stage", stage)
+			b.storeApproverCard(ctx, t, tr.ID, stage)
+			return b.answer(ctx, t, cards.ApprovalDecided(v))
+		}
+		if !cur.AssignedToMe {
+			t.log.WarnContext(ctx, "decision by a user who is not an approver of the stage", "request", reqID, "stage", curIdx)
+			v := b.decidedView(tr, curIdx, t.userID)
+			v.NotApprover = true
+			return b.answer(ctx, t, cards.ApprovalDecided(v))
+		}
+		b.noteStageID(ctx, tr.ID, curIdx, cur.ID)
+		just := str(data, cards.InputJustification)
+		if just == "" && b.justificationRequired(ctx, tr, curIdx) {
+			return b.answer(ctx, t, b.approverCardFor(ctx, t, tr, curIdx, "A justification is required to approve or deny this request.", just))
+		}
+		if len([]rune(just)) > maxJustifyLen {
+			return b.answer(ctx, t, b.approverCardFor(ctx, t, tr, curIdx, fmt.Sprintf("The justification is too long (at most %d characters).", maxJustifyLen), just))
+		}
+		err = d.DecideStage(ctx, reqID, cur.ID, entitlement.Decision{Result: result, Justification: just})
+		var ad *entitlement.AlreadyDecidedError
+		var ie *entitlement.InvalidInputError
+		switch {
+		case errors.As(err, &ad):
+			t.log.InfoContext(ctx, "stage already decided by someone else", "request", reqID, "stage", curIdx, "by", ad.By)
+			rec := decisionRecord{Stage: curIdx, StageID: cur.ID, ApproverName: ad.By, Result: ad.Result, At: ad.At}
+			tr = b.recordDecision(ctx, tr.ID, rec, false)
+			b.updateCards(ctx, tr.ID, t.act.ReplyToID)
+			b.pollSoon(ctx, tr.ID)
+			v := b.decidedView(tr, curIdx, t.userID)
+			if v.DecidedBy == "" {
+				v.DecidedBy = ad.By
+			}
+			if v.DecidedAt.IsZero() {
+				v.DecidedAt = ad.At
+			}
+			if ad.Result != "" {
+				v.Outcome = cards.Decision(ad.Result)
+			}
+			v.ByYou = false
+			v.AlreadyDecided = true
+			b.auditTurn(ctx, t, store.AuditEntry{Action: "approval." + verb, Mode: store.ModeDelegated, RequestID: tr.ID,
+				PackageID: tr.PackageID, PackageName: tr.PackageName, SubjectID: tr.RequestorID, SubjectName: tr.RequestorName,
+				Outcome: "already-decided", Details: map[string]string{"stage": fmt.Sprint(curIdx), "decidedBy": ad.By}})
+			return b.answer(ctx, t, cards.ApprovalDecided(v))
+		case errors.Is(err, entitlement.ErrNotApprover):
+			v := b.decidedView(tr, curIdx, t.userID)
+			v.NotApprover = true
+			return b.answer(ctx, t, cards.ApprovalDecided(v))
+		case errors.As(err, &ie):
+			return b.answer(ctx, t, b.approverCardFor(ctx, t, tr, curIdx, capitalize(ie.Error())+".", just))
+		case err != nil:
+			return b.failure(ctx, t, "I couldn't record your decision", err, "approvals")
+		}
+
+		rec := decisionRecord{Stage: curIdx, StageID: cur.ID, ApproverID: t.userID, ApproverName: orUnknown(t.userName, t.userID),
+			Result: result, At: b.now(), Justification: just}
+		tr = b.recordDecision(ctx, tr.ID, rec, true)
+		b.auditTurn(ctx, t, store.AuditEntry{Action: "approval." + verb, Mode: store.ModeDelegated, RequestID: tr.ID,
+			PackageID: tr.PackageID, PackageName: tr.PackageName, SubjectID: tr.RequestorID, SubjectName: tr.RequestorName,
+			Outcome: map[entitlement.ReviewResult]string{entitlement.ReviewApprove: "approved", entitlement.ReviewDeny: "denied"}[result],
+			Details: map[string]string{"stage": fmt.Sprint(curIdx), "stageId": cur.ID, "justification": just}})
+		b.updateCards(ctx, tr.ID, t.act.ReplyToID)
+		b.pollSoon(ctx, tr.ID)
+		b.storeApproverCard(ctx, t, tr.ID, curIdx)
+		v := b.decidedView(tr, curIdx, t.userID)
+		v.ByYou = true
+		if result == entitlement.ReviewApprove && curIdx < tr.StageCount {
+			v.Next = fmt.Sprintf("Next: stage %d of %d.", curIdx+1, tr.StageCount)
+		}
+		return b.answer(ctx, t, cards.ApprovalDecided(v))
+	}
+}
+
+func lastDecidedStage(a entitlement.Approval) int {
+	for i := len(a.Stages) - 1; i >= 0; i-- {
+		if decided(a.Stages[i]) || a.Stages[i].Status == entitlement.StageExpired || a.Stages[i].Status == entitlement.StageCompleted {
+			return i + 1
+		}
+	}
+	return max(len(a.Stages), 1)
+}
+
+// storeApproverCard records the card an invoke answers as one of the user's approval card copies.
+func (b *Bot) storeApproverCard(ctx context.Context, t *turn, requestID string, stage int) {
+	if t.act.Type != activityInvoke || stage < 1 {
+		return
+	}
+	b.storeCard(ctx, requestID, cardKindApproval, stage, t.tenantID, t.userID, t.act.Conversation.ID, t.act.ServiceURL, t.act.ReplyToID)
+}
+
+// approverCardFor is the actionable approval card of a stage for the turn's user, with an error and the
+// justification they typed.
+func (b *Bot) approverCardFor(ctx context.Context, t *turn, tr *trackedRequest, stage int, errMsg, just string) *cards.Card {
+	c := *tr
+	c.Stage = stage
+	if !c.isApprover(t.userID) {
+		c.Approvers = append(append([]personRef(nil), c.Approvers...), personRef{ID: t.userID, Name: t.userName, TeamsID: t.act.From.ID})
+	}
+	v := b.approvalView(ctx, &c, t.userID)
+	v.Error, v.JustificationValue = errMsg, just
+	return cards.Approval(v)
+}
+
+func (b *Bot) justificationRequired(ctx context.Context, tr *trackedRequest, stage int) bool {
+	pol, err := b.cfg.Entitlement.Policy(ctx, tr.PolicyID)
+	if err != nil || stage < 1 || stage > len(pol.Stages) {
+		return false
+	}
+	return pol.Stages[stage-1].ApproverJustificationRequired
+}
+
+// noteStageID remembers Graph's id of the current stage.
+func (b *Bot) noteStageID(ctx context.Context, requestID string, stage int, stageID string) {
+	if stageID == "" {
+		return
+	}
+	unlock := b.lock("req:" + requestID)
+	defer unlock()
+	tr, err := b.loadTracked(ctx, requestID)
+	if err != nil || tr.Stage != stage || tr.StageID == stageID {
+		return
+	}
+	tr.StageID = stageID
+	if err := b.saveTracked(ctx, tr); err != nil {
+		b.log.WarnContext(ctx, "save stage id", "request", requestID, "err", err)
+	}
+}
+
+// recordDecision adds a decision to the tracked record (once per stage) and returns the record.
+func (b *Bot) recordDecision(ctx context.Context, requestID string, rec decisionRecord, mine bool) *trackedRequest {
+	unlock := b.lock("req:" + requestID)
+	defer unlock()
+	tr, err := b.loadTracked(ctx, requestID)
+	if err != nil {
+		b.log.WarnContext(ctx, "record decision", "request", requestID, "err", err)
+		return &trackedRequest{ID: requestID, Decisions: []decisionRecord{rec}}
+	}
+	if old, ok := tr.decision(rec.Stage); ok {
+		if mine || old.ApproverName != "" {
+			return tr
+		}
+	}
+	tr.Decisions = append(tr.Decisions, rec)
+	label := "Approved"
+	if rec.Result == entitlement.ReviewDeny {
+		label = "Denied"
+	}
+	text := label
+	if tr.StageCount > 1 {
+		text = fmt.Sprintf("Stage %d %s", rec.Stage, strings.ToLower(label))
+	}
+	if rec.ApproverName != "" {
+		text += " by " + rec.ApproverName
+	}
+	if rec.Result == "" {
+		text = fmt.Sprintf("Stage %d decided", rec.Stage)
+	}
+	at := rec.At
+	if at.IsZero() {
+		at = b.now()
+	}
+	tr.event(at, text)
+	if err := b.saveTracked(ctx, tr); err != nil {
+		b.log.WarnContext(ctx, "save decision", "request", requestID, "err", err)
+	}
+	return tr
+}
+
+// verbApprovalView answers the automatic refresh, the Refresh button and the inbox's Open: each user sees their
+// own view (buttons while the stage waits for them, the read-only outcome otherwise).
+func (b *Bot) verbApprovalView(open bool) verbHandler {
+	return func(ctx context.Context, t *turn, data map[string]any) (*botframework.InvokeResponse, error) {
+		reqID := str(data, cards.KeyRequestID)
+		if !validID(reqID) {
+			return b.answer(ctx, t, cards.Notice(cards.NoticeView{Kind: noticeError, Title: "This card is not valid",
+				Text: "It does not name a request I know."}))
+		}
+		if resp, handled, err := b.brokeredDecision(ctx, t, data, ""); err != nil || handled {
+			return resp, err
+		}
+		tr, err := b.trackedFor(ctx, reqID)
+		if err != nil {
+			return b.failure(ctx, t, "I couldn't read this approval", err, "approvals")
+		}
+		d, err := b.delegated(ctx, t)
+		var appr entitlement.Approval
+		if err == nil {
+			appr, err = d.Approval(ctx, reqID)
+		}
+		want := stageFromToken(str(data, cards.KeyStageID))
+		if err != nil {
+			// Fall back to what the bot knows: enough for a read-only view or the stage's approver list.
+			t.log.InfoContext(ctx, "approval view from tracked state", "request", reqID, "err", err)
+			stage := want
+			if stage == 0 {
+				stage = max(tr.Stage, 1)
+			}
+			if open {
+				b.storeApproverCard(ctx, t, tr.ID, stage)
+			}
+			return b.answer(ctx, t, b.approverCard(ctx, tr, stage, t.userID, ""))
+		}
+		if want == 0 {
+			want = cardStage(appr, str(data, cards.KeyStageID))
+		}
+		cur, isOpen := appr.Current()
+		curIdx := stageIndex(appr, cur.ID)
+		if isOpen && cur.AssignedToMe && (want == 0 || want == curIdx) {
+			b.noteStageID(ctx, tr.ID, curIdx, cur.ID)
+			if tr.Stage != curIdx {
+				b.pollSoon(ctx, tr.ID)
+			}
+			if open {
+				b.storeApproverCard(ctx, t, tr.ID, curIdx)
+			}
+			return b.answer(ctx, t, b.approverCardFor(ctx, t, tr, curIdx, "", ""))
+		}
+		stage := want
+		if stage == 0 {
+			stage = curIdx
+			if !isOpen {
+				stage = lastDecidedStage(appr)
+			}
+		}
+		v := b.stageOutcomeView(t, tr, appr, stage)
+		if isOpen && stage == curIdx && !cur.AssignedToMe {
+			v.NotApprover = true
+		}
+		if open {
+			b.storeApproverCard(ctx, t, tr.ID, stage)
+		}
+		return b.answer(ctx, t, cards.ApprovalDecided(v))
+	}
+}
+
+// cmdApprovals lists the requests waiting for the user's decision.
+func (b *Bot) cmdApprovals(ctx context.Context, t *turn, cmd Command) error {
+	d, err := b.delegated(ctx, t)
+	var reqs []entitlement.Request
+	if err == nil {
+		reqs, err = d.PendingApprovals(ctx)
+	}
+	if err != nil {
+		_, err = b.sendCard(ctx, t, b.errorCard(ctx, t, "I couldn't list your approvals", err, "approvals"))
+		return err
+	}
+	now := b.now()
+	v := cards.ApprovalInboxView{Total: len(reqs), Now: now}
+	policies := map[string]entitlement.Policy{}
+	for _, r := range reqs {
+		tr, err := b.trackedFor(ctx, r.ID)
+		if err != nil {
+			tr, _ = b.track(ctx, r, trackOptions{})
+		}
+		if tr == nil {
+			tr = &trackedRequest{ID: r.ID, PackageName: r.PackageName, RequestorName: r.Requestor.Name, CreatedAt: r.CreatedAt}
+		}
+		it := cards.InboxItemView{RequestID: r.ID, ApprovalID: r.ID, StageID: stageToken(tr, max(tr.Stage, 1)),
+			PackageName: orUnknown(tr.PackageName, r.PackageName), RequesterName: orUnknown(tr.RequestorName, r.Requestor.Name),
+			RequestedAt: r.CreatedAt, StageIndex: max(tr.Stage, 1), StageCount: max(tr.StageCount, 1)}
+		if tr.RequestorOrgID != "" {
+			if org, err := b.cfg.Entitlement.ConnectedOrg(ctx, tr.RequestorOrgID); err == nil {
+				it.RequesterOrg = org.Name
+			}
+		}
+		if pol, ok := b.policyCached(ctx, policies, tr.PolicyID); ok && tr.Stage >= 1 && tr.Stage <= len(pol.Stages) {
+			if dur, err := parseISODuration(pol.Stages[tr.Stage-1].DurationBeforeAutomaticDenial); err == nil && dur > 0 && !tr.StageStartedAt.IsZero() {
+				it.Deadline = tr.StageStartedAt.Add(dur)
+			}
+		}
+		v.Items = append(v.Items, it)
+	}
+	_, err = b.sendCard(ctx, t, cards.ApprovalInbox(v))
+	return err
+}

@@ -1,0 +1,501 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/accessbot/accessbot/cards"
+	"github.com/accessbot/accessbot/internal/entitlement"
+)
+
+// This file maps domain data (entitlement types and the tracked request record) to the cards' view structs.
+
+// cardState is the state the requester's card shows for a tracked request.
+func cardState(tr *trackedRequest) cards.RequestState {
+	switch tr.State {
+	case entitlement.StateDenied:
+		st := strings.ToLower(tr.Status)
+		if _, denied := lastDeny(tr); !denied && (strings.Contains(st, "expir") || strings.Contains(st, "timeout") || strings.Contains(st, "timedout")) {
+			return cards.StateExpired
+		}
+		return cards.StateDenied
+	case "", entitlement.StateUnknown:
+		return cards.StateSubmitted
+	}
+	return cards.RequestState(tr.State)
+}
+
+func lastDeny(tr *trackedRequest) (decisionRecord, bool) {
+	for i := len(tr.Decisions) - 1; i >= 0; i-- {
+		if tr.Decisions[i].Result == entitlement.ReviewDeny {
+			return tr.Decisions[i], true
+		}
+	}
+	return decisionRecord{}, false
+}
+
+// statusView is the requester's status card for a tracked request.
+func (b *Bot) statusView(ctx context.Context, tr *trackedRequest) cards.RequestStatusView {
+	v := cards.RequestStatusView{
+		RequestID:   tr.ID,
+		PackageID:   tr.PackageID,
+		PackageName: tr.PackageName,
+		State:       cardState(tr),
+		StageIndex:  tr.Stage,
+		StageCount:  tr.StageCount,
+		Mode:        orMode(tr.Mode),
+		OrgName:     b.cfg.Tenant.Name,
+		UpdatedAt:   tr.UpdatedAt,
+		Cancelable:  tr.State == entitlement.StateSubmitted || tr.State == entitlement.StatePendingApproval || tr.State == entitlement.StateScheduled,
+	}
+	if v.UpdatedAt.IsZero() {
+		v.UpdatedAt = b.now()
+	}
+	for _, p := range tr.Approvers {
+		v.Asked = append(v.Asked, orUnknown(p.Name, p.ID))
+	}
+	if d, ok := tr.lastDecision(); ok {
+		v.DecidedBy, v.DecidedAt, v.DecisionJustification = d.ApproverName, d.At, d.Justification
+	}
+	for _, e := range tr.Timeline {
+		v.Timeline = append(v.Timeline, cards.EventView{At: e.At, Text: e.Text})
+	}
+	if tr.State == entitlement.StateDelivered || tr.State == entitlement.StatePartiallyDelivered {
+		if pkg, err := b.cfg.Entitlement.Package(ctx, tr.PackageID); err == nil {
+			for _, r := range resourceViews(pkg.Resources) {
+				v.Granted = append(v.Granted, r.String())
+			}
+		}
+		v.Until = b.assignmentEnd(ctx, tr)
+	}
+	if tr.State == entitlement.StateCanceled && tr.CanceledByUser {
+		v.Reason = "You canceled the request."
+	}
+	return v
+}
+
+// assignmentEnd finds when the assignment a request delivered ends.
+func (b *Bot) assignmentEnd(ctx context.Context, tr *trackedRequest) time.Time {
+	if tr.Schedule.Expiration.Type == entitlement.ExpireAfterDateTime && !tr.Schedule.Expiration.EndDateTime.IsZero() {
+		return tr.Schedule.Expiration.EndDateTime
+	}
+	if tr.RequestorID == "" {
+		return time.Time{}
+	}
+	as, err := b.cfg.Entitlement.Assignments(ctx, entitlement.AssignmentFilter{PackageID: tr.PackageID, TargetID: tr.RequestorID})
+	if err != nil {
+		b.log.DebugContext(ctx, "read assignment end", "request", tr.ID, "err", err)
+		return time.Time{}
+	}
+	for _, a := range as {
+		if tr.AssignmentID == "" || a.ID == tr.AssignmentID {
+			return a.EndsAt()
+		}
+	}
+	return time.Time{}
+}
+
+func orMode(m cards.Mode) cards.Mode {
+	if m == "" {
+		return cards.ModeDelegated
+	}
+	return m
+}
+
+// stageToken is the stage id put on an approval card: Graph's stage id when known, else "stage-<n>".
+func stageToken(tr *trackedRequest, stage int) string {
+	if stage == tr.Stage && tr.StageID != "" {
+		return tr.StageID
+	}
+	return "stage-" + strconv.Itoa(stage)
+}
+
+// stageFromToken returns the stage number of a "stage-<n>" token (0 for a Graph stage id).
+func stageFromToken(tok string) int {
+	n, err := strconv.Atoi(strings.TrimPrefix(tok, "stage-"))
+	if err != nil || !strings.HasPrefix(tok, "stage-") {
+		return 0
+	}
+	return n
+}
+
+// approvalView is the approval card of the current stage of a tracked request for one approver.
+func (b *Bot) approvalView(ctx context.Context, tr *trackedRequest, approverID string) cards.ApprovalView {
+	v := cards.ApprovalView{
+		RequestID:     tr.ID,
+		ApprovalID:    tr.ID,
+		StageID:       stageToken(tr, tr.Stage),
+		PackageName:   tr.PackageName,
+		Justification: tr.Justification,
+		RequestedAt:   tr.CreatedAt,
+		StageIndex:    max(tr.Stage, 1),
+		StageCount:    max(tr.StageCount, 1),
+		Now:           b.now(),
+		Start:         tr.Schedule.Start,
+		Mode:          orMode(tr.Mode),
+		OrgName:       b.cfg.Tenant.Name,
+		Requester: cards.PersonView{
+			Name:    tr.RequestorName,
+			Email:   tr.RequestorEmail,
+			OrgName: b.cfg.Tenant.Name,
+		},
+	}
+	if tr.Schedule.Expiration.Type == entitlement.ExpireAfterDateTime {
+		v.End = tr.Schedule.Expiration.EndDateTime
+	}
+	port := b.cfg.Entitlement
+	if tr.RequestorOrgID != "" {
+		v.Requester.External = true
+		if org, err := port.ConnectedOrg(ctx, tr.RequestorOrgID); err == nil {
+			v.Requester.OrgName = org.Name
+			v.Requester.TenantID = org.TenantID()
+		}
+	} else if tr.RequestorID != "" {
+		if m, err := port.Manager(ctx, tr.RequestorID); err == nil {
+			v.Requester.Manager = m.Name
+		}
+	}
+	if pkg, err := port.Package(ctx, tr.PackageID); err == nil {
+		v.PackageName = orUnknown(v.PackageName, pkg.Name)
+		v.PackageDescription = pkg.Description
+		v.CatalogName = pkg.CatalogName
+		v.Resources = resourceViews(pkg.Resources)
+	}
+	var questions []entitlement.Question
+	if pol, err := port.Policy(ctx, tr.PolicyID); err == nil {
+		v.ExpirySummary = expirySummary(pol.Expiration)
+		questions = pol.Questions
+		if tr.Stage >= 1 && tr.Stage <= len(pol.Stages) {
+			st := pol.Stages[tr.Stage-1]
+			v.JustificationRequired = st.ApproverJustificationRequired
+			if d, err := parseISODuration(st.DurationBeforeAutomaticDenial); err == nil && d > 0 && !tr.StageStartedAt.IsZero() {
+				v.Deadline = tr.StageStartedAt.Add(d)
+			}
+		}
+	}
+	for _, a := range tr.Answers {
+		q := a.QuestionText
+		if q == "" {
+			for _, pq := range questions {
+				if pq.ID == a.QuestionID {
+					q = pq.Text
+				}
+			}
+		}
+		v.Answers = append(v.Answers, cards.AnswerView{Question: orUnknown(q, a.QuestionID), Answer: orUnknown(a.DisplayValue, a.Value)})
+	}
+	v.Decisions = decisionViews(tr)
+	for _, p := range tr.Approvers {
+		id := p.TeamsID
+		if id == "" {
+			if ref, err := b.cfg.Store.Conversation(ctx, orUnknown(p.TenantID, b.cfg.Tenant.ID), p.ID); err == nil {
+				id = ref.UserID
+			}
+		}
+		if id != "" {
+			v.ApproverIDs = append(v.ApproverIDs, id)
+		}
+	}
+	return v
+}
+
+func decisionViews(tr *trackedRequest) []cards.DecisionView {
+	var out []cards.DecisionView
+	for _, d := range tr.Decisions {
+		out = append(out, cards.DecisionView{Stage: d.Stage, Approver: d.ApproverName, Decision: cards.Decision(d.Result),
+			At: d.At, Justification: d.Justification})
+	}
+	return out
+}
+
+// approverCard is what one approver's copy of the approval card for a stage shows now: Approve/Deny while
+// the stage waits for them, the read-only outcome otherwise. errMsg is shown under the justification.
+func (b *Bot) approverCard(ctx context.Context, tr *trackedRequest, stage int, viewerID, errMsg string) *cards.Card {
+	_, decided := tr.decision(stage)
+	if tr.State == entitlement.StatePendingApproval && stage == tr.Stage && !decided && tr.isApprover(viewerID) {
+		v := b.approvalView(ctx, tr, viewerID)
+		v.Error = errMsg
+		return cards.Approval(v)
+	}
+	v := b.decidedView(tr, stage, viewerID)
+	if !decided && tr.State == entitlement.StatePendingApproval && stage == tr.Stage {
+		v.NotApprover = true
+	}
+	return cards.ApprovalDecided(v)
+}
+
+// decidedView is the read-only view of one stage of a tracked request for viewerID.
+func (b *Bot) decidedView(tr *trackedRequest, stage int, viewerID string) cards.ApprovalDecidedView {
+	stage = max(stage, 1)
+	v := cards.ApprovalDecidedView{
+		RequestID:     tr.ID,
+		ApprovalID:    tr.ID,
+		StageID:       stageToken(tr, stage),
+		PackageName:   tr.PackageName,
+		RequesterName: tr.RequestorName,
+		RequesterOrg:  b.cfg.Tenant.Name,
+		StageIndex:    stage,
+		StageCount:    max(tr.StageCount, 1),
+		Decisions:     decisionViews(tr),
+		Mode:          orMode(tr.Mode),
+		OrgName:       b.cfg.Tenant.Name,
+		Outcome:       cards.DecisionNotReviewed,
+	}
+	if d, ok := tr.decision(stage); ok {
+		v.Outcome = cards.Decision(d.Result)
+		v.DecidedBy, v.DecidedAt, v.Justification = d.ApproverName, d.At, d.Justification
+		v.ByYou = viewerID != "" && strings.EqualFold(d.ApproverID, viewerID)
+	} else {
+		switch tr.State {
+		case entitlement.StateDelivering, entitlement.StateDelivered, entitlement.StatePartiallyDelivered,
+			entitlement.StateScheduled, entitlement.StateDeliveryFailed:
+			v.Outcome = cards.DecisionApprove
+		case entitlement.StatePendingApproval:
+			if tr.Stage > stage {
+				v.Outcome = cards.DecisionApprove
+			}
+		case entitlement.StateDenied:
+			if _, denied := lastDeny(tr); !denied {
+				v.AutoDenied = true
+			}
+			v.Outcome = cards.DecisionDeny
+		}
+	}
+	switch tr.State {
+	case entitlement.StatePendingApproval:
+		if tr.Stage > stage {
+			v.Next = fmt.Sprintf("Now waiting for stage %d of %d: %s.", tr.Stage, max(tr.StageCount, tr.Stage), orUnknown(namesOf(tr.Approvers), "the next approvers"))
+		}
+	case entitlement.StateDelivering:
+		v.Next = "Approved: access is being delivered."
+	case entitlement.StateDelivered:
+		v.Next = "Access was delivered."
+	case entitlement.StateCanceled:
+		v.Next = "The requester canceled the request."
+	case entitlement.StateDeliveryFailed:
+		v.Next = "Approved, but delivery failed."
+	}
+	return v
+}
+
+// packageView is one package in a list.
+func packageView(p entitlement.Package) cards.PackageView {
+	return cards.PackageView{ID: p.ID, Name: p.Name, Description: p.Description, CatalogName: p.CatalogName}
+}
+
+// resourceViews describes what a package grants.
+func resourceViews(rs []entitlement.ResourceRole) []cards.ResourceRoleView {
+	var out []cards.ResourceRoleView
+	for _, r := range rs {
+		out = append(out, cards.ResourceRoleView{Resource: orUnknown(r.ResourceName, r.OriginID), Kind: resourceKind(r), Role: r.RoleName})
+	}
+	return out
+}
+
+func resourceKind(r entitlement.ResourceRole) string {
+	switch {
+	case strings.EqualFold(r.OriginSystem, "SharePointOnline"):
+		return "SharePoint site"
+	case strings.EqualFold(r.OriginSystem, "AadApplication"):
+		return "App"
+	case strings.EqualFold(r.OriginSystem, "AadGroup"):
+		if strings.Contains(strings.ToLower(r.ResourceType), "team") {
+			return "Team"
+		}
+		return "Group"
+	}
+	return r.ResourceType
+}
+
+// expirySummary says how long access lasts ("180 days", "until 2027-01-31", "no end date").
+func expirySummary(e entitlement.Expiration) string {
+	switch e.Type {
+	case entitlement.ExpireNever:
+		return "no end date"
+	case entitlement.ExpireAfterDateTime:
+		if !e.EndDateTime.IsZero() {
+			return "until " + e.EndDateTime.UTC().Format("2006-01-02")
+		}
+	case entitlement.ExpireAfterDuration:
+		if d, err := parseISODuration(e.Duration); err == nil && d > 0 {
+			return humanizeDuration(d)
+		}
+		return e.Duration
+	}
+	return ""
+}
+
+// approvalSummary says who approves, stage by stage ("The requester's manager, then Falcon Security Reviewers").
+func approvalSummary(p entitlement.Policy) string {
+	if !p.ApprovalRequired || len(p.Stages) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, st := range p.Stages {
+		var who []string
+		for _, s := range st.PrimaryApprovers {
+			if s.IsBackup {
+				continue
+			}
+			who = append(who, subjectSetLabel(s))
+		}
+		parts = append(parts, orUnknown(strings.Join(who, " or "), "an approver"))
+	}
+	s := strings.Join(parts, ", then ")
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func subjectSetLabel(s entitlement.SubjectSet) string {
+	switch s.Kind {
+	case entitlement.SetRequestorManager:
+		return "your manager"
+	case entitlement.SetInternalSponsors:
+		return "the organization's internal sponsors"
+	case entitlement.SetExternalSponsors:
+		return "the partner organization's sponsors"
+	case entitlement.SetSingleUser:
+		return orUnknown(s.Description, "a named approver")
+	case entitlement.SetGroupMembers:
+		return orUnknown(s.Description, "a group of approvers")
+	}
+	return "an approver"
+}
+
+// questionView is one policy question on the request form.
+func questionView(q entitlement.Question) cards.QuestionView {
+	v := cards.QuestionView{ID: q.ID, Text: q.Text, Required: q.Required, Regex: q.Regex, Multiline: q.MultiLine,
+		MultiSelect: q.MultipleSelection, Kind: cards.QuestionText}
+	if q.Kind == entitlement.QuestionChoice || len(q.Choices) > 0 {
+		v.Kind = cards.QuestionMultipleChoice
+		for _, c := range q.Choices {
+			v.Choices = append(v.Choices, cards.Choice{Title: orUnknown(c.Text, c.Value), Value: c.Value})
+		}
+	}
+	if q.Regex != "" {
+		v.Hint = "an answer matching " + q.Regex
+	}
+	return v
+}
+
+// parseISODuration parses the ISO-8601 durations Graph uses (P180D, PT4H, P4W2D, P1Y2M, PT30M, P1DT12H).
+// Years count as 365 days and months as 30.
+func parseISODuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(strings.ToUpper(s))
+	if !strings.HasPrefix(s, "P") || len(s) < 3 {
+		return 0, fmt.Errorf("duration %q: expected an ISO-8601 duration such as P30D or PT4H", s)
+	}
+	var total time.Duration
+	inTime := false
+	num := ""
+	for _, r := range s[1:] {
+		switch {
+		case r == 'T':
+			if inTime || num != "" {
+				return 0, fmt.Errorf("duration %q: misplaced T", s)
+			}
+			inTime = true
+		case r >= '0' && r <= '9' || r == '.':
+			num += string(r)
+		default:
+			if num == "" {
+				return 0, fmt.Errorf("duration %q: unit %c without a number", s, r)
+			}
+			n, err := strconv.ParseFloat(num, 64)
+			if err != nil {
+				return 0, fmt.Errorf("duration %q: %w", s, err)
+			}
+			num = ""
+			var unit time.Duration
+			switch {
+			case !inTime && r == 'Y':
+				unit = 365 * 24 * time.Hour
+			case !inTime && r == 'M':
+				unit = 30 * 24 * time.Hour
+			case !inTime && r == 'W':
+				unit = 7 * 24 * time.Hour
+			case !inTime && r == 'D':
+				unit = 24 * time.Hour
+			case inTime && r == 'H':
+				unit = time.Hour
+			case inTime && r == 'M':
+				unit = time.Minute
+			case inTime && r == 'S':
+				unit = time.Second
+			default:
+				return 0, fmt.Errorf("duration %q: unknown unit %c", s, r)
+			}
+			total += time.Duration(n * float64(unit))
+		}
+	}
+	if num != "" {
+		return 0, fmt.Errorf("duration %q: number without a unit", s)
+	}
+	return total, nil
+}
+
+// humanizeDuration renders a duration coarsely ("180 days", "4 hours", "90 minutes").
+func humanizeDuration(d time.Duration) string {
+	switch {
+	case d >= 24*time.Hour && d%(24*time.Hour) == 0:
+		return pluralize(int(d/(24*time.Hour)), "day")
+	case d >= 48*time.Hour:
+		return pluralize(int(d/(24*time.Hour)), "day")
+	case d >= time.Hour && d%time.Hour == 0:
+		return pluralize(int(d/time.Hour), "hour")
+	case d >= 2*time.Hour:
+		return pluralize(int(d/time.Hour), "hour")
+	case d >= time.Minute:
+		return pluralize(int(d/time.Minute), "minute")
+	}
+	return "less than a minute"
+}
+
+func pluralize(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.Itoa(n) + " " + unit + "s"
+}
+
+// errorCard turns an error of the entitlement port into a card for the person in the chat: a sign-in card
+// when they must sign in or consent, otherwise the error's user message. retry is the command that tries
+// again. The full error is logged, never shown.
+func (b *Bot) errorCard(ctx context.Context, t *turn, title string, err error, retry string) *cards.Card {
+	t.log.WarnContext(ctx, "flow failed", "what", title, "err", err)
+	switch {
+	case errors.Is(err, entitlement.ErrSignInRequired):
+		return cards.SignIn(cards.SignInView{Reason: cards.SignInUnavailable, RetryCommand: retry,
+			MyAccessURL: cards.MyAccessURL(b.cfg.Tenant.Domain, ""), OrgName: b.cfg.Tenant.Name})
+	case errors.Is(err, entitlement.ErrConsentRequired):
+		return cards.SignIn(cards.SignInView{Reason: cards.SignInConsent, RetryCommand: retry,
+			MyAccessURL: cards.MyAccessURL(b.cfg.Tenant.Domain, ""), OrgName: b.cfg.Tenant.Name})
+	}
+	kind := noticeError
+	switch {
+	case errors.Is(err, entitlement.ErrAlreadyRequested), errors.Is(err, entitlement.ErrAlreadyAssigned),
+		errors.Is(err, entitlement.ErrNotEligible), errors.Is(err, entitlement.ErrThrottled):
+		kind = noticeWarning
+	}
+	v := cards.NoticeView{Kind: kind, Title: title, Text: capitalize(entitlement.UserMessage(err)) + "."}
+	switch {
+	case errors.Is(err, entitlement.ErrAlreadyRequested):
+		v.Suggestions = []cards.Suggestion{{Title: "My requests", Command: "status"}}
+	case errors.Is(err, entitlement.ErrAlreadyAssigned):
+		v.Suggestions = []cards.Suggestion{{Title: "My access", Command: "access"}}
+	case errors.Is(err, entitlement.ErrThrottled) && retry != "":
+		v.Suggestions = []cards.Suggestion{{Title: "Try again", Command: retry}}
+	}
+	return cards.Notice(v)
+}
+
+func capitalize(s string) string {
+	s = strings.TrimSuffix(strings.TrimSpace(s), ".")
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
