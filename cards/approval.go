@@ -279,7 +279,6 @@ func deadlineLine(deadline, now time.Time) *TextBlock {
 	}
 	tb.Text = "Decide within " + humanDuration(left) + " (by " + when(deadline) + "), or the request is denied automatically."
 	if left <= 24*time.Hour {
-		tb.Color = ColorWarning
 		tb.Weight = WeightBolder
 	}
 	return &tb

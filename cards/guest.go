@@ -131,13 +131,13 @@ func GuestGuidance(v GuestGuidanceView) *Card {
 
 // switchSteps explains the Teams organization switcher.
 func switchSteps(org, home, team string) Container {
-	find := "Open Teams and look for the team you were given."
+	find := "Find the team you were given in your list of teams."
 	if team != "" {
-		find = "Open Teams and find " + team + " under Teams."
+		find = "Find " + team + " in your list of teams."
 	}
 	return numbered(
-		"In Teams, select your profile picture (top right). Under Accounts and orgs, choose "+org+" (Guest).",
-		"Or use the \"Open Teams in "+org+"\" button below.",
+		"In Teams, select your profile picture (top right). Under Accounts and orgs, choose "+org+" (Guest). "+
+			"Or select \"Open Teams in "+org+"\" below.",
 		find,
 		"To come back to "+home+", switch the same way.",
 	)
@@ -231,11 +231,14 @@ func SignIn(v SignInView) *Card {
 	if v.RetryCommand != "" {
 		steps = append(steps, "Then try again.")
 	}
-	if v.MyAccessURL != "" {
-		steps = append(steps, "Or do it in My Access, "+org+"'s portal for access requests.")
-	}
-	if len(steps) > 0 {
+	if len(steps) > 1 {
 		c.add(numbered(steps...))
+	} else if len(steps) == 1 {
+		c.add(text(steps[0]))
+	}
+	if v.MyAccessURL != "" {
+		c.add(TextBlock{Text: "Or do it in My Access, " + org + "'s own portal for access requests.", Wrap: true,
+			Spacing: SpacingMedium})
 	}
 	if v.SignInURL != "" {
 		c.Actions = append(c.Actions, ActionOpenURL{Title: "Sign in", URL: v.SignInURL})

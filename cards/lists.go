@@ -171,7 +171,7 @@ func endLine(end, now time.Time) TextBlock {
 			tb.Color = ColorAttention
 		case left <= expiringSoon:
 			tb.Text += " (in " + humanDuration(left) + ")"
-			tb.Color = ColorWarning
+			tb.Weight = WeightBolder
 		}
 	}
 	return tb
