@@ -134,6 +134,25 @@ func (e *env) doRaw(method, path, token string, body any, gz bool) resp {
 	return r
 }
 
+func (e *env) doRawString(method, path, token, body string) resp {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.base+path, strings.NewReader(body))
+	if err != nil {
+		e.t.Fatalf("new request: %v", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	r := resp{status: res.StatusCode, header: res.Header, raw: string(raw)}
+	_ = json.Unmarshal(raw, &r.body)
+	return r
+}
+
 func (e *env) form(path string, vals url.Values) resp {
 	e.t.Helper()
 	res, err := http.PostForm(e.base+path, vals)
