@@ -101,8 +101,9 @@ func NewClient(cfg ClientConfig) *Client {
 type APIError struct {
 	// Status is the HTTP status code.
 	Status int
-	// Code and Message come from the {"error":{"code","message"}} body when present.
-	Code    string
+	// Code comes from the {"error":{"code","message"}} body when present.
+	Code string
+	// Message comes from the same body, shortened.
 	Message string
 	// RetryAfter is the server's Retry-After, if it sent one (useful to schedule an outbox retry).
 	RetryAfter time.Duration
@@ -122,22 +123,34 @@ func (e *APIError) Error() string {
 
 // ConversationResource is the answer to CreateConversation.
 type ConversationResource struct {
-	ID         string `json:"id"`
+	// ID is the new (or existing) conversation's id.
+	ID string `json:"id"`
+	// ActivityID is the id of the initial activity, when one was sent.
 	ActivityID string `json:"activityId,omitempty"`
+	// ServiceURL is the serviceUrl to use for the conversation, when the connector returns one.
 	ServiceURL string `json:"serviceUrl,omitempty"`
 }
 
 // Member is a conversation member as Teams returns it (TeamsChannelAccount).
 type Member struct {
-	ID                string `json:"id"`
-	Name              string `json:"name,omitempty"`
-	AadObjectID       string `json:"aadObjectId,omitempty"`
-	Email             string `json:"email,omitempty"`
+	// ID is the channel id (29:…).
+	ID string `json:"id"`
+	// Name is the display name.
+	Name string `json:"name,omitempty"`
+	// AadObjectID is the Entra object id.
+	AadObjectID string `json:"aadObjectId,omitempty"`
+	// Email is the member's email address.
+	Email string `json:"email,omitempty"`
+	// UserPrincipalName is the member's UPN.
 	UserPrincipalName string `json:"userPrincipalName,omitempty"`
-	TenantID          string `json:"tenantId,omitempty"`
-	UserRole          string `json:"userRole,omitempty"`
-	GivenName         string `json:"givenName,omitempty"`
-	Surname           string `json:"surname,omitempty"`
+	// TenantID is the member's tenant.
+	TenantID string `json:"tenantId,omitempty"`
+	// UserRole is user, guest or anonymous.
+	UserRole string `json:"userRole,omitempty"`
+	// GivenName is the first name.
+	GivenName string `json:"givenName,omitempty"`
+	// Surname is the last name.
+	Surname string `json:"surname,omitempty"`
 }
 
 type resourceResponse struct {
@@ -294,6 +307,10 @@ func (c *Client) do(ctx context.Context, method, serviceURL string, segments []s
 			wait = retryAfter
 		}
 		wait = min(wait, maxRetryWait)
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+			// Waiting would outlive the caller: report the throttling now.
+			return apiErr
+		}
 		c.logger.WarnContext(ctx, "connector throttled or unavailable, retrying",
 			slog.String("method", method), slog.String("url", target), slog.Int("status", status),
 			slog.Int("attempt", attempt+1), slog.Duration("wait", wait))

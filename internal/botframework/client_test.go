@@ -325,6 +325,29 @@ func TestClientRetryRespectsContext(t *testing.T) {
 	}
 }
 
+func TestClientDoesNotWaitPastDeadline(t *testing.T) {
+	fc := newFakeConnector(t, fakeAnswer{status: 429, header: map[string]string{"Retry-After": "20"}})
+	c, sleeps := newTestClient(nil, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	if _, err := c.Send(ctx, fc.srv.URL, "a:1", &schema.Activity{Text: "x"}); err == nil {
+		t.Fatal("want an error")
+	}
+	if len(*sleeps) != DefaultMaxRetries {
+		t.Fatalf("with a long deadline: sleeps = %v", *sleeps)
+	}
+	short, cancelShort := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancelShort()
+	_, err := c.Send(short, fc.srv.URL, "a:1", &schema.Activity{Text: "x"})
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.Status != 429 || apiErr.RetryAfter != 20*time.Second {
+		t.Fatalf("err = %v, want the 429 APIError with RetryAfter 20s", err)
+	}
+	if len(*sleeps) != DefaultMaxRetries {
+		t.Errorf("slept although the deadline is shorter than Retry-After: %v", *sleeps)
+	}
+}
+
 func TestClientRefusesBadInput(t *testing.T) {
 	fc := newFakeConnector(t, fakeAnswer{status: 201, body: `{"id":"x"}`})
 	ctx := context.Background()

@@ -23,8 +23,10 @@ type ActivityHandler interface {
 // InvokeResponse is the synchronous answer to an invoke activity: Status becomes the HTTP status
 // (0 means 200) and Body, when non-nil, the JSON body.
 type InvokeResponse struct {
+	// Status is the HTTP status code; 0 means 200.
 	Status int
-	Body   any
+	// Body is encoded as the JSON response body; nil writes no body.
+	Body any
 }
 
 // EndpointOptions configures an Endpoint.
@@ -169,9 +171,12 @@ const (
 
 // AdaptiveCardInvokeResponse is the body of an adaptiveCard/action invoke response.
 type AdaptiveCardInvokeResponse struct {
-	StatusCode int    `json:"statusCode"`
-	Type       string `json:"type"`
-	Value      any    `json:"value,omitempty"`
+	// StatusCode is the protocol status (200, 400–599, 401 for a login request).
+	StatusCode int `json:"statusCode"`
+	// Type is one of the ContentType* constants.
+	Type string `json:"type"`
+	// Value is the card, message text, error or login request.
+	Value any `json:"value,omitempty"`
 }
 
 // CardResponse answers an Action.Execute with a card that replaces the one the user acted on.
@@ -190,7 +195,9 @@ func MessageResponse(text string) *InvokeResponse {
 
 // InvokeError is the value of an application/vnd.microsoft.error invoke response.
 type InvokeError struct {
-	Code    string `json:"code"`
+	// Code is a short machine-readable code.
+	Code string `json:"code"`
+	// Message is shown to the user.
 	Message string `json:"message"`
 }
 
@@ -207,25 +214,36 @@ func ErrorResponse(status int, code, msg string) *InvokeResponse {
 
 // TokenExchangeResource designates an SSO token exchange in a login request.
 type TokenExchangeResource struct {
-	ID         string `json:"id,omitempty"`
-	URI        string `json:"uri,omitempty"`
+	// ID identifies the exchange request.
+	ID string `json:"id,omitempty"`
+	// URI is the application ID URI of the resource (api://botid-{appId} for Teams SSO).
+	URI string `json:"uri,omitempty"`
+	// ProviderID optionally names the identity provider.
 	ProviderID string `json:"providerId,omitempty"`
 }
 
 // SignInButton is a card action of the login request's OAuth card.
 type SignInButton struct {
-	Type  string `json:"type"`
+	// Type is "signin".
+	Type string `json:"type"`
+	// Title is the button caption.
 	Title string `json:"title"`
-	Text  string `json:"text,omitempty"`
+	// Text is the button text.
+	Text string `json:"text,omitempty"`
+	// Value is the sign-in URL.
 	Value string `json:"value"`
 }
 
 // LoginRequest is the OAuth card carried by a loginRequest invoke response.
 type LoginRequest struct {
-	Text                  string                 `json:"text,omitempty"`
-	ConnectionName        string                 `json:"connectionName"`
+	// Text is the prompt shown with the sign-in button.
+	Text string `json:"text,omitempty"`
+	// ConnectionName is the OAuth connection; receivers may ignore a request without one.
+	ConnectionName string `json:"connectionName"`
+	// TokenExchangeResource, when set, asks Teams for SSO instead of an interactive sign-in.
 	TokenExchangeResource *TokenExchangeResource `json:"tokenExchangeResource,omitempty"`
-	Buttons               []SignInButton         `json:"buttons,omitempty"`
+	// Buttons holds the fallback sign-in button.
+	Buttons []SignInButton `json:"buttons,omitempty"`
 }
 
 // LoginRequestResponse answers an Action.Execute with a login request (body statusCode 401,

@@ -83,8 +83,11 @@ type tokenCall struct {
 // TokenError is a failed token request. Description is the server's error description, shortened; it
 // never contains the client secret.
 type TokenError struct {
-	Status      int
-	Code        string
+	// Status is the HTTP status of the token endpoint's answer.
+	Status int
+	// Code is the OAuth error code (e.g. invalid_client).
+	Code string
+	// Description is the first line of error_description, shortened.
 	Description string
 }
 
