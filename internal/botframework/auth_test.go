@@ -211,6 +211,9 @@ func TestEndpointAuthentication(t *testing.T) {
 				if got := strings.TrimSpace(rec.Body.String()); got != `{"error":"unauthorized"}` {
 					t.Errorf("401 body = %s", got)
 				}
+				if rec.Header().Get("WWW-Authenticate") != "Bearer" {
+					t.Errorf("WWW-Authenticate = %q", rec.Header().Get("WWW-Authenticate"))
+				}
 			} else {
 				if h.count() != 1 {
 					t.Fatalf("handler called %d times, want 1", h.count())

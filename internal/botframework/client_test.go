@@ -367,6 +367,10 @@ func TestClientRefusesBadInput(t *testing.T) {
 			_, err := dev.Send(ctx, "https://smba.trafficmanager.net/amer/", "a:1", &schema.Activity{})
 			return err
 		}, want: "not loopback"},
+		{name: "serviceUrl with a query", call: func() error {
+			_, err := prod.Send(ctx, fc.srv.URL+"/?x=1", "a:1", &schema.Activity{})
+			return err
+		}, want: "query or fragment"},
 		{name: "empty conversation id", call: func() error {
 			_, err := prod.Send(ctx, fc.srv.URL, "", &schema.Activity{})
 			return err

@@ -112,6 +112,7 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	)
 	if err := e.verifier.Verify(ctx, r.Header.Get("Authorization"), act); err != nil {
 		log.WarnContext(ctx, "activity rejected: unauthorized", slog.String("error", err.Error()))
+		w.Header().Set("WWW-Authenticate", "Bearer")
 		writeJSON(w, http.StatusUnauthorized, errorBody{Error: "unauthorized"})
 		return
 	}

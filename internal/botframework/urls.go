@@ -39,6 +39,14 @@ func parseHTTPURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
+// checkNoQuery rejects a serviceUrl with a query or fragment, which cannot be joined with API paths.
+func checkNoQuery(raw string, u *url.URL) error {
+	if u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
+		return fmt.Errorf("serviceUrl %q must not have a query or fragment", raw)
+	}
+	return nil
+}
+
 // CheckServiceURL is the default outbound serviceUrl check: https for any host, plain http only for a
 // loopback host (a local test connector). Bearer tokens are therefore never sent in clear text off the
 // machine.
@@ -50,7 +58,7 @@ func CheckServiceURL(raw string) error {
 	if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
 		return fmt.Errorf("serviceUrl %q: plain http is allowed only for loopback hosts", raw)
 	}
-	return nil
+	return checkNoQuery(raw, u)
 }
 
 // CheckLoopbackServiceURL accepts only http(s) URLs whose host is loopback (127.0.0.0/8, ::1,
@@ -63,7 +71,7 @@ func CheckLoopbackServiceURL(raw string) error {
 	if !isLoopbackHost(u.Hostname()) {
 		return fmt.Errorf("serviceUrl %q: host %q is not loopback (insecure dev mode accepts only 127.0.0.0/8, ::1 and localhost)", raw, u.Hostname())
 	}
-	return nil
+	return checkNoQuery(raw, u)
 }
 
 // checkMetadataURL accepts https URLs, and http only on loopback (a local OpenID server in tests).
