@@ -440,6 +440,9 @@ func (s *Sim) createAdd(g *gctx, body, asg map[string]any, rt string, now time.T
 	}
 	pkgID := jstr(asg, "accessPackageId")
 	if pkgID == "" {
+		pkgID = jstr(jobj(asg, "accessPackage"), "id")
+	}
+	if pkgID == "" {
 		return errBadRequest("assignment.accessPackageId is required.")
 	}
 	p := s.w.Packages[pkgID]
@@ -447,7 +450,11 @@ func (s *Sim) createAdd(g *gctx, body, asg map[string]any, rt string, now time.T
 		return errNotFound("accessPackage", pkgID)
 	}
 	var pol *policy
-	if polID := jstr(asg, "assignmentPolicyId"); polID != "" {
+	polID := jstr(asg, "assignmentPolicyId")
+	if polID == "" {
+		polID = jstr(jobj(asg, "assignmentPolicy"), "id")
+	}
+	if polID != "" {
 		pol = s.w.Policies[polID]
 		if pol == nil || pol.PackageID != p.ID {
 			return errBadRequest("assignment.assignmentPolicyId '%s' is not a policy of access package '%s'.", polID, p.ID)
@@ -622,23 +629,26 @@ func (s *Sim) emApprovals(g *gctx, seg []string) *graphErr {
 				continue
 			}
 			rq := rq
-			items = append(items, item{full: s.renderApproval(rq, g.c, all), view: func() map[string]any { return s.renderApproval(rq, g.c, g.q.expands) }})
+			items = append(items, item{full: s.renderApproval(rq, g.c), view: func() map[string]any { return s.renderApproval(rq, g.c) }})
 		}
 		s.writeCollection(g.w, g.r, g.q, "Collection(microsoft.graph.approval)", items)
 		return nil
+	}
+	if g.c.AppOnly {
+		return errDelegatedOnly("approval")
 	}
 	rq := s.w.Requests[seg[0]]
 	if rq == nil || len(rq.Stages) == 0 {
 		return errNotFound("approval", seg[0])
 	}
-	if g.r.Method == http.MethodGet && !g.c.AppOnly && !s.canSeeRequest(g.c, rq) {
-		return errNotFound("approval", seg[0])
+	if g.r.Method == http.MethodGet && !s.canSeeRequest(g.c, rq) {
+		return errForbidden("The signed-in user is neither an approver nor the requestor of this request.")
 	}
 	if len(seg) == 1 {
 		if g.r.Method != http.MethodGet {
 			return methodNotAllowed(g.r)
 		}
-		s.writeEntity(g.w, http.StatusOK, g.q, ctx, s.renderApproval(rq, g.c, g.q.expands))
+		s.writeEntity(g.w, http.StatusOK, g.q, ctx, s.renderApproval(rq, g.c))
 		return nil
 	}
 	if !strings.EqualFold(seg[1], "stages") {

@@ -176,7 +176,7 @@ func jbool(m map[string]any, key string) (bool, bool) {
 
 type query struct {
 	Select  map[string]bool
-	Expand  map[string]bool
+	Expand  map[string]bool // lower-case nav names; nested as "outer/inner"
 	Filter  *filterExpr
 	Top     int
 	Skip    int
@@ -204,13 +204,7 @@ func parseQuery(r *http.Request) (*query, *graphErr) {
 	}
 	if s := get("expand"); s != "" {
 		q.Expand = map[string]bool{}
-		for _, p := range splitTopLevel(s) {
-			p = strings.TrimSpace(p)
-			if i := strings.Index(p, "("); i >= 0 {
-				p = p[:i]
-			}
-			q.Expand[strings.ToLower(p)] = true
-		}
+		addExpand(q.Expand, "", s)
 	}
 	if s := get("filter"); s != "" {
 		f, err := parseFilter(s)
@@ -258,6 +252,28 @@ func parseQuery(r *http.Request) (*query, *graphErr) {
 		}
 	}
 	return q, nil
+}
+
+// addExpand records $expand items, including nested ones such as
+// assignmentPolicies($expand=questions) as "assignmentpolicies/questions".
+func addExpand(set map[string]bool, prefix, s string) {
+	for _, p := range splitTopLevel(s) {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		name, opts := p, ""
+		if i := strings.Index(p, "("); i >= 0 && strings.HasSuffix(p, ")") {
+			name, opts = p[:i], p[i+1:len(p)-1]
+		}
+		key := prefix + strings.ToLower(strings.TrimSpace(name))
+		set[key] = true
+		for _, o := range strings.Split(opts, ";") {
+			if k, v, ok := strings.Cut(o, "="); ok && strings.EqualFold(strings.TrimSpace(k), "$expand") {
+				addExpand(set, key+"/", v)
+			}
+		}
+	}
 }
 
 func (q *query) expands(nav string) bool {

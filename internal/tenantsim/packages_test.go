@@ -75,6 +75,15 @@ func TestAccessPackagesList(t *testing.T) {
 		}
 	})
 
+	t.Run("nested expand of questions", func(t *testing.T) {
+		r := e.do("GET", em+"accessPackages/"+PkgProduction+"?$expand="+url.QueryEscape("assignmentPolicies($expand=questions)"), app, nil)
+		wantStatus(t, r, 200)
+		pol := r.body["assignmentPolicies"].([]any)[0].(map[string]any)
+		if qs, ok := pol["questions"].([]any); !ok || len(qs) != 2 {
+			t.Fatalf("questions %v", pol["questions"])
+		}
+	})
+
 	t.Run("paging with $top follows nextLink", func(t *testing.T) {
 		var got []string
 		next := em + "accessPackages?$top=2"

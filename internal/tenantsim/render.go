@@ -136,7 +136,7 @@ func (s *Sim) renderPackage(p *accessPkg, nav expander) map[string]any {
 	if nav("assignmentPolicies") {
 		pols := []any{}
 		for _, pol := range s.policiesOf(p.ID) {
-			pols = append(pols, s.renderPolicy(pol, none))
+			pols = append(pols, s.renderPolicy(pol, func(n string) bool { return nav("assignmentPolicies/" + n) }))
 		}
 		m["assignmentPolicies"] = pols
 	}
@@ -390,7 +390,7 @@ func (s *Sim) renderAssignment(a *assignment, nav expander) map[string]any {
 }
 
 func (s *Sim) renderStage(st approvalStage, c *caller) map[string]any {
-	rb := map[string]any{"id": "00000000-0000-0000-0000-000000000000", "displayName": nil}
+	var rb any
 	if st.ReviewedBy != nil {
 		rb = map[string]any{"id": st.ReviewedBy.ID, "displayName": st.ReviewedBy.DisplayName}
 	}
@@ -399,20 +399,17 @@ func (s *Sim) renderStage(st approvalStage, c *caller) map[string]any {
 		mine = s.isApprover(st, c.OID)
 	}
 	return map[string]any{
-		"id": st.ID, "displayName": st.DisplayName, "status": st.Status, "reviewResult": st.ReviewResult,
+		"id": st.ID, "displayName": nil, "status": st.Status, "reviewResult": st.ReviewResult,
 		"reviewedBy": rb, "reviewedDateTime": tsPtr(st.ReviewedAt), "justification": nilIfEmpty(st.Justification),
 		"assignedToMe": mine,
 	}
 }
 
-func (s *Sim) renderApproval(rq *request, c *caller, nav expander) map[string]any {
-	m := map[string]any{"@odata.type": "#microsoft.graph.approval", "id": rq.ID}
-	if nav("stages") {
-		stages := []any{}
-		for _, st := range rq.Stages {
-			stages = append(stages, s.renderStage(st, c))
-		}
-		m["stages"] = stages
+// renderApproval includes the stages, as Graph's approval GET does.
+func (s *Sim) renderApproval(rq *request, c *caller) map[string]any {
+	stages := []any{}
+	for _, st := range rq.Stages {
+		stages = append(stages, s.renderStage(st, c))
 	}
-	return m
+	return map[string]any{"@odata.type": "#microsoft.graph.approval", "id": rq.ID, "stages": stages}
 }

@@ -98,6 +98,16 @@ func TestManagerApprovalFlow(t *testing.T) {
 		t.Fatalf("stages %v", st)
 	}
 	stage := em + "accessPackageAssignmentApprovals/" + reqID + "/stages/" + str(st[0]["id"])
+	if st[0]["reviewedBy"] != nil {
+		t.Fatalf("reviewedBy before review: %v", st[0])
+	}
+	ap := e.do("GET", em+"accessPackageAssignmentApprovals/"+reqID, aaron, nil)
+	wantStatus(t, ap, 200)
+	if ap.body["id"] != reqID || len(ap.body["stages"].([]any)) != 1 || !strings.HasSuffix(str(ap.body["@odata.context"]), "accessPackageAssignmentApprovals/$entity") {
+		t.Fatalf("approval %s", ap.raw)
+	}
+	wantGraphError(t, e.do("GET", em+"accessPackageAssignmentApprovals/"+reqID, e.appToken(), nil), 403, "AccessDenied")
+	wantGraphError(t, e.do("GET", em+"accessPackageAssignmentApprovals/"+reqID, megan, nil), 403, "AccessDenied")
 
 	wantGraphError(t, e.do("PATCH", stage, rita, map[string]any{"reviewResult": "Approve"}), 403, "AccessDenied")
 	wantGraphError(t, e.do("PATCH", stage, megan, map[string]any{"reviewResult": "Approve"}), 403, "AccessDenied")
