@@ -24,7 +24,7 @@ const (
 )
 
 // signRS256 signs claims with key i of testRSAKeys under kid (no kid header when kid is empty).
-func signRS256(t *testing.T, i int, kid string, claims jwt.MapClaims) string {
+func signRS256(t testing.TB, i int, kid string, claims jwt.MapClaims) string {
 	t.Helper()
 	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
 	if kid != "" {
@@ -84,7 +84,7 @@ func activityBody(t *testing.T, edit func(m map[string]any)) []byte {
 }
 
 // standardKeys: key 0 endorsed for msteams ("k-teams"), key 1 endorsed only for skype ("k-skype").
-func standardKeys(t *testing.T) []testJWK {
+func standardKeys(t testing.TB) []testJWK {
 	return []testJWK{
 		{kid: "k-teams", key: &rsaKey(t, 0).PublicKey, endorsements: []string{"msteams", "webchat"}},
 		{kid: "k-skype", key: &rsaKey(t, 1).PublicKey, endorsements: []string{"skype"}},

@@ -249,8 +249,10 @@ type LoginRequest struct {
 
 // LoginRequestResponse answers an Action.Execute with a login request (body statusCode 401,
 // application/vnd.microsoft.activity.loginRequest) so that Teams performs Adaptive Card SSO and retries
-// the invoke with value.authentication.token. signInURL, when set, becomes the fallback sign-in button;
-// ter, when non-nil, designates the SSO exchange (its URI is the app's api://botid-{appId} resource).
+// the invoke with value.authentication.token. signInURL, when set, becomes the fallback sign-in button
+// (the protocol asks senders for a non-empty buttons array, and Teams falls back to it when SSO fails, so
+// pass one when available); ter, when non-nil, designates the SSO exchange (its URI is the app's
+// api://botid-{appId} resource).
 func LoginRequestResponse(connectionName, signInURL string, ter *TokenExchangeResource) *InvokeResponse {
 	lr := LoginRequest{
 		Text:                  "Please sign in",

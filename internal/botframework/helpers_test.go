@@ -78,7 +78,7 @@ type oidcServer struct {
 	jwksCalls     atomic.Int64
 }
 
-func newOIDCServer(t *testing.T, keys ...testJWK) *oidcServer {
+func newOIDCServer(t testing.TB, keys ...testJWK) *oidcServer {
 	t.Helper()
 	o := &oidcServer{keys: keys}
 	mux := http.NewServeMux()
