@@ -548,9 +548,7 @@ func (c *Client) AdminAdd(ctx context.Context, in entitlement.AdminAddInput) (en
 	}
 	var out entitlement.Request
 	err := c.call(ctx, "admin add access package "+in.PackageID, func(ctx context.Context) error {
-		m, err := c.em.AssignmentRequests().Post(ctx, body, &ig.EntitlementManagementAssignmentRequestsRequestBuilderPostRequestConfiguration{
-			Options: retryOnlyThrottled(c.maxWait),
-		})
+		m, err := c.em.AssignmentRequests().Post(ctx, body, nil)
 		if err != nil {
 			return err
 		}
@@ -583,9 +581,7 @@ func (c *Client) AdminRemove(ctx context.Context, assignmentID, justification st
 	}
 	var out entitlement.Request
 	err := c.call(ctx, "admin remove assignment "+assignmentID, func(ctx context.Context) error {
-		m, err := c.em.AssignmentRequests().Post(ctx, body, &ig.EntitlementManagementAssignmentRequestsRequestBuilderPostRequestConfiguration{
-			Options: retryOnlyThrottled(c.maxWait),
-		})
+		m, err := c.em.AssignmentRequests().Post(ctx, body, nil)
 		if err != nil {
 			return err
 		}

@@ -19,8 +19,9 @@
 //   - an ODataError is never formatted (its Error() panics without error.message): errors are mapped by
 //     HTTP status, service code and request-id to the entitlement domain errors;
 //   - every enum getter is nil-checked; @odata.type values are written with the leading '#';
-//   - the retry handler retries 429/503/504 only while the wait is short; filing a request is never
-//     blindly repeated after a failure in transit — the open requests are checked first.
+//   - the SDK's retry handler retries 429/503/504 of body-less requests only while the wait is short;
+//     requests with a body are re-sent (rebuilt) only on 429, and filing a request is never blindly
+//     repeated after a failure in transit — the open requests are checked first.
 package graph
 
 import (
@@ -36,7 +37,6 @@ import (
 	"time"
 
 	"github.com/accessbot/accessbot/internal/entitlement"
-	abs "github.com/microsoft/kiota-abstractions-go"
 	absauth "github.com/microsoft/kiota-abstractions-go/authentication"
 	absser "github.com/microsoft/kiota-abstractions-go/serialization"
 	khttp "github.com/microsoft/kiota-http-go"
@@ -87,6 +87,7 @@ type Client struct {
 	now     func() time.Time
 	cache   *ttlCache
 	maxWait time.Duration
+	retries int
 }
 
 var _ entitlement.Port = (*Client)(nil)
@@ -150,8 +151,11 @@ func New(cfg Config) (*Client, error) {
 		if _, isRetry := m.(*khttp.RetryHandler); isRetry {
 			m = khttp.NewRetryHandlerWithOptions(khttp.RetryHandlerOptions{
 				MaxRetries: retries,
-				ShouldRetry: func(_ time.Duration, _ int, _ *http.Request, resp *http.Response) bool {
-					return retryAfter(resp) <= maxWait
+				// Requests with a body are never retried here: the SDK's retry re-sends a gzip body it
+				// has already handed to the transport, which races with the transport's writer (seen
+				// as an empty body on the retry). call() re-sends them itself, rebuilt, on 429 only.
+				ShouldRetry: func(_ time.Duration, _ int, req *http.Request, resp *http.Response) bool {
+					return !hasBody(req) && retryAfter(resp) <= maxWait
 				},
 			})
 		}
@@ -195,6 +199,7 @@ func New(cfg Config) (*Client, error) {
 		now:     now,
 		cache:   newTTLCache(now),
 		maxWait: maxWait,
+		retries: retries,
 	}, nil
 }
 
@@ -296,6 +301,12 @@ type callInfo struct {
 	requestID  string
 	retryAfter time.Duration
 	attempts   int
+	// bodied is true when the last exchange sent a body (POST/PATCH/PUT).
+	bodied bool
+}
+
+func hasBody(req *http.Request) bool {
+	return req != nil && req.Body != nil && req.Body != http.NoBody
 }
 
 // observer is the innermost middleware: it records status, request-id and Retry-After of every
@@ -306,6 +317,7 @@ func (observer) Intercept(p khttp.Pipeline, i int, req *http.Request) (*http.Res
 	resp, err := p.Next(req, i)
 	if ci, ok := req.Context().Value(callInfoKey{}).(*callInfo); ok {
 		ci.attempts++
+		ci.bodied = hasBody(req)
 		if resp != nil {
 			ci.status = resp.StatusCode
 			ci.requestID = firstNonEmpty(resp.Header.Get("request-id"), resp.Header.Get("client-request-id"))
@@ -327,10 +339,30 @@ func firstNonEmpty(v ...string) string {
 }
 
 // call runs fn as one port operation: it observes the HTTP exchanges, turns panics from the SDK or the
-// conversion into errors, and maps failures to domain errors.
-func (c *Client) call(ctx context.Context, op string, fn func(ctx context.Context) error) (err error) {
-	ci := &callInfo{}
-	ctx = context.WithValue(ctx, callInfoKey{}, ci)
+// conversion into errors, and maps failures to domain errors. A request with a body that was answered
+// 429 (which Graph guarantees was not processed) is sent again, rebuilt by fn, after the Retry-After
+// wait if that is short; 503/504 answers to such requests are never re-sent here, because the request
+// may have been processed.
+func (c *Client) call(ctx context.Context, op string, fn func(ctx context.Context) error) error {
+	for attempt := 0; ; attempt++ {
+		ci := &callInfo{}
+		err := c.callOnce(context.WithValue(ctx, callInfoKey{}, ci), op, fn, ci)
+		var te *entitlement.ThrottledError
+		if err == nil || !ci.bodied || ci.status != http.StatusTooManyRequests || !errors.As(err, &te) ||
+			te.RetryAfter > c.maxWait || attempt >= c.retries {
+			return err
+		}
+		t := time.NewTimer(te.RetryAfter)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return &opError{op: op, err: ctx.Err()}
+		case <-t.C:
+		}
+	}
+}
+
+func (c *Client) callOnce(ctx context.Context, op string, fn func(ctx context.Context) error, ci *callInfo) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = c.mapErr(op, fmt.Errorf("unexpected response: %v", r), ci)
@@ -340,21 +372,4 @@ func (c *Client) call(ctx context.Context, op string, fn func(ctx context.Contex
 		return c.mapErr(op, err, ci)
 	}
 	return nil
-}
-
-// reqOptions are the per-request options of calls that must not be retried by the middleware.
-func noRetry() []abs.RequestOption {
-	return []abs.RequestOption{&khttp.RetryHandlerOptions{
-		ShouldRetry: func(time.Duration, int, *http.Request, *http.Response) bool { return false },
-	}}
-}
-
-// retryOnlyThrottled retries a POST only on 429 (which Graph guarantees was not processed), never on
-// 503/504, which may come after the request was processed.
-func retryOnlyThrottled(maxWait time.Duration) []abs.RequestOption {
-	return []abs.RequestOption{&khttp.RetryHandlerOptions{
-		ShouldRetry: func(_ time.Duration, _ int, _ *http.Request, resp *http.Response) bool {
-			return resp != nil && resp.StatusCode == http.StatusTooManyRequests && retryAfter(resp) <= maxWait
-		},
-	}}
 }

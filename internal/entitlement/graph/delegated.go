@@ -296,9 +296,7 @@ func (u *userClient) SubmitRequest(ctx context.Context, in entitlement.NewReques
 		var out entitlement.Request
 		status := 0
 		err := u.call(ctx, op, func(ctx context.Context) error {
-			m, err := u.c.em.AssignmentRequests().Post(ctx, body, &ig.EntitlementManagementAssignmentRequestsRequestBuilderPostRequestConfiguration{
-				Options: retryOnlyThrottled(u.c.maxWait),
-			})
+			m, err := u.c.em.AssignmentRequests().Post(ctx, body, nil)
 			status = statusOf(ctx)
 			if err != nil {
 				return err

@@ -228,7 +228,7 @@ func (c *Client) Invite(ctx context.Context, in entitlement.NewInvitation) (enti
 	var out entitlement.Invitation
 	err := c.call(ctx, "invite "+in.Email, func(ctx context.Context) error {
 		b := invitations.NewInvitationsRequestBuilderInternal(map[string]string{"baseurl": c.base}, c.adapter)
-		m, err := b.Post(ctx, body, &invitations.InvitationsRequestBuilderPostRequestConfiguration{Options: retryOnlyThrottled(c.maxWait)})
+		m, err := b.Post(ctx, body, nil)
 		if err != nil {
 			return err
 		}
