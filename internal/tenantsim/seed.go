@@ -27,12 +27,17 @@ const (
 	// FalconCatalogID is the "Project Falcon" catalog.
 	FalconCatalogID = "eeeeeeee-0000-0000-0000-0000000000c1"
 
-	// Package ids.
-	PkgTeamMember   = "eeeeeeee-0000-0000-0000-000000000001"
-	PkgProduction   = "eeeeeeee-0000-0000-0000-000000000002"
-	PkgPartner      = "eeeeeeee-0000-0000-0000-000000000003"
-	PkgWikiReader   = "eeeeeeee-0000-0000-0000-000000000004"
-	PkgBreakGlass   = "eeeeeeee-0000-0000-0000-000000000005"
+	// PkgTeamMember is "Falcon Team Member" (members, manager approval, P180D).
+	PkgTeamMember = "eeeeeeee-0000-0000-0000-000000000001"
+	// PkgProduction is "Falcon Production Access" (two stages, questions, P90D).
+	PkgProduction = "eeeeeeee-0000-0000-0000-000000000002"
+	// PkgPartner is "Falcon Partner Collaboration" (Fabrikam users, sponsors, P30D).
+	PkgPartner = "eeeeeeee-0000-0000-0000-000000000003"
+	// PkgWikiReader is "Falcon Wiki Reader" (members, no approval, P365D).
+	PkgWikiReader = "eeeeeeee-0000-0000-0000-000000000004"
+	// PkgBreakGlass is the hidden "Falcon Break-glass" package (Patti approves, PT8H).
+	PkgBreakGlass = "eeeeeeee-0000-0000-0000-000000000005"
+
 	policyPrefix    = "ffffffff-0000-0000-0000-00000000000"
 	resTeamID       = "eeeeeeee-0000-0000-0000-0000000000d1"
 	resSiteID       = "eeeeeeee-0000-0000-0000-0000000000d2"
@@ -45,27 +50,44 @@ const (
 
 // Policy ids (policy N belongs to package N).
 const (
+	// PolicyTeamMember is the policy of PkgTeamMember.
 	PolicyTeamMember = policyPrefix + "1"
+	// PolicyProduction is the policy of PkgProduction.
 	PolicyProduction = policyPrefix + "2"
-	PolicyPartner    = policyPrefix + "3"
+	// PolicyPartner is the policy of PkgPartner.
+	PolicyPartner = policyPrefix + "3"
+	// PolicyWikiReader is the policy of PkgWikiReader.
 	PolicyWikiReader = policyPrefix + "4"
+	// PolicyBreakGlass is the policy of PkgBreakGlass.
 	PolicyBreakGlass = policyPrefix + "5"
 )
 
 // Seeded user ids.
 const (
-	UserRita   = "aaaaaaaa-0000-0000-0000-000000000001"
-	UserAaron  = "aaaaaaaa-0000-0000-0000-000000000002"
-	UserAdele  = "aaaaaaaa-0000-0000-0000-000000000003"
+	// UserRita is Rita Requester, requester persona (manager Aaron).
+	UserRita = "aaaaaaaa-0000-0000-0000-000000000001"
+	// UserAaron is Aaron Approver, manager of Rita and Megan (approver persona).
+	UserAaron = "aaaaaaaa-0000-0000-0000-000000000002"
+	// UserAdele is Adele Vance, AccessBot admin (admin persona).
+	UserAdele = "aaaaaaaa-0000-0000-0000-000000000003"
+	// UserIsaiah is Isaiah Langer, Falcon Security Reviewer.
 	UserIsaiah = "aaaaaaaa-0000-0000-0000-000000000004"
-	UserPatti  = "aaaaaaaa-0000-0000-0000-000000000005"
-	UserLynne  = "aaaaaaaa-0000-0000-0000-000000000006"
-	UserMegan  = "aaaaaaaa-0000-0000-0000-000000000007"
+	// UserPatti is Patti Fernandez, director, internal sponsor and fallback approver.
+	UserPatti = "aaaaaaaa-0000-0000-0000-000000000005"
+	// UserLynne is Lynne Robbins, Falcon Security Reviewer.
+	UserLynne = "aaaaaaaa-0000-0000-0000-000000000006"
+	// UserMegan is Megan Bowen, employee (manager Aaron).
+	UserMegan = "aaaaaaaa-0000-0000-0000-000000000007"
+	// UserNestor is Nestor Wilke, employee without a manager.
 	UserNestor = "aaaaaaaa-0000-0000-0000-000000000008"
-	UserGus    = "bbbbbbbb-0000-0000-0000-000000000001"
-	UserFiona  = "bbbbbbbb-0000-0000-0000-000000000002"
-	UserFrank  = "bbbbbbbb-0000-0000-0000-000000000003"
-	UserNina   = "cccccccc-0000-0000-0000-000000000001"
+	// UserGus is Gus Guest, Fabrikam partner user (guest persona).
+	UserGus = "bbbbbbbb-0000-0000-0000-000000000001"
+	// UserFiona is Fiona Partner, Fabrikam external sponsor.
+	UserFiona = "bbbbbbbb-0000-0000-0000-000000000002"
+	// UserFrank is Frank Miller, another Fabrikam user.
+	UserFrank = "bbbbbbbb-0000-0000-0000-000000000003"
+	// UserNina is Nina North of the unconnected Northwind tenant.
+	UserNina = "cccccccc-0000-0000-0000-000000000001"
 )
 
 func seed(w *world, now time.Time) {

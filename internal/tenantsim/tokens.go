@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -270,10 +271,22 @@ func (s *Sim) handleToken(w http.ResponseWriter, r *http.Request, tid string) {
 		return
 	}
 	s.log.Info("token issued", "tenant", t.ID, "grant", grant, "resource", resource)
-	writeJSON(w, http.StatusOK, map[string]any{
+	out := map[string]any{
 		"token_type": "Bearer", "expires_in": int(tokenLifetime.Seconds()), "ext_expires_in": int(tokenLifetime.Seconds()),
 		"access_token": tok,
-	})
+	}
+	if grant == jwtBearerGrant {
+		var granted []string
+		for _, sc := range strings.Fields(delegatedGraphScope) {
+			granted = append(granted, graphResource+"/"+sc)
+		}
+		out["scope"] = strings.Join(granted, " ")
+		if form.Get("client_info") == "1" {
+			ci, _ := json.Marshal(map[string]string{"uid": fmt.Sprint(claims["oid"]), "utid": t.ID})
+			out["client_info"] = base64.RawURLEncoding.EncodeToString(ci)
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // parseScope accepts "<resource>/.default" (plus openid/offline_access/profile,
