@@ -121,6 +121,9 @@ type Bot struct {
 	mu       sync.Mutex
 	inflight map[string]*inflightTurn
 
+	// prt is the partner flows' caches (partner.go).
+	prt partnerState
+
 	// fl is the request/approval flows' state: tracker wake-up, outbox handlers, per-request locks (tracker.go).
 	fl flowState
 }

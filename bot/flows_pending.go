@@ -4,7 +4,6 @@ import "context"
 
 // Interim: the flow files (request.go, approve.go, partner.go, admin.go) replace these as they land.
 
-func (b *Bot) registerPartner() {}
 func (b *Bot) registerAdmin()   {}
 
 func (b *Bot) partnerOrgName(ctx context.Context, tenantID string) string { return "" }

@@ -1,0 +1,718 @@
+package bot
+
+// Brokered requests (DESIGN.md §3): a connected-organization user who is not yet in the resource tenant
+// cannot file a delegated request, so the bot reads the policy with the app's identity, runs its approval
+// stages itself with the policy's approver rules, records every decision in its audit log and, on final
+// approval, files adminAdd for the user's email address and connected organization. Entra creates the guest
+// on delivery; guest.go then walks the user through the invitation.
+//
+// The brokered record (bucket "brokered") is the source of truth. A read-only mirror of it is kept in the
+// tracker's bucket (closed, so the tracker never polls it) so the request/approve flows' card builders,
+// approval card delivery and status refresh work on brokered requests unchanged.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/accessbot/accessbot/cards"
+	"github.com/accessbot/accessbot/internal/botframework"
+	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/store"
+)
+
+// Store bucket and outbox kinds of the brokered flow.
+const (
+	bucketBrokered = "brokered"
+
+	// OutboxBrokeredCards re-renders every stored card copy of a brokered request and updates it in place.
+	OutboxBrokeredCards = "bot.brokered.cards"
+	// OutboxBrokeredFollow follows a brokered request after approval: the adminAdd request's delivery, the
+	// guest's invitation, acceptance and the end of their access. It re-enqueues itself with backoff.
+	OutboxBrokeredFollow = "bot.brokered.follow"
+
+	// brokeredPrefix starts every brokered request id (Graph's request ids are GUIDs).
+	brokeredPrefix = "brk-"
+)
+
+// brokeredRequester is the partner user who asked.
+type brokeredRequester struct {
+	// TenantID and ID are the user's home tenant and object id (from their Teams chat).
+	TenantID string `json:"tenant"`
+	ID       string `json:"oid"`
+	Name     string `json:"name,omitempty"`
+	Email    string `json:"email"`
+	// OrgID and OrgName are their connected organization.
+	OrgID   string `json:"org"`
+	OrgName string `json:"orgName,omitempty"`
+}
+
+// brokeredStage is one approval stage the bot ran.
+type brokeredStage struct {
+	Index     int         `json:"index"` // 1-based
+	Approvers []personRef `json:"approvers,omitempty"`
+	StartedAt time.Time   `json:"startedAt"`
+	// Decision is empty until someone decided; By/ByName/At/Justification describe that decision.
+	Decision      entitlement.ReviewResult `json:"decision,omitempty"`
+	By            string                   `json:"by,omitempty"`
+	ByName        string                   `json:"byName,omitempty"`
+	At            time.Time                `json:"at"`
+	Justification string                   `json:"justification,omitempty"`
+}
+
+// brokeredRequest is a request the bot runs for a partner user.
+type brokeredRequest struct {
+	ID            string               `json:"id"`
+	PackageID     string               `json:"package"`
+	PackageName   string               `json:"packageName,omitempty"`
+	PolicyID      string               `json:"policy"`
+	Requester     brokeredRequester    `json:"requester"`
+	Answers       []entitlement.Answer `json:"answers,omitempty"`
+	Justification string               `json:"justification,omitempty"`
+	Schedule      entitlement.Schedule `json:"schedule"`
+	StageCount    int                  `json:"stageCount"`
+	Stages        []brokeredStage      `json:"stages,omitempty"`
+	// State is pendingApproval while the bot runs the stages, denied after a Deny, then the adminAdd
+	// request's state (delivering, delivered, deliveryFailed…).
+	State  entitlement.RequestState `json:"state"`
+	Reason string                   `json:"reason,omitempty"`
+
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	// GraphRequestID is the adminAdd request filed on final approval; AssignmentID its assignment.
+	GraphRequestID string `json:"graphRequestId,omitempty"`
+	AssignmentID   string `json:"assignmentId,omitempty"`
+
+	Guest    guestRecord     `json:"guest"`
+	Timeline []timelineEvent `json:"timeline,omitempty"`
+	// FollowDelay is the current backoff of the follow-up job; Done stops it.
+	FollowDelay time.Duration `json:"followDelay"`
+	Done        bool          `json:"done,omitempty"`
+}
+
+// current is the stage waiting for a decision (nil when none).
+func (br *brokeredRequest) current() *brokeredStage {
+	if br.State != entitlement.StatePendingApproval || len(br.Stages) == 0 {
+		return nil
+	}
+	s := &br.Stages[len(br.Stages)-1]
+	if s.Decision != "" {
+		return nil
+	}
+	return s
+}
+
+// stage returns stage n (1-based) when it was started.
+func (br *brokeredRequest) stage(n int) *brokeredStage {
+	if n < 1 || n > len(br.Stages) {
+		return nil
+	}
+	return &br.Stages[n-1]
+}
+
+func (br *brokeredRequest) event(at time.Time, text string) {
+	if n := len(br.Timeline); n > 0 && br.Timeline[n-1].Text == text {
+		return
+	}
+	br.Timeline = append(br.Timeline, timelineEvent{At: at, Text: text})
+	if len(br.Timeline) > maxTimelineEvents {
+		br.Timeline = br.Timeline[len(br.Timeline)-maxTimelineEvents:]
+	}
+}
+
+// open reports whether the request still waits for approval or delivery.
+func (br *brokeredRequest) open() bool {
+	switch br.State {
+	case entitlement.StatePendingApproval, entitlement.StateSubmitted, entitlement.StateDelivering:
+		return true
+	}
+	return false
+}
+
+// mirror is the request as the tracker's record, for the shared card builders.
+func (br *brokeredRequest) mirror() *trackedRequest {
+	tr := &trackedRequest{
+		ID:              br.ID,
+		Type:            entitlement.RequestAdminAdd,
+		RequestorID:     br.Requester.ID,
+		RequestorName:   br.Requester.Name,
+		RequestorEmail:  br.Requester.Email,
+		RequestorOrgID:  br.Requester.OrgID,
+		RequestorTenant: br.Requester.TenantID,
+		PackageID:       br.PackageID,
+		PackageName:     br.PackageName,
+		PolicyID:        br.PolicyID,
+		State:           br.State,
+		Status:          br.Reason,
+		Justification:   br.Justification,
+		Answers:         br.Answers,
+		Schedule:        br.Schedule,
+		CreatedAt:       br.CreatedAt,
+		AssignmentID:    br.AssignmentID,
+		Mode:            cards.ModeBrokered,
+		StageCount:      br.StageCount,
+		Notified:        true,
+		Timeline:        br.Timeline,
+		UpdatedAt:       br.UpdatedAt,
+		// Closed keeps the tracker from polling Graph for this id: the brokered flow follows it itself.
+		Closed: true,
+	}
+	if !br.Guest.EndsAt.IsZero() {
+		tr.Schedule.Expiration = entitlement.Expiration{Type: entitlement.ExpireAfterDateTime, EndDateTime: br.Guest.EndsAt}
+	}
+	if br.State == entitlement.StateDelivered && br.Guest.waiting() {
+		tr.State = entitlement.StateDelivering
+	}
+	for _, s := range br.Stages {
+		if s.Decision != "" {
+			tr.Decisions = append(tr.Decisions, decisionRecord{Stage: s.Index, ApproverID: s.By, ApproverName: s.ByName,
+				Result: s.Decision, At: s.At, Justification: s.Justification})
+		}
+	}
+	if cur := br.current(); cur != nil {
+		tr.Stage, tr.Approvers, tr.StageStartedAt = cur.Index, cur.Approvers, cur.StartedAt
+	}
+	return tr
+}
+
+func (b *Bot) loadBrokered(ctx context.Context, id string) (*brokeredRequest, error) {
+	var br brokeredRequest
+	if err := b.cfg.Store.Get(ctx, bucketBrokered, id, &br); err != nil {
+		return nil, fmt.Errorf("load brokered request %s: %w", id, err)
+	}
+	return &br, nil
+}
+
+// saveBrokered stores the record and its mirror.
+func (b *Bot) saveBrokered(ctx context.Context, br *brokeredRequest) error {
+	br.UpdatedAt = b.now()
+	if err := b.cfg.Store.Put(ctx, bucketBrokered, br.ID, br); err != nil {
+		return fmt.Errorf("save brokered request %s: %w", br.ID, err)
+	}
+	if err := b.saveTracked(ctx, br.mirror()); err != nil {
+		return fmt.Errorf("save mirror of brokered request %s: %w", br.ID, err)
+	}
+	return nil
+}
+
+// ---- submit ----
+
+// brokeredSubmit records a brokered request (validated input), starts its first stage (approval cards to
+// the stage's approvers) and returns the requester's status card plus the request key under which the
+// status card's CardRef must be stored.
+func (b *Bot) brokeredSubmit(ctx context.Context, t *turn, md modeDecision, in entitlement.NewRequest) (*cards.Card, string, error) {
+	if md.Mode != cards.ModeBrokered || md.OrgID == "" || !md.Allowed {
+		return nil, "", fmt.Errorf("brokered request from tenant %s: %w", t.tenantID, entitlement.ErrNotEligible)
+	}
+	email := strings.TrimSpace(md.Email)
+	if !looksLikeEmail(email) {
+		return nil, "", entitlement.Invalid("email address", "is unknown: Teams did not tell me yours, and the invitation needs it; ask your contact to request access for you")
+	}
+	if in.Extend {
+		return nil, "", entitlement.Invalid("request", "cannot extend a partner assignment from here; ask your contact to extend it")
+	}
+	if !guidRE.MatchString(in.PackageID) {
+		return nil, "", entitlement.Invalid("package", fmt.Sprintf("%q is not an access package id", in.PackageID))
+	}
+	pkg, err := b.cfg.Entitlement.Package(ctx, in.PackageID)
+	if err != nil {
+		return nil, "", fmt.Errorf("read package %s: %w", in.PackageID, err)
+	}
+	if pkg.IsHidden {
+		return nil, "", fmt.Errorf("package %s is hidden: %w", pkg.ID, entitlement.ErrNotEligible)
+	}
+	pols, err := b.brokeredPolicies(ctx, pkg.ID, md.OrgID)
+	if err != nil {
+		return nil, "", err
+	}
+	i := slices.IndexFunc(pols, func(p entitlement.Policy) bool { return in.PolicyID == "" || p.ID == in.PolicyID })
+	if i < 0 {
+		return nil, "", fmt.Errorf("policy %q of package %s does not admit %s: %w", in.PolicyID, pkg.ID, md.OrgName, entitlement.ErrNotEligible)
+	}
+	pol := pols[i]
+	if err := validateBrokeredInput(pol, &in); err != nil {
+		return nil, "", err
+	}
+
+	unlock := b.lock("brk-new:" + strings.ToLower(email) + "|" + pkg.ID)
+	defer unlock()
+	if err := b.checkBrokeredDuplicate(ctx, email, pkg.ID); err != nil {
+		return nil, "", err
+	}
+
+	now := b.now()
+	br := &brokeredRequest{
+		ID: brokeredPrefix + newID(), PackageID: pkg.ID, PackageName: pkg.Name, PolicyID: pol.ID,
+		Requester: brokeredRequester{TenantID: t.tenantID, ID: t.userID, Name: orUnknown(t.userName, email), Email: email,
+			OrgID: md.OrgID, OrgName: md.OrgName},
+		Answers: in.Answers, Justification: strings.TrimSpace(in.Justification), Schedule: in.Schedule,
+		StageCount: len(pol.Stages), State: entitlement.StatePendingApproval, CreatedAt: now,
+	}
+	if !pol.ApprovalRequired || len(pol.Stages) == 0 {
+		br.StageCount = 0
+	}
+	br.event(now, "Request submitted (run by AccessBot)")
+	if br.StageCount > 0 {
+		approvers := b.brokeredApprovers(ctx, br, pol.Stages[0])
+		if len(approvers) == 0 {
+			t.log.ErrorContext(ctx, "brokered request has no approver", "package", pkg.ID, "policy", pol.ID)
+			return nil, "", entitlement.Invalid("approvers", "could not be found for this policy (no sponsor or approver is set); ask your contact to check the connected organization's sponsors")
+		}
+		br.Stages = []brokeredStage{{Index: 1, Approvers: approvers, StartedAt: now}}
+		br.event(now, "Waiting for "+namesOf(approvers))
+	}
+	b.noteServiceURL(ctx, t)
+	if err := b.saveBrokered(ctx, br); err != nil {
+		return nil, "", err
+	}
+	b.auditTurn(ctx, t, store.AuditEntry{Action: "request.submit", Mode: store.ModeBrokered, RequestID: br.ID,
+		PackageID: br.PackageID, PackageName: br.PackageName, SubjectID: br.Requester.ID, SubjectName: br.Requester.Name,
+		Outcome: "submitted", Details: map[string]string{"email": email, "org": md.OrgID, "policy": pol.ID}})
+	t.log.InfoContext(ctx, "brokered request submitted", "request", br.ID, "package", pkg.ID, "org", md.OrgID)
+
+	if br.StageCount == 0 {
+		b.fileBrokered(ctx, br, nil)
+		if err := b.saveBrokered(ctx, br); err != nil {
+			return nil, "", err
+		}
+	} else {
+		b.sendStageCards(ctx, br)
+	}
+	return cards.RequestStatus(b.brokeredStatusView(ctx, br)), br.ID, nil
+}
+
+var simpleEmailRE = regexp.MustCompile(`^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$`)
+
+func looksLikeEmail(s string) bool { return simpleEmailRE.MatchString(s) }
+
+// validateBrokeredInput checks the input against the policy (the form validated it already; the bot runs
+// this policy itself, so it checks again) and fills in question texts.
+func validateBrokeredInput(pol entitlement.Policy, in *entitlement.NewRequest) error {
+	if pol.RequestorJustificationRequired && strings.TrimSpace(in.Justification) == "" {
+		return entitlement.Invalid("justification", "is required by this policy")
+	}
+	if len([]rune(in.Justification)) > maxJustifyLen {
+		return entitlement.Invalid("justification", fmt.Sprintf("is too long (at most %d characters)", maxJustifyLen))
+	}
+	if !in.Schedule.Start.IsZero() || in.Schedule.Expiration.Type != "" {
+		if !pol.CustomScheduleAllowed {
+			in.Schedule = entitlement.Schedule{}
+		}
+	}
+	for _, q := range pol.Questions {
+		i := slices.IndexFunc(in.Answers, func(a entitlement.Answer) bool { return a.QuestionID == q.ID })
+		val := ""
+		if i >= 0 {
+			val = strings.TrimSpace(in.Answers[i].Value)
+			if in.Answers[i].QuestionText == "" {
+				in.Answers[i].QuestionText = q.Text
+			}
+		}
+		field := "answers[" + q.Text + "]"
+		if val == "" {
+			if q.Required {
+				return entitlement.Invalid(field, "is required")
+			}
+			continue
+		}
+		if q.Regex != "" {
+			re, err := regexp.Compile(q.Regex)
+			if err == nil && !re.MatchString(val) {
+				return entitlement.Invalid(field, "must match "+q.Regex)
+			}
+		}
+		if len(q.Choices) > 0 {
+			for _, v := range strings.Split(val, ",") {
+				if !slices.ContainsFunc(q.Choices, func(c entitlement.Choice) bool { return c.Value == strings.TrimSpace(v) }) {
+					return entitlement.Invalid(field, fmt.Sprintf("%q is not one of the choices", v))
+				}
+			}
+		}
+	}
+	for _, a := range in.Answers {
+		if !slices.ContainsFunc(pol.Questions, func(q entitlement.Question) bool { return q.ID == a.QuestionID }) {
+			return entitlement.Invalid("answers["+a.QuestionID+"]", "answers a question this policy does not ask")
+		}
+	}
+	return nil
+}
+
+// checkBrokeredDuplicate refuses a second request for the same email and package: an open brokered request,
+// an open request in Entra for that address, or an assignment it already holds.
+func (b *Bot) checkBrokeredDuplicate(ctx context.Context, email, packageID string) error {
+	dup := false
+	err := b.cfg.Store.List(ctx, bucketBrokered, brokeredPrefix, func(key string, raw []byte) error {
+		var br brokeredRequest
+		if json.Unmarshal(raw, &br) != nil {
+			return nil
+		}
+		if br.PackageID == packageID && strings.EqualFold(br.Requester.Email, email) && br.open() {
+			dup = true
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("look for open brokered requests: %w", err)
+	}
+	if dup {
+		return fmt.Errorf("brokered request for %s: %w", packageID, entitlement.ErrAlreadyRequested)
+	}
+	as, err := b.cfg.Entitlement.Assignments(ctx, entitlement.AssignmentFilter{PackageID: packageID,
+		States: []entitlement.AssignmentState{entitlement.AssignmentDelivered, entitlement.AssignmentDelivering, entitlement.AssignmentPartiallyDelivered}})
+	if err != nil {
+		return fmt.Errorf("look for assignments of package %s: %w", packageID, err)
+	}
+	for _, a := range as {
+		if strings.EqualFold(a.Target.Email, email) || strings.EqualFold(a.Target.PrincipalName, email) {
+			return fmt.Errorf("assignment %s of package %s: %w", a.ID, packageID, entitlement.ErrAlreadyAssigned)
+		}
+	}
+	return nil
+}
+
+// brokeredApprovers resolves a stage's approvers with the policy's rules (the tracker's resolver), minus the
+// requester; requestorManager does not apply to a partner user, so its fallback approvers apply. External
+// sponsors who are users of the partner tenant are reached in that tenant.
+func (b *Bot) brokeredApprovers(ctx context.Context, br *brokeredRequest, st entitlement.Stage) []personRef {
+	view := br.mirror()
+	view.RequestorID = "" // no manager in the resource tenant; sponsors come from RequestorOrgID
+	people := b.resolveApprovers(ctx, view, st, false)
+	var external []entitlement.User
+	if slices.ContainsFunc(st.PrimaryApprovers, func(s entitlement.SubjectSet) bool { return s.Kind == entitlement.SetExternalSponsors }) ||
+		slices.ContainsFunc(st.FallbackPrimaryApprovers, func(s entitlement.SubjectSet) bool { return s.Kind == entitlement.SetExternalSponsors }) {
+		if sp, err := b.cfg.Entitlement.Sponsors(ctx, br.Requester.OrgID); err == nil {
+			external = sp.External
+		}
+	}
+	out := people[:0]
+	for _, p := range people {
+		if strings.EqualFold(p.ID, br.Requester.ID) {
+			continue
+		}
+		if i := slices.IndexFunc(external, func(u entitlement.User) bool { return strings.EqualFold(u.ID, p.ID) }); i >= 0 &&
+			!external[i].IsGuest() && strings.EqualFold(p.TenantID, b.cfg.Tenant.ID) {
+			// A partner-tenant account (not a guest here): its chat with the bot is in the partner tenant.
+			p.TenantID = br.Requester.TenantID
+			p.TeamsID = ""
+			if ref, err := b.cfg.Store.Conversation(ctx, p.TenantID, p.ID); err == nil {
+				p.TeamsID = ref.UserID
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// sendStageCards queues the current stage's approval card to each approver (the approve flow's delivery).
+func (b *Bot) sendStageCards(ctx context.Context, br *brokeredRequest) {
+	cur := br.current()
+	if cur == nil {
+		return
+	}
+	note := fmt.Sprintf("AccessBot ran this approval: %s (%s) is not in %s yet, so I ask the policy's approvers myself and file the assignment when they approve.",
+		orUnknown(br.Requester.Name, br.Requester.Email), orUnknown(br.Requester.OrgName, "a partner organization"), orUnknown(b.cfg.Tenant.Name, "the organization"))
+	for _, p := range cur.Approvers {
+		b.enqueue(ctx, OutboxApprovalCard, approvalCardJob{RequestID: br.ID, Stage: cur.Index, Approver: p, Note: note})
+	}
+}
+
+// ---- decisions ----
+
+// brokeredDecision handles approval.approve/deny/refresh for a brokered request (data carries requestId).
+// handled=false means the request is not brokered and the delegated path applies.
+func (b *Bot) brokeredDecision(ctx context.Context, t *turn, data map[string]any, result entitlement.ReviewResult) (*botframework.InvokeResponse, bool, error) {
+	id := str(data, cards.KeyRequestID)
+	if !strings.HasPrefix(id, brokeredPrefix) || !validID(id) {
+		return nil, false, nil
+	}
+	unlock := b.lock("brk:" + id)
+	defer unlock()
+	br, err := b.loadBrokered(ctx, id)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			resp, aerr := b.answer(ctx, t, cards.Notice(cards.NoticeView{Kind: noticeWarning, Title: "Nothing to decide",
+				Text: "I don't know this request any more. Nothing was changed."}))
+			return resp, true, aerr
+		}
+		return nil, true, err
+	}
+	want := stageFromToken(str(data, cards.KeyStageID))
+	cur := br.current()
+	if want == 0 {
+		want = len(br.Stages)
+		if cur != nil {
+			want = cur.Index
+		}
+	}
+	if result == "" { // refresh / open: this user's own view
+		b.storeApproverCard(ctx, t, br.ID, want)
+		resp, err := b.answer(ctx, t, b.brokeredApproverCard(ctx, br, want, t.userID, "", ""))
+		return resp, true, err
+	}
+	verb := "approve"
+	if result == entitlement.ReviewDeny {
+		verb = "deny"
+	}
+	auditEntry := func(outcome string, details map[string]string) store.AuditEntry {
+		return store.AuditEntry{Action: "approval." + verb, Mode: store.ModeBrokered, RequestID: br.ID, PackageID: br.PackageID,
+			PackageName: br.PackageName, SubjectID: br.Requester.ID, SubjectName: br.Requester.Name, Outcome: outcome, Details: details}
+	}
+	if cur == nil || want != cur.Index {
+		// Decided (by someone else, or this user's second click) or closed.
+		v := b.brokeredDecidedView(br, want, t.userID)
+		v.AlreadyDecided = !v.ByYou && v.Outcome != cards.DecisionNotReviewed && v.Outcome != ""
+		if s := br.stage(want); s != nil && s.Decision != "" && !strings.EqualFold(s.By, t.userID) {
+			b.auditTurn(ctx, t, auditEntry("already-decided", map[string]string{"stage": fmt.Sprint(want), "decidedBy": s.ByName}))
+		}
+		b.storeApproverCard(ctx, t, br.ID, want)
+		resp, err := b.answer(ctx, t, cards.ApprovalDecided(v))
+		return resp, true, err
+	}
+	pol, err := b.cfg.Entitlement.Policy(ctx, br.PolicyID)
+	if err != nil {
+		resp, ferr := b.failure(ctx, t, "I couldn't record your decision", fmt.Errorf("read policy %s: %w", br.PolicyID, err), "approvals")
+		return resp, true, ferr
+	}
+	if cur.Index > len(pol.Stages) {
+		resp, ferr := b.failure(ctx, t, "I couldn't record your decision",
+			fmt.Errorf("policy %s has %d stages, request %s is at stage %d: %w", pol.ID, len(pol.Stages), br.ID, cur.Index, entitlement.ErrConflict), "approvals")
+		return resp, true, ferr
+	}
+	st := pol.Stages[cur.Index-1]
+	// The approver set is resolved again, app-only: a sponsor removed since the card went out can't decide.
+	approvers := b.brokeredApprovers(ctx, br, st)
+	isRequester := strings.EqualFold(t.userID, br.Requester.ID) && strings.EqualFold(t.tenantID, br.Requester.TenantID)
+	if isRequester || !slices.ContainsFunc(approvers, func(p personRef) bool { return strings.EqualFold(p.ID, t.userID) }) {
+		t.log.WarnContext(ctx, "brokered decision by a user who is not an approver", "request", br.ID, "stage", cur.Index, "requester", isRequester)
+		b.auditTurn(ctx, t, auditEntry("refused-not-approver", map[string]string{"stage": fmt.Sprint(cur.Index)}))
+		v := b.brokeredDecidedView(br, cur.Index, t.userID)
+		v.NotApprover = true
+		resp, err := b.answer(ctx, t, cards.ApprovalDecided(v))
+		return resp, true, err
+	}
+	just := str(data, cards.InputJustification)
+	if just == "" && st.ApproverJustificationRequired {
+		resp, err := b.answer(ctx, t, b.brokeredApproverCard(ctx, br, cur.Index, t.userID, "A justification is required to approve or deny this request.", just))
+		return resp, true, err
+	}
+	if len([]rune(just)) > maxJustifyLen {
+		resp, err := b.answer(ctx, t, b.brokeredApproverCard(ctx, br, cur.Index, t.userID,
+			fmt.Sprintf("The justification is too long (at most %d characters).", maxJustifyLen), just))
+		return resp, true, err
+	}
+
+	now := b.now()
+	cur.Decision, cur.By, cur.ByName, cur.At, cur.Justification = result, t.userID, orUnknown(t.userName, t.userID), now, just
+	stageIdx := cur.Index
+	switch {
+	case result == entitlement.ReviewDeny:
+		br.State = entitlement.StateDenied
+		br.event(now, "Denied by "+cur.ByName)
+		br.Done = true
+	case stageIdx < br.StageCount && stageIdx < len(pol.Stages):
+		next := brokeredStage{Index: stageIdx + 1, StartedAt: now}
+		next.Approvers = b.brokeredApprovers(ctx, br, pol.Stages[stageIdx])
+		br.event(now, fmt.Sprintf("Stage %d approved by %s", stageIdx, cur.ByName))
+		if len(next.Approvers) == 0 {
+			br.State, br.Reason = entitlement.StateDenied, "Nobody can approve the next stage (no approver is set); ask your contact."
+			br.event(now, "Stopped: no approver for the next stage")
+			br.Done = true
+		} else {
+			br.Stages = append(br.Stages, next)
+			br.event(now, fmt.Sprintf("Stage %d of %d: waiting for %s", next.Index, br.StageCount, namesOf(next.Approvers)))
+		}
+	default:
+		br.event(now, "Approved by "+cur.ByName)
+	}
+	b.auditTurn(ctx, t, auditEntry(map[entitlement.ReviewResult]string{entitlement.ReviewApprove: "approved", entitlement.ReviewDeny: "denied"}[result],
+		map[string]string{"stage": fmt.Sprint(stageIdx), "justification": just}))
+	final := result == entitlement.ReviewApprove && br.State == entitlement.StatePendingApproval && br.current() == nil
+	if err := b.saveBrokered(ctx, br); err != nil {
+		return nil, true, err
+	}
+	if final {
+		b.fileBrokered(ctx, br, t)
+		if err := b.saveBrokered(ctx, br); err != nil {
+			return nil, true, err
+		}
+	} else {
+		b.sendStageCards(ctx, br)
+	}
+	b.notifyBrokeredRequester(ctx, br)
+	b.updateBrokeredCards(ctx, br.ID, t.act.ReplyToID)
+	b.storeApproverCard(ctx, t, br.ID, stageIdx)
+	v := b.brokeredDecidedView(br, stageIdx, t.userID)
+	v.ByYou = true
+	resp, err := b.answer(ctx, t, cards.ApprovalDecided(v))
+	return resp, true, err
+}
+
+// fileBrokered files adminAdd after the last approval (or at once when the policy needs none) and starts
+// following it. t is the approving turn (nil when no approval was needed), for the audit entry.
+func (b *Bot) fileBrokered(ctx context.Context, br *brokeredRequest, t *turn) {
+	now := b.now()
+	in := entitlement.AdminAddInput{PackageID: br.PackageID, PolicyID: br.PolicyID, TargetEmail: br.Requester.Email,
+		TargetName: br.Requester.Name, ConnectedOrgID: br.Requester.OrgID, Justification: br.Justification,
+		Answers: br.Answers, Schedule: br.Schedule}
+	req, err := b.cfg.Entitlement.AdminAdd(ctx, in)
+	entry := store.AuditEntry{Action: "assignment.adminAdd", Mode: store.ModeBrokered, RequestID: br.ID, PackageID: br.PackageID,
+		PackageName: br.PackageName, SubjectID: br.Requester.ID, SubjectName: br.Requester.Name,
+		Details: map[string]string{"email": br.Requester.Email, "org": br.Requester.OrgID, "policy": br.PolicyID}}
+	if err != nil {
+		b.log.ErrorContext(ctx, "file brokered adminAdd", "request", br.ID, "err", err)
+		br.State = entitlement.StateDeliveryFailed
+		br.Reason = "Approved, but " + orUnknown(b.cfg.Tenant.Name, "the organization") + " could not assign it: " + entitlement.UserMessage(err) + "."
+		br.event(now, "Approved, but the assignment could not be filed")
+		br.Done = true
+		entry.Outcome = "failed"
+		entry.Details["error"] = entitlement.UserMessage(err)
+	} else {
+		br.GraphRequestID, br.AssignmentID = req.ID, req.AssignmentID
+		br.State = req.State
+		if br.State == "" || br.State == entitlement.StateSubmitted || br.State == entitlement.StateUnknown {
+			br.State = entitlement.StateDelivering
+		}
+		br.event(now, "Approved; access is being delivered")
+		entry.Outcome = "filed"
+		entry.Details["graphRequest"] = req.ID
+		b.scheduleFollow(ctx, br, 0)
+	}
+	if t != nil {
+		b.auditTurn(ctx, t, entry)
+	} else {
+		entry.Time = now
+		entry.ActorName = b.cfg.BotName
+		if _, aerr := b.cfg.Store.AppendAudit(ctx, entry); aerr != nil {
+			b.log.ErrorContext(ctx, "append audit entry", "action", entry.Action, "err", aerr)
+		}
+	}
+}
+
+// notifyBrokeredRequester tells the partner user what changed (their status card is updated too).
+func (b *Bot) notifyBrokeredRequester(ctx context.Context, br *brokeredRequest) {
+	pkg := orUnknown(br.PackageName, "your access package")
+	var text string
+	last := br.Stages
+	var by string
+	if len(last) > 0 && last[len(last)-1].Decision != "" {
+		by = " by " + last[len(last)-1].ByName
+	} else if len(last) > 1 {
+		by = " by " + last[len(last)-2].ByName
+	}
+	switch br.State {
+	case entitlement.StatePendingApproval:
+		if cur := br.current(); cur != nil && cur.Index > 1 {
+			text = fmt.Sprintf("Stage %d of your request for %s was approved%s; now waiting for %s.", cur.Index-1, pkg, by, namesOf(cur.Approvers))
+		}
+	case entitlement.StateDenied:
+		if len(last) > 0 && last[len(last)-1].Decision == entitlement.ReviewDeny {
+			text = fmt.Sprintf("Your request for %s was denied%s.", pkg, by)
+		} else {
+			text = fmt.Sprintf("Your request for %s was stopped: %s", pkg, br.Reason)
+		}
+	case entitlement.StateDelivering, entitlement.StateDelivered:
+		text = fmt.Sprintf("Your request for %s was approved%s. %s is adding you as a guest; I'll tell you how to get in.", pkg, by, orUnknown(b.cfg.Tenant.Name, "The organization"))
+	case entitlement.StateDeliveryFailed:
+		text = fmt.Sprintf("Your request for %s was approved but could not be delivered. %s", pkg, br.Reason)
+	}
+	if text == "" {
+		return
+	}
+	b.enqueue(ctx, OutboxNotify, notifyJob{TenantID: br.Requester.TenantID, UserID: br.Requester.ID, Text: text})
+}
+
+// ---- cards ----
+
+// brokeredStatusView is the requester's status card: the shared view plus the guest's invitation state.
+func (b *Bot) brokeredStatusView(ctx context.Context, br *brokeredRequest) cards.RequestStatusView {
+	v := b.statusView(ctx, br.mirror())
+	v.Mode = cards.ModeBrokered
+	v.Cancelable = false
+	if br.State == entitlement.StateDelivered && br.Guest.waiting() {
+		v.State = cards.StateDelivering
+		v.WaitingForInvitation = true
+		v.InviteRedeemURL = br.Guest.RedeemURL
+	}
+	if br.State == entitlement.StateDeliveryFailed || (br.State == entitlement.StateDenied && br.Reason != "") {
+		v.Reason = br.Reason
+	}
+	return v
+}
+
+// brokeredApproverCard is one approver's copy of a stage's approval card: Approve/Deny while the stage waits
+// for them, the read-only outcome otherwise.
+func (b *Bot) brokeredApproverCard(ctx context.Context, br *brokeredRequest, stage int, viewerID, errMsg, just string) *cards.Card {
+	tr := br.mirror()
+	if cur := br.current(); cur != nil && cur.Index == stage && tr.isApprover(viewerID) {
+		v := b.approvalView(ctx, tr, viewerID)
+		v.Error, v.JustificationValue = errMsg, just
+		v.Requester.OrgName = orUnknown(br.Requester.OrgName, v.Requester.OrgName)
+		return cards.Approval(v)
+	}
+	v := b.brokeredDecidedView(br, stage, viewerID)
+	if cur := br.current(); cur != nil && cur.Index == stage {
+		v.NotApprover = true
+	}
+	return cards.ApprovalDecided(v)
+}
+
+func (b *Bot) brokeredDecidedView(br *brokeredRequest, stage int, viewerID string) cards.ApprovalDecidedView {
+	v := b.decidedView(br.mirror(), stage, viewerID)
+	v.RequesterOrg = orUnknown(br.Requester.OrgName, v.RequesterOrg)
+	v.Mode = cards.ModeBrokered
+	return v
+}
+
+type brokeredCardsJob struct {
+	RequestID string `json:"requestId"`
+	// SkipActivityID is the card an invoke answers right now.
+	SkipActivityID string `json:"skip,omitempty"`
+}
+
+// updateBrokeredCards queues an in-place update of every stored card of a brokered request.
+func (b *Bot) updateBrokeredCards(ctx context.Context, id, skipActivityID string) {
+	b.enqueue(ctx, OutboxBrokeredCards, brokeredCardsJob{RequestID: id, SkipActivityID: skipActivityID})
+}
+
+func (b *Bot) deliverBrokeredCards(ctx context.Context, raw json.RawMessage) error {
+	var job brokeredCardsJob
+	if err := json.Unmarshal(raw, &job); err != nil {
+		return fmt.Errorf("decode brokered card update: %w", err)
+	}
+	br, err := b.loadBrokered(ctx, job.RequestID)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	refs, err := b.cfg.Store.Cards(ctx, br.ID)
+	if err != nil {
+		return fmt.Errorf("list cards of brokered request %s: %w", br.ID, err)
+	}
+	var errs []error
+	for _, ref := range refs {
+		if job.SkipActivityID != "" && ref.ActivityID == job.SkipActivityID {
+			continue
+		}
+		base, stage := parseCardKind(ref.Kind)
+		var card *cards.Card
+		switch base {
+		case cardKindStatus:
+			card = cards.RequestStatus(b.brokeredStatusView(ctx, br))
+		case cardKindApproval:
+			card = b.brokeredApproverCard(ctx, br, stage, ref.AADObjectID, "", "")
+		default:
+			continue
+		}
+		if err := b.cfg.Connector.Update(ctx, ref.ServiceURL, ref.ConversationID, ref.ActivityID, cardActivity(card)); err != nil {
+			errs = append(errs, fmt.Errorf("update %s card of brokered request %s: %w", base, br.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,329 @@
+package bot
+
+// Guest guidance: after a brokered request is delivered, Entra has created the partner user as a guest of
+// the resource tenant (PendingAcceptance). The bot sends them the invitation link and the Teams switch steps,
+// watches externalUserState until they accept ("You're in"), and warns before their last assignment ends.
+// All of it runs in the brokered follow-up job (an outbox item that re-enqueues itself with backoff).
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/accessbot/accessbot/cards"
+	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/store"
+)
+
+// Guest states as Graph reports externalUserState.
+const (
+	guestPendingAcceptance = "PendingAcceptance"
+	guestAccepted          = "Accepted"
+)
+
+// endingLead is how long before the end of access a guest is warned: three days, or a tenth of the
+// assignment's length for short assignments (the demo's eight-hour policy warns 48 minutes before).
+func endingLead(start, end time.Time) time.Duration {
+	lead := 72 * time.Hour
+	if !start.IsZero() && end.After(start) {
+		lead = min(lead, end.Sub(start)/10)
+	}
+	return lead
+}
+
+// guestRecord is what the bot knows about the guest account a brokered request led to.
+type guestRecord struct {
+	// UserID is the guest's object id in the resource tenant.
+	UserID string `json:"userId,omitempty"`
+	// State is the guest's externalUserState (PendingAcceptance, Accepted).
+	State        string `json:"state,omitempty"`
+	RedeemURL    string `json:"redeemUrl,omitempty"`
+	GuidanceSent bool   `json:"guidanceSent,omitempty"`
+	AcceptedSent bool   `json:"acceptedSent,omitempty"`
+	// StartsAt and EndsAt bound the assignment; EndingWarned is set once the guest was told it ends.
+	StartsAt     time.Time `json:"startsAt"`
+	EndsAt       time.Time `json:"endsAt"`
+	EndingWarned bool      `json:"endingWarned,omitempty"`
+}
+
+// waiting reports whether the guest has not accepted the invitation yet.
+func (g guestRecord) waiting() bool { return g.State != guestAccepted }
+
+type brokeredFollowJob struct {
+	RequestID string `json:"requestId"`
+}
+
+// scheduleFollow queues the follow-up job of a brokered request after delay (wall-clock: the outbox's own).
+func (b *Bot) scheduleFollow(ctx context.Context, br *brokeredRequest, delay time.Duration) {
+	br.FollowDelay = delay
+	if _, err := b.cfg.Store.Enqueue(ctx, OutboxBrokeredFollow, brokeredFollowJob{RequestID: br.ID}, time.Now().Add(delay)); err != nil {
+		b.log.ErrorContext(ctx, "schedule brokered follow-up", "request", br.ID, "err", err)
+		return
+	}
+	b.fl.mu.Lock()
+	kick := b.fl.outboxKick
+	b.fl.mu.Unlock()
+	if kick != nil && delay <= 0 {
+		kick()
+	}
+}
+
+// nextDelay is the backoff after a run: PollInterval after a change, else doubled up to PollMax.
+func (b *Bot) nextDelay(br *brokeredRequest, changed bool) time.Duration {
+	if changed || br.FollowDelay <= 0 {
+		return b.cfg.PollInterval
+	}
+	return min(max(br.FollowDelay*2, b.cfg.PollInterval), b.cfg.PollMax)
+}
+
+// deliverBrokeredFollow runs one step of a brokered request's follow-up.
+func (b *Bot) deliverBrokeredFollow(ctx context.Context, raw json.RawMessage) error {
+	var job brokeredFollowJob
+	if err := json.Unmarshal(raw, &job); err != nil {
+		return fmt.Errorf("decode brokered follow-up: %w", err)
+	}
+	unlock := b.lock("brk:" + job.RequestID)
+	defer unlock()
+	br, err := b.loadBrokered(ctx, job.RequestID)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	if br.Done {
+		return nil
+	}
+	log := b.log.With("request", br.ID, "graph_request", br.GraphRequestID)
+	changed, notify := false, false
+	if br.State != entitlement.StateDelivered && br.GraphRequestID != "" {
+		req, err := b.cfg.Entitlement.Request(ctx, br.GraphRequestID)
+		if err != nil {
+			log.WarnContext(ctx, "poll brokered adminAdd request", "err", err)
+			b.scheduleFollow(ctx, br, b.nextDelay(br, false))
+			return b.saveBrokered(ctx, br)
+		}
+		if req.AssignmentID != "" {
+			br.AssignmentID = req.AssignmentID
+		}
+		if req.State != "" && req.State != br.State && req.State != entitlement.StateSubmitted {
+			changed = true
+			br.State = req.State
+			now := b.now()
+			switch req.State {
+			case entitlement.StateDelivered:
+				br.event(now, "Delivered: "+orUnknown(b.cfg.Tenant.Name, "the organization")+" added you as a guest")
+			case entitlement.StateDeliveryFailed:
+				br.Reason = "Approved, but the assignment could not be delivered; ask your contact to have an admin retry it."
+				br.event(now, "Delivery failed")
+				br.Done, notify = true, true
+			case entitlement.StateDenied, entitlement.StateCanceled:
+				br.Reason = "The assignment was " + string(req.State) + " in " + orUnknown(b.cfg.Tenant.Name, "the organization") + "."
+				br.event(now, cards.StateLabel(cards.RequestState(req.State)))
+				br.State = entitlement.StateDenied
+				br.Done, notify = true, true
+			default:
+				br.event(now, cards.StateLabel(cards.RequestState(req.State)))
+			}
+		}
+	}
+	if br.State == entitlement.StateDelivered {
+		c, err := b.followGuest(ctx, br)
+		if err != nil {
+			log.WarnContext(ctx, "follow guest", "err", err)
+		}
+		changed = changed || c
+	}
+	delay := b.nextDelay(br, changed)
+	if br.State == entitlement.StateDelivered && !br.Guest.waiting() && !br.Guest.EndsAt.IsZero() && !br.Guest.EndingWarned {
+		// Accepted: nothing to poll until it is time to warn about the end of access.
+		warnAt := br.Guest.EndsAt.Add(-endingLead(br.Guest.StartsAt, br.Guest.EndsAt))
+		delay = min(max(warnAt.Sub(b.now()), b.cfg.PollInterval), b.cfg.PollMax)
+	}
+	if br.State == entitlement.StateDelivered && !br.Guest.waiting() && (br.Guest.EndsAt.IsZero() || br.Guest.EndingWarned) {
+		br.Done = true
+	}
+	if !br.Done {
+		b.scheduleFollow(ctx, br, delay)
+	}
+	if err := b.saveBrokered(ctx, br); err != nil {
+		return err
+	}
+	if changed {
+		b.updateBrokeredCards(ctx, br.ID, "")
+	}
+	if notify {
+		b.notifyBrokeredRequester(ctx, br)
+	}
+	return nil
+}
+
+// followGuest moves the guest through guidance → acceptance → end-of-access warning. It reports whether
+// the request's state (as its cards show it) changed.
+func (b *Bot) followGuest(ctx context.Context, br *brokeredRequest) (bool, error) {
+	g := &br.Guest
+	now := b.now()
+	if g.UserID == "" {
+		id, err := b.findGuest(ctx, br)
+		if err != nil {
+			return false, err
+		}
+		g.UserID = id
+	}
+	u, err := b.cfg.Entitlement.User(ctx, g.UserID)
+	if err != nil {
+		return false, fmt.Errorf("read guest %s: %w", g.UserID, err)
+	}
+	changed := false
+	state := u.ExternalUserState
+	if !u.IsGuest() {
+		state = guestAccepted // already a member here: nothing to accept
+	}
+	if state == "" {
+		state = guestPendingAcceptance
+	}
+	if g.EndsAt.IsZero() {
+		b.readAssignmentWindow(ctx, br)
+	}
+	if !g.GuidanceSent {
+		if state != guestAccepted {
+			inv, err := b.cfg.Entitlement.Invite(ctx, entitlement.NewInvitation{Email: br.Requester.Email,
+				DisplayName: br.Requester.Name, RedirectURL: cards.TeamsTenantURL(b.cfg.Tenant.ID)})
+			if err != nil {
+				return false, fmt.Errorf("invite %s for the redemption link: %w", g.UserID, err)
+			}
+			g.RedeemURL = inv.RedeemURL
+			if err := b.sendGuidance(ctx, br, cards.GuestInvited); err != nil {
+				return false, err
+			}
+			br.event(now, "Waiting for you to accept the invitation")
+			changed = true
+		}
+		g.GuidanceSent = true
+	}
+	if state != g.State {
+		g.State = state
+		changed = true
+	}
+	if state == guestAccepted && !g.AcceptedSent {
+		if err := b.sendGuidance(ctx, br, cards.GuestAccepted); err != nil {
+			return changed, err
+		}
+		g.AcceptedSent = true
+		br.event(now, "You accepted the invitation: you're in")
+		b.auditSystem(ctx, br, "guest.accepted", "accepted")
+		changed = true
+	}
+	if state == guestAccepted && !g.EndsAt.IsZero() && !g.EndingWarned &&
+		!now.Before(g.EndsAt.Add(-endingLead(g.StartsAt, g.EndsAt))) {
+		if b.lastAssignmentEnds(ctx, br) {
+			if err := b.sendGuidance(ctx, br, cards.GuestEnding); err != nil {
+				return changed, err
+			}
+			br.event(now, "Told you that your access ends "+g.EndsAt.UTC().Format("2006-01-02 15:04 UTC"))
+			b.auditSystem(ctx, br, "guest.ending-notice", "sent")
+		}
+		g.EndingWarned = true
+	}
+	return changed, nil
+}
+
+// findGuest finds the guest account of the request's target: the assignment's target, else the invitation
+// of the requester's address (which names the existing guest).
+func (b *Bot) findGuest(ctx context.Context, br *brokeredRequest) (string, error) {
+	if br.AssignmentID != "" {
+		as, err := b.cfg.Entitlement.Assignments(ctx, entitlement.AssignmentFilter{PackageID: br.PackageID})
+		if err == nil {
+			for _, a := range as {
+				if a.ID == br.AssignmentID && a.Target.ID != "" {
+					return a.Target.ID, nil
+				}
+			}
+		}
+	}
+	inv, err := b.cfg.Entitlement.Invite(ctx, entitlement.NewInvitation{Email: br.Requester.Email, DisplayName: br.Requester.Name,
+		RedirectURL: cards.TeamsTenantURL(b.cfg.Tenant.ID)})
+	if err != nil {
+		return "", fmt.Errorf("find guest account of %s: %w", br.Requester.Email, err)
+	}
+	if inv.InvitedUserID == "" {
+		return "", fmt.Errorf("find guest account of %s: the invitation names no user: %w", br.Requester.Email, entitlement.ErrNotFound)
+	}
+	br.Guest.RedeemURL = inv.RedeemURL
+	return inv.InvitedUserID, nil
+}
+
+// readAssignmentWindow fills the guest record's start and end from the delivered assignment.
+func (b *Bot) readAssignmentWindow(ctx context.Context, br *brokeredRequest) {
+	f := entitlement.AssignmentFilter{PackageID: br.PackageID}
+	if br.Guest.UserID != "" {
+		f.TargetID = br.Guest.UserID
+	}
+	as, err := b.cfg.Entitlement.Assignments(ctx, f)
+	if err != nil {
+		b.log.WarnContext(ctx, "read guest assignment", "request", br.ID, "err", err)
+		return
+	}
+	for _, a := range as {
+		if br.AssignmentID == "" || a.ID == br.AssignmentID {
+			br.Guest.StartsAt, br.Guest.EndsAt = a.Schedule.Start, a.EndsAt()
+			if br.AssignmentID == "" {
+				br.AssignmentID = a.ID
+			}
+			return
+		}
+	}
+}
+
+// lastAssignmentEnds reports whether the request's assignment is the guest's last one (no other active
+// assignment lasts longer); when another does, the record follows that one's end instead.
+func (b *Bot) lastAssignmentEnds(ctx context.Context, br *brokeredRequest) bool {
+	as, err := b.cfg.Entitlement.Assignments(ctx, entitlement.AssignmentFilter{TargetID: br.Guest.UserID,
+		States: []entitlement.AssignmentState{entitlement.AssignmentDelivered, entitlement.AssignmentDelivering}})
+	if err != nil {
+		b.log.WarnContext(ctx, "list guest assignments", "request", br.ID, "err", err)
+		return true
+	}
+	for _, a := range as {
+		if a.ID == br.AssignmentID {
+			continue
+		}
+		if end := a.EndsAt(); end.IsZero() || end.After(br.Guest.EndsAt) {
+			return false
+		}
+	}
+	return true
+}
+
+// sendGuidance sends one variant of the guest guidance card to the partner user's chat.
+func (b *Bot) sendGuidance(ctx context.Context, br *brokeredRequest, step cards.GuestStep) error {
+	v := cards.GuestGuidanceView{
+		Step: step, GuestName: br.Requester.Name, OrgName: b.cfg.Tenant.Name, TenantID: b.cfg.Tenant.ID,
+		TenantDomain: b.cfg.Tenant.Domain, HomeOrgName: br.Requester.OrgName, PackageName: br.PackageName,
+		InviteRedeemURL: br.Guest.RedeemURL, AccessEnds: br.Guest.EndsAt, Now: b.now(),
+	}
+	if pkg, err := b.cfg.Entitlement.Package(ctx, br.PackageID); err == nil {
+		for _, r := range pkg.Resources {
+			if resourceKind(r) == "Team" {
+				v.TeamName = orUnknown(r.ResourceName, r.OriginID)
+				break
+			}
+		}
+	}
+	if _, _, err := b.deliverTo(ctx, br.Requester.TenantID, br.Requester.ID, cardActivity(cards.GuestGuidance(v))); err != nil {
+		return fmt.Errorf("send %s guidance for %s: %w", step, br.ID, err)
+	}
+	return nil
+}
+
+// auditSystem records something the bot did on its own for a brokered request.
+func (b *Bot) auditSystem(ctx context.Context, br *brokeredRequest, action, outcome string) {
+	e := store.AuditEntry{Time: b.now(), ActorName: b.cfg.BotName, Action: action, Mode: store.ModeBrokered, RequestID: br.ID,
+		PackageID: br.PackageID, PackageName: br.PackageName, SubjectID: br.Guest.UserID, SubjectName: br.Requester.Name,
+		Outcome: outcome, Details: map[string]string{"email": br.Requester.Email, "homeUser": br.Requester.ID}}
+	if _, err := b.cfg.Store.AppendAudit(ctx, e); err != nil {
+		b.log.ErrorContext(ctx, "append audit entry", "action", action, "err", err)
+	}
+}
