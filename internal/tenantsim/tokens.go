@@ -276,11 +276,9 @@ func (s *Sim) handleToken(w http.ResponseWriter, r *http.Request, tid string) {
 		"access_token": tok,
 	}
 	if grant == jwtBearerGrant {
-		var granted []string
-		for _, sc := range strings.Fields(delegatedGraphScope) {
-			granted = append(granted, graphResource+"/"+sc)
-		}
-		out["scope"] = strings.Join(granted, " ")
+		// Echo the requested scopes: MSAL treats any requested scope missing
+		// from "scope" as declined and fails the request.
+		out["scope"] = strings.Join(strings.Fields(form.Get("scope")), " ")
 		if form.Get("client_info") == "1" {
 			ci, _ := json.Marshal(map[string]string{"uid": fmt.Sprint(claims["oid"]), "utid": t.ID})
 			out["client_info"] = base64.RawURLEncoding.EncodeToString(ci)
