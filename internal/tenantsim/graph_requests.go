@@ -240,8 +240,13 @@ func (s *Sim) emRequests(g *gctx, seg []string) *graphErr {
 			keep = func(rq *request) bool { return subjectMatches(s.w.Subjects[rq.TargetID], id) }
 		case "createdby":
 			keep = func(rq *request) bool { return rq.CreatedByOID == g.c.OID }
+		case "approver":
+			keep = func(rq *request) bool {
+				i := s.currentStage(rq)
+				return rq.State == "pendingApproval" && i >= 0 && s.isApprover(rq.Stages[i], g.c.OID)
+			}
 		default:
-			return errBadRequest("The value '%s' of parameter 'on' is not valid; expected 'target' or 'createdBy'.", args["on"])
+			return errBadRequest("The value '%s' of parameter 'on' is not valid; expected 'target', 'createdBy' or 'approver'.", args["on"])
 		}
 		s.writeRequests(g, "Collection(microsoft.graph.accessPackageAssignmentRequest)", keep)
 		return nil

@@ -86,6 +86,9 @@ func TestManagerApprovalFlow(t *testing.T) {
 	if got := ids(t, e.do("GET", appr, aaron, nil)); !slices.Equal(got, []string{reqID}) {
 		t.Fatalf("aaron's approvals %v", got)
 	}
+	if got := ids(t, e.do("GET", em+"assignmentRequests/filterByCurrentUser(on='approver')", aaron, nil)); !slices.Equal(got, []string{reqID}) {
+		t.Fatalf("aaron's requests to approve %v", got)
+	}
 	if got := ids(t, e.do("GET", appr, megan, nil)); len(got) != 0 {
 		t.Fatalf("megan's approvals %v", got)
 	}
