@@ -179,6 +179,15 @@ func when(t time.Time) string {
 	return fmt.Sprintf("{{DATE(%s, SHORT)}} {{TIME(%s)}}", ts, ts)
 }
 
+// stamp is a compact client-localized date and time ("11/26/2026 9:15 AM") for timelines.
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	ts := t.UTC().Format("2006-01-02T15:04:05Z")
+	return fmt.Sprintf("{{DATE(%s, COMPACT)}} {{TIME(%s)}}", ts, ts)
+}
+
 // day formats a date as "{{DATE(…, SHORT)}}" (client-localized). The zero time is "—".
 func day(t time.Time) string {
 	if t.IsZero() {

@@ -177,7 +177,8 @@ func LinkOut(v LinkOutView) *Card {
 	c.add(title("Request " + pkg + " in My Access"))
 	c.add(text(orDefault(safe(v.Reason, maxDescription), "I can't file this request for you from Teams.")))
 	c.add(text("My Access is " + org + "'s own portal for access requests: the link opens the package directly. " +
-		"Sign in with the account you use for " + org + ", fill in the form and submit; approvers are asked as usual."))
+		"Sign in with your work account (partners use their own organization's account), fill in the form and " +
+		"submit; the approvers are asked as usual."))
 	c.add(footnote(modeNote(ModeLinkOut, org)))
 	c.Actions = []Action{ActionOpenURL{Title: "Open in My Access", URL: MyAccessURL(v.TenantDomain, v.PackageID)}}
 	return c

@@ -139,14 +139,19 @@ func RequestForm(v RequestFormView) *Card {
 	c.add(fieldErrors(v.Errors, InputJustification)...)
 
 	if v.CustomSchedule {
-		start := InputDate{ID: InputStartDate, Label: "Start (optional, default today)", Value: clip(v.Values[InputStartDate], 10),
+		start := InputDate{ID: InputStartDate, Label: "Start date (optional)", Value: clip(v.Values[InputStartDate], 10),
 			Min: isoDate(v.MinDate), Max: isoDate(v.MaxDate)}
-		end := InputDate{ID: InputEndDate, Label: "End (optional, default per policy)", Value: clip(v.Values[InputEndDate], 10),
+		end := InputDate{ID: InputEndDate, Label: "End date (optional)", Value: clip(v.Values[InputEndDate], 10),
 			Min: isoDate(v.MinDate), Max: isoDate(v.MaxDate)}
 		c.add(ColumnSet{Spacing: SpacingMedium, Columns: []Column{
 			{Width: WidthStretch, Items: append([]Element{start}, fieldErrors(v.Errors, InputStartDate)...)},
 			{Width: WidthStretch, Items: append([]Element{end}, fieldErrors(v.Errors, InputEndDate)...)},
 		}})
+		dflt := "Leave the dates empty to start as soon as it's approved"
+		if e := safe(v.ExpirySummary, maxShort); e != "" {
+			dflt += " and keep access for " + e
+		}
+		c.add(TextBlock{Text: dflt + ".", Wrap: true, IsSubtle: true, Size: SizeSmall, Spacing: SpacingSmall})
 	}
 	if note := modeNote(v.Mode, v.OrgName); note != "" {
 		c.add(footnote(note))

@@ -154,7 +154,7 @@ func stateText(v RequestStatusView) (string, string) {
 		}
 		return h, d
 	case StateApproved:
-		return "Approved", decision("Approved", by, v.DecidedAt, v.DecisionJustification) + " Access is being set up."
+		return "Approved", decision("Approved", by, v.DecidedAt, v.DecisionJustification) + " Your access is being set up."
 	case StateDenied:
 		return "Denied", decision("Denied", by, v.DecidedAt, v.DecisionJustification)
 	case StateDelivering:
@@ -188,10 +188,11 @@ func decision(verb, by string, at time.Time, justification string) string {
 	if !at.IsZero() {
 		s += " on " + when(at)
 	}
+	s += "."
 	if j := safe(justification, maxLong); j != "" {
-		s += ": \"" + j + "\""
+		s += " \"" + j + "\""
 	}
-	return s + "."
+	return s
 }
 
 func grantedList(granted []string, until time.Time) Container {
@@ -226,9 +227,11 @@ func timeline(events []EventView) []Element {
 		out = append(out, TextBlock{Text: fmt.Sprintf("%s not shown", plural(start, "earlier event")),
 			Wrap: true, IsSubtle: true, Size: SizeSmall, Spacing: SpacingSmall})
 	}
-	fs := FactSet{Spacing: SpacingSmall}
 	for _, e := range events[start:] {
-		fs.Facts = append(fs.Facts, Fact{Title: when(e.At), Value: safe(e.Text, maxShort)})
+		out = append(out, ColumnSet{Spacing: SpacingSmall, Columns: []Column{
+			{Width: "125px", Items: []Element{TextBlock{Text: stamp(e.At), IsSubtle: true, Size: SizeSmall, Wrap: true}}},
+			{Width: WidthStretch, Items: []Element{TextBlock{Text: safe(e.Text, maxShort), Wrap: true, Size: SizeSmall}}},
+		}})
 	}
-	return append(out, fs)
+	return out
 }

@@ -52,6 +52,7 @@ func Welcome(v WelcomeView) *Card {
 				heading("You're an AccessBot admin"),
 				text("Admin commands start with a slash: /orgs, /catalogs, /packages, /pending, /expiring and /audit. " +
 					"Type /help for the full list."),
+				ActionSet{Actions: []Action{commandButton("Admin help", "/help")}, Spacing: SpacingSmall},
 			}},
 		)
 	}
@@ -63,9 +64,6 @@ func Welcome(v WelcomeView) *Card {
 		c.Actions = append(c.Actions, commandButton("My access", "access"))
 	}
 	c.Actions = append(c.Actions, commandButton("Help", "help"))
-	if v.IsAdmin {
-		c.Actions = append(c.Actions, commandButton("Admin help", "/help"))
-	}
 	return c
 }
 
