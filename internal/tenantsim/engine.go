@@ -331,6 +331,22 @@ func (s *Sim) deliver(rq *request, now time.Time) {
 		}
 		rq.State, rq.Status = "delivered", "Delivered"
 		return
+	case "userUpdate", "adminUpdate":
+		a := s.w.Assignments[rq.AssignmentID]
+		if a == nil || a.State != "delivered" {
+			rq.State, rq.Status = "deliveryFailed", "DeliveryFailed"
+			return
+		}
+		// The extension runs from now (or the requested start) for the policy's
+		// duration or the requested schedule.
+		a.Start = now
+		if rq.Start != nil {
+			a.Start = *rq.Start
+		}
+		a.End, a.Duration = nil, ""
+		s.applyExpiration(a, s.w.Policies[rq.PolicyID], rq)
+		rq.State, rq.Status = "delivered", "Delivered"
+		return
 	}
 	a := s.w.Assignments[rq.AssignmentID]
 	sub := s.w.Subjects[rq.TargetID]

@@ -420,6 +420,8 @@ func (s *Sim) createRequest(g *gctx) *graphErr {
 		return s.createAdd(g, body, asg, rt, now)
 	case "userRemove", "adminRemove":
 		return s.createRemove(g, asg, rt, now)
+	case "userUpdate", "adminUpdate":
+		return s.createUpdate(g, body, asg, rt, now)
 	}
 	return errBadRequest("requestType '%s' is not supported by this tenant; use userAdd, userRemove, adminAdd or adminRemove.", rt)
 }
@@ -491,7 +493,11 @@ func (s *Sim) createAdd(g *gctx, body, asg map[string]any, rt string, now time.T
 			return gerr
 		}
 	}
-	start, exp, gerr := s.parseSchedule(jobj(body, "schedule"), pol, rt == "adminAdd" || pol.AllowCustomSchedule, now)
+	sched := jobj(body, "schedule")
+	if sched == nil {
+		sched = jobj(asg, "schedule")
+	}
+	start, exp, gerr := s.parseSchedule(sched, pol, rt == "adminAdd" || pol.AllowCustomSchedule, now)
 	if gerr != nil {
 		return gerr
 	}
@@ -556,6 +562,70 @@ func (s *Sim) createRemove(g *gctx, asg map[string]any, rt string, now time.Time
 		if g.c.TokenUser != nil {
 			rq.RequestorID = s.subjectFor(s.identityOfUser(g.c.TokenUser)).ID
 		}
+	}
+	s.w.Requests[rq.ID] = rq
+	g.mutated = true
+	g.w.Header().Set("Location", s.graphBase()+"/"+emCtx+"assignmentRequests/"+rq.ID)
+	s.writeEntity(g.w, http.StatusCreated, nil, emCtx+"assignmentRequests", s.renderRequest(rq, none))
+	s.process(rq, now)
+	return nil
+}
+
+// createUpdate files a userUpdate/adminUpdate (extension) of an existing assignment.
+func (s *Sim) createUpdate(g *gctx, body, asg map[string]any, rt string, now time.Time) *graphErr {
+	if rt == "userUpdate" && g.c.AppOnly {
+		return errDelegatedOnly("accessPackageAssignmentRequest (requestType userUpdate)")
+	}
+	if rt == "adminUpdate" && !s.isEMAdmin(g.c) {
+		return errNotAdmin()
+	}
+	aid := jstr(asg, "id")
+	if aid == "" {
+		return errBadRequest("assignment.id (the assignment to update) is required for a %s request.", rt)
+	}
+	a := s.w.Assignments[aid]
+	if a == nil {
+		return errNotFound("accessPackageAssignment", aid)
+	}
+	if pkgID := jstr(asg, "accessPackageId"); pkgID != "" && pkgID != a.PackageID {
+		return errBadRequest("assignment.accessPackageId '%s' does not match assignment %s (package %s).", pkgID, a.ID, a.PackageID)
+	}
+	if a.State != "delivered" {
+		return errBadRequest("Assignment %s is in state '%s' and cannot be updated.", a.ID, a.State)
+	}
+	pol := s.w.Policies[a.PolicyID]
+	if pol == nil {
+		return errBadRequest("The policy of assignment %s no longer exists.", a.ID)
+	}
+	if rt == "userUpdate" {
+		id, _ := s.callerIdentity(g.c)
+		if !subjectMatches(s.w.Subjects[a.TargetID], id) {
+			return errForbidden("A userUpdate request can only update the signed-in user's own assignment.")
+		}
+		if !s.eligible(pol, id) {
+			return errForbidden("The signed-in user is no longer in the scope of policy '%s'.", pol.DisplayName)
+		}
+	}
+	for _, rq := range s.w.Requests {
+		if rq.AssignmentID == a.ID && isOpenState(rq.State) && rq.ID != a.RequestID {
+			return &graphErr{Status: http.StatusBadRequest, Code: "ExistingOpenRequest",
+				Message: fmt.Sprintf("There is already an open request (%s) for assignment %s.", rq.ID, a.ID)}
+		}
+	}
+	sched := jobj(body, "schedule")
+	if sched == nil {
+		sched = jobj(asg, "schedule")
+	}
+	start, exp, gerr := s.parseSchedule(sched, pol, rt == "adminUpdate" || pol.AllowCustomSchedule, now)
+	if gerr != nil {
+		return gerr
+	}
+	justification := strings.TrimSpace(jstr(body, "justification"))
+	rq := &request{Ord: s.w.nextOrd(), ID: newID(), RequestType: rt, State: "submitted", Status: "Accepted", Created: now,
+		Justification: justification, Start: start, Expiration: exp, RequestorID: a.TargetID, TargetID: a.TargetID,
+		PackageID: a.PackageID, PolicyID: a.PolicyID, AssignmentID: a.ID}
+	if !g.c.AppOnly {
+		rq.CreatedByOID = g.c.OID
 	}
 	s.w.Requests[rq.ID] = rq
 	g.mutated = true

@@ -372,3 +372,34 @@ func TestIncompatiblePackages(t *testing.T) {
 	r = e.do("POST", em+"assignmentRequests", e.userToken(UserRita), userAdd(PkgBreakGlass, "", "outage", nil))
 	wantGraphError(t, r, 400, "IncompatibleAccessPackage")
 }
+
+func TestExtendAssignment(t *testing.T) {
+	e := newEnv(t)
+	rita := e.userToken(UserRita)
+	r := e.do("POST", em+"assignmentRequests", rita, userAdd(PkgWikiReader, "", "", nil))
+	wantStatus(t, r, 201)
+	e.sim.Advance(3 * time.Second)
+	asg := e.getRequest(str(r.body["id"]))["assignment"].(map[string]any)
+	e.sim.Advance(300 * 24 * time.Hour)
+	ext := map[string]any{"requestType": "userUpdate", "justification": "still reading",
+		"assignment": map[string]any{"id": asg["id"], "accessPackageId": PkgWikiReader, "assignmentPolicyId": PolicyWikiReader}}
+	wantGraphError(t, e.do("POST", em+"assignmentRequests", e.userToken(UserMegan), ext), 403, "AccessDenied")
+	r = e.do("POST", em+"assignmentRequests", rita, ext)
+	wantStatus(t, r, 201)
+	if r.body["requestType"] != "userUpdate" {
+		t.Fatalf("%s", r.raw)
+	}
+	e.sim.Advance(3 * time.Second)
+	a := e.do("GET", em+"assignments/"+str(asg["id"]), rita, nil)
+	wantStatus(t, a, 200)
+	end := a.body["schedule"].(map[string]any)["expiration"].(map[string]any)["endDateTime"]
+	want := ts(e.sim.Now().Add(-time.Second).Add(365 * 24 * time.Hour))
+	if a.body["state"] != "delivered" || str(end) < want[:10] {
+		t.Fatalf("extended assignment %s (want end around %s)", a.raw, want)
+	}
+	// The original end (day 365) has passed; the extension keeps the assignment.
+	e.sim.Advance(100 * 24 * time.Hour)
+	if a := e.do("GET", em+"assignments/"+str(asg["id"]), rita, nil); a.body["state"] != "delivered" {
+		t.Fatalf("extension lost: %s", a.raw)
+	}
+}
