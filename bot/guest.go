@@ -55,10 +55,10 @@ type brokeredFollowJob struct {
 	RequestID string `json:"requestId"`
 }
 
-// scheduleFollow queues the follow-up job of a brokered request after delay (wall-clock: the outbox's own).
+// scheduleFollow queues the follow-up job of a brokered request after delay (the bot and its store share a clock).
 func (b *Bot) scheduleFollow(ctx context.Context, br *brokeredRequest, delay time.Duration) {
 	br.FollowDelay = delay
-	if _, err := b.cfg.Store.Enqueue(ctx, OutboxBrokeredFollow, brokeredFollowJob{RequestID: br.ID}, time.Now().Add(delay)); err != nil {
+	if _, err := b.cfg.Store.Enqueue(ctx, OutboxBrokeredFollow, brokeredFollowJob{RequestID: br.ID}, b.now().Add(delay)); err != nil {
 		b.log.ErrorContext(ctx, "schedule brokered follow-up", "request", br.ID, "err", err)
 		return
 	}
