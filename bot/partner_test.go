@@ -94,9 +94,9 @@ func newPtPort(now func() time.Time) *ptPort {
 	p.policies[ptPkgTeam] = []entitlement.Policy{{ID: ptPolTeam, PackageID: ptPkgTeam, Scope: entitlement.ScopeAllMemberUsers, SelfAddAllowed: true,
 		ApprovalRequired: true, Stages: []entitlement.Stage{{PrimaryApprovers: []entitlement.SubjectSet{{Kind: entitlement.SetRequestorManager}}}}}}
 	p.policies[ptPkgPart] = []entitlement.Policy{{ID: ptPolPart, PackageID: ptPkgPart, Name: "Fabrikam partners", SelfAddAllowed: true,
-		Scope:           entitlement.ScopeSpecificConnectedOrganizationUsers,
-		SpecificTargets: []entitlement.SubjectSet{{Kind: entitlement.SetConnectedOrganizationMembers, ConnectedOrgID: ptOrgFab}},
-		Expiration:      entitlement.Expiration{Type: entitlement.ExpireAfterDuration, Duration: "P30D"},
+		Scope:            entitlement.ScopeSpecificConnectedOrganizationUsers,
+		SpecificTargets:  []entitlement.SubjectSet{{Kind: entitlement.SetConnectedOrganizationMembers, ConnectedOrgID: ptOrgFab}},
+		Expiration:       entitlement.Expiration{Type: entitlement.ExpireAfterDuration, Duration: "P30D"},
 		ApprovalRequired: true, Stages: []entitlement.Stage{sponsors}}}
 	p.policies[ptPkgHidden] = []entitlement.Policy{{ID: ptPolHidden, PackageID: ptPkgHidden, SelfAddAllowed: true, Scope: entitlement.ScopeAllExternalUsers}}
 	// Any external user, a manager stage (not applicable: the fallback decides), approver justification and a question.
@@ -150,7 +150,9 @@ func (p *ptPort) Manager(ctx context.Context, id string) (entitlement.User, erro
 	return entitlement.User{}, entitlement.ErrNotFound
 }
 
-func (p *ptPort) GroupMembers(ctx context.Context, id string) ([]entitlement.User, error) { return nil, nil }
+func (p *ptPort) GroupMembers(ctx context.Context, id string) ([]entitlement.User, error) {
+	return nil, nil
+}
 
 func (p *ptPort) Packages(ctx context.Context) ([]entitlement.Package, error) {
 	return append([]entitlement.Package(nil), p.packages...), nil
