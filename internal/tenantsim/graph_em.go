@@ -101,7 +101,8 @@ func (s *Sim) emPackages(g *gctx, seg []string) *graphErr {
 			return errBadRequest("The value '%s' of parameter 'on' is not valid; expected 'allowedRequestor'.", args["on"])
 		}
 		id, _ := s.callerIdentity(g.c)
-		mentionsID := g.q.Filter != nil && strings.Contains(strings.ToLower(g.q.Raw.Get("$filter")), "id ")
+		// Hidden packages are listed only when asked for by id (a direct link).
+		mentionsID := g.q.Filter != nil && g.q.Filter.mentions("id")
 		var out []*accessPkg
 		for _, p := range pkgs {
 			if p.IsHidden && !mentionsID {

@@ -661,6 +661,22 @@ func (p *fparser) parsePrimary() (*filterExpr, error) {
 	return &filterExpr{op: "prop", prop: t.text}, nil
 }
 
+// mentions reports whether the expression references the property path.
+func (e *filterExpr) mentions(path string) bool {
+	if e == nil {
+		return false
+	}
+	if e.op == "prop" && strings.EqualFold(e.prop, path) {
+		return true
+	}
+	for _, a := range e.args {
+		if a.mentions(path) {
+			return true
+		}
+	}
+	return e.left.mentions(path) || e.right.mentions(path)
+}
+
 func (e *filterExpr) value(obj map[string]any) any {
 	switch e.op {
 	case "lit":

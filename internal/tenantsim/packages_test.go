@@ -132,6 +132,10 @@ func TestFilterByCurrentUserAllowedRequestor(t *testing.T) {
 	if got := ids(t, r); !slices.Equal(got, []string{PkgTeamMember, PkgProduction, PkgWikiReader}) {
 		t.Fatalf("rita sees %v (hidden and partner packages must not be listed)", got)
 	}
+	r = e.do("GET", path+"?$filter="+url.QueryEscape("catalog/id eq '"+FalconCatalogID+"'"), e.userToken(UserRita), nil)
+	if got := ids(t, r); slices.Contains(got, PkgBreakGlass) || len(got) != 3 {
+		t.Fatalf("filter by catalog: %v", got)
+	}
 	r = e.do("GET", path+"?$filter="+url.QueryEscape("id eq '"+PkgBreakGlass+"'"), e.userToken(UserRita), nil)
 	wantStatus(t, r, 200)
 	if got := ids(t, r); !slices.Equal(got, []string{PkgBreakGlass}) {

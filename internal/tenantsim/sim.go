@@ -1,11 +1,3 @@
-// Package tenantsim simulates Microsoft Entra tenants for demos and tests: a
-// Microsoft Graph v1.0 compatible HTTP surface for entitlement management and
-// the directory (Graph's paths, property names and envelopes), and a token
-// issuer per tenant (OpenID metadata, JWKS, client credentials and
-// on-behalf-of). State is kept in bbolt and survives a restart.
-//
-// It shares no code with the production Graph or identity packages on purpose:
-// a wrong property name or envelope must not be able to hide in a shared type.
 package tenantsim
 
 import (
