@@ -40,7 +40,9 @@ func (c *Client) Catalogs(ctx context.Context) ([]entitlement.Catalog, error) {
 		err := c.call(ctx, "list catalogs", func(ctx context.Context) error {
 			items, err := collect[models.AccessPackageCatalogable](ctx, 0,
 				func(ctx context.Context) (models.AccessPackageCatalogCollectionResponseable, error) {
-					return c.em.Catalogs().Get(ctx, nil)
+					return c.em.Catalogs().Get(ctx, &ig.EntitlementManagementCatalogsRequestBuilderGetRequestConfiguration{
+						QueryParameters: &ig.EntitlementManagementCatalogsRequestBuilderGetQueryParameters{Top: c.top},
+					})
 				},
 				func(ctx context.Context, u string) (models.AccessPackageCatalogCollectionResponseable, error) {
 					return c.em.Catalogs().WithUrl(u).Get(ctx, nil)
@@ -65,7 +67,7 @@ func (c *Client) CatalogPackages(ctx context.Context, catalogID string) ([]entit
 		err := c.call(ctx, "list packages of catalog "+catalogID, func(ctx context.Context) error {
 			b := c.em.Catalogs().ByAccessPackageCatalogId(catalogID).AccessPackages()
 			cfg := &ig.EntitlementManagementCatalogsItemAccessPackagesRequestBuilderGetRequestConfiguration{
-				QueryParameters: &ig.EntitlementManagementCatalogsItemAccessPackagesRequestBuilderGetQueryParameters{Expand: []string{"catalog"}},
+				QueryParameters: &ig.EntitlementManagementCatalogsItemAccessPackagesRequestBuilderGetQueryParameters{Expand: []string{"catalog"}, Top: c.top},
 			}
 			items, err := collect[models.AccessPackageable](ctx, 0,
 				func(ctx context.Context) (models.AccessPackageCollectionResponseable, error) { return b.Get(ctx, cfg) },
@@ -93,7 +95,7 @@ func (c *Client) Packages(ctx context.Context) ([]entitlement.Package, error) {
 		err := c.call(ctx, "list access packages", func(ctx context.Context) error {
 			b := c.em.AccessPackages()
 			cfg := &ig.EntitlementManagementAccessPackagesRequestBuilderGetRequestConfiguration{
-				QueryParameters: &ig.EntitlementManagementAccessPackagesRequestBuilderGetQueryParameters{Expand: []string{"catalog"}},
+				QueryParameters: &ig.EntitlementManagementAccessPackagesRequestBuilderGetQueryParameters{Expand: []string{"catalog"}, Top: c.top},
 			}
 			items, err := collect[models.AccessPackageable](ctx, 0,
 				func(ctx context.Context) (models.AccessPackageCollectionResponseable, error) { return b.Get(ctx, cfg) },
@@ -145,7 +147,7 @@ func (c *Client) Policies(ctx context.Context, packageID string) ([]entitlement.
 			filter := fmt.Sprintf("accessPackage/id eq '%s'", packageID)
 			cfg := &ig.EntitlementManagementAssignmentPoliciesRequestBuilderGetRequestConfiguration{
 				QueryParameters: &ig.EntitlementManagementAssignmentPoliciesRequestBuilderGetQueryParameters{
-					Filter: &filter, Expand: []string{"accessPackage", "questions"},
+					Filter: &filter, Expand: []string{"accessPackage", "questions"}, Top: c.top,
 				},
 			}
 			items, err := collect[models.AccessPackageAssignmentPolicyable](ctx, 0,
@@ -618,7 +620,7 @@ func (c *Client) Requests(ctx context.Context, f entitlement.RequestFilter) ([]e
 	var out []entitlement.Request
 	err := c.call(ctx, "list assignment requests", func(ctx context.Context) error {
 		b := c.em.AssignmentRequests()
-		qp := &ig.EntitlementManagementAssignmentRequestsRequestBuilderGetQueryParameters{Expand: requestExpand}
+		qp := &ig.EntitlementManagementAssignmentRequestsRequestBuilderGetQueryParameters{Expand: requestExpand, Top: c.top}
 		if len(clauses) > 0 {
 			filter := strings.Join(clauses, " and ")
 			qp.Filter = &filter
@@ -699,7 +701,7 @@ func (c *Client) Assignments(ctx context.Context, f entitlement.AssignmentFilter
 	var out []entitlement.Assignment
 	err := c.call(ctx, "list assignments", func(ctx context.Context) error {
 		b := c.em.Assignments()
-		qp := &ig.EntitlementManagementAssignmentsRequestBuilderGetQueryParameters{Expand: assignmentExpand}
+		qp := &ig.EntitlementManagementAssignmentsRequestBuilderGetQueryParameters{Expand: assignmentExpand, Top: c.top}
 		if len(clauses) > 0 {
 			filter := strings.Join(clauses, " and ")
 			qp.Filter = &filter

@@ -72,6 +72,9 @@ type Config struct {
 	MaxRetryWait time.Duration
 	// MaxRetries is how often 429/503/504 are retried (default 3).
 	MaxRetries int
+	// PageSize, when positive, asks for pages of at most this many items ($top) on list calls; the
+	// client follows @odata.nextLink either way. Zero leaves the page size to Graph.
+	PageSize int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -88,6 +91,7 @@ type Client struct {
 	cache   *ttlCache
 	maxWait time.Duration
 	retries int
+	top     *int32
 }
 
 var _ entitlement.Port = (*Client)(nil)
@@ -189,7 +193,13 @@ func New(cfg Config) (*Client, error) {
 	// The base URL must be set before any request builder is created: builders capture it.
 	adapter.SetBaseUrl(base)
 	em := identitygovernance.NewIdentityGovernanceRequestBuilderInternal(map[string]string{"baseurl": base}, adapter).EntitlementManagement()
+	var top *int32
+	if cfg.PageSize > 0 {
+		t := int32(min(cfg.PageSize, 999))
+		top = &t
+	}
 	return &Client{
+		top:     top,
 		adapter: adapter,
 		em:      em,
 		base:    base,

@@ -73,7 +73,7 @@ func (u *userClient) RequestablePackages(ctx context.Context, q entitlement.Pack
 		on := "allowedRequestor"
 		b := u.c.em.AccessPackages().FilterByCurrentUserWithOn(&on)
 		cfg := &ig.EntitlementManagementAccessPackagesFilterByCurrentUserWithOnRequestBuilderGetRequestConfiguration{
-			QueryParameters: &ig.EntitlementManagementAccessPackagesFilterByCurrentUserWithOnRequestBuilderGetQueryParameters{Expand: []string{"catalog"}},
+			QueryParameters: &ig.EntitlementManagementAccessPackagesFilterByCurrentUserWithOnRequestBuilderGetQueryParameters{Expand: []string{"catalog"}, Top: u.c.top},
 		}
 		items, err := collect[models.AccessPackageable](ctx, 0,
 			func(ctx context.Context) (ig.EntitlementManagementAccessPackagesFilterByCurrentUserWithOnGetResponseable, error) {
@@ -395,7 +395,7 @@ func (u *userClient) requestsOn(ctx context.Context, on, op string) ([]entitleme
 	err := u.call(ctx, op, func(ctx context.Context) error {
 		b := u.c.em.AssignmentRequests().FilterByCurrentUserWithOn(&on)
 		cfg := &ig.EntitlementManagementAssignmentRequestsFilterByCurrentUserWithOnRequestBuilderGetRequestConfiguration{
-			QueryParameters: &ig.EntitlementManagementAssignmentRequestsFilterByCurrentUserWithOnRequestBuilderGetQueryParameters{Expand: []string{"accessPackage", "requestor"}},
+			QueryParameters: &ig.EntitlementManagementAssignmentRequestsFilterByCurrentUserWithOnRequestBuilderGetQueryParameters{Expand: []string{"accessPackage", "requestor"}, Top: u.c.top},
 		}
 		items, err := collect[models.AccessPackageAssignmentRequestable](ctx, 0,
 			func(ctx context.Context) (ig.EntitlementManagementAssignmentRequestsFilterByCurrentUserWithOnGetResponseable, error) {
@@ -420,7 +420,7 @@ func (u *userClient) MyAssignments(ctx context.Context) ([]entitlement.Assignmen
 		on := "target"
 		b := u.c.em.Assignments().FilterByCurrentUserWithOn(&on)
 		cfg := &ig.EntitlementManagementAssignmentsFilterByCurrentUserWithOnRequestBuilderGetRequestConfiguration{
-			QueryParameters: &ig.EntitlementManagementAssignmentsFilterByCurrentUserWithOnRequestBuilderGetQueryParameters{Expand: []string{"accessPackage", "assignmentPolicy"}},
+			QueryParameters: &ig.EntitlementManagementAssignmentsFilterByCurrentUserWithOnRequestBuilderGetQueryParameters{Expand: []string{"accessPackage", "assignmentPolicy"}, Top: u.c.top},
 		}
 		items, err := collect[models.AccessPackageAssignmentable](ctx, 0,
 			func(ctx context.Context) (ig.EntitlementManagementAssignmentsFilterByCurrentUserWithOnGetResponseable, error) {
