@@ -1,8 +1,10 @@
 package tenantsim
 
 import (
+	"context"
 	"net/url"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -286,4 +288,36 @@ func TestDurations(t *testing.T) {
 			t.Errorf("parseISODuration(%q) = %v, %v; want %v ok=%v", tc.in, got, err, tc.want, tc.ok)
 		}
 	}
+}
+
+func TestRunTicks(t *testing.T) {
+	clock := &testClock{t: baseTime}
+	sim, err := New(Options{Path: filepath.Join(t.TempDir(), "sim.db"), BaseURL: "http://127.0.0.1:1", Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	sim.mu.Lock()
+	rq := &request{Ord: sim.w.nextOrd(), ID: newID(), RequestType: "adminAdd", State: "submitted", Status: "Accepted",
+		Created: baseTime, TargetID: sim.subjectFor(sim.identityOfUser(sim.w.Users[UserMegan])).ID, PackageID: PkgWikiReader, PolicyID: PolicyWikiReader}
+	sim.w.Requests[rq.ID] = rq
+	sim.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { sim.Run(ctx, time.Millisecond); close(done) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		sim.mu.Lock()
+		state := rq.State
+		sim.mu.Unlock()
+		if state == "delivering" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Run did not process the request (state %s)", state)
+		}
+		runtime.Gosched()
+	}
+	cancel()
+	<-done
 }

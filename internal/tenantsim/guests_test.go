@@ -45,6 +45,11 @@ func TestGuestLifecycle(t *testing.T) {
 		t.Fatal("guest not in the Falcon Team")
 	}
 
+	if r := e.obo(ContosoTenantID, e.assertion(FabrikamTenantID, UserGus)); r.status != 400 || r.body["suberror"] != "consent_required" ||
+		!strings.HasPrefix(str(r.body["error_description"]), "AADSTS65001:") {
+		t.Fatalf("guest pending acceptance got a token: %s", r.raw)
+	}
+
 	// Invitation (the bot re-sends it) and redemption in a browser.
 	r = e.do("POST", "/v1.0/invitations", app, map[string]any{"invitedUserEmailAddress": "gus@fabrikam.example",
 		"inviteRedirectUrl": "https://teams.microsoft.com", "sendInvitationMessage": false})
@@ -100,7 +105,14 @@ func TestGuestDelegatedRequestWithSponsors(t *testing.T) {
 	r := e.do("POST", "/v1.0/invitations", app, map[string]any{"invitedUserEmailAddress": "gus@fabrikam.example", "inviteRedirectUrl": "https://teams.microsoft.com"})
 	wantStatus(t, r, 201)
 	// Fiona (external sponsor) also has a guest account, so she can approve with a Contoso token.
-	wantStatus(t, e.do("POST", "/v1.0/invitations", app, map[string]any{"invitedUserEmailAddress": "fiona@fabrikam.example", "inviteRedirectUrl": "https://teams.microsoft.com"}), 201)
+	fi := e.do("POST", "/v1.0/invitations", app, map[string]any{"invitedUserEmailAddress": "fiona@fabrikam.example", "inviteRedirectUrl": "https://teams.microsoft.com"})
+	wantStatus(t, fi, 201)
+	wantStatus(t, e.do("GET", str(fi.body["inviteRedeemUrl"]), "", nil), 200)
+	// Until he accepts the invitation, Gus cannot get a Contoso token.
+	if r := e.obo(ContosoTenantID, e.assertion(FabrikamTenantID, UserGus)); r.status != 400 || r.body["suberror"] != "consent_required" {
+		t.Fatalf("pending guest got a token: %s", r.raw)
+	}
+	wantStatus(t, e.do("GET", str(r.body["inviteRedeemUrl"]), "", nil), 200)
 	gus := str(e.obo(ContosoTenantID, e.assertion(FabrikamTenantID, UserGus)).body["access_token"])
 	fiona := str(e.obo(ContosoTenantID, e.assertion(FabrikamTenantID, UserFiona)).body["access_token"])
 	if gus == "" || fiona == "" {

@@ -1,6 +1,7 @@
 package tenantsim
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
@@ -208,6 +209,24 @@ func (s *Sim) Tick() {
 	defer s.mu.Unlock()
 	if s.tickLocked() {
 		s.persistLocked()
+	}
+}
+
+// Run calls Tick every interval until ctx is done, so deliveries, expiry and
+// escalations happen in a running demo even when nobody calls Graph.
+func (s *Sim) Run(ctx context.Context, every time.Duration) {
+	if every <= 0 {
+		every = time.Second
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.Tick()
+		}
 	}
 }
 

@@ -364,6 +364,10 @@ func (s *Sim) oboClaims(t *tenant, assertion string) (jwt.MapClaims, *aadErr) {
 	if !u.AccountEnabled {
 		return nil, &aadErr{code: "invalid_grant", aadsts: 50057, desc: "The user account is disabled."}
 	}
+	if u.UserType == "Guest" && u.ExternalUserState == "PendingAcceptance" {
+		return nil, &aadErr{code: "invalid_grant", aadsts: 65001, suberror: "consent_required",
+			desc: fmt.Sprintf("The guest user '%s' has not yet accepted the invitation to %s (externalUserState PendingAcceptance); redeem the invitation and consent interactively first.", u.Mail, t.Name)}
+	}
 	if s.w.NoConsent[t.ID+"/"+u.ID] || s.w.NoConsent[tid+"/"+oid] {
 		return nil, &aadErr{code: "invalid_grant", aadsts: 65001, suberror: "consent_required",
 			desc: fmt.Sprintf("The user or administrator has not consented to use the application with ID '%s' named 'AccessBot'. Send an interactive authorization request for this user and resource.", BotAppID)}
