@@ -27,6 +27,7 @@ type ResourceRoleView struct {
 	Role string
 }
 
+// String is "Falcon Team (Team) — Member", clipped and safe for a TextBlock.
 func (r ResourceRoleView) String() string {
 	s := safe(r.Resource, maxName)
 	if r.Kind != "" {

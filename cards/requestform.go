@@ -170,8 +170,9 @@ func policySwitch(packageID, current string, ps []PolicyOption) Container {
 			continue
 		}
 		if len(others) < maxPolicies-1 {
-			others = append(others, execute("Use "+clip(orDefault(p.Name, p.ID), 40), VerbRequestOpen,
-				KeyPackageID, packageID, KeyPolicyID, p.ID))
+			// No inputs: switching policy must not be blocked by the required fields of this form.
+			others = append(others, noInputs(execute("Use "+clip(orDefault(p.Name, p.ID), 40), VerbRequestOpen,
+				KeyPackageID, packageID, KeyPolicyID, p.ID)))
 		}
 	}
 	items := []Element{

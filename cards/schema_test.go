@@ -230,3 +230,54 @@ func TestSchemaCatchesBadAction(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryTypeMatchesSchema builds one card with every element and action type of the package, each with
+// all its properties set, so a mistyped JSON tag anywhere in card.go fails against the schema.
+func TestEveryTypeMatchesSchema(t *testing.T) {
+	s := loadCardSchema(t)
+	exec := ActionExecute{ID: "x", Title: "Go", Verb: "v", Data: map[string]any{"k": "v"}, AssociatedInputs: "none",
+		Style: "positive", Tooltip: "tip", Mode: "secondary"}
+	c := &Card{
+		Refresh: &Refresh{Action: exec, UserIDs: []string{"29:a"}},
+		Body: []Element{
+			TextBlock{ID: "t", Text: "hi", Wrap: true, Size: SizeLarge, Weight: WeightBolder, Color: ColorAccent, IsSubtle: true,
+				MaxLines: 2, Style: StyleHeading, Spacing: SpacingSmall, Separator: true, HorizontalAlignment: "center"},
+			FactSet{ID: "f", Facts: []Fact{{Title: "a", Value: "b"}}, Spacing: SpacingMedium, Separator: true},
+			ColumnSet{ID: "cs", Style: StyleEmphasis, Spacing: SpacingLarge, Separator: true, Columns: []Column{
+				{ID: "c1", Width: "50px", VerticalContentAlignment: "center", Style: StyleGood, Spacing: SpacingNone, Separator: true,
+					Items: []Element{TextBlock{Text: "x"}}},
+				{Width: WidthAuto, Items: []Element{TextBlock{Text: "y"}}},
+			}},
+			Container{ID: "ct", Style: StyleAttention, Bleed: true, Spacing: SpacingExtraLarge, Separator: true,
+				Items: []Element{ActionSet{ID: "as", Spacing: SpacingDefault, Separator: true, Actions: []Action{exec}}}},
+			InputText{ID: "it", Label: "L", Placeholder: "p", Value: "v", IsMultiline: true, MaxLength: 10, Regex: "^a$",
+				IsRequired: true, ErrorMessage: "e", Spacing: SpacingSmall, Separator: true},
+			InputChoiceSet{ID: "ic", Label: "L", Choices: []Choice{{Title: "A", Value: "a"}}, Value: "a", Placeholder: "p",
+				Style: "compact", IsMultiSelect: true, Wrap: true, IsRequired: true, ErrorMessage: "e", Spacing: SpacingSmall, Separator: true},
+			InputDate{ID: "id", Label: "L", Value: "2026-11-26", Min: "2026-11-01", Max: "2026-12-31", Placeholder: "p",
+				IsRequired: true, ErrorMessage: "e", Spacing: SpacingSmall, Separator: true},
+		},
+		Actions: []Action{
+			exec,
+			ActionSubmit{ID: "s", Title: "S", Data: map[string]any{"a": 1}, AssociatedInputs: "auto", Style: "destructive", Tooltip: "t", Mode: "primary"},
+			ActionOpenURL{ID: "o", Title: "O", URL: "https://example.com/x?a=1&b=2", Style: "default", Tooltip: "t", Mode: "secondary"},
+			ActionShowCard{ID: "sc", Title: "More", Tooltip: "t", Mode: "primary", Card: Card{Body: []Element{TextBlock{Text: "inside"}},
+				Actions: []Action{ActionSubmit{Title: "Send"}}}},
+		},
+		FallbackText: "fallback",
+		Speak:        "speak",
+	}
+	raw, err := c.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range s.validate(raw) {
+		t.Error(e)
+	}
+	for _, want := range []string{`"type":"Action.ShowCard"`, `"card":{"type":"AdaptiveCard","body":[`, `"type":"Input.Date"`,
+		`"url":"https://example.com/x?a=1&b=2"`, `"refresh":{"action":{"type":"Action.Execute"`} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("JSON lacks %s:\n%s", want, raw)
+		}
+	}
+}
