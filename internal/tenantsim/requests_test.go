@@ -167,8 +167,8 @@ func TestManagerApprovalFlow(t *testing.T) {
 func TestTwoStageDenyAtSecondStage(t *testing.T) {
 	e := newEnv(t)
 	rita, aaron, isaiah, lynne := e.userToken(UserRita), e.userToken(UserAaron), e.userToken(UserIsaiah), e.userToken(UserLynne)
-	good := []any{textAnswer(questionTicket, "INC12345"), map[string]any{"@odata.type": "#microsoft.graph.accessPackageAnswerString", "value": "prod-eu",
-		"answeredQuestion": map[string]any{"@odata.type": "#microsoft.graph.accessPackageMultipleChoiceQuestion", "id": questionEnv}}}
+	good := []any{textAnswer(QuestionTicketID, "INC12345"), map[string]any{"@odata.type": "#microsoft.graph.accessPackageAnswerString", "value": "prod-eu",
+		"answeredQuestion": map[string]any{"@odata.type": "#microsoft.graph.accessPackageMultipleChoiceQuestion", "id": QuestionEnvironmentID}}}
 	bad := []struct {
 		name string
 		body map[string]any
@@ -176,8 +176,8 @@ func TestTwoStageDenyAtSecondStage(t *testing.T) {
 	}{
 		{"no justification", userAdd(PkgProduction, "", "", good), "justification"},
 		{"no answers", userAdd(PkgProduction, "", "need it", nil), "required question"},
-		{"ticket format", userAdd(PkgProduction, "", "need it", []any{textAnswer(questionTicket, "TICKET-1"), good[1]}), "does not match"},
-		{"unknown choice", userAdd(PkgProduction, "", "need it", []any{good[0], textAnswer(questionEnv, "prod-mars")}), "not one of its choices"},
+		{"ticket format", userAdd(PkgProduction, "", "need it", []any{textAnswer(QuestionTicketID, "TICKET-1"), good[1]}), "does not match"},
+		{"unknown choice", userAdd(PkgProduction, "", "need it", []any{good[0], textAnswer(QuestionEnvironmentID, "prod-mars")}), "not one of its choices"},
 		{"unknown question", userAdd(PkgProduction, "", "need it", append([]any{textAnswer("x", "y")}, good...)), "does not have"},
 		{"schedule too long", func() map[string]any {
 			b := userAdd(PkgProduction, "", "need it", good)
@@ -247,7 +247,7 @@ func TestAutoDenyEscalationAndCancel(t *testing.T) {
 	}
 
 	// Megan's production request escalates to Patti after PT4H.
-	good := []any{textAnswer(questionTicket, "INC0042"), textAnswer(questionEnv, "prod-us")}
+	good := []any{textAnswer(QuestionTicketID, "INC0042"), textAnswer(QuestionEnvironmentID, "prod-us")}
 	r = e.do("POST", em+"assignmentRequests", megan, userAdd(PkgProduction, "", "hotfix", good))
 	wantStatus(t, r, 201)
 	esc := str(r.body["id"])

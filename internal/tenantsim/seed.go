@@ -38,14 +38,17 @@ const (
 	// PkgBreakGlass is the hidden "Falcon Break-glass" package (Patti approves, PT8H).
 	PkgBreakGlass = "eeeeeeee-0000-0000-0000-000000000005"
 
+	// QuestionTicketID is PolicyProduction's required text question "Change ticket (INC + digits)".
+	QuestionTicketID = "ffffffff-0000-0000-0000-000000000201"
+	// QuestionEnvironmentID is PolicyProduction's required multiple-choice question "Environment".
+	QuestionEnvironmentID = "ffffffff-0000-0000-0000-000000000202"
+
 	policyPrefix    = "ffffffff-0000-0000-0000-00000000000"
 	resTeamID       = "eeeeeeee-0000-0000-0000-0000000000d1"
 	resSiteID       = "eeeeeeee-0000-0000-0000-0000000000d2"
 	resAppID        = "eeeeeeee-0000-0000-0000-0000000000d3"
 	falconPortalApp = "dddddddd-0000-0000-0000-0000000000b1"
 	falconSiteURL   = "https://contoso.sharepoint.com/sites/falcon"
-	questionTicket  = "ffffffff-0000-0000-0000-000000000201"
-	questionEnv     = "ffffffff-0000-0000-0000-000000000202"
 )
 
 // Policy ids (policy N belongs to package N).
@@ -192,8 +195,8 @@ func seed(w *world, now time.Time) {
 				Escalation: patti},
 		},
 		[]question{
-			{ID: questionTicket, Kind: "text", Text: "Change ticket (INC + digits)", IsRequired: true, Sequence: 1, Regex: `^INC\d{4,}$`, IsSingleLine: true},
-			{ID: questionEnv, Kind: "multipleChoice", Text: "Environment", IsRequired: true, Sequence: 2,
+			{ID: QuestionTicketID, Kind: "text", Text: "Change ticket (INC + digits)", IsRequired: true, Sequence: 1, Regex: `^INC\d{4,}$`, IsSingleLine: true},
+			{ID: QuestionEnvironmentID, Kind: "multipleChoice", Text: "Environment", IsRequired: true, Sequence: 2,
 				Choices: []choice{{ActualValue: "prod-eu", Text: "Production EU"}, {ActualValue: "prod-us", Text: "Production US"}}},
 		}, nil)
 	addPolicy("3", "Fabrikam partners", "Users of the Fabrikam connected organization; sponsors approve.", "specificConnectedOrganizationUsers",
