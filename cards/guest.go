@@ -225,17 +225,13 @@ func SignIn(v SignInView) *Card {
 	if d := safe(v.Detail, maxShort); d != "" {
 		c.add(TextBlock{Text: d, Wrap: true, IsSubtle: true})
 	}
-	var steps []string
-	if v.SignInURL != "" {
-		steps = append(steps, "Select Sign in, approve the request and come back here.")
-	}
-	if v.RetryCommand != "" {
-		steps = append(steps, "Then try again.")
-	}
-	if len(steps) > 1 {
-		c.add(numbered(steps...))
-	} else if len(steps) == 1 {
-		c.add(text(steps[0]))
+	switch {
+	case v.SignInURL != "" && v.RetryCommand != "":
+		c.add(numbered("Select Sign in, approve the request and come back here.", "Select Try again."))
+	case v.SignInURL != "":
+		c.add(text("Select Sign in, approve the request and come back here."))
+	case v.RetryCommand != "":
+		c.add(text("Try again in a minute; if it keeps failing, sign out of Teams and back in."))
 	}
 	if v.MyAccessURL != "" {
 		c.add(TextBlock{Text: "Or do it in My Access, " + org + "'s own portal for access requests.", Wrap: true,
