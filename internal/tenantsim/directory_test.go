@@ -196,9 +196,13 @@ func TestThrottling(t *testing.T) {
 	}
 	wantStatus(t, e.do("GET", em+"accessPackages", app, nil), 200)
 
-	e.sim.SetThrottle(-1, 2*time.Second)
+	e.sim.SetThrottle(-1, 0)
 	for i := 0; i < 3; i++ {
-		wantGraphError(t, e.do("GET", "/v1.0/users/"+UserRita, app, nil), 429, "TooManyRequests")
+		r := e.do("GET", "/v1.0/users/"+UserRita, app, nil)
+		wantGraphError(t, r, 429, "TooManyRequests")
+		if r.header.Get("Retry-After") != "0" {
+			t.Fatalf("Retry-After %q", r.header.Get("Retry-After"))
+		}
 	}
 	wantStatus(t, e.do("POST", "/_sim/throttle", "", map[string]any{"enabled": false}), 200)
 	wantStatus(t, e.do("GET", "/v1.0/users/"+UserRita, app, nil), 200)

@@ -230,13 +230,14 @@ func (s *Sim) Run(ctx context.Context, every time.Duration) {
 	}
 }
 
-// SetThrottle makes the next n Graph requests fail with 429 and Retry-After
-// (n < 0: every request until switched off; n == 0: off).
+// SetThrottle makes the next n Graph requests fail with 429 and a Retry-After
+// of retryAfter rounded up to whole seconds (n < 0: every request until
+// switched off; n == 0: off; retryAfter 0 sends "Retry-After: 0").
 func (s *Sim) SetThrottle(n int, retryAfter time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if retryAfter <= 0 {
-		retryAfter = time.Second
+	if retryAfter < 0 {
+		retryAfter = 0
 	}
 	s.w.Throttle = throttle{Remaining: n, RetryAfter: retryAfter}
 	s.persistLocked()
