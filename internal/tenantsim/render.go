@@ -359,7 +359,18 @@ func (s *Sim) renderRequest(rq *request, nav expander) map[string]any {
 		if a := s.w.Assignments[rq.AssignmentID]; a != nil {
 			m["assignment"] = s.renderAssignment(a, func(n string) bool { return strings.EqualFold(n, "target") })
 		} else {
-			m["assignment"] = nil
+			// Not created yet (pending approval, denied, canceled): the requested
+			// assignment as filed, with the ids Graph's request bodies carry.
+			stub := map[string]any{
+				"id": nil, "state": nil, "status": nil, "expiredDateTime": nil,
+				"schedule":        renderSchedule(rq.Start, rq.Expiration),
+				"accessPackageId": rq.PackageID, "assignmentPolicyId": rq.PolicyID, "targetId": nil,
+			}
+			if sub := s.w.Subjects[rq.TargetID]; sub != nil {
+				stub["targetId"] = nilIfEmpty(sub.ObjectID)
+				stub["target"] = s.renderSubject(sub)
+			}
+			m["assignment"] = stub
 		}
 	}
 	return m
@@ -372,6 +383,12 @@ func (s *Sim) renderAssignment(a *assignment, nav expander) map[string]any {
 		"id": a.ID, "state": a.State, "status": a.Status, "expiredDateTime": tsPtr(a.Expired),
 		"schedule":                        renderSchedule(&start, exp),
 		"customExtensionCalloutInstances": []any{},
+		// Not in the v1.0 metadata, but Graph's assignment JSON and request
+		// bodies carry them; clients read them from additional data.
+		"accessPackageId": a.PackageID, "assignmentPolicyId": a.PolicyID, "targetId": nil,
+	}
+	if sub := s.w.Subjects[a.TargetID]; sub != nil {
+		m["targetId"] = nilIfEmpty(sub.ObjectID)
 	}
 	if nav("target") {
 		m["target"] = s.renderSubject(s.w.Subjects[a.TargetID])

@@ -222,7 +222,8 @@ func TestTwoStageDenyAtSecondStage(t *testing.T) {
 	wantStatus(t, e.do("PATCH", s2, isaiah, map[string]any{"reviewResult": "Deny", "justification": "Ticket not approved by CAB"}), 204)
 	wantGraphError(t, e.do("PATCH", s2, lynne, map[string]any{"reviewResult": "Approve", "justification": "fine by me"}), 409, "Conflict")
 	got := e.getRequest(reqID)
-	if got["state"] != "denied" || got["status"] != "Denied" || got["completedDateTime"] == nil || got["assignment"] != nil {
+	if got["state"] != "denied" || got["status"] != "Denied" || got["completedDateTime"] == nil || got["assignment"].(map[string]any)["id"] != nil ||
+		got["assignment"].(map[string]any)["assignmentPolicyId"] != PolicyProduction {
 		t.Fatalf("after deny: %v", got)
 	}
 	st = e.stages(reqID, rita)
