@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/accessbot/accessbot/internal/entitlement"
 )
 
 // DevConfig configures the development identity.
@@ -113,9 +115,18 @@ type DevSource struct {
 	tenant, oid string
 }
 
-// ForUser returns the user's delegated token source.
-func (d *DevIdentity) ForUser(tenantID, oid string) DevSource {
+// ForUser returns the user's delegated token source; it signs in through the simulator on demand.
+func (d *DevIdentity) ForUser(tenantID, oid string) entitlement.TokenSource {
 	return DevSource{d: d, tenant: tenantID, oid: oid}
+}
+
+// ExchangeSSO exchanges a token like OBO.ExchangeSSO (useful if a client does send one); an empty token
+// signs in through the simulator instead.
+func (d *DevIdentity) ExchangeSSO(ctx context.Context, tenantID, oid, ssoToken string) error {
+	if ssoToken == "" {
+		return d.SignIn(ctx, tenantID, oid)
+	}
+	return d.obo.Exchange(ctx, tenantID, oid, ssoToken)
 }
 
 // Token implements entitlement.TokenSource.

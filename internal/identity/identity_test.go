@@ -493,3 +493,14 @@ func TestDevIdentity(t *testing.T) {
 		t.Fatalf("unknown user: err = %v", err)
 	}
 }
+
+// userTokens is the shape bot.UserTokens expects; both delegated identities provide it.
+type userTokens interface {
+	ForUser(tenantID, userID string) entitlement.TokenSource
+	ExchangeSSO(ctx context.Context, tenantID, userID, ssoToken string) error
+}
+
+var (
+	_ userTokens = (*OBO)(nil)
+	_ userTokens = (*DevIdentity)(nil)
+)

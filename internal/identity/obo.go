@@ -200,8 +200,13 @@ type UserSource struct {
 // ForUser returns the token source of the user (activity tenant + aadObjectId). Token returns the cached
 // Graph token, or an error matching entitlement.ErrSignInRequired when there is none: the bot then asks
 // for SSO (OAuthCard / login request) and calls Exchange with the token Teams sends.
-func (o *OBO) ForUser(tenantID, oid string) UserSource {
+func (o *OBO) ForUser(tenantID, oid string) entitlement.TokenSource {
 	return UserSource{o: o, tenant: tenantID, oid: oid}
+}
+
+// ExchangeSSO is Exchange under the name the bot's UserTokens interface uses.
+func (o *OBO) ExchangeSSO(ctx context.Context, tenantID, oid, ssoToken string) error {
+	return o.Exchange(ctx, tenantID, oid, ssoToken)
 }
 
 // Token implements entitlement.TokenSource.
