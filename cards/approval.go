@@ -123,10 +123,18 @@ func Approval(v ApprovalView) *Card {
 	if n := safe(v.Note, maxShort); n != "" {
 		c.add(banner(StyleWarning, n, ""))
 	}
+	if d := safe(v.PackageDescription, maxDescription); d != "" {
+		c.add(TextBlock{Text: d, Wrap: true, IsSubtle: true, Spacing: SpacingSmall})
+	}
 
+	tenant := ""
+	if v.Requester.External {
+		tenant = safe(v.Requester.TenantID, maxName)
+	}
 	c.add(facts(
 		"Requester", personLine(v.Requester),
 		"Email", safe(v.Requester.Email, maxName),
+		"Tenant", tenant,
 		"Manager", safe(v.Requester.Manager, maxName),
 		"Package", pkg,
 		"Catalog", safe(v.CatalogName, maxName),
