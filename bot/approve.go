@@ -113,7 +113,7 @@ func (b *Bot) verbDecide(result entitlement.ReviewResult) verbHandler {
 		}
 		appr, err := d.Approval(ctx, reqID)
 		if err != nil {
-			if errors.Is(err, entitlement.ErrNotFound) || errors.Is(err, entitlement.ErrForbidden) {
+			if errors.Is(err, entitlement.ErrNotFound) || errors.Is(err, entitlement.ErrForbidden) || errors.Is(err, entitlement.ErrNotApprover) {
 				t.log.WarnContext(ctx, "decision on an approval the user cannot see", "request", reqID, "err", err)
 				return b.answer(ctx, t, cards.Notice(cards.NoticeView{Kind: noticeWarning, Title: "Nothing to decide",
 					Text:        "I can't find an approval of this request that waits for you: it is finished, or you are not one of its approvers. Nothing was changed.",

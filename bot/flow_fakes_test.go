@@ -474,7 +474,9 @@ func (f *flTokens) ForUser(tenantID, userID string) entitlement.TokenSource {
 	})
 }
 
-func (f *flTokens) ExchangeSSO(ctx context.Context, tenantID, userID, ssoToken string) error { return nil }
+func (f *flTokens) ExchangeSSO(ctx context.Context, tenantID, userID, ssoToken string) error {
+	return nil
+}
 
 // flConnector records what the bot sends.
 type flConnector struct {

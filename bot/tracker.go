@@ -214,10 +214,31 @@ type trackedRequest struct {
 	Decisions []decisionRecord `json:"decisions,omitempty"`
 	Timeline  []timelineEvent  `json:"timeline,omitempty"`
 
+	// jobs are outbox items queued while the record is being changed; they are enqueued after it is saved.
+	jobs []queuedJob
+
 	Delay     time.Duration `json:"delay"`
 	NextPoll  time.Time     `json:"nextPoll"`
 	UpdatedAt time.Time     `json:"updatedAt"`
 	Closed    bool          `json:"closed,omitempty"`
+}
+
+type queuedJob struct {
+	kind    string
+	payload any
+}
+
+// queue holds an outbox item until the record is saved (a worker must never see the job before the state).
+func (tr *trackedRequest) queue(kind string, payload any) {
+	tr.jobs = append(tr.jobs, queuedJob{kind, payload})
+}
+
+// flush enqueues the held outbox items.
+func (b *Bot) flush(ctx context.Context, tr *trackedRequest) {
+	for _, j := range tr.jobs {
+		b.enqueue(ctx, j.kind, j.payload)
+	}
+	tr.jobs = nil
 }
 
 // maxTimelineEvents bounds the stored history of one request.
@@ -372,6 +393,7 @@ func (b *Bot) observe(ctx context.Context, req entitlement.Request, opt *trackOp
 	if err := b.saveTracked(ctx, tr); err != nil {
 		return nil, err
 	}
+	b.flush(ctx, tr)
 	if changed && !isNew {
 		b.updateCards(ctx, tr.ID, "")
 	}
@@ -432,7 +454,7 @@ func (b *Bot) enterStage(ctx context.Context, tr *trackedRequest, stage int, now
 		tr.event(now, fmt.Sprintf("Stage %d of %d: waiting for %s", stage, tr.StageCount, namesOf(people)))
 	}
 	for _, p := range people {
-		b.enqueue(ctx, OutboxApprovalCard, approvalCardJob{RequestID: tr.ID, Stage: stage, Approver: p})
+		tr.queue(OutboxApprovalCard, approvalCardJob{RequestID: tr.ID, Stage: stage, Approver: p})
 	}
 	tr.Notified = true
 }
@@ -470,18 +492,18 @@ func (b *Bot) checkEscalation(ctx context.Context, tr *trackedRequest, now time.
 	}
 	note := fmt.Sprintf("Escalated to you: %s did not decide within %s.", orUnknown(primary, "the approvers"), humanizeDuration(after))
 	for _, p := range added {
-		b.enqueue(ctx, OutboxApprovalCard, approvalCardJob{RequestID: tr.ID, Stage: tr.Stage, Approver: p, Note: note})
+		tr.queue(OutboxApprovalCard, approvalCardJob{RequestID: tr.ID, Stage: tr.Stage, Approver: p, Note: note})
 	}
 	tr.event(now, fmt.Sprintf("Escalated to %s", namesOf(added)))
 	text := fmt.Sprintf("%s's request for %s was escalated to %s because nobody decided within %s.",
 		orUnknown(tr.RequestorName, "A"), orUnknown(tr.PackageName, "an access package"), namesOf(added), humanizeDuration(after))
 	for _, p := range tr.Approvers {
 		if !p.Escalation {
-			b.enqueue(ctx, OutboxNotify, notifyJob{TenantID: orUnknown(p.TenantID, b.cfg.Tenant.ID), UserID: p.ID, Text: text})
+			tr.queue(OutboxNotify, notifyJob{TenantID: orUnknown(p.TenantID, b.cfg.Tenant.ID), UserID: p.ID, Text: text})
 		}
 	}
 	if tr.RequestorID != "" {
-		b.enqueue(ctx, OutboxNotify, notifyJob{TenantID: tr.RequestorTenant, UserID: tr.RequestorID,
+		tr.queue(OutboxNotify, notifyJob{TenantID: tr.RequestorTenant, UserID: tr.RequestorID,
 			Text: fmt.Sprintf("Your request for %s was escalated to %s.", orUnknown(tr.PackageName, "an access package"), namesOf(added))})
 	}
 }
@@ -502,7 +524,7 @@ func (b *Bot) checkReminder(ctx context.Context, tr *trackedRequest, now time.Ti
 	tr.RemindedAt = now
 	note := fmt.Sprintf("Reminder: this request has been waiting for your decision for %s.", humanizeDuration(now.Sub(tr.StageStartedAt)))
 	for _, p := range tr.Approvers {
-		b.enqueue(ctx, OutboxApprovalCard, approvalCardJob{RequestID: tr.ID, Stage: tr.Stage, Approver: p, Note: note})
+		tr.queue(OutboxApprovalCard, approvalCardJob{RequestID: tr.ID, Stage: tr.Stage, Approver: p, Note: note})
 	}
 	tr.event(now, "Approvers reminded")
 }
@@ -643,7 +665,7 @@ func (b *Bot) notifyRequester(ctx context.Context, tr *trackedRequest, oldState 
 	if text == "" {
 		return
 	}
-	b.enqueue(ctx, OutboxNotify, notifyJob{TenantID: tr.RequestorTenant, UserID: tr.RequestorID, Text: text})
+	tr.queue(OutboxNotify, notifyJob{TenantID: tr.RequestorTenant, UserID: tr.RequestorID, Text: text})
 }
 
 // stateEventText is the timeline line for the record's current state.
