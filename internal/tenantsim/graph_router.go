@@ -74,6 +74,7 @@ func (s *Sim) serveGraph(w http.ResponseWriter, r *http.Request) {
 	}
 	c, gerr := s.authenticate(r)
 	if gerr != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="", authorization_uri="%s/common/oauth2/authorize", client_id="%s"`, s.opts.BaseURL, graphAppID))
 		writeGraphError(w, r, s.now(), gerr)
 		return
 	}

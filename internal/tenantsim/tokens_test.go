@@ -198,6 +198,9 @@ func TestGraphTokenValidation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := e.do("GET", em+"accessPackages", tc.token, nil)
 			wantGraphError(t, r, 401, "InvalidAuthenticationToken")
+			if !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer ") {
+				t.Fatalf("WWW-Authenticate %q", r.header.Get("WWW-Authenticate"))
+			}
 			if !strings.Contains(str(r.body["error"].(map[string]any)["message"]), tc.msg) {
 				t.Fatalf("message: %s", r.raw)
 			}
