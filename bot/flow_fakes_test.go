@@ -56,6 +56,8 @@ type flPort struct {
 	seq       int
 
 	decideCalls int
+	installs    []string
+	lastExtend  string
 	// raceDecide, when set, records a decision by this user just before the caller's DecideStage runs
 	// (another approver won the race: the caller gets Graph's 409).
 	raceDecide string
@@ -156,7 +158,12 @@ func (p *flPort) GroupMembers(ctx context.Context, id string) ([]entitlement.Use
 	return out, nil
 }
 
-func (p *flPort) InstallAppForUser(ctx context.Context, userID, appID string) error { return nil }
+func (p *flPort) InstallAppForUser(ctx context.Context, userID, appID string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.installs = append(p.installs, userID+"/"+appID)
+	return nil
+}
 
 func (p *flPort) Package(ctx context.Context, id string) (entitlement.Package, error) {
 	for _, pk := range p.packages {
@@ -276,6 +283,9 @@ func (d *flDelegated) SubmitRequest(ctx context.Context, in entitlement.NewReque
 		}
 	}
 	pol := p.policies[in.PolicyID]
+	if in.Extend {
+		p.lastExtend = in.AssignmentID
+	}
 	p.seq++
 	id := fmt.Sprintf("10000000-0000-0000-0000-%012d", p.seq)
 	r := &entitlement.Request{ID: id, Type: entitlement.RequestUserAdd, State: entitlement.StatePendingApproval, PackageID: in.PackageID,
@@ -484,6 +494,9 @@ type flConnector struct {
 	seq     int
 	sent    []flSent
 	created []schema.ConversationParameters
+	// notInstalled makes CreateConversation answer 403 for these users until the app is installed for them.
+	notInstalled map[string]bool
+	installed    func(userID string) bool
 }
 
 type flSent struct {
@@ -515,6 +528,10 @@ func (c *flConnector) Update(ctx context.Context, serviceURL, conv, id string, a
 func (c *flConnector) CreateConversation(ctx context.Context, serviceURL string, p schema.ConversationParameters) (botframework.ConversationResource, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	who := p.Members[0].AadObjectID
+	if c.notInstalled[who] && (c.installed == nil || !c.installed(who)) {
+		return botframework.ConversationResource{}, &botframework.APIError{Status: 403, Code: "Forbidden", Message: "bot not installed"}
+	}
 	c.created = append(c.created, p)
 	return botframework.ConversationResource{ID: "conv-" + p.Members[0].AadObjectID}, nil
 }

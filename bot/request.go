@@ -713,6 +713,7 @@ func (b *Bot) cmdStatus(ctx context.Context, t *turn, cmd Command) error {
 // myRequestsCard lists the user's requests; open ones the bot does not follow yet are tracked from now on.
 func (b *Bot) myRequestsCard(ctx context.Context, t *turn, reqs []entitlement.Request) *cards.Card {
 	v := cards.MyRequestsView{Total: len(reqs)}
+	names := map[string]string{}
 	for i, r := range reqs {
 		var tr *trackedRequest
 		if existing, err := b.loadTracked(ctx, r.ID); err == nil {
@@ -728,7 +729,14 @@ func (b *Bot) myRequestsCard(ctx context.Context, t *turn, reqs []entitlement.Re
 		if i >= cards.MaxPackagesPerPage {
 			continue
 		}
-		s := cards.RequestSummaryView{RequestID: r.ID, PackageName: r.PackageName, State: cards.RequestState(r.State), UpdatedAt: r.CreatedAt}
+		name := r.PackageName
+		if name == "" && tr != nil {
+			name = tr.PackageName
+		}
+		if name == "" {
+			name = b.packageName(ctx, names, r.PackageID)
+		}
+		s := cards.RequestSummaryView{RequestID: r.ID, PackageName: name, State: cards.RequestState(r.State), UpdatedAt: r.CreatedAt}
 		if !r.CompletedAt.IsZero() {
 			s.UpdatedAt = r.CompletedAt
 		}
@@ -839,7 +847,11 @@ func (b *Bot) cmdCancel(ctx context.Context, t *turn, cmd Command) error {
 		return err
 	}
 	var open []entitlement.Request
+	names := map[string]string{}
 	for _, r := range reqs {
+		if r.PackageName == "" {
+			r.PackageName = b.packageName(ctx, names, r.PackageID)
+		}
 		if r.State.Open() && r.State != entitlement.StateDelivering {
 			open = append(open, r)
 		}
@@ -920,6 +932,22 @@ func (b *Bot) cmdAccess(ctx context.Context, t *turn, cmd Command) error {
 	return err
 }
 
+// packageName returns a package's display name (cached per call in names; "" when unknown).
+func (b *Bot) packageName(ctx context.Context, names map[string]string, id string) string {
+	if id == "" {
+		return ""
+	}
+	if n, ok := names[id]; ok {
+		return n
+	}
+	p, err := b.cfg.Entitlement.Package(ctx, id)
+	if err != nil {
+		b.log.DebugContext(ctx, "read package name", "package", id, "err", err)
+	}
+	names[id] = p.Name
+	return p.Name
+}
+
 func (b *Bot) policyCached(ctx context.Context, cache map[string]entitlement.Policy, id string) (entitlement.Policy, bool) {
 	if id == "" {
 		return entitlement.Policy{}, false
@@ -959,9 +987,13 @@ func (b *Bot) extend(ctx context.Context, t *turn, want, assignmentID string) (*
 		return botframework.CardResponse(b.errorCard(ctx, t, "I couldn't list your access", err, "access")), nil
 	}
 	var match []entitlement.Assignment
+	names := map[string]string{}
 	for _, a := range as {
 		if a.State == entitlement.AssignmentExpired {
 			continue
+		}
+		if a.PackageName == "" {
+			a.PackageName = b.packageName(ctx, names, a.PackageID)
 		}
 		switch {
 		case assignmentID != "":
