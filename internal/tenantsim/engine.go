@@ -274,6 +274,13 @@ func (s *Sim) process(rq *request, now time.Time) {
 }
 
 func (s *Sim) beginDelivery(rq *request, now time.Time) {
+	isAdd := rq.RequestType == "userAdd" || rq.RequestType == "adminAdd"
+	if isAdd && rq.State != "scheduled" && rq.Start != nil && rq.Start.After(now.Add(deliveryDelay)) {
+		// A future start: the request waits as "scheduled" until then.
+		at := *rq.Start
+		rq.State, rq.Status, rq.DeliverAt = "scheduled", "Scheduled", &at
+		return
+	}
 	rq.State, rq.Status = "delivering", "Delivering"
 	at := now.Add(deliveryDelay)
 	rq.DeliverAt = &at
@@ -482,6 +489,11 @@ func (s *Sim) tickLocked() bool {
 			changed = true
 		case "pendingApproval":
 			if s.tickApproval(rq, now) {
+				changed = true
+			}
+		case "scheduled":
+			if rq.DeliverAt != nil && !now.Before(*rq.DeliverAt) {
+				s.beginDelivery(rq, now)
 				changed = true
 			}
 		}

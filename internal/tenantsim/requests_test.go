@@ -404,3 +404,37 @@ func TestExtendAssignment(t *testing.T) {
 		t.Fatalf("extension lost: %s", a.raw)
 	}
 }
+
+func TestScheduledStart(t *testing.T) {
+	e := newEnv(t)
+	megan := e.userToken(UserMegan)
+	good := []any{textAnswer(QuestionTicketID, "INC7777"), textAnswer(QuestionEnvironmentID, "prod-eu")}
+	b := userAdd(PkgProduction, "", "planned migration", good)
+	start := baseTime.Add(48 * time.Hour)
+	b["schedule"] = map[string]any{"startDateTime": ts(start),
+		"expiration": map[string]any{"type": "afterDateTime", "endDateTime": ts(start.Add(7 * 24 * time.Hour))}}
+	r := e.do("POST", em+"assignmentRequests", megan, b)
+	wantStatus(t, r, 201)
+	id := str(r.body["id"])
+	for _, who := range []string{UserAaron, UserIsaiah} {
+		tok := e.userToken(who)
+		st := e.stages(id, tok)
+		for _, s := range st {
+			if s["status"] == "InProgress" {
+				wantStatus(t, e.do("PATCH", em+"accessPackageAssignmentApprovals/"+id+"/stages/"+str(s["id"]), tok,
+					map[string]any{"reviewResult": "Approve", "justification": "planned"}), 204)
+			}
+		}
+	}
+	if got := e.getRequest(id); got["state"] != "scheduled" || got["status"] != "Scheduled" {
+		t.Fatalf("before start: %v %v", got["state"], got["status"])
+	}
+	e.sim.Advance(48*time.Hour + time.Second)
+	e.sim.Advance(3 * time.Second)
+	got := e.getRequest(id)
+	asg := got["assignment"].(map[string]any)
+	end := asg["schedule"].(map[string]any)["expiration"].(map[string]any)["endDateTime"]
+	if got["state"] != "delivered" || end != ts(start.Add(7*24*time.Hour)) {
+		t.Fatalf("after start: %v, end %v", got["state"], end)
+	}
+}
