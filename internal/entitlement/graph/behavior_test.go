@@ -287,3 +287,29 @@ func TestISODurations(t *testing.T) {
 		}
 	}
 }
+
+func TestUnauthorizedMeansSignInOnlyForUsers(t *testing.T) {
+	f := newFakeGraph(t)
+	unauth := jsonReply(http.StatusUnauthorized, []byte(`{"error":{"code":"InvalidAuthenticationToken","message":"Access token has expired."}}`))
+	f.on("GET", em+"/catalogs", unauth)
+	f.on("GET", em+"/assignmentRequests/filterByCurrentUser(on='target')", unauth)
+	c := newTestClient(t, f)
+	ctx := context.Background()
+	if _, err := c.ForUser(userToken("t", "o")).MyRequests(ctx); !errors.Is(err, entitlement.ErrSignInRequired) {
+		t.Fatalf("delegated 401: err = %v, want ErrSignInRequired", err)
+	}
+	_, err := c.Catalogs(ctx)
+	if !errors.Is(err, entitlement.ErrUnavailable) || errors.Is(err, entitlement.ErrSignInRequired) {
+		t.Fatalf("app-only 401: err = %v, want ErrUnavailable (an operator problem)", err)
+	}
+	broken := newTestClient(t, f, func(cfg *Config) {
+		cfg.AppTokens = entitlement.TokenFunc(func(context.Context) (string, error) { return "", errors.New("certificate expired") })
+	})
+	before := f.count()
+	if _, err := broken.Catalogs(ctx); !errors.Is(err, entitlement.ErrUnavailable) || !strings.Contains(err.Error(), "certificate expired") {
+		t.Fatalf("app token failure: err = %v", err)
+	}
+	if f.count() != before {
+		t.Fatalf("a request was sent without a token")
+	}
+}

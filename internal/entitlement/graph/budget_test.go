@@ -29,7 +29,10 @@ func TestWarmCallBudget(t *testing.T) {
 		name string
 		run  func() error
 	}{
-		{"browse requestable packages", func() error { _, err := u.RequestablePackages(ctx, entitlement.PackageQuery{Search: "sales"}); return err }},
+		{"browse requestable packages", func() error {
+			_, err := u.RequestablePackages(ctx, entitlement.PackageQuery{Search: "sales"})
+			return err
+		}},
 		{"open the request form", func() error { _, err := u.Requirements(ctx, pkgID); return err }},
 		{"my requests", func() error { _, err := u.MyRequests(ctx); return err }},
 		{"my access", func() error { _, err := u.MyAssignments(ctx); return err }},

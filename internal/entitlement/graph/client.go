@@ -313,6 +313,8 @@ type callInfo struct {
 	attempts   int
 	// bodied is true when the last exchange sent a body (POST/PATCH/PUT).
 	bodied bool
+	// delegated is true when the call acts as a user (not the app).
+	delegated bool
 }
 
 func hasBody(req *http.Request) bool {
@@ -356,6 +358,7 @@ func firstNonEmpty(v ...string) string {
 func (c *Client) call(ctx context.Context, op string, fn func(ctx context.Context) error) error {
 	for attempt := 0; ; attempt++ {
 		ci := &callInfo{}
+		_, ci.delegated = ctx.Value(userTokenKey{}).(entitlement.TokenSource)
 		err := c.callOnce(context.WithValue(ctx, callInfoKey{}, ci), op, fn, ci)
 		var te *entitlement.ThrottledError
 		if err == nil || !ci.bodied || ci.status != http.StatusTooManyRequests || !errors.As(err, &te) ||

@@ -40,7 +40,12 @@ func (c *Client) mapErrKinds(op string, err error, ci *callInfo, kinds statusKin
 		if errors.Is(tokErr.err, entitlement.ErrConsentRequired) || errors.Is(tokErr.err, entitlement.ErrSignInRequired) {
 			return &opError{op: op, err: tokErr.err}
 		}
-		return &opError{op: op, err: &entitlement.ServiceError{Op: op, Message: "could not obtain a token: " + tokErr.err.Error(), Kind: entitlement.ErrSignInRequired}}
+		kind := entitlement.ErrSignInRequired
+		if ci == nil || !ci.delegated {
+			// The app's own credential failed: nothing the person in the chat can do.
+			kind = entitlement.ErrUnavailable
+		}
+		return &opError{op: op, err: &entitlement.ServiceError{Op: op, Message: "could not obtain a token: " + tokErr.err.Error(), Kind: kind}}
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return &opError{op: op, err: err}
@@ -106,8 +111,12 @@ func (c *Client) mapErrKinds(op string, err error, ci *callInfo, kinds statusKin
 		}
 	case out.Status == http.StatusBadRequest:
 		out.Kind = entitlement.ErrInvalidInput
-	case out.Status == http.StatusUnauthorized:
+	case out.Status == http.StatusUnauthorized && ci != nil && ci.delegated:
+		// The user's token was rejected (expired, revoked): they must sign in again.
 		out.Kind = entitlement.ErrSignInRequired
+	case out.Status == http.StatusUnauthorized:
+		// The app's token was rejected: a configuration problem, logged for the operator.
+		out.Kind = entitlement.ErrUnavailable
 	case out.Status == http.StatusForbidden:
 		out.Kind = entitlement.ErrForbidden
 		if isConsentCode(out.Code) {
