@@ -32,13 +32,20 @@ type config struct {
 	Addr               string
 	DataPath           string
 	AdminGroupID       string
+	TenantName         string
+	TenantDomain       string
+	TeamsAppID         string
+	SSOConnectionName  string
 	Brokered           bool
 	InsecureDev        bool
 	LogLevel           string
 	LogFormat          string
 	ShutdownTimeout    time.Duration
-	// DevAssertionURL is the simulator's dev assertion endpoint, used only with InsecureDev (set by `demo`).
-	DevAssertionURL string
+	// DevSimulatorURL is the simulator's root, used only with InsecureDev for the development identity (set
+	// by `demo`, never from the environment).
+	DevSimulatorURL string
+	// PollInterval is the first delay between status polls of open requests (0: the bot's default).
+	PollInterval time.Duration
 }
 
 // envDefault returns the environment value for key, or def when unset or empty.
@@ -62,6 +69,10 @@ func registerServeFlags(fs *flag.FlagSet, c *config, getenv func(string) string)
 	fs.StringVar(&c.Addr, "addr", envDefault(getenv, "ACCESSBOT_ADDR", ":3978"), "listen address (env ACCESSBOT_ADDR)")
 	fs.StringVar(&c.DataPath, "data", envDefault(getenv, "ACCESSBOT_DATA", "accessbot.db"), "bbolt state file (env ACCESSBOT_DATA)")
 	fs.StringVar(&c.AdminGroupID, "admin-group", envDefault(getenv, "ACCESSBOT_ADMIN_GROUP_ID", ""), "object id of the Entra group whose members may run admin commands (env ACCESSBOT_ADMIN_GROUP_ID)")
+	fs.StringVar(&c.TenantName, "tenant-name", envDefault(getenv, "ACCESSBOT_TENANT_NAME", ""), "display name of the resource organization, shown on cards (env ACCESSBOT_TENANT_NAME)")
+	fs.StringVar(&c.TenantDomain, "tenant-domain", envDefault(getenv, "ACCESSBOT_TENANT_DOMAIN", ""), "a verified domain of the resource tenant, for tenant-scoped My Access links (env ACCESSBOT_TENANT_DOMAIN)")
+	fs.StringVar(&c.TeamsAppID, "teams-app-id", envDefault(getenv, "TEAMS_APP_ID", ""), "Teams app id, to install the app for approvers (env TEAMS_APP_ID; default derived from BOT_ID like `accessbot manifest`)")
+	fs.StringVar(&c.SSOConnectionName, "sso-connection", envDefault(getenv, "BOT_SSO_CONNECTION_NAME", ""), "OAuth connection name of the Azure Bot for Teams SSO (env BOT_SSO_CONNECTION_NAME)")
 	fs.BoolVar(&c.Brokered, "brokered", envDefault(getenv, "ACCESSBOT_BROKERED", "true") == "true", "run approvals in the bot for connected-organization users not yet in the tenant (env ACCESSBOT_BROKERED)")
 	fs.BoolVar(&c.InsecureDev, "insecure-dev", false, "DEVELOPMENT ONLY: no inbound or outbound Bot Framework auth; loopback listen address and serviceUrls only")
 	fs.StringVar(&c.LogLevel, "log-level", envDefault(getenv, "ACCESSBOT_LOG_LEVEL", "info"), "debug | info | warn | error (env ACCESSBOT_LOG_LEVEL)")

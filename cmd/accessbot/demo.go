@@ -93,7 +93,17 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		LogLevel:          f.level,
 		LogFormat:         f.format,
 		ShutdownTimeout:   10 * time.Second,
-		DevAssertionURL:   simBase + "/_sim/dev/assertion",
+		DevSimulatorURL:   simBase,
+		AdminGroupID:      tenantsim.AdminsGroupID,
+		PollInterval:      2 * time.Second,
+	}
+	for _, tn := range info.Tenants {
+		if tn.ID == info.ResourceTenant {
+			cfg.TenantName = tn.Name
+			if len(tn.Domains) > 0 {
+				cfg.TenantDomain = tn.Domains[0]
+			}
+		}
 	}
 	if err := cfg.validate(); err != nil {
 		return err

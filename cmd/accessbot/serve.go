@@ -14,8 +14,11 @@ import (
 
 	"github.com/accessbot/accessbot/bot"
 	"github.com/accessbot/accessbot/internal/botframework"
+	"github.com/accessbot/accessbot/internal/entitlement/graph"
+	"github.com/accessbot/accessbot/internal/identity"
 	"github.com/accessbot/accessbot/internal/server"
 	"github.com/accessbot/accessbot/internal/store"
+	"github.com/accessbot/accessbot/manifest"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -39,11 +42,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // app is a wired AccessBot process: state, HTTP server, protocol, conversation.
 type app struct {
-	cfg   config
-	log   *slog.Logger
-	store *store.Store
-	srv   *server.Server
-	bot   *bot.Bot
+	cfg    config
+	log    *slog.Logger
+	store  *store.Store
+	srv    *server.Server
+	bot    *bot.Bot
+	outbox *store.OutboxWorker
 }
 
 // newApp opens state and wires every component from cfg. The caller runs it with app.run.
@@ -67,9 +71,13 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 
 	var (
 		verifier botframework.Verifier
-		tokens   botframework.TokenSource
+		bfTokens botframework.TokenSource
 		check    func(string) error
 	)
+	appCred, err := newAppCredential(cfg)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.InsecureDev {
 		log.Warn("INSECURE DEVELOPMENT MODE: inbound activities are NOT authenticated and outbound calls carry no token; loopback only",
 			"addr", cfg.Addr)
@@ -81,22 +89,52 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 			return nil, fmt.Errorf("inbound auth: %w", err)
 		}
 		verifier = v
-		tokens, err = botFrameworkTokens(cfg)
+		bfTokens, err = botFrameworkTokens(cfg, appCred)
 		if err != nil {
 			return nil, err
 		}
 	}
-	conn := botframework.NewClient(botframework.ClientConfig{Tokens: tokens, Logger: log, CheckServiceURL: check})
+	conn := botframework.NewClient(botframework.ClientConfig{Tokens: bfTokens, Logger: log, CheckServiceURL: check})
+
+	port, err := graph.New(graph.Config{BaseURL: cfg.GraphBaseURL, AppTokens: appCred.Graph(), TenantID: cfg.BotTenantID, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("microsoft graph client: %w", err)
+	}
+	users, err := newUserTokens(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	teamsAppID := cfg.TeamsAppID
+	if teamsAppID == "" && cfg.BotID != "" {
+		if teamsAppID, err = manifest.DeriveAppID(cfg.BotID); err != nil {
+			return nil, fmt.Errorf("teams app id: %w", err)
+		}
+	}
+	ssoResource := ""
+	if cfg.SSOConnectionName != "" {
+		ssoResource = identity.SSOConfig{AppID: cfg.BotID}.ResourceURI()
+	}
 	b, err := bot.New(bot.Config{
-		Connector: conn,
-		Store:     st,
-		Logger:    log,
-		BotID:     "28:" + cfg.BotID,
+		Connector:         conn,
+		Store:             st,
+		Logger:            log,
+		BotID:             "28:" + cfg.BotID,
+		Entitlement:       port,
+		Tokens:            users,
+		Tenant:            bot.TenantInfo{ID: cfg.BotTenantID, Name: cfg.TenantName, Domain: cfg.TenantDomain},
+		AdminGroupID:      cfg.AdminGroupID,
+		Brokered:          cfg.Brokered,
+		TeamsAppID:        teamsAppID,
+		SSOConnectionName: cfg.SSOConnectionName,
+		SSOResource:       ssoResource,
+		PollInterval:      cfg.PollInterval,
 	})
 	if err != nil {
 		return nil, err
 	}
 	a.bot = b
+	a.outbox = store.NewOutboxWorker(st, b.HandleOutbox, store.WorkerOptions{Logger: log})
+	b.SetOutboxKicker(a.outbox.Kick)
 
 	srv := server.New(server.Config{Addr: cfg.Addr, Logger: log, ShutdownTimeout: cfg.ShutdownTimeout, Ready: st.Ping})
 	srv.Handle("POST", "/api/messages", botframework.NewEndpoint(verifier, b, botframework.EndpointOptions{Logger: log}))
@@ -135,21 +173,66 @@ func (a *app) run(ctx context.Context) error {
 func (a *app) background() map[string]func(context.Context) error {
 	return map[string]func(context.Context) error{
 		"store-maintenance": func(ctx context.Context) error { return a.store.RunMaintenance(ctx, time.Hour) },
+		"outbox":            func(ctx context.Context) error { return a.outbox.Run(ctx) },
+		"request-tracker":   func(ctx context.Context) error { return a.bot.RunTracker(ctx) },
 	}
 }
 
+// newAppCredential builds the app's own credential (Graph app-only calls; Bot Framework for certificate and
+// managed identity) from the bot type and secrets.
+func newAppCredential(cfg config) (*identity.AppCredential, error) {
+	ac := identity.AppConfig{TenantID: cfg.BotTenantID, ClientID: cfg.BotID, AuthorityHost: cfg.AuthorityHost}
+	switch {
+	case cfg.BotType == botTypeUserAssignedMSI:
+		ac.Kind, ac.ManagedIdentityClientID = identity.KindManagedIdentity, cfg.BotID
+	case cfg.BotCertificatePath != "":
+		ac.Kind, ac.CertificatePath = identity.KindCertificate, cfg.BotCertificatePath
+	default:
+		ac.Kind, ac.ClientSecret = identity.KindSecret, cfg.BotPassword
+	}
+	cred, err := identity.NewAppCredential(ac)
+	if err != nil {
+		return nil, fmt.Errorf("app credential: %w", err)
+	}
+	return cred, nil
+}
+
+// newUserTokens picks how acting users' delegated tokens are obtained: Teams SSO + on-behalf-of, or in
+// --insecure-dev with the simulator, the development identity.
+func newUserTokens(cfg config, log *slog.Logger) (bot.UserTokens, error) {
+	if cfg.BotPassword == "" {
+		return nil, errors.New("delegated access: on-behalf-of needs BOT_PASSWORD (certificate and managed identity OBO are not supported yet)")
+	}
+	obo, err := identity.NewOBO(identity.OBOConfig{TenantID: cfg.BotTenantID, ClientID: cfg.BotID, ClientSecret: cfg.BotPassword,
+		AuthorityHost: cfg.AuthorityHost, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("delegated access: %w", err)
+	}
+	if cfg.InsecureDev && cfg.DevSimulatorURL != "" {
+		dev, err := identity.NewDevIdentity(identity.DevConfig{InsecureDev: true, SimulatorURL: cfg.DevSimulatorURL, OBO: obo, Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		return dev, nil
+	}
+	return obo, nil
+}
+
 // botFrameworkTokens picks the outbound credential for the Bot Framework Connector.
-func botFrameworkTokens(cfg config) (botframework.TokenSource, error) {
+func botFrameworkTokens(cfg config, app *identity.AppCredential) (botframework.TokenSource, error) {
 	switch cfg.BotType {
 	case botTypeMultiTenant:
 		return botframework.NewClientCredentials(botframework.ClientCredentialsConfig{
 			AuthorityHost: cfg.AuthorityHost, TenantID: "botframework.com", ClientID: cfg.BotID, ClientSecret: cfg.BotPassword,
 		}), nil
 	case botTypeSingleTenant:
+		if cfg.BotPassword == "" {
+			return app.BotFramework(), nil
+		}
 		return botframework.NewClientCredentials(botframework.ClientCredentialsConfig{
 			AuthorityHost: cfg.AuthorityHost, TenantID: cfg.BotTenantID, ClientID: cfg.BotID, ClientSecret: cfg.BotPassword,
 		}), nil
-	default:
-		return nil, errors.New("BOT_TYPE UserAssignedMSI: managed identity is wired in internal/identity (not yet available in this build)")
+	default: // UserAssignedMSI, or a certificate
+		return app.BotFramework(), nil
 	}
 }
