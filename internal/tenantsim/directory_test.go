@@ -25,6 +25,18 @@ func TestUsersManagerGroups(t *testing.T) {
 	if r.body["@odata.context"] != e.base+"/v1.0/$metadata#users/$entity" {
 		t.Fatalf("context %v", r.body["@odata.context"])
 	}
+	// Without $select, Graph's default property set: no userType or accountEnabled.
+	r = e.do("GET", "/v1.0/users/"+UserRita, app, nil)
+	if _, has := r.body["userType"]; has || r.body["displayName"] != "Rita Requester" || r.body["jobTitle"] != "Engineer" {
+		t.Fatalf("default properties: %s", r.raw)
+	}
+	if _, has := r.body["accountEnabled"]; has {
+		t.Fatalf("accountEnabled returned without $select: %s", r.raw)
+	}
+	r = e.do("GET", "/v1.0/users?$filter="+url.QueryEscape("userType eq 'Member' and startswith(displayName,'N')"), app, nil)
+	if got := ids(t, r); !slices.Equal(got, []string{UserNestor}) {
+		t.Fatalf("filter on a non-default property %v", got)
+	}
 	// By UPN too.
 	if r := e.do("GET", "/v1.0/users/aaron@contoso.example", app, nil); r.body["id"] != UserAaron {
 		t.Fatalf("%s", r.raw)

@@ -73,7 +73,7 @@ func (s *Sim) emConnectedOrgs(g *gctx, seg []string) *graphErr {
 				users = append(users, u)
 			}
 		}
-		s.writeCollection(g.w, g.r, g.q, "directoryObjects", s.userItems(users))
+		s.writeCollection(g.w, g.r, g.q, "directoryObjects", s.userItems(users, g.q))
 		return nil
 	case len(seg) == 3 && seg[2] == "$ref" && g.r.Method == http.MethodPost:
 		if !s.isEMAdmin(g.c) {

@@ -28,12 +28,31 @@ func userNotFound(key string) *graphErr {
 		Message: fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", key)}
 }
 
-func (s *Sim) userItems(users []*user) []item {
+// defaultUserProps are the properties Graph returns for a user without
+// $select; everything else (userType, accountEnabled, externalUserState, …)
+// must be selected explicitly, as on Graph.
+var defaultUserProps = []string{"@odata.type", "id", "businessPhones", "displayName", "givenName", "jobTitle", "mail",
+	"mobilePhone", "officeLocation", "preferredLanguage", "surname", "userPrincipalName"}
+
+// userView renders a user as Graph does for the query: the default property
+// set unless $select names others.
+func (s *Sim) userView(u *user, q *query) map[string]any {
+	full := s.renderUser(u)
+	if q != nil && q.Select != nil {
+		return full
+	}
+	out := make(map[string]any, len(defaultUserProps))
+	for _, k := range defaultUserProps {
+		out[k] = full[k]
+	}
+	return out
+}
+
+func (s *Sim) userItems(users []*user, q *query) []item {
 	items := make([]item, 0, len(users))
 	for _, u := range users {
 		u := u
-		full := s.renderUser(u)
-		items = append(items, item{full: full, view: func() map[string]any { return s.renderUser(u) }})
+		items = append(items, item{full: s.renderUser(u), view: func() map[string]any { return s.userView(u, q) }})
 	}
 	return items
 }
@@ -50,7 +69,7 @@ func (s *Sim) dispatchUsers(g *gctx, seg []string) *graphErr {
 				users = append(users, u)
 			}
 		}
-		s.writeCollection(g.w, g.r, g.q, "users", s.userItems(users), "displayName", "mail", "userPrincipalName")
+		s.writeCollection(g.w, g.r, g.q, "users", s.userItems(users, g.q), "displayName", "mail", "userPrincipalName")
 		return nil
 	}
 	u := s.findUser(tid, seg[0])
@@ -61,7 +80,7 @@ func (s *Sim) dispatchUsers(g *gctx, seg []string) *graphErr {
 		if g.r.Method != http.MethodGet {
 			return methodNotAllowed(g.r)
 		}
-		s.writeEntity(g.w, http.StatusOK, g.q, "users", s.renderUser(u))
+		s.writeEntity(g.w, http.StatusOK, g.q, "users", s.userView(u, g.q))
 		return nil
 	}
 	switch strings.ToLower(seg[1]) {
@@ -71,7 +90,7 @@ func (s *Sim) dispatchUsers(g *gctx, seg []string) *graphErr {
 			return &graphErr{Status: http.StatusNotFound, Code: "Request_ResourceNotFound",
 				Message: "Resource 'manager' does not exist or one of its queried reference-property objects are not present."}
 		}
-		s.writeEntity(g.w, http.StatusOK, g.q, "directoryObjects", s.renderUser(m))
+		s.writeEntity(g.w, http.StatusOK, g.q, "directoryObjects", s.userView(m, g.q))
 		return nil
 	case "memberof", "transitivememberof":
 		var items []item
@@ -98,7 +117,7 @@ func installationID(userID, appID string) string {
 func (s *Sim) renderInstallation(u *user, ia installedApp, expand bool) map[string]any {
 	m := map[string]any{"id": installationID(u.ID, ia.TeamsAppID), "consentedPermissionSet": nil}
 	if expand {
-		m["teamsApp"] = map[string]any{"id": ia.TeamsAppID, "externalId": nil, "displayName": "AccessBot", "distributionMethod": "organization"}
+		m["teamsApp"] = map[string]any{"id": ia.TeamsAppID, "externalId": ia.TeamsAppID, "displayName": "AccessBot", "distributionMethod": "organization"}
 		m["teamsAppDefinition"] = map[string]any{"id": base64.StdEncoding.EncodeToString([]byte(ia.TeamsAppID + "##1.0.0")), "teamsAppId": ia.TeamsAppID, "displayName": "AccessBot", "version": "1.0.0"}
 	}
 	return m
@@ -205,7 +224,7 @@ func (s *Sim) dispatchGroups(g *gctx, seg []string) *graphErr {
 				users = append(users, u)
 			}
 		}
-		s.writeCollection(g.w, g.r, g.q, "directoryObjects", s.userItems(users), "displayName", "mail")
+		s.writeCollection(g.w, g.r, g.q, "directoryObjects", s.userItems(users, g.q), "displayName", "mail")
 		return nil
 	}
 	return errNotFound("segment", strings.Join(seg, "/"))

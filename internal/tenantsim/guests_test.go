@@ -66,7 +66,7 @@ func TestGuestLifecycle(t *testing.T) {
 	if !strings.Contains(page.raw, "You accepted the invitation to Contoso") || !strings.HasPrefix(page.header.Get("Content-Type"), "text/html") {
 		t.Fatalf("redeem page %q", page.raw)
 	}
-	r = e.do("GET", "/v1.0/users/"+guestID, app, nil)
+	r = e.do("GET", "/v1.0/users/"+guestID+"?$select=id,externalUserState", app, nil)
 	if r.body["externalUserState"] != "Accepted" {
 		t.Fatalf("after redeem %s", r.raw)
 	}

@@ -351,7 +351,7 @@ func TestIncompatiblePackages(t *testing.T) {
 		"accessPackageId": PkgPartner, "assignmentPolicyId": PolicyPartner, "target": map[string]any{"email": "gus@fabrikam.example"}}})
 	wantStatus(t, r, 201)
 	e.sim.Advance(3 * time.Second)
-	r = e.do("GET", "/v1.0/users?$filter="+url.QueryEscape("mail eq 'gus@fabrikam.example'"), app, nil)
+	r = e.do("GET", "/v1.0/users?$select=id,userType&$filter="+url.QueryEscape("mail eq 'gus@fabrikam.example'"), app, nil)
 	guest := values(t, r)[0]
 	if guest["userType"] != "Guest" {
 		t.Fatalf("%s", r.raw)
