@@ -125,6 +125,7 @@ func (b *Bot) verbDecide(result entitlement.ReviewResult) verbHandler {
 		if err != nil {
 			return b.failure(ctx, t, "I couldn't record your decision", err, "approvals")
 		}
+		b.learnDecisions(ctx, tr, appr)
 		cur, open := appr.Current()
 		curIdx := stageIndex(appr, cur.ID)
 		want := cardStage(appr, str(data, cards.KeyStageID))
@@ -215,6 +216,29 @@ func lastDecidedStage(a entitlement.Approval) int {
 		}
 	}
 	return max(len(a.Stages), 1)
+}
+
+// learnDecisions records the stage decisions an approver's read of the approval shows and the bot did not
+// know (made in My Access, or by an approver the bot does not talk to), so the tracker moves to the right
+// stage and the cards say who decided.
+func (b *Bot) learnDecisions(ctx context.Context, tr *trackedRequest, a entitlement.Approval) {
+	learned := false
+	for i, s := range a.Stages {
+		if !decided(s) {
+			continue
+		}
+		if _, ok := tr.decision(i + 1); ok {
+			continue
+		}
+		rec := decisionRecord{Stage: i + 1, StageID: s.ID, ApproverID: s.ReviewedBy.ID, ApproverName: s.ReviewedBy.Name,
+			Result: s.ReviewResult, At: s.ReviewedAt, Justification: s.Justification}
+		*tr = *b.recordDecision(ctx, tr.ID, rec, false)
+		learned = true
+	}
+	if learned {
+		b.updateCards(ctx, tr.ID, "")
+		b.pollSoon(ctx, tr.ID)
+	}
 }
 
 // storeApproverCard records the card an invoke answers as one of the user's approval card copies.
@@ -340,6 +364,7 @@ func (b *Bot) verbApprovalView(open bool) verbHandler {
 		if want == 0 {
 			want = cardStage(appr, str(data, cards.KeyStageID))
 		}
+		b.learnDecisions(ctx, tr, appr)
 		cur, isOpen := appr.Current()
 		curIdx := stageIndex(appr, cur.ID)
 		if isOpen && cur.AssignedToMe && (want == 0 || want == curIdx) {

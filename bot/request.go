@@ -659,7 +659,7 @@ func (b *Bot) verbRequestSubmit(ctx context.Context, t *turn, data map[string]an
 	}
 	b.auditTurn(ctx, t, store.AuditEntry{Action: action, Mode: store.ModeDelegated, RequestID: r.ID, PackageID: r.PackageID,
 		PackageName: r.PackageName, SubjectID: t.userID, SubjectName: t.userName, Outcome: string(r.State)})
-	tr, err := b.track(ctx, r, trackOptions{RequestorTenant: t.tenantID, RequestorName: t.userName, Mode: cards.ModeDelegated, Fresh: true})
+	tr, err := b.track(ctx, r, trackOptions{RequestorTenant: t.tenantID, RequestorName: t.userName, Mode: cards.ModeDelegated})
 	if err != nil {
 		return nil, fmt.Errorf("track request %s: %w", r.ID, err)
 	}

@@ -298,8 +298,6 @@ type trackOptions struct {
 	RequestorTenant string
 	RequestorName   string
 	Mode            cards.Mode
-	// Fresh marks a request the bot just filed: its first states need no notification.
-	Fresh bool
 }
 
 // track records a request (filed by the bot or learned from a list) so the tracker follows it, and
@@ -374,17 +372,13 @@ func (b *Bot) observe(ctx context.Context, req entitlement.Request, opt *trackOp
 	}
 
 	if changed {
-		if !isNew {
-			tr.event(now, stateEventText(tr))
-		} else if tr.State != entitlement.StateSubmitted {
+		if !isNew || tr.State != entitlement.StateSubmitted {
 			tr.event(now, stateEventText(tr))
 		}
 		tr.Delay = b.cfg.PollInterval
-		fresh := opt != nil && opt.Fresh
 		if !isNew {
+			// A request the bot just filed or just learned about needs no news: its card shows the state.
 			b.notifyRequester(ctx, tr, oldState, oldStage)
-		} else if !fresh && !tr.State.Open() {
-			// learned about a request that is already finished: nothing to tell
 		}
 	} else {
 		tr.Delay = min(max(tr.Delay*2, b.cfg.PollInterval), b.cfg.PollMax)
