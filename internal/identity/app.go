@@ -187,6 +187,7 @@ type scopedSource struct {
 	scope string
 }
 
+// Token implements TokenSource.
 func (s scopedSource) Token(ctx context.Context) (string, error) { return s.a.token(ctx, s.scope) }
 
 // Source returns a token source for scope (for example GraphScope).

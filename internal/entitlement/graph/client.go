@@ -256,7 +256,10 @@ func withUser(ctx context.Context, ts entitlement.TokenSource) context.Context {
 // tokenError marks a failure to obtain a token (so it is not mistaken for a Graph answer).
 type tokenError struct{ err error }
 
+// Error implements error.
 func (e *tokenError) Error() string { return "obtain Graph token: " + e.err.Error() }
+
+// Unwrap returns the token source's error.
 func (e *tokenError) Unwrap() error { return e.err }
 
 // tokenProvider hands out the app token, or the acting user's token when the context carries one, and
@@ -266,6 +269,7 @@ type tokenProvider struct {
 	hosts *absauth.AllowedHostsValidator
 }
 
+// GetAuthorizationToken implements absauth.AccessTokenProvider.
 func (p *tokenProvider) GetAuthorizationToken(ctx context.Context, u *url.URL, _ map[string]any) (string, error) {
 	if u == nil || !p.hosts.IsUrlHostValid(u) {
 		host := ""
@@ -291,6 +295,7 @@ func (p *tokenProvider) GetAuthorizationToken(ctx context.Context, u *url.URL, _
 	return tok, nil
 }
 
+// GetAllowedHostsValidator implements absauth.AccessTokenProvider.
 func (p *tokenProvider) GetAllowedHostsValidator() *absauth.AllowedHostsValidator { return p.hosts }
 
 func keys(m map[string]bool) []string {
@@ -325,6 +330,7 @@ func hasBody(req *http.Request) bool {
 // exchange into the callInfo of the context.
 type observer struct{}
 
+// Intercept implements khttp.Middleware.
 func (observer) Intercept(p khttp.Pipeline, i int, req *http.Request) (*http.Response, error) {
 	resp, err := p.Next(req, i)
 	if ci, ok := req.Context().Value(callInfoKey{}).(*callInfo); ok {

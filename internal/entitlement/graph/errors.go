@@ -12,17 +12,13 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 )
 
-// conflictKind lets a caller say what a 409 (or 403) means for its operation.
+// statusKinds lets an operation say what an HTTP status (409, 403, …) means for it.
 type statusKinds map[int]error
 
 // mapErr turns an error from the SDK into a domain error. It never calls Error() on an ODataError
 // (which panics when the body has no error.message): it reads status, code and message through
 // nil-checked getters.
 func (c *Client) mapErr(op string, err error, ci *callInfo) error {
-	return c.mapErrKinds(op, err, ci, nil)
-}
-
-func (c *Client) mapErrKinds(op string, err error, ci *callInfo, kinds statusKinds) error {
 	if err == nil {
 		return nil
 	}
@@ -95,8 +91,6 @@ func (c *Client) mapErrKinds(op string, err error, ci *callInfo, kinds statusKin
 	switch {
 	case out.Status == 0:
 		out.Kind = entitlement.ErrUnavailable
-	case kinds[out.Status] != nil:
-		out.Kind = kinds[out.Status]
 	case out.Status == http.StatusTooManyRequests:
 		wait := time.Duration(0)
 		if ci != nil {
@@ -160,5 +154,8 @@ type opError struct {
 	err error
 }
 
+// Error implements error.
 func (e *opError) Error() string { return e.op + ": " + e.err.Error() }
+
+// Unwrap returns the wrapped error.
 func (e *opError) Unwrap() error { return e.err }
