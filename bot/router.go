@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 
 	"github.com/infracloudio/msbotbuilder-go/schema"
@@ -147,6 +148,14 @@ func (b *Bot) onInstallationUpdate(ctx context.Context, t *turn) error {
 }
 
 func (b *Bot) onInvoke(ctx context.Context, t *turn) (*botframework.InvokeResponse, error) {
+	switch t.act.Name {
+	case invokeTokenExchange:
+		return b.onTokenExchange(ctx, t)
+	case invokeVerifyState:
+		// The magic-code fallback of the Bot Framework token service is not used: AccessBot relies on SSO.
+		_ = b.sendNotice(ctx, t, noticeInfo, "Signed in", "Thanks. Please send your command again.", nil)
+		return &botframework.InvokeResponse{Status: http.StatusOK}, nil
+	}
 	if t.act.Name != invokeAdaptiveCardAction {
 		t.log.InfoContext(ctx, "unsupported invoke", "name", t.act.Name)
 		return &botframework.InvokeResponse{Status: 200}, nil
