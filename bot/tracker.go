@@ -771,6 +771,12 @@ func (b *Bot) deliverCardUpdate(ctx context.Context, raw json.RawMessage) error 
 		return nil // another flow's card
 	}
 	if err := b.cfg.Connector.Update(ctx, job.Ref.ServiceURL, job.Ref.ConversationID, job.Ref.ActivityID, cardActivity(card)); err != nil {
+		var ae *botframework.APIError
+		if errors.As(err, &ae) && ae.Status == 404 {
+			// The message is gone (deleted by the user, or the chat was removed): nothing left to update.
+			b.log.InfoContext(ctx, "card to update no longer exists", "request", job.RequestID, "activity", job.Ref.ActivityID)
+			return nil
+		}
 		return fmt.Errorf("update %s card of request %s: %w", base, job.RequestID, err)
 	}
 	return nil
