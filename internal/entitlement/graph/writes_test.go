@@ -63,7 +63,10 @@ func TestWriteShapes(t *testing.T) {
 			}},
 		{"admin remove", [2]string{"POST", em + "/assignmentRequests"},
 			jsonReply(http.StatusCreated, []byte(`{"id":"rm-1","requestType":"adminRemove","state":"submitted","status":"Accepted"}`)),
-			func(c *Client) error { _, err := c.AdminRemove(ctx, "a6bb6942-3ae1-4259-9908-0133aaee9377", ""); return err },
+			func(c *Client) error {
+				_, err := c.AdminRemove(ctx, "a6bb6942-3ae1-4259-9908-0133aaee9377", "")
+				return err
+			},
 			func(t *testing.T, _ *fakeGraph, body map[string]any) {
 				asg, _ := body["assignment"].(map[string]any)
 				if body["requestType"] != "adminRemove" || asg["id"] != "a6bb6942-3ae1-4259-9908-0133aaee9377" {
