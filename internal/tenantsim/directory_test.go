@@ -107,6 +107,13 @@ func TestInstalledApps(t *testing.T) {
 	// Delegated callers manage only their own apps.
 	wantGraphError(t, e.do("POST", path, e.userToken(UserRita), body), 403, "AccessDenied")
 	wantStatus(t, e.do("POST", "/v1.0/users/"+UserRita+"/teamwork/installedApps", e.userToken(UserRita), body), 201)
+	wantStatus(t, e.do("POST", "/v1.0/users/"+UserLynne+"/teamwork/installedApps", app,
+		map[string]any{"teamsApp@odata.bind": "https://graph.microsoft.com/v1.0/appCatalogs/teamsApps('accessbot-app')"}), 201)
+	wantGraphError(t, e.do("POST", "/v1.0/users/"+UserLynne+"/teamwork/installedApps", app,
+		map[string]any{"teamsApp@odata.bind": "https://graph.microsoft.com/v1.0/users/x"}), 400, "BadRequest")
+	if got := ids(t, e.do("GET", "/v1.0/users/"+UserLynne+"/teamwork/installedApps", app, nil)); len(got) != 1 {
+		t.Fatalf("lynne's apps %v", got)
+	}
 }
 
 func TestTenantInformation(t *testing.T) {

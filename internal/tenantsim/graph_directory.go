@@ -170,11 +170,14 @@ func (s *Sim) installedApps(g *gctx, u *user, rest []string) *graphErr {
 		if bind == "" {
 			return errBadRequest("The request body must contain 'teamsApp@odata.bind' (e.g. https://graph.microsoft.com/v1.0/appCatalogs/teamsApps/{id}).")
 		}
-		i := strings.LastIndex(bind, "/teamsApps/")
-		if i < 0 {
+		var appID string
+		if i := strings.LastIndex(bind, "/teamsApps/"); i >= 0 {
+			appID = strings.Trim(bind[i+len("/teamsApps/"):], "/")
+		} else if i := strings.LastIndex(bind, "/teamsApps('"); i >= 0 && strings.HasSuffix(bind, "')") {
+			appID = bind[i+len("/teamsApps('") : len(bind)-2]
+		} else {
 			return errBadRequest("'teamsApp@odata.bind' must reference appCatalogs/teamsApps/{id}, got %q.", bind)
 		}
-		appID := strings.Trim(bind[i+len("/teamsApps/"):], "/'()")
 		if appID == "" {
 			return errBadRequest("'teamsApp@odata.bind' has an empty app id.")
 		}
