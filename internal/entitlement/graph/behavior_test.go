@@ -313,3 +313,30 @@ func TestUnauthorizedMeansSignInOnlyForUsers(t *testing.T) {
 		t.Fatalf("a request was sent without a token")
 	}
 }
+
+func TestRetryWaitIsBoundedPerCall(t *testing.T) {
+	f := newFakeGraph(t)
+	f.on("GET", em+"/catalogs", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "1")
+		jsonReply(http.StatusTooManyRequests, []byte(`{"error":{"code":"TooManyRequests","message":"slow down"}}`))(w, r)
+	})
+	f.on("POST", em+"/connectedOrganizations", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "1")
+		jsonReply(http.StatusTooManyRequests, []byte(`{"error":{"code":"TooManyRequests"}}`))(w, r)
+	})
+	c := newTestClient(t, f, func(cfg *Config) { cfg.MaxRetryWait = 1500 * time.Millisecond })
+	ctx := context.Background()
+	if _, err := c.Catalogs(ctx); !errors.Is(err, entitlement.ErrThrottled) {
+		t.Fatalf("err = %v", err)
+	}
+	if n := f.callsTo("GET " + em + "/catalogs"); n != 2 {
+		t.Fatalf("GET attempts = %d, want 2 (one 1s wait fits in 1.5s, a second does not)", n)
+	}
+	_, err := c.CreateConnectedOrg(ctx, entitlement.NewConnectedOrg{Name: "X", Domain: "x.example"})
+	if !errors.Is(err, entitlement.ErrThrottled) {
+		t.Fatalf("err = %v", err)
+	}
+	if n := f.callsTo("POST " + em + "/connectedOrganizations"); n != 2 {
+		t.Fatalf("POST attempts = %d, want 2", n)
+	}
+}

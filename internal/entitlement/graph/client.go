@@ -67,8 +67,8 @@ type Config struct {
 	CacheTTL time.Duration
 	// TenantID is the resource tenant; it fills User.TenantID.
 	TenantID string
-	// MaxRetryWait is the longest Retry-After honoured inside one call (default 5s). A longer wait ends the
-	// call with *entitlement.ThrottledError so a chat turn is not blocked.
+	// MaxRetryWait is the most one call waits in total for Retry-After before retrying (default 5s).
+	// A longer wait ends the call with *entitlement.ThrottledError so a chat turn is not blocked.
 	MaxRetryWait time.Duration
 	// MaxRetries is how often 429/503/504 are retried (default 3).
 	MaxRetries int
@@ -158,8 +158,8 @@ func New(cfg Config) (*Client, error) {
 				// Requests with a body are never retried here: the SDK's retry re-sends a gzip body it
 				// has already handed to the transport, which races with the transport's writer (seen
 				// as an empty body on the retry). call() re-sends them itself, rebuilt, on 429 only.
-				ShouldRetry: func(_ time.Duration, _ int, req *http.Request, resp *http.Response) bool {
-					return !hasBody(req) && retryAfter(resp) <= maxWait
+				ShouldRetry: func(waited time.Duration, _ int, req *http.Request, resp *http.Response) bool {
+					return !hasBody(req) && waited+retryAfter(resp) <= maxWait
 				},
 			})
 		}
@@ -362,15 +362,17 @@ func firstNonEmpty(v ...string) string {
 // wait if that is short; 503/504 answers to such requests are never re-sent here, because the request
 // may have been processed.
 func (c *Client) call(ctx context.Context, op string, fn func(ctx context.Context) error) error {
+	var waited time.Duration
 	for attempt := 0; ; attempt++ {
 		ci := &callInfo{}
 		_, ci.delegated = ctx.Value(userTokenKey{}).(entitlement.TokenSource)
 		err := c.callOnce(context.WithValue(ctx, callInfoKey{}, ci), op, fn, ci)
 		var te *entitlement.ThrottledError
 		if err == nil || !ci.bodied || ci.status != http.StatusTooManyRequests || !errors.As(err, &te) ||
-			te.RetryAfter > c.maxWait || attempt >= c.retries {
+			waited+te.RetryAfter > c.maxWait || attempt >= c.retries {
 			return err
 		}
+		waited += te.RetryAfter
 		t := time.NewTimer(te.RetryAfter)
 		select {
 		case <-ctx.Done():
