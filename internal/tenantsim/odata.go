@@ -621,6 +621,10 @@ func (p *fparser) parsePrimary() (*filterExpr, error) {
 		return &filterExpr{op: "lit", lit: f}, nil
 	}
 	p.pos++
+	if _, err := time.Parse(time.RFC3339, t.text); err == nil {
+		// An OData DateTimeOffset literal (unquoted).
+		return &filterExpr{op: "lit", lit: t.text}, nil
+	}
 	switch strings.ToLower(t.text) {
 	case "true":
 		return &filterExpr{op: "lit", lit: true}, nil

@@ -152,6 +152,16 @@ func TestManagerApprovalFlow(t *testing.T) {
 		t.Fatalf("filtered assignments %s", r.raw)
 	}
 	wantGraphError(t, e.do("GET", em+"assignments", rita, nil), 403, "AccessDenied")
+	// "Expiring soon" lists filter on the end date.
+	for _, tc := range []struct {
+		before string
+		n      int
+	}{{ts(baseTime.Add(181 * 24 * time.Hour)), 1}, {ts(baseTime.Add(179 * 24 * time.Hour)), 0}} {
+		r = e.do("GET", em+"assignments?$filter="+url.QueryEscape("state eq 'delivered' and schedule/expiration/endDateTime le "+tc.before), e.appToken(), nil)
+		if got := ids(t, r); len(got) != tc.n {
+			t.Fatalf("expiring before %s: %s", tc.before, r.raw)
+		}
+	}
 
 	// Expiry after 180 days removes the grant.
 	e.sim.Advance(181 * 24 * time.Hour)
