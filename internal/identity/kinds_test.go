@@ -70,3 +70,31 @@ func TestManagedIdentityAppService(t *testing.T) {
 		t.Fatalf("Kind = %s", a.Kind())
 	}
 }
+
+func TestAuthorityHostFromEnvironment(t *testing.T) {
+	ts := &tokenServer{reply: func(url.Values) (int, any) { return okToken("env-token", 3600) }}
+	srv := httptest.NewServer(ts.handler())
+	t.Cleanup(srv.Close)
+	t.Setenv("AZURE_AUTHORITY_HOST", srv.URL)
+	o, err := NewOBO(OBOConfig{TenantID: tenantA, ClientID: appID, ClientSecret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Exchange(context.Background(), tenantA, rita, jwtFor(map[string]any{"tid": tenantA, "oid": rita})); err != nil {
+		t.Fatalf("exchange against AZURE_AUTHORITY_HOST: %v", err)
+	}
+	cfg := AppConfigFromEnv(AppConfig{TenantID: tenantA, ClientID: appID, ClientSecret: secret})
+	if cfg.AuthorityHost != srv.URL {
+		t.Fatalf("AppConfigFromEnv authority = %q", cfg.AuthorityHost)
+	}
+	a, err := NewAppCredential(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok, err := a.Graph().Token(context.Background()); err != nil || tok != "env-token" {
+		t.Fatalf("app token = %q, %v", tok, err)
+	}
+	if ts.count() != 2 {
+		t.Fatalf("calls = %d, want 2", ts.count())
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -153,8 +154,12 @@ func tokenEndpoint(authority, tenant string) string {
 	return strings.TrimRight(authority, "/") + "/" + url.PathEscape(tenant) + "/oauth2/v2.0/token"
 }
 
-// normalizeAuthority validates an authority host URL. http is accepted only for loopback hosts.
+// normalizeAuthority validates an authority host URL (empty: AZURE_AUTHORITY_HOST, else
+// DefaultAuthorityHost). http is accepted only for loopback hosts.
 func normalizeAuthority(raw string) (string, *url.URL, error) {
+	if strings.TrimSpace(raw) == "" {
+		raw = os.Getenv("AZURE_AUTHORITY_HOST")
+	}
 	if strings.TrimSpace(raw) == "" {
 		raw = DefaultAuthorityHost
 	}
