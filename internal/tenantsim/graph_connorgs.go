@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-func (s *Sim) connectedOrgItems(q *query) []item {
+func (s *Sim) connectedOrgItems() []item {
 	var items []item
 	for _, co := range sortedBy(s.w.ConnectedOrgs, func(c *connectedOrg) int64 { return c.Ord }) {
 		co := co
@@ -20,7 +20,7 @@ func (s *Sim) emConnectedOrgs(g *gctx, seg []string) *graphErr {
 	if len(seg) == 0 {
 		switch g.r.Method {
 		case http.MethodGet:
-			s.writeCollection(g.w, g.r, g.q, ctx, s.connectedOrgItems(g.q))
+			s.writeCollection(g.w, g.r, g.q, ctx, s.connectedOrgItems())
 			return nil
 		case http.MethodPost:
 			return s.createConnectedOrg(g)

@@ -163,15 +163,6 @@ func jarr(m map[string]any, key string) []any {
 	return a
 }
 
-func jbool(m map[string]any, key string) (bool, bool) {
-	v, ok := jget(m, key)
-	if !ok {
-		return false, false
-	}
-	b, ok := v.(bool)
-	return b, ok
-}
-
 // ---- query options ----
 
 type query struct {
