@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -343,4 +344,71 @@ func TestRunTicks(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+// TestSeedMatchesArchitecture pins the seed to docs/ARCHITECTURE.md.
+func TestSeedMatchesArchitecture(t *testing.T) {
+	e := newEnv(t)
+	w := e.sim.w
+	users := []struct {
+		id, tenant, name, upn, manager string
+	}{
+		{UserRita, ContosoTenantID, "Rita Requester", "rita@contoso.example", UserAaron},
+		{UserAaron, ContosoTenantID, "Aaron Approver", "aaron@contoso.example", UserPatti},
+		{UserAdele, ContosoTenantID, "Adele Vance", "adele@contoso.example", UserPatti},
+		{UserIsaiah, ContosoTenantID, "Isaiah Langer", "isaiah@contoso.example", UserPatti},
+		{UserPatti, ContosoTenantID, "Patti Fernandez", "patti@contoso.example", ""},
+		{UserLynne, ContosoTenantID, "Lynne Robbins", "lynne@contoso.example", UserPatti},
+		{UserMegan, ContosoTenantID, "Megan Bowen", "megan@contoso.example", UserAaron},
+		{UserNestor, ContosoTenantID, "Nestor Wilke", "nestor@contoso.example", ""},
+		{UserGus, FabrikamTenantID, "Gus Guest", "gus@fabrikam.example", ""},
+		{UserFiona, FabrikamTenantID, "Fiona Partner", "fiona@fabrikam.example", ""},
+		{UserFrank, FabrikamTenantID, "Frank Miller", "frank@fabrikam.example", ""},
+		{UserNina, NorthwindTenantID, "Nina North", "nina@northwind.example", ""},
+	}
+	for _, tc := range users {
+		u := w.Users[tc.id]
+		if u == nil || u.TenantID != tc.tenant || u.DisplayName != tc.name || u.UPN != tc.upn || u.ManagerID != tc.manager ||
+			u.TeamsID != "29:"+strings.Split(tc.upn, "@")[0] {
+			t.Errorf("user %s = %+v", tc.id, u)
+		}
+	}
+	groups := map[string][]string{AdminsGroupID: {UserAdele}, ReviewersGroupID: {UserIsaiah, UserLynne}}
+	for id, members := range groups {
+		if g := w.Groups[id]; g == nil || !slices.Equal(g.Members, members) {
+			t.Errorf("group %s = %+v", id, g)
+		}
+	}
+	if g := w.Groups[FalconTeamGroupID]; g == nil || !g.IsTeam || g.DisplayName != "Falcon Team" {
+		t.Errorf("falcon team %+v", g)
+	}
+	co := w.ConnectedOrgs[FabrikamConnectedOrgID]
+	if co == nil || co.State != "configured" || co.SourceTenantID != FabrikamTenantID || !slices.Equal(co.InternalSponsors, []string{UserPatti}) ||
+		!slices.Equal(co.ExternalSponsors, []string{UserFiona}) {
+		t.Errorf("connected org %+v", co)
+	}
+	policies := []struct {
+		id, pkg, scope, duration string
+		stages                   int
+		hidden                   bool
+	}{
+		{PolicyTeamMember, PkgTeamMember, "allMemberUsers", "P180D", 1, false},
+		{PolicyProduction, PkgProduction, "allMemberUsers", "P90D", 2, false},
+		{PolicyPartner, PkgPartner, "specificConnectedOrganizationUsers", "P30D", 1, false},
+		{PolicyWikiReader, PkgWikiReader, "allMemberUsers", "P365D", 0, false},
+		{PolicyBreakGlass, PkgBreakGlass, "allMemberUsers", "PT8H", 1, true},
+	}
+	for _, tc := range policies {
+		p, pkg := w.Policies[tc.id], w.Packages[tc.pkg]
+		if p == nil || pkg == nil || p.PackageID != tc.pkg || p.AllowedTargetScope != tc.scope || p.Expiration.Duration != tc.duration ||
+			len(p.Stages) != tc.stages || pkg.IsHidden != tc.hidden || pkg.CatalogID != FalconCatalogID || p.ApprovalRequired != (tc.stages > 0) {
+			t.Errorf("policy %s = %+v, package %+v", tc.id, p, pkg)
+		}
+	}
+	if st := w.Policies[PolicyBreakGlass].Stages[0].Primary; st[0].Type != "singleUser" || st[0].UserID != UserPatti {
+		t.Errorf("break-glass approver %+v", st)
+	}
+	if fb := w.Policies[PolicyTeamMember].Stages[0].FallbackPrimary; fb[0].UserID != UserPatti {
+		t.Errorf("team member fallback %+v", fb)
+	}
 }
