@@ -121,6 +121,8 @@ type Bot struct {
 	mu       sync.Mutex
 	inflight map[string]*inflightTurn
 
+	// adm is the admin flow's caches and confirmation lock (admin.go).
+	adm adminState
 	// prt is the partner flows' caches (partner.go).
 	prt partnerState
 

@@ -1,0 +1,319 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/accessbot/accessbot/cards"
+	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/store"
+)
+
+// Admin flow (DESIGN.md §1, issue 6): slash-style commands for members of the configured admin group.
+// Reads answer with tables; changes that remove or grant access ask for confirmation on a card first. Every
+// command, confirmation and refusal is written to the audit log with mode "admin".
+
+const (
+	// adminCacheTTL is how long a user's admin-group membership (and a tenant's organization name) is cached.
+	adminCacheTTL = 5 * time.Minute
+	// adminConfirmTTL is how long a confirmation card stays valid.
+	adminConfirmTTL = 10 * time.Minute
+	// adminExpiringDefault and adminExpiringMax bound /expiring [days].
+	adminExpiringDefault = 14
+	adminExpiringMax     = 365
+	// adminTableRows is how many rows an admin list shows (the card shows at most 15).
+	adminTableRows = 15
+	// adminAuditFetch is how many audit entries /audit reads (it shows adminTableRows of them).
+	adminAuditFetch = 200
+)
+
+// adminState is the admin flow's in-memory state: short-lived caches and the lock that makes consuming a
+// confirmation token atomic. Its zero value is ready to use.
+type adminState struct {
+	mu      sync.Mutex
+	members map[string]cachedFlag // tenant|user → admin?
+	orgs    map[string]cachedName // tenant id → connected organization name ("" = none)
+
+	// confirmMu serializes the check-and-mark of confirmation tokens, so a double click runs a change once.
+	confirmMu sync.Mutex
+}
+
+type cachedFlag struct {
+	v     bool
+	until time.Time
+}
+
+type cachedName struct {
+	v     string
+	until time.Time
+}
+
+func (s *adminState) member(key string, now time.Time) (bool, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.members[key]
+	if !ok || !now.Before(c.until) {
+		return false, false
+	}
+	return c.v, true
+}
+
+func (s *adminState) setMember(key string, v bool, until time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.members == nil {
+		s.members = map[string]cachedFlag{}
+	}
+	s.members[key] = cachedFlag{v: v, until: until}
+}
+
+func (s *adminState) orgName(tenantID string, now time.Time) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.orgs[tenantID]
+	if !ok || !now.Before(c.until) {
+		return "", false
+	}
+	return c.v, true
+}
+
+func (s *adminState) setOrgName(tenantID, name string, until time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.orgs == nil {
+		s.orgs = map[string]cachedName{}
+	}
+	s.orgs[tenantID] = cachedName{v: name, until: until}
+}
+
+// forgetOrgs drops the organization name cache (after /connect or /disconnect).
+func (s *adminState) forgetOrgs() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.orgs = nil
+}
+
+// checkAdmin sets t.admin when the user belongs to the configured admin group. Only users of the resource
+// tenant can be admins. The answer is cached per user for adminCacheTTL; a failed check is logged, treated
+// as "not an admin" and not cached.
+func (b *Bot) checkAdmin(ctx context.Context, t *turn) {
+	t.admin = b.isAdmin(ctx, t)
+}
+
+func (b *Bot) isAdmin(ctx context.Context, t *turn) bool {
+	group := strings.TrimSpace(b.cfg.AdminGroupID)
+	if group == "" || b.cfg.Entitlement == nil || t.userID == "" || t.tenantID == "" {
+		return false
+	}
+	if b.cfg.Tenant.ID == "" || !strings.EqualFold(t.tenantID, b.cfg.Tenant.ID) {
+		// Admins are users of the resource tenant; a guest's home-tenant identity never is one.
+		return false
+	}
+	key := strings.ToLower(t.tenantID + "|" + t.userID)
+	now := b.now()
+	if v, ok := b.adm.member(key, now); ok {
+		return v
+	}
+	ok, err := b.cfg.Entitlement.IsMemberOf(ctx, t.userID, group)
+	if err != nil {
+		t.log.WarnContext(ctx, "admin group check failed; treating user as not an admin", "group", group, "err", err)
+		return false
+	}
+	b.adm.setMember(key, ok, now.Add(adminCacheTTL))
+	return ok
+}
+
+// partnerOrgName returns the display name of the connected organization whose tenant is tenantID, or ""
+// when there is none (or it cannot be read right now). Answers are cached for adminCacheTTL.
+func (b *Bot) partnerOrgName(ctx context.Context, tenantID string) string {
+	tenantID = strings.ToLower(strings.TrimSpace(tenantID))
+	if tenantID == "" || b.cfg.Entitlement == nil {
+		return ""
+	}
+	now := b.now()
+	if v, ok := b.adm.orgName(tenantID, now); ok {
+		return v
+	}
+	orgs, err := b.cfg.Entitlement.ConnectedOrgs(ctx)
+	if err != nil {
+		b.log.WarnContext(ctx, "list connected organizations for partner name", "tenant", tenantID, "err", err)
+		return ""
+	}
+	name := ""
+	for _, o := range orgs {
+		if strings.EqualFold(o.TenantID(), tenantID) {
+			name = o.Name
+			break
+		}
+	}
+	b.adm.setOrgName(tenantID, name, now.Add(adminCacheTTL))
+	return name
+}
+
+// adminCall is one admin command being run: the command's audit entry is filled in as it goes.
+type adminCall struct {
+	t     *turn
+	cmd   Command
+	name  string
+	entry store.AuditEntry
+}
+
+// adminError is a problem the admin can fix (wrong argument, unknown name, refused change): shown as is.
+type adminError struct {
+	title   string
+	text    string
+	details []string
+	sugg    []cards.Suggestion
+}
+
+func (e *adminError) Error() string {
+	if len(e.details) > 0 {
+		return e.text + " (" + strings.Join(e.details, "; ") + ")"
+	}
+	return e.text
+}
+
+// admUsageErr is an argument error of a command: "/expiring: days must be …".
+func admUsageErr(name, format string, a ...any) *adminError {
+	return &adminError{
+		title:   "Check the arguments of /" + name,
+		text:    "/" + name + ": " + fmt.Sprintf(format, a...),
+		details: []string{"Usage: " + adminUsage[name]},
+	}
+}
+
+// adminUsage is each admin command's syntax, for argument errors.
+var adminUsage = map[string]string{
+	"help":       "/help",
+	"orgs":       "/orgs",
+	"connect":    "/connect <domain or tenant id> [name]",
+	"disconnect": "/disconnect <org>",
+	"sponsors":   "/sponsors <org> [add|remove [internal|external] <user>]",
+	"catalogs":   "/catalogs",
+	"packages":   "/packages [catalog]",
+	"package":    "/package <name or id>",
+	"assign":     "/assign <user> <package>",
+	"revoke":     "/revoke <user> <package>",
+	"pending":    "/pending [package]",
+	"expiring":   "/expiring [days]",
+	"audit":      "/audit [user|package]",
+}
+
+// registerAdmin registers the admin commands and the confirmation verbs.
+func (b *Bot) registerAdmin() {
+	b.adminCommand("help", b.adminHelp)
+	b.adminCommand("orgs", b.adminOrgs)
+	b.adminCommand("connect", b.adminConnect)
+	b.adminCommand("disconnect", b.adminDisconnect)
+	b.adminCommand("sponsors", b.adminSponsors)
+	b.adminCommand("catalogs", b.adminCatalogs)
+	b.adminCommand("packages", b.adminPackages)
+	b.adminCommand("package", b.adminPackage)
+	b.adminCommand("assign", b.adminAssign)
+	b.adminCommand("revoke", b.adminRevoke)
+	b.adminCommand("pending", b.adminPending)
+	b.adminCommand("expiring", b.adminExpiring)
+	b.adminCommand("audit", b.adminAudit)
+	b.onVerb(cards.VerbAdminConfirm, b.onAdminConfirm)
+	b.onVerb(cards.VerbAdminCancel, b.onAdminCancel)
+}
+
+// adminCommand registers /name. The wrapper checks admin membership, answers problems with a notice and
+// writes the audit entry (also for refusals and failures).
+func (b *Bot) adminCommand(name string, run func(ctx context.Context, c *adminCall) error) {
+	b.handle(&commandSpec{Name: name, Admin: true, Run: func(ctx context.Context, t *turn, cmd Command) error {
+		b.checkAdmin(ctx, t)
+		if !t.admin {
+			// "/packages" or "/help" from a non-admin: run the everyday command of that name, if there is one.
+			if spec, ok := b.byName[cmd.Name]; ok && !spec.Admin {
+				return spec.Run(ctx, t, cmd)
+			}
+			return b.refuseNonAdmin(ctx, t, "/"+name)
+		}
+		c := &adminCall{t: t, cmd: cmd, name: name, entry: b.adminEntry(t, "admin."+name)}
+		if raw := strings.TrimSpace(cmd.Rest); raw != "" {
+			c.entry.Details = map[string]string{"args": admClip(raw, 200)}
+		}
+		err := run(ctx, c)
+		var ae *adminError
+		switch {
+		case err == nil:
+			if c.entry.Outcome == "" {
+				c.entry.Outcome = "ok"
+			}
+		case errors.As(err, &ae):
+			c.entry.Outcome = "rejected: " + admClip(ae.Error(), 300)
+		default:
+			t.log.ErrorContext(ctx, "admin command failed", "command", name, "err", err)
+			c.entry.Outcome = "failed: " + entitlement.UserMessage(err)
+			ae = &adminError{title: "/" + name + " failed", text: entitlement.UserMessage(err)}
+		}
+		b.appendAdminAudit(ctx, c.entry)
+		if ae != nil {
+			_, sendErr := b.sendCard(ctx, t, cards.Notice(cards.NoticeView{Kind: cards.NoticeError, Title: ae.title,
+				Text: ae.text, Details: ae.details, Suggestions: ae.sugg}))
+			return sendErr
+		}
+		return nil
+	}})
+}
+
+// refuseNonAdmin answers an admin command typed by someone who is not an admin; only the refusal is audited.
+func (b *Bot) refuseNonAdmin(ctx context.Context, t *turn, command string) error {
+	e := b.adminEntry(t, "admin.refused")
+	e.Outcome = "refused: not a member of the admin group"
+	e.Details = map[string]string{"command": command}
+	b.appendAdminAudit(ctx, e)
+	t.log.InfoContext(ctx, "admin command refused", "command", command)
+	return b.sendNotice(ctx, t, noticeError, "Not allowed",
+		fmt.Sprintf("%s is an admin command; only members of the AccessBot admin group can run it. Nothing was changed.", command),
+		[]cards.Suggestion{{Title: "help", Command: "help"}})
+}
+
+// adminEntry starts an audit entry for the acting user.
+func (b *Bot) adminEntry(t *turn, action string) store.AuditEntry {
+	return store.AuditEntry{
+		Time:        b.now(),
+		ActorTenant: t.tenantID,
+		ActorID:     t.userID,
+		ActorName:   t.userName,
+		Action:      action,
+		Mode:        store.ModeAdmin,
+	}
+}
+
+// appendAdminAudit appends e to the audit log; a failure is logged (the action already happened or was refused).
+func (b *Bot) appendAdminAudit(ctx context.Context, e store.AuditEntry) {
+	if _, err := b.cfg.Store.AppendAudit(ctx, e); err != nil {
+		b.log.ErrorContext(ctx, "append audit entry", "action", e.Action, "err", err)
+	}
+}
+
+func (b *Bot) adminHelp(ctx context.Context, c *adminCall) error {
+	if len(c.cmd.Args) > 0 {
+		return admUsageErr("help", "takes no arguments, got %q", c.cmd.Rest)
+	}
+	c.entry.Outcome = "viewed"
+	_, err := b.sendCard(ctx, c.t, cards.Help(cards.HelpView{IsAdmin: true, AdminOnly: true}))
+	return err
+}
+
+func admNoArgs(c *adminCall) error {
+	if len(c.cmd.Args) > 0 {
+		return admUsageErr(c.name, "takes no arguments, got %q", c.cmd.Rest)
+	}
+	return nil
+}
+
+// admClip shortens s to n runes.
+func admClip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,1100 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/infracloudio/msbotbuilder-go/schema"
+
+	"github.com/accessbot/accessbot/cards"
+	"github.com/accessbot/accessbot/internal/botframework"
+	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/store"
+)
+
+// --- fakes -----------------------------------------------------------------------------------------------
+
+const (
+	admTenant    = "11111111-1111-1111-1111-111111111111"
+	admFabrikam  = "22222222-2222-2222-2222-222222222222"
+	admNorthwind = "33333333-3333-3333-3333-333333333333"
+	admGroup     = "dddddddd-0000-0000-0000-0000000000a1"
+	admOrgFab    = "99999999-0000-0000-0000-000000000001"
+	admCatalog   = "eeeeeeee-0000-0000-0000-0000000000c1"
+)
+
+func admUserID(n int) string  { return fmt.Sprintf("aaaaaaaa-0000-0000-0000-0000000000%02d", n) }
+func admPkgID(n int) string   { return fmt.Sprintf("eeeeeeee-0000-0000-0000-00000000000%d", n) }
+func admPolID(n int) string   { return fmt.Sprintf("ffffffff-0000-0000-0000-00000000000%d", n) }
+func admFabUser(n int) string { return fmt.Sprintf("bbbbbbbb-0000-0000-0000-0000000000%02d", n) }
+
+// admFakePort is an in-memory entitlement.Port with the seed's shape. Every change is recorded in writes.
+type admFakePort struct {
+	mu          sync.Mutex
+	users       map[string]entitlement.User // by id
+	members     map[string]map[string]bool  // group → user ids
+	tenants     map[string]entitlement.TenantInfo
+	orgs        []entitlement.ConnectedOrg
+	sponsors    map[string]*entitlement.Sponsors
+	catalogs    []entitlement.Catalog
+	packages    []entitlement.Package
+	policies    map[string][]entitlement.Policy
+	assignments []entitlement.Assignment
+	requests    []entitlement.Request
+
+	writes        []string
+	memberChecks  int
+	orgListings   int
+	failMember    error
+	failAdminRm   error
+	blockAdminAdd chan struct{} // when set, AdminAdd waits for it
+	nextID        int
+}
+
+func newAdmFakePort(now time.Time) *admFakePort {
+	p := &admFakePort{
+		users:    map[string]entitlement.User{},
+		members:  map[string]map[string]bool{admGroup: {admUserID(3): true}},
+		tenants:  map[string]entitlement.TenantInfo{},
+		sponsors: map[string]*entitlement.Sponsors{},
+		policies: map[string][]entitlement.Policy{},
+	}
+	for i, n := range []string{"Rita Requester", "Aaron Approver", "Adele Vance", "Isaiah Langer", "Patti Fernandez", "Lynne Robbins", "Megan Bowen", "Nestor Wilke"} {
+		first := strings.ToLower(strings.Fields(n)[0])
+		p.users[admUserID(i+1)] = entitlement.User{ID: admUserID(i + 1), Name: n, UPN: first + "@contoso.example",
+			Mail: first + "@contoso.example", UserType: "Member", AccountEnabled: true, TenantID: admTenant}
+	}
+	fiona := entitlement.User{ID: admFabUser(2), Name: "Fiona Partner", UPN: "fiona_fabrikam.example#EXT#@contoso.example",
+		Mail: "fiona@fabrikam.example", UserType: "Guest", ExternalUserState: "Accepted", TenantID: admTenant}
+	p.users[fiona.ID] = fiona
+	for _, ti := range []entitlement.TenantInfo{
+		{TenantID: admTenant, DisplayName: "Contoso", DefaultDomain: "contoso.example"},
+		{TenantID: admFabrikam, DisplayName: "Fabrikam", DefaultDomain: "fabrikam.example"},
+		{TenantID: admNorthwind, DisplayName: "Northwind", DefaultDomain: "northwind.example"},
+	} {
+		p.tenants[ti.DefaultDomain] = ti
+	}
+	p.orgs = []entitlement.ConnectedOrg{{ID: admOrgFab, Name: "Fabrikam", State: entitlement.OrgConfigured,
+		Sources: []entitlement.IdentitySource{{Kind: entitlement.SourceTenant, TenantID: admFabrikam, DisplayName: "Fabrikam"}}}}
+	p.sponsors[admOrgFab] = &entitlement.Sponsors{Internal: []entitlement.User{p.users[admUserID(5)]}, External: []entitlement.User{fiona}}
+	p.catalogs = []entitlement.Catalog{{ID: admCatalog, Name: "Project Falcon", State: "published", IsExternallyVisible: true}}
+	names := []string{"Falcon Team Member", "Falcon Production Access", "Falcon Partner Collaboration", "Falcon Wiki Reader", "Falcon Break-glass"}
+	for i, n := range names {
+		p.packages = append(p.packages, entitlement.Package{ID: admPkgID(i + 1), Name: n, CatalogID: admCatalog, CatalogName: "Project Falcon", IsHidden: i == 4})
+	}
+	p.packages[0].Resources = []entitlement.ResourceRole{{ResourceName: "Falcon Team", OriginSystem: "AadGroup", RoleName: "Member"}}
+	mgr := entitlement.SubjectSet{Kind: entitlement.SetRequestorManager, ManagerLevel: 1}
+	patti := entitlement.SubjectSet{Kind: entitlement.SetSingleUser, UserID: admUserID(5)}
+	p.policies[admPkgID(1)] = []entitlement.Policy{{ID: admPolID(1), PackageID: admPkgID(1), Name: "Members", Scope: entitlement.ScopeAllMemberUsers,
+		Expiration: entitlement.Expiration{Type: entitlement.ExpireAfterDuration, Duration: "P180D"}, ApprovalRequired: true,
+		Stages: []entitlement.Stage{{DurationBeforeAutomaticDenial: "P14D", PrimaryApprovers: []entitlement.SubjectSet{mgr}, FallbackPrimaryApprovers: []entitlement.SubjectSet{patti}}}}}
+	p.policies[admPkgID(2)] = []entitlement.Policy{{ID: admPolID(2), PackageID: admPkgID(2), Name: "Production", Scope: entitlement.ScopeAllMemberUsers,
+		Expiration: entitlement.Expiration{Type: entitlement.ExpireAfterDuration, Duration: "P90D"}, ApprovalRequired: true, RequestorJustificationRequired: true,
+		Stages: []entitlement.Stage{
+			{DurationBeforeAutomaticDenial: "P14D", PrimaryApprovers: []entitlement.SubjectSet{mgr}, EscalationEnabled: true, DurationBeforeEscalation: "PT4H", EscalationApprovers: []entitlement.SubjectSet{patti}},
+			{DurationBeforeAutomaticDenial: "P14D", ApproverJustificationRequired: true, PrimaryApprovers: []entitlement.SubjectSet{{Kind: entitlement.SetGroupMembers, GroupID: "dddddddd-0000-0000-0000-0000000000a2", Description: "Falcon Security Reviewers"}}},
+		},
+		Questions: []entitlement.Question{{ID: "q1", Text: "Change ticket (INC + digits)", Required: true}}}}
+	p.policies[admPkgID(3)] = []entitlement.Policy{{ID: admPolID(3), PackageID: admPkgID(3), Name: "Fabrikam partners", Scope: entitlement.ScopeSpecificConnectedOrganizationUsers,
+		SpecificTargets: []entitlement.SubjectSet{{Kind: entitlement.SetConnectedOrganizationMembers, ConnectedOrgID: admOrgFab}},
+		Expiration:      entitlement.Expiration{Type: entitlement.ExpireAfterDuration, Duration: "P30D"}, ApprovalRequired: true,
+		Stages: []entitlement.Stage{{PrimaryApprovers: []entitlement.SubjectSet{{Kind: entitlement.SetInternalSponsors}, {Kind: entitlement.SetExternalSponsors}}}}}}
+	p.policies[admPkgID(4)] = []entitlement.Policy{{ID: admPolID(4), PackageID: admPkgID(4), Name: "Readers", Scope: entitlement.ScopeAllMemberUsers,
+		Expiration: entitlement.Expiration{Type: entitlement.ExpireAfterDuration, Duration: "P365D"}}}
+	p.policies[admPkgID(5)] = []entitlement.Policy{{ID: admPolID(5), PackageID: admPkgID(5), Name: "Break-glass", Scope: entitlement.ScopeAllMemberUsers,
+		Expiration: entitlement.Expiration{Type: entitlement.ExpireAfterDuration, Duration: "PT8H"}, ApprovalRequired: true,
+		Stages: []entitlement.Stage{{PrimaryApprovers: []entitlement.SubjectSet{patti}}}}}
+	sub := func(n int) entitlement.Subject {
+		u := p.users[admUserID(n)]
+		return entitlement.Subject{ID: u.ID, Name: u.Name, Email: u.Mail, PrincipalName: u.UPN, Kind: entitlement.SubjectUser}
+	}
+	p.assignments = []entitlement.Assignment{
+		{ID: "asg-rita-1", State: entitlement.AssignmentDelivered, PackageID: admPkgID(1), PackageName: names[0], Target: sub(1),
+			Schedule: entitlement.Schedule{Expiration: entitlement.Expiration{Type: entitlement.ExpireAfterDateTime, EndDateTime: now.Add(5 * 24 * time.Hour)}}},
+		{ID: "asg-megan-4", State: entitlement.AssignmentDelivered, PackageID: admPkgID(4), PackageName: names[3], Target: sub(7),
+			Schedule: entitlement.Schedule{Expiration: entitlement.Expiration{Type: entitlement.ExpireAfterDateTime, EndDateTime: now.Add(200 * 24 * time.Hour)}}},
+		{ID: "asg-nestor-old", State: entitlement.AssignmentExpired, PackageID: admPkgID(1), PackageName: names[0], Target: sub(8)},
+	}
+	p.requests = []entitlement.Request{{ID: "req-megan-2", Type: entitlement.RequestUserAdd, State: entitlement.StatePendingApproval,
+		PackageID: admPkgID(2), PackageName: names[1], Requestor: sub(7), CreatedAt: now.Add(-26 * time.Hour)}}
+	return p
+}
+
+func (p *admFakePort) write(s string) {
+	p.writes = append(p.writes, s)
+}
+
+// Writes returns the changes made so far.
+func (p *admFakePort) Writes() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.writes)
+}
+
+func (p *admFakePort) User(ctx context.Context, idOrUPN string) (entitlement.User, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, u := range p.users {
+		if strings.EqualFold(u.ID, idOrUPN) || strings.EqualFold(u.UPN, idOrUPN) || strings.EqualFold(u.Mail, idOrUPN) {
+			return u, nil
+		}
+	}
+	return entitlement.User{}, fmt.Errorf("get user %s: %w", idOrUPN, entitlement.ErrNotFound)
+}
+
+func (p *admFakePort) Manager(ctx context.Context, userID string) (entitlement.User, error) {
+	return entitlement.User{}, entitlement.ErrNotFound
+}
+
+func (p *admFakePort) GroupMembers(ctx context.Context, groupID string) ([]entitlement.User, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []entitlement.User
+	for id := range p.members[groupID] {
+		out = append(out, p.users[id])
+	}
+	return out, nil
+}
+
+func (p *admFakePort) IsMemberOf(ctx context.Context, userID, groupID string) (bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.memberChecks++
+	if p.failMember != nil {
+		return false, p.failMember
+	}
+	return p.members[groupID][userID], nil
+}
+
+func (p *admFakePort) setMember(userID string, in bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.members[admGroup][userID] = in
+}
+
+func (p *admFakePort) TenantByDomain(ctx context.Context, domain string) (entitlement.TenantInfo, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if ti, ok := p.tenants[strings.ToLower(domain)]; ok {
+		return ti, nil
+	}
+	return entitlement.TenantInfo{}, fmt.Errorf("find tenant %s: %w", domain, entitlement.ErrNotFound)
+}
+
+func (p *admFakePort) Invite(ctx context.Context, in entitlement.NewInvitation) (entitlement.Invitation, error) {
+	return entitlement.Invitation{}, errors.New("not used by admin commands")
+}
+
+func (p *admFakePort) InstallAppForUser(ctx context.Context, userID, teamsAppID string) error {
+	return errors.New("not used by admin commands")
+}
+
+func (p *admFakePort) Catalogs(ctx context.Context) ([]entitlement.Catalog, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.catalogs), nil
+}
+
+func (p *admFakePort) CatalogPackages(ctx context.Context, catalogID string) ([]entitlement.Package, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []entitlement.Package
+	for _, pk := range p.packages {
+		if pk.CatalogID == catalogID {
+			out = append(out, pk)
+		}
+	}
+	return out, nil
+}
+
+func (p *admFakePort) Packages(ctx context.Context) ([]entitlement.Package, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.packages), nil
+}
+
+func (p *admFakePort) Package(ctx context.Context, packageID string) (entitlement.Package, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, pk := range p.packages {
+		if pk.ID == packageID {
+			return pk, nil
+		}
+	}
+	return entitlement.Package{}, fmt.Errorf("get package %s: %w", packageID, entitlement.ErrNotFound)
+}
+
+func (p *admFakePort) Policies(ctx context.Context, packageID string) ([]entitlement.Policy, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.policies[packageID]), nil
+}
+
+func (p *admFakePort) Policy(ctx context.Context, policyID string) (entitlement.Policy, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, ps := range p.policies {
+		for _, pol := range ps {
+			if pol.ID == policyID {
+				return pol, nil
+			}
+		}
+	}
+	return entitlement.Policy{}, entitlement.ErrNotFound
+}
+
+func (p *admFakePort) ConnectedOrgs(ctx context.Context) ([]entitlement.ConnectedOrg, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.orgListings++
+	return slices.Clone(p.orgs), nil
+}
+
+func (p *admFakePort) ConnectedOrg(ctx context.Context, id string) (entitlement.ConnectedOrg, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, o := range p.orgs {
+		if o.ID == id {
+			return o, nil
+		}
+	}
+	return entitlement.ConnectedOrg{}, entitlement.ErrNotFound
+}
+
+func (p *admFakePort) CreateConnectedOrg(ctx context.Context, in entitlement.NewConnectedOrg) (entitlement.ConnectedOrg, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.nextID++
+	o := entitlement.ConnectedOrg{ID: fmt.Sprintf("org-%d", p.nextID), Name: in.Name, State: in.State,
+		Sources: []entitlement.IdentitySource{{Kind: entitlement.SourceTenant, TenantID: in.TenantID, DisplayName: in.TenantName}}}
+	p.orgs = append(p.orgs, o)
+	p.sponsors[o.ID] = &entitlement.Sponsors{}
+	p.write(fmt.Sprintf("create org %s tenant=%s state=%s", in.Name, in.TenantID, in.State))
+	return o, nil
+}
+
+func (p *admFakePort) DeleteConnectedOrg(ctx context.Context, id string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	i := slices.IndexFunc(p.orgs, func(o entitlement.ConnectedOrg) bool { return o.ID == id })
+	if i < 0 {
+		return entitlement.ErrNotFound
+	}
+	p.orgs = slices.Delete(p.orgs, i, i+1)
+	p.write("delete org " + id)
+	return nil
+}
+
+func (p *admFakePort) Sponsors(ctx context.Context, orgID string) (entitlement.Sponsors, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s, ok := p.sponsors[orgID]
+	if !ok {
+		return entitlement.Sponsors{}, entitlement.ErrNotFound
+	}
+	return entitlement.Sponsors{Internal: slices.Clone(s.Internal), External: slices.Clone(s.External)}, nil
+}
+
+func (p *admFakePort) AddSponsor(ctx context.Context, orgID string, kind entitlement.SponsorKind, userID string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := p.sponsors[orgID]
+	if kind == entitlement.SponsorInternal {
+		s.Internal = append(s.Internal, p.users[userID])
+	} else {
+		s.External = append(s.External, p.users[userID])
+	}
+	p.write(fmt.Sprintf("add %s sponsor %s to %s", kind, userID, orgID))
+	return nil
+}
+
+func (p *admFakePort) RemoveSponsor(ctx context.Context, orgID string, kind entitlement.SponsorKind, userID string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := p.sponsors[orgID]
+	del := func(us []entitlement.User) []entitlement.User {
+		return slices.DeleteFunc(us, func(u entitlement.User) bool { return u.ID == userID })
+	}
+	if kind == entitlement.SponsorInternal {
+		s.Internal = del(s.Internal)
+	} else {
+		s.External = del(s.External)
+	}
+	p.write(fmt.Sprintf("remove %s sponsor %s from %s", kind, userID, orgID))
+	return nil
+}
+
+func (p *admFakePort) AdminAdd(ctx context.Context, in entitlement.AdminAddInput) (entitlement.Request, error) {
+	p.mu.Lock()
+	block := p.blockAdminAdd
+	p.mu.Unlock()
+	if block != nil {
+		<-block
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.nextID++
+	target := in.TargetID
+	if target == "" {
+		target = in.TargetEmail + " org=" + in.ConnectedOrgID
+	}
+	p.write(fmt.Sprintf("adminAdd %s policy=%s to %s", in.PackageID, in.PolicyID, target))
+	return entitlement.Request{ID: fmt.Sprintf("req-%d", p.nextID), Type: entitlement.RequestAdminAdd, State: entitlement.StateDelivering}, nil
+}
+
+func (p *admFakePort) AdminRemove(ctx context.Context, assignmentID, justification string) (entitlement.Request, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.failAdminRm != nil {
+		return entitlement.Request{}, p.failAdminRm
+	}
+	p.nextID++
+	p.write("adminRemove " + assignmentID)
+	return entitlement.Request{ID: fmt.Sprintf("req-%d", p.nextID), Type: entitlement.RequestAdminRemove, State: entitlement.StateSubmitted}, nil
+}
+
+func (p *admFakePort) Requests(ctx context.Context, f entitlement.RequestFilter) ([]entitlement.Request, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []entitlement.Request
+	for _, r := range p.requests {
+		if (len(f.States) == 0 || slices.Contains(f.States, r.State)) && (f.PackageID == "" || f.PackageID == r.PackageID) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func (p *admFakePort) Request(ctx context.Context, requestID string) (entitlement.Request, error) {
+	return entitlement.Request{}, entitlement.ErrNotFound
+}
+
+func (p *admFakePort) Assignments(ctx context.Context, f entitlement.AssignmentFilter) ([]entitlement.Assignment, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []entitlement.Assignment
+	for _, a := range p.assignments {
+		if (f.PackageID == "" || f.PackageID == a.PackageID) && (f.TargetID == "" || f.TargetID == a.Target.ID) &&
+			(len(f.States) == 0 || slices.Contains(f.States, a.State)) &&
+			(f.ExpiringBefore.IsZero() || (!a.EndsAt().IsZero() && a.EndsAt().Before(f.ExpiringBefore))) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+func (p *admFakePort) ForUser(tok entitlement.TokenSource) entitlement.Delegated { return nil }
+
+// admFakeConnector records what the bot sends.
+type admFakeConnector struct {
+	mu   sync.Mutex
+	sent []*schema.Activity
+}
+
+func (c *admFakeConnector) Send(ctx context.Context, serviceURL, conversationID string, act *schema.Activity) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sent = append(c.sent, act)
+	return fmt.Sprintf("sent-%d", len(c.sent)), nil
+}
+
+func (c *admFakeConnector) Reply(ctx context.Context, serviceURL, conversationID, replyToID string, act *schema.Activity) (string, error) {
+	return c.Send(ctx, serviceURL, conversationID, act)
+}
+
+func (c *admFakeConnector) Update(ctx context.Context, serviceURL, conversationID, activityID string, act *schema.Activity) error {
+	return errors.New("update not expected in admin tests")
+}
+
+func (c *admFakeConnector) CreateConversation(ctx context.Context, serviceURL string, p schema.ConversationParameters) (botframework.ConversationResource, error) {
+	return botframework.ConversationResource{}, errors.New("create conversation not expected in admin tests")
+}
+
+func (c *admFakeConnector) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.sent)
+}
+
+func (c *admFakeConnector) since(n int) []*schema.Activity {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.sent[n:])
+}
+
+// --- harness ---------------------------------------------------------------------------------------------
+
+type admPerson struct {
+	tenant, id, name string
+}
+
+var (
+	admAdele  = admPerson{admTenant, admUserID(3), "Adele Vance"}
+	admRita   = admPerson{admTenant, admUserID(1), "Rita Requester"}
+	admLynne  = admPerson{admTenant, admUserID(6), "Lynne Robbins"}
+	admGus    = admPerson{admFabrikam, admFabUser(1), "Gus Guest"}
+	admGusInA = admPerson{admFabrikam, admUserID(3), "Adele lookalike"} // Adele's object id, foreign tenant
+)
+
+type admEnv struct {
+	t    *testing.T
+	port *admFakePort
+	conn *admFakeConnector
+	st   *store.Store
+	bot  *Bot
+
+	mu  sync.Mutex
+	now time.Time
+	seq int
+}
+
+func newAdmEnv(t *testing.T) *admEnv {
+	t.Helper()
+	e := &admEnv{t: t, now: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
+	e.port = newAdmFakePort(e.now)
+	e.conn = &admFakeConnector{}
+	st, err := store.Open(filepath.Join(t.TempDir(), "state.db"), store.Options{Now: e.clock})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	e.st = st
+	b, err := New(Config{
+		Connector:    e.conn,
+		Store:        st,
+		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now:          e.clock,
+		BotID:        "28:bot",
+		Entitlement:  e.port,
+		Tenant:       TenantInfo{ID: admTenant, Name: "Contoso", Domain: "contoso.example"},
+		AdminGroupID: admGroup,
+	})
+	if err != nil {
+		t.Fatalf("new bot: %v", err)
+	}
+	e.bot = b
+	return e
+}
+
+func (e *admEnv) clock() time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.now
+}
+
+func (e *admEnv) advance(d time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.now = e.now.Add(d)
+}
+
+func (e *admEnv) activity(p admPerson, typ string) *schema.Activity {
+	e.mu.Lock()
+	e.seq++
+	id := fmt.Sprintf("in-%d", e.seq)
+	e.mu.Unlock()
+	return &schema.Activity{
+		Type:         schema.ActivityTypes(typ),
+		ID:           id,
+		ChannelID:    "msteams",
+		ServiceURL:   "https://smba.example/",
+		From:         schema.ChannelAccount{ID: "29:" + p.id, Name: p.name, AadObjectID: p.id},
+		Recipient:    schema.ChannelAccount{ID: "28:bot", Name: "AccessBot"},
+		Conversation: schema.ConversationAccount{ID: "a:" + p.id, ConversationType: "personal", TenantID: p.tenant},
+	}
+}
+
+// say sends text as p and returns the text of every card or message the bot answered with.
+func (e *admEnv) say(p admPerson, text string) string {
+	e.t.Helper()
+	n := e.conn.count()
+	act := e.activity(p, "message")
+	act.Text = text
+	if _, err := e.bot.OnActivity(context.Background(), act); err != nil {
+		e.t.Fatalf("%s says %q: %v", p.name, text, err)
+	}
+	var out []string
+	for _, a := range e.conn.since(n) {
+		out = append(out, admActivityText(e.t, a))
+	}
+	if len(out) == 0 {
+		e.t.Fatalf("%s says %q: the bot sent nothing", p.name, text)
+	}
+	return strings.Join(out, "\n")
+}
+
+// click sends an Action.Execute as p and returns the text of the card that replaces the clicked one.
+func (e *admEnv) click(p admPerson, verb string, data map[string]any) string {
+	e.t.Helper()
+	act := e.activity(p, "invoke")
+	act.Name = "adaptiveCard/action"
+	act.Value = map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": verb, "data": data}}
+	resp, err := e.bot.OnActivity(context.Background(), act)
+	if err != nil {
+		e.t.Fatalf("%s clicks %s: %v", p.name, verb, err)
+	}
+	if resp == nil || resp.Body == nil {
+		e.t.Fatalf("%s clicks %s: no invoke answer", p.name, verb)
+	}
+	return admJSONText(e.t, resp.Body)
+}
+
+// lastToken returns the confirmation token of the last confirm card the bot sent.
+func (e *admEnv) lastToken() string {
+	e.t.Helper()
+	acts := e.conn.since(0)
+	for i := len(acts) - 1; i >= 0; i-- {
+		raw, err := json.Marshal(acts[i])
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		var tok string
+		admWalk(admDecode(e.t, raw), func(m map[string]any) {
+			if m["verb"] == cards.VerbAdminConfirm {
+				if d, ok := m["data"].(map[string]any); ok {
+					tok, _ = d[cards.KeyToken].(string)
+				}
+			}
+		})
+		if tok != "" {
+			return tok
+		}
+	}
+	e.t.Fatal("no confirm card was sent")
+	return ""
+}
+
+func (e *admEnv) audit(q store.AuditQuery) []store.AuditEntry {
+	e.t.Helper()
+	es, err := e.st.Audit(context.Background(), q)
+	if err != nil {
+		e.t.Fatalf("read audit: %v", err)
+	}
+	return es
+}
+
+func admDecode(t *testing.T, raw []byte) any {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	return v
+}
+
+func admWalk(v any, fn func(map[string]any)) {
+	switch x := v.(type) {
+	case map[string]any:
+		fn(x)
+		for _, val := range x {
+			admWalk(val, fn)
+		}
+	case []any:
+		for _, val := range x {
+			admWalk(val, fn)
+		}
+	}
+}
+
+// admJSONText collects the text, title, value and url strings of v (a card or activity) in document order.
+func admJSONText(t *testing.T, v any) string {
+	t.Helper()
+	raw, err := json.Marshal(v)
+	if err != nil {
+		t.Fatalf("encode: %v", err)
+	}
+	var b strings.Builder
+	var collect func(any)
+	collect = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for _, k := range []string{"text", "title", "value", "url"} {
+				if s, ok := x[k].(string); ok {
+					b.WriteString(s)
+					b.WriteByte('\n')
+				}
+			}
+			for k, val := range x {
+				if _, isStr := val.(string); !isStr || (k != "text" && k != "title" && k != "value" && k != "url") {
+					collect(val)
+				}
+			}
+		case []any:
+			for _, val := range x {
+				collect(val)
+			}
+		}
+	}
+	collect(admDecode(t, raw))
+	return b.String()
+}
+
+func admActivityText(t *testing.T, a *schema.Activity) string {
+	if len(a.Attachments) == 0 {
+		return a.Text
+	}
+	return admJSONText(t, a.Attachments[0].Content)
+}
+
+func admWantAll(t *testing.T, what, got string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("%s: missing %q in:\n%s", what, w, got)
+		}
+	}
+}
+
+func admWantNone(t *testing.T, what, got string, unwanted ...string) {
+	t.Helper()
+	for _, w := range unwanted {
+		if strings.Contains(got, w) {
+			t.Errorf("%s: unexpected %q in:\n%s", what, w, got)
+		}
+	}
+}
+
+// --- tests -----------------------------------------------------------------------------------------------
+
+// TestAdminCommands runs every admin command's success, argument-error and refusal paths. Read-only and
+// confirm-first commands must change nothing; /connect and /sponsors add change exactly what they say.
+func TestAdminCommands(t *testing.T) {
+	tests := []struct {
+		name       string
+		who        admPerson
+		text       string
+		want       []string
+		unwanted   []string
+		wantWrites []string
+		// wantOutcome is a prefix of the audit entry's outcome ("" = not checked); wantAction its action.
+		wantAction  string
+		wantOutcome string
+	}{
+		{name: "help", who: admAdele, text: "/help", want: []string{"Admin commands", "/connect <domain or tenant id> [name]", "/audit [user|package]"},
+			wantAction: "admin.help", wantOutcome: "viewed"},
+		{name: "help with args", who: admAdele, text: "/help me", want: []string{`/help: takes no arguments, got "me"`}, wantOutcome: "rejected"},
+		{name: "orgs", who: admAdele, text: "/orgs", want: []string{"Connected organizations", "Fabrikam", "configured", "Entra tenant " + admFabrikam, admOrgFab},
+			wantAction: "admin.orgs", wantOutcome: "listed 1"},
+		{name: "orgs with args", who: admAdele, text: "/orgs all", want: []string{`/orgs: takes no arguments, got "all"`, "Usage: /orgs"}, wantOutcome: "rejected"},
+		{name: "connect by domain", who: admAdele, text: "/connect northwind.example", want: []string{"Connected Northwind", admNorthwind, "configured"},
+			wantWrites: []string{"create org Northwind tenant=" + admNorthwind + " state=configured"}, wantAction: "admin.connect", wantOutcome: "connected"},
+		{name: "connect by tenant id with name", who: admAdele, text: "/connect " + admNorthwind + " Northwind Traders", want: []string{"Connected Northwind Traders"},
+			wantWrites: []string{"create org Northwind Traders tenant=" + admNorthwind + " state=configured"}, wantOutcome: "connected"},
+		{name: "connect duplicate", who: admAdele, text: "/connect fabrikam.example", want: []string{"Already connected", `already connected as "Fabrikam"`, "Nothing was changed"},
+			wantOutcome: "rejected"},
+		{name: "connect duplicate by tenant id", who: admAdele, text: "/connect " + strings.ToUpper(admFabrikam), want: []string{"Already connected"}, wantOutcome: "rejected"},
+		{name: "connect unknown domain", who: admAdele, text: "/connect nowhere.example", want: []string{`no Microsoft Entra tenant has the domain "nowhere.example"`}, wantOutcome: "rejected"},
+		{name: "connect garbage", who: admAdele, text: "/connect not_a_domain!", want: []string{`"not_a_domain!" is neither a domain name`, "Usage: /connect <domain or tenant id> [name]"}, wantOutcome: "rejected"},
+		{name: "connect own tenant", who: admAdele, text: "/connect contoso.example", want: []string{"own tenant"}, wantOutcome: "rejected"},
+		{name: "connect no args", who: admAdele, text: "/connect", want: []string{"/connect: give the partner's domain"}, wantOutcome: "rejected"},
+		{name: "catalogs", who: admAdele, text: "/catalogs", want: []string{"Catalogs", "Project Falcon", "published", "5", "visible"}, wantOutcome: "listed 1"},
+		{name: "packages", who: admAdele, text: "/packages", want: []string{"Falcon Team Member", "Falcon Break-glass", "hidden"}, wantOutcome: "listed 5"},
+		{name: "packages of catalog by prefix", who: admAdele, text: "/packages project", want: []string{"Access packages of the catalog Project Falcon", "Falcon Wiki Reader"}, wantOutcome: "listed 5"},
+		{name: "packages unknown catalog", who: admAdele, text: "/packages Nope", want: []string{`/packages: no catalog is named "Nope"`}, wantOutcome: "rejected"},
+		{name: "package details", who: admAdele, text: "/package Falcon Production", want: []string{
+			"Falcon Production Access", "Policy: Production", "All members of the organization", "90 days after assignment",
+			"Approvers: Requestor's manager", "Falcon Security Reviewers (group)", "after 4 hours to Patti Fernandez",
+			"Approver justification required", "Change ticket (INC + digits) (required)",
+			"https://myaccess.microsoft.com/@contoso.example#/access-packages/" + admPkgID(2)}, wantAction: "admin.package", wantOutcome: "viewed"},
+		{name: "package partner scope", who: admAdele, text: "/package " + admPkgID(3), want: []string{"Users of Fabrikam", "Internal sponsors and External sponsors", "30 days"}},
+		{name: "package hidden by exact name", who: admAdele, text: "/package falcon break-glass", want: []string{"hidden", "8 hours after assignment", "Approvers: Patti Fernandez"}},
+		{name: "package ambiguous", who: admAdele, text: "/package Falcon", want: []string{`"Falcon" matches 5 packages`, "Falcon Team Member (" + admPkgID(1) + ")"}, wantOutcome: "rejected"},
+		{name: "package typo suggests", who: admAdele, text: "/package Falcon Wiki Raeder", want: []string{`no package is named "Falcon Wiki Raeder"`, `Did you mean "Falcon Wiki Reader"?`}},
+		{name: "package missing", who: admAdele, text: "/package", want: []string{"/package: give the package's name or id"}, wantOutcome: "rejected"},
+		{name: "pending", who: admAdele, text: "/pending", want: []string{"Pending requests", "Megan Bowen", "Falcon Production Access", "pendingApproval", "26 hours"}, wantOutcome: "listed 1"},
+		{name: "pending for package", who: admAdele, text: "/pending Falcon Wiki", want: []string{"Nothing is waiting for approval."}, wantOutcome: "listed 0"},
+		{name: "expiring default", who: admAdele, text: "/expiring", want: []string{"next 14 days", "Rita Requester", "Falcon Team Member", "5 days"}, unwanted: []string{"Megan"}, wantOutcome: "listed 1"},
+		{name: "expiring a year", who: admAdele, text: "/expiring 365", want: []string{"Rita Requester", "Megan Bowen"}, wantOutcome: "listed 2"},
+		{name: "expiring not a number", who: admAdele, text: "/expiring abc", want: []string{`/expiring: days must be a whole number between 1 and 365, got "abc"`}, wantOutcome: "rejected"},
+		{name: "expiring zero", who: admAdele, text: "/expiring 0", want: []string{`got "0"`}, wantOutcome: "rejected"},
+		{name: "expiring too many", who: admAdele, text: "/expiring 366", want: []string{`got "366"`}, wantOutcome: "rejected"},
+		{name: "expiring fraction", who: admAdele, text: "/expiring 1.5", want: []string{`got "1.5"`}, wantOutcome: "rejected"},
+		{name: "expiring two args", who: admAdele, text: "/expiring 1 2", want: []string{"/expiring: expected at most one argument (days), got 2"}, wantOutcome: "rejected"},
+		{name: "sponsors list", who: admAdele, text: "/sponsors fab", want: []string{"Sponsors of Fabrikam", "Patti Fernandez", "internal", "Fiona Partner", "external"}, wantOutcome: "listed 2"},
+		{name: "sponsors add internal", who: admAdele, text: "/sponsors Fabrikam add megan@contoso.example", want: []string{"Sponsor added", "internal sponsor of Fabrikam"},
+			wantWrites: []string{"add internal sponsor " + admUserID(7) + " to " + admOrgFab}, wantOutcome: "added internal sponsor"},
+		{name: "sponsors add by tenant id of org, explicit kind", who: admAdele, text: "/sponsors " + admFabrikam + " add external " + admUserID(8), want: []string{"external sponsor of Fabrikam"},
+			wantWrites: []string{"add external sponsor " + admUserID(8) + " to " + admOrgFab}},
+		{name: "sponsors add existing", who: admAdele, text: "/sponsors Fabrikam add patti@contoso.example", want: []string{"already a sponsor of Fabrikam"}, wantOutcome: "rejected"},
+		{name: "sponsors add unknown user", who: admAdele, text: "/sponsors Fabrikam add zed@contoso.example", want: []string{`no user "zed@contoso.example" in the Contoso directory`}, wantOutcome: "rejected"},
+		{name: "sponsors bad action", who: admAdele, text: "/sponsors Fabrikam ad rita@contoso.example", want: []string{`/sponsors: expected add or remove after the organization, got "ad"`}, wantOutcome: "rejected"},
+		{name: "sponsors remove without user", who: admAdele, text: "/sponsors Fabrikam remove", want: []string{"/sponsors: give the user to remove"}, wantOutcome: "rejected"},
+		{name: "sponsors action first", who: admAdele, text: "/sponsors add rita@contoso.example", want: []string{`/sponsors: give the organization before "add"`}, wantOutcome: "rejected"},
+		{name: "sponsors remove non-sponsor", who: admAdele, text: "/sponsors Fabrikam remove Nestor", want: []string{`"Nestor" is not a sponsor of Fabrikam`}, wantOutcome: "rejected"},
+		{name: "sponsors remove asks", who: admAdele, text: "/sponsors Fabrikam remove Patti", want: []string{"Remove Patti Fernandez as a sponsor of Fabrikam?", "Please confirm", "Remove sponsor", "Cancel"},
+			wantAction: "admin.sponsors", wantOutcome: "confirmation requested"},
+		{name: "sponsors unknown org", who: admAdele, text: "/sponsors Contoso", want: []string{`no organization is named "Contoso"`}, wantOutcome: "rejected"},
+		{name: "disconnect asks", who: admAdele, text: "/disconnect Fabrikam", want: []string{"Disconnect Fabrikam?", "This can't be undone.", "Disconnect"}, wantOutcome: "confirmation requested"},
+		{name: "disconnect by domain key", who: admAdele, text: "/disconnect " + admFabrikam, want: []string{"Disconnect Fabrikam?"}, wantOutcome: "confirmation requested"},
+		{name: "disconnect unknown", who: admAdele, text: "/disconnect Globex", want: []string{`no organization is named "Globex"`}, wantOutcome: "rejected"},
+		{name: "disconnect missing", who: admAdele, text: "/disconnect", want: []string{"/disconnect: give the organization"}, wantOutcome: "rejected"},
+		{name: "assign asks and says approval is bypassed", who: admAdele, text: "/assign nestor@contoso.example Falcon Production Access", want: []string{
+			"Assign Falcon Production Access to Nestor Wilke?", "bypasses the policy's approval (2 stages)", "Bypassed (direct admin assignment)", "90 days after assignment"},
+			wantAction: "admin.assign", wantOutcome: "confirmation requested"},
+		{name: "assign no-approval package", who: admAdele, text: `/assign nestor@contoso.example "Falcon Wiki Reader"`, want: []string{"This policy assigns without approval."}, wantOutcome: "confirmation requested"},
+		{name: "assign connected-org user by mail", who: admAdele, text: "/assign gus@fabrikam.example Falcon Partner", want: []string{"gus@fabrikam.example (Fabrikam, not yet a guest)", "Fabrikam partners"}, wantOutcome: "confirmation requested"},
+		{name: "assign guest through member-only policy", who: admAdele, text: "/assign gus@fabrikam.example Falcon Wiki Reader", want: []string{"no policy of Falcon Wiki Reader covers users of connected organizations"}, wantOutcome: "rejected"},
+		{name: "assign unconnected domain", who: admAdele, text: "/assign nina@northwind.example Falcon Partner", want: []string{`"northwind.example" is not the domain of a connected organization`, "/connect northwind.example"}, wantOutcome: "rejected"},
+		{name: "assign already holder", who: admAdele, text: "/assign rita@contoso.example Falcon Team Member", want: []string{"Rita Requester (rita@contoso.example) already has Falcon Team Member"}, wantOutcome: "rejected"},
+		{name: "assign one arg", who: admAdele, text: "/assign rita@contoso.example", want: []string{"/assign: expected a user and a package, got 1 argument(s)", "Usage: /assign <user> <package>"}, wantOutcome: "rejected"},
+		{name: "assign by unknown display name", who: admAdele, text: "/assign Zed Falcon Wiki Reader", want: []string{`no user is named "Zed"`, "chatted with AccessBot"}, wantOutcome: "rejected"},
+		{name: "revoke asks", who: admAdele, text: "/revoke rita@contoso.example Falcon Team Member", want: []string{"Revoke Falcon Team Member from Rita Requester?", "asg-rita-1", "This can't be undone."},
+			wantAction: "admin.revoke", wantOutcome: "confirmation requested"},
+		{name: "revoke by name prefix", who: admAdele, text: "/revoke Rita Falcon Team Member", want: []string{"Revoke Falcon Team Member from Rita Requester?"}, wantOutcome: "confirmation requested"},
+		{name: "revoke non-holder (expired assignment ignored)", who: admAdele, text: "/revoke nestor@contoso.example Falcon Team Member", want: []string{`"nestor@contoso.example" holds no active assignment of Falcon Team Member`}, wantOutcome: "rejected"},
+		{name: "revoke no args", who: admAdele, text: "/revoke", want: []string{"expected a user and a package, got 0"}, wantOutcome: "rejected"},
+		{name: "audit", who: admAdele, text: "/audit", want: []string{"Audit log"}, wantAction: "admin.audit"},
+		{name: "audit unknown", who: admAdele, text: "/audit zed@contoso.example", want: []string{`/audit: "zed@contoso.example" is neither a package nor a user`}, wantOutcome: "rejected"},
+		{name: "unknown admin command suggests", who: admAdele, text: "/orgz", want: []string{`I don't know "/orgz"`, "/orgs"}},
+		{name: "non-admin refused", who: admRita, text: "/revoke rita@contoso.example Falcon Team Member", want: []string{"Not allowed", "/revoke is an admin command", "Nothing was changed"},
+			unwanted: []string{"Revoke Falcon Team Member from"}, wantAction: "admin.refused", wantOutcome: "refused: not a member of the admin group"},
+		{name: "non-admin connect refused", who: admRita, text: "/connect northwind.example", want: []string{"Not allowed"}, wantAction: "admin.refused"},
+		{name: "foreign tenant user with an admin's object id refused", who: admGusInA, text: "/orgs", want: []string{"Not allowed"}, wantAction: "admin.refused"},
+		{name: "guest refused", who: admGus, text: "/disconnect Fabrikam", want: []string{"Not allowed"}, wantAction: "admin.refused"},
+		{name: "non-admin /help gets the everyday help", who: admRita, text: "/help", want: []string{"What I can do"}, unwanted: []string{"Admin commands", "Not allowed"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newAdmEnv(t)
+			got := e.say(tc.who, tc.text)
+			admWantAll(t, tc.text, got, tc.want...)
+			admWantNone(t, tc.text, got, tc.unwanted...)
+			if w := e.port.Writes(); !slices.Equal(w, tc.wantWrites) {
+				t.Errorf("%s: writes = %q, want %q", tc.text, w, tc.wantWrites)
+			}
+			entries := e.audit(store.AuditQuery{})
+			if tc.wantAction == "" && tc.wantOutcome == "" {
+				return
+			}
+			if len(entries) != 1 {
+				t.Fatalf("%s: %d audit entries, want 1: %+v", tc.text, len(entries), entries)
+			}
+			en := entries[0]
+			if en.Mode != store.ModeAdmin || en.ActorID != tc.who.id || en.ActorTenant != tc.who.tenant {
+				t.Errorf("%s: audit entry %+v: want mode admin by %s", tc.text, en, tc.who.id)
+			}
+			if tc.wantAction != "" && en.Action != tc.wantAction {
+				t.Errorf("%s: audit action %q, want %q", tc.text, en.Action, tc.wantAction)
+			}
+			if !strings.HasPrefix(en.Outcome, tc.wantOutcome) {
+				t.Errorf("%s: audit outcome %q, want prefix %q", tc.text, en.Outcome, tc.wantOutcome)
+			}
+		})
+	}
+}
+
+// TestAdminConfirmations confirms each destructive command and checks the one change it makes, the answer
+// that replaces the card and the audit entry.
+func TestAdminConfirmations(t *testing.T) {
+	tests := []struct {
+		name      string
+		text      string
+		wantWrite string
+		want      []string
+		action    string
+	}{
+		{"disconnect", "/disconnect Fabrikam", "delete org " + admOrgFab, []string{"Disconnected Fabrikam", "can't request new access"}, "admin.disconnect.confirm"},
+		{"sponsor remove", "/sponsors Fabrikam remove fiona@fabrikam.example", "remove external sponsor " + admFabUser(2) + " from " + admOrgFab,
+			[]string{"Sponsor removed", "Fiona Partner is no longer an external sponsor of Fabrikam"}, "admin.sponsor.remove.confirm"},
+		{"assign member", "/assign nestor@contoso.example Falcon Production Access", "adminAdd " + admPkgID(2) + " policy=" + admPolID(2) + " to " + admUserID(8),
+			[]string{"Assigned Falcon Production Access", "directly, without approval"}, "admin.assign.confirm"},
+		{"assign partner by mail", "/assign gus@fabrikam.example Falcon Partner", "adminAdd " + admPkgID(3) + " policy=" + admPolID(3) + " to gus@fabrikam.example org=" + admOrgFab,
+			[]string{"Assigned Falcon Partner Collaboration"}, "admin.assign.confirm"},
+		{"revoke", "/revoke rita@contoso.example Falcon Team Member", "adminRemove asg-rita-1", []string{"Revoked Falcon Team Member", "being removed"}, "admin.revoke.confirm"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newAdmEnv(t)
+			e.say(admAdele, tc.text)
+			if w := e.port.Writes(); len(w) != 0 {
+				t.Fatalf("asking changed something: %q", w)
+			}
+			got := e.click(admAdele, cards.VerbAdminConfirm, map[string]any{cards.KeyToken: e.lastToken()})
+			admWantAll(t, "confirm answer", got, tc.want...)
+			if w := e.port.Writes(); !slices.Equal(w, []string{tc.wantWrite}) {
+				t.Fatalf("writes = %q, want [%q]", w, tc.wantWrite)
+			}
+			entries := e.audit(store.AuditQuery{})
+			if len(entries) != 2 || entries[0].Action != tc.action || entries[0].Outcome != "done" || entries[0].Mode != store.ModeAdmin {
+				t.Fatalf("audit = %+v, want newest %s done", entries, tc.action)
+			}
+		})
+	}
+}
+
+// TestAdminConfirmMisuse: only the admin who asked may confirm, only once, only before expiry; cancelling
+// and failures are recorded; none of the refused clicks changes anything.
+func TestAdminConfirmMisuse(t *testing.T) {
+	const revoke = "/revoke rita@contoso.example Falcon Team Member"
+	type step struct {
+		who     admPerson
+		verb    string
+		advance time.Duration
+		// token overrides the confirm card's token when set.
+		token   string
+		want    string
+		outcome string
+	}
+	tests := []struct {
+		name       string
+		setup      func(e *admEnv)
+		steps      []step
+		wantWrites int
+	}{
+		{name: "confirm twice", steps: []step{
+			{who: admAdele, verb: cards.VerbAdminConfirm, want: "Revoked Falcon Team Member", outcome: "done"},
+			{who: admAdele, verb: cards.VerbAdminConfirm, want: "This was already done", outcome: "refused: already done"},
+			{who: admAdele, verb: cards.VerbAdminCancel, want: "already done", outcome: "refused: already done"},
+		}, wantWrites: 1},
+		{name: "someone else confirms", setup: func(e *admEnv) { e.port.setMember(admLynne.id, true) }, steps: []step{
+			{who: admLynne, verb: cards.VerbAdminConfirm, want: "Only Adele Vance, who ran the command, can confirm", outcome: "refused: confirmation belongs to Adele Vance"},
+			{who: admRita, verb: cards.VerbAdminConfirm, want: "Only Adele Vance", outcome: "refused: confirmation belongs"},
+			{who: admGusInA, verb: cards.VerbAdminConfirm, want: "Only Adele Vance", outcome: "refused: confirmation belongs"},
+			{who: admAdele, verb: cards.VerbAdminConfirm, want: "Revoked", outcome: "done"},
+		}, wantWrites: 1},
+		{name: "expired", steps: []step{
+			{who: admAdele, verb: cards.VerbAdminConfirm, advance: adminConfirmTTL + time.Second, want: "This confirmation expired", outcome: "refused: expired"},
+			{who: admAdele, verb: cards.VerbAdminConfirm, want: "I don't know this confirmation", outcome: "refused: unknown token"},
+		}},
+		{name: "just before expiry works", steps: []step{
+			{who: admAdele, verb: cards.VerbAdminConfirm, advance: adminConfirmTTL - time.Second, want: "Revoked", outcome: "done"},
+		}, wantWrites: 1},
+		{name: "cancel then confirm", steps: []step{
+			{who: admAdele, verb: cards.VerbAdminCancel, want: "Nothing was changed", outcome: "cancelled"},
+			{who: admAdele, verb: cards.VerbAdminConfirm, want: "This was already cancelled", outcome: "refused: already cancelled"},
+		}},
+		{name: "malformed and unknown tokens", steps: []step{
+			{who: admAdele, verb: cards.VerbAdminConfirm, token: "../../etc", want: "could not be read", outcome: "refused: malformed token"},
+			{who: admAdele, verb: cards.VerbAdminConfirm, token: strings.Repeat("ab", 16), want: "I don't know this confirmation", outcome: "refused: unknown token"},
+		}},
+		{name: "admin removed from the group before confirming", setup: nil, steps: []step{
+			{who: admAdele, verb: cards.VerbAdminConfirm, advance: adminCacheTTL + time.Second, want: "no longer a member", outcome: "refused: not a member"},
+		}},
+		{name: "service failure is reported and recorded", setup: func(e *admEnv) {
+			e.port.failAdminRm = &entitlement.ServiceError{Op: "remove assignment", Status: 403, Kind: entitlement.ErrForbidden}
+		}, steps: []step{
+			{who: admAdele, verb: cards.VerbAdminConfirm, want: entitlement.ErrForbidden.Error(), outcome: "failed: " + entitlement.ErrForbidden.Error()},
+			{who: admAdele, verb: cards.VerbAdminConfirm, want: "This was already failed", outcome: "refused: already failed"},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newAdmEnv(t)
+			if tc.setup != nil {
+				tc.setup(e)
+			}
+			e.say(admAdele, revoke)
+			token := e.lastToken()
+			if tc.name == "admin removed from the group before confirming" {
+				e.port.setMember(admAdele.id, false)
+			}
+			for i, s := range tc.steps {
+				e.advance(s.advance)
+				tok := token
+				if s.token != "" {
+					tok = s.token
+				}
+				got := e.click(s.who, s.verb, map[string]any{cards.KeyToken: tok})
+				admWantAll(t, fmt.Sprintf("step %d (%s by %s)", i, s.verb, s.who.name), got, s.want)
+				entries := e.audit(store.AuditQuery{Limit: 1})
+				if len(entries) != 1 || !strings.HasPrefix(entries[0].Outcome, s.outcome) || entries[0].ActorID != s.who.id {
+					t.Errorf("step %d: audit %+v, want outcome prefix %q by %s", i, entries, s.outcome, s.who.id)
+				}
+			}
+			if w := e.port.Writes(); len(w) != tc.wantWrites {
+				t.Errorf("writes = %q, want %d", w, tc.wantWrites)
+			}
+		})
+	}
+}
+
+// TestAdminConfirmConcurrentClicks: two simultaneous clicks on Confirm (distinct activities) assign once.
+func TestAdminConfirmConcurrentClicks(t *testing.T) {
+	e := newAdmEnv(t)
+	e.say(admAdele, "/assign nestor@contoso.example Falcon Wiki Reader")
+	token := e.lastToken()
+	release := make(chan struct{})
+	e.port.mu.Lock()
+	e.port.blockAdminAdd = release
+	e.port.mu.Unlock()
+
+	const clicks = 4
+	answers := make(chan string, clicks)
+	var wg sync.WaitGroup
+	for range clicks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			act := e.activity(admAdele, "invoke")
+			act.Name = "adaptiveCard/action"
+			act.Value = map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": cards.VerbAdminConfirm,
+				"data": map[string]any{cards.KeyToken: token}}}
+			resp, err := e.bot.OnActivity(context.Background(), act)
+			if err != nil || resp == nil {
+				answers <- fmt.Sprintf("error: %v", err)
+				return
+			}
+			raw, _ := json.Marshal(resp.Body)
+			answers <- string(raw)
+		}()
+	}
+	// The first click blocks inside AdminAdd; the others must be answered meanwhile, without a write.
+	for range clicks - 1 {
+		got := <-answers
+		if !strings.Contains(got, "already being carried out") {
+			t.Errorf("concurrent click answered %s, want 'already being carried out'", got)
+		}
+	}
+	close(release)
+	wg.Wait()
+	if got := <-answers; !strings.Contains(got, "Assigned Falcon Wiki Reader") {
+		t.Errorf("first click answered %s", got)
+	}
+	if w := e.port.Writes(); len(w) != 1 {
+		t.Fatalf("writes = %q, want exactly one adminAdd", w)
+	}
+}
+
+// TestCheckAdmin covers the membership cache, failures and configuration.
+func TestCheckAdmin(t *testing.T) {
+	ctx := context.Background()
+	t.Run("cached for a few minutes", func(t *testing.T) {
+		e := newAdmEnv(t)
+		tu := e.bot.newTurn(ctx, e.activity(admAdele, "message"))
+		for range 3 {
+			e.bot.checkAdmin(ctx, tu)
+			if !tu.admin {
+				t.Fatal("Adele is not an admin")
+			}
+		}
+		if e.port.memberChecks != 1 {
+			t.Fatalf("membership checked %d times, want 1 (cached)", e.port.memberChecks)
+		}
+		e.port.setMember(admAdele.id, false)
+		e.advance(adminCacheTTL)
+		e.bot.checkAdmin(ctx, tu)
+		if tu.admin || e.port.memberChecks != 2 {
+			t.Fatalf("after the TTL: admin=%v checks=%d, want false 2", tu.admin, e.port.memberChecks)
+		}
+	})
+	t.Run("errors are not admin and not cached", func(t *testing.T) {
+		e := newAdmEnv(t)
+		e.port.failMember = errors.New("graph down")
+		tu := e.bot.newTurn(ctx, e.activity(admAdele, "message"))
+		e.bot.checkAdmin(ctx, tu)
+		if tu.admin {
+			t.Fatal("admin despite a failed check")
+		}
+		e.port.failMember = nil
+		e.bot.checkAdmin(ctx, tu)
+		if !tu.admin || e.port.memberChecks != 2 {
+			t.Fatalf("after recovery: admin=%v checks=%d, want true 2", tu.admin, e.port.memberChecks)
+		}
+	})
+	t.Run("foreign tenant never checked", func(t *testing.T) {
+		e := newAdmEnv(t)
+		tu := e.bot.newTurn(ctx, e.activity(admGusInA, "message"))
+		e.bot.checkAdmin(ctx, tu)
+		if tu.admin || e.port.memberChecks != 0 {
+			t.Fatalf("foreign user: admin=%v checks=%d", tu.admin, e.port.memberChecks)
+		}
+	})
+	t.Run("no admin group configured", func(t *testing.T) {
+		e := newAdmEnv(t)
+		e.bot.cfg.AdminGroupID = ""
+		tu := e.bot.newTurn(ctx, e.activity(admAdele, "message"))
+		e.bot.checkAdmin(ctx, tu)
+		if tu.admin || e.port.memberChecks != 0 {
+			t.Fatalf("no group: admin=%v checks=%d", tu.admin, e.port.memberChecks)
+		}
+	})
+}
+
+func TestPartnerOrgName(t *testing.T) {
+	ctx := context.Background()
+	e := newAdmEnv(t)
+	tests := []struct{ tenant, want string }{
+		{admFabrikam, "Fabrikam"},
+		{strings.ToUpper(admFabrikam), "Fabrikam"},
+		{admNorthwind, ""},
+		{"", ""},
+	}
+	for _, tc := range tests {
+		if got := e.bot.partnerOrgName(ctx, tc.tenant); got != tc.want {
+			t.Errorf("partnerOrgName(%q) = %q, want %q", tc.tenant, got, tc.want)
+		}
+	}
+	if e.port.orgListings != 2 {
+		t.Errorf("connected organizations listed %d times, want 2 (Fabrikam and Northwind, then cached)", e.port.orgListings)
+	}
+	// /connect forgets the cache so the new organization is seen at once.
+	e.say(admAdele, "/connect northwind.example")
+	if got := e.bot.partnerOrgName(ctx, admNorthwind); got != "Northwind" {
+		t.Errorf("after /connect: partnerOrgName = %q, want Northwind", got)
+	}
+}
+
+// TestAdminAuditFilters: /audit <user> and /audit <package> show only matching entries.
+func TestAdminAuditFilters(t *testing.T) {
+	e := newAdmEnv(t)
+	e.say(admAdele, "/revoke rita@contoso.example Falcon Team Member")
+	e.say(admAdele, "/package Falcon Wiki Reader")
+	got := e.say(admAdele, "/audit rita@contoso.example")
+	admWantAll(t, "audit by user", got, "Entries about Rita Requester", "admin.revoke (admin)", "confirmation requested")
+	admWantNone(t, "audit by user", got, "admin.package (admin)")
+	got = e.say(admAdele, "/audit Falcon Wiki")
+	admWantAll(t, "audit by package", got, "Entries about the package Falcon Wiki Reader", "admin.package (admin)", "viewed")
+	admWantNone(t, "audit by package", got, "admin.revoke")
+}
+
+func TestAdmDurationWords(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"P180D", "180 days"}, {"PT8H", "8 hours"}, {"P4W2D", "4 weeks 2 days"}, {"P1DT12H", "1 day 12 hours"},
+		{"PT30M", "30 minutes"}, {"P1Y2M", "1 year 2 months"}, {"P0D", "0 days"}, {"P", "P"}, {"", ""},
+		{"5 days", "5 days"}, {"P5H", "P5H"}, {"PT5D", "PT5D"}, {"P1", "P1"}, {"PTH", "PTH"},
+	}
+	for _, tc := range tests {
+		if got := admDurationWords(tc.in); got != tc.want {
+			t.Errorf("admDurationWords(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestAdmResolve(t *testing.T) {
+	cs := []admCandidate{{id: "1", name: "Falcon Team"}, {id: "2", name: "Falcon Team Member"}, {id: "3", name: "Wiki", keys: []string{"wiki.example"}}}
+	tests := []struct {
+		arg     string
+		want    int
+		wantErr string
+	}{
+		{"2", 1, ""},
+		{"falcon team", 0, ""},      // exact wins over prefix
+		{"Falcon Team M", 1, ""},    // unique prefix
+		{"WIKI.example", 2, ""},     // other key
+		{"Falcon", -1, "matches 2"}, // ambiguous prefix
+		{"Wikki", -1, `Did you mean "Wiki"?`},
+		{"", -1, "give the package"},
+	}
+	for _, tc := range tests {
+		got, err := admResolve("x", "package", tc.arg, cs)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("admResolve(%q) error = %v, want %q", tc.arg, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("admResolve(%q) = %d, %v; want %d", tc.arg, got, err, tc.want)
+		}
+	}
+}
