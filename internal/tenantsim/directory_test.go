@@ -242,13 +242,14 @@ func TestPersistenceAndReset(t *testing.T) {
 		t.Fatalf("clock %s", clock.raw)
 	}
 	wantStatus(t, e.do("POST", "/_sim/clock", "", map[string]any{"advance": "two hours"}), 400)
+	e.sim.SetThrottle(-1, time.Second)
 	e.close()
 
 	e2 := newEnvAt(t, path, false)
 	if e2.sim.Info().BotClientSecret != secret {
 		t.Fatal("client secret changed across restart")
 	}
-	got := e2.getRequest(reqID)
+	got := e2.getRequest(reqID) // also proves throttling was switched off by the restart
 	if got["state"] != "pendingApproval" {
 		t.Fatalf("request after restart %v", got)
 	}

@@ -124,6 +124,8 @@ func New(opts Options) (*Sim, error) {
 	if w.BotSecret == "" {
 		w.BotSecret = newSecret()
 	}
+	// Throttling is a test switch; it does not survive a restart.
+	w.Throttle = throttle{}
 	if err := s.loadKey(w); err != nil {
 		s.closeDB()
 		return nil, fmt.Errorf("tenantsim: %w", err)
