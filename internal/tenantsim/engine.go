@@ -579,11 +579,6 @@ func (s *Sim) guestLifecycle(now time.Time) bool {
 			continue
 		}
 		if u.BlockedAt == nil {
-			if action == "removeFromDirectory" {
-				s.deleteUser(u)
-				changed = true
-				continue
-			}
 			t := ended
 			u.AccountEnabled, u.BlockedAt = false, &t
 			s.log.Info("guest blocked", "user", u.ID)

@@ -320,9 +320,9 @@ func (s *Sim) emSettings(g *gctx, seg []string) *graphErr {
 		if v, ok := jget(body, "externalUserLifecycleAction"); ok {
 			a, _ := v.(string)
 			switch a {
-			case "none", "blockSignIn", "blockSignInAndDelete", "removeFromDirectory":
+			case "none", "blockSignIn", "blockSignInAndDelete":
 			default:
-				return errBadRequest("Invalid value %q for 'externalUserLifecycleAction': expected none, blockSignIn, blockSignInAndDelete or removeFromDirectory.", a)
+				return errBadRequest("Invalid value %q for 'externalUserLifecycleAction': expected none, blockSignIn or blockSignInAndDelete.", a)
 			}
 			next.ExternalUserLifecycleAction = a
 		}

@@ -193,3 +193,47 @@ func TestAdminAddValidation(t *testing.T) {
 		t.Fatal("megan still a team member after adminRemove")
 	}
 }
+
+func TestGuestLifecycleSettings(t *testing.T) {
+	tests := []struct {
+		action, after string
+		blocked       bool
+		deleted       bool
+	}{
+		{"none", "P1D", false, false},
+		{"blockSignIn", "P1D", true, false},
+		{"blockSignInAndDelete", "P1D", true, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.action, func(t *testing.T) {
+			e := newEnv(t)
+			app := e.appToken()
+			wantStatus(t, e.do("PATCH", em+"settings", app, map[string]any{"externalUserLifecycleAction": tc.action,
+				"durationUntilExternalUserDeletedAfterBlocked": tc.after}), 204)
+			r := e.do("POST", em+"assignmentRequests", app, map[string]any{"requestType": "adminAdd", "assignment": map[string]any{
+				"accessPackageId": PkgPartner, "assignmentPolicyId": PolicyPartner, "target": map[string]any{"email": "frank@fabrikam.example"}}})
+			wantStatus(t, r, 201)
+			e.sim.Advance(3 * time.Second)
+			asg := e.getRequest(str(r.body["id"]))["assignment"].(map[string]any)
+			guestID := str(asg["target"].(map[string]any)["objectId"])
+			if guestID == "" {
+				t.Fatalf("no guest: %v", asg)
+			}
+			// The admin removes the assignment: it was the guest's last one.
+			wantStatus(t, e.do("POST", em+"assignmentRequests", app, map[string]any{"requestType": "adminRemove", "assignment": map[string]any{"id": asg["id"]}}), 201)
+			e.sim.Advance(3 * time.Second)
+			r = e.do("GET", "/v1.0/users/"+guestID+"?$select=id,accountEnabled", app, nil)
+			wantStatus(t, r, 200)
+			if r.body["accountEnabled"] != !tc.blocked {
+				t.Fatalf("after removal: %s", r.raw)
+			}
+			e.sim.Advance(25 * time.Hour)
+			r = e.do("GET", "/v1.0/users/"+guestID+"?$select=id,accountEnabled", app, nil)
+			if (r.status == 404) != tc.deleted {
+				t.Fatalf("a day later: %d %s", r.status, r.raw)
+			}
+		})
+	}
+	e := newEnv(t)
+	wantGraphError(t, e.do("PATCH", em+"settings", e.appToken(), map[string]any{"externalUserLifecycleAction": "removeFromDirectory"}), 400, "BadRequest")
+}
