@@ -504,7 +504,13 @@ func (s *Sim) tickLocked() bool {
 	}
 	for _, a := range sortedBy(s.w.Assignments, func(a *assignment) int64 { return a.Ord }) {
 		if a.State == "delivered" && a.End != nil && !now.Before(*a.End) {
-			s.endAssignment(a, *a.End, "Expired")
+			at := *a.End
+			s.endAssignment(a, at, "Expired")
+			// Entra records the removal as a systemRemove request.
+			rq := &request{Ord: s.w.nextOrd(), ID: newID(), RequestType: "systemRemove", State: "delivered", Status: "Delivered",
+				Created: at, Completed: &at, RequestorID: a.TargetID, TargetID: a.TargetID, PackageID: a.PackageID,
+				PolicyID: a.PolicyID, AssignmentID: a.ID, Expiration: expirationPattern{Type: "notSpecified"}}
+			s.w.Requests[rq.ID] = rq
 			changed = true
 		}
 	}

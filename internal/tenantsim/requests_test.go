@@ -172,6 +172,10 @@ func TestManagerApprovalFlow(t *testing.T) {
 	if slices.Contains(e.groupMembers(FalconTeamGroupID), UserRita) {
 		t.Fatal("rita still in the Falcon Team after expiry")
 	}
+	r = e.do("GET", em+"assignmentRequests?$filter="+url.QueryEscape("requestType eq 'systemRemove'")+"&$expand=assignment", e.appToken(), nil)
+	if v := values(t, r); len(v) != 1 || v[0]["state"] != "delivered" || v[0]["assignment"].(map[string]any)["id"] != mv[0]["id"] {
+		t.Fatalf("systemRemove record: %s", r.raw)
+	}
 }
 
 func TestTwoStageDenyAtSecondStage(t *testing.T) {
