@@ -1,0 +1,148 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/accessbot/accessbot/bot"
+	"github.com/accessbot/accessbot/internal/botframework"
+	"github.com/accessbot/accessbot/internal/entitlement/graph"
+	"github.com/accessbot/accessbot/internal/store"
+	"github.com/accessbot/accessbot/internal/teamsfake"
+	"github.com/accessbot/accessbot/internal/tenantsim"
+)
+
+// adminEnv is the admin flow end to end: the simulator and the production Graph client and identity
+// (newGSEnv), the bot with the seed's admin group behind the real Bot Framework endpoint (dev verifier),
+// and the fake Teams connector that records the bot's answers.
+type adminEnv struct {
+	*gsEnv
+	conn  *teamsfake.Connector
+	teams *teamsfake.Client
+	bot   *bot.Bot
+	store *store.Store
+}
+
+// Seeded people for the admin tests, each with a 1:1 chat (docs/ARCHITECTURE.md).
+var (
+	admAdele = teamsfake.User{ID: "29:adele", Name: "Adele Vance", AADObjectID: tenantsim.UserAdele, TenantID: tenantsim.ContosoTenantID, ConversationID: "a:adele"}
+	admRita  = teamsfake.User{ID: "29:rita", Name: "Rita Requester", AADObjectID: tenantsim.UserRita, TenantID: tenantsim.ContosoTenantID, ConversationID: "a:rita"}
+	admGus   = teamsfake.User{ID: "29:gus", Name: "Gus Guest", AADObjectID: tenantsim.UserGus, TenantID: tenantsim.FabrikamTenantID, ConversationID: "a:gus"}
+)
+
+func newAdminEnv(t *testing.T) *adminEnv {
+	t.Helper()
+	gs := newGSEnv(t, func(c *graph.Config) { c.CacheTTL = -1 })
+	var logOut io.Writer = io.Discard
+	if os.Getenv("E2E_LOG") != "" {
+		logOut = os.Stderr
+	}
+	log := slog.New(slog.NewTextHandler(logOut, nil))
+	e := &adminEnv{gsEnv: gs}
+	var err error
+	e.store, err = store.Open(filepath.Join(t.TempDir(), "bot.db"), store.Options{Logger: log})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { _ = e.store.Close() })
+	e.conn = teamsfake.NewConnector(t)
+	info := gs.sim.Info()
+	e.bot, err = bot.New(bot.Config{
+		Connector:    botframework.NewClient(botframework.ClientConfig{Logger: log, MaxRetries: -1}),
+		Store:        e.store,
+		Logger:       log,
+		Now:          gs.sim.Now,
+		BotID:        info.BotTeamsID,
+		BotName:      "AccessBot",
+		Entitlement:  gs.client,
+		Tenant:       bot.TenantInfo{ID: tenantsim.ContosoTenantID, Name: "Contoso", Domain: "contoso.onmicrosoft.com"},
+		AdminGroupID: tenantsim.AdminsGroupID,
+	})
+	if err != nil {
+		t.Fatalf("bot: %v", err)
+	}
+	endpoint := botframework.NewEndpoint(botframework.NewDevVerifier(log), e.bot, botframework.EndpointOptions{Logger: log})
+	srv := httptest.NewServer(endpoint)
+	t.Cleanup(srv.Close)
+	e.teams = &teamsfake.Client{Endpoint: srv.URL, ServiceURL: e.conn.URL(), BotID: info.BotTeamsID, BotName: "AccessBot"}
+	return e
+}
+
+// say sends text as u and returns the bot's answer in u's chat (the first activity it sends there), whose
+// card or text must contain every want.
+func (e *adminEnv) say(u teamsfake.User, text string, want ...string) teamsfake.Activity {
+	e.t.Helper()
+	from := e.conn.Len()
+	resp, err := e.teams.Message(context.Background(), u, text)
+	if err != nil || resp.Status != http.StatusOK {
+		e.t.Fatalf("%s says %q: status %d, %v", u.Name, text, resp.Status, err)
+	}
+	a := e.conn.WaitFor(e.t, from, wait, fmt.Sprintf("answer to %q in %s's chat", text, u.Name), func(a teamsfake.Activity) bool {
+		return a.ConversationID == u.ConversationID
+	})
+	got := a.CardText() + a.Text() + rawCard(a)
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			e.t.Errorf("%s says %q: answer lacks %q:\n%s", u.Name, text, w, got)
+		}
+	}
+	return a
+}
+
+// clickToken clicks Confirm or Cancel (verb) as u with a confirmation token and returns the text of the card
+// that replaces the confirm card.
+func (e *adminEnv) clickToken(u teamsfake.User, replyTo, verb, token string, want ...string) string {
+	e.t.Helper()
+	resp, err := e.teams.Execute(context.Background(), u, replyTo, verb, map[string]any{"token": token})
+	if err != nil || resp.Status != http.StatusOK {
+		e.t.Fatalf("%s clicks %s: status %d %v, %v", u.Name, verb, resp.Status, resp.Body, err)
+	}
+	if resp.Body["type"] != "application/vnd.microsoft.card.adaptive" {
+		e.t.Fatalf("%s clicks %s: answer is not a card: %v", u.Name, verb, resp.Body)
+	}
+	card, _ := resp.Body["value"].(map[string]any)
+	a := teamsfake.Activity{Body: map[string]any{"attachments": []any{map[string]any{
+		"contentType": "application/vnd.microsoft.card.adaptive", "content": card}}}}
+	got := a.CardText()
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			e.t.Errorf("%s clicks %s: answer lacks %q:\n%s", u.Name, verb, w, got)
+		}
+	}
+	return got
+}
+
+// confirmToken returns the token of the admin.confirm button on a confirm card.
+func confirmToken(t *testing.T, a teamsfake.Activity) string {
+	t.Helper()
+	tok, _ := actionData(t, a.Card(), "admin.confirm")["token"].(string)
+	if tok == "" {
+		t.Fatalf("confirm card has no token: %s", rawCard(a))
+	}
+	return tok
+}
+
+// auditOutcomes lists "action outcome" of the newest n audit entries, newest first.
+func (e *adminEnv) auditOutcomes(n int) []string {
+	e.t.Helper()
+	es, err := e.store.Audit(context.Background(), store.AuditQuery{Limit: n})
+	if err != nil {
+		e.t.Fatalf("read audit: %v", err)
+	}
+	var out []string
+	for _, x := range es {
+		if x.Mode != store.ModeAdmin {
+			e.t.Errorf("audit entry %+v: mode %q, want admin", x, x.Mode)
+		}
+		out = append(out, x.Action+" "+x.Outcome)
+	}
+	return out
+}
