@@ -246,7 +246,7 @@ func (b *Bot) adminCommand(name string, run func(ctx context.Context, c *adminCa
 				c.entry.Outcome = "ok"
 			}
 		case errors.As(err, &ae):
-			c.entry.Outcome = "rejected: " + admClip(ae.Error(), 300)
+			c.entry.Outcome = "rejected: " + admClip(ae.text, 300)
 		default:
 			t.log.ErrorContext(ctx, "admin command failed", "command", name, "err", err)
 			c.entry.Outcome = "failed: " + entitlement.UserMessage(err)

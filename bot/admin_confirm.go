@@ -150,7 +150,14 @@ func (b *Bot) closePending(ctx context.Context, t *turn, data map[string]any, ru
 		return refuse("Not yours to confirm", fmt.Sprintf("Only %s, who ran the command, can confirm or cancel it. Nothing was changed.", who),
 			"confirmation belongs to "+admOr(op.AdminName, op.AdminID))
 	}
+	now := b.now()
 	if op.State != pendingWaiting {
+		if op.State != pendingRunning && !now.Before(op.Expires) {
+			// Closed and past its validity: nothing can use it any more, so drop it from the store.
+			if derr := b.cfg.Store.DeleteDialog(ctx, adminDialogKey(token)); derr != nil {
+				t.log.WarnContext(ctx, "delete closed confirmation", "err", derr)
+			}
+		}
 		b.adm.confirmMu.Unlock()
 		text := fmt.Sprintf("This was already %s (%s). Nothing more was changed.", op.State, admOr(op.Outcome, "no details"))
 		if op.State == pendingRunning {
@@ -158,7 +165,6 @@ func (b *Bot) closePending(ctx context.Context, t *turn, data map[string]any, ru
 		}
 		return refuse("Already handled", text, "already "+op.State)
 	}
-	now := b.now()
 	if !now.Before(op.Expires) {
 		if derr := b.cfg.Store.DeleteDialog(ctx, adminDialogKey(token)); derr != nil {
 			t.log.WarnContext(ctx, "delete expired confirmation", "err", derr)

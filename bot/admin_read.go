@@ -534,14 +534,14 @@ func (b *Bot) adminExpiring(ctx context.Context, c *adminCall) error {
 
 func (b *Bot) adminAudit(ctx context.Context, c *adminCall) error {
 	q := store.AuditQuery{Limit: adminAuditFetch}
-	sub := "Most recent first."
+	sub := "Most recent first; times in UTC."
 	if arg := strings.TrimSpace(strings.Join(c.cmd.Args, " ")); arg != "" {
 		p, perr := b.resolvePackage(ctx, "audit", arg)
 		var ae *adminError
 		switch {
 		case perr == nil:
 			q.PackageID = p.ID
-			sub = "Entries about the package " + p.Name + ", most recent first."
+			sub = "Entries about the package " + p.Name + ", most recent first; times in UTC."
 			c.entry.PackageID, c.entry.PackageName = p.ID, p.Name
 		case errors.As(perr, &ae) && ae.title == "No such package":
 			u, uerr := b.resolveUser(ctx, "audit", arg)
@@ -554,7 +554,7 @@ func (b *Bot) adminAudit(ctx context.Context, c *adminCall) error {
 				return uerr
 			}
 			q.SubjectID = u.ID
-			sub = "Entries about " + admUserLabel(u) + ", most recent first."
+			sub = "Entries about " + admUserLabel(u) + ", most recent first; times in UTC."
 			c.entry.SubjectID, c.entry.SubjectName = u.ID, u.Name
 		default:
 			return perr
@@ -577,8 +577,12 @@ func (b *Bot) adminAudit(ctx context.Context, c *adminCall) error {
 			who = "AccessBot"
 		}
 		about := strings.TrimSpace(strings.Join(admNonEmpty(admOr(e.SubjectName, e.SubjectID), e.PackageName), " · "))
-		v.Rows = append(v.Rows, cards.AdminRow{Cells: []string{admStamp(e.Time), who, e.Action + " (" + e.Mode + ")",
-			admOrDash(about), admOrDash(e.Outcome)}})
+		action := strings.TrimPrefix(e.Action, "admin.")
+		if e.Mode != store.ModeAdmin {
+			action += " (" + e.Mode + ")"
+		}
+		v.Rows = append(v.Rows, cards.AdminRow{Cells: []string{e.Time.UTC().Format("Jan 2 15:04"), who, action,
+			admOrDash(about), admOrDash(admClip(e.Outcome, 80))}})
 	}
 	c.entry.Outcome = fmt.Sprintf("listed %d", len(entries))
 	return b.sendAdminTable(ctx, c.t, v)

@@ -179,9 +179,9 @@ type admConversationLister interface {
 	Conversations(ctx context.Context, tenantID string) ([]store.ConversationRef, error)
 }
 
-// resolveUser finds a user of the resource tenant by object id, user principal name or mail; by display
-// name (exact or unambiguous prefix) among the users who have chatted with the bot. errUserNotFound-typed
-// *adminError when there is none.
+// resolveUser finds a user of the resource tenant by object id, user principal name or mail, or by display
+// name (exact or unambiguous prefix) among the users who have chatted with the bot. An unknown user is an
+// *adminError titled "No such user".
 func (b *Bot) resolveUser(ctx context.Context, cmd, arg string) (entitlement.User, error) {
 	arg = strings.TrimSpace(arg)
 	if arg == "" {

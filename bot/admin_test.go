@@ -855,6 +855,9 @@ func TestAdminConfirmMisuse(t *testing.T) {
 			{who: admAdele, verb: cards.VerbAdminConfirm, want: "Revoked Falcon Team Member", outcome: "done"},
 			{who: admAdele, verb: cards.VerbAdminConfirm, want: "This was already done", outcome: "refused: already done"},
 			{who: admAdele, verb: cards.VerbAdminCancel, want: "already done", outcome: "refused: already done"},
+			// Past its validity the closed confirmation is dropped from the store: later clicks find nothing.
+			{who: admAdele, verb: cards.VerbAdminConfirm, advance: adminConfirmTTL, want: "already done", outcome: "refused: already done"},
+			{who: admAdele, verb: cards.VerbAdminConfirm, want: "I don't know this confirmation", outcome: "refused: unknown token"},
 		}, wantWrites: 1},
 		{name: "someone else confirms", setup: func(e *admEnv) { e.port.setMember(admLynne.id, true) }, steps: []step{
 			{who: admLynne, verb: cards.VerbAdminConfirm, want: "Only Adele Vance, who ran the command, can confirm", outcome: "refused: confirmation belongs to Adele Vance"},
@@ -1049,12 +1052,16 @@ func TestAdminAuditFilters(t *testing.T) {
 	e := newAdmEnv(t)
 	e.say(admAdele, "/revoke rita@contoso.example Falcon Team Member")
 	e.say(admAdele, "/package Falcon Wiki Reader")
+	if _, err := e.st.AppendAudit(context.Background(), store.AuditEntry{Action: "request.submit", Mode: store.ModeDelegated,
+		ActorID: admUserID(1), ActorName: "Rita Requester", SubjectID: admUserID(1), SubjectName: "Rita Requester", Outcome: "submitted"}); err != nil {
+		t.Fatal(err)
+	}
 	got := e.say(admAdele, "/audit rita@contoso.example")
-	admWantAll(t, "audit by user", got, "Entries about Rita Requester", "admin.revoke (admin)", "confirmation requested")
-	admWantNone(t, "audit by user", got, "admin.package (admin)")
+	admWantAll(t, "audit by user", got, "Entries about Rita Requester", "\nrevoke\n", "confirmation requested", "\nrequest.submit (delegated)\n", "Nov 26 12:00")
+	admWantNone(t, "audit by user", got, "\npackage\n")
 	got = e.say(admAdele, "/audit Falcon Wiki")
-	admWantAll(t, "audit by package", got, "Entries about the package Falcon Wiki Reader", "admin.package (admin)", "viewed")
-	admWantNone(t, "audit by package", got, "admin.revoke")
+	admWantAll(t, "audit by package", got, "Entries about the package Falcon Wiki Reader", "\npackage\n", "viewed")
+	admWantNone(t, "audit by package", got, "revoke", "request.submit")
 }
 
 func TestAdmDurationWords(t *testing.T) {
