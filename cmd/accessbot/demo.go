@@ -128,6 +128,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return simSrv.Shutdown(sctx)
 	})
 	g.Go(func() error { return a.run(gctx) })
+	// Clock-driven rules (delivery, escalation, automatic denial, expiry, guest clean-up) run without waiting
+	// for Graph traffic.
+	g.Go(func() error { sim.Run(gctx, time.Second); return nil })
 	printDemoBanner(stdout, info, f.addr, simBase, f.data)
 	return g.Wait()
 }
