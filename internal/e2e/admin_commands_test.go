@@ -24,10 +24,17 @@ func TestAdminRefusals(t *testing.T) {
 		who  string
 		text string
 	}{
+		{"rita", "/orgs"},
 		{"rita", "/connect northwind.example"},
 		{"rita", "/disconnect Fabrikam"},
+		{"rita", "/sponsors Fabrikam add rita@contoso.example"},
+		{"rita", "/catalogs"},
+		{"rita", "/package Falcon Team Member"},
 		{"rita", "/assign rita@contoso.example Falcon Wiki Reader"},
-		{"rita", "/orgs"},
+		{"rita", "/revoke megan@contoso.example Falcon Team Member"},
+		{"rita", "/pending"},
+		{"rita", "/expiring 30"},
+		{"rita", "/audit"},
 		{"gus", "/revoke gus@fabrikam.example Falcon Partner Collaboration"},
 		{"gus", "/audit"},
 	}
@@ -37,7 +44,7 @@ func TestAdminRefusals(t *testing.T) {
 			u = admGus
 		}
 		e.say(u, tc.text, "Not allowed", "is an admin command", "Nothing was changed")
-		got := e.auditOutcomes(10)
+		got := e.auditOutcomes(50)
 		if len(got) != i+1 || got[0] != "admin.refused refused: not a member of the admin group" {
 			t.Fatalf("%s %q: audit = %q", tc.who, tc.text, got)
 		}
@@ -53,8 +60,21 @@ func TestAdminRefusals(t *testing.T) {
 	if err != nil || len(as) != 0 {
 		t.Fatalf("Rita got an assignment: %+v, %v", as, err)
 	}
-	// The everyday commands still work for them: "/help" is the requester help, not the admin section.
-	e.say(admRita, "/help", "What I can do")
+	sp, err := e.client.Sponsors(ctx, tenantsim.FabrikamConnectedOrgID)
+	if err != nil || slices.ContainsFunc(sp.Internal, func(u entitlement.User) bool { return u.ID == tenantsim.UserRita }) {
+		t.Fatalf("Rita made herself a sponsor: %+v, %v", sp, err)
+	}
+	// The everyday commands of the same name still work for them: "/help" and "/packages" are the
+	// requester's, not the admin ones.
+	if a := e.say(admRita, "/help", "What I can do"); strings.Contains(a.CardText(), "Admin commands") {
+		t.Errorf("Rita's /help shows the admin commands: %s", a.CardText())
+	}
+	if a := e.say(admRita, "/packages"); strings.Contains(a.CardText(), "Not allowed") || strings.Contains(a.CardText(), "hidden ones included") {
+		t.Errorf("Rita's /packages is not the requester's list: %s", a.CardText())
+	}
+	if got := e.auditOutcomes(50); len(got) != len(tests) {
+		t.Errorf("audit has %d entries after the refusals and everyday commands, want %d: %q", len(got), len(tests), got)
+	}
 }
 
 // TestAdminOrganizations: /orgs, /connect (by domain, duplicates, unknown domains), /sponsors (list, add,
@@ -139,6 +159,7 @@ func TestAdminPackagesAndAssignments(t *testing.T) {
 	ctx := context.Background()
 
 	e.say(admAdele, "/catalogs", "Project Falcon", "5")
+	e.say(admAdele, "/catalogs all", `/catalogs: takes no arguments, got "all"`)
 	e.say(admAdele, "/packages", "Falcon Team Member", "Falcon Production Access", "Falcon Break-glass", "hidden")
 	e.say(admAdele, "/packages project", "Access packages of the catalog Project Falcon", "Falcon Wiki Reader")
 	e.say(admAdele, "/packages Nope", `no catalog is named "Nope"`)
@@ -180,6 +201,7 @@ func TestAdminPackagesAndAssignments(t *testing.T) {
 	}
 	e.say(admAdele, "/pending", "Rita Requester", "Falcon Team Member", "pendingApproval")
 	e.say(admAdele, "/pending Falcon Wiki", "Nothing is waiting for approval.")
+	e.say(admAdele, "/pending Nope", `/pending: no package is named "Nope"`)
 
 	// Revoke: cancel first (nothing happens), then confirm.
 	e.say(admAdele, "/revoke rita@contoso.example Falcon Wiki Reader", "holds no active assignment of Falcon Wiki Reader")
