@@ -247,6 +247,12 @@ func (b *Bot) adminCommand(name string, run func(ctx context.Context, c *adminCa
 			}
 		case errors.As(err, &ae):
 			c.entry.Outcome = "rejected: " + admClip(ae.text, 300)
+		case c.entry.Outcome != "":
+			// The command did its work (the outcome is set) and only sending the answer failed: record what
+			// happened and let the turn fail, so Teams redelivers it.
+			c.entry.Outcome += "; answer not delivered"
+			b.appendAdminAudit(ctx, c.entry)
+			return err
 		default:
 			t.log.ErrorContext(ctx, "admin command failed", "command", name, "err", err)
 			c.entry.Outcome = "failed: " + entitlement.UserMessage(err)

@@ -57,6 +57,7 @@ type admFakePort struct {
 	orgListings   int
 	failMember    error
 	failAdminRm   error
+	failReads     error // Packages and ConnectedOrgs fail with it
 	blockAdminAdd chan struct{} // when set, AdminAdd waits for it
 	nextID        int
 }
@@ -220,6 +221,9 @@ func (p *admFakePort) CatalogPackages(ctx context.Context, catalogID string) ([]
 func (p *admFakePort) Packages(ctx context.Context) ([]entitlement.Package, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.failReads != nil {
+		return nil, p.failReads
+	}
 	return slices.Clone(p.packages), nil
 }
 
@@ -257,6 +261,9 @@ func (p *admFakePort) ConnectedOrgs(ctx context.Context) ([]entitlement.Connecte
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.orgListings++
+	if p.failReads != nil {
+		return nil, p.failReads
+	}
 	return slices.Clone(p.orgs), nil
 }
 
@@ -397,13 +404,17 @@ func (p *admFakePort) ForUser(tok entitlement.TokenSource) entitlement.Delegated
 
 // admFakeConnector records what the bot sends.
 type admFakeConnector struct {
-	mu   sync.Mutex
-	sent []*schema.Activity
+	mu       sync.Mutex
+	sent     []*schema.Activity
+	failSend error
 }
 
 func (c *admFakeConnector) Send(ctx context.Context, serviceURL, conversationID string, act *schema.Activity) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.failSend != nil {
+		return "", c.failSend
+	}
 	c.sent = append(c.sent, act)
 	return fmt.Sprintf("sent-%d", len(c.sent)), nil
 }
@@ -1103,5 +1114,58 @@ func TestAdmResolve(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("admResolve(%q) = %d, %v; want %d", tc.arg, got, err, tc.want)
 		}
+	}
+}
+
+// TestAdminFailures: a Graph failure is answered with the service-independent message and audited as failed;
+// a change whose answer could not be sent is audited as done and the turn fails (Teams redelivers it).
+func TestAdminFailures(t *testing.T) {
+	t.Run("graph read fails", func(t *testing.T) {
+		e := newAdmEnv(t)
+		e.port.failReads = &entitlement.ServiceError{Op: "list access packages", Status: 503, Code: "ServiceUnavailable", Kind: entitlement.ErrUnavailable}
+		got := e.say(admAdele, "/packages")
+		admWantAll(t, "/packages", got, "/packages failed", entitlement.ErrUnavailable.Error())
+		admWantNone(t, "/packages", got, "ServiceUnavailable", "503")
+		es := e.audit(store.AuditQuery{})
+		if len(es) != 1 || es[0].Outcome != "failed: "+entitlement.ErrUnavailable.Error() {
+			t.Fatalf("audit = %+v", es)
+		}
+	})
+	t.Run("answer not delivered after a change", func(t *testing.T) {
+		e := newAdmEnv(t)
+		e.conn.failSend = errors.New("connector down")
+		act := e.activity(admAdele, "message")
+		act.Text = "/connect northwind.example"
+		if _, err := e.bot.OnActivity(context.Background(), act); err == nil {
+			t.Fatal("the turn succeeded although the answer could not be sent")
+		}
+		if w := e.port.Writes(); len(w) != 1 {
+			t.Fatalf("writes = %q, want the one create", w)
+		}
+		es := e.audit(store.AuditQuery{})
+		if len(es) != 1 || es[0].Outcome != "connected; answer not delivered" {
+			t.Fatalf("audit = %+v", es)
+		}
+	})
+}
+
+// TestAdminConfirmBySubmit: a client that sends the confirm button as Action.Submit (a message with a value)
+// gets the outcome as a new card.
+func TestAdminConfirmBySubmit(t *testing.T) {
+	e := newAdmEnv(t)
+	e.say(admAdele, "/revoke rita@contoso.example Falcon Team Member")
+	n := e.conn.count()
+	act := e.activity(admAdele, "message")
+	act.Value = map[string]any{cards.KeyVerb: cards.VerbAdminConfirm, cards.KeyToken: e.lastToken()}
+	if _, err := e.bot.OnActivity(context.Background(), act); err != nil {
+		t.Fatal(err)
+	}
+	sent := e.conn.since(n)
+	if len(sent) != 1 {
+		t.Fatalf("sent %d activities, want 1", len(sent))
+	}
+	admWantAll(t, "submit confirm", admActivityText(t, sent[0]), "Revoked Falcon Team Member")
+	if w := e.port.Writes(); !slices.Equal(w, []string{"adminRemove asg-rita-1"}) {
+		t.Fatalf("writes = %q", w)
 	}
 }
