@@ -57,7 +57,7 @@ type admFakePort struct {
 	orgListings   int
 	failMember    error
 	failAdminRm   error
-	failReads     error // Packages and ConnectedOrgs fail with it
+	failReads     error         // Packages and ConnectedOrgs fail with it
 	blockAdminAdd chan struct{} // when set, AdminAdd waits for it
 	nextID        int
 }
@@ -719,6 +719,8 @@ func TestAdminCommands(t *testing.T) {
 			"https://myaccess.microsoft.com/@contoso.example#/access-packages/" + admPkgID(2)}, wantAction: "admin.package", wantOutcome: "viewed"},
 		{name: "package partner scope", who: admAdele, text: "/package " + admPkgID(3), want: []string{"Users of Fabrikam", "Internal sponsors and External sponsors", "30 days"}},
 		{name: "package hidden by exact name", who: admAdele, text: "/package falcon break-glass", want: []string{"hidden", "8 hours after assignment", "Approvers: Patti Fernandez"}},
+		{name: "package resources", who: admAdele, text: "/package Falcon Team Member", want: []string{"Falcon Team (Group) — Member", "180 days after assignment",
+			"Fallback: Patti Fernandez", "Denied automatically after 14 days"}},
 		{name: "package ambiguous", who: admAdele, text: "/package Falcon", want: []string{`"Falcon" matches 5 packages`, "Falcon Team Member (" + admPkgID(1) + ")"}, wantOutcome: "rejected"},
 		{name: "package typo suggests", who: admAdele, text: "/package Falcon Wiki Raeder", want: []string{`no package is named "Falcon Wiki Raeder"`, `Did you mean "Falcon Wiki Reader"?`}},
 		{name: "package missing", who: admAdele, text: "/package", want: []string{"/package: give the package's name or id"}, wantOutcome: "rejected"},
@@ -1167,5 +1169,59 @@ func TestAdminConfirmBySubmit(t *testing.T) {
 	admWantAll(t, "submit confirm", admActivityText(t, sent[0]), "Revoked Falcon Team Member")
 	if w := e.port.Writes(); !slices.Equal(w, []string{"adminRemove asg-rita-1"}) {
 		t.Fatalf("writes = %q", w)
+	}
+}
+
+func TestAdmPolicyWords(t *testing.T) {
+	end := time.Date(2027, 1, 31, 17, 0, 0, 0, time.UTC)
+	expiry := []struct {
+		in   entitlement.Expiration
+		want string
+	}{
+		{entitlement.Expiration{Type: entitlement.ExpireNever}, "No expiry"},
+		{entitlement.Expiration{Type: entitlement.ExpireAfterDateTime, EndDateTime: end}, "On 2027-01-31 17:00 UTC"},
+		{entitlement.Expiration{Type: entitlement.ExpireAfterDuration, Duration: "PT8H"}, "8 hours after assignment"},
+		{entitlement.Expiration{Type: entitlement.ExpireNotSpecified, Duration: "P30D"}, "30 days after assignment"},
+		{entitlement.Expiration{}, "Not specified"},
+	}
+	for _, tc := range expiry {
+		if got := admExpiryWords(tc.in); got != tc.want {
+			t.Errorf("admExpiryWords(%+v) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	orgName := func(id string) string { return map[string]string{admOrgFab: "Fabrikam"}[id] }
+	scope := []struct {
+		p    entitlement.Policy
+		want string
+	}{
+		{entitlement.Policy{Scope: entitlement.ScopeAllMemberUsers}, "All members of the organization"},
+		{entitlement.Policy{Scope: entitlement.ScopeAllConfiguredConnectedOrganizationUsers}, "Users of all configured connected organizations"},
+		{entitlement.Policy{Scope: entitlement.ScopeSpecificConnectedOrganizationUsers,
+			SpecificTargets: []entitlement.SubjectSet{{Kind: entitlement.SetConnectedOrganizationMembers, ConnectedOrgID: admOrgFab}}}, "Users of Fabrikam"},
+		{entitlement.Policy{Scope: entitlement.ScopeSpecificConnectedOrganizationUsers}, "Users of specific connected organizations"},
+		{entitlement.Policy{Scope: entitlement.ScopeAllExternalUsers}, "All external users"},
+		{entitlement.Policy{}, "Nobody (admin assignments only)"},
+		{entitlement.Policy{Scope: "somethingNew"}, "somethingNew"},
+	}
+	for _, tc := range scope {
+		if got := admScopeWords(tc.p, orgName); got != tc.want {
+			t.Errorf("admScopeWords(%q) = %q, want %q", tc.p.Scope, got, tc.want)
+		}
+	}
+	covers := []struct {
+		scope    entitlement.TargetScope
+		external bool
+		want     bool
+	}{
+		{entitlement.ScopeAllMemberUsers, false, true},
+		{entitlement.ScopeAllMemberUsers, true, false},
+		{entitlement.ScopeSpecificConnectedOrganizationUsers, true, true},
+		{entitlement.ScopeSpecificConnectedOrganizationUsers, false, false},
+		{entitlement.ScopeAllDirectoryUsers, true, true},
+	}
+	for _, tc := range covers {
+		if got := admPolicyCovers(entitlement.Policy{Scope: tc.scope}, tc.external); got != tc.want {
+			t.Errorf("admPolicyCovers(%s, external=%v) = %v, want %v", tc.scope, tc.external, got, tc.want)
+		}
 	}
 }
