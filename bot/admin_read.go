@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -120,8 +121,8 @@ func (b *Bot) adminConnect(ctx context.Context, c *adminCall) error {
 		return fmt.Errorf("list connected organizations: %w", err)
 	}
 	for _, o := range orgs {
-		if strings.EqualFold(o.TenantID(), info.TenantID) {
-			text := fmt.Sprintf("/connect: tenant %s is already connected as %q (%s).", info.TenantID, o.Name, o.State)
+		if admSameOrg(o, info, target) {
+			text := fmt.Sprintf("/connect: %s is already connected as %q (%s).", target, o.Name, o.State)
 			details := []string{"Nothing was changed."}
 			if o.State == entitlement.OrgProposed {
 				details = append(details, "It is proposed: its users can't request until it is configured in the Entra admin center.")
@@ -161,6 +162,20 @@ func (b *Bot) adminConnect(ctx context.Context, c *adminCall) error {
 	}
 	return b.sendNotice(ctx, c.t, noticeSuccess, "Connected "+org.Name, text,
 		[]cards.Suggestion{{Title: "Add a sponsor", Command: "/sponsors " + admQuote(org.Name)}, {Title: "Organizations", Command: "/orgs"}})
+}
+
+// admSameOrg reports whether the connected organization o already covers the tenant info (found for target,
+// a domain or tenant id): same tenant, or a domain identity source for the target or the tenant's domain.
+func admSameOrg(o entitlement.ConnectedOrg, info entitlement.TenantInfo, target string) bool {
+	for _, src := range o.Sources {
+		if src.TenantID != "" && strings.EqualFold(src.TenantID, info.TenantID) {
+			return true
+		}
+		if src.DomainName != "" && (strings.EqualFold(src.DomainName, target) || strings.EqualFold(src.DomainName, info.DefaultDomain)) {
+			return true
+		}
+	}
+	return false
 }
 
 // admQuote quotes a name with spaces so it reads back as one argument.
@@ -439,11 +454,40 @@ func (b *Bot) adminPending(ctx context.Context, c *adminCall) error {
 		c.entry.PackageID, c.entry.PackageName = p.ID, p.Name
 		sub = "Requests for " + p.Name + " waiting for approval, oldest first."
 	}
-	reqs, err := b.cfg.Entitlement.Requests(ctx, f)
+	graphReqs, err := b.cfg.Entitlement.Requests(ctx, f)
 	if err != nil {
 		return fmt.Errorf("list pending requests: %w", err)
 	}
-	sort.SliceStable(reqs, func(i, j int) bool { return reqs[i].CreatedAt.Before(reqs[j].CreatedAt) })
+	type pendingRow struct {
+		r     entitlement.Request
+		state string
+	}
+	var rows []pendingRow
+	for _, r := range graphReqs {
+		rows = append(rows, pendingRow{r, string(r.State)})
+	}
+	// Requests the bot runs itself for partner users (brokered) wait in its own store, not in Entra.
+	if err := b.cfg.Store.List(ctx, bucketBrokered, "", func(key string, raw []byte) error {
+		var br brokeredRequest
+		if err := json.Unmarshal(raw, &br); err != nil {
+			b.log.WarnContext(ctx, "skip unreadable brokered request", "key", key, "err", err)
+			return nil
+		}
+		if br.Canceled || br.State != entitlement.StatePendingApproval || (f.PackageID != "" && br.PackageID != f.PackageID) {
+			return nil
+		}
+		state := "pendingApproval, brokered"
+		if cur := br.current(); cur != nil && br.StageCount > 0 {
+			state = fmt.Sprintf("pendingApproval, brokered (stage %d of %d)", cur.Index, br.StageCount)
+		}
+		rows = append(rows, pendingRow{entitlement.Request{ID: br.ID, State: br.State, PackageID: br.PackageID,
+			PackageName: br.PackageName, CreatedAt: br.CreatedAt, Requestor: entitlement.Subject{Name: br.Requester.Name,
+				Email: br.Requester.Email, TenantID: br.Requester.TenantID, ConnectedOrgID: br.Requester.OrgID}}, state})
+		return nil
+	}); err != nil {
+		return fmt.Errorf("list brokered requests: %w", err)
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].r.CreatedAt.Before(rows[j].r.CreatedAt) })
 	now := b.now()
 	v := cards.AdminTableView{
 		Title:       "Pending requests",
@@ -451,16 +495,18 @@ func (b *Bot) adminPending(ctx context.Context, c *adminCall) error {
 		Columns:     []string{"Requestor", "Package", "State", "Submitted", "Waiting"},
 		EmptyText:   "Nothing is waiting for approval.",
 		MoreCommand: "/pending <package>",
+		Footnote:    "Brokered requests are partner requests whose approval AccessBot runs itself.",
 	}
-	for _, r := range reqs {
+	for _, row := range rows {
+		r := row.r
 		wait := "—"
 		if !r.CreatedAt.IsZero() {
 			wait = admRoughDuration(now.Sub(r.CreatedAt))
 		}
 		v.Rows = append(v.Rows, cards.AdminRow{Cells: []string{admSubjectLabel(r.Requestor), admOrDash(r.PackageName),
-			string(r.State), admStamp(r.CreatedAt), wait}})
+			row.state, admStamp(r.CreatedAt), wait}})
 	}
-	c.entry.Outcome = fmt.Sprintf("listed %d", len(reqs))
+	c.entry.Outcome = fmt.Sprintf("listed %d", len(rows))
 	return b.sendAdminTable(ctx, c.t, v)
 }
 

@@ -701,7 +701,7 @@ func TestAdminCommands(t *testing.T) {
 			wantWrites: []string{"create org Northwind tenant=" + admNorthwind + " state=configured"}, wantAction: "admin.connect", wantOutcome: "connected"},
 		{name: "connect by tenant id with name", who: admAdele, text: "/connect " + admNorthwind + " Northwind Traders", want: []string{"Connected Northwind Traders"},
 			wantWrites: []string{"create org Northwind Traders tenant=" + admNorthwind + " state=configured"}, wantOutcome: "connected"},
-		{name: "connect duplicate", who: admAdele, text: "/connect fabrikam.example", want: []string{"Already connected", `already connected as "Fabrikam"`, "Nothing was changed"},
+		{name: "connect duplicate", who: admAdele, text: "/connect fabrikam.example", want: []string{"Already connected", `fabrikam.example is already connected as "Fabrikam" (configured)`, "Nothing was changed"},
 			wantOutcome: "rejected"},
 		{name: "connect duplicate by tenant id", who: admAdele, text: "/connect " + strings.ToUpper(admFabrikam), want: []string{"Already connected"}, wantOutcome: "rejected"},
 		{name: "connect unknown domain", who: admAdele, text: "/connect nowhere.example", want: []string{`no Microsoft Entra tenant has the domain "nowhere.example"`}, wantOutcome: "rejected"},
@@ -1223,5 +1223,47 @@ func TestAdmPolicyWords(t *testing.T) {
 		if got := admPolicyCovers(entitlement.Policy{Scope: tc.scope}, tc.external); got != tc.want {
 			t.Errorf("admPolicyCovers(%s, external=%v) = %v, want %v", tc.scope, tc.external, got, tc.want)
 		}
+	}
+}
+
+// TestAdminPendingIncludesBrokered: /pending lists the partner requests whose approval the bot runs itself
+// next to Entra's, and leaves out decided or cancelled ones.
+// TestAdminConnectDomainDuplicate: an organization connected by a domain identity source (or proposed) is a
+// duplicate too, and the answer says what a proposed organization means.
+func TestAdminConnectDomainDuplicate(t *testing.T) {
+	e := newAdmEnv(t)
+	e.port.orgs = append(e.port.orgs, entitlement.ConnectedOrg{ID: "org-nw", Name: "Northwind (domain)", State: entitlement.OrgProposed,
+		Sources: []entitlement.IdentitySource{{Kind: entitlement.SourceDomain, DomainName: "northwind.example"}}})
+	got := e.say(admAdele, "/connect northwind.example")
+	admWantAll(t, "/connect", got, `already connected as "Northwind (domain)" (proposed)`, "can't request until it is configured")
+	if w := e.port.Writes(); len(w) != 0 {
+		t.Fatalf("writes = %q", w)
+	}
+}
+
+func TestAdminPendingIncludesBrokered(t *testing.T) {
+	e := newAdmEnv(t)
+	ctx := context.Background()
+	put := func(br brokeredRequest) {
+		t.Helper()
+		if err := e.st.Put(ctx, bucketBrokered, br.ID, br); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gus := brokeredRequester{TenantID: admFabrikam, ID: admFabUser(1), Name: "Gus Guest", Email: "gus@fabrikam.example", OrgID: admOrgFab}
+	put(brokeredRequest{ID: brokeredPrefix + "1", PackageID: admPkgID(3), PackageName: "Falcon Partner Collaboration", Requester: gus,
+		StageCount: 1, Stages: []brokeredStage{{Index: 1}}, State: entitlement.StatePendingApproval, CreatedAt: e.clock().Add(-3 * time.Hour)})
+	put(brokeredRequest{ID: brokeredPrefix + "2", PackageID: admPkgID(3), PackageName: "Falcon Partner Collaboration",
+		Requester: brokeredRequester{Name: "Frank Miller", Email: "frank@fabrikam.example"}, State: entitlement.StateDenied})
+	put(brokeredRequest{ID: brokeredPrefix + "3", PackageID: admPkgID(3), PackageName: "Falcon Partner Collaboration",
+		Requester: brokeredRequester{Name: "Fiona Partner", Email: "fiona@fabrikam.example"}, State: entitlement.StatePendingApproval, Canceled: true})
+
+	got := e.say(admAdele, "/pending")
+	admWantAll(t, "/pending", got, "Megan Bowen", "Gus Guest (gus@fabrikam.example)", "pendingApproval, brokered (stage 1 of 1)", "3 hours")
+	admWantNone(t, "/pending", got, "Frank Miller", "Fiona Partner")
+	got = e.say(admAdele, "/pending Falcon Production")
+	admWantNone(t, "/pending <other package>", got, "Gus Guest")
+	if es := e.audit(store.AuditQuery{Limit: 2}); len(es) != 2 || es[1].Outcome != "listed 2" {
+		t.Fatalf("audit = %+v, want the first /pending to list 2", es)
 	}
 }
