@@ -538,7 +538,7 @@ func (b *Bot) adminAssign(ctx context.Context, c *adminCall) error {
 	}
 	return b.askConfirmation(ctx, c, op, cards.AdminConfirmView{
 		Title: fmt.Sprintf("Assign %s to %s?", pkg.Name, op.UserName),
-		Summary: "Direct assignment by an admin: " + approval + " Entra delivers the access right away" +
+		Summary: "Direct assignment by an admin. " + approval + " Entra delivers the access right away" +
 			" and the assignment follows the policy's expiry.",
 		Details: []cards.Fact{
 			{Title: "User", Value: who},

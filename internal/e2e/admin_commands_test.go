@@ -111,7 +111,7 @@ func TestAdminOrganizations(t *testing.T) {
 	}
 
 	// Sponsors.
-	e.say(admAdele, "/sponsors Fabrikam", "Sponsors of Fabrikam", "Patti Fernandez", "internal")
+	e.say(admAdele, "/sponsors Fabrikam", "Sponsors of Fabrikam", "Patti Fernandez", "internal", "Fiona Partner", "external")
 	e.say(admAdele, "/sponsors Northwind add megan@contoso.example", "Sponsor added", "Megan Bowen", "internal sponsor of Northwind")
 	sp, err := e.client.Sponsors(ctx, northwind.ID)
 	if err != nil || len(sp.Internal) != 1 || sp.Internal[0].ID != tenantsim.UserMegan {
