@@ -93,6 +93,8 @@ type brokeredRequest struct {
 	// FollowDelay is the current backoff of the follow-up job; Done stops it.
 	FollowDelay time.Duration `json:"followDelay"`
 	Done        bool          `json:"done,omitempty"`
+	// Canceled is set when the requester canceled it.
+	Canceled bool `json:"canceled,omitempty"`
 }
 
 // current is the stage waiting for a decision (nil when none).
@@ -159,6 +161,7 @@ func (br *brokeredRequest) mirror() *trackedRequest {
 		Notified:        true,
 		Timeline:        br.Timeline,
 		UpdatedAt:       br.UpdatedAt,
+		CanceledByUser:  br.Canceled,
 		// Closed keeps the tracker from polling Graph for this id: the brokered flow follows it itself.
 		Closed: true,
 	}
@@ -632,7 +635,7 @@ func (b *Bot) notifyBrokeredRequester(ctx context.Context, br *brokeredRequest) 
 func (b *Bot) brokeredStatusView(ctx context.Context, br *brokeredRequest) cards.RequestStatusView {
 	v := b.statusView(ctx, br.mirror())
 	v.Mode = cards.ModeBrokered
-	v.Cancelable = false
+	v.Cancelable = br.State == entitlement.StatePendingApproval
 	if br.State == entitlement.StateDelivered && br.Guest.waiting() {
 		v.State = cards.StateDelivering
 		v.WaitingForInvitation = true

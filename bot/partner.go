@@ -8,6 +8,8 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -17,6 +19,7 @@ import (
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/store"
 )
 
 // partnerCacheTTL is how long the connected organizations and partner users' addresses are cached.
@@ -58,10 +61,133 @@ type modeDecision struct {
 	Email string
 }
 
-// registerPartner registers the partner flows' outbox kinds (brokered card updates, guest follow-up).
+// registerPartner registers the partner flows' outbox kinds (brokered card updates, guest follow-up) and
+// routes what the request flow's status verbs and commands cannot serve for brokered requests: it runs after
+// registerRequester and wraps its request.refresh and request.cancel verbs (brokered ids are served here,
+// every other id by the request flow) and its status/access commands (partner users list their brokered
+// requests; they have no delegated token).
 func (b *Bot) registerPartner() {
 	b.onOutbox(OutboxBrokeredCards, b.deliverBrokeredCards)
 	b.onOutbox(OutboxBrokeredFollow, b.deliverBrokeredFollow)
+	b.wrapVerb(cards.VerbRequestRefresh, b.verbBrokeredRefresh)
+	b.wrapVerb(cards.VerbRequestCancel, b.verbBrokeredCancel)
+	for _, name := range []string{"status", "access"} {
+		if spec, ok := b.byName[name]; ok {
+			next := spec.Run
+			spec.Run = func(ctx context.Context, t *turn, cmd Command) error {
+				if b.isForeign(t) {
+					return b.cmdBrokeredRequests(ctx, t)
+				}
+				return next(ctx, t, cmd)
+			}
+		}
+	}
+}
+
+// wrapVerb serves a verb for brokered request ids (data.requestId starts with brokeredPrefix) and passes
+// every other click to the handler registered before; with none registered, brokered ids are still served.
+func (b *Bot) wrapVerb(verb string, mine verbHandler) {
+	next := b.verbs[verb]
+	b.verbs[verb] = func(ctx context.Context, t *turn, data map[string]any) (*botframework.InvokeResponse, error) {
+		if strings.HasPrefix(str(data, cards.KeyRequestID), brokeredPrefix) || next == nil {
+			return mine(ctx, t, data)
+		}
+		return next(ctx, t, data)
+	}
+}
+
+// ownBrokered loads a brokered request of the turn's user; ErrNotFound for anyone else's.
+func (b *Bot) ownBrokered(ctx context.Context, t *turn, id string) (*brokeredRequest, error) {
+	if !strings.HasPrefix(id, brokeredPrefix) || !validID(id) {
+		return nil, entitlement.Invalid("requestId", "is not a request id")
+	}
+	br, err := b.loadBrokered(ctx, id)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("brokered request %s: %w", id, entitlement.ErrNotFound)
+		}
+		return nil, err
+	}
+	if !strings.EqualFold(br.Requester.ID, t.userID) || !strings.EqualFold(br.Requester.TenantID, t.tenantID) {
+		return nil, fmt.Errorf("brokered request %s belongs to someone else: %w", id, entitlement.ErrNotFound)
+	}
+	return br, nil
+}
+
+// answerBrokeredStatus answers with the requester's status card and stores where it landed.
+func (b *Bot) answerBrokeredStatus(ctx context.Context, t *turn, br *brokeredRequest) (*botframework.InvokeResponse, error) {
+	card := cards.RequestStatus(b.brokeredStatusView(ctx, br))
+	if t.act.Type == activityInvoke {
+		b.storeCard(ctx, br.ID, cardKindStatus, 0, t.tenantID, t.userID, t.act.Conversation.ID, t.act.ServiceURL, t.act.ReplyToID)
+		return botframework.CardResponse(card), nil
+	}
+	id, err := b.sendCard(ctx, t, card)
+	if err != nil {
+		return nil, err
+	}
+	b.storeCard(ctx, br.ID, cardKindStatus, 0, t.tenantID, t.userID, t.act.Conversation.ID, t.act.ServiceURL, id)
+	return nil, nil
+}
+
+func (b *Bot) verbBrokeredRefresh(ctx context.Context, t *turn, data map[string]any) (*botframework.InvokeResponse, error) {
+	br, err := b.ownBrokered(ctx, t, str(data, cards.KeyRequestID))
+	if err != nil {
+		return b.failure(ctx, t, "I couldn't read that request", err, "status")
+	}
+	return b.answerBrokeredStatus(ctx, t, br)
+}
+
+// verbBrokeredCancel cancels a brokered request that still waits for approval; the approvers' cards say so.
+func (b *Bot) verbBrokeredCancel(ctx context.Context, t *turn, data map[string]any) (*botframework.InvokeResponse, error) {
+	id := str(data, cards.KeyRequestID)
+	unlock := b.lock("brk:" + id)
+	defer unlock()
+	br, err := b.ownBrokered(ctx, t, id)
+	if err != nil {
+		return b.failure(ctx, t, "I couldn't cancel that request", err, "status")
+	}
+	if br.State != entitlement.StatePendingApproval {
+		return b.answerBrokeredStatus(ctx, t, br) // already decided: the card shows where it stands
+	}
+	br.State, br.Canceled, br.Done = entitlement.StateCanceled, true, true
+	br.event(b.now(), "You canceled the request")
+	if err := b.saveBrokered(ctx, br); err != nil {
+		return nil, err
+	}
+	b.auditTurn(ctx, t, store.AuditEntry{Action: "request.cancel", Mode: store.ModeBrokered, RequestID: br.ID, PackageID: br.PackageID,
+		PackageName: br.PackageName, SubjectID: br.Requester.ID, SubjectName: br.Requester.Name, Outcome: "canceled"})
+	b.updateBrokeredCards(ctx, br.ID, t.act.ReplyToID)
+	return b.answerBrokeredStatus(ctx, t, br)
+}
+
+// cmdBrokeredRequests lists a partner user's brokered requests, newest first.
+func (b *Bot) cmdBrokeredRequests(ctx context.Context, t *turn) error {
+	var mine []brokeredRequest
+	err := b.cfg.Store.List(ctx, bucketBrokered, brokeredPrefix, func(key string, raw []byte) error {
+		var br brokeredRequest
+		if json.Unmarshal(raw, &br) == nil && strings.EqualFold(br.Requester.ID, t.userID) && strings.EqualFold(br.Requester.TenantID, t.tenantID) {
+			mine = append(mine, br)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("list brokered requests of %s: %w", t.userID, err)
+	}
+	slices.SortFunc(mine, func(x, y brokeredRequest) int { return y.CreatedAt.Compare(x.CreatedAt) })
+	v := cards.MyRequestsView{Total: len(mine)}
+	for _, br := range mine {
+		sv := b.brokeredStatusView(ctx, &br)
+		detail := ""
+		if sv.WaitingForInvitation {
+			detail = "waiting for you to accept the invitation"
+		} else if len(sv.Asked) > 0 && br.State == entitlement.StatePendingApproval {
+			detail = "waiting for " + strings.Join(sv.Asked, ", ")
+		}
+		v.Requests = append(v.Requests, cards.RequestSummaryView{RequestID: br.ID, PackageName: br.PackageName, State: sv.State,
+			Detail: detail, UpdatedAt: br.UpdatedAt})
+	}
+	_, err = b.sendCard(ctx, t, cards.MyRequests(v))
+	return err
 }
 
 // requestMode decides the request mode for the turn's user: delegated for the resource tenant; for another

@@ -1020,3 +1020,62 @@ func TestBrokeredDecisionIgnoresDelegatedIDs(t *testing.T) {
 		}
 	}
 }
+
+func TestBrokeredStatusRefreshCancelAndList(t *testing.T) {
+	e := newPtEnv(t, true)
+	n0 := e.conn.count()
+	key, _ := e.submitPartner()
+	e.drain(0)
+	pattiCard, _ := e.approvalCardTo(n0, ptPatti)
+	data := map[string]any{cards.KeyRequestID: key}
+
+	if c := e.click(ptUGus, "status-1", cards.VerbRequestRefresh, data); !strings.Contains(c, "Pending approval") || !strings.Contains(c, "Cancel") {
+		t.Errorf("refresh by the requester: %s", c)
+	}
+	// Someone else's brokered request is not found (nothing about it is shown).
+	if c := e.click(ptUFiona, "x", cards.VerbRequestRefresh, data); strings.Contains(c, "Falcon Partner") || !strings.Contains(c, "Not found") {
+		t.Errorf("refresh by another user: %s", c)
+	}
+	if c := e.click(ptUFiona, "x", cards.VerbRequestCancel, data); !strings.Contains(c, "Not found") {
+		t.Errorf("cancel by another user: %s", c)
+	}
+
+	// The status command lists the partner's brokered requests (they have no delegated token).
+	n1 := e.conn.count()
+	act := e.activity(ptUGus, "message")
+	act.Text = "status"
+	if _, err := e.bot.OnActivity(context.Background(), act); err != nil {
+		t.Fatal(err)
+	}
+	var listed bool
+	for _, s := range e.conn.since(n1) {
+		if strings.Contains(s.text(), "Your requests") && strings.Contains(s.text(), key) && strings.Contains(s.text(), "waiting for Patti Fernandez") {
+			listed = true
+		}
+	}
+	if !listed {
+		t.Error("status did not list the brokered request")
+	}
+
+	n2 := e.conn.count()
+	if c := e.click(ptUGus, "status-1", cards.VerbRequestCancel, data); !strings.Contains(c, "Canceled") {
+		t.Fatalf("cancel answer: %s", c)
+	}
+	e.drain(0)
+	var pattiTold bool
+	for _, s := range e.conn.since(n2) {
+		if s.Op == "update" && s.ID == pattiCard && strings.Contains(s.text(), "canceled") {
+			pattiTold = true
+		}
+	}
+	if !pattiTold {
+		t.Error("the approver's card was not updated after the cancel")
+	}
+	// Too late to approve now.
+	if c := e.click(ptUPatti, pattiCard, cards.VerbApprovalApprove, map[string]any{cards.KeyRequestID: key, cards.KeyStageID: "stage-1"}); strings.Contains(c, "You approved") {
+		t.Errorf("approval of a canceled request: %s", c)
+	}
+	if e.port.addCount() != 0 {
+		t.Error("a canceled request was filed")
+	}
+}
