@@ -600,7 +600,7 @@ func (b *Bot) adminAudit(ctx context.Context, c *adminCall) error {
 				return uerr
 			}
 			q.SubjectID = u.ID
-			sub = "Entries about " + admUserLabel(u) + ", most recent first; times in UTC."
+			sub = "Entries about or by " + admUserLabel(u) + ", most recent first; times in UTC."
 			c.entry.SubjectID, c.entry.SubjectName = u.ID, u.Name
 		default:
 			return perr
@@ -609,6 +609,23 @@ func (b *Bot) adminAudit(ctx context.Context, c *adminCall) error {
 	entries, err := b.cfg.Store.Audit(ctx, q)
 	if err != nil {
 		return fmt.Errorf("read audit log: %w", err)
+	}
+	if q.SubjectID != "" {
+		// A user's entries are those about them and those they made (requests, decisions, admin commands).
+		byUser, err := b.cfg.Store.Audit(ctx, store.AuditQuery{ActorID: q.SubjectID, Limit: q.Limit})
+		if err != nil {
+			return fmt.Errorf("read audit log: %w", err)
+		}
+		seen := map[uint64]bool{}
+		for _, e := range entries {
+			seen[e.Seq] = true
+		}
+		for _, e := range byUser {
+			if !seen[e.Seq] {
+				entries = append(entries, e)
+			}
+		}
+		sort.SliceStable(entries, func(i, j int) bool { return entries[i].Seq > entries[j].Seq })
 	}
 	v := cards.AdminTableView{
 		Title:       "Audit log",

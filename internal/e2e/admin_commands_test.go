@@ -222,7 +222,7 @@ func TestAdminPackagesAndAssignments(t *testing.T) {
 	}
 
 	// The audit log has the whole story, and /audit filters it by user and by package.
-	e.say(admAdele, "/audit nestor@contoso.example", "Entries about Nestor Wilke", "assign.confirm", "revoke.confirm", "revoke.cancel")
+	e.say(admAdele, "/audit nestor@contoso.example", "Entries about or by Nestor Wilke", "assign.confirm", "revoke.confirm", "revoke.cancel")
 	a := e.say(admAdele, "/audit Falcon Production Access", "Entries about the package Falcon Production Access", `"text":"package"`, "viewed")
 	if strings.Contains(a.CardText(), "assign") {
 		t.Errorf("/audit <package> shows another package's entries: %s", a.CardText())
