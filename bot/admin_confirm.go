@@ -126,6 +126,10 @@ func (b *Bot) closePending(ctx context.Context, t *turn, data map[string]any, ru
 		return refuse("This button can't be used", "The confirmation could not be read (its token is missing or malformed). Nothing was changed; run the command again.", "malformed token")
 	}
 	entry.Details = map[string]string{"token": token[:8]}
+	if run {
+		// Membership may need Graph: ask before taking the lock that serializes confirmations.
+		b.checkAdmin(ctx, t)
+	}
 
 	b.adm.confirmMu.Lock()
 	var op adminPendingOp
@@ -152,15 +156,19 @@ func (b *Bot) closePending(ctx context.Context, t *turn, data map[string]any, ru
 	}
 	now := b.now()
 	if op.State != pendingWaiting {
-		if op.State != pendingRunning && !now.Before(op.Expires) {
-			// Closed and past its validity: nothing can use it any more, so drop it from the store.
+		expired := !now.Before(op.Expires)
+		if expired {
+			// Closed (or interrupted) and past its validity: nothing can use it any more, so drop it.
 			if derr := b.cfg.Store.DeleteDialog(ctx, adminDialogKey(token)); derr != nil {
 				t.log.WarnContext(ctx, "delete closed confirmation", "err", derr)
 			}
 		}
 		b.adm.confirmMu.Unlock()
 		text := fmt.Sprintf("This was already %s (%s). Nothing more was changed.", op.State, admOr(op.Outcome, "no details"))
-		if op.State == pendingRunning {
+		switch {
+		case op.State == pendingRunning && expired:
+			text = "This change was interrupted while it was being carried out. Check the result (for example with /audit) and run the command again if needed."
+		case op.State == pendingRunning:
 			text = "This is already being carried out. Nothing more was changed."
 		}
 		return refuse("Already handled", text, "already "+op.State)
@@ -174,7 +182,6 @@ func (b *Bot) closePending(ctx context.Context, t *turn, data map[string]any, ru
 			admRoughDuration(adminConfirmTTL)), "expired")
 	}
 	if run {
-		b.checkAdmin(ctx, t)
 		if !t.admin {
 			b.adm.confirmMu.Unlock()
 			return refuse("Not allowed", "You are no longer a member of the AccessBot admin group. Nothing was changed.", "not a member of the admin group")

@@ -1273,3 +1273,28 @@ func TestAdminPendingIncludesBrokered(t *testing.T) {
 		t.Fatalf("audit = %+v, want the first /pending to list 2", es)
 	}
 }
+
+// TestAdminConfirmInterrupted: a confirmation left "running" (the bot stopped mid-change) refuses further
+// clicks, and once past its validity says the change was interrupted and is dropped.
+func TestAdminConfirmInterrupted(t *testing.T) {
+	e := newAdmEnv(t)
+	ctx := context.Background()
+	e.say(admAdele, "/revoke rita@contoso.example Falcon Team Member")
+	token := e.lastToken()
+	var op adminPendingOp
+	if err := e.st.Dialog(ctx, adminDialogKey(token), &op); err != nil {
+		t.Fatal(err)
+	}
+	op.State = pendingRunning
+	if err := e.st.PutDialog(ctx, adminDialogKey(token), op); err != nil {
+		t.Fatal(err)
+	}
+	data := map[string]any{cards.KeyToken: token}
+	admWantAll(t, "while running", e.click(admAdele, cards.VerbAdminConfirm, data), "already being carried out")
+	e.advance(adminConfirmTTL)
+	admWantAll(t, "after expiry", e.click(admAdele, cards.VerbAdminConfirm, data), "interrupted", "/audit")
+	admWantAll(t, "dropped", e.click(admAdele, cards.VerbAdminConfirm, data), "I don't know this confirmation")
+	if w := e.port.Writes(); len(w) != 0 {
+		t.Fatalf("writes = %q", w)
+	}
+}
