@@ -55,10 +55,15 @@ type brokeredFollowJob struct {
 	RequestID string `json:"requestId"`
 }
 
-// scheduleFollow queues the follow-up job of a brokered request after delay (the bot and its store share a clock).
+// scheduleFollow queues the follow-up job of a brokered request after delay. The outbox runs on wall-clock
+// time (the bot's clock may be a simulated one), so only the delay is taken from the bot's view of time.
 func (b *Bot) scheduleFollow(ctx context.Context, br *brokeredRequest, delay time.Duration) {
 	br.FollowDelay = delay
-	if _, err := b.cfg.Store.Enqueue(ctx, OutboxBrokeredFollow, brokeredFollowJob{RequestID: br.ID}, b.now().Add(delay)); err != nil {
+	var at time.Time // zero: due now in the outbox's clock
+	if delay > 0 {
+		at = time.Now().Add(delay)
+	}
+	if _, err := b.cfg.Store.Enqueue(ctx, OutboxBrokeredFollow, brokeredFollowJob{RequestID: br.ID}, at); err != nil {
 		b.log.ErrorContext(ctx, "schedule brokered follow-up", "request", br.ID, "err", err)
 		return
 	}

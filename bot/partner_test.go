@@ -341,7 +341,8 @@ var (
 
 func newPtEnv(t *testing.T, brokered bool) *ptEnv {
 	t.Helper()
-	clock := &flClock{now: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)}
+	// The outbox schedules on wall-clock time, so the fake clock starts now and only moves forward.
+	clock := &flClock{now: time.Now().UTC().Truncate(time.Second).Add(time.Second)}
 	st, err := store.Open(filepath.Join(t.TempDir(), "bot.db"), store.Options{Now: clock.Now})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
@@ -398,13 +399,16 @@ func (e *ptEnv) click(u ptUser, replyTo, verb string, data map[string]any) strin
 	return respCard(e.t, resp)
 }
 
-// drain delivers every outbox item due now (advancing the clock by step first, so backoffs come due).
+// drain delivers every outbox item due now (advancing the clock by step first, so backoffs come due). A
+// brokered follow-up runs at most once per drain: it re-enqueues itself, and on the fake clock it would be due
+// again at once; the copy is left leased until the clock moves.
 func (e *ptEnv) drain(step time.Duration) {
 	e.t.Helper()
 	e.clock.Advance(step)
 	ctx := context.Background()
-	for range 50 {
-		items, err := e.store.Lease(ctx, 50, time.Minute)
+	followed := map[string]bool{}
+	for range 100 {
+		items, err := e.store.Lease(ctx, 50, time.Nanosecond)
 		if err != nil {
 			e.t.Fatalf("lease outbox: %v", err)
 		}
@@ -412,6 +416,16 @@ func (e *ptEnv) drain(step time.Duration) {
 			return
 		}
 		for _, it := range items {
+			if it.Kind == OutboxBrokeredFollow {
+				var job brokeredFollowJob
+				if err := json.Unmarshal(it.Payload, &job); err != nil {
+					e.t.Fatalf("decode follow-up: %v", err)
+				}
+				if followed[job.RequestID] {
+					continue
+				}
+				followed[job.RequestID] = true
+			}
 			if err := e.bot.HandleOutbox(ctx, it); err != nil {
 				e.t.Fatalf("outbox item %s: %v", it.Kind, err)
 			}
@@ -734,7 +748,7 @@ func TestBrokeredSponsorApprovesThenGuestGuidance(t *testing.T) {
 		t.Errorf("adminAdd input = %+v", add)
 	}
 	// Fiona's click after Patti's: one decision per stage.
-	if c := e.click(ptUFiona, fionaCard, cards.VerbApprovalApprove, data); !strings.Contains(c, "Already approved by Patti at {{TIME(2026-11-26T10:00:00Z)}}") {
+	if c := e.click(ptUFiona, fionaCard, cards.VerbApprovalApprove, data); !strings.Contains(c, "Already approved by Patti at {{TIME("+e.clock.Now().Format("2006-01-02T15:04:05Z")+")}}") {
 		t.Errorf("second approver's click: %s", c)
 	}
 	if e.port.addCount() != 1 {
