@@ -91,13 +91,19 @@ func (b *Bot) runCommand(ctx context.Context, t *turn, cmd Command) error {
 
 // sendUnknown answers input the bot does not understand with the closest commands.
 func (b *Bot) sendUnknown(ctx context.Context, t *turn, cmd Command) error {
-	names := b.commandNames(cmd.Slash)
+	// Admin command names are only offered to admins.
+	admin := false
+	if cmd.Slash {
+		b.checkAdmin(ctx, t)
+		admin = t.admin
+	}
+	names := b.commandNames(admin)
 	word := cmd.Name
 	sugg := Suggest(word, names, 3)
 	var buttons []cards.Suggestion
 	for _, s := range sugg {
 		text := s
-		if cmd.Slash {
+		if admin {
 			text = "/" + s
 		}
 		buttons = append(buttons, cards.Suggestion{Title: text, Command: text})
