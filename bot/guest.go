@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/accessbot/accessbot/cards"
@@ -310,12 +311,7 @@ func (b *Bot) sendGuidance(ctx context.Context, br *brokeredRequest, step cards.
 		InviteRedeemURL: br.Guest.RedeemURL, AccessEnds: br.Guest.EndsAt, Now: b.now(),
 	}
 	if pkg, err := b.cfg.Entitlement.Package(ctx, br.PackageID); err == nil {
-		for _, r := range pkg.Resources {
-			if resourceKind(r) == "Team" {
-				v.TeamName = orUnknown(r.ResourceName, r.OriginID)
-				break
-			}
-		}
+		v.TeamName = teamOf(pkg.Resources)
 	}
 	if _, _, err := b.deliverTo(ctx, br.Requester.TenantID, br.Requester.ID, cardActivity(cards.GuestGuidance(v))); err != nil {
 		return fmt.Errorf("send %s guidance for %s: %w", step, br.ID, err)
@@ -331,4 +327,19 @@ func (b *Bot) auditSystem(ctx context.Context, br *brokeredRequest, action, outc
 	if _, err := b.cfg.Store.AppendAudit(ctx, e); err != nil {
 		b.log.ErrorContext(ctx, "append audit entry", "action", action, "err", err)
 	}
+}
+
+// teamOf names the team a package grants: a resource known to be a Team, else its first Entra group (Graph
+// does not say which groups are teams).
+func teamOf(rs []entitlement.ResourceRole) string {
+	group := ""
+	for _, r := range rs {
+		if resourceKind(r) == "Team" {
+			return orUnknown(r.ResourceName, r.OriginID)
+		}
+		if group == "" && strings.EqualFold(r.OriginSystem, "AadGroup") {
+			group = orUnknown(r.ResourceName, r.OriginID)
+		}
+	}
+	return group
 }
