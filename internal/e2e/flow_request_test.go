@@ -256,3 +256,29 @@ func TestFlowDoubleApproveOneDecision(t *testing.T) {
 		t.Fatalf("audit outcomes = %v", outcomes)
 	}
 }
+
+// Nobody decides stage 2 within the policy's escalation time: the simulator escalates to Patti, the bot sends
+// her the card with the escalation note, tells the reviewers and Rita, and Patti's approval is taken.
+func TestFlowStageEscalates(t *testing.T) {
+	e := newFlowEnv(t)
+	reqID, statusID, _, _, _, _ := submitProduction(t, e)
+	from := e.conn.Len()
+	e.sim.Advance(5 * time.Hour)
+	e.bot.Kick()
+	p := teamsfake.User{ID: "29:patti", Name: "Patti Fernandez", AADObjectID: "aaaaaaaa-0000-0000-0000-000000000005", TenantID: rita.TenantID}
+	card := e.approvalCardFor(from, &p, "Escalated to you")
+	e.conn.WaitFor(t, from, wait, "escalation notice to Rita", func(a teamsfake.Activity) bool {
+		return a.ConversationID == rita.ConversationID && strings.Contains(a.Text(), "escalated to Patti Fernandez")
+	})
+	approve := actionData(t, card.Card(), "approval.approve")
+	approve["justification"] = "covering for the reviewers"
+	if answer, _ := e.click(p, card.ID, "approval.approve", approve); !strings.Contains(answer, "You approved this request") {
+		t.Fatalf("Patti's approval: %s", answer)
+	}
+	e.sim.Advance(5 * time.Second)
+	e.bot.Kick()
+	e.waitUpdate(from, statusID, "Delivered")
+	if st := e.requestState(reqID); st != entitlement.StateDelivered {
+		t.Fatalf("request state %s, want delivered", st)
+	}
+}
