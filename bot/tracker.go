@@ -354,11 +354,16 @@ func (b *Bot) observe(ctx context.Context, req entitlement.Request, opt *trackOp
 
 	changed := isNew || oldState != tr.State
 	if tr.State == entitlement.StatePendingApproval {
-		stage := 1
-		if d, ok := tr.lastDecision(); ok && d.Result == entitlement.ReviewApprove {
-			stage = d.Stage + 1
+		// The stage waiting now: the one after the last approved stage. After a denial, or after the last
+		// stage was approved, Graph may still say pendingApproval for a moment: the stage stays.
+		stage := max(tr.Stage, 1)
+		if d, ok := tr.lastDecision(); ok {
+			stage = d.Stage
+			if d.Result == entitlement.ReviewApprove && (tr.StageCount == 0 || d.Stage < tr.StageCount) {
+				stage = d.Stage + 1
+			}
 		}
-		if stage != tr.Stage || len(tr.Approvers) == 0 && !tr.Notified {
+		if stage != tr.Stage || !tr.Notified {
 			b.enterStage(ctx, tr, stage, now)
 			changed = true
 		}
@@ -439,10 +444,15 @@ func (b *Bot) enterStage(ctx context.Context, tr *trackedRequest, stage int, now
 		return
 	}
 	tr.StageCount = len(pol.Stages)
+	tr.Notified = true // the policy was read: whatever it says is final for this stage
 	if stage > len(pol.Stages) || stage < 1 {
+		b.log.WarnContext(ctx, "request waits for a stage its policy does not have", "request", tr.ID, "stage", stage, "stages", len(pol.Stages))
 		return
 	}
 	people := b.resolveApprovers(ctx, tr, pol.Stages[stage-1], false)
+	if len(people) == 0 {
+		b.log.WarnContext(ctx, "no approver of the stage could be resolved", "request", tr.ID, "stage", stage)
+	}
 	tr.Approvers = people
 	if stage > 1 {
 		tr.event(now, fmt.Sprintf("Stage %d of %d: waiting for %s", stage, tr.StageCount, namesOf(people)))
@@ -450,7 +460,6 @@ func (b *Bot) enterStage(ctx context.Context, tr *trackedRequest, stage int, now
 	for _, p := range people {
 		tr.queue(OutboxApprovalCard, approvalCardJob{RequestID: tr.ID, Stage: stage, Approver: p})
 	}
-	tr.Notified = true
 }
 
 // checkEscalation adds the stage's escalation approvers once its escalation time has passed.
