@@ -63,6 +63,8 @@ type brokeredStage struct {
 	ByName        string                   `json:"byName,omitempty"`
 	At            time.Time                `json:"at"`
 	Justification string                   `json:"justification,omitempty"`
+	// Escalated is set once the stage's escalation approvers were added.
+	Escalated bool `json:"escalated,omitempty"`
 }
 
 // brokeredRequest is a request the bot runs for a partner user.
@@ -92,6 +94,7 @@ type brokeredRequest struct {
 	Timeline []timelineEvent `json:"timeline,omitempty"`
 	// FollowDelay is the current backoff of the follow-up job; Done stops it.
 	FollowDelay time.Duration `json:"followDelay"`
+	FollowGen   int           `json:"followGen,omitempty"`
 	Done        bool          `json:"done,omitempty"`
 	// Canceled is set when the requester canceled it.
 	Canceled bool `json:"canceled,omitempty"`
@@ -261,7 +264,7 @@ func (b *Bot) brokeredSubmit(ctx context.Context, t *turn, md modeDecision, in e
 	}
 	br.event(now, "Request submitted (run by AccessBot)")
 	if br.StageCount > 0 {
-		approvers := b.brokeredApprovers(ctx, br, pol.Stages[0])
+		approvers := b.brokeredApprovers(ctx, br, pol.Stages[0], false)
 		if len(approvers) == 0 {
 			t.log.ErrorContext(ctx, "brokered request has no approver", "package", pkg.ID, "policy", pol.ID)
 			return nil, "", entitlement.Invalid("approvers", "could not be found for this policy (no sponsor or approver is set); ask your contact to check the connected organization's sponsors")
@@ -284,7 +287,11 @@ func (b *Bot) brokeredSubmit(ctx context.Context, t *turn, md modeDecision, in e
 			return nil, "", err
 		}
 	} else {
-		b.sendStageCards(ctx, br)
+		b.sendStageCards(ctx, br, "")
+		b.scheduleFollow(ctx, br, b.stageWake(br, pol))
+		if err := b.saveBrokered(ctx, br); err != nil {
+			return nil, "", err
+		}
 	}
 	return cards.RequestStatus(b.brokeredStatusView(ctx, br)), br.ID, nil
 }
@@ -381,13 +388,16 @@ func (b *Bot) checkBrokeredDuplicate(ctx context.Context, email, packageID strin
 // brokeredApprovers resolves a stage's approvers with the policy's rules (the tracker's resolver), minus the
 // requester; requestorManager does not apply to a partner user, so its fallback approvers apply. External
 // sponsors who are users of the partner tenant are reached in that tenant.
-func (b *Bot) brokeredApprovers(ctx context.Context, br *brokeredRequest, st entitlement.Stage) []personRef {
+func (b *Bot) brokeredApprovers(ctx context.Context, br *brokeredRequest, st entitlement.Stage, escalation bool) []personRef {
 	view := br.mirror()
 	view.RequestorID = "" // no manager in the resource tenant; sponsors come from RequestorOrgID
-	people := b.resolveApprovers(ctx, view, st, false)
+	people := b.resolveApprovers(ctx, view, st, escalation)
+	sets := slices.Concat(st.PrimaryApprovers, st.FallbackPrimaryApprovers)
+	if escalation {
+		sets = slices.Concat(st.EscalationApprovers, st.FallbackEscalationApprovers)
+	}
 	var external []entitlement.User
-	if slices.ContainsFunc(st.PrimaryApprovers, func(s entitlement.SubjectSet) bool { return s.Kind == entitlement.SetExternalSponsors }) ||
-		slices.ContainsFunc(st.FallbackPrimaryApprovers, func(s entitlement.SubjectSet) bool { return s.Kind == entitlement.SetExternalSponsors }) {
+	if slices.ContainsFunc(sets, func(s entitlement.SubjectSet) bool { return s.Kind == entitlement.SetExternalSponsors }) {
 		if sp, err := b.cfg.Entitlement.Sponsors(ctx, br.Requester.OrgID); err == nil {
 			external = sp.External
 		}
@@ -411,17 +421,91 @@ func (b *Bot) brokeredApprovers(ctx context.Context, br *brokeredRequest, st ent
 	return out
 }
 
-// sendStageCards queues the current stage's approval card to each approver (the approve flow's delivery).
-func (b *Bot) sendStageCards(ctx context.Context, br *brokeredRequest) {
+// sendStageCards queues the current stage's approval card to each approver (the approve flow's delivery);
+// lead is an optional first sentence of the card's note (escalation, reminder).
+func (b *Bot) sendStageCards(ctx context.Context, br *brokeredRequest, lead string, only ...personRef) {
 	cur := br.current()
 	if cur == nil {
 		return
 	}
 	note := fmt.Sprintf("AccessBot ran this approval: %s (%s) is not in %s yet, so I ask the policy's approvers myself and file the assignment when they approve.",
 		orUnknown(br.Requester.Name, br.Requester.Email), orUnknown(br.Requester.OrgName, "a partner organization"), orUnknown(b.cfg.Tenant.Name, "the organization"))
-	for _, p := range cur.Approvers {
+	if lead != "" {
+		note = lead + " " + note
+	}
+	to := cur.Approvers
+	if len(only) > 0 {
+		to = only
+	}
+	for _, p := range to {
 		b.enqueue(ctx, OutboxApprovalCard, approvalCardJob{RequestID: br.ID, Stage: cur.Index, Approver: p, Note: note})
 	}
+}
+
+// stageWake is how long until the current stage's next deadline (escalation or automatic denial), between
+// PollInterval and PollMax; PollMax when the stage has none.
+func (b *Bot) stageWake(br *brokeredRequest, pol entitlement.Policy) time.Duration {
+	wake := b.cfg.PollMax
+	cur := br.current()
+	if cur == nil || cur.Index > len(pol.Stages) {
+		return wake
+	}
+	st := pol.Stages[cur.Index-1]
+	now := b.now()
+	consider := func(iso string) {
+		if d, err := parseISODuration(iso); err == nil && d > 0 {
+			wake = min(wake, cur.StartedAt.Add(d).Sub(now))
+		}
+	}
+	consider(st.DurationBeforeAutomaticDenial)
+	if st.EscalationEnabled && !cur.Escalated {
+		consider(st.DurationBeforeEscalation)
+	}
+	return max(wake, b.cfg.PollInterval)
+}
+
+// checkBrokeredStage applies the current stage's clock rules the way Entra would: after
+// durationBeforeEscalation the escalation approvers are asked too; after durationBeforeAutomaticDenial the
+// request is denied. It reports whether anything changed.
+func (b *Bot) checkBrokeredStage(ctx context.Context, br *brokeredRequest, pol entitlement.Policy) bool {
+	cur := br.current()
+	if cur == nil || cur.Index > len(pol.Stages) {
+		return false
+	}
+	st := pol.Stages[cur.Index-1]
+	now := b.now()
+	if d, err := parseISODuration(st.DurationBeforeAutomaticDenial); err == nil && d > 0 && !now.Before(cur.StartedAt.Add(d)) {
+		br.State = entitlement.StateDenied
+		br.Reason = fmt.Sprintf("The request expired: nobody decided within %s.", humanizeDuration(d))
+		br.event(now, "Expired: nobody decided in time")
+		br.Done = true
+		b.auditSystemAt(ctx, br, "approval.timeout", "denied", map[string]string{"stage": fmt.Sprint(cur.Index)})
+		return true
+	}
+	if !st.EscalationEnabled || cur.Escalated {
+		return false
+	}
+	d, err := parseISODuration(st.DurationBeforeEscalation)
+	if err != nil || d <= 0 || now.Before(cur.StartedAt.Add(d)) {
+		return false
+	}
+	cur.Escalated = true
+	var added []personRef
+	for _, p := range b.brokeredApprovers(ctx, br, st, true) {
+		if slices.ContainsFunc(cur.Approvers, func(q personRef) bool { return strings.EqualFold(q.ID, p.ID) }) {
+			continue
+		}
+		p.Escalation = true
+		cur.Approvers = append(cur.Approvers, p)
+		added = append(added, p)
+	}
+	if len(added) == 0 {
+		return false
+	}
+	br.event(now, "Escalated to "+namesOf(added))
+	b.auditSystemAt(ctx, br, "approval.escalate", "escalated", map[string]string{"stage": fmt.Sprint(cur.Index), "to": namesOf(added)})
+	b.sendStageCards(ctx, br, fmt.Sprintf("Escalated to you: nobody decided within %s.", humanizeDuration(d)), added...)
+	return true
 }
 
 // ---- decisions ----
@@ -488,7 +572,10 @@ func (b *Bot) brokeredDecision(ctx context.Context, t *turn, data map[string]any
 	}
 	st := pol.Stages[cur.Index-1]
 	// The approver set is resolved again, app-only: a sponsor removed since the card went out can't decide.
-	approvers := b.brokeredApprovers(ctx, br, st)
+	approvers := b.brokeredApprovers(ctx, br, st, false)
+	if cur.Escalated {
+		approvers = append(approvers, b.brokeredApprovers(ctx, br, st, true)...)
+	}
 	isRequester := strings.EqualFold(t.userID, br.Requester.ID) && strings.EqualFold(t.tenantID, br.Requester.TenantID)
 	if isRequester || !slices.ContainsFunc(approvers, func(p personRef) bool { return strings.EqualFold(p.ID, t.userID) }) {
 		t.log.WarnContext(ctx, "brokered decision by a user who is not an approver", "request", br.ID, "stage", cur.Index, "requester", isRequester)
@@ -519,7 +606,7 @@ func (b *Bot) brokeredDecision(ctx context.Context, t *turn, data map[string]any
 		br.Done = true
 	case stageIdx < br.StageCount && stageIdx < len(pol.Stages):
 		next := brokeredStage{Index: stageIdx + 1, StartedAt: now}
-		next.Approvers = b.brokeredApprovers(ctx, br, pol.Stages[stageIdx])
+		next.Approvers = b.brokeredApprovers(ctx, br, pol.Stages[stageIdx], false)
 		br.event(now, fmt.Sprintf("Stage %d approved by %s", stageIdx, cur.ByName))
 		if len(next.Approvers) == 0 {
 			br.State, br.Reason = entitlement.StateDenied, "Nobody can approve the next stage (no approver is set); ask your contact."
@@ -544,7 +631,7 @@ func (b *Bot) brokeredDecision(ctx context.Context, t *turn, data map[string]any
 			return nil, true, err
 		}
 	} else {
-		b.sendStageCards(ctx, br)
+		b.sendStageCards(ctx, br, "")
 	}
 	b.notifyBrokeredRequester(ctx, br)
 	b.updateBrokeredCards(ctx, br.ID, t.act.ReplyToID)

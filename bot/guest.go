@@ -54,17 +54,21 @@ func (g guestRecord) waiting() bool { return g.State != guestAccepted }
 
 type brokeredFollowJob struct {
 	RequestID string `json:"requestId"`
+	// Gen is the record's FollowGen when the job was queued; an older job is stale (one chain per request).
+	Gen int `json:"gen"`
 }
 
-// scheduleFollow queues the follow-up job of a brokered request after delay. The outbox runs on wall-clock
-// time (the bot's clock may be a simulated one), so only the delay is taken from the bot's view of time.
+// scheduleFollow queues the follow-up job of a brokered request after delay; the caller saves the record
+// (its FollowGen makes any older job stale). The outbox runs on wall-clock time (the bot's clock may be a
+// simulated one), so only the delay is taken from the bot's view of time.
 func (b *Bot) scheduleFollow(ctx context.Context, br *brokeredRequest, delay time.Duration) {
 	br.FollowDelay = delay
+	br.FollowGen++
 	var at time.Time // zero: due now in the outbox's clock
 	if delay > 0 {
 		at = time.Now().Add(delay)
 	}
-	if _, err := b.cfg.Store.Enqueue(ctx, OutboxBrokeredFollow, brokeredFollowJob{RequestID: br.ID}, at); err != nil {
+	if _, err := b.cfg.Store.Enqueue(ctx, OutboxBrokeredFollow, brokeredFollowJob{RequestID: br.ID, Gen: br.FollowGen}, at); err != nil {
 		b.log.ErrorContext(ctx, "schedule brokered follow-up", "request", br.ID, "err", err)
 		return
 	}
@@ -99,11 +103,14 @@ func (b *Bot) deliverBrokeredFollow(ctx context.Context, raw json.RawMessage) er
 		}
 		return err
 	}
-	if br.Done {
-		return nil
+	if br.Done || job.Gen != br.FollowGen {
+		return nil // finished, or a stale job: a newer one follows this request
 	}
 	log := b.log.With("request", br.ID, "graph_request", br.GraphRequestID)
 	changed, notify := false, false
+	if br.State == entitlement.StatePendingApproval {
+		return b.followStage(ctx, br)
+	}
 	if br.State != entitlement.StateDelivered && br.GraphRequestID != "" {
 		req, err := b.cfg.Entitlement.Request(ctx, br.GraphRequestID)
 		if err != nil {
@@ -166,11 +173,40 @@ func (b *Bot) deliverBrokeredFollow(ctx context.Context, raw json.RawMessage) er
 	return nil
 }
 
+// followStage runs the clock rules of a stage waiting for a decision and wakes again at its next deadline.
+func (b *Bot) followStage(ctx context.Context, br *brokeredRequest) error {
+	pol, err := b.cfg.Entitlement.Policy(ctx, br.PolicyID)
+	if err != nil {
+		b.log.WarnContext(ctx, "read policy of brokered request", "request", br.ID, "err", err)
+		b.scheduleFollow(ctx, br, b.nextDelay(br, false))
+		return b.saveBrokered(ctx, br)
+	}
+	changed := b.checkBrokeredStage(ctx, br, pol)
+	if !br.Done {
+		b.scheduleFollow(ctx, br, b.stageWake(br, pol))
+	}
+	if err := b.saveBrokered(ctx, br); err != nil {
+		return err
+	}
+	if changed {
+		b.updateBrokeredCards(ctx, br.ID, "")
+		b.notifyBrokeredRequester(ctx, br)
+	}
+	return nil
+}
+
 // followGuest moves the guest through guidance → acceptance → end-of-access warning. It reports whether
 // the request's state (as its cards show it) changed.
 func (b *Bot) followGuest(ctx context.Context, br *brokeredRequest) (bool, error) {
 	g := &br.Guest
 	now := b.now()
+	if g.AcceptedSent && !g.EndsAt.IsZero() && now.Before(g.EndsAt.Add(-endingLead(g.StartsAt, g.EndsAt))) {
+		return false, nil // accepted: nothing to read until it is time to warn
+	}
+	if !g.EndsAt.IsZero() && !now.Before(g.EndsAt) {
+		br.Done = true // access ended (never accepted, or the warning could not be sent in time)
+		return false, nil
+	}
 	if g.UserID == "" {
 		id, err := b.findGuest(ctx, br)
 		if err != nil {
@@ -321,9 +357,21 @@ func (b *Bot) sendGuidance(ctx context.Context, br *brokeredRequest, step cards.
 
 // auditSystem records something the bot did on its own for a brokered request.
 func (b *Bot) auditSystem(ctx context.Context, br *brokeredRequest, action, outcome string) {
+	b.auditSystemAt(ctx, br, action, outcome, nil)
+}
+
+// auditSystemAt is auditSystem with extra details.
+func (b *Bot) auditSystemAt(ctx context.Context, br *brokeredRequest, action, outcome string, details map[string]string) {
+	subject := br.Guest.UserID
+	if subject == "" {
+		subject = br.Requester.ID
+	}
 	e := store.AuditEntry{Time: b.now(), ActorName: b.cfg.BotName, Action: action, Mode: store.ModeBrokered, RequestID: br.ID,
-		PackageID: br.PackageID, PackageName: br.PackageName, SubjectID: br.Guest.UserID, SubjectName: br.Requester.Name,
+		PackageID: br.PackageID, PackageName: br.PackageName, SubjectID: subject, SubjectName: br.Requester.Name,
 		Outcome: outcome, Details: map[string]string{"email": br.Requester.Email, "homeUser": br.Requester.ID}}
+	for k, v := range details {
+		e.Details[k] = v
+	}
 	if _, err := b.cfg.Store.AppendAudit(ctx, e); err != nil {
 		b.log.ErrorContext(ctx, "append audit entry", "action", action, "err", err)
 	}

@@ -103,7 +103,9 @@ func newPtPort(now func() time.Time) *ptPort {
 	p.policies[ptPkgExt] = []entitlement.Policy{{ID: ptPolExt, PackageID: ptPkgExt, SelfAddAllowed: true, Scope: entitlement.ScopeAllExternalUsers,
 		RequestorJustificationRequired: true, ApprovalRequired: true,
 		Questions: []entitlement.Question{{ID: "q1", Text: "Project code", Required: true, Regex: `^FAL-\d+$`}},
-		Stages: []entitlement.Stage{{ApproverJustificationRequired: true,
+		Stages: []entitlement.Stage{{ApproverJustificationRequired: true, DurationBeforeAutomaticDenial: "P7D",
+			EscalationEnabled: true, DurationBeforeEscalation: "PT4H",
+			EscalationApprovers:      []entitlement.SubjectSet{{Kind: entitlement.SetSingleUser, UserID: ptRita}},
 			PrimaryApprovers:         []entitlement.SubjectSet{{Kind: entitlement.SetRequestorManager}},
 			FallbackPrimaryApprovers: []entitlement.SubjectSet{{Kind: entitlement.SetSingleUser, UserID: ptPatti}}}}}}
 	return p
@@ -424,7 +426,9 @@ func (e *ptEnv) drain(step time.Duration) {
 				if followed[job.RequestID] {
 					continue
 				}
-				followed[job.RequestID] = true
+				if br, err := e.bot.loadBrokered(ctx, job.RequestID); err == nil && br.FollowGen == job.Gen {
+					followed[job.RequestID] = true // the live job (stale ones are dropped by the handler)
+				}
 			}
 			if err := e.bot.HandleOutbox(ctx, it); err != nil {
 				e.t.Fatalf("outbox item %s: %v", it.Kind, err)
@@ -1091,5 +1095,127 @@ func TestBrokeredStatusRefreshCancelAndList(t *testing.T) {
 	}
 	if e.port.addCount() != 0 {
 		t.Error("a canceled request was filed")
+	}
+}
+
+func TestBrokeredStageClockRules(t *testing.T) {
+	tests := []struct {
+		name        string
+		ritaDecides bool
+		advance     time.Duration
+		wantState   entitlement.RequestState
+		wantAdds    int
+	}{
+		{name: "escalated approver decides", ritaDecides: true, advance: 0, wantState: entitlement.StateDelivering, wantAdds: 1},
+		{name: "nobody decides: denied automatically", advance: 7 * 24 * time.Hour, wantState: entitlement.StateDenied},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newPtEnv(t, true)
+			e.hello(ptUGus)
+			e.hello(ptUPatti)
+			e.hello(ptURita)
+			tu := e.turn(ptUGus)
+			md, _ := e.bot.requestMode(context.Background(), tu)
+			_, key, err := e.bot.brokeredSubmit(context.Background(), tu, md, entitlement.NewRequest{PackageID: ptPkgExt, Justification: "wiki",
+				Answers: []entitlement.Answer{{QuestionID: "q1", Value: "FAL-7"}}})
+			if err != nil {
+				t.Fatalf("submit: %v", err)
+			}
+			e.bot.storeCard(context.Background(), key, cardKindStatus, 0, ptFabrikam, ptGus, "chat-"+ptGus, "https://smba.example/emea/", "status-1")
+			e.drain(0)
+			data := map[string]any{cards.KeyRequestID: key, cards.KeyStageID: "stage-1", cards.InputJustification: "fine"}
+			// Before the escalation time Rita is not an approver.
+			if c := e.click(ptURita, "x", cards.VerbApprovalApprove, data); !strings.Contains(c, "not an approver") {
+				t.Fatalf("Rita before escalation: %s", c)
+			}
+			n := e.conn.count()
+			e.clock.Advance(4 * time.Hour)
+			e.drain(2 * time.Minute)
+			ritaCard, ritaText := e.approvalCardTo(n, ptRita)
+			if !strings.Contains(ritaText, "Escalated to you") {
+				t.Errorf("escalation card: %s", ritaText)
+			}
+			if tc.ritaDecides {
+				if c := e.click(ptURita, ritaCard, cards.VerbApprovalApprove, data); !strings.Contains(c, "You approved this request") {
+					t.Fatalf("Rita after escalation: %s", c)
+				}
+			}
+			n = e.conn.count()
+			e.clock.Advance(tc.advance)
+			e.drain(2 * time.Minute)
+			br, err := e.bot.loadBrokered(context.Background(), key)
+			if err != nil || br.State != tc.wantState || e.port.addCount() != tc.wantAdds {
+				t.Fatalf("state %s (err %v), adminAdd calls %d; want %s, %d", br.State, err, e.port.addCount(), tc.wantState, tc.wantAdds)
+			}
+			if tc.wantState == entitlement.StateDenied {
+				var expired, autoDenied bool
+				for _, s := range e.conn.since(n) {
+					if s.Op == "update" && s.ID == "status-1" && strings.Contains(s.text(), "Expired") {
+						expired = true
+					}
+					if s.Op == "update" && s.ID == ritaCard && strings.Contains(s.text(), "Denied automatically") {
+						autoDenied = true
+					}
+				}
+				if !expired || !autoDenied {
+					t.Errorf("after the timeout: status expired %v, approver card auto-denied %v", expired, autoDenied)
+				}
+				if c := e.click(ptUPatti, "x", cards.VerbApprovalApprove, data); strings.Contains(c, "You approved") {
+					t.Errorf("approval after the timeout: %s", c)
+				}
+			}
+			var actions []string
+			for _, a := range e.audit(key) {
+				actions = append(actions, a.Action+":"+a.Outcome)
+			}
+			want := "approval.escalate:escalated"
+			if !tc.ritaDecides {
+				want = "approval.timeout:denied"
+			}
+			if !strings.Contains(strings.Join(actions, " "), want) {
+				t.Errorf("audit lacks %s: %v", want, actions)
+			}
+		})
+	}
+}
+
+func TestBrokeredExternalSponsorApproves(t *testing.T) {
+	e := newPtEnv(t, true)
+	n0 := e.conn.count()
+	key, _ := e.submitPartner()
+	e.drain(0)
+	fionaCard, _ := e.approvalCardTo(n0, ptFiona)
+	data := map[string]any{cards.KeyRequestID: key, cards.KeyStageID: "stage-1"}
+	if c := e.click(ptUFiona, fionaCard, cards.VerbApprovalApprove, data); !strings.Contains(c, "You approved this request") {
+		t.Fatalf("Fiona's approval: %s", c)
+	}
+	if e.port.addCount() != 1 {
+		t.Fatalf("adminAdd calls = %d, want 1", e.port.addCount())
+	}
+	var entry store.AuditEntry
+	for _, a := range e.audit(key) {
+		if a.Action == "approval.approve" {
+			entry = a
+		}
+	}
+	if entry.ActorID != ptFiona || entry.ActorTenant != ptFabrikam || entry.Outcome != "approved" {
+		t.Errorf("audit of the external sponsor's decision = %+v", entry)
+	}
+	// One follow-up chain: after the approval, only the newest follow-up job is live.
+	pending, err := e.store.Pending(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	br, _ := e.bot.loadBrokered(context.Background(), key)
+	live := 0
+	for _, it := range pending {
+		var job brokeredFollowJob
+		if it.Kind == OutboxBrokeredFollow && json.Unmarshal(it.Payload, &job) == nil && job.Gen == br.FollowGen {
+			live++
+		}
+	}
+	if live != 1 {
+		t.Errorf("live follow-up jobs = %d, want 1", live)
 	}
 }
