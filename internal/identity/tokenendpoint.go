@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -192,9 +193,13 @@ func IsMicrosoftAuthority(u *url.URL) bool {
 	return u != nil && microsoftAuthorities[strings.ToLower(u.Hostname())]
 }
 
+// isLoopback reports whether host (without port) is this machine: "localhost" or a loopback IP
+// (127.0.0.0/8, ::1). A DNS name is never loopback just because it starts with "127.".
 func isLoopback(host string) bool {
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
 	if host == "localhost" {
 		return true
 	}
-	return strings.HasPrefix(host, "127.") || host == "::1"
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
