@@ -20,6 +20,7 @@ import (
 	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/entitlement"
 	"github.com/accessbot/accessbot/internal/entitlement/graph"
+	"github.com/accessbot/accessbot/internal/identity"
 	"github.com/accessbot/accessbot/internal/store"
 	"github.com/accessbot/accessbot/internal/teamsfake"
 	"github.com/accessbot/accessbot/internal/tenantsim"
@@ -98,8 +99,9 @@ type statusRecorder struct {
 
 func (r *statusRecorder) WriteHeader(s int) { r.status = s; r.ResponseWriter.WriteHeader(s) }
 
-// simTokens gets tokens from the simulator's Entra endpoints like production does: client credentials for the
-// app, and for users the development assertion (standing in for Teams SSO) exchanged on-behalf-of.
+// simTokens gets tokens from the simulator's Entra endpoints with plain HTTP: client credentials for the app, and
+// for users the development assertion exchanged on-behalf-of. The flow tests use internal/identity instead;
+// this small independent client is kept for tests that want tokens without it (partner_env_test.go).
 type simTokens struct {
 	base, secret string
 	hc           *http.Client
@@ -229,8 +231,24 @@ func newFlowEnv(t *testing.T) *flowEnv {
 	e.sim, e.simURL = sim, simSrv.URL
 	info := sim.Info()
 
-	toks := &simTokens{base: simSrv.URL, secret: info.BotClientSecret, hc: simSrv.Client(), cache: map[string]cachedToken{}}
-	e.port, err = graph.New(graph.Config{BaseURL: info.GraphBaseURL, AppTokens: toks.app(tenantsim.ContosoTenantID),
+	// The real identity code: app credential (client secret) and the development identity (the simulator's
+	// stand-in for Teams SSO) exchanged on-behalf-of, all against the simulator's Entra endpoints.
+	app, err := identity.NewAppCredential(identity.AppConfig{TenantID: tenantsim.ContosoTenantID, ClientID: tenantsim.BotAppID,
+		ClientSecret: info.BotClientSecret, AuthorityHost: info.AuthorityHost, HTTPClient: simSrv.Client()})
+	if err != nil {
+		t.Fatalf("app credential: %v", err)
+	}
+	obo, err := identity.NewOBO(identity.OBOConfig{TenantID: tenantsim.ContosoTenantID, ClientID: tenantsim.BotAppID,
+		ClientSecret: info.BotClientSecret, AuthorityHost: info.AuthorityHost, HTTPClient: simSrv.Client(), Logger: log})
+	if err != nil {
+		t.Fatalf("on-behalf-of: %v", err)
+	}
+	toks, err := identity.NewDevIdentity(identity.DevConfig{InsecureDev: true, SimulatorURL: simSrv.URL, OBO: obo,
+		HTTPClient: simSrv.Client(), Logger: log})
+	if err != nil {
+		t.Fatalf("dev identity: %v", err)
+	}
+	e.port, err = graph.New(graph.Config{BaseURL: info.GraphBaseURL, AppTokens: app.Graph(),
 		TenantID: tenantsim.ContosoTenantID, Logger: log, CacheTTL: -1, Now: sim.Now})
 	if err != nil {
 		t.Fatalf("graph client: %v", err)
