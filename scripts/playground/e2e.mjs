@@ -10,14 +10,24 @@
 // reply, 1 on any failure. The bot must already be running (`make run`).
 //
 // Node 20 needs --experimental-websocket for the global WebSocket (Node 22+ has it by default).
-import { spawn } from "node:child_process";
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
+
+/** Installs the pinned Playground into scripts/playground/node_modules unless that exact version is there. */
+export function ensureInstalled() {
+  const want = JSON.parse(readFileSync(path.join(here, "package.json"), "utf8")).dependencies["@microsoft/m365agentsplayground"];
+  const pkg = path.join(here, "node_modules", "@microsoft", "m365agentsplayground", "package.json");
+  if (existsSync(pkg) && JSON.parse(readFileSync(pkg, "utf8")).version === want) return;
+  console.error(`installing @microsoft/m365agentsplayground@${want} into ${here}/node_modules`);
+  const r = spawnSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: here, stdio: "inherit" });
+  if (r.status !== 0) throw new Error(`npm install failed (exit ${r.status})`);
+}
 
 /** A running Playground instance, driven through its HTTP API and its conversation WebSocket. */
 export class Playground {
@@ -174,6 +184,7 @@ function args(argv) {
 async function main() {
   if (typeof WebSocket === "undefined") throw new Error("no global WebSocket: run with node --experimental-websocket (Node 20) or Node 22+");
   const o = args(process.argv.slice(2));
+  ensureInstalled();
   const pg = new Playground({ persona: o.persona, bot: o.bot });
   try {
     await pg.start();
