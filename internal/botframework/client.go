@@ -24,7 +24,8 @@ const (
 	DefaultClientTimeout = 15 * time.Second
 	// DefaultMaxRetries is how many times a throttled or unavailable request is retried.
 	DefaultMaxRetries = 3
-	// maxRetryWait caps a single wait between attempts, including a server's Retry-After.
+	// maxRetryWait is the longest single wait between attempts. A server's Retry-After longer than this
+	// ends the call with an *APIError carrying RetryAfter instead of being cut short.
 	maxRetryWait = 30 * time.Second
 	// baseBackoff is the first exponential backoff step.
 	baseBackoff = 500 * time.Millisecond
@@ -302,11 +303,15 @@ func (c *Client) do(ctx context.Context, method, serviceURL string, segments []s
 		if !retryableStatus(status) || attempt >= c.maxRetries {
 			return apiErr
 		}
+		if hasRetryAfter && retryAfter > maxRetryWait {
+			// Retrying before the server's Retry-After would only be throttled again: report it, with
+			// RetryAfter set, so the caller (the outbox) can come back when the server asked.
+			return apiErr
+		}
 		wait := c.backoff(attempt)
 		if hasRetryAfter {
 			wait = retryAfter
 		}
-		wait = min(wait, maxRetryWait)
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
 			// Waiting would outlive the caller: report the throttling now.
 			return apiErr

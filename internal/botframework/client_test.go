@@ -1,6 +1,7 @@
 package botframework
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -257,10 +258,13 @@ func TestClientRetries(t *testing.T) {
 		wantCalls  int
 		wantSleeps []time.Duration // exact; nil with checkBackoff
 		backoff    bool
+		// wantRetryAfter is the APIError's RetryAfter for a 429 (default 1s).
+		wantRetryAfter time.Duration
 	}{
 		{name: "429 with Retry-After seconds", answers: []fakeAnswer{throttled("7"), throttled("2"), ok}, wantID: "new-id", wantCalls: 3, wantSleeps: []time.Duration{7 * time.Second, 2 * time.Second}},
 		{name: "429 with Retry-After HTTP date", answers: []fakeAnswer{throttled(httpDate), ok}, wantID: "new-id", wantCalls: 2, wantSleeps: []time.Duration{12 * time.Second}},
-		{name: "Retry-After capped at 30s", answers: []fakeAnswer{throttled("3600"), ok}, wantID: "new-id", wantCalls: 2, wantSleeps: []time.Duration{30 * time.Second}},
+		{name: "Retry-After beyond 30s is not retried early", answers: []fakeAnswer{throttled("600"), ok}, wantStatus: 429, wantCalls: 1, wantRetryAfter: 10 * time.Minute},
+		{name: "Retry-After of exactly 30s is waited", answers: []fakeAnswer{throttled("30"), ok}, wantID: "new-id", wantCalls: 2, wantSleeps: []time.Duration{30 * time.Second}},
 		{name: "503 without Retry-After backs off exponentially", answers: []fakeAnswer{{status: 503}, {status: 502}, {status: 504}, ok}, wantID: "new-id", wantCalls: 4, backoff: true},
 		{name: "persistent 429 gives up after MaxRetries", answers: []fakeAnswer{throttled("1")}, wantStatus: 429, wantCalls: 4, wantSleeps: []time.Duration{time.Second, time.Second, time.Second}},
 		{name: "400 is not retried", answers: []fakeAnswer{{status: 400, body: `{"error":{"code":"BadArgument","message":"Unknown activity type"}}`}}, wantStatus: 400, wantCalls: 1},
@@ -287,8 +291,8 @@ func TestClientRetries(t *testing.T) {
 				if tc.wantStatus == 400 && (apiErr.Code != "BadArgument" || apiErr.Message != "Unknown activity type") {
 					t.Errorf("APIError = %+v", apiErr)
 				}
-				if tc.wantStatus == 429 && apiErr.RetryAfter != time.Second {
-					t.Errorf("RetryAfter = %v", apiErr.RetryAfter)
+				if want := cmp.Or(tc.wantRetryAfter, time.Second); tc.wantStatus == 429 && apiErr.RetryAfter != want {
+					t.Errorf("RetryAfter = %v, want %v", apiErr.RetryAfter, want)
 				}
 			}
 			if tc.backoff {
