@@ -65,6 +65,8 @@ type brokeredStage struct {
 	Justification string                   `json:"justification,omitempty"`
 	// Escalated is set once the stage's escalation approvers were added.
 	Escalated bool `json:"escalated,omitempty"`
+	// RemindedAt is when the approvers were last reminded.
+	RemindedAt time.Time `json:"remindedAt"`
 }
 
 // brokeredRequest is a request the bot runs for a partner user.
@@ -421,17 +423,13 @@ func (b *Bot) brokeredApprovers(ctx context.Context, br *brokeredRequest, st ent
 	return out
 }
 
-// sendStageCards queues the current stage's approval card to each approver (the approve flow's delivery);
-// lead is an optional first sentence of the card's note (escalation, reminder).
-func (b *Bot) sendStageCards(ctx context.Context, br *brokeredRequest, lead string, only ...personRef) {
+// sendStageCards queues the current stage's approval card to each approver (the approve flow's delivery).
+// note is an optional banner (escalation, reminder); every card carries the brokered footnote ("AccessBot
+// ran this approval") because the request's mode is brokered.
+func (b *Bot) sendStageCards(ctx context.Context, br *brokeredRequest, note string, only ...personRef) {
 	cur := br.current()
 	if cur == nil {
 		return
-	}
-	note := fmt.Sprintf("AccessBot ran this approval: %s (%s) is not in %s yet, so I ask the policy's approvers myself and file the assignment when they approve.",
-		orUnknown(br.Requester.Name, br.Requester.Email), orUnknown(br.Requester.OrgName, "a partner organization"), orUnknown(b.cfg.Tenant.Name, "the organization"))
-	if lead != "" {
-		note = lead + " " + note
 	}
 	to := cur.Approvers
 	if len(only) > 0 {
@@ -461,12 +459,16 @@ func (b *Bot) stageWake(br *brokeredRequest, pol entitlement.Policy) time.Durati
 	if st.EscalationEnabled && !cur.Escalated {
 		consider(st.DurationBeforeEscalation)
 	}
+	wake = min(wake, cur.StartedAt.Add(b.cfg.ReminderAfter).Sub(now))
+	if !cur.RemindedAt.IsZero() {
+		wake = min(wake, cur.RemindedAt.Add(b.cfg.ReminderAfter).Sub(now))
+	}
 	return max(wake, b.cfg.PollInterval)
 }
 
 // checkBrokeredStage applies the current stage's clock rules the way Entra would: after
 // durationBeforeEscalation the escalation approvers are asked too; after durationBeforeAutomaticDenial the
-// request is denied. It reports whether anything changed.
+// request is denied; every ReminderAfter the approvers are reminded. It reports whether anything changed.
 func (b *Bot) checkBrokeredStage(ctx context.Context, br *brokeredRequest, pol entitlement.Policy) bool {
 	cur := br.current()
 	if cur == nil || cur.Index > len(pol.Stages) {
@@ -480,6 +482,16 @@ func (b *Bot) checkBrokeredStage(ctx context.Context, br *brokeredRequest, pol e
 		br.event(now, "Expired: nobody decided in time")
 		br.Done = true
 		b.auditSystemAt(ctx, br, "approval.timeout", "denied", map[string]string{"stage": fmt.Sprint(cur.Index)})
+		return true
+	}
+	since := cur.StartedAt
+	if cur.RemindedAt.After(since) {
+		since = cur.RemindedAt
+	}
+	if !now.Before(since.Add(b.cfg.ReminderAfter)) {
+		cur.RemindedAt = now
+		br.event(now, "Approvers reminded")
+		b.sendStageCards(ctx, br, fmt.Sprintf("Reminder: this request has been waiting for your decision for %s.", humanizeDuration(now.Sub(cur.StartedAt))))
 		return true
 	}
 	if !st.EscalationEnabled || cur.Escalated {

@@ -358,7 +358,7 @@ func newPtEnv(t *testing.T, brokered bool) *ptEnv {
 		}}}
 	e.bot, err = New(Config{Connector: e.conn, Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clock.Now,
 		BotID: "28:bot", Entitlement: e.port, Tenant: TenantInfo{ID: ptContoso, Name: "Contoso", Domain: "contoso.example"},
-		Brokered: brokered, PollInterval: time.Second, PollMax: time.Minute})
+		Brokered: brokered, PollInterval: time.Second, PollMax: time.Minute, ReminderAfter: 24 * time.Hour})
 	if err != nil {
 		t.Fatalf("new bot: %v", err)
 	}
@@ -1217,5 +1217,35 @@ func TestBrokeredExternalSponsorApproves(t *testing.T) {
 	}
 	if live != 1 {
 		t.Errorf("live follow-up jobs = %d, want 1", live)
+	}
+}
+
+func TestBrokeredReminder(t *testing.T) {
+	e := newPtEnv(t, true)
+	n0 := e.conn.count()
+	key, _ := e.submitPartner()
+	e.drain(0)
+	first, _ := e.approvalCardTo(n0, ptPatti)
+	n1 := e.conn.count()
+	e.clock.Advance(23 * time.Hour)
+	e.drain(2 * time.Minute)
+	for _, s := range e.conn.since(n1) {
+		if s.Op == "send" && strings.Contains(s.text(), "Reminder") {
+			t.Fatalf("reminder before ReminderAfter: %s", s.text())
+		}
+	}
+	e.clock.Advance(time.Hour)
+	e.drain(2 * time.Minute)
+	again, text := e.approvalCardTo(n1, ptPatti)
+	if again == first || !strings.Contains(text, "Reminder: this request has been waiting for your decision for 24 hours") {
+		t.Errorf("reminder card %s: %s", again, text)
+	}
+	// Either copy decides the stage once.
+	data := map[string]any{cards.KeyRequestID: key, cards.KeyStageID: "stage-1"}
+	if c := e.click(ptUPatti, again, cards.VerbApprovalApprove, data); !strings.Contains(c, "You approved this request") {
+		t.Fatalf("approval from the reminder: %s", c)
+	}
+	if c := e.click(ptUPatti, first, cards.VerbApprovalApprove, data); !strings.Contains(c, "You approved this request") || e.port.addCount() != 1 {
+		t.Errorf("click on the first copy: %s (adminAdd calls %d)", c, e.port.addCount())
 	}
 }
