@@ -2,8 +2,10 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/entitlement"
@@ -239,5 +241,95 @@ func TestLaggingStateAfterFinalDecision(t *testing.T) {
 				t.Fatalf("tracked stage = %d (%v), want %d", tr.Stage, err, tc.stage)
 			}
 		})
+	}
+}
+
+func TestInputForField(t *testing.T) {
+	req := entitlement.Requirements{Questions: []entitlement.Question{{ID: "t", Text: "Change ticket"}, {ID: "c", Text: "Environment"}}}
+	tests := map[string]string{
+		"justification":          cards.InputJustification,
+		"answers[Change ticket]": cards.QuestionInputID("t"),
+		"answers[c]":             cards.QuestionInputID("c"),
+		"schedule.startDateTime": cards.InputStartDate,
+		"schedule.expiration":    cards.InputEndDate,
+		"answers[Unknown]":       "",
+		"accessPackageId":        "",
+	}
+	for field, want := range tests {
+		if got := inputForField(field, req); got != want {
+			t.Errorf("inputForField(%q) = %q, want %q", field, got, want)
+		}
+	}
+}
+
+// failingPort wraps the fake port so that SubmitRequest fails with a given error.
+type failingPort struct {
+	*flPort
+	submitErr error
+}
+
+func (p *failingPort) ForUser(tok entitlement.TokenSource) entitlement.Delegated {
+	return &failingDelegated{flDelegated: &flDelegated{p: p.flPort, tok: tok}, err: p.submitErr}
+}
+
+type failingDelegated struct {
+	*flDelegated
+	err error
+}
+
+func (d *failingDelegated) SubmitRequest(ctx context.Context, in entitlement.NewRequest) (entitlement.Request, error) {
+	return entitlement.Request{}, d.err
+}
+
+// Errors of the port become clear cards: a field error from Entra lands under its input, throttling and
+// duplicates get a warning with a way forward, and nothing is tracked.
+func TestSubmitErrorsBecomeCards(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want []string
+	}{
+		{"field refused by Entra", entitlement.Invalid("answers[Change ticket]", "does not match the ticket system"), []string{"Does not match the ticket system", "Entra ID refused an answer", cards.VerbRequestSubmit}},
+		{"throttled", &entitlement.ThrottledError{RetryAfter: 30 * time.Second}, []string{"try again in 30s", "Try again"}},
+		{"duplicate", fmt.Errorf("submit: %w", entitlement.ErrAlreadyRequested), []string{"already have an open request", "My requests"}},
+		{"consent", entitlement.ErrConsentRequired, []string{"AccessBot needs your permission"}},
+		{"service failure", &entitlement.ServiceError{Op: "post request", Status: 500, Code: "InternalError", Kind: entitlement.ErrUnavailable}, []string{"unavailable"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newFlEnv(t)
+			e.bot.cfg.Entitlement = &failingPort{flPort: e.port, submitErr: tc.err}
+			data := e.openForm(flRita, "Rita Requester", "request Falcon Production Access")
+			data["justification"], data["q_"+flQTicket], data["q_"+flQEnv] = "deploy", "INC0042", "prod-us"
+			_, resp := e.execute(flRita, "Rita Requester", "form", cards.VerbRequestSubmit, data)
+			c := respCard(t, resp)
+			for _, w := range tc.want {
+				if !strings.Contains(c, w) {
+					t.Errorf("card lacks %q: %s", w, c)
+				}
+			}
+			if strings.Contains(c, "InternalError") || strings.Contains(c, "status 500") {
+				t.Errorf("service internals leaked into the card: %s", c)
+			}
+			n := 0
+			_ = e.store.List(context.Background(), bucketTracked, "", func(string, []byte) error { n++; return nil })
+			if n != 0 {
+				t.Errorf("%d requests tracked after a failed submit", n)
+			}
+		})
+	}
+}
+
+// A card button sent as Action.Submit (a message with a value) is answered with a new message.
+func TestVerbBySubmit(t *testing.T) {
+	e := newFlEnv(t)
+	act := e.activity(flRita, "Rita Requester", "message")
+	act.Value = map[string]any{"verb": cards.VerbRequestOpen, cards.KeyPackageID: flPkgTeam}
+	if _, err := e.bot.OnActivity(context.Background(), act); err != nil {
+		t.Fatal(err)
+	}
+	sent := e.conn.all()
+	if len(sent) != 1 || sent[0].Op != "send" || !strings.Contains(sent[0].text(), "Request Falcon Team Member") {
+		t.Fatalf("answer to the submit: %+v", sent)
 	}
 }
