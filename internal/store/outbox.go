@@ -16,6 +16,16 @@ import (
 // ErrPermanent marks a handler error that retrying cannot fix; Fail dead-letters such an item at once.
 var ErrPermanent = errors.New("permanent failure")
 
+// MaxRetryDelay caps the retry delay a handler error may ask for (see RetryDelayer).
+const MaxRetryDelay = 24 * time.Hour
+
+// RetryDelayer is implemented by handler errors that know when the peer accepts requests again (a
+// throttling answer's Retry-After). The worker then retries no earlier than that delay (at most
+// MaxRetryDelay), even when its own backoff would be shorter. It is found anywhere in the error chain.
+type RetryDelayer interface {
+	RetryDelay() time.Duration
+}
+
 // OutboxItem is one queued proactive send.
 type OutboxItem struct {
 	// ID is assigned by Enqueue; IDs sort in enqueue order.
@@ -395,7 +405,7 @@ func (w *OutboxWorker) deliver(ctx context.Context, it OutboxItem) {
 		}
 		return
 	}
-	retryAt := w.s.now().Add(w.backoff(it.Attempts))
+	retryAt := w.s.now().Add(retryDelay(err, w.backoff(it.Attempts)))
 	log.Warn("outbox delivery failed", "error", err, "retry_at", retryAt)
 	if ferr := w.s.Fail(bctx, it.ID, err, retryAt); ferr != nil {
 		log.Error("record outbox failure", "error", ferr)
@@ -411,6 +421,18 @@ func (w *OutboxWorker) call(ctx context.Context, it OutboxItem) (err error) {
 		}
 	}()
 	return w.handle(ctx, it)
+}
+
+// retryDelay is backoff, or the delay the error asks for (RetryDelayer, capped at MaxRetryDelay) when that
+// is longer.
+func retryDelay(err error, backoff time.Duration) time.Duration {
+	var rd RetryDelayer
+	if errors.As(err, &rd) {
+		if d := min(rd.RetryDelay(), MaxRetryDelay); d > backoff {
+			return d
+		}
+	}
+	return backoff
 }
 
 // backoff returns the delay before retry after the given attempt: BaseBackoff·2^(attempt-1), capped at

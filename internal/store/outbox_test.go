@@ -351,3 +351,52 @@ func TestOutboxWorkerRequiresHandler(t *testing.T) {
 		t.Fatalf("Run without handler = %v, want ErrInvalid", err)
 	}
 }
+
+// throttledErr is a handler error that says when the peer accepts requests again (as
+// botframework.APIError and entitlement.ThrottledError do).
+type throttledErr struct{ after time.Duration }
+
+func (e throttledErr) Error() string             { return fmt.Sprintf("429, retry after %s", e.after) }
+func (e throttledErr) RetryDelay() time.Duration { return e.after }
+
+func TestWorkerHonoursRetryDelayOfTheError(t *testing.T) {
+	cases := []struct {
+		name          string
+		err           error
+		wantNotBefore time.Duration // exact offset from now; 0 = the worker's own backoff (≤ 1 min)
+	}{
+		{"Retry-After longer than the backoff wins", fmt.Errorf("send card: %w", throttledErr{after: 20 * time.Minute}), 20 * time.Minute},
+		{"Retry-After shorter than the backoff is ignored", throttledErr{after: time.Second}, 0},
+		{"absurd Retry-After is capped at MaxRetryDelay", throttledErr{after: 30 * 24 * time.Hour}, MaxRetryDelay},
+		{"plain error uses the backoff", errors.New("connector 502"), 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			clock := newClock()
+			s, _ := openTest(t, Options{Now: clock.Now})
+			w := NewOutboxWorker(s, func(context.Context, OutboxItem) error { return tc.err },
+				WorkerOptions{BaseBackoff: time.Minute, MaxBackoff: time.Hour})
+			if _, err := s.Enqueue(ctx, "send", "x", time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+			items, err := s.Lease(ctx, 1, time.Minute)
+			if err != nil || len(items) != 1 {
+				t.Fatalf("Lease = %v, %v", items, err)
+			}
+			w.deliver(ctx, items[0])
+			pending, err := s.Pending(ctx)
+			if err != nil || len(pending) != 1 {
+				t.Fatalf("pending = %v, %v", pending, err)
+			}
+			got := pending[0].NotBefore.Sub(clock.Now())
+			if tc.wantNotBefore != 0 {
+				if got != tc.wantNotBefore {
+					t.Errorf("due again in %s, want %s", got, tc.wantNotBefore)
+				}
+			} else if got < 30*time.Second || got > time.Minute {
+				t.Errorf("due again in %s, want the first backoff step (30s–1m)", got)
+			}
+		})
+	}
+}
