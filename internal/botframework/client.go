@@ -122,6 +122,9 @@ func (e *APIError) Error() string {
 	return msg
 }
 
+// RetryDelay is RetryAfter; it lets the outbox (store.RetryDelayer) wait as long as the Connector asked.
+func (e *APIError) RetryDelay() time.Duration { return e.RetryAfter }
+
 // ConversationResource is the answer to CreateConversation.
 type ConversationResource struct {
 	// ID is the new (or existing) conversation's id.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accessbot/accessbot/internal/store"
 	"github.com/infracloudio/msbotbuilder-go/schema"
 )
 
@@ -478,5 +480,19 @@ func TestCleanActivityKeepsContent(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("clean = %v\nwant %v", got, want)
+	}
+}
+
+// TestAPIErrorTellsTheOutboxWhenToRetry: a throttled send inside an outbox handler's error makes the
+// outbox wait the Connector's Retry-After (store.RetryDelayer).
+func TestAPIErrorTellsTheOutboxWhenToRetry(t *testing.T) {
+	var _ store.RetryDelayer = (*APIError)(nil)
+	fc := newFakeConnector(t, fakeAnswer{status: 429, header: map[string]string{"Retry-After": "300"}})
+	c, _ := newTestClient(nil, nil)
+	_, err := c.Send(context.Background(), fc.srv.URL, "a:1", &schema.Activity{Text: "x"})
+	err = fmt.Errorf("outbox item 7 (notify): %w", err)
+	var rd store.RetryDelayer
+	if !errors.As(err, &rd) || rd.RetryDelay() != 5*time.Minute {
+		t.Fatalf("RetryDelayer not found in %v (got %v)", err, rd)
 	}
 }

@@ -61,6 +61,9 @@ func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
 // Unwrap returns the underlying error.
 func (e *ThrottledError) Unwrap() error { return e.Err }
 
+// RetryDelay is RetryAfter; it lets the outbox (store.RetryDelayer) wait as long as Graph asked.
+func (e *ThrottledError) RetryDelay() time.Duration { return e.RetryAfter }
+
 // AlreadyDecidedError says who decided a stage already, when known.
 type AlreadyDecidedError struct {
 	// By is the display name (or id) of who decided; empty when unknown.

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/accessbot/accessbot/internal/store"
 )
 
 func TestErrorsMatch(t *testing.T) {
@@ -89,5 +91,16 @@ func TestConnectedOrgTenantID(t *testing.T) {
 	}
 	if got := (ConnectedOrg{}).TenantID(); got != "" {
 		t.Fatalf("TenantID() of empty = %q", got)
+	}
+}
+
+// TestThrottledErrorTellsTheOutboxWhenToRetry: a Graph 429 inside an outbox handler's error makes the
+// outbox wait Graph's Retry-After (store.RetryDelayer), however deeply it is wrapped.
+func TestThrottledErrorTellsTheOutboxWhenToRetry(t *testing.T) {
+	var _ store.RetryDelayer = (*ThrottledError)(nil)
+	err := fmt.Errorf("deliver status card: %w", fmt.Errorf("list requests: %w", &ThrottledError{RetryAfter: 90 * time.Second}))
+	var rd store.RetryDelayer
+	if !errors.As(err, &rd) || rd.RetryDelay() != 90*time.Second {
+		t.Fatalf("RetryDelayer not found in %v (got %v)", err, rd)
 	}
 }
