@@ -333,3 +333,37 @@ func TestVerbBySubmit(t *testing.T) {
 		t.Fatalf("answer to the submit: %+v", sent)
 	}
 }
+
+// The tracker's state is in the store: a restarted bot keeps following open requests and updates the cards
+// the first one sent.
+func TestTrackerResumesAfterRestart(t *testing.T) {
+	e := newFlEnv(t)
+	data := e.openForm(flRita, "Rita Requester", "request Falcon Team Member")
+	act, resp := e.execute(flRita, "Rita Requester", "form", cards.VerbRequestSubmit, data)
+	respCard(t, resp)
+	e.drain()
+	var reqID string
+	for id := range e.port.requests {
+		reqID = id
+	}
+	_, resp = e.execute(flAaron, "Aaron Approver", "c", cards.VerbApprovalApprove, map[string]any{cards.KeyRequestID: reqID, cards.KeyStageID: "stage-1"})
+	respCard(t, resp)
+
+	restarted, err := New(e.bot.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.bot = restarted
+	e.port.mu.Lock()
+	e.port.requests[reqID].State = entitlement.StateDelivering
+	e.port.mu.Unlock()
+	e.port.deliver(reqID)
+	from := len(e.conn.all())
+	e.poll()
+	for _, s := range e.conn.all()[from:] {
+		if s.Op == "update" && s.ID == act.ReplyToID && strings.Contains(s.text(), "Delivered") {
+			return
+		}
+	}
+	t.Fatalf("the restarted bot did not update the status card: %+v", e.conn.all()[from:])
+}
