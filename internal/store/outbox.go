@@ -93,7 +93,7 @@ func (s *Store) Enqueue(ctx context.Context, kind string, payload any, notBefore
 // Lease returns up to max due items (NotBefore reached and not currently leased), oldest first, and marks
 // them leased for leaseFor: if the caller crashes before Complete or Fail, they are due again after the lease.
 // Each lease counts as an attempt; an item whose lease expired after its last allowed attempt is moved to the
-// dead letters instead of being delivered again.
+// dead letters instead of being delivered again, and so is a record that no longer decodes.
 func (s *Store) Lease(ctx context.Context, max int, leaseFor time.Duration) ([]OutboxItem, error) {
 	const op = "lease outbox items"
 	if max <= 0 {
@@ -124,7 +124,11 @@ func (s *Store) Lease(ctx context.Context, max int, leaseFor time.Duration) ([]O
 		for k, v := c.First(); k != nil && len(out) < max; k, v = c.Next() {
 			var rec outboxRecord
 			if err := json.Unmarshal(v, &rec); err != nil {
-				return fmt.Errorf("decode item %s: %w", k, err)
+				// One unreadable record must not stop every delivery behind it: park it with the evidence.
+				it := OutboxItem{ID: string(k), CreatedAt: now,
+					LastError: fmt.Sprintf("unreadable outbox record (%v): %.300q", err, v)}
+				updates = append(updates, upd{key: append([]byte(nil), k...), rec: outboxRecord{Item: it}, dead: true})
+				continue
 			}
 			if rec.Item.NotBefore.After(now) || rec.LeasedUntil.After(now) {
 				continue

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"go.etcd.io/bbolt"
 )
 
 // eventually polls cond until it holds or a 10s deadline passes.
@@ -398,5 +401,48 @@ func TestWorkerHonoursRetryDelayOfTheError(t *testing.T) {
 				t.Errorf("due again in %s, want the first backoff step (30s–1m)", got)
 			}
 		})
+	}
+}
+
+// TestOutboxUnreadableItemDoesNotBlockTheQueue: one record that no longer decodes (a bug, a hand edit, a
+// half-migrated file) is moved to the dead letters; the items behind it are still delivered.
+func TestOutboxUnreadableItemDoesNotBlockTheQueue(t *testing.T) {
+	ctx := context.Background()
+	clock := newClock()
+	s, _ := openTest(t, Options{Now: clock.Now})
+	bad, err := s.Enqueue(ctx, "send", "first", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := s.Enqueue(ctx, "send", "second", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketOutbox).Put([]byte(bad), []byte(`{"item":{"id":`))
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	items, err := s.Lease(ctx, 10, time.Minute)
+	if err != nil {
+		t.Fatalf("Lease with one unreadable item: %v", err)
+	}
+	if len(items) != 1 || items[0].ID != good {
+		t.Fatalf("leased %s, want only %s", ids(items), good)
+	}
+	dead, err := s.DeadLetters(ctx)
+	if err != nil {
+		t.Fatalf("DeadLetters: %v", err)
+	}
+	if len(dead) != 1 || dead[0].ID != bad || !strings.Contains(dead[0].LastError, "unreadable") {
+		t.Fatalf("dead letters = %+v, want %s marked unreadable", dead, bad)
+	}
+	pending, err := s.Pending(ctx)
+	if err != nil {
+		t.Fatalf("Pending after the unreadable item was moved: %v", err)
+	}
+	if len(pending) != 1 || pending[0].ID != good {
+		t.Fatalf("pending = %s, want only %s", ids(pending), good)
 	}
 }
