@@ -178,6 +178,13 @@ func (b *Bot) packagesCard(ctx context.Context, t *turn, query string, page int)
 		return c
 	}
 	pkgs, err := b.listPackages(ctx, t, md, query)
+	if err == nil && len(pkgs) == 0 && len(freeTextWords(query)) > 1 {
+		// "falcon wiki" is not a substring of any name: look for the packages that name the most words.
+		var all []entitlement.Package
+		if all, err = b.listPackages(ctx, t, md, ""); err == nil {
+			pkgs = scorePackages(all, freeTextWords(query))
+		}
+	}
 	if err != nil {
 		return b.errorCard(ctx, t, "I couldn't list the packages", err, "packages "+query)
 	}
