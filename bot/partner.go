@@ -288,7 +288,7 @@ func (b *Bot) memberEmail(ctx context.Context, t *turn) string {
 	m, err := mg.GetMember(ctx, t.act.ServiceURL, t.act.Conversation.ID, t.act.From.ID)
 	if err != nil {
 		t.log.WarnContext(ctx, "look up partner user's address", "err", err)
-		return ""
+		return "" // not cached: the next turn asks again
 	}
 	email := strings.TrimSpace(m.Email)
 	if email == "" && strings.Contains(m.UserPrincipalName, "@") && !strings.Contains(m.UserPrincipalName, "#EXT#") {

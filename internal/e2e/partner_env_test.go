@@ -151,3 +151,9 @@ func openURL(t *testing.T, card map[string]any, title string) string {
 	}
 	return found
 }
+
+// rawJSON renders a value as JSON text (for substring checks).
+func rawJSON(v any) string {
+	raw, _ := json.Marshal(v)
+	return string(raw)
+}

@@ -241,3 +241,45 @@ func (e *flowEnv) partnerGuest(pkg string) entitlement.User {
 	}
 	return u
 }
+
+// Fiona, the external sponsor (a Fabrikam account), approves from the card the bot pushed into a chat it
+// created in her tenant; Patti's later click changes nothing and says who decided.
+func TestPartnerExternalSponsorApproves(t *testing.T) {
+	e := newPartnerEnv(t, true)
+	e.say(patti, "hi", "AccessBot")
+	form := e.say(gus, "request Falcon Partner Collaboration", "request.submit")
+	data := actionData(t, form.Card(), "request.submit")
+	start := e.conn.Len()
+	if status, _ := e.click(gus, form.ID, "request.submit", data); !strings.Contains(status, "Pending approval") {
+		t.Fatalf("status after submit: %s", status)
+	}
+	p := patti
+	pattiCard := e.approvalCardFor(start, &p, "Gus Guest")
+	fionaCard := e.conn.WaitFor(t, start, wait, "approval card for Fiona", func(a teamsfake.Activity) bool {
+		return a.Op == "send" && a.ConversationID != p.ConversationID && a.ConversationID != gus.ConversationID &&
+			strings.Contains(a.CardText(), "Approval needed")
+	})
+	var created bool
+	for _, c := range e.conn.Conversations() {
+		if strings.Contains(rawJSON(c), tenantsim.UserFiona) && strings.Contains(rawJSON(c), tenantsim.FabrikamTenantID) {
+			created = true
+		}
+	}
+	if !created {
+		t.Fatalf("the bot did not create Fiona's chat in Fabrikam: %v", e.conn.Conversations())
+	}
+	fiona := teamsfake.User{ID: "29:fiona", Name: "Fiona Partner", AADObjectID: tenantsim.UserFiona,
+		TenantID: tenantsim.FabrikamTenantID, ConversationID: fionaCard.ConversationID}
+	approve := actionData(t, fionaCard.Card(), "approval.approve")
+	from := e.conn.Len()
+	if answer, _ := e.click(fiona, fionaCard.ID, "approval.approve", approve); !strings.Contains(answer, "You approved this request") {
+		t.Fatalf("Fiona's approval: %s", answer)
+	}
+	if answer, _ := e.click(p, pattiCard.ID, "approval.approve", actionData(t, pattiCard.Card(), "approval.approve")); !strings.Contains(answer, "Already approved by Fiona") {
+		t.Fatalf("Patti's late click: %s", answer)
+	}
+	e.waitUpdate(from, pattiCard.ID, "Approved by Fiona Partner")
+	if reqs := e.requestsFor(tenantsim.PkgPartner); len(reqs) != 1 {
+		t.Fatalf("requests in Entra = %+v, want one adminAdd", reqs)
+	}
+}
