@@ -249,6 +249,14 @@ func TestInvalidInputChangesNothing(t *testing.T) {
 			return err
 		}, "email"},
 		{"sponsor kind", func() error { return c.AddSponsor(ctx, "o", "friend", "u") }, "sponsor kind"},
+		{"request state that would rewrite $filter", func() error {
+			_, err := c.Requests(ctx, entitlement.RequestFilter{States: []entitlement.RequestState{"delivered' or state ne 'x"}})
+			return err
+		}, "request state"},
+		{"unknown request state", func() error {
+			_, err := c.Requests(ctx, entitlement.RequestFilter{States: []entitlement.RequestState{entitlement.StatePendingApproval, "Pending"}})
+			return err
+		}, "request state"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
