@@ -47,7 +47,11 @@ cards:
 ## playground: the Microsoft 365 Agents Playground as PERSONA (requester | approver | guest | admin).
 PERSONA ?= requester
 playground:
-	scripts/playground/run.sh $(PERSONA)
+	scripts/playground/run.sh $(PERSONA) $(PORT)
+
+## e2e: opt-in end-to-end run of the whole story through Agents Playground instances (not part of `make test`).
+e2e:
+	scripts/e2e.sh
 
 clean:
 	rm -rf bin $(DATA)

@@ -3,9 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
+	"log/slog"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/accessbot/accessbot/internal/entitlement"
 )
 
 func TestConfigFromEnvAndFlags(t *testing.T) {
@@ -114,5 +119,32 @@ func TestRunRefusesBadConfiguration(t *testing.T) {
 				t.Fatalf("stderr = %q, want containing %q", errOut.String(), tc.wantErr)
 			}
 		})
+	}
+}
+
+// TestNewAppWithoutClientSecret checks that a managed-identity deployment starts: delegated actions are then
+// answered with a sign-in-unavailable error instead of the bot refusing to run.
+func TestNewAppWithoutClientSecret(t *testing.T) {
+	cfg := config{
+		BotID: "0f3a9d5e-1111-4c4c-8888-000000000abc", BotTenantID: testTenantID, BotType: botTypeUserAssignedMSI,
+		OpenIDMetadataURL: "https://login.botframework.com/v1/.well-known/openidconfiguration",
+		AuthorityHost:     "https://login.microsoftonline.com/", GraphBaseURL: "https://graph.microsoft.com/v1.0",
+		Addr: "127.0.0.1:0", DataPath: filepath.Join(t.TempDir(), "bot.db"), LogLevel: "info", LogFormat: "text",
+	}
+	if err := cfg.validate(); err != nil {
+		t.Fatalf("validate: %v", err)
+	}
+	a, err := newApp(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatalf("newApp without a client secret: %v", err)
+	}
+	defer a.store.Close()
+	users, err := newUserTokens(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = users.ForUser(testTenantID, "aaaaaaaa-0000-0000-0000-000000000001").Token(context.Background())
+	if !errors.Is(err, entitlement.ErrSignInRequired) {
+		t.Fatalf("delegated token without OBO: err = %v, want ErrSignInRequired", err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/accessbot/accessbot/bot"
 	"github.com/accessbot/accessbot/internal/botframework"
+	"github.com/accessbot/accessbot/internal/entitlement"
 	"github.com/accessbot/accessbot/internal/entitlement/graph"
 	"github.com/accessbot/accessbot/internal/identity"
 	"github.com/accessbot/accessbot/internal/server"
@@ -201,7 +202,11 @@ func newAppCredential(cfg config) (*identity.AppCredential, error) {
 // --insecure-dev with the simulator, the development identity.
 func newUserTokens(cfg config, log *slog.Logger) (bot.UserTokens, error) {
 	if cfg.BotPassword == "" {
-		return nil, errors.New("delegated access: on-behalf-of needs BOT_PASSWORD (certificate and managed identity OBO are not supported yet)")
+		// Certificate and managed-identity deployments still run: app-only features (admin commands,
+		// brokered requests, notifications) work, and requests that need the user's own token get a clear
+		// "sign-in unavailable" card instead of a start-up failure.
+		log.Warn("delegated (on-behalf-of) access is off: it needs BOT_PASSWORD; users get the My Access link for their own requests")
+		return noDelegatedAccess{}, nil
 	}
 	obo, err := identity.NewOBO(identity.OBOConfig{TenantID: cfg.BotTenantID, ClientID: cfg.BotID, ClientSecret: cfg.BotPassword,
 		AuthorityHost: cfg.AuthorityHost, Logger: log})
@@ -216,6 +221,20 @@ func newUserTokens(cfg config, log *slog.Logger) (bot.UserTokens, error) {
 		return dev, nil
 	}
 	return obo, nil
+}
+
+// noDelegatedAccess is the UserTokens of a deployment without on-behalf-of: every delegated call asks the
+// user to use My Access instead.
+type noDelegatedAccess struct{}
+
+func (noDelegatedAccess) ForUser(string, string) entitlement.TokenSource {
+	return entitlement.TokenFunc(func(context.Context) (string, error) {
+		return "", fmt.Errorf("delegated access is not configured for this bot (no client secret for on-behalf-of): %w", entitlement.ErrSignInRequired)
+	})
+}
+
+func (noDelegatedAccess) ExchangeSSO(context.Context, string, string, string) error {
+	return fmt.Errorf("delegated access is not configured for this bot: %w", entitlement.ErrSignInRequired)
 }
 
 // botFrameworkTokens picks the outbound credential for the Bot Framework Connector.
