@@ -46,9 +46,13 @@ type OBO struct {
 	log      *slog.Logger
 	now      func() time.Time
 
-	mu    sync.Mutex
-	cache map[string]cachedToken // key: tenant/oid (lower case)
+	mu        sync.Mutex
+	cache     map[string]cachedToken // key: tenant/oid (lower case)
+	nextSweep int                    // cache size at which expired tokens are dropped next
 }
+
+// oboSweepMin is the smallest cache size at which Exchange drops expired tokens.
+const oboSweepMin = 256
 
 // NewOBO validates the configuration and builds the exchanger.
 func NewOBO(cfg OBOConfig) (*OBO, error) {
@@ -158,9 +162,25 @@ func (o *OBO) Exchange(ctx context.Context, tenantID, oid, assertion string) err
 	}
 	o.mu.Lock()
 	o.cache[userKey(tenantID, oid)] = cachedToken{token: tr.AccessToken, exp: o.now().Add(tr.lifetime())}
+	o.sweepLocked()
 	o.mu.Unlock()
 	o.log.Info("on-behalf-of token cached", "tenant", tenantID, "oid", oid, "expires_in", tr.lifetime().String())
 	return nil
+}
+
+// sweepLocked drops expired tokens once the cache has doubled since the last sweep (and holds at least
+// oboSweepMin), so memory follows the users active within a token lifetime at amortized O(1) per exchange.
+func (o *OBO) sweepLocked() {
+	if len(o.cache) < max(o.nextSweep, oboSweepMin) {
+		return
+	}
+	now := o.now()
+	for k, t := range o.cache {
+		if !now.Add(expirySkew).Before(t.exp) {
+			delete(o.cache, k)
+		}
+	}
+	o.nextSweep = 2 * len(o.cache)
 }
 
 // Has reports whether a usable Graph token is cached for the user.
