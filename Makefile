@@ -19,8 +19,9 @@ build:
 run: build
 	./$(BIN) demo --data $(DATA) $(ARGS)
 
-## test: every test. Light packages with -race; the Graph-backed packages once, without -race.
-test: test-light test-graph
+## test: format and vet checks, then every test. Light packages with -race; the Graph-backed packages once,
+## without -race.
+test: lint test-light test-graph
 
 test-light:
 	$(GO) test -race -count=1 $(LIGHT_PKGS)
@@ -28,10 +29,10 @@ test-light:
 test-graph:
 	$(GO) test -count=1 $(GRAPH_PKGS)
 
-## lint: gofmt check + go vet on our packages (not the Graph SDK).
+## lint: gofmt check + go vet on our packages (the Graph SDK itself is never vetted).
 lint:
-	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	$(GO) vet $(LIGHT_PKGS)
+	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './scripts/*/node_modules/*')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
