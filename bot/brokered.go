@@ -311,10 +311,8 @@ func validateBrokeredInput(pol entitlement.Policy, in *entitlement.NewRequest) e
 	if len([]rune(in.Justification)) > maxJustifyLen {
 		return entitlement.Invalid("justification", fmt.Sprintf("is too long (at most %d characters)", maxJustifyLen))
 	}
-	if !in.Schedule.Start.IsZero() || in.Schedule.Expiration.Type != "" {
-		if !pol.CustomScheduleAllowed {
-			in.Schedule = entitlement.Schedule{}
-		}
+	if (!in.Schedule.Start.IsZero() || in.Schedule.Expiration.Type != "") && !pol.CustomScheduleAllowed {
+		return entitlement.Invalid("schedule", "cannot be chosen: this policy sets the dates itself")
 	}
 	for _, q := range pol.Questions {
 		i := slices.IndexFunc(in.Answers, func(a entitlement.Answer) bool { return a.QuestionID == q.ID })
@@ -560,6 +558,17 @@ func (b *Bot) brokeredDecision(ctx context.Context, t *turn, data map[string]any
 	auditEntry := func(outcome string, details map[string]string) store.AuditEntry {
 		return store.AuditEntry{Action: "approval." + verb, Mode: store.ModeBrokered, RequestID: br.ID, PackageID: br.PackageID,
 			PackageName: br.PackageName, SubjectID: br.Requester.ID, SubjectName: br.Requester.Name, Outcome: outcome, Details: details}
+	}
+	if cur != nil {
+		// A deadline may have passed since the follow-up last looked: apply the stage's clock rules first.
+		if pol, err := b.cfg.Entitlement.Policy(ctx, br.PolicyID); err == nil && b.checkBrokeredStage(ctx, br, pol) {
+			if err := b.saveBrokered(ctx, br); err != nil {
+				return nil, true, err
+			}
+			b.updateBrokeredCards(ctx, br.ID, t.act.ReplyToID)
+			b.notifyBrokeredRequester(ctx, br)
+			cur = br.current()
+		}
 	}
 	if cur == nil || want != cur.Index {
 		// Decided (by someone else, or this user's second click) or closed.

@@ -634,6 +634,8 @@ func TestValidateBrokeredInput(t *testing.T) {
 		{name: "missing required answer", in: entitlement.NewRequest{Justification: "x"}, wantField: "answers[Project code]"},
 		{name: "answer not matching regex", in: entitlement.NewRequest{Justification: "x", Answers: []entitlement.Answer{{QuestionID: "q1", Value: "12"}}}, wantField: "answers[Project code]"},
 		{name: "answer to an unknown question", in: entitlement.NewRequest{Justification: "x", Answers: []entitlement.Answer{{QuestionID: "q1", Value: "FAL-1"}, {QuestionID: "zz", Value: "1"}}}, wantField: "answers[zz]"},
+		{name: "custom schedule not allowed", in: entitlement.NewRequest{Justification: "x", Answers: []entitlement.Answer{{QuestionID: "q1", Value: "FAL-1"}},
+			Schedule: entitlement.Schedule{Start: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}}, wantField: "schedule"},
 		{name: "justification too long", in: entitlement.NewRequest{Justification: strings.Repeat("x", maxJustifyLen+1), Answers: []entitlement.Answer{{QuestionID: "q1", Value: "FAL-1"}}}, wantField: "justification"},
 	}
 	for _, tc := range tests {
@@ -1109,6 +1111,18 @@ func TestBrokeredStageClockRules(t *testing.T) {
 		{name: "escalated approver decides", ritaDecides: true, advance: 0, wantState: entitlement.StateDelivering, wantAdds: 1},
 		{name: "nobody decides: denied automatically", advance: 7 * 24 * time.Hour, wantState: entitlement.StateDenied},
 	}
+	t.Run("a click after the deadline is too late even before the follow-up ran", func(t *testing.T) {
+		e := newPtEnv(t, true)
+		n0 := e.conn.count()
+		key, _ := e.submitPartner()
+		e.drain(0)
+		card, _ := e.approvalCardTo(n0, ptPatti)
+		e.clock.Advance(15 * 24 * time.Hour) // P14D, no drain: the follow-up has not looked yet
+		c := e.click(ptUPatti, card, cards.VerbApprovalApprove, map[string]any{cards.KeyRequestID: key, cards.KeyStageID: "stage-1"})
+		if !strings.Contains(c, "Denied automatically") || e.port.addCount() != 0 {
+			t.Errorf("late click answer: %s (adminAdd calls %d)", c, e.port.addCount())
+		}
+	})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newPtEnv(t, true)
