@@ -43,7 +43,17 @@ func newMetrics() *metrics {
 	return &metrics{requests: map[countKey]uint64{}, durations: map[routeKey]*histogram{}}
 }
 
+// knownMethods are the method label values; any other (client-chosen) method is counted as "OTHER" so
+// clients cannot create time series at will.
+var knownMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true, http.MethodPatch: true,
+	http.MethodDelete: true, http.MethodOptions: true, http.MethodConnect: true, http.MethodTrace: true,
+}
+
 func (m *metrics) observe(method, route string, status int, d time.Duration) {
+	if !knownMethods[method] {
+		method = "OTHER"
+	}
 	sec := d.Seconds()
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -575,3 +575,29 @@ func TestRunShutdownIsBounded(t *testing.T) {
 		t.Error("stuck request got a response although its connection was force-closed")
 	}
 }
+
+// TestMetricsMethodLabelIsBounded: the method label comes from the client; arbitrary method tokens must not
+// create one time series each (unbounded memory and a /metrics page that grows without limit).
+func TestMetricsMethodLabelIsBounded(t *testing.T) {
+	s, _ := newTestServer(t, Config{})
+	e := s.Echo()
+	for i := range 50 {
+		e.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(fmt.Sprintf("X-CUSTOM-%d", i), "/nope", nil))
+	}
+	e.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/nope", nil))
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	m := parseMetrics(t, rec.Body.String())
+	want := map[string]float64{
+		`accessbot_http_requests_total{method="OTHER",route="unmatched",status="404"}`: 50,
+		`accessbot_http_requests_total{method="GET",route="unmatched",status="404"}`:   1,
+	}
+	for k, v := range want {
+		if got, ok := m[k]; !ok || got != v {
+			t.Errorf("%s = %v (present %v), want %v", k, got, ok, v)
+		}
+	}
+	if strings.Contains(rec.Body.String(), "X-CUSTOM") {
+		t.Errorf("a client-chosen method became a label value:\n%s", rec.Body.String())
+	}
+}
