@@ -62,26 +62,84 @@ type modeDecision struct {
 }
 
 // registerPartner registers the partner flows' outbox kinds (brokered card updates, guest follow-up) and
-// routes what the request flow's status verbs and commands cannot serve for brokered requests: it runs after
-// registerRequester and wraps its request.refresh and request.cancel verbs (brokered ids are served here,
-// every other id by the request flow) and its status/access commands (partner users list their brokered
-// requests; they have no delegated token).
+// routes what the request/approve flows cannot serve for brokered requests: it runs after registerRequester
+// and registerApprover and wraps their request.refresh and request.cancel verbs (brokered ids are served
+// here, every other id by the request flow) and their status/access/approvals commands for partner users
+// (who have no delegated token in the resource tenant).
 func (b *Bot) registerPartner() {
 	b.onOutbox(OutboxBrokeredCards, b.deliverBrokeredCards)
 	b.onOutbox(OutboxBrokeredFollow, b.deliverBrokeredFollow)
 	b.wrapVerb(cards.VerbRequestRefresh, b.verbBrokeredRefresh)
 	b.wrapVerb(cards.VerbRequestCancel, b.verbBrokeredCancel)
-	for _, name := range []string{"status", "access"} {
-		if spec, ok := b.byName[name]; ok {
-			next := spec.Run
-			spec.Run = func(ctx context.Context, t *turn, cmd Command) error {
-				if b.isForeign(t) {
-					return b.cmdBrokeredRequests(ctx, t)
-				}
-				return next(ctx, t, cmd)
+	b.wrapForeign("status", b.cmdBrokeredRequests)
+	b.wrapForeign("access", b.cmdBrokeredRequests)
+	b.wrapForeign("approvals", b.cmdBrokeredApprovals)
+}
+
+// wrapForeign runs mine instead of the registered command for users of another tenant (partner users have
+// no delegated token in the resource tenant; what they have there is what the bot brokers).
+func (b *Bot) wrapForeign(name string, mine func(ctx context.Context, t *turn) error) {
+	spec, ok := b.byName[name]
+	if !ok {
+		return
+	}
+	next := spec.Run
+	spec.Run = func(ctx context.Context, t *turn, cmd Command) error {
+		if b.isForeign(t) {
+			return mine(ctx, t)
+		}
+		return next(ctx, t, cmd)
+	}
+}
+
+// brokeredInboxItems lists the brokered requests whose current stage waits for userID (for an approver's
+// inbox; the approvals command of resource-tenant users can append them to Graph's pending approvals).
+func (b *Bot) brokeredInboxItems(ctx context.Context, userID string) ([]cards.InboxItemView, error) {
+	var out []cards.InboxItemView
+	policies := map[string]entitlement.Policy{}
+	err := b.cfg.Store.List(ctx, bucketBrokered, brokeredPrefix, func(key string, raw []byte) error {
+		var br brokeredRequest
+		if json.Unmarshal(raw, &br) != nil {
+			return nil
+		}
+		cur := br.current()
+		if cur == nil || !slices.ContainsFunc(cur.Approvers, func(p personRef) bool { return strings.EqualFold(p.ID, userID) }) {
+			return nil
+		}
+		it := cards.InboxItemView{RequestID: br.ID, ApprovalID: br.ID, StageID: stageToken(br.mirror(), cur.Index),
+			PackageName: br.PackageName, RequesterName: br.Requester.Name, RequesterOrg: br.Requester.OrgName,
+			RequestedAt: br.CreatedAt, StageIndex: cur.Index, StageCount: max(br.StageCount, 1)}
+		pol, ok := policies[br.PolicyID]
+		if !ok {
+			if p, err := b.cfg.Entitlement.Policy(ctx, br.PolicyID); err == nil {
+				pol, ok = p, true
+				policies[br.PolicyID] = p
 			}
 		}
+		if ok && cur.Index <= len(pol.Stages) {
+			if d, err := parseISODuration(pol.Stages[cur.Index-1].DurationBeforeAutomaticDenial); err == nil && d > 0 {
+				it.Deadline = cur.StartedAt.Add(d)
+			}
+		}
+		out = append(out, it)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list brokered approvals of %s: %w", userID, err)
 	}
+	slices.SortFunc(out, func(x, y cards.InboxItemView) int { return x.RequestedAt.Compare(y.RequestedAt) })
+	return out, nil
+}
+
+// cmdBrokeredApprovals is a partner approver's inbox (an external sponsor): the brokered requests waiting
+// for them.
+func (b *Bot) cmdBrokeredApprovals(ctx context.Context, t *turn) error {
+	items, err := b.brokeredInboxItems(ctx, t.userID)
+	if err != nil {
+		return err
+	}
+	_, err = b.sendCard(ctx, t, cards.ApprovalInbox(cards.ApprovalInboxView{Items: items, Total: len(items), Now: b.now()}))
+	return err
 }
 
 // wrapVerb serves a verb for brokered request ids (data.requestId starts with brokeredPrefix) and passes

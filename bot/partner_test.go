@@ -1263,3 +1263,35 @@ func TestBrokeredReminder(t *testing.T) {
 		t.Errorf("click on the first copy: %s (adminAdd calls %d)", c, e.port.addCount())
 	}
 }
+
+func TestBrokeredApproverInbox(t *testing.T) {
+	e := newPtEnv(t, true)
+	key, _ := e.submitPartner()
+	e.drain(0)
+	items, err := e.bot.brokeredInboxItems(context.Background(), ptPatti)
+	if err != nil || len(items) != 1 || items[0].RequestID != key || items[0].RequesterOrg != "Fabrikam" || items[0].Deadline.IsZero() {
+		t.Fatalf("Patti's brokered inbox = %+v, %v", items, err)
+	}
+	if items, _ := e.bot.brokeredInboxItems(context.Background(), ptRita); len(items) != 0 {
+		t.Errorf("Rita is no approver but has %+v", items)
+	}
+	// Fiona (a Fabrikam account) asks for her approvals: the brokered inbox, not a sign-in card.
+	n := e.conn.count()
+	act := e.activity(ptUFiona, "message")
+	act.Text = "approvals"
+	if _, err := e.bot.OnActivity(context.Background(), act); err != nil {
+		t.Fatal(err)
+	}
+	var inbox string
+	for _, s := range e.conn.since(n) {
+		inbox += s.text()
+	}
+	if !strings.Contains(inbox, "Falcon Partner Collaboration") || !strings.Contains(inbox, key) {
+		t.Errorf("Fiona's inbox: %s", inbox)
+	}
+	// Once decided, the inbox is empty.
+	e.click(ptUPatti, "x", cards.VerbApprovalApprove, map[string]any{cards.KeyRequestID: key, cards.KeyStageID: "stage-1"})
+	if items, _ := e.bot.brokeredInboxItems(context.Background(), ptFiona); len(items) != 0 {
+		t.Errorf("inbox after the decision: %+v", items)
+	}
+}
