@@ -468,6 +468,15 @@ func (b *Bot) errorCard(ctx context.Context, t *turn, title string, err error, r
 	t.log.WarnContext(ctx, "flow failed", "what", title, "err", err)
 	switch {
 	case errors.Is(err, entitlement.ErrSignInRequired):
+		// Teams SSO: an OAuthCard makes Teams send the user's token silently (signin/tokenExchange); the
+		// command runs again once it arrives.
+		if sent, perr := b.promptSignIn(ctx, t, retry); perr != nil {
+			t.log.WarnContext(ctx, "prompt sign-in", "err", perr)
+		} else if sent {
+			return cards.Notice(cards.NoticeView{Kind: noticeInfo, Title: "Signing you in",
+				Text: "I need your permission to act for you in " + orDefaultString(b.cfg.Tenant.Name, "your organization") +
+					". Teams signs you in with the prompt above; I'll continue as soon as that's done."})
+		}
 		return cards.SignIn(cards.SignInView{Reason: cards.SignInUnavailable, RetryCommand: retry,
 			MyAccessURL: cards.MyAccessURL(b.cfg.Tenant.Domain, ""), OrgName: b.cfg.Tenant.Name})
 	case errors.Is(err, entitlement.ErrConsentRequired):
