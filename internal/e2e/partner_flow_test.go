@@ -283,3 +283,19 @@ func TestPartnerExternalSponsorApproves(t *testing.T) {
 		t.Fatalf("requests in Entra = %+v, want one adminAdd", reqs)
 	}
 }
+
+// Northwind known to Contoso as a proposed (not yet approved) connected organization: Nina is told so.
+func TestPartnerProposedOrganizationExplained(t *testing.T) {
+	e := newPartnerEnv(t, true)
+	if _, err := e.port.CreateConnectedOrg(context.Background(), entitlement.NewConnectedOrg{Name: "Northwind",
+		State: entitlement.OrgProposed, TenantID: tenantsim.NorthwindTenantID}); err != nil {
+		t.Fatalf("create proposed organization: %v", err)
+	}
+	a := e.say(nina, "request Falcon Partner Collaboration", "not yet approved")
+	if !strings.Contains(a.CardText(), "Northwind is known to Contoso") {
+		t.Errorf("explanation: %s", a.CardText())
+	}
+	if recs := brokeredRecords(t, e.store); len(recs) != 0 {
+		t.Errorf("brokered records: %v", recs)
+	}
+}
