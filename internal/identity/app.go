@@ -49,7 +49,7 @@ type AppConfig struct {
 	FederatedTokenFile string
 	// AuthorityHost is the Entra authority (default AZURE_AUTHORITY_HOST, else login.microsoftonline.com).
 	AuthorityHost string
-	// HTTPClient carries token requests (default http.DefaultClient).
+	// HTTPClient carries token requests (default: a client with a 30 s timeout).
 	HTTPClient *http.Client
 	// Now is the clock (default time.Now).
 	Now func() time.Time
@@ -109,7 +109,7 @@ func NewAppCredential(cfg AppConfig) (*AppCredential, error) {
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = http.DefaultClient
+		hc = defaultHTTPClient()
 	}
 	now := cfg.Now
 	if now == nil {

@@ -23,7 +23,7 @@ type DevConfig struct {
 	SimulatorURL string
 	// OBO exchanges the assertion against the simulator's token endpoint.
 	OBO *OBO
-	// HTTPClient (default http.DefaultClient).
+	// HTTPClient carries simulator requests (default: a client with a 30 s timeout).
 	HTTPClient *http.Client
 	// Logger (default discard).
 	Logger *slog.Logger
@@ -58,7 +58,7 @@ func NewDevIdentity(cfg DevConfig) (*DevIdentity, error) {
 	}
 	d := &DevIdentity{endpoint: strings.TrimRight(u.String(), "/") + "/_sim/dev/assertion", obo: cfg.OBO, hc: cfg.HTTPClient, log: cfg.Logger}
 	if d.hc == nil {
-		d.hc = http.DefaultClient
+		d.hc = defaultHTTPClient()
 	}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)

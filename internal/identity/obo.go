@@ -28,7 +28,7 @@ type OBOConfig struct {
 	AuthorityHost string
 	// Scope requested (default GraphScope).
 	Scope string
-	// HTTPClient carries token requests (default http.DefaultClient).
+	// HTTPClient carries token requests (default: a client with a 30 s timeout).
 	HTTPClient *http.Client
 	// Logger receives one line per exchange (never the tokens). Default: discard.
 	Logger *slog.Logger
@@ -82,7 +82,7 @@ func NewOBO(cfg OBOConfig) (*OBO, error) {
 		o.scope = GraphScope
 	}
 	if o.hc == nil {
-		o.hc = http.DefaultClient
+		o.hc = defaultHTTPClient()
 	}
 	if o.log == nil {
 		o.log = slog.New(slog.DiscardHandler)

@@ -23,6 +23,13 @@ const (
 	DefaultAuthorityHost = "https://login.microsoftonline.com/"
 )
 
+// tokenRequestTimeout bounds one token request made with the default HTTP client (a variable for tests).
+var tokenRequestTimeout = 30 * time.Second
+
+// defaultHTTPClient is the client for token and simulator requests when the configuration gives none: unlike
+// http.DefaultClient it gives up on an endpoint that never answers.
+func defaultHTTPClient() *http.Client { return &http.Client{Timeout: tokenRequestTimeout} }
+
 // AADError is an error answered by an Entra token endpoint. It never contains the request's secrets.
 type AADError struct {
 	Status      int
