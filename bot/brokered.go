@@ -91,6 +91,11 @@ type brokeredRequest struct {
 	// GraphRequestID is the adminAdd request filed on final approval; AssignmentID its assignment.
 	GraphRequestID string `json:"graphRequestId,omitempty"`
 	AssignmentID   string `json:"assignmentId,omitempty"`
+	// ApprovedAt is when the last stage was approved; FileAttempts counts adminAdd attempts and FilePending
+	// is set while a transient failure is being retried by the follow-up.
+	ApprovedAt   time.Time `json:"approvedAt"`
+	FileAttempts int       `json:"fileAttempts,omitempty"`
+	FilePending  bool      `json:"filePending,omitempty"`
 
 	Guest    guestRecord     `json:"guest"`
 	Timeline []timelineEvent `json:"timeline,omitempty"`
@@ -663,26 +668,44 @@ func (b *Bot) brokeredDecision(ctx context.Context, t *turn, data map[string]any
 	return resp, true, err
 }
 
+// maxFileAttempts bounds how often the bot tries to file adminAdd when Graph fails transiently.
+const maxFileAttempts = 5
+
 // fileBrokered files adminAdd after the last approval (or at once when the policy needs none) and starts
-// following it. t is the approving turn (nil when no approval was needed), for the audit entry.
+// following it. When Graph fails transiently the follow-up tries again, first adopting a request the failed
+// call may have created (a POST lost in transit must not assign twice). t is the approving turn (nil when
+// the bot files on its own), for the audit entry.
 func (b *Bot) fileBrokered(ctx context.Context, br *brokeredRequest, t *turn) {
 	now := b.now()
-	in := entitlement.AdminAddInput{PackageID: br.PackageID, PolicyID: br.PolicyID, TargetEmail: br.Requester.Email,
-		TargetName: br.Requester.Name, ConnectedOrgID: br.Requester.OrgID, Justification: br.Justification,
-		Answers: br.Answers, Schedule: br.Schedule}
-	req, err := b.cfg.Entitlement.AdminAdd(ctx, in)
+	if br.ApprovedAt.IsZero() {
+		br.ApprovedAt = now
+	}
+	br.FileAttempts++
+	req, adopted, err := b.fileOrAdopt(ctx, br)
 	entry := store.AuditEntry{Action: "assignment.adminAdd", Mode: store.ModeBrokered, RequestID: br.ID, PackageID: br.PackageID,
 		PackageName: br.PackageName, SubjectID: br.Requester.ID, SubjectName: br.Requester.Name,
-		Details: map[string]string{"email": br.Requester.Email, "org": br.Requester.OrgID, "policy": br.PolicyID}}
-	if err != nil {
-		b.log.ErrorContext(ctx, "file brokered adminAdd", "request", br.ID, "err", err)
+		Details: map[string]string{"email": br.Requester.Email, "org": br.Requester.OrgID, "policy": br.PolicyID,
+			"attempt": fmt.Sprint(br.FileAttempts)}}
+	switch {
+	case err != nil && transientFailure(err) && br.FileAttempts < maxFileAttempts:
+		b.log.WarnContext(ctx, "file brokered adminAdd; will retry", "request", br.ID, "attempt", br.FileAttempts, "err", err)
+		br.FilePending = true
+		br.State = entitlement.StateDelivering
+		br.event(now, "Approved; assigning it is taking longer (retrying)")
+		entry.Outcome = "retrying"
+		entry.Details["error"] = entitlement.UserMessage(err)
+		b.scheduleFollow(ctx, br, b.nextDelay(br, false))
+	case err != nil:
+		b.log.ErrorContext(ctx, "file brokered adminAdd", "request", br.ID, "attempt", br.FileAttempts, "err", err)
+		br.FilePending = false
 		br.State = entitlement.StateDeliveryFailed
 		br.Reason = "Approved, but " + orUnknown(b.cfg.Tenant.Name, "the organization") + " could not assign it: " + entitlement.UserMessage(err) + "."
 		br.event(now, "Approved, but the assignment could not be filed")
 		br.Done = true
 		entry.Outcome = "failed"
 		entry.Details["error"] = entitlement.UserMessage(err)
-	} else {
+	default:
+		br.FilePending = false
 		br.GraphRequestID, br.AssignmentID = req.ID, req.AssignmentID
 		br.State = req.State
 		if br.State == "" || br.State == entitlement.StateSubmitted || br.State == entitlement.StateUnknown {
@@ -690,6 +713,9 @@ func (b *Bot) fileBrokered(ctx context.Context, br *brokeredRequest, t *turn) {
 		}
 		br.event(now, "Approved; access is being delivered")
 		entry.Outcome = "filed"
+		if adopted {
+			entry.Outcome = "found"
+		}
 		entry.Details["graphRequest"] = req.ID
 		b.scheduleFollow(ctx, br, 0)
 	}
@@ -702,6 +728,43 @@ func (b *Bot) fileBrokered(ctx context.Context, br *brokeredRequest, t *turn) {
 			b.log.ErrorContext(ctx, "append audit entry", "action", entry.Action, "err", aerr)
 		}
 	}
+}
+
+// fileOrAdopt files adminAdd; on a retry it first looks for the adminAdd request an earlier, failed attempt
+// may have created (same package and target address, filed since the approval) and adopts it.
+func (b *Bot) fileOrAdopt(ctx context.Context, br *brokeredRequest) (entitlement.Request, bool, error) {
+	if br.FileAttempts > 1 {
+		reqs, err := b.cfg.Entitlement.Requests(ctx, entitlement.RequestFilter{PackageID: br.PackageID})
+		if err != nil {
+			return entitlement.Request{}, false, fmt.Errorf("look for an adminAdd filed by an earlier attempt: %w", err)
+		}
+		for _, r := range reqs {
+			if r.Type == entitlement.RequestAdminAdd && strings.EqualFold(r.Requestor.Email, br.Requester.Email) &&
+				!r.CreatedAt.Before(br.ApprovedAt.Add(-time.Minute)) &&
+				r.State != entitlement.StateDenied && r.State != entitlement.StateCanceled && r.State != entitlement.StateDeliveryFailed {
+				return r, true, nil
+			}
+		}
+	}
+	req, err := b.cfg.Entitlement.AdminAdd(ctx, entitlement.AdminAddInput{PackageID: br.PackageID, PolicyID: br.PolicyID,
+		TargetEmail: br.Requester.Email, TargetName: br.Requester.Name, ConnectedOrgID: br.Requester.OrgID,
+		Justification: br.Justification, Answers: br.Answers, Schedule: br.Schedule})
+	return req, false, err
+}
+
+// transientFailure reports whether a Graph failure may go away by itself (throttling, outage, a lost
+// answer) rather than being a refusal of this assignment.
+func transientFailure(err error) bool {
+	switch {
+	case errors.Is(err, entitlement.ErrThrottled), errors.Is(err, entitlement.ErrUnavailable),
+		errors.Is(err, context.DeadlineExceeded):
+		return true
+	case errors.Is(err, entitlement.ErrInvalidInput), errors.Is(err, entitlement.ErrForbidden), errors.Is(err, entitlement.ErrNotEligible),
+		errors.Is(err, entitlement.ErrAlreadyAssigned), errors.Is(err, entitlement.ErrAlreadyRequested), errors.Is(err, entitlement.ErrConflict),
+		errors.Is(err, entitlement.ErrNotFound), errors.Is(err, entitlement.ErrConsentRequired), errors.Is(err, entitlement.ErrSignInRequired):
+		return false
+	}
+	return true // no domain error: the call never got a readable answer
 }
 
 // notifyBrokeredRequester tells the partner user what changed (their status card is updated too).

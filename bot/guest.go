@@ -111,6 +111,19 @@ func (b *Bot) deliverBrokeredFollow(ctx context.Context, raw json.RawMessage) er
 	if br.State == entitlement.StatePendingApproval {
 		return b.followStage(ctx, br)
 	}
+	if br.FilePending {
+		b.fileBrokered(ctx, br, nil) // schedules the next step itself
+		if err := b.saveBrokered(ctx, br); err != nil {
+			return err
+		}
+		if !br.FilePending {
+			b.updateBrokeredCards(ctx, br.ID, "")
+			if br.State == entitlement.StateDeliveryFailed {
+				b.notifyBrokeredRequester(ctx, br)
+			}
+		}
+		return nil
+	}
 	if br.State != entitlement.StateDelivered && br.GraphRequestID != "" {
 		req, err := b.cfg.Entitlement.Request(ctx, br.GraphRequestID)
 		if err != nil {

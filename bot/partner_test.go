@@ -61,6 +61,10 @@ type ptPort struct {
 	policies    map[string][]entitlement.Policy
 	adds        []entitlement.AdminAddInput
 	addErr      error
+	// addFailures makes the next AdminAdd calls fail with addErr; lost makes them create the request anyway
+	// (an answer lost in transit).
+	addFailures int
+	lost        bool
 	requests    map[string]*entitlement.Request
 	assignments []entitlement.Assignment
 	invites     []entitlement.NewInvitation
@@ -188,16 +192,34 @@ func (p *ptPort) Policy(ctx context.Context, id string) (entitlement.Policy, err
 func (p *ptPort) AdminAdd(ctx context.Context, in entitlement.AdminAddInput) (entitlement.Request, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.addErr != nil {
+	if p.addErr != nil && p.addFailures != 0 && !p.lost {
+		p.addFailures--
 		return entitlement.Request{}, p.addErr
 	}
 	p.adds = append(p.adds, in)
 	n := len(p.adds)
 	r := &entitlement.Request{ID: fmt.Sprintf("00000000-0000-0000-0000-%012d", n), Type: entitlement.RequestAdminAdd,
-		State: entitlement.StateDelivering, PackageID: in.PackageID, PolicyID: in.PolicyID,
+		State: entitlement.StateDelivering, PackageID: in.PackageID, PolicyID: in.PolicyID, CreatedAt: p.now(),
+		Requestor:    entitlement.Subject{Email: in.TargetEmail, ConnectedOrgID: in.ConnectedOrgID},
 		AssignmentID: fmt.Sprintf("a0000000-0000-0000-0000-%012d", n)}
 	p.requests[r.ID] = r
+	if p.addErr != nil && p.addFailures != 0 {
+		p.addFailures--
+		return entitlement.Request{}, p.addErr
+	}
 	return *r, nil
+}
+
+func (p *ptPort) Requests(ctx context.Context, f entitlement.RequestFilter) ([]entitlement.Request, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []entitlement.Request
+	for _, r := range p.requests {
+		if f.PackageID == "" || r.PackageID == f.PackageID {
+			out = append(out, *r)
+		}
+	}
+	return out, nil
 }
 
 func (p *ptPort) deliver(t *testing.T, email string) {
@@ -1010,7 +1032,7 @@ func TestBrokeredAdminAddFailure(t *testing.T) {
 	key, _ := e.submitPartner()
 	e.drain(0)
 	card, _ := e.approvalCardTo(n0, ptPatti)
-	e.port.addErr = fmt.Errorf("add: %w", entitlement.ErrForbidden)
+	e.port.addErr, e.port.addFailures = fmt.Errorf("add: %w", entitlement.ErrForbidden), -1
 	e.click(ptUPatti, card, cards.VerbApprovalApprove, map[string]any{cards.KeyRequestID: key, cards.KeyStageID: "stage-1"})
 	br, err := e.bot.loadBrokered(context.Background(), key)
 	if err != nil {
@@ -1293,5 +1315,56 @@ func TestBrokeredApproverInbox(t *testing.T) {
 	e.click(ptUPatti, "x", cards.VerbApprovalApprove, map[string]any{cards.KeyRequestID: key, cards.KeyStageID: "stage-1"})
 	if items, _ := e.bot.brokeredInboxItems(context.Background(), ptFiona); len(items) != 0 {
 		t.Errorf("inbox after the decision: %+v", items)
+	}
+}
+
+func TestBrokeredAdminAddTransientFailure(t *testing.T) {
+	tests := []struct {
+		name      string
+		failures  int
+		lost      bool
+		wantAdds  int
+		wantState entitlement.RequestState
+		wantAudit string
+	}{
+		{name: "throttled once, filed on retry", failures: 1, wantAdds: 1, wantState: entitlement.StateDelivering, wantAudit: "retrying filed"},
+		{name: "answer lost in transit: the request it made is adopted", failures: 1, lost: true, wantAdds: 1, wantState: entitlement.StateDelivering, wantAudit: "retrying found"},
+		{name: "still failing after the last attempt", failures: -1, wantAdds: 0, wantState: entitlement.StateDeliveryFailed,
+			wantAudit: "retrying retrying retrying retrying failed"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newPtEnv(t, true)
+			n0 := e.conn.count()
+			key, _ := e.submitPartner()
+			e.drain(0)
+			card, _ := e.approvalCardTo(n0, ptPatti)
+			e.port.addErr, e.port.addFailures, e.port.lost = &entitlement.ThrottledError{RetryAfter: time.Second}, tc.failures, tc.lost
+			if c := e.click(ptUPatti, card, cards.VerbApprovalApprove, map[string]any{cards.KeyRequestID: key, cards.KeyStageID: "stage-1"}); !strings.Contains(c, "You approved") {
+				t.Fatalf("approval: %s", c)
+			}
+			for range maxFileAttempts {
+				e.drain(2 * time.Minute)
+			}
+			br, err := e.bot.loadBrokered(context.Background(), key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.port.addCount() != tc.wantAdds || br.State != tc.wantState || br.FilePending {
+				t.Errorf("adminAdd calls %d, state %s, pending %v; want %d, %s", e.port.addCount(), br.State, br.FilePending, tc.wantAdds, tc.wantState)
+			}
+			if tc.wantState == entitlement.StateDelivering && br.GraphRequestID == "" {
+				t.Error("no Graph request followed")
+			}
+			var outcomes []string
+			for _, a := range e.audit(key) {
+				if a.Action == "assignment.adminAdd" {
+					outcomes = append([]string{a.Outcome}, outcomes...) // the log lists newest first
+				}
+			}
+			if strings.Join(outcomes, " ") != tc.wantAudit {
+				t.Errorf("adminAdd audit outcomes %v, want %s", outcomes, tc.wantAudit)
+			}
+		})
 	}
 }
