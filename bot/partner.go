@@ -95,17 +95,25 @@ func (b *Bot) wrapForeign(name string, mine func(ctx context.Context, t *turn) e
 // brokeredInboxItems lists the brokered requests whose current stage waits for userID (for an approver's
 // inbox; the approvals command of resource-tenant users can append them to Graph's pending approvals).
 func (b *Bot) brokeredInboxItems(ctx context.Context, userID string) ([]cards.InboxItemView, error) {
-	var out []cards.InboxItemView
-	policies := map[string]entitlement.Policy{}
+	var waiting []brokeredRequest
 	err := b.cfg.Store.List(ctx, bucketBrokered, brokeredPrefix, func(key string, raw []byte) error {
 		var br brokeredRequest
 		if json.Unmarshal(raw, &br) != nil {
 			return nil
 		}
-		cur := br.current()
-		if cur == nil || !slices.ContainsFunc(cur.Approvers, func(p personRef) bool { return strings.EqualFold(p.ID, userID) }) {
-			return nil
+		if cur := br.current(); cur != nil && slices.ContainsFunc(cur.Approvers, func(p personRef) bool { return strings.EqualFold(p.ID, userID) }) {
+			waiting = append(waiting, br)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list brokered approvals of %s: %w", userID, err)
+	}
+	// Graph is read after the store's read transaction has ended.
+	policies := map[string]entitlement.Policy{}
+	out := make([]cards.InboxItemView, 0, len(waiting))
+	for _, br := range waiting {
+		cur := br.current()
 		it := cards.InboxItemView{RequestID: br.ID, ApprovalID: br.ID, StageID: stageToken(br.mirror(), cur.Index),
 			PackageName: br.PackageName, RequesterName: br.Requester.Name, RequesterOrg: br.Requester.OrgName,
 			RequestedAt: br.CreatedAt, StageIndex: cur.Index, StageCount: max(br.StageCount, 1)}
@@ -122,10 +130,6 @@ func (b *Bot) brokeredInboxItems(ctx context.Context, userID string) ([]cards.In
 			}
 		}
 		out = append(out, it)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list brokered approvals of %s: %w", userID, err)
 	}
 	slices.SortFunc(out, func(x, y cards.InboxItemView) int { return x.RequestedAt.Compare(y.RequestedAt) })
 	return out, nil
