@@ -422,18 +422,23 @@ func (s *Store) Conversations(ctx context.Context, tenantID string) ([]Conversat
 	if err := checkKey(op, "tenantId", tenantID); err != nil {
 		return nil, err
 	}
-	var out []ConversationRef
+	return listPrefix[ConversationRef](ctx, s, op, bucketConversations, joinKey(tenantID, ""))
+}
+
+// listPrefix decodes every record of core bucket name whose key starts with prefix, in key order.
+func listPrefix[T any](ctx context.Context, s *Store, op string, name, prefix []byte) ([]T, error) {
+	var out []T
 	err := s.view(ctx, op, func(tx *bbolt.Tx) error {
-		b, err := bucket(tx, bucketConversations)
+		b, err := bucket(tx, name)
 		if err != nil {
 			return err
 		}
-		return scanPrefix(b, joinKey(tenantID, ""), func(_, v []byte) error {
-			var ref ConversationRef
-			if err := json.Unmarshal(v, &ref); err != nil {
+		return scanPrefix(b, prefix, func(_, v []byte) error {
+			var rec T
+			if err := json.Unmarshal(v, &rec); err != nil {
 				return err
 			}
-			out = append(out, ref)
+			out = append(out, rec)
 			return nil
 		})
 	})
@@ -620,22 +625,7 @@ func (s *Store) Cards(ctx context.Context, key string) ([]CardRef, error) {
 	if err := checkKey(op, "key", key); err != nil {
 		return nil, err
 	}
-	var out []CardRef
-	err := s.view(ctx, op, func(tx *bbolt.Tx) error {
-		b, err := bucket(tx, bucketCards)
-		if err != nil {
-			return err
-		}
-		return scanPrefix(b, joinKey(key, ""), func(_, v []byte) error {
-			var ref CardRef
-			if err := json.Unmarshal(v, &ref); err != nil {
-				return err
-			}
-			out = append(out, ref)
-			return nil
-		})
-	})
-	return out, err
+	return listPrefix[CardRef](ctx, s, op, bucketCards, joinKey(key, ""))
 }
 
 // ---- dialogs ----
