@@ -44,6 +44,8 @@ const (
 	ptPolPart   = "ffffffff-0000-0000-0000-000000000003"
 	ptPolExt    = "ffffffff-0000-0000-0000-000000000006"
 	ptPolHidden = "ffffffff-0000-0000-0000-000000000005"
+	ptPkgTwo    = "eeeeeeee-0000-0000-0000-000000000007"
+	ptPolTwo    = "ffffffff-0000-0000-0000-000000000007"
 	ptGuestID   = "gggggggg-0000-0000-0000-000000000001"
 )
 
@@ -112,6 +114,14 @@ func newPtPort(now func() time.Time) *ptPort {
 			EscalationApprovers:      []entitlement.SubjectSet{{Kind: entitlement.SetSingleUser, UserID: ptRita}},
 			PrimaryApprovers:         []entitlement.SubjectSet{{Kind: entitlement.SetRequestorManager}},
 			FallbackPrimaryApprovers: []entitlement.SubjectSet{{Kind: entitlement.SetSingleUser, UserID: ptPatti}}}}}}
+	// Two stages: the org's sponsors, then a named approver (Rita).
+	p.packages = append(p.packages, entitlement.Package{ID: ptPkgTwo, Name: "Falcon Partner Admin", CatalogName: "Project Falcon"})
+	p.policies[ptPkgTwo] = []entitlement.Policy{{ID: ptPolTwo, PackageID: ptPkgTwo, SelfAddAllowed: true,
+		Scope: entitlement.ScopeAllConfiguredConnectedOrganizationUsers, ApprovalRequired: true,
+		Stages: []entitlement.Stage{
+			{PrimaryApprovers: []entitlement.SubjectSet{{Kind: entitlement.SetInternalSponsors}}},
+			{ApproverJustificationRequired: true, PrimaryApprovers: []entitlement.SubjectSet{{Kind: entitlement.SetSingleUser, UserID: ptRita}}},
+		}}}
 	return p
 }
 
@@ -576,8 +586,8 @@ func TestBrokeredPackages(t *testing.T) {
 		query string
 		want  []string
 	}{
-		{name: "all the org may request, hidden and member-only excluded", want: []string{ptPkgPart, ptPkgExt}},
-		{name: "query narrows", query: "partner", want: []string{ptPkgPart}},
+		{name: "all the org may request, hidden and member-only excluded", want: []string{ptPkgPart, ptPkgExt, ptPkgTwo}},
+		{name: "query narrows", query: "collaboration", want: []string{ptPkgPart}},
 		{name: "every word must match", query: "falcon wiki", want: []string{ptPkgExt}},
 		{name: "no match", query: "payroll", want: nil},
 	}
@@ -1364,6 +1374,81 @@ func TestBrokeredAdminAddTransientFailure(t *testing.T) {
 			}
 			if strings.Join(outcomes, " ") != tc.wantAudit {
 				t.Errorf("adminAdd audit outcomes %v, want %s", outcomes, tc.wantAudit)
+			}
+		})
+	}
+}
+
+func TestBrokeredTwoStages(t *testing.T) {
+	tests := []struct {
+		name        string
+		noStage2    bool
+		wantState   entitlement.RequestState
+		wantAdds    int
+		wantToGus   string
+		wantRitaGet bool
+	}{
+		{name: "both stages approve", wantState: entitlement.StateDelivering, wantAdds: 1,
+			wantToGus: "Stage 1 of your request for Falcon Partner Admin was approved by Patti Fernandez; now waiting for Rita Requester", wantRitaGet: true},
+		{name: "no approver for stage 2", noStage2: true, wantState: entitlement.StateDenied, wantToGus: "was stopped: Nobody can approve the next stage"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newPtEnv(t, true)
+			if tc.noStage2 {
+				delete(e.port.users, ptRita)
+			}
+			e.hello(ptUGus)
+			e.hello(ptUPatti)
+			e.hello(ptURita)
+			tu := e.turn(ptUGus)
+			md, _ := e.bot.requestMode(context.Background(), tu)
+			n0 := e.conn.count()
+			_, key, err := e.bot.brokeredSubmit(context.Background(), tu, md, entitlement.NewRequest{PackageID: ptPkgTwo})
+			if err != nil {
+				t.Fatalf("submit: %v", err)
+			}
+			e.bot.storeCard(context.Background(), key, cardKindStatus, 0, ptFabrikam, ptGus, "chat-"+ptGus, "https://smba.example/emea/", "status-1")
+			e.drain(0)
+			card, _ := e.approvalCardTo(n0, ptPatti)
+			n1 := e.conn.count()
+			c := e.click(ptUPatti, card, cards.VerbApprovalApprove, map[string]any{cards.KeyRequestID: key, cards.KeyStageID: "stage-1"})
+			if !strings.Contains(c, "You approved this request") {
+				t.Fatalf("stage 1: %s", c)
+			}
+			e.drain(0)
+			var toGus, stage2Status bool
+			for _, s := range e.conn.since(n1) {
+				if s.Op == "send" && s.Conversation == "chat-"+ptGus && strings.Contains(s.text(), tc.wantToGus) {
+					toGus = true
+				}
+				if s.Op == "update" && s.ID == "status-1" && strings.Contains(s.text(), "stage 2 of 2") {
+					stage2Status = true
+				}
+			}
+			if !toGus {
+				t.Errorf("Gus was not told %q", tc.wantToGus)
+			}
+			if tc.wantRitaGet {
+				if !stage2Status {
+					t.Error("status card does not show stage 2 of 2")
+				}
+				ritaCard, _ := e.approvalCardTo(n1, ptRita)
+				data := map[string]any{cards.KeyRequestID: key, cards.KeyStageID: "stage-2"}
+				if c := e.click(ptUPatti, card, cards.VerbApprovalApprove, data); !strings.Contains(c, "not an approver") {
+					t.Errorf("Patti on stage 2: %s", c)
+				}
+				if c := e.click(ptURita, ritaCard, cards.VerbApprovalApprove, data); !strings.Contains(c, "justification is required") {
+					t.Errorf("stage 2 without justification: %s", c)
+				}
+				data[cards.InputJustification] = "ok"
+				if c := e.click(ptURita, ritaCard, cards.VerbApprovalApprove, data); !strings.Contains(c, "You approved this request") {
+					t.Fatalf("stage 2: %s", c)
+				}
+			}
+			br, _ := e.bot.loadBrokered(context.Background(), key)
+			if br.State != tc.wantState || e.port.addCount() != tc.wantAdds {
+				t.Errorf("state %s, adminAdd calls %d; want %s, %d", br.State, e.port.addCount(), tc.wantState, tc.wantAdds)
 			}
 		})
 	}
