@@ -593,6 +593,24 @@ func (c *Client) AdminRemove(ctx context.Context, assignmentID, justification st
 	return out, err
 }
 
+// idClause is one optional "path eq 'id'" condition of a list filter; field names the input in errors.
+type idClause struct{ field, path, id string }
+
+// idClauses validates the ids that are set and returns their $filter conditions.
+func idClauses(cs ...idClause) ([]string, error) {
+	var out []string
+	for _, c := range cs {
+		if c.id == "" {
+			continue
+		}
+		if err := needID(c.field, c.id); err != nil {
+			return nil, err
+		}
+		out = append(out, fmt.Sprintf("%s eq '%s'", c.path, c.id))
+	}
+	return out, nil
+}
+
 var requestExpand = []string{"accessPackage", "requestor", "assignment"}
 
 // knownRequestStates are the accessPackageRequestState values a request filter may name.
@@ -604,18 +622,11 @@ var knownRequestStates = map[entitlement.RequestState]bool{
 
 // Requests lists assignment requests, newest first.
 func (c *Client) Requests(ctx context.Context, f entitlement.RequestFilter) ([]entitlement.Request, error) {
-	var clauses []string
-	if f.PackageID != "" {
-		if err := needID("package id", f.PackageID); err != nil {
-			return nil, err
-		}
-		clauses = append(clauses, fmt.Sprintf("accessPackage/id eq '%s'", f.PackageID))
-	}
-	if f.RequestorID != "" {
-		if err := needID("requestor id", f.RequestorID); err != nil {
-			return nil, err
-		}
-		clauses = append(clauses, fmt.Sprintf("requestor/objectId eq '%s'", f.RequestorID))
+	clauses, err := idClauses(
+		idClause{"package id", "accessPackage/id", f.PackageID},
+		idClause{"requestor id", "requestor/objectId", f.RequestorID})
+	if err != nil {
+		return nil, err
 	}
 	if len(f.States) > 0 {
 		var or []string
@@ -630,7 +641,7 @@ func (c *Client) Requests(ctx context.Context, f entitlement.RequestFilter) ([]e
 		clauses = append(clauses, "("+strings.Join(or, " or ")+")")
 	}
 	var out []entitlement.Request
-	err := c.call(ctx, "list assignment requests", func(ctx context.Context) error {
+	err = c.call(ctx, "list assignment requests", func(ctx context.Context) error {
 		b := c.em.AssignmentRequests()
 		qp := &ig.EntitlementManagementAssignmentRequestsRequestBuilderGetQueryParameters{Expand: requestExpand, Top: c.top}
 		if len(clauses) > 0 {
@@ -697,21 +708,14 @@ var assignmentExpand = []string{"accessPackage", "target", "assignmentPolicy"}
 
 // Assignments lists assignments.
 func (c *Client) Assignments(ctx context.Context, f entitlement.AssignmentFilter) ([]entitlement.Assignment, error) {
-	var clauses []string
-	if f.PackageID != "" {
-		if err := needID("package id", f.PackageID); err != nil {
-			return nil, err
-		}
-		clauses = append(clauses, fmt.Sprintf("accessPackage/id eq '%s'", f.PackageID))
-	}
-	if f.TargetID != "" {
-		if err := needID("target id", f.TargetID); err != nil {
-			return nil, err
-		}
-		clauses = append(clauses, fmt.Sprintf("target/objectId eq '%s'", f.TargetID))
+	clauses, err := idClauses(
+		idClause{"package id", "accessPackage/id", f.PackageID},
+		idClause{"target id", "target/objectId", f.TargetID})
+	if err != nil {
+		return nil, err
 	}
 	var out []entitlement.Assignment
-	err := c.call(ctx, "list assignments", func(ctx context.Context) error {
+	err = c.call(ctx, "list assignments", func(ctx context.Context) error {
 		b := c.em.Assignments()
 		qp := &ig.EntitlementManagementAssignmentsRequestBuilderGetQueryParameters{Expand: assignmentExpand, Top: c.top}
 		if len(clauses) > 0 {
