@@ -50,9 +50,10 @@ PERSONA ?= requester
 playground:
 	scripts/playground/run.sh $(PERSONA) $(PORT)
 
-## e2e: opt-in end-to-end run of the whole story through Agents Playground instances (not part of `make test`).
+## e2e: opt-in end-to-end run of the whole story through Agents Playground instances (not part of `make test`;
+## needs Node 20+ and npm; docs/PLAYGROUND.md). ARGS="--screenshots docs/playground" also saves each chat as PNG.
 e2e:
-	scripts/e2e.sh
+	scripts/e2e.sh $(ARGS)
 
 clean:
 	rm -rf bin $(DATA)

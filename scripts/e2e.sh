@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# `make e2e`: the whole demo story through real Microsoft 365 Agents Playground instances (docs/PLAYGROUND.md).
+#
+#   scripts/e2e.sh [--screenshots DIR] [--keep] [any other scripts/playground/e2e.mjs flag]
+#
+# Builds bin/accessbot, starts a fresh `accessbot demo --reset` on its own loopback ports (bot 13978, simulator
+# 13979; override with E2E_BOT_PORT / E2E_SIM_PORT) with its data in a temporary directory, so it never touches
+# a running `make run` or .data. Waits for /readyz, runs scripts/playground/e2e.mjs against it and always stops
+# what it started. On failure it prints the tail of the bot's log. Exit code 0 = every step passed.
+# The temporary directory (bot.log, data/, transcript.txt: every chat as text) is removed after a pass and kept
+# after a failure; --keep keeps it always.
+#
+# Needs Go, Node 20+ and npm (the pinned Playground is installed on demand into scripts/playground/node_modules);
+# --screenshots also needs Chromium (apt-get install -y chromium fonts-open-sans).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bot_port=${E2E_BOT_PORT:-13978}
+sim_port=${E2E_SIM_PORT:-13979}
+ready_timeout=${E2E_READY_TIMEOUT:-60}
+keep=0
+pass=()
+for a in "$@"; do
+  case $a in
+    --keep) keep=1 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) pass+=("$a") ;;
+  esac
+done
+
+command -v node >/dev/null || { echo "e2e: node (20+) is required" >&2; exit 1; }
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 20 ] || { echo "e2e: node 20+ is required, found $(node --version)" >&2; exit 1; }
+node_flags=()
+[ "$node_major" -ge 22 ] || node_flags+=(--experimental-websocket)
+
+for port in "$bot_port" "$sim_port"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "e2e: 127.0.0.1:$port is already in use (another e2e run?); set E2E_BOT_PORT / E2E_SIM_PORT" >&2
+    exit 1
+  fi
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/accessbot-e2e.XXXXXX")
+log="$work/bot.log"
+bot_pid=""
+cleanup() {
+  rc=$?
+  if [ -n "$bot_pid" ] && kill -0 "$bot_pid" 2>/dev/null; then
+    kill -TERM "$bot_pid" 2>/dev/null || true
+    # Graceful shutdown has a 10 s budget; then it is killed.
+    for _ in $(seq 1 150); do kill -0 "$bot_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$bot_pid" 2>/dev/null || true
+  fi
+  if [ "$rc" -ne 0 ] && [ -f "$log" ]; then
+    echo "--- last 60 lines of the bot's log ($log) ---" >&2
+    tail -n 60 "$log" >&2
+    keep=1 # the bot log, its data and the chats' transcript are the evidence
+  fi
+  if [ "$keep" = 1 ]; then echo "e2e: kept $work" >&2; else rm -rf "$work"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+started=$SECONDS
+echo "e2e: building bin/accessbot" >&2
+(cd "$root" && make --no-print-directory build >&2)
+# Run a private copy: a concurrent rebuild of bin/accessbot must not change the binary under the test.
+cp "$root/bin/accessbot" "$work/accessbot"
+
+"$work/accessbot" demo --reset --data "$work/data" --addr "127.0.0.1:$bot_port" --sim-addr "127.0.0.1:$sim_port" \
+  >"$log" 2>&1 &
+bot_pid=$!
+
+deadline=$((SECONDS + ready_timeout))
+until curl -fsS "http://127.0.0.1:$bot_port/readyz" >/dev/null 2>&1; do
+  if ! kill -0 "$bot_pid" 2>/dev/null; then
+    bot_pid=""
+    echo "e2e: accessbot demo exited before it was ready" >&2
+    exit 1
+  fi
+  if [ "$SECONDS" -ge "$deadline" ]; then
+    echo "e2e: accessbot demo not ready on 127.0.0.1:$bot_port after ${ready_timeout}s" >&2
+    exit 1
+  fi
+  sleep 0.2
+done
+echo "e2e: accessbot demo ready on 127.0.0.1:$bot_port (simulator 127.0.0.1:$sim_port) after $((SECONDS - started))s" >&2
+
+node "${node_flags[@]}" "$root/scripts/playground/e2e.mjs" --transcript "$work/transcript.txt" \
+  --bot "http://127.0.0.1:$bot_port/api/messages" --sim "http://127.0.0.1:$sim_port" "${pass[@]}"
