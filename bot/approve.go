@@ -402,9 +402,19 @@ func (b *Bot) cmdApprovals(ctx context.Context, t *turn, cmd Command) error {
 	if err == nil {
 		reqs, err = d.PendingApprovals(ctx)
 	}
+	// Brokered requests (partner users) wait in the bot's own store, not in Graph.
+	brk, berr := b.brokeredInboxItems(ctx, t.userID)
+	if berr != nil {
+		t.log.WarnContext(ctx, "list brokered approvals", "err", berr)
+	}
 	if err != nil {
-		_, err = b.sendCard(ctx, t, b.errorCard(ctx, t, "I couldn't list your approvals", err, "approvals"))
-		return err
+		signIn := errors.Is(err, entitlement.ErrSignInRequired) || errors.Is(err, entitlement.ErrConsentRequired)
+		if signIn || len(brk) == 0 {
+			_, err = b.sendCard(ctx, t, b.errorCard(ctx, t, "I couldn't list your approvals", err, "approvals"))
+			return err
+		}
+		// Graph failed, but the brokered decisions are still the user's to make: show them.
+		t.log.WarnContext(ctx, "list delegated approvals; showing brokered ones only", "err", err)
 	}
 	now := b.now()
 	v := cards.ApprovalInboxView{Total: len(reqs), Now: now}
@@ -432,6 +442,8 @@ func (b *Bot) cmdApprovals(ctx context.Context, t *turn, cmd Command) error {
 		}
 		v.Items = append(v.Items, it)
 	}
+	v.Items = append(v.Items, brk...)
+	v.Total += len(brk)
 	_, err = b.sendCard(ctx, t, cards.ApprovalInbox(v))
 	return err
 }

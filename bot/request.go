@@ -1071,7 +1071,12 @@ func (b *Bot) matchFreeText(ctx context.Context, t *turn, cmd Command) (bool, er
 		return false, nil
 	}
 	md, err := b.requestMode(ctx, t)
-	if err != nil || !md.Allowed || md.Mode == cards.ModeLinkOut {
+	if err == nil && !md.Allowed {
+		// A user who cannot request here at all (unknown tenant, proposed organization) is told why.
+		_, err := b.sendCard(ctx, t, b.notHere(md, "", ""))
+		return true, err
+	}
+	if err != nil || md.Mode == cards.ModeLinkOut {
 		return false, nil
 	}
 	pkgs, err := b.listPackages(ctx, t, md, "")
