@@ -36,7 +36,7 @@ func TestGraphSimAdminAssignListAndRemove(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("adminAdd %s never delivered: %+v", r.ID, as)
 		}
-		e.sim.Tick()
+		e.sim.Advance(time.Second) // simulated time: delivery takes 2 s; no real waiting
 	}
 	if asg.Target.ID != tenantsim.UserNestor || asg.EndsAt().IsZero() {
 		t.Fatalf("assignment = %+v", asg)

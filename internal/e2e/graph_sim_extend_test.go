@@ -32,7 +32,7 @@ func TestGraphSimExtendAssignment(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("never delivered: %+v", as)
 		}
-		e.sim.Tick()
+		e.sim.Advance(time.Second) // simulated time: delivery takes 2 s; no real waiting
 	}
 	r, err := megan.SubmitRequest(ctx, entitlement.NewRequest{PackageID: tenantsim.PkgWikiReader, Extend: true, AssignmentID: asg.ID, PolicyID: asg.PolicyID})
 	if err != nil {

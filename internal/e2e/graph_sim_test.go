@@ -237,7 +237,7 @@ func TestGraphSimRequestApproveAndRace(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no delivered assignment: %+v", as)
 		}
-		e.sim.Tick()
+		e.sim.Advance(time.Second) // simulated time: delivery takes 2 s; no real waiting
 	}
 	if _, err := rita.SubmitRequest(ctx, in); !errors.Is(err, entitlement.ErrAlreadyAssigned) {
 		t.Fatalf("submit after delivery: err = %v, want ErrAlreadyAssigned", err)
