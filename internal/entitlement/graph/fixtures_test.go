@@ -197,6 +197,32 @@ func TestDocExamplesParse(t *testing.T) {
 					t.Fatalf("invitation = %+v", inv)
 				}
 			}},
+		// The list pages' examples carry the docs' quirks: "completedDate" instead of completedDateTime and
+		// a schedule whose @odata.type lacks the '#'. Neither may break the read.
+		{"assignment requests (admin)", [3]string{"GET", em + "/assignmentRequests", "entitlementmanagement-list-assignmentrequests.json"},
+			func(t *testing.T, c *Client) {
+				rs, err := c.Requests(ctx, entitlement.RequestFilter{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := time.Date(2019, 10, 25, 22, 55, 11, 623e6, time.UTC)
+				if len(rs) != 1 || rs[0].ID != "7999249e-249e-7999-9e24-99799e249979" || rs[0].Type != entitlement.RequestUserAdd ||
+					rs[0].State != entitlement.StateDelivered || !rs[0].CreatedAt.Equal(want) {
+					t.Fatalf("requests = %+v", rs)
+				}
+			}},
+		{"assignments (admin)", [3]string{"GET", em + "/assignments", "entitlementmanagement-list-assignments.json"},
+			func(t *testing.T, c *Client) {
+				as, err := c.Assignments(ctx, entitlement.AssignmentFilter{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := time.Date(2019, 4, 25, 23, 45, 40, 420e6, time.UTC)
+				if len(as) != 1 || as[0].ID != "2a353749-3749-2a35-4937-352a4937352a" || as[0].State != entitlement.AssignmentDelivered ||
+					as[0].Status != "Delivered" || !as[0].ExpiredAt.Equal(want) {
+					t.Fatalf("assignments = %+v", as)
+				}
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
