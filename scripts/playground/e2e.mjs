@@ -187,8 +187,18 @@ export class Playground {
     return this.post(`/_debug/conversation/${encodeURIComponent(conversationId)}/installation`, {});
   }
 
-  /** Sends a text message as the persona; returns {messageId, timestamp}. */
-  say(text, conversationId = this.chat) {
+  /**
+   * Sends a text message as the persona; returns {messageId, timestamp}. With a browser page attached
+   * (screenshots) the text is typed into the web UI's compose box instead, so the chat shows it too.
+   */
+  async say(text, conversationId = this.chat) {
+    if (this.page && conversationId === this.chat) {
+      const box = this.page.locator("[role=textbox]").first();
+      await box.click();
+      await this.page.keyboard.type(text);
+      await this.page.keyboard.press("Enter");
+      return {};
+    }
     return this.post(`/_conversation/v1/conversations/${encodeURIComponent(conversationId)}/messages`, {
       from: { id: this.user.id }, text, textFormat: "plain",
     });
@@ -375,10 +385,14 @@ class Screens {
     this.browser = await chromium.launch({ executablePath: exe, args: chromiumArgs });
     this.pages = new Map();
     for (const pg of pgs) {
-      const page = await this.browser.newPage({ viewport: { width: 1100, height: 1500 } });
+      const page = await this.browser.newPage({ viewport: { width: 900, height: 900 } });
       await page.goto(pg.base + "/", { waitUntil: "load" });
       await page.locator("[role=textbox]").first().waitFor({ timeout: 30_000 });
+      // The chat is what the person sees: close the Playground's log panel (its last header button).
+      const header = page.getByText("Log Panel", { exact: true }).locator("xpath=..");
+      await header.getByRole("button").last().click({ timeout: 5_000 }).catch(() => console.error(`  (${pg.persona}: could not close the log panel)`));
       this.pages.set(pg, page);
+      pg.page = page;
     }
   }
 
@@ -386,11 +400,15 @@ class Screens {
     mkdirSync(dir, { recursive: true });
     const saved = [];
     for (const [pg, page] of this.pages) {
-      // Let the UI render the last updates, then scroll the message list to its end.
-      await page.waitForLoadState("networkidle").catch(() => {});
-      await page.evaluate(() => {
-        for (const el of document.querySelectorAll("*")) if (el.scrollHeight > el.clientHeight + 10) el.scrollTop = el.scrollHeight;
+      // Make the window tall enough for the whole chat (the message list scrolls inside the page).
+      const extra = await page.evaluate(() => {
+        const els = [...document.querySelectorAll("div")].filter((el) => el.scrollHeight > el.clientHeight + 10);
+        const list = els.sort((a, b) => b.scrollHeight - a.scrollHeight)[0];
+        return list ? list.scrollHeight - list.clientHeight : 0;
       });
+      const vp = page.viewportSize();
+      await page.setViewportSize({ width: vp.width, height: Math.min(vp.height + extra + 20, 8000) });
+      await page.evaluate(() => window.scrollTo(0, 0));
       await page.waitForTimeout(500); // rendering settle time for the image only; nothing is asserted on it
       const file = path.join(dir, `${pg.persona}.png`);
       await page.screenshot({ path: file });
@@ -472,6 +490,8 @@ async function story(o, pg, screens) {
       }));
     });
   });
+
+  if (s.failed.length) return s; // without every chat open, no proactive message can arrive: stop here
 
   // 1-3: Rita asks for Falcon Team Member, Aaron approves, it is delivered.
   await s.act("1 Rita requests Falcon Team Member", async () => {
@@ -573,6 +593,13 @@ async function story(o, pg, screens) {
       const up = await fiona.update(fm2, fcard.messageId, ["Patti Fernandez"], T, "Fiona's approval card (updateMessage) to say Patti Fernandez decided");
       expect(!findAction(up, { verb: "approval.approve" }), fiona, "Fiona's decided copy still offers Approve", up);
     });
+    await s.step("Fiona: a late click on her first copy's Approve is refused, naming Patti", async () => {
+      const late = findAction(fcard, { verb: "approval.approve" });
+      expect(late, fiona, "her approval card had no approval.approve action", fcard);
+      const r = await fiona.execute(fcard.messageId, late, { justification: "late (e2e)" });
+      const answer = { attachments: [{ contentType: CARD, content: r?.value }] };
+      expect(r?.type === CARD && hasAll(messageText(answer), ["Already approved", "Patti Fernandez"]), fiona, 'the late click is not answered "Already approved by Patti Fernandez"', answer);
+    });
     const guide = await s.step("Gus: the guest guidance card with the redemption link arrives", () =>
       gus.message(m, ["added you as a guest", "Accept the invitation"], D, 'the guidance card ("added you as a guest", "Accept the invitation")'));
     const link = cardsOf(guide).flatMap(actionsOf).find((a) => a.type === "Action.OpenUrl" && a.title === "Accept the invitation")?.url;
@@ -603,6 +630,13 @@ async function story(o, pg, screens) {
     await s.step('Rita: "statsu" gets suggestions, "status" among them', async () => {
       const msg = await ask(rita, "statsu", ["Did you mean"], 'a "Did you mean" answer');
       expect(cardsOf(msg).flatMap(actionsOf).some((a) => a.title === "status"), rita, 'no "status" suggestion button', msg);
+    });
+    await s.step('Rita: the welcome card\'s "My access" button (Action.Submit) answers with her access', async () => {
+      const welcome = [...rita.views.values()].find((msg) => findAction(msg, { title: "My access" }));
+      expect(welcome, rita, 'no welcome card with a "My access" button in her chat', {});
+      const m = rita.mark();
+      await rita.submit(welcome.messageId, findAction(welcome, { title: "My access" }));
+      await rita.message(m, ["Your access", "Falcon Team Member"], T, 'her access list ("Your access", "Falcon Team Member") after the button');
     });
   });
 
