@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/accessbot/accessbot/manifest"
 )
 
 func TestUsersManagerGroups(t *testing.T) {
@@ -114,6 +116,40 @@ func TestInstalledApps(t *testing.T) {
 		map[string]any{"teamsApp@odata.bind": "https://graph.microsoft.com/v1.0/users/x"}), 400, "BadRequest")
 	if got := ids(t, e.do("GET", "/v1.0/users/"+UserLynne+"/teamwork/installedApps", app, nil)); len(got) != 1 {
 		t.Fatalf("lynne's apps %v", got)
+	}
+}
+
+// TestTeamsAppCatalog: like Teams, AccessBot published to Contoso's catalog has a generated id; its manifest id
+// is the externalId. Graph installs by catalog id, so installing by the manifest id is a 404, and the catalog
+// answers the externalId lookup that finds the catalog id.
+func TestTeamsAppCatalog(t *testing.T) {
+	e := newEnv(t)
+	app := e.appToken()
+	r := e.do("GET", "/v1.0/appCatalogs/teamsApps?$filter="+url.QueryEscape("externalId eq '"+BotTeamsAppManifestID+"'"), app, nil)
+	wantStatus(t, r, 200)
+	v := values(t, r)
+	if len(v) != 1 || v[0]["id"] != BotTeamsAppCatalogID || v[0]["externalId"] != BotTeamsAppManifestID || v[0]["distributionMethod"] != "organization" {
+		t.Fatalf("catalog lookup by externalId: %s", r.raw)
+	}
+	if got := values(t, e.do("GET", "/v1.0/appCatalogs/teamsApps?$filter="+url.QueryEscape("externalId eq 'nope'"), app, nil)); len(got) != 0 {
+		t.Fatalf("lookup of an unknown externalId = %v", got)
+	}
+	r = e.do("GET", "/v1.0/appCatalogs/teamsApps/"+BotTeamsAppCatalogID, app, nil)
+	if wantStatus(t, r, 200); r.body["externalId"] != BotTeamsAppManifestID {
+		t.Fatalf("get by catalog id: %s", r.raw)
+	}
+	wantGraphError(t, e.do("GET", "/v1.0/appCatalogs/teamsApps/"+BotTeamsAppManifestID, app, nil), 404, "")
+
+	path := "/v1.0/users/" + UserAaron + "/teamwork/installedApps"
+	bind := func(id string) map[string]any {
+		return map[string]any{"teamsApp@odata.bind": "https://graph.microsoft.com/v1.0/appCatalogs/teamsApps/" + id}
+	}
+	wantGraphError(t, e.do("POST", path, app, bind(BotTeamsAppManifestID)), 404, "NotFound")
+	wantStatus(t, e.do("POST", path, app, bind(BotTeamsAppCatalogID)), 201)
+	r = e.do("GET", path+"?$expand=teamsApp&$filter="+url.QueryEscape("teamsApp/externalId eq '"+BotTeamsAppManifestID+"'"), app, nil)
+	wantStatus(t, r, 200)
+	if v := values(t, r); len(v) != 1 || v[0]["teamsApp"].(map[string]any)["id"] != BotTeamsAppCatalogID {
+		t.Fatalf("installed apps by externalId: %s", r.raw)
 	}
 }
 
@@ -411,5 +447,17 @@ func TestSeedMatchesArchitecture(t *testing.T) {
 	}
 	if fb := w.Policies[PolicyTeamMember].Stages[0].FallbackPrimary; fb[0].UserID != UserPatti {
 		t.Errorf("team member fallback %+v", fb)
+	}
+}
+
+// TestBotTeamsAppManifestIDIsWhatTheManifestDerives pins the seeded externalId to the id `accessbot manifest`
+// writes for BotAppID, so the demo bot's app is the one in the simulated catalog.
+func TestBotTeamsAppManifestIDIsWhatTheManifestDerives(t *testing.T) {
+	id, err := manifest.DeriveAppID(BotAppID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id != BotTeamsAppManifestID {
+		t.Fatalf("manifest.DeriveAppID(BotAppID) = %s, seed has BotTeamsAppManifestID = %s", id, BotTeamsAppManifestID)
 	}
 }

@@ -117,10 +117,48 @@ func installationID(userID, appID string) string {
 func (s *Sim) renderInstallation(u *user, ia installedApp, expand bool) map[string]any {
 	m := map[string]any{"id": installationID(u.ID, ia.TeamsAppID), "consentedPermissionSet": nil}
 	if expand {
-		m["teamsApp"] = map[string]any{"id": ia.TeamsAppID, "externalId": ia.TeamsAppID, "displayName": "AccessBot", "distributionMethod": "organization"}
-		m["teamsAppDefinition"] = map[string]any{"id": base64.StdEncoding.EncodeToString([]byte(ia.TeamsAppID + "##1.0.0")), "teamsAppId": ia.TeamsAppID, "displayName": "AccessBot", "version": "1.0.0"}
+		app := s.renderTeamsApp(ia.TeamsAppID)
+		m["teamsApp"] = app
+		m["teamsAppDefinition"] = map[string]any{"id": base64.StdEncoding.EncodeToString([]byte(ia.TeamsAppID + "##1.0.0")), "teamsAppId": ia.TeamsAppID, "displayName": app["displayName"], "version": "1.0.0"}
 	}
 	return m
+}
+
+// renderTeamsApp is a catalog app, or for an id the catalog does not hold (installed before the catalog
+// existed, or a store app the simulator does not list) a store app whose id is its manifest id.
+func (s *Sim) renderTeamsApp(id string) map[string]any {
+	if a := s.w.TeamsApps[id]; a != nil {
+		return map[string]any{"id": a.ID, "externalId": a.ExternalID, "displayName": a.DisplayName, "distributionMethod": a.DistributionMethod}
+	}
+	return map[string]any{"id": id, "externalId": nil, "displayName": "AccessBot", "distributionMethod": "store"}
+}
+
+// appCatalog serves appCatalogs/teamsApps (list with $filter, e.g. externalId eq '{manifest id}', and get).
+func (s *Sim) appCatalog(g *gctx, seg []string) *graphErr {
+	if len(seg) == 0 || !strings.EqualFold(seg[0], "teamsApps") || len(seg) > 2 {
+		return errNotFound("segment", "appCatalogs/"+strings.Join(seg, "/"))
+	}
+	if g.r.Method != http.MethodGet {
+		return methodNotAllowed(g.r)
+	}
+	if g.c.AppOnly && !slices.Contains(g.c.Roles, "AppCatalog.Read.All") && !slices.Contains(g.c.Roles, "AppCatalog.ReadWrite.All") {
+		return errForbidden("Listing the Teams app catalog requires the AppCatalog.Read.All application permission.")
+	}
+	if len(seg) == 2 {
+		a := s.w.TeamsApps[seg[1]]
+		if a == nil {
+			return errNotFound("teamsApp", seg[1])
+		}
+		s.writeEntity(g.w, http.StatusOK, g.q, "appCatalogs/teamsApps", s.renderTeamsApp(a.ID))
+		return nil
+	}
+	var items []item
+	for _, a := range sortedBy(s.w.TeamsApps, func(a *teamsApp) int64 { return a.Ord }) {
+		v := s.renderTeamsApp(a.ID)
+		items = append(items, item{full: v, view: func() map[string]any { return v }})
+	}
+	s.writeCollection(g.w, g.r, g.q, "appCatalogs/teamsApps", items)
+	return nil
 }
 
 func (s *Sim) installedApps(g *gctx, u *user, rest []string) *graphErr {
@@ -180,6 +218,13 @@ func (s *Sim) installedApps(g *gctx, u *user, rest []string) *graphErr {
 		}
 		if appID == "" {
 			return errBadRequest("'teamsApp@odata.bind' has an empty app id.")
+		}
+		for _, a := range s.w.TeamsApps {
+			if strings.EqualFold(a.ExternalID, appID) && !strings.EqualFold(a.ID, appID) {
+				// Like Graph: an organization app is installed by its catalog id; its manifest id is unknown here.
+				return &graphErr{Status: http.StatusNotFound, Code: "NotFound",
+					Message: fmt.Sprintf("The teamsApp '%s' was not found in the app catalog. Apps published to the organization's catalog are installed by their catalog id (appCatalogs/teamsApps?$filter=externalId eq '%s').", appID, appID)}
+			}
 		}
 		for _, ia := range u.InstalledApps {
 			if strings.EqualFold(ia.TeamsAppID, appID) {

@@ -183,6 +183,8 @@ func (s *Sim) dispatch(g *gctx) *graphErr {
 		return s.createInvitation(g)
 	case "organization":
 		return s.getOrganization(g)
+	case "appcatalogs":
+		return s.appCatalog(g, seg[1:])
 	case "tenantrelationships":
 		if len(seg) == 2 {
 			name, args, ok := parseFunc(seg[1])

@@ -15,6 +15,12 @@ const (
 	NorthwindTenantID = "33333333-3333-3333-3333-333333333333"
 	// BotAppID is the bot app registration's client id (registered in Contoso).
 	BotAppID = "b0770000-0000-4000-8000-000000000001"
+	// BotTeamsAppManifestID is the id in AccessBot's Teams app manifest (what `accessbot manifest` derives from
+	// BotAppID): the teamsApp's externalId in Contoso's app catalog.
+	BotTeamsAppManifestID = "b24d5ddd-b906-5249-88e0-84db29a16996"
+	// BotTeamsAppCatalogID is the id Teams generated when AccessBot was published to Contoso's app catalog; Graph
+	// installs the app by this id (appCatalogs/teamsApps/{id}), not by the manifest id.
+	BotTeamsAppCatalogID = "7ea70000-0000-4000-8000-000000000001"
 
 	// AdminsGroupID is the "AccessBot Admins" group.
 	AdminsGroupID = "dddddddd-0000-0000-0000-0000000000a1"
@@ -135,6 +141,8 @@ func seed(w *world, now time.Time) {
 		SourceType: "azureActiveDirectoryTenant", SourceTenantID: FabrikamTenantID, SourceName: "Fabrikam",
 		InternalSponsors: []string{UserPatti}, ExternalSponsors: []string{UserFiona}, Created: created, Modified: created}
 
+	seedTeamsApps(w)
+
 	w.Catalogs[FalconCatalogID] = &catalog{Ord: w.nextOrd(), ID: FalconCatalogID, DisplayName: "Project Falcon",
 		Description: "Everything people need to work on Project Falcon", CatalogType: "userManaged", State: "published",
 		IsExternallyVisible: true, Created: created}
@@ -212,4 +220,17 @@ func seed(w *world, now time.Time) {
 		[]stageDef{{DurationBeforeAutomaticDenial: "PT2H", Primary: patti}}, nil, nil)
 
 	w.Settings = emSettings{DurationUntilExternalUserDeletedAfterBlocked: "P30D", ExternalUserLifecycleAction: "blockSignInAndDelete"}
+}
+
+// seedTeamsApps publishes AccessBot to Contoso's Teams app catalog (if it is not there yet, e.g. in a state
+// saved before the catalog existed): catalog id BotTeamsAppCatalogID, manifest id BotTeamsAppManifestID.
+func seedTeamsApps(w *world) {
+	if w.TeamsApps == nil {
+		w.TeamsApps = map[string]*teamsApp{}
+	}
+	if w.TeamsApps[BotTeamsAppCatalogID] != nil {
+		return
+	}
+	w.TeamsApps[BotTeamsAppCatalogID] = &teamsApp{Ord: w.nextOrd(), ID: BotTeamsAppCatalogID,
+		ExternalID: BotTeamsAppManifestID, DisplayName: "AccessBot", DistributionMethod: "organization"}
 }

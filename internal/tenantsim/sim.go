@@ -124,6 +124,7 @@ func New(opts Options) (*Sim, error) {
 	if w.BotSecret == "" {
 		w.BotSecret = newSecret()
 	}
+	seedTeamsApps(w)
 	// Throttling is a test switch; it does not survive a restart.
 	w.Throttle = throttle{}
 	if err := s.loadKey(w); err != nil {

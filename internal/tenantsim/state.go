@@ -41,6 +41,7 @@ type world struct {
 	Invitations   map[string]*invitation   `json:"invitations"`
 	Settings      emSettings               `json:"settings"`
 	NoConsent     map[string]bool          `json:"noConsent"` // "tid/oid" -> true when the user has not consented
+	TeamsApps     map[string]*teamsApp     `json:"teamsApps"` // Contoso's Teams app catalog, by catalog id
 	Throttle      throttle                 `json:"throttle"`
 }
 
@@ -48,6 +49,16 @@ type tenant struct {
 	ID      string   `json:"id"`
 	Name    string   `json:"name"`
 	Domains []string `json:"domains"`
+}
+
+// teamsApp is an app of the tenant's Teams app catalog (appCatalogs/teamsApps). Like Teams, an app published
+// to the organization's catalog gets a generated id; the manifest's id is its externalId.
+type teamsApp struct {
+	Ord                int64  `json:"ord"`
+	ID                 string `json:"id"`
+	ExternalID         string `json:"externalId"`
+	DisplayName        string `json:"displayName"`
+	DistributionMethod string `json:"distributionMethod"`
 }
 
 type installedApp struct {
@@ -339,6 +350,7 @@ func newWorld() *world {
 		Subjects:      map[string]*subject{},
 		Invitations:   map[string]*invitation{},
 		NoConsent:     map[string]bool{},
+		TeamsApps:     map[string]*teamsApp{},
 	}
 }
 
