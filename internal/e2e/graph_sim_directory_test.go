@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -77,5 +78,46 @@ func TestGraphSimInviteRedeemCatalogAndPolicy(t *testing.T) {
 	}
 	if _, err := e.client.Policy(ctx, "ffffffff-0000-0000-0000-00000000ffff"); !errors.Is(err, entitlement.ErrNotFound) {
 		t.Errorf("unknown policy: err = %v, want ErrNotFound", err)
+	}
+}
+
+// TestGraphSimInstallAppByManifestID: the bot is configured with its Teams app's manifest id, but AccessBot
+// published to the organization's catalog has a generated catalog id (the manifest id is its externalId) and
+// Graph installs by catalog id. Installing by the manifest id works because the client looks the catalog id up.
+func TestGraphSimInstallAppByManifestID(t *testing.T) {
+	e := newGSEnv(t)
+	ctx := e.ctx()
+	for range 2 { // the second install is "already installed" (409), which is success
+		if err := e.client.InstallAppForUser(ctx, tenantsim.UserLynne, tenantsim.BotTeamsAppManifestID); err != nil {
+			t.Fatalf("install by manifest id: %v", err)
+		}
+	}
+	tok, err := e.app.Graph().Token(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodGet, e.url+"/v1.0/users/"+tenantsim.UserLynne+"/teamwork/installedApps?$expand=teamsApp", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Value []struct {
+			TeamsApp struct {
+				ID         string `json:"id"`
+				ExternalID string `json:"externalId"`
+			} `json:"teamsApp"`
+		} `json:"value"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	if len(body.Value) != 1 || body.Value[0].TeamsApp.ID != tenantsim.BotTeamsAppCatalogID || body.Value[0].TeamsApp.ExternalID != tenantsim.BotTeamsAppManifestID {
+		t.Fatalf("Lynne's installed apps = %+v, want AccessBot by catalog id %s", body.Value, tenantsim.BotTeamsAppCatalogID)
 	}
 }

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -241,8 +242,9 @@ func (c *Client) Invite(ctx context.Context, in entitlement.NewInvitation) (enti
 	return out, err
 }
 
-// InstallAppForUser installs the Teams app (app catalog id) for the user; already installed (409) is
-// success.
+// InstallAppForUser installs the Teams app for the user; already installed (409) is success. teamsAppID may
+// be the manifest id: an app published to the organization's catalog has a generated catalog id (its
+// manifest id is the externalId), and Graph installs by catalog id, so the id is looked up first (cached).
 func (c *Client) InstallAppForUser(ctx context.Context, userID, teamsAppID string) error {
 	if err := needID("user id", userID); err != nil {
 		return err
@@ -250,13 +252,17 @@ func (c *Client) InstallAppForUser(ctx context.Context, userID, teamsAppID strin
 	if err := needID("teams app id", teamsAppID); err != nil {
 		return err
 	}
-	return c.call(ctx, fmt.Sprintf("install Teams app %s for %s", teamsAppID, userID), func(ctx context.Context) error {
+	catalogID, err := c.teamsAppCatalogID(ctx, teamsAppID)
+	if err != nil {
+		return err
+	}
+	return c.call(ctx, fmt.Sprintf("install Teams app %s for %s", catalogID, userID), func(ctx context.Context) error {
 		ri := abs.NewRequestInformation()
 		ri.Method = abs.POST
 		ri.SetUri(mustURL(c.base + "/users/" + url.PathEscape(userID) + "/teamwork/installedApps"))
 		ri.Headers.TryAdd("Accept", "application/json")
 		body := models.NewUserScopeTeamsAppInstallation()
-		body.SetAdditionalData(map[string]any{"teamsApp@odata.bind": c.base + "/appCatalogs/teamsApps/" + teamsAppID})
+		body.SetAdditionalData(map[string]any{"teamsApp@odata.bind": c.base + "/appCatalogs/teamsApps/" + catalogID})
 		if err := ri.SetContentFromParsable(ctx, c.adapter, "application/json", body); err != nil {
 			return fmt.Errorf("encode installation: %w", err)
 		}
@@ -266,6 +272,42 @@ func (c *Client) InstallAppForUser(ctx context.Context, userID, teamsAppID strin
 		}
 		return err
 	})
+}
+
+// teamsAppCatalogID returns the app catalog id of the app whose manifest id (externalId) is id, or id itself
+// when the catalog has no such app (a store app, whose catalog id is its manifest id, or id already is a
+// catalog id). When the catalog cannot be read for lack of permission (AppCatalog.Read.All), id is used as
+// given and the problem is logged; other failures are returned.
+func (c *Client) teamsAppCatalogID(ctx context.Context, id string) (string, error) {
+	op := "look up Teams app " + id + " in the app catalog"
+	catalogID, err := cached(c, "teamsapp:"+strings.ToLower(id), func() (string, error) {
+		out := id
+		err := c.call(ctx, op, func(ctx context.Context) error {
+			m, err := c.get(ctx, c.base+"/appCatalogs/teamsApps", url.Values{"$filter": {fmt.Sprintf("externalId eq '%s'", id)}},
+				models.CreateTeamsAppCollectionResponseFromDiscriminatorValue)
+			if err != nil {
+				return err
+			}
+			r, ok := m.(models.TeamsAppCollectionResponseable)
+			if !ok {
+				return fmt.Errorf("response is not a teamsApp collection")
+			}
+			for _, a := range r.GetValue() {
+				if a != nil && str(a.GetId()) != "" {
+					out = str(a.GetId())
+					return nil
+				}
+			}
+			return nil
+		})
+		return out, err
+	})
+	if errors.Is(err, entitlement.ErrForbidden) || errors.Is(err, entitlement.ErrNotFound) {
+		c.log.Warn("Teams app catalog not readable; installing by the configured id (grant AppCatalog.Read.All if the app is published to the organization's catalog)",
+			"op", op, "error", err.Error())
+		return id, nil
+	}
+	return catalogID, err
 }
 
 // statusOf returns the HTTP status of the last exchange of the current call.
