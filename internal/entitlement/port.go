@@ -47,8 +47,9 @@ type Directory interface {
 	TenantByDomain(ctx context.Context, domain string) (TenantInfo, error)
 	// Invite invites an external user as a guest.
 	Invite(ctx context.Context, in NewInvitation) (Invitation, error)
-	// InstallAppForUser installs the Teams app (its app catalog id) for the user so the bot can reach them
-	// proactively. Already installed is not an error.
+	// InstallAppForUser installs the Teams app for the user so the bot can reach them proactively. teamsAppID
+	// is the manifest id (or the app catalog id); an app published to the organization's catalog is resolved to
+	// its catalog id. Already installed is not an error.
 	InstallAppForUser(ctx context.Context, userID, teamsAppID string) error
 }
 
