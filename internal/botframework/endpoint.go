@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"regexp"
 
 	"github.com/infracloudio/msbotbuilder-go/schema"
 )
@@ -67,6 +68,9 @@ func NewEndpoint(v Verifier, h ActivityHandler, opts EndpointOptions) *Endpoint 
 	}
 }
 
+// plainRequestID is a request id that is safe to reflect in answers and logs.
+var plainRequestID = regexp.MustCompile(`^[A-Za-z0-9._:\-]{1,128}$`)
+
 type errorBody struct {
 	Error     string `json:"error"`
 	Message   string `json:"message,omitempty"`
@@ -76,9 +80,13 @@ type errorBody struct {
 // ServeHTTP implements http.Handler.
 func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	reqID := r.Header.Get("X-Request-Id")
+	// The HTTP server's middleware validates the client's X-Request-Id (or makes one) and echoes it in the
+	// response header: use that. Standalone, reflect the client's id only when it is a plain token.
+	reqID := w.Header().Get("X-Request-Id")
 	if reqID == "" {
-		reqID = w.Header().Get("X-Request-Id")
+		if id := r.Header.Get("X-Request-Id"); plainRequestID.MatchString(id) {
+			reqID = id
+		}
 	}
 	log := e.logger.With(slog.String("request_id", reqID))
 
