@@ -4,22 +4,31 @@
 // Every step has a deadline and a clear failure message; the exit code is 0 only when every step passed.
 //
 //   node --experimental-websocket scripts/playground/e2e.mjs --bot http://127.0.0.1:13978/api/messages \
-//        --sim http://127.0.0.1:13979 [--timeout 30] [--delivery-timeout 90] [--screenshots DIR]
+//        --sim http://127.0.0.1:13979 [--timeout 30] [--delivery-timeout 90] [--screenshots DIR] [--transcript FILE]
 //
 // Usually run through scripts/e2e.sh (`make e2e`), which starts a fresh `accessbot demo --reset` on its own
-// ports first. The story (acts run in order; an act stops at its first broken step, the next act still runs):
-//   1 request:  Rita lists packages, opens Falcon Team Member, submits it → "Pending approval", Aaron named.
+// ports first. Eight Playgrounds: the committed personas (Rita, Aaron, Gus, Adele) and four generated ones whose
+// cards only show where they are the current user (Patti and Fiona, the Fabrikam sponsors; Isaiah and Lynne,
+// the Falcon Security Reviewers). The story; acts run in order, an act stops at its first broken step and the
+// next act still runs (act 0 failing stops the run):
+//   0 open:     every chat is opened (installation) and welcomed, so the bot has every conversation reference.
+//   1 request:  Rita lists packages, opens Falcon Team Member, submits it → "Pending approval", Aaron named;
+//               Adele's /pending lists it.
 //   2 approve:  Aaron's chat gets the approval card → he approves → decided view; Rita's status card is
 //               updated in place to Delivered.
 //   3 my stuff: Rita's `status` shows it delivered; `access` lists it.
-//   4 partner:  Gus (Fabrikam) requests Falcon Partner Collaboration → brokered; Patti (internal sponsor, a
-//               generated persona) gets the card, Fiona (external sponsor, generated) too; Patti approves →
-//               Fiona's copy turns decided; Gus gets the guest guidance card → the redemption link is opened →
-//               "You're in" and his status card says Delivered.
-//   5 admin:    Adele's /orgs lists Fabrikam, /pending answers, /audit shows the decisions; Rita's /orgs is refused.
-//   6 unknown:  a typo gets "Did you mean" suggestions.
+//   4 stages:   Falcon Production Access: a bad change ticket is refused on the form, a good one filed; Aaron
+//               must give a justification; Isaiah and Lynne get stage 2; Isaiah approves, Lynne's copy follows;
+//               delivered.
+//   5 partner:  Gus (Fabrikam) requests Falcon Partner Collaboration → brokered; Patti and Fiona get the card;
+//               Patti approves → Fiona's copy turns decided and her late click is refused; Gus gets the guest
+//               guidance card → the redemption link is opened → "You're in"; his status card says Delivered.
+//   6 admin:    Adele's /orgs lists Fabrikam, /pending answers, /audit shows the decisions; Rita's /orgs is refused.
+//   7 unknown:  a typo gets "Did you mean" suggestions; a welcome card button (Action.Submit) works.
+//   8 places:   "@AccessBot help" is answered in a group chat and in a channel thread.
 // With --screenshots DIR, a headless Chromium (playwright-core + /usr/bin/chromium) shows each person's
-// Playground during the whole run and a PNG of each chat is saved at the end (DIR/<persona>.png).
+// Playground during the whole run and a PNG of each 1:1 chat is saved at the end (DIR/<persona>.png).
+// --transcript FILE writes every chat as text (events in order, then each message as it reads at the end).
 //
 // Node 20 needs --experimental-websocket for the global WebSocket (Node 22+ has it by default).
 import { spawn, spawnSync } from "node:child_process";
@@ -304,68 +313,68 @@ export class Playground {
 
 const contoso = "11111111-1111-1111-1111-111111111111";
 const fabrikam = "22222222-2222-2222-2222-222222222222";
-const person = (first, last, tenant, n) => {
+/** Seed people (docs/ARCHITECTURE.md): first name → [last name, tenant, NN of the object id]. */
+const seedPeople = {
+  Rita: ["Requester", contoso, 1], Aaron: ["Approver", contoso, 2], Adele: ["Vance", contoso, 3],
+  Isaiah: ["Langer", contoso, 4], Patti: ["Fernandez", contoso, 5], Lynne: ["Robbins", contoso, 6],
+  Gus: ["Guest", fabrikam, 1], Fiona: ["Partner", fabrikam, 2], Frank: ["Miller", fabrikam, 3],
+};
+const person = (first) => {
+  const [last, tenant, n] = seedPeople[first];
   const dom = tenant === contoso ? "contoso.example" : "fabrikam.example";
   const oid = `${tenant === contoso ? "aaaaaaaa" : "bbbbbbbb"}-0000-0000-0000-0000000000${String(n).padStart(2, "0")}`;
   const id = first.toLowerCase();
   return `{id: "29:${id}", name: ${first} ${last}, userPrincipleName: ${id}@${dom}, aadObjectId: ${oid}, givenName: ${first}, surname: ${last}, email: ${id}@${dom}}`;
 };
-
-/**
- * Writes persona files (Playground config format 0.1.1, ids from the seed in docs/ARCHITECTURE.md) for the two
- * sponsors of the Fabrikam connected organization, who have no committed persona: Patti (internal, Contoso)
- * and Fiona (external, Fabrikam). Returns {sponsor, fiona} → file path.
- */
-export function writeSponsorPersonas(dir) {
-  const bot = `bot: {id: "28:b0770000-0000-4000-8000-000000000001", name: AccessBot}`;
-  const contosoTeam = `groupChat: {id: "19:gc-falcon@thread.v2", name: Falcon Approvals}
+const places = {
+  [contoso]: `groupChat: {id: "19:gc-falcon@thread.v2", name: Falcon Approvals}
 team:
   id: "19:team-falcon@thread.tacv2"
   name: Falcon Team
   aadGroupId: dddddddd-0000-0000-0000-000000000001
   channels:
-    - {id: "19:falcon-access@thread.tacv2", name: Access Requests}`;
-  const fabrikamTeam = `groupChat: {id: "19:gc-fabrikam-partners@thread.v2", name: Fabrikam Partners}
+    - {id: "19:falcon-access@thread.tacv2", name: Access Requests}`,
+  [fabrikam]: `groupChat: {id: "19:gc-fabrikam-partners@thread.v2", name: Fabrikam Partners}
 team:
   id: "19:team-fabrikam@thread.tacv2"
   name: Fabrikam Projects
   aadGroupId: 22222222-0000-0000-0000-0000000000f1
   channels:
-    - {id: "19:fabrikam-access@thread.tacv2", name: Access Requests}`;
-  const files = {
-    sponsor: `# Generated by scripts/playground/e2e.mjs: Patti Fernandez, internal sponsor of Fabrikam (Contoso).
-version: "0.1.1"
-tenantId: ${contoso}
-${bot}
-currentUser: ${person("Patti", "Fernandez", contoso, 5)}
-users:
-  - ${person("Rita", "Requester", contoso, 1)}
-  - ${person("Aaron", "Approver", contoso, 2)}
-  - ${person("Adele", "Vance", contoso, 3)}
-  - ${person("Isaiah", "Langer", contoso, 4)}
-  - ${person("Lynne", "Robbins", contoso, 6)}
-personalChat: {id: "a:pc-sponsor"}
-${contosoTeam}
-`,
-    fiona: `# Generated by scripts/playground/e2e.mjs: Fiona Partner, external sponsor of Fabrikam (Fabrikam).
-version: "0.1.1"
-tenantId: ${fabrikam}
-${bot}
-currentUser: ${person("Fiona", "Partner", fabrikam, 2)}
-users:
-  - ${person("Gus", "Guest", fabrikam, 1)}
-  - ${person("Frank", "Miller", fabrikam, 3)}
-  - ${person("Patti", "Fernandez", contoso, 5)}
-  - ${person("Adele", "Vance", contoso, 3)}
-  - ${person("Aaron", "Approver", contoso, 2)}
-personalChat: {id: "a:pc-fiona"}
-${fabrikamTeam}
-`,
-  };
+    - {id: "19:fabrikam-access@thread.tacv2", name: Access Requests}`,
+};
+
+/**
+ * The people of the story who have no committed persona, because their cards only show in a Playground where
+ * they are the current user: the Fabrikam connected organization's sponsors Patti (internal) and Fiona
+ * (external), and the Falcon Security Reviewers Isaiah and Lynne (stage 2 of Falcon Production Access).
+ * persona name → [who, role, the 5 other users the format requires].
+ */
+export const extraPersonas = {
+  patti: ["Patti", "internal sponsor of Fabrikam, fallback approver", ["Rita", "Aaron", "Adele", "Isaiah", "Lynne"]],
+  fiona: ["Fiona", "external sponsor of Fabrikam", ["Gus", "Frank", "Patti", "Adele", "Aaron"]],
+  isaiah: ["Isaiah", "Falcon Security Reviewers (stage 2)", ["Rita", "Aaron", "Adele", "Patti", "Lynne"]],
+  lynne: ["Lynne", "Falcon Security Reviewers (stage 2)", ["Rita", "Aaron", "Adele", "Patti", "Isaiah"]],
+};
+
+/**
+ * Writes a persona file (Playground config format 0.1.1, ids from the seed) for each of extraPersonas into
+ * dir; personal chat a:pc-<persona>. Returns persona name → file path.
+ */
+export function writeExtraPersonas(dir) {
   const out = {};
-  for (const [name, text] of Object.entries(files)) {
+  for (const [name, [first, role, others]] of Object.entries(extraPersonas)) {
+    const tenant = seedPeople[first][1];
     out[name] = path.join(dir, `${name}.yml`);
-    writeFileSync(out[name], text);
+    writeFileSync(out[name], `# Generated by scripts/playground/e2e.mjs: ${first} ${seedPeople[first][0]}, ${role}.
+version: "0.1.1"
+tenantId: ${tenant}
+bot: {id: "28:b0770000-0000-4000-8000-000000000001", name: AccessBot}
+currentUser: ${person(first)}
+users:
+${others.map((o) => `  - ${person(o)}`).join("\n")}
+personalChat: {id: "a:pc-${name}"}
+${places[tenant]}
+`);
   }
   return out;
 }
@@ -476,7 +485,7 @@ async function story(o, pg, screens) {
   const s = new Story(o);
   const T = o.timeout * 1000;
   const D = o["delivery-timeout"] * 1000;
-  const { requester: rita, approver: aaron, guest: gus, admin: adele, sponsor: patti, fiona } = pg;
+  const { requester: rita, approver: aaron, guest: gus, admin: adele, patti, fiona, isaiah, lynne } = pg;
   const decided = []; // approvers whose decisions /audit must show
   /** p types text; resolves with the bot's next message in p's chat that contains every wanted string. */
   const ask = async (p, text, want, what) => { const m = p.mark(); await p.say(text); return p.message(m, want, T, what ?? `an answer to "${text}" containing ${JSON.stringify(want)}`); };
@@ -550,8 +559,79 @@ async function story(o, pg, screens) {
       ask(rita, "access", ["Falcon Team Member"], '"access" listing Falcon Team Member'));
   });
 
-  // 4: the partner story, brokered by the bot.
-  await s.act("4 Gus (Fabrikam) gets Falcon Partner Collaboration as a guest", async () => {
+  // 4: two stages, policy questions with a format rule, an approver justification the policy requires.
+  await s.act("4 Rita requests Falcon Production Access (questions, two stages)", async () => {
+    const form = await s.step('Rita: "request Falcon Production Access" opens the form with its two questions', async () => {
+      const f = await ask(rita, "request Falcon Production Access", ["Falcon Production Access"], "the request form of Falcon Production Access");
+      expect(findAction(f, { verb: "request.submit" }), rita, "the answer is not a form with request.submit", f);
+      return f;
+    });
+    const inputs = [];
+    const walk = (n) => {
+      if (Array.isArray(n)) return n.forEach(walk);
+      if (!n || typeof n !== "object") return;
+      if (typeof n.id === "string" && n.id.startsWith("q_") && String(n.type).startsWith("Input.")) inputs.push(n);
+      Object.values(n).forEach(walk);
+    };
+    cardsOf(form).forEach((c) => walk(c.body));
+    const ticket = inputs.find((i) => i.type === "Input.Text");
+    const env = inputs.find((i) => i.type === "Input.ChoiceSet");
+    expect(ticket && env && inputs.length === 2, rita, `the form's questions are ${JSON.stringify(inputs.map((i) => [i.id, i.type]))}, want one text (change ticket) and one choice (environment)`, form);
+    const submit = findAction(form, { verb: "request.submit" });
+    const id = form.messageId;
+    await s.step("Rita: a change ticket not matching INC + digits is refused on the form", async () => {
+      const r = await rita.execute(id, submit, { justification: "release 42 (e2e)", [ticket.id]: "CHG-1", [env.id]: env.choices[0].value });
+      const answer = { attachments: [{ contentType: CARD, content: r?.value }] };
+      expect(hasAll(messageText(answer), ["not in the expected format"]) && findAction(answer, { verb: "request.submit" }), rita,
+        'a bad change ticket is not answered with the form and "not in the expected format"', answer);
+    });
+    let m = rita.mark();
+    const am = aaron.mark();
+    await s.step("Rita: a valid ticket is filed → stage 1 of 2", async () => {
+      const r = await rita.execute(id, submit, { justification: "release 42 (e2e)", [ticket.id]: "INC123456", [env.id]: env.choices[0].value });
+      const answer = { attachments: [{ contentType: CARD, content: r?.value }] };
+      if (!hasAll(messageText(answer), ["stage 1 of 2"])) await rita.update(m, id, ["stage 1 of 2"], T, 'the status card to say "stage 1 of 2"');
+    });
+    const card = await s.step("Aaron: the stage-1 card arrives, showing the ticket", () =>
+      aaron.message(am, ["Approval needed", "Falcon Production Access", "INC123456"], T, "an approval card for Falcon Production Access showing the ticket"));
+    const approve = findAction(card, { verb: "approval.approve" });
+    expect(approve, aaron, "no approval.approve action", card);
+    await s.step("Aaron: approving without the justification this policy requires is refused", async () => {
+      const r = await aaron.execute(card.messageId, approve, {});
+      const answer = { attachments: [{ contentType: CARD, content: r?.value }] };
+      expect(hasAll(messageText(answer), ["justification is required"]), aaron, 'no "justification is required" answer', answer);
+    });
+    m = rita.mark();
+    const im = isaiah.mark();
+    const lm = lynne.mark();
+    await s.step("Aaron: approves with a justification", async () => {
+      const r = await aaron.execute(card.messageId, approve, { justification: "ticket checked (e2e)" });
+      const answer = { attachments: [{ contentType: CARD, content: r?.value }] };
+      expect(hasAll(messageText(answer), ["You approved this request"]), aaron, 'no "You approved this request"', answer);
+    });
+    await s.step("Rita: her status card moves to stage 2 of 2", () => rita.update(m, id, ["stage 2 of 2"], D, 'the status card to say "stage 2 of 2"'));
+    const [ic, lc] = await s.step("Isaiah and Lynne (Falcon Security Reviewers): the stage-2 card arrives in each chat", () => Promise.all([
+      isaiah.message(im, ["Approval needed", "Falcon Production Access", "stage 2 of 2"], T, "the stage-2 approval card"),
+      lynne.message(lm, ["Approval needed", "Falcon Production Access", "stage 2 of 2"], T, "the stage-2 approval card"),
+    ]));
+    m = rita.mark();
+    const lm2 = lynne.mark();
+    await s.step("Isaiah: approves", async () => {
+      const r = await isaiah.execute(ic.messageId, findAction(ic, { verb: "approval.approve" }), { justification: "change window open (e2e)" });
+      const answer = { attachments: [{ contentType: CARD, content: r?.value }] };
+      expect(hasAll(messageText(answer), ["You approved this request"]), isaiah, 'no "You approved this request"', answer);
+      decided.push("Isaiah Langer");
+    });
+    await s.step("Lynne: her copy is updated to Isaiah's decision, without buttons", async () => {
+      const up = await lynne.update(lm2, lc.messageId, ["Isaiah Langer"], T, "Lynne's stage-2 card (updateMessage) naming Isaiah Langer");
+      expect(!findAction(up, { verb: "approval.approve" }), lynne, "Lynne's decided copy still offers Approve", up);
+    });
+    await s.step("Rita: Falcon Production Access is delivered (status card updated in place)", () =>
+      rita.update(m, id, ["Delivered"], D, "Rita's status card to say Delivered"));
+  });
+
+  // 5: the partner story, brokered by the bot.
+  await s.act("5 Gus (Fabrikam) gets Falcon Partner Collaboration as a guest", async () => {
     let m;
     const list = await s.step('Gus: "packages" lists Falcon Partner Collaboration', () => ask(gus, "packages", ["Falcon Partner Collaboration"]));
     expect(!hasAll(messageText(list), ["Falcon Team Member"]), gus, "Gus is offered Falcon Team Member, which only Contoso members may request", list);
@@ -615,7 +695,7 @@ async function story(o, pg, screens) {
       gus.update(approvedAt, gus.cardId, ["Delivered"], D, "Gus's status card (updateMessage) to say Delivered"));
   });
 
-  await s.act("5 Adele administers; Rita may not", async () => {
+  await s.act("6 Adele administers; Rita may not", async () => {
     await s.step("Adele: /orgs lists Fabrikam", () => ask(adele, "/orgs", ["Connected organizations", "Fabrikam"]));
     await s.step("Adele: /pending answers", () => ask(adele, "/pending", ["Pending"]));
     await s.step(`Adele: /audit shows the decisions${decided.length ? ` of ${decided.join(" and ")}` : ""}`, () =>
@@ -626,7 +706,7 @@ async function story(o, pg, screens) {
     });
   });
 
-  await s.act("6 unknown input", async () => {
+  await s.act("7 unknown input and buttons", async () => {
     await s.step('Rita: "statsu" gets suggestions, "status" among them', async () => {
       const msg = await ask(rita, "statsu", ["Did you mean"], 'a "Did you mean" answer');
       expect(cardsOf(msg).flatMap(actionsOf).some((a) => a.title === "status"), rita, 'no "status" suggestion button', msg);
@@ -637,6 +717,31 @@ async function story(o, pg, screens) {
       const m = rita.mark();
       await rita.submit(welcome.messageId, findAction(welcome, { title: "My access" }));
       await rita.message(m, ["Your access", "Falcon Team Member"], T, 'her access list ("Your access", "Falcon Team Member") after the button');
+    });
+  });
+
+  await s.act("8 group chat and channel", async () => {
+    const mention = (p, conv, text) => p.post(`/_conversation/v1/conversations/${encodeURIComponent(conv)}/messages`, {
+      from: { id: p.user.id }, text: `<at>AccessBot</at> ${text}`, textFormat: "plain",
+      mentions: [{ mentioned: { id: p.config.bot.id, name: "AccessBot" }, text: "<at>AccessBot</at>" }],
+    });
+    const gc = rita.config.groupChats?.[0]?.id;
+    const channel = rita.config.teams?.[0]?.channels?.find((c) => c.name === "Access Requests")?.id;
+    expect(gc && channel, rita, `the persona has no group chat (${gc}) or "Access Requests" channel (${channel})`, {});
+    await s.step(`Rita: "@AccessBot help" in the group chat is answered there`, async () => {
+      await rita.openChat(gc);
+      const m = rita.mark();
+      await mention(rita, gc, "help");
+      await rita.waitFor((e) => e.action === "createMessage" && e.actionConversationId === gc &&
+        hasAll(messageText(e.message), ["What I can do"]), T, `a help card in ${gc}`, m);
+    });
+    await s.step('Rita: "@AccessBot help" in the Access Requests channel is answered in its thread', async () => {
+      await rita.openChat(rita.config.teams[0].id);
+      const m = rita.mark();
+      const post = await mention(rita, channel, "help");
+      const thread = post?.postConversationId ?? channel;
+      await rita.waitFor((e) => e.action === "createMessage" && e.actionConversationId === thread &&
+        hasAll(messageText(e.message), ["What I can do"]), T, `a help card in the thread ${thread}`, m);
     });
   });
 
@@ -662,15 +767,14 @@ async function main() {
   o.sim = o.sim.replace(/\/+$/, "");
   ensureInstalled();
   const work = mkdtempSync(path.join(tmpdir(), "accessbot-e2e-"));
-  const gen = writeSponsorPersonas(work);
+  const gen = writeExtraPersonas(work);
   const t0 = Date.now();
   const pg = {
     requester: new Playground({ persona: "requester", bot: o.bot }),
     approver: new Playground({ persona: "approver", bot: o.bot }),
     guest: new Playground({ persona: "guest", bot: o.bot }),
     admin: new Playground({ persona: "admin", bot: o.bot }),
-    sponsor: new Playground({ persona: "sponsor", bot: o.bot, config: gen.sponsor }),
-    fiona: new Playground({ persona: "fiona", bot: o.bot, config: gen.fiona }),
+    ...Object.fromEntries(Object.keys(extraPersonas).map((n) => [n, new Playground({ persona: n, bot: o.bot, config: gen[n] })])),
   };
   // Distinct ports: random picks in the same range could collide and the Playground would then pick a random one.
   Object.values(pg).forEach((p, i) => (p.port = 56160 + i));
