@@ -74,7 +74,8 @@ type Config struct {
 	// Brokered lets the bot run approvals itself for connected-organization users not yet in the tenant
 	// (DESIGN.md §3); when false such users get a My Access link instead.
 	Brokered bool
-	// TeamsAppID is the Teams app (catalog) id, used to install the app for approvers the bot cannot reach yet.
+	// TeamsAppID is the Teams app id of the manifest (the entitlement client resolves it to the app catalog id),
+	// used to install the app for approvers the bot cannot reach yet.
 	TeamsAppID string
 	// SSOConnectionName is the Azure Bot OAuth connection used for Teams SSO sign-in cards.
 	SSOConnectionName string
@@ -181,13 +182,7 @@ func (b *Bot) OnActivity(ctx context.Context, act *schema.Activity) (*botframewo
 	if key == "" {
 		return b.route(ctx, act)
 	}
-	if raw, ok, err := b.cfg.Store.Processed(ctx, key); err != nil {
-		return nil, fmt.Errorf("check processed activity: %w", err)
-	} else if ok {
-		b.log.InfoContext(ctx, "duplicate activity acknowledged", "activity_id", act.ID, "type", act.Type)
-		return decodeStoredResponse(raw), nil
-	}
-
+	// Take the key: one delivery processes it, concurrent duplicates wait for its answer.
 	b.mu.Lock()
 	if in, ok := b.inflight[key]; ok {
 		b.mu.Unlock()
@@ -207,6 +202,17 @@ func (b *Bot) OnActivity(ctx context.Context, act *schema.Activity) (*botframewo
 		b.mu.Unlock()
 		close(in.done)
 	}()
+
+	// Owning the key, check the durable record: an earlier delivery may have finished (and released the key)
+	// just before this one arrived, or before a restart.
+	if raw, ok, err := b.cfg.Store.Processed(ctx, key); err != nil {
+		in.err = fmt.Errorf("check processed activity: %w", err)
+		return nil, in.err
+	} else if ok {
+		b.log.InfoContext(ctx, "duplicate activity acknowledged", "activity_id", act.ID, "type", act.Type)
+		in.resp = decodeStoredResponse(raw)
+		return in.resp, nil
+	}
 
 	in.resp, in.err = b.route(ctx, act)
 	if in.err != nil {
