@@ -505,7 +505,11 @@ async function story(o, pg, screens) {
   // 1-3: Rita asks for Falcon Team Member, Aaron approves, it is delivered.
   await s.act("1 Rita requests Falcon Team Member", async () => {
     let m;
-    const list = await s.step('Rita: "packages" lists Falcon Team Member', () => ask(rita, "packages", ["Falcon Team Member"]));
+    const list = await s.step('Rita: "packages" lists Falcon Team Member, not the hidden or partner packages', async () => {
+      const l = await ask(rita, "packages", ["Falcon Team Member"]);
+      for (const no of ["Break-glass", "Partner Collaboration"]) expect(!hasAll(messageText(l), [no]), rita, `the list offers ${no}`, l);
+      return l;
+    });
     const open = findAction(list, { verb: "request.open" });
     const teamOpen = cardsOf(list).flatMap(actionsOf).find((a) => a.verb === "request.open" && a.data?.packageId === "eeeeeeee-0000-0000-0000-000000000001");
     expect(open && teamOpen, rita, "no Request button (request.open) for Falcon Team Member", list);
@@ -537,6 +541,8 @@ async function story(o, pg, screens) {
       aaron.message(0, ["Approval needed", "Rita Requester", "Falcon Team Member"], T, "an approval card naming Rita Requester and Falcon Team Member"));
     const approve = findAction(card, { verb: "approval.approve" });
     expect(approve, aaron, "the approval card has no approval.approve action", card);
+    await s.step('Aaron: "approvals" lists Rita\'s request', () =>
+      ask(aaron, "approvals", ["Rita Requester", "Falcon Team Member"], '"approvals" listing Rita Requester\'s Falcon Team Member request'));
     const m = rita.mark();
     await s.step("Aaron: approve with a justification → decided view", async () => {
       const r = await aaron.execute(card.messageId, approve, { justification: "Welcome aboard (e2e)" });
@@ -557,6 +563,15 @@ async function story(o, pg, screens) {
       ask(rita, "status", ["Falcon Team Member", "Delivered"], '"status" listing Falcon Team Member as Delivered'));
     await s.step('Rita: "access" lists Falcon Team Member', () =>
       ask(rita, "access", ["Falcon Team Member"], '"access" listing Falcon Team Member'));
+    await s.step("Rita: Falcon Wiki Reader (no approval) is delivered without anyone deciding", async () => {
+      const f = await ask(rita, "request Falcon Wiki Reader", ["Falcon Wiki Reader"], "the request form of Falcon Wiki Reader");
+      const submit = findAction(f, { verb: "request.submit" });
+      expect(submit, rita, "the answer is not a form with request.submit", f);
+      const m = rita.mark();
+      const r = await rita.execute(f.messageId, submit, { justification: "reading up (e2e)" });
+      const answer = { attachments: [{ contentType: CARD, content: r?.value }] };
+      if (!hasAll(messageText(answer), ["Delivered"])) await rita.update(m, f.messageId, ["Delivered"], D, "the Wiki Reader status card to say Delivered");
+    });
   });
 
   // 4: two stages, policy questions with a format rule, an approver justification the policy requires.
@@ -700,6 +715,8 @@ async function story(o, pg, screens) {
     await s.step("Adele: /pending answers", () => ask(adele, "/pending", ["Pending"]));
     await s.step(`Adele: /audit shows the decisions${decided.length ? ` of ${decided.join(" and ")}` : ""}`, () =>
       ask(adele, "/audit", ["Audit log", "approval.approve", ...decided], `/audit naming ${decided.join(", ") || "(nobody decided)"}`));
+    await s.step("Adele: /packages also lists the hidden Break-glass package", () => ask(adele, "/packages", ["Falcon Break-glass", "hidden"]));
+    await s.step("Gus (another tenant): /orgs is refused", () => ask(gus, "/orgs", ["Not allowed"], '"Not allowed" for a Fabrikam user typing /orgs'));
     await s.step("Rita: /orgs is refused", async () => {
       const msg = await ask(rita, "/orgs", ["Not allowed"], '"Not allowed" for a non-admin typing /orgs');
       expect(!hasAll(messageText(msg), ["Fabrikam"]), rita, "the refusal shows the connected organizations anyway", msg);
