@@ -379,8 +379,8 @@ func (b *Bot) showSponsors(ctx context.Context, c *adminCall, org entitlement.Co
 		Title:     "Sponsors of " + org.Name,
 		Subtitle:  "Sponsors approve requests from this organization where a policy names them.",
 		Columns:   []string{"Sponsor", "Kind", "Sign-in name"},
-		EmptyText: org.Name + " has no sponsors. Add one with /sponsors " + admQuote(org.Name) + " add <user>.",
-		Footnote:  "Change them with /sponsors " + admQuote(org.Name) + " add|remove <user>.",
+		EmptyText: org.Name + " has no sponsors. Add one with /sponsors " + admQuote(org.Name) + " add {user}.",
+		Footnote:  "Change them with /sponsors " + admQuote(org.Name) + " add|remove {user}.",
 	}
 	for _, u := range sp.Internal {
 		v.Rows = append(v.Rows, cards.AdminRow{Cells: []string{admOr(u.Name, u.ID), "internal", admOrDash(admOr(u.UPN, u.Mail))}})

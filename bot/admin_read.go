@@ -73,8 +73,8 @@ func (b *Bot) adminOrgs(ctx context.Context, c *adminCall) error {
 		Title:     "Connected organizations",
 		Subtitle:  fmt.Sprintf("Partner organizations whose users may request %s access packages.", b.tenantName()),
 		Columns:   []string{"Organization", "State", "Identity source", "Id"},
-		EmptyText: "No connected organizations yet. Add one with /connect <domain or tenant id> [name].",
-		Footnote:  "Manage sponsors with /sponsors <org>; remove one with /disconnect <org>.",
+		EmptyText: "No connected organizations yet. Add one with /connect {domain or tenant id} [name].",
+		Footnote:  "Manage sponsors with /sponsors {org}; remove one with /disconnect {org}.",
 	}
 	for _, o := range orgs {
 		v.Rows = append(v.Rows, cards.AdminRow{Cells: []string{o.Name, orgStateWords(o.State), orgSourceWords(o), o.ID}})
@@ -215,7 +215,7 @@ func (b *Bot) adminCatalogs(ctx context.Context, c *adminCall) error {
 		Title:     "Catalogs",
 		Columns:   []string{"Catalog", "State", "Packages", "External users", "Id"},
 		EmptyText: "There are no catalogs.",
-		Footnote:  "List a catalog's packages with /packages <catalog>.",
+		Footnote:  "List a catalog's packages with /packages {catalog}.",
 	}
 	for _, ct := range cats {
 		ext := "not visible"
@@ -262,8 +262,8 @@ func (b *Bot) adminPackages(ctx context.Context, c *adminCall) error {
 		Subtitle:    sub,
 		Columns:     []string{"Package", "Catalog", "Visibility", "Id"},
 		EmptyText:   "No access packages.",
-		Footnote:    "Details, policies and approvers: /package <name or id>.",
-		MoreCommand: "/packages <catalog>",
+		Footnote:    "Details, policies and approvers: /package {name or id}.",
+		MoreCommand: "/packages {catalog}",
 	}
 	for _, p := range pkgs {
 		vis := "listed"
@@ -494,7 +494,7 @@ func (b *Bot) adminPending(ctx context.Context, c *adminCall) error {
 		Subtitle:    sub,
 		Columns:     []string{"Requestor", "Package", "State", "Submitted", "Waiting"},
 		EmptyText:   "Nothing is waiting for approval.",
-		MoreCommand: "/pending <package>",
+		MoreCommand: "/pending {package}",
 		Footnote:    "Brokered requests are partner requests whose approval AccessBot runs itself.",
 	}
 	for _, row := range rows {
@@ -567,7 +567,7 @@ func (b *Bot) adminExpiring(ctx context.Context, c *adminCall) error {
 		Subtitle:    fmt.Sprintf("Assignments that end in the next %s, soonest first.", admPlural(days, "day")),
 		Columns:     []string{"User", "Package", "Ends", "In"},
 		EmptyText:   fmt.Sprintf("No assignment ends in the next %s.", admPlural(days, "day")),
-		MoreCommand: "/expiring <fewer days>",
+		MoreCommand: "/expiring {fewer days}",
 	}
 	for _, a := range keep {
 		v.Rows = append(v.Rows, cards.AdminRow{Cells: []string{admSubjectLabel(a.Target), admOrDash(a.PackageName),
@@ -632,7 +632,7 @@ func (b *Bot) adminAudit(ctx context.Context, c *adminCall) error {
 		Subtitle:    sub,
 		Columns:     []string{"When", "Who", "Action", "About", "Outcome"},
 		EmptyText:   "No audit entries match.",
-		MoreCommand: "/audit <user or package>",
+		MoreCommand: "/audit {user or package}",
 	}
 	for _, e := range entries {
 		who := admOr(e.ActorName, e.ActorID)

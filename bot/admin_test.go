@@ -691,7 +691,7 @@ func TestAdminCommands(t *testing.T) {
 		wantAction  string
 		wantOutcome string
 	}{
-		{name: "help", who: admAdele, text: "/help", want: []string{"Admin commands", "/connect <domain or tenant id> [name]", "/audit [user|package]"},
+		{name: "help", who: admAdele, text: "/help", want: []string{"Admin commands", "/connect {domain or tenant id} [name]", "/audit [user|package]"},
 			wantAction: "admin.help", wantOutcome: "viewed"},
 		{name: "help with args", who: admAdele, text: "/help me", want: []string{`/help: takes no arguments, got "me"`}, wantOutcome: "rejected"},
 		{name: "orgs", who: admAdele, text: "/orgs", want: []string{"Connected organizations", "Fabrikam", "configured", "Entra tenant " + admFabrikam, admOrgFab},
@@ -705,7 +705,7 @@ func TestAdminCommands(t *testing.T) {
 			wantOutcome: "rejected"},
 		{name: "connect duplicate by tenant id", who: admAdele, text: "/connect " + strings.ToUpper(admFabrikam), want: []string{"Already connected"}, wantOutcome: "rejected"},
 		{name: "connect unknown domain", who: admAdele, text: "/connect nowhere.example", want: []string{`no Microsoft Entra tenant has the domain "nowhere.example"`}, wantOutcome: "rejected"},
-		{name: "connect garbage", who: admAdele, text: "/connect not_a_domain!", want: []string{`"not_a_domain!" is neither a domain name`, "Usage: /connect <domain or tenant id> [name]"}, wantOutcome: "rejected"},
+		{name: "connect garbage", who: admAdele, text: "/connect not_a_domain!", want: []string{`"not_a_domain!" is neither a domain name`, "Usage: /connect {domain or tenant id} [name]"}, wantOutcome: "rejected"},
 		{name: "connect own tenant", who: admAdele, text: "/connect contoso.example", want: []string{"own tenant"}, wantOutcome: "rejected"},
 		{name: "connect no args", who: admAdele, text: "/connect", want: []string{"/connect: give the partner's domain"}, wantOutcome: "rejected"},
 		{name: "catalogs", who: admAdele, text: "/catalogs", want: []string{"Catalogs", "Project Falcon", "published", "5", "visible"}, wantOutcome: "listed 1"},
@@ -759,7 +759,7 @@ func TestAdminCommands(t *testing.T) {
 		{name: "assign guest through member-only policy", who: admAdele, text: "/assign gus@fabrikam.example Falcon Wiki Reader", want: []string{"no policy of Falcon Wiki Reader covers users of connected organizations"}, wantOutcome: "rejected"},
 		{name: "assign unconnected domain", who: admAdele, text: "/assign nina@northwind.example Falcon Partner", want: []string{`"northwind.example" is not the domain of a connected organization`, "/connect northwind.example"}, wantOutcome: "rejected"},
 		{name: "assign already holder", who: admAdele, text: "/assign rita@contoso.example Falcon Team Member", want: []string{"Rita Requester (rita@contoso.example) already has Falcon Team Member"}, wantOutcome: "rejected"},
-		{name: "assign one arg", who: admAdele, text: "/assign rita@contoso.example", want: []string{"/assign: expected a user and a package, got 1 argument(s)", "Usage: /assign <user> <package>"}, wantOutcome: "rejected"},
+		{name: "assign one arg", who: admAdele, text: "/assign rita@contoso.example", want: []string{"/assign: expected a user and a package, got 1 argument(s)", "Usage: /assign {user} {package}"}, wantOutcome: "rejected"},
 		{name: "assign by unknown display name", who: admAdele, text: "/assign Zed Falcon Wiki Reader", want: []string{`no user is named "Zed"`, "chatted with AccessBot"}, wantOutcome: "rejected"},
 		{name: "revoke asks", who: admAdele, text: "/revoke rita@contoso.example Falcon Team Member", want: []string{"Revoke Falcon Team Member from Rita Requester?", "asg-rita-1", "This can't be undone."},
 			wantAction: "admin.revoke", wantOutcome: "confirmation requested"},
@@ -1268,7 +1268,7 @@ func TestAdminPendingIncludesBrokered(t *testing.T) {
 	admWantAll(t, "/pending", got, "Megan Bowen", "Gus Guest (gus@fabrikam.example)", "pendingApproval, brokered (stage 1 of 1)", "3 hours")
 	admWantNone(t, "/pending", got, "Frank Miller", "Fiona Partner")
 	got = e.say(admAdele, "/pending Falcon Production")
-	admWantNone(t, "/pending <other package>", got, "Gus Guest")
+	admWantNone(t, "/pending {other package}", got, "Gus Guest")
 	if es := e.audit(store.AuditQuery{Limit: 2}); len(es) != 2 || es[1].Outcome != "listed 2" {
 		t.Fatalf("audit = %+v, want the first /pending to list 2", es)
 	}

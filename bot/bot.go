@@ -119,6 +119,9 @@ type Bot struct {
 	byName   map[string]*commandSpec
 	verbs    map[string]verbHandler
 
+	// welcomeMu serializes welcomes so the two install events Teams sends greet once.
+	welcomeMu sync.Mutex
+
 	mu       sync.Mutex
 	inflight map[string]*inflightTurn
 

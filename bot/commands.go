@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/botframework"
@@ -170,7 +171,38 @@ func (b *Bot) helpCard(t *turn, lead string) *cards.Card {
 }
 
 // sendWelcome greets a user who opened the chat or installed the app.
+// Teams (and the Agents Playground) announce a personal install twice — installationUpdate and a
+// conversationUpdate adding the bot — so a conversation is greeted at most once per welcomeWindow.
+const (
+	welcomeWindow  = 10 * time.Minute
+	bucketWelcomed = "welcomed"
+)
+
+// welcomed records when a conversation was last greeted.
+type welcomed struct {
+	At time.Time `json:"at"`
+}
+
 func (b *Bot) sendWelcome(ctx context.Context, t *turn) error {
+	b.welcomeMu.Lock()
+	defer b.welcomeMu.Unlock()
+	key := t.tenantID + "/" + t.act.Conversation.ID
+	var last welcomed
+	if err := b.cfg.Store.Get(ctx, bucketWelcomed, key, &last); err == nil && b.now().Sub(last.At) < welcomeWindow {
+		t.log.DebugContext(ctx, "already welcomed", "conversation", t.act.Conversation.ID)
+		return nil
+	}
+	if err := b.greet(ctx, t); err != nil {
+		return err
+	}
+	if err := b.cfg.Store.Put(ctx, bucketWelcomed, key, welcomed{At: b.now()}); err != nil {
+		t.log.WarnContext(ctx, "remember welcome", "err", err)
+	}
+	return nil
+}
+
+// greet sends the welcome card.
+func (b *Bot) greet(ctx context.Context, t *turn) error {
 	b.checkAdmin(ctx, t)
 	v := cards.WelcomeView{UserName: t.userName, OrgName: b.cfg.Tenant.Name, IsGuest: b.isForeign(t), IsAdmin: t.admin}
 	if v.IsGuest {

@@ -1,8 +1,12 @@
 package bot
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/infracloudio/msbotbuilder-go/schema"
 )
 
 // TestUnknownCommandSuggestions checks that typos get the closest commands, and that admin command names
@@ -35,5 +39,33 @@ func TestUnknownCommandSuggestions(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestWelcomeOncePerInstall: the installationUpdate and conversationUpdate of one install greet once; a
+// reinstall after the window greets again.
+func TestWelcomeOncePerInstall(t *testing.T) {
+	e := newAdmEnv(t)
+	install := func() int {
+		n := e.conn.count()
+		for _, typ := range []string{"installationUpdate", "conversationUpdate"} {
+			act := e.activity(admRita, typ)
+			act.Action = "add"
+			act.MembersAdded = []schema.ChannelAccount{{ID: act.Recipient.ID}}
+			if _, err := e.bot.OnActivity(context.Background(), act); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return e.conn.count() - n
+	}
+	if got := install(); got != 1 {
+		t.Fatalf("first install sent %d welcomes, want 1", got)
+	}
+	if got := install(); got != 0 {
+		t.Fatalf("repeated install events sent %d welcomes, want 0", got)
+	}
+	e.advance(welcomeWindow + time.Minute)
+	if got := install(); got != 1 {
+		t.Fatalf("reinstall after the window sent %d welcomes, want 1", got)
 	}
 }

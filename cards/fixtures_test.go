@@ -238,7 +238,7 @@ func goldenCases() []cardCase {
 				{Cells: []string{"Fabrikam", "configured", "22222222-2222-2222-2222-222222222222", "Patti Fernandez (internal), Fiona Partner (external)"},
 					Actions: []RowAction{{Title: "Packages", Verb: VerbCommand, Data: map[string]string{KeyText: "/packages"}}}},
 				{Cells: []string{"Litware", "proposed", "litware.example", "—"}},
-			}, Footnote: "/connect <domain or tenant id> adds one; /disconnect <org> removes one."})},
+			}, Footnote: "/connect {domain or tenant id} adds one; /disconnect {org} removes one."})},
 		{"admin-table-pending", AdminTable(AdminTableView{Title: "Pending requests", Columns: []string{"Package", "Requester", "Stage", "Waiting"},
 			Rows: []AdminRow{
 				{Cells: []string{"Falcon Production Access", "Rita Requester", "2 of 2", "3 hours"}},

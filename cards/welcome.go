@@ -67,12 +67,13 @@ func Welcome(v WelcomeView) *Card {
 	return c
 }
 
-// numbered shows steps as "1. …" lines (plain text, not markdown, so every host shows the same).
+// numbered shows steps as "1  …" lines: the bare number, since "1." starts a Markdown list in Teams and its
+// number vanishes.
 func numbered(steps ...string) Container {
 	ct := Container{Spacing: SpacingSmall}
 	for i, s := range steps {
 		ct.Items = append(ct.Items, ColumnSet{Spacing: SpacingSmall, Columns: []Column{
-			{Width: "20px", Items: []Element{TextBlock{Text: fmt.Sprintf("%d.", i+1), Weight: WeightBolder}}},
+			{Width: "20px", Items: []Element{TextBlock{Text: fmt.Sprintf("%d", i+1), Weight: WeightBolder}}},
 			{Width: WidthStretch, Items: []Element{TextBlock{Text: s, Wrap: true}}},
 		}})
 	}
@@ -102,25 +103,25 @@ type helpLine struct{ cmd, what string }
 
 var requesterHelp = []helpLine{
 	{"packages [words]", "packages you can request; add words to search"},
-	{"request <package>", "open the request form"},
+	{"request {package}", "open the request form"},
 	{"status", "your open and recent requests"},
-	{"cancel <request>", "cancel a request that is still open"},
+	{"cancel {request}", "cancel a request that is still open"},
 	{"access", "what you have, until when; extend or remove"},
-	{"extend <package>", "ask for more time where the policy allows"},
+	{"extend {package}", "ask for more time where the policy allows"},
 	{"approvals", "requests waiting for your decision"},
 	{"help", "this card"},
 }
 
 var adminHelp = []helpLine{
 	{"/orgs", "connected organizations"},
-	{"/connect <domain or tenant id> [name]", "connect a partner organization"},
-	{"/disconnect <org>", "remove a connected organization"},
-	{"/sponsors <org> add|remove <user>", "manage an organization's sponsors"},
+	{"/connect {domain or tenant id} [name]", "connect a partner organization"},
+	{"/disconnect {org}", "remove a connected organization"},
+	{"/sponsors {org} add|remove {user}", "manage an organization's sponsors"},
 	{"/catalogs", "catalogs"},
 	{"/packages [catalog]", "access packages"},
-	{"/package <name or id>", "policies, approvers, expiry, My Access link"},
-	{"/assign <user> <package>", "assign directly (no approval)"},
-	{"/revoke <user> <package>", "remove an assignment"},
+	{"/package {name or id}", "policies, approvers, expiry, My Access link"},
+	{"/assign {user} {package}", "assign directly (no approval)"},
+	{"/revoke {user} {package}", "remove an assignment"},
 	{"/pending [package]", "requests waiting for approval"},
 	{"/expiring [days]", "assignments that end soon"},
 	{"/audit [user|package]", "recent actions"},
