@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 
@@ -17,9 +16,8 @@ import (
 // (Card buttons use Adaptive Card SSO instead: see failure in request.go.)
 
 const (
-	invokeTokenExchange = "signin/tokenExchange"
-	invokeVerifyState   = "signin/verifyState"
-	oauthCardType       = "application/vnd.microsoft.card.oauth"
+	invokeTokenExchange = botframework.InvokeSigninTokenExchange
+	invokeVerifyState   = botframework.InvokeSigninVerifyState
 	dialogSignIn        = "signin"
 )
 
@@ -46,42 +44,26 @@ func (b *Bot) promptSignIn(ctx context.Context, t *turn, retry string) (bool, er
 			return false, fmt.Errorf("remember command for sign-in: %w", err)
 		}
 	}
-	card := map[string]any{
-		"text":           "Sign in so AccessBot can act for you in " + orDefaultString(b.cfg.Tenant.Name, "your organization") + ".",
-		"connectionName": b.cfg.SSOConnectionName,
-		"tokenExchangeResource": map[string]any{
-			"id":  newID(),
-			"uri": b.cfg.SSOResource,
-		},
-		"buttons": []map[string]any{{"type": "signin", "title": "Sign in", "value": ""}},
-	}
-	act := &schema.Activity{Type: schema.Message, Attachments: []schema.Attachment{{ContentType: oauthCardType, Content: card}}}
+	card := botframework.NewOAuthCard(
+		"Sign in so AccessBot can act for you in "+orDefaultString(b.cfg.Tenant.Name, "your organization")+".",
+		b.cfg.SSOConnectionName, newID(), b.cfg.SSOResource)
+	act := &schema.Activity{Type: schema.Message, Attachments: []schema.Attachment{card.Attachment()}}
 	if _, err := b.send(ctx, t, act); err != nil {
 		return false, err
 	}
 	return true, nil
 }
 
-// tokenExchangeValue is the value of a signin/tokenExchange invoke.
-type tokenExchangeValue struct {
-	ID             string `json:"id"`
-	ConnectionName string `json:"connectionName"`
-	Token          string `json:"token"`
-}
-
 // onTokenExchange exchanges the SSO token Teams sent and re-runs the command that asked for it. A token that
 // cannot be used is answered 412 so Teams falls back to its sign-in button.
 func (b *Bot) onTokenExchange(ctx context.Context, t *turn) (*botframework.InvokeResponse, error) {
-	var v tokenExchangeValue
-	raw, _ := json.Marshal(t.act.Value)
-	if err := json.Unmarshal(raw, &v); err != nil || v.Token == "" || b.cfg.Tokens == nil {
-		return &botframework.InvokeResponse{Status: http.StatusBadRequest, Body: map[string]string{
-			"id": v.ID, "connectionName": v.ConnectionName, "failureDetail": "the token exchange request has no token"}}, nil
+	v, err := botframework.ParseTokenExchange(t.act.Value)
+	if err != nil || b.cfg.Tokens == nil {
+		return botframework.TokenExchangeResponse(http.StatusBadRequest, v, "the token exchange request has no token"), nil
 	}
 	if err := b.cfg.Tokens.ExchangeSSO(ctx, t.tenantID, t.userID, v.Token); err != nil {
 		t.log.WarnContext(ctx, "SSO token exchange failed", "err", err)
-		return &botframework.InvokeResponse{Status: http.StatusPreconditionFailed, Body: map[string]string{
-			"id": v.ID, "connectionName": v.ConnectionName, "failureDetail": "the token could not be exchanged"}}, nil
+		return botframework.TokenExchangeResponse(http.StatusPreconditionFailed, v, "the token could not be exchanged"), nil
 	}
 	var p pendingSignIn
 	if err := b.cfg.Store.Dialog(ctx, signInKey(t), &p); err == nil && p.Command != "" {
@@ -94,7 +76,7 @@ func (b *Bot) onTokenExchange(ctx context.Context, t *turn) (*botframework.Invok
 			}
 		}
 	}
-	return &botframework.InvokeResponse{Status: http.StatusOK, Body: map[string]string{"id": v.ID, "connectionName": v.ConnectionName}}, nil
+	return botframework.TokenExchangeResponse(http.StatusOK, v, ""), nil
 }
 
 func orDefaultString(s, def string) string {

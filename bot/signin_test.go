@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/entitlement"
 )
 
@@ -66,7 +67,7 @@ func TestTeamsSSOForTypedCommands(t *testing.T) {
 			var oauth bool
 			for _, s := range sent {
 				for _, a := range s.Act.Attachments {
-					if a.ContentType == oauthCardType {
+					if a.ContentType == botframework.ContentTypeOAuthCard {
 						oauth = true
 						if !strings.Contains(s.text(), `"uri":"api://botid-b0770000-0000-4000-8000-000000000001"`) ||
 							!strings.Contains(s.text(), `"connectionName":"teams-sso"`) {

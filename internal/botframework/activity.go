@@ -19,6 +19,7 @@ const (
 
 	InvokeAdaptiveCardAction  = "adaptiveCard/action"
 	InvokeSigninTokenExchange = "signin/tokenExchange"
+	InvokeSigninVerifyState   = "signin/verifyState"
 )
 
 // DecodeActivity decodes an inbound activity leniently: unknown fields are ignored, and a known field

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/entitlement"
 	"github.com/accessbot/accessbot/internal/identity"
 	"github.com/accessbot/accessbot/internal/tenantsim"
@@ -36,7 +37,7 @@ func TestIdentitySimSSOExchangeAndConsent(t *testing.T) {
 	if err != nil || c.Audience != "api://botid-"+tenantsim.BotAppID {
 		t.Fatalf("assertion claims = %+v, %v", c, err)
 	}
-	te, err := identity.ParseTokenExchange([]byte(`{"id":"x1","connectionName":"graph","token":"` + assertion + `"}`))
+	te, err := botframework.ParseTokenExchange(map[string]any{"id": "x1", "connectionName": "graph", "token": assertion})
 	if err != nil {
 		t.Fatal(err)
 	}

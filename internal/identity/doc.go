@@ -6,8 +6,8 @@
 //   - delegated Graph tokens for the acting user: the Teams SSO token (from the signin/tokenExchange invoke
 //     or from an Adaptive Card Action.Execute retried with value.authentication.token) is exchanged
 //     on-behalf-of for a Graph token, cached per user (tenant + object id) until it expires;
-//   - helpers for the Teams SSO protocol (OAuthCard with tokenExchangeResource, the invoke values, the
-//     401 login request of Universal Actions);
+//   - SSOConfig (the api://botid-{appId} resource) and AdminConsentURL; the Teams SSO wire protocol
+//     (OAuthCard, the signin/tokenExchange invoke, the 401 login request) is internal/botframework's;
 //   - DevIdentity, for --insecure-dev only: it asks the simulator for the user assertion Teams SSO would
 //     have given (the Playground has no SSO) and then does the normal on-behalf-of exchange.
 //

@@ -367,69 +367,15 @@ func TestIsMicrosoftAuthority(t *testing.T) {
 	}
 }
 
-func TestSSOProtocol(t *testing.T) {
+// TestSSOConfig: the resource URI, validation and the admin consent URL. The SSO wire protocol (OAuthCard,
+// signin/tokenExchange, login request) is tested in internal/botframework.
+func TestSSOConfig(t *testing.T) {
 	cfg := SSOConfig{AppID: appID, ConnectionName: "graph-sso", SignInURL: "https://login.microsoftonline.com/x/adminconsent"}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	card := cfg.OAuthCard("")
-	raw, _ := json.Marshal(card)
-	var m map[string]any
-	_ = json.Unmarshal(raw, &m)
-	ter, _ := m["tokenExchangeResource"].(map[string]any)
-	if ter["uri"] != "api://botid-"+appID || ter["id"] == "" || m["connectionName"] != "graph-sso" {
-		t.Fatalf("OAuthCard = %s", raw)
-	}
-	if card2 := cfg.OAuthCard("x"); card2.TokenExchangeResource.ID == card.TokenExchangeResource.ID {
-		t.Errorf("exchange ids repeat")
-	}
-	btn, _ := m["buttons"].([]any)
-	if len(btn) != 1 || btn[0].(map[string]any)["type"] != "signin" {
-		t.Errorf("buttons = %v", m["buttons"])
-	}
-
-	lr := cfg.LoginRequest("Please sign in")
-	raw, _ = json.Marshal(lr)
-	if !strings.Contains(string(raw), `"statusCode":401`) || !strings.Contains(string(raw), `"type":"application/vnd.microsoft.activity.loginRequest"`) ||
-		!strings.Contains(string(raw), `"tokenExchangeResource":{`) {
-		t.Fatalf("login request = %s", raw)
-	}
-
-	te, err := ParseTokenExchange(json.RawMessage(`{"id":"abc","connectionName":"graph-sso","token":"eyJ.x.y"}`))
-	if err != nil || te.Token != "eyJ.x.y" || te.ID != "abc" {
-		t.Fatalf("ParseTokenExchange = %+v, %v", te, err)
-	}
-	status, fail := ExchangeFailed(te, "consent required")
-	if status != http.StatusPreconditionFailed || fail.ID != "abc" || fail.ConnectionName != "graph-sso" || fail.FailureDetail != "consent required" {
-		t.Fatalf("ExchangeFailed = %d %+v", status, fail)
-	}
-	for _, bad := range []string{``, `[]`, `{"id":"abc"}`} {
-		if _, err := ParseTokenExchange(json.RawMessage(bad)); err == nil {
-			t.Errorf("ParseTokenExchange(%q) accepted", bad)
-		}
-	}
-
-	tests := []struct {
-		value  string
-		ok     bool
-		token  string
-		hasErr bool
-	}{
-		{`{"action":{"type":"Action.Execute","verb":"approve"},"authentication":{"id":"8769-xyz","connectionName":"graph-sso","token":"eyJ.sso"},"trigger":"manual"}`, true, "eyJ.sso", false},
-		{`{"action":{"type":"Action.Execute","verb":"approve"},"trigger":"manual"}`, false, "", false},
-		{`{"authentication":{"token":""}}`, false, "", false},
-		{`"nope"`, false, "", true},
-		{``, false, "", true},
-	}
-	for _, tt := range tests {
-		auth, ok, err := ParseExecuteAuthentication(json.RawMessage(tt.value))
-		if ok != tt.ok || auth.Token != tt.token || (err != nil) != tt.hasErr {
-			t.Errorf("ParseExecuteAuthentication(%s) = %+v, %v, %v", tt.value, auth, ok, err)
-		}
-	}
-	pf := PreconditionFailed("sign-in failed")
-	if pf.StatusCode != 412 || pf.Type != PreconditionFailedType || pf.Value.Message != "sign-in failed" {
-		t.Fatalf("PreconditionFailed = %+v", pf)
+	if got := cfg.ResourceURI(); got != "api://botid-"+appID {
+		t.Fatalf("ResourceURI = %q", got)
 	}
 	u, err := AdminConsentURL("", tenantA, appID)
 	if err != nil || !strings.HasPrefix(u, "https://login.microsoftonline.com/"+tenantA+"/v2.0/adminconsent?") || !strings.Contains(u, "client_id="+appID) {
