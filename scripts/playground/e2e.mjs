@@ -7,9 +7,9 @@
 //        --sim http://127.0.0.1:13979 [--timeout 30] [--delivery-timeout 90] [--screenshots DIR] [--transcript FILE]
 //
 // Usually run through scripts/e2e.sh (`make e2e`), which starts a fresh `accessbot demo --reset` on its own
-// ports first. Eight Playgrounds: the committed personas (Rita, Aaron, Gus, Adele) and four generated ones whose
+// ports first. Nine Playgrounds: the committed personas (Rita, Aaron, Gus, Adele) and five generated ones whose
 // cards only show where they are the current user (Patti and Fiona, the Fabrikam sponsors; Isaiah and Lynne,
-// the Falcon Security Reviewers). The story; acts run in order, an act stops at its first broken step and the
+// the Falcon Security Reviewers; Megan, Aaron's other report). The story; acts run in order, an act stops at its first broken step and the
 // next act still runs (act 0 failing stops the run):
 //   0 open:     every chat is opened (installation) and welcomed, so the bot has every conversation reference.
 //   1 request:  Rita lists packages, opens Falcon Team Member, submits it → "Pending approval", Aaron named;
@@ -26,6 +26,8 @@
 //   6 admin:    Adele's /orgs lists Fabrikam, /pending answers, /audit shows the decisions; Rita's /orgs is refused.
 //   7 unknown:  a typo gets "Did you mean" suggestions; a welcome card button (Action.Submit) works.
 //   8 places:   "@AccessBot help" is answered in a group chat and in a channel thread.
+//   9 cancel:   Megan (generated) files Falcon Team Member and cancels it from her status card; Aaron's card for
+//               her turns read-only and his late Approve changes nothing.
 // With --screenshots DIR, a headless Chromium (playwright-core + /usr/bin/chromium) shows each person's
 // Playground during the whole run and a PNG of each 1:1 chat is saved at the end (DIR/<persona>.png).
 // --transcript FILE writes every chat as text (events in order, then each message as it reads at the end).
@@ -317,7 +319,7 @@ const fabrikam = "22222222-2222-2222-2222-222222222222";
 const seedPeople = {
   Rita: ["Requester", contoso, 1], Aaron: ["Approver", contoso, 2], Adele: ["Vance", contoso, 3],
   Isaiah: ["Langer", contoso, 4], Patti: ["Fernandez", contoso, 5], Lynne: ["Robbins", contoso, 6],
-  Gus: ["Guest", fabrikam, 1], Fiona: ["Partner", fabrikam, 2], Frank: ["Miller", fabrikam, 3],
+  Megan: ["Bowen", contoso, 7], Gus: ["Guest", fabrikam, 1], Fiona: ["Partner", fabrikam, 2], Frank: ["Miller", fabrikam, 3],
 };
 const person = (first) => {
   const [last, tenant, n] = seedPeople[first];
@@ -354,6 +356,7 @@ export const extraPersonas = {
   fiona: ["Fiona", "external sponsor of Fabrikam", ["Gus", "Frank", "Patti", "Adele", "Aaron"]],
   isaiah: ["Isaiah", "Falcon Security Reviewers (stage 2)", ["Rita", "Aaron", "Adele", "Patti", "Lynne"]],
   lynne: ["Lynne", "Falcon Security Reviewers (stage 2)", ["Rita", "Aaron", "Adele", "Patti", "Isaiah"]],
+  megan: ["Megan", "employee, Aaron's other report", ["Rita", "Aaron", "Adele", "Patti", "Isaiah"]],
 };
 
 /**
@@ -485,7 +488,7 @@ async function story(o, pg, screens) {
   const s = new Story(o);
   const T = o.timeout * 1000;
   const D = o["delivery-timeout"] * 1000;
-  const { requester: rita, approver: aaron, guest: gus, admin: adele, patti, fiona, isaiah, lynne } = pg;
+  const { requester: rita, approver: aaron, guest: gus, admin: adele, patti, fiona, isaiah, lynne, megan } = pg;
   const decided = []; // approvers whose decisions /audit must show
   /** p types text; resolves with the bot's next message in p's chat that contains every wanted string. */
   const ask = async (p, text, want, what) => { const m = p.mark(); await p.say(text); return p.message(m, want, T, what ?? `an answer to "${text}" containing ${JSON.stringify(want)}`); };
@@ -759,6 +762,42 @@ async function story(o, pg, screens) {
       const thread = post?.postConversationId ?? channel;
       await rita.waitFor((e) => e.action === "createMessage" && e.actionConversationId === thread &&
         hasAll(messageText(e.message), ["What I can do"]), T, `a help card in the thread ${thread}`, m);
+    });
+  });
+
+  await s.act("9 Megan cancels; Aaron's card follows", async () => {
+    const form = await s.step('Megan: "request Falcon Team Member" opens the form', () =>
+      ask(megan, "request Falcon Team Member", ["Falcon Team Member"], "the request form of Falcon Team Member"));
+    const submit = findAction(form, { verb: "request.submit" });
+    expect(submit, megan, "the answer is not a form with request.submit", form);
+    let m = megan.mark();
+    const am = aaron.mark();
+    await s.step("Megan: submit → Pending approval, Aaron named", async () => {
+      const r = await megan.execute(form.messageId, submit, { justification: "helping Rita (e2e)" });
+      const answer = { attachments: [{ contentType: CARD, content: r?.value }] };
+      if (!hasAll(messageText(answer), ["Pending approval", "Aaron Approver"])) await megan.update(m, form.messageId, ["Pending approval", "Aaron Approver"], T, 'the status card to say "Pending approval" and name Aaron');
+    });
+    const card = await s.step("Aaron: Megan's approval card arrives", () => aaron.message(am, ["Approval needed", "Megan Bowen"], T, "an approval card naming Megan Bowen"));
+    const status = megan.views.get(form.messageId);
+    const cancel = findAction(status, { title: "Cancel request" });
+    expect(cancel, megan, 'her status card has no "Cancel request" button', status);
+    const am2 = aaron.mark();
+    await s.step("Megan: Cancel request → her card says it was cancelled", async () => {
+      const r = await megan.execute(form.messageId, cancel);
+      const answer = { attachments: [{ contentType: CARD, content: r?.value }] };
+      expect(r?.type === CARD && /cancel/i.test(messageText(answer)) && !findAction(answer, { title: "Cancel request" }), megan,
+        "the answer to Cancel request does not say the request was cancelled (or still offers Cancel)", answer);
+    });
+    await s.step("Aaron: his card for Megan is updated: cancelled, no Approve", async () => {
+      const up = await aaron.waitFor((e) => e.action === "updateMessage" && !e.mirrored && e.message.messageId === card.messageId &&
+        /cancel/i.test(messageText(e.message)), T, "an update of Megan's approval card saying it was cancelled", am2);
+      expect(!findAction(up.message, { verb: "approval.approve" }), aaron, "the cancelled card still offers Approve", up.message);
+    });
+    await s.step("Aaron: a late click on the old Approve changes nothing", async () => {
+      const r = await aaron.execute(card.messageId, findAction(card, { verb: "approval.approve" }), { justification: "late (e2e)" });
+      const answer = { attachments: [{ contentType: CARD, content: r?.value }] };
+      expect(!hasAll(messageText(answer), ["You approved this request"]) && /cancel/i.test(messageText(answer)), aaron,
+        "the late click is not answered with the cancellation", answer);
     });
   });
 
