@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/accessbot/accessbot/internal/netx"
 )
 
 // Bot types, as the Teams Toolkit names them (BOT_TYPE).
@@ -131,18 +133,10 @@ func requireLoopbackAddr(addr string) error {
 	if err != nil {
 		return fmt.Errorf("listen address %q: %w", addr, err)
 	}
-	if !isLoopbackHost(host) {
+	if !netx.IsLoopbackHost(host) {
 		return fmt.Errorf("listen address %q is not loopback: use 127.0.0.1:PORT or localhost:PORT", addr)
 	}
 	return nil
-}
-
-func isLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // osGetenv is the process environment; tests pass their own.

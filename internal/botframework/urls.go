@@ -2,21 +2,11 @@ package botframework
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
-)
 
-// isLoopbackHost reports whether host (without port) names the local machine:
-// "localhost", 127.0.0.0/8 or ::1.
-func isLoopbackHost(host string) bool {
-	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
+	"github.com/accessbot/accessbot/internal/netx"
+)
 
 // parseHTTPURL parses raw as an absolute http or https URL with a host.
 func parseHTTPURL(raw string) (*url.URL, error) {
@@ -55,7 +45,7 @@ func CheckServiceURL(raw string) error {
 	if err != nil {
 		return fmt.Errorf("serviceUrl: %w", err)
 	}
-	if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
+	if u.Scheme == "http" && !netx.IsLoopbackHost(u.Hostname()) {
 		return fmt.Errorf("serviceUrl %q: plain http is allowed only for loopback hosts", raw)
 	}
 	return checkNoQuery(raw, u)
@@ -68,7 +58,7 @@ func CheckLoopbackServiceURL(raw string) error {
 	if err != nil {
 		return fmt.Errorf("serviceUrl: %w", err)
 	}
-	if !isLoopbackHost(u.Hostname()) {
+	if !netx.IsLoopbackHost(u.Hostname()) {
 		return fmt.Errorf("serviceUrl %q: host %q is not loopback (insecure dev mode accepts only 127.0.0.0/8, ::1 and localhost)", raw, u.Hostname())
 	}
 	return checkNoQuery(raw, u)
@@ -80,7 +70,7 @@ func checkMetadataURL(raw string) error {
 	if err != nil {
 		return err
 	}
-	if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
+	if u.Scheme == "http" && !netx.IsLoopbackHost(u.Hostname()) {
 		return fmt.Errorf("url %q: plain http is allowed only for loopback hosts", raw)
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/netx"
 )
 
 // DevConfig configures the development identity.
@@ -50,7 +51,7 @@ func NewDevIdentity(cfg DevConfig) (*DevIdentity, error) {
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return nil, fmt.Errorf("dev identity: simulator URL %q is not an absolute http(s) URL", cfg.SimulatorURL)
 	}
-	if !isLoopback(u.Hostname()) {
+	if !netx.IsLoopbackHost(u.Hostname()) {
 		return nil, fmt.Errorf("dev identity: refused: simulator URL %q is not on loopback", cfg.SimulatorURL)
 	}
 	if cfg.OBO == nil {

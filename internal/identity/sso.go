@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+
+	"github.com/accessbot/accessbot/internal/netx"
 )
 
 // SSOConfig describes the bot's SSO setup (manifest webApplicationInfo). The SSO wire protocol itself
@@ -29,7 +31,7 @@ func (c SSOConfig) Validate() error {
 		return errors.New("sso: connection name is required")
 	}
 	if c.SignInURL != "" {
-		if u, err := url.Parse(c.SignInURL); err != nil || u.Host == "" || (u.Scheme != "https" && !isLoopback(u.Hostname())) {
+		if u, err := url.Parse(c.SignInURL); err != nil || u.Host == "" || (u.Scheme != "https" && !netx.IsLoopbackHost(u.Hostname())) {
 			return fmt.Errorf("sso: sign-in URL %q must be an absolute https URL", c.SignInURL)
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/netx"
 )
 
 // Scopes of the tokens AccessBot asks for.
@@ -178,7 +178,7 @@ func normalizeAuthority(raw string) (string, *url.URL, error) {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !isLoopback(u.Hostname()) {
+		if !netx.IsLoopbackHost(u.Hostname()) {
 			return "", nil, fmt.Errorf("authority host %q uses http for a non-loopback host; use https", raw)
 		}
 	default:
@@ -198,15 +198,4 @@ var microsoftAuthorities = map[string]bool{
 // (the simulator, a test server, a custom authority) MSAL must be built with DisableInstanceDiscovery.
 func IsMicrosoftAuthority(u *url.URL) bool {
 	return u != nil && microsoftAuthorities[strings.ToLower(u.Hostname())]
-}
-
-// isLoopback reports whether host (without port) is this machine: "localhost" or a loopback IP
-// (127.0.0.0/8, ::1). A DNS name is never loopback just because it starts with "127.".
-func isLoopback(host string) bool {
-	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

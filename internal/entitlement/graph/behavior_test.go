@@ -24,6 +24,7 @@ func TestNewValidatesConfig(t *testing.T) {
 		{"no app tokens", Config{BaseURL: "https://graph.microsoft.com/v1.0"}, "AppTokens is required"},
 		{"relative URL", Config{BaseURL: "graph/v1.0", AppTokens: app}, "not an absolute URL"},
 		{"http on a public host", Config{BaseURL: "http://graph.example.com/v1.0", AppTokens: app}, "use https"},
+		{"http on a 127.-named host", Config{BaseURL: "http://127.evil.example:3979/v1.0", AppTokens: app}, "use https"},
 		{"ftp", Config{BaseURL: "ftp://127.0.0.1/v1.0", AppTokens: app}, "must use https"},
 		{"query", Config{BaseURL: "https://graph.microsoft.com/v1.0?x=1", AppTokens: app}, "query or fragment"},
 		{"default base", Config{AppTokens: app}, ""},

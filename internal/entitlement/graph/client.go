@@ -29,7 +29,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -37,6 +36,7 @@ import (
 	"time"
 
 	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/netx"
 	absauth "github.com/microsoft/kiota-abstractions-go/authentication"
 	absser "github.com/microsoft/kiota-abstractions-go/serialization"
 	khttp "github.com/microsoft/kiota-http-go"
@@ -113,7 +113,7 @@ func New(cfg Config) (*Client, error) {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !isLoopback(u.Hostname()) {
+		if !netx.IsLoopbackHost(u.Hostname()) {
 			return nil, fmt.Errorf("graph config: BaseURL %q uses http for a non-loopback host; use https", cfg.BaseURL)
 		}
 	default:
@@ -216,14 +216,6 @@ func New(cfg Config) (*Client, error) {
 // BaseURL returns the Graph root the client talks to.
 func (c *Client) BaseURL() string { return c.base }
 
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // retryAfter reads a Retry-After header (seconds or HTTP date); 0 when absent or unreadable.
 func retryAfter(resp *http.Response) time.Duration {
 	if resp == nil {
@@ -278,7 +270,7 @@ func (p *tokenProvider) GetAuthorizationToken(ctx context.Context, u *url.URL, _
 		}
 		return "", &tokenError{fmt.Errorf("refusing to send a Graph token to host %q (allowed: %v)", host, keys(p.hosts.GetAllowedHosts()))}
 	}
-	if u.Scheme != "https" && !isLoopback(u.Hostname()) {
+	if u.Scheme != "https" && !netx.IsLoopbackHost(u.Hostname()) {
 		return "", &tokenError{fmt.Errorf("refusing to send a Graph token over %s to %q", u.Scheme, u.Host)}
 	}
 	ts := p.app
