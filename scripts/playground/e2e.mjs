@@ -28,6 +28,8 @@
 //   8 places:   "@AccessBot help" is answered in a group chat and in a channel thread.
 //   9 cancel:   Megan (generated) files Falcon Team Member and cancels it from her status card; Aaron's card for
 //               her turns read-only and his late Approve changes nothing.
+//  10 received: over the whole run, no chat got the same message twice in a row and no card has text that
+//               Teams' Markdown mangles (a bare "1.", an HTML-like <tag>).
 // With --screenshots DIR, a headless Chromium (playwright-core + /usr/bin/chromium) shows each person's
 // Playground during the whole run and a PNG of each 1:1 chat is saved at the end (DIR/<persona>.png).
 // --transcript FILE writes every chat as text (events in order, then each message as it reads at the end).
@@ -804,17 +806,49 @@ async function story(o, pg, screens) {
   return s;
 }
 
+/** TextBlock/TextRun texts of a card that Teams' Markdown would mangle: a bare "1." (an empty list item) or an HTML-like <tag>. */
+export function markdownHazards(card) {
+  const out = [];
+  const walk = (n) => {
+    if (Array.isArray(n)) return n.forEach(walk);
+    if (!n || typeof n !== "object") return;
+    if ((n.type === "TextBlock" || n.type === "TextRun") && typeof n.text === "string" &&
+      (/^\s*\d+\.\s*$/.test(n.text) || /<\/?[a-z][a-z0-9-]*>/i.test(n.text))) out.push(n.text);
+    Object.values(n).forEach(walk);
+  };
+  walk(card);
+  return out;
+}
+
 /**
- * Prints what is odd but breaks no step: the same message sent twice in a row to one chat (for example the
- * welcome card answering both installationUpdate and conversationUpdate when the app is installed).
+ * The last act: what every chat received, over the whole run. No chat got the same new message twice in a row
+ * (the welcome used to answer both installationUpdate and conversationUpdate), and no card text is one that
+ * Teams' Markdown mangles (a bare "1." renders as an empty list item, "<org>" is stripped as HTML).
  */
-function notes(pg) {
-  for (const p of Object.values(pg)) {
-    const created = p.events.filter((e) => e.action === "createMessage" && !e.mirrored).map((e) => messageText(e.message));
-    for (let i = 1; i < created.length; i++) {
-      if (created[i] === created[i - 1]) console.log(`NOTE ${p.who}: the bot sent the same message twice in a row: ${created[i].slice(0, 120)}`);
-    }
-  }
+async function received(s, pg) {
+  await s.act("10 what every chat received", async () => {
+    await s.step("no chat got the same message twice in a row", () => {
+      for (const p of Object.values(pg)) {
+        const byChat = new Map();
+        for (const e of p.events) {
+          if (e.action !== "createMessage" || e.mirrored) continue;
+          const text = messageText(e.message);
+          if (byChat.get(e.actionConversationId) === text) throw new Error(`${p.who}: the bot sent the same message twice in a row to ${e.actionConversationId}: ${text.slice(0, 200)}`);
+          byChat.set(e.actionConversationId, text);
+        }
+      }
+    });
+    await s.step('no card text Teams\' Markdown mangles (a bare "1.", an HTML-like <tag>)', () => {
+      for (const p of Object.values(pg)) {
+        for (const e of p.events) {
+          for (const c of cardsOf(e.message)) {
+            const bad = markdownHazards(c);
+            if (bad.length) throw new Error(`${p.who}: message ${e.message.messageId} has ${JSON.stringify(bad)}: ${messageText(e.message).slice(0, 200)}`);
+          }
+        }
+      }
+    });
+  });
 }
 
 async function main() {
@@ -846,7 +880,7 @@ async function main() {
       Object.values(pg).forEach((p) => (p.mirror = true));
     }
     s = await story(o, pg, screens);
-    notes(pg);
+    await received(s, pg);
     if (screens) {
       const files = await screens.capture(path.resolve(o.screenshots));
       console.log(`\nscreenshots: ${files.join(", ")}`);
