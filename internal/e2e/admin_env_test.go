@@ -3,32 +3,18 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/accessbot/accessbot/bot"
-	"github.com/accessbot/accessbot/internal/botframework"
-	"github.com/accessbot/accessbot/internal/entitlement/graph"
 	"github.com/accessbot/accessbot/internal/store"
 	"github.com/accessbot/accessbot/internal/teamsfake"
 	"github.com/accessbot/accessbot/internal/tenantsim"
 )
 
-// adminEnv is the admin flow end to end: the simulator and the production Graph client and identity
-// (newGSEnv), the bot with the seed's admin group behind the real Bot Framework endpoint (dev verifier),
-// and the fake Teams connector that records the bot's answers.
+// adminEnv is the admin flow end to end: the shared environment (botEnv) with the seed's admin group.
 type adminEnv struct {
-	*gsEnv
-	conn  *teamsfake.Connector
-	teams *teamsfake.Client
-	bot   *bot.Bot
-	store *store.Store
+	*botEnv
 }
 
 // Seeded people for the admin tests, each with a 1:1 chat (docs/ARCHITECTURE.md).
@@ -40,41 +26,7 @@ var (
 
 func newAdminEnv(t *testing.T) *adminEnv {
 	t.Helper()
-	gs := newGSEnv(t, func(c *graph.Config) { c.CacheTTL = -1 })
-	var logOut io.Writer = io.Discard
-	if os.Getenv("E2E_LOG") != "" {
-		logOut = os.Stderr
-	}
-	log := slog.New(slog.NewTextHandler(logOut, nil))
-	e := &adminEnv{gsEnv: gs}
-	var err error
-	e.store, err = store.Open(filepath.Join(t.TempDir(), "bot.db"), store.Options{Logger: log})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { _ = e.store.Close() })
-	e.conn = teamsfake.NewConnector(t)
-	info := gs.sim.Info()
-	e.bot, err = bot.New(bot.Config{
-		Connector:    botframework.NewClient(botframework.ClientConfig{Logger: log, MaxRetries: -1}),
-		Store:        e.store,
-		Logger:       log,
-		Now:          gs.sim.Now,
-		BotID:        info.BotTeamsID,
-		BotName:      "AccessBot",
-		Entitlement:  gs.client,
-		Tokens:       gs.dev,
-		Tenant:       bot.TenantInfo{ID: tenantsim.ContosoTenantID, Name: "Contoso", Domain: "contoso.onmicrosoft.com"},
-		AdminGroupID: tenantsim.AdminsGroupID,
-	})
-	if err != nil {
-		t.Fatalf("bot: %v", err)
-	}
-	endpoint := botframework.NewEndpoint(botframework.NewDevVerifier(log), e.bot, botframework.EndpointOptions{Logger: log})
-	srv := httptest.NewServer(endpoint)
-	t.Cleanup(srv.Close)
-	e.teams = &teamsfake.Client{Endpoint: srv.URL, ServiceURL: e.conn.URL(), BotID: info.BotTeamsID, BotName: "AccessBot"}
-	return e
+	return &adminEnv{botEnv: newBotEnv(t, envOptions{AdminGroup: tenantsim.AdminsGroupID})}
 }
 
 // say sends text as u and returns the bot's answer in u's chat (the first activity it sends there), whose

@@ -4,12 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -20,24 +16,39 @@ import (
 	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/entitlement"
 	"github.com/accessbot/accessbot/internal/entitlement/graph"
-	"github.com/accessbot/accessbot/internal/identity"
 	"github.com/accessbot/accessbot/internal/store"
 	"github.com/accessbot/accessbot/internal/teamsfake"
 	"github.com/accessbot/accessbot/internal/tenantsim"
 )
 
-// flowEnv runs the real simulator (Graph + Entra over HTTP), the real Graph client, the bot behind the real
-// Bot Framework endpoint (dev verifier) and the fake Teams connector, with the bot's tracker and outbox worker.
+// envOptions selects what an end-to-end environment's bot is configured with; the zero value is the
+// request/approve flows' setup.
+type envOptions struct {
+	// Brokered turns on brokered requests (the bot runs the approval for connected-organization users).
+	Brokered bool
+	// AdminGroup is the id of the group whose members may run admin commands ("" = nobody).
+	AdminGroup string
+	// Members are registered with the fake connector, so the bot can look them up (e.g. their email).
+	Members []teamsfake.Member
+}
+
+// botEnv is THE end-to-end environment: the simulator (Graph + Entra over HTTP) with the production identity
+// and Graph client (gsEnv), the bot behind the real Bot Framework endpoint (dev verifier) with its tracker and
+// outbox worker running, and the fake Teams connector that records what the bot sends.
+type botEnv struct {
+	*gsEnv
+	conn  *teamsfake.Connector
+	teams *teamsfake.Client
+	bot   *bot.Bot
+	store *store.Store
+}
+
+// flowEnv is botEnv under the names the request/approve and partner flow tests use.
 type flowEnv struct {
-	t      *testing.T
-	sim    *tenantsim.Sim
+	*botEnv
 	simURL string
-	gate   *patchGate
-	conn   *teamsfake.Connector
-	client *teamsfake.Client
-	bot    *bot.Bot
+	client *teamsfake.Client // the Teams client (shadows gsEnv.client, which is port)
 	port   *graph.Client
-	store  *store.Store
 }
 
 // patchGate, when armed, holds the first approval-stage PATCH until a second one arrives, so two approvers'
@@ -99,160 +110,15 @@ type statusRecorder struct {
 
 func (r *statusRecorder) WriteHeader(s int) { r.status = s; r.ResponseWriter.WriteHeader(s) }
 
-// simTokens gets tokens from the simulator's Entra endpoints with plain HTTP: client credentials for the app, and
-// for users the development assertion exchanged on-behalf-of. The flow tests use internal/identity instead;
-// this small independent client is kept for tests that want tokens without it (partner_env_test.go).
-type simTokens struct {
-	base, secret string
-	hc           *http.Client
-	mu           sync.Mutex
-	cache        map[string]cachedToken
-}
-
-type cachedToken struct {
-	tok string
-	exp time.Time
-}
-
-func (s *simTokens) post(ctx context.Context, path string, form url.Values, jsonBody any) (map[string]any, error) {
-	var req *http.Request
-	var err error
-	if jsonBody != nil {
-		raw, _ := json.Marshal(jsonBody)
-		req, err = http.NewRequestWithContext(ctx, http.MethodPost, s.base+path, strings.NewReader(string(raw)))
-		if err == nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-	} else {
-		req, err = http.NewRequestWithContext(ctx, http.MethodPost, s.base+path, strings.NewReader(form.Encode()))
-		if err == nil {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	resp, err := s.hc.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("post %s: %w", path, err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	var out map[string]any
-	_ = json.Unmarshal(body, &out)
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("post %s: status %d: %s", path, resp.StatusCode, out["error_description"])
-	}
-	return out, nil
-}
-
-func (s *simTokens) cached(key string, fetch func(ctx context.Context) (string, error)) entitlement.TokenSource {
-	return entitlement.TokenFunc(func(ctx context.Context) (string, error) {
-		s.mu.Lock()
-		c, ok := s.cache[key]
-		s.mu.Unlock()
-		if ok && time.Until(c.exp) > time.Minute {
-			return c.tok, nil
-		}
-		tok, err := fetch(ctx)
-		if err != nil {
-			return "", err
-		}
-		s.mu.Lock()
-		s.cache[key] = cachedToken{tok, time.Now().Add(30 * time.Minute)}
-		s.mu.Unlock()
-		return tok, nil
-	})
-}
-
-func (s *simTokens) app(tenant string) entitlement.TokenSource {
-	return s.cached("app", func(ctx context.Context) (string, error) {
-		out, err := s.post(ctx, "/"+tenant+"/oauth2/v2.0/token", url.Values{"grant_type": {"client_credentials"},
-			"client_id": {tenantsim.BotAppID}, "client_secret": {s.secret}, "scope": {"https://graph.microsoft.com/.default"}}, nil)
-		if err != nil {
-			return "", err
-		}
-		tok, _ := out["access_token"].(string)
-		return tok, nil
-	})
-}
-
-// ForUser implements bot.UserTokens.
-func (s *simTokens) ForUser(tenantID, userID string) entitlement.TokenSource {
-	return s.cached(tenantID+"/"+userID, func(ctx context.Context) (string, error) {
-		a, err := s.post(ctx, "/_sim/dev/assertion", nil, map[string]string{"tenantId": tenantID, "oid": userID})
-		if err != nil {
-			return "", fmt.Errorf("%w: %v", entitlement.ErrSignInRequired, err)
-		}
-		out, err := s.post(ctx, "/"+tenantID+"/oauth2/v2.0/token", url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"},
-			"client_id": {tenantsim.BotAppID}, "client_secret": {s.secret}, "assertion": {a["token"].(string)},
-			"scope": {"https://graph.microsoft.com/.default"}, "requested_token_use": {"on_behalf_of"}}, nil)
-		if err != nil {
-			return "", fmt.Errorf("%w: %v", entitlement.ErrSignInRequired, err)
-		}
-		tok, _ := out["access_token"].(string)
-		return tok, nil
-	})
-}
-
-// ExchangeSSO implements bot.UserTokens (the dev identity needs no SSO token).
-func (s *simTokens) ExchangeSSO(ctx context.Context, tenantID, userID, ssoToken string) error {
-	return nil
-}
-
-func newFlowEnv(t *testing.T) *flowEnv {
+// newBotEnv starts a botEnv configured by opts.
+func newBotEnv(t *testing.T, opts envOptions) *botEnv {
 	t.Helper()
+	gs := newGSEnv(t, func(c *graph.Config) { c.CacheTTL = -1 })
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	var logOut io.Writer = io.Discard
-	if os.Getenv("E2E_LOG") != "" {
-		logOut = os.Stderr
-	}
-	log := slog.New(slog.NewTextHandler(logOut, nil))
-	e := &flowEnv{t: t, gate: &patchGate{}}
-
-	var simHandler http.Handler = http.NotFoundHandler()
-	var hmu sync.RWMutex
-	simSrv := httptest.NewServer(e.gate.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hmu.RLock()
-		h := simHandler
-		hmu.RUnlock()
-		h.ServeHTTP(w, r)
-	})))
-	t.Cleanup(simSrv.Close)
-	sim, err := tenantsim.New(tenantsim.Options{Path: filepath.Join(t.TempDir(), "sim.db"), BaseURL: simSrv.URL, Logger: log})
-	if err != nil {
-		t.Fatalf("start simulator: %v", err)
-	}
-	t.Cleanup(func() { _ = sim.Close() })
-	hmu.Lock()
-	simHandler = sim.Handler()
-	hmu.Unlock()
-	e.sim, e.simURL = sim, simSrv.URL
-	info := sim.Info()
-
-	// The real identity code: app credential (client secret) and the development identity (the simulator's
-	// stand-in for Teams SSO) exchanged on-behalf-of, all against the simulator's Entra endpoints.
-	app, err := identity.NewAppCredential(identity.AppConfig{TenantID: tenantsim.ContosoTenantID, ClientID: tenantsim.BotAppID,
-		ClientSecret: info.BotClientSecret, AuthorityHost: info.AuthorityHost, HTTPClient: simSrv.Client()})
-	if err != nil {
-		t.Fatalf("app credential: %v", err)
-	}
-	obo, err := identity.NewOBO(identity.OBOConfig{TenantID: tenantsim.ContosoTenantID, ClientID: tenantsim.BotAppID,
-		ClientSecret: info.BotClientSecret, AuthorityHost: info.AuthorityHost, HTTPClient: simSrv.Client(), Logger: log})
-	if err != nil {
-		t.Fatalf("on-behalf-of: %v", err)
-	}
-	toks, err := identity.NewDevIdentity(identity.DevConfig{InsecureDev: true, SimulatorURL: simSrv.URL, OBO: obo,
-		HTTPClient: simSrv.Client(), Logger: log})
-	if err != nil {
-		t.Fatalf("dev identity: %v", err)
-	}
-	e.port, err = graph.New(graph.Config{BaseURL: info.GraphBaseURL, AppTokens: app.Graph(),
-		TenantID: tenantsim.ContosoTenantID, Logger: log, CacheTTL: -1, Now: sim.Now})
-	if err != nil {
-		t.Fatalf("graph client: %v", err)
-	}
+	log, info := gs.log, gs.sim.Info()
+	e := &botEnv{gsEnv: gs}
+	var err error
 	e.store, err = store.Open(filepath.Join(t.TempDir(), "bot.db"), store.Options{Logger: log})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
@@ -260,9 +126,13 @@ func newFlowEnv(t *testing.T) *flowEnv {
 	t.Cleanup(func() { _ = e.store.Close() })
 
 	e.conn = teamsfake.NewConnector(t)
+	for _, m := range opts.Members {
+		e.conn.AddMember(m)
+	}
 	connector := botframework.NewClient(botframework.ClientConfig{Logger: log, MaxRetries: -1})
-	e.bot, err = bot.New(bot.Config{Connector: connector, Store: e.store, Logger: log, Now: sim.Now,
-		BotID: info.BotTeamsID, BotName: "AccessBot", Entitlement: e.port, Tokens: toks,
+	e.bot, err = bot.New(bot.Config{Connector: connector, Store: e.store, Logger: log, Now: gs.sim.Now,
+		BotID: info.BotTeamsID, BotName: "AccessBot", Entitlement: gs.client, Tokens: gs.dev,
+		Brokered: opts.Brokered, AdminGroupID: opts.AdminGroup,
 		Tenant:     bot.TenantInfo{ID: tenantsim.ContosoTenantID, Name: "Contoso", Domain: "contoso.onmicrosoft.com"},
 		TeamsAppID: "accessbot-teams-app", PollInterval: 100 * time.Millisecond, PollMax: 500 * time.Millisecond,
 		ReminderAfter: 72 * time.Hour})
@@ -281,8 +151,19 @@ func newFlowEnv(t *testing.T) *flowEnv {
 	endpoint := botframework.NewEndpoint(botframework.NewDevVerifier(log), e.bot, botframework.EndpointOptions{Logger: log})
 	botSrv := httptest.NewServer(endpoint)
 	t.Cleanup(botSrv.Close)
-	e.client = &teamsfake.Client{Endpoint: botSrv.URL, ServiceURL: e.conn.URL(), BotID: info.BotTeamsID, BotName: "AccessBot"}
+	e.teams = &teamsfake.Client{Endpoint: botSrv.URL, ServiceURL: e.conn.URL(), BotID: info.BotTeamsID, BotName: "AccessBot"}
 	return e
+}
+
+// newFlowEnv starts the environment of the request/approve flows (opts, when given, as for newBotEnv).
+func newFlowEnv(t *testing.T, opts ...envOptions) *flowEnv {
+	t.Helper()
+	var o envOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	b := newBotEnv(t, o)
+	return &flowEnv{botEnv: b, simURL: b.url, client: b.teams, port: b.gsEnv.client}
 }
 
 // Seeded people (docs/ARCHITECTURE.md).

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -18,24 +19,37 @@ import (
 )
 
 // gsEnv is the simulator over real HTTP plus the production identity and Graph client pointed at it:
-// app tokens by client credentials, user tokens by the dev assertion exchanged on-behalf-of.
+// app tokens by client credentials, user tokens by the dev assertion exchanged on-behalf-of. It is the base of
+// every end-to-end environment (newFlowEnv adds the bot on top).
 type gsEnv struct {
 	t      *testing.T
+	log    *slog.Logger
 	sim    *tenantsim.Sim
 	url    string
 	calls  atomic.Int64 // Graph requests (under /v1.0) seen by the simulator
+	gate   *patchGate   // holds approval-stage PATCHes when armed (see patchGate)
 	app    *identity.AppCredential
 	obo    *identity.OBO
 	dev    *identity.DevIdentity
 	client *graph.Client
 }
 
+// testLogger discards logs unless E2E_LOG is set (then they go to stderr).
+func testLogger() *slog.Logger {
+	var out io.Writer = io.Discard
+	if os.Getenv("E2E_LOG") != "" {
+		out = os.Stderr
+	}
+	return slog.New(slog.NewTextHandler(out, nil))
+}
+
 func newGSEnv(t *testing.T, mod ...func(*graph.Config)) *gsEnv {
 	t.Helper()
-	e := &gsEnv{t: t}
+	log := testLogger()
+	e := &gsEnv{t: t, log: log, gate: &patchGate{}}
 	var mu sync.RWMutex
 	var h http.Handler = http.NotFoundHandler()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(e.gate.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if len(r.URL.Path) >= 5 && r.URL.Path[:5] == "/v1.0" {
 			e.calls.Add(1)
 		}
@@ -43,9 +57,8 @@ func newGSEnv(t *testing.T, mod ...func(*graph.Config)) *gsEnv {
 		hh := h
 		mu.RUnlock()
 		hh.ServeHTTP(w, r)
-	}))
+	})))
 	t.Cleanup(srv.Close)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	sim, err := tenantsim.New(tenantsim.Options{Path: filepath.Join(t.TempDir(), "sim.db"), BaseURL: srv.URL, Logger: log})
 	if err != nil {
 		t.Fatalf("start simulator: %v", err)
@@ -63,11 +76,12 @@ func newGSEnv(t *testing.T, mod ...func(*graph.Config)) *gsEnv {
 		t.Fatalf("app credential: %v", err)
 	}
 	e.obo, err = identity.NewOBO(identity.OBOConfig{TenantID: tenantsim.ContosoTenantID, ClientID: info.BotAppID,
-		ClientSecret: info.BotClientSecret, AuthorityHost: info.AuthorityHost, HTTPClient: srv.Client(), Now: sim.Now})
+		ClientSecret: info.BotClientSecret, AuthorityHost: info.AuthorityHost, HTTPClient: srv.Client(), Now: sim.Now, Logger: log})
 	if err != nil {
 		t.Fatalf("obo: %v", err)
 	}
-	e.dev, err = identity.NewDevIdentity(identity.DevConfig{InsecureDev: true, SimulatorURL: srv.URL, OBO: e.obo, HTTPClient: srv.Client()})
+	e.dev, err = identity.NewDevIdentity(identity.DevConfig{InsecureDev: true, SimulatorURL: srv.URL, OBO: e.obo, HTTPClient: srv.Client(),
+		Logger: log})
 	if err != nil {
 		t.Fatalf("dev identity: %v", err)
 	}
