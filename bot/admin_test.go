@@ -17,7 +17,6 @@ import (
 	"github.com/infracloudio/msbotbuilder-go/schema"
 
 	"github.com/accessbot/accessbot/cards"
-	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/entitlement"
 	"github.com/accessbot/accessbot/internal/store"
 )
@@ -402,47 +401,6 @@ func (p *admFakePort) Assignments(ctx context.Context, f entitlement.AssignmentF
 
 func (p *admFakePort) ForUser(tok entitlement.TokenSource) entitlement.Delegated { return nil }
 
-// admFakeConnector records what the bot sends.
-type admFakeConnector struct {
-	mu       sync.Mutex
-	sent     []*schema.Activity
-	failSend error
-}
-
-func (c *admFakeConnector) Send(ctx context.Context, serviceURL, conversationID string, act *schema.Activity) (string, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.failSend != nil {
-		return "", c.failSend
-	}
-	c.sent = append(c.sent, act)
-	return fmt.Sprintf("sent-%d", len(c.sent)), nil
-}
-
-func (c *admFakeConnector) Reply(ctx context.Context, serviceURL, conversationID, replyToID string, act *schema.Activity) (string, error) {
-	return c.Send(ctx, serviceURL, conversationID, act)
-}
-
-func (c *admFakeConnector) Update(ctx context.Context, serviceURL, conversationID, activityID string, act *schema.Activity) error {
-	return errors.New("update not expected in admin tests")
-}
-
-func (c *admFakeConnector) CreateConversation(ctx context.Context, serviceURL string, p schema.ConversationParameters) (botframework.ConversationResource, error) {
-	return botframework.ConversationResource{}, errors.New("create conversation not expected in admin tests")
-}
-
-func (c *admFakeConnector) count() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.sent)
-}
-
-func (c *admFakeConnector) since(n int) []*schema.Activity {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.sent[n:])
-}
-
 // --- harness ---------------------------------------------------------------------------------------------
 
 type admPerson struct {
@@ -460,7 +418,7 @@ var (
 type admEnv struct {
 	t    *testing.T
 	port *admFakePort
-	conn *admFakeConnector
+	conn *fakeConnector
 	st   *store.Store
 	bot  *Bot
 
@@ -473,7 +431,8 @@ func newAdmEnv(t *testing.T) *admEnv {
 	t.Helper()
 	e := &admEnv{t: t, now: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
 	e.port = newAdmFakePort(e.now)
-	e.conn = &admFakeConnector{}
+	e.conn = &fakeConnector{failUpdate: errors.New("update not expected in admin tests"),
+		failCreate: errors.New("create conversation not expected in admin tests")}
 	st, err := store.Open(filepath.Join(t.TempDir(), "state.db"), store.Options{Now: e.clock})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
@@ -536,7 +495,7 @@ func (e *admEnv) say(p admPerson, text string) string {
 	}
 	var out []string
 	for _, a := range e.conn.since(n) {
-		out = append(out, admActivityText(e.t, a))
+		out = append(out, admActivityText(e.t, a.Act))
 	}
 	if len(out) == 0 {
 		e.t.Fatalf("%s says %q: the bot sent nothing", p.name, text)
@@ -565,7 +524,7 @@ func (e *admEnv) lastToken() string {
 	e.t.Helper()
 	acts := e.conn.since(0)
 	for i := len(acts) - 1; i >= 0; i-- {
-		raw, err := json.Marshal(acts[i])
+		raw, err := json.Marshal(acts[i].Act)
 		if err != nil {
 			e.t.Fatal(err)
 		}
@@ -1172,7 +1131,7 @@ func TestAdminConfirmBySubmit(t *testing.T) {
 	if len(sent) != 1 {
 		t.Fatalf("sent %d activities, want 1", len(sent))
 	}
-	admWantAll(t, "submit confirm", admActivityText(t, sent[0]), "Revoked Falcon Team Member")
+	admWantAll(t, "submit confirm", admActivityText(t, sent[0].Act), "Revoked Falcon Team Member")
 	if w := e.port.Writes(); !slices.Equal(w, []string{"adminRemove asg-rita-1"}) {
 		t.Fatalf("writes = %q", w)
 	}

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -488,62 +489,100 @@ func (f *flTokens) ExchangeSSO(ctx context.Context, tenantID, userID, ssoToken s
 	return nil
 }
 
-// flConnector records what the bot sends.
-type flConnector struct {
+// fakeConnector is the bot's Connector in every unit test: it records what the bot sends and updates,
+// creates conversations, answers member lookups by Teams id, and fails on demand.
+type fakeConnector struct {
 	mu      sync.Mutex
 	seq     int
-	sent    []flSent
+	sent    []sentActivity
 	created []schema.ConversationParameters
 	// notInstalled makes CreateConversation answer 403 for these users until the app is installed for them.
 	notInstalled map[string]bool
 	installed    func(userID string) bool
+	// members answers GetMember by Teams id (an unknown id is an error); lookups counts the calls.
+	members map[string]botframework.Member
+	lookups int
+	// failSend, failUpdate and failCreate, when set, are what Send (and Reply), Update and CreateConversation
+	// return; nothing is recorded then.
+	failSend, failUpdate, failCreate error
 }
 
-type flSent struct {
+// sentActivity is one activity the bot sent ("send") or updated ("update") in a conversation.
+type sentActivity struct {
 	Op, Conversation, ID string
 	Act                  *schema.Activity
 }
 
-func (c *flConnector) next() string { c.seq++; return fmt.Sprintf("msg-%d", c.seq) }
-
-func (c *flConnector) Send(ctx context.Context, serviceURL, conv string, act *schema.Activity) (string, error) {
+func (c *fakeConnector) Send(ctx context.Context, serviceURL, conv string, act *schema.Activity) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	id := c.next()
-	c.sent = append(c.sent, flSent{"send", conv, id, act})
+	if c.failSend != nil {
+		return "", c.failSend
+	}
+	c.seq++
+	id := fmt.Sprintf("msg-%d", c.seq)
+	c.sent = append(c.sent, sentActivity{"send", conv, id, act})
 	return id, nil
 }
 
-func (c *flConnector) Reply(ctx context.Context, serviceURL, conv, replyTo string, act *schema.Activity) (string, error) {
+func (c *fakeConnector) Reply(ctx context.Context, serviceURL, conv, replyTo string, act *schema.Activity) (string, error) {
 	return c.Send(ctx, serviceURL, conv, act)
 }
 
-func (c *flConnector) Update(ctx context.Context, serviceURL, conv, id string, act *schema.Activity) error {
+func (c *fakeConnector) Update(ctx context.Context, serviceURL, conv, id string, act *schema.Activity) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.sent = append(c.sent, flSent{"update", conv, id, act})
+	if c.failUpdate != nil {
+		return c.failUpdate
+	}
+	c.sent = append(c.sent, sentActivity{"update", conv, id, act})
 	return nil
 }
 
-func (c *flConnector) CreateConversation(ctx context.Context, serviceURL string, p schema.ConversationParameters) (botframework.ConversationResource, error) {
+func (c *fakeConnector) CreateConversation(ctx context.Context, serviceURL string, p schema.ConversationParameters) (botframework.ConversationResource, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.failCreate != nil {
+		return botframework.ConversationResource{}, c.failCreate
+	}
 	who := p.Members[0].AadObjectID
 	if c.notInstalled[who] && (c.installed == nil || !c.installed(who)) {
 		return botframework.ConversationResource{}, &botframework.APIError{Status: 403, Code: "Forbidden", Message: "bot not installed"}
 	}
 	c.created = append(c.created, p)
-	return botframework.ConversationResource{ID: "conv-" + p.Members[0].AadObjectID}, nil
+	return botframework.ConversationResource{ID: "conv-" + who}, nil
 }
 
-func (c *flConnector) all() []flSent {
+func (c *fakeConnector) GetMember(ctx context.Context, serviceURL, conv, memberID string) (botframework.Member, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]flSent(nil), c.sent...)
+	c.lookups++
+	m, ok := c.members[memberID]
+	if !ok {
+		return botframework.Member{}, errors.New("member not found")
+	}
+	return m, nil
+}
+
+// all returns everything sent or updated so far.
+func (c *fakeConnector) all() []sentActivity { return c.since(0) }
+
+// since returns what was sent or updated after the first n.
+func (c *fakeConnector) since(n int) []sentActivity {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]sentActivity(nil), c.sent[n:]...)
+}
+
+// count is the number of activities sent or updated so far.
+func (c *fakeConnector) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.sent)
 }
 
 // text is everything readable in an activity (text and card strings).
-func (s flSent) text() string {
+func (s sentActivity) text() string {
 	if len(s.Act.Attachments) == 0 {
 		return s.Act.Text
 	}
@@ -556,7 +595,7 @@ type flEnv struct {
 	t     *testing.T
 	bot   *Bot
 	port  *flPort
-	conn  *flConnector
+	conn  *fakeConnector
 	store *store.Store
 	clock *flClock
 	toks  *flTokens
@@ -583,7 +622,7 @@ func newFlEnv(t *testing.T) *flEnv {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	e := &flEnv{t: t, port: newFlPort(clock.Now), conn: &flConnector{}, store: st, clock: clock, toks: &flTokens{signedOut: map[string]bool{}}}
+	e := &flEnv{t: t, port: newFlPort(clock.Now), conn: &fakeConnector{}, store: st, clock: clock, toks: &flTokens{signedOut: map[string]bool{}}}
 	e.bot, err = New(Config{Connector: e.conn, Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clock.Now,
 		BotID: "28:bot", Entitlement: e.port, Tokens: e.toks, Tenant: TenantInfo{ID: flTenant, Name: "Contoso", Domain: "contoso.example"},
 		TeamsAppID: "app", PollInterval: time.Second, PollMax: time.Minute, ReminderAfter: 24 * time.Hour})
@@ -681,8 +720,8 @@ func respCard(t *testing.T, resp *botframework.InvokeResponse) string {
 }
 
 // cardsTo returns the activities sent or updated in a user's chat.
-func (e *flEnv) cardsTo(conv string) []flSent {
-	var out []flSent
+func (e *flEnv) cardsTo(conv string) []sentActivity {
+	var out []sentActivity
 	for _, s := range e.conn.all() {
 		if s.Conversation == conv {
 			out = append(out, s)

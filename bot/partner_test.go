@@ -296,67 +296,11 @@ func (p *ptPort) addCount() int {
 	return len(p.adds)
 }
 
-// ptConnector records what the bot sends and answers member lookups by Teams id.
-type ptConnector struct {
-	mu      sync.Mutex
-	seq     int
-	sent    []flSent
-	members map[string]botframework.Member
-	lookups int
-}
-
-func (c *ptConnector) Send(ctx context.Context, serviceURL, conv string, act *schema.Activity) (string, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.seq++
-	id := fmt.Sprintf("msg-%d", c.seq)
-	c.sent = append(c.sent, flSent{"send", conv, id, act})
-	return id, nil
-}
-
-func (c *ptConnector) Reply(ctx context.Context, serviceURL, conv, replyTo string, act *schema.Activity) (string, error) {
-	return c.Send(ctx, serviceURL, conv, act)
-}
-
-func (c *ptConnector) Update(ctx context.Context, serviceURL, conv, id string, act *schema.Activity) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.sent = append(c.sent, flSent{"update", conv, id, act})
-	return nil
-}
-
-func (c *ptConnector) CreateConversation(ctx context.Context, serviceURL string, p schema.ConversationParameters) (botframework.ConversationResource, error) {
-	return botframework.ConversationResource{ID: "conv-" + p.Members[0].AadObjectID}, nil
-}
-
-func (c *ptConnector) GetMember(ctx context.Context, serviceURL, conv, memberID string) (botframework.Member, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.lookups++
-	m, ok := c.members[memberID]
-	if !ok {
-		return botframework.Member{}, errors.New("member not found")
-	}
-	return m, nil
-}
-
-func (c *ptConnector) since(n int) []flSent {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]flSent(nil), c.sent[n:]...)
-}
-
-func (c *ptConnector) count() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.sent)
-}
-
 type ptEnv struct {
 	t     *testing.T
 	bot   *Bot
 	port  *ptPort
-	conn  *ptConnector
+	conn  *fakeConnector
 	store *store.Store
 	clock *flClock
 	seq   int
@@ -383,7 +327,7 @@ func newPtEnv(t *testing.T, brokered bool) *ptEnv {
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	e := &ptEnv{t: t, port: newPtPort(clock.Now), store: st, clock: clock,
-		conn: &ptConnector{members: map[string]botframework.Member{
+		conn: &fakeConnector{members: map[string]botframework.Member{
 			"29:gus":  {ID: "29:gus", Name: "Gus Guest", AadObjectID: ptGus, Email: "gus@fabrikam.example"},
 			"29:lou":  {ID: "29:lou", Name: "Lou", UserPrincipalName: "lou@litware.example"},
 			"29:nina": {ID: "29:nina", Name: "Nina", Email: "nina@northwind.example"},
