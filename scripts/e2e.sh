@@ -44,14 +44,19 @@ done
 work=$(mktemp -d "${TMPDIR:-/tmp}/accessbot-e2e.XXXXXX")
 log="$work/bot.log"
 bot_pid=""
+node_pid=""
+# stop PID SECONDS: SIGTERM, then SIGKILL if it is still there after SECONDS.
+stop() {
+  kill -TERM "$1" 2>/dev/null || return 0
+  local deadline=$((SECONDS + $2))
+  while kill -0 "$1" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
+  kill -KILL "$1" 2>/dev/null || true
+}
 cleanup() {
   rc=$?
-  if [ -n "$bot_pid" ] && kill -0 "$bot_pid" 2>/dev/null; then
-    kill -TERM "$bot_pid" 2>/dev/null || true
-    # Graceful shutdown has a 10 s budget; then it is killed.
-    for _ in $(seq 1 150); do kill -0 "$bot_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$bot_pid" 2>/dev/null || true
-  fi
+  if [ -n "$node_pid" ] && kill -0 "$node_pid" 2>/dev/null; then stop "$node_pid" 15; fi
+  # The bot's graceful shutdown has a 10 s budget.
+  if [ -n "$bot_pid" ]; then stop "$bot_pid" 15; fi
   if [ "$rc" -ne 0 ] && [ -f "$log" ]; then
     echo "--- last 60 lines of the bot's log ($log) ---" >&2
     tail -n 60 "$log" >&2
@@ -61,7 +66,8 @@ cleanup() {
   exit "$rc"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 started=$SECONDS
 echo "e2e: building bin/accessbot" >&2
@@ -88,5 +94,9 @@ until curl -fsS "http://127.0.0.1:$bot_port/readyz" >/dev/null 2>&1; do
 done
 echo "e2e: accessbot demo ready on 127.0.0.1:$bot_port (simulator 127.0.0.1:$sim_port) after $((SECONDS - started))s" >&2
 
+# In the background so that a signal to this script runs the trap at once; the trap stops node (which stops its
+# Playgrounds) before the bot.
 node "${node_flags[@]}" "$root/scripts/playground/e2e.mjs" --transcript "$work/transcript.txt" \
-  --bot "http://127.0.0.1:$bot_port/api/messages" --sim "http://127.0.0.1:$sim_port" "${pass[@]}"
+  --bot "http://127.0.0.1:$bot_port/api/messages" --sim "http://127.0.0.1:$sim_port" "${pass[@]}" &
+node_pid=$!
+wait "$node_pid"

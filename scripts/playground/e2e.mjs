@@ -870,6 +870,19 @@ async function main() {
   Object.values(pg).forEach((p, i) => (p.port = 56160 + i));
   let screens;
   let s;
+  // Ctrl-C or a TERM from scripts/e2e.sh: stop every Playground and the browser before exiting.
+  let stopping = false;
+  for (const sig of ["SIGINT", "SIGTERM"]) {
+    process.on(sig, async () => {
+      if (stopping) return;
+      stopping = true;
+      console.error(`\ne2e: ${sig}: stopping the Playgrounds`);
+      await screens?.close();
+      await Promise.all(Object.values(pg).map((p) => p.stop().catch(() => {})));
+      rmSync(work, { recursive: true, force: true });
+      process.exit(sig === "SIGINT" ? 130 : 143);
+    });
+  }
   try {
     await Promise.all(Object.values(pg).map((p) => p.start()));
     for (const p of Object.values(pg)) console.log(`playground ${p.who} on ${p.base}`);
