@@ -27,7 +27,8 @@
 //   7 unknown:  a typo gets "Did you mean" suggestions; a welcome card button (Action.Submit) works.
 //   8 places:   "@AccessBot help" is answered in a group chat and in a channel thread.
 //   9 cancel:   Megan (generated) files Falcon Team Member and cancels it from her status card; Aaron's card for
-//               her turns read-only and his late Approve changes nothing.
+//               her turns read-only and his late Approve changes nothing. She files Falcon Production Access;
+//               Aaron denies it with a reason; her status card says Denied, by whom and why.
 //  10 received: over the whole run, no chat got the same message twice in a row and no card has text that
 //               Teams' Markdown mangles (a bare "1.", an HTML-like <tag>).
 // With --screenshots DIR, a headless Chromium (playwright-core + /usr/bin/chromium) shows each person's
@@ -767,7 +768,7 @@ async function story(o, pg, screens) {
     });
   });
 
-  await s.act("9 Megan cancels; Aaron's card follows", async () => {
+  await s.act("9 Megan cancels one request, Aaron denies another", async () => {
     const form = await s.step('Megan: "request Falcon Team Member" opens the form', () =>
       ask(megan, "request Falcon Team Member", ["Falcon Team Member"], "the request form of Falcon Team Member"));
     const submit = findAction(form, { verb: "request.submit" });
@@ -801,6 +802,37 @@ async function story(o, pg, screens) {
       expect(!hasAll(messageText(answer), ["You approved this request"]) && /cancel/i.test(messageText(answer)), aaron,
         "the late click is not answered with the cancellation", answer);
     });
+    // Denied at stage 1: the requester's card says who denied it and why.
+    const pform = await s.step('Megan: "request Falcon Production Access" → form', () =>
+      ask(megan, "request Falcon Production Access", ["Falcon Production Access"], "the request form of Falcon Production Access"));
+    const qs = [];
+    const walk = (n) => {
+      if (Array.isArray(n)) return n.forEach(walk);
+      if (!n || typeof n !== "object") return;
+      if (typeof n.id === "string" && n.id.startsWith("q_") && String(n.type).startsWith("Input.")) qs.push(n);
+      Object.values(n).forEach(walk);
+    };
+    cardsOf(pform).forEach((c) => walk(c.body));
+    const answers = Object.fromEntries(qs.map((q) => [q.id, q.type === "Input.ChoiceSet" ? q.choices[q.choices.length - 1].value : "INC000777"]));
+    m = megan.mark();
+    const am3 = aaron.mark();
+    await s.step("Megan: submits it → stage 1 of 2", async () => {
+      const r = await megan.execute(pform.messageId, findAction(pform, { verb: "request.submit" }), { justification: "hotfix (e2e)", ...answers });
+      const answer = { attachments: [{ contentType: CARD, content: r?.value }] };
+      if (!hasAll(messageText(answer), ["stage 1 of 2"])) await megan.update(m, pform.messageId, ["stage 1 of 2"], T, 'the status card to say "stage 1 of 2"');
+    });
+    const pcard = await s.step("Aaron: Megan's Production Access card arrives", () =>
+      aaron.message(am3, ["Approval needed", "Megan Bowen", "Falcon Production Access"], T, "an approval card for Megan's Falcon Production Access"));
+    m = megan.mark();
+    await s.step("Aaron: denies with a reason", async () => {
+      const deny = findAction(pcard, { verb: "approval.deny" });
+      expect(deny, aaron, "no approval.deny action", pcard);
+      const r = await aaron.execute(pcard.messageId, deny, { justification: "no change window this week (e2e)" });
+      const answer = { attachments: [{ contentType: CARD, content: r?.value }] };
+      expect(hasAll(messageText(answer), ["You denied this request"]), aaron, 'no "You denied this request"', answer);
+    });
+    await s.step("Megan: her status card says Denied, by Aaron, and why", () =>
+      megan.update(m, pform.messageId, ["Denied", "Aaron Approver", "no change window this week (e2e)"], D, "Megan's status card to say Denied by Aaron Approver with his reason"));
   });
 
   return s;
