@@ -83,7 +83,7 @@ func TestAdminOrganizations(t *testing.T) {
 	e := newAdminEnv(t)
 	ctx := context.Background()
 
-	e.say(admAdele, "/help", "Admin commands", "/connect <domain or tenant id> [name]", "/expiring [days]")
+	e.say(admAdele, "/help", "Admin commands", "/connect {domain or tenant id} [name]", "/expiring [days]")
 	e.say(admAdele, "/orgs", "Connected organizations", "Fabrikam", "configured", tenantsim.FabrikamTenantID)
 	e.say(admAdele, "/orgs everything", `/orgs: takes no arguments, got "everything"`)
 
@@ -225,7 +225,7 @@ func TestAdminPackagesAndAssignments(t *testing.T) {
 	e.say(admAdele, "/audit nestor@contoso.example", "Entries about or by Nestor Wilke", "assign.confirm", "revoke.confirm", "revoke.cancel")
 	a := e.say(admAdele, "/audit Falcon Production Access", "Entries about the package Falcon Production Access", `"text":"package"`, "viewed")
 	if strings.Contains(a.CardText(), "assign") {
-		t.Errorf("/audit <package> shows another package's entries: %s", a.CardText())
+		t.Errorf("/audit {package} shows another package's entries: %s", a.CardText())
 	}
 	e.say(admAdele, "/audit zed@contoso.example", "is neither a package nor a user")
 }
