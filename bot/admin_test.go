@@ -37,19 +37,17 @@ func admPkgID(n int) string   { return fmt.Sprintf("eeeeeeee-0000-0000-0000-0000
 func admPolID(n int) string   { return fmt.Sprintf("ffffffff-0000-0000-0000-00000000000%d", n) }
 func admFabUser(n int) string { return fmt.Sprintf("bbbbbbbb-0000-0000-0000-0000000000%02d", n) }
 
-// admFakePort is an in-memory entitlement.Port with the seed's shape. Every change is recorded in writes.
+// admFakePort is fakeDirectory with the seed's shape and the admin writes; every change is recorded in
+// writes. Unlike the flow fakes it finds users by id, UPN or mail (as the admin commands' lookups do) and
+// keeps group membership as a set that IsMemberOf reads.
 type admFakePort struct {
-	mu          sync.Mutex
-	users       map[string]entitlement.User // by id
-	members     map[string]map[string]bool  // group → user ids
-	tenants     map[string]entitlement.TenantInfo
-	orgs        []entitlement.ConnectedOrg
-	sponsors    map[string]*entitlement.Sponsors
-	catalogs    []entitlement.Catalog
-	packages    []entitlement.Package
-	policies    map[string][]entitlement.Policy
-	assignments []entitlement.Assignment
-	requests    []entitlement.Request
+	fakeDirectory
+	members  map[string]map[string]bool // group → user ids
+	tenants  map[string]entitlement.TenantInfo
+	sponsors map[string]*entitlement.Sponsors
+	catalogs []entitlement.Catalog
+	policies map[string][]entitlement.Policy
+	listed   []entitlement.Request // what Requests lists
 
 	writes        []string
 	memberChecks  int
@@ -63,11 +61,11 @@ type admFakePort struct {
 
 func newAdmFakePort(now time.Time) *admFakePort {
 	p := &admFakePort{
-		users:    map[string]entitlement.User{},
-		members:  map[string]map[string]bool{admGroup: {admUserID(3): true}},
-		tenants:  map[string]entitlement.TenantInfo{},
-		sponsors: map[string]*entitlement.Sponsors{},
-		policies: map[string][]entitlement.Policy{},
+		fakeDirectory: newFakeDirectory(func() time.Time { return now }),
+		members:       map[string]map[string]bool{admGroup: {admUserID(3): true}},
+		tenants:       map[string]entitlement.TenantInfo{},
+		sponsors:      map[string]*entitlement.Sponsors{},
+		policies:      map[string][]entitlement.Policy{},
 	}
 	for i, n := range []string{"Rita Requester", "Aaron Approver", "Adele Vance", "Isaiah Langer", "Patti Fernandez", "Lynne Robbins", "Megan Bowen", "Nestor Wilke"} {
 		first := strings.ToLower(strings.Fields(n)[0])
@@ -125,7 +123,7 @@ func newAdmFakePort(now time.Time) *admFakePort {
 			Schedule: entitlement.Schedule{Expiration: entitlement.Expiration{Type: entitlement.ExpireAfterDateTime, EndDateTime: now.Add(200 * 24 * time.Hour)}}},
 		{ID: "asg-nestor-old", State: entitlement.AssignmentExpired, PackageID: admPkgID(1), PackageName: names[0], Target: sub(8)},
 	}
-	p.requests = []entitlement.Request{{ID: "req-megan-2", Type: entitlement.RequestUserAdd, State: entitlement.StatePendingApproval,
+	p.listed = []entitlement.Request{{ID: "req-megan-2", Type: entitlement.RequestUserAdd, State: entitlement.StatePendingApproval,
 		PackageID: admPkgID(2), PackageName: names[1], Requestor: sub(7), CreatedAt: now.Add(-26 * time.Hour)}}
 	return p
 }
@@ -150,10 +148,6 @@ func (p *admFakePort) User(ctx context.Context, idOrUPN string) (entitlement.Use
 		}
 	}
 	return entitlement.User{}, fmt.Errorf("get user %s: %w", idOrUPN, entitlement.ErrNotFound)
-}
-
-func (p *admFakePort) Manager(ctx context.Context, userID string) (entitlement.User, error) {
-	return entitlement.User{}, entitlement.ErrNotFound
 }
 
 func (p *admFakePort) GroupMembers(ctx context.Context, groupID string) ([]entitlement.User, error) {
@@ -226,17 +220,6 @@ func (p *admFakePort) Packages(ctx context.Context) ([]entitlement.Package, erro
 	return slices.Clone(p.packages), nil
 }
 
-func (p *admFakePort) Package(ctx context.Context, packageID string) (entitlement.Package, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, pk := range p.packages {
-		if pk.ID == packageID {
-			return pk, nil
-		}
-	}
-	return entitlement.Package{}, fmt.Errorf("get package %s: %w", packageID, entitlement.ErrNotFound)
-}
-
 func (p *admFakePort) Policies(ctx context.Context, packageID string) ([]entitlement.Policy, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -264,17 +247,6 @@ func (p *admFakePort) ConnectedOrgs(ctx context.Context) ([]entitlement.Connecte
 		return nil, p.failReads
 	}
 	return slices.Clone(p.orgs), nil
-}
-
-func (p *admFakePort) ConnectedOrg(ctx context.Context, id string) (entitlement.ConnectedOrg, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, o := range p.orgs {
-		if o.ID == id {
-			return o, nil
-		}
-	}
-	return entitlement.ConnectedOrg{}, entitlement.ErrNotFound
 }
 
 func (p *admFakePort) CreateConnectedOrg(ctx context.Context, in entitlement.NewConnectedOrg) (entitlement.ConnectedOrg, error) {
@@ -373,27 +345,9 @@ func (p *admFakePort) Requests(ctx context.Context, f entitlement.RequestFilter)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out []entitlement.Request
-	for _, r := range p.requests {
+	for _, r := range p.listed {
 		if (len(f.States) == 0 || slices.Contains(f.States, r.State)) && (f.PackageID == "" || f.PackageID == r.PackageID) {
 			out = append(out, r)
-		}
-	}
-	return out, nil
-}
-
-func (p *admFakePort) Request(ctx context.Context, requestID string) (entitlement.Request, error) {
-	return entitlement.Request{}, entitlement.ErrNotFound
-}
-
-func (p *admFakePort) Assignments(ctx context.Context, f entitlement.AssignmentFilter) ([]entitlement.Assignment, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var out []entitlement.Assignment
-	for _, a := range p.assignments {
-		if (f.PackageID == "" || f.PackageID == a.PackageID) && (f.TargetID == "" || f.TargetID == a.Target.ID) &&
-			(len(f.States) == 0 || slices.Contains(f.States, a.State)) &&
-			(f.ExpiringBefore.IsZero() || (!a.EndsAt().IsZero() && a.EndsAt().Before(f.ExpiringBefore))) {
-			out = append(out, a)
 		}
 	}
 	return out, nil

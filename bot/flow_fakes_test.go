@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -41,19 +42,110 @@ const (
 	flQEnv      = "q-env"
 )
 
-type flPort struct {
-	entitlement.Port // nil: methods the flows must not call panic
+// fakeDirectory is what the entitlement fakes of the request/approve, partner and admin tests share: users
+// with managers and groups, packages, connected organizations, requests and assignments, read the way Graph
+// answers. The nil
+// entitlement.Port it embeds makes a call the flows must not make panic.
+type fakeDirectory struct {
+	entitlement.Port
 
-	mu        sync.Mutex
-	now       func() time.Time
-	users     map[string]entitlement.User
-	managers  map[string]string
-	groups    map[string][]string
-	packages  []entitlement.Package
+	mu          sync.Mutex
+	now         func() time.Time
+	users       map[string]entitlement.User
+	managers    map[string]string   // user → manager
+	groups      map[string][]string // group → members
+	packages    []entitlement.Package
+	orgs        []entitlement.ConnectedOrg
+	requests    map[string]*entitlement.Request
+	assignments []entitlement.Assignment
+}
+
+func newFakeDirectory(now func() time.Time) fakeDirectory {
+	return fakeDirectory{now: now, users: map[string]entitlement.User{}, managers: map[string]string{},
+		groups: map[string][]string{}, requests: map[string]*entitlement.Request{}}
+}
+
+func (p *fakeDirectory) User(ctx context.Context, id string) (entitlement.User, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if u, ok := p.users[id]; ok {
+		return u, nil
+	}
+	return entitlement.User{}, entitlement.ErrNotFound
+}
+
+func (p *fakeDirectory) Manager(ctx context.Context, id string) (entitlement.User, error) {
+	p.mu.Lock()
+	m := p.managers[id]
+	p.mu.Unlock()
+	if m == "" {
+		return entitlement.User{}, entitlement.ErrNotFound
+	}
+	return p.User(ctx, m)
+}
+
+func (p *fakeDirectory) GroupMembers(ctx context.Context, id string) ([]entitlement.User, error) {
+	var out []entitlement.User
+	for _, m := range p.groups[id] {
+		u, _ := p.User(ctx, m)
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+func (p *fakeDirectory) Package(ctx context.Context, id string) (entitlement.Package, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, pk := range p.packages {
+		if pk.ID == id {
+			return pk, nil
+		}
+	}
+	return entitlement.Package{}, fmt.Errorf("get package %s: %w", id, entitlement.ErrNotFound)
+}
+
+func (p *fakeDirectory) ConnectedOrg(ctx context.Context, id string) (entitlement.ConnectedOrg, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, o := range p.orgs {
+		if o.ID == id {
+			return o, nil
+		}
+	}
+	return entitlement.ConnectedOrg{}, entitlement.ErrNotFound
+}
+
+func (p *fakeDirectory) Request(ctx context.Context, id string) (entitlement.Request, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r, ok := p.requests[id]
+	if !ok {
+		return entitlement.Request{}, entitlement.ErrNotFound
+	}
+	return *r, nil
+}
+
+func (p *fakeDirectory) Assignments(ctx context.Context, f entitlement.AssignmentFilter) ([]entitlement.Assignment, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []entitlement.Assignment
+	for _, a := range p.assignments {
+		if (f.PackageID == "" || f.PackageID == a.PackageID) && (f.TargetID == "" || f.TargetID == a.Target.ID) &&
+			(len(f.States) == 0 || slices.Contains(f.States, a.State)) &&
+			(f.ExpiringBefore.IsZero() || (!a.EndsAt().IsZero() && a.EndsAt().Before(f.ExpiringBefore))) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// flPort is a small entitlement engine for the request/approve flows: policies with approval stages and
+// approvals with Graph's rules, on top of fakeDirectory.
+type flPort struct {
+	fakeDirectory
+
 	policies  map[string]entitlement.Policy
-	requests  map[string]*entitlement.Request
 	approvals map[string]*flApproval
-	assigned  []entitlement.Assignment
 	seq       int
 
 	decideCalls int
@@ -78,8 +170,7 @@ type flStage struct {
 }
 
 func newFlPort(now func() time.Time) *flPort {
-	p := &flPort{now: now, users: map[string]entitlement.User{}, managers: map[string]string{}, groups: map[string][]string{},
-		policies: map[string]entitlement.Policy{}, requests: map[string]*entitlement.Request{}, approvals: map[string]*flApproval{}}
+	p := &flPort{fakeDirectory: newFakeDirectory(now), policies: map[string]entitlement.Policy{}, approvals: map[string]*flApproval{}}
 	for id, name := range map[string]string{flRita: "Rita Requester", flAaron: "Aaron Approver", flIsaiah: "Isaiah Langer",
 		flPatti: "Patti Fernandez", flLynne: "Lynne Robbins", flMegan: "Megan Bowen"} {
 		p.users[id] = entitlement.User{ID: id, Name: name, UserType: "Member", TenantID: flTenant}
@@ -131,48 +222,11 @@ func (p *flPort) stageApprovers(requestor string, st entitlement.Stage) []string
 	return out
 }
 
-func (p *flPort) User(ctx context.Context, id string) (entitlement.User, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if u, ok := p.users[id]; ok {
-		return u, nil
-	}
-	return entitlement.User{}, entitlement.ErrNotFound
-}
-
-func (p *flPort) Manager(ctx context.Context, id string) (entitlement.User, error) {
-	p.mu.Lock()
-	m := p.managers[id]
-	p.mu.Unlock()
-	if m == "" {
-		return entitlement.User{}, entitlement.ErrNotFound
-	}
-	return p.User(ctx, m)
-}
-
-func (p *flPort) GroupMembers(ctx context.Context, id string) ([]entitlement.User, error) {
-	var out []entitlement.User
-	for _, m := range p.groups[id] {
-		u, _ := p.User(ctx, m)
-		out = append(out, u)
-	}
-	return out, nil
-}
-
 func (p *flPort) InstallAppForUser(ctx context.Context, userID, appID string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.installs = append(p.installs, userID+"/"+appID)
 	return nil
-}
-
-func (p *flPort) Package(ctx context.Context, id string) (entitlement.Package, error) {
-	for _, pk := range p.packages {
-		if pk.ID == id {
-			return pk, nil
-		}
-	}
-	return entitlement.Package{}, entitlement.ErrNotFound
 }
 
 func (p *flPort) Policy(ctx context.Context, id string) (entitlement.Policy, error) {
@@ -182,32 +236,6 @@ func (p *flPort) Policy(ctx context.Context, id string) (entitlement.Policy, err
 		return pol, nil
 	}
 	return entitlement.Policy{}, entitlement.ErrNotFound
-}
-
-func (p *flPort) ConnectedOrg(ctx context.Context, id string) (entitlement.ConnectedOrg, error) {
-	return entitlement.ConnectedOrg{}, entitlement.ErrNotFound
-}
-
-func (p *flPort) Request(ctx context.Context, id string) (entitlement.Request, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	r, ok := p.requests[id]
-	if !ok {
-		return entitlement.Request{}, entitlement.ErrNotFound
-	}
-	return *r, nil
-}
-
-func (p *flPort) Assignments(ctx context.Context, f entitlement.AssignmentFilter) ([]entitlement.Assignment, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var out []entitlement.Assignment
-	for _, a := range p.assigned {
-		if (f.PackageID == "" || a.PackageID == f.PackageID) && (f.TargetID == "" || a.Target.ID == f.TargetID) {
-			out = append(out, a)
-		}
-	}
-	return out, nil
 }
 
 // deliver moves a delivering request to delivered (the simulator does this on its own clock).
@@ -223,7 +251,7 @@ func (p *flPort) deliver(id string) {
 		Target: r.Requestor, Schedule: entitlement.Schedule{Expiration: entitlement.Expiration{Type: entitlement.ExpireAfterDateTime,
 			EndDateTime: p.now().Add(180 * 24 * time.Hour)}}}
 	r.AssignmentID = a.ID
-	p.assigned = append(p.assigned, a)
+	p.assignments = append(p.assignments, a)
 }
 
 func (p *flPort) ForUser(tok entitlement.TokenSource) entitlement.Delegated {

@@ -125,7 +125,7 @@ func TestCancelAndStatus(t *testing.T) {
 // extend opens the form only where the policy allows it; access lists what the user holds.
 func TestAccessAndExtend(t *testing.T) {
 	e := newFlEnv(t)
-	e.port.assigned = append(e.port.assigned, entitlement.Assignment{ID: "as-1", PackageID: flPkgTeam, PolicyID: flPolTeam,
+	e.port.assignments = append(e.port.assignments, entitlement.Assignment{ID: "as-1", PackageID: flPkgTeam, PolicyID: flPolTeam,
 		State: entitlement.AssignmentDelivered, Target: entitlement.Subject{ID: flRita}})
 	e.message(flRita, "Rita Requester", "access")
 	c := e.conn.all()[len(e.conn.all())-1].text()

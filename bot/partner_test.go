@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -49,17 +48,14 @@ const (
 	ptGuestID   = "gggggggg-0000-0000-0000-000000000001"
 )
 
+// ptPort is fakeDirectory with the partner flows' connected organizations, sponsors, policies, adminAdd and
+// invitations.
 type ptPort struct {
-	entitlement.Port // nil: a call the flows must not make panics
+	fakeDirectory
 
-	mu          sync.Mutex
-	now         func() time.Time
-	orgs        []entitlement.ConnectedOrg
 	orgListings int
 	orgErr      error
-	users       map[string]entitlement.User
 	sponsors    entitlement.Sponsors
-	packages    []entitlement.Package
 	policies    map[string][]entitlement.Policy
 	adds        []entitlement.AdminAddInput
 	addErr      error
@@ -67,14 +63,11 @@ type ptPort struct {
 	// (an answer lost in transit).
 	addFailures int
 	lost        bool
-	requests    map[string]*entitlement.Request
-	assignments []entitlement.Assignment
 	invites     []entitlement.NewInvitation
 }
 
 func newPtPort(now func() time.Time) *ptPort {
-	p := &ptPort{now: now, users: map[string]entitlement.User{}, policies: map[string][]entitlement.Policy{},
-		requests: map[string]*entitlement.Request{}}
+	p := &ptPort{fakeDirectory: newFakeDirectory(now), policies: map[string][]entitlement.Policy{}}
 	p.orgs = []entitlement.ConnectedOrg{
 		{ID: ptOrgFab, Name: "Fabrikam", State: entitlement.OrgConfigured,
 			Sources: []entitlement.IdentitySource{{Kind: entitlement.SourceTenant, TenantID: ptFabrikam, DisplayName: "Fabrikam"}}},
@@ -135,15 +128,6 @@ func (p *ptPort) ConnectedOrgs(ctx context.Context) ([]entitlement.ConnectedOrg,
 	return append([]entitlement.ConnectedOrg(nil), p.orgs...), nil
 }
 
-func (p *ptPort) ConnectedOrg(ctx context.Context, id string) (entitlement.ConnectedOrg, error) {
-	for _, o := range p.orgs {
-		if o.ID == id {
-			return o, nil
-		}
-	}
-	return entitlement.ConnectedOrg{}, entitlement.ErrNotFound
-}
-
 func (p *ptPort) Sponsors(ctx context.Context, orgID string) (entitlement.Sponsors, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -153,34 +137,8 @@ func (p *ptPort) Sponsors(ctx context.Context, orgID string) (entitlement.Sponso
 	return p.sponsors, nil
 }
 
-func (p *ptPort) User(ctx context.Context, id string) (entitlement.User, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if u, ok := p.users[id]; ok {
-		return u, nil
-	}
-	return entitlement.User{}, entitlement.ErrNotFound
-}
-
-func (p *ptPort) Manager(ctx context.Context, id string) (entitlement.User, error) {
-	return entitlement.User{}, entitlement.ErrNotFound
-}
-
-func (p *ptPort) GroupMembers(ctx context.Context, id string) ([]entitlement.User, error) {
-	return nil, nil
-}
-
 func (p *ptPort) Packages(ctx context.Context) ([]entitlement.Package, error) {
 	return append([]entitlement.Package(nil), p.packages...), nil
-}
-
-func (p *ptPort) Package(ctx context.Context, id string) (entitlement.Package, error) {
-	for _, pk := range p.packages {
-		if pk.ID == id {
-			return pk, nil
-		}
-	}
-	return entitlement.Package{}, entitlement.ErrNotFound
 }
 
 func (p *ptPort) Policies(ctx context.Context, packageID string) ([]entitlement.Policy, error) {
@@ -259,27 +217,6 @@ func (p *ptPort) accept() {
 	u := p.users[ptGuestID]
 	u.ExternalUserState = "Accepted"
 	p.users[ptGuestID] = u
-}
-
-func (p *ptPort) Request(ctx context.Context, id string) (entitlement.Request, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if r, ok := p.requests[id]; ok {
-		return *r, nil
-	}
-	return entitlement.Request{}, entitlement.ErrNotFound
-}
-
-func (p *ptPort) Assignments(ctx context.Context, f entitlement.AssignmentFilter) ([]entitlement.Assignment, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var out []entitlement.Assignment
-	for _, a := range p.assignments {
-		if (f.PackageID == "" || a.PackageID == f.PackageID) && (f.TargetID == "" || a.Target.ID == f.TargetID) {
-			out = append(out, a)
-		}
-	}
-	return out, nil
 }
 
 func (p *ptPort) Invite(ctx context.Context, in entitlement.NewInvitation) (entitlement.Invitation, error) {
