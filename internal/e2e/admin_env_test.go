@@ -54,17 +54,7 @@ func (e *adminEnv) say(u teamsfake.User, text string, want ...string) teamsfake.
 // that replaces the confirm card.
 func (e *adminEnv) clickToken(u teamsfake.User, replyTo, verb, token string, want ...string) string {
 	e.t.Helper()
-	resp, err := e.teams.Execute(context.Background(), u, replyTo, verb, map[string]any{"token": token})
-	if err != nil || resp.Status != http.StatusOK {
-		e.t.Fatalf("%s clicks %s: status %d %v, %v", u.Name, verb, resp.Status, resp.Body, err)
-	}
-	if resp.Body["type"] != "application/vnd.microsoft.card.adaptive" {
-		e.t.Fatalf("%s clicks %s: answer is not a card: %v", u.Name, verb, resp.Body)
-	}
-	card, _ := resp.Body["value"].(map[string]any)
-	a := teamsfake.Activity{Body: map[string]any{"attachments": []any{map[string]any{
-		"contentType": "application/vnd.microsoft.card.adaptive", "content": card}}}}
-	got := a.CardText()
+	got, _ := e.click(u, replyTo, verb, map[string]any{"token": token})
 	for _, w := range want {
 		if !strings.Contains(got, w) {
 			e.t.Errorf("%s clicks %s: answer lacks %q:\n%s", u.Name, verb, w, got)

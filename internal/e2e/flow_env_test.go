@@ -196,10 +196,11 @@ func rawCard(a teamsfake.Activity) string {
 	return string(raw)
 }
 
-// click sends an Action.Execute as u on the card with id replyTo and returns the card the bot answered with.
-func (e *flowEnv) click(u teamsfake.User, replyTo, verb string, data map[string]any) (string, map[string]any) {
+// click sends an Action.Execute as u on the card with id replyTo and returns the card the bot answered with
+// (as text and as JSON).
+func (e *botEnv) click(u teamsfake.User, replyTo, verb string, data map[string]any) (string, map[string]any) {
 	e.t.Helper()
-	resp, err := e.client.Execute(context.Background(), u, replyTo, verb, data)
+	resp, err := e.teams.Execute(context.Background(), u, replyTo, verb, data)
 	if err != nil || resp.Status != http.StatusOK {
 		e.t.Fatalf("%s clicks %s: status %d %v, %v", u.Name, verb, resp.Status, resp.Body, err)
 	}
@@ -212,30 +213,33 @@ func (e *flowEnv) click(u teamsfake.User, replyTo, verb string, data map[string]
 	return a.CardText(), card
 }
 
+// walkCard calls fn for every JSON object in a card, depth first.
+func walkCard(v any, fn func(map[string]any)) {
+	switch x := v.(type) {
+	case map[string]any:
+		fn(x)
+		for _, c := range x {
+			walkCard(c, fn)
+		}
+	case []any:
+		for _, c := range x {
+			walkCard(c, fn)
+		}
+	}
+}
+
 // actionData finds the data of the Action.Execute with verb anywhere in a card.
 func actionData(t *testing.T, card map[string]any, verb string) map[string]any {
 	t.Helper()
 	var found map[string]any
-	var walk func(v any)
-	walk = func(v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			if x["type"] == "Action.Execute" && x["verb"] == verb && found == nil {
-				found, _ = x["data"].(map[string]any)
-				if found == nil {
-					found = map[string]any{}
-				}
-			}
-			for _, c := range x {
-				walk(c)
-			}
-		case []any:
-			for _, c := range x {
-				walk(c)
+	walkCard(card, func(x map[string]any) {
+		if x["type"] == "Action.Execute" && x["verb"] == verb && found == nil {
+			found, _ = x["data"].(map[string]any)
+			if found == nil {
+				found = map[string]any{}
 			}
 		}
-	}
-	walk(card)
+	})
 	if found == nil {
 		t.Fatalf("card has no %s action: %v", verb, card)
 	}

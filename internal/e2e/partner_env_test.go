@@ -53,23 +53,11 @@ func brokeredRecords(t *testing.T, st *store.Store) []map[string]any {
 func openURL(t *testing.T, card map[string]any, title string) string {
 	t.Helper()
 	var found string
-	var walk func(v any)
-	walk = func(v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			if x["type"] == "Action.OpenUrl" && x["title"] == title && found == "" {
-				found, _ = x["url"].(string)
-			}
-			for _, c := range x {
-				walk(c)
-			}
-		case []any:
-			for _, c := range x {
-				walk(c)
-			}
+	walkCard(card, func(x map[string]any) {
+		if x["type"] == "Action.OpenUrl" && x["title"] == title && found == "" {
+			found, _ = x["url"].(string)
 		}
-	}
-	walk(card)
+	})
 	if found == "" {
 		t.Fatalf("card has no %q link: %v", title, card)
 	}
