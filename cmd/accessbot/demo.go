@@ -74,9 +74,6 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer sim.Close()
 	info := sim.Info()
-	if err := writeDemoJSON(filepath.Join(f.data, "demo.json"), info, f.addr); err != nil {
-		return err
-	}
 
 	cfg := config{
 		BotID:             info.BotAppID,
@@ -112,6 +109,15 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	if err := a.srv.Listen(); err != nil {
+		a.store.Close()
+		return fmt.Errorf("bot: %w", err)
+	}
+	botAddr := a.srv.Addr()
+	if err := writeDemoJSON(filepath.Join(f.data, "demo.json"), info, botAddr); err != nil {
+		a.store.Close()
+		return err
+	}
 
 	simSrv := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	g, gctx := errgroup.WithContext(ctx)
@@ -131,7 +137,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// Clock-driven rules (delivery, escalation, automatic denial, expiry, guest clean-up) run without waiting
 	// for Graph traffic.
 	g.Go(func() error { sim.Run(gctx, time.Second); return nil })
-	printDemoBanner(stdout, info, f.addr, simBase, f.data)
+	printDemoBanner(stdout, info, botAddr, simBase, f.data)
 	return g.Wait()
 }
 
