@@ -42,11 +42,11 @@ func admFabUser(n int) string { return fmt.Sprintf("bbbbbbbb-0000-0000-0000-0000
 // keeps group membership as a set that IsMemberOf reads.
 type admFakePort struct {
 	fakeDirectory
+	packagePolicies
 	members  map[string]map[string]bool // group → user ids
 	tenants  map[string]entitlement.TenantInfo
 	sponsors map[string]*entitlement.Sponsors
 	catalogs []entitlement.Catalog
-	policies map[string][]entitlement.Policy
 	listed   []entitlement.Request // what Requests lists
 
 	writes        []string
@@ -61,11 +61,11 @@ type admFakePort struct {
 
 func newAdmFakePort(now time.Time) *admFakePort {
 	p := &admFakePort{
-		fakeDirectory: newFakeDirectory(func() time.Time { return now }),
-		members:       map[string]map[string]bool{admGroup: {admUserID(3): true}},
-		tenants:       map[string]entitlement.TenantInfo{},
-		sponsors:      map[string]*entitlement.Sponsors{},
-		policies:      map[string][]entitlement.Policy{},
+		fakeDirectory:   newFakeDirectory(func() time.Time { return now }),
+		members:         map[string]map[string]bool{admGroup: {admUserID(3): true}},
+		tenants:         map[string]entitlement.TenantInfo{},
+		sponsors:        map[string]*entitlement.Sponsors{},
+		packagePolicies: packagePolicies{},
 	}
 	for i, n := range []string{"Rita Requester", "Aaron Approver", "Adele Vance", "Isaiah Langer", "Patti Fernandez", "Lynne Robbins", "Megan Bowen", "Nestor Wilke"} {
 		first := strings.ToLower(strings.Fields(n)[0])
@@ -93,23 +93,23 @@ func newAdmFakePort(now time.Time) *admFakePort {
 	p.packages[0].Resources = []entitlement.ResourceRole{{ResourceName: "Falcon Team", OriginSystem: "AadGroup", RoleName: "Member"}}
 	mgr := entitlement.SubjectSet{Kind: entitlement.SetRequestorManager, ManagerLevel: 1}
 	patti := entitlement.SubjectSet{Kind: entitlement.SetSingleUser, UserID: admUserID(5)}
-	p.policies[admPkgID(1)] = []entitlement.Policy{{ID: admPolID(1), PackageID: admPkgID(1), Name: "Members", Scope: entitlement.ScopeAllMemberUsers,
+	p.packagePolicies[admPkgID(1)] = []entitlement.Policy{{ID: admPolID(1), PackageID: admPkgID(1), Name: "Members", Scope: entitlement.ScopeAllMemberUsers,
 		Expiration: entitlement.Expiration{Type: entitlement.ExpireAfterDuration, Duration: "P180D"}, ApprovalRequired: true,
 		Stages: []entitlement.Stage{{DurationBeforeAutomaticDenial: "P14D", PrimaryApprovers: []entitlement.SubjectSet{mgr}, FallbackPrimaryApprovers: []entitlement.SubjectSet{patti}}}}}
-	p.policies[admPkgID(2)] = []entitlement.Policy{{ID: admPolID(2), PackageID: admPkgID(2), Name: "Production", Scope: entitlement.ScopeAllMemberUsers,
+	p.packagePolicies[admPkgID(2)] = []entitlement.Policy{{ID: admPolID(2), PackageID: admPkgID(2), Name: "Production", Scope: entitlement.ScopeAllMemberUsers,
 		Expiration: entitlement.Expiration{Type: entitlement.ExpireAfterDuration, Duration: "P90D"}, ApprovalRequired: true, RequestorJustificationRequired: true,
 		Stages: []entitlement.Stage{
 			{DurationBeforeAutomaticDenial: "P14D", PrimaryApprovers: []entitlement.SubjectSet{mgr}, EscalationEnabled: true, DurationBeforeEscalation: "PT4H", EscalationApprovers: []entitlement.SubjectSet{patti}},
 			{DurationBeforeAutomaticDenial: "P14D", ApproverJustificationRequired: true, PrimaryApprovers: []entitlement.SubjectSet{{Kind: entitlement.SetGroupMembers, GroupID: "dddddddd-0000-0000-0000-0000000000a2", Description: "Falcon Security Reviewers"}}},
 		},
 		Questions: []entitlement.Question{{ID: "q1", Text: "Change ticket (INC + digits)", Required: true}}}}
-	p.policies[admPkgID(3)] = []entitlement.Policy{{ID: admPolID(3), PackageID: admPkgID(3), Name: "Fabrikam partners", Scope: entitlement.ScopeSpecificConnectedOrganizationUsers,
+	p.packagePolicies[admPkgID(3)] = []entitlement.Policy{{ID: admPolID(3), PackageID: admPkgID(3), Name: "Fabrikam partners", Scope: entitlement.ScopeSpecificConnectedOrganizationUsers,
 		SpecificTargets: []entitlement.SubjectSet{{Kind: entitlement.SetConnectedOrganizationMembers, ConnectedOrgID: admOrgFab}},
 		Expiration:      entitlement.Expiration{Type: entitlement.ExpireAfterDuration, Duration: "P30D"}, ApprovalRequired: true,
 		Stages: []entitlement.Stage{{PrimaryApprovers: []entitlement.SubjectSet{{Kind: entitlement.SetInternalSponsors}, {Kind: entitlement.SetExternalSponsors}}}}}}
-	p.policies[admPkgID(4)] = []entitlement.Policy{{ID: admPolID(4), PackageID: admPkgID(4), Name: "Readers", Scope: entitlement.ScopeAllMemberUsers,
+	p.packagePolicies[admPkgID(4)] = []entitlement.Policy{{ID: admPolID(4), PackageID: admPkgID(4), Name: "Readers", Scope: entitlement.ScopeAllMemberUsers,
 		Expiration: entitlement.Expiration{Type: entitlement.ExpireAfterDuration, Duration: "P365D"}}}
-	p.policies[admPkgID(5)] = []entitlement.Policy{{ID: admPolID(5), PackageID: admPkgID(5), Name: "Break-glass", Scope: entitlement.ScopeAllMemberUsers,
+	p.packagePolicies[admPkgID(5)] = []entitlement.Policy{{ID: admPolID(5), PackageID: admPkgID(5), Name: "Break-glass", Scope: entitlement.ScopeAllMemberUsers,
 		Expiration: entitlement.Expiration{Type: entitlement.ExpireAfterDuration, Duration: "PT8H"}, ApprovalRequired: true,
 		Stages: []entitlement.Stage{{PrimaryApprovers: []entitlement.SubjectSet{patti}}}}}
 	sub := func(n int) entitlement.Subject {
@@ -218,25 +218,6 @@ func (p *admFakePort) Packages(ctx context.Context) ([]entitlement.Package, erro
 		return nil, p.failReads
 	}
 	return slices.Clone(p.packages), nil
-}
-
-func (p *admFakePort) Policies(ctx context.Context, packageID string) ([]entitlement.Policy, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return slices.Clone(p.policies[packageID]), nil
-}
-
-func (p *admFakePort) Policy(ctx context.Context, policyID string) (entitlement.Policy, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, ps := range p.policies {
-		for _, pol := range ps {
-			if pol.ID == policyID {
-				return pol, nil
-			}
-		}
-	}
-	return entitlement.Policy{}, entitlement.ErrNotFound
 }
 
 func (p *admFakePort) ConnectedOrgs(ctx context.Context) ([]entitlement.ConnectedOrg, error) {

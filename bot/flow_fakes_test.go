@@ -139,6 +139,25 @@ func (p *fakeDirectory) Assignments(ctx context.Context, f entitlement.Assignmen
 	return out, nil
 }
 
+// packagePolicies holds the assignment policies of each package (by package id) for the partner and admin
+// fakes; it does not change once built.
+type packagePolicies map[string][]entitlement.Policy
+
+func (m packagePolicies) Policies(ctx context.Context, packageID string) ([]entitlement.Policy, error) {
+	return slices.Clone(m[packageID]), nil
+}
+
+func (m packagePolicies) Policy(ctx context.Context, id string) (entitlement.Policy, error) {
+	for _, ps := range m {
+		for _, pol := range ps {
+			if pol.ID == id {
+				return pol, nil
+			}
+		}
+	}
+	return entitlement.Policy{}, entitlement.ErrNotFound
+}
+
 // flPort is a small entitlement engine for the request/approve flows: policies with approval stages and
 // approvals with Graph's rules, on top of fakeDirectory.
 type flPort struct {

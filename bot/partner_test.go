@@ -52,11 +52,11 @@ const (
 // invitations.
 type ptPort struct {
 	fakeDirectory
+	packagePolicies
 
 	orgListings int
 	orgErr      error
 	sponsors    entitlement.Sponsors
-	policies    map[string][]entitlement.Policy
 	adds        []entitlement.AdminAddInput
 	addErr      error
 	// addFailures makes the next AdminAdd calls fail with addErr; lost makes them create the request anyway
@@ -67,7 +67,7 @@ type ptPort struct {
 }
 
 func newPtPort(now func() time.Time) *ptPort {
-	p := &ptPort{fakeDirectory: newFakeDirectory(now), policies: map[string][]entitlement.Policy{}}
+	p := &ptPort{fakeDirectory: newFakeDirectory(now), packagePolicies: packagePolicies{}}
 	p.orgs = []entitlement.ConnectedOrg{
 		{ID: ptOrgFab, Name: "Fabrikam", State: entitlement.OrgConfigured,
 			Sources: []entitlement.IdentitySource{{Kind: entitlement.SourceTenant, TenantID: ptFabrikam, DisplayName: "Fabrikam"}}},
@@ -90,16 +90,16 @@ func newPtPort(now func() time.Time) *ptPort {
 	sponsors := entitlement.Stage{DurationBeforeAutomaticDenial: "P14D",
 		PrimaryApprovers:         []entitlement.SubjectSet{{Kind: entitlement.SetInternalSponsors}, {Kind: entitlement.SetExternalSponsors}},
 		FallbackPrimaryApprovers: []entitlement.SubjectSet{{Kind: entitlement.SetSingleUser, UserID: ptPatti}}}
-	p.policies[ptPkgTeam] = []entitlement.Policy{{ID: ptPolTeam, PackageID: ptPkgTeam, Scope: entitlement.ScopeAllMemberUsers, SelfAddAllowed: true,
+	p.packagePolicies[ptPkgTeam] = []entitlement.Policy{{ID: ptPolTeam, PackageID: ptPkgTeam, Scope: entitlement.ScopeAllMemberUsers, SelfAddAllowed: true,
 		ApprovalRequired: true, Stages: []entitlement.Stage{{PrimaryApprovers: []entitlement.SubjectSet{{Kind: entitlement.SetRequestorManager}}}}}}
-	p.policies[ptPkgPart] = []entitlement.Policy{{ID: ptPolPart, PackageID: ptPkgPart, Name: "Fabrikam partners", SelfAddAllowed: true,
+	p.packagePolicies[ptPkgPart] = []entitlement.Policy{{ID: ptPolPart, PackageID: ptPkgPart, Name: "Fabrikam partners", SelfAddAllowed: true,
 		Scope:            entitlement.ScopeSpecificConnectedOrganizationUsers,
 		SpecificTargets:  []entitlement.SubjectSet{{Kind: entitlement.SetConnectedOrganizationMembers, ConnectedOrgID: ptOrgFab}},
 		Expiration:       entitlement.Expiration{Type: entitlement.ExpireAfterDuration, Duration: "P30D"},
 		ApprovalRequired: true, Stages: []entitlement.Stage{sponsors}}}
-	p.policies[ptPkgHidden] = []entitlement.Policy{{ID: ptPolHidden, PackageID: ptPkgHidden, SelfAddAllowed: true, Scope: entitlement.ScopeAllExternalUsers}}
+	p.packagePolicies[ptPkgHidden] = []entitlement.Policy{{ID: ptPolHidden, PackageID: ptPkgHidden, SelfAddAllowed: true, Scope: entitlement.ScopeAllExternalUsers}}
 	// Any external user, a manager stage (not applicable: the fallback decides), approver justification and a question.
-	p.policies[ptPkgExt] = []entitlement.Policy{{ID: ptPolExt, PackageID: ptPkgExt, SelfAddAllowed: true, Scope: entitlement.ScopeAllExternalUsers,
+	p.packagePolicies[ptPkgExt] = []entitlement.Policy{{ID: ptPolExt, PackageID: ptPkgExt, SelfAddAllowed: true, Scope: entitlement.ScopeAllExternalUsers,
 		RequestorJustificationRequired: true, ApprovalRequired: true,
 		Questions: []entitlement.Question{{ID: "q1", Text: "Project code", Required: true, Regex: `^FAL-\d+$`}},
 		Stages: []entitlement.Stage{{ApproverJustificationRequired: true, DurationBeforeAutomaticDenial: "P7D",
@@ -109,7 +109,7 @@ func newPtPort(now func() time.Time) *ptPort {
 			FallbackPrimaryApprovers: []entitlement.SubjectSet{{Kind: entitlement.SetSingleUser, UserID: ptPatti}}}}}}
 	// Two stages: the org's sponsors, then a named approver (Rita).
 	p.packages = append(p.packages, entitlement.Package{ID: ptPkgTwo, Name: "Falcon Partner Admin", CatalogName: "Project Falcon"})
-	p.policies[ptPkgTwo] = []entitlement.Policy{{ID: ptPolTwo, PackageID: ptPkgTwo, SelfAddAllowed: true,
+	p.packagePolicies[ptPkgTwo] = []entitlement.Policy{{ID: ptPolTwo, PackageID: ptPkgTwo, SelfAddAllowed: true,
 		Scope: entitlement.ScopeAllConfiguredConnectedOrganizationUsers, ApprovalRequired: true,
 		Stages: []entitlement.Stage{
 			{PrimaryApprovers: []entitlement.SubjectSet{{Kind: entitlement.SetInternalSponsors}}},
@@ -139,21 +139,6 @@ func (p *ptPort) Sponsors(ctx context.Context, orgID string) (entitlement.Sponso
 
 func (p *ptPort) Packages(ctx context.Context) ([]entitlement.Package, error) {
 	return append([]entitlement.Package(nil), p.packages...), nil
-}
-
-func (p *ptPort) Policies(ctx context.Context, packageID string) ([]entitlement.Policy, error) {
-	return p.policies[packageID], nil
-}
-
-func (p *ptPort) Policy(ctx context.Context, id string) (entitlement.Policy, error) {
-	for _, ps := range p.policies {
-		for _, pol := range ps {
-			if pol.ID == id {
-				return pol, nil
-			}
-		}
-	}
-	return entitlement.Policy{}, entitlement.ErrNotFound
 }
 
 // AdminAdd files a delivering request; deliver completes it and creates the guest (PendingAcceptance).
@@ -536,7 +521,7 @@ func TestBrokeredRequirements(t *testing.T) {
 }
 
 func TestValidateBrokeredInput(t *testing.T) {
-	pol := newPtPort(time.Now).policies[ptPkgExt][0]
+	pol := newPtPort(time.Now).packagePolicies[ptPkgExt][0]
 	tests := []struct {
 		name      string
 		in        entitlement.NewRequest
