@@ -29,7 +29,8 @@
 //   9 cancel:   Megan (generated) files Falcon Team Member and cancels it from her status card; Aaron's card for
 //               her turns read-only and his late Approve changes nothing. She files Falcon Production Access;
 //               Aaron denies it with a reason; her status card says Denied, by whom and why.
-//  10 received: over the whole run, no chat got the same message twice in a row and no card has text that
+//  10 web UI:   (only with --screenshots) Adele requests Falcon Wiki Reader by clicking in the Playground's page.
+//  11 received: over the whole run, no chat got the same message twice in a row and no card has text that
 //               Teams' Markdown mangles (a bare "1.", an HTML-like <tag>).
 // With --screenshots DIR, a headless Chromium (playwright-core + /usr/bin/chromium) shows each person's
 // Playground during the whole run and a PNG of each 1:1 chat is saved at the end (DIR/<persona>.png).
@@ -838,6 +839,26 @@ async function story(o, pg, screens) {
       megan.update(m, pform.messageId, ["Denied", "Aaron Approver", "no change window this week (e2e)"], D, "Megan's status card to say Denied by Aaron Approver with his reason"));
   });
 
+  // With a browser: the same clicks through the web UI itself (the API above is what the UI calls, this proves it).
+  if (screens) {
+    await s.act("10 through the web UI: Adele requests Falcon Wiki Reader with clicks", async () => {
+      const page = adele.page;
+      await s.step('Adele (UI): types "packages"', () => ask(adele, "packages", ["Falcon Wiki Reader"]));
+      await s.step("Adele (UI): clicks Request next to Falcon Wiki Reader → the form shows", async () => {
+        await page.getByText("Falcon Wiki Reader", { exact: true }).last().locator("xpath=following::button[normalize-space()='Request'][1]").click({ timeout: T });
+        await page.locator(".ac-adaptiveCard", { hasText: "Request Falcon Wiki Reader" }).waitFor({ timeout: T });
+      });
+      const m = adele.mark();
+      await s.step("Adele (UI): fills the justification, clicks Submit request → the page shows Delivered", async () => {
+        const form = page.locator(".ac-adaptiveCard", { hasText: "Request Falcon Wiki Reader" });
+        await form.locator("textarea").first().fill("typed in the web UI (e2e)");
+        await form.getByRole("button", { name: "Submit request", exact: true }).click({ timeout: T });
+        await page.locator(".ac-adaptiveCard", { hasText: "Falcon Wiki Reader" }).filter({ hasText: "Delivered" }).first().waitFor({ timeout: D });
+        await adele.message(m, ["You now have access", "Falcon Wiki Reader"], T, '"You now have access: Falcon Wiki Reader"');
+      });
+    });
+  }
+
   return s;
 }
 
@@ -861,7 +882,7 @@ export function markdownHazards(card) {
  * Teams' Markdown mangles (a bare "1." renders as an empty list item, "<org>" is stripped as HTML).
  */
 async function received(s, pg) {
-  await s.act("10 what every chat received", async () => {
+  await s.act("11 what every chat received", async () => {
     await s.step("no chat got the same message twice in a row", () => {
       for (const p of Object.values(pg)) {
         const byChat = new Map();
