@@ -29,6 +29,7 @@ for a in "$@"; do
 done
 
 command -v node >/dev/null || { echo "e2e: node (20+) is required" >&2; exit 1; }
+command -v curl >/dev/null || { echo "e2e: curl is required (to poll the bot's /readyz)" >&2; exit 1; }
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 20 ] || { echo "e2e: node 20+ is required, found $(node --version)" >&2; exit 1; }
 node_flags=()

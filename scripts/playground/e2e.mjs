@@ -57,7 +57,8 @@ export function ensureInstalled(names = ["@microsoft/m365agentsplayground"]) {
   if (missing.length === 0) return;
   console.error(`installing ${missing.map((n) => `${n}@${deps[n]}`).join(", ")} into ${here}/node_modules`);
   const r = spawnSync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: here, stdio: "inherit" });
-  if (r.status !== 0) throw new Error(`npm ci failed (exit ${r.status})`);
+  if (r.error) throw new Error(`npm ci in ${here}: ${r.error.message} (Node's npm must be on PATH)`);
+  if (r.status !== 0) throw new Error(`npm ci in ${here} failed (exit ${r.status}); the registry must be reachable for the first run`);
 }
 
 // ---- reading cards ----
@@ -438,11 +439,10 @@ class Screens {
 
 // ---- the story ----
 
+/** The run's acts and steps, with what passed and what broke. */
 class Story {
-  constructor(o) {
-    this.o = o;
-    this.t0 = Date.now();
-    this.results = []; // {act, step, ok, ms, error}
+  constructor() {
+    this.results = []; // {act?, step, ok, ms?, error?}
   }
 
   /** Runs one act: its steps in order, stopping at the first broken one. */
@@ -489,7 +489,7 @@ function args(argv) {
 }
 
 async function story(o, pg, screens) {
-  const s = new Story(o);
+  const s = new Story();
   const T = o.timeout * 1000;
   const D = o["delivery-timeout"] * 1000;
   const { requester: rita, approver: aaron, guest: gus, admin: adele, patti, fiona, isaiah, lynne, megan } = pg;
