@@ -77,6 +77,10 @@ type Config struct {
 	// TeamsAppID is the Teams app id of the manifest (the entitlement client resolves it to the app catalog id),
 	// used to install the app for approvers the bot cannot reach yet.
 	TeamsAppID string
+	// DefaultServiceURL is the Teams service URL used to create a chat with someone in a tenant from which no
+	// activity has arrived yet (Microsoft's proactive endpoint, e.g. https://smba.trafficmanager.net/teams/);
+	// empty means only service URLs seen in activities are used.
+	DefaultServiceURL string
 	// SSOConnectionName is the Azure Bot OAuth connection used for Teams SSO sign-in cards.
 	SSOConnectionName string
 	// SSOResource is the Application ID URI Teams issues SSO tokens for (api://botid-{appId}).

@@ -50,6 +50,7 @@ func (b *Bot) newTurn(ctx context.Context, act *schema.Activity) *turn {
 func (b *Bot) route(ctx context.Context, act *schema.Activity) (*botframework.InvokeResponse, error) {
 	t := b.newTurn(ctx, act)
 	b.remember(ctx, t)
+	b.noteServiceURL(ctx, t)
 	switch string(act.Type) {
 	case activityMessage:
 		return nil, b.onMessage(ctx, t)

@@ -913,7 +913,7 @@ func (b *Bot) serviceURLFor(ctx context.Context, tenantID string) string {
 			return u
 		}
 	}
-	return ""
+	return b.cfg.DefaultServiceURL
 }
 
 // ---- the polling loop ----

@@ -38,6 +38,7 @@ type config struct {
 	TenantDomain       string
 	TeamsAppID         string
 	SSOConnectionName  string
+	ServiceURL         string
 	Brokered           bool
 	InsecureDev        bool
 	LogLevel           string
@@ -75,6 +76,7 @@ func registerServeFlags(fs *flag.FlagSet, c *config, getenv func(string) string)
 	fs.StringVar(&c.TenantDomain, "tenant-domain", envDefault(getenv, "ACCESSBOT_TENANT_DOMAIN", ""), "a verified domain of the resource tenant, for tenant-scoped My Access links (env ACCESSBOT_TENANT_DOMAIN)")
 	fs.StringVar(&c.TeamsAppID, "teams-app-id", envDefault(getenv, "TEAMS_APP_ID", ""), "Teams app id, to install the app for approvers (env TEAMS_APP_ID; default derived from BOT_ID like `accessbot manifest`)")
 	fs.StringVar(&c.SSOConnectionName, "sso-connection", envDefault(getenv, "BOT_SSO_CONNECTION_NAME", ""), "OAuth connection name of the Azure Bot for Teams SSO (env BOT_SSO_CONNECTION_NAME)")
+	fs.StringVar(&c.ServiceURL, "service-url", envDefault(getenv, "BOT_SERVICE_URL", "https://smba.trafficmanager.net/teams/"), "Teams service URL for chats the bot starts before it has heard from a tenant (env BOT_SERVICE_URL; GCC: https://smba.infra.gcc.teams.microsoft.com/teams)")
 	fs.BoolVar(&c.Brokered, "brokered", envDefault(getenv, "ACCESSBOT_BROKERED", "true") == "true", "run approvals in the bot for connected-organization users not yet in the tenant (env ACCESSBOT_BROKERED)")
 	fs.BoolVar(&c.InsecureDev, "insecure-dev", false, "DEVELOPMENT ONLY: no inbound or outbound Bot Framework auth; loopback listen address and serviceUrls only")
 	fs.StringVar(&c.LogLevel, "log-level", envDefault(getenv, "ACCESSBOT_LOG_LEVEL", "info"), "debug | info | warn | error (env ACCESSBOT_LOG_LEVEL)")
@@ -109,6 +111,11 @@ func (c *config) validate() error {
 		u, err := url.Parse(raw)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("%s %q: expected an absolute http(s) URL", name, raw))
+		}
+	}
+	if c.ServiceURL != "" {
+		if u, err := url.Parse(c.ServiceURL); err != nil || u.Scheme != "https" || u.Host == "" {
+			errs = append(errs, fmt.Errorf("BOT_SERVICE_URL %q: expected an absolute https URL", c.ServiceURL))
 		}
 	}
 	if c.DataPath == "" {

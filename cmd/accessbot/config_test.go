@@ -67,6 +67,8 @@ func TestConfigValidate(t *testing.T) {
 		{"relative graph url", func(c *config) { c.GraphBaseURL = "graph.microsoft.com" }, "GRAPH_BASE_URL"},
 		{"bad authority", func(c *config) { c.AuthorityHost = "ftp://login" }, "AZURE_AUTHORITY_HOST"},
 		{"no data path", func(c *config) { c.DataPath = "" }, "ACCESSBOT_DATA"},
+		{"plain http service url", func(c *config) { c.ServiceURL = "http://smba.example/teams/" }, "BOT_SERVICE_URL"},
+		{"gcc service url", func(c *config) { c.ServiceURL = "https://smba.infra.gcc.teams.microsoft.com/teams" }, ""},
 		{"bad log level", func(c *config) { c.LogLevel = "loud" }, "log level"},
 	}
 	for _, tc := range tests {

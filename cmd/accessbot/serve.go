@@ -127,6 +127,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		Brokered:          cfg.Brokered,
 		TeamsAppID:        teamsAppID,
 		SSOConnectionName: cfg.SSOConnectionName,
+		DefaultServiceURL: cfg.ServiceURL,
 		SSOResource:       ssoResource,
 		PollInterval:      cfg.PollInterval,
 	})
