@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # `make e2e`: the whole demo story through real Microsoft 365 Agents Playground instances (docs/PLAYGROUND.md).
 #
-#   scripts/e2e.sh [--screenshots DIR] [--keep] [any other scripts/playground/e2e.mjs flag]
+#   scripts/e2e.sh [--keep] [--screenshots DIR] [--clock] [--timeout S] [--delivery-timeout S]
+#
+# (every flag but --keep goes to scripts/playground/e2e.mjs: --screenshots saves a PNG of each chat, --clock adds
+# the escalation act that advances the simulator's clock, the timeouts bound each step.)
 #
 # Builds bin/accessbot, starts a fresh `accessbot demo --reset` on its own loopback ports (bot 13978, simulator
 # 13979; override with E2E_BOT_PORT / E2E_SIM_PORT) with its data in a temporary directory, so it never touches
@@ -10,8 +13,9 @@
 # The temporary directory (bot.log, data/, transcript.txt: every chat as text) is removed after a pass and kept
 # after a failure; --keep keeps it always.
 #
-# Needs Go, Node 20+ and npm (the pinned Playground is installed on demand into scripts/playground/node_modules);
-# --screenshots also needs Chromium (apt-get install -y chromium fonts-open-sans).
+# Needs Go, Node 20+, npm and curl (the pinned Playground is installed on demand into
+# scripts/playground/node_modules); --screenshots also needs Chromium (apt-get install -y chromium fonts-open-sans).
+# E2E_READY_TIMEOUT (default 60 s) bounds the wait for /readyz.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -23,7 +27,7 @@ pass=()
 for a in "$@"; do
   case $a in
     --keep) keep=1 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) pass+=("$a") ;;
   esac
 done
