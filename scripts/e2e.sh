@@ -27,7 +27,7 @@ pass=()
 for a in "$@"; do
   case $a in
     --keep) keep=1 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) pass+=("$a") ;;
   esac
 done
