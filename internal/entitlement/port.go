@@ -43,6 +43,13 @@ type Directory interface {
 	GroupMembers(ctx context.Context, groupID string) ([]User, error)
 	// IsMemberOf reports whether the user is a (transitive) member of the group.
 	IsMemberOf(ctx context.Context, userID, groupID string) (bool, error)
+	// HasDirectoryRole reports whether the user holds at least one of the Microsoft Entra directory roles
+	// roleTemplateIDs, assigned to the user directly and tenant-wide (directory scope "/"). A built-in
+	// role is named by its template id (e.g. Identity Governance Administrator
+	// 45d8d3c5-c802-45c6-b32a-1d70b5e1e86e); a custom role by its role definition id. Assignments scoped to
+	// an administrative unit or an application, eligible (not activated) PIM assignments and roles held
+	// only through a role-assignable group do not count. No ids: false without a call.
+	HasDirectoryRole(ctx context.Context, userID string, roleTemplateIDs []string) (bool, error)
 	// TenantByDomain finds a tenant by one of its domain names; ErrNotFound when no tenant has it.
 	TenantByDomain(ctx context.Context, domain string) (TenantInfo, error)
 	// Invite invites an external user as a guest.

@@ -182,6 +182,65 @@ func (c *Client) IsMemberOf(ctx context.Context, userID, groupID string) (bool, 
 	return found, err
 }
 
+// HasDirectoryRole reports whether the user holds one of the directory roles roleTemplateIDs through a
+// direct, tenant-wide assignment. It reads GET /roleManagement/directory/roleAssignments?$filter=principalId
+// eq '{userID}' (application permission RoleManagement.Read.Directory, the least privileged one): each
+// unifiedRoleAssignment's roleDefinitionId is the role's template id for a built-in role and the
+// definition id for a custom one. Only assignments with directoryScopeId "/" count; one scoped to an
+// administrative unit or application does not make the user a tenant-wide role holder.
+func (c *Client) HasDirectoryRole(ctx context.Context, userID string, roleTemplateIDs []string) (bool, error) {
+	if err := needID("user id", userID); err != nil {
+		return false, err
+	}
+	want := make(map[string]bool, len(roleTemplateIDs))
+	for _, id := range roleTemplateIDs {
+		id = strings.TrimSpace(id)
+		if !isGUID(id) {
+			return false, entitlement.Invalid("role template id", fmt.Sprintf("%q is not a GUID like 45d8d3c5-c802-45c6-b32a-1d70b5e1e86e", id))
+		}
+		want[strings.ToLower(id)] = true
+	}
+	if len(want) == 0 {
+		return false, nil
+	}
+	var found bool
+	err := c.call(ctx, "list directory role assignments of "+userID, func(ctx context.Context) error {
+		page := func(ctx context.Context, u string, q url.Values) (models.UnifiedRoleAssignmentCollectionResponseable, error) {
+			m, err := c.get(ctx, u, q, models.CreateUnifiedRoleAssignmentCollectionResponseFromDiscriminatorValue)
+			if err != nil {
+				return nil, err
+			}
+			r, ok := m.(models.UnifiedRoleAssignmentCollectionResponseable)
+			if !ok {
+				return nil, fmt.Errorf("response is not a unifiedRoleAssignment collection")
+			}
+			return r, nil
+		}
+		items, err := collect[models.UnifiedRoleAssignmentable](ctx, 0,
+			func(ctx context.Context) (models.UnifiedRoleAssignmentCollectionResponseable, error) {
+				return page(ctx, c.base+"/roleManagement/directory/roleAssignments",
+					url.Values{"$filter": {fmt.Sprintf("principalId eq '%s'", userID)}})
+			},
+			func(ctx context.Context, u string) (models.UnifiedRoleAssignmentCollectionResponseable, error) {
+				return page(ctx, u, nil)
+			})
+		if err != nil {
+			return err
+		}
+		for _, a := range items {
+			if a == nil || !strings.EqualFold(str(a.GetPrincipalId()), userID) || str(a.GetDirectoryScopeId()) != "/" {
+				continue
+			}
+			if want[strings.ToLower(str(a.GetRoleDefinitionId()))] {
+				found = true
+				return nil
+			}
+		}
+		return nil
+	})
+	return found, err
+}
+
 // TenantByDomain finds a tenant by one of its domains.
 func (c *Client) TenantByDomain(ctx context.Context, domain string) (entitlement.TenantInfo, error) {
 	domain = strings.ToLower(strings.TrimSpace(domain))
