@@ -40,6 +40,7 @@
 //	users/{id}/teamwork/installedApps (GET, POST 201, 409 when installed), me
 //	groups[/{id}[/members|transitiveMembers]], invitations (POST), organization
 //	tenantRelationships/findTenantInformationByDomainName(domainName='…')
+//	roleManagement/directory/roleAssignments[/{id}] ($filter, e.g. principalId eq '{id}')
 //
 // Simulator administration (never under /v1.0):
 //

@@ -185,6 +185,8 @@ func (s *Sim) dispatch(g *gctx) *graphErr {
 		return s.getOrganization(g)
 	case "appcatalogs":
 		return s.appCatalog(g, seg[1:])
+	case "rolemanagement":
+		return s.roleManagement(g, seg[1:])
 	case "tenantrelationships":
 		if len(seg) == 2 {
 			name, args, ok := parseFunc(seg[1])

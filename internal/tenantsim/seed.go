@@ -24,6 +24,9 @@ const (
 
 	// AdminsGroupID is the "AccessBot Admins" group.
 	AdminsGroupID = "dddddddd-0000-0000-0000-0000000000a1"
+	// IdentityGovernanceAdminRoleID is the template id of the built-in Microsoft Entra role "Identity
+	// Governance Administrator" (Microsoft Entra built-in roles reference). Adele holds it tenant-wide.
+	IdentityGovernanceAdminRoleID = "45d8d3c5-c802-45c6-b32a-1d70b5e1e86e"
 	// ReviewersGroupID is the "Falcon Security Reviewers" group.
 	ReviewersGroupID = "dddddddd-0000-0000-0000-0000000000a2"
 	// FalconTeamGroupID is the "Falcon Team" Team (a catalog resource).
@@ -142,6 +145,7 @@ func seed(w *world, now time.Time) {
 		InternalSponsors: []string{UserPatti}, ExternalSponsors: []string{UserFiona}, Created: created, Modified: created}
 
 	seedTeamsApps(w)
+	seedRoleAssignments(w)
 
 	w.Catalogs[FalconCatalogID] = &catalog{Ord: w.nextOrd(), ID: FalconCatalogID, DisplayName: "Project Falcon",
 		Description: "Everything people need to work on Project Falcon", CatalogType: "userManaged", State: "published",
@@ -233,4 +237,19 @@ func seedTeamsApps(w *world) {
 	}
 	w.TeamsApps[BotTeamsAppCatalogID] = &teamsApp{Ord: w.nextOrd(), ID: BotTeamsAppCatalogID,
 		ExternalID: BotTeamsAppManifestID, DisplayName: "AccessBot", DistributionMethod: "organization"}
+}
+
+// seedRoleAssignments gives Adele the Identity Governance Administrator role, assigned directly and
+// tenant-wide, unless the world already has role assignments (a state saved before they existed has none).
+func seedRoleAssignments(w *world) {
+	if w.RoleAssignments == nil {
+		w.RoleAssignments = map[string]*roleAssignment{}
+	}
+	if len(w.RoleAssignments) > 0 {
+		return
+	}
+	a := &roleAssignment{Ord: w.nextOrd(), TenantID: ContosoTenantID, PrincipalID: UserAdele,
+		RoleDefinitionID: IdentityGovernanceAdminRoleID, DirectoryScopeID: "/"}
+	a.ID = roleAssignmentID(a.RoleDefinitionID, a.PrincipalID)
+	w.RoleAssignments[a.ID] = a
 }

@@ -125,6 +125,7 @@ func New(opts Options) (*Sim, error) {
 		w.BotSecret = newSecret()
 	}
 	seedTeamsApps(w)
+	seedRoleAssignments(w)
 	// Throttling is a test switch; it does not survive a restart.
 	w.Throttle = throttle{}
 	if err := s.loadKey(w); err != nil {

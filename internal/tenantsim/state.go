@@ -42,7 +42,9 @@ type world struct {
 	Settings      emSettings               `json:"settings"`
 	NoConsent     map[string]bool          `json:"noConsent"` // "tid/oid" -> true when the user has not consented
 	TeamsApps     map[string]*teamsApp     `json:"teamsApps"` // Contoso's Teams app catalog, by catalog id
-	Throttle      throttle                 `json:"throttle"`
+	// RoleAssignments are directory (Microsoft Entra) role assignments, by id (roleManagement/directory).
+	RoleAssignments map[string]*roleAssignment `json:"roleAssignments"`
+	Throttle        throttle                   `json:"throttle"`
 }
 
 type tenant struct {
@@ -90,6 +92,17 @@ type user struct {
 	ByEntitlement     bool           `json:"byEntitlement,omitempty"`
 	BlockedAt         *time.Time     `json:"blockedAt,omitempty"`
 	InstalledApps     []installedApp `json:"installedApps,omitempty"`
+}
+
+// roleAssignment is a directory role assignment (unifiedRoleAssignment): a principal holds a role definition
+// (for a built-in role, its template id) at a directory scope ("/" = the whole tenant).
+type roleAssignment struct {
+	Ord              int64  `json:"ord"`
+	ID               string `json:"id"`
+	TenantID         string `json:"tenantId"`
+	PrincipalID      string `json:"principalId"`
+	RoleDefinitionID string `json:"roleDefinitionId"`
+	DirectoryScopeID string `json:"directoryScopeId"`
 }
 
 type group struct {
@@ -336,21 +349,22 @@ type throttle struct {
 
 func newWorld() *world {
 	return &world{
-		Version:       worldVersion,
-		Keys:          map[string]string{},
-		Users:         map[string]*user{},
-		Groups:        map[string]*group{},
-		ConnectedOrgs: map[string]*connectedOrg{},
-		Catalogs:      map[string]*catalog{},
-		Resources:     map[string]*resource{},
-		Packages:      map[string]*accessPkg{},
-		Policies:      map[string]*policy{},
-		Requests:      map[string]*request{},
-		Assignments:   map[string]*assignment{},
-		Subjects:      map[string]*subject{},
-		Invitations:   map[string]*invitation{},
-		NoConsent:     map[string]bool{},
-		TeamsApps:     map[string]*teamsApp{},
+		Version:         worldVersion,
+		Keys:            map[string]string{},
+		Users:           map[string]*user{},
+		Groups:          map[string]*group{},
+		ConnectedOrgs:   map[string]*connectedOrg{},
+		Catalogs:        map[string]*catalog{},
+		Resources:       map[string]*resource{},
+		Packages:        map[string]*accessPkg{},
+		Policies:        map[string]*policy{},
+		Requests:        map[string]*request{},
+		Assignments:     map[string]*assignment{},
+		Subjects:        map[string]*subject{},
+		Invitations:     map[string]*invitation{},
+		NoConsent:       map[string]bool{},
+		TeamsApps:       map[string]*teamsApp{},
+		RoleAssignments: map[string]*roleAssignment{},
 	}
 }
 

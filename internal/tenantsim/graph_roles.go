@@ -1,0 +1,87 @@
+package tenantsim
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// roleReadPermissions are the permissions Graph accepts for listing directory role assignments (List
+// unifiedRoleAssignments, directory provider), least privileged first; the same names serve as
+// application roles and delegated scopes.
+var roleReadPermissions = []string{"RoleManagement.Read.Directory", "RoleManagement.Read.All", "Directory.Read.All",
+	"RoleManagement.ReadWrite.Directory", "Directory.ReadWrite.All"}
+
+// roleManagement serves roleManagement/directory/roleAssignments[/{id}] (GET; $filter, e.g.
+// principalId eq '{id}').
+func (s *Sim) roleManagement(g *gctx, seg []string) *graphErr {
+	if len(seg) < 2 || len(seg) > 3 || !strings.EqualFold(seg[0], "directory") || !strings.EqualFold(seg[1], "roleAssignments") {
+		return &graphErr{Status: http.StatusBadRequest, Code: "BadRequest",
+			Message: fmt.Sprintf("Resource not found for the segment '%s'.", strings.Join(seg, "/"))}
+	}
+	if g.r.Method != http.MethodGet {
+		return methodNotAllowed(g.r)
+	}
+	granted := g.c.Roles
+	if !g.c.AppOnly {
+		granted = g.c.Scopes
+	}
+	if !slices.ContainsFunc(roleReadPermissions, func(p string) bool { return slices.Contains(granted, p) }) {
+		return &graphErr{Status: http.StatusForbidden, Code: "Authorization_RequestDenied",
+			Message: "Insufficient privileges to complete the operation."}
+	}
+	tid := g.c.TenantID
+	if len(seg) == 3 {
+		a := s.w.RoleAssignments[seg[2]]
+		if a == nil || a.TenantID != tid {
+			return errNotFound("unifiedRoleAssignment", seg[2])
+		}
+		s.writeEntity(g.w, http.StatusOK, g.q, "roleManagement/directory/roleAssignments", renderRoleAssignment(a))
+		return nil
+	}
+	var items []item
+	for _, a := range sortedBy(s.w.RoleAssignments, func(a *roleAssignment) int64 { return a.Ord }) {
+		if a.TenantID != tid {
+			continue
+		}
+		v := renderRoleAssignment(a)
+		items = append(items, item{full: v, view: func() map[string]any { return v }})
+	}
+	s.writeCollection(g.w, g.r, g.q, "roleManagement/directory/roleAssignments", items)
+	return nil
+}
+
+// renderRoleAssignment is a unifiedRoleAssignment as Graph v1.0 returns it (resourceScope is the deprecated
+// twin of directoryScopeId that Graph still sends).
+func renderRoleAssignment(a *roleAssignment) map[string]any {
+	return map[string]any{
+		"id":               a.ID,
+		"principalId":      a.PrincipalID,
+		"roleDefinitionId": a.RoleDefinitionID,
+		"directoryScopeId": a.DirectoryScopeID,
+		"resourceScope":    a.DirectoryScopeID,
+		"appScopeId":       nil,
+		"condition":        nil,
+	}
+}
+
+// roleAssignmentID builds an id the way Entra does for a direct assignment: the role definition's and the
+// principal's GUIDs in their binary (mixed-endian) layout, base64url without padding, then "-1".
+func roleAssignmentID(roleDefinitionID, principalID string) string {
+	return base64.RawURLEncoding.EncodeToString(append(guidBytes(roleDefinitionID), guidBytes(principalID)...)) + "-1"
+}
+
+// guidBytes is a GUID's 16-byte binary form (first three groups little-endian); nil when id is not a GUID.
+func guidBytes(id string) []byte {
+	b, err := hex.DecodeString(strings.ReplaceAll(id, "-", ""))
+	if err != nil || len(b) != 16 {
+		return nil
+	}
+	slices.Reverse(b[0:4])
+	slices.Reverse(b[4:6])
+	slices.Reverse(b[6:8])
+	return b
+}
