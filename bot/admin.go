@@ -13,12 +13,14 @@ import (
 	"github.com/accessbot/accessbot/internal/store"
 )
 
-// Admin flow (DESIGN.md §1, issue 6): slash-style commands for members of the configured admin group.
+// Admin flow (DESIGN.md §1, issue 6): slash-style commands for members of the configured admin group and
+// holders of the configured directory roles.
 // Reads answer with tables; changes that remove or grant access ask for confirmation on a card first. Every
 // command, confirmation and refusal is written to the audit log with mode "admin".
 
 const (
-	// adminCacheTTL is how long a user's admin-group membership (and a tenant's organization name) is cached.
+	// adminCacheTTL is how long a user's admin status (group membership or directory role) and a tenant's
+	// organization name are cached.
 	adminCacheTTL = 5 * time.Minute
 	// adminConfirmTTL is how long a confirmation card stays valid.
 	adminConfirmTTL = 10 * time.Minute
@@ -97,16 +99,18 @@ func (s *adminState) forgetOrgs() {
 	s.orgs = nil
 }
 
-// checkAdmin sets t.admin when the user belongs to the configured admin group. Only users of the resource
-// tenant can be admins. The answer is cached per user for adminCacheTTL; a failed check is logged, treated
-// as "not an admin" and not cached.
+// checkAdmin sets t.admin when the user is an admin: a (transitive) member of the configured admin group
+// or the holder of one of the configured directory roles (checked in Graph, group first). Only users of the
+// resource tenant can be admins. The answer is cached per user for adminCacheTTL. A failed check is
+// logged; unless the other check said yes, the user is treated as "not an admin" and nothing is cached.
 func (b *Bot) checkAdmin(ctx context.Context, t *turn) {
 	t.admin = b.isAdmin(ctx, t)
 }
 
 func (b *Bot) isAdmin(ctx context.Context, t *turn) bool {
 	group := strings.TrimSpace(b.cfg.AdminGroupID)
-	if group == "" || b.cfg.Entitlement == nil || t.userID == "" || t.tenantID == "" {
+	roles := adminRoles(b.cfg.AdminRoleIDs)
+	if (group == "" && len(roles) == 0) || b.cfg.Entitlement == nil || t.userID == "" || t.tenantID == "" {
 		return false
 	}
 	if b.cfg.Tenant.ID == "" || !strings.EqualFold(t.tenantID, b.cfg.Tenant.ID) {
@@ -118,13 +122,46 @@ func (b *Bot) isAdmin(ctx context.Context, t *turn) bool {
 	if v, ok := b.adm.member(key, now); ok {
 		return v
 	}
-	ok, err := b.cfg.Entitlement.IsMemberOf(ctx, t.userID, group)
-	if err != nil {
-		t.log.WarnContext(ctx, "admin group check failed; treating user as not an admin", "group", group, "err", err)
+	failed := false
+	if group != "" {
+		ok, err := b.cfg.Entitlement.IsMemberOf(ctx, t.userID, group)
+		switch {
+		case err != nil:
+			failed = true
+			t.log.WarnContext(ctx, "admin group check failed", "group", group, "err", err)
+		case ok:
+			b.adm.setMember(key, true, now.Add(adminCacheTTL))
+			return true
+		}
+	}
+	if len(roles) > 0 {
+		ok, err := b.cfg.Entitlement.HasDirectoryRole(ctx, t.userID, roles)
+		switch {
+		case err != nil:
+			failed = true
+			t.log.WarnContext(ctx, "admin directory role check failed", "roles", roles, "err", err)
+		case ok:
+			b.adm.setMember(key, true, now.Add(adminCacheTTL))
+			return true
+		}
+	}
+	if failed {
+		t.log.WarnContext(ctx, "admin check incomplete; treating user as not an admin")
 		return false
 	}
-	b.adm.setMember(key, ok, now.Add(adminCacheTTL))
-	return ok
+	b.adm.setMember(key, false, now.Add(adminCacheTTL))
+	return false
+}
+
+// adminRoles returns the configured role ids without blanks.
+func adminRoles(ids []string) []string {
+	var out []string
+	for _, id := range ids {
+		if id = strings.TrimSpace(id); id != "" {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // partnerOrgName returns the display name of the connected organization whose tenant is tenantID, or ""
@@ -271,12 +308,12 @@ func (b *Bot) adminCommand(name string, run func(ctx context.Context, c *adminCa
 // refuseNonAdmin answers an admin command typed by someone who is not an admin; only the refusal is audited.
 func (b *Bot) refuseNonAdmin(ctx context.Context, t *turn, command string) error {
 	e := b.adminEntry(t, "admin.refused")
-	e.Outcome = "refused: not a member of the admin group"
+	e.Outcome = "refused: not an admin"
 	e.Details = map[string]string{"command": command}
 	b.appendAdminAudit(ctx, e)
 	t.log.InfoContext(ctx, "admin command refused", "command", command)
 	return b.sendNotice(ctx, t, noticeError, "Not allowed",
-		fmt.Sprintf("%s is an admin command; only members of the AccessBot admin group can run it. Nothing was changed.", command),
+		fmt.Sprintf("%s is an admin command; only AccessBot admins (members of the admin group or holders of an admin directory role) can run it. Nothing was changed.", command),
 		[]cards.Suggestion{{Title: "help", Command: "help"}})
 }
 

@@ -184,7 +184,7 @@ func (b *Bot) closePending(ctx context.Context, t *turn, data map[string]any, ru
 	if run {
 		if !t.admin {
 			b.adm.confirmMu.Unlock()
-			return refuse("Not allowed", "You are no longer a member of the AccessBot admin group. Nothing was changed.", "not a member of the admin group")
+			return refuse("Not allowed", "You are no longer an AccessBot admin (a member of the admin group or the holder of an admin directory role). Nothing was changed.", "not an admin")
 		}
 		op.State = pendingRunning
 	} else {

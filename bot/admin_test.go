@@ -39,7 +39,8 @@ func admFabUser(n int) string { return fmt.Sprintf("bbbbbbbb-0000-0000-0000-0000
 
 // admFakePort is fakeDirectory with the seed's shape and the admin writes; every change is recorded in
 // writes. Unlike the flow fakes it finds users by id, UPN or mail (as the admin commands' lookups do) and
-// keeps group membership as a set that IsMemberOf reads.
+// keeps group membership as a set that IsMemberOf reads and directory roles per user that HasDirectoryRole
+// reads.
 type admFakePort struct {
 	fakeDirectory
 	packagePolicies
@@ -49,8 +50,12 @@ type admFakePort struct {
 	catalogs []entitlement.Catalog
 	listed   []entitlement.Request // what Requests lists
 
+	roles map[string][]string // user → directory role template ids held
+
 	writes        []string
 	memberChecks  int
+	roleChecks    int
+	failRole      error
 	orgListings   int
 	failMember    error
 	failAdminRm   error
@@ -63,6 +68,7 @@ func newAdmFakePort(now time.Time) *admFakePort {
 	p := &admFakePort{
 		fakeDirectory:   newFakeDirectory(func() time.Time { return now }),
 		members:         map[string]map[string]bool{admGroup: {admUserID(3): true}},
+		roles:           map[string][]string{},
 		tenants:         map[string]entitlement.TenantInfo{},
 		sponsors:        map[string]*entitlement.Sponsors{},
 		packagePolicies: packagePolicies{},
@@ -168,6 +174,21 @@ func (p *admFakePort) IsMemberOf(ctx context.Context, userID, groupID string) (b
 		return false, p.failMember
 	}
 	return p.members[groupID][userID], nil
+}
+
+func (p *admFakePort) HasDirectoryRole(ctx context.Context, userID string, roleTemplateIDs []string) (bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.roleChecks++
+	if p.failRole != nil {
+		return false, p.failRole
+	}
+	for _, r := range p.roles[userID] {
+		if slices.Contains(roleTemplateIDs, r) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func (p *admFakePort) setMember(userID string, in bool) {
@@ -664,7 +685,7 @@ func TestAdminCommands(t *testing.T) {
 		{name: "audit unknown", who: admAdele, text: "/audit zed@contoso.example", want: []string{`/audit: "zed@contoso.example" is neither a package nor a user`}, wantOutcome: "rejected"},
 		{name: "unknown admin command suggests", who: admAdele, text: "/orgz", want: []string{`I don't know "/orgz"`, "/orgs"}},
 		{name: "non-admin refused", who: admRita, text: "/revoke rita@contoso.example Falcon Team Member", want: []string{"Not allowed", "/revoke is an admin command", "Nothing was changed"},
-			unwanted: []string{"Revoke Falcon Team Member from"}, wantAction: "admin.refused", wantOutcome: "refused: not a member of the admin group"},
+			unwanted: []string{"Revoke Falcon Team Member from"}, wantAction: "admin.refused", wantOutcome: "refused: not an admin"},
 		{name: "non-admin connect refused", who: admRita, text: "/connect northwind.example", want: []string{"Not allowed"}, wantAction: "admin.refused"},
 		{name: "foreign tenant user with an admin's object id refused", who: admGusInA, text: "/orgs", want: []string{"Not allowed"}, wantAction: "admin.refused"},
 		{name: "guest refused", who: admGus, text: "/disconnect Fabrikam", want: []string{"Not allowed"}, wantAction: "admin.refused"},
@@ -788,7 +809,7 @@ func TestAdminConfirmMisuse(t *testing.T) {
 			{who: admAdele, verb: cards.VerbAdminConfirm, token: strings.Repeat("ab", 16), want: "I don't know this confirmation", outcome: "refused: unknown token"},
 		}},
 		{name: "admin removed from the group before confirming", setup: nil, steps: []step{
-			{who: admAdele, verb: cards.VerbAdminConfirm, advance: adminCacheTTL + time.Second, want: "no longer a member", outcome: "refused: not a member"},
+			{who: admAdele, verb: cards.VerbAdminConfirm, advance: adminCacheTTL + time.Second, want: "no longer an AccessBot admin", outcome: "refused: not an admin"},
 		}},
 		{name: "service failure is reported and recorded", setup: func(e *admEnv) {
 			e.port.failAdminRm = &entitlement.ServiceError{Op: "remove assignment", Status: 403, Kind: entitlement.ErrForbidden}
@@ -928,6 +949,65 @@ func TestCheckAdmin(t *testing.T) {
 			t.Fatalf("no group: admin=%v checks=%d", tu.admin, e.port.memberChecks)
 		}
 	})
+}
+
+// TestCheckAdminGroupOrRole: an admin is a member of the admin group OR the holder of a configured directory
+// role; the group is asked first and a yes from it spares the role check; a failed check is not admin and
+// not cached unless the other check said yes.
+func TestCheckAdminGroupOrRole(t *testing.T) {
+	ctx := context.Background()
+	const idGovAdmin = "45d8d3c5-c802-45c6-b32a-1d70b5e1e86e"
+	tests := []struct {
+		name       string
+		group      string   // Config.AdminGroupID
+		roles      []string // Config.AdminRoleIDs
+		who        admPerson
+		holds      []string // directory roles the user holds
+		failMember error
+		failRole   error
+		want       bool
+		cached     bool // a second check within the TTL asks Graph nothing
+		member     int  // IsMemberOf calls (first check)
+		role       int  // HasDirectoryRole calls (first check)
+	}{
+		{name: "group only: member", group: admGroup, who: admAdele, want: true, cached: true, member: 1},
+		{name: "group and roles: member, role check spared", group: admGroup, roles: []string{idGovAdmin}, who: admAdele, want: true, cached: true, member: 1},
+		{name: "role only: holder", roles: []string{idGovAdmin}, who: admLynne, holds: []string{idGovAdmin}, want: true, cached: true, role: 1},
+		{name: "group and roles: not a member but a holder", group: admGroup, roles: []string{"62e90394-69f5-4237-9190-012177145e10", idGovAdmin},
+			who: admLynne, holds: []string{idGovAdmin}, want: true, cached: true, member: 1, role: 1},
+		{name: "neither: not a member, holds another role", group: admGroup, roles: []string{idGovAdmin}, who: admRita,
+			holds: []string{"f2ef992c-3afb-46b9-b7cf-a126ee74c451"}, want: false, cached: true, member: 1, role: 1},
+		{name: "role only: blank ids are ignored, nobody is an admin", roles: []string{" ", ""}, who: admAdele, holds: []string{idGovAdmin}, want: false, cached: true},
+		{name: "role check fails: not admin, not cached", group: admGroup, roles: []string{idGovAdmin}, who: admLynne, holds: []string{idGovAdmin},
+			failRole: errors.New("graph down"), want: false, member: 1, role: 1},
+		{name: "group check fails: not admin, not cached", group: admGroup, who: admAdele,
+			failMember: errors.New("graph down"), want: false, member: 1},
+		{name: "group check fails but the role says yes", group: admGroup, roles: []string{idGovAdmin}, who: admLynne, holds: []string{idGovAdmin},
+			failMember: errors.New("graph down"), want: true, cached: true, member: 1, role: 1},
+		{name: "role holder of another tenant never checked", roles: []string{idGovAdmin}, who: admGusInA, holds: []string{idGovAdmin}, want: false, cached: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newAdmEnv(t)
+			e.bot.cfg.AdminGroupID = tc.group
+			e.bot.cfg.AdminRoleIDs = tc.roles
+			e.port.roles[tc.who.id] = tc.holds
+			e.port.failMember, e.port.failRole = tc.failMember, tc.failRole
+			tu := e.bot.newTurn(ctx, e.activity(tc.who, "message"))
+			e.bot.checkAdmin(ctx, tu)
+			if tu.admin != tc.want {
+				t.Fatalf("admin = %v, want %v", tu.admin, tc.want)
+			}
+			if e.port.memberChecks != tc.member || e.port.roleChecks != tc.role {
+				t.Fatalf("checks: group %d role %d, want %d %d", e.port.memberChecks, e.port.roleChecks, tc.member, tc.role)
+			}
+			e.bot.checkAdmin(ctx, tu)
+			again := e.port.memberChecks != tc.member || e.port.roleChecks != tc.role
+			if tu.admin != tc.want || again == tc.cached {
+				t.Fatalf("second check: admin=%v asked Graph again=%v, want admin=%v cached=%v", tu.admin, again, tc.want, tc.cached)
+			}
+		})
+	}
 }
 
 func TestPartnerOrgName(t *testing.T) {

@@ -69,8 +69,13 @@ type Config struct {
 	Tokens UserTokens
 	// Tenant describes the resource tenant ("Tenant A") whose access packages the bot manages.
 	Tenant TenantInfo
-	// AdminGroupID is the Entra group whose members may run admin commands; empty means nobody.
+	// AdminGroupID is the Entra group whose (transitive) members may run admin commands; empty means no group.
 	AdminGroupID string
+	// AdminRoleIDs are Microsoft Entra directory roles (template ids of built-in roles, definition ids of
+	// custom ones) whose holders may run admin commands too: a user is an admin when in AdminGroupID OR
+	// holding one of these roles through a direct, tenant-wide assignment. Empty means no role; with no group
+	// either, nobody is an admin.
+	AdminRoleIDs []string
 	// Brokered lets the bot run approvals itself for connected-organization users not yet in the tenant
 	// (DESIGN.md §3); when false such users get a My Access link instead.
 	Brokered bool

@@ -45,7 +45,7 @@ func TestAdminRefusals(t *testing.T) {
 		}
 		e.say(u, tc.text, "Not allowed", "is an admin command", "Nothing was changed")
 		got := e.auditOutcomes(50)
-		if len(got) != i+1 || got[0] != "admin.refused refused: not a member of the admin group" {
+		if len(got) != i+1 || got[0] != "admin.refused refused: not an admin" {
 			t.Fatalf("%s %q: audit = %q", tc.who, tc.text, got)
 		}
 	}
