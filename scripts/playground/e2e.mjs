@@ -33,8 +33,10 @@
 //  10 escalate: (only with --clock; fails today: the demo bot does not follow the simulator's clock, see
 //               docs/PLAYGROUND.md) Megan files it again; Aaron approves stage 1; the simulator's clock moves 5 h past the stage's
 //               PT4H escalation; Patti gets "Escalated to you", Megan is told; Patti approves; delivered.
-//  11 web UI:   (only with --screenshots) Adele requests Falcon Wiki Reader by clicking in the Playground's page.
-//  12 received: over the whole run, no chat got the same message twice in a row and no card has text that
+//  11 admin:    Adele /assign's Falcon Wiki Reader to Megan and /revoke's Rita's, each through its confirmation
+//               card; Megan's and Rita's `access` follow.
+//  12 web UI:   (only with --screenshots) Adele requests Falcon Wiki Reader by clicking in the Playground's page.
+//  13 received: over the whole run, no chat got the same message twice in a row and no card has text that
 //               Teams' Markdown mangles (a bare "1.", an HTML-like <tag>).
 // With --screenshots DIR, a headless Chromium (playwright-core + /usr/bin/chromium) shows each person's
 // Playground during the whole run and a PNG of each 1:1 chat is saved at the end (DIR/<persona>.png).
@@ -212,6 +214,7 @@ export class Playground {
    * (screenshots) the text is typed into the web UI's compose box instead, so the chat shows it too.
    */
   async say(text, conversationId = this.chat) {
+    this.note(conversationId, `says ${JSON.stringify(text)}`);
     if (this.page && conversationId === this.chat) {
       const box = this.page.locator("[role=textbox]").first();
       await box.click();
@@ -231,6 +234,7 @@ export class Playground {
    * the web UI only replaces a card after its own clicks, and this makes it show what the person would see.
    */
   async execute(messageId, action, inputs = {}, conversationId = this.chat) {
+    this.note(conversationId, `clicks ${JSON.stringify(action.title ?? action.verb)} (${action.verb}) on ${messageId} ${JSON.stringify(inputs)}`);
     const res = await this.post("/_conversation/v1/invoke", {
       name: "adaptiveCard/action",
       value: { action: { type: "Action.Execute", verb: action.verb, data: { ...(action.data ?? {}), ...inputs } } },
@@ -251,10 +255,16 @@ export class Playground {
 
   /** Clicks an Action.Submit: the bot receives a message activity whose value is data + inputs. */
   submit(messageId, action, inputs = {}, conversationId = this.chat) {
+    this.note(conversationId, `clicks ${JSON.stringify(action.title)} (Action.Submit) on ${messageId}`);
     return this.post("/_conversation/v1/submit", {
       conversation: { id: conversationId }, from: { id: this.user.id }, replyToId: messageId,
       value: { ...(action.data ?? {}), ...inputs },
     });
+  }
+
+  /** Records what the person did (a "user" event, for the transcript and the duplicate check; never sent). */
+  note(conversationId, what) {
+    this.events.push({ action: "user", actionConversationId: conversationId, what });
   }
 
   /** Index of the next event: wait helpers given this index only look at what arrives from now on. */
@@ -292,7 +302,7 @@ export class Playground {
 
   /** A short account of what arrived since index from (for failure messages). */
   recent(from = 0) {
-    const evs = this.events.slice(from).filter((e) => e.action !== "typing");
+    const evs = this.events.slice(from).filter((e) => e.action !== "typing" && e.action !== "user");
     if (evs.length === 0) return "nothing arrived from the bot in this chat";
     return `what arrived:\n${evs.slice(-6).map((e) => `    ${e.action}${e.mirrored ? " (mirror)" : ""} ${e.message?.messageId}: ${messageText(e.message).slice(0, 400)}`).join("\n")}`;
   }
@@ -302,6 +312,7 @@ export class Playground {
     const lines = [`== ${this.who}, chat ${this.chat}, Playground ${this.base}`];
     for (const e of this.events) {
       if (e.action === "typing") continue;
+      if (e.action === "user") { lines.push(`  >> ${this.user?.name} ${e.what}${e.actionConversationId === this.chat ? "" : ` in ${e.actionConversationId}`}`); continue; }
       lines.push(`  ${e.action}${e.mirrored ? " (mirror of an invoke answer)" : ""} ${e.message?.messageId}: ${messageText(e.message)}`);
     }
     lines.push("  -- as the chat reads at the end (invoke answers applied):");
@@ -898,9 +909,37 @@ async function story(o, pg, screens) {
     await s.step("Megan: Falcon Production Access is delivered", () => megan.update(m, f.messageId, ["Delivered"], D, "Megan's status card to say Delivered"));
   });
 
+  // Admin changes go through a confirmation card; the change reaches Entra.
+  await s.act("11 Adele assigns and revokes", async () => {
+    /** p asks `access` until its answer does (or no longer does) list pkg; the simulator delivers in ~2 s. */
+    const accessUntil = async (p, pkg, listed) => {
+      const deadline = Date.now() + D;
+      for (;;) {
+        const msg = await ask(p, "access", ["Your access"], '"access"');
+        if (hasAll(messageText(msg), [pkg]) === listed) return msg;
+        if (Date.now() > deadline) throw new Error(`${p.who}: "access" still ${listed ? "lacks" : "lists"} ${pkg} after ${D / 1000} s: ${messageText(msg).slice(0, 300)}`);
+        await new Promise((r) => setTimeout(r, 1000)); // poll interval of a deadline-bound poll
+      }
+    };
+    const confirm = async (text, want, done) => {
+      const card = await ask(adele, text, want, `a confirmation card for ${text}`);
+      const ok = findAction(card, { verb: "admin.confirm" });
+      expect(ok, adele, "the confirmation card has no admin.confirm action", card);
+      const r = await adele.execute(card.messageId, ok);
+      const answer = { attachments: [{ contentType: CARD, content: r?.value }] };
+      expect(hasAll(messageText(answer), done), adele, `the confirmation is not answered ${JSON.stringify(done)}`, answer);
+    };
+    await s.step('Adele: /assign megan@contoso.example "Falcon Wiki Reader" → confirm → Assigned', () =>
+      confirm('/assign megan@contoso.example "Falcon Wiki Reader"', ["Megan Bowen", "Falcon Wiki Reader"], ["Assigned Falcon Wiki Reader"]));
+    await s.step("Megan: \"access\" lists Falcon Wiki Reader", () => accessUntil(megan, "Falcon Wiki Reader", true));
+    await s.step('Adele: /revoke rita@contoso.example "Falcon Wiki Reader" → confirm → Revoked', () =>
+      confirm('/revoke rita@contoso.example "Falcon Wiki Reader"', ["Revoke Falcon Wiki Reader from Rita Requester?"], ["Revoked Falcon Wiki Reader"]));
+    await s.step("Rita: \"access\" no longer lists Falcon Wiki Reader", () => accessUntil(rita, "Falcon Wiki Reader", false));
+  });
+
   // With a browser: the same clicks through the web UI itself (the API above is what the UI calls, this proves it).
   if (screens) {
-    await s.act("11 through the web UI: Adele requests Falcon Wiki Reader with clicks", async () => {
+    await s.act("12 through the web UI: Adele requests Falcon Wiki Reader with clicks", async () => {
       const page = adele.page;
       await s.step('Adele (UI): types "packages"', () => ask(adele, "packages", ["Falcon Wiki Reader"]));
       await s.step("Adele (UI): clicks Request next to Falcon Wiki Reader → the form shows", async () => {
@@ -941,11 +980,12 @@ export function markdownHazards(card) {
  * Teams' Markdown mangles (a bare "1." renders as an empty list item, "<org>" is stripped as HTML).
  */
 async function received(s, pg) {
-  await s.act("12 what every chat received", async () => {
-    await s.step("no chat got the same message twice in a row", () => {
+  await s.act("13 what every chat received", async () => {
+    await s.step("no chat got the same message twice in a row (without being asked twice)", () => {
       for (const p of Object.values(pg)) {
         const byChat = new Map();
         for (const e of p.events) {
+          if (e.action === "user") byChat.delete(e.actionConversationId);
           if (e.action !== "createMessage" || e.mirrored) continue;
           const text = messageText(e.message);
           if (byChat.get(e.actionConversationId) === text) throw new Error(`${p.who}: the bot sent the same message twice in a row to ${e.actionConversationId}: ${text.slice(0, 200)}`);
