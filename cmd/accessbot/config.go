@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -34,16 +35,19 @@ type config struct {
 	Addr               string
 	DataPath           string
 	AdminGroupID       string
-	TenantName         string
-	TenantDomain       string
-	TeamsAppID         string
-	SSOConnectionName  string
-	ServiceURL         string
-	Brokered           bool
-	InsecureDev        bool
-	LogLevel           string
-	LogFormat          string
-	ShutdownTimeout    time.Duration
+	// AdminRoleIDs is a comma-separated list of Microsoft Entra directory role template ids whose holders
+	// may run admin commands (ACCESSBOT_ADMIN_ROLE_IDS); validate checks it and adminRoles splits it.
+	AdminRoleIDs      string
+	TenantName        string
+	TenantDomain      string
+	TeamsAppID        string
+	SSOConnectionName string
+	ServiceURL        string
+	Brokered          bool
+	InsecureDev       bool
+	LogLevel          string
+	LogFormat         string
+	ShutdownTimeout   time.Duration
 	// DevSimulatorURL is the simulator's root, used only with InsecureDev for the development identity (set
 	// by `demo`, never from the environment).
 	DevSimulatorURL string
@@ -72,6 +76,7 @@ func registerServeFlags(fs *flag.FlagSet, c *config, getenv func(string) string)
 	fs.StringVar(&c.Addr, "addr", envDefault(getenv, "ACCESSBOT_ADDR", ":3978"), "listen address (env ACCESSBOT_ADDR)")
 	fs.StringVar(&c.DataPath, "data", envDefault(getenv, "ACCESSBOT_DATA", "accessbot.db"), "bbolt state file (env ACCESSBOT_DATA)")
 	fs.StringVar(&c.AdminGroupID, "admin-group", envDefault(getenv, "ACCESSBOT_ADMIN_GROUP_ID", ""), "object id of the Entra group whose members may run admin commands (env ACCESSBOT_ADMIN_GROUP_ID)")
+	fs.StringVar(&c.AdminRoleIDs, "admin-roles", envDefault(getenv, "ACCESSBOT_ADMIN_ROLE_IDS", ""), "comma-separated template ids of Entra directory roles whose holders (direct, tenant-wide assignment) may run admin commands, e.g. 45d8d3c5-c802-45c6-b32a-1d70b5e1e86e for Identity Governance Administrator (env ACCESSBOT_ADMIN_ROLE_IDS)")
 	fs.StringVar(&c.TenantName, "tenant-name", envDefault(getenv, "ACCESSBOT_TENANT_NAME", ""), "display name of the resource organization, shown on cards (env ACCESSBOT_TENANT_NAME)")
 	fs.StringVar(&c.TenantDomain, "tenant-domain", envDefault(getenv, "ACCESSBOT_TENANT_DOMAIN", ""), "a verified domain of the resource tenant, for tenant-scoped My Access links (env ACCESSBOT_TENANT_DOMAIN)")
 	fs.StringVar(&c.TeamsAppID, "teams-app-id", envDefault(getenv, "TEAMS_APP_ID", ""), "Teams app id, to install the app for approvers (env TEAMS_APP_ID; default derived from BOT_ID like `accessbot manifest`)")
@@ -118,6 +123,9 @@ func (c *config) validate() error {
 			errs = append(errs, fmt.Errorf("BOT_SERVICE_URL %q: expected an absolute https URL", c.ServiceURL))
 		}
 	}
+	if _, err := c.adminRoles(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.DataPath == "" {
 		errs = append(errs, errors.New("ACCESSBOT_DATA is empty: expected a file path for the state database"))
 	}
@@ -132,6 +140,31 @@ func (c *config) validate() error {
 		errs = append(errs, fmt.Errorf("log format %q: expected text or json", c.LogFormat))
 	}
 	return errors.Join(errs...)
+}
+
+// guidRE matches a GUID such as a directory role template id.
+var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// adminRoles splits AdminRoleIDs (comma-separated, spaces around entries allowed) into role template ids.
+// An empty value means no roles; an empty entry or one that is not a GUID is an error naming its position.
+func (c *config) adminRoles() ([]string, error) {
+	raw := strings.TrimSpace(c.AdminRoleIDs)
+	if raw == "" {
+		return nil, nil
+	}
+	parts := strings.Split(raw, ",")
+	out := make([]string, 0, len(parts))
+	for i, p := range parts {
+		p = strings.TrimSpace(p)
+		switch {
+		case p == "":
+			return nil, fmt.Errorf("ACCESSBOT_ADMIN_ROLE_IDS entry %d of %d is empty: expected comma-separated role template ids (GUIDs) without empty entries", i+1, len(parts))
+		case !guidRE.MatchString(p):
+			return nil, fmt.Errorf("ACCESSBOT_ADMIN_ROLE_IDS entry %d %q: expected a directory role template id, a GUID like 45d8d3c5-c802-45c6-b32a-1d70b5e1e86e (Identity Governance Administrator), not a role name", i+1, p)
+		}
+		out = append(out, strings.ToLower(p))
+	}
+	return out, nil
 }
 
 // requireLoopbackAddr accepts listen addresses whose host is a loopback IP or "localhost".

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -70,6 +71,19 @@ func TestConfigValidate(t *testing.T) {
 		{"plain http service url", func(c *config) { c.ServiceURL = "http://smba.example/teams/" }, "BOT_SERVICE_URL"},
 		{"gcc service url", func(c *config) { c.ServiceURL = "https://smba.infra.gcc.teams.microsoft.com/teams" }, ""},
 		{"bad log level", func(c *config) { c.LogLevel = "loud" }, "log level"},
+		{"admin roles", func(c *config) {
+			c.AdminRoleIDs = "45d8d3c5-c802-45c6-b32a-1d70b5e1e86e, 62E90394-69F5-4237-9190-012177145E10"
+		}, ""},
+		{"admin role given by name", func(c *config) { c.AdminRoleIDs = "Identity Governance Administrator" },
+			`ACCESSBOT_ADMIN_ROLE_IDS entry 1 "Identity Governance Administrator": expected a directory role template id, a GUID`},
+		{"admin role id truncated", func(c *config) { c.AdminRoleIDs = "45d8d3c5-c802-45c6-b32a-1d70b5e1e86e,62e90394-69f5-4237-9190" },
+			`ACCESSBOT_ADMIN_ROLE_IDS entry 2 "62e90394-69f5-4237-9190"`},
+		{"admin roles with an empty entry", func(c *config) {
+			c.AdminRoleIDs = "45d8d3c5-c802-45c6-b32a-1d70b5e1e86e,,62e90394-69f5-4237-9190-012177145e10"
+		},
+			"ACCESSBOT_ADMIN_ROLE_IDS entry 2 of 3 is empty"},
+		{"admin roles with a trailing comma", func(c *config) { c.AdminRoleIDs = "45d8d3c5-c802-45c6-b32a-1d70b5e1e86e," },
+			"ACCESSBOT_ADMIN_ROLE_IDS entry 2 of 2 is empty"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -92,6 +106,45 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
+// TestAdminRolesFromEnvAndFlag: ACCESSBOT_ADMIN_ROLE_IDS (or -admin-roles) becomes the list of role template
+// ids bot.Config.AdminRoleIDs gets, trimmed and lower-cased; unset means no roles.
+func TestAdminRolesFromEnvAndFlag(t *testing.T) {
+	tests := []struct {
+		name string
+		env  string
+		args []string
+		want []string
+	}{
+		{"unset", "", nil, nil},
+		{"env, spaces and case", " 45D8D3C5-C802-45C6-B32A-1D70B5E1E86E , 62e90394-69f5-4237-9190-012177145e10 ", nil,
+			[]string{"45d8d3c5-c802-45c6-b32a-1d70b5e1e86e", "62e90394-69f5-4237-9190-012177145e10"}},
+		{"flag overrides env", "62e90394-69f5-4237-9190-012177145e10", []string{"-admin-roles", "45d8d3c5-c802-45c6-b32a-1d70b5e1e86e"},
+			[]string{"45d8d3c5-c802-45c6-b32a-1d70b5e1e86e"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var c config
+			fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+			registerServeFlags(fs, &c, func(k string) string {
+				if k == "ACCESSBOT_ADMIN_ROLE_IDS" {
+					return tc.env
+				}
+				return ""
+			})
+			if err := fs.Parse(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			got, err := c.adminRoles()
+			if err != nil {
+				t.Fatalf("adminRoles: %v", err)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("adminRoles = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestRunRefusesBadConfiguration(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -103,6 +156,8 @@ func TestRunRefusesBadConfiguration(t *testing.T) {
 		{"no command", nil, nil, 2, "Usage"},
 		{"unknown command", []string{"serv"}, nil, 2, `unknown command "serv"`},
 		{"serve without bot id", []string{"serve", "-data", "x.db"}, nil, 2, "BOT_ID is empty"},
+		{"admin role given by name", []string{"serve", "-insecure-dev", "-addr", "127.0.0.1:0"},
+			map[string]string{"ACCESSBOT_ADMIN_ROLE_IDS": "Global Administrator"}, 2, `ACCESSBOT_ADMIN_ROLE_IDS entry 1 "Global Administrator"`},
 		{"insecure dev on all interfaces", []string{"serve", "-insecure-dev", "-addr", ":3978"}, nil, 2, "not loopback"},
 		{"demo on a public address", []string{"demo", "-addr", "0.0.0.0:3978"}, nil, 2, "not loopback"},
 		{"manifest without bot id", []string{"manifest", "-print"}, nil, 2, "botId"},

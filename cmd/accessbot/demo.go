@@ -92,6 +92,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		ShutdownTimeout:   10 * time.Second,
 		DevSimulatorURL:   simBase,
 		AdminGroupID:      tenantsim.AdminsGroupID,
+		AdminRoleIDs:      tenantsim.IdentityGovernanceAdminRoleID,
 		PollInterval:      2 * time.Second,
 	}
 	for _, tn := range info.Tenants {

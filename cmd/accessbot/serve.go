@@ -111,6 +111,10 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 			return nil, fmt.Errorf("teams app id: %w", err)
 		}
 	}
+	adminRoles, err := cfg.adminRoles()
+	if err != nil {
+		return nil, err
+	}
 	ssoResource := ""
 	if cfg.SSOConnectionName != "" {
 		ssoResource = identity.SSOConfig{AppID: cfg.BotID}.ResourceURI()
@@ -124,6 +128,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		Tokens:            users,
 		Tenant:            bot.TenantInfo{ID: cfg.BotTenantID, Name: cfg.TenantName, Domain: cfg.TenantDomain},
 		AdminGroupID:      cfg.AdminGroupID,
+		AdminRoleIDs:      adminRoles,
 		Brokered:          cfg.Brokered,
 		TeamsAppID:        teamsAppID,
 		SSOConnectionName: cfg.SSOConnectionName,
