@@ -28,6 +28,8 @@ type envOptions struct {
 	Brokered bool
 	// AdminGroup is the id of the group whose members may run admin commands ("" = nobody).
 	AdminGroup string
+	// AdminRoles are directory role template ids whose holders may run admin commands too (nil = none).
+	AdminRoles []string
 	// Members are registered with the fake connector, so the bot can look them up (e.g. their email).
 	Members []teamsfake.Member
 }
@@ -132,7 +134,7 @@ func newBotEnv(t *testing.T, opts envOptions) *botEnv {
 	connector := botframework.NewClient(botframework.ClientConfig{Logger: log, MaxRetries: -1})
 	e.bot, err = bot.New(bot.Config{Connector: connector, Store: e.store, Logger: log, Now: gs.sim.Now,
 		BotID: info.BotTeamsID, BotName: "AccessBot", Entitlement: gs.client, Tokens: gs.dev,
-		Brokered: opts.Brokered, AdminGroupID: opts.AdminGroup,
+		Brokered: opts.Brokered, AdminGroupID: opts.AdminGroup, AdminRoleIDs: opts.AdminRoles,
 		Tenant:     bot.TenantInfo{ID: tenantsim.ContosoTenantID, Name: "Contoso", Domain: "contoso.onmicrosoft.com"},
 		TeamsAppID: "accessbot-teams-app", PollInterval: 100 * time.Millisecond, PollMax: 500 * time.Millisecond,
 		ReminderAfter: 72 * time.Hour})

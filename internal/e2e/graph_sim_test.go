@@ -103,6 +103,20 @@ func TestGraphSimAppOnlyReads(t *testing.T) {
 			t.Errorf("IsMemberOf(%s, %s) = %v, %v", tc.user, tc.group, got, err)
 		}
 	}
+	for _, tc := range []struct {
+		user  string
+		roles []string
+		want  bool
+	}{
+		{tenantsim.UserAdele, []string{tenantsim.IdentityGovernanceAdminRoleID}, true},
+		{tenantsim.UserAdele, []string{"62e90394-69f5-4237-9190-012177145e10"}, false}, // Global Administrator: not hers
+		{tenantsim.UserRita, []string{tenantsim.IdentityGovernanceAdminRoleID}, false},
+	} {
+		got, err := e.client.HasDirectoryRole(ctx, tc.user, tc.roles)
+		if err != nil || got != tc.want {
+			t.Errorf("HasDirectoryRole(%s, %v) = %v, %v; want %v", tc.user, tc.roles, got, err, tc.want)
+		}
+	}
 	ti, err := e.client.TenantByDomain(ctx, "fabrikam.example")
 	if err != nil || ti.TenantID != tenantsim.FabrikamTenantID {
 		t.Fatalf("TenantByDomain = %+v, %v", ti, err)
