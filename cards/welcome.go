@@ -142,7 +142,7 @@ func Help(v HelpView) *Card {
 			c.add(TextBlock{Text: "Admin commands", Wrap: true, Size: SizeMedium, Weight: WeightBolder,
 				Separator: true, Spacing: SpacingLarge})
 		}
-		c.add(subtitle("Only members of the AccessBot admin group can run these. Changes ask for confirmation and are audited."))
+		c.add(subtitle("Only AccessBot admins (the admin group or an admin directory role) can run these. Changes ask for confirmation and are audited."))
 		c.add(helpTable(adminHelp))
 	}
 	if !v.AdminOnly {
