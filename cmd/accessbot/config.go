@@ -51,6 +51,9 @@ type config struct {
 	// DevSimulatorURL is the simulator's root, used only with InsecureDev for the development identity (set
 	// by `demo`, never from the environment).
 	DevSimulatorURL string
+	// Now is the bot's clock for its business rules (stage deadlines, reminders, expiry notices); nil means the
+	// wall clock. The demo sets the simulator's clock, so advancing it (POST /_sim/clock) moves the bot too.
+	Now func() time.Time
 	// PollInterval is the first delay between status polls of open requests (0: the bot's default).
 	PollInterval time.Duration
 }

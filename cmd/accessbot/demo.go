@@ -94,6 +94,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		AdminGroupID:      tenantsim.AdminsGroupID,
 		AdminRoleIDs:      tenantsim.IdentityGovernanceAdminRoleID,
 		PollInterval:      2 * time.Second,
+		Now:               sim.Now,
 	}
 	for _, tn := range info.Tenants {
 		if tn.ID == info.ResourceTenant {

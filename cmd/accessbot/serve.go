@@ -133,6 +133,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		TeamsAppID:        teamsAppID,
 		SSOConnectionName: cfg.SSOConnectionName,
 		DefaultServiceURL: cfg.ServiceURL,
+		Now:               cfg.Now,
 		SSOResource:       ssoResource,
 		PollInterval:      cfg.PollInterval,
 	})
