@@ -107,6 +107,22 @@ export function cardText(card) {
 /** The text of a message: its text and its cards' text. */
 export const messageText = (msg) => [msg?.text ?? "", ...cardsOf(msg).map(cardText)].filter(Boolean).join(" || ");
 
+/** An invoke response ({type, value}) as a message with that card, for messageText and findAction. */
+export const asMessage = (r) => ({ attachments: [{ contentType: CARD, content: r?.value }] });
+
+/** The inputs of a request form that answer the policy's questions (ids q_…). */
+export function questionsOf(msg) {
+  const out = [];
+  const walk = (n) => {
+    if (Array.isArray(n)) return n.forEach(walk);
+    if (!n || typeof n !== "object") return;
+    if (typeof n.id === "string" && n.id.startsWith("q_") && String(n.type).startsWith("Input.")) out.push(n);
+    Object.values(n).forEach(walk);
+  };
+  cardsOf(msg).forEach((c) => walk(c.body));
+  return out;
+}
+
 /** True when text contains every wanted string (case-insensitive). */
 export const hasAll = (text, want) => want.every((w) => text.toLowerCase().includes(w.toLowerCase()));
 
@@ -533,13 +549,12 @@ async function story(o, pg, screens) {
       for (const no of ["Break-glass", "Partner Collaboration"]) expect(!hasAll(messageText(l), [no]), rita, `the list offers ${no}`, l);
       return l;
     });
-    const open = findAction(list, { verb: "request.open" });
     const teamOpen = cardsOf(list).flatMap(actionsOf).find((a) => a.verb === "request.open" && a.data?.packageId === "eeeeeeee-0000-0000-0000-000000000001");
-    expect(open && teamOpen, rita, "no Request button (request.open) for Falcon Team Member", list);
+    expect(teamOpen, rita, "no Request button (request.open) for Falcon Team Member", list);
     const form = await s.step("Rita: Request opens the form", async () => {
       const r = await rita.execute(list.messageId, teamOpen);
       expect(r?.type === CARD, rita, `request.open answered ${JSON.stringify(r).slice(0, 200)}, want a card`, {});
-      const f = { attachments: [{ contentType: CARD, content: r.value }] };
+      const f = asMessage(r);
       expect(hasAll(messageText(f), ["Falcon Team Member"]) && findAction(f, { verb: "request.submit" }), rita, "the form lacks the package name or a request.submit action", f);
       return f;
     });
@@ -547,7 +562,7 @@ async function story(o, pg, screens) {
     m = rita.mark();
     await s.step("Rita: submit with a justification → Pending approval, Aaron named", async () => {
       const r = await rita.execute(rita.cardId, findAction(form, { verb: "request.submit" }), { justification: "Joining Project Falcon (e2e)" });
-      const answer = { attachments: [{ contentType: CARD, content: r?.value }] };
+      const answer = asMessage(r);
       expect(r?.type === CARD, rita, `request.submit answered ${JSON.stringify(r).slice(0, 200)}, want the status card`, answer);
       if (!hasAll(messageText(answer), ["Pending approval", "Aaron Approver"])) {
         await rita.update(m, rita.cardId, ["Pending approval", "Aaron Approver"], T, 'the status card to say "Pending approval" and name Aaron Approver');
@@ -569,7 +584,7 @@ async function story(o, pg, screens) {
     const m = rita.mark();
     await s.step("Aaron: approve with a justification → decided view", async () => {
       const r = await aaron.execute(card.messageId, approve, { justification: "Welcome aboard (e2e)" });
-      const answer = { attachments: [{ contentType: CARD, content: r?.value }] };
+      const answer = asMessage(r);
       expect(r?.type === CARD && hasAll(messageText(answer), ["You approved this request"]), aaron, 'the answer to Approve is not the decided view ("You approved this request")', answer);
       expect(!findAction(answer, { verb: "approval.approve" }), aaron, "the decided view still offers Approve", answer);
       decided.push("Aaron Approver");
@@ -592,7 +607,7 @@ async function story(o, pg, screens) {
       expect(submit, rita, "the answer is not a form with request.submit", f);
       const m = rita.mark();
       const r = await rita.execute(f.messageId, submit, { justification: "reading up (e2e)" });
-      const answer = { attachments: [{ contentType: CARD, content: r?.value }] };
+      const answer = asMessage(r);
       if (!hasAll(messageText(answer), ["Delivered"])) await rita.update(m, f.messageId, ["Delivered"], D, "the Wiki Reader status card to say Delivered");
     });
   });
@@ -604,14 +619,7 @@ async function story(o, pg, screens) {
       expect(findAction(f, { verb: "request.submit" }), rita, "the answer is not a form with request.submit", f);
       return f;
     });
-    const inputs = [];
-    const walk = (n) => {
-      if (Array.isArray(n)) return n.forEach(walk);
-      if (!n || typeof n !== "object") return;
-      if (typeof n.id === "string" && n.id.startsWith("q_") && String(n.type).startsWith("Input.")) inputs.push(n);
-      Object.values(n).forEach(walk);
-    };
-    cardsOf(form).forEach((c) => walk(c.body));
+    const inputs = questionsOf(form);
     const ticket = inputs.find((i) => i.type === "Input.Text");
     const env = inputs.find((i) => i.type === "Input.ChoiceSet");
     expect(ticket && env && inputs.length === 2, rita, `the form's questions are ${JSON.stringify(inputs.map((i) => [i.id, i.type]))}, want one text (change ticket) and one choice (environment)`, form);
@@ -619,7 +627,7 @@ async function story(o, pg, screens) {
     const id = form.messageId;
     await s.step("Rita: a change ticket not matching INC + digits is refused on the form", async () => {
       const r = await rita.execute(id, submit, { justification: "release 42 (e2e)", [ticket.id]: "CHG-1", [env.id]: env.choices[0].value });
-      const answer = { attachments: [{ contentType: CARD, content: r?.value }] };
+      const answer = asMessage(r);
       expect(hasAll(messageText(answer), ["not in the expected format"]) && findAction(answer, { verb: "request.submit" }), rita,
         'a bad change ticket is not answered with the form and "not in the expected format"', answer);
     });
@@ -627,7 +635,7 @@ async function story(o, pg, screens) {
     const am = aaron.mark();
     await s.step("Rita: a valid ticket is filed → stage 1 of 2", async () => {
       const r = await rita.execute(id, submit, { justification: "release 42 (e2e)", [ticket.id]: "INC123456", [env.id]: env.choices[0].value });
-      const answer = { attachments: [{ contentType: CARD, content: r?.value }] };
+      const answer = asMessage(r);
       if (!hasAll(messageText(answer), ["stage 1 of 2"])) await rita.update(m, id, ["stage 1 of 2"], T, 'the status card to say "stage 1 of 2"');
     });
     const card = await s.step("Aaron: the stage-1 card arrives, showing the ticket", () =>
@@ -636,7 +644,7 @@ async function story(o, pg, screens) {
     expect(approve, aaron, "no approval.approve action", card);
     await s.step("Aaron: approving without the justification this policy requires is refused", async () => {
       const r = await aaron.execute(card.messageId, approve, {});
-      const answer = { attachments: [{ contentType: CARD, content: r?.value }] };
+      const answer = asMessage(r);
       expect(hasAll(messageText(answer), ["justification is required"]), aaron, 'no "justification is required" answer', answer);
     });
     m = rita.mark();
@@ -644,7 +652,7 @@ async function story(o, pg, screens) {
     const lm = lynne.mark();
     await s.step("Aaron: approves with a justification", async () => {
       const r = await aaron.execute(card.messageId, approve, { justification: "ticket checked (e2e)" });
-      const answer = { attachments: [{ contentType: CARD, content: r?.value }] };
+      const answer = asMessage(r);
       expect(hasAll(messageText(answer), ["You approved this request"]), aaron, 'no "You approved this request"', answer);
     });
     await s.step("Rita: her status card moves to stage 2 of 2", () => rita.update(m, id, ["stage 2 of 2"], D, 'the status card to say "stage 2 of 2"'));
@@ -656,7 +664,7 @@ async function story(o, pg, screens) {
     const lm2 = lynne.mark();
     await s.step("Isaiah: approves", async () => {
       const r = await isaiah.execute(ic.messageId, findAction(ic, { verb: "approval.approve" }), { justification: "change window open (e2e)" });
-      const answer = { attachments: [{ contentType: CARD, content: r?.value }] };
+      const answer = asMessage(r);
       expect(hasAll(messageText(answer), ["You approved this request"]), isaiah, 'no "You approved this request"', answer);
       decided.push("Isaiah Langer");
     });
@@ -677,7 +685,7 @@ async function story(o, pg, screens) {
     expect(open, gus, "no Request button for Falcon Partner Collaboration", list);
     const form = await s.step("Gus: Request opens the form", async () => {
       const r = await gus.execute(list.messageId, open);
-      const f = { attachments: [{ contentType: CARD, content: r?.value }] };
+      const f = asMessage(r);
       expect(r?.type === CARD && findAction(f, { verb: "request.submit" }), gus, "request.open did not answer with a form", f);
       return f;
     });
@@ -687,7 +695,7 @@ async function story(o, pg, screens) {
     const fm = fiona.mark();
     await s.step("Gus: submit → Pending approval, brokered, Patti named", async () => {
       const r = await gus.execute(gus.cardId, findAction(form, { verb: "request.submit" }), { justification: "Joint launch with Contoso (e2e)" });
-      const answer = { attachments: [{ contentType: CARD, content: r?.value }] };
+      const answer = asMessage(r);
       if (!hasAll(messageText(answer), ["Pending approval", "Patti Fernandez", "brokered"])) {
         await gus.update(m, gus.cardId, ["Pending approval", "Patti Fernandez", "brokered"], T, 'the status card to say "Pending approval", "brokered" and name Patti Fernandez');
       }
@@ -703,7 +711,7 @@ async function story(o, pg, screens) {
     const fm2 = fiona.mark();
     await s.step("Patti: approve → decided view", async () => {
       const r = await patti.execute(card.messageId, approve, { justification: "Fabrikam is our launch partner (e2e)" });
-      const answer = { attachments: [{ contentType: CARD, content: r?.value }] };
+      const answer = asMessage(r);
       expect(r?.type === CARD && hasAll(messageText(answer), ["You approved this request"]), patti, 'the answer to Approve is not the decided view ("You approved this request")', answer);
       decided.push("Patti Fernandez");
     });
@@ -715,7 +723,7 @@ async function story(o, pg, screens) {
       const late = findAction(fcard, { verb: "approval.approve" });
       expect(late, fiona, "her approval card had no approval.approve action", fcard);
       const r = await fiona.execute(fcard.messageId, late, { justification: "late (e2e)" });
-      const answer = { attachments: [{ contentType: CARD, content: r?.value }] };
+      const answer = asMessage(r);
       expect(r?.type === CARD && hasAll(messageText(answer), ["Already approved", "Patti Fernandez"]), fiona, 'the late click is not answered "Already approved by Patti Fernandez"', answer);
     });
     const guide = await s.step("Gus: the guest guidance card with the redemption link arrives", () =>
@@ -797,7 +805,7 @@ async function story(o, pg, screens) {
     const am = aaron.mark();
     await s.step("Megan: submit → Pending approval, Aaron named", async () => {
       const r = await megan.execute(form.messageId, submit, { justification: "helping Rita (e2e)" });
-      const answer = { attachments: [{ contentType: CARD, content: r?.value }] };
+      const answer = asMessage(r);
       if (!hasAll(messageText(answer), ["Pending approval", "Aaron Approver"])) await megan.update(m, form.messageId, ["Pending approval", "Aaron Approver"], T, 'the status card to say "Pending approval" and name Aaron');
     });
     const card = await s.step("Aaron: Megan's approval card arrives", () => aaron.message(am, ["Approval needed", "Megan Bowen"], T, "an approval card naming Megan Bowen"));
@@ -807,7 +815,7 @@ async function story(o, pg, screens) {
     const am2 = aaron.mark();
     await s.step("Megan: Cancel request → her card says it was cancelled", async () => {
       const r = await megan.execute(form.messageId, cancel);
-      const answer = { attachments: [{ contentType: CARD, content: r?.value }] };
+      const answer = asMessage(r);
       expect(r?.type === CARD && /cancel/i.test(messageText(answer)) && !findAction(answer, { title: "Cancel request" }), megan,
         "the answer to Cancel request does not say the request was cancelled (or still offers Cancel)", answer);
     });
@@ -818,27 +826,20 @@ async function story(o, pg, screens) {
     });
     await s.step("Aaron: a late click on the old Approve changes nothing", async () => {
       const r = await aaron.execute(card.messageId, findAction(card, { verb: "approval.approve" }), { justification: "late (e2e)" });
-      const answer = { attachments: [{ contentType: CARD, content: r?.value }] };
+      const answer = asMessage(r);
       expect(!hasAll(messageText(answer), ["You approved this request"]) && /cancel/i.test(messageText(answer)), aaron,
         "the late click is not answered with the cancellation", answer);
     });
     // Denied at stage 1: the requester's card says who denied it and why.
     const pform = await s.step('Megan: "request Falcon Production Access" → form', () =>
       ask(megan, "request Falcon Production Access", ["Falcon Production Access"], "the request form of Falcon Production Access"));
-    const qs = [];
-    const walk = (n) => {
-      if (Array.isArray(n)) return n.forEach(walk);
-      if (!n || typeof n !== "object") return;
-      if (typeof n.id === "string" && n.id.startsWith("q_") && String(n.type).startsWith("Input.")) qs.push(n);
-      Object.values(n).forEach(walk);
-    };
-    cardsOf(pform).forEach((c) => walk(c.body));
+    const qs = questionsOf(pform);
     const answers = Object.fromEntries(qs.map((q) => [q.id, q.type === "Input.ChoiceSet" ? q.choices[q.choices.length - 1].value : "INC000777"]));
     m = megan.mark();
     const am3 = aaron.mark();
     await s.step("Megan: submits it → stage 1 of 2", async () => {
       const r = await megan.execute(pform.messageId, findAction(pform, { verb: "request.submit" }), { justification: "hotfix (e2e)", ...answers });
-      const answer = { attachments: [{ contentType: CARD, content: r?.value }] };
+      const answer = asMessage(r);
       if (!hasAll(messageText(answer), ["stage 1 of 2"])) await megan.update(m, pform.messageId, ["stage 1 of 2"], T, 'the status card to say "stage 1 of 2"');
     });
     const pcard = await s.step("Aaron: Megan's Production Access card arrives", () =>
@@ -848,7 +849,7 @@ async function story(o, pg, screens) {
       const deny = findAction(pcard, { verb: "approval.deny" });
       expect(deny, aaron, "no approval.deny action", pcard);
       const r = await aaron.execute(pcard.messageId, deny, { justification: "no change window this week (e2e)" });
-      const answer = { attachments: [{ contentType: CARD, content: r?.value }] };
+      const answer = asMessage(r);
       expect(hasAll(messageText(answer), ["You denied this request"]), aaron, 'no "You denied this request"', answer);
     });
     await s.step("Megan: her status card says Denied, by Aaron, and why", () =>
@@ -860,30 +861,21 @@ async function story(o, pg, screens) {
   if (o.clock) await s.act("10 Megan's second try escalates to Patti (--clock)", async () => {
     const f = await s.step('Megan: "request Falcon Production Access" again → form', () =>
       ask(megan, "request Falcon Production Access", ["Falcon Production Access"], "the request form of Falcon Production Access"));
-    const qs = [];
-    const walk = (n) => {
-      if (Array.isArray(n)) return n.forEach(walk);
-      if (!n || typeof n !== "object") return;
-      if (typeof n.id === "string" && n.id.startsWith("q_") && String(n.type).startsWith("Input.")) qs.push(n);
-      Object.values(n).forEach(walk);
-    };
-    cardsOf(f).forEach((c) => walk(c.body));
+    const qs = questionsOf(f);
     const answers = Object.fromEntries(qs.map((q) => [q.id, q.type === "Input.ChoiceSet" ? q.choices[0].value : "INC000778"]));
     let m = megan.mark();
     const am = aaron.mark();
     await s.step("Megan: submits it → stage 1 of 2", async () => {
       const r = await megan.execute(f.messageId, findAction(f, { verb: "request.submit" }), { justification: "hotfix, second try (e2e)", ...answers });
-      const answer = { attachments: [{ contentType: CARD, content: r?.value }] };
+      const answer = asMessage(r);
       if (!hasAll(messageText(answer), ["stage 1 of 2"])) await megan.update(m, f.messageId, ["stage 1 of 2"], T, 'the status card to say "stage 1 of 2"');
     });
-    const card = await s.step("Aaron: her card arrives; he approves stage 1", async () => {
+    await s.step("Aaron: her card arrives; he approves stage 1", async () => {
       const c = await aaron.message(am, ["Approval needed", "Megan Bowen", "INC000778"], T, "an approval card for Megan's second request");
       const r = await aaron.execute(c.messageId, findAction(c, { verb: "approval.approve" }), { justification: "ok this time (e2e)" });
-      const answer = { attachments: [{ contentType: CARD, content: r?.value }] };
+      const answer = asMessage(r);
       expect(hasAll(messageText(answer), ["You approved this request"]), aaron, 'no "You approved this request"', answer);
-      return c;
     });
-    void card;
     await s.step("Megan: her status card moves to stage 2 of 2", () => megan.update(m, f.messageId, ["stage 2 of 2"], D, 'the status card to say "stage 2 of 2"'));
     m = megan.mark();
     const pm = patti.mark();
@@ -903,7 +895,7 @@ async function story(o, pg, screens) {
     m = megan.mark();
     await s.step("Patti: approves", async () => {
       const r = await patti.execute(pc.messageId, findAction(pc, { verb: "approval.approve" }), { justification: "covering for the reviewers (e2e)" });
-      const answer = { attachments: [{ contentType: CARD, content: r?.value }] };
+      const answer = asMessage(r);
       expect(hasAll(messageText(answer), ["You approved this request"]), patti, 'no "You approved this request"', answer);
     });
     await s.step("Megan: Falcon Production Access is delivered", () => megan.update(m, f.messageId, ["Delivered"], D, "Megan's status card to say Delivered"));
@@ -926,7 +918,7 @@ async function story(o, pg, screens) {
       const ok = findAction(card, { verb: "admin.confirm" });
       expect(ok, adele, "the confirmation card has no admin.confirm action", card);
       const r = await adele.execute(card.messageId, ok);
-      const answer = { attachments: [{ contentType: CARD, content: r?.value }] };
+      const answer = asMessage(r);
       expect(hasAll(messageText(answer), done), adele, `the confirmation is not answered ${JSON.stringify(done)}`, answer);
     };
     await s.step('Adele: /assign megan@contoso.example "Falcon Wiki Reader" → confirm → Assigned', () =>
