@@ -35,8 +35,11 @@
 //               PT4H escalation; Patti gets "Escalated to you", Megan is told; Patti approves; delivered.
 //  11 admin:    Adele /assign's Falcon Wiki Reader to Megan and /revoke's Rita's, each through its confirmation
 //               card; Megan's and Rita's `access` follow.
-//  12 web UI:   (only with --screenshots) Adele requests Falcon Wiki Reader by clicking in the Playground's page.
-//  13 received: over the whole run, no chat got the same message twice in a row and no card has text that
+//  12 failures: Graph throttles twice (retried, the list still comes), then keeps throttling (a "busy" card
+//               with Try again, which works once Graph is back); Lynne has not consented (a permission card with
+//               a My Access link; Try again works once she has).
+//  13 web UI:   (only with --screenshots) Adele requests Falcon Wiki Reader by clicking in the Playground's page.
+//  14 received: over the whole run, no chat got the same message twice in a row and no card has text that
 //               Teams' Markdown mangles (a bare "1.", an HTML-like <tag>).
 // With --screenshots DIR, a headless Chromium (playwright-core + /usr/bin/chromium) shows each person's
 // Playground during the whole run and a PNG of each 1:1 chat is saved at the end (DIR/<persona>.png).
@@ -929,9 +932,57 @@ async function story(o, pg, screens) {
     await s.step("Rita: \"access\" no longer lists Falcon Wiki Reader", () => accessUntil(rita, "Falcon Wiki Reader", false));
   });
 
+  // Microsoft Graph throttles, a user has not consented: clear cards, and it works again afterwards.
+  await s.act("12 when Graph throttles or consent is missing", async () => {
+    const simPost = async (p, body) => {
+      const r = await fetch(`${o.sim}${p}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      const text = await r.text();
+      if (!r.ok) throw new Error(`POST ${o.sim}${p} ${JSON.stringify(body)}: HTTP ${r.status} ${text}`);
+    };
+    await s.step("Rita: two throttled Graph calls (429, Retry-After 1 s) are retried: \"packages\" still answers", async () => {
+      await simPost("/_sim/throttle", { requests: 2, retryAfterSeconds: 1 });
+      try {
+        await ask(rita, "packages", ["Packages you can request", "Falcon Team Member"]);
+      } finally {
+        await simPost("/_sim/throttle", { enabled: false });
+      }
+    });
+    const busy = await s.step('Rita: while Graph keeps throttling, "packages" says Graph is busy and offers Try again', async () => {
+      await simPost("/_sim/throttle", { enabled: true, retryAfterSeconds: 1 });
+      try {
+        const msg = await ask(rita, "packages", ["busy"], 'a "Microsoft Graph is busy" card');
+        expect(!/429|TooManyRequests/i.test(messageText(msg)), rita, "the busy card shows HTTP internals", msg);
+        expect(findAction(msg, { title: "Try again" }), rita, 'the busy card has no "Try again" button', msg);
+        return msg;
+      } finally {
+        await simPost("/_sim/throttle", { enabled: false });
+      }
+    });
+    await s.step("Rita: Try again, once Graph is back, lists the packages", async () => {
+      const m = rita.mark();
+      await rita.submit(busy.messageId, findAction(busy, { title: "Try again" }));
+      await rita.message(m, ["Packages you can request"], T, "the package list after Try again");
+    });
+    const tenant = lynne.config.tenantId;
+    const oid = lynne.user.aadObjectId;
+    const perm = await s.step('Lynne: without consent, "status" asks for her permission and links to My Access', async () => {
+      await simPost("/_sim/consent", { tenantId: tenant, oid, consented: false });
+      const msg = await ask(lynne, "status", ["needs your permission"], 'a "needs your permission" card');
+      const link = cardsOf(msg).flatMap(actionsOf).find((a) => a.type === "Action.OpenUrl" && /myaccess\.microsoft\.com/.test(a.url ?? ""));
+      expect(link, lynne, "the consent card has no My Access link", msg);
+      return msg;
+    });
+    await s.step("Lynne: after consenting, Try again shows her requests", async () => {
+      await simPost("/_sim/consent", { tenantId: tenant, oid, consented: true });
+      const m = lynne.mark();
+      await lynne.submit(perm.messageId, findAction(perm, { title: "Try again" }));
+      await lynne.message(m, ["Your requests"], T, "her requests after Try again");
+    });
+  });
+
   // With a browser: the same clicks through the web UI itself (the API above is what the UI calls, this proves it).
   if (screens) {
-    await s.act("12 through the web UI: Adele requests Falcon Wiki Reader with clicks", async () => {
+    await s.act("13 through the web UI: Adele requests Falcon Wiki Reader with clicks", async () => {
       const page = adele.page;
       await s.step('Adele (UI): types "packages"', () => ask(adele, "packages", ["Falcon Wiki Reader"]));
       await s.step("Adele (UI): clicks Request next to Falcon Wiki Reader → the form shows", async () => {
@@ -972,7 +1023,7 @@ export function markdownHazards(card) {
  * Teams' Markdown mangles (a bare "1." renders as an empty list item, "<org>" is stripped as HTML).
  */
 async function received(s, pg) {
-  await s.act("13 what every chat received", async () => {
+  await s.act("14 what every chat received", async () => {
     await s.step("no chat got the same message twice in a row (without being asked twice)", () => {
       for (const p of Object.values(pg)) {
         const byChat = new Map();
