@@ -82,10 +82,11 @@ func (b *Bot) stageOutcomeView(t *turn, tr *trackedRequest, a entitlement.Approv
 			v.Justification = s.Justification
 		}
 		v.ByYou = s.ReviewedBy.ID != "" && strings.EqualFold(s.ReviewedBy.ID, t.userID)
-		v.AutoDenied = false
+		v.Closed = cards.ClosureNone // a decision on the stage is its news (learnDecisions normally recorded it already)
 	} else if s.Status == entitlement.StageExpired {
-		v.AutoDenied = true
+		v.Closed = cards.ClosureExpired
 		v.Outcome = cards.DecisionDeny
+		v.Next = ""
 	}
 	return v
 }
@@ -115,6 +116,10 @@ func (b *Bot) verbDecide(result entitlement.ReviewResult) verbHandler {
 		if err != nil {
 			if errors.Is(err, entitlement.ErrNotFound) || errors.Is(err, entitlement.ErrForbidden) || errors.Is(err, entitlement.ErrNotApprover) {
 				t.log.WarnContext(ctx, "decision on an approval the user cannot see", "request", reqID, "err", err)
+				if v, ok := b.endedView(ctx, t, reqID, str(data, cards.KeyStageID)); ok {
+					// Graph hides the approvals of finished requests: the card says how this one ended.
+					return b.answer(ctx, t, cards.ApprovalDecided(v))
+				}
 				return b.answer(ctx, t, cards.Notice(cards.NoticeView{Kind: noticeWarning, Title: "Nothing to decide",
 					Text:        "I can't find an approval of this request that waits for you: it is finished, or you are not one of its approvers. Nothing was changed.",
 					Suggestions: []cards.Suggestion{{Title: "My approvals", Command: "approvals"}}}))
@@ -134,8 +139,11 @@ func (b *Bot) verbDecide(result entitlement.ReviewResult) verbHandler {
 			if stage == 0 {
 				stage = lastDecidedStage(appr)
 			}
+			if !open {
+				tr = b.catchUp(ctx, tr)
+			}
 			v := b.stageOutcomeView(t, tr, appr, stage)
-			v.AlreadyDecided = !v.ByYou && v.Outcome != cards.DecisionNotReviewed
+			v.AlreadyDecided = !v.ByYou && (v.Outcome != cards.DecisionNotReviewed || v.Closed != cards.ClosureNone)
 			t.log.InfoContext(ctx, "decision on a stage no longer open", "request", reqID, "stage", stage)
 			b.storeApproverCard(ctx, t, tr.ID, stage)
 			return b.answer(ctx, t, cards.ApprovalDecided(v))
@@ -207,6 +215,50 @@ func (b *Bot) verbDecide(result entitlement.ReviewResult) verbHandler {
 		}
 		return b.answer(ctx, t, cards.ApprovalDecided(v))
 	}
+}
+
+// catchUp re-reads a request (app-only) whose approval is no longer open while the tracked record still says
+// it is (canceled in My Access, expired a moment ago, the tracker not polled yet) and applies it, so the
+// card says how it ended. On a failed read it returns the record unchanged.
+func (b *Bot) catchUp(ctx context.Context, tr *trackedRequest) *trackedRequest {
+	if !tr.State.Open() || strings.HasPrefix(tr.ID, brokeredPrefix) {
+		return tr
+	}
+	req, err := b.cfg.Entitlement.Request(ctx, tr.ID)
+	if err != nil {
+		b.log.InfoContext(ctx, "re-read a request whose approval ended", "request", tr.ID, "err", err)
+		return tr
+	}
+	fresh, err := b.observe(ctx, req, nil)
+	if err != nil {
+		b.log.WarnContext(ctx, "apply the state of a request whose approval ended", "request", tr.ID, "err", err)
+		return tr
+	}
+	return fresh
+}
+
+// endedView is the read-only card of a tracked request that has ended, for a click on its approval card
+// after Graph stopped showing the approval; ok is false when the bot does not track the request or it is
+// still open (then nothing about it is shown).
+func (b *Bot) endedView(ctx context.Context, t *turn, requestID, stageTok string) (cards.ApprovalDecidedView, bool) {
+	tr, err := b.loadTracked(ctx, requestID)
+	if err != nil {
+		return cards.ApprovalDecidedView{}, false
+	}
+	tr = b.catchUp(ctx, tr)
+	if tr.State == "" || tr.State.Open() {
+		return cards.ApprovalDecidedView{}, false
+	}
+	stage := stageFromToken(stageTok)
+	if stage == 0 {
+		stage = 1
+		if d, ok := tr.lastDecision(); ok {
+			stage = d.Stage
+		}
+	}
+	v := b.decidedView(tr, stage, t.userID)
+	v.AlreadyDecided = !v.ByYou
+	return v, true
 }
 
 func lastDecidedStage(a entitlement.Approval) int {
@@ -352,6 +404,9 @@ func (b *Bot) verbApprovalView(open bool) verbHandler {
 		if err != nil {
 			// Fall back to what the bot knows: enough for a read-only view or the stage's approver list.
 			t.log.InfoContext(ctx, "approval view from tracked state", "request", reqID, "err", err)
+			if errors.Is(err, entitlement.ErrNotFound) {
+				tr = b.catchUp(ctx, tr) // Graph hides the approvals of finished requests
+			}
 			stage := want
 			if stage == 0 {
 				stage = max(tr.Stage, 1)
@@ -367,6 +422,9 @@ func (b *Bot) verbApprovalView(open bool) verbHandler {
 		b.learnDecisions(ctx, tr, appr)
 		cur, isOpen := appr.Current()
 		curIdx := stageIndex(appr, cur.ID)
+		if !isOpen {
+			tr = b.catchUp(ctx, tr)
+		}
 		if isOpen && cur.AssignedToMe && (want == 0 || want == curIdx) {
 			b.noteStageID(ctx, tr.ID, curIdx, cur.ID)
 			if tr.Stage != curIdx {

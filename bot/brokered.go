@@ -578,7 +578,7 @@ func (b *Bot) brokeredDecision(ctx context.Context, t *turn, data map[string]any
 	if cur == nil || want != cur.Index {
 		// Decided (by someone else, or this user's second click) or closed.
 		v := b.brokeredDecidedView(br, want, t.userID)
-		v.AlreadyDecided = !v.ByYou && v.Outcome != cards.DecisionNotReviewed && v.Outcome != ""
+		v.AlreadyDecided = !v.ByYou && (v.Outcome != cards.DecisionNotReviewed && v.Outcome != "" || v.Closed != cards.ClosureNone)
 		if s := br.stage(want); s != nil && s.Decision != "" && !strings.EqualFold(s.By, t.userID) {
 			b.auditTurn(ctx, t, auditEntry("already-decided", map[string]string{"stage": fmt.Sprint(want), "decidedBy": s.ByName}))
 		}
@@ -839,6 +839,9 @@ func (b *Bot) brokeredDecidedView(br *brokeredRequest, stage int, viewerID strin
 	v := b.decidedView(br.mirror(), stage, viewerID)
 	v.RequesterOrg = orUnknown(br.Requester.OrgName, v.RequesterOrg)
 	v.Mode = cards.ModeBrokered
+	if v.Closed == cards.ClosureAutoDenied {
+		v.Reason = br.Reason // the bot stopped it itself and knows why
+	}
 	return v
 }
 

@@ -173,10 +173,16 @@ type flPort struct {
 	// raceDecide, when set, records a decision by this user just before the caller's DecideStage runs
 	// (another approver won the race: the caller gets Graph's 409).
 	raceDecide string
+	// hideClosed makes Approval answer ErrNotFound for the approval of a closed request (as Graph may once
+	// the request is over).
+	hideClosed bool
 }
 
 type flApproval struct {
 	stages []*flStage
+	// closed is set when the request was canceled: like Graph, the undecided stages read Completed and
+	// NotReviewed, and nothing waits for a decision.
+	closed bool
 }
 
 type flStage struct {
@@ -384,6 +390,9 @@ func (d *flDelegated) CancelRequest(ctx context.Context, id string) error {
 		return entitlement.ErrNotFound
 	}
 	r.State = entitlement.StateCanceled
+	if ap := d.p.approvals[id]; ap != nil {
+		ap.closed = true
+	}
 	return nil
 }
 
@@ -413,6 +422,9 @@ func contains(xs []string, x string) bool {
 }
 
 func (a *flApproval) current() *flStage {
+	if a.closed {
+		return nil
+	}
 	for _, s := range a.stages {
 		if s.result == "" {
 			return s
@@ -432,7 +444,7 @@ func (d *flDelegated) Approval(ctx context.Context, id string) (entitlement.Appr
 	d.p.mu.Lock()
 	defer d.p.mu.Unlock()
 	ap, ok := d.p.approvals[id]
-	if !ok {
+	if !ok || ap.closed && d.p.hideClosed {
 		return entitlement.Approval{}, entitlement.ErrNotFound
 	}
 	seen := false
@@ -448,6 +460,8 @@ func (d *flDelegated) Approval(ctx context.Context, id string) (entitlement.Appr
 		case s == cur:
 			st.Status = entitlement.StageInProgress
 			st.AssignedToMe = contains(s.approvers, me)
+		case ap.closed:
+			st.Status = entitlement.StageCompleted
 		default:
 			st.Status = entitlement.StageNotStarted
 		}

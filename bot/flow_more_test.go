@@ -106,7 +106,7 @@ func TestCancelAndStatus(t *testing.T) {
 		if s.Op == "update" && s.ID == act.ReplyToID && strings.Contains(s.text(), "You canceled the request") {
 			updated = true
 		}
-		if s.Op == "update" && s.Conversation == "conv-"+flAaron && strings.Contains(s.text(), "canceled the request") {
+		if s.Op == "update" && s.Conversation == "conv-"+flAaron && strings.Contains(s.text(), "Canceled by the requester") && !strings.Contains(s.text(), "Not decided yet") {
 			aaronUpdated = true
 		}
 		if s.Op == "send" && strings.Contains(s.Act.Text, "was canceled") {

@@ -228,7 +228,9 @@ func (b *Bot) approverCard(ctx context.Context, tr *trackedRequest, stage int, v
 	return cards.ApprovalDecided(v)
 }
 
-// decidedView is the read-only view of one stage of a tracked request for viewerID.
+// decidedView is the read-only view of one stage of a tracked request for viewerID: the stage's decision
+// when one is known, otherwise how the request ended (canceled, expired, denied automatically), and what
+// happened to the request after the stage.
 func (b *Bot) decidedView(tr *trackedRequest, stage int, viewerID string) cards.ApprovalDecidedView {
 	stage = max(stage, 1)
 	v := cards.ApprovalDecidedView{
@@ -245,6 +247,7 @@ func (b *Bot) decidedView(tr *trackedRequest, stage int, viewerID string) cards.
 		OrgName:       b.cfg.Tenant.Name,
 		Outcome:       cards.DecisionNotReviewed,
 	}
+	deny, denied := lastDeny(tr)
 	if d, ok := tr.decision(stage); ok {
 		v.Outcome = cards.Decision(d.Result)
 		v.DecidedBy, v.DecidedAt, v.Justification = d.ApproverName, d.At, d.Justification
@@ -259,11 +262,18 @@ func (b *Bot) decidedView(tr *trackedRequest, stage int, viewerID string) cards.
 				v.Outcome = cards.DecisionApprove
 			}
 		case entitlement.StateDenied:
-			if _, denied := lastDeny(tr); !denied {
-				v.AutoDenied = true
+			switch {
+			case denied && deny.Stage > stage:
+				v.Outcome = cards.DecisionApprove // a later stage was denied, so this one was approved
+			case !denied:
+				v.Outcome = cards.DecisionDeny
 			}
-			v.Outcome = cards.DecisionDeny
 		}
+		// Nobody decided this stage and the request is over: the card says how it ended.
+		v.Closed = closure(tr)
+	}
+	if v.Closed != cards.ClosureNone {
+		return v
 	}
 	switch tr.State {
 	case entitlement.StatePendingApproval:
@@ -274,12 +284,50 @@ func (b *Bot) decidedView(tr *trackedRequest, stage int, viewerID string) cards.
 		v.Next = "Approved: access is being delivered."
 	case entitlement.StateDelivered:
 		v.Next = "Access was delivered."
+	case entitlement.StatePartiallyDelivered:
+		v.Next = "Access was partly delivered; the rest is being retried."
+	case entitlement.StateScheduled:
+		v.Next = "Approved: access starts on the requested date."
 	case entitlement.StateCanceled:
-		v.Next = "The requester canceled the request."
+		v.Next = "Then the request was canceled."
+		if tr.CanceledByUser {
+			v.Next = "Then the requester canceled the request."
+		}
+	case entitlement.StateDenied:
+		switch {
+		case denied && deny.Stage != stage:
+			v.Next = fmt.Sprintf("Then stage %d was denied by %s.", deny.Stage, orUnknown(deny.ApproverName, "an approver"))
+		case !denied && cardState(tr) == cards.StateExpired:
+			v.Next = "Then the request expired: nobody decided in time."
+		case !denied:
+			v.Next = "Then the request was denied automatically."
+		}
 	case entitlement.StateDeliveryFailed:
 		v.Next = "Approved, but delivery failed."
 	}
 	return v
+}
+
+// closure is how a request ended when no approver's decision ended it: canceled (by the requester through
+// the bot, or elsewhere), expired (nobody decided in time) or denied automatically; ClosureNone while it is
+// open or when an approver's decision settled it (approved and delivered, or denied by someone).
+func closure(tr *trackedRequest) cards.Closure {
+	switch tr.State {
+	case entitlement.StateCanceled:
+		if tr.CanceledByUser {
+			return cards.ClosureCanceledByRequester
+		}
+		return cards.ClosureCanceled
+	case entitlement.StateDenied:
+		if _, denied := lastDeny(tr); denied {
+			return cards.ClosureNone
+		}
+		if cardState(tr) == cards.StateExpired {
+			return cards.ClosureExpired
+		}
+		return cards.ClosureAutoDenied
+	}
+	return cards.ClosureNone
 }
 
 // packageView is one package in a list.

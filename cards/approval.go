@@ -355,13 +355,16 @@ type ApprovalDecidedView struct {
 	Justification string
 	// StageIndex (1-based) and StageCount locate the decided stage.
 	StageIndex, StageCount int
-	// AlreadyDecided is set when the viewer clicked after someone else had decided: the card leads with
-	// "Already approved by Aaron at 10:42".
+	// AlreadyDecided is set when the viewer clicked after someone else had decided (the card leads with
+	// "Already approved by Aaron at 10:42") or after the request ended (it adds "your click changed nothing").
 	AlreadyDecided bool
 	// ByYou is set when the viewer made the decision.
 	ByYou bool
-	// AutoDenied is set when nobody decided in time.
-	AutoDenied bool
+	// Closed is how the request ended when no approver's decision on this stage ended it (canceled, expired,
+	// denied automatically): the headline says so and that nothing is left to decide, whatever Outcome says.
+	Closed Closure
+	// Reason says why the request was denied automatically, when known (shown with ClosureAutoDenied).
+	Reason string
 	// NotApprover is set when the viewer is not an approver of this stage.
 	NotApprover bool
 	// Next says what happens next ("Now waiting for stage 2: Falcon Security Reviewers").
@@ -372,7 +375,45 @@ type ApprovalDecidedView struct {
 	OrgName   string
 }
 
-// ApprovalDecided is the read-only view of an approval: who decided, when and why.
+// Closure is how a request ended without an approver's decision on the stage a card is about.
+type Closure string
+
+// Closures of a request.
+const (
+	// ClosureNone: the stage's decision (or its wait) is the news.
+	ClosureNone Closure = ""
+	// ClosureCanceledByRequester: the requester canceled the request.
+	ClosureCanceledByRequester Closure = "canceledByRequester"
+	// ClosureCanceled: the request was canceled (by the requester in My Access or by an admin).
+	ClosureCanceled Closure = "canceled"
+	// ClosureExpired: nobody decided in time, so the request was denied automatically.
+	ClosureExpired Closure = "expired"
+	// ClosureAutoDenied: the request was denied without an approver's decision for another reason.
+	ClosureAutoDenied Closure = "autoDenied"
+)
+
+// closureBanner is the headline, style and detail of a request that ended without a decision on the stage.
+func closureBanner(c Closure, reason string) (headline, style, detail string) {
+	nothing := "Nothing is left to decide."
+	switch c {
+	case ClosureCanceledByRequester:
+		return "Canceled by the requester", StyleEmphasis, nothing
+	case ClosureCanceled:
+		return "This request was canceled", StyleEmphasis, nothing
+	case ClosureExpired:
+		return "Expired: nobody decided in time", StyleAttention, "The request was denied automatically. " + nothing
+	case ClosureAutoDenied:
+		d := nothing
+		if r := safe(reason, maxShort); r != "" {
+			d = strings.TrimSuffix(r, ".") + ". " + nothing
+		}
+		return "Denied automatically", StyleAttention, d
+	}
+	return "", "", ""
+}
+
+// ApprovalDecided is the read-only view of an approval: who decided, when and why, or how the request ended
+// when nobody decided this stage.
 func ApprovalDecided(v ApprovalDecidedView) *Card {
 	pkg := safe(orDefault(v.PackageName, "an access package"), maxName)
 	req := safe(orDefault(v.RequesterName, "Someone"), maxName)
@@ -389,11 +430,11 @@ func ApprovalDecided(v ApprovalDecidedView) *Card {
 
 	verb := strings.ToLower(decisionLabel(v.Outcome))
 	by := safe(orDefault(v.DecidedBy, "another approver"), maxName)
-	var headline string
+	headline, style, closedDetail := closureBanner(v.Closed, v.Reason)
+	decidedStage := headline == "" && v.Outcome != DecisionNotReviewed && v.Outcome != ""
 	switch {
-	case v.AutoDenied:
-		headline = "Denied automatically: nobody decided in time"
-	case v.Outcome == DecisionNotReviewed || v.Outcome == "":
+	case headline != "":
+	case !decidedStage:
 		headline = "Not decided yet"
 	case v.AlreadyDecided:
 		headline = "Already " + verb + " by " + firstName(by)
@@ -405,22 +446,30 @@ func ApprovalDecided(v ApprovalDecidedView) *Card {
 	default:
 		headline = strings.ToUpper(verb[:1]) + verb[1:] + " by " + by
 	}
-	style := StyleEmphasis
-	switch {
-	case v.AutoDenied || v.Outcome == DecisionDeny:
-		style = StyleAttention
-	case v.Outcome == DecisionApprove:
-		style = StyleGood
+	if style == "" {
+		style = StyleEmphasis
+		switch v.Outcome {
+		case DecisionDeny:
+			style = StyleAttention
+		case DecisionApprove:
+			style = StyleGood
+		}
 	}
 	var detail []string
-	if v.AlreadyDecided {
+	switch {
+	case closedDetail != "":
+		detail = append(detail, closedDetail)
+		if v.AlreadyDecided {
+			detail = append(detail, "Your click changed nothing.")
+		}
+	case v.AlreadyDecided:
 		detail = append(detail, "Your click changed nothing: a stage takes one decision.")
 	}
-	if v.NotApprover {
+	if v.NotApprover && closedDetail == "" {
 		detail = append(detail, "You are not an approver of this stage, so this card is read-only.")
 	}
 	c.add(banner(style, headline, strings.Join(detail, " ")))
-	if !v.AutoDenied && v.Outcome != DecisionNotReviewed && v.Outcome != "" {
+	if decidedStage {
 		c.add(facts(
 			"Decided by", by,
 			"When", whenOrEmpty(v.DecidedAt),

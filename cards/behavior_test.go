@@ -399,14 +399,43 @@ func TestApprovalDecidedHeadlines(t *testing.T) {
 		{"already denied", ApprovalDecidedView{Outcome: DecisionDeny, DecidedBy: "Lynne Robbins", AlreadyDecided: true}, "Already denied by Lynne"},
 		{"by you", ApprovalDecidedView{Outcome: DecisionDeny, DecidedBy: "Aaron Approver", ByYou: true}, "You denied this request"},
 		{"someone else", ApprovalDecidedView{Outcome: DecisionApprove, DecidedBy: "Patti Fernandez"}, "Approved by Patti Fernandez"},
-		{"timed out", ApprovalDecidedView{AutoDenied: true}, "Denied automatically: nobody decided in time"},
+		{"timed out", ApprovalDecidedView{Closed: ClosureExpired, Outcome: DecisionDeny}, "Expired: nobody decided in time"},
 		{"not approver", ApprovalDecidedView{Outcome: DecisionNotReviewed, NotApprover: true}, "You are not an approver of this stage"},
+		{"pending", ApprovalDecidedView{Outcome: DecisionNotReviewed}, "Not decided yet"},
+		{"canceled by the requester", ApprovalDecidedView{Closed: ClosureCanceledByRequester, Outcome: DecisionNotReviewed}, "Canceled by the requester"},
+		{"canceled elsewhere", ApprovalDecidedView{Closed: ClosureCanceled}, "This request was canceled"},
+		{"late click on a canceled request", ApprovalDecidedView{Closed: ClosureCanceledByRequester, AlreadyDecided: true},
+			"Nothing is left to decide. Your click changed nothing."},
+		{"denied automatically with a reason", ApprovalDecidedView{Closed: ClosureAutoDenied, Outcome: DecisionDeny,
+			Reason: "Nobody can approve the next stage."}, "Denied automatically"},
+		// A closure wins over a stale outcome and a not-approver flag: the request is over for everyone.
+		{"closure over outcome", ApprovalDecidedView{Closed: ClosureCanceled, Outcome: DecisionApprove, DecidedBy: "Aaron Approver", NotApprover: true},
+			"This request was canceled"},
 	}
+	// Lines a card must not carry for a closed request: the "still waiting" headline and the decision facts.
+	closedMustNot := []string{"Not decided yet", "Decided by", "You are not an approver", "a stage takes one decision"}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := decode(t, ApprovalDecided(tt.v))
-			if txt := d.texts(); !strings.Contains(txt, tt.want) {
+			txt := d.texts()
+			if !strings.Contains(txt, tt.want) {
 				t.Errorf("text lacks %q:\n%s", tt.want, txt)
+			}
+			if tt.v.Closed != ClosureNone {
+				for _, bad := range closedMustNot {
+					if strings.Contains(txt, bad) {
+						t.Errorf("closed request's card says %q:\n%s", bad, txt)
+					}
+				}
+				if !strings.Contains(txt, "Nothing is left to decide.") {
+					t.Errorf("closed request's card does not say nothing is left to decide:\n%s", txt)
+				}
+				if tt.v.Reason != "" && !strings.Contains(txt, tt.v.Reason) {
+					t.Errorf("reason %q not shown:\n%s", tt.v.Reason, txt)
+				}
+			}
+			if n := len(d.executes(VerbApprovalRefresh)); n != 1 {
+				t.Errorf("read-only card has %d Refresh buttons, want 1", n)
 			}
 			if len(d.executes(VerbApprovalApprove))+len(d.executes(VerbApprovalDeny)) != 0 {
 				t.Error("read-only card has decision buttons")
