@@ -64,6 +64,8 @@ type adminPendingOp struct {
 	PolicyName     string `json:"policyName,omitempty"`
 	AssignmentID   string `json:"assignmentId,omitempty"`
 	ConnectedOrgID string `json:"connectedOrgId,omitempty"`
+	// External marks a connected organization's user (a guest here, or assigned by mail address).
+	External bool `json:"external,omitempty"`
 }
 
 var adminTokenRE = regexp.MustCompile(`^[0-9a-f]{32}$`)
@@ -220,6 +222,7 @@ func (b *Bot) closePending(ctx context.Context, t *turn, data map[string]any, ru
 	} else {
 		op.State, op.Outcome = pendingDone, text
 		entry.Outcome = "done"
+		b.notifyAccessChange(ctx, t, op)
 	}
 	if err := b.cfg.Store.PutDialog(ctx, adminDialogKey(token), op); err != nil {
 		t.log.ErrorContext(ctx, "record confirmation outcome", "err", err)
@@ -270,6 +273,30 @@ func (b *Bot) runPending(ctx context.Context, t *turn, op adminPendingOp) (strin
 			fmt.Sprintf("%s's assignment of %s is being removed (request %s, %s).", op.UserName, op.PackageName, req.ID, admOr(string(req.State), "submitted")), nil
 	}
 	return "", "", &adminError{title: "Unknown change", text: fmt.Sprintf("The pending change %q is not something I can carry out. Nothing was changed.", op.Op)}
+}
+
+// notifyAccessChange tells the person whose access a confirmed /assign or /revoke changed, through the
+// outbox's notification: a member in their chat (created when needed), a partner user only through a chat
+// the bot already has with them. An admin changing their own access is not told again.
+func (b *Bot) notifyAccessChange(ctx context.Context, t *turn, op adminPendingOp) {
+	if op.Op != opAssign && op.Op != opRevoke || op.UserID == "" && op.UserEmail == "" || strings.EqualFold(op.UserID, t.userID) {
+		return
+	}
+	admin := admOr(t.userName, "An admin") + " (AccessBot admin)"
+	job := notifyJob{TenantID: b.cfg.Tenant.ID, UserID: op.UserID, Partner: op.External || op.UserID == "", Email: op.UserEmail}
+	if op.Op == opAssign {
+		job.Kind, job.Title = noticeSuccess, "Access granted"
+		job.Text = fmt.Sprintf("%s gave you %s. It is being set up now.", admin, op.PackageName)
+		if job.Partner {
+			job.Text = fmt.Sprintf("%s gave you %s in %s. It is being set up now.", admin, op.PackageName, orUnknown(b.cfg.Tenant.Name, "the organization"))
+		}
+		job.Buttons = []notifyButton{{Title: "My access", Command: "access"}, {Title: "My requests", Command: "status"}}
+	} else {
+		job.Kind, job.Title = noticeInfo, "Access removed"
+		job.Text = fmt.Sprintf("%s removed your access to %s.", admin, op.PackageName)
+		job.Buttons = []notifyButton{{Title: "My access", Command: "access"}}
+	}
+	b.enqueue(ctx, OutboxNotify, job)
 }
 
 // --- the commands ----------------------------------------------------------------------------------------
@@ -493,6 +520,7 @@ func (b *Bot) adminAssign(ctx context.Context, c *adminCall) error {
 	case uerr == nil:
 		op.UserID, op.UserName, op.UserEmail = u.ID, admOr(u.Name, u.UPN), u.Mail
 		external = u.IsGuest()
+		op.External = external
 		who = admUserLabel(u)
 	case errors.As(uerr, &ae) && ae.title == "No such user" && strings.Contains(userArg, "@"):
 		// Not in the directory yet: a connected organization's user, assigned by mail (Entra invites them).
@@ -502,6 +530,7 @@ func (b *Bot) adminAssign(ctx context.Context, c *adminCall) error {
 		}
 		op.UserEmail, op.UserName, op.ConnectedOrgID = userArg, userArg, org.ID
 		external = true
+		op.External = true
 		who = userArg + " (" + org.Name + ", not yet a guest)"
 	default:
 		return uerr
@@ -664,8 +693,19 @@ func (b *Bot) adminRevoke(ctx context.Context, c *adminCall) error {
 	a := holders[idx]
 	name := admOr(a.Target.Name, admOr(a.Target.PrincipalName, a.Target.ID))
 	c.entry.SubjectID, c.entry.SubjectName = a.Target.ID, name
+	// Whether the holder is a partner user decides how they are told once it is done.
+	email := a.Target.Email
+	external := a.Target.ConnectedOrgID != "" || strings.Contains(strings.ToUpper(a.Target.PrincipalName), "#EXT#")
+	if a.Target.ID != "" {
+		if u, uerr := b.cfg.Entitlement.User(ctx, a.Target.ID); uerr == nil {
+			external = external || u.IsGuest()
+			email = admOr(email, u.Mail)
+		} else {
+			c.t.log.InfoContext(ctx, "read the holder of a revoked assignment", "user", a.Target.ID, "err", uerr)
+		}
+	}
 	return b.askConfirmation(ctx, c, adminPendingOp{Op: opRevoke, PackageID: pkg.ID, PackageName: pkg.Name, AssignmentID: a.ID,
-		UserID: a.Target.ID, UserName: name}, cards.AdminConfirmView{
+		UserID: a.Target.ID, UserName: name, UserEmail: email, External: external}, cards.AdminConfirmView{
 		Title:   fmt.Sprintf("Revoke %s from %s?", pkg.Name, name),
 		Summary: fmt.Sprintf("%s loses the access this package grants as soon as Entra removes the assignment.", name),
 		Details: []cards.Fact{

@@ -751,6 +751,21 @@ type notifyJob struct {
 	TenantID string `json:"tenantId"`
 	UserID   string `json:"userId"`
 	Text     string `json:"text"`
+	// Buttons, when set, send Text as a notice card (Kind, Title) whose buttons run commands.
+	Buttons []notifyButton   `json:"buttons,omitempty"`
+	Title   string           `json:"title,omitempty"`
+	Kind    cards.NoticeKind `json:"kind,omitempty"`
+	// Partner marks a connected organization's user (a guest in TenantID, or not in its directory yet: then
+	// UserID is empty and Email names them). They are reached only through a conversation the bot already
+	// has: their chat in TenantID, else their home-tenant chat known from a brokered request of theirs.
+	Partner bool   `json:"partner,omitempty"`
+	Email   string `json:"email,omitempty"`
+}
+
+// notifyButton is a notification's button: Title runs Command (access, status…).
+type notifyButton struct {
+	Title   string `json:"title"`
+	Command string `json:"command"`
 }
 
 type approvalCardJob struct {
@@ -796,8 +811,77 @@ func (b *Bot) deliverNotify(ctx context.Context, raw json.RawMessage) error {
 	if err := json.Unmarshal(raw, &job); err != nil {
 		return fmt.Errorf("decode notification: %w", err)
 	}
-	_, _, err := b.deliverTo(ctx, job.TenantID, job.UserID, textActivity(job.Text))
+	act := textActivity(job.Text)
+	if len(job.Buttons) > 0 {
+		v := cards.NoticeView{Kind: orNoticeKind(job.Kind), Title: job.Title, Text: job.Text}
+		for _, btn := range job.Buttons {
+			v.Suggestions = append(v.Suggestions, cards.Suggestion{Title: btn.Title, Command: btn.Command})
+		}
+		act = cardActivity(cards.Notice(v))
+	}
+	tenantID, userID := job.TenantID, job.UserID
+	if job.Partner {
+		ref, ok, err := b.partnerConversation(ctx, job.TenantID, job.UserID, job.Email)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			b.log.InfoContext(ctx, "no chat with the partner user to notify; not sent", "user", job.UserID, "tenant", job.TenantID)
+			return nil
+		}
+		tenantID, userID = ref.TenantID, ref.AADObjectID
+	}
+	_, _, err := b.deliverTo(ctx, tenantID, userID, act)
 	return err
+}
+
+func orNoticeKind(k cards.NoticeKind) cards.NoticeKind {
+	if k == "" {
+		return noticeInfo
+	}
+	return k
+}
+
+// partnerConversation finds a stored chat with a connected organization's user: their chat in tenantID
+// (as a guest there), else the chat in their home tenant of the newest brokered request whose guest
+// account is userID or whose address is email. ok is false when the bot has none.
+func (b *Bot) partnerConversation(ctx context.Context, tenantID, userID, email string) (ref store.ConversationRef, ok bool, err error) {
+	if userID != "" && tenantID != "" {
+		here, err := b.cfg.Store.Conversation(ctx, tenantID, userID)
+		if err == nil {
+			return here, true, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return here, false, fmt.Errorf("load conversation of %s: %w", userID, err)
+		}
+	}
+	var home brokeredRequester
+	var newest time.Time
+	err = b.cfg.Store.List(ctx, bucketBrokered, brokeredPrefix, func(key string, raw []byte) error {
+		var br brokeredRequest
+		if json.Unmarshal(raw, &br) != nil || br.Requester.ID == "" || br.Requester.TenantID == "" {
+			return nil
+		}
+		match := userID != "" && strings.EqualFold(br.Guest.UserID, userID) || email != "" && strings.EqualFold(br.Requester.Email, email)
+		if match && (home.ID == "" || br.CreatedAt.After(newest)) {
+			home, newest = br.Requester, br.CreatedAt
+		}
+		return nil
+	})
+	if err != nil {
+		return ref, false, fmt.Errorf("look for the home chat of partner user %s: %w", orUnknown(userID, email), err)
+	}
+	if home.ID == "" {
+		return ref, false, nil
+	}
+	ref, err = b.cfg.Store.Conversation(ctx, home.TenantID, home.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return ref, false, nil
+	}
+	if err != nil {
+		return ref, false, fmt.Errorf("load home conversation of %s: %w", home.ID, err)
+	}
+	return ref, true, nil
 }
 
 func (b *Bot) deliverApprovalCard(ctx context.Context, raw json.RawMessage) error {
