@@ -1,6 +1,3 @@
-// Package bot is AccessBot's conversation: it routes authenticated Teams activities to flows (request, approve,
-// guest, admin, notify) and answers with Adaptive Cards. It never speaks HTTP or Graph JSON itself: replies go
-// through a Connector, state through a Store, entitlement management through the entitlement port.
 package bot
 
 import (

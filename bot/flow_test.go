@@ -5,116 +5,11 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/entitlement"
 	"github.com/accessbot/accessbot/internal/store"
 )
-
-func TestValidateForm(t *testing.T) {
-	now := time.Date(2026, 11, 26, 15, 0, 0, 0, time.UTC)
-	prod := entitlement.Requirements{PolicyID: "p", RequestorJustificationRequired: true, CustomScheduleAllowed: true,
-		Questions: []entitlement.Question{
-			{ID: "t", Text: "Change ticket", Required: true, Kind: entitlement.QuestionText, Regex: `^INC\d{4,}$`},
-			{ID: "c", Text: "Environment", Required: true, Kind: entitlement.QuestionChoice,
-				Choices: []entitlement.Choice{{Value: "prod-eu", Text: "Production EU"}, {Value: "prod-us"}}},
-			{ID: "o", Text: "Notes", Kind: entitlement.QuestionText},
-		}}
-	noDates := entitlement.Requirements{PolicyID: "p"}
-	valid := map[string]any{"justification": "on-call", "q_t": "INC12345", "q_c": "prod-eu"}
-	with := func(kv ...string) map[string]any {
-		m := map[string]any{}
-		for k, v := range valid {
-			m[k] = v
-		}
-		for i := 0; i+1 < len(kv); i += 2 {
-			m[kv[i]] = kv[i+1]
-		}
-		return m
-	}
-	tests := []struct {
-		name    string
-		req     entitlement.Requirements
-		data    map[string]any
-		errs    map[string]string // input id → substring of the error
-		answers int
-	}{
-		{"valid", prod, valid, nil, 2},
-		{"justification required", prod, with("justification", "  "), map[string]string{"justification": "required"}, 2},
-		{"justification optional", noDates, map[string]any{}, nil, 0},
-		{"regex mismatch", prod, with("q_t", "INC12"), map[string]string{"q_t": "expected format"}, 1},
-		{"required answer missing", prod, with("q_t", ""), map[string]string{"q_t": "required"}, 1},
-		{"choice not offered", prod, with("q_c", "prod-mars"), map[string]string{"q_c": "prod-eu, prod-us"}, 1},
-		{"optional answer kept", prod, with("q_o", "hello"), nil, 3},
-		{"start in the past", prod, with("startDate", "2026-11-25"), map[string]string{"startDate": "past"}, 2},
-		{"start today is fine", prod, with("startDate", "2026-11-26", "endDate", "2026-12-01"), nil, 2},
-		{"end before start", prod, with("startDate", "2026-12-10", "endDate", "2026-12-09"), map[string]string{"endDate": "after the start"}, 2},
-		{"end equal to today", prod, with("endDate", "2026-11-26"), map[string]string{"endDate": "after today"}, 2},
-		{"not a date", prod, with("startDate", "next week"), map[string]string{"startDate": "YYYY-MM-DD"}, 2},
-		{"dates not allowed", noDates, map[string]any{"endDate": "2027-01-01"}, map[string]string{"endDate": "does not let you choose dates"}, 0},
-		{"too long", prod, with("justification", strings.Repeat("x", maxJustifyLen+1)), map[string]string{"justification": "at most"}, 2},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			in, errs, vals := validateForm(tc.req, tc.data, now)
-			if len(errs) != len(tc.errs) {
-				t.Fatalf("errors = %v, want keys of %v", errs, tc.errs)
-			}
-			for id, want := range tc.errs {
-				if !strings.Contains(errs[id], want) {
-					t.Errorf("error for %s = %q, want it to mention %q", id, errs[id], want)
-				}
-			}
-			if len(in.Answers) != tc.answers {
-				t.Errorf("answers = %+v, want %d", in.Answers, tc.answers)
-			}
-			if j, _ := tc.data["justification"].(string); vals["justification"] != strings.TrimSpace(j) {
-				t.Errorf("values do not re-fill the justification: %q", vals["justification"])
-			}
-		})
-	}
-	in, errs, _ := validateForm(prod, with("startDate", "2026-12-01", "endDate", "2026-12-31"), now)
-	if len(errs) != 0 {
-		t.Fatalf("unexpected errors %v", errs)
-	}
-	if !in.Schedule.Start.Equal(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)) ||
-		in.Schedule.Expiration.Type != entitlement.ExpireAfterDateTime ||
-		!in.Schedule.Expiration.EndDateTime.Equal(time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC)) {
-		t.Errorf("schedule = %+v", in.Schedule)
-	}
-	for _, a := range in.Answers {
-		if a.QuestionID == "c" && a.DisplayValue != "Production EU" {
-			t.Errorf("choice display value = %q, want the choice text", a.DisplayValue)
-		}
-	}
-}
-
-func TestParseISODuration(t *testing.T) {
-	tests := []struct {
-		in   string
-		want time.Duration
-		err  bool
-	}{
-		{"P180D", 180 * 24 * time.Hour, false},
-		{"PT4H", 4 * time.Hour, false},
-		{"P4W2D", 30 * 24 * time.Hour, false},
-		{"P1DT12H", 36 * time.Hour, false},
-		{"PT30M", 30 * time.Minute, false},
-		{"P1Y", 365 * 24 * time.Hour, false},
-		{"", 0, true},
-		{"180D", 0, true},
-		{"P5", 0, true},
-		{"PT4X", 0, true},
-		{"P1H", 0, true},
-	}
-	for _, tc := range tests {
-		got, err := parseISODuration(tc.in)
-		if (err != nil) != tc.err || got != tc.want {
-			t.Errorf("parseISODuration(%q) = %v, %v; want %v, err=%v", tc.in, got, err, tc.want, tc.err)
-		}
-	}
-}
 
 // openForm asks for a package's form by typing and returns the form's submit data.
 func (e *flEnv) openForm(user, name, text string) map[string]any {
@@ -234,27 +129,6 @@ func (e *flEnv) submitProd() string {
 	}
 	e.t.Fatal("no request filed")
 	return ""
-}
-
-func TestRequestFormErrorsOnCard(t *testing.T) {
-	e := newFlEnv(t)
-	data := e.openForm(flRita, "Rita Requester", "request Falcon Production Access")
-	data["q_"+flQTicket], data["q_"+flQEnv] = "CHG1", "prod-eu"
-	_, resp := e.execute(flRita, "Rita Requester", "form-x", cards.VerbRequestSubmit, data)
-	c := respCard(t, resp)
-	for _, want := range []string{"Please check the form", "justification is required", "not in the expected format", `"value":"CHG1"`, cards.VerbRequestSubmit} {
-		if !strings.Contains(c, want) {
-			t.Errorf("re-rendered form lacks %q: %s", want, c)
-		}
-	}
-	if len(e.port.requests) != 0 {
-		t.Fatalf("an invalid form filed a request")
-	}
-	// A form id that is not Rita's changes nothing.
-	_, resp = e.execute(flMegan, "Megan Bowen", "form-x", cards.VerbRequestSubmit, data)
-	if c := respCard(t, resp); !strings.Contains(c, "no longer valid") {
-		t.Fatalf("someone else's form: %s", c)
-	}
 }
 
 func TestTwoStageDenyAndGuards(t *testing.T) {
@@ -406,33 +280,6 @@ func TestSignInAndPackagesPaging(t *testing.T) {
 	e.message(flMegan, "Megan Bowen", "status")
 	if c := e.conn.all()[len(e.conn.all())-1].text(); !strings.Contains(c, "couldn't sign you in") {
 		t.Fatalf("signed-out user: %s", c)
-	}
-}
-
-func TestEscalationAndReminder(t *testing.T) {
-	e := newFlEnv(t)
-	reqID := e.submitProd()
-	_, resp := e.execute(flAaron, "Aaron Approver", "c", cards.VerbApprovalApprove,
-		map[string]any{cards.KeyRequestID: reqID, cards.KeyStageID: "stage-1", cards.InputJustification: "ok"})
-	respCard(t, resp)
-	e.poll() // stage 2 starts
-	e.clock.Advance(5 * time.Hour)
-	e.poll()
-	got := e.cardsTo("conv-" + flPatti)
-	if len(got) == 0 || !strings.Contains(got[0].text(), "Escalated to you") {
-		t.Fatalf("escalation card to Patti: %+v", got)
-	}
-	from := len(e.conn.all())
-	e.clock.Advance(25 * time.Hour)
-	e.poll()
-	reminded := 0
-	for _, s := range e.conn.all()[from:] {
-		if strings.Contains(s.text(), "Reminder: this request has been waiting") {
-			reminded++
-		}
-	}
-	if reminded != 3 { // Isaiah, Lynne and Patti
-		t.Fatalf("reminders = %d, want 3", reminded)
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 // Teams SSO for typed commands: when a command needs the user's delegated token and none is cached, the bot
 // sends an OAuthCard carrying a tokenExchangeResource; Teams answers silently with a signin/tokenExchange
 // invoke holding the user's SSO token, which the bot exchanges on-behalf-of and then re-runs the command.
-// (Card buttons use Adaptive Card SSO instead: see failure in request.go.)
+// (Card buttons use Adaptive Card SSO instead: see failure in helpers.go.)
 
 const (
 	invokeTokenExchange = botframework.InvokeSigninTokenExchange

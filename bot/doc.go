@@ -1,0 +1,41 @@
+// Package bot is AccessBot's conversation: it routes authenticated Teams activities to flows (request, approve,
+// guest, admin, notify) and answers with Adaptive Cards. It never speaks HTTP or Graph JSON itself: replies go
+// through a Connector, state through a Store, entitlement management through the entitlement port.
+//
+// Where things live (DESIGN.md §5 names the flows):
+//
+// Core
+//   - bot.go: Config, the ports (Connector, Store, UserTokens), New and OnActivity (deduplicated delivery).
+//   - router.go: the turn, dispatch by activity type, remembering a user's chat.
+//   - command.go: ParseCommand and Suggest (typed text to a Command).
+//   - commands.go: the command and verb registry, help, welcome, unknown-command suggestions.
+//   - replies.go: sending activities and cards into the turn's conversation.
+//   - helpers.go: helpers the flows share (acting as the user, answering a verb, card data, ids, audit).
+//   - views.go: domain data and tracked records mapped to the cards' view structs; error cards.
+//   - signin.go: Teams SSO for typed commands (OAuthCard, token exchange, re-running the command).
+//
+// Request (the requester)
+//   - request.go: the requester's commands and verbs, package list and search, "request <name>", free text.
+//   - requestform.go: the request form: build, validate field by field, submit.
+//   - myrequests.go: the requester's own requests and access: status, refresh, cancel, access, extend.
+//
+// Approve
+//   - approve.go: approval cards, decisions with the approver's token, the approver's inbox.
+//   - approvers.go: who approves a stage (rules, fallback, no self-approval), escalation, reminders.
+//
+// Tracking and notify
+//   - tracker.go: the tracked request record, applying fresh reads (observe), locks, the polling loop.
+//   - notify.go: outbox kinds and delivery: notifications, approval cards, card updates, chat creation and
+//     app install, service URLs.
+//
+// Partners and guests
+//   - partner.go: the request mode per user (delegated, brokered, link-out, refused) and partner routing.
+//   - brokered.go: brokered requests run by the bot for connected-organization users.
+//   - guest.go: guest guidance after a brokered delivery (invitation, tenant switch, ending access).
+//
+// Admin
+//   - admin.go: who is an admin (group, directory roles; cached), admin command registration, dispatch, audit.
+//   - admin_read.go: read-only admin commands and /connect.
+//   - admin_confirm.go: destructive admin commands behind a confirmation card.
+//   - admin_resolve.go: resolving organizations, catalogs, packages and users by id or name.
+package bot

@@ -1,0 +1,439 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/infracloudio/msbotbuilder-go/schema"
+
+	"github.com/accessbot/accessbot/cards"
+	"github.com/accessbot/accessbot/internal/botframework"
+	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/store"
+)
+
+// Proactive delivery (the "notify" flow of DESIGN.md §5): the outbox kinds and their jobs, HandleOutbox and
+// enqueue, short notifications to requesters and approvers, approval cards pushed to approvers, in-place
+// updates of stored status/approval cards, and reaching a user who never wrote to the bot (1:1 chat
+// creation, installing the app for them, the Teams service URL per tenant, a partner user's home chat).
+
+// Store bucket, outbox kinds and stored card kinds of proactive delivery.
+const (
+	bucketServiceURL = "serviceurl"
+
+	// OutboxCardUpdate re-renders one stored card (status or approval) and updates it in place.
+	OutboxCardUpdate = "bot.card.update"
+	// OutboxNotify sends a short text message to a user (creating the 1:1 chat when needed).
+	OutboxNotify = "bot.notify"
+	// OutboxApprovalCard sends an approval card to one approver of a stage.
+	OutboxApprovalCard = "bot.approval.card"
+
+	cardKindStatus   = "status"
+	cardKindApproval = "approval"
+)
+
+// SetOutboxKicker registers the function that wakes the outbox worker (store.OutboxWorker.Kick); the bot
+// calls it after every Enqueue so proactive messages go out at once.
+func (b *Bot) SetOutboxKicker(kick func()) {
+	b.fl.mu.Lock()
+	defer b.fl.mu.Unlock()
+	b.fl.outboxKick = kick
+}
+
+// onOutbox registers the handler of one outbox kind (flows other than request/approve may add theirs).
+func (b *Bot) onOutbox(kind string, h func(ctx context.Context, payload json.RawMessage) error) {
+	b.fl.mu.Lock()
+	defer b.fl.mu.Unlock()
+	if b.fl.outbox == nil {
+		b.fl.outbox = map[string]func(context.Context, json.RawMessage) error{}
+	}
+	if _, dup := b.fl.outbox[kind]; dup {
+		panic(fmt.Sprintf("bot: outbox kind %q registered twice", kind))
+	}
+	b.fl.outbox[kind] = h
+}
+
+// HandleOutbox delivers one outbox item; it is the handler to give store.NewOutboxWorker. An error makes the
+// worker retry the item later with backoff.
+func (b *Bot) HandleOutbox(ctx context.Context, it store.OutboxItem) error {
+	b.fl.mu.Lock()
+	h := b.fl.outbox[it.Kind]
+	b.fl.mu.Unlock()
+	if h == nil {
+		return fmt.Errorf("outbox item %s: unknown kind %q", it.ID, it.Kind)
+	}
+	if err := h(ctx, it.Payload); err != nil {
+		return fmt.Errorf("outbox item %s (%s): %w", it.ID, it.Kind, err)
+	}
+	return nil
+}
+
+// enqueue stores a proactive action in the outbox and wakes the worker.
+func (b *Bot) enqueue(ctx context.Context, kind string, payload any) {
+	if _, err := b.cfg.Store.Enqueue(ctx, kind, payload, time.Time{}); err != nil {
+		b.log.ErrorContext(ctx, "enqueue outbox item", "kind", kind, "err", err)
+		return
+	}
+	b.fl.mu.Lock()
+	kick := b.fl.outboxKick
+	b.fl.mu.Unlock()
+	if kick != nil {
+		kick()
+	}
+}
+
+func (b *Bot) registerTracker() {
+	b.onOutbox(OutboxCardUpdate, b.deliverCardUpdate)
+	b.onOutbox(OutboxNotify, b.deliverNotify)
+	b.onOutbox(OutboxApprovalCard, b.deliverApprovalCard)
+}
+
+// notifyRequester sends the requester a short message about a state change worth telling.
+func (b *Bot) notifyRequester(ctx context.Context, tr *trackedRequest, oldState entitlement.RequestState, oldStage int) {
+	if tr.RequestorID == "" {
+		return
+	}
+	pkg := orUnknown(tr.PackageName, "your access package")
+	var text string
+	d, hasDecision := tr.lastDecision()
+	by := ""
+	if hasDecision && d.ApproverName != "" {
+		by = " by " + d.ApproverName
+	}
+	switch tr.State {
+	case entitlement.StatePendingApproval:
+		if tr.Stage > 1 && tr.Stage != oldStage {
+			text = fmt.Sprintf("Stage %d of your request for %s was approved%s; now waiting for %s.", tr.Stage-1, pkg, by, orUnknown(namesOf(tr.Approvers), "the next approvers"))
+		}
+	case entitlement.StateDelivering:
+		if oldState == entitlement.StatePendingApproval {
+			text = fmt.Sprintf("Your request for %s was approved%s. Your access is being set up.", pkg, by)
+		}
+	case entitlement.StateDelivered:
+		text = fmt.Sprintf("You now have access: %s was delivered.", pkg)
+	case entitlement.StateDenied:
+		if hasDecision && d.Result == entitlement.ReviewDeny {
+			text = fmt.Sprintf("Your request for %s was denied%s.", pkg, by)
+		} else {
+			text = fmt.Sprintf("Your request for %s was denied (nobody approved it in time, or a policy refused it).", pkg)
+		}
+	case entitlement.StateCanceled:
+		if !tr.CanceledByUser {
+			text = fmt.Sprintf("Your request for %s was canceled.", pkg)
+		}
+	case entitlement.StateDeliveryFailed:
+		text = fmt.Sprintf("Your request for %s was approved but the access could not be delivered. An admin can retry it; you can also request again.", pkg)
+	case entitlement.StatePartiallyDelivered:
+		text = fmt.Sprintf("Your request for %s was partially delivered; the rest will be retried.", pkg)
+	case entitlement.StateScheduled:
+		text = fmt.Sprintf("Your request for %s was approved and is scheduled to start on the requested date.", pkg)
+	}
+	if text == "" {
+		return
+	}
+	tr.queue(OutboxNotify, notifyJob{TenantID: tr.RequestorTenant, UserID: tr.RequestorID, Text: text})
+}
+
+// updateCards queues an in-place update of every stored card of a request except the one with skipActivityID
+// (the card an invoke is answering right now).
+func (b *Bot) updateCards(ctx context.Context, requestID, skipActivityID string) {
+	refs, err := b.cfg.Store.Cards(ctx, requestID)
+	if err != nil {
+		b.log.WarnContext(ctx, "list cards of request", "request", requestID, "err", err)
+		return
+	}
+	for _, ref := range refs {
+		if skipActivityID != "" && ref.ActivityID == skipActivityID {
+			continue
+		}
+		b.enqueue(ctx, OutboxCardUpdate, cardUpdateJob{RequestID: requestID, Ref: ref})
+	}
+}
+
+// storeCard records a card the bot sent (or answered an invoke with) so later changes update it in place.
+func (b *Bot) storeCard(ctx context.Context, requestID, kind string, stage int, tenantID, userID, conversationID, serviceURL, activityID string) {
+	if activityID == "" || conversationID == "" || serviceURL == "" {
+		return
+	}
+	k := kind + ":" + activityID
+	if kind == cardKindApproval {
+		k = fmt.Sprintf("%s:%d:%s", kind, stage, activityID)
+	}
+	ref := store.CardRef{Key: requestID, Kind: k, TenantID: tenantID, AADObjectID: userID,
+		ConversationID: conversationID, ServiceURL: serviceURL, ActivityID: activityID}
+	if err := b.cfg.Store.PutCard(ctx, ref); err != nil {
+		b.log.WarnContext(ctx, "store card reference", "request", requestID, "kind", kind, "err", err)
+	}
+}
+
+// parseCardKind splits a stored card kind: "status:<activity>" or "approval:<stage>:<activity>".
+func parseCardKind(kind string) (base string, stage int) {
+	parts := strings.SplitN(kind, ":", 3)
+	base = parts[0]
+	if base == cardKindApproval && len(parts) == 3 {
+		_, _ = fmt.Sscanf(parts[1], "%d", &stage)
+	}
+	return base, stage
+}
+
+type cardUpdateJob struct {
+	RequestID string        `json:"requestId"`
+	Ref       store.CardRef `json:"ref"`
+}
+
+type notifyJob struct {
+	TenantID string `json:"tenantId"`
+	UserID   string `json:"userId"`
+	Text     string `json:"text"`
+	// Buttons, when set, send Text as a notice card (Kind, Title) whose buttons run commands.
+	Buttons []notifyButton   `json:"buttons,omitempty"`
+	Title   string           `json:"title,omitempty"`
+	Kind    cards.NoticeKind `json:"kind,omitempty"`
+	// Partner marks a connected organization's user (a guest in TenantID, or not in its directory yet: then
+	// UserID is empty and Email names them). They are reached only through a conversation the bot already
+	// has: their chat in TenantID, else their home-tenant chat known from a brokered request of theirs.
+	Partner bool   `json:"partner,omitempty"`
+	Email   string `json:"email,omitempty"`
+}
+
+// notifyButton is a notification's button: Title runs Command (access, status…).
+type notifyButton struct {
+	Title   string `json:"title"`
+	Command string `json:"command"`
+}
+
+type approvalCardJob struct {
+	RequestID string    `json:"requestId"`
+	Stage     int       `json:"stage"`
+	Approver  personRef `json:"approver"`
+	Note      string    `json:"note,omitempty"`
+}
+
+func (b *Bot) deliverCardUpdate(ctx context.Context, raw json.RawMessage) error {
+	var job cardUpdateJob
+	if err := json.Unmarshal(raw, &job); err != nil {
+		return fmt.Errorf("decode card update: %w", err)
+	}
+	tr, err := b.loadTracked(ctx, job.RequestID)
+	if err != nil {
+		return err
+	}
+	base, stage := parseCardKind(job.Ref.Kind)
+	var card *cards.Card
+	switch base {
+	case cardKindStatus:
+		card = cards.RequestStatus(b.statusView(ctx, tr))
+	case cardKindApproval:
+		card = b.approverCard(ctx, tr, stage, job.Ref.AADObjectID, "")
+	default:
+		return nil // another flow's card
+	}
+	if err := b.cfg.Connector.Update(ctx, job.Ref.ServiceURL, job.Ref.ConversationID, job.Ref.ActivityID, cardActivity(card)); err != nil {
+		var ae *botframework.APIError
+		if errors.As(err, &ae) && ae.Status == 404 {
+			// The message is gone (deleted by the user, or the chat was removed): nothing left to update.
+			b.log.InfoContext(ctx, "card to update no longer exists", "request", job.RequestID, "activity", job.Ref.ActivityID)
+			return nil
+		}
+		return fmt.Errorf("update %s card of request %s: %w", base, job.RequestID, err)
+	}
+	return nil
+}
+
+func (b *Bot) deliverNotify(ctx context.Context, raw json.RawMessage) error {
+	var job notifyJob
+	if err := json.Unmarshal(raw, &job); err != nil {
+		return fmt.Errorf("decode notification: %w", err)
+	}
+	act := textActivity(job.Text)
+	if len(job.Buttons) > 0 {
+		v := cards.NoticeView{Kind: orNoticeKind(job.Kind), Title: job.Title, Text: job.Text}
+		for _, btn := range job.Buttons {
+			v.Suggestions = append(v.Suggestions, cards.Suggestion{Title: btn.Title, Command: btn.Command})
+		}
+		act = cardActivity(cards.Notice(v))
+	}
+	tenantID, userID := job.TenantID, job.UserID
+	if job.Partner {
+		ref, ok, err := b.partnerConversation(ctx, job.TenantID, job.UserID, job.Email)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			b.log.InfoContext(ctx, "no chat with the partner user to notify; not sent", "user", job.UserID, "tenant", job.TenantID)
+			return nil
+		}
+		tenantID, userID = ref.TenantID, ref.AADObjectID
+	}
+	_, _, err := b.deliverTo(ctx, tenantID, userID, act)
+	return err
+}
+
+func orNoticeKind(k cards.NoticeKind) cards.NoticeKind {
+	if k == "" {
+		return noticeInfo
+	}
+	return k
+}
+
+// partnerConversation finds a stored chat with a connected organization's user: their chat in tenantID
+// (as a guest there), else the chat in their home tenant of the newest brokered request whose guest
+// account is userID or whose address is email. ok is false when the bot has none.
+func (b *Bot) partnerConversation(ctx context.Context, tenantID, userID, email string) (ref store.ConversationRef, ok bool, err error) {
+	if userID != "" && tenantID != "" {
+		here, err := b.cfg.Store.Conversation(ctx, tenantID, userID)
+		if err == nil {
+			return here, true, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return here, false, fmt.Errorf("load conversation of %s: %w", userID, err)
+		}
+	}
+	var home brokeredRequester
+	var newest time.Time
+	err = b.cfg.Store.List(ctx, bucketBrokered, brokeredPrefix, func(key string, raw []byte) error {
+		var br brokeredRequest
+		if json.Unmarshal(raw, &br) != nil || br.Requester.ID == "" || br.Requester.TenantID == "" {
+			return nil
+		}
+		match := userID != "" && strings.EqualFold(br.Guest.UserID, userID) || email != "" && strings.EqualFold(br.Requester.Email, email)
+		if match && (home.ID == "" || br.CreatedAt.After(newest)) {
+			home, newest = br.Requester, br.CreatedAt
+		}
+		return nil
+	})
+	if err != nil {
+		return ref, false, fmt.Errorf("look for the home chat of partner user %s: %w", orUnknown(userID, email), err)
+	}
+	if home.ID == "" {
+		return ref, false, nil
+	}
+	ref, err = b.cfg.Store.Conversation(ctx, home.TenantID, home.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return ref, false, nil
+	}
+	if err != nil {
+		return ref, false, fmt.Errorf("load home conversation of %s: %w", home.ID, err)
+	}
+	return ref, true, nil
+}
+
+func (b *Bot) deliverApprovalCard(ctx context.Context, raw json.RawMessage) error {
+	var job approvalCardJob
+	if err := json.Unmarshal(raw, &job); err != nil {
+		return fmt.Errorf("decode approval card job: %w", err)
+	}
+	tr, err := b.loadTracked(ctx, job.RequestID)
+	if err != nil {
+		return err
+	}
+	if tr.State != entitlement.StatePendingApproval || tr.Stage != job.Stage {
+		b.log.InfoContext(ctx, "approval card no longer needed", "request", tr.ID, "stage", job.Stage, "state", string(tr.State))
+		return nil
+	}
+	if _, decided := tr.decision(job.Stage); decided {
+		return nil
+	}
+	view := b.approvalView(ctx, tr, job.Approver.ID)
+	view.Note = job.Note
+	tenant := orUnknown(job.Approver.TenantID, b.cfg.Tenant.ID)
+	ref, actID, err := b.deliverTo(ctx, tenant, job.Approver.ID, cardActivity(cards.Approval(view)))
+	if err != nil {
+		return err
+	}
+	b.storeCard(ctx, tr.ID, cardKindApproval, job.Stage, tenant, job.Approver.ID, ref.ConversationID, ref.ServiceURL, actID)
+	return nil
+}
+
+// deliverTo sends an activity to a user's 1:1 chat with the bot: the stored conversation, else a new one
+// (installing the app for the user through Graph first when Teams says it is not installed).
+func (b *Bot) deliverTo(ctx context.Context, tenantID, userID string, act *schema.Activity) (store.ConversationRef, string, error) {
+	if tenantID == "" || userID == "" {
+		return store.ConversationRef{}, "", fmt.Errorf("deliver message: tenant %q and user %q are required", tenantID, userID)
+	}
+	ref, err := b.cfg.Store.Conversation(ctx, tenantID, userID)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			return ref, "", fmt.Errorf("load conversation of %s: %w", userID, err)
+		}
+		ref, err = b.createChat(ctx, tenantID, userID)
+		if err != nil {
+			return ref, "", err
+		}
+	}
+	id, err := b.cfg.Connector.Send(ctx, ref.ServiceURL, ref.ConversationID, act)
+	if err != nil {
+		return ref, "", fmt.Errorf("send to %s: %w", userID, err)
+	}
+	return ref, id, nil
+}
+
+// createChat creates the 1:1 conversation with a user who never wrote to the bot.
+func (b *Bot) createChat(ctx context.Context, tenantID, userID string) (store.ConversationRef, error) {
+	serviceURL := b.serviceURLFor(ctx, tenantID)
+	if serviceURL == "" {
+		return store.ConversationRef{}, fmt.Errorf("create chat with %s: no Teams service URL known for tenant %s yet", userID, tenantID)
+	}
+	params := schema.ConversationParameters{
+		Bot:         schema.ChannelAccount{ID: b.cfg.BotID, Name: b.cfg.BotName},
+		Members:     []schema.ChannelAccount{{ID: userID, AadObjectID: userID}},
+		TenantID:    tenantID,
+		ChannelData: map[string]any{"tenant": map[string]any{"id": tenantID}},
+	}
+	res, err := b.cfg.Connector.CreateConversation(ctx, serviceURL, params)
+	if err != nil && appNotInstalled(err) && b.cfg.TeamsAppID != "" {
+		b.log.InfoContext(ctx, "installing the app for a user the bot cannot reach", "user", userID, "tenant", tenantID)
+		if ierr := b.cfg.Entitlement.InstallAppForUser(ctx, userID, b.cfg.TeamsAppID); ierr != nil {
+			return store.ConversationRef{}, fmt.Errorf("install app for %s: %w", userID, ierr)
+		}
+		res, err = b.cfg.Connector.CreateConversation(ctx, serviceURL, params)
+	}
+	if err != nil {
+		return store.ConversationRef{}, fmt.Errorf("create chat with %s: %w", userID, err)
+	}
+	ref := store.ConversationRef{TenantID: tenantID, AADObjectID: userID, ConversationID: res.ID,
+		ServiceURL: orUnknown(res.ServiceURL, serviceURL), BotID: b.cfg.BotID, BotName: b.cfg.BotName,
+		ConversationType: "personal", ChannelID: "msteams", UpdatedAt: b.now()}
+	if err := b.cfg.Store.PutConversation(ctx, ref); err != nil {
+		b.log.WarnContext(ctx, "store created conversation", "user", userID, "err", err)
+	}
+	return ref, nil
+}
+
+// appNotInstalled reports whether creating a conversation failed because the app is not installed for the
+// user (Teams answers 403 or 404).
+func appNotInstalled(err error) bool {
+	var ae *botframework.APIError
+	return errors.As(err, &ae) && (ae.Status == 403 || ae.Status == 404)
+}
+
+// noteServiceURL remembers the Teams service URL of a tenant, for conversations the bot creates.
+func (b *Bot) noteServiceURL(ctx context.Context, t *turn) {
+	if t.tenantID == "" || t.act.ServiceURL == "" {
+		return
+	}
+	var old string
+	if err := b.cfg.Store.Get(ctx, bucketServiceURL, t.tenantID, &old); err == nil && old == t.act.ServiceURL {
+		return
+	}
+	if err := b.cfg.Store.Put(ctx, bucketServiceURL, t.tenantID, t.act.ServiceURL); err != nil {
+		t.log.WarnContext(ctx, "remember service url", "err", err)
+	}
+}
+
+func (b *Bot) serviceURLFor(ctx context.Context, tenantID string) string {
+	var u string
+	if err := b.cfg.Store.Get(ctx, bucketServiceURL, tenantID, &u); err == nil && u != "" {
+		return u
+	}
+	if tenantID != b.cfg.Tenant.ID && b.cfg.Tenant.ID != "" {
+		if err := b.cfg.Store.Get(ctx, bucketServiceURL, b.cfg.Tenant.ID, &u); err == nil {
+			return u
+		}
+	}
+	return b.cfg.DefaultServiceURL
+}

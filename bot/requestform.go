@@ -1,0 +1,410 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/accessbot/accessbot/cards"
+	"github.com/accessbot/accessbot/internal/botframework"
+	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/store"
+)
+
+// The request form (requester flow): opening the form for a package and policy (also as an extension of an
+// assignment), building it from the policy's requirements, validating a submitted form field by field, and
+// filing the request (delegated or brokered), with a second submit showing the request already filed.
+
+// formDialog is a request form the bot handed out; it comes back with the submit (formId).
+type formDialog struct {
+	TenantID     string    `json:"tenantId"`
+	UserID       string    `json:"userId"`
+	PackageID    string    `json:"packageId"`
+	PolicyID     string    `json:"policyId"`
+	Extend       bool      `json:"extend,omitempty"`
+	AssignmentID string    `json:"assignmentId,omitempty"`
+	CreatedAt    time.Time `json:"createdAt"`
+	// Mode is how the request is filed (delegated or brokered).
+	Mode cards.Mode `json:"mode,omitempty"`
+	// RequestID is set once the form was submitted: a second click shows that request instead of filing again.
+	RequestID string `json:"requestId,omitempty"`
+}
+
+func (b *Bot) verbRequestOpen(ctx context.Context, t *turn, data map[string]any) (*botframework.InvokeResponse, error) {
+	pkgID := str(data, cards.KeyPackageID)
+	if !validID(pkgID) {
+		return b.answer(ctx, t, cards.Notice(cards.NoticeView{Kind: noticeError, Title: "That button is broken",
+			Text: "It does not name an access package. Type packages to find the one you need."}))
+	}
+	policyID := str(data, cards.KeyPolicyID)
+	if policyID != "" && !validID(policyID) {
+		policyID = ""
+	}
+	return b.answer(ctx, t, b.formCardFor(ctx, t, pkgID, policyID, nil))
+}
+
+// extendInfo turns a form into an extension (userUpdate) of an assignment.
+type extendInfo struct {
+	AssignmentID string
+}
+
+// formCardFor is the request form for a package (under policyID, or the first policy the user may use).
+func (b *Bot) formCardFor(ctx context.Context, t *turn, packageID, policyID string, ext *extendInfo) *cards.Card {
+	md, err := b.requestMode(ctx, t)
+	if err != nil {
+		return b.errorCard(ctx, t, "I couldn't open the request form", err, "request "+packageID)
+	}
+	if !md.Allowed || md.Mode == cards.ModeLinkOut {
+		name := ""
+		if b.cfg.Entitlement != nil {
+			if p, err := b.cfg.Entitlement.Package(ctx, packageID); err == nil {
+				name = p.Name
+			}
+		}
+		return b.notHere(md, packageID, name)
+	}
+	reqs, err := b.requirementsFor(ctx, t, md, packageID)
+	if err != nil {
+		return b.errorCard(ctx, t, "I couldn't open the request form", err, "request "+packageID)
+	}
+	req := reqs[0]
+	for _, r := range reqs {
+		if r.PolicyID == policyID {
+			req = r
+		}
+	}
+	fd := formDialog{TenantID: t.tenantID, UserID: t.userID, PackageID: packageID, PolicyID: req.PolicyID, CreatedAt: b.now(), Mode: md.Mode}
+	if ext != nil {
+		fd.Extend, fd.AssignmentID = true, ext.AssignmentID
+	}
+	formID := newID()
+	if err := b.cfg.Store.PutDialog(ctx, dialogFormPrefx+formID, fd); err != nil {
+		return b.errorCard(ctx, t, "I couldn't open the request form", fmt.Errorf("store form: %w", err), "")
+	}
+	return cards.RequestForm(b.formView(ctx, formID, fd, reqs, req))
+}
+
+// formView is the request form for one policy's requirements.
+func (b *Bot) formView(ctx context.Context, formID string, fd formDialog, reqs []entitlement.Requirements, req entitlement.Requirements) cards.RequestFormView {
+	v := cards.RequestFormView{
+		PackageID:             fd.PackageID,
+		PackageName:           fd.PackageID,
+		FormID:                formID,
+		PolicyID:              req.PolicyID,
+		ApprovalRequired:      req.ApprovalRequired,
+		JustificationRequired: req.RequestorJustificationRequired,
+		CustomSchedule:        req.CustomScheduleAllowed,
+		MinDate:               b.now(),
+		Mode:                  orMode(fd.Mode),
+		OrgName:               b.cfg.Tenant.Name,
+		ExpirySummary:         expirySummary(req.Schedule.Expiration),
+	}
+	if fd.Extend {
+		v.ApprovalRequired = req.ApprovalRequiredForUpdate
+	}
+	for _, r := range reqs {
+		v.Policies = append(v.Policies, cards.PolicyOption{ID: r.PolicyID, Name: r.PolicyName, Description: r.PolicyDescription})
+	}
+	for _, q := range req.Questions {
+		v.Questions = append(v.Questions, questionView(q))
+	}
+	if p, err := b.cfg.Entitlement.Package(ctx, fd.PackageID); err == nil {
+		v.PackageName, v.PackageDescription, v.CatalogName = p.Name, p.Description, p.CatalogName
+	}
+	if pol, err := b.cfg.Entitlement.Policy(ctx, req.PolicyID); err == nil {
+		v.ApprovalSummary = approvalSummary(pol)
+		if v.ExpirySummary == "" {
+			v.ExpirySummary = expirySummary(pol.Expiration)
+		}
+	}
+	if fd.Extend {
+		v.PackageDescription = "Extend your access: this asks for a new end date under the same policy. " + v.PackageDescription
+	}
+	return v
+}
+
+// validateForm checks a submitted form against the policy's requirements, field by field. It returns the
+// request to file, the errors by input id (empty when valid) and the submitted values (to re-fill the form).
+func validateForm(req entitlement.Requirements, data map[string]any, now time.Time) (entitlement.NewRequest, map[string]string, map[string]string) {
+	errs := map[string]string{}
+	vals := map[string]string{}
+	in := entitlement.NewRequest{PolicyID: req.PolicyID}
+
+	just := str(data, cards.InputJustification)
+	vals[cards.InputJustification] = just
+	switch {
+	case just == "" && req.RequestorJustificationRequired:
+		errs[cards.InputJustification] = "A justification is required for this package: say why you need the access."
+	case utf8.RuneCountInString(just) > maxJustifyLen:
+		errs[cards.InputJustification] = fmt.Sprintf("The justification is %d characters long; at most %d are allowed.", utf8.RuneCountInString(just), maxJustifyLen)
+	}
+	in.Justification = just
+
+	for _, q := range req.Questions {
+		id := cards.QuestionInputID(q.ID)
+		val := str(data, id)
+		vals[id] = val
+		if val == "" {
+			if q.Required {
+				errs[id] = "An answer is required."
+			}
+			continue
+		}
+		if utf8.RuneCountInString(val) > maxAnswerLen {
+			errs[id] = fmt.Sprintf("The answer is too long (at most %d characters).", maxAnswerLen)
+			continue
+		}
+		ans := entitlement.Answer{QuestionID: q.ID, QuestionText: q.Text, Value: val, DisplayValue: val}
+		if q.Kind == entitlement.QuestionChoice || len(q.Choices) > 0 {
+			picked := []string{val}
+			if q.MultipleSelection {
+				picked = strings.Split(val, ",")
+			}
+			var shown []string
+			ok := true
+			for _, p := range picked {
+				p = strings.TrimSpace(p)
+				i := slices.IndexFunc(q.Choices, func(c entitlement.Choice) bool { return c.Value == p })
+				if i < 0 {
+					ok = false
+					break
+				}
+				shown = append(shown, orUnknown(q.Choices[i].Text, p))
+			}
+			if !ok {
+				var allowed []string
+				for _, c := range q.Choices {
+					allowed = append(allowed, c.Value)
+				}
+				errs[id] = "Choose one of: " + strings.Join(allowed, ", ") + "."
+				continue
+			}
+			ans.DisplayValue = strings.Join(shown, ", ")
+		} else if q.Regex != "" {
+			re, err := regexp.Compile(q.Regex)
+			if err == nil && !re.MatchString(val) {
+				errs[id] = fmt.Sprintf("%q is not in the expected format (a value matching %s).", val, q.Regex)
+				continue
+			}
+		}
+		in.Answers = append(in.Answers, ans)
+	}
+
+	start, end := str(data, cards.InputStartDate), str(data, cards.InputEndDate)
+	vals[cards.InputStartDate], vals[cards.InputEndDate] = start, end
+	if (start != "" || end != "") && !req.CustomScheduleAllowed {
+		if start != "" {
+			errs[cards.InputStartDate] = "This policy does not let you choose dates; leave it empty."
+		}
+		if end != "" {
+			errs[cards.InputEndDate] = "This policy does not let you choose dates; leave it empty."
+		}
+		return in, errs, vals
+	}
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	var sd, ed time.Time
+	if start != "" {
+		d, err := time.Parse(time.DateOnly, start)
+		switch {
+		case err != nil:
+			errs[cards.InputStartDate] = fmt.Sprintf("%q is not a date; use YYYY-MM-DD.", start)
+		case d.Before(today):
+			errs[cards.InputStartDate] = fmt.Sprintf("The start date can't be in the past (today is %s).", today.Format(time.DateOnly))
+		default:
+			sd = d
+		}
+	}
+	if end != "" {
+		d, err := time.Parse(time.DateOnly, end)
+		switch {
+		case err != nil:
+			errs[cards.InputEndDate] = fmt.Sprintf("%q is not a date; use YYYY-MM-DD.", end)
+		case !sd.IsZero() && !d.After(sd):
+			errs[cards.InputEndDate] = "The end date must be after the start date."
+		case sd.IsZero() && !d.After(today):
+			errs[cards.InputEndDate] = "The end date must be after today."
+		default:
+			ed = d
+		}
+	}
+	if sd.After(today) {
+		in.Schedule.Start = sd
+	}
+	if !ed.IsZero() {
+		in.Schedule.Expiration = entitlement.Expiration{Type: entitlement.ExpireAfterDateTime, EndDateTime: ed}
+	}
+	return in, errs, vals
+}
+
+// inputForField maps the field an InvalidInputError names to the form input it belongs to ("" when none).
+func inputForField(field string, req entitlement.Requirements) string {
+	f := strings.ToLower(field)
+	switch {
+	case strings.Contains(f, "justification"):
+		return cards.InputJustification
+	case strings.Contains(f, "start"):
+		return cards.InputStartDate
+	case strings.Contains(f, "end") || strings.Contains(f, "expiration") || strings.Contains(f, "schedule"):
+		return cards.InputEndDate
+	}
+	if i := strings.Index(field, "["); i >= 0 && strings.HasSuffix(field, "]") {
+		key := field[i+1 : len(field)-1]
+		for _, q := range req.Questions {
+			if q.ID == key || strings.EqualFold(q.Text, key) {
+				return cards.QuestionInputID(q.ID)
+			}
+		}
+	}
+	return ""
+}
+
+func (b *Bot) verbRequestSubmit(ctx context.Context, t *turn, data map[string]any) (*botframework.InvokeResponse, error) {
+	formID := str(data, cards.KeyFormID)
+	var fd formDialog
+	if !validID(formID) {
+		return b.answer(ctx, t, formGone(""))
+	}
+	if err := b.cfg.Store.Dialog(ctx, dialogFormPrefx+formID, &fd); err != nil || fd.UserID != t.userID || fd.TenantID != t.tenantID {
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("load form %s: %w", formID, err)
+		}
+		return b.answer(ctx, t, formGone(str(data, cards.KeyPackageID)))
+	}
+	unlock := b.lock(dialogFormPrefx + formID)
+	defer unlock()
+	if err := b.cfg.Store.Dialog(ctx, dialogFormPrefx+formID, &fd); err == nil && fd.RequestID != "" {
+		// A second click on Submit (or a redelivery): show the request filed the first time.
+		if tr, err := b.loadTracked(ctx, fd.RequestID); err == nil {
+			return b.answerStatus(ctx, t, tr)
+		}
+		return b.answer(ctx, t, cards.Notice(cards.NoticeView{Kind: noticeInfo, Title: "Already submitted",
+			Text: "This form was already submitted.", Suggestions: []cards.Suggestion{{Title: "My requests", Command: "status"}}}))
+	}
+	md, err := b.requestMode(ctx, t)
+	if err != nil {
+		return b.failure(ctx, t, "I couldn't file your request", err, "")
+	}
+	if c := b.notHere(md, fd.PackageID, ""); c != nil {
+		return b.answer(ctx, t, c)
+	}
+	reqs, err := b.requirementsFor(ctx, t, md, fd.PackageID)
+	if err != nil {
+		return b.failure(ctx, t, "I couldn't file your request", err, "")
+	}
+	i := slices.IndexFunc(reqs, func(r entitlement.Requirements) bool { return r.PolicyID == fd.PolicyID })
+	if i < 0 {
+		return b.failure(ctx, t, "I couldn't file your request", fmt.Errorf("policy %s no longer applies: %w", fd.PolicyID, entitlement.ErrNotEligible), "")
+	}
+	req := reqs[i]
+	fd.Mode = md.Mode
+	in, errs, vals := validateForm(req, data, b.now())
+	in.PackageID, in.PolicyID = fd.PackageID, fd.PolicyID
+	in.Extend, in.AssignmentID = fd.Extend, fd.AssignmentID
+	rerender := func(formErr string) (*botframework.InvokeResponse, error) {
+		v := b.formView(ctx, formID, fd, reqs, req)
+		v.Values, v.Errors, v.FormError = vals, errs, formErr
+		return b.answer(ctx, t, cards.RequestForm(v))
+	}
+	if len(errs) > 0 {
+		return rerender(fmt.Sprintf("%s to fix below.", pluralize(len(errs), "answer")))
+	}
+	var r entitlement.Request
+	if md.Mode == cards.ModeBrokered {
+		card, key, err := b.brokeredSubmit(ctx, t, md, in)
+		if err != nil {
+			if ie := (*entitlement.InvalidInputError)(nil); errors.As(err, &ie) {
+				if id := inputForField(ie.Field, req); id != "" {
+					errs[id] = capitalize(ie.Problem) + "."
+					return rerender("Your answers were refused; see below.")
+				}
+				return rerender(capitalize(ie.Error()) + ".")
+			}
+			return b.failure(ctx, t, "I couldn't file your request", err, "request "+fd.PackageID)
+		}
+		fd.RequestID = key
+		if err := b.cfg.Store.PutDialog(ctx, dialogFormPrefx+formID, fd); err != nil {
+			t.log.WarnContext(ctx, "mark form submitted", "err", err)
+		}
+		if t.act.Type == activityInvoke {
+			b.storeCard(ctx, key, cardKindStatus, 0, t.tenantID, t.userID, t.act.Conversation.ID, t.act.ServiceURL, t.act.ReplyToID)
+			return botframework.CardResponse(card), nil
+		}
+		id, err := b.sendCard(ctx, t, card)
+		if err != nil {
+			return nil, err
+		}
+		b.storeCard(ctx, key, cardKindStatus, 0, t.tenantID, t.userID, t.act.Conversation.ID, t.act.ServiceURL, id)
+		return nil, nil
+	}
+	d, err := b.delegated(ctx, t)
+	if err != nil {
+		return b.failure(ctx, t, "I couldn't file your request", err, "")
+	}
+	r, err = d.SubmitRequest(ctx, in)
+	if err != nil {
+		var ie *entitlement.InvalidInputError
+		if errors.As(err, &ie) {
+			if id := inputForField(ie.Field, req); id != "" {
+				errs[id] = capitalize(ie.Problem) + "."
+				return rerender("Entra ID refused an answer; see below.")
+			}
+			return rerender(capitalize(ie.Error()) + ".")
+		}
+		return b.failure(ctx, t, "I couldn't file your request", err, "request "+fd.PackageID)
+	}
+	if r.Requestor.ID == "" {
+		r.Requestor.ID = t.userID
+	}
+	if r.Requestor.Name == "" {
+		r.Requestor.Name = t.userName
+	}
+	if r.PackageID == "" {
+		r.PackageID = fd.PackageID
+	}
+	if r.PolicyID == "" {
+		r.PolicyID = fd.PolicyID
+	}
+	if r.PackageName == "" {
+		if p, err := b.cfg.Entitlement.Package(ctx, fd.PackageID); err == nil {
+			r.PackageName = p.Name
+		}
+	}
+	if r.Justification == "" {
+		r.Justification = in.Justification
+	}
+	if len(r.Answers) == 0 {
+		r.Answers = in.Answers
+	}
+	fd.RequestID = r.ID
+	if err := b.cfg.Store.PutDialog(ctx, dialogFormPrefx+formID, fd); err != nil {
+		t.log.WarnContext(ctx, "mark form submitted", "err", err)
+	}
+	action := "request.submit"
+	if fd.Extend {
+		action = "request.extend"
+	}
+	b.auditTurn(ctx, t, store.AuditEntry{Action: action, Mode: store.ModeDelegated, RequestID: r.ID, PackageID: r.PackageID,
+		PackageName: r.PackageName, SubjectID: t.userID, SubjectName: t.userName, Outcome: string(r.State)})
+	tr, err := b.track(ctx, r, trackOptions{RequestorTenant: t.tenantID, RequestorName: t.userName, Mode: cards.ModeDelegated})
+	if err != nil {
+		return nil, fmt.Errorf("track request %s: %w", r.ID, err)
+	}
+	b.Kick()
+	return b.answerStatus(ctx, t, tr)
+}
+
+func formGone(packageID string) *cards.Card {
+	v := cards.NoticeView{Kind: noticeWarning, Title: "This form is no longer valid",
+		Text: "It expired, belongs to someone else, or was already used. Open the request form again."}
+	if validID(packageID) {
+		v.Suggestions = []cards.Suggestion{{Title: "Open the form again", Command: "request " + packageID}}
+	} else {
+		v.Suggestions = []cards.Suggestion{{Title: "Find packages", Command: "packages"}}
+	}
+	return cards.Notice(v)
+}
