@@ -10,8 +10,8 @@
 // Usually run through scripts/e2e.sh (`make e2e`), which starts a fresh `accessbot demo --reset` on its own
 // ports first. Nine Playgrounds: the committed personas (Rita, Aaron, Gus, Adele) and five generated ones whose
 // cards only show where they are the current user (Patti and Fiona, the Fabrikam sponsors; Isaiah and Lynne,
-// the Falcon Security Reviewers; Megan, Aaron's other report). The story; acts run in order, an act stops at its first broken step and the
-// next act still runs (act 0 failing stops the run):
+// the Falcon Security Reviewers; Megan, Aaron's other report). The story; acts run in order, an act stops at
+// its first broken step and the next act still runs (act 0 failing stops the run):
 //   0 open:     every chat is opened (installation) and welcomed, so the bot has every conversation reference.
 //   1 request:  Rita lists packages, opens Falcon Team Member, submits it → "Pending approval", Aaron named;
 //               Adele's /pending lists it.
@@ -30,17 +30,19 @@
 //   9 cancel:   Megan (generated) files Falcon Team Member and cancels it from her status card; Aaron's card for
 //               her turns read-only and his late Approve changes nothing. She files Falcon Production Access;
 //               Aaron denies it with a reason; her status card says Denied, by whom and why.
-//  10 escalate: (only with --clock; fails today: the demo bot does not follow the simulator's clock, see
-//               docs/PLAYGROUND.md) Megan files it again; Aaron approves stage 1; the simulator's clock moves 5 h past the stage's
-//               PT4H escalation; Patti gets "Escalated to you", Megan is told; Patti approves; delivered.
-//  11 admin:    Adele /assign's Falcon Wiki Reader to Megan and /revoke's Rita's, each through its confirmation
+//  10 escalate: Megan files it again; Aaron approves stage 1; the simulator's clock moves 5 h past the stage's
+//               PT4H escalation; Megan clicks Refresh; Patti gets "Escalated to you", Megan is told; Patti
+//               approves; delivered.
+//  11 ending:   (only with --clock: slow) the clock moves 27 more days; Gus is told his partner access ends
+//               soon (the bot looks again within its 5-minute PollMax).
+//  12 admin:    Adele /assign's Falcon Wiki Reader to Megan and /revoke's Rita's, each through its confirmation
 //               card; Megan's and Rita's `access` follow.
-//  12 failures: Graph throttles twice (retried, the list still comes), then keeps throttling (a "busy" card
+//  13 failures: Graph throttles twice (retried, the list still comes), then keeps throttling (a "busy" card
 //               with Try again, which works once Graph is back); Lynne has not consented (a permission card with
 //               a My Access link; Try again works once she has).
-//  13 web UI:   (only with --screenshots) Adele requests Falcon Wiki Reader by clicking in the Playground's page.
-//  14 received: over the whole run, no chat got the same message twice in a row and no card has text that
-//               Teams' Markdown mangles (a bare "1.", an HTML-like <tag>).
+//  14 web UI:   (only with --screenshots) Adele requests Falcon Wiki Reader by clicking in the Playground's page.
+//  15 received: over the whole run, no chat got the same message twice in a row (unasked) and no card has text
+//               that Teams' Markdown mangles (a bare "1.", an HTML-like <tag>).
 // With --screenshots DIR, a headless Chromium (playwright-core + /usr/bin/chromium) shows each person's
 // Playground during the whole run and a PNG of each 1:1 chat is saved at the end (DIR/<persona>.png).
 // --transcript FILE writes every chat as text (events in order, then each message as it reads at the end).
@@ -861,7 +863,7 @@ async function story(o, pg, screens) {
 
   // Nobody decides stage 2 in time: the simulator's clock passes the policy's escalation (PT4H) and Patti,
   // the escalation approver, gets the card.
-  if (o.clock) await s.act("10 Megan's second try escalates to Patti (--clock)", async () => {
+  await s.act("10 Megan's second try escalates to Patti", async () => {
     const f = await s.step('Megan: "request Falcon Production Access" again → form', () =>
       ask(megan, "request Falcon Production Access", ["Falcon Production Access"], "the request form of Falcon Production Access"));
     const qs = questionsOf(f);
@@ -904,8 +906,25 @@ async function story(o, pg, screens) {
     await s.step("Megan: Falcon Production Access is delivered", () => megan.update(m, f.messageId, ["Delivered"], D, "Megan's status card to say Delivered"));
   });
 
+  // Slow: the bot re-checks an accepted guest's assignment at most every PollMax (5 min in the demo) of wall time.
+  if (o.clock) await s.act("11 Gus is told his partner access ends soon (--clock; waits up to 5.5 min)", async () => {
+    const gm = gus.mark();
+    await s.step("the simulator's clock moves 27 more days (Gus's 30-day partner access ends in 3 days)", async () => {
+      const r = await fetch(`${o.sim}/_sim/clock`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ advance: "P27D" }) });
+      const text = await r.text();
+      if (!r.ok) throw new Error(`POST ${o.sim}/_sim/clock: HTTP ${r.status} ${text}`);
+    });
+    await s.step("Gus: clicks Refresh on his status card", async () => {
+      const refresh = findAction(gus.views.get(gus.cardId), { title: "Refresh" });
+      expect(refresh, gus, "his status card has no Refresh button", gus.views.get(gus.cardId));
+      await gus.execute(gus.cardId, refresh);
+    });
+    await s.step('Gus: told his access "ends soon" and what happens to his guest account', () =>
+      gus.message(gm, ["ends soon", "Falcon Partner Collaboration"], Math.max(D, 330_000), 'the end-of-access notice ("ends soon")'));
+  });
+
   // Admin changes go through a confirmation card; the change reaches Entra.
-  await s.act("11 Adele assigns and revokes", async () => {
+  await s.act("12 Adele assigns and revokes", async () => {
     /** p asks `access` until its answer does (or no longer does) list pkg; the simulator delivers in ~2 s. */
     const accessUntil = async (p, pkg, listed) => {
       const deadline = Date.now() + D;
@@ -933,7 +952,7 @@ async function story(o, pg, screens) {
   });
 
   // Microsoft Graph throttles, a user has not consented: clear cards, and it works again afterwards.
-  await s.act("12 when Graph throttles or consent is missing", async () => {
+  await s.act("13 when Graph throttles or consent is missing", async () => {
     const simPost = async (p, body) => {
       const r = await fetch(`${o.sim}${p}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
       const text = await r.text();
@@ -982,7 +1001,7 @@ async function story(o, pg, screens) {
 
   // With a browser: the same clicks through the web UI itself (the API above is what the UI calls, this proves it).
   if (screens) {
-    await s.act("13 through the web UI: Adele requests Falcon Wiki Reader with clicks", async () => {
+    await s.act("14 through the web UI: Adele requests Falcon Wiki Reader with clicks", async () => {
       const page = adele.page;
       await s.step('Adele (UI): types "packages"', () => ask(adele, "packages", ["Falcon Wiki Reader"]));
       await s.step("Adele (UI): clicks Request next to Falcon Wiki Reader → the form shows", async () => {
@@ -1023,7 +1042,7 @@ export function markdownHazards(card) {
  * Teams' Markdown mangles (a bare "1." renders as an empty list item, "<org>" is stripped as HTML).
  */
 async function received(s, pg) {
-  await s.act("14 what every chat received", async () => {
+  await s.act("15 what every chat received", async () => {
     await s.step("no chat got the same message twice in a row (without being asked twice)", () => {
       for (const p of Object.values(pg)) {
         const byChat = new Map();
