@@ -4,7 +4,7 @@
 #   scripts/e2e.sh [--keep] [--screenshots DIR] [--clock] [--timeout S] [--delivery-timeout S]
 #
 # (every flag but --keep goes to scripts/playground/e2e.mjs: --screenshots saves a PNG of each chat, --clock adds
-# the escalation act that advances the simulator's clock, the timeouts bound each step.)
+# the slow end-of-access act (simulator clock +27 days, up to 5.5 min), the timeouts bound each step.)
 #
 # Builds bin/accessbot, starts a fresh `accessbot demo --reset` on its own loopback ports (bot 13978, simulator
 # 13979; override with E2E_BOT_PORT / E2E_SIM_PORT) with its data in a temporary directory, so it never touches
