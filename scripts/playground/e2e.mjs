@@ -1087,6 +1087,10 @@ async function main() {
   Object.values(pg).forEach((p, i) => (p.port = 56160 + i));
   let screens;
   let s;
+  // Whatever ends this process (a crash included), no Playground outlives it.
+  process.on("exit", () => {
+    for (const p of Object.values(pg)) if (p.proc && p.proc.exitCode === null) p.proc.kill("SIGTERM");
+  });
   // Ctrl-C or a TERM from scripts/e2e.sh: stop every Playground and the browser before exiting.
   let stopping = false;
   for (const sig of ["SIGINT", "SIGTERM"]) {

@@ -2,11 +2,13 @@
 # Starts the Microsoft 365 Agents Playground (pinned in package.json) as one demo persona, against the bot at
 # $PLAYGROUND_BOT_ENDPOINT (default http://127.0.0.1:3978/api/messages, what `make run` serves).
 #
-#   scripts/playground/run.sh PERSONA [PORT]      PERSONA: requester | approver | guest | admin
+#   scripts/playground/run.sh PERSONA [PORT]      PERSONA: requester | approver | guest | admin, or one of
+#                                                 the generated people: patti | fiona | isaiah | lynne | megan
 #
-# Default ports: requester 56150, approver 56151, guest 56152, admin 56153. The Playground silently falls back to
-# a random port when the requested one is busy, so the real port is read from its "Listening on" line, printed,
-# and written to .playground/<persona>/port for scripts. It runs in the foreground until Ctrl-C.
+# Default ports: requester 56150, approver 56151, guest 56152, admin 56153, patti 56154 … megan 56158. The
+# Playground silently falls back to a random port when the requested one is busy, so the real port is read from
+# its "Listening on" line, printed, and written to .playground/<persona>/port for scripts. It runs in the
+# foreground until Ctrl-C.
 #
 # The Playground is Microsoft pre-release software: npm installs it on demand into scripts/playground/node_modules
 # (never committed). Telemetry and the browser launch are switched off; it works offline.
@@ -16,7 +18,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 version=0.2.28
 
-usage() { echo "usage: $0 requester|approver|guest|admin [PORT]" >&2; exit 2; }
+usage() { echo "usage: $0 requester|approver|guest|admin|patti|fiona|isaiah|lynne|megan [PORT]" >&2; exit 2; }
 [ $# -ge 1 ] && [ $# -le 2 ] || usage
 persona=$1
 case "$persona" in
@@ -24,7 +26,14 @@ case "$persona" in
   approver) default_port=56151 ;;
   guest) default_port=56152 ;;
   admin) default_port=56153 ;;
-  *) echo "run.sh: unknown persona \"$persona\" (want requester, approver, guest or admin)" >&2; exit 2 ;;
+  # People with no committed persona file (sponsors, stage-2 reviewers, another report): generated from the
+  # seed by scripts/playground/e2e.mjs (extraPersonas).
+  patti) default_port=56154 ;;
+  fiona) default_port=56155 ;;
+  isaiah) default_port=56156 ;;
+  lynne) default_port=56157 ;;
+  megan) default_port=56158 ;;
+  *) echo "run.sh: unknown persona \"$persona\" (want requester, approver, guest, admin, patti, fiona, isaiah, lynne or megan)" >&2; exit 2 ;;
 esac
 port=${2:-$default_port}
 if ! [[ "$port" =~ ^[0-9]+$ ]] || [ "$port" -lt 1 ] || [ "$port" -gt 65535 ]; then
@@ -32,6 +41,13 @@ if ! [[ "$port" =~ ^[0-9]+$ ]] || [ "$port" -lt 1 ] || [ "$port" -gt 65535 ]; th
 fi
 endpoint=${PLAYGROUND_BOT_ENDPOINT:-http://127.0.0.1:3978/api/messages}
 config="$root/manifest/playground/$persona.yml"
+if [ ! -f "$config" ]; then
+  # A generated persona: write the files into .playground/generated (the same ones make e2e uses).
+  gen="$root/.playground/generated"
+  mkdir -p "$gen"
+  node --input-type=module -e "import { writeExtraPersonas } from '$here/e2e.mjs'; writeExtraPersonas('$gen');"
+  config="$gen/$persona.yml"
+fi
 [ -f "$config" ] || { echo "run.sh: persona file $config is missing" >&2; exit 1; }
 
 # Install on demand, and again if the installed version is not the pinned one.
