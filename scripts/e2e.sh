@@ -22,6 +22,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bot_port=${E2E_BOT_PORT:-13978}
 sim_port=${E2E_SIM_PORT:-13979}
 ready_timeout=${E2E_READY_TIMEOUT:-60}
+[[ "$ready_timeout" =~ ^[0-9]+$ ]] || { echo "e2e: E2E_READY_TIMEOUT must be whole seconds, got \"$ready_timeout\"" >&2; exit 2; }
 keep=0
 pass=()
 for a in "$@"; do
@@ -40,6 +41,10 @@ node_flags=()
 [ "$node_major" -ge 22 ] || node_flags+=(--experimental-websocket)
 
 for port in "$bot_port" "$sim_port"; do
+  if ! [[ "$port" =~ ^[0-9]+$ ]] || [ "$port" -lt 1 ] || [ "$port" -gt 65535 ]; then
+    echo "e2e: E2E_BOT_PORT / E2E_SIM_PORT must be TCP port numbers (1-65535), got \"$port\"" >&2
+    exit 2
+  fi
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "e2e: 127.0.0.1:$port is already in use (another e2e run?); set E2E_BOT_PORT / E2E_SIM_PORT" >&2
     exit 1
