@@ -56,6 +56,8 @@ type config struct {
 	Now func() time.Time
 	// PollInterval is the first delay between status polls of open requests (0: the bot's default).
 	PollInterval time.Duration
+	// PollMax caps the delay between polls of one request or guest (0: the bot's default, 5 min).
+	PollMax time.Duration
 }
 
 // envDefault returns the environment value for key, or def when unset or empty.

@@ -136,6 +136,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		Now:               cfg.Now,
 		SSOResource:       ssoResource,
 		PollInterval:      cfg.PollInterval,
+		PollMax:           cfg.PollMax,
 	})
 	if err != nil {
 		return nil, err
