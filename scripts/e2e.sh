@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # `make e2e`: the whole demo story through real Microsoft 365 Agents Playground instances (docs/PLAYGROUND.md).
 #
-#   scripts/e2e.sh [--keep] [--screenshots DIR] [--clock] [--timeout S] [--delivery-timeout S]
+#   scripts/e2e.sh [--keep] [--screenshots DIR] [--no-clock] [--timeout S] [--delivery-timeout S]
 #
-# (every flag but --keep goes to scripts/playground/e2e.mjs: --screenshots saves a PNG of each chat, --clock adds
-# the slow end-of-access act (simulator clock +27 days, up to 5.5 min), the timeouts bound each step.)
+# (every flag but --keep goes to scripts/playground/e2e.mjs: --screenshots saves a PNG of each chat, --no-clock skips
+# the end-of-access act (simulator clock +27 days), the timeouts bound each step.)
 #
 # Builds bin/accessbot, starts a fresh `accessbot demo --reset` on its own loopback ports (bot 13978, simulator
 # 13979; override with E2E_BOT_PORT / E2E_SIM_PORT) with its data in a temporary directory, so it never touches
