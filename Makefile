@@ -45,7 +45,8 @@ bench:
 cards:
 	cards/render.sh
 
-## playground: the Microsoft 365 Agents Playground as PERSONA (requester | approver | guest | admin).
+## playground: the Microsoft 365 Agents Playground as PERSONA (requester | approver | guest | admin, or one of the
+## generated people patti | fiona | isaiah | lynne | megan); PORT overrides its default port.
 PERSONA ?= requester
 playground:
 	scripts/playground/run.sh $(PERSONA) $(PORT)
