@@ -379,17 +379,7 @@ func (s *Store) PutConversation(ctx context.Context, ref ConversationRef) error 
 	if ref.UpdatedAt.IsZero() {
 		ref.UpdatedAt = s.now().UTC()
 	}
-	raw, err := json.Marshal(ref)
-	if err != nil {
-		return fmt.Errorf("%s: encode: %w", op, err)
-	}
-	return s.update(ctx, op, func(tx *bbolt.Tx) error {
-		b, err := bucket(tx, bucketConversations)
-		if err != nil {
-			return err
-		}
-		return b.Put(joinKey(ref.TenantID, ref.AADObjectID), raw)
-	})
+	return s.putEncoded(ctx, op, bucketConversations, joinKey(ref.TenantID, ref.AADObjectID), ref)
 }
 
 // Conversation returns the reference stored for tenantID + aadObjectID, or an error matching ErrNotFound.
@@ -496,17 +486,7 @@ func (s *Store) MarkProcessed(ctx context.Context, key string, resp []byte) erro
 	if err := checkKey(op, "key", key); err != nil {
 		return err
 	}
-	raw, err := json.Marshal(processedRecord{At: s.now().UTC(), Resp: resp})
-	if err != nil {
-		return fmt.Errorf("%s: encode: %w", op, err)
-	}
-	return s.update(ctx, op, func(tx *bbolt.Tx) error {
-		b, err := bucket(tx, bucketProcessed)
-		if err != nil {
-			return err
-		}
-		return b.Put([]byte(key), raw)
-	})
+	return s.putEncoded(ctx, op, bucketProcessed, []byte(key), processedRecord{At: s.now().UTC(), Resp: resp})
 }
 
 // PruneProcessed deletes processed entries marked more than olderThan ago and returns how many it deleted.
@@ -606,17 +586,7 @@ func (s *Store) PutCard(ctx context.Context, ref CardRef) error {
 	if ref.UpdatedAt.IsZero() {
 		ref.UpdatedAt = s.now().UTC()
 	}
-	raw, err := json.Marshal(ref)
-	if err != nil {
-		return fmt.Errorf("%s: encode: %w", op, err)
-	}
-	return s.update(ctx, op, func(tx *bbolt.Tx) error {
-		b, err := bucket(tx, bucketCards)
-		if err != nil {
-			return err
-		}
-		return b.Put(joinKey(ref.Key, ref.Kind, ref.TenantID, ref.AADObjectID), raw)
-	})
+	return s.putEncoded(ctx, op, bucketCards, joinKey(ref.Key, ref.Kind, ref.TenantID, ref.AADObjectID), ref)
 }
 
 // Cards returns every card reference stored under key (all kinds and recipients), ordered by kind, tenant, user.
@@ -645,20 +615,27 @@ func (s *Store) DeleteDialog(ctx context.Context, key string) error {
 	return s.deleteKey(ctx, "delete dialog", bucketDialogs, key)
 }
 
+// putJSON stores v as JSON under a validated single-part key of bucket name.
 func (s *Store) putJSON(ctx context.Context, op string, name []byte, key string, v any) error {
 	if err := checkKey(op, "key", key); err != nil {
 		return err
 	}
+	return s.putEncoded(ctx, op, name, []byte(key), v)
+}
+
+// putEncoded stores v as JSON under key (already validated) in bucket name, creating the bucket if needed,
+// and returns once the write is committed.
+func (s *Store) putEncoded(ctx context.Context, op string, name, key []byte, v any) error {
 	raw, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("%s %s: encode: %w", op, key, err)
+		return fmt.Errorf("%s: encode: %w", op, err)
 	}
 	return s.update(ctx, op, func(tx *bbolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(name)
 		if err != nil {
 			return fmt.Errorf("bucket %s: %w", name, err)
 		}
-		return b.Put([]byte(key), raw)
+		return b.Put(key, raw)
 	})
 }
 
