@@ -39,7 +39,10 @@ fmt:
 
 ## bench: Go benchmarks, printed as a table.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem $(LIGHT_PKGS) | tee /tmp/accessbot-bench.txt
+	@$(GO) test -run '^$$' -bench . -benchmem $(LIGHT_PKGS) > /tmp/accessbot-bench.txt || { cat /tmp/accessbot-bench.txt; exit 1; }
+	@awk 'BEGIN { printf "%-42s %12s %12s %10s\n", "benchmark", "ns/op", "B/op", "allocs/op" } \
+	  /^pkg:/ { pkg = $$2; sub(".*/accessbot/", "", pkg) } \
+	  /^Benchmark/ { printf "%-42s %12s %12s %10s\n", pkg "." substr($$1, 10), $$3, $$5, $$7 }' /tmp/accessbot-bench.txt
 
 ## cards: validate every golden card with the official renderer and re-render docs/cards (npm + Chromium).
 cards:
