@@ -98,6 +98,8 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		switch {
 		case status >= 500:
 			level = slog.LevelError
+		case status == http.StatusNotFound || status == http.StatusMethodNotAllowed:
+			// Probes and scanners (the Agents Playground sends HEAD /api/messages at start): routine, not a warning.
 		case status >= 400:
 			level = slog.LevelWarn
 		case quietRoutes[route]:

@@ -601,3 +601,33 @@ func TestMetricsMethodLabelIsBounded(t *testing.T) {
 		t.Errorf("a client-chosen method became a label value:\n%s", rec.Body.String())
 	}
 }
+
+// TestAccessLogLevels: failures are warnings or errors, but probes of missing routes or methods are routine.
+func TestAccessLogLevels(t *testing.T) {
+	tests := []struct {
+		method, path string
+		status       int
+		want         string
+	}{
+		{"POST", "/api/messages", http.StatusOK, "INFO"},
+		{"POST", "/api/messages", http.StatusUnauthorized, "WARN"},
+		{"POST", "/api/messages", http.StatusInternalServerError, "ERROR"},
+		{"HEAD", "/api/messages", http.StatusMethodNotAllowed, "INFO"},
+		{"GET", "/nope", http.StatusNotFound, "INFO"},
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("%s %s %d", tc.method, tc.path, tc.status), func(t *testing.T) {
+			s, logs := newTestServer(t, Config{})
+			s.Echo().POST("/api/messages", func(c echo.Context) error { return c.NoContent(tc.status) })
+			rec := httptest.NewRecorder()
+			s.Echo().ServeHTTP(rec, httptest.NewRequest(tc.method, tc.path, nil))
+			if rec.Code != tc.status {
+				t.Fatalf("status = %d, want %d", rec.Code, tc.status)
+			}
+			lines := logs.records(t, "http request")
+			if len(lines) != 1 || lines[0]["level"] != tc.want {
+				t.Fatalf("access log = %v, want one line at %s", lines, tc.want)
+			}
+		})
+	}
+}
