@@ -43,6 +43,7 @@ type config struct {
 	TeamsAppID        string
 	SSOConnectionName string
 	ServiceURL        string
+	ReminderAfter     time.Duration
 	Brokered          bool
 	InsecureDev       bool
 	LogLevel          string
@@ -87,6 +88,15 @@ func registerServeFlags(fs *flag.FlagSet, c *config, getenv func(string) string)
 	fs.StringVar(&c.TeamsAppID, "teams-app-id", envDefault(getenv, "TEAMS_APP_ID", ""), "Teams app id, to install the app for approvers (env TEAMS_APP_ID; default derived from BOT_ID like `accessbot manifest`)")
 	fs.StringVar(&c.SSOConnectionName, "sso-connection", envDefault(getenv, "BOT_SSO_CONNECTION_NAME", ""), "OAuth connection name of the Azure Bot for Teams SSO (env BOT_SSO_CONNECTION_NAME)")
 	fs.StringVar(&c.ServiceURL, "service-url", envDefault(getenv, "BOT_SERVICE_URL", "https://smba.trafficmanager.net/teams/"), "Teams service URL for chats the bot starts before it has heard from a tenant (env BOT_SERVICE_URL; GCC: https://smba.infra.gcc.teams.microsoft.com/teams)")
+	c.ReminderAfter = 24 * time.Hour
+	if v := envDefault(getenv, "ACCESSBOT_REMINDER_AFTER", ""); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			c.ReminderAfter = d
+		} else {
+			c.ReminderAfter = -1 // reported by validate
+		}
+	}
+	fs.DurationVar(&c.ReminderAfter, "reminder-after", c.ReminderAfter, "how long an approval may wait before its approvers are reminded (env ACCESSBOT_REMINDER_AFTER, e.g. 24h)")
 	fs.BoolVar(&c.Brokered, "brokered", envDefault(getenv, "ACCESSBOT_BROKERED", "true") == "true", "run approvals in the bot for connected-organization users not yet in the tenant (env ACCESSBOT_BROKERED)")
 	fs.BoolVar(&c.InsecureDev, "insecure-dev", false, "DEVELOPMENT ONLY: no inbound or outbound Bot Framework auth; loopback listen address and serviceUrls only")
 	fs.StringVar(&c.LogLevel, "log-level", envDefault(getenv, "ACCESSBOT_LOG_LEVEL", "info"), "debug | info | warn | error (env ACCESSBOT_LOG_LEVEL)")
@@ -130,6 +140,9 @@ func (c *config) validate() error {
 	}
 	if _, err := c.adminRoles(); err != nil {
 		errs = append(errs, err)
+	}
+	if c.ReminderAfter < time.Minute {
+		errs = append(errs, errors.New("ACCESSBOT_REMINDER_AFTER: expected a Go duration of at least 1m, such as 24h or 90m"))
 	}
 	if c.DataPath == "" {
 		errs = append(errs, errors.New("ACCESSBOT_DATA is empty: expected a file path for the state database"))

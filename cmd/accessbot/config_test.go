@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/accessbot/accessbot/internal/entitlement"
 )
@@ -45,7 +46,7 @@ func TestConfigValidate(t *testing.T) {
 			BotID: "app", BotPassword: "pw", BotTenantID: "tid", BotType: botTypeSingleTenant,
 			OpenIDMetadataURL: "https://login.botframework.com/v1/.well-known/openidconfiguration",
 			AuthorityHost:     "https://login.microsoftonline.com/", GraphBaseURL: "https://graph.microsoft.com/v1.0",
-			Addr: ":3978", DataPath: "x.db", LogLevel: "info", LogFormat: "text",
+			Addr: ":3978", DataPath: "x.db", LogLevel: "info", LogFormat: "text", ReminderAfter: 24 * time.Hour,
 		}
 	}
 	tests := []struct {
@@ -68,6 +69,8 @@ func TestConfigValidate(t *testing.T) {
 		{"relative graph url", func(c *config) { c.GraphBaseURL = "graph.microsoft.com" }, "GRAPH_BASE_URL"},
 		{"bad authority", func(c *config) { c.AuthorityHost = "ftp://login" }, "AZURE_AUTHORITY_HOST"},
 		{"no data path", func(c *config) { c.DataPath = "" }, "ACCESSBOT_DATA"},
+		{"reminder too short", func(c *config) { c.ReminderAfter = time.Second }, "ACCESSBOT_REMINDER_AFTER"},
+		{"reminder unparsable", func(c *config) { c.ReminderAfter = -1 }, "ACCESSBOT_REMINDER_AFTER"},
 		{"plain http service url", func(c *config) { c.ServiceURL = "http://smba.example/teams/" }, "BOT_SERVICE_URL"},
 		{"gcc service url", func(c *config) { c.ServiceURL = "https://smba.infra.gcc.teams.microsoft.com/teams" }, ""},
 		{"bad log level", func(c *config) { c.LogLevel = "loud" }, "log level"},
@@ -187,6 +190,7 @@ func TestNewAppWithoutClientSecret(t *testing.T) {
 		OpenIDMetadataURL: "https://login.botframework.com/v1/.well-known/openidconfiguration",
 		AuthorityHost:     "https://login.microsoftonline.com/", GraphBaseURL: "https://graph.microsoft.com/v1.0",
 		Addr: "127.0.0.1:0", DataPath: filepath.Join(t.TempDir(), "bot.db"), LogLevel: "info", LogFormat: "text",
+		ReminderAfter: 24 * time.Hour,
 	}
 	if err := cfg.validate(); err != nil {
 		t.Fatalf("validate: %v", err)

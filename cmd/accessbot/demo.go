@@ -94,6 +94,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		AdminGroupID:      tenantsim.AdminsGroupID,
 		AdminRoleIDs:      tenantsim.IdentityGovernanceAdminRoleID,
 		PollInterval:      2 * time.Second,
+		ReminderAfter:     24 * time.Hour,
 		// The demo's clock can jump (POST /_sim/clock): re-check open requests and guests often enough that a
 		// jump shows within seconds, not the production 5 minutes.
 		PollMax: 15 * time.Second,

@@ -137,6 +137,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		SSOResource:       ssoResource,
 		PollInterval:      cfg.PollInterval,
 		PollMax:           cfg.PollMax,
+		ReminderAfter:     cfg.ReminderAfter,
 	})
 	if err != nil {
 		return nil, err

@@ -124,7 +124,7 @@ func TestServeAuthenticatesActivities(t *testing.T) {
 		AuthorityHost:     oid.tokenSrv.URL + "/",
 		GraphBaseURL:      "http://127.0.0.1:1/v1.0", // not called by these activities
 		Addr:              "127.0.0.1:0", DataPath: dataPath, LogLevel: "info", LogFormat: "text",
-		ShutdownTimeout: 5 * time.Second,
+		ShutdownTimeout: 5 * time.Second, ReminderAfter: 24 * time.Hour,
 	}
 	if err := cfg.validate(); err != nil {
 		t.Fatalf("config: %v", err)
