@@ -68,6 +68,9 @@ func (b *Bot) registerCore() {
 
 // runCommand dispatches a parsed command. Unknown words get suggestions, or are treated as a package search.
 func (b *Bot) runCommand(ctx context.Context, t *turn, cmd Command) error {
+	if !t.personal && !b.sharedChatCommand(cmd) {
+		return b.sendPrivateOnly(ctx, t, cmd)
+	}
 	if spec, ok := b.byName[commandKey(cmd.Name, cmd.Slash)]; ok {
 		return spec.Run(ctx, t, cmd)
 	}
@@ -88,6 +91,31 @@ func (b *Bot) runCommand(ctx context.Context, t *turn, cmd Command) error {
 		}
 	}
 	return b.sendUnknown(ctx, t, cmd)
+}
+
+// sharedChatCommand reports whether a command may be answered in a group chat or channel: only help.
+// Everything else shows someone's requests, access, approvals or admin data, which belong in the 1:1 chat.
+func (b *Bot) sharedChatCommand(cmd Command) bool {
+	spec, ok := b.byName[commandKey(cmd.Name, false)]
+	return ok && spec.Name == "help"
+}
+
+// sendPrivateOnly answers a personal command typed in a group chat or channel with a link to the user's 1:1
+// chat with the bot, and does nothing else.
+func (b *Bot) sendPrivateOnly(ctx context.Context, t *turn, cmd Command) error {
+	typed := cmd.Name
+	if cmd.Slash {
+		typed = "/" + typed
+	}
+	where := "this chat"
+	if t.act.Conversation.ConversationType == "channel" {
+		where = "this channel"
+	}
+	_, err := b.sendCard(ctx, t, cards.Notice(cards.NoticeView{Kind: noticeInfo, Title: "Let's take this to our 1:1 chat",
+		Text:        fmt.Sprintf("Access requests are personal, so I answer %q in our private chat, not in %s.", typed, where),
+		Link:        cards.Link{Title: "Open my chat with " + b.cfg.BotName, URL: cards.BotChatURL(t.act.Recipient.ID)},
+		Suggestions: []cards.Suggestion{{Title: "help"}}}))
+	return err
 }
 
 // sendUnknown answers input the bot does not understand with the closest commands.

@@ -69,3 +69,42 @@ func TestWelcomeOncePerInstall(t *testing.T) {
 		t.Fatalf("reinstall after the window sent %d welcomes, want 1", got)
 	}
 }
+
+// TestSharedChatsOnlyGetHelp: in a group chat or channel, personal commands (requests, access, approvals, admin)
+// are not answered in public; the user gets a link to the 1:1 chat. help still works there.
+func TestSharedChatsOnlyGetHelp(t *testing.T) {
+	tests := []struct {
+		convType, text string
+		private        bool
+	}{
+		{"channel", "status", true},
+		{"groupChat", "access", true},
+		{"channel", "/orgs", true},
+		{"groupChat", "I need access to Falcon", true},
+		{"channel", "help", false},
+		{"personal", "help", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.convType+" "+tc.text, func(t *testing.T) {
+			e := newAdmEnv(t)
+			n := e.conn.count()
+			act := e.activity(admAdele, "message")
+			act.Conversation.ConversationType = tc.convType
+			act.Text = "<at>AccessBot</at> " + tc.text
+			if _, err := e.bot.OnActivity(context.Background(), act); err != nil {
+				t.Fatal(err)
+			}
+			var got string
+			for _, a := range e.conn.since(n) {
+				got += admActivityText(t, a.Act)
+			}
+			isPrivateNotice := strings.Contains(got, "Let's take this to our 1:1 chat")
+			if isPrivateNotice != tc.private {
+				t.Fatalf("private-only notice = %v, want %v; answer:\n%s", isPrivateNotice, tc.private, got)
+			}
+			if tc.private && (strings.Contains(got, "Connected organizations") || strings.Contains(got, "Your requests")) {
+				t.Fatalf("personal data shown in a shared chat:\n%s", got)
+			}
+		})
+	}
+}

@@ -111,6 +111,15 @@ func TeamsTenantURL(tenantID string) string {
 	return "https://teams.microsoft.com/?tenantId=" + url.QueryEscape(tenantID)
 }
 
+// BotChatURL is the Teams deep link that opens the user's 1:1 chat with the bot (botID is "28:<app id>" or the
+// bare app id).
+func BotChatURL(botID string) string {
+	if !strings.HasPrefix(botID, "28:") {
+		botID = "28:" + botID
+	}
+	return "https://teams.microsoft.com/l/chat/0/0?users=" + url.QueryEscape(botID)
+}
+
 // Limits that keep every card small (MaxCardBytes) and readable.
 const (
 	maxName          = 120

@@ -27,6 +27,14 @@ type NoticeView struct {
 	Details []string
 	// Suggestions become command buttons (at most five).
 	Suggestions []Suggestion
+	// Link, when its URL is set, becomes an Action.OpenUrl button before the suggestions.
+	Link Link
+}
+
+// Link is a button that opens a URL.
+type Link struct {
+	Title string
+	URL   string
 }
 
 // Notice is a short info / success / warning / error card with optional suggestion buttons.
@@ -55,6 +63,9 @@ func Notice(v NoticeView) *Card {
 		items = append(items, TextBlock{Text: safe(d, maxShort), Wrap: true, Size: SizeSmall, Spacing: SpacingSmall})
 	}
 	c.add(Container{Style: style, Items: items})
+	if v.Link.URL != "" {
+		c.Actions = append(c.Actions, ActionOpenURL{Title: safe(orDefault(v.Link.Title, "Open"), maxShort), URL: v.Link.URL})
+	}
 	for i, s := range v.Suggestions {
 		if i == maxSuggestions {
 			break
