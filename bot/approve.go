@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/accessbot/accessbot/cards"
@@ -120,9 +121,7 @@ func (b *Bot) verbDecide(result entitlement.ReviewResult) verbHandler {
 					// Graph hides the approvals of finished requests: the card says how this one ended.
 					return b.answer(ctx, t, cards.ApprovalDecided(v))
 				}
-				return b.answer(ctx, t, cards.Notice(cards.NoticeView{Kind: noticeWarning, Title: "Nothing to decide",
-					Text:        "I can't find an approval of this request that waits for you: it is finished, or you are not one of its approvers. Nothing was changed.",
-					Suggestions: []cards.Suggestion{{Title: "My approvals", Command: "approvals"}}}))
+				return b.answer(ctx, t, nothingToDecide())
 			}
 			return b.failure(ctx, t, "I couldn't record your decision", err, "approvals")
 		}
@@ -145,7 +144,7 @@ func (b *Bot) verbDecide(result entitlement.ReviewResult) verbHandler {
 			v := b.stageOutcomeView(t, tr, appr, stage)
 			v.AlreadyDecided = !v.ByYou && (v.Outcome != cards.DecisionNotReviewed || v.Closed != cards.ClosureNone)
 			t.log.InfoContext(ctx, "decision on a stage no longer open", "request", reqID, "stage", stage)
-			b.storeApproverCard(ctx, t, tr.ID, stage)
+			b.keepApproverCard(ctx, t, tr.ID, stage) // Graph shows them the approval
 			return b.answer(ctx, t, cards.ApprovalDecided(v))
 		}
 		if !cur.AssignedToMe {
@@ -207,7 +206,7 @@ func (b *Bot) verbDecide(result entitlement.ReviewResult) verbHandler {
 			Details: map[string]string{"stage": fmt.Sprint(curIdx), "stageId": cur.ID, "justification": just}})
 		b.updateCards(ctx, tr.ID, t.act.ReplyToID)
 		b.pollSoon(ctx, tr.ID)
-		b.storeApproverCard(ctx, t, tr.ID, curIdx)
+		b.keepApproverCard(ctx, t, tr.ID, curIdx)
 		v := b.decidedView(tr, curIdx, t.userID)
 		v.ByYou = true
 		if result == entitlement.ReviewApprove && curIdx < tr.StageCount {
@@ -242,7 +241,7 @@ func (b *Bot) catchUp(ctx context.Context, tr *trackedRequest) *trackedRequest {
 // still open (then nothing about it is shown).
 func (b *Bot) endedView(ctx context.Context, t *turn, requestID, stageTok string) (cards.ApprovalDecidedView, bool) {
 	tr, err := b.loadTracked(ctx, requestID)
-	if err != nil {
+	if err != nil || !b.mayViewTracked(ctx, tr, t.userID) {
 		return cards.ApprovalDecidedView{}, false
 	}
 	tr = b.catchUp(ctx, tr)
@@ -293,12 +292,91 @@ func (b *Bot) learnDecisions(ctx context.Context, tr *trackedRequest, a entitlem
 	}
 }
 
-// storeApproverCard records the card an invoke answers as one of the user's approval card copies.
+// storeApproverCard records the card an invoke answers as one of the user's approval card copies, when the
+// user may follow the request (mayViewApproval): a click with a tampered requestId never subscribes its
+// sender to the updates of someone else's request.
 func (b *Bot) storeApproverCard(ctx context.Context, t *turn, requestID string, stage int) {
 	if t.act.Type != activityInvoke || stage < 1 {
 		return
 	}
+	if !b.mayViewApproval(ctx, requestID, t.userID) {
+		t.log.WarnContext(ctx, "approval card of a request the user has no part in not stored", "request", requestID)
+		return
+	}
+	b.keepApproverCard(ctx, t, requestID, stage)
+}
+
+// keepApproverCard records the card an invoke answers as one of the user's approval card copies, for a user
+// Graph shows the request's approval to (an approver of one of its stages).
+func (b *Bot) keepApproverCard(ctx context.Context, t *turn, requestID string, stage int) {
+	if t.act.Type != activityInvoke || stage < 1 {
+		return
+	}
 	b.storeCard(ctx, requestID, cardKindApproval, stage, t.tenantID, t.userID, t.act.Conversation.ID, t.act.ServiceURL, t.act.ReplyToID)
+}
+
+// nothingToDecide answers an approval action of a user who has no part in the request (or a request Graph
+// no longer shows them): it says nothing about the request.
+func nothingToDecide() *cards.Card {
+	return cards.Notice(cards.NoticeView{Kind: noticeWarning, Title: "Nothing to decide",
+		Text:        "I can't find an approval of this request that waits for you: it is finished, or you are not one of its approvers. Nothing was changed.",
+		Suggestions: []cards.Suggestion{{Title: "My approvals", Command: "approvals"}}})
+}
+
+// mayViewApproval reports whether userID may see the approval cards of a request (tracked or brokered) and
+// follow its updates: see mayViewTracked and mayViewBrokered. An unknown request is nobody's to see.
+func (b *Bot) mayViewApproval(ctx context.Context, requestID, userID string) bool {
+	if strings.HasPrefix(requestID, brokeredPrefix) {
+		br, err := b.loadBrokered(ctx, requestID)
+		return err == nil && b.mayViewBrokered(ctx, br, userID)
+	}
+	tr, err := b.loadTracked(ctx, requestID)
+	return err == nil && b.mayViewTracked(ctx, tr, userID)
+}
+
+// mayViewTracked reports whether userID has a part in a tracked request: its requester, an approver of the
+// current stage, the maker of one of its decisions, or someone the bot already sent a card of it (the
+// approvers of earlier stages). Graph's own answer (an approval it shows the user) is checked by callers.
+func (b *Bot) mayViewTracked(ctx context.Context, tr *trackedRequest, userID string) bool {
+	if userID == "" {
+		return false
+	}
+	if strings.EqualFold(tr.RequestorID, userID) || tr.isApprover(userID) {
+		return true
+	}
+	for _, d := range tr.Decisions {
+		if strings.EqualFold(d.ApproverID, userID) {
+			return true
+		}
+	}
+	return b.holdsCard(ctx, tr.ID, userID)
+}
+
+// mayViewBrokered reports whether userID has a part in a brokered request: its requester, an approver or
+// decider of one of its stages, or someone the bot already sent a card of it.
+func (b *Bot) mayViewBrokered(ctx context.Context, br *brokeredRequest, userID string) bool {
+	if userID == "" {
+		return false
+	}
+	if strings.EqualFold(br.Requester.ID, userID) {
+		return true
+	}
+	for _, s := range br.Stages {
+		if strings.EqualFold(s.By, userID) || slices.ContainsFunc(s.Approvers, func(p personRef) bool { return strings.EqualFold(p.ID, userID) }) {
+			return true
+		}
+	}
+	return b.holdsCard(ctx, br.ID, userID)
+}
+
+// holdsCard reports whether the bot stored a card of the request in userID's chat.
+func (b *Bot) holdsCard(ctx context.Context, requestID, userID string) bool {
+	refs, err := b.cfg.Store.Cards(ctx, requestID)
+	if err != nil {
+		b.log.WarnContext(ctx, "read card references", "request", requestID, "err", err)
+		return false
+	}
+	return slices.ContainsFunc(refs, func(r store.CardRef) bool { return strings.EqualFold(r.AADObjectID, userID) })
 }
 
 // approverCardFor is the actionable approval card of a stage for the turn's user, with an error and the
@@ -402,6 +480,11 @@ func (b *Bot) verbApprovalView(open bool) verbHandler {
 		}
 		want := stageFromToken(str(data, cards.KeyStageID))
 		if err != nil {
+			if !b.mayViewTracked(ctx, tr, t.userID) {
+				// Graph shows this user no approval and the bot knows of no part they have in the request.
+				t.log.WarnContext(ctx, "approval view asked by a user with no part in the request", "request", reqID, "err", err)
+				return b.answer(ctx, t, nothingToDecide())
+			}
 			// Fall back to what the bot knows: enough for a read-only view or the stage's approver list.
 			t.log.InfoContext(ctx, "approval view from tracked state", "request", reqID, "err", err)
 			if errors.Is(err, entitlement.ErrNotFound) {
@@ -431,7 +514,7 @@ func (b *Bot) verbApprovalView(open bool) verbHandler {
 				b.pollSoon(ctx, tr.ID)
 			}
 			if open {
-				b.storeApproverCard(ctx, t, tr.ID, curIdx)
+				b.keepApproverCard(ctx, t, tr.ID, curIdx)
 			}
 			return b.answer(ctx, t, b.approverCardFor(ctx, t, tr, curIdx, "", ""))
 		}
@@ -447,7 +530,7 @@ func (b *Bot) verbApprovalView(open bool) verbHandler {
 			v.NotApprover = true
 		}
 		if open {
-			b.storeApproverCard(ctx, t, tr.ID, stage)
+			b.keepApproverCard(ctx, t, tr.ID, stage) // Graph shows them the approval
 		}
 		return b.answer(ctx, t, cards.ApprovalDecided(v))
 	}

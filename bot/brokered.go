@@ -551,11 +551,6 @@ func (b *Bot) brokeredDecision(ctx context.Context, t *turn, data map[string]any
 			want = cur.Index
 		}
 	}
-	if result == "" { // refresh / open: this user's own view
-		b.storeApproverCard(ctx, t, br.ID, want)
-		resp, err := b.answer(ctx, t, b.brokeredApproverCard(ctx, br, want, t.userID, "", ""))
-		return resp, true, err
-	}
 	verb := "approve"
 	if result == entitlement.ReviewDeny {
 		verb = "deny"
@@ -574,6 +569,22 @@ func (b *Bot) brokeredDecision(ctx context.Context, t *turn, data map[string]any
 			b.notifyBrokeredRequester(ctx, br)
 			cur = br.current()
 		}
+	}
+	if !b.mayViewBrokered(ctx, br, t.userID) {
+		// A tampered requestId, or a card in the wrong hands: nothing about the request is shown.
+		t.log.WarnContext(ctx, "brokered approval action by a user with no part in the request", "request", br.ID)
+		if result != "" {
+			b.auditTurn(ctx, t, auditEntry("refused-not-approver", map[string]string{"reason": "no part in the request"}))
+		}
+		resp, err := b.answer(ctx, t, cards.Notice(cards.NoticeView{Kind: noticeWarning, Title: "Nothing to decide",
+			Text:        "You are not an approver of this request, so I can't show it to you. Nothing was changed.",
+			Suggestions: []cards.Suggestion{{Title: "My approvals", Command: "approvals"}}}))
+		return resp, true, err
+	}
+	if result == "" { // refresh / open: this user's own view
+		b.storeApproverCard(ctx, t, br.ID, want)
+		resp, err := b.answer(ctx, t, b.brokeredApproverCard(ctx, br, want, t.userID, "", ""))
+		return resp, true, err
 	}
 	if cur == nil || want != cur.Index {
 		// Decided (by someone else, or this user's second click) or closed.

@@ -1,0 +1,90 @@
+package bot
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/accessbot/accessbot/cards"
+)
+
+// A user who is neither the requester nor an approver of a request (a tampered requestId, or a card shown to
+// the wrong person) learns nothing about it from an approval card action, and the bot does not start pushing
+// that request's card updates to them.
+func TestStrangerClickOnApprovalShowsNothing(t *testing.T) {
+	tests := []struct {
+		name  string
+		verb  string
+		ended bool
+	}{
+		{"open, open request", cards.VerbApprovalOpen, false},
+		{"refresh, open request", cards.VerbApprovalRefresh, false},
+		{"approve, open request", cards.VerbApprovalApprove, false},
+		{"open, canceled request", cards.VerbApprovalOpen, true},
+		{"refresh, canceled request", cards.VerbApprovalRefresh, true},
+		{"deny, canceled request", cards.VerbApprovalDeny, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newFlEnv(t)
+			data := e.openForm(flRita, "Rita Requester", "request Falcon Team Member")
+			e.execute(flRita, "Rita Requester", "form", cards.VerbRequestSubmit, data)
+			e.drain()
+			reqID := e.cardRefs(t)[0].Key
+			if tc.ended {
+				e.message(flRita, "Rita Requester", "cancel falcon team")
+				e.drain()
+			}
+			_, resp := e.execute(flMegan, "Megan Bowen", "megan-card", tc.verb,
+				map[string]any{cards.KeyRequestID: reqID, cards.KeyApprovalID: reqID, cards.KeyStageID: "stage-1", cards.InputJustification: "x"})
+			c := respCard(t, resp)
+			for _, secret := range []string{"Rita Requester", "Falcon Team Member", cards.VerbApprovalApprove} {
+				if strings.Contains(c, secret) {
+					t.Errorf("stranger's answer shows %q: %s", secret, c)
+				}
+			}
+			refs, err := e.store.Cards(context.Background(), reqID)
+			if err != nil {
+				t.Fatalf("cards: %v", err)
+			}
+			for _, r := range refs {
+				if r.AADObjectID == flMegan {
+					t.Errorf("a card of the stranger is stored for updates: %+v", r)
+				}
+			}
+			if e.port.decideCalls != 0 {
+				t.Errorf("DecideStage calls = %d, want 0", e.port.decideCalls)
+			}
+		})
+	}
+}
+
+// The same for brokered requests: only the request's approvers see its approval card.
+func TestStrangerClickOnBrokeredApprovalShowsNothing(t *testing.T) {
+	for _, verb := range []string{cards.VerbApprovalOpen, cards.VerbApprovalRefresh, cards.VerbApprovalApprove} {
+		t.Run(verb, func(t *testing.T) {
+			e := newPtEnv(t, true)
+			key, _ := e.submitPartner()
+			e.drain(0)
+			e.hello(ptURita)
+			c := e.click(ptURita, "rita-card", verb, map[string]any{cards.KeyRequestID: key, cards.KeyStageID: "stage-1"})
+			for _, secret := range []string{"Gus Guest", "Joint launch", cards.VerbApprovalApprove} {
+				if strings.Contains(c, secret) {
+					t.Errorf("stranger's answer shows %q: %s", secret, c)
+				}
+			}
+			refs, err := e.store.Cards(context.Background(), key)
+			if err != nil {
+				t.Fatalf("cards: %v", err)
+			}
+			for _, r := range refs {
+				if r.AADObjectID == ptRita {
+					t.Errorf("a card of the stranger is stored for updates: %+v", r)
+				}
+			}
+			if e.port.addCount() != 0 {
+				t.Error("a stranger's click filed the request")
+			}
+		})
+	}
+}
