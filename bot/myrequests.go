@@ -101,8 +101,18 @@ func (b *Bot) ownRequest(ctx context.Context, t *turn, id string) (entitlement.R
 	if err != nil {
 		return r, fmt.Errorf("read request %s: %w", id, err)
 	}
-	if r.Requestor.ID != "" && !strings.EqualFold(r.Requestor.ID, t.userID) {
-		return r, fmt.Errorf("request %s belongs to someone else: %w", id, entitlement.ErrNotFound)
+	owner := r.Requestor.ID
+	if owner == "" {
+		// Graph did not say who filed it (not expanded, a deleted account): only the tracked record can.
+		if tr, err := b.loadTracked(ctx, id); err == nil {
+			owner = tr.RequestorID
+		}
+	}
+	if owner == "" || !strings.EqualFold(owner, t.userID) {
+		return r, fmt.Errorf("request %s is not one of yours: %w", id, entitlement.ErrNotFound)
+	}
+	if r.Requestor.ID == "" {
+		r.Requestor.ID = owner
 	}
 	return r, nil
 }

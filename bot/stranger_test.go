@@ -2,10 +2,12 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/accessbot/accessbot/cards"
+	"github.com/accessbot/accessbot/internal/entitlement"
 )
 
 // A user who is neither the requester nor an approver of a request (a tampered requestId, or a card shown to
@@ -84,6 +86,47 @@ func TestStrangerClickOnBrokeredApprovalShowsNothing(t *testing.T) {
 			}
 			if e.port.addCount() != 0 {
 				t.Error("a stranger's click filed the request")
+			}
+		})
+	}
+}
+
+// A request Graph returns without its requestor (not expanded, or a deleted account) is not anyone's: the
+// requester is known from the tracked record, everyone else is refused.
+func TestOwnRequestWithoutRequestor(t *testing.T) {
+	tests := []struct {
+		name    string
+		user    string
+		tracked bool
+		want    bool
+	}{
+		{"requester, tracked", flRita, true, true},
+		{"someone else, tracked", flMegan, true, false},
+		{"someone else, not tracked", flMegan, false, false},
+		{"requester, not tracked", flRita, false, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newFlEnv(t)
+			data := e.openForm(flRita, "Rita Requester", "request Falcon Team Member")
+			e.execute(flRita, "Rita Requester", "form", cards.VerbRequestSubmit, data)
+			e.drain()
+			reqID := e.cardRefs(t)[0].Key
+			e.port.mu.Lock()
+			e.port.requests[reqID].Requestor = entitlement.Subject{}
+			e.port.mu.Unlock()
+			if !tc.tracked {
+				if err := e.store.Delete(context.Background(), bucketTracked, reqID); err != nil {
+					t.Fatalf("forget tracked request: %v", err)
+				}
+			}
+			act := e.activity(tc.user, "user", "message")
+			_, err := e.bot.ownRequest(context.Background(), e.bot.newTurn(context.Background(), act), reqID)
+			if got := err == nil; got != tc.want {
+				t.Fatalf("ownRequest err = %v, want allowed = %v", err, tc.want)
+			}
+			if !tc.want && !errors.Is(err, entitlement.ErrNotFound) {
+				t.Errorf("refusal err = %v, want ErrNotFound", err)
 			}
 		})
 	}
