@@ -40,8 +40,33 @@ type adminState struct {
 	members map[string]cachedFlag // tenant|user → admin?
 	orgs    map[string]cachedName // tenant id → connected organization name ("" = none)
 
+	// swept is when expired cache entries were last dropped (see sweepExpired).
+	swept time.Time
+
 	// confirmMu serializes the check-and-mark of confirmation tokens, so a double click runs a change once.
 	confirmMu sync.Mutex
+}
+
+// sweep drops expired admin and organization entries (entries are valid for adminCacheTTL, so an entry
+// valid until u was stored at u-adminCacheTTL: that is now). The caller holds s.mu.
+func (s *adminState) sweep(now time.Time) {
+	if now.Sub(s.swept) < adminCacheTTL {
+		return
+	}
+	s.swept = now
+	sweepExpired(s.members, func(c cachedFlag) time.Time { return c.until }, now)
+	sweepExpired(s.orgs, func(c cachedName) time.Time { return c.until }, now)
+}
+
+// sweepExpired drops the entries of m whose validity (until) has passed. Called at most once per TTL, it
+// keeps a cache keyed by user to the users seen in the last two TTL windows instead of every user who ever
+// chatted with the bot. The caller holds the cache's lock.
+func sweepExpired[K comparable, V any](m map[K]V, until func(V) time.Time, now time.Time) {
+	for k, v := range m {
+		if !now.Before(until(v)) {
+			delete(m, k)
+		}
+	}
 }
 
 type cachedFlag struct {
@@ -70,6 +95,7 @@ func (s *adminState) setMember(key string, v bool, until time.Time) {
 	if s.members == nil {
 		s.members = map[string]cachedFlag{}
 	}
+	s.sweep(until.Add(-adminCacheTTL))
 	s.members[key] = cachedFlag{v: v, until: until}
 }
 
@@ -89,6 +115,7 @@ func (s *adminState) setOrgName(tenantID, name string, until time.Time) {
 	if s.orgs == nil {
 		s.orgs = map[string]cachedName{}
 	}
+	s.sweep(until.Add(-adminCacheTTL))
 	s.orgs[tenantID] = cachedName{v: name, until: until}
 }
 

@@ -31,6 +31,8 @@ type partnerState struct {
 	orgs      []entitlement.ConnectedOrg
 	orgsUntil time.Time
 	members   map[string]memberEntry // tenant|aadObjectId → address
+	// swept is when expired members were last dropped.
+	swept time.Time
 }
 
 type memberEntry struct {
@@ -359,6 +361,10 @@ func (b *Bot) memberEmail(ctx context.Context, t *turn) string {
 	b.prt.mu.Lock()
 	if b.prt.members == nil {
 		b.prt.members = map[string]memberEntry{}
+	}
+	if now.Sub(b.prt.swept) >= partnerCacheTTL {
+		b.prt.swept = now
+		sweepExpired(b.prt.members, func(e memberEntry) time.Time { return e.until }, now)
 	}
 	b.prt.members[key] = memberEntry{email: email, until: now.Add(partnerCacheTTL)}
 	b.prt.mu.Unlock()
