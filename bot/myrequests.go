@@ -17,15 +17,11 @@ import (
 
 func (b *Bot) cmdMy(ctx context.Context, t *turn, cmd Command) error {
 	if len(cmd.Args) > 0 {
-		switch strings.ToLower(cmd.Args[0]) {
-		case "requests", "request", "status":
-			return b.cmdStatus(ctx, t, cmd)
-		case "access", "assignments", "packages":
-			return b.cmdAccess(ctx, t, cmd)
-		case "approvals":
-			if spec, ok := b.byName["approvals"]; ok {
-				return spec.Run(ctx, t, cmd)
-			}
+		// By name, so the commands' wrappers (partner users: wrapForeign) apply here too.
+		name := map[string]string{"requests": "status", "request": "status", "status": "status", "access": "access",
+			"assignments": "access", "packages": "access", "approvals": "approvals"}[strings.ToLower(cmd.Args[0])]
+		if spec, ok := b.byName[name]; ok {
+			return spec.Run(ctx, t, cmd)
 		}
 	}
 	return b.sendUnknown(ctx, t, Command{Name: strings.TrimSpace("my " + cmd.Rest)})

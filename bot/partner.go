@@ -73,14 +73,17 @@ func (b *Bot) registerPartner() {
 	b.onOutbox(OutboxBrokeredFollow, b.deliverBrokeredFollow)
 	b.wrapVerb(cards.VerbRequestRefresh, b.verbBrokeredRefresh)
 	b.wrapVerb(cards.VerbRequestCancel, b.verbBrokeredCancel)
-	b.wrapForeign("status", b.cmdBrokeredRequests)
-	b.wrapForeign("access", b.cmdBrokeredRequests)
-	b.wrapForeign("approvals", b.cmdBrokeredApprovals)
+	b.wrapForeign("status", func(ctx context.Context, t *turn, _ Command) error { return b.cmdBrokeredRequests(ctx, t) })
+	b.wrapForeign("access", func(ctx context.Context, t *turn, _ Command) error { return b.cmdBrokeredRequests(ctx, t) })
+	b.wrapForeign("approvals", func(ctx context.Context, t *turn, _ Command) error { return b.cmdBrokeredApprovals(ctx, t) })
+	b.wrapForeign("cancel", b.cmdBrokeredCancel)
+	b.wrapForeign("extend", b.cmdBrokeredExtend)
 }
 
 // wrapForeign runs mine instead of the registered command for users of another tenant (partner users have
-// no delegated token in the resource tenant; what they have there is what the bot brokers).
-func (b *Bot) wrapForeign(name string, mine func(ctx context.Context, t *turn) error) {
+// no delegated token in the resource tenant; what they have there is what the bot brokers). "my requests"
+// and "my access" reach the wrapped commands too (cmdMy runs them by name).
+func (b *Bot) wrapForeign(name string, mine func(ctx context.Context, t *turn, cmd Command) error) {
 	spec, ok := b.byName[name]
 	if !ok {
 		return
@@ -88,10 +91,63 @@ func (b *Bot) wrapForeign(name string, mine func(ctx context.Context, t *turn) e
 	next := spec.Run
 	spec.Run = func(ctx context.Context, t *turn, cmd Command) error {
 		if b.isForeign(t) {
-			return mine(ctx, t)
+			return mine(ctx, t, cmd)
 		}
 		return next(ctx, t, cmd)
 	}
+}
+
+// cmdBrokeredCancel is a partner user's typed "cancel [request or package]": it cancels the one open
+// brokered request of theirs that matches, or asks which.
+func (b *Bot) cmdBrokeredCancel(ctx context.Context, t *turn, cmd Command) error {
+	var open []brokeredRequest
+	err := b.cfg.Store.List(ctx, bucketBrokered, brokeredPrefix, func(key string, raw []byte) error {
+		var br brokeredRequest
+		if json.Unmarshal(raw, &br) == nil && br.State == entitlement.StatePendingApproval &&
+			strings.EqualFold(br.Requester.ID, t.userID) && strings.EqualFold(br.Requester.TenantID, t.tenantID) {
+			open = append(open, br)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("list brokered requests of %s: %w", t.userID, err)
+	}
+	want := strings.ToLower(strings.TrimSpace(cmd.Rest))
+	var match []brokeredRequest
+	for _, br := range open {
+		if want == "" || strings.EqualFold(br.ID, want) || strings.Contains(strings.ToLower(br.PackageName), want) {
+			match = append(match, br)
+		}
+	}
+	sugg := func(rs []brokeredRequest) []cards.Suggestion {
+		var out []cards.Suggestion
+		for _, br := range rs {
+			out = append(out, cards.Suggestion{Title: "Cancel " + orUnknown(br.PackageName, br.ID), Command: "cancel " + br.ID})
+		}
+		return out
+	}
+	switch {
+	case len(open) == 0:
+		return b.sendNotice(ctx, t, noticeInfo, "Nothing to cancel", "You have no open requests.", []cards.Suggestion{{Title: "My requests", Command: "status"}})
+	case len(match) == 0:
+		return b.sendNotice(ctx, t, noticeWarning, "No matching request",
+			fmt.Sprintf("None of your open requests matches %q.", strings.TrimSpace(cmd.Rest)), sugg(open))
+	case len(match) > 1:
+		return b.sendNotice(ctx, t, noticeInfo, "Which request?", "Several open requests match. Pick the one to cancel:", sugg(match))
+	}
+	resp, err := b.verbBrokeredCancel(ctx, t, map[string]any{cards.KeyRequestID: match[0].ID})
+	if err != nil {
+		return err
+	}
+	return b.sendInvokeResult(ctx, t, resp)
+}
+
+// cmdBrokeredExtend answers a partner user's "extend": brokered access is extended by their contact.
+func (b *Bot) cmdBrokeredExtend(ctx context.Context, t *turn, _ Command) error {
+	return b.sendNotice(ctx, t, noticeInfo, "Ask your contact to extend it",
+		fmt.Sprintf("I can't extend access that %s gave your organization from this chat: ask your contact at %s to extend it.",
+			orUnknown(b.cfg.Tenant.Name, "the organization"), orUnknown(b.cfg.Tenant.Name, "the organization")),
+		[]cards.Suggestion{{Title: "My requests", Command: "status"}})
 }
 
 // brokeredInboxItems lists the brokered requests whose current stage waits for userID (for an approver's

@@ -131,3 +131,51 @@ func TestOwnRequestWithoutRequestor(t *testing.T) {
 		})
 	}
 }
+
+// A partner user's typed "my requests", "cancel" and "extend" work on what the bot brokers for them, like
+// "status" does: partner users have no delegated token in the resource tenant.
+func TestPartnerTypedCommands(t *testing.T) {
+	tests := []struct {
+		name     string
+		text     string
+		want     []string
+		canceled bool
+	}{
+		{"my requests", "my requests", []string{"Falcon Partner Collaboration"}, false},
+		{"cancel by package", "cancel partner collab", []string{"You canceled the request"}, true},
+		{"cancel without words", "cancel", []string{"You canceled the request"}, true},
+		{"cancel no match", "cancel payroll", []string{"No matching request", "Cancel Falcon Partner Collaboration"}, false},
+		{"extend", "extend partner", []string{"your contact"}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newPtEnv(t, true)
+			key, _ := e.submitPartner()
+			e.drain(0)
+			n := e.conn.count()
+			act := e.activity(ptUGus, "message")
+			act.Text = tc.text
+			if _, err := e.bot.OnActivity(context.Background(), act); err != nil {
+				t.Fatalf("%q: %v", tc.text, err)
+			}
+			var answer string
+			for _, s := range e.conn.since(n) {
+				if s.Conversation == "chat-"+ptGus {
+					answer += s.text()
+				}
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(answer, w) {
+					t.Errorf("%q: answer lacks %q: %s", tc.text, w, answer)
+				}
+			}
+			br, err := e.bot.loadBrokered(context.Background(), key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := br.Canceled; got != tc.canceled {
+				t.Errorf("%q: request canceled = %v, want %v", tc.text, got, tc.canceled)
+			}
+		})
+	}
+}
