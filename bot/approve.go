@@ -554,9 +554,11 @@ func (b *Bot) cmdApprovals(ctx context.Context, t *turn, cmd Command) error {
 			_, err = b.sendCard(ctx, t, b.errorCard(ctx, t, "I couldn't list your approvals", err, "approvals"))
 			return err
 		}
-		// Graph failed, but the brokered decisions are still the user's to make: show them.
+		// Graph failed, but the brokered decisions are still the user's to make: show them, and say the
+		// inbox is incomplete (below).
 		t.log.WarnContext(ctx, "list delegated approvals; showing brokered ones only", "err", err)
 	}
+	graphErr := err
 	now := b.now()
 	v := cards.ApprovalInboxView{Total: len(reqs), Now: now}
 	policies := map[string]entitlement.Policy{}
@@ -585,6 +587,11 @@ func (b *Bot) cmdApprovals(ctx context.Context, t *turn, cmd Command) error {
 	}
 	v.Items = append(v.Items, brk...)
 	v.Total += len(brk)
-	_, err = b.sendCard(ctx, t, cards.ApprovalInbox(v))
-	return err
+	if _, err = b.sendCard(ctx, t, cards.ApprovalInbox(v)); err != nil || graphErr == nil {
+		return err
+	}
+	return b.sendNotice(ctx, t, noticeWarning, "Some approvals may be missing",
+		fmt.Sprintf("I couldn't read the approvals waiting for you in %s (%s), so the list above shows only the partner requests I run myself.",
+			orUnknown(b.cfg.Tenant.Name, "your organization"), entitlement.UserMessage(graphErr)),
+		[]cards.Suggestion{{Title: "Try again", Command: "approvals"}})
 }

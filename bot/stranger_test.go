@@ -179,3 +179,26 @@ func TestPartnerTypedCommands(t *testing.T) {
 		})
 	}
 }
+
+// When Entra's pending approvals can't be read but the bot has brokered decisions for the user, the inbox
+// shows those and says that Entra's are missing: an incomplete inbox is never shown as complete.
+func TestInboxSaysWhenEntraApprovalsAreMissing(t *testing.T) {
+	e := newPtEnv(t, true) // no delegated tokens: PendingApprovals fails for Patti
+	key, _ := e.submitPartner()
+	e.drain(0)
+	n := e.conn.count()
+	act := e.activity(ptUPatti, "message")
+	act.Text = "approvals"
+	if _, err := e.bot.OnActivity(context.Background(), act); err != nil {
+		t.Fatal(err)
+	}
+	var answer string
+	for _, s := range e.conn.since(n) {
+		answer += s.text()
+	}
+	for _, w := range []string{key, "Falcon Partner Collaboration", "couldn't read the approvals waiting for you in Contoso"} {
+		if !strings.Contains(answer, w) {
+			t.Errorf("inbox lacks %q: %s", w, answer)
+		}
+	}
+}
