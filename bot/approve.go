@@ -469,10 +469,6 @@ func (b *Bot) verbApprovalView(open bool) verbHandler {
 		if resp, handled, err := b.brokeredDecision(ctx, t, data, ""); err != nil || handled {
 			return resp, err
 		}
-		tr, err := b.trackedFor(ctx, reqID)
-		if err != nil {
-			return b.failure(ctx, t, "I couldn't read this approval", err, "approvals")
-		}
 		d, err := b.delegated(ctx, t)
 		var appr entitlement.Approval
 		if err == nil {
@@ -480,8 +476,17 @@ func (b *Bot) verbApprovalView(open bool) verbHandler {
 		}
 		want := stageFromToken(str(data, cards.KeyStageID))
 		if err != nil {
-			if !b.mayViewTracked(ctx, tr, t.userID) {
-				// Graph shows this user no approval and the bot knows of no part they have in the request.
+			// Graph shows this user no approval: only what the bot already knows is used, and only for a user
+			// with a part in the request (a stranger's click must not make the bot follow a request either).
+			tr, lerr := b.loadTracked(ctx, reqID)
+			if lerr != nil && !errors.Is(lerr, store.ErrNotFound) {
+				return b.failure(ctx, t, "I couldn't read this approval", lerr, "approvals")
+			}
+			if lerr != nil || !b.mayViewTracked(ctx, tr, t.userID) {
+				if !errors.Is(err, entitlement.ErrNotFound) && !errors.Is(err, entitlement.ErrForbidden) && !errors.Is(err, entitlement.ErrNotApprover) {
+					// Sign-in, consent, throttling, an outage: say so (and ask for sign-in) rather than "nothing".
+					return b.failure(ctx, t, "I couldn't read this approval", err, "approvals")
+				}
 				t.log.WarnContext(ctx, "approval view asked by a user with no part in the request", "request", reqID, "err", err)
 				return b.answer(ctx, t, nothingToDecide())
 			}
@@ -498,6 +503,11 @@ func (b *Bot) verbApprovalView(open bool) verbHandler {
 				b.storeApproverCard(ctx, t, tr.ID, stage)
 			}
 			return b.answer(ctx, t, b.approverCard(ctx, tr, stage, t.userID, ""))
+		}
+		// Graph shows the user this approval (an approver of one of its stages): follow it from now on.
+		tr, err := b.trackedFor(ctx, reqID)
+		if err != nil {
+			return b.failure(ctx, t, "I couldn't read this approval", err, "approvals")
 		}
 		if want == 0 {
 			want = cardStage(appr, str(data, cards.KeyStageID))

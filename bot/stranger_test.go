@@ -202,3 +202,37 @@ func TestInboxSaysWhenEntraApprovalsAreMissing(t *testing.T) {
 		}
 	}
 }
+
+// A stranger's click naming a request the bot does not follow (filed in My Access) does not make the bot
+// start following it: no record, no approval cards pushed to its approvers on the stranger's behalf.
+func TestStrangerClickDoesNotTrackRequest(t *testing.T) {
+	for _, verb := range []string{cards.VerbApprovalRefresh, cards.VerbApprovalOpen, cards.VerbApprovalApprove} {
+		t.Run(verb, func(t *testing.T) {
+			e := newFlEnv(t)
+			data := e.openForm(flRita, "Rita Requester", "request Falcon Team Member")
+			e.execute(flRita, "Rita Requester", "form", cards.VerbRequestSubmit, data)
+			e.drain()
+			reqID := e.cardRefs(t)[0].Key
+			ctx := context.Background()
+			if err := e.store.Delete(ctx, bucketTracked, reqID); err != nil {
+				t.Fatal(err)
+			}
+			n := e.conn.count()
+			_, resp := e.execute(flMegan, "Megan Bowen", "megan-card", verb,
+				map[string]any{cards.KeyRequestID: reqID, cards.KeyStageID: "stage-1"})
+			if c := respCard(t, resp); strings.Contains(c, "Rita Requester") {
+				t.Errorf("stranger's answer shows the requester: %s", c)
+			}
+			e.drain()
+			var tr trackedRequest
+			if err := e.store.Get(ctx, bucketTracked, reqID, &tr); err == nil {
+				t.Errorf("the stranger's click made the bot track the request: %+v", tr)
+			}
+			for _, s := range e.conn.since(n) {
+				if s.Conversation != "chat-"+flMegan {
+					t.Errorf("the stranger's click sent %s to %s", s.Op, s.Conversation)
+				}
+			}
+		})
+	}
+}
