@@ -64,10 +64,12 @@ var (
 	bucketProcessed     = []byte("processed")
 	bucketCards         = []byte("cards")
 	bucketDialogs       = []byte("dialogs")
-	bucketOutbox        = []byte("outbox")
-	bucketDeadLetters   = []byte("deadletters")
-	bucketAudit         = []byte("audit")
-	keySchemaVersion    = []byte("schema_version")
+	// bucketDialogTimes holds when each dialog was last written (RFC 3339), so abandoned dialogs can be pruned.
+	bucketDialogTimes = []byte("dialog-times")
+	bucketOutbox      = []byte("outbox")
+	bucketDeadLetters = []byte("deadletters")
+	bucketAudit       = []byte("audit")
+	keySchemaVersion  = []byte("schema_version")
 )
 
 const (
@@ -107,6 +109,19 @@ func Migrations() []Migration {
 				}
 			}
 			return nil
+		}},
+		{Version: 2, Name: "dialog write times", Apply: func(tx *bbolt.Tx) error {
+			// Dialogs written before this version are stamped now: they age from the upgrade.
+			times, err := tx.CreateBucketIfNotExists(bucketDialogTimes)
+			if err != nil {
+				return fmt.Errorf("create bucket %s: %w", bucketDialogTimes, err)
+			}
+			stamp := []byte(time.Now().UTC().Format(time.RFC3339Nano))
+			dialogs := tx.Bucket(bucketDialogs)
+			if dialogs == nil {
+				return nil
+			}
+			return dialogs.ForEach(func(k, _ []byte) error { return times.Put(k, stamp) })
 		}},
 	}
 }
@@ -524,7 +539,8 @@ func (s *Store) PruneProcessed(ctx context.Context, olderThan time.Duration) (in
 	return n, err
 }
 
-// RunMaintenance prunes processed ids older than DefaultProcessedTTL now and then every interval
+// RunMaintenance prunes processed ids older than DefaultProcessedTTL and dialogs untouched for
+// DefaultDialogTTL now and then every interval
 // (default 1h) until ctx is cancelled; it returns nil on cancellation. Prune failures are logged, not fatal.
 func (s *Store) RunMaintenance(ctx context.Context, every time.Duration) error {
 	if every <= 0 {
@@ -533,13 +549,22 @@ func (s *Store) RunMaintenance(ctx context.Context, every time.Duration) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if n, err := s.PruneProcessed(ctx, DefaultProcessedTTL); err != nil {
-			if ctx.Err() != nil {
-				return nil
+		for _, job := range []struct {
+			what  string
+			prune func(context.Context, time.Duration) (int, error)
+			ttl   time.Duration
+		}{
+			{"processed activity ids", s.PruneProcessed, DefaultProcessedTTL},
+			{"abandoned dialogs", s.PruneDialogs, DefaultDialogTTL},
+		} {
+			if n, err := job.prune(ctx, job.ttl); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				s.log.Error("prune "+job.what, "error", err)
+			} else if n > 0 {
+				s.log.Info("pruned "+job.what, "count", n)
 			}
-			s.log.Error("prune processed activity ids", "error", err)
-		} else if n > 0 {
-			s.log.Info("pruned processed activity ids", "count", n)
 		}
 		select {
 		case <-ctx.Done():
@@ -600,9 +625,34 @@ func (s *Store) Cards(ctx context.Context, key string) ([]CardRef, error) {
 
 // ---- dialogs ----
 
-// PutDialog stores v (JSON-encoded) as the pending dialog under key, replacing any previous one.
+// DefaultDialogTTL is how long an untouched dialog (an open form, a pending confirmation or sign-in) is kept
+// before RunMaintenance prunes it. Every dialog the bot keeps expires much sooner in its own terms.
+const DefaultDialogTTL = 7 * 24 * time.Hour
+
+// PutDialog stores v (JSON-encoded) as the pending dialog under key, replacing any previous one, and records
+// when it was written (see PruneDialogs).
 func (s *Store) PutDialog(ctx context.Context, key string, v any) error {
-	return s.putJSON(ctx, "put dialog", bucketDialogs, key, v)
+	const op = "put dialog"
+	if err := checkKey(op, "key", key); err != nil {
+		return err
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("%s: encode: %w", op, err)
+	}
+	stamp := []byte(s.now().UTC().Format(time.RFC3339Nano))
+	return s.update(ctx, op, func(tx *bbolt.Tx) error {
+		for name, val := range map[string][]byte{string(bucketDialogs): raw, string(bucketDialogTimes): stamp} {
+			b, err := bucket(tx, []byte(name))
+			if err != nil {
+				return err
+			}
+			if err := b.Put([]byte(key), val); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // Dialog decodes the pending dialog under key into out; a missing dialog is an error matching ErrNotFound.
@@ -612,7 +662,63 @@ func (s *Store) Dialog(ctx context.Context, key string, out any) error {
 
 // DeleteDialog removes the dialog under key; deleting a missing dialog is not an error.
 func (s *Store) DeleteDialog(ctx context.Context, key string) error {
-	return s.deleteKey(ctx, "delete dialog", bucketDialogs, key)
+	const op = "delete dialog"
+	if err := checkKey(op, "key", key); err != nil {
+		return err
+	}
+	return s.update(ctx, op, func(tx *bbolt.Tx) error {
+		for _, name := range [][]byte{bucketDialogs, bucketDialogTimes} {
+			if b := tx.Bucket(name); b != nil {
+				if err := b.Delete([]byte(key)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// PruneDialogs deletes the dialogs last written more than olderThan ago (and any dialog without a recorded
+// write time) and returns how many it deleted.
+func (s *Store) PruneDialogs(ctx context.Context, olderThan time.Duration) (int, error) {
+	const op = "prune dialogs"
+	if olderThan <= 0 {
+		return 0, invalid(op, "olderThan", fmt.Sprintf("must be positive, got %s", olderThan))
+	}
+	cutoff := s.now().Add(-olderThan)
+	n := 0
+	err := s.update(ctx, op, func(tx *bbolt.Tx) error {
+		n = 0
+		dialogs, err := bucket(tx, bucketDialogs)
+		if err != nil {
+			return err
+		}
+		times, err := bucket(tx, bucketDialogTimes)
+		if err != nil {
+			return err
+		}
+		var stale [][]byte
+		if err := dialogs.ForEach(func(k, _ []byte) error {
+			at, perr := time.Parse(time.RFC3339Nano, string(times.Get(k)))
+			if perr != nil || at.Before(cutoff) {
+				stale = append(stale, bytes.Clone(k))
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, k := range stale {
+			if err := dialogs.Delete(k); err != nil {
+				return err
+			}
+			if err := times.Delete(k); err != nil {
+				return err
+			}
+		}
+		n = len(stale)
+		return nil
+	})
+	return n, err
 }
 
 // putJSON stores v as JSON under a validated single-part key of bucket name.

@@ -369,7 +369,9 @@ func TestRecords(t *testing.T) {
 
 func TestMigrations(t *testing.T) {
 	ctx := context.Background()
-	v2 := Migration{Version: 2, Name: "add reminders bucket", Apply: func(tx *bbolt.Tx) error {
+	// next is a migration one version past the shipped ones, as a future build would add.
+	next := len(Migrations()) + 1
+	v2 := Migration{Version: next, Name: "add reminders bucket", Apply: func(tx *bbolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists([]byte("reminders"))
 		return err
 	}}
@@ -401,11 +403,11 @@ func TestMigrations(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer s.Close()
-		if v, _ := s.SchemaVersion(); v != 2 {
-			t.Errorf("SchemaVersion = %d, want 2", v)
+		if v, _ := s.SchemaVersion(); v != next {
+			t.Errorf("SchemaVersion = %d, want %d", v, next)
 		}
 		if v1Runs != 0 {
-			t.Errorf("migration 1 ran %d times on a v1 file", v1Runs)
+			t.Errorf("migration 1 ran %d times on an up-to-date file", v1Runs)
 		}
 		if err := s.db.View(func(tx *bbolt.Tx) error {
 			if tx.Bucket([]byte("reminders")) == nil {
@@ -428,31 +430,31 @@ func TestMigrations(t *testing.T) {
 		}
 		s.Close()
 		_, err = Open(path, Options{})
-		if !errors.Is(err, ErrSchemaTooNew) || !strings.Contains(err.Error(), "schema version 2") {
-			t.Fatalf("Open(newer file) = %v, want ErrSchemaTooNew naming version 2", err)
+		if !errors.Is(err, ErrSchemaTooNew) || !strings.Contains(err.Error(), fmt.Sprintf("schema version %d", next)) {
+			t.Fatalf("Open(newer file) = %v, want ErrSchemaTooNew naming version %d", err, next)
 		}
-		// The refusal changed nothing: the newer build still opens it at version 2.
+		// The refusal changed nothing: the newer build still opens it at the newer version.
 		s, err = Open(path, Options{Migrations: append(Migrations(), v2)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer s.Close()
-		if v, _ := s.SchemaVersion(); v != 2 {
-			t.Errorf("SchemaVersion after refusal = %d, want 2", v)
+		if v, _ := s.SchemaVersion(); v != next {
+			t.Errorf("SchemaVersion after refusal = %d, want %d", v, next)
 		}
 	})
 
 	t.Run("failing migration rolls back everything", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "c.db")
-		boom := Migration{Version: 2, Name: "boom", Apply: func(tx *bbolt.Tx) error {
+		boom := Migration{Version: next, Name: "boom", Apply: func(tx *bbolt.Tx) error {
 			if _, err := tx.CreateBucketIfNotExists([]byte("half-done")); err != nil {
 				return err
 			}
 			return errors.New("disk says no")
 		}}
 		if _, err := Open(path, Options{Migrations: append(Migrations(), boom)}); err == nil ||
-			!strings.Contains(err.Error(), "migration 2 (boom)") {
-			t.Fatalf("Open with failing migration = %v, want error naming migration 2", err)
+			!strings.Contains(err.Error(), fmt.Sprintf("migration %d (boom)", next)) {
+			t.Fatalf("Open with failing migration = %v, want error naming migration %d", err, next)
 		}
 		db, err := bbolt.Open(path, 0o600, nil)
 		if err != nil {
@@ -478,7 +480,7 @@ func TestMigrations(t *testing.T) {
 		want string
 	}{
 		{"empty list", []Migration{}, "at least one"},
-		{"gap", append(Migrations(), Migration{Version: 3, Name: "x", Apply: v2.Apply}), "expected 2"},
+		{"gap", append(Migrations(), Migration{Version: next + 1, Name: "x", Apply: v2.Apply}), fmt.Sprintf("expected %d", next)},
 		{"nil apply", []Migration{{Version: 1, Name: "x"}}, "no Apply"},
 	}
 	for _, tc := range bad {
