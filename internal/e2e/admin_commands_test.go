@@ -39,9 +39,9 @@ func TestAdminRefusals(t *testing.T) {
 		{"gus", "/audit"},
 	}
 	for i, tc := range tests {
-		u := admRita
+		u := rita
 		if tc.who == "gus" {
-			u = admGus
+			u = gus
 		}
 		e.say(u, tc.text, "Not allowed", "is an admin command", "Nothing was changed")
 		got := e.auditOutcomes(50)
@@ -66,10 +66,10 @@ func TestAdminRefusals(t *testing.T) {
 	}
 	// The everyday commands of the same name still work for them: "/help" and "/packages" are the
 	// requester's, not the admin ones.
-	if a := e.say(admRita, "/help", "What I can do"); strings.Contains(a.CardText(), "Admin commands") {
+	if a := e.say(rita, "/help", "What I can do"); strings.Contains(a.CardText(), "Admin commands") {
 		t.Errorf("Rita's /help shows the admin commands: %s", a.CardText())
 	}
-	if a := e.say(admRita, "/packages"); strings.Contains(a.CardText(), "Not allowed") || strings.Contains(a.CardText(), "hidden ones included") {
+	if a := e.say(rita, "/packages"); strings.Contains(a.CardText(), "Not allowed") || strings.Contains(a.CardText(), "hidden ones included") {
 		t.Errorf("Rita's /packages is not the requester's list: %s", a.CardText())
 	}
 	if got := e.auditOutcomes(50); len(got) != len(tests) {
@@ -133,7 +133,7 @@ func TestAdminOrganizations(t *testing.T) {
 	e.say(admAdele, "/disconnect Globex", `no organization is named "Globex"`)
 	ask = e.say(admAdele, "/disconnect north", "Disconnect Northwind?", "This can't be undone.")
 	tok := confirmToken(t, ask)
-	e.clickToken(admRita, ask.ID, "admin.confirm", tok, "Only Adele Vance, who ran the command, can confirm")
+	e.clickToken(rita, ask.ID, "admin.confirm", tok, "Only Adele Vance, who ran the command, can confirm")
 	if _, err := e.client.ConnectedOrg(ctx, northwind.ID); err != nil {
 		t.Fatalf("Rita's click deleted Northwind: %v", err)
 	}

@@ -17,12 +17,8 @@ type adminEnv struct {
 	*botEnv
 }
 
-// Seeded people for the admin tests, each with a 1:1 chat (docs/ARCHITECTURE.md).
-var (
-	admAdele = teamsfake.User{ID: "29:adele", Name: "Adele Vance", AADObjectID: tenantsim.UserAdele, TenantID: tenantsim.ContosoTenantID, ConversationID: "a:adele"}
-	admRita  = teamsfake.User{ID: "29:rita", Name: "Rita Requester", AADObjectID: tenantsim.UserRita, TenantID: tenantsim.ContosoTenantID, ConversationID: "a:rita"}
-	admGus   = teamsfake.User{ID: "29:gus", Name: "Gus Guest", AADObjectID: tenantsim.UserGus, TenantID: tenantsim.FabrikamTenantID, ConversationID: "a:gus"}
-)
+// admAdele is the seeded AccessBot admin, with a 1:1 chat (docs/ARCHITECTURE.md).
+var admAdele = teamsfake.User{ID: "29:adele", Name: "Adele Vance", AADObjectID: tenantsim.UserAdele, TenantID: tenantsim.ContosoTenantID, ConversationID: "a:adele"}
 
 func newAdminEnv(t *testing.T) *adminEnv {
 	t.Helper()

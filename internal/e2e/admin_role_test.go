@@ -14,7 +14,7 @@ import (
 func TestAdminByDirectoryRole(t *testing.T) {
 	e := &adminEnv{botEnv: newBotEnv(t, envOptions{AdminRoles: []string{tenantsim.IdentityGovernanceAdminRoleID}})}
 
-	e.say(admRita, "/orgs", "Not allowed", "/orgs is an admin command", "Nothing was changed")
+	e.say(rita, "/orgs", "Not allowed", "/orgs is an admin command", "Nothing was changed")
 	if got := e.auditOutcomes(50); !slices.Equal(got, []string{"admin.refused refused: not an admin"}) {
 		t.Fatalf("audit after Rita's /orgs = %q", got)
 	}

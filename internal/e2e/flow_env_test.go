@@ -45,12 +45,9 @@ type botEnv struct {
 	store *store.Store
 }
 
-// flowEnv is botEnv under the names the request/approve and partner flow tests use.
+// flowEnv is botEnv with the helpers of the request/approve and partner flow tests.
 type flowEnv struct {
 	*botEnv
-	simURL string
-	client *teamsfake.Client // the Teams client (shadows gsEnv.client, which is port)
-	port   *graph.Client
 }
 
 // patchGate, when armed, holds the first approval-stage PATCH until a second one arrives, so two approvers'
@@ -164,8 +161,7 @@ func newFlowEnv(t *testing.T, opts ...envOptions) *flowEnv {
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	b := newBotEnv(t, o)
-	return &flowEnv{botEnv: b, simURL: b.url, client: b.teams, port: b.gsEnv.client}
+	return &flowEnv{botEnv: newBotEnv(t, o)}
 }
 
 // Seeded people (docs/ARCHITECTURE.md).
@@ -183,7 +179,7 @@ const wait = 20 * time.Second
 func (e *flowEnv) say(u teamsfake.User, text string, want string) teamsfake.Activity {
 	e.t.Helper()
 	from := e.conn.Len()
-	resp, err := e.client.Message(context.Background(), u, text)
+	resp, err := e.teams.Message(context.Background(), u, text)
 	if err != nil || resp.Status != http.StatusOK {
 		e.t.Fatalf("%s says %q: status %d, %v", u.Name, text, resp.Status, err)
 	}
@@ -278,7 +274,7 @@ func (e *flowEnv) conversationOf(aad string) string {
 // requestState reads a request's state with the app's identity.
 func (e *flowEnv) requestState(id string) entitlement.RequestState {
 	e.t.Helper()
-	r, err := e.port.Request(context.Background(), id)
+	r, err := e.client.Request(context.Background(), id)
 	if err != nil {
 		e.t.Fatalf("read request %s: %v", id, err)
 	}
@@ -312,7 +308,7 @@ func (e *flowEnv) openAndSubmit(u teamsfake.User, text string, inputs map[string
 // statusRefs finds the stored status card references pointing at a message.
 func (e *flowEnv) statusRefs(activityID string) []store.CardRef {
 	var out []store.CardRef
-	reqs, err := e.port.Requests(context.Background(), entitlement.RequestFilter{})
+	reqs, err := e.client.Requests(context.Background(), entitlement.RequestFilter{})
 	if err != nil {
 		e.t.Fatalf("list requests: %v", err)
 	}

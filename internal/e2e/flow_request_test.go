@@ -207,7 +207,7 @@ func TestFlowDoubleApproveOneDecision(t *testing.T) {
 			defer wg.Done()
 			data := actionData(t, c.card.Card(), "approval.approve")
 			data["justification"] = "ok from " + c.u.Name
-			resp, err := e.client.Execute(context.Background(), c.u, c.card.ID, "approval.approve", data)
+			resp, err := e.teams.Execute(context.Background(), c.u, c.card.ID, "approval.approve", data)
 			if err != nil || resp.Status != http.StatusOK {
 				t.Errorf("%s: %d %v", c.u.Name, resp.Status, err)
 				return

@@ -95,7 +95,7 @@ func TestPartnerGuestBrokeredStory(t *testing.T) {
 		}
 	}
 	redeem := openURL(t, guide.Card(), "Accept the invitation")
-	if !strings.HasPrefix(redeem, e.simURL+"/_sim/redeem/") {
+	if !strings.HasPrefix(redeem, e.url+"/_sim/redeem/") {
 		t.Fatalf("redemption link %q is not the simulator's", redeem)
 	}
 	e.conn.WaitFor(t, from, wait, "status card waiting for the invitation", func(a teamsfake.Activity) bool {
@@ -197,7 +197,7 @@ func TestPartnerUnconnectedTenantExplained(t *testing.T) {
 	if recs := brokeredRecords(t, e.store); len(recs) != 0 {
 		t.Errorf("brokered records for Nina: %v", recs)
 	}
-	reqs, err := e.port.Requests(context.Background(), entitlement.RequestFilter{})
+	reqs, err := e.client.Requests(context.Background(), entitlement.RequestFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +221,7 @@ func TestPartnerLinkOutWhenBrokeredOff(t *testing.T) {
 // requestsFor lists Entra's requests for a package.
 func (e *flowEnv) requestsFor(pkg string) []entitlement.Request {
 	e.t.Helper()
-	reqs, err := e.port.Requests(context.Background(), entitlement.RequestFilter{PackageID: pkg})
+	reqs, err := e.client.Requests(context.Background(), entitlement.RequestFilter{PackageID: pkg})
 	if err != nil {
 		e.t.Fatalf("list requests: %v", err)
 	}
@@ -231,11 +231,11 @@ func (e *flowEnv) requestsFor(pkg string) []entitlement.Request {
 // partnerGuest reads the guest the package's assignment targets.
 func (e *flowEnv) partnerGuest(pkg string) entitlement.User {
 	e.t.Helper()
-	as, err := e.port.Assignments(context.Background(), entitlement.AssignmentFilter{PackageID: pkg})
+	as, err := e.client.Assignments(context.Background(), entitlement.AssignmentFilter{PackageID: pkg})
 	if err != nil || len(as) != 1 || as[0].Target.ID == "" {
 		e.t.Fatalf("assignments of %s = %+v, %v", pkg, as, err)
 	}
-	u, err := e.port.User(context.Background(), as[0].Target.ID)
+	u, err := e.client.User(context.Background(), as[0].Target.ID)
 	if err != nil {
 		e.t.Fatalf("read guest %s: %v", as[0].Target.ID, err)
 	}
@@ -287,7 +287,7 @@ func TestPartnerExternalSponsorApproves(t *testing.T) {
 // Northwind known to Contoso as a proposed (not yet approved) connected organization: Nina is told so.
 func TestPartnerProposedOrganizationExplained(t *testing.T) {
 	e := newPartnerEnv(t, true)
-	if _, err := e.port.CreateConnectedOrg(context.Background(), entitlement.NewConnectedOrg{Name: "Northwind",
+	if _, err := e.client.CreateConnectedOrg(context.Background(), entitlement.NewConnectedOrg{Name: "Northwind",
 		State: entitlement.OrgProposed, TenantID: tenantsim.NorthwindTenantID}); err != nil {
 		t.Fatalf("create proposed organization: %v", err)
 	}
