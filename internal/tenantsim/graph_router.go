@@ -58,14 +58,18 @@ func (s *Sim) serveGraph(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("client-request-id", clientRequestID(r, reqID))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.tickLocked() {
-		s.persistLocked()
-	}
+	// The state is written at most once per request, after everything it changed.
+	dirty := s.tickLocked()
+	defer func() {
+		if dirty {
+			s.persistLocked()
+		}
+	}()
 	if th := &s.w.Throttle; th.Remaining != 0 {
 		if th.Remaining > 0 {
 			th.Remaining--
+			dirty = true
 		}
-		s.persistLocked()
 		secs := int((th.RetryAfter + 999_999_999) / 1_000_000_000)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		writeGraphError(w, r, s.now(), &graphErr{Status: http.StatusTooManyRequests, Code: "TooManyRequests",
@@ -88,9 +92,7 @@ func (s *Sim) serveGraph(w http.ResponseWriter, r *http.Request) {
 	if err := s.dispatch(g); err != nil {
 		writeGraphError(w, r, s.now(), err)
 	}
-	if g.mutated {
-		s.persistLocked()
-	}
+	dirty = dirty || g.mutated
 	s.log.Debug("graph request", "method", r.Method, "path", r.URL.Path, "tenant", c.TenantID, "appOnly", c.AppOnly)
 }
 
