@@ -16,7 +16,6 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
-version=0.2.28
 
 usage() { echo "usage: $0 requester|approver|guest|admin|patti|fiona|isaiah|lynne|megan [PORT]" >&2; exit 2; }
 [ $# -ge 1 ] && [ $# -le 2 ] || usage
@@ -50,13 +49,10 @@ if [ ! -f "$config" ]; then
 fi
 [ -f "$config" ] || { echo "run.sh: persona file $config is missing" >&2; exit 1; }
 
-# Install on demand, and again if the installed version is not the pinned one.
-pkg="$here/node_modules/@microsoft/m365agentsplayground/package.json"
-installed=$(node -p "require('$pkg').version" 2>/dev/null || true)
-if [ "$installed" != "$version" ]; then
-  echo "run.sh: installing @microsoft/m365agentsplayground@$version into $here/node_modules" >&2
-  (cd "$here" && npm install --no-audit --no-fund --loglevel=error)
-fi
+# Install on demand, and again if the installed version is not the one pinned in package.json (the same check
+# and install as make e2e).
+node --input-type=module -e "import { ensureInstalled } from '$here/e2e.mjs';
+try { ensureInstalled(); } catch (e) { console.error('run.sh: ' + e.message); process.exit(1); }"
 bin="$here/node_modules/.bin/agentsplayground"
 [ -x "$bin" ] || { echo "run.sh: $bin not found after npm install" >&2; exit 1; }
 
