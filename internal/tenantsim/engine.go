@@ -438,7 +438,7 @@ func (s *Sim) endAssignment(a *assignment, now time.Time, status string) {
 	}
 	still := map[string]bool{}
 	for _, o := range s.w.Assignments {
-		if o.ID == a.ID || o.TargetID != a.TargetID || (o.State != "delivered" && o.State != "delivering") {
+		if o.ID == a.ID || o.TargetID != a.TargetID || !isActiveAssignment(o) {
 			continue
 		}
 		if p := s.w.Packages[o.PackageID]; p != nil {
@@ -575,7 +575,7 @@ func (s *Sim) guestLifecycle(now time.Time) bool {
 			if sub == nil || sub.ObjectID != u.ID {
 				continue
 			}
-			if a.State == "delivered" || a.State == "delivering" {
+			if isActiveAssignment(a) {
 				active = true
 			} else if a.Expired != nil && a.Expired.After(ended) {
 				ended = *a.Expired
