@@ -71,16 +71,21 @@ func (b *Bot) failure(ctx context.Context, t *turn, title string, err error, ret
 
 // answerStatus answers with a request's status card and stores where it landed so it is updated in place.
 func (b *Bot) answerStatus(ctx context.Context, t *turn, tr *trackedRequest) (*botframework.InvokeResponse, error) {
-	card := cards.RequestStatus(b.statusView(ctx, tr))
+	return b.answerStatusCard(ctx, t, tr.ID, cards.RequestStatus(b.statusView(ctx, tr)))
+}
+
+// answerStatusCard answers with the status card of request requestID (tracked or brokered) and stores where
+// it landed so it is updated in place.
+func (b *Bot) answerStatusCard(ctx context.Context, t *turn, requestID string, card *cards.Card) (*botframework.InvokeResponse, error) {
 	if t.act.Type == activityInvoke {
-		b.storeCard(ctx, tr.ID, cardKindStatus, 0, t.tenantID, t.userID, t.act.Conversation.ID, t.act.ServiceURL, t.act.ReplyToID)
+		b.storeCard(ctx, requestID, cardKindStatus, 0, t.tenantID, t.userID, t.act.Conversation.ID, t.act.ServiceURL, t.act.ReplyToID)
 		return botframework.CardResponse(card), nil
 	}
 	id, err := b.sendCard(ctx, t, card)
 	if err != nil {
 		return nil, err
 	}
-	b.storeCard(ctx, tr.ID, cardKindStatus, 0, t.tenantID, t.userID, t.act.Conversation.ID, t.act.ServiceURL, id)
+	b.storeCard(ctx, requestID, cardKindStatus, 0, t.tenantID, t.userID, t.act.Conversation.ID, t.act.ServiceURL, id)
 	return nil, nil
 }
 

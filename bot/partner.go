@@ -236,17 +236,7 @@ func (b *Bot) ownBrokered(ctx context.Context, t *turn, id string) (*brokeredReq
 
 // answerBrokeredStatus answers with the requester's status card and stores where it landed.
 func (b *Bot) answerBrokeredStatus(ctx context.Context, t *turn, br *brokeredRequest) (*botframework.InvokeResponse, error) {
-	card := cards.RequestStatus(b.brokeredStatusView(ctx, br))
-	if t.act.Type == activityInvoke {
-		b.storeCard(ctx, br.ID, cardKindStatus, 0, t.tenantID, t.userID, t.act.Conversation.ID, t.act.ServiceURL, t.act.ReplyToID)
-		return botframework.CardResponse(card), nil
-	}
-	id, err := b.sendCard(ctx, t, card)
-	if err != nil {
-		return nil, err
-	}
-	b.storeCard(ctx, br.ID, cardKindStatus, 0, t.tenantID, t.userID, t.act.Conversation.ID, t.act.ServiceURL, id)
-	return nil, nil
+	return b.answerStatusCard(ctx, t, br.ID, cards.RequestStatus(b.brokeredStatusView(ctx, br)))
 }
 
 func (b *Bot) verbBrokeredRefresh(ctx context.Context, t *turn, data map[string]any) (*botframework.InvokeResponse, error) {
