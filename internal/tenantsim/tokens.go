@@ -101,17 +101,10 @@ func (s *Sim) tenantByID(id string) *tenant {
 
 // tenantFromPath resolves a tenant id or one of its domain names.
 func (s *Sim) tenantFromPath(v string) *tenant {
-	for _, t := range s.w.Tenants {
-		if strings.EqualFold(t.ID, v) {
-			return t
-		}
-		for _, d := range t.Domains {
-			if strings.EqualFold(d, v) {
-				return t
-			}
-		}
+	if t := s.tenantByID(v); t != nil {
+		return t
 	}
-	return nil
+	return s.tenantOfDomain(v)
 }
 
 func (s *Sim) handleOpenIDConfig(w http.ResponseWriter, r *http.Request, tid string) {
