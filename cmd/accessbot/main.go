@@ -67,12 +67,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if err != nil {
-		var ue usageError
-		if errors.As(err, &ue) {
-			fmt.Fprintf(stderr, "accessbot %s: %v\n", args[0], err)
+		fmt.Fprintf(stderr, "accessbot %s: %v\n", args[0], err)
+		if errors.As(err, new(usageError)) {
 			return 2
 		}
-		fmt.Fprintf(stderr, "accessbot %s: %v\n", args[0], err)
 		return 1
 	}
 	return 0
