@@ -38,14 +38,9 @@ func (c *Client) Catalogs(ctx context.Context) ([]entitlement.Catalog, error) {
 	v, err := cached(c, keyCatalogs, func() ([]entitlement.Catalog, error) {
 		var out []entitlement.Catalog
 		err := c.call(ctx, "list catalogs", func(ctx context.Context) error {
-			items, err := collect[models.AccessPackageCatalogable](ctx, 0,
-				func(ctx context.Context) (models.AccessPackageCatalogCollectionResponseable, error) {
-					return c.em.Catalogs().Get(ctx, &ig.EntitlementManagementCatalogsRequestBuilderGetRequestConfiguration{
-						QueryParameters: &ig.EntitlementManagementCatalogsRequestBuilderGetQueryParameters{Top: c.top},
-					})
-				},
-				func(ctx context.Context, u string) (models.AccessPackageCatalogCollectionResponseable, error) {
-					return c.em.Catalogs().WithUrl(u).Get(ctx, nil)
+			items, err := collectAll[models.AccessPackageCatalogable](ctx, c.em.Catalogs(),
+				&ig.EntitlementManagementCatalogsRequestBuilderGetRequestConfiguration{
+					QueryParameters: &ig.EntitlementManagementCatalogsRequestBuilderGetQueryParameters{Top: c.top},
 				})
 			for _, it := range items {
 				out = append(out, toCatalog(it))
@@ -69,11 +64,7 @@ func (c *Client) CatalogPackages(ctx context.Context, catalogID string) ([]entit
 			cfg := &ig.EntitlementManagementCatalogsItemAccessPackagesRequestBuilderGetRequestConfiguration{
 				QueryParameters: &ig.EntitlementManagementCatalogsItemAccessPackagesRequestBuilderGetQueryParameters{Expand: []string{"catalog"}, Top: c.top},
 			}
-			items, err := collect[models.AccessPackageable](ctx, 0,
-				func(ctx context.Context) (models.AccessPackageCollectionResponseable, error) { return b.Get(ctx, cfg) },
-				func(ctx context.Context, u string) (models.AccessPackageCollectionResponseable, error) {
-					return b.WithUrl(u).Get(ctx, nil)
-				})
+			items, err := collectAll[models.AccessPackageable](ctx, b, cfg)
 			for _, it := range items {
 				p := toPackage(it)
 				if p.CatalogID == "" {
@@ -97,11 +88,7 @@ func (c *Client) Packages(ctx context.Context) ([]entitlement.Package, error) {
 			cfg := &ig.EntitlementManagementAccessPackagesRequestBuilderGetRequestConfiguration{
 				QueryParameters: &ig.EntitlementManagementAccessPackagesRequestBuilderGetQueryParameters{Expand: []string{"catalog"}, Top: c.top},
 			}
-			items, err := collect[models.AccessPackageable](ctx, 0,
-				func(ctx context.Context) (models.AccessPackageCollectionResponseable, error) { return b.Get(ctx, cfg) },
-				func(ctx context.Context, u string) (models.AccessPackageCollectionResponseable, error) {
-					return b.WithUrl(u).Get(ctx, nil)
-				})
+			items, err := collectAll[models.AccessPackageable](ctx, b, cfg)
 			for _, it := range items {
 				out = append(out, toPackage(it))
 			}
@@ -150,13 +137,7 @@ func (c *Client) Policies(ctx context.Context, packageID string) ([]entitlement.
 					Filter: &filter, Expand: []string{"accessPackage", "questions"}, Top: c.top,
 				},
 			}
-			items, err := collect[models.AccessPackageAssignmentPolicyable](ctx, 0,
-				func(ctx context.Context) (models.AccessPackageAssignmentPolicyCollectionResponseable, error) {
-					return b.Get(ctx, cfg)
-				},
-				func(ctx context.Context, u string) (models.AccessPackageAssignmentPolicyCollectionResponseable, error) {
-					return b.WithUrl(u).Get(ctx, nil)
-				})
+			items, err := collectAll[models.AccessPackageAssignmentPolicyable](ctx, b, cfg)
 			for _, it := range items {
 				p := toPolicy(it)
 				if p.PackageID == "" {
@@ -206,13 +187,7 @@ func (c *Client) ConnectedOrgs(ctx context.Context) ([]entitlement.ConnectedOrg,
 	var out []entitlement.ConnectedOrg
 	err := c.call(ctx, "list connected organizations", func(ctx context.Context) error {
 		b := c.em.ConnectedOrganizations()
-		items, err := collect[models.ConnectedOrganizationable](ctx, 0,
-			func(ctx context.Context) (models.ConnectedOrganizationCollectionResponseable, error) {
-				return b.Get(ctx, nil)
-			},
-			func(ctx context.Context, u string) (models.ConnectedOrganizationCollectionResponseable, error) {
-				return b.WithUrl(u).Get(ctx, nil)
-			})
+		items, err := collectAll[models.ConnectedOrganizationable](ctx, b, nil)
 		for _, it := range items {
 			out = append(out, toConnectedOrg(it))
 		}
@@ -648,13 +623,7 @@ func (c *Client) Requests(ctx context.Context, f entitlement.RequestFilter) ([]e
 			filter := strings.Join(clauses, " and ")
 			qp.Filter = &filter
 		}
-		items, err := collect[models.AccessPackageAssignmentRequestable](ctx, 0,
-			func(ctx context.Context) (models.AccessPackageAssignmentRequestCollectionResponseable, error) {
-				return b.Get(ctx, &ig.EntitlementManagementAssignmentRequestsRequestBuilderGetRequestConfiguration{QueryParameters: qp})
-			},
-			func(ctx context.Context, u string) (models.AccessPackageAssignmentRequestCollectionResponseable, error) {
-				return b.WithUrl(u).Get(ctx, nil)
-			})
+		items, err := collectAll[models.AccessPackageAssignmentRequestable](ctx, b, &ig.EntitlementManagementAssignmentRequestsRequestBuilderGetRequestConfiguration{QueryParameters: qp})
 		for _, it := range items {
 			r := toRequest(it)
 			if requestMatches(r, f) { // also guards against a server that ignored $filter
@@ -722,13 +691,7 @@ func (c *Client) Assignments(ctx context.Context, f entitlement.AssignmentFilter
 			filter := strings.Join(clauses, " and ")
 			qp.Filter = &filter
 		}
-		items, err := collect[models.AccessPackageAssignmentable](ctx, 0,
-			func(ctx context.Context) (models.AccessPackageAssignmentCollectionResponseable, error) {
-				return b.Get(ctx, &ig.EntitlementManagementAssignmentsRequestBuilderGetRequestConfiguration{QueryParameters: qp})
-			},
-			func(ctx context.Context, u string) (models.AccessPackageAssignmentCollectionResponseable, error) {
-				return b.WithUrl(u).Get(ctx, nil)
-			})
+		items, err := collectAll[models.AccessPackageAssignmentable](ctx, b, &ig.EntitlementManagementAssignmentsRequestBuilderGetRequestConfiguration{QueryParameters: qp})
 		for _, it := range items {
 			a := toAssignment(it)
 			if assignmentMatches(a, f) {

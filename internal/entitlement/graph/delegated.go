@@ -75,7 +75,7 @@ func (u *userClient) RequestablePackages(ctx context.Context, q entitlement.Pack
 		cfg := &ig.EntitlementManagementAccessPackagesFilterByCurrentUserWithOnRequestBuilderGetRequestConfiguration{
 			QueryParameters: &ig.EntitlementManagementAccessPackagesFilterByCurrentUserWithOnRequestBuilderGetQueryParameters{Expand: []string{"catalog"}, Top: u.c.top},
 		}
-		items, err := collect[models.AccessPackageable](ctx, 0,
+		items, err := collect[models.AccessPackageable](ctx,
 			func(ctx context.Context) (ig.EntitlementManagementAccessPackagesFilterByCurrentUserWithOnGetResponseable, error) {
 				return b.GetAsFilterByCurrentUserWithOnGetResponse(ctx, cfg)
 			},
@@ -397,7 +397,7 @@ func (u *userClient) requestsOn(ctx context.Context, on, op string) ([]entitleme
 		cfg := &ig.EntitlementManagementAssignmentRequestsFilterByCurrentUserWithOnRequestBuilderGetRequestConfiguration{
 			QueryParameters: &ig.EntitlementManagementAssignmentRequestsFilterByCurrentUserWithOnRequestBuilderGetQueryParameters{Expand: []string{"accessPackage", "requestor"}, Top: u.c.top},
 		}
-		items, err := collect[models.AccessPackageAssignmentRequestable](ctx, 0,
+		items, err := collect[models.AccessPackageAssignmentRequestable](ctx,
 			func(ctx context.Context) (ig.EntitlementManagementAssignmentRequestsFilterByCurrentUserWithOnGetResponseable, error) {
 				return b.GetAsFilterByCurrentUserWithOnGetResponse(ctx, cfg)
 			},
@@ -422,7 +422,7 @@ func (u *userClient) MyAssignments(ctx context.Context) ([]entitlement.Assignmen
 		cfg := &ig.EntitlementManagementAssignmentsFilterByCurrentUserWithOnRequestBuilderGetRequestConfiguration{
 			QueryParameters: &ig.EntitlementManagementAssignmentsFilterByCurrentUserWithOnRequestBuilderGetQueryParameters{Expand: []string{"accessPackage", "assignmentPolicy"}, Top: u.c.top},
 		}
-		items, err := collect[models.AccessPackageAssignmentable](ctx, 0,
+		items, err := collect[models.AccessPackageAssignmentable](ctx,
 			func(ctx context.Context) (ig.EntitlementManagementAssignmentsFilterByCurrentUserWithOnGetResponseable, error) {
 				return b.GetAsFilterByCurrentUserWithOnGetResponse(ctx, cfg)
 			},
@@ -463,11 +463,7 @@ func (u *userClient) Approval(ctx context.Context, approvalID string) (entitleme
 	out := entitlement.Approval{ID: approvalID}
 	err := u.call(ctx, "get approval "+approvalID, func(ctx context.Context) error {
 		b := u.c.em.AccessPackageAssignmentApprovals().ByApprovalId(approvalID).Stages()
-		items, err := collect[models.ApprovalStageable](ctx, 0,
-			func(ctx context.Context) (models.ApprovalStageCollectionResponseable, error) { return b.Get(ctx, nil) },
-			func(ctx context.Context, link string) (models.ApprovalStageCollectionResponseable, error) {
-				return b.WithUrl(link).Get(ctx, nil)
-			})
+		items, err := collectAll[models.ApprovalStageable](ctx, b, nil)
 		for _, it := range items {
 			if it != nil {
 				out.Stages = append(out.Stages, toStage(it))

@@ -110,7 +110,7 @@ func (c *Client) listDirectoryObjects(ctx context.Context, rawURL string) ([]ent
 		}
 		return r, nil
 	}
-	items, err := collect[models.Userable](ctx, 0,
+	items, err := collect[models.Userable](ctx,
 		func(ctx context.Context) (models.UserCollectionResponseable, error) {
 			return page(ctx, rawURL, url.Values{"$select": {userSelect}})
 		},
@@ -165,7 +165,7 @@ func (c *Client) IsMemberOf(ctx context.Context, userID, groupID string) (bool, 
 			}
 			return r, nil
 		}
-		items, err := collect[models.DirectoryObjectable](ctx, 0,
+		items, err := collect[models.DirectoryObjectable](ctx,
 			func(ctx context.Context) (models.DirectoryObjectCollectionResponseable, error) {
 				return page(ctx, c.base+"/users/"+url.PathEscape(userID)+"/transitiveMemberOf", url.Values{"$select": {"id"}})
 			},
@@ -216,7 +216,7 @@ func (c *Client) HasDirectoryRole(ctx context.Context, userID string, roleTempla
 			}
 			return r, nil
 		}
-		items, err := collect[models.UnifiedRoleAssignmentable](ctx, 0,
+		items, err := collect[models.UnifiedRoleAssignmentable](ctx,
 			func(ctx context.Context) (models.UnifiedRoleAssignmentCollectionResponseable, error) {
 				return page(ctx, c.base+"/roleManagement/directory/roleAssignments",
 					url.Values{"$filter": {fmt.Sprintf("principalId eq '%s'", userID)}})
