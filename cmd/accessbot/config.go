@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/netx"
 )
 
@@ -76,7 +77,7 @@ func registerServeFlags(fs *flag.FlagSet, c *config, getenv func(string) string)
 	fs.StringVar(&c.BotTenantID, "bot-tenant-id", envDefault(getenv, "BOT_TENANT_ID", ""), "tenant of the bot's app registration (env BOT_TENANT_ID)")
 	fs.StringVar(&c.BotType, "bot-type", envDefault(getenv, "BOT_TYPE", botTypeSingleTenant), "SingleTenant | MultiTenant | UserAssignedMSI (env BOT_TYPE)")
 	fs.StringVar(&c.BotCertificatePath, "bot-certificate", envDefault(getenv, "BOT_CERTIFICATE_PATH", ""), "PEM file with the app's certificate and key, instead of BOT_PASSWORD (env BOT_CERTIFICATE_PATH)")
-	fs.StringVar(&c.OpenIDMetadataURL, "openid-metadata-url", envDefault(getenv, "BOT_OPENID_METADATA_URL", "https://login.botframework.com/v1/.well-known/openidconfiguration"), "Bot Framework OpenID metadata (env BOT_OPENID_METADATA_URL)")
+	fs.StringVar(&c.OpenIDMetadataURL, "openid-metadata-url", envDefault(getenv, "BOT_OPENID_METADATA_URL", botframework.DefaultOpenIDMetadataURL), "Bot Framework OpenID metadata (env BOT_OPENID_METADATA_URL)")
 	fs.StringVar(&c.AuthorityHost, "authority-host", envDefault(getenv, "AZURE_AUTHORITY_HOST", "https://login.microsoftonline.com/"), "Entra authority host (env AZURE_AUTHORITY_HOST)")
 	fs.StringVar(&c.GraphBaseURL, "graph-base-url", envDefault(getenv, "GRAPH_BASE_URL", "https://graph.microsoft.com/v1.0"), "Microsoft Graph base URL (env GRAPH_BASE_URL)")
 	fs.StringVar(&c.Addr, "addr", envDefault(getenv, "ACCESSBOT_ADDR", ":3978"), "listen address (env ACCESSBOT_ADDR)")

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/tenantsim"
 )
 
@@ -80,7 +81,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		BotPassword:       info.BotClientSecret,
 		BotTenantID:       info.ResourceTenant,
 		BotType:           botTypeSingleTenant,
-		OpenIDMetadataURL: "https://login.botframework.com/v1/.well-known/openidconfiguration",
+		OpenIDMetadataURL: botframework.DefaultOpenIDMetadataURL,
 		AuthorityHost:     info.AuthorityHost,
 		GraphBaseURL:      info.GraphBaseURL,
 		Addr:              f.addr,
