@@ -414,9 +414,7 @@ func (s *Sim) createRequest(g *gctx) *graphErr {
 	}
 	now := s.now()
 	switch rt {
-	case "userAdd":
-		return s.createAdd(g, body, asg, rt, now)
-	case "adminAdd":
+	case "userAdd", "adminAdd":
 		return s.createAdd(g, body, asg, rt, now)
 	case "userRemove", "adminRemove":
 		return s.createRemove(g, asg, rt, now)
@@ -493,11 +491,7 @@ func (s *Sim) createAdd(g *gctx, body, asg map[string]any, rt string, now time.T
 			return gerr
 		}
 	}
-	sched := jobj(body, "schedule")
-	if sched == nil {
-		sched = jobj(asg, "schedule")
-	}
-	start, exp, gerr := s.parseSchedule(sched, pol, rt == "adminAdd" || pol.AllowCustomSchedule, now)
+	start, exp, gerr := s.parseSchedule(requestSchedule(body, asg), pol, rt == "adminAdd" || pol.AllowCustomSchedule, now)
 	if gerr != nil {
 		return gerr
 	}
@@ -509,14 +503,7 @@ func (s *Sim) createAdd(g *gctx, body, asg map[string]any, rt string, now time.T
 	rq := &request{Ord: s.w.nextOrd(), ID: newID(), RequestType: rt, State: "submitted", Status: "Accepted", Created: now,
 		Justification: justification, Answers: answers, Start: start, Expiration: exp, RequestorID: requestor.ID,
 		TargetID: target.ID, PackageID: p.ID, PolicyID: pol.ID}
-	if !g.c.AppOnly {
-		rq.CreatedByOID = g.c.OID
-	}
-	s.w.Requests[rq.ID] = rq
-	g.mutated = true
-	g.w.Header().Set("Location", s.graphBase()+"/"+emCtx+"assignmentRequests/"+rq.ID)
-	s.writeEntity(g.w, http.StatusCreated, nil, emCtx+"assignmentRequests", s.renderRequest(rq, none))
-	s.process(rq, now)
+	s.submitRequest(g, rq, now)
 	s.log.Info("assignment request created", "request", rq.ID, "type", rt, "package", p.ID, "state", rq.State)
 	return nil
 }
@@ -557,17 +544,10 @@ func (s *Sim) createRemove(g *gctx, asg map[string]any, rt string, now time.Time
 	rq := &request{Ord: s.w.nextOrd(), ID: newID(), RequestType: rt, State: "submitted", Status: "Accepted", Created: now,
 		RequestorID: a.TargetID, TargetID: a.TargetID, PackageID: a.PackageID, PolicyID: a.PolicyID, AssignmentID: a.ID,
 		Expiration: expirationPattern{Type: "notSpecified"}}
-	if !g.c.AppOnly {
-		rq.CreatedByOID = g.c.OID
-		if g.c.TokenUser != nil {
-			rq.RequestorID = s.subjectFor(s.identityOfUser(g.c.TokenUser)).ID
-		}
+	if !g.c.AppOnly && g.c.TokenUser != nil {
+		rq.RequestorID = s.subjectFor(s.identityOfUser(g.c.TokenUser)).ID
 	}
-	s.w.Requests[rq.ID] = rq
-	g.mutated = true
-	g.w.Header().Set("Location", s.graphBase()+"/"+emCtx+"assignmentRequests/"+rq.ID)
-	s.writeEntity(g.w, http.StatusCreated, nil, emCtx+"assignmentRequests", s.renderRequest(rq, none))
-	s.process(rq, now)
+	s.submitRequest(g, rq, now)
 	return nil
 }
 
@@ -612,11 +592,7 @@ func (s *Sim) createUpdate(g *gctx, body, asg map[string]any, rt string, now tim
 				Message: fmt.Sprintf("There is already an open request (%s) for assignment %s.", rq.ID, a.ID)}
 		}
 	}
-	sched := jobj(body, "schedule")
-	if sched == nil {
-		sched = jobj(asg, "schedule")
-	}
-	start, exp, gerr := s.parseSchedule(sched, pol, rt == "adminUpdate" || pol.AllowCustomSchedule, now)
+	start, exp, gerr := s.parseSchedule(requestSchedule(body, asg), pol, rt == "adminUpdate" || pol.AllowCustomSchedule, now)
 	if gerr != nil {
 		return gerr
 	}
@@ -624,6 +600,21 @@ func (s *Sim) createUpdate(g *gctx, body, asg map[string]any, rt string, now tim
 	rq := &request{Ord: s.w.nextOrd(), ID: newID(), RequestType: rt, State: "submitted", Status: "Accepted", Created: now,
 		Justification: justification, Start: start, Expiration: exp, RequestorID: a.TargetID, TargetID: a.TargetID,
 		PackageID: a.PackageID, PolicyID: a.PolicyID, AssignmentID: a.ID}
+	s.submitRequest(g, rq, now)
+	return nil
+}
+
+// requestSchedule is the request's schedule, or the one given inside its assignment.
+func requestSchedule(body, asg map[string]any) map[string]any {
+	if sched := jobj(body, "schedule"); sched != nil {
+		return sched
+	}
+	return jobj(asg, "schedule")
+}
+
+// submitRequest stores a new request (recording the signed-in user who filed it), answers 201 with it
+// and moves it on to approval or delivery.
+func (s *Sim) submitRequest(g *gctx, rq *request, now time.Time) {
 	if !g.c.AppOnly {
 		rq.CreatedByOID = g.c.OID
 	}
@@ -632,7 +623,6 @@ func (s *Sim) createUpdate(g *gctx, body, asg map[string]any, rt string, now tim
 	g.w.Header().Set("Location", s.graphBase()+"/"+emCtx+"assignmentRequests/"+rq.ID)
 	s.writeEntity(g.w, http.StatusCreated, nil, emCtx+"assignmentRequests", s.renderRequest(rq, none))
 	s.process(rq, now)
-	return nil
 }
 
 func (s *Sim) emAssignments(g *gctx, seg []string) *graphErr {
