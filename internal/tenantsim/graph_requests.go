@@ -509,19 +509,9 @@ func (s *Sim) createAdd(g *gctx, body, asg map[string]any, rt string, now time.T
 }
 
 func (s *Sim) createRemove(g *gctx, asg map[string]any, rt string, now time.Time) *graphErr {
-	if rt == "userRemove" && g.c.AppOnly {
-		return errDelegatedOnly("accessPackageAssignmentRequest (requestType userRemove)")
-	}
-	if rt == "adminRemove" && !s.isEMAdmin(g.c) {
-		return errNotAdmin()
-	}
-	aid := jstr(asg, "id")
-	if aid == "" {
-		return errBadRequest("assignment.id (the assignment to remove) is required for a %s request.", rt)
-	}
-	a := s.w.Assignments[aid]
-	if a == nil {
-		return errNotFound("accessPackageAssignment", aid)
+	a, gerr := s.requestedAssignment(g, asg, rt, "remove")
+	if gerr != nil {
+		return gerr
 	}
 	if rt == "userRemove" {
 		id, _ := s.callerIdentity(g.c)
@@ -551,21 +541,31 @@ func (s *Sim) createRemove(g *gctx, asg map[string]any, rt string, now time.Time
 	return nil
 }
 
-// createUpdate files a userUpdate/adminUpdate (extension) of an existing assignment.
-func (s *Sim) createUpdate(g *gctx, body, asg map[string]any, rt string, now time.Time) *graphErr {
-	if rt == "userUpdate" && g.c.AppOnly {
-		return errDelegatedOnly("accessPackageAssignmentRequest (requestType userUpdate)")
+// requestedAssignment checks that the caller may file a request of type rt (user*: delegated only; admin*:
+// an entitlement management administrator) on an existing assignment, and finds assignment.id.
+func (s *Sim) requestedAssignment(g *gctx, asg map[string]any, rt, verb string) (*assignment, *graphErr) {
+	if strings.HasPrefix(rt, "user") && g.c.AppOnly {
+		return nil, errDelegatedOnly("accessPackageAssignmentRequest (requestType " + rt + ")")
 	}
-	if rt == "adminUpdate" && !s.isEMAdmin(g.c) {
-		return errNotAdmin()
+	if strings.HasPrefix(rt, "admin") && !s.isEMAdmin(g.c) {
+		return nil, errNotAdmin()
 	}
 	aid := jstr(asg, "id")
 	if aid == "" {
-		return errBadRequest("assignment.id (the assignment to update) is required for a %s request.", rt)
+		return nil, errBadRequest("assignment.id (the assignment to %s) is required for a %s request.", verb, rt)
 	}
 	a := s.w.Assignments[aid]
 	if a == nil {
-		return errNotFound("accessPackageAssignment", aid)
+		return nil, errNotFound("accessPackageAssignment", aid)
+	}
+	return a, nil
+}
+
+// createUpdate files a userUpdate/adminUpdate (extension) of an existing assignment.
+func (s *Sim) createUpdate(g *gctx, body, asg map[string]any, rt string, now time.Time) *graphErr {
+	a, gerr := s.requestedAssignment(g, asg, rt, "update")
+	if gerr != nil {
+		return gerr
 	}
 	if pkgID := jstr(asg, "accessPackageId"); pkgID != "" && pkgID != a.PackageID {
 		return errBadRequest("assignment.accessPackageId '%s' does not match assignment %s (package %s).", pkgID, a.ID, a.PackageID)
