@@ -128,13 +128,7 @@ func (br *brokeredRequest) stage(n int) *brokeredStage {
 }
 
 func (br *brokeredRequest) event(at time.Time, text string) {
-	if n := len(br.Timeline); n > 0 && br.Timeline[n-1].Text == text {
-		return
-	}
-	br.Timeline = append(br.Timeline, timelineEvent{At: at, Text: text})
-	if len(br.Timeline) > maxTimelineEvents {
-		br.Timeline = br.Timeline[len(br.Timeline)-maxTimelineEvents:]
-	}
+	br.Timeline = appendEvent(br.Timeline, at, text)
 }
 
 // open reports whether the request still waits for approval or delivery.

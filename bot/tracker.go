@@ -176,13 +176,20 @@ func (b *Bot) flush(ctx context.Context, tr *trackedRequest) {
 const maxTimelineEvents = 30
 
 func (tr *trackedRequest) event(at time.Time, text string) {
-	if n := len(tr.Timeline); n > 0 && tr.Timeline[n-1].Text == text {
-		return
+	tr.Timeline = appendEvent(tr.Timeline, at, text)
+}
+
+// appendEvent adds a line to a request's history unless it repeats the last one, keeping the newest
+// maxTimelineEvents.
+func appendEvent(tl []timelineEvent, at time.Time, text string) []timelineEvent {
+	if n := len(tl); n > 0 && tl[n-1].Text == text {
+		return tl
 	}
-	tr.Timeline = append(tr.Timeline, timelineEvent{At: at, Text: text})
-	if len(tr.Timeline) > maxTimelineEvents {
-		tr.Timeline = tr.Timeline[len(tr.Timeline)-maxTimelineEvents:]
+	tl = append(tl, timelineEvent{At: at, Text: text})
+	if len(tl) > maxTimelineEvents {
+		tl = tl[len(tl)-maxTimelineEvents:]
 	}
+	return tl
 }
 
 // decision returns the decision recorded for a stage.
