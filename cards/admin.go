@@ -292,17 +292,7 @@ func policyDetail(p PolicyDetailView) Container {
 		ct.Items = append(ct.Items, Container{Style: StyleEmphasis, Spacing: SpacingSmall, Items: items})
 	}
 	if len(p.Questions) > 0 {
-		qs := p.Questions
-		extra := ""
-		if len(qs) > maxPeopleInline {
-			extra = fmt.Sprintf(" (and %d more)", len(qs)-maxPeopleInline)
-			qs = qs[:maxPeopleInline]
-		}
-		var cleaned []string
-		for _, q := range qs {
-			cleaned = append(cleaned, safe(q, 100))
-		}
-		ct.Items = append(ct.Items, TextBlock{Text: "Questions: " + strings.Join(cleaned, "; ") + extra, Wrap: true,
+		ct.Items = append(ct.Items, TextBlock{Text: "Questions: " + joinInline(p.Questions, 100, "; ", " (and %d more)"), Wrap: true,
 			Size: SizeSmall, Spacing: SpacingSmall})
 	}
 	return ct

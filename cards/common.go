@@ -270,6 +270,24 @@ func joinNames(names []string) string {
 	return strings.Join(clean[:len(clean)-1], ", ") + " and " + clean[len(clean)-1]
 }
 
+// joinInline lists at most maxPeopleInline items on one line, each made safe and clipped to clipAt runes, joined
+// by sep; when items were left out, more (a format with one %d, the number left out) is appended.
+func joinInline(items []string, clipAt int, sep, more string) string {
+	shown := items
+	if len(shown) > maxPeopleInline {
+		shown = shown[:maxPeopleInline]
+	}
+	cleaned := make([]string, len(shown))
+	for i, it := range shown {
+		cleaned[i] = safe(it, clipAt)
+	}
+	line := strings.Join(cleaned, sep)
+	if rest := len(items) - len(shown); rest > 0 {
+		line += fmt.Sprintf(more, rest)
+	}
+	return line
+}
+
 // --- element helpers -------------------------------------------------------------------------------------
 
 func title(text string) TextBlock {

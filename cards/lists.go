@@ -1,9 +1,6 @@
 package cards
 
-import (
-	"fmt"
-	"time"
-)
+import "time"
 
 // RequestSummaryView is one request in the MyRequests list.
 type RequestSummaryView struct {
@@ -123,20 +120,8 @@ func MyAccess(v MyAccessView) *Card {
 	for i, a := range shown {
 		items := []Element{TextBlock{Text: safe(orDefault(a.PackageName, a.PackageID), maxName), Wrap: true, Weight: WeightBolder}}
 		if len(a.Resources) > 0 {
-			res := a.Resources
-			extra := ""
-			if len(res) > maxPeopleInline {
-				extra = fmt.Sprintf(" and %d more", len(res)-maxPeopleInline)
-				res = res[:maxPeopleInline]
-			}
-			line := ""
-			for j, r := range res {
-				if j > 0 {
-					line += ", "
-				}
-				line += safe(r, maxName)
-			}
-			items = append(items, TextBlock{Text: line + extra, Wrap: true, IsSubtle: true, Size: SizeSmall, Spacing: SpacingNone})
+			items = append(items, TextBlock{Text: joinInline(a.Resources, maxName, ", ", " and %d more"), Wrap: true,
+				IsSubtle: true, Size: SizeSmall, Spacing: SpacingNone})
 		}
 		items = append(items, endLine(a.End, v.Now))
 		var acts []Action
