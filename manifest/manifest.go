@@ -352,8 +352,8 @@ type (
 		Version            string       `json:"version"`
 		ID                 string       `json:"id"`
 		Developer          wireDev      `json:"developer"`
-		Name               wireName     `json:"name"`
-		Description        wireDesc     `json:"description"`
+		Name               wireText     `json:"name"`
+		Description        wireText     `json:"description"`
 		Icons              wireIcons    `json:"icons"`
 		AccentColor        string       `json:"accentColor"`
 		Bots               []wireBot    `json:"bots"`
@@ -369,11 +369,8 @@ type (
 		PrivacyURL string `json:"privacyUrl"`
 		TermsURL   string `json:"termsOfUseUrl"`
 	}
-	wireName struct {
-		Short string `json:"short"`
-		Full  string `json:"full"`
-	}
-	wireDesc struct {
+	// wireText is a short and a full text (the app's name, its description).
+	wireText struct {
 		Short string `json:"short"`
 		Full  string `json:"full"`
 	}
@@ -426,8 +423,8 @@ func (r resolved) render() ([]byte, error) {
 			PrivacyURL: r.Developer.PrivacyURL,
 			TermsURL:   r.Developer.TermsURL,
 		},
-		Name:        wireName{Short: r.Name, Full: r.Name},
-		Description: wireDesc{Short: r.ShortDescription, Full: r.FullDescription},
+		Name:        wireText{Short: r.Name, Full: r.Name},
+		Description: wireText{Short: r.ShortDescription, Full: r.FullDescription},
 		Icons:       wireIcons{Color: ColorIcon, Outline: OutlineIcon},
 		AccentColor: r.AccentColor,
 		Bots: []wireBot{{
