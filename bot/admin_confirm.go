@@ -152,9 +152,9 @@ func (b *Bot) closePending(ctx context.Context, t *turn, data map[string]any, ru
 	}
 	if !strings.EqualFold(op.AdminID, t.userID) || !strings.EqualFold(op.TenantID, t.tenantID) {
 		b.adm.confirmMu.Unlock()
-		who := admOr(op.AdminName, "another admin")
+		who := orUnknown(op.AdminName, "another admin")
 		return refuse("Not yours to confirm", fmt.Sprintf("Only %s, who ran the command, can confirm or cancel it. Nothing was changed.", who),
-			"confirmation belongs to "+admOr(op.AdminName, op.AdminID))
+			"confirmation belongs to "+orUnknown(op.AdminName, op.AdminID))
 	}
 	now := b.now()
 	if op.State != pendingWaiting {
@@ -166,7 +166,7 @@ func (b *Bot) closePending(ctx context.Context, t *turn, data map[string]any, ru
 			}
 		}
 		b.adm.confirmMu.Unlock()
-		text := fmt.Sprintf("This was already %s (%s). Nothing more was changed.", op.State, admOr(op.Outcome, "no details"))
+		text := fmt.Sprintf("This was already %s (%s). Nothing more was changed.", op.State, orUnknown(op.Outcome, "no details"))
 		switch {
 		case op.State == pendingRunning && expired:
 			text = "This change was interrupted while it was being carried out. Check the result (for example with /audit) and run the command again if needed."
@@ -190,7 +190,7 @@ func (b *Bot) closePending(ctx context.Context, t *turn, data map[string]any, ru
 		}
 		op.State = pendingRunning
 	} else {
-		op.State, op.Outcome = pendingCancelled, "cancelled by "+admOr(t.userName, t.userID)
+		op.State, op.Outcome = pendingCancelled, "cancelled by "+orUnknown(t.userName, t.userID)
 		op.Closed = now.UTC()
 	}
 	if err := b.cfg.Store.PutDialog(ctx, adminDialogKey(token), op); err != nil {
@@ -233,7 +233,7 @@ func (b *Bot) closePending(ctx context.Context, t *turn, data map[string]any, ru
 
 // runPending carries out a confirmed operation and describes the result.
 func (b *Bot) runPending(ctx context.Context, t *turn, op adminPendingOp) (string, string, error) {
-	by := admOr(t.userName, t.userID)
+	by := orUnknown(t.userName, t.userID)
 	switch op.Op {
 	case opDisconnect:
 		if err := b.cfg.Entitlement.DeleteConnectedOrg(ctx, op.OrgID); err != nil {
@@ -260,17 +260,17 @@ func (b *Bot) runPending(ctx context.Context, t *turn, op adminPendingOp) (strin
 		}
 		req, err := b.cfg.Entitlement.AdminAdd(ctx, in)
 		if err != nil {
-			return "", "", fmt.Errorf("assign package %s to %s: %w", op.PackageID, admOr(op.UserID, op.UserEmail), err)
+			return "", "", fmt.Errorf("assign package %s to %s: %w", op.PackageID, orUnknown(op.UserID, op.UserEmail), err)
 		}
 		return "Assigned " + op.PackageName,
-			fmt.Sprintf("%s was assigned %s directly, without approval (request %s, %s).", op.UserName, op.PackageName, req.ID, admOr(string(req.State), "submitted")), nil
+			fmt.Sprintf("%s was assigned %s directly, without approval (request %s, %s).", op.UserName, op.PackageName, req.ID, orUnknown(string(req.State), "submitted")), nil
 	case opRevoke:
 		req, err := b.cfg.Entitlement.AdminRemove(ctx, op.AssignmentID, "Removed by "+by+" (AccessBot admin command).")
 		if err != nil {
 			return "", "", fmt.Errorf("remove assignment %s: %w", op.AssignmentID, err)
 		}
 		return "Revoked " + op.PackageName,
-			fmt.Sprintf("%s's assignment of %s is being removed (request %s, %s).", op.UserName, op.PackageName, req.ID, admOr(string(req.State), "submitted")), nil
+			fmt.Sprintf("%s's assignment of %s is being removed (request %s, %s).", op.UserName, op.PackageName, req.ID, orUnknown(string(req.State), "submitted")), nil
 	}
 	return "", "", &adminError{title: "Unknown change", text: fmt.Sprintf("The pending change %q is not something I can carry out. Nothing was changed.", op.Op)}
 }
@@ -282,7 +282,7 @@ func (b *Bot) notifyAccessChange(ctx context.Context, t *turn, op adminPendingOp
 	if op.Op != opAssign && op.Op != opRevoke || op.UserID == "" && op.UserEmail == "" || strings.EqualFold(op.UserID, t.userID) {
 		return
 	}
-	admin := admOr(t.userName, "An admin") + " (AccessBot admin)"
+	admin := orUnknown(t.userName, "An admin") + " (AccessBot admin)"
 	job := notifyJob{TenantID: b.cfg.Tenant.ID, UserID: op.UserID, Partner: op.External || op.UserID == "", Email: op.UserEmail}
 	if op.Op == opAssign {
 		job.Kind, job.Title = noticeSuccess, "Access granted"
@@ -410,10 +410,10 @@ func (b *Bot) showSponsors(ctx context.Context, c *adminCall, org entitlement.Co
 		Footnote:  "Change them with /sponsors " + admQuote(org.Name) + " add|remove {user}.",
 	}
 	for _, u := range sp.Internal {
-		v.Rows = append(v.Rows, cards.AdminRow{Cells: []string{admOr(u.Name, u.ID), "internal", admOrDash(admOr(u.UPN, u.Mail))}})
+		v.Rows = append(v.Rows, cards.AdminRow{Cells: []string{orUnknown(u.Name, u.ID), "internal", admOrDash(orUnknown(u.UPN, u.Mail))}})
 	}
 	for _, u := range sp.External {
-		v.Rows = append(v.Rows, cards.AdminRow{Cells: []string{admOr(u.Name, u.ID), "external", admOrDash(admOr(u.UPN, u.Mail))}})
+		v.Rows = append(v.Rows, cards.AdminRow{Cells: []string{orUnknown(u.Name, u.ID), "external", admOrDash(orUnknown(u.UPN, u.Mail))}})
 	}
 	c.entry.SubjectID, c.entry.SubjectName = org.ID, org.Name
 	c.entry.Outcome = fmt.Sprintf("listed %d", len(v.Rows))
@@ -467,7 +467,7 @@ func (b *Bot) removeSponsor(ctx context.Context, c *adminCall, org entitlement.C
 	}
 	cs := make([]admCandidate, len(all))
 	for i, s := range all {
-		cs[i] = admCandidate{id: s.u.ID, name: admOr(s.u.Name, s.u.ID), keys: []string{s.u.UPN, s.u.Mail}}
+		cs[i] = admCandidate{id: s.u.ID, name: orUnknown(s.u.Name, s.u.ID), keys: []string{s.u.UPN, s.u.Mail}}
 	}
 	i, err := admResolve("sponsors", "sponsor of "+org.Name, sa.user, cs)
 	if err != nil {
@@ -481,9 +481,9 @@ func (b *Bot) removeSponsor(ctx context.Context, c *adminCall, org entitlement.C
 	s := all[i]
 	c.entry.SubjectID, c.entry.SubjectName = s.u.ID, s.u.Name
 	return b.askConfirmation(ctx, c, adminPendingOp{Op: opSponsorRemove, OrgID: org.ID, OrgName: org.Name, SponsorKind: string(s.kind),
-		UserID: s.u.ID, UserName: admOr(s.u.Name, s.u.ID)}, cards.AdminConfirmView{
-		Title:   fmt.Sprintf("Remove %s as a sponsor of %s?", admOr(s.u.Name, s.u.ID), org.Name),
-		Summary: fmt.Sprintf("%s stops being an %s sponsor: policies that ask sponsors to approve no longer ask them.", admOr(s.u.Name, s.u.ID), s.kind),
+		UserID: s.u.ID, UserName: orUnknown(s.u.Name, s.u.ID)}, cards.AdminConfirmView{
+		Title:   fmt.Sprintf("Remove %s as a sponsor of %s?", orUnknown(s.u.Name, s.u.ID), org.Name),
+		Summary: fmt.Sprintf("%s stops being an %s sponsor: policies that ask sponsors to approve no longer ask them.", orUnknown(s.u.Name, s.u.ID), s.kind),
 		Details: []cards.Fact{
 			{Title: "Sponsor", Value: admUserLabel(s.u)},
 			{Title: "Kind", Value: string(s.kind)},
@@ -518,7 +518,7 @@ func (b *Bot) adminAssign(ctx context.Context, c *adminCall) error {
 	var ae *adminError
 	switch {
 	case uerr == nil:
-		op.UserID, op.UserName, op.UserEmail = u.ID, admOr(u.Name, u.UPN), u.Mail
+		op.UserID, op.UserName, op.UserEmail = u.ID, orUnknown(u.Name, u.UPN), u.Mail
 		external = u.IsGuest()
 		op.External = external
 		who = admUserLabel(u)
@@ -570,7 +570,7 @@ func (b *Bot) adminAssign(ctx context.Context, c *adminCall) error {
 	}
 	approval := "This policy assigns without approval."
 	if pol.ApprovalRequired && len(pol.Stages) > 0 {
-		approval = fmt.Sprintf("This bypasses the policy's approval (%s): no approver is asked.", admPlural(len(pol.Stages), "stage"))
+		approval = fmt.Sprintf("This bypasses the policy's approval (%s): no approver is asked.", pluralize(len(pol.Stages), "stage"))
 	}
 	return b.askConfirmation(ctx, c, op, cards.AdminConfirmView{
 		Title: fmt.Sprintf("Assign %s to %s?", pkg.Name, op.UserName),
@@ -579,7 +579,7 @@ func (b *Bot) adminAssign(ctx context.Context, c *adminCall) error {
 		Details: []cards.Fact{
 			{Title: "User", Value: who},
 			{Title: "Package", Value: pkg.Name},
-			{Title: "Policy", Value: admOr(pol.Name, pol.ID)},
+			{Title: "Policy", Value: orUnknown(pol.Name, pol.ID)},
 			{Title: "Expiry", Value: admExpiryWords(pol.Expiration)},
 			{Title: "Approval", Value: "Bypassed (direct admin assignment)"},
 		},
@@ -677,7 +677,7 @@ func (b *Bot) adminRevoke(ctx context.Context, c *adminCall) error {
 	if idx < 0 {
 		cs := make([]admCandidate, len(holders))
 		for i, a := range holders {
-			cs[i] = admCandidate{id: a.Target.ID, name: admOr(a.Target.Name, a.Target.ID)}
+			cs[i] = admCandidate{id: a.Target.ID, name: orUnknown(a.Target.Name, a.Target.ID)}
 		}
 		i, rerr := admResolve("revoke", "holder of "+pkg.Name, userArg, cs)
 		if rerr != nil {
@@ -691,7 +691,7 @@ func (b *Bot) adminRevoke(ctx context.Context, c *adminCall) error {
 		idx = i
 	}
 	a := holders[idx]
-	name := admOr(a.Target.Name, admOr(a.Target.PrincipalName, a.Target.ID))
+	name := orUnknown(a.Target.Name, orUnknown(a.Target.PrincipalName, a.Target.ID))
 	c.entry.SubjectID, c.entry.SubjectName = a.Target.ID, name
 	// Whether the holder is a partner user decides how they are told once it is done.
 	email := a.Target.Email
@@ -699,7 +699,7 @@ func (b *Bot) adminRevoke(ctx context.Context, c *adminCall) error {
 	if a.Target.ID != "" {
 		if u, uerr := b.cfg.Entitlement.User(ctx, a.Target.ID); uerr == nil {
 			external = external || u.IsGuest()
-			email = admOr(email, u.Mail)
+			email = orUnknown(email, u.Mail)
 		} else {
 			c.t.log.InfoContext(ctx, "read the holder of a revoked assignment", "user", a.Target.ID, "err", uerr)
 		}

@@ -299,7 +299,7 @@ func (b *Bot) adminPackage(ctx context.Context, c *adminCall) error {
 		ID:           pkg.ID,
 		Name:         pkg.Name,
 		Description:  pkg.Description,
-		CatalogName:  admOr(pkg.CatalogName, found.CatalogName),
+		CatalogName:  orUnknown(pkg.CatalogName, found.CatalogName),
 		Hidden:       pkg.IsHidden,
 		TenantDomain: b.cfg.Tenant.Domain,
 	}
@@ -361,13 +361,6 @@ func admResourceKind(r entitlement.ResourceRole) string {
 	return r.ResourceType
 }
 
-func admOr(s, def string) string {
-	if strings.TrimSpace(s) == "" {
-		return def
-	}
-	return s
-}
-
 // admNamer resolves ids (users, groups, organizations) to names for one command, each at most once.
 type admNamer struct {
 	b     *Bot
@@ -417,7 +410,7 @@ func (n *admNamer) sets(ctx context.Context, ss []entitlement.SubjectSet) []stri
 		case entitlement.SetSingleUser:
 			w = n.user(ctx, s.UserID, s.Description)
 		case entitlement.SetGroupMembers:
-			w = admOr(s.Description, s.GroupID) + " (group)"
+			w = orUnknown(s.Description, s.GroupID) + " (group)"
 		case entitlement.SetRequestorManager:
 			w = "Requestor's manager"
 			if s.ManagerLevel > 1 {
@@ -432,7 +425,7 @@ func (n *admNamer) sets(ctx context.Context, ss []entitlement.SubjectSet) []stri
 		case entitlement.SetTargetUserSponsors:
 			w = "The requestor's sponsors"
 		default:
-			w = admOr(s.Description, string(s.Kind))
+			w = orUnknown(s.Description, string(s.Kind))
 		}
 		if s.IsBackup {
 			w += " (backup, notified only)"
@@ -516,11 +509,11 @@ func admRoughDuration(d time.Duration) string {
 	case d < 0:
 		return "—"
 	case d >= 48*time.Hour:
-		return admPlural(int(d/(24*time.Hour)), "day")
+		return pluralize(int(d/(24*time.Hour)), "day")
 	case d >= 2*time.Hour:
-		return admPlural(int(d/time.Hour), "hour")
+		return pluralize(int(d/time.Hour), "hour")
 	case d >= time.Minute:
-		return admPlural(int(d/time.Minute), "minute")
+		return pluralize(int(d/time.Minute), "minute")
 	}
 	return "less than a minute"
 }
@@ -564,9 +557,9 @@ func (b *Bot) adminExpiring(ctx context.Context, c *adminCall) error {
 	sort.SliceStable(keep, func(i, j int) bool { return keep[i].EndsAt().Before(keep[j].EndsAt()) })
 	v := cards.AdminTableView{
 		Title:       "Expiring assignments",
-		Subtitle:    fmt.Sprintf("Assignments that end in the next %s, soonest first.", admPlural(days, "day")),
+		Subtitle:    fmt.Sprintf("Assignments that end in the next %s, soonest first.", pluralize(days, "day")),
 		Columns:     []string{"User", "Package", "Ends", "In"},
-		EmptyText:   fmt.Sprintf("No assignment ends in the next %s.", admPlural(days, "day")),
+		EmptyText:   fmt.Sprintf("No assignment ends in the next %s.", pluralize(days, "day")),
 		MoreCommand: "/expiring {fewer days}",
 	}
 	for _, a := range keep {
@@ -635,11 +628,11 @@ func (b *Bot) adminAudit(ctx context.Context, c *adminCall) error {
 		MoreCommand: "/audit {user or package}",
 	}
 	for _, e := range entries {
-		who := admOr(e.ActorName, e.ActorID)
+		who := orUnknown(e.ActorName, e.ActorID)
 		if who == "" {
 			who = "AccessBot"
 		}
-		about := strings.TrimSpace(strings.Join(admNonEmpty(admOr(e.SubjectName, e.SubjectID), e.PackageName), " · "))
+		about := strings.TrimSpace(strings.Join(admNonEmpty(orUnknown(e.SubjectName, e.SubjectID), e.PackageName), " · "))
 		action := strings.TrimPrefix(e.Action, "admin.")
 		if e.Mode != store.ModeAdmin {
 			action += " (" + e.Mode + ")"

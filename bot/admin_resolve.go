@@ -18,10 +18,8 @@ import (
 // exact name (case-insensitive) or by an unambiguous prefix of the name. An ambiguous name lists the
 // candidates; an unknown one suggests the closest names.
 
-var admGUIDRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
 // admIsGUID reports whether s looks like a directory object or tenant id.
-func admIsGUID(s string) bool { return admGUIDRE.MatchString(s) }
+func admIsGUID(s string) bool { return guidRE.MatchString(s) }
 
 // admDomainRE accepts a DNS name with at least two labels.
 var admDomainRE = regexp.MustCompile(`^(?i)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$`)
@@ -325,7 +323,7 @@ func admDurationWords(iso string) string {
 				return iso
 			}
 			if n != 0 {
-				parts = append(parts, admPlural(n, unit))
+				parts = append(parts, pluralize(n, unit))
 			}
 			num = ""
 		}
@@ -337,13 +335,6 @@ func admDurationWords(iso string) string {
 		return iso
 	}
 	return strings.Join(parts, " ")
-}
-
-func admPlural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return fmt.Sprintf("%d %ss", n, unit)
 }
 
 // admExpiryWords describes a policy's expiration.
