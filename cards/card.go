@@ -60,13 +60,11 @@ func (c *Card) JSON() ([]byte, error) {
 	if c == nil {
 		return nil, fmt.Errorf("marshal card: card is nil")
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(c); err != nil {
+	raw, err := marshal(c)
+	if err != nil {
 		return nil, fmt.Errorf("marshal card: %w", err)
 	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+	return raw, nil
 }
 
 // marshal is json.Marshal without HTML escaping: element MarshalJSON methods use it so that the nested
