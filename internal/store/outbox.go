@@ -243,42 +243,17 @@ func (s *Store) Fail(ctx context.Context, id string, cause error, retryAt time.T
 
 // Pending returns the items still in the outbox (leased or not), oldest first.
 func (s *Store) Pending(ctx context.Context) ([]OutboxItem, error) {
+	recs, err := listPrefix[outboxRecord](ctx, s, "list outbox", bucketOutbox, nil)
 	var out []OutboxItem
-	err := s.view(ctx, "list outbox", func(tx *bbolt.Tx) error {
-		b, err := bucket(tx, bucketOutbox)
-		if err != nil {
-			return err
-		}
-		return b.ForEach(func(k, v []byte) error {
-			var rec outboxRecord
-			if err := json.Unmarshal(v, &rec); err != nil {
-				return fmt.Errorf("decode item %s: %w", k, err)
-			}
-			out = append(out, rec.Item)
-			return nil
-		})
-	})
+	for _, rec := range recs {
+		out = append(out, rec.Item)
+	}
 	return out, err
 }
 
 // DeadLetters returns the items that exhausted their attempts or failed permanently, oldest first.
 func (s *Store) DeadLetters(ctx context.Context) ([]OutboxItem, error) {
-	var out []OutboxItem
-	err := s.view(ctx, "list dead letters", func(tx *bbolt.Tx) error {
-		b, err := bucket(tx, bucketDeadLetters)
-		if err != nil {
-			return err
-		}
-		return b.ForEach(func(k, v []byte) error {
-			var it OutboxItem
-			if err := json.Unmarshal(v, &it); err != nil {
-				return fmt.Errorf("decode dead letter %s: %w", k, err)
-			}
-			out = append(out, it)
-			return nil
-		})
-	})
-	return out, err
+	return listPrefix[OutboxItem](ctx, s, "list dead letters", bucketDeadLetters, nil)
 }
 
 // ---- worker ----

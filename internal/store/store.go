@@ -513,28 +513,15 @@ func (s *Store) PruneProcessed(ctx context.Context, olderThan time.Duration) (in
 	cutoff := s.now().Add(-olderThan)
 	n := 0
 	err := s.update(ctx, op, func(tx *bbolt.Tx) error {
-		n = 0
 		b, err := bucket(tx, bucketProcessed)
 		if err != nil {
 			return err
 		}
-		var stale [][]byte
-		if err := b.ForEach(func(k, v []byte) error {
+		n, err = deleteWhere(b, func(_, v []byte) bool {
 			var rec processedRecord
-			if err := json.Unmarshal(v, &rec); err != nil || rec.At.Before(cutoff) {
-				stale = append(stale, bytes.Clone(k))
-			}
-			return nil
-		}); err != nil {
-			return err
-		}
-		for _, k := range stale {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		n = len(stale)
-		return nil
+			return json.Unmarshal(v, &rec) != nil || rec.At.Before(cutoff)
+		})
+		return err
 	})
 	return n, err
 }
@@ -688,7 +675,6 @@ func (s *Store) PruneDialogs(ctx context.Context, olderThan time.Duration) (int,
 	cutoff := s.now().Add(-olderThan)
 	n := 0
 	err := s.update(ctx, op, func(tx *bbolt.Tx) error {
-		n = 0
 		dialogs, err := bucket(tx, bucketDialogs)
 		if err != nil {
 			return err
@@ -697,28 +683,35 @@ func (s *Store) PruneDialogs(ctx context.Context, olderThan time.Duration) (int,
 		if err != nil {
 			return err
 		}
-		var stale [][]byte
-		if err := dialogs.ForEach(func(k, _ []byte) error {
+		n, err = deleteWhere(dialogs, func(k, _ []byte) bool {
 			at, perr := time.Parse(time.RFC3339Nano, string(times.Get(k)))
-			if perr != nil || at.Before(cutoff) {
-				stale = append(stale, bytes.Clone(k))
-			}
-			return nil
-		}); err != nil {
-			return err
-		}
-		for _, k := range stale {
-			if err := dialogs.Delete(k); err != nil {
-				return err
-			}
-			if err := times.Delete(k); err != nil {
-				return err
-			}
-		}
-		n = len(stale)
-		return nil
+			return perr != nil || at.Before(cutoff)
+		}, times)
+		return err
 	})
 	return n, err
+}
+
+// deleteWhere deletes every key of b for which stale(k, v) holds, and the same keys from each of also;
+// it returns how many keys of b it deleted.
+func deleteWhere(b *bbolt.Bucket, stale func(k, v []byte) bool, also ...*bbolt.Bucket) (int, error) {
+	var keys [][]byte
+	if err := b.ForEach(func(k, v []byte) error {
+		if stale(k, v) {
+			keys = append(keys, bytes.Clone(k))
+		}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	for _, k := range keys {
+		for _, from := range append([]*bbolt.Bucket{b}, also...) {
+			if err := from.Delete(k); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return len(keys), nil
 }
 
 // putJSON stores v as JSON under a validated single-part key of bucket name.
