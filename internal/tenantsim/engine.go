@@ -379,21 +379,28 @@ func guestUPN(email string) string {
 	return strings.ReplaceAll(strings.ToLower(email), "@", "_") + "#EXT#@contoso.onmicrosoft.com"
 }
 
+// newGuest adds an invited guest (PendingAcceptance) to tenant tid, with the names and Teams id of its home
+// user when the simulator knows it.
+func (s *Sim) newGuest(tid, display, email, homeTID, homeOID string, now time.Time) *user {
+	t := now
+	g := &user{Ord: s.w.nextOrd(), ID: newID(), TenantID: tid, DisplayName: display, UPN: guestUPN(email), Mail: email,
+		UserType: "Guest", ExternalUserState: "PendingAcceptance", ExternalStateAt: &t, CreationType: "Invitation",
+		AccountEnabled: true, Created: now, HomeTenantID: homeTID, HomeUserID: homeOID}
+	if home := s.w.Users[homeOID]; home != nil {
+		g.GivenName, g.Surname, g.TeamsID = home.GivenName, home.Surname, home.TeamsID
+	}
+	s.w.Users[g.ID] = g
+	return g
+}
+
 // createGuest adds a guest user for an external subject to the resource tenant.
 func (s *Sim) createGuest(sub *subject, now time.Time) *user {
 	display := sub.DisplayName
 	if display == "" {
 		display = sub.Email
 	}
-	t := now
-	g := &user{Ord: s.w.nextOrd(), ID: newID(), TenantID: ContosoTenantID, DisplayName: display, UPN: guestUPN(sub.Email),
-		Mail: sub.Email, UserType: "Guest", ExternalUserState: "PendingAcceptance", ExternalStateAt: &t,
-		CreationType: "Invitation", AccountEnabled: true, Created: now, HomeTenantID: sub.HomeTenantID,
-		HomeUserID: sub.HomeUserID, ByEntitlement: true}
-	if home := s.w.Users[sub.HomeUserID]; home != nil {
-		g.GivenName, g.Surname, g.TeamsID = home.GivenName, home.Surname, home.TeamsID
-	}
-	s.w.Users[g.ID] = g
+	g := s.newGuest(ContosoTenantID, display, sub.Email, sub.HomeTenantID, sub.HomeUserID, now)
+	g.ByEntitlement = true
 	inv := &invitation{Ord: s.w.nextOrd(), ID: newID(), Email: sub.Email, DisplayName: display, UserID: g.ID,
 		RedirectURL: "https://myapplications.microsoft.com/?tenantid=" + ContosoTenantID, UserType: "Guest", Status: "PendingAcceptance"}
 	s.w.Invitations[inv.ID] = inv

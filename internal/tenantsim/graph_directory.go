@@ -335,14 +335,7 @@ func (s *Sim) createInvitation(g *gctx) *graphErr {
 		if display == "" {
 			display = email
 		}
-		t := now
-		guest = &user{Ord: s.w.nextOrd(), ID: newID(), TenantID: tid, DisplayName: display, UPN: guestUPN(email), Mail: email,
-			UserType: "Guest", ExternalUserState: "PendingAcceptance", ExternalStateAt: &t, CreationType: "Invitation",
-			AccountEnabled: true, Created: now, HomeTenantID: homeTID, HomeUserID: homeOID}
-		if home := s.w.Users[homeOID]; home != nil {
-			guest.GivenName, guest.Surname, guest.TeamsID = home.GivenName, home.Surname, home.TeamsID
-		}
-		s.w.Users[guest.ID] = guest
+		guest = s.newGuest(tid, display, email, homeTID, homeOID, now)
 	}
 	inv := &invitation{Ord: s.w.nextOrd(), ID: newID(), Email: email, DisplayName: guest.DisplayName, UserID: guest.ID,
 		RedirectURL: redirect, UserType: "Guest", Status: "PendingAcceptance"}
