@@ -13,9 +13,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 )
 
 const (
@@ -297,34 +294,4 @@ func truncate(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
-}
-
-// AzureTokenSource adapts an azcore.TokenCredential (managed identity, workload identity, any azidentity
-// credential, which cache tokens themselves) to TokenSource.
-type AzureTokenSource struct {
-	cred  azcore.TokenCredential
-	scope string
-}
-
-// NewAzureTokenSource returns a TokenSource for cred and scope (DefaultBotScope when empty).
-func NewAzureTokenSource(cred azcore.TokenCredential, scope string) *AzureTokenSource {
-	if scope == "" {
-		scope = DefaultBotScope
-	}
-	return &AzureTokenSource{cred: cred, scope: scope}
-}
-
-// Token implements TokenSource.
-func (a *AzureTokenSource) Token(ctx context.Context) (string, error) {
-	if a.cred == nil {
-		return "", errors.New("azure token source: no credential configured")
-	}
-	tok, err := a.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{a.scope}})
-	if err != nil {
-		return "", fmt.Errorf("azure token for scope %s: %w", a.scope, err)
-	}
-	if tok.Token == "" {
-		return "", fmt.Errorf("azure token for scope %s: credential returned an empty token", a.scope)
-	}
-	return tok.Token, nil
 }

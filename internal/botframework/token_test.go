@@ -11,9 +11,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 )
 
 const testSecret = "s3cr3t~value.with-chars"
@@ -260,37 +257,5 @@ func TestClientCredentialsConfigErrors(t *testing.T) {
 	cc := NewClientCredentials(ClientCredentialsConfig{TenantID: MultiTenantAuthority, ClientID: "c", ClientSecret: "s"})
 	if cc.endpoint != "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token" || cc.cfg.Scope != DefaultBotScope {
 		t.Errorf("endpoint %s scope %s", cc.endpoint, cc.cfg.Scope)
-	}
-}
-
-type fakeCredential struct {
-	scopes []string
-	token  string
-	err    error
-}
-
-func (f *fakeCredential) GetToken(ctx context.Context, opts policy.TokenRequestOptions) (azcore.AccessToken, error) {
-	f.scopes = opts.Scopes
-	return azcore.AccessToken{Token: f.token, ExpiresOn: time.Now().Add(time.Hour)}, f.err
-}
-
-func TestAzureTokenSource(t *testing.T) {
-	cred := &fakeCredential{token: "mi-token"}
-	tok, err := NewAzureTokenSource(cred, "").Token(context.Background())
-	if err != nil || tok != "mi-token" {
-		t.Fatalf("token = %q, %v", tok, err)
-	}
-	if len(cred.scopes) != 1 || cred.scopes[0] != DefaultBotScope {
-		t.Errorf("scopes = %v", cred.scopes)
-	}
-	failing := &fakeCredential{err: errors.New("imds unreachable")}
-	if _, err := NewAzureTokenSource(failing, "api://x/.default").Token(context.Background()); err == nil || !strings.Contains(err.Error(), "imds unreachable") {
-		t.Errorf("err = %v", err)
-	}
-	if _, err := NewAzureTokenSource(&fakeCredential{}, "").Token(context.Background()); err == nil {
-		t.Error("empty token accepted")
-	}
-	if _, err := NewAzureTokenSource(nil, "").Token(context.Background()); err == nil {
-		t.Error("nil credential accepted")
 	}
 }

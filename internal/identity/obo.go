@@ -204,13 +204,6 @@ func (o *OBO) cached(tenantID, oid string) (string, error) {
 	return t.token, nil
 }
 
-// Forget drops the user's cached token (for example after Graph answered 401).
-func (o *OBO) Forget(tenantID, oid string) {
-	o.mu.Lock()
-	delete(o.cache, userKey(tenantID, oid))
-	o.mu.Unlock()
-}
-
 // UserSource is the delegated token source of one user.
 type UserSource struct {
 	o           *OBO
