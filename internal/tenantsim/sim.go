@@ -114,12 +114,7 @@ func New(opts Options) (*Sim, error) {
 		return nil, fmt.Errorf("tenantsim: %w", err)
 	}
 	if w == nil || opts.Reset || w.Version != worldVersion {
-		fresh := newWorld()
-		if w != nil {
-			fresh.BotSecret, fresh.Keys = w.BotSecret, w.Keys
-		}
-		seed(fresh, s.baseNow())
-		w = fresh
+		w = reseeded(w, s.baseNow())
 	}
 	if w.BotSecret == "" {
 		w.BotSecret = newSecret()
@@ -266,11 +261,18 @@ func (s *Sim) SetConsent(tenantID, oid string, consented bool) {
 func (s *Sim) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	fresh := newWorld()
-	fresh.BotSecret, fresh.Keys = s.w.BotSecret, s.w.Keys
-	seed(fresh, s.baseNow())
-	s.w = fresh
+	s.w = reseeded(s.w, s.baseNow())
 	s.persistLocked()
+}
+
+// reseeded returns a freshly seeded world that keeps old's bot secret and keys (old may be nil).
+func reseeded(old *world, now time.Time) *world {
+	fresh := newWorld()
+	if old != nil {
+		fresh.BotSecret, fresh.Keys = old.BotSecret, old.Keys
+	}
+	seed(fresh, now)
+	return fresh
 }
 
 func (s *Sim) baseNow() time.Time { return s.opts.Now().UTC() }
