@@ -176,7 +176,10 @@ func TestAdminPackagesAndAssignments(t *testing.T) {
 		t.Fatalf("asking for confirmation assigned already: %+v", as)
 	}
 	e.clickToken(admAdele, ask.ID, "admin.confirm", confirmToken(t, ask), "Assigned Falcon Wiki Reader", "without approval")
-	asg := waitAssignment(t, e, tenantsim.PkgWikiReader, tenantsim.UserNestor)
+	asg := e.waitAssignment(t, wait, tenantsim.UserNestor+" never got a delivered assignment of "+tenantsim.PkgWikiReader,
+		func() ([]entitlement.Assignment, error) {
+			return e.client.Assignments(context.Background(), entitlement.AssignmentFilter{PackageID: tenantsim.PkgWikiReader, TargetID: tenantsim.UserNestor})
+		}, func(a entitlement.Assignment) bool { return a.State == entitlement.AssignmentDelivered })
 	e.say(admAdele, "/assign nestor@contoso.example Falcon Wiki Reader", "already has Falcon Wiki Reader")
 
 	// Expiring: the 365-day assignment shows within a year, not within two weeks.
@@ -240,45 +243,15 @@ func TestAdminAssignPartnerByMail(t *testing.T) {
 	ask := e.say(admAdele, "/assign frank@fabrikam.example Falcon Partner", "Assign Falcon Partner Collaboration to frank@fabrikam.example?",
 		"Fabrikam, not yet a guest", "Bypassed")
 	e.clickToken(admAdele, ask.ID, "admin.confirm", confirmToken(t, ask), "Assigned Falcon Partner Collaboration")
-	deadline := time.Now().Add(wait)
-	for {
-		as, err := e.client.Assignments(ctx, entitlement.AssignmentFilter{PackageID: tenantsim.PkgPartner})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if i := slices.IndexFunc(as, func(a entitlement.Assignment) bool {
-			return strings.EqualFold(a.Target.Email, "frank@fabrikam.example") && isActive(a.State)
-		}); i >= 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no assignment for frank@fabrikam.example: %+v", as)
-		}
-		e.sim.Advance(time.Second)
-	}
+	e.waitAssignment(t, wait, "no assignment for frank@fabrikam.example", func() ([]entitlement.Assignment, error) {
+		return e.client.Assignments(ctx, entitlement.AssignmentFilter{PackageID: tenantsim.PkgPartner})
+	}, func(a entitlement.Assignment) bool {
+		return strings.EqualFold(a.Target.Email, "frank@fabrikam.example") && isActive(a.State)
+	})
 }
 
 func isActive(s entitlement.AssignmentState) bool {
 	return s == entitlement.AssignmentDelivered || s == entitlement.AssignmentDelivering || s == entitlement.AssignmentPartiallyDelivered
-}
-
-// waitAssignment ticks the simulator until the user holds a delivered assignment of the package.
-func waitAssignment(t *testing.T, e *adminEnv, pkgID, userID string) entitlement.Assignment {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for {
-		as, err := e.client.Assignments(context.Background(), entitlement.AssignmentFilter{PackageID: pkgID, TargetID: userID})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if i := slices.IndexFunc(as, func(a entitlement.Assignment) bool { return a.State == entitlement.AssignmentDelivered }); i >= 0 {
-			return as[i]
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s never got a delivered assignment of %s: %+v", userID, pkgID, as)
-		}
-		e.sim.Advance(time.Second)
-	}
 }
 
 func (e *adminEnv) mustRequest(id string) entitlement.Request {

@@ -22,22 +22,9 @@ func TestGraphSimAdminAssignListAndRemove(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var asg entitlement.Assignment
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		as, err := e.client.Assignments(ctx, entitlement.AssignmentFilter{PackageID: tenantsim.PkgWikiReader, TargetID: tenantsim.UserNestor})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if i := slices.IndexFunc(as, func(a entitlement.Assignment) bool { return a.State == entitlement.AssignmentDelivered }); i >= 0 {
-			asg = as[i]
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("adminAdd %s never delivered: %+v", r.ID, as)
-		}
-		e.sim.Advance(time.Second) // simulated time: delivery takes 2 s; no real waiting
-	}
+	asg := e.waitAssignment(t, 10*time.Second, "adminAdd "+r.ID+" never delivered", func() ([]entitlement.Assignment, error) {
+		return e.client.Assignments(ctx, entitlement.AssignmentFilter{PackageID: tenantsim.PkgWikiReader, TargetID: tenantsim.UserNestor})
+	}, func(a entitlement.Assignment) bool { return a.State == entitlement.AssignmentDelivered })
 	if asg.Target.ID != tenantsim.UserNestor || asg.EndsAt().IsZero() {
 		t.Fatalf("assignment = %+v", asg)
 	}

@@ -8,9 +8,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/accessbot/accessbot/internal/entitlement"
 	"github.com/accessbot/accessbot/internal/entitlement/graph"
@@ -102,3 +104,25 @@ func (e *gsEnv) as(tenantID, oid string) entitlement.Delegated {
 }
 
 func (e *gsEnv) ctx() context.Context { return context.Background() }
+
+// waitAssignment advances the simulator's clock a second at a time (delivery takes simulated seconds; no real
+// waiting) until list returns an assignment that match accepts, and returns it. It fails t when list fails or
+// when nothing matches within timeout (real time); what names the awaited assignment in the failure.
+func (e *gsEnv) waitAssignment(t *testing.T, timeout time.Duration, what string, list func() ([]entitlement.Assignment, error),
+	match func(entitlement.Assignment) bool) entitlement.Assignment {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		as, err := list()
+		if err != nil {
+			t.Fatalf("list assignments: %v", err)
+		}
+		if i := slices.IndexFunc(as, match); i >= 0 {
+			return as[i]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %+v", what, as)
+		}
+		e.sim.Advance(time.Second)
+	}
+}

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"slices"
 	"testing"
 	"time"
 
@@ -16,24 +15,10 @@ func TestGraphSimExtendAssignment(t *testing.T) {
 	if _, err := megan.SubmitRequest(ctx, entitlement.NewRequest{PackageID: tenantsim.PkgWikiReader}); err != nil {
 		t.Fatal(err)
 	}
-	var asg entitlement.Assignment
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		as, err := megan.MyAssignments(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if i := slices.IndexFunc(as, func(a entitlement.Assignment) bool {
+	asg := e.waitAssignment(t, 10*time.Second, "never delivered", func() ([]entitlement.Assignment, error) { return megan.MyAssignments(ctx) },
+		func(a entitlement.Assignment) bool {
 			return a.PackageID == tenantsim.PkgWikiReader && a.State == entitlement.AssignmentDelivered
-		}); i >= 0 {
-			asg = as[i]
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("never delivered: %+v", as)
-		}
-		e.sim.Advance(time.Second) // simulated time: delivery takes 2 s; no real waiting
-	}
+		})
 	r, err := megan.SubmitRequest(ctx, entitlement.NewRequest{PackageID: tenantsim.PkgWikiReader, Extend: true, AssignmentID: asg.ID, PolicyID: asg.PolicyID})
 	if err != nil {
 		t.Fatalf("extend: %v", err)

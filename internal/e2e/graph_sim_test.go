@@ -237,22 +237,10 @@ func TestGraphSimRequestApproveAndRace(t *testing.T) {
 	}
 
 	// Delivered: Rita holds it and a new request is refused as already assigned.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		as, err := rita.MyAssignments(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if slices.ContainsFunc(as, func(a entitlement.Assignment) bool {
+	e.waitAssignment(t, 10*time.Second, "no delivered assignment", func() ([]entitlement.Assignment, error) { return rita.MyAssignments(ctx) },
+		func(a entitlement.Assignment) bool {
 			return a.PackageID == tenantsim.PkgProduction && a.State == entitlement.AssignmentDelivered
-		}) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no delivered assignment: %+v", as)
-		}
-		e.sim.Advance(time.Second) // simulated time: delivery takes 2 s; no real waiting
-	}
+		})
 	if _, err := rita.SubmitRequest(ctx, in); !errors.Is(err, entitlement.ErrAlreadyAssigned) {
 		t.Fatalf("submit after delivery: err = %v, want ErrAlreadyAssigned", err)
 	}
