@@ -37,8 +37,8 @@ const (
 // confirmation token atomic. Its zero value is ready to use.
 type adminState struct {
 	mu      sync.Mutex
-	members map[string]cachedFlag // tenant|user → admin?
-	orgs    map[string]cachedName // tenant id → connected organization name ("" = none)
+	members map[string]cached[bool]   // tenant|user → admin?
+	orgs    map[string]cached[string] // tenant id → connected organization name ("" = none)
 
 	// swept is when expired cache entries were last dropped (see sweepExpired).
 	swept time.Time
@@ -54,8 +54,8 @@ func (s *adminState) sweep(now time.Time) {
 		return
 	}
 	s.swept = now
-	sweepExpired(s.members, func(c cachedFlag) time.Time { return c.until }, now)
-	sweepExpired(s.orgs, func(c cachedName) time.Time { return c.until }, now)
+	sweepExpired(s.members, cached[bool].expiry, now)
+	sweepExpired(s.orgs, cached[string].expiry, now)
 }
 
 // sweepExpired drops the entries of m whose validity (until) has passed. Called at most once per TTL, it
@@ -69,54 +69,57 @@ func sweepExpired[K comparable, V any](m map[K]V, until func(V) time.Time, now t
 	}
 }
 
-type cachedFlag struct {
-	v     bool
+// cached is a cache entry valid until until.
+type cached[V any] struct {
+	v     V
 	until time.Time
 }
 
-type cachedName struct {
-	v     string
-	until time.Time
+func (c cached[V]) expiry() time.Time { return c.until }
+
+// lookupCached returns m[key] while it is valid at now. The caller holds the cache's lock.
+func lookupCached[V any](m map[string]cached[V], key string, now time.Time) (V, bool) {
+	c, ok := m[key]
+	if !ok || !now.Before(c.until) {
+		var zero V
+		return zero, false
+	}
+	return c.v, true
+}
+
+// putCached stores v under key until until, making the map when it is nil. The caller holds the cache's lock.
+func putCached[V any](m map[string]cached[V], key string, v V, until time.Time) map[string]cached[V] {
+	if m == nil {
+		m = map[string]cached[V]{}
+	}
+	m[key] = cached[V]{v: v, until: until}
+	return m
 }
 
 func (s *adminState) member(key string, now time.Time) (bool, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.members[key]
-	if !ok || !now.Before(c.until) {
-		return false, false
-	}
-	return c.v, true
+	return lookupCached(s.members, key, now)
 }
 
 func (s *adminState) setMember(key string, v bool, until time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.members == nil {
-		s.members = map[string]cachedFlag{}
-	}
 	s.sweep(until.Add(-adminCacheTTL))
-	s.members[key] = cachedFlag{v: v, until: until}
+	s.members = putCached(s.members, key, v, until)
 }
 
 func (s *adminState) orgName(tenantID string, now time.Time) (string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.orgs[tenantID]
-	if !ok || !now.Before(c.until) {
-		return "", false
-	}
-	return c.v, true
+	return lookupCached(s.orgs, tenantID, now)
 }
 
 func (s *adminState) setOrgName(tenantID, name string, until time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.orgs == nil {
-		s.orgs = map[string]cachedName{}
-	}
 	s.sweep(until.Add(-adminCacheTTL))
-	s.orgs[tenantID] = cachedName{v: name, until: until}
+	s.orgs = putCached(s.orgs, tenantID, name, until)
 }
 
 // forgetOrgs drops the organization name cache (after /connect or /disconnect).
