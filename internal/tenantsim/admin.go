@@ -56,6 +56,20 @@ func decodeAdmin(r *http.Request, v any) error {
 	return nil
 }
 
+// decodeAdminPost decodes the JSON body of a POST-only admin endpoint into v. It answers 405 for another
+// method and 400 for a bad body, and then reports false.
+func decodeAdminPost(w http.ResponseWriter, r *http.Request, v any) bool {
+	if r.Method != http.MethodPost {
+		adminError(w, http.StatusMethodNotAllowed, "use POST")
+		return false
+	}
+	if err := decodeAdmin(r, v); err != nil {
+		adminError(w, http.StatusBadRequest, err.Error())
+		return false
+	}
+	return true
+}
+
 func (s *Sim) clockBody() map[string]any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -92,17 +106,12 @@ func (s *Sim) adminClock(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Sim) adminThrottle(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		adminError(w, http.StatusMethodNotAllowed, "use POST")
-		return
-	}
 	var body struct {
 		Requests          int   `json:"requests"`
 		RetryAfterSeconds int   `json:"retryAfterSeconds"`
 		Enabled           *bool `json:"enabled"`
 	}
-	if err := decodeAdmin(r, &body); err != nil {
-		adminError(w, http.StatusBadRequest, err.Error())
+	if !decodeAdminPost(w, r, &body) {
 		return
 	}
 	n := body.Requests
@@ -123,17 +132,12 @@ func (s *Sim) adminThrottle(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Sim) adminConsent(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		adminError(w, http.StatusMethodNotAllowed, "use POST")
-		return
-	}
 	var body struct {
 		TenantID  string `json:"tenantId"`
 		OID       string `json:"oid"`
 		Consented *bool  `json:"consented"`
 	}
-	if err := decodeAdmin(r, &body); err != nil {
-		adminError(w, http.StatusBadRequest, err.Error())
+	if !decodeAdminPost(w, r, &body) {
 		return
 	}
 	if body.TenantID == "" || body.OID == "" || body.Consented == nil {
@@ -145,16 +149,11 @@ func (s *Sim) adminConsent(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Sim) adminAssertion(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		adminError(w, http.StatusMethodNotAllowed, "use POST")
-		return
-	}
 	var body struct {
 		TenantID string `json:"tenantId"`
 		OID      string `json:"oid"`
 	}
-	if err := decodeAdmin(r, &body); err != nil {
-		adminError(w, http.StatusBadRequest, err.Error())
+	if !decodeAdminPost(w, r, &body) {
 		return
 	}
 	if body.TenantID == "" || body.OID == "" {
