@@ -265,7 +265,7 @@ func TestFlowStageEscalates(t *testing.T) {
 	from := e.conn.Len()
 	e.sim.Advance(5 * time.Hour)
 	e.bot.Kick()
-	p := teamsfake.User{ID: "29:patti", Name: "Patti Fernandez", AADObjectID: "aaaaaaaa-0000-0000-0000-000000000005", TenantID: rita.TenantID}
+	p := patti // approvalCardFor sets the chat the bot created for her
 	card := e.approvalCardFor(from, &p, "Escalated to you")
 	e.conn.WaitFor(t, from, wait, "escalation notice to Rita", func(a teamsfake.Activity) bool {
 		return a.ConversationID == rita.ConversationID && strings.Contains(a.Text(), "escalated to Patti Fernandez")
