@@ -54,6 +54,27 @@ func (c *Client) get(ctx context.Context, rawURL string, query url.Values, facto
 	return c.adapter.Send(ctx, ri, factory, errorMapping)
 }
 
+// collectURL GETs the collection at rawURL with query and follows its @odata.nextLink pages; what names
+// the collection in the error for an answer of another type.
+func collectURL[T any, P pageOf[T]](ctx context.Context, c *Client, rawURL string, query url.Values,
+	factory func(p absserParseNode) (absserParsable, error), what string) ([]T, error) {
+	page := func(ctx context.Context, u string, q url.Values) (P, error) {
+		m, err := c.get(ctx, u, q, factory)
+		if err != nil {
+			var none P
+			return none, err
+		}
+		r, ok := m.(P)
+		if !ok {
+			return r, fmt.Errorf("response is not a %s", what)
+		}
+		return r, nil
+	}
+	return collect[T](ctx,
+		func(ctx context.Context) (P, error) { return page(ctx, rawURL, query) },
+		func(ctx context.Context, u string) (P, error) { return page(ctx, u, nil) })
+}
+
 // User returns a user by object id or user principal name.
 func (c *Client) User(ctx context.Context, idOrUPN string) (entitlement.User, error) {
 	idOrUPN = strings.TrimSpace(idOrUPN)
@@ -97,26 +118,10 @@ func (c *Client) Manager(ctx context.Context, userID string) (entitlement.User, 
 	return out, err
 }
 
-// listUsers reads a directoryObject collection of users (following nextLink), skipping non-users.
+// listDirectoryObjects reads a directoryObject collection of users (following nextLink), skipping non-users.
 func (c *Client) listDirectoryObjects(ctx context.Context, rawURL string) ([]entitlement.User, error) {
-	page := func(ctx context.Context, u string, q url.Values) (models.UserCollectionResponseable, error) {
-		m, err := c.get(ctx, u, q, models.CreateUserCollectionResponseFromDiscriminatorValue)
-		if err != nil {
-			return nil, err
-		}
-		r, ok := m.(models.UserCollectionResponseable)
-		if !ok {
-			return nil, fmt.Errorf("response is not a collection")
-		}
-		return r, nil
-	}
-	items, err := collect[models.Userable](ctx,
-		func(ctx context.Context) (models.UserCollectionResponseable, error) {
-			return page(ctx, rawURL, url.Values{"$select": {userSelect}})
-		},
-		func(ctx context.Context, u string) (models.UserCollectionResponseable, error) {
-			return page(ctx, u, nil)
-		})
+	items, err := collectURL[models.Userable, models.UserCollectionResponseable](ctx, c, rawURL,
+		url.Values{"$select": {userSelect}}, models.CreateUserCollectionResponseFromDiscriminatorValue, "collection")
 	var out []entitlement.User
 	for _, it := range items {
 		if it == nil {
@@ -154,24 +159,9 @@ func (c *Client) IsMemberOf(ctx context.Context, userID, groupID string) (bool, 
 	}
 	var found bool
 	err := c.call(ctx, fmt.Sprintf("check membership of %s in group %s", userID, groupID), func(ctx context.Context) error {
-		page := func(ctx context.Context, u string, q url.Values) (models.DirectoryObjectCollectionResponseable, error) {
-			m, err := c.get(ctx, u, q, models.CreateDirectoryObjectCollectionResponseFromDiscriminatorValue)
-			if err != nil {
-				return nil, err
-			}
-			r, ok := m.(models.DirectoryObjectCollectionResponseable)
-			if !ok {
-				return nil, fmt.Errorf("response is not a collection")
-			}
-			return r, nil
-		}
-		items, err := collect[models.DirectoryObjectable](ctx,
-			func(ctx context.Context) (models.DirectoryObjectCollectionResponseable, error) {
-				return page(ctx, c.base+"/users/"+url.PathEscape(userID)+"/transitiveMemberOf", url.Values{"$select": {"id"}})
-			},
-			func(ctx context.Context, u string) (models.DirectoryObjectCollectionResponseable, error) {
-				return page(ctx, u, nil)
-			})
+		items, err := collectURL[models.DirectoryObjectable, models.DirectoryObjectCollectionResponseable](ctx, c,
+			c.base+"/users/"+url.PathEscape(userID)+"/transitiveMemberOf", url.Values{"$select": {"id"}},
+			models.CreateDirectoryObjectCollectionResponseFromDiscriminatorValue, "collection")
 		for _, it := range items {
 			if it != nil && strings.EqualFold(str(it.GetId()), groupID) {
 				found = true
@@ -205,25 +195,9 @@ func (c *Client) HasDirectoryRole(ctx context.Context, userID string, roleTempla
 	}
 	var found bool
 	err := c.call(ctx, "list directory role assignments of "+userID, func(ctx context.Context) error {
-		page := func(ctx context.Context, u string, q url.Values) (models.UnifiedRoleAssignmentCollectionResponseable, error) {
-			m, err := c.get(ctx, u, q, models.CreateUnifiedRoleAssignmentCollectionResponseFromDiscriminatorValue)
-			if err != nil {
-				return nil, err
-			}
-			r, ok := m.(models.UnifiedRoleAssignmentCollectionResponseable)
-			if !ok {
-				return nil, fmt.Errorf("response is not a unifiedRoleAssignment collection")
-			}
-			return r, nil
-		}
-		items, err := collect[models.UnifiedRoleAssignmentable](ctx,
-			func(ctx context.Context) (models.UnifiedRoleAssignmentCollectionResponseable, error) {
-				return page(ctx, c.base+"/roleManagement/directory/roleAssignments",
-					url.Values{"$filter": {fmt.Sprintf("principalId eq '%s'", userID)}})
-			},
-			func(ctx context.Context, u string) (models.UnifiedRoleAssignmentCollectionResponseable, error) {
-				return page(ctx, u, nil)
-			})
+		items, err := collectURL[models.UnifiedRoleAssignmentable, models.UnifiedRoleAssignmentCollectionResponseable](ctx, c,
+			c.base+"/roleManagement/directory/roleAssignments", url.Values{"$filter": {fmt.Sprintf("principalId eq '%s'", userID)}},
+			models.CreateUnifiedRoleAssignmentCollectionResponseFromDiscriminatorValue, "unifiedRoleAssignment collection")
 		if err != nil {
 			return err
 		}
