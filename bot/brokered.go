@@ -273,7 +273,6 @@ func (b *Bot) brokeredSubmit(ctx context.Context, t *turn, md modeDecision, in e
 		br.Stages = []brokeredStage{{Index: 1, Approvers: approvers, StartedAt: now}}
 		br.event(now, "Waiting for "+namesOf(approvers))
 	}
-	b.noteServiceURL(ctx, t)
 	if err := b.saveBrokered(ctx, br); err != nil {
 		return nil, "", err
 	}

@@ -29,7 +29,6 @@ func (b *Bot) delegated(ctx context.Context, t *turn) (entitlement.Delegated, er
 		return nil, fmt.Errorf("delegated access: the activity has no tenant or user id: %w", entitlement.ErrSignInRequired)
 	}
 	b.acceptSSO(ctx, t)
-	b.noteServiceURL(ctx, t)
 	return b.cfg.Entitlement.ForUser(b.cfg.Tokens.ForUser(t.tenantID, t.userID)), nil
 }
 
