@@ -196,7 +196,7 @@ func TestAdminPackagesAndAssignments(t *testing.T) {
 		t.Fatalf("Rita's request: %v", err)
 	}
 	deadline := time.Now().Add(wait)
-	for e.mustRequest(req.ID).State != entitlement.StatePendingApproval {
+	for e.requestState(req.ID) != entitlement.StatePendingApproval {
 		if time.Now().After(deadline) {
 			t.Fatalf("Rita's request never reached pendingApproval")
 		}
@@ -252,15 +252,6 @@ func TestAdminAssignPartnerByMail(t *testing.T) {
 
 func isActive(s entitlement.AssignmentState) bool {
 	return s == entitlement.AssignmentDelivered || s == entitlement.AssignmentDelivering || s == entitlement.AssignmentPartiallyDelivered
-}
-
-func (e *adminEnv) mustRequest(id string) entitlement.Request {
-	e.t.Helper()
-	r, err := e.client.Request(context.Background(), id)
-	if err != nil {
-		e.t.Fatalf("read request %s: %v", id, err)
-	}
-	return r
 }
 
 func (e *adminEnv) mustAssignment(id string) entitlement.Assignment {

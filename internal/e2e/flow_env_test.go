@@ -272,7 +272,7 @@ func (e *flowEnv) conversationOf(aad string) string {
 }
 
 // requestState reads a request's state with the app's identity.
-func (e *flowEnv) requestState(id string) entitlement.RequestState {
+func (e *botEnv) requestState(id string) entitlement.RequestState {
 	e.t.Helper()
 	r, err := e.client.Request(context.Background(), id)
 	if err != nil {
