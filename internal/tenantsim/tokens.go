@@ -107,12 +107,21 @@ func (s *Sim) tenantFromPath(v string) *tenant {
 	return s.tenantOfDomain(v)
 }
 
-func (s *Sim) handleOpenIDConfig(w http.ResponseWriter, r *http.Request, tid string) {
+// discoveryTenant resolves the tenant (id or domain) of a discovery URL; when there is none it answers
+// invalid_tenant and returns nil.
+func (s *Sim) discoveryTenant(w http.ResponseWriter, tid string) *tenant {
 	s.mu.Lock()
 	t := s.tenantFromPath(tid)
 	s.mu.Unlock()
 	if t == nil {
 		s.writeAADError(w, http.StatusBadRequest, "invalid_tenant", 90002, fmt.Sprintf("Tenant '%s' not found.", tid))
+	}
+	return t
+}
+
+func (s *Sim) handleOpenIDConfig(w http.ResponseWriter, r *http.Request, tid string) {
+	t := s.discoveryTenant(w, tid)
+	if t == nil {
 		return
 	}
 	base := s.opts.BaseURL + "/" + t.ID
@@ -143,11 +152,8 @@ func (s *Sim) handleOpenIDConfig(w http.ResponseWriter, r *http.Request, tid str
 }
 
 func (s *Sim) handleJWKS(w http.ResponseWriter, r *http.Request, tid string) {
-	s.mu.Lock()
-	t := s.tenantFromPath(tid)
-	s.mu.Unlock()
+	t := s.discoveryTenant(w, tid)
 	if t == nil {
-		s.writeAADError(w, http.StatusBadRequest, "invalid_tenant", 90002, fmt.Sprintf("Tenant '%s' not found.", tid))
 		return
 	}
 	pub := s.key.PublicKey
