@@ -53,7 +53,7 @@ type app struct {
 
 // newApp opens state and wires every component from cfg. The caller runs it with app.run.
 func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
-	if dir := filepath.Dir(cfg.DataPath); dir != "" {
+	if dir := filepath.Dir(cfg.DataPath); dir != "." {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("create data directory %s: %w", dir, err)
 		}
