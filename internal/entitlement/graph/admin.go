@@ -289,26 +289,23 @@ func (c *Client) Sponsors(ctx context.Context, orgID string) (entitlement.Sponso
 	}
 	var out entitlement.Sponsors
 	err := c.call(ctx, "list sponsors of connected organization "+orgID, func(ctx context.Context) error {
-		for _, kind := range []entitlement.SponsorKind{entitlement.SponsorInternal, entitlement.SponsorExternal} {
-			objs, err := c.listDirectoryObjects(ctx, c.base+"/identityGovernance/entitlementManagement/connectedOrganizations/"+orgID+"/"+string(kind)+"Sponsors")
+		for _, k := range []struct {
+			kind entitlement.SponsorKind
+			dst  *[]entitlement.User
+		}{{entitlement.SponsorInternal, &out.Internal}, {entitlement.SponsorExternal, &out.External}} {
+			users, err := c.listDirectoryObjects(ctx, c.base+"/identityGovernance/entitlementManagement/connectedOrganizations/"+orgID+"/"+string(k.kind)+"Sponsors")
 			if err != nil {
 				return err
 			}
-			for _, o := range objs {
-				if kind == entitlement.SponsorInternal {
-					out.Internal = append(out.Internal, o)
-				} else {
-					out.External = append(out.External, o)
-				}
-			}
+			*k.dst = users
 		}
 		return nil
 	})
 	return out, err
 }
 
-// AddSponsor adds a user as an internal or external sponsor ($ref).
-func (c *Client) AddSponsor(ctx context.Context, orgID string, kind entitlement.SponsorKind, userID string) error {
+// checkSponsor validates the arguments of AddSponsor and RemoveSponsor.
+func checkSponsor(orgID string, kind entitlement.SponsorKind, userID string) error {
 	if err := needID("connected organization id", orgID); err != nil {
 		return err
 	}
@@ -317,6 +314,14 @@ func (c *Client) AddSponsor(ctx context.Context, orgID string, kind entitlement.
 	}
 	if kind != entitlement.SponsorInternal && kind != entitlement.SponsorExternal {
 		return entitlement.Invalid("sponsor kind", fmt.Sprintf("must be internal or external, not %q", kind))
+	}
+	return nil
+}
+
+// AddSponsor adds a user as an internal or external sponsor ($ref).
+func (c *Client) AddSponsor(ctx context.Context, orgID string, kind entitlement.SponsorKind, userID string) error {
+	if err := checkSponsor(orgID, kind, userID); err != nil {
+		return err
 	}
 	return c.call(ctx, fmt.Sprintf("add %s sponsor %s to connected organization %s", kind, userID, orgID), func(ctx context.Context) error {
 		ri := abs.NewRequestInformation()
@@ -335,14 +340,8 @@ func (c *Client) AddSponsor(ctx context.Context, orgID string, kind entitlement.
 
 // RemoveSponsor removes an internal or external sponsor.
 func (c *Client) RemoveSponsor(ctx context.Context, orgID string, kind entitlement.SponsorKind, userID string) error {
-	if err := needID("connected organization id", orgID); err != nil {
+	if err := checkSponsor(orgID, kind, userID); err != nil {
 		return err
-	}
-	if err := needID("user id", userID); err != nil {
-		return err
-	}
-	if kind != entitlement.SponsorInternal && kind != entitlement.SponsorExternal {
-		return entitlement.Invalid("sponsor kind", fmt.Sprintf("must be internal or external, not %q", kind))
 	}
 	return c.call(ctx, fmt.Sprintf("remove %s sponsor %s from connected organization %s", kind, userID, orgID), func(ctx context.Context) error {
 		ri := abs.NewRequestInformation()

@@ -269,14 +269,11 @@ func (u *userClient) SubmitRequest(ctx context.Context, in entitlement.NewReques
 
 	body := models.NewAccessPackageAssignmentRequest()
 	rt := models.USERADD_ACCESSPACKAGEREQUESTTYPE
-	var asg models.AccessPackageAssignmentable
+	asg := assignmentBody(in.PackageID, in.PolicyID, "")
 	if in.Extend {
 		rt = models.USERUPDATE_ACCESSPACKAGEREQUESTTYPE
-		asg = assignmentBody(in.PackageID, in.PolicyID, "")
 		id := in.AssignmentID
 		asg.SetId(&id)
-	} else {
-		asg = assignmentBody(in.PackageID, in.PolicyID, "")
 	}
 	body.SetRequestType(&rt)
 	if hasSchedule(in.Schedule) {
