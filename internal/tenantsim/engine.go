@@ -113,6 +113,25 @@ func (s *Sim) tenantOfDomain(domain string) *tenant {
 	return nil
 }
 
+// homeOfEmail finds the simulated tenant that owns an email's domain and, in it, the user with that mail
+// (nil when the simulator does not know them).
+func (s *Sim) homeOfEmail(email string) (*tenant, *user) {
+	at := strings.LastIndex(email, "@")
+	if at < 0 {
+		return nil, nil
+	}
+	t := s.tenantOfDomain(email[at+1:])
+	if t == nil {
+		return nil, nil
+	}
+	for _, u := range s.w.Users {
+		if u.TenantID == t.ID && strings.EqualFold(u.Mail, email) {
+			return t, u
+		}
+	}
+	return t, nil
+}
+
 func (s *Sim) inGroup(groupID, userID string) bool {
 	g := s.w.Groups[groupID]
 	return g != nil && slices.Contains(g.Members, userID)

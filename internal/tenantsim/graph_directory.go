@@ -319,16 +319,12 @@ func (s *Sim) createInvitation(g *gctx) *graphErr {
 	if guest == nil {
 		display := jstr(body, "invitedUserDisplayName")
 		homeTID, homeOID := "", ""
-		if at := strings.LastIndex(email, "@"); at >= 0 {
-			if t := s.tenantOfDomain(email[at+1:]); t != nil {
-				homeTID = t.ID
-				for _, hu := range s.w.Users {
-					if hu.TenantID == t.ID && strings.EqualFold(hu.Mail, email) {
-						homeOID = hu.ID
-						if display == "" {
-							display = hu.DisplayName
-						}
-					}
+		if t, home := s.homeOfEmail(email); t != nil {
+			homeTID = t.ID
+			if home != nil {
+				homeOID = home.ID
+				if display == "" {
+					display = home.DisplayName
 				}
 			}
 		}

@@ -362,14 +362,12 @@ func (s *Sim) targetIdentity(asg map[string]any) (identity, *graphErr) {
 		}
 	}
 	id := identity{Email: email, DisplayName: jstr(target, "displayName")}
-	if t := s.tenantOfDomain(email[at+1:]); t != nil {
+	if t, home := s.homeOfEmail(email); t != nil {
 		id.HomeTenantID = t.ID
-		for _, u := range s.w.Users {
-			if u.TenantID == t.ID && strings.EqualFold(u.Mail, email) {
-				id.HomeUserID = u.ID
-				if id.DisplayName == "" {
-					id.DisplayName = u.DisplayName
-				}
+		if home != nil {
+			id.HomeUserID = home.ID
+			if id.DisplayName == "" {
+				id.DisplayName = home.DisplayName
 			}
 		}
 	}
