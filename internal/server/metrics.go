@@ -127,11 +127,11 @@ func (m *metrics) write(w io.Writer) error {
 	return err
 }
 
-// quote renders a label value with the escapes the text format requires (\\, \", \n).
-func quote(v string) string {
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
-	return `"` + r.Replace(v) + `"`
-}
+// labelEscaper applies the escapes the text format requires in a label value (\\, \", \n).
+var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+
+// quote renders a label value quoted and escaped.
+func quote(v string) string { return `"` + labelEscaper.Replace(v) + `"` }
 
 func formatFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 
