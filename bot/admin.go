@@ -318,14 +318,14 @@ func (b *Bot) adminCommand(name string, run func(ctx context.Context, c *adminCa
 			// The command did its work (the outcome is set) and only sending the answer failed: record what
 			// happened and let the turn fail, so Teams redelivers it.
 			c.entry.Outcome += "; answer not delivered"
-			b.appendAdminAudit(ctx, c.entry)
+			b.appendAudit(ctx, c.entry)
 			return err
 		default:
 			t.log.ErrorContext(ctx, "admin command failed", "command", name, "err", err)
 			c.entry.Outcome = "failed: " + entitlement.UserMessage(err)
 			ae = &adminError{title: "/" + name + " failed", text: entitlement.UserMessage(err)}
 		}
-		b.appendAdminAudit(ctx, c.entry)
+		b.appendAudit(ctx, c.entry)
 		if ae != nil {
 			_, sendErr := b.sendCard(ctx, t, cards.Notice(cards.NoticeView{Kind: cards.NoticeError, Title: ae.title,
 				Text: ae.text, Details: ae.details, Suggestions: ae.sugg}))
@@ -340,7 +340,7 @@ func (b *Bot) refuseNonAdmin(ctx context.Context, t *turn, command string) error
 	e := b.adminEntry(t, "admin.refused")
 	e.Outcome = "refused: not an admin"
 	e.Details = map[string]string{"command": command}
-	b.appendAdminAudit(ctx, e)
+	b.appendAudit(ctx, e)
 	t.log.InfoContext(ctx, "admin command refused", "command", command)
 	return b.sendNotice(ctx, t, noticeError, "Not allowed",
 		fmt.Sprintf("%s is an admin command; only AccessBot admins (members of the admin group or holders of an admin directory role) can run it. Nothing was changed.", command),
@@ -359,8 +359,8 @@ func (b *Bot) adminEntry(t *turn, action string) store.AuditEntry {
 	}
 }
 
-// appendAdminAudit appends e to the audit log; a failure is logged (the action already happened or was refused).
-func (b *Bot) appendAdminAudit(ctx context.Context, e store.AuditEntry) {
+// appendAudit appends e to the audit log; a failure is logged (the action already happened or was refused).
+func (b *Bot) appendAudit(ctx context.Context, e store.AuditEntry) {
 	if _, err := b.cfg.Store.AppendAudit(ctx, e); err != nil {
 		b.log.ErrorContext(ctx, "append audit entry", "action", e.Action, "err", err)
 	}

@@ -119,7 +119,7 @@ func (b *Bot) closePending(ctx context.Context, t *turn, data map[string]any, ru
 	entry := b.adminEntry(t, "admin."+verb)
 	refuse := func(title, text, why string) (*botframework.InvokeResponse, error) {
 		entry.Outcome = "refused: " + why
-		b.appendAdminAudit(ctx, entry)
+		b.appendAudit(ctx, entry)
 		t.log.InfoContext(ctx, "admin confirmation refused", "verb", verb, "why", why)
 		return noticeCard(noticeWarning, title, text), nil
 	}
@@ -201,7 +201,7 @@ func (b *Bot) closePending(ctx context.Context, t *turn, data map[string]any, ru
 
 	if !run {
 		entry.Outcome = "cancelled"
-		b.appendAdminAudit(ctx, entry)
+		b.appendAudit(ctx, entry)
 		return noticeCard(noticeInfo, "Cancelled", "Nothing was changed."), nil
 	}
 
@@ -227,7 +227,7 @@ func (b *Bot) closePending(ctx context.Context, t *turn, data map[string]any, ru
 	if err := b.cfg.Store.PutDialog(ctx, adminDialogKey(token), op); err != nil {
 		t.log.ErrorContext(ctx, "record confirmation outcome", "err", err)
 	}
-	b.appendAdminAudit(ctx, entry)
+	b.appendAudit(ctx, entry)
 	return noticeCard(kind, title, text), nil
 }
 

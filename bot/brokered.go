@@ -728,9 +728,7 @@ func (b *Bot) fileBrokered(ctx context.Context, br *brokeredRequest, t *turn) {
 	} else {
 		entry.Time = now
 		entry.ActorName = b.cfg.BotName
-		if _, aerr := b.cfg.Store.AppendAudit(ctx, entry); aerr != nil {
-			b.log.ErrorContext(ctx, "append audit entry", "action", entry.Action, "err", aerr)
-		}
+		b.appendAudit(ctx, entry)
 	}
 }
 

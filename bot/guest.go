@@ -385,9 +385,7 @@ func (b *Bot) auditSystemAt(ctx context.Context, br *brokeredRequest, action, ou
 	for k, v := range details {
 		e.Details[k] = v
 	}
-	if _, err := b.cfg.Store.AppendAudit(ctx, e); err != nil {
-		b.log.ErrorContext(ctx, "append audit entry", "action", action, "err", err)
-	}
+	b.appendAudit(ctx, e)
 }
 
 // teamOf names the team a package grants: a resource known to be a Team, else its first Entra group (Graph
