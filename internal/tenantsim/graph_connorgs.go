@@ -9,7 +9,6 @@ import (
 func (s *Sim) connectedOrgItems() []item {
 	var items []item
 	for _, co := range sortedBy(s.w.ConnectedOrgs, func(c *connectedOrg) int64 { return c.Ord }) {
-		co := co
 		items = append(items, item{full: s.renderConnectedOrg(co), view: func() map[string]any { return s.renderConnectedOrg(co) }})
 	}
 	return items

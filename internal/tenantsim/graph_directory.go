@@ -51,7 +51,6 @@ func (s *Sim) userView(u *user, q *query) map[string]any {
 func (s *Sim) userItems(users []*user, q *query) []item {
 	items := make([]item, 0, len(users))
 	for _, u := range users {
-		u := u
 		items = append(items, item{full: s.renderUser(u), view: func() map[string]any { return s.userView(u, q) }})
 	}
 	return items
@@ -96,7 +95,6 @@ func (s *Sim) dispatchUsers(g *gctx, seg []string) *graphErr {
 		var items []item
 		for _, gr := range sortedBy(s.w.Groups, func(g *group) int64 { return g.Ord }) {
 			if gr.TenantID == tid && slices.Contains(gr.Members, u.ID) {
-				gr := gr
 				items = append(items, item{full: s.renderGroup(gr), view: func() map[string]any { return s.renderGroup(gr) }})
 			}
 		}
@@ -192,7 +190,6 @@ func (s *Sim) installedApps(g *gctx, u *user, rest []string) *graphErr {
 	case http.MethodGet:
 		var items []item
 		for _, ia := range u.InstalledApps {
-			ia := ia
 			items = append(items, item{full: s.renderInstallation(u, ia, true), view: func() map[string]any {
 				return s.renderInstallation(u, ia, g.q.expands("teamsApp") || g.q.expands("teamsAppDefinition"))
 			}})
@@ -249,7 +246,6 @@ func (s *Sim) dispatchGroups(g *gctx, seg []string) *graphErr {
 		var items []item
 		for _, gr := range sortedBy(s.w.Groups, func(g *group) int64 { return g.Ord }) {
 			if gr.TenantID == tid {
-				gr := gr
 				items = append(items, item{full: s.renderGroup(gr), view: func() map[string]any { return s.renderGroup(gr) }})
 			}
 		}

@@ -60,7 +60,6 @@ func (s *Sim) dispatchEM(g *gctx, seg []string) *graphErr {
 func (s *Sim) packageItems(pkgs []*accessPkg, q *query) []item {
 	items := make([]item, 0, len(pkgs))
 	for _, p := range pkgs {
-		p := p
 		items = append(items, item{full: s.renderPackage(p, all), view: func() map[string]any { return s.renderPackage(p, q.expands) }})
 	}
 	return items
@@ -162,7 +161,6 @@ func (s *Sim) emPackages(g *gctx, seg []string) *graphErr {
 	case "assignmentpolicies":
 		var items []item
 		for _, pol := range s.policiesOf(p.ID) {
-			pol := pol
 			items = append(items, item{full: s.renderPolicy(pol, all), view: func() map[string]any { return s.renderPolicy(pol, g.q.expands) }})
 		}
 		s.writeCollection(g.w, g.r, g.q, emCtx+"accessPackages('"+p.ID+"')/assignmentPolicies", items)
@@ -170,7 +168,6 @@ func (s *Sim) emPackages(g *gctx, seg []string) *graphErr {
 	case "resourcerolescopes":
 		var items []item
 		for _, sc := range p.RoleScopes {
-			sc := sc
 			items = append(items, item{full: s.renderRoleScope(sc), view: func() map[string]any { return s.renderRoleScope(sc) }})
 		}
 		s.writeCollection(g.w, g.r, g.q, emCtx+"accessPackages('"+p.ID+"')/resourceRoleScopes", items)
@@ -195,7 +192,6 @@ func (s *Sim) emPolicies(g *gctx, seg []string) *graphErr {
 	if len(seg) == 0 {
 		var items []item
 		for _, pol := range sortedBy(s.w.Policies, func(p *policy) int64 { return p.Ord }) {
-			pol := pol
 			items = append(items, item{full: s.renderPolicy(pol, all), view: func() map[string]any { return s.renderPolicy(pol, g.q.expands) }})
 		}
 		s.writeCollection(g.w, g.r, g.q, emCtx+"assignmentPolicies", items)
@@ -212,7 +208,6 @@ func (s *Sim) emPolicies(g *gctx, seg []string) *graphErr {
 	if strings.EqualFold(seg[1], "questions") {
 		var items []item
 		for _, q := range pol.Questions {
-			q := q
 			items = append(items, item{full: s.renderQuestion(q), view: func() map[string]any { return s.renderQuestion(q) }})
 		}
 		s.writeCollection(g.w, g.r, g.q, emCtx+"assignmentPolicies('"+pol.ID+"')/questions", items)
@@ -228,7 +223,6 @@ func (s *Sim) emCatalogs(g *gctx, seg []string) *graphErr {
 	if len(seg) == 0 {
 		var items []item
 		for _, c := range sortedBy(s.w.Catalogs, func(c *catalog) int64 { return c.Ord }) {
-			c := c
 			items = append(items, item{full: s.renderCatalog(c), view: func() map[string]any { return s.renderCatalog(c) }})
 		}
 		s.writeCollection(g.w, g.r, g.q, emCtx+"catalogs", items)
@@ -253,7 +247,6 @@ func (s *Sim) emCatalogs(g *gctx, seg []string) *graphErr {
 	case "resources":
 		var items []item
 		for _, r := range resources {
-			r := r
 			items = append(items, item{full: s.renderResource(r, all), view: func() map[string]any { return s.renderResource(r, g.q.expands) }})
 		}
 		s.writeCollection(g.w, g.r, g.q, base+"resources", items)
@@ -271,7 +264,6 @@ func (s *Sim) emCatalogs(g *gctx, seg []string) *graphErr {
 	case "resourcescopes":
 		var items []item
 		for _, r := range resources {
-			r := r
 			items = append(items, item{full: s.renderScope(r), view: func() map[string]any { return s.renderScope(r) }})
 		}
 		s.writeCollection(g.w, g.r, g.q, base+"resourceScopes", items)

@@ -322,7 +322,6 @@ func (s *Sim) writeRequests(g *gctx, ctx string, keep func(*request) bool) {
 		if !keep(rq) {
 			continue
 		}
-		rq := rq
 		full := s.renderRequest(rq, all)
 		full["assignment"] = nil
 		if a := s.w.Assignments[rq.AssignmentID]; a != nil {
@@ -633,7 +632,6 @@ func (s *Sim) emAssignments(g *gctx, seg []string) *graphErr {
 			if !keep(a) {
 				continue
 			}
-			a := a
 			items = append(items, item{full: s.renderAssignment(a, all), view: func() map[string]any { return s.renderAssignment(a, g.q.expands) }})
 		}
 		s.writeCollection(g.w, g.r, g.q, ctx, items)
@@ -691,7 +689,6 @@ func (s *Sim) emApprovals(g *gctx, seg []string) *graphErr {
 			if rq.State != "pendingApproval" || i < 0 || !s.isApprover(rq.Stages[i], g.c.OID) {
 				continue
 			}
-			rq := rq
 			items = append(items, item{full: s.renderApproval(rq, g.c), view: func() map[string]any { return s.renderApproval(rq, g.c) }})
 		}
 		s.writeCollection(g.w, g.r, g.q, "Collection(microsoft.graph.approval)", items)
@@ -723,7 +720,6 @@ func (s *Sim) emApprovals(g *gctx, seg []string) *graphErr {
 		}
 		var items []item
 		for _, st := range rq.Stages {
-			st := st
 			items = append(items, item{full: s.renderStage(st, g.c), view: func() map[string]any { return s.renderStage(st, g.c) }})
 		}
 		s.writeCollection(g.w, g.r, g.q, ctx+"('"+rq.ID+"')/stages", items)
