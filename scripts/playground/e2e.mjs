@@ -507,6 +507,13 @@ class Story {
 }
 
 /** Fails with a message naming the person, what was expected and what the card said. */
+/** POSTs body as JSON to the simulator's control path p (/_sim/clock, /_sim/throttle, /_sim/consent). */
+async function simPost(sim, p, body) {
+  const r = await fetch(`${sim}${p}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`POST ${sim}${p} ${JSON.stringify(body)}: HTTP ${r.status} ${text}`);
+}
+
 function expect(cond, pg, what, msg) {
   if (!cond) throw new Error(`${pg.who}: ${what}; the card says: ${messageText(msg).slice(0, 600)}`);
 }
@@ -886,9 +893,7 @@ async function story(o, pg, screens) {
     m = megan.mark();
     const pm = patti.mark();
     await s.step("the simulator's clock moves 5 hours (past the stage's PT4H escalation)", async () => {
-      const r = await fetch(`${o.sim}/_sim/clock`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ advance: "PT5H" }) });
-      const text = await r.text();
-      if (!r.ok) throw new Error(`POST ${o.sim}/_sim/clock: HTTP ${r.status} ${text}`);
+      await simPost(o.sim, "/_sim/clock", { advance: "PT5H" });
     });
     await s.step("Megan: clicks Refresh on her status card (the bot looks at the request now)", async () => {
       const refresh = findAction(megan.views.get(f.messageId), { title: "Refresh" });
@@ -911,9 +916,7 @@ async function story(o, pg, screens) {
   if (o.clock) await s.act("11 Gus is told his partner access ends soon (the demo re-checks guests every 15 s)", async () => {
     const gm = gus.mark();
     await s.step("the simulator's clock moves 27 more days (Gus's 30-day partner access ends in 3 days)", async () => {
-      const r = await fetch(`${o.sim}/_sim/clock`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ advance: "P27D" }) });
-      const text = await r.text();
-      if (!r.ok) throw new Error(`POST ${o.sim}/_sim/clock: HTTP ${r.status} ${text}`);
+      await simPost(o.sim, "/_sim/clock", { advance: "P27D" });
     });
     await s.step("Gus: clicks Refresh on his status card", async () => {
       const refresh = findAction(gus.views.get(gus.cardId), { title: "Refresh" });
@@ -954,28 +957,23 @@ async function story(o, pg, screens) {
 
   // Microsoft Graph throttles, a user has not consented: clear cards, and it works again afterwards.
   await s.act("13 when Graph throttles or consent is missing", async () => {
-    const simPost = async (p, body) => {
-      const r = await fetch(`${o.sim}${p}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-      const text = await r.text();
-      if (!r.ok) throw new Error(`POST ${o.sim}${p} ${JSON.stringify(body)}: HTTP ${r.status} ${text}`);
-    };
     await s.step("Rita: two throttled Graph calls (429, Retry-After 1 s) are retried: \"packages\" still answers", async () => {
-      await simPost("/_sim/throttle", { requests: 2, retryAfterSeconds: 1 });
+      await simPost(o.sim, "/_sim/throttle", { requests: 2, retryAfterSeconds: 1 });
       try {
         await ask(rita, "packages", ["Packages you can request", "Falcon Team Member"]);
       } finally {
-        await simPost("/_sim/throttle", { enabled: false });
+        await simPost(o.sim, "/_sim/throttle", { enabled: false });
       }
     });
     const busy = await s.step('Rita: while Graph keeps throttling, "packages" says Graph is busy and offers Try again', async () => {
-      await simPost("/_sim/throttle", { enabled: true, retryAfterSeconds: 1 });
+      await simPost(o.sim, "/_sim/throttle", { enabled: true, retryAfterSeconds: 1 });
       try {
         const msg = await ask(rita, "packages", ["busy"], 'a "Microsoft Graph is busy" card');
         expect(!/429|TooManyRequests/i.test(messageText(msg)), rita, "the busy card shows HTTP internals", msg);
         expect(findAction(msg, { title: "Try again" }), rita, 'the busy card has no "Try again" button', msg);
         return msg;
       } finally {
-        await simPost("/_sim/throttle", { enabled: false });
+        await simPost(o.sim, "/_sim/throttle", { enabled: false });
       }
     });
     await s.step("Rita: Try again, once Graph is back, lists the packages", async () => {
@@ -986,14 +984,14 @@ async function story(o, pg, screens) {
     const tenant = lynne.config.tenantId;
     const oid = lynne.user.aadObjectId;
     const perm = await s.step('Lynne: without consent, "status" asks for her permission and links to My Access', async () => {
-      await simPost("/_sim/consent", { tenantId: tenant, oid, consented: false });
+      await simPost(o.sim, "/_sim/consent", { tenantId: tenant, oid, consented: false });
       const msg = await ask(lynne, "status", ["needs your permission"], 'a "needs your permission" card');
       const link = cardsOf(msg).flatMap(actionsOf).find((a) => a.type === "Action.OpenUrl" && /myaccess\.microsoft\.com/.test(a.url ?? ""));
       expect(link, lynne, "the consent card has no My Access link", msg);
       return msg;
     });
     await s.step("Lynne: after consenting, Try again shows her requests", async () => {
-      await simPost("/_sim/consent", { tenantId: tenant, oid, consented: true });
+      await simPost(o.sim, "/_sim/consent", { tenantId: tenant, oid, consented: true });
       const m = lynne.mark();
       await lynne.submit(perm.messageId, findAction(perm, { title: "Try again" }));
       await lynne.message(m, ["Your requests"], T, "her requests after Try again");
