@@ -330,16 +330,7 @@ func (b *Bot) verbRequestSubmit(ctx context.Context, t *turn, data map[string]an
 		if err := b.cfg.Store.PutDialog(ctx, dialogFormPrefx+formID, fd); err != nil {
 			t.log.WarnContext(ctx, "mark form submitted", "err", err)
 		}
-		if t.act.Type == activityInvoke {
-			b.storeCard(ctx, key, cardKindStatus, 0, t.tenantID, t.userID, t.act.Conversation.ID, t.act.ServiceURL, t.act.ReplyToID)
-			return botframework.CardResponse(card), nil
-		}
-		id, err := b.sendCard(ctx, t, card)
-		if err != nil {
-			return nil, err
-		}
-		b.storeCard(ctx, key, cardKindStatus, 0, t.tenantID, t.userID, t.act.Conversation.ID, t.act.ServiceURL, id)
-		return nil, nil
+		return b.answerStatusCard(ctx, t, key, card)
 	}
 	d, err := b.delegated(ctx, t)
 	if err != nil {
