@@ -214,13 +214,13 @@ func (c *Connector) serve(w http.ResponseWriter, r *http.Request) {
 		id := fmt.Sprintf("a:conv-%d", c.nextID)
 		c.mu.Unlock()
 		writeJSON(w, http.StatusCreated, map[string]string{"id": id, "activityId": ""})
-	case len(parts) == 4 && parts[3] == "activities" && r.Method == http.MethodPost:
+	case (len(parts) == 4 || len(parts) == 5) && parts[3] == "activities" && r.Method == http.MethodPost:
+		op := "send" // POST …/activities; POST …/activities/{activityId} replies to that activity
+		if len(parts) == 5 {
+			op = "reply"
+		}
 		id := c.newActivityID()
-		c.record(Activity{Op: "send", ConversationID: parts[2], ID: id, Auth: auth, Body: m})
-		writeJSON(w, http.StatusCreated, map[string]string{"id": id})
-	case len(parts) == 5 && parts[3] == "activities" && r.Method == http.MethodPost:
-		id := c.newActivityID()
-		c.record(Activity{Op: "reply", ConversationID: parts[2], ID: id, Auth: auth, Body: m})
+		c.record(Activity{Op: op, ConversationID: parts[2], ID: id, Auth: auth, Body: m})
 		writeJSON(w, http.StatusCreated, map[string]string{"id": id})
 	case len(parts) == 5 && parts[3] == "activities" && r.Method == http.MethodPut:
 		c.record(Activity{Op: "update", ConversationID: parts[2], ID: parts[4], Auth: auth, Body: m})
