@@ -136,17 +136,18 @@ func RequestStatus(v RequestStatusView) *Card {
 	return c
 }
 
-// stateText is the banner's headline and detail for the view's state.
+// stateText is the banner's headline (the state's label, with the stage or the invitation where they matter)
+// and detail for the view's state.
 func stateText(v RequestStatusView) (string, string) {
 	by := safe(v.DecidedBy, maxName)
 	reason := safe(v.Reason, maxShort)
+	h := StateLabel(v.State)
 	switch v.State {
 	case StateSubmitted:
-		return "Submitted", "Your request was received and is being checked against the policy."
+		return h, "Your request was received and is being checked against the policy."
 	case StatePendingApproval:
-		h := "Pending approval"
 		if v.StageCount > 1 {
-			h = fmt.Sprintf("Pending approval — stage %d of %d", max(v.StageIndex, 1), v.StageCount)
+			h = fmt.Sprintf("%s — stage %d of %d", h, max(v.StageIndex, 1), v.StageCount)
 		}
 		d := "Waiting for the approvers."
 		if asked := joinNames(v.Asked); asked != "" {
@@ -154,29 +155,29 @@ func stateText(v RequestStatusView) (string, string) {
 		}
 		return h, d
 	case StateApproved:
-		return "Approved", decision("Approved", by, v.DecidedAt, v.DecisionJustification) + " Your access is being set up."
+		return h, decision("Approved", by, v.DecidedAt, v.DecisionJustification) + " Your access is being set up."
 	case StateDenied:
-		return "Denied", decision("Denied", by, v.DecidedAt, v.DecisionJustification)
+		return h, decision("Denied", by, v.DecidedAt, v.DecisionJustification)
 	case StateDelivering:
 		if v.WaitingForInvitation {
-			return "Delivering — waiting for you to accept the invitation",
+			return h + " — waiting for you to accept the invitation",
 				"Approved. Accept the guest invitation to finish: open the link, sign in with your own account and accept the consent prompt."
 		}
-		return "Delivering", "Approved. Your access is being set up; this usually takes a few minutes."
+		return h, "Approved. Your access is being set up; this usually takes a few minutes."
 	case StateDelivered:
-		return "Delivered", "You have access."
+		return h, "You have access."
 	case StatePartiallyDelivered:
-		return "Partially delivered", orDefault(reason, "Some of the resources could not be assigned yet; it will be retried.")
+		return h, orDefault(reason, "Some of the resources could not be assigned yet; it will be retried.")
 	case StateScheduled:
-		return "Scheduled", "Approved. Access starts on the requested date."
+		return h, "Approved. Access starts on the requested date."
 	case StateCanceled:
-		return "Canceled", orDefault(reason, "The request was canceled.")
+		return h, orDefault(reason, "The request was canceled.")
 	case StateExpired:
-		return "Expired", orDefault(reason, "Nobody decided in time, so the request was closed. You can request again.")
+		return h, orDefault(reason, "Nobody decided in time, so the request was closed. You can request again.")
 	case StateDeliveryFailed:
-		return "Delivery failed", orDefault(reason, "Access could not be assigned. An admin has been told; you can also request again.")
+		return h, orDefault(reason, "Access could not be assigned. An admin has been told; you can also request again.")
 	}
-	return StateLabel(v.State), reason
+	return h, reason
 }
 
 // decision is "Approved by Aaron Approver on <date>: "justification"."
