@@ -9,7 +9,7 @@ import (
 func (s *Sim) connectedOrgItems() []item {
 	var items []item
 	for _, co := range sortedBy(s.w.ConnectedOrgs, func(c *connectedOrg) int64 { return c.Ord }) {
-		items = append(items, item{full: s.renderConnectedOrg(co), view: func() map[string]any { return s.renderConnectedOrg(co) }})
+		items = append(items, sameItem(s.renderConnectedOrg(co)))
 	}
 	return items
 }

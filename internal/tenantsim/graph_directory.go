@@ -95,7 +95,7 @@ func (s *Sim) dispatchUsers(g *gctx, seg []string) *graphErr {
 		var items []item
 		for _, gr := range sortedBy(s.w.Groups, func(g *group) int64 { return g.Ord }) {
 			if gr.TenantID == tid && slices.Contains(gr.Members, u.ID) {
-				items = append(items, item{full: s.renderGroup(gr), view: func() map[string]any { return s.renderGroup(gr) }})
+				items = append(items, sameItem(s.renderGroup(gr)))
 			}
 		}
 		s.writeCollection(g.w, g.r, g.q, "directoryObjects", items)
@@ -152,8 +152,7 @@ func (s *Sim) appCatalog(g *gctx, seg []string) *graphErr {
 	}
 	var items []item
 	for _, a := range sortedBy(s.w.TeamsApps, func(a *teamsApp) int64 { return a.Ord }) {
-		v := s.renderTeamsApp(a.ID)
-		items = append(items, item{full: v, view: func() map[string]any { return v }})
+		items = append(items, sameItem(s.renderTeamsApp(a.ID)))
 	}
 	s.writeCollection(g.w, g.r, g.q, "appCatalogs/teamsApps", items)
 	return nil
@@ -246,7 +245,7 @@ func (s *Sim) dispatchGroups(g *gctx, seg []string) *graphErr {
 		var items []item
 		for _, gr := range sortedBy(s.w.Groups, func(g *group) int64 { return g.Ord }) {
 			if gr.TenantID == tid {
-				items = append(items, item{full: s.renderGroup(gr), view: func() map[string]any { return s.renderGroup(gr) }})
+				items = append(items, sameItem(s.renderGroup(gr)))
 			}
 		}
 		s.writeCollection(g.w, g.r, g.q, "groups", items)

@@ -168,7 +168,7 @@ func (s *Sim) emPackages(g *gctx, seg []string) *graphErr {
 	case "resourcerolescopes":
 		var items []item
 		for _, sc := range p.RoleScopes {
-			items = append(items, item{full: s.renderRoleScope(sc), view: func() map[string]any { return s.renderRoleScope(sc) }})
+			items = append(items, sameItem(s.renderRoleScope(sc)))
 		}
 		s.writeCollection(g.w, g.r, g.q, emCtx+"accessPackages('"+p.ID+"')/resourceRoleScopes", items)
 		return nil
@@ -208,7 +208,7 @@ func (s *Sim) emPolicies(g *gctx, seg []string) *graphErr {
 	if strings.EqualFold(seg[1], "questions") {
 		var items []item
 		for _, q := range pol.Questions {
-			items = append(items, item{full: s.renderQuestion(q), view: func() map[string]any { return s.renderQuestion(q) }})
+			items = append(items, sameItem(s.renderQuestion(q)))
 		}
 		s.writeCollection(g.w, g.r, g.q, emCtx+"assignmentPolicies('"+pol.ID+"')/questions", items)
 		return nil
@@ -223,7 +223,7 @@ func (s *Sim) emCatalogs(g *gctx, seg []string) *graphErr {
 	if len(seg) == 0 {
 		var items []item
 		for _, c := range sortedBy(s.w.Catalogs, func(c *catalog) int64 { return c.Ord }) {
-			items = append(items, item{full: s.renderCatalog(c), view: func() map[string]any { return s.renderCatalog(c) }})
+			items = append(items, sameItem(s.renderCatalog(c)))
 		}
 		s.writeCollection(g.w, g.r, g.q, emCtx+"catalogs", items)
 		return nil
@@ -255,7 +255,6 @@ func (s *Sim) emCatalogs(g *gctx, seg []string) *graphErr {
 		var items []item
 		for _, r := range resources {
 			for _, role := range r.Roles {
-				r, role := r, role
 				items = append(items, item{full: s.renderRole(r, role, all), view: func() map[string]any { return s.renderRole(r, role, g.q.expands) }})
 			}
 		}
@@ -264,7 +263,7 @@ func (s *Sim) emCatalogs(g *gctx, seg []string) *graphErr {
 	case "resourcescopes":
 		var items []item
 		for _, r := range resources {
-			items = append(items, item{full: s.renderScope(r), view: func() map[string]any { return s.renderScope(r) }})
+			items = append(items, sameItem(s.renderScope(r)))
 		}
 		s.writeCollection(g.w, g.r, g.q, base+"resourceScopes", items)
 		return nil

@@ -689,7 +689,7 @@ func (s *Sim) emApprovals(g *gctx, seg []string) *graphErr {
 			if rq.State != "pendingApproval" || i < 0 || !s.isApprover(rq.Stages[i], g.c.OID) {
 				continue
 			}
-			items = append(items, item{full: s.renderApproval(rq, g.c), view: func() map[string]any { return s.renderApproval(rq, g.c) }})
+			items = append(items, sameItem(s.renderApproval(rq, g.c)))
 		}
 		s.writeCollection(g.w, g.r, g.q, "Collection(microsoft.graph.approval)", items)
 		return nil
@@ -720,7 +720,7 @@ func (s *Sim) emApprovals(g *gctx, seg []string) *graphErr {
 		}
 		var items []item
 		for _, st := range rq.Stages {
-			items = append(items, item{full: s.renderStage(st, g.c), view: func() map[string]any { return s.renderStage(st, g.c) }})
+			items = append(items, sameItem(s.renderStage(st, g.c)))
 		}
 		s.writeCollection(g.w, g.r, g.q, ctx+"('"+rq.ID+"')/stages", items)
 		return nil

@@ -47,8 +47,7 @@ func (s *Sim) roleManagement(g *gctx, seg []string) *graphErr {
 		if a.TenantID != tid {
 			continue
 		}
-		v := renderRoleAssignment(a)
-		items = append(items, item{full: v, view: func() map[string]any { return v }})
+		items = append(items, sameItem(renderRoleAssignment(a)))
 	}
 	s.writeCollection(g.w, g.r, g.q, "roleManagement/directory/roleAssignments", items)
 	return nil

@@ -317,6 +317,10 @@ type item struct {
 	view func() map[string]any
 }
 
+// sameItem is an item whose filterable and shown renderings are one object (it has no navigation to expand),
+// rendered once.
+func sameItem(m map[string]any) item { return item{full: m, view: func() map[string]any { return m }} }
+
 func (s *Sim) writeCollection(w http.ResponseWriter, r *http.Request, q *query, contextPath string, items []item, searchFields ...string) {
 	filtered := make([]item, 0, len(items))
 	for _, it := range items {
