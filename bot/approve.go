@@ -588,10 +588,8 @@ func (b *Bot) cmdApprovals(ctx context.Context, t *turn, cmd Command) error {
 				it.RequesterOrg = org.Name
 			}
 		}
-		if pol, ok := b.policyCached(ctx, policies, tr.PolicyID); ok && tr.Stage >= 1 && tr.Stage <= len(pol.Stages) {
-			if dur, err := parseISODuration(pol.Stages[tr.Stage-1].DurationBeforeAutomaticDenial); err == nil && dur > 0 && !tr.StageStartedAt.IsZero() {
-				it.Deadline = tr.StageStartedAt.Add(dur)
-			}
+		if pol, ok := b.policyCached(ctx, policies, tr.PolicyID); ok {
+			it.Deadline = autoDenyAt(pol, tr.Stage, tr.StageStartedAt)
 		}
 		v.Items = append(v.Items, it)
 	}

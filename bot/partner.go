@@ -175,17 +175,8 @@ func (b *Bot) brokeredInboxItems(ctx context.Context, userID string) ([]cards.In
 		it := cards.InboxItemView{RequestID: br.ID, ApprovalID: br.ID, StageID: stageToken(br.mirror(), cur.Index),
 			PackageName: br.PackageName, RequesterName: br.Requester.Name, RequesterOrg: br.Requester.OrgName,
 			RequestedAt: br.CreatedAt, StageIndex: cur.Index, StageCount: max(br.StageCount, 1)}
-		pol, ok := policies[br.PolicyID]
-		if !ok {
-			if p, err := b.cfg.Entitlement.Policy(ctx, br.PolicyID); err == nil {
-				pol, ok = p, true
-				policies[br.PolicyID] = p
-			}
-		}
-		if ok && cur.Index <= len(pol.Stages) {
-			if d, err := parseISODuration(pol.Stages[cur.Index-1].DurationBeforeAutomaticDenial); err == nil && d > 0 {
-				it.Deadline = cur.StartedAt.Add(d)
-			}
+		if pol, ok := b.policyCached(ctx, policies, br.PolicyID); ok {
+			it.Deadline = autoDenyAt(pol, cur.Index, cur.StartedAt)
 		}
 		out = append(out, it)
 	}

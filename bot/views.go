@@ -170,12 +170,9 @@ func (b *Bot) approvalView(ctx context.Context, tr *trackedRequest, approverID s
 		v.ExpirySummary = expirySummary(pol.Expiration)
 		questions = pol.Questions
 		if tr.Stage >= 1 && tr.Stage <= len(pol.Stages) {
-			st := pol.Stages[tr.Stage-1]
-			v.JustificationRequired = st.ApproverJustificationRequired
-			if d, err := parseISODuration(st.DurationBeforeAutomaticDenial); err == nil && d > 0 && !tr.StageStartedAt.IsZero() {
-				v.Deadline = tr.StageStartedAt.Add(d)
-			}
+			v.JustificationRequired = pol.Stages[tr.Stage-1].ApproverJustificationRequired
 		}
+		v.Deadline = autoDenyAt(pol, tr.Stage, tr.StageStartedAt)
 	}
 	for _, a := range tr.Answers {
 		q := a.QuestionText
@@ -427,6 +424,19 @@ func questionView(q entitlement.Question) cards.QuestionView {
 		v.Hint = "an answer matching " + q.Regex
 	}
 	return v
+}
+
+// autoDenyAt is when stage (1-based) of pol denies the request on its own if nobody decides, counted from
+// started; zero when the stage does not exist, has no such limit, or started is unknown.
+func autoDenyAt(pol entitlement.Policy, stage int, started time.Time) time.Time {
+	if stage < 1 || stage > len(pol.Stages) || started.IsZero() {
+		return time.Time{}
+	}
+	d, err := parseISODuration(pol.Stages[stage-1].DurationBeforeAutomaticDenial)
+	if err != nil || d <= 0 {
+		return time.Time{}
+	}
+	return started.Add(d)
 }
 
 // parseISODuration parses the ISO-8601 durations Graph uses (P180D, PT4H, P4W2D, P1Y2M, PT30M, P1DT12H).
