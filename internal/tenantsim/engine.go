@@ -226,6 +226,12 @@ func (s *Sim) isApprover(st approvalStage, oid string) bool {
 	return false
 }
 
+// awaitsApprovalFrom reports whether the request is pending approval and oid may decide its current stage.
+func (s *Sim) awaitsApprovalFrom(rq *request, oid string) bool {
+	i := s.currentStage(rq)
+	return rq.State == "pendingApproval" && i >= 0 && s.isApprover(rq.Stages[i], oid)
+}
+
 // isTargetOrRequestor reports whether oid is the request's target user (no self-approval).
 func (s *Sim) isTargetOrRequestor(rq *request, oid string) bool {
 	for _, sid := range []string{rq.TargetID, rq.RequestorID} {

@@ -241,10 +241,7 @@ func (s *Sim) emRequests(g *gctx, seg []string) *graphErr {
 		case "createdby":
 			keep = func(rq *request) bool { return rq.CreatedByOID == g.c.OID }
 		case "approver":
-			keep = func(rq *request) bool {
-				i := s.currentStage(rq)
-				return rq.State == "pendingApproval" && i >= 0 && s.isApprover(rq.Stages[i], g.c.OID)
-			}
+			keep = func(rq *request) bool { return s.awaitsApprovalFrom(rq, g.c.OID) }
 		default:
 			return errBadRequest("The value '%s' of parameter 'on' is not valid; expected 'target', 'createdBy' or 'approver'.", args["on"])
 		}
@@ -685,8 +682,7 @@ func (s *Sim) emApprovals(g *gctx, seg []string) *graphErr {
 		}
 		var items []item
 		for _, rq := range sortedBy(s.w.Requests, func(r *request) int64 { return r.Ord }) {
-			i := s.currentStage(rq)
-			if rq.State != "pendingApproval" || i < 0 || !s.isApprover(rq.Stages[i], g.c.OID) {
+			if !s.awaitsApprovalFrom(rq, g.c.OID) {
 				continue
 			}
 			items = append(items, sameItem(s.renderApproval(rq, g.c)))
