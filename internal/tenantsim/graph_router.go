@@ -65,10 +65,9 @@ func (s *Sim) serveGraph(w http.ResponseWriter, r *http.Request) {
 			s.persistLocked()
 		}
 	}()
-	if th := &s.w.Throttle; th.Remaining != 0 {
+	if th := &s.throttle; th.Remaining != 0 {
 		if th.Remaining > 0 {
 			th.Remaining--
-			dirty = true
 		}
 		secs := int((th.RetryAfter + 999_999_999) / 1_000_000_000)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))

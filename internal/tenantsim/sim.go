@@ -39,15 +39,16 @@ type Options struct {
 
 // Sim is a running simulator. It is safe for concurrent use.
 type Sim struct {
-	opts    Options
-	log     *slog.Logger
-	db      *bolt.DB
-	ownDB   bool
-	mu      sync.Mutex
-	w       *world
-	key     *rsa.PrivateKey
-	kid     string
-	handler http.Handler
+	opts     Options
+	log      *slog.Logger
+	db       *bolt.DB
+	ownDB    bool
+	mu       sync.Mutex
+	w        *world
+	throttle throttle
+	key      *rsa.PrivateKey
+	kid      string
+	handler  http.Handler
 }
 
 // PersonaUser describes one seeded user for scripts and the Playground personas.
@@ -121,8 +122,6 @@ func New(opts Options) (*Sim, error) {
 	}
 	seedTeamsApps(w)
 	seedRoleAssignments(w)
-	// Throttling is a test switch; it does not survive a restart.
-	w.Throttle = throttle{}
 	if err := s.loadKey(w); err != nil {
 		s.closeDB()
 		return nil, fmt.Errorf("tenantsim: %w", err)
@@ -238,8 +237,7 @@ func (s *Sim) SetThrottle(n int, retryAfter time.Duration) {
 	if retryAfter < 0 {
 		retryAfter = 0
 	}
-	s.w.Throttle = throttle{Remaining: n, RetryAfter: retryAfter}
-	s.persistLocked()
+	s.throttle = throttle{Remaining: n, RetryAfter: retryAfter}
 }
 
 // SetConsent records whether a user has consented to the bot app (OBO fails
@@ -262,6 +260,7 @@ func (s *Sim) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.w = reseeded(s.w, s.baseNow())
+	s.throttle = throttle{}
 	s.persistLocked()
 }
 

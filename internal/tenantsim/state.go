@@ -44,7 +44,6 @@ type world struct {
 	TeamsApps     map[string]*teamsApp     `json:"teamsApps"` // Contoso's Teams app catalog, by catalog id
 	// RoleAssignments are directory (Microsoft Entra) role assignments, by id (roleManagement/directory).
 	RoleAssignments map[string]*roleAssignment `json:"roleAssignments"`
-	Throttle        throttle                   `json:"throttle"`
 }
 
 type tenant struct {
@@ -342,6 +341,8 @@ type emSettings struct {
 	ExternalUserLifecycleAction                  string `json:"externalUserLifecycleAction"`
 }
 
+// throttle is the 429 test switch. It lives on the Sim, not in the stored world: it does not survive a
+// restart and a reset switches it off.
 type throttle struct {
 	Remaining  int           `json:"remaining"` // -1 = every request, 0 = off
 	RetryAfter time.Duration `json:"retryAfter"`
