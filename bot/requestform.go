@@ -313,16 +313,20 @@ func (b *Bot) verbRequestSubmit(ctx context.Context, t *turn, data map[string]an
 	if len(errs) > 0 {
 		return rerender(fmt.Sprintf("%s to fix below.", pluralize(len(errs), "answer")))
 	}
+	// refused shows bad input the request was refused for: on the field it names, else above the form.
+	refused := func(ie *entitlement.InvalidInputError, lead string) (*botframework.InvokeResponse, error) {
+		if id := inputForField(ie.Field, req); id != "" {
+			errs[id] = capitalize(ie.Problem) + "."
+			return rerender(lead)
+		}
+		return rerender(capitalize(ie.Error()) + ".")
+	}
 	var r entitlement.Request
 	if md.Mode == cards.ModeBrokered {
 		card, key, err := b.brokeredSubmit(ctx, t, md, in)
 		if err != nil {
 			if ie := (*entitlement.InvalidInputError)(nil); errors.As(err, &ie) {
-				if id := inputForField(ie.Field, req); id != "" {
-					errs[id] = capitalize(ie.Problem) + "."
-					return rerender("Your answers were refused; see below.")
-				}
-				return rerender(capitalize(ie.Error()) + ".")
+				return refused(ie, "Your answers were refused; see below.")
 			}
 			return b.failure(ctx, t, "I couldn't file your request", err, "request "+fd.PackageID)
 		}
@@ -338,13 +342,8 @@ func (b *Bot) verbRequestSubmit(ctx context.Context, t *turn, data map[string]an
 	}
 	r, err = d.SubmitRequest(ctx, in)
 	if err != nil {
-		var ie *entitlement.InvalidInputError
-		if errors.As(err, &ie) {
-			if id := inputForField(ie.Field, req); id != "" {
-				errs[id] = capitalize(ie.Problem) + "."
-				return rerender("Entra ID refused an answer; see below.")
-			}
-			return rerender(capitalize(ie.Error()) + ".")
+		if ie := (*entitlement.InvalidInputError)(nil); errors.As(err, &ie) {
+			return refused(ie, "Entra ID refused an answer; see below.")
 		}
 		return b.failure(ctx, t, "I couldn't file your request", err, "request "+fd.PackageID)
 	}
