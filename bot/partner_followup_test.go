@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"context"
 	"strings"
 	"testing"
 )
@@ -12,16 +11,7 @@ func TestContosoApproverInboxListsBrokeredRequests(t *testing.T) {
 	e := newPtEnv(t, true)
 	e.submitPartner()
 	e.drain(0)
-	n := e.conn.count()
-	act := e.activity(ptUPatti, "message")
-	act.Text = "approvals"
-	if _, err := e.bot.OnActivity(context.Background(), act); err != nil {
-		t.Fatal(err)
-	}
-	var inbox string
-	for _, s := range e.conn.since(n) {
-		inbox += s.text()
-	}
+	inbox := e.say(ptUPatti, "approvals")
 	if !strings.Contains(inbox, "Gus Guest") || !strings.Contains(inbox, "Falcon Partner Collaboration") {
 		t.Fatalf("Patti's inbox lacks Gus's brokered request:\n%s", inbox)
 	}
@@ -31,16 +21,7 @@ func TestContosoApproverInboxListsBrokeredRequests(t *testing.T) {
 // organization gets the explanation, not "I don't know".
 func TestUnconnectedTenantFreeTextIsExplained(t *testing.T) {
 	e := newPtEnv(t, true)
-	n := e.conn.count()
-	act := e.activity(ptUNina, "message")
-	act.Text = "I need access to Falcon"
-	if _, err := e.bot.OnActivity(context.Background(), act); err != nil {
-		t.Fatal(err)
-	}
-	var got string
-	for _, s := range e.conn.since(n) {
-		got += s.text()
-	}
+	got := e.say(ptUNina, "I need access to Falcon")
 	if !strings.Contains(got, "You can't request access here") || strings.Contains(got, "I don't know") {
 		t.Fatalf("Nina's free text was not explained:\n%s", got)
 	}

@@ -285,6 +285,22 @@ func (e *ptEnv) hello(u ptUser) {
 	}
 }
 
+// say sends text as u and returns the text of everything the bot sent meanwhile.
+func (e *ptEnv) say(u ptUser, text string) string {
+	e.t.Helper()
+	n := e.conn.count()
+	act := e.activity(u, "message")
+	act.Text = text
+	if _, err := e.bot.OnActivity(context.Background(), act); err != nil {
+		e.t.Fatalf("%s says %q: %v", u.name, text, err)
+	}
+	var got string
+	for _, s := range e.conn.since(n) {
+		got += s.text()
+	}
+	return got
+}
+
 // click sends an Action.Execute as u on the card replyTo.
 func (e *ptEnv) click(u ptUser, replyTo, verb string, data map[string]any) string {
 	e.t.Helper()
@@ -1175,16 +1191,7 @@ func TestBrokeredApproverInbox(t *testing.T) {
 		t.Errorf("Rita is no approver but has %+v", items)
 	}
 	// Fiona (a Fabrikam account) asks for her approvals: the brokered inbox, not a sign-in card.
-	n := e.conn.count()
-	act := e.activity(ptUFiona, "message")
-	act.Text = "approvals"
-	if _, err := e.bot.OnActivity(context.Background(), act); err != nil {
-		t.Fatal(err)
-	}
-	var inbox string
-	for _, s := range e.conn.since(n) {
-		inbox += s.text()
-	}
+	inbox := e.say(ptUFiona, "approvals")
 	if !strings.Contains(inbox, "Falcon Partner Collaboration") || !strings.Contains(inbox, key) {
 		t.Errorf("Fiona's inbox: %s", inbox)
 	}

@@ -186,16 +186,7 @@ func TestInboxSaysWhenEntraApprovalsAreMissing(t *testing.T) {
 	e := newPtEnv(t, true) // no delegated tokens: PendingApprovals fails for Patti
 	key, _ := e.submitPartner()
 	e.drain(0)
-	n := e.conn.count()
-	act := e.activity(ptUPatti, "message")
-	act.Text = "approvals"
-	if _, err := e.bot.OnActivity(context.Background(), act); err != nil {
-		t.Fatal(err)
-	}
-	var answer string
-	for _, s := range e.conn.since(n) {
-		answer += s.text()
-	}
+	answer := e.say(ptUPatti, "approvals")
 	for _, w := range []string{key, "Falcon Partner Collaboration", "couldn't read the approvals waiting for you in Contoso"} {
 		if !strings.Contains(answer, w) {
 			t.Errorf("inbox lacks %q: %s", w, answer)
