@@ -59,7 +59,7 @@ func (b *Bot) answer(ctx context.Context, t *turn, card *cards.Card) (*botframew
 // failure answers a verb with the card for err; for an invoke that needs sign-in it asks Teams for Adaptive
 // Card SSO when it is configured.
 func (b *Bot) failure(ctx context.Context, t *turn, title string, err error, retry string) (*botframework.InvokeResponse, error) {
-	if t.act.Type == activityInvoke && errors.Is(err, entitlement.ErrSignInRequired) && b.cfg.SSOConnectionName != "" && b.cfg.SSOResource != "" {
+	if t.act.Type == activityInvoke && errors.Is(err, entitlement.ErrSignInRequired) && b.ssoConfigured() {
 		if _, _, tok, _ := botframework.InvokeAction(t.act); tok == "" {
 			return botframework.LoginRequestResponse(b.cfg.SSOConnectionName, "",
 				&botframework.TokenExchangeResource{ID: newID(), URI: b.cfg.SSOResource}), nil

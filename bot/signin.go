@@ -45,7 +45,7 @@ func (b *Bot) promptSignIn(ctx context.Context, t *turn, retry string) (bool, er
 		}
 	}
 	card := botframework.NewOAuthCard(
-		"Sign in so AccessBot can act for you in "+orDefaultString(b.cfg.Tenant.Name, "your organization")+".",
+		"Sign in so AccessBot can act for you in "+orUnknown(b.cfg.Tenant.Name, "your organization")+".",
 		b.cfg.SSOConnectionName, newID(), b.cfg.SSOResource)
 	act := &schema.Activity{Type: schema.Message, Attachments: []schema.Attachment{card.Attachment()}}
 	if _, err := b.send(ctx, t, act); err != nil {
@@ -77,11 +77,4 @@ func (b *Bot) onTokenExchange(ctx context.Context, t *turn) (*botframework.Invok
 		}
 	}
 	return botframework.TokenExchangeResponse(http.StatusOK, v, ""), nil
-}
-
-func orDefaultString(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

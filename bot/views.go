@@ -532,7 +532,7 @@ func (b *Bot) errorCard(ctx context.Context, t *turn, title string, err error, r
 			t.log.WarnContext(ctx, "prompt sign-in", "err", perr)
 		} else if sent {
 			return cards.Notice(cards.NoticeView{Kind: noticeInfo, Title: "Signing you in",
-				Text: "I need your permission to act for you in " + orDefaultString(b.cfg.Tenant.Name, "your organization") +
+				Text: "I need your permission to act for you in " + orUnknown(b.cfg.Tenant.Name, "your organization") +
 					". Teams signs you in with the prompt above; I'll continue as soon as that's done."})
 		}
 		return cards.SignIn(cards.SignInView{Reason: cards.SignInUnavailable, RetryCommand: retry,
