@@ -239,7 +239,7 @@ func (b *Bot) runPending(ctx context.Context, t *turn, op adminPendingOp) (strin
 		if err := b.cfg.Entitlement.DeleteConnectedOrg(ctx, op.OrgID); err != nil {
 			return "", "", fmt.Errorf("delete connected organization %s: %w", op.OrgID, err)
 		}
-		b.adm.forgetOrgs()
+		b.forgetConnectedOrgs()
 		return "Disconnected " + op.OrgName,
 			fmt.Sprintf("%s is no longer a connected organization: its users can't request new access.", op.OrgName), nil
 	case opSponsorRemove:

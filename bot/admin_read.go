@@ -147,7 +147,7 @@ func (b *Bot) adminConnect(ctx context.Context, c *adminCall) error {
 	if err != nil {
 		return fmt.Errorf("create connected organization for tenant %s: %w", info.TenantID, err)
 	}
-	b.adm.forgetOrgs()
+	b.forgetConnectedOrgs()
 	c.entry.SubjectID, c.entry.SubjectName = org.ID, org.Name
 	c.entry.Outcome = "connected"
 	state := org.State

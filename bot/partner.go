@@ -358,6 +358,15 @@ func (b *Bot) connectedOrgs(ctx context.Context) ([]entitlement.ConnectedOrg, er
 	return orgs, nil
 }
 
+// forgetConnectedOrgs drops the cached organization list and names, so a /connect or /disconnect takes effect
+// for partner users at once.
+func (b *Bot) forgetConnectedOrgs() {
+	b.prt.mu.Lock()
+	b.prt.orgs = nil
+	b.prt.mu.Unlock()
+	b.adm.forgetOrgs()
+}
+
 // orgOfTenant finds the connected organization whose Entra tenant identity source is tenantID.
 func orgOfTenant(orgs []entitlement.ConnectedOrg, tenantID string) (entitlement.ConnectedOrg, bool) {
 	for _, o := range orgs {

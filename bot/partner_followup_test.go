@@ -1,8 +1,11 @@
 package bot
 
 import (
+	"context"
 	"strings"
 	"testing"
+
+	"github.com/accessbot/accessbot/cards"
 )
 
 // TestContosoApproverInboxListsBrokeredRequests: a Contoso sponsor's `approvals` shows the partner requests the
@@ -24,5 +27,25 @@ func TestUnconnectedTenantFreeTextIsExplained(t *testing.T) {
 	got := e.say(ptUNina, "I need access to Falcon")
 	if !strings.Contains(got, "You can't request access here") || strings.Contains(got, "I don't know") {
 		t.Fatalf("Nina's free text was not explained:\n%s", got)
+	}
+}
+
+// TestDisconnectTakesEffectForPartnersAtOnce: after /disconnect, a partner user of that organization is no longer
+// offered requests, even though the organization list was cached a moment before.
+func TestDisconnectTakesEffectForPartnersAtOnce(t *testing.T) {
+	ctx := context.Background()
+	e := newAdmEnv(t)
+	gus := e.bot.newTurn(ctx, e.activity(admGus, "message"))
+	md, err := e.bot.requestMode(ctx, gus)
+	if err != nil || !md.Allowed {
+		t.Fatalf("before /disconnect: mode %+v, err %v; want allowed", md, err)
+	}
+	e.say(admAdele, "/disconnect Fabrikam")
+	if got := e.click(admAdele, cards.VerbAdminConfirm, map[string]any{cards.KeyToken: e.lastToken()}); !strings.Contains(got, "Disconnected Fabrikam") {
+		t.Fatalf("confirm answer: %s", got)
+	}
+	gus = e.bot.newTurn(ctx, e.activity(admGus, "message"))
+	if md, err := e.bot.requestMode(ctx, gus); err != nil || md.Allowed {
+		t.Fatalf("after /disconnect: mode %+v, err %v; want not allowed", md, err)
 	}
 }
