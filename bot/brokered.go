@@ -889,7 +889,7 @@ func (b *Bot) deliverBrokeredCards(ctx context.Context, raw json.RawMessage) err
 		default:
 			continue
 		}
-		if err := b.cfg.Connector.Update(ctx, ref.ServiceURL, ref.ConversationID, ref.ActivityID, cardActivity(card)); err != nil {
+		if err := b.updateCard(ctx, ref, card); err != nil {
 			errs = append(errs, fmt.Errorf("update %s card of brokered request %s: %w", base, br.ID, err))
 		}
 	}

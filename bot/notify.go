@@ -232,16 +232,22 @@ func (b *Bot) deliverCardUpdate(ctx context.Context, raw json.RawMessage) error 
 	default:
 		return nil // another flow's card
 	}
-	if err := b.cfg.Connector.Update(ctx, job.Ref.ServiceURL, job.Ref.ConversationID, job.Ref.ActivityID, cardActivity(card)); err != nil {
-		var ae *botframework.APIError
-		if errors.As(err, &ae) && ae.Status == 404 {
-			// The message is gone (deleted by the user, or the chat was removed): nothing left to update.
-			b.log.InfoContext(ctx, "card to update no longer exists", "request", job.RequestID, "activity", job.Ref.ActivityID)
-			return nil
-		}
+	if err := b.updateCard(ctx, job.Ref, card); err != nil {
 		return fmt.Errorf("update %s card of request %s: %w", base, job.RequestID, err)
 	}
 	return nil
+}
+
+// updateCard replaces a sent card in place. A card whose message is gone (deleted by the user, or the chat was
+// removed: 404) has nothing left to update and is not an error, so one lost copy never makes a job retry.
+func (b *Bot) updateCard(ctx context.Context, ref store.CardRef, card *cards.Card) error {
+	err := b.cfg.Connector.Update(ctx, ref.ServiceURL, ref.ConversationID, ref.ActivityID, cardActivity(card))
+	var ae *botframework.APIError
+	if errors.As(err, &ae) && ae.Status == 404 {
+		b.log.InfoContext(ctx, "card to update no longer exists", "key", ref.Key, "activity", ref.ActivityID)
+		return nil
+	}
+	return err
 }
 
 func (b *Bot) deliverNotify(ctx context.Context, raw json.RawMessage) error {

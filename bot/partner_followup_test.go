@@ -2,10 +2,12 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/accessbot/accessbot/cards"
+	"github.com/accessbot/accessbot/internal/botframework"
 )
 
 // TestContosoApproverInboxListsBrokeredRequests: a Contoso sponsor's `approvals` shows the partner requests the
@@ -47,5 +49,32 @@ func TestDisconnectTakesEffectForPartnersAtOnce(t *testing.T) {
 	gus = e.bot.newTurn(ctx, e.activity(admGus, "message"))
 	if md, err := e.bot.requestMode(ctx, gus); err != nil || md.Allowed {
 		t.Fatalf("after /disconnect: mode %+v, err %v; want not allowed", md, err)
+	}
+}
+
+// TestBrokeredCardUpdateSkipsDeletedMessages: a card copy whose message was deleted (404) does not fail the
+// update job (which would retry and re-update every other copy forever); other failures still do.
+func TestBrokeredCardUpdateSkipsDeletedMessages(t *testing.T) {
+	tests := []struct {
+		name    string
+		fail    error
+		wantErr bool
+	}{
+		{"message deleted", &botframework.APIError{Status: 404, Code: "NotFound"}, false},
+		{"connector down", &botframework.APIError{Status: 503, Code: "ServiceUnavailable"}, true},
+		{"all fine", nil, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newPtEnv(t, true)
+			key, _ := e.submitPartner()
+			e.drain(0)
+			e.conn.failUpdate = tc.fail
+			raw, _ := json.Marshal(brokeredCardsJob{RequestID: key})
+			err := e.bot.deliverBrokeredCards(context.Background(), raw)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("deliverBrokeredCards error = %v, want error %v", err, tc.wantErr)
+			}
+		})
 	}
 }
