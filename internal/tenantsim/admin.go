@@ -29,6 +29,10 @@ func (s *Sim) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		}
 		s.Reset()
 		writeJSON(w, http.StatusOK, map[string]any{"reset": true})
+	case path == "seed":
+		s.adminSeed(w, r)
+	case path == "myaccess/decide":
+		s.adminMyAccessDecide(w, r)
 	case strings.HasPrefix(path, "redeem/"):
 		s.adminRedeem(w, r, strings.TrimPrefix(path, "redeem/"))
 	default:

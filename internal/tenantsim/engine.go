@@ -549,6 +549,9 @@ func (s *Sim) tickLocked() bool {
 	if s.guestLifecycle(now) {
 		changed = true
 	}
+	if s.tickReviews(now) {
+		changed = true
+	}
 	return changed
 }
 

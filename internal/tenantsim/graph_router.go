@@ -168,7 +168,12 @@ func (s *Sim) dispatch(g *gctx) *graphErr {
 		g.seg = seg
 	}
 	switch strings.ToLower(seg[0]) {
+	case "$batch":
+		return s.serveBatch(g)
 	case "identitygovernance":
+		if len(seg) >= 2 && strings.EqualFold(seg[1], "accessReviews") {
+			return s.dispatchReviews(g, seg[2:])
+		}
 		if len(seg) < 3 || !strings.EqualFold(seg[1], "entitlementManagement") {
 			return errNotFound("segment", strings.Join(seg, "/"))
 		}

@@ -44,6 +44,10 @@ type world struct {
 	TeamsApps     map[string]*teamsApp     `json:"teamsApps"` // Contoso's Teams app catalog, by catalog id
 	// RoleAssignments are directory (Microsoft Entra) role assignments, by id (roleManagement/directory).
 	RoleAssignments map[string]*roleAssignment `json:"roleAssignments"`
+	// Reviews are access review schedule definitions with their instances and decisions (reviews_state.go).
+	Reviews map[string]*reviewDef `json:"reviews,omitempty"`
+	// LastSignIns is each user's last interactive sign-in (object id -> time); reviews recommend from it.
+	LastSignIns map[string]time.Time `json:"lastSignIns,omitempty"`
 }
 
 type tenant struct {
@@ -366,6 +370,8 @@ func newWorld() *world {
 		NoConsent:       map[string]bool{},
 		TeamsApps:       map[string]*teamsApp{},
 		RoleAssignments: map[string]*roleAssignment{},
+		Reviews:         map[string]*reviewDef{},
+		LastSignIns:     map[string]time.Time{},
 	}
 }
 

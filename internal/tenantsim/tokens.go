@@ -28,13 +28,13 @@ const (
 	tokenLifetime       = time.Hour
 	jwtBearerGrant      = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 	signingKeyName      = "signing"
-	delegatedGraphScope = "EntitlementManagement.ReadWrite.All User.Read User.ReadBasic.All TeamsAppInstallation.ReadWriteForUser"
+	delegatedGraphScope = "EntitlementManagement.ReadWrite.All AccessReview.ReadWrite.All User.Read User.ReadBasic.All TeamsAppInstallation.ReadWriteForUser"
 )
 
 var appRoles = []string{
 	"EntitlementManagement.ReadWrite.All", "User.Read.All", "User.Invite.All", "Directory.Read.All",
 	"GroupMember.Read.All", "TeamsAppInstallation.ReadWriteForUser.All", "CrossTenantInformation.ReadBasic.All",
-	"AppCatalog.Read.All", "RoleManagement.Read.Directory",
+	"AppCatalog.Read.All", "RoleManagement.Read.Directory", "AccessReview.ReadWrite.All",
 }
 
 // loadKey loads the persisted signing key or creates one. Like Entra, one key

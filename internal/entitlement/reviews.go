@@ -1,0 +1,190 @@
+package entitlement
+
+import (
+	"context"
+	"time"
+)
+
+// Access reviews (Graph v1.0 identityGovernance/accessReviews): definitions → instances → decisions. This is a
+// separate port from Port so that the many fakes of Port need not grow; the Graph client implements both.
+
+// ReviewScopeKind says what an access review covers.
+type ReviewScopeKind string
+
+// Review scope kinds.
+const (
+	ReviewOfAccessPackage ReviewScopeKind = "accessPackage"
+	ReviewOfGroup         ReviewScopeKind = "group"
+	ReviewOfApp           ReviewScopeKind = "application"
+	ReviewOfOther         ReviewScopeKind = "other"
+)
+
+// ReviewStatus is the status of a review instance (Graph accessReviewInstance.status).
+type ReviewStatus string
+
+// Review instance statuses.
+const (
+	ReviewNotStarted ReviewStatus = "NotStarted"
+	ReviewInProgress ReviewStatus = "InProgress"
+	ReviewCompleted  ReviewStatus = "Completed"
+	ReviewApplying   ReviewStatus = "Applying"
+	ReviewApplied    ReviewStatus = "Applied"
+)
+
+// Open reports whether reviewers may still record decisions.
+func (s ReviewStatus) Open() bool { return s == ReviewInProgress }
+
+// Recommendation is Graph's system recommendation for a decision item (from sign-in activity).
+type Recommendation string
+
+// Recommendations.
+const (
+	RecommendApprove Recommendation = "Approve"
+	RecommendDeny    Recommendation = "Deny"
+	RecommendNoInfo  Recommendation = "NoInfoAvailable"
+)
+
+// ReviewDefinition is an access review schedule definition.
+type ReviewDefinition struct {
+	ID          string
+	Name        string
+	Description string
+	Status      string
+	// ScopeKind and ResourceID say what is reviewed (for an access package, its id).
+	ScopeKind  ReviewScopeKind
+	ResourceID string
+	// SelfReview is true when the reviewers are the reviewed users themselves (no reviewers configured).
+	SelfReview bool
+	// ReviewerQueries are the reviewers' scope queries as Graph gives them (e.g. "./manager", "/users/{id}").
+	ReviewerQueries []string
+	// JustificationRequired: a justification is required on approval.
+	JustificationRequired bool
+	// RecommendationsEnabled: decision items carry recommendations.
+	RecommendationsEnabled bool
+	// DefaultDecision is applied to items nobody decided ("None", "Approve", "Deny", "Recommendation") when
+	// DefaultDecisionEnabled.
+	DefaultDecision        string
+	DefaultDecisionEnabled bool
+	// AutoApply applies the decisions when an instance completes.
+	AutoApply bool
+	// DurationDays is the length of each instance.
+	DurationDays int
+	// Recurrence is "" for a one-time review, else the recurrence pattern type (weekly, absoluteMonthly, …).
+	Recurrence string
+	CreatedAt  time.Time
+}
+
+// ReviewInstance is one run of a review definition.
+type ReviewInstance struct {
+	ID           string
+	DefinitionID string
+	Status       ReviewStatus
+	Start        time.Time
+	End          time.Time
+}
+
+// ReviewDecision is one decision item: one principal's access to one resource in an instance.
+type ReviewDecision struct {
+	ID         string
+	InstanceID string
+	// Principal is the reviewed user (ID, Name, PrincipalName).
+	Principal Subject
+	// ResourceID / ResourceName name what the principal has access to.
+	ResourceID   string
+	ResourceName string
+	// Decision is NotReviewed, Approve, Deny or DontKnow.
+	Decision       ReviewResult
+	Recommendation Recommendation
+	Justification  string
+	ReviewedBy     Subject
+	ReviewedAt     time.Time
+	// ApplyResult is Graph's applyResult (New, AppliedSuccessfully, …).
+	ApplyResult string
+	// LastSignIn is from the userSignInInsight when Graph gave one; zero otherwise.
+	LastSignIn time.Time
+}
+
+// Decided reports whether a reviewer recorded a decision.
+func (d ReviewDecision) Decided() bool { return d.Decision != "" && d.Decision != ReviewNotReviewed }
+
+// ReviewVerdict is a reviewer's decision on an item.
+type ReviewVerdict struct {
+	// Decision is Approve, Deny or DontKnow.
+	Decision      ReviewResult
+	Justification string
+}
+
+// ReviewItemVerdict is a verdict for one decision item (for DecideItems).
+type ReviewItemVerdict struct {
+	DecisionID string
+	ReviewVerdict
+}
+
+// PageQuery pages a list ($skip/$top).
+type PageQuery struct {
+	Skip int
+	Top  int
+}
+
+// NewReview creates a recurring review of an access package's assignments.
+type NewReview struct {
+	PackageID   string
+	PackageName string
+	// Reviewers: "manager" (the user's manager, Patti-style fallback below), "self" (each user reviews their own
+	// access) or "user" (ReviewerID).
+	Reviewers  string
+	ReviewerID string
+	// FallbackReviewerID is used when a reviewed user has no manager.
+	FallbackReviewerID string
+	// Recurrence is "monthly", "quarterly" or "" (once).
+	Recurrence            string
+	DurationDays          int
+	JustificationRequired bool
+	AutoApply             bool
+	// DefaultDecision applies to undecided items at the end: "None", "Approve", "Deny" or "Recommendation".
+	DefaultDecision string
+	Start           time.Time
+}
+
+// Reviews reads access reviews and runs the admin actions with the application's identity
+// (AccessReview.ReadWrite.All application permission). It never records a reviewer's decision: that needs the
+// reviewer's own token (ForReviewer).
+type Reviews interface {
+	// ReviewDefinitions lists all access review definitions.
+	ReviewDefinitions(ctx context.Context) ([]ReviewDefinition, error)
+	// ReviewDefinition returns one definition.
+	ReviewDefinition(ctx context.Context, defID string) (ReviewDefinition, error)
+	// ReviewInstances lists a definition's instances.
+	ReviewInstances(ctx context.Context, defID string) ([]ReviewInstance, error)
+	// ReviewInstance returns one instance.
+	ReviewInstance(ctx context.Context, defID, instID string) (ReviewInstance, error)
+	// ContactedReviewers lists the people asked to review an instance.
+	ContactedReviewers(ctx context.Context, defID, instID string) ([]Subject, error)
+	// InstanceDecisions lists all decision items of an instance (all pages).
+	InstanceDecisions(ctx context.Context, defID, instID string) ([]ReviewDecision, error)
+	// SendReviewReminder asks Entra to remind the reviewers who have not finished.
+	SendReviewReminder(ctx context.Context, defID, instID string) error
+	// StopReview ends an instance before its end date.
+	StopReview(ctx context.Context, defID, instID string) error
+	// ApplyReviewDecisions applies the decisions of a completed instance (denied access is removed).
+	ApplyReviewDecisions(ctx context.Context, defID, instID string) error
+	// CreateReview creates a review definition of an access package's assignments.
+	CreateReview(ctx context.Context, in NewReview) (ReviewDefinition, error)
+	// ForReviewer returns the reviewer's view acting with their own delegated token.
+	ForReviewer(tok TokenSource) Reviewer
+}
+
+// Reviewer acts as a signed-in reviewer (delegated token: AccessReview.ReadWrite.All delegated).
+type Reviewer interface {
+	// MyDecisions lists one page of the decision items of an instance the user reviews
+	// (filterByCurrentUser(on='reviewer')), with the total count. ErrNotApprover when they review none.
+	MyDecisions(ctx context.Context, defID, instID string, page PageQuery) ([]ReviewDecision, int, error)
+	// Decide records a decision on one item (PATCH). InvalidInputError naming "justification" when required.
+	Decide(ctx context.Context, defID, instID, decisionID string, v ReviewVerdict) error
+	// DecideItems records several decisions in one Graph JSON batch request (at most 20).
+	DecideItems(ctx context.Context, defID, instID string, items []ReviewItemVerdict) error
+	// DecideAll records one verdict on every item of the instance the user reviews (batchRecordDecisions).
+	DecideAll(ctx context.Context, defID, instID string, v ReviewVerdict) error
+	// AcceptRecommendations accepts the recommendation on every item not yet reviewed.
+	AcceptRecommendations(ctx context.Context, defID, instID string) error
+}
