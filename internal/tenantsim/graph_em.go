@@ -49,6 +49,8 @@ func (s *Sim) dispatchEM(g *gctx, seg []string) *graphErr {
 		return s.emApprovals(g, seg[1:])
 	case "catalogs":
 		return s.emCatalogs(g, seg[1:])
+	case "resourcerequests":
+		return s.emResourceRequests(g, seg[1:])
 	case "connectedorganizations":
 		return s.emConnectedOrgs(g, seg[1:])
 	case "settings":
@@ -84,6 +86,9 @@ func (s *Sim) requestablePolicies(pkgID string, id identity) []*policy {
 }
 
 func (s *Sim) emPackages(g *gctx, seg []string) *graphErr {
+	if handled, gerr := s.emPackageWrites(g, seg); handled {
+		return gerr
+	}
 	pkgs := sortedBy(s.w.Packages, func(p *accessPkg) int64 { return p.Ord })
 	if len(seg) == 0 {
 		if g.r.Method != http.MethodGet {
@@ -186,6 +191,9 @@ func (s *Sim) emPackages(g *gctx, seg []string) *graphErr {
 }
 
 func (s *Sim) emPolicies(g *gctx, seg []string) *graphErr {
+	if handled, gerr := s.emPolicyWrites(g, seg); handled {
+		return gerr
+	}
 	if g.r.Method != http.MethodGet {
 		return methodNotAllowed(g.r)
 	}
@@ -217,6 +225,9 @@ func (s *Sim) emPolicies(g *gctx, seg []string) *graphErr {
 }
 
 func (s *Sim) emCatalogs(g *gctx, seg []string) *graphErr {
+	if handled, gerr := s.emCatalogWrites(g, seg); handled {
+		return gerr
+	}
 	if g.r.Method != http.MethodGet {
 		return methodNotAllowed(g.r)
 	}

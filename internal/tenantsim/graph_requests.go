@@ -71,6 +71,14 @@ func (s *Sim) checkExisting(id identity, p *accessPkg) *graphErr {
 				Message: fmt.Sprintf("There is already an open request (%s, state %s) for this user and access package '%s'.", rq.ID, rq.State, p.DisplayName)}
 		}
 	}
+	if id.User != nil {
+		for _, gid := range p.IncompatibleGroups {
+			if gr := s.w.Groups[gid]; gr != nil && s.inGroup(gid, id.User.ID) {
+				return &graphErr{Status: http.StatusBadRequest, Code: "IncompatibleGroup",
+					Message: fmt.Sprintf("Access package '%s' is incompatible with the group '%s' that the user is a member of.", p.DisplayName, gr.DisplayName)}
+			}
+		}
+	}
 	for _, a := range sortedBy(s.w.Assignments, func(a *assignment) int64 { return a.Ord }) {
 		if !isActiveAssignment(a) || !subjectMatches(s.w.Subjects[a.TargetID], id) {
 			continue

@@ -156,6 +156,15 @@ func (s *Sim) renderPackage(p *accessPkg, nav expander) map[string]any {
 		}
 		m["incompatibleAccessPackages"] = inc
 	}
+	if nav("incompatibleGroups") {
+		inc := []any{}
+		for _, id := range p.IncompatibleGroups {
+			if gr := s.w.Groups[id]; gr != nil {
+				inc = append(inc, s.renderGroup(gr))
+			}
+		}
+		m["incompatibleGroups"] = inc
+	}
 	return m
 }
 

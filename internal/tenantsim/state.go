@@ -183,8 +183,10 @@ type accessPkg struct {
 	IsHidden     bool        `json:"isHidden"`
 	RoleScopes   []roleScope `json:"roleScopes"`
 	Incompatible []string    `json:"incompatible,omitempty"`
-	Created      time.Time   `json:"created"`
-	Modified     time.Time   `json:"modified"`
+	// IncompatibleGroups are groups whose members may not get the package (incompatibleGroups).
+	IncompatibleGroups []string  `json:"incompatibleGroups,omitempty"`
+	Created            time.Time `json:"created"`
+	Modified           time.Time `json:"modified"`
 }
 
 type subjectSet struct {

@@ -1,0 +1,127 @@
+package entitlement
+
+import "context"
+
+// Builder creates and changes catalogs, catalog resources, access packages, their assignment policies and
+// their incompatibilities with the application's identity (issue 12, the package builder). It is a separate
+// small interface (not part of Port) so the many fakes of Port stay as they are; the Graph client implements
+// both.
+type Builder interface {
+	// CreateCatalog creates a catalog (published, userManaged).
+	CreateCatalog(ctx context.Context, in NewCatalog) (Catalog, error)
+	// CatalogResources lists the resources of a catalog with their roles.
+	CatalogResources(ctx context.Context, catalogID string) ([]CatalogResource, error)
+	// FindResources searches the directory for groups/Teams by display name prefix (case-insensitive), for
+	// adding to a catalog.
+	FindResources(ctx context.Context, search string) ([]DirectoryResource, error)
+	// AddCatalogResource adds a resource to a catalog (resourceRequests, requestType adminAdd) and returns it
+	// with its roles.
+	AddCatalogResource(ctx context.Context, catalogID string, r DirectoryResource) (CatalogResource, error)
+
+	// CreatePackage creates an access package in a catalog.
+	CreatePackage(ctx context.Context, in NewPackage) (Package, error)
+	// UpdatePackage changes an access package's name, description and visibility.
+	UpdatePackage(ctx context.Context, packageID string, in NewPackage) error
+	// DeletePackage deletes an access package; Graph refuses while it has assignments.
+	DeletePackage(ctx context.Context, packageID string) error
+	// AddResourceRole adds a catalog resource role to an access package (resourceRoleScopes) and returns the
+	// role scope id.
+	AddResourceRole(ctx context.Context, packageID string, role CatalogResourceRole) (string, error)
+
+	// CreatePolicy creates an assignment policy for p.PackageID (p.ID is ignored).
+	CreatePolicy(ctx context.Context, p Policy) (Policy, error)
+	// UpdatePolicy replaces an assignment policy (PUT) with p; p.ID names it.
+	UpdatePolicy(ctx context.Context, p Policy) (Policy, error)
+	// DeletePolicy deletes an assignment policy.
+	DeletePolicy(ctx context.Context, policyID string) error
+
+	// Incompatibilities lists the packages and groups an access package is incompatible with.
+	Incompatibilities(ctx context.Context, packageID string) (Incompatibilities, error)
+	// SetIncompatible adds (add true) or removes an incompatible package or group of an access package.
+	SetIncompatible(ctx context.Context, packageID string, ref IncompatibleRef, add bool) error
+}
+
+// NewCatalog is the input of Builder.CreateCatalog.
+type NewCatalog struct {
+	Name        string
+	Description string
+	// ExternallyVisible lets users of connected organizations request the catalog's packages.
+	ExternallyVisible bool
+}
+
+// Origin systems of catalog resources.
+const (
+	OriginGroup       = "AadGroup"
+	OriginSharePoint  = "SharePointOnline"
+	OriginApplication = "AadApplication"
+)
+
+// DirectoryResource is something that can be added to a catalog: a group or Team, a SharePoint site or an
+// application, named by its origin system and id.
+type DirectoryResource struct {
+	OriginSystem string
+	// OriginID is the group id, site URL or application (service principal) id.
+	OriginID    string
+	Name        string
+	Description string
+	// IsTeam marks a group that is a Team.
+	IsTeam bool
+}
+
+// CatalogResource is a resource of a catalog with the roles packages can grant.
+type CatalogResource struct {
+	ID           string
+	Name         string
+	Description  string
+	OriginSystem string
+	OriginID     string
+	Roles        []CatalogResourceRole
+}
+
+// CatalogResourceRole is one role of a catalog resource (Member/Owner of a group, a site role, an app role),
+// with what resourceRoleScopes needs to grant it.
+type CatalogResourceRole struct {
+	ID           string
+	Name         string
+	OriginID     string
+	OriginSystem string
+	ResourceID   string
+	// ResourceOriginID is the resource's origin id (the root scope's origin id).
+	ResourceOriginID string
+	ResourceName     string
+}
+
+// NewPackage is the input of Builder.CreatePackage and UpdatePackage.
+type NewPackage struct {
+	Name        string
+	Description string
+	CatalogID   string
+	IsHidden    bool
+}
+
+// Incompatibilities are the packages and groups whose holders may not get an access package.
+type Incompatibilities struct {
+	Packages []Package
+	Groups   []Group
+}
+
+// Group is a directory group (name and id).
+type Group struct {
+	ID   string
+	Name string
+}
+
+// IncompatibleKind says whether an incompatibility names a package or a group.
+type IncompatibleKind string
+
+// Incompatibility kinds.
+const (
+	IncompatiblePackage IncompatibleKind = "package"
+	IncompatibleGroup   IncompatibleKind = "group"
+)
+
+// IncompatibleRef names one incompatible package or group.
+type IncompatibleRef struct {
+	Kind IncompatibleKind
+	ID   string
+}
