@@ -274,20 +274,22 @@ type WorkerOptions struct {
 	BaseBackoff time.Duration
 	// MaxBackoff caps the retry delay; default 15m.
 	MaxBackoff time.Duration
+	// Now is the clock for retry times; default the bbolt Store's clock, else time.Now.
+	Now func() time.Time
 }
 
 // OutboxWorker delivers outbox items through a handler, retrying failures with exponential backoff.
 type OutboxWorker struct {
-	s      *Store
+	s      Outbox
 	handle func(ctx context.Context, it OutboxItem) error
 	opts   WorkerOptions
 	log    *slog.Logger
 	kick   chan struct{}
 }
 
-// NewOutboxWorker returns a worker that passes each due item of s to handle. A nil handler error completes
-// the item; any other error schedules a retry (or dead-letters it, see Fail).
-func NewOutboxWorker(s *Store, handle func(ctx context.Context, it OutboxItem) error, opts WorkerOptions) *OutboxWorker {
+// NewOutboxWorker returns a worker that passes each due item of s (either backend) to handle. A nil handler
+// error completes the item; any other error schedules a retry (or dead-letters it, see Fail).
+func NewOutboxWorker(s Outbox, handle func(ctx context.Context, it OutboxItem) error, opts WorkerOptions) *OutboxWorker {
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = time.Second
 	}
@@ -311,6 +313,12 @@ func NewOutboxWorker(s *Store, handle func(ctx context.Context, it OutboxItem) e
 	}
 	if opts.MaxBackoff < opts.BaseBackoff {
 		opts.MaxBackoff = opts.BaseBackoff
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+		if bs, ok := s.(*Store); ok {
+			opts.Now = bs.now
+		}
 	}
 	log := opts.Logger
 	if log == nil {
@@ -384,7 +392,7 @@ func (w *OutboxWorker) deliver(ctx context.Context, it OutboxItem) {
 		}
 		return
 	}
-	retryAt := w.s.now().Add(retryDelay(err, w.backoff(it.Attempts)))
+	retryAt := w.opts.Now().Add(retryDelay(err, w.backoff(it.Attempts)))
 	log.Warn("outbox delivery failed", "error", err, "retry_at", retryAt)
 	if ferr := w.s.Fail(bctx, it.ID, err, retryAt); ferr != nil {
 		log.Error("record outbox failure", "error", ferr)

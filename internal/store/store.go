@@ -69,6 +69,7 @@ var (
 	bucketOutbox      = []byte("outbox")
 	bucketDeadLetters = []byte("deadletters")
 	bucketAudit       = []byte("audit")
+	bucketLeases      = []byte("leases")
 	keySchemaVersion  = []byte("schema_version")
 )
 
@@ -122,6 +123,15 @@ func Migrations() []Migration {
 				return nil
 			}
 			return dialogs.ForEach(func(k, _ []byte) error { return times.Put(k, stamp) })
+		}},
+		{Version: 3, Name: "requests and leases", Apply: func(tx *bbolt.Tx) error {
+			// Activity claims live in the processed bucket: its old records read as completed.
+			for _, b := range [][]byte{bucketRequests, bucketLeases} {
+				if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+					return fmt.Errorf("create bucket %s: %w", b, err)
+				}
+			}
+			return nil
 		}},
 	}
 }
@@ -465,10 +475,14 @@ func scanPrefix(b *bbolt.Bucket, prefix []byte, fn func(k, v []byte) error) erro
 type processedRecord struct {
 	At   time.Time `json:"at"`
 	Resp []byte    `json:"resp,omitempty"`
+	// Claimed marks an activity claimed by ClaimActivity and not yet completed (records written before
+	// claims existed, and by MarkProcessed, are complete).
+	Claimed bool `json:"claimed,omitempty"`
 }
 
-// Processed reports whether key (an activity id, or channel+conversation+activity id) was marked processed,
-// and the response stored with it (nil when none was stored).
+// Processed reports whether key (an activity id, or channel+conversation+activity id) was marked processed
+// (or completed with CompleteActivity), and the response stored with it (nil when none was stored). A claim
+// still in progress is not processed.
 func (s *Store) Processed(ctx context.Context, key string) ([]byte, bool, error) {
 	const op = "get processed"
 	if err := checkKey(op, "key", key); err != nil {
@@ -490,6 +504,9 @@ func (s *Store) Processed(ctx context.Context, key string) ([]byte, bool, error)
 	})
 	if err != nil {
 		return nil, false, err
+	}
+	if rec.Claimed {
+		return nil, false, nil
 	}
 	return rec.Resp, ok, nil
 }
