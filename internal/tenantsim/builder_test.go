@@ -54,8 +54,8 @@ func TestBuilderSeedFlow(t *testing.T) {
 			"allowedTargetScope": "specificConnectedOrganizationUsers",
 			"specificAllowedTargets": []any{map[string]any{"@odata.type": "#microsoft.graph.connectedOrganizationMembers",
 				"connectedOrganizationId": FabrikamConnectedOrgID}},
-			"expiration":        map[string]any{"type": "afterDuration", "duration": "P30D"},
-			"requestorSettings": map[string]any{"enableTargetsToSelfAddAccess": true},
+			"expiration":              map[string]any{"type": "afterDuration", "duration": "P30D"},
+			"requestorSettings":       map[string]any{"enableTargetsToSelfAddAccess": true},
 			"requestApprovalSettings": map[string]any{"isApprovalRequiredForAdd": true, "stages": stages}}
 	}
 	tests := []struct {
