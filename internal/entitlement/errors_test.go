@@ -61,10 +61,22 @@ func TestUserMessage(t *testing.T) {
 }
 
 func TestRequestStateOpen(t *testing.T) {
-	open := map[RequestState]bool{StateSubmitted: true, StatePendingApproval: true, StateDelivering: true, StateScheduled: true}
-	for _, s := range []RequestState{StateSubmitted, StatePendingApproval, StateDelivering, StateDelivered, StateDeliveryFailed, StateDenied, StateScheduled, StateCanceled, StatePartiallyDelivered, StateUnknown} {
+	// A state nobody recognises (StateUnknown, or a raw value Graph added later) stays open: the request
+	// is still followed instead of being treated as closed.
+	open := map[RequestState]bool{StateSubmitted: true, StatePendingApproval: true, StateDelivering: true, StateScheduled: true,
+		StateUnknown: true, "awaitingCallback": true}
+	known := map[RequestState]bool{StateUnknown: false, "awaitingCallback": false}
+	for _, s := range []RequestState{StateSubmitted, StatePendingApproval, StateDelivering, StateDelivered, StateDeliveryFailed,
+		StateDenied, StateScheduled, StateCanceled, StatePartiallyDelivered, StateUnknown, "awaitingCallback"} {
 		if got := s.Open(); got != open[s] {
 			t.Errorf("%s.Open() = %v, want %v", s, got, open[s])
+		}
+		wantKnown, listed := known[s]
+		if !listed {
+			wantKnown = true
+		}
+		if got := s.Known(); got != wantKnown {
+			t.Errorf("%s.Known() = %v, want %v", s, got, wantKnown)
 		}
 	}
 }

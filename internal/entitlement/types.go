@@ -185,17 +185,22 @@ const (
 type Choice struct {
 	// Value is what is sent back as the answer (Graph actualValue).
 	Value string
-	// Text is what the requestor sees.
+	// Text is what the requestor sees, in the policy's default language.
 	Text string
+	// Localized is Text with its translations; use TextFor(locale) to show it.
+	Localized LocalizedText
 }
 
 // Question is a question a requestor answers when requesting a package.
 type Question struct {
-	ID       string
-	Text     string
-	Required bool
-	Kind     QuestionKind
-	Sequence int
+	ID string
+	// Text is the question in the policy's default language.
+	Text string
+	// Localized is Text with its translations; use TextFor(locale) to show it.
+	Localized LocalizedText
+	Required  bool
+	Kind      QuestionKind
+	Sequence  int
 	// Regex is the pattern a text answer must match (text questions), empty when none.
 	Regex string
 	// MultiLine marks a text question that takes a long answer.
@@ -303,10 +308,23 @@ const (
 )
 
 // Open reports whether a request in this state is still in progress (it can still be approved, delivered
-// or cancelled), so filing another one for the same package would be a duplicate.
+// or cancelled), so filing another one for the same package would be a duplicate. Only the final states
+// are closed: a state this version does not know (Graph added one, or sent a value nobody recognises),
+// and StateUnknown, count as open, so such a request is still followed rather than dropped.
 func (s RequestState) Open() bool {
 	switch s {
-	case StateSubmitted, StatePendingApproval, StateDelivering, StateScheduled:
+	case StateDelivered, StateDeliveryFailed, StateDenied, StateCanceled, StatePartiallyDelivered:
+		return false
+	}
+	return true
+}
+
+// Known reports whether s is one of the states above (not StateUnknown, and not a raw value that Graph
+// sent and this version does not know).
+func (s RequestState) Known() bool {
+	switch s {
+	case StateSubmitted, StatePendingApproval, StateDelivering, StateDelivered, StateDeliveryFailed,
+		StateDenied, StateScheduled, StateCanceled, StatePartiallyDelivered:
 		return true
 	}
 	return false
@@ -314,8 +332,10 @@ func (s RequestState) Open() bool {
 
 // Request is an access package assignment request.
 type Request struct {
-	ID    string
-	Type  RequestType
+	ID   string
+	Type RequestType
+	// State is the request's state; a value Graph sent that this version does not know is kept verbatim
+	// (State.Known() is false) rather than turned into StateUnknown.
 	State RequestState
 	// Status is Graph's more detailed status text (for example "PendingApproval", "Delivered").
 	Status        string

@@ -33,6 +33,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/accessbot/accessbot/internal/entitlement"
@@ -150,7 +151,8 @@ func New(cfg Config) (*Client, error) {
 	auth := absauth.NewBaseBearerTokenAuthenticationProvider(&tokenProvider{app: cfg.AppTokens, hosts: hosts})
 
 	opts := msgraphcore.GraphClientOptions{GraphServiceVersion: "v1.0", GraphServiceLibraryVersion: "accessbot"}
-	var mws []khttp.Middleware
+	// The tolerant reader is outermost: it rewrites the final answer, after retries and redirects.
+	mws := []khttp.Middleware{tolerantReader{log: log, seen: &sync.Map{}}}
 	for _, m := range msgraphcore.GetDefaultMiddlewaresWithOptions(&opts) {
 		if _, isRetry := m.(*khttp.RetryHandler); isRetry {
 			m = khttp.NewRetryHandlerWithOptions(khttp.RetryHandlerOptions{

@@ -260,11 +260,12 @@ func toQuestion(m models.AccessPackageQuestionable) entitlement.Question {
 		return entitlement.Question{}
 	}
 	q := entitlement.Question{
-		ID:       str(m.GetId()),
-		Text:     str(m.GetText()),
-		Required: boolv(m.GetIsRequired()),
-		Sequence: i32(m.GetSequence()),
-		Kind:     entitlement.QuestionText,
+		ID:        str(m.GetId()),
+		Text:      str(m.GetText()),
+		Localized: toLocalized(str(m.GetText()), m.GetLocalizations()),
+		Required:  boolv(m.GetIsRequired()),
+		Sequence:  i32(m.GetSequence()),
+		Kind:      entitlement.QuestionText,
 	}
 	switch v := m.(type) {
 	case *models.AccessPackageTextInputQuestion:
@@ -277,7 +278,11 @@ func toQuestion(m models.AccessPackageQuestionable) entitlement.Question {
 			if ch == nil {
 				continue
 			}
-			c := entitlement.Choice{Value: str(ch.GetActualValue()), Text: str(ch.GetText())}
+			c := entitlement.Choice{Value: str(ch.GetActualValue()), Text: str(ch.GetText()),
+				Localized: toLocalized(str(ch.GetText()), ch.GetLocalizations())}
+			if c.Text == "" {
+				c.Text = c.Localized.For("")
+			}
 			if c.Text == "" {
 				c.Text = c.Value
 			}
@@ -285,6 +290,26 @@ func toQuestion(m models.AccessPackageQuestionable) entitlement.Question {
 		}
 	}
 	return q
+}
+
+// toLocalized reads a text and its localizations (accessPackageLocalizedText); translations without a
+// language code or text are skipped.
+func toLocalized(text string, locs []models.AccessPackageLocalizedTextable) entitlement.LocalizedText {
+	lt := entitlement.LocalizedText{Default: text}
+	for _, l := range locs {
+		if l == nil {
+			continue
+		}
+		code, t := strings.TrimSpace(str(l.GetLanguageCode())), str(l.GetText())
+		if code == "" || t == "" {
+			continue
+		}
+		if lt.ByLanguage == nil {
+			lt.ByLanguage = map[string]string{}
+		}
+		lt.ByLanguage[code] = t
+	}
+	return lt
 }
 
 func toQuestions(ms []models.AccessPackageQuestionable) []entitlement.Question {
@@ -423,14 +448,10 @@ func toRequest(m models.AccessPackageAssignmentRequestable) entitlement.Request 
 	}
 	if v := m.GetRequestType(); v != nil {
 		r.Type = entitlement.RequestType(v.String())
+	} else if raw := additionalString(m.GetAdditionalData(), rawPrefix+"requestType"); raw != "" {
+		r.Type = entitlement.RequestType(raw) // kept verbatim, not silently "unknown"
 	}
-	if v := m.GetState(); v != nil {
-		if s, ok := requestStates[strings.ToLower(v.String())]; ok {
-			r.State = s
-		}
-	} else if s, ok := requestStates[strings.ToLower(r.Status)]; ok {
-		r.State = s
-	}
+	r.State = readState(enumString(m.GetState()), m.GetAdditionalData(), r.Status, requestStates, entitlement.StateUnknown)
 	if ap := m.GetAccessPackage(); ap != nil {
 		r.PackageID = str(ap.GetId())
 		r.PackageName = str(ap.GetDisplayName())
@@ -469,6 +490,38 @@ func toRequest(m models.AccessPackageAssignmentRequestable) entitlement.Request 
 	return r
 }
 
+// readState maps a state to the domain: the SDK's enum, else the string Graph sent (kept by
+// tolerantReader under rawPrefix+"state", any case), else the status text. A value that maps to nothing is
+// kept verbatim, so the bot can show it and keeps following the request; unknown only when Graph sent
+// neither.
+func readState[S ~string](enum string, ad map[string]any, status string, known map[string]S, unknown S) S {
+	raw := additionalString(ad, rawPrefix+"state")
+	if s, ok := known[strings.ToLower(enum)]; ok && enum != "" {
+		return s
+	}
+	if s, ok := known[strings.ToLower(raw)]; ok {
+		return s
+	}
+	if raw != "" && !strings.EqualFold(raw, "unknownFutureValue") {
+		return S(raw)
+	}
+	if s, ok := known[strings.ToLower(status)]; ok {
+		return s
+	}
+	if raw != "" {
+		return S(raw)
+	}
+	return unknown
+}
+
+// enumString is the wire value of an SDK enum; "" when absent or unknown to the SDK.
+func enumString[E fmt.Stringer](p *E) string {
+	if p == nil {
+		return ""
+	}
+	return (*p).String()
+}
+
 var assignmentStates = map[string]entitlement.AssignmentState{
 	"delivering": entitlement.AssignmentDelivering, "partiallydelivered": entitlement.AssignmentPartiallyDelivered,
 	"delivered": entitlement.AssignmentDelivered, "expired": entitlement.AssignmentExpired,
@@ -487,13 +540,7 @@ func toAssignment(m models.AccessPackageAssignmentable) entitlement.Assignment {
 		Schedule:  toSchedule(m.GetSchedule()),
 		ExpiredAt: tm(m.GetExpiredDateTime()),
 	}
-	if v := m.GetState(); v != nil {
-		if s, ok := assignmentStates[strings.ToLower(v.String())]; ok {
-			a.State = s
-		}
-	} else if s, ok := assignmentStates[strings.ToLower(a.Status)]; ok {
-		a.State = s
-	}
+	a.State = readState(enumString(m.GetState()), m.GetAdditionalData(), a.Status, assignmentStates, entitlement.AssignmentUnknown)
 	if ap := m.GetAccessPackage(); ap != nil {
 		a.PackageID = str(ap.GetId())
 		a.PackageName = str(ap.GetDisplayName())

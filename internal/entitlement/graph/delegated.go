@@ -115,9 +115,16 @@ func (u *userClient) Requirements(ctx context.Context, packageID string) ([]enti
 				return nil
 			}
 			for _, m := range r.GetValue() {
-				if m != nil {
-					out = append(out, toRequirements(m))
+				if m == nil {
+					continue
 				}
+				req := toRequirements(m)
+				if req.PolicyID == "" {
+					// Nothing could be filed against it: never offer (or auto-select) it.
+					u.c.log.Warn("graph requirements without a policyId; dropped", "package_id", packageID, "policy_name", req.PolicyName)
+					continue
+				}
+				out = append(out, req)
 			}
 			return nil
 		})

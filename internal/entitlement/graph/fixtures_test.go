@@ -54,7 +54,7 @@ func TestDocExamplesParse(t *testing.T) {
 				if q0.Kind != entitlement.QuestionText || !q0.Required || q0.Regex != `^INC\d{4,}$` || q0.MultiLine {
 					t.Errorf("text question = %+v", q0)
 				}
-				if q1.Kind != entitlement.QuestionChoice || len(q1.Choices) != 2 || q1.Choices[1] != (entitlement.Choice{Value: "prod-us", Text: "Production US"}) {
+				if q1.Kind != entitlement.QuestionChoice || len(q1.Choices) != 2 || q1.Choices[1].Value != "prod-us" || q1.Choices[1].TextFor("") != "Production US" {
 					t.Errorf("choice question = %+v", q1)
 				}
 				if r.Schedule.Expiration.Type != entitlement.ExpireAfterDuration || r.Schedule.Expiration.Duration != "P90D" {
