@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/accessbot/accessbot/internal/lifecycle"
 	"regexp"
 	"strings"
 	"time"
@@ -570,7 +571,7 @@ func (b *Bot) adminAssign(ctx context.Context, c *adminCall) error {
 	}
 	approval := "This policy assigns without approval."
 	if pol.ApprovalRequired && len(pol.Stages) > 0 {
-		approval = fmt.Sprintf("This bypasses the policy's approval (%s): no approver is asked.", pluralize(len(pol.Stages), "stage"))
+		approval = fmt.Sprintf("This bypasses the policy's approval (%s): no approver is asked.", lifecycle.Pluralize(len(pol.Stages), "stage"))
 	}
 	return b.askConfirmation(ctx, c, op, cards.AdminConfirmView{
 		Title: fmt.Sprintf("Assign %s to %s?", pkg.Name, op.UserName),

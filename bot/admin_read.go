@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/accessbot/accessbot/internal/lifecycle"
 	"sort"
 	"strconv"
 	"strings"
@@ -509,11 +510,11 @@ func admRoughDuration(d time.Duration) string {
 	case d < 0:
 		return "—"
 	case d >= 48*time.Hour:
-		return pluralize(int(d/(24*time.Hour)), "day")
+		return lifecycle.Pluralize(int(d/(24*time.Hour)), "day")
 	case d >= 2*time.Hour:
-		return pluralize(int(d/time.Hour), "hour")
+		return lifecycle.Pluralize(int(d/time.Hour), "hour")
 	case d >= time.Minute:
-		return pluralize(int(d/time.Minute), "minute")
+		return lifecycle.Pluralize(int(d/time.Minute), "minute")
 	}
 	return "less than a minute"
 }
@@ -557,9 +558,9 @@ func (b *Bot) adminExpiring(ctx context.Context, c *adminCall) error {
 	sort.SliceStable(keep, func(i, j int) bool { return keep[i].EndsAt().Before(keep[j].EndsAt()) })
 	v := cards.AdminTableView{
 		Title:       "Expiring assignments",
-		Subtitle:    fmt.Sprintf("Assignments that end in the next %s, soonest first.", pluralize(days, "day")),
+		Subtitle:    fmt.Sprintf("Assignments that end in the next %s, soonest first.", lifecycle.Pluralize(days, "day")),
 		Columns:     []string{"User", "Package", "Ends", "In"},
-		EmptyText:   fmt.Sprintf("No assignment ends in the next %s.", pluralize(days, "day")),
+		EmptyText:   fmt.Sprintf("No assignment ends in the next %s.", lifecycle.Pluralize(days, "day")),
 		MoreCommand: "/expiring {fewer days}",
 	}
 	for _, a := range keep {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/accessbot/accessbot/internal/lifecycle"
 	"regexp"
 	"sort"
 	"strconv"
@@ -323,7 +324,7 @@ func admDurationWords(iso string) string {
 				return iso
 			}
 			if n != 0 {
-				parts = append(parts, pluralize(n, unit))
+				parts = append(parts, lifecycle.Pluralize(n, unit))
 			}
 			num = ""
 		}

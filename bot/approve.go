@@ -27,7 +27,7 @@ func (b *Bot) registerApprover() {
 // trackedFor returns the tracked record of a request, reading it with the app's identity (and tracking it from
 // now on) when the bot did not know it.
 func (b *Bot) trackedFor(ctx context.Context, requestID string) (*trackedRequest, error) {
-	tr, err := b.loadTracked(ctx, requestID)
+	tr, err := b.core.Get(ctx, requestID)
 	if err == nil {
 		return tr, nil
 	}
@@ -38,7 +38,7 @@ func (b *Bot) trackedFor(ctx context.Context, requestID string) (*trackedRequest
 	if err != nil {
 		return nil, fmt.Errorf("read request %s: %w", requestID, err)
 	}
-	return b.track(ctx, r, trackOptions{})
+	return b.core.Track(ctx, r, trackOptions{})
 }
 
 // stageIndex returns the 1-based index of a stage in an approval (0 when absent).
@@ -153,7 +153,7 @@ func (b *Bot) verbDecide(result entitlement.ReviewResult) verbHandler {
 			v.NotApprover = true
 			return b.answer(ctx, t, cards.ApprovalDecided(v))
 		}
-		b.noteStageID(ctx, tr.ID, curIdx, cur.ID)
+		b.core.NoteStageID(ctx, tr.ID, curIdx, cur.ID)
 		just := str(data, cards.InputJustification)
 		if just == "" && b.justificationRequired(ctx, tr, curIdx) {
 			return b.answer(ctx, t, b.approverCardFor(ctx, t, tr, curIdx, "A justification is required to approve or deny this request.", just))
@@ -166,27 +166,7 @@ func (b *Bot) verbDecide(result entitlement.ReviewResult) verbHandler {
 		var ie *entitlement.InvalidInputError
 		switch {
 		case errors.As(err, &ad):
-			t.log.InfoContext(ctx, "stage already decided by someone else", "request", reqID, "stage", curIdx, "by", ad.By)
-			rec := decisionRecord{Stage: curIdx, StageID: cur.ID, ApproverName: ad.By, Result: ad.Result, At: ad.At}
-			tr = b.recordDecision(ctx, tr.ID, rec, false)
-			b.updateCards(ctx, tr.ID, t.act.ReplyToID)
-			b.pollSoon(ctx, tr.ID)
-			v := b.decidedView(tr, curIdx, t.userID)
-			if v.DecidedBy == "" {
-				v.DecidedBy = ad.By
-			}
-			if v.DecidedAt.IsZero() {
-				v.DecidedAt = ad.At
-			}
-			if ad.Result != "" {
-				v.Outcome = cards.Decision(ad.Result)
-			}
-			v.ByYou = false
-			v.AlreadyDecided = true
-			b.auditTurn(ctx, t, store.AuditEntry{Action: "approval." + verb, Mode: store.ModeDelegated, RequestID: tr.ID,
-				PackageID: tr.PackageID, PackageName: tr.PackageName, SubjectID: tr.RequestorID, SubjectName: tr.RequestorName,
-				Outcome: "already-decided", Details: map[string]string{"stage": fmt.Sprint(curIdx), "decidedBy": ad.By}})
-			return b.answer(ctx, t, cards.ApprovalDecided(v))
+			return b.alreadyDecided(ctx, t, tr, curIdx, cur.ID, ad, verb)
 		case errors.Is(err, entitlement.ErrNotApprover):
 			v := b.decidedView(tr, curIdx, t.userID)
 			v.NotApprover = true
@@ -196,24 +176,84 @@ func (b *Bot) verbDecide(result entitlement.ReviewResult) verbHandler {
 		case err != nil:
 			return b.failure(ctx, t, "I couldn't record your decision", err, "approvals")
 		}
-
 		rec := decisionRecord{Stage: curIdx, StageID: cur.ID, ApproverID: t.userID, ApproverName: orUnknown(t.userName, t.userID),
 			Result: result, At: b.now(), Justification: just}
-		tr = b.recordDecision(ctx, tr.ID, rec, true)
-		b.auditTurn(ctx, t, store.AuditEntry{Action: "approval." + verb, Mode: store.ModeDelegated, RequestID: tr.ID,
-			PackageID: tr.PackageID, PackageName: tr.PackageName, SubjectID: tr.RequestorID, SubjectName: tr.RequestorName,
-			Outcome: map[entitlement.ReviewResult]string{entitlement.ReviewApprove: "approved", entitlement.ReviewDeny: "denied"}[result],
-			Details: map[string]string{"stage": fmt.Sprint(curIdx), "stageId": cur.ID, "justification": just}})
-		b.updateCards(ctx, tr.ID, t.act.ReplyToID)
-		b.pollSoon(ctx, tr.ID)
-		b.keepApproverCard(ctx, t, tr.ID, curIdx)
-		v := b.decidedView(tr, curIdx, t.userID)
-		v.ByYou = true
-		if result == entitlement.ReviewApprove && curIdx < tr.StageCount {
-			v.Next = fmt.Sprintf("Next: stage %d of %d.", curIdx+1, tr.StageCount)
+		tr, first := b.core.RecordDecision(ctx, tr.ID, rec, true)
+		if first {
+			b.auditTurn(ctx, t, store.AuditEntry{Action: "approval." + verb, Mode: store.ModeDelegated, RequestID: tr.ID,
+				PackageID: tr.PackageID, PackageName: tr.PackageName, SubjectID: tr.RequestorID, SubjectName: tr.RequestorName,
+				Outcome: map[entitlement.ReviewResult]string{entitlement.ReviewApprove: "approved", entitlement.ReviewDeny: "denied"}[result],
+				Details: map[string]string{"stage": fmt.Sprint(curIdx), "stageId": cur.ID, "justification": just}})
+		} else {
+			t.log.InfoContext(ctx, "decision already recorded for this approver (double click)", "request", reqID, "stage", curIdx)
 		}
-		return b.answer(ctx, t, cards.ApprovalDecided(v))
+		return b.ownDecision(ctx, t, tr, curIdx, result)
 	}
+}
+
+// ownDecision answers the approver whose decision of stage was recorded (their click, or their other click
+// of the same card): every other card copy is updated, the tracker reads the request soon.
+func (b *Bot) ownDecision(ctx context.Context, t *turn, tr *trackedRequest, stage int, result entitlement.ReviewResult) (*botframework.InvokeResponse, error) {
+	b.updateCards(ctx, tr.ID, t.act.ReplyToID)
+	b.core.PollSoon(ctx, tr.ID)
+	b.keepApproverCard(ctx, t, tr.ID, stage)
+	v := b.decidedView(tr, stage, t.userID)
+	v.ByYou = true
+	if result == entitlement.ReviewApprove && stage < tr.StageCount {
+		v.Next = fmt.Sprintf("Next: stage %d of %d.", stage+1, tr.StageCount)
+	}
+	return b.answer(ctx, t, cards.ApprovalDecided(v))
+}
+
+// alreadyDecided answers a decision Graph refused because the stage was decided already (409). When the
+// decider is the clicking approver themselves (a double click whose two invokes raced to Graph), it is their
+// own decision: answered as such and audited once, by the click that won. Otherwise the card says who decided
+// and the refused attempt is audited.
+func (b *Bot) alreadyDecided(ctx context.Context, t *turn, tr *trackedRequest, stage int, stageID string, ad *entitlement.AlreadyDecidedError, verb string) (*botframework.InvokeResponse, error) {
+	rec := decisionRecord{Stage: stage, StageID: stageID, ApproverName: ad.By, Result: ad.Result, At: ad.At}
+	tr, _ = b.core.RecordDecision(ctx, tr.ID, rec, false)
+	if b.decidedByUser(tr, stage, ad, t) {
+		t.log.InfoContext(ctx, "stage decided by this approver's other click", "request", tr.ID, "stage", stage)
+		return b.ownDecision(ctx, t, tr, stage, orResult(ad.Result, tr, stage))
+	}
+	t.log.InfoContext(ctx, "stage already decided by someone else", "request", tr.ID, "stage", stage, "by", ad.By)
+	b.updateCards(ctx, tr.ID, t.act.ReplyToID)
+	b.core.PollSoon(ctx, tr.ID)
+	v := b.decidedView(tr, stage, t.userID)
+	if v.DecidedBy == "" {
+		v.DecidedBy = ad.By
+	}
+	if v.DecidedAt.IsZero() {
+		v.DecidedAt = ad.At
+	}
+	if ad.Result != "" {
+		v.Outcome = cards.Decision(ad.Result)
+	}
+	v.ByYou = false
+	v.AlreadyDecided = true
+	b.auditTurn(ctx, t, store.AuditEntry{Action: "approval." + verb, Mode: store.ModeDelegated, RequestID: tr.ID,
+		PackageID: tr.PackageID, PackageName: tr.PackageName, SubjectID: tr.RequestorID, SubjectName: tr.RequestorName,
+		Outcome: "already-decided", Details: map[string]string{"stage": fmt.Sprint(stage), "decidedBy": ad.By}})
+	return b.answer(ctx, t, cards.ApprovalDecided(v))
+}
+
+// decidedByUser reports whether the decision Graph says was already made (ad) is the turn's user's own: the
+// record holds their decision made through the bot, or Graph names them.
+func (b *Bot) decidedByUser(tr *trackedRequest, stage int, ad *entitlement.AlreadyDecidedError, t *turn) bool {
+	if d, ok := tr.DecisionFor(stage); ok && d.ViaBot && strings.EqualFold(d.ApproverID, t.userID) {
+		return true
+	}
+	by := strings.TrimSpace(ad.By)
+	return by != "" && (strings.EqualFold(by, t.userID) || strings.EqualFold(by, strings.TrimSpace(t.userName)))
+}
+
+// orResult is r, or the result recorded for the stage when Graph did not say.
+func orResult(r entitlement.ReviewResult, tr *trackedRequest, stage int) entitlement.ReviewResult {
+	if r != "" {
+		return r
+	}
+	d, _ := tr.DecisionFor(stage)
+	return d.Result
 }
 
 // catchUp re-reads a request (app-only) whose approval is no longer open while the tracked record still says
@@ -228,7 +268,7 @@ func (b *Bot) catchUp(ctx context.Context, tr *trackedRequest) *trackedRequest {
 		b.log.InfoContext(ctx, "re-read a request whose approval ended", "request", tr.ID, "err", err)
 		return tr
 	}
-	fresh, err := b.observe(ctx, req, nil)
+	fresh, err := b.core.Observe(ctx, req)
 	if err != nil {
 		b.log.WarnContext(ctx, "apply the state of a request whose approval ended", "request", tr.ID, "err", err)
 		return tr
@@ -240,7 +280,7 @@ func (b *Bot) catchUp(ctx context.Context, tr *trackedRequest) *trackedRequest {
 // after Graph stopped showing the approval; ok is false when the bot does not track the request or it is
 // still open (then nothing about it is shown).
 func (b *Bot) endedView(ctx context.Context, t *turn, requestID, stageTok string) (cards.ApprovalDecidedView, bool) {
-	tr, err := b.loadTracked(ctx, requestID)
+	tr, err := b.core.Get(ctx, requestID)
 	if err != nil || !b.mayViewTracked(ctx, tr, t.userID) {
 		return cards.ApprovalDecidedView{}, false
 	}
@@ -251,7 +291,7 @@ func (b *Bot) endedView(ctx context.Context, t *turn, requestID, stageTok string
 	stage := stageFromToken(stageTok)
 	if stage == 0 {
 		stage = 1
-		if d, ok := tr.lastDecision(); ok {
+		if d, ok := tr.LastDecision(); ok {
 			stage = d.Stage
 		}
 	}
@@ -278,17 +318,18 @@ func (b *Bot) learnDecisions(ctx context.Context, tr *trackedRequest, a entitlem
 		if !decided(s) {
 			continue
 		}
-		if _, ok := tr.decision(i + 1); ok {
+		if _, ok := tr.DecisionFor(i + 1); ok {
 			continue
 		}
 		rec := decisionRecord{Stage: i + 1, StageID: s.ID, ApproverID: s.ReviewedBy.ID, ApproverName: s.ReviewedBy.Name,
 			Result: s.ReviewResult, At: s.ReviewedAt, Justification: s.Justification}
-		*tr = *b.recordDecision(ctx, tr.ID, rec, false)
+		fresh, _ := b.core.RecordDecision(ctx, tr.ID, rec, false)
+		*tr = *fresh
 		learned = true
 	}
 	if learned {
 		b.updateCards(ctx, tr.ID, "")
-		b.pollSoon(ctx, tr.ID)
+		b.core.PollSoon(ctx, tr.ID)
 	}
 }
 
@@ -330,7 +371,7 @@ func (b *Bot) mayViewApproval(ctx context.Context, requestID, userID string) boo
 		br, err := b.loadBrokered(ctx, requestID)
 		return err == nil && b.mayViewBrokered(ctx, br, userID)
 	}
-	tr, err := b.loadTracked(ctx, requestID)
+	tr, err := b.core.Get(ctx, requestID)
 	return err == nil && b.mayViewTracked(ctx, tr, userID)
 }
 
@@ -341,7 +382,7 @@ func (b *Bot) mayViewTracked(ctx context.Context, tr *trackedRequest, userID str
 	if userID == "" {
 		return false
 	}
-	if strings.EqualFold(tr.RequestorID, userID) || tr.isApprover(userID) {
+	if strings.EqualFold(tr.RequestorID, userID) || tr.IsApprover(userID) {
 		return true
 	}
 	for _, d := range tr.Decisions {
@@ -384,7 +425,7 @@ func (b *Bot) holdsCard(ctx context.Context, requestID, userID string) bool {
 func (b *Bot) approverCardFor(ctx context.Context, t *turn, tr *trackedRequest, stage int, errMsg, just string) *cards.Card {
 	c := *tr
 	c.Stage = stage
-	if !c.isApprover(t.userID) {
+	if !c.IsApprover(t.userID) {
 		c.Approvers = append(append([]personRef(nil), c.Approvers...), personRef{ID: t.userID, Name: t.userName, TeamsID: t.act.From.ID})
 	}
 	v := b.approvalView(ctx, &c, t.userID)
@@ -398,63 +439,6 @@ func (b *Bot) justificationRequired(ctx context.Context, tr *trackedRequest, sta
 		return false
 	}
 	return pol.Stages[stage-1].ApproverJustificationRequired
-}
-
-// noteStageID remembers Graph's id of the current stage.
-func (b *Bot) noteStageID(ctx context.Context, requestID string, stage int, stageID string) {
-	if stageID == "" {
-		return
-	}
-	unlock := b.lock("req:" + requestID)
-	defer unlock()
-	tr, err := b.loadTracked(ctx, requestID)
-	if err != nil || tr.Stage != stage || tr.StageID == stageID {
-		return
-	}
-	tr.StageID = stageID
-	if err := b.saveTracked(ctx, tr); err != nil {
-		b.log.WarnContext(ctx, "save stage id", "request", requestID, "err", err)
-	}
-}
-
-// recordDecision adds a decision to the tracked record (once per stage) and returns the record.
-func (b *Bot) recordDecision(ctx context.Context, requestID string, rec decisionRecord, mine bool) *trackedRequest {
-	unlock := b.lock("req:" + requestID)
-	defer unlock()
-	tr, err := b.loadTracked(ctx, requestID)
-	if err != nil {
-		b.log.WarnContext(ctx, "record decision", "request", requestID, "err", err)
-		return &trackedRequest{ID: requestID, Decisions: []decisionRecord{rec}}
-	}
-	if old, ok := tr.decision(rec.Stage); ok {
-		if mine || old.ApproverName != "" {
-			return tr
-		}
-	}
-	tr.Decisions = append(tr.Decisions, rec)
-	label := "Approved"
-	if rec.Result == entitlement.ReviewDeny {
-		label = "Denied"
-	}
-	text := label
-	if tr.StageCount > 1 {
-		text = fmt.Sprintf("Stage %d %s", rec.Stage, strings.ToLower(label))
-	}
-	if rec.ApproverName != "" {
-		text += " by " + rec.ApproverName
-	}
-	if rec.Result == "" {
-		text = fmt.Sprintf("Stage %d decided", rec.Stage)
-	}
-	at := rec.At
-	if at.IsZero() {
-		at = b.now()
-	}
-	tr.event(at, text)
-	if err := b.saveTracked(ctx, tr); err != nil {
-		b.log.WarnContext(ctx, "save decision", "request", requestID, "err", err)
-	}
-	return tr
 }
 
 // verbApprovalView answers the automatic refresh, the Refresh button and the inbox's Open: each user sees their
@@ -478,7 +462,7 @@ func (b *Bot) verbApprovalView(open bool) verbHandler {
 		if err != nil {
 			// Graph shows this user no approval: only what the bot already knows is used, and only for a user
 			// with a part in the request (a stranger's click must not make the bot follow a request either).
-			tr, lerr := b.loadTracked(ctx, reqID)
+			tr, lerr := b.core.Get(ctx, reqID)
 			if lerr != nil && !errors.Is(lerr, store.ErrNotFound) {
 				return b.failure(ctx, t, "I couldn't read this approval", lerr, "approvals")
 			}
@@ -519,9 +503,9 @@ func (b *Bot) verbApprovalView(open bool) verbHandler {
 			tr = b.catchUp(ctx, tr)
 		}
 		if isOpen && cur.AssignedToMe && (want == 0 || want == curIdx) {
-			b.noteStageID(ctx, tr.ID, curIdx, cur.ID)
+			b.core.NoteStageID(ctx, tr.ID, curIdx, cur.ID)
 			if tr.Stage != curIdx {
-				b.pollSoon(ctx, tr.ID)
+				b.core.PollSoon(ctx, tr.ID)
 			}
 			if open {
 				b.keepApproverCard(ctx, t, tr.ID, curIdx)
@@ -575,7 +559,7 @@ func (b *Bot) cmdApprovals(ctx context.Context, t *turn, cmd Command) error {
 	for _, r := range reqs {
 		tr, err := b.trackedFor(ctx, r.ID)
 		if err != nil {
-			tr, _ = b.track(ctx, r, trackOptions{})
+			tr, _ = b.core.Track(ctx, r, trackOptions{})
 		}
 		if tr == nil {
 			tr = &trackedRequest{ID: r.ID, PackageName: r.PackageName, RequestorName: r.Requestor.Name, CreatedAt: r.CreatedAt}

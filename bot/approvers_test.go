@@ -60,7 +60,7 @@ func TestApproverResolution(t *testing.T) {
 	e := newFlEnv(t)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := e.bot.resolveApprovers(context.Background(), &trackedRequest{ID: "r", RequestorID: tc.requestor}, tc.stage, false)
+			got := e.bot.core.ResolveApprovers(context.Background(), &trackedRequest{ID: "r", RequestorID: tc.requestor}, tc.stage, false)
 			var ids []string
 			for _, p := range got {
 				ids = append(ids, p.ID)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/lifecycle"
 	"github.com/accessbot/accessbot/internal/store"
 )
 
@@ -136,8 +137,10 @@ type Bot struct {
 	// prt is the partner flows' caches (partner.go).
 	prt partnerState
 
-	// fl is the request/approval flows' state: tracker wake-up, outbox handlers, per-request locks (tracker.go).
+	// fl is the flows' in-process state: outbox handlers and kicker, brokered/form locks (tracker.go).
 	fl flowState
+	// core is the request lifecycle (internal/lifecycle): records, decisions, approvers, the tracker.
+	core *lifecycle.Core
 }
 
 type inflightTurn struct {
@@ -180,6 +183,11 @@ func New(cfg Config) (*Bot, error) {
 		verbs:    map[string]verbHandler{},
 		inflight: map[string]*inflightTurn{},
 	}
+	core, err := b.newCore()
+	if err != nil {
+		return nil, fmt.Errorf("bot config: %w", err)
+	}
+	b.core = core
 	b.registerCore()
 	return b, nil
 }

@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/accessbot/accessbot/internal/lifecycle"
 	"regexp"
 	"slices"
 	"strings"
@@ -128,7 +129,7 @@ func (br *brokeredRequest) stage(n int) *brokeredStage {
 }
 
 func (br *brokeredRequest) event(at time.Time, text string) {
-	br.Timeline = appendEvent(br.Timeline, at, text)
+	br.Timeline = lifecycle.AppendEvent(br.Timeline, at, text)
 }
 
 // open reports whether the request still waits for approval or delivery.
@@ -160,7 +161,7 @@ func (br *brokeredRequest) mirror() *trackedRequest {
 		Schedule:        br.Schedule,
 		CreatedAt:       br.CreatedAt,
 		AssignmentID:    br.AssignmentID,
-		Mode:            cards.ModeBrokered,
+		Mode:            lifecycle.ModeBrokered,
 		StageCount:      br.StageCount,
 		Notified:        true,
 		Timeline:        br.Timeline,
@@ -201,7 +202,7 @@ func (b *Bot) saveBrokered(ctx context.Context, br *brokeredRequest) error {
 	if err := b.cfg.Store.Put(ctx, bucketBrokered, br.ID, br); err != nil {
 		return fmt.Errorf("save brokered request %s: %w", br.ID, err)
 	}
-	if err := b.saveTracked(ctx, br.mirror()); err != nil {
+	if err := b.core.Put(ctx, br.mirror()); err != nil {
 		return fmt.Errorf("save mirror of brokered request %s: %w", br.ID, err)
 	}
 	return nil
@@ -271,7 +272,7 @@ func (b *Bot) brokeredSubmit(ctx context.Context, t *turn, md modeDecision, in e
 			return nil, "", entitlement.Invalid("approvers", "could not be found for this policy (no sponsor or approver is set); ask your contact to check the connected organization's sponsors")
 		}
 		br.Stages = []brokeredStage{{Index: 1, Approvers: approvers, StartedAt: now}}
-		br.event(now, "Waiting for "+namesOf(approvers))
+		br.event(now, "Waiting for "+lifecycle.NamesOf(approvers))
 	}
 	if err := b.saveBrokered(ctx, br); err != nil {
 		return nil, "", err
@@ -389,7 +390,7 @@ func (b *Bot) checkBrokeredDuplicate(ctx context.Context, email, packageID strin
 func (b *Bot) brokeredApprovers(ctx context.Context, br *brokeredRequest, st entitlement.Stage, escalation bool) []personRef {
 	view := br.mirror()
 	view.RequestorID = "" // no manager in the resource tenant; sponsors come from RequestorOrgID
-	people := b.resolveApprovers(ctx, view, st, escalation)
+	people := b.core.ResolveApprovers(ctx, view, st, escalation)
 	sets := slices.Concat(st.PrimaryApprovers, st.FallbackPrimaryApprovers)
 	if escalation {
 		sets = slices.Concat(st.EscalationApprovers, st.FallbackEscalationApprovers)
@@ -447,7 +448,7 @@ func (b *Bot) stageWake(br *brokeredRequest, pol entitlement.Policy) time.Durati
 	st := pol.Stages[cur.Index-1]
 	now := b.now()
 	consider := func(iso string) {
-		if d, err := parseISODuration(iso); err == nil && d > 0 {
+		if d, err := lifecycle.ParseISODuration(iso); err == nil && d > 0 {
 			wake = min(wake, cur.StartedAt.Add(d).Sub(now))
 		}
 	}
@@ -472,9 +473,9 @@ func (b *Bot) checkBrokeredStage(ctx context.Context, br *brokeredRequest, pol e
 	}
 	st := pol.Stages[cur.Index-1]
 	now := b.now()
-	if d, err := parseISODuration(st.DurationBeforeAutomaticDenial); err == nil && d > 0 && !now.Before(cur.StartedAt.Add(d)) {
+	if d, err := lifecycle.ParseISODuration(st.DurationBeforeAutomaticDenial); err == nil && d > 0 && !now.Before(cur.StartedAt.Add(d)) {
 		br.State = entitlement.StateDenied
-		br.Reason = fmt.Sprintf("The request expired: nobody decided within %s.", humanizeDuration(d))
+		br.Reason = fmt.Sprintf("The request expired: nobody decided within %s.", lifecycle.HumanizeDuration(d))
 		br.event(now, "Expired: nobody decided in time")
 		br.Done = true
 		b.auditSystemAt(ctx, br, "approval.timeout", "denied", map[string]string{"stage": fmt.Sprint(cur.Index)})
@@ -487,13 +488,13 @@ func (b *Bot) checkBrokeredStage(ctx context.Context, br *brokeredRequest, pol e
 	if !now.Before(since.Add(b.cfg.ReminderAfter)) {
 		cur.RemindedAt = now
 		br.event(now, "Approvers reminded")
-		b.sendStageCards(ctx, br, fmt.Sprintf("Reminder: this request has been waiting for your decision for %s.", humanizeDuration(now.Sub(cur.StartedAt))))
+		b.sendStageCards(ctx, br, fmt.Sprintf("Reminder: this request has been waiting for your decision for %s.", lifecycle.HumanizeDuration(now.Sub(cur.StartedAt))))
 		return true
 	}
 	if !st.EscalationEnabled || cur.Escalated {
 		return false
 	}
-	d, err := parseISODuration(st.DurationBeforeEscalation)
+	d, err := lifecycle.ParseISODuration(st.DurationBeforeEscalation)
 	if err != nil || d <= 0 || now.Before(cur.StartedAt.Add(d)) {
 		return false
 	}
@@ -510,9 +511,9 @@ func (b *Bot) checkBrokeredStage(ctx context.Context, br *brokeredRequest, pol e
 	if len(added) == 0 {
 		return false
 	}
-	br.event(now, "Escalated to "+namesOf(added))
-	b.auditSystemAt(ctx, br, "approval.escalate", "escalated", map[string]string{"stage": fmt.Sprint(cur.Index), "to": namesOf(added)})
-	b.sendStageCards(ctx, br, fmt.Sprintf("Escalated to you: nobody decided within %s.", humanizeDuration(d)), added...)
+	br.event(now, "Escalated to "+lifecycle.NamesOf(added))
+	b.auditSystemAt(ctx, br, "approval.escalate", "escalated", map[string]string{"stage": fmt.Sprint(cur.Index), "to": lifecycle.NamesOf(added)})
+	b.sendStageCards(ctx, br, fmt.Sprintf("Escalated to you: nobody decided within %s.", lifecycle.HumanizeDuration(d)), added...)
 	return true
 }
 
@@ -644,7 +645,7 @@ func (b *Bot) brokeredDecision(ctx context.Context, t *turn, data map[string]any
 			br.Done = true
 		} else {
 			br.Stages = append(br.Stages, next)
-			br.event(now, fmt.Sprintf("Stage %d of %d: waiting for %s", next.Index, br.StageCount, namesOf(next.Approvers)))
+			br.event(now, fmt.Sprintf("Stage %d of %d: waiting for %s", next.Index, br.StageCount, lifecycle.NamesOf(next.Approvers)))
 		}
 	default:
 		br.event(now, "Approved by "+cur.ByName)
@@ -783,7 +784,7 @@ func (b *Bot) notifyBrokeredRequester(ctx context.Context, br *brokeredRequest) 
 	switch br.State {
 	case entitlement.StatePendingApproval:
 		if cur := br.current(); cur != nil && cur.Index > 1 {
-			text = fmt.Sprintf("Stage %d of your request for %s was approved%s; now waiting for %s.", cur.Index-1, pkg, by, namesOf(cur.Approvers))
+			text = fmt.Sprintf("Stage %d of your request for %s was approved%s; now waiting for %s.", cur.Index-1, pkg, by, lifecycle.NamesOf(cur.Approvers))
 		}
 	case entitlement.StateDenied:
 		if len(last) > 0 && last[len(last)-1].Decision == entitlement.ReviewDeny {
@@ -824,7 +825,7 @@ func (b *Bot) brokeredStatusView(ctx context.Context, br *brokeredRequest) cards
 // for them, the read-only outcome otherwise.
 func (b *Bot) brokeredApproverCard(ctx context.Context, br *brokeredRequest, stage int, viewerID, errMsg, just string) *cards.Card {
 	tr := br.mirror()
-	if cur := br.current(); cur != nil && cur.Index == stage && tr.isApprover(viewerID) {
+	if cur := br.current(); cur != nil && cur.Index == stage && tr.IsApprover(viewerID) {
 		v := b.approvalView(ctx, tr, viewerID)
 		v.Error, v.JustificationValue = errMsg, just
 		v.Requester.OrgName = orUnknown(br.Requester.OrgName, v.Requester.OrgName)

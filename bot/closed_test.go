@@ -117,7 +117,7 @@ func TestApproverCardOfEndedRequest(t *testing.T) {
 		for _, mode := range []cards.Mode{cards.ModeDelegated, cards.ModeBrokered} {
 			t.Run(tc.name+"/"+string(mode), func(t *testing.T) {
 				tr := tc.tr
-				tr.ID, tr.PackageName, tr.RequestorID, tr.RequestorName, tr.Mode = "req-1", "Falcon Production Access", flRita, "Rita Requester", mode
+				tr.ID, tr.PackageName, tr.RequestorID, tr.RequestorName, tr.Mode = "req-1", "Falcon Production Access", flRita, "Rita Requester", string(mode)
 				text, verbs := cardText(t, e.bot.approverCard(context.Background(), &tr, tc.stage, tc.viewer, ""))
 				checkReadOnly(t, text, verbs)
 				for _, w := range tc.want {

@@ -1,6 +1,7 @@
 // Package bot is AccessBot's conversation: it routes authenticated Teams activities to flows (request, approve,
 // guest, admin, notify) and answers with Adaptive Cards. It never speaks HTTP or Graph JSON itself: replies go
-// through a Connector, state through a Store, entitlement management through the entitlement port.
+// through a Connector, state through a Store, entitlement management through the entitlement port, and the
+// request lifecycle (records, decisions, approvers, tracker) through internal/lifecycle.
 //
 // Where things live (DESIGN.md §5 names the flows):
 //
@@ -21,10 +22,10 @@
 //
 // Approve
 //   - approve.go: approval cards, decisions with the approver's token, the approver's inbox.
-//   - approvers.go: who approves a stage (rules, fallback, no self-approval), escalation, reminders.
 //
 // Tracking and notify
-//   - tracker.go: the tracked request record, applying fresh reads (observe), locks, the polling loop.
+//   - tracker.go: the bridge to the lifecycle core (internal/lifecycle), which owns the request records, their
+//     state machine, approver resolution, escalation, reminders, decisions and the polling loop.
 //   - notify.go: outbox kinds and delivery: notifications, approval cards, card updates, chat creation and
 //     app install, service URLs.
 //

@@ -168,8 +168,11 @@ type flPort struct {
 	seq       int
 
 	decideCalls int
-	installs    []string
-	lastExtend  string
+	// decideGate, when set, is called before DecideStage takes the port's lock (a barrier for concurrent
+	// clicks).
+	decideGate func()
+	installs   []string
+	lastExtend string
 	// raceDecide, when set, records a decision by this user just before the caller's DecideStage runs
 	// (another approver won the race: the caller gets Graph's 409).
 	raceDecide string
@@ -479,6 +482,9 @@ func (d *flDelegated) DecideStage(ctx context.Context, id, stageID string, dec e
 		return err
 	}
 	p := d.p
+	if p.decideGate != nil {
+		p.decideGate()
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.decideCalls++

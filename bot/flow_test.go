@@ -91,9 +91,8 @@ func TestRequestApproveDeliver(t *testing.T) {
 	if !delivered || !notified {
 		t.Fatalf("status card updated to delivered = %v, requester notified = %v; sent: %+v", delivered, notified, e.conn.all()[from:])
 	}
-	var tr trackedRequest
-	if err := e.store.Get(ctx, bucketTracked, reqID, &tr); err != nil || !tr.Closed {
-		t.Fatalf("tracked request closed = %v (%v), want closed after delivery", tr.Closed, err)
+	if tr, err := e.bot.core.Get(ctx, reqID); err != nil || !tr.Closed {
+		t.Fatalf("tracked request %+v (%v), want closed after delivery", tr, err)
 	}
 }
 

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"github.com/accessbot/accessbot/internal/lifecycle"
 	"strings"
 
 	"github.com/accessbot/accessbot/cards"
@@ -47,13 +48,13 @@ func (b *Bot) myRequestsCard(ctx context.Context, t *turn, reqs []entitlement.Re
 	names := map[string]string{}
 	for i, r := range reqs {
 		var tr *trackedRequest
-		if existing, err := b.loadTracked(ctx, r.ID); err == nil {
+		if existing, err := b.core.Get(ctx, r.ID); err == nil {
 			tr = existing
 		} else if r.State.Open() {
 			if r.Requestor.ID == "" {
 				r.Requestor.ID = t.userID
 			}
-			if tr, err = b.track(ctx, r, trackOptions{RequestorTenant: t.tenantID, RequestorName: t.userName}); err != nil {
+			if tr, err = b.core.Track(ctx, r, trackOptions{RequestorTenant: t.tenantID, RequestorName: t.userName}); err != nil {
 				t.log.WarnContext(ctx, "track listed request", "request", r.ID, "err", err)
 			}
 		}
@@ -74,7 +75,7 @@ func (b *Bot) myRequestsCard(ctx context.Context, t *turn, reqs []entitlement.Re
 		if tr != nil {
 			s.State = cardState(tr)
 			if tr.State == entitlement.StatePendingApproval && len(tr.Approvers) > 0 {
-				s.Detail = "waiting for " + namesOf(tr.Approvers)
+				s.Detail = "waiting for " + lifecycle.NamesOf(tr.Approvers)
 				if tr.StageCount > 1 {
 					s.Detail = fmt.Sprintf("stage %d of %d, %s", tr.Stage, tr.StageCount, s.Detail)
 				}
@@ -100,7 +101,7 @@ func (b *Bot) ownRequest(ctx context.Context, t *turn, id string) (entitlement.R
 	owner := r.Requestor.ID
 	if owner == "" {
 		// Graph did not say who filed it (not expanded, a deleted account): only the tracked record can.
-		if tr, err := b.loadTracked(ctx, id); err == nil {
+		if tr, err := b.core.Get(ctx, id); err == nil {
 			owner = tr.RequestorID
 		}
 	}
@@ -119,7 +120,7 @@ func (b *Bot) verbRequestRefresh(ctx context.Context, t *turn, data map[string]a
 	if err != nil {
 		return b.failure(ctx, t, "I couldn't read that request", err, "status")
 	}
-	tr, err := b.track(ctx, r, trackOptions{RequestorTenant: t.tenantID})
+	tr, err := b.core.Track(ctx, r, trackOptions{RequestorTenant: t.tenantID})
 	if err != nil {
 		return nil, fmt.Errorf("track request %s: %w", id, err)
 	}
@@ -142,7 +143,7 @@ func (b *Bot) verbRequestCancel(ctx context.Context, t *turn, data map[string]an
 // cancel cancels one of the user's requests with their own token and updates every card of it.
 func (b *Bot) cancel(ctx context.Context, t *turn, r entitlement.Request) (*trackedRequest, error) {
 	if !r.State.Open() || r.State == entitlement.StateDelivering {
-		return b.track(ctx, r, trackOptions{RequestorTenant: t.tenantID})
+		return b.core.Track(ctx, r, trackOptions{RequestorTenant: t.tenantID})
 	}
 	d, err := b.delegated(ctx, t)
 	if err != nil {
@@ -153,26 +154,19 @@ func (b *Bot) cancel(ctx context.Context, t *turn, r entitlement.Request) (*trac
 	}
 	b.auditTurn(ctx, t, store.AuditEntry{Action: "request.cancel", Mode: store.ModeDelegated, RequestID: r.ID, PackageID: r.PackageID,
 		PackageName: r.PackageName, SubjectID: t.userID, SubjectName: t.userName, Outcome: "canceled"})
-	unlock := b.lock("req:" + r.ID)
-	if tr, err := b.loadTracked(ctx, r.ID); err == nil {
-		tr.CanceledByUser = true
-		_ = b.saveTracked(ctx, tr)
-	}
-	unlock()
+	b.core.MarkCanceledByUser(ctx, r.ID) // before the fresh read is applied: no "was canceled" news
 	fresh, err := b.cfg.Entitlement.Request(ctx, r.ID)
 	if err != nil {
 		fresh = r
 		fresh.State = entitlement.StateCanceled
 	}
-	tr, err := b.track(ctx, fresh, trackOptions{RequestorTenant: t.tenantID})
+	tr, err := b.core.Track(ctx, fresh, trackOptions{RequestorTenant: t.tenantID})
 	if err != nil {
 		return nil, err
 	}
 	if !tr.CanceledByUser {
-		unlock := b.lock("req:" + r.ID)
+		b.core.MarkCanceledByUser(ctx, r.ID)
 		tr.CanceledByUser = true
-		_ = b.saveTracked(ctx, tr)
-		unlock()
 	}
 	return tr, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/accessbot/accessbot/internal/lifecycle"
 	"strings"
 	"time"
 
@@ -27,10 +28,11 @@ const (
 
 	// OutboxCardUpdate re-renders one stored card (status or approval) and updates it in place.
 	OutboxCardUpdate = "bot.card.update"
-	// OutboxNotify sends a short text message to a user (creating the 1:1 chat when needed).
-	OutboxNotify = "bot.notify"
-	// OutboxApprovalCard sends an approval card to one approver of a stage.
-	OutboxApprovalCard = "bot.approval.card"
+	// OutboxNotify sends a short text message to a user (creating the 1:1 chat when needed); the lifecycle
+	// core queues it too (lifecycle.NotifyJob is the core's subset of notifyJob).
+	OutboxNotify = lifecycle.OutboxNotify
+	// OutboxApprovalCard sends an approval card to one approver of a stage (lifecycle.ApprovalCardJob).
+	OutboxApprovalCard = lifecycle.OutboxApprovalCard
 
 	cardKindStatus   = "status"
 	cardKindApproval = "approval"
@@ -90,52 +92,6 @@ func (b *Bot) registerTracker() {
 	b.onOutbox(OutboxCardUpdate, b.deliverCardUpdate)
 	b.onOutbox(OutboxNotify, b.deliverNotify)
 	b.onOutbox(OutboxApprovalCard, b.deliverApprovalCard)
-}
-
-// notifyRequester sends the requester a short message about a state change worth telling.
-func (b *Bot) notifyRequester(ctx context.Context, tr *trackedRequest, oldState entitlement.RequestState, oldStage int) {
-	if tr.RequestorID == "" {
-		return
-	}
-	pkg := orUnknown(tr.PackageName, "your access package")
-	var text string
-	d, hasDecision := tr.lastDecision()
-	by := ""
-	if hasDecision && d.ApproverName != "" {
-		by = " by " + d.ApproverName
-	}
-	switch tr.State {
-	case entitlement.StatePendingApproval:
-		if tr.Stage > 1 && tr.Stage != oldStage {
-			text = fmt.Sprintf("Stage %d of your request for %s was approved%s; now waiting for %s.", tr.Stage-1, pkg, by, orUnknown(namesOf(tr.Approvers), "the next approvers"))
-		}
-	case entitlement.StateDelivering:
-		if oldState == entitlement.StatePendingApproval {
-			text = fmt.Sprintf("Your request for %s was approved%s. Your access is being set up.", pkg, by)
-		}
-	case entitlement.StateDelivered:
-		text = fmt.Sprintf("You now have access: %s was delivered.", pkg)
-	case entitlement.StateDenied:
-		if hasDecision && d.Result == entitlement.ReviewDeny {
-			text = fmt.Sprintf("Your request for %s was denied%s.", pkg, by)
-		} else {
-			text = fmt.Sprintf("Your request for %s was denied (nobody approved it in time, or a policy refused it).", pkg)
-		}
-	case entitlement.StateCanceled:
-		if !tr.CanceledByUser {
-			text = fmt.Sprintf("Your request for %s was canceled.", pkg)
-		}
-	case entitlement.StateDeliveryFailed:
-		text = fmt.Sprintf("Your request for %s was approved but the access could not be delivered. An admin can retry it; you can also request again.", pkg)
-	case entitlement.StatePartiallyDelivered:
-		text = fmt.Sprintf("Your request for %s was partially delivered; the rest will be retried.", pkg)
-	case entitlement.StateScheduled:
-		text = fmt.Sprintf("Your request for %s was approved and is scheduled to start on the requested date.", pkg)
-	}
-	if text == "" {
-		return
-	}
-	tr.queue(OutboxNotify, notifyJob{TenantID: tr.RequestorTenant, UserID: tr.RequestorID, Text: text})
 }
 
 // updateCards queues an in-place update of every stored card of a request except the one with skipActivityID
@@ -206,19 +162,15 @@ type notifyButton struct {
 	Command string `json:"command"`
 }
 
-type approvalCardJob struct {
-	RequestID string    `json:"requestId"`
-	Stage     int       `json:"stage"`
-	Approver  personRef `json:"approver"`
-	Note      string    `json:"note,omitempty"`
-}
+// approvalCardJob is the payload of OutboxApprovalCard (queued by the core and the brokered flow).
+type approvalCardJob = lifecycle.ApprovalCardJob
 
 func (b *Bot) deliverCardUpdate(ctx context.Context, raw json.RawMessage) error {
 	var job cardUpdateJob
 	if err := json.Unmarshal(raw, &job); err != nil {
 		return fmt.Errorf("decode card update: %w", err)
 	}
-	tr, err := b.loadTracked(ctx, job.RequestID)
+	tr, err := b.core.Get(ctx, job.RequestID)
 	if err != nil {
 		return err
 	}
@@ -333,7 +285,7 @@ func (b *Bot) deliverApprovalCard(ctx context.Context, raw json.RawMessage) erro
 	if err := json.Unmarshal(raw, &job); err != nil {
 		return fmt.Errorf("decode approval card job: %w", err)
 	}
-	tr, err := b.loadTracked(ctx, job.RequestID)
+	tr, err := b.core.Get(ctx, job.RequestID)
 	if err != nil {
 		return err
 	}
@@ -341,7 +293,7 @@ func (b *Bot) deliverApprovalCard(ctx context.Context, raw json.RawMessage) erro
 		b.log.InfoContext(ctx, "approval card no longer needed", "request", tr.ID, "stage", job.Stage, "state", string(tr.State))
 		return nil
 	}
-	if _, decided := tr.decision(job.Stage); decided {
+	if _, decided := tr.DecisionFor(job.Stage); decided {
 		return nil
 	}
 	view := b.approvalView(ctx, tr, job.Approver.ID)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/accessbot/accessbot/internal/lifecycle"
 	"regexp"
 	"slices"
 	"strings"
@@ -279,7 +280,7 @@ func (b *Bot) verbRequestSubmit(ctx context.Context, t *turn, data map[string]an
 	defer unlock()
 	if err := b.cfg.Store.Dialog(ctx, dialogFormPrefx+formID, &fd); err == nil && fd.RequestID != "" {
 		// A second click on Submit (or a redelivery): show the request filed the first time.
-		if tr, err := b.loadTracked(ctx, fd.RequestID); err == nil {
+		if tr, err := b.core.Get(ctx, fd.RequestID); err == nil {
 			return b.answerStatus(ctx, t, tr)
 		}
 		return b.answer(ctx, t, cards.Notice(cards.NoticeView{Kind: noticeInfo, Title: "Already submitted",
@@ -311,7 +312,7 @@ func (b *Bot) verbRequestSubmit(ctx context.Context, t *turn, data map[string]an
 		return b.answer(ctx, t, cards.RequestForm(v))
 	}
 	if len(errs) > 0 {
-		return rerender(fmt.Sprintf("%s to fix below.", pluralize(len(errs), "answer")))
+		return rerender(fmt.Sprintf("%s to fix below.", lifecycle.Pluralize(len(errs), "answer")))
 	}
 	// refused shows bad input the request was refused for: on the field it names, else above the form.
 	refused := func(ie *entitlement.InvalidInputError, lead string) (*botframework.InvokeResponse, error) {
@@ -380,7 +381,7 @@ func (b *Bot) verbRequestSubmit(ctx context.Context, t *turn, data map[string]an
 	}
 	b.auditTurn(ctx, t, store.AuditEntry{Action: action, Mode: store.ModeDelegated, RequestID: r.ID, PackageID: r.PackageID,
 		PackageName: r.PackageName, SubjectID: t.userID, SubjectName: t.userName, Outcome: string(r.State)})
-	tr, err := b.track(ctx, r, trackOptions{RequestorTenant: t.tenantID, RequestorName: t.userName, Mode: cards.ModeDelegated})
+	tr, err := b.core.Track(ctx, r, trackOptions{RequestorTenant: t.tenantID, RequestorName: t.userName, Mode: lifecycle.ModeDelegated})
 	if err != nil {
 		return nil, fmt.Errorf("track request %s: %w", r.ID, err)
 	}

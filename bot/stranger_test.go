@@ -116,7 +116,7 @@ func TestOwnRequestWithoutRequestor(t *testing.T) {
 			e.port.requests[reqID].Requestor = entitlement.Subject{}
 			e.port.mu.Unlock()
 			if !tc.tracked {
-				if err := e.store.Delete(context.Background(), bucketTracked, reqID); err != nil {
+				if err := e.bot.core.Delete(context.Background(), reqID); err != nil {
 					t.Fatalf("forget tracked request: %v", err)
 				}
 			}
@@ -205,7 +205,7 @@ func TestStrangerClickDoesNotTrackRequest(t *testing.T) {
 			e.drain()
 			reqID := e.cardRefs(t)[0].Key
 			ctx := context.Background()
-			if err := e.store.Delete(ctx, bucketTracked, reqID); err != nil {
+			if err := e.bot.core.Delete(ctx, reqID); err != nil {
 				t.Fatal(err)
 			}
 			n := e.conn.count()
@@ -215,8 +215,7 @@ func TestStrangerClickDoesNotTrackRequest(t *testing.T) {
 				t.Errorf("stranger's answer shows the requester: %s", c)
 			}
 			e.drain()
-			var tr trackedRequest
-			if err := e.store.Get(ctx, bucketTracked, reqID, &tr); err == nil {
+			if tr, err := e.bot.core.Get(ctx, reqID); err == nil {
 				t.Errorf("the stranger's click made the bot track the request: %+v", tr)
 			}
 			for _, s := range e.conn.since(n) {

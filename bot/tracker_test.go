@@ -53,9 +53,9 @@ func TestLaggingStateAfterFinalDecision(t *testing.T) {
 			if got := e.conn.all()[from:]; len(got) != 0 {
 				t.Fatalf("polls of an unchanged request sent %d activities: %+v", len(got), got)
 			}
-			var tr trackedRequest
-			if err := e.store.Get(context.Background(), bucketTracked, reqID, &tr); err != nil || tr.Stage != tc.stage {
-				t.Fatalf("tracked stage = %d (%v), want %d", tr.Stage, err, tc.stage)
+			tr, err := e.bot.core.Get(context.Background(), reqID)
+			if err != nil || tr.Stage != tc.stage {
+				t.Fatalf("tracked record %+v (%v), want stage %d", tr, err, tc.stage)
 			}
 		})
 	}

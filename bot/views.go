@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/accessbot/accessbot/internal/lifecycle"
 	"strconv"
 	"strings"
 	"time"
@@ -47,7 +48,7 @@ func (b *Bot) statusView(ctx context.Context, tr *trackedRequest) cards.RequestS
 		State:       cardState(tr),
 		StageIndex:  tr.Stage,
 		StageCount:  tr.StageCount,
-		Mode:        orMode(tr.Mode),
+		Mode:        orMode(cards.Mode(tr.Mode)),
 		OrgName:     b.cfg.Tenant.Name,
 		UpdatedAt:   tr.UpdatedAt,
 		Cancelable:  tr.State == entitlement.StateSubmitted || tr.State == entitlement.StatePendingApproval || tr.State == entitlement.StateScheduled,
@@ -58,7 +59,7 @@ func (b *Bot) statusView(ctx context.Context, tr *trackedRequest) cards.RequestS
 	for _, p := range tr.Approvers {
 		v.Asked = append(v.Asked, orUnknown(p.Name, p.ID))
 	}
-	if d, ok := tr.lastDecision(); ok {
+	if d, ok := tr.LastDecision(); ok {
 		v.DecidedBy, v.DecidedAt, v.DecisionJustification = d.ApproverName, d.At, d.Justification
 	}
 	for _, e := range tr.Timeline {
@@ -136,7 +137,7 @@ func (b *Bot) approvalView(ctx context.Context, tr *trackedRequest, approverID s
 		StageCount:    max(tr.StageCount, 1),
 		Now:           b.now(),
 		Start:         tr.Schedule.Start,
-		Mode:          orMode(tr.Mode),
+		Mode:          orMode(cards.Mode(tr.Mode)),
 		OrgName:       b.cfg.Tenant.Name,
 		Requester: cards.PersonView{
 			Name:    tr.RequestorName,
@@ -212,8 +213,8 @@ func decisionViews(tr *trackedRequest) []cards.DecisionView {
 // approverCard is what one approver's copy of the approval card for a stage shows now: Approve/Deny while
 // the stage waits for them, the read-only outcome otherwise. errMsg is shown under the justification.
 func (b *Bot) approverCard(ctx context.Context, tr *trackedRequest, stage int, viewerID, errMsg string) *cards.Card {
-	_, decided := tr.decision(stage)
-	if tr.State == entitlement.StatePendingApproval && stage == tr.Stage && !decided && tr.isApprover(viewerID) {
+	_, decided := tr.DecisionFor(stage)
+	if tr.State == entitlement.StatePendingApproval && stage == tr.Stage && !decided && tr.IsApprover(viewerID) {
 		v := b.approvalView(ctx, tr, viewerID)
 		v.Error = errMsg
 		return cards.Approval(v)
@@ -240,12 +241,12 @@ func (b *Bot) decidedView(tr *trackedRequest, stage int, viewerID string) cards.
 		StageIndex:    stage,
 		StageCount:    max(tr.StageCount, 1),
 		Decisions:     decisionViews(tr),
-		Mode:          orMode(tr.Mode),
+		Mode:          orMode(cards.Mode(tr.Mode)),
 		OrgName:       b.cfg.Tenant.Name,
 		Outcome:       cards.DecisionNotReviewed,
 	}
 	deny, denied := lastDeny(tr)
-	if d, ok := tr.decision(stage); ok {
+	if d, ok := tr.DecisionFor(stage); ok {
 		v.Outcome = cards.Decision(d.Result)
 		v.DecidedBy, v.DecidedAt, v.Justification = d.ApproverName, d.At, d.Justification
 		v.ByYou = viewerID != "" && strings.EqualFold(d.ApproverID, viewerID)
@@ -275,7 +276,7 @@ func (b *Bot) decidedView(tr *trackedRequest, stage int, viewerID string) cards.
 	switch tr.State {
 	case entitlement.StatePendingApproval:
 		if tr.Stage > stage {
-			v.Next = fmt.Sprintf("Now waiting for stage %d of %d: %s.", tr.Stage, max(tr.StageCount, tr.Stage), orUnknown(namesOf(tr.Approvers), "the next approvers"))
+			v.Next = fmt.Sprintf("Now waiting for stage %d of %d: %s.", tr.Stage, max(tr.StageCount, tr.Stage), orUnknown(lifecycle.NamesOf(tr.Approvers), "the next approvers"))
 		}
 	case entitlement.StateDelivering:
 		v.Next = "Approved: access is being delivered."
@@ -366,8 +367,8 @@ func expirySummary(e entitlement.Expiration) string {
 			return "until " + e.EndDateTime.UTC().Format("2006-01-02")
 		}
 	case entitlement.ExpireAfterDuration:
-		if d, err := parseISODuration(e.Duration); err == nil && d > 0 {
-			return humanizeDuration(d)
+		if d, err := lifecycle.ParseISODuration(e.Duration); err == nil && d > 0 {
+			return lifecycle.HumanizeDuration(d)
 		}
 		return e.Duration
 	}
@@ -432,91 +433,11 @@ func autoDenyAt(pol entitlement.Policy, stage int, started time.Time) time.Time 
 	if stage < 1 || stage > len(pol.Stages) || started.IsZero() {
 		return time.Time{}
 	}
-	d, err := parseISODuration(pol.Stages[stage-1].DurationBeforeAutomaticDenial)
+	d, err := lifecycle.ParseISODuration(pol.Stages[stage-1].DurationBeforeAutomaticDenial)
 	if err != nil || d <= 0 {
 		return time.Time{}
 	}
 	return started.Add(d)
-}
-
-// parseISODuration parses the ISO-8601 durations Graph uses (P180D, PT4H, P4W2D, P1Y2M, PT30M, P1DT12H).
-// Years count as 365 days and months as 30.
-func parseISODuration(s string) (time.Duration, error) {
-	s = strings.TrimSpace(strings.ToUpper(s))
-	if !strings.HasPrefix(s, "P") || len(s) < 3 {
-		return 0, fmt.Errorf("duration %q: expected an ISO-8601 duration such as P30D or PT4H", s)
-	}
-	var total time.Duration
-	inTime := false
-	num := ""
-	for _, r := range s[1:] {
-		switch {
-		case r == 'T':
-			if inTime || num != "" {
-				return 0, fmt.Errorf("duration %q: misplaced T", s)
-			}
-			inTime = true
-		case r >= '0' && r <= '9' || r == '.':
-			num += string(r)
-		default:
-			if num == "" {
-				return 0, fmt.Errorf("duration %q: unit %c without a number", s, r)
-			}
-			n, err := strconv.ParseFloat(num, 64)
-			if err != nil {
-				return 0, fmt.Errorf("duration %q: %w", s, err)
-			}
-			num = ""
-			var unit time.Duration
-			switch {
-			case !inTime && r == 'Y':
-				unit = 365 * 24 * time.Hour
-			case !inTime && r == 'M':
-				unit = 30 * 24 * time.Hour
-			case !inTime && r == 'W':
-				unit = 7 * 24 * time.Hour
-			case !inTime && r == 'D':
-				unit = 24 * time.Hour
-			case inTime && r == 'H':
-				unit = time.Hour
-			case inTime && r == 'M':
-				unit = time.Minute
-			case inTime && r == 'S':
-				unit = time.Second
-			default:
-				return 0, fmt.Errorf("duration %q: unknown unit %c", s, r)
-			}
-			total += time.Duration(n * float64(unit))
-		}
-	}
-	if num != "" {
-		return 0, fmt.Errorf("duration %q: number without a unit", s)
-	}
-	return total, nil
-}
-
-// humanizeDuration renders a duration coarsely ("180 days", "4 hours", "90 minutes").
-func humanizeDuration(d time.Duration) string {
-	switch {
-	case d >= 24*time.Hour && d%(24*time.Hour) == 0:
-		return pluralize(int(d/(24*time.Hour)), "day")
-	case d >= 48*time.Hour:
-		return pluralize(int(d/(24*time.Hour)), "day")
-	case d >= time.Hour && d%time.Hour == 0:
-		return pluralize(int(d/time.Hour), "hour")
-	case d >= 2*time.Hour:
-		return pluralize(int(d/time.Hour), "hour")
-	case d >= time.Minute:
-		return pluralize(int(d/time.Minute), "minute")
-	}
-	return "less than a minute"
-}
-
-func pluralize(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return strconv.Itoa(n) + " " + unit + "s"
 }
 
 // errorCard turns an error of the entitlement port into a card for the person in the chat: a sign-in card

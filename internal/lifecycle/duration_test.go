@@ -1,11 +1,11 @@
-package bot
+package lifecycle
 
 import (
 	"testing"
 	"time"
 )
 
-// Tests of the view helpers (views.go).
+// Tests of the ISO-8601 durations (duration.go).
 
 func TestParseISODuration(t *testing.T) {
 	tests := []struct {
@@ -26,9 +26,9 @@ func TestParseISODuration(t *testing.T) {
 		{"P1H", 0, true},
 	}
 	for _, tc := range tests {
-		got, err := parseISODuration(tc.in)
+		got, err := ParseISODuration(tc.in)
 		if (err != nil) != tc.err || got != tc.want {
-			t.Errorf("parseISODuration(%q) = %v, %v; want %v, err=%v", tc.in, got, err, tc.want, tc.err)
+			t.Errorf("ParseISODuration(%q) = %v, %v; want %v, err=%v", tc.in, got, err, tc.want, tc.err)
 		}
 	}
 }

@@ -1,0 +1,134 @@
+package lifecycle
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/store"
+)
+
+// Outbox kinds the core queues (the conversation layer registers their handlers and renders them). The
+// strings are stored in outbox rows: never change them.
+const (
+	// OutboxNotify sends a short text message to a user; payload NotifyJob.
+	OutboxNotify = "bot.notify"
+	// OutboxApprovalCard sends an approval card to one approver of a stage; payload ApprovalCardJob.
+	OutboxApprovalCard = "bot.approval.card"
+)
+
+// NotifyJob is the payload of an OutboxNotify item the core queues: Text for user UserID in tenant TenantID.
+// The conversation layer's own notify payload extends it with presentation fields (same JSON names).
+type NotifyJob struct {
+	TenantID string `json:"tenantId"`
+	UserID   string `json:"userId"`
+	Text     string `json:"text"`
+}
+
+// ApprovalCardJob is the payload of an OutboxApprovalCard item: the approval card of request RequestID's
+// stage Stage for Approver, with an optional Note (reminder, escalation).
+type ApprovalCardJob struct {
+	RequestID string `json:"requestId"`
+	Stage     int    `json:"stage"`
+	Approver  Person `json:"approver"`
+	Note      string `json:"note,omitempty"`
+}
+
+// Store is the durable state the core needs (internal/store implements it).
+type Store interface {
+	Get(ctx context.Context, bucket, key string, out any) error
+	Put(ctx context.Context, bucket, key string, v any) error
+	List(ctx context.Context, bucket, prefix string, fn func(key string, raw []byte) error) error
+	Delete(ctx context.Context, bucket, key string) error
+	Conversation(ctx context.Context, tenantID, aadObjectID string) (store.ConversationRef, error)
+}
+
+// Config wires a Core.
+type Config struct {
+	// Store keeps the records (required).
+	Store Store
+	// Entitlement reads requests, policies and the directory with the app's identity (required for polling and
+	// approver resolution).
+	Entitlement entitlement.Port
+	// Logger receives structured logs; nil means slog.Default().
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// TenantID is the resource tenant ("Tenant A"): the tenant of approvers and requesters that have none.
+	TenantID string
+	// PollInterval is the first delay between status polls of an open request (doubles up to PollMax).
+	PollInterval time.Duration
+	// PollMax caps the delay between status polls.
+	PollMax time.Duration
+	// ReminderAfter is how long an approval may wait before approvers are reminded.
+	ReminderAfter time.Duration
+	// Enqueue stores an outbox job (and wakes its worker); nil drops the jobs (logged).
+	Enqueue func(ctx context.Context, kind string, payload any)
+	// Changed is told when a record changed in a way its views show (every copy of its cards is re-rendered);
+	// nil means nobody listens.
+	Changed func(ctx context.Context, requestID string)
+	// StateLabel names a record's state for its history ("Delivered"); nil uses the state's own word.
+	StateLabel func(tr *Tracked) string
+}
+
+// Core is the request lifecycle. It is safe for concurrent use, and several processes may run one each on
+// one store.
+type Core struct {
+	cfg Config
+	log *slog.Logger
+	now func() time.Time
+
+	kick chan struct{}
+
+	// locks serialize record writes inside this process until the store's compare-and-swap replaces them.
+	locksMu sync.Mutex
+	locks   map[string]*keyLock
+}
+
+// New builds a Core. Store is required.
+func New(cfg Config) (*Core, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("lifecycle config: Store is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = 5 * time.Second
+	}
+	if cfg.PollMax <= 0 {
+		cfg.PollMax = 5 * time.Minute
+	}
+	if cfg.ReminderAfter <= 0 {
+		cfg.ReminderAfter = 24 * time.Hour
+	}
+	if cfg.StateLabel == nil {
+		cfg.StateLabel = func(tr *Tracked) string { return string(tr.State) }
+	}
+	return &Core{cfg: cfg, log: cfg.Logger, now: cfg.Now, kick: make(chan struct{}, 1)}, nil
+}
+
+// flush enqueues the outbox items held by a saved record.
+func (c *Core) flush(ctx context.Context, tr *Tracked) {
+	for _, j := range tr.jobs {
+		if c.cfg.Enqueue == nil {
+			c.log.WarnContext(ctx, "outbox job dropped: no outbox", "kind", j.kind, "request", tr.ID)
+			continue
+		}
+		c.cfg.Enqueue(ctx, j.kind, j.payload)
+	}
+	tr.jobs = nil
+}
+
+// changed tells the listener that a record's views are stale.
+func (c *Core) changed(ctx context.Context, id string) {
+	if c.cfg.Changed != nil {
+		c.cfg.Changed(ctx, id)
+	}
+}

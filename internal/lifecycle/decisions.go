@@ -1,0 +1,110 @@
+package lifecycle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/accessbot/accessbot/internal/entitlement"
+)
+
+// RecordDecision adds a stage decision to a request's record, once per stage, with the store's
+// compare-and-swap, and returns the record. mine marks a decision the caller just made with the approver's
+// own token (rec.ViaBot is set): it replaces a decision of the stage learned earlier (from Graph or a 409)
+// with what the caller knows. first reports whether this call recorded the decision the caller made; it is
+// false when the same approver's decision of that stage was already recorded as made through the bot (a
+// double click that reached Graph twice): the caller audits only a first decision. For a decision that is not
+// mine, first reports whether it was new to the record. A record that cannot be read is logged and a
+// stand-in holding only the decision is returned (first true).
+func (c *Core) RecordDecision(ctx context.Context, requestID string, rec Decision, mine bool) (tr *Tracked, first bool) {
+	rec.ViaBot = mine
+	tr, err := c.update(ctx, requestID, false, func(tr *Tracked, _ bool) error {
+		first = false
+		if old, ok := tr.DecisionFor(rec.Stage); ok {
+			same := strings.EqualFold(old.ApproverID, rec.ApproverID)
+			switch {
+			case mine && old.ViaBot && same:
+				return errNoChange // the same approver's decision, recorded by their other click
+			case mine && !old.ViaBot && (same || old.ApproverID == ""):
+				replaceDecision(tr, rec)
+				first = true
+				return nil
+			case mine:
+				first = true // Graph took the caller's decision: it is audited, the record keeps the first one
+				return errNoChange
+			case old.ApproverName != "":
+				return errNoChange
+			}
+		}
+		tr.Decisions = append(tr.Decisions, rec)
+		tr.AddEvent(orNow(rec.At, c.now()), decisionEventText(tr, rec))
+		first = true
+		return nil
+	})
+	if err != nil {
+		c.log.WarnContext(ctx, "record decision", "request", requestID, "err", err)
+		return &Tracked{ID: requestID, Decisions: []Decision{rec}}, true
+	}
+	return tr, first
+}
+
+// replaceDecision swaps the newest decision of rec's stage for rec (keeping the history line).
+func replaceDecision(tr *Tracked, rec Decision) {
+	for i := len(tr.Decisions) - 1; i >= 0; i-- {
+		if tr.Decisions[i].Stage == rec.Stage {
+			tr.Decisions[i] = rec
+			return
+		}
+	}
+}
+
+func decisionEventText(tr *Tracked, rec Decision) string {
+	label := "Approved"
+	if rec.Result == entitlement.ReviewDeny {
+		label = "Denied"
+	}
+	text := label
+	if tr.StageCount > 1 {
+		text = fmt.Sprintf("Stage %d %s", rec.Stage, strings.ToLower(label))
+	}
+	if rec.ApproverName != "" {
+		text += " by " + rec.ApproverName
+	}
+	if rec.Result == "" {
+		text = fmt.Sprintf("Stage %d decided", rec.Stage)
+	}
+	return text
+}
+
+// NoteStageID remembers Graph's id of the current stage of a request.
+func (c *Core) NoteStageID(ctx context.Context, requestID string, stage int, stageID string) {
+	if stageID == "" {
+		return
+	}
+	_, err := c.update(ctx, requestID, false, func(tr *Tracked, _ bool) error {
+		if tr.Stage != stage || tr.StageID == stageID {
+			return errNoChange
+		}
+		tr.StageID = stageID
+		return nil
+	})
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		c.log.WarnContext(ctx, "save stage id", "request", requestID, "err", err)
+	}
+}
+
+// MarkCanceledByUser notes that the requester canceled the request through the bot (no news is sent about
+// the cancel). An unknown request is left alone.
+func (c *Core) MarkCanceledByUser(ctx context.Context, requestID string) {
+	_, err := c.update(ctx, requestID, false, func(tr *Tracked, _ bool) error {
+		if tr.CanceledByUser {
+			return errNoChange
+		}
+		tr.CanceledByUser = true
+		return nil
+	})
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		c.log.WarnContext(ctx, "mark request canceled by its requester", "request", requestID, "err", err)
+	}
+}

@@ -1,0 +1,22 @@
+// Package lifecycle is AccessBot's request lifecycle core: the records of the requests the bot follows and
+// their state machine, approver resolution, decisions, and the background tracker that polls open requests
+// (with escalation and reminders of approval stages).
+//
+// It speaks the entitlement port (internal/entitlement) and a small storage interface (Store, implemented by
+// internal/store). It knows nothing of Teams, cards or HTTP: what it wants said or shown leaves it as outbox
+// jobs (OutboxNotify, OutboxApprovalCard, rendered and delivered by bot/) and as the Changed hook (a record
+// changed in a way its views show). bot/ is the conversation layer on top of it: parse, call the core, render.
+//
+// Every write of a record is a read-modify-write through the store's compare-and-swap, so two replicas on one
+// database never lose each other's changes; nothing here relies on an in-process mutex for correctness.
+//
+// Where things live:
+//   - record.go: the record (Tracked), its people, decisions and timeline; Merge and AppendEvent.
+//   - core.go: Config, the Store interface, New, outbox job kinds and payloads.
+//   - records.go: reading, listing and compare-and-swap updates of records.
+//   - observe.go: Track/Observe (a fresh read of a request applied to its record) and the requester's news.
+//   - approvers.go: who approves a stage, entering a stage, escalation and reminders.
+//   - decisions.go: recording decisions, stage ids, the requester's own cancel.
+//   - tracker.go: the polling loop (RunTracker, PollDue) and PollSoon/Kick.
+//   - duration.go: ISO-8601 durations (Graph's) and their coarse English rendering.
+package lifecycle
