@@ -2,8 +2,8 @@ package graph
 
 import (
 	"bytes"
-	"errors"
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
