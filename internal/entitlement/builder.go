@@ -9,6 +9,8 @@ import "context"
 type Builder interface {
 	// CreateCatalog creates a catalog (published, userManaged).
 	CreateCatalog(ctx context.Context, in NewCatalog) (Catalog, error)
+	// DeleteCatalog deletes a catalog; Graph refuses while it has access packages.
+	DeleteCatalog(ctx context.Context, catalogID string) error
 	// CatalogResources lists the resources of a catalog with their roles.
 	CatalogResources(ctx context.Context, catalogID string) ([]CatalogResource, error)
 	// FindResources searches the directory for groups/Teams by display name prefix (case-insensitive), for

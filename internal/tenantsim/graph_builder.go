@@ -13,6 +13,9 @@ import (
 
 // emCatalogWrites handles POST catalogs; false when the request is not one of its writes.
 func (s *Sim) emCatalogWrites(g *gctx, seg []string) (bool, *graphErr) {
+	if len(seg) == 1 && g.r.Method == http.MethodDelete {
+		return true, s.adminOnly(g, func(g *gctx) *graphErr { return s.deleteCatalog(g, seg[0]) })
+	}
 	if len(seg) != 0 || g.r.Method != http.MethodPost {
 		return false, nil
 	}
@@ -47,6 +50,29 @@ func (s *Sim) emCatalogWrites(g *gctx, seg []string) (bool, *graphErr) {
 	g.mutated = true
 	s.writeEntity(g.w, http.StatusCreated, g.q, emCtx+"catalogs", s.renderCatalog(c))
 	return true, nil
+}
+
+// deleteCatalog deletes a catalog without access packages, with its resources.
+func (s *Sim) deleteCatalog(g *gctx, id string) *graphErr {
+	c := s.w.Catalogs[id]
+	if c == nil {
+		return errNotFound("accessPackageCatalog", id)
+	}
+	for _, p := range s.w.Packages {
+		if p.CatalogID == id {
+			return &graphErr{Status: http.StatusBadRequest, Code: "CatalogHasAccessPackages",
+				Message: "The catalog '" + c.DisplayName + "' cannot be deleted because it contains access packages. Delete them first."}
+		}
+	}
+	for rid, r := range s.w.Resources {
+		if r.CatalogID == id {
+			delete(s.w.Resources, rid)
+		}
+	}
+	delete(s.w.Catalogs, id)
+	g.mutated = true
+	g.w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // emResourceRequests handles POST resourceRequests (adminAdd only).

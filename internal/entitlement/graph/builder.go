@@ -72,6 +72,18 @@ func (c *Client) CreateCatalog(ctx context.Context, in entitlement.NewCatalog) (
 	return out, err
 }
 
+// DeleteCatalog deletes a catalog (Graph refuses while it has access packages).
+func (c *Client) DeleteCatalog(ctx context.Context, catalogID string) error {
+	if err := needID("catalog id", catalogID); err != nil {
+		return err
+	}
+	err := c.call(ctx, "delete catalog "+catalogID, func(ctx context.Context) error {
+		return c.em.Catalogs().ByAccessPackageCatalogId(catalogID).Delete(ctx, nil)
+	})
+	c.forgetEM()
+	return err
+}
+
 // CatalogResources lists a catalog's resources with their roles.
 func (c *Client) CatalogResources(ctx context.Context, catalogID string) ([]entitlement.CatalogResource, error) {
 	if err := needID("catalog id", catalogID); err != nil {

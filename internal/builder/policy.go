@@ -1,0 +1,258 @@
+package builder
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/accessbot/accessbot/internal/entitlement"
+)
+
+// RoleOptions are the roles the resources step offers: every role of the catalog's resources, then Member and
+// Owner of each group found by the last search that is not in the catalog yet (added to it on Create).
+func RoleOptions(resources []entitlement.CatalogResource, found []entitlement.DirectoryResource) []RoleDraft {
+	var out []RoleDraft
+	inCatalog := map[string]bool{}
+	for _, r := range resources {
+		inCatalog[r.OriginID] = true
+		for _, role := range r.Roles {
+			out = append(out, RoleDraft{ResourceID: r.ID, ResourceName: r.Name, ResourceOriginID: r.OriginID,
+				OriginSystem: r.OriginSystem, RoleName: role.Name, RoleOriginID: role.OriginID})
+		}
+	}
+	for _, f := range found {
+		if inCatalog[f.OriginID] {
+			continue
+		}
+		for _, role := range []string{"Member", "Owner"} {
+			out = append(out, RoleDraft{ResourceName: f.Name, ResourceOriginID: f.OriginID, OriginSystem: f.OriginSystem,
+				RoleName: role, Pending: true})
+		}
+	}
+	return out
+}
+
+// PolicyName is the name Create gives the policy.
+func (d *Draft) PolicyName() string {
+	switch d.Who {
+	case WhoMembers:
+		return "Members of the directory"
+	case WhoOrgs:
+		return "Users of " + joinAnd(d.OrgNames)
+	case WhoAllOrgs:
+		return "Users of connected organizations"
+	}
+	return "Assigned by admins"
+}
+
+func joinAnd(names []string) string {
+	switch len(names) {
+	case 0:
+		return "connected organizations"
+	case 1:
+		return names[0]
+	}
+	out := names[0]
+	for _, n := range names[1 : len(names)-1] {
+		out += ", " + n
+	}
+	return out + " and " + names[len(names)-1]
+}
+
+// Policy is the assignment policy the draft describes, for packageID.
+func (d *Draft) Policy(packageID string) entitlement.Policy {
+	p := entitlement.Policy{
+		PackageID:                      packageID,
+		Name:                           d.PolicyName(),
+		Description:                    "Created with AccessBot by " + orDefault(d.AdminName, "an admin") + ".",
+		SelfAddAllowed:                 d.Who != WhoNobody,
+		SelfRemoveAllowed:              d.Who != WhoNobody,
+		SelfUpdateAllowed:              d.Who != WhoNobody && d.ExtensionAllowed,
+		RequestorJustificationRequired: d.RequestorJustification,
+		ApprovalRequired:               len(d.Stages) > 0,
+		ApprovalRequiredForUpdate:      len(d.Stages) > 0 && d.ExtensionAllowed,
+	}
+	switch d.Who {
+	case WhoMembers:
+		p.Scope = entitlement.ScopeAllMemberUsers
+	case WhoOrgs:
+		p.Scope = entitlement.ScopeSpecificConnectedOrganizationUsers
+		for _, id := range d.OrgIDs {
+			p.SpecificTargets = append(p.SpecificTargets, entitlement.SubjectSet{Kind: entitlement.SetConnectedOrganizationMembers, ConnectedOrgID: id})
+		}
+	case WhoAllOrgs:
+		p.Scope = entitlement.ScopeAllConfiguredConnectedOrganizationUsers
+	default:
+		p.Scope = entitlement.ScopeNotSpecified
+	}
+	switch d.Expiry {
+	case ExpireDays:
+		p.Expiration = entitlement.Expiration{Type: entitlement.ExpireAfterDuration, Duration: "P" + strconv.Itoa(d.ExpiryDays) + "D"}
+	case ExpireDate:
+		p.Expiration = entitlement.Expiration{Type: entitlement.ExpireAfterDateTime, EndDateTime: d.ExpiryDate}
+	default:
+		p.Expiration = entitlement.Expiration{Type: entitlement.ExpireNever}
+	}
+	for _, s := range d.Stages {
+		st := entitlement.Stage{
+			DurationBeforeAutomaticDenial: fmt.Sprintf("P%dD", max(1, s.AutoDenyDays)),
+			ApproverJustificationRequired: s.JustificationRequired,
+			PrimaryApprovers:              subjectSets(s.Approvers),
+			FallbackPrimaryApprovers:      subjectSets(s.Fallback),
+		}
+		if s.EscalateAfterHours > 0 {
+			st.EscalationEnabled = true
+			st.DurationBeforeEscalation = fmt.Sprintf("PT%dH", s.EscalateAfterHours)
+			st.EscalationApprovers = subjectSets(s.EscalateTo)
+		}
+		p.Stages = append(p.Stages, st)
+	}
+	for _, q := range d.Questions {
+		eq := entitlement.Question{Text: q.Text, Required: q.Required, Kind: entitlement.QuestionText, Regex: q.Regex}
+		if len(q.Choices) > 0 {
+			eq.Kind, eq.Regex = entitlement.QuestionChoice, ""
+			for _, c := range q.Choices {
+				eq.Choices = append(eq.Choices, entitlement.Choice{Value: c, Text: c})
+			}
+		}
+		p.Questions = append(p.Questions, eq)
+	}
+	return p
+}
+
+func subjectSets(as []Approver) []entitlement.SubjectSet {
+	var out []entitlement.SubjectSet
+	for _, a := range as {
+		switch a.Kind {
+		case ApproverManager:
+			out = append(out, entitlement.SubjectSet{Kind: entitlement.SetRequestorManager, ManagerLevel: 1})
+		case ApproverInternalSponsors:
+			out = append(out, entitlement.SubjectSet{Kind: entitlement.SetInternalSponsors})
+		case ApproverExternalSponsors:
+			out = append(out, entitlement.SubjectSet{Kind: entitlement.SetExternalSponsors})
+		case ApproverUser:
+			out = append(out, entitlement.SubjectSet{Kind: entitlement.SetSingleUser, UserID: a.ID, Description: a.Name})
+		case ApproverGroup:
+			out = append(out, entitlement.SubjectSet{Kind: entitlement.SetGroupMembers, GroupID: a.ID, Description: a.Name})
+		}
+	}
+	return out
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// FromPackage starts an edit draft from an existing package, its first policy and its incompatibilities.
+func FromPackage(pkg entitlement.Package, pol *entitlement.Policy, inc entitlement.Incompatibilities, names func(entitlement.SubjectSet) string) Draft {
+	d := Draft{Edit: true, Name: pkg.Name, Description: pkg.Description, CatalogID: pkg.CatalogID, CatalogName: pkg.CatalogName}
+	d.Made.PackageID = pkg.ID
+	for _, r := range pkg.Resources {
+		d.Roles = append(d.Roles, RoleDraft{ResourceID: r.ResourceID, ResourceName: r.ResourceName, ResourceOriginID: r.OriginID,
+			OriginSystem: r.OriginSystem, RoleName: r.RoleName, RoleOriginID: r.RoleOriginID, Existing: true})
+	}
+	for _, p := range inc.Packages {
+		d.Incompatible = append(d.Incompatible, Incompatible{IncompatibleRef: entitlement.IncompatibleRef{Kind: entitlement.IncompatiblePackage, ID: p.ID}, Name: p.Name})
+	}
+	for _, g := range inc.Groups {
+		d.Incompatible = append(d.Incompatible, Incompatible{IncompatibleRef: entitlement.IncompatibleRef{Kind: entitlement.IncompatibleGroup, ID: g.ID}, Name: g.Name})
+	}
+	d.WasIncompatible = append([]Incompatible(nil), d.Incompatible...)
+	d.Who, d.Expiry = WhoNobody, ExpireNever
+	if pol == nil {
+		return d
+	}
+	d.Made.PolicyID = pol.ID
+	switch pol.Scope {
+	case entitlement.ScopeAllMemberUsers:
+		d.Who = WhoMembers
+	case entitlement.ScopeSpecificConnectedOrganizationUsers:
+		d.Who = WhoOrgs
+		for _, t := range pol.SpecificTargets {
+			if t.Kind == entitlement.SetConnectedOrganizationMembers {
+				d.OrgIDs, d.OrgNames = append(d.OrgIDs, t.ConnectedOrgID), append(d.OrgNames, names(t))
+			}
+		}
+	case entitlement.ScopeAllConfiguredConnectedOrganizationUsers:
+		d.Who = WhoAllOrgs
+	}
+	switch pol.Expiration.Type {
+	case entitlement.ExpireAfterDuration:
+		if days, ok := durationDays(pol.Expiration.Duration); ok {
+			d.Expiry, d.ExpiryDays = ExpireDays, days
+		}
+	case entitlement.ExpireAfterDateTime:
+		d.Expiry, d.ExpiryDate = ExpireDate, pol.Expiration.EndDateTime
+	}
+	d.ExtensionAllowed = pol.SelfUpdateAllowed
+	d.RequestorJustification = pol.RequestorJustificationRequired
+	if pol.ApprovalRequired {
+		for _, s := range pol.Stages {
+			st := StageDraft{JustificationRequired: s.ApproverJustificationRequired, AutoDenyDays: 14,
+				Approvers: approvers(s.PrimaryApprovers, names), Fallback: approvers(s.FallbackPrimaryApprovers, names)}
+			if days, ok := durationDays(s.DurationBeforeAutomaticDenial); ok {
+				st.AutoDenyDays = days
+			}
+			d.Stages = append(d.Stages, st)
+		}
+	}
+	for _, q := range pol.Questions {
+		qd := QuestionDraft{Text: q.Text, Required: q.Required, Regex: q.Regex}
+		for _, c := range q.Choices {
+			qd.Choices = append(qd.Choices, c.Value)
+		}
+		d.Questions = append(d.Questions, qd)
+	}
+	return d
+}
+
+func approvers(sets []entitlement.SubjectSet, names func(entitlement.SubjectSet) string) []Approver {
+	var out []Approver
+	for _, s := range sets {
+		switch s.Kind {
+		case entitlement.SetRequestorManager:
+			out = append(out, Approver{Kind: ApproverManager})
+		case entitlement.SetInternalSponsors:
+			out = append(out, Approver{Kind: ApproverInternalSponsors})
+		case entitlement.SetExternalSponsors:
+			out = append(out, Approver{Kind: ApproverExternalSponsors})
+		case entitlement.SetSingleUser:
+			out = append(out, Approver{Kind: ApproverUser, ID: s.UserID, Name: names(s)})
+		case entitlement.SetGroupMembers:
+			out = append(out, Approver{Kind: ApproverGroup, ID: s.GroupID, Name: names(s)})
+		}
+	}
+	return out
+}
+
+// durationDays reads "P30D" (or "P4W2D") as whole days.
+func durationDays(iso string) (int, bool) {
+	var w, dd int
+	s := iso
+	if len(s) < 2 || s[0] != 'P' {
+		return 0, false
+	}
+	s = s[1:]
+	for s != "" {
+		i := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == 0 || i == len(s) {
+			return 0, false
+		}
+		n, _ := strconv.Atoi(s[:i])
+		switch s[i] {
+		case 'W':
+			w = n
+		case 'D':
+			dd = n
+		default:
+			return 0, false
+		}
+		s = s[i+1:]
+	}
+	return w*7 + dd, true
+}
