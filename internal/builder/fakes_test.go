@@ -11,7 +11,7 @@ import (
 
 // fakeGraph is an in-memory entitlement.Builder + Resolver + SoDReader that can fail one named call.
 type fakeGraph struct {
-	failOn string // a call name ("CreatePolicy", …) that fails once with failErr
+	failOn  string // a call name ("CreatePolicy", …) that fails once with failErr
 	failErr error
 	calls   []string
 	n       int
