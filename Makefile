@@ -20,10 +20,11 @@ run: build
 	./$(BIN) demo --data $(DATA) $(ARGS)
 
 ## test: format and vet checks, then every test. Light packages with -race; the Graph-backed packages once,
-## without -race.
+## without -race. The PostgreSQL tests (storage contract, replicas) run when ACCESSBOT_TEST_DATABASE_URL is set.
 test: lint test-light test-graph
 
 test-light:
+	@[ -n "$$ACCESSBOT_TEST_DATABASE_URL" ] || echo "PostgreSQL tests skipped: set ACCESSBOT_TEST_DATABASE_URL=postgres://root@127.0.0.1:5432/test?sslmode=disable to run them (.ci/run does)"
 	$(GO) test -race -count=1 $(LIGHT_PKGS)
 
 test-graph:

@@ -60,13 +60,8 @@ func seqKey(seq uint64) []byte {
 // and Mode must be one of delegated, brokered, admin, system. A zero Time is set to now.
 func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) (uint64, error) {
 	const op = "append audit"
-	if e.Action == "" {
-		return 0, invalid(op, "action", "is required")
-	}
-	switch e.Mode {
-	case ModeDelegated, ModeBrokered, ModeAdmin, ModeSystem:
-	default:
-		return 0, invalid(op, "mode", fmt.Sprintf("must be delegated, brokered, admin or system, got %q", e.Mode))
+	if err := ValidateAudit(e); err != nil {
+		return 0, err
 	}
 	if e.Time.IsZero() {
 		e.Time = s.now()
@@ -97,16 +92,12 @@ func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) (uint64, error) {
 // Audit returns the entries matching q, newest first.
 func (s *Store) Audit(ctx context.Context, q AuditQuery) ([]AuditEntry, error) {
 	const op = "query audit"
-	switch {
-	case q.Limit < 0:
-		return nil, invalid(op, "limit", fmt.Sprintf("must not be negative, got %d", q.Limit))
-	case q.Limit == 0:
-		q.Limit = 50
-	case q.Limit > MaxAuditLimit:
-		return nil, invalid(op, "limit", fmt.Sprintf("must be at most %d, got %d", MaxAuditLimit, q.Limit))
+	q, err := NormalizeAuditQuery(q)
+	if err != nil {
+		return nil, err
 	}
 	var out []AuditEntry
-	err := s.view(ctx, op, func(tx *bbolt.Tx) error {
+	err = s.view(ctx, op, func(tx *bbolt.Tx) error {
 		b, err := bucket(tx, bucketAudit)
 		if err != nil {
 			return err

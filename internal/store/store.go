@@ -391,14 +391,7 @@ type ConversationRef struct {
 // ConversationID and an absolute http(s) ServiceURL are required. A zero UpdatedAt is set to now.
 func (s *Store) PutConversation(ctx context.Context, ref ConversationRef) error {
 	const op = "put conversation"
-	for _, f := range []struct{ name, v string }{
-		{"tenantId", ref.TenantID}, {"aadObjectId", ref.AADObjectID}, {"conversationId", ref.ConversationID},
-	} {
-		if err := checkKey(op, f.name, f.v); err != nil {
-			return err
-		}
-	}
-	if err := checkServiceURL(op, ref.ServiceURL); err != nil {
+	if err := ValidateConversation(ref); err != nil {
 		return err
 	}
 	if ref.UpdatedAt.IsZero() {
@@ -544,38 +537,10 @@ func (s *Store) PruneProcessed(ctx context.Context, olderThan time.Duration) (in
 }
 
 // RunMaintenance prunes processed ids older than DefaultProcessedTTL and dialogs untouched for
-// DefaultDialogTTL now and then every interval
-// (default 1h) until ctx is cancelled; it returns nil on cancellation. Prune failures are logged, not fatal.
+// DefaultDialogTTL now and then every interval (default 1h) until ctx is cancelled; it returns nil on
+// cancellation. Prune failures are logged, not fatal.
 func (s *Store) RunMaintenance(ctx context.Context, every time.Duration) error {
-	if every <= 0 {
-		every = time.Hour
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		for _, job := range []struct {
-			what  string
-			prune func(context.Context, time.Duration) (int, error)
-			ttl   time.Duration
-		}{
-			{"processed activity ids", s.PruneProcessed, DefaultProcessedTTL},
-			{"abandoned dialogs", s.PruneDialogs, DefaultDialogTTL},
-		} {
-			if n, err := job.prune(ctx, job.ttl); err != nil {
-				if ctx.Err() != nil {
-					return nil
-				}
-				s.log.Error("prune "+job.what, "error", err)
-			} else if n > 0 {
-				s.log.Info("pruned "+job.what, "count", n)
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	return Maintain(ctx, s, s.log, every)
 }
 
 // ---- card references ----
@@ -596,20 +561,7 @@ type CardRef struct {
 // ConversationID, ActivityID and an absolute http(s) ServiceURL are required. A zero UpdatedAt is set to now.
 func (s *Store) PutCard(ctx context.Context, ref CardRef) error {
 	const op = "put card"
-	for _, f := range []struct{ name, v string }{
-		{"key", ref.Key}, {"kind", ref.Kind}, {"conversationId", ref.ConversationID}, {"activityId", ref.ActivityID},
-	} {
-		if err := checkKey(op, f.name, f.v); err != nil {
-			return err
-		}
-	}
-	if err := optKey(op, "tenantId", ref.TenantID); err != nil {
-		return err
-	}
-	if err := optKey(op, "aadObjectId", ref.AADObjectID); err != nil {
-		return err
-	}
-	if err := checkServiceURL(op, ref.ServiceURL); err != nil {
+	if err := ValidateCard(ref); err != nil {
 		return err
 	}
 	if ref.UpdatedAt.IsZero() {

@@ -1,0 +1,76 @@
+package postgres_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/accessbot/accessbot/internal/store"
+	"github.com/accessbot/accessbot/internal/store/postgres"
+	"github.com/accessbot/accessbot/internal/store/postgres/pgtest"
+	"github.com/accessbot/accessbot/internal/store/storetest"
+)
+
+func open(t *testing.T) store.Backend {
+	t.Helper()
+	s, err := postgres.Open(context.Background(), pgtest.URL(t), postgres.Options{})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// TestContract runs the storage contract suite against PostgreSQL, each test in its own schema.
+func TestContract(t *testing.T) {
+	storetest.Run(t, open)
+}
+
+// TestOpenConcurrently: replicas starting together on an empty schema migrate once and all open.
+func TestOpenConcurrently(t *testing.T) {
+	url := pgtest.URL(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Go(func() {
+			s, err := postgres.Open(context.Background(), url, postgres.Options{MaxConns: 2})
+			if err == nil {
+				err = s.Ping(context.Background())
+				_ = s.Close()
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("concurrent Open: %v", err)
+		}
+	}
+	s, err := postgres.Open(context.Background(), url, postgres.Options{})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer func() { _ = s.Close() }()
+	if v, err := s.SchemaVersion(context.Background()); err != nil || v != 1 {
+		t.Fatalf("SchemaVersion = %d, %v; want 1", v, err)
+	}
+}
+
+// TestOpenErrorsHidePassword: a failed connection names the server but never the password.
+func TestOpenErrorsHidePassword(t *testing.T) {
+	for _, tc := range []struct{ name, url string }{
+		{"refused", "postgres://bob:s3cr3t-pw@127.0.0.1:1/db?sslmode=disable&connect_timeout=2"},
+		{"bad url", "postgres://bob:s3cr3t-pw@127.0.0.1:notaport/db"},
+	} {
+		_, err := postgres.Open(context.Background(), tc.url, postgres.Options{})
+		if err == nil {
+			t.Fatalf("%s: Open succeeded", tc.name)
+		}
+		if strings.Contains(err.Error(), "s3cr3t-pw") {
+			t.Errorf("%s: error leaks the password: %v", tc.name, err)
+		}
+	}
+}
