@@ -327,7 +327,7 @@ func (b *Bot) adminCommand(name string, run func(ctx context.Context, c *adminCa
 		}
 		b.appendAudit(ctx, c.entry)
 		if ae != nil {
-			_, sendErr := b.sendCard(ctx, t, cards.Notice(cards.NoticeView{Kind: cards.NoticeError, Title: ae.title,
+			_, sendErr := b.sendCard(ctx, t, cards.Notice(c.t.loc, cards.NoticeView{Kind: cards.NoticeError, Title: ae.title,
 				Text: ae.text, Details: ae.details, Suggestions: ae.sugg}))
 			return sendErr
 		}
@@ -371,7 +371,7 @@ func (b *Bot) adminHelp(ctx context.Context, c *adminCall) error {
 		return admUsageErr("help", "takes no arguments, got %q", c.cmd.Rest)
 	}
 	c.entry.Outcome = "viewed"
-	_, err := b.sendCard(ctx, c.t, cards.Help(cards.HelpView{IsAdmin: true, AdminOnly: true}))
+	_, err := b.sendCard(ctx, c.t, cards.Help(c.t.loc, cards.HelpView{IsAdmin: true, AdminOnly: true}))
 	return err
 }
 

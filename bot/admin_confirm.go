@@ -98,7 +98,7 @@ func (b *Bot) askConfirmation(ctx context.Context, c *adminCall, op adminPending
 	view.Token = token
 	c.entry.Outcome = "confirmation requested"
 	c.entry.Details = admDetail(c.entry.Details, "token", token[:8])
-	_, err = b.sendCard(ctx, c.t, cards.AdminConfirm(view))
+	_, err = b.sendCard(ctx, c.t, cards.AdminConfirm(c.t.loc, view))
 	return err
 }
 
@@ -122,7 +122,7 @@ func (b *Bot) closePending(ctx context.Context, t *turn, data map[string]any, ru
 		entry.Outcome = "refused: " + why
 		b.appendAudit(ctx, entry)
 		t.log.InfoContext(ctx, "admin confirmation refused", "verb", verb, "why", why)
-		return noticeCard(noticeWarning, title, text), nil
+		return noticeCard(t.loc, noticeWarning, title, text), nil
 	}
 	token, _ := data[cards.KeyToken].(string)
 	if !adminTokenRE.MatchString(token) {
@@ -203,7 +203,7 @@ func (b *Bot) closePending(ctx context.Context, t *turn, data map[string]any, ru
 	if !run {
 		entry.Outcome = "cancelled"
 		b.appendAudit(ctx, entry)
-		return noticeCard(noticeInfo, "Cancelled", "Nothing was changed."), nil
+		return noticeCard(t.loc, noticeInfo, "Cancelled", "Nothing was changed."), nil
 	}
 
 	title, text, runErr := b.runPending(ctx, t, op)
@@ -229,7 +229,7 @@ func (b *Bot) closePending(ctx context.Context, t *turn, data map[string]any, ru
 		t.log.ErrorContext(ctx, "record confirmation outcome", "err", err)
 	}
 	b.appendAudit(ctx, entry)
-	return noticeCard(kind, title, text), nil
+	return noticeCard(t.loc, kind, title, text), nil
 }
 
 // runPending carries out a confirmed operation and describes the result.

@@ -25,7 +25,7 @@ func (b *Bot) sendAdminTable(ctx context.Context, t *turn, v cards.AdminTableVie
 	if len(v.Rows) > adminTableRows {
 		v.Rows = v.Rows[:adminTableRows]
 	}
-	_, err := b.sendCard(ctx, t, cards.AdminTable(v))
+	_, err := b.sendCard(ctx, t, cards.AdminTable(t.loc, v))
 	return err
 }
 
@@ -345,7 +345,7 @@ func (b *Bot) adminPackage(ctx context.Context, c *adminCall) error {
 		}
 		v.Policies = append(v.Policies, pv)
 	}
-	_, err = b.sendCard(ctx, c.t, cards.PackageDetails(v))
+	_, err = b.sendCard(ctx, c.t, cards.PackageDetails(c.t.loc, v))
 	return err
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/i18n"
 	"github.com/accessbot/accessbot/internal/store"
 )
 
@@ -103,7 +104,7 @@ func (b *Bot) verbDecide(result entitlement.ReviewResult) verbHandler {
 		reqID := str(data, cards.KeyRequestID)
 		if !validID(reqID) {
 			t.log.WarnContext(ctx, "approval action without a valid request id", "verb", verb)
-			return b.answer(ctx, t, cards.Notice(cards.NoticeView{Kind: noticeError, Title: "This card is not valid",
+			return b.answer(ctx, t, cards.Notice(t.loc, cards.NoticeView{Kind: noticeError, Title: "This card is not valid",
 				Text: "It does not name a request I know. Nothing was changed. Type approvals to see what waits for you."}))
 		}
 		if resp, handled, err := b.brokeredDecision(ctx, t, data, result); err != nil || handled {
@@ -119,9 +120,9 @@ func (b *Bot) verbDecide(result entitlement.ReviewResult) verbHandler {
 				t.log.WarnContext(ctx, "decision on an approval the user cannot see", "request", reqID, "err", err)
 				if v, ok := b.endedView(ctx, t, reqID, str(data, cards.KeyStageID)); ok {
 					// Graph hides the approvals of finished requests: the card says how this one ended.
-					return b.answer(ctx, t, cards.ApprovalDecided(v))
+					return b.answer(ctx, t, cards.ApprovalDecided(t.loc, v))
 				}
-				return b.answer(ctx, t, nothingToDecide())
+				return b.answer(ctx, t, nothingToDecide(t.loc))
 			}
 			return b.failure(ctx, t, "I couldn't record your decision", err, "approvals")
 		}
@@ -145,13 +146,13 @@ func (b *Bot) verbDecide(result entitlement.ReviewResult) verbHandler {
 			v.AlreadyDecided = !v.ByYou && (v.Outcome != cards.DecisionNotReviewed || v.Closed != cards.ClosureNone)
 			t.log.InfoContext(ctx, "decision on a stage no longer open", "request", reqID, "stage", stage)
 			b.keepApproverCard(ctx, t, tr.ID, stage) // Graph shows them the approval
-			return b.answer(ctx, t, cards.ApprovalDecided(v))
+			return b.answer(ctx, t, cards.ApprovalDecided(t.loc, v))
 		}
 		if !cur.AssignedToMe {
 			t.log.WarnContext(ctx, "decision by a user who is not an approver of the stage", "request", reqID, "stage", curIdx)
 			v := b.decidedView(tr, curIdx, t.userID)
 			v.NotApprover = true
-			return b.answer(ctx, t, cards.ApprovalDecided(v))
+			return b.answer(ctx, t, cards.ApprovalDecided(t.loc, v))
 		}
 		b.core.NoteStageID(ctx, tr.ID, curIdx, cur.ID)
 		just := str(data, cards.InputJustification)
@@ -170,7 +171,7 @@ func (b *Bot) verbDecide(result entitlement.ReviewResult) verbHandler {
 		case errors.Is(err, entitlement.ErrNotApprover):
 			v := b.decidedView(tr, curIdx, t.userID)
 			v.NotApprover = true
-			return b.answer(ctx, t, cards.ApprovalDecided(v))
+			return b.answer(ctx, t, cards.ApprovalDecided(t.loc, v))
 		case errors.As(err, &ie):
 			return b.answer(ctx, t, b.approverCardFor(ctx, t, tr, curIdx, capitalize(ie.Error())+".", just))
 		case err != nil:
@@ -202,7 +203,7 @@ func (b *Bot) ownDecision(ctx context.Context, t *turn, tr *trackedRequest, stag
 	if result == entitlement.ReviewApprove && stage < tr.StageCount {
 		v.Next = fmt.Sprintf("Next: stage %d of %d.", stage+1, tr.StageCount)
 	}
-	return b.answer(ctx, t, cards.ApprovalDecided(v))
+	return b.answer(ctx, t, cards.ApprovalDecided(t.loc, v))
 }
 
 // alreadyDecided answers a decision Graph refused because the stage was decided already (409). When the
@@ -234,7 +235,7 @@ func (b *Bot) alreadyDecided(ctx context.Context, t *turn, tr *trackedRequest, s
 	b.auditTurn(ctx, t, store.AuditEntry{Action: "approval." + verb, Mode: store.ModeDelegated, RequestID: tr.ID,
 		PackageID: tr.PackageID, PackageName: tr.PackageName, SubjectID: tr.RequestorID, SubjectName: tr.RequestorName,
 		Outcome: "already-decided", Details: map[string]string{"stage": fmt.Sprint(stage), "decidedBy": ad.By}})
-	return b.answer(ctx, t, cards.ApprovalDecided(v))
+	return b.answer(ctx, t, cards.ApprovalDecided(t.loc, v))
 }
 
 // decidedByUser reports whether the decision Graph says was already made (ad) is the turn's user's own: the
@@ -358,8 +359,8 @@ func (b *Bot) keepApproverCard(ctx context.Context, t *turn, requestID string, s
 
 // nothingToDecide answers an approval action of a user who has no part in the request (or a request Graph
 // no longer shows them): it says nothing about the request.
-func nothingToDecide() *cards.Card {
-	return cards.Notice(cards.NoticeView{Kind: noticeWarning, Title: "Nothing to decide",
+func nothingToDecide(l *i18n.Localizer) *cards.Card {
+	return cards.Notice(l, cards.NoticeView{Kind: noticeWarning, Title: "Nothing to decide",
 		Text:        "I can't find an approval of this request that waits for you: it is finished, or you are not one of its approvers. Nothing was changed.",
 		Suggestions: []cards.Suggestion{{Title: "My approvals", Command: "approvals"}}})
 }
@@ -430,7 +431,7 @@ func (b *Bot) approverCardFor(ctx context.Context, t *turn, tr *trackedRequest, 
 	}
 	v := b.approvalView(ctx, &c, t.userID)
 	v.Error, v.JustificationValue = errMsg, just
-	return cards.Approval(v)
+	return cards.Approval(t.loc, v)
 }
 
 func (b *Bot) justificationRequired(ctx context.Context, tr *trackedRequest, stage int) bool {
@@ -447,7 +448,7 @@ func (b *Bot) verbApprovalView(open bool) verbHandler {
 	return func(ctx context.Context, t *turn, data map[string]any) (*botframework.InvokeResponse, error) {
 		reqID := str(data, cards.KeyRequestID)
 		if !validID(reqID) {
-			return b.answer(ctx, t, cards.Notice(cards.NoticeView{Kind: noticeError, Title: "This card is not valid",
+			return b.answer(ctx, t, cards.Notice(t.loc, cards.NoticeView{Kind: noticeError, Title: "This card is not valid",
 				Text: "It does not name a request I know."}))
 		}
 		if resp, handled, err := b.brokeredDecision(ctx, t, data, ""); err != nil || handled {
@@ -472,7 +473,7 @@ func (b *Bot) verbApprovalView(open bool) verbHandler {
 					return b.failure(ctx, t, "I couldn't read this approval", err, "approvals")
 				}
 				t.log.WarnContext(ctx, "approval view asked by a user with no part in the request", "request", reqID, "err", err)
-				return b.answer(ctx, t, nothingToDecide())
+				return b.answer(ctx, t, nothingToDecide(t.loc))
 			}
 			// Fall back to what the bot knows: enough for a read-only view or the stage's approver list.
 			t.log.InfoContext(ctx, "approval view from tracked state", "request", reqID, "err", err)
@@ -486,7 +487,7 @@ func (b *Bot) verbApprovalView(open bool) verbHandler {
 			if open {
 				b.storeApproverCard(ctx, t, tr.ID, stage)
 			}
-			return b.answer(ctx, t, b.approverCard(ctx, tr, stage, t.userID, ""))
+			return b.answer(ctx, t, b.approverCard(ctx, t.loc, tr, stage, t.userID, ""))
 		}
 		// Graph shows the user this approval (an approver of one of its stages): follow it from now on.
 		tr, err := b.trackedFor(ctx, reqID)
@@ -526,7 +527,7 @@ func (b *Bot) verbApprovalView(open bool) verbHandler {
 		if open {
 			b.keepApproverCard(ctx, t, tr.ID, stage) // Graph shows them the approval
 		}
-		return b.answer(ctx, t, cards.ApprovalDecided(v))
+		return b.answer(ctx, t, cards.ApprovalDecided(t.loc, v))
 	}
 }
 
@@ -579,7 +580,7 @@ func (b *Bot) cmdApprovals(ctx context.Context, t *turn, cmd Command) error {
 	}
 	v.Items = append(v.Items, brk...)
 	v.Total += len(brk)
-	if _, err = b.sendCard(ctx, t, cards.ApprovalInbox(v)); err != nil || graphErr == nil {
+	if _, err = b.sendCard(ctx, t, cards.ApprovalInbox(t.loc, v)); err != nil || graphErr == nil {
 		return err
 	}
 	return b.sendNotice(ctx, t, noticeWarning, "Some approvals may be missing",

@@ -24,6 +24,7 @@ import (
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/i18n"
 	"github.com/accessbot/accessbot/internal/store"
 )
 
@@ -294,7 +295,7 @@ func (b *Bot) brokeredSubmit(ctx context.Context, t *turn, md modeDecision, in e
 			return nil, "", err
 		}
 	}
-	return cards.RequestStatus(b.brokeredStatusView(ctx, br)), br.ID, nil
+	return cards.RequestStatus(t.loc, b.brokeredStatusView(ctx, br)), br.ID, nil
 }
 
 var simpleEmailRE = regexp.MustCompile(`^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$`)
@@ -531,7 +532,7 @@ func (b *Bot) brokeredDecision(ctx context.Context, t *turn, data map[string]any
 	br, err := b.loadBrokered(ctx, id)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			resp, aerr := b.answer(ctx, t, cards.Notice(cards.NoticeView{Kind: noticeWarning, Title: "Nothing to decide",
+			resp, aerr := b.answer(ctx, t, cards.Notice(t.loc, cards.NoticeView{Kind: noticeWarning, Title: "Nothing to decide",
 				Text: "I don't know this request any more. Nothing was changed."}))
 			return resp, true, aerr
 		}
@@ -570,14 +571,14 @@ func (b *Bot) brokeredDecision(ctx context.Context, t *turn, data map[string]any
 		if result != "" {
 			b.auditTurn(ctx, t, auditEntry("refused-not-approver", map[string]string{"reason": "no part in the request"}))
 		}
-		resp, err := b.answer(ctx, t, cards.Notice(cards.NoticeView{Kind: noticeWarning, Title: "Nothing to decide",
+		resp, err := b.answer(ctx, t, cards.Notice(t.loc, cards.NoticeView{Kind: noticeWarning, Title: "Nothing to decide",
 			Text:        "You are not an approver of this request, so I can't show it to you. Nothing was changed.",
 			Suggestions: []cards.Suggestion{{Title: "My approvals", Command: "approvals"}}}))
 		return resp, true, err
 	}
 	if result == "" { // refresh / open: this user's own view
 		b.storeApproverCard(ctx, t, br.ID, want)
-		resp, err := b.answer(ctx, t, b.brokeredApproverCard(ctx, br, want, t.userID, "", ""))
+		resp, err := b.answer(ctx, t, b.brokeredApproverCard(ctx, t.loc, br, want, t.userID, "", ""))
 		return resp, true, err
 	}
 	if cur == nil || want != cur.Index {
@@ -588,7 +589,7 @@ func (b *Bot) brokeredDecision(ctx context.Context, t *turn, data map[string]any
 			b.auditTurn(ctx, t, auditEntry("already-decided", map[string]string{"stage": fmt.Sprint(want), "decidedBy": s.ByName}))
 		}
 		b.storeApproverCard(ctx, t, br.ID, want)
-		resp, err := b.answer(ctx, t, cards.ApprovalDecided(v))
+		resp, err := b.answer(ctx, t, cards.ApprovalDecided(t.loc, v))
 		return resp, true, err
 	}
 	pol, err := b.cfg.Entitlement.Policy(ctx, br.PolicyID)
@@ -613,16 +614,16 @@ func (b *Bot) brokeredDecision(ctx context.Context, t *turn, data map[string]any
 		b.auditTurn(ctx, t, auditEntry("refused-not-approver", map[string]string{"stage": fmt.Sprint(cur.Index)}))
 		v := b.brokeredDecidedView(br, cur.Index, t.userID)
 		v.NotApprover = true
-		resp, err := b.answer(ctx, t, cards.ApprovalDecided(v))
+		resp, err := b.answer(ctx, t, cards.ApprovalDecided(t.loc, v))
 		return resp, true, err
 	}
 	just := str(data, cards.InputJustification)
 	if just == "" && st.ApproverJustificationRequired {
-		resp, err := b.answer(ctx, t, b.brokeredApproverCard(ctx, br, cur.Index, t.userID, "A justification is required to approve or deny this request.", just))
+		resp, err := b.answer(ctx, t, b.brokeredApproverCard(ctx, t.loc, br, cur.Index, t.userID, "A justification is required to approve or deny this request.", just))
 		return resp, true, err
 	}
 	if len([]rune(just)) > maxJustifyLen {
-		resp, err := b.answer(ctx, t, b.brokeredApproverCard(ctx, br, cur.Index, t.userID,
+		resp, err := b.answer(ctx, t, b.brokeredApproverCard(ctx, t.loc, br, cur.Index, t.userID,
 			fmt.Sprintf("The justification is too long (at most %d characters).", maxJustifyLen), just))
 		return resp, true, err
 	}
@@ -669,7 +670,7 @@ func (b *Bot) brokeredDecision(ctx context.Context, t *turn, data map[string]any
 	b.storeApproverCard(ctx, t, br.ID, stageIdx)
 	v := b.brokeredDecidedView(br, stageIdx, t.userID)
 	v.ByYou = true
-	resp, err := b.answer(ctx, t, cards.ApprovalDecided(v))
+	resp, err := b.answer(ctx, t, cards.ApprovalDecided(t.loc, v))
 	return resp, true, err
 }
 
@@ -823,19 +824,19 @@ func (b *Bot) brokeredStatusView(ctx context.Context, br *brokeredRequest) cards
 
 // brokeredApproverCard is one approver's copy of a stage's approval card: Approve/Deny while the stage waits
 // for them, the read-only outcome otherwise.
-func (b *Bot) brokeredApproverCard(ctx context.Context, br *brokeredRequest, stage int, viewerID, errMsg, just string) *cards.Card {
+func (b *Bot) brokeredApproverCard(ctx context.Context, l *i18n.Localizer, br *brokeredRequest, stage int, viewerID, errMsg, just string) *cards.Card {
 	tr := br.mirror()
 	if cur := br.current(); cur != nil && cur.Index == stage && tr.IsApprover(viewerID) {
 		v := b.approvalView(ctx, tr, viewerID)
 		v.Error, v.JustificationValue = errMsg, just
 		v.Requester.OrgName = orUnknown(br.Requester.OrgName, v.Requester.OrgName)
-		return cards.Approval(v)
+		return cards.Approval(l, v)
 	}
 	v := b.brokeredDecidedView(br, stage, viewerID)
 	if cur := br.current(); cur != nil && cur.Index == stage {
 		v.NotApprover = true
 	}
-	return cards.ApprovalDecided(v)
+	return cards.ApprovalDecided(l, v)
 }
 
 func (b *Bot) brokeredDecidedView(br *brokeredRequest, stage int, viewerID string) cards.ApprovalDecidedView {
@@ -884,9 +885,9 @@ func (b *Bot) deliverBrokeredCards(ctx context.Context, raw json.RawMessage) err
 		var card *cards.Card
 		switch base {
 		case cardKindStatus:
-			card = cards.RequestStatus(b.brokeredStatusView(ctx, br))
+			card = cards.RequestStatus(b.locFor(ctx, ref.TenantID, ref.AADObjectID), b.brokeredStatusView(ctx, br))
 		case cardKindApproval:
-			card = b.brokeredApproverCard(ctx, br, stage, ref.AADObjectID, "", "")
+			card = b.brokeredApproverCard(ctx, b.locFor(ctx, ref.TenantID, ref.AADObjectID), br, stage, ref.AADObjectID, "", "")
 		default:
 			continue
 		}

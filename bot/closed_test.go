@@ -118,7 +118,7 @@ func TestApproverCardOfEndedRequest(t *testing.T) {
 			t.Run(tc.name+"/"+string(mode), func(t *testing.T) {
 				tr := tc.tr
 				tr.ID, tr.PackageName, tr.RequestorID, tr.RequestorName, tr.Mode = "req-1", "Falcon Production Access", flRita, "Rita Requester", string(mode)
-				text, verbs := cardText(t, e.bot.approverCard(context.Background(), &tr, tc.stage, tc.viewer, ""))
+				text, verbs := cardText(t, e.bot.approverCard(context.Background(), nil, &tr, tc.stage, tc.viewer, ""))
 				checkReadOnly(t, text, verbs)
 				for _, w := range tc.want {
 					if !strings.Contains(text, w) {
@@ -178,7 +178,7 @@ func TestBrokeredApproverCardOfEndedRequest(t *testing.T) {
 			br.ID, br.PackageName, br.StageCount = "brk-1", "Falcon Partner Collaboration", 1
 			br.Requester = brokeredRequester{TenantID: ptFabrikam, ID: ptGus, Name: "Gus Guest", OrgName: "Fabrikam"}
 			for _, viewer := range []string{flAaron, flLynne} { // not Patti: she would read "You approved"
-				text, verbs := cardText(t, e.bot.brokeredApproverCard(context.Background(), &br, 1, viewer, "", ""))
+				text, verbs := cardText(t, e.bot.brokeredApproverCard(context.Background(), nil, &br, 1, viewer, "", ""))
 				checkReadOnly(t, text, verbs)
 				for _, w := range append(tc.want, "Gus Guest's request (Fabrikam)", "(brokered)") {
 					if !strings.Contains(text, w) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/botframework"
+	"github.com/accessbot/accessbot/internal/i18n"
 )
 
 // verbHandler answers a card action (Action.Execute, or Action.Submit with a verb). data holds the action's
@@ -111,7 +112,7 @@ func (b *Bot) sendPrivateOnly(ctx context.Context, t *turn, cmd Command) error {
 	if t.act.Conversation.ConversationType == "channel" {
 		where = "this channel"
 	}
-	_, err := b.sendCard(ctx, t, cards.Notice(cards.NoticeView{Kind: noticeInfo, Title: "Let's take this to our 1:1 chat",
+	_, err := b.sendCard(ctx, t, cards.Notice(t.loc, cards.NoticeView{Kind: noticeInfo, Title: "Let's take this to our 1:1 chat",
 		Text:        fmt.Sprintf("Access requests are personal, so I answer %q in our private chat, not in %s.", typed, where),
 		Link:        cards.Link{Title: "Open my chat with " + b.cfg.BotName, URL: cards.BotChatURL(t.act.Recipient.ID)},
 		Suggestions: []cards.Suggestion{{Title: "help"}}}))
@@ -173,13 +174,13 @@ const (
 
 // sendNotice sends a short message card with optional suggestion buttons.
 func (b *Bot) sendNotice(ctx context.Context, t *turn, kind cards.NoticeKind, title, text string, sugg []cards.Suggestion) error {
-	_, err := b.sendCard(ctx, t, cards.Notice(cards.NoticeView{Kind: kind, Title: title, Text: text, Suggestions: sugg}))
+	_, err := b.sendCard(ctx, t, cards.Notice(t.loc, cards.NoticeView{Kind: kind, Title: title, Text: text, Suggestions: sugg}))
 	return err
 }
 
 // noticeCard is the same notice as an invoke answer (it replaces the clicked card).
-func noticeCard(kind cards.NoticeKind, title, text string) *botframework.InvokeResponse {
-	return botframework.CardResponse(cards.Notice(cards.NoticeView{Kind: kind, Title: title, Text: text}))
+func noticeCard(l *i18n.Localizer, kind cards.NoticeKind, title, text string) *botframework.InvokeResponse {
+	return botframework.CardResponse(cards.Notice(l, cards.NoticeView{Kind: kind, Title: title, Text: text}))
 }
 
 // sendHelp sends the help card; lead is an optional first sentence ("That button is no longer supported").
@@ -192,10 +193,10 @@ func (b *Bot) sendHelp(ctx context.Context, t *turn, lead string) error {
 // helpCard is the help card, or, when lead explains why help is shown, a notice with the main commands.
 func (b *Bot) helpCard(t *turn, lead string) *cards.Card {
 	if lead != "" {
-		return cards.Notice(cards.NoticeView{Kind: cards.NoticeInfo, Title: "Here's what I can do", Text: lead,
+		return cards.Notice(t.loc, cards.NoticeView{Kind: cards.NoticeInfo, Title: "Here's what I can do", Text: lead,
 			Suggestions: []cards.Suggestion{{Title: "help"}, {Title: "packages"}, {Title: "status"}}})
 	}
-	return cards.Help(cards.HelpView{IsGuest: b.isForeign(t), IsAdmin: t.admin})
+	return cards.Help(t.loc, cards.HelpView{IsGuest: b.isForeign(t), IsAdmin: t.admin})
 }
 
 // sendWelcome greets a user who opened the chat or installed the app.
@@ -236,7 +237,7 @@ func (b *Bot) greet(ctx context.Context, t *turn) error {
 	if v.IsGuest {
 		v.HomeOrgName = b.partnerOrgName(ctx, t.tenantID)
 	}
-	_, err := b.sendCard(ctx, t, cards.Welcome(v))
+	_, err := b.sendCard(ctx, t, cards.Welcome(t.loc, v))
 	return err
 }
 

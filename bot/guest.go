@@ -15,6 +15,7 @@ import (
 
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/i18n"
 	"github.com/accessbot/accessbot/internal/store"
 )
 
@@ -147,11 +148,11 @@ func (b *Bot) deliverBrokeredFollow(ctx context.Context, raw json.RawMessage) er
 				br.Done, notify = true, true
 			case entitlement.StateDenied, entitlement.StateCanceled:
 				br.Reason = "The assignment was " + string(req.State) + " in " + orUnknown(b.cfg.Tenant.Name, "the organization") + "."
-				br.event(now, cards.StateLabel(cards.RequestState(req.State)))
+				br.event(now, cards.StateLabel(i18n.English(), cards.RequestState(req.State)))
 				br.State = entitlement.StateDenied
 				br.Done, notify = true, true
 			default:
-				br.event(now, cards.StateLabel(cards.RequestState(req.State)))
+				br.event(now, cards.StateLabel(i18n.English(), cards.RequestState(req.State)))
 			}
 		}
 	}
@@ -362,7 +363,7 @@ func (b *Bot) sendGuidance(ctx context.Context, br *brokeredRequest, step cards.
 	if pkg, err := b.cfg.Entitlement.Package(ctx, br.PackageID); err == nil {
 		v.TeamName = teamOf(pkg.Resources)
 	}
-	if _, _, err := b.deliverTo(ctx, br.Requester.TenantID, br.Requester.ID, cardActivity(cards.GuestGuidance(v))); err != nil {
+	if _, _, err := b.deliverTo(ctx, br.Requester.TenantID, br.Requester.ID, cardActivity(cards.GuestGuidance(b.locFor(ctx, br.Requester.TenantID, br.Requester.ID), v))); err != nil {
 		return fmt.Errorf("send %s guidance for %s: %w", step, br.ID, err)
 	}
 	return nil

@@ -86,7 +86,7 @@ func (b *Bot) myRequestsCard(ctx context.Context, t *turn, reqs []entitlement.Re
 	if len(reqs) > 0 {
 		b.Kick()
 	}
-	return cards.MyRequests(v)
+	return cards.MyRequests(t.loc, v)
 }
 
 // ownRequest reads a request with the app's identity and checks that the turn's user filed it.
@@ -261,7 +261,7 @@ func (b *Bot) cmdAccess(ctx context.Context, t *turn, cmd Command) error {
 		v.Assignments = append(v.Assignments, av)
 	}
 	v.Total = len(v.Assignments)
-	_, err = b.sendCard(ctx, t, cards.MyAccess(v))
+	_, err = b.sendCard(ctx, t, cards.MyAccess(t.loc, v))
 	return err
 }
 
@@ -307,7 +307,7 @@ func (b *Bot) extend(ctx context.Context, t *turn, want, assignmentID string) (*
 		}
 	}
 	notice := func(kind cards.NoticeKind, title, text string, sugg []cards.Suggestion) *botframework.InvokeResponse {
-		return botframework.CardResponse(cards.Notice(cards.NoticeView{Kind: kind, Title: title, Text: text, Suggestions: sugg}))
+		return botframework.CardResponse(cards.Notice(t.loc, cards.NoticeView{Kind: kind, Title: title, Text: text, Suggestions: sugg}))
 	}
 	switch {
 	case len(match) == 0:

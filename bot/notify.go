@@ -175,12 +175,13 @@ func (b *Bot) deliverCardUpdate(ctx context.Context, raw json.RawMessage) error 
 		return err
 	}
 	base, stage := parseCardKind(job.Ref.Kind)
+	l := b.locFor(ctx, job.Ref.TenantID, job.Ref.AADObjectID)
 	var card *cards.Card
 	switch base {
 	case cardKindStatus:
-		card = cards.RequestStatus(b.statusView(ctx, tr))
+		card = cards.RequestStatus(l, b.statusView(ctx, tr))
 	case cardKindApproval:
-		card = b.approverCard(ctx, tr, stage, job.Ref.AADObjectID, "")
+		card = b.approverCard(ctx, l, tr, stage, job.Ref.AADObjectID, "")
 	default:
 		return nil // another flow's card
 	}
@@ -213,7 +214,7 @@ func (b *Bot) deliverNotify(ctx context.Context, raw json.RawMessage) error {
 		for _, btn := range job.Buttons {
 			v.Suggestions = append(v.Suggestions, cards.Suggestion{Title: btn.Title, Command: btn.Command})
 		}
-		act = cardActivity(cards.Notice(v))
+		act = cardActivity(cards.Notice(b.locFor(ctx, job.TenantID, job.UserID), v))
 	}
 	tenantID, userID := job.TenantID, job.UserID
 	if job.Partner {
@@ -299,7 +300,7 @@ func (b *Bot) deliverApprovalCard(ctx context.Context, raw json.RawMessage) erro
 	view := b.approvalView(ctx, tr, job.Approver.ID)
 	view.Note = job.Note
 	tenant := orUnknown(job.Approver.TenantID, b.cfg.Tenant.ID)
-	ref, actID, err := b.deliverTo(ctx, tenant, job.Approver.ID, cardActivity(cards.Approval(view)))
+	ref, actID, err := b.deliverTo(ctx, tenant, job.Approver.ID, cardActivity(cards.Approval(b.locFor(ctx, tenant, job.Approver.ID), view)))
 	if err != nil {
 		return err
 	}

@@ -191,7 +191,7 @@ func (b *Bot) cmdBrokeredApprovals(ctx context.Context, t *turn) error {
 	if err != nil {
 		return err
 	}
-	_, err = b.sendCard(ctx, t, cards.ApprovalInbox(cards.ApprovalInboxView{Items: items, Total: len(items), Now: b.now()}))
+	_, err = b.sendCard(ctx, t, cards.ApprovalInbox(t.loc, cards.ApprovalInboxView{Items: items, Total: len(items), Now: b.now()}))
 	return err
 }
 
@@ -227,7 +227,7 @@ func (b *Bot) ownBrokered(ctx context.Context, t *turn, id string) (*brokeredReq
 
 // answerBrokeredStatus answers with the requester's status card and stores where it landed.
 func (b *Bot) answerBrokeredStatus(ctx context.Context, t *turn, br *brokeredRequest) (*botframework.InvokeResponse, error) {
-	return b.answerStatusCard(ctx, t, br.ID, cards.RequestStatus(b.brokeredStatusView(ctx, br)))
+	return b.answerStatusCard(ctx, t, br.ID, cards.RequestStatus(t.loc, b.brokeredStatusView(ctx, br)))
 }
 
 func (b *Bot) verbBrokeredRefresh(ctx context.Context, t *turn, data map[string]any) (*botframework.InvokeResponse, error) {
@@ -287,7 +287,7 @@ func (b *Bot) cmdBrokeredRequests(ctx context.Context, t *turn) error {
 		v.Requests = append(v.Requests, cards.RequestSummaryView{RequestID: br.ID, PackageName: br.PackageName, State: sv.State,
 			Detail: detail, UpdatedAt: br.UpdatedAt})
 	}
-	_, err = b.sendCard(ctx, t, cards.MyRequests(v))
+	_, err = b.sendCard(ctx, t, cards.MyRequests(t.loc, v))
 	return err
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/i18n"
 )
 
 // The requester flow (DESIGN.md §1, §3 delegated mode): find packages, request one through the policy's form,
@@ -70,7 +71,7 @@ func (b *Bot) packagesCard(ctx context.Context, t *turn, query string, page int)
 	if err != nil {
 		return b.errorCard(ctx, t, "I couldn't list the packages", err, "packages "+query)
 	}
-	if c := b.notHere(md, "", ""); c != nil {
+	if c := b.notHere(t.loc, md, "", ""); c != nil {
 		return c
 	}
 	pkgs, err := b.listPackages(ctx, t, md, query)
@@ -84,17 +85,17 @@ func (b *Bot) packagesCard(ctx context.Context, t *turn, query string, page int)
 	if err != nil {
 		return b.errorCard(ctx, t, "I couldn't list the packages", err, "packages "+query)
 	}
-	return packageListCard(pkgs, query, page, b.cfg.Tenant.Name)
+	return packageListCard(t.loc, pkgs, query, page, b.cfg.Tenant.Name)
 }
 
 // notHere is the card for a user who cannot request from the chat (refused, or link-out); nil otherwise.
-func (b *Bot) notHere(md modeDecision, packageID, packageName string) *cards.Card {
+func (b *Bot) notHere(l *i18n.Localizer, md modeDecision, packageID, packageName string) *cards.Card {
 	if !md.Allowed {
-		return cards.Notice(cards.NoticeView{Kind: noticeWarning, Title: "You can't request access here",
+		return cards.Notice(l, cards.NoticeView{Kind: noticeWarning, Title: "You can't request access here",
 			Text: orUnknown(md.Reason, "Your organization is not set up to request access in "+orUnknown(b.cfg.Tenant.Name, "this organization")+".")})
 	}
 	if md.Mode == cards.ModeLinkOut {
-		return cards.LinkOut(cards.LinkOutView{PackageID: packageID, PackageName: packageName, TenantDomain: b.cfg.Tenant.Domain,
+		return cards.LinkOut(l, cards.LinkOutView{PackageID: packageID, PackageName: packageName, TenantDomain: b.cfg.Tenant.Domain,
 			OrgName: b.cfg.Tenant.Name, Reason: md.Reason})
 	}
 	return nil
@@ -131,7 +132,7 @@ func (b *Bot) requirementsFor(ctx context.Context, t *turn, md modeDecision, pac
 }
 
 // packageListCard pages a package list (MaxPackagesPerPage per page).
-func packageListCard(pkgs []entitlement.Package, query string, page int, org string) *cards.Card {
+func packageListCard(l *i18n.Localizer, pkgs []entitlement.Package, query string, page int, org string) *cards.Card {
 	per := cards.MaxPackagesPerPage
 	pages := max(1, (len(pkgs)+per-1)/per)
 	page = min(max(page, 1), pages)
@@ -141,7 +142,7 @@ func packageListCard(pkgs []entitlement.Package, query string, page int, org str
 	for _, p := range pkgs[lo:hi] {
 		v.Packages = append(v.Packages, packageView(p))
 	}
-	return cards.PackageList(v)
+	return cards.PackageList(l, v)
 }
 
 // ---- request by name ----
@@ -164,7 +165,7 @@ func (b *Bot) openByName(ctx context.Context, t *turn, text string) error {
 		_, err = b.sendCard(ctx, t, b.errorCard(ctx, t, "I couldn't open the request form", err, "request "+text))
 		return err
 	}
-	if c := b.notHere(md, "", ""); c != nil {
+	if c := b.notHere(t.loc, md, "", ""); c != nil {
 		_, err = b.sendCard(ctx, t, c)
 		return err
 	}
@@ -188,7 +189,7 @@ func (b *Bot) openByName(ctx context.Context, t *turn, text string) error {
 		_, err := b.sendCard(ctx, t, b.formCardFor(ctx, t, pkgs[0].ID, "", nil))
 		return err
 	}
-	_, err = b.sendCard(ctx, t, packageListCard(pkgs, text, 1, b.cfg.Tenant.Name))
+	_, err = b.sendCard(ctx, t, packageListCard(t.loc, pkgs, text, 1, b.cfg.Tenant.Name))
 	return err
 }
 
@@ -227,7 +228,7 @@ func (b *Bot) matchFreeText(ctx context.Context, t *turn, cmd Command) (bool, er
 	md, err := b.requestMode(ctx, t)
 	if err == nil && !md.Allowed {
 		// A user who cannot request here at all (unknown tenant, proposed organization) is told why.
-		_, err := b.sendCard(ctx, t, b.notHere(md, "", ""))
+		_, err := b.sendCard(ctx, t, b.notHere(t.loc, md, "", ""))
 		return true, err
 	}
 	if err != nil || md.Mode == cards.ModeLinkOut {
@@ -246,7 +247,7 @@ func (b *Bot) matchFreeText(ctx context.Context, t *turn, cmd Command) (bool, er
 		_, err := b.sendCard(ctx, t, b.formCardFor(ctx, t, best[0].ID, "", nil))
 		return true, err
 	}
-	_, err = b.sendCard(ctx, t, packageListCard(best, strings.Join(words, " "), 1, b.cfg.Tenant.Name))
+	_, err = b.sendCard(ctx, t, packageListCard(t.loc, best, strings.Join(words, " "), 1, b.cfg.Tenant.Name))
 	return true, err
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/i18n"
 	"github.com/accessbot/accessbot/internal/store"
 )
 
@@ -39,7 +40,7 @@ type formDialog struct {
 func (b *Bot) verbRequestOpen(ctx context.Context, t *turn, data map[string]any) (*botframework.InvokeResponse, error) {
 	pkgID := str(data, cards.KeyPackageID)
 	if !validID(pkgID) {
-		return b.answer(ctx, t, cards.Notice(cards.NoticeView{Kind: noticeError, Title: "That button is broken",
+		return b.answer(ctx, t, cards.Notice(t.loc, cards.NoticeView{Kind: noticeError, Title: "That button is broken",
 			Text: "It does not name an access package. Type packages to find the one you need."}))
 	}
 	policyID := str(data, cards.KeyPolicyID)
@@ -67,7 +68,7 @@ func (b *Bot) formCardFor(ctx context.Context, t *turn, packageID, policyID stri
 				name = p.Name
 			}
 		}
-		return b.notHere(md, packageID, name)
+		return b.notHere(t.loc, md, packageID, name)
 	}
 	reqs, err := b.requirementsFor(ctx, t, md, packageID)
 	if err != nil {
@@ -87,7 +88,7 @@ func (b *Bot) formCardFor(ctx context.Context, t *turn, packageID, policyID stri
 	if err := b.cfg.Store.PutDialog(ctx, dialogFormPrefx+formID, fd); err != nil {
 		return b.errorCard(ctx, t, "I couldn't open the request form", fmt.Errorf("store form: %w", err), "")
 	}
-	return cards.RequestForm(b.formView(ctx, formID, fd, reqs, req))
+	return cards.RequestForm(t.loc, b.formView(ctx, formID, fd, reqs, req))
 }
 
 // formView is the request form for one policy's requirements.
@@ -268,13 +269,13 @@ func (b *Bot) verbRequestSubmit(ctx context.Context, t *turn, data map[string]an
 	formID := str(data, cards.KeyFormID)
 	var fd formDialog
 	if !validID(formID) {
-		return b.answer(ctx, t, formGone(""))
+		return b.answer(ctx, t, formGone(t.loc, ""))
 	}
 	if err := b.cfg.Store.Dialog(ctx, dialogFormPrefx+formID, &fd); err != nil || fd.UserID != t.userID || fd.TenantID != t.tenantID {
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, fmt.Errorf("load form %s: %w", formID, err)
 		}
-		return b.answer(ctx, t, formGone(str(data, cards.KeyPackageID)))
+		return b.answer(ctx, t, formGone(t.loc, str(data, cards.KeyPackageID)))
 	}
 	unlock := b.lock(dialogFormPrefx + formID)
 	defer unlock()
@@ -283,14 +284,14 @@ func (b *Bot) verbRequestSubmit(ctx context.Context, t *turn, data map[string]an
 		if tr, err := b.core.Get(ctx, fd.RequestID); err == nil {
 			return b.answerStatus(ctx, t, tr)
 		}
-		return b.answer(ctx, t, cards.Notice(cards.NoticeView{Kind: noticeInfo, Title: "Already submitted",
+		return b.answer(ctx, t, cards.Notice(t.loc, cards.NoticeView{Kind: noticeInfo, Title: "Already submitted",
 			Text: "This form was already submitted.", Suggestions: []cards.Suggestion{{Title: "My requests", Command: "status"}}}))
 	}
 	md, err := b.requestMode(ctx, t)
 	if err != nil {
 		return b.failure(ctx, t, "I couldn't file your request", err, "")
 	}
-	if c := b.notHere(md, fd.PackageID, ""); c != nil {
+	if c := b.notHere(t.loc, md, fd.PackageID, ""); c != nil {
 		return b.answer(ctx, t, c)
 	}
 	reqs, err := b.requirementsFor(ctx, t, md, fd.PackageID)
@@ -309,7 +310,7 @@ func (b *Bot) verbRequestSubmit(ctx context.Context, t *turn, data map[string]an
 	rerender := func(formErr string) (*botframework.InvokeResponse, error) {
 		v := b.formView(ctx, formID, fd, reqs, req)
 		v.Values, v.Errors, v.FormError = vals, errs, formErr
-		return b.answer(ctx, t, cards.RequestForm(v))
+		return b.answer(ctx, t, cards.RequestForm(t.loc, v))
 	}
 	if len(errs) > 0 {
 		return rerender(fmt.Sprintf("%s to fix below.", lifecycle.Pluralize(len(errs), "answer")))
@@ -389,7 +390,7 @@ func (b *Bot) verbRequestSubmit(ctx context.Context, t *turn, data map[string]an
 	return b.answerStatus(ctx, t, tr)
 }
 
-func formGone(packageID string) *cards.Card {
+func formGone(l *i18n.Localizer, packageID string) *cards.Card {
 	v := cards.NoticeView{Kind: noticeWarning, Title: "This form is no longer valid",
 		Text: "It expired, belongs to someone else, or was already used. Open the request form again."}
 	if validID(packageID) {
@@ -397,5 +398,5 @@ func formGone(packageID string) *cards.Card {
 	} else {
 		v.Suggestions = []cards.Suggestion{{Title: "Find packages", Command: "packages"}}
 	}
-	return cards.Notice(v)
+	return cards.Notice(l, v)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/infracloudio/msbotbuilder-go/schema"
 
 	"github.com/accessbot/accessbot/internal/botframework"
+	"github.com/accessbot/accessbot/internal/i18n"
 	"github.com/accessbot/accessbot/internal/store"
 )
 
@@ -29,6 +30,8 @@ type turn struct {
 	userID   string // aadObjectId
 	userName string
 	personal bool
+	// loc renders what this user reads, in the language of the activity's locale (English by default).
+	loc *i18n.Localizer
 	// admin is set by checkAdmin (a cached Graph group check) for turns that need it.
 	admin bool
 	log   *slog.Logger
@@ -41,6 +44,7 @@ func (b *Bot) newTurn(ctx context.Context, act *schema.Activity) *turn {
 		userID:   act.From.AadObjectID,
 		userName: act.From.Name,
 		personal: botframework.IsPersonal(act),
+		loc:      i18n.For(act.Locale),
 	}
 	t.log = b.log.With("activity_id", act.ID, "type", string(act.Type), "tenant", t.tenantID, "user", t.userID)
 	return t
@@ -82,11 +86,13 @@ func (b *Bot) remember(ctx context.Context, t *turn) {
 		BotID:            t.act.Recipient.ID,
 		BotName:          t.act.Recipient.Name,
 		ConversationType: t.act.Conversation.ConversationType,
+		Locale:           t.act.Locale,
 		UpdatedAt:        b.now(),
 	}
-	if ref.UserName == "" {
+	if ref.UserName == "" || ref.Locale == "" {
 		if old, err := b.cfg.Store.Conversation(ctx, t.tenantID, t.userID); err == nil {
-			ref.UserName = old.UserName
+			ref.UserName = orUnknown(ref.UserName, old.UserName)
+			ref.Locale = orUnknown(ref.Locale, old.Locale)
 		}
 	}
 	if err := b.cfg.Store.PutConversation(ctx, ref); err != nil {
@@ -171,4 +177,17 @@ func (b *Bot) onInvoke(ctx context.Context, t *turn) (*botframework.InvokeRespon
 		return botframework.CardResponse(b.helpCard(t, fmt.Sprintf("The button %q is not something I know.", verb))), nil
 	}
 	return h(ctx, t, data)
+}
+
+// locFor is the Localizer of a user the bot writes to without a turn (proactive cards, card updates): the
+// locale of their last activity, kept with their conversation reference; English when unknown.
+func (b *Bot) locFor(ctx context.Context, tenantID, userID string) *i18n.Localizer {
+	if tenantID == "" || userID == "" {
+		return i18n.English()
+	}
+	ref, err := b.cfg.Store.Conversation(ctx, tenantID, userID)
+	if err != nil {
+		return i18n.English()
+	}
+	return i18n.For(ref.Locale)
 }

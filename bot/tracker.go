@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/accessbot/accessbot/cards"
+	"github.com/accessbot/accessbot/internal/i18n"
 	"github.com/accessbot/accessbot/internal/lifecycle"
 )
 
@@ -77,7 +78,7 @@ func (b *Bot) newCore() (*lifecycle.Core, error) {
 		ReminderAfter: b.cfg.ReminderAfter,
 		Enqueue:       b.enqueue,
 		Changed:       func(ctx context.Context, id string) { b.updateCards(ctx, id, "") },
-		StateLabel:    func(tr *trackedRequest) string { return cards.StateLabel(cardState(tr)) },
+		StateLabel:    func(tr *trackedRequest) string { return cards.StateLabel(i18n.English(), cardState(tr)) },
 	})
 }
 

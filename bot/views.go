@@ -11,6 +11,7 @@ import (
 
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/i18n"
 )
 
 // This file maps domain data (entitlement types and the tracked request record) to the cards' view structs.
@@ -212,18 +213,18 @@ func decisionViews(tr *trackedRequest) []cards.DecisionView {
 
 // approverCard is what one approver's copy of the approval card for a stage shows now: Approve/Deny while
 // the stage waits for them, the read-only outcome otherwise. errMsg is shown under the justification.
-func (b *Bot) approverCard(ctx context.Context, tr *trackedRequest, stage int, viewerID, errMsg string) *cards.Card {
+func (b *Bot) approverCard(ctx context.Context, l *i18n.Localizer, tr *trackedRequest, stage int, viewerID, errMsg string) *cards.Card {
 	_, decided := tr.DecisionFor(stage)
 	if tr.State == entitlement.StatePendingApproval && stage == tr.Stage && !decided && tr.IsApprover(viewerID) {
 		v := b.approvalView(ctx, tr, viewerID)
 		v.Error = errMsg
-		return cards.Approval(v)
+		return cards.Approval(l, v)
 	}
 	v := b.decidedView(tr, stage, viewerID)
 	if !decided && tr.State == entitlement.StatePendingApproval && stage == tr.Stage {
 		v.NotApprover = true
 	}
-	return cards.ApprovalDecided(v)
+	return cards.ApprovalDecided(l, v)
 }
 
 // decidedView is the read-only view of one stage of a tracked request for viewerID: the stage's decision
@@ -452,14 +453,14 @@ func (b *Bot) errorCard(ctx context.Context, t *turn, title string, err error, r
 		if sent, perr := b.promptSignIn(ctx, t, retry); perr != nil {
 			t.log.WarnContext(ctx, "prompt sign-in", "err", perr)
 		} else if sent {
-			return cards.Notice(cards.NoticeView{Kind: noticeInfo, Title: "Signing you in",
+			return cards.Notice(t.loc, cards.NoticeView{Kind: noticeInfo, Title: "Signing you in",
 				Text: "I need your permission to act for you in " + orUnknown(b.cfg.Tenant.Name, "your organization") +
 					". Teams signs you in with the prompt above; I'll continue as soon as that's done."})
 		}
-		return cards.SignIn(cards.SignInView{Reason: cards.SignInUnavailable, RetryCommand: retry,
+		return cards.SignIn(t.loc, cards.SignInView{Reason: cards.SignInUnavailable, RetryCommand: retry,
 			MyAccessURL: cards.MyAccessURL(b.cfg.Tenant.Domain, ""), OrgName: b.cfg.Tenant.Name})
 	case errors.Is(err, entitlement.ErrConsentRequired):
-		return cards.SignIn(cards.SignInView{Reason: cards.SignInConsent, RetryCommand: retry,
+		return cards.SignIn(t.loc, cards.SignInView{Reason: cards.SignInConsent, RetryCommand: retry,
 			MyAccessURL: cards.MyAccessURL(b.cfg.Tenant.Domain, ""), OrgName: b.cfg.Tenant.Name})
 	}
 	kind := noticeError
@@ -477,7 +478,7 @@ func (b *Bot) errorCard(ctx context.Context, t *turn, title string, err error, r
 	case errors.Is(err, entitlement.ErrThrottled) && retry != "":
 		v.Suggestions = []cards.Suggestion{{Title: "Try again", Command: retry}}
 	}
-	return cards.Notice(v)
+	return cards.Notice(t.loc, v)
 }
 
 func capitalize(s string) string {

@@ -1,8 +1,9 @@
 package cards
 
 import (
-	"fmt"
 	"strings"
+
+	"github.com/accessbot/accessbot/internal/i18n"
 )
 
 // AdminConfirmView describes a destructive admin command awaiting confirmation.
@@ -22,15 +23,15 @@ type AdminConfirmView struct {
 }
 
 // AdminConfirm asks an admin to confirm a destructive command.
-func AdminConfirm(v AdminConfirmView) *Card {
-	t := safe(orDefault(v.Title, "Confirm this change?"), maxShort)
-	c := newCard(t)
+func AdminConfirm(l *i18n.Localizer, v AdminConfirmView) *Card {
+	t := safe(orDefault(v.Title, l.T("confirm.defaultTitle")), maxShort)
+	c := newCard(l, t)
 	c.add(title(t))
 	summary := safe(v.Summary, maxLong)
 	if v.Irreversible {
-		summary = strings.TrimSpace(summary + " This can't be undone.")
+		summary = strings.TrimSpace(summary + " " + l.T("confirm.irreversible"))
 	}
-	c.add(banner(StyleWarning, "Please confirm", summary))
+	c.add(banner(StyleWarning, l.T("confirm.pleaseConfirm"), summary))
 	if len(v.Details) > 0 {
 		fs := FactSet{Spacing: SpacingMedium}
 		for i, f := range v.Details {
@@ -41,9 +42,9 @@ func AdminConfirm(v AdminConfirmView) *Card {
 		}
 		c.add(fs)
 	}
-	c.add(footnote("Nothing changes until you confirm. The action is recorded in the audit log under your name."))
-	confirm := noInputs(execute(clip(orDefault(v.ConfirmLabel, "Confirm"), 30), VerbAdminConfirm, KeyToken, v.Token))
-	c.Actions = []Action{confirm, noInputs(execute("Cancel", VerbAdminCancel, KeyToken, v.Token))}
+	c.add(footnote(l.T("confirm.footnote")))
+	confirm := noInputs(execute(clip(orDefault(v.ConfirmLabel, l.T("button.confirm")), 30), VerbAdminConfirm, KeyToken, v.Token))
+	c.Actions = []Action{confirm, noInputs(execute(l.T("button.cancel"), VerbAdminCancel, KeyToken, v.Token))}
 	return c
 }
 
@@ -80,16 +81,16 @@ type AdminTableView struct {
 }
 
 // AdminTable shows a list as a table: the first column bold, the others beside it, per-row buttons below.
-func AdminTable(v AdminTableView) *Card {
-	t := safe(orDefault(v.Title, "Results"), maxShort)
-	c := newCard(t)
+func AdminTable(l *i18n.Localizer, v AdminTableView) *Card {
+	t := safe(orDefault(v.Title, l.T("table.defaultTitle")), maxShort)
+	c := newCard(l, t)
 	c.add(title(t))
 	if s := safe(v.Subtitle, maxShort); s != "" {
 		c.add(subtitle(s))
 	}
 	total := max(v.Total, len(v.Rows))
 	if total == 0 {
-		c.add(text(orDefault(safe(v.EmptyText, maxShort), "Nothing to show.")))
+		c.add(text(orDefault(safe(v.EmptyText, maxShort), l.T("table.empty"))))
 		return c
 	}
 	cols := v.Columns
@@ -124,7 +125,7 @@ func AdminTable(v AdminTableView) *Card {
 			if i < len(r.Cells) {
 				cell = safe(r.Cells[i], maxCell)
 			}
-			tb := TextBlock{Text: orDefault(cell, "—"), Wrap: true, Size: SizeSmall}
+			tb := TextBlock{Text: orDefault(cell, noValue), Wrap: true, Size: SizeSmall}
 			if i == 0 {
 				tb.Weight = WeightBolder
 				tb.Size = ""
@@ -151,11 +152,11 @@ func AdminTable(v AdminTableView) *Card {
 		}
 	}
 	if rest := total - len(rows); rest > 0 {
-		what := "rows"
+		more := l.N("table.moreRows", rest)
 		if v.MoreCommand != "" {
-			what = fmt.Sprintf("rows; narrow it down, e.g. %s", safe(v.MoreCommand, 80))
+			more = l.N("table.moreRowsHint", rest, "Command", safe(v.MoreCommand, 80))
 		}
-		c.add(moreLine(rest, what))
+		c.add(moreLine(more))
 	}
 	if f := safe(v.Footnote, maxShort); f != "" {
 		c.add(footnote(f))
@@ -166,10 +167,16 @@ func AdminTable(v AdminTableView) *Card {
 // colWidth gives the first (name) column twice the weight of the others.
 func colWidth(i int) string {
 	if i == 0 {
-		return "3"
+		return widthNameColumn
 	}
-	return "2"
+	return widthColumn
 }
+
+// Relative column widths of an AdminTable.
+const (
+	widthNameColumn = "3"
+	widthColumn     = "2"
+)
 
 // StageView is one approval stage of a policy.
 type StageView struct {
@@ -213,13 +220,13 @@ type PackageDetailsView struct {
 
 // PackageDetails shows a package's resources, policies, approvers per stage and expiry, with its My Access
 // link.
-func PackageDetails(v PackageDetailsView) *Card {
+func PackageDetails(l *i18n.Localizer, v PackageDetailsView) *Card {
 	name := safe(orDefault(v.Name, v.ID), maxName)
-	c := newCard("Access package " + name)
+	c := newCard(l, l.T("details.fallback", "Package", name))
 	c.add(title(name))
 	sub := safe(v.CatalogName, maxName)
 	if v.Hidden {
-		sub = strings.TrimPrefix(sub+" · hidden (not listed to requesters)", " · ")
+		sub = strings.TrimPrefix(sub+" · "+l.T("details.hidden"), " · ")
 	}
 	if sub != "" {
 		c.add(subtitle(sub))
@@ -227,73 +234,78 @@ func PackageDetails(v PackageDetailsView) *Card {
 	if d := safe(v.Description, maxDescription); d != "" {
 		c.add(text(d))
 	}
-	c.add(facts("Package id", safe(v.ID, maxName)))
-	if res := resourceList(v.Resources); res != nil {
-		c.add(heading("Resources"))
+	c.add(facts(l.T("details.packageID"), safe(v.ID, maxName)))
+	if res := resourceList(l, v.Resources); res != nil {
+		c.add(heading(l.T("details.resources")))
 		c.add(res...)
 	}
 	if len(v.Policies) == 0 {
-		c.add(banner(StyleWarning, "No policy", "Nobody can request this package until a policy is added."))
+		c.add(banner(StyleWarning, l.T("details.noPolicy"), l.T("details.noPolicyDetail")))
 	}
 	for i, p := range v.Policies {
 		if i == maxPolicyDetails {
-			c.add(moreLine(len(v.Policies)-i, "policies"))
+			c.add(moreLine(l.N("details.morePolicies", len(v.Policies)-i)))
 			break
 		}
-		c.add(policyDetail(p))
+		c.add(policyDetail(l, p))
 	}
-	c.Actions = []Action{ActionOpenURL{Title: "Open in My Access", URL: MyAccessURL(v.TenantDomain, v.ID)}}
+	c.Actions = []Action{ActionOpenURL{Title: l.T("button.openInMyAccess"), URL: MyAccessURL(v.TenantDomain, v.ID)}}
 	return c
 }
 
-func policyDetail(p PolicyDetailView) Container {
+func policyDetail(l *i18n.Localizer, p PolicyDetailView) Container {
 	ct := Container{Separator: true, Spacing: SpacingLarge, Items: []Element{
-		TextBlock{Text: "Policy: " + safe(orDefault(p.Name, p.ID), maxName), Wrap: true, Weight: WeightBolder, Size: SizeMedium},
+		TextBlock{Text: l.T("details.policy", "Name", safe(orDefault(p.Name, p.ID), maxName)), Wrap: true, Weight: WeightBolder, Size: SizeMedium},
 	}}
 	yesNo := func(b bool, yes, no string) string {
 		if b {
-			return yes
+			return l.T(yes)
 		}
-		return no
+		return l.T(no)
 	}
-	approval := "None: assigned on request"
+	approval := l.T("details.noApproval")
 	if len(p.Stages) > 0 {
-		approval = plural(len(p.Stages), "stage")
+		approval = l.N("details.stages", len(p.Stages))
 	}
 	ct.Items = append(ct.Items, facts(
-		"Who can request", safe(p.WhoCanRequest, maxShort),
-		"Expiry", orDefault(safe(p.Expiry, maxShort), "No expiry"),
-		"Justification", yesNo(p.JustificationRequired, "Required", "Optional"),
-		"Custom dates", yesNo(p.CustomSchedule, "Allowed", "Not allowed"),
-		"Approval", approval,
+		l.T("details.whoCanRequest"), safe(p.WhoCanRequest, maxShort),
+		l.T("details.expiry"), orDefault(safe(p.Expiry, maxShort), l.T("details.noExpiry")),
+		l.T("common.justification"), yesNo(p.JustificationRequired, "details.required", "details.optional"),
+		l.T("details.customDates"), yesNo(p.CustomSchedule, "details.allowed", "details.notAllowed"),
+		l.T("details.approval"), approval,
 	))
 	for i, s := range p.Stages {
 		if i == maxStageLines {
-			ct.Items = append(ct.Items, moreLine(len(p.Stages)-i, "stages"))
+			ct.Items = append(ct.Items, moreLine(l.N("details.moreStages", len(p.Stages)-i)))
 			break
 		}
-		lines := []string{"Approvers: " + orDefault(joinNames(s.Approvers), "none configured")}
-		if len(s.Fallback) > 0 {
-			lines = append(lines, "Fallback: "+joinNames(s.Fallback))
-		}
-		if s.Escalation != "" {
-			lines = append(lines, "Escalation: "+safe(s.Escalation, maxShort))
-		}
-		if s.Timeout != "" {
-			lines = append(lines, "Denied automatically after "+safe(s.Timeout, 60))
-		}
-		if s.JustificationRequired {
-			lines = append(lines, "Approver justification required")
-		}
-		items := []Element{TextBlock{Text: fmt.Sprintf("Stage %d", i+1), Wrap: true, Weight: WeightBolder}}
-		for _, l := range lines {
-			items = append(items, TextBlock{Text: l, Wrap: true, Spacing: SpacingNone, Size: SizeSmall})
-		}
-		ct.Items = append(ct.Items, Container{Style: StyleEmphasis, Spacing: SpacingSmall, Items: items})
+		ct.Items = append(ct.Items, stageDetail(l, i+1, s))
 	}
 	if len(p.Questions) > 0 {
-		ct.Items = append(ct.Items, TextBlock{Text: "Questions: " + joinInline(p.Questions, 100, "; ", " (and %d more)"), Wrap: true,
+		ct.Items = append(ct.Items, TextBlock{Text: l.T("details.questions", "List", joinInline(l, p.Questions, 100, "; ")), Wrap: true,
 			Size: SizeSmall, Spacing: SpacingSmall})
 	}
 	return ct
+}
+
+// stageDetail is one approval stage of a policy: approvers, fallback, escalation, timeout.
+func stageDetail(l *i18n.Localizer, n int, s StageView) Container {
+	lines := []string{l.T("details.approvers", "List", orDefault(joinNames(l, s.Approvers), l.T("details.noneConfigured")))}
+	if len(s.Fallback) > 0 {
+		lines = append(lines, l.T("details.fallbackApprovers", "List", joinNames(l, s.Fallback)))
+	}
+	if s.Escalation != "" {
+		lines = append(lines, l.T("details.escalation", "Text", safe(s.Escalation, maxShort)))
+	}
+	if s.Timeout != "" {
+		lines = append(lines, l.T("details.timeout", "Duration", safe(s.Timeout, 60)))
+	}
+	if s.JustificationRequired {
+		lines = append(lines, l.T("details.approverJustification"))
+	}
+	items := []Element{TextBlock{Text: l.T("details.stage", "Stage", n), Wrap: true, Weight: WeightBolder}}
+	for _, line := range lines {
+		items = append(items, TextBlock{Text: line, Wrap: true, Spacing: SpacingNone, Size: SizeSmall})
+	}
+	return Container{Style: StyleEmphasis, Spacing: SpacingSmall, Items: items}
 }

@@ -1,9 +1,10 @@
 package cards
 
 import (
-	"fmt"
 	"strings"
 	"time"
+
+	"github.com/accessbot/accessbot/internal/i18n"
 )
 
 // PersonView describes a requester.
@@ -27,7 +28,8 @@ type ResourceRoleView struct {
 	Role string
 }
 
-// String is "Falcon Team (Team) — Member", clipped and safe for a TextBlock.
+// String is "Falcon Team (Team) — Member", clipped and safe for a TextBlock. Kind and Role come localized
+// from the caller (or are Graph's own names).
 func (r ResourceRoleView) String() string {
 	s := safe(r.Resource, maxName)
 	if r.Kind != "" {
@@ -106,18 +108,18 @@ type ApprovalView struct {
 // Approval is the card approvers decide on: who asks for what, why, until when, and Approve / Deny.
 // Its refresh lists the stage's approvers (at most MaxRefreshUserIDs; the others use the Refresh button) so
 // that each sees the current state when they open the chat.
-func Approval(v ApprovalView) *Card {
-	pkg := safe(orDefault(v.PackageName, "an access package"), maxName)
-	who := safe(orDefault(v.Requester.Name, "Someone"), maxName)
-	c := newCard(who + " requests " + pkg)
+func Approval(l *i18n.Localizer, v ApprovalView) *Card {
+	pkg := safe(orDefault(v.PackageName, l.T("common.anAccessPackage")), maxName)
+	who := safe(orDefault(v.Requester.Name, l.T("common.someone")), maxName)
+	c := newCard(l, l.T("approval.fallback", "Who", who, "Package", pkg))
 	ids := []string{KeyRequestID, v.RequestID, KeyApprovalID, v.ApprovalID, KeyStageID, v.StageID}
 
-	c.Refresh = &Refresh{Action: noInputs(execute("Refresh", VerbApprovalRefresh, ids...)), UserIDs: refreshIDs(v.ApproverIDs)}
+	c.Refresh = &Refresh{Action: noInputs(execute(l.T("button.refresh"), VerbApprovalRefresh, ids...)), UserIDs: refreshIDs(v.ApproverIDs)}
 
-	c.add(title("Approval needed: " + pkg))
-	sub := "Access request"
+	c.add(title(l.T("approval.title", "Package", pkg)))
+	sub := l.T("approval.subtitle")
 	if v.StageCount > 1 {
-		sub = fmt.Sprintf("Access request · stage %d of %d", max(v.StageIndex, 1), v.StageCount)
+		sub = l.T("approval.subtitleStage", "Stage", max(v.StageIndex, 1), "Stages", v.StageCount)
 	}
 	c.add(subtitle(sub))
 	if n := safe(v.Note, maxShort); n != "" {
@@ -132,53 +134,53 @@ func Approval(v ApprovalView) *Card {
 		tenant = safe(v.Requester.TenantID, maxName)
 	}
 	c.add(facts(
-		"Requester", personLine(v.Requester),
-		"Email", safe(v.Requester.Email, maxName),
-		"Tenant", tenant,
-		"Manager", safe(v.Requester.Manager, maxName),
-		"Package", pkg,
-		"Catalog", safe(v.CatalogName, maxName),
-		"Requested", whenOrEmpty(v.RequestedAt),
-		"Access", accessWindow(v.Start, v.End, v.ExpirySummary),
+		l.T("approval.requester"), personLine(l, v.Requester),
+		l.T("approval.email"), safe(v.Requester.Email, maxName),
+		l.T("approval.tenant"), tenant,
+		l.T("approval.manager"), safe(v.Requester.Manager, maxName),
+		l.T("approval.package"), pkg,
+		l.T("approval.catalog"), safe(v.CatalogName, maxName),
+		l.T("approval.requested"), whenOrEmpty(v.RequestedAt),
+		l.T("approval.access"), accessWindow(l, v.Start, v.End, v.ExpirySummary),
 	))
-	if res := resourceList(v.Resources); res != nil {
-		c.add(heading("Grants"))
+	if res := resourceList(l, v.Resources); res != nil {
+		c.add(heading(l.T("approval.grants")))
 		c.add(res...)
 	}
 	if len(v.Answers) > 0 {
-		c.add(heading("Answers"))
-		c.add(answerFacts(v.Answers)...)
+		c.add(heading(l.T("approval.answers")))
+		c.add(answerFacts(l, v.Answers)...)
 	}
-	c.add(heading("Justification"))
-	c.add(text(orDefault(safe(v.Justification, maxLong), "None given.")))
+	c.add(heading(l.T("common.justification")))
+	c.add(text(orDefault(safe(v.Justification, maxLong), l.T("common.noneGiven"))))
 
-	if dl := deadlineLine(v.Deadline, v.Now); dl != nil {
+	if dl := deadlineLine(l, v.Deadline, v.Now); dl != nil {
 		c.add(*dl)
 	}
-	if d := decisionsList(v.Decisions); d != nil {
-		c.add(heading("Decisions so far"))
+	if d := decisionsList(l, v.Decisions); d != nil {
+		c.add(heading(l.T("approval.decisionsSoFar")))
 		c.add(d...)
 	}
 
-	in := InputText{ID: InputJustification, Label: "Your justification", IsMultiline: true, MaxLength: maxLong,
-		Value: v.JustificationValue, Placeholder: "Seen by the requester and the other approvers", Spacing: SpacingLarge,
+	in := InputText{ID: InputJustification, Label: l.T("approval.yourJustification"), IsMultiline: true, MaxLength: maxLong,
+		Value: v.JustificationValue, Placeholder: l.T("approval.justificationPlaceholder"), Spacing: SpacingLarge,
 		Separator: true}
 	if v.JustificationRequired {
 		in.IsRequired = true
-		in.ErrorMessage = "A justification is required to approve or deny."
+		in.ErrorMessage = l.T("approval.justificationRequired")
 	} else {
-		in.Label += " (optional)"
+		in.Label = l.T("common.optional", "Label", in.Label)
 	}
 	c.add(in)
 	if v.Error != "" {
 		c.add(fieldError(v.Error))
 	}
-	if note := approvalModeNote(v.Mode, v.OrgName); note != "" {
+	if note := approvalModeNote(l, v.Mode, v.OrgName); note != "" {
 		c.add(footnote(note))
 	}
-	approve := execute("Approve", VerbApprovalApprove, ids...)
-	deny := execute("Deny", VerbApprovalDeny, ids...)
-	c.Actions = []Action{approve, deny, noInputs(execute("Refresh", VerbApprovalRefresh, ids...))}
+	approve := execute(l.T("button.approve"), VerbApprovalApprove, ids...)
+	deny := execute(l.T("button.deny"), VerbApprovalDeny, ids...)
+	c.Actions = []Action{approve, deny, noInputs(execute(l.T("button.refresh"), VerbApprovalRefresh, ids...))}
 	return c
 }
 
@@ -200,27 +202,26 @@ func refreshIDs(ids []string) []string {
 }
 
 // approvalModeNote is the approval card's footnote.
-func approvalModeNote(m Mode, org string) string {
-	org = safe(orDefault(org, "the organization"), maxName)
+func approvalModeNote(l *i18n.Localizer, m Mode, org string) string {
+	org = safe(orDefault(org, l.T("common.theOrganization")), maxName)
 	switch m {
 	case ModeBrokered:
-		return "AccessBot ran this approval on behalf of " + org + " (brokered): your decision is recorded in its audit log."
+		return l.T("approval.mode.brokered", "Org", org)
 	case ModeDelegated:
-		return "Your decision is sent to " + org + "'s Entra ID with your own account (delegated)."
+		return l.T("approval.mode.delegated", "Org", org)
 	}
 	return ""
 }
 
-func personLine(p PersonView) string {
-	s := safe(orDefault(p.Name, "Unknown"), maxName)
-	if p.OrgName != "" {
-		s += " (" + safe(p.OrgName, maxName)
-		if p.External {
-			s += ", partner organization"
-		}
-		s += ")"
+func personLine(l *i18n.Localizer, p PersonView) string {
+	name := safe(orDefault(p.Name, l.T("common.unknown")), maxName)
+	switch {
+	case p.OrgName != "" && p.External:
+		return l.T("approval.personPartner", "Name", name, "Org", safe(p.OrgName, maxName))
+	case p.OrgName != "":
+		return l.T("approval.personOrg", "Name", name, "Org", safe(p.OrgName, maxName))
 	}
-	return s
+	return name
 }
 
 func whenOrEmpty(t time.Time) string {
@@ -230,99 +231,101 @@ func whenOrEmpty(t time.Time) string {
 	return when(t)
 }
 
-func accessWindow(start, end time.Time, expiry string) string {
-	from := "from approval"
+func accessWindow(l *i18n.Localizer, start, end time.Time, expiry string) string {
+	from := l.T("approval.fromApproval")
 	if !start.IsZero() {
-		from = "from " + day(start)
+		from = l.T("approval.fromDate", "Date", day(start))
 	}
 	switch {
 	case !end.IsZero():
-		return from + " until " + day(end)
+		return l.T("approval.windowUntil", "From", from, "Until", day(end))
 	case expiry != "":
-		return from + ", for " + safe(expiry, maxShort)
+		return l.T("approval.windowFor", "From", from, "Expiry", safe(expiry, maxShort))
 	}
 	return from
 }
 
-func resourceList(rs []ResourceRoleView) []Element {
+func resourceList(l *i18n.Localizer, rs []ResourceRoleView) []Element {
 	if len(rs) == 0 {
 		return nil
 	}
 	ct := Container{Spacing: SpacingSmall}
 	for i, r := range rs {
 		if i == maxResources {
-			ct.Items = append(ct.Items, moreLine(len(rs)-i, "resources"))
+			ct.Items = append(ct.Items, moreLine(l.N("common.moreResources", len(rs)-i)))
 			break
 		}
-		ct.Items = append(ct.Items, TextBlock{Text: "• " + r.String(), Wrap: true, Spacing: SpacingNone})
+		ct.Items = append(ct.Items, TextBlock{Text: bullet + r.String(), Wrap: true, Spacing: SpacingNone})
 	}
 	return []Element{ct}
 }
 
-func answerFacts(as []AnswerView) []Element {
+func answerFacts(l *i18n.Localizer, as []AnswerView) []Element {
 	fs := FactSet{Spacing: SpacingSmall}
 	for i, a := range as {
 		if i == maxAnswers {
-			return []Element{fs, moreLine(len(as)-i, "answers")}
+			return []Element{fs, moreLine(l.N("approval.moreAnswers", len(as)-i))}
 		}
-		fs.Facts = append(fs.Facts, Fact{Title: safe(a.Question, 80), Value: orDefault(safe(a.Answer, 300), "—")})
+		fs.Facts = append(fs.Facts, Fact{Title: safe(a.Question, 80), Value: orDefault(safe(a.Answer, 300), noValue)})
 	}
 	return []Element{fs}
 }
 
 // deadlineLine says how long is left before the stage is denied automatically.
-func deadlineLine(deadline, now time.Time) *TextBlock {
+func deadlineLine(l *i18n.Localizer, deadline, now time.Time) *TextBlock {
 	if deadline.IsZero() {
 		return nil
 	}
 	tb := TextBlock{Wrap: true, Spacing: SpacingMedium}
 	if now.IsZero() {
-		tb.Text = "Decide by " + when(deadline) + ", or the request is denied automatically."
+		tb.Text = l.T("approval.decideBy", "When", when(deadline))
 		return &tb
 	}
 	left := deadline.Sub(now)
 	if left <= 0 {
-		tb.Text = "The time to decide has run out; the request is being denied automatically."
+		tb.Text = l.T("approval.timeUp")
 		tb.Color = ColorAttention
 		return &tb
 	}
-	tb.Text = "Decide within " + humanDuration(left) + " (by " + when(deadline) + "), or the request is denied automatically."
+	tb.Text = l.T("approval.decideWithin", "In", l.Duration(left), "When", when(deadline))
 	if left <= 24*time.Hour {
 		tb.Weight = WeightBolder
 	}
 	return &tb
 }
 
-func decisionLabel(d Decision) string {
+// decisionLabel is a decision in words ("Approved", "Denied", "Not decided yet").
+func decisionLabel(l *i18n.Localizer, d Decision) string {
 	switch d {
 	case DecisionApprove:
-		return "Approved"
+		return l.T("state.approved")
 	case DecisionDeny:
-		return "Denied"
+		return l.T("state.denied")
 	}
-	return "Not decided yet"
+	return l.T("approval.notDecided")
 }
 
-func decisionsList(ds []DecisionView) []Element {
+func decisionsList(l *i18n.Localizer, ds []DecisionView) []Element {
 	if len(ds) == 0 {
 		return nil
 	}
 	ct := Container{Spacing: SpacingSmall}
 	for i, d := range ds {
 		if i == maxDecisions {
-			ct.Items = append(ct.Items, moreLine(len(ds)-i, "decisions"))
+			ct.Items = append(ct.Items, moreLine(l.N("approval.moreDecisions", len(ds)-i)))
 			break
 		}
-		line := safe(orDefault(d.Approver, "An approver"), maxName) + " — " + decisionLabel(d.Decision)
+		line := l.T("approval.decisionLine", "Approver", safe(orDefault(d.Approver, l.T("common.anApprover")), maxName),
+			"Decision", decisionLabel(l, d.Decision))
 		if !d.At.IsZero() {
-			line += " on " + when(d.At)
+			line = l.T("approval.decisionLineAt", "Line", line, "When", when(d.At))
 		}
 		if d.Stage > 0 {
-			line = fmt.Sprintf("Stage %d: %s", d.Stage, line)
+			line = l.T("approval.decisionLineStage", "Stage", d.Stage, "Line", line)
 		}
 		items := []Element{TextBlock{Text: line, Wrap: true, Spacing: SpacingNone, Color: decisionColor(d.Decision)}}
 		if j := safe(d.Justification, 300); j != "" {
-			items = append(items, TextBlock{Text: "\"" + j + "\"", Wrap: true, IsSubtle: true, Spacing: SpacingNone})
+			items = append(items, TextBlock{Text: l.T("common.quoted", "Text", j), Wrap: true, IsSubtle: true, Spacing: SpacingNone})
 		}
 		ct.Items = append(ct.Items, Container{Items: items, Spacing: SpacingSmall})
 	}
@@ -393,58 +396,64 @@ const (
 )
 
 // closureBanner is the headline, style and detail of a request that ended without a decision on the stage.
-func closureBanner(c Closure, reason string) (headline, style, detail string) {
-	nothing := "Nothing is left to decide."
+func closureBanner(l *i18n.Localizer, c Closure, reason string) (headline, style, detail string) {
+	nothing := l.T("decided.nothingLeft")
 	switch c {
 	case ClosureCanceledByRequester:
-		return "Canceled by the requester", StyleEmphasis, nothing
+		return l.T("decided.canceledByRequester"), StyleEmphasis, nothing
 	case ClosureCanceled:
-		return "This request was canceled", StyleEmphasis, nothing
+		return l.T("decided.canceled"), StyleEmphasis, nothing
 	case ClosureExpired:
-		return "Expired: nobody decided in time", StyleAttention, "The request was denied automatically. " + nothing
+		return l.T("decided.expired"), StyleAttention, l.T("decided.expiredDetail") + " " + nothing
 	case ClosureAutoDenied:
 		d := nothing
 		if r := safe(reason, maxShort); r != "" {
 			d = strings.TrimSuffix(r, ".") + ". " + nothing
 		}
-		return "Denied automatically", StyleAttention, d
+		return l.T("decided.autoDenied"), StyleAttention, d
 	}
 	return "", "", ""
 }
 
+// decidedHeadline is the banner's headline for a stage an approver decided (outcome Approve or Deny).
+func decidedHeadline(l *i18n.Localizer, v ApprovalDecidedView, by string) string {
+	o := string(v.Outcome)
+	switch {
+	case v.AlreadyDecided && !v.DecidedAt.IsZero():
+		return l.T("decided.alreadyAt."+o, "By", firstName(l, by), "When", clock(v.DecidedAt))
+	case v.AlreadyDecided:
+		return l.T("decided.already."+o, "By", firstName(l, by))
+	case v.ByYou:
+		return l.T("decided.byYou." + o)
+	}
+	return l.T("decided.by."+o, "By", by)
+}
+
 // ApprovalDecided is the read-only view of an approval: who decided, when and why, or how the request ended
 // when nobody decided this stage.
-func ApprovalDecided(v ApprovalDecidedView) *Card {
-	pkg := safe(orDefault(v.PackageName, "an access package"), maxName)
-	req := safe(orDefault(v.RequesterName, "Someone"), maxName)
-	c := newCard(req + "'s request for " + pkg)
+func ApprovalDecided(l *i18n.Localizer, v ApprovalDecidedView) *Card {
+	pkg := safe(orDefault(v.PackageName, l.T("common.anAccessPackage")), maxName)
+	req := safe(orDefault(v.RequesterName, l.T("common.someone")), maxName)
+	c := newCard(l, l.T("decided.fallback", "Who", req, "Package", pkg))
 	c.add(title(pkg))
-	sub := req + "'s request"
+	sub := l.T("decided.subtitle", "Who", req)
 	if v.RequesterOrg != "" {
-		sub += " (" + safe(v.RequesterOrg, maxName) + ")"
+		sub = l.T("decided.subtitleOrg", "Who", req, "Org", safe(v.RequesterOrg, maxName))
 	}
 	if v.StageCount > 1 {
-		sub += fmt.Sprintf(" · stage %d of %d", max(v.StageIndex, 1), v.StageCount)
+		sub = l.T("decided.subtitleStage", "Subtitle", sub, "Stage", max(v.StageIndex, 1), "Stages", v.StageCount)
 	}
 	c.add(subtitle(sub))
 
-	verb := strings.ToLower(decisionLabel(v.Outcome))
-	by := safe(orDefault(v.DecidedBy, "another approver"), maxName)
-	headline, style, closedDetail := closureBanner(v.Closed, v.Reason)
-	decidedStage := headline == "" && v.Outcome != DecisionNotReviewed && v.Outcome != ""
+	by := safe(orDefault(v.DecidedBy, l.T("decided.anotherApprover")), maxName)
+	headline, style, closedDetail := closureBanner(l, v.Closed, v.Reason)
+	decidedStage := headline == "" && (v.Outcome == DecisionApprove || v.Outcome == DecisionDeny)
 	switch {
 	case headline != "":
 	case !decidedStage:
-		headline = "Not decided yet"
-	case v.AlreadyDecided:
-		headline = "Already " + verb + " by " + firstName(by)
-		if !v.DecidedAt.IsZero() {
-			headline += " at " + clock(v.DecidedAt)
-		}
-	case v.ByYou:
-		headline = "You " + verb + " this request"
+		headline = l.T("approval.notDecided")
 	default:
-		headline = strings.ToUpper(verb[:1]) + verb[1:] + " by " + by
+		headline = decidedHeadline(l, v, by)
 	}
 	if style == "" {
 		style = StyleEmphasis
@@ -460,33 +469,33 @@ func ApprovalDecided(v ApprovalDecidedView) *Card {
 	case closedDetail != "":
 		detail = append(detail, closedDetail)
 		if v.AlreadyDecided {
-			detail = append(detail, "Your click changed nothing.")
+			detail = append(detail, l.T("decided.clickChangedNothing"))
 		}
 	case v.AlreadyDecided:
-		detail = append(detail, "Your click changed nothing: a stage takes one decision.")
+		detail = append(detail, l.T("decided.oneDecision"))
 	}
 	if v.NotApprover && closedDetail == "" {
-		detail = append(detail, "You are not an approver of this stage, so this card is read-only.")
+		detail = append(detail, l.T("decided.notApprover"))
 	}
 	c.add(banner(style, headline, strings.Join(detail, " ")))
 	if decidedStage {
 		c.add(facts(
-			"Decided by", by,
-			"When", whenOrEmpty(v.DecidedAt),
-			"Justification", orDefault(safe(v.Justification, maxLong), "None given."),
+			l.T("decided.decidedBy"), by,
+			l.T("decided.when"), whenOrEmpty(v.DecidedAt),
+			l.T("common.justification"), orDefault(safe(v.Justification, maxLong), l.T("common.noneGiven")),
 		))
 	}
 	if n := safe(v.Next, maxShort); n != "" {
 		c.add(TextBlock{Text: n, Wrap: true, Spacing: SpacingMedium})
 	}
-	if d := decisionsList(v.Decisions); d != nil {
-		c.add(heading("History"))
+	if d := decisionsList(l, v.Decisions); d != nil {
+		c.add(heading(l.T("common.history")))
 		c.add(d...)
 	}
 	if v.Mode == ModeBrokered {
-		c.add(footnote("AccessBot ran this approval on behalf of " + safe(orDefault(v.OrgName, "the organization"), maxName) + " (brokered)."))
+		c.add(footnote(l.T("decided.brokered", "Org", safe(orDefault(v.OrgName, l.T("common.theOrganization")), maxName))))
 	}
-	c.Actions = []Action{noInputs(execute("Refresh", VerbApprovalRefresh,
+	c.Actions = []Action{noInputs(execute(l.T("button.refresh"), VerbApprovalRefresh,
 		KeyRequestID, v.RequestID, KeyApprovalID, v.ApprovalID, KeyStageID, v.StageID))}
 	return c
 }
@@ -513,23 +522,23 @@ type ApprovalInboxView struct {
 }
 
 // ApprovalInbox lists the approver's pending decisions, each with an Open button.
-func ApprovalInbox(v ApprovalInboxView) *Card {
-	c := newCard("Requests waiting for your decision.")
-	c.add(title("Waiting for your decision"))
+func ApprovalInbox(l *i18n.Localizer, v ApprovalInboxView) *Card {
+	c := newCard(l, l.T("inbox.fallback"))
+	c.add(title(l.T("inbox.title")))
 	total := max(v.Total, len(v.Items))
 	if total == 0 {
-		c.add(text("Nothing is waiting for you. When someone asks for access you approve, I'll send you a card here."))
+		c.add(text(l.T("inbox.empty")))
 		return c
 	}
-	c.add(subtitle(plural(total, "request")))
+	c.add(subtitle(l.N("inbox.count", total)))
 	shown := v.Items
 	if len(shown) > maxListItems {
 		shown = shown[:maxListItems]
 	}
 	for i, it := range shown {
-		who := safe(orDefault(it.RequesterName, "Someone"), maxName)
+		who := safe(orDefault(it.RequesterName, l.T("common.someone")), maxName)
 		if it.RequesterOrg != "" {
-			who += " (" + safe(it.RequesterOrg, maxName) + ")"
+			who = l.T("approval.personOrg", "Name", who, "Org", safe(it.RequesterOrg, maxName))
 		}
 		left := []Element{
 			TextBlock{Text: safe(orDefault(it.PackageName, it.RequestID), maxName), Wrap: true, Weight: WeightBolder},
@@ -537,16 +546,16 @@ func ApprovalInbox(v ApprovalInboxView) *Card {
 		}
 		var meta []string
 		if it.StageCount > 1 {
-			meta = append(meta, fmt.Sprintf("stage %d of %d", max(it.StageIndex, 1), it.StageCount))
+			meta = append(meta, l.T("inbox.stage", "Stage", max(it.StageIndex, 1), "Stages", it.StageCount))
 		}
 		if !it.RequestedAt.IsZero() {
-			meta = append(meta, "requested "+when(it.RequestedAt))
+			meta = append(meta, l.T("inbox.requested", "When", when(it.RequestedAt)))
 		}
 		if !it.Deadline.IsZero() && !v.Now.IsZero() {
 			if left := it.Deadline.Sub(v.Now); left > 0 {
-				meta = append(meta, humanDuration(left)+" left")
+				meta = append(meta, l.T("inbox.left", "Duration", l.Duration(left)))
 			} else {
-				meta = append(meta, "time is up")
+				meta = append(meta, l.T("inbox.timeUp"))
 			}
 		}
 		if len(meta) > 0 {
@@ -554,13 +563,13 @@ func ApprovalInbox(v ApprovalInboxView) *Card {
 		}
 		c.add(Container{Separator: i > 0, Spacing: SpacingMedium, Items: []Element{ColumnSet{Columns: []Column{
 			{Width: WidthStretch, Items: left},
-			{Width: WidthAuto, VerticalContentAlignment: "center", Items: []Element{ActionSet{Actions: []Action{
-				execute("Open", VerbApprovalOpen, KeyRequestID, it.RequestID, KeyApprovalID, it.ApprovalID, KeyStageID, it.StageID),
+			{Width: WidthAuto, VerticalContentAlignment: alignCenter, Items: []Element{ActionSet{Actions: []Action{
+				execute(l.T("common.open"), VerbApprovalOpen, KeyRequestID, it.RequestID, KeyApprovalID, it.ApprovalID, KeyStageID, it.StageID),
 			}}}},
 		}}}})
 	}
 	if rest := total - len(shown); rest > 0 {
-		c.add(moreLine(rest, "requests; decide these first"))
+		c.add(moreLine(l.N("inbox.more", rest)))
 	}
 	return c
 }

@@ -102,7 +102,7 @@ func TestApprovalRefreshAndDecisionActions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := decode(t, Approval(ApprovalView{RequestID: "r1", ApprovalID: "a1", StageID: "s1", PackageName: "Falcon Team Member",
+			d := decode(t, Approval(en, ApprovalView{RequestID: "r1", ApprovalID: "a1", StageID: "s1", PackageName: "Falcon Team Member",
 				Requester: PersonView{Name: "Rita Requester"}, ApproverIDs: tt.ids, JustificationRequired: true}))
 			ref, ok := d["refresh"].(map[string]any)
 			if !ok {
@@ -161,7 +161,7 @@ func TestApprovalJustificationOptionalAndNotes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := decode(t, Approval(tt.v))
+			d := decode(t, Approval(en, tt.v))
 			txt := d.texts()
 			for _, w := range tt.want {
 				if !strings.Contains(txt, w) {
@@ -183,7 +183,7 @@ func TestRequestFormFields(t *testing.T) {
 		Values: map[string]string{QuestionInputID("ticket"): "CHG-1"},
 		Errors: map[string]string{QuestionInputID("ticket"): "expected INC and digits", InputEndDate: "end before start"},
 		Mode:   ModeBrokered, OrgName: "Contoso"}
-	d := decode(t, RequestForm(v))
+	d := decode(t, RequestForm(en, v))
 
 	sub := d.executes(VerbRequestSubmit)
 	if len(sub) != 1 {
@@ -236,7 +236,7 @@ func TestRequestFormFields(t *testing.T) {
 	}
 
 	// Without a custom schedule and with an optional justification.
-	d2 := decode(t, RequestForm(RequestFormView{PackageID: pkgTeam, PackageName: "Falcon Team Member"}))
+	d2 := decode(t, RequestForm(en, RequestFormView{PackageID: pkgTeam, PackageName: "Falcon Team Member"}))
 	if d2.input("Input.Date", InputStartDate) != nil {
 		t.Error("dates shown although the policy has no custom schedule")
 	}
@@ -262,7 +262,7 @@ func TestPackageListPaging(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := decode(t, PackageList(PackageListView{Query: "falcon", Page: tt.page, PageCount: tt.pages, Total: 25, Packages: falconPackages}))
+			d := decode(t, PackageList(en, PackageListView{Query: "falcon", Page: tt.page, PageCount: tt.pages, Total: 25, Packages: falconPackages}))
 			var prev, next string
 			for _, a := range d.executes(VerbPackagesPage) {
 				data := a["data"].(map[string]any)
@@ -294,14 +294,14 @@ func TestPackageListPaging(t *testing.T) {
 	for i := range MaxPackagesPerPage + 7 {
 		many = append(many, PackageView{ID: fmt.Sprint(i), Name: fmt.Sprint("Package ", i)})
 	}
-	d := decode(t, PackageList(PackageListView{Packages: many, Page: 1, PageCount: 1}))
+	d := decode(t, PackageList(en, PackageListView{Packages: many, Page: 1, PageCount: 1}))
 	if n := len(d.executes(VerbRequestOpen)); n != MaxPackagesPerPage {
 		t.Errorf("request buttons = %d, want %d", n, MaxPackagesPerPage)
 	}
 	if !strings.Contains(d.texts(), "and 7 more") {
 		t.Errorf("no 'and 7 more' line:\n%s", d.texts())
 	}
-	empty := decode(t, PackageList(PackageListView{Query: "payroll"}))
+	empty := decode(t, PackageList(en, PackageListView{Query: "payroll"}))
 	if !strings.Contains(empty.texts(), "Nothing you can request matches \"payroll\"") || len(empty.executes(VerbRequestOpen)) != 0 {
 		t.Errorf("empty state:\n%s", empty.texts())
 	}
@@ -312,7 +312,7 @@ func TestStatusStatesHaveDistinctLabels(t *testing.T) {
 		StatePartiallyDelivered, StateScheduled, StateCanceled, StateExpired, StateDeliveryFailed}
 	seen := map[string]RequestState{}
 	for _, s := range states {
-		l := StateLabel(s)
+		l := StateLabel(en, s)
 		if strings.HasPrefix(l, "Unknown") {
 			t.Errorf("state %s has no label", s)
 		}
@@ -320,12 +320,12 @@ func TestStatusStatesHaveDistinctLabels(t *testing.T) {
 			t.Errorf("states %s and %s share the label %q", s, other, l)
 		}
 		seen[l] = s
-		d := decode(t, RequestStatus(RequestStatusView{RequestID: "r", PackageName: "P", State: s}))
+		d := decode(t, RequestStatus(en, RequestStatusView{RequestID: "r", PackageName: "P", State: s}))
 		if !strings.Contains(d.texts(), l) {
 			t.Errorf("status card for %s does not show %q", s, l)
 		}
 	}
-	if l := StateLabel("weird"); l != "Unknown (weird)" {
+	if l := StateLabel(en, "weird"); l != "Unknown (weird)" {
 		t.Errorf("unknown state label = %q", l)
 	}
 }
@@ -353,7 +353,7 @@ func TestStatusDetails(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.v.RequestID = "r9"
-			d := decode(t, RequestStatus(tt.v))
+			d := decode(t, RequestStatus(en, tt.v))
 			txt := d.texts()
 			for _, w := range tt.want {
 				if !strings.Contains(txt, w) {
@@ -381,7 +381,7 @@ func TestStatusDetails(t *testing.T) {
 	for i := range 20 {
 		ev = append(ev, EventView{At: t0.Add(time.Duration(i) * time.Minute), Text: fmt.Sprint("event ", i)})
 	}
-	txt := decode(t, RequestStatus(RequestStatusView{State: StateSubmitted, Timeline: ev})).texts()
+	txt := decode(t, RequestStatus(en, RequestStatusView{State: StateSubmitted, Timeline: ev})).texts()
 	if !strings.Contains(txt, "event 19") || strings.Contains(txt, "event 7\n") || !strings.Contains(txt, "8 earlier events not shown") {
 		t.Errorf("timeline:\n%s", txt)
 	}
@@ -416,7 +416,7 @@ func TestApprovalDecidedHeadlines(t *testing.T) {
 	closedMustNot := []string{"Not decided yet", "Decided by", "You are not an approver", "a stage takes one decision"}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := decode(t, ApprovalDecided(tt.v))
+			d := decode(t, ApprovalDecided(en, tt.v))
 			txt := d.texts()
 			if !strings.Contains(txt, tt.want) {
 				t.Errorf("text lacks %q:\n%s", tt.want, txt)
@@ -465,7 +465,7 @@ func TestGuestGuidanceVariants(t *testing.T) {
 		t.Run(string(tt.step), func(t *testing.T) {
 			v := base
 			v.Step = tt.step
-			d := decode(t, GuestGuidance(v))
+			d := decode(t, GuestGuidance(en, v))
 			txt := d.texts()
 			for _, w := range tt.want {
 				if !strings.Contains(txt, w) {
@@ -495,7 +495,7 @@ func TestLinks(t *testing.T) {
 			t.Errorf("got %s, want %s", tt.got, tt.want)
 		}
 	}
-	d := decode(t, LinkOut(LinkOutView{PackageID: pkgPartner, TenantDomain: "contoso.onmicrosoft.com", OrgName: "Contoso"}))
+	d := decode(t, LinkOut(en, LinkOutView{PackageID: pkgPartner, TenantDomain: "contoso.onmicrosoft.com", OrgName: "Contoso"}))
 	if u := d.objects("Action.OpenUrl"); len(u) != 1 || u[0]["url"] != MyAccessURL("contoso.onmicrosoft.com", pkgPartner) {
 		t.Errorf("link-out actions = %v", u)
 	}
@@ -503,7 +503,7 @@ func TestLinks(t *testing.T) {
 
 func TestUserTextIsDefused(t *testing.T) {
 	evil := "Please approve [here](https://evil.example/approve) {{DATE(2026-01-01T00:00:00Z)}}"
-	d := decode(t, Approval(ApprovalView{Justification: evil, Requester: PersonView{Name: "[Aaron](https://evil.example)"}}))
+	d := decode(t, Approval(en, ApprovalView{Justification: evil, Requester: PersonView{Name: "[Aaron](https://evil.example)"}}))
 	txt := d.texts()
 	if strings.Contains(txt, "[here](") || strings.Contains(txt, "[Aaron](") {
 		t.Errorf("a markdown link survived:\n%s", txt)
@@ -544,7 +544,7 @@ func TestClipAndDurations(t *testing.T) {
 		{50 * time.Hour, "2 days 2 hours"},
 	}
 	for _, c := range durs {
-		if got := humanDuration(c.d); got != c.want {
+		if got := en.Duration(c.d); got != c.want {
 			t.Errorf("humanDuration(%v) = %q, want %q", c.d, got, c.want)
 		}
 	}
@@ -558,7 +558,7 @@ func TestClipAndDurations(t *testing.T) {
 		{[]string{"a", "b", "c", "d", "e", "f", "g"}, "a, b, c, d, e and 2 others"},
 	}
 	for _, c := range names {
-		if got := joinNames(c.in); got != c.want {
+		if got := joinNames(en, c.in); got != c.want {
 			t.Errorf("joinNames(%v) = %q, want %q", c.in, got, c.want)
 		}
 	}
@@ -580,11 +580,11 @@ func TestListsTruncateWithCount(t *testing.T) {
 		card *Card
 		want string
 	}{
-		{"admin table", AdminTable(AdminTableView{Title: "Audit", Columns: []string{"When", "What"}, Rows: rows, Total: 40, MoreCommand: "/audit rita"}),
+		{"admin table", AdminTable(en, AdminTableView{Title: "Audit", Columns: []string{"When", "What"}, Rows: rows, Total: 40, MoreCommand: "/audit rita"}),
 			"and 28 more rows; narrow it down, e.g. /audit rita"},
-		{"inbox", ApprovalInbox(ApprovalInboxView{Items: items}), "and 20 more requests"},
-		{"my requests", MyRequests(MyRequestsView{Requests: reqs}), "and 20 more older requests"},
-		{"my access", MyAccess(MyAccessView{Assignments: assigns}), "and 20 more assignments"},
+		{"inbox", ApprovalInbox(en, ApprovalInboxView{Items: items}), "and 20 more requests"},
+		{"my requests", MyRequests(en, MyRequestsView{Requests: reqs}), "and 20 older requests"},
+		{"my access", MyAccess(en, MyAccessView{Assignments: assigns}), "and 20 more assignments"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -596,7 +596,7 @@ func TestListsTruncateWithCount(t *testing.T) {
 }
 
 func TestCommandButtonsAndAdminConfirm(t *testing.T) {
-	d := decode(t, Notice(NoticeView{Kind: NoticeError, Title: "Unknown command", Suggestions: []Suggestion{
+	d := decode(t, Notice(en, NoticeView{Kind: NoticeError, Title: "Unknown command", Suggestions: []Suggestion{
 		{Title: "packages"}, {Title: "Show status", Command: "status"}, {Title: "3"}, {Title: "4"}, {Title: "5"}, {Title: "6"}}}))
 	subs := d.objects("Action.Submit")
 	if len(subs) != maxSuggestions {
@@ -605,7 +605,7 @@ func TestCommandButtonsAndAdminConfirm(t *testing.T) {
 	if !reflect.DeepEqual(subs[1]["data"], map[string]any{KeyVerb: VerbCommand, KeyText: "status"}) || subs[1]["title"] != "Show status" {
 		t.Errorf("suggestion = %v", subs[1])
 	}
-	c := decode(t, AdminConfirm(AdminConfirmView{Title: "Revoke?", Token: "tok-1", ConfirmLabel: "Revoke"}))
+	c := decode(t, AdminConfirm(en, AdminConfirmView{Title: "Revoke?", Token: "tok-1", ConfirmLabel: "Revoke"}))
 	conf, canc := c.executes(VerbAdminConfirm), c.executes(VerbAdminCancel)
 	if len(conf) != 1 || len(canc) != 1 || conf[0]["title"] != "Revoke" {
 		t.Fatalf("confirm/cancel = %v / %v", conf, canc)
@@ -618,7 +618,7 @@ func TestCommandButtonsAndAdminConfirm(t *testing.T) {
 }
 
 func TestMyAccessButtons(t *testing.T) {
-	d := decode(t, MyAccess(MyAccessView{Now: t0, Assignments: []AssignmentView{
+	d := decode(t, MyAccess(en, MyAccessView{Now: t0, Assignments: []AssignmentView{
 		{AssignmentID: "as1", PackageID: "p1", PackageName: "A", End: t0.Add(3 * 24 * time.Hour), CanExtend: true, CanRemove: true},
 		{AssignmentID: "as2", PackageID: "p2", PackageName: "B", CanRemove: true},
 		{AssignmentID: "as3", PackageID: "p3", PackageName: "C", End: t0.Add(-time.Hour)},

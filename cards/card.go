@@ -38,6 +38,8 @@ type Card struct {
 	Body []Element `json:"body,omitempty"`
 	// Actions are the buttons of the card's action bar.
 	Actions []Action `json:"actions,omitempty"`
+	// Lang is the card's language (ISO 639-1); clients format its DATE()/TIME() functions in it.
+	Lang string `json:"lang,omitempty"`
 	// FallbackText is shown by clients that cannot render the card.
 	FallbackText string `json:"fallbackText,omitempty"`
 	// Speak is what a voice client reads out.

@@ -41,7 +41,7 @@ func TestGolden(t *testing.T) {
 			got := indented(t, tc.card)
 			path := filepath.Join(goldenDir, tc.name+".json")
 			if *update {
-				if err := os.MkdirAll(goldenDir, 0o755); err != nil {
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 					t.Fatal(err)
 				}
 				if err := os.WriteFile(path, got, 0o644); err != nil {
@@ -60,12 +60,12 @@ func TestGolden(t *testing.T) {
 		})
 	}
 	// Every golden file belongs to a case: a renamed card must not leave a stale file behind.
-	files, err := filepath.Glob(filepath.Join(goldenDir, "*.json"))
+	files, err := goldenFiles()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		name := strings.TrimSuffix(strings.TrimPrefix(filepath.ToSlash(f), goldenDir+"/"), ".json")
 		if !seen[name] {
 			if *update {
 				if err := os.Remove(f); err != nil {
@@ -76,6 +76,16 @@ func TestGolden(t *testing.T) {
 			t.Errorf("golden file %s has no test case", f)
 		}
 	}
+}
+
+// goldenFiles lists the golden files of every language.
+func goldenFiles() ([]string, error) {
+	en, err := filepath.Glob(filepath.Join(goldenDir, "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	de, err := filepath.Glob(filepath.Join(goldenDir, germanDir, "*.json"))
+	return append(en, de...), err
 }
 
 // firstDiff shows the first differing line of two texts with its neighbours.

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/accessbot/accessbot/internal/i18n"
 )
 
 // Verbs of the Action.Execute (and Action.Submit) buttons. The bot routes on them; the data keys each verb
@@ -82,15 +84,15 @@ const (
 
 // modeNote is the footnote that tells the user how the request is handled. org is the resource tenant's
 // display name ("Contoso").
-func modeNote(m Mode, org string) string {
-	org = orDefault(org, "the organization")
+func modeNote(l *i18n.Localizer, m Mode, org string) string {
+	org = orDefault(org, l.T("common.theOrganization"))
 	switch m {
 	case ModeDelegated:
-		return fmt.Sprintf("Filed with your own %s account (delegated): Entra ID runs the approvals and records who decided.", org)
+		return l.T("mode.delegated", "Org", org)
 	case ModeBrokered:
-		return fmt.Sprintf("Approval run by AccessBot on behalf of %s (brokered): AccessBot asks the policy's approvers and records each decision.", org)
+		return l.T("mode.brokered", "Org", org)
 	case ModeLinkOut:
-		return fmt.Sprintf("AccessBot can't file this request for you; it is finished in %s's My Access portal.", org)
+		return l.T("mode.linkOut", "Org", org)
 	}
 	return ""
 }
@@ -178,11 +180,14 @@ func orDefault(s, def string) string {
 	return s
 }
 
+// noValue stands for a missing date or cell.
+const noValue = "—"
+
 // when formats a time so that the Teams client shows it in the reader's locale and time zone:
 // "{{DATE(…, SHORT)}} {{TIME(…)}}". The zero time is "—".
 func when(t time.Time) string {
 	if t.IsZero() {
-		return "—"
+		return noValue
 	}
 	ts := t.UTC().Format("2006-01-02T15:04:05Z")
 	return fmt.Sprintf("{{DATE(%s, SHORT)}} {{TIME(%s)}}", ts, ts)
@@ -191,7 +196,7 @@ func when(t time.Time) string {
 // stamp is a compact client-localized date and time ("11/26/2026 9:15 AM") for timelines.
 func stamp(t time.Time) string {
 	if t.IsZero() {
-		return "—"
+		return noValue
 	}
 	ts := t.UTC().Format("2006-01-02T15:04:05Z")
 	return fmt.Sprintf("{{DATE(%s, COMPACT)}} {{TIME(%s)}}", ts, ts)
@@ -200,7 +205,7 @@ func stamp(t time.Time) string {
 // day formats a date as "{{DATE(…, SHORT)}}" (client-localized). The zero time is "—".
 func day(t time.Time) string {
 	if t.IsZero() {
-		return "—"
+		return noValue
 	}
 	return fmt.Sprintf("{{DATE(%s, SHORT)}}", t.UTC().Format("2006-01-02T15:04:05Z"))
 }
@@ -208,7 +213,7 @@ func day(t time.Time) string {
 // clock formats a time of day as "{{TIME(…)}}" (client-localized).
 func clock(t time.Time) string {
 	if t.IsZero() {
-		return "—"
+		return noValue
 	}
 	return fmt.Sprintf("{{TIME(%s)}}", t.UTC().Format("2006-01-02T15:04:05Z"))
 }
@@ -221,58 +226,25 @@ func isoDate(t time.Time) string {
 	return t.UTC().Format("2006-01-02")
 }
 
-// humanDuration renders d coarsely: "3 days 4 hours", "45 minutes", "less than a minute".
-func humanDuration(d time.Duration) string {
-	if d < time.Minute {
-		return "less than a minute"
-	}
-	days := int(d / (24 * time.Hour))
-	hours := int(d % (24 * time.Hour) / time.Hour)
-	mins := int(d % time.Hour / time.Minute)
-	switch {
-	case days > 0 && hours > 0:
-		return plural(days, "day") + " " + plural(hours, "hour")
-	case days > 0:
-		return plural(days, "day")
-	case hours > 0 && mins > 0 && hours < 6:
-		return plural(hours, "hour") + " " + plural(mins, "minute")
-	case hours > 0:
-		return plural(hours, "hour")
-	}
-	return plural(mins, "minute")
-}
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return fmt.Sprintf("%d %ss", n, unit)
-}
-
-// joinNames lists names as "A, B and C", at most maxPeopleInline of them ("A, B, C, D, E and 3 others").
-func joinNames(names []string) string {
+// joinNames lists names as "A, B and C" in the reader's language, at most maxPeopleInline of them
+// ("A, B, C, D, E and 3 others").
+func joinNames(l *i18n.Localizer, names []string) string {
 	var clean []string
 	for _, n := range names {
 		if n = strings.TrimSpace(n); n != "" {
 			clean = append(clean, safe(n, 60))
 		}
 	}
-	switch len(clean) {
-	case 0:
-		return ""
-	case 1:
-		return clean[0]
-	}
 	if len(clean) > maxPeopleInline {
 		rest := len(clean) - maxPeopleInline
-		return strings.Join(clean[:maxPeopleInline], ", ") + " and " + plural(rest, "other")
+		return l.List(append(clean[:maxPeopleInline:maxPeopleInline], l.N("common.others", rest)))
 	}
-	return strings.Join(clean[:len(clean)-1], ", ") + " and " + clean[len(clean)-1]
+	return l.List(clean)
 }
 
 // joinInline lists at most maxPeopleInline items on one line, each made safe and clipped to clipAt runes, joined
-// by sep; when items were left out, more (a format with one %d, the number left out) is appended.
-func joinInline(items []string, clipAt int, sep, more string) string {
+// by sep; when items were left out, "and N more" is appended.
+func joinInline(l *i18n.Localizer, items []string, clipAt int, sep string) string {
 	shown := items
 	if len(shown) > maxPeopleInline {
 		shown = shown[:maxPeopleInline]
@@ -283,7 +255,7 @@ func joinInline(items []string, clipAt int, sep, more string) string {
 	}
 	line := strings.Join(cleaned, sep)
 	if rest := len(items) - len(shown); rest > 0 {
-		line += fmt.Sprintf(more, rest)
+		line += " " + l.N("common.andMore", rest)
 	}
 	return line
 }
@@ -313,9 +285,9 @@ func fieldError(s string) TextBlock {
 	return TextBlock{Text: safe(s, maxErrorMessage), Wrap: true, Color: ColorAttention, Size: SizeSmall, Spacing: SpacingSmall}
 }
 
-// moreLine is the "and 12 more" line under a cut list.
-func moreLine(n int, what string) TextBlock {
-	return TextBlock{Text: fmt.Sprintf("…and %d more %s", n, what), Wrap: true, IsSubtle: true, Spacing: SpacingSmall}
+// moreLine is the "…and 12 more" line under a cut list; s is already localized.
+func moreLine(s string) TextBlock {
+	return TextBlock{Text: s, Wrap: true, IsSubtle: true, Spacing: SpacingSmall}
 }
 
 // banner is a styled container with a bold first line, for states and notices. Text colors are left to the
@@ -369,9 +341,10 @@ func noInputs(a ActionExecute) ActionExecute {
 	return a
 }
 
-// newCard starts a card with a fallback text for clients that cannot render it.
-func newCard(fallback string) *Card {
-	return &Card{FallbackText: clip(fallback, maxShort)}
+// newCard starts a card in the Localizer's language with a fallback text for clients that cannot render it.
+// The card's "lang" makes the client format its DATE()/TIME() functions in that language.
+func newCard(l *i18n.Localizer, fallback string) *Card {
+	return &Card{Lang: l.Lang(), FallbackText: clip(fallback, maxShort)}
 }
 
 // add appends elements, dropping empty FactSets and Containers (the schema wants their lists non-null and

@@ -4,11 +4,14 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/accessbot/accessbot/internal/i18n"
 )
 
 // Realistic views built from the demo seed (docs/ARCHITECTURE.md): Contoso, Fabrikam, Project Falcon.
 
 var (
+	en        = i18n.English()
 	t0        = time.Date(2026, 11, 26, 9, 15, 0, 0, time.UTC)
 	contosoID = "11111111-1111-1111-1111-111111111111"
 )
@@ -52,8 +55,22 @@ type cardCase struct {
 	card *Card
 }
 
-// goldenCases are the cards the golden files and the schema test cover: every constructor, every variant.
+// goldenCases are the cards the golden files and the schema test cover: every constructor, every variant, in
+// English (testdata/golden/*.json) and in German (testdata/golden/de/*.json).
 func goldenCases() []cardCase {
+	out := goldenCasesIn(en)
+	for _, c := range goldenCasesIn(i18n.For("de")) {
+		c.name = germanDir + c.name
+		out = append(out, c)
+	}
+	return out
+}
+
+// germanDir is the golden subdirectory of the German cards.
+const germanDir = "de/"
+
+// goldenCasesIn builds every golden card with l.
+func goldenCasesIn(l *i18n.Localizer) []cardCase {
 	rita := PersonView{Name: "Rita Requester", Email: "rita@contoso.example", OrgName: "Contoso", Manager: "Aaron Approver"}
 	gus := PersonView{Name: "Gus Guest", Email: "gus@fabrikam.example", OrgName: "Fabrikam", External: true,
 		TenantID: "22222222-2222-2222-2222-222222222222"}
@@ -101,17 +118,17 @@ func goldenCases() []cardCase {
 	}
 
 	return []cardCase{
-		{"welcome", Welcome(WelcomeView{UserName: "Rita Requester", OrgName: "Contoso"})},
-		{"welcome-guest", Welcome(WelcomeView{UserName: "Gus Guest", OrgName: "Contoso", IsGuest: true, HomeOrgName: "Fabrikam"})},
-		{"welcome-admin", Welcome(WelcomeView{UserName: "Adele Vance", OrgName: "Contoso", IsAdmin: true})},
-		{"help", Help(HelpView{})},
-		{"help-admin", Help(HelpView{IsAdmin: true, AdminOnly: true})},
-		{"package-list", PackageList(PackageListView{Query: "falcon", Page: 1, PageCount: 3, Total: 23,
+		{"welcome", Welcome(l, WelcomeView{UserName: "Rita Requester", OrgName: "Contoso"})},
+		{"welcome-guest", Welcome(l, WelcomeView{UserName: "Gus Guest", OrgName: "Contoso", IsGuest: true, HomeOrgName: "Fabrikam"})},
+		{"welcome-admin", Welcome(l, WelcomeView{UserName: "Adele Vance", OrgName: "Contoso", IsAdmin: true})},
+		{"help", Help(l, HelpView{})},
+		{"help-admin", Help(l, HelpView{IsAdmin: true, AdminOnly: true})},
+		{"package-list", PackageList(l, PackageListView{Query: "falcon", Page: 1, PageCount: 3, Total: 23,
 			Packages: falconPackages, OrgName: "Contoso"})},
-		{"package-list-last-page", PackageList(PackageListView{Page: 3, PageCount: 3, Total: 23,
+		{"package-list-last-page", PackageList(l, PackageListView{Page: 3, PageCount: 3, Total: 23,
 			Packages: falconPackages[2:], OrgName: "Contoso"})},
-		{"package-list-empty", PackageList(PackageListView{Query: "payroll", OrgName: "Contoso"})},
-		{"request-form", RequestForm(RequestFormView{
+		{"package-list-empty", PackageList(l, PackageListView{Query: "payroll", OrgName: "Contoso"})},
+		{"request-form", RequestForm(l, RequestFormView{
 			PackageID: pkgProd, PackageName: "Falcon Production Access", CatalogName: "Project Falcon",
 			PackageDescription: "Operator access to the Falcon production environment.", FormID: "form-7",
 			Policies: []PolicyOption{{ID: polProd, Name: "Contoso employees"}}, PolicyID: polProd,
@@ -120,7 +137,7 @@ func goldenCases() []cardCase {
 			CustomSchedule: true, MinDate: t0, MaxDate: t0.Add(90 * 24 * time.Hour),
 			Mode: ModeDelegated, OrgName: "Contoso",
 		})},
-		{"request-form-errors", RequestForm(RequestFormView{
+		{"request-form-errors", RequestForm(l, RequestFormView{
 			PackageID: pkgProd, PackageName: "Falcon Production Access", CatalogName: "Project Falcon", FormID: "form-8",
 			Policies: []PolicyOption{
 				{ID: polProd, Name: "Contoso employees", Description: "Two approval stages, 90 days"},
@@ -136,52 +153,52 @@ func goldenCases() []cardCase {
 			FormError: "3 answers need your attention.",
 			Mode:      ModeDelegated, OrgName: "Contoso",
 		})},
-		{"request-form-simple", RequestForm(RequestFormView{
+		{"request-form-simple", RequestForm(l, RequestFormView{
 			PackageID: pkgTeam, PackageName: "Falcon Team Member", FormID: "form-9", PolicyID: polTeam,
 			ApprovalRequired: true, ApprovalSummary: "Your manager (Aaron Approver)", ExpirySummary: "180 days",
 			Mode: ModeDelegated, OrgName: "Contoso",
 		})},
-		{"request-form-brokered", RequestForm(RequestFormView{
+		{"request-form-brokered", RequestForm(l, RequestFormView{
 			PackageID: pkgPartner, PackageName: "Falcon Partner Collaboration", FormID: "form-10",
 			PolicyID: "ffffffff-0000-0000-0000-000000000003", ApprovalRequired: true,
 			ApprovalSummary: "Contoso's sponsor (Patti Fernandez) or Fabrikam's sponsor (Fiona Partner)",
 			ExpirySummary:   "30 days", Mode: ModeBrokered, OrgName: "Contoso",
 		})},
-		{"status-submitted", RequestStatus(RequestStatusView{RequestID: reqID, PackageName: "Falcon Production Access",
+		{"status-submitted", RequestStatus(l, RequestStatusView{RequestID: reqID, PackageName: "Falcon Production Access",
 			State: StateSubmitted, Timeline: timeline[:1], Cancelable: true, UpdatedAt: t0, Mode: ModeDelegated, OrgName: "Contoso"})},
-		{"status-pending", RequestStatus(RequestStatusView{RequestID: reqID, PackageName: "Falcon Production Access",
+		{"status-pending", RequestStatus(l, RequestStatusView{RequestID: reqID, PackageName: "Falcon Production Access",
 			State: StatePendingApproval, StageIndex: 2, StageCount: 2, Asked: []string{"Isaiah Langer", "Lynne Robbins"},
 			Timeline: timeline, Cancelable: true, UpdatedAt: t0.Add(90 * time.Minute), Mode: ModeDelegated, OrgName: "Contoso"})},
-		{"status-approved", RequestStatus(RequestStatusView{RequestID: reqID, PackageName: "Falcon Team Member",
+		{"status-approved", RequestStatus(l, RequestStatusView{RequestID: reqID, PackageName: "Falcon Team Member",
 			State: StateApproved, DecidedBy: "Aaron Approver", DecidedAt: t0.Add(time.Hour),
 			DecisionJustification: "Welcome to the team.", Mode: ModeDelegated, OrgName: "Contoso"})},
-		{"status-denied", RequestStatus(RequestStatusView{RequestID: reqID, PackageName: "Falcon Production Access",
+		{"status-denied", RequestStatus(l, RequestStatusView{RequestID: reqID, PackageName: "Falcon Production Access",
 			State: StateDenied, DecidedBy: "Isaiah Langer", DecidedAt: t0.Add(3 * time.Hour),
 			DecisionJustification: "Prod access needs the security training first; request again once it's done.",
 			Timeline:              append(timeline, EventView{At: t0.Add(3 * time.Hour), Text: "Isaiah Langer denied."}),
 			Mode:                  ModeDelegated, OrgName: "Contoso"})},
-		{"status-delivering-guest", RequestStatus(RequestStatusView{RequestID: "b1", PackageName: "Falcon Partner Collaboration",
+		{"status-delivering-guest", RequestStatus(l, RequestStatusView{RequestID: "b1", PackageName: "Falcon Partner Collaboration",
 			State: StateDelivering, WaitingForInvitation: true, InviteRedeemURL: "https://invitations.microsoft.com/redeem/?tenant=" + contosoID,
 			Mode: ModeBrokered, OrgName: "Contoso"})},
-		{"status-delivered", RequestStatus(RequestStatusView{RequestID: reqID, PackageName: "Falcon Team Member",
+		{"status-delivered", RequestStatus(l, RequestStatusView{RequestID: reqID, PackageName: "Falcon Team Member",
 			State: StateDelivered, Granted: []string{"Falcon Team (Team) — Member", "Falcon site (SharePoint) — Member", "Falcon Portal (App) — User"},
 			Until: t0.Add(180 * 24 * time.Hour), Mode: ModeDelegated, OrgName: "Contoso"})},
-		{"status-canceled", RequestStatus(RequestStatusView{RequestID: reqID, PackageName: "Falcon Team Member",
+		{"status-canceled", RequestStatus(l, RequestStatusView{RequestID: reqID, PackageName: "Falcon Team Member",
 			State: StateCanceled, Reason: "You canceled the request.", Mode: ModeDelegated, OrgName: "Contoso"})},
-		{"status-expired", RequestStatus(RequestStatusView{RequestID: reqID, PackageName: "Falcon Team Member",
+		{"status-expired", RequestStatus(l, RequestStatusView{RequestID: reqID, PackageName: "Falcon Team Member",
 			State: StateExpired, Mode: ModeDelegated, OrgName: "Contoso"})},
-		{"status-delivery-failed", RequestStatus(RequestStatusView{RequestID: reqID, PackageName: "Falcon Team Member",
+		{"status-delivery-failed", RequestStatus(l, RequestStatusView{RequestID: reqID, PackageName: "Falcon Team Member",
 			State: StateDeliveryFailed, Reason: "The Falcon Team group could not be updated. An admin has been told.",
 			Mode: ModeDelegated, OrgName: "Contoso"})},
-		{"approval", Approval(prodApproval)},
-		{"approval-stage2-reminder", Approval(stage2)},
-		{"approval-brokered", Approval(partnerApproval)},
-		{"approval-decided", ApprovalDecided(ApprovalDecidedView{RequestID: reqID, ApprovalID: reqID, StageID: "stage-1",
+		{"approval", Approval(l, prodApproval)},
+		{"approval-stage2-reminder", Approval(l, stage2)},
+		{"approval-brokered", Approval(l, partnerApproval)},
+		{"approval-decided", ApprovalDecided(l, ApprovalDecidedView{RequestID: reqID, ApprovalID: reqID, StageID: "stage-1",
 			PackageName: "Falcon Production Access", RequesterName: "Rita Requester", RequesterOrg: "Contoso",
 			Outcome: DecisionApprove, DecidedBy: "Aaron Approver", DecidedAt: t0.Add(85 * time.Minute),
 			Justification: "Rita is on the release rota.", StageIndex: 1, StageCount: 2, ByYou: true,
 			Next: "Now waiting for stage 2: Falcon Security Reviewers.", Mode: ModeDelegated, OrgName: "Contoso"})},
-		{"approval-already-decided", ApprovalDecided(ApprovalDecidedView{RequestID: reqID, ApprovalID: reqID, StageID: "stage-2",
+		{"approval-already-decided", ApprovalDecided(l, ApprovalDecidedView{RequestID: reqID, ApprovalID: reqID, StageID: "stage-2",
 			PackageName: "Falcon Production Access", RequesterName: "Rita Requester", RequesterOrg: "Contoso",
 			Outcome: DecisionApprove, DecidedBy: "Isaiah Langer", DecidedAt: time.Date(2026, 11, 26, 10, 42, 0, 0, time.UTC),
 			Justification: "Ticket INC0042 checked.", StageIndex: 2, StageCount: 2, AlreadyDecided: true,
@@ -189,81 +206,81 @@ func goldenCases() []cardCase {
 				{Stage: 1, Approver: "Aaron Approver", Decision: DecisionApprove, At: t0.Add(85 * time.Minute), Justification: "Rita is on the release rota."},
 				{Stage: 2, Approver: "Isaiah Langer", Decision: DecisionApprove, At: time.Date(2026, 11, 26, 10, 42, 0, 0, time.UTC), Justification: "Ticket INC0042 checked."},
 			}, Mode: ModeDelegated, OrgName: "Contoso"})},
-		{"approval-decided-brokered-denied", ApprovalDecided(ApprovalDecidedView{RequestID: "b1", ApprovalID: "b1", StageID: "brokered-stage-1",
+		{"approval-decided-brokered-denied", ApprovalDecided(l, ApprovalDecidedView{RequestID: "b1", ApprovalID: "b1", StageID: "brokered-stage-1",
 			PackageName: "Falcon Partner Collaboration", RequesterName: "Gus Guest", RequesterOrg: "Fabrikam",
 			Outcome: DecisionDeny, DecidedBy: "Patti Fernandez", DecidedAt: t0.Add(2 * time.Hour),
 			Justification: "The mobile client contract isn't signed yet.", NotApprover: true, Mode: ModeBrokered, OrgName: "Contoso"})},
-		{"approval-canceled", ApprovalDecided(ApprovalDecidedView{RequestID: reqID, ApprovalID: reqID, StageID: "stage-1",
+		{"approval-canceled", ApprovalDecided(l, ApprovalDecidedView{RequestID: reqID, ApprovalID: reqID, StageID: "stage-1",
 			PackageName: "Falcon Team Member", RequesterName: "Megan Bowen", RequesterOrg: "Contoso",
 			Outcome: DecisionNotReviewed, StageIndex: 1, StageCount: 1, Closed: ClosureCanceledByRequester,
 			Mode: ModeDelegated, OrgName: "Contoso"})},
-		{"approval-canceled-brokered-late-click", ApprovalDecided(ApprovalDecidedView{RequestID: "b1", ApprovalID: "b1", StageID: "stage-1",
+		{"approval-canceled-brokered-late-click", ApprovalDecided(l, ApprovalDecidedView{RequestID: "b1", ApprovalID: "b1", StageID: "stage-1",
 			PackageName: "Falcon Partner Collaboration", RequesterName: "Gus Guest", RequesterOrg: "Fabrikam",
 			Outcome: DecisionNotReviewed, StageIndex: 1, StageCount: 1, Closed: ClosureCanceledByRequester, AlreadyDecided: true,
 			Mode: ModeBrokered, OrgName: "Contoso"})},
-		{"approval-expired", ApprovalDecided(ApprovalDecidedView{RequestID: reqID, ApprovalID: reqID, StageID: "stage-2",
+		{"approval-expired", ApprovalDecided(l, ApprovalDecidedView{RequestID: reqID, ApprovalID: reqID, StageID: "stage-2",
 			PackageName: "Falcon Production Access", RequesterName: "Rita Requester", RequesterOrg: "Contoso",
 			Outcome: DecisionDeny, StageIndex: 2, StageCount: 2, Closed: ClosureExpired,
 			Decisions: []DecisionView{
 				{Stage: 1, Approver: "Aaron Approver", Decision: DecisionApprove, At: t0.Add(85 * time.Minute), Justification: "Rita is on the release rota."},
 			}, Mode: ModeDelegated, OrgName: "Contoso"})},
-		{"approval-denied-automatically", ApprovalDecided(ApprovalDecidedView{RequestID: "b2", ApprovalID: "b2", StageID: "stage-1",
+		{"approval-denied-automatically", ApprovalDecided(l, ApprovalDecidedView{RequestID: "b2", ApprovalID: "b2", StageID: "stage-1",
 			PackageName: "Falcon Partner Collaboration", RequesterName: "Frank Miller", RequesterOrg: "Fabrikam",
 			Outcome: DecisionDeny, StageIndex: 1, StageCount: 1, Closed: ClosureAutoDenied,
 			Reason: "Nobody can approve the next stage (no approver is set).", Mode: ModeBrokered, OrgName: "Contoso"})},
-		{"approval-inbox", ApprovalInbox(ApprovalInboxView{Now: t0.Add(3 * time.Hour), Items: []InboxItemView{
+		{"approval-inbox", ApprovalInbox(l, ApprovalInboxView{Now: t0.Add(3 * time.Hour), Items: []InboxItemView{
 			{RequestID: reqID, ApprovalID: reqID, StageID: "stage-1", PackageName: "Falcon Production Access",
 				RequesterName: "Rita Requester", RequesterOrg: "Contoso", RequestedAt: t0, Deadline: t0.Add(14 * 24 * time.Hour), StageIndex: 1, StageCount: 2},
 			{RequestID: "r2", ApprovalID: "r2", StageID: "s1", PackageName: "Falcon Team Member",
 				RequesterName: "Megan Bowen", RequesterOrg: "Contoso", RequestedAt: t0.Add(time.Hour), Deadline: t0.Add(5 * time.Hour), StageIndex: 1, StageCount: 1},
 		}})},
-		{"approval-inbox-empty", ApprovalInbox(ApprovalInboxView{})},
-		{"my-requests", MyRequests(MyRequestsView{Requests: []RequestSummaryView{
+		{"approval-inbox-empty", ApprovalInbox(l, ApprovalInboxView{})},
+		{"my-requests", MyRequests(l, MyRequestsView{Requests: []RequestSummaryView{
 			{RequestID: reqID, PackageName: "Falcon Production Access", State: StatePendingApproval, Detail: "stage 2 of 2, waiting for Falcon Security Reviewers", UpdatedAt: t0.Add(90 * time.Minute)},
 			{RequestID: "r0", PackageName: "Falcon Team Member", State: StateDelivered, Detail: "until 25 May 2027", UpdatedAt: t0.Add(-48 * time.Hour)},
 			{RequestID: "r-1", PackageName: "Falcon Wiki Reader", State: StateDenied, UpdatedAt: t0.Add(-30 * 24 * time.Hour)},
 		}})},
-		{"my-requests-empty", MyRequests(MyRequestsView{})},
-		{"my-access", MyAccess(MyAccessView{Now: t0, OrgName: "Contoso", Assignments: []AssignmentView{
+		{"my-requests-empty", MyRequests(l, MyRequestsView{})},
+		{"my-access", MyAccess(l, MyAccessView{Now: t0, OrgName: "Contoso", Assignments: []AssignmentView{
 			{AssignmentID: "as-1", PackageID: pkgTeam, PackageName: "Falcon Team Member",
 				Resources: []string{"Falcon Team — Member", "Falcon site — Member", "Falcon Portal — User"},
 				Start:     t0.Add(-170 * 24 * time.Hour), End: t0.Add(10 * 24 * time.Hour), CanExtend: true, CanRemove: true},
 			{AssignmentID: "as-2", PackageID: pkgWiki, PackageName: "Falcon Wiki Reader", Resources: []string{"Falcon wiki — Visitor"},
 				End: t0.Add(300 * 24 * time.Hour), CanRemove: true},
 		}})},
-		{"my-access-empty", MyAccess(MyAccessView{OrgName: "Contoso"})},
-		{"guest-invited", GuestGuidance(GuestGuidanceView{Step: GuestInvited, GuestName: "Gus Guest", OrgName: "Contoso",
+		{"my-access-empty", MyAccess(l, MyAccessView{OrgName: "Contoso"})},
+		{"guest-invited", GuestGuidance(l, GuestGuidanceView{Step: GuestInvited, GuestName: "Gus Guest", OrgName: "Contoso",
 			TenantID: contosoID, TenantDomain: "contoso.onmicrosoft.com", HomeOrgName: "Fabrikam",
 			PackageName: "Falcon Partner Collaboration", TeamName: "Falcon Team",
 			InviteRedeemURL: "https://invitations.microsoft.com/redeem/?tenant=" + contosoID + "&ticket=abc",
 			TeamURL:         "https://teams.microsoft.com/l/team/19%3Afalcon%40thread.tacv2/conversations?groupId=dddddddd-0000-0000-0000-000000000001&tenantId=" + contosoID})},
-		{"guest-accepted", GuestGuidance(GuestGuidanceView{Step: GuestAccepted, OrgName: "Contoso", TenantID: contosoID,
+		{"guest-accepted", GuestGuidance(l, GuestGuidanceView{Step: GuestAccepted, OrgName: "Contoso", TenantID: contosoID,
 			HomeOrgName: "Fabrikam", PackageName: "Falcon Partner Collaboration", TeamName: "Falcon Team",
 			TeamURL:    "https://teams.microsoft.com/l/team/19%3Afalcon%40thread.tacv2/conversations?groupId=dddddddd-0000-0000-0000-000000000001&tenantId=" + contosoID,
 			AccessEnds: t0.Add(30 * 24 * time.Hour)})},
-		{"guest-ending", GuestGuidance(GuestGuidanceView{Step: GuestEnding, OrgName: "Contoso", TenantID: contosoID,
+		{"guest-ending", GuestGuidance(l, GuestGuidanceView{Step: GuestEnding, OrgName: "Contoso", TenantID: contosoID,
 			HomeOrgName: "Fabrikam", PackageName: "Falcon Partner Collaboration", AccessEnds: t0.Add(5 * 24 * time.Hour), Now: t0})},
-		{"link-out", LinkOut(LinkOutView{PackageID: pkgPartner, PackageName: "Falcon Partner Collaboration",
+		{"link-out", LinkOut(l, LinkOutView{PackageID: pkgPartner, PackageName: "Falcon Partner Collaboration",
 			Reason:       "Brokered requests are turned off for Fabrikam, and you don't have an account in Contoso yet.",
 			TenantDomain: "contoso.onmicrosoft.com", OrgName: "Contoso"})},
-		{"admin-confirm", AdminConfirm(AdminConfirmView{Title: "Revoke Falcon Production Access from Rita Requester?",
+		{"admin-confirm", AdminConfirm(l, AdminConfirmView{Title: "Revoke Falcon Production Access from Rita Requester?",
 			Summary:      "Rita Requester loses operator access to the Falcon production environment right away.",
 			Details:      []Fact{{Title: "User", Value: "Rita Requester (rita@contoso.example)"}, {Title: "Package", Value: "Falcon Production Access"}, {Title: "Assignment", Value: "as-7, ends 24/02/2027"}},
 			ConfirmLabel: "Revoke", Token: "cfm-91f2", Irreversible: true})},
-		{"admin-table-orgs", AdminTable(AdminTableView{Title: "Connected organizations", Subtitle: "2 organizations",
+		{"admin-table-orgs", AdminTable(l, AdminTableView{Title: "Connected organizations", Subtitle: "2 organizations",
 			Columns: []string{"Organization", "State", "Tenant / domain", "Sponsors"},
 			Rows: []AdminRow{
 				{Cells: []string{"Fabrikam", "configured", "22222222-2222-2222-2222-222222222222", "Patti Fernandez (internal), Fiona Partner (external)"},
 					Actions: []RowAction{{Title: "Packages", Verb: VerbCommand, Data: map[string]string{KeyText: "/packages"}}}},
 				{Cells: []string{"Litware", "proposed", "litware.example", "—"}},
 			}, Footnote: "/connect {domain or tenant id} adds one; /disconnect {org} removes one."})},
-		{"admin-table-pending", AdminTable(AdminTableView{Title: "Pending requests", Columns: []string{"Package", "Requester", "Stage", "Waiting"},
+		{"admin-table-pending", AdminTable(l, AdminTableView{Title: "Pending requests", Columns: []string{"Package", "Requester", "Stage", "Waiting"},
 			Rows: []AdminRow{
 				{Cells: []string{"Falcon Production Access", "Rita Requester", "2 of 2", "3 hours"}},
 				{Cells: []string{"Falcon Partner Collaboration", "Gus Guest (Fabrikam)", "1 of 1", "1 day"}},
 			}})},
-		{"admin-table-empty", AdminTable(AdminTableView{Title: "Assignments expiring in 7 days", EmptyText: "Nothing expires in the next 7 days."})},
-		{"package-details", PackageDetails(PackageDetailsView{ID: pkgProd, Name: "Falcon Production Access",
+		{"admin-table-empty", AdminTable(l, AdminTableView{Title: "Assignments expiring in 7 days", EmptyText: "Nothing expires in the next 7 days."})},
+		{"package-details", PackageDetails(l, PackageDetailsView{ID: pkgProd, Name: "Falcon Production Access",
 			Description: "Operator access to the Falcon production environment.", CatalogName: "Project Falcon",
 			Resources: falconResources, TenantDomain: "contoso.onmicrosoft.com",
 			Policies: []PolicyDetailView{{ID: polProd, Name: "Contoso employees", WhoCanRequest: "All members of Contoso",
@@ -275,24 +292,24 @@ func goldenCases() []cardCase {
 				},
 				Questions: []string{"Change ticket (INC + digits), required, ^INC\\d{4,}$", "Environment (prod-eu / prod-us), required"}}},
 		})},
-		{"notice-info", Notice(NoticeView{Kind: NoticeInfo, Title: "Request canceled", Text: "Your request for Falcon Team Member was canceled."})},
-		{"notice-private-only", Notice(NoticeView{Kind: NoticeInfo, Title: "Let's take this to our 1:1 chat",
+		{"notice-info", Notice(l, NoticeView{Kind: NoticeInfo, Title: "Request canceled", Text: "Your request for Falcon Team Member was canceled."})},
+		{"notice-private-only", Notice(l, NoticeView{Kind: NoticeInfo, Title: "Let's take this to our 1:1 chat",
 			Text:        "Access requests are personal, so I answer \"status\" in our private chat, not in this channel.",
 			Link:        Link{Title: "Open my chat with AccessBot", URL: BotChatURL("28:b0770000-0000-4000-8000-000000000001")},
 			Suggestions: []Suggestion{{Title: "help"}}})},
-		{"notice-success", Notice(NoticeView{Kind: NoticeSuccess, Title: "Falcon Wiki Reader is yours",
+		{"notice-success", Notice(l, NoticeView{Kind: NoticeSuccess, Title: "Falcon Wiki Reader is yours",
 			Text: "It needed no approval. You have access until 26/11/2027."})},
-		{"notice-warning", Notice(NoticeView{Kind: NoticeWarning, Title: "You already asked for this",
+		{"notice-warning", Notice(l, NoticeView{Kind: NoticeWarning, Title: "You already asked for this",
 			Text: "Your request for Falcon Team Member is still waiting for Aaron Approver.", Suggestions: []Suggestion{{Title: "Show status", Command: "status"}}})},
-		{"notice-error", Notice(NoticeView{Kind: NoticeError, Title: "I don't know \"pakages\"",
+		{"notice-error", Notice(l, NoticeView{Kind: NoticeError, Title: "I don't know \"pakages\"",
 			Text:        "Did you mean one of these?",
 			Details:     []string{"Type help for everything I can do."},
 			Suggestions: []Suggestion{{Title: "packages"}, {Title: "approvals"}, {Title: "Help", Command: "help"}}})},
-		{"sign-in-consent", SignIn(SignInView{Reason: SignInConsent, OrgName: "Contoso",
+		{"sign-in-consent", SignIn(l, SignInView{Reason: SignInConsent, OrgName: "Contoso",
 			SignInURL:    "https://login.microsoftonline.com/" + contosoID + "/adminconsent?client_id=b0770000-0000-4000-8000-000000000001",
 			MyAccessURL:  MyAccessURL("contoso.onmicrosoft.com", ""),
 			RetryCommand: "request Falcon Team Member"})},
-		{"sign-in-unavailable", SignIn(SignInView{Reason: SignInUnavailable, OrgName: "Contoso",
+		{"sign-in-unavailable", SignIn(l, SignInView{Reason: SignInUnavailable, OrgName: "Contoso",
 			MyAccessURL: MyAccessURL("contoso.onmicrosoft.com", pkgTeam), RetryCommand: "request Falcon Team Member"})},
 	}
 }
@@ -381,40 +398,40 @@ func largeCases() []cardCase {
 		ApproverIDs: ids, Note: long(800), Error: long(800), JustificationValue: long(8000), Mode: ModeBrokered, OrgName: long(200)}
 
 	return []cardCase{
-		{"welcome", Welcome(WelcomeView{UserName: long(500), OrgName: long(500), IsGuest: true, HomeOrgName: long(500), IsAdmin: true})},
-		{"help", Help(HelpView{IsAdmin: true})},
-		{"package-list", PackageList(PackageListView{Query: long(2000), Page: 2, PageCount: 40, Total: 400, Packages: pkgs, OrgName: long(300)})},
-		{"request-form", RequestForm(RequestFormView{PackageID: pkgProd, PackageName: long(500), PackageDescription: long(5000),
+		{"welcome", Welcome(en, WelcomeView{UserName: long(500), OrgName: long(500), IsGuest: true, HomeOrgName: long(500), IsAdmin: true})},
+		{"help", Help(en, HelpView{IsAdmin: true})},
+		{"package-list", PackageList(en, PackageListView{Query: long(2000), Page: 2, PageCount: 40, Total: 400, Packages: pkgs, OrgName: long(300)})},
+		{"request-form", RequestForm(en, RequestFormView{PackageID: pkgProd, PackageName: long(500), PackageDescription: long(5000),
 			CatalogName: long(300), FormID: "f", Policies: pols, PolicyID: "pol-3", ApprovalRequired: true, ApprovalSummary: long(800),
 			ExpirySummary: long(300), Questions: qs, JustificationRequired: true, CustomSchedule: true, MinDate: t0, MaxDate: t0,
 			Values: vals, Errors: errs, FormError: long(2000), Mode: ModeBrokered, OrgName: long(300)})},
-		{"request-status", RequestStatus(RequestStatusView{RequestID: reqID, PackageName: long(500), State: StatePendingApproval,
+		{"request-status", RequestStatus(en, RequestStatusView{RequestID: reqID, PackageName: long(500), State: StatePendingApproval,
 			StageIndex: 2, StageCount: 3, Asked: names, Timeline: events, Cancelable: true, UpdatedAt: t0, Mode: ModeDelegated, OrgName: long(300)})},
-		{"request-status-delivered", RequestStatus(RequestStatusView{RequestID: reqID, PackageName: long(500), State: StateDelivered,
+		{"request-status-delivered", RequestStatus(en, RequestStatusView{RequestID: reqID, PackageName: long(500), State: StateDelivered,
 			Granted: granted, Until: t0, Timeline: events, DecisionJustification: long(5000), DecidedBy: long(300), Mode: ModeBrokered, OrgName: long(300)})},
-		{"request-status-denied", RequestStatus(RequestStatusView{RequestID: reqID, PackageName: long(500), State: StateDenied,
+		{"request-status-denied", RequestStatus(en, RequestStatusView{RequestID: reqID, PackageName: long(500), State: StateDenied,
 			DecidedBy: long(300), DecidedAt: t0, DecisionJustification: long(6000), Timeline: events, Reason: long(3000)})},
-		{"approval", Approval(approval)},
-		{"approval-decided", ApprovalDecided(ApprovalDecidedView{RequestID: reqID, ApprovalID: reqID, StageID: "s", PackageName: long(500),
+		{"approval", Approval(en, approval)},
+		{"approval-decided", ApprovalDecided(en, ApprovalDecidedView{RequestID: reqID, ApprovalID: reqID, StageID: "s", PackageName: long(500),
 			RequesterName: long(300), RequesterOrg: long(300), Outcome: DecisionDeny, DecidedBy: long(300), DecidedAt: t0,
 			Justification: long(6000), StageIndex: 2, StageCount: 3, AlreadyDecided: true, NotApprover: true, Next: long(900),
 			Decisions: decisions, Mode: ModeBrokered, OrgName: long(300)})},
-		{"approval-inbox", ApprovalInbox(ApprovalInboxView{Items: inbox, Total: 250, Now: t0})},
-		{"my-requests", MyRequests(MyRequestsView{Requests: reqs, Total: 300})},
-		{"my-access", MyAccess(MyAccessView{Assignments: assigns, Total: 120, Now: t0, OrgName: long(300)})},
-		{"guest-invited", GuestGuidance(GuestGuidanceView{Step: GuestInvited, GuestName: long(300), OrgName: long(300), TenantID: contosoID,
+		{"approval-inbox", ApprovalInbox(en, ApprovalInboxView{Items: inbox, Total: 250, Now: t0})},
+		{"my-requests", MyRequests(en, MyRequestsView{Requests: reqs, Total: 300})},
+		{"my-access", MyAccess(en, MyAccessView{Assignments: assigns, Total: 120, Now: t0, OrgName: long(300)})},
+		{"guest-invited", GuestGuidance(en, GuestGuidanceView{Step: GuestInvited, GuestName: long(300), OrgName: long(300), TenantID: contosoID,
 			HomeOrgName: long(300), PackageName: long(400), InviteRedeemURL: "https://invitations.microsoft.com/redeem/?t=" + strings.Repeat("x", 1500),
 			TeamName: long(300), TeamURL: "https://teams.microsoft.com/l/team/" + strings.Repeat("y", 1500)})},
-		{"guest-ending", GuestGuidance(GuestGuidanceView{Step: GuestEnding, OrgName: long(300), HomeOrgName: long(300), PackageName: long(400),
+		{"guest-ending", GuestGuidance(en, GuestGuidanceView{Step: GuestEnding, OrgName: long(300), HomeOrgName: long(300), PackageName: long(400),
 			AccessEnds: t0.Add(time.Hour), Now: t0})},
-		{"link-out", LinkOut(LinkOutView{PackageID: pkgTeam, PackageName: long(500), Reason: long(5000), TenantDomain: "contoso.onmicrosoft.com", OrgName: long(300)})},
-		{"admin-confirm", AdminConfirm(AdminConfirmView{Title: long(800), Summary: long(5000), Details: details, ConfirmLabel: long(100), Token: "t", Irreversible: true})},
-		{"admin-table", AdminTable(AdminTableView{Title: long(500), Subtitle: long(500), Columns: []string{long(100), long(100), long(100), long(100), long(100), long(100), long(100)},
+		{"link-out", LinkOut(en, LinkOutView{PackageID: pkgTeam, PackageName: long(500), Reason: long(5000), TenantDomain: "contoso.onmicrosoft.com", OrgName: long(300)})},
+		{"admin-confirm", AdminConfirm(en, AdminConfirmView{Title: long(800), Summary: long(5000), Details: details, ConfirmLabel: long(100), Token: "t", Irreversible: true})},
+		{"admin-table", AdminTable(en, AdminTableView{Title: long(500), Subtitle: long(500), Columns: []string{long(100), long(100), long(100), long(100), long(100), long(100), long(100)},
 			Rows: rows, Total: 5000, Footnote: long(800), MoreCommand: long(300)})},
-		{"package-details", PackageDetails(PackageDetailsView{ID: pkgProd, Name: long(500), Description: long(5000), CatalogName: long(300),
+		{"package-details", PackageDetails(en, PackageDetailsView{ID: pkgProd, Name: long(500), Description: long(5000), CatalogName: long(300),
 			Hidden: true, Resources: res, Policies: pdetails, TenantDomain: "contoso.onmicrosoft.com"})},
-		{"notice", Notice(NoticeView{Kind: NoticeError, Title: long(800), Text: long(8000), Details: lines, Suggestions: sugg})},
-		{"sign-in", SignIn(SignInView{Reason: SignInConsent, Detail: long(3000), SignInURL: "https://login.example/" + strings.Repeat("z", 1000),
+		{"notice", Notice(en, NoticeView{Kind: NoticeError, Title: long(800), Text: long(8000), Details: lines, Suggestions: sugg})},
+		{"sign-in", SignIn(en, SignInView{Reason: SignInConsent, Detail: long(3000), SignInURL: "https://login.example/" + strings.Repeat("z", 1000),
 			MyAccessURL: MyAccessURL("contoso.onmicrosoft.com", pkgTeam), RetryCommand: long(3000), OrgName: long(300)})},
 	}
 }

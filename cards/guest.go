@@ -1,8 +1,9 @@
 package cards
 
 import (
-	"fmt"
 	"time"
+
+	"github.com/accessbot/accessbot/internal/i18n"
 )
 
 // GuestStep is which guidance a partner user needs.
@@ -44,9 +45,9 @@ type GuestGuidanceView struct {
 
 // GuestGuidance walks a partner user through accepting the invitation and switching Teams to the resource
 // organization, confirms when they are in, and warns before their access ends.
-func GuestGuidance(v GuestGuidanceView) *Card {
-	org := safe(orDefault(v.OrgName, "the organization"), maxName)
-	home := safe(orDefault(v.HomeOrgName, "your organization"), maxName)
+func GuestGuidance(l *i18n.Localizer, v GuestGuidanceView) *Card {
+	org := safe(orDefault(v.OrgName, l.T("common.theOrganization")), maxName)
+	home := safe(orDefault(v.HomeOrgName, l.T("common.yourOrganization")), maxName)
 	pkg := safe(v.PackageName, maxName)
 	team := safe(v.TeamName, maxName)
 	switchURL := ""
@@ -56,102 +57,100 @@ func GuestGuidance(v GuestGuidanceView) *Card {
 
 	switch v.Step {
 	case GuestAccepted:
-		c := newCard("You're in: you are a guest in " + org + ".")
-		c.add(title("You're in"))
-		line := "You accepted " + org + "'s invitation. Your guest account is ready"
+		c := newCard(l, l.T("guest.accepted.fallback", "Org", org))
+		c.add(title(l.T("guest.accepted.title")))
+		line := l.T("guest.accepted.banner", "Org", org)
 		if pkg != "" {
-			line += " and " + pkg + " is yours"
+			line = l.T("guest.accepted.bannerPackage", "Org", org, "Package", pkg)
 		}
-		c.add(banner(StyleGood, line+".", ""))
-		c.add(heading("Find it in Teams"))
-		c.add(switchSteps(org, home, team))
+		c.add(banner(StyleGood, line, ""))
+		c.add(heading(l.T("guest.accepted.find")))
+		c.add(switchSteps(l, org, home, team))
 		if !v.AccessEnds.IsZero() {
-			c.add(TextBlock{Text: "Your access lasts until " + day(v.AccessEnds) + ".", Wrap: true, Spacing: SpacingMedium})
+			c.add(TextBlock{Text: l.T("guest.accepted.lasts", "Date", day(v.AccessEnds)), Wrap: true, Spacing: SpacingMedium})
 		}
-		c.Actions = guestLinks(switchURL, org, v.TeamURL, team)
+		c.Actions = guestLinks(l, switchURL, org, v.TeamURL, team)
 		return c
 
 	case GuestEnding:
-		c := newCard("Your guest access to " + org + " ends soon.")
-		c.add(title("Your access to " + org + " ends soon"))
-		ends := "soon"
-		if !v.AccessEnds.IsZero() {
-			ends = "on " + when(v.AccessEnds)
-			if !v.Now.IsZero() && v.AccessEnds.After(v.Now) {
-				ends += " (in " + humanDuration(v.AccessEnds.Sub(v.Now)) + ")"
-			}
-		}
-		what := "Your access"
-		if pkg != "" {
-			what = pkg
-		}
-		c.add(banner(StyleWarning, what+" ends "+ends+".", ""))
-		c.add(text(fmt.Sprintf("It is your last access in %s. When it ends, your guest account in %s is blocked "+
-			"from signing in, and later deleted. Anything you keep in %s's teams and sites stays with %s; "+
-			"your %s account is not affected.", org, org, org, org, home)))
-		c.add(text("If you still need it, ask to extend it before it ends."))
-		c.Actions = []Action{commandButton("Extend my access", "access"), commandButton("My requests", "status")}
-		return c
+		return guestEnding(l, v, org, home, pkg)
 	}
 
 	// GuestInvited (the default).
-	c := newCard(org + " added you as a guest: accept the invitation, then switch Teams to " + org + ".")
-	c.add(title(org + " added you as a guest"))
-	intro := "Your request was approved"
+	c := newCard(l, l.T("guest.invited.fallback", "Org", org))
+	c.add(title(l.T("guest.invited.title", "Org", org)))
+	intro := l.T("guest.invited.approved")
 	if pkg != "" {
-		intro = "Your request for " + pkg + " was approved"
+		intro = l.T("guest.invited.approvedPackage", "Package", pkg)
 	}
-	c.add(text(intro + ". To use it, you join " + org + "'s directory as a guest with your own " + home +
-		" account: no new password, and nothing changes in " + home + "."))
+	c.add(text(intro + " " + l.T("guest.invited.intro", "Org", org, "Home", home)))
 
-	c.add(TextBlock{Text: "Step 1 — Accept the invitation", Wrap: true, Weight: WeightBolder, Size: SizeMedium,
+	c.add(TextBlock{Text: l.T("guest.invited.step1"), Wrap: true, Weight: WeightBolder, Size: SizeMedium,
 		Spacing: SpacingLarge, Separator: true})
-	c.add(text("Open the invitation link and sign in with your " + home + " account. Microsoft then asks for your consent:"))
+	c.add(text(l.T("guest.invited.step1Text", "Home", home)))
 	c.add(Container{Style: StyleEmphasis, Spacing: SpacingSmall, Items: []Element{
-		TextBlock{Text: org + " would like to:", Wrap: true, Weight: WeightBolder},
-		TextBlock{Text: "• Read your name, email address and photo", Wrap: true, Spacing: SpacingSmall},
-		TextBlock{Text: "This lets " + org + " show who you are to the people you work with. Select Accept.",
+		TextBlock{Text: l.T("guest.invited.consentTitle", "Org", org), Wrap: true, Weight: WeightBolder},
+		TextBlock{Text: bullet + l.T("guest.invited.consentScope"), Wrap: true, Spacing: SpacingSmall},
+		TextBlock{Text: l.T("guest.invited.consentWhy", "Org", org),
 			Wrap: true, IsSubtle: true, Size: SizeSmall, Spacing: SpacingSmall},
 	}})
 	if v.InviteRedeemURL != "" {
 		c.add(ActionSet{Spacing: SpacingSmall, Actions: []Action{
-			ActionOpenURL{Title: "Accept the invitation", URL: v.InviteRedeemURL},
+			ActionOpenURL{Title: l.T("button.acceptInvitation"), URL: v.InviteRedeemURL},
 		}})
 	} else {
-		c.add(TextBlock{Text: "The invitation link is on its way by email from " + org + ".", Wrap: true, IsSubtle: true})
+		c.add(TextBlock{Text: l.T("guest.invited.byEmail", "Org", org), Wrap: true, IsSubtle: true})
 	}
 
-	c.add(TextBlock{Text: "Step 2 — Switch Teams to " + org, Wrap: true, Weight: WeightBolder, Size: SizeMedium,
+	c.add(TextBlock{Text: l.T("guest.invited.step2", "Org", org), Wrap: true, Weight: WeightBolder, Size: SizeMedium,
 		Spacing: SpacingLarge, Separator: true})
-	c.add(switchSteps(org, home, team))
-	c.add(footnote("I'll confirm here as soon as you've accepted. Until then your request shows \"Delivering — waiting for you to accept the invitation\"."))
-	c.Actions = guestLinks(switchURL, org, v.TeamURL, team)
+	c.add(switchSteps(l, org, home, team))
+	c.add(footnote(l.T("guest.invited.footnote", "State", l.T("status.waitingInvitation", "State", l.T("state.delivering")))))
+	c.Actions = guestLinks(l, switchURL, org, v.TeamURL, team)
+	return c
+}
+
+// guestEnding warns a guest that their last access ends soon.
+func guestEnding(l *i18n.Localizer, v GuestGuidanceView, org, home, pkg string) *Card {
+	c := newCard(l, l.T("guest.ending.fallback", "Org", org))
+	c.add(title(l.T("guest.ending.title", "Org", org)))
+	what := orDefault(pkg, l.T("guest.ending.yourAccess"))
+	line := l.T("guest.ending.soon", "What", what)
+	if !v.AccessEnds.IsZero() {
+		line = l.T("guest.ending.on", "What", what, "When", when(v.AccessEnds))
+		if !v.Now.IsZero() && v.AccessEnds.After(v.Now) {
+			line = l.T("guest.ending.onIn", "What", what, "When", when(v.AccessEnds), "In", l.Duration(v.AccessEnds.Sub(v.Now)))
+		}
+	}
+	c.add(banner(StyleWarning, line, ""))
+	c.add(text(l.T("guest.ending.text", "Org", org, "Home", home)))
+	c.add(text(l.T("guest.ending.extend")))
+	c.Actions = []Action{commandButton(l.T("button.extendMyAccess"), cmdAccess), commandButton(l.T("button.myRequests"), cmdStatus)}
 	return c
 }
 
 // switchSteps explains the Teams organization switcher.
-func switchSteps(org, home, team string) Container {
-	find := "Find the team you were given in your list of teams."
+func switchSteps(l *i18n.Localizer, org, home, team string) Container {
+	find := l.T("guest.switch.findAny")
 	if team != "" {
-		find = "Find " + team + " in your list of teams."
+		find = l.T("guest.switch.findTeam", "Team", team)
 	}
 	return numbered(
-		"In Teams, select your profile picture (top right). Under Accounts and orgs, choose "+org+" (Guest). "+
-			"Or select \"Open Teams in "+org+"\" below.",
+		l.T("guest.switch.step1", "Org", org, "Button", l.T("button.openTeamsIn", "Org", org)),
 		find,
-		"To come back to "+home+", switch the same way.",
+		l.T("guest.switch.back", "Home", home),
 	)
 }
 
-func guestLinks(switchURL, org, teamURL, team string) []Action {
+func guestLinks(l *i18n.Localizer, switchURL, org, teamURL, team string) []Action {
 	var acts []Action
 	if switchURL != "" {
-		acts = append(acts, ActionOpenURL{Title: "Open Teams in " + clip(org, 30), URL: switchURL})
+		acts = append(acts, ActionOpenURL{Title: l.T("button.openTeamsIn", "Org", clip(org, 30)), URL: switchURL})
 	}
 	if teamURL != "" {
-		t := "Open the team"
+		t := l.T("button.openTheTeam")
 		if team != "" {
-			t = "Open " + clip(team, 30)
+			t = l.T("button.openNamed", "Name", clip(team, 30))
 		}
 		acts = append(acts, ActionOpenURL{Title: t, URL: teamURL})
 	}
@@ -170,17 +169,15 @@ type LinkOutView struct {
 }
 
 // LinkOut sends the user to the tenant-scoped My Access page of the package, with the reason.
-func LinkOut(v LinkOutView) *Card {
-	org := safe(orDefault(v.OrgName, "the organization"), maxName)
-	pkg := safe(orDefault(v.PackageName, "this package"), maxName)
-	c := newCard("Request " + pkg + " in My Access.")
-	c.add(title("Request " + pkg + " in My Access"))
-	c.add(text(orDefault(safe(v.Reason, maxDescription), "I can't file this request for you from Teams.")))
-	c.add(text("My Access is " + org + "'s own portal for access requests: the link opens the package directly. " +
-		"Sign in with your work account (partners use their own organization's account), fill in the form and " +
-		"submit; the approvers are asked as usual."))
-	c.add(footnote(modeNote(ModeLinkOut, org)))
-	c.Actions = []Action{ActionOpenURL{Title: "Open in My Access", URL: MyAccessURL(v.TenantDomain, v.PackageID)}}
+func LinkOut(l *i18n.Localizer, v LinkOutView) *Card {
+	org := safe(orDefault(v.OrgName, l.T("common.theOrganization")), maxName)
+	pkg := safe(orDefault(v.PackageName, l.T("linkOut.thisPackage")), maxName)
+	c := newCard(l, l.T("linkOut.title", "Package", pkg))
+	c.add(title(l.T("linkOut.title", "Package", pkg)))
+	c.add(text(orDefault(safe(v.Reason, maxDescription), l.T("linkOut.reason"))))
+	c.add(text(l.T("linkOut.text", "Org", org)))
+	c.add(footnote(modeNote(l, ModeLinkOut, org)))
+	c.Actions = []Action{ActionOpenURL{Title: l.T("button.openInMyAccess"), URL: MyAccessURL(v.TenantDomain, v.PackageID)}}
 	return c
 }
 
@@ -209,42 +206,39 @@ type SignInView struct {
 }
 
 // SignIn explains why the bot cannot act as the user yet and offers to sign in or use My Access.
-func SignIn(v SignInView) *Card {
-	org := safe(orDefault(v.OrgName, "your organization"), maxName)
-	c := newCard("Sign in to let AccessBot act for you.")
+func SignIn(l *i18n.Localizer, v SignInView) *Card {
+	org := safe(orDefault(v.OrgName, l.T("common.yourOrganization")), maxName)
+	c := newCard(l, l.T("signIn.fallback"))
 	switch v.Reason {
 	case SignInConsent:
-		c.add(title("AccessBot needs your permission"))
-		c.add(text("To request and approve access as you, AccessBot needs your consent to use your " + org +
-			" account for access requests. It can only do what you could do yourself in My Access."))
+		c.add(title(l.T("signIn.consent.title")))
+		c.add(text(l.T("signIn.consent.text", "Org", org)))
 	default:
-		c.add(title("I couldn't sign you in"))
-		c.add(text("Teams didn't give me a sign-in for you, so I can't act as you in " + org +
-			". This happens in some Teams clients, with some sign-in policies, or right after the app is installed."))
+		c.add(title(l.T("signIn.unavailable.title")))
+		c.add(text(l.T("signIn.unavailable.text", "Org", org)))
 	}
 	if d := safe(v.Detail, maxShort); d != "" {
 		c.add(TextBlock{Text: d, Wrap: true, IsSubtle: true})
 	}
 	switch {
 	case v.SignInURL != "" && v.RetryCommand != "":
-		c.add(numbered("Select Sign in, approve the request and come back here.", "Select Try again."))
+		c.add(numbered(l.T("signIn.stepSignIn"), l.T("signIn.stepRetry")))
 	case v.SignInURL != "":
-		c.add(text("Select Sign in, approve the request and come back here."))
+		c.add(text(l.T("signIn.stepSignIn")))
 	case v.RetryCommand != "":
-		c.add(text("Try again in a minute; if it keeps failing, sign out of Teams and back in."))
+		c.add(text(l.T("signIn.retryLater")))
 	}
 	if v.MyAccessURL != "" {
-		c.add(TextBlock{Text: "Or do it in My Access, " + org + "'s own portal for access requests.", Wrap: true,
-			Spacing: SpacingMedium})
+		c.add(TextBlock{Text: l.T("signIn.orMyAccess", "Org", org), Wrap: true, Spacing: SpacingMedium})
 	}
 	if v.SignInURL != "" {
-		c.Actions = append(c.Actions, ActionOpenURL{Title: "Sign in", URL: v.SignInURL})
+		c.Actions = append(c.Actions, ActionOpenURL{Title: l.T("button.signIn"), URL: v.SignInURL})
 	}
 	if v.RetryCommand != "" {
-		c.Actions = append(c.Actions, commandButton("Try again", v.RetryCommand))
+		c.Actions = append(c.Actions, commandButton(l.T("button.tryAgain"), v.RetryCommand))
 	}
 	if v.MyAccessURL != "" {
-		c.Actions = append(c.Actions, ActionOpenURL{Title: "Open My Access", URL: v.MyAccessURL})
+		c.Actions = append(c.Actions, ActionOpenURL{Title: l.T("button.openMyAccess"), URL: v.MyAccessURL})
 	}
 	return c
 }

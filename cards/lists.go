@@ -1,6 +1,13 @@
 package cards
 
-import "time"
+import (
+	"time"
+
+	"github.com/accessbot/accessbot/internal/i18n"
+)
+
+// alignCenter centers a column's content vertically.
+const alignCenter = "center"
 
 // RequestSummaryView is one request in the MyRequests list.
 type RequestSummaryView struct {
@@ -20,12 +27,12 @@ type MyRequestsView struct {
 }
 
 // MyRequests lists the user's requests with their state; each opens its status card.
-func MyRequests(v MyRequestsView) *Card {
-	c := newCard("Your access requests.")
-	c.add(title("Your requests"))
+func MyRequests(l *i18n.Localizer, v MyRequestsView) *Card {
+	c := newCard(l, l.T("myRequests.fallback"))
+	c.add(title(l.T("myRequests.title")))
 	if len(v.Requests) == 0 {
-		c.add(text("You have no open or recent requests."))
-		c.Actions = []Action{commandButton("Find packages", "packages")}
+		c.add(text(l.T("myRequests.empty")))
+		c.Actions = []Action{commandButton(l.T("button.findPackages"), cmdPackages)}
 		return c
 	}
 	shown := v.Requests
@@ -35,28 +42,28 @@ func MyRequests(v MyRequestsView) *Card {
 	for i, r := range shown {
 		left := []Element{
 			TextBlock{Text: safe(orDefault(r.PackageName, r.RequestID), maxName), Wrap: true, Weight: WeightBolder},
-			TextBlock{Text: stateLine(r), Wrap: true, Spacing: SpacingNone, Color: stateColor(r.State)},
+			TextBlock{Text: stateLine(l, r), Wrap: true, Spacing: SpacingNone, Color: stateColor(r.State)},
 		}
 		if !r.UpdatedAt.IsZero() {
-			left = append(left, TextBlock{Text: "Updated " + when(r.UpdatedAt), Wrap: true, IsSubtle: true,
+			left = append(left, TextBlock{Text: l.T("common.updated", "When", when(r.UpdatedAt)), Wrap: true, IsSubtle: true,
 				Size: SizeSmall, Spacing: SpacingNone})
 		}
 		c.add(Container{Separator: i > 0, Spacing: SpacingMedium, Items: []Element{ColumnSet{Columns: []Column{
 			{Width: WidthStretch, Items: left},
-			{Width: WidthAuto, VerticalContentAlignment: "center", Items: []Element{
-				ActionSet{Actions: []Action{execute("Details", VerbRequestRefresh, KeyRequestID, r.RequestID)}},
+			{Width: WidthAuto, VerticalContentAlignment: alignCenter, Items: []Element{
+				ActionSet{Actions: []Action{execute(l.T("button.details"), VerbRequestRefresh, KeyRequestID, r.RequestID)}},
 			}},
 		}}}})
 	}
 	if rest := max(v.Total, len(v.Requests)) - len(shown); rest > 0 {
-		c.add(moreLine(rest, "older requests"))
+		c.add(moreLine(l.N("myRequests.more", rest)))
 	}
-	c.Actions = []Action{commandButton("Find packages", "packages"), commandButton("My access", "access")}
+	c.Actions = []Action{commandButton(l.T("button.findPackages"), cmdPackages), commandButton(l.T("button.myAccess"), cmdAccess)}
 	return c
 }
 
-func stateLine(r RequestSummaryView) string {
-	s := StateLabel(r.State)
+func stateLine(l *i18n.Localizer, r RequestSummaryView) string {
+	s := StateLabel(l, r.State)
 	if d := safe(r.Detail, maxShort); d != "" {
 		s += " · " + d
 	}
@@ -104,13 +111,13 @@ type MyAccessView struct {
 const expiringSoon = 14 * 24 * time.Hour
 
 // MyAccess lists the user's assignments with their end dates, Extend and Request removal buttons.
-func MyAccess(v MyAccessView) *Card {
-	org := safe(orDefault(v.OrgName, "your organization"), maxName)
-	c := newCard("Your access in " + org + ".")
-	c.add(title("Your access in " + org))
+func MyAccess(l *i18n.Localizer, v MyAccessView) *Card {
+	org := safe(orDefault(v.OrgName, l.T("common.yourOrganization")), maxName)
+	c := newCard(l, l.T("myAccess.title", "Org", org))
+	c.add(title(l.T("myAccess.title", "Org", org)))
 	if len(v.Assignments) == 0 {
-		c.add(text("You have no access packages yet."))
-		c.Actions = []Action{commandButton("Find packages", "packages")}
+		c.add(text(l.T("myAccess.empty")))
+		c.Actions = []Action{commandButton(l.T("button.findPackages"), cmdPackages)}
 		return c
 	}
 	shown := v.Assignments
@@ -120,16 +127,16 @@ func MyAccess(v MyAccessView) *Card {
 	for i, a := range shown {
 		items := []Element{TextBlock{Text: safe(orDefault(a.PackageName, a.PackageID), maxName), Wrap: true, Weight: WeightBolder}}
 		if len(a.Resources) > 0 {
-			items = append(items, TextBlock{Text: joinInline(a.Resources, maxName, ", ", " and %d more"), Wrap: true,
+			items = append(items, TextBlock{Text: joinInline(l, a.Resources, maxName, ", "), Wrap: true,
 				IsSubtle: true, Size: SizeSmall, Spacing: SpacingNone})
 		}
-		items = append(items, endLine(a.End, v.Now))
+		items = append(items, endLine(l, a.End, v.Now))
 		var acts []Action
 		if a.CanExtend {
-			acts = append(acts, execute("Extend", VerbAccessExtend, KeyAssignmentID, a.AssignmentID, KeyPackageID, a.PackageID))
+			acts = append(acts, execute(l.T("button.extend"), VerbAccessExtend, KeyAssignmentID, a.AssignmentID, KeyPackageID, a.PackageID))
 		}
 		if a.CanRemove {
-			acts = append(acts, execute("Request removal", VerbAccessRemove, KeyAssignmentID, a.AssignmentID, KeyPackageID, a.PackageID))
+			acts = append(acts, execute(l.T("button.requestRemoval"), VerbAccessRemove, KeyAssignmentID, a.AssignmentID, KeyPackageID, a.PackageID))
 		}
 		if len(acts) > 0 {
 			items = append(items, ActionSet{Actions: acts, Spacing: SpacingSmall})
@@ -137,25 +144,25 @@ func MyAccess(v MyAccessView) *Card {
 		c.add(Container{Separator: i > 0, Spacing: SpacingMedium, Items: items})
 	}
 	if rest := max(v.Total, len(v.Assignments)) - len(shown); rest > 0 {
-		c.add(moreLine(rest, "assignments"))
+		c.add(moreLine(l.N("myAccess.more", rest)))
 	}
-	c.Actions = []Action{commandButton("Find packages", "packages"), commandButton("My requests", "status")}
+	c.Actions = []Action{commandButton(l.T("button.findPackages"), cmdPackages), commandButton(l.T("button.myRequests"), cmdStatus)}
 	return c
 }
 
-func endLine(end, now time.Time) TextBlock {
+func endLine(l *i18n.Localizer, end, now time.Time) TextBlock {
 	if end.IsZero() {
-		return TextBlock{Text: "No end date", Wrap: true, Spacing: SpacingSmall}
+		return TextBlock{Text: l.T("common.noEndDate"), Wrap: true, Spacing: SpacingSmall}
 	}
-	tb := TextBlock{Text: "Ends " + when(end), Wrap: true, Spacing: SpacingSmall}
+	tb := TextBlock{Text: l.T("myAccess.ends", "When", when(end)), Wrap: true, Spacing: SpacingSmall}
 	if !now.IsZero() {
 		left := end.Sub(now)
 		switch {
 		case left <= 0:
-			tb.Text = "Ended " + when(end)
+			tb.Text = l.T("myAccess.ended", "When", when(end))
 			tb.Color = ColorAttention
 		case left <= expiringSoon:
-			tb.Text += " (in " + humanDuration(left) + ")"
+			tb.Text = l.T("myAccess.endsIn", "When", when(end), "In", l.Duration(left))
 			tb.Weight = WeightBolder
 		}
 	}

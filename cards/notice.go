@@ -1,5 +1,7 @@
 package cards
 
+import "github.com/accessbot/accessbot/internal/i18n"
+
 // NoticeKind is the tone of a Notice.
 type NoticeKind string
 
@@ -38,18 +40,18 @@ type Link struct {
 }
 
 // Notice is a short info / success / warning / error card with optional suggestion buttons.
-func Notice(v NoticeView) *Card {
+func Notice(l *i18n.Localizer, v NoticeView) *Card {
 	t := safe(v.Title, maxShort)
 	body := safe(v.Text, maxLong)
-	c := newCard(orDefault(t, body))
-	style, label := StyleEmphasis, "Note"
+	c := newCard(l, orDefault(t, body))
+	style, label := StyleEmphasis, l.T("notice.info")
 	switch v.Kind {
 	case NoticeSuccess:
-		style, label = StyleGood, "Done"
+		style, label = StyleGood, l.T("notice.success")
 	case NoticeWarning:
-		style, label = StyleWarning, "Heads up"
+		style, label = StyleWarning, l.T("notice.warning")
 	case NoticeError:
-		style, label = StyleAttention, "Something went wrong"
+		style, label = StyleAttention, l.T("notice.error")
 	}
 	items := []Element{TextBlock{Text: orDefault(t, label), Wrap: true, Weight: WeightBolder, Size: SizeMedium}}
 	if body != "" {
@@ -57,14 +59,14 @@ func Notice(v NoticeView) *Card {
 	}
 	for i, d := range v.Details {
 		if i == maxFacts {
-			items = append(items, moreLine(len(v.Details)-i, "details"))
+			items = append(items, moreLine(l.N("notice.moreDetails", len(v.Details)-i)))
 			break
 		}
 		items = append(items, TextBlock{Text: safe(d, maxShort), Wrap: true, Size: SizeSmall, Spacing: SpacingSmall})
 	}
 	c.add(Container{Style: style, Items: items})
 	if v.Link.URL != "" {
-		c.Actions = append(c.Actions, ActionOpenURL{Title: safe(orDefault(v.Link.Title, "Open"), maxShort), URL: v.Link.URL})
+		c.Actions = append(c.Actions, ActionOpenURL{Title: safe(orDefault(v.Link.Title, l.T("common.open")), maxShort), URL: v.Link.URL})
 	}
 	for i, s := range v.Suggestions {
 		if i == maxSuggestions {

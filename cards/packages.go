@@ -1,9 +1,10 @@
 package cards
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/accessbot/accessbot/internal/i18n"
 )
 
 // PackageView is one access package in a list.
@@ -33,52 +34,51 @@ type PackageListView struct {
 const MaxPackagesPerPage = maxListItems
 
 // PackageList is a page of packages the user may request, each with a Request button, and Previous/Next.
-func PackageList(v PackageListView) *Card {
-	c := newCard("Access packages you can request.")
+func PackageList(l *i18n.Localizer, v PackageListView) *Card {
+	c := newCard(l, l.T("packages.fallback"))
 	q := safe(v.Query, 80)
 	if q != "" {
-		c.add(title(fmt.Sprintf("Packages matching \"%s\"", q)))
+		c.add(title(l.T("packages.titleMatching", "Query", q)))
 	} else {
-		c.add(title("Packages you can request"))
+		c.add(title(l.T("packages.title")))
 	}
 	pages := max(v.PageCount, 1)
 	page := min(max(v.Page, 1), pages)
 	total := max(v.Total, len(v.Packages))
 	if total == 0 {
-		org := safe(orDefault(v.OrgName, "your organization"), maxName)
+		org := safe(orDefault(v.OrgName, l.T("common.yourOrganization")), maxName)
 		if q != "" {
-			c.add(text(fmt.Sprintf("Nothing you can request matches \"%s\". Try fewer or other words, or list everything.", q)))
-			c.Actions = []Action{commandButton("List all packages", "packages")}
+			c.add(text(l.T("packages.noMatch", "Query", q)))
+			c.Actions = []Action{commandButton(l.T("button.listAllPackages"), cmdPackages)}
 		} else {
-			c.add(text(fmt.Sprintf("There's nothing in %s you can request right now. Packages appear here when an "+
-				"admin makes one available to you; ask your %s contact if you expected one.", org, org)))
+			c.add(text(l.T("packages.none", "Org", org)))
 		}
-		c.Actions = append(c.Actions, commandButton("Help", "help"))
+		c.Actions = append(c.Actions, commandButton(l.T("button.help"), cmdHelp))
 		return c
 	}
-	c.add(subtitle(fmt.Sprintf("%s · page %d of %d", plural(total, "package"), page, pages)))
+	c.add(subtitle(l.N("packages.count", total, "Page", page, "Pages", pages)))
 	shown := v.Packages
 	if len(shown) > MaxPackagesPerPage {
 		shown = shown[:MaxPackagesPerPage]
 	}
 	for i, p := range shown {
-		c.add(packageRow(p, i == 0))
+		c.add(packageRow(l, p, i == 0))
 	}
 	if rest := len(v.Packages) - len(shown); rest > 0 {
-		c.add(moreLine(rest, "on this page; narrow the search to see them"))
+		c.add(moreLine(l.N("packages.moreOnPage", rest)))
 	}
 	var nav []Action
 	if page > 1 {
-		nav = append(nav, execute("Previous", VerbPackagesPage, KeyQuery, v.Query, KeyPage, strconv.Itoa(page-1)))
+		nav = append(nav, execute(l.T("button.previous"), VerbPackagesPage, KeyQuery, v.Query, KeyPage, strconv.Itoa(page-1)))
 	}
 	if page < pages {
-		nav = append(nav, execute("Next", VerbPackagesPage, KeyQuery, v.Query, KeyPage, strconv.Itoa(page+1)))
+		nav = append(nav, execute(l.T("button.next"), VerbPackagesPage, KeyQuery, v.Query, KeyPage, strconv.Itoa(page+1)))
 	}
 	c.Actions = nav
 	return c
 }
 
-func packageRow(p PackageView, first bool) Container {
+func packageRow(l *i18n.Localizer, p PackageView, first bool) Container {
 	meta := safe(p.CatalogName, maxName)
 	if p.Summary != "" {
 		meta = strings.TrimPrefix(meta+" · "+safe(p.Summary, maxShort), " · ")
@@ -93,8 +93,8 @@ func packageRow(p PackageView, first bool) Container {
 	return Container{Separator: !first, Spacing: SpacingMedium, Items: []Element{
 		ColumnSet{Columns: []Column{
 			{Width: WidthStretch, Items: left},
-			{Width: WidthAuto, VerticalContentAlignment: "center", Items: []Element{
-				ActionSet{Actions: []Action{execute("Request", VerbRequestOpen, KeyPackageID, p.ID)}},
+			{Width: WidthAuto, VerticalContentAlignment: alignCenter, Items: []Element{
+				ActionSet{Actions: []Action{execute(l.T("button.request"), VerbRequestOpen, KeyPackageID, p.ID)}},
 			}},
 		}},
 	}}

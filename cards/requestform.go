@@ -1,9 +1,10 @@
 package cards
 
 import (
-	"fmt"
 	"strings"
 	"time"
+
+	"github.com/accessbot/accessbot/internal/i18n"
 )
 
 // QuestionKind is the kind of a policy question.
@@ -76,10 +77,10 @@ type RequestFormView struct {
 }
 
 // RequestForm is the form to request a package under one policy.
-func RequestForm(v RequestFormView) *Card {
+func RequestForm(l *i18n.Localizer, v RequestFormView) *Card {
 	name := safe(orDefault(v.PackageName, v.PackageID), maxName)
-	c := newCard("Request " + name)
-	c.add(title("Request " + name))
+	c := newCard(l, l.T("form.title", "Package", name))
+	c.add(title(l.T("form.title", "Package", name)))
 	if v.CatalogName != "" {
 		c.add(subtitle(safe(v.CatalogName, maxName)))
 	}
@@ -87,7 +88,7 @@ func RequestForm(v RequestFormView) *Card {
 		c.add(text(d))
 	}
 	if v.FormError != "" {
-		c.add(banner(StyleAttention, "Please check the form", safe(v.FormError, maxShort)))
+		c.add(banner(StyleAttention, l.T("form.checkForm"), safe(v.FormError, maxShort)))
 	}
 
 	policyID := v.PolicyID
@@ -95,35 +96,34 @@ func RequestForm(v RequestFormView) *Card {
 		policyID = v.Policies[0].ID
 	}
 	if len(v.Policies) > 1 {
-		c.add(policySwitch(v.PackageID, policyID, v.Policies))
+		c.add(policySwitch(l, v.PackageID, policyID, v.Policies))
 	}
 
-	approval := "No approval needed: access is granted right away."
+	approval := l.T("form.noApproval")
 	if v.ApprovalRequired {
-		approval = orDefault(safe(v.ApprovalSummary, maxShort), "Approval required.")
+		approval = orDefault(safe(v.ApprovalSummary, maxShort), l.T("form.approvalRequired"))
 	}
-	c.add(facts("Approval", approval, "Access lasts", safe(v.ExpirySummary, maxShort)))
+	c.add(facts(l.T("form.approval"), approval, l.T("form.accessLasts"), safe(v.ExpirySummary, maxShort)))
 
 	qs := v.Questions
 	if len(qs) > maxQuestions {
 		qs = qs[:maxQuestions]
 	}
 	if len(qs) > 0 {
-		c.add(heading("Questions"))
+		c.add(heading(l.T("form.questions")))
 	}
 	for _, q := range qs {
-		c.add(questionInput(q, v.Values)...)
+		c.add(questionInput(l, q, v.Values)...)
 		c.add(fieldErrors(v.Errors, QuestionInputID(q.ID))...)
 	}
 	if len(v.Questions) > len(qs) {
-		c.add(banner(StyleWarning, "This policy asks more questions than fit here",
-			"Finish the request in My Access; the remaining questions are not shown."))
+		c.add(banner(StyleWarning, l.T("form.tooManyQuestions"), l.T("form.tooManyQuestionsDetail")))
 	}
 
 	just := InputText{
 		ID:          InputJustification,
-		Label:       "Why do you need access?",
-		Placeholder: "Business justification, seen by the approvers",
+		Label:       l.T("form.justification"),
+		Placeholder: l.T("form.justificationPlaceholder"),
 		IsMultiline: true,
 		MaxLength:   maxLong,
 		Value:       clip(v.Values[InputJustification], maxLong),
@@ -131,37 +131,37 @@ func RequestForm(v RequestFormView) *Card {
 	}
 	if v.JustificationRequired {
 		just.IsRequired = true
-		just.ErrorMessage = "A justification is required for this package."
+		just.ErrorMessage = l.T("form.justificationRequired")
 	} else {
-		just.Label += " (optional)"
+		just.Label = l.T("common.optional", "Label", just.Label)
 	}
 	c.add(just)
 	c.add(fieldErrors(v.Errors, InputJustification)...)
 
 	if v.CustomSchedule {
-		start := InputDate{ID: InputStartDate, Label: "Start date (optional)", Value: clip(v.Values[InputStartDate], 10),
+		start := InputDate{ID: InputStartDate, Label: l.T("form.startDate"), Value: clip(v.Values[InputStartDate], 10),
 			Min: isoDate(v.MinDate), Max: isoDate(v.MaxDate)}
-		end := InputDate{ID: InputEndDate, Label: "End date (optional)", Value: clip(v.Values[InputEndDate], 10),
+		end := InputDate{ID: InputEndDate, Label: l.T("form.endDate"), Value: clip(v.Values[InputEndDate], 10),
 			Min: isoDate(v.MinDate), Max: isoDate(v.MaxDate)}
 		c.add(ColumnSet{Spacing: SpacingMedium, Columns: []Column{
 			{Width: WidthStretch, Items: append([]Element{start}, fieldErrors(v.Errors, InputStartDate)...)},
 			{Width: WidthStretch, Items: append([]Element{end}, fieldErrors(v.Errors, InputEndDate)...)},
 		}})
-		dflt := "Leave the dates empty to start as soon as it's approved"
+		dflt := l.T("form.datesEmpty")
 		if e := safe(v.ExpirySummary, maxShort); e != "" {
-			dflt += " and keep access for " + e
+			dflt = l.T("form.datesEmptyFor", "Expiry", e)
 		}
-		c.add(TextBlock{Text: dflt + ".", Wrap: true, IsSubtle: true, Size: SizeSmall, Spacing: SpacingSmall})
+		c.add(TextBlock{Text: dflt, Wrap: true, IsSubtle: true, Size: SizeSmall, Spacing: SpacingSmall})
 	}
-	if note := modeNote(v.Mode, v.OrgName); note != "" {
+	if note := modeNote(l, v.Mode, v.OrgName); note != "" {
 		c.add(footnote(note))
 	}
-	submit := execute("Submit request", VerbRequestSubmit, KeyPackageID, v.PackageID, KeyPolicyID, policyID, KeyFormID, v.FormID)
+	submit := execute(l.T("button.submitRequest"), VerbRequestSubmit, KeyPackageID, v.PackageID, KeyPolicyID, policyID, KeyFormID, v.FormID)
 	c.Actions = []Action{submit}
 	return c
 }
 
-func policySwitch(packageID, current string, ps []PolicyOption) Container {
+func policySwitch(l *i18n.Localizer, packageID, current string, ps []PolicyOption) Container {
 	var cur PolicyOption
 	var others []Action
 	for _, p := range ps {
@@ -171,12 +171,12 @@ func policySwitch(packageID, current string, ps []PolicyOption) Container {
 		}
 		if len(others) < maxPolicies-1 {
 			// No inputs: switching policy must not be blocked by the required fields of this form.
-			others = append(others, noInputs(execute("Use "+clip(orDefault(p.Name, p.ID), 40), VerbRequestOpen,
+			others = append(others, noInputs(execute(l.T("form.usePolicy", "Policy", clip(orDefault(p.Name, p.ID), 40)), VerbRequestOpen,
 				KeyPackageID, packageID, KeyPolicyID, p.ID)))
 		}
 	}
 	items := []Element{
-		TextBlock{Text: fmt.Sprintf("You can request this package in %d ways. This form is for:", len(ps)), Wrap: true},
+		TextBlock{Text: l.N("form.policyCount", len(ps)), Wrap: true},
 		TextBlock{Text: safe(orDefault(cur.Name, current), maxName), Wrap: true, Weight: WeightBolder, Spacing: SpacingSmall},
 	}
 	if d := safe(cur.Description, maxShort); d != "" {
@@ -188,18 +188,18 @@ func policySwitch(packageID, current string, ps []PolicyOption) Container {
 	return Container{Style: StyleEmphasis, Spacing: SpacingMedium, Items: items}
 }
 
-func questionInput(q QuestionView, values map[string]string) []Element {
+func questionInput(l *i18n.Localizer, q QuestionView, values map[string]string) []Element {
 	id := QuestionInputID(q.ID)
 	label := safe(orDefault(q.Text, q.ID), maxShort)
 	if !q.Required {
-		label += " (optional)"
+		label = l.T("common.optional", "Label", label)
 	}
 	switch q.Kind {
 	case QuestionMultipleChoice:
 		in := InputChoiceSet{ID: id, Label: label, Value: clip(values[id], maxShort), IsMultiSelect: q.MultiSelect,
-			Wrap: true, Style: "compact", Placeholder: "Choose…"}
+			Wrap: true, Style: choiceCompact, Placeholder: l.T("form.choose")}
 		if len(q.Choices) <= 4 || q.MultiSelect {
-			in.Style = "expanded"
+			in.Style = choiceExpanded
 			in.Placeholder = ""
 		}
 		for i, ch := range q.Choices {
@@ -210,10 +210,10 @@ func questionInput(q QuestionView, values map[string]string) []Element {
 		}
 		if q.Required {
 			in.IsRequired = true
-			in.ErrorMessage = "Choose an answer."
+			in.ErrorMessage = l.T("form.chooseAnswer")
 		}
 		if rest := len(q.Choices) - len(in.Choices); rest > 0 {
-			return []Element{in, moreLine(rest, "options not shown; if yours is missing, request in My Access")}
+			return []Element{in, moreLine(l.N("form.moreOptions", rest))}
 		}
 		return []Element{in}
 	default:
@@ -225,11 +225,11 @@ func questionInput(q QuestionView, values map[string]string) []Element {
 		}
 		switch {
 		case q.Regex != "" && hint != "":
-			in.ErrorMessage = "Expected: " + hint + "."
+			in.ErrorMessage = l.T("form.expected", "Hint", hint)
 		case q.Regex != "":
-			in.ErrorMessage = "This answer is not in the expected format."
+			in.ErrorMessage = l.T("form.badFormat")
 		case q.Required:
-			in.ErrorMessage = "An answer is required."
+			in.ErrorMessage = l.T("form.answerRequired")
 		}
 		if q.Required {
 			in.IsRequired = true
@@ -244,3 +244,9 @@ func fieldErrors(errs map[string]string, id string) []Element {
 	}
 	return nil
 }
+
+// Input.ChoiceSet styles.
+const (
+	choiceCompact  = "compact"
+	choiceExpanded = "expanded"
+)

@@ -132,7 +132,7 @@ func firstLines(s string, n int) string {
 
 func TestGoldenCardsMatchSchema(t *testing.T) {
 	s := loadCardSchema(t)
-	files, err := filepath.Glob(filepath.Join(goldenDir, "*.json"))
+	files, err := goldenFiles()
 	if err != nil {
 		t.Fatal(err)
 	}

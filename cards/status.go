@@ -1,8 +1,9 @@
 package cards
 
 import (
-	"fmt"
 	"time"
+
+	"github.com/accessbot/accessbot/internal/i18n"
 )
 
 // RequestState is a request's state as the requester sees it.
@@ -24,33 +25,14 @@ const (
 	StateDeliveryFailed     RequestState = "deliveryFailed"
 )
 
-// StateLabel is the short human label of a state ("Pending approval").
-func StateLabel(s RequestState) string {
+// StateLabel is the short human label of a state ("Pending approval") in the reader's language.
+func StateLabel(l *i18n.Localizer, s RequestState) string {
 	switch s {
-	case StateSubmitted:
-		return "Submitted"
-	case StatePendingApproval:
-		return "Pending approval"
-	case StateApproved:
-		return "Approved"
-	case StateDenied:
-		return "Denied"
-	case StateDelivering:
-		return "Delivering"
-	case StateDelivered:
-		return "Delivered"
-	case StatePartiallyDelivered:
-		return "Partially delivered"
-	case StateScheduled:
-		return "Scheduled"
-	case StateCanceled:
-		return "Canceled"
-	case StateExpired:
-		return "Expired"
-	case StateDeliveryFailed:
-		return "Delivery failed"
+	case StateSubmitted, StatePendingApproval, StateApproved, StateDenied, StateDelivering, StateDelivered,
+		StatePartiallyDelivered, StateScheduled, StateCanceled, StateExpired, StateDeliveryFailed:
+		return l.T("state." + string(s))
 	}
-	return "Unknown (" + clip(string(s), 40) + ")"
+	return l.T("state.unknown", "State", clip(string(s), 40))
 }
 
 // stateStyle is the container style for a state's banner.
@@ -106,133 +88,129 @@ type RequestStatusView struct {
 }
 
 // RequestStatus is the requester's status card for one request, updated in place through every state.
-func RequestStatus(v RequestStatusView) *Card {
+func RequestStatus(l *i18n.Localizer, v RequestStatusView) *Card {
 	name := safe(orDefault(v.PackageName, v.PackageID), maxName)
-	label := StateLabel(v.State)
-	c := newCard(name + ": " + label)
-	c.add(title(name), subtitle("Your access request"))
+	label := StateLabel(l, v.State)
+	c := newCard(l, name+": "+label)
+	c.add(title(name), subtitle(l.T("status.subtitle")))
 
-	headline, detail := stateText(v)
+	headline, detail := stateText(l, v)
 	c.add(banner(stateStyle(v.State), headline, detail))
 
 	switch {
 	case v.State == StateDelivered && (len(v.Granted) > 0 || !v.Until.IsZero()):
-		c.add(grantedList(v.Granted, v.Until))
+		c.add(grantedList(l, v.Granted, v.Until))
 	case v.State == StateDelivering && v.WaitingForInvitation && v.InviteRedeemURL != "":
-		c.add(ActionSet{Actions: []Action{ActionOpenURL{Title: "Accept the invitation", URL: v.InviteRedeemURL}}})
+		c.add(ActionSet{Actions: []Action{ActionOpenURL{Title: l.T("button.acceptInvitation"), URL: v.InviteRedeemURL}}})
 	}
 
-	c.add(timeline(v.Timeline)...)
-	if note := modeNote(v.Mode, v.OrgName); note != "" {
+	c.add(timeline(l, v.Timeline)...)
+	if note := modeNote(l, v.Mode, v.OrgName); note != "" {
 		c.add(footnote(note))
 	}
 	if !v.UpdatedAt.IsZero() {
-		c.add(TextBlock{Text: "Updated " + when(v.UpdatedAt), Wrap: true, Size: SizeSmall, IsSubtle: true, Spacing: SpacingSmall})
+		c.add(TextBlock{Text: l.T("common.updated", "When", when(v.UpdatedAt)), Wrap: true, Size: SizeSmall, IsSubtle: true, Spacing: SpacingSmall})
 	}
-	c.Actions = []Action{noInputs(execute("Refresh", VerbRequestRefresh, KeyRequestID, v.RequestID))}
+	c.Actions = []Action{noInputs(execute(l.T("button.refresh"), VerbRequestRefresh, KeyRequestID, v.RequestID))}
 	if v.Cancelable {
-		c.Actions = append(c.Actions, noInputs(execute("Cancel request", VerbRequestCancel, KeyRequestID, v.RequestID)))
+		c.Actions = append(c.Actions, noInputs(execute(l.T("button.cancelRequest"), VerbRequestCancel, KeyRequestID, v.RequestID)))
 	}
 	return c
 }
 
 // stateText is the banner's headline (the state's label, with the stage or the invitation where they matter)
 // and detail for the view's state.
-func stateText(v RequestStatusView) (string, string) {
+func stateText(l *i18n.Localizer, v RequestStatusView) (string, string) {
 	by := safe(v.DecidedBy, maxName)
 	reason := safe(v.Reason, maxShort)
-	h := StateLabel(v.State)
+	h := StateLabel(l, v.State)
 	switch v.State {
 	case StateSubmitted:
-		return h, "Your request was received and is being checked against the policy."
+		return h, l.T("status.submitted")
 	case StatePendingApproval:
 		if v.StageCount > 1 {
-			h = fmt.Sprintf("%s — stage %d of %d", h, max(v.StageIndex, 1), v.StageCount)
+			h = l.T("status.pendingStage", "State", h, "Stage", max(v.StageIndex, 1), "Stages", v.StageCount)
 		}
-		d := "Waiting for the approvers."
-		if asked := joinNames(v.Asked); asked != "" {
-			d = "Waiting for " + asked + "."
+		if asked := joinNames(l, v.Asked); asked != "" {
+			return h, l.T("status.waitingFor", "Names", asked)
 		}
-		return h, d
+		return h, l.T("status.waitingForApprovers")
 	case StateApproved:
-		return h, decision("Approved", by, v.DecidedAt, v.DecisionJustification) + " Your access is being set up."
+		return h, decision(l, v.State, by, v.DecidedAt, v.DecisionJustification) + " " + l.T("status.beingSetUp")
 	case StateDenied:
-		return h, decision("Denied", by, v.DecidedAt, v.DecisionJustification)
+		return h, decision(l, v.State, by, v.DecidedAt, v.DecisionJustification)
 	case StateDelivering:
 		if v.WaitingForInvitation {
-			return h + " — waiting for you to accept the invitation",
-				"Approved. Accept the guest invitation to finish: open the link, sign in with your own account and accept the consent prompt."
+			return l.T("status.waitingInvitation", "State", h), l.T("status.waitingInvitationDetail")
 		}
-		return h, "Approved. Your access is being set up; this usually takes a few minutes."
+		return h, l.T("status.delivering")
 	case StateDelivered:
-		return h, "You have access."
+		return h, l.T("status.delivered")
 	case StatePartiallyDelivered:
-		return h, orDefault(reason, "Some of the resources could not be assigned yet; it will be retried.")
+		return h, orDefault(reason, l.T("status.partiallyDelivered"))
 	case StateScheduled:
-		return h, "Approved. Access starts on the requested date."
+		return h, l.T("status.scheduled")
 	case StateCanceled:
-		return h, orDefault(reason, "The request was canceled.")
+		return h, orDefault(reason, l.T("status.canceled"))
 	case StateExpired:
-		return h, orDefault(reason, "Nobody decided in time, so the request was closed. You can request again.")
+		return h, orDefault(reason, l.T("status.expired"))
 	case StateDeliveryFailed:
-		return h, orDefault(reason, "Access could not be assigned. An admin has been told; you can also request again.")
+		return h, orDefault(reason, l.T("status.deliveryFailed"))
 	}
 	return h, reason
 }
 
-// decision is "Approved by Aaron Approver on <date>: "justification"."
-func decision(verb, by string, at time.Time, justification string) string {
-	s := verb
-	if by != "" {
-		s += " by " + by
-	}
-	if !at.IsZero() {
-		s += " on " + when(at)
-	}
-	s += "."
+// decision is "Approved by Aaron Approver on <date>. "justification"" (state is StateApproved or StateDenied).
+func decision(l *i18n.Localizer, state RequestState, by string, at time.Time, justification string) string {
+	s := l.T("decision."+string(state), "By", by, "When", whenOrEmpty(at))
 	if j := safe(justification, maxLong); j != "" {
-		s += " \"" + j + "\""
+		s += " " + l.T("common.quoted", "Text", j)
 	}
 	return s
 }
 
-func grantedList(granted []string, until time.Time) Container {
+func grantedList(l *i18n.Localizer, granted []string, until time.Time) Container {
 	ct := Container{Spacing: SpacingMedium}
 	if len(granted) > 0 {
-		ct.Items = append(ct.Items, TextBlock{Text: "Granted", Wrap: true, Weight: WeightBolder})
+		ct.Items = append(ct.Items, TextBlock{Text: l.T("status.granted"), Wrap: true, Weight: WeightBolder})
 		for i, g := range granted {
 			if i == maxResources {
-				ct.Items = append(ct.Items, moreLine(len(granted)-i, "resources"))
+				ct.Items = append(ct.Items, moreLine(l.N("common.moreResources", len(granted)-i)))
 				break
 			}
-			ct.Items = append(ct.Items, TextBlock{Text: "• " + safe(g, maxShort), Wrap: true, Spacing: SpacingNone})
+			ct.Items = append(ct.Items, TextBlock{Text: bullet + safe(g, maxShort), Wrap: true, Spacing: SpacingNone})
 		}
 	}
-	u := "No end date"
+	u := l.T("common.noEndDate")
 	if !until.IsZero() {
 		u = when(until)
 	}
-	ct.Items = append(ct.Items, FactSet{Facts: []Fact{{Title: "Until", Value: u}}, Spacing: SpacingSmall})
+	ct.Items = append(ct.Items, FactSet{Facts: []Fact{{Title: l.T("status.until"), Value: u}}, Spacing: SpacingSmall})
 	return ct
 }
 
+// bullet starts a list line.
+const bullet = "• "
+
 // timeline shows the latest maxTimeline events as time · text rows.
-func timeline(events []EventView) []Element {
+func timeline(l *i18n.Localizer, events []EventView) []Element {
 	if len(events) == 0 {
 		return nil
 	}
-	out := []Element{heading("History")}
+	out := []Element{heading(l.T("common.history"))}
 	start := 0
 	if len(events) > maxTimeline {
 		start = len(events) - maxTimeline
-		out = append(out, TextBlock{Text: fmt.Sprintf("%s not shown", plural(start, "earlier event")),
+		out = append(out, TextBlock{Text: l.N("status.earlierEvents", start),
 			Wrap: true, IsSubtle: true, Size: SizeSmall, Spacing: SpacingSmall})
 	}
 	for _, e := range events[start:] {
 		out = append(out, ColumnSet{Spacing: SpacingSmall, Columns: []Column{
-			{Width: "125px", Items: []Element{TextBlock{Text: stamp(e.At), IsSubtle: true, Size: SizeSmall, Wrap: true}}},
+			{Width: widthTimestamp, Items: []Element{TextBlock{Text: stamp(e.At), IsSubtle: true, Size: SizeSmall, Wrap: true}}},
 			{Width: WidthStretch, Items: []Element{TextBlock{Text: safe(e.Text, maxShort), Wrap: true, Size: SizeSmall}}},
 		}})
 	}
 	return out
 }
+
+const widthTimestamp = "125px"

@@ -1,6 +1,25 @@
 package cards
 
-import "fmt"
+import (
+	"strconv"
+
+	"github.com/accessbot/accessbot/internal/i18n"
+)
+
+// Command words the buttons run. They are typed commands, English in every language (the help card shows
+// them as they are typed).
+const (
+	cmdPackages   = "packages"
+	cmdStatus     = "status"
+	cmdAccess     = "access"
+	cmdApprovals  = "approvals"
+	cmdHelp       = "help"
+	cmdAdminHelp  = "/help"
+	cmdPending    = "/pending"
+	cmdExpiring   = "/expiring"
+	cmdAudit      = "/audit"
+	cmdAdminShort = "/orgs, /catalogs, /packages, /pending, /expiring, /audit"
+)
 
 // WelcomeView is what the Welcome card needs: who just opened the chat.
 type WelcomeView struct {
@@ -17,53 +36,48 @@ type WelcomeView struct {
 }
 
 // Welcome is the first card a new user sees: what the bot does and buttons for the common actions.
-func Welcome(v WelcomeView) *Card {
-	org := safe(orDefault(v.OrgName, "your organization"), maxName)
-	c := newCard("Welcome to AccessBot: ask for access to " + org + "'s resources from chat.")
-	c.add(title("Hi " + safe(firstName(v.UserName), maxName) + ", I'm AccessBot"))
+func Welcome(l *i18n.Localizer, v WelcomeView) *Card {
+	org := safe(orDefault(v.OrgName, l.T("common.yourOrganization")), maxName)
+	c := newCard(l, l.T("welcome.fallback", "Org", org))
+	c.add(title(l.T("welcome.title", "Name", safe(firstName(l, v.UserName), maxName))))
 	if v.IsGuest {
-		home := safe(orDefault(v.HomeOrgName, "your organization"), maxName)
+		home := safe(orDefault(v.HomeOrgName, l.T("common.yourOrganization")), maxName)
 		c.add(
-			text(fmt.Sprintf("You're chatting from %s. %s works with %s as a partner, so you can ask me for "+
-				"access to the %s teams, sites and apps that %s people may request.", home, org, home, org, home)),
-			heading("How it works for partners"),
+			text(l.T("welcome.guest.intro", "Home", home, "Org", org)),
+			heading(l.T("welcome.guest.howItWorks")),
 			numbered(
-				"Find a package and send a request; I ask "+org+"'s approvers for you.",
-				"When it's approved, "+org+" invites you as a guest: you accept once, in your browser.",
-				"Then you switch Teams to "+org+" and find the team you were given. I walk you through it.",
+				l.T("welcome.guest.step1", "Org", org),
+				l.T("welcome.guest.step2", "Org", org),
+				l.T("welcome.guest.step3", "Org", org),
 			),
 		)
 	} else {
 		c.add(
-			text(fmt.Sprintf("I get you access to %s's teams, sites and apps without leaving Teams: find an "+
-				"access package, request it, and I'll keep you posted while approvers decide.", org)),
-			heading("Try"),
+			text(l.T("welcome.member.intro", "Org", org)),
+			heading(l.T("welcome.member.try")),
 			FactSet{Facts: []Fact{
-				{Title: "packages", Value: "what you can request (add words to search)"},
-				{Title: "status", Value: "your open and recent requests"},
-				{Title: "access", Value: "what you have and when it ends"},
-				{Title: "approvals", Value: "requests waiting for your decision"},
+				{Title: cmdPackages, Value: l.T("help.packages")},
+				{Title: cmdStatus, Value: l.T("help.status")},
+				{Title: cmdAccess, Value: l.T("help.access")},
+				{Title: cmdApprovals, Value: l.T("help.approvals")},
 			}},
 		)
 	}
 	if v.IsAdmin {
 		c.add(
 			Container{Separator: true, Spacing: SpacingMedium, Items: []Element{
-				heading("You're an AccessBot admin"),
-				text("Admin commands start with a slash: /orgs, /catalogs, /packages, /pending, /expiring and /audit. " +
-					"Type /help for the full list."),
-				ActionSet{Actions: []Action{commandButton("Admin help", "/help")}, Spacing: SpacingSmall},
+				heading(l.T("welcome.admin.heading")),
+				text(l.T("welcome.admin.text", "Commands", cmdAdminShort, "Help", cmdAdminHelp)),
+				ActionSet{Actions: []Action{commandButton(l.T("button.adminHelp"), cmdAdminHelp)}, Spacing: SpacingSmall},
 			}},
 		)
 	}
 	c.Actions = []Action{
-		commandButton("Find packages", "packages"),
-		commandButton("My requests", "status"),
+		commandButton(l.T("button.findPackages"), cmdPackages),
+		commandButton(l.T("button.myRequests"), cmdStatus),
+		commandButton(l.T("button.myAccess"), cmdAccess),
+		commandButton(l.T("button.help"), cmdHelp),
 	}
-	if !v.IsGuest {
-		c.Actions = append(c.Actions, commandButton("My access", "access"))
-	}
-	c.Actions = append(c.Actions, commandButton("Help", "help"))
 	return c
 }
 
@@ -73,95 +87,98 @@ func numbered(steps ...string) Container {
 	ct := Container{Spacing: SpacingSmall}
 	for i, s := range steps {
 		ct.Items = append(ct.Items, ColumnSet{Spacing: SpacingSmall, Columns: []Column{
-			{Width: "20px", Items: []Element{TextBlock{Text: fmt.Sprintf("%d", i+1), Weight: WeightBolder}}},
+			{Width: widthStepNumber, Items: []Element{TextBlock{Text: strconv.Itoa(i + 1), Weight: WeightBolder}}},
 			{Width: WidthStretch, Items: []Element{TextBlock{Text: s, Wrap: true}}},
 		}})
 	}
 	return ct
 }
 
-func firstName(name string) string {
+const widthStepNumber = "20px"
+
+func firstName(l *i18n.Localizer, name string) string {
 	for i, r := range name {
 		if r == ' ' {
 			return name[:i]
 		}
 	}
-	return orDefault(name, "there")
+	return orDefault(name, l.T("welcome.there"))
 }
 
 // HelpView is what the Help card needs.
 type HelpView struct {
 	// IsAdmin adds the admin commands.
 	IsAdmin bool
-	// IsGuest is true for a partner user: the buttons skip the Contoso-only actions.
+	// IsGuest is true for a partner user (kept for callers; partners see the same buttons as employees).
 	IsGuest bool
 	// AdminOnly shows only the admin section (the /help command).
 	AdminOnly bool
 }
 
+// helpLine is a command as typed (English in every language) and the catalog id of what it does.
 type helpLine struct{ cmd, what string }
 
 var requesterHelp = []helpLine{
-	{"packages [words]", "packages you can request; add words to search"},
-	{"request {package}", "open the request form"},
-	{"status", "your open and recent requests"},
-	{"cancel {request}", "cancel a request that is still open"},
-	{"access", "what you have, until when; extend or remove"},
-	{"extend {package}", "ask for more time where the policy allows"},
-	{"approvals", "requests waiting for your decision"},
-	{"help", "this card"},
+	{"packages [words]", "help.packages"},
+	{"request {package}", "help.request"},
+	{"status", "help.status"},
+	{"cancel {request}", "help.cancel"},
+	{"access", "help.access"},
+	{"extend {package}", "help.extend"},
+	{"approvals", "help.approvals"},
+	{"help", "help.help"},
 }
 
 var adminHelp = []helpLine{
-	{"/orgs", "connected organizations"},
-	{"/connect {domain or tenant id} [name]", "connect a partner organization"},
-	{"/disconnect {org}", "remove a connected organization"},
-	{"/sponsors {org} add|remove {user}", "manage an organization's sponsors"},
-	{"/catalogs", "catalogs"},
-	{"/packages [catalog]", "access packages"},
-	{"/package {name or id}", "policies, approvers, expiry, My Access link"},
-	{"/assign {user} {package}", "assign directly (no approval)"},
-	{"/revoke {user} {package}", "remove an assignment"},
-	{"/pending [package]", "requests waiting for approval"},
-	{"/expiring [days]", "assignments that end soon"},
-	{"/audit [user|package]", "recent actions"},
+	{"/orgs", "help.admin.orgs"},
+	{"/connect {domain or tenant id} [name]", "help.admin.connect"},
+	{"/disconnect {org}", "help.admin.disconnect"},
+	{"/sponsors {org} add|remove {user}", "help.admin.sponsors"},
+	{"/catalogs", "help.admin.catalogs"},
+	{"/packages [catalog]", "help.admin.packages"},
+	{"/package {name or id}", "help.admin.package"},
+	{"/assign {user} {package}", "help.admin.assign"},
+	{"/revoke {user} {package}", "help.admin.revoke"},
+	{"/pending [package]", "help.admin.pending"},
+	{"/expiring [days]", "help.admin.expiring"},
+	{"/audit [user|package]", "help.admin.audit"},
 }
 
-// Help lists the commands: the requester's, and the admin section for admins.
-func Help(v HelpView) *Card {
-	c := newCard("AccessBot commands: packages, request, status, cancel, access, extend, approvals, help.")
+// Help lists the commands: the requester's, and the admin section for admins. The commands are shown as
+// typed (English words in every language); what they do is in the reader's language.
+func Help(l *i18n.Localizer, v HelpView) *Card {
+	c := newCard(l, l.T("help.fallback"))
 	if !v.AdminOnly {
-		c.add(title("What I can do"),
-			subtitle("Type a command, or just say what you need (\"I need access to Falcon\")."))
-		c.add(helpTable(requesterHelp))
+		c.add(title(l.T("help.title")), subtitle(l.T("help.subtitle")))
+		c.add(helpTable(l, requesterHelp))
 	}
 	if v.IsAdmin {
 		if v.AdminOnly {
-			c.add(title("Admin commands"))
+			c.add(title(l.T("help.admin.title")))
 		} else {
-			c.add(TextBlock{Text: "Admin commands", Wrap: true, Size: SizeMedium, Weight: WeightBolder,
+			c.add(TextBlock{Text: l.T("help.admin.title"), Wrap: true, Size: SizeMedium, Weight: WeightBolder,
 				Separator: true, Spacing: SpacingLarge})
 		}
-		c.add(subtitle("Only AccessBot admins (the admin group or an admin directory role) can run these. Changes ask for confirmation and are audited."))
-		c.add(helpTable(adminHelp))
+		c.add(subtitle(l.T("help.admin.subtitle")))
+		c.add(helpTable(l, adminHelp))
 	}
 	if !v.AdminOnly {
-		c.Actions = []Action{commandButton("Find packages", "packages"), commandButton("My requests", "status")}
-		if !v.IsGuest {
-			c.Actions = append(c.Actions, commandButton("My access", "access"))
-		}
-		c.Actions = append(c.Actions, commandButton("Approvals", "approvals"))
+		c.Actions = []Action{commandButton(l.T("button.findPackages"), cmdPackages),
+			commandButton(l.T("button.myRequests"), cmdStatus),
+			commandButton(l.T("button.myAccess"), cmdAccess),
+			commandButton(l.T("button.approvals"), cmdApprovals)}
 	} else {
-		c.Actions = []Action{commandButton("Pending", "/pending"), commandButton("Expiring", "/expiring"),
-			commandButton("Audit", "/audit")}
+		c.Actions = []Action{commandButton(l.T("button.pending"), cmdPending),
+			commandButton(l.T("button.expiring"), cmdExpiring),
+			commandButton(l.T("button.audit"), cmdAudit)}
 	}
 	return c
 }
 
-func helpTable(lines []helpLine) FactSet {
+func helpTable(l *i18n.Localizer, lines []helpLine) FactSet {
 	fs := FactSet{Spacing: SpacingMedium}
-	for _, l := range lines {
-		fs.Facts = append(fs.Facts, Fact{Title: l.cmd, Value: l.what})
+	for _, h := range lines {
+		fs.Facts = append(fs.Facts, Fact{Title: h.cmd, Value: l.T(h.what)})
 	}
 	return fs
 }

@@ -374,17 +374,19 @@ func joinKey(parts ...string) []byte { return []byte(strings.Join(parts, sep)) }
 
 // ConversationRef is what the bot needs to message a user proactively, keyed by tenant + AAD object id.
 type ConversationRef struct {
-	TenantID         string    `json:"tenantId"`
-	AADObjectID      string    `json:"aadObjectId"`
-	UserID           string    `json:"userId,omitempty"` // Teams id, 29:…
-	UserName         string    `json:"userName,omitempty"`
-	ConversationID   string    `json:"conversationId"`
-	ServiceURL       string    `json:"serviceUrl"`
-	ChannelID        string    `json:"channelId,omitempty"`
-	BotID            string    `json:"botId,omitempty"`
-	BotName          string    `json:"botName,omitempty"`
-	ConversationType string    `json:"conversationType,omitempty"`
-	UpdatedAt        time.Time `json:"updatedAt"`
+	TenantID         string `json:"tenantId"`
+	AADObjectID      string `json:"aadObjectId"`
+	UserID           string `json:"userId,omitempty"` // Teams id, 29:…
+	UserName         string `json:"userName,omitempty"`
+	ConversationID   string `json:"conversationId"`
+	ServiceURL       string `json:"serviceUrl"`
+	ChannelID        string `json:"channelId,omitempty"`
+	BotID            string `json:"botId,omitempty"`
+	BotName          string `json:"botName,omitempty"`
+	ConversationType string `json:"conversationType,omitempty"`
+	// Locale is the user's Teams locale ("de-DE") from their last activity: proactive cards use it.
+	Locale    string    `json:"locale,omitempty"`
+	UpdatedAt time.Time `json:"updatedAt"`
 }
 
 // PutConversation stores (replaces) the reference for ref.TenantID + ref.AADObjectID. TenantID, AADObjectID,

@@ -1,0 +1,163 @@
+// Package i18n renders the text people see in their own language.
+//
+// Messages live in JSON catalogs embedded in the binary (catalog/<area>.<lang>.json, go-i18n's format): one
+// file per area (cards, bot, …) and language. English is the source and the fallback: a message missing in a
+// language is rendered in English. Plural forms follow the CLDR rules of each language (go-i18n); dates on
+// cards are written as Adaptive Card DATE()/TIME() functions, which the Teams client formats in the reader's
+// locale (the card's "lang" says which).
+//
+// A Localizer is chosen from the Teams activity's locale ("de-DE") with For; a nil *Localizer renders
+// English, so code that has no locale (a test, a log line) still works.
+package i18n
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+	"sync"
+
+	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+)
+
+//go:embed catalog/*.json
+var catalogFS embed.FS
+
+// Languages are the languages AccessBot ships complete catalogs for, English (the fallback) first.
+var Languages = []string{"en", "de", "fr"}
+
+var (
+	loadOnce sync.Once
+	bundle   *goi18n.Bundle
+	loadErr  error
+	matcher  language.Matcher
+	tags     []language.Tag
+	byLang   map[string]*Localizer
+)
+
+// load parses every embedded catalog once.
+func load() {
+	loadOnce.Do(func() {
+		bundle, loadErr = newBundle(catalogFS)
+		tags = make([]language.Tag, len(Languages))
+		byLang = make(map[string]*Localizer, len(Languages))
+		for i, l := range Languages {
+			tags[i] = language.MustParse(l)
+			byLang[l] = &Localizer{lang: l, loc: goi18n.NewLocalizer(bundle, l)}
+		}
+		matcher = language.NewMatcher(tags)
+	})
+}
+
+// newBundle builds a bundle with English as the default language from every catalog/*.json in fsys.
+func newBundle(fsys fs.FS) (*goi18n.Bundle, error) {
+	b := goi18n.NewBundle(language.English)
+	files, err := fs.Glob(fsys, "catalog/*.json")
+	if err != nil {
+		return b, fmt.Errorf("list catalogs: %w", err)
+	}
+	for _, f := range files {
+		raw, err := fs.ReadFile(fsys, f)
+		if err != nil {
+			return b, fmt.Errorf("read catalog %s: %w", f, err)
+		}
+		if _, err := b.ParseMessageFileBytes(raw, path.Base(f)); err != nil {
+			return b, fmt.Errorf("parse catalog %s: %w", f, err)
+		}
+	}
+	return b, nil
+}
+
+// LoadError reports a catalog that failed to parse (nil when all loaded); tests and startup check it.
+func LoadError() error {
+	load()
+	return loadErr
+}
+
+// Localizer renders messages in one language. The nil *Localizer renders English.
+type Localizer struct {
+	lang string
+	loc  *goi18n.Localizer
+}
+
+// For returns the Localizer of the first supported language among locales (BCP 47 tags such as "de-DE" or
+// "fr-CA", as Teams sends them in activity.locale); English when none is supported or all are empty.
+func For(locales ...string) *Localizer {
+	load()
+	for _, l := range locales {
+		l = strings.TrimSpace(l)
+		if l == "" {
+			continue
+		}
+		t, err := language.Parse(l)
+		if err != nil {
+			continue
+		}
+		if _, i, c := matcher.Match(t); c != language.No {
+			return byLang[Languages[i]]
+		}
+	}
+	return byLang["en"]
+}
+
+// English is the English Localizer.
+func English() *Localizer { return For("en") }
+
+// Lang is the language this Localizer renders ("en", "de", "fr"): the value of a card's "lang".
+func (l *Localizer) Lang() string {
+	if l == nil {
+		return "en"
+	}
+	return l.lang
+}
+
+func (l *Localizer) get() *Localizer {
+	if l == nil || l.loc == nil {
+		return English()
+	}
+	return l
+}
+
+// T renders the message id with its template data given as name/value pairs:
+// T("status.waitingFor", "Names", "Aaron Approver"). A message missing in this language is rendered in
+// English; one missing everywhere renders as its id, so a test sees it.
+func (l *Localizer) T(id string, kv ...any) string {
+	return l.get().localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: data(kv)})
+}
+
+// N renders the plural message id for count (its "one"/"other"/… form by the language's CLDR rules); the
+// template sees the number as {{.Count}} besides the name/value pairs.
+func (l *Localizer) N(id string, count int, kv ...any) string {
+	d := data(kv)
+	d["Count"] = count
+	return l.get().localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: d, PluralCount: count})
+}
+
+func (l *Localizer) localize(lc *goi18n.LocalizeConfig) string {
+	s, err := l.loc.Localize(lc)
+	if s == "" && err != nil {
+		return lc.MessageID
+	}
+	return s
+}
+
+// data turns name/value pairs into template data; a trailing name without a value is ignored.
+func data(kv []any) map[string]any {
+	d := make(map[string]any, len(kv)/2+1)
+	for i := 0; i+1 < len(kv); i += 2 {
+		if k, ok := kv[i].(string); ok {
+			d[k] = kv[i+1]
+		}
+	}
+	return d
+}
+
+// Has reports whether the English catalog defines id (tests use it to find ids the code uses but no
+// catalog has).
+func Has(id string) bool {
+	load()
+	_, err := byLang["en"].loc.Localize(&goi18n.LocalizeConfig{MessageID: id, PluralCount: 2})
+	return err == nil
+}
