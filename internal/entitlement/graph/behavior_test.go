@@ -126,6 +126,7 @@ func TestThrottling(t *testing.T) {
 			f := newFakeGraph(t)
 			f.on("GET", em+"/catalogs", tt.h)
 			c := newTestClient(t, f)
+			c.retry.base = 5 * time.Millisecond // Retry-After 0 says nothing: back-off applies
 			cs, err := c.Catalogs(ctx)
 			if got := f.count(); got != tt.wantCalls {
 				t.Errorf("calls = %d, want %d", got, tt.wantCalls)

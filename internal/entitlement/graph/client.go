@@ -19,15 +19,22 @@
 //   - an ODataError is never formatted (its Error() panics without error.message): errors are mapped by
 //     HTTP status, service code and request-id to the entitlement domain errors;
 //   - every enum getter is nil-checked; @odata.type values are written with the leading '#';
-//   - the SDK's retry handler retries 429/503/504 of body-less requests only while the wait is short;
-//     requests with a body are re-sent (rebuilt) only on 429, and filing a request is never blindly
-//     repeated after a failure in transit — the open requests are checked first.
+//   - the SDK's retry handler is replaced (retry.go): 429/503/504 of body-less requests are retried
+//     after Retry-After or, without it, an exponential back-off with jitter from 1s, all within one wait
+//     budget per call; requests with a body are re-sent (rebuilt) only on 429, and filing a request is
+//     never blindly repeated after a failure in transit — the open requests are checked first;
+//   - answers are read tolerantly (tolerant.go): legacy property names, PascalCase enums and localized
+//     text objects that Microsoft's v1.0 pages still show are rewritten to the v1.0 shape first;
+//   - an error body the SDK cannot read (an HTML gateway page, an odd innerError) keeps the HTTP status
+//     and whatever error.code / error.message a plain JSON decoder finds.
 package graph
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -68,8 +75,10 @@ type Config struct {
 	CacheTTL time.Duration
 	// TenantID is the resource tenant; it fills User.TenantID.
 	TenantID string
-	// MaxRetryWait is the most one call waits in total for Retry-After before retrying (default 5s).
-	// A longer wait ends the call with *entitlement.ThrottledError so a chat turn is not blocked.
+	// MaxRetryWait is the most one call waits in total before re-sending throttled or failed requests,
+	// whether Graph said how long (Retry-After) or not (exponential back-off from 1s, with jitter)
+	// (default 5s). A longer wait ends the call with *entitlement.ThrottledError (429) or
+	// entitlement.ErrUnavailable (503/504) so a chat turn is not blocked.
 	MaxRetryWait time.Duration
 	// MaxRetries is how often 429/503/504 are retried (default 3).
 	MaxRetries int
@@ -90,8 +99,7 @@ type Client struct {
 	tenant  string
 	now     func() time.Time
 	cache   *ttlCache
-	maxWait time.Duration
-	retries int
+	retry   *retryPolicy
 	top     *int32
 }
 
@@ -153,17 +161,12 @@ func New(cfg Config) (*Client, error) {
 	opts := msgraphcore.GraphClientOptions{GraphServiceVersion: "v1.0", GraphServiceLibraryVersion: "accessbot"}
 	// The tolerant reader is outermost: it rewrites the final answer, after retries and redirects.
 	mws := []khttp.Middleware{tolerantReader{log: log, seen: &sync.Map{}}}
+	retry := newRetryPolicy(maxWait, retries)
 	for _, m := range msgraphcore.GetDefaultMiddlewaresWithOptions(&opts) {
 		if _, isRetry := m.(*khttp.RetryHandler); isRetry {
-			m = khttp.NewRetryHandlerWithOptions(khttp.RetryHandlerOptions{
-				MaxRetries: retries,
-				// Requests with a body are never retried here: the SDK's retry re-sends a gzip body it
-				// has already handed to the transport, which races with the transport's writer (seen
-				// as an empty body on the retry). call() re-sends them itself, rebuilt, on 429 only.
-				ShouldRetry: func(waited time.Duration, _ int, req *http.Request, resp *http.Response) bool {
-					return !hasBody(req) && waited+retryAfter(resp) <= maxWait
-				},
-			})
+			// Our own retry: back-off with jitter without Retry-After, one wait budget per call, and
+			// body-less requests only (see retryPolicy).
+			m = retrier{p: retry}
 		}
 		mws = append(mws, m)
 	}
@@ -210,8 +213,7 @@ func New(cfg Config) (*Client, error) {
 		tenant:  cfg.TenantID,
 		now:     now,
 		cache:   newTTLCache(now),
-		maxWait: maxWait,
-		retries: retries,
+		retry:   retry,
 	}, nil
 }
 
@@ -314,7 +316,13 @@ type callInfo struct {
 	bodied bool
 	// delegated is true when the call acts as a user (not the app).
 	delegated bool
+	// errBody is the start of the body of the last answer with an error status (for error.code and
+	// error.message when the SDK cannot read it).
+	errBody []byte
 }
+
+// maxErrBody bounds how much of an error answer is kept.
+const maxErrBody = 64 << 10
 
 func hasBody(req *http.Request) bool {
 	return req != nil && req.Body != nil && req.Body != http.NoBody
@@ -330,15 +338,27 @@ func (observer) Intercept(p khttp.Pipeline, i int, req *http.Request) (*http.Res
 	if ci, ok := req.Context().Value(callInfoKey{}).(*callInfo); ok {
 		ci.attempts++
 		ci.bodied = hasBody(req)
+		ci.errBody = nil
 		if resp != nil {
 			ci.status = resp.StatusCode
 			ci.requestID = firstNonEmpty(resp.Header.Get("request-id"), resp.Header.Get("client-request-id"))
 			ci.retryAfter = retryAfter(resp)
+			if resp.StatusCode >= 400 && resp.Body != nil {
+				body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrBody))
+				resp.Body = readCloser{io.MultiReader(bytes.NewReader(body), resp.Body), resp.Body}
+				ci.errBody = body
+			}
 		} else {
 			ci.status = 0
 		}
 	}
 	return resp, err
+}
+
+// readCloser reads from Reader and closes Closer (a body partly read ahead).
+type readCloser struct {
+	io.Reader
+	io.Closer
 }
 
 func firstNonEmpty(v ...string) string {
@@ -352,27 +372,27 @@ func firstNonEmpty(v ...string) string {
 
 // call runs fn as one port operation: it observes the HTTP exchanges, turns panics from the SDK or the
 // conversion into errors, and maps failures to domain errors. A request with a body that was answered
-// 429 (which Graph guarantees was not processed) is sent again, rebuilt by fn, after the Retry-After
-// wait if that is short; 503/504 answers to such requests are never re-sent here, because the request
-// may have been processed.
+// 429 (which Graph guarantees was not processed) is sent again, rebuilt by fn, after the retry policy's
+// wait (Retry-After, or back-off with jitter from 1s) while that fits the call's budget; 503/504 answers
+// to such requests are never re-sent here, because the request may have been processed.
 func (c *Client) call(ctx context.Context, op string, fn func(ctx context.Context) error) error {
 	var waited time.Duration
-	for attempt := 0; ; attempt++ {
+	for n := 1; ; n++ {
 		ci := &callInfo{}
 		_, ci.delegated = ctx.Value(userTokenKey{}).(entitlement.TokenSource)
 		err := c.callOnce(context.WithValue(ctx, callInfoKey{}, ci), op, fn, ci)
 		var te *entitlement.ThrottledError
-		if err == nil || !ci.bodied || ci.status != http.StatusTooManyRequests || !errors.As(err, &te) ||
-			waited+te.RetryAfter > c.maxWait || attempt >= c.retries {
+		if err == nil || !ci.bodied || ci.status != http.StatusTooManyRequests || !errors.As(err, &te) {
 			return err
 		}
-		waited += te.RetryAfter
-		t := time.NewTimer(te.RetryAfter)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return &opError{op: op, err: ctx.Err()}
-		case <-t.C:
+		d, ok := c.retry.next(n, waited, te.RetryAfter)
+		if !ok {
+			return err
+		}
+		c.log.Info("graph throttled a request with a body; sending it again", "op", op, "wait", d, "attempt", n+1)
+		waited += d
+		if serr := sleep(ctx, d); serr != nil {
+			return &opError{op: op, err: serr}
 		}
 	}
 }

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -76,16 +77,29 @@ func (c *Client) mapErr(op string, err error, ci *callInfo) error {
 			out.RequestID = id
 		}
 	case errors.As(err, &ae):
+		// The SDK's own text ("unexpected status code with no response body") is not the service's.
 		if ae.ResponseStatusCode != 0 {
 			out.Status = ae.ResponseStatusCode
 		}
-		out.Message = ae.Message
 		if id := headerValue(ae.ResponseHeaders, "request-id"); id != "" {
 			out.RequestID = id
 		}
+	case out.Status >= 200 && out.Status < 300:
+		// A 2xx body we could not read (for example a date holding "null"), or a paging failure: for the
+		// log; people see only the kind (entitlement.UserMessage).
+		out.Message = "unreadable response: " + err.Error()
+	case out.Status != 0:
+		// An error answer the SDK could not read (an HTML gateway page, an odd innerError): what a plain
+		// JSON decoder finds below is all there is; the parser's text goes to the log only.
+		c.log.Debug("graph error body unreadable by the SDK", "op", op, "status", out.Status, "err", err)
 	default:
-		// Transport failure, or a 2xx body we could not read (for example a date holding "null").
+		// Transport failure: no answer at all (connection refused or cut, timeout).
 		out.Message = err.Error()
+	}
+	if ci != nil && (out.Code == "" || out.Message == "") {
+		code, msg := plainError(ci.errBody)
+		out.Code = firstNonEmpty(out.Code, code)
+		out.Message = firstNonEmpty(out.Message, msg)
 	}
 
 	switch {
@@ -100,9 +114,6 @@ func (c *Client) mapErr(op string, err error, ci *callInfo) error {
 		return &entitlement.ThrottledError{RetryAfter: wait, Err: out}
 	case out.Status >= 200 && out.Status < 300:
 		out.Kind = entitlement.ErrUnavailable
-		if out.Message != "" {
-			out.Message = "unreadable response: " + out.Message
-		}
 	case out.Status == http.StatusBadRequest:
 		out.Kind = entitlement.ErrInvalidInput
 	case out.Status == http.StatusUnauthorized && ci != nil && ci.delegated:
@@ -125,6 +136,23 @@ func (c *Client) mapErr(op string, err error, ci *callInfo) error {
 	}
 	c.logFailure(out)
 	return out
+}
+
+// plainError reads error.code and error.message from an error body with a plain JSON decoder: values
+// that are not strings, and bodies that are not JSON, give "".
+func plainError(body []byte) (code, message string) {
+	var env struct {
+		Error struct {
+			Code    any `json:"code"`
+			Message any `json:"message"`
+		} `json:"error"`
+	}
+	if len(body) == 0 || json.Unmarshal(body, &env) != nil {
+		return "", ""
+	}
+	code, _ = env.Error.Code.(string)
+	message, _ = env.Error.Message.(string)
+	return code, message
 }
 
 func (c *Client) logFailure(e *entitlement.ServiceError) {
