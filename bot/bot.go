@@ -26,12 +26,13 @@ type Connector interface {
 	CreateConversation(ctx context.Context, serviceURL string, p schema.ConversationParameters) (botframework.ConversationResource, error)
 }
 
-// Store is the durable state the bot keeps (internal/store implements it).
+// Store is the durable state the bot keeps (both internal/store backends implement it): what the lifecycle
+// core needs, plus activity claims, conversations, cards, dialogs, generic records, audit and the outbox.
 type Store interface {
-	Processed(ctx context.Context, key string) ([]byte, bool, error)
-	MarkProcessed(ctx context.Context, key string, resp []byte) error
+	lifecycle.Store
+	ClaimActivity(ctx context.Context, key string, holdFor time.Duration) (store.Claim, error)
+	CompleteActivity(ctx context.Context, key string, resp []byte) error
 	PutConversation(ctx context.Context, ref store.ConversationRef) error
-	Conversation(ctx context.Context, tenantID, aadObjectID string) (store.ConversationRef, error)
 	PutCard(ctx context.Context, ref store.CardRef) error
 	Cards(ctx context.Context, key string) ([]store.CardRef, error)
 	PutDialog(ctx context.Context, key string, v any) error
@@ -39,8 +40,7 @@ type Store interface {
 	DeleteDialog(ctx context.Context, key string) error
 	Put(ctx context.Context, bucket, key string, v any) error
 	Get(ctx context.Context, bucket, key string, out any) error
-	Delete(ctx context.Context, bucket, key string) error
-	List(ctx context.Context, bucket, prefix string, fn func(key string, raw []byte) error) error
+	UpdateKV(ctx context.Context, bucket, key string, fn func(raw []byte) ([]byte, error)) error
 	AppendAudit(ctx context.Context, e store.AuditEntry) (uint64, error)
 	Audit(ctx context.Context, q store.AuditQuery) ([]store.AuditEntry, error)
 	Enqueue(ctx context.Context, kind string, payload any, notBefore time.Time) (string, error)
@@ -129,9 +129,6 @@ type Bot struct {
 	// welcomeMu serializes welcomes so the two install events Teams sends greet once.
 	welcomeMu sync.Mutex
 
-	mu       sync.Mutex
-	inflight map[string]*inflightTurn
-
 	// adm is the admin flow's caches and confirmation lock (admin.go).
 	adm adminState
 	// prt is the partner flows' caches (partner.go).
@@ -141,12 +138,6 @@ type Bot struct {
 	fl flowState
 	// core is the request lifecycle (internal/lifecycle): records, decisions, approvers, the tracker.
 	core *lifecycle.Core
-}
-
-type inflightTurn struct {
-	done chan struct{}
-	resp *botframework.InvokeResponse
-	err  error
 }
 
 // New builds a Bot. Connector and Store are required.
@@ -176,12 +167,11 @@ func New(cfg Config) (*Bot, error) {
 		cfg.ReminderAfter = 24 * time.Hour
 	}
 	b := &Bot{
-		cfg:      cfg,
-		log:      cfg.Logger,
-		now:      cfg.Now,
-		byName:   map[string]*commandSpec{},
-		verbs:    map[string]verbHandler{},
-		inflight: map[string]*inflightTurn{},
+		cfg:    cfg,
+		log:    cfg.Logger,
+		now:    cfg.Now,
+		byName: map[string]*commandSpec{},
+		verbs:  map[string]verbHandler{},
 	}
 	core, err := b.newCore()
 	if err != nil {
@@ -192,58 +182,61 @@ func New(cfg Config) (*Bot, error) {
 	return b, nil
 }
 
+// claimHold is how long an activity claim holds off other deliveries of the same activity; a claim older than
+// that (its replica died, or its turn failed) is taken over by the next delivery.
+const claimHold = 15 * time.Second
+
 // OnActivity handles one authenticated activity. The same activity delivered twice (Teams redelivers when an
-// answer is slow) is processed once: the second delivery gets the first one's answer.
+// answer is slow), to this replica or another one, is processed once: the store's activity claim decides who
+// processes it, and the other deliveries get its answer.
 func (b *Bot) OnActivity(ctx context.Context, act *schema.Activity) (*botframework.InvokeResponse, error) {
 	key := dedupeKey(act)
 	if key == "" {
 		return b.route(ctx, act)
 	}
-	// Take the key: one delivery processes it, concurrent duplicates wait for its answer.
-	b.mu.Lock()
-	if in, ok := b.inflight[key]; ok {
-		b.mu.Unlock()
-		select {
-		case <-in.done:
-			return in.resp, in.err
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
+	won, replay, err := b.claim(ctx, key)
+	if err != nil {
+		return nil, err
 	}
-	in := &inflightTurn{done: make(chan struct{})}
-	b.inflight[key] = in
-	b.mu.Unlock()
-	defer func() {
-		b.mu.Lock()
-		delete(b.inflight, key)
-		b.mu.Unlock()
-		close(in.done)
-	}()
-
-	// Owning the key, check the durable record: an earlier delivery may have finished (and released the key)
-	// just before this one arrived, or before a restart.
-	if raw, ok, err := b.cfg.Store.Processed(ctx, key); err != nil {
-		in.err = fmt.Errorf("check processed activity: %w", err)
-		return nil, in.err
-	} else if ok {
+	if !won {
 		b.log.InfoContext(ctx, "duplicate activity acknowledged", "activity_id", act.ID, "type", act.Type)
-		in.resp = decodeStoredResponse(raw)
-		return in.resp, nil
+		return decodeStoredResponse(replay), nil
 	}
-
-	in.resp, in.err = b.route(ctx, act)
-	if in.err != nil {
-		return in.resp, in.err // not marked: a redelivery may succeed
+	resp, err := b.route(ctx, act)
+	if err != nil {
+		return resp, err // not completed: a redelivery after claimHold processes it again
 	}
-	raw, err := json.Marshal(in.resp)
+	raw, err := json.Marshal(resp)
 	if err != nil {
 		return nil, fmt.Errorf("encode invoke response: %w", err)
 	}
-	if err := b.cfg.Store.MarkProcessed(ctx, key, raw); err != nil {
-		in.err = fmt.Errorf("mark activity processed: %w", err)
-		return nil, in.err
+	if err := b.cfg.Store.CompleteActivity(ctx, key, raw); err != nil {
+		return nil, fmt.Errorf("mark activity processed: %w", err)
 	}
-	return in.resp, nil
+	return resp, nil
+}
+
+// claim takes the activity key: won when this delivery processes it; otherwise the answer of the delivery
+// that did, waiting (polling the claim) while another delivery is still processing it.
+func (b *Bot) claim(ctx context.Context, key string) (won bool, replay []byte, err error) {
+	wait := 5 * time.Millisecond
+	for {
+		c, err := b.cfg.Store.ClaimActivity(ctx, key, claimHold)
+		if err != nil {
+			return false, nil, fmt.Errorf("claim activity: %w", err)
+		}
+		if c.Won || c.Done {
+			return c.Won, c.Response, nil
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false, nil, fmt.Errorf("wait for another delivery of the activity: %w", ctx.Err())
+		case <-t.C:
+		}
+		wait = min(wait*2, 200*time.Millisecond)
+	}
 }
 
 func dedupeKey(act *schema.Activity) string {

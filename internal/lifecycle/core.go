@@ -2,9 +2,12 @@ package lifecycle
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
-	"sync"
+	"os"
 	"time"
 
 	"github.com/accessbot/accessbot/internal/entitlement"
@@ -37,13 +40,15 @@ type ApprovalCardJob struct {
 	Note      string `json:"note,omitempty"`
 }
 
-// Store is the durable state the core needs (internal/store implements it).
+// Store is the durable state the core needs (both internal/store backends implement it): the request records
+// with compare-and-swap updates, conversation references (an approver's Teams id), leases for the background
+// jobs, and the generic records (List, Delete) only to import the records of builds before the requests table.
 type Store interface {
-	Get(ctx context.Context, bucket, key string, out any) error
-	Put(ctx context.Context, bucket, key string, v any) error
+	store.Requests
+	store.Leaser
+	Conversation(ctx context.Context, tenantID, aadObjectID string) (store.ConversationRef, error)
 	List(ctx context.Context, bucket, prefix string, fn func(key string, raw []byte) error) error
 	Delete(ctx context.Context, bucket, key string) error
-	Conversation(ctx context.Context, tenantID, aadObjectID string) (store.ConversationRef, error)
 }
 
 // Config wires a Core.
@@ -70,6 +75,11 @@ type Config struct {
 	// Changed is told when a record changed in a way its views show (every copy of its cards is re-rendered);
 	// nil means nobody listens.
 	Changed func(ctx context.Context, requestID string)
+	// Holder names this process as a lease holder (unique per replica); "" means host name, pid and a random
+	// suffix.
+	Holder string
+	// LeaseTTL is the lease time of the background jobs' leases; 0 means 15 s.
+	LeaseTTL time.Duration
 	// StateLabel names a record's state for its history ("Delivered"); nil uses the state's own word.
 	StateLabel func(tr *Tracked) string
 }
@@ -82,10 +92,6 @@ type Core struct {
 	now func() time.Time
 
 	kick chan struct{}
-
-	// locks serialize record writes inside this process until the store's compare-and-swap replaces them.
-	locksMu sync.Mutex
-	locks   map[string]*keyLock
 }
 
 // New builds a Core. Store is required.
@@ -107,6 +113,12 @@ func New(cfg Config) (*Core, error) {
 	}
 	if cfg.ReminderAfter <= 0 {
 		cfg.ReminderAfter = 24 * time.Hour
+	}
+	if cfg.Holder == "" {
+		cfg.Holder = defaultHolder()
+	}
+	if cfg.LeaseTTL <= 0 {
+		cfg.LeaseTTL = 15 * time.Second
 	}
 	if cfg.StateLabel == nil {
 		cfg.StateLabel = func(tr *Tracked) string { return string(tr.State) }
@@ -131,4 +143,12 @@ func (c *Core) changed(ctx context.Context, id string) {
 	if c.cfg.Changed != nil {
 		c.cfg.Changed(ctx, id)
 	}
+}
+
+// defaultHolder names this process for leases: host, pid and a random suffix (two processes never share it).
+func defaultHolder() string {
+	host, _ := os.Hostname()
+	var buf [4]byte
+	_, _ = rand.Read(buf[:])
+	return fmt.Sprintf("%s/%d/%s", orUnknown(host, "host"), os.Getpid(), hex.EncodeToString(buf[:]))
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/store"
 )
 
 // The polling loop: every open record is read again (app-only) when its next poll is due, with its own
@@ -20,9 +21,21 @@ func (c *Core) Kick() {
 	}
 }
 
-// RunTracker polls the open requests until ctx ends. Kick wakes it early. It returns nil when ctx is
-// cancelled.
+// TrackerLease is the lease under which one replica at a time runs the tracker.
+const TrackerLease = "lifecycle.tracker"
+
+// RunTracker polls the open requests until ctx ends, on one replica at a time: it holds the store lease
+// TrackerLease (Config.LeaseTTL; a dead holder's tracker moves to another replica within about twice that)
+// and, once it has it, imports legacy records (ImportLegacy) and polls. Kick wakes it early. It returns nil
+// when ctx is cancelled.
 func (c *Core) RunTracker(ctx context.Context) error {
+	return store.RunExclusive(ctx, c.cfg.Store, TrackerLease, c.cfg.Holder, c.cfg.LeaseTTL, c.runTracker)
+}
+
+func (c *Core) runTracker(ctx context.Context) error {
+	if _, err := c.ImportLegacy(ctx); err != nil {
+		c.log.ErrorContext(ctx, "import legacy tracked requests", "err", err)
+	}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -51,23 +64,26 @@ func (c *Core) RunTracker(ctx context.Context) error {
 // none is open). RunTracker calls it; tests may call it directly.
 func (c *Core) PollDue(ctx context.Context) time.Time {
 	now := c.now()
+	// The records due now and those due before the loop's longest wait (the next wake-up); closed records
+	// have no next check and are never listed.
+	soon, err := c.query(ctx, store.RequestQuery{DueBefore: now.Add(c.cfg.PollMax)})
+	if err != nil {
+		c.log.ErrorContext(ctx, "list tracked requests", "err", err)
+		return now.Add(c.cfg.PollInterval)
+	}
 	var due []string
 	var next time.Time
-	err := c.list(ctx, func(tr *Tracked) {
+	for _, tr := range soon {
 		if tr.Closed {
-			return
+			continue
 		}
 		if !tr.NextPoll.After(now) {
 			due = append(due, tr.ID)
-			return
+			continue
 		}
 		if next.IsZero() || tr.NextPoll.Before(next) {
 			next = tr.NextPoll
 		}
-	})
-	if err != nil {
-		c.log.ErrorContext(ctx, "list tracked requests", "err", err)
-		return now.Add(c.cfg.PollInterval)
 	}
 	for _, id := range due {
 		if ctx.Err() != nil {

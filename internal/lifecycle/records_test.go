@@ -1,0 +1,168 @@
+package lifecycle
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/store"
+)
+
+// Tests of the records' compare-and-swap writes (records.go, decisions.go, legacy.go) on a real bbolt store.
+// Each "replica" is its own Core on the one store: nothing in-process is shared between them.
+
+func openStore(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "state.db"), store.Options{})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+func newCores(t *testing.T, st Store, n int) []*Core {
+	t.Helper()
+	var out []*Core
+	for i := range n {
+		c, err := New(Config{Store: st, Holder: fmt.Sprintf("replica-%d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func seed(t *testing.T, c *Core, id string) {
+	t.Helper()
+	err := c.Put(context.Background(), &Tracked{ID: id, State: entitlement.StatePendingApproval, RequestorID: "rita",
+		PackageID: "pkg", StageCount: 8, NextPoll: time.Now()})
+	if err != nil {
+		t.Fatalf("seed record: %v", err)
+	}
+}
+
+// Eight writers on two replicas record eight different stage decisions on one record at once: none is lost.
+func TestConcurrentDecisionsNoLostUpdate(t *testing.T) {
+	st := openStore(t)
+	cores := newCores(t, st, 2)
+	seed(t, cores[0], "req-1")
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rec := Decision{Stage: i + 1, ApproverID: fmt.Sprintf("approver-%d", i), ApproverName: fmt.Sprintf("Approver %d", i),
+				Result: entitlement.ReviewApprove, At: time.Now()}
+			cores[i%2].RecordDecision(context.Background(), "req-1", rec, true)
+		}()
+	}
+	wg.Wait()
+	tr, err := cores[0].Get(context.Background(), "req-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Decisions) != 8 {
+		t.Fatalf("decisions = %d, want 8 (lost updates): %+v", len(tr.Decisions), tr.Decisions)
+	}
+	r, err := st.GetRequest(context.Background(), "req-1")
+	if err != nil || r.Version != 9 {
+		t.Fatalf("store version = %d (%v), want 9 (one create, eight updates)", r.Version, err)
+	}
+}
+
+// The same approver's decision arrives twice at once (a double click reaching Graph twice), on two replicas:
+// exactly one call is told it recorded the decision first; the record holds one decision.
+func TestSameDecisionTwiceIsFirstOnce(t *testing.T) {
+	tests := []struct {
+		name    string
+		writers int
+	}{{"two clicks", 2}, {"eight clicks", 8}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st := openStore(t)
+			cores := newCores(t, st, 2)
+			seed(t, cores[0], "req-1")
+			firsts := make(chan bool, tc.writers)
+			var wg sync.WaitGroup
+			for i := range tc.writers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					rec := Decision{Stage: 1, ApproverID: "aaron", ApproverName: "Aaron", Result: entitlement.ReviewApprove, At: time.Now()}
+					_, first := cores[i%2].RecordDecision(context.Background(), "req-1", rec, true)
+					firsts <- first
+				}()
+			}
+			wg.Wait()
+			close(firsts)
+			n := 0
+			for f := range firsts {
+				if f {
+					n++
+				}
+			}
+			tr, err := cores[1].Get(context.Background(), "req-1")
+			if err != nil || n != 1 || len(tr.Decisions) != 1 {
+				t.Fatalf("first = %d times, decisions = %+v (%v); want one of each", n, tr, err)
+			}
+		})
+	}
+}
+
+// A decision learned from a 409 before the approver's own click is recorded is replaced by it, and that click
+// is still the first (it is the one audited).
+func TestOwnDecisionReplacesLearnedOne(t *testing.T) {
+	st := openStore(t)
+	c := newCores(t, st, 1)[0]
+	seed(t, c, "req-1")
+	ctx := context.Background()
+	if _, first := c.RecordDecision(ctx, "req-1", Decision{Stage: 1, ApproverName: "Aaron", Result: entitlement.ReviewApprove}, false); !first {
+		t.Fatal("learned decision not recorded")
+	}
+	tr, first := c.RecordDecision(ctx, "req-1", Decision{Stage: 1, ApproverID: "aaron", ApproverName: "Aaron", Result: entitlement.ReviewApprove, Justification: "ok"}, true)
+	if !first || len(tr.Decisions) != 1 || !tr.Decisions[0].ViaBot || tr.Decisions[0].Justification != "ok" {
+		t.Fatalf("first = %v, decisions = %+v", first, tr.Decisions)
+	}
+	if _, first := c.RecordDecision(ctx, "req-1", Decision{Stage: 1, ApproverID: "aaron", Result: entitlement.ReviewApprove}, true); first {
+		t.Fatal("the same approver's second click was first again")
+	}
+}
+
+// Records an older build kept in the generic "tracked" bucket move into the requests table once.
+func TestImportLegacy(t *testing.T) {
+	st := openStore(t)
+	c := newCores(t, st, 1)[0]
+	ctx := context.Background()
+	for _, id := range []string{"old-1", "old-2"} {
+		if err := st.Put(ctx, legacyBucket, id, Tracked{ID: id, State: entitlement.StatePendingApproval, RequestorID: "rita", NextPoll: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seed(t, c, "old-2") // already moved: the requests table wins
+	n, err := c.ImportLegacy(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("moved %d (%v), want 1", n, err)
+	}
+	if n, err := c.ImportLegacy(ctx); err != nil || n != 0 {
+		t.Fatalf("second import moved %d (%v), want 0", n, err)
+	}
+	tr, err := c.Get(ctx, "old-1")
+	if err != nil || tr.RequestorID != "rita" {
+		t.Fatalf("imported record = %+v (%v)", tr, err)
+	}
+	r, err := st.GetRequest(ctx, "old-1")
+	if err != nil || r.Kind != store.KindTracked || r.State != string(entitlement.StatePendingApproval) || r.NextCheckAt.IsZero() {
+		t.Fatalf("indexed fields = %+v (%v)", r, err)
+	}
+	left := 0
+	_ = st.List(ctx, legacyBucket, "", func(string, []byte) error { left++; return nil })
+	if left != 0 {
+		t.Fatalf("%d legacy records left", left)
+	}
+}
