@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,6 +36,13 @@ type config struct {
 	GraphBaseURL       string
 	Addr               string
 	DataPath           string
+	// DatabaseURL selects PostgreSQL (postgres://…) instead of the bbolt file at DataPath; secret (it may
+	// carry a password): only its redacted form is ever logged.
+	DatabaseURL string
+	// DBMaxConns is the PostgreSQL pool size per process (0: the backend's default).
+	DBMaxConns int
+	// DBStatementTimeout bounds each PostgreSQL statement (0: the backend's default).
+	DBStatementTimeout time.Duration
 	AdminGroupID       string
 	// AdminRoleIDs is a comma-separated list of Microsoft Entra directory role template ids whose holders
 	// may run admin commands (ACCESSBOT_ADMIN_ROLE_IDS); validate checks it and adminRoles splits it.
@@ -82,6 +90,11 @@ func registerServeFlags(fs *flag.FlagSet, c *config, getenv func(string) string)
 	fs.StringVar(&c.GraphBaseURL, "graph-base-url", envDefault(getenv, "GRAPH_BASE_URL", "https://graph.microsoft.com/v1.0"), "Microsoft Graph base URL (env GRAPH_BASE_URL)")
 	fs.StringVar(&c.Addr, "addr", envDefault(getenv, "ACCESSBOT_ADDR", ":3978"), "listen address (env ACCESSBOT_ADDR)")
 	fs.StringVar(&c.DataPath, "data", envDefault(getenv, "ACCESSBOT_DATA", "accessbot.db"), "bbolt state file (env ACCESSBOT_DATA)")
+	fs.StringVar(&c.DatabaseURL, "database-url", envDefault(getenv, "ACCESSBOT_DATABASE_URL", ""), "PostgreSQL URL (postgres://user@host:5432/db?sslmode=require) to keep state in PostgreSQL, shared by several replicas; empty keeps the bbolt file --data (env ACCESSBOT_DATABASE_URL)")
+	c.DBMaxConns = envInt(getenv, "ACCESSBOT_DATABASE_MAX_CONNS", 0)
+	fs.IntVar(&c.DBMaxConns, "database-max-conns", c.DBMaxConns, "PostgreSQL connection pool size per process, default 10 (env ACCESSBOT_DATABASE_MAX_CONNS)")
+	c.DBStatementTimeout = envDuration(getenv, "ACCESSBOT_DATABASE_STATEMENT_TIMEOUT", 0)
+	fs.DurationVar(&c.DBStatementTimeout, "database-statement-timeout", c.DBStatementTimeout, "PostgreSQL statement timeout, default 10s (env ACCESSBOT_DATABASE_STATEMENT_TIMEOUT)")
 	fs.StringVar(&c.AdminGroupID, "admin-group", envDefault(getenv, "ACCESSBOT_ADMIN_GROUP_ID", ""), "object id of the Entra group whose members may run admin commands (env ACCESSBOT_ADMIN_GROUP_ID)")
 	fs.StringVar(&c.AdminRoleIDs, "admin-roles", envDefault(getenv, "ACCESSBOT_ADMIN_ROLE_IDS", ""), "comma-separated template ids of Entra directory roles whose holders (direct, tenant-wide assignment) may run admin commands, e.g. 45d8d3c5-c802-45c6-b32a-1d70b5e1e86e for Identity Governance Administrator (env ACCESSBOT_ADMIN_ROLE_IDS)")
 	fs.StringVar(&c.TenantName, "tenant-name", envDefault(getenv, "ACCESSBOT_TENANT_NAME", ""), "display name of the resource organization, shown on cards (env ACCESSBOT_TENANT_NAME)")
@@ -103,6 +116,45 @@ func registerServeFlags(fs *flag.FlagSet, c *config, getenv func(string) string)
 	fs.StringVar(&c.LogLevel, "log-level", envDefault(getenv, "ACCESSBOT_LOG_LEVEL", "info"), "debug | info | warn | error (env ACCESSBOT_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", envDefault(getenv, "ACCESSBOT_LOG_FORMAT", "text"), "text | json (env ACCESSBOT_LOG_FORMAT)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may run after SIGTERM")
+}
+
+// envInt reads an integer environment value; a malformed one becomes -1, which validate reports.
+func envInt(getenv func(string) string, key string, def int) int {
+	v := envDefault(getenv, key, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+// envDuration reads a Go duration environment value; a malformed one becomes -1, which validate reports.
+func envDuration(getenv func(string) string, key string, def time.Duration) time.Duration {
+	v := envDefault(getenv, key, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return -1
+	}
+	return d
+}
+
+// checkDatabaseURL accepts an empty value (bbolt) or a postgres:// URL with a host; the error never
+// repeats the URL (it may hold a password).
+func checkDatabaseURL(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+		return errors.New("ACCESSBOT_DATABASE_URL: expected postgres://user[:password]@host:port/database?sslmode=… (value not shown: it may contain a password)")
+	}
+	return nil
 }
 
 // validate checks the configuration and says precisely what is wrong.
@@ -145,8 +197,17 @@ func (c *config) validate() error {
 	if c.ReminderAfter < time.Minute {
 		errs = append(errs, errors.New("ACCESSBOT_REMINDER_AFTER: expected a Go duration of at least 1m, such as 24h or 90m"))
 	}
-	if c.DataPath == "" {
+	if c.DataPath == "" && c.DatabaseURL == "" {
 		errs = append(errs, errors.New("ACCESSBOT_DATA is empty: expected a file path for the state database"))
+	}
+	if err := checkDatabaseURL(c.DatabaseURL); err != nil {
+		errs = append(errs, err)
+	}
+	if c.DBMaxConns < 0 {
+		errs = append(errs, fmt.Errorf("ACCESSBOT_DATABASE_MAX_CONNS %d: expected a positive pool size", c.DBMaxConns))
+	}
+	if c.DBStatementTimeout < 0 {
+		errs = append(errs, fmt.Errorf("ACCESSBOT_DATABASE_STATEMENT_TIMEOUT %s: expected a positive duration such as 10s", c.DBStatementTimeout))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -27,6 +27,7 @@ type demoFlags struct {
 	reset   bool
 	level   string
 	format  string
+	dbURL   string
 }
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -36,6 +37,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&f.data, "data", envDefault(osGetenv, "ACCESSBOT_DATA_DIR", ".data"), "directory for the bot's and the simulator's bbolt files and demo.json")
 	fs.StringVar(&f.addr, "addr", "127.0.0.1:3978", "bot listen address (loopback only)")
 	fs.StringVar(&f.simAddr, "sim-addr", "127.0.0.1:3979", "simulated tenants' listen address (loopback only)")
+	fs.StringVar(&f.dbURL, "database-url", envDefault(osGetenv, "ACCESSBOT_DATABASE_URL", ""), "keep the bot's state in this PostgreSQL database instead of the bbolt file (env ACCESSBOT_DATABASE_URL; --reset does not clear it)")
 	fs.BoolVar(&f.reset, "reset", false, "forget all demo state (bot and simulated tenants) and start from the seed")
 	fs.StringVar(&f.level, "log-level", "info", "debug | info | warn | error")
 	fs.StringVar(&f.format, "log-format", "text", "text | json")
@@ -86,6 +88,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		GraphBaseURL:      info.GraphBaseURL,
 		Addr:              f.addr,
 		DataPath:          botDB,
+		DatabaseURL:       f.dbURL,
 		Brokered:          true,
 		InsecureDev:       true,
 		LogLevel:          f.level,

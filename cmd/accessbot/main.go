@@ -3,6 +3,7 @@
 //	accessbot serve      run the bot against a real tenant (configuration from environment and flags)
 //	accessbot demo       run the bot against the embedded simulated tenants (Contoso + Fabrikam) on loopback
 //	accessbot manifest   render the Teams app package (appPackage.zip)
+//	accessbot migrate    copy a bbolt state file into PostgreSQL
 //	accessbot version    print the version
 package main
 
@@ -28,6 +29,7 @@ Usage:
   accessbot serve    [flags]   run the bot (configuration: environment variables, flags override)
   accessbot demo     [flags]   run the bot + embedded simulated tenants on loopback (for the Agents Playground)
   accessbot manifest [flags]   render the Teams app package (appPackage.zip)
+  accessbot migrate  [flags]   copy a bbolt state file into PostgreSQL (--from FILE --to URL [--dry-run] [--force])
   accessbot version            print the version
 
 Run "accessbot <command> -h" for the flags of a command.
@@ -53,6 +55,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runDemo(ctx, args[1:], stdout, stderr)
 	case "manifest":
 		err = runManifest(ctx, args[1:], stdout, stderr)
+	case "migrate":
+		err = runMigrate(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "accessbot", version)
 		return 0

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -45,7 +43,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 type app struct {
 	cfg    config
 	log    *slog.Logger
-	store  *store.Store
+	store  store.Backend
+	holder string // this replica's lease holder id
 	srv    *server.Server
 	bot    *bot.Bot
 	outbox *store.OutboxWorker
@@ -53,16 +52,11 @@ type app struct {
 
 // newApp opens state and wires every component from cfg. The caller runs it with app.run.
 func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
-	if dir := filepath.Dir(cfg.DataPath); dir != "." {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("create data directory %s: %w", dir, err)
-		}
-	}
-	st, err := store.Open(cfg.DataPath, store.Options{Logger: log})
+	st, err := openState(ctx, cfg, log)
 	if err != nil {
-		return nil, fmt.Errorf("open state %s: %w", cfg.DataPath, err)
+		return nil, err
 	}
-	a := &app{cfg: cfg, log: log, store: st}
+	a := &app{cfg: cfg, log: log, store: st, holder: replicaID()}
 	ok := false
 	defer func() {
 		if !ok {
@@ -179,12 +173,14 @@ func (a *app) run(ctx context.Context) error {
 	return err
 }
 
-// background lists the jobs that run beside the HTTP server until shutdown.
+// background lists the jobs that run beside the HTTP server until shutdown. Timers and pollers run on one
+// replica at a time under a lease (see exclusive); with bbolt there is one process and it always holds them.
 func (a *app) background() map[string]func(context.Context) error {
 	return map[string]func(context.Context) error{
-		"store-maintenance": func(ctx context.Context) error { return a.store.RunMaintenance(ctx, time.Hour) },
-		"outbox":            func(ctx context.Context) error { return a.outbox.Run(ctx) },
-		"request-tracker":   func(ctx context.Context) error { return a.bot.RunTracker(ctx) },
+		"store-maintenance": a.exclusive("store-maintenance", func(ctx context.Context) error { return a.store.RunMaintenance(ctx, time.Hour) }),
+		// Every replica delivers: the outbox hands each item to one caller (SKIP LOCKED on PostgreSQL).
+		"outbox":          func(ctx context.Context) error { return a.outbox.Run(ctx) },
+		"request-tracker": a.exclusive("request-tracker", func(ctx context.Context) error { return a.bot.RunTracker(ctx) }),
 	}
 }
 

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"flag"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDatabaseConfig(t *testing.T) {
+	base := map[string]string{"BOT_ID": "b", "BOT_PASSWORD": "pw", "BOT_TENANT_ID": "tid"}
+	for _, tc := range []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		wantErr string // "" = valid
+		check   func(c config) bool
+	}{
+		{"bbolt by default", nil, nil, "", func(c config) bool { return c.DatabaseURL == "" && c.DataPath == "accessbot.db" }},
+		{"env url and pool", map[string]string{"ACCESSBOT_DATABASE_URL": "postgres://bot:pw@db.example:5432/accessbot?sslmode=require",
+			"ACCESSBOT_DATABASE_MAX_CONNS": "20", "ACCESSBOT_DATABASE_STATEMENT_TIMEOUT": "5s"}, nil, "",
+			func(c config) bool {
+				return c.DatabaseURL != "" && c.DBMaxConns == 20 && c.DBStatementTimeout == 5*time.Second
+			}},
+		{"flag overrides env", map[string]string{"ACCESSBOT_DATABASE_URL": "postgres://a@h/db"}, []string{"--database-url", "postgresql://b@h2/db"}, "",
+			func(c config) bool { return c.DatabaseURL == "postgresql://b@h2/db" }},
+		{"not postgres", map[string]string{"ACCESSBOT_DATABASE_URL": "mysql://bot:hunter2@h/db"}, nil, "expected postgres://", nil},
+		{"bad pool size", map[string]string{"ACCESSBOT_DATABASE_MAX_CONNS": "many"}, nil, "ACCESSBOT_DATABASE_MAX_CONNS", nil},
+		{"bad timeout", map[string]string{"ACCESSBOT_DATABASE_STATEMENT_TIMEOUT": "soon"}, nil, "ACCESSBOT_DATABASE_STATEMENT_TIMEOUT", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var c config
+			fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+			registerServeFlags(fs, &c, func(k string) string {
+				if v, ok := tc.env[k]; ok {
+					return v
+				}
+				return base[k]
+			})
+			if err := fs.Parse(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			err := c.validate()
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatalf("valid config rejected: %v", err)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Fatalf("err = %v, want it to mention %q", err, tc.wantErr)
+			case err != nil && strings.Contains(err.Error(), "hunter2"):
+				t.Fatalf("error shows the password: %v", err)
+			case tc.check != nil && !tc.check(c):
+				t.Fatalf("config = %+v", c)
+			}
+		})
+	}
+}
