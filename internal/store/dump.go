@@ -145,4 +145,3 @@ func decodeInto[T any](out *[]T) func(k, v []byte) error {
 		return nil
 	}
 }
-
