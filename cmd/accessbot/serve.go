@@ -179,7 +179,7 @@ func (a *app) background() map[string]func(context.Context) error {
 	return map[string]func(context.Context) error{
 		"store-maintenance": a.exclusive("store-maintenance", func(ctx context.Context) error { return a.store.RunMaintenance(ctx, time.Hour) }),
 		// Every replica delivers: the outbox hands each item to one caller (SKIP LOCKED on PostgreSQL).
-		"outbox":          func(ctx context.Context) error { return a.outbox.Run(ctx) },
+		"outbox": func(ctx context.Context) error { return a.outbox.Run(ctx) },
 		// The lifecycle core holds its own tracker lease (lifecycle.TrackerLease).
 		"request-tracker": func(ctx context.Context) error { return a.bot.RunTracker(ctx) },
 	}
