@@ -14,6 +14,7 @@ import (
 
 	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/netx"
+	"github.com/accessbot/accessbot/internal/telemetry"
 )
 
 // Bot types, as the Teams Toolkit names them (BOT_TYPE).
@@ -58,6 +59,8 @@ type config struct {
 	LogLevel          string
 	LogFormat         string
 	ShutdownTimeout   time.Duration
+	// DebugAddr, when set, serves net/http/pprof on this loopback address (never on the bot's port).
+	DebugAddr string
 	// DevSimulatorURL is the simulator's root, used only with InsecureDev for the development identity (set
 	// by `demo`, never from the environment).
 	DevSimulatorURL string
@@ -116,6 +119,12 @@ func registerServeFlags(fs *flag.FlagSet, c *config, getenv func(string) string)
 	fs.StringVar(&c.LogLevel, "log-level", envDefault(getenv, "ACCESSBOT_LOG_LEVEL", "info"), "debug | info | warn | error (env ACCESSBOT_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", envDefault(getenv, "ACCESSBOT_LOG_FORMAT", "text"), "text | json (env ACCESSBOT_LOG_FORMAT)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may run after SIGTERM")
+	registerDebugFlag(fs, &c.DebugAddr, getenv)
+}
+
+// registerDebugFlag binds --debug-addr (serve and demo).
+func registerDebugFlag(fs *flag.FlagSet, addr *string, getenv func(string) string) {
+	fs.StringVar(addr, "debug-addr", envDefault(getenv, "ACCESSBOT_DEBUG_ADDR", ""), "serve net/http/pprof on this loopback address, e.g. 127.0.0.1:6060; off when empty (env ACCESSBOT_DEBUG_ADDR)")
 }
 
 // envInt reads an integer environment value; a malformed one becomes -1, which validate reports.
@@ -208,6 +217,13 @@ func (c *config) validate() error {
 	}
 	if c.DBStatementTimeout < 0 {
 		errs = append(errs, fmt.Errorf("ACCESSBOT_DATABASE_STATEMENT_TIMEOUT %s: expected a positive duration such as 10s", c.DBStatementTimeout))
+	}
+	if c.DebugAddr != "" {
+		if err := telemetry.CheckDebugAddr(c.DebugAddr); err != nil {
+			errs = append(errs, fmt.Errorf("--debug-addr: %w", err))
+		} else if c.DebugAddr == c.Addr {
+			errs = append(errs, fmt.Errorf("--debug-addr %q: must differ from the bot's listen address: the profiler never shares the bot's port", c.DebugAddr))
+		}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -74,6 +74,10 @@ func TestConfigValidate(t *testing.T) {
 		{"plain http service url", func(c *config) { c.ServiceURL = "http://smba.example/teams/" }, "BOT_SERVICE_URL"},
 		{"gcc service url", func(c *config) { c.ServiceURL = "https://smba.infra.gcc.teams.microsoft.com/teams" }, ""},
 		{"bad log level", func(c *config) { c.LogLevel = "loud" }, "log level"},
+		{"profiler on loopback", func(c *config) { c.DebugAddr = "127.0.0.1:6060" }, ""},
+		{"profiler on all interfaces", func(c *config) { c.DebugAddr = ":6060" }, "--debug-addr"},
+		{"profiler on a LAN address", func(c *config) { c.DebugAddr = "192.0.2.10:6060" }, "must be loopback"},
+		{"profiler on the bot's port", func(c *config) { c.Addr = "127.0.0.1:3978"; c.DebugAddr = "127.0.0.1:3978" }, "must differ from the bot's listen address"},
 		{"admin roles", func(c *config) {
 			c.AdminRoleIDs = "45d8d3c5-c802-45c6-b32a-1d70b5e1e86e, 62E90394-69F5-4237-9190-012177145E10"
 		}, ""},

@@ -28,6 +28,7 @@ type demoFlags struct {
 	level   string
 	format  string
 	dbURL   string
+	debug   string
 }
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -41,6 +42,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.BoolVar(&f.reset, "reset", false, "forget all demo state (bot and simulated tenants) and start from the seed")
 	fs.StringVar(&f.level, "log-level", "info", "debug | info | warn | error")
 	fs.StringVar(&f.format, "log-format", "text", "text | json")
+	registerDebugFlag(fs, &f.debug, osGetenv)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -93,6 +95,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		InsecureDev:       true,
 		LogLevel:          f.level,
 		LogFormat:         f.format,
+		DebugAddr:         f.debug,
 		ShutdownTimeout:   10 * time.Second,
 		DevSimulatorURL:   simBase,
 		AdminGroupID:      tenantsim.AdminsGroupID,

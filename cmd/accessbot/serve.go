@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/accessbot/accessbot/internal/identity"
 	"github.com/accessbot/accessbot/internal/server"
 	"github.com/accessbot/accessbot/internal/store"
+	"github.com/accessbot/accessbot/internal/telemetry"
 	"github.com/accessbot/accessbot/manifest"
 )
 
@@ -41,22 +43,26 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // app is a wired AccessBot process: state, HTTP server, protocol, conversation.
 type app struct {
-	cfg    config
-	log    *slog.Logger
-	store  store.Backend
-	holder string // this replica's lease holder id
-	srv    *server.Server
-	bot    *bot.Bot
-	outbox *store.OutboxWorker
+	cfg     config
+	log     *slog.Logger
+	store   store.Backend
+	holder  string // this replica's lease holder id
+	srv     *server.Server
+	bot     *bot.Bot
+	outbox  *store.OutboxWorker
+	metrics *telemetry.Metrics
+	debug   *telemetry.DebugServer // nil unless --debug-addr
 }
 
 // newApp opens state and wires every component from cfg. The caller runs it with app.run.
 func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
-	st, err := openState(ctx, cfg, log)
+	metrics := telemetry.NewMetrics()
+	st, err := openState(ctx, cfg, log, metrics.StoreOp)
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, log: log, store: st, holder: replicaID()}
+	a := &app{cfg: cfg, log: log, store: st, holder: replicaID(), metrics: metrics}
+	metrics.RegisterOutbox(outboxStats(st))
 	ok := false
 	defer func() {
 		if !ok {
@@ -89,9 +95,11 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 			return nil, err
 		}
 	}
-	conn := botframework.NewClient(botframework.ClientConfig{Tokens: bfTokens, Logger: log, CheckServiceURL: check})
+	conn := botframework.NewClient(botframework.ClientConfig{Tokens: bfTokens, Logger: log, CheckServiceURL: check,
+		HTTPClient: &http.Client{Transport: metrics.Transport("connector", nil)}})
 
-	port, err := graph.New(graph.Config{BaseURL: cfg.GraphBaseURL, AppTokens: appCred.Graph(), TenantID: cfg.BotTenantID, Logger: log})
+	port, err := graph.New(graph.Config{BaseURL: cfg.GraphBaseURL, AppTokens: appCred.Graph(), TenantID: cfg.BotTenantID, Logger: log,
+		HTTPClient: &http.Client{Transport: metrics.Transport("graph", nil)}})
 	if err != nil {
 		return nil, fmt.Errorf("microsoft graph client: %w", err)
 	}
@@ -140,9 +148,14 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	a.outbox = store.NewOutboxWorker(st, b.HandleOutbox, store.WorkerOptions{Logger: log})
 	b.SetOutboxKicker(a.outbox.Kick)
 
-	srv := server.New(server.Config{Addr: cfg.Addr, Logger: log, ShutdownTimeout: cfg.ShutdownTimeout, Ready: st.Ping})
-	srv.Handle("POST", "/api/messages", botframework.NewEndpoint(verifier, b, botframework.EndpointOptions{Logger: log}))
+	srv := server.New(server.Config{Addr: cfg.Addr, Logger: log, ShutdownTimeout: cfg.ShutdownTimeout, Ready: st.Ping, Metrics: metrics})
+	srv.Handle("POST", "/api/messages", botframework.NewEndpoint(verifier, b, botframework.EndpointOptions{Logger: log, Metrics: metrics}))
 	a.srv = srv
+	if cfg.DebugAddr != "" {
+		if a.debug, err = telemetry.ListenDebug(cfg.DebugAddr, log); err != nil {
+			return nil, err
+		}
+	}
 	ok = true
 	return a, nil
 }
@@ -151,6 +164,16 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 // stop, state is closed.
 func (a *app) run(ctx context.Context) error {
 	a.log.Info("accessbot starting", "addr", a.cfg.Addr, "version", version, "bot_id", a.cfg.BotID)
+	stopTracing, err := telemetry.SetupTracing(ctx, telemetry.TracingConfig{ServiceName: "accessbot", ServiceVersion: version, Logger: a.log})
+	if err != nil {
+		a.store.Close()
+		return err
+	}
+	defer func() {
+		if err := stopTracing(context.Background()); err != nil {
+			a.log.Warn("flush traces", "err", err)
+		}
+	}()
 	bg, stopBackground := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	for name, job := range a.background() {
@@ -162,7 +185,7 @@ func (a *app) run(ctx context.Context) error {
 			}
 		}()
 	}
-	err := a.srv.Run(ctx)
+	err = a.srv.Run(ctx)
 	// In-flight requests are done; stop the background jobs, then close the state they use.
 	stopBackground()
 	wg.Wait()
@@ -173,16 +196,45 @@ func (a *app) run(ctx context.Context) error {
 	return err
 }
 
+// outboxLister is the part of the store the outbox gauges read.
+type outboxLister interface {
+	Pending(ctx context.Context) ([]store.OutboxItem, error)
+	DeadLetters(ctx context.Context) ([]store.OutboxItem, error)
+}
+
+// outboxStats reads the outbox depth, dead letters and the oldest pending item's age at scrape time.
+func outboxStats(st outboxLister) func(ctx context.Context) (telemetry.OutboxStats, error) {
+	return func(ctx context.Context) (telemetry.OutboxStats, error) {
+		pending, err := st.Pending(ctx)
+		if err != nil {
+			return telemetry.OutboxStats{}, fmt.Errorf("outbox metrics: %w", err)
+		}
+		dead, err := st.DeadLetters(ctx)
+		if err != nil {
+			return telemetry.OutboxStats{}, fmt.Errorf("outbox metrics: %w", err)
+		}
+		s := telemetry.OutboxStats{Pending: len(pending), DeadLetters: len(dead)}
+		for _, it := range pending {
+			s.OldestAge = max(s.OldestAge, time.Since(it.CreatedAt))
+		}
+		return s, nil
+	}
+}
+
 // background lists the jobs that run beside the HTTP server until shutdown. Timers and pollers run on one
 // replica at a time under a lease (see exclusive); with bbolt there is one process and it always holds them.
 func (a *app) background() map[string]func(context.Context) error {
-	return map[string]func(context.Context) error{
+	jobs := map[string]func(context.Context) error{
 		"store-maintenance": a.exclusive("store-maintenance", func(ctx context.Context) error { return a.store.RunMaintenance(ctx, time.Hour) }),
 		// Every replica delivers: the outbox hands each item to one caller (SKIP LOCKED on PostgreSQL).
 		"outbox": func(ctx context.Context) error { return a.outbox.Run(ctx) },
 		// The lifecycle core holds its own tracker lease (lifecycle.TrackerLease).
 		"request-tracker": func(ctx context.Context) error { return a.bot.RunTracker(ctx) },
 	}
+	if a.debug != nil {
+		jobs["debug-listener"] = a.debug.Run
+	}
+	return jobs
 }
 
 // newAppCredential builds the app's own credential (Graph app-only calls; Bot Framework for certificate and

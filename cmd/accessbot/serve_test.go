@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"math/big"
 	"net/http"
@@ -270,6 +272,35 @@ func TestServeAuthenticatesActivities(t *testing.T) {
 	}
 	if n := oid.tokenCalls.Load(); n != 1 {
 		t.Fatalf("outbound token fetched %d times, want 1 (cached)", n)
+	}
+	checkServeMetrics(t, "http://"+a.srv.Addr()+"/metrics", len(rejected))
+}
+
+// checkServeMetrics reads the bot's /metrics page after TestServeAuthenticatesActivities' traffic: the
+// HTTP metrics keep their names, and the runtime, activity, outbound, store and outbox metrics are there.
+func checkServeMetrics(t *testing.T, url string, unauthorized int) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	page := string(body)
+	for _, want := range []string{
+		fmt.Sprintf(`accessbot_activities_total{outcome="unauthorized",type="message"} %d`, unauthorized),
+		`accessbot_activities_total{outcome="ok",type="message"} 3`,
+		`accessbot_http_requests_total{method="POST",route="/api/messages",status="401"}`,
+		`accessbot_outbound_requests_total{operation="POST /v3/conversations/{id}/activities",status="201",system="connector"}`,
+		`accessbot_store_operation_duration_seconds_count{kind="write",op="mark processed"}`,
+		"accessbot_outbox_pending ", "accessbot_outbox_dead_letters 0", "go_goroutines ", "process_cpu_seconds_total ",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("/metrics:\n%s", page)
 	}
 }
 

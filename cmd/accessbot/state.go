@@ -20,7 +20,7 @@ const jobLeaseTTL = 15 * time.Second
 
 // openState opens the configured state backend: PostgreSQL when cfg.DatabaseURL is set, else the bbolt file
 // at cfg.DataPath. Errors and logs name the database by its redacted URL only.
-func openState(ctx context.Context, cfg config, log *slog.Logger) (store.Backend, error) {
+func openState(ctx context.Context, cfg config, log *slog.Logger, observe func(ctx context.Context, op string, write bool) func(error)) (store.Backend, error) {
 	if cfg.DatabaseURL != "" {
 		where := postgres.Redact(cfg.DatabaseURL)
 		st, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{
@@ -37,7 +37,7 @@ func openState(ctx context.Context, cfg config, log *slog.Logger) (store.Backend
 			return nil, fmt.Errorf("create data directory %s: %w", dir, err)
 		}
 	}
-	st, err := store.Open(cfg.DataPath, store.Options{Logger: log})
+	st, err := store.Open(cfg.DataPath, store.Options{Logger: log, Observe: observe})
 	if err != nil {
 		return nil, fmt.Errorf("open state %s: %w", cfg.DataPath, err)
 	}

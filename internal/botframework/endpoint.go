@@ -9,7 +9,11 @@ import (
 	"net/http"
 	"regexp"
 
+	"github.com/accessbot/accessbot/internal/telemetry"
 	"github.com/infracloudio/msbotbuilder-go/schema"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // DefaultMaxBody is the default limit on an inbound activity body.
@@ -36,7 +40,29 @@ type EndpointOptions struct {
 	Logger *slog.Logger
 	// MaxBody limits the request body in bytes; default DefaultMaxBody.
 	MaxBody int64
+	// Metrics counts activities by type and outcome; nil records nothing.
+	Metrics ActivityRecorder
 }
+
+// ActivityRecorder counts received activities; *telemetry.Metrics implements it.
+type ActivityRecorder interface {
+	// ObserveActivity counts one activity by type ("" when it did not decode) and outcome: ok,
+	// unauthorized, bad_request, too_large or error.
+	ObserveActivity(activityType, outcome string)
+}
+
+// Activity outcomes, as counted by ActivityRecorder.
+const (
+	OutcomeOK           = "ok"
+	OutcomeUnauthorized = "unauthorized"
+	OutcomeBadRequest   = "bad_request"
+	OutcomeTooLarge     = "too_large"
+	OutcomeError        = "error"
+)
+
+type noRecorder struct{}
+
+func (noRecorder) ObserveActivity(string, string) {}
 
 // Endpoint is the http.Handler for POST /api/messages: it decodes the activity, authenticates it
 // before anything else sees it, and calls the handler only for authenticated activities.
@@ -45,6 +71,7 @@ type Endpoint struct {
 	handler  ActivityHandler
 	logger   *slog.Logger
 	maxBody  int64
+	metrics  ActivityRecorder
 }
 
 // NewEndpoint returns the messaging endpoint. v and h must not be nil.
@@ -60,11 +87,16 @@ func NewEndpoint(v Verifier, h ActivityHandler, opts EndpointOptions) *Endpoint 
 	if maxBody <= 0 {
 		maxBody = DefaultMaxBody
 	}
+	var rec ActivityRecorder = noRecorder{}
+	if opts.Metrics != nil {
+		rec = opts.Metrics
+	}
 	return &Endpoint{
 		verifier: v,
 		handler:  h,
 		logger:   logger.With(slog.String("component", "botframework.endpoint")),
 		maxBody:  maxBody,
+		metrics:  rec,
 	}
 }
 
@@ -99,16 +131,19 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
+			e.metrics.ObserveActivity("", OutcomeTooLarge)
 			log.WarnContext(ctx, "activity rejected: body too large", slog.Int64("limit", e.maxBody))
 			writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Error: "too_large", Message: "activity body exceeds the size limit"})
 			return
 		}
+		e.metrics.ObserveActivity("", OutcomeBadRequest)
 		log.WarnContext(ctx, "activity rejected: read body", slog.String("error", err.Error()))
 		writeJSON(w, http.StatusBadRequest, errorBody{Error: "bad_request", Message: "could not read request body"})
 		return
 	}
 	act, err := DecodeActivity(body)
 	if err != nil {
+		e.metrics.ObserveActivity("", OutcomeBadRequest)
 		log.WarnContext(ctx, "activity rejected: decode", slog.String("error", err.Error()))
 		writeJSON(w, http.StatusBadRequest, errorBody{Error: "bad_request", Message: err.Error()})
 		return
@@ -118,7 +153,18 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		slog.String("activity_type", string(act.Type)),
 		slog.String("channel_id", act.ChannelID),
 	)
+	ctx, span := startActivitySpan(ctx, act)
+	outcome := OutcomeOK
+	defer func() {
+		e.metrics.ObserveActivity(string(act.Type), outcome)
+		span.SetAttributes(attribute.String("accessbot.activity.outcome", outcome))
+		if outcome != OutcomeOK {
+			span.SetStatus(codes.Error, outcome)
+		}
+		span.End()
+	}()
 	if err := e.verifier.Verify(ctx, r.Header.Get("Authorization"), act); err != nil {
+		outcome = OutcomeUnauthorized
 		log.WarnContext(ctx, "activity rejected: unauthorized", slog.String("error", err.Error()))
 		w.Header().Set("WWW-Authenticate", "Bearer")
 		writeJSON(w, http.StatusUnauthorized, errorBody{Error: "unauthorized"})
@@ -126,6 +172,8 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, err := e.handler.OnActivity(ctx, act)
 	if err != nil {
+		outcome = OutcomeError
+		span.RecordError(err)
 		log.ErrorContext(ctx, "activity handler failed", slog.String("error", err.Error()))
 		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "internal_error", RequestID: reqID})
 		return
@@ -148,6 +196,7 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	payload, err := json.Marshal(resp.Body)
 	if err != nil {
+		outcome = OutcomeError
 		log.ErrorContext(ctx, "invoke response does not encode", slog.String("error", err.Error()))
 		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "internal_error", RequestID: reqID})
 		return
@@ -157,6 +206,23 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if _, err := w.Write(payload); err != nil {
 		log.WarnContext(ctx, "write invoke response", slog.String("error", err.Error()))
 	}
+}
+
+// startActivitySpan starts the activity's span (a child of the HTTP request's): every Graph, Connector and
+// store call made while handling it becomes its child. It names no user: ids of the conversation and the
+// activity only.
+func startActivitySpan(ctx context.Context, act *schema.Activity) (context.Context, trace.Span) {
+	name := "activity " + string(act.Type)
+	if act.Type == TypeInvoke && act.Name != "" {
+		name += " " + act.Name
+	}
+	attrs := []attribute.KeyValue{
+		attribute.String("accessbot.activity.type", string(act.Type)),
+		attribute.String("accessbot.activity.id", act.ID),
+		attribute.String("accessbot.channel.id", act.ChannelID),
+		attribute.String("accessbot.conversation.type", act.Conversation.ConversationType),
+	}
+	return telemetry.Tracer().Start(ctx, name, trace.WithAttributes(attrs...))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -14,7 +14,13 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/accessbot/accessbot/internal/telemetry"
 	"github.com/labstack/echo/v4"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // HeaderRequestID carries the request id in both directions.
@@ -71,13 +77,24 @@ func (s *Server) requestID(next echo.HandlerFunc) echo.HandlerFunc {
 // quietRoutes are probes logged at debug level so they do not drown the access log.
 var quietRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
 
-// observe writes the access log line and records metrics. It logs method, path (without query), route,
-// status, duration, bytes and request id — never headers (Authorization) or bodies.
+// observe starts the request's server span (continuing a W3C traceparent sent by the caller), writes the
+// access log line and records metrics. It logs method, path (without query), route, status, duration,
+// bytes and request id — never headers (Authorization) or bodies; with tracing on, the line carries the
+// trace id.
 func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
-		s.metrics.inFlight.Add(1)
-		defer s.metrics.inFlight.Add(-1)
+		s.inFlight.Add(1)
+		s.metrics.AddInFlight(1)
+		defer func() {
+			s.inFlight.Add(-1)
+			s.metrics.AddInFlight(-1)
+		}()
+		ctx := otel.GetTextMapPropagator().Extract(c.Request().Context(), propagation.HeaderCarrier(c.Request().Header))
+		ctx, span := telemetry.Tracer().Start(ctx, "HTTP "+c.Request().Method, trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(attribute.String("http.request.method", c.Request().Method), attribute.String("url.path", c.Request().URL.Path)))
+		defer span.End()
+		c.SetRequest(c.Request().WithContext(ctx))
 		if err := next(c); err != nil {
 			c.Error(err) // writes the error response now, so the status below is the one sent
 		}
@@ -92,7 +109,12 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 			route = "unmatched"
 		}
 		r := c.Request()
-		s.metrics.observe(r.Method, route, status, d)
+		s.metrics.ObserveHTTP(r.Method, route, status, d)
+		span.SetName(r.Method + " " + route)
+		span.SetAttributes(attribute.String("http.route", route), attribute.Int("http.response.status_code", status))
+		if status >= 500 {
+			span.SetStatus(codes.Error, http.StatusText(status))
+		}
 
 		level := slog.LevelInfo
 		switch {

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/accessbot/accessbot/internal/telemetry"
 	"github.com/labstack/echo/v4"
 )
 
@@ -47,6 +48,9 @@ type Config struct {
 	// Ready reports whether the service can take traffic (GET /readyz); nil means always ready. Its error
 	// text is shown to the caller, so it must not contain secrets.
 	Ready func(ctx context.Context) error
+	// Metrics records the HTTP metrics and serves /metrics; nil uses a registry of its own
+	// (telemetry.NewMetrics). Pass the process's *telemetry.Metrics to expose the domain metrics too.
+	Metrics Metrics
 }
 
 // Server is an Echo instance with AccessBot's middleware and probes, plus a managed lifecycle.
@@ -56,9 +60,10 @@ type Server struct {
 	log     *slog.Logger
 	limit   int64
 	cfgErr  error
-	metrics *metrics
+	metrics Metrics
 
 	draining atomic.Bool
+	inFlight atomic.Int64
 
 	mu      sync.Mutex
 	ln      net.Listener
@@ -66,8 +71,8 @@ type Server struct {
 	running bool
 }
 
-// New builds a Server with the middleware chain (request id → access log and metrics → recover → body
-// limit) and the routes GET /healthz, /readyz and /metrics. An invalid Config is reported by Listen and Run.
+// New builds a Server with the middleware chain (request id → trace span, access log and metrics → recover
+// → body limit) and the routes GET /healthz, /readyz and /metrics. An invalid Config is reported by Listen and Run.
 func New(cfg Config) *Server {
 	if cfg.Addr == "" {
 		cfg.Addr = DefaultAddr
@@ -84,7 +89,10 @@ func New(cfg Config) *Server {
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = DefaultShutdownTimeout
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "http"), metrics: newMetrics()}
+	if cfg.Metrics == nil {
+		cfg.Metrics = telemetry.NewMetrics()
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "http"), metrics: cfg.Metrics}
 	limit, err := parseSize(cfg.BodyLimit)
 	if err != nil {
 		s.cfgErr = fmt.Errorf("server config: BodyLimit: %w", err)
@@ -185,7 +193,7 @@ func (s *Server) Run(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("serve: %w", err))
 	case <-ctx.Done():
 		s.draining.Store(true)
-		s.log.Info("shutting down: draining in-flight requests", "timeout", s.cfg.ShutdownTimeout, "in_flight", s.metrics.inFlight.Load())
+		s.log.Info("shutting down: draining in-flight requests", "timeout", s.cfg.ShutdownTimeout, "in_flight", s.inFlight.Load())
 		sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 		err := srv.Shutdown(sctx)
 		cancel()

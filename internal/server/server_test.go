@@ -19,7 +19,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accessbot/accessbot/internal/telemetry"
 	"github.com/labstack/echo/v4"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 // logBuffer is a goroutine-safe sink for a JSON slog handler.
@@ -322,8 +328,8 @@ func TestMetrics(t *testing.T) {
 	}
 	// Buckets are cumulative: never decreasing, ending at the count.
 	prev := -1.0
-	for _, le := range durationBuckets {
-		k := fmt.Sprintf(`accessbot_http_request_duration_seconds_bucket{method="GET",route="/users/:id",le="%s"}`, formatFloat(le))
+	for _, le := range telemetry.DurationBuckets {
+		k := fmt.Sprintf(`accessbot_http_request_duration_seconds_bucket{method="GET",route="/users/:id",le="%s"}`, strconv.FormatFloat(le, 'g', -1, 64))
 		v, ok := m[k]
 		if !ok || v < prev {
 			t.Fatalf("bucket %s = %v (present %v), previous %v", k, v, ok, prev)
@@ -342,17 +348,15 @@ func TestMetrics(t *testing.T) {
 }
 
 func TestMetricsLabelEscaping(t *testing.T) {
-	m := newMetrics()
-	m.observe("GET", "/a\"b\\c\nd", 200, 3*time.Millisecond)
-	var b strings.Builder
-	if err := m.write(&b); err != nil {
-		t.Fatal(err)
+	s, _ := newTestServer(t, Config{})
+	s.metrics.ObserveHTTP("GET", "/a\"b\\c\nd", 200, 3*time.Millisecond)
+	rec := httptest.NewRecorder()
+	s.Echo().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if !strings.Contains(rec.Body.String(), `route="/a\"b\\c\nd"`) {
+		t.Errorf("label not escaped:\n%s", rec.Body.String())
 	}
-	if !strings.Contains(b.String(), `route="/a\"b\\c\nd"`) {
-		t.Errorf("label not escaped:\n%s", b.String())
-	}
-	if !strings.Contains(b.String(), `le="0.005"} 1`) {
-		t.Errorf("3ms observation not in the 5ms bucket:\n%s", b.String())
+	if !strings.Contains(rec.Body.String(), `route="/a\"b\\c\nd",le="0.005"} 1`) {
+		t.Errorf("3ms observation not in the 5ms bucket:\n%s", rec.Body.String())
 	}
 }
 
@@ -629,5 +633,31 @@ func TestAccessLogLevels(t *testing.T) {
 				t.Fatalf("access log = %v, want one line at %s", lines, tc.want)
 			}
 		})
+	}
+}
+
+// TestTraceSpanAndLogTraceID: with tracing on, every request gets a server span that continues the caller's
+// W3C traceparent, named by its route, and the access log line carries the trace id.
+func TestTraceSpanAndLogTraceID(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	otel.SetTracerProvider(tp)
+	otel.SetTextMapPropagator(propagation.TraceContext{})
+	t.Cleanup(func() { otel.SetTracerProvider(noop.NewTracerProvider()) })
+
+	logs := &logBuffer{}
+	s := New(Config{Addr: "127.0.0.1:0", Logger: slog.New(telemetry.LogHandler(slog.NewJSONHandler(logs, nil)))})
+	s.Echo().GET("/users/:id", func(c echo.Context) error { return c.String(200, "ok") })
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	req := httptest.NewRequest("GET", "/users/7", nil)
+	req.Header.Set("Traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
+	s.Echo().ServeHTTP(httptest.NewRecorder(), req)
+
+	spans := exp.GetSpans()
+	if len(spans) != 1 || spans[0].Name != "GET /users/:id" || spans[0].SpanContext.TraceID().String() != traceID {
+		t.Fatalf("spans = %+v", spans)
+	}
+	if !strings.Contains(logs.String(), `"trace_id":"`+traceID+`"`) {
+		t.Errorf("access log lacks the trace id: %s", logs.String())
 	}
 }

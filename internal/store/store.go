@@ -148,6 +148,10 @@ type Options struct {
 	Migrations []Migration
 	// MaxAttempts is the number of outbox delivery attempts before an item is dead-lettered; default 8.
 	MaxAttempts int
+	// Observe, when set, is called as every transaction starts (op names it, write tells read-write from
+	// read-only) and the returned func as it ends, with its error: the process's metrics and trace spans
+	// (telemetry.Metrics.StoreOp).
+	Observe func(ctx context.Context, op string, write bool) func(error)
 }
 
 // Store is an open bbolt state file. It is safe for concurrent use.
@@ -157,6 +161,7 @@ type Store struct {
 	now         func() time.Time
 	maxAttempts int
 	path        string
+	observe     func(ctx context.Context, op string, write bool) func(error)
 }
 
 // Open opens (creating if needed) the state file at path, takes its lock, runs pending migrations in one
@@ -197,7 +202,8 @@ func Open(path string, opts Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s := &Store{db: db, log: opts.Logger.With("store", path), now: opts.Now, maxAttempts: opts.MaxAttempts, path: path}
+	s := &Store{db: db, log: opts.Logger.With("store", path), now: opts.Now, maxAttempts: opts.MaxAttempts, path: path,
+		observe: opts.Observe}
 	if err := s.migrate(migs); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -307,9 +313,13 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // update runs fn in a read-write transaction; the transaction is committed and fsynced before it returns.
-func (s *Store) update(ctx context.Context, op string, fn func(tx *bbolt.Tx) error) error {
+func (s *Store) update(ctx context.Context, op string, fn func(tx *bbolt.Tx) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
+	}
+	if s.observe != nil {
+		done := s.observe(ctx, op, true)
+		defer func() { done(failure(err)) }()
 	}
 	if err := s.db.Update(fn); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
@@ -317,14 +327,26 @@ func (s *Store) update(ctx context.Context, op string, fn func(tx *bbolt.Tx) err
 	return nil
 }
 
-func (s *Store) view(ctx context.Context, op string, fn func(tx *bbolt.Tx) error) error {
+func (s *Store) view(ctx context.Context, op string, fn func(tx *bbolt.Tx) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
+	}
+	if s.observe != nil {
+		done := s.observe(ctx, op, false)
+		defer func() { done(failure(err)) }()
 	}
 	if err := s.db.View(fn); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	return nil
+}
+
+// failure is err as the Observe hook sees it: a record that is not there is an answer, not a failure.
+func failure(err error) error {
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
 }
 
 // bucket returns a core bucket or an error naming it (it exists after migration 1).

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -744,5 +745,43 @@ func TestPingAndMaintenance(t *testing.T) {
 	}
 	if err := s.Ping(context.Background()); err == nil {
 		t.Error("Ping on a closed store succeeded")
+	}
+}
+
+// TestObserveSeesEveryTransaction: the Observe hook (metrics and trace spans) is called for read and write
+// transactions with the operation's name, and its end func gets the transaction's error.
+func TestObserveSeesEveryTransaction(t *testing.T) {
+	type call struct {
+		op    string
+		write bool
+		err   bool
+	}
+	var mu sync.Mutex
+	var calls []call
+	st, _ := openTest(t, Options{Observe: func(_ context.Context, op string, write bool) func(error) {
+		return func(err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			calls = append(calls, call{op, write, err != nil})
+		}
+	}})
+	ctx := context.Background()
+	if err := st.Put(ctx, "flags", "k", map[string]int{"v": 1}); err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]int
+	if err := st.Get(ctx, "flags", "k", &out); err != nil {
+		t.Fatal(err)
+	}
+	_ = st.Get(ctx, "flags", "missing", &out)
+	if err := st.Put(ctx, "flags", "", 1); err == nil {
+		t.Fatal("an empty key was accepted")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	calls = calls[len(calls)-3:] // Open's own prune comes first
+	want := []call{{"put record flags", true, false}, {"get record flags", false, false}, {"get record flags", false, false}}
+	if !slices.Equal(calls, want) {
+		t.Fatalf("calls = %+v, want %+v (not found is an answer, not a failure; refused input starts no transaction)", calls, want)
 	}
 }

@@ -1,0 +1,135 @@
+package telemetry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/propagation"
+	sdkresource "go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// ScopeName is the instrumentation scope of AccessBot's own spans.
+const ScopeName = "github.com/accessbot/accessbot"
+
+// Tracer returns AccessBot's tracer from the global provider: a no-op until SetupTracing (or a test)
+// installs an SDK provider, so spans cost next to nothing when tracing is off.
+func Tracer() trace.Tracer { return otel.GetTracerProvider().Tracer(ScopeName) }
+
+var spanKindInternal = trace.WithSpanKind(trace.SpanKindInternal)
+
+func storeAttrs(kind string) trace.SpanStartOption {
+	return trace.WithAttributes(attribute.String("db.system.name", "accessbot.store"), attribute.String("accessbot.store.kind", kind))
+}
+
+// endSpan records err (if any) on span and ends it.
+func endSpan(span trace.Span, err error) {
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
+	}
+	span.End()
+}
+
+// EndSpan records err (if any) on span and ends it; for packages that start their own spans with Tracer.
+func EndSpan(span trace.Span, err error) { endSpan(span, err) }
+
+// TracingConfig configures SetupTracing.
+type TracingConfig struct {
+	// ServiceName and ServiceVersion describe the process (OTEL_SERVICE_NAME overrides the name).
+	ServiceName    string
+	ServiceVersion string
+	// Getenv reads the environment; default os.Getenv.
+	Getenv func(string) string
+	// Exporter overrides the OTLP exporter (tests pass an in-memory one); it also turns tracing on.
+	Exporter sdktrace.SpanExporter
+	// Logger receives one line saying whether tracing is on.
+	Logger *slog.Logger
+}
+
+// SetupTracing installs a global OpenTelemetry tracer provider exporting over OTLP/HTTP when the standard
+// OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set, and the W3C trace-context
+// propagator. Without an endpoint it installs nothing and tracing stays off. The returned shutdown flushes
+// pending spans; it is never nil.
+func SetupTracing(ctx context.Context, cfg TracingConfig) (shutdown func(context.Context) error, err error) {
+	getenv := cfg.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	noop := func(context.Context) error { return nil }
+	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
+	exp := cfg.Exporter
+	if exp == nil {
+		endpoint := firstEnv(getenv, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
+		if endpoint == "" || strings.EqualFold(getenv("OTEL_TRACES_EXPORTER"), "none") {
+			log.Debug("tracing off: OTEL_EXPORTER_OTLP_ENDPOINT is not set")
+			return noop, nil
+		}
+		// The exporter reads the standard OTEL_EXPORTER_OTLP_* variables itself (endpoint, headers, TLS).
+		exp, err = otlptracehttp.New(ctx)
+		if err != nil {
+			return noop, fmt.Errorf("tracing: OTLP exporter for %s: %w", endpoint, err)
+		}
+		log.Info("tracing on: OTLP/HTTP exporter", "endpoint", endpoint)
+	}
+	name := firstEnv(getenv, "OTEL_SERVICE_NAME")
+	if name == "" {
+		name = cfg.ServiceName
+	}
+	res := sdkresource.NewSchemaless(attribute.String("service.name", name), attribute.String("service.version", cfg.ServiceVersion))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
+	otel.SetTracerProvider(tp)
+	return func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := tp.Shutdown(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("tracing: flush spans: %w", err)
+		}
+		return nil
+	}, nil
+}
+
+func firstEnv(getenv func(string) string, keys ...string) string {
+	for _, k := range keys {
+		if v := strings.TrimSpace(getenv(k)); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// LogHandler wraps h so that every record logged with a context carrying a recording span gets trace_id and
+// span_id attributes (use the *Context logging methods or LogAttrs with the request's context).
+func LogHandler(h slog.Handler) slog.Handler { return traceHandler{h} }
+
+type traceHandler struct{ slog.Handler }
+
+func (t traceHandler) Handle(ctx context.Context, r slog.Record) error {
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		r = r.Clone()
+		r.AddAttrs(slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
+	}
+	return t.Handler.Handle(ctx, r)
+}
+
+func (t traceHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return traceHandler{t.Handler.WithAttrs(as)}
+}
+
+func (t traceHandler) WithGroup(name string) slog.Handler {
+	return traceHandler{t.Handler.WithGroup(name)}
+}

@@ -1,0 +1,128 @@
+package telemetry
+
+import (
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Transport wraps base (nil: http.DefaultTransport) so that every outbound request attempt to system
+// ("graph", "connector") gets a client span (a child of the caller's span), is counted and timed by
+// operation and status, and throttling answers (429, or 503 with Retry-After) are counted with their
+// announced wait. The operation is the method and the URL path with ids replaced by {id}, so the label
+// set stays small and carries no user data.
+func (m *Metrics) Transport(system string, base http.RoundTripper) http.RoundTripper {
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return &transport{m: m, system: system, base: base}
+}
+
+type transport struct {
+	m      *Metrics
+	system string
+	base   http.RoundTripper
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	op := Operation(req.Method, req.URL.Path)
+	ctx, span := Tracer().Start(req.Context(), t.system+" "+op, trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(
+			attribute.String("http.request.method", req.Method),
+			attribute.String("server.address", req.URL.Hostname()),
+			attribute.String("accessbot.system", t.system),
+			attribute.String("accessbot.operation", op),
+		))
+	defer span.End()
+	if span.SpanContext().IsValid() {
+		req = req.Clone(ctx)
+		otel.GetTextMapPropagator().Inject(ctx, propagation.HeaderCarrier(req.Header))
+	}
+	start := time.Now()
+	resp, err := t.base.RoundTrip(req)
+	d := time.Since(start)
+	status := "error"
+	if err == nil {
+		status = strconv.Itoa(resp.StatusCode)
+		span.SetAttributes(attribute.Int("http.response.status_code", resp.StatusCode))
+		if resp.StatusCode >= 500 {
+			span.SetStatus(codes.Error, status)
+		}
+	} else {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, "transport failure")
+	}
+	if t.m == nil {
+		return resp, err
+	}
+	t.m.outCalls.WithLabelValues(t.system, op, status).Inc()
+	t.m.outDuration.WithLabelValues(t.system, op).Observe(d.Seconds())
+	if err == nil && isThrottle(resp) {
+		t.m.throttled.WithLabelValues(t.system, status).Inc()
+		if wait, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+			t.m.throttleWait.WithLabelValues(t.system).Add(wait.Seconds())
+			span.SetAttributes(attribute.Float64("accessbot.retry_after_seconds", wait.Seconds()))
+		}
+	}
+	return resp, err
+}
+
+func isThrottle(resp *http.Response) bool {
+	return resp.StatusCode == http.StatusTooManyRequests ||
+		(resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") != "")
+}
+
+// retryAfter reads Retry-After as seconds or an HTTP date.
+func retryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+// idAfter are collection segments whose next segment is always an id (Bot Connector conversation,
+// activity and member ids need not contain a digit).
+var idAfter = map[string]bool{"conversations": true, "activities": true, "members": true}
+
+var (
+	guidSeg   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	versionSg = regexp.MustCompile(`^v\d+(\.\d+)?$`)
+	quotedArg = regexp.MustCompile(`'[^']*'`)
+)
+
+// Operation names an outbound request for metrics and spans: the method and the path, with every segment
+// that is an id (a GUID, a Teams or conversation id, anything with a digit other than a version such as
+// v1.0) replaced by {id} and quoted function arguments by '…'. For example
+// "GET /v1.0/users/{id}/manager" or "POST /v3/conversations/{id}/activities".
+func Operation(method, path string) string {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	for i, s := range segs {
+		switch {
+		case s == "":
+		case i > 0 && idAfter[segs[i-1]]:
+			segs[i] = "{id}"
+		case strings.ContainsRune(s, '('):
+			segs[i] = quotedArg.ReplaceAllString(s, "'…'")
+		case versionSg.MatchString(s):
+		case guidSeg.MatchString(s), len(s) > 40, strings.ContainsAny(s, ":@%=+ ") || strings.ContainsAny(s, "0123456789"):
+			segs[i] = "{id}"
+		}
+	}
+	return method + " /" + strings.Join(segs, "/")
+}
