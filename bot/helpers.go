@@ -28,22 +28,28 @@ func (b *Bot) delegated(ctx context.Context, t *turn) (entitlement.Delegated, er
 	if t.tenantID == "" || t.userID == "" {
 		return nil, fmt.Errorf("delegated access: the activity has no tenant or user id: %w", entitlement.ErrSignInRequired)
 	}
-	b.acceptSSO(ctx, t)
+	if err := b.acceptSSO(ctx, t); errors.Is(err, entitlement.ErrUnavailable) {
+		// The sign-in service is down: say so, instead of asking the person to sign in again.
+		return nil, fmt.Errorf("delegated access: %w", err)
+	}
 	return b.cfg.Entitlement.ForUser(b.cfg.Tokens.ForUser(t.tenantID, t.userID)), nil
 }
 
-// acceptSSO exchanges the token Teams attaches to an Action.Execute retried after a login request.
-func (b *Bot) acceptSSO(ctx context.Context, t *turn) {
+// acceptSSO exchanges the token Teams attaches to an Action.Execute retried after a login request. A failed
+// exchange is logged and returned; the caller decides whether it matters.
+func (b *Bot) acceptSSO(ctx context.Context, t *turn) error {
 	if t.act.Type != activityInvoke || b.cfg.Tokens == nil {
-		return
+		return nil
 	}
 	_, _, tok, err := botframework.InvokeAction(t.act)
 	if err != nil || tok == "" {
-		return
+		return nil
 	}
 	if err := b.cfg.Tokens.ExchangeSSO(ctx, t.tenantID, t.userID, tok); err != nil {
 		t.log.WarnContext(ctx, "exchange adaptive card SSO token", "err", err)
+		return fmt.Errorf("exchange adaptive card SSO token: %w", err)
 	}
+	return nil
 }
 
 // answer delivers a card for a verb handler: the invoke answer (it replaces the card clicked), or a new message

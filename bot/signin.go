@@ -2,12 +2,14 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/infracloudio/msbotbuilder-go/schema"
 
 	"github.com/accessbot/accessbot/internal/botframework"
+	"github.com/accessbot/accessbot/internal/entitlement"
 )
 
 // Teams SSO for typed commands: when a command needs the user's delegated token and none is cached, the bot
@@ -63,6 +65,14 @@ func (b *Bot) onTokenExchange(ctx context.Context, t *turn) (*botframework.Invok
 	}
 	if err := b.cfg.Tokens.ExchangeSSO(ctx, t.tenantID, t.userID, v.Token); err != nil {
 		t.log.WarnContext(ctx, "SSO token exchange failed", "err", err)
+		if errors.Is(err, entitlement.ErrUnavailable) {
+			// An outage of the sign-in service: tell the person so (nothing was done), not "sign in".
+			var p pendingSignIn
+			_ = b.cfg.Store.Dialog(ctx, signInKey(t), &p)
+			if _, serr := b.sendCard(ctx, t, b.errorCard(ctx, t, "Sign-in is unavailable", err, p.Command)); serr != nil {
+				t.log.WarnContext(ctx, "send outage notice", "err", serr)
+			}
+		}
 		return botframework.TokenExchangeResponse(http.StatusPreconditionFailed, v, "the token could not be exchanged"), nil
 	}
 	var p pendingSignIn

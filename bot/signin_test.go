@@ -2,12 +2,15 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/entitlement"
 )
@@ -105,5 +108,42 @@ func TestTeamsSSOForTypedCommands(t *testing.T) {
 				t.Fatalf("package list after exchange = %v, want %v (sent %d)", gotList, tc.wantList, len(after))
 			}
 		})
+	}
+}
+
+// outageTokens is a UserTokens whose sign-in service is down: every exchange fails with ErrUnavailable.
+type outageTokens struct{ ssoTokens }
+
+func (o *outageTokens) ExchangeSSO(ctx context.Context, tenantID, userID, ssoToken string) error {
+	return fmt.Errorf("on-behalf-of exchange: token request to https://login.example/t/oauth2/v2.0/token: %w (dial tcp: connection refused)", entitlement.ErrUnavailable)
+}
+
+// TestSignInServiceOutageIsNotASignInProblem: a click that carries the user's SSO token while the sign-in
+// service is down says that Microsoft Graph is unavailable and nothing was changed — never "I couldn't
+// sign you in", and no new login request.
+func TestSignInServiceOutageIsNotASignInProblem(t *testing.T) {
+	e := newFlEnv(t)
+	e.bot.cfg.Tokens = &outageTokens{ssoTokens{signedIn: map[string]bool{}}}
+	e.bot.cfg.SSOConnectionName = "teams-sso"
+	e.bot.cfg.SSOResource = "api://botid-b0770000-0000-4000-8000-000000000001"
+	act := e.activity(flRita, "Rita Requester", "invoke")
+	act.Name = "adaptiveCard/action"
+	act.Value = map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": cards.VerbRequestOpen,
+		"data": map[string]any{"packageId": flPkgTeam}},
+		"authentication": map[string]any{"id": "x", "connectionName": "teams-sso", "token": "sso-token-rita"}}
+	resp, err := e.bot.OnActivity(context.Background(), act)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp == nil || resp.Status != http.StatusOK {
+		t.Fatalf("invoke answer = %+v, want a card (not a login request)", resp)
+	}
+	body, _ := json.Marshal(resp.Body)
+	text := string(body)
+	if !strings.Contains(text, "Microsoft Graph is unavailable") || !strings.Contains(text, "nothing was changed") {
+		t.Errorf("card does not say Graph is unavailable and nothing changed: %s", text)
+	}
+	if strings.Contains(text, "couldn't sign you in") || strings.Contains(strings.ToLower(text), "sign in") {
+		t.Errorf("card talks about signing in during an outage: %s", text)
 	}
 }

@@ -35,9 +35,25 @@ var (
 	ErrInvalidInput = errors.New("the request is incomplete or invalid")
 	// ErrConflict: the change conflicts with the current state (it already exists, or changed meanwhile).
 	ErrConflict = errors.New("this conflicts with the current state (it may already exist or have changed); refresh and try again")
-	// ErrUnavailable: the service failed or answered something unreadable; retrying later may help.
-	ErrUnavailable = errors.New("Microsoft Graph is unavailable or answered unexpectedly; try again later")
+	// ErrUnavailable: Microsoft Graph (or the sign-in service) could not be reached, timed out, failed,
+	// or answered something unreadable, before anything took effect; retrying later may help. It is not
+	// ErrSignInRequired: an outage never asks the person to sign in.
+	ErrUnavailable = errors.New("Microsoft Graph is unavailable right now, so nothing was changed; try again in a few minutes")
+	// ErrOutcomeUnknown: a change was sent but Microsoft Graph did not confirm it (the connection was cut
+	// or timed out after sending, or the answer was unreadable): it may or may not have taken effect. It
+	// matches ErrUnavailable too, so retry logic treats it as transient.
+	ErrOutcomeUnknown error = outcomeUnknownError{}
 )
+
+type outcomeUnknownError struct{}
+
+// Error implements error.
+func (outcomeUnknownError) Error() string {
+	return "Microsoft Graph did not confirm whether this went through; check again in a minute before trying again"
+}
+
+// Is makes errors.Is(ErrOutcomeUnknown, ErrUnavailable) true.
+func (outcomeUnknownError) Is(target error) bool { return target == ErrUnavailable }
 
 // ThrottledError is returned when Graph answered 429 (after the client's own retries).
 type ThrottledError struct {
@@ -185,8 +201,13 @@ func UserMessage(err error) string {
 	if errors.As(err, &ie) {
 		return ie.Error()
 	}
+	if errors.Is(err, ErrOutcomeUnknown) {
+		return ErrOutcomeUnknown.Error()
+	}
+	// ErrUnavailable comes before ErrSignInRequired: when the sign-in service itself was unreachable the
+	// person must not be told to sign in.
 	for _, s := range []error{ErrNotEligible, ErrAlreadyRequested, ErrAlreadyAssigned, ErrNotApprover,
-		ErrNotFound, ErrConsentRequired, ErrSignInRequired, ErrForbidden, ErrInvalidInput, ErrConflict, ErrUnavailable} {
+		ErrNotFound, ErrConsentRequired, ErrUnavailable, ErrSignInRequired, ErrForbidden, ErrInvalidInput, ErrConflict} {
 		if errors.Is(err, s) {
 			return s.Error()
 		}

@@ -145,6 +145,10 @@ func TestOBOErrors(t *testing.T) {
 		{"consent required", consent, good, entitlement.ErrConsentRequired, 1, "AADSTS65001"},
 		{"expired assertion", expired, good, entitlement.ErrSignInRequired, 1, "AADSTS500133"},
 		{"bad client secret", badClient, good, nil, 1, "invalid_client"},
+		{"Entra failing (503): an outage, not sign-in", func(url.Values) (int, any) {
+			return 503, map[string]any{"error": "temporarily_unavailable", "error_description": "AADSTS90033: A transient error has occurred."}
+		}, good, entitlement.ErrUnavailable, 1, "503"},
+		{"Entra throttling (429): an outage, not sign-in", func(url.Values) (int, any) { return 429, map[string]any{} }, good, entitlement.ErrUnavailable, 1, "429"},
 		{"token of another user", consent, jwtFor(map[string]any{"tid": tenantA, "oid": "aaaaaaaa-0000-0000-0000-000000000002"}), entitlement.ErrSignInRequired, 0, "another user"},
 		{"not a JWT", consent, "opaque", entitlement.ErrSignInRequired, 0, "not a JWT"},
 		{"empty", consent, "", entitlement.ErrSignInRequired, 0, "empty SSO token"},
@@ -165,7 +169,7 @@ func TestOBOErrors(t *testing.T) {
 			if tt.is != nil && !errors.Is(err, tt.is) {
 				t.Fatalf("err = %v, want %v", err, tt.is)
 			}
-			if tt.is == nil && (errors.Is(err, entitlement.ErrConsentRequired) || errors.Is(err, entitlement.ErrSignInRequired)) {
+			if (tt.is == nil || tt.is == entitlement.ErrUnavailable) && (errors.Is(err, entitlement.ErrConsentRequired) || errors.Is(err, entitlement.ErrSignInRequired)) {
 				t.Fatalf("err = %v should not ask the user to act", err)
 			}
 			if !strings.Contains(err.Error(), tt.wantText) {
@@ -181,6 +185,21 @@ func TestOBOErrors(t *testing.T) {
 				t.Errorf("a failed exchange cached a token")
 			}
 		})
+	}
+}
+
+// TestOBOUnreachable: a token endpoint that refuses connections is an outage (ErrUnavailable), never a
+// reason to sign in again.
+func TestOBOUnreachable(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	o, err := NewOBO(OBOConfig{TenantID: tenantA, ClientID: appID, ClientSecret: secret, AuthorityHost: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	err = o.Exchange(context.Background(), tenantA, rita, jwtFor(map[string]any{"tid": tenantA, "oid": rita}))
+	if !errors.Is(err, entitlement.ErrUnavailable) || errors.Is(err, entitlement.ErrSignInRequired) {
+		t.Fatalf("err = %v, want ErrUnavailable only", err)
 	}
 }
 

@@ -101,12 +101,13 @@ func postToken(ctx context.Context, hc *http.Client, endpoint string, form url.V
 	req.Header.Set("Accept", "application/json")
 	resp, err := hc.Do(req)
 	if err != nil {
-		return tokenResponse{}, fmt.Errorf("token request to %s: %w", redactURL(endpoint), err)
+		// Unreachable or timed out: an outage, not a reason to ask the person to sign in again.
+		return tokenResponse{}, fmt.Errorf("token request to %s: %w (%w)", redactURL(endpoint), entitlement.ErrUnavailable, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return tokenResponse{}, fmt.Errorf("read token response: %w", err)
+		return tokenResponse{}, fmt.Errorf("read token response: %w (%w)", entitlement.ErrUnavailable, err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		var e struct {
@@ -125,6 +126,9 @@ func postToken(ctx context.Context, hc *http.Client, endpoint string, form url.V
 			ae.Kind = entitlement.ErrConsentRequired
 		case e.Error == "interaction_required" || e.SubError == "basic_action" || anyCode(e.ErrorCodes, signInCodes):
 			ae.Kind = entitlement.ErrSignInRequired
+		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+			// Entra is throttling or failing (or a gateway answered): an outage.
+			ae.Kind = entitlement.ErrUnavailable
 		}
 		return tokenResponse{}, ae
 	}

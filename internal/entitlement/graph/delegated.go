@@ -324,7 +324,7 @@ func (u *userClient) SubmitRequest(ctx context.Context, in entitlement.NewReques
 		u.c.log.Warn("request POST failed in transit; checking for an open request before retrying", "package", in.PackageID, "status", status)
 		open, cerr := u.openRequest(ctx, in.PackageID)
 		if cerr != nil {
-			return entitlement.Request{}, fmt.Errorf("%s: the request may or may not have been filed (could not check: %v): %w", op, cerr, err)
+			return entitlement.Request{}, fmt.Errorf("%s: the request may or may not have been filed (could not check: %v): %w: %w", op, cerr, entitlement.ErrOutcomeUnknown, err)
 		}
 		if open != nil {
 			return *open, nil

@@ -3,9 +3,11 @@ package graph
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/accessbot/accessbot/internal/entitlement"
 )
@@ -67,4 +69,55 @@ func TestErrorBodiesThatAreNotOData(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestOutageIsNotSignIn: a token source that cannot reach the sign-in service, Graph refusing
+// connections, and Graph answering after the caller's deadline all map to ErrUnavailable (a change sent
+// and not confirmed: ErrOutcomeUnknown), never to ErrSignInRequired.
+func TestOutageIsNotSignIn(t *testing.T) {
+	ctx := context.Background()
+	down := entitlement.TokenFunc(func(context.Context) (string, error) {
+		return "", fmt.Errorf("on-behalf-of: %w (dial tcp: connection refused)", entitlement.ErrUnavailable)
+	})
+	t.Run("sign-in service down", func(t *testing.T) {
+		f := newFakeGraph(t)
+		c := newTestClient(t, f)
+		_, err := c.ForUser(down).MyRequests(ctx)
+		if !errors.Is(err, entitlement.ErrUnavailable) || errors.Is(err, entitlement.ErrSignInRequired) {
+			t.Fatalf("err = %v, want ErrUnavailable only", err)
+		}
+		if f.count() != 0 {
+			t.Fatalf("a request was sent without a token")
+		}
+	})
+	t.Run("Graph refuses connections", func(t *testing.T) {
+		f := newFakeGraph(t)
+		c := newTestClient(t, f)
+		f.srv.Close()
+		_, err := c.ForUser(userToken("t", "o")).MyRequests(ctx)
+		if !errors.Is(err, entitlement.ErrUnavailable) || errors.Is(err, entitlement.ErrSignInRequired) || errors.Is(err, entitlement.ErrOutcomeUnknown) {
+			t.Fatalf("err = %v, want ErrUnavailable", err)
+		}
+		if msg := entitlement.UserMessage(err); !strings.Contains(msg, "nothing was changed") {
+			t.Errorf("user message = %q", msg)
+		}
+	})
+	t.Run("slow answer past the deadline", func(t *testing.T) {
+		f := newFakeGraph(t)
+		release := make(chan struct{})
+		t.Cleanup(func() { close(release) })
+		f.on("GET", myReqPath, func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		})
+		c := newTestClient(t, f)
+		dctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		defer cancel()
+		_, err := c.ForUser(userToken("t", "o")).MyRequests(dctx)
+		if !errors.Is(err, entitlement.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err = %v, want ErrUnavailable wrapping the deadline", err)
+		}
+	})
 }

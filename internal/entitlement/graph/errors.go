@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -34,6 +36,10 @@ func (c *Client) mapErr(op string, err error, ci *callInfo) error {
 	var tokErr *tokenError
 	if errors.As(err, &tokErr) {
 		c.log.Warn("graph token unavailable", "op", op, "err", tokErr.err.Error())
+		if errors.Is(tokErr.err, entitlement.ErrUnavailable) {
+			// The sign-in service is down or timed out: an outage, never "sign in again".
+			return &opError{op: op, err: &entitlement.ServiceError{Op: op, Message: "could not obtain a token: " + tokErr.err.Error(), Kind: entitlement.ErrUnavailable}}
+		}
 		if errors.Is(tokErr.err, entitlement.ErrConsentRequired) || errors.Is(tokErr.err, entitlement.ErrSignInRequired) {
 			return &opError{op: op, err: tokErr.err}
 		}
@@ -44,8 +50,18 @@ func (c *Client) mapErr(op string, err error, ci *callInfo) error {
 		}
 		return &opError{op: op, err: &entitlement.ServiceError{Op: op, Message: "could not obtain a token: " + tokErr.err.Error(), Kind: kind}}
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, context.Canceled) {
 		return &opError{op: op, err: err}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		// Graph did not answer in time: an outage for the person in the chat (and, for a change that was
+		// sent, an unknown outcome).
+		kind := entitlement.ErrUnavailable
+		if ci != nil && ci.bodied && ci.attempts > 0 {
+			kind = entitlement.ErrOutcomeUnknown
+		}
+		c.log.Warn("graph call timed out", "op", op, "err", err)
+		return &opError{op: op, err: fmt.Errorf("%w (%w)", kind, err)}
 	}
 
 	out := &entitlement.ServiceError{Op: op}
@@ -105,6 +121,9 @@ func (c *Client) mapErr(op string, err error, ci *callInfo) error {
 	switch {
 	case out.Status == 0:
 		out.Kind = entitlement.ErrUnavailable
+		if ci != nil && ci.bodied && !neverSent(err) {
+			out.Kind = entitlement.ErrOutcomeUnknown
+		}
 	case out.Status == http.StatusTooManyRequests:
 		wait := time.Duration(0)
 		if ci != nil {
@@ -114,6 +133,9 @@ func (c *Client) mapErr(op string, err error, ci *callInfo) error {
 		return &entitlement.ThrottledError{RetryAfter: wait, Err: out}
 	case out.Status >= 200 && out.Status < 300:
 		out.Kind = entitlement.ErrUnavailable
+		if ci != nil && ci.bodied {
+			out.Kind = entitlement.ErrOutcomeUnknown // the change was accepted, the answer is unreadable
+		}
 	case out.Status == http.StatusBadRequest:
 		out.Kind = entitlement.ErrInvalidInput
 	case out.Status == http.StatusUnauthorized && ci != nil && ci.delegated:
@@ -157,6 +179,17 @@ func plainError(body []byte) (code, message string) {
 
 func (c *Client) logFailure(e *entitlement.ServiceError) {
 	c.log.Warn("graph call failed", "op", e.Op, "status", e.Status, "code", e.Code, "message", e.Message, "request_id", e.RequestID)
+}
+
+// neverSent reports whether a transport failure happened before the request could reach Graph (the
+// connection was refused or could not be opened), so a change certainly did not take effect.
+func neverSent(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	return errors.As(err, &dns)
 }
 
 func isConsentCode(code string) bool {
