@@ -10,19 +10,42 @@ import (
 
 	"github.com/accessbot/accessbot/internal/entitlement"
 	"github.com/accessbot/accessbot/internal/store"
+	"github.com/accessbot/accessbot/internal/store/postgres"
+	"github.com/accessbot/accessbot/internal/store/postgres/pgtest"
 )
 
 // Tests of the records' compare-and-swap writes (records.go, decisions.go, legacy.go) on a real bbolt store.
 // Each "replica" is its own Core on the one store: nothing in-process is shared between them.
 
-func openStore(t *testing.T) *store.Store {
-	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), "state.db"), store.Options{})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
+// backends are the store implementations every test here runs on (PostgreSQL is skipped with one line
+// without ACCESSBOT_TEST_DATABASE_URL).
+var backends = []struct {
+	name string
+	open func(t *testing.T) store.Backend
+}{
+	{"bbolt", func(t *testing.T) store.Backend {
+		st, err := store.Open(filepath.Join(t.TempDir(), "state.db"), store.Options{})
+		if err != nil {
+			t.Fatalf("open store: %v", err)
+		}
+		t.Cleanup(func() { _ = st.Close() })
+		return st
+	}},
+	{"postgres", func(t *testing.T) store.Backend {
+		st, err := postgres.Open(context.Background(), pgtest.URL(t), postgres.Options{})
+		if err != nil {
+			t.Fatalf("open postgres store: %v", err)
+		}
+		t.Cleanup(func() { _ = st.Close() })
+		return st
+	}},
+}
+
+// onEachBackend runs test once per backend with a fresh store.
+func onEachBackend(t *testing.T, test func(t *testing.T, st store.Backend)) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) { test(t, b.open(t)) })
 	}
-	t.Cleanup(func() { _ = st.Close() })
-	return st
 }
 
 func newCores(t *testing.T, st Store, n int) []*Core {
@@ -48,8 +71,9 @@ func seed(t *testing.T, c *Core, id string) {
 }
 
 // Eight writers on two replicas record eight different stage decisions on one record at once: none is lost.
-func TestConcurrentDecisionsNoLostUpdate(t *testing.T) {
-	st := openStore(t)
+func TestConcurrentDecisionsNoLostUpdate(t *testing.T) { onEachBackend(t, testConcurrentDecisions) }
+
+func testConcurrentDecisions(t *testing.T, st store.Backend) {
 	cores := newCores(t, st, 2)
 	seed(t, cores[0], "req-1")
 	var wg sync.WaitGroup
@@ -85,40 +109,42 @@ func TestSameDecisionTwiceIsFirstOnce(t *testing.T) {
 	}{{"two clicks", 2}, {"eight clicks", 8}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			st := openStore(t)
-			cores := newCores(t, st, 2)
-			seed(t, cores[0], "req-1")
-			firsts := make(chan bool, tc.writers)
-			var wg sync.WaitGroup
-			for i := range tc.writers {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					rec := Decision{Stage: 1, ApproverID: "aaron", ApproverName: "Aaron", Result: entitlement.ReviewApprove, At: time.Now()}
-					_, first := cores[i%2].RecordDecision(context.Background(), "req-1", rec, true)
-					firsts <- first
-				}()
-			}
-			wg.Wait()
-			close(firsts)
-			n := 0
-			for f := range firsts {
-				if f {
-					n++
+			onEachBackend(t, func(t *testing.T, st store.Backend) {
+				cores := newCores(t, st, 2)
+				seed(t, cores[0], "req-1")
+				firsts := make(chan bool, tc.writers)
+				var wg sync.WaitGroup
+				for i := range tc.writers {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						rec := Decision{Stage: 1, ApproverID: "aaron", ApproverName: "Aaron", Result: entitlement.ReviewApprove, At: time.Now()}
+						_, first := cores[i%2].RecordDecision(context.Background(), "req-1", rec, true)
+						firsts <- first
+					}()
 				}
-			}
-			tr, err := cores[1].Get(context.Background(), "req-1")
-			if err != nil || n != 1 || len(tr.Decisions) != 1 {
-				t.Fatalf("first = %d times, decisions = %+v (%v); want one of each", n, tr, err)
-			}
+				wg.Wait()
+				close(firsts)
+				n := 0
+				for f := range firsts {
+					if f {
+						n++
+					}
+				}
+				tr, err := cores[1].Get(context.Background(), "req-1")
+				if err != nil || n != 1 || len(tr.Decisions) != 1 {
+					t.Fatalf("first = %d times, decisions = %+v (%v); want one of each", n, tr, err)
+				}
+			})
 		})
 	}
 }
 
 // A decision learned from a 409 before the approver's own click is recorded is replaced by it, and that click
 // is still the first (it is the one audited).
-func TestOwnDecisionReplacesLearnedOne(t *testing.T) {
-	st := openStore(t)
+func TestOwnDecisionReplacesLearnedOne(t *testing.T) { onEachBackend(t, testOwnDecisionReplaces) }
+
+func testOwnDecisionReplaces(t *testing.T, st store.Backend) {
 	c := newCores(t, st, 1)[0]
 	seed(t, c, "req-1")
 	ctx := context.Background()
@@ -135,8 +161,9 @@ func TestOwnDecisionReplacesLearnedOne(t *testing.T) {
 }
 
 // Records an older build kept in the generic "tracked" bucket move into the requests table once.
-func TestImportLegacy(t *testing.T) {
-	st := openStore(t)
+func TestImportLegacy(t *testing.T) { onEachBackend(t, testImportLegacy) }
+
+func testImportLegacy(t *testing.T, st store.Backend) {
 	c := newCores(t, st, 1)[0]
 	ctx := context.Background()
 	for _, id := range []string{"old-1", "old-2"} {

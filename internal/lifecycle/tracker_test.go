@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/store"
 )
 
 // countingPort answers Request with a pending request and counts the reads (the rest of the port is unused).
@@ -33,8 +34,9 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 // Two replicas run the tracker: only the lease holder polls; when it stops, the other takes over.
-func TestTrackerRunsOnOneReplica(t *testing.T) {
-	st := openStore(t)
+func TestTrackerRunsOnOneReplica(t *testing.T) { onEachBackend(t, testTrackerOnOneReplica) }
+
+func testTrackerOnOneReplica(t *testing.T, st store.Backend) {
 	ports := []*countingPort{{}, {}}
 	var cores []*Core
 	cancels := make([]context.CancelFunc, 2)
