@@ -33,8 +33,8 @@ const (
 	adminAuditFetch = 200
 )
 
-// adminState is the admin flow's in-memory state: short-lived caches and the lock that makes consuming a
-// confirmation token atomic. Its zero value is ready to use.
+// adminState is the admin flow's in-memory state: short-lived caches (consuming a confirmation token is made
+// atomic by a store lock, admin_confirm.go). Its zero value is ready to use.
 type adminState struct {
 	mu      sync.Mutex
 	members map[string]cached[bool]   // tenant|user → admin?
@@ -42,9 +42,6 @@ type adminState struct {
 
 	// swept is when expired cache entries were last dropped (see sweepExpired).
 	swept time.Time
-
-	// confirmMu serializes the check-and-mark of confirmation tokens, so a double click runs a change once.
-	confirmMu sync.Mutex
 }
 
 // sweep drops expired admin and organization entries (entries are valid for adminCacheTTL, so an entry

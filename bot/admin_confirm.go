@@ -134,15 +134,18 @@ func (b *Bot) closePending(ctx context.Context, t *turn, data map[string]any, ru
 		b.checkAdmin(ctx, t)
 	}
 
-	b.adm.confirmMu.Lock()
+	unlock, err := b.core.Lock(ctx, "admin-confirm:"+token[:8]) // a double click (or two replicas) runs a change once
+	if err != nil {
+		return nil, err
+	}
 	var op adminPendingOp
-	err := b.cfg.Store.Dialog(ctx, adminDialogKey(token), &op)
+	err = b.cfg.Store.Dialog(ctx, adminDialogKey(token), &op)
 	if errors.Is(err, store.ErrNotFound) {
-		b.adm.confirmMu.Unlock()
+		unlock()
 		return refuse("This confirmation is no longer valid", "I don't know this confirmation (it expired and was cleaned up, or never existed). Nothing was changed; run the command again.", "unknown token")
 	}
 	if err != nil {
-		b.adm.confirmMu.Unlock()
+		unlock()
 		return nil, fmt.Errorf("load pending confirmation: %w", err)
 	}
 	entry.Action = "admin." + op.Op + "." + verb
@@ -152,7 +155,7 @@ func (b *Bot) closePending(ctx context.Context, t *turn, data map[string]any, ru
 		entry.SubjectID, entry.SubjectName = op.OrgID, op.OrgName
 	}
 	if !strings.EqualFold(op.AdminID, t.userID) || !strings.EqualFold(op.TenantID, t.tenantID) {
-		b.adm.confirmMu.Unlock()
+		unlock()
 		who := orUnknown(op.AdminName, "another admin")
 		return refuse("Not yours to confirm", fmt.Sprintf("Only %s, who ran the command, can confirm or cancel it. Nothing was changed.", who),
 			"confirmation belongs to "+orUnknown(op.AdminName, op.AdminID))
@@ -166,7 +169,7 @@ func (b *Bot) closePending(ctx context.Context, t *turn, data map[string]any, ru
 				t.log.WarnContext(ctx, "delete closed confirmation", "err", derr)
 			}
 		}
-		b.adm.confirmMu.Unlock()
+		unlock()
 		text := fmt.Sprintf("This was already %s (%s). Nothing more was changed.", op.State, orUnknown(op.Outcome, "no details"))
 		switch {
 		case op.State == pendingRunning && expired:
@@ -180,13 +183,13 @@ func (b *Bot) closePending(ctx context.Context, t *turn, data map[string]any, ru
 		if derr := b.cfg.Store.DeleteDialog(ctx, adminDialogKey(token)); derr != nil {
 			t.log.WarnContext(ctx, "delete expired confirmation", "err", derr)
 		}
-		b.adm.confirmMu.Unlock()
+		unlock()
 		return refuse("This confirmation expired", fmt.Sprintf("Confirmations are valid for %s and this one expired. Nothing was changed; run the command again.",
 			admRoughDuration(adminConfirmTTL)), "expired")
 	}
 	if run {
 		if !t.admin {
-			b.adm.confirmMu.Unlock()
+			unlock()
 			return refuse("Not allowed", "You are no longer an AccessBot admin (a member of the admin group or the holder of an admin directory role). Nothing was changed.", "not an admin")
 		}
 		op.State = pendingRunning
@@ -195,10 +198,10 @@ func (b *Bot) closePending(ctx context.Context, t *turn, data map[string]any, ru
 		op.Closed = now.UTC()
 	}
 	if err := b.cfg.Store.PutDialog(ctx, adminDialogKey(token), op); err != nil {
-		b.adm.confirmMu.Unlock()
+		unlock()
 		return nil, fmt.Errorf("claim pending confirmation: %w", err)
 	}
-	b.adm.confirmMu.Unlock()
+	unlock()
 
 	if !run {
 		entry.Outcome = "cancelled"

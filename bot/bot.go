@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/infracloudio/msbotbuilder-go/schema"
@@ -125,9 +124,6 @@ type Bot struct {
 	commands []*commandSpec
 	byName   map[string]*commandSpec
 	verbs    map[string]verbHandler
-
-	// welcomeMu serializes welcomes so the two install events Teams sends greet once.
-	welcomeMu sync.Mutex
 
 	// adm is the admin flow's caches and confirmation lock (admin.go).
 	adm adminState

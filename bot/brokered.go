@@ -248,7 +248,10 @@ func (b *Bot) brokeredSubmit(ctx context.Context, t *turn, md modeDecision, in e
 		return nil, "", err
 	}
 
-	unlock := b.lock("brk-new:" + strings.ToLower(email) + "|" + pkg.ID)
+	unlock, err := b.core.Lock(ctx, "brk-new:"+strings.ToLower(email)+"|"+pkg.ID)
+	if err != nil {
+		return nil, "", err
+	}
 	defer unlock()
 	if err := b.checkBrokeredDuplicate(ctx, email, pkg.ID); err != nil {
 		return nil, "", err
@@ -527,7 +530,10 @@ func (b *Bot) brokeredDecision(ctx context.Context, t *turn, data map[string]any
 	if !strings.HasPrefix(id, brokeredPrefix) || !validID(id) {
 		return nil, false, nil
 	}
-	unlock := b.lock("brk:" + id)
+	unlock, err := b.core.Lock(ctx, "brk:"+id)
+	if err != nil {
+		return nil, true, err
+	}
 	defer unlock()
 	br, err := b.loadBrokered(ctx, id)
 	if err != nil {

@@ -213,9 +213,12 @@ type welcomed struct {
 }
 
 func (b *Bot) sendWelcome(ctx context.Context, t *turn) error {
-	b.welcomeMu.Lock()
-	defer b.welcomeMu.Unlock()
 	key := t.tenantID + "/" + t.act.Conversation.ID
+	unlock, err := b.core.Lock(ctx, "welcome:"+key) // the two install events Teams sends greet once
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	var last welcomed
 	if err := b.cfg.Store.Get(ctx, bucketWelcomed, key, &last); err == nil && b.now().Sub(last.At) < welcomeWindow {
 		t.log.DebugContext(ctx, "already welcomed", "conversation", t.act.Conversation.ID)

@@ -95,7 +95,10 @@ func (b *Bot) deliverBrokeredFollow(ctx context.Context, raw json.RawMessage) er
 	if err := json.Unmarshal(raw, &job); err != nil {
 		return fmt.Errorf("decode brokered follow-up: %w", err)
 	}
-	unlock := b.lock("brk:" + job.RequestID)
+	unlock, err := b.core.Lock(ctx, "brk:"+job.RequestID)
+	if err != nil {
+		return err
+	}
 	defer unlock()
 	br, err := b.loadBrokered(ctx, job.RequestID)
 	if err != nil {

@@ -241,7 +241,13 @@ func (b *Bot) verbBrokeredRefresh(ctx context.Context, t *turn, data map[string]
 // verbBrokeredCancel cancels a brokered request that still waits for approval; the approvers' cards say so.
 func (b *Bot) verbBrokeredCancel(ctx context.Context, t *turn, data map[string]any) (*botframework.InvokeResponse, error) {
 	id := str(data, cards.KeyRequestID)
-	unlock := b.lock("brk:" + id)
+	if !validID(id) {
+		return b.failure(ctx, t, "I couldn't cancel that request", entitlement.Invalid("requestId", "is not a request id"), "status")
+	}
+	unlock, err := b.core.Lock(ctx, "brk:"+id)
+	if err != nil {
+		return nil, err
+	}
 	defer unlock()
 	br, err := b.ownBrokered(ctx, t, id)
 	if err != nil {

@@ -277,7 +277,10 @@ func (b *Bot) verbRequestSubmit(ctx context.Context, t *turn, data map[string]an
 		}
 		return b.answer(ctx, t, formGone(t.loc, str(data, cards.KeyPackageID)))
 	}
-	unlock := b.lock(dialogFormPrefx + formID)
+	unlock, err := b.core.Lock(ctx, dialogFormPrefx+formID)
+	if err != nil {
+		return nil, err
+	}
 	defer unlock()
 	if err := b.cfg.Store.Dialog(ctx, dialogFormPrefx+formID, &fd); err == nil && fd.RequestID != "" {
 		// A second click on Submit (or a redelivery): show the request filed the first time.

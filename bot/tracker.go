@@ -24,44 +24,13 @@ type (
 	trackOptions   = lifecycle.TrackOptions
 )
 
-// flowState is the in-process state of the request/approval flows. Its zero value is ready to use.
+// flowState is the in-process state of the flows: the outbox handlers and the worker's kicker (wiring, not
+// state of any request: record writes and check-then-act sections go through the store). Its zero value is
+// ready to use.
 type flowState struct {
 	mu         sync.Mutex
 	outboxKick func()
-	locks      map[string]*keyLock
 	outbox     map[string]func(ctx context.Context, payload json.RawMessage) error
-}
-
-type keyLock struct {
-	mu   sync.Mutex
-	refs int
-}
-
-// lock serializes work on one key (a brokered request id, a form) inside this process and returns the unlock
-// function.
-func (b *Bot) lock(key string) func() {
-	f := &b.fl
-	f.mu.Lock()
-	if f.locks == nil {
-		f.locks = map[string]*keyLock{}
-	}
-	l := f.locks[key]
-	if l == nil {
-		l = &keyLock{}
-		f.locks[key] = l
-	}
-	l.refs++
-	f.mu.Unlock()
-	l.mu.Lock()
-	return func() {
-		l.mu.Unlock()
-		f.mu.Lock()
-		l.refs--
-		if l.refs == 0 {
-			delete(f.locks, key)
-		}
-		f.mu.Unlock()
-	}
 }
 
 // newCore builds the lifecycle core from the bot's configuration: its outbox jobs go through enqueue and a
