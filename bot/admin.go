@@ -360,7 +360,9 @@ func (b *Bot) adminEntry(t *turn, action string) store.AuditEntry {
 func (b *Bot) appendAudit(ctx context.Context, e store.AuditEntry) {
 	if _, err := b.cfg.Store.AppendAudit(ctx, e); err != nil {
 		b.log.ErrorContext(ctx, "append audit entry", "action", e.Action, "err", err)
+		return
 	}
+	b.observeAudit(ctx, e)
 }
 
 func (b *Bot) adminHelp(ctx context.Context, c *adminCall) error {

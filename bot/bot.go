@@ -51,6 +51,8 @@ type Config struct {
 	Connector Connector
 	// Store keeps conversation references, processed activity ids, cards, dialogs and the audit log.
 	Store Store
+	// Metrics receives the domain metrics (requests filed, decisions, approval latency); nil records nothing.
+	Metrics Metrics
 	// Logger receives structured logs; nil means slog.Default().
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -120,6 +122,7 @@ type UserTokens interface {
 type Bot struct {
 	cfg      Config
 	log      *slog.Logger
+	metrics  Metrics
 	now      func() time.Time
 	commands []*commandSpec
 	byName   map[string]*commandSpec
@@ -163,11 +166,15 @@ func New(cfg Config) (*Bot, error) {
 		cfg.ReminderAfter = 24 * time.Hour
 	}
 	b := &Bot{
-		cfg:    cfg,
-		log:    cfg.Logger,
-		now:    cfg.Now,
-		byName: map[string]*commandSpec{},
-		verbs:  map[string]verbHandler{},
+		cfg:     cfg,
+		log:     cfg.Logger,
+		metrics: cfg.Metrics,
+		now:     cfg.Now,
+		byName:  map[string]*commandSpec{},
+		verbs:   map[string]verbHandler{},
+	}
+	if b.metrics == nil {
+		b.metrics = noMetrics{}
 	}
 	core, err := b.newCore()
 	if err != nil {

@@ -667,6 +667,27 @@ type flEnv struct {
 	clock *flClock
 	toks  *flTokens
 	seq   int
+	// metrics records the domain metrics the bot reports.
+	metrics *fakeMetrics
+}
+
+// fakeMetrics records RequestFiled and RequestDecided calls as "mode" and "mode/outcome/latency".
+type fakeMetrics struct {
+	mu      sync.Mutex
+	filed   []string
+	decided []string
+}
+
+func (m *fakeMetrics) RequestFiled(mode string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.filed = append(m.filed, mode)
+}
+
+func (m *fakeMetrics) RequestDecided(mode, outcome string, latency time.Duration) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.decided = append(m.decided, fmt.Sprintf("%s/%s/%s", mode, outcome, latency))
 }
 
 type flClock struct {
@@ -689,8 +710,9 @@ func newFlEnv(t *testing.T) *flEnv {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	e := &flEnv{t: t, port: newFlPort(clock.Now), conn: &fakeConnector{}, store: st, clock: clock, toks: &flTokens{signedOut: map[string]bool{}}}
-	e.bot, err = New(Config{Connector: e.conn, Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clock.Now,
+	e := &flEnv{t: t, port: newFlPort(clock.Now), conn: &fakeConnector{}, store: st, clock: clock, toks: &flTokens{signedOut: map[string]bool{}},
+		metrics: &fakeMetrics{}}
+	e.bot, err = New(Config{Connector: e.conn, Store: st, Metrics: e.metrics, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clock.Now,
 		BotID: "28:bot", Entitlement: e.port, Tokens: e.toks, Tenant: TenantInfo{ID: flTenant, Name: "Contoso", Domain: "contoso.example"},
 		TeamsAppID: "app", PollInterval: time.Second, PollMax: time.Minute, ReminderAfter: 24 * time.Hour})
 	if err != nil {

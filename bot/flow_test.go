@@ -3,8 +3,10 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/entitlement"
@@ -63,10 +65,14 @@ func TestRequestApproveDeliver(t *testing.T) {
 	}
 
 	from := len(e.conn.all())
+	e.clock.Advance(2 * time.Hour) // Aaron decides two hours after Rita filed
 	_, resp = e.execute(flAaron, "Aaron Approver", toAaron[0].ID, cards.VerbApprovalApprove,
 		map[string]any{cards.KeyRequestID: reqID, cards.KeyApprovalID: reqID, cards.KeyStageID: "stage-1", cards.InputJustification: "ok"})
 	if c := respCard(t, resp); !strings.Contains(c, "You approved this request") {
 		t.Fatalf("answer to Aaron: %s", c)
+	}
+	if f, d := e.metrics.filed, e.metrics.decided; !slices.Equal(f, []string{"delegated"}) || !slices.Equal(d, []string{"delegated/approved/2h0m0s"}) {
+		t.Fatalf("metrics: filed %q decided %q, want one delegated filing and one approval after 2h", f, d)
 	}
 	if e.port.decideCalls != 1 {
 		t.Fatalf("DecideStage calls = %d, want 1", e.port.decideCalls)

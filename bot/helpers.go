@@ -126,7 +126,9 @@ func (b *Bot) auditTurn(ctx context.Context, t *turn, e store.AuditEntry) {
 	}
 	if _, err := b.cfg.Store.AppendAudit(ctx, e); err != nil {
 		t.log.ErrorContext(ctx, "append audit entry", "action", e.Action, "err", err)
+		return
 	}
+	b.observeAudit(ctx, e)
 }
 
 // packageName returns a package's display name (cached per call in names; "" when unknown).

@@ -124,6 +124,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	b, err := bot.New(bot.Config{
 		Connector:         conn,
 		Store:             st,
+		Metrics:           metrics,
 		Logger:            log,
 		BotID:             "28:" + cfg.BotID,
 		Entitlement:       port,
