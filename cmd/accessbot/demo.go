@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/accessbot/accessbot/internal/botframework"
+	"github.com/accessbot/accessbot/internal/store"
 	"github.com/accessbot/accessbot/internal/tenantsim"
 )
 
@@ -78,6 +79,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("start simulated tenants: %w", err)
 	}
 	defer sim.Close()
+	if err := store.EnsurePrivate(simDB); err != nil {
+		return fmt.Errorf("simulated tenants: %w", err)
+	}
 	info := sim.Info()
 
 	cfg := config{
@@ -168,7 +172,8 @@ func writeDemoJSON(path string, info tenantsim.DemoInfo, botAddr string) error {
 	if err := os.WriteFile(path, append(raw, '\n'), 0o600); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return nil
+	// WriteFile keeps the mode of a file it overwrites: a reused data directory's demo.json stays private.
+	return store.EnsurePrivate(path)
 }
 
 func printDemoBanner(w io.Writer, info tenantsim.DemoInfo, botAddr, simBase, dataDir string) {

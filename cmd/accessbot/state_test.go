@@ -2,9 +2,13 @@ package main
 
 import (
 	"flag"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/accessbot/accessbot/internal/tenantsim"
 )
 
 func TestDatabaseConfig(t *testing.T) {
@@ -52,5 +56,26 @@ func TestDatabaseConfig(t *testing.T) {
 				t.Fatalf("config = %+v", c)
 			}
 		})
+	}
+}
+
+// TestDemoJSONStaysPrivate: rewriting a reused data directory's demo.json narrows a wider mode to 0600.
+func TestDemoJSONStaysPrivate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "demo.json")
+	if err := os.WriteFile(path, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeDemoJSON(path, tenantsim.DemoInfo{}, "127.0.0.1:1"); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("demo.json mode = %o, want 600", fi.Mode().Perm())
 	}
 }

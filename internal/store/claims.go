@@ -1,8 +1,10 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -20,6 +22,11 @@ func (s *Store) ClaimActivity(ctx context.Context, key string, holdFor time.Dura
 	}
 	if holdFor <= 0 {
 		return Claim{}, invalid(op, "holdFor", fmt.Sprintf("must be positive, got %s", holdFor))
+	}
+	if resp, ok := s.health.pendingResponse(key); ok {
+		// Answered, but the completion could not be written (disk full): never answer it again.
+		_ = s.probeWrites(ctx)
+		return Claim{Done: true, Response: resp}, nil
 	}
 	var c Claim
 	err := s.update(ctx, op, func(tx *bbolt.Tx) error {
@@ -50,8 +57,17 @@ func (s *Store) ClaimActivity(ctx context.Context, key string, holdFor time.Dura
 }
 
 // CompleteActivity records the activity key as processed with resp (the response to replay; may be nil).
+// When the write fails (a full disk) the completion is kept in memory: later claims of key replay resp, and
+// Ping writes it once writes succeed again; the error is still returned.
 func (s *Store) CompleteActivity(ctx context.Context, key string, resp []byte) error {
-	return s.MarkProcessed(ctx, key, resp)
+	if err := s.MarkProcessed(ctx, key, resp); err != nil {
+		if !errors.Is(err, ErrInvalid) && ctx.Err() == nil {
+			s.health.remember(key, bytes.Clone(resp))
+		}
+		return err
+	}
+	s.health.forget(key)
+	return nil
 }
 
 type leaseRecord struct {

@@ -162,6 +162,7 @@ type Store struct {
 	maxAttempts int
 	path        string
 	observe     func(ctx context.Context, op string, write bool) func(error)
+	health      writeHealth
 }
 
 // Open opens (creating if needed) the state file at path, takes its lock, runs pending migrations in one
@@ -195,6 +196,9 @@ func Open(path string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("open store %s: create directory: %w", path, err)
 		}
 	}
+	if err := verifyFile(path, opts.Timeout); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: opts.Timeout})
 	if err != nil {
 		if errors.Is(err, bbolt.ErrTimeout) {
@@ -204,6 +208,10 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	s := &Store{db: db, log: opts.Logger.With("store", path), now: opts.Now, maxAttempts: opts.MaxAttempts, path: path,
 		observe: opts.Observe}
+	if err := ensurePrivate(path); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
 	if err := s.migrate(migs); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -301,8 +309,12 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Ping checks that the store is open and its schema readable; use it as a readiness check.
+// Ping checks that the store is open, its schema readable and, after a write failed (a full disk), that
+// writes succeed again; use it as a readiness check.
 func (s *Store) Ping(ctx context.Context) error {
+	if err := s.probeWrites(ctx); err != nil {
+		return fmt.Errorf("state file %s is not writable (disk full?): %w", s.path, err)
+	}
 	return s.view(ctx, "ping store", func(tx *bbolt.Tx) error {
 		if _, err := readVersion(tx); err != nil {
 			return err
@@ -313,6 +325,7 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // update runs fn in a read-write transaction; the transaction is committed and fsynced before it returns.
+// A failed commit (a write error such as a full disk) is remembered for Ping.
 func (s *Store) update(ctx context.Context, op string, fn func(tx *bbolt.Tx) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
@@ -321,9 +334,20 @@ func (s *Store) update(ctx context.Context, op string, fn func(tx *bbolt.Tx) err
 		done := s.observe(ctx, op, true)
 		defer func() { done(failure(err)) }()
 	}
-	if err := s.db.Update(fn); err != nil {
+	tx, err := s.db.Begin(true)
+	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		s.health.note(err)
+		s.log.Error("state write failed", "op", op, "err", err)
+		return fmt.Errorf("%s: write %s: %w", op, s.path, err)
+	}
+	s.health.note(nil)
 	return nil
 }
 

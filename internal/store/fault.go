@@ -1,0 +1,186 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// ErrDamaged is returned (wrapped) by Open when the state file cannot be read as a bbolt database
+// (truncated, overwritten); the file is left unchanged.
+var ErrDamaged = errors.New("state file is damaged")
+
+// probeSize is how much Ping writes (and deletes) after a failed write to decide that space has returned.
+const probeSize = 64 << 10
+
+var keyProbe = []byte("write_probe")
+
+// verifyFile reads an existing state file read-only from end to end before it is opened for writing, so a
+// truncated or scribbled file becomes one error instead of a panic deep inside bbolt, and nothing is written
+// to it. A file that does not exist yet is fine.
+func verifyFile(path string, timeout time.Duration) error {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("stat: %w", err)
+	}
+	if fi.Size() == 0 {
+		return damaged(path, errors.New("it is empty (0 bytes)"))
+	}
+	if err := walkFile(path, fi.Size(), timeout); err != nil {
+		if errors.Is(err, bbolt.ErrTimeout) {
+			return fmt.Errorf("file is locked by another process (waited %s): %w", timeout, err)
+		}
+		return damaged(path, err)
+	}
+	return nil
+}
+
+func damaged(path string, cause error) error {
+	return fmt.Errorf("%w: %s: %v; it was left unchanged: stop AccessBot, restore the file from a backup "+
+		"(or move it aside to start with empty state) and start again", ErrDamaged, path, cause)
+}
+
+// walkFile opens path read-only and reads every bucket, key and value, turning bbolt's panics on corrupt
+// pages (and faults on pages past the end of a truncated file) into an error.
+func walkFile(path string, size int64, timeout time.Duration) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("unreadable: %v", r)
+		}
+	}()
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true, Timeout: timeout})
+	if err != nil {
+		if errors.Is(err, bbolt.ErrTimeout) {
+			return err
+		}
+		return fmt.Errorf("unreadable: %w", err)
+	}
+	defer func() { _ = db.Close() }()
+	return db.View(func(tx *bbolt.Tx) error {
+		if tx.Size() > size {
+			return fmt.Errorf("truncated: the file is %d bytes, its header says %d", size, tx.Size())
+		}
+		return tx.ForEach(func(_ []byte, b *bbolt.Bucket) error { return walkBucket(b) })
+	})
+}
+
+func walkBucket(b *bbolt.Bucket) error {
+	return b.ForEach(func(k, v []byte) error {
+		if v == nil {
+			if child := b.Bucket(k); child != nil {
+				return walkBucket(child)
+			}
+		}
+		return nil
+	})
+}
+
+// ensurePrivate narrows path's permissions to owner read/write when they are wider (a file created by an
+// older build or under another umask keeps its mode on reuse otherwise).
+func ensurePrivate(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("stat: %w", err)
+	}
+	if fi.Mode().Perm()&0o077 == 0 {
+		return nil
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		return fmt.Errorf("restrict permissions to 0600: %w", err)
+	}
+	return nil
+}
+
+// EnsurePrivate is ensurePrivate for other state files of an installation (demo.json, the simulator's file).
+func EnsurePrivate(path string) error {
+	if err := ensurePrivate(path); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// writeHealth remembers whether the last write reached the disk and the activity answers that could not be
+// recorded, so a full disk makes the store not ready and never lets an answered activity be answered again.
+type writeHealth struct {
+	mu      sync.Mutex
+	lastErr error
+	pending map[string][]byte // activity key → response whose CompleteActivity failed
+}
+
+func (h *writeHealth) note(err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.lastErr = err
+}
+
+func (h *writeHealth) failed() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.lastErr
+}
+
+func (h *writeHealth) remember(key string, resp []byte) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.pending == nil {
+		h.pending = map[string][]byte{}
+	}
+	h.pending[key] = resp
+}
+
+func (h *writeHealth) pendingResponse(key string) ([]byte, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	resp, ok := h.pending[key]
+	return resp, ok
+}
+
+func (h *writeHealth) snapshot() map[string][]byte {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make(map[string][]byte, len(h.pending))
+	for k, v := range h.pending {
+		out[k] = v
+	}
+	return out
+}
+
+func (h *writeHealth) forget(key string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.pending, key)
+}
+
+// probeWrites checks, after a failed write, that writes succeed again: it writes and deletes probeSize bytes
+// and then records the activity completions that could not be written. nil when writes work.
+func (s *Store) probeWrites(ctx context.Context) error {
+	if s.health.failed() == nil && len(s.health.snapshot()) == 0 {
+		return nil
+	}
+	for _, fn := range []func(tx *bbolt.Tx) error{
+		func(tx *bbolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyProbe, make([]byte, probeSize)) },
+		func(tx *bbolt.Tx) error { return tx.Bucket(bucketMeta).Delete(keyProbe) },
+	} {
+		if err := s.update(ctx, "probe writes", fn); err != nil {
+			return err
+		}
+	}
+	for key, resp := range s.health.snapshot() {
+		if err := s.MarkProcessed(ctx, key, resp); err != nil {
+			return err
+		}
+		s.health.forget(key)
+	}
+	return nil
+}

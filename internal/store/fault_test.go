@@ -1,0 +1,176 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// filledFile writes a store with enough records to span many pages and returns its path.
+func filledFile(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "accessbot.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 80 {
+		if err := s.Put(context.Background(), "things", fmt.Sprintf("k%04d", i), strings.Repeat("x", 1500)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestOpenDamagedFile: a truncated or scribbled state file gives one line naming the file and what to do,
+// no panic, and the file is not written.
+func TestOpenDamagedFile(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		damage func([]byte) []byte
+	}{
+		{"truncated to half", func(b []byte) []byte { return b[:len(b)/2] }},
+		{"truncated to 100 bytes", func(b []byte) []byte { return b[:100] }},
+		{"emptied", func([]byte) []byte { return nil }},
+		{"header zeroed", func(b []byte) []byte { clear(b[:8192]); return b }},
+		{"pages scribbled", func(b []byte) []byte {
+			for i := 8192; i < len(b) && i < 3*8192; i++ {
+				b[i] ^= 0x5a
+			}
+			return b
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filledFile(t)
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, tc.damage(raw), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			before := fileHash(t, path)
+			s, err := Open(path, Options{Timeout: time.Second})
+			if err == nil {
+				_ = s.Close()
+				t.Fatal("Open accepted a damaged file")
+			}
+			msg := err.Error()
+			if !errors.Is(err, ErrDamaged) || strings.Contains(msg, "\n") || !strings.Contains(msg, path) || !strings.Contains(msg, "restore") {
+				t.Fatalf("error = %q; want one line matching ErrDamaged, naming %s and saying what to do", msg, path)
+			}
+			if after := fileHash(t, path); after != before {
+				t.Fatal("Open wrote to the damaged file")
+			}
+		})
+	}
+}
+
+func fileHash(t *testing.T, path string) [32]byte {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sha256.Sum256(raw)
+}
+
+// TestReusedFileKeepsPrivateMode: a state file left world-readable is narrowed to 0600 when opened again.
+func TestReusedFileKeepsPrivateMode(t *testing.T) {
+	path := filledFile(t)
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Close() }()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("mode after reopen = %o, want 600", fi.Mode().Perm())
+	}
+}
+
+// TestFullDisk runs the store on a small tmpfs that fills up: Ping says not ready while writes fail, an
+// activity answered while its completion could not be written is never answered again, and once space
+// returns Ping is ready and the completion is on disk. It needs to mount a tmpfs (root); otherwise it skips.
+func TestFullDisk(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs to fill (needs root): %v %s", err, bytes.TrimSpace(out))
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", dir).Run() })
+	ctx := context.Background()
+	path := filepath.Join(dir, "accessbot.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Close() }()
+	if c, err := s.ClaimActivity(ctx, "act", time.Nanosecond); err != nil || !c.Won {
+		t.Fatalf("claim = %+v, %v", c, err)
+	}
+	filler := filepath.Join(dir, "filler")
+	fillDisk(t, filler)
+	var werr error
+	for i := 0; i < 1000 && werr == nil; i++ {
+		werr = s.Put(ctx, "things", fmt.Sprintf("k%04d", i), strings.Repeat("x", 8<<10))
+	}
+	if werr == nil {
+		t.Fatal("no write failed on a full disk")
+	}
+	if err := s.Ping(ctx); err == nil {
+		t.Fatal("Ping ready while the disk is full")
+	}
+	resp := []byte(`{"status":200,"body":"` + strings.Repeat("a", 100<<10) + `"}`)
+	if err := s.CompleteActivity(ctx, "act", resp); err == nil {
+		t.Log("completion fitted on the full disk; the claim below must still replay it")
+	}
+	for range 2 { // a redelivery long after holdFor: replayed, never processed again
+		c, err := s.ClaimActivity(ctx, "act", time.Nanosecond)
+		if err != nil || c.Won || !c.Done || !bytes.Equal(c.Response, resp) {
+			t.Fatalf("claim after an answered activity = won %v done %v (%d bytes), %v; want a replay", c.Won, c.Done, len(c.Response), err)
+		}
+	}
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ping(ctx); err != nil {
+		t.Fatalf("Ping after space returned: %v", err)
+	}
+	if got, ok, err := s.Processed(ctx, "act"); err != nil || !ok || !bytes.Equal(got, resp) {
+		t.Fatalf("completion not on disk after space returned: ok %v, %v", ok, err)
+	}
+}
+
+// fillDisk writes path until the file system is full.
+func fillDisk(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = f.Close() }()
+	chunk := make([]byte, 4096)
+	for range 1 << 16 {
+		if _, err := f.Write(chunk); err != nil {
+			return
+		}
+	}
+	t.Fatal("the tmpfs never filled up")
+}
