@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/accessbot/accessbot/cards"
 )
 
 // MaxCommandLength bounds the text the command parser looks at; Teams messages can be long, commands are not.
@@ -39,6 +41,11 @@ func ParseCommand(text string) (Command, error) {
 	}
 	if !utf8.ValidString(text) {
 		return Command{}, errors.New("message is not valid UTF-8 text")
+	}
+	// Invisible and direction-changing characters never reach a command, an echo or another user's card.
+	text = strings.TrimSpace(cards.CleanText(text))
+	if text == "" {
+		return Command{}, ErrEmptyCommand
 	}
 	var cmd Command
 	if strings.HasPrefix(text, "/") {

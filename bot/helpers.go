@@ -94,10 +94,12 @@ func (b *Bot) answerStatusCard(ctx context.Context, t *turn, requestID string, c
 	return nil, nil
 }
 
+// str reads a submitted value as text; invisible and direction-changing characters are dropped (CleanText),
+// so what a user typed into a card reaches Graph, the audit log and other users' cards as it looks.
 func str(data map[string]any, key string) string {
 	switch v := data[key].(type) {
 	case string:
-		return strings.TrimSpace(v)
+		return strings.TrimSpace(cards.CleanText(v))
 	case float64:
 		return strconv.FormatFloat(v, 'f', -1, 64)
 	case bool:

@@ -7,6 +7,7 @@ import (
 
 	"github.com/infracloudio/msbotbuilder-go/schema"
 
+	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/botframework"
 )
 
@@ -23,7 +24,7 @@ func cardActivity(card any) *schema.Activity {
 
 // textActivity is a plain text message.
 func textActivity(text string) *schema.Activity {
-	return &schema.Activity{Type: schema.Message, Text: text, TextFormat: "plain"}
+	return &schema.Activity{Type: schema.Message, Text: cards.CleanText(text), TextFormat: "plain"}
 }
 
 // send posts an activity into the turn's conversation: threaded in channels, plain in chats. It returns the id

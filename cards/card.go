@@ -46,15 +46,20 @@ type Card struct {
 	Speak string `json:"speak,omitempty"`
 }
 
-// MarshalJSON writes the card with its fixed "$schema", "type" and "version" properties first.
+// MarshalJSON writes the card with its fixed "$schema", "type" and "version" properties first, with every
+// invisible or direction-changing character removed from its strings (cleanJSON).
 func (c Card) MarshalJSON() ([]byte, error) {
 	type plain Card
-	return marshal(struct {
+	raw, err := marshal(struct {
 		Schema  string `json:"$schema"`
 		Type    string `json:"type"`
 		Version string `json:"version"`
 		plain
 	}{SchemaURL, "AdaptiveCard", Version, plain(c)})
+	if err != nil {
+		return nil, err
+	}
+	return cleanJSON(raw), nil
 }
 
 // JSON returns the card's compact JSON, without HTML escaping (so "<", ">" and "&" stay readable).

@@ -159,11 +159,12 @@ func clip(s string, n int) string {
 	return strings.TrimSpace(string(r[:n-1])) + "…"
 }
 
-// safe prepares user-supplied text (names, descriptions, justifications, answers) for a TextBlock: it is
-// clipped to n runes and markdown links are defused, so a justification cannot put a clickable
+// safe prepares user-supplied text (names, descriptions, justifications, answers) for a TextBlock: invisible
+// and direction-changing characters are removed (CleanText), it is clipped to n runes and markdown links are
+// defused, so a justification cannot put a clickable
 // "[Approve here](https://evil.example)" on an approver's card.
 func safe(s string, n int) string {
-	s = clip(s, n)
+	s = clip(CleanText(s), n)
 	if strings.Contains(s, "](") {
 		s = strings.ReplaceAll(s, "[", `\[`)
 		s = strings.ReplaceAll(s, "]", `\]`)
