@@ -88,11 +88,11 @@ func (b *Bot) formCardFor(ctx context.Context, t *turn, packageID, policyID stri
 	if err := b.cfg.Store.PutDialog(ctx, dialogFormPrefx+formID, fd); err != nil {
 		return b.errorCard(ctx, t, "I couldn't open the request form", fmt.Errorf("store form: %w", err), "")
 	}
-	return cards.RequestForm(t.loc, b.formView(ctx, formID, fd, reqs, req))
+	return cards.RequestForm(t.loc, b.formView(ctx, t, formID, fd, reqs, req))
 }
 
 // formView is the request form for one policy's requirements.
-func (b *Bot) formView(ctx context.Context, formID string, fd formDialog, reqs []entitlement.Requirements, req entitlement.Requirements) cards.RequestFormView {
+func (b *Bot) formView(ctx context.Context, t *turn, formID string, fd formDialog, reqs []entitlement.Requirements, req entitlement.Requirements) cards.RequestFormView {
 	v := cards.RequestFormView{
 		PackageID:             fd.PackageID,
 		PackageName:           fd.PackageID,
@@ -113,7 +113,7 @@ func (b *Bot) formView(ctx context.Context, formID string, fd formDialog, reqs [
 		v.Policies = append(v.Policies, cards.PolicyOption{ID: r.PolicyID, Name: r.PolicyName, Description: r.PolicyDescription})
 	}
 	for _, q := range req.Questions {
-		v.Questions = append(v.Questions, questionView(q))
+		v.Questions = append(v.Questions, questionView(t.loc, t.act.Locale, q))
 	}
 	if p, err := b.cfg.Entitlement.Package(ctx, fd.PackageID); err == nil {
 		v.PackageName, v.PackageDescription, v.CatalogName = p.Name, p.Description, p.CatalogName
@@ -132,7 +132,7 @@ func (b *Bot) formView(ctx context.Context, formID string, fd formDialog, reqs [
 
 // validateForm checks a submitted form against the policy's requirements, field by field. It returns the
 // request to file, the errors by input id (empty when valid) and the submitted values (to re-fill the form).
-func validateForm(req entitlement.Requirements, data map[string]any, now time.Time) (entitlement.NewRequest, map[string]string, map[string]string) {
+func validateForm(l *i18n.Localizer, req entitlement.Requirements, data map[string]any, now time.Time) (entitlement.NewRequest, map[string]string, map[string]string) {
 	errs := map[string]string{}
 	vals := map[string]string{}
 	in := entitlement.NewRequest{PolicyID: req.PolicyID}
@@ -190,7 +190,7 @@ func validateForm(req entitlement.Requirements, data map[string]any, now time.Ti
 		} else if q.Regex != "" {
 			re, err := regexp.Compile(q.Regex)
 			if err == nil && !re.MatchString(val) {
-				errs[id] = fmt.Sprintf("%q is not in the expected format (a value matching %s).", val, q.Regex)
+				errs[id] = formatError(l, q, val)
 				continue
 			}
 		}
@@ -307,11 +307,11 @@ func (b *Bot) verbRequestSubmit(ctx context.Context, t *turn, data map[string]an
 	}
 	req := reqs[i]
 	fd.Mode = md.Mode
-	in, errs, vals := validateForm(req, data, b.now())
+	in, errs, vals := validateForm(t.loc, req, data, b.now())
 	in.PackageID, in.PolicyID = fd.PackageID, fd.PolicyID
 	in.Extend, in.AssignmentID = fd.Extend, fd.AssignmentID
 	rerender := func(formErr string) (*botframework.InvokeResponse, error) {
-		v := b.formView(ctx, formID, fd, reqs, req)
+		v := b.formView(ctx, t, formID, fd, reqs, req)
 		v.Values, v.Errors, v.FormError = vals, errs, formErr
 		return b.answer(ctx, t, cards.RequestForm(t.loc, v))
 	}

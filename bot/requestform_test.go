@@ -44,7 +44,7 @@ func TestValidateForm(t *testing.T) {
 		{"valid", prod, valid, nil, 2},
 		{"justification required", prod, with("justification", "  "), map[string]string{"justification": "required"}, 2},
 		{"justification optional", noDates, map[string]any{}, nil, 0},
-		{"regex mismatch", prod, with("q_t", "INC12"), map[string]string{"q_t": "expected format"}, 1},
+		{"regex mismatch", prod, with("q_t", "INC12"), map[string]string{"q_t": "expected format: INC followed by at least 4 digits, e.g. INC1234"}, 1},
 		{"required answer missing", prod, with("q_t", ""), map[string]string{"q_t": "required"}, 1},
 		{"choice not offered", prod, with("q_c", "prod-mars"), map[string]string{"q_c": "prod-eu, prod-us"}, 1},
 		{"optional answer kept", prod, with("q_o", "hello"), nil, 3},
@@ -58,7 +58,7 @@ func TestValidateForm(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			in, errs, vals := validateForm(tc.req, tc.data, now)
+			in, errs, vals := validateForm(nil, tc.req, tc.data, now)
 			if len(errs) != len(tc.errs) {
 				t.Fatalf("errors = %v, want keys of %v", errs, tc.errs)
 			}
@@ -75,7 +75,7 @@ func TestValidateForm(t *testing.T) {
 			}
 		})
 	}
-	in, errs, _ := validateForm(prod, with("startDate", "2026-12-01", "endDate", "2026-12-31"), now)
+	in, errs, _ := validateForm(nil, prod, with("startDate", "2026-12-01", "endDate", "2026-12-31"), now)
 	if len(errs) != 0 {
 		t.Fatalf("unexpected errors %v", errs)
 	}

@@ -413,19 +413,30 @@ func subjectSetLabel(s entitlement.SubjectSet) string {
 }
 
 // questionView is one policy question on the request form.
-func questionView(q entitlement.Question) cards.QuestionView {
-	v := cards.QuestionView{ID: q.ID, Text: q.Text, Required: q.Required, Regex: q.Regex, Multiline: q.MultiLine,
+// questionView is a policy question on the request form in the requester's language: Entra's localized
+// text for their locale, and a regex described in words (never the pattern itself).
+func questionView(l *i18n.Localizer, locale string, q entitlement.Question) cards.QuestionView {
+	v := cards.QuestionView{ID: q.ID, Text: q.TextFor(locale), Required: q.Required, Regex: q.Regex, Multiline: q.MultiLine,
 		MultiSelect: q.MultipleSelection, Kind: cards.QuestionText}
 	if q.Kind == entitlement.QuestionChoice || len(q.Choices) > 0 {
 		v.Kind = cards.QuestionMultipleChoice
 		for _, c := range q.Choices {
-			v.Choices = append(v.Choices, cards.Choice{Title: orUnknown(c.Text, c.Value), Value: c.Value})
+			v.Choices = append(v.Choices, cards.Choice{Title: orUnknown(c.TextFor(locale), c.Value), Value: c.Value})
 		}
 	}
 	if q.Regex != "" {
-		v.Hint = "an answer matching " + q.Regex
+		v.Hint, _ = describePattern(l, q.Regex)
 	}
 	return v
+}
+
+// formatError says that an answer does not fit its question's pattern: in words with an example where the
+// pattern can be described, else by the question's own text.
+func formatError(l *i18n.Localizer, q entitlement.Question, val string) string {
+	if hint, ok := describePattern(l, q.Regex); ok {
+		return l.T("form.error.format", "Value", val, "Hint", hint)
+	}
+	return l.T("form.error.formatQuestion", "Value", val, "Question", q.TextFor(l.Lang()))
 }
 
 // autoDenyAt is when stage (1-based) of pol denies the request on its own if nobody decides, counted from
