@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/accessbot/accessbot/cards"
+	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/entitlement"
 	"github.com/accessbot/accessbot/internal/store"
 )
@@ -27,8 +28,8 @@ const (
 	// adminExpiringDefault and adminExpiringMax bound /expiring [days].
 	adminExpiringDefault = 14
 	adminExpiringMax     = 365
-	// adminTableRows is how many rows an admin list shows (the card shows at most 15).
-	adminTableRows = 15
+	// adminTableRows is how many rows an admin list shows: what the card shows, so "and N more" counts right.
+	adminTableRows = cards.MaxAdminRows
 	// adminAuditFetch is how many audit entries /audit reads (it shows adminTableRows of them).
 	adminAuditFetch = 200
 )
@@ -337,6 +338,9 @@ func (b *Bot) refuseNonAdmin(ctx context.Context, t *turn, command string) error
 	e := b.adminEntry(t, "admin.refused")
 	e.Outcome = "refused: not an admin"
 	e.Details = map[string]string{"command": command}
+	if typed := strings.TrimSpace(botframework.StripMentions(t.act.Text)); typed != "" {
+		e.Details["typed"] = admClip(cards.CleanText(typed), 120)
+	}
 	b.appendAudit(ctx, e)
 	t.log.InfoContext(ctx, "admin command refused", "command", command)
 	return b.sendNotice(ctx, t, noticeError, "Not allowed",

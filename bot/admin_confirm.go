@@ -185,7 +185,7 @@ func (b *Bot) closePending(ctx context.Context, t *turn, data map[string]any, ru
 		}
 		unlock()
 		return refuse("This confirmation expired", fmt.Sprintf("Confirmations are valid for %s and this one expired. Nothing was changed; run the command again.",
-			admRoughDuration(adminConfirmTTL)), "expired")
+			admRoughDuration(t.loc, adminConfirmTTL)), "expired")
 	}
 	if run {
 		if !t.admin {

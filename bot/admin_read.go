@@ -5,7 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/accessbot/accessbot/internal/lifecycle"
+	"github.com/accessbot/accessbot/internal/i18n"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -437,8 +438,9 @@ func (n *admNamer) sets(ctx context.Context, ss []entitlement.SubjectSet) []stri
 }
 
 func (b *Bot) adminPending(ctx context.Context, c *adminCall) error {
+	l := c.t.loc
 	f := entitlement.RequestFilter{States: []entitlement.RequestState{entitlement.StatePendingApproval, entitlement.StateSubmitted}}
-	sub := "Requests waiting for approval, oldest first."
+	sub := l.T("admin.pending.subtitle")
 	if arg := strings.TrimSpace(strings.Join(c.cmd.Args, " ")); arg != "" {
 		p, err := b.resolvePackage(ctx, "pending", arg)
 		if err != nil {
@@ -446,7 +448,7 @@ func (b *Bot) adminPending(ctx context.Context, c *adminCall) error {
 		}
 		f.PackageID = p.ID
 		c.entry.PackageID, c.entry.PackageName = p.ID, p.Name
-		sub = "Requests for " + p.Name + " waiting for approval, oldest first."
+		sub = l.T("admin.pending.subtitlePackage", "Package", p.Name)
 	}
 	graphReqs, err := b.cfg.Entitlement.Requests(ctx, f)
 	if err != nil {
@@ -458,8 +460,9 @@ func (b *Bot) adminPending(ctx context.Context, c *adminCall) error {
 	}
 	var rows []pendingRow
 	for _, r := range graphReqs {
-		rows = append(rows, pendingRow{r, string(r.State)})
+		rows = append(rows, pendingRow{r, cards.StateLabel(l, cards.RequestState(r.State))})
 	}
+	brokered := 0
 	// Requests the bot runs itself for partner users (brokered) wait in its own store, not in Entra.
 	if err := b.cfg.Store.List(ctx, bucketBrokered, "", func(key string, raw []byte) error {
 		var br brokeredRequest
@@ -470,10 +473,12 @@ func (b *Bot) adminPending(ctx context.Context, c *adminCall) error {
 		if br.Canceled || br.State != entitlement.StatePendingApproval || (f.PackageID != "" && br.PackageID != f.PackageID) {
 			return nil
 		}
-		state := "pendingApproval, brokered"
+		state := l.T("admin.pending.brokered", "State", cards.StateLabel(l, cards.StatePendingApproval))
 		if cur := br.current(); cur != nil && br.StageCount > 0 {
-			state = fmt.Sprintf("pendingApproval, brokered (stage %d of %d)", cur.Index, br.StageCount)
+			state = l.T("admin.pending.brokeredStage", "State", cards.StateLabel(l, cards.StatePendingApproval),
+				"Stage", cur.Index, "Stages", br.StageCount)
 		}
+		brokered++
 		rows = append(rows, pendingRow{entitlement.Request{ID: br.ID, State: br.State, PackageID: br.PackageID,
 			PackageName: br.PackageName, CreatedAt: br.CreatedAt, Requestor: entitlement.Subject{Name: br.Requester.Name,
 				Email: br.Requester.Email, TenantID: br.Requester.TenantID, ConnectedOrgID: br.Requester.OrgID}}, state})
@@ -484,18 +489,21 @@ func (b *Bot) adminPending(ctx context.Context, c *adminCall) error {
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].r.CreatedAt.Before(rows[j].r.CreatedAt) })
 	now := b.now()
 	v := cards.AdminTableView{
-		Title:       "Pending requests",
-		Subtitle:    sub,
-		Columns:     []string{"Requestor", "Package", "State", "Submitted", "Waiting"},
-		EmptyText:   "Nothing is waiting for approval.",
+		Title:    l.T("admin.pending.title"),
+		Subtitle: sub,
+		Columns: []string{l.T("admin.col.requestor"), l.T("admin.col.package"), l.T("admin.col.state"),
+			l.T("admin.col.submitted"), l.T("admin.col.waiting")},
+		EmptyText:   l.T("admin.pending.empty"),
 		MoreCommand: "/pending {package}",
-		Footnote:    "Brokered requests are partner requests whose approval AccessBot runs itself.",
+	}
+	if brokered > 0 {
+		v.Footnote = l.T("admin.pending.brokeredNote")
 	}
 	for _, row := range rows {
 		r := row.r
 		wait := "—"
 		if !r.CreatedAt.IsZero() {
-			wait = admRoughDuration(now.Sub(r.CreatedAt))
+			wait = admRoughDuration(l, now.Sub(r.CreatedAt))
 		}
 		v.Rows = append(v.Rows, cards.AdminRow{Cells: []string{admSubjectLabel(r.Requestor), admOrDash(r.PackageName),
 			row.state, admStamp(r.CreatedAt), wait}})
@@ -504,19 +512,20 @@ func (b *Bot) adminPending(ctx context.Context, c *adminCall) error {
 	return b.sendAdminTable(ctx, c.t, v)
 }
 
-// admRoughDuration is "3 days", "5 hours", "12 minutes".
-func admRoughDuration(d time.Duration) string {
+// admRoughDuration is "3 days", "5 hours", "12 minutes", rounded the way people count: an assignment that
+// ends in 364 days and 23 hours ends "in 365 days".
+func admRoughDuration(l *i18n.Localizer, d time.Duration) string {
 	switch {
 	case d < 0:
 		return "—"
-	case d >= 48*time.Hour:
-		return lifecycle.Pluralize(int(d/(24*time.Hour)), "day")
-	case d >= 2*time.Hour:
-		return lifecycle.Pluralize(int(d/time.Hour), "hour")
+	case d >= 47*time.Hour+30*time.Minute:
+		return l.N("duration.days", int(math.Round(d.Hours()/24)))
+	case d >= 2*time.Hour-30*time.Second:
+		return l.N("duration.hours", int(math.Round(d.Hours())))
 	case d >= time.Minute:
-		return lifecycle.Pluralize(int(d/time.Minute), "minute")
+		return l.N("duration.minutes", int(math.Round(d.Minutes())))
 	}
-	return "less than a minute"
+	return l.T("duration.lessThanMinute")
 }
 
 // parseExpiringDays validates the /expiring argument.
@@ -556,16 +565,18 @@ func (b *Bot) adminExpiring(ctx context.Context, c *adminCall) error {
 		keep = append(keep, a)
 	}
 	sort.SliceStable(keep, func(i, j int) bool { return keep[i].EndsAt().Before(keep[j].EndsAt()) })
+	l := c.t.loc
 	v := cards.AdminTableView{
-		Title:       "Expiring assignments",
-		Subtitle:    fmt.Sprintf("Assignments that end in the next %s, soonest first.", lifecycle.Pluralize(days, "day")),
-		Columns:     []string{"User", "Package", "Ends", "In"},
-		EmptyText:   fmt.Sprintf("No assignment ends in the next %s.", lifecycle.Pluralize(days, "day")),
+		Title:    l.T("admin.expiring.title"),
+		Subtitle: l.T("admin.expiring.subtitle", "Days", l.N("duration.days", days)),
+		Columns: []string{l.T("admin.col.user"), l.T("admin.col.package"), l.T("admin.col.ends"),
+			l.T("admin.col.in")},
+		EmptyText:   l.T("admin.expiring.empty", "Days", l.N("duration.days", days)),
 		MoreCommand: "/expiring {fewer days}",
 	}
 	for _, a := range keep {
 		v.Rows = append(v.Rows, cards.AdminRow{Cells: []string{admSubjectLabel(a.Target), admOrDash(a.PackageName),
-			admStamp(a.EndsAt()), admRoughDuration(a.EndsAt().Sub(now))}})
+			admStamp(a.EndsAt()), admRoughDuration(l, a.EndsAt().Sub(now))}})
 	}
 	c.entry.Details = admDetail(c.entry.Details, "days", strconv.Itoa(days))
 	c.entry.Outcome = fmt.Sprintf("listed %d", len(keep))
@@ -575,7 +586,8 @@ func (b *Bot) adminExpiring(ctx context.Context, c *adminCall) error {
 func (b *Bot) adminAudit(ctx context.Context, c *adminCall) error {
 	q := store.AuditQuery{Limit: adminAuditFetch}
 	sub := "Most recent first; times in UTC."
-	if arg := strings.TrimSpace(strings.Join(c.cmd.Args, " ")); arg != "" {
+	args, page := auditPage(c.cmd.Args)
+	if arg := strings.TrimSpace(strings.Join(args, " ")); arg != "" {
 		p, perr := b.resolvePackage(ctx, "audit", arg)
 		var ae *adminError
 		switch {
@@ -622,27 +634,64 @@ func (b *Bot) adminAudit(ctx context.Context, c *adminCall) error {
 		sort.SliceStable(entries, func(i, j int) bool { return entries[i].Seq > entries[j].Seq })
 	}
 	v := cards.AdminTableView{
-		Title:       "Audit log",
-		Subtitle:    sub,
-		Columns:     []string{"When", "Who", "Action", "About", "Outcome"},
-		EmptyText:   "No audit entries match.",
-		MoreCommand: "/audit {user or package}",
+		Title:     "Audit log",
+		Subtitle:  sub,
+		Columns:   []string{"When", "Who", "Action", "About", "Outcome"},
+		EmptyText: "No audit entries match.",
+	}
+	total := len(entries)
+	from := min((page-1)*adminTableRows, total)
+	entries = entries[from:]
+	if page > 1 {
+		v.Subtitle = fmt.Sprintf("%s Page %d: entries %d to %d of %d.", sub, page, from+1, min(from+adminTableRows, total), total)
 	}
 	for _, e := range entries {
-		who := orUnknown(e.ActorName, e.ActorID)
-		if who == "" {
-			who = "AccessBot"
-		}
-		about := strings.TrimSpace(strings.Join(admNonEmpty(orUnknown(e.SubjectName, e.SubjectID), e.PackageName), " · "))
-		action := strings.TrimPrefix(e.Action, "admin.")
-		if e.Mode != store.ModeAdmin {
-			action += " (" + e.Mode + ")"
-		}
-		v.Rows = append(v.Rows, cards.AdminRow{Cells: []string{e.Time.UTC().Format("Jan 2 15:04"), who, action,
-			admOrDash(about), admOrDash(admClip(e.Outcome, 80))}})
+		v.Rows = append(v.Rows, auditRow(e))
 	}
-	c.entry.Outcome = fmt.Sprintf("listed %d", len(entries))
+	v.Total = len(entries)
+	if len(entries) > adminTableRows {
+		// The "…and N more" line names the command that shows the next page, and a button runs it.
+		next := strings.TrimSpace("/audit " + strings.Join(args, " ") + fmt.Sprintf(" page %d", page+1))
+		v.MoreCommand = next
+		v.MoreAction = &cards.Suggestion{Title: "Show older entries", Command: next}
+	}
+	c.entry.Outcome = fmt.Sprintf("listed %d", total)
 	return b.sendAdminTable(ctx, c.t, v)
+}
+
+// auditPage splits a trailing "page N" off the /audit arguments; page is 1 without it.
+func auditPage(args []string) ([]string, int) {
+	if n := len(args); n >= 2 && strings.EqualFold(args[n-2], "page") {
+		if p, err := strconv.Atoi(args[n-1]); err == nil && p >= 1 {
+			return args[:n-2], p
+		}
+	}
+	return args, 1
+}
+
+// auditRow is one audit entry as a table row. A refused command says what was attempted ("/assign Rita
+// Falcon…") and on what, instead of a bare "refused".
+func auditRow(e store.AuditEntry) cards.AdminRow {
+	who := orUnknown(e.ActorName, e.ActorID)
+	if who == "" {
+		who = "AccessBot"
+	}
+	about := strings.TrimSpace(strings.Join(admNonEmpty(orUnknown(e.SubjectName, e.SubjectID), e.PackageName), " · "))
+	action := strings.TrimPrefix(e.Action, "admin.")
+	if e.Mode != store.ModeAdmin {
+		action += " (" + e.Mode + ")"
+	}
+	outcome := e.Outcome
+	if e.Action == "admin.refused" {
+		cmd, typed := e.Details["command"], e.Details["typed"]
+		action = "refused " + orUnknown(cmd, "an admin command")
+		if rest := strings.TrimSpace(strings.TrimPrefix(typed, cmd)); rest != "" && about == "" {
+			about = admClip(rest, 60)
+		}
+		outcome = "refused: " + who + " is not an AccessBot admin; nothing was changed"
+	}
+	return cards.AdminRow{Cells: []string{e.Time.UTC().Format("Jan 2 15:04"), who, action,
+		admOrDash(about), admOrDash(admClip(outcome, 80))}}
 }
 
 func admNonEmpty(xs ...string) []string {

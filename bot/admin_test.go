@@ -639,7 +639,7 @@ func TestAdminCommands(t *testing.T) {
 		{name: "package ambiguous", who: admAdele, text: "/package Falcon", want: []string{`"Falcon" matches 5 packages`, "Falcon Team Member (" + admPkgID(1) + ")"}, wantOutcome: "rejected"},
 		{name: "package typo suggests", who: admAdele, text: "/package Falcon Wiki Raeder", want: []string{`no package is named "Falcon Wiki Raeder"`, `Did you mean "Falcon Wiki Reader"?`}},
 		{name: "package missing", who: admAdele, text: "/package", want: []string{"/package: give the package's name or id"}, wantOutcome: "rejected"},
-		{name: "pending", who: admAdele, text: "/pending", want: []string{"Pending requests", "Megan Bowen", "Falcon Production Access", "pendingApproval", "26 hours"}, wantOutcome: "listed 1"},
+		{name: "pending", who: admAdele, text: "/pending", want: []string{"Pending requests", "Megan Bowen", "Falcon Production Access", "Pending approval", "26 hours"}, unwanted: []string{"pendingApproval", "brokered", "Run by AccessBot"}, wantOutcome: "listed 1"},
 		{name: "pending for package", who: admAdele, text: "/pending Falcon Wiki", want: []string{"Nothing is waiting for approval."}, wantOutcome: "listed 0"},
 		{name: "expiring default", who: admAdele, text: "/expiring", want: []string{"next 14 days", "Rita Requester", "Falcon Team Member", "5 days"}, unwanted: []string{"Megan"}, wantOutcome: "listed 1"},
 		{name: "expiring a year", who: admAdele, text: "/expiring 365", want: []string{"Rita Requester", "Megan Bowen"}, wantOutcome: "listed 2"},
@@ -1239,7 +1239,7 @@ func TestAdminPendingIncludesBrokered(t *testing.T) {
 		Requester: brokeredRequester{Name: "Fiona Partner", Email: "fiona@fabrikam.example"}, State: entitlement.StatePendingApproval, Canceled: true})
 
 	got := e.say(admAdele, "/pending")
-	admWantAll(t, "/pending", got, "Megan Bowen", "Gus Guest (gus@fabrikam.example)", "pendingApproval, brokered (stage 1 of 1)", "3 hours")
+	admWantAll(t, "/pending", got, "Megan Bowen", "Gus Guest (gus@fabrikam.example)", "Pending approval, stage 1 of 1 (run by AccessBot)", "\"Run by AccessBot\" marks partner requests", "3 hours")
 	admWantNone(t, "/pending", got, "Frank Miller", "Fiona Partner")
 	got = e.say(admAdele, "/pending Falcon Production")
 	admWantNone(t, "/pending {other package}", got, "Gus Guest")

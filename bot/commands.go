@@ -142,14 +142,19 @@ func (b *Bot) sendUnknown(ctx context.Context, t *turn, cmd Command) error {
 	if cmd.Slash {
 		typed = "/" + word
 	}
-	msg := fmt.Sprintf("I don't know %q.", typed)
-	if len(sugg) > 0 {
-		msg += " Did you mean one of these?"
-	} else {
-		msg += " Type help to see what I can do, or tell me which access you need (\"I need access to Falcon\")."
-		buttons = append(buttons, cards.Suggestion{Title: "help", Command: "help"})
+	l := t.loc
+	msg := l.T("unknown.dontKnow", "Typed", typed)
+	help := "help"
+	if admin {
+		help = "/help" // an admin's slash command gets the admin help, as a slash command
 	}
-	return b.sendNotice(ctx, t, noticeInfo, "Not sure what you mean", msg, buttons)
+	if len(sugg) > 0 {
+		msg += " " + l.T("unknown.didYouMean")
+	} else {
+		msg += " " + l.T("unknown.typeHelp", "Help", help)
+		buttons = append(buttons, cards.Suggestion{Title: help, Command: help})
+	}
+	return b.sendNotice(ctx, t, noticeInfo, l.T("unknown.title"), msg, buttons)
 }
 
 // commandNames lists the command words of one style (slash/admin or plain), sorted.

@@ -78,6 +78,9 @@ type AdminTableView struct {
 	Footnote string
 	// MoreCommand is the command that shows the rest ("/audit Rita"); shown with the "and N more" line.
 	MoreCommand string
+	// MoreAction, when set, is a button that shows the next rows (a page); the "and N more" line then names
+	// no command.
+	MoreAction *Suggestion
 }
 
 // AdminTable shows a list as a table: the first column bold, the others beside it, per-row buttons below.
@@ -153,10 +156,13 @@ func AdminTable(l *i18n.Localizer, v AdminTableView) *Card {
 	}
 	if rest := total - len(rows); rest > 0 {
 		more := l.N("table.moreRows", rest)
-		if v.MoreCommand != "" {
+		if v.MoreCommand != "" && v.MoreAction == nil {
 			more = l.N("table.moreRowsHint", rest, "Command", safe(v.MoreCommand, 80))
 		}
 		c.add(moreLine(more))
+		if a := v.MoreAction; a != nil {
+			c.Actions = append(c.Actions, commandButton(orDefault(a.Title, a.Command), orDefault(a.Command, a.Title)))
+		}
 	}
 	if f := safe(v.Footnote, maxShort); f != "" {
 		c.add(footnote(f))

@@ -122,6 +122,9 @@ func BotChatURL(botID string) string {
 	return "https://teams.microsoft.com/l/chat/0/0?users=" + url.QueryEscape(botID)
 }
 
+// MaxAdminRows is the most rows an AdminTable shows; callers page by it.
+const MaxAdminRows = maxAdminRows
+
 // Limits that keep every card small (MaxCardBytes) and readable.
 const (
 	maxName          = 120
