@@ -296,7 +296,7 @@ func FuzzDecodeActivity(f *testing.F) {
 		_ = StripMentions(act.Text)
 		_, _, _, _ = InvokeAction(act)
 		_ = SubmitValue(act)
-		if _, err := cleanActivity(act); err != nil {
+		if _, err := outbound(act, "conv", "", ""); err != nil {
 			t.Fatalf("decoded activity does not re-encode: %v", err)
 		}
 	})

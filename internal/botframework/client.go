@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -167,7 +168,7 @@ func (c *Client) Send(ctx context.Context, serviceURL, conversationID string, ac
 	if err := requireIDs("send", map[string]string{"conversationID": conversationID}); err != nil {
 		return "", err
 	}
-	body, err := c.outbound(act, conversationID, func(m map[string]json.RawMessage) {})
+	body, err := outbound(act, conversationID, "", "")
 	if err != nil {
 		return "", fmt.Errorf("send to %s: %w", conversationID, err)
 	}
@@ -184,9 +185,7 @@ func (c *Client) Reply(ctx context.Context, serviceURL, conversationID, replyToI
 	if err := requireIDs("reply", map[string]string{"conversationID": conversationID, "replyToID": replyToID}); err != nil {
 		return "", err
 	}
-	body, err := c.outbound(act, conversationID, func(m map[string]json.RawMessage) {
-		m["replyToId"] = mustJSON(replyToID)
-	})
+	body, err := outbound(act, conversationID, replyToID, "")
 	if err != nil {
 		return "", fmt.Errorf("reply in %s: %w", conversationID, err)
 	}
@@ -203,9 +202,7 @@ func (c *Client) Update(ctx context.Context, serviceURL, conversationID, activit
 	if err := requireIDs("update", map[string]string{"conversationID": conversationID, "activityID": activityID}); err != nil {
 		return err
 	}
-	body, err := c.outbound(act, conversationID, func(m map[string]json.RawMessage) {
-		m["id"] = mustJSON(activityID)
-	})
+	body, err := outbound(act, conversationID, "", activityID)
 	if err != nil {
 		return fmt.Errorf("update %s in %s: %w", activityID, conversationID, err)
 	}
@@ -459,59 +456,91 @@ func mustJSON(v any) json.RawMessage {
 	return b
 }
 
-// outbound encodes act for the Connector: cleaned of zero timestamps and empty objects, type defaulted
-// to "message", conversation.id filled in, then adjusted by edit.
-func (c *Client) outbound(act *schema.Activity, conversationID string, edit func(map[string]json.RawMessage)) ([]byte, error) {
+// outbound encodes act for the Connector in one pass: zero timestamps and empty objects left out, type
+// defaulted to "message", conversation.id filled in, then replyToId / id set when given.
+func outbound(act *schema.Activity, conversationID, replyToID, activityID string) ([]byte, error) {
 	if act == nil {
 		return nil, errors.New("activity is nil")
 	}
-	m, err := cleanActivity(act)
+	w, err := newWireActivity(act, conversationID)
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := m["type"]; !ok {
-		m["type"] = mustJSON(TypeMessage)
+	if replyToID != "" {
+		w.ReplyToID = replyToID
 	}
-	if _, ok := m["conversation"]; !ok {
-		m["conversation"] = mustJSON(map[string]string{"id": conversationID})
+	if activityID != "" {
+		w.ID = activityID
 	}
-	edit(m)
-	return json.Marshal(m)
-}
-
-// zeroTime is how encoding/json writes a zero time.Time.
-const zeroTime = `"0001-01-01T00:00:00Z"`
-
-// cleanActivity marshals act and removes what schema.Activity writes for unset values: zero
-// timestamps and empty nested objects. Attachments, value and channelData are kept verbatim.
-func cleanActivity(act *schema.Activity) (map[string]json.RawMessage, error) {
-	b, err := json.Marshal(act)
+	b, err := json.Marshal(w)
 	if err != nil {
 		return nil, fmt.Errorf("encode activity: %w", err)
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("re-decode activity: %w", err)
+	return b, nil
+}
+
+// wireActivity is an outbound activity as the Connector gets it. It embeds the activity and shadows the
+// fields schema.Activity would write for unset values (zero timestamps, empty nested objects), so the
+// activity, its cards included, is encoded once (attachments, value and channelData are written verbatim).
+type wireActivity struct {
+	*schema.Activity
+	Type             schema.ActivityTypes `json:"type"`
+	ID               string               `json:"id,omitempty"`
+	ReplyToID        string               `json:"replyToId,omitempty"`
+	Timestamp        time.Time            `json:"timestamp,omitzero"`
+	LocalTimestamp   time.Time            `json:"localTimestamp,omitzero"`
+	Expiration       time.Time            `json:"expiration,omitzero"`
+	From             json.RawMessage      `json:"from,omitempty"`
+	Recipient        json.RawMessage      `json:"recipient,omitempty"`
+	Conversation     json.RawMessage      `json:"conversation,omitempty"`
+	RelatesTo        json.RawMessage      `json:"relatesTo,omitempty"`
+	SuggestedActions json.RawMessage      `json:"suggestedActions,omitempty"`
+	SemanticAction   json.RawMessage      `json:"semanticAction,omitempty"`
+}
+
+// newWireActivity prepares act for encoding; a zero conversation becomes {"id": conversationID} when
+// conversationID is not empty.
+func newWireActivity(act *schema.Activity, conversationID string) (*wireActivity, error) {
+	w := &wireActivity{Activity: act, Type: act.Type, ID: act.ID, ReplyToID: act.ReplyToID,
+		Timestamp: act.Timestamp, LocalTimestamp: act.LocalTimestamp, Expiration: act.Expiration}
+	if w.Type == "" {
+		w.Type = TypeMessage
 	}
-	for k, v := range m {
-		switch k {
-		case "timestamp", "localTimestamp", "expiration":
-			if string(v) == zeroTime {
-				delete(m, k)
-			}
-		case "from", "recipient", "conversation", "relatesTo", "suggestedActions", "semanticAction":
-			pruned, empty, err := pruneEmpty(v)
-			if err != nil {
-				return nil, fmt.Errorf("clean %s: %w", k, err)
-			}
-			if empty {
-				delete(m, k)
-			} else {
-				m[k] = pruned
-			}
+	var err error
+	for _, f := range []struct {
+		name string
+		dst  *json.RawMessage
+		v    any
+	}{
+		{"from", &w.From, act.From}, {"recipient", &w.Recipient, act.Recipient}, {"conversation", &w.Conversation, act.Conversation},
+		{"relatesTo", &w.RelatesTo, act.RelatesTo}, {"suggestedActions", &w.SuggestedActions, act.SuggestedActions},
+		{"semanticAction", &w.SemanticAction, act.SemanticAction},
+	} {
+		if *f.dst, err = nested(f.v); err != nil {
+			return nil, fmt.Errorf("clean %s: %w", f.name, err)
 		}
 	}
-	return m, nil
+	if w.Conversation == nil && conversationID != "" {
+		w.Conversation = mustJSON(map[string]string{"id": conversationID})
+	}
+	return w, nil
+}
+
+// nested encodes a small nested object without its empty parts; nil when nothing is left. The zero value
+// (the common case: the bot sets none of these on a reply) costs no encoding at all.
+func nested(v any) (json.RawMessage, error) {
+	if reflect.ValueOf(v).IsZero() {
+		return nil, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	pruned, empty, err := pruneEmpty(b)
+	if err != nil || empty {
+		return nil, err
+	}
+	return pruned, nil
 }
 
 // pruneEmpty removes empty objects (recursively) from a JSON object; empty reports whether nothing is
@@ -569,15 +598,14 @@ func outboundConversationParameters(p schema.ConversationParameters) ([]byte, er
 		}
 	}
 	delete(m, "activity")
-	act, err := cleanActivity(&p.Activity)
-	if err != nil {
-		return nil, err
-	}
-	if len(act) > 0 {
-		if _, ok := act["type"]; !ok {
-			act["type"] = mustJSON(TypeMessage)
+	if !reflect.ValueOf(p.Activity).IsZero() {
+		w, err := newWireActivity(&p.Activity, "")
+		if err != nil {
+			return nil, err
 		}
-		m["activity"] = mustJSON(act)
+		if m["activity"], err = json.Marshal(w); err != nil {
+			return nil, fmt.Errorf("encode activity: %w", err)
+		}
 	}
 	return json.Marshal(m)
 }

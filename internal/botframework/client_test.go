@@ -454,6 +454,17 @@ func TestParseRetryAfter(t *testing.T) {
 	}
 }
 
+// BenchmarkOutbound measures encoding one card reply for the Connector (done once per outgoing activity).
+func BenchmarkOutbound(b *testing.B) {
+	act := cardActivity()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := outbound(act, teamsConvID, "act-1", ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func TestCleanActivityKeepsContent(t *testing.T) {
 	act := &schema.Activity{
 		Type:        "message",
@@ -463,11 +474,10 @@ func TestCleanActivityKeepsContent(t *testing.T) {
 		Value:       map[string]any{"k": map[string]any{}},
 		RelatesTo:   schema.ConversationReference{ActivityID: "r1"},
 	}
-	m, err := cleanActivity(act)
+	b, err := outbound(act, "", "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := json.Marshal(m)
 	var got map[string]any
 	_ = json.Unmarshal(b, &got)
 	want := map[string]any{
