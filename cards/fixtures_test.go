@@ -58,7 +58,7 @@ type cardCase struct {
 // goldenCases are the cards the golden files and the schema test cover: every constructor, every variant, in
 // English (testdata/golden/*.json) and in German (testdata/golden/de/*.json).
 func goldenCases() []cardCase {
-	out := goldenCasesIn(en)
+	out := append(goldenCasesIn(en), reviewGoldenCases()...)
 	for _, c := range goldenCasesIn(i18n.For("de")) {
 		c.name = germanDir + c.name
 		out = append(out, c)
@@ -397,7 +397,7 @@ func largeCases() []cardCase {
 		StageIndex: 3, StageCount: 5, Deadline: t0.Add(time.Hour), Now: t0, JustificationRequired: true, Decisions: decisions,
 		ApproverIDs: ids, Note: long(800), Error: long(800), JustificationValue: long(8000), Mode: ModeBrokered, OrgName: long(200)}
 
-	return []cardCase{
+	return append(reviewLargeCases(), []cardCase{
 		{"welcome", Welcome(en, WelcomeView{UserName: long(500), OrgName: long(500), IsGuest: true, HomeOrgName: long(500), IsAdmin: true})},
 		{"help", Help(en, HelpView{IsAdmin: true})},
 		{"package-list", PackageList(en, PackageListView{Query: long(2000), Page: 2, PageCount: 40, Total: 400, Packages: pkgs, OrgName: long(300)})},
@@ -433,5 +433,5 @@ func largeCases() []cardCase {
 		{"notice", Notice(en, NoticeView{Kind: NoticeError, Title: long(800), Text: long(8000), Details: lines, Suggestions: sugg})},
 		{"sign-in", SignIn(en, SignInView{Reason: SignInConsent, Detail: long(3000), SignInURL: "https://login.example/" + strings.Repeat("z", 1000),
 			MyAccessURL: MyAccessURL("contoso.onmicrosoft.com", pkgTeam), RetryCommand: long(3000), OrgName: long(300)})},
-	}
+	}...)
 }
