@@ -67,6 +67,10 @@ type adminPendingOp struct {
 	ConnectedOrgID string `json:"connectedOrgId,omitempty"`
 	// External marks a connected organization's user (a guest here, or assigned by mail address).
 	External bool `json:"external,omitempty"`
+	// ReviewID and InstanceID name the access review of /review stop|apply (for /review new: reviewers and
+	// recurrence).
+	ReviewID   string `json:"reviewId,omitempty"`
+	InstanceID string `json:"instanceId,omitempty"`
 }
 
 var adminTokenRE = regexp.MustCompile(`^[0-9a-f]{32}$`)
@@ -239,6 +243,8 @@ func (b *Bot) closePending(ctx context.Context, t *turn, data map[string]any, ru
 func (b *Bot) runPending(ctx context.Context, t *turn, op adminPendingOp) (string, string, error) {
 	by := orUnknown(t.userName, t.userID)
 	switch op.Op {
+	case opReviewStop, opReviewApply, opReviewCreate:
+		return b.runReviewOp(ctx, op)
 	case opDisconnect:
 		if err := b.cfg.Entitlement.DeleteConnectedOrg(ctx, op.OrgID); err != nil {
 			return "", "", fmt.Errorf("delete connected organization %s: %w", op.OrgID, err)

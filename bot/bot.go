@@ -14,6 +14,7 @@ import (
 	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/entitlement"
 	"github.com/accessbot/accessbot/internal/lifecycle"
+	"github.com/accessbot/accessbot/internal/reviews"
 	"github.com/accessbot/accessbot/internal/store"
 )
 
@@ -95,6 +96,8 @@ type Config struct {
 	PollMax time.Duration
 	// ReminderAfter is how long an approval may wait before approvers are reminded.
 	ReminderAfter time.Duration
+	// Reviews runs access reviews and expiry notices in the chat (internal/reviews); nil turns them off.
+	Reviews *reviews.Service
 }
 
 // TenantInfo describes the resource tenant.

@@ -65,6 +65,7 @@ func (b *Bot) registerCore() {
 	b.registerApprover()
 	b.registerPartner()
 	b.registerAdmin()
+	b.registerReviews()
 }
 
 // runCommand dispatches a parsed command. Unknown words get suggestions, or are treated as a package search.

@@ -1,7 +1,6 @@
 package cards
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -42,6 +41,10 @@ const (
 	ReviewDontKnow = "DontKnow"
 	// ReviewCheck asks the bot to look for a decision made in My Access.
 	ReviewCheck = "check"
+	// ReviewNotReviewed is an item nobody decided yet.
+	ReviewNotReviewed = "NotReviewed"
+	// RecommendNoInfo is Graph's recommendation when there is no sign-in data.
+	RecommendNoInfo = "NoInfoAvailable"
 )
 
 // MaxReviewItems is the most people one review card shows; the bot pages by it.
@@ -95,167 +98,160 @@ type ReviewView struct {
 	Error string
 }
 
-func recommendationLine(r string) (string, string) {
+func recommendationLine(l *i18n.Localizer, r string) (string, string) {
 	switch r {
 	case ReviewApprove:
-		return "Recommended: approve (signed in recently)", ColorGood
+		return l.T("review.recApprove"), ColorGood
 	case ReviewDeny:
-		return "Recommended: deny (no sign-in for 30 days or more)", ColorAttention
-	case "NoInfoAvailable":
-		return "No recommendation (no sign-in data)", ""
+		return l.T("review.recDeny"), ColorAttention
+	case RecommendNoInfo:
+		return l.T("review.recNone"), ""
 	}
 	return "", ""
 }
 
-func reviewDecisionLabel(d string) (string, string) {
+func reviewDecisionLabel(l *i18n.Localizer, d string) (string, string) {
 	switch d {
 	case ReviewApprove:
-		return "Approved", ColorGood
+		return l.T("review.approved"), ColorGood
 	case ReviewDeny:
-		return "Denied", ColorAttention
+		return l.T("review.denied"), ColorAttention
 	case ReviewDontKnow:
-		return "Don't know", ColorWarning
+		return l.T("review.dontKnow"), ColorWarning
 	}
-	return "Not decided yet", ""
+	return l.T("review.notDecided"), ""
 }
 
 // Review is the reviewer's card: what is reviewed, the deadline, and one row per person with the evidence and
 // Approve / Deny / Don't know; plus Accept recommendations, decide the page or everything remaining, and paging.
 // It shows at most MaxReviewItems people (the page size the bot uses) and stays under MaxCardBytes.
 func Review(l *i18n.Localizer, v ReviewView) *Card {
-	name := safe(orDefault(v.Name, "Access review"), maxName)
-	c := newCard(l, "Access review: " + name)
+	name := safe(orDefault(v.Name, l.T("review.defaultName")), maxName)
+	head := l.T("review.title", "Name", name)
+	c := newCard(l, head)
 	ids := []string{KeyReviewID, v.ReviewID, KeyInstanceID, v.InstanceID}
 	page := strconv.Itoa(max(v.Page, 1))
-	c.add(title("Access review: " + name))
-	what := "Do these people still need " + safe(orDefault(v.Resource, "this access"), maxName)
+	c.add(title(head))
+	res := safe(orDefault(v.Resource, l.T("review.thisAccess")), maxName)
 	if v.ResourceKind != "" {
-		what += " (" + safe(v.ResourceKind, 40) + ")"
+		c.add(subtitle(l.T("review.questionKind", "Resource", res, "Kind", safe(v.ResourceKind, 40))))
+	} else {
+		c.add(subtitle(l.T("review.question", "Resource", res)))
 	}
-	c.add(subtitle(what + "?"))
 	if n := safe(v.Note, maxShort); n != "" {
 		c.add(banner(StyleWarning, n, ""))
 	}
-	progress := fmt.Sprintf("%d of %d decided", v.Total-v.Remaining, v.Total)
-	c.add(facts("Decide by", whenOrEmpty(v.Deadline), "Progress", progress, "Status", safe(v.Status, 40)))
+	c.add(facts(l.T("review.decideBy"), whenOrEmpty(v.Deadline),
+		l.T("review.progress"), l.T("review.progressValue", "Decided", v.Total-v.Remaining, "Total", v.Total),
+		l.T("review.status"), safe(v.Status, 40)))
 	if v.Open && !v.Deadline.IsZero() && !v.Now.IsZero() && v.Deadline.Sub(v.Now) <= 48*time.Hour && v.Deadline.After(v.Now) {
-		c.add(TextBlock{Text: "Less than " + l.Duration(v.Deadline.Sub(v.Now)+time.Minute) + " left to decide.", Wrap: true, Weight: WeightBolder, Color: ColorAttention})
+		c.add(TextBlock{Text: l.T("review.timeLeft", "Left", l.Duration(v.Deadline.Sub(v.Now)+time.Minute)), Wrap: true, Weight: WeightBolder, Color: ColorAttention})
 	}
 	var undecided []string
 	for i, it := range v.Items {
 		if i == MaxReviewItems {
-			c.add(moreLine(fmt.Sprintf("…and %d more people on this page", len(v.Items)-i)))
+			c.add(moreLine(l.N("review.morePeople", len(v.Items)-i)))
 			break
 		}
-		c.add(reviewItem(it, v.Open, ids, page, i == 0))
-		if it.Decision == "" || it.Decision == "NotReviewed" {
+		c.add(reviewItem(l, it, v.Open, ids, page, i == 0))
+		if it.Decision == "" || it.Decision == ReviewNotReviewed {
 			undecided = append(undecided, it.DecisionID)
 		}
 	}
+	refresh := noInputs(execute(l.T("button.refresh"), VerbReviewOpen, append(ids, KeyPage, page)...))
 	if !v.Open {
-		c.add(footnote("This review is " + orDefault(safe(v.Status, 40), "closed") + ": decisions can no longer be changed."))
-		c.Actions = []Action{noInputs(execute("Refresh", VerbReviewOpen, append(ids, KeyPage, page)...))}
+		c.add(footnote(l.T("review.closed", "Status", orDefault(safe(v.Status, 40), l.T("review.closedStatus")))))
+		c.Actions = []Action{refresh}
 		return c
 	}
-	label := "Justification (optional)"
+	label := l.T("review.justification")
 	if v.JustificationRequired {
-		label = "Justification (required to approve)"
+		label = l.T("review.justificationRequired")
 	}
 	c.add(InputText{ID: InputJustification, Label: label, IsMultiline: true, MaxLength: maxLong, Spacing: SpacingLarge, Separator: true,
-		Placeholder: "Used for the decisions you record from this card"})
+		Placeholder: l.T("review.justificationPlaceholder")})
 	if v.Error != "" {
 		c.add(fieldError(v.Error))
 	}
 	if len(undecided) > 0 && v.PageCount > 1 {
-		items := joinIDs(undecided)
+		items := strings.Join(undecided, ",")
 		c.add(ActionSet{Spacing: SpacingSmall, Actions: []Action{
-			execute(fmt.Sprintf("Approve page (%d)", len(undecided)), VerbReviewDecidePage, append(ids, KeyPage, page, KeyDecision, ReviewApprove, KeyItems, items)...),
-			execute(fmt.Sprintf("Deny page (%d)", len(undecided)), VerbReviewDecidePage, append(ids, KeyPage, page, KeyDecision, ReviewDeny, KeyItems, items)...),
+			execute(l.T("review.approvePage", "Count", len(undecided)), VerbReviewDecidePage, append(ids, KeyPage, page, KeyDecision, ReviewApprove, KeyItems, items)...),
+			execute(l.T("review.denyPage", "Count", len(undecided)), VerbReviewDecidePage, append(ids, KeyPage, page, KeyDecision, ReviewDeny, KeyItems, items)...),
 		}})
 	}
 	if v.Remaining > 0 {
 		c.add(ActionSet{Spacing: SpacingSmall, Actions: []Action{
-			execute(fmt.Sprintf("Approve rest (%d)", v.Remaining), VerbReviewDecideAll, append(ids, KeyDecision, ReviewApprove)...),
-			execute(fmt.Sprintf("Deny rest (%d)", v.Remaining), VerbReviewDecideAll, append(ids, KeyDecision, ReviewDeny)...),
+			execute(l.T("review.approveRest", "Count", v.Remaining), VerbReviewDecideAll, append(ids, KeyDecision, ReviewApprove)...),
+			execute(l.T("review.denyRest", "Count", v.Remaining), VerbReviewDecideAll, append(ids, KeyDecision, ReviewDeny)...),
 		}})
 	}
 	if v.PageCount > 1 {
 		var nav []Action
 		if v.Page > 1 {
-			nav = append(nav, noInputs(execute("◀ Previous", VerbReviewOpen, append(ids, KeyPage, strconv.Itoa(v.Page-1))...)))
+			nav = append(nav, noInputs(execute(l.T("review.previous"), VerbReviewOpen, append(ids, KeyPage, strconv.Itoa(v.Page-1))...)))
 		}
 		if v.Page < v.PageCount {
-			nav = append(nav, noInputs(execute("Next ▶", VerbReviewOpen, append(ids, KeyPage, strconv.Itoa(v.Page+1))...)))
+			nav = append(nav, noInputs(execute(l.T("review.next"), VerbReviewOpen, append(ids, KeyPage, strconv.Itoa(v.Page+1))...)))
 		}
-		c.add(TextBlock{Text: fmt.Sprintf("Page %d of %d", v.Page, v.PageCount), Wrap: true, IsSubtle: true, Size: SizeSmall, Spacing: SpacingMedium})
+		c.add(TextBlock{Text: l.T("review.page", "Page", v.Page, "Pages", v.PageCount), Wrap: true, IsSubtle: true, Size: SizeSmall, Spacing: SpacingMedium})
 		c.add(ActionSet{Spacing: SpacingSmall, Actions: nav})
 	}
-	c.add(footnote("Your decisions are recorded in Entra ID with your own account (delegated), like in My Access."))
+	c.add(footnote(l.T("review.delegatedNote")))
 	if v.Remaining > 0 && v.Recommendations {
-		c.Actions = append(c.Actions, noInputs(execute("Accept recommendations", VerbReviewAccept, ids...)))
+		c.Actions = append(c.Actions, noInputs(execute(l.T("review.acceptRecommendations"), VerbReviewAccept, ids...)))
 	}
-	c.Actions = append(c.Actions, noInputs(execute("Refresh", VerbReviewOpen, append(ids, KeyPage, page)...)))
+	c.Actions = append(c.Actions, refresh)
 	return c
 }
 
-func obtained(it ReviewItemView) string {
+func obtained(l *i18n.Localizer, it ReviewItemView) string {
 	s := safe(it.Obtained, 120)
 	if !it.Since.IsZero() {
-		s = strings.TrimSpace(s + " since " + day(it.Since))
+		s = l.T("review.since", "How", s, "Date", day(it.Since))
 	}
-	return orDefault(s, "—")
+	return orDefault(strings.TrimSpace(s), "—")
 }
 
-func joinIDs(ids []string) string {
-	out := ""
-	for i, id := range ids {
-		if i > 0 {
-			out += ","
-		}
-		out += id
-	}
-	return out
-}
-
-func reviewItem(it ReviewItemView, open bool, ids []string, page string, first bool) Container {
-	items := []Element{TextBlock{Text: safe(orDefault(it.Name, "Someone"), 80), Wrap: true, Weight: WeightBolder}}
+func reviewItem(l *i18n.Localizer, it ReviewItemView, open bool, ids []string, page string, first bool) Container {
+	items := []Element{TextBlock{Text: safe(orDefault(it.Name, l.T("common.someone")), 80), Wrap: true, Weight: WeightBolder}}
 	if d := safe(it.Detail, 80); d != "" {
 		items = append(items, TextBlock{Text: d, Wrap: true, IsSubtle: true, Size: SizeSmall, Spacing: SpacingNone})
 	}
-	if line, color := recommendationLine(it.Recommendation); line != "" {
+	if line, color := recommendationLine(l, it.Recommendation); line != "" {
 		items = append(items, TextBlock{Text: line, Wrap: true, Color: color, Size: SizeSmall, Spacing: SpacingSmall})
 	}
-	signIn := "never seen"
+	signIn := l.T("review.neverSeen")
 	if !it.LastSignIn.IsZero() {
 		signIn = day(it.LastSignIn)
 	}
-	ends := "no end date"
+	ends := l.T("review.noEnd")
 	if !it.AccessEnds.IsZero() {
 		ends = day(it.AccessEnds)
 	}
 	items = append(items, FactSet{Spacing: SpacingSmall, Facts: []Fact{
-		{Title: "Last sign-in", Value: signIn},
-		{Title: "Access", Value: obtained(it)},
-		{Title: "Ends", Value: ends},
+		{Title: l.T("review.lastSignIn"), Value: signIn},
+		{Title: l.T("review.access"), Value: obtained(l, it)},
+		{Title: l.T("review.ends"), Value: ends},
 	}})
-	label, color := reviewDecisionLabel(it.Decision)
+	label, color := reviewDecisionLabel(l, it.Decision)
 	if it.DecidedBy != "" {
-		label += " by " + safe(it.DecidedBy, 60)
+		label = l.T("review.decidedBy", "Decision", label, "Name", safe(it.DecidedBy, 60))
 	}
 	items = append(items, TextBlock{Text: label, Wrap: true, Weight: WeightBolder, Color: color, Size: SizeSmall, Spacing: SpacingSmall})
 	if j := safe(it.Justification, 140); j != "" {
-		items = append(items, TextBlock{Text: "\"" + j + "\"", Wrap: true, IsSubtle: true, Size: SizeSmall, Spacing: SpacingNone})
+		items = append(items, TextBlock{Text: l.T("common.quoted", "Text", j), Wrap: true, IsSubtle: true, Size: SizeSmall, Spacing: SpacingNone})
 	}
 	if open {
 		data := append(ids, KeyPage, page, KeyDecisionID, it.DecisionID)
-		verb := "Approve"
-		if it.Decision != "" && it.Decision != "NotReviewed" {
-			verb = "Change to approve"
+		approve := l.T("review.approve")
+		if it.Decision != "" && it.Decision != ReviewNotReviewed {
+			approve = l.T("review.changeToApprove")
 		}
 		items = append(items, ActionSet{Spacing: SpacingSmall, Actions: []Action{
-			execute(verb, VerbReviewDecide, append(data, KeyDecision, ReviewApprove)...),
-			execute("Deny", VerbReviewDecide, append(data, KeyDecision, ReviewDeny)...),
-			execute("Don't know", VerbReviewDecide, append(data, KeyDecision, ReviewDontKnow)...),
+			execute(approve, VerbReviewDecide, append(data, KeyDecision, ReviewApprove)...),
+			execute(l.T("review.deny"), VerbReviewDecide, append(data, KeyDecision, ReviewDeny)...),
+			execute(l.T("review.dontKnow"), VerbReviewDecide, append(data, KeyDecision, ReviewDontKnow)...),
 		}})
 	}
 	return Container{Items: items, Separator: !first, Spacing: SpacingMedium}
@@ -283,46 +279,45 @@ type SelfReviewView struct {
 
 // SelfReview is the "do you still need this?" card for a user who reviews their own access (partner guests).
 func SelfReview(l *i18n.Localizer, v SelfReviewView) *Card {
-	res := safe(orDefault(v.Resource, "this access"), maxName)
-	org := safe(orDefault(v.OrgName, "the organization"), maxName)
-	c := newCard(l, "Do you still need access to "+res+"?")
+	res := safe(orDefault(v.Resource, l.T("review.thisAccess")), maxName)
+	org := safe(orDefault(v.OrgName, l.T("common.theOrganization")), maxName)
+	head := l.T("self.title", "Resource", res)
+	c := newCard(l, head)
 	ids := []string{KeyReviewID, v.ReviewID, KeyInstanceID, v.InstanceID, KeyDecisionID, v.DecisionID}
-	c.add(title("Do you still need access to " + res + "?"))
-	c.add(subtitle(org + " reviews who still needs this access. Please answer by " + whenOrEmpty(v.Deadline) + "."))
+	c.add(title(head))
+	c.add(subtitle(l.T("self.subtitle", "Org", org, "When", whenOrEmpty(v.Deadline))))
 	if n := safe(v.Note, maxShort); n != "" {
 		c.add(banner(StyleWarning, n, ""))
 	}
 	switch v.Decision {
 	case ReviewApprove:
-		c.add(banner(StyleGood, "You said you still need it", "Thanks, your answer is recorded in "+org+"'s review."))
+		c.add(banner(StyleGood, l.T("self.saidYes"), l.T("self.saidYesDetail", "Org", org)))
 	case ReviewDeny:
-		c.add(banner(StyleEmphasis, "You said you no longer need it", "Your access ends when the review is applied."))
+		c.add(banner(StyleEmphasis, l.T("self.saidNo"), l.T("self.saidNoDetail")))
 	}
 	if !v.Open {
-		c.add(footnote("This review has ended."))
+		c.add(footnote(l.T("self.ended")))
 		return c
 	}
 	if v.LinkOnly {
-		c.add(text("I can't record your answer from this chat: your Teams sign-in belongs to your own organization, and " +
-			org + " records review answers only with an account of " + org + ". Answer in My Access (it opens " + org +
-			"'s review directly), then tell me and I'll confirm once your answer shows up."))
+		c.add(text(l.T("self.linkOnly", "Org", org)))
 		if v.MyAccessURL != "" {
-			c.Actions = append(c.Actions, ActionOpenURL{Title: "Answer in My Access", URL: v.MyAccessURL})
+			c.Actions = append(c.Actions, ActionOpenURL{Title: l.T("self.answerInMyAccess"), URL: v.MyAccessURL})
 		}
-		c.Actions = append(c.Actions, noInputs(execute("I've answered", VerbReviewSelf, append(ids, KeyDecision, ReviewCheck)...)))
+		c.Actions = append(c.Actions, noInputs(execute(l.T("self.answered"), VerbReviewSelf, append(ids, KeyDecision, ReviewCheck)...)))
 		return c
 	}
-	c.add(InputText{ID: InputJustification, Label: "Why do you still need it?", IsMultiline: true, MaxLength: maxLong, Spacing: SpacingMedium,
-		Placeholder: "For example: the project runs until March"})
+	c.add(InputText{ID: InputJustification, Label: l.T("self.why"), IsMultiline: true, MaxLength: maxLong, Spacing: SpacingMedium,
+		Placeholder: l.T("self.whyPlaceholder")})
 	if v.Error != "" {
 		c.add(fieldError(v.Error))
 	}
 	c.Actions = []Action{
-		execute("Yes, I still need it", VerbReviewSelf, append(ids, KeyDecision, ReviewApprove)...),
-		noInputs(execute("No, remove it", VerbReviewSelf, append(ids, KeyDecision, ReviewDeny)...)),
+		execute(l.T("self.yes"), VerbReviewSelf, append(ids, KeyDecision, ReviewApprove)...),
+		noInputs(execute(l.T("self.no"), VerbReviewSelf, append(ids, KeyDecision, ReviewDeny)...)),
 	}
 	if v.MyAccessURL != "" {
-		c.Actions = append(c.Actions, ActionOpenURL{Title: "Open in My Access", URL: v.MyAccessURL})
+		c.Actions = append(c.Actions, ActionOpenURL{Title: l.T("self.openMyAccess"), URL: v.MyAccessURL})
 	}
 	return c
 }

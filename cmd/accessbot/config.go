@@ -71,6 +71,14 @@ type config struct {
 	PollInterval time.Duration
 	// PollMax caps the delay between polls of one request or guest (0: the bot's default, 5 min).
 	PollMax time.Duration
+	// ReviewRemindBefore is how long before an access review ends its reviewers are reminded
+	// (ACCESSBOT_REVIEW_REMINDER_BEFORE).
+	ReviewRemindBefore time.Duration
+	// ReviewSweep is how often access reviews and expiring access are checked (ACCESSBOT_REVIEW_SWEEP).
+	ReviewSweep time.Duration
+	// ExpiryLeads says how long before its end an assignment is announced, by its length
+	// (ACCESSBOT_EXPIRY_LEADS, e.g. "90d:7d,30d:3d,7d:1d,0:2h"; empty: the default).
+	ExpiryLeads string
 }
 
 // envDefault returns the environment value for key, or def when unset or empty.
@@ -114,6 +122,7 @@ func registerServeFlags(fs *flag.FlagSet, c *config, getenv func(string) string)
 		}
 	}
 	fs.DurationVar(&c.ReminderAfter, "reminder-after", c.ReminderAfter, "how long an approval may wait before its approvers are reminded (env ACCESSBOT_REMINDER_AFTER, e.g. 24h)")
+	registerReviewFlags(fs, c, getenv)
 	fs.BoolVar(&c.Brokered, "brokered", envDefault(getenv, "ACCESSBOT_BROKERED", "true") == "true", "run approvals in the bot for connected-organization users not yet in the tenant (env ACCESSBOT_BROKERED)")
 	fs.BoolVar(&c.InsecureDev, "insecure-dev", false, "DEVELOPMENT ONLY: no inbound or outbound Bot Framework auth; loopback listen address and serviceUrls only")
 	fs.StringVar(&c.LogLevel, "log-level", envDefault(getenv, "ACCESSBOT_LOG_LEVEL", "info"), "debug | info | warn | error (env ACCESSBOT_LOG_LEVEL)")
@@ -206,6 +215,7 @@ func (c *config) validate() error {
 	if c.ReminderAfter < time.Minute {
 		errs = append(errs, errors.New("ACCESSBOT_REMINDER_AFTER: expected a Go duration of at least 1m, such as 24h or 90m"))
 	}
+	errs = append(errs, c.validateReviews()...)
 	if c.DataPath == "" && c.DatabaseURL == "" {
 		errs = append(errs, errors.New("ACCESSBOT_DATA is empty: expected a file path for the state database"))
 	}

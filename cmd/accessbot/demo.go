@@ -108,8 +108,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		ReminderAfter:     24 * time.Hour,
 		// The demo's clock can jump (POST /_sim/clock): re-check open requests and guests often enough that a
 		// jump shows within seconds, not the production 5 minutes.
-		PollMax: 15 * time.Second,
-		Now:     sim.Now,
+		PollMax:            15 * time.Second,
+		ReviewRemindBefore: 48 * time.Hour,
+		ReviewSweep:        5 * time.Second,
+		Now:                sim.Now,
 	}
 	for _, tn := range info.Tenants {
 		if tn.ID == info.ResourceTenant {

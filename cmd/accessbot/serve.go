@@ -16,6 +16,7 @@ import (
 	"github.com/accessbot/accessbot/internal/entitlement"
 	"github.com/accessbot/accessbot/internal/entitlement/graph"
 	"github.com/accessbot/accessbot/internal/identity"
+	"github.com/accessbot/accessbot/internal/reviews"
 	"github.com/accessbot/accessbot/internal/server"
 	"github.com/accessbot/accessbot/internal/store"
 	"github.com/accessbot/accessbot/internal/telemetry"
@@ -121,6 +122,16 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	if cfg.SSOConnectionName != "" {
 		ssoResource = identity.SSOConfig{AppID: cfg.BotID}.ResourceURI()
 	}
+	leads, err := reviews.ParseExpiryLeads(cfg.ExpiryLeads)
+	if err != nil {
+		return nil, fmt.Errorf("expiry leads: %w", err)
+	}
+	reviewSvc, err := reviews.New(reviews.Config{Reviews: port, Directory: port, Tokens: users, Store: st,
+		Tenant: reviews.Tenant{ID: cfg.BotTenantID, Name: cfg.TenantName, Domain: cfg.TenantDomain}, Logger: log, Now: cfg.Now,
+		RemindBefore: cfg.ReviewRemindBefore, Every: cfg.ReviewSweep, ExpiryLeads: leads})
+	if err != nil {
+		return nil, err
+	}
 	b, err := bot.New(bot.Config{
 		Connector:         conn,
 		Store:             st,
@@ -141,6 +152,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		PollInterval:      cfg.PollInterval,
 		PollMax:           cfg.PollMax,
 		ReminderAfter:     cfg.ReminderAfter,
+		Reviews:           reviewSvc,
 	})
 	if err != nil {
 		return nil, err
@@ -231,6 +243,8 @@ func (a *app) background() map[string]func(context.Context) error {
 		"outbox": func(ctx context.Context) error { return a.outbox.Run(ctx) },
 		// The lifecycle core holds its own tracker lease (lifecycle.TrackerLease).
 		"request-tracker": func(ctx context.Context) error { return a.bot.RunTracker(ctx) },
+		// One replica at a time sends review cards and expiry notices (each is also claimed once in the store).
+		"access-reviews": a.exclusive("access-reviews", func(ctx context.Context) error { return a.bot.RunReviews(ctx) }),
 	}
 	if a.debug != nil {
 		jobs["debug-listener"] = a.debug.Run

@@ -124,6 +124,8 @@ type ReviewItemVerdict struct {
 type PageQuery struct {
 	Skip int
 	Top  int
+	// Undecided keeps only items not reviewed yet ($filter=decision eq 'NotReviewed').
+	Undecided bool
 }
 
 // NewReview creates a recurring review of an access package's assignments.

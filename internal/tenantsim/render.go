@@ -263,7 +263,7 @@ func (s *Sim) renderPolicy(p *policy, nav expander) map[string]any {
 		"expiration": renderExpiration(p.Expiration),
 		"requestorSettings": map[string]any{
 			"enableTargetsToSelfAddAccess":           p.SelfAdd,
-			"enableTargetsToSelfUpdateAccess":        false,
+			"enableTargetsToSelfUpdateAccess":        p.SelfUpdate,
 			"enableTargetsToSelfRemoveAccess":        p.SelfRemove,
 			"allowCustomAssignmentSchedule":          p.AllowCustomSchedule,
 			"enableOnBehalfRequestorsToAddAccess":    false,

@@ -304,6 +304,7 @@ func (s *Sim) SeedReviews() {
 	s.seedAssignment(UserRita, PkgProduction, now, 20*24*time.Hour, 90*24*time.Hour)
 	s.seedAssignment(UserMegan, PkgProduction, now, 40*24*time.Hour, 90*24*time.Hour)
 	s.seedAssignment(UserRita, PkgTeamMember, now, 175*24*time.Hour, 180*24*time.Hour)
+	s.w.Policies[PolicyTeamMember].SelfUpdate = true
 
 	home := s.w.Users[UserGus]
 	g := s.guestOf(ContosoTenantID, FabrikamTenantID, UserGus)

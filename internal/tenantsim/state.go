@@ -234,23 +234,25 @@ type expirationPattern struct {
 }
 
 type policy struct {
-	Ord                   int64             `json:"ord"`
-	ID                    string            `json:"id"`
-	PackageID             string            `json:"packageId"`
-	DisplayName           string            `json:"displayName"`
-	Description           string            `json:"description"`
-	AllowedTargetScope    string            `json:"allowedTargetScope"`
-	SpecificTargets       []subjectSet      `json:"specificTargets,omitempty"`
-	Expiration            expirationPattern `json:"expiration"`
-	SelfAdd               bool              `json:"selfAdd"`
-	SelfRemove            bool              `json:"selfRemove"`
-	AllowCustomSchedule   bool              `json:"allowCustomSchedule"`
-	ApprovalRequired      bool              `json:"approvalRequired"`
-	JustificationRequired bool              `json:"justificationRequired"`
-	Stages                []stageDef        `json:"stages"`
-	Questions             []question        `json:"questions"`
-	Created               time.Time         `json:"created"`
-	Modified              time.Time         `json:"modified"`
+	Ord                 int64             `json:"ord"`
+	ID                  string            `json:"id"`
+	PackageID           string            `json:"packageId"`
+	DisplayName         string            `json:"displayName"`
+	Description         string            `json:"description"`
+	AllowedTargetScope  string            `json:"allowedTargetScope"`
+	SpecificTargets     []subjectSet      `json:"specificTargets,omitempty"`
+	Expiration          expirationPattern `json:"expiration"`
+	SelfAdd             bool              `json:"selfAdd"`
+	SelfRemove          bool              `json:"selfRemove"`
+	AllowCustomSchedule bool              `json:"allowCustomSchedule"`
+	// SelfUpdate lets holders ask to extend (requestorSettings.enableTargetsToSelfUpdateAccess).
+	SelfUpdate            bool       `json:"selfUpdate,omitempty"`
+	ApprovalRequired      bool       `json:"approvalRequired"`
+	JustificationRequired bool       `json:"justificationRequired"`
+	Stages                []stageDef `json:"stages"`
+	Questions             []question `json:"questions"`
+	Created               time.Time  `json:"created"`
+	Modified              time.Time  `json:"modified"`
 }
 
 type identityRef struct {

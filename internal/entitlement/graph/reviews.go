@@ -391,6 +391,10 @@ func (r *reviewerClient) MyDecisions(ctx context.Context, defID, instID string, 
 		yes := true
 		qp := &ig.AccessReviewsDefinitionsItemInstancesItemDecisionsFilterByCurrentUserWithOnRequestBuilderGetQueryParameters{
 			Expand: []string{"insights"}, Count: &yes}
+		if page.Undecided {
+			f := "decision eq 'NotReviewed'"
+			qp.Filter = &f
+		}
 		if page.Top > 0 {
 			top, skip := int32(page.Top), int32(max(page.Skip, 0))
 			qp.Top, qp.Skip = &top, &skip

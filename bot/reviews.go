@@ -1,0 +1,265 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/accessbot/accessbot/cards"
+	"github.com/accessbot/accessbot/internal/botframework"
+	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/i18n"
+	"github.com/accessbot/accessbot/internal/reviews"
+	"github.com/accessbot/accessbot/internal/store"
+)
+
+// Access reviews in the chat: the everyday `reviews` command and the card verbs (decisions always with the
+// clicker's own delegated token, so a click by someone who is not a reviewer changes nothing), plus the admin
+// commands /reviews and /review. The review logic and the sweeps live in internal/reviews.
+
+func (b *Bot) registerReviews() {
+	b.handle(&commandSpec{Name: "reviews", Aliases: []string{"review"}, Run: b.cmdReviews})
+	b.adminCommand("reviews", b.adminReviews)
+	b.adminCommand("review", b.adminReview)
+	b.onVerb(cards.VerbReviewOpen, b.verbReviewOpen)
+	b.onVerb(cards.VerbReviewDecide, b.verbReview(reviewOne))
+	b.onVerb(cards.VerbReviewDecidePage, b.verbReview(reviewPage))
+	b.onVerb(cards.VerbReviewDecideAll, b.verbReview(reviewAll))
+	b.onVerb(cards.VerbReviewAccept, b.verbReview(reviewAccept))
+	b.onVerb(cards.VerbReviewSelf, b.verbReviewSelf)
+}
+
+// RunReviews runs the access review and expiry sweeps until ctx ends (run it under a store lease).
+func (b *Bot) RunReviews(ctx context.Context) error {
+	if b.cfg.Reviews == nil {
+		<-ctx.Done()
+		return nil
+	}
+	return b.cfg.Reviews.Run(ctx, reviewNotifier{b})
+}
+
+// reviewNotifier delivers the reviews' proactive cards: a partner's guest account in the chat the bot has with
+// them (as a guest here, or in their home tenant), else a 1:1 chat in the resource tenant (created when needed).
+type reviewNotifier struct{ b *Bot }
+
+// Deliver implements reviews.Notifier.
+func (n reviewNotifier) Deliver(ctx context.Context, to reviews.Recipient, card *cards.Card) error {
+	if to.Guest {
+		ref, ok, err := n.b.partnerConversation(ctx, to.TenantID, to.UserID, to.Email)
+		if err != nil {
+			return err
+		}
+		if ok {
+			if _, err := n.b.cfg.Connector.Send(ctx, ref.ServiceURL, ref.ConversationID, cardActivity(card)); err != nil {
+				return fmt.Errorf("send to partner %s: %w", to.UserID, err)
+			}
+			return nil
+		}
+	}
+	_, _, err := n.b.deliverTo(ctx, to.TenantID, to.UserID, cardActivity(card))
+	return err
+}
+
+// Localizer implements reviews.Notifier: the recipient's language from their last activity.
+func (n reviewNotifier) Localizer(ctx context.Context, to reviews.Recipient) *i18n.Localizer {
+	return n.b.locFor(ctx, to.TenantID, to.UserID)
+}
+
+var errReviewsOff = errors.New("access reviews are not set up in this AccessBot")
+
+// reviewerToken is the turn's user's own delegated token source (Adaptive Card SSO accepted first).
+func (b *Bot) reviewerToken(ctx context.Context, t *turn) (entitlement.TokenSource, error) {
+	if b.cfg.Reviews == nil {
+		return nil, errReviewsOff
+	}
+	if b.cfg.Tokens == nil || t.tenantID == "" || t.userID == "" {
+		return nil, fmt.Errorf("act as reviewer: %w", entitlement.ErrSignInRequired)
+	}
+	b.acceptSSO(ctx, t)
+	return b.cfg.Tokens.ForUser(t.tenantID, t.userID), nil
+}
+
+func (b *Bot) cmdReviews(ctx context.Context, t *turn, cmd Command) error {
+	if b.cfg.Reviews == nil {
+		_, err := b.sendCard(ctx, t, b.errorCard(ctx, t, "Access reviews", errReviewsOff, ""))
+		return err
+	}
+	items, err := b.cfg.Reviews.PendingFor(ctx, t.userID)
+	if err != nil {
+		_, serr := b.sendCard(ctx, t, b.errorCard(ctx, t, "I couldn't list your access reviews", err, "reviews"))
+		return errors.Join(fmt.Errorf("list reviews for %s: %w", t.userID, err), serr)
+	}
+	_, err = b.sendCard(ctx, t, cards.AdminTable(t.loc, reviews.PendingView(items, b.now())))
+	return err
+}
+
+func (b *Bot) verbReviewOpen(ctx context.Context, t *turn, data map[string]any) (*botframework.InvokeResponse, error) {
+	tok, err := b.reviewerToken(ctx, t)
+	if err != nil {
+		return b.failure(ctx, t, "I couldn't open the review", err, "reviews")
+	}
+	return b.reviewCard(ctx, t, tok, data, "", "")
+}
+
+// reviewCard answers with the reviewer's card for the page in data; a person who reviews their own access gets
+// the self-review card instead.
+func (b *Bot) reviewCard(ctx context.Context, t *turn, tok entitlement.TokenSource, data map[string]any, note, errMsg string) (*botframework.InvokeResponse, error) {
+	defID, instID := str(data, cards.KeyReviewID), str(data, cards.KeyInstanceID)
+	if !validID(defID) || !validID(instID) {
+		return b.answer(ctx, t, b.errorCard(ctx, t, "This button can't be used", entitlement.Invalid("review", "the card does not name a review"), "reviews"))
+	}
+	page := 1
+	fmt.Sscan(str(data, cards.KeyPage), &page)
+	card, err := b.cfg.Reviews.ReviewerCard(ctx, t.loc, tok, defID, instID, page, note, errMsg)
+	if errors.Is(err, entitlement.ErrNotApprover) {
+		if item, serr := b.cfg.Reviews.SelfItemOf(ctx, defID, instID, t.userID); serr == nil {
+			return b.answer(ctx, t, b.cfg.Reviews.SelfCard(t.loc, item, false, note, errMsg))
+		}
+	}
+	if err != nil {
+		return b.failure(ctx, t, "I couldn't open the review", err, "reviews")
+	}
+	return b.answer(ctx, t, card)
+}
+
+// reviewAction is which decision verb was clicked.
+type reviewAction int
+
+const (
+	reviewOne reviewAction = iota
+	reviewPage
+	reviewAll
+	reviewAccept
+)
+
+func (a reviewAction) audit() string {
+	return [...]string{"review.decide", "review.decide-page", "review.decide-all", "review.accept-recommendations"}[a]
+}
+
+// verbReview records decisions with the clicker's own token and answers with the updated card. Graph refuses a
+// click by someone who is not a reviewer of the item: nothing changes and the card says so.
+func (b *Bot) verbReview(action reviewAction) verbHandler {
+	return func(ctx context.Context, t *turn, data map[string]any) (*botframework.InvokeResponse, error) {
+		tok, err := b.reviewerToken(ctx, t)
+		if err != nil {
+			return b.failure(ctx, t, "I couldn't record your decision", err, "reviews")
+		}
+		svc := b.cfg.Reviews
+		defID, instID := str(data, cards.KeyReviewID), str(data, cards.KeyInstanceID)
+		entry := store.AuditEntry{Action: action.audit(), Mode: "delegated", Details: map[string]string{"review": defID, "instance": instID}}
+		if !validID(defID) || !validID(instID) {
+			return b.answer(ctx, t, b.errorCard(ctx, t, "This button can't be used", entitlement.Invalid("review", "the card does not name a review"), "reviews"))
+		}
+		var v entitlement.ReviewVerdict
+		if action != reviewAccept {
+			if v, err = reviews.Verdict(str(data, cards.KeyDecision), str(data, cards.InputJustification)); err != nil {
+				return b.reviewCard(ctx, t, tok, data, "", entitlement.UserMessage(err))
+			}
+			entry.Details["decision"] = string(v.Decision)
+		}
+		switch action {
+		case reviewOne:
+			entry.SubjectID = str(data, cards.KeyDecisionID)
+			err = svc.Decide(ctx, tok, defID, instID, str(data, cards.KeyDecisionID), v)
+		case reviewPage:
+			var ids []string
+			for _, id := range strings.Split(str(data, cards.KeyItems), ",") {
+				if id = strings.TrimSpace(id); validID(id) {
+					ids = append(ids, id)
+				}
+			}
+			entry.Details["count"] = fmt.Sprint(len(ids))
+			err = svc.DecidePage(ctx, tok, defID, instID, ids, v)
+		case reviewAll:
+			err = svc.DecideAll(ctx, tok, defID, instID, v)
+		case reviewAccept:
+			err = svc.AcceptRecommendations(ctx, tok, defID, instID)
+		}
+		entry.Outcome = "recorded"
+		if err != nil {
+			entry.Outcome = "refused: " + entitlement.UserMessage(err)
+		}
+		b.auditTurn(ctx, t, entry)
+		var ie *entitlement.InvalidInputError
+		switch {
+		case errors.As(err, &ie):
+			return b.reviewCard(ctx, t, tok, data, "", entitlement.UserMessage(err))
+		case err != nil:
+			return b.failure(ctx, t, "Your decision was not recorded", err, "reviews")
+		}
+		return b.reviewCard(ctx, t, tok, data, "", "")
+	}
+}
+
+// verbReviewSelf answers a self-review. The answer is recorded with the person's own token for the resource
+// tenant when Teams SSO gives the bot one (a guest working in the resource tenant, or an on-behalf-of exchange
+// that reaches their guest account); otherwise the card sends them to the review in My Access and "I've
+// answered" (or the sweep) confirms once the answer shows in Graph.
+func (b *Bot) verbReviewSelf(ctx context.Context, t *turn, data map[string]any) (*botframework.InvokeResponse, error) {
+	svc := b.cfg.Reviews
+	if svc == nil {
+		return b.failure(ctx, t, "Access reviews", errReviewsOff, "")
+	}
+	defID, instID, decID := str(data, cards.KeyReviewID), str(data, cards.KeyInstanceID), str(data, cards.KeyDecisionID)
+	if !validID(defID) || !validID(instID) || !validID(decID) {
+		return b.answer(ctx, t, b.errorCard(ctx, t, "This button can't be used", entitlement.Invalid("review", "the card does not name a review"), "reviews"))
+	}
+	item, err := b.selfItem(ctx, defID, instID, decID)
+	if err != nil {
+		return b.failure(ctx, t, "I couldn't open the review", err, "reviews")
+	}
+	decision := str(data, cards.KeyDecision)
+	entry := store.AuditEntry{Action: "review.self", Mode: "delegated", SubjectID: item.Decision.Principal.ID, SubjectName: item.Decision.Principal.Name,
+		Details: map[string]string{"review": defID, "instance": instID, "decision": decision}}
+	if decision == cards.ReviewCheck || item.Decision.Decided() {
+		if item.Decision.Decided() {
+			_ = svc.MarkSent(ctx, reviews.AnsweredKey(instID, item.Decision.Principal.ID))
+			return b.answer(ctx, t, svc.SelfCard(t.loc, item, false, "", ""))
+		}
+		return b.answer(ctx, t, svc.SelfCard(t.loc, item, true, "I don't see your answer in "+orUnknown(b.cfg.Tenant.Name, "the organization")+"'s review yet. It can take a minute after you answer in My Access.", ""))
+	}
+	v, err := reviews.Verdict(decision, str(data, cards.InputJustification))
+	if err != nil {
+		return b.answer(ctx, t, svc.SelfCard(t.loc, item, false, "", entitlement.UserMessage(err)))
+	}
+	tok, err := b.reviewerToken(ctx, t)
+	if err == nil {
+		err = svc.Decide(ctx, tok, defID, instID, decID, v)
+	}
+	var ie *entitlement.InvalidInputError
+	switch {
+	case errors.As(err, &ie):
+		return b.answer(ctx, t, svc.SelfCard(t.loc, item, false, "", "Please say why you still need it."))
+	case err != nil:
+		entry.Outcome = "not recorded by the bot, sent to My Access: " + entitlement.UserMessage(err)
+		b.auditTurn(ctx, t, entry)
+		t.log.InfoContext(ctx, "self-review answer needs My Access", "review", defID, "err", err)
+		return b.answer(ctx, t, svc.SelfCard(t.loc, item, true, "", ""))
+	}
+	entry.Outcome = "recorded"
+	b.auditTurn(ctx, t, entry)
+	_ = svc.MarkSent(ctx, reviews.AnsweredKey(instID, item.Decision.Principal.ID))
+	if item, err = b.selfItem(ctx, defID, instID, decID); err != nil {
+		return b.failure(ctx, t, "I couldn't open the review", err, "reviews")
+	}
+	return b.answer(ctx, t, svc.SelfCard(t.loc, item, false, "", ""))
+}
+
+// selfItem finds a self-review item by its decision id (app-only read; the decision itself needs the person's
+// own token).
+func (b *Bot) selfItem(ctx context.Context, defID, instID, decisionID string) (reviews.SelfItem, error) {
+	return b.cfg.Reviews.SelfItemByDecision(ctx, defID, instID, decisionID)
+}
+
+func (b *Bot) adminReviews(ctx context.Context, c *adminCall) error {
+	if b.cfg.Reviews == nil {
+		return &adminError{title: "Access reviews", text: errReviewsOff.Error()}
+	}
+	v, err := b.cfg.Reviews.Summary(ctx, strings.TrimSpace(c.cmd.Rest))
+	if err != nil {
+		return fmt.Errorf("summarize access reviews: %w", err)
+	}
+	c.entry.Outcome = "viewed"
+	return b.sendAdminTable(ctx, c.t, v)
+}

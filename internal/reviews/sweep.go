@@ -1,0 +1,226 @@
+package reviews
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/accessbot/accessbot/cards"
+	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/i18n"
+)
+
+// Sweep sends each reviewer (and self-reviewer) of every review in progress their card once, reminds those
+// with open decisions once RemindBefore the end, confirms self-review answers given in My Access, and tells
+// the people whose access an applied review removed. Every message is sent at most once (claims in the store).
+func (s *Service) Sweep(ctx context.Context, n Notifier) error {
+	all, err := s.ActiveReviews(ctx, true)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, a := range all {
+		switch {
+		case a.Inst.Status.Open() && a.Def.SelfReview:
+			errs = append(errs, s.sweepSelf(ctx, n, a))
+		case a.Inst.Status.Open():
+			errs = append(errs, s.sweepReviewers(ctx, n, a))
+		case a.Inst.Status == entitlement.ReviewApplied:
+			errs = append(errs, s.tellRemoved(ctx, n, a))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// recipient describes a directory user as a card recipient (guests are flagged so the bot can find their home
+// chat).
+func (s *Service) recipient(ctx context.Context, userID string) Recipient {
+	r := Recipient{TenantID: s.cfg.Tenant.ID, UserID: userID}
+	if u, err := s.cfg.Directory.User(ctx, userID); err == nil {
+		r.Email, r.Guest = u.Mail, u.IsGuest()
+	}
+	return r
+}
+
+// deliver sends the card build makes in the recipient's language.
+func (s *Service) deliver(ctx context.Context, n Notifier, userID string, build func(l *i18n.Localizer) *cards.Card) error {
+	to := s.recipient(ctx, userID)
+	return n.Deliver(ctx, to, build(n.Localizer(ctx, to)))
+}
+
+// cardFor builds a reviewer's card: the full card when the bot can act as them now, else the "waiting for you"
+// card whose button opens it (Teams signs them in).
+func (s *Service) cardFor(ctx context.Context, l *i18n.Localizer, a Active, userID, note string, remaining int) *cards.Card {
+	if s.cfg.Tokens != nil {
+		tok := s.cfg.Tokens.ForUser(s.cfg.Tenant.ID, userID)
+		if _, err := tok.Token(ctx); err == nil {
+			c, err := s.ReviewerCard(ctx, l, tok, a.Def.ID, a.Inst.ID, 1, note, "")
+			if err == nil {
+				return c
+			}
+			s.log.InfoContext(ctx, "reviewer card needs the reviewer to open it", "review", a.Def.ID, "reviewer", userID, "err", err)
+		}
+	}
+	return waitingCard(l, a, note, remaining)
+}
+
+func (s *Service) undecided(ctx context.Context, a Active) (int, error) {
+	ds, err := s.cfg.Reviews.InstanceDecisions(ctx, a.Def.ID, a.Inst.ID)
+	if err != nil {
+		return 0, fmt.Errorf("load decisions of %s: %w", a.Def.Name, err)
+	}
+	n := 0
+	for _, d := range ds {
+		if !d.Decided() {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (s *Service) remindDue(a Active) bool {
+	return a.Inst.End.Sub(s.now()) <= s.cfg.RemindBefore
+}
+
+func reminderNote(a Active) string {
+	return "Reminder: this review ends on " + a.Inst.End.UTC().Format("Mon 2 Jan 15:04 MST") + "."
+}
+
+func (s *Service) sweepReviewers(ctx context.Context, n Notifier, a Active) error {
+	revs, err := s.cfg.Reviews.ContactedReviewers(ctx, a.Def.ID, a.Inst.ID)
+	if err != nil {
+		return fmt.Errorf("list reviewers of %s: %w", a.Def.Name, err)
+	}
+	open, err := s.undecided(ctx, a)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, r := range revs {
+		key := "review/" + a.Inst.ID + "/" + r.ID
+		if _, err := s.once(ctx, key, func() error {
+			return s.deliver(ctx, n, r.ID, func(l *i18n.Localizer) *cards.Card { return s.cardFor(ctx, l, a, r.ID, "", open) })
+		}); err != nil {
+			errs = append(errs, fmt.Errorf("send %s to %s: %w", a.Def.Name, r.ID, err))
+		}
+		if open == 0 || !s.remindDue(a) {
+			continue
+		}
+		if _, err := s.once(ctx, "remind/"+a.Inst.ID+"/"+r.ID, func() error {
+			return s.deliver(ctx, n, r.ID, func(l *i18n.Localizer) *cards.Card { return s.cardFor(ctx, l, a, r.ID, reminderNote(a), open) })
+		}); err != nil {
+			errs = append(errs, fmt.Errorf("remind %s of %s: %w", r.ID, a.Def.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// RemindNow sends every reviewer of an instance in progress a reminder card now (the admin's /review … remind,
+// besides Entra's own reminder mail). It returns how many were sent.
+func (s *Service) RemindNow(ctx context.Context, n Notifier, a Active) (int, error) {
+	if !a.Inst.Status.Open() {
+		return 0, entitlement.Invalid("review", "is not in progress, so there is nobody to remind")
+	}
+	open, err := s.undecided(ctx, a)
+	if err != nil {
+		return 0, err
+	}
+	if a.Def.SelfReview {
+		return s.remindSelf(ctx, n, a)
+	}
+	revs, err := s.cfg.Reviews.ContactedReviewers(ctx, a.Def.ID, a.Inst.ID)
+	if err != nil {
+		return 0, fmt.Errorf("list reviewers of %s: %w", a.Def.Name, err)
+	}
+	sent := 0
+	var errs []error
+	for _, r := range revs {
+		if err := s.deliver(ctx, n, r.ID, func(l *i18n.Localizer) *cards.Card { return s.cardFor(ctx, l, a, r.ID, reminderNote(a), open) }); err != nil {
+			errs = append(errs, fmt.Errorf("remind %s: %w", orDefault(r.Name, r.ID), err))
+			continue
+		}
+		sent++
+	}
+	return sent, errors.Join(errs...)
+}
+
+func (s *Service) remindSelf(ctx context.Context, n Notifier, a Active) (int, error) {
+	ds, err := s.cfg.Reviews.InstanceDecisions(ctx, a.Def.ID, a.Inst.ID)
+	if err != nil {
+		return 0, fmt.Errorf("load decisions of %s: %w", a.Def.Name, err)
+	}
+	sent := 0
+	var errs []error
+	for _, d := range ds {
+		if d.Decided() {
+			continue
+		}
+		item := SelfItem{Active: a, Decision: d}
+		if err := s.deliver(ctx, n, d.Principal.ID, func(l *i18n.Localizer) *cards.Card { return s.SelfCard(l, item, false, reminderNote(a), "") }); err != nil {
+			errs = append(errs, fmt.Errorf("remind %s: %w", orDefault(d.Principal.Name, d.Principal.ID), err))
+			continue
+		}
+		sent++
+	}
+	return sent, errors.Join(errs...)
+}
+
+// sweepSelf asks each reviewed person once, reminds them once, and confirms an answer once it shows in Graph
+// (given in My Access, where the bot could not record it).
+func (s *Service) sweepSelf(ctx context.Context, n Notifier, a Active) error {
+	ds, err := s.cfg.Reviews.InstanceDecisions(ctx, a.Def.ID, a.Inst.ID)
+	if err != nil {
+		return fmt.Errorf("load decisions of %s: %w", a.Def.Name, err)
+	}
+	var errs []error
+	for _, d := range ds {
+		pid := d.Principal.ID
+		item := SelfItem{Active: a, Decision: d}
+		send := func(key, note string) {
+			if _, err := s.once(ctx, key+"/"+a.Inst.ID+"/"+pid, func() error {
+				return s.deliver(ctx, n, pid, func(l *i18n.Localizer) *cards.Card { return s.SelfCard(l, item, false, note, "") })
+			}); err != nil {
+				errs = append(errs, fmt.Errorf("send %s to %s: %w", a.Def.Name, pid, err))
+			}
+		}
+		if d.Decided() {
+			send("self-answered", "Your answer is recorded. Thank you!")
+			continue
+		}
+		send("self", "")
+		if s.remindDue(a) {
+			send("self-remind", reminderNote(a))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// AnsweredKey is the claim key of the confirmation of a self-review answer (set when the chat showed it).
+func AnsweredKey(instID, principalID string) string {
+	return "self-answered/" + instID + "/" + principalID
+}
+
+// tellRemoved tells each person whose access an applied review removed, once.
+func (s *Service) tellRemoved(ctx context.Context, n Notifier, a Active) error {
+	ds, err := s.cfg.Reviews.InstanceDecisions(ctx, a.Def.ID, a.Inst.ID)
+	if err != nil {
+		return fmt.Errorf("load decisions of %s: %w", a.Def.Name, err)
+	}
+	var errs []error
+	for _, d := range ds {
+		if d.Decision != entitlement.ReviewDeny || d.ApplyResult != "AppliedSuccessfully" || d.Principal.ID == "" {
+			continue
+		}
+		card := func(l *i18n.Localizer) *cards.Card {
+			return cards.Notice(l, cards.NoticeView{Kind: cards.NoticeInfo, Title: "Your access to " + a.Resource + " has ended",
+				Text:        fmt.Sprintf("It was removed after the access review \u201c%s\u201d. If you still need it, you can request it again.", a.Def.Name),
+				Suggestions: []cards.Suggestion{{Title: "Request again", Command: "request " + a.Resource}, {Title: "My access", Command: "access"}}})
+		}
+		if _, err := s.once(ctx, "removed/"+a.Inst.ID+"/"+d.Principal.ID, func() error {
+			return s.deliver(ctx, n, d.Principal.ID, card)
+		}); err != nil {
+			errs = append(errs, fmt.Errorf("tell %s: %w", d.Principal.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}

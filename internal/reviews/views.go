@@ -1,0 +1,354 @@
+package reviews
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/accessbot/accessbot/cards"
+	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/i18n"
+)
+
+// Active is one review instance in progress with what it reviews.
+type Active struct {
+	Def      entitlement.ReviewDefinition
+	Inst     entitlement.ReviewInstance
+	Resource string
+}
+
+// resourceName names what a definition reviews (the access package's name when it is one).
+func (s *Service) resourceName(ctx context.Context, d entitlement.ReviewDefinition) string {
+	if d.ScopeKind == entitlement.ReviewOfAccessPackage && d.ResourceID != "" {
+		if p, err := s.cfg.Directory.Package(ctx, d.ResourceID); err == nil && p.Name != "" {
+			return p.Name
+		}
+	}
+	return d.Name
+}
+
+func kindName(k entitlement.ReviewScopeKind) string {
+	switch k {
+	case entitlement.ReviewOfAccessPackage:
+		return "access package"
+	case entitlement.ReviewOfGroup:
+		return "group"
+	case entitlement.ReviewOfApp:
+		return "application"
+	}
+	return ""
+}
+
+// ActiveReviews lists the instances in progress (and, with closed, the latest finished instance of each
+// definition that has none in progress).
+func (s *Service) ActiveReviews(ctx context.Context, closed bool) ([]Active, error) {
+	defs, err := s.cfg.Reviews.ReviewDefinitions(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list access reviews: %w", err)
+	}
+	var out []Active
+	for _, d := range defs {
+		insts, err := s.cfg.Reviews.ReviewInstances(ctx, d.ID)
+		if err != nil {
+			return nil, fmt.Errorf("list instances of %s: %w", d.Name, err)
+		}
+		var pick *entitlement.ReviewInstance
+		for i := range insts {
+			in := &insts[i]
+			switch {
+			case in.Status.Open():
+				pick = in
+			case closed && pick == nil && in.Status != entitlement.ReviewNotStarted:
+				pick = in
+			case closed && pick != nil && !pick.Status.Open() && in.Status != entitlement.ReviewNotStarted && in.Start.After(pick.Start):
+				pick = in
+			}
+		}
+		if pick != nil {
+			out = append(out, Active{Def: d, Inst: *pick, Resource: s.resourceName(ctx, d)})
+		}
+	}
+	return out, nil
+}
+
+// Find resolves "/review <name>": the definition whose name (or reviewed package's name) contains name.
+func (s *Service) Find(ctx context.Context, name string) (Active, error) {
+	all, err := s.ActiveReviews(ctx, true)
+	if err != nil {
+		return Active{}, err
+	}
+	name = strings.ToLower(strings.TrimSpace(name))
+	var hits []Active
+	for _, a := range all {
+		if strings.EqualFold(a.Def.Name, name) || strings.EqualFold(a.Def.ID, name) {
+			return a, nil
+		}
+		if strings.Contains(strings.ToLower(a.Def.Name), name) || strings.Contains(strings.ToLower(a.Resource), name) {
+			hits = append(hits, a)
+		}
+	}
+	switch len(hits) {
+	case 0:
+		return Active{}, fmt.Errorf("no access review matches %q: %w", name, entitlement.ErrNotFound)
+	case 1:
+		return hits[0], nil
+	}
+	var names []string
+	for _, h := range hits {
+		names = append(names, h.Def.Name)
+	}
+	return Active{}, entitlement.Invalid("review", fmt.Sprintf("%q matches %d reviews (%s); give more of the name", name, len(hits), strings.Join(names, "; ")))
+}
+
+// evidence maps each principal to their assignment of the reviewed package (how and since when they hold it,
+// until when).
+func (s *Service) evidence(ctx context.Context, d entitlement.ReviewDefinition) map[string]entitlement.Assignment {
+	out := map[string]entitlement.Assignment{}
+	if d.ScopeKind != entitlement.ReviewOfAccessPackage || d.ResourceID == "" {
+		return out
+	}
+	as, err := s.cfg.Directory.Assignments(ctx, entitlement.AssignmentFilter{PackageID: d.ResourceID})
+	if err != nil {
+		s.log.WarnContext(ctx, "read assignments for review evidence", "review", d.ID, "err", err)
+		return out
+	}
+	for _, a := range as {
+		if a.Target.ID != "" {
+			out[a.Target.ID] = a
+		}
+	}
+	return out
+}
+
+func (s *Service) policyName(ctx context.Context, names map[string]string, id string) string {
+	if id == "" {
+		return ""
+	}
+	if n, ok := names[id]; ok {
+		return n
+	}
+	p, err := s.cfg.Directory.Policy(ctx, id)
+	names[id] = p.Name
+	if err != nil {
+		names[id] = ""
+	}
+	return names[id]
+}
+
+// ReviewerCard builds the reviewer's card for page (1-based), acting with the reviewer's token.
+func (s *Service) ReviewerCard(ctx context.Context, l *i18n.Localizer, tok entitlement.TokenSource, defID, instID string, page int, note, errMsg string) (*cards.Card, error) {
+	d, err := s.cfg.Reviews.ReviewDefinition(ctx, defID)
+	if err != nil {
+		return nil, fmt.Errorf("load access review %s: %w", defID, err)
+	}
+	inst, err := s.cfg.Reviews.ReviewInstance(ctx, defID, instID)
+	if err != nil {
+		return nil, fmt.Errorf("load instance %s of %s: %w", instID, d.Name, err)
+	}
+	rv := s.cfg.Reviews.ForReviewer(tok)
+	page = max(page, 1)
+	items, total, err := rv.MyDecisions(ctx, defID, instID, entitlement.PageQuery{Skip: (page - 1) * PageSize, Top: PageSize})
+	if err == nil && len(items) == 0 && total > 0 && page > 1 {
+		page = (total + PageSize - 1) / PageSize
+		items, total, err = rv.MyDecisions(ctx, defID, instID, entitlement.PageQuery{Skip: (page - 1) * PageSize, Top: PageSize})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load my decisions in %s: %w", d.Name, err)
+	}
+	_, remaining, err := rv.MyDecisions(ctx, defID, instID, entitlement.PageQuery{Top: 1, Undecided: true})
+	if err != nil {
+		return nil, fmt.Errorf("count undecided items in %s: %w", d.Name, err)
+	}
+	ev := s.evidence(ctx, d)
+	policies := map[string]string{}
+	v := cards.ReviewView{ReviewID: d.ID, InstanceID: inst.ID, Name: d.Name, Resource: s.resourceName(ctx, d), ResourceKind: kindName(d.ScopeKind),
+		Deadline: inst.End, Now: s.now(), Open: inst.Status.Open(), Status: statusLabel(inst.Status), Page: page,
+		PageCount: max((total+PageSize-1)/PageSize, 1), Total: total, Remaining: remaining,
+		JustificationRequired: d.JustificationRequired, Recommendations: d.RecommendationsEnabled, Note: note, Error: errMsg}
+	for _, it := range items {
+		iv := cards.ReviewItemView{DecisionID: it.ID, Name: it.Principal.Name, Detail: it.Principal.PrincipalName,
+			Recommendation: string(it.Recommendation), LastSignIn: it.LastSignIn, Decision: string(it.Decision),
+			DecidedBy: it.ReviewedBy.Name, Justification: it.Justification}
+		if !d.RecommendationsEnabled {
+			iv.Recommendation = ""
+		}
+		if a, ok := ev[it.Principal.ID]; ok {
+			iv.Since, iv.AccessEnds = a.Schedule.Start, a.EndsAt()
+			if pn := s.policyName(ctx, policies, a.PolicyID); pn != "" {
+				iv.Obtained = "Through policy \u201c" + pn + "\u201d"
+			} else {
+				iv.Obtained = "Assigned"
+			}
+		}
+		v.Items = append(v.Items, iv)
+	}
+	return cards.Review(l, v), nil
+}
+
+func statusLabel(s entitlement.ReviewStatus) string {
+	switch s {
+	case entitlement.ReviewInProgress:
+		return "In progress"
+	case entitlement.ReviewNotStarted:
+		return "Not started"
+	case entitlement.ReviewCompleted:
+		return "Completed (decisions not applied yet)"
+	case entitlement.ReviewApplying:
+		return "Applying decisions"
+	case entitlement.ReviewApplied:
+		return "Applied"
+	}
+	return string(s)
+}
+
+// SelfItem is a user's own decision item in a self-review.
+type SelfItem struct {
+	Active
+	Decision entitlement.ReviewDecision
+}
+
+// SelfItemOf finds principalID's item in an instance (app-only read).
+func (s *Service) SelfItemOf(ctx context.Context, defID, instID, principalID string) (SelfItem, error) {
+	return s.selfItem(ctx, defID, instID, func(d entitlement.ReviewDecision) bool { return strings.EqualFold(d.Principal.ID, principalID) })
+}
+
+// SelfItemByDecision finds an item of an instance by its decision id (app-only read).
+func (s *Service) SelfItemByDecision(ctx context.Context, defID, instID, decisionID string) (SelfItem, error) {
+	return s.selfItem(ctx, defID, instID, func(d entitlement.ReviewDecision) bool { return d.ID == decisionID })
+}
+
+func (s *Service) selfItem(ctx context.Context, defID, instID string, match func(entitlement.ReviewDecision) bool) (SelfItem, error) {
+	d, err := s.cfg.Reviews.ReviewDefinition(ctx, defID)
+	if err != nil {
+		return SelfItem{}, fmt.Errorf("load access review %s: %w", defID, err)
+	}
+	inst, err := s.cfg.Reviews.ReviewInstance(ctx, defID, instID)
+	if err != nil {
+		return SelfItem{}, fmt.Errorf("load instance %s of %s: %w", instID, d.Name, err)
+	}
+	ds, err := s.cfg.Reviews.InstanceDecisions(ctx, defID, instID)
+	if err != nil {
+		return SelfItem{}, fmt.Errorf("load decisions of %s: %w", d.Name, err)
+	}
+	for _, it := range ds {
+		if match(it) {
+			return SelfItem{Active: Active{Def: d, Inst: inst, Resource: s.resourceName(ctx, d)}, Decision: it}, nil
+		}
+	}
+	return SelfItem{}, fmt.Errorf("no matching item in %s: %w", d.Name, entitlement.ErrNotApprover)
+}
+
+// SelfCard renders a self-review card for item.
+func (s *Service) SelfCard(l *i18n.Localizer, item SelfItem, linkOnly bool, note, errMsg string) *cards.Card {
+	return cards.SelfReview(l, cards.SelfReviewView{ReviewID: item.Def.ID, InstanceID: item.Inst.ID, DecisionID: item.Decision.ID,
+		Resource: item.Resource, OrgName: s.cfg.Tenant.Name, Deadline: item.Inst.End, Decision: string(item.Decision.Decision),
+		Open: item.Inst.Status.Open(), MyAccessURL: cards.MyAccessReviewsURL(s.cfg.Tenant.Domain), LinkOnly: linkOnly, Note: note, Error: errMsg})
+}
+
+// waitingCard is the proactive card of a reviewer whose delegated token the bot does not hold yet: what waits,
+// and a button that opens the full card (Teams signs them in).
+func waitingCard(l *i18n.Localizer, a Active, note string, remaining int) *cards.Card {
+	text := fmt.Sprintf("%s asks you to review who still needs %s.", orDefault(a.Def.Name, "An access review"), orDefault(a.Resource, "this access"))
+	if remaining > 0 {
+		text += fmt.Sprintf(" %d decisions are still open.", remaining)
+	}
+	c := cards.Notice(l, cards.NoticeView{Kind: cards.NoticeInfo, Title: orDefault(note, "Access review waiting for you"), Text: text,
+		Details: []string{"Decide by " + a.Inst.End.UTC().Format("Mon 2 Jan 2006 15:04 MST")}})
+	c.Actions = append(c.Actions, cards.ActionExecute{Title: "Open the review", Verb: cards.VerbReviewOpen, AssociatedInputs: "none",
+		Data: map[string]any{cards.KeyReviewID: a.Def.ID, cards.KeyInstanceID: a.Inst.ID, cards.KeyPage: "1"}})
+	return c
+}
+
+func orDefault(s, def string) string {
+	if strings.TrimSpace(s) == "" {
+		return def
+	}
+	return s
+}
+
+// Summary is the admin overview of active reviews (optionally of one package): progress, who decided, overdue.
+func (s *Service) Summary(ctx context.Context, pkg string) (cards.AdminTableView, error) {
+	all, err := s.ActiveReviews(ctx, true)
+	if err != nil {
+		return cards.AdminTableView{}, err
+	}
+	v := cards.AdminTableView{Title: "Access reviews", Columns: []string{"Review", "Status", "Progress", "Ends", "Reviewers"},
+		EmptyText: "No access review is in progress.", Footnote: "/review <name> remind | stop | apply — act on one review."}
+	if pkg != "" {
+		v.Subtitle = "Reviews of " + pkg
+	}
+	now := s.now()
+	for _, a := range all {
+		if pkg != "" && !strings.Contains(strings.ToLower(a.Resource+" "+a.Def.Name), strings.ToLower(pkg)) {
+			continue
+		}
+		ds, err := s.cfg.Reviews.InstanceDecisions(ctx, a.Def.ID, a.Inst.ID)
+		if err != nil {
+			return v, fmt.Errorf("load decisions of %s: %w", a.Def.Name, err)
+		}
+		by, decided := map[string]int{}, 0
+		for _, d := range ds {
+			if d.Decided() {
+				decided++
+				by[orDefault(d.ReviewedBy.Name, "someone")]++
+			}
+		}
+		var people []string
+		if revs, err := s.cfg.Reviews.ContactedReviewers(ctx, a.Def.ID, a.Inst.ID); err == nil {
+			for _, r := range revs {
+				people = append(people, fmt.Sprintf("%s (%d decided)", orDefault(r.Name, r.ID), by[r.Name]))
+			}
+		}
+		if a.Def.SelfReview {
+			people = append([]string{"each person reviews their own access"}, people...)
+		}
+		ends := a.Inst.End.UTC().Format("2006-01-02")
+		if a.Inst.Status.Open() && now.After(a.Inst.End) {
+			ends += " (overdue)"
+		}
+		v.Rows = append(v.Rows, cards.AdminRow{Cells: []string{a.Def.Name + " — " + a.Resource, statusLabel(a.Inst.Status),
+			fmt.Sprintf("%d of %d decided", decided, len(ds)), ends, strings.Join(people, ", ")}})
+	}
+	v.Total = len(v.Rows)
+	return v, nil
+}
+
+// PendingFor lists the reviews in progress that ask userID to review (as a reviewer or about their own access).
+func (s *Service) PendingFor(ctx context.Context, userID string) ([]Active, error) {
+	all, err := s.ActiveReviews(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	var out []Active
+	for _, a := range all {
+		revs, err := s.cfg.Reviews.ContactedReviewers(ctx, a.Def.ID, a.Inst.ID)
+		if err != nil {
+			return nil, fmt.Errorf("list reviewers of %s: %w", a.Def.Name, err)
+		}
+		for _, r := range revs {
+			if strings.EqualFold(r.ID, userID) {
+				out = append(out, a)
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// PendingView lists what waits for a user, each with an Open button.
+func PendingView(items []Active, now time.Time) cards.AdminTableView {
+	v := cards.AdminTableView{Title: "Access reviews waiting for you", Columns: []string{"Review", "Reviews", "Decide by"},
+		EmptyText: "No access review is waiting for you."}
+	for _, a := range items {
+		due := a.Inst.End.UTC().Format("2006-01-02")
+		if now.After(a.Inst.End) {
+			due += " (overdue)"
+		}
+		v.Rows = append(v.Rows, cards.AdminRow{Cells: []string{a.Def.Name, a.Resource, due},
+			Actions: []cards.RowAction{{Title: "Open", Verb: cards.VerbReviewOpen,
+				Data: map[string]string{cards.KeyReviewID: a.Def.ID, cards.KeyInstanceID: a.Inst.ID, cards.KeyPage: "1"}}}})
+	}
+	v.Total = len(v.Rows)
+	return v
+}
