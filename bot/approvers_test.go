@@ -2,12 +2,14 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/lifecycle"
 )
 
 // Tests of stage approvers (approvers.go): resolution, escalation and reminders.
@@ -46,21 +48,29 @@ func TestApproverResolution(t *testing.T) {
 		requestor string
 		stage     entitlement.Stage
 		want      []string
+		wantErr   error
 	}{
 		{"manager", flRita, entitlement.Stage{PrimaryApprovers: []entitlement.SubjectSet{{Kind: entitlement.SetRequestorManager}},
-			FallbackPrimaryApprovers: []entitlement.SubjectSet{{Kind: entitlement.SetSingleUser, UserID: flPatti}}}, []string{flAaron}},
+			FallbackPrimaryApprovers: []entitlement.SubjectSet{{Kind: entitlement.SetSingleUser, UserID: flPatti}}}, []string{flAaron}, nil},
 		{"no manager: fallback", flPatti, entitlement.Stage{PrimaryApprovers: []entitlement.SubjectSet{{Kind: entitlement.SetRequestorManager}},
-			FallbackPrimaryApprovers: []entitlement.SubjectSet{{Kind: entitlement.SetSingleUser, UserID: flAaron}}}, []string{flAaron}},
-		{"group without the requestor", flIsaiah, entitlement.Stage{PrimaryApprovers: []entitlement.SubjectSet{{Kind: entitlement.SetGroupMembers, GroupID: flReviewers}}}, []string{flLynne}},
+			FallbackPrimaryApprovers: []entitlement.SubjectSet{{Kind: entitlement.SetSingleUser, UserID: flAaron}}}, []string{flAaron}, nil},
+		{"group without the requestor", flIsaiah, entitlement.Stage{PrimaryApprovers: []entitlement.SubjectSet{{Kind: entitlement.SetGroupMembers, GroupID: flReviewers}}}, []string{flLynne}, nil},
 		{"only the requestor: fallback", flPatti, entitlement.Stage{PrimaryApprovers: []entitlement.SubjectSet{{Kind: entitlement.SetSingleUser, UserID: flPatti}},
-			FallbackPrimaryApprovers: []entitlement.SubjectSet{{Kind: entitlement.SetGroupMembers, GroupID: flReviewers}}}, []string{flIsaiah, flLynne}},
+			FallbackPrimaryApprovers: []entitlement.SubjectSet{{Kind: entitlement.SetGroupMembers, GroupID: flReviewers}}}, []string{flIsaiah, flLynne}, nil},
 		{"backup approvers are not asked", flRita, entitlement.Stage{PrimaryApprovers: []entitlement.SubjectSet{
-			{Kind: entitlement.SetSingleUser, UserID: flPatti, IsBackup: true}, {Kind: entitlement.SetSingleUser, UserID: flMegan}}}, []string{flMegan}},
+			{Kind: entitlement.SetSingleUser, UserID: flPatti, IsBackup: true}, {Kind: entitlement.SetSingleUser, UserID: flMegan}}}, []string{flMegan}, nil},
+		{"only the requestor, no fallback: said so", flPatti, entitlement.Stage{PrimaryApprovers: []entitlement.SubjectSet{{Kind: entitlement.SetSingleUser, UserID: flPatti}}},
+			nil, lifecycle.ErrOnlyRequester},
+		{"a deleted approver is nobody, not an outage", flRita, entitlement.Stage{PrimaryApprovers: []entitlement.SubjectSet{{Kind: entitlement.SetSingleUser, UserID: "gone"}},
+			FallbackPrimaryApprovers: []entitlement.SubjectSet{{Kind: entitlement.SetSingleUser, UserID: flPatti}}}, []string{flPatti}, nil},
 	}
 	e := newFlEnv(t)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := e.bot.core.ResolveApprovers(context.Background(), &trackedRequest{ID: "r", RequestorID: tc.requestor}, tc.stage, false)
+			got, err := e.bot.core.ResolveApprovers(context.Background(), &trackedRequest{ID: "r", RequestorID: tc.requestor}, tc.stage, false)
+			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && err != nil) {
+				t.Fatalf("err = %v, want %v", err, tc.wantErr)
+			}
 			var ids []string
 			for _, p := range got {
 				ids = append(ids, p.ID)

@@ -270,13 +270,12 @@ func (b *Bot) brokeredSubmit(ctx context.Context, t *turn, md modeDecision, in e
 	}
 	br.event(now, "Request submitted (run by AccessBot)")
 	if br.StageCount > 0 {
-		approvers := b.brokeredApprovers(ctx, br, pol.Stages[0], false)
-		if len(approvers) == 0 {
-			t.log.ErrorContext(ctx, "brokered request has no approver", "package", pkg.ID, "policy", pol.ID)
-			return nil, "", entitlement.Invalid("approvers", "could not be found for this policy (no sponsor or approver is set); ask your contact to check the connected organization's sponsors")
+		first, err := b.firstBrokeredApprovers(ctx, t, br, pol)
+		if err != nil {
+			return nil, "", err
 		}
-		br.Stages = []brokeredStage{{Index: 1, Approvers: approvers, StartedAt: now}}
-		br.event(now, "Waiting for "+lifecycle.NamesOf(approvers))
+		br.Stages = []brokeredStage{first}
+		br.event(now, "Waiting for "+lifecycle.NamesOf(first.Approvers))
 	}
 	if err := b.saveBrokered(ctx, br); err != nil {
 		return nil, "", err
@@ -391,10 +390,10 @@ func (b *Bot) checkBrokeredDuplicate(ctx context.Context, email, packageID strin
 // brokeredApprovers resolves a stage's approvers with the policy's rules (the tracker's resolver), minus the
 // requester; requestorManager does not apply to a partner user, so its fallback approvers apply. External
 // sponsors who are users of the partner tenant are reached in that tenant.
-func (b *Bot) brokeredApprovers(ctx context.Context, br *brokeredRequest, st entitlement.Stage, escalation bool) []personRef {
+func (b *Bot) brokeredApprovers(ctx context.Context, br *brokeredRequest, st entitlement.Stage, escalation bool) ([]personRef, error) {
 	view := br.mirror()
 	view.RequestorID = "" // no manager in the resource tenant; sponsors come from RequestorOrgID
-	people := b.core.ResolveApprovers(ctx, view, st, escalation)
+	people, rerr := b.core.ResolveApprovers(ctx, view, st, escalation)
 	sets := slices.Concat(st.PrimaryApprovers, st.FallbackPrimaryApprovers)
 	if escalation {
 		sets = slices.Concat(st.EscalationApprovers, st.FallbackEscalationApprovers)
@@ -421,7 +420,10 @@ func (b *Bot) brokeredApprovers(ctx context.Context, br *brokeredRequest, st ent
 		}
 		out = append(out, p)
 	}
-	return out
+	if len(out) == 0 && rerr == nil && len(people) > 0 {
+		rerr = lifecycle.ErrOnlyRequester // the rules named only the requester (matched by id here)
+	}
+	return out, rerr
 }
 
 // sendStageCards queues the current stage's approval card to each approver (the approve flow's delivery).
@@ -502,9 +504,13 @@ func (b *Bot) checkBrokeredStage(ctx context.Context, br *brokeredRequest, pol e
 	if err != nil || d <= 0 || now.Before(cur.StartedAt.Add(d)) {
 		return false
 	}
+	esc, err := b.brokeredApprovers(ctx, br, st, true)
+	if errors.Is(err, entitlement.ErrUnavailable) && len(esc) == 0 {
+		return false // Graph could not say who: the next follow-up tries again
+	}
 	cur.Escalated = true
 	var added []personRef
-	for _, p := range b.brokeredApprovers(ctx, br, st, true) {
+	for _, p := range esc {
 		if slices.ContainsFunc(cur.Approvers, func(q personRef) bool { return strings.EqualFold(q.ID, p.ID) }) {
 			continue
 		}
@@ -519,6 +525,48 @@ func (b *Bot) checkBrokeredStage(ctx context.Context, br *brokeredRequest, pol e
 	b.auditSystemAt(ctx, br, "approval.escalate", "escalated", map[string]string{"stage": fmt.Sprint(cur.Index), "to": lifecycle.NamesOf(added)})
 	b.sendStageCards(ctx, br, fmt.Sprintf("Escalated to you: nobody decided within %s.", lifecycle.HumanizeDuration(d)), added...)
 	return true
+}
+
+// firstBrokeredApprovers is stage 1 of a new brokered request with its approvers. When the rules name
+// only the requester, the stage's escalation approvers are asked at once (nobody else could act before).
+// Graph failing to say who approves is ErrUnavailable (nothing is filed); nobody at all is a clear
+// invalid-input error for the requester.
+func (b *Bot) firstBrokeredApprovers(ctx context.Context, t *turn, br *brokeredRequest, pol entitlement.Policy) (brokeredStage, error) {
+	st := brokeredStage{Index: 1, StartedAt: b.now()}
+	approvers, err := b.brokeredApprovers(ctx, br, pol.Stages[0], false)
+	if errors.Is(err, lifecycle.ErrOnlyRequester) {
+		var eerr error
+		if approvers, eerr = b.brokeredApprovers(ctx, br, pol.Stages[0], true); len(approvers) > 0 {
+			st.Escalated = true
+			for i := range approvers {
+				approvers[i].Escalation = true
+			}
+		} else if errors.Is(eerr, entitlement.ErrUnavailable) {
+			err = eerr
+		}
+	}
+	st.Approvers = approvers
+	switch {
+	case len(approvers) > 0:
+		return st, nil
+	case errors.Is(err, entitlement.ErrUnavailable):
+		return st, fmt.Errorf("find the approvers of policy %s: %w", pol.ID, err)
+	case errors.Is(err, lifecycle.ErrOnlyRequester):
+		return st, entitlement.Invalid("approvers", "of this policy are only you, and nobody can approve their own request; ask your contact to add another approver")
+	}
+	t.log.ErrorContext(ctx, "brokered request has no approver", "package", br.PackageID, "policy", pol.ID)
+	return st, entitlement.Invalid("approvers", "could not be found for this policy (no sponsor or approver is set); ask your contact to check the connected organization's sponsors")
+}
+
+// brokeredDecisionUnavailable answers a brokered Approve/Deny when Graph could not say who approves: the card
+// says Microsoft Graph is unavailable and nothing changed, the audit records an error (not a refusal), and
+// the decision is not recorded, so the same click works after recovery.
+func (b *Bot) brokeredDecisionUnavailable(ctx context.Context, t *turn, br *brokeredRequest, stage int,
+	auditEntry func(string, map[string]string) store.AuditEntry, err error) (*botframework.InvokeResponse, bool, error) {
+	t.log.WarnContext(ctx, "brokered decision: approvers could not be resolved", "request", br.ID, "stage", stage, "err", err)
+	b.auditTurn(ctx, t, auditEntry("error", map[string]string{"stage": fmt.Sprint(stage), "reason": "approvers could not be resolved (Microsoft Graph unavailable)"}))
+	resp, ferr := b.failure(ctx, t, "I couldn't record your decision", fmt.Errorf("resolve approvers of stage %d of %s: %w", stage, br.ID, err), "approvals")
+	return resp, true, ferr
 }
 
 // ---- decisions ----
@@ -610,12 +658,22 @@ func (b *Bot) brokeredDecision(ctx context.Context, t *turn, data map[string]any
 	}
 	st := pol.Stages[cur.Index-1]
 	// The approver set is resolved again, app-only: a sponsor removed since the card went out can't decide.
-	approvers := b.brokeredApprovers(ctx, br, st, false)
+	approvers, aerr := b.brokeredApprovers(ctx, br, st, false)
 	if cur.Escalated {
-		approvers = append(approvers, b.brokeredApprovers(ctx, br, st, true)...)
+		esc, eerr := b.brokeredApprovers(ctx, br, st, true)
+		approvers = append(approvers, esc...)
+		if eerr != nil && !errors.Is(aerr, entitlement.ErrUnavailable) {
+			aerr = eerr
+		}
 	}
 	isRequester := strings.EqualFold(t.userID, br.Requester.ID) && strings.EqualFold(t.tenantID, br.Requester.TenantID)
-	if isRequester || !slices.ContainsFunc(approvers, func(p personRef) bool { return strings.EqualFold(p.ID, t.userID) }) {
+	isApprover := slices.ContainsFunc(approvers, func(p personRef) bool { return strings.EqualFold(p.ID, t.userID) })
+	if !isRequester && !isApprover && errors.Is(aerr, entitlement.ErrUnavailable) {
+		// Graph could not say who approves: that is no verdict about this person. Nothing is recorded; the
+		// same click works once Graph answers again.
+		return b.brokeredDecisionUnavailable(ctx, t, br, cur.Index, auditEntry, aerr)
+	}
+	if isRequester || !isApprover {
 		t.log.WarnContext(ctx, "brokered decision by a user who is not an approver", "request", br.ID, "stage", cur.Index, "requester", isRequester)
 		b.auditTurn(ctx, t, auditEntry("refused-not-approver", map[string]string{"stage": fmt.Sprint(cur.Index)}))
 		v := b.brokeredDecidedView(br, cur.Index, t.userID)
@@ -634,6 +692,16 @@ func (b *Bot) brokeredDecision(ctx context.Context, t *turn, data map[string]any
 		return resp, true, err
 	}
 
+	var nextApprovers []personRef
+	var nextErr error
+	if result == entitlement.ReviewApprove && cur.Index < br.StageCount && cur.Index < len(pol.Stages) {
+		// Who approves next is known before anything is recorded: an approval is all or nothing.
+		nextApprovers, nextErr = b.brokeredApprovers(ctx, br, pol.Stages[cur.Index], false)
+		if errors.Is(nextErr, entitlement.ErrUnavailable) && len(nextApprovers) == 0 {
+			return b.brokeredDecisionUnavailable(ctx, t, br, cur.Index, auditEntry, nextErr)
+		}
+	}
+
 	now := b.now()
 	cur.Decision, cur.By, cur.ByName, cur.At, cur.Justification = result, t.userID, orUnknown(t.userName, t.userID), now, just
 	stageIdx := cur.Index
@@ -643,11 +711,13 @@ func (b *Bot) brokeredDecision(ctx context.Context, t *turn, data map[string]any
 		br.event(now, "Denied by "+cur.ByName)
 		br.Done = true
 	case stageIdx < br.StageCount && stageIdx < len(pol.Stages):
-		next := brokeredStage{Index: stageIdx + 1, StartedAt: now}
-		next.Approvers = b.brokeredApprovers(ctx, br, pol.Stages[stageIdx], false)
+		next := brokeredStage{Index: stageIdx + 1, StartedAt: now, Approvers: nextApprovers}
 		br.event(now, fmt.Sprintf("Stage %d approved by %s", stageIdx, cur.ByName))
 		if len(next.Approvers) == 0 {
 			br.State, br.Reason = entitlement.StateDenied, "Nobody can approve the next stage (no approver is set); ask your contact."
+			if errors.Is(nextErr, lifecycle.ErrOnlyRequester) {
+				br.Reason = "The only approver of the next stage is you, and nobody can approve their own request; ask your contact to add another approver."
+			}
 			br.event(now, "Stopped: no approver for the next stage")
 			br.Done = true
 		} else {

@@ -57,6 +57,8 @@ type ptPort struct {
 	orgListings int
 	orgErr      error
 	sponsors    entitlement.Sponsors
+	// sponsorsErr, when set, is what Sponsors answers (Graph down).
+	sponsorsErr error
 	adds        []entitlement.AdminAddInput
 	addErr      error
 	// addFailures makes the next AdminAdd calls fail with addErr; lost makes them create the request anyway
@@ -131,6 +133,9 @@ func (p *ptPort) ConnectedOrgs(ctx context.Context) ([]entitlement.ConnectedOrg,
 func (p *ptPort) Sponsors(ctx context.Context, orgID string) (entitlement.Sponsors, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.sponsorsErr != nil {
+		return entitlement.Sponsors{}, p.sponsorsErr
+	}
 	if orgID != ptOrgFab {
 		return entitlement.Sponsors{}, nil
 	}
@@ -1325,5 +1330,46 @@ func TestBrokeredTwoStages(t *testing.T) {
 				t.Errorf("state %s, adminAdd calls %d; want %s, %d", br.State, e.port.addCount(), tc.wantState, tc.wantAdds)
 			}
 		})
+	}
+}
+
+// TestBrokeredDecisionDuringGraphOutage: with Graph down, a real sponsor's Approve is not refused as "not an
+// approver": the card says Microsoft Graph is unavailable and nothing changed, the audit records an error
+// (no refusal), nothing is filed — and the same click works once Graph answers again.
+func TestBrokeredDecisionDuringGraphOutage(t *testing.T) {
+	e := newPtEnv(t, true)
+	n0 := e.conn.count()
+	key, _ := e.submitPartner()
+	e.drain(0)
+	pattiCard, _ := e.approvalCardTo(n0, ptPatti)
+	data := map[string]any{cards.KeyRequestID: key, cards.KeyStageID: "stage-1"}
+
+	e.port.mu.Lock()
+	e.port.sponsorsErr = fmt.Errorf("read sponsors: %w", entitlement.ErrUnavailable)
+	e.port.mu.Unlock()
+	c := e.click(ptUPatti, pattiCard, cards.VerbApprovalApprove, data)
+	if !strings.Contains(c, "Microsoft Graph is unavailable") || !strings.Contains(c, "nothing was changed") || strings.Contains(c, "not an approver") {
+		t.Fatalf("click during the outage: %s", c)
+	}
+	if e.port.addCount() != 0 {
+		t.Fatal("a click during the outage filed the assignment")
+	}
+	var outcomes []string
+	for _, a := range e.audit(key) {
+		outcomes = append(outcomes, a.Action+":"+a.Outcome)
+	}
+	got := strings.Join(outcomes, " ")
+	if !strings.Contains(got, "approval.approve:error") || strings.Contains(got, "refused-not-approver") {
+		t.Fatalf("audit during the outage = %v, want an error and no refusal", outcomes)
+	}
+
+	e.port.mu.Lock()
+	e.port.sponsorsErr = nil
+	e.port.mu.Unlock()
+	if c := e.click(ptUPatti, pattiCard, cards.VerbApprovalApprove, data); !strings.Contains(c, "You approved this request") {
+		t.Fatalf("the same click after recovery: %s", c)
+	}
+	if e.port.addCount() != 1 {
+		t.Fatalf("adminAdd calls after recovery = %d, want 1", e.port.addCount())
 	}
 }

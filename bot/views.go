@@ -486,7 +486,7 @@ func (b *Bot) errorCard(ctx context.Context, t *turn, title string, err error, r
 		v.Suggestions = []cards.Suggestion{{Title: "My requests", Command: "status"}}
 	case errors.Is(err, entitlement.ErrAlreadyAssigned):
 		v.Suggestions = []cards.Suggestion{{Title: "My access", Command: "access"}}
-	case errors.Is(err, entitlement.ErrThrottled) && retry != "":
+	case (errors.Is(err, entitlement.ErrThrottled) || errors.Is(err, entitlement.ErrUnavailable)) && retry != "":
 		v.Suggestions = []cards.Suggestion{{Title: "Try again", Command: retry}}
 	}
 	return cards.Notice(t.loc, v)

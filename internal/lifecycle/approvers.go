@@ -35,17 +35,65 @@ func (c *Core) enterStage(ctx context.Context, tr *Tracked, stage int, now time.
 		c.log.WarnContext(ctx, "request waits for a stage its policy does not have", "request", tr.ID, "stage", stage, "stages", len(pol.Stages))
 		return
 	}
-	people := c.ResolveApprovers(ctx, tr, pol.Stages[stage-1], false)
-	if len(people) == 0 {
+	st := pol.Stages[stage-1]
+	people, err := c.ResolveApprovers(ctx, tr, st, false)
+	note := ""
+	switch {
+	case errors.Is(err, entitlement.ErrUnavailable) && len(people) == 0:
+		// Graph could not say who approves: try again on the next poll instead of settling on nobody.
+		tr.Notified = false
+		return
+	case errors.Is(err, ErrOnlyRequester):
+		people, note = c.selfApprovalFallback(ctx, tr, st, stage, now)
+	case len(people) == 0:
 		c.log.WarnContext(ctx, "no approver of the stage could be resolved", "request", tr.ID, "stage", stage)
 	}
 	tr.Approvers = people
-	if stage > 1 {
+	if stage > 1 && len(people) > 0 {
 		tr.AddEvent(now, fmt.Sprintf("Stage %d of %d: waiting for %s", stage, tr.StageCount, NamesOf(people)))
 	}
 	for _, p := range people {
-		tr.queue(OutboxApprovalCard, ApprovalCardJob{RequestID: tr.ID, Stage: stage, Approver: p})
+		tr.queue(OutboxApprovalCard, ApprovalCardJob{RequestID: tr.ID, Stage: stage, Approver: p, Note: note})
 	}
+}
+
+// selfApprovalFallback handles a stage whose only approver is the requester: the stage's escalation
+// approvers are asked at once when it has any (they would be asked after the escalation time anyway, and
+// nobody else can act before); otherwise the requester is told plainly that nobody but them can approve
+// and what happens next. It returns the people to ask and the note for their cards.
+func (c *Core) selfApprovalFallback(ctx context.Context, tr *Tracked, st entitlement.Stage, stage int, now time.Time) ([]Person, string) {
+	c.log.WarnContext(ctx, "the only approver of the stage is the requester", "request", tr.ID, "stage", stage)
+	esc, err := c.ResolveApprovers(ctx, tr, st, true)
+	if err != nil && !errors.Is(err, ErrOnlyRequester) && len(esc) == 0 {
+		tr.Notified = false // Graph could not say who the escalation approvers are: retry on the next poll
+		return nil, ""
+	}
+	if len(esc) > 0 {
+		tr.Escalated = true
+		for i := range esc {
+			esc[i].Escalation = true
+		}
+		note := fmt.Sprintf("You are asked because the only approver of this stage is %s, who can't approve their own request.",
+			orUnknown(tr.RequestorName, "the requester"))
+		tr.AddEvent(now, fmt.Sprintf("You are the only approver of stage %d, and nobody approves their own request: asked %s instead", stage, NamesOf(esc)))
+		if tr.RequestorID != "" {
+			tr.queue(OutboxNotify, NotifyJob{TenantID: tr.RequestorTenant, UserID: tr.RequestorID,
+				Text: fmt.Sprintf("You are the only approver of your request for %s, and nobody can approve their own request, so I asked %s instead.",
+					orUnknown(tr.PackageName, "an access package"), NamesOf(esc))})
+		}
+		return esc, note
+	}
+	text := fmt.Sprintf("You are the only approver of your request for %s, and nobody can approve their own request. "+
+		"The policy names no fallback or escalation approver, so nobody can act on it: cancel it, and ask the package's owner or an "+
+		"Identity Governance administrator to add another approver.", orUnknown(tr.PackageName, "an access package"))
+	if d, derr := ParseISODuration(st.DurationBeforeAutomaticDenial); derr == nil && d > 0 {
+		text += fmt.Sprintf(" Otherwise it is denied automatically after %s.", HumanizeDuration(d))
+	}
+	tr.AddEvent(now, fmt.Sprintf("Nobody can approve stage %d: its only approver is the requester", stage))
+	if tr.RequestorID != "" {
+		tr.queue(OutboxNotify, NotifyJob{TenantID: tr.RequestorTenant, UserID: tr.RequestorID, Text: text})
+	}
+	return nil, ""
 }
 
 // checkEscalation adds the stage's escalation approvers once its escalation time has passed.
@@ -65,10 +113,14 @@ func (c *Core) checkEscalation(ctx context.Context, tr *Tracked, now time.Time) 
 	if err != nil || after <= 0 || now.Before(tr.StageStartedAt.Add(after)) {
 		return
 	}
-	tr.Escalated = true
 	primary := NamesOf(tr.Approvers)
 	var added []Person
-	for _, p := range c.ResolveApprovers(ctx, tr, st, true) {
+	esc, err := c.ResolveApprovers(ctx, tr, st, true)
+	if errors.Is(err, entitlement.ErrUnavailable) && len(esc) == 0 {
+		return // Graph could not say who: try again on the next poll
+	}
+	tr.Escalated = true
+	for _, p := range esc {
 		if tr.IsApprover(p.ID) {
 			continue
 		}
@@ -118,18 +170,29 @@ func (c *Core) checkReminder(_ context.Context, tr *Tracked, now time.Time) {
 	tr.AddEvent(now, "Approvers reminded")
 }
 
+// ErrOnlyRequester: a stage's rules (primary and fallback) name nobody but the requester, who can't approve
+// their own request.
+var ErrOnlyRequester = errors.New("the only approver of this stage is the requester, who can't approve their own request")
+
 // ResolveApprovers expands a stage's approver rules into people for the record's requester: requestorManager
 // (fallback approvers when there is no manager), singleUser, groupMembers, internal and external sponsors;
 // escalation selects the stage's escalation rules. The requester is never their own approver. Each person
 // carries their tenant and, when the bot has a chat with them, their Teams id.
-func (c *Core) ResolveApprovers(ctx context.Context, tr *Tracked, st entitlement.Stage, escalation bool) []Person {
+//
+// The error is never a verdict about a person: it matches entitlement.ErrUnavailable when a rule could not
+// be read (Graph failed; the people returned may be incomplete, and fallback approvers are not used in
+// place of primary ones that could not be read), and is ErrOnlyRequester when the rules name only the
+// requester. A caller must not refuse anyone as "not an approver" on an ErrUnavailable.
+func (c *Core) ResolveApprovers(ctx context.Context, tr *Tracked, st entitlement.Stage, escalation bool) ([]Person, error) {
 	primary, fallback := st.PrimaryApprovers, st.FallbackPrimaryApprovers
 	if escalation {
 		primary, fallback = st.EscalationApprovers, st.FallbackEscalationApprovers
 	}
-	people := c.expandSets(ctx, tr, primary)
-	if len(people) == 0 {
-		people = c.expandSets(ctx, tr, fallback)
+	people, self, err := c.expandSets(ctx, tr, primary)
+	if len(people) == 0 && err == nil {
+		var fself bool
+		people, fself, err = c.expandSets(ctx, tr, fallback)
+		self = self || fself
 	}
 	for i := range people {
 		if people[i].TenantID == "" {
@@ -141,13 +204,21 @@ func (c *Core) ResolveApprovers(ctx context.Context, tr *Tracked, st entitlement
 			}
 		}
 	}
-	return people
+	if err == nil && len(people) == 0 && self {
+		err = ErrOnlyRequester
+	}
+	return people, err
 }
 
-func (c *Core) expandSets(ctx context.Context, tr *Tracked, sets []entitlement.SubjectSet) []Person {
-	var out []Person
+// expandSets is the people of the rules except the requester; self reports that the requester was among
+// them; err matches entitlement.ErrUnavailable when a rule could not be read.
+func (c *Core) expandSets(ctx context.Context, tr *Tracked, sets []entitlement.SubjectSet) (out []Person, self bool, err error) {
 	add := func(u entitlement.User) {
-		if u.ID == "" || strings.EqualFold(u.ID, tr.RequestorID) {
+		if u.ID == "" {
+			return
+		}
+		if strings.EqualFold(u.ID, tr.RequestorID) {
+			self = true
 			return
 		}
 		if slices.ContainsFunc(out, func(p Person) bool { return strings.EqualFold(p.ID, u.ID) }) {
@@ -159,57 +230,67 @@ func (c *Core) expandSets(ctx context.Context, tr *Tracked, sets []entitlement.S
 		if s.IsBackup {
 			continue
 		}
-		for _, u := range c.expandSet(ctx, tr, s) {
+		us, serr := c.expandSet(ctx, tr, s)
+		if serr != nil && err == nil {
+			err = serr
+		}
+		for _, u := range us {
 			add(u)
 		}
 	}
-	return out
+	return out, self, err
 }
 
-// expandSet is the people of one approver rule (nobody when they cannot be read; logged).
-func (c *Core) expandSet(ctx context.Context, tr *Tracked, s entitlement.SubjectSet) []entitlement.User {
+// expandSet is the people of one approver rule: nobody when the rule names nobody (no manager, an empty
+// group, a deleted user); an error matching entitlement.ErrUnavailable when Graph could not tell.
+func (c *Core) expandSet(ctx context.Context, tr *Tracked, s entitlement.SubjectSet) ([]entitlement.User, error) {
 	dir := c.cfg.Entitlement
+	var us []entitlement.User
+	var err error
+	what := string(s.Kind)
 	switch s.Kind {
 	case entitlement.SetRequestorManager:
 		if tr.RequestorID == "" {
-			return nil
+			return nil, nil
 		}
-		m, err := dir.Manager(ctx, tr.RequestorID)
-		if err != nil {
-			if !errors.Is(err, entitlement.ErrNotFound) {
-				c.log.WarnContext(ctx, "resolve requestor manager", "request", tr.ID, "err", err)
-			}
-			return nil
+		var m entitlement.User
+		if m, err = dir.Manager(ctx, tr.RequestorID); err == nil {
+			us = []entitlement.User{m}
 		}
-		return []entitlement.User{m}
 	case entitlement.SetSingleUser:
-		u, err := dir.User(ctx, s.UserID)
-		if err != nil {
-			c.log.WarnContext(ctx, "resolve single approver", "request", tr.ID, "user", s.UserID, "err", err)
-			return nil
+		what += " " + s.UserID
+		var u entitlement.User
+		if u, err = dir.User(ctx, s.UserID); err == nil {
+			us = []entitlement.User{u}
 		}
-		return []entitlement.User{u}
 	case entitlement.SetGroupMembers:
-		ms, err := dir.GroupMembers(ctx, s.GroupID)
-		if err != nil {
-			c.log.WarnContext(ctx, "resolve approver group", "request", tr.ID, "group", s.GroupID, "err", err)
-			return nil
-		}
-		return ms
+		what += " " + s.GroupID
+		us, err = dir.GroupMembers(ctx, s.GroupID)
 	case entitlement.SetInternalSponsors, entitlement.SetExternalSponsors:
 		if tr.RequestorOrgID == "" {
-			return nil
+			return nil, nil
 		}
-		sp, err := dir.Sponsors(ctx, tr.RequestorOrgID)
-		if err != nil {
-			c.log.WarnContext(ctx, "resolve sponsors", "request", tr.ID, "org", tr.RequestorOrgID, "err", err)
-			return nil
+		var sp entitlement.Sponsors
+		if sp, err = dir.Sponsors(ctx, tr.RequestorOrgID); err == nil {
+			us = sp.Internal
+			if s.Kind == entitlement.SetExternalSponsors {
+				us = sp.External
+			}
 		}
-		if s.Kind == entitlement.SetExternalSponsors {
-			return sp.External
-		}
-		return sp.Internal
+	default:
+		c.log.InfoContext(ctx, "approver rule not supported by the bot", "request", tr.ID, "kind", string(s.Kind))
+		return nil, nil
 	}
-	c.log.InfoContext(ctx, "approver rule not supported by the bot", "request", tr.ID, "kind", string(s.Kind))
-	return nil
+	switch {
+	case err == nil:
+		return us, nil
+	case errors.Is(err, entitlement.ErrNotFound):
+		// The rule names nobody (no manager, a deleted user or group): fallback approvers apply.
+		return nil, nil
+	}
+	c.log.WarnContext(ctx, "resolve approvers", "request", tr.ID, "rule", what, "err", err)
+	if !errors.Is(err, entitlement.ErrUnavailable) {
+		err = fmt.Errorf("%w (%w)", entitlement.ErrUnavailable, err)
+	}
+	return nil, fmt.Errorf("resolve approvers (%s): %w", what, err)
 }
