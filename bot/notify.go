@@ -14,6 +14,7 @@ import (
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/i18n"
 	"github.com/accessbot/accessbot/internal/store"
 )
 
@@ -145,6 +146,10 @@ type notifyJob struct {
 	TenantID string `json:"tenantId"`
 	UserID   string `json:"userId"`
 	Text     string `json:"text"`
+	// Msg and Args name the notice for the reader's language (lifecycle.NotifyJob); Text is said when no
+	// catalog has Msg.
+	Msg  string            `json:"msg,omitempty"`
+	Args map[string]string `json:"args,omitempty"`
 	// Buttons, when set, send Text as a notice card (Kind, Title) whose buttons run commands.
 	Buttons []notifyButton   `json:"buttons,omitempty"`
 	Title   string           `json:"title,omitempty"`
@@ -208,9 +213,10 @@ func (b *Bot) deliverNotify(ctx context.Context, raw json.RawMessage) error {
 	if err := json.Unmarshal(raw, &job); err != nil {
 		return fmt.Errorf("decode notification: %w", err)
 	}
-	act := textActivity(job.Text)
+	text := b.noticeText(ctx, job)
+	act := textActivity(text)
 	if len(job.Buttons) > 0 {
-		v := cards.NoticeView{Kind: orNoticeKind(job.Kind), Title: job.Title, Text: job.Text}
+		v := cards.NoticeView{Kind: orNoticeKind(job.Kind), Title: job.Title, Text: text}
 		for _, btn := range job.Buttons {
 			v.Suggestions = append(v.Suggestions, cards.Suggestion{Title: btn.Title, Command: btn.Command})
 		}
@@ -230,6 +236,18 @@ func (b *Bot) deliverNotify(ctx context.Context, raw json.RawMessage) error {
 	}
 	_, _, err := b.deliverTo(ctx, tenantID, userID, act)
 	return err
+}
+
+// noticeText is a notification's text in the reader's language when a catalog has its Msg, else its Text.
+func (b *Bot) noticeText(ctx context.Context, job notifyJob) string {
+	if job.Msg == "" || !i18n.Has(job.Msg) {
+		return job.Text
+	}
+	kv := make([]any, 0, 2*len(job.Args))
+	for k, v := range job.Args {
+		kv = append(kv, k, v)
+	}
+	return b.locFor(ctx, job.TenantID, job.UserID).T(job.Msg, kv...)
 }
 
 func orNoticeKind(k cards.NoticeKind) cards.NoticeKind {

@@ -138,14 +138,17 @@ func (c *Core) checkEscalation(ctx context.Context, tr *Tracked, now time.Time) 
 	tr.AddEvent(now, fmt.Sprintf("Escalated to %s", NamesOf(added)))
 	text := fmt.Sprintf("%s's request for %s was escalated to %s because nobody decided within %s.",
 		orUnknown(tr.RequestorName, "A"), orUnknown(tr.PackageName, "an access package"), NamesOf(added), HumanizeDuration(after))
+	args := map[string]string{"Requester": tr.RequestorName, "Package": tr.PackageName, "Names": NamesOf(added), "After": after.String()}
 	for _, p := range tr.Approvers {
 		if !p.Escalation {
-			tr.queue(OutboxNotify, NotifyJob{TenantID: orUnknown(p.TenantID, c.cfg.TenantID), UserID: p.ID, Text: text})
+			tr.queue(OutboxNotify, NotifyJob{TenantID: orUnknown(p.TenantID, c.cfg.TenantID), UserID: p.ID, Text: text,
+				Msg: "notice.approval.escalatedFromYou", Args: args})
 		}
 	}
 	if tr.RequestorID != "" {
 		tr.queue(OutboxNotify, NotifyJob{TenantID: tr.RequestorTenant, UserID: tr.RequestorID,
-			Text: fmt.Sprintf("Your request for %s was escalated to %s.", orUnknown(tr.PackageName, "an access package"), NamesOf(added))})
+			Text: fmt.Sprintf("Your request for %s was escalated to %s.", orUnknown(tr.PackageName, "an access package"), NamesOf(added)),
+			Msg:  "notice.request.escalated", Args: args})
 	}
 }
 

@@ -24,11 +24,15 @@ const (
 )
 
 // NotifyJob is the payload of an OutboxNotify item the core queues: Text for user UserID in tenant TenantID.
-// The conversation layer's own notify payload extends it with presentation fields (same JSON names).
+// Msg names the notice (a message id such as "notice.request.delivered") and Args its values, so the
+// conversation layer can say it in the reader's language; Text is the English rendering, used when no
+// catalog has Msg. The conversation layer's own notify payload extends it (same JSON names).
 type NotifyJob struct {
-	TenantID string `json:"tenantId"`
-	UserID   string `json:"userId"`
-	Text     string `json:"text"`
+	TenantID string            `json:"tenantId"`
+	UserID   string            `json:"userId"`
+	Text     string            `json:"text"`
+	Msg      string            `json:"msg,omitempty"`
+	Args     map[string]string `json:"args,omitempty"`
 }
 
 // ApprovalCardJob is the payload of an OutboxApprovalCard item: the approval card of request RequestID's

@@ -154,42 +154,45 @@ func (c *Core) notifyRequester(tr *Tracked, oldState entitlement.RequestState, o
 		return
 	}
 	pkg := orUnknown(tr.PackageName, "your access package")
-	var text string
 	d, hasDecision := tr.LastDecision()
 	by := ""
 	if hasDecision && d.ApproverName != "" {
 		by = " by " + d.ApproverName
 	}
+	args := map[string]string{"Package": tr.PackageName, "By": d.ApproverName}
+	var msg, text string
 	switch tr.State {
 	case entitlement.StatePendingApproval:
 		if tr.Stage > 1 && tr.Stage != oldStage {
+			msg = "notice.request.stageApproved"
+			args["Stage"], args["Names"] = fmt.Sprint(tr.Stage-1), NamesOf(tr.Approvers)
 			text = fmt.Sprintf("Stage %d of your request for %s was approved%s; now waiting for %s.", tr.Stage-1, pkg, by, orUnknown(NamesOf(tr.Approvers), "the next approvers"))
 		}
 	case entitlement.StateDelivering:
 		if oldState == entitlement.StatePendingApproval {
-			text = fmt.Sprintf("Your request for %s was approved%s. Your access is being set up.", pkg, by)
+			msg, text = "notice.request.approved", fmt.Sprintf("Your request for %s was approved%s. Your access is being set up.", pkg, by)
 		}
 	case entitlement.StateDelivered:
-		text = fmt.Sprintf("You now have access: %s was delivered.", pkg)
+		msg, text = "notice.request.delivered", fmt.Sprintf("You now have access: %s was delivered.", pkg)
 	case entitlement.StateDenied:
 		if hasDecision && d.Result == entitlement.ReviewDeny {
-			text = fmt.Sprintf("Your request for %s was denied%s.", pkg, by)
+			msg, text = "notice.request.denied", fmt.Sprintf("Your request for %s was denied%s.", pkg, by)
 		} else {
-			text = fmt.Sprintf("Your request for %s was denied (nobody approved it in time, or a policy refused it).", pkg)
+			msg, text = "notice.request.deniedUndecided", fmt.Sprintf("Your request for %s was denied (nobody approved it in time, or a policy refused it).", pkg)
 		}
 	case entitlement.StateCanceled:
 		if !tr.CanceledByUser {
-			text = fmt.Sprintf("Your request for %s was canceled.", pkg)
+			msg, text = "notice.request.canceled", fmt.Sprintf("Your request for %s was canceled.", pkg)
 		}
 	case entitlement.StateDeliveryFailed:
-		text = fmt.Sprintf("Your request for %s was approved but the access could not be delivered. An admin can retry it; you can also request again.", pkg)
+		msg, text = "notice.request.deliveryFailed", fmt.Sprintf("Your request for %s was approved but the access could not be delivered. An admin can retry it; you can also request again.", pkg)
 	case entitlement.StatePartiallyDelivered:
-		text = fmt.Sprintf("Your request for %s was partially delivered; the rest will be retried.", pkg)
+		msg, text = "notice.request.partiallyDelivered", fmt.Sprintf("Your request for %s was partially delivered; the rest will be retried.", pkg)
 	case entitlement.StateScheduled:
-		text = fmt.Sprintf("Your request for %s was approved and is scheduled to start on the requested date.", pkg)
+		msg, text = "notice.request.scheduled", fmt.Sprintf("Your request for %s was approved and is scheduled to start on the requested date.", pkg)
 	}
 	if text == "" {
 		return
 	}
-	tr.queue(OutboxNotify, NotifyJob{TenantID: tr.RequestorTenant, UserID: tr.RequestorID, Text: text})
+	tr.queue(OutboxNotify, NotifyJob{TenantID: tr.RequestorTenant, UserID: tr.RequestorID, Text: text, Msg: msg, Args: args})
 }
