@@ -29,7 +29,8 @@ func (s *Store) ClaimActivity(ctx context.Context, key string, holdFor time.Dura
 		return Claim{Done: true, Response: resp}, nil
 	}
 	var c Claim
-	err := s.update(ctx, op, func(tx *bbolt.Tx) error {
+	// Concurrent turns' claims share one commit (group commit); the function is idempotent.
+	err := s.batch(ctx, op, func(tx *bbolt.Tx) error {
 		c = Claim{}
 		b, err := bucket(tx, bucketProcessed)
 		if err != nil {

@@ -45,6 +45,20 @@ func crashChild(path string) int {
 		return 2
 	}
 	ctx := context.Background()
+	// Concurrent turns' activity claims share commits (group commit): every acknowledged claim must survive.
+	for g := range 4 {
+		go func() {
+			for j := 0; ; j++ {
+				key := fmt.Sprintf("msteams|conv|act-%d-%d-%d", start, g, j)
+				c, err := s.ClaimActivity(ctx, key, time.Minute)
+				if err != nil || !c.Won {
+					fmt.Fprintln(os.Stderr, "claim:", c, err)
+					os.Exit(2)
+				}
+				fmt.Printf("claim %s\n", key)
+			}
+		}()
+	}
 	for i := start; ; i++ {
 		if i%2 == 0 {
 			seq, err := s.AppendAudit(ctx, AuditEntry{Action: "crash.test", Mode: ModeSystem,
@@ -76,6 +90,7 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "crash.db")
 	auditAcks := map[uint64]int{} // seq → i
 	var convAcks []int
+	var claimAcks []string
 
 	for round := range crashRounds {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -117,6 +132,8 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 					t.Fatalf("round %d: bad ack %q", round, line)
 				}
 				convAcks = append(convAcks, i)
+			case len(f) == 2 && f[0] == "claim":
+				claimAcks = append(claimAcks, f[1])
 			default:
 				t.Fatalf("round %d: unexpected child output %q", round, line)
 			}
@@ -136,9 +153,10 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 			t.Fatalf("round %d: child did not die of SIGKILL: %v\n%s", round, err, stderr.String())
 		}
 		verifyAfterCrash(t, round, path, auditAcks, convAcks)
+		verifyClaimsAfterCrash(t, round, path, claimAcks)
 	}
-	if len(auditAcks)+len(convAcks) < crashRounds*acksBeforeKill {
-		t.Fatalf("only %d acks collected", len(auditAcks)+len(convAcks))
+	if n := len(auditAcks) + len(convAcks) + len(claimAcks); n < crashRounds*acksBeforeKill || len(claimAcks) == 0 || len(convAcks) == 0 {
+		t.Fatalf("only %d acks collected (%d claims, %d conversations)", n, len(claimAcks), len(convAcks))
 	}
 }
 
@@ -189,6 +207,23 @@ func verifyAfterCrash(t *testing.T, round int, path string, auditAcks map[uint64
 		}
 		if ref.ConversationID != fmt.Sprintf("conv-%d", i) {
 			t.Fatalf("round %d: conversation %d holds %q", round, i, ref.ConversationID)
+		}
+	}
+}
+
+// verifyClaimsAfterCrash checks that every acknowledged activity claim is on disk: a redelivery of that
+// activity would not be processed again.
+func verifyClaimsAfterCrash(t *testing.T, round int, path string, keys []string) {
+	t.Helper()
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatalf("round %d: reopen after crash: %v", round, err)
+	}
+	defer s.Close()
+	for _, key := range keys {
+		c, err := s.ClaimActivity(context.Background(), key, time.Minute)
+		if err != nil || c.Won {
+			t.Fatalf("round %d: acknowledged claim %s was lost (claim again: %+v, %v)", round, key, c, err)
 		}
 	}
 }

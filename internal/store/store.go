@@ -163,6 +163,7 @@ type Store struct {
 	path        string
 	observe     func(ctx context.Context, op string, write bool) func(error)
 	health      writeHealth
+	group       groupCommit
 }
 
 // Open opens (creating if needed) the state file at path, takes its lock, runs pending migrations in one
@@ -436,7 +437,8 @@ type ConversationRef struct {
 }
 
 // PutConversation stores (replaces) the reference for ref.TenantID + ref.AADObjectID. TenantID, AADObjectID,
-// ConversationID and an absolute http(s) ServiceURL are required. A zero UpdatedAt is set to now.
+// ConversationID and an absolute http(s) ServiceURL are required. A zero UpdatedAt is set to now. A reference
+// equal to the stored one in everything but UpdatedAt is not rewritten (the bot remembers it on every turn).
 func (s *Store) PutConversation(ctx context.Context, ref ConversationRef) error {
 	const op = "put conversation"
 	if err := ValidateConversation(ref); err != nil {
@@ -445,7 +447,45 @@ func (s *Store) PutConversation(ctx context.Context, ref ConversationRef) error 
 	if ref.UpdatedAt.IsZero() {
 		ref.UpdatedAt = s.now().UTC()
 	}
-	return s.putEncoded(ctx, op, bucketConversations, joinKey(ref.TenantID, ref.AADObjectID), ref)
+	key := joinKey(ref.TenantID, ref.AADObjectID)
+	if s.sameConversation(ctx, key, ref) {
+		return nil // every turn remembers the reference; an unchanged one is not rewritten
+	}
+	raw, err := json.Marshal(ref)
+	if err != nil {
+		return fmt.Errorf("%s: encode: %w", op, err)
+	}
+	return s.batch(ctx, op, func(tx *bbolt.Tx) error {
+		b, err := bucket(tx, bucketConversations)
+		if err != nil {
+			return err
+		}
+		return b.Put(key, raw)
+	})
+}
+
+// sameConversation reports whether the reference stored under key equals ref in everything but UpdatedAt.
+// A read costs no lock and no fsync; it races harmlessly with a concurrent write (that write wins either way).
+func (s *Store) sameConversation(ctx context.Context, key []byte, ref ConversationRef) bool {
+	var old ConversationRef
+	found := false
+	err := s.view(ctx, "get conversation", func(tx *bbolt.Tx) error {
+		b, err := bucket(tx, bucketConversations)
+		if err != nil {
+			return err
+		}
+		raw := b.Get(key)
+		if raw == nil {
+			return nil
+		}
+		found = true
+		return json.Unmarshal(raw, &old)
+	})
+	if err != nil || !found {
+		return false
+	}
+	old.UpdatedAt = ref.UpdatedAt
+	return old == ref
 }
 
 // Conversation returns the reference stored for tenantID + aadObjectID, or an error matching ErrNotFound.
@@ -559,7 +599,18 @@ func (s *Store) MarkProcessed(ctx context.Context, key string, resp []byte) erro
 	if err := checkKey(op, "key", key); err != nil {
 		return err
 	}
-	return s.putEncoded(ctx, op, bucketProcessed, []byte(key), processedRecord{At: s.now().UTC(), Resp: resp})
+	raw, err := json.Marshal(processedRecord{At: s.now().UTC(), Resp: resp})
+	if err != nil {
+		return fmt.Errorf("%s: encode: %w", op, err)
+	}
+	// Concurrent turns' completions share one commit (group commit).
+	return s.batch(ctx, op, func(tx *bbolt.Tx) error {
+		b, err := bucket(tx, bucketProcessed)
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte(key), raw)
+	})
 }
 
 // PruneProcessed deletes processed entries marked more than olderThan ago and returns how many it deleted.

@@ -1,0 +1,103 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"go.etcd.io/bbolt"
+)
+
+// groupCommit lets concurrent write transactions share one commit (and its fsync) without delaying a lone
+// writer: the first writer to arrive commits at once and keeps committing, as one transaction each time,
+// whatever other writers queued while it was busy (unlike bbolt.DB.Batch, which waits MaxBatchDelay for
+// company). A writer returns only after the transaction holding its change is committed, so nothing
+// acknowledged is lost. As with bbolt.DB.Batch, a function may run more than once (when another one in its
+// group fails, the group is retried without it) and must therefore be idempotent.
+type groupCommit struct {
+	mu      sync.Mutex
+	leading bool
+	pending []*commitReq
+}
+
+type commitReq struct {
+	fn   func(tx *bbolt.Tx) error
+	done chan commitResult
+}
+
+// commitResult is a writer's outcome: fnErr when its own function failed, commitErr when the shared commit
+// did.
+type commitResult struct{ fnErr, commitErr error }
+
+// errGroupMember marks the function that failed a group's transaction.
+var errGroupMember = errors.New("group member failed")
+
+// batch runs fn in a read-write transaction shared with concurrent batch callers; the transaction is committed
+// and fsynced before it returns. fn must be idempotent (see groupCommit).
+func (s *Store) batch(ctx context.Context, op string, fn func(tx *bbolt.Tx) error) (err error) {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if s.observe != nil {
+		done := s.observe(ctx, op, true)
+		defer func() { done(failure(err)) }()
+	}
+	req := &commitReq{fn: fn, done: make(chan commitResult, 1)}
+	g := &s.group
+	g.mu.Lock()
+	g.pending = append(g.pending, req)
+	if !g.leading {
+		g.leading = true
+		for len(g.pending) > 0 {
+			group := g.pending
+			g.pending = nil
+			g.mu.Unlock()
+			s.commitGroup(group)
+			g.mu.Lock()
+		}
+		g.leading = false
+	}
+	g.mu.Unlock()
+	res := <-req.done
+	switch {
+	case res.fnErr != nil:
+		return fmt.Errorf("%s: %w", op, res.fnErr)
+	case res.commitErr != nil:
+		s.log.Error("state write failed", "op", op, "err", res.commitErr)
+		return fmt.Errorf("%s: write %s: %w", op, s.path, res.commitErr)
+	}
+	return nil
+}
+
+// commitGroup applies every function of group in one transaction. When one fails, it gets its own error
+// and the others are committed without it.
+func (s *Store) commitGroup(group []*commitReq) {
+	for len(group) > 0 {
+		failed := -1
+		var fnErr error
+		tx, err := s.db.Begin(true)
+		if err == nil {
+			for i, r := range group {
+				if fnErr = r.fn(tx); fnErr != nil {
+					failed = i
+					break
+				}
+			}
+			if failed >= 0 {
+				_ = tx.Rollback()
+			} else {
+				err = tx.Commit()
+				s.health.note(err)
+			}
+		}
+		if failed < 0 {
+			for _, r := range group {
+				r.done <- commitResult{commitErr: err}
+			}
+			return
+		}
+		group[failed].done <- commitResult{fnErr: fnErr}
+		group = append(group[:failed:failed], group[failed+1:]...)
+	}
+}

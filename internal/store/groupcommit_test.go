@@ -1,0 +1,106 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"go.etcd.io/bbolt"
+)
+
+// TestGroupCommitIsolatesAFailingWriter: many concurrent writers share commits; the one whose function
+// fails gets its own error and writes nothing, every other write is durable (visible after reopening).
+func TestGroupCommitIsolatesAFailingWriter(t *testing.T) {
+	s, path := openTest(t, Options{})
+	ctx := context.Background()
+	boom := errors.New("boom")
+	const writers = 40
+	errs := make([]error, writers)
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.batch(ctx, "test write", func(tx *bbolt.Tx) error {
+				if i == 7 {
+					return boom
+				}
+				b, err := tx.CreateBucketIfNotExists([]byte("grouptest"))
+				if err != nil {
+					return err
+				}
+				return b.Put(fmt.Appendf(nil, "k%02d", i), []byte("v"))
+			})
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if (i == 7) != errors.Is(err, boom) || (i != 7 && err != nil) {
+			t.Errorf("writer %d: err %v", i, err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	n := 0
+	_ = s2.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket([]byte("grouptest")).ForEach(func(k, _ []byte) error {
+			if string(k) == "k07" {
+				t.Error("the failed writer's change was committed")
+			}
+			n++
+			return nil
+		})
+	})
+	if n != writers-1 {
+		t.Errorf("%d keys after reopening, want %d", n, writers-1)
+	}
+}
+
+// TestPutConversationSkipsUnchanged: remembering the same reference again (only UpdatedAt differs) starts
+// no write transaction; a changed field does.
+func TestPutConversationSkipsUnchanged(t *testing.T) {
+	var mu sync.Mutex
+	writes := 0
+	s, _ := openTest(t, Options{Observe: func(_ context.Context, op string, write bool) func(error) {
+		if write && op == "put conversation" {
+			mu.Lock()
+			writes++
+			mu.Unlock()
+		}
+		return func(error) {}
+	}})
+	ctx := context.Background()
+	ref := validRef()
+	for i, tc := range []struct {
+		edit       func(*ConversationRef)
+		wantWrites int
+	}{
+		{func(*ConversationRef) {}, 1},
+		{func(r *ConversationRef) { r.UpdatedAt = r.UpdatedAt.Add(1e9) }, 1},
+		{func(r *ConversationRef) { r.Locale = "de-DE" }, 2},
+		{func(r *ConversationRef) {}, 2},
+		{func(r *ConversationRef) { r.ServiceURL = "https://smba.trafficmanager.net/amer/" }, 3},
+	} {
+		tc.edit(&ref)
+		if err := s.PutConversation(ctx, ref); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		got := writes
+		mu.Unlock()
+		if got != tc.wantWrites {
+			t.Fatalf("step %d: %d writes, want %d", i, got, tc.wantWrites)
+		}
+		if stored, err := s.Conversation(ctx, ref.TenantID, ref.AADObjectID); err != nil || stored.Locale != ref.Locale || stored.ServiceURL != ref.ServiceURL {
+			t.Fatalf("step %d: stored %+v, %v", i, stored, err)
+		}
+	}
+}
