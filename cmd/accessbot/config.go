@@ -123,6 +123,10 @@ func registerServeFlags(fs *flag.FlagSet, c *config, getenv func(string) string)
 	}
 	fs.DurationVar(&c.ReminderAfter, "reminder-after", c.ReminderAfter, "how long an approval may wait before its approvers are reminded (env ACCESSBOT_REMINDER_AFTER, e.g. 24h)")
 	registerReviewFlags(fs, c, getenv)
+	c.PollInterval = envDuration(getenv, "ACCESSBOT_POLL_INTERVAL", 0)
+	fs.DurationVar(&c.PollInterval, "poll-interval", c.PollInterval, "first delay between status checks of an open request or guest, doubling up to --poll-max; default 5s (env ACCESSBOT_POLL_INTERVAL)")
+	c.PollMax = envDuration(getenv, "ACCESSBOT_POLL_MAX", 0)
+	fs.DurationVar(&c.PollMax, "poll-max", c.PollMax, "longest delay between status checks of one open request or guest; default 5m (env ACCESSBOT_POLL_MAX)")
 	fs.BoolVar(&c.Brokered, "brokered", envDefault(getenv, "ACCESSBOT_BROKERED", "true") == "true", "run approvals in the bot for connected-organization users not yet in the tenant (env ACCESSBOT_BROKERED)")
 	fs.BoolVar(&c.InsecureDev, "insecure-dev", false, "DEVELOPMENT ONLY: no inbound or outbound Bot Framework auth; loopback listen address and serviceUrls only")
 	fs.StringVar(&c.LogLevel, "log-level", envDefault(getenv, "ACCESSBOT_LOG_LEVEL", "info"), "debug | info | warn | error (env ACCESSBOT_LOG_LEVEL)")
@@ -221,6 +225,9 @@ func (c *config) validate() error {
 	}
 	if err := checkDatabaseURL(c.DatabaseURL); err != nil {
 		errs = append(errs, err)
+	}
+	if c.PollInterval < 0 || c.PollMax < 0 || (c.PollMax > 0 && c.PollInterval > c.PollMax) {
+		errs = append(errs, fmt.Errorf("ACCESSBOT_POLL_INTERVAL %s / ACCESSBOT_POLL_MAX %s: expected positive Go durations with the interval not above the maximum, such as 5s and 5m", c.PollInterval, c.PollMax))
 	}
 	if c.DBMaxConns < 0 {
 		errs = append(errs, fmt.Errorf("ACCESSBOT_DATABASE_MAX_CONNS %d: expected a positive pool size", c.DBMaxConns))

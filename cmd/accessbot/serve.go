@@ -158,7 +158,9 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.bot = b
-	a.outbox = store.NewOutboxWorker(st, b.HandleOutbox, store.WorkerOptions{Logger: log})
+	// A replica that dies holding outbox items frees them after LeaseFor: short enough that another replica
+	// sends them within 30 s, longer than one send may take.
+	a.outbox = store.NewOutboxWorker(st, b.HandleOutbox, store.WorkerOptions{Logger: log, HandleTimeout: outboxHandleTimeout, LeaseFor: outboxLeaseFor})
 	b.SetOutboxKicker(a.outbox.Kick)
 
 	srv := server.New(server.Config{Addr: cfg.Addr, Logger: log, ShutdownTimeout: cfg.ShutdownTimeout, Ready: st.Ping, Metrics: metrics})

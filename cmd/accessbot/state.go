@@ -18,6 +18,13 @@ import (
 // move to another replica within about ttl + ttl/3.
 const jobLeaseTTL = 15 * time.Second
 
+// Outbox timing: one delivery may take outboxHandleTimeout; an item leased by a replica that died is due again
+// after outboxLeaseFor.
+const (
+	outboxHandleTimeout = 20 * time.Second
+	outboxLeaseFor      = 25 * time.Second
+)
+
 // openState opens the configured state backend: PostgreSQL when cfg.DatabaseURL is set, else the bbolt file
 // at cfg.DataPath. Errors and logs name the database by its redacted URL only.
 func openState(ctx context.Context, cfg config, log *slog.Logger, observe func(ctx context.Context, op string, write bool) func(error)) (store.Backend, error) {

@@ -30,6 +30,9 @@ func TestDatabaseConfig(t *testing.T) {
 			func(c config) bool { return c.DatabaseURL == "postgresql://b@h2/db" }},
 		{"not postgres", map[string]string{"ACCESSBOT_DATABASE_URL": "mysql://bot:hunter2@h/db"}, nil, "expected postgres://", nil},
 		{"bad pool size", map[string]string{"ACCESSBOT_DATABASE_MAX_CONNS": "many"}, nil, "ACCESSBOT_DATABASE_MAX_CONNS", nil},
+		{"poll interval above max", map[string]string{"ACCESSBOT_POLL_INTERVAL": "10m", "ACCESSBOT_POLL_MAX": "1m"}, nil, "ACCESSBOT_POLL_MAX", nil},
+		{"poll settings", map[string]string{"ACCESSBOT_POLL_INTERVAL": "2s", "ACCESSBOT_POLL_MAX": "1m"}, nil, "",
+			func(c config) bool { return c.PollInterval == 2*time.Second && c.PollMax == time.Minute }},
 		{"bad timeout", map[string]string{"ACCESSBOT_DATABASE_STATEMENT_TIMEOUT": "soon"}, nil, "ACCESSBOT_DATABASE_STATEMENT_TIMEOUT", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
