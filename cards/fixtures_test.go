@@ -58,8 +58,9 @@ type cardCase struct {
 // goldenCases are the cards the golden files and the schema test cover: every constructor, every variant, in
 // English (testdata/golden/*.json) and in German (testdata/golden/de/*.json).
 func goldenCases() []cardCase {
-	out := append(goldenCasesIn(en), reviewGoldenCases()...)
-	for _, c := range goldenCasesIn(i18n.For("de")) {
+	out := append(append(goldenCasesIn(en), reviewGoldenCases()...), builderCases(en)...)
+	de := i18n.For("de")
+	for _, c := range append(goldenCasesIn(de), builderCases(de)...) {
 		c.name = germanDir + c.name
 		out = append(out, c)
 	}
@@ -322,7 +323,10 @@ func long(n int) string {
 
 // largeCases build every card from a view far larger than real life: many items, long texts. Each must stay
 // under MaxCardBytes.
-func largeCases() []cardCase {
+// largeCases are the seed's large views and the package builder's (builder_fixtures_test.go).
+func largeCases() []cardCase { return append(seedLargeCases(), builderLargeCases()...) }
+
+func seedLargeCases() []cardCase {
 	var pkgs []PackageView
 	for i := range 40 {
 		pkgs = append(pkgs, PackageView{ID: fmt.Sprintf("eeeeeeee-0000-0000-0000-%012d", i), Name: "Falcon " + long(150),
