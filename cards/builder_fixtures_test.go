@@ -1,6 +1,10 @@
 package cards
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/accessbot/accessbot/internal/i18n"
+)
 
 // The package builder's cards, built from the seed's story: Adele builds "Northwind Pilot".
 
@@ -39,7 +43,7 @@ func pilotReview() PackageWizardView {
 	return v
 }
 
-func builderCases() []cardCase {
+func builderCases(l *i18n.Localizer) []cardCase {
 	basics := pilotWizard("basics", 1)
 	basics.Errors = []string{"Name: give the package a name (what requesters will look for)."}
 	basics.Name = ""
@@ -47,28 +51,29 @@ func builderCases() []cardCase {
 	res.Search, res.SearchNote = "North", "Found 1 group: Northwind Team (Team). Pick its role above."
 	res.RoleChoices = append(res.RoleChoices, Choice{Title: "Northwind Team (Team, added on create): Member", Value: "nw|Member"})
 	return []cardCase{
-		{"builder-basics-errors", PackageWizard(basics)},
-		{"builder-resources", PackageWizard(res)},
-		{"builder-who", PackageWizard(pilotWizard("who", 3))},
-		{"builder-approval", PackageWizard(pilotWizard("approval", 4))},
-		{"builder-lifetime", PackageWizard(pilotWizard("lifetime", 5))},
-		{"builder-sod", PackageWizard(pilotWizard("sod", 6))},
-		{"builder-review", PackageWizard(pilotReview())},
-		{"builder-created", PackageBuilt(PackageBuiltView{DraftID: draftID, PackageName: "Northwind Pilot",
+		{"builder-basics-errors", PackageWizard(l, basics)},
+		{"builder-resources", PackageWizard(l, res)},
+		{"builder-who", PackageWizard(l, pilotWizard("who", 3))},
+		{"builder-approval", PackageWizard(l, pilotWizard("approval", 4))},
+		{"builder-lifetime", PackageWizard(l, pilotWizard("lifetime", 5))},
+		{"builder-sod", PackageWizard(l, pilotWizard("sod", 6))},
+		{"builder-review", PackageWizard(l, pilotReview())},
+		{"builder-created", PackageBuilt(l, PackageBuiltView{DraftID: draftID, PackageName: "Northwind Pilot",
 			Progress: []ProgressLine{{What: "Create the access package Northwind Pilot in Project Falcon", OK: true}, {What: "Grant Member of Falcon Team", OK: true},
 				{What: "Create the policy Users of Northwind", OK: true}},
 			MyAccessURL: MyAccessURL("contoso.onmicrosoft.com", pkgPilot), ChatURL: BotChatMessageURL(botTeamID, "request Northwind Pilot")})},
-		{"builder-failed", PackageBuilt(PackageBuiltView{DraftID: draftID, PackageName: "Northwind Pilot", Failed: true, CanUndo: true,
+		{"builder-failed", PackageBuilt(l, PackageBuiltView{DraftID: draftID, PackageName: "Northwind Pilot", Failed: true, CanUndo: true,
 			Progress: []ProgressLine{{What: "Create the access package Northwind Pilot in Project Falcon", OK: true}, {What: "Grant Member of Falcon Team", OK: true},
 				{What: "Create the policy Users of Northwind", Err: "approval stage 1 has no primary approvers; a policy that requires approval needs at least one approver in every stage"}}})},
-		{"sod-incompatible-package", Incompatible(IncompatibleView{PackageName: "Falcon Production Access",
+		{"sod-incompatible-package", Incompatible(l, IncompatibleView{PackageName: "Falcon Production Access",
 			Conflicts: []IncompatibleConflict{{Name: "Falcon Break-glass", PackageID: "eeeeeeee-0000-0000-0000-000000000005", AssignmentID: "a5a5a5a5-0000-4000-8000-000000000001"}}})},
-		{"sod-incompatible-group", Incompatible(IncompatibleView{PackageName: "Northwind Pilot",
+		{"sod-incompatible-group", Incompatible(l, IncompatibleView{PackageName: "Northwind Pilot",
 			Conflicts: []IncompatibleConflict{{Group: true, Name: "Falcon Security Reviewers"}}})},
 	}
 }
 
 func builderLargeCases() []cardCase {
+	l := en
 	var many []Choice
 	var progress []ProgressLine
 	var conflicts []IncompatibleConflict
@@ -99,11 +104,11 @@ func builderLargeCases() []cardCase {
 		rev.Review = append(rev.Review, WizardSection{Step: "basics", Title: long(400), Facts: fs})
 	}
 	return []cardCase{
-		{"builder-approval", PackageWizard(v)},
-		{"builder-resources", PackageWizard(res)},
-		{"builder-sod", PackageWizard(sod)},
-		{"builder-review", PackageWizard(rev)},
-		{"builder-failed", PackageBuilt(PackageBuiltView{PackageName: long(800), Failed: true, CanUndo: true, Progress: progress, Left: []string{long(300)}, Undone: true})},
-		{"sod-incompatible", Incompatible(IncompatibleView{PackageName: long(800), Conflicts: conflicts})},
+		{"builder-approval", PackageWizard(l, v)},
+		{"builder-resources", PackageWizard(l, res)},
+		{"builder-sod", PackageWizard(l, sod)},
+		{"builder-review", PackageWizard(l, rev)},
+		{"builder-failed", PackageBuilt(l, PackageBuiltView{PackageName: long(800), Failed: true, CanUndo: true, Progress: progress, Left: []string{long(300)}, Undone: true})},
+		{"sod-incompatible", Incompatible(l, IncompatibleView{PackageName: long(800), Conflicts: conflicts})},
 	}
 }

@@ -1,10 +1,11 @@
 package cards
 
 import (
-	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/accessbot/accessbot/internal/i18n"
 )
 
 // Verbs of the package builder wizard (/package new, /package {name} edit). Every action carries KeyDraftID
@@ -50,6 +51,19 @@ const (
 	InputPBIncompatGroups = "pb.incompatibleGroups"
 )
 
+// Prefixes of the numbered stage and question inputs, and the deep link's message parameter.
+const (
+	inputPBStagePrefix    = "pb.stage"
+	inputPBQuestionPrefix = "pb.q"
+	messageParam          = "&message="
+)
+
+// wizardStepTitle is each step's title message id.
+var wizardStepTitle = map[string]string{
+	"basics": "builder.step.basics", "resources": "builder.step.resources", "who": "builder.step.who",
+	"approval": "builder.step.approval", "lifetime": "builder.step.lifetime", "sod": "builder.step.sod", "review": "builder.step.review",
+}
+
 // Limits of the review card (seven sections, one per step).
 const (
 	maxReviewSections = 7
@@ -58,10 +72,10 @@ const (
 
 // InputPBStage is the id of a stage input: field is kind, names, fallback, justification, autoDeny,
 // escalateHours or escalateTo; n is 1 or 2.
-func InputPBStage(n int, field string) string { return "pb.stage" + strconv.Itoa(n) + "." + field }
+func InputPBStage(n int, field string) string { return inputPBStagePrefix + strconv.Itoa(n) + "." + field }
 
 // InputPBQuestion is the id of a question input: field is text, format, choices or required; n is 1 to 3.
-func InputPBQuestion(n int, field string) string { return "pb.q" + strconv.Itoa(n) + "." + field }
+func InputPBQuestion(n int, field string) string { return inputPBQuestionPrefix + strconv.Itoa(n) + "." + field }
 
 // WizardStageView is one approval stage on the approval step.
 type WizardStageView struct {
@@ -120,20 +134,16 @@ type PackageWizardView struct {
 	Review []WizardSection
 }
 
-var wizardStepTitles = map[string]string{
-	"basics": "Name and catalog", "resources": "Resources and roles", "who": "Who may request",
-	"approval": "Approval and questions", "lifetime": "Lifetime", "sod": "Separation of duties", "review": "Review",
-}
 
 // PackageWizard is one step of the package builder wizard.
-func PackageWizard(v PackageWizardView) *Card {
-	head := "New access package"
+func PackageWizard(l *i18n.Localizer, v PackageWizardView) *Card {
+	head := l.T("builder.newTitle")
 	if v.Edit {
-		head = "Edit " + safe(v.PackageName, maxName)
+		head = l.T("builder.editTitle", "Name", safe(v.PackageName, maxName))
 	}
-	c := newCard(head)
+	c := newCard(l, head)
 	c.add(title(head))
-	c.add(subtitle(fmt.Sprintf("Step %d of %d: %s", v.StepIndex, v.StepCount, wizardStepTitles[v.Step])))
+	c.add(subtitle(l.T("builder.stepOf", "N", v.StepIndex, "Count", v.StepCount, "Title", l.T(wizardStepTitle[v.Step]))))
 	for i, e := range v.Errors {
 		if i == maxFacts {
 			break
@@ -142,27 +152,27 @@ func PackageWizard(v PackageWizardView) *Card {
 	}
 	switch v.Step {
 	case "basics":
-		wizardBasics(c, v)
+		wizardBasics(l, c, v)
 	case "resources":
-		wizardResources(c, v)
+		wizardResources(l, c, v)
 	case "who":
-		wizardWho(c, v)
+		wizardWho(l, c, v)
 	case "approval":
-		wizardApproval(c, v)
+		wizardApproval(l, c, v)
 	case "lifetime":
-		wizardLifetime(c, v)
+		wizardLifetime(l, c, v)
 	case "sod":
-		wizardSoD(c, v)
+		wizardSoD(l, c, v)
 	case "review":
-		wizardReview(c, v)
+		wizardReview(l, c, v)
 		return c
 	}
 	data := []string{KeyDraftID, v.DraftID, KeyStep, v.Step}
-	c.Actions = []Action{execute("Next", VerbBuilderNext, data...)}
+	c.Actions = []Action{execute(l.T("button.next"), VerbBuilderNext, data...)}
 	if v.StepIndex > 1 {
-		c.Actions = append(c.Actions, noInputs(execute("Back", VerbBuilderBack, data...)))
+		c.Actions = append(c.Actions, noInputs(execute(l.T("builder.back"), VerbBuilderBack, data...)))
 	}
-	c.Actions = append(c.Actions, noInputs(execute("Cancel", VerbBuilderCancel, data...)))
+	c.Actions = append(c.Actions, noInputs(execute(l.T("button.cancel"), VerbBuilderCancel, data...)))
 	return c
 }
 
@@ -184,100 +194,100 @@ func yesNo(b bool) string {
 	return "false"
 }
 
-func wizardBasics(c *Card, v PackageWizardView) {
-	c.add(InputText{ID: InputPBName, Label: "Name", Value: safe(v.Name, maxName), MaxLength: 256, IsRequired: true,
-		ErrorMessage: "Give the package a name.", Placeholder: "Northwind Pilot"})
-	c.add(InputText{ID: InputPBDescription, Label: "Description", Value: safe(v.Description, maxLong), IsMultiline: true, MaxLength: 1000,
-		Placeholder: "What the package gives and who it is for"})
+func wizardBasics(l *i18n.Localizer, c *Card, v PackageWizardView) {
+	c.add(InputText{ID: InputPBName, Label: l.T("builder.name"), Value: safe(v.Name, maxName), MaxLength: 256, IsRequired: true,
+		ErrorMessage: l.T("builder.nameMissing")})
+	c.add(InputText{ID: InputPBDescription, Label: l.T("builder.description"), Value: safe(v.Description, maxLong), IsMultiline: true, MaxLength: 1000,
+		Placeholder: l.T("builder.descriptionHint")})
 	if v.Edit {
-		c.add(facts("Catalog", safe(v.CatalogName, maxShort)))
+		c.add(facts(l.T("builder.catalog"), safe(v.CatalogName, maxShort)))
 		return
 	}
-	opts := append(choices(v.Catalogs), Choice{Title: "New catalog…", Value: "new"})
-	c.add(InputChoiceSet{ID: InputPBCatalog, Label: "Catalog", Choices: opts, Value: v.Catalog, Style: "compact", IsRequired: true,
-		ErrorMessage: "Pick a catalog or New catalog."})
-	c.add(InputText{ID: InputPBNewCatalog, Label: "New catalog's name (when New catalog is picked)", Value: safe(v.NewCatalogName, maxName), MaxLength: 256})
+	opts := append(choices(v.Catalogs), Choice{Title: l.T("builder.newCatalog"), Value: "new"})
+	c.add(InputChoiceSet{ID: InputPBCatalog, Label: l.T("builder.catalog"), Choices: opts, Value: v.Catalog, Style: "compact", IsRequired: true,
+		ErrorMessage: l.T("builder.catalogMissing")})
+	c.add(InputText{ID: InputPBNewCatalog, Label: l.T("builder.newCatalogName"), Value: safe(v.NewCatalogName, maxName), MaxLength: 256})
 }
 
-func wizardResources(c *Card, v PackageWizardView) {
+func wizardResources(l *i18n.Localizer, c *Card, v PackageWizardView) {
 	if len(v.RoleChoices) == 0 {
-		c.add(text("The catalog has no resources yet. Search for a Team or group to add it."))
+		c.add(text(l.T("builder.noResources")))
 	} else {
-		c.add(InputChoiceSet{ID: InputPBRoles, Label: "Roles the package grants", Choices: choices(v.RoleChoices), Value: v.Roles,
+		c.add(InputChoiceSet{ID: InputPBRoles, Label: l.T("builder.roles"), Choices: choices(v.RoleChoices), Value: v.Roles,
 			Style: "expanded", IsMultiSelect: true, Wrap: true})
 	}
-	c.add(InputText{ID: InputPBSearch, Label: "Add a Team or group to the catalog (start of its name)", Value: safe(v.Search, maxShort), MaxLength: 100})
-	c.add(ActionSet{Actions: []Action{execute("Search", VerbBuilderSearch, KeyDraftID, v.DraftID, KeyStep, v.Step)}})
+	c.add(InputText{ID: InputPBSearch, Label: l.T("builder.search"), Value: safe(v.Search, maxShort), MaxLength: 100})
+	c.add(ActionSet{Actions: []Action{execute(l.T("builder.searchButton"), VerbBuilderSearch, KeyDraftID, v.DraftID, KeyStep, v.Step)}})
 	if v.SearchNote != "" {
 		c.add(footnote(safe(v.SearchNote, maxShort)))
 	}
-	c.add(footnote("A Team or group found by search is added to the catalog when you create the package."))
+	c.add(footnote(l.T("builder.searchNote")))
 }
 
-func wizardWho(c *Card, v PackageWizardView) {
-	c.add(InputChoiceSet{ID: InputPBWho, Label: "Who may request it", Value: v.Who, Style: "expanded", IsRequired: true,
-		ErrorMessage: "Pick who may request.", Choices: []Choice{
-			{Title: "Members of this directory", Value: "members"},
-			{Title: "Users of specific connected organizations", Value: "orgs"},
-			{Title: "Users of all connected organizations", Value: "allOrgs"},
-			{Title: "Nobody: admins assign it", Value: "nobody"}}})
+func wizardWho(l *i18n.Localizer, c *Card, v PackageWizardView) {
+	c.add(InputChoiceSet{ID: InputPBWho, Label: l.T("builder.who"), Value: v.Who, Style: "expanded", IsRequired: true,
+		ErrorMessage: l.T("builder.whoMissing"), Choices: []Choice{
+			{Title: l.T("builder.who.members"), Value: "members"},
+			{Title: l.T("builder.who.orgs"), Value: "orgs"},
+			{Title: l.T("builder.who.allOrgs"), Value: "allOrgs"},
+			{Title: l.T("builder.who.nobody"), Value: "nobody"}}})
 	if len(v.OrgChoices) > 0 {
-		c.add(InputChoiceSet{ID: InputPBOrgs, Label: "Connected organizations (for specific organizations)", Choices: choices(v.OrgChoices),
+		c.add(InputChoiceSet{ID: InputPBOrgs, Label: l.T("builder.orgs"), Choices: choices(v.OrgChoices),
 			Value: v.Orgs, Style: "expanded", IsMultiSelect: true, Wrap: true})
 	} else {
-		c.add(footnote("There are no connected organizations yet: add one with /connect."))
+		c.add(footnote(l.T("builder.noOrgs")))
 	}
 }
 
-func wizardApproval(c *Card, v PackageWizardView) {
-	c.add(InputChoiceSet{ID: InputPBStages, Label: "Approval", Value: orDefault(v.StageCount, "1"), Style: "compact", Choices: []Choice{
-		{Title: "No approval", Value: "0"}, {Title: "One stage", Value: "1"}, {Title: "Two stages", Value: "2"}}})
-	kinds := []Choice{{Title: "Requestor's manager", Value: "manager"}, {Title: "Internal sponsors", Value: "internalSponsors"},
-		{Title: "External sponsors", Value: "externalSponsors"}, {Title: "Named people", Value: "user"}, {Title: "A group", Value: "group"}}
+func wizardApproval(l *i18n.Localizer, c *Card, v PackageWizardView) {
+	c.add(InputChoiceSet{ID: InputPBStages, Label: l.T("builder.approval"), Value: orDefault(v.StageCount, "1"), Style: "compact", Choices: []Choice{
+		{Title: l.T("builder.approval.none"), Value: "0"}, {Title: l.T("builder.approval.one"), Value: "1"}, {Title: l.T("builder.approval.two"), Value: "2"}}})
+	kinds := []Choice{{Title: l.T("builder.approver.manager"), Value: "manager"}, {Title: l.T("builder.approver.internalSponsors"), Value: "internalSponsors"},
+		{Title: l.T("builder.approver.externalSponsors"), Value: "externalSponsors"}, {Title: l.T("builder.approver.user"), Value: "user"}, {Title: l.T("builder.approver.group"), Value: "group"}}
 	for i, s := range v.Stages {
 		n := i + 1
-		c.add(heading(fmt.Sprintf("Stage %d", n)))
-		c.add(InputChoiceSet{ID: InputPBStage(n, "kind"), Label: "Approvers", Choices: kinds, Value: s.Kind, Style: "compact"})
-		c.add(InputText{ID: InputPBStage(n, "names"), Label: "Named people (sign-in names, comma-separated) or the group's name", Value: safe(s.Names, maxShort), MaxLength: 500})
-		c.add(InputText{ID: InputPBStage(n, "fallback"), Label: "Fallback approvers (sign-in names)", Value: safe(s.Fallback, maxShort), MaxLength: 500})
+		c.add(heading(l.T("builder.stage", "N", n)))
+		c.add(InputChoiceSet{ID: InputPBStage(n, "kind"), Label: l.T("builder.approvers"), Choices: kinds, Value: s.Kind, Style: "compact"})
+		c.add(InputText{ID: InputPBStage(n, "names"), Label: l.T("builder.approverNames"), Value: safe(s.Names, maxShort), MaxLength: 500})
+		c.add(InputText{ID: InputPBStage(n, "fallback"), Label: l.T("builder.fallback"), Value: safe(s.Fallback, maxShort), MaxLength: 500})
 		c.add(ColumnSet{Columns: []Column{
-			{Width: WidthStretch, Items: []Element{InputText{ID: InputPBStage(n, "autoDeny"), Label: "Days to decide (1-14)", Value: orDefault(s.AutoDenyDays, "14"), MaxLength: 2}}},
-			{Width: WidthStretch, Items: []Element{InputText{ID: InputPBStage(n, "escalateHours"), Label: "Escalate after hours (0 = never)", Value: orDefault(s.EscalateHours, "0"), MaxLength: 3}}},
+			{Width: WidthStretch, Items: []Element{InputText{ID: InputPBStage(n, "autoDeny"), Label: l.T("builder.autoDeny"), Value: orDefault(s.AutoDenyDays, "14"), MaxLength: 2}}},
+			{Width: WidthStretch, Items: []Element{InputText{ID: InputPBStage(n, "escalateHours"), Label: l.T("builder.escalateHours"), Value: orDefault(s.EscalateHours, "0"), MaxLength: 3}}},
 		}})
-		c.add(InputText{ID: InputPBStage(n, "escalateTo"), Label: "Escalate to (sign-in names)", Value: safe(s.EscalateTo, maxShort), MaxLength: 500})
-		c.add(InputToggle{ID: InputPBStage(n, "justification"), Title: "Approvers must give a justification", Value: yesNo(s.Justification)})
+		c.add(InputText{ID: InputPBStage(n, "escalateTo"), Label: l.T("builder.escalateTo"), Value: safe(s.EscalateTo, maxShort), MaxLength: 500})
+		c.add(InputToggle{ID: InputPBStage(n, "justification"), Title: l.T("builder.approverJustification"), Value: yesNo(s.Justification)})
 	}
-	c.add(heading("Requestors"))
-	c.add(InputToggle{ID: InputPBJustification, Title: "Requestors must give a justification", Value: yesNo(v.RequestorJustification)})
+	c.add(heading(l.T("builder.requestors")))
+	c.add(InputToggle{ID: InputPBJustification, Title: l.T("builder.requestorJustification"), Value: yesNo(v.RequestorJustification)})
 	for i, q := range v.Questions {
 		n := i + 1
-		c.add(InputText{ID: InputPBQuestion(n, "text"), Label: fmt.Sprintf("Question %d (optional)", n), Value: safe(q.Text, maxShort), MaxLength: 200})
+		c.add(InputText{ID: InputPBQuestion(n, "text"), Label: l.T("builder.question", "N", n), Value: safe(q.Text, maxShort), MaxLength: 200})
 		c.add(ColumnSet{Columns: []Column{
-			{Width: WidthStretch, Items: []Element{InputText{ID: InputPBQuestion(n, "format"), Label: "Answer format (regular expression)", Value: safe(q.Format, maxShort), MaxLength: 200}}},
-			{Width: WidthStretch, Items: []Element{InputText{ID: InputPBQuestion(n, "choices"), Label: "Or choices (comma-separated)", Value: safe(q.Choices, maxShort), MaxLength: 500}}},
+			{Width: WidthStretch, Items: []Element{InputText{ID: InputPBQuestion(n, "format"), Label: l.T("builder.questionFormat"), Value: safe(q.Format, maxShort), MaxLength: 200}}},
+			{Width: WidthStretch, Items: []Element{InputText{ID: InputPBQuestion(n, "choices"), Label: l.T("builder.questionChoices"), Value: safe(q.Choices, maxShort), MaxLength: 500}}},
 		}})
-		c.add(InputToggle{ID: InputPBQuestion(n, "required"), Title: "Answer required", Value: yesNo(q.Required)})
+		c.add(InputToggle{ID: InputPBQuestion(n, "required"), Title: l.T("builder.questionRequired"), Value: yesNo(q.Required)})
 	}
 }
 
-func wizardLifetime(c *Card, v PackageWizardView) {
-	c.add(InputChoiceSet{ID: InputPBExpiry, Label: "Access ends", Value: orDefault(v.Expiry, "days"), Style: "expanded", Choices: []Choice{
-		{Title: "After a number of days", Value: "days"}, {Title: "On a date", Value: "date"}, {Title: "Never", Value: "never"}}})
-	c.add(InputText{ID: InputPBExpiryDays, Label: "Days", Value: orDefault(v.ExpiryDays, "30"), MaxLength: 4})
-	c.add(InputDate{ID: InputPBExpiryDate, Label: "End date", Value: v.ExpiryDate})
-	c.add(InputToggle{ID: InputPBExtension, Title: "Holders may ask to extend", Value: yesNo(v.Extension)})
+func wizardLifetime(l *i18n.Localizer, c *Card, v PackageWizardView) {
+	c.add(InputChoiceSet{ID: InputPBExpiry, Label: l.T("builder.expiry"), Value: orDefault(v.Expiry, "days"), Style: "expanded", Choices: []Choice{
+		{Title: l.T("builder.expiry.days"), Value: "days"}, {Title: l.T("builder.expiry.date"), Value: "date"}, {Title: l.T("builder.expiry.never"), Value: "never"}}})
+	c.add(InputText{ID: InputPBExpiryDays, Label: l.T("builder.expiryDays"), Value: orDefault(v.ExpiryDays, "30"), MaxLength: 4})
+	c.add(InputDate{ID: InputPBExpiryDate, Label: l.T("builder.expiryDate"), Value: v.ExpiryDate})
+	c.add(InputToggle{ID: InputPBExtension, Title: l.T("builder.extension"), Value: yesNo(v.Extension)})
 }
 
-func wizardSoD(c *Card, v PackageWizardView) {
-	c.add(text("People who hold an incompatible package, or are in an incompatible group, can't request this one."))
+func wizardSoD(l *i18n.Localizer, c *Card, v PackageWizardView) {
+	c.add(text(l.T("builder.sodIntro")))
 	if len(v.PackageChoices) > 0 {
-		c.add(InputChoiceSet{ID: InputPBIncompatPkgs, Label: "Incompatible packages", Choices: choices(v.PackageChoices),
+		c.add(InputChoiceSet{ID: InputPBIncompatPkgs, Label: l.T("builder.incompatiblePackages"), Choices: choices(v.PackageChoices),
 			Value: v.IncompatiblePackages, Style: "expanded", IsMultiSelect: true, Wrap: true})
 	}
-	c.add(InputText{ID: InputPBIncompatGroups, Label: "Incompatible groups (names, comma-separated)", Value: safe(v.IncompatibleGroups, maxShort), MaxLength: 500})
+	c.add(InputText{ID: InputPBIncompatGroups, Label: l.T("builder.incompatibleGroups"), Value: safe(v.IncompatibleGroups, maxShort), MaxLength: 500})
 }
 
-func wizardReview(c *Card, v PackageWizardView) {
+func wizardReview(l *i18n.Localizer, c *Card, v PackageWizardView) {
 	for n, s := range v.Review {
 		if n == maxReviewSections {
 			break
@@ -285,27 +295,27 @@ func wizardReview(c *Card, v PackageWizardView) {
 		row := ColumnSet{Spacing: SpacingMedium, Separator: true, Columns: []Column{
 			{Width: WidthStretch, Items: []Element{TextBlock{Text: safe(s.Title, maxShort), Wrap: true, Weight: WeightBolder}}},
 			{Width: WidthAuto, Items: []Element{ActionSet{Actions: []Action{
-				noInputs(execute("Edit", VerbBuilderGoto, KeyDraftID, v.DraftID, KeyStep, v.Step, KeyTarget, s.Step))}}}},
+				noInputs(execute(l.T("builder.edit"), VerbBuilderGoto, KeyDraftID, v.DraftID, KeyStep, v.Step, KeyTarget, s.Step))}}}},
 		}}
 		c.add(row)
 		fs := FactSet{Spacing: SpacingSmall}
 		for i, f := range s.Facts {
 			if i == maxReviewFacts {
-				fs.Facts = append(fs.Facts, Fact{Title: "…", Value: fmt.Sprintf("and %d more", len(s.Facts)-i)})
+				fs.Facts = append(fs.Facts, Fact{Title: "…", Value: l.N("common.andMore", len(s.Facts)-i)})
 				break
 			}
 			fs.Facts = append(fs.Facts, Fact{Title: safe(f.Title, 60), Value: safe(orDefault(f.Value, "—"), maxShort)})
 		}
 		c.add(fs)
 	}
-	label := "Create"
+	label := l.T("builder.create")
 	if v.Edit {
-		label = "Save"
+		label = l.T("builder.save")
 	}
-	c.add(footnote("Nothing is created until you select " + label + ". Each step is reported; if one fails, you can finish or undo."))
+	c.add(footnote(l.T("builder.reviewNote", "Button", label)))
 	data := []string{KeyDraftID, v.DraftID, KeyStep, v.Step}
 	c.Actions = []Action{noInputs(execute(label, VerbBuilderCreate, data...)),
-		noInputs(execute("Back", VerbBuilderBack, data...)), noInputs(execute("Cancel", VerbBuilderCancel, data...))}
+		noInputs(execute(l.T("builder.back"), VerbBuilderBack, data...)), noInputs(execute(l.T("button.cancel"), VerbBuilderCancel, data...))}
 }
 
 // InputToggle is an on/off input; its value is "true" or "false".
@@ -333,5 +343,5 @@ func (InputToggle) isElement() {}
 
 // BotChatMessageURL is the Teams deep link that opens the 1:1 chat with the bot with message typed in.
 func BotChatMessageURL(botID, message string) string {
-	return BotChatURL(botID) + "&message=" + strings.ReplaceAll(url.QueryEscape(message), "+", "%20")
+	return BotChatURL(botID) + messageParam + strings.ReplaceAll(url.QueryEscape(message), "+", "%20")
 }

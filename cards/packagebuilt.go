@@ -1,6 +1,6 @@
 package cards
 
-import "fmt"
+import "github.com/accessbot/accessbot/internal/i18n"
 
 // ProgressLine is one Graph call the package builder made (or failed).
 type ProgressLine struct {
@@ -22,64 +22,64 @@ type PackageBuiltView struct {
 	// MyAccessURL is the tenant-scoped My Access link; ChatURL opens AccessBot with "request <package>".
 	MyAccessURL string
 	ChatURL     string
-	// Undone lists what stayed after an undo (resources added to an existing catalog); Undone is set after one.
+	// Undone is set after an undo; Left lists what stayed (resources added to an existing catalog).
 	Undone bool
 	Left   []string
 }
 
 // PackageBuilt reports what the package builder did.
-func PackageBuilt(v PackageBuiltView) *Card {
+func PackageBuilt(l *i18n.Localizer, v PackageBuiltView) *Card {
 	name := safe(v.PackageName, maxName)
 	var head, style, line string
 	switch {
 	case v.Undone:
-		head, style, line = "Undone: "+name, StyleAccent, "What the wizard had created was removed."
+		head, style, line = l.T("builder.undoneTitle", "Name", name), StyleAccent, l.T("builder.undoneText")
 	case v.Failed:
-		head, style, line = "Not finished: "+name, StyleAttention, "A step failed. What is listed as done exists now; finish from the failed step, or undo."
+		head, style, line = l.T("builder.failedTitle", "Name", name), StyleAttention, l.T("builder.failedText")
 	case v.Edit:
-		head, style, line = "Saved "+name, StyleGood, "Your changes are saved."
+		head, style, line = l.T("builder.savedTitle", "Name", name), StyleGood, l.T("builder.savedText")
 	default:
-		head, style, line = "Created "+name, StyleGood, "The access package is ready to request."
+		head, style, line = l.T("builder.createdTitle", "Name", name), StyleGood, l.T("builder.createdText")
 	}
-	c := newCard(head)
+	c := newCard(l, head)
 	c.add(title(head))
 	c.add(banner(style, line, ""))
 	for i, p := range v.Progress {
 		if i == maxTimeline {
-			c.add(moreLine(len(v.Progress)-i, "steps"))
+			c.add(moreLine(l.N("common.andMore", len(v.Progress)-i)))
 			break
 		}
 		mark, color := "✔ ", ColorGood
 		txt := safe(p.What, maxShort)
 		if !p.OK {
 			mark, color = "✘ ", ColorAttention
-			txt += ": " + safe(p.Err, maxErrorMessage)
+			txt = l.T("builder.stepFailed", "What", txt, "Why", safe(p.Err, maxErrorMessage))
 		}
 		c.add(TextBlock{Text: mark + txt, Wrap: true, Color: color, Spacing: SpacingSmall})
 	}
 	if v.Undone && len(v.Left) > 0 {
-		c.add(footnote("Still in their catalog (remove them in the portal if not needed): " + joinNames(v.Left) + "."))
+		c.add(footnote(l.T("builder.undoneLeft", "Names", joinNames(l, v.Left))))
 	}
 	data := []string{KeyDraftID, v.DraftID}
 	switch {
 	case v.Failed:
-		c.Actions = []Action{noInputs(execute("Finish", VerbBuilderCreate, data...))}
+		c.Actions = []Action{noInputs(execute(l.T("builder.finish"), VerbBuilderCreate, data...))}
 		if v.CanUndo {
-			c.Actions = append(c.Actions, noInputs(execute("Undo", VerbBuilderUndo, data...)))
+			c.Actions = append(c.Actions, noInputs(execute(l.T("builder.undo"), VerbBuilderUndo, data...)))
 		}
-		c.Actions = append(c.Actions, noInputs(execute("Close", VerbBuilderCancel, data...)))
+		c.Actions = append(c.Actions, noInputs(execute(l.T("builder.close"), VerbBuilderCancel, data...)))
 	case !v.Undone && v.MyAccessURL != "":
-		c.add(heading("Share with requesters"))
-		c.add(text(fmt.Sprintf("Partner and member users can request %s in My Access, or in Teams by opening AccessBot with the request typed in.", name)))
-		c.add(TextBlock{Text: "My Access: " + v.MyAccessURL, Wrap: true, Size: SizeSmall, Spacing: SpacingSmall})
+		c.add(heading(l.T("builder.share")))
+		c.add(text(l.T("builder.shareText", "Name", name)))
+		c.add(TextBlock{Text: l.T("builder.myAccessLink", "URL", v.MyAccessURL), Wrap: true, Size: SizeSmall, Spacing: SpacingSmall})
 		if v.ChatURL != "" {
-			c.add(TextBlock{Text: "Teams: " + v.ChatURL, Wrap: true, Size: SizeSmall, Spacing: SpacingSmall})
+			c.add(TextBlock{Text: l.T("builder.teamsLink", "URL", v.ChatURL), Wrap: true, Size: SizeSmall, Spacing: SpacingSmall})
 		}
-		c.Actions = []Action{ActionOpenURL{Title: "Open in My Access", URL: v.MyAccessURL}}
+		c.Actions = []Action{ActionOpenURL{Title: l.T("button.openInMyAccess"), URL: v.MyAccessURL}}
 		if v.ChatURL != "" {
-			c.Actions = append(c.Actions, ActionOpenURL{Title: "Open in Teams", URL: v.ChatURL})
+			c.Actions = append(c.Actions, ActionOpenURL{Title: l.T("builder.openInTeams"), URL: v.ChatURL})
 		}
-		c.Actions = append(c.Actions, commandButton("Show package", "/package "+v.PackageName))
+		c.Actions = append(c.Actions, commandButton(l.T("builder.showPackage"), "/package "+v.PackageName))
 	}
 	return c
 }
@@ -101,30 +101,28 @@ type IncompatibleConflict struct {
 }
 
 // Incompatible tells a requester they can't request a package while they hold incompatible access.
-func Incompatible(v IncompatibleView) *Card {
+func Incompatible(l *i18n.Localizer, v IncompatibleView) *Card {
 	name := safe(v.PackageName, maxName)
-	head := "You can't request " + name + " yet"
-	c := newCard(head)
+	head := l.T("sod.title", "Name", name)
+	c := newCard(l, head)
 	c.add(title(head))
 	for i, k := range v.Conflicts {
 		if i == maxListItems {
-			c.add(moreLine(len(v.Conflicts)-i, "conflicts"))
+			c.add(moreLine(l.N("common.andMore", len(v.Conflicts)-i)))
 			break
 		}
 		held := safe(k.Name, maxName)
 		if k.Group {
-			c.add(banner(StyleWarning, fmt.Sprintf("You can't request %s while you're a member of the group %s.", name, held),
-				"Ask the group's owner to remove you first; then request again."))
+			c.add(banner(StyleWarning, l.T("sod.group", "Name", name, "Held", held), l.T("sod.groupHint")))
 			continue
 		}
-		c.add(banner(StyleWarning, fmt.Sprintf("You can't request %s while you hold %s.", name, held),
-			"Ask to remove it first; then request again."))
+		c.add(banner(StyleWarning, l.T("sod.package", "Name", name, "Held", held), l.T("sod.packageHint")))
 		if k.AssignmentID != "" {
-			c.add(ActionSet{Actions: []Action{noInputs(execute("Ask to remove "+clip(held, 40), VerbAccessRemove,
+			c.add(ActionSet{Actions: []Action{noInputs(execute(l.T("sod.askRemove", "Held", clip(held, 40)), VerbAccessRemove,
 				KeyAssignmentID, k.AssignmentID, KeyPackageID, k.PackageID))}})
 		}
 	}
-	c.add(footnote("Your organization keeps these accesses apart (separation of duties). Nothing was requested."))
-	c.Actions = []Action{commandButton("My access", "access")}
+	c.add(footnote(l.T("sod.footnote")))
+	c.Actions = []Action{commandButton(l.T("button.myAccess"), "access")}
 	return c
 }
