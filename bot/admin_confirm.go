@@ -28,6 +28,7 @@ const (
 	opSponsorRemove = "sponsor.remove"
 	opAssign        = "assign"
 	opRevoke        = "revoke"
+	opPackageDelete = "package.delete"
 )
 
 // Pending confirmation states.
@@ -274,6 +275,8 @@ func (b *Bot) runPending(ctx context.Context, t *turn, op adminPendingOp) (strin
 		}
 		return "Assigned " + op.PackageName,
 			fmt.Sprintf("%s was assigned %s directly, without approval (request %s, %s).", op.UserName, op.PackageName, req.ID, orUnknown(string(req.State), "submitted")), nil
+	case opPackageDelete:
+		return b.runPackageDelete(ctx, op)
 	case opRevoke:
 		req, err := b.cfg.Entitlement.AdminRemove(ctx, op.AssignmentID, "Removed by "+by+" (AccessBot admin command).")
 		if err != nil {

@@ -279,6 +279,9 @@ func (b *Bot) adminPackages(ctx context.Context, c *adminCall) error {
 }
 
 func (b *Bot) adminPackage(ctx context.Context, c *adminCall) error {
+	if handled, err := b.packageBuilderCommand(ctx, c); handled {
+		return err
+	}
 	arg := strings.TrimSpace(strings.Join(c.cmd.Args, " "))
 	if arg == "" {
 		return admUsageErr("package", "give the package's name or id")

@@ -65,6 +65,9 @@ type Config struct {
 
 	// Entitlement is entitlement management: app-only calls directly, delegated calls through ForUser.
 	Entitlement entitlement.Port
+	// Builder creates and changes catalogs, packages, policies and incompatibilities (the package builder and the
+	// separation-of-duties checks); nil turns the builder off.
+	Builder entitlement.Builder
 	// Tokens yields acting users' delegated Graph tokens (Teams SSO + on-behalf-of, or the dev identity).
 	Tokens UserTokens
 	// Tenant describes the resource tenant ("Tenant A") whose access packages the bot manages.

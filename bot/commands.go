@@ -66,6 +66,7 @@ func (b *Bot) registerCore() {
 	b.registerPartner()
 	b.registerAdmin()
 	b.registerReviews()
+	b.registerBuilder()
 }
 
 // runCommand dispatches a parsed command. Unknown words get suggestions, or are treated as a package search.

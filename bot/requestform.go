@@ -74,6 +74,9 @@ func (b *Bot) formCardFor(ctx context.Context, t *turn, packageID, policyID stri
 	if err != nil {
 		return b.errorCard(ctx, t, "I couldn't open the request form", err, "request "+packageID)
 	}
+	if c := b.sodCard(ctx, t, packageID); c != nil && ext == nil {
+		return c
+	}
 	req := reqs[0]
 	for _, r := range reqs {
 		if r.PolicyID == policyID {

@@ -139,6 +139,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		Logger:            log,
 		BotID:             "28:" + cfg.BotID,
 		Entitlement:       port,
+		Builder:           port,
 		Tokens:            users,
 		Tenant:            bot.TenantInfo{ID: cfg.BotTenantID, Name: cfg.TenantName, Domain: cfg.TenantDomain},
 		AdminGroupID:      cfg.AdminGroupID,

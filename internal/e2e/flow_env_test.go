@@ -130,7 +130,7 @@ func newBotEnv(t *testing.T, opts envOptions) *botEnv {
 	}
 	connector := botframework.NewClient(botframework.ClientConfig{Logger: log, MaxRetries: -1})
 	e.bot, err = bot.New(bot.Config{Connector: connector, Store: e.store, Logger: log, Now: gs.sim.Now,
-		BotID: info.BotTeamsID, BotName: "AccessBot", Entitlement: gs.client, Tokens: gs.dev,
+		BotID: info.BotTeamsID, BotName: "AccessBot", Entitlement: gs.client, Builder: gs.client, Tokens: gs.dev,
 		Brokered: opts.Brokered, AdminGroupID: opts.AdminGroup, AdminRoleIDs: opts.AdminRoles,
 		Tenant:     bot.TenantInfo{ID: tenantsim.ContosoTenantID, Name: "Contoso", Domain: "contoso.onmicrosoft.com"},
 		TeamsAppID: "accessbot-teams-app", PollInterval: 100 * time.Millisecond, PollMax: 500 * time.Millisecond,

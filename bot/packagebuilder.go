@@ -1,0 +1,331 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/accessbot/accessbot/cards"
+	"github.com/accessbot/accessbot/internal/botframework"
+	"github.com/accessbot/accessbot/internal/builder"
+	"github.com/accessbot/accessbot/internal/entitlement"
+)
+
+// The package builder (issue 12): /package new and /package {name} edit open a card wizard whose state is the
+// admin's draft in the store (internal/builder); /package {name} delete asks for confirmation. The wizard's
+// logic, validation and Graph calls are in internal/builder; this file only maps cards to it.
+
+// registerBuilder registers the wizard's verbs and /sod.
+func (b *Bot) registerBuilder() {
+	for verb, h := range map[string]draftHandler{
+		cards.VerbBuilderNext: b.verbBuilderNext, cards.VerbBuilderBack: b.verbBuilderBack, cards.VerbBuilderGoto: b.verbBuilderGoto,
+		cards.VerbBuilderSearch: b.verbBuilderSearch, cards.VerbBuilderCreate: b.verbBuilderCreate,
+		cards.VerbBuilderUndo: b.verbBuilderUndo, cards.VerbBuilderCancel: b.verbBuilderCancel,
+	} {
+		b.onVerb(verb, b.builderVerb(h))
+	}
+	b.adminCommand("sod", b.adminSoD)
+}
+
+// packageBuilderCommand runs "/package new", "/package {name} edit" and "/package {name} delete"; false when
+// the command is a plain "/package {name}".
+func (b *Bot) packageBuilderCommand(ctx context.Context, c *adminCall) (bool, error) {
+	args := c.cmd.Args
+	if len(args) == 0 {
+		return false, nil
+	}
+	last := strings.ToLower(args[len(args)-1])
+	switch {
+	case len(args) == 1 && last == "new":
+		return true, b.startWizard(ctx, c, builder.Draft{})
+	case len(args) > 1 && last == "edit":
+		return true, b.editPackage(ctx, c, strings.Join(args[:len(args)-1], " "))
+	case len(args) > 1 && last == "delete":
+		return true, b.deletePackage(ctx, c, strings.Join(args[:len(args)-1], " "))
+	}
+	return false, nil
+}
+
+// builderPorts returns the builder's Graph writes, or an admin error when this installation has none.
+func (b *Bot) builderPorts() (entitlement.Builder, error) {
+	if b.cfg.Builder == nil || b.cfg.Entitlement == nil {
+		return nil, &adminError{title: "The package builder is not available", text: "This installation has no entitlement management client that can create packages."}
+	}
+	return b.cfg.Builder, nil
+}
+
+// startWizard stores a new draft for the admin (replacing any earlier one) and shows its first step.
+func (b *Bot) startWizard(ctx context.Context, c *adminCall, d builder.Draft) error {
+	if _, err := b.builderPorts(); err != nil {
+		return err
+	}
+	id, err := builder.NewID()
+	if err != nil {
+		return err
+	}
+	d.ID, d.TenantID, d.AdminID, d.AdminName = id, c.t.tenantID, c.t.userID, c.t.userName
+	d.Started, d.Updated, d.Step = b.now(), b.now(), builder.StepBasics
+	if err := builder.Start(ctx, b.cfg.Store, d); err != nil {
+		return err
+	}
+	c.entry.Outcome = "wizard started"
+	_, err = b.sendCard(ctx, c.t, b.wizardCard(ctx, c.t, &d, nil))
+	return err
+}
+
+func (b *Bot) editPackage(ctx context.Context, c *adminCall, name string) error {
+	g, err := b.builderPorts()
+	if err != nil {
+		return err
+	}
+	found, err := b.resolvePackage(ctx, "package", name)
+	if err != nil {
+		return err
+	}
+	pkg, err := b.cfg.Entitlement.Package(ctx, found.ID)
+	if err != nil {
+		return fmt.Errorf("read access package %s: %w", found.ID, err)
+	}
+	if err := b.checkCatalogManaged(ctx, pkg.CatalogID); err != nil {
+		return err
+	}
+	pols, err := b.cfg.Entitlement.Policies(ctx, pkg.ID)
+	if err != nil {
+		return fmt.Errorf("list policies of package %s: %w", pkg.ID, err)
+	}
+	inc, err := g.Incompatibilities(ctx, pkg.ID)
+	if err != nil {
+		return fmt.Errorf("read incompatibilities of %s: %w", pkg.ID, err)
+	}
+	var pol *entitlement.Policy
+	if len(pols) > 0 {
+		pol = &pols[0]
+	}
+	names := newAdmNamer(b)
+	d := builder.FromPackage(pkg, pol, inc, func(s entitlement.SubjectSet) string {
+		switch s.Kind {
+		case entitlement.SetConnectedOrganizationMembers:
+			return names.org(ctx, s.ConnectedOrgID)
+		case entitlement.SetSingleUser:
+			return names.user(ctx, s.UserID, s.Description)
+		}
+		return orUnknown(s.Description, s.GroupID)
+	})
+	c.entry.PackageID, c.entry.PackageName = pkg.ID, pkg.Name
+	return b.startWizard(ctx, c, d)
+}
+
+// checkCatalogManaged refuses a catalog that Entra manages itself (serviceManaged): its packages cannot be
+// changed by an admin.
+func (b *Bot) checkCatalogManaged(ctx context.Context, catalogID string) error {
+	cats, err := b.cfg.Entitlement.Catalogs(ctx)
+	if err != nil {
+		return fmt.Errorf("list catalogs: %w", err)
+	}
+	for _, cat := range cats {
+		if cat.ID == catalogID && cat.Type == "serviceManaged" {
+			return &adminError{title: "This catalog can't be managed here",
+				text: fmt.Sprintf("The catalog %s is managed by a Microsoft service (serviceManaged); its packages can't be changed by admins. Nothing was changed.", cat.Name)}
+		}
+	}
+	return nil
+}
+
+// deletePackage asks to confirm deleting a package; refused up front while it has assignments (Graph refuses).
+func (b *Bot) deletePackage(ctx context.Context, c *adminCall, name string) error {
+	if _, err := b.builderPorts(); err != nil {
+		return err
+	}
+	pkg, err := b.resolvePackage(ctx, "package", name)
+	if err != nil {
+		return err
+	}
+	asg, err := b.cfg.Entitlement.Assignments(ctx, entitlement.AssignmentFilter{PackageID: pkg.ID})
+	if err != nil {
+		return fmt.Errorf("list assignments of %s: %w", pkg.ID, err)
+	}
+	active := slices.DeleteFunc(asg, func(a entitlement.Assignment) bool { return !admActive(a.State) })
+	if len(active) > 0 {
+		return &adminError{title: "Can't delete " + pkg.Name,
+			text: fmt.Sprintf("%s has %d active assignment(s); Entra refuses to delete a package that has assignments. Remove them first (/revoke), then delete it. Nothing was changed.", pkg.Name, len(active))}
+	}
+	c.entry.PackageID, c.entry.PackageName = pkg.ID, pkg.Name
+	return b.askConfirmation(ctx, c, adminPendingOp{Op: opPackageDelete, PackageID: pkg.ID, PackageName: pkg.Name},
+		cards.AdminConfirmView{Title: "Delete " + pkg.Name + "?", ConfirmLabel: "Delete", Irreversible: true,
+			Summary: "The access package and its policies are deleted. Nobody holds it now, so nobody loses access.",
+			Details: []cards.Fact{{Title: "Package", Value: pkg.Name}, {Title: "Catalog", Value: orUnknown(pkg.CatalogName, pkg.CatalogID)}}})
+}
+
+// runPackageDelete deletes a package's policies, then the package (a confirmed /package … delete).
+func (b *Bot) runPackageDelete(ctx context.Context, op adminPendingOp) (string, string, error) {
+	g, err := b.builderPorts()
+	if err != nil {
+		return "", "", err
+	}
+	pols, err := b.cfg.Entitlement.Policies(ctx, op.PackageID)
+	if err != nil {
+		return "", "", fmt.Errorf("list policies of %s: %w", op.PackageID, err)
+	}
+	for _, p := range pols {
+		if err := g.DeletePolicy(ctx, p.ID); err != nil {
+			return "", "", fmt.Errorf("delete policy %s of %s: %w", p.ID, op.PackageID, err)
+		}
+	}
+	if err := g.DeletePackage(ctx, op.PackageID); err != nil {
+		return "", "", fmt.Errorf("delete access package %s: %w", op.PackageID, err)
+	}
+	return "Deleted " + op.PackageName, fmt.Sprintf("%s and its %d policies were deleted.", op.PackageName, len(pols)), nil
+}
+
+// draftHandler answers a wizard verb for the admin's current draft.
+type draftHandler func(ctx context.Context, t *turn, d builder.Draft, data map[string]any) (*botframework.InvokeResponse, error)
+
+// builderVerb wraps a wizard verb: admins only, and the card must belong to the admin's current draft.
+func (b *Bot) builderVerb(h draftHandler) verbHandler {
+	return func(ctx context.Context, t *turn, data map[string]any) (*botframework.InvokeResponse, error) {
+		b.checkAdmin(ctx, t)
+		if !t.admin {
+			return noticeCard(t.loc, noticeError, "Not allowed", "Only AccessBot admins can build access packages. Nothing was changed."), nil
+		}
+		if _, err := b.builderPorts(); err != nil {
+			var ae *adminError
+			errors.As(err, &ae)
+			return noticeCard(t.loc, noticeError, ae.title, ae.text), nil
+		}
+		d, err := builder.Load(ctx, b.cfg.Store, t.tenantID, t.userID, str(data, cards.KeyDraftID))
+		if errors.Is(err, builder.ErrStale) {
+			return noticeCard(t.loc, noticeInfo, "This wizard is closed", builder.ErrStale.Error()), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return h(ctx, t, d, data)
+	}
+}
+
+// saveDraft writes next over the stored draft if nobody changed it since it was loaded as loaded.
+func (b *Bot) saveDraft(ctx context.Context, t *turn, loaded builder.Draft, next builder.Draft) (builder.Draft, error) {
+	next.Updated = b.now()
+	return builder.Update(ctx, b.cfg.Store, t.tenantID, t.userID, loaded.ID, func(d *builder.Draft) error {
+		if !d.Updated.Equal(loaded.Updated) || d.State != loaded.State {
+			return fmt.Errorf("the wizard changed meanwhile (another click?): %w", builder.ErrBusy)
+		}
+		*d = next
+		return nil
+	})
+}
+
+func (b *Bot) verbBuilderNext(ctx context.Context, t *turn, d builder.Draft, data map[string]any) (*botframework.InvokeResponse, error) {
+	step := builder.Step(str(data, cards.KeyStep))
+	if step.Index() == 0 || step == builder.StepReview || d.State != builder.StateEditing {
+		return b.answer(ctx, t, b.wizardCard(ctx, t, &d, nil))
+	}
+	in := wizardInput(data)
+	opts, err := b.wizardOptions(ctx, &d, step)
+	if err != nil {
+		return b.failure(ctx, t, "I couldn't read the choices for this step", err, "")
+	}
+	next := d
+	problems, err := builder.Apply(ctx, &next, step, in, opts, b.resolver())
+	if err != nil {
+		return b.failure(ctx, t, "I couldn't check this step", err, "")
+	}
+	if problems != nil {
+		next = d
+		next.Step, next.Errors = step, problems
+		return b.answer(ctx, t, b.wizardCard(ctx, t, &next, &in))
+	}
+	next.Step = builder.Steps[step.Index()] // the following step (review after the last)
+	if d.Step == builder.StepReview || reviewed(d) {
+		next.Step = builder.StepReview
+	}
+	saved, err := b.saveDraft(ctx, t, d, next)
+	if err != nil {
+		return b.answer(ctx, t, cards.Notice(t.loc, cards.NoticeView{Kind: noticeWarning, Title: "Not saved", Text: entitlement.UserMessage(err) + " Open the wizard again with /package new."}))
+	}
+	return b.answer(ctx, t, b.wizardCard(ctx, t, &saved, nil))
+}
+
+// reviewed reports whether the admin has reached the review once (then Next goes back to it).
+func reviewed(d builder.Draft) bool {
+	return d.Name != "" && d.Expiry != "" && d.Who != "" && len(d.Roles) > 0
+}
+
+func (b *Bot) verbBuilderBack(ctx context.Context, t *turn, d builder.Draft, data map[string]any) (*botframework.InvokeResponse, error) {
+	i := builder.Step(str(data, cards.KeyStep)).Index()
+	return b.moveTo(ctx, t, d, builder.Steps[max(0, i-2)])
+}
+
+func (b *Bot) verbBuilderGoto(ctx context.Context, t *turn, d builder.Draft, data map[string]any) (*botframework.InvokeResponse, error) {
+	target := builder.Step(str(data, cards.KeyTarget))
+	if target.Index() == 0 {
+		target = builder.StepReview
+	}
+	return b.moveTo(ctx, t, d, target)
+}
+
+func (b *Bot) moveTo(ctx context.Context, t *turn, d builder.Draft, step builder.Step) (*botframework.InvokeResponse, error) {
+	if d.State != builder.StateEditing {
+		return b.answer(ctx, t, b.wizardCard(ctx, t, &d, nil))
+	}
+	next := d
+	next.Step, next.Errors = step, nil
+	saved, err := b.saveDraft(ctx, t, d, next)
+	if err != nil {
+		saved = d
+	}
+	return b.answer(ctx, t, b.wizardCard(ctx, t, &saved, nil))
+}
+
+// verbBuilderSearch finds groups and Teams by name for the resources step; the roles ticked so far are kept.
+func (b *Bot) verbBuilderSearch(ctx context.Context, t *turn, d builder.Draft, data map[string]any) (*botframework.InvokeResponse, error) {
+	in := wizardInput(data)
+	next := d
+	next.Step = builder.StepResources
+	search := str(data, cards.InputPBSearch)
+	found, err := b.cfg.Builder.FindResources(ctx, search)
+	note := ""
+	switch {
+	case errors.Is(err, entitlement.ErrInvalidInput):
+		note = "Type the start of a Team's or group's name, then Search."
+	case err != nil:
+		return b.failure(ctx, t, "I couldn't search the directory", err, "")
+	case len(found) == 0:
+		note = fmt.Sprintf("No group or Team starts with %q.", search)
+	default:
+		note = fmt.Sprintf("Found %d: pick the role to grant above.", len(found))
+	}
+	next.Found = found
+	opts, err := b.wizardOptions(ctx, &next, builder.StepResources)
+	if err != nil {
+		return b.failure(ctx, t, "I couldn't read the catalog's resources", err, "")
+	}
+	// Keep the ticked roles that are still offered (no "pick one" problem while searching).
+	_, _ = builder.Apply(ctx, &next, builder.StepResources, in, opts, b.resolver())
+	saved, err := b.saveDraft(ctx, t, d, next)
+	if err != nil {
+		saved = next
+	}
+	v := b.wizardView(ctx, t, &saved, nil)
+	v.Search, v.SearchNote = search, note
+	return b.answer(ctx, t, cards.PackageWizard(t.loc, v))
+}
+
+func (b *Bot) verbBuilderCancel(ctx context.Context, t *turn, d builder.Draft, _ map[string]any) (*botframework.InvokeResponse, error) {
+	if d.State == builder.StateCreating {
+		return noticeCard(t.loc, noticeWarning, "Still working", builder.ErrBusy.Error()), nil
+	}
+	if err := builder.Close(ctx, b.cfg.Store, t.tenantID, t.userID, d.ID); err != nil && !errors.Is(err, builder.ErrStale) {
+		return nil, err
+	}
+	e := b.adminEntry(t, "admin.package.cancel")
+	e.PackageID, e.PackageName, e.Outcome = d.Made.PackageID, d.Name, "wizard closed"
+	b.appendAudit(ctx, e)
+	text := "Nothing was created."
+	if len(d.Made.Log) > 0 {
+		text = "The wizard is closed. What it created stays as it is (see /package " + d.Name + ")."
+	}
+	return noticeCard(t.loc, noticeInfo, "Closed", text), nil
+}
