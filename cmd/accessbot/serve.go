@@ -277,15 +277,16 @@ func newAppCredential(cfg config) (*identity.AppCredential, error) {
 // newUserTokens picks how acting users' delegated tokens are obtained: Teams SSO + on-behalf-of, or in
 // --insecure-dev with the simulator, the development identity.
 func newUserTokens(cfg config, log *slog.Logger) (bot.UserTokens, error) {
-	if cfg.BotPassword == "" {
-		// Certificate and managed-identity deployments still run: app-only features (admin commands,
-		// brokered requests, notifications) work, and requests that need the user's own token get a clear
-		// "sign-in unavailable" card instead of a start-up failure.
-		log.Warn("delegated (on-behalf-of) access is off: it needs BOT_PASSWORD; users get the My Access link for their own requests")
+	if cfg.BotPassword == "" && cfg.BotCertificatePath == "" {
+		// Managed-identity deployments still run: app-only features (admin commands, brokered requests,
+		// notifications) work, and requests that need the user's own token get a clear "sign-in
+		// unavailable" card instead of a start-up failure.
+		log.Warn("delegated (on-behalf-of) access is off: it needs BOT_PASSWORD or BOT_CERTIFICATE_PATH; users get the My Access link for their own requests")
 		return noDelegatedAccess{}, nil
 	}
+	// With BOT_CERTIFICATE_PATH (and no secret) the exchange authenticates with a certificate client assertion.
 	obo, err := identity.NewOBO(identity.OBOConfig{TenantID: cfg.BotTenantID, ClientID: cfg.BotID, ClientSecret: cfg.BotPassword,
-		AuthorityHost: cfg.AuthorityHost, Logger: log})
+		CertificatePath: cfg.BotCertificatePath, AuthorityHost: cfg.AuthorityHost, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("delegated access: %w", err)
 	}
@@ -305,7 +306,7 @@ type noDelegatedAccess struct{}
 
 func (noDelegatedAccess) ForUser(string, string) entitlement.TokenSource {
 	return entitlement.TokenFunc(func(context.Context) (string, error) {
-		return "", fmt.Errorf("delegated access is not configured for this bot (no client secret for on-behalf-of): %w", entitlement.ErrSignInRequired)
+		return "", fmt.Errorf("delegated access is not configured for this bot (no client secret or certificate for on-behalf-of): %w", entitlement.ErrSignInRequired)
 	})
 }
 

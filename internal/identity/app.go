@@ -134,17 +134,9 @@ func NewAppCredential(cfg AppConfig) (*AppCredential, error) {
 		if cfg.CertificatePath == "" {
 			return nil, errors.New("app credential: certificate path is required for kind certificate")
 		}
-		data, rerr := os.ReadFile(cfg.CertificatePath)
-		if rerr != nil {
-			return nil, fmt.Errorf("app credential: read certificate %s: %w", cfg.CertificatePath, rerr)
-		}
-		var pw []byte
-		if cfg.CertificatePassword != "" {
-			pw = []byte(cfg.CertificatePassword)
-		}
-		certs, key, perr := azidentity.ParseCertificates(data, pw)
+		certs, key, perr := loadCertificate(cfg.CertificatePath, cfg.CertificatePassword)
 		if perr != nil {
-			return nil, fmt.Errorf("app credential: certificate %s: expected PEM or PKCS#12 with a private key: %w", cfg.CertificatePath, perr)
+			return nil, fmt.Errorf("app credential: %w", perr)
 		}
 		a.cred, err = azidentity.NewClientCertificateCredential(cfg.TenantID, cfg.ClientID, certs, key,
 			&azidentity.ClientCertificateCredentialOptions{ClientOptions: copts, DisableInstanceDiscovery: noDiscovery, SendCertificateChain: true})

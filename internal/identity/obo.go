@@ -21,9 +21,13 @@ type OBOConfig struct {
 	// TenantID is the tenant whose Graph the user acts in (the resource tenant). Guests' home-tenant SSO
 	// tokens are exchanged there too.
 	TenantID string
-	// ClientID and ClientSecret are the bot app's credentials.
-	ClientID     string
-	ClientSecret string
+	// ClientID is the bot app's client id. The app authenticates with ClientSecret, or — when that is empty —
+	// with a client assertion (RFC 7523) signed by the certificate in CertificatePath (PEM or PKCS#12 with
+	// an RSA key; CertificatePassword decrypts a PKCS#12 file), as deployments with BOT_CERTIFICATE_PATH do.
+	ClientID            string
+	ClientSecret        string
+	CertificatePath     string
+	CertificatePassword string
 	// AuthorityHost as for AppConfig (default AZURE_AUTHORITY_HOST or login.microsoftonline.com).
 	AuthorityHost string
 	// Scope requested (default GraphScope).
@@ -41,6 +45,7 @@ type OBO struct {
 	endpoint string
 	clientID string
 	secret   string
+	cert     *certAssertion
 	scope    string
 	hc       *http.Client
 	log      *slog.Logger
@@ -61,14 +66,28 @@ func NewOBO(cfg OBOConfig) (*OBO, error) {
 		return nil, fmt.Errorf("on-behalf-of: tenant id %q must be a GUID or a domain", cfg.TenantID)
 	case cfg.ClientID == "":
 		return nil, errors.New("on-behalf-of: client id is required")
-	case cfg.ClientSecret == "":
-		return nil, errors.New("on-behalf-of: client secret is required")
+	case cfg.ClientSecret == "" && cfg.CertificatePath == "":
+		return nil, errors.New("on-behalf-of: a client secret or a certificate path is required")
 	}
 	authority, _, err := normalizeAuthority(cfg.AuthorityHost)
 	if err != nil {
 		return nil, fmt.Errorf("on-behalf-of: %w", err)
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	var cert *certAssertion
+	if cfg.ClientSecret == "" {
+		certs, key, err := loadCertificate(cfg.CertificatePath, cfg.CertificatePassword)
+		if err != nil {
+			return nil, fmt.Errorf("on-behalf-of: %w", err)
+		}
+		if cert, err = newCertAssertion(certs, key, cfg.ClientID, tokenEndpoint(authority, cfg.TenantID), cfg.Now); err != nil {
+			return nil, fmt.Errorf("on-behalf-of: certificate %s: %w", cfg.CertificatePath, err)
+		}
+	}
 	o := &OBO{
+		cert:     cert,
 		endpoint: tokenEndpoint(authority, cfg.TenantID),
 		clientID: cfg.ClientID,
 		secret:   cfg.ClientSecret,
@@ -87,8 +106,8 @@ func NewOBO(cfg OBOConfig) (*OBO, error) {
 	if o.log == nil {
 		o.log = slog.New(slog.DiscardHandler)
 	}
-	if o.now == nil {
-		o.now = time.Now
+	if cert != nil && !o.now().Before(cert.notAfter) {
+		o.log.Error("the on-behalf-of certificate has expired; Entra will refuse it", "not_after", cert.notAfter)
 	}
 	return o, nil
 }
@@ -147,10 +166,12 @@ func (o *OBO) Exchange(ctx context.Context, tenantID, oid, assertion string) err
 	form := url.Values{
 		"grant_type":          {"urn:ietf:params:oauth:grant-type:jwt-bearer"},
 		"client_id":           {o.clientID},
-		"client_secret":       {o.secret},
 		"assertion":           {assertion},
 		"scope":               {o.scope},
 		"requested_token_use": {"on_behalf_of"},
+	}
+	if err := o.authenticate(form); err != nil {
+		return fmt.Errorf("on-behalf-of exchange for %s: %w", oid, err)
 	}
 	tr, err := postToken(ctx, o.hc, o.endpoint, form)
 	if err != nil {
@@ -165,6 +186,22 @@ func (o *OBO) Exchange(ctx context.Context, tenantID, oid, assertion string) err
 	o.sweepLocked()
 	o.mu.Unlock()
 	o.log.Info("on-behalf-of token cached", "tenant", tenantID, "oid", oid, "expires_in", tr.lifetime().String())
+	return nil
+}
+
+// authenticate adds the app's credential to a token request: the client secret, or a client assertion
+// signed with the certificate.
+func (o *OBO) authenticate(form url.Values) error {
+	if o.cert == nil {
+		form.Set("client_secret", o.secret)
+		return nil
+	}
+	a, err := o.cert.sign()
+	if err != nil {
+		return err
+	}
+	form.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+	form.Set("client_assertion", a)
 	return nil
 }
 

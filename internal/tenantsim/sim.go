@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -46,6 +47,7 @@ type Sim struct {
 	mu       sync.Mutex
 	w        *world
 	throttle throttle
+	botCerts []*x509.Certificate
 	key      *rsa.PrivateKey
 	kid      string
 	handler  http.Handler

@@ -224,11 +224,19 @@ func (s *Sim) handleToken(w http.ResponseWriter, r *http.Request, tid string) {
 		s.writeAADError(w, http.StatusBadRequest, "unauthorized_client", 700016, fmt.Sprintf("Application with identifier '%s' was not found in the directory '%s'.", clientID, t.Name))
 		return
 	}
-	if secret == "" {
+	switch assertion := form.Get("client_assertion"); {
+	case assertion != "" && secret != "":
+		s.writeAADError(w, http.StatusBadRequest, "invalid_request", 90023, "Only one client credential may be sent: 'client_assertion' or 'client_secret'.")
+		return
+	case assertion != "":
+		if _, cerr := s.checkClientAssertion(r, tid, clientID, form.Get("client_assertion_type"), assertion); cerr != nil {
+			s.writeAADError(w, cerr.status, cerr.code, cerr.aadsts, cerr.desc)
+			return
+		}
+	case secret == "":
 		s.writeAADError(w, http.StatusUnauthorized, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
 		return
-	}
-	if subtle.ConstantTimeCompare([]byte(secret), []byte(s.w.BotSecret)) != 1 {
+	case subtle.ConstantTimeCompare([]byte(secret), []byte(s.w.BotSecret)) != 1:
 		s.writeAADError(w, http.StatusUnauthorized, "invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.")
 		return
 	}
