@@ -74,7 +74,7 @@ func (b *Bot) registerPartner() {
 	b.wrapVerb(cards.VerbRequestRefresh, b.verbBrokeredRefresh)
 	b.wrapVerb(cards.VerbRequestCancel, b.verbBrokeredCancel)
 	b.wrapForeign("status", func(ctx context.Context, t *turn, _ Command) error { return b.cmdBrokeredRequests(ctx, t) })
-	b.wrapForeign("access", func(ctx context.Context, t *turn, _ Command) error { return b.cmdBrokeredRequests(ctx, t) })
+	b.wrapForeign("access", func(ctx context.Context, t *turn, _ Command) error { return b.cmdBrokeredAccess(ctx, t) })
 	b.wrapForeign("approvals", func(ctx context.Context, t *turn, _ Command) error { return b.cmdBrokeredApprovals(ctx, t) })
 	b.wrapForeign("cancel", b.cmdBrokeredCancel)
 	b.wrapForeign("extend", b.cmdBrokeredExtend)
@@ -267,8 +267,64 @@ func (b *Bot) verbBrokeredCancel(ctx context.Context, t *turn, data map[string]a
 	return b.answerBrokeredStatus(ctx, t, br)
 }
 
-// cmdBrokeredRequests lists a partner user's brokered requests, newest first.
-func (b *Bot) cmdBrokeredRequests(ctx context.Context, t *turn) error {
+// cmdBrokeredAccess is a partner user's "access": what the bot brokered for them and until when, like an
+// employee's list (the assignments of their guest account in the resource tenant, read with the app's
+// permission); requests that are still open are on "status".
+func (b *Bot) cmdBrokeredAccess(ctx context.Context, t *turn) error {
+	mine, err := b.partnerBrokered(ctx, t)
+	if err != nil {
+		return err
+	}
+	v := cards.MyAccessView{Now: b.now(), OrgName: b.cfg.Tenant.Name}
+	seen := map[string]bool{}
+	guests := map[string]bool{}
+	for _, br := range mine {
+		if br.Guest.UserID == "" || guests[br.Guest.UserID] {
+			continue
+		}
+		guests[br.Guest.UserID] = true
+		as, err := b.cfg.Entitlement.Assignments(ctx, entitlement.AssignmentFilter{TargetID: br.Guest.UserID})
+		if err != nil {
+			_, err = b.sendCard(ctx, t, b.errorCard(ctx, t, "I couldn't list your access", err, "access"))
+			return err
+		}
+		for _, a := range as {
+			if seen[a.ID] || a.State == entitlement.AssignmentExpired || a.State == entitlement.AssignmentDeliveryFailed {
+				continue
+			}
+			seen[a.ID] = true
+			v.Assignments = append(v.Assignments, b.partnerAssignmentView(ctx, a))
+		}
+	}
+	// Delivered before the guest account was known: the request's own record says what and until when.
+	for _, br := range mine {
+		if br.State != entitlement.StateDelivered || br.AssignmentID == "" || seen[br.AssignmentID] {
+			continue
+		}
+		seen[br.AssignmentID] = true
+		v.Assignments = append(v.Assignments, cards.AssignmentView{AssignmentID: br.AssignmentID, PackageID: br.PackageID,
+			PackageName: br.PackageName, Start: br.Guest.StartsAt, End: br.Guest.EndsAt})
+	}
+	v.Total = len(v.Assignments)
+	_, err = b.sendCard(ctx, t, cards.MyAccess(t.loc, v))
+	return err
+}
+
+// partnerAssignmentView is one of a partner user's assignments: the package's name and resources; no Extend
+// or Remove buttons (their contact in the resource organization changes brokered access).
+func (b *Bot) partnerAssignmentView(ctx context.Context, a entitlement.Assignment) cards.AssignmentView {
+	av := cards.AssignmentView{AssignmentID: a.ID, PackageID: a.PackageID, PackageName: a.PackageName, Start: a.Schedule.Start, End: a.EndsAt()}
+	if p, err := b.cfg.Entitlement.Package(ctx, a.PackageID); err == nil {
+		av.PackageName = orUnknown(av.PackageName, p.Name)
+		for _, r := range resourceViews(p.Resources) {
+			av.Resources = append(av.Resources, r.String())
+		}
+	}
+	return av
+}
+
+// partnerBrokered lists the turn user's brokered requests, newest first.
+func (b *Bot) partnerBrokered(ctx context.Context, t *turn) ([]brokeredRequest, error) {
 	var mine []brokeredRequest
 	err := b.cfg.Store.List(ctx, bucketBrokered, brokeredPrefix, func(key string, raw []byte) error {
 		var br brokeredRequest
@@ -278,9 +334,18 @@ func (b *Bot) cmdBrokeredRequests(ctx context.Context, t *turn) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("list brokered requests of %s: %w", t.userID, err)
+		return nil, fmt.Errorf("list brokered requests of %s: %w", t.userID, err)
 	}
 	slices.SortFunc(mine, func(x, y brokeredRequest) int { return y.CreatedAt.Compare(x.CreatedAt) })
+	return mine, nil
+}
+
+// cmdBrokeredRequests lists a partner user's brokered requests, newest first.
+func (b *Bot) cmdBrokeredRequests(ctx context.Context, t *turn) error {
+	mine, err := b.partnerBrokered(ctx, t)
+	if err != nil {
+		return err
+	}
 	v := cards.MyRequestsView{Total: len(mine)}
 	for _, br := range mine {
 		sv := b.brokeredStatusView(ctx, &br)
