@@ -387,6 +387,37 @@ func (b *Bot) checkBrokeredDuplicate(ctx context.Context, email, packageID strin
 	return nil
 }
 
+// brokeredApprovalSummary names the people who will decide a partner user's request, stage by stage
+// ("Patti Fernandez or Fiona Partner"), as the status card later does; "" when nobody can be named.
+func (b *Bot) brokeredApprovalSummary(ctx context.Context, t *turn, pol entitlement.Policy) string {
+	if !pol.ApprovalRequired || len(pol.Stages) == 0 {
+		return ""
+	}
+	md, err := b.requestMode(ctx, t)
+	if err != nil || md.OrgID == "" {
+		return ""
+	}
+	br := &brokeredRequest{Requester: brokeredRequester{TenantID: t.tenantID, ID: t.userID, OrgID: md.OrgID, OrgName: md.OrgName}}
+	var stages []string
+	for _, st := range pol.Stages {
+		var names []string
+		people, err := b.brokeredApprovers(ctx, br, st, false)
+		if err != nil {
+			return ""
+		}
+		for _, p := range people {
+			if p.Name != "" && !slices.Contains(names, p.Name) {
+				names = append(names, p.Name)
+			}
+		}
+		if len(names) == 0 {
+			return ""
+		}
+		stages = append(stages, strings.Join(names, " or "))
+	}
+	return strings.Join(stages, ", then ")
+}
+
 // brokeredApprovers resolves a stage's approvers with the policy's rules (the tracker's resolver), minus the
 // requester; requestorManager does not apply to a partner user, so its fallback approvers apply. External
 // sponsors who are users of the partner tenant are reached in that tenant.

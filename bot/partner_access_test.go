@@ -43,3 +43,20 @@ func TestPartnerAccessShowsWhatHeHas(t *testing.T) {
 		t.Errorf("status still lists requests: %s", got)
 	}
 }
+
+// TestPartnerFormNamesApprovers: the partner request form names who will decide (the sponsors), as the status
+// card later does, instead of "the organization's internal sponsors or the partner organization's sponsors"
+// (issue 13 item 6).
+func TestPartnerFormNamesApprovers(t *testing.T) {
+	e := newPtEnv(t, true)
+	e.hello(ptUGus)
+	got := e.click(ptUGus, "list-1", cards.VerbRequestOpen, map[string]any{cards.KeyPackageID: ptPkgPart})
+	for _, want := range []string{"Request Falcon Partner Collaboration", "Patti Fernandez", "Fiona Partner"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("partner form lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "sponsors") {
+		t.Errorf("partner form names roles instead of people:\n%s", got)
+	}
+}

@@ -123,6 +123,9 @@ func (b *Bot) formView(ctx context.Context, t *turn, formID string, fd formDialo
 	}
 	if pol, err := b.cfg.Entitlement.Policy(ctx, req.PolicyID); err == nil {
 		v.ApprovalSummary = approvalSummary(pol)
+		if v.Mode == cards.ModeBrokered {
+			v.ApprovalSummary = orUnknown(b.brokeredApprovalSummary(ctx, t, pol), v.ApprovalSummary)
+		}
 		if v.ExpirySummary == "" {
 			v.ExpirySummary = expirySummary(pol.Expiration)
 		}
