@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -182,15 +181,33 @@ func (b *Bot) openByName(ctx context.Context, t *turn, text string) error {
 	}
 	switch len(pkgs) {
 	case 0:
-		return b.sendNotice(ctx, t, noticeWarning, "No package found",
-			fmt.Sprintf("Nothing you can request matches %q. Here is how to see what you can request:", text),
-			[]cards.Suggestion{{Title: "All packages", Command: "packages"}})
+		return b.sendNoMatch(ctx, t, md, text)
 	case 1:
 		_, err := b.sendCard(ctx, t, b.formCardFor(ctx, t, pkgs[0].ID, "", nil))
 		return err
 	}
 	_, err = b.sendCard(ctx, t, packageListCard(t.loc, pkgs, text, 1, b.cfg.Tenant.Name))
 	return err
+}
+
+// sendNoMatch answers a package name that matches nothing the user may request with the closest packages as
+// buttons (typo-tolerant, ranked by word overlap), and the full list.
+func (b *Bot) sendNoMatch(ctx context.Context, t *turn, md modeDecision, text string) error {
+	l := t.loc
+	var sugg []cards.Suggestion
+	if all, err := b.listPackages(ctx, t, md, ""); err == nil {
+		for _, p := range closestPackages(text, all, maxPackageSuggestions) {
+			sugg = append(sugg, cards.Suggestion{Title: p.Name, Command: "request " + p.Name})
+		}
+	} else {
+		t.log.WarnContext(ctx, "list packages for suggestions", "err", err)
+	}
+	msg := l.T("request.noMatch", "Typed", text)
+	if len(sugg) > 0 {
+		msg = l.T("request.noMatchClosest", "Typed", text)
+	}
+	sugg = append(sugg, cards.Suggestion{Title: l.T("button.listAllPackages"), Command: "packages"})
+	return b.sendNotice(ctx, t, noticeWarning, l.T("request.noMatchTitle"), msg, sugg)
 }
 
 // ---- free text ----
