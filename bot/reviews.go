@@ -39,6 +39,15 @@ func (b *Bot) RunReviews(ctx context.Context) error {
 	return b.cfg.Reviews.Run(ctx, reviewNotifier{b})
 }
 
+// SweepReviews runs one access review sweep and one expiry sweep now (tests, and an operator's manual run).
+func (b *Bot) SweepReviews(ctx context.Context) error {
+	if b.cfg.Reviews == nil {
+		return nil
+	}
+	n := reviewNotifier{b}
+	return errors.Join(b.cfg.Reviews.Sweep(ctx, n), b.cfg.Reviews.SweepExpiry(ctx, n))
+}
+
 // reviewNotifier delivers the reviews' proactive cards: a partner's guest account in the chat the bot has with
 // them (as a guest here, or in their home tenant), else a 1:1 chat in the resource tenant (created when needed).
 type reviewNotifier struct{ b *Bot }
@@ -113,7 +122,7 @@ func (b *Bot) reviewCard(ctx context.Context, t *turn, tok entitlement.TokenSour
 	fmt.Sscan(str(data, cards.KeyPage), &page)
 	card, err := b.cfg.Reviews.ReviewerCard(ctx, t.loc, tok, defID, instID, page, note, errMsg)
 	if errors.Is(err, entitlement.ErrNotApprover) {
-		if item, serr := b.cfg.Reviews.SelfItemOf(ctx, defID, instID, t.userID); serr == nil {
+		if item, serr := b.cfg.Reviews.SelfItemOf(ctx, defID, instID, t.userID); serr == nil && item.Def.SelfReview {
 			return b.answer(ctx, t, b.cfg.Reviews.SelfCard(t.loc, item, false, note, errMsg))
 		}
 	}
@@ -222,6 +231,9 @@ func (b *Bot) verbReviewSelf(ctx context.Context, t *turn, data map[string]any) 
 	v, err := reviews.Verdict(decision, str(data, cards.InputJustification))
 	if err != nil {
 		return b.answer(ctx, t, svc.SelfCard(t.loc, item, false, "", entitlement.UserMessage(err)))
+	}
+	if v.Decision == entitlement.ReviewApprove && v.Justification == "" {
+		return b.answer(ctx, t, svc.SelfCard(t.loc, item, false, "", "Please say why you still need it."))
 	}
 	tok, err := b.reviewerToken(ctx, t)
 	if err == nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/entitlement"
 	"github.com/accessbot/accessbot/internal/entitlement/graph"
+	"github.com/accessbot/accessbot/internal/reviews"
 	"github.com/accessbot/accessbot/internal/store"
 	"github.com/accessbot/accessbot/internal/teamsfake"
 	"github.com/accessbot/accessbot/internal/tenantsim"
@@ -32,6 +33,9 @@ type envOptions struct {
 	AdminRoles []string
 	// Members are registered with the fake connector, so the bot can look them up (e.g. their email).
 	Members []teamsfake.Member
+	// Reviews turns on access reviews and expiry notices; tests sweep with botEnv.sweep (no background loop,
+	// so what is sent when is deterministic).
+	Reviews bool
 }
 
 // botEnv is THE end-to-end environment: the simulator (Graph + Entra over HTTP) with the production identity
@@ -129,12 +133,21 @@ func newBotEnv(t *testing.T, opts envOptions) *botEnv {
 		e.conn.AddMember(m)
 	}
 	connector := botframework.NewClient(botframework.ClientConfig{Logger: log, MaxRetries: -1})
+	var reviewSvc *reviews.Service
+	if opts.Reviews {
+		reviewSvc, err = reviews.New(reviews.Config{Reviews: gs.client, Directory: gs.client, Tokens: gs.dev, Store: e.store,
+			Tenant: reviews.Tenant{ID: tenantsim.ContosoTenantID, Name: "Contoso", Domain: "contoso.onmicrosoft.com"},
+			Logger: log, Now: gs.sim.Now})
+		if err != nil {
+			t.Fatalf("reviews: %v", err)
+		}
+	}
 	e.bot, err = bot.New(bot.Config{Connector: connector, Store: e.store, Logger: log, Now: gs.sim.Now,
 		BotID: info.BotTeamsID, BotName: "AccessBot", Entitlement: gs.client, Builder: gs.client, Tokens: gs.dev,
 		Brokered: opts.Brokered, AdminGroupID: opts.AdminGroup, AdminRoleIDs: opts.AdminRoles,
 		Tenant:     bot.TenantInfo{ID: tenantsim.ContosoTenantID, Name: "Contoso", Domain: "contoso.onmicrosoft.com"},
 		TeamsAppID: "accessbot-teams-app", PollInterval: 100 * time.Millisecond, PollMax: 500 * time.Millisecond,
-		ReminderAfter: 72 * time.Hour})
+		ReminderAfter: 72 * time.Hour, Reviews: reviewSvc})
 	if err != nil {
 		t.Fatalf("bot: %v", err)
 	}

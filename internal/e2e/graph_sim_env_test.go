@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -24,16 +25,18 @@ import (
 // app tokens by client credentials, user tokens by the dev assertion exchanged on-behalf-of. It is the base of
 // every end-to-end environment (newFlowEnv adds the bot on top).
 type gsEnv struct {
-	t      *testing.T
-	log    *slog.Logger
-	sim    *tenantsim.Sim
-	url    string
-	calls  atomic.Int64 // Graph requests (under /v1.0) seen by the simulator
-	gate   *patchGate   // holds approval-stage PATCHes when armed (see patchGate)
-	app    *identity.AppCredential
-	obo    *identity.OBO
-	dev    *identity.DevIdentity
-	client *graph.Client
+	t     *testing.T
+	log   *slog.Logger
+	sim   *tenantsim.Sim
+	url   string
+	calls atomic.Int64 // Graph requests (under /v1.0) seen by the simulator
+	// batches counts JSON batch requests (POST /v1.0/$batch); reviewPatches single access review decision PATCHes.
+	batches, reviewPatches atomic.Int64
+	gate                   *patchGate // holds approval-stage PATCHes when armed (see patchGate)
+	app                    *identity.AppCredential
+	obo                    *identity.OBO
+	dev                    *identity.DevIdentity
+	client                 *graph.Client
 }
 
 // testLogger discards logs unless E2E_LOG is set (then they go to stderr).
@@ -54,6 +57,12 @@ func newGSEnv(t *testing.T, mod ...func(*graph.Config)) *gsEnv {
 	srv := httptest.NewServer(e.gate.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if len(r.URL.Path) >= 5 && r.URL.Path[:5] == "/v1.0" {
 			e.calls.Add(1)
+		}
+		switch {
+		case r.Method == http.MethodPost && r.URL.Path == "/v1.0/$batch":
+			e.batches.Add(1)
+		case r.Method == http.MethodPatch && strings.Contains(r.URL.Path, "/accessReviews/"):
+			e.reviewPatches.Add(1)
 		}
 		mu.RLock()
 		hh := h

@@ -283,8 +283,9 @@ func (s *Sim) process(rq *request, now time.Time) {
 	}
 	pol := s.w.Policies[rq.PolicyID]
 	switch rq.RequestType {
-	case "userAdd":
-		if pol != nil && pol.ApprovalRequired && len(pol.Stages) > 0 {
+	case "userAdd", "userUpdate":
+		needed := pol != nil && (rq.RequestType == "userAdd" && pol.ApprovalRequired || rq.RequestType == "userUpdate" && pol.ApprovalForUpdate)
+		if needed && len(pol.Stages) > 0 {
 			rq.Stages = make([]approvalStage, len(pol.Stages))
 			for i := range pol.Stages {
 				rq.Stages[i] = approvalStage{ID: newID(), Index: i, DisplayName: fmt.Sprintf("Stage %d", i+1), Status: "NotStarted", ReviewResult: "NotReviewed"}

@@ -151,7 +151,7 @@ func (s *Sim) emPackages(g *gctx, seg []string) *graphErr {
 				"policyDisplayName":                pol.DisplayName,
 				"policyDescription":                pol.Description,
 				"isApprovalRequiredForAdd":         pol.ApprovalRequired,
-				"isApprovalRequiredForUpdate":      false,
+				"isApprovalRequiredForUpdate":      pol.ApprovalForUpdate,
 				"isRequestorJustificationRequired": pol.JustificationRequired,
 				"allowCustomAssignmentSchedule":    pol.AllowCustomSchedule,
 				"schedule":                         renderSchedule(nil, pol.Expiration),

@@ -249,7 +249,7 @@ func (s *Sim) renderApprovalSettings(p *policy) map[string]any {
 	}
 	return map[string]any{
 		"isApprovalRequiredForAdd":         p.ApprovalRequired,
-		"isApprovalRequiredForUpdate":      false,
+		"isApprovalRequiredForUpdate":      p.ApprovalForUpdate,
 		"isRequestorJustificationRequired": p.JustificationRequired,
 		"stages":                           stages,
 	}

@@ -290,7 +290,7 @@ const (
 // SeedReviews adds the access review scenario (opt-in, so the request flows keep their clean seed): Rita and
 // Megan hold Falcon Production Access, Megan has not signed in for 60 days; Aaron's manager review of it is in
 // progress. Gus is an accepted Contoso guest holding Falcon Partner Collaboration and reviews it himself. Rita's
-// Falcon Team Member access ends in five days. Idempotent.
+// Falcon Team Member access (180 days, extendable by its holder) ends in ten days. Idempotent.
 func (s *Sim) SeedReviews() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -303,8 +303,9 @@ func (s *Sim) SeedReviews() {
 	s.w.LastSignIns[UserAaron] = now.Add(-2 * time.Hour)
 	s.seedAssignment(UserRita, PkgProduction, now, 20*24*time.Hour, 90*24*time.Hour)
 	s.seedAssignment(UserMegan, PkgProduction, now, 40*24*time.Hour, 90*24*time.Hour)
-	s.seedAssignment(UserRita, PkgTeamMember, now, 175*24*time.Hour, 180*24*time.Hour)
+	s.seedAssignment(UserRita, PkgTeamMember, now, 170*24*time.Hour, 180*24*time.Hour)
 	s.w.Policies[PolicyTeamMember].SelfUpdate = true
+	s.w.Policies[PolicyTeamMember].ApprovalForUpdate = true
 
 	home := s.w.Users[UserGus]
 	g := s.guestOf(ContosoTenantID, FabrikamTenantID, UserGus)

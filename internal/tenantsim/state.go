@@ -246,7 +246,9 @@ type policy struct {
 	SelfRemove          bool              `json:"selfRemove"`
 	AllowCustomSchedule bool              `json:"allowCustomSchedule"`
 	// SelfUpdate lets holders ask to extend (requestorSettings.enableTargetsToSelfUpdateAccess).
-	SelfUpdate            bool       `json:"selfUpdate,omitempty"`
+	SelfUpdate bool `json:"selfUpdate,omitempty"`
+	// ApprovalForUpdate runs the approval stages for extensions too (isApprovalRequiredForUpdate).
+	ApprovalForUpdate     bool       `json:"approvalForUpdate,omitempty"`
 	ApprovalRequired      bool       `json:"approvalRequired"`
 	JustificationRequired bool       `json:"justificationRequired"`
 	Stages                []stageDef `json:"stages"`
