@@ -8,7 +8,7 @@ DATA ?= .data
 GRAPH_PKGS := ./internal/entitlement/graph/... ./internal/e2e/... ./cmd/...
 LIGHT_PKGS = $(shell $(GO) list ./... | grep -v -e /internal/entitlement/graph -e /internal/e2e -e /cmd/)
 
-.PHONY: all build run demo test test-light test-graph lint fmt bench clean playground e2e cards
+.PHONY: all build run demo test test-light test-graph lint fmt bench bench-go clean playground e2e cards
 
 all: build
 
@@ -38,8 +38,15 @@ lint:
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
-## bench: Go benchmarks, printed as a table.
-bench:
+## bench: drive the real binary (accessbot demo with token validation on) with signed activities from 1, 8 and
+## 32 clients and print one table (README "Reading make bench"). BENCH_ARGS adds flags (-duration 20s, -clients
+## 1,8); ACCESSBOT_BENCH_DATABASE_URL (a PostgreSQL URL whose user may create databases) adds PostgreSQL rows.
+ACCESSBOT_BENCH_DATABASE_URL ?=
+bench: build
+	$(GO) run ./cmd/accessbench -bin $(BIN) $(if $(ACCESSBOT_BENCH_DATABASE_URL),-database-url '$(ACCESSBOT_BENCH_DATABASE_URL)') $(BENCH_ARGS)
+
+## bench-go: the Go micro-benchmarks (store turn writes, outbound encoding, JWT, …), printed as a table.
+bench-go:
 	@$(GO) test -run '^$$' -bench . -benchmem $(LIGHT_PKGS) > /tmp/accessbot-bench.txt || { cat /tmp/accessbot-bench.txt; exit 1; }
 	@awk 'BEGIN { printf "%-42s %12s %12s %10s\n", "benchmark", "ns/op", "B/op", "allocs/op" } \
 	  /^pkg:/ { pkg = $$2; sub(".*/accessbot/", "", pkg) } \

@@ -64,6 +64,10 @@ type config struct {
 	// DevSimulatorURL is the simulator's root, used only with InsecureDev for the development identity (set
 	// by `demo`, never from the environment).
 	DevSimulatorURL string
+	// DevVerifyTokensURL, only with InsecureDev (demo --verify-tokens), authenticates inbound activities with
+	// Bot Framework JWTs whose keys come from this loopback OpenID metadata URL: the benchmark signs its
+	// activities so their cost is measured like production's.
+	DevVerifyTokensURL string
 	// Now is the bot's clock for its business rules (stage deadlines, reminders, expiry notices); nil means the
 	// wall clock. The demo sets the simulator's clock, so advancing it (POST /_sim/clock) moves the bot too.
 	Now func() time.Time
@@ -234,6 +238,12 @@ func (c *config) validate() error {
 	}
 	if c.DBStatementTimeout < 0 {
 		errs = append(errs, fmt.Errorf("ACCESSBOT_DATABASE_STATEMENT_TIMEOUT %s: expected a positive duration such as 10s", c.DBStatementTimeout))
+	}
+	if c.DevVerifyTokensURL != "" {
+		u, err := url.Parse(c.DevVerifyTokensURL)
+		if !c.InsecureDev || err != nil || (u.Scheme != "http" && u.Scheme != "https") || !netx.IsLoopbackHost(u.Hostname()) {
+			errs = append(errs, fmt.Errorf("--verify-tokens %q: expected an http(s) OpenID metadata URL on a loopback host, with the demo", c.DevVerifyTokensURL))
+		}
 	}
 	if c.DebugAddr != "" {
 		if err := telemetry.CheckDebugAddr(c.DebugAddr); err != nil {

@@ -74,6 +74,13 @@ func TestConfigValidate(t *testing.T) {
 		{"plain http service url", func(c *config) { c.ServiceURL = "http://smba.example/teams/" }, "BOT_SERVICE_URL"},
 		{"gcc service url", func(c *config) { c.ServiceURL = "https://smba.infra.gcc.teams.microsoft.com/teams" }, ""},
 		{"bad log level", func(c *config) { c.LogLevel = "loud" }, "log level"},
+		{"benchmark token check on loopback", func(c *config) {
+			c.InsecureDev, c.Addr, c.DevVerifyTokensURL = true, "127.0.0.1:3978", "http://127.0.0.1:9/v1/.well-known/openidconfiguration"
+		}, ""},
+		{"benchmark token check elsewhere", func(c *config) {
+			c.InsecureDev, c.Addr, c.DevVerifyTokensURL = true, "127.0.0.1:3978", "https://login.botframework.com/v1/.well-known/openidconfiguration"
+		}, "--verify-tokens"},
+		{"benchmark token check outside the demo", func(c *config) { c.DevVerifyTokensURL = "http://127.0.0.1:9/x" }, "--verify-tokens"},
 		{"profiler on loopback", func(c *config) { c.DebugAddr = "127.0.0.1:6060" }, ""},
 		{"profiler on all interfaces", func(c *config) { c.DebugAddr = ":6060" }, "--debug-addr"},
 		{"profiler on a LAN address", func(c *config) { c.DebugAddr = "192.0.2.10:6060" }, "must be loopback"},

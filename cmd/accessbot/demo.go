@@ -30,6 +30,7 @@ type demoFlags struct {
 	format  string
 	dbURL   string
 	debug   string
+	verify  string
 }
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -44,6 +45,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&f.level, "log-level", "info", "debug | info | warn | error")
 	fs.StringVar(&f.format, "log-format", "text", "text | json")
 	registerDebugFlag(fs, &f.debug, osGetenv)
+	fs.StringVar(&f.verify, "verify-tokens", "", "BENCHMARKS: authenticate inbound activities with Bot Framework JWTs whose keys come from this loopback OpenID metadata URL (make bench)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -85,27 +87,28 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	info := sim.Info()
 
 	cfg := config{
-		BotID:             info.BotAppID,
-		BotPassword:       info.BotClientSecret,
-		BotTenantID:       info.ResourceTenant,
-		BotType:           botTypeSingleTenant,
-		OpenIDMetadataURL: botframework.DefaultOpenIDMetadataURL,
-		AuthorityHost:     info.AuthorityHost,
-		GraphBaseURL:      info.GraphBaseURL,
-		Addr:              f.addr,
-		DataPath:          botDB,
-		DatabaseURL:       f.dbURL,
-		Brokered:          true,
-		InsecureDev:       true,
-		LogLevel:          f.level,
-		LogFormat:         f.format,
-		DebugAddr:         f.debug,
-		ShutdownTimeout:   10 * time.Second,
-		DevSimulatorURL:   simBase,
-		AdminGroupID:      tenantsim.AdminsGroupID,
-		AdminRoleIDs:      tenantsim.IdentityGovernanceAdminRoleID,
-		PollInterval:      2 * time.Second,
-		ReminderAfter:     24 * time.Hour,
+		BotID:              info.BotAppID,
+		BotPassword:        info.BotClientSecret,
+		BotTenantID:        info.ResourceTenant,
+		BotType:            botTypeSingleTenant,
+		OpenIDMetadataURL:  botframework.DefaultOpenIDMetadataURL,
+		AuthorityHost:      info.AuthorityHost,
+		GraphBaseURL:       info.GraphBaseURL,
+		Addr:               f.addr,
+		DataPath:           botDB,
+		DatabaseURL:        f.dbURL,
+		Brokered:           true,
+		InsecureDev:        true,
+		LogLevel:           f.level,
+		LogFormat:          f.format,
+		DebugAddr:          f.debug,
+		DevVerifyTokensURL: f.verify,
+		ShutdownTimeout:    10 * time.Second,
+		DevSimulatorURL:    simBase,
+		AdminGroupID:       tenantsim.AdminsGroupID,
+		AdminRoleIDs:       tenantsim.IdentityGovernanceAdminRoleID,
+		PollInterval:       2 * time.Second,
+		ReminderAfter:      24 * time.Hour,
 		// The demo's clock can jump (POST /_sim/clock): re-check open requests and guests often enough that a
 		// jump shows within seconds, not the production 5 minutes.
 		PollMax:            15 * time.Second,
