@@ -18,6 +18,8 @@ func (s *Sim) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		s.adminClock(w, r)
 	case path == "throttle":
 		s.adminThrottle(w, r)
+	case path == "fault":
+		s.adminFault(w, r)
 	case path == "consent":
 		s.adminConsent(w, r)
 	case path == "dev/assertion":
@@ -133,6 +135,41 @@ func (s *Sim) adminThrottle(w http.ResponseWriter, r *http.Request) {
 	}
 	s.SetThrottle(n, time.Duration(body.RetryAfterSeconds)*time.Second)
 	writeJSON(w, http.StatusOK, map[string]any{"requests": n, "retryAfterSeconds": body.RetryAfterSeconds})
+}
+
+// adminFault switches the failure test switch: {"requests":-1,"kind":"status","status":503,
+// "retryAfterSeconds":2,"noRetryAfter":true,"delayMillis":0,"entra":false}; {"requests":0} switches it off.
+func (s *Sim) adminFault(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Requests          int       `json:"requests"`
+		Kind              FaultKind `json:"kind"`
+		Status            int       `json:"status"`
+		RetryAfterSeconds int       `json:"retryAfterSeconds"`
+		NoRetryAfter      bool      `json:"noRetryAfter"`
+		DelayMillis       int       `json:"delayMillis"`
+		Entra             bool      `json:"entra"`
+	}
+	if !decodeAdminPost(w, r, &body) {
+		return
+	}
+	switch {
+	case body.Kind != "" && body.Kind != FaultStatus && body.Kind != FaultCut && body.Kind != FaultSlow:
+		adminError(w, http.StatusBadRequest, "kind must be status, cut or slow")
+		return
+	case body.Status != 0 && (body.Status < 400 || body.Status > 599):
+		adminError(w, http.StatusBadRequest, "status must be an HTTP error status (400-599)")
+		return
+	case body.RetryAfterSeconds < 0 || body.DelayMillis < 0 || body.Requests < -1:
+		adminError(w, http.StatusBadRequest, "requests must be -1 or more; retryAfterSeconds and delayMillis must not be negative")
+		return
+	}
+	f := Fault{Requests: body.Requests, Kind: body.Kind, Status: body.Status, RetryAfter: time.Duration(body.RetryAfterSeconds) * time.Second,
+		NoRetryAfter: body.NoRetryAfter, Delay: time.Duration(body.DelayMillis) * time.Millisecond, Entra: body.Entra}
+	s.SetFault(f)
+	s.mu.Lock()
+	f = s.fault
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, f)
 }
 
 func (s *Sim) adminConsent(w http.ResponseWriter, r *http.Request) {

@@ -46,6 +46,8 @@
 //
 //	GET|POST /_sim/clock        {"advance":"PT1H"} moves the simulated clock and runs due rules
 //	POST     /_sim/throttle     {"requests":3,"retryAfterSeconds":2} or {"enabled":true|false}
+//	POST     /_sim/fault        {"requests":-1,"kind":"status|cut|slow","status":503,"retryAfterSeconds":2,
+//	                            "noRetryAfter":true,"delayMillis":3000,"entra":true}; {"requests":0} is off
 //	POST     /_sim/consent      {"tenantId","oid","consented":false} makes OBO fail with AADSTS65001
 //	POST     /_sim/dev/assertion {"tenantId","oid"} → {"token": user token for api://botid-{botAppId}}
 //	GET      /_sim/redeem/{invitationId}  HTML page; flips the guest to externalUserState Accepted

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 )
 
@@ -36,6 +35,9 @@ func (s *Sim) serveEntra(w http.ResponseWriter, r *http.Request) {
 	case "discovery/v2.0/keys", "discovery/keys":
 		s.handleJWKS(w, r, tid)
 	case "oauth2/v2.0/token":
+		if s.injectFault(w, r, true) {
+			return
+		}
 		s.handleToken(w, r, tid)
 	default:
 		http.NotFound(w, r)
@@ -56,6 +58,9 @@ func (s *Sim) serveGraph(w http.ResponseWriter, r *http.Request) {
 	reqID := newID()
 	w.Header().Set("request-id", reqID)
 	w.Header().Set("client-request-id", clientRequestID(r, reqID))
+	if s.injectFault(w, r, false) {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// The state is written at most once per request, after everything it changed.
@@ -65,16 +70,6 @@ func (s *Sim) serveGraph(w http.ResponseWriter, r *http.Request) {
 			s.persistLocked()
 		}
 	}()
-	if th := &s.throttle; th.Remaining != 0 {
-		if th.Remaining > 0 {
-			th.Remaining--
-		}
-		secs := int((th.RetryAfter + 999_999_999) / 1_000_000_000)
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		writeGraphError(w, r, s.now(), &graphErr{Status: http.StatusTooManyRequests, Code: "TooManyRequests",
-			Message: "Too many requests. Please wait and retry after the number of seconds in the Retry-After header."})
-		return
-	}
 	c, gerr := s.authenticate(r)
 	if gerr != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="", authorization_uri="%s/common/oauth2/authorize", client_id="%s"`, s.opts.BaseURL, graphAppID))

@@ -46,7 +46,7 @@ type Sim struct {
 	ownDB    bool
 	mu       sync.Mutex
 	w        *world
-	throttle throttle
+	fault    Fault
 	botCerts []*x509.Certificate
 	key      *rsa.PrivateKey
 	kid      string
@@ -230,18 +230,6 @@ func (s *Sim) Run(ctx context.Context, every time.Duration) {
 	}
 }
 
-// SetThrottle makes the next n Graph requests fail with 429 and a Retry-After
-// of retryAfter rounded up to whole seconds (n < 0: every request until
-// switched off; n == 0: off; retryAfter 0 sends "Retry-After: 0").
-func (s *Sim) SetThrottle(n int, retryAfter time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if retryAfter < 0 {
-		retryAfter = 0
-	}
-	s.throttle = throttle{Remaining: n, RetryAfter: retryAfter}
-}
-
 // SetConsent records whether a user has consented to the bot app (OBO fails
 // with AADSTS65001 when not).
 func (s *Sim) SetConsent(tenantID, oid string, consented bool) {
@@ -262,7 +250,7 @@ func (s *Sim) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.w = reseeded(s.w, s.baseNow())
-	s.throttle = throttle{}
+	s.fault = Fault{}
 	s.persistLocked()
 }
 

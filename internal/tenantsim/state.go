@@ -351,13 +351,6 @@ type emSettings struct {
 	ExternalUserLifecycleAction                  string `json:"externalUserLifecycleAction"`
 }
 
-// throttle is the 429 test switch. It lives on the Sim, not in the stored world: it does not survive a
-// restart and a reset switches it off.
-type throttle struct {
-	Remaining  int           `json:"remaining"` // -1 = every request, 0 = off
-	RetryAfter time.Duration `json:"retryAfter"`
-}
-
 func newWorld() *world {
 	return &world{
 		Version:         worldVersion,
