@@ -307,6 +307,8 @@ func (b *Bot) adminPackage(ctx context.Context, c *adminCall) error {
 		CatalogName:  orUnknown(pkg.CatalogName, found.CatalogName),
 		Hidden:       pkg.IsHidden,
 		TenantDomain: b.cfg.Tenant.Domain,
+		Editable:     b.cfg.Builder != nil,
+		Incompatible: b.incompatibleNames(ctx, c.t, pkg.ID),
 	}
 	for _, r := range pkg.Resources {
 		v.Resources = append(v.Resources, cards.ResourceRoleView{Resource: r.ResourceName, Kind: admResourceKind(r), Role: r.RoleName})

@@ -52,6 +52,27 @@ func (b *Bot) sodCard(ctx context.Context, t *turn, packageID string) *cards.Car
 	return cards.Incompatible(t.loc, v)
 }
 
+// incompatibleNames names what a package is incompatible with, for /package {name}; nil without a builder or
+// when it can't be read (logged).
+func (b *Bot) incompatibleNames(ctx context.Context, t *turn, packageID string) []string {
+	if b.cfg.Builder == nil {
+		return nil
+	}
+	inc, err := b.cfg.Builder.Incompatibilities(ctx, packageID)
+	if err != nil {
+		t.log.WarnContext(ctx, "read incompatibilities", "package", packageID, "err", err)
+		return nil
+	}
+	var out []string
+	for _, p := range inc.Packages {
+		out = append(out, p.Name)
+	}
+	for _, g := range inc.Groups {
+		out = append(out, g.Name+" (group)")
+	}
+	return out
+}
+
 // adminSoD lists the users who hold incompatible access today.
 func (b *Bot) adminSoD(ctx context.Context, c *adminCall) error {
 	if err := admNoArgs(c); err != nil {

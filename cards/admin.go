@@ -222,6 +222,10 @@ type PackageDetailsView struct {
 	Policies    []PolicyDetailView
 	// TenantDomain builds the tenant-scoped My Access link.
 	TenantDomain string
+	// Incompatible names the packages and groups whose holders can't get this package (separation of duties).
+	Incompatible []string
+	// Editable adds the button that opens the package builder on this package.
+	Editable bool
 }
 
 // PackageDetails shows a package's resources, policies, approvers per stage and expiry, with its My Access
@@ -245,6 +249,10 @@ func PackageDetails(l *i18n.Localizer, v PackageDetailsView) *Card {
 		c.add(heading(l.T("details.resources")))
 		c.add(res...)
 	}
+	if len(v.Incompatible) > 0 {
+		c.add(heading(l.T("details.incompatible")))
+		c.add(text(l.T("details.incompatibleText", "Names", safe(joinNames(l, v.Incompatible), maxLong))))
+	}
 	if len(v.Policies) == 0 {
 		c.add(banner(StyleWarning, l.T("details.noPolicy"), l.T("details.noPolicyDetail")))
 	}
@@ -256,6 +264,9 @@ func PackageDetails(l *i18n.Localizer, v PackageDetailsView) *Card {
 		c.add(policyDetail(l, p))
 	}
 	c.Actions = []Action{ActionOpenURL{Title: l.T("button.openInMyAccess"), URL: MyAccessURL(v.TenantDomain, v.ID)}}
+	if v.Editable {
+		c.Actions = append(c.Actions, commandButton(l.T("builder.edit"), "/package "+clip(orDefault(v.Name, v.ID), maxName)+editSuffix))
+	}
 	return c
 }
 

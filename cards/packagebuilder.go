@@ -56,6 +56,8 @@ const (
 	inputPBStagePrefix    = "pb.stage"
 	inputPBQuestionPrefix = "pb.q"
 	messageParam          = "&message="
+	// editSuffix ends the command that opens the package builder on a package ("/package {name} edit").
+	editSuffix = " edit"
 )
 
 // wizardStepTitle is each step's title message id.
@@ -72,16 +74,20 @@ const (
 
 // InputPBStage is the id of a stage input: field is kind, names, fallback, justification, autoDeny,
 // escalateHours or escalateTo; n is 1 or 2.
-func InputPBStage(n int, field string) string { return inputPBStagePrefix + strconv.Itoa(n) + "." + field }
+func InputPBStage(n int, field string) string {
+	return inputPBStagePrefix + strconv.Itoa(n) + "." + field
+}
 
 // InputPBQuestion is the id of a question input: field is text, format, choices or required; n is 1 to 3.
-func InputPBQuestion(n int, field string) string { return inputPBQuestionPrefix + strconv.Itoa(n) + "." + field }
+func InputPBQuestion(n int, field string) string {
+	return inputPBQuestionPrefix + strconv.Itoa(n) + "." + field
+}
 
 // WizardStageView is one approval stage on the approval step.
 type WizardStageView struct {
 	// Kind is manager, internalSponsors, externalSponsors, user or group.
 	Kind, Names, Fallback, AutoDenyDays, EscalateHours, EscalateTo string
-	Justification                                                 bool
+	Justification                                                  bool
 }
 
 // WizardQuestionView is one question on the approval step.
@@ -133,7 +139,6 @@ type PackageWizardView struct {
 
 	Review []WizardSection
 }
-
 
 // PackageWizard is one step of the package builder wizard.
 func PackageWizard(l *i18n.Localizer, v PackageWizardView) *Card {

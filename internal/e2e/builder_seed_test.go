@@ -197,6 +197,9 @@ func TestBuilderSeparationOfDuties(t *testing.T) {
 			}
 		})
 	}
+	// Admins see the incompatibilities on /package.
+	e.say(admAdele, "/package Falcon Break-glass", "Incompatible with")
+	e.say(admAdele, "/package Falcon Team Member", "Falcon Security Reviewers (group)")
 	// Rita may still request a package that conflicts with nothing she holds.
 	e.say(rita, "request Falcon Wiki Reader", "request.submit")
 }
