@@ -51,7 +51,7 @@ func (e *admEnv) putBrokered(homeID, email, guestID string) {
 	e.t.Helper()
 	br := brokeredRequest{ID: brokeredPrefix + homeID, PackageID: admPkgID(3), State: entitlement.StateDelivered, CreatedAt: e.clock(),
 		Requester: brokeredRequester{TenantID: admFabrikam, ID: homeID, Email: email, OrgID: admOrgFab}, Guest: guestRecord{UserID: guestID}}
-	if err := e.st.Put(context.Background(), bucketBrokered, br.ID, br); err != nil {
+	if err := e.bot.core.SaveBrokered(context.Background(), &br); err != nil {
 		e.t.Fatal(err)
 	}
 }

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/accessbot/accessbot/internal/i18n"
@@ -469,17 +468,12 @@ func (b *Bot) adminPending(ctx context.Context, c *adminCall) error {
 	}
 	brokered := 0
 	// Requests the bot runs itself for partner users (brokered) wait in its own store, not in Entra.
-	if err := b.cfg.Store.List(ctx, bucketBrokered, "", func(key string, raw []byte) error {
-		var br brokeredRequest
-		if err := json.Unmarshal(raw, &br); err != nil {
-			b.log.WarnContext(ctx, "skip unreadable brokered request", "key", key, "err", err)
-			return nil
-		}
+	if err := b.eachBrokered(ctx, func(br *brokeredRequest) error {
 		if br.Canceled || br.State != entitlement.StatePendingApproval || (f.PackageID != "" && br.PackageID != f.PackageID) {
 			return nil
 		}
 		state := l.T("admin.pending.brokered", "State", cards.StateLabel(l, cards.StatePendingApproval))
-		if cur := br.current(); cur != nil && br.StageCount > 0 {
+		if cur := br.Current(); cur != nil && br.StageCount > 0 {
 			state = l.T("admin.pending.brokeredStage", "State", cards.StateLabel(l, cards.StatePendingApproval),
 				"Stage", cur.Index, "Stages", br.StageCount)
 		}

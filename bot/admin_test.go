@@ -1226,7 +1226,7 @@ func TestAdminPendingIncludesBrokered(t *testing.T) {
 	ctx := context.Background()
 	put := func(br brokeredRequest) {
 		t.Helper()
-		if err := e.st.Put(ctx, bucketBrokered, br.ID, br); err != nil {
+		if err := e.bot.core.SaveBrokered(ctx, &br); err != nil {
 			t.Fatal(err)
 		}
 	}

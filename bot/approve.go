@@ -369,7 +369,7 @@ func nothingToDecide(l *i18n.Localizer) *cards.Card {
 // follow its updates: see mayViewTracked and mayViewBrokered. An unknown request is nobody's to see.
 func (b *Bot) mayViewApproval(ctx context.Context, requestID, userID string) bool {
 	if strings.HasPrefix(requestID, brokeredPrefix) {
-		br, err := b.loadBrokered(ctx, requestID)
+		br, err := b.core.GetBrokered(ctx, requestID)
 		return err == nil && b.mayViewBrokered(ctx, br, userID)
 	}
 	tr, err := b.core.Get(ctx, requestID)

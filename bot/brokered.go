@@ -6,9 +6,10 @@ package bot
 // approval, files adminAdd for the user's email address and connected organization. Entra creates the guest
 // on delivery; guest.go then walks the user through the invitation.
 //
-// The brokered record (bucket "brokered") is the source of truth. A read-only mirror of it is kept in the
-// tracker's bucket (closed, so the tracker never polls it) so the request/approve flows' card builders,
-// approval card delivery and status refresh work on brokered requests unchanged.
+// The brokered record (lifecycle.Brokered, a Kind brokered request record of the store) is the source of
+// truth; the lifecycle core reads it as a Tracked record (its Mirror, closed, so the tracker never polls it) so
+// the request/approve flows' card builders, approval card delivery and status refresh work on brokered
+// requests unchanged. Every change of a record happens under the cross-replica lock "brk:<id>" (Core.Lock).
 
 import (
 	"context"
@@ -28,10 +29,8 @@ import (
 	"github.com/accessbot/accessbot/internal/store"
 )
 
-// Store bucket and outbox kinds of the brokered flow.
+// Outbox kinds of the brokered flow.
 const (
-	bucketBrokered = "brokered"
-
 	// OutboxBrokeredCards re-renders every stored card copy of a brokered request and updates it in place.
 	OutboxBrokeredCards = "bot.brokered.cards"
 	// OutboxBrokeredFollow follows a brokered request after approval: the adminAdd request's delivery, the
@@ -39,172 +38,20 @@ const (
 	OutboxBrokeredFollow = "bot.brokered.follow"
 
 	// brokeredPrefix starts every brokered request id (Graph's request ids are GUIDs).
-	brokeredPrefix = "brk-"
+	brokeredPrefix = lifecycle.BrokeredPrefix
 )
 
-// brokeredRequester is the partner user who asked.
-type brokeredRequester struct {
-	// TenantID and ID are the user's home tenant and object id (from their Teams chat).
-	TenantID string `json:"tenant"`
-	ID       string `json:"oid"`
-	Name     string `json:"name,omitempty"`
-	Email    string `json:"email"`
-	// OrgID and OrgName are their connected organization.
-	OrgID   string `json:"org"`
-	OrgName string `json:"orgName,omitempty"`
-}
-
-// brokeredStage is one approval stage the bot ran.
-type brokeredStage struct {
-	Index     int         `json:"index"` // 1-based
-	Approvers []personRef `json:"approvers,omitempty"`
-	StartedAt time.Time   `json:"startedAt"`
-	// Decision is empty until someone decided; By/ByName/At/Justification describe that decision.
-	Decision      entitlement.ReviewResult `json:"decision,omitempty"`
-	By            string                   `json:"by,omitempty"`
-	ByName        string                   `json:"byName,omitempty"`
-	At            time.Time                `json:"at"`
-	Justification string                   `json:"justification,omitempty"`
-	// Escalated is set once the stage's escalation approvers were added.
-	Escalated bool `json:"escalated,omitempty"`
-	// RemindedAt is when the approvers were last reminded.
-	RemindedAt time.Time `json:"remindedAt"`
-}
-
-// brokeredRequest is a request the bot runs for a partner user.
-type brokeredRequest struct {
-	ID            string               `json:"id"`
-	PackageID     string               `json:"package"`
-	PackageName   string               `json:"packageName,omitempty"`
-	PolicyID      string               `json:"policy"`
-	Requester     brokeredRequester    `json:"requester"`
-	Answers       []entitlement.Answer `json:"answers,omitempty"`
-	Justification string               `json:"justification,omitempty"`
-	Schedule      entitlement.Schedule `json:"schedule"`
-	StageCount    int                  `json:"stageCount"`
-	Stages        []brokeredStage      `json:"stages,omitempty"`
-	// State is pendingApproval while the bot runs the stages, denied after a Deny, then the adminAdd
-	// request's state (delivering, delivered, deliveryFailed…).
-	State  entitlement.RequestState `json:"state"`
-	Reason string                   `json:"reason,omitempty"`
-
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
-	// GraphRequestID is the adminAdd request filed on final approval; AssignmentID its assignment.
-	GraphRequestID string `json:"graphRequestId,omitempty"`
-	AssignmentID   string `json:"assignmentId,omitempty"`
-	// ApprovedAt is when the last stage was approved; FileAttempts counts adminAdd attempts and FilePending
-	// is set while a transient failure is being retried by the follow-up.
-	ApprovedAt   time.Time `json:"approvedAt"`
-	FileAttempts int       `json:"fileAttempts,omitempty"`
-	FilePending  bool      `json:"filePending,omitempty"`
-
-	Guest    guestRecord     `json:"guest"`
-	Timeline []timelineEvent `json:"timeline,omitempty"`
-	// FollowDelay is the current backoff of the follow-up job; Done stops it.
-	FollowDelay time.Duration `json:"followDelay"`
-	FollowGen   int           `json:"followGen,omitempty"`
-	Done        bool          `json:"done,omitempty"`
-	// Canceled is set when the requester canceled it.
-	Canceled bool `json:"canceled,omitempty"`
-}
-
-// current is the stage waiting for a decision (nil when none).
-func (br *brokeredRequest) current() *brokeredStage {
-	if br.State != entitlement.StatePendingApproval || len(br.Stages) == 0 {
-		return nil
+// eachBrokered calls fn for every brokered request's record (lifecycle.Core.ListBrokered), oldest first; fn's
+// error stops the walk.
+func (b *Bot) eachBrokered(ctx context.Context, fn func(br *brokeredRequest) error) error {
+	all, err := b.core.ListBrokered(ctx)
+	if err != nil {
+		return err
 	}
-	s := &br.Stages[len(br.Stages)-1]
-	if s.Decision != "" {
-		return nil
-	}
-	return s
-}
-
-// stage returns stage n (1-based) when it was started.
-func (br *brokeredRequest) stage(n int) *brokeredStage {
-	if n < 1 || n > len(br.Stages) {
-		return nil
-	}
-	return &br.Stages[n-1]
-}
-
-func (br *brokeredRequest) event(at time.Time, text string) {
-	br.Timeline = lifecycle.AppendEvent(br.Timeline, at, text)
-}
-
-// open reports whether the request still waits for approval or delivery.
-func (br *brokeredRequest) open() bool {
-	switch br.State {
-	case entitlement.StatePendingApproval, entitlement.StateSubmitted, entitlement.StateDelivering:
-		return true
-	}
-	return false
-}
-
-// mirror is the request as the tracker's record, for the shared card builders.
-func (br *brokeredRequest) mirror() *trackedRequest {
-	tr := &trackedRequest{
-		ID:              br.ID,
-		Type:            entitlement.RequestAdminAdd,
-		RequestorID:     br.Requester.ID,
-		RequestorName:   br.Requester.Name,
-		RequestorEmail:  br.Requester.Email,
-		RequestorOrgID:  br.Requester.OrgID,
-		RequestorTenant: br.Requester.TenantID,
-		PackageID:       br.PackageID,
-		PackageName:     br.PackageName,
-		PolicyID:        br.PolicyID,
-		State:           br.State,
-		Status:          br.Reason,
-		Justification:   br.Justification,
-		Answers:         br.Answers,
-		Schedule:        br.Schedule,
-		CreatedAt:       br.CreatedAt,
-		AssignmentID:    br.AssignmentID,
-		Mode:            lifecycle.ModeBrokered,
-		StageCount:      br.StageCount,
-		Notified:        true,
-		Timeline:        br.Timeline,
-		UpdatedAt:       br.UpdatedAt,
-		CanceledByUser:  br.Canceled,
-		// Closed keeps the tracker from polling Graph for this id: the brokered flow follows it itself.
-		Closed: true,
-	}
-	if !br.Guest.EndsAt.IsZero() {
-		tr.Schedule.Expiration = entitlement.Expiration{Type: entitlement.ExpireAfterDateTime, EndDateTime: br.Guest.EndsAt}
-	}
-	if br.State == entitlement.StateDelivered && br.Guest.waiting() {
-		tr.State = entitlement.StateDelivering
-	}
-	for _, s := range br.Stages {
-		if s.Decision != "" {
-			tr.Decisions = append(tr.Decisions, decisionRecord{Stage: s.Index, ApproverID: s.By, ApproverName: s.ByName,
-				Result: s.Decision, At: s.At, Justification: s.Justification})
+	for _, br := range all {
+		if err := fn(br); err != nil {
+			return err
 		}
-	}
-	if cur := br.current(); cur != nil {
-		tr.Stage, tr.Approvers, tr.StageStartedAt = cur.Index, cur.Approvers, cur.StartedAt
-	}
-	return tr
-}
-
-func (b *Bot) loadBrokered(ctx context.Context, id string) (*brokeredRequest, error) {
-	var br brokeredRequest
-	if err := b.cfg.Store.Get(ctx, bucketBrokered, id, &br); err != nil {
-		return nil, fmt.Errorf("load brokered request %s: %w", id, err)
-	}
-	return &br, nil
-}
-
-// saveBrokered stores the record and its mirror.
-func (b *Bot) saveBrokered(ctx context.Context, br *brokeredRequest) error {
-	br.UpdatedAt = b.now()
-	if err := b.cfg.Store.Put(ctx, bucketBrokered, br.ID, br); err != nil {
-		return fmt.Errorf("save brokered request %s: %w", br.ID, err)
-	}
-	if err := b.core.Put(ctx, br.mirror()); err != nil {
-		return fmt.Errorf("save mirror of brokered request %s: %w", br.ID, err)
 	}
 	return nil
 }
@@ -268,16 +115,16 @@ func (b *Bot) brokeredSubmit(ctx context.Context, t *turn, md modeDecision, in e
 	if !pol.ApprovalRequired || len(pol.Stages) == 0 {
 		br.StageCount = 0
 	}
-	br.event(now, "Request submitted (run by AccessBot)")
+	br.AddEvent(now, "Request submitted (run by AccessBot)")
 	if br.StageCount > 0 {
 		first, err := b.firstBrokeredApprovers(ctx, t, br, pol)
 		if err != nil {
 			return nil, "", err
 		}
 		br.Stages = []brokeredStage{first}
-		br.event(now, "Waiting for "+lifecycle.NamesOf(first.Approvers))
+		br.AddEvent(now, "Waiting for "+lifecycle.NamesOf(first.Approvers))
 	}
-	if err := b.saveBrokered(ctx, br); err != nil {
+	if err := b.core.SaveBrokered(ctx, br); err != nil {
 		return nil, "", err
 	}
 	b.auditTurn(ctx, t, store.AuditEntry{Action: "request.submit", Mode: store.ModeBrokered, RequestID: br.ID,
@@ -287,13 +134,13 @@ func (b *Bot) brokeredSubmit(ctx context.Context, t *turn, md modeDecision, in e
 
 	if br.StageCount == 0 {
 		b.fileBrokered(ctx, br, nil)
-		if err := b.saveBrokered(ctx, br); err != nil {
+		if err := b.core.SaveBrokered(ctx, br); err != nil {
 			return nil, "", err
 		}
 	} else {
 		b.sendStageCards(ctx, br, "")
 		b.scheduleFollow(ctx, br, b.stageWake(br, pol))
-		if err := b.saveBrokered(ctx, br); err != nil {
+		if err := b.core.SaveBrokered(ctx, br); err != nil {
 			return nil, "", err
 		}
 	}
@@ -358,12 +205,8 @@ func validateBrokeredInput(pol entitlement.Policy, in *entitlement.NewRequest) e
 // an open request in Entra for that address, or an assignment it already holds.
 func (b *Bot) checkBrokeredDuplicate(ctx context.Context, email, packageID string) error {
 	dup := false
-	err := b.cfg.Store.List(ctx, bucketBrokered, brokeredPrefix, func(key string, raw []byte) error {
-		var br brokeredRequest
-		if json.Unmarshal(raw, &br) != nil {
-			return nil
-		}
-		if br.PackageID == packageID && strings.EqualFold(br.Requester.Email, email) && br.open() {
+	err := b.eachBrokered(ctx, func(br *brokeredRequest) error {
+		if br.PackageID == packageID && strings.EqualFold(br.Requester.Email, email) && br.Open() {
 			dup = true
 		}
 		return nil
@@ -422,7 +265,7 @@ func (b *Bot) brokeredApprovalSummary(ctx context.Context, t *turn, pol entitlem
 // requester; requestorManager does not apply to a partner user, so its fallback approvers apply. External
 // sponsors who are users of the partner tenant are reached in that tenant.
 func (b *Bot) brokeredApprovers(ctx context.Context, br *brokeredRequest, st entitlement.Stage, escalation bool) ([]personRef, error) {
-	view := br.mirror()
+	view := br.Mirror()
 	view.RequestorID = "" // no manager in the resource tenant; sponsors come from RequestorOrgID
 	people, rerr := b.core.ResolveApprovers(ctx, view, st, escalation)
 	sets := slices.Concat(st.PrimaryApprovers, st.FallbackPrimaryApprovers)
@@ -461,7 +304,7 @@ func (b *Bot) brokeredApprovers(ctx context.Context, br *brokeredRequest, st ent
 // note is an optional banner (escalation, reminder); every card carries the brokered footnote ("AccessBot
 // ran this approval") because the request's mode is brokered.
 func (b *Bot) sendStageCards(ctx context.Context, br *brokeredRequest, note string, only ...personRef) {
-	cur := br.current()
+	cur := br.Current()
 	if cur == nil {
 		return
 	}
@@ -478,7 +321,7 @@ func (b *Bot) sendStageCards(ctx context.Context, br *brokeredRequest, note stri
 // PollInterval and PollMax; PollMax when the stage has none.
 func (b *Bot) stageWake(br *brokeredRequest, pol entitlement.Policy) time.Duration {
 	wake := b.cfg.PollMax
-	cur := br.current()
+	cur := br.Current()
 	if cur == nil || cur.Index > len(pol.Stages) {
 		return wake
 	}
@@ -504,7 +347,7 @@ func (b *Bot) stageWake(br *brokeredRequest, pol entitlement.Policy) time.Durati
 // durationBeforeEscalation the escalation approvers are asked too; after durationBeforeAutomaticDenial the
 // request is denied; every ReminderAfter the approvers are reminded. It reports whether anything changed.
 func (b *Bot) checkBrokeredStage(ctx context.Context, br *brokeredRequest, pol entitlement.Policy) bool {
-	cur := br.current()
+	cur := br.Current()
 	if cur == nil || cur.Index > len(pol.Stages) {
 		return false
 	}
@@ -513,7 +356,7 @@ func (b *Bot) checkBrokeredStage(ctx context.Context, br *brokeredRequest, pol e
 	if d, err := lifecycle.ParseISODuration(st.DurationBeforeAutomaticDenial); err == nil && d > 0 && !now.Before(cur.StartedAt.Add(d)) {
 		br.State = entitlement.StateDenied
 		br.Reason = fmt.Sprintf("The request expired: nobody decided within %s.", lifecycle.HumanizeDuration(d))
-		br.event(now, "Expired: nobody decided in time")
+		br.AddEvent(now, "Expired: nobody decided in time")
 		br.Done = true
 		b.auditSystemAt(ctx, br, "approval.timeout", "denied", map[string]string{"stage": fmt.Sprint(cur.Index)})
 		return true
@@ -524,7 +367,7 @@ func (b *Bot) checkBrokeredStage(ctx context.Context, br *brokeredRequest, pol e
 	}
 	if !now.Before(since.Add(b.cfg.ReminderAfter)) {
 		cur.RemindedAt = now
-		br.event(now, "Approvers reminded")
+		br.AddEvent(now, "Approvers reminded")
 		b.sendStageCards(ctx, br, fmt.Sprintf("Reminder: this request has been waiting for your decision for %s.", lifecycle.HumanizeDuration(now.Sub(cur.StartedAt))))
 		return true
 	}
@@ -552,7 +395,7 @@ func (b *Bot) checkBrokeredStage(ctx context.Context, br *brokeredRequest, pol e
 	if len(added) == 0 {
 		return false
 	}
-	br.event(now, "Escalated to "+lifecycle.NamesOf(added))
+	br.AddEvent(now, "Escalated to "+lifecycle.NamesOf(added))
 	b.auditSystemAt(ctx, br, "approval.escalate", "escalated", map[string]string{"stage": fmt.Sprint(cur.Index), "to": lifecycle.NamesOf(added)})
 	b.sendStageCards(ctx, br, fmt.Sprintf("Escalated to you: nobody decided within %s.", lifecycle.HumanizeDuration(d)), added...)
 	return true
@@ -614,7 +457,7 @@ func (b *Bot) brokeredDecision(ctx context.Context, t *turn, data map[string]any
 		return nil, true, err
 	}
 	defer unlock()
-	br, err := b.loadBrokered(ctx, id)
+	br, err := b.core.GetBrokered(ctx, id)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			resp, aerr := b.answer(ctx, t, cards.Notice(t.loc, cards.NoticeView{Kind: noticeWarning, Title: "Nothing to decide",
@@ -624,7 +467,7 @@ func (b *Bot) brokeredDecision(ctx context.Context, t *turn, data map[string]any
 		return nil, true, err
 	}
 	want := stageFromToken(str(data, cards.KeyStageID))
-	cur := br.current()
+	cur := br.Current()
 	if want == 0 {
 		want = len(br.Stages)
 		if cur != nil {
@@ -642,12 +485,12 @@ func (b *Bot) brokeredDecision(ctx context.Context, t *turn, data map[string]any
 	if cur != nil {
 		// A deadline may have passed since the follow-up last looked: apply the stage's clock rules first.
 		if pol, err := b.cfg.Entitlement.Policy(ctx, br.PolicyID); err == nil && b.checkBrokeredStage(ctx, br, pol) {
-			if err := b.saveBrokered(ctx, br); err != nil {
+			if err := b.core.SaveBrokered(ctx, br); err != nil {
 				return nil, true, err
 			}
 			b.updateBrokeredCards(ctx, br.ID, t.act.ReplyToID)
 			b.notifyBrokeredRequester(ctx, br)
-			cur = br.current()
+			cur = br.Current()
 		}
 	}
 	if !b.mayViewBrokered(ctx, br, t.userID) {
@@ -670,7 +513,7 @@ func (b *Bot) brokeredDecision(ctx context.Context, t *turn, data map[string]any
 		// Decided (by someone else, or this user's second click) or closed.
 		v := b.brokeredDecidedView(br, want, t.userID)
 		v.AlreadyDecided = !v.ByYou && (v.Outcome != cards.DecisionNotReviewed && v.Outcome != "" || v.Closed != cards.ClosureNone)
-		if s := br.stage(want); s != nil && s.Decision != "" && !strings.EqualFold(s.By, t.userID) {
+		if s := br.StageAt(want); s != nil && s.Decision != "" && !strings.EqualFold(s.By, t.userID) {
 			b.auditTurn(ctx, t, auditEntry("already-decided", map[string]string{"stage": fmt.Sprint(want), "decidedBy": s.ByName}))
 		}
 		b.storeApproverCard(ctx, t, br.ID, want)
@@ -739,34 +582,34 @@ func (b *Bot) brokeredDecision(ctx context.Context, t *turn, data map[string]any
 	switch {
 	case result == entitlement.ReviewDeny:
 		br.State = entitlement.StateDenied
-		br.event(now, "Denied by "+cur.ByName)
+		br.AddEvent(now, "Denied by "+cur.ByName)
 		br.Done = true
 	case stageIdx < br.StageCount && stageIdx < len(pol.Stages):
 		next := brokeredStage{Index: stageIdx + 1, StartedAt: now, Approvers: nextApprovers}
-		br.event(now, fmt.Sprintf("Stage %d approved by %s", stageIdx, cur.ByName))
+		br.AddEvent(now, fmt.Sprintf("Stage %d approved by %s", stageIdx, cur.ByName))
 		if len(next.Approvers) == 0 {
 			br.State, br.Reason = entitlement.StateDenied, "Nobody can approve the next stage (no approver is set); ask your contact."
 			if errors.Is(nextErr, lifecycle.ErrOnlyRequester) {
 				br.Reason = "The only approver of the next stage is you, and nobody can approve their own request; ask your contact to add another approver."
 			}
-			br.event(now, "Stopped: no approver for the next stage")
+			br.AddEvent(now, "Stopped: no approver for the next stage")
 			br.Done = true
 		} else {
 			br.Stages = append(br.Stages, next)
-			br.event(now, fmt.Sprintf("Stage %d of %d: waiting for %s", next.Index, br.StageCount, lifecycle.NamesOf(next.Approvers)))
+			br.AddEvent(now, fmt.Sprintf("Stage %d of %d: waiting for %s", next.Index, br.StageCount, lifecycle.NamesOf(next.Approvers)))
 		}
 	default:
-		br.event(now, "Approved by "+cur.ByName)
+		br.AddEvent(now, "Approved by "+cur.ByName)
 	}
 	b.auditTurn(ctx, t, auditEntry(map[entitlement.ReviewResult]string{entitlement.ReviewApprove: "approved", entitlement.ReviewDeny: "denied"}[result],
 		map[string]string{"stage": fmt.Sprint(stageIdx), "justification": just}))
-	final := result == entitlement.ReviewApprove && br.State == entitlement.StatePendingApproval && br.current() == nil
-	if err := b.saveBrokered(ctx, br); err != nil {
+	final := result == entitlement.ReviewApprove && br.State == entitlement.StatePendingApproval && br.Current() == nil
+	if err := b.core.SaveBrokered(ctx, br); err != nil {
 		return nil, true, err
 	}
 	if final {
 		b.fileBrokered(ctx, br, t)
-		if err := b.saveBrokered(ctx, br); err != nil {
+		if err := b.core.SaveBrokered(ctx, br); err != nil {
 			return nil, true, err
 		}
 	} else {
@@ -804,7 +647,7 @@ func (b *Bot) fileBrokered(ctx context.Context, br *brokeredRequest, t *turn) {
 		b.log.WarnContext(ctx, "file brokered adminAdd; will retry", "request", br.ID, "attempt", br.FileAttempts, "err", err)
 		br.FilePending = true
 		br.State = entitlement.StateDelivering
-		br.event(now, "Approved; assigning it is taking longer (retrying)")
+		br.AddEvent(now, "Approved; assigning it is taking longer (retrying)")
 		entry.Outcome = "retrying"
 		entry.Details["error"] = entitlement.UserMessage(err)
 		b.scheduleFollow(ctx, br, b.nextDelay(br, false))
@@ -813,7 +656,7 @@ func (b *Bot) fileBrokered(ctx context.Context, br *brokeredRequest, t *turn) {
 		br.FilePending = false
 		br.State = entitlement.StateDeliveryFailed
 		br.Reason = "Approved, but " + orUnknown(b.cfg.Tenant.Name, "the organization") + " could not assign it: " + entitlement.UserMessage(err) + "."
-		br.event(now, "Approved, but the assignment could not be filed")
+		br.AddEvent(now, "Approved, but the assignment could not be filed")
 		br.Done = true
 		entry.Outcome = "failed"
 		entry.Details["error"] = entitlement.UserMessage(err)
@@ -824,7 +667,7 @@ func (b *Bot) fileBrokered(ctx context.Context, br *brokeredRequest, t *turn) {
 		if br.State == "" || br.State == entitlement.StateSubmitted || br.State == entitlement.StateUnknown {
 			br.State = entitlement.StateDelivering
 		}
-		br.event(now, "Approved; access is being delivered")
+		br.AddEvent(now, "Approved; access is being delivered")
 		entry.Outcome = "filed"
 		if adopted {
 			entry.Outcome = "found"
@@ -891,7 +734,7 @@ func (b *Bot) notifyBrokeredRequester(ctx context.Context, br *brokeredRequest) 
 	}
 	switch br.State {
 	case entitlement.StatePendingApproval:
-		if cur := br.current(); cur != nil && cur.Index > 1 {
+		if cur := br.Current(); cur != nil && cur.Index > 1 {
 			text = fmt.Sprintf("Stage %d of your request for %s was approved%s; now waiting for %s.", cur.Index-1, pkg, by, lifecycle.NamesOf(cur.Approvers))
 		}
 	case entitlement.StateDenied:
@@ -915,10 +758,10 @@ func (b *Bot) notifyBrokeredRequester(ctx context.Context, br *brokeredRequest) 
 
 // brokeredStatusView is the requester's status card: the shared view plus the guest's invitation state.
 func (b *Bot) brokeredStatusView(ctx context.Context, br *brokeredRequest) cards.RequestStatusView {
-	v := b.statusView(ctx, br.mirror())
+	v := b.statusView(ctx, br.Mirror())
 	v.Mode = cards.ModeBrokered
 	v.Cancelable = br.State == entitlement.StatePendingApproval
-	if br.State == entitlement.StateDelivered && br.Guest.waiting() {
+	if br.State == entitlement.StateDelivered && br.Guest.Waiting() {
 		v.State = cards.StateDelivering
 		v.WaitingForInvitation = true
 		v.InviteRedeemURL = br.Guest.RedeemURL
@@ -932,22 +775,22 @@ func (b *Bot) brokeredStatusView(ctx context.Context, br *brokeredRequest) cards
 // brokeredApproverCard is one approver's copy of a stage's approval card: Approve/Deny while the stage waits
 // for them, the read-only outcome otherwise.
 func (b *Bot) brokeredApproverCard(ctx context.Context, l *i18n.Localizer, br *brokeredRequest, stage int, viewerID, errMsg, just string) *cards.Card {
-	tr := br.mirror()
-	if cur := br.current(); cur != nil && cur.Index == stage && tr.IsApprover(viewerID) {
+	tr := br.Mirror()
+	if cur := br.Current(); cur != nil && cur.Index == stage && tr.IsApprover(viewerID) {
 		v := b.approvalView(ctx, tr, viewerID)
 		v.Error, v.JustificationValue = errMsg, just
 		v.Requester.OrgName = orUnknown(br.Requester.OrgName, v.Requester.OrgName)
 		return cards.Approval(l, v)
 	}
 	v := b.brokeredDecidedView(br, stage, viewerID)
-	if cur := br.current(); cur != nil && cur.Index == stage {
+	if cur := br.Current(); cur != nil && cur.Index == stage {
 		v.NotApprover = true
 	}
 	return cards.ApprovalDecided(l, v)
 }
 
 func (b *Bot) brokeredDecidedView(br *brokeredRequest, stage int, viewerID string) cards.ApprovalDecidedView {
-	v := b.decidedView(br.mirror(), stage, viewerID)
+	v := b.decidedView(br.Mirror(), stage, viewerID)
 	v.RequesterOrg = orUnknown(br.Requester.OrgName, v.RequesterOrg)
 	v.Mode = cards.ModeBrokered
 	if v.Closed == cards.ClosureAutoDenied {
@@ -972,7 +815,7 @@ func (b *Bot) deliverBrokeredCards(ctx context.Context, raw json.RawMessage) err
 	if err := json.Unmarshal(raw, &job); err != nil {
 		return fmt.Errorf("decode brokered card update: %w", err)
 	}
-	br, err := b.loadBrokered(ctx, job.RequestID)
+	br, err := b.core.GetBrokered(ctx, job.RequestID)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil

@@ -16,13 +16,8 @@ import (
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/entitlement"
 	"github.com/accessbot/accessbot/internal/i18n"
+	"github.com/accessbot/accessbot/internal/lifecycle"
 	"github.com/accessbot/accessbot/internal/store"
-)
-
-// Guest states as Graph reports externalUserState.
-const (
-	guestPendingAcceptance = "PendingAcceptance"
-	guestAccepted          = "Accepted"
 )
 
 // endingLead is how long before the end of access a guest is warned: three days, or a tenth of the
@@ -34,24 +29,6 @@ func endingLead(start, end time.Time) time.Duration {
 	}
 	return lead
 }
-
-// guestRecord is what the bot knows about the guest account a brokered request led to.
-type guestRecord struct {
-	// UserID is the guest's object id in the resource tenant.
-	UserID string `json:"userId,omitempty"`
-	// State is the guest's externalUserState (PendingAcceptance, Accepted).
-	State        string `json:"state,omitempty"`
-	RedeemURL    string `json:"redeemUrl,omitempty"`
-	GuidanceSent bool   `json:"guidanceSent,omitempty"`
-	AcceptedSent bool   `json:"acceptedSent,omitempty"`
-	// StartsAt and EndsAt bound the assignment; EndingWarned is set once the guest was told it ends.
-	StartsAt     time.Time `json:"startsAt"`
-	EndsAt       time.Time `json:"endsAt"`
-	EndingWarned bool      `json:"endingWarned,omitempty"`
-}
-
-// waiting reports whether the guest has not accepted the invitation yet.
-func (g guestRecord) waiting() bool { return g.State != guestAccepted }
 
 type brokeredFollowJob struct {
 	RequestID string `json:"requestId"`
@@ -100,7 +77,7 @@ func (b *Bot) deliverBrokeredFollow(ctx context.Context, raw json.RawMessage) er
 		return err
 	}
 	defer unlock()
-	br, err := b.loadBrokered(ctx, job.RequestID)
+	br, err := b.core.GetBrokered(ctx, job.RequestID)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
@@ -117,7 +94,7 @@ func (b *Bot) deliverBrokeredFollow(ctx context.Context, raw json.RawMessage) er
 	}
 	if br.FilePending {
 		b.fileBrokered(ctx, br, nil) // schedules the next step itself
-		if err := b.saveBrokered(ctx, br); err != nil {
+		if err := b.core.SaveBrokered(ctx, br); err != nil {
 			return err
 		}
 		if !br.FilePending {
@@ -133,7 +110,7 @@ func (b *Bot) deliverBrokeredFollow(ctx context.Context, raw json.RawMessage) er
 		if err != nil {
 			log.WarnContext(ctx, "poll brokered adminAdd request", "err", err)
 			b.scheduleFollow(ctx, br, b.nextDelay(br, false))
-			return b.saveBrokered(ctx, br)
+			return b.core.SaveBrokered(ctx, br)
 		}
 		if req.AssignmentID != "" {
 			br.AssignmentID = req.AssignmentID
@@ -144,18 +121,18 @@ func (b *Bot) deliverBrokeredFollow(ctx context.Context, raw json.RawMessage) er
 			now := b.now()
 			switch req.State {
 			case entitlement.StateDelivered:
-				br.event(now, "Delivered: "+orUnknown(b.cfg.Tenant.Name, "the organization")+" added you as a guest")
+				br.AddEvent(now, "Delivered: "+orUnknown(b.cfg.Tenant.Name, "the organization")+" added you as a guest")
 			case entitlement.StateDeliveryFailed:
 				br.Reason = "Approved, but the assignment could not be delivered; ask your contact to have an admin retry it."
-				br.event(now, "Delivery failed")
+				br.AddEvent(now, "Delivery failed")
 				br.Done, notify = true, true
 			case entitlement.StateDenied, entitlement.StateCanceled:
 				br.Reason = "The assignment was " + string(req.State) + " in " + orUnknown(b.cfg.Tenant.Name, "the organization") + "."
-				br.event(now, cards.StateLabel(i18n.English(), cards.RequestState(req.State)))
+				br.AddEvent(now, cards.StateLabel(i18n.English(), cards.RequestState(req.State)))
 				br.State = entitlement.StateDenied
 				br.Done, notify = true, true
 			default:
-				br.event(now, cards.StateLabel(i18n.English(), cards.RequestState(req.State)))
+				br.AddEvent(now, cards.StateLabel(i18n.English(), cards.RequestState(req.State)))
 			}
 		}
 	}
@@ -167,18 +144,18 @@ func (b *Bot) deliverBrokeredFollow(ctx context.Context, raw json.RawMessage) er
 		changed = changed || c
 	}
 	delay := b.nextDelay(br, changed)
-	if br.State == entitlement.StateDelivered && !br.Guest.waiting() && !br.Guest.EndsAt.IsZero() && !br.Guest.EndingWarned {
+	if br.State == entitlement.StateDelivered && !br.Guest.Waiting() && !br.Guest.EndsAt.IsZero() && !br.Guest.EndingWarned {
 		// Accepted: nothing to poll until it is time to warn about the end of access.
 		warnAt := br.Guest.EndsAt.Add(-endingLead(br.Guest.StartsAt, br.Guest.EndsAt))
 		delay = min(max(warnAt.Sub(b.now()), b.cfg.PollInterval), b.cfg.PollMax)
 	}
-	if br.State == entitlement.StateDelivered && !br.Guest.waiting() && (br.Guest.EndsAt.IsZero() || br.Guest.EndingWarned) {
+	if br.State == entitlement.StateDelivered && !br.Guest.Waiting() && (br.Guest.EndsAt.IsZero() || br.Guest.EndingWarned) {
 		br.Done = true
 	}
 	if !br.Done {
 		b.scheduleFollow(ctx, br, delay)
 	}
-	if err := b.saveBrokered(ctx, br); err != nil {
+	if err := b.core.SaveBrokered(ctx, br); err != nil {
 		return err
 	}
 	if changed {
@@ -196,13 +173,13 @@ func (b *Bot) followStage(ctx context.Context, br *brokeredRequest) error {
 	if err != nil {
 		b.log.WarnContext(ctx, "read policy of brokered request", "request", br.ID, "err", err)
 		b.scheduleFollow(ctx, br, b.nextDelay(br, false))
-		return b.saveBrokered(ctx, br)
+		return b.core.SaveBrokered(ctx, br)
 	}
 	changed := b.checkBrokeredStage(ctx, br, pol)
 	if !br.Done {
 		b.scheduleFollow(ctx, br, b.stageWake(br, pol))
 	}
-	if err := b.saveBrokered(ctx, br); err != nil {
+	if err := b.core.SaveBrokered(ctx, br); err != nil {
 		return err
 	}
 	if changed {
@@ -238,16 +215,16 @@ func (b *Bot) followGuest(ctx context.Context, br *brokeredRequest) (bool, error
 	changed := false
 	state := u.ExternalUserState
 	if !u.IsGuest() {
-		state = guestAccepted // already a member here: nothing to accept
+		state = lifecycle.GuestAccepted // already a member here: nothing to accept
 	}
 	if state == "" {
-		state = guestPendingAcceptance
+		state = lifecycle.GuestPendingAcceptance
 	}
 	if g.EndsAt.IsZero() {
 		b.readAssignmentWindow(ctx, br)
 	}
 	if !g.GuidanceSent {
-		if state != guestAccepted {
+		if state != lifecycle.GuestAccepted {
 			inv, err := b.cfg.Entitlement.Invite(ctx, entitlement.NewInvitation{Email: br.Requester.Email,
 				DisplayName: br.Requester.Name, RedirectURL: cards.TeamsTenantURL(b.cfg.Tenant.ID)})
 			if err != nil {
@@ -257,7 +234,7 @@ func (b *Bot) followGuest(ctx context.Context, br *brokeredRequest) (bool, error
 			if err := b.sendGuidance(ctx, br, cards.GuestInvited); err != nil {
 				return false, err
 			}
-			br.event(now, "Waiting for you to accept the invitation")
+			br.AddEvent(now, "Waiting for you to accept the invitation")
 			changed = true
 		}
 		g.GuidanceSent = true
@@ -266,22 +243,22 @@ func (b *Bot) followGuest(ctx context.Context, br *brokeredRequest) (bool, error
 		g.State = state
 		changed = true
 	}
-	if state == guestAccepted && !g.AcceptedSent {
+	if state == lifecycle.GuestAccepted && !g.AcceptedSent {
 		if err := b.sendGuidance(ctx, br, cards.GuestAccepted); err != nil {
 			return changed, err
 		}
 		g.AcceptedSent = true
-		br.event(now, "You accepted the invitation: you're in")
+		br.AddEvent(now, "You accepted the invitation: you're in")
 		b.auditSystem(ctx, br, "guest.accepted", "accepted")
 		changed = true
 	}
-	if state == guestAccepted && !g.EndsAt.IsZero() && !g.EndingWarned &&
+	if state == lifecycle.GuestAccepted && !g.EndsAt.IsZero() && !g.EndingWarned &&
 		!now.Before(g.EndsAt.Add(-endingLead(g.StartsAt, g.EndsAt))) {
 		if b.lastAssignmentEnds(ctx, br) {
 			if err := b.sendGuidance(ctx, br, cards.GuestEnding); err != nil {
 				return changed, err
 			}
-			br.event(now, "Told you that your access ends "+g.EndsAt.UTC().Format("2006-01-02 15:04 UTC"))
+			br.AddEvent(now, "Told you that your access ends "+g.EndsAt.UTC().Format("2006-01-02 15:04 UTC"))
 			b.auditSystem(ctx, br, "guest.ending-notice", "sent")
 		}
 		g.EndingWarned = true

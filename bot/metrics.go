@@ -38,7 +38,7 @@ func (b *Bot) observeAudit(ctx context.Context, e store.AuditEntry) {
 func (b *Bot) approvalLatency(ctx context.Context, e store.AuditEntry) time.Duration {
 	var filed time.Time
 	if e.Mode == store.ModeBrokered {
-		if br, err := b.loadBrokered(ctx, e.RequestID); err == nil {
+		if br, err := b.core.GetBrokered(ctx, e.RequestID); err == nil {
 			filed = br.CreatedAt
 		}
 	} else if r, err := b.cfg.Store.GetRequest(ctx, e.RequestID); err == nil {

@@ -272,9 +272,8 @@ func (b *Bot) partnerConversation(ctx context.Context, tenantID, userID, email s
 	}
 	var home brokeredRequester
 	var newest time.Time
-	err = b.cfg.Store.List(ctx, bucketBrokered, brokeredPrefix, func(key string, raw []byte) error {
-		var br brokeredRequest
-		if json.Unmarshal(raw, &br) != nil || br.Requester.ID == "" || br.Requester.TenantID == "" {
+	err = b.eachBrokered(ctx, func(br *brokeredRequest) error {
+		if br.Requester.ID == "" || br.Requester.TenantID == "" {
 			return nil
 		}
 		match := userID != "" && strings.EqualFold(br.Guest.UserID, userID) || email != "" && strings.EqualFold(br.Requester.Email, email)

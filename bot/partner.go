@@ -8,7 +8,6 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -101,11 +100,10 @@ func (b *Bot) wrapForeign(name string, mine func(ctx context.Context, t *turn, c
 // brokered request of theirs that matches, or asks which.
 func (b *Bot) cmdBrokeredCancel(ctx context.Context, t *turn, cmd Command) error {
 	var open []brokeredRequest
-	err := b.cfg.Store.List(ctx, bucketBrokered, brokeredPrefix, func(key string, raw []byte) error {
-		var br brokeredRequest
-		if json.Unmarshal(raw, &br) == nil && br.State == entitlement.StatePendingApproval &&
+	err := b.eachBrokered(ctx, func(br *brokeredRequest) error {
+		if br.State == entitlement.StatePendingApproval &&
 			strings.EqualFold(br.Requester.ID, t.userID) && strings.EqualFold(br.Requester.TenantID, t.tenantID) {
-			open = append(open, br)
+			open = append(open, *br)
 		}
 		return nil
 	})
@@ -154,25 +152,20 @@ func (b *Bot) cmdBrokeredExtend(ctx context.Context, t *turn, _ Command) error {
 // inbox; the approvals command of resource-tenant users can append them to Graph's pending approvals).
 func (b *Bot) brokeredInboxItems(ctx context.Context, userID string) ([]cards.InboxItemView, error) {
 	var waiting []brokeredRequest
-	err := b.cfg.Store.List(ctx, bucketBrokered, brokeredPrefix, func(key string, raw []byte) error {
-		var br brokeredRequest
-		if json.Unmarshal(raw, &br) != nil {
-			return nil
-		}
-		if cur := br.current(); cur != nil && slices.ContainsFunc(cur.Approvers, func(p personRef) bool { return strings.EqualFold(p.ID, userID) }) {
-			waiting = append(waiting, br)
+	err := b.eachBrokered(ctx, func(br *brokeredRequest) error {
+		if cur := br.Current(); cur != nil && slices.ContainsFunc(cur.Approvers, func(p personRef) bool { return strings.EqualFold(p.ID, userID) }) {
+			waiting = append(waiting, *br)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list brokered approvals of %s: %w", userID, err)
 	}
-	// Graph is read after the store's read transaction has ended.
 	policies := map[string]entitlement.Policy{}
 	out := make([]cards.InboxItemView, 0, len(waiting))
 	for _, br := range waiting {
-		cur := br.current()
-		it := cards.InboxItemView{RequestID: br.ID, ApprovalID: br.ID, StageID: stageToken(br.mirror(), cur.Index),
+		cur := br.Current()
+		it := cards.InboxItemView{RequestID: br.ID, ApprovalID: br.ID, StageID: stageToken(br.Mirror(), cur.Index),
 			PackageName: br.PackageName, RequesterName: br.Requester.Name, RequesterOrg: br.Requester.OrgName,
 			RequestedAt: br.CreatedAt, StageIndex: cur.Index, StageCount: max(br.StageCount, 1)}
 		if pol, ok := b.policyCached(ctx, policies, br.PolicyID); ok {
@@ -212,7 +205,7 @@ func (b *Bot) ownBrokered(ctx context.Context, t *turn, id string) (*brokeredReq
 	if !strings.HasPrefix(id, brokeredPrefix) || !validID(id) {
 		return nil, entitlement.Invalid("requestId", "is not a request id")
 	}
-	br, err := b.loadBrokered(ctx, id)
+	br, err := b.core.GetBrokered(ctx, id)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, fmt.Errorf("brokered request %s: %w", id, entitlement.ErrNotFound)
@@ -257,8 +250,8 @@ func (b *Bot) verbBrokeredCancel(ctx context.Context, t *turn, data map[string]a
 		return b.answerBrokeredStatus(ctx, t, br) // already decided: the card shows where it stands
 	}
 	br.State, br.Canceled, br.Done = entitlement.StateCanceled, true, true
-	br.event(b.now(), "You canceled the request")
-	if err := b.saveBrokered(ctx, br); err != nil {
+	br.AddEvent(b.now(), "You canceled the request")
+	if err := b.core.SaveBrokered(ctx, br); err != nil {
 		return nil, err
 	}
 	b.auditTurn(ctx, t, store.AuditEntry{Action: "request.cancel", Mode: store.ModeBrokered, RequestID: br.ID, PackageID: br.PackageID,
@@ -326,10 +319,9 @@ func (b *Bot) partnerAssignmentView(ctx context.Context, a entitlement.Assignmen
 // partnerBrokered lists the turn user's brokered requests, newest first.
 func (b *Bot) partnerBrokered(ctx context.Context, t *turn) ([]brokeredRequest, error) {
 	var mine []brokeredRequest
-	err := b.cfg.Store.List(ctx, bucketBrokered, brokeredPrefix, func(key string, raw []byte) error {
-		var br brokeredRequest
-		if json.Unmarshal(raw, &br) == nil && strings.EqualFold(br.Requester.ID, t.userID) && strings.EqualFold(br.Requester.TenantID, t.tenantID) {
-			mine = append(mine, br)
+	err := b.eachBrokered(ctx, func(br *brokeredRequest) error {
+		if strings.EqualFold(br.Requester.ID, t.userID) && strings.EqualFold(br.Requester.TenantID, t.tenantID) {
+			mine = append(mine, *br)
 		}
 		return nil
 	})

@@ -345,7 +345,7 @@ func (e *ptEnv) drain(step time.Duration) {
 				if followed[job.RequestID] {
 					continue
 				}
-				if br, err := e.bot.loadBrokered(ctx, job.RequestID); err == nil && br.FollowGen == job.Gen {
+				if br, err := e.bot.core.GetBrokered(ctx, job.RequestID); err == nil && br.FollowGen == job.Gen {
 					followed[job.RequestID] = true // the live job (stale ones are dropped by the handler)
 				}
 			}
@@ -766,7 +766,7 @@ func TestBrokeredSponsorApprovesThenGuestGuidance(t *testing.T) {
 	if !strings.Contains(ending, "blocked") || !strings.Contains(ending, "deleted") {
 		t.Errorf("no end-of-access warning with the account's fate: %q", ending)
 	}
-	br, err := e.bot.loadBrokered(context.Background(), key)
+	br, err := e.bot.core.GetBrokered(context.Background(), key)
 	if err != nil || !br.Done || !br.Guest.EndingWarned {
 		t.Errorf("record after the warning: %+v, %v", br, err)
 	}
@@ -876,9 +876,8 @@ func TestBrokeredSubmitRefusals(t *testing.T) {
 			case tc.wantField != "" && (!errors.As(err, &ie) || ie.Field != tc.wantField):
 				t.Fatalf("err = %v, want invalid %s", err, tc.wantField)
 			}
-			n := 0
-			_ = e.store.List(context.Background(), bucketBrokered, "", func(string, []byte) error { n++; return nil })
-			if n != 0 {
+			all, _ := e.bot.core.ListBrokered(context.Background())
+			if n := len(all); n != 0 {
 				t.Errorf("a refused request was stored (%d records)", n)
 			}
 			if pending, _ := e.store.Pending(context.Background()); len(pending) != 0 {
@@ -931,7 +930,7 @@ func TestBrokeredAdminAddFailure(t *testing.T) {
 	card, _ := e.approvalCardTo(n0, ptPatti)
 	e.port.addErr, e.port.addFailures = fmt.Errorf("add: %w", entitlement.ErrForbidden), -1
 	e.click(ptUPatti, card, cards.VerbApprovalApprove, map[string]any{cards.KeyRequestID: key, cards.KeyStageID: "stage-1"})
-	br, err := e.bot.loadBrokered(context.Background(), key)
+	br, err := e.bot.core.GetBrokered(context.Background(), key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1078,7 +1077,7 @@ func TestBrokeredStageClockRules(t *testing.T) {
 			n = e.conn.count()
 			e.clock.Advance(tc.advance)
 			e.drain(2 * time.Minute)
-			br, err := e.bot.loadBrokered(context.Background(), key)
+			br, err := e.bot.core.GetBrokered(context.Background(), key)
 			if err != nil || br.State != tc.wantState || e.port.addCount() != tc.wantAdds {
 				t.Fatalf("state %s (err %v), adminAdd calls %d; want %s, %d", br.State, err, e.port.addCount(), tc.wantState, tc.wantAdds)
 			}
@@ -1141,7 +1140,7 @@ func TestBrokeredExternalSponsorApproves(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	br, _ := e.bot.loadBrokered(context.Background(), key)
+	br, _ := e.bot.core.GetBrokered(context.Background(), key)
 	live := 0
 	for _, it := range pending {
 		var job brokeredFollowJob
@@ -1235,7 +1234,7 @@ func TestBrokeredAdminAddTransientFailure(t *testing.T) {
 			for range maxFileAttempts {
 				e.drain(2 * time.Minute)
 			}
-			br, err := e.bot.loadBrokered(context.Background(), key)
+			br, err := e.bot.core.GetBrokered(context.Background(), key)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -1325,7 +1324,7 @@ func TestBrokeredTwoStages(t *testing.T) {
 					t.Fatalf("stage 2: %s", c)
 				}
 			}
-			br, _ := e.bot.loadBrokered(context.Background(), key)
+			br, _ := e.bot.core.GetBrokered(context.Background(), key)
 			if br.State != tc.wantState || e.port.addCount() != tc.wantAdds {
 				t.Errorf("state %s, adminAdd calls %d; want %s, %d", br.State, e.port.addCount(), tc.wantState, tc.wantAdds)
 			}

@@ -169,7 +169,7 @@ func TestPartnerTypedCommands(t *testing.T) {
 					t.Errorf("%q: answer lacks %q: %s", tc.text, w, answer)
 				}
 			}
-			br, err := e.bot.loadBrokered(context.Background(), key)
+			br, err := e.bot.core.GetBrokered(context.Background(), key)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -22,6 +22,11 @@ type (
 	decisionRecord = lifecycle.Decision
 	timelineEvent  = lifecycle.Event
 	trackOptions   = lifecycle.TrackOptions
+
+	brokeredRequest   = lifecycle.Brokered
+	brokeredRequester = lifecycle.BrokeredRequester
+	brokeredStage     = lifecycle.BrokeredStage
+	guestRecord       = lifecycle.GuestRecord
 )
 
 // flowState is the in-process state of the flows: the outbox handlers and the worker's kicker (wiring, not

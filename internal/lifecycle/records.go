@@ -30,7 +30,14 @@ func (c *Core) Get(ctx context.Context, id string) (*Tracked, error) {
 	return decodeRecord(r)
 }
 
+// decodeRecord is the Tracked record of a stored request (a brokered request's Mirror).
 func decodeRecord(r store.Request) (*Tracked, error) {
+	if br, ok, err := decodeBrokered(r); err != nil || ok {
+		if err != nil {
+			return nil, err
+		}
+		return br.Mirror(), nil
+	}
 	tr := &Tracked{ID: r.ID}
 	if len(r.Body) > 0 {
 		if err := json.Unmarshal(r.Body, tr); err != nil {
@@ -77,6 +84,9 @@ func (c *Core) update(ctx context.Context, id string, create bool, fn func(tr *T
 		out = nil
 		tr := &Tracked{ID: id}
 		if !isNew {
+			if _, brokered, _ := decodeBrokered(*r); brokered {
+				return fmt.Errorf("update request %s: %w", id, errBrokered)
+			}
 			var err error
 			if tr, err = decodeRecord(*r); err != nil {
 				return err
@@ -132,7 +142,7 @@ func (c *Core) createIfAbsent(ctx context.Context, id string, apply func(r *stor
 	return true, nil
 }
 
-// Put stores a record as it is, replacing any earlier one (the brokered flow's mirror of its own record).
+// Put stores a tracked record as it is, replacing any earlier one (imports, tests).
 func (c *Core) Put(ctx context.Context, tr *Tracked) error {
 	_, err := c.update(ctx, tr.ID, true, func(cur *Tracked, _ bool) error {
 		*cur = *tr

@@ -193,3 +193,52 @@ func testImportLegacy(t *testing.T, st store.Backend) {
 		t.Fatalf("%d legacy records left", left)
 	}
 }
+
+// A brokered record is read as its closed Mirror by Get, is never written by the tracked-record updates, and
+// its legacy copy replaces the mirror an older build stored in its place.
+func TestBrokeredRecords(t *testing.T) { onEachBackend(t, testBrokeredRecords) }
+
+func testBrokeredRecords(t *testing.T, st store.Backend) {
+	c := newCores(t, st, 1)[0]
+	ctx := context.Background()
+	br := &Brokered{ID: BrokeredPrefix + "1", PackageID: "pkg", State: entitlement.StatePendingApproval,
+		Requester: BrokeredRequester{TenantID: "fab", ID: "gus", Email: "gus@fabrikam.example"}, StageCount: 1,
+		Stages: []BrokeredStage{{Index: 1, Approvers: []Person{{ID: "patti"}}}}}
+	if err := c.SaveBrokered(ctx, br); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := c.Get(ctx, br.ID)
+	if err != nil || !tr.Closed || tr.Mode != ModeBrokered || tr.Stage != 1 || !tr.IsApprover("patti") {
+		t.Fatalf("mirror = %+v (%v)", tr, err)
+	}
+	c.PollSoon(ctx, br.ID) // a tracked-record write: refused, the record stays as it was
+	if got, err := c.GetBrokered(ctx, br.ID); err != nil || got.Requester.Email != "gus@fabrikam.example" {
+		t.Fatalf("brokered record after a tracked write = %+v (%v)", got, err)
+	}
+	if all, err := c.ListBrokered(ctx); err != nil || len(all) != 1 {
+		t.Fatalf("list = %d (%v)", len(all), err)
+	}
+	if due := c.PollDue(ctx); !due.IsZero() {
+		t.Fatalf("the tracker would poll a brokered request at %v", due)
+	}
+
+	// An older build: the record in the "brokered" bucket, its mirror in "tracked" and in the table.
+	old := &Brokered{ID: BrokeredPrefix + "2", PackageID: "pkg", State: entitlement.StateDelivered,
+		Requester: BrokeredRequester{TenantID: "fab", ID: "frank", Email: "frank@fabrikam.example"}}
+	if err := st.Put(ctx, legacyBrokeredBucket, old.ID, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Put(ctx, legacyBucket, old.ID, old.Mirror()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Put(ctx, old.Mirror()); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.ImportLegacy(ctx); err != nil || n != 1 {
+		t.Fatalf("moved %d (%v), want 1", n, err)
+	}
+	got, err := c.GetBrokered(ctx, old.ID)
+	if err != nil || got.Requester.ID != "frank" {
+		t.Fatalf("imported brokered record = %+v (%v)", got, err)
+	}
+}
