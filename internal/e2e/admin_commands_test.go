@@ -202,7 +202,7 @@ func TestAdminPackagesAndAssignments(t *testing.T) {
 		}
 		e.sim.Advance(time.Second)
 	}
-	e.say(admAdele, "/pending", "Rita Requester", "Falcon Team Member", "pendingApproval")
+	e.say(admAdele, "/pending", "Rita Requester", "Falcon Team Member", "Pending approval")
 	e.say(admAdele, "/pending Falcon Wiki", "Nothing is waiting for approval.")
 	e.say(admAdele, "/pending Nope", `/pending: no package is named "Nope"`)
 

@@ -31,20 +31,21 @@ var (
 	partnerEmail = map[string]string{tenantsim.UserGus: "gus@fabrikam.example", tenantsim.UserNina: "nina@northwind.example"}
 )
 
-// brokeredRecords reads the bot's brokered request records (bucket "brokered") as JSON objects.
+// brokeredRecords reads the bot's brokered request records (the store's requests of Kind brokered, their
+// bodies) as JSON objects.
 func brokeredRecords(t *testing.T, st *store.Store) []map[string]any {
 	t.Helper()
-	var out []map[string]any
-	err := st.List(context.Background(), "brokered", "", func(key string, raw []byte) error {
-		var m map[string]any
-		if err := json.Unmarshal(raw, &m); err != nil {
-			return err
-		}
-		out = append(out, m)
-		return nil
-	})
+	rs, err := st.ListRequests(context.Background(), store.RequestQuery{Kind: store.KindBrokered})
 	if err != nil {
 		t.Fatalf("list brokered records: %v", err)
+	}
+	var out []map[string]any
+	for _, r := range rs {
+		var m map[string]any
+		if err := json.Unmarshal(r.Body, &m); err != nil {
+			t.Fatalf("decode brokered record %s: %v", r.ID, err)
+		}
+		out = append(out, m)
 	}
 	return out
 }
