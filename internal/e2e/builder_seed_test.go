@@ -235,3 +235,50 @@ func TestBuilderEditAndDelete(t *testing.T) {
 		t.Fatal("package still exists after a confirmed delete")
 	}
 }
+
+// TestBuilderCreateFailsThenUndo: Graph refuses the policy part-way (the organization it names was
+// disconnected after the review), the card says what exists and offers Finish and Undo; Undo removes the
+// package it created.
+func TestBuilderCreateFailsThenUndo(t *testing.T) {
+	e := newBuilderEnv(t)
+	ctx := context.Background()
+	e.say(admAdele, "/connect northwind.example Northwind", "Connected Northwind")
+	var northwind string
+	orgs, _ := e.client.ConnectedOrgs(ctx)
+	for _, o := range orgs {
+		if o.TenantID() == tenantsim.NorthwindTenantID {
+			northwind = o.ID
+		}
+	}
+	start := e.say(admAdele, "/package new", "builder.next")
+	card := e.wizardStep(start.Card(), start.ID, "builder.next", map[string]any{"pb.name": "Short Pilot", "pb.catalog": tenantsim.FalconCatalogID}, "Resources and roles")
+	card = e.wizardStep(card, start.ID, "builder.next", map[string]any{"pb.roles": tenantsim.FalconTeamGroupID + "|Member"}, "Who may request")
+	card = e.wizardStep(card, start.ID, "builder.next", map[string]any{"pb.who": "orgs", "pb.orgs": northwind}, "Approval and questions")
+	card = e.wizardStep(card, start.ID, "builder.next", map[string]any{"pb.stages": "1", "pb.stage1.kind": "internalSponsors"}, "Lifetime")
+	card = e.wizardStep(card, start.ID, "builder.next", map[string]any{"pb.expiry": "never"}, "Separation of duties")
+	card = e.wizardStep(card, start.ID, "builder.next", nil, "Review")
+	if err := e.client.DeleteConnectedOrg(ctx, northwind); err != nil {
+		t.Fatal(err)
+	}
+	failed := e.wizardStep(card, start.ID, "builder.create", nil, "Not finished: Short Pilot")
+	text := rawJSON(failed)
+	for _, want := range []string{"Create the access package Short Pilot", "Grant Member of Falcon Team", "Create the policy", "builder.undo", "builder.create"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("failure card lacks %q: %s", want, text)
+		}
+	}
+	var made string
+	all, _ := e.client.Packages(ctx)
+	for _, p := range all {
+		if p.Name == "Short Pilot" {
+			made = p.ID
+		}
+	}
+	if made == "" {
+		t.Fatal("the package made before the failure is not there")
+	}
+	e.wizardStep(failed, start.ID, "builder.undo", nil, "Undone: Short Pilot")
+	if _, err := e.client.Package(ctx, made); err == nil {
+		t.Fatal("the package still exists after Undo")
+	}
+}
