@@ -45,12 +45,18 @@ ACCESSBOT_BENCH_DATABASE_URL ?=
 bench: build
 	$(GO) run ./cmd/accessbench -bin $(BIN) $(if $(ACCESSBOT_BENCH_DATABASE_URL),-database-url '$(ACCESSBOT_BENCH_DATABASE_URL)') $(BENCH_ARGS)
 
-## bench-go: the Go micro-benchmarks (store turn writes, outbound encoding, JWT, …), printed as a table.
+## bench-go: the Go micro-benchmarks (store turn writes, outbound encoding, JWT, …), printed as a table, then one
+## message's state work on bbolt and PostgreSQL side by side (PostgreSQL when ACCESSBOT_TEST_DATABASE_URL is set).
 bench-go:
 	@$(GO) test -run '^$$' -bench . -benchmem $(LIGHT_PKGS) > /tmp/accessbot-bench.txt || { cat /tmp/accessbot-bench.txt; exit 1; }
-	@awk 'BEGIN { printf "%-42s %12s %12s %10s\n", "benchmark", "ns/op", "B/op", "allocs/op" } \
+	@awk 'function val(u,  i) { for (i = 3; i < NF; i++) if ($$(i+1) == u) return $$i; return "-" } \
+	  BEGIN { printf "%-42s %12s %12s %10s\n", "benchmark", "ns/op", "B/op", "allocs/op" } \
 	  /^pkg:/ { pkg = $$2; sub(".*/accessbot/", "", pkg) } \
-	  /^Benchmark/ { printf "%-42s %12s %12s %10s\n", pkg "." substr($$1, 10), $$3, $$5, $$7 }' /tmp/accessbot-bench.txt
+	  /^Benchmark/ { printf "%-42s %12s %12s %10s\n", pkg "." substr($$1, 10), val("ns/op"), val("B/op"), val("allocs/op") } \
+	  /^BenchmarkTurns\// { b = $$1; sub("^BenchmarkTurns/", "", b); sub("-[0-9]+$$", "", b); turns[b] = sprintf("%-12s %12s %12s", b, val("msgs/s"), val("p99-ms")) } \
+	  END { printf "\nstate work per message (claim, conversation, audit, complete; 16 concurrent per CPU):\n%-12s %12s %12s\n", "backend", "msgs/s", "p99 ms"; \
+	    print turns["bbolt"]; \
+	    if ("postgres" in turns) print turns["postgres"]; else print "postgres     skipped: set ACCESSBOT_TEST_DATABASE_URL=postgres://root@127.0.0.1:5432/test?sslmode=disable" }' /tmp/accessbot-bench.txt
 
 ## cards: validate every golden card with the official renderer and re-render docs/cards (npm + Chromium).
 cards:
