@@ -48,14 +48,14 @@ var RequesterCommands = []Command{
 // AdminCommands are the slash-style admin commands (issue 6). They are answered in the 1:1 chat and only for
 // members of the configured admin group or role.
 var AdminCommands = []Command{
-	{"/help", "Admin: list every admin command (/orgs, /connect, /disconnect, /sponsors, /catalogs, /packages, /package, /assign, /revoke, /pending, /expiring, /audit)"},
+	{"/help", "Admin: list every admin command (/orgs, /connect, /disconnect, /sponsors, /catalogs, /packages, /package [new|edit|delete], /sod, /assign, /revoke, /pending, /expiring, /audit)"},
 	{"/orgs", "Admin: connected organizations"},
 	{"/connect", "Admin: /connect <domain or tenant id> [name] — add a connected organization"},
 	{"/disconnect", "Admin: /disconnect <org> — remove a connected organization"},
 	{"/sponsors", "Admin: /sponsors <org> add|remove <user> — manage sponsors"},
 	{"/catalogs", "Admin: catalogs"},
 	{"/packages", "Admin: /packages [catalog] — access packages"},
-	{"/package", "Admin: /package <name or id> — policies, approvers, expiry, My Access link"},
+	{"/package", "Admin: /package <name or id> [edit|delete] — details; /package new — build a package with its policy"},
 	{"/assign", "Admin: /assign <user> <package> — assign directly"},
 	{"/revoke", "Admin: /revoke <user> <package> — remove an assignment"},
 	{"/pending", "Admin: /pending [package] — requests waiting for approval"},

@@ -41,8 +41,13 @@
 //               with Try again, which works once Graph is back); Lynne has not consented (a permission card with
 //               a My Access link; Try again works once she has).
 //  14 web UI:   (only with --screenshots) Adele requests Falcon Wiki Reader by clicking in the Playground's page.
+//  16 builder:  the seed's step 2 in chat: Adele /connect's Northwind and builds "Northwind Pilot" with /package new
+//               (Falcon Team as Member, Northwind users may request, Patti approves, 30 days) and gets the links;
+//               Nina (Northwind, generated) requests it, Patti approves, Nina gets the guest guidance and is in.
+//               --only builder runs acts 0 and 16 alone, with the four Playgrounds they need.
 //  15 received: over the whole run, no chat got the same message twice in a row (unasked) and no card has text
 //               that Teams' Markdown mangles (a bare "1.", an HTML-like <tag>).
+// --pg-port BASE numbers the Playgrounds' ports from BASE (default 56160).
 // With --screenshots DIR, a headless Chromium (playwright-core + /usr/bin/chromium) shows each person's
 // Playground during the whole run and a PNG of each 1:1 chat is saved at the end (DIR/<persona>.png).
 // --transcript FILE writes every chat as text (events in order, then each message as it reads at the end).
@@ -356,16 +361,19 @@ export class Playground {
 
 const contoso = "11111111-1111-1111-1111-111111111111";
 const fabrikam = "22222222-2222-2222-2222-222222222222";
+const northwind = "33333333-3333-3333-3333-333333333333";
 /** Seed people (docs/ARCHITECTURE.md): first name → [last name, tenant, NN of the object id]. */
 const seedPeople = {
   Rita: ["Requester", contoso, 1], Aaron: ["Approver", contoso, 2], Adele: ["Vance", contoso, 3],
   Isaiah: ["Langer", contoso, 4], Patti: ["Fernandez", contoso, 5], Lynne: ["Robbins", contoso, 6],
   Megan: ["Bowen", contoso, 7], Gus: ["Guest", fabrikam, 1], Fiona: ["Partner", fabrikam, 2], Frank: ["Miller", fabrikam, 3],
+  Nina: ["North", northwind, 1],
 };
+const domains = { [contoso]: ["contoso.example", "aaaaaaaa"], [fabrikam]: ["fabrikam.example", "bbbbbbbb"], [northwind]: ["northwind.example", "cccccccc"] };
 const person = (first) => {
   const [last, tenant, n] = seedPeople[first];
-  const dom = tenant === contoso ? "contoso.example" : "fabrikam.example";
-  const oid = `${tenant === contoso ? "aaaaaaaa" : "bbbbbbbb"}-0000-0000-0000-0000000000${String(n).padStart(2, "0")}`;
+  const [dom, prefix] = domains[tenant];
+  const oid = `${prefix}-0000-0000-0000-0000000000${String(n).padStart(2, "0")}`;
   const id = first.toLowerCase();
   return `{id: "29:${id}", name: ${first} ${last}, userPrincipleName: ${id}@${dom}, aadObjectId: ${oid}, givenName: ${first}, surname: ${last}, email: ${id}@${dom}}`;
 };
@@ -384,6 +392,13 @@ team:
   aadGroupId: 22222222-0000-0000-0000-0000000000f1
   channels:
     - {id: "19:fabrikam-access@thread.tacv2", name: Access Requests}`,
+  [northwind]: `groupChat: {id: "19:gc-northwind-pilot@thread.v2", name: Northwind Pilot}
+team:
+  id: "19:team-northwind@thread.tacv2"
+  name: Northwind Engineering
+  aadGroupId: 33333333-0000-0000-0000-0000000000f1
+  channels:
+    - {id: "19:northwind-general@thread.tacv2", name: General}`,
 };
 
 /**
@@ -398,6 +413,7 @@ export const extraPersonas = {
   isaiah: ["Isaiah", "Falcon Security Reviewers (stage 2)", ["Rita", "Aaron", "Adele", "Patti", "Lynne"]],
   lynne: ["Lynne", "Falcon Security Reviewers (stage 2)", ["Rita", "Aaron", "Adele", "Patti", "Isaiah"]],
   megan: ["Megan", "employee, Aaron's other report", ["Rita", "Aaron", "Adele", "Patti", "Isaiah"]],
+  nina: ["Nina", "Northwind user (an organization Adele connects in act 16)", ["Gus", "Frank", "Fiona", "Patti", "Adele"]],
 };
 
 /**
@@ -519,17 +535,18 @@ function expect(cond, pg, what, msg) {
 }
 
 function args(argv) {
-  const o = { bot: "http://127.0.0.1:3978/api/messages", sim: "http://127.0.0.1:3979", timeout: 30, "delivery-timeout": 90, screenshots: "", transcript: "", clock: true };
+  const o = { bot: "http://127.0.0.1:3978/api/messages", sim: "http://127.0.0.1:3979", timeout: 30, "delivery-timeout": 90, screenshots: "", transcript: "", clock: true, only: "", "pg-port": 56160 };
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i].replace(/^--/, "");
     if (k === "clock") { o.clock = true; i--; continue; }
     if (k === "no-clock") { o.clock = false; i--; continue; }
     if (!(k in o) || argv[i + 1] === undefined) {
-      throw new Error(`usage: e2e.mjs [--bot URL] [--sim URL] [--timeout SECONDS] [--delivery-timeout SECONDS] [--screenshots DIR] [--transcript FILE] [--no-clock] (bad argument ${argv[i]})`);
+      throw new Error(`usage: e2e.mjs [--bot URL] [--sim URL] [--timeout SECONDS] [--delivery-timeout SECONDS] [--screenshots DIR] [--transcript FILE] [--no-clock] [--only builder] [--pg-port BASE] (bad argument ${argv[i]})`);
     }
     o[k] = typeof o[k] === "number" ? Number(argv[i + 1]) : argv[i + 1];
     if (typeof o[k] === "number" && !(o[k] > 0)) throw new Error(`--${k}: want a positive number of seconds, got ${argv[i + 1]}`);
   }
+  if (o.only !== "" && o.only !== "builder") throw new Error(`--only: the only act that runs alone is "builder", got ${o.only}`);
   return o;
 }
 
@@ -537,7 +554,7 @@ async function story(o, pg, screens) {
   const s = new Story();
   const T = o.timeout * 1000;
   const D = o["delivery-timeout"] * 1000;
-  const { requester: rita, approver: aaron, guest: gus, admin: adele, patti, fiona, isaiah, lynne, megan } = pg;
+  const { requester: rita, approver: aaron, guest: gus, admin: adele, patti, fiona, isaiah, lynne, megan, nina } = pg;
   const decided = []; // approvers whose decisions /audit must show
   /** p types text; resolves with the bot's next message in p's chat that contains every wanted string. */
   const ask = async (p, text, want, what) => { const m = p.mark(); await p.say(text); return p.message(m, want, T, what ?? `an answer to "${text}" containing ${JSON.stringify(want)}`); };
@@ -553,6 +570,10 @@ async function story(o, pg, screens) {
   });
 
   if (s.failed.length) return s; // without every chat open, no proactive message can arrive: stop here
+  if (o.only === "builder") {
+    await builderAct(s, o, { adele, patti, nina }, ask, T, D);
+    return s;
+  }
 
   // 1-3: Rita asks for Falcon Team Member, Aaron approves, it is delivered.
   await s.act("1 Rita requests Falcon Team Member", async () => {
@@ -998,6 +1019,8 @@ async function story(o, pg, screens) {
     });
   });
 
+  await builderAct(s, o, { adele, patti, nina }, ask, T, D);
+
   // With a browser: the same clicks through the web UI itself (the API above is what the UI calls, this proves it).
   if (screens) {
     await s.act("14 through the web UI: Adele requests Falcon Wiki Reader with clicks", async () => {
@@ -1019,6 +1042,69 @@ async function story(o, pg, screens) {
   }
 
   return s;
+}
+
+/**
+ * Act 16, the seed's step 2 in chat: Adele connects Northwind and builds "Northwind Pilot" with the package
+ * builder's cards; Nina of Northwind requests it, Patti approves, Nina is invited and guided.
+ */
+async function builderAct(s, o, { adele, patti, nina }, ask, T, D) {
+  await s.act("16 Adele builds Northwind Pilot; Nina (Northwind) gets it", async () => {
+    await s.step("Adele: /connect northwind.example Northwind", () => ask(adele, "/connect northwind.example Northwind", ["Connected Northwind"]));
+    let card = await s.step("Adele: /package new opens the wizard", () => ask(adele, "/package new", ["New access package", "Step 1 of 7"]));
+    const id = card.messageId;
+    /** Adele clicks verb on the wizard with inputs; the answer replaces the card and must contain want. */
+    const click = async (verb, inputs, want) => {
+      const r = await adele.execute(id, findAction(card, { verb }), inputs);
+      const m = asMessage(r);
+      expect(r?.type === CARD && hasAll(messageText(m), want), adele, `${verb} is not answered with ${JSON.stringify(want)}`, m);
+      card = m;
+      return m;
+    };
+    const catalog = cardsOf(card)[0].body.find((e) => e.id === "pb.catalog")?.choices.find((c) => c.title === "Project Falcon")?.value;
+    expect(catalog, adele, "the catalog choice offers no Project Falcon", card);
+    await s.step("Adele: name and catalog", () => click("builder.next", { "pb.name": "Northwind Pilot",
+      "pb.description": "The Falcon team for Northwind's pilot engineers.", "pb.catalog": catalog }, ["Step 2 of 7"]));
+    const role = JSON.stringify(cardsOf(card)).match(/"value":"([^"]*\|Member)"/)?.[1];
+    expect(role, adele, "the resources step offers no Member role", card);
+    await s.step("Adele: Falcon Team as Member", () => click("builder.next", { "pb.roles": role }, ["Step 3 of 7"]));
+    const org = cardsOf(card)[0].body.find((e) => e.id === "pb.orgs")?.choices.find((c) => c.title === "Northwind")?.value;
+    expect(org, adele, "the who step does not offer Northwind", card);
+    await s.step("Adele: Northwind's users may request", () => click("builder.next", { "pb.who": "orgs", "pb.orgs": org }, ["Step 4 of 7"]));
+    await s.step("Adele: the requestor's manager alone is refused for partner users", () =>
+      click("builder.next", { "pb.stages": "1", "pb.stage1.kind": "manager" }, ["no manager here"]));
+    await s.step("Adele: Patti approves", () => click("builder.next", { "pb.stages": "1", "pb.stage1.kind": "user",
+      "pb.stage1.names": "patti@contoso.example", "pb.stage1.autoDeny": "14" }, ["Step 5 of 7"]));
+    await s.step("Adele: 30 days", () => click("builder.next", { "pb.expiry": "days", "pb.expiryDays": "30" }, ["Step 6 of 7"]));
+    await s.step("Adele: the review lists every choice", () => click("builder.next", {}, ["Review", "Northwind Pilot", "Falcon Team", "Users of Northwind", "Patti Fernandez", "after 30 days"]));
+    const done = await s.step("Adele: Create → Created, with the links to share", () => click("builder.create", {}, ["Created Northwind Pilot", "myaccess.microsoft.com", "request%20Northwind%20Pilot"]));
+    expect(cardsOf(done).flatMap(actionsOf).some((a) => a.type === "Action.OpenUrl" && a.url.includes("myaccess.microsoft.com/@")), adele, "no My Access link to share", done);
+
+    const form = await s.step('Nina: "request Northwind Pilot" opens the form', () => ask(nina, "request Northwind Pilot", ["Northwind Pilot"]));
+    const submit = findAction(form, { verb: "request.submit" });
+    expect(submit, nina, "the answer is not a request form", form);
+    const pm = patti.mark();
+    let m = nina.mark();
+    await s.step("Nina: submit → Pending approval, Patti named", async () => {
+      const r = await nina.execute(form.messageId, submit, { justification: "Northwind pilot (e2e)" });
+      expect(hasAll(messageText(asMessage(r)), ["Patti Fernandez"]), nina, "the status card does not name Patti Fernandez", asMessage(r));
+    });
+    const approval = await s.step("Patti: the approval card arrives", () => patti.message(pm, ["Approval needed", "Nina North", "Northwind Pilot"], T, "an approval card naming Nina North"));
+    await s.step("Patti: approve", async () => {
+      const r = await patti.execute(approval.messageId, findAction(approval, { verb: "approval.approve" }), { justification: "Northwind pilot (e2e)" });
+      expect(hasAll(messageText(asMessage(r)), ["You approved this request"]), patti, "Approve is not answered with the decided view", asMessage(r));
+    });
+    const guide = await s.step("Nina: the guest guidance card arrives", () => nina.message(m, ["added you as a guest", "Accept the invitation"], D, "the guidance card"));
+    const link = cardsOf(guide).flatMap(actionsOf).find((a) => a.type === "Action.OpenUrl" && a.title === "Accept the invitation")?.url;
+    expect(link && link.startsWith(`${o.sim}/_sim/redeem/`), nina, `the invitation link ${JSON.stringify(link)} is not the simulator's`, guide);
+    m = nina.mark();
+    await s.step("Nina: opens the redemption link → \"You're in\"", async () => {
+      const r = await fetch(link);
+      await r.text();
+      if (!r.ok) throw new Error(`GET ${link}: HTTP ${r.status}`);
+      await nina.message(m, ["You're in"], D, `the "You're in" card`);
+    });
+  });
 }
 
 /** TextBlock/TextRun texts of a card that Teams' Markdown would mangle: a bare "1." (an empty list item) or an HTML-like <tag>. */
@@ -1075,15 +1161,16 @@ async function main() {
   const work = mkdtempSync(path.join(tmpdir(), "accessbot-e2e-"));
   const gen = writeExtraPersonas(work);
   const t0 = Date.now();
-  const pg = {
+  let pg = {
     requester: new Playground({ persona: "requester", bot: o.bot }),
     approver: new Playground({ persona: "approver", bot: o.bot }),
     guest: new Playground({ persona: "guest", bot: o.bot }),
     admin: new Playground({ persona: "admin", bot: o.bot }),
     ...Object.fromEntries(Object.keys(extraPersonas).map((n) => [n, new Playground({ persona: n, bot: o.bot, config: gen[n] })])),
   };
+  if (o.only === "builder") pg = { admin: pg.admin, patti: pg.patti, nina: pg.nina };
   // Distinct ports: random picks in the same range could collide and the Playground would then pick a random one.
-  Object.values(pg).forEach((p, i) => (p.port = 56160 + i));
+  Object.values(pg).forEach((p, i) => (p.port = o["pg-port"] + i));
   let screens;
   let s;
   // Whatever ends this process (a crash included), no Playground outlives it.

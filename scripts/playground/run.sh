@@ -3,7 +3,7 @@
 # $PLAYGROUND_BOT_ENDPOINT (default http://127.0.0.1:3978/api/messages, what `make run` serves).
 #
 #   scripts/playground/run.sh PERSONA [PORT]      PERSONA: requester | approver | guest | admin, or one of
-#                                                 the generated people: patti | fiona | isaiah | lynne | megan
+#                                                 the generated people: patti | fiona | isaiah | lynne | megan | nina
 #
 # Default ports: requester 56150, approver 56151, guest 56152, admin 56153, patti 56154 … megan 56158. The
 # Playground silently falls back to a random port when the requested one is busy, so the real port is read from
@@ -17,7 +17,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
-usage() { echo "usage: $0 requester|approver|guest|admin|patti|fiona|isaiah|lynne|megan [PORT]" >&2; exit 2; }
+usage() { echo "usage: $0 requester|approver|guest|admin|patti|fiona|isaiah|lynne|megan|nina [PORT]" >&2; exit 2; }
 [ $# -ge 1 ] && [ $# -le 2 ] || usage
 persona=$1
 case "$persona" in
@@ -32,7 +32,8 @@ case "$persona" in
   isaiah) default_port=56156 ;;
   lynne) default_port=56157 ;;
   megan) default_port=56158 ;;
-  *) echo "run.sh: unknown persona \"$persona\" (want requester, approver, guest, admin, patti, fiona, isaiah, lynne or megan)" >&2; exit 2 ;;
+  nina) default_port=56159 ;;
+  *) echo "run.sh: unknown persona \"$persona\" (want requester, approver, guest, admin, patti, fiona, isaiah, lynne, megan or nina)" >&2; exit 2 ;;
 esac
 port=${2:-$default_port}
 if ! [[ "$port" =~ ^[0-9]+$ ]] || [ "$port" -lt 1 ] || [ "$port" -gt 65535 ]; then
