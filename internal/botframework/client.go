@@ -49,6 +49,10 @@ type ClientConfig struct {
 	// CheckServiceURL vets every serviceUrl before a request; default CheckServiceURL (https, or http on
 	// loopback). The insecure dev mode passes CheckLoopbackServiceURL.
 	CheckServiceURL func(string) error
+	// Rate paces every Connector operation (attempts included) to at most this many per second, evenly
+	// spaced, first come first served; a 429 with Retry-After holds all operations until then. Use
+	// TeamsTenantRate; 0 means unpaced.
+	Rate float64
 }
 
 // Client calls the Bot Connector REST API (v3).
@@ -64,6 +68,8 @@ type Client struct {
 	sleep func(ctx context.Context, d time.Duration) error
 	// now parses HTTP-date Retry-After values; tests replace it.
 	now func() time.Time
+	// pace spaces operations under the tenant's rate limit; nil when unpaced.
+	pace *pacer
 }
 
 // NewClient returns a Connector client for cfg.
@@ -96,6 +102,7 @@ func NewClient(cfg ClientConfig) *Client {
 	if c.checkURL == nil {
 		c.checkURL = CheckServiceURL
 	}
+	c.pace = newPacer(cfg.Rate, func() time.Time { return c.now() }, func(ctx context.Context, d time.Duration) error { return c.sleep(ctx, d) })
 	return c
 }
 
@@ -270,6 +277,9 @@ func (c *Client) do(ctx context.Context, method, serviceURL string, segments []s
 		target += "/" + url.PathEscape(s)
 	}
 	for attempt := 0; ; attempt++ {
+		if err := c.pace.wait(ctx); err != nil {
+			return fmt.Errorf("%s %s: wait for the rate limit: %w", method, target, err)
+		}
 		status, respBody, header, transport, err := c.attempt(ctx, method, target, body)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -299,6 +309,9 @@ func (c *Client) do(ctx context.Context, method, serviceURL string, segments []s
 		retryAfter, hasRetryAfter := parseRetryAfter(header.Get("Retry-After"), c.now())
 		if hasRetryAfter {
 			apiErr.RetryAfter = retryAfter
+			if status == http.StatusTooManyRequests {
+				c.pace.hold(retryAfter) // every operation of this app waits, not only this one
+			}
 		}
 		if !retryableStatus(status) || attempt >= c.maxRetries {
 			return apiErr

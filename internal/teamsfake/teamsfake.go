@@ -92,6 +92,9 @@ type Connector struct {
 	// FailNext makes the next N requests answer with this status (e.g. 429) before succeeding.
 	failStatus int
 	failCount  int
+	// limits, when set by EnforceTeamsLimits, answer 429 to calls over Teams' documented bot rate limits.
+	limits    *rateLimits
+	throttled int
 }
 
 // NewConnector starts a fake connector; it is closed when the test ends.
@@ -118,6 +121,78 @@ func (c *Connector) FailNext(n, status int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.failCount, c.failStatus = n, status
+}
+
+// EnforceTeamsLimits makes the connector answer 429 (Retry-After: 1) to any call over Teams' documented bot
+// rate limits: 30 operations per second for the app in the tenant (every call counts), and per conversation
+// 7 in 1 s, 8 in 2 s and 60 in 30 s ("Optimize your bot with rate limiting in Teams").
+func (c *Connector) EnforceTeamsLimits() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.limits = &rateLimits{convs: map[string][]time.Time{}}
+}
+
+// Throttled is how many calls were answered 429 by EnforceTeamsLimits.
+func (c *Connector) Throttled() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.throttled
+}
+
+// rateLimits keeps the start times of recent calls (a sliding window per limit).
+type rateLimits struct {
+	all   []time.Time
+	convs map[string][]time.Time
+}
+
+// window is "at most max calls in any period".
+type window struct {
+	period time.Duration
+	max    int
+}
+
+var (
+	tenantWindows = []window{{time.Second, 30}}
+	convWindows   = []window{{time.Second, 7}, {2 * time.Second, 8}, {30 * time.Second, 60}}
+)
+
+// allow records a call to path at now if it stays within every limit.
+func (l *rateLimits) allow(path string, now time.Time) bool {
+	conv := ""
+	if parts := strings.Split(strings.Trim(path, "/"), "/"); len(parts) >= 3 {
+		conv = parts[2]
+	}
+	if !within(l.all, tenantWindows, now) || (conv != "" && !within(l.convs[conv], convWindows, now)) {
+		return false
+	}
+	l.all = keepRecent(append(l.all, now), now, time.Second)
+	if conv != "" {
+		l.convs[conv] = keepRecent(append(l.convs[conv], now), now, 30*time.Second)
+	}
+	return true
+}
+
+func within(times []time.Time, ws []window, now time.Time) bool {
+	for _, w := range ws {
+		n := 0
+		for _, t := range times {
+			if now.Sub(t) < w.period {
+				n++
+			}
+		}
+		if n >= w.max {
+			return false
+		}
+	}
+	return true
+}
+
+func keepRecent(times []time.Time, now time.Time, period time.Duration) []time.Time {
+	i := 0
+	for i < len(times) && now.Sub(times[i]) >= period {
+		i++
+	}
+	return times[i:]
 }
 
 // Activities returns a copy of everything received so far.
@@ -180,6 +255,13 @@ func (c *Connector) record(a Activity) {
 
 func (c *Connector) serve(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
+	if c.limits != nil && !c.limits.allow(r.URL.Path, time.Now()) {
+		c.throttled++
+		c.mu.Unlock()
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, `{"error":{"code":"Throttled","message":"rate limit exceeded"}}`, http.StatusTooManyRequests)
+		return
+	}
 	if c.failCount > 0 {
 		c.failCount--
 		st := c.failStatus
