@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -199,13 +200,42 @@ func (b *Bot) deliverCardUpdate(ctx context.Context, raw json.RawMessage) error 
 // updateCard replaces a sent card in place. A card whose message is gone (deleted by the user, or the chat was
 // removed: 404) has nothing left to update and is not an error, so one lost copy never makes a job retry.
 func (b *Bot) updateCard(ctx context.Context, ref store.CardRef, card *cards.Card) error {
+	raw, jerr := card.JSON()
+	sum := sha256.Sum256(raw)
+	key := ref.ConversationID + "/" + ref.ActivityID
+	if jerr == nil && b.sameCardShown(key, sum) {
+		return nil // one update per real change: this message already shows exactly this card
+	}
 	err := b.cfg.Connector.Update(ctx, ref.ServiceURL, ref.ConversationID, ref.ActivityID, cardActivity(card))
 	var ae *botframework.APIError
 	if errors.As(err, &ae) && ae.Status == 404 {
 		b.log.InfoContext(ctx, "card to update no longer exists", "key", ref.Key, "activity", ref.ActivityID)
 		return nil
 	}
+	if err == nil && jerr == nil {
+		b.noteCardShown(key, sum)
+	}
 	return err
+}
+
+// maxShownCards bounds the in-memory record of what updated messages show; past it the record starts over
+// (at worst one identical update is sent again).
+const maxShownCards = 10000
+
+func (b *Bot) sameCardShown(key string, sum [32]byte) bool {
+	b.fl.mu.Lock()
+	defer b.fl.mu.Unlock()
+	old, ok := b.fl.shown[key]
+	return ok && old == sum
+}
+
+func (b *Bot) noteCardShown(key string, sum [32]byte) {
+	b.fl.mu.Lock()
+	defer b.fl.mu.Unlock()
+	if b.fl.shown == nil || len(b.fl.shown) >= maxShownCards {
+		b.fl.shown = map[string][32]byte{}
+	}
+	b.fl.shown[key] = sum
 }
 
 func (b *Bot) deliverNotify(ctx context.Context, raw json.RawMessage) error {

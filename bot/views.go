@@ -63,6 +63,7 @@ func (b *Bot) statusView(ctx context.Context, tr *trackedRequest) cards.RequestS
 	if d, ok := tr.LastDecision(); ok {
 		v.DecidedBy, v.DecidedAt, v.DecisionJustification = d.ApproverName, d.At, d.Justification
 	}
+	consistentPending(tr, &v)
 	for _, e := range tr.Timeline {
 		v.Timeline = append(v.Timeline, cards.EventView{At: e.At, Text: e.Text})
 	}
@@ -498,4 +499,26 @@ func capitalize(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// consistentPending keeps a status card consistent in itself between a decision and Entra's next state: a
+// request whose current stage was just denied (or whose last stage was just approved) no longer reads "Pending
+// approval — stage 1 of 2, waiting for Aaron" next to "Stage 1 denied by Aaron".
+func consistentPending(tr *trackedRequest, v *cards.RequestStatusView) {
+	if tr.State != entitlement.StatePendingApproval {
+		return
+	}
+	d, ok := tr.DecisionFor(max(tr.Stage, 1))
+	switch {
+	case !ok:
+		return
+	case d.Result == entitlement.ReviewDeny:
+		v.State = cards.StateDenied
+	case d.Result == entitlement.ReviewApprove && tr.Stage >= tr.StageCount:
+		v.State = cards.StateApproved
+	default:
+		return
+	}
+	v.DecidedBy, v.DecidedAt, v.DecisionJustification = d.ApproverName, d.At, d.Justification
+	v.Asked, v.Cancelable = nil, false
 }
