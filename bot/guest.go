@@ -342,6 +342,7 @@ func (b *Bot) sendGuidance(ctx context.Context, br *brokeredRequest, step cards.
 	}
 	if pkg, err := b.cfg.Entitlement.Package(ctx, br.PackageID); err == nil {
 		v.TeamName = teamOf(pkg.Resources)
+		v.TeamName, v.TeamURL, v.Links = b.resourceLinks(ctx, pkg.Resources, v.TeamName)
 	}
 	if _, _, err := b.deliverTo(ctx, br.Requester.TenantID, br.Requester.ID, cardActivity(cards.GuestGuidance(b.locFor(ctx, br.Requester.TenantID, br.Requester.ID), v))); err != nil {
 		return fmt.Errorf("send %s guidance for %s: %w", step, br.ID, err)
@@ -371,6 +372,37 @@ func (b *Bot) auditSystemAt(ctx context.Context, br *brokeredRequest, action, ou
 
 // teamOf names the team a package grants: a resource known to be a Team, else its first Entra group (Graph
 // does not say which groups are teams).
+// teamLinker reads a Team's own deep link (Graph's team.webUrl); the Graph implementation of the port has it.
+type teamLinker interface {
+	TeamWebURL(ctx context.Context, teamID string) (string, error)
+}
+
+// resourceLinks finds the links that open what a package grants, so the guest's last step ends in the team
+// itself, not only in the right tenant: the first Team (a group Graph knows as a team) becomes the team link,
+// further Teams and every SharePoint site become links of their own. name is the team named so far.
+func (b *Bot) resourceLinks(ctx context.Context, rs []entitlement.ResourceRole, name string) (string, string, []cards.Link) {
+	tl, _ := b.cfg.Entitlement.(teamLinker)
+	teamURL := ""
+	var links []cards.Link
+	for _, r := range rs {
+		switch {
+		case strings.EqualFold(r.OriginSystem, "SharePointOnline") && strings.HasPrefix(strings.ToLower(r.OriginID), "https://"):
+			links = append(links, cards.Link{Title: orUnknown(r.ResourceName, r.OriginID), URL: r.OriginID})
+		case strings.EqualFold(r.OriginSystem, "AadGroup") && tl != nil && r.OriginID != "":
+			web, err := tl.TeamWebURL(ctx, r.OriginID)
+			if err != nil || !strings.HasPrefix(web, "https://") {
+				continue // not a Team (404), or no link: the tenant switch still gets them there
+			}
+			if teamURL == "" {
+				name, teamURL = orUnknown(r.ResourceName, name), web
+				continue
+			}
+			links = append(links, cards.Link{Title: orUnknown(r.ResourceName, r.OriginID), URL: web})
+		}
+	}
+	return name, teamURL, links
+}
+
 func teamOf(rs []entitlement.ResourceRole) string {
 	group := ""
 	for _, r := range rs {

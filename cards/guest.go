@@ -34,9 +34,13 @@ type GuestGuidanceView struct {
 	PackageName string
 	// InviteRedeemURL is Graph's invitation redemption link.
 	InviteRedeemURL string
-	// TeamName and TeamURL point to the team the package gave them; TeamURL may be empty.
+	// TeamName and TeamURL point to the team the package gave them; TeamURL (the team's own deep link, which
+	// carries the tenant) may be empty.
 	TeamName string
 	TeamURL  string
+	// Links open the other resources the package grants (more teams, SharePoint sites); at most
+	// maxResourceLinks are shown.
+	Links []Link
 	// AccessEnds is when the (last) assignment ends; zero for no end.
 	AccessEnds time.Time
 	// Now is used to say "in 5 days".
@@ -69,7 +73,7 @@ func GuestGuidance(l *i18n.Localizer, v GuestGuidanceView) *Card {
 		if !v.AccessEnds.IsZero() {
 			c.add(TextBlock{Text: l.T("guest.accepted.lasts", "Date", day(v.AccessEnds)), Wrap: true, Spacing: SpacingMedium})
 		}
-		c.Actions = guestLinks(l, switchURL, org, v.TeamURL, team)
+		c.Actions = guestLinks(l, switchURL, org, v.TeamURL, team, v.Links)
 		return c
 
 	case GuestEnding:
@@ -106,7 +110,7 @@ func GuestGuidance(l *i18n.Localizer, v GuestGuidanceView) *Card {
 		Spacing: SpacingLarge, Separator: true})
 	c.add(switchSteps(l, org, home, team))
 	c.add(footnote(l.T("guest.invited.footnote", "State", l.T("status.waitingInvitation", "State", l.T("state.delivering")))))
-	c.Actions = guestLinks(l, switchURL, org, v.TeamURL, team)
+	c.Actions = guestLinks(l, switchURL, org, v.TeamURL, team, v.Links)
 	return c
 }
 
@@ -142,7 +146,10 @@ func switchSteps(l *i18n.Localizer, org, home, team string) Container {
 	)
 }
 
-func guestLinks(l *i18n.Localizer, switchURL, org, teamURL, team string) []Action {
+// maxResourceLinks bounds the resource buttons of the guest guidance (Teams shows a handful of actions).
+const maxResourceLinks = 3
+
+func guestLinks(l *i18n.Localizer, switchURL, org, teamURL, team string, links []Link) []Action {
 	var acts []Action
 	if switchURL != "" {
 		acts = append(acts, ActionOpenURL{Title: l.T("button.openTeamsIn", "Org", clip(org, 30)), URL: switchURL})
@@ -153,6 +160,12 @@ func guestLinks(l *i18n.Localizer, switchURL, org, teamURL, team string) []Actio
 			t = l.T("button.openNamed", "Name", clip(team, 30))
 		}
 		acts = append(acts, ActionOpenURL{Title: t, URL: teamURL})
+	}
+	for i, k := range links {
+		if i == maxResourceLinks || k.URL == "" {
+			break
+		}
+		acts = append(acts, ActionOpenURL{Title: l.T("button.openNamed", "Name", clip(safe(k.Title, maxName), 30)), URL: k.URL})
 	}
 	return acts
 }

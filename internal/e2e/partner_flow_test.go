@@ -123,6 +123,11 @@ func TestPartnerGuestBrokeredStory(t *testing.T) {
 	if !strings.Contains(rawCard(in), "tenantId="+tenantsim.ContosoTenantID) {
 		t.Errorf("You're in card has no switch link: %s", rawCard(in))
 	}
+	// The last step ends in the team itself: Graph's team webUrl (GET /teams/{id}), which carries the tenant.
+	if team := openURL(t, in.Card(), "Open Falcon Team"); !strings.Contains(team, "groupId="+tenantsim.FalconTeamGroupID) ||
+		!strings.Contains(team, "tenantId="+tenantsim.ContosoTenantID) {
+		t.Errorf("team link %q does not open Falcon Team in Contoso", team)
+	}
 	e.waitUpdate(from, form.ID, "Delivered")
 	if g := e.partnerGuest(tenantsim.PkgPartner); g.ExternalUserState != "Accepted" {
 		t.Fatalf("guest after redemption = %+v", g)

@@ -38,6 +38,7 @@
 //	  settings (GET, PATCH)
 //	users[/{id or UPN}], users/{id}/manager, users/{id}/{memberOf,transitiveMemberOf},
 //	users/{id}/teamwork/installedApps (GET, POST 201, 409 when installed), me
+//	teams/{id} (GET: a group that is a Team, with its webUrl "Get link to team"; 404 otherwise)
 //	groups[/{id}[/members|transitiveMembers]], invitations (POST), organization
 //	tenantRelationships/findTenantInformationByDomainName(domainName='…')
 //	roleManagement/directory/roleAssignments[/{id}] ($filter, e.g. principalId eq '{id}')

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/mail"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -395,4 +396,32 @@ func (s *Sim) redeem(id string, now time.Time) (*user, *tenant, bool) {
 	u.ExternalUserState, u.ExternalStateAt = "Accepted", &t
 	inv.Status = "Completed"
 	return u, s.tenantByID(u.TenantID), true
+}
+
+// dispatchTeams serves GET /teams/{id} (Graph v1.0 "Get team", Team.ReadBasic.All): a group of the caller's
+// tenant that is a Team, with its webUrl, the "Get link to team" deep link that carries the tenant. Another
+// group or an unknown id is 404 as in Graph.
+func (s *Sim) dispatchTeams(g *gctx, seg []string) *graphErr {
+	if g.r.Method != http.MethodGet {
+		return methodNotAllowed(g.r)
+	}
+	if len(seg) != 1 {
+		return errNotFound("segment", strings.Join(seg, "/"))
+	}
+	gr := s.w.Groups[seg[0]]
+	if gr == nil || gr.TenantID != g.c.TenantID || !gr.IsTeam {
+		return &graphErr{Status: http.StatusNotFound, Code: "NotFound", Message: "No team found with Group Id " + seg[0]}
+	}
+	s.writeEntity(g.w, http.StatusOK, g.q, "teams", renderTeam(gr))
+	return nil
+}
+
+// renderTeam is a team resource; its thread id is derived from the group id, as stable as Teams' own.
+func renderTeam(gr *group) map[string]any {
+	thread := "19:" + strings.ReplaceAll(gr.ID, "-", "") + "@thread.tacv2"
+	web := "https://teams.microsoft.com/l/team/" + url.QueryEscape(thread) + "/conversations?groupId=" +
+		url.QueryEscape(gr.ID) + "&tenantId=" + url.QueryEscape(gr.TenantID)
+	return map[string]any{"id": gr.ID, "displayName": gr.DisplayName, "description": nilIfEmpty(gr.Description),
+		"internalId": thread, "classification": nil, "specialization": "none", "visibility": "private",
+		"webUrl": web, "isArchived": false}
 }

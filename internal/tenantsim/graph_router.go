@@ -177,6 +177,8 @@ func (s *Sim) dispatch(g *gctx) *graphErr {
 		return s.dispatchUsers(g, seg[1:])
 	case "groups":
 		return s.dispatchGroups(g, seg[1:])
+	case "teams":
+		return s.dispatchTeams(g, seg[1:])
 	case "invitations":
 		if len(seg) != 1 || g.r.Method != http.MethodPost {
 			return methodNotAllowed(g.r)

@@ -355,3 +355,26 @@ type (
 	absserParseNode = serialization.ParseNode
 	absserParsable  = serialization.Parsable
 )
+
+// TeamWebURL returns a Team's webUrl, the "Get link to team" deep link that opens the team itself in the
+// Teams client, in the right tenant (GET /teams/{id}, application permission Team.ReadBasic.All).
+func (c *Client) TeamWebURL(ctx context.Context, teamID string) (string, error) {
+	if err := needID("team id", teamID); err != nil {
+		return "", err
+	}
+	var out string
+	err := c.call(ctx, "get team "+teamID, func(ctx context.Context) error {
+		m, err := c.get(ctx, c.base+"/teams/"+url.PathEscape(teamID), url.Values{"$select": {"id,displayName,webUrl"}},
+			models.CreateTeamFromDiscriminatorValue)
+		if err != nil {
+			return err
+		}
+		t, ok := m.(models.Teamable)
+		if !ok || t == nil {
+			return fmt.Errorf("response is not a team")
+		}
+		out = str(t.GetWebUrl())
+		return nil
+	})
+	return out, err
+}
