@@ -126,6 +126,7 @@ var requesterHelp = []helpLine{
 	{"access", "help.access"},
 	{"extend {package}", "help.extend"},
 	{"approvals", "help.approvals"},
+	{"reviews", "help.reviews"},
 	{"help", "help.help"},
 }
 
@@ -142,6 +143,9 @@ var adminHelp = []helpLine{
 	{"/pending [package]", "help.admin.pending"},
 	{"/expiring [days]", "help.admin.expiring"},
 	{"/audit [user|package]", "help.admin.audit"},
+	{"/reviews [package]", "help.admin.reviews"},
+	{"/review {name} remind|stop|apply", "help.admin.review"},
+	{"/review new {package} [manager|self]", "help.admin.reviewNew"},
 }
 
 // Help lists the commands: the requester's, and the admin section for admins. The commands are shown as
