@@ -27,6 +27,7 @@ func (b *Bot) registerBuilder() {
 		b.onVerb(verb, b.builderVerb(h))
 	}
 	b.adminCommand("sod", b.adminSoD)
+	b.onVerb(cards.VerbAccessRemove, b.verbAccessRemove)
 }
 
 // packageBuilderCommand runs "/package new", "/package {name} edit" and "/package {name} delete"; false when

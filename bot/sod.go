@@ -6,8 +6,10 @@ import (
 	"strings"
 
 	"github.com/accessbot/accessbot/cards"
+	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/builder"
 	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/store"
 )
 
 // Separation of duties (issue 12): before the request form opens, the requester's current assignments and
@@ -104,4 +106,47 @@ func (b *Bot) adminSoD(ctx context.Context, c *adminCall) error {
 	}
 	c.entry.Outcome = fmt.Sprintf("listed %d", len(rep))
 	return b.sendAdminTable(ctx, c.t, v)
+}
+
+// verbAccessRemove asks to remove one of the user's own assignments (the "Ask to remove" button of the
+// separation-of-duties card and "Request removal" on the My access card): a userRemove request filed with the
+// user's own token, so the policy decides whether holders may remove their access.
+func (b *Bot) verbAccessRemove(ctx context.Context, t *turn, data map[string]any) (*botframework.InvokeResponse, error) {
+	id := str(data, cards.KeyAssignmentID)
+	if !validID(id) {
+		return noticeCard(t.loc, noticeError, "That button is broken", "It does not name one of your assignments. Type access to see what you hold."), nil
+	}
+	if b.isForeign(t) {
+		return noticeCard(t.loc, noticeInfo, "Ask your sponsor", "Access you hold as a partner is removed by "+orUnknown(b.cfg.Tenant.Name, "the organization")+
+			"'s admins or your sponsor; ask them. Nothing was changed."), nil
+	}
+	d, err := b.delegated(ctx, t)
+	if err != nil {
+		return b.failure(ctx, t, "I couldn't ask to remove that access", err, "access")
+	}
+	sr, ok := d.(entitlement.SelfRemover)
+	if !ok {
+		return noticeCard(t.loc, noticeInfo, "Use My Access", "I can't remove access from the chat here; remove it in My Access: "+cards.MyAccessURL(b.cfg.Tenant.Domain, "")), nil
+	}
+	mine, err := d.MyAssignments(ctx)
+	if err != nil {
+		return b.failure(ctx, t, "I couldn't read your access", err, "access")
+	}
+	var held *entitlement.Assignment
+	for i := range mine {
+		if mine[i].ID == id {
+			held = &mine[i]
+		}
+	}
+	if held == nil || !admActive(held.State) {
+		return noticeCard(t.loc, noticeInfo, "Already gone", "You no longer hold that access (or it is not yours). Nothing was changed."), nil
+	}
+	r, err := sr.RemoveMyAssignment(ctx, id)
+	if err != nil {
+		return b.failure(ctx, t, "I couldn't ask to remove that access", err, "access")
+	}
+	name := orUnknown(held.PackageName, held.PackageID)
+	b.auditTurn(ctx, t, store.AuditEntry{Action: "access.remove", Mode: store.ModeDelegated, RequestID: r.ID, PackageID: held.PackageID,
+		PackageName: name, SubjectID: t.userID, SubjectName: t.userName, Outcome: "removal requested"})
+	return noticeCard(t.loc, noticeSuccess, "Removal requested", fmt.Sprintf("Your access to %s is being removed (request %s). Once it is gone you can request what it kept you from.", name, r.ID)), nil
 }

@@ -197,6 +197,24 @@ func TestBuilderSeparationOfDuties(t *testing.T) {
 			}
 		})
 	}
+	// Rita asks to remove Break-glass from the explanation card; once it is gone she may request Production.
+	refusal := e.say(rita, "request Falcon Production Access", "You can't request")
+	if answer, _ := e.click(rita, refusal.ID, "access.remove", actionData(t, refusal.Card(), "access.remove")); !strings.Contains(answer, "Removal requested") {
+		t.Fatalf("Ask to remove: %s", answer)
+	}
+	e.sim.Advance(5 * time.Second)
+	deadline := time.Now().Add(wait)
+	for {
+		as, err := e.client.Assignments(ctx, entitlement.AssignmentFilter{PackageID: tenantsim.PkgBreakGlass, TargetID: tenantsim.UserRita, States: []entitlement.AssignmentState{entitlement.AssignmentDelivered}})
+		if err == nil && len(as) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Break-glass still held after the removal request: %+v, %v", as, err)
+		}
+		e.sim.Advance(time.Second)
+	}
+	e.say(rita, "request Falcon Production Access", "request.submit")
 	// Admins see the incompatibilities on /package.
 	e.say(admAdele, "/package Falcon Break-glass", "Incompatible with")
 	e.say(admAdele, "/package Falcon Team Member", "Falcon Security Reviewers (group)")
