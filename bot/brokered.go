@@ -20,7 +20,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/botframework"
@@ -35,7 +34,7 @@ const (
 	OutboxBrokeredCards = "bot.brokered.cards"
 	// OutboxBrokeredFollow follows a brokered request after approval: the adminAdd request's delivery, the
 	// guest's invitation, acceptance and the end of their access. It re-enqueues itself with backoff.
-	OutboxBrokeredFollow = "bot.brokered.follow"
+	OutboxBrokeredFollow = lifecycle.OutboxBrokeredFollow
 
 	// brokeredPrefix starts every brokered request id (Graph's request ids are GUIDs).
 	brokeredPrefix = lifecycle.BrokeredPrefix
@@ -133,13 +132,13 @@ func (b *Bot) brokeredSubmit(ctx context.Context, t *turn, md modeDecision, in e
 	t.log.InfoContext(ctx, "brokered request submitted", "request", br.ID, "package", pkg.ID, "org", md.OrgID)
 
 	if br.StageCount == 0 {
-		b.fileBrokered(ctx, br, nil)
+		b.core.FileBrokered(ctx, br, nil)
 		if err := b.core.SaveBrokered(ctx, br); err != nil {
 			return nil, "", err
 		}
 	} else {
-		b.sendStageCards(ctx, br, "")
-		b.scheduleFollow(ctx, br, b.stageWake(br, pol))
+		b.core.QueueStageCards(ctx, br, "")
+		b.core.ScheduleFollow(ctx, br, b.core.StageWake(br, pol))
 		if err := b.core.SaveBrokered(ctx, br); err != nil {
 			return nil, "", err
 		}
@@ -244,7 +243,7 @@ func (b *Bot) brokeredApprovalSummary(ctx context.Context, t *turn, pol entitlem
 	var stages []string
 	for _, st := range pol.Stages {
 		var names []string
-		people, err := b.brokeredApprovers(ctx, br, st, false)
+		people, err := b.core.BrokeredApprovers(ctx, br, st, false)
 		if err != nil {
 			return ""
 		}
@@ -261,156 +260,16 @@ func (b *Bot) brokeredApprovalSummary(ctx context.Context, t *turn, pol entitlem
 	return strings.Join(stages, ", then ")
 }
 
-// brokeredApprovers resolves a stage's approvers with the policy's rules (the tracker's resolver), minus the
-// requester; requestorManager does not apply to a partner user, so its fallback approvers apply. External
-// sponsors who are users of the partner tenant are reached in that tenant.
-func (b *Bot) brokeredApprovers(ctx context.Context, br *brokeredRequest, st entitlement.Stage, escalation bool) ([]personRef, error) {
-	view := br.Mirror()
-	view.RequestorID = "" // no manager in the resource tenant; sponsors come from RequestorOrgID
-	people, rerr := b.core.ResolveApprovers(ctx, view, st, escalation)
-	sets := slices.Concat(st.PrimaryApprovers, st.FallbackPrimaryApprovers)
-	if escalation {
-		sets = slices.Concat(st.EscalationApprovers, st.FallbackEscalationApprovers)
-	}
-	var external []entitlement.User
-	if slices.ContainsFunc(sets, func(s entitlement.SubjectSet) bool { return s.Kind == entitlement.SetExternalSponsors }) {
-		if sp, err := b.cfg.Entitlement.Sponsors(ctx, br.Requester.OrgID); err == nil {
-			external = sp.External
-		}
-	}
-	out := people[:0]
-	for _, p := range people {
-		if strings.EqualFold(p.ID, br.Requester.ID) {
-			continue
-		}
-		if i := slices.IndexFunc(external, func(u entitlement.User) bool { return strings.EqualFold(u.ID, p.ID) }); i >= 0 &&
-			!external[i].IsGuest() && strings.EqualFold(p.TenantID, b.cfg.Tenant.ID) {
-			// A partner-tenant account (not a guest here): its chat with the bot is in the partner tenant.
-			p.TenantID = br.Requester.TenantID
-			p.TeamsID = ""
-			if ref, err := b.cfg.Store.Conversation(ctx, p.TenantID, p.ID); err == nil {
-				p.TeamsID = ref.UserID
-			}
-		}
-		out = append(out, p)
-	}
-	if len(out) == 0 && rerr == nil && len(people) > 0 {
-		rerr = lifecycle.ErrOnlyRequester // the rules named only the requester (matched by id here)
-	}
-	return out, rerr
-}
-
-// sendStageCards queues the current stage's approval card to each approver (the approve flow's delivery).
-// note is an optional banner (escalation, reminder); every card carries the brokered footnote ("AccessBot
-// ran this approval") because the request's mode is brokered.
-func (b *Bot) sendStageCards(ctx context.Context, br *brokeredRequest, note string, only ...personRef) {
-	cur := br.Current()
-	if cur == nil {
-		return
-	}
-	to := cur.Approvers
-	if len(only) > 0 {
-		to = only
-	}
-	for _, p := range to {
-		b.enqueue(ctx, OutboxApprovalCard, approvalCardJob{RequestID: br.ID, Stage: cur.Index, Approver: p, Note: note})
-	}
-}
-
-// stageWake is how long until the current stage's next deadline (escalation or automatic denial), between
-// PollInterval and PollMax; PollMax when the stage has none.
-func (b *Bot) stageWake(br *brokeredRequest, pol entitlement.Policy) time.Duration {
-	wake := b.cfg.PollMax
-	cur := br.Current()
-	if cur == nil || cur.Index > len(pol.Stages) {
-		return wake
-	}
-	st := pol.Stages[cur.Index-1]
-	now := b.now()
-	consider := func(iso string) {
-		if d, err := lifecycle.ParseISODuration(iso); err == nil && d > 0 {
-			wake = min(wake, cur.StartedAt.Add(d).Sub(now))
-		}
-	}
-	consider(st.DurationBeforeAutomaticDenial)
-	if st.EscalationEnabled && !cur.Escalated {
-		consider(st.DurationBeforeEscalation)
-	}
-	wake = min(wake, cur.StartedAt.Add(b.cfg.ReminderAfter).Sub(now))
-	if !cur.RemindedAt.IsZero() {
-		wake = min(wake, cur.RemindedAt.Add(b.cfg.ReminderAfter).Sub(now))
-	}
-	return max(wake, b.cfg.PollInterval)
-}
-
-// checkBrokeredStage applies the current stage's clock rules the way Entra would: after
-// durationBeforeEscalation the escalation approvers are asked too; after durationBeforeAutomaticDenial the
-// request is denied; every ReminderAfter the approvers are reminded. It reports whether anything changed.
-func (b *Bot) checkBrokeredStage(ctx context.Context, br *brokeredRequest, pol entitlement.Policy) bool {
-	cur := br.Current()
-	if cur == nil || cur.Index > len(pol.Stages) {
-		return false
-	}
-	st := pol.Stages[cur.Index-1]
-	now := b.now()
-	if d, err := lifecycle.ParseISODuration(st.DurationBeforeAutomaticDenial); err == nil && d > 0 && !now.Before(cur.StartedAt.Add(d)) {
-		br.State = entitlement.StateDenied
-		br.Reason = fmt.Sprintf("The request expired: nobody decided within %s.", lifecycle.HumanizeDuration(d))
-		br.AddEvent(now, "Expired: nobody decided in time")
-		br.Done = true
-		b.auditSystemAt(ctx, br, "approval.timeout", "denied", map[string]string{"stage": fmt.Sprint(cur.Index)})
-		return true
-	}
-	since := cur.StartedAt
-	if cur.RemindedAt.After(since) {
-		since = cur.RemindedAt
-	}
-	if !now.Before(since.Add(b.cfg.ReminderAfter)) {
-		cur.RemindedAt = now
-		br.AddEvent(now, "Approvers reminded")
-		b.sendStageCards(ctx, br, fmt.Sprintf("Reminder: this request has been waiting for your decision for %s.", lifecycle.HumanizeDuration(now.Sub(cur.StartedAt))))
-		return true
-	}
-	if !st.EscalationEnabled || cur.Escalated {
-		return false
-	}
-	d, err := lifecycle.ParseISODuration(st.DurationBeforeEscalation)
-	if err != nil || d <= 0 || now.Before(cur.StartedAt.Add(d)) {
-		return false
-	}
-	esc, err := b.brokeredApprovers(ctx, br, st, true)
-	if errors.Is(err, entitlement.ErrUnavailable) && len(esc) == 0 {
-		return false // Graph could not say who: the next follow-up tries again
-	}
-	cur.Escalated = true
-	var added []personRef
-	for _, p := range esc {
-		if slices.ContainsFunc(cur.Approvers, func(q personRef) bool { return strings.EqualFold(q.ID, p.ID) }) {
-			continue
-		}
-		p.Escalation = true
-		cur.Approvers = append(cur.Approvers, p)
-		added = append(added, p)
-	}
-	if len(added) == 0 {
-		return false
-	}
-	br.AddEvent(now, "Escalated to "+lifecycle.NamesOf(added))
-	b.auditSystemAt(ctx, br, "approval.escalate", "escalated", map[string]string{"stage": fmt.Sprint(cur.Index), "to": lifecycle.NamesOf(added)})
-	b.sendStageCards(ctx, br, fmt.Sprintf("Escalated to you: nobody decided within %s.", lifecycle.HumanizeDuration(d)), added...)
-	return true
-}
-
 // firstBrokeredApprovers is stage 1 of a new brokered request with its approvers. When the rules name
 // only the requester, the stage's escalation approvers are asked at once (nobody else could act before).
 // Graph failing to say who approves is ErrUnavailable (nothing is filed); nobody at all is a clear
 // invalid-input error for the requester.
 func (b *Bot) firstBrokeredApprovers(ctx context.Context, t *turn, br *brokeredRequest, pol entitlement.Policy) (brokeredStage, error) {
 	st := brokeredStage{Index: 1, StartedAt: b.now()}
-	approvers, err := b.brokeredApprovers(ctx, br, pol.Stages[0], false)
+	approvers, err := b.core.BrokeredApprovers(ctx, br, pol.Stages[0], false)
 	if errors.Is(err, lifecycle.ErrOnlyRequester) {
 		var eerr error
-		if approvers, eerr = b.brokeredApprovers(ctx, br, pol.Stages[0], true); len(approvers) > 0 {
+		if approvers, eerr = b.core.BrokeredApprovers(ctx, br, pol.Stages[0], true); len(approvers) > 0 {
 			st.Escalated = true
 			for i := range approvers {
 				approvers[i].Escalation = true
@@ -479,17 +338,16 @@ func (b *Bot) brokeredDecision(ctx context.Context, t *turn, data map[string]any
 		verb = "deny"
 	}
 	auditEntry := func(outcome string, details map[string]string) store.AuditEntry {
-		return store.AuditEntry{Action: "approval." + verb, Mode: store.ModeBrokered, RequestID: br.ID, PackageID: br.PackageID,
-			PackageName: br.PackageName, SubjectID: br.Requester.ID, SubjectName: br.Requester.Name, Outcome: outcome, Details: details}
+		return lifecycle.BrokeredAuditEntry(br, "approval."+verb, outcome, details)
 	}
 	if cur != nil {
 		// A deadline may have passed since the follow-up last looked: apply the stage's clock rules first.
-		if pol, err := b.cfg.Entitlement.Policy(ctx, br.PolicyID); err == nil && b.checkBrokeredStage(ctx, br, pol) {
+		if pol, err := b.cfg.Entitlement.Policy(ctx, br.PolicyID); err == nil && b.core.CheckBrokeredStage(ctx, br, pol) {
 			if err := b.core.SaveBrokered(ctx, br); err != nil {
 				return nil, true, err
 			}
 			b.updateBrokeredCards(ctx, br.ID, t.act.ReplyToID)
-			b.notifyBrokeredRequester(ctx, br)
+			b.core.NotifyBrokeredRequester(ctx, br)
 			cur = br.Current()
 		}
 	}
@@ -532,9 +390,9 @@ func (b *Bot) brokeredDecision(ctx context.Context, t *turn, data map[string]any
 	}
 	st := pol.Stages[cur.Index-1]
 	// The approver set is resolved again, app-only: a sponsor removed since the card went out can't decide.
-	approvers, aerr := b.brokeredApprovers(ctx, br, st, false)
+	approvers, aerr := b.core.BrokeredApprovers(ctx, br, st, false)
 	if cur.Escalated {
-		esc, eerr := b.brokeredApprovers(ctx, br, st, true)
+		esc, eerr := b.core.BrokeredApprovers(ctx, br, st, true)
 		approvers = append(approvers, esc...)
 		if eerr != nil && !errors.Is(aerr, entitlement.ErrUnavailable) {
 			aerr = eerr
@@ -570,188 +428,23 @@ func (b *Bot) brokeredDecision(ctx context.Context, t *turn, data map[string]any
 	var nextErr error
 	if result == entitlement.ReviewApprove && cur.Index < br.StageCount && cur.Index < len(pol.Stages) {
 		// Who approves next is known before anything is recorded: an approval is all or nothing.
-		nextApprovers, nextErr = b.brokeredApprovers(ctx, br, pol.Stages[cur.Index], false)
+		nextApprovers, nextErr = b.core.BrokeredApprovers(ctx, br, pol.Stages[cur.Index], false)
 		if errors.Is(nextErr, entitlement.ErrUnavailable) && len(nextApprovers) == 0 {
 			return b.brokeredDecisionUnavailable(ctx, t, br, cur.Index, auditEntry, nextErr)
 		}
 	}
 
-	now := b.now()
-	cur.Decision, cur.By, cur.ByName, cur.At, cur.Justification = result, t.userID, orUnknown(t.userName, t.userID), now, just
-	stageIdx := cur.Index
-	switch {
-	case result == entitlement.ReviewDeny:
-		br.State = entitlement.StateDenied
-		br.AddEvent(now, "Denied by "+cur.ByName)
-		br.Done = true
-	case stageIdx < br.StageCount && stageIdx < len(pol.Stages):
-		next := brokeredStage{Index: stageIdx + 1, StartedAt: now, Approvers: nextApprovers}
-		br.AddEvent(now, fmt.Sprintf("Stage %d approved by %s", stageIdx, cur.ByName))
-		if len(next.Approvers) == 0 {
-			br.State, br.Reason = entitlement.StateDenied, "Nobody can approve the next stage (no approver is set); ask your contact."
-			if errors.Is(nextErr, lifecycle.ErrOnlyRequester) {
-				br.Reason = "The only approver of the next stage is you, and nobody can approve their own request; ask your contact to add another approver."
-			}
-			br.AddEvent(now, "Stopped: no approver for the next stage")
-			br.Done = true
-		} else {
-			br.Stages = append(br.Stages, next)
-			br.AddEvent(now, fmt.Sprintf("Stage %d of %d: waiting for %s", next.Index, br.StageCount, lifecycle.NamesOf(next.Approvers)))
-		}
-	default:
-		br.AddEvent(now, "Approved by "+cur.ByName)
-	}
-	b.auditTurn(ctx, t, auditEntry(map[entitlement.ReviewResult]string{entitlement.ReviewApprove: "approved", entitlement.ReviewDeny: "denied"}[result],
-		map[string]string{"stage": fmt.Sprint(stageIdx), "justification": just}))
-	final := result == entitlement.ReviewApprove && br.State == entitlement.StatePendingApproval && br.Current() == nil
-	if err := b.core.SaveBrokered(ctx, br); err != nil {
+	by := lifecycle.Actor{TenantID: t.tenantID, ID: t.userID, Name: t.userName}
+	if err := b.core.DecideBrokered(ctx, br, pol, by, result, just, nextApprovers, nextErr); err != nil {
 		return nil, true, err
 	}
-	if final {
-		b.fileBrokered(ctx, br, t)
-		if err := b.core.SaveBrokered(ctx, br); err != nil {
-			return nil, true, err
-		}
-	} else {
-		b.sendStageCards(ctx, br, "")
-	}
-	b.notifyBrokeredRequester(ctx, br)
+	stageIdx := cur.Index
 	b.updateBrokeredCards(ctx, br.ID, t.act.ReplyToID)
 	b.storeApproverCard(ctx, t, br.ID, stageIdx)
 	v := b.brokeredDecidedView(br, stageIdx, t.userID)
 	v.ByYou = true
 	resp, err := b.answer(ctx, t, cards.ApprovalDecided(t.loc, v))
 	return resp, true, err
-}
-
-// maxFileAttempts bounds how often the bot tries to file adminAdd when Graph fails transiently.
-const maxFileAttempts = 5
-
-// fileBrokered files adminAdd after the last approval (or at once when the policy needs none) and starts
-// following it. When Graph fails transiently the follow-up tries again, first adopting a request the failed
-// call may have created (a POST lost in transit must not assign twice). t is the approving turn (nil when
-// the bot files on its own), for the audit entry.
-func (b *Bot) fileBrokered(ctx context.Context, br *brokeredRequest, t *turn) {
-	now := b.now()
-	if br.ApprovedAt.IsZero() {
-		br.ApprovedAt = now
-	}
-	br.FileAttempts++
-	req, adopted, err := b.fileOrAdopt(ctx, br)
-	entry := store.AuditEntry{Action: "assignment.adminAdd", Mode: store.ModeBrokered, RequestID: br.ID, PackageID: br.PackageID,
-		PackageName: br.PackageName, SubjectID: br.Requester.ID, SubjectName: br.Requester.Name,
-		Details: map[string]string{"email": br.Requester.Email, "org": br.Requester.OrgID, "policy": br.PolicyID,
-			"attempt": fmt.Sprint(br.FileAttempts)}}
-	switch {
-	case err != nil && transientFailure(err) && br.FileAttempts < maxFileAttempts:
-		b.log.WarnContext(ctx, "file brokered adminAdd; will retry", "request", br.ID, "attempt", br.FileAttempts, "err", err)
-		br.FilePending = true
-		br.State = entitlement.StateDelivering
-		br.AddEvent(now, "Approved; assigning it is taking longer (retrying)")
-		entry.Outcome = "retrying"
-		entry.Details["error"] = entitlement.UserMessage(err)
-		b.scheduleFollow(ctx, br, b.nextDelay(br, false))
-	case err != nil:
-		b.log.ErrorContext(ctx, "file brokered adminAdd", "request", br.ID, "attempt", br.FileAttempts, "err", err)
-		br.FilePending = false
-		br.State = entitlement.StateDeliveryFailed
-		br.Reason = "Approved, but " + orUnknown(b.cfg.Tenant.Name, "the organization") + " could not assign it: " + entitlement.UserMessage(err) + "."
-		br.AddEvent(now, "Approved, but the assignment could not be filed")
-		br.Done = true
-		entry.Outcome = "failed"
-		entry.Details["error"] = entitlement.UserMessage(err)
-	default:
-		br.FilePending = false
-		br.GraphRequestID, br.AssignmentID = req.ID, req.AssignmentID
-		br.State = req.State
-		if br.State == "" || br.State == entitlement.StateSubmitted || br.State == entitlement.StateUnknown {
-			br.State = entitlement.StateDelivering
-		}
-		br.AddEvent(now, "Approved; access is being delivered")
-		entry.Outcome = "filed"
-		if adopted {
-			entry.Outcome = "found"
-		}
-		entry.Details["graphRequest"] = req.ID
-		b.scheduleFollow(ctx, br, 0)
-	}
-	if t != nil {
-		b.auditTurn(ctx, t, entry)
-	} else {
-		entry.Time = now
-		entry.ActorName = b.cfg.BotName
-		b.appendAudit(ctx, entry)
-	}
-}
-
-// fileOrAdopt files adminAdd; on a retry it first looks for the adminAdd request an earlier, failed attempt
-// may have created (same package and target address, filed since the approval) and adopts it.
-func (b *Bot) fileOrAdopt(ctx context.Context, br *brokeredRequest) (entitlement.Request, bool, error) {
-	if br.FileAttempts > 1 {
-		reqs, err := b.cfg.Entitlement.Requests(ctx, entitlement.RequestFilter{PackageID: br.PackageID})
-		if err != nil {
-			return entitlement.Request{}, false, fmt.Errorf("look for an adminAdd filed by an earlier attempt: %w", err)
-		}
-		for _, r := range reqs {
-			if r.Type == entitlement.RequestAdminAdd && strings.EqualFold(r.Requestor.Email, br.Requester.Email) &&
-				!r.CreatedAt.Before(br.ApprovedAt.Add(-time.Minute)) &&
-				r.State != entitlement.StateDenied && r.State != entitlement.StateCanceled && r.State != entitlement.StateDeliveryFailed {
-				return r, true, nil
-			}
-		}
-	}
-	req, err := b.cfg.Entitlement.AdminAdd(ctx, entitlement.AdminAddInput{PackageID: br.PackageID, PolicyID: br.PolicyID,
-		TargetEmail: br.Requester.Email, TargetName: br.Requester.Name, ConnectedOrgID: br.Requester.OrgID,
-		Justification: br.Justification, Answers: br.Answers, Schedule: br.Schedule})
-	return req, false, err
-}
-
-// transientFailure reports whether a Graph failure may go away by itself (throttling, outage, a lost
-// answer) rather than being a refusal of this assignment.
-func transientFailure(err error) bool {
-	switch {
-	case errors.Is(err, entitlement.ErrThrottled), errors.Is(err, entitlement.ErrUnavailable),
-		errors.Is(err, context.DeadlineExceeded):
-		return true
-	case errors.Is(err, entitlement.ErrInvalidInput), errors.Is(err, entitlement.ErrForbidden), errors.Is(err, entitlement.ErrNotEligible),
-		errors.Is(err, entitlement.ErrAlreadyAssigned), errors.Is(err, entitlement.ErrAlreadyRequested), errors.Is(err, entitlement.ErrConflict),
-		errors.Is(err, entitlement.ErrNotFound), errors.Is(err, entitlement.ErrConsentRequired), errors.Is(err, entitlement.ErrSignInRequired):
-		return false
-	}
-	return true // no domain error: the call never got a readable answer
-}
-
-// notifyBrokeredRequester tells the partner user what changed (their status card is updated too).
-func (b *Bot) notifyBrokeredRequester(ctx context.Context, br *brokeredRequest) {
-	pkg := orUnknown(br.PackageName, "your access package")
-	var text string
-	last := br.Stages
-	var by string
-	if len(last) > 0 && last[len(last)-1].Decision != "" {
-		by = " by " + last[len(last)-1].ByName
-	} else if len(last) > 1 {
-		by = " by " + last[len(last)-2].ByName
-	}
-	switch br.State {
-	case entitlement.StatePendingApproval:
-		if cur := br.Current(); cur != nil && cur.Index > 1 {
-			text = fmt.Sprintf("Stage %d of your request for %s was approved%s; now waiting for %s.", cur.Index-1, pkg, by, lifecycle.NamesOf(cur.Approvers))
-		}
-	case entitlement.StateDenied:
-		if len(last) > 0 && last[len(last)-1].Decision == entitlement.ReviewDeny {
-			text = fmt.Sprintf("Your request for %s was denied%s.", pkg, by)
-		} else {
-			text = fmt.Sprintf("Your request for %s was stopped: %s", pkg, br.Reason)
-		}
-	case entitlement.StateDelivering, entitlement.StateDelivered:
-		text = fmt.Sprintf("Your request for %s was approved%s. %s is adding you as a guest; I'll tell you how to get in.", pkg, by, orUnknown(b.cfg.Tenant.Name, "The organization"))
-	case entitlement.StateDeliveryFailed:
-		text = fmt.Sprintf("Your request for %s was approved but could not be delivered. %s", pkg, br.Reason)
-	}
-	if text == "" {
-		return
-	}
-	b.enqueue(ctx, OutboxNotify, notifyJob{TenantID: br.Requester.TenantID, UserID: br.Requester.ID, Text: text})
 }
 
 // ---- cards ----

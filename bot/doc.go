@@ -31,7 +31,8 @@
 //
 // Partners and guests
 //   - partner.go: the request mode per user (delegated, brokered, link-out, refused) and partner routing.
-//   - brokered.go: brokered requests run by the bot for connected-organization users.
+//   - brokered.go: brokered requests for connected-organization users: submit, who may decide, answers and
+//     cards (their record and state machine are the lifecycle core's).
 //   - guest.go: guest guidance after a brokered delivery (invitation, tenant switch, ending access).
 //
 // Admin

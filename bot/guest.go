@@ -30,45 +30,9 @@ func endingLead(start, end time.Time) time.Duration {
 	return lead
 }
 
-type brokeredFollowJob struct {
-	RequestID string `json:"requestId"`
-	// Gen is the record's FollowGen when the job was queued; an older job is stale (one chain per request).
-	Gen int `json:"gen"`
-}
-
-// scheduleFollow queues the follow-up job of a brokered request after delay; the caller saves the record
-// (its FollowGen makes any older job stale). The outbox runs on wall-clock time (the bot's clock may be a
-// simulated one), so only the delay is taken from the bot's view of time.
-func (b *Bot) scheduleFollow(ctx context.Context, br *brokeredRequest, delay time.Duration) {
-	br.FollowDelay = delay
-	br.FollowGen++
-	var at time.Time // zero: due now in the outbox's clock
-	if delay > 0 {
-		at = time.Now().Add(delay)
-	}
-	if _, err := b.cfg.Store.Enqueue(ctx, OutboxBrokeredFollow, brokeredFollowJob{RequestID: br.ID, Gen: br.FollowGen}, at); err != nil {
-		b.log.ErrorContext(ctx, "schedule brokered follow-up", "request", br.ID, "err", err)
-		return
-	}
-	b.fl.mu.Lock()
-	kick := b.fl.outboxKick
-	b.fl.mu.Unlock()
-	if kick != nil && delay <= 0 {
-		kick()
-	}
-}
-
-// nextDelay is the backoff after a run: PollInterval after a change, else doubled up to PollMax.
-func (b *Bot) nextDelay(br *brokeredRequest, changed bool) time.Duration {
-	if changed || br.FollowDelay <= 0 {
-		return b.cfg.PollInterval
-	}
-	return min(max(br.FollowDelay*2, b.cfg.PollInterval), b.cfg.PollMax)
-}
-
 // deliverBrokeredFollow runs one step of a brokered request's follow-up.
 func (b *Bot) deliverBrokeredFollow(ctx context.Context, raw json.RawMessage) error {
-	var job brokeredFollowJob
+	var job lifecycle.BrokeredFollowJob
 	if err := json.Unmarshal(raw, &job); err != nil {
 		return fmt.Errorf("decode brokered follow-up: %w", err)
 	}
@@ -93,14 +57,14 @@ func (b *Bot) deliverBrokeredFollow(ctx context.Context, raw json.RawMessage) er
 		return b.followStage(ctx, br)
 	}
 	if br.FilePending {
-		b.fileBrokered(ctx, br, nil) // schedules the next step itself
+		b.core.FileBrokered(ctx, br, nil) // schedules the next step itself
 		if err := b.core.SaveBrokered(ctx, br); err != nil {
 			return err
 		}
 		if !br.FilePending {
 			b.updateBrokeredCards(ctx, br.ID, "")
 			if br.State == entitlement.StateDeliveryFailed {
-				b.notifyBrokeredRequester(ctx, br)
+				b.core.NotifyBrokeredRequester(ctx, br)
 			}
 		}
 		return nil
@@ -109,7 +73,7 @@ func (b *Bot) deliverBrokeredFollow(ctx context.Context, raw json.RawMessage) er
 		req, err := b.cfg.Entitlement.Request(ctx, br.GraphRequestID)
 		if err != nil {
 			log.WarnContext(ctx, "poll brokered adminAdd request", "err", err)
-			b.scheduleFollow(ctx, br, b.nextDelay(br, false))
+			b.core.ScheduleFollow(ctx, br, b.core.NextDelay(br, false))
 			return b.core.SaveBrokered(ctx, br)
 		}
 		if req.AssignmentID != "" {
@@ -143,7 +107,7 @@ func (b *Bot) deliverBrokeredFollow(ctx context.Context, raw json.RawMessage) er
 		}
 		changed = changed || c
 	}
-	delay := b.nextDelay(br, changed)
+	delay := b.core.NextDelay(br, changed)
 	if br.State == entitlement.StateDelivered && !br.Guest.Waiting() && !br.Guest.EndsAt.IsZero() && !br.Guest.EndingWarned {
 		// Accepted: nothing to poll until it is time to warn about the end of access.
 		warnAt := br.Guest.EndsAt.Add(-endingLead(br.Guest.StartsAt, br.Guest.EndsAt))
@@ -153,7 +117,7 @@ func (b *Bot) deliverBrokeredFollow(ctx context.Context, raw json.RawMessage) er
 		br.Done = true
 	}
 	if !br.Done {
-		b.scheduleFollow(ctx, br, delay)
+		b.core.ScheduleFollow(ctx, br, delay)
 	}
 	if err := b.core.SaveBrokered(ctx, br); err != nil {
 		return err
@@ -162,7 +126,7 @@ func (b *Bot) deliverBrokeredFollow(ctx context.Context, raw json.RawMessage) er
 		b.updateBrokeredCards(ctx, br.ID, "")
 	}
 	if notify {
-		b.notifyBrokeredRequester(ctx, br)
+		b.core.NotifyBrokeredRequester(ctx, br)
 	}
 	return nil
 }
@@ -172,19 +136,19 @@ func (b *Bot) followStage(ctx context.Context, br *brokeredRequest) error {
 	pol, err := b.cfg.Entitlement.Policy(ctx, br.PolicyID)
 	if err != nil {
 		b.log.WarnContext(ctx, "read policy of brokered request", "request", br.ID, "err", err)
-		b.scheduleFollow(ctx, br, b.nextDelay(br, false))
+		b.core.ScheduleFollow(ctx, br, b.core.NextDelay(br, false))
 		return b.core.SaveBrokered(ctx, br)
 	}
-	changed := b.checkBrokeredStage(ctx, br, pol)
+	changed := b.core.CheckBrokeredStage(ctx, br, pol)
 	if !br.Done {
-		b.scheduleFollow(ctx, br, b.stageWake(br, pol))
+		b.core.ScheduleFollow(ctx, br, b.core.StageWake(br, pol))
 	}
 	if err := b.core.SaveBrokered(ctx, br); err != nil {
 		return err
 	}
 	if changed {
 		b.updateBrokeredCards(ctx, br.ID, "")
-		b.notifyBrokeredRequester(ctx, br)
+		b.core.NotifyBrokeredRequester(ctx, br)
 	}
 	return nil
 }
@@ -249,7 +213,7 @@ func (b *Bot) followGuest(ctx context.Context, br *brokeredRequest) (bool, error
 		}
 		g.AcceptedSent = true
 		br.AddEvent(now, "You accepted the invitation: you're in")
-		b.auditSystem(ctx, br, "guest.accepted", "accepted")
+		b.core.AuditBrokered(ctx, br, "guest.accepted", "accepted", nil)
 		changed = true
 	}
 	if state == lifecycle.GuestAccepted && !g.EndsAt.IsZero() && !g.EndingWarned &&
@@ -259,7 +223,7 @@ func (b *Bot) followGuest(ctx context.Context, br *brokeredRequest) (bool, error
 				return changed, err
 			}
 			br.AddEvent(now, "Told you that your access ends "+g.EndsAt.UTC().Format("2006-01-02 15:04 UTC"))
-			b.auditSystem(ctx, br, "guest.ending-notice", "sent")
+			b.core.AuditBrokered(ctx, br, "guest.ending-notice", "sent", nil)
 		}
 		g.EndingWarned = true
 	}
@@ -348,26 +312,6 @@ func (b *Bot) sendGuidance(ctx context.Context, br *brokeredRequest, step cards.
 		return fmt.Errorf("send %s guidance for %s: %w", step, br.ID, err)
 	}
 	return nil
-}
-
-// auditSystem records something the bot did on its own for a brokered request.
-func (b *Bot) auditSystem(ctx context.Context, br *brokeredRequest, action, outcome string) {
-	b.auditSystemAt(ctx, br, action, outcome, nil)
-}
-
-// auditSystemAt is auditSystem with extra details.
-func (b *Bot) auditSystemAt(ctx context.Context, br *brokeredRequest, action, outcome string, details map[string]string) {
-	subject := br.Guest.UserID
-	if subject == "" {
-		subject = br.Requester.ID
-	}
-	e := store.AuditEntry{Time: b.now(), ActorName: b.cfg.BotName, Action: action, Mode: store.ModeBrokered, RequestID: br.ID,
-		PackageID: br.PackageID, PackageName: br.PackageName, SubjectID: subject, SubjectName: br.Requester.Name,
-		Outcome: outcome, Details: map[string]string{"email": br.Requester.Email, "homeUser": br.Requester.ID}}
-	for k, v := range details {
-		e.Details[k] = v
-	}
-	b.appendAudit(ctx, e)
 }
 
 // teamOf names the team a package grants: a resource known to be a Team, else its first Entra group (Graph

@@ -82,6 +82,11 @@ func (b *Bot) enqueue(ctx context.Context, kind string, payload any) {
 		b.log.ErrorContext(ctx, "enqueue outbox item", "kind", kind, "err", err)
 		return
 	}
+	b.kickOutbox()
+}
+
+// kickOutbox wakes the outbox worker (when one is registered).
+func (b *Bot) kickOutbox() {
 	b.fl.mu.Lock()
 	kick := b.fl.outboxKick
 	b.fl.mu.Unlock()

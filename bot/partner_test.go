@@ -17,6 +17,7 @@ import (
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/lifecycle"
 	"github.com/accessbot/accessbot/internal/store"
 )
 
@@ -338,7 +339,7 @@ func (e *ptEnv) drain(step time.Duration) {
 		}
 		for _, it := range items {
 			if it.Kind == OutboxBrokeredFollow {
-				var job brokeredFollowJob
+				var job lifecycle.BrokeredFollowJob
 				if err := json.Unmarshal(it.Payload, &job); err != nil {
 					e.t.Fatalf("decode follow-up: %v", err)
 				}
@@ -1143,7 +1144,7 @@ func TestBrokeredExternalSponsorApproves(t *testing.T) {
 	br, _ := e.bot.core.GetBrokered(context.Background(), key)
 	live := 0
 	for _, it := range pending {
-		var job brokeredFollowJob
+		var job lifecycle.BrokeredFollowJob
 		if it.Kind == OutboxBrokeredFollow && json.Unmarshal(it.Payload, &job) == nil && job.Gen == br.FollowGen {
 			live++
 		}
@@ -1231,7 +1232,7 @@ func TestBrokeredAdminAddTransientFailure(t *testing.T) {
 			if c := e.click(ptUPatti, card, cards.VerbApprovalApprove, map[string]any{cards.KeyRequestID: key, cards.KeyStageID: "stage-1"}); !strings.Contains(c, "You approved") {
 				t.Fatalf("approval: %s", c)
 			}
-			for range maxFileAttempts {
+			for range lifecycle.MaxFileAttempts {
 				e.drain(2 * time.Minute)
 			}
 			br, err := e.bot.core.GetBrokered(context.Background(), key)

@@ -51,6 +51,7 @@ type Store interface {
 	store.Requests
 	store.Leaser
 	Conversation(ctx context.Context, tenantID, aadObjectID string) (store.ConversationRef, error)
+	Enqueue(ctx context.Context, kind string, payload any, notBefore time.Time) (string, error)
 	List(ctx context.Context, bucket, prefix string, fn func(key string, raw []byte) error) error
 	Delete(ctx context.Context, bucket, key string) error
 }
@@ -68,6 +69,10 @@ type Config struct {
 	Now func() time.Time
 	// TenantID is the resource tenant ("Tenant A"): the tenant of approvers and requesters that have none.
 	TenantID string
+	// TenantName is the resource tenant's organization name ("Contoso") for texts; "" says "the organization".
+	TenantName string
+	// BotName is how the bot calls itself: the actor of what it does on its own in the audit log.
+	BotName string
 	// PollInterval is the first delay between status polls of an open request (doubles up to PollMax).
 	PollInterval time.Duration
 	// PollMax caps the delay between status polls.
@@ -76,6 +81,12 @@ type Config struct {
 	ReminderAfter time.Duration
 	// Enqueue stores an outbox job (and wakes its worker); nil drops the jobs (logged).
 	Enqueue func(ctx context.Context, kind string, payload any)
+	// KickOutbox wakes the outbox worker after a job due now was stored with the store's Enqueue; nil means the
+	// worker finds it on its next poll.
+	KickOutbox func()
+	// Audit records an audit entry (the conversation layer also derives metrics from it); nil drops entries
+	// (logged).
+	Audit func(ctx context.Context, e store.AuditEntry)
 	// Changed is told when a record changed in a way its views show (every copy of its cards is re-rendered);
 	// nil means nobody listens.
 	Changed func(ctx context.Context, requestID string)

@@ -19,6 +19,8 @@
 //   - decisions.go: recording decisions, stage ids, the requester's own cancel.
 //   - tracker.go: the polling loop (RunTracker, PollDue) and PollSoon/Kick.
 //   - brokered.go: the brokered request record (Brokered) and its storage; Get reads it as its Mirror.
+//   - brokered_flow.go: the brokered state machine: approvers, stage clock, decisions, adminAdd filing, the
+//     requester's news, the follow-up job's schedule, audit.
 //   - lock.go: Lock, a named lock across replicas (a store lease) for check-then-act sections.
 //   - legacy.go: ImportLegacy, records of older builds moved into the requests table.
 //   - duration.go: ISO-8601 durations (Graph's) and their coarse English rendering.
