@@ -65,11 +65,16 @@ type Store struct {
 
 var _ store.Backend = (*Store)(nil)
 
-// Redact returns rawURL with any password replaced, for logs and errors.
+// Redact returns rawURL with any password (user info or a password query parameter) replaced, for logs and
+// errors.
 func Redact(rawURL string) string {
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Host == "" {
 		return "(unparseable database URL)"
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
 }

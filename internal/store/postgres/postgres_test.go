@@ -74,3 +74,15 @@ func TestOpenErrorsHidePassword(t *testing.T) {
 		}
 	}
 }
+
+func TestRedact(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"postgres://bot:pw1@db:5432/a?sslmode=require", "postgres://bot:xxxxx@db:5432/a?sslmode=require"},
+		{"postgres://bot@db/a?password=pw2&sslmode=require", "postgres://bot@db/a?password=xxxxx&sslmode=require"},
+		{"not a url", "(unparseable database URL)"},
+	} {
+		if got := postgres.Redact(tc.in); got != tc.want {
+			t.Errorf("Redact(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
