@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/accessbot/accessbot/internal/store"
 	"github.com/accessbot/accessbot/internal/store/postgres"
@@ -84,5 +85,21 @@ func TestRedact(t *testing.T) {
 		if got := postgres.Redact(tc.in); got != tc.want {
 			t.Errorf("Redact(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestStatementTimeoutAndPoolSize: Options reach the server (statement_timeout) and the pool.
+func TestStatementTimeoutAndPoolSize(t *testing.T) {
+	ctx := context.Background()
+	s, err := postgres.Open(ctx, pgtest.URL(t), postgres.Options{StatementTimeout: 200 * time.Millisecond, MaxConns: 3})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer func() { _ = s.Close() }()
+	if got := s.Pool().Config().MaxConns; got != 3 {
+		t.Errorf("pool size %d, want 3", got)
+	}
+	if _, err := s.Pool().Exec(ctx, "SELECT pg_sleep(2)"); err == nil || !strings.Contains(err.Error(), "statement timeout") {
+		t.Fatalf("a 2 s statement with a 200 ms timeout: %v, want a statement timeout", err)
 	}
 }
