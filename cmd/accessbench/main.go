@@ -185,7 +185,10 @@ type botProcess struct {
 
 func startBot(ctx context.Context, bin, dir, metadata, db string) (*botProcess, error) {
 	args := []string{"demo", "--data", dir, "--addr", "127.0.0.1:0", "--sim-addr", "127.0.0.1:0", "--reset",
-		"--log-level", "error", "--verify-tokens", metadata}
+		"--log-level", "error", "--verify-tokens", metadata,
+		// The bot's own capacity is measured: all clients are users of one tenant, whose Connector budget
+		// (30 operations a second) would otherwise be the ceiling (see BenchmarkApprovalFanOut for that).
+		"--connector-rate", "0"}
 	if db != "" {
 		args = append(args, "--database-url", db)
 	}

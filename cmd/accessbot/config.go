@@ -61,6 +61,8 @@ type config struct {
 	ShutdownTimeout   time.Duration
 	// DebugAddr, when set, serves net/http/pprof on this loopback address (never on the bot's port).
 	DebugAddr string
+	// ConnectorRate paces Bot Connector operations per second (Teams' tenant limit); 0 = unpaced.
+	ConnectorRate float64
 	// DevSimulatorURL is the simulator's root, used only with InsecureDev for the development identity (set
 	// by `demo`, never from the environment).
 	DevSimulatorURL string
@@ -137,6 +139,20 @@ func registerServeFlags(fs *flag.FlagSet, c *config, getenv func(string) string)
 	fs.StringVar(&c.LogFormat, "log-format", envDefault(getenv, "ACCESSBOT_LOG_FORMAT", "text"), "text | json (env ACCESSBOT_LOG_FORMAT)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may run after SIGTERM")
 	registerDebugFlag(fs, &c.DebugAddr, getenv)
+	registerRateFlag(fs, &c.ConnectorRate, getenv)
+}
+
+// registerRateFlag binds --connector-rate (serve and demo).
+func registerRateFlag(fs *flag.FlagSet, rate *float64, getenv func(string) string) {
+	def := float64(botframework.TeamsTenantRate)
+	if v := envDefault(getenv, "ACCESSBOT_CONNECTOR_RATE", ""); v != "" {
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			def = f
+		} else {
+			def = -1 // reported by validate
+		}
+	}
+	fs.Float64Var(rate, "connector-rate", def, "Bot Connector operations per second, paced under Teams' limit per app and tenant; 0 = unpaced (env ACCESSBOT_CONNECTOR_RATE)")
 }
 
 // registerDebugFlag binds --debug-addr (serve and demo).
@@ -238,6 +254,9 @@ func (c *config) validate() error {
 	}
 	if c.DBStatementTimeout < 0 {
 		errs = append(errs, fmt.Errorf("ACCESSBOT_DATABASE_STATEMENT_TIMEOUT %s: expected a positive duration such as 10s", c.DBStatementTimeout))
+	}
+	if c.ConnectorRate < 0 {
+		errs = append(errs, errors.New("ACCESSBOT_CONNECTOR_RATE: expected a number of operations per second, 0 or more (Teams allows 30 per app and tenant)"))
 	}
 	if c.DevVerifyTokensURL != "" {
 		u, err := url.Parse(c.DevVerifyTokensURL)

@@ -81,6 +81,7 @@ func TestConfigValidate(t *testing.T) {
 			c.InsecureDev, c.Addr, c.DevVerifyTokensURL = true, "127.0.0.1:3978", "https://login.botframework.com/v1/.well-known/openidconfiguration"
 		}, "--verify-tokens"},
 		{"benchmark token check outside the demo", func(c *config) { c.DevVerifyTokensURL = "http://127.0.0.1:9/x" }, "--verify-tokens"},
+		{"negative connector rate", func(c *config) { c.ConnectorRate = -1 }, "ACCESSBOT_CONNECTOR_RATE"},
 		{"profiler on loopback", func(c *config) { c.DebugAddr = "127.0.0.1:6060" }, ""},
 		{"profiler on all interfaces", func(c *config) { c.DebugAddr = ":6060" }, "--debug-addr"},
 		{"profiler on a LAN address", func(c *config) { c.DebugAddr = "192.0.2.10:6060" }, "must be loopback"},

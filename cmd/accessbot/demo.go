@@ -31,6 +31,7 @@ type demoFlags struct {
 	dbURL   string
 	debug   string
 	verify  string
+	rate    float64
 }
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -45,6 +46,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&f.level, "log-level", "info", "debug | info | warn | error")
 	fs.StringVar(&f.format, "log-format", "text", "text | json")
 	registerDebugFlag(fs, &f.debug, osGetenv)
+	registerRateFlag(fs, &f.rate, osGetenv)
 	fs.StringVar(&f.verify, "verify-tokens", "", "BENCHMARKS: authenticate inbound activities with Bot Framework JWTs whose keys come from this loopback OpenID metadata URL (make bench)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -103,6 +105,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		LogFormat:          f.format,
 		DebugAddr:          f.debug,
 		DevVerifyTokensURL: f.verify,
+		ConnectorRate:      f.rate,
 		ShutdownTimeout:    10 * time.Second,
 		DevSimulatorURL:    simBase,
 		AdminGroupID:       tenantsim.AdminsGroupID,

@@ -104,7 +104,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 			return nil, err
 		}
 	}
-	conn := botframework.NewClient(botframework.ClientConfig{Tokens: bfTokens, Logger: log, CheckServiceURL: check, Rate: botframework.TeamsTenantRate,
+	conn := botframework.NewClient(botframework.ClientConfig{Tokens: bfTokens, Logger: log, CheckServiceURL: check, Rate: cfg.ConnectorRate,
 		HTTPClient: &http.Client{Transport: metrics.Transport("connector", nil)}})
 
 	port, err := graph.New(graph.Config{BaseURL: cfg.GraphBaseURL, AppTokens: appCred.Graph(), TenantID: cfg.BotTenantID, Logger: log,

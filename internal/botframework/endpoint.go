@@ -153,7 +153,7 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		slog.String("activity_type", string(act.Type)),
 		slog.String("channel_id", act.ChannelID),
 	)
-	ctx, span := startActivitySpan(ctx, act)
+	ctx, span := startActivitySpan(WithInteractive(ctx), act)
 	outcome := OutcomeOK
 	defer func() {
 		e.metrics.ObserveActivity(string(act.Type), outcome)

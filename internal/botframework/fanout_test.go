@@ -12,7 +12,8 @@ import (
 )
 
 // fanOut sends one approval card to each of n approvers' conversations from `senders` concurrent workers
-// while, every chatEvery, another user's chat gets a reply; it returns the fan-out's total time and the
+// while, every chatEvery, another user's chat gets a reply (an interactive operation, see WithInteractive);
+// it returns the fan-out's total time and the
 // slowest chat reply.
 func fanOut(t testing.TB, c *Client, url string, n, senders int, chatEvery time.Duration) (total, slowestChat time.Duration, chats int) {
 	ctx := context.Background()
@@ -44,7 +45,7 @@ func fanOut(t testing.TB, c *Client, url string, n, senders int, chatEvery time.
 			case <-tick.C:
 			}
 			s := time.Now()
-			if _, err := c.Reply(ctx, url, fmt.Sprintf("a:chat-%d", k), "in-1", &schema.Activity{Text: "Here are your requests"}); err != nil {
+			if _, err := c.Reply(WithInteractive(ctx), url, fmt.Sprintf("a:chat-%d", k), "in-1", &schema.Activity{Text: "Here are your requests"}); err != nil {
 				t.Errorf("chat reply %d: %v", k, err)
 			}
 			slowestChat = max(slowestChat, time.Since(s))
@@ -111,6 +112,13 @@ func TestPacerHonoursRetryAfter(t *testing.T) {
 	want := []time.Duration{0, 105 * time.Millisecond, 210 * time.Millisecond, 2 * time.Second}
 	if fmt.Sprint(slept) != fmt.Sprint(want) {
 		t.Fatalf("waits = %v, want %v (evenly spaced, then held by Retry-After)", slept, want)
+	}
+	// A chat reply is paced too (it waits out the Retry-After like everyone) and pushes later work back.
+	slept = nil
+	_ = p.wait(WithInteractive(context.Background()))
+	_ = p.wait(context.Background())
+	if want := []time.Duration{2*time.Second + 105*time.Millisecond, 2*time.Second + 210*time.Millisecond}; fmt.Sprint(slept) != fmt.Sprint(want) {
+		t.Fatalf("waits after a chat reply = %v, want %v", slept, want)
 	}
 	var none *pacer
 	if err := none.wait(context.Background()); err != nil {

@@ -25,6 +25,9 @@ type pacer struct {
 
 	mu   sync.Mutex
 	next time.Time // earliest start of the next operation
+	// bg lets one background operation at a time hold a reserved slot, so an interactive one waits for at
+	// most that slot, not for every queued card of a fan-out.
+	bg chan struct{}
 }
 
 // windowMargin spreads rate operations over 1.05 s instead of one second: requests reach the service with a
@@ -35,13 +38,38 @@ func newPacer(rate float64, now func() time.Time, sleep func(ctx context.Context
 	if rate <= 0 {
 		return nil
 	}
-	return &pacer{interval: time.Duration(windowMargin * float64(time.Second) / rate), now: now, sleep: sleep}
+	return &pacer{interval: time.Duration(windowMargin * float64(time.Second) / rate), now: now, sleep: sleep, bg: make(chan struct{}, 1)}
 }
 
-// wait reserves the next slot and sleeps until it; a nil pacer never waits.
+// interactiveKey marks a context that serves an activity (a user waits for the answer).
+type interactiveKey struct{}
+
+// WithInteractive marks ctx as serving an inbound activity: Connector operations made with it go ahead of
+// queued background work (approval fan-out, notifications) instead of queueing behind it; they still take a
+// paced slot, so the tenant's limit holds. The Endpoint marks every activity.
+func WithInteractive(ctx context.Context) context.Context {
+	return context.WithValue(ctx, interactiveKey{}, true)
+}
+
+func isInteractive(ctx context.Context) bool {
+	v, _ := ctx.Value(interactiveKey{}).(bool)
+	return v
+}
+
+// wait reserves the next slot and sleeps until it. Background operations queue for the right to reserve, one
+// at a time; an interactive operation reserves at once, so it waits at most for the one background slot
+// already reserved. A nil pacer never waits.
 func (p *pacer) wait(ctx context.Context) error {
 	if p == nil {
 		return nil
+	}
+	if !isInteractive(ctx) {
+		select {
+		case p.bg <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		defer func() { <-p.bg }()
 	}
 	p.mu.Lock()
 	now := p.now()
