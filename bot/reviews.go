@@ -53,26 +53,51 @@ func (b *Bot) SweepReviews(ctx context.Context) error {
 type reviewNotifier struct{ b *Bot }
 
 // Deliver implements reviews.Notifier.
-func (n reviewNotifier) Deliver(ctx context.Context, to reviews.Recipient, card *cards.Card) error {
+func (n reviewNotifier) Deliver(ctx context.Context, to reviews.Recipient, card *cards.Card) (reviews.Delivery, error) {
 	if to.Guest {
 		ref, ok, err := n.b.partnerConversation(ctx, to.TenantID, to.UserID, to.Email)
 		if err != nil {
-			return err
+			return reviews.Delivery{}, err
 		}
 		if ok {
-			if _, err := n.b.cfg.Connector.Send(ctx, ref.ServiceURL, ref.ConversationID, cardActivity(card)); err != nil {
-				return fmt.Errorf("send to partner %s: %w", to.UserID, err)
+			id, err := n.b.cfg.Connector.Send(ctx, ref.ServiceURL, ref.ConversationID, cardActivity(card))
+			if err != nil {
+				return reviews.Delivery{}, fmt.Errorf("send to partner %s: %w", to.UserID, err)
 			}
-			return nil
+			return reviews.Delivery{ServiceURL: ref.ServiceURL, ConversationID: ref.ConversationID, ActivityID: id}, nil
 		}
 	}
-	_, _, err := n.b.deliverTo(ctx, to.TenantID, to.UserID, cardActivity(card))
-	return err
+	ref, id, err := n.b.deliverTo(ctx, to.TenantID, to.UserID, cardActivity(card))
+	return reviews.Delivery{ServiceURL: ref.ServiceURL, ConversationID: ref.ConversationID, ActivityID: id}, err
+}
+
+// Update implements reviews.Notifier: the card replaces the one sent before, in place.
+func (n reviewNotifier) Update(ctx context.Context, d reviews.Delivery, card *cards.Card) error {
+	if err := n.b.cfg.Connector.Update(ctx, d.ServiceURL, d.ConversationID, d.ActivityID, cardActivity(card)); err != nil {
+		return fmt.Errorf("update review card %s: %w", d.ActivityID, err)
+	}
+	return nil
 }
 
 // Localizer implements reviews.Notifier: the recipient's language from their last activity.
 func (n reviewNotifier) Localizer(ctx context.Context, to reviews.Recipient) *i18n.Localizer {
 	return n.b.locFor(ctx, to.TenantID, to.UserID)
+}
+
+// AnnouncedEnds implements reviews.EndAnnouncer: the brokered flow tells the partner guests it created when
+// their access ends (cards.GuestEnding), so the expiry sweep leaves those assignments alone.
+func (n reviewNotifier) AnnouncedEnds(ctx context.Context) (map[string]bool, error) {
+	brs, err := n.b.core.ListBrokered(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, br := range brs {
+		if br.Guest.UserID != "" {
+			out[br.Guest.UserID+"/"+br.PackageID] = true
+		}
+	}
+	return out, nil
 }
 
 var errReviewsOff = errors.New("access reviews are not set up in this AccessBot")

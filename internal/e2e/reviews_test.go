@@ -327,3 +327,34 @@ func TestExpiryWarnsRitaWhoExtendsAndAaronApproves(t *testing.T) {
 		t.Fatalf("Rita was warned %d times, want once", n)
 	}
 }
+
+func TestReviewCardUpdatesInPlaceWhenDecidedElsewhere(t *testing.T) {
+	e := newReviewEnv(t, (*tenantsim.Sim).SeedReviews)
+	a := aaron
+	card := e.sentTo(0, &a, "Falcon Production Access quarterly review")
+	// Aaron decides in My Access (the simulator's stand-in), not on the card.
+	body, _ := json.Marshal(map[string]string{"reviewId": tenantsim.ReviewProductionID, "userId": tenantsim.UserAaron,
+		"decision": "Deny", "justification": "decided in My Access"})
+	resp, err := http.Post(e.url+"/_sim/myaccess/decide", "application/json", bytes.NewReader(body))
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("my access decide: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	from := e.conn.Len()
+	e.sweep()
+	up := e.conn.WaitFor(t, from, wait, "Aaron's card updated in place", func(x teamsfake.Activity) bool {
+		return x.Op == "update" && x.ConversationID == a.ConversationID && strings.Contains(x.CardText(), "2 of 2 decided")
+	})
+	if up.ID != card.ID {
+		t.Fatalf("updated activity %q, want the review card %q", up.ID, card.ID)
+	}
+	// Nothing changed since: the next sweeps leave the card alone.
+	n := e.conn.Len()
+	e.sweep()
+	e.sweep()
+	for _, x := range e.conn.Activities()[n:] {
+		if x.ConversationID == a.ConversationID {
+			t.Fatalf("unexpected %s in Aaron's chat: %s", x.Op, x.CardText())
+		}
+	}
+}

@@ -100,6 +100,13 @@ func (s *Service) maxLead() time.Duration {
 	return m
 }
 
+// EndAnnouncer is implemented by a Notifier that already announces the end of some assignments itself (the
+// bot's brokered flow warns the partner guests it created): AnnouncedEnds returns "targetID/packageID" keys,
+// which SweepExpiry skips so nobody is told twice.
+type EndAnnouncer interface {
+	AnnouncedEnds(ctx context.Context) (map[string]bool, error)
+}
+
 // SweepExpiry warns every holder of an assignment with an end date ahead of the end (with Extend where the
 // policy lets holders extend) and tells them when it has ended. Each notice is sent once per end date, so an
 // extension (a new end) gets its own warning.
@@ -111,10 +118,17 @@ func (s *Service) SweepExpiry(ctx context.Context, n Notifier) error {
 		return fmt.Errorf("list assignments ending soon: %w", err)
 	}
 	var errs []error
+	skip := map[string]bool{}
+	if ea, ok := n.(EndAnnouncer); ok {
+		if skip, err = ea.AnnouncedEnds(ctx); err != nil {
+			return fmt.Errorf("list the ends the bot announces itself: %w", err)
+		}
+	}
 	names, policies := map[string]string{}, map[string]entitlement.Policy{}
 	for _, a := range soon {
 		end := a.EndsAt()
-		if end.IsZero() || !end.After(now) || a.Target.ID == "" || now.Before(end.Add(-s.leadFor(end.Sub(a.Schedule.Start)))) {
+		if end.IsZero() || !end.After(now) || a.Target.ID == "" || skip[a.Target.ID+"/"+a.PackageID] ||
+			now.Before(end.Add(-s.leadFor(end.Sub(a.Schedule.Start)))) {
 			continue
 		}
 		key := "expiring/" + a.ID + "/" + strconv.FormatInt(end.Unix(), 10)
@@ -131,7 +145,7 @@ func (s *Service) SweepExpiry(ctx context.Context, n Notifier) error {
 	for _, a := range ended {
 		end := a.EndsAt()
 		// Only ends by date, recent ones: a removal (review, admin, the holder) is announced where it happens.
-		if end.IsZero() || a.Target.ID == "" || a.ExpiredAt.Before(end) || now.Sub(end) > 7*24*time.Hour {
+		if end.IsZero() || a.Target.ID == "" || skip[a.Target.ID+"/"+a.PackageID] || a.ExpiredAt.Before(end) || now.Sub(end) > 7*24*time.Hour {
 			continue
 		}
 		name := s.pkgName(ctx, names, a)

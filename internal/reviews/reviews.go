@@ -36,9 +36,18 @@ type Recipient struct {
 	Guest bool
 }
 
+// Delivery is where a card landed, so it can be updated in place later.
+type Delivery struct {
+	ServiceURL     string `json:"serviceUrl"`
+	ConversationID string `json:"conversationId"`
+	ActivityID     string `json:"activityId"`
+}
+
 // Notifier sends cards to people's 1:1 chats with the bot (the bot implements it).
 type Notifier interface {
-	Deliver(ctx context.Context, to Recipient, card *cards.Card) error
+	Deliver(ctx context.Context, to Recipient, card *cards.Card) (Delivery, error)
+	// Update replaces a card sent before.
+	Update(ctx context.Context, d Delivery, card *cards.Card) error
 	// Localizer is the recipient's language (from their last activity; English when unknown).
 	Localizer(ctx context.Context, to Recipient) *i18n.Localizer
 }

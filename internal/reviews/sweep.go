@@ -2,6 +2,8 @@ package reviews
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 
@@ -26,7 +28,9 @@ func (s *Service) Sweep(ctx context.Context, n Notifier) error {
 		case a.Inst.Status.Open():
 			errs = append(errs, s.sweepReviewers(ctx, n, a))
 		case a.Inst.Status == entitlement.ReviewApplied:
-			errs = append(errs, s.tellRemoved(ctx, n, a))
+			errs = append(errs, s.tellRemoved(ctx, n, a), s.refreshClosed(ctx, n, a))
+		default:
+			errs = append(errs, s.refreshClosed(ctx, n, a))
 		}
 	}
 	return errors.Join(errs...)
@@ -45,7 +49,8 @@ func (s *Service) recipient(ctx context.Context, userID string) Recipient {
 // deliver sends the card build makes in the recipient's language.
 func (s *Service) deliver(ctx context.Context, n Notifier, userID string, build func(l *i18n.Localizer) *cards.Card) error {
 	to := s.recipient(ctx, userID)
-	return n.Deliver(ctx, to, build(n.Localizer(ctx, to)))
+	_, err := n.Deliver(ctx, to, build(n.Localizer(ctx, to)))
+	return err
 }
 
 // cardFor builds a reviewer's card: the full card when the bot can act as them now, else the "waiting for you"
@@ -64,18 +69,28 @@ func (s *Service) cardFor(ctx context.Context, l *i18n.Localizer, a Active, user
 	return waitingCard(l, a, note, remaining)
 }
 
-func (s *Service) undecided(ctx context.Context, a Active) (int, error) {
+// progress counts an instance's undecided items and fingerprints its decisions and status (a change means the
+// reviewers' cards are out of date).
+func (s *Service) progress(ctx context.Context, a Active) (int, string, error) {
 	ds, err := s.cfg.Reviews.InstanceDecisions(ctx, a.Def.ID, a.Inst.ID)
 	if err != nil {
-		return 0, fmt.Errorf("load decisions of %s: %w", a.Def.Name, err)
+		return 0, "", fmt.Errorf("load decisions of %s: %w", a.Def.Name, err)
 	}
 	n := 0
+	h := sha256.New()
+	fmt.Fprint(h, a.Inst.Status)
 	for _, d := range ds {
 		if !d.Decided() {
 			n++
 		}
+		fmt.Fprint(h, "|", d.ID, ":", d.Decision)
 	}
-	return n, nil
+	return n, hex.EncodeToString(h.Sum(nil)[:12]), nil
+}
+
+func (s *Service) undecided(ctx context.Context, a Active) (int, error) {
+	n, _, err := s.progress(ctx, a)
+	return n, err
 }
 
 func (s *Service) remindDue(a Active) bool {
@@ -91,24 +106,20 @@ func (s *Service) sweepReviewers(ctx context.Context, n Notifier, a Active) erro
 	if err != nil {
 		return fmt.Errorf("list reviewers of %s: %w", a.Def.Name, err)
 	}
-	open, err := s.undecided(ctx, a)
+	open, fp, err := s.progress(ctx, a)
 	if err != nil {
 		return err
 	}
-	var errs []error
+	errs := []error{s.refreshCards(ctx, n, a, revs, fp)}
 	for _, r := range revs {
 		key := "review/" + a.Inst.ID + "/" + r.ID
-		if _, err := s.once(ctx, key, func() error {
-			return s.deliver(ctx, n, r.ID, func(l *i18n.Localizer) *cards.Card { return s.cardFor(ctx, l, a, r.ID, "", open) })
-		}); err != nil {
+		if _, err := s.once(ctx, key, func() error { return s.deliverTracked(ctx, n, a, r.ID, fp, "", open) }); err != nil {
 			errs = append(errs, fmt.Errorf("send %s to %s: %w", a.Def.Name, r.ID, err))
 		}
 		if open == 0 || !s.remindDue(a) {
 			continue
 		}
-		if _, err := s.once(ctx, "remind/"+a.Inst.ID+"/"+r.ID, func() error {
-			return s.deliver(ctx, n, r.ID, func(l *i18n.Localizer) *cards.Card { return s.cardFor(ctx, l, a, r.ID, reminderNote(a), open) })
-		}); err != nil {
+		if _, err := s.once(ctx, "remind/"+a.Inst.ID+"/"+r.ID, func() error { return s.deliverTracked(ctx, n, a, r.ID, fp, reminderNote(a), open) }); err != nil {
 			errs = append(errs, fmt.Errorf("remind %s of %s: %w", r.ID, a.Def.Name, err))
 		}
 	}
