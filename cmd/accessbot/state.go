@@ -46,7 +46,7 @@ func openState(ctx context.Context, cfg config, log *slog.Logger, observe func(c
 	}
 	st, err := store.Open(cfg.DataPath, store.Options{Logger: log, Observe: observe})
 	if err != nil {
-		return nil, fmt.Errorf("open state %s: %w", cfg.DataPath, err)
+		return nil, fmt.Errorf("open state: %w", err) // the store's error names the file
 	}
 	return st, nil
 }

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/accessbot/accessbot/internal/store"
 	"github.com/accessbot/accessbot/internal/tenantsim"
 )
 
@@ -81,4 +85,41 @@ func TestDemoJSONStaysPrivate(t *testing.T) {
 	if fi.Mode().Perm() != 0o600 {
 		t.Fatalf("demo.json mode = %o, want 600", fi.Mode().Perm())
 	}
+}
+
+// TestServeRefusesDamagedStateFile: `accessbot serve` on a truncated state file exits with one line that
+// names the file and what to do, and leaves the file as it was.
+func TestServeRefusesDamagedStateFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "accessbot.db")
+	st, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		if err := st.Put(context.Background(), "things", fmt.Sprint(i), strings.Repeat("x", 2000)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	damagedFile := raw[:len(raw)/2]
+	if err := os.WriteFile(path, damagedFile, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	code := run(context.Background(), []string{"serve", "--insecure-dev", "--addr", "127.0.0.1:0", "--data", path}, &out, &out)
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	last := lines[len(lines)-1]
+	if code != 1 || !strings.Contains(last, path) || !strings.Contains(last, "restore the file from a backup") || strings.Contains(out.String(), "panic") {
+		t.Fatalf("exit %d, output:\n%s\nwant exit 1 and a last line naming %s and what to do", code, out.String(), path)
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(after, damagedFile) {
+		t.Fatal("serve wrote to the damaged state file")
+	}
+	t.Logf("serve said: %s", last)
 }

@@ -34,20 +34,21 @@ func verifyFile(path string, timeout time.Duration) error {
 		return fmt.Errorf("stat: %w", err)
 	}
 	if fi.Size() == 0 {
-		return damaged(path, errors.New("it is empty (0 bytes)"))
+		return damaged(errors.New("it is empty, 0 bytes"))
 	}
 	if err := walkFile(path, fi.Size(), timeout); err != nil {
 		if errors.Is(err, bbolt.ErrTimeout) {
 			return fmt.Errorf("file is locked by another process (waited %s): %w", timeout, err)
 		}
-		return damaged(path, err)
+		return damaged(err)
 	}
 	return nil
 }
 
-func damaged(path string, cause error) error {
-	return fmt.Errorf("%w: %s: %v; it was left unchanged: stop AccessBot, restore the file from a backup "+
-		"(or move it aside to start with empty state) and start again", ErrDamaged, path, cause)
+// damaged is the one-line error for a state file that cannot be read; Open prefixes it with the path.
+func damaged(cause error) error {
+	return fmt.Errorf("%w (%v); it was left unchanged: stop AccessBot, restore the file from a backup "+
+		"(or move it aside to start with empty state) and start again", ErrDamaged, cause)
 }
 
 // walkFile opens path read-only and reads every bucket, key and value, turning bbolt's panics on corrupt
