@@ -291,7 +291,8 @@ func (b *Bot) firstBrokeredApprovers(ctx context.Context, t *turn, br *brokeredR
 	return st, entitlement.Invalid("approvers", "could not be found for this policy (no sponsor or approver is set); ask your contact to check the connected organization's sponsors")
 }
 
-// brokeredDecisionUnavailable answers a brokered Approve/Deny when Graph could not say who approves: the card
+// brokeredDecisionUnavailable answers a brokered Approve/Deny when Graph could not say who approves (the
+// policy or an approver rule could not be read): the card
 // says Microsoft Graph is unavailable and nothing changed, the audit records an error (not a refusal), and
 // the decision is not recorded, so the same click works after recovery.
 func (b *Bot) brokeredDecisionUnavailable(ctx context.Context, t *turn, br *brokeredRequest, stage int,
@@ -380,7 +381,11 @@ func (b *Bot) brokeredDecision(ctx context.Context, t *turn, data map[string]any
 	}
 	pol, err := b.cfg.Entitlement.Policy(ctx, br.PolicyID)
 	if err != nil {
-		resp, ferr := b.failure(ctx, t, "I couldn't record your decision", fmt.Errorf("read policy %s: %w", br.PolicyID, err), "approvals")
+		err = fmt.Errorf("read policy %s: %w", br.PolicyID, err)
+		if errors.Is(err, entitlement.ErrUnavailable) {
+			return b.brokeredDecisionUnavailable(ctx, t, br, cur.Index, auditEntry, err)
+		}
+		resp, ferr := b.failure(ctx, t, "I couldn't record your decision", err, "approvals")
 		return resp, true, ferr
 	}
 	if cur.Index > len(pol.Stages) {

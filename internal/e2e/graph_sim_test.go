@@ -338,7 +338,7 @@ func TestGraphSimPartnerAdminAddAndConnectedOrgs(t *testing.T) {
 func TestGraphSimThrottling(t *testing.T) {
 	e := newGSEnv(t, func(c *graph.Config) { c.CacheTTL = -1 })
 	ctx := e.ctx()
-	// Two 429s, then served: the client retries (Retry-After 0) and the caller sees success.
+	// Two 429s with "Retry-After: 0", then served: the client retries after its back-off (≥ 1s, a 0 says nothing) and the caller sees success.
 	e.sim.SetThrottle(2, 0)
 	before := e.calls.Load()
 	if _, err := e.client.Catalogs(ctx); err != nil {

@@ -148,6 +148,7 @@ func (s *Sim) adminFault(w http.ResponseWriter, r *http.Request) {
 		NoRetryAfter      bool      `json:"noRetryAfter"`
 		DelayMillis       int       `json:"delayMillis"`
 		Entra             bool      `json:"entra"`
+		Method            string    `json:"method"`
 	}
 	if !decodeAdminPost(w, r, &body) {
 		return
@@ -164,7 +165,7 @@ func (s *Sim) adminFault(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := Fault{Requests: body.Requests, Kind: body.Kind, Status: body.Status, RetryAfter: time.Duration(body.RetryAfterSeconds) * time.Second,
-		NoRetryAfter: body.NoRetryAfter, Delay: time.Duration(body.DelayMillis) * time.Millisecond, Entra: body.Entra}
+		NoRetryAfter: body.NoRetryAfter, Delay: time.Duration(body.DelayMillis) * time.Millisecond, Entra: body.Entra, Method: body.Method}
 	s.SetFault(f)
 	s.mu.Lock()
 	f = s.fault

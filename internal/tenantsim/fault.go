@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -39,12 +40,15 @@ type Fault struct {
 	Delay time.Duration `json:"delay,omitempty"`
 	// Entra makes the token endpoints fail too (a whole outage), not only Graph.
 	Entra bool `json:"entra,omitempty"`
+	// Method, when set, limits the fault to requests with this HTTP method (for example POST).
+	Method string `json:"method,omitempty"`
 }
 
-// SetFault switches the failure test switch (Fault{} switches it off).
+// SetFault switches the failure test switch (Fault{} switches it off) and zeroes FaultHits.
 func (s *Sim) SetFault(f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.faultHits = 0
 	if f.Kind == "" {
 		f.Kind = FaultStatus
 	}
@@ -63,24 +67,32 @@ func (s *Sim) SetThrottle(n int, retryAfter time.Duration) {
 	s.SetFault(Fault{Requests: n, Kind: FaultStatus, Status: http.StatusTooManyRequests, RetryAfter: retryAfter})
 }
 
+// FaultHits is how many requests suffered the fault since it was last set.
+func (s *Sim) FaultHits() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.faultHits
+}
+
 // takeFault counts one request against the switch and returns the fault it must suffer, if any.
-func (s *Sim) takeFault(entra bool) (Fault, bool) {
+func (s *Sim) takeFault(r *http.Request, entra bool) (Fault, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f := s.fault
-	if f.Requests == 0 || (entra && !f.Entra) {
+	if f.Requests == 0 || (entra && !f.Entra) || (f.Method != "" && !strings.EqualFold(f.Method, r.Method)) {
 		return Fault{}, false
 	}
 	if f.Requests > 0 {
 		s.fault.Requests--
 	}
+	s.faultHits++
 	return f, true
 }
 
 // injectFault makes the request suffer the switched-on fault. It reports whether the request was answered
 // (or cut); false means serve it normally (no fault, or after a slow fault's delay).
 func (s *Sim) injectFault(w http.ResponseWriter, r *http.Request, entra bool) bool {
-	f, ok := s.takeFault(entra)
+	f, ok := s.takeFault(r, entra)
 	if !ok {
 		return false
 	}

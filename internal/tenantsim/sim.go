@@ -40,17 +40,19 @@ type Options struct {
 
 // Sim is a running simulator. It is safe for concurrent use.
 type Sim struct {
-	opts     Options
-	log      *slog.Logger
-	db       *bolt.DB
-	ownDB    bool
-	mu       sync.Mutex
-	w        *world
-	fault    Fault
-	botCerts []*x509.Certificate
-	key      *rsa.PrivateKey
-	kid      string
-	handler  http.Handler
+	opts  Options
+	log   *slog.Logger
+	db    *bolt.DB
+	ownDB bool
+	mu    sync.Mutex
+	w     *world
+	fault Fault
+	// faultHits counts the requests that suffered the fault since it was set.
+	faultHits int
+	botCerts  []*x509.Certificate
+	key       *rsa.PrivateKey
+	kid       string
+	handler   http.Handler
 }
 
 // PersonaUser describes one seeded user for scripts and the Playground personas.

@@ -321,7 +321,16 @@ func (u *userClient) SubmitRequest(ctx context.Context, in entitlement.NewReques
 	}
 	out, status, err := post()
 	if err != nil && inTransit(err, status) {
-		u.c.log.Warn("request POST failed in transit; checking for an open request before retrying", "package", in.PackageID, "status", status)
+		// Never re-sent at once: wait the back-off (≥ 1s) first, then check whether the first attempt took
+		// effect after all, and only then send it once more.
+		d, ok := u.c.retry.next(1, 0, 0)
+		if !ok {
+			return entitlement.Request{}, err
+		}
+		u.c.log.Warn("request POST failed in transit; checking for an open request before retrying", "package", in.PackageID, "status", status, "wait", d)
+		if serr := sleep(ctx, d); serr != nil {
+			return entitlement.Request{}, err
+		}
 		open, cerr := u.openRequest(ctx, in.PackageID)
 		if cerr != nil {
 			return entitlement.Request{}, fmt.Errorf("%s: the request may or may not have been filed (could not check: %v): %w: %w", op, cerr, entitlement.ErrOutcomeUnknown, err)
