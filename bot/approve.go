@@ -11,6 +11,7 @@ import (
 	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/entitlement"
 	"github.com/accessbot/accessbot/internal/i18n"
+	"github.com/accessbot/accessbot/internal/lifecycle"
 	"github.com/accessbot/accessbot/internal/store"
 )
 
@@ -23,23 +24,6 @@ func (b *Bot) registerApprover() {
 	b.onVerb(cards.VerbApprovalDeny, b.verbDecide(entitlement.ReviewDeny))
 	b.onVerb(cards.VerbApprovalRefresh, b.verbApprovalView(false))
 	b.onVerb(cards.VerbApprovalOpen, b.verbApprovalView(true))
-}
-
-// trackedFor returns the tracked record of a request, reading it with the app's identity (and tracking it from
-// now on) when the bot did not know it.
-func (b *Bot) trackedFor(ctx context.Context, requestID string) (*trackedRequest, error) {
-	tr, err := b.core.Get(ctx, requestID)
-	if err == nil {
-		return tr, nil
-	}
-	if !errors.Is(err, store.ErrNotFound) {
-		return nil, err
-	}
-	r, err := b.cfg.Entitlement.Request(ctx, requestID)
-	if err != nil {
-		return nil, fmt.Errorf("read request %s: %w", requestID, err)
-	}
-	return b.core.Track(ctx, r, trackOptions{})
 }
 
 // stageIndex returns the 1-based index of a stage in an approval (0 when absent).
@@ -63,10 +47,6 @@ func cardStage(a entitlement.Approval, tok string) int {
 	return stageIndex(a, tok)
 }
 
-func decided(s entitlement.ApprovalStage) bool {
-	return s.ReviewResult == entitlement.ReviewApprove || s.ReviewResult == entitlement.ReviewDeny
-}
-
 // stageOutcomeView is the read-only view of one stage as Graph reports it to the viewer.
 func (b *Bot) stageOutcomeView(t *turn, tr *trackedRequest, a entitlement.Approval, stage int) cards.ApprovalDecidedView {
 	v := b.decidedView(tr, stage, t.userID)
@@ -74,7 +54,7 @@ func (b *Bot) stageOutcomeView(t *turn, tr *trackedRequest, a entitlement.Approv
 		return v
 	}
 	s := a.Stages[stage-1]
-	if decided(s) {
+	if lifecycle.Decided(s) {
 		v.Outcome = cards.Decision(s.ReviewResult)
 		v.DecidedBy = orUnknown(s.ReviewedBy.Name, v.DecidedBy)
 		if !s.ReviewedAt.IsZero() {
@@ -126,11 +106,11 @@ func (b *Bot) verbDecide(result entitlement.ReviewResult) verbHandler {
 			}
 			return b.failure(ctx, t, "I couldn't record your decision", err, "approvals")
 		}
-		tr, err := b.trackedFor(ctx, reqID)
+		tr, err := b.core.Follow(ctx, reqID)
 		if err != nil {
 			return b.failure(ctx, t, "I couldn't record your decision", err, "approvals")
 		}
-		b.learnDecisions(ctx, tr, appr)
+		b.core.LearnDecisions(ctx, tr, appr)
 		cur, open := appr.Current()
 		curIdx := stageIndex(appr, cur.ID)
 		want := cardStage(appr, str(data, cards.KeyStageID))
@@ -140,7 +120,7 @@ func (b *Bot) verbDecide(result entitlement.ReviewResult) verbHandler {
 				stage = lastDecidedStage(appr)
 			}
 			if !open {
-				tr = b.catchUp(ctx, tr)
+				tr = b.core.CatchUp(ctx, tr)
 			}
 			v := b.stageOutcomeView(t, tr, appr, stage)
 			v.AlreadyDecided = !v.ByYou && (v.Outcome != cards.DecisionNotReviewed || v.Closed != cards.ClosureNone)
@@ -257,26 +237,6 @@ func orResult(r entitlement.ReviewResult, tr *trackedRequest, stage int) entitle
 	return d.Result
 }
 
-// catchUp re-reads a request (app-only) whose approval is no longer open while the tracked record still says
-// it is (canceled in My Access, expired a moment ago, the tracker not polled yet) and applies it, so the
-// card says how it ended. On a failed read it returns the record unchanged.
-func (b *Bot) catchUp(ctx context.Context, tr *trackedRequest) *trackedRequest {
-	if !tr.State.Open() || strings.HasPrefix(tr.ID, brokeredPrefix) {
-		return tr
-	}
-	req, err := b.cfg.Entitlement.Request(ctx, tr.ID)
-	if err != nil {
-		b.log.InfoContext(ctx, "re-read a request whose approval ended", "request", tr.ID, "err", err)
-		return tr
-	}
-	fresh, err := b.core.Observe(ctx, req)
-	if err != nil {
-		b.log.WarnContext(ctx, "apply the state of a request whose approval ended", "request", tr.ID, "err", err)
-		return tr
-	}
-	return fresh
-}
-
 // endedView is the read-only card of a tracked request that has ended, for a click on its approval card
 // after Graph stopped showing the approval; ok is false when the bot does not track the request or it is
 // still open (then nothing about it is shown).
@@ -285,7 +245,7 @@ func (b *Bot) endedView(ctx context.Context, t *turn, requestID, stageTok string
 	if err != nil || !b.mayViewTracked(ctx, tr, t.userID) {
 		return cards.ApprovalDecidedView{}, false
 	}
-	tr = b.catchUp(ctx, tr)
+	tr = b.core.CatchUp(ctx, tr)
 	if tr.State == "" || tr.State.Open() {
 		return cards.ApprovalDecidedView{}, false
 	}
@@ -303,35 +263,11 @@ func (b *Bot) endedView(ctx context.Context, t *turn, requestID, stageTok string
 
 func lastDecidedStage(a entitlement.Approval) int {
 	for i := len(a.Stages) - 1; i >= 0; i-- {
-		if decided(a.Stages[i]) || a.Stages[i].Status == entitlement.StageExpired || a.Stages[i].Status == entitlement.StageCompleted {
+		if lifecycle.Decided(a.Stages[i]) || a.Stages[i].Status == entitlement.StageExpired || a.Stages[i].Status == entitlement.StageCompleted {
 			return i + 1
 		}
 	}
 	return max(len(a.Stages), 1)
-}
-
-// learnDecisions records the stage decisions an approver's read of the approval shows and the bot did not
-// know (made in My Access, or by an approver the bot does not talk to), so the tracker moves to the right
-// stage and the cards say who decided.
-func (b *Bot) learnDecisions(ctx context.Context, tr *trackedRequest, a entitlement.Approval) {
-	learned := false
-	for i, s := range a.Stages {
-		if !decided(s) {
-			continue
-		}
-		if _, ok := tr.DecisionFor(i + 1); ok {
-			continue
-		}
-		rec := decisionRecord{Stage: i + 1, StageID: s.ID, ApproverID: s.ReviewedBy.ID, ApproverName: s.ReviewedBy.Name,
-			Result: s.ReviewResult, At: s.ReviewedAt, Justification: s.Justification}
-		fresh, _ := b.core.RecordDecision(ctx, tr.ID, rec, false)
-		*tr = *fresh
-		learned = true
-	}
-	if learned {
-		b.updateCards(ctx, tr.ID, "")
-		b.core.PollSoon(ctx, tr.ID)
-	}
 }
 
 // storeApproverCard records the card an invoke answers as one of the user's approval card copies, when the
@@ -478,7 +414,7 @@ func (b *Bot) verbApprovalView(open bool) verbHandler {
 			// Fall back to what the bot knows: enough for a read-only view or the stage's approver list.
 			t.log.InfoContext(ctx, "approval view from tracked state", "request", reqID, "err", err)
 			if errors.Is(err, entitlement.ErrNotFound) {
-				tr = b.catchUp(ctx, tr) // Graph hides the approvals of finished requests
+				tr = b.core.CatchUp(ctx, tr) // Graph hides the approvals of finished requests
 			}
 			stage := want
 			if stage == 0 {
@@ -490,18 +426,18 @@ func (b *Bot) verbApprovalView(open bool) verbHandler {
 			return b.answer(ctx, t, b.approverCard(ctx, t.loc, tr, stage, t.userID, ""))
 		}
 		// Graph shows the user this approval (an approver of one of its stages): follow it from now on.
-		tr, err := b.trackedFor(ctx, reqID)
+		tr, err := b.core.Follow(ctx, reqID)
 		if err != nil {
 			return b.failure(ctx, t, "I couldn't read this approval", err, "approvals")
 		}
 		if want == 0 {
 			want = cardStage(appr, str(data, cards.KeyStageID))
 		}
-		b.learnDecisions(ctx, tr, appr)
+		b.core.LearnDecisions(ctx, tr, appr)
 		cur, isOpen := appr.Current()
 		curIdx := stageIndex(appr, cur.ID)
 		if !isOpen {
-			tr = b.catchUp(ctx, tr)
+			tr = b.core.CatchUp(ctx, tr)
 		}
 		if isOpen && cur.AssignedToMe && (want == 0 || want == curIdx) {
 			b.core.NoteStageID(ctx, tr.ID, curIdx, cur.ID)
@@ -558,7 +494,7 @@ func (b *Bot) cmdApprovals(ctx context.Context, t *turn, cmd Command) error {
 	v := cards.ApprovalInboxView{Total: len(reqs), Now: now}
 	policies := map[string]entitlement.Policy{}
 	for _, r := range reqs {
-		tr, err := b.trackedFor(ctx, r.ID)
+		tr, err := b.core.Follow(ctx, r.ID)
 		if err != nil {
 			tr, _ = b.core.Track(ctx, r, trackOptions{})
 		}

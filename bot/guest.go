@@ -11,24 +11,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/entitlement"
-	"github.com/accessbot/accessbot/internal/i18n"
 	"github.com/accessbot/accessbot/internal/lifecycle"
 	"github.com/accessbot/accessbot/internal/store"
 )
-
-// endingLead is how long before the end of access a guest is warned: three days, or a tenth of the
-// assignment's length for short assignments (the demo's eight-hour policy warns 48 minutes before).
-func endingLead(start, end time.Time) time.Duration {
-	lead := 72 * time.Hour
-	if !start.IsZero() && end.After(start) {
-		lead = min(lead, end.Sub(start)/10)
-	}
-	return lead
-}
 
 // deliverBrokeredFollow runs one step of a brokered request's follow-up.
 func (b *Bot) deliverBrokeredFollow(ctx context.Context, raw json.RawMessage) error {
@@ -70,34 +58,10 @@ func (b *Bot) deliverBrokeredFollow(ctx context.Context, raw json.RawMessage) er
 		return nil
 	}
 	if br.State != entitlement.StateDelivered && br.GraphRequestID != "" {
-		req, err := b.cfg.Entitlement.Request(ctx, br.GraphRequestID)
-		if err != nil {
+		if changed, notify, err = b.core.PollDelivery(ctx, br); err != nil {
 			log.WarnContext(ctx, "poll brokered adminAdd request", "err", err)
 			b.core.ScheduleFollow(ctx, br, b.core.NextDelay(br, false))
 			return b.core.SaveBrokered(ctx, br)
-		}
-		if req.AssignmentID != "" {
-			br.AssignmentID = req.AssignmentID
-		}
-		if req.State != "" && req.State != br.State && req.State != entitlement.StateSubmitted {
-			changed = true
-			br.State = req.State
-			now := b.now()
-			switch req.State {
-			case entitlement.StateDelivered:
-				br.AddEvent(now, "Delivered: "+orUnknown(b.cfg.Tenant.Name, "the organization")+" added you as a guest")
-			case entitlement.StateDeliveryFailed:
-				br.Reason = "Approved, but the assignment could not be delivered; ask your contact to have an admin retry it."
-				br.AddEvent(now, "Delivery failed")
-				br.Done, notify = true, true
-			case entitlement.StateDenied, entitlement.StateCanceled:
-				br.Reason = "The assignment was " + string(req.State) + " in " + orUnknown(b.cfg.Tenant.Name, "the organization") + "."
-				br.AddEvent(now, cards.StateLabel(i18n.English(), cards.RequestState(req.State)))
-				br.State = entitlement.StateDenied
-				br.Done, notify = true, true
-			default:
-				br.AddEvent(now, cards.StateLabel(i18n.English(), cards.RequestState(req.State)))
-			}
 		}
 	}
 	if br.State == entitlement.StateDelivered {
@@ -110,7 +74,7 @@ func (b *Bot) deliverBrokeredFollow(ctx context.Context, raw json.RawMessage) er
 	delay := b.core.NextDelay(br, changed)
 	if br.State == entitlement.StateDelivered && !br.Guest.Waiting() && !br.Guest.EndsAt.IsZero() && !br.Guest.EndingWarned {
 		// Accepted: nothing to poll until it is time to warn about the end of access.
-		warnAt := br.Guest.EndsAt.Add(-endingLead(br.Guest.StartsAt, br.Guest.EndsAt))
+		warnAt := br.Guest.EndsAt.Add(-lifecycle.EndingLead(br.Guest.StartsAt, br.Guest.EndsAt))
 		delay = min(max(warnAt.Sub(b.now()), b.cfg.PollInterval), b.cfg.PollMax)
 	}
 	if br.State == entitlement.StateDelivered && !br.Guest.Waiting() && (br.Guest.EndsAt.IsZero() || br.Guest.EndingWarned) {
@@ -158,7 +122,7 @@ func (b *Bot) followStage(ctx context.Context, br *brokeredRequest) error {
 func (b *Bot) followGuest(ctx context.Context, br *brokeredRequest) (bool, error) {
 	g := &br.Guest
 	now := b.now()
-	if g.AcceptedSent && !g.EndsAt.IsZero() && now.Before(g.EndsAt.Add(-endingLead(g.StartsAt, g.EndsAt))) {
+	if g.AcceptedSent && !g.EndsAt.IsZero() && now.Before(g.EndsAt.Add(-lifecycle.EndingLead(g.StartsAt, g.EndsAt))) {
 		return false, nil // accepted: nothing to read until it is time to warn
 	}
 	if !g.EndsAt.IsZero() && !now.Before(g.EndsAt) {
@@ -217,7 +181,7 @@ func (b *Bot) followGuest(ctx context.Context, br *brokeredRequest) (bool, error
 		changed = true
 	}
 	if state == lifecycle.GuestAccepted && !g.EndsAt.IsZero() && !g.EndingWarned &&
-		!now.Before(g.EndsAt.Add(-endingLead(g.StartsAt, g.EndsAt))) {
+		!now.Before(g.EndsAt.Add(-lifecycle.EndingLead(g.StartsAt, g.EndsAt))) {
 		if b.lastAssignmentEnds(ctx, br) {
 			if err := b.sendGuidance(ctx, br, cards.GuestEnding); err != nil {
 				return changed, err

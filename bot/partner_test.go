@@ -588,7 +588,7 @@ func TestEndingLead(t *testing.T) {
 		{"eight hours warns 48 minutes before", 8 * time.Hour, 48 * time.Minute},
 	}
 	for _, tc := range tests {
-		if got := endingLead(start, start.Add(tc.dur)); got != tc.want {
+		if got := lifecycle.EndingLead(start, start.Add(tc.dur)); got != tc.want {
 			t.Errorf("%s: lead %v, want %v", tc.name, got, tc.want)
 		}
 	}

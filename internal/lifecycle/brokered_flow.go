@@ -430,3 +430,48 @@ func (c *Core) AuditBrokered(ctx context.Context, br *Brokered, action, outcome 
 	}
 	c.audit(ctx, nil, e)
 }
+
+// PollDelivery reads the adminAdd request a brokered request filed (app-only) and applies its state: delivered,
+// delivery failed, or denied/canceled in the tenant (the request ends; notify says the requester should hear
+// of it). changed reports a state the cards show. A failed read is returned and changes nothing.
+func (c *Core) PollDelivery(ctx context.Context, br *Brokered) (changed, notify bool, err error) {
+	req, err := c.cfg.Entitlement.Request(ctx, br.GraphRequestID)
+	if err != nil {
+		return false, false, fmt.Errorf("read adminAdd request %s: %w", br.GraphRequestID, err)
+	}
+	if req.AssignmentID != "" {
+		br.AssignmentID = req.AssignmentID
+	}
+	if req.State == "" || req.State == br.State || req.State == entitlement.StateSubmitted {
+		return false, false, nil
+	}
+	br.State = req.State
+	now := c.now()
+	org := orUnknown(c.cfg.TenantName, "the organization")
+	switch req.State {
+	case entitlement.StateDelivered:
+		br.AddEvent(now, "Delivered: "+org+" added you as a guest")
+	case entitlement.StateDeliveryFailed:
+		br.Reason = "Approved, but the assignment could not be delivered; ask your contact to have an admin retry it."
+		br.AddEvent(now, "Delivery failed")
+		br.Done, notify = true, true
+	case entitlement.StateDenied, entitlement.StateCanceled:
+		br.Reason = "The assignment was " + string(req.State) + " in " + org + "."
+		br.AddEvent(now, c.cfg.StateLabel(&Tracked{State: req.State}))
+		br.State = entitlement.StateDenied
+		br.Done, notify = true, true
+	default:
+		br.AddEvent(now, c.cfg.StateLabel(&Tracked{State: req.State}))
+	}
+	return true, notify, nil
+}
+
+// EndingLead is how long before the end of access a guest is warned: three days, or a tenth of the
+// assignment's length for short assignments (the demo's eight-hour policy warns 48 minutes before).
+func EndingLead(start, end time.Time) time.Duration {
+	lead := 72 * time.Hour
+	if !start.IsZero() && end.After(start) {
+		lead = min(lead, end.Sub(start)/10)
+	}
+	return lead
+}
