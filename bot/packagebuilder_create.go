@@ -9,6 +9,7 @@ import (
 	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/builder"
 	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/i18n"
 )
 
 // verbBuilderCreate files the Graph calls of the draft (Create, Save, or Finish after a failure). The draft is
@@ -48,14 +49,14 @@ func (b *Bot) verbBuilderCreate(ctx context.Context, t *turn, d builder.Draft, _
 		t.log.WarnContext(ctx, "package builder create failed", "package", claimed.Name, "err", cerr)
 		e.Outcome = "failed: " + entitlement.UserMessage(cerr)
 		b.appendAudit(ctx, e)
-		return b.answer(ctx, t, cards.PackageBuilt(t.loc, b.builtView(claimed)))
+		return b.answer(ctx, t, cards.PackageBuilt(t.loc, b.builtView(t.loc, claimed)))
 	}
 	e.Outcome = "done"
 	b.appendAudit(ctx, e)
 	if err := builder.Close(ctx, b.cfg.Store, t.tenantID, t.userID, claimed.ID); err != nil {
 		t.log.WarnContext(ctx, "close finished package draft", "err", err)
 	}
-	return b.answer(ctx, t, cards.PackageBuilt(t.loc, b.builtView(claimed)))
+	return b.answer(ctx, t, cards.PackageBuilt(t.loc, b.builtView(t.loc, claimed)))
 }
 
 // incomplete names the first step the draft still lacks ("" when it can be created).
@@ -100,17 +101,17 @@ func (b *Bot) verbBuilderUndo(ctx context.Context, t *turn, d builder.Draft, _ m
 	if err := builder.Close(ctx, b.cfg.Store, t.tenantID, t.userID, claimed.ID); err != nil {
 		t.log.WarnContext(ctx, "close undone package draft", "err", err)
 	}
-	v := b.builtView(claimed)
+	v := b.builtView(t.loc, claimed)
 	v.Undone, v.Failed, v.Left = true, false, left
 	return b.answer(ctx, t, cards.PackageBuilt(t.loc, v))
 }
 
 // builtView is the outcome card of a draft after Create.
-func (b *Bot) builtView(d builder.Draft) cards.PackageBuiltView {
+func (b *Bot) builtView(l *i18n.Localizer, d builder.Draft) cards.PackageBuiltView {
 	v := cards.PackageBuiltView{DraftID: d.ID, PackageName: d.Name, Edit: d.Edit, Failed: d.State == builder.StateFailed,
 		CanUndo: !d.Edit && (d.Made.PackageID != "" || d.Made.CatalogID != "")}
 	for _, p := range d.Made.Log {
-		v.Progress = append(v.Progress, cards.ProgressLine{What: p.What, OK: p.OK, Err: p.Err})
+		v.Progress = append(v.Progress, cards.ProgressLine{What: l.T(p.What.ID, p.What.KV()...), OK: p.OK, Err: p.Err})
 	}
 	if d.State == builder.StateDone && d.Who != builder.WhoNobody {
 		v.MyAccessURL = cards.MyAccessURL(b.cfg.Tenant.Domain, d.Made.PackageID)

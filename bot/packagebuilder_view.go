@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/builder"
 	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/i18n"
 )
 
 // wizardCard is the draft's current step; in, when set, is a refused submit whose values the card keeps.
@@ -30,12 +30,12 @@ func (b *Bot) wizardView(ctx context.Context, t *turn, d *builder.Draft, in *bui
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		v.Errors = append(v.Errors, d.Errors[k])
+		v.Errors = append(v.Errors, t.loc.T(d.Errors[k].ID, d.Errors[k].KV()...))
 	}
 	opts, err := b.wizardOptions(ctx, d, step)
 	if err != nil {
 		t.log.WarnContext(ctx, "read wizard choices", "step", step, "err", err)
-		v.Errors = append(v.Errors, "I couldn't read the choices for this step: "+entitlement.UserMessage(err))
+		v.Errors = append(v.Errors, t.loc.T("builder.view.noChoices", "Why", entitlement.UserMessage(err)))
 	}
 	fillDraftValues(&v, d)
 	if in != nil {
@@ -45,10 +45,11 @@ func (b *Bot) wizardView(ctx context.Context, t *turn, d *builder.Draft, in *bui
 		v.Catalogs = append(v.Catalogs, cards.Choice{Title: c.Name, Value: c.ID})
 	}
 	for _, r := range opts.Roles {
-		title := fmt.Sprintf("%s (%s): %s", r.ResourceName, builderResourceKind(r.OriginSystem), r.RoleName)
+		id := "builder.view.role"
 		if r.Pending {
-			title = fmt.Sprintf("%s (%s, added to the catalog on create): %s", r.ResourceName, builderResourceKind(r.OriginSystem), r.RoleName)
+			id = "builder.view.rolePending"
 		}
+		title := t.loc.T(id, "Name", r.ResourceName, "Kind", t.loc.T(builderResourceKind(r.OriginSystem)), "Role", r.RoleName)
 		v.RoleChoices = append(v.RoleChoices, cards.Choice{Title: title, Value: builder.RoleOption(r)})
 	}
 	for _, o := range opts.Orgs {
@@ -60,21 +61,20 @@ func (b *Bot) wizardView(ctx context.Context, t *turn, d *builder.Draft, in *bui
 		}
 	}
 	if step == builder.StepReview {
-		v.Review = reviewSections(d)
+		v.Review = reviewSections(t.loc, d)
 	}
 	return v
 }
 
+// builderResourceKind is the message id naming a resource's kind.
 func builderResourceKind(originSystem string) string {
 	switch originSystem {
-	case entitlement.OriginGroup:
-		return "group or Team"
 	case entitlement.OriginSharePoint:
-		return "SharePoint site"
+		return "builder.view.kindSite"
 	case entitlement.OriginApplication:
-		return "app"
+		return "builder.view.kindApp"
 	}
-	return originSystem
+	return "builder.view.kindGroup"
 }
 
 // fillDraftValues puts the draft's choices into the card's inputs.
@@ -175,88 +175,95 @@ func fillInputValues(v *cards.PackageWizardView, in builder.Input) {
 }
 
 // reviewSections describe every choice of the draft, one section per step.
-func reviewSections(d *builder.Draft) []cards.WizardSection {
+func reviewSections(l *i18n.Localizer, d *builder.Draft) []cards.WizardSection {
 	catalog := d.CatalogName
 	if d.NewCatalog {
-		catalog += " (new)"
+		catalog = l.T("builder.view.newCatalog", "Name", d.CatalogName)
 	}
-	basics := []cards.Fact{{Title: "Name", Value: d.Name}, {Title: "Description", Value: d.Description}, {Title: "Catalog", Value: catalog}}
+	basics := []cards.Fact{{Title: l.T("builder.name"), Value: d.Name}, {Title: l.T("builder.description"), Value: d.Description},
+		{Title: l.T("builder.catalog"), Value: catalog}}
 	var res []cards.Fact
 	for _, r := range d.Roles {
 		val := r.RoleName
 		if r.Pending {
-			val += " (added to the catalog)"
+			val = l.T("builder.view.roleAdded", "Role", r.RoleName)
 		}
 		res = append(res, cards.Fact{Title: r.ResourceName, Value: val})
 	}
-	who := map[builder.Who]string{builder.WhoMembers: "Members of this directory", builder.WhoAllOrgs: "Users of all connected organizations",
-		builder.WhoNobody: "Nobody (admins assign it)", builder.WhoOrgs: "Users of " + strings.Join(d.OrgNames, ", ")}[d.Who]
+	who := l.T("builder.who." + string(d.Who))
+	if d.Who == builder.WhoOrgs {
+		who = l.T("builder.view.usersOf", "Names", l.List(d.OrgNames))
+	}
 	var appr []cards.Fact
 	if len(d.Stages) == 0 {
-		appr = append(appr, cards.Fact{Title: "Approval", Value: "none"})
+		appr = append(appr, cards.Fact{Title: l.T("builder.approval"), Value: l.T("builder.approval.none")})
 	}
 	for i, s := range d.Stages {
-		val := approverWords(s.Approvers) + fmt.Sprintf("; %d days to decide", s.AutoDenyDays)
+		parts := []string{approverWords(l, s.Approvers), l.N("builder.view.daysToDecide", s.AutoDenyDays)}
 		if len(s.Fallback) > 0 {
-			val += "; fallback " + approverWords(s.Fallback)
+			parts = append(parts, l.T("builder.view.fallback", "Names", approverWords(l, s.Fallback)))
 		}
 		if s.EscalateAfterHours > 0 {
-			val += fmt.Sprintf("; escalates after %dh to %s", s.EscalateAfterHours, approverWords(s.EscalateTo))
+			parts = append(parts, l.N("builder.view.escalates", s.EscalateAfterHours, "Names", approverWords(l, s.EscalateTo)))
 		}
 		if s.JustificationRequired {
-			val += "; approvers justify"
+			parts = append(parts, l.T("builder.approverJustification"))
 		}
-		appr = append(appr, cards.Fact{Title: fmt.Sprintf("Stage %d", i+1), Value: val})
+		appr = append(appr, cards.Fact{Title: l.T("builder.stage", "N", i+1), Value: strings.Join(parts, "; ")})
 	}
-	just := "optional"
+	just := l.T("builder.view.optional")
 	if d.RequestorJustification {
-		just = "required"
+		just = l.T("builder.view.required")
 	}
-	appr = append(appr, cards.Fact{Title: "Requestor justification", Value: just})
+	appr = append(appr, cards.Fact{Title: l.T("builder.view.requestorJustification"), Value: just})
 	for i, q := range d.Questions {
 		val := q.Text
 		if len(q.Choices) > 0 {
 			val += " (" + strings.Join(q.Choices, " / ") + ")"
 		} else if q.Regex != "" {
-			val += " (format " + q.Regex + ")"
+			val += " (" + q.Regex + ")"
 		}
-		appr = append(appr, cards.Fact{Title: fmt.Sprintf("Question %d", i+1), Value: val})
+		appr = append(appr, cards.Fact{Title: l.T("builder.view.question", "N", i+1), Value: val})
 	}
-	ends := map[string]string{builder.ExpireNever: "never", builder.ExpireDays: fmt.Sprintf("after %d days", d.ExpiryDays),
-		builder.ExpireDate: "on " + d.ExpiryDate.Format("2006-01-02")}[d.Expiry]
-	ext := "not allowed"
+	ends := l.T("builder.expiry.never")
+	switch d.Expiry {
+	case builder.ExpireDays:
+		ends = l.N("builder.view.afterDays", d.ExpiryDays)
+	case builder.ExpireDate:
+		ends = l.T("builder.view.onDate", "Date", d.ExpiryDate.Format("2006-01-02"))
+	}
+	ext := l.T("builder.view.notAllowed")
 	if d.ExtensionAllowed {
-		ext = "allowed"
+		ext = l.T("builder.view.allowed")
 	}
 	var inc []string
 	for _, i := range d.Incompatible {
-		inc = append(inc, fmt.Sprintf("%s (%s)", i.Name, i.Kind))
+		inc = append(inc, l.T("builder.view.incompatible."+string(i.Kind), "Name", i.Name))
 	}
-	if len(inc) == 0 {
-		inc = []string{"none"}
+	incText := l.T("builder.view.none")
+	if len(inc) > 0 {
+		incText = strings.Join(inc, ", ")
 	}
+	step := func(s builder.Step) string { return l.T("builder.step." + string(s)) }
 	return []cards.WizardSection{
-		{Step: string(builder.StepBasics), Title: "Name and catalog", Facts: basics},
-		{Step: string(builder.StepResources), Title: "Resources and roles", Facts: res},
-		{Step: string(builder.StepWho), Title: "Who may request", Facts: []cards.Fact{{Title: "Requesters", Value: who}}},
-		{Step: string(builder.StepApproval), Title: "Approval and questions", Facts: appr},
-		{Step: string(builder.StepLifetime), Title: "Lifetime", Facts: []cards.Fact{{Title: "Access ends", Value: ends}, {Title: "Extension", Value: ext}}},
-		{Step: string(builder.StepSoD), Title: "Separation of duties", Facts: []cards.Fact{{Title: "Incompatible with", Value: strings.Join(inc, ", ")}}},
+		{Step: string(builder.StepBasics), Title: step(builder.StepBasics), Facts: basics},
+		{Step: string(builder.StepResources), Title: step(builder.StepResources), Facts: res},
+		{Step: string(builder.StepWho), Title: step(builder.StepWho), Facts: []cards.Fact{{Title: l.T("builder.view.requesters"), Value: who}}},
+		{Step: string(builder.StepApproval), Title: step(builder.StepApproval), Facts: appr},
+		{Step: string(builder.StepLifetime), Title: step(builder.StepLifetime), Facts: []cards.Fact{{Title: l.T("builder.expiry"), Value: ends},
+			{Title: l.T("builder.view.extension"), Value: ext}}},
+		{Step: string(builder.StepSoD), Title: step(builder.StepSoD), Facts: []cards.Fact{{Title: l.T("details.incompatible"), Value: incText}}},
 	}
 }
 
-func approverWords(as []builder.Approver) string {
+func approverWords(l *i18n.Localizer, as []builder.Approver) string {
 	var out []string
 	for _, a := range as {
 		switch a.Kind {
-		case builder.ApproverManager:
-			out = append(out, "requestor's manager")
-		case builder.ApproverInternalSponsors:
-			out = append(out, "internal sponsors")
-		case builder.ApproverExternalSponsors:
-			out = append(out, "external sponsors")
+		case builder.ApproverManager, builder.ApproverInternalSponsors, builder.ApproverExternalSponsors:
+			out = append(out, l.T("builder.approver."+string(a.Kind)))
 		case builder.ApproverGroup:
-			out = append(out, a.Name+" (group)")
+			out = append(out, l.T("builder.view.group", "Name", a.Name))
 		default:
 			out = append(out, orUnknown(a.Name, a.ID))
 		}

@@ -71,11 +71,11 @@ type Resolver interface {
 func RoleOption(r RoleDraft) string { return r.Key() }
 
 // problems collects field errors.
-type problems map[string]string
+type problems map[string]Message
 
-func (p problems) add(field, format string, a ...any) {
+func (p problems) add(field, id string, kv ...any) {
 	if _, dup := p[field]; !dup {
-		p[field] = fmt.Sprintf(format, a...)
+		p[field] = Msg(id, kv...)
 	}
 }
 
@@ -94,7 +94,7 @@ func splitList(s string) []string {
 // Apply validates one step's input and, when it is valid, stores it in d (nothing changes otherwise).
 // catalogs, roles and orgs are the options the step's card offered, to check that a choice is one of them.
 // It returns the problems by field (nil when the step was accepted).
-func Apply(ctx context.Context, d *Draft, step Step, in Input, opts Options, r Resolver) (map[string]string, error) {
+func Apply(ctx context.Context, d *Draft, step Step, in Input, opts Options, r Resolver) (map[string]Message, error) {
 	next := *d
 	p := problems{}
 	var err error
@@ -139,28 +139,28 @@ func applyBasics(d *Draft, in Input, opts Options, p problems) {
 	d.Name, d.Description = strings.TrimSpace(in.Name), strings.TrimSpace(in.Description)
 	switch n := len([]rune(d.Name)); {
 	case n == 0:
-		p.add("name", "Name: give the package a name (what requesters will look for).")
+		p.add("name", "builder.problem.name")
 	case n > maxNameLen:
-		p.add("name", "Name: at most %d characters (got %d).", maxNameLen, n)
+		p.add("name", "builder.problem.nameLong", "Max", maxNameLen, "Got", n)
 	}
 	if len([]rune(d.Description)) > maxDescLen {
-		p.add("description", "Description: at most %d characters.", maxDescLen)
+		p.add("description", "builder.problem.descriptionLong", "Max", maxDescLen)
 	}
 	if d.Edit {
 		return // the catalog of an existing package cannot change
 	}
 	switch in.Catalog {
 	case "":
-		p.add("catalog", "Catalog: pick a catalog, or \"New catalog\" and its name.")
+		p.add("catalog", "builder.problem.catalog")
 	case "new":
 		name := strings.TrimSpace(in.NewCatalogName)
 		if name == "" {
-			p.add("catalog", "Catalog: give the new catalog a name.")
+			p.add("catalog", "builder.problem.catalogName")
 			return
 		}
 		for _, c := range opts.Catalogs {
 			if strings.EqualFold(c.Name, name) {
-				p.add("catalog", "Catalog: a catalog named %q exists already; pick it instead.", c.Name)
+				p.add("catalog", "builder.problem.catalogExists", "Name", c.Name)
 				return
 			}
 		}
@@ -171,7 +171,7 @@ func applyBasics(d *Draft, in Input, opts Options, p problems) {
 	default:
 		i := slices.IndexFunc(opts.Catalogs, func(c entitlement.Catalog) bool { return c.ID == in.Catalog })
 		if i < 0 {
-			p.add("catalog", "Catalog: %q is not one of the catalogs offered.", in.Catalog)
+			p.add("catalog", "builder.problem.catalogUnknown", "Name", in.Catalog)
 			return
 		}
 		if d.CatalogID != in.Catalog {
@@ -191,7 +191,7 @@ func applyRoles(d *Draft, in Input, opts Options, p problems) {
 	for _, key := range splitList(in.Roles) {
 		i := slices.IndexFunc(opts.Roles, func(r RoleDraft) bool { return r.Key() == key })
 		if i < 0 {
-			p.add("roles", "Resources: %q is not one of the roles offered; search again.", key)
+			p.add("roles", "builder.problem.roleUnknown", "Name", key)
 			continue
 		}
 		if !slices.ContainsFunc(roles, func(r RoleDraft) bool { return r.Key() == key }) {
@@ -199,7 +199,7 @@ func applyRoles(d *Draft, in Input, opts Options, p problems) {
 		}
 	}
 	if len(roles) == 0 {
-		p.add("roles", "Resources: pick at least one resource role (for example Member of a Team).")
+		p.add("roles", "builder.problem.roles")
 	}
 	d.Roles = roles
 }
@@ -212,16 +212,16 @@ func applyWho(d *Draft, in Input, opts Options, p problems) {
 		for _, id := range splitList(in.Orgs) {
 			i := slices.IndexFunc(opts.Orgs, func(o entitlement.ConnectedOrg) bool { return o.ID == id })
 			if i < 0 {
-				p.add("orgs", "Connected organizations: %q is not a connected organization (see /orgs).", id)
+				p.add("orgs", "builder.problem.orgUnknown", "Name", id)
 				continue
 			}
 			d.OrgIDs, d.OrgNames = append(d.OrgIDs, id), append(d.OrgNames, opts.Orgs[i].Name)
 		}
 		if len(d.OrgIDs) == 0 {
-			p.add("orgs", "Connected organizations: pick at least one organization whose users may request.")
+			p.add("orgs", "builder.problem.orgs")
 		}
 	default:
-		p.add("who", "Who may request: pick one of the options.")
+		p.add("who", "builder.problem.who")
 	}
 }
 
@@ -231,7 +231,7 @@ func (d *Draft) External() bool { return d.Who == WhoOrgs || d.Who == WhoAllOrgs
 func applyApproval(ctx context.Context, d *Draft, in Input, r Resolver, p problems) error {
 	n, err := strconv.Atoi(strings.TrimSpace(in.StageCount))
 	if err != nil || n < 0 || n > MaxStages {
-		p.add("stages", "Approval: choose no approval, one stage or two stages.")
+		p.add("stages", "builder.problem.stages")
 		return nil
 	}
 	d.Stages = nil
@@ -252,15 +252,15 @@ func applyApproval(ctx context.Context, d *Draft, in Input, r Resolver, p proble
 		qd := QuestionDraft{Text: text, Required: truthy(q.Required), Regex: strings.TrimSpace(q.Format), Choices: splitList(q.Choices)}
 		field := fmt.Sprintf("question%d", i+1)
 		if qd.Regex != "" && len(qd.Choices) > 0 {
-			p.add(field, "Question %d: give either a format or choices, not both.", i+1)
+			p.add(field, "builder.problem.formatOrChoices", "N", i+1)
 		}
 		if qd.Regex != "" {
 			if _, err := regexp.Compile(qd.Regex); err != nil {
-				p.add(field, "Question %d: the format %q is not a valid regular expression.", i+1, qd.Regex)
+				p.add(field, "builder.problem.badFormat", "N", i+1, "Format", qd.Regex)
 			}
 		}
 		if len(qd.Choices) == 1 {
-			p.add(field, "Question %d: a multiple-choice question needs at least two choices.", i+1)
+			p.add(field, "builder.problem.twoChoices", "N", i+1)
 		}
 		d.Questions = append(d.Questions, qd)
 	}
@@ -273,41 +273,41 @@ func stageFrom(ctx context.Context, in StageInput, n int, external bool, r Resol
 	if s := strings.TrimSpace(in.AutoDenyDays); s != "" {
 		days, err := strconv.Atoi(s)
 		if err != nil || days < 1 || days > 14 {
-			p.add(field+".autoDeny", "Stage %d: approvers have 1 to 14 days to decide (got %q).", n, s)
+			p.add(field+".autoDeny", "builder.problem.autoDeny", "N", n, "Got", s)
 		}
 		st.AutoDenyDays = days
 	}
 	var err error
-	if st.Approvers, err = approversFrom(ctx, ApproverKind(in.Kind), in.Names, field, fmt.Sprintf("Stage %d approvers", n), r, p); err != nil {
+	if st.Approvers, err = approversFrom(ctx, ApproverKind(in.Kind), in.Names, field, n, r, p); err != nil {
 		return st, err
 	}
 	if len(st.Approvers) == 0 {
-		p.add(field, "Stage %d: choose who approves.", n)
+		p.add(field, "builder.problem.approvers", "N", n)
 	}
-	if st.Fallback, err = approversFrom(ctx, ApproverUser, in.Fallback, field+".fallback", fmt.Sprintf("Stage %d fallback approvers", n), r, p); err != nil {
+	if st.Fallback, err = approversFrom(ctx, ApproverUser, in.Fallback, field+".fallback", n, r, p); err != nil {
 		return st, err
 	}
 	if external && len(st.Approvers) == 1 && st.Approvers[0].Kind == ApproverManager && len(st.Fallback) == 0 {
-		p.add(field+".fallback", "Stage %d: users from connected organizations have no manager here; add fallback approvers.", n)
+		p.add(field+".fallback", "builder.problem.noManager", "N", n)
 	}
 	if s := strings.TrimSpace(in.EscalateHours); s != "" && s != "0" {
 		h, err := strconv.Atoi(s)
 		if err != nil || h < 1 || h >= st.AutoDenyDays*24 {
-			p.add(field+".escalate", "Stage %d: escalate after 1 hour up to less than the %d days approvers have (got %q).", n, st.AutoDenyDays, s)
+			p.add(field+".escalate", "builder.problem.escalate", "N", n, "Days", st.AutoDenyDays, "Got", s)
 		}
 		st.EscalateAfterHours = h
-		if st.EscalateTo, err = approversFrom(ctx, ApproverUser, in.EscalateTo, field+".escalateTo", fmt.Sprintf("Stage %d escalation approvers", n), r, p); err != nil {
+		if st.EscalateTo, err = approversFrom(ctx, ApproverUser, in.EscalateTo, field+".escalateTo", n, r, p); err != nil {
 			return st, err
 		}
 		if len(st.EscalateTo) == 0 {
-			p.add(field+".escalateTo", "Stage %d: name who the request escalates to.", n)
+			p.add(field+".escalateTo", "builder.problem.escalateTo", "N", n)
 		}
 	}
 	return st, nil
 }
 
 // approversFrom resolves an approver rule: a kind without names, users by sign-in name, or one group.
-func approversFrom(ctx context.Context, kind ApproverKind, names, field, label string, r Resolver, p problems) ([]Approver, error) {
+func approversFrom(ctx context.Context, kind ApproverKind, names, field string, stage int, r Resolver, p problems) ([]Approver, error) {
 	switch kind {
 	case ApproverManager, ApproverInternalSponsors, ApproverExternalSponsors:
 		return []Approver{{Kind: kind}}, nil
@@ -315,7 +315,7 @@ func approversFrom(ctx context.Context, kind ApproverKind, names, field, label s
 		g, err := resolveGroup(ctx, strings.TrimSpace(names), r)
 		if err != nil {
 			if errors.Is(err, entitlement.ErrNotFound) {
-				p.add(field, "%s: no group is called %q.", label, names)
+				p.add(field, "builder.problem.noGroup", "N", stage, "Name", names)
 				return nil, nil
 			}
 			return nil, err
@@ -326,7 +326,7 @@ func approversFrom(ctx context.Context, kind ApproverKind, names, field, label s
 		for _, n := range splitList(names) {
 			u, err := r.User(ctx, n)
 			if errors.Is(err, entitlement.ErrNotFound) || errors.Is(err, entitlement.ErrInvalidInput) {
-				p.add(field, "%s: %q is not a user of this directory (give a sign-in name such as patti@contoso.example).", label, n)
+				p.add(field, "builder.problem.noUser", "N", stage, "Name", n)
 				continue
 			}
 			if err != nil {
@@ -338,7 +338,7 @@ func approversFrom(ctx context.Context, kind ApproverKind, names, field, label s
 	case "":
 		return nil, nil
 	}
-	p.add(field, "%s: %q is not a kind of approver.", label, kind)
+	p.add(field, "builder.problem.approverKind", "N", stage, "Name", string(kind))
 	return nil, nil
 }
 
@@ -366,22 +366,22 @@ func applyLifetime(d *Draft, in Input, now time.Time, p problems) {
 	case ExpireDays:
 		days, err := strconv.Atoi(strings.TrimSpace(in.ExpiryDays))
 		if err != nil || days < 1 || days > 3650 {
-			p.add("expiryDays", "Lifetime: give the number of days access lasts (1 to 3650), got %q.", in.ExpiryDays)
+			p.add("expiryDays", "builder.problem.expiryDays", "Got", in.ExpiryDays)
 		}
 		d.ExpiryDays = days
 	case ExpireDate:
 		t, err := time.Parse("2006-01-02", strings.TrimSpace(in.ExpiryDate))
 		if err != nil {
-			p.add("expiryDate", "Lifetime: give the end date as YYYY-MM-DD, got %q.", in.ExpiryDate)
+			p.add("expiryDate", "builder.problem.expiryDate", "Got", in.ExpiryDate)
 			return
 		}
 		if !t.After(now) {
-			p.add("expiryDate", "Lifetime: the end date %s is not in the future.", in.ExpiryDate)
+			p.add("expiryDate", "builder.problem.expiryPast", "Got", in.ExpiryDate)
 		}
 		d.ExpiryDate = t.UTC()
 	case ExpireNever:
 	default:
-		p.add("expiry", "Lifetime: choose after a number of days, on a date, or never.")
+		p.add("expiry", "builder.problem.expiry")
 	}
 }
 
@@ -390,7 +390,7 @@ func applySoD(ctx context.Context, d *Draft, in Input, opts Options, r Resolver,
 	for _, id := range splitList(in.IncompatiblePackages) {
 		i := slices.IndexFunc(opts.Packages, func(pk entitlement.Package) bool { return pk.ID == id })
 		if i < 0 || id == d.Made.PackageID {
-			p.add("incompatiblePackages", "Incompatible packages: %q is not one of the packages offered.", id)
+			p.add("incompatiblePackages", "builder.problem.packageUnknown", "Name", id)
 			continue
 		}
 		d.Incompatible = append(d.Incompatible, Incompatible{IncompatibleRef: entitlement.IncompatibleRef{Kind: entitlement.IncompatiblePackage, ID: id}, Name: opts.Packages[i].Name})
@@ -398,7 +398,7 @@ func applySoD(ctx context.Context, d *Draft, in Input, opts Options, r Resolver,
 	for _, name := range splitList(in.IncompatibleGroups) {
 		g, err := resolveGroup(ctx, name, r)
 		if errors.Is(err, entitlement.ErrNotFound) {
-			p.add("incompatibleGroups", "Incompatible groups: no group is called %q.", name)
+			p.add("incompatibleGroups", "builder.problem.incompatibleGroup", "Name", name)
 			continue
 		}
 		if err != nil {

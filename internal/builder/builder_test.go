@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -102,7 +101,7 @@ func TestApplyProblems(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if errs[tc.field] == "" {
+			if errs[tc.field].ID == "" {
 				t.Fatalf("problems %v, want one for %s", errs, tc.field)
 			}
 			if !reflect.DeepEqual(d, before) {
@@ -144,7 +143,7 @@ func TestCreateFailsPartWayThenFinishesOrUndoes(t *testing.T) {
 		t.Fatalf("create = %v, state %q", err, d.State)
 	}
 	last := d.Made.Log[len(d.Made.Log)-1]
-	if last.OK || !strings.Contains(last.What, "policy") || d.Made.PackageID == "" || d.Made.PolicyID != "" {
+	if last.OK || last.What.ID != "builder.progress.policy" || d.Made.PackageID == "" || d.Made.PolicyID != "" {
 		t.Fatalf("made %+v", d.Made)
 	}
 	if saves != len(d.Made.Log) {

@@ -16,7 +16,7 @@ import (
 // for the admin. On failure d.State is StateFailed and the error is returned (d says what exists).
 func Create(ctx context.Context, g entitlement.Builder, d *Draft, save func(ctx context.Context, d *Draft) error) error {
 	d.Made.Log = nil
-	steps := []func(context.Context, entitlement.Builder, *Draft) (string, bool, error){
+	steps := []func(context.Context, entitlement.Builder, *Draft) (Message, bool, error){
 		makeCatalog, makeResources, makePackage, makeRoles, makePolicy, makeIncompatible,
 	}
 	for _, step := range steps {
@@ -29,7 +29,7 @@ func Create(ctx context.Context, g entitlement.Builder, d *Draft, save func(ctx 
 }
 
 // runStep calls step until it has nothing more to do (it makes one thing per call), recording each call.
-func runStep(ctx context.Context, g entitlement.Builder, d *Draft, step func(context.Context, entitlement.Builder, *Draft) (string, bool, error),
+func runStep(ctx context.Context, g entitlement.Builder, d *Draft, step func(context.Context, entitlement.Builder, *Draft) (Message, bool, error),
 	save func(ctx context.Context, d *Draft) error) error {
 	for {
 		what, did, err := step(ctx, g, d)
@@ -51,14 +51,14 @@ func runStep(ctx context.Context, g entitlement.Builder, d *Draft, step func(con
 	}
 }
 
-func makeCatalog(ctx context.Context, g entitlement.Builder, d *Draft) (string, bool, error) {
+func makeCatalog(ctx context.Context, g entitlement.Builder, d *Draft) (Message, bool, error) {
 	if !d.NewCatalog || d.Made.CatalogID != "" {
 		if d.Made.CatalogID != "" {
 			d.CatalogID = d.Made.CatalogID
 		}
-		return "", false, nil
+		return Message{}, false, nil
 	}
-	what := fmt.Sprintf("Create the catalog %s", d.CatalogName)
+	what := Msg("builder.progress.catalog", "Name", d.CatalogName)
 	c, err := g.CreateCatalog(ctx, entitlement.NewCatalog{Name: d.CatalogName,
 		Description: "Created with AccessBot for " + d.Name + ".", ExternallyVisible: true})
 	if err != nil {
@@ -70,13 +70,13 @@ func makeCatalog(ctx context.Context, g entitlement.Builder, d *Draft) (string, 
 
 // makeResources adds each resource found by search to the catalog (one call per resource) and fills in the
 // catalog's ids for its roles.
-func makeResources(ctx context.Context, g entitlement.Builder, d *Draft) (string, bool, error) {
+func makeResources(ctx context.Context, g entitlement.Builder, d *Draft) (Message, bool, error) {
 	for i := range d.Roles {
 		r := &d.Roles[i]
 		if !r.Pending {
 			continue
 		}
-		what := fmt.Sprintf("Add %s to the catalog %s", r.ResourceName, d.CatalogName)
+		what := Msg("builder.progress.resource", "Name", r.ResourceName, "Catalog", d.CatalogName)
 		if d.Made.Resources == nil {
 			d.Made.Resources = map[string]string{}
 		}
@@ -98,16 +98,16 @@ func makeResources(ctx context.Context, g entitlement.Builder, d *Draft) (string
 		}
 		return what, true, nil
 	}
-	return "", false, nil
+	return Message{}, false, nil
 }
 
-func makePackage(ctx context.Context, g entitlement.Builder, d *Draft) (string, bool, error) {
+func makePackage(ctx context.Context, g entitlement.Builder, d *Draft) (Message, bool, error) {
 	in := entitlement.NewPackage{Name: d.Name, Description: d.Description, CatalogID: d.CatalogID}
 	if d.Edit {
 		if d.Made.PackageUpdated {
-			return "", false, nil
+			return Message{}, false, nil
 		}
-		what := "Save the name and description of " + d.Name
+		what := Msg("builder.progress.packageSaved", "Name", d.Name)
 		if err := g.UpdatePackage(ctx, d.Made.PackageID, in); err != nil {
 			return what, true, err
 		}
@@ -115,9 +115,9 @@ func makePackage(ctx context.Context, g entitlement.Builder, d *Draft) (string, 
 		return what, true, nil
 	}
 	if d.Made.PackageID != "" {
-		return "", false, nil
+		return Message{}, false, nil
 	}
-	what := fmt.Sprintf("Create the access package %s in %s", d.Name, d.CatalogName)
+	what := Msg("builder.progress.package", "Name", d.Name, "Catalog", d.CatalogName)
 	p, err := g.CreatePackage(ctx, in)
 	if err != nil {
 		return what, true, err
@@ -126,12 +126,12 @@ func makePackage(ctx context.Context, g entitlement.Builder, d *Draft) (string, 
 	return what, true, nil
 }
 
-func makeRoles(ctx context.Context, g entitlement.Builder, d *Draft) (string, bool, error) {
+func makeRoles(ctx context.Context, g entitlement.Builder, d *Draft) (Message, bool, error) {
 	for _, r := range d.Roles {
 		if r.Existing || slices.Contains(d.Made.Roles, r.Key()) {
 			continue
 		}
-		what := fmt.Sprintf("Grant %s of %s", r.RoleName, r.ResourceName)
+		what := Msg("builder.progress.role", "Role", r.RoleName, "Name", r.ResourceName)
 		_, err := g.AddResourceRole(ctx, d.Made.PackageID, entitlement.CatalogResourceRole{Name: r.RoleName, OriginID: r.RoleOriginID,
 			OriginSystem: r.OriginSystem, ResourceID: r.ResourceID, ResourceOriginID: r.ResourceOriginID, ResourceName: r.ResourceName})
 		if err != nil {
@@ -140,19 +140,19 @@ func makeRoles(ctx context.Context, g entitlement.Builder, d *Draft) (string, bo
 		d.Made.Roles = append(d.Made.Roles, r.Key())
 		return what, true, nil
 	}
-	return "", false, nil
+	return Message{}, false, nil
 }
 
-func makePolicy(ctx context.Context, g entitlement.Builder, d *Draft) (string, bool, error) {
+func makePolicy(ctx context.Context, g entitlement.Builder, d *Draft) (Message, bool, error) {
 	if d.Made.PolicySaved {
-		return "", false, nil
+		return Message{}, false, nil
 	}
 	pol := d.Policy(d.Made.PackageID)
-	what := "Create the policy " + pol.Name
+	what := Msg("builder.progress.policy", "Name", pol.Name)
 	var saved entitlement.Policy
 	var err error
 	if d.Edit && d.Made.PolicyID != "" {
-		what = "Save the policy " + pol.Name
+		what = Msg("builder.progress.policySaved", "Name", pol.Name)
 		pol.ID = d.Made.PolicyID
 		saved, err = g.UpdatePolicy(ctx, pol)
 	} else {
@@ -167,7 +167,7 @@ func makePolicy(ctx context.Context, g entitlement.Builder, d *Draft) (string, b
 
 func incKey(r entitlement.IncompatibleRef) string { return string(r.Kind) + ":" + r.ID }
 
-func makeIncompatible(ctx context.Context, g entitlement.Builder, d *Draft) (string, bool, error) {
+func makeIncompatible(ctx context.Context, g entitlement.Builder, d *Draft) (Message, bool, error) {
 	was := func(r entitlement.IncompatibleRef) bool {
 		return slices.ContainsFunc(d.WasIncompatible, func(i Incompatible) bool { return i.IncompatibleRef == r })
 	}
@@ -182,9 +182,9 @@ func makeIncompatible(ctx context.Context, g entitlement.Builder, d *Draft) (str
 			if slices.Contains(d.Made.Incompatible, incKey(i.IncompatibleRef)) || (list.add && was(i.IncompatibleRef)) || (!list.add && is(i.IncompatibleRef)) {
 				continue
 			}
-			what := fmt.Sprintf("Make %s incompatible with %s %s", d.Name, i.Kind, i.Name)
+			what := Msg("builder.progress.incompatible."+string(i.Kind), "Name", i.Name)
 			if !list.add {
-				what = fmt.Sprintf("Remove the incompatibility with %s %s", i.Kind, i.Name)
+				what = Msg("builder.progress.compatible."+string(i.Kind), "Name", i.Name)
 			}
 			if err := g.SetIncompatible(ctx, d.Made.PackageID, i.IncompatibleRef, list.add); err != nil {
 				return what, true, err
@@ -193,7 +193,7 @@ func makeIncompatible(ctx context.Context, g entitlement.Builder, d *Draft) (str
 			return what, true, nil
 		}
 	}
-	return "", false, nil
+	return Message{}, false, nil
 }
 
 // Undo removes what a failed Create of a new package made: the policy, the package and a catalog it created

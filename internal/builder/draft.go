@@ -8,10 +8,46 @@
 package builder
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/accessbot/accessbot/internal/entitlement"
 )
+
+// Message is text for the admin: a message id of the builder catalog (internal/i18n) and its values; the bot
+// renders it in the reader's language.
+type Message struct {
+	ID   string            `json:"id"`
+	Args map[string]string `json:"args,omitempty"`
+}
+
+// Msg builds a Message from an id and name/value pairs (values are formatted with fmt.Sprint).
+func Msg(id string, kv ...any) Message {
+	m := Message{ID: id}
+	for i := 0; i+1 < len(kv); i += 2 {
+		k, ok := kv[i].(string)
+		if !ok {
+			continue
+		}
+		if m.Args == nil {
+			m.Args = map[string]string{}
+		}
+		m.Args[k] = fmt.Sprint(kv[i+1])
+	}
+	return m
+}
+
+// KV returns the message's values as name/value pairs (for i18n.Localizer.T).
+func (m Message) KV() []any {
+	out := make([]any, 0, 2*len(m.Args))
+	for k, v := range m.Args {
+		out = append(out, k, v)
+	}
+	return out
+}
+
+// String is the message id with its values, for logs.
+func (m Message) String() string { return fmt.Sprintf("%s%v", m.ID, m.Args) }
 
 // Step is one page of the wizard.
 type Step string
@@ -164,7 +200,7 @@ type Draft struct {
 	WasIncompatible []Incompatible `json:"wasIncompatible,omitempty"`
 
 	// Errors are the last submitted step's problems, by field.
-	Errors map[string]string `json:"errors,omitempty"`
+	Errors map[string]Message `json:"errors,omitempty"`
 
 	// Made records what Create has done so far (nothing is made twice; Undo removes it).
 	Made Made `json:"made"`
@@ -202,8 +238,8 @@ type Made struct {
 
 // Progress is one step of Create as the admin sees it.
 type Progress struct {
-	What string `json:"what"`
-	OK   bool   `json:"ok"`
+	What Message `json:"what"`
+	OK   bool    `json:"ok"`
 	// Err is the reason it failed (for the person; no service internals).
 	Err string `json:"err,omitempty"`
 }
