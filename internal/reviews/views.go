@@ -274,7 +274,7 @@ func (s *Service) Summary(ctx context.Context, pkg string) (cards.AdminTableView
 		return cards.AdminTableView{}, err
 	}
 	v := cards.AdminTableView{Title: "Access reviews", Columns: []string{"Review", "Status", "Progress", "Ends", "Reviewers"},
-		EmptyText: "No access review is in progress.", Footnote: "/review <name> remind | stop | apply — act on one review."}
+		EmptyText: "No access review is in progress.", Footnote: "/review {name} remind|stop|apply — act on one review."}
 	if pkg != "" {
 		v.Subtitle = "Reviews of " + pkg
 	}

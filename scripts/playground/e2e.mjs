@@ -45,6 +45,11 @@
 //               (Falcon Team as Member, Northwind users may request, Patti approves, 30 days) and gets the links;
 //               Nina (Northwind, generated) requests it, Patti approves, Nina gets the guest guidance and is in.
 //               --only builder runs acts 0 and 16 alone, with the four Playgrounds they need.
+//  17 reviews:  (--only reviews: acts 0 and 17 alone, with Rita, Aaron, Adele and Megan) the simulator's opt-in
+//               review seed; Aaron gets the access review card and accepts the recommendations (Rita kept, Megan
+//               denied); Adele's /reviews shows it decided, /review … stop and apply go through confirmation
+//               cards; Megan is told her access ended; the clock moves 4 days: Rita is warned that Falcon Team
+//               Member ends, extends it from the card, Aaron approves the extension.
 //  15 received: over the whole run, no chat got the same message twice in a row (unasked) and no card has text
 //               that Teams' Markdown mangles (a bare "1.", an HTML-like <tag>).
 // --pg-port BASE numbers the Playgrounds' ports from BASE (default 56160).
@@ -541,12 +546,12 @@ function args(argv) {
     if (k === "clock") { o.clock = true; i--; continue; }
     if (k === "no-clock") { o.clock = false; i--; continue; }
     if (!(k in o) || argv[i + 1] === undefined) {
-      throw new Error(`usage: e2e.mjs [--bot URL] [--sim URL] [--timeout SECONDS] [--delivery-timeout SECONDS] [--screenshots DIR] [--transcript FILE] [--no-clock] [--only builder] [--pg-port BASE] (bad argument ${argv[i]})`);
+      throw new Error(`usage: e2e.mjs [--bot URL] [--sim URL] [--timeout SECONDS] [--delivery-timeout SECONDS] [--screenshots DIR] [--transcript FILE] [--no-clock] [--only builder|reviews] [--pg-port BASE] (bad argument ${argv[i]})`);
     }
     o[k] = typeof o[k] === "number" ? Number(argv[i + 1]) : argv[i + 1];
     if (typeof o[k] === "number" && !(o[k] > 0)) throw new Error(`--${k}: want a positive number of seconds, got ${argv[i + 1]}`);
   }
-  if (o.only !== "" && o.only !== "builder") throw new Error(`--only: the only act that runs alone is "builder", got ${o.only}`);
+  if (o.only !== "" && o.only !== "builder" && o.only !== "reviews") throw new Error(`--only: the acts that run alone are "builder" and "reviews", got ${o.only}`);
   return o;
 }
 
@@ -572,6 +577,10 @@ async function story(o, pg, screens) {
   if (s.failed.length) return s; // without every chat open, no proactive message can arrive: stop here
   if (o.only === "builder") {
     await builderAct(s, o, { adele, patti, nina }, ask, T, D);
+    return s;
+  }
+  if (o.only === "reviews") {
+    await reviewsAct(s, o, { rita, aaron, adele, megan }, ask, T, D);
     return s;
   }
 
@@ -1107,6 +1116,57 @@ async function builderAct(s, o, { adele, patti, nina }, ask, T, D) {
   });
 }
 
+/**
+ * Act 17, access reviews and expiry (issue 14): the simulator's opt-in review seed; Aaron accepts the
+ * recommendations on his review card; Adele stops and applies the review; Megan is told; 4 days later Rita is
+ * warned that Falcon Team Member ends, extends it from the card, and Aaron approves the extension.
+ */
+async function reviewsAct(s, o, { rita, aaron, adele, megan }, ask, T, D) {
+  await s.act("17 access reviews and expiry", async () => {
+    const am = aaron.mark();
+    await s.step("the simulator seeds the access review scenario", () => simPost(o.sim, "/_sim/seed", { scenario: "reviews" }));
+    const card = await s.step("Aaron: the access review card arrives, with Megan recommended for Deny", () =>
+      aaron.message(am, ["Access review: Falcon Production Access quarterly review", "Rita Requester", "Megan Bowen", "Recommended: deny"], D, "the review card"));
+    await s.step("Aaron: Accept recommendations → Rita approved, Megan denied, by him", async () => {
+      const r = await aaron.execute(card.messageId, findAction(card, { verb: "review.accept" }), {});
+      expect(hasAll(messageText(asMessage(r)), ["2 of 2 decided", "Approved by Aaron Approver", "Denied by Aaron Approver"]), aaron, "the card does not show both decisions", asMessage(r));
+    });
+    await s.step("Adele: /reviews shows the review decided", () => ask(adele, "/reviews", ["Falcon Production Access quarterly review", "2 of 2 decided"]));
+    for (const [verb, want, done] of [["stop", "Stop the review", "Review stopped"], ["apply", "Apply the decisions", "Decisions applied"]]) {
+      await s.step(`Adele: /review Falcon Production ${verb} → confirmation card → ${done}`, async () => {
+        const ask2 = await ask(adele, `/review Falcon Production ${verb}`, [want]);
+        const r = await adele.execute(ask2.messageId, findAction(ask2, { verb: "admin.confirm" }), {});
+        expect(hasAll(messageText(asMessage(r)), [done]), adele, `confirming is not answered with "${done}"`, asMessage(r));
+      });
+    }
+    const mm = megan.mark();
+    await s.step("Megan: told that her Falcon Production Access has ended", () =>
+      megan.message(mm, ["Your access to Falcon Production Access has ended"], D, "the end-of-access notice"));
+    const rm = rita.mark();
+    await s.step("the simulator's clock moves 4 days", () => simPost(o.sim, "/_sim/clock", { advance: "P4D" }));
+    const notice = await s.step("Rita: warned that Falcon Team Member ends, with Extend", () =>
+      rita.message(rm, ["Your access to Falcon Team Member ends on", "Extend"], D, "the ending notice"));
+    const form = await s.step("Rita: Extend opens the request form", async () => {
+      const r = await rita.execute(notice.messageId, findAction(notice, { verb: "access.extend" }), {});
+      const f = asMessage(r);
+      expect(findAction(f, { verb: "request.submit" }), rita, "Extend is not answered with a request form", f);
+      return f;
+    });
+    const pm = aaron.mark();
+    await s.step("Rita: submit the extension → Submitted", async () => {
+      const r = await rita.execute(notice.messageId, findAction(form, { verb: "request.submit" }), { justification: "The project runs longer (e2e)" });
+      const text = messageText(asMessage(r));
+      expect(hasAll(text, ["Pending approval"]) || hasAll(text, ["Submitted"]), rita, "the status card says neither Submitted nor Pending approval", asMessage(r));
+    });
+    const approval = await s.step("Aaron: the approval card for Rita's extension arrives", () =>
+      aaron.message(pm, ["Approval needed", "Rita Requester", "Falcon Team Member"], T, "an approval card naming Rita"));
+    await s.step("Aaron: approves the extension", async () => {
+      const r = await aaron.execute(approval.messageId, findAction(approval, { verb: "approval.approve" }), { justification: "still on the team (e2e)" });
+      expect(hasAll(messageText(asMessage(r)), ["You approved this request"]), aaron, "Approve is not answered with the decided view", asMessage(r));
+    });
+  });
+}
+
 /** TextBlock/TextRun texts of a card that Teams' Markdown would mangle: a bare "1." (an empty list item) or an HTML-like <tag>. */
 export function markdownHazards(card) {
   const out = [];
@@ -1169,6 +1229,7 @@ async function main() {
     ...Object.fromEntries(Object.keys(extraPersonas).map((n) => [n, new Playground({ persona: n, bot: o.bot, config: gen[n] })])),
   };
   if (o.only === "builder") pg = { admin: pg.admin, patti: pg.patti, nina: pg.nina };
+  if (o.only === "reviews") pg = { requester: pg.requester, approver: pg.approver, admin: pg.admin, megan: pg.megan };
   // Distinct ports: random picks in the same range could collide and the Playground would then pick a random one.
   Object.values(pg).forEach((p, i) => (p.port = o["pg-port"] + i));
   let screens;
