@@ -52,7 +52,11 @@ func (s *Store) ClaimActivity(ctx context.Context, key string, holdFor time.Dura
 			s.log.Warn("taking over an abandoned activity claim", "key", key, "claimed_at", rec.At)
 		}
 		c.Won = true
-		return putJSONTx(b, []byte(key), processedRecord{At: now, Claimed: true})
+		raw, err := json.Marshal(processedRecord{At: now, Claimed: true})
+		if err != nil {
+			return err
+		}
+		return putProcessed(tx, []byte(key), now, raw)
 	})
 	return c, err
 }

@@ -133,6 +133,7 @@ func Migrations() []Migration {
 			}
 			return nil
 		}},
+		{Version: 4, Name: "processed activity time index", Apply: indexProcessed},
 	}
 }
 
@@ -603,17 +604,14 @@ func (s *Store) MarkProcessed(ctx context.Context, key string, resp []byte) erro
 	if err != nil {
 		return fmt.Errorf("%s: encode: %w", op, err)
 	}
-	// Concurrent turns' completions share one commit (group commit).
-	return s.batch(ctx, op, func(tx *bbolt.Tx) error {
-		b, err := bucket(tx, bucketProcessed)
-		if err != nil {
-			return err
-		}
-		return b.Put([]byte(key), raw)
-	})
+	// Concurrent turns' completions share one commit (group commit). A completed claim keeps the index entry
+	// of its claim.
+	now := s.now().UTC()
+	return s.batch(ctx, op, func(tx *bbolt.Tx) error { return putProcessed(tx, []byte(key), now, raw) })
 }
 
-// PruneProcessed deletes processed entries marked more than olderThan ago and returns how many it deleted.
+// PruneProcessed deletes processed entries first written more than olderThan ago (claim time, see the
+// processed time index) and returns how many it deleted.
 func (s *Store) PruneProcessed(ctx context.Context, olderThan time.Duration) (int, error) {
 	const op = "prune processed"
 	if olderThan <= 0 {
@@ -622,14 +620,8 @@ func (s *Store) PruneProcessed(ctx context.Context, olderThan time.Duration) (in
 	cutoff := s.now().Add(-olderThan)
 	n := 0
 	err := s.update(ctx, op, func(tx *bbolt.Tx) error {
-		b, err := bucket(tx, bucketProcessed)
-		if err != nil {
-			return err
-		}
-		n, err = deleteWhere(b, func(_, v []byte) bool {
-			var rec processedRecord
-			return json.Unmarshal(v, &rec) != nil || rec.At.Before(cutoff)
-		})
+		var err error
+		n, err = pruneProcessedBefore(tx, cutoff) // walks the time index: no record is decoded
 		return err
 	})
 	return n, err

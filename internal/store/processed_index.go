@@ -1,0 +1,88 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// bucketProcessedTimes indexes processed activity records by when they were first written: key = 8-byte
+// big-endian Unix nanoseconds + the record's key, empty value. Pruning walks it from the oldest entry and
+// stops at the cutoff, so neither Open nor the hourly maintenance decodes every record (at 100k
+// conversations the processed bucket holds most of the file).
+var bucketProcessedTimes = []byte("processed_times")
+
+// processedTimeKey is the index key of record key written at t.
+func processedTimeKey(t time.Time, key []byte) []byte {
+	k := make([]byte, 8, 8+len(key))
+	binary.BigEndian.PutUint64(k, uint64(t.UnixNano()))
+	return append(k, key...)
+}
+
+// putProcessed writes a processed record and, when the key is new, its time index entry.
+func putProcessed(tx *bbolt.Tx, key []byte, at time.Time, raw []byte) error {
+	b, err := bucket(tx, bucketProcessed)
+	if err != nil {
+		return err
+	}
+	if idx := tx.Bucket(bucketProcessedTimes); idx != nil && b.Get(key) == nil {
+		if err := idx.Put(processedTimeKey(at, key), nil); err != nil {
+			return err
+		}
+	}
+	return b.Put(key, raw)
+}
+
+// pruneProcessedBefore deletes the records whose index time is before cutoff, oldest first.
+func pruneProcessedBefore(tx *bbolt.Tx, cutoff time.Time) (int, error) {
+	b, err := bucket(tx, bucketProcessed)
+	if err != nil {
+		return 0, err
+	}
+	idx := tx.Bucket(bucketProcessedTimes)
+	if idx == nil { // a file opened at an older schema (tests of migrations): decode every record
+		return deleteWhere(b, func(_, v []byte) bool {
+			var rec processedRecord
+			return json.Unmarshal(v, &rec) != nil || rec.At.Before(cutoff)
+		})
+	}
+	limit := processedTimeKey(cutoff, nil)
+	var stale [][]byte
+	c := idx.Cursor()
+	for k, _ := c.First(); k != nil && bytes.Compare(k[:8], limit) < 0; k, _ = c.Next() {
+		stale = append(stale, bytes.Clone(k))
+	}
+	for _, k := range stale {
+		if err := b.Delete(k[8:]); err != nil {
+			return 0, err
+		}
+		if err := idx.Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	return len(stale), nil
+}
+
+// indexProcessed is migration 4: it builds the time index of the records written before it (decoding each
+// once, at the upgrade).
+func indexProcessed(tx *bbolt.Tx) error {
+	idx, err := tx.CreateBucketIfNotExists(bucketProcessedTimes)
+	if err != nil {
+		return fmt.Errorf("create bucket %s: %w", bucketProcessedTimes, err)
+	}
+	b := tx.Bucket(bucketProcessed)
+	if b == nil {
+		return nil
+	}
+	return b.ForEach(func(k, v []byte) error {
+		var rec processedRecord
+		if err := json.Unmarshal(v, &rec); err != nil {
+			rec.At = time.Unix(0, 0) // unreadable: pruned at the next maintenance
+		}
+		return idx.Put(processedTimeKey(rec.At, k), nil)
+	})
+}
