@@ -658,7 +658,7 @@ async function story(o, pg, screens) {
   // 4: two stages, policy questions with a format rule, an approver justification the policy requires.
   await s.act("4 Rita requests Falcon Production Access (questions, two stages)", async () => {
     const form = await s.step('Rita: "request Falcon Production Access" opens the form with its two questions', async () => {
-      const f = await ask(rita, "request Falcon Production Access", ["Falcon Production Access"], "the request form of Falcon Production Access");
+      const f = await ask(rita, "request Falcon Production Access", ["Request Falcon Production Access", "Submit request"], "the request form of Falcon Production Access");
       expect(findAction(f, { verb: "request.submit" }), rita, "the answer is not a form with request.submit", f);
       return f;
     });
@@ -875,7 +875,7 @@ async function story(o, pg, screens) {
     });
     // Denied at stage 1: the requester's card says who denied it and why.
     const pform = await s.step('Megan: "request Falcon Production Access" → form', () =>
-      ask(megan, "request Falcon Production Access", ["Falcon Production Access"], "the request form of Falcon Production Access"));
+      ask(megan, "request Falcon Production Access", ["Request Falcon Production Access", "Submit request"], "the request form of Falcon Production Access"));
     const qs = questionsOf(pform);
     const answers = Object.fromEntries(qs.map((q) => [q.id, q.type === "Input.ChoiceSet" ? q.choices[q.choices.length - 1].value : "INC000777"]));
     m = megan.mark();
@@ -903,7 +903,7 @@ async function story(o, pg, screens) {
   // the escalation approver, gets the card.
   await s.act("10 Megan's second try escalates to Patti", async () => {
     const f = await s.step('Megan: "request Falcon Production Access" again → form', () =>
-      ask(megan, "request Falcon Production Access", ["Falcon Production Access"], "the request form of Falcon Production Access"));
+      ask(megan, "request Falcon Production Access", ["Request Falcon Production Access", "Submit request"], "the request form of Falcon Production Access"));
     const qs = questionsOf(f);
     const answers = Object.fromEntries(qs.map((q) => [q.id, q.type === "Input.ChoiceSet" ? q.choices[0].value : "INC000778"]));
     let m = megan.mark();
