@@ -325,8 +325,12 @@ func TestStatusStatesHaveDistinctLabels(t *testing.T) {
 			t.Errorf("status card for %s does not show %q", s, l)
 		}
 	}
-	if l := StateLabel(en, "weird"); l != "Unknown (weird)" {
-		t.Errorf("unknown state label = %q", l)
+	// A state Graph added later is kept and shown humanised.
+	for raw, want := range map[RequestState]string{"weird": "Unknown (weird)", "awaitingCallback": "Unknown (awaiting callback)",
+		"PendingCustomExtension": "Unknown (pending custom extension)", "on_hold": "Unknown (on hold)"} {
+		if l := StateLabel(en, raw); l != want {
+			t.Errorf("unknown state %q label = %q, want %q", raw, l, want)
+		}
 	}
 }
 

@@ -1,7 +1,9 @@
 package cards
 
 import (
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/accessbot/accessbot/internal/i18n"
 )
@@ -32,7 +34,34 @@ func StateLabel(l *i18n.Localizer, s RequestState) string {
 		StatePartiallyDelivered, StateScheduled, StateCanceled, StateExpired, StateDeliveryFailed:
 		return l.T("state." + string(s))
 	}
-	return l.T("state.unknown", "State", clip(string(s), 40))
+	return l.T("state.unknown", "State", clip(humanizeEnum(string(s)), 40))
+}
+
+// humanizeEnum writes a state Graph sent that this version does not know (camelCase or PascalCase, maybe
+// with underscores) as lower-case words: "awaitingCallback" → "awaiting callback".
+func humanizeEnum(s string) string {
+	var b strings.Builder
+	prevLower := false
+	for _, r := range strings.TrimSpace(s) {
+		switch {
+		case r == '_' || r == '-' || r == ' ':
+			if b.Len() > 0 && !strings.HasSuffix(b.String(), " ") {
+				b.WriteByte(' ')
+			}
+			prevLower = false
+			continue
+		case unicode.IsUpper(r):
+			if prevLower {
+				b.WriteByte(' ')
+			}
+			r = unicode.ToLower(r)
+			prevLower = false
+		default:
+			prevLower = unicode.IsLower(r) || unicode.IsDigit(r)
+		}
+		b.WriteRune(r)
+	}
+	return strings.TrimSpace(b.String())
 }
 
 // stateStyle is the container style for a state's banner.

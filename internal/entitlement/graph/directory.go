@@ -87,14 +87,24 @@ func (c *Client) User(ctx context.Context, idOrUPN string) (entitlement.User, er
 		if err != nil {
 			return err
 		}
-		u, ok := m.(models.Userable)
-		if !ok || u == nil {
-			return fmt.Errorf("response is not a user")
-		}
-		out = c.toUser(u)
-		return nil
+		u, _ := m.(models.Userable)
+		out, err = c.readUser(u)
+		return err
 	})
 	return out, err
+}
+
+// readUser converts a user Graph returned; a missing object, or a user without an id (nothing could be
+// done with it: no approval card, no assignment), is an unreadable answer for every directory call.
+func (c *Client) readUser(m models.Userable) (entitlement.User, error) {
+	if m == nil {
+		return entitlement.User{}, errors.New("response is not a user")
+	}
+	u := c.toUser(m)
+	if strings.TrimSpace(u.ID) == "" {
+		return entitlement.User{}, fmt.Errorf("response has a user without an id (%q)", u.Name)
+	}
+	return u, nil
 }
 
 // Manager returns the user's manager; ErrNotFound when they have none.
@@ -108,12 +118,9 @@ func (c *Client) Manager(ctx context.Context, userID string) (entitlement.User, 
 		if err != nil {
 			return err
 		}
-		u, ok := m.(models.Userable)
-		if !ok || u == nil || str(u.GetId()) == "" {
-			return fmt.Errorf("response is not a user")
-		}
-		out = c.toUser(u)
-		return nil
+		u, _ := m.(models.Userable)
+		out, err = c.readUser(u)
+		return err
 	})
 	return out, err
 }
@@ -130,7 +137,11 @@ func (c *Client) listDirectoryObjects(ctx context.Context, rawURL string) ([]ent
 		if t := str(it.GetOdataType()); t != "" && t != "#microsoft.graph.user" {
 			continue
 		}
-		out = append(out, c.toUser(it))
+		u, uerr := c.readUser(it)
+		if uerr != nil {
+			return nil, uerr
+		}
+		out = append(out, u)
 	}
 	return out, err
 }

@@ -130,6 +130,10 @@ func (t tolerantReader) object(m map[string]any, key, path string) bool {
 			changed = true
 		}
 	}
+	if isDirectoryObject(m) {
+		// A user (a sponsor, say) read under an entitlement path: its "state" is a province, not an enum.
+		return changed
+	}
 	for _, k := range []string{"state", "requestType"} {
 		s, ok := m[k].(string)
 		if !ok || s == "" {
@@ -162,6 +166,19 @@ func (t tolerantReader) object(m map[string]any, key, path string) bool {
 		changed = t.sanitizeQuestion(m, path) || changed
 	}
 	return changed
+}
+
+// isDirectoryObject reports whether m is a user or another directory object (not an entitlement one).
+func isDirectoryObject(m map[string]any) bool {
+	t, _ := m["@odata.type"].(string)
+	if strings.HasPrefix(t, "#microsoft.graph.") {
+		switch strings.TrimPrefix(t, "#microsoft.graph.") {
+		case "user", "group", "servicePrincipal", "directoryObject", "device", "orgContact":
+			return true
+		}
+	}
+	_, upn := m["userPrincipalName"]
+	return upn
 }
 
 // localizedObject turns m[from] holding {defaultText, localizedTexts[]} into m[to] = the default text

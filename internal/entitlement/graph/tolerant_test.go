@@ -197,3 +197,44 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// TestUserWithoutIDIsAnErrorEverywhere: a user object without an id fails every directory call that reads
+// users (one user, a manager, group members, sponsors) instead of giving a nameless nobody to some callers.
+func TestUserWithoutIDIsAnErrorEverywhere(t *testing.T) {
+	noID := `{"@odata.type":"#microsoft.graph.user","displayName":"Ghost","userPrincipalName":"ghost@contoso.example"}`
+	org := "99999999-0000-0000-0000-000000000001"
+	tests := []struct {
+		name string
+		path string
+		body string
+		call func(c *Client) error
+	}{
+		{"user", "/users/u1", noID, func(c *Client) error { _, err := c.User(context.Background(), "u1"); return err }},
+		{"manager", "/users/u1/manager", noID, func(c *Client) error { _, err := c.Manager(context.Background(), "u1"); return err }},
+		{"group members", "/groups/g1/members", `{"value":[` + noID + `]}`, func(c *Client) error { _, err := c.GroupMembers(context.Background(), "g1"); return err }},
+		{"sponsors", em + "/connectedOrganizations/" + org + "/internalSponsors", `{"value":[` + noID + `]}`, func(c *Client) error {
+			_, err := c.Sponsors(context.Background(), org)
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeGraph(t)
+			f.on("GET", tt.path, jsonReply(200, []byte(tt.body)))
+			f.on("GET", em+"/connectedOrganizations/"+org+"/externalSponsors", jsonReply(200, []byte(`{"value":[]}`)))
+			err := tt.call(newTestClient(t, f))
+			if !errors.Is(err, entitlement.ErrUnavailable) || !strings.Contains(err.Error(), "without an id") {
+				t.Fatalf("err = %v, want an unreadable-answer error naming the missing id", err)
+			}
+		})
+	}
+}
+
+// TestSponsorStateIsNotAnEnum: a user read under an entitlement path keeps its "state" (a province) as is.
+func TestSponsorStateIsNotAnEnum(t *testing.T) {
+	out, changed := tolerantReader{log: slog.New(slog.DiscardHandler), seen: &sync.Map{}}.rewrite(
+		[]byte(`{"value":[{"@odata.type":"#microsoft.graph.user","id":"u","state":"WA","userPrincipalName":"a@b"}]}`), em+"/connectedOrganizations/x/internalSponsors")
+	if changed || !strings.Contains(string(out), `"state":"WA"`) {
+		t.Fatalf("rewritten = %s (changed %v)", out, changed)
+	}
+}
