@@ -169,6 +169,14 @@ func TestBuilderSeparationOfDuties(t *testing.T) {
 	e.waitAssignment(t, wait, "Break-glass for Rita", func() ([]entitlement.Assignment, error) {
 		return e.client.Assignments(ctx, entitlement.AssignmentFilter{PackageID: tenantsim.PkgBreakGlass, TargetID: tenantsim.UserRita})
 	}, func(a entitlement.Assignment) bool { return a.State == entitlement.AssignmentDelivered })
+	// Isaiah holds Falcon Team Member before it is made incompatible with his group: /sod reports him.
+	if _, err := e.client.AdminAdd(ctx, entitlement.AdminAddInput{PackageID: tenantsim.PkgTeamMember, PolicyID: tenantsim.PolicyTeamMember,
+		TargetID: tenantsim.UserIsaiah, Justification: "team"}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitAssignment(t, wait, "Team Member for Isaiah", func() ([]entitlement.Assignment, error) {
+		return e.client.Assignments(ctx, entitlement.AssignmentFilter{PackageID: tenantsim.PkgTeamMember, TargetID: tenantsim.UserIsaiah})
+	}, func(a entitlement.Assignment) bool { return a.State == entitlement.AssignmentDelivered })
 	// Falcon Team Member is made incompatible with the Falcon Security Reviewers group (Isaiah is a member).
 	if err := e.client.SetIncompatible(ctx, tenantsim.PkgTeamMember, entitlement.IncompatibleRef{Kind: entitlement.IncompatibleGroup, ID: tenantsim.ReviewersGroupID}, true); err != nil {
 		t.Fatal(err)
@@ -215,6 +223,13 @@ func TestBuilderSeparationOfDuties(t *testing.T) {
 		e.sim.Advance(time.Second)
 	}
 	e.say(rita, "request Falcon Production Access", "request.submit")
+	// /sod lists Isaiah, who holds Falcon Team Member and is in the incompatible group.
+	sod := e.say(admAdele, "/sod", "Incompatible access held today")
+	for _, want := range []string{"Isaiah Langer", "Falcon Team Member", "Falcon Security Reviewers (group)"} {
+		if !strings.Contains(sod.CardText(), want) {
+			t.Errorf("/sod lacks %q: %s", want, sod.CardText())
+		}
+	}
 	// Admins see the incompatibilities on /package.
 	e.say(admAdele, "/package Falcon Break-glass", "Incompatible with")
 	e.say(admAdele, "/package Falcon Team Member", "Falcon Security Reviewers (group)")

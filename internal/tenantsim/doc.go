@@ -24,8 +24,13 @@
 //	  accessPackages[/{id}] ($filter, $expand, $select, $search, $top/$skiptoken, $count)
 //	  accessPackages/filterByCurrentUser(on='allowedRequestor')
 //	  accessPackages/{id}/getApplicablePolicyRequirements (POST)
-//	  accessPackages/{id}/{assignmentPolicies,resourceRoleScopes,incompatibleAccessPackages}
-//	  assignmentPolicies[/{id}[/questions]]
+//	  accessPackages/{id}/{assignmentPolicies,resourceRoleScopes,incompatibleAccessPackages,incompatibleGroups}
+//	  accessPackages (POST), accessPackages/{id} (PATCH; DELETE refused while it has assignments),
+//	  accessPackages/{id}/resourceRoleScopes (POST), …/{incompatibleAccessPackages,incompatibleGroups}/$ref (POST),
+//	  …/{id}/$ref (DELETE)
+//	  assignmentPolicies[/{id}[/questions]], assignmentPolicies (POST), assignmentPolicies/{id} (PUT, DELETE),
+//	    with Graph's validation (targets, expiration, stages with approvers, questions)
+//	  resourceRequests (POST adminAdd: a group, SharePoint site or app into a catalog)
 //	  assignmentRequests (GET, POST userAdd|userUpdate|userRemove|adminAdd|adminUpdate|adminRemove)
 //	  assignmentRequests/filterByCurrentUser(on='target'|'createdBy'|'approver')
 //	  assignmentRequests/{id} (GET, DELETE), assignmentRequests/{id}/cancel (POST)
@@ -33,7 +38,8 @@
 //	  accessPackageAssignmentApprovals/{id}[/stages[/{stageId}]] (GET, PATCH a stage),
 //	  accessPackageAssignmentApprovals/filterByCurrentUser(on='approver')
 //	    (also served as assignmentApprovals/...)
-//	  catalogs[/{id}[/resources|resourceRoles|resourceScopes|accessPackages]]
+//	  catalogs[/{id}[/resources|resourceRoles|resourceScopes|accessPackages]], catalogs (POST),
+//	  catalogs/{id} (DELETE, refused while it has access packages)
 //	  connectedOrganizations[/{id}] (CRUD), …/{internal,external}Sponsors[/$ref|/{id}/$ref]
 //	  settings (GET, PATCH)
 //	users[/{id or UPN}], users/{id}/manager, users/{id}/{memberOf,transitiveMemberOf},
