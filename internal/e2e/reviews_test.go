@@ -358,3 +358,54 @@ func TestReviewCardUpdatesInPlaceWhenDecidedElsewhere(t *testing.T) {
 		}
 	}
 }
+
+func TestReviewReminderAndEndOfAccess(t *testing.T) {
+	e := newReviewEnv(t, (*tenantsim.Sim).SeedReviews)
+	a := aaron
+	e.sentTo(0, &a, "Falcon Production Access quarterly review")
+	e.say(rita, "help", "help")
+	// 13 days later the review ends within the reminder window (48 h): Aaron is reminded once.
+	from := e.conn.Len()
+	e.sim.Advance(13 * 24 * time.Hour)
+	e.sweep()
+	e.conn.WaitFor(t, from, wait, "Aaron's reminder", func(x teamsfake.Activity) bool {
+		return x.Op == "send" && x.ConversationID == a.ConversationID && strings.Contains(x.CardText(), "Reminder: this review ends on")
+	})
+	e.sweep()
+	if n := e.countSent(a.ConversationID, "Reminder: this review ends on"); n != 1 {
+		t.Fatalf("Aaron was reminded %d times, want once", n)
+	}
+	// Rita's Falcon Team Member (ten days left at the seed) has ended by now: she is told, with Request again.
+	e.sim.Tick()
+	e.sweep()
+	ended := e.conn.WaitFor(t, from, wait, "Rita is told her access ended", func(x teamsfake.Activity) bool {
+		return x.ConversationID == rita.ConversationID && strings.Contains(x.CardText(), "Your access to Falcon Team Member has ended")
+	})
+	if !strings.Contains(rawCard(ended), "request Falcon Team Member") {
+		t.Fatalf("no Request again button: %s", rawCard(ended))
+	}
+	e.sweep()
+	if n := e.countSent(rita.ConversationID, "Your access to Falcon Team Member has ended"); n != 1 {
+		t.Fatalf("Rita was told %d times, want once", n)
+	}
+}
+
+func TestReviewCreatedFromConfirmationCard(t *testing.T) {
+	e := newReviewEnv(t, func(*tenantsim.Sim) {})
+	adm := &adminEnv{botEnv: e.botEnv}
+	ask := adm.say(admAdele, "/review new Falcon Wiki Reader self monthly", "Create an access review of Falcon Wiki Reader", "every month")
+	adm.clickToken(admAdele, ask.ID, "admin.confirm", confirmToken(t, ask), "Review created")
+	defs, err := e.client.ReviewDefinitions(e.ctx())
+	if err != nil || len(defs) != 1 {
+		t.Fatalf("definitions: %+v %v", defs, err)
+	}
+	d := defs[0]
+	if d.ResourceID != tenantsim.PkgWikiReader || !d.SelfReview || d.Recurrence != "absoluteMonthly" || d.DurationDays != 14 || !d.JustificationRequired {
+		t.Fatalf("created definition: %+v", d)
+	}
+	// A non-admin's "/review new …" is the everyday `reviews` list: nothing is created.
+	adm.say(rita, "/review new Falcon Wiki Reader", "Access reviews waiting for you")
+	if defs, err := e.client.ReviewDefinitions(e.ctx()); err != nil || len(defs) != 1 {
+		t.Fatalf("definitions after Rita's command: %d %v", len(defs), err)
+	}
+}
