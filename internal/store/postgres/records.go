@@ -16,6 +16,9 @@ import (
 // ---- conversations ----
 
 // PutConversation stores (replaces) the reference for ref.TenantID + ref.AADObjectID (see store.Store).
+//
+// The bot remembers the reference on every turn: an unchanged one (everything but UpdatedAt equal) is not
+// rewritten (no new row version, no WAL), still in one statement.
 func (s *Store) PutConversation(ctx context.Context, ref store.ConversationRef) error {
 	if err := store.ValidateConversation(ref); err != nil {
 		return err
@@ -30,7 +33,8 @@ func (s *Store) PutConversation(ctx context.Context, ref store.ConversationRef) 
 	_, err = s.pool.Exec(ctx, `INSERT INTO conversations (tenant_id, aad_object_id, conversation_id, service_url, updated_at, ref)
 		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (tenant_id, aad_object_id) DO UPDATE SET conversation_id = EXCLUDED.conversation_id,
-			service_url = EXCLUDED.service_url, updated_at = EXCLUDED.updated_at, ref = EXCLUDED.ref`,
+			service_url = EXCLUDED.service_url, updated_at = EXCLUDED.updated_at, ref = EXCLUDED.ref
+		WHERE (conversations.ref - 'updatedAt') IS DISTINCT FROM (EXCLUDED.ref - 'updatedAt')`,
 		ref.TenantID, ref.AADObjectID, ref.ConversationID, ref.ServiceURL, ref.UpdatedAt, raw)
 	if err != nil {
 		return fmt.Errorf("put conversation: %w", err)
