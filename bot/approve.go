@@ -96,15 +96,7 @@ func (b *Bot) verbDecide(result entitlement.ReviewResult) verbHandler {
 		}
 		appr, err := d.Approval(ctx, reqID)
 		if err != nil {
-			if errors.Is(err, entitlement.ErrNotFound) || errors.Is(err, entitlement.ErrForbidden) || errors.Is(err, entitlement.ErrNotApprover) {
-				t.log.WarnContext(ctx, "decision on an approval the user cannot see", "request", reqID, "err", err)
-				if v, ok := b.endedView(ctx, t, reqID, str(data, cards.KeyStageID)); ok {
-					// Graph hides the approvals of finished requests: the card says how this one ended.
-					return b.answer(ctx, t, cards.ApprovalDecided(t.loc, v))
-				}
-				return b.answer(ctx, t, nothingToDecide(t.loc))
-			}
-			return b.failure(ctx, t, "I couldn't record your decision", err, "approvals")
+			return b.approvalUnreadable(ctx, t, reqID, str(data, cards.KeyStageID), err)
 		}
 		tr, err := b.core.Follow(ctx, reqID)
 		if err != nil {
@@ -115,18 +107,7 @@ func (b *Bot) verbDecide(result entitlement.ReviewResult) verbHandler {
 		curIdx := stageIndex(appr, cur.ID)
 		want := cardStage(appr, str(data, cards.KeyStageID))
 		if !open || (want != 0 && want != curIdx) {
-			stage := want
-			if stage == 0 {
-				stage = lastDecidedStage(appr)
-			}
-			if !open {
-				tr = b.core.CatchUp(ctx, tr)
-			}
-			v := b.stageOutcomeView(t, tr, appr, stage)
-			v.AlreadyDecided = !v.ByYou && (v.Outcome != cards.DecisionNotReviewed || v.Closed != cards.ClosureNone)
-			t.log.InfoContext(ctx, "decision on a stage no longer open", "request", reqID, "stage", stage)
-			b.keepApproverCard(ctx, t, tr.ID, stage) // Graph shows them the approval
-			return b.answer(ctx, t, cards.ApprovalDecided(t.loc, v))
+			return b.stageNoLongerOpen(ctx, t, tr, appr, want, open)
 		}
 		if !cur.AssignedToMe {
 			t.log.WarnContext(ctx, "decision by a user who is not an approver of the stage", "request", reqID, "stage", curIdx)
@@ -170,6 +151,37 @@ func (b *Bot) verbDecide(result entitlement.ReviewResult) verbHandler {
 		}
 		return b.ownDecision(ctx, t, tr, curIdx, result)
 	}
+}
+
+// approvalUnreadable answers a decision on an approval Graph would not read for the user: how the request
+// ended when the bot knows (Graph hides the approvals of finished requests), "nothing to decide" when Graph
+// shows them nothing, or the failure.
+func (b *Bot) approvalUnreadable(ctx context.Context, t *turn, reqID, stageTok string, err error) (*botframework.InvokeResponse, error) {
+	if !errors.Is(err, entitlement.ErrNotFound) && !errors.Is(err, entitlement.ErrForbidden) && !errors.Is(err, entitlement.ErrNotApprover) {
+		return b.failure(ctx, t, "I couldn't record your decision", err, "approvals")
+	}
+	t.log.WarnContext(ctx, "decision on an approval the user cannot see", "request", reqID, "err", err)
+	if v, ok := b.endedView(ctx, t, reqID, stageTok); ok {
+		return b.answer(ctx, t, cards.ApprovalDecided(t.loc, v))
+	}
+	return b.answer(ctx, t, nothingToDecide(t.loc))
+}
+
+// stageNoLongerOpen answers a decision on a stage that no longer waits (decided, or the request ended): the
+// outcome of stage want (the last decided stage when the card named none), as Graph shows it to the user.
+func (b *Bot) stageNoLongerOpen(ctx context.Context, t *turn, tr *trackedRequest, appr entitlement.Approval, want int, open bool) (*botframework.InvokeResponse, error) {
+	stage := want
+	if stage == 0 {
+		stage = lastDecidedStage(appr)
+	}
+	if !open {
+		tr = b.core.CatchUp(ctx, tr)
+	}
+	v := b.stageOutcomeView(t, tr, appr, stage)
+	v.AlreadyDecided = !v.ByYou && (v.Outcome != cards.DecisionNotReviewed || v.Closed != cards.ClosureNone)
+	t.log.InfoContext(ctx, "decision on a stage no longer open", "request", tr.ID, "stage", stage)
+	b.keepApproverCard(ctx, t, tr.ID, stage) // Graph shows them the approval
+	return b.answer(ctx, t, cards.ApprovalDecided(t.loc, v))
 }
 
 // ownDecision answers the approver whose decision of stage was recorded (their click, or their other click
@@ -397,33 +409,7 @@ func (b *Bot) verbApprovalView(open bool) verbHandler {
 		}
 		want := stageFromToken(str(data, cards.KeyStageID))
 		if err != nil {
-			// Graph shows this user no approval: only what the bot already knows is used, and only for a user
-			// with a part in the request (a stranger's click must not make the bot follow a request either).
-			tr, lerr := b.core.Get(ctx, reqID)
-			if lerr != nil && !errors.Is(lerr, store.ErrNotFound) {
-				return b.failure(ctx, t, "I couldn't read this approval", lerr, "approvals")
-			}
-			if lerr != nil || !b.mayViewTracked(ctx, tr, t.userID) {
-				if !errors.Is(err, entitlement.ErrNotFound) && !errors.Is(err, entitlement.ErrForbidden) && !errors.Is(err, entitlement.ErrNotApprover) {
-					// Sign-in, consent, throttling, an outage: say so (and ask for sign-in) rather than "nothing".
-					return b.failure(ctx, t, "I couldn't read this approval", err, "approvals")
-				}
-				t.log.WarnContext(ctx, "approval view asked by a user with no part in the request", "request", reqID, "err", err)
-				return b.answer(ctx, t, nothingToDecide(t.loc))
-			}
-			// Fall back to what the bot knows: enough for a read-only view or the stage's approver list.
-			t.log.InfoContext(ctx, "approval view from tracked state", "request", reqID, "err", err)
-			if errors.Is(err, entitlement.ErrNotFound) {
-				tr = b.core.CatchUp(ctx, tr) // Graph hides the approvals of finished requests
-			}
-			stage := want
-			if stage == 0 {
-				stage = max(tr.Stage, 1)
-			}
-			if open {
-				b.storeApproverCard(ctx, t, tr.ID, stage)
-			}
-			return b.answer(ctx, t, b.approverCard(ctx, t.loc, tr, stage, t.userID, ""))
+			return b.approvalViewFromRecord(ctx, t, reqID, want, open, err)
 		}
 		// Graph shows the user this approval (an approver of one of its stages): follow it from now on.
 		tr, err := b.core.Follow(ctx, reqID)
@@ -465,6 +451,37 @@ func (b *Bot) verbApprovalView(open bool) verbHandler {
 		}
 		return b.answer(ctx, t, cards.ApprovalDecided(t.loc, v))
 	}
+}
+
+// approvalViewFromRecord answers the view of an approval Graph would not read for the user (err): only
+// what the bot already knows is used, and only for a user with a part in the request (a stranger's click must
+// not make the bot follow a request either).
+func (b *Bot) approvalViewFromRecord(ctx context.Context, t *turn, reqID string, want int, open bool, err error) (*botframework.InvokeResponse, error) {
+	tr, lerr := b.core.Get(ctx, reqID)
+	if lerr != nil && !errors.Is(lerr, store.ErrNotFound) {
+		return b.failure(ctx, t, "I couldn't read this approval", lerr, "approvals")
+	}
+	if lerr != nil || !b.mayViewTracked(ctx, tr, t.userID) {
+		if !errors.Is(err, entitlement.ErrNotFound) && !errors.Is(err, entitlement.ErrForbidden) && !errors.Is(err, entitlement.ErrNotApprover) {
+			// Sign-in, consent, throttling, an outage: say so (and ask for sign-in) rather than "nothing".
+			return b.failure(ctx, t, "I couldn't read this approval", err, "approvals")
+		}
+		t.log.WarnContext(ctx, "approval view asked by a user with no part in the request", "request", reqID, "err", err)
+		return b.answer(ctx, t, nothingToDecide(t.loc))
+	}
+	// Fall back to what the bot knows: enough for a read-only view or the stage's approver list.
+	t.log.InfoContext(ctx, "approval view from tracked state", "request", reqID, "err", err)
+	if errors.Is(err, entitlement.ErrNotFound) {
+		tr = b.core.CatchUp(ctx, tr) // Graph hides the approvals of finished requests
+	}
+	stage := want
+	if stage == 0 {
+		stage = max(tr.Stage, 1)
+	}
+	if open {
+		b.storeApproverCard(ctx, t, tr.ID, stage)
+	}
+	return b.answer(ctx, t, b.approverCard(ctx, t.loc, tr, stage, t.userID, ""))
 }
 
 // cmdApprovals lists the requests waiting for the user's decision.

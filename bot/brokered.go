@@ -379,6 +379,15 @@ func (b *Bot) brokeredDecision(ctx context.Context, t *turn, data map[string]any
 		resp, err := b.answer(ctx, t, cards.ApprovalDecided(t.loc, v))
 		return resp, true, err
 	}
+	return b.decideBrokeredStage(ctx, t, br, data, result, auditEntry)
+}
+
+// decideBrokeredStage records an Approve or Deny of br's current stage by the turn's user, once the policy and
+// the stage's approvers (resolved again, app-only) say they may decide it and the justification passes; it
+// answers with the read-only outcome. The caller holds Lock("brk:"+br.ID).
+func (b *Bot) decideBrokeredStage(ctx context.Context, t *turn, br *brokeredRequest, data map[string]any, result entitlement.ReviewResult,
+	auditEntry func(string, map[string]string) store.AuditEntry) (*botframework.InvokeResponse, bool, error) {
+	cur := br.Current()
 	pol, err := b.cfg.Entitlement.Policy(ctx, br.PolicyID)
 	if err != nil {
 		err = fmt.Errorf("read policy %s: %w", br.PolicyID, err)
