@@ -81,3 +81,56 @@ func TestApproverResolution(t *testing.T) {
 		})
 	}
 }
+
+// A stage whose only approver is the requester (Patti requesting a package she approves) does not sit
+// "Pending approval" with nobody named: its escalation approvers are asked at once, or — when the policy
+// has none — Patti is told plainly that nobody can act.
+func TestOnlyApproverIsTheRequester(t *testing.T) {
+	tests := []struct {
+		name       string
+		escalation []entitlement.SubjectSet
+		wantCardTo string // "" when nobody gets an approval card
+		wantNotice string
+	}{
+		{"escalation approvers are asked at once", []entitlement.SubjectSet{{Kind: entitlement.SetSingleUser, UserID: flAaron}},
+			flAaron, "so I asked Aaron Approver instead"},
+		{"nobody else: the requester is told", nil, "", "nobody can act on it"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newFlEnv(t)
+			pol := e.port.policies[flPolTeam]
+			pol.Stages = []entitlement.Stage{{DurationBeforeAutomaticDenial: "P14D",
+				PrimaryApprovers: []entitlement.SubjectSet{{Kind: entitlement.SetSingleUser, UserID: flPatti}},
+				EscalationEnabled: tc.escalation != nil, DurationBeforeEscalation: "PT4H", EscalationApprovers: tc.escalation}}
+			e.port.policies[flPolTeam] = pol
+			e.message(flAaron, "Aaron Approver", "hi") // the bot has Aaron's chat
+			data := e.openForm(flPatti, "Patti Fernandez", "request Falcon Team Member")
+			_, resp := e.execute(flPatti, "Patti Fernandez", "form-team", cards.VerbRequestSubmit, data)
+			if c := respCard(t, resp); !strings.Contains(c, "Pending approval") {
+				t.Fatalf("status after submit: %s", c)
+			}
+			e.drain()
+			e.poll()
+			e.drain()
+			var toAaron, notice string
+			for _, s := range e.conn.all() {
+				switch {
+				case s.Conversation == "chat-"+flAaron && strings.Contains(s.text(), cards.VerbApprovalApprove):
+					toAaron = s.text()
+				case s.Conversation == "chat-"+flPatti && strings.Contains(s.text(), "only approver"):
+					notice = s.text()
+				}
+			}
+			if (toAaron != "") != (tc.wantCardTo != "") {
+				t.Errorf("approval card to Aaron = %v, want %v", toAaron != "", tc.wantCardTo != "")
+			}
+			if tc.wantCardTo != "" && !strings.Contains(toAaron, "only approver of this stage is Patti Fernandez") {
+				t.Errorf("Aaron's card does not say why he is asked: %s", toAaron)
+			}
+			if !strings.Contains(notice, tc.wantNotice) {
+				t.Errorf("Patti's notice = %q, want it to contain %q", notice, tc.wantNotice)
+			}
+		})
+	}
+}
