@@ -136,7 +136,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	}
 	reviewSvc, err := reviews.New(reviews.Config{Reviews: port, Directory: port, Tokens: users, Store: st,
 		Tenant: reviews.Tenant{ID: cfg.BotTenantID, Name: cfg.TenantName, Domain: cfg.TenantDomain}, Logger: log, Now: cfg.Now,
-		RemindBefore: cfg.ReviewRemindBefore, Every: cfg.ReviewSweep, ExpiryLeads: leads})
+		RemindBefore: cfg.ReviewRemindBefore, Every: cfg.ReviewSweep, ExpiryLeads: leads, Audit: st})
 	if err != nil {
 		return nil, err
 	}

@@ -137,7 +137,7 @@ func newBotEnv(t *testing.T, opts envOptions) *botEnv {
 	if opts.Reviews {
 		reviewSvc, err = reviews.New(reviews.Config{Reviews: gs.client, Directory: gs.client, Tokens: gs.dev, Store: e.store,
 			Tenant: reviews.Tenant{ID: tenantsim.ContosoTenantID, Name: "Contoso", Domain: "contoso.onmicrosoft.com"},
-			Logger: log, Now: gs.sim.Now})
+			Logger: log, Now: gs.sim.Now, Audit: e.store})
 		if err != nil {
 			t.Fatalf("reviews: %v", err)
 		}

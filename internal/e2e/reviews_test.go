@@ -168,6 +168,19 @@ func TestReviewManagerAcceptsRecommendationsThenApplied(t *testing.T) {
 	if !found {
 		t.Fatalf("no audit entry for Aaron's decision: %+v", entries)
 	}
+	sys, err := e.store.Audit(e.ctx(), store.AuditQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notices := map[string]int{}
+	for _, en := range sys {
+		if en.Mode == store.ModeSystem && strings.HasPrefix(en.Action, "review.notice.") {
+			notices[en.Action]++
+		}
+	}
+	if notices["review.notice.review"] == 0 || notices["review.notice.removed"] != 1 {
+		t.Fatalf("system audit entries of the notices: %v", notices)
+	}
 }
 
 // guestOf finds Gus's guest account in Contoso (the holder of Falcon Partner Collaboration).

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/accessbot/accessbot/cards"
@@ -92,6 +93,13 @@ type Config struct {
 	// ExpiryLeads maps an assignment's length to how long before its end the holder is warned; nil uses
 	// DefaultExpiryLeads.
 	ExpiryLeads []ExpiryLead
+	// Audit, when set, records every notice the sweeps send (mode system).
+	Audit AuditLog
+}
+
+// AuditLog appends to the audit log (internal/store implements it).
+type AuditLog interface {
+	AppendAudit(ctx context.Context, e store.AuditEntry) (uint64, error)
 }
 
 // Service runs the access review and expiry notices.
@@ -129,14 +137,23 @@ func (s *Service) Tenant() Tenant { return s.cfg.Tenant }
 
 const bucketSent = "reviews.sent"
 
-// claim is a send-once record: taken before a card is sent, released when sending failed.
+// claim is a send-once record: taken before a card is sent, marked done after, and marked failed when sending
+// failed (then the next attempt waits retryFailed, so an unreachable person is not retried on every sweep).
 type claim struct {
-	At   time.Time `json:"at"`
-	Done bool      `json:"done"`
+	At     time.Time `json:"at"`
+	Done   bool      `json:"done"`
+	Failed bool      `json:"failed,omitempty"`
 }
 
-// once runs send unless key was sent before (or is being sent by another replica right now); a failed send
-// releases the claim so the next sweep tries again. It reports whether send ran and succeeded.
+const (
+	// holdSending is how long a claim of a send in progress blocks others (a holder that died is taken over).
+	holdSending = 10 * time.Minute
+	// retryFailed is how long after a failed send the next attempt waits.
+	retryFailed = 30 * time.Minute
+)
+
+// once runs send unless key was sent before, is being sent by another replica right now, or failed less than
+// retryFailed ago. It reports whether send ran and succeeded.
 func (s *Service) once(ctx context.Context, key string, send func() error) (bool, error) {
 	now := s.now()
 	won := false
@@ -144,8 +161,14 @@ func (s *Service) once(ctx context.Context, key string, send func() error) (bool
 		won = false
 		if raw != nil {
 			var c claim
-			if json.Unmarshal(raw, &c) == nil && (c.Done || now.Sub(c.At) < 10*time.Minute) {
-				return nil, store.ErrNoChange
+			if json.Unmarshal(raw, &c) == nil {
+				wait := holdSending
+				if c.Failed {
+					wait = retryFailed
+				}
+				if c.Done || now.Sub(c.At) < wait {
+					return nil, store.ErrNoChange
+				}
 			}
 		}
 		won = true
@@ -155,8 +178,15 @@ func (s *Service) once(ctx context.Context, key string, send func() error) (bool
 		return false, err
 	}
 	if serr := send(); serr != nil {
-		_ = s.cfg.Store.UpdateKV(context.WithoutCancel(ctx), bucketSent, key, func([]byte) ([]byte, error) { return nil, nil })
-		return false, serr
+		mark := func([]byte) ([]byte, error) { return json.Marshal(claim{At: now, Failed: true}) }
+		return false, errors.Join(serr, s.cfg.Store.UpdateKV(context.WithoutCancel(ctx), bucketSent, key, mark))
+	}
+	if s.cfg.Audit != nil {
+		kind, _, _ := strings.Cut(key, "/")
+		e := store.AuditEntry{Time: now, Action: "review.notice." + kind, Mode: store.ModeSystem, Outcome: "sent", Details: map[string]string{"key": key}}
+		if _, err := s.cfg.Audit.AppendAudit(ctx, e); err != nil {
+			s.log.WarnContext(ctx, "audit a review notice", "key", key, "err", err)
+		}
 	}
 	if err := s.cfg.Store.UpdateKV(ctx, bucketSent, key, func([]byte) ([]byte, error) { return json.Marshal(claim{At: now, Done: true}) }); err != nil {
 		return true, fmt.Errorf("record %s as sent: %w", key, err)

@@ -60,7 +60,7 @@ func TestLeadScalesWithLength(t *testing.T) {
 }
 
 // TestOnceAcrossRestarts: a notice is sent once per key, also by a second service on the same store (a restart
-// or another replica); a failed send is retried by the next sweep.
+// or another replica); a failed send is retried after retryFailed, not on every sweep.
 func TestOnceAcrossRestarts(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "s.db")
 	st, err := store.Open(path, store.Options{})
@@ -69,8 +69,9 @@ func TestOnceAcrossRestarts(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
-	a := &Service{cfg: Config{Store: st}, now: func() time.Time { return now }}
-	b := &Service{cfg: Config{Store: st}, now: func() time.Time { return now }}
+	clock := func() time.Time { return now }
+	a := &Service{cfg: Config{Store: st}, now: clock}
+	b := &Service{cfg: Config{Store: st}, now: clock}
 	ctx := context.Background()
 	sent := 0
 	send := func() error { sent++; return nil }
@@ -79,12 +80,16 @@ func TestOnceAcrossRestarts(t *testing.T) {
 	if ok, err := a.once(ctx, "k1", fail); ok || err == nil {
 		t.Fatalf("failed send: ok %v err %v", ok, err)
 	}
+	if ok, err := b.once(ctx, "k1", send); ok || err != nil {
+		t.Fatalf("retry right after a failure: ok %v err %v, want a wait", ok, err)
+	}
+	now = now.Add(retryFailed)
 	steps := []struct {
 		svc  *Service
 		key  string
 		want bool
 	}{
-		{a, "k1", true},  // retried after the failure
+		{a, "k1", true},  // retried once retryFailed has passed
 		{a, "k1", false}, // already sent
 		{b, "k1", false}, // another replica / a restart
 		{b, "k2", true},
