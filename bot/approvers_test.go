@@ -101,7 +101,7 @@ func TestOnlyApproverIsTheRequester(t *testing.T) {
 			e := newFlEnv(t)
 			pol := e.port.policies[flPolTeam]
 			pol.Stages = []entitlement.Stage{{DurationBeforeAutomaticDenial: "P14D",
-				PrimaryApprovers: []entitlement.SubjectSet{{Kind: entitlement.SetSingleUser, UserID: flPatti}},
+				PrimaryApprovers:  []entitlement.SubjectSet{{Kind: entitlement.SetSingleUser, UserID: flPatti}},
 				EscalationEnabled: tc.escalation != nil, DurationBeforeEscalation: "PT4H", EscalationApprovers: tc.escalation}}
 			e.port.policies[flPolTeam] = pol
 			e.message(flAaron, "Aaron Approver", "hi") // the bot has Aaron's chat
