@@ -58,7 +58,7 @@ type app struct {
 // newApp opens state and wires every component from cfg. The caller runs it with app.run.
 func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	metrics := telemetry.NewMetrics()
-	st, err := openState(ctx, cfg, log, metrics.StoreOp)
+	st, err := openState(ctx, cfg, log, metrics)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/accessbot/accessbot/internal/store"
 	"github.com/accessbot/accessbot/internal/store/postgres"
+	"github.com/accessbot/accessbot/internal/telemetry"
 )
 
 // jobLeaseTTL is how long a replica holds a background job's lease without renewing it; a dead holder's jobs
@@ -27,11 +28,12 @@ const (
 
 // openState opens the configured state backend: PostgreSQL when cfg.DatabaseURL is set, else the bbolt file
 // at cfg.DataPath. Errors and logs name the database by its redacted URL only.
-func openState(ctx context.Context, cfg config, log *slog.Logger, observe func(ctx context.Context, op string, write bool) func(error)) (store.Backend, error) {
+// metrics sees every transaction or statement (latency metrics and trace spans).
+func openState(ctx context.Context, cfg config, log *slog.Logger, metrics *telemetry.Metrics) (store.Backend, error) {
 	if cfg.DatabaseURL != "" {
 		where := postgres.Redact(cfg.DatabaseURL)
 		st, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{
-			Logger: log, MaxConns: int32(cfg.DBMaxConns), StatementTimeout: cfg.DBStatementTimeout,
+			Logger: log, MaxConns: int32(cfg.DBMaxConns), StatementTimeout: cfg.DBStatementTimeout, Tracer: metrics.PgxTracer(),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("open state: %w", err)
@@ -44,7 +46,7 @@ func openState(ctx context.Context, cfg config, log *slog.Logger, observe func(c
 			return nil, fmt.Errorf("create data directory %s: %w", dir, err)
 		}
 	}
-	st, err := store.Open(cfg.DataPath, store.Options{Logger: log, Observe: observe})
+	st, err := store.Open(cfg.DataPath, store.Options{Logger: log, Observe: metrics.StoreOp})
 	if err != nil {
 		return nil, fmt.Errorf("open state: %w", err) // the store's error names the file
 	}

@@ -281,3 +281,20 @@ func TestMetricsExposition(t *testing.T) {
 		}
 	}
 }
+
+func TestSQLOperation(t *testing.T) {
+	for _, tc := range []struct{ sql, op, kind string }{
+		{"SELECT ref FROM conversations WHERE tenant_id = $1", "SELECT conversations", "read"},
+		{"INSERT INTO conversations (tenant_id) VALUES ($1) ON CONFLICT DO UPDATE SET x = 1", "INSERT conversations", "write"},
+		{"UPDATE outbox SET leased_until = now()", "UPDATE outbox", "write"},
+		{"DELETE FROM processed WHERE at < $1", "DELETE processed", "write"},
+		{"WITH due AS (SELECT id FROM outbox FOR UPDATE SKIP LOCKED) UPDATE outbox o SET x = 1", "WITH outbox", "write"},
+		{"begin", "BEGIN", "write"},
+		{"SELECT pg_try_advisory_lock($1)", "SELECT", "read"},
+		{"", "unknown", "write"},
+	} {
+		if op, kind := SQLOperation(tc.sql); op != tc.op || kind != tc.kind {
+			t.Errorf("SQLOperation(%q) = %q, %q; want %q, %q", tc.sql, op, kind, tc.op, tc.kind)
+		}
+	}
+}

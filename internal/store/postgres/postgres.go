@@ -51,6 +51,8 @@ type Options struct {
 	MaxAttempts int
 	// Now stamps CreatedAt/UpdatedAt defaults (requests, conversations, cards, audit); default time.Now.
 	Now func() time.Time
+	// Tracer, when set, sees every statement (telemetry.Metrics.PgxTracer: store latency metrics and spans).
+	Tracer pgx.QueryTracer
 }
 
 // Store is a PostgreSQL-backed store.Backend. It is safe for concurrent use by many goroutines and many
@@ -112,6 +114,9 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	cfg.MaxConns = opts.MaxConns
 	cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)
 	cfg.ConnConfig.RuntimeParams["application_name"] = "accessbot"
+	if opts.Tracer != nil {
+		cfg.ConnConfig.Tracer = opts.Tracer
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %s", where, redactErr(err))
