@@ -124,7 +124,7 @@ func (b *Bot) cmdReviews(ctx context.Context, t *turn, cmd Command) error {
 		_, serr := b.sendCard(ctx, t, b.errorCard(ctx, t, "I couldn't list your access reviews", err, "reviews"))
 		return errors.Join(fmt.Errorf("list reviews for %s: %w", t.userID, err), serr)
 	}
-	_, err = b.sendCard(ctx, t, cards.AdminTable(t.loc, reviews.PendingView(items, b.now())))
+	_, err = b.sendCard(ctx, t, cards.AdminTable(t.loc, reviews.PendingView(t.loc, items, b.now())))
 	return err
 }
 
@@ -293,7 +293,7 @@ func (b *Bot) adminReviews(ctx context.Context, c *adminCall) error {
 	if b.cfg.Reviews == nil {
 		return &adminError{title: "Access reviews", text: errReviewsOff.Error()}
 	}
-	v, err := b.cfg.Reviews.Summary(ctx, strings.TrimSpace(c.cmd.Rest))
+	v, err := b.cfg.Reviews.Summary(ctx, c.t.loc, strings.TrimSpace(c.cmd.Rest))
 	if err != nil {
 		return fmt.Errorf("summarize access reviews: %w", err)
 	}

@@ -25,10 +25,15 @@ type cardRecord struct {
 
 func cardKey(instID, userID string) string { return instID + "/" + userID }
 
-// deliverTracked sends a reviewer their card and remembers where it landed.
-func (s *Service) deliverTracked(ctx context.Context, n Notifier, a Active, userID, fp, note string, open int) error {
+// deliverTracked sends a reviewer their card (with the reminder note when remind) and remembers where it landed.
+func (s *Service) deliverTracked(ctx context.Context, n Notifier, a Active, userID, fp string, remind bool, open int) error {
 	to := s.recipient(ctx, userID)
-	d, err := n.Deliver(ctx, to, s.cardFor(ctx, n.Localizer(ctx, to), a, userID, note, open))
+	l := n.Localizer(ctx, to)
+	note := ""
+	if remind {
+		note = reminderNote(l, a)
+	}
+	d, err := n.Deliver(ctx, to, s.cardFor(ctx, l, a, userID, note, open))
 	if err != nil {
 		return err
 	}

@@ -150,9 +150,9 @@ func (s *Service) SweepExpiry(ctx context.Context, n Notifier) error {
 		}
 		name := s.pkgName(ctx, names, a)
 		card := func(l *i18n.Localizer) *cards.Card {
-			return cards.Notice(l, cards.NoticeView{Kind: cards.NoticeInfo, Title: "Your access to " + name + " has ended",
-				Text:        "It ended on " + end.UTC().Format("Mon 2 Jan 2006 15:04 MST") + " as planned. If you still need it, request it again.",
-				Suggestions: []cards.Suggestion{{Title: "Request again", Command: "request " + name}, {Title: "My access", Command: "access"}}})
+			return cards.Notice(l, cards.NoticeView{Kind: cards.NoticeInfo, Title: l.T("rv.ended.title", "Package", name),
+				Text:        l.T("rv.ended.text", "When", end.UTC().Format("2006-01-02 15:04 MST")),
+				Suggestions: []cards.Suggestion{{Title: l.T("rv.requestAgain"), Command: "request " + name}, {Title: l.T("button.myAccess"), Command: "access"}}})
 		}
 		if _, err := s.once(ctx, "ended/"+a.ID, func() error { return s.deliver(ctx, n, a.Target.ID, card) }); err != nil {
 			errs = append(errs, fmt.Errorf("tell %s that assignment %s ended: %w", a.Target.ID, a.ID, err))
@@ -188,17 +188,16 @@ func (s *Service) endingCard(ctx context.Context, l *i18n.Localizer, a entitleme
 			policies[a.PolicyID] = p
 		}
 	}
-	end := a.EndsAt().UTC().Format("Mon 2 Jan 2006 15:04 MST")
-	v := cards.NoticeView{Kind: cards.NoticeWarning, Title: "Your access to " + name + " ends on " + end,
-		Suggestions: []cards.Suggestion{{Title: "My access", Command: "access"}}}
+	end := a.EndsAt().UTC().Format("2006-01-02 15:04 MST")
+	v := cards.NoticeView{Kind: cards.NoticeWarning, Title: l.T("rv.ending.title", "Package", name, "When", end),
+		Suggestions: []cards.Suggestion{{Title: l.T("button.myAccess"), Command: "access"}}}
 	if ok && pol.SelfUpdateAllowed {
-		v.Text = "If you still need it, extend it now: you fill in the request form again and it goes through the usual approval."
+		v.Text = l.T("rv.ending.extend")
 		c := cards.Notice(l, v)
-		c.Actions = append([]cards.Action{cards.ActionExecute{Title: "Extend", Verb: cards.VerbAccessExtend,
+		c.Actions = append([]cards.Action{cards.ActionExecute{Title: l.T("rv.extend"), Verb: cards.VerbAccessExtend,
 			Data: map[string]any{cards.KeyAssignmentID: a.ID, cards.KeyPackageID: a.PackageID}}}, c.Actions...)
 		return c
 	}
-	v.Text = "It will end on " + end + ". Its policy does not let holders extend it themselves: if you still need it, ask the package's owner or an AccessBot admin in " +
-		orDefault(s.cfg.Tenant.Name, "your organization") + " to assign it again, or request it again once it has ended."
+	v.Text = l.T("rv.ending.noExtend", "When", end, "Org", orDefault(s.cfg.Tenant.Name, l.T("common.yourOrganization")))
 	return cards.Notice(l, v)
 }

@@ -97,8 +97,8 @@ func (s *Service) remindDue(a Active) bool {
 	return a.Inst.End.Sub(s.now()) <= s.cfg.RemindBefore
 }
 
-func reminderNote(a Active) string {
-	return "Reminder: this review ends on " + a.Inst.End.UTC().Format("Mon 2 Jan 15:04 MST") + "."
+func reminderNote(l *i18n.Localizer, a Active) string {
+	return l.T("rv.reminder", "When", a.Inst.End.UTC().Format("2006-01-02 15:04 MST"))
 }
 
 func (s *Service) sweepReviewers(ctx context.Context, n Notifier, a Active) error {
@@ -113,13 +113,13 @@ func (s *Service) sweepReviewers(ctx context.Context, n Notifier, a Active) erro
 	errs := []error{s.refreshCards(ctx, n, a, revs, fp)}
 	for _, r := range revs {
 		key := "review/" + a.Inst.ID + "/" + r.ID
-		if _, err := s.once(ctx, key, func() error { return s.deliverTracked(ctx, n, a, r.ID, fp, "", open) }); err != nil {
+		if _, err := s.once(ctx, key, func() error { return s.deliverTracked(ctx, n, a, r.ID, fp, false, open) }); err != nil {
 			errs = append(errs, fmt.Errorf("send %s to %s: %w", a.Def.Name, r.ID, err))
 		}
 		if open == 0 || !s.remindDue(a) {
 			continue
 		}
-		if _, err := s.once(ctx, "remind/"+a.Inst.ID+"/"+r.ID, func() error { return s.deliverTracked(ctx, n, a, r.ID, fp, reminderNote(a), open) }); err != nil {
+		if _, err := s.once(ctx, "remind/"+a.Inst.ID+"/"+r.ID, func() error { return s.deliverTracked(ctx, n, a, r.ID, fp, true, open) }); err != nil {
 			errs = append(errs, fmt.Errorf("remind %s of %s: %w", r.ID, a.Def.Name, err))
 		}
 	}
@@ -146,7 +146,7 @@ func (s *Service) RemindNow(ctx context.Context, n Notifier, a Active) (int, err
 	sent := 0
 	var errs []error
 	for _, r := range revs {
-		if err := s.deliver(ctx, n, r.ID, func(l *i18n.Localizer) *cards.Card { return s.cardFor(ctx, l, a, r.ID, reminderNote(a), open) }); err != nil {
+		if err := s.deliver(ctx, n, r.ID, func(l *i18n.Localizer) *cards.Card { return s.cardFor(ctx, l, a, r.ID, reminderNote(l, a), open) }); err != nil {
 			errs = append(errs, fmt.Errorf("remind %s: %w", orDefault(r.Name, r.ID), err))
 			continue
 		}
@@ -167,7 +167,7 @@ func (s *Service) remindSelf(ctx context.Context, n Notifier, a Active) (int, er
 			continue
 		}
 		item := SelfItem{Active: a, Decision: d}
-		if err := s.deliver(ctx, n, d.Principal.ID, func(l *i18n.Localizer) *cards.Card { return s.SelfCard(l, item, false, reminderNote(a), "") }); err != nil {
+		if err := s.deliver(ctx, n, d.Principal.ID, func(l *i18n.Localizer) *cards.Card { return s.SelfCard(l, item, false, reminderNote(l, a), "") }); err != nil {
 			errs = append(errs, fmt.Errorf("remind %s: %w", orDefault(d.Principal.Name, d.Principal.ID), err))
 			continue
 		}
@@ -187,20 +187,20 @@ func (s *Service) sweepSelf(ctx context.Context, n Notifier, a Active) error {
 	for _, d := range ds {
 		pid := d.Principal.ID
 		item := SelfItem{Active: a, Decision: d}
-		send := func(key, note string) {
+		send := func(key string, note func(l *i18n.Localizer) string) {
 			if _, err := s.once(ctx, key+"/"+a.Inst.ID+"/"+pid, func() error {
-				return s.deliver(ctx, n, pid, func(l *i18n.Localizer) *cards.Card { return s.SelfCard(l, item, false, note, "") })
+				return s.deliver(ctx, n, pid, func(l *i18n.Localizer) *cards.Card { return s.SelfCard(l, item, false, note(l), "") })
 			}); err != nil {
 				errs = append(errs, fmt.Errorf("send %s to %s: %w", a.Def.Name, pid, err))
 			}
 		}
 		if d.Decided() {
-			send("self-answered", "Your answer is recorded. Thank you!")
+			send("self-answered", func(l *i18n.Localizer) string { return l.T("rv.self.recorded") })
 			continue
 		}
-		send("self", "")
+		send("self", func(*i18n.Localizer) string { return "" })
 		if s.remindDue(a) {
-			send("self-remind", reminderNote(a))
+			send("self-remind", func(l *i18n.Localizer) string { return reminderNote(l, a) })
 		}
 	}
 	return errors.Join(errs...)
@@ -223,9 +223,9 @@ func (s *Service) tellRemoved(ctx context.Context, n Notifier, a Active) error {
 			continue
 		}
 		card := func(l *i18n.Localizer) *cards.Card {
-			return cards.Notice(l, cards.NoticeView{Kind: cards.NoticeInfo, Title: "Your access to " + a.Resource + " has ended",
-				Text:        fmt.Sprintf("It was removed after the access review \u201c%s\u201d. If you still need it, you can request it again.", a.Def.Name),
-				Suggestions: []cards.Suggestion{{Title: "Request again", Command: "request " + a.Resource}, {Title: "My access", Command: "access"}}})
+			return cards.Notice(l, cards.NoticeView{Kind: cards.NoticeInfo, Title: l.T("rv.ended.title", "Package", a.Resource),
+				Text:        l.T("rv.removed.text", "Review", a.Def.Name),
+				Suggestions: []cards.Suggestion{{Title: l.T("rv.requestAgain"), Command: "request " + a.Resource}, {Title: l.T("button.myAccess"), Command: "access"}}})
 		}
 		if _, err := s.once(ctx, "removed/"+a.Inst.ID+"/"+d.Principal.ID, func() error {
 			return s.deliver(ctx, n, d.Principal.ID, card)

@@ -28,14 +28,14 @@ func (s *Service) resourceName(ctx context.Context, d entitlement.ReviewDefiniti
 	return d.Name
 }
 
-func kindName(k entitlement.ReviewScopeKind) string {
+func kindName(l *i18n.Localizer, k entitlement.ReviewScopeKind) string {
 	switch k {
 	case entitlement.ReviewOfAccessPackage:
-		return "access package"
+		return l.T("rv.kind.package")
 	case entitlement.ReviewOfGroup:
-		return "group"
+		return l.T("rv.kind.group")
 	case entitlement.ReviewOfApp:
-		return "application"
+		return l.T("rv.kind.app")
 	}
 	return ""
 }
@@ -162,8 +162,8 @@ func (s *Service) ReviewerCard(ctx context.Context, l *i18n.Localizer, tok entit
 	}
 	ev := s.evidence(ctx, d)
 	policies := map[string]string{}
-	v := cards.ReviewView{ReviewID: d.ID, InstanceID: inst.ID, Name: d.Name, Resource: s.resourceName(ctx, d), ResourceKind: kindName(d.ScopeKind),
-		Deadline: inst.End, Now: s.now(), Open: inst.Status.Open(), Status: statusLabel(inst.Status), Page: page,
+	v := cards.ReviewView{ReviewID: d.ID, InstanceID: inst.ID, Name: d.Name, Resource: s.resourceName(ctx, d), ResourceKind: kindName(l, d.ScopeKind),
+		Deadline: inst.End, Now: s.now(), Open: inst.Status.Open(), Status: statusLabel(l, inst.Status), Page: page,
 		PageCount: max((total+PageSize-1)/PageSize, 1), Total: total, Remaining: remaining,
 		JustificationRequired: d.JustificationRequired, Recommendations: d.RecommendationsEnabled, Note: note, Error: errMsg}
 	for _, it := range items {
@@ -176,9 +176,9 @@ func (s *Service) ReviewerCard(ctx context.Context, l *i18n.Localizer, tok entit
 		if a, ok := ev[it.Principal.ID]; ok {
 			iv.Since, iv.AccessEnds = a.Schedule.Start, a.EndsAt()
 			if pn := s.policyName(ctx, policies, a.PolicyID); pn != "" {
-				iv.Obtained = "Through policy \u201c" + pn + "\u201d"
+				iv.Obtained = l.T("rv.throughPolicy", "Policy", pn)
 			} else {
-				iv.Obtained = "Assigned"
+				iv.Obtained = l.T("rv.assigned")
 			}
 		}
 		v.Items = append(v.Items, iv)
@@ -186,18 +186,18 @@ func (s *Service) ReviewerCard(ctx context.Context, l *i18n.Localizer, tok entit
 	return cards.Review(l, v), nil
 }
 
-func statusLabel(s entitlement.ReviewStatus) string {
+func statusLabel(l *i18n.Localizer, s entitlement.ReviewStatus) string {
 	switch s {
 	case entitlement.ReviewInProgress:
-		return "In progress"
+		return l.T("rv.status.inProgress")
 	case entitlement.ReviewNotStarted:
-		return "Not started"
+		return l.T("rv.status.notStarted")
 	case entitlement.ReviewCompleted:
-		return "Completed (decisions not applied yet)"
+		return l.T("rv.status.completed")
 	case entitlement.ReviewApplying:
-		return "Applying decisions"
+		return l.T("rv.status.applying")
 	case entitlement.ReviewApplied:
-		return "Applied"
+		return l.T("rv.status.applied")
 	}
 	return string(s)
 }
@@ -249,13 +249,13 @@ func (s *Service) SelfCard(l *i18n.Localizer, item SelfItem, linkOnly bool, note
 // waitingCard is the proactive card of a reviewer whose delegated token the bot does not hold yet: what waits,
 // and a button that opens the full card (Teams signs them in).
 func waitingCard(l *i18n.Localizer, a Active, note string, remaining int) *cards.Card {
-	text := fmt.Sprintf("%s asks you to review who still needs %s.", orDefault(a.Def.Name, "An access review"), orDefault(a.Resource, "this access"))
+	text := l.T("rv.waiting.text", "Review", orDefault(a.Def.Name, l.T("review.defaultName")), "Resource", orDefault(a.Resource, l.T("review.thisAccess")))
 	if remaining > 0 {
-		text += fmt.Sprintf(" %d decisions are still open.", remaining)
+		text += " " + l.N("rv.waiting.open", remaining)
 	}
-	c := cards.Notice(l, cards.NoticeView{Kind: cards.NoticeInfo, Title: orDefault(note, "Access review waiting for you"), Text: text,
-		Details: []string{"Decide by " + a.Inst.End.UTC().Format("Mon 2 Jan 2006 15:04 MST")}})
-	c.Actions = append(c.Actions, cards.ActionExecute{Title: "Open the review", Verb: cards.VerbReviewOpen, AssociatedInputs: "none",
+	c := cards.Notice(l, cards.NoticeView{Kind: cards.NoticeInfo, Title: orDefault(note, l.T("rv.waiting.title")), Text: text,
+		Details: []string{l.T("rv.decideBy", "When", a.Inst.End.UTC().Format("2006-01-02 15:04 MST"))}})
+	c.Actions = append(c.Actions, cards.ActionExecute{Title: l.T("rv.waiting.open.button"), Verb: cards.VerbReviewOpen, AssociatedInputs: "none",
 		Data: map[string]any{cards.KeyReviewID: a.Def.ID, cards.KeyInstanceID: a.Inst.ID, cards.KeyPage: "1"}})
 	return c
 }
@@ -268,15 +268,15 @@ func orDefault(s, def string) string {
 }
 
 // Summary is the admin overview of active reviews (optionally of one package): progress, who decided, overdue.
-func (s *Service) Summary(ctx context.Context, pkg string) (cards.AdminTableView, error) {
+func (s *Service) Summary(ctx context.Context, l *i18n.Localizer, pkg string) (cards.AdminTableView, error) {
 	all, err := s.ActiveReviews(ctx, true)
 	if err != nil {
 		return cards.AdminTableView{}, err
 	}
-	v := cards.AdminTableView{Title: "Access reviews", Columns: []string{"Review", "Status", "Progress", "Ends", "Reviewers"},
-		EmptyText: "No access review is in progress.", Footnote: "/review {name} remind|stop|apply — act on one review."}
+	v := cards.AdminTableView{Title: l.T("rv.summary.title"), Columns: []string{l.T("rv.col.review"), l.T("review.status"), l.T("review.progress"), l.T("review.ends"), l.T("rv.col.reviewers")},
+		EmptyText: l.T("rv.summary.empty"), Footnote: l.T("rv.summary.footnote")}
 	if pkg != "" {
-		v.Subtitle = "Reviews of " + pkg
+		v.Subtitle = l.T("rv.summary.of", "Package", pkg)
 	}
 	now := s.now()
 	for _, a := range all {
@@ -297,18 +297,18 @@ func (s *Service) Summary(ctx context.Context, pkg string) (cards.AdminTableView
 		var people []string
 		if revs, err := s.cfg.Reviews.ContactedReviewers(ctx, a.Def.ID, a.Inst.ID); err == nil {
 			for _, r := range revs {
-				people = append(people, fmt.Sprintf("%s (%d decided)", orDefault(r.Name, r.ID), by[r.Name]))
+				people = append(people, l.N("rv.summary.reviewer", by[r.Name], "Name", orDefault(r.Name, r.ID)))
 			}
 		}
 		if a.Def.SelfReview {
-			people = append([]string{"each person reviews their own access"}, people...)
+			people = append([]string{l.T("rv.summary.self")}, people...)
 		}
 		ends := a.Inst.End.UTC().Format("2006-01-02")
 		if a.Inst.Status.Open() && now.After(a.Inst.End) {
-			ends += " (overdue)"
+			ends = l.T("rv.overdue", "Date", ends)
 		}
-		v.Rows = append(v.Rows, cards.AdminRow{Cells: []string{a.Def.Name + " — " + a.Resource, statusLabel(a.Inst.Status),
-			fmt.Sprintf("%d of %d decided", decided, len(ds)), ends, strings.Join(people, ", ")}})
+		v.Rows = append(v.Rows, cards.AdminRow{Cells: []string{a.Def.Name + " — " + a.Resource, statusLabel(l, a.Inst.Status),
+			l.T("review.progressValue", "Decided", decided, "Total", len(ds)), ends, strings.Join(people, ", ")}})
 	}
 	v.Total = len(v.Rows)
 	return v, nil
@@ -337,16 +337,16 @@ func (s *Service) PendingFor(ctx context.Context, userID string) ([]Active, erro
 }
 
 // PendingView lists what waits for a user, each with an Open button.
-func PendingView(items []Active, now time.Time) cards.AdminTableView {
-	v := cards.AdminTableView{Title: "Access reviews waiting for you", Columns: []string{"Review", "Reviews", "Decide by"},
-		EmptyText: "No access review is waiting for you."}
+func PendingView(l *i18n.Localizer, items []Active, now time.Time) cards.AdminTableView {
+	v := cards.AdminTableView{Title: l.T("rv.pending.title"), Columns: []string{l.T("rv.col.review"), l.T("rv.col.reviews"), l.T("review.decideBy")},
+		EmptyText: l.T("rv.pending.empty")}
 	for _, a := range items {
 		due := a.Inst.End.UTC().Format("2006-01-02")
 		if now.After(a.Inst.End) {
-			due += " (overdue)"
+			due = l.T("rv.overdue", "Date", due)
 		}
 		v.Rows = append(v.Rows, cards.AdminRow{Cells: []string{a.Def.Name, a.Resource, due},
-			Actions: []cards.RowAction{{Title: "Open", Verb: cards.VerbReviewOpen,
+			Actions: []cards.RowAction{{Title: l.T("common.open"), Verb: cards.VerbReviewOpen,
 				Data: map[string]string{cards.KeyReviewID: a.Def.ID, cards.KeyInstanceID: a.Inst.ID, cards.KeyPage: "1"}}}})
 	}
 	v.Total = len(v.Rows)
