@@ -162,7 +162,9 @@ func (b *Bot) wizardOptions(ctx context.Context, d *builder.Draft, step builder.
 			}
 		}
 	case builder.StepWho:
-		o.Orgs, err = b.cfg.Entitlement.ConnectedOrgs(ctx)
+		if o.Orgs, err = b.cfg.Entitlement.ConnectedOrgs(ctx); err == nil {
+			o.Catalogs, err = b.cfg.Entitlement.Catalogs(ctx)
+		}
 	case builder.StepSoD:
 		o.Packages, err = b.cfg.Entitlement.Packages(ctx)
 	}

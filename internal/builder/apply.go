@@ -223,6 +223,14 @@ func applyWho(d *Draft, in Input, opts Options, p problems) {
 	default:
 		p.add("who", "builder.problem.who")
 	}
+	// A catalog that is not externally visible keeps its packages from users outside the directory.
+	if d.External() && !d.NewCatalog {
+		for _, c := range opts.Catalogs {
+			if c.ID == d.CatalogID && !c.IsExternallyVisible {
+				p.add("who", "builder.problem.catalogInternal", "Name", c.Name)
+			}
+		}
+	}
 }
 
 // External reports whether the draft admits users from outside the directory.

@@ -30,7 +30,7 @@ func newFake() *fakeGraph {
 
 func opts() Options {
 	return Options{
-		Catalogs: []entitlement.Catalog{{ID: "c-falcon", Name: "Project Falcon"}},
+		Catalogs: []entitlement.Catalog{{ID: "c-falcon", Name: "Project Falcon", IsExternallyVisible: true}, {ID: "c-internal", Name: "HR", IsExternallyVisible: false}},
 		Roles: RoleOptions([]entitlement.CatalogResource{{ID: "r-team", Name: "Falcon Team", OriginID: "g-team", OriginSystem: entitlement.OriginGroup,
 			Roles: []entitlement.CatalogResourceRole{{Name: "Member", OriginID: "Member_g-team"}}}},
 			[]entitlement.DirectoryResource{{OriginSystem: entitlement.OriginGroup, OriginID: "g-new", Name: "Northwind Team"}}),
@@ -73,6 +73,7 @@ func TestApplyProblems(t *testing.T) {
 		{"forged role", StepResources, func(in *Input) { in.Roles = "g-other|Owner" }, "roles"},
 		{"no orgs", StepWho, func(in *Input) { in.Orgs = "" }, "orgs"},
 		{"unknown who", StepWho, func(in *Input) { in.Who = "everyone" }, "who"},
+		{"partners in an internal catalog", StepWho, func(in *Input) { in.Catalog = "c-internal" }, "who"},
 		{"stage without approvers", StepApproval, func(in *Input) {}, "stage1"},
 		{"unknown approver", StepApproval, func(in *Input) { in.Stages[0] = StageInput{Kind: "user", Names: "nobody@contoso.example"} }, "stage1"},
 		{"manager only for partners", StepApproval, func(in *Input) { in.Stages[0] = StageInput{Kind: "manager"} }, "stage1.fallback"},
@@ -95,7 +96,7 @@ func TestApplyProblems(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			in := base
 			tc.edit(&in)
-			d := Draft{ID: "d", Who: WhoOrgs, Name: "before"}
+			d := Draft{ID: "d", Who: WhoOrgs, Name: "before", CatalogID: in.Catalog}
 			before := d
 			errs, err := Apply(context.Background(), &d, tc.step, in, opts(), newFake())
 			if err != nil {
