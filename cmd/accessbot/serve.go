@@ -169,7 +169,10 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	a.bot = b
 	// A replica that dies holding outbox items frees them after LeaseFor: short enough that another replica
 	// sends them within 30 s, longer than one send may take.
-	a.outbox = store.NewOutboxWorker(st, b.HandleOutbox, store.WorkerOptions{Logger: log, HandleTimeout: outboxHandleTimeout, LeaseFor: outboxLeaseFor})
+	a.outbox = store.NewOutboxWorker(st, b.HandleOutbox, store.WorkerOptions{Logger: log, HandleTimeout: outboxHandleTimeout, LeaseFor: outboxLeaseFor,
+		// One approval card per approver: a stage with a large group goes out as fast as the Connector's
+		// pacing allows (--connector-rate), not one round trip at a time.
+		Parallel: map[string]bool{bot.OutboxApprovalCard: true}})
 	b.SetOutboxKicker(a.outbox.Kick)
 
 	srv := server.New(server.Config{Addr: cfg.Addr, Logger: log, ShutdownTimeout: cfg.ShutdownTimeout, Ready: st.Ping, Metrics: metrics})

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -276,6 +277,13 @@ type WorkerOptions struct {
 	MaxBackoff time.Duration
 	// Now is the clock for retry times; default the bbolt Store's clock, else time.Now.
 	Now func() time.Time
+	// Parallel names the kinds whose items are independent of each other (one card to one approver): the
+	// items of a leased batch of those kinds are delivered concurrently, up to Concurrency at a time, so a
+	// fan-out to a large group is bound by the peer's rate limit, not by its round-trip time. Items of other
+	// kinds are delivered one after another, in order.
+	Parallel map[string]bool
+	// Concurrency bounds the concurrent deliveries of Parallel kinds; default 8.
+	Concurrency int
 }
 
 // OutboxWorker delivers outbox items through a handler, retrying failures with exponential backoff.
@@ -295,6 +303,9 @@ func NewOutboxWorker(s Outbox, handle func(ctx context.Context, it OutboxItem) e
 	}
 	if opts.Batch <= 0 {
 		opts.Batch = 16
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 8
 	}
 	if opts.HandleTimeout <= 0 {
 		opts.HandleTimeout = 30 * time.Second
@@ -364,16 +375,35 @@ func (w *OutboxWorker) drain(ctx context.Context) {
 			}
 			return
 		}
-		for _, it := range items {
-			if ctx.Err() != nil {
-				return // still leased: redelivered after the lease
-			}
-			w.deliver(ctx, it)
-		}
+		w.deliverBatch(ctx, items)
 		if len(items) < w.opts.Batch {
 			return
 		}
 	}
+}
+
+// deliverBatch delivers items: those of Parallel kinds concurrently (bounded by Concurrency), the others in
+// order. It returns when all are done.
+func (w *OutboxWorker) deliverBatch(ctx context.Context, items []OutboxItem) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(w.opts.Concurrency, 1))
+	for _, it := range items {
+		if ctx.Err() != nil {
+			break // still leased: redelivered after the lease
+		}
+		if !w.opts.Parallel[it.Kind] {
+			w.deliver(ctx, it)
+			continue
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			w.deliver(ctx, it)
+		}()
+	}
+	wg.Wait()
 }
 
 func (w *OutboxWorker) deliver(ctx context.Context, it OutboxItem) {

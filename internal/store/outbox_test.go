@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -444,5 +445,68 @@ func TestOutboxUnreadableItemDoesNotBlockTheQueue(t *testing.T) {
 	}
 	if len(pending) != 1 || pending[0].ID != good {
 		t.Fatalf("pending = %s, want only %s", ids(pending), good)
+	}
+}
+
+// TestOutboxWorkerParallelKinds: items of a Parallel kind are in flight together (bounded by Concurrency);
+// items of other kinds still go one at a time, in enqueue order; every item is delivered once.
+func TestOutboxWorkerParallelKinds(t *testing.T) {
+	s, _ := openTest(t, Options{})
+	ctx := context.Background()
+	var mu sync.Mutex
+	inFlight, maxInFlight := 0, 0
+	var serial []string
+	delivered := map[string]int{}
+	release := make(chan struct{})
+	handle := func(_ context.Context, it OutboxItem) error {
+		var p string
+		_ = json.Unmarshal(it.Payload, &p)
+		mu.Lock()
+		delivered[p]++
+		if it.Kind != "card" {
+			serial = append(serial, p)
+			mu.Unlock()
+			return nil
+		}
+		inFlight++
+		maxInFlight = max(maxInFlight, inFlight)
+		reached := inFlight == 4
+		mu.Unlock()
+		if reached {
+			close(release) // four cards are in flight at once: let them all finish
+		}
+		<-release
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+		return nil
+	}
+	for i := range 8 {
+		if _, err := s.Enqueue(ctx, "card", fmt.Sprintf("card-%d", i), time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Enqueue(ctx, "notice", fmt.Sprintf("notice-%d", i), time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := NewOutboxWorker(s, handle, WorkerOptions{PollInterval: time.Hour, Batch: 16, Parallel: map[string]bool{"card": true}, Concurrency: 4})
+	w.drain(ctx)
+	mu.Lock()
+	defer mu.Unlock()
+	if maxInFlight != 4 {
+		t.Errorf("at most %d cards in flight, want 4 (Concurrency)", maxInFlight)
+	}
+	for p, n := range delivered {
+		if n != 1 {
+			t.Errorf("%s delivered %d times", p, n)
+		}
+	}
+	if len(delivered) != 16 {
+		t.Errorf("%d items delivered, want 16", len(delivered))
+	}
+	for i, p := range serial {
+		if p != fmt.Sprintf("notice-%d", i) {
+			t.Fatalf("notices delivered out of order: %v", serial)
+		}
 	}
 }
