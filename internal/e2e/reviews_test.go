@@ -123,6 +123,15 @@ func TestReviewManagerAcceptsRecommendationsThenApplied(t *testing.T) {
 		t.Fatalf("a non-reviewer's click recorded decisions: %+v", ds)
 	}
 
+	// This review requires a justification to approve: a bare Approve is refused on the card, nothing recorded.
+	approve := actionTitled(t, card.Card(), cards.VerbReviewDecide, "Approve")
+	if got, _ := e.click(a, card.ID, cards.VerbReviewDecide, approve); !strings.Contains(got, "justification") || !strings.Contains(got, "required") {
+		t.Fatalf("Approve without a justification: %s", got)
+	}
+	if _, ds := e.decisions(tenantsim.ReviewProductionID); ds[tenantsim.UserRita].Decided() || ds[tenantsim.UserMegan].Decided() {
+		t.Fatalf("a refused Approve recorded a decision: %+v", ds)
+	}
+
 	got, _ = e.click(a, card.ID, cards.VerbReviewAccept, accept)
 	if !strings.Contains(got, "Approved by Aaron Approver") || !strings.Contains(got, "Denied by Aaron Approver") || !strings.Contains(got, "2 of 2 decided") {
 		t.Fatalf("card after accepting the recommendations:\n%s", got)
