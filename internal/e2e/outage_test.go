@@ -72,3 +72,17 @@ func TestBrokeredApprovalWhileGraphIsDown(t *testing.T) {
 		t.Fatalf("audit after recovery = %q", got)
 	}
 }
+
+// TestDemoUserDuringOutage: in the demo (the simulator stands in for Teams SSO, Entra and Graph) Rita's
+// "packages" while everything is down says that Microsoft Graph is unavailable — not "I couldn't sign you
+// in" — and works again once the simulator is up.
+func TestDemoUserDuringOutage(t *testing.T) {
+	e := newFlowEnv(t)
+	e.sim.SetFault(tenantsim.Fault{Requests: -1, Kind: tenantsim.FaultCut, Entra: true})
+	got := e.say(rita, "packages", "Microsoft Graph is unavailable")
+	if text := got.CardText() + got.Text(); strings.Contains(text, "sign you in") || strings.Contains(text, "Signing you in") {
+		t.Fatalf("an outage was shown as a sign-in problem: %s", text)
+	}
+	e.sim.SetFault(tenantsim.Fault{})
+	e.say(rita, "packages", "Falcon Team Member")
+}

@@ -10,7 +10,9 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/pem"
+	"errors"
 	"math/big"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -20,6 +22,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/accessbot/accessbot/internal/entitlement"
 )
 
 // TestOBOWithCertificate: without a client secret, the exchange authenticates the app with a client
@@ -84,5 +88,24 @@ func TestNewOBOCertificateValidates(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: err = %v, want it to mention %q", tt.name, err, tt.want)
 		}
+	}
+}
+
+// TestDevIdentitySimulatorDown: in the demo the simulator stands in for Teams SSO and Entra; when it is down
+// a user's token is unavailable (ErrUnavailable), never "sign in".
+func TestDevIdentitySimulatorDown(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	o, err := NewOBO(OBOConfig{TenantID: tenantA, ClientID: appID, ClientSecret: secret, AuthorityHost: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := NewDevIdentity(DevConfig{InsecureDev: true, SimulatorURL: srv.URL, OBO: o})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	_, err = d.ForUser(tenantA, rita).Token(context.Background())
+	if !errors.Is(err, entitlement.ErrUnavailable) || errors.Is(err, entitlement.ErrSignInRequired) {
+		t.Fatalf("err = %v, want ErrUnavailable only", err)
 	}
 }

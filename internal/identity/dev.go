@@ -78,7 +78,8 @@ func (d *DevIdentity) Assertion(ctx context.Context, tenantID, oid string) (stri
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := d.hc.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("dev assertion from simulator: %w", err)
+		// The simulator (standing in for Teams SSO and Entra) is down: an outage, not a sign-in problem.
+		return "", fmt.Errorf("dev assertion from simulator: %w (%w)", entitlement.ErrUnavailable, err)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -88,6 +89,9 @@ func (d *DevIdentity) Assertion(ctx context.Context, tenantID, oid string) (stri
 		Error       string `json:"error"`
 	}
 	_ = json.Unmarshal(raw, &out)
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
+		return "", fmt.Errorf("dev assertion for %s/%s: simulator answered %d: %w", tenantID, oid, resp.StatusCode, entitlement.ErrUnavailable)
+	}
 	if resp.StatusCode != http.StatusOK {
 		return "", fmt.Errorf("dev assertion for %s/%s: simulator answered %d: %s", tenantID, oid, resp.StatusCode, out.Error)
 	}
