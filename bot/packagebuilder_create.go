@@ -132,10 +132,12 @@ type builderResolver struct {
 	find entitlement.Builder
 }
 
+// User finds a user of the resource tenant.
 func (r builderResolver) User(ctx context.Context, idOrUPN string) (entitlement.User, error) {
 	return r.dir.User(ctx, idOrUPN)
 }
 
+// FindResources finds groups and Teams by the start of their name.
 func (r builderResolver) FindResources(ctx context.Context, search string) ([]entitlement.DirectoryResource, error) {
 	return r.find.FindResources(ctx, search)
 }
