@@ -130,7 +130,7 @@ func (b *Bot) followGuest(ctx context.Context, br *brokeredRequest) (bool, error
 		return false, nil
 	}
 	if g.UserID == "" {
-		id, err := b.findGuest(ctx, br)
+		id, err := b.core.FindGuest(ctx, br, cards.TeamsTenantURL(b.cfg.Tenant.ID))
 		if err != nil {
 			return false, err
 		}
@@ -149,7 +149,7 @@ func (b *Bot) followGuest(ctx context.Context, br *brokeredRequest) (bool, error
 		state = lifecycle.GuestPendingAcceptance
 	}
 	if g.EndsAt.IsZero() {
-		b.readAssignmentWindow(ctx, br)
+		b.core.ReadAssignmentWindow(ctx, br)
 	}
 	if !g.GuidanceSent {
 		if state != lifecycle.GuestAccepted {
@@ -182,7 +182,7 @@ func (b *Bot) followGuest(ctx context.Context, br *brokeredRequest) (bool, error
 	}
 	if state == lifecycle.GuestAccepted && !g.EndsAt.IsZero() && !g.EndingWarned &&
 		!now.Before(g.EndsAt.Add(-lifecycle.EndingLead(g.StartsAt, g.EndsAt))) {
-		if b.lastAssignmentEnds(ctx, br) {
+		if b.core.LastAssignmentEnds(ctx, br) {
 			if err := b.sendGuidance(ctx, br, cards.GuestEnding); err != nil {
 				return changed, err
 			}
@@ -192,73 +192,6 @@ func (b *Bot) followGuest(ctx context.Context, br *brokeredRequest) (bool, error
 		g.EndingWarned = true
 	}
 	return changed, nil
-}
-
-// findGuest finds the guest account of the request's target: the assignment's target, else the invitation
-// of the requester's address (which names the existing guest).
-func (b *Bot) findGuest(ctx context.Context, br *brokeredRequest) (string, error) {
-	if br.AssignmentID != "" {
-		as, err := b.cfg.Entitlement.Assignments(ctx, entitlement.AssignmentFilter{PackageID: br.PackageID})
-		if err == nil {
-			for _, a := range as {
-				if a.ID == br.AssignmentID && a.Target.ID != "" {
-					return a.Target.ID, nil
-				}
-			}
-		}
-	}
-	inv, err := b.cfg.Entitlement.Invite(ctx, entitlement.NewInvitation{Email: br.Requester.Email, DisplayName: br.Requester.Name,
-		RedirectURL: cards.TeamsTenantURL(b.cfg.Tenant.ID)})
-	if err != nil {
-		return "", fmt.Errorf("find guest account of %s: %w", br.Requester.Email, err)
-	}
-	if inv.InvitedUserID == "" {
-		return "", fmt.Errorf("find guest account of %s: the invitation names no user: %w", br.Requester.Email, entitlement.ErrNotFound)
-	}
-	br.Guest.RedeemURL = inv.RedeemURL
-	return inv.InvitedUserID, nil
-}
-
-// readAssignmentWindow fills the guest record's start and end from the delivered assignment.
-func (b *Bot) readAssignmentWindow(ctx context.Context, br *brokeredRequest) {
-	f := entitlement.AssignmentFilter{PackageID: br.PackageID}
-	if br.Guest.UserID != "" {
-		f.TargetID = br.Guest.UserID
-	}
-	as, err := b.cfg.Entitlement.Assignments(ctx, f)
-	if err != nil {
-		b.log.WarnContext(ctx, "read guest assignment", "request", br.ID, "err", err)
-		return
-	}
-	for _, a := range as {
-		if br.AssignmentID == "" || a.ID == br.AssignmentID {
-			br.Guest.StartsAt, br.Guest.EndsAt = a.Schedule.Start, a.EndsAt()
-			if br.AssignmentID == "" {
-				br.AssignmentID = a.ID
-			}
-			return
-		}
-	}
-}
-
-// lastAssignmentEnds reports whether the request's assignment is the guest's last one (no other active
-// assignment lasts longer); when another does, the record follows that one's end instead.
-func (b *Bot) lastAssignmentEnds(ctx context.Context, br *brokeredRequest) bool {
-	as, err := b.cfg.Entitlement.Assignments(ctx, entitlement.AssignmentFilter{TargetID: br.Guest.UserID,
-		States: []entitlement.AssignmentState{entitlement.AssignmentDelivered, entitlement.AssignmentDelivering}})
-	if err != nil {
-		b.log.WarnContext(ctx, "list guest assignments", "request", br.ID, "err", err)
-		return true
-	}
-	for _, a := range as {
-		if a.ID == br.AssignmentID {
-			continue
-		}
-		if end := a.EndsAt(); end.IsZero() || end.After(br.Guest.EndsAt) {
-			return false
-		}
-	}
-	return true
 }
 
 // sendGuidance sends one variant of the guest guidance card to the partner user's chat.

@@ -9,7 +9,6 @@ import (
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/entitlement"
-	"github.com/accessbot/accessbot/internal/store"
 )
 
 // A requester's own requests and access: "my …", status (my requests, tracked from now on), refreshing a
@@ -149,26 +148,7 @@ func (b *Bot) cancel(ctx context.Context, t *turn, r entitlement.Request) (*trac
 	if err != nil {
 		return nil, err
 	}
-	if err := d.CancelRequest(ctx, r.ID); err != nil {
-		return nil, err
-	}
-	b.auditTurn(ctx, t, store.AuditEntry{Action: "request.cancel", Mode: store.ModeDelegated, RequestID: r.ID, PackageID: r.PackageID,
-		PackageName: r.PackageName, SubjectID: t.userID, SubjectName: t.userName, Outcome: "canceled"})
-	b.core.MarkCanceledByUser(ctx, r.ID) // before the fresh read is applied: no "was canceled" news
-	fresh, err := b.cfg.Entitlement.Request(ctx, r.ID)
-	if err != nil {
-		fresh = r
-		fresh.State = entitlement.StateCanceled
-	}
-	tr, err := b.core.Track(ctx, fresh, trackOptions{RequestorTenant: t.tenantID})
-	if err != nil {
-		return nil, err
-	}
-	if !tr.CanceledByUser {
-		b.core.MarkCanceledByUser(ctx, r.ID)
-		tr.CanceledByUser = true
-	}
-	return tr, nil
+	return b.core.Cancel(ctx, d, r, lifecycle.Actor{TenantID: t.tenantID, ID: t.userID, Name: t.userName})
 }
 
 func (b *Bot) cmdCancel(ctx context.Context, t *turn, cmd Command) error {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/store"
 )
 
 // RecordDecision adds a stage decision to a request's record, once per stage, with the store's
@@ -107,4 +108,30 @@ func (c *Core) MarkCanceledByUser(ctx context.Context, requestID string) {
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		c.log.WarnContext(ctx, "mark request canceled by its requester", "request", requestID, "err", err)
 	}
+}
+
+// Cancel cancels an open request for its requester (by) with their own delegated access d, audits it, and
+// applies a fresh read of the request to its record, marked canceled by the requester (no "was canceled"
+// news). The caller checked that by filed r.
+func (c *Core) Cancel(ctx context.Context, d entitlement.Delegated, r entitlement.Request, by Actor) (*Tracked, error) {
+	if err := d.CancelRequest(ctx, r.ID); err != nil {
+		return nil, err
+	}
+	c.audit(ctx, &by, store.AuditEntry{Action: "request.cancel", Mode: store.ModeDelegated, RequestID: r.ID, PackageID: r.PackageID,
+		PackageName: r.PackageName, SubjectID: by.ID, SubjectName: by.Name, Outcome: "canceled"})
+	c.MarkCanceledByUser(ctx, r.ID) // before the fresh read is applied: no "was canceled" news
+	fresh, err := c.cfg.Entitlement.Request(ctx, r.ID)
+	if err != nil {
+		fresh = r
+		fresh.State = entitlement.StateCanceled
+	}
+	tr, err := c.Track(ctx, fresh, TrackOptions{RequestorTenant: by.TenantID})
+	if err != nil {
+		return nil, err
+	}
+	if !tr.CanceledByUser {
+		c.MarkCanceledByUser(ctx, r.ID)
+		tr.CanceledByUser = true
+	}
+	return tr, nil
 }

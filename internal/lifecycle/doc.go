@@ -16,11 +16,13 @@
 //   - records.go: reading, listing and compare-and-swap updates of records.
 //   - observe.go: Track/Observe (a fresh read of a request applied to its record) and the requester's news.
 //   - approvers.go: who approves a stage, entering a stage, escalation and reminders.
-//   - decisions.go: recording decisions, stage ids, the requester's own cancel.
+//   - decisions.go: recording decisions, stage ids, the requester's own cancel (Cancel).
 //   - tracker.go: the polling loop (RunTracker, PollDue) and PollSoon/Kick.
 //   - brokered.go: the brokered request record (Brokered) and its storage; Get reads it as its Mirror.
 //   - brokered_flow.go: the brokered state machine: approvers, stage clock, decisions, adminAdd filing, the
 //     requester's news, the follow-up job's schedule, audit.
+//   - approvals.go: Follow, LearnDecisions, CatchUp (what an approver's read of an approval shows).
+//   - guest.go: the guest a delivered brokered request led to (account, assignment window, last assignment).
 //   - lock.go: Lock, a named lock across replicas (a store lease) for check-then-act sections.
 //   - legacy.go: ImportLegacy, records of older builds moved into the requests table.
 //   - duration.go: ISO-8601 durations (Graph's) and their coarse English rendering.
