@@ -204,13 +204,22 @@ func (s *Service) MarkSent(ctx context.Context, key string) error {
 func (s *Service) Run(ctx context.Context, n Notifier) error {
 	t := time.NewTicker(s.cfg.Every)
 	defer t.Stop()
+	forbidden := false
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
 		}
-		if err := s.Sweep(ctx, n); err != nil && ctx.Err() == nil {
+		switch err := s.Sweep(ctx, n); {
+		case err == nil || ctx.Err() != nil:
+		case errors.Is(err, entitlement.ErrForbidden):
+			// Not granted (yet): say so once, not every few minutes; expiry notices still run.
+			if !forbidden {
+				s.log.WarnContext(ctx, "access reviews are not checked: the app lacks AccessReview.ReadWrite.All (README, deploy guide)", "err", err)
+			}
+			forbidden = true
+		default:
 			s.log.WarnContext(ctx, "access review sweep", "err", err)
 		}
 		if err := s.SweepExpiry(ctx, n); err != nil && ctx.Err() == nil {
