@@ -260,7 +260,7 @@ var adminUsage = map[string]string{
 	"sponsors":   "/sponsors {org} [add|remove [internal|external] {user}]",
 	"catalogs":   "/catalogs",
 	"packages":   "/packages [catalog]",
-	"package":    "/package {name or id} [edit|delete], /package new",
+	"package":    "/package {name or id} [edit|delete], /package new, /package resume",
 	"sod":        "/sod",
 	"assign":     "/assign {user} {package}",
 	"revoke":     "/revoke {user} {package}",

@@ -37,16 +37,51 @@ func (b *Bot) packageBuilderCommand(ctx context.Context, c *adminCall) (bool, er
 	if len(args) == 0 {
 		return false, nil
 	}
-	last := strings.ToLower(args[len(args)-1])
+	first, last := strings.ToLower(args[0]), strings.ToLower(args[len(args)-1])
 	switch {
-	case len(args) == 1 && last == "new":
+	case len(args) == 1 && first == "new":
+		if d, err := builder.Load(ctx, b.cfg.Store, c.t.tenantID, c.t.userID, ""); err == nil && unfinished(d) {
+			c.entry.Outcome = "unfinished wizard offered"
+			return true, b.sendNotice(ctx, c.t, noticeInfo, "You have an unfinished package",
+				fmt.Sprintf("Your wizard for %s is at step %d of %d. Resume it, or start over (the unfinished one is dropped).",
+					orUnknown(d.Name, "a new package"), max(1, d.Step.Index()), len(builder.Steps)),
+				[]cards.Suggestion{{Title: "Resume", Command: "/package resume"}, {Title: "Start over", Command: "/package new over"}})
+		}
 		return true, b.startWizard(ctx, c, builder.Draft{})
+	case len(args) == 2 && first == "new" && last == "over":
+		return true, b.startWizard(ctx, c, builder.Draft{})
+	case len(args) == 1 && first == "resume":
+		return true, b.resumeWizard(ctx, c)
 	case len(args) > 1 && last == "edit":
 		return true, b.editPackage(ctx, c, strings.Join(args[:len(args)-1], " "))
 	case len(args) > 1 && last == "delete":
 		return true, b.deletePackage(ctx, c, strings.Join(args[:len(args)-1], " "))
 	}
 	return false, nil
+}
+
+// unfinished reports whether a draft is still being edited or failed part-way (so it can be resumed).
+func unfinished(d builder.Draft) bool {
+	return d.State == builder.StateEditing || d.State == builder.StateFailed || d.State == builder.StateCreating
+}
+
+// resumeWizard shows the admin's unfinished wizard where they left it (or, after a failed Create, its outcome
+// with Finish and Undo).
+func (b *Bot) resumeWizard(ctx context.Context, c *adminCall) error {
+	d, err := builder.Load(ctx, b.cfg.Store, c.t.tenantID, c.t.userID, "")
+	if errors.Is(err, builder.ErrStale) || (err == nil && !unfinished(d)) {
+		return &adminError{title: "Nothing to resume", text: "You have no unfinished package wizard. Start one with /package new."}
+	}
+	if err != nil {
+		return err
+	}
+	c.entry.Outcome = "wizard resumed"
+	if d.State == builder.StateFailed || d.State == builder.StateCreating {
+		_, err = b.sendCard(ctx, c.t, cards.PackageBuilt(c.t.loc, b.builtView(c.t.loc, d)))
+		return err
+	}
+	_, err = b.sendCard(ctx, c.t, b.wizardCard(ctx, c.t, &d, nil))
+	return err
 }
 
 // builderPorts returns the builder's Graph writes, or an admin error when this installation has none.

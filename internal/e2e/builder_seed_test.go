@@ -62,7 +62,16 @@ func TestBuilderSeedStory(t *testing.T) {
 		t.Fatalf("no Northwind organization after /connect: %+v", orgs)
 	}
 
-	start := e.say(admAdele, "/package new", "builder.next")
+	// A wizard left at step 2 is offered again by /package new and resumed where it was.
+	first := e.say(admAdele, "/package new", "builder.next")
+	e.wizardStep(first.Card(), first.ID, "builder.next", map[string]any{"pb.name": "Left Behind", "pb.catalog": tenantsim.FalconCatalogID}, "Resources and roles")
+	e.say(admAdele, "/package new", "You have an unfinished package")
+	e.say(admAdele, "/package resume", "Step 2 of 7")
+	// Starting over drops it; its old card is then stale.
+	start := e.say(admAdele, "/package new over", "builder.next")
+	if text, _ := e.click(admAdele, first.ID, "builder.cancel", actionData(t, first.Card(), "builder.cancel")); !strings.Contains(text, "closed or replaced") {
+		t.Errorf("the replaced wizard's card still works: %s", text)
+	}
 	card := start.Card()
 	// Step 1: a missing name is refused and nothing is stored; then name and catalog.
 	card = e.wizardStep(card, start.ID, "builder.next", map[string]any{"pb.catalog": tenantsim.FalconCatalogID}, "give the package a name")
