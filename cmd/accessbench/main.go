@@ -77,16 +77,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer conn.srv.Close()
-	fmt.Fprintf(out, "%-8s %7s %12s %9s %9s %10s %8s %13s %6s\n",
-		"store", "clients", "activities/s", "p50 ms", "p99 ms", "CPU ms/act", "RSS MB", "Graph/activity", "errors")
+	fmt.Fprintf(out, "%-8s %7s %12s %9s %9s %10s %8s %13s %12s %6s\n",
+		"store", "clients", "activities/s", "p50 ms", "p99 ms", "CPU ms/act", "RSS MB", "Graph/activity", "store/activity", "errors")
 	for _, db := range o.dbURLs {
 		for _, n := range o.clients {
 			row, err := measure(ctx, o, db, n, conn)
 			if err != nil {
 				return fmt.Errorf("%d clients on %s: %w", n, storeName(db), err)
 			}
-			fmt.Fprintf(out, "%-8s %7d %12.0f %9.1f %9.1f %10.2f %8.0f %13.2f %6d\n", storeName(db), n, row.rate,
-				ms(row.p50), ms(row.p99), row.cpuMS, row.rssMB, row.graphPer, row.errors)
+			fmt.Fprintf(out, "%-8s %7d %12.0f %9.1f %9.1f %10.2f %8.0f %13.2f %12.2f %6d\n", storeName(db), n, row.rate,
+				ms(row.p50), ms(row.p99), row.cpuMS, row.rssMB, row.graphPer, row.storePer, row.errors)
 			if row.firstErr != nil {
 				fmt.Fprintf(out, "         first error: %v\n", row.firstErr)
 			}
@@ -105,10 +105,10 @@ func storeName(db string) string {
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 type row struct {
-	rate, cpuMS, rssMB, graphPer float64
-	p50, p99                     time.Duration
-	errors                       int
-	firstErr                     error
+	rate, cpuMS, rssMB, graphPer, storePer float64
+	p50, p99                               time.Duration
+	errors                                 int
+	firstErr                               error
 }
 
 // measure starts a fresh bot, warms it up, measures one row and stops it.
@@ -150,7 +150,7 @@ func measure(ctx context.Context, o options, db string, n int, conn *connector) 
 	if err != nil {
 		return row{}, err
 	}
-	graph0, err := graphCalls(bot.metrics)
+	graph0, store0, err := scrape(bot.metrics)
 	if err != nil {
 		return row{}, err
 	}
@@ -159,7 +159,7 @@ func measure(ctx context.Context, o options, db string, n int, conn *connector) 
 	if err != nil {
 		return row{}, err
 	}
-	graph1, err := graphCalls(bot.metrics)
+	graph1, store1, err := scrape(bot.metrics)
 	if err != nil {
 		return row{}, err
 	}
@@ -172,7 +172,7 @@ func measure(ctx context.Context, o options, db string, n int, conn *connector) 
 		return row{}, fmt.Errorf("no activity succeeded: %v", res.firstErr)
 	}
 	return row{rate: done / res.elapsed.Seconds(), p50: percentile(res.latencies, 0.5), p99: percentile(res.latencies, 0.99),
-		cpuMS: float64((cpu1 - cpu0).Microseconds()) / 1000 / done, rssMB: rss, graphPer: (graph1 - graph0) / done,
+		cpuMS: float64((cpu1 - cpu0).Microseconds()) / 1000 / done, rssMB: rss, graphPer: (graph1 - graph0) / done, storePer: (store1 - store0) / done,
 		errors: res.errors, firstErr: res.firstErr}, nil
 }
 
@@ -279,24 +279,27 @@ func rssMB(pid int) (float64, error) {
 	return 0, errors.New("read RSS: no VmRSS line")
 }
 
-// graphCalls sums accessbot_outbound_requests_total{system="graph"} on the bot's /metrics page.
-func graphCalls(url string) (float64, error) {
+// scrape reads the bot's /metrics page: the Graph requests (accessbot_outbound_requests_total{system="graph"})
+// and the store operations (bbolt transactions or PostgreSQL statements, the count of
+// accessbot_store_operation_duration_seconds) so far.
+func scrape(url string) (graph, storeOps float64, err error) {
 	resp, err := http.Get(url)
 	if err != nil {
-		return 0, fmt.Errorf("read metrics: %w", err)
+		return 0, 0, fmt.Errorf("read metrics: %w", err)
 	}
 	defer resp.Body.Close()
-	var sum float64
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
-		if strings.HasPrefix(line, "accessbot_outbound_requests_total{") && strings.Contains(line, `system="graph"`) {
-			v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
-			if err == nil {
-				sum += v
-			}
+		v, perr := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+		switch {
+		case perr != nil:
+		case strings.HasPrefix(line, "accessbot_outbound_requests_total{") && strings.Contains(line, `system="graph"`):
+			graph += v
+		case strings.HasPrefix(line, "accessbot_store_operation_duration_seconds_count{"):
+			storeOps += v
 		}
 	}
-	return sum, sc.Err()
+	return graph, storeOps, sc.Err()
 }
