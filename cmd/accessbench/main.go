@@ -38,6 +38,7 @@ type options struct {
 	clients  []int
 	duration time.Duration
 	dbURLs   []string // "" = bbolt
+	preload  int
 }
 
 func parseFlags(args []string) (options, error) {
@@ -47,6 +48,7 @@ func parseFlags(args []string) (options, error) {
 	clients := fs.String("clients", "1,8,32", "comma-separated numbers of concurrent clients")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time per row (after a warm-up round)")
 	db := fs.String("database-url", "", "also measure on PostgreSQL: a URL whose user may create databases (each row gets a fresh one, dropped after)")
+	fs.IntVar(&o.preload, "preload", 0, "bbolt rows only: start from a state file holding this many users' conversation references and recent activity ids (e.g. 100000)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -77,16 +79,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer conn.srv.Close()
-	fmt.Fprintf(out, "%-8s %7s %12s %9s %9s %10s %8s %13s %12s %6s\n",
-		"store", "clients", "activities/s", "p50 ms", "p99 ms", "CPU ms/act", "RSS MB", "Graph/activity", "store/activity", "errors")
+	fmt.Fprintf(out, "%-8s %7s %12s %9s %9s %10s %8s %13s %12s %9s %6s\n",
+		"store", "clients", "activities/s", "p50 ms", "p99 ms", "CPU ms/act", "RSS MB", "Graph/activity", "store/activity", "ready ms", "errors")
 	for _, db := range o.dbURLs {
 		for _, n := range o.clients {
 			row, err := measure(ctx, o, db, n, conn)
 			if err != nil {
 				return fmt.Errorf("%d clients on %s: %w", n, storeName(db), err)
 			}
-			fmt.Fprintf(out, "%-8s %7d %12.0f %9.1f %9.1f %10.2f %8.0f %13.2f %12.2f %6d\n", storeName(db), n, row.rate,
-				ms(row.p50), ms(row.p99), row.cpuMS, row.rssMB, row.graphPer, row.storePer, row.errors)
+			fmt.Fprintf(out, "%-8s %7d %12.0f %9.1f %9.1f %10.2f %8.0f %13.2f %12.2f %9.0f %6d\n", storeName(db), n, row.rate,
+				ms(row.p50), ms(row.p99), row.cpuMS, row.rssMB, row.graphPer, row.storePer, row.startMS, row.errors)
 			if row.firstErr != nil {
 				fmt.Fprintf(out, "         first error: %v\n", row.firstErr)
 			}
@@ -105,10 +107,10 @@ func storeName(db string) string {
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 type row struct {
-	rate, cpuMS, rssMB, graphPer, storePer float64
-	p50, p99                               time.Duration
-	errors                                 int
-	firstErr                               error
+	rate, cpuMS, rssMB, graphPer, storePer, startMS float64
+	p50, p99                                        time.Duration
+	errors                                          int
+	firstErr                                        error
 }
 
 // measure starts a fresh bot, warms it up, measures one row and stops it.
@@ -131,11 +133,18 @@ func measure(ctx context.Context, o options, db string, n int, conn *connector) 
 		defer drop()
 		db = fresh
 	}
+	if o.preload > 0 && db == "" {
+		if err := preload(ctx, dir, o.preload); err != nil {
+			return row{}, err
+		}
+	}
+	started := time.Now()
 	bot, err := startBot(ctx, o.bin, dir, id.metadataURL(), db)
 	if err != nil {
 		return row{}, err
 	}
 	defer bot.stop()
+	startMS := float64(time.Since(started).Microseconds()) / 1000
 	tok, err := id.token(conn.url)
 	if err != nil {
 		return row{}, err
@@ -172,7 +181,7 @@ func measure(ctx context.Context, o options, db string, n int, conn *connector) 
 		return row{}, fmt.Errorf("no activity succeeded: %v", res.firstErr)
 	}
 	return row{rate: done / res.elapsed.Seconds(), p50: percentile(res.latencies, 0.5), p99: percentile(res.latencies, 0.99),
-		cpuMS: float64((cpu1 - cpu0).Microseconds()) / 1000 / done, rssMB: rss, graphPer: (graph1 - graph0) / done, storePer: (store1 - store0) / done,
+		cpuMS: float64((cpu1 - cpu0).Microseconds()) / 1000 / done, rssMB: rss, graphPer: (graph1 - graph0) / done, storePer: (store1 - store0) / done, startMS: startMS,
 		errors: res.errors, firstErr: res.firstErr}, nil
 }
 
@@ -184,7 +193,7 @@ type botProcess struct {
 }
 
 func startBot(ctx context.Context, bin, dir, metadata, db string) (*botProcess, error) {
-	args := []string{"demo", "--data", dir, "--addr", "127.0.0.1:0", "--sim-addr", "127.0.0.1:0", "--reset",
+	args := []string{"demo", "--data", dir, "--addr", "127.0.0.1:0", "--sim-addr", "127.0.0.1:0",
 		"--log-level", "error", "--verify-tokens", metadata,
 		// The bot's own capacity is measured: all clients are users of one tenant, whose Connector budget
 		// (30 operations a second) would otherwise be the ceiling (see BenchmarkApprovalFanOut for that).
