@@ -16,6 +16,8 @@
 # Needs Go, Node 20+, npm and curl (the pinned Playground is installed on demand into
 # scripts/playground/node_modules); --screenshots also needs Chromium (apt-get install -y chromium fonts-open-sans).
 # E2E_READY_TIMEOUT (default 60 s) bounds the wait for /readyz.
+# E2E_LOCALES="guest=de-DE" starts that persona's Playground with that Teams locale: the bot answers it in its
+# language (German, French; English otherwise) and the story checks that persona's chat in it.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -28,7 +30,7 @@ pass=()
 for a in "$@"; do
   case $a in
     --keep) keep=1 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) pass+=("$a") ;;
   esac
 done

@@ -150,13 +150,38 @@ export function findAction(msg, { verb, title }) {
 // ---- one Playground ----
 
 /** A running Playground instance, driven through its HTTP API and its conversation WebSocket. */
+/**
+ * What the bot says in German for the phrases the story waits for (from internal/i18n/catalog/*.de.json): a
+ * persona started with a locale (E2E_LOCALES="guest=de-DE") is checked in its language.
+ */
+const phrases = {
+  de: {
+    "Pending approval": "Genehmigung ausstehend", "brokered": "vermittelt", "added you as a guest": "hat Sie als Gast hinzugefügt",
+    "Accept the invitation": "Einladung annehmen", "You're in": "Geschafft", "Delivered": "Bereitgestellt", "Refresh": "Aktualisieren",
+    "ends soon": "endet bald", "Submit request": "Anfrage senden", "Request": "Anfordern",
+  },
+};
+
+/** The locale of each persona from E2E_LOCALES ("guest=de-DE,admin=fr-FR"); a persona not named speaks English. */
+export function personaLocales(spec = process.env.E2E_LOCALES ?? "") {
+  const out = {};
+  for (const part of spec.split(",").map((x) => x.trim()).filter(Boolean)) {
+    const [persona, locale] = part.split("=");
+    if (!persona || !/^[a-z]{2}(-[A-Z]{2})?$/.test(locale ?? "")) throw new Error(`E2E_LOCALES: "${part}" is not persona=ll-CC`);
+    out[persona] = locale;
+  }
+  return out;
+}
+
 export class Playground {
   /**
-   * @param {{persona: string, bot: string, port?: number, config?: string, log?: (s: string) => void}} opts
-   *   config: the persona file (default manifest/playground/<persona>.yml).
+   * @param {{persona: string, bot: string, port?: number, config?: string, locale?: string, log?: (s: string) => void}} opts
+   *   config: the persona file (default manifest/playground/<persona>.yml); locale: the persona's Teams locale
+   *   ("de-DE"; default: the Playground's own, en-US).
    */
   constructor(opts) {
     this.persona = opts.persona;
+    this.locale = opts.locale ?? "";
     this.bot = opts.bot;
     this.port = opts.port ?? 0;
     this.configFile = opts.config ?? path.join(root, "manifest", "playground", `${this.persona}.yml`);
@@ -176,7 +201,9 @@ export class Playground {
     const port = this.port || 56160 + Math.floor(Math.random() * 30);
     this.proc = spawn(bin, ["-e", this.bot, "-c", "msteams", "-p", String(port), "--disable-telemetry"], {
       cwd: this.dir,
-      env: { ...process.env, APPLICATION_INSIGHTS_NO_STATSBEAT: "true", TEAMSAPPTESTER_BROWSER: "none" },
+      // The Playground sends activity.locale from its process's default locale (Intl), which follows LC_ALL.
+      env: { ...process.env, APPLICATION_INSIGHTS_NO_STATSBEAT: "true", TEAMSAPPTESTER_BROWSER: "none",
+        ...(this.locale ? { LC_ALL: `${this.locale.replace("-", "_")}.UTF-8`, LANG: `${this.locale.replace("-", "_")}.UTF-8` } : {}) },
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.output = "";
@@ -199,6 +226,12 @@ export class Playground {
     await this.connect();
     return this;
   }
+
+  /** The language this persona reads ("de"), or "en". */
+  get lang() { return (this.locale || "en").slice(0, 2); }
+
+  /** A phrase the bot says, in this persona's language. */
+  tr(phrase) { return phrases[this.lang]?.[phrase] ?? phrase; }
 
   /** Who this is, for messages: "guest (Gus Guest)". */
   get who() { return `${this.persona} (${this.user?.name ?? "?"})`; }
@@ -317,6 +350,7 @@ export class Playground {
 
   /** A new bot message in this person's chat (from index `from`) whose text has every `want` string. */
   async message(from, want, timeoutMs, what) {
+    want = want.map((w) => this.tr(w));
     const ev = await this.waitFor((e) => e.action === "createMessage" && e.actionConversationId === this.chat &&
       e.message.from?.id === this.config.bot.id && hasAll(messageText(e.message), want),
     timeoutMs, what ?? `a bot message containing ${JSON.stringify(want)}`, from);
@@ -325,6 +359,7 @@ export class Playground {
 
   /** The bot's in-place update (updateMessage) of message id (from index `from`) whose text has every `want` string. */
   async update(from, id, want, timeoutMs, what) {
+    want = want.map((w) => this.tr(w));
     const ev = await this.waitFor((e) => e.action === "updateMessage" && !e.mirrored && e.message.messageId === id &&
       hasAll(messageText(e.message), want),
     timeoutMs, what ?? `an update of message ${id} containing ${JSON.stringify(want)}`, from);
@@ -724,6 +759,8 @@ async function story(o, pg, screens) {
     let m;
     const list = await s.step('Gus: "packages" lists Falcon Partner Collaboration', () => ask(gus, "packages", ["Falcon Partner Collaboration"]));
     expect(!hasAll(messageText(list), ["Falcon Team Member"]), gus, "Gus is offered Falcon Team Member, which only Contoso members may request", list);
+    // A persona with a locale reads the bot in its language: every card says which ("lang"), for its dates too.
+    expect(cardsOf(list).every((c) => c.lang === gus.lang), gus, `the package list is not in Gus's language (${gus.lang})`, list);
     const open = cardsOf(list).flatMap(actionsOf).find((a) => a.verb === "request.open" && a.data?.packageId === "eeeeeeee-0000-0000-0000-000000000003");
     expect(open, gus, "no Request button for Falcon Partner Collaboration", list);
     const form = await s.step("Gus: Request opens the form", async () => {
@@ -739,7 +776,7 @@ async function story(o, pg, screens) {
     await s.step("Gus: submit → Pending approval, brokered, Patti named", async () => {
       const r = await gus.execute(gus.cardId, findAction(form, { verb: "request.submit" }), { justification: "Joint launch with Contoso (e2e)" });
       const answer = asMessage(r);
-      if (!hasAll(messageText(answer), ["Pending approval", "Patti Fernandez", "brokered"])) {
+      if (!hasAll(messageText(answer), ["Pending approval", "Patti Fernandez", "brokered"].map((w) => gus.tr(w)))) {
         await gus.update(m, gus.cardId, ["Pending approval", "Patti Fernandez", "brokered"], T, 'the status card to say "Pending approval", "brokered" and name Patti Fernandez');
       }
     });
@@ -771,7 +808,7 @@ async function story(o, pg, screens) {
     });
     const guide = await s.step("Gus: the guest guidance card with the redemption link arrives", () =>
       gus.message(m, ["added you as a guest", "Accept the invitation"], D, 'the guidance card ("added you as a guest", "Accept the invitation")'));
-    const link = cardsOf(guide).flatMap(actionsOf).find((a) => a.type === "Action.OpenUrl" && a.title === "Accept the invitation")?.url;
+    const link = cardsOf(guide).flatMap(actionsOf).find((a) => a.type === "Action.OpenUrl" && a.title === gus.tr("Accept the invitation"))?.url;
     expect(link && link.startsWith(`${o.sim}/_sim/redeem/`), gus, `the "Accept the invitation" link ${JSON.stringify(link)} is not the simulator's ${o.sim}/_sim/redeem/…`, guide);
     m = gus.mark();
     await s.step("Gus: opens the redemption link", async () => {
@@ -949,7 +986,7 @@ async function story(o, pg, screens) {
       await simPost(o.sim, "/_sim/clock", { advance: "P27D" });
     });
     await s.step("Gus: clicks Refresh on his status card", async () => {
-      const refresh = findAction(gus.views.get(gus.cardId), { title: "Refresh" });
+      const refresh = findAction(gus.views.get(gus.cardId), { title: gus.tr("Refresh") });
       expect(refresh, gus, "his status card has no Refresh button", gus.views.get(gus.cardId));
       await gus.execute(gus.cardId, refresh);
     });
@@ -1104,7 +1141,7 @@ async function builderAct(s, o, { adele, patti, nina }, ask, T, D) {
       expect(hasAll(messageText(asMessage(r)), ["You approved this request"]), patti, "Approve is not answered with the decided view", asMessage(r));
     });
     const guide = await s.step("Nina: the guest guidance card arrives", () => nina.message(m, ["added you as a guest", "Accept the invitation"], D, "the guidance card"));
-    const link = cardsOf(guide).flatMap(actionsOf).find((a) => a.type === "Action.OpenUrl" && a.title === "Accept the invitation")?.url;
+    const link = cardsOf(guide).flatMap(actionsOf).find((a) => a.type === "Action.OpenUrl" && a.title === gus.tr("Accept the invitation"))?.url;
     expect(link && link.startsWith(`${o.sim}/_sim/redeem/`), nina, `the invitation link ${JSON.stringify(link)} is not the simulator's`, guide);
     m = nina.mark();
     await s.step("Nina: opens the redemption link → \"You're in\"", async () => {
@@ -1220,12 +1257,13 @@ async function main() {
   ensureInstalled();
   const work = mkdtempSync(path.join(tmpdir(), "accessbot-e2e-"));
   const gen = writeExtraPersonas(work);
+  const locales = personaLocales();
   const t0 = Date.now();
   let pg = {
-    requester: new Playground({ persona: "requester", bot: o.bot }),
-    approver: new Playground({ persona: "approver", bot: o.bot }),
-    guest: new Playground({ persona: "guest", bot: o.bot }),
-    admin: new Playground({ persona: "admin", bot: o.bot }),
+    requester: new Playground({ persona: "requester", bot: o.bot, locale: locales.requester }),
+    approver: new Playground({ persona: "approver", bot: o.bot, locale: locales.approver }),
+    guest: new Playground({ persona: "guest", bot: o.bot, locale: locales.guest }),
+    admin: new Playground({ persona: "admin", bot: o.bot, locale: locales.admin }),
     ...Object.fromEntries(Object.keys(extraPersonas).map((n) => [n, new Playground({ persona: n, bot: o.bot, config: gen[n] })])),
   };
   if (o.only === "builder") pg = { admin: pg.admin, patti: pg.patti, nina: pg.nina };

@@ -10,6 +10,9 @@
 # its "Listening on" line, printed, and written to .playground/<persona>/port for scripts. It runs in the
 # foreground until Ctrl-C.
 #
+# PLAYGROUND_LOCALE=de-DE (or fr-FR, …) sets the persona's Teams locale: the Playground sends activity.locale
+# from its process locale, and AccessBot answers in German or French (English for any other language).
+#
 # The Playground is Microsoft pre-release software: npm installs it on demand into scripts/playground/node_modules
 # (never committed). Telemetry and the browser launch are switched off; it works offline.
 set -euo pipefail
@@ -70,7 +73,13 @@ log="$work/playground.out"
 rm -f "$work/port" "$log"
 
 cd "$work"
-APPLICATION_INSIGHTS_NO_STATSBEAT=true TEAMSAPPTESTER_BROWSER=none \
+locale_env=()
+if [ -n "${PLAYGROUND_LOCALE:-}" ]; then
+  [[ "$PLAYGROUND_LOCALE" =~ ^[a-z]{2}(-[A-Z]{2})?$ ]] || { echo "run.sh: PLAYGROUND_LOCALE \"$PLAYGROUND_LOCALE\" is not like de-DE" >&2; exit 2; }
+  posix="${PLAYGROUND_LOCALE/-/_}.UTF-8"
+  locale_env=(LC_ALL="$posix" LANG="$posix")
+fi
+env "${locale_env[@]}" APPLICATION_INSIGHTS_NO_STATSBEAT=true TEAMSAPPTESTER_BROWSER=none \
   "$bin" -e "$endpoint" -c msteams -p "$port" --disable-telemetry >"$log" 2>&1 &
 child=$!
 echo "$child" >"$work/pid"
