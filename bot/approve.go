@@ -84,8 +84,8 @@ func (b *Bot) verbDecide(result entitlement.ReviewResult) verbHandler {
 		reqID := str(data, cards.KeyRequestID)
 		if !validID(reqID) {
 			t.log.WarnContext(ctx, "approval action without a valid request id", "verb", verb)
-			return b.answer(ctx, t, cards.Notice(t.loc, cards.NoticeView{Kind: noticeError, Title: "This card is not valid",
-				Text: "It does not name a request I know. Nothing was changed. Type approvals to see what waits for you."}))
+			return b.answer(ctx, t, cards.Notice(t.loc, cards.NoticeView{Kind: noticeError, Title: t.loc.T("approve.invalidCard"),
+				Text: t.loc.T("approve.invalidCardText")}))
 		}
 		if resp, handled, err := b.brokeredDecision(ctx, t, data, result); err != nil || handled {
 			return resp, err
@@ -308,9 +308,9 @@ func (b *Bot) keepApproverCard(ctx context.Context, t *turn, requestID string, s
 // nothingToDecide answers an approval action of a user who has no part in the request (or a request Graph
 // no longer shows them): it says nothing about the request.
 func nothingToDecide(l *i18n.Localizer) *cards.Card {
-	return cards.Notice(l, cards.NoticeView{Kind: noticeWarning, Title: "Nothing to decide",
-		Text:        "I can't find an approval of this request that waits for you: it is finished, or you are not one of its approvers. Nothing was changed.",
-		Suggestions: []cards.Suggestion{{Title: "My approvals", Command: "approvals"}}})
+	return cards.Notice(l, cards.NoticeView{Kind: noticeWarning, Title: l.T("approve.nothing"),
+		Text:        l.T("approve.nothingText"),
+		Suggestions: []cards.Suggestion{{Title: l.T("approve.myApprovals"), Command: "approvals"}}})
 }
 
 // mayViewApproval reports whether userID may see the approval cards of a request (tracked or brokered) and
@@ -396,8 +396,8 @@ func (b *Bot) verbApprovalView(open bool) verbHandler {
 	return func(ctx context.Context, t *turn, data map[string]any) (*botframework.InvokeResponse, error) {
 		reqID := str(data, cards.KeyRequestID)
 		if !validID(reqID) {
-			return b.answer(ctx, t, cards.Notice(t.loc, cards.NoticeView{Kind: noticeError, Title: "This card is not valid",
-				Text: "It does not name a request I know."}))
+			return b.answer(ctx, t, cards.Notice(t.loc, cards.NoticeView{Kind: noticeError, Title: t.loc.T("approve.invalidCard"),
+				Text: t.loc.T("approve.unknownRequest")}))
 		}
 		if resp, handled, err := b.brokeredDecision(ctx, t, data, ""); err != nil || handled {
 			return resp, err

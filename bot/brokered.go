@@ -320,8 +320,8 @@ func (b *Bot) brokeredDecision(ctx context.Context, t *turn, data map[string]any
 	br, err := b.core.GetBrokered(ctx, id)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			resp, aerr := b.answer(ctx, t, cards.Notice(t.loc, cards.NoticeView{Kind: noticeWarning, Title: "Nothing to decide",
-				Text: "I don't know this request any more. Nothing was changed."}))
+			resp, aerr := b.answer(ctx, t, cards.Notice(t.loc, cards.NoticeView{Kind: noticeWarning, Title: t.loc.T("approve.nothing"),
+				Text: t.loc.T("approve.forgotten")}))
 			return resp, true, aerr
 		}
 		return nil, true, err
@@ -358,9 +358,9 @@ func (b *Bot) brokeredDecision(ctx context.Context, t *turn, data map[string]any
 		if result != "" {
 			b.auditTurn(ctx, t, auditEntry("refused-not-approver", map[string]string{"reason": "no part in the request"}))
 		}
-		resp, err := b.answer(ctx, t, cards.Notice(t.loc, cards.NoticeView{Kind: noticeWarning, Title: "Nothing to decide",
-			Text:        "You are not an approver of this request, so I can't show it to you. Nothing was changed.",
-			Suggestions: []cards.Suggestion{{Title: "My approvals", Command: "approvals"}}}))
+		resp, err := b.answer(ctx, t, cards.Notice(t.loc, cards.NoticeView{Kind: noticeWarning, Title: t.loc.T("approve.nothing"),
+			Text:        t.loc.T("approve.notApprover"),
+			Suggestions: []cards.Suggestion{{Title: t.loc.T("approve.myApprovals"), Command: "approvals"}}}))
 		return resp, true, err
 	}
 	if result == "" { // refresh / open: this user's own view

@@ -110,13 +110,14 @@ func (b *Bot) sendPrivateOnly(ctx context.Context, t *turn, cmd Command) error {
 	if cmd.Slash {
 		typed = "/" + typed
 	}
-	where := "this chat"
+	l := t.loc
+	text := l.T("private.textChat", "Typed", typed)
 	if t.act.Conversation.ConversationType == "channel" {
-		where = "this channel"
+		text = l.T("private.textChannel", "Typed", typed)
 	}
-	_, err := b.sendCard(ctx, t, cards.Notice(t.loc, cards.NoticeView{Kind: noticeInfo, Title: "Let's take this to our 1:1 chat",
-		Text:        fmt.Sprintf("Access requests are personal, so I answer %q in our private chat, not in %s.", typed, where),
-		Link:        cards.Link{Title: "Open my chat with " + b.cfg.BotName, URL: cards.BotChatURL(t.act.Recipient.ID)},
+	_, err := b.sendCard(ctx, t, cards.Notice(l, cards.NoticeView{Kind: noticeInfo, Title: l.T("private.title"),
+		Text:        text,
+		Link:        cards.Link{Title: l.T("private.openChat", "Bot", b.cfg.BotName), URL: cards.BotChatURL(t.act.Recipient.ID)},
 		Suggestions: []cards.Suggestion{{Title: "help"}}}))
 	return err
 }
@@ -200,7 +201,7 @@ func (b *Bot) sendHelp(ctx context.Context, t *turn, lead string) error {
 // helpCard is the help card, or, when lead explains why help is shown, a notice with the main commands.
 func (b *Bot) helpCard(t *turn, lead string) *cards.Card {
 	if lead != "" {
-		return cards.Notice(t.loc, cards.NoticeView{Kind: cards.NoticeInfo, Title: "Here's what I can do", Text: lead,
+		return cards.Notice(t.loc, cards.NoticeView{Kind: cards.NoticeInfo, Title: t.loc.T("help.leadTitle"), Text: lead,
 			Suggestions: []cards.Suggestion{{Title: "help"}, {Title: "packages"}, {Title: "status"}}})
 	}
 	return cards.Help(t.loc, cards.HelpView{IsGuest: b.isForeign(t), IsAdmin: t.admin})

@@ -3,12 +3,13 @@ package bot
 import (
 	"context"
 	"fmt"
-	"github.com/accessbot/accessbot/internal/lifecycle"
 	"strings"
 
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/i18n"
+	"github.com/accessbot/accessbot/internal/lifecycle"
 )
 
 // A requester's own requests and access: "my …", status (my requests, tracked from now on), refreshing a
@@ -180,13 +181,13 @@ func (b *Bot) cmdCancel(ctx context.Context, t *turn, cmd Command) error {
 	}
 	switch {
 	case len(open) == 0:
-		return b.sendNotice(ctx, t, noticeInfo, "Nothing to cancel", "You have no open requests.", []cards.Suggestion{{Title: "My requests", Command: "status"}})
+		return b.sendNotice(ctx, t, noticeInfo, t.loc.T("cancel.nothing"), t.loc.T("cancel.nothingText"),
+			[]cards.Suggestion{{Title: t.loc.T("button.myRequests"), Command: "status"}})
 	case len(match) == 0:
-		return b.sendNotice(ctx, t, noticeWarning, "No matching request",
-			fmt.Sprintf("None of your open requests matches %q.", want), cancelSuggestions(open))
+		return b.sendNotice(ctx, t, noticeWarning, t.loc.T("cancel.noMatch"),
+			t.loc.T("cancel.noMatchText", "Typed", want), cancelSuggestions(t.loc, open))
 	case len(match) > 1:
-		return b.sendNotice(ctx, t, noticeInfo, "Which request?",
-			"Several open requests match. Pick the one to cancel:", cancelSuggestions(match))
+		return b.sendNotice(ctx, t, noticeInfo, t.loc.T("cancel.which"), t.loc.T("cancel.whichText"), cancelSuggestions(t.loc, match))
 	}
 	tr, err := b.cancel(ctx, t, match[0])
 	if err != nil {
@@ -197,10 +198,10 @@ func (b *Bot) cmdCancel(ctx context.Context, t *turn, cmd Command) error {
 	return err
 }
 
-func cancelSuggestions(rs []entitlement.Request) []cards.Suggestion {
+func cancelSuggestions(l *i18n.Localizer, rs []entitlement.Request) []cards.Suggestion {
 	var out []cards.Suggestion
 	for _, r := range rs {
-		out = append(out, cards.Suggestion{Title: "Cancel " + orUnknown(r.PackageName, r.ID), Command: "cancel " + r.ID})
+		out = append(out, cards.Suggestion{Title: l.T("cancel.button", "Package", orUnknown(r.PackageName, r.ID)), Command: "cancel " + r.ID})
 	}
 	return out
 }

@@ -120,18 +120,19 @@ func (b *Bot) cmdBrokeredCancel(ctx context.Context, t *turn, cmd Command) error
 	sugg := func(rs []brokeredRequest) []cards.Suggestion {
 		var out []cards.Suggestion
 		for _, br := range rs {
-			out = append(out, cards.Suggestion{Title: "Cancel " + orUnknown(br.PackageName, br.ID), Command: "cancel " + br.ID})
+			out = append(out, cards.Suggestion{Title: t.loc.T("cancel.button", "Package", orUnknown(br.PackageName, br.ID)), Command: "cancel " + br.ID})
 		}
 		return out
 	}
 	switch {
 	case len(open) == 0:
-		return b.sendNotice(ctx, t, noticeInfo, "Nothing to cancel", "You have no open requests.", []cards.Suggestion{{Title: "My requests", Command: "status"}})
+		return b.sendNotice(ctx, t, noticeInfo, t.loc.T("cancel.nothing"), t.loc.T("cancel.nothingText"),
+			[]cards.Suggestion{{Title: t.loc.T("button.myRequests"), Command: "status"}})
 	case len(match) == 0:
-		return b.sendNotice(ctx, t, noticeWarning, "No matching request",
-			fmt.Sprintf("None of your open requests matches %q.", strings.TrimSpace(cmd.Rest)), sugg(open))
+		return b.sendNotice(ctx, t, noticeWarning, t.loc.T("cancel.noMatch"),
+			t.loc.T("cancel.noMatchText", "Typed", strings.TrimSpace(cmd.Rest)), sugg(open))
 	case len(match) > 1:
-		return b.sendNotice(ctx, t, noticeInfo, "Which request?", "Several open requests match. Pick the one to cancel:", sugg(match))
+		return b.sendNotice(ctx, t, noticeInfo, t.loc.T("cancel.which"), t.loc.T("cancel.whichText"), sugg(match))
 	}
 	resp, err := b.verbBrokeredCancel(ctx, t, map[string]any{cards.KeyRequestID: match[0].ID})
 	if err != nil {
@@ -142,10 +143,9 @@ func (b *Bot) cmdBrokeredCancel(ctx context.Context, t *turn, cmd Command) error
 
 // cmdBrokeredExtend answers a partner user's "extend": brokered access is extended by their contact.
 func (b *Bot) cmdBrokeredExtend(ctx context.Context, t *turn, _ Command) error {
-	return b.sendNotice(ctx, t, noticeInfo, "Ask your contact to extend it",
-		fmt.Sprintf("I can't extend access that %s gave your organization from this chat: ask your contact at %s to extend it.",
-			orUnknown(b.cfg.Tenant.Name, "the organization"), orUnknown(b.cfg.Tenant.Name, "the organization")),
-		[]cards.Suggestion{{Title: "My requests", Command: "status"}})
+	org := orUnknown(b.cfg.Tenant.Name, t.loc.T("common.theOrganization"))
+	return b.sendNotice(ctx, t, noticeInfo, t.loc.T("extend.partnerTitle"), t.loc.T("extend.partnerText", "Org", org),
+		[]cards.Suggestion{{Title: t.loc.T("button.myRequests"), Command: "status"}})
 }
 
 // brokeredInboxItems lists the brokered requests whose current stage waits for userID (for an approver's

@@ -40,8 +40,8 @@ type formDialog struct {
 func (b *Bot) verbRequestOpen(ctx context.Context, t *turn, data map[string]any) (*botframework.InvokeResponse, error) {
 	pkgID := str(data, cards.KeyPackageID)
 	if !validID(pkgID) {
-		return b.answer(ctx, t, cards.Notice(t.loc, cards.NoticeView{Kind: noticeError, Title: "That button is broken",
-			Text: "It does not name an access package. Type packages to find the one you need."}))
+		return b.answer(ctx, t, cards.Notice(t.loc, cards.NoticeView{Kind: noticeError, Title: t.loc.T("form.brokenButton"),
+			Text: t.loc.T("form.brokenButtonText")}))
 	}
 	policyID := str(data, cards.KeyPolicyID)
 	if policyID != "" && !validID(policyID) {
@@ -293,8 +293,8 @@ func (b *Bot) verbRequestSubmit(ctx context.Context, t *turn, data map[string]an
 		if tr, err := b.core.Get(ctx, fd.RequestID); err == nil {
 			return b.answerStatus(ctx, t, tr)
 		}
-		return b.answer(ctx, t, cards.Notice(t.loc, cards.NoticeView{Kind: noticeInfo, Title: "Already submitted",
-			Text: "This form was already submitted.", Suggestions: []cards.Suggestion{{Title: "My requests", Command: "status"}}}))
+		return b.answer(ctx, t, cards.Notice(t.loc, cards.NoticeView{Kind: noticeInfo, Title: t.loc.T("form.alreadySubmitted"),
+			Text: t.loc.T("form.alreadySubmittedText"), Suggestions: []cards.Suggestion{{Title: t.loc.T("button.myRequests"), Command: "status"}}}))
 	}
 	md, err := b.requestMode(ctx, t)
 	if err != nil {
@@ -400,12 +400,11 @@ func (b *Bot) verbRequestSubmit(ctx context.Context, t *turn, data map[string]an
 }
 
 func formGone(l *i18n.Localizer, packageID string) *cards.Card {
-	v := cards.NoticeView{Kind: noticeWarning, Title: "This form is no longer valid",
-		Text: "It expired, belongs to someone else, or was already used. Open the request form again."}
+	v := cards.NoticeView{Kind: noticeWarning, Title: l.T("form.gone"), Text: l.T("form.goneText")}
 	if validID(packageID) {
-		v.Suggestions = []cards.Suggestion{{Title: "Open the form again", Command: "request " + packageID}}
+		v.Suggestions = []cards.Suggestion{{Title: l.T("form.openAgain"), Command: "request " + packageID}}
 	} else {
-		v.Suggestions = []cards.Suggestion{{Title: "Find packages", Command: "packages"}}
+		v.Suggestions = []cards.Suggestion{{Title: l.T("button.findPackages"), Command: "packages"}}
 	}
 	return cards.Notice(l, v)
 }

@@ -110,7 +110,7 @@ func (b *Bot) onMessage(ctx context.Context, t *turn) error {
 		if err == ErrEmptyCommand {
 			return b.sendHelp(ctx, t, "")
 		}
-		return b.sendNotice(ctx, t, noticeError, "I couldn't read that", err.Error(), nil)
+		return b.sendNotice(ctx, t, noticeError, t.loc.T("router.unreadable"), err.Error(), nil)
 	}
 	return b.runCommand(ctx, t, cmd)
 }
@@ -160,7 +160,7 @@ func (b *Bot) onInvoke(ctx context.Context, t *turn) (*botframework.InvokeRespon
 		return b.onTokenExchange(ctx, t)
 	case invokeVerifyState:
 		// The magic-code fallback of the Bot Framework token service is not used: AccessBot relies on SSO.
-		_ = b.sendNotice(ctx, t, noticeInfo, "Signed in", "Thanks. Please send your command again.", nil)
+		_ = b.sendNotice(ctx, t, noticeInfo, t.loc.T("router.signedIn"), t.loc.T("router.signedInText"), nil)
 		return &botframework.InvokeResponse{Status: http.StatusOK}, nil
 	}
 	if t.act.Name != invokeAdaptiveCardAction {

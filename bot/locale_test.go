@@ -1,0 +1,71 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+)
+
+// sayIn sends text as user with a Teams locale and returns the text and raw JSON of what the bot answered.
+func (e *flEnv) sayIn(user, name, locale, text string) (string, string) {
+	e.t.Helper()
+	n := e.conn.count()
+	act := e.activity(user, name, "message")
+	act.Text, act.Locale = text, locale
+	if _, err := e.bot.OnActivity(context.Background(), act); err != nil {
+		e.t.Fatalf("%s says %q: %v", name, text, err)
+	}
+	var txt, raw []string
+	for _, s := range e.conn.since(n) {
+		txt = append(txt, s.text())
+		b, _ := json.Marshal(s.Act)
+		raw = append(raw, string(b))
+	}
+	return strings.Join(txt, "\n"), strings.Join(raw, "\n")
+}
+
+// TestBotAnswersInTheUsersLanguage: the locale of the activity picks the language of every card and notice;
+// typed commands stay English words in every language; an unsupported locale gets English; the locale is
+// kept with the conversation reference for proactive cards.
+func TestBotAnswersInTheUsersLanguage(t *testing.T) {
+	e := newFlEnv(t)
+	cases := []struct {
+		locale, text string
+		want         []string
+		lang         string
+	}{
+		{"de-DE", "help", []string{"Was ich kann", "Befehle werden auf Englisch eingegeben", "packages [words]"}, "de"},
+		{"de-DE", "cancel", []string{"Nichts zurückzuziehen", "Sie haben keine offenen Anfragen."}, "de"},
+		{"de-AT", "frobnicate", []string{"„frobnicate“ kenne ich nicht", "Geben Sie help ein"}, "de"},
+		{"fr-FR", "help", []string{"Ce que je sais faire", "packages [words]"}, "fr"},
+		{"fr-CA", "request Falcon Unicorn", []string{"Aucun package trouvé", "Voir tous les packages"}, "fr"},
+		{"es-ES", "help", []string{"What I can do"}, "en"},
+		{"", "help", []string{"What I can do"}, "en"},
+	}
+	for _, c := range cases {
+		txt, raw := e.sayIn(flRita, "Rita", c.locale, c.text)
+		for _, w := range c.want {
+			if !strings.Contains(txt, w) {
+				t.Errorf("%s %q: answer lacks %q:\n%s", c.locale, c.text, w, txt)
+			}
+		}
+		if !strings.Contains(raw, `"lang":"`+c.lang+`"`) {
+			t.Errorf("%s %q: card is not marked lang %s: %.300s", c.locale, c.text, c.lang, raw)
+		}
+	}
+	e.sayIn(flAaron, "Aaron", "fr-FR", "help")
+	ref, err := e.store.Conversation(context.Background(), flTenant, flAaron)
+	if err != nil || ref.Locale != "fr-FR" {
+		t.Fatalf("stored conversation of Aaron: %+v, %v", ref, err)
+	}
+	if got := e.bot.locFor(context.Background(), flTenant, flAaron).Lang(); got != "fr" {
+		t.Errorf("proactive language for Aaron = %q, want fr", got)
+	}
+	// An activity without a locale (some invokes) keeps the stored one.
+	e.sayIn(flAaron, "Aaron", "", "help")
+	if ref, _ := e.store.Conversation(context.Background(), flTenant, flAaron); ref.Locale != "fr-FR" {
+		t.Errorf("a locale-less activity erased the stored locale: %q", ref.Locale)
+	}
+}
