@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-
 )
 
 // sayIn sends text as user with a Teams locale and returns the text and raw JSON of what the bot answered.
