@@ -68,3 +68,22 @@ func TestBotAnswersInTheUsersLanguage(t *testing.T) {
 		t.Errorf("a locale-less activity erased the stored locale: %q", ref.Locale)
 	}
 }
+
+// TestNotificationsInTheRecipientsLanguage: a proactive notice is written in the language of the recipient's
+// last activity; with none known it is English and reads as before.
+func TestNotificationsInTheRecipientsLanguage(t *testing.T) {
+	e := newFlEnv(t)
+	job := notifyJob{TenantID: flTenant, UserID: flRita, Text: "fallback", Msg: "notice.request.denied",
+		Args: map[string]string{"Package": "Falcon Production Access", "By": "Aaron Approver"}}
+	if got := e.bot.noticeText(context.Background(), job); got != "Your request for Falcon Production Access was denied by Aaron Approver." {
+		t.Errorf("English notice = %q", got)
+	}
+	e.sayIn(flRita, "Rita", "de-DE", "help")
+	if got := e.bot.noticeText(context.Background(), job); got != "Ihre Anfrage für Falcon Production Access wurde abgelehnt von Aaron Approver." {
+		t.Errorf("German notice = %q", got)
+	}
+	job.Args["By"] = ""
+	if got := e.bot.noticeText(context.Background(), job); strings.Contains(got, "von") || strings.Contains(got, "<no value>") {
+		t.Errorf("German notice without a decider = %q", got)
+	}
+}
