@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"github.com/accessbot/accessbot/internal/entitlement"
 	"strings"
 	"testing"
 )
@@ -85,5 +86,26 @@ func TestNotificationsInTheRecipientsLanguage(t *testing.T) {
 	job.Args["By"] = ""
 	if got := e.bot.noticeText(context.Background(), job); strings.Contains(got, "von") || strings.Contains(got, "<no value>") {
 		t.Errorf("German notice without a decider = %q", got)
+	}
+}
+
+// TestErrorCardInTheUsersLanguage: a failure is explained in the user's language by the kind of error; English
+// keeps the flow's own title and explanation.
+func TestErrorCardInTheUsersLanguage(t *testing.T) {
+	e := newFlEnv(t)
+	act := e.activity(flRita, "Rita", "message")
+	act.Locale = "de-DE"
+	tu := e.bot.newTurn(context.Background(), act)
+	txt, _ := cardText(t, e.bot.errorCard(context.Background(), tu, "I couldn't file your request", entitlement.ErrAlreadyRequested, "status"))
+	for _, w := range []string{"Das hat nicht geklappt", "bereits eine offene Anfrage", "Meine Anfragen"} {
+		if !strings.Contains(txt, w) {
+			t.Errorf("German error card lacks %q:\n%s", w, txt)
+		}
+	}
+	act.Locale = "en-US"
+	tu = e.bot.newTurn(context.Background(), act)
+	txt, _ = cardText(t, e.bot.errorCard(context.Background(), tu, "I couldn't file your request", entitlement.ErrAlreadyRequested, "status"))
+	if !strings.Contains(txt, "I couldn't file your request") || !strings.Contains(txt, "You already have an open request") {
+		t.Errorf("English error card:\n%s", txt)
 	}
 }

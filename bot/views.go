@@ -465,9 +465,8 @@ func (b *Bot) errorCard(ctx context.Context, t *turn, title string, err error, r
 		if sent, perr := b.promptSignIn(ctx, t, retry); perr != nil {
 			t.log.WarnContext(ctx, "prompt sign-in", "err", perr)
 		} else if sent {
-			return cards.Notice(t.loc, cards.NoticeView{Kind: noticeInfo, Title: "Signing you in",
-				Text: "I need your permission to act for you in " + orUnknown(b.cfg.Tenant.Name, "your organization") +
-					". Teams signs you in with the prompt above; I'll continue as soon as that's done."})
+			return cards.Notice(t.loc, cards.NoticeView{Kind: noticeInfo, Title: t.loc.T("signIn.signingIn"),
+				Text: t.loc.T("signIn.signingInText", "Org", orUnknown(b.cfg.Tenant.Name, t.loc.T("common.yourOrganization")))})
 		}
 		return cards.SignIn(t.loc, cards.SignInView{Reason: cards.SignInUnavailable, RetryCommand: retry,
 			MyAccessURL: cards.MyAccessURL(b.cfg.Tenant.Domain, ""), OrgName: b.cfg.Tenant.Name})
@@ -482,13 +481,21 @@ func (b *Bot) errorCard(ctx context.Context, t *turn, title string, err error, r
 		kind = noticeWarning
 	}
 	v := cards.NoticeView{Kind: kind, Title: title, Text: capitalize(entitlement.UserMessage(err)) + "."}
+	if t.loc.Lang() != "en" {
+		// The flows name what failed in English; in another language the card says it failed, and why by the
+		// kind of error (the English explanation when the kind has no message of its own).
+		v.Title = t.loc.T("error.title")
+		if id := errorMessageID(err); id != "" {
+			v.Text = t.loc.T(id)
+		}
+	}
 	switch {
 	case errors.Is(err, entitlement.ErrAlreadyRequested):
-		v.Suggestions = []cards.Suggestion{{Title: "My requests", Command: "status"}}
+		v.Suggestions = []cards.Suggestion{{Title: t.loc.T("button.myRequests"), Command: "status"}}
 	case errors.Is(err, entitlement.ErrAlreadyAssigned):
-		v.Suggestions = []cards.Suggestion{{Title: "My access", Command: "access"}}
+		v.Suggestions = []cards.Suggestion{{Title: t.loc.T("button.myAccess"), Command: "access"}}
 	case (errors.Is(err, entitlement.ErrThrottled) || errors.Is(err, entitlement.ErrUnavailable)) && retry != "":
-		v.Suggestions = []cards.Suggestion{{Title: "Try again", Command: retry}}
+		v.Suggestions = []cards.Suggestion{{Title: t.loc.T("button.tryAgain"), Command: retry}}
 	}
 	return cards.Notice(t.loc, v)
 }
@@ -521,4 +528,23 @@ func consistentPending(tr *trackedRequest, v *cards.RequestStatusView) {
 	}
 	v.DecidedBy, v.DecidedAt, v.DecisionJustification = d.ApproverName, d.At, d.Justification
 	v.Asked, v.Cancelable = nil, false
+}
+
+// errorMessageID is the catalog message that explains an error of a known kind to a user; "" for others.
+func errorMessageID(err error) string {
+	for _, k := range []struct {
+		err error
+		id  string
+	}{
+		{entitlement.ErrNotEligible, "error.notEligible"}, {entitlement.ErrAlreadyRequested, "error.alreadyRequested"},
+		{entitlement.ErrAlreadyAssigned, "error.alreadyAssigned"}, {entitlement.ErrAlreadyDecided, "error.alreadyDecided"},
+		{entitlement.ErrNotApprover, "error.notApprover"}, {entitlement.ErrNotFound, "error.notFound"},
+		{entitlement.ErrForbidden, "error.forbidden"}, {entitlement.ErrThrottled, "error.throttled"},
+		{entitlement.ErrConflict, "error.conflict"}, {entitlement.ErrUnavailable, "error.unavailable"},
+	} {
+		if errors.Is(err, k.err) {
+			return k.id
+		}
+	}
+	return ""
 }
