@@ -3,9 +3,10 @@ package bot
 import (
 	"context"
 	"encoding/json"
-	"github.com/accessbot/accessbot/internal/entitlement"
 	"strings"
 	"testing"
+
+	"github.com/accessbot/accessbot/internal/entitlement"
 )
 
 // sayIn sends text as user with a Teams locale and returns the text and raw JSON of what the bot answered.
