@@ -377,7 +377,7 @@ func (b *Bot) approverCardFor(ctx context.Context, t *turn, tr *trackedRequest, 
 	if !c.IsApprover(t.userID) {
 		c.Approvers = append(append([]personRef(nil), c.Approvers...), personRef{ID: t.userID, Name: t.userName, TeamsID: t.act.From.ID})
 	}
-	v := b.approvalView(ctx, &c, t.userID)
+	v := b.approvalView(ctx, t.loc, &c, t.userID)
 	v.Error, v.JustificationValue = errMsg, just
 	return cards.Approval(t.loc, v)
 }

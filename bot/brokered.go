@@ -143,7 +143,7 @@ func (b *Bot) brokeredSubmit(ctx context.Context, t *turn, md modeDecision, in e
 			return nil, "", err
 		}
 	}
-	return cards.RequestStatus(t.loc, b.brokeredStatusView(ctx, br)), br.ID, nil
+	return cards.RequestStatus(t.loc, b.brokeredStatusView(ctx, t.loc, br)), br.ID, nil
 }
 
 var simpleEmailRE = regexp.MustCompile(`^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$`)
@@ -255,9 +255,9 @@ func (b *Bot) brokeredApprovalSummary(ctx context.Context, t *turn, pol entitlem
 		if len(names) == 0 {
 			return ""
 		}
-		stages = append(stages, strings.Join(names, " or "))
+		stages = append(stages, strings.Join(names, t.loc.T("approvers.or")))
 	}
-	return strings.Join(stages, ", then ")
+	return strings.Join(stages, t.loc.T("approvers.then"))
 }
 
 // firstBrokeredApprovers is stage 1 of a new brokered request with its approvers. When the rules name
@@ -464,8 +464,8 @@ func (b *Bot) decideBrokeredStage(ctx context.Context, t *turn, br *brokeredRequ
 // ---- cards ----
 
 // brokeredStatusView is the requester's status card: the shared view plus the guest's invitation state.
-func (b *Bot) brokeredStatusView(ctx context.Context, br *brokeredRequest) cards.RequestStatusView {
-	v := b.statusView(ctx, br.Mirror())
+func (b *Bot) brokeredStatusView(ctx context.Context, l *i18n.Localizer, br *brokeredRequest) cards.RequestStatusView {
+	v := b.statusView(ctx, l, br.Mirror())
 	v.Mode = cards.ModeBrokered
 	v.Cancelable = br.State == entitlement.StatePendingApproval
 	if br.State == entitlement.StateDelivered && br.Guest.Waiting() {
@@ -484,7 +484,7 @@ func (b *Bot) brokeredStatusView(ctx context.Context, br *brokeredRequest) cards
 func (b *Bot) brokeredApproverCard(ctx context.Context, l *i18n.Localizer, br *brokeredRequest, stage int, viewerID, errMsg, just string) *cards.Card {
 	tr := br.Mirror()
 	if cur := br.Current(); cur != nil && cur.Index == stage && tr.IsApprover(viewerID) {
-		v := b.approvalView(ctx, tr, viewerID)
+		v := b.approvalView(ctx, l, tr, viewerID)
 		v.Error, v.JustificationValue = errMsg, just
 		v.Requester.OrgName = orUnknown(br.Requester.OrgName, v.Requester.OrgName)
 		return cards.Approval(l, v)
@@ -542,7 +542,7 @@ func (b *Bot) deliverBrokeredCards(ctx context.Context, raw json.RawMessage) err
 		var card *cards.Card
 		switch base {
 		case cardKindStatus:
-			card = cards.RequestStatus(b.locFor(ctx, ref.TenantID, ref.AADObjectID), b.brokeredStatusView(ctx, br))
+			card = cards.RequestStatus(b.locFor(ctx, ref.TenantID, ref.AADObjectID), b.brokeredStatusView(ctx, b.locFor(ctx, ref.TenantID, ref.AADObjectID), br))
 		case cardKindApproval:
 			card = b.brokeredApproverCard(ctx, b.locFor(ctx, ref.TenantID, ref.AADObjectID), br, stage, ref.AADObjectID, "", "")
 		default:

@@ -35,7 +35,7 @@ func TestStatusCardConsistentAfterDecision(t *testing.T) {
 			tr := &trackedRequest{ID: "r1", PackageName: "Falcon Production Access", State: entitlement.StatePendingApproval,
 				Stage: c.stage, StageCount: c.stages, Approvers: []lifecycle.Person{{ID: flAaron, Name: "Aaron Approver"}},
 				Decisions: []lifecycle.Decision{{Stage: c.stage, ApproverName: "Aaron Approver", Result: c.result, At: at}}}
-			text, _ := cardText(t, cards.RequestStatus(i18n.English(), e.bot.statusView(context.Background(), tr)))
+			text, _ := cardText(t, cards.RequestStatus(i18n.English(), e.bot.statusView(context.Background(), nil, tr)))
 			for _, w := range c.want {
 				if !strings.Contains(text, w) {
 					t.Errorf("card lacks %q:\n%s", w, text)

@@ -247,7 +247,7 @@ func (b *Bot) resourceLinks(ctx context.Context, rs []entitlement.ResourceRole, 
 func teamOf(rs []entitlement.ResourceRole) string {
 	group := ""
 	for _, r := range rs {
-		if resourceKind(r) == "Team" {
+		if isTeamResource(r) {
 			return orUnknown(r.ResourceName, r.OriginID)
 		}
 		if group == "" && strings.EqualFold(r.OriginSystem, "AadGroup") {
@@ -255,4 +255,9 @@ func teamOf(rs []entitlement.ResourceRole) string {
 		}
 	}
 	return group
+}
+
+// isTeamResource reports a catalog resource that Graph describes as a Team (a group whose type names a team).
+func isTeamResource(r entitlement.ResourceRole) bool {
+	return strings.EqualFold(r.OriginSystem, "AadGroup") && strings.Contains(strings.ToLower(r.ResourceType), "team")
 }

@@ -76,7 +76,7 @@ func (b *Bot) failure(ctx context.Context, t *turn, title string, err error, ret
 
 // answerStatus answers with a request's status card and stores where it landed so it is updated in place.
 func (b *Bot) answerStatus(ctx context.Context, t *turn, tr *trackedRequest) (*botframework.InvokeResponse, error) {
-	return b.answerStatusCard(ctx, t, tr.ID, cards.RequestStatus(t.loc, b.statusView(ctx, tr)))
+	return b.answerStatusCard(ctx, t, tr.ID, cards.RequestStatus(t.loc, b.statusView(ctx, t.loc, tr)))
 }
 
 // answerStatusCard answers with the status card of request requestID (tracked or brokered) and stores where

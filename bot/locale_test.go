@@ -39,6 +39,8 @@ func TestBotAnswersInTheUsersLanguage(t *testing.T) {
 	}{
 		{"de-DE", "help", []string{"Was ich kann", "Befehle werden auf Englisch eingegeben", "packages [words]"}, "de"},
 		{"de-DE", "cancel", []string{"Nichts zurückzuziehen", "Sie haben keine offenen Anfragen."}, "de"},
+		{"de-DE", "request Falcon Team Member", []string{"Falcon Team Member anfordern", "Ihre Führungskraft", "180 Tage", "Anfrage senden"}, "de"},
+		{"fr-FR", "request Falcon Team Member", []string{"Demander Falcon Team Member", "Votre responsable", "180 jours"}, "fr"},
 		{"de-AT", "frobnicate", []string{"„frobnicate“ kenne ich nicht", "Geben Sie help ein"}, "de"},
 		{"fr-FR", "help", []string{"Ce que je sais faire", "packages [words]"}, "fr"},
 		{"fr-CA", "request Falcon Unicorn", []string{"Aucun package trouvé", "Voir tous les packages"}, "fr"},

@@ -235,7 +235,7 @@ func (b *Bot) cmdAccess(ctx context.Context, t *turn, cmd Command) error {
 				}
 			}
 			av.PackageName = orUnknown(av.PackageName, p.Name)
-			for _, r := range resourceViews(p.Resources) {
+			for _, r := range resourceViews(t.loc, p.Resources) {
 				av.Resources = append(av.Resources, r.String())
 			}
 		}

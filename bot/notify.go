@@ -190,7 +190,7 @@ func (b *Bot) deliverCardUpdate(ctx context.Context, raw json.RawMessage) error 
 	var card *cards.Card
 	switch base {
 	case cardKindStatus:
-		card = cards.RequestStatus(l, b.statusView(ctx, tr))
+		card = cards.RequestStatus(l, b.statusView(ctx, l, tr))
 	case cardKindApproval:
 		card = b.approverCard(ctx, l, tr, stage, job.Ref.AADObjectID, "")
 	default:
@@ -349,10 +349,11 @@ func (b *Bot) deliverApprovalCard(ctx context.Context, raw json.RawMessage) erro
 	if _, decided := tr.DecisionFor(job.Stage); decided {
 		return nil
 	}
-	view := b.approvalView(ctx, tr, job.Approver.ID)
-	view.Note = job.Note
 	tenant := orUnknown(job.Approver.TenantID, b.cfg.Tenant.ID)
-	ref, actID, err := b.deliverTo(ctx, tenant, job.Approver.ID, cardActivity(cards.Approval(b.locFor(ctx, tenant, job.Approver.ID), view)))
+	l := b.locFor(ctx, tenant, job.Approver.ID)
+	view := b.approvalView(ctx, l, tr, job.Approver.ID)
+	view.Note = job.Note
+	ref, actID, err := b.deliverTo(ctx, tenant, job.Approver.ID, cardActivity(cards.Approval(l, view)))
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/accessbot/accessbot/cards"
+	"github.com/accessbot/accessbot/internal/i18n"
 	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/entitlement"
 	"github.com/accessbot/accessbot/internal/store"
@@ -220,7 +221,7 @@ func (b *Bot) ownBrokered(ctx context.Context, t *turn, id string) (*brokeredReq
 
 // answerBrokeredStatus answers with the requester's status card and stores where it landed.
 func (b *Bot) answerBrokeredStatus(ctx context.Context, t *turn, br *brokeredRequest) (*botframework.InvokeResponse, error) {
-	return b.answerStatusCard(ctx, t, br.ID, cards.RequestStatus(t.loc, b.brokeredStatusView(ctx, br)))
+	return b.answerStatusCard(ctx, t, br.ID, cards.RequestStatus(t.loc, b.brokeredStatusView(ctx, t.loc, br)))
 }
 
 func (b *Bot) verbBrokeredRefresh(ctx context.Context, t *turn, data map[string]any) (*botframework.InvokeResponse, error) {
@@ -286,7 +287,7 @@ func (b *Bot) cmdBrokeredAccess(ctx context.Context, t *turn) error {
 				continue
 			}
 			seen[a.ID] = true
-			v.Assignments = append(v.Assignments, b.partnerAssignmentView(ctx, a))
+			v.Assignments = append(v.Assignments, b.partnerAssignmentView(ctx, t.loc, a))
 		}
 	}
 	// Delivered before the guest account was known: the request's own record says what and until when.
@@ -305,11 +306,11 @@ func (b *Bot) cmdBrokeredAccess(ctx context.Context, t *turn) error {
 
 // partnerAssignmentView is one of a partner user's assignments: the package's name and resources; no Extend
 // or Remove buttons (their contact in the resource organization changes brokered access).
-func (b *Bot) partnerAssignmentView(ctx context.Context, a entitlement.Assignment) cards.AssignmentView {
+func (b *Bot) partnerAssignmentView(ctx context.Context, l *i18n.Localizer, a entitlement.Assignment) cards.AssignmentView {
 	av := cards.AssignmentView{AssignmentID: a.ID, PackageID: a.PackageID, PackageName: a.PackageName, Start: a.Schedule.Start, End: a.EndsAt()}
 	if p, err := b.cfg.Entitlement.Package(ctx, a.PackageID); err == nil {
 		av.PackageName = orUnknown(av.PackageName, p.Name)
-		for _, r := range resourceViews(p.Resources) {
+		for _, r := range resourceViews(l, p.Resources) {
 			av.Resources = append(av.Resources, r.String())
 		}
 	}
@@ -340,7 +341,7 @@ func (b *Bot) cmdBrokeredRequests(ctx context.Context, t *turn) error {
 	}
 	v := cards.MyRequestsView{Total: len(mine)}
 	for _, br := range mine {
-		sv := b.brokeredStatusView(ctx, &br)
+		sv := b.brokeredStatusView(ctx, t.loc, &br)
 		detail := ""
 		if sv.WaitingForInvitation {
 			detail = "waiting for you to accept the invitation"

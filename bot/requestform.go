@@ -107,7 +107,7 @@ func (b *Bot) formView(ctx context.Context, t *turn, formID string, fd formDialo
 		MinDate:               b.now(),
 		Mode:                  orMode(fd.Mode),
 		OrgName:               b.cfg.Tenant.Name,
-		ExpirySummary:         expirySummary(req.Schedule.Expiration),
+		ExpirySummary:         expirySummary(t.loc, req.Schedule.Expiration),
 	}
 	if fd.Extend {
 		v.ApprovalRequired = req.ApprovalRequiredForUpdate
@@ -122,12 +122,12 @@ func (b *Bot) formView(ctx context.Context, t *turn, formID string, fd formDialo
 		v.PackageName, v.PackageDescription, v.CatalogName = p.Name, p.Description, p.CatalogName
 	}
 	if pol, err := b.cfg.Entitlement.Policy(ctx, req.PolicyID); err == nil {
-		v.ApprovalSummary = approvalSummary(pol)
+		v.ApprovalSummary = approvalSummary(t.loc, pol)
 		if v.Mode == cards.ModeBrokered {
 			v.ApprovalSummary = orUnknown(b.brokeredApprovalSummary(ctx, t, pol), v.ApprovalSummary)
 		}
 		if v.ExpirySummary == "" {
-			v.ExpirySummary = expirySummary(pol.Expiration)
+			v.ExpirySummary = expirySummary(t.loc, pol.Expiration)
 		}
 	}
 	if fd.Extend {

@@ -41,7 +41,7 @@ func lastDeny(tr *trackedRequest) (decisionRecord, bool) {
 }
 
 // statusView is the requester's status card for a tracked request.
-func (b *Bot) statusView(ctx context.Context, tr *trackedRequest) cards.RequestStatusView {
+func (b *Bot) statusView(ctx context.Context, l *i18n.Localizer, tr *trackedRequest) cards.RequestStatusView {
 	v := cards.RequestStatusView{
 		RequestID:   tr.ID,
 		PackageID:   tr.PackageID,
@@ -69,7 +69,7 @@ func (b *Bot) statusView(ctx context.Context, tr *trackedRequest) cards.RequestS
 	}
 	if tr.State == entitlement.StateDelivered || tr.State == entitlement.StatePartiallyDelivered {
 		if pkg, err := b.cfg.Entitlement.Package(ctx, tr.PackageID); err == nil {
-			for _, r := range resourceViews(pkg.Resources) {
+			for _, r := range resourceViews(l, pkg.Resources) {
 				v.Granted = append(v.Granted, r.String())
 			}
 		}
@@ -127,7 +127,7 @@ func stageFromToken(tok string) int {
 }
 
 // approvalView is the approval card of the current stage of a tracked request for one approver.
-func (b *Bot) approvalView(ctx context.Context, tr *trackedRequest, approverID string) cards.ApprovalView {
+func (b *Bot) approvalView(ctx context.Context, l *i18n.Localizer, tr *trackedRequest, approverID string) cards.ApprovalView {
 	v := cards.ApprovalView{
 		RequestID:     tr.ID,
 		ApprovalID:    tr.ID,
@@ -166,11 +166,11 @@ func (b *Bot) approvalView(ctx context.Context, tr *trackedRequest, approverID s
 		v.PackageName = orUnknown(v.PackageName, pkg.Name)
 		v.PackageDescription = pkg.Description
 		v.CatalogName = pkg.CatalogName
-		v.Resources = resourceViews(pkg.Resources)
+		v.Resources = resourceViews(l, pkg.Resources)
 	}
 	var questions []entitlement.Question
 	if pol, err := port.Policy(ctx, tr.PolicyID); err == nil {
-		v.ExpirySummary = expirySummary(pol.Expiration)
+		v.ExpirySummary = expirySummary(l, pol.Expiration)
 		questions = pol.Questions
 		if tr.Stage >= 1 && tr.Stage <= len(pol.Stages) {
 			v.JustificationRequired = pol.Stages[tr.Stage-1].ApproverJustificationRequired
@@ -217,7 +217,7 @@ func decisionViews(tr *trackedRequest) []cards.DecisionView {
 func (b *Bot) approverCard(ctx context.Context, l *i18n.Localizer, tr *trackedRequest, stage int, viewerID, errMsg string) *cards.Card {
 	_, decided := tr.DecisionFor(stage)
 	if tr.State == entitlement.StatePendingApproval && stage == tr.Stage && !decided && tr.IsApprover(viewerID) {
-		v := b.approvalView(ctx, tr, viewerID)
+		v := b.approvalView(ctx, l, tr, viewerID)
 		v.Error = errMsg
 		return cards.Approval(l, v)
 	}
@@ -336,49 +336,61 @@ func packageView(p entitlement.Package) cards.PackageView {
 }
 
 // resourceViews describes what a package grants.
-func resourceViews(rs []entitlement.ResourceRole) []cards.ResourceRoleView {
+func resourceViews(l *i18n.Localizer, rs []entitlement.ResourceRole) []cards.ResourceRoleView {
 	var out []cards.ResourceRoleView
 	for _, r := range rs {
-		out = append(out, cards.ResourceRoleView{Resource: orUnknown(r.ResourceName, r.OriginID), Kind: resourceKind(r), Role: r.RoleName})
+		out = append(out, cards.ResourceRoleView{Resource: orUnknown(r.ResourceName, r.OriginID), Kind: resourceKind(l, r), Role: r.RoleName})
 	}
 	return out
 }
 
-func resourceKind(r entitlement.ResourceRole) string {
+func resourceKind(l *i18n.Localizer, r entitlement.ResourceRole) string {
 	switch {
 	case strings.EqualFold(r.OriginSystem, "SharePointOnline"):
-		return "SharePoint site"
+		return l.T("resource.site")
 	case strings.EqualFold(r.OriginSystem, "AadApplication"):
-		return "App"
+		return l.T("resource.app")
+	case isTeamResource(r):
+		return l.T("resource.team")
 	case strings.EqualFold(r.OriginSystem, "AadGroup"):
-		if strings.Contains(strings.ToLower(r.ResourceType), "team") {
-			return "Team"
-		}
-		return "Group"
+		return l.T("resource.group")
 	}
 	return r.ResourceType
 }
 
 // expirySummary says how long access lasts ("180 days", "until 2027-01-31", "no end date").
-func expirySummary(e entitlement.Expiration) string {
+func expirySummary(l *i18n.Localizer, e entitlement.Expiration) string {
 	switch e.Type {
 	case entitlement.ExpireNever:
-		return "no end date"
+		return l.T("expiry.never")
 	case entitlement.ExpireAfterDateTime:
 		if !e.EndDateTime.IsZero() {
-			return "until " + e.EndDateTime.UTC().Format("2006-01-02")
+			return l.T("expiry.until", "Date", e.EndDateTime.UTC().Format("2006-01-02"))
 		}
 	case entitlement.ExpireAfterDuration:
 		if d, err := lifecycle.ParseISODuration(e.Duration); err == nil && d > 0 {
-			return lifecycle.HumanizeDuration(d)
+			return durationWords(l, d)
 		}
 		return e.Duration
 	}
 	return ""
 }
 
+// durationWords says a policy duration in one unit, in the reader's language: "180 days", "8 hours".
+func durationWords(l *i18n.Localizer, d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour || d >= 24*time.Hour && d%(24*time.Hour) == 0:
+		return l.N("duration.days", int(d/(24*time.Hour)))
+	case d >= 2*time.Hour || d >= time.Hour && d%time.Hour == 0:
+		return l.N("duration.hours", int(d/time.Hour))
+	case d >= time.Minute:
+		return l.N("duration.minutes", int(d/time.Minute))
+	}
+	return l.T("duration.lessThanMinute")
+}
+
 // approvalSummary says who approves, stage by stage ("The requester's manager, then Falcon Security Reviewers").
-func approvalSummary(p entitlement.Policy) string {
+func approvalSummary(l *i18n.Localizer, p entitlement.Policy) string {
 	if !p.ApprovalRequired || len(p.Stages) == 0 {
 		return ""
 	}
@@ -389,28 +401,29 @@ func approvalSummary(p entitlement.Policy) string {
 			if s.IsBackup {
 				continue
 			}
-			who = append(who, subjectSetLabel(s))
+			who = append(who, subjectSetLabel(l, s))
 		}
-		parts = append(parts, orUnknown(strings.Join(who, " or "), "an approver"))
+		parts = append(parts, orUnknown(strings.Join(who, l.T("approvers.or")), l.T("approvers.anApprover")))
 	}
-	s := strings.Join(parts, ", then ")
-	return strings.ToUpper(s[:1]) + s[1:]
+	s := strings.Join(parts, l.T("approvers.then"))
+	r := []rune(s)
+	return strings.ToUpper(string(r[:1])) + string(r[1:])
 }
 
-func subjectSetLabel(s entitlement.SubjectSet) string {
+func subjectSetLabel(l *i18n.Localizer, s entitlement.SubjectSet) string {
 	switch s.Kind {
 	case entitlement.SetRequestorManager:
-		return "your manager"
+		return l.T("approvers.manager")
 	case entitlement.SetInternalSponsors:
-		return "the organization's internal sponsors"
+		return l.T("approvers.internalSponsors")
 	case entitlement.SetExternalSponsors:
-		return "the partner organization's sponsors"
+		return l.T("approvers.externalSponsors")
 	case entitlement.SetSingleUser:
-		return orUnknown(s.Description, "a named approver")
+		return orUnknown(s.Description, l.T("approvers.named"))
 	case entitlement.SetGroupMembers:
-		return orUnknown(s.Description, "a group of approvers")
+		return orUnknown(s.Description, l.T("approvers.group"))
 	}
-	return "an approver"
+	return l.T("approvers.anApprover")
 }
 
 // questionView is one policy question on the request form.
