@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/accessbot/accessbot/cards"
-	"github.com/accessbot/accessbot/internal/i18n"
 	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/i18n"
 	"github.com/accessbot/accessbot/internal/store"
 )
 
