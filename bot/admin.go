@@ -344,8 +344,7 @@ func (b *Bot) refuseNonAdmin(ctx context.Context, t *turn, command string) error
 	}
 	b.appendAudit(ctx, e)
 	t.log.InfoContext(ctx, "admin command refused", "command", command)
-	return b.sendNotice(ctx, t, noticeError, "Not allowed",
-		fmt.Sprintf("%s is an admin command; only AccessBot admins (members of the admin group or holders of an admin directory role) can run it. Nothing was changed.", command),
+	return b.sendNotice(ctx, t, noticeError, t.loc.T("admin.refused"), t.loc.T("admin.refusedText", "Command", command),
 		[]cards.Suggestion{{Title: "help", Command: "help"}})
 }
 

@@ -158,7 +158,7 @@ const phrases = {
   de: {
     "Pending approval": "Genehmigung ausstehend", "brokered": "vermittelt", "added you as a guest": "hat Sie als Gast hinzugefügt",
     "Accept the invitation": "Einladung annehmen", "You're in": "Geschafft", "Delivered": "Bereitgestellt", "Refresh": "Aktualisieren",
-    "ends soon": "endet bald", "Submit request": "Anfrage senden", "Request": "Anfordern",
+    "ends soon": "endet bald", "Submit request": "Anfrage senden", "Request": "Anfordern", "Not allowed": "Nicht erlaubt",
   },
 };
 
