@@ -13,7 +13,7 @@ import (
 // retryPolicy decides whether and when a throttled or failed Graph call is sent again. It replaces the
 // SDK's retry handler, whose wait without Retry-After (3 s, 6 s, 12 s …) ignores the caller's budget.
 //
-//   - 429, 503 and 504 are retried; with Retry-After the wait is what Graph asked, without it an
+//   - 429 is retried, 503 and 504 only for idempotent methods; with Retry-After the wait is what Graph asked, without it an
 //     exponential back-off with jitter: base, 2·base, 4·base … each plus up to half of itself at random
 //     (base is 1 s, so a request is never re-sent at once);
 //   - all waits of one call together stay within maxWait: a wait that would pass it ends the call with
@@ -40,9 +40,20 @@ func newRetryPolicy(maxWait time.Duration, maxRetries int) *retryPolicy {
 	}}
 }
 
-// retryable reports whether an answer with this status may be retried (after waiting).
-func retryable(status int) bool {
-	return status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout
+// retryable reports whether a request with this method answered with this status may be sent again (after
+// waiting): a 429 always (Graph did not process it); a 503 or 504 only for an idempotent method, since a
+// body-less POST action (cancel, sendReminder, stop …) may have taken effect.
+func retryable(method string, status int) bool {
+	switch status {
+	case http.StatusTooManyRequests:
+		return true
+	case http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		switch method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete:
+			return true
+		}
+	}
+	return false
 }
 
 // delay is the wait before re-send number n (1-based) after an answer with Retry-After ra (0 if none).
@@ -89,7 +100,7 @@ func (r retrier) Intercept(pl khttp.Pipeline, i int, req *http.Request) (*http.R
 		return resp, err
 	}
 	var waited time.Duration
-	for n := 1; err == nil && resp != nil && retryable(resp.StatusCode); n++ {
+	for n := 1; err == nil && resp != nil && retryable(req.Method, resp.StatusCode); n++ {
 		d, ok := r.p.next(n, waited, retryAfter(resp))
 		if !ok {
 			break

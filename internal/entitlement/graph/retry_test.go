@@ -152,3 +152,19 @@ func TestThrottledWithoutRetryAfter(t *testing.T) {
 		})
 	}
 }
+
+func TestRetryableByMethod(t *testing.T) {
+	tests := []struct {
+		method string
+		status int
+		want   bool
+	}{
+		{"GET", 429, true}, {"POST", 429, true}, {"GET", 503, true}, {"GET", 504, true}, {"DELETE", 503, true},
+		{"POST", 503, false}, {"POST", 504, false}, {"GET", 500, false}, {"GET", 502, false},
+	}
+	for _, tt := range tests {
+		if got := retryable(tt.method, tt.status); got != tt.want {
+			t.Errorf("retryable(%s, %d) = %v, want %v", tt.method, tt.status, got, tt.want)
+		}
+	}
+}
