@@ -21,7 +21,8 @@
 //   - myrequests.go: the requester's own requests and access: status, refresh, cancel, access, extend.
 //
 // Approve
-//   - approve.go: approval cards, decisions with the approver's token, the approver's inbox.
+//   - approve.go: approval cards, decisions with the approver's token.
+//   - inbox.go: the approver's inbox (approvals command).
 //
 // Tracking and notify
 //   - tracker.go: the bridge to the lifecycle core (internal/lifecycle), which owns the request records, their
