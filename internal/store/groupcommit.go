@@ -79,7 +79,7 @@ func (s *Store) commitGroup(group []*commitReq) {
 		tx, err := s.db.Begin(true)
 		if err == nil {
 			for i, r := range group {
-				if fnErr = r.fn(tx); fnErr != nil {
+				if fnErr = callSafely(r.fn, tx); fnErr != nil {
 					failed = i
 					break
 				}
@@ -100,4 +100,15 @@ func (s *Store) commitGroup(group []*commitReq) {
 		group[failed].done <- commitResult{fnErr: fnErr}
 		group = append(group[:failed:failed], group[failed+1:]...)
 	}
+}
+
+// callSafely runs fn, turning a panic into its error: the transaction is then rolled back and the rest of the
+// group committed without it, instead of leaving the write lock held and every later writer waiting.
+func callSafely(fn func(tx *bbolt.Tx) error, tx *bbolt.Tx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic in write transaction: %v", r)
+		}
+	}()
+	return fn(tx)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -11,7 +12,8 @@ import (
 )
 
 // TestGroupCommitIsolatesAFailingWriter: many concurrent writers share commits; the one whose function
-// fails gets its own error and writes nothing, every other write is durable (visible after reopening).
+// fails (or panics) gets its own error and writes nothing, every other write is durable (visible after
+// reopening).
 func TestGroupCommitIsolatesAFailingWriter(t *testing.T) {
 	s, path := openTest(t, Options{})
 	ctx := context.Background()
@@ -27,6 +29,9 @@ func TestGroupCommitIsolatesAFailingWriter(t *testing.T) {
 				if i == 7 {
 					return boom
 				}
+				if i == 9 {
+					panic("bad page")
+				}
 				b, err := tx.CreateBucketIfNotExists([]byte("grouptest"))
 				if err != nil {
 					return err
@@ -37,8 +42,19 @@ func TestGroupCommitIsolatesAFailingWriter(t *testing.T) {
 	}
 	wg.Wait()
 	for i, err := range errs {
-		if (i == 7) != errors.Is(err, boom) || (i != 7 && err != nil) {
-			t.Errorf("writer %d: err %v", i, err)
+		switch i {
+		case 7:
+			if !errors.Is(err, boom) {
+				t.Errorf("writer 7: err %v, want boom", err)
+			}
+		case 9:
+			if err == nil || !strings.Contains(err.Error(), "panic in write transaction: bad page") {
+				t.Errorf("writer 9: err %v, want the panic as an error", err)
+			}
+		default:
+			if err != nil {
+				t.Errorf("writer %d: err %v", i, err)
+			}
 		}
 	}
 	if err := s.Close(); err != nil {
@@ -52,15 +68,15 @@ func TestGroupCommitIsolatesAFailingWriter(t *testing.T) {
 	n := 0
 	_ = s2.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket([]byte("grouptest")).ForEach(func(k, _ []byte) error {
-			if string(k) == "k07" {
-				t.Error("the failed writer's change was committed")
+			if string(k) == "k07" || string(k) == "k09" {
+				t.Errorf("the failed writer's change %s was committed", k)
 			}
 			n++
 			return nil
 		})
 	})
-	if n != writers-1 {
-		t.Errorf("%d keys after reopening, want %d", n, writers-1)
+	if n != writers-2 {
+		t.Errorf("%d keys after reopening, want %d", n, writers-2)
 	}
 }
 
