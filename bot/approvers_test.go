@@ -134,3 +134,32 @@ func TestOnlyApproverIsTheRequester(t *testing.T) {
 		})
 	}
 }
+
+// A request in a state this version does not know (Graph added one) is not closed: the bot keeps following
+// it, shows the state humanised, and notices when it later becomes one it knows.
+func TestUnknownRequestStateKeepsBeingFollowed(t *testing.T) {
+	e := newFlEnv(t)
+	reqID := e.submitProd()
+	e.port.mu.Lock()
+	e.port.requests[reqID].State = "awaitingCallback"
+	e.port.mu.Unlock()
+	e.poll()
+	tr, err := e.bot.core.Get(context.Background(), reqID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Closed || tr.State != "awaitingCallback" {
+		t.Fatalf("tracked record = closed %v, state %q; want open and the state kept", tr.Closed, tr.State)
+	}
+	_, resp := e.execute(flRita, "Rita Requester", "status-1", cards.VerbRequestRefresh, map[string]any{cards.KeyRequestID: reqID})
+	if got := respCard(t, resp); !strings.Contains(got, "Unknown (awaiting callback)") {
+		t.Errorf("status card does not show the state humanised: %s", got)
+	}
+	e.port.mu.Lock()
+	e.port.requests[reqID].State = entitlement.StateDenied
+	e.port.mu.Unlock()
+	e.poll()
+	if tr, _ = e.bot.core.Get(context.Background(), reqID); !tr.Closed || tr.State != entitlement.StateDenied {
+		t.Fatalf("after Graph says denied: closed %v, state %q", tr.Closed, tr.State)
+	}
+}
