@@ -147,3 +147,19 @@ func TestSignInServiceOutageIsNotASignInProblem(t *testing.T) {
 		t.Errorf("card talks about signing in during an outage: %s", text)
 	}
 }
+
+// An unconfirmed change is not "nothing was changed": in every language it gets its own explanation.
+func TestErrorMessageIDOutcomeUnknown(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("request: %w", entitlement.ErrOutcomeUnknown), "error.outcomeUnknown"},
+		{fmt.Errorf("list: %w", entitlement.ErrUnavailable), "error.unavailable"},
+	}
+	for _, tt := range tests {
+		if got := errorMessageID(tt.err); got != tt.want {
+			t.Errorf("errorMessageID(%v) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}

@@ -549,6 +549,7 @@ func errorMessageID(err error) string {
 		err error
 		id  string
 	}{
+		{entitlement.ErrOutcomeUnknown, "error.outcomeUnknown"}, // before ErrUnavailable, which it also matches
 		{entitlement.ErrNotEligible, "error.notEligible"}, {entitlement.ErrAlreadyRequested, "error.alreadyRequested"},
 		{entitlement.ErrAlreadyAssigned, "error.alreadyAssigned"}, {entitlement.ErrAlreadyDecided, "error.alreadyDecided"},
 		{entitlement.ErrNotApprover, "error.notApprover"}, {entitlement.ErrNotFound, "error.notFound"},
