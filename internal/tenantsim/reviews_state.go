@@ -216,6 +216,9 @@ func (s *Sim) tickReviews(now time.Time) bool {
 				changed = true
 			}
 		}
+		if len(d.Instances) == 0 {
+			continue
+		}
 		if last := d.Instances[len(d.Instances)-1]; d.Recurrence != "" && last.Status != "NotStarted" && last.Status != "InProgress" {
 			next := nextStart(d, last.Start)
 			d.Instances = append(d.Instances, &reviewInst{ID: newID(), Status: "NotStarted", Start: next,
