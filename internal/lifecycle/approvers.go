@@ -79,7 +79,8 @@ func (c *Core) selfApprovalFallback(ctx context.Context, tr *Tracked, st entitle
 		if tr.RequestorID != "" {
 			tr.queue(OutboxNotify, NotifyJob{TenantID: tr.RequestorTenant, UserID: tr.RequestorID,
 				Text: fmt.Sprintf("You are the only approver of your request for %s, and nobody can approve their own request, so I asked %s instead.",
-					orUnknown(tr.PackageName, "an access package"), NamesOf(esc))})
+					orUnknown(tr.PackageName, "an access package"), NamesOf(esc)),
+				Msg: "notice.request.onlyApproverAsked", Args: map[string]string{"Package": tr.PackageName, "Names": NamesOf(esc)}})
 		}
 		return esc, note
 	}
@@ -91,7 +92,12 @@ func (c *Core) selfApprovalFallback(ctx context.Context, tr *Tracked, st entitle
 	}
 	tr.AddEvent(now, fmt.Sprintf("Nobody can approve stage %d: its only approver is the requester", stage))
 	if tr.RequestorID != "" {
-		tr.queue(OutboxNotify, NotifyJob{TenantID: tr.RequestorTenant, UserID: tr.RequestorID, Text: text})
+		job := NotifyJob{TenantID: tr.RequestorTenant, UserID: tr.RequestorID, Text: text,
+			Msg: "notice.request.onlyApproverNobody", Args: map[string]string{"Package": tr.PackageName}}
+		if d, derr := ParseISODuration(st.DurationBeforeAutomaticDenial); derr == nil && d > 0 {
+			job.Msg, job.Args["Days"] = "notice.request.onlyApproverNobodyDenied", fmt.Sprint(max(1, int(d.Hours()/24)))
+		}
+		tr.queue(OutboxNotify, job)
 	}
 	return nil, ""
 }
