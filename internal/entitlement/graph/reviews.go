@@ -408,9 +408,19 @@ func (r *reviewerClient) MyDecisions(ctx context.Context, defID, instID string, 
 				out = append(out, toReviewDecision(instID, it))
 			}
 		}
-		total = len(out) + max(page.Skip, 0)
 		if n := res.GetOdataCount(); n != nil {
 			total = int(*n)
+			return nil
+		}
+		// No @odata.count: count by following the remaining pages (ids only).
+		total = len(out) + max(page.Skip, 0)
+		for link, pages := str(res.GetOdataNextLink()), 0; link != "" && pages < maxPages; pages++ {
+			next, err := b.WithUrl(link).GetAsFilterByCurrentUserWithOnGetResponse(ctx, nil)
+			if err != nil || next == nil {
+				return err
+			}
+			total += len(next.GetValue())
+			link = str(next.GetOdataNextLink())
 		}
 		return nil
 	})
