@@ -1141,7 +1141,7 @@ async function builderAct(s, o, { adele, patti, nina }, ask, T, D) {
       expect(hasAll(messageText(asMessage(r)), ["You approved this request"]), patti, "Approve is not answered with the decided view", asMessage(r));
     });
     const guide = await s.step("Nina: the guest guidance card arrives", () => nina.message(m, ["added you as a guest", "Accept the invitation"], D, "the guidance card"));
-    const link = cardsOf(guide).flatMap(actionsOf).find((a) => a.type === "Action.OpenUrl" && a.title === gus.tr("Accept the invitation"))?.url;
+    const link = cardsOf(guide).flatMap(actionsOf).find((a) => a.type === "Action.OpenUrl" && a.title === nina.tr("Accept the invitation"))?.url;
     expect(link && link.startsWith(`${o.sim}/_sim/redeem/`), nina, `the invitation link ${JSON.stringify(link)} is not the simulator's`, guide);
     m = nina.mark();
     await s.step("Nina: opens the redemption link → \"You're in\"", async () => {
