@@ -59,6 +59,7 @@
 //
 // Node 20 needs --experimental-websocket for the global WebSocket (Node 22+ has it by default).
 import { spawn, spawnSync } from "node:child_process";
+import http from "node:http";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -173,6 +174,45 @@ export function personaLocales(spec = process.env.E2E_LOCALES ?? "") {
   return out;
 }
 
+/**
+ * Starts a loopback proxy in front of the bot that stamps every activity with a Teams locale ("de-DE"): the
+ * Playground itself always sends locale "en-US", while Teams sends the user's. It rewrites activity.locale and
+ * the clientInfo entity's locale, forwards everything else unchanged (headers, body, the invoke answer) and
+ * resolves to {url, close}: point the persona's Playground at url.
+ */
+export function startLocaleProxy(target, locale) {
+  const to = new URL(target);
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      let body = Buffer.concat(chunks);
+      try {
+        const act = JSON.parse(body.toString("utf8"));
+        if (act && typeof act === "object") {
+          act.locale = locale;
+          for (const e of act.entities ?? []) if (e?.type === "clientInfo") e.locale = locale;
+          body = Buffer.from(JSON.stringify(act));
+        }
+      } catch { /* not JSON: forward as is */ }
+      const headers = { ...req.headers, host: to.host, "content-length": String(body.length) };
+      const up = http.request({ hostname: to.hostname, port: to.port, path: req.url, method: req.method, headers }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      });
+      up.on("error", (e) => { res.writeHead(502); res.end(String(e)); });
+      up.end(body);
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve({
+      url: `http://127.0.0.1:${server.address().port}${to.pathname}`,
+      close: () => new Promise((r) => server.close(() => r())),
+    }));
+  });
+}
+
 export class Playground {
   /**
    * @param {{persona: string, bot: string, port?: number, config?: string, locale?: string, log?: (s: string) => void}} opts
@@ -195,15 +235,17 @@ export class Playground {
   /** Starts the Playground process and waits for its "Listening on" line, then connects the WebSocket. */
   async start(timeoutMs = 60_000) {
     const bin = path.join(here, "node_modules", ".bin", "agentsplayground");
+    if (this.locale && !this.proxy) {
+      this.proxy = await startLocaleProxy(this.bot, this.locale);
+      this.bot = this.proxy.url;
+    }
     this.dir = mkdtempSync(path.join(tmpdir(), `playground-${this.persona}-`));
     copyFileSync(this.configFile, path.join(this.dir, ".m365agentsplayground.yml"));
     // A busy port silently falls back to a random one: the real port is read from "Listening on N".
     const port = this.port || 56160 + Math.floor(Math.random() * 30);
     this.proc = spawn(bin, ["-e", this.bot, "-c", "msteams", "-p", String(port), "--disable-telemetry"], {
       cwd: this.dir,
-      // The Playground sends activity.locale from its process's default locale (Intl), which follows LC_ALL.
-      env: { ...process.env, APPLICATION_INSIGHTS_NO_STATSBEAT: "true", TEAMSAPPTESTER_BROWSER: "none",
-        ...(this.locale ? { LC_ALL: `${this.locale.replace("-", "_")}.UTF-8`, LANG: `${this.locale.replace("-", "_")}.UTF-8` } : {}) },
+      env: { ...process.env, APPLICATION_INSIGHTS_NO_STATSBEAT: "true", TEAMSAPPTESTER_BROWSER: "none" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.output = "";
@@ -394,6 +436,7 @@ export class Playground {
       await exited;
     }
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    await this.proxy?.close();
   }
 }
 

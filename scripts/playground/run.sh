@@ -10,8 +10,9 @@
 # its "Listening on" line, printed, and written to .playground/<persona>/port for scripts. It runs in the
 # foreground until Ctrl-C.
 #
-# PLAYGROUND_LOCALE=de-DE (or fr-FR, …) sets the persona's Teams locale: the Playground sends activity.locale
-# from its process locale, and AccessBot answers in German or French (English for any other language).
+# PLAYGROUND_LOCALE=de-DE (or fr-FR, …) sets the persona's Teams locale: the Playground always sends en-US, so a
+# loopback proxy (startLocaleProxy in e2e.mjs) stamps the locale on every activity on its way to the bot, as Teams
+# does; AccessBot answers in German or French (English for any other language).
 #
 # The Playground is Microsoft pre-release software: npm installs it on demand into scripts/playground/node_modules
 # (never committed). Telemetry and the browser launch are switched off; it works offline.
@@ -73,18 +74,24 @@ log="$work/playground.out"
 rm -f "$work/port" "$log"
 
 cd "$work"
-locale_env=()
+proxy=""
 if [ -n "${PLAYGROUND_LOCALE:-}" ]; then
+  # The Playground always sends locale en-US; a loopback proxy stamps the persona's locale on what reaches the bot.
   [[ "$PLAYGROUND_LOCALE" =~ ^[a-z]{2}(-[A-Z]{2})?$ ]] || { echo "run.sh: PLAYGROUND_LOCALE \"$PLAYGROUND_LOCALE\" is not like de-DE" >&2; exit 2; }
-  posix="${PLAYGROUND_LOCALE/-/_}.UTF-8"
-  locale_env=(LC_ALL="$posix" LANG="$posix")
+  node --input-type=module -e "import { startLocaleProxy } from '$here/e2e.mjs';
+const p = await startLocaleProxy(process.argv[1], process.argv[2]); console.log(p.url);" "$endpoint" "$PLAYGROUND_LOCALE" >"$work/proxy.url" &
+  proxy=$!
+  for _ in $(seq 1 50); do [ -s "$work/proxy.url" ] && break; sleep 0.1; done
+  [ -s "$work/proxy.url" ] || { echo "run.sh: the locale proxy did not start" >&2; kill "$proxy" 2>/dev/null; exit 1; }
+  endpoint=$(cat "$work/proxy.url")
+  echo "persona $persona speaks $PLAYGROUND_LOCALE (through $endpoint)"
 fi
-env "${locale_env[@]}" APPLICATION_INSIGHTS_NO_STATSBEAT=true TEAMSAPPTESTER_BROWSER=none \
+APPLICATION_INSIGHTS_NO_STATSBEAT=true TEAMSAPPTESTER_BROWSER=none \
   "$bin" -e "$endpoint" -c msteams -p "$port" --disable-telemetry >"$log" 2>&1 &
 child=$!
 echo "$child" >"$work/pid"
 tailer=""
-trap 'kill $child $tailer 2>/dev/null || true; rm -f "$work/pid" "$work/port"' EXIT
+trap 'kill $child $tailer $proxy 2>/dev/null || true; rm -f "$work/pid" "$work/port" "$work/proxy.url"' EXIT
 trap 'exit 130' INT TERM
 
 # Wait for "Listening on N" (poll with a deadline).
