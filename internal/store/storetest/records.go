@@ -97,7 +97,7 @@ func testOutboxFail(t *testing.T, open Factory) {
 func testConversations(t *testing.T, open Factory) {
 	s, ctx := open(t), ctxT(t)
 	ref := store.ConversationRef{TenantID: "t1", AADObjectID: "u2", ConversationID: "a:1", ServiceURL: "https://smba.example/",
-		UserID: "29:rita", UserName: "Rita"}
+		UserID: "29:rita", UserName: "Rita", Locale: "de-DE"}
 	for _, r := range []store.ConversationRef{ref, {TenantID: "t1", AADObjectID: "u1", ConversationID: "a:2", ServiceURL: "https://smba.example/"},
 		{TenantID: "t2", AADObjectID: "u1", ConversationID: "a:3", ServiceURL: "https://smba.example/"}} {
 		if err := s.PutConversation(ctx, r); err != nil {
@@ -105,7 +105,8 @@ func testConversations(t *testing.T, open Factory) {
 		}
 	}
 	got, err := s.Conversation(ctx, "t1", "u2")
-	if err != nil || got.ConversationID != "a:1" || got.UserName != "Rita" || got.UpdatedAt.IsZero() {
+	// The locale of the user's last activity is kept: proactive cards are written in it.
+	if err != nil || got.ConversationID != "a:1" || got.UserName != "Rita" || got.Locale != "de-DE" || got.UpdatedAt.IsZero() {
 		t.Fatalf("Conversation = %+v, %v", got, err)
 	}
 	list, err := s.Conversations(ctx, "t1")
