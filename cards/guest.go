@@ -69,7 +69,7 @@ func GuestGuidance(l *i18n.Localizer, v GuestGuidanceView) *Card {
 		}
 		c.add(banner(StyleGood, line, ""))
 		c.add(heading(l.T("guest.accepted.find")))
-		c.add(switchSteps(l, org, home, team))
+		c.add(switchSteps(l, org, home, team, v.TeamURL != ""))
 		if !v.AccessEnds.IsZero() {
 			c.add(TextBlock{Text: l.T("guest.accepted.lasts", "Date", day(v.AccessEnds)), Wrap: true, Spacing: SpacingMedium})
 		}
@@ -108,7 +108,7 @@ func GuestGuidance(l *i18n.Localizer, v GuestGuidanceView) *Card {
 
 	c.add(TextBlock{Text: l.T("guest.invited.step2", "Org", org), Wrap: true, Weight: WeightBolder, Size: SizeMedium,
 		Spacing: SpacingLarge, Separator: true})
-	c.add(switchSteps(l, org, home, team))
+	c.add(switchSteps(l, org, home, team, v.TeamURL != ""))
 	c.add(footnote(l.T("guest.invited.footnote", "State", l.T("status.waitingInvitation", "State", l.T("state.delivering")))))
 	c.Actions = guestLinks(l, switchURL, org, v.TeamURL, team, v.Links)
 	return c
@@ -134,9 +134,12 @@ func guestEnding(l *i18n.Localizer, v GuestGuidanceView, org, home, pkg string) 
 }
 
 // switchSteps explains the Teams organization switcher.
-func switchSteps(l *i18n.Localizer, org, home, team string) Container {
+func switchSteps(l *i18n.Localizer, org, home, team string, teamLink bool) Container {
 	find := l.T("guest.switch.findAny")
-	if team != "" {
+	switch {
+	case team != "" && teamLink:
+		find = l.T("guest.switch.findTeamLink", "Team", team, "Button", l.T("button.openNamed", "Name", clip(team, 30)))
+	case team != "":
 		find = l.T("guest.switch.findTeam", "Team", team)
 	}
 	return numbered(
