@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/accessbot/accessbot/cards"
@@ -119,6 +120,9 @@ func (b *Bot) cmdReviews(ctx context.Context, t *turn, cmd Command) error {
 		_, err := b.sendCard(ctx, t, b.errorCard(ctx, t, "Access reviews", errReviewsOff, ""))
 		return err
 	}
+	if b.isForeign(t) {
+		return b.cmdPartnerReviews(ctx, t)
+	}
 	items, err := b.cfg.Reviews.PendingFor(ctx, t.userID)
 	if err != nil {
 		_, serr := b.sendCard(ctx, t, b.errorCard(ctx, t, "I couldn't list your access reviews", err, "reviews"))
@@ -126,6 +130,38 @@ func (b *Bot) cmdReviews(ctx context.Context, t *turn, cmd Command) error {
 	}
 	_, err = b.sendCard(ctx, t, cards.AdminTable(t.loc, reviews.PendingView(t.loc, items, b.now())))
 	return err
+}
+
+// cmdPartnerReviews is `reviews` for a partner user in their home tenant's chat: the bot knows their guest
+// account in the resource tenant from the requests it brokered for them, or by their address, and answers with
+// each self-review that waits for them (the card's answer goes to My Access when the bot cannot record it
+// with their own token).
+func (b *Bot) cmdPartnerReviews(ctx context.Context, t *turn) error {
+	mine, err := b.partnerBrokered(ctx, t)
+	if err != nil {
+		return err
+	}
+	who := reviews.GuestIdentity{Email: b.memberEmail(ctx, t)}
+	for _, br := range mine {
+		if br.Guest.UserID != "" && !slices.Contains(who.GuestIDs, br.Guest.UserID) {
+			who.GuestIDs = append(who.GuestIDs, br.Guest.UserID)
+		}
+	}
+	items, err := b.cfg.Reviews.SelfItemsFor(ctx, who)
+	if err != nil {
+		_, serr := b.sendCard(ctx, t, b.errorCard(ctx, t, "I couldn't list your access reviews", err, "reviews"))
+		return errors.Join(fmt.Errorf("list reviews of partner user %s: %w", t.userID, err), serr)
+	}
+	if len(items) == 0 {
+		_, err = b.sendCard(ctx, t, cards.AdminTable(t.loc, reviews.PendingView(t.loc, nil, b.now())))
+		return err
+	}
+	for _, it := range items {
+		if _, err := b.sendCard(ctx, t, b.cfg.Reviews.SelfCard(t.loc, it, false, "", "")); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (b *Bot) verbReviewOpen(ctx context.Context, t *turn, data map[string]any) (*botframework.InvokeResponse, error) {
