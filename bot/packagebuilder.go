@@ -259,6 +259,12 @@ func (b *Bot) verbBuilderNext(ctx context.Context, t *turn, d builder.Draft, dat
 		return b.answer(ctx, t, b.wizardCard(ctx, t, &d, nil))
 	}
 	in := wizardInput(data)
+	if step == builder.StepApproval && stagesNotShown(data, in.StageCount) {
+		// More stages were chosen than the card showed: show their inputs, keeping what was typed.
+		shown := d
+		shown.Step, shown.Errors = step, nil
+		return b.answer(ctx, t, b.wizardCard(ctx, t, &shown, &in))
+	}
 	opts, err := b.wizardOptions(ctx, &d, step)
 	if err != nil {
 		return b.failure(ctx, t, "I couldn't read the choices for this step", err, "")
@@ -282,6 +288,28 @@ func (b *Bot) verbBuilderNext(ctx context.Context, t *turn, d builder.Draft, dat
 		return b.answer(ctx, t, cards.Notice(t.loc, cards.NoticeView{Kind: noticeWarning, Title: "Not saved", Text: entitlement.UserMessage(err) + " Open the wizard again with /package new."}))
 	}
 	return b.answer(ctx, t, b.wizardCard(ctx, t, &saved, nil))
+}
+
+// stagesNotShown reports whether the approval card lacked the inputs of a chosen stage (the card shows a stage's
+// inputs only once that many stages are chosen; its toggle and auto-deny field always submit a value, so a stage
+// none of whose inputs came back was not on the card).
+func stagesNotShown(data map[string]any, count string) bool {
+	for n := 1; n <= cards.ShownStages(count); n++ {
+		if !anyKey(data, cards.InputPBStage(n, "kind"), cards.InputPBStage(n, "names"),
+			cards.InputPBStage(n, "autoDeny"), cards.InputPBStage(n, "justification")) {
+			return true
+		}
+	}
+	return false
+}
+
+func anyKey(data map[string]any, keys ...string) bool {
+	for _, k := range keys {
+		if _, ok := data[k]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // reviewed reports whether the admin has reached the review once (then Next goes back to it).

@@ -50,11 +50,15 @@ func builderCases(l *i18n.Localizer) []cardCase {
 	res := pilotWizard("resources", 2)
 	res.Search, res.SearchNote = "North", "Found 1 group: Northwind Team (Team). Pick its role above."
 	res.RoleChoices = append(res.RoleChoices, Choice{Title: "Northwind Team (Team, added on create): Member", Value: "nw|Member"})
+	two := pilotWizard("approval", 4)
+	two.StageCount = "2"
+	two.Stages[1] = WizardStageView{Kind: "group", Names: "Falcon Security", AutoDenyDays: "7", Justification: true}
 	return []cardCase{
 		{"builder-basics-errors", PackageWizard(l, basics)},
 		{"builder-resources", PackageWizard(l, res)},
 		{"builder-who", PackageWizard(l, pilotWizard("who", 3))},
 		{"builder-approval", PackageWizard(l, pilotWizard("approval", 4))},
+		{"builder-approval-two-stages", PackageWizard(l, two)},
 		{"builder-lifetime", PackageWizard(l, pilotWizard("lifetime", 5))},
 		{"builder-sod", PackageWizard(l, pilotWizard("sod", 6))},
 		{"builder-review", PackageWizard(l, pilotReview())},
@@ -86,6 +90,7 @@ func builderLargeCases() []cardCase {
 		conflicts = append(conflicts, IncompatibleConflict{Name: long(300), AssignmentID: "a", PackageID: "p"})
 	}
 	v := pilotWizard("approval", 4)
+	v.StageCount = "2"
 	v.Errors = []string{long(900), long(900), long(900), long(900), long(900), long(900), long(900), long(900), long(900), long(900), long(900), long(900), long(900), long(900)}
 	v.Name, v.Description = long(2000), long(5000)
 	for i := range v.Questions {

@@ -249,7 +249,8 @@ func wizardApproval(l *i18n.Localizer, c *Card, v PackageWizardView) {
 		{Title: l.T("builder.approval.none"), Value: "0"}, {Title: l.T("builder.approval.one"), Value: "1"}, {Title: l.T("builder.approval.two"), Value: "2"}}})
 	kinds := []Choice{{Title: l.T("builder.approver.manager"), Value: "manager"}, {Title: l.T("builder.approver.internalSponsors"), Value: "internalSponsors"},
 		{Title: l.T("builder.approver.externalSponsors"), Value: "externalSponsors"}, {Title: l.T("builder.approver.user"), Value: "user"}, {Title: l.T("builder.approver.group"), Value: "group"}}
-	for i, s := range v.Stages {
+	c.add(footnote(l.T("builder.stagesHint")))
+	for i, s := range v.Stages[:ShownStages(v.StageCount)] {
 		n := i + 1
 		c.add(heading(l.T("builder.stage", "N", n)))
 		c.add(InputChoiceSet{ID: InputPBStage(n, "kind"), Label: l.T("builder.approvers"), Choices: kinds, Value: s.Kind, Style: "compact"})
@@ -273,6 +274,18 @@ func wizardApproval(l *i18n.Localizer, c *Card, v PackageWizardView) {
 		}})
 		c.add(InputToggle{ID: InputPBQuestion(n, "required"), Title: l.T("builder.questionRequired"), Value: yesNo(q.Required)})
 	}
+}
+
+// ShownStages is how many stage sections the approval step shows for the chosen stage count ("0", "1" or "2";
+// anything else shows one): the inputs of a stage appear only once that many stages are chosen.
+func ShownStages(count string) int {
+	switch count {
+	case "0":
+		return 0
+	case "2":
+		return 2
+	}
+	return 1
 }
 
 func wizardLifetime(l *i18n.Localizer, c *Card, v PackageWizardView) {

@@ -82,7 +82,16 @@ func TestBuilderSeedStory(t *testing.T) {
 	// Step 3: Northwind's users.
 	card = e.wizardStep(card, start.ID, "builder.next", map[string]any{"pb.who": "orgs", "pb.orgs": northwind}, "Approval and questions")
 	// Step 4: the requestor's manager alone is refused for partner users (they have no manager here); Patti approves.
+	if strings.Contains(rawJSON(card), "pb.stage2.") {
+		t.Errorf("the one-stage approval card shows stage 2's inputs: %s", rawJSON(card))
+	}
 	card = e.wizardStep(card, start.ID, "builder.next", map[string]any{"pb.stages": "1", "pb.stage1.kind": "manager"}, "have no manager here")
+	// Choosing two stages shows stage 2's inputs (nothing saved yet, stage 1 kept); back to one stage.
+	card = e.wizardStep(card, start.ID, "builder.next", map[string]any{"pb.stages": "2", "pb.stage1.kind": "user",
+		"pb.stage1.names": "patti@contoso.example"}, "pb.stage2.kind")
+	if !strings.Contains(rawJSON(card), "patti@contoso.example") {
+		t.Errorf("stage 1's approver was lost when stage 2 appeared: %s", rawJSON(card))
+	}
 	card = e.wizardStep(card, start.ID, "builder.next", map[string]any{"pb.stages": "1", "pb.stage1.kind": "user",
 		"pb.stage1.names": "patti@contoso.example", "pb.stage1.autoDeny": "14"}, "Lifetime")
 	// Step 5: 30 days. Step 6: no incompatibilities. Then the review.
