@@ -39,6 +39,7 @@ type options struct {
 	duration time.Duration
 	dbURLs   []string // "" = bbolt
 	preload  int
+	steps    bool
 }
 
 func parseFlags(args []string) (options, error) {
@@ -48,6 +49,7 @@ func parseFlags(args []string) (options, error) {
 	clients := fs.String("clients", "1,8,32", "comma-separated numbers of concurrent clients")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time per row (after a warm-up round)")
 	db := fs.String("database-url", "", "also measure on PostgreSQL: a URL whose user may create databases (each row gets a fresh one, dropped after)")
+	fs.BoolVar(&o.steps, "steps", false, "instead of the table: send each step of each persona's mix once, warm, and print its Graph requests by operation")
 	fs.IntVar(&o.preload, "preload", 0, "bbolt rows only: start from a state file holding this many users' conversation references and recent activity ids (e.g. 100000)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -79,6 +81,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer conn.srv.Close()
+	if o.steps {
+		return perStep(ctx, o, conn, out)
+	}
 	fmt.Fprintf(out, "%-8s %7s %12s %9s %9s %10s %8s %13s %12s %9s %6s\n",
 		"store", "clients", "activities/s", "p50 ms", "p99 ms", "CPU ms/act", "RSS MB", "Graph/activity", "store/activity", "ready ms", "errors")
 	for _, db := range o.dbURLs {

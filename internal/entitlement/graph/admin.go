@@ -13,14 +13,15 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 )
 
-// Cache keys. Catalog, package and policy reads are cached for Config.CacheTTL.
+// Cache keys. Catalog, package, policy and incompatibility reads are cached for Config.CacheTTL.
 const (
-	keyCatalogs    = "catalogs"
-	keyPackages    = "packages"
-	keyCatalogPkgs = "catalog-packages:"
-	keyPackage     = "package:"
-	keyPolicies    = "policies:"
-	keyPolicy      = "policy:"
+	keyCatalogs     = "catalogs"
+	keyPackages     = "packages"
+	keyCatalogPkgs  = "catalog-packages:"
+	keyPackage      = "package:"
+	keyPolicies     = "policies:"
+	keyPolicy       = "policy:"
+	keyIncompatible = "incompatible:"
 )
 
 func needID(field, v string) error {

@@ -105,3 +105,50 @@ func TestUnknownEnumsAndDocQuirks(t *testing.T) {
 		t.Errorf("unknown enums = %+v", r2)
 	}
 }
+
+// TestIncompatibilitiesCached: the separation-of-duties check reads a package's incompatibilities whenever a
+// request form opens; warm they cost no Graph call (they were 2 per form), and a change of them through
+// the client is read afresh.
+func TestIncompatibilitiesCached(t *testing.T) {
+	f := newFakeGraph(t)
+	incPkgs, incGroups := em+"/accessPackages/"+pkgID+"/incompatibleAccessPackages", em+"/accessPackages/"+pkgID+"/incompatibleGroups"
+	groups := `{"value":[]}`
+	f.on("GET", incPkgs, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"value":[{"id":"pkg-2","displayName":"Sales admin"}]}`))
+	})
+	f.on("GET", incGroups, func(w http.ResponseWriter, _ *http.Request) {
+		f.mu.Lock()
+		body := groups
+		f.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(body))
+	})
+	f.on("POST", incGroups+"/$ref", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	c := newTestClient(t, f)
+	ctx := context.Background()
+	read := func(wantCalls, wantGroups int) {
+		t.Helper()
+		before := f.count()
+		inc, err := c.Incompatibilities(ctx, pkgID)
+		if err != nil {
+			t.Fatalf("Incompatibilities: %v", err)
+		}
+		if n := f.count() - before; n != wantCalls {
+			t.Errorf("Incompatibilities cost %d Graph calls, want %d", n, wantCalls)
+		}
+		if len(inc.Packages) != 1 || inc.Packages[0].ID != "pkg-2" || len(inc.Groups) != wantGroups {
+			t.Errorf("Incompatibilities = %+v, want pkg-2 and %d group(s)", inc, wantGroups)
+		}
+	}
+	read(2, 0) // cold: incompatible packages and groups
+	read(0, 0) // warm
+	if err := c.SetIncompatible(ctx, pkgID, entitlement.IncompatibleRef{Kind: entitlement.IncompatibleGroup, ID: "grp-1"}, true); err != nil {
+		t.Fatalf("SetIncompatible: %v", err)
+	}
+	f.mu.Lock()
+	groups = `{"value":[{"id":"grp-1","displayName":"Auditors"}]}`
+	f.mu.Unlock()
+	read(2, 1) // the write forgot the cached read
+	read(0, 1)
+}

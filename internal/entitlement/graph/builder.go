@@ -21,9 +21,9 @@ var _ entitlement.Builder = (*Client)(nil)
 
 const emPath = "/identityGovernance/entitlementManagement/"
 
-// forgetEM drops the cached catalog, package and policy reads after a write.
+// forgetEM drops the cached catalog, package, policy and incompatibility reads after a write.
 func (c *Client) forgetEM() {
-	for _, k := range []string{keyCatalogs, keyPackages, keyCatalogPkgs, keyPackage, keyPolicies, keyPolicy} {
+	for _, k := range []string{keyCatalogs, keyPackages, keyCatalogPkgs, keyPackage, keyPolicies, keyPolicy, keyIncompatible} {
 		c.cache.drop(k)
 	}
 }
@@ -358,11 +358,20 @@ func (c *Client) DeletePolicy(ctx context.Context, policyID string) error {
 	return err
 }
 
-// Incompatibilities lists the packages and groups a package is incompatible with.
+// Incompatibilities lists the packages and groups a package is incompatible with (cached: the
+// separation-of-duties check reads them whenever a request form opens; a write through this client
+// forgets them).
 func (c *Client) Incompatibilities(ctx context.Context, packageID string) (entitlement.Incompatibilities, error) {
 	if err := needID("package id", packageID); err != nil {
 		return entitlement.Incompatibilities{}, err
 	}
+	return cached(c, keyIncompatible+packageID, func() (entitlement.Incompatibilities, error) {
+		return c.readIncompatibilities(ctx, packageID)
+	})
+}
+
+// readIncompatibilities reads a package's incompatible packages and groups from Graph.
+func (c *Client) readIncompatibilities(ctx context.Context, packageID string) (entitlement.Incompatibilities, error) {
 	var out entitlement.Incompatibilities
 	err := c.call(ctx, "list incompatibilities of access package "+packageID, func(ctx context.Context) error {
 		base := c.base + emPath + "accessPackages/" + packageID

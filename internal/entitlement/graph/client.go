@@ -70,7 +70,7 @@ type Config struct {
 	HTTPClient *http.Client
 	// Logger receives one structured line per failed call (status, code, request-id). Default: discard.
 	Logger *slog.Logger
-	// CacheTTL is how long catalog, package and policy reads are cached (default 1 minute; negative
+	// CacheTTL is how long catalog, package, policy and incompatibility reads are cached (default 1 minute; negative
 	// disables the cache).
 	CacheTTL time.Duration
 	// TenantID is the resource tenant; it fills User.TenantID.
