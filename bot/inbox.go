@@ -6,7 +6,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/entitlement"
@@ -64,8 +63,11 @@ func (b *Bot) cmdApprovals(ctx context.Context, t *turn, cmd Command) error {
 	if _, err = b.sendCard(ctx, t, cards.ApprovalInbox(t.loc, v)); err != nil || graphErr == nil {
 		return err
 	}
-	return b.sendNotice(ctx, t, noticeWarning, "Some approvals may be missing",
-		fmt.Sprintf("I couldn't read the approvals waiting for you in %s (%s), so the list above shows only the partner requests I run myself.",
-			orUnknown(b.cfg.Tenant.Name, "your organization"), entitlement.UserMessage(graphErr)),
-		[]cards.Suggestion{{Title: "Try again", Command: "approvals"}})
+	why := entitlement.UserMessage(graphErr)
+	if id := errorMessageID(graphErr); id != "" && t.loc.Lang() != "en" {
+		why = t.loc.T(id)
+	}
+	return b.sendNotice(ctx, t, noticeWarning, t.loc.T("inbox.partial"),
+		t.loc.T("inbox.partialText", "Org", orUnknown(b.cfg.Tenant.Name, t.loc.T("common.yourOrganization")), "Why", why),
+		[]cards.Suggestion{{Title: t.loc.T("button.tryAgain"), Command: "approvals"}})
 }

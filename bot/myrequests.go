@@ -292,14 +292,14 @@ func (b *Bot) extend(ctx context.Context, t *turn, want, assignmentID string) (*
 	}
 	switch {
 	case len(match) == 0:
-		return notice(noticeWarning, "Nothing to extend", "None of your current access matches. Here is what you have:",
-			[]cards.Suggestion{{Title: "My access", Command: "access"}}), nil
+		return notice(noticeWarning, t.loc.T("extend.nothing"), t.loc.T("extend.nothingText"),
+			[]cards.Suggestion{{Title: t.loc.T("button.myAccess"), Command: "access"}}), nil
 	case len(match) > 1:
 		var sugg []cards.Suggestion
 		for _, a := range match {
-			sugg = append(sugg, cards.Suggestion{Title: "Extend " + orUnknown(a.PackageName, a.ID), Command: "extend " + a.ID})
+			sugg = append(sugg, cards.Suggestion{Title: t.loc.T("extend.button", "Package", orUnknown(a.PackageName, a.ID)), Command: "extend " + a.ID})
 		}
-		return notice(noticeInfo, "Which access?", "Several of your assignments match. Pick one:", sugg), nil
+		return notice(noticeInfo, t.loc.T("extend.which"), t.loc.T("extend.whichText"), sugg), nil
 	}
 	a := match[0]
 	pol, err := b.cfg.Entitlement.Policy(ctx, a.PolicyID)

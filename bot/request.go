@@ -90,8 +90,8 @@ func (b *Bot) packagesCard(ctx context.Context, t *turn, query string, page int)
 // notHere is the card for a user who cannot request from the chat (refused, or link-out); nil otherwise.
 func (b *Bot) notHere(l *i18n.Localizer, md modeDecision, packageID, packageName string) *cards.Card {
 	if !md.Allowed {
-		return cards.Notice(l, cards.NoticeView{Kind: noticeWarning, Title: "You can't request access here",
-			Text: orUnknown(md.Reason, "Your organization is not set up to request access in "+orUnknown(b.cfg.Tenant.Name, "this organization")+".")})
+		return cards.Notice(l, cards.NoticeView{Kind: noticeWarning, Title: l.T("request.notHere"),
+			Text: orUnknown(md.Reason, l.T("request.notHereText", "Org", orUnknown(b.cfg.Tenant.Name, l.T("common.theOrganization"))))})
 	}
 	if md.Mode == cards.ModeLinkOut {
 		return cards.LinkOut(l, cards.LinkOutView{PackageID: packageID, PackageName: packageName, TenantDomain: b.cfg.Tenant.Domain,
