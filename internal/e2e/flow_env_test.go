@@ -36,6 +36,8 @@ type envOptions struct {
 	// Reviews turns on access reviews and expiry notices; tests sweep with botEnv.sweep (no background loop,
 	// so what is sent when is deterministic).
 	Reviews bool
+	// CacheTTL turns the Graph client's cache on (0: off, so tests read what the simulator holds now).
+	CacheTTL time.Duration
 }
 
 // botEnv is THE end-to-end environment: the simulator (Graph + Entra over HTTP) with the production identity
@@ -116,7 +118,12 @@ func (r *statusRecorder) WriteHeader(s int) { r.status = s; r.ResponseWriter.Wri
 // newBotEnv starts a botEnv configured by opts.
 func newBotEnv(t *testing.T, opts envOptions) *botEnv {
 	t.Helper()
-	gs := newGSEnv(t, func(c *graph.Config) { c.CacheTTL = -1 })
+	gs := newGSEnv(t, func(c *graph.Config) {
+		c.CacheTTL = -1
+		if opts.CacheTTL > 0 {
+			c.CacheTTL = opts.CacheTTL
+		}
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	log, info := gs.log, gs.sim.Info()
