@@ -38,7 +38,11 @@
 //
 // Admin
 //   - admin.go: who is an admin (group, directory roles; cached), admin command registration, dispatch, audit.
-//   - admin_read.go: read-only admin commands and /connect.
-//   - admin_confirm.go: destructive admin commands behind a confirmation card.
+//   - admin_read.go: read-only directory commands (/orgs, /catalogs, /packages, /package) and /connect.
+//   - admin_activity.go: read-only activity commands (/pending, /expiring, /audit).
+//   - admin_confirm.go: the confirmation card behind destructive admin commands (pending operations, confirm,
+//     cancel, run, notice to the user).
+//   - admin_orgchange.go: /disconnect and /sponsors.
+//   - admin_assign.go: /assign and /revoke.
 //   - admin_resolve.go: resolving organizations, catalogs, packages and users by id or name.
 package bot

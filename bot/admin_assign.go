@@ -1,0 +1,240 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/accessbot/accessbot/cards"
+	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/lifecycle"
+)
+
+// Admin commands that change a user's access and ask for confirmation first: /assign and /revoke.
+
+// userAndPackage splits "<user> <package>": the first argument is the user, the rest the package name.
+func userAndPackage(cmd string, args []string) (string, string, error) {
+	if len(args) < 2 {
+		return "", "", admUsageErr(cmd, "expected a user and a package, got %d argument(s); quote names with spaces", len(args))
+	}
+	return strings.TrimSpace(args[0]), strings.TrimSpace(strings.Join(args[1:], " ")), nil
+}
+
+func (b *Bot) adminAssign(ctx context.Context, c *adminCall) error {
+	userArg, pkgArg, err := userAndPackage("assign", c.cmd.Args)
+	if err != nil {
+		return err
+	}
+	pkg, err := b.resolvePackage(ctx, "assign", pkgArg)
+	if err != nil {
+		return err
+	}
+	c.entry.PackageID, c.entry.PackageName = pkg.ID, pkg.Name
+	op := adminPendingOp{Op: opAssign, PackageID: pkg.ID, PackageName: pkg.Name}
+	external := false
+	var who string
+	u, uerr := b.resolveUser(ctx, "assign", userArg)
+	var ae *adminError
+	switch {
+	case uerr == nil:
+		op.UserID, op.UserName, op.UserEmail = u.ID, orUnknown(u.Name, u.UPN), u.Mail
+		external = u.IsGuest()
+		op.External = external
+		who = admUserLabel(u)
+	case errors.As(uerr, &ae) && ae.title == "No such user" && strings.Contains(userArg, "@"):
+		// Not in the directory yet: a connected organization's user, assigned by mail (Entra invites them).
+		org, oerr := b.orgForEmail(ctx, userArg)
+		if oerr != nil {
+			return oerr
+		}
+		op.UserEmail, op.UserName, op.ConnectedOrgID = userArg, userArg, org.ID
+		external = true
+		op.External = true
+		who = userArg + " (" + org.Name + ", not yet a guest)"
+	default:
+		return uerr
+	}
+	c.entry.SubjectID, c.entry.SubjectName = op.UserID, op.UserName
+	pols, err := b.cfg.Entitlement.Policies(ctx, pkg.ID)
+	if err != nil {
+		return fmt.Errorf("list policies of package %s: %w", pkg.ID, err)
+	}
+	var pol *entitlement.Policy
+	for i := range pols {
+		if admPolicyCovers(pols[i], external) {
+			pol = &pols[i]
+			break
+		}
+	}
+	if pol == nil {
+		whom := "members of " + b.tenantName()
+		if external {
+			whom = "users of connected organizations"
+		}
+		return &adminError{title: "No policy fits",
+			text: fmt.Sprintf("/assign: no policy of %s covers %s, so %s can't be assigned it. Nothing was changed.", pkg.Name, whom, who)}
+	}
+	op.PolicyID, op.PolicyName = pol.ID, pol.Name
+	if op.UserID != "" {
+		as, err := b.cfg.Entitlement.Assignments(ctx, entitlement.AssignmentFilter{PackageID: pkg.ID, TargetID: op.UserID})
+		if err != nil {
+			return fmt.Errorf("check existing assignments of %s: %w", op.UserID, err)
+		}
+		for _, a := range as {
+			if admActive(a.State) {
+				return &adminError{title: "Already assigned",
+					text: fmt.Sprintf("/assign: %s already has %s (until %s). Nothing was changed.", who, pkg.Name, admStamp(a.EndsAt()))}
+			}
+		}
+	}
+	approval := "This policy assigns without approval."
+	if pol.ApprovalRequired && len(pol.Stages) > 0 {
+		approval = fmt.Sprintf("This bypasses the policy's approval (%s): no approver is asked.", lifecycle.Pluralize(len(pol.Stages), "stage"))
+	}
+	return b.askConfirmation(ctx, c, op, cards.AdminConfirmView{
+		Title: fmt.Sprintf("Assign %s to %s?", pkg.Name, op.UserName),
+		Summary: "Direct assignment by an admin. " + approval + " Entra delivers the access right away" +
+			" and the assignment follows the policy's expiry.",
+		Details: []cards.Fact{
+			{Title: "User", Value: who},
+			{Title: "Package", Value: pkg.Name},
+			{Title: "Policy", Value: orUnknown(pol.Name, pol.ID)},
+			{Title: "Expiry", Value: admExpiryWords(pol.Expiration)},
+			{Title: "Approval", Value: "Bypassed (direct admin assignment)"},
+		},
+		ConfirmLabel: "Assign",
+	})
+}
+
+// orgForEmail finds the connected organization whose tenant owns the mail address's domain.
+func (b *Bot) orgForEmail(ctx context.Context, email string) (entitlement.ConnectedOrg, error) {
+	at := strings.LastIndex(email, "@")
+	domain := strings.ToLower(email[at+1:])
+	notFound := &adminError{title: "No such user",
+		text:    fmt.Sprintf("/assign: %q is not in the %s directory, and %q is not the domain of a connected organization.", email, b.tenantName(), domain),
+		details: []string{"Connect the partner first with /connect " + domain + ", or give a user of the directory."}}
+	if !admDomainRE.MatchString(domain) {
+		return entitlement.ConnectedOrg{}, notFound
+	}
+	orgs, err := b.cfg.Entitlement.ConnectedOrgs(ctx)
+	if err != nil {
+		return entitlement.ConnectedOrg{}, fmt.Errorf("list connected organizations: %w", err)
+	}
+	for _, o := range orgs {
+		for _, s := range o.Sources {
+			if strings.EqualFold(s.DomainName, domain) {
+				return o, nil
+			}
+		}
+	}
+	ti, err := b.cfg.Entitlement.TenantByDomain(ctx, domain)
+	if errors.Is(err, entitlement.ErrNotFound) {
+		return entitlement.ConnectedOrg{}, notFound
+	}
+	if err != nil {
+		return entitlement.ConnectedOrg{}, fmt.Errorf("find tenant by domain %s: %w", domain, err)
+	}
+	for _, o := range orgs {
+		if strings.EqualFold(o.TenantID(), ti.TenantID) {
+			if o.State == entitlement.OrgProposed {
+				return entitlement.ConnectedOrg{}, &adminError{title: "Organization not configured",
+					text: fmt.Sprintf("/assign: %s is only a proposed connected organization; configure it before assigning its users.", o.Name)}
+			}
+			return o, nil
+		}
+	}
+	return entitlement.ConnectedOrg{}, notFound
+}
+
+// admActive reports whether an assignment in state s currently grants (or is granting) access.
+func admActive(s entitlement.AssignmentState) bool {
+	switch s {
+	case entitlement.AssignmentDelivered, entitlement.AssignmentDelivering, entitlement.AssignmentPartiallyDelivered:
+		return true
+	}
+	return false
+}
+
+func (b *Bot) adminRevoke(ctx context.Context, c *adminCall) error {
+	userArg, pkgArg, err := userAndPackage("revoke", c.cmd.Args)
+	if err != nil {
+		return err
+	}
+	pkg, err := b.resolvePackage(ctx, "revoke", pkgArg)
+	if err != nil {
+		return err
+	}
+	c.entry.PackageID, c.entry.PackageName = pkg.ID, pkg.Name
+	all, err := b.cfg.Entitlement.Assignments(ctx, entitlement.AssignmentFilter{PackageID: pkg.ID})
+	if err != nil {
+		return fmt.Errorf("list assignments of %s: %w", pkg.ID, err)
+	}
+	var holders []entitlement.Assignment
+	for _, a := range all {
+		if admActive(a.State) {
+			holders = append(holders, a)
+		}
+	}
+	idx := -1
+	for i, a := range holders {
+		if admSubjectMatches(a.Target, userArg) {
+			idx = i
+			break
+		}
+	}
+	if idx < 0 && (admIsGUID(userArg) || strings.Contains(userArg, "@")) {
+		// The assignment may not carry the sign-in name: look the user up and match the object id.
+		if u, uerr := b.resolveUser(ctx, "revoke", userArg); uerr == nil {
+			for i, a := range holders {
+				if strings.EqualFold(a.Target.ID, u.ID) {
+					idx = i
+					break
+				}
+			}
+		}
+	}
+	if idx < 0 {
+		cs := make([]admCandidate, len(holders))
+		for i, a := range holders {
+			cs[i] = admCandidate{id: a.Target.ID, name: orUnknown(a.Target.Name, a.Target.ID)}
+		}
+		i, rerr := admResolve("revoke", "holder of "+pkg.Name, userArg, cs)
+		if rerr != nil {
+			var ae *adminError
+			if errors.As(rerr, &ae) && strings.HasPrefix(ae.title, "No such") {
+				ae.title = "No assignment"
+				ae.text = fmt.Sprintf("/revoke: %q holds no active assignment of %s. Nothing was changed.", userArg, pkg.Name)
+			}
+			return rerr
+		}
+		idx = i
+	}
+	a := holders[idx]
+	name := orUnknown(a.Target.Name, orUnknown(a.Target.PrincipalName, a.Target.ID))
+	c.entry.SubjectID, c.entry.SubjectName = a.Target.ID, name
+	// Whether the holder is a partner user decides how they are told once it is done.
+	email := a.Target.Email
+	external := a.Target.ConnectedOrgID != "" || strings.Contains(strings.ToUpper(a.Target.PrincipalName), "#EXT#")
+	if a.Target.ID != "" {
+		if u, uerr := b.cfg.Entitlement.User(ctx, a.Target.ID); uerr == nil {
+			external = external || u.IsGuest()
+			email = orUnknown(email, u.Mail)
+		} else {
+			c.t.log.InfoContext(ctx, "read the holder of a revoked assignment", "user", a.Target.ID, "err", uerr)
+		}
+	}
+	return b.askConfirmation(ctx, c, adminPendingOp{Op: opRevoke, PackageID: pkg.ID, PackageName: pkg.Name, AssignmentID: a.ID,
+		UserID: a.Target.ID, UserName: name, UserEmail: email, External: external}, cards.AdminConfirmView{
+		Title:   fmt.Sprintf("Revoke %s from %s?", pkg.Name, name),
+		Summary: fmt.Sprintf("%s loses the access this package grants as soon as Entra removes the assignment.", name),
+		Details: []cards.Fact{
+			{Title: "User", Value: admSubjectLabel(a.Target)},
+			{Title: "Package", Value: pkg.Name},
+			{Title: "Assigned until", Value: admStamp(a.EndsAt())},
+			{Title: "Assignment", Value: a.ID},
+		},
+		ConfirmLabel: "Revoke",
+		Irreversible: true,
+	})
+}

@@ -1,0 +1,206 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/accessbot/accessbot/cards"
+	"github.com/accessbot/accessbot/internal/entitlement"
+)
+
+// Admin commands that change a connected organization and ask for confirmation first: /disconnect and
+// /sponsors … remove (/sponsors without an action or with add acts at once).
+
+func (b *Bot) adminDisconnect(ctx context.Context, c *adminCall) error {
+	arg := strings.TrimSpace(strings.Join(c.cmd.Args, " "))
+	if arg == "" {
+		return admUsageErr("disconnect", "give the organization (name, id, tenant id or domain)")
+	}
+	org, err := b.resolveOrg(ctx, "disconnect", arg)
+	if err != nil {
+		return err
+	}
+	c.entry.SubjectID, c.entry.SubjectName = org.ID, org.Name
+	return b.askConfirmation(ctx, c, adminPendingOp{Op: opDisconnect, OrgID: org.ID, OrgName: org.Name}, cards.AdminConfirmView{
+		Title: "Disconnect " + org.Name + "?",
+		Summary: fmt.Sprintf("%s stops being a connected organization: its users can no longer request %s access packages, "+
+			"and policies that name it no longer cover them.", org.Name, b.tenantName()),
+		Details: []cards.Fact{
+			{Title: "Organization", Value: org.Name},
+			{Title: "State", Value: orgStateWords(org.State)},
+			{Title: "Identity source", Value: orgSourceWords(org)},
+			{Title: "Id", Value: org.ID},
+		},
+		ConfirmLabel: "Disconnect",
+		Irreversible: true,
+	})
+}
+
+// sponsorsArgs splits "/sponsors <org> [add|remove [internal|external] <user>]".
+type sponsorsArgs struct {
+	org    string
+	action string // "", add, remove
+	kind   entitlement.SponsorKind
+	user   string
+}
+
+func parseSponsorsArgs(args []string) (sponsorsArgs, error) {
+	var sa sponsorsArgs
+	k := -1
+	for i, a := range args {
+		if l := strings.ToLower(a); l == "add" || l == "remove" {
+			k = i
+			break
+		}
+	}
+	if k < 0 {
+		sa.org = strings.TrimSpace(strings.Join(args, " "))
+		if sa.org == "" {
+			return sa, admUsageErr("sponsors", "give the organization")
+		}
+		return sa, nil
+	}
+	if k == 0 {
+		return sa, admUsageErr("sponsors", "give the organization before %q", args[0])
+	}
+	sa.org = strings.Join(args[:k], " ")
+	sa.action = strings.ToLower(args[k])
+	rest := args[k+1:]
+	if len(rest) > 0 {
+		switch strings.ToLower(rest[0]) {
+		case "internal":
+			sa.kind, rest = entitlement.SponsorInternal, rest[1:]
+		case "external":
+			sa.kind, rest = entitlement.SponsorExternal, rest[1:]
+		}
+	}
+	sa.user = strings.TrimSpace(strings.Join(rest, " "))
+	if sa.user == "" {
+		return sa, admUsageErr("sponsors", "give the user to %s (sign-in name, mail or object id)", sa.action)
+	}
+	return sa, nil
+}
+
+func (b *Bot) adminSponsors(ctx context.Context, c *adminCall) error {
+	sa, err := parseSponsorsArgs(c.cmd.Args)
+	if err != nil {
+		return err
+	}
+	org, err := b.resolveOrg(ctx, "sponsors", sa.org)
+	if err != nil {
+		var ae *adminError
+		if sa.action == "" && len(c.cmd.Args) > 1 && errors.As(err, &ae) && ae.title == "No such organization" {
+			// "/sponsors Fabrikam ad rita@…": the organization resolves alone, the action word is wrong.
+			if _, err2 := b.resolveOrg(ctx, "sponsors", c.cmd.Args[0]); err2 == nil {
+				return admUsageErr("sponsors", "expected add or remove after the organization, got %q", c.cmd.Args[1])
+			}
+		}
+		return err
+	}
+	c.entry.Details = admDetail(c.entry.Details, "orgId", org.ID)
+	sp, err := b.cfg.Entitlement.Sponsors(ctx, org.ID)
+	if err != nil {
+		return fmt.Errorf("list sponsors of %s: %w", org.ID, err)
+	}
+	switch sa.action {
+	case "":
+		return b.showSponsors(ctx, c, org, sp)
+	case "add":
+		return b.addSponsor(ctx, c, org, sp, sa)
+	}
+	return b.removeSponsor(ctx, c, org, sp, sa)
+}
+
+func (b *Bot) showSponsors(ctx context.Context, c *adminCall, org entitlement.ConnectedOrg, sp entitlement.Sponsors) error {
+	v := cards.AdminTableView{
+		Title:     "Sponsors of " + org.Name,
+		Subtitle:  "Sponsors approve requests from this organization where a policy names them.",
+		Columns:   []string{"Sponsor", "Kind", "Sign-in name"},
+		EmptyText: org.Name + " has no sponsors. Add one with /sponsors " + admQuote(org.Name) + " add {user}.",
+		Footnote:  "Change them with /sponsors " + admQuote(org.Name) + " add|remove {user}.",
+	}
+	for _, u := range sp.Internal {
+		v.Rows = append(v.Rows, cards.AdminRow{Cells: []string{orUnknown(u.Name, u.ID), "internal", admOrDash(orUnknown(u.UPN, u.Mail))}})
+	}
+	for _, u := range sp.External {
+		v.Rows = append(v.Rows, cards.AdminRow{Cells: []string{orUnknown(u.Name, u.ID), "external", admOrDash(orUnknown(u.UPN, u.Mail))}})
+	}
+	c.entry.SubjectID, c.entry.SubjectName = org.ID, org.Name
+	c.entry.Outcome = fmt.Sprintf("listed %d", len(v.Rows))
+	return b.sendAdminTable(ctx, c.t, v)
+}
+
+func (b *Bot) addSponsor(ctx context.Context, c *adminCall, org entitlement.ConnectedOrg, sp entitlement.Sponsors, sa sponsorsArgs) error {
+	u, err := b.resolveUser(ctx, "sponsors", sa.user)
+	if err != nil {
+		return err
+	}
+	kind := sa.kind
+	if kind == "" {
+		kind = entitlement.SponsorInternal
+		if u.IsGuest() {
+			kind = entitlement.SponsorExternal
+		}
+	}
+	c.entry.SubjectID, c.entry.SubjectName = u.ID, u.Name
+	for _, list := range [][]entitlement.User{sp.Internal, sp.External} {
+		for _, s := range list {
+			if strings.EqualFold(s.ID, u.ID) {
+				return &adminError{title: "Already a sponsor", text: fmt.Sprintf("/sponsors: %s is already a sponsor of %s. Nothing was changed.", admUserLabel(u), org.Name)}
+			}
+		}
+	}
+	if err := b.cfg.Entitlement.AddSponsor(ctx, org.ID, kind, u.ID); err != nil {
+		return fmt.Errorf("add %s sponsor %s to %s: %w", kind, u.ID, org.ID, err)
+	}
+	c.entry.Outcome = "added " + string(kind) + " sponsor"
+	return b.sendNotice(ctx, c.t, noticeSuccess, "Sponsor added",
+		fmt.Sprintf("%s is now an %s sponsor of %s.", admUserLabel(u), kind, org.Name),
+		[]cards.Suggestion{{Title: "Sponsors", Command: "/sponsors " + admQuote(org.Name)}})
+}
+
+func (b *Bot) removeSponsor(ctx context.Context, c *adminCall, org entitlement.ConnectedOrg, sp entitlement.Sponsors, sa sponsorsArgs) error {
+	type sponsor struct {
+		u    entitlement.User
+		kind entitlement.SponsorKind
+	}
+	var all []sponsor
+	if sa.kind != entitlement.SponsorExternal {
+		for _, u := range sp.Internal {
+			all = append(all, sponsor{u, entitlement.SponsorInternal})
+		}
+	}
+	if sa.kind != entitlement.SponsorInternal {
+		for _, u := range sp.External {
+			all = append(all, sponsor{u, entitlement.SponsorExternal})
+		}
+	}
+	cs := make([]admCandidate, len(all))
+	for i, s := range all {
+		cs[i] = admCandidate{id: s.u.ID, name: orUnknown(s.u.Name, s.u.ID), keys: []string{s.u.UPN, s.u.Mail}}
+	}
+	i, err := admResolve("sponsors", "sponsor of "+org.Name, sa.user, cs)
+	if err != nil {
+		var ae *adminError
+		if errors.As(err, &ae) && strings.HasPrefix(ae.title, "No such") {
+			ae.title = "Not a sponsor"
+			ae.text = fmt.Sprintf("/sponsors: %q is not a sponsor of %s. Nothing was changed.", sa.user, org.Name)
+		}
+		return err
+	}
+	s := all[i]
+	c.entry.SubjectID, c.entry.SubjectName = s.u.ID, s.u.Name
+	return b.askConfirmation(ctx, c, adminPendingOp{Op: opSponsorRemove, OrgID: org.ID, OrgName: org.Name, SponsorKind: string(s.kind),
+		UserID: s.u.ID, UserName: orUnknown(s.u.Name, s.u.ID)}, cards.AdminConfirmView{
+		Title:   fmt.Sprintf("Remove %s as a sponsor of %s?", orUnknown(s.u.Name, s.u.ID), org.Name),
+		Summary: fmt.Sprintf("%s stops being an %s sponsor: policies that ask sponsors to approve no longer ask them.", orUnknown(s.u.Name, s.u.ID), s.kind),
+		Details: []cards.Fact{
+			{Title: "Sponsor", Value: admUserLabel(s.u)},
+			{Title: "Kind", Value: string(s.kind)},
+			{Title: "Organization", Value: org.Name},
+		},
+		ConfirmLabel: "Remove sponsor",
+	})
+}
