@@ -294,7 +294,8 @@ func orNoticeKind(k cards.NoticeKind) cards.NoticeKind {
 
 // partnerConversation finds a stored chat with a connected organization's user: their chat in tenantID
 // (as a guest there), else the chat in their home tenant of the newest brokered request whose guest
-// account is userID or whose address is email. ok is false when the bot has none.
+// account is userID or whose address is email, else the home chat from which they last reached their
+// reviews (partnerHome). ok is false when the bot has none.
 func (b *Bot) partnerConversation(ctx context.Context, tenantID, userID, email string) (ref store.ConversationRef, ok bool, err error) {
 	if userID != "" && tenantID != "" {
 		here, err := b.cfg.Store.Conversation(ctx, tenantID, userID)
@@ -319,6 +320,9 @@ func (b *Bot) partnerConversation(ctx context.Context, tenantID, userID, email s
 	})
 	if err != nil {
 		return ref, false, fmt.Errorf("look for the home chat of partner user %s: %w", orUnknown(userID, email), err)
+	}
+	if home.ID == "" {
+		home.TenantID, home.ID = b.partnerHome(ctx, userID)
 	}
 	if home.ID == "" {
 		return ref, false, nil

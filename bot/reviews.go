@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -157,6 +158,7 @@ func (b *Bot) cmdPartnerReviews(ctx context.Context, t *turn) error {
 		return err
 	}
 	for _, it := range items {
+		b.rememberPartnerHome(ctx, it.Decision.Principal.ID, t)
 		if _, err := b.sendCard(ctx, t, b.cfg.Reviews.SelfCard(t.loc, it, false, "", "")); err != nil {
 			return err
 		}
@@ -335,4 +337,52 @@ func (b *Bot) adminReviews(ctx context.Context, c *adminCall) error {
 	}
 	c.entry.Outcome = "viewed"
 	return b.sendAdminTable(ctx, c.t, v)
+}
+
+// bucketPartnerHome maps a partner's guest account in the resource tenant to the home-tenant user who reached
+// it from their own chat (cmdPartnerReviews), so the review sweep's cards and confirmations for that guest
+// account go to the chat the partner actually uses.
+const bucketPartnerHome = "partner.home"
+
+// partnerHomeRecord is a bucketPartnerHome value.
+type partnerHomeRecord struct {
+	TenantID string `json:"tenant"`
+	UserID   string `json:"oid"`
+}
+
+// rememberPartnerHome records that guestID is the turn user's guest account (written only when it changed).
+func (b *Bot) rememberPartnerHome(ctx context.Context, guestID string, t *turn) {
+	if guestID == "" || t.tenantID == "" || t.userID == "" {
+		return
+	}
+	want := partnerHomeRecord{TenantID: t.tenantID, UserID: t.userID}
+	err := b.cfg.Store.UpdateKV(ctx, bucketPartnerHome, guestID, func(raw []byte) ([]byte, error) {
+		var have partnerHomeRecord
+		if raw != nil && json.Unmarshal(raw, &have) == nil && have == want {
+			return nil, store.ErrNoChange
+		}
+		return json.Marshal(want)
+	})
+	if err != nil {
+		t.log.WarnContext(ctx, "remember a partner's home chat", "guest", guestID, "err", err)
+	}
+}
+
+// partnerHome is the home tenant and user recorded for guestID by rememberPartnerHome ("" when none).
+func (b *Bot) partnerHome(ctx context.Context, guestID string) (tenantID, userID string) {
+	if guestID == "" {
+		return "", ""
+	}
+	var rec partnerHomeRecord
+	err := b.cfg.Store.UpdateKV(ctx, bucketPartnerHome, guestID, func(raw []byte) ([]byte, error) {
+		if raw != nil {
+			_ = json.Unmarshal(raw, &rec)
+		}
+		return nil, store.ErrNoChange
+	})
+	if err != nil {
+		b.log.WarnContext(ctx, "look up a partner's home chat", "guest", guestID, "err", err)
+		return "", ""
+	}
+	return rec.TenantID, rec.UserID
 }

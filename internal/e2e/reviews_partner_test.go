@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -62,5 +64,33 @@ func TestReviewPartnerSeesSelfReviewFromHomeChat(t *testing.T) {
 			// Nina (Northwind) has no guest account in Contoso: nothing waits for her.
 			e.say(nina, "reviews", "No access review is waiting for you.")
 		})
+	}
+}
+
+// Once Gus reached his review from his home chat, the sweep's cards for his guest account go there too: his
+// answer given in My Access is confirmed in the chat he uses, once.
+func TestReviewPartnerConfirmedInHomeChat(t *testing.T) {
+	e := newFlowEnv(t, envOptions{Reviews: true, Members: []teamsfake.Member{{ID: gus.ID, Name: gus.Name,
+		AADObjectID: gus.AADObjectID, TenantID: gus.TenantID, Email: partnerEmail[tenantsim.UserGus]}}})
+	e.sim.SeedReviews()
+	// Megan's message tells the bot Contoso's service URL (for the chats it creates with the other reviewers).
+	e.say(megan, "help", "help")
+	g := gus
+	e.say(g, "reviews", "Do you still need access to Falcon Partner Collaboration?")
+	body, _ := json.Marshal(map[string]string{"reviewId": tenantsim.ReviewPartnerID, "userId": tenantsim.UserGus,
+		"decision": "Approve", "justification": "answered in My Access"})
+	resp, err := http.Post(e.url+"/_sim/myaccess/decide", "application/json", bytes.NewReader(body))
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("my access decide: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	from := e.conn.Len()
+	e.sweep()
+	e.conn.WaitFor(t, from, wait, "the confirmation in Gus's home chat", func(a teamsfake.Activity) bool {
+		return a.Op == "send" && a.ConversationID == g.ConversationID && strings.Contains(a.CardText(), "Your answer is recorded")
+	})
+	e.sweep()
+	if n := e.countSent(g.ConversationID, "Your answer is recorded"); n != 1 {
+		t.Fatalf("confirmation sent %d times", n)
 	}
 }
