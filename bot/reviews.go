@@ -142,7 +142,7 @@ func (b *Bot) cmdPartnerReviews(ctx context.Context, t *turn) error {
 	if err != nil {
 		return err
 	}
-	who := reviews.GuestIdentity{Email: b.memberEmail(ctx, t)}
+	who := reviews.GuestIdentity{Email: b.ownAddress(ctx, t)}
 	for _, br := range mine {
 		if br.Guest.UserID != "" && !slices.Contains(who.GuestIDs, br.Guest.UserID) {
 			who.GuestIDs = append(who.GuestIDs, br.Guest.UserID)
@@ -164,6 +164,24 @@ func (b *Bot) cmdPartnerReviews(ctx context.Context, t *turn) error {
 		}
 	}
 	return nil
+}
+
+// ownAddress is the partner user's address as Teams gives it, kept only when its domain belongs to the tenant
+// they chat from (tenantRelationships' lookup): any tenant can write any address on its own users, and a
+// review card (and later the review's notices) must not go to someone who merely claims a guest's address.
+func (b *Bot) ownAddress(ctx context.Context, t *turn) string {
+	email := b.memberEmail(ctx, t)
+	_, domain, ok := strings.Cut(email, "@")
+	if !ok || domain == "" {
+		return ""
+	}
+	ti, err := b.cfg.Entitlement.TenantByDomain(ctx, domain)
+	if err != nil || !strings.EqualFold(ti.TenantID, t.tenantID) {
+		t.log.InfoContext(ctx, "a partner's address is not of their own tenant; reviews are matched by brokered requests only",
+			"domain", domain, "tenant", t.tenantID, "err", err)
+		return ""
+	}
+	return email
 }
 
 func (b *Bot) verbReviewOpen(ctx context.Context, t *turn, data map[string]any) (*botframework.InvokeResponse, error) {

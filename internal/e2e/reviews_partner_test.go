@@ -94,3 +94,15 @@ func TestReviewPartnerConfirmedInHomeChat(t *testing.T) {
 		t.Fatalf("confirmation sent %d times", n)
 	}
 }
+
+// An address is trusted only when its domain belongs to the tenant the user chats from: Nina (Northwind) whose
+// Teams profile claims Gus's Fabrikam address sees no review of his, and his notices stay where they were.
+func TestReviewPartnerAddressOfAnotherTenantIsNotTrusted(t *testing.T) {
+	e := newFlowEnv(t, envOptions{Reviews: true, Members: []teamsfake.Member{{ID: nina.ID, Name: nina.Name,
+		AADObjectID: nina.AADObjectID, TenantID: nina.TenantID, Email: partnerEmail[tenantsim.UserGus]}}})
+	e.sim.SeedReviews()
+	card := e.say(nina, "reviews", "No access review is waiting for you.")
+	if strings.Contains(card.CardText(), "Falcon Partner Collaboration") {
+		t.Fatalf("Nina sees Gus's review: %s", card.CardText())
+	}
+}
