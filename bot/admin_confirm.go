@@ -114,6 +114,10 @@ func (b *Bot) onAdminCancel(ctx context.Context, t *turn, data map[string]any) (
 	return b.closePending(ctx, t, data, false)
 }
 
+// pendingRefusal is why a click on Confirm or Cancel changes nothing: the notice's title and text, and the
+// reason the audit records.
+type pendingRefusal struct{ title, text, why string }
+
 // closePending handles a click on Confirm (run) or Cancel. It claims the pending operation under a lock, so
 // only the first valid click acts.
 func (b *Bot) closePending(ctx context.Context, t *turn, data map[string]any, run bool) (*botframework.InvokeResponse, error) {
@@ -122,35 +126,52 @@ func (b *Bot) closePending(ctx context.Context, t *turn, data map[string]any, ru
 		verb = "confirm"
 	}
 	entry := b.adminEntry(t, "admin."+verb)
-	refuse := func(title, text, why string) (*botframework.InvokeResponse, error) {
-		entry.Outcome = "refused: " + why
+	refuse := func(r *pendingRefusal) (*botframework.InvokeResponse, error) {
+		entry.Outcome = "refused: " + r.why
 		b.appendAudit(ctx, entry)
-		t.log.InfoContext(ctx, "admin confirmation refused", "verb", verb, "why", why)
-		return noticeCard(t.loc, noticeWarning, title, text), nil
+		t.log.InfoContext(ctx, "admin confirmation refused", "verb", verb, "why", r.why)
+		return noticeCard(t.loc, noticeWarning, r.title, r.text), nil
 	}
 	token, _ := data[cards.KeyToken].(string)
 	if !adminTokenRE.MatchString(token) {
-		return refuse("This button can't be used", "The confirmation could not be read (its token is missing or malformed). Nothing was changed; run the command again.", "malformed token")
+		return refuse(&pendingRefusal{"This button can't be used", "The confirmation could not be read (its token is missing or malformed). Nothing was changed; run the command again.", "malformed token"})
 	}
 	entry.Details = map[string]string{"token": token[:8]}
 	if run {
 		// Membership may need Graph: ask before taking the lock that serializes confirmations.
 		b.checkAdmin(ctx, t)
 	}
-
-	unlock, err := b.core.Lock(ctx, "admin-confirm:"+token[:8]) // a double click (or two replicas) runs a change once
+	op, refusal, err := b.claimPending(ctx, t, token, run, verb, &entry)
 	if err != nil {
 		return nil, err
 	}
+	if refusal != nil {
+		return refuse(refusal)
+	}
+	if !run {
+		entry.Outcome = "cancelled"
+		b.appendAudit(ctx, entry)
+		return noticeCard(t.loc, noticeInfo, "Cancelled", "Nothing was changed."), nil
+	}
+	return b.finishPending(ctx, t, token, op, entry), nil
+}
+
+// claimPending loads the pending operation of token and, when this click may act on it, marks it running
+// (run) or cancelled, under the lock that makes a double click (or two replicas) act once. It names the
+// operation in entry. A non-nil refusal says why nothing changes.
+func (b *Bot) claimPending(ctx context.Context, t *turn, token string, run bool, verb string, entry *store.AuditEntry) (adminPendingOp, *pendingRefusal, error) {
 	var op adminPendingOp
+	unlock, err := b.core.Lock(ctx, "admin-confirm:"+token[:8]) // a double click (or two replicas) runs a change once
+	if err != nil {
+		return op, nil, err
+	}
+	defer unlock()
 	err = b.cfg.Store.Dialog(ctx, adminDialogKey(token), &op)
 	if errors.Is(err, store.ErrNotFound) {
-		unlock()
-		return refuse("This confirmation is no longer valid", "I don't know this confirmation (it expired and was cleaned up, or never existed). Nothing was changed; run the command again.", "unknown token")
+		return op, &pendingRefusal{"This confirmation is no longer valid", "I don't know this confirmation (it expired and was cleaned up, or never existed). Nothing was changed; run the command again.", "unknown token"}, nil
 	}
 	if err != nil {
-		unlock()
-		return nil, fmt.Errorf("load pending confirmation: %w", err)
+		return op, nil, fmt.Errorf("load pending confirmation: %w", err)
 	}
 	entry.Action = "admin." + op.Op + "." + verb
 	entry.SubjectID, entry.SubjectName = op.UserID, op.UserName
@@ -159,12 +180,32 @@ func (b *Bot) closePending(ctx context.Context, t *turn, data map[string]any, ru
 		entry.SubjectID, entry.SubjectName = op.OrgID, op.OrgName
 	}
 	if !strings.EqualFold(op.AdminID, t.userID) || !strings.EqualFold(op.TenantID, t.tenantID) {
-		unlock()
 		who := orUnknown(op.AdminName, "another admin")
-		return refuse("Not yours to confirm", fmt.Sprintf("Only %s, who ran the command, can confirm or cancel it. Nothing was changed.", who),
-			"confirmation belongs to "+orUnknown(op.AdminName, op.AdminID))
+		return op, &pendingRefusal{"Not yours to confirm", fmt.Sprintf("Only %s, who ran the command, can confirm or cancel it. Nothing was changed.", who),
+			"confirmation belongs to " + orUnknown(op.AdminName, op.AdminID)}, nil
 	}
 	now := b.now()
+	if r := b.pendingClosed(ctx, t, token, op, now); r != nil {
+		return op, r, nil
+	}
+	if run {
+		if !t.admin {
+			return op, &pendingRefusal{"Not allowed", "You are no longer an AccessBot admin (a member of the admin group or the holder of an admin directory role). Nothing was changed.", "not an admin"}, nil
+		}
+		op.State = pendingRunning
+	} else {
+		op.State, op.Outcome = pendingCancelled, "cancelled by "+orUnknown(t.userName, t.userID)
+		op.Closed = now.UTC()
+	}
+	if err := b.cfg.Store.PutDialog(ctx, adminDialogKey(token), op); err != nil {
+		return op, nil, fmt.Errorf("claim pending confirmation: %w", err)
+	}
+	return op, nil, nil
+}
+
+// pendingClosed refuses an operation that was already handled or has expired, and drops it from the store
+// once nothing can use it any more. It returns nil while op is still waiting and valid.
+func (b *Bot) pendingClosed(ctx context.Context, t *turn, token string, op adminPendingOp, now time.Time) *pendingRefusal {
 	if op.State != pendingWaiting {
 		expired := !now.Before(op.Expires)
 		if expired {
@@ -173,7 +214,6 @@ func (b *Bot) closePending(ctx context.Context, t *turn, data map[string]any, ru
 				t.log.WarnContext(ctx, "delete closed confirmation", "err", derr)
 			}
 		}
-		unlock()
 		text := fmt.Sprintf("This was already %s (%s). Nothing more was changed.", op.State, orUnknown(op.Outcome, "no details"))
 		switch {
 		case op.State == pendingRunning && expired:
@@ -181,38 +221,21 @@ func (b *Bot) closePending(ctx context.Context, t *turn, data map[string]any, ru
 		case op.State == pendingRunning:
 			text = "This is already being carried out. Nothing more was changed."
 		}
-		return refuse("Already handled", text, "already "+op.State)
+		return &pendingRefusal{"Already handled", text, "already " + op.State}
 	}
 	if !now.Before(op.Expires) {
 		if derr := b.cfg.Store.DeleteDialog(ctx, adminDialogKey(token)); derr != nil {
 			t.log.WarnContext(ctx, "delete expired confirmation", "err", derr)
 		}
-		unlock()
-		return refuse("This confirmation expired", fmt.Sprintf("Confirmations are valid for %s and this one expired. Nothing was changed; run the command again.",
-			admRoughDuration(t.loc, adminConfirmTTL)), "expired")
+		return &pendingRefusal{"This confirmation expired", fmt.Sprintf("Confirmations are valid for %s and this one expired. Nothing was changed; run the command again.",
+			admRoughDuration(t.loc, adminConfirmTTL)), "expired"}
 	}
-	if run {
-		if !t.admin {
-			unlock()
-			return refuse("Not allowed", "You are no longer an AccessBot admin (a member of the admin group or the holder of an admin directory role). Nothing was changed.", "not an admin")
-		}
-		op.State = pendingRunning
-	} else {
-		op.State, op.Outcome = pendingCancelled, "cancelled by "+orUnknown(t.userName, t.userID)
-		op.Closed = now.UTC()
-	}
-	if err := b.cfg.Store.PutDialog(ctx, adminDialogKey(token), op); err != nil {
-		unlock()
-		return nil, fmt.Errorf("claim pending confirmation: %w", err)
-	}
-	unlock()
+	return nil
+}
 
-	if !run {
-		entry.Outcome = "cancelled"
-		b.appendAudit(ctx, entry)
-		return noticeCard(t.loc, noticeInfo, "Cancelled", "Nothing was changed."), nil
-	}
-
+// finishPending runs a claimed operation, records its outcome on the pending operation and in the audit,
+// tells the user whose access changed, and answers the admin.
+func (b *Bot) finishPending(ctx context.Context, t *turn, token string, op adminPendingOp, entry store.AuditEntry) *botframework.InvokeResponse {
 	title, text, runErr := b.runPending(ctx, t, op)
 	op.Closed = b.now().UTC()
 	kind := noticeSuccess
@@ -236,7 +259,7 @@ func (b *Bot) closePending(ctx context.Context, t *turn, data map[string]any, ru
 		t.log.ErrorContext(ctx, "record confirmation outcome", "err", err)
 	}
 	b.appendAudit(ctx, entry)
-	return noticeCard(t.loc, kind, title, text), nil
+	return noticeCard(t.loc, kind, title, text)
 }
 
 // runPending carries out a confirmed operation and describes the result.
