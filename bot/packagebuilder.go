@@ -343,7 +343,7 @@ func (b *Bot) moveTo(ctx context.Context, t *turn, d builder.Draft, step builder
 	return b.answer(ctx, t, b.wizardCard(ctx, t, &saved, nil))
 }
 
-// verbBuilderSearch finds groups and Teams by name for the resources step; the roles ticked so far are kept.
+// verbBuilderSearch finds groups, Teams, sites and applications by name (a site also by URL) for the resources step; the roles ticked so far are kept.
 func (b *Bot) verbBuilderSearch(ctx context.Context, t *turn, d builder.Draft, data map[string]any) (*botframework.InvokeResponse, error) {
 	in := wizardInput(data)
 	next := d
@@ -353,13 +353,13 @@ func (b *Bot) verbBuilderSearch(ctx context.Context, t *turn, d builder.Draft, d
 	note := ""
 	switch {
 	case errors.Is(err, entitlement.ErrInvalidInput):
-		note = "Type the start of a Team's or group's name, then Search."
+		note = t.loc.T("builder.searchEmpty")
 	case err != nil:
 		return b.failure(ctx, t, "I couldn't search the directory", err, "")
 	case len(found) == 0:
-		note = fmt.Sprintf("No group or Team starts with %q.", search)
+		note = t.loc.T("builder.searchNone", "Search", search)
 	default:
-		note = fmt.Sprintf("Found %d: pick the role to grant above.", len(found))
+		note = t.loc.N("builder.searchFound", len(found))
 	}
 	next.Found = found
 	opts, err := b.wizardOptions(ctx, &next, builder.StepResources)

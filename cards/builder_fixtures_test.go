@@ -48,8 +48,10 @@ func builderCases(l *i18n.Localizer) []cardCase {
 	basics.Errors = []string{"Name: give the package a name (what requesters will look for)."}
 	basics.Name = ""
 	res := pilotWizard("resources", 2)
-	res.Search, res.SearchNote = "North", "Found 1 group: Northwind Team (Team). Pick its role above."
-	res.RoleChoices = append(res.RoleChoices, Choice{Title: "Northwind Team (Team, added on create): Member", Value: "nw|Member"})
+	res.Search, res.SearchNote = "North", "Found 3: pick the roles to grant above."
+	res.RoleChoices = append(res.RoleChoices, Choice{Title: "Northwind Team (Team, added on create): Member", Value: "nw|Member"},
+		Choice{Title: "Northwind Collaboration (SharePoint site, added on create): Northwind Collaboration Visitors", Value: "https://contoso.sharepoint.com/sites/northwind-collab|Northwind Collaboration Visitors"},
+		Choice{Title: "Northwind Extranet (App, added on create): Partner", Value: "sp-nw|Partner"})
 	two := pilotWizard("approval", 4)
 	two.StageCount = "2"
 	two.Stages[1] = WizardStageView{Kind: "group", Names: "Falcon Security", AutoDenyDays: "7", Justification: true}

@@ -360,6 +360,9 @@ func resolveGroup(ctx context.Context, nameOrID string, r Resolver) (entitlement
 		return entitlement.DirectoryResource{}, fmt.Errorf("find group %s: %w", nameOrID, err)
 	}
 	for _, g := range found {
+		if g.OriginSystem != entitlement.OriginGroup {
+			continue // sites and applications are found too
+		}
 		if strings.EqualFold(g.Name, nameOrID) || strings.EqualFold(g.OriginID, nameOrID) {
 			return g, nil
 		}

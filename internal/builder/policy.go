@@ -7,8 +7,9 @@ import (
 	"github.com/accessbot/accessbot/internal/entitlement"
 )
 
-// RoleOptions are the roles the resources step offers: every role of the catalog's resources, then Member and
-// Owner of each group found by the last search that is not in the catalog yet (added to it on Create).
+// RoleOptions are the roles the resources step offers: every role of the catalog's resources, then the roles of
+// each group, site or application found by the last search that is not in the catalog yet (added to it on
+// Create; a group found without roles offers Member and Owner).
 func RoleOptions(resources []entitlement.CatalogResource, found []entitlement.DirectoryResource) []RoleDraft {
 	var out []RoleDraft
 	inCatalog := map[string]bool{}
@@ -23,7 +24,11 @@ func RoleOptions(resources []entitlement.CatalogResource, found []entitlement.Di
 		if inCatalog[f.OriginID] {
 			continue
 		}
-		for _, role := range []string{"Member", "Owner"} {
+		roles := f.Roles
+		if len(roles) == 0 {
+			roles = []string{"Member", "Owner"}
+		}
+		for _, role := range roles {
 			out = append(out, RoleDraft{ResourceName: f.Name, ResourceOriginID: f.OriginID, OriginSystem: f.OriginSystem,
 				RoleName: role, Pending: true})
 		}

@@ -77,6 +77,13 @@ func TestBuilderSeedStory(t *testing.T) {
 	card = e.wizardStep(card, start.ID, "builder.next", map[string]any{"pb.catalog": tenantsim.FalconCatalogID}, "give the package a name")
 	card = e.wizardStep(card, start.ID, "builder.next", map[string]any{"pb.name": "Northwind Pilot",
 		"pb.description": "The Falcon team for Northwind's pilot engineers.", "pb.catalog": tenantsim.FalconCatalogID}, "Resources and roles")
+	// Step 2: a search finds sites and applications too, with their roles (not picked here).
+	card = e.wizardStep(card, start.ID, "builder.search", map[string]any{"pb.search": "Northwind"}, "Northwind Collaboration Visitors")
+	for _, want := range []string{"Northwind Extranet", "Partner", "Found 2"} {
+		if !strings.Contains(rawJSON(card), want) {
+			t.Errorf("the search result lacks %q: %s", want, rawJSON(card))
+		}
+	}
 	// Step 2: Falcon Team as Member.
 	card = e.wizardStep(card, start.ID, "builder.next", map[string]any{"pb.roles": tenantsim.FalconTeamGroupID + "|Member"}, "Who may request")
 	// Step 3: Northwind's users.

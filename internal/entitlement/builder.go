@@ -13,8 +13,8 @@ type Builder interface {
 	DeleteCatalog(ctx context.Context, catalogID string) error
 	// CatalogResources lists the resources of a catalog with their roles.
 	CatalogResources(ctx context.Context, catalogID string) ([]CatalogResource, error)
-	// FindResources searches the directory for groups/Teams by display name prefix (case-insensitive), for
-	// adding to a catalog.
+	// FindResources searches the directory for groups/Teams and applications by display name prefix
+	// (case-insensitive) and SharePoint sites by keyword, or a site by its URL, for adding to a catalog.
 	FindResources(ctx context.Context, search string) ([]DirectoryResource, error)
 	// AddCatalogResource adds a resource to a catalog (resourceRequests, requestType adminAdd) and returns it
 	// with its roles.
@@ -68,6 +68,10 @@ type DirectoryResource struct {
 	Description string
 	// IsTeam marks a group that is a Team.
 	IsTeam bool
+	// Roles are the names of the roles a catalog will offer once the resource is added: Member and Owner of a
+	// group, a site's default SharePoint groups ("{site} Owners/Visitors/Members"), an application's
+	// "Default Access" and app roles.
+	Roles []string
 }
 
 // CatalogResource is a resource of a catalog with the roles packages can grant.

@@ -134,25 +134,26 @@ func (s *Sim) newCatalogResource(catalogID, originSystem, originID, name string)
 			{ID: newID(), DisplayName: "Owner", Description: "Owner of the group", OriginID: "Owner_" + gr.ID},
 		}
 	case "SharePointOnline":
-		if !strings.HasPrefix(strings.ToLower(originID), "https://") {
-			return nil, errBadRequest("A SharePoint Online resource needs the site URL as 'resource.originId'; got '%s'.", originID)
+		st := s.siteByURL(originID)
+		if st == nil {
+			return nil, errBadRequest("A SharePoint Online resource needs the URL of an existing site as 'resource.originId'; no site has the URL '%s'.", originID)
 		}
-		r.DisplayName = name
-		if r.DisplayName == "" {
-			r.DisplayName = originID[strings.LastIndex(strings.TrimRight(originID, "/"), "/")+1:]
-		}
-		site := r.DisplayName
+		r.OriginID, r.DisplayName, r.Description = st.WebURL, st.DisplayName, st.Description
 		r.Roles = []resourceRole{
-			{ID: newID(), DisplayName: site + " Owners", Description: "Owner", OriginID: "3"},
-			{ID: newID(), DisplayName: site + " Visitors", Description: "Visitor", OriginID: "4"},
-			{ID: newID(), DisplayName: site + " Members", Description: "Member", OriginID: "5"},
+			{ID: newID(), DisplayName: st.DisplayName + " Owners", Description: "Owner", OriginID: "3"},
+			{ID: newID(), DisplayName: st.DisplayName + " Visitors", Description: "Visitor", OriginID: "4"},
+			{ID: newID(), DisplayName: st.DisplayName + " Members", Description: "Member", OriginID: "5"},
 		}
 	case "AadApplication":
-		r.DisplayName = name
-		if r.DisplayName == "" {
-			r.DisplayName = originID
+		sp := s.w.ServicePrincipals[originID]
+		if sp == nil {
+			return nil, errBadRequest("The service principal '%s' referenced by 'resource.originId' does not exist in this directory.", originID)
 		}
+		r.DisplayName, r.Description = sp.DisplayName, sp.Description
 		r.Roles = []resourceRole{{ID: newID(), DisplayName: "Default Access", Description: "Default access", OriginID: "00000000-0000-0000-0000-000000000000"}}
+		for _, ar := range sp.AppRoles {
+			r.Roles = append(r.Roles, resourceRole{ID: newID(), DisplayName: ar.DisplayName, Description: ar.Description, OriginID: ar.ID})
+		}
 	default:
 		return nil, errBadRequest("The value '%s' of 'resource.originSystem' is not valid; expected AadGroup, SharePointOnline or AadApplication.", originSystem)
 	}

@@ -179,6 +179,10 @@ func (s *Sim) dispatch(g *gctx) *graphErr {
 		return s.dispatchGroups(g, seg[1:])
 	case "teams":
 		return s.dispatchTeams(g, seg[1:])
+	case "sites":
+		return s.dispatchSites(g, seg[1:])
+	case "serviceprincipals":
+		return s.dispatchServicePrincipals(g, seg[1:])
 	case "invitations":
 		if len(seg) != 1 || g.r.Method != http.MethodPost {
 			return methodNotAllowed(g.r)

@@ -46,6 +46,9 @@ type world struct {
 	RoleAssignments map[string]*roleAssignment `json:"roleAssignments"`
 	// Reviews are access review schedule definitions with their instances and decisions (reviews_state.go).
 	Reviews map[string]*reviewDef `json:"reviews,omitempty"`
+	// Sites are Contoso's SharePoint sites and ServicePrincipals its applications, by id (graph_sites.go).
+	Sites             map[string]*site             `json:"sites,omitempty"`
+	ServicePrincipals map[string]*servicePrincipal `json:"servicePrincipals,omitempty"`
 	// LastSignIns is each user's last interactive sign-in (object id -> time); reviews recommend from it.
 	LastSignIns map[string]time.Time `json:"lastSignIns,omitempty"`
 }

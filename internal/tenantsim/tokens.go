@@ -35,6 +35,7 @@ var appRoles = []string{
 	"EntitlementManagement.ReadWrite.All", "User.Read.All", "User.Invite.All", "Directory.Read.All",
 	"GroupMember.Read.All", "TeamsAppInstallation.ReadWriteForUser.All", "CrossTenantInformation.ReadBasic.All",
 	"AppCatalog.Read.All", "RoleManagement.Read.Directory", "Team.ReadBasic.All", "AccessReview.ReadWrite.All",
+	"Sites.Read.All", "Application.Read.All",
 }
 
 // loadKey loads the persisted signing key or creates one. Like Entra, one key

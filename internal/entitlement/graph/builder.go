@@ -123,51 +123,6 @@ func toCatalogResource(m models.AccessPackageResourceable) entitlement.CatalogRe
 	return r
 }
 
-// FindResources searches groups (and Teams) whose display name starts with search.
-func (c *Client) FindResources(ctx context.Context, search string) ([]entitlement.DirectoryResource, error) {
-	search = strings.TrimSpace(search)
-	if search == "" {
-		return nil, entitlement.Invalid("search", "is required (the start of a group or Team name)")
-	}
-	q := url.Values{
-		"$filter": {"startswith(displayName,'" + strings.ReplaceAll(search, "'", "''") + "')"},
-		"$select": {"id,displayName,description,resourceProvisioningOptions"},
-		"$top":    {"20"},
-	}
-	var out []entitlement.DirectoryResource
-	err := c.call(ctx, "search groups "+search, func(ctx context.Context) error {
-		m, err := c.get(ctx, c.base+"/groups", q, models.CreateGroupCollectionResponseFromDiscriminatorValue)
-		if err != nil {
-			return err
-		}
-		page, ok := m.(models.GroupCollectionResponseable)
-		if !ok {
-			return fmt.Errorf("response is not a group collection")
-		}
-		for _, g := range page.GetValue() {
-			if g == nil {
-				continue
-			}
-			r := entitlement.DirectoryResource{OriginSystem: entitlement.OriginGroup, OriginID: str(g.GetId()),
-				Name: str(g.GetDisplayName()), Description: str(g.GetDescription())}
-			// resourceProvisioningOptions is not in the v1.0 metadata of group: read it from additional data.
-			if opts, ok := g.GetAdditionalData()["resourceProvisioningOptions"].([]any); ok {
-				for _, o := range opts {
-					if s, _ := o.(*string); s != nil && *s == "Team" {
-						r.IsTeam = true
-					}
-					if s, _ := o.(string); s == "Team" {
-						r.IsTeam = true
-					}
-				}
-			}
-			out = append(out, r)
-		}
-		return nil
-	})
-	return out, err
-}
-
 // AddCatalogResource files a resourceRequests adminAdd for r and returns the catalog resource with roles.
 func (c *Client) AddCatalogResource(ctx context.Context, catalogID string, r entitlement.DirectoryResource) (entitlement.CatalogResource, error) {
 	if err := needID("catalog id", catalogID); err != nil {
