@@ -163,46 +163,55 @@ func validateForm(l *i18n.Localizer, req entitlement.Requirements, data map[stri
 			}
 			continue
 		}
-		if utf8.RuneCountInString(val) > maxAnswerLen {
-			errs[id] = fmt.Sprintf("The answer is too long (at most %d characters).", maxAnswerLen)
+		ans, problem := validateAnswer(l, q, val)
+		if problem != "" {
+			errs[id] = problem
 			continue
 		}
-		ans := entitlement.Answer{QuestionID: q.ID, QuestionText: q.Text, Value: val, DisplayValue: val}
-		if q.Kind == entitlement.QuestionChoice || len(q.Choices) > 0 {
-			picked := []string{val}
-			if q.MultipleSelection {
-				picked = strings.Split(val, ",")
-			}
-			var shown []string
-			ok := true
-			for _, p := range picked {
-				p = strings.TrimSpace(p)
-				i := slices.IndexFunc(q.Choices, func(c entitlement.Choice) bool { return c.Value == p })
-				if i < 0 {
-					ok = false
-					break
-				}
-				shown = append(shown, orUnknown(q.Choices[i].Text, p))
-			}
-			if !ok {
+		in.Answers = append(in.Answers, ans)
+	}
+	validateSchedule(req, data, now, &in, errs, vals)
+	return in, errs, vals
+}
+
+// validateAnswer checks the non-empty answer val to question q: its length, then its choices or its
+// pattern. It returns the answer to file, or the problem to show on the field.
+func validateAnswer(l *i18n.Localizer, q entitlement.Question, val string) (entitlement.Answer, string) {
+	if utf8.RuneCountInString(val) > maxAnswerLen {
+		return entitlement.Answer{}, fmt.Sprintf("The answer is too long (at most %d characters).", maxAnswerLen)
+	}
+	ans := entitlement.Answer{QuestionID: q.ID, QuestionText: q.Text, Value: val, DisplayValue: val}
+	if q.Kind == entitlement.QuestionChoice || len(q.Choices) > 0 {
+		picked := []string{val}
+		if q.MultipleSelection {
+			picked = strings.Split(val, ",")
+		}
+		var shown []string
+		for _, p := range picked {
+			p = strings.TrimSpace(p)
+			i := slices.IndexFunc(q.Choices, func(c entitlement.Choice) bool { return c.Value == p })
+			if i < 0 {
 				var allowed []string
 				for _, c := range q.Choices {
 					allowed = append(allowed, c.Value)
 				}
-				errs[id] = "Choose one of: " + strings.Join(allowed, ", ") + "."
-				continue
+				return entitlement.Answer{}, "Choose one of: " + strings.Join(allowed, ", ") + "."
 			}
-			ans.DisplayValue = strings.Join(shown, ", ")
-		} else if q.Regex != "" {
-			re, err := regexp.Compile(q.Regex)
-			if err == nil && !re.MatchString(val) {
-				errs[id] = formatError(l, q, val)
-				continue
-			}
+			shown = append(shown, orUnknown(q.Choices[i].Text, p))
 		}
-		in.Answers = append(in.Answers, ans)
+		ans.DisplayValue = strings.Join(shown, ", ")
+	} else if q.Regex != "" {
+		re, err := regexp.Compile(q.Regex)
+		if err == nil && !re.MatchString(val) {
+			return entitlement.Answer{}, formatError(l, q, val)
+		}
 	}
+	return ans, ""
+}
 
+// validateSchedule checks the form's start and end dates (allowed by the policy, real dates, not in the
+// past, end after start) and sets in's schedule from them; problems go into errs by input id.
+func validateSchedule(req entitlement.Requirements, data map[string]any, now time.Time, in *entitlement.NewRequest, errs, vals map[string]string) {
 	start, end := str(data, cards.InputStartDate), str(data, cards.InputEndDate)
 	vals[cards.InputStartDate], vals[cards.InputEndDate] = start, end
 	if (start != "" || end != "") && !req.CustomScheduleAllowed {
@@ -212,7 +221,7 @@ func validateForm(l *i18n.Localizer, req entitlement.Requirements, data map[stri
 		if end != "" {
 			errs[cards.InputEndDate] = "This policy does not let you choose dates; leave it empty."
 		}
-		return in, errs, vals
+		return
 	}
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	var sd, ed time.Time
@@ -246,7 +255,6 @@ func validateForm(l *i18n.Localizer, req entitlement.Requirements, data map[stri
 	if !ed.IsZero() {
 		in.Schedule.Expiration = entitlement.Expiration{Type: entitlement.ExpireAfterDateTime, EndDateTime: ed}
 	}
-	return in, errs, vals
 }
 
 // inputForField maps the field an InvalidInputError names to the form input it belongs to ("" when none).
@@ -296,6 +304,12 @@ func (b *Bot) verbRequestSubmit(ctx context.Context, t *turn, data map[string]an
 		return b.answer(ctx, t, cards.Notice(t.loc, cards.NoticeView{Kind: noticeInfo, Title: t.loc.T("form.alreadySubmitted"),
 			Text: t.loc.T("form.alreadySubmittedText"), Suggestions: []cards.Suggestion{{Title: t.loc.T("button.myRequests"), Command: "status"}}}))
 	}
+	return b.submitForm(ctx, t, formID, fd, data)
+}
+
+// submitForm validates a form the user may still submit (under its lock) and files the request in the
+// user's mode: bad answers re-render the form with the problems on their fields.
+func (b *Bot) submitForm(ctx context.Context, t *turn, formID string, fd formDialog, data map[string]any) (*botframework.InvokeResponse, error) {
 	md, err := b.requestMode(ctx, t)
 	if err != nil {
 		return b.failure(ctx, t, "I couldn't file your request", err, "")
@@ -332,32 +346,74 @@ func (b *Bot) verbRequestSubmit(ctx context.Context, t *turn, data map[string]an
 		}
 		return rerender(capitalize(ie.Error()) + ".")
 	}
-	var r entitlement.Request
 	if md.Mode == cards.ModeBrokered {
-		card, key, err := b.brokeredSubmit(ctx, t, md, in)
-		if err != nil {
-			if ie := (*entitlement.InvalidInputError)(nil); errors.As(err, &ie) {
-				return refused(ie, "Your answers were refused; see below.")
-			}
-			return b.failure(ctx, t, "I couldn't file your request", err, "request "+fd.PackageID)
+		resp, ie, err := b.fileBrokeredForm(ctx, t, md, formID, fd, in)
+		if ie != nil {
+			return refused(ie, "Your answers were refused; see below.")
 		}
-		fd.RequestID = key
-		if err := b.cfg.Store.PutDialog(ctx, dialogFormPrefx+formID, fd); err != nil {
-			t.log.WarnContext(ctx, "mark form submitted", "err", err)
-		}
-		return b.answerStatusCard(ctx, t, key, card)
+		return resp, err
 	}
-	d, err := b.delegated(ctx, t)
-	if err != nil {
-		return b.failure(ctx, t, "I couldn't file your request", err, "")
+	resp, ie, err := b.fileDelegatedForm(ctx, t, formID, fd, in)
+	if ie != nil {
+		return refused(ie, "Entra ID refused an answer; see below.")
 	}
-	r, err = d.SubmitRequest(ctx, in)
+	return resp, err
+}
+
+// fileBrokeredForm files a partner's validated form as a brokered request and answers with its status card.
+// Bad input it was refused for comes back alone, for the form to show.
+func (b *Bot) fileBrokeredForm(ctx context.Context, t *turn, md modeDecision, formID string, fd formDialog, in entitlement.NewRequest) (*botframework.InvokeResponse, *entitlement.InvalidInputError, error) {
+	card, key, err := b.brokeredSubmit(ctx, t, md, in)
 	if err != nil {
 		if ie := (*entitlement.InvalidInputError)(nil); errors.As(err, &ie) {
-			return refused(ie, "Entra ID refused an answer; see below.")
+			return nil, ie, nil
 		}
-		return b.failure(ctx, t, "I couldn't file your request", err, "request "+fd.PackageID)
+		resp, err := b.failure(ctx, t, "I couldn't file your request", err, "request "+fd.PackageID)
+		return resp, nil, err
 	}
+	fd.RequestID = key
+	b.markFormSubmitted(ctx, t, formID, fd)
+	resp, err := b.answerStatusCard(ctx, t, key, card)
+	return resp, nil, err
+}
+
+// fileDelegatedForm submits a member's validated form to Entra ID, audits and tracks the request, and answers
+// with its status. Bad input Entra ID refused comes back alone, for the form to show.
+func (b *Bot) fileDelegatedForm(ctx context.Context, t *turn, formID string, fd formDialog, in entitlement.NewRequest) (*botframework.InvokeResponse, *entitlement.InvalidInputError, error) {
+	d, err := b.delegated(ctx, t)
+	if err != nil {
+		resp, err := b.failure(ctx, t, "I couldn't file your request", err, "")
+		return resp, nil, err
+	}
+	r, err := d.SubmitRequest(ctx, in)
+	if err != nil {
+		if ie := (*entitlement.InvalidInputError)(nil); errors.As(err, &ie) {
+			return nil, ie, nil
+		}
+		resp, err := b.failure(ctx, t, "I couldn't file your request", err, "request "+fd.PackageID)
+		return resp, nil, err
+	}
+	b.completeSubmitted(ctx, t, &r, fd, in)
+	fd.RequestID = r.ID
+	b.markFormSubmitted(ctx, t, formID, fd)
+	action := "request.submit"
+	if fd.Extend {
+		action = "request.extend"
+	}
+	b.auditTurn(ctx, t, store.AuditEntry{Action: action, Mode: store.ModeDelegated, RequestID: r.ID, PackageID: r.PackageID,
+		PackageName: r.PackageName, SubjectID: t.userID, SubjectName: t.userName, Outcome: string(r.State)})
+	tr, err := b.core.Track(ctx, r, trackOptions{RequestorTenant: t.tenantID, RequestorName: t.userName, Mode: lifecycle.ModeDelegated})
+	if err != nil {
+		return nil, nil, fmt.Errorf("track request %s: %w", r.ID, err)
+	}
+	b.Kick()
+	resp, err := b.answerStatus(ctx, t, tr)
+	return resp, nil, err
+}
+
+// completeSubmitted fills what Entra ID's answer to a submitted request left out (requestor, package,
+// policy, justification, answers) from the turn and the form.
+func (b *Bot) completeSubmitted(ctx context.Context, t *turn, r *entitlement.Request, fd formDialog, in entitlement.NewRequest) {
 	if r.Requestor.ID == "" {
 		r.Requestor.ID = t.userID
 	}
@@ -381,22 +437,13 @@ func (b *Bot) verbRequestSubmit(ctx context.Context, t *turn, data map[string]an
 	if len(r.Answers) == 0 {
 		r.Answers = in.Answers
 	}
-	fd.RequestID = r.ID
+}
+
+// markFormSubmitted records the request a form filed, so a second click shows it instead of filing again.
+func (b *Bot) markFormSubmitted(ctx context.Context, t *turn, formID string, fd formDialog) {
 	if err := b.cfg.Store.PutDialog(ctx, dialogFormPrefx+formID, fd); err != nil {
 		t.log.WarnContext(ctx, "mark form submitted", "err", err)
 	}
-	action := "request.submit"
-	if fd.Extend {
-		action = "request.extend"
-	}
-	b.auditTurn(ctx, t, store.AuditEntry{Action: action, Mode: store.ModeDelegated, RequestID: r.ID, PackageID: r.PackageID,
-		PackageName: r.PackageName, SubjectID: t.userID, SubjectName: t.userName, Outcome: string(r.State)})
-	tr, err := b.core.Track(ctx, r, trackOptions{RequestorTenant: t.tenantID, RequestorName: t.userName, Mode: lifecycle.ModeDelegated})
-	if err != nil {
-		return nil, fmt.Errorf("track request %s: %w", r.ID, err)
-	}
-	b.Kick()
-	return b.answerStatus(ctx, t, tr)
 }
 
 func formGone(l *i18n.Localizer, packageID string) *cards.Card {
