@@ -45,8 +45,9 @@
 //               (Falcon Team as Member, Northwind users may request, Patti approves, 30 days) and gets the links;
 //               Nina (Northwind, generated) requests it, Patti approves, Nina gets the guest guidance and is in.
 //               --only builder runs acts 0 and 16 alone, with the four Playgrounds they need.
-//  17 reviews:  (--only reviews: acts 0 and 17 alone, with Rita, Aaron, Adele and Megan) the simulator's opt-in
-//               review seed; Aaron gets the access review card and accepts the recommendations (Rita kept, Megan
+//  17 reviews:  (--only reviews: acts 0 and 17 alone, with Rita, Aaron, Adele, Megan and Gus) the simulator's opt-in
+//               review seed; Gus types "reviews" in his Fabrikam chat and answers his guest self-review (Yes, with
+//               a reason, recorded with his own identity); Aaron gets the access review card and accepts the recommendations (Rita kept, Megan
 //               denied); Adele's /reviews shows it decided, /review … stop and apply go through confirmation
 //               cards; Megan is told her access ended; the clock moves 4 days: Rita is warned that Falcon Team
 //               Member ends, extends it from the card, Aaron approves the extension.
@@ -658,7 +659,7 @@ async function story(o, pg, screens) {
     return s;
   }
   if (o.only === "reviews") {
-    await reviewsAct(s, o, { rita, aaron, adele, megan }, ask, T, D);
+    await reviewsAct(s, o, { rita, aaron, adele, megan, gus }, ask, T, D);
     return s;
   }
 
@@ -1201,10 +1202,19 @@ async function builderAct(s, o, { adele, patti, nina }, ask, T, D) {
  * recommendations on his review card; Adele stops and applies the review; Megan is told; 4 days later Rita is
  * warned that Falcon Team Member ends, extends it from the card, and Aaron approves the extension.
  */
-async function reviewsAct(s, o, { rita, aaron, adele, megan }, ask, T, D) {
+async function reviewsAct(s, o, { rita, aaron, adele, megan, gus }, ask, T, D) {
   await s.act("17 access reviews and expiry", async () => {
     const am = aaron.mark();
     await s.step("the simulator seeds the access review scenario", () => simPost(o.sim, "/_sim/seed", { scenario: "reviews" }));
+    // Gus (Fabrikam) reviews his own guest access from his home tenant's chat, with his own identity.
+    const self = await s.step('Gus: "reviews" in his Fabrikam chat → "Do you still need access to Falcon Partner Collaboration?"', () =>
+      ask(gus, "reviews", [gus.tr("Do you still need access to Falcon Partner Collaboration?")]));
+    await s.step("Gus: Yes, with a reason → recorded as his answer", async () => {
+      const yes = findAction(self, { verb: "review.self", title: gus.tr("Yes, I still need it") });
+      expect(yes, gus, "the self-review card has no Yes", self);
+      const r = await gus.execute(self.messageId, yes, { justification: "Still on the Falcon rollout (e2e)" });
+      expect(hasAll(messageText(asMessage(r)), [gus.tr("You said you still need it")]), gus, "Yes is not answered with his recorded answer", asMessage(r));
+    });
     const card = await s.step("Aaron: the access review card arrives, with Megan recommended for Deny", () =>
       aaron.message(am, ["Access review: Falcon Production Access quarterly review", "Rita Requester", "Megan Bowen", "Recommended: deny"], D, "the review card"));
     await s.step("Aaron: Accept recommendations → Rita approved, Megan denied, by him", async () => {
@@ -1310,7 +1320,7 @@ async function main() {
     ...Object.fromEntries(Object.keys(extraPersonas).map((n) => [n, new Playground({ persona: n, bot: o.bot, config: gen[n] })])),
   };
   if (o.only === "builder") pg = { admin: pg.admin, patti: pg.patti, nina: pg.nina };
-  if (o.only === "reviews") pg = { requester: pg.requester, approver: pg.approver, admin: pg.admin, megan: pg.megan };
+  if (o.only === "reviews") pg = { requester: pg.requester, approver: pg.approver, admin: pg.admin, megan: pg.megan, guest: pg.guest };
   // Distinct ports: random picks in the same range could collide and the Playground would then pick a random one.
   Object.values(pg).forEach((p, i) => (p.port = o["pg-port"] + i));
   let screens;
