@@ -180,23 +180,34 @@ func TestCheckSoD(t *testing.T) {
 	g.incompat["p-team"] = entitlement.Incompatibilities{Groups: []entitlement.Group{{ID: "g-rev", Name: "Falcon Security Reviewers"}}}
 	g.assignments = []entitlement.Assignment{{ID: "a1", PackageID: "p-bg", PackageName: "Falcon Break-glass", Target: entitlement.Subject{ID: "rita", Name: "Rita"}}}
 	g.members["g-rev"] = []string{"isaiah"}
+	g.assignments = append(g.assignments, entitlement.Assignment{ID: "a3", PackageID: "p-prod", PackageName: "Falcon Production Access", Target: entitlement.Subject{ID: "lynne", Name: "Lynne"}})
 	tests := []struct {
 		name, user, pkg string
 		want            []Conflict
+		// reads: Incompatibilities and Assignments calls (the request form runs Check every time)
+		incompatReads, assignmentReads int
 	}{
-		{"held package names the requested one", "rita", "p-prod", []Conflict{{Kind: entitlement.IncompatiblePackage, ID: "p-bg", Name: "Falcon Break-glass", AssignmentID: "a1"}}},
-		{"group member", "isaiah", "p-team", []Conflict{{Kind: entitlement.IncompatibleGroup, ID: "g-rev", Name: "Falcon Security Reviewers"}}},
-		{"no conflict", "isaiah", "p-prod", nil},
-		{"no account yet", "", "p-team", nil},
+		{"held package names the requested one", "rita", "p-prod", []Conflict{{Kind: entitlement.IncompatiblePackage, ID: "p-bg", Name: "Falcon Break-glass", AssignmentID: "a1"}}, 1, 1},
+		{"requested package names a held one", "lynne", "p-bg", []Conflict{{Kind: entitlement.IncompatiblePackage, ID: "p-prod", Name: "Falcon Production Access", AssignmentID: "a3"}}, 1, 1},
+		{"group member", "isaiah", "p-team", []Conflict{{Kind: entitlement.IncompatibleGroup, ID: "g-rev", Name: "Falcon Security Reviewers"}}, 1, 0},
+		{"no conflict", "isaiah", "p-prod", nil, 1, 1},
+		{"no incompatibilities either way: assignments not read", "rita", "p-wiki", nil, 1, 0},
+		{"no account yet", "", "p-team", nil, 0, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			g.incompatReads, g.assignmentReads = 0, 0
 			got, err := Check(context.Background(), g, tc.user, tc.pkg)
 			if err != nil || !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("Check = %+v, %v; want %+v", got, err, tc.want)
 			}
+			if g.incompatReads != tc.incompatReads || g.assignmentReads != tc.assignmentReads {
+				t.Errorf("Check read incompatibilities %d and assignments %d times, want %d and %d",
+					g.incompatReads, g.assignmentReads, tc.incompatReads, tc.assignmentReads)
+			}
 		})
 	}
+	g.assignments = g.assignments[:1]
 	g.packages = []entitlement.Package{{ID: "p-prod", Name: "Falcon Production Access"}, {ID: "p-bg", Name: "Falcon Break-glass"}}
 	g.assignments = append(g.assignments, entitlement.Assignment{ID: "a2", PackageID: "p-prod", PackageName: "Falcon Production Access", Target: entitlement.Subject{ID: "rita", Name: "Rita"}})
 	rep, err := Report(context.Background(), g)

@@ -21,8 +21,10 @@ type fakeGraph struct {
 	packages    []entitlement.Package
 	incompat    map[string]entitlement.Incompatibilities
 	assignments []entitlement.Assignment
-	members     map[string][]string // group id -> user ids
-	deleted     []string
+	// incompatReads and assignmentReads count the reads the separation-of-duties checks make.
+	incompatReads, assignmentReads int
+	members                        map[string][]string // group id -> user ids
+	deleted                        []string
 }
 
 func (f *fakeGraph) call(name string) error {
@@ -100,7 +102,15 @@ func (f *fakeGraph) DeletePolicy(_ context.Context, id string) error {
 	return f.call("DeletePolicy")
 }
 func (f *fakeGraph) Incompatibilities(_ context.Context, id string) (entitlement.Incompatibilities, error) {
-	return f.incompat[id], nil
+	f.incompatReads++
+	inc := f.incompat[id]
+	inc.NamedBy = nil
+	for other, o := range f.incompat { // as Graph's accessPackagesIncompatibleWith
+		if slices.ContainsFunc(o.Packages, func(p entitlement.Package) bool { return p.ID == id }) {
+			inc.NamedBy = append(inc.NamedBy, entitlement.Package{ID: other})
+		}
+	}
+	return inc, nil
 }
 func (f *fakeGraph) SetIncompatible(_ context.Context, _ string, ref entitlement.IncompatibleRef, add bool) error {
 	verb := "Remove"
@@ -116,6 +126,7 @@ func (f *fakeGraph) User(_ context.Context, upn string) (entitlement.User, error
 	return entitlement.User{}, fmt.Errorf("user %s: %w", upn, entitlement.ErrNotFound)
 }
 func (f *fakeGraph) Assignments(_ context.Context, flt entitlement.AssignmentFilter) ([]entitlement.Assignment, error) {
+	f.assignmentReads++
 	var out []entitlement.Assignment
 	for _, a := range f.assignments {
 		if (flt.TargetID == "" || a.Target.ID == flt.TargetID) && (flt.PackageID == "" || a.PackageID == flt.PackageID) {

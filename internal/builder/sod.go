@@ -30,7 +30,9 @@ var activeStates = []entitlement.AssignmentState{entitlement.AssignmentDelivered
 
 // Check lists the access userID holds that packageID is incompatible with, in either direction for
 // packages (Graph refuses a package incompatible with a held one, and one a held package names). A user
-// without an account in the directory (empty userID) holds nothing.
+// without an account in the directory (empty userID) holds nothing. A package without incompatibilities
+// either way (the usual case) costs only the read of its incompatibilities, which the Graph client caches:
+// the user's assignments are read only when some package could conflict.
 func Check(ctx context.Context, r SoDReader, userID, packageID string) ([]Conflict, error) {
 	if userID == "" {
 		return nil, nil
@@ -38,6 +40,27 @@ func Check(ctx context.Context, r SoDReader, userID, packageID string) ([]Confli
 	inc, err := r.Incompatibilities(ctx, packageID)
 	if err != nil {
 		return nil, fmt.Errorf("read incompatibilities of %s: %w", packageID, err)
+	}
+	out, err := heldConflicts(ctx, r, userID, packageID, inc)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range inc.Groups {
+		in, err := r.IsMemberOf(ctx, userID, g.ID)
+		if err != nil {
+			return nil, fmt.Errorf("check membership of %s in %s: %w", userID, g.ID, err)
+		}
+		if in {
+			out = append(out, Conflict{Kind: entitlement.IncompatibleGroup, ID: g.ID, Name: orDefault(g.Name, g.ID)})
+		}
+	}
+	return out, nil
+}
+
+// heldConflicts lists the packages userID holds that packageID names or that name packageID.
+func heldConflicts(ctx context.Context, r SoDReader, userID, packageID string, inc entitlement.Incompatibilities) ([]Conflict, error) {
+	if len(inc.Packages) == 0 && len(inc.NamedBy) == 0 {
+		return nil, nil
 	}
 	held, err := r.Assignments(ctx, entitlement.AssignmentFilter{TargetID: userID, States: activeStates})
 	if err != nil {
@@ -48,25 +71,9 @@ func Check(ctx context.Context, r SoDReader, userID, packageID string) ([]Confli
 		if a.PackageID == packageID || slices.ContainsFunc(out, func(c Conflict) bool { return c.ID == a.PackageID }) {
 			continue
 		}
-		bad := slices.ContainsFunc(inc.Packages, func(p entitlement.Package) bool { return p.ID == a.PackageID })
-		if !bad {
-			theirs, err := r.Incompatibilities(ctx, a.PackageID)
-			if err != nil {
-				return nil, fmt.Errorf("read incompatibilities of held package %s: %w", a.PackageID, err)
-			}
-			bad = slices.ContainsFunc(theirs.Packages, func(p entitlement.Package) bool { return p.ID == packageID })
-		}
-		if bad {
+		isHeld := func(p entitlement.Package) bool { return p.ID == a.PackageID }
+		if slices.ContainsFunc(inc.Packages, isHeld) || slices.ContainsFunc(inc.NamedBy, isHeld) {
 			out = append(out, Conflict{Kind: entitlement.IncompatiblePackage, ID: a.PackageID, Name: orDefault(a.PackageName, a.PackageID), AssignmentID: a.ID})
-		}
-	}
-	for _, g := range inc.Groups {
-		in, err := r.IsMemberOf(ctx, userID, g.ID)
-		if err != nil {
-			return nil, fmt.Errorf("check membership of %s in %s: %w", userID, g.ID, err)
-		}
-		if in {
-			out = append(out, Conflict{Kind: entitlement.IncompatibleGroup, ID: g.ID, Name: orDefault(g.Name, g.ID)})
 		}
 	}
 	return out, nil

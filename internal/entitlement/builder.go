@@ -109,6 +109,9 @@ type NewPackage struct {
 type Incompatibilities struct {
 	Packages []Package
 	Groups   []Group
+	// NamedBy are the packages that marked this one incompatible (Graph's accessPackagesIncompatibleWith):
+	// their holders may not get it either.
+	NamedBy []Package
 }
 
 // Group is a directory group (name and id).

@@ -1,6 +1,7 @@
 package tenantsim
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -106,7 +107,15 @@ func TestBuilderSeedFlow(t *testing.T) {
 	if got := ids(t, r); len(got) != 1 || got[0] != ReviewersGroupID {
 		t.Fatalf("incompatible groups %s", r.raw)
 	}
+	r = e.do("GET", em+"accessPackages/"+PkgBreakGlass+"/accessPackagesIncompatibleWith", app, nil)
+	if got := ids(t, r); !slices.Contains(got, pkgID) {
+		t.Fatalf("packages that marked break-glass incompatible %s, want %s among them", r.raw, pkgID)
+	}
 	wantStatus(t, e.do("DELETE", em+"accessPackages/"+pkgID+"/incompatibleAccessPackages/"+PkgBreakGlass+"/$ref", app, nil), 204)
+	r = e.do("GET", em+"accessPackages/"+PkgBreakGlass+"/accessPackagesIncompatibleWith", app, nil)
+	if got := ids(t, r); slices.Contains(got, pkgID) {
+		t.Fatalf("packages that marked break-glass incompatible after delete %s", r.raw)
+	}
 	r = e.do("GET", em+"accessPackages/"+pkgID+"/incompatibleAccessPackages", app, nil)
 	if got := ids(t, r); len(got) != 0 {
 		t.Fatalf("incompatible packages after delete %s", r.raw)

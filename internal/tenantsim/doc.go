@@ -24,7 +24,7 @@
 //	  accessPackages[/{id}] ($filter, $expand, $select, $search, $top/$skiptoken, $count)
 //	  accessPackages/filterByCurrentUser(on='allowedRequestor')
 //	  accessPackages/{id}/getApplicablePolicyRequirements (POST)
-//	  accessPackages/{id}/{assignmentPolicies,resourceRoleScopes,incompatibleAccessPackages,incompatibleGroups}
+//	  accessPackages/{id}/{assignmentPolicies,resourceRoleScopes,incompatibleAccessPackages,incompatibleGroups,accessPackagesIncompatibleWith}
 //	  accessPackages (POST), accessPackages/{id} (PATCH; DELETE refused while it has assignments),
 //	  accessPackages/{id}/resourceRoleScopes (POST), …/{incompatibleAccessPackages,incompatibleGroups}/$ref (POST),
 //	  …/{id}/$ref (DELETE)

@@ -186,6 +186,16 @@ func (s *Sim) emPackages(g *gctx, seg []string) *graphErr {
 		}
 		s.writeCollection(g.w, g.r, g.q, emCtx+"accessPackages('"+p.ID+"')/incompatibleAccessPackages", s.packageItems(out, g.q))
 		return nil
+	case "accesspackagesincompatiblewith": // the packages that marked this one incompatible
+		var out []*accessPkg
+		for _, o := range s.w.Packages {
+			if slices.Contains(o.Incompatible, p.ID) {
+				out = append(out, o)
+			}
+		}
+		slices.SortFunc(out, func(a, b *accessPkg) int { return strings.Compare(a.ID, b.ID) })
+		s.writeCollection(g.w, g.r, g.q, emCtx+"accessPackages('"+p.ID+"')/accessPackagesIncompatibleWith", s.packageItems(out, g.q))
+		return nil
 	}
 	return errNotFound("segment", strings.Join(seg, "/"))
 }

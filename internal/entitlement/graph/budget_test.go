@@ -108,7 +108,8 @@ func TestUnknownEnumsAndDocQuirks(t *testing.T) {
 
 // TestIncompatibilitiesCached: the separation-of-duties check reads a package's incompatibilities whenever a
 // request form opens; warm they cost no Graph call (they were 2 per form), and a change of them through
-// the client is read afresh.
+// the client is read afresh. They include the packages that marked this one incompatible, so the check
+// needs no read per held package.
 func TestIncompatibilitiesCached(t *testing.T) {
 	f := newFakeGraph(t)
 	incPkgs, incGroups := em+"/accessPackages/"+pkgID+"/incompatibleAccessPackages", em+"/accessPackages/"+pkgID+"/incompatibleGroups"
@@ -124,6 +125,10 @@ func TestIncompatibilitiesCached(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(body))
 	})
+	f.on("GET", em+"/accessPackages/"+pkgID+"/accessPackagesIncompatibleWith", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"value":[{"id":"pkg-3","displayName":"Sales auditor"}]}`))
+	})
 	f.on("POST", incGroups+"/$ref", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	c := newTestClient(t, f)
 	ctx := context.Background()
@@ -137,11 +142,11 @@ func TestIncompatibilitiesCached(t *testing.T) {
 		if n := f.count() - before; n != wantCalls {
 			t.Errorf("Incompatibilities cost %d Graph calls, want %d", n, wantCalls)
 		}
-		if len(inc.Packages) != 1 || inc.Packages[0].ID != "pkg-2" || len(inc.Groups) != wantGroups {
-			t.Errorf("Incompatibilities = %+v, want pkg-2 and %d group(s)", inc, wantGroups)
+		if len(inc.Packages) != 1 || inc.Packages[0].ID != "pkg-2" || len(inc.NamedBy) != 1 || inc.NamedBy[0].ID != "pkg-3" || len(inc.Groups) != wantGroups {
+			t.Errorf("Incompatibilities = %+v, want pkg-2, named by pkg-3 and %d group(s)", inc, wantGroups)
 		}
 	}
-	read(2, 0) // cold: incompatible packages and groups
+	read(3, 0) // cold: incompatible packages, the packages naming it, incompatible groups
 	read(0, 0) // warm
 	if err := c.SetIncompatible(ctx, pkgID, entitlement.IncompatibleRef{Kind: entitlement.IncompatibleGroup, ID: "grp-1"}, true); err != nil {
 		t.Fatalf("SetIncompatible: %v", err)
@@ -149,6 +154,6 @@ func TestIncompatibilitiesCached(t *testing.T) {
 	f.mu.Lock()
 	groups = `{"value":[{"id":"grp-1","displayName":"Auditors"}]}`
 	f.mu.Unlock()
-	read(2, 1) // the write forgot the cached read
+	read(3, 1) // the write forgot the cached read
 	read(0, 1)
 }

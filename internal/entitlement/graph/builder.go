@@ -313,7 +313,8 @@ func (c *Client) DeletePolicy(ctx context.Context, policyID string) error {
 	return err
 }
 
-// Incompatibilities lists the packages and groups a package is incompatible with (cached: the
+// Incompatibilities lists the packages and groups a package is incompatible with, and the packages that
+// marked it incompatible (cached: the
 // separation-of-duties check reads them whenever a request form opens; a write through this client
 // forgets them).
 func (c *Client) Incompatibilities(ctx context.Context, packageID string) (entitlement.Incompatibilities, error) {
@@ -338,6 +339,16 @@ func (c *Client) readIncompatibilities(ctx context.Context, packageID string) (e
 		for _, p := range pkgs {
 			if p != nil {
 				out.Packages = append(out.Packages, toPackage(p))
+			}
+		}
+		namedBy, err := collectURL[models.AccessPackageable, models.AccessPackageCollectionResponseable](ctx, c, base+"/accessPackagesIncompatibleWith",
+			nil, models.CreateAccessPackageCollectionResponseFromDiscriminatorValue, "access package collection")
+		if err != nil {
+			return err
+		}
+		for _, p := range namedBy {
+			if p != nil {
+				out.NamedBy = append(out.NamedBy, toPackage(p))
 			}
 		}
 		groups, err := collectURL[models.Groupable, models.GroupCollectionResponseable](ctx, c, base+"/incompatibleGroups",
