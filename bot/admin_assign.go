@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/accessbot/accessbot/cards"
@@ -32,62 +33,16 @@ func (b *Bot) adminAssign(ctx context.Context, c *adminCall) error {
 	}
 	c.entry.PackageID, c.entry.PackageName = pkg.ID, pkg.Name
 	op := adminPendingOp{Op: opAssign, PackageID: pkg.ID, PackageName: pkg.Name}
-	external := false
-	var who string
-	u, uerr := b.resolveUser(ctx, "assign", userArg)
-	var ae *adminError
-	switch {
-	case uerr == nil:
-		op.UserID, op.UserName, op.UserEmail = u.ID, orUnknown(u.Name, u.UPN), u.Mail
-		external = u.IsGuest()
-		op.External = external
-		who = admUserLabel(u)
-	case errors.As(uerr, &ae) && ae.title == "No such user" && strings.Contains(userArg, "@"):
-		// Not in the directory yet: a connected organization's user, assigned by mail (Entra invites them).
-		org, oerr := b.orgForEmail(ctx, userArg)
-		if oerr != nil {
-			return oerr
-		}
-		op.UserEmail, op.UserName, op.ConnectedOrgID = userArg, userArg, org.ID
-		external = true
-		op.External = true
-		who = userArg + " (" + org.Name + ", not yet a guest)"
-	default:
-		return uerr
+	who, err := b.assignTarget(ctx, userArg, &op)
+	if err != nil {
+		return err
 	}
 	c.entry.SubjectID, c.entry.SubjectName = op.UserID, op.UserName
-	pols, err := b.cfg.Entitlement.Policies(ctx, pkg.ID)
+	pol, err := b.assignPolicy(ctx, pkg, op, who)
 	if err != nil {
-		return fmt.Errorf("list policies of package %s: %w", pkg.ID, err)
-	}
-	var pol *entitlement.Policy
-	for i := range pols {
-		if admPolicyCovers(pols[i], external) {
-			pol = &pols[i]
-			break
-		}
-	}
-	if pol == nil {
-		whom := "members of " + b.tenantName()
-		if external {
-			whom = "users of connected organizations"
-		}
-		return &adminError{title: "No policy fits",
-			text: fmt.Sprintf("/assign: no policy of %s covers %s, so %s can't be assigned it. Nothing was changed.", pkg.Name, whom, who)}
+		return err
 	}
 	op.PolicyID, op.PolicyName = pol.ID, pol.Name
-	if op.UserID != "" {
-		as, err := b.cfg.Entitlement.Assignments(ctx, entitlement.AssignmentFilter{PackageID: pkg.ID, TargetID: op.UserID})
-		if err != nil {
-			return fmt.Errorf("check existing assignments of %s: %w", op.UserID, err)
-		}
-		for _, a := range as {
-			if admActive(a.State) {
-				return &adminError{title: "Already assigned",
-					text: fmt.Sprintf("/assign: %s already has %s (until %s). Nothing was changed.", who, pkg.Name, admStamp(a.EndsAt()))}
-			}
-		}
-	}
 	approval := "This policy assigns without approval."
 	if pol.ApprovalRequired && len(pol.Stages) > 0 {
 		approval = fmt.Sprintf("This bypasses the policy's approval (%s): no approver is asked.", lifecycle.Pluralize(len(pol.Stages), "stage"))
@@ -105,6 +60,68 @@ func (b *Bot) adminAssign(ctx context.Context, c *adminCall) error {
 		},
 		ConfirmLabel: "Assign",
 	})
+}
+
+// assignTarget resolves the user /assign names into op: a directory user, or (by mail address) a connected
+// organization's user who is not a guest yet. It returns how the confirm card names them.
+func (b *Bot) assignTarget(ctx context.Context, userArg string, op *adminPendingOp) (string, error) {
+	u, uerr := b.resolveUser(ctx, "assign", userArg)
+	var ae *adminError
+	switch {
+	case uerr == nil:
+		op.UserID, op.UserName, op.UserEmail = u.ID, orUnknown(u.Name, u.UPN), u.Mail
+		op.External = u.IsGuest()
+		return admUserLabel(u), nil
+	case errors.As(uerr, &ae) && ae.title == "No such user" && strings.Contains(userArg, "@"):
+		// Not in the directory yet: a connected organization's user, assigned by mail (Entra invites them).
+		org, oerr := b.orgForEmail(ctx, userArg)
+		if oerr != nil {
+			return "", oerr
+		}
+		op.UserEmail, op.UserName, op.ConnectedOrgID = userArg, userArg, org.ID
+		op.External = true
+		return userArg + " (" + org.Name + ", not yet a guest)", nil
+	default:
+		return "", uerr
+	}
+}
+
+// assignPolicy picks the first policy of pkg that covers op's user (a member, or a connected organization's
+// user) and refuses when none does or the user already holds pkg.
+func (b *Bot) assignPolicy(ctx context.Context, pkg entitlement.Package, op adminPendingOp, who string) (*entitlement.Policy, error) {
+	external := op.External
+	pols, err := b.cfg.Entitlement.Policies(ctx, pkg.ID)
+	if err != nil {
+		return nil, fmt.Errorf("list policies of package %s: %w", pkg.ID, err)
+	}
+	var pol *entitlement.Policy
+	for i := range pols {
+		if admPolicyCovers(pols[i], external) {
+			pol = &pols[i]
+			break
+		}
+	}
+	if pol == nil {
+		whom := "members of " + b.tenantName()
+		if external {
+			whom = "users of connected organizations"
+		}
+		return nil, &adminError{title: "No policy fits",
+			text: fmt.Sprintf("/assign: no policy of %s covers %s, so %s can't be assigned it. Nothing was changed.", pkg.Name, whom, who)}
+	}
+	if op.UserID != "" {
+		as, err := b.cfg.Entitlement.Assignments(ctx, entitlement.AssignmentFilter{PackageID: pkg.ID, TargetID: op.UserID})
+		if err != nil {
+			return nil, fmt.Errorf("check existing assignments of %s: %w", op.UserID, err)
+		}
+		for _, a := range as {
+			if admActive(a.State) {
+				return nil, &adminError{title: "Already assigned",
+					text: fmt.Sprintf("/assign: %s already has %s (until %s). Nothing was changed.", who, pkg.Name, admStamp(a.EndsAt()))}
+			}
+		}
+	}
+	return pol, nil
 }
 
 // orgForEmail finds the connected organization whose tenant owns the mail address's domain.
@@ -166,64 +183,13 @@ func (b *Bot) adminRevoke(ctx context.Context, c *adminCall) error {
 		return err
 	}
 	c.entry.PackageID, c.entry.PackageName = pkg.ID, pkg.Name
-	all, err := b.cfg.Entitlement.Assignments(ctx, entitlement.AssignmentFilter{PackageID: pkg.ID})
+	a, err := b.revokeHolder(ctx, pkg, userArg)
 	if err != nil {
-		return fmt.Errorf("list assignments of %s: %w", pkg.ID, err)
+		return err
 	}
-	var holders []entitlement.Assignment
-	for _, a := range all {
-		if admActive(a.State) {
-			holders = append(holders, a)
-		}
-	}
-	idx := -1
-	for i, a := range holders {
-		if admSubjectMatches(a.Target, userArg) {
-			idx = i
-			break
-		}
-	}
-	if idx < 0 && (admIsGUID(userArg) || strings.Contains(userArg, "@")) {
-		// The assignment may not carry the sign-in name: look the user up and match the object id.
-		if u, uerr := b.resolveUser(ctx, "revoke", userArg); uerr == nil {
-			for i, a := range holders {
-				if strings.EqualFold(a.Target.ID, u.ID) {
-					idx = i
-					break
-				}
-			}
-		}
-	}
-	if idx < 0 {
-		cs := make([]admCandidate, len(holders))
-		for i, a := range holders {
-			cs[i] = admCandidate{id: a.Target.ID, name: orUnknown(a.Target.Name, a.Target.ID)}
-		}
-		i, rerr := admResolve("revoke", "holder of "+pkg.Name, userArg, cs)
-		if rerr != nil {
-			var ae *adminError
-			if errors.As(rerr, &ae) && strings.HasPrefix(ae.title, "No such") {
-				ae.title = "No assignment"
-				ae.text = fmt.Sprintf("/revoke: %q holds no active assignment of %s. Nothing was changed.", userArg, pkg.Name)
-			}
-			return rerr
-		}
-		idx = i
-	}
-	a := holders[idx]
 	name := orUnknown(a.Target.Name, orUnknown(a.Target.PrincipalName, a.Target.ID))
 	c.entry.SubjectID, c.entry.SubjectName = a.Target.ID, name
-	// Whether the holder is a partner user decides how they are told once it is done.
-	email := a.Target.Email
-	external := a.Target.ConnectedOrgID != "" || strings.Contains(strings.ToUpper(a.Target.PrincipalName), "#EXT#")
-	if a.Target.ID != "" {
-		if u, uerr := b.cfg.Entitlement.User(ctx, a.Target.ID); uerr == nil {
-			external = external || u.IsGuest()
-			email = orUnknown(email, u.Mail)
-		} else {
-			c.t.log.InfoContext(ctx, "read the holder of a revoked assignment", "user", a.Target.ID, "err", uerr)
-		}
-	}
+	email, external := b.holderContact(ctx, c, a)
 	return b.askConfirmation(ctx, c, adminPendingOp{Op: opRevoke, PackageID: pkg.ID, PackageName: pkg.Name, AssignmentID: a.ID,
 		UserID: a.Target.ID, UserName: name, UserEmail: email, External: external}, cards.AdminConfirmView{
 		Title:   fmt.Sprintf("Revoke %s from %s?", pkg.Name, name),
@@ -237,4 +203,59 @@ func (b *Bot) adminRevoke(ctx context.Context, c *adminCall) error {
 		ConfirmLabel: "Revoke",
 		Irreversible: true,
 	})
+}
+
+// revokeHolder finds the active assignment of pkg that userArg names: by the assignment's target, by the
+// directory user's object id, or among the holders' names.
+func (b *Bot) revokeHolder(ctx context.Context, pkg entitlement.Package, userArg string) (entitlement.Assignment, error) {
+	all, err := b.cfg.Entitlement.Assignments(ctx, entitlement.AssignmentFilter{PackageID: pkg.ID})
+	if err != nil {
+		return entitlement.Assignment{}, fmt.Errorf("list assignments of %s: %w", pkg.ID, err)
+	}
+	var holders []entitlement.Assignment
+	for _, a := range all {
+		if admActive(a.State) {
+			holders = append(holders, a)
+		}
+	}
+	idx := slices.IndexFunc(holders, func(a entitlement.Assignment) bool { return admSubjectMatches(a.Target, userArg) })
+	if idx < 0 && (admIsGUID(userArg) || strings.Contains(userArg, "@")) {
+		// The assignment may not carry the sign-in name: look the user up and match the object id.
+		if u, uerr := b.resolveUser(ctx, "revoke", userArg); uerr == nil {
+			idx = slices.IndexFunc(holders, func(a entitlement.Assignment) bool { return strings.EqualFold(a.Target.ID, u.ID) })
+		}
+	}
+	if idx >= 0 {
+		return holders[idx], nil
+	}
+	cs := make([]admCandidate, len(holders))
+	for i, a := range holders {
+		cs[i] = admCandidate{id: a.Target.ID, name: orUnknown(a.Target.Name, a.Target.ID)}
+	}
+	i, rerr := admResolve("revoke", "holder of "+pkg.Name, userArg, cs)
+	if rerr != nil {
+		var ae *adminError
+		if errors.As(rerr, &ae) && strings.HasPrefix(ae.title, "No such") {
+			ae.title = "No assignment"
+			ae.text = fmt.Sprintf("/revoke: %q holds no active assignment of %s. Nothing was changed.", userArg, pkg.Name)
+		}
+		return entitlement.Assignment{}, rerr
+	}
+	return holders[i], nil
+}
+
+// holderContact returns the mail address of an assignment's holder and whether they are a partner user,
+// which decides how they are told once the revocation is done.
+func (b *Bot) holderContact(ctx context.Context, c *adminCall, a entitlement.Assignment) (string, bool) {
+	email := a.Target.Email
+	external := a.Target.ConnectedOrgID != "" || strings.Contains(strings.ToUpper(a.Target.PrincipalName), "#EXT#")
+	if a.Target.ID != "" {
+		if u, uerr := b.cfg.Entitlement.User(ctx, a.Target.ID); uerr == nil {
+			external = external || u.IsGuest()
+			email = orUnknown(email, u.Mail)
+		} else {
+			c.t.log.InfoContext(ctx, "read the holder of a revoked assignment", "user", a.Target.ID, "err", uerr)
+		}
+	}
+	return email, external
 }
