@@ -267,7 +267,7 @@ func (b *Bot) runPending(ctx context.Context, t *turn, op adminPendingOp) (strin
 	by := orUnknown(t.userName, t.userID)
 	switch op.Op {
 	case opReviewStop, opReviewApply, opReviewCreate:
-		return b.runReviewOp(ctx, op)
+		return b.runReviewOp(ctx, t.loc, op)
 	case opDisconnect:
 		if err := b.cfg.Entitlement.DeleteConnectedOrg(ctx, op.OrgID); err != nil {
 			return "", "", fmt.Errorf("delete connected organization %s: %w", op.OrgID, err)
@@ -298,7 +298,7 @@ func (b *Bot) runPending(ctx context.Context, t *turn, op adminPendingOp) (strin
 		return "Assigned " + op.PackageName,
 			fmt.Sprintf("%s was assigned %s directly, without approval (request %s, %s).", op.UserName, op.PackageName, req.ID, orUnknown(string(req.State), "submitted")), nil
 	case opPackageDelete:
-		return b.runPackageDelete(ctx, op)
+		return b.runPackageDelete(ctx, t.loc, op)
 	case opRevoke:
 		req, err := b.cfg.Entitlement.AdminRemove(ctx, op.AssignmentID, "Removed by "+by+" (AccessBot admin command).")
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/builder"
 	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/i18n"
 )
 
 // The package builder (issue 12): /package new and /package {name} edit open a card wizard whose state is the
@@ -42,10 +43,11 @@ func (b *Bot) packageBuilderCommand(ctx context.Context, c *adminCall) (bool, er
 	case len(args) == 1 && first == "new":
 		if d, err := builder.Load(ctx, b.cfg.Store, c.t.tenantID, c.t.userID, ""); err == nil && unfinished(d) {
 			c.entry.Outcome = "unfinished wizard offered"
-			return true, b.sendNotice(ctx, c.t, noticeInfo, "You have an unfinished package",
-				fmt.Sprintf("Your wizard for %s is at step %d of %d. Resume it, or start over (the unfinished one is dropped).",
-					orUnknown(d.Name, "a new package"), max(1, d.Step.Index()), len(builder.Steps)),
-				[]cards.Suggestion{{Title: "Resume", Command: "/package resume"}, {Title: "Start over", Command: "/package new over"}})
+			l := c.t.loc
+			return true, b.sendNotice(ctx, c.t, noticeInfo, l.T("builder.bot.unfinishedTitle"),
+				l.T("builder.bot.unfinishedText", "Name", orUnknown(d.Name, l.T("builder.bot.aNewPackage")),
+					"Step", max(1, d.Step.Index()), "Count", len(builder.Steps)),
+				[]cards.Suggestion{{Title: l.T("builder.bot.resume"), Command: "/package resume"}, {Title: l.T("builder.bot.startOver"), Command: "/package new over"}})
 		}
 		return true, b.startWizard(ctx, c, builder.Draft{})
 	case len(args) == 2 && first == "new" && last == "over":
@@ -70,7 +72,7 @@ func unfinished(d builder.Draft) bool {
 func (b *Bot) resumeWizard(ctx context.Context, c *adminCall) error {
 	d, err := builder.Load(ctx, b.cfg.Store, c.t.tenantID, c.t.userID, "")
 	if errors.Is(err, builder.ErrStale) || (err == nil && !unfinished(d)) {
-		return &adminError{title: "Nothing to resume", text: "You have no unfinished package wizard. Start one with /package new."}
+		return &adminError{title: c.t.loc.T("builder.bot.nothingToResume"), text: c.t.loc.T("builder.bot.nothingToResumeText")}
 	}
 	if err != nil {
 		return err
@@ -84,17 +86,18 @@ func (b *Bot) resumeWizard(ctx context.Context, c *adminCall) error {
 	return err
 }
 
-// builderPorts returns the builder's Graph writes, or an admin error when this installation has none.
-func (b *Bot) builderPorts() (entitlement.Builder, error) {
+// builderPorts returns the builder's Graph writes, or an admin error (in l's language) when this installation
+// has none.
+func (b *Bot) builderPorts(l *i18n.Localizer) (entitlement.Builder, error) {
 	if b.cfg.Builder == nil || b.cfg.Entitlement == nil {
-		return nil, &adminError{title: "The package builder is not available", text: "This installation has no entitlement management client that can create packages."}
+		return nil, &adminError{title: l.T("builder.bot.unavailable"), text: l.T("builder.bot.unavailableText")}
 	}
 	return b.cfg.Builder, nil
 }
 
 // startWizard stores a new draft for the admin (replacing any earlier one) and shows its first step.
 func (b *Bot) startWizard(ctx context.Context, c *adminCall, d builder.Draft) error {
-	if _, err := b.builderPorts(); err != nil {
+	if _, err := b.builderPorts(c.t.loc); err != nil {
 		return err
 	}
 	id, err := builder.NewID()
@@ -112,7 +115,7 @@ func (b *Bot) startWizard(ctx context.Context, c *adminCall, d builder.Draft) er
 }
 
 func (b *Bot) editPackage(ctx context.Context, c *adminCall, name string) error {
-	g, err := b.builderPorts()
+	g, err := b.builderPorts(c.t.loc)
 	if err != nil {
 		return err
 	}
@@ -124,7 +127,7 @@ func (b *Bot) editPackage(ctx context.Context, c *adminCall, name string) error 
 	if err != nil {
 		return fmt.Errorf("read access package %s: %w", found.ID, err)
 	}
-	if err := b.checkCatalogManaged(ctx, pkg.CatalogID); err != nil {
+	if err := b.checkCatalogManaged(ctx, c.t.loc, pkg.CatalogID); err != nil {
 		return err
 	}
 	pols, err := b.cfg.Entitlement.Policies(ctx, pkg.ID)
@@ -155,15 +158,14 @@ func (b *Bot) editPackage(ctx context.Context, c *adminCall, name string) error 
 
 // checkCatalogManaged refuses a catalog that Entra manages itself (serviceManaged): its packages cannot be
 // changed by an admin.
-func (b *Bot) checkCatalogManaged(ctx context.Context, catalogID string) error {
+func (b *Bot) checkCatalogManaged(ctx context.Context, l *i18n.Localizer, catalogID string) error {
 	cats, err := b.cfg.Entitlement.Catalogs(ctx)
 	if err != nil {
 		return fmt.Errorf("list catalogs: %w", err)
 	}
 	for _, cat := range cats {
 		if cat.ID == catalogID && cat.Type == "serviceManaged" {
-			return &adminError{title: "This catalog can't be managed here",
-				text: fmt.Sprintf("The catalog %s is managed by a Microsoft service (serviceManaged); its packages can't be changed by admins. Nothing was changed.", cat.Name)}
+			return &adminError{title: l.T("builder.bot.catalogManaged"), text: l.T("builder.bot.catalogManagedText", "Name", cat.Name)}
 		}
 	}
 	return nil
@@ -171,7 +173,7 @@ func (b *Bot) checkCatalogManaged(ctx context.Context, catalogID string) error {
 
 // deletePackage asks to confirm deleting a package; refused up front while it has assignments (Graph refuses).
 func (b *Bot) deletePackage(ctx context.Context, c *adminCall, name string) error {
-	if _, err := b.builderPorts(); err != nil {
+	if _, err := b.builderPorts(c.t.loc); err != nil {
 		return err
 	}
 	pkg, err := b.resolvePackage(ctx, "package", name)
@@ -183,20 +185,21 @@ func (b *Bot) deletePackage(ctx context.Context, c *adminCall, name string) erro
 		return fmt.Errorf("list assignments of %s: %w", pkg.ID, err)
 	}
 	active := slices.DeleteFunc(asg, func(a entitlement.Assignment) bool { return !admActive(a.State) })
+	l := c.t.loc
 	if len(active) > 0 {
-		return &adminError{title: "Can't delete " + pkg.Name,
-			text: fmt.Sprintf("%s has %d active assignment(s); Entra refuses to delete a package that has assignments. Remove them first (/revoke), then delete it. Nothing was changed.", pkg.Name, len(active))}
+		return &adminError{title: l.T("builder.bot.cantDelete", "Name", pkg.Name),
+			text: l.N("builder.bot.cantDeleteText", len(active), "Name", pkg.Name)}
 	}
 	c.entry.PackageID, c.entry.PackageName = pkg.ID, pkg.Name
 	return b.askConfirmation(ctx, c, adminPendingOp{Op: opPackageDelete, PackageID: pkg.ID, PackageName: pkg.Name},
-		cards.AdminConfirmView{Title: "Delete " + pkg.Name + "?", ConfirmLabel: "Delete", Irreversible: true,
-			Summary: "The access package and its policies are deleted. Nobody holds it now, so nobody loses access.",
-			Details: []cards.Fact{{Title: "Package", Value: pkg.Name}, {Title: "Catalog", Value: orUnknown(pkg.CatalogName, pkg.CatalogID)}}})
+		cards.AdminConfirmView{Title: l.T("builder.bot.deleteTitle", "Name", pkg.Name), ConfirmLabel: l.T("builder.bot.delete"), Irreversible: true,
+			Summary: l.T("builder.bot.deleteSummary"),
+			Details: []cards.Fact{{Title: l.T("builder.bot.package"), Value: pkg.Name}, {Title: l.T("builder.bot.catalog"), Value: orUnknown(pkg.CatalogName, pkg.CatalogID)}}})
 }
 
 // runPackageDelete deletes a package's policies, then the package (a confirmed /package … delete).
-func (b *Bot) runPackageDelete(ctx context.Context, op adminPendingOp) (string, string, error) {
-	g, err := b.builderPorts()
+func (b *Bot) runPackageDelete(ctx context.Context, l *i18n.Localizer, op adminPendingOp) (string, string, error) {
+	g, err := b.builderPorts(l)
 	if err != nil {
 		return "", "", err
 	}
@@ -212,7 +215,7 @@ func (b *Bot) runPackageDelete(ctx context.Context, op adminPendingOp) (string, 
 	if err := g.DeletePackage(ctx, op.PackageID); err != nil {
 		return "", "", fmt.Errorf("delete access package %s: %w", op.PackageID, err)
 	}
-	return "Deleted " + op.PackageName, fmt.Sprintf("%s and its %d policies were deleted.", op.PackageName, len(pols)), nil
+	return l.T("builder.bot.deleted", "Name", op.PackageName), l.N("builder.bot.deletedText", len(pols), "Name", op.PackageName), nil
 }
 
 // draftHandler answers a wizard verb for the admin's current draft.
@@ -223,16 +226,16 @@ func (b *Bot) builderVerb(h draftHandler) verbHandler {
 	return func(ctx context.Context, t *turn, data map[string]any) (*botframework.InvokeResponse, error) {
 		b.checkAdmin(ctx, t)
 		if !t.admin {
-			return noticeCard(t.loc, noticeError, "Not allowed", "Only AccessBot admins can build access packages. Nothing was changed."), nil
+			return noticeCard(t.loc, noticeError, t.loc.T("builder.bot.notAllowed"), t.loc.T("builder.bot.notAllowedText")), nil
 		}
-		if _, err := b.builderPorts(); err != nil {
+		if _, err := b.builderPorts(t.loc); err != nil {
 			var ae *adminError
 			errors.As(err, &ae)
 			return noticeCard(t.loc, noticeError, ae.title, ae.text), nil
 		}
 		d, err := builder.Load(ctx, b.cfg.Store, t.tenantID, t.userID, str(data, cards.KeyDraftID))
 		if errors.Is(err, builder.ErrStale) {
-			return noticeCard(t.loc, noticeInfo, "This wizard is closed", builder.ErrStale.Error()), nil
+			return noticeCard(t.loc, noticeInfo, t.loc.T("builder.bot.closedTitle"), t.loc.T("builder.bot.closedText")), nil
 		}
 		if err != nil {
 			return nil, err
@@ -267,12 +270,12 @@ func (b *Bot) verbBuilderNext(ctx context.Context, t *turn, d builder.Draft, dat
 	}
 	opts, err := b.wizardOptions(ctx, &d, step)
 	if err != nil {
-		return b.failure(ctx, t, "I couldn't read the choices for this step", err, "")
+		return b.failure(ctx, t, t.loc.T("builder.bot.cantReadChoices"), err, "")
 	}
 	next := d
 	problems, err := builder.Apply(ctx, &next, step, in, opts, b.resolver())
 	if err != nil {
-		return b.failure(ctx, t, "I couldn't check this step", err, "")
+		return b.failure(ctx, t, t.loc.T("builder.bot.cantCheck"), err, "")
 	}
 	if problems != nil {
 		next = d
@@ -285,7 +288,7 @@ func (b *Bot) verbBuilderNext(ctx context.Context, t *turn, d builder.Draft, dat
 	}
 	saved, err := b.saveDraft(ctx, t, d, next)
 	if err != nil {
-		return b.answer(ctx, t, cards.Notice(t.loc, cards.NoticeView{Kind: noticeWarning, Title: "Not saved", Text: entitlement.UserMessage(err) + " Open the wizard again with /package new."}))
+		return b.answer(ctx, t, cards.Notice(t.loc, cards.NoticeView{Kind: noticeWarning, Title: t.loc.T("builder.bot.notSaved"), Text: t.loc.T("builder.bot.notSavedText", "Reason", entitlement.UserMessage(err))}))
 	}
 	return b.answer(ctx, t, b.wizardCard(ctx, t, &saved, nil))
 }
@@ -355,7 +358,7 @@ func (b *Bot) verbBuilderSearch(ctx context.Context, t *turn, d builder.Draft, d
 	case errors.Is(err, entitlement.ErrInvalidInput):
 		note = t.loc.T("builder.searchEmpty")
 	case err != nil:
-		return b.failure(ctx, t, "I couldn't search the directory", err, "")
+		return b.failure(ctx, t, t.loc.T("builder.bot.cantSearch"), err, "")
 	case len(found) == 0:
 		note = t.loc.T("builder.searchNone", "Search", search)
 	default:
@@ -364,7 +367,7 @@ func (b *Bot) verbBuilderSearch(ctx context.Context, t *turn, d builder.Draft, d
 	next.Found = found
 	opts, err := b.wizardOptions(ctx, &next, builder.StepResources)
 	if err != nil {
-		return b.failure(ctx, t, "I couldn't read the catalog's resources", err, "")
+		return b.failure(ctx, t, t.loc.T("builder.bot.cantReadResources"), err, "")
 	}
 	// Keep the ticked roles that are still offered (no "pick one" problem while searching).
 	_, _ = builder.Apply(ctx, &next, builder.StepResources, in, opts, b.resolver())
@@ -379,7 +382,7 @@ func (b *Bot) verbBuilderSearch(ctx context.Context, t *turn, d builder.Draft, d
 
 func (b *Bot) verbBuilderCancel(ctx context.Context, t *turn, d builder.Draft, _ map[string]any) (*botframework.InvokeResponse, error) {
 	if d.State == builder.StateCreating {
-		return noticeCard(t.loc, noticeWarning, "Still working", builder.ErrBusy.Error()), nil
+		return noticeCard(t.loc, noticeWarning, t.loc.T("builder.bot.stillWorking"), t.loc.T("builder.bot.busyText")), nil
 	}
 	if err := builder.Close(ctx, b.cfg.Store, t.tenantID, t.userID, d.ID); err != nil && !errors.Is(err, builder.ErrStale) {
 		return nil, err
@@ -387,9 +390,9 @@ func (b *Bot) verbBuilderCancel(ctx context.Context, t *turn, d builder.Draft, _
 	e := b.adminEntry(t, "admin.package.cancel")
 	e.PackageID, e.PackageName, e.Outcome = d.Made.PackageID, d.Name, "wizard closed"
 	b.appendAudit(ctx, e)
-	text := "Nothing was created."
+	text := t.loc.T("builder.bot.nothingCreated")
 	if len(d.Made.Log) > 0 {
-		text = "The wizard is closed. What it created stays as it is (see /package " + d.Name + ")."
+		text = t.loc.T("builder.bot.closedKeeps", "Name", d.Name)
 	}
-	return noticeCard(t.loc, noticeInfo, "Closed", text), nil
+	return noticeCard(t.loc, noticeInfo, t.loc.T("builder.bot.closed"), text), nil
 }

@@ -25,9 +25,9 @@ func (b *Bot) verbBuilderCreate(ctx context.Context, t *turn, d builder.Draft, _
 	claimed, err := builder.Claim(ctx, b.cfg.Store, t.tenantID, t.userID, d.ID, b.now())
 	switch {
 	case errors.Is(err, builder.ErrBusy):
-		return noticeCard(t.loc, noticeWarning, "Already working on it", builder.ErrBusy.Error()), nil
+		return noticeCard(t.loc, noticeWarning, t.loc.T("builder.bot.alreadyWorking"), t.loc.T("builder.bot.busyText")), nil
 	case errors.Is(err, builder.ErrStale):
-		return noticeCard(t.loc, noticeInfo, "This wizard is closed", builder.ErrStale.Error()), nil
+		return noticeCard(t.loc, noticeInfo, t.loc.T("builder.bot.closedTitle"), t.loc.T("builder.bot.closedText")), nil
 	case err != nil:
 		return nil, err
 	}
@@ -77,11 +77,11 @@ func incomplete(d builder.Draft) string {
 // verbBuilderUndo removes what a failed Create made.
 func (b *Bot) verbBuilderUndo(ctx context.Context, t *turn, d builder.Draft, _ map[string]any) (*botframework.InvokeResponse, error) {
 	if d.State != builder.StateFailed || d.Edit {
-		return noticeCard(t.loc, noticeInfo, "Nothing to undo", "Undo is only for a package the wizard failed to finish creating."), nil
+		return noticeCard(t.loc, noticeInfo, t.loc.T("builder.bot.nothingToUndo"), t.loc.T("builder.bot.nothingToUndoText")), nil
 	}
 	claimed, err := builder.Claim(ctx, b.cfg.Store, t.tenantID, t.userID, d.ID, b.now())
 	if err != nil {
-		return noticeCard(t.loc, noticeWarning, "Not now", entitlement.UserMessage(err)), nil
+		return noticeCard(t.loc, noticeWarning, t.loc.T("builder.bot.notNow"), entitlement.UserMessage(err)), nil
 	}
 	left, uerr := builder.Undo(ctx, b.cfg.Builder, &claimed)
 	e := b.adminEntry(t, "admin.package.undo")
@@ -93,8 +93,8 @@ func (b *Bot) verbBuilderUndo(ctx context.Context, t *turn, d builder.Draft, _ m
 		}
 		e.Outcome = "failed: " + entitlement.UserMessage(uerr)
 		b.appendAudit(ctx, e)
-		return b.answer(ctx, t, cards.Notice(t.loc, cards.NoticeView{Kind: noticeError, Title: "Undo didn't finish",
-			Text: entitlement.UserMessage(uerr) + " What still exists is listed on the card above; try Undo again."}))
+		return b.answer(ctx, t, cards.Notice(t.loc, cards.NoticeView{Kind: noticeError, Title: t.loc.T("builder.bot.undoFailed"),
+			Text: t.loc.T("builder.bot.undoFailedText", "Reason", entitlement.UserMessage(uerr))}))
 	}
 	e.Outcome = "undone"
 	b.appendAudit(ctx, e)

@@ -118,15 +118,14 @@ func (b *Bot) reviewerToken(ctx context.Context, t *turn) (entitlement.TokenSour
 
 func (b *Bot) cmdReviews(ctx context.Context, t *turn, cmd Command) error {
 	if b.cfg.Reviews == nil {
-		_, err := b.sendCard(ctx, t, b.errorCard(ctx, t, "Access reviews", errReviewsOff, ""))
-		return err
+		return b.sendNotice(ctx, t, noticeError, t.loc.T("review.bot.title"), t.loc.T("review.bot.off"), nil)
 	}
 	if b.isForeign(t) {
 		return b.cmdPartnerReviews(ctx, t)
 	}
 	items, err := b.cfg.Reviews.PendingFor(ctx, t.userID)
 	if err != nil {
-		_, serr := b.sendCard(ctx, t, b.errorCard(ctx, t, "I couldn't list your access reviews", err, "reviews"))
+		_, serr := b.sendCard(ctx, t, b.errorCard(ctx, t, t.loc.T("review.bot.cantList"), err, "reviews"))
 		return errors.Join(fmt.Errorf("list reviews for %s: %w", t.userID, err), serr)
 	}
 	_, err = b.sendCard(ctx, t, cards.AdminTable(t.loc, reviews.PendingView(t.loc, items, b.now())))
@@ -150,7 +149,7 @@ func (b *Bot) cmdPartnerReviews(ctx context.Context, t *turn) error {
 	}
 	items, err := b.cfg.Reviews.SelfItemsFor(ctx, who)
 	if err != nil {
-		_, serr := b.sendCard(ctx, t, b.errorCard(ctx, t, "I couldn't list your access reviews", err, "reviews"))
+		_, serr := b.sendCard(ctx, t, b.errorCard(ctx, t, t.loc.T("review.bot.cantList"), err, "reviews"))
 		return errors.Join(fmt.Errorf("list reviews of partner user %s: %w", t.userID, err), serr)
 	}
 	if len(items) == 0 {
@@ -187,7 +186,7 @@ func (b *Bot) ownAddress(ctx context.Context, t *turn) string {
 func (b *Bot) verbReviewOpen(ctx context.Context, t *turn, data map[string]any) (*botframework.InvokeResponse, error) {
 	tok, err := b.reviewerToken(ctx, t)
 	if err != nil {
-		return b.failure(ctx, t, "I couldn't open the review", err, "reviews")
+		return b.failure(ctx, t, t.loc.T("review.bot.cantOpen"), err, "reviews")
 	}
 	return b.reviewCard(ctx, t, tok, data, "", "")
 }
@@ -197,7 +196,7 @@ func (b *Bot) verbReviewOpen(ctx context.Context, t *turn, data map[string]any) 
 func (b *Bot) reviewCard(ctx context.Context, t *turn, tok entitlement.TokenSource, data map[string]any, note, errMsg string) (*botframework.InvokeResponse, error) {
 	defID, instID := str(data, cards.KeyReviewID), str(data, cards.KeyInstanceID)
 	if !validID(defID) || !validID(instID) {
-		return b.answer(ctx, t, b.errorCard(ctx, t, "This button can't be used", entitlement.Invalid("review", "the card does not name a review"), "reviews"))
+		return noticeCard(t.loc, noticeError, t.loc.T("review.bot.badButton"), t.loc.T("review.bot.badButtonText")), nil
 	}
 	page := 1
 	fmt.Sscan(str(data, cards.KeyPage), &page)
@@ -208,7 +207,7 @@ func (b *Bot) reviewCard(ctx context.Context, t *turn, tok entitlement.TokenSour
 		}
 	}
 	if err != nil {
-		return b.failure(ctx, t, "I couldn't open the review", err, "reviews")
+		return b.failure(ctx, t, t.loc.T("review.bot.cantOpen"), err, "reviews")
 	}
 	return b.answer(ctx, t, card)
 }
@@ -233,13 +232,13 @@ func (b *Bot) verbReview(action reviewAction) verbHandler {
 	return func(ctx context.Context, t *turn, data map[string]any) (*botframework.InvokeResponse, error) {
 		tok, err := b.reviewerToken(ctx, t)
 		if err != nil {
-			return b.failure(ctx, t, "I couldn't record your decision", err, "reviews")
+			return b.failure(ctx, t, t.loc.T("review.bot.cantRecord"), err, "reviews")
 		}
 		svc := b.cfg.Reviews
 		defID, instID := str(data, cards.KeyReviewID), str(data, cards.KeyInstanceID)
 		entry := store.AuditEntry{Action: action.audit(), Mode: "delegated", Details: map[string]string{"review": defID, "instance": instID}}
 		if !validID(defID) || !validID(instID) {
-			return b.answer(ctx, t, b.errorCard(ctx, t, "This button can't be used", entitlement.Invalid("review", "the card does not name a review"), "reviews"))
+			return noticeCard(t.loc, noticeError, t.loc.T("review.bot.badButton"), t.loc.T("review.bot.badButtonText")), nil
 		}
 		var v entitlement.ReviewVerdict
 		if action != reviewAccept {
@@ -276,7 +275,7 @@ func (b *Bot) verbReview(action reviewAction) verbHandler {
 		case errors.As(err, &ie):
 			return b.reviewCard(ctx, t, tok, data, "", entitlement.UserMessage(err))
 		case err != nil:
-			return b.failure(ctx, t, "Your decision was not recorded", err, "reviews")
+			return b.failure(ctx, t, t.loc.T("review.bot.notRecorded"), err, "reviews")
 		}
 		return b.reviewCard(ctx, t, tok, data, "", "")
 	}
@@ -289,15 +288,15 @@ func (b *Bot) verbReview(action reviewAction) verbHandler {
 func (b *Bot) verbReviewSelf(ctx context.Context, t *turn, data map[string]any) (*botframework.InvokeResponse, error) {
 	svc := b.cfg.Reviews
 	if svc == nil {
-		return b.failure(ctx, t, "Access reviews", errReviewsOff, "")
+		return noticeCard(t.loc, noticeError, t.loc.T("review.bot.title"), t.loc.T("review.bot.off")), nil
 	}
 	defID, instID, decID := str(data, cards.KeyReviewID), str(data, cards.KeyInstanceID), str(data, cards.KeyDecisionID)
 	if !validID(defID) || !validID(instID) || !validID(decID) {
-		return b.answer(ctx, t, b.errorCard(ctx, t, "This button can't be used", entitlement.Invalid("review", "the card does not name a review"), "reviews"))
+		return noticeCard(t.loc, noticeError, t.loc.T("review.bot.badButton"), t.loc.T("review.bot.badButtonText")), nil
 	}
 	item, err := b.selfItem(ctx, defID, instID, decID)
 	if err != nil {
-		return b.failure(ctx, t, "I couldn't open the review", err, "reviews")
+		return b.failure(ctx, t, t.loc.T("review.bot.cantOpen"), err, "reviews")
 	}
 	decision := str(data, cards.KeyDecision)
 	entry := store.AuditEntry{Action: "review.self", Mode: "delegated", SubjectID: item.Decision.Principal.ID, SubjectName: item.Decision.Principal.Name,
@@ -307,14 +306,14 @@ func (b *Bot) verbReviewSelf(ctx context.Context, t *turn, data map[string]any) 
 			_ = svc.MarkSent(ctx, reviews.AnsweredKey(instID, item.Decision.Principal.ID))
 			return b.answer(ctx, t, svc.SelfCard(t.loc, item, false, "", ""))
 		}
-		return b.answer(ctx, t, svc.SelfCard(t.loc, item, true, "I don't see your answer in "+orUnknown(b.cfg.Tenant.Name, "the organization")+"'s review yet. It can take a minute after you answer in My Access.", ""))
+		return b.answer(ctx, t, svc.SelfCard(t.loc, item, true, t.loc.T("review.bot.notSeenYet", "Org", orUnknown(b.cfg.Tenant.Name, t.loc.T("review.bot.theOrg"))), ""))
 	}
 	v, err := reviews.Verdict(decision, str(data, cards.InputJustification))
 	if err != nil {
 		return b.answer(ctx, t, svc.SelfCard(t.loc, item, false, "", entitlement.UserMessage(err)))
 	}
 	if v.Decision == entitlement.ReviewApprove && v.Justification == "" {
-		return b.answer(ctx, t, svc.SelfCard(t.loc, item, false, "", "Please say why you still need it."))
+		return b.answer(ctx, t, svc.SelfCard(t.loc, item, false, "", t.loc.T("review.bot.sayWhy")))
 	}
 	tok, err := b.reviewerToken(ctx, t)
 	if err == nil {
@@ -323,7 +322,7 @@ func (b *Bot) verbReviewSelf(ctx context.Context, t *turn, data map[string]any) 
 	var ie *entitlement.InvalidInputError
 	switch {
 	case errors.As(err, &ie):
-		return b.answer(ctx, t, svc.SelfCard(t.loc, item, false, "", "Please say why you still need it."))
+		return b.answer(ctx, t, svc.SelfCard(t.loc, item, false, "", t.loc.T("review.bot.sayWhy")))
 	case err != nil:
 		entry.Outcome = "not recorded by the bot, sent to My Access: " + entitlement.UserMessage(err)
 		b.auditTurn(ctx, t, entry)
@@ -334,7 +333,7 @@ func (b *Bot) verbReviewSelf(ctx context.Context, t *turn, data map[string]any) 
 	b.auditTurn(ctx, t, entry)
 	_ = svc.MarkSent(ctx, reviews.AnsweredKey(instID, item.Decision.Principal.ID))
 	if item, err = b.selfItem(ctx, defID, instID, decID); err != nil {
-		return b.failure(ctx, t, "I couldn't open the review", err, "reviews")
+		return b.failure(ctx, t, t.loc.T("review.bot.cantOpen"), err, "reviews")
 	}
 	return b.answer(ctx, t, svc.SelfCard(t.loc, item, false, "", ""))
 }
@@ -347,7 +346,7 @@ func (b *Bot) selfItem(ctx context.Context, defID, instID, decisionID string) (r
 
 func (b *Bot) adminReviews(ctx context.Context, c *adminCall) error {
 	if b.cfg.Reviews == nil {
-		return &adminError{title: "Access reviews", text: errReviewsOff.Error()}
+		return &adminError{title: c.t.loc.T("review.bot.title"), text: c.t.loc.T("review.bot.off")}
 	}
 	v, err := b.cfg.Reviews.Summary(ctx, c.t.loc, strings.TrimSpace(c.cmd.Rest))
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/i18n"
 	"github.com/accessbot/accessbot/internal/reviews"
 )
 
@@ -30,8 +31,9 @@ func init() {
 func (b *Bot) adminReview(ctx context.Context, c *adminCall) error {
 	svc := b.cfg.Reviews
 	if svc == nil {
-		return &adminError{title: "Access reviews", text: errReviewsOff.Error()}
+		return &adminError{title: c.t.loc.T("review.bot.title"), text: c.t.loc.T("review.bot.off")}
 	}
+	l := c.t.loc
 	args := c.cmd.Args
 	if len(args) < 2 {
 		return admUsageErr("review", "expected a review name and an action, got %q", c.cmd.Rest)
@@ -47,7 +49,7 @@ func (b *Bot) adminReview(ctx context.Context, c *adminCall) error {
 	a, err := svc.Find(ctx, name)
 	var ie *entitlement.InvalidInputError
 	if errors.Is(err, entitlement.ErrNotFound) || errors.As(err, &ie) {
-		return &adminError{title: "Which review?", text: entitlement.UserMessage(err), sugg: []cards.Suggestion{{Title: "List reviews", Command: "/reviews"}}}
+		return &adminError{title: l.T("review.bot.which"), text: entitlement.UserMessage(err), sugg: []cards.Suggestion{{Title: l.T("review.bot.list"), Command: "/reviews"}}}
 	}
 	if err != nil {
 		return fmt.Errorf("find access review %q: %w", name, err)
@@ -59,21 +61,21 @@ func (b *Bot) adminReview(ctx context.Context, c *adminCall) error {
 		return b.adminReviewRemind(ctx, c, a)
 	case "stop":
 		if !a.Inst.Status.Open() {
-			return &adminError{title: "Nothing to stop", text: fmt.Sprintf("%q is not in progress (it is %s).", a.Def.Name, a.Inst.Status)}
+			return &adminError{title: l.T("review.bot.nothingToStop"), text: l.T("review.bot.notInProgress", "Name", a.Def.Name, "Status", a.Inst.Status)}
 		}
 		op.Op = opReviewStop
-		return b.askConfirmation(ctx, c, op, cards.AdminConfirmView{Title: "Stop the review \u201c" + a.Def.Name + "\u201d now?",
-			Summary:      "Reviewers can no longer record decisions. Nobody's access changes until the decisions are applied (/review … apply).",
-			Details:      []cards.Fact{{Title: "Reviews", Value: a.Resource}, {Title: "Ends", Value: a.Inst.End.UTC().Format("2006-01-02 15:04 UTC")}},
-			ConfirmLabel: "Stop review"})
+		return b.askConfirmation(ctx, c, op, cards.AdminConfirmView{Title: l.T("review.bot.stopTitle", "Name", a.Def.Name),
+			Summary:      l.T("review.bot.stopSummary"),
+			Details:      []cards.Fact{{Title: l.T("review.bot.reviews"), Value: a.Resource}, {Title: l.T("review.bot.ends"), Value: a.Inst.End.UTC().Format("2006-01-02 15:04 UTC")}},
+			ConfirmLabel: l.T("review.bot.stop")})
 	default:
 		if a.Inst.Status != entitlement.ReviewCompleted {
-			return &adminError{title: "Not ready to apply", text: fmt.Sprintf("%q is %s: decisions can be applied once it is completed (stop it first, or wait for its end).", a.Def.Name, a.Inst.Status)}
+			return &adminError{title: l.T("review.bot.notReady"), text: l.T("review.bot.notReadyText", "Name", a.Def.Name, "Status", a.Inst.Status)}
 		}
 		op.Op = opReviewApply
-		return b.askConfirmation(ctx, c, op, cards.AdminConfirmView{Title: "Apply the decisions of \u201c" + a.Def.Name + "\u201d?",
-			Summary: "Access that reviewers denied is removed now, and the people concerned are told.", Irreversible: true,
-			Details: []cards.Fact{{Title: "Reviews", Value: a.Resource}}, ConfirmLabel: "Apply decisions"})
+		return b.askConfirmation(ctx, c, op, cards.AdminConfirmView{Title: l.T("review.bot.applyTitle", "Name", a.Def.Name),
+			Summary: l.T("review.bot.applySummary"), Irreversible: true,
+			Details: []cards.Fact{{Title: l.T("review.bot.reviews"), Value: a.Resource}}, ConfirmLabel: l.T("review.bot.apply")})
 	}
 }
 
@@ -87,8 +89,8 @@ func (b *Bot) adminReviewRemind(ctx context.Context, c *adminCall, a reviews.Act
 	if err != nil {
 		c.t.log.WarnContext(ctx, "remind reviewers in Teams", "review", a.Def.ID, "err", err)
 	}
-	_, serr := b.sendCard(ctx, c.t, cards.Notice(c.t.loc, cards.NoticeView{Kind: cards.NoticeSuccess, Title: "Reviewers reminded",
-		Text: fmt.Sprintf("Entra sent its reminder mail, and I reminded %d in Teams about \u201c%s\u201d.", n, a.Def.Name)}))
+	_, serr := b.sendCard(ctx, c.t, cards.Notice(c.t.loc, cards.NoticeView{Kind: cards.NoticeSuccess, Title: c.t.loc.T("review.bot.reminded"),
+		Text: c.t.loc.N("review.bot.remindedText", n, "Name", a.Def.Name)}))
 	return serr
 }
 
@@ -114,26 +116,27 @@ trailing:
 		return err
 	}
 	c.entry.PackageID, c.entry.PackageName = pkg.ID, pkg.Name
-	who := "each person's manager (or an admin group fallback you set in Entra)"
+	l := c.t.loc
+	who, whoShort := l.T("review.bot.whoManager"), l.T("review.bot.reviewersManager")
 	if reviewers == "self" {
-		who = "each person, about their own access"
+		who, whoShort = l.T("review.bot.whoSelf"), l.T("review.bot.reviewersSelf")
 	}
-	when := "once"
+	when := l.T("review.bot.once")
 	if recurrence != "" {
-		when = "every " + map[string]string{"monthly": "month", "quarterly": "quarter"}[recurrence]
+		when = l.T("review.bot." + recurrence)
 	}
 	return b.askConfirmation(ctx, c, adminPendingOp{Op: opReviewCreate, PackageID: pkg.ID, PackageName: pkg.Name, ReviewID: reviewers, InstanceID: recurrence},
-		cards.AdminConfirmView{Title: "Create an access review of " + pkg.Name + "?",
-			Summary:      fmt.Sprintf("Everyone holding %s is reviewed %s by %s, for 14 days each time. Approving needs a justification; nothing is applied automatically.", pkg.Name, when, who),
-			Details:      []cards.Fact{{Title: "Package", Value: pkg.Name}, {Title: "Reviewers", Value: reviewers}, {Title: "Recurrence", Value: when}},
-			ConfirmLabel: "Create review"})
+		cards.AdminConfirmView{Title: l.T("review.bot.createTitle", "Name", pkg.Name),
+			Summary:      l.T("review.bot.createSummary", "Name", pkg.Name, "When", when, "Who", who),
+			Details:      []cards.Fact{{Title: l.T("review.bot.package"), Value: pkg.Name}, {Title: l.T("review.bot.reviewers"), Value: whoShort}, {Title: l.T("review.bot.recurrence"), Value: when}},
+			ConfirmLabel: l.T("review.bot.create")})
 }
 
 // runReviewOp carries out a confirmed /review stop, apply or new.
-func (b *Bot) runReviewOp(ctx context.Context, op adminPendingOp) (string, string, error) {
+func (b *Bot) runReviewOp(ctx context.Context, l *i18n.Localizer, op adminPendingOp) (string, string, error) {
 	svc := b.cfg.Reviews
 	if svc == nil {
-		return "", "", &adminError{title: "Access reviews", text: errReviewsOff.Error()}
+		return "", "", &adminError{title: l.T("review.bot.title"), text: l.T("review.bot.off")}
 	}
 	a := reviews.Active{Def: entitlement.ReviewDefinition{ID: op.ReviewID, Name: op.PackageName}, Inst: entitlement.ReviewInstance{ID: op.InstanceID}}
 	switch op.Op {
@@ -141,17 +144,17 @@ func (b *Bot) runReviewOp(ctx context.Context, op adminPendingOp) (string, strin
 		if err := svc.Stop(ctx, a); err != nil {
 			return "", "", fmt.Errorf("stop access review %s: %w", op.ReviewID, err)
 		}
-		return "Review stopped", fmt.Sprintf("\u201c%s\u201d is stopped. Apply its decisions with /review %s apply.", op.PackageName, op.PackageName), nil
+		return l.T("review.bot.stopped"), l.T("review.bot.stoppedText", "Name", op.PackageName), nil
 	case opReviewApply:
 		if err := svc.Apply(ctx, a); err != nil {
 			return "", "", fmt.Errorf("apply access review %s: %w", op.ReviewID, err)
 		}
-		return "Decisions applied", fmt.Sprintf("The decisions of \u201c%s\u201d are applied: denied access is removed and the people concerned are told.", op.PackageName), nil
+		return l.T("review.bot.applied"), l.T("review.bot.appliedText", "Name", op.PackageName), nil
 	}
 	d, err := svc.Create(ctx, entitlement.NewReview{PackageID: op.PackageID, PackageName: op.PackageName, Reviewers: op.ReviewID,
 		Recurrence: op.InstanceID, DurationDays: 14, JustificationRequired: true, DefaultDecision: "None"})
 	if err != nil {
 		return "", "", fmt.Errorf("create access review of %s: %w", op.PackageID, err)
 	}
-	return "Review created", fmt.Sprintf("\u201c%s\u201d is created; reviewers get their card in Teams when it starts.", d.Name), nil
+	return l.T("review.bot.created"), l.T("review.bot.createdText", "Name", d.Name), nil
 }

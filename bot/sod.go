@@ -80,7 +80,7 @@ func (b *Bot) adminSoD(ctx context.Context, c *adminCall) error {
 	if err := admNoArgs(c); err != nil {
 		return err
 	}
-	if _, err := b.builderPorts(); err != nil {
+	if _, err := b.builderPorts(c.t.loc); err != nil {
 		return err
 	}
 	rep, err := builder.Report(ctx, sodReader{b.cfg.Entitlement, b.cfg.Builder})
