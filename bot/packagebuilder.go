@@ -130,6 +130,9 @@ func (b *Bot) editPackage(ctx context.Context, c *adminCall, name string) error 
 	if err := b.checkCatalogManaged(ctx, c.t.loc, pkg.CatalogID); err != nil {
 		return err
 	}
+	if err := b.checkCatalogRights(ctx, c.t, pkg.CatalogID, orUnknown(pkg.CatalogName, pkg.CatalogID)); err != nil {
+		return err
+	}
 	pols, err := b.cfg.Entitlement.Policies(ctx, pkg.ID)
 	if err != nil {
 		return fmt.Errorf("list policies of package %s: %w", pkg.ID, err)
@@ -178,6 +181,9 @@ func (b *Bot) deletePackage(ctx context.Context, c *adminCall, name string) erro
 	}
 	pkg, err := b.resolvePackage(ctx, "package", name)
 	if err != nil {
+		return err
+	}
+	if err := b.checkCatalogRights(ctx, c.t, pkg.CatalogID, orUnknown(pkg.CatalogName, pkg.CatalogID)); err != nil {
 		return err
 	}
 	asg, err := b.cfg.Entitlement.Assignments(ctx, entitlement.AssignmentFilter{PackageID: pkg.ID})
@@ -276,6 +282,15 @@ func (b *Bot) verbBuilderNext(ctx context.Context, t *turn, d builder.Draft, dat
 	problems, err := builder.Apply(ctx, &next, step, in, opts, b.resolver())
 	if err != nil {
 		return b.failure(ctx, t, t.loc.T("builder.bot.cantCheck"), err, "")
+	}
+	if problems == nil && step == builder.StepBasics && !next.Edit {
+		refusal, err := b.catalogRefusal(ctx, t, next.CatalogID, next.CatalogName)
+		if err != nil {
+			return b.failure(ctx, t, "I couldn't check your rights on the catalog", err, "")
+		}
+		if refusal != nil {
+			problems = map[string]builder.Message{"catalog": *refusal}
+		}
 	}
 	if problems != nil {
 		next = d

@@ -18,12 +18,19 @@ var roleReadPermissions = []string{"RoleManagement.Read.Directory", "RoleManagem
 // roleManagement serves roleManagement/directory/roleAssignments[/{id}] (GET; $filter, e.g.
 // principalId eq '{id}').
 func (s *Sim) roleManagement(g *gctx, seg []string) *graphErr {
-	if len(seg) < 2 || len(seg) > 3 || !strings.EqualFold(seg[0], "directory") || !strings.EqualFold(seg[1], "roleAssignments") {
+	if len(seg) < 2 || len(seg) > 3 || !strings.EqualFold(seg[1], "roleAssignments") {
 		return &graphErr{Status: http.StatusBadRequest, Code: "BadRequest",
 			Message: fmt.Sprintf("Resource not found for the segment '%s'.", strings.Join(seg, "/"))}
 	}
 	if g.r.Method != http.MethodGet {
 		return methodNotAllowed(g.r)
+	}
+	if strings.EqualFold(seg[0], "entitlementManagement") {
+		return s.emRoleAssignments(g, seg[2:])
+	}
+	if !strings.EqualFold(seg[0], "directory") {
+		return &graphErr{Status: http.StatusBadRequest, Code: "BadRequest",
+			Message: fmt.Sprintf("Resource not found for the segment '%s'.", seg[0])}
 	}
 	granted := g.c.Roles
 	if !g.c.AppOnly {
@@ -83,4 +90,68 @@ func guidBytes(id string) []byte {
 	slices.Reverse(b[4:6])
 	slices.Reverse(b[6:8])
 	return b
+}
+
+// emRoleReadPermissions are the permissions Graph accepts for listing entitlement management role assignments.
+var emRoleReadPermissions = []string{"EntitlementManagement.Read.All", "EntitlementManagement.ReadWrite.All"}
+
+// emRoleAssignments serves roleManagement/entitlementManagement/roleAssignments (GET; $filter, e.g.
+// principalId eq '{id}'): catalog-scoped roles carry appScopeId /AccessPackageCatalog/{id}.
+func (s *Sim) emRoleAssignments(g *gctx, rest []string) *graphErr {
+	granted := g.c.Roles
+	if !g.c.AppOnly {
+		granted = g.c.Scopes
+	}
+	if !slices.ContainsFunc(emRoleReadPermissions, func(p string) bool { return slices.Contains(granted, p) }) {
+		return &graphErr{Status: http.StatusForbidden, Code: "Authorization_RequestDenied",
+			Message: "Insufficient privileges to complete the operation."}
+	}
+	const ctxPath = "roleManagement/entitlementManagement/roleAssignments"
+	render := func(a *roleAssignment) map[string]any {
+		return map[string]any{"id": a.ID, "principalId": a.PrincipalID, "roleDefinitionId": a.RoleDefinitionID,
+			"appScopeId": a.AppScopeID, "directoryScopeId": nil, "condition": nil}
+	}
+	if len(rest) == 1 {
+		a := s.w.EMRoleAssignments[rest[0]]
+		if a == nil || a.TenantID != g.c.TenantID {
+			return errNotFound("unifiedRoleAssignment", rest[0])
+		}
+		s.writeEntity(g.w, http.StatusOK, g.q, ctxPath, render(a))
+		return nil
+	}
+	var items []item
+	for _, a := range sortedBy(s.w.EMRoleAssignments, func(a *roleAssignment) int64 { return a.Ord }) {
+		if a.TenantID == g.c.TenantID {
+			items = append(items, sameItem(render(a)))
+		}
+	}
+	s.writeCollection(g.w, g.r, g.q, ctxPath, items)
+	return nil
+}
+
+// Entitlement management role definition ids (built in, the same in every tenant).
+const (
+	// CatalogOwnerRoleID is the Catalog owner role.
+	CatalogOwnerRoleID = "ae79f266-94d4-4dab-b730-feca7e132178"
+	// CatalogReaderRoleID is the Catalog reader role.
+	CatalogReaderRoleID = "44272f93-9762-48e8-af59-1b5351b1d6b3"
+)
+
+// seedEMRoleAssignments makes Patti owner of the Project Falcon catalog and Megan its reader, unless the world
+// already has entitlement management role assignments.
+func seedEMRoleAssignments(w *world) {
+	if w.EMRoleAssignments == nil {
+		w.EMRoleAssignments = map[string]*roleAssignment{}
+	}
+	if len(w.EMRoleAssignments) > 0 {
+		return
+	}
+	for _, a := range []*roleAssignment{
+		{PrincipalID: UserPatti, RoleDefinitionID: CatalogOwnerRoleID},
+		{PrincipalID: UserMegan, RoleDefinitionID: CatalogReaderRoleID},
+	} {
+		a.Ord, a.TenantID, a.AppScopeID = w.nextOrd(), ContosoTenantID, "/AccessPackageCatalog/"+FalconCatalogID
+		a.ID = roleAssignmentID(a.RoleDefinitionID, a.PrincipalID)
+		w.EMRoleAssignments[a.ID] = a
+	}
 }

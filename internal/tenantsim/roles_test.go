@@ -71,7 +71,7 @@ func TestDirectoryRoleAssignments(t *testing.T) {
 	// A delegated token without a role-management scope is refused like Graph does; writes are not served.
 	wantGraphError(t, e.do("GET", byPrincipal(UserRita), e.userToken(UserRita), nil), 403, "Authorization_RequestDenied")
 	wantGraphError(t, e.do("POST", path, app, map[string]any{"principalId": UserRita}), 405, "Request_BadRequest")
-	wantGraphError(t, e.do("GET", "/v1.0/roleManagement/entitlementManagement/roleAssignments", app, nil), 400, "BadRequest")
+	wantGraphError(t, e.do("GET", "/v1.0/roleManagement/deviceManagement/roleAssignments", app, nil), 400, "BadRequest")
 }
 
 // TestSeedRoleAssignmentsUpgradesOldState: a state saved before role assignments existed (nil map) gets
@@ -87,5 +87,32 @@ func TestSeedRoleAssignmentsUpgradesOldState(t *testing.T) {
 	seedRoleAssignments(w)
 	if len(w.RoleAssignments) != 1 || w.Ord != ord {
 		t.Fatalf("second seed changed the world: %+v (ord %d → %d)", w.RoleAssignments, ord, w.Ord)
+	}
+}
+
+// TestEMRoleAssignments: the entitlement management provider lists catalog-scoped roles by principal.
+func TestEMRoleAssignments(t *testing.T) {
+	e := newEnv(t)
+	app := e.appToken()
+	tests := []struct {
+		user, role string
+	}{
+		{UserPatti, CatalogOwnerRoleID},
+		{UserMegan, CatalogReaderRoleID},
+		{UserAdele, ""},
+	}
+	for _, tt := range tests {
+		r := e.do("GET", "/v1.0/roleManagement/entitlementManagement/roleAssignments?$filter="+url.QueryEscape("principalId eq '"+tt.user+"'"), app, nil)
+		wantStatus(t, r, 200)
+		vs := values(t, r)
+		if tt.role == "" {
+			if len(vs) != 0 {
+				t.Errorf("%s: %s", tt.user, r.raw)
+			}
+			continue
+		}
+		if len(vs) != 1 || vs[0]["roleDefinitionId"] != tt.role || vs[0]["appScopeId"] != "/AccessPackageCatalog/"+FalconCatalogID {
+			t.Errorf("%s: %s", tt.user, r.raw)
+		}
 	}
 }

@@ -147,6 +147,7 @@ func seed(w *world, now time.Time) {
 	seedTeamsApps(w)
 	seedRoleAssignments(w)
 	seedSitesAndApps(w)
+	seedEMRoleAssignments(w)
 
 	w.Catalogs[FalconCatalogID] = &catalog{Ord: w.nextOrd(), ID: FalconCatalogID, DisplayName: "Project Falcon",
 		Description: "Everything people need to work on Project Falcon", CatalogType: "userManaged", State: "published",

@@ -127,6 +127,7 @@ func New(opts Options) (*Sim, error) {
 	seedTeamsApps(w)
 	seedRoleAssignments(w)
 	seedSitesAndApps(w)
+	seedEMRoleAssignments(w)
 	if err := s.loadKey(w); err != nil {
 		s.closeDB()
 		return nil, fmt.Errorf("tenantsim: %w", err)

@@ -46,6 +46,9 @@ type world struct {
 	RoleAssignments map[string]*roleAssignment `json:"roleAssignments"`
 	// Reviews are access review schedule definitions with their instances and decisions (reviews_state.go).
 	Reviews map[string]*reviewDef `json:"reviews,omitempty"`
+	// EMRoleAssignments are entitlement management role assignments (catalog owner, access package
+	// manager, …), by id (roleManagement/entitlementManagement).
+	EMRoleAssignments map[string]*roleAssignment `json:"emRoleAssignments,omitempty"`
 	// Sites are Contoso's SharePoint sites and ServicePrincipals its applications, by id (graph_sites.go).
 	Sites             map[string]*site             `json:"sites,omitempty"`
 	ServicePrincipals map[string]*servicePrincipal `json:"servicePrincipals,omitempty"`
@@ -109,6 +112,8 @@ type roleAssignment struct {
 	PrincipalID      string `json:"principalId"`
 	RoleDefinitionID string `json:"roleDefinitionId"`
 	DirectoryScopeID string `json:"directoryScopeId"`
+	// AppScopeID scopes an entitlement management role ("/AccessPackageCatalog/{id}" or "/").
+	AppScopeID string `json:"appScopeId,omitempty"`
 }
 
 type group struct {

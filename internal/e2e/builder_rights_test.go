@@ -1,0 +1,35 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/tenantsim"
+)
+
+// TestBuilderCatalogRights: an AccessBot admin without the Identity Governance Administrator role may build
+// packages only in catalogs where Entra gives her Catalog owner or Access package manager. Patti (admin here
+// through the Falcon Team group, Catalog owner of Project Falcon, not a Catalog creator) is refused a new
+// catalog with the reason and nothing is stored, then builds in Project Falcon.
+func TestBuilderCatalogRights(t *testing.T) {
+	e := newFlowEnv(t, envOptions{AdminGroup: tenantsim.FalconTeamGroupID})
+
+	roles, err := e.client.CatalogRoleAssignments(e.ctx(), tenantsim.UserPatti)
+	if err != nil || len(roles) != 1 || roles[0].RoleDefinitionID != entitlement.RoleCatalogOwner || roles[0].CatalogID != tenantsim.FalconCatalogID {
+		t.Fatalf("Patti's entitlement management roles = %+v, %v", roles, err)
+	}
+
+	start := e.say(patti, "/package new", "builder.next")
+	data := actionData(t, start.Card(), "builder.next")
+	data["pb.name"], data["pb.catalog"], data["pb.newCatalog"] = "Patti's Pilot", "new", "Patti's Catalog"
+	text, card := e.click(patti, start.ID, "builder.next", data)
+	if got := text + rawJSON(card); !strings.Contains(got, "Catalog creator") || !strings.Contains(got, "Step 1 of 7") {
+		t.Fatalf("a new catalog without Catalog creator was not refused with the reason: %s", got)
+	}
+	data = actionData(t, card, "builder.next")
+	data["pb.name"], data["pb.catalog"] = "Patti's Pilot", tenantsim.FalconCatalogID
+	if text, card = e.click(patti, start.ID, "builder.next", data); !strings.Contains(text+rawJSON(card), "Resources and roles") {
+		t.Fatalf("the catalog Patti owns was refused: %s", text+rawJSON(card))
+	}
+}
