@@ -9,7 +9,7 @@ import (
 
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/entitlement"
-	"github.com/accessbot/accessbot/internal/lifecycle"
+	"github.com/accessbot/accessbot/internal/i18n"
 )
 
 // Admin commands that change a user's access and ask for confirmation first: /assign and /revoke.
@@ -33,38 +33,38 @@ func (b *Bot) adminAssign(ctx context.Context, c *adminCall) error {
 	}
 	c.entry.PackageID, c.entry.PackageName = pkg.ID, pkg.Name
 	op := adminPendingOp{Op: opAssign, PackageID: pkg.ID, PackageName: pkg.Name}
-	who, err := b.assignTarget(ctx, userArg, &op)
+	who, err := b.assignTarget(ctx, c.t.loc, userArg, &op)
 	if err != nil {
 		return err
 	}
 	c.entry.SubjectID, c.entry.SubjectName = op.UserID, op.UserName
-	pol, err := b.assignPolicy(ctx, pkg, op, who)
+	l := c.t.loc
+	pol, err := b.assignPolicy(ctx, l, pkg, op, who)
 	if err != nil {
 		return err
 	}
 	op.PolicyID, op.PolicyName = pol.ID, pol.Name
-	approval := "This policy assigns without approval."
+	approval := l.T("adm.assign.noApproval")
 	if pol.ApprovalRequired && len(pol.Stages) > 0 {
-		approval = fmt.Sprintf("This bypasses the policy's approval (%s): no approver is asked.", lifecycle.Pluralize(len(pol.Stages), "stage"))
+		approval = l.N("adm.assign.bypass", len(pol.Stages))
 	}
 	return b.askConfirmation(ctx, c, op, cards.AdminConfirmView{
-		Title: fmt.Sprintf("Assign %s to %s?", pkg.Name, op.UserName),
-		Summary: "Direct assignment by an admin. " + approval + " Entra delivers the access right away" +
-			" and the assignment follows the policy's expiry.",
+		Title:   l.T("adm.assign.title", "Package", pkg.Name, "User", op.UserName),
+		Summary: l.T("adm.assign.summary", "Approval", approval),
 		Details: []cards.Fact{
-			{Title: "User", Value: who},
-			{Title: "Package", Value: pkg.Name},
-			{Title: "Policy", Value: orUnknown(pol.Name, pol.ID)},
-			{Title: "Expiry", Value: admExpiryWords(pol.Expiration)},
-			{Title: "Approval", Value: "Bypassed (direct admin assignment)"},
+			{Title: l.T("adm.user"), Value: who},
+			{Title: l.T("adm.package"), Value: pkg.Name},
+			{Title: l.T("adm.policy"), Value: orUnknown(pol.Name, pol.ID)},
+			{Title: l.T("adm.expiry"), Value: admExpiryWords(pol.Expiration)},
+			{Title: l.T("adm.approval"), Value: l.T("adm.assign.bypassed")},
 		},
-		ConfirmLabel: "Assign",
+		ConfirmLabel: l.T("adm.assign.confirm"),
 	})
 }
 
 // assignTarget resolves the user /assign names into op: a directory user, or (by mail address) a connected
 // organization's user who is not a guest yet. It returns how the confirm card names them.
-func (b *Bot) assignTarget(ctx context.Context, userArg string, op *adminPendingOp) (string, error) {
+func (b *Bot) assignTarget(ctx context.Context, l *i18n.Localizer, userArg string, op *adminPendingOp) (string, error) {
 	u, uerr := b.resolveUser(ctx, "assign", userArg)
 	var ae *adminError
 	switch {
@@ -80,7 +80,7 @@ func (b *Bot) assignTarget(ctx context.Context, userArg string, op *adminPending
 		}
 		op.UserEmail, op.UserName, op.ConnectedOrgID = userArg, userArg, org.ID
 		op.External = true
-		return userArg + " (" + org.Name + ", not yet a guest)", nil
+		return l.T("adm.assign.notGuestYet", "Email", userArg, "Org", org.Name), nil
 	default:
 		return "", uerr
 	}
@@ -88,7 +88,7 @@ func (b *Bot) assignTarget(ctx context.Context, userArg string, op *adminPending
 
 // assignPolicy picks the first policy of pkg that covers op's user (a member, or a connected organization's
 // user) and refuses when none does or the user already holds pkg.
-func (b *Bot) assignPolicy(ctx context.Context, pkg entitlement.Package, op adminPendingOp, who string) (*entitlement.Policy, error) {
+func (b *Bot) assignPolicy(ctx context.Context, l *i18n.Localizer, pkg entitlement.Package, op adminPendingOp, who string) (*entitlement.Policy, error) {
 	external := op.External
 	pols, err := b.cfg.Entitlement.Policies(ctx, pkg.ID)
 	if err != nil {
@@ -102,12 +102,12 @@ func (b *Bot) assignPolicy(ctx context.Context, pkg entitlement.Package, op admi
 		}
 	}
 	if pol == nil {
-		whom := "members of " + b.tenantName()
+		id := "adm.assign.noPolicyMembers"
 		if external {
-			whom = "users of connected organizations"
+			id = "adm.assign.noPolicyPartners"
 		}
-		return nil, &adminError{title: "No policy fits",
-			text: fmt.Sprintf("/assign: no policy of %s covers %s, so %s can't be assigned it. Nothing was changed.", pkg.Name, whom, who)}
+		return nil, &adminError{title: l.T("adm.assign.noPolicy"),
+			text: l.T(id, "Package", pkg.Name, "Org", orUnknown(b.cfg.Tenant.Name, l.T("review.bot.theOrg")), "User", who)}
 	}
 	if op.UserID != "" {
 		as, err := b.cfg.Entitlement.Assignments(ctx, entitlement.AssignmentFilter{PackageID: pkg.ID, TargetID: op.UserID})
@@ -116,8 +116,8 @@ func (b *Bot) assignPolicy(ctx context.Context, pkg entitlement.Package, op admi
 		}
 		for _, a := range as {
 			if admActive(a.State) {
-				return nil, &adminError{title: "Already assigned",
-					text: fmt.Sprintf("/assign: %s already has %s (until %s). Nothing was changed.", who, pkg.Name, admStamp(a.EndsAt()))}
+				return nil, &adminError{title: l.T("adm.assign.already"),
+					text: l.T("adm.assign.alreadyText", "User", who, "Package", pkg.Name, "Until", admStamp(a.EndsAt()))}
 			}
 		}
 	}
@@ -192,15 +192,15 @@ func (b *Bot) adminRevoke(ctx context.Context, c *adminCall) error {
 	email, external := b.holderContact(ctx, c, a)
 	return b.askConfirmation(ctx, c, adminPendingOp{Op: opRevoke, PackageID: pkg.ID, PackageName: pkg.Name, AssignmentID: a.ID,
 		UserID: a.Target.ID, UserName: name, UserEmail: email, External: external}, cards.AdminConfirmView{
-		Title:   fmt.Sprintf("Revoke %s from %s?", pkg.Name, name),
-		Summary: fmt.Sprintf("%s loses the access this package grants as soon as Entra removes the assignment.", name),
+		Title:   c.t.loc.T("adm.revoke.title", "Package", pkg.Name, "User", name),
+		Summary: c.t.loc.T("adm.revoke.summary", "User", name),
 		Details: []cards.Fact{
-			{Title: "User", Value: admSubjectLabel(a.Target)},
-			{Title: "Package", Value: pkg.Name},
-			{Title: "Assigned until", Value: admStamp(a.EndsAt())},
-			{Title: "Assignment", Value: a.ID},
+			{Title: c.t.loc.T("adm.user"), Value: admSubjectLabel(a.Target)},
+			{Title: c.t.loc.T("adm.package"), Value: pkg.Name},
+			{Title: c.t.loc.T("adm.revoke.until"), Value: admStamp(a.EndsAt())},
+			{Title: c.t.loc.T("adm.revoke.assignment"), Value: a.ID},
 		},
-		ConfirmLabel: "Revoke",
+		ConfirmLabel: c.t.loc.T("adm.revoke.confirm"),
 		Irreversible: true,
 	})
 }

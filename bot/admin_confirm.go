@@ -13,6 +13,7 @@ import (
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/i18n"
 	"github.com/accessbot/accessbot/internal/store"
 )
 
@@ -295,8 +296,8 @@ func (b *Bot) runPending(ctx context.Context, t *turn, op adminPendingOp) (strin
 		if err != nil {
 			return "", "", fmt.Errorf("assign package %s to %s: %w", op.PackageID, orUnknown(op.UserID, op.UserEmail), err)
 		}
-		return "Assigned " + op.PackageName,
-			fmt.Sprintf("%s was assigned %s directly, without approval (request %s, %s).", op.UserName, op.PackageName, req.ID, orUnknown(string(req.State), "submitted")), nil
+		return t.loc.T("adm.assigned", "Package", op.PackageName),
+			t.loc.T("adm.assignedText", "User", op.UserName, "Package", op.PackageName, "Request", req.ID, "State", orUnknown(string(req.State), "submitted")), nil
 	case opPackageDelete:
 		return b.runPackageDelete(ctx, t.loc, op)
 	case opRevoke:
@@ -304,8 +305,8 @@ func (b *Bot) runPending(ctx context.Context, t *turn, op adminPendingOp) (strin
 		if err != nil {
 			return "", "", fmt.Errorf("remove assignment %s: %w", op.AssignmentID, err)
 		}
-		return "Revoked " + op.PackageName,
-			fmt.Sprintf("%s's assignment of %s is being removed (request %s, %s).", op.UserName, op.PackageName, req.ID, orUnknown(string(req.State), "submitted")), nil
+		return t.loc.T("adm.revoked", "Package", op.PackageName),
+			t.loc.T("adm.revokedText", "User", op.UserName, "Package", op.PackageName, "Request", req.ID, "State", orUnknown(string(req.State), "submitted")), nil
 	}
 	return "", "", &adminError{title: "Unknown change", text: fmt.Sprintf("The pending change %q is not something I can carry out. Nothing was changed.", op.Op)}
 }
@@ -317,19 +318,21 @@ func (b *Bot) notifyAccessChange(ctx context.Context, t *turn, op adminPendingOp
 	if op.Op != opAssign && op.Op != opRevoke || op.UserID == "" && op.UserEmail == "" || strings.EqualFold(op.UserID, t.userID) {
 		return
 	}
-	admin := orUnknown(t.userName, "An admin") + " (AccessBot admin)"
-	job := notifyJob{TenantID: b.cfg.Tenant.ID, UserID: op.UserID, Partner: op.External || op.UserID == "", Email: op.UserEmail}
+	// Text and Title are the English fallback; Msg, TitleMsg and Args say them in the reader's language.
+	en := i18n.English()
+	args := map[string]string{"Admin": orUnknown(t.userName, "An admin"), "Package": op.PackageName, "Org": orUnknown(b.cfg.Tenant.Name, "the organization")}
+	job := notifyJob{TenantID: b.cfg.Tenant.ID, UserID: op.UserID, Partner: op.External || op.UserID == "", Email: op.UserEmail, Args: args}
+	myAccess := notifyButton{Title: en.T("button.myAccess"), Command: "access", Msg: "button.myAccess"}
 	if op.Op == opAssign {
-		job.Kind, job.Title = noticeSuccess, "Access granted"
-		job.Text = fmt.Sprintf("%s gave you %s. It is being set up now.", admin, op.PackageName)
+		job.Kind, job.TitleMsg, job.Msg = noticeSuccess, "adm.notify.grantedTitle", "adm.notify.granted"
 		if job.Partner {
-			job.Text = fmt.Sprintf("%s gave you %s in %s. It is being set up now.", admin, op.PackageName, orUnknown(b.cfg.Tenant.Name, "the organization"))
+			job.Msg = "adm.notify.grantedIn"
 		}
-		job.Buttons = []notifyButton{{Title: "My access", Command: "access"}, {Title: "My requests", Command: "status"}}
+		job.Buttons = []notifyButton{myAccess, {Title: en.T("button.myRequests"), Command: "status", Msg: "button.myRequests"}}
 	} else {
-		job.Kind, job.Title = noticeInfo, "Access removed"
-		job.Text = fmt.Sprintf("%s removed your access to %s.", admin, op.PackageName)
-		job.Buttons = []notifyButton{{Title: "My access", Command: "access"}}
+		job.Kind, job.TitleMsg, job.Msg = noticeInfo, "adm.notify.removedTitle", "adm.notify.removed"
+		job.Buttons = []notifyButton{myAccess}
 	}
+	job.Title, job.Text = en.T(job.TitleMsg), en.T(job.Msg, "Admin", args["Admin"], "Package", args["Package"], "Org", args["Org"])
 	b.enqueue(ctx, OutboxNotify, job)
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/accessbot/accessbot/cards"
+	"github.com/accessbot/accessbot/internal/store"
 )
 
 // sayIn sends text as p with a Teams locale and returns the text of everything the bot answered.
@@ -51,4 +54,54 @@ func TestBuilderAndReviewTextsInTheAdminsLanguage(t *testing.T) {
 			t.Errorf("%s %q: answer still has %q:\n%s", c.locale, c.text, c.notWant, got)
 		}
 	}
+}
+
+// TestAssignAndRevokeInTheirReadersLanguages: /assign's and /revoke's confirm cards and results are in the
+// admin's language, and the notice to the person whose access changed is in that person's language (their
+// stored conversation's locale); the English text stays in the job for records without a catalog id.
+func TestAssignAndRevokeInTheirReadersLanguages(t *testing.T) {
+	cases := []struct {
+		name, adminLocale, subjectLocale, cmd string
+		wantConfirm, wantDone, wantNotice     []string
+	}{
+		{name: "German admin revokes from a French member", adminLocale: "de-DE", subjectLocale: "fr-FR",
+			cmd:         "/revoke rita@contoso.example Falcon Team Member",
+			wantConfirm: []string{"Falcon Team Member von", "entziehen?", "verliert den Zugriff", "Zugewiesen bis", "Entziehen"},
+			wantDone:    []string{"Falcon Team Member entzogen", "wird entfernt (Anfrage"},
+			wantNotice:  []string{"Accès retiré", "Adele Vance (admin AccessBot) a retiré votre accès à Falcon Team Member.", "Mes accès"}},
+		{name: "French admin assigns to a German member", adminLocale: "fr-FR", subjectLocale: "de-DE",
+			cmd:         `/assign rita@contoso.example "Falcon Wiki Reader"`,
+			wantConfirm: []string{"Attribuer Falcon Wiki Reader à", "Attribution directe par un admin", "Stratégie", "Contournée (attribution directe par un admin)"},
+			wantDone:    []string{"Falcon Wiki Reader attribué", "sans approbation (demande"},
+			wantNotice:  []string{"Zugriff gewährt", "Adele Vance (AccessBot-Admin) hat Ihnen Falcon Wiki Reader gegeben.", "Meine Anfragen"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newAdmEnv(t)
+			if err := e.st.PutConversation(context.Background(), store.ConversationRef{TenantID: admTenant, AADObjectID: admUserID(1),
+				ConversationID: "chat-rita", ServiceURL: "https://smba.example/", ConversationType: "personal", Locale: tc.subjectLocale}); err != nil {
+				t.Fatal(err)
+			}
+			admWantAll(t, "confirm", e.sayIn(admAdele, tc.adminLocale, tc.cmd), tc.wantConfirm...)
+			admWantAll(t, "result", e.clickIn(admAdele, tc.adminLocale, cards.VerbAdminConfirm, map[string]any{cards.KeyToken: e.lastToken()}), tc.wantDone...)
+			sent := e.deliverNotifications()
+			if len(sent) != 1 {
+				t.Fatalf("sent %+v, want one notice", sent)
+			}
+			admWantAll(t, "notice", admActivityText(t, sent[0].Act), tc.wantNotice...)
+		})
+	}
+}
+
+// clickIn is click with the invoke's Teams locale (Teams sends it with every Action.Execute).
+func (e *admEnv) clickIn(p admPerson, locale, verb string, data map[string]any) string {
+	e.t.Helper()
+	act := e.activity(p, "invoke")
+	act.Name, act.Locale = "adaptiveCard/action", locale
+	act.Value = map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": verb, "data": data}}
+	resp, err := e.bot.OnActivity(context.Background(), act)
+	if err != nil || resp == nil || resp.Body == nil {
+		e.t.Fatalf("%s clicks %s: %v, %+v", p.name, verb, err, resp)
+	}
+	return admJSONText(e.t, resp.Body)
 }

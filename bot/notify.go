@@ -157,9 +157,11 @@ type notifyJob struct {
 	Msg  string            `json:"msg,omitempty"`
 	Args map[string]string `json:"args,omitempty"`
 	// Buttons, when set, send Text as a notice card (Kind, Title) whose buttons run commands.
-	Buttons []notifyButton   `json:"buttons,omitempty"`
-	Title   string           `json:"title,omitempty"`
-	Kind    cards.NoticeKind `json:"kind,omitempty"`
+	Buttons []notifyButton `json:"buttons,omitempty"`
+	Title   string         `json:"title,omitempty"`
+	// TitleMsg names Title for the reader's language (Title is said when no catalog has it).
+	TitleMsg string           `json:"titleMsg,omitempty"`
+	Kind     cards.NoticeKind `json:"kind,omitempty"`
 	// Partner marks a connected organization's user (a guest in TenantID, or not in its directory yet: then
 	// UserID is empty and Email names them). They are reached only through a conversation the bot already
 	// has: their chat in TenantID, else their home-tenant chat known from a brokered request of theirs.
@@ -171,6 +173,8 @@ type notifyJob struct {
 type notifyButton struct {
 	Title   string `json:"title"`
 	Command string `json:"command"`
+	// Msg names Title for the reader's language (Title is said when no catalog has it).
+	Msg string `json:"msg,omitempty"`
 }
 
 // approvalCardJob is the payload of OutboxApprovalCard (queued by the core and the brokered flow).
@@ -251,11 +255,12 @@ func (b *Bot) deliverNotify(ctx context.Context, raw json.RawMessage) error {
 	text := b.noticeText(ctx, job)
 	act := textActivity(text)
 	if len(job.Buttons) > 0 {
-		v := cards.NoticeView{Kind: orNoticeKind(job.Kind), Title: job.Title, Text: text}
+		l := b.locFor(ctx, job.TenantID, job.UserID)
+		v := cards.NoticeView{Kind: orNoticeKind(job.Kind), Title: localOr(l, job.TitleMsg, job.Title), Text: text}
 		for _, btn := range job.Buttons {
-			v.Suggestions = append(v.Suggestions, cards.Suggestion{Title: btn.Title, Command: btn.Command})
+			v.Suggestions = append(v.Suggestions, cards.Suggestion{Title: localOr(l, btn.Msg, btn.Title), Command: btn.Command})
 		}
-		act = cardActivity(cards.Notice(b.locFor(ctx, job.TenantID, job.UserID), v))
+		act = cardActivity(cards.Notice(l, v))
 	}
 	tenantID, userID := job.TenantID, job.UserID
 	if job.Partner {
@@ -283,6 +288,14 @@ func (b *Bot) noticeText(ctx context.Context, job notifyJob) string {
 		kv = append(kv, k, v)
 	}
 	return b.locFor(ctx, job.TenantID, job.UserID).T(job.Msg, kv...)
+}
+
+// localOr is message id in l's language when a catalog has it, else fallback (a record from before ids).
+func localOr(l *i18n.Localizer, id, fallback string) string {
+	if id == "" || !i18n.Has(id) {
+		return fallback
+	}
+	return l.T(id)
 }
 
 func orNoticeKind(k cards.NoticeKind) cards.NoticeKind {
