@@ -90,7 +90,7 @@ func (b *Bot) brokeredSubmit(ctx context.Context, t *turn, md modeDecision, in e
 		return nil, "", fmt.Errorf("policy %q of package %s does not admit %s: %w", in.PolicyID, pkg.ID, md.OrgName, entitlement.ErrNotEligible)
 	}
 	pol := pols[i]
-	if err := validateBrokeredInput(pol, &in); err != nil {
+	if err := lifecycle.ValidateBrokeredInput(pol, &in); err != nil {
 		return nil, "", err
 	}
 
@@ -99,29 +99,19 @@ func (b *Bot) brokeredSubmit(ctx context.Context, t *turn, md modeDecision, in e
 		return nil, "", err
 	}
 	defer unlock()
-	if err := b.checkBrokeredDuplicate(ctx, email, pkg.ID); err != nil {
+	if err := b.core.CheckBrokeredDuplicate(ctx, email, pkg.ID); err != nil {
 		return nil, "", err
 	}
 
-	now := b.now()
 	br := &brokeredRequest{
 		ID: brokeredPrefix + newID(), PackageID: pkg.ID, PackageName: pkg.Name, PolicyID: pol.ID,
 		Requester: brokeredRequester{TenantID: t.tenantID, ID: t.userID, Name: orUnknown(t.userName, email), Email: email,
 			OrgID: md.OrgID, OrgName: md.OrgName},
 		Answers: in.Answers, Justification: strings.TrimSpace(in.Justification), Schedule: in.Schedule,
-		StageCount: len(pol.Stages), State: entitlement.StatePendingApproval, CreatedAt: now,
+		State: entitlement.StatePendingApproval, CreatedAt: b.now(),
 	}
-	if !pol.ApprovalRequired || len(pol.Stages) == 0 {
-		br.StageCount = 0
-	}
-	br.AddEvent(now, "Request submitted (run by AccessBot)")
-	if br.StageCount > 0 {
-		first, err := b.firstBrokeredApprovers(ctx, t, br, pol)
-		if err != nil {
-			return nil, "", err
-		}
-		br.Stages = []brokeredStage{first}
-		br.AddEvent(now, "Waiting for "+lifecycle.NamesOf(first.Approvers))
+	if err := b.core.StartBrokered(ctx, br, pol); err != nil {
+		return nil, "", err
 	}
 	if err := b.core.SaveBrokered(ctx, br); err != nil {
 		return nil, "", err
@@ -149,85 +139,6 @@ func (b *Bot) brokeredSubmit(ctx context.Context, t *turn, md modeDecision, in e
 var simpleEmailRE = regexp.MustCompile(`^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$`)
 
 func looksLikeEmail(s string) bool { return simpleEmailRE.MatchString(s) }
-
-// validateBrokeredInput checks the input against the policy (the form validated it already; the bot runs
-// this policy itself, so it checks again) and fills in question texts.
-func validateBrokeredInput(pol entitlement.Policy, in *entitlement.NewRequest) error {
-	if pol.RequestorJustificationRequired && strings.TrimSpace(in.Justification) == "" {
-		return entitlement.Invalid("justification", "is required by this policy")
-	}
-	if len([]rune(in.Justification)) > maxJustifyLen {
-		return entitlement.Invalid("justification", fmt.Sprintf("is too long (at most %d characters)", maxJustifyLen))
-	}
-	if (!in.Schedule.Start.IsZero() || in.Schedule.Expiration.Type != "") && !pol.CustomScheduleAllowed {
-		return entitlement.Invalid("schedule", "cannot be chosen: this policy sets the dates itself")
-	}
-	for _, q := range pol.Questions {
-		i := slices.IndexFunc(in.Answers, func(a entitlement.Answer) bool { return a.QuestionID == q.ID })
-		val := ""
-		if i >= 0 {
-			val = strings.TrimSpace(in.Answers[i].Value)
-			if in.Answers[i].QuestionText == "" {
-				in.Answers[i].QuestionText = q.Text
-			}
-		}
-		field := "answers[" + q.Text + "]"
-		if val == "" {
-			if q.Required {
-				return entitlement.Invalid(field, "is required")
-			}
-			continue
-		}
-		if q.Regex != "" {
-			re, err := regexp.Compile(q.Regex)
-			if err == nil && !re.MatchString(val) {
-				return entitlement.Invalid(field, "must match "+q.Regex)
-			}
-		}
-		if len(q.Choices) > 0 {
-			for _, v := range strings.Split(val, ",") {
-				if !slices.ContainsFunc(q.Choices, func(c entitlement.Choice) bool { return c.Value == strings.TrimSpace(v) }) {
-					return entitlement.Invalid(field, fmt.Sprintf("%q is not one of the choices", v))
-				}
-			}
-		}
-	}
-	for _, a := range in.Answers {
-		if !slices.ContainsFunc(pol.Questions, func(q entitlement.Question) bool { return q.ID == a.QuestionID }) {
-			return entitlement.Invalid("answers["+a.QuestionID+"]", "answers a question this policy does not ask")
-		}
-	}
-	return nil
-}
-
-// checkBrokeredDuplicate refuses a second request for the same email and package: an open brokered request,
-// an open request in Entra for that address, or an assignment it already holds.
-func (b *Bot) checkBrokeredDuplicate(ctx context.Context, email, packageID string) error {
-	dup := false
-	err := b.eachBrokered(ctx, func(br *brokeredRequest) error {
-		if br.PackageID == packageID && strings.EqualFold(br.Requester.Email, email) && br.Open() {
-			dup = true
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("look for open brokered requests: %w", err)
-	}
-	if dup {
-		return fmt.Errorf("brokered request for %s: %w", packageID, entitlement.ErrAlreadyRequested)
-	}
-	as, err := b.cfg.Entitlement.Assignments(ctx, entitlement.AssignmentFilter{PackageID: packageID,
-		States: []entitlement.AssignmentState{entitlement.AssignmentDelivered, entitlement.AssignmentDelivering, entitlement.AssignmentPartiallyDelivered}})
-	if err != nil {
-		return fmt.Errorf("look for assignments of package %s: %w", packageID, err)
-	}
-	for _, a := range as {
-		if strings.EqualFold(a.Target.Email, email) || strings.EqualFold(a.Target.PrincipalName, email) {
-			return fmt.Errorf("assignment %s of package %s: %w", a.ID, packageID, entitlement.ErrAlreadyAssigned)
-		}
-	}
-	return nil
-}
 
 // brokeredApprovalSummary names the people who will decide a partner user's request, stage by stage
 // ("Patti Fernandez or Fiona Partner"), as the status card later does; "" when nobody can be named.
@@ -258,37 +169,6 @@ func (b *Bot) brokeredApprovalSummary(ctx context.Context, t *turn, pol entitlem
 		stages = append(stages, strings.Join(names, t.loc.T("approvers.or")))
 	}
 	return strings.Join(stages, t.loc.T("approvers.then"))
-}
-
-// firstBrokeredApprovers is stage 1 of a new brokered request with its approvers. When the rules name
-// only the requester, the stage's escalation approvers are asked at once (nobody else could act before).
-// Graph failing to say who approves is ErrUnavailable (nothing is filed); nobody at all is a clear
-// invalid-input error for the requester.
-func (b *Bot) firstBrokeredApprovers(ctx context.Context, t *turn, br *brokeredRequest, pol entitlement.Policy) (brokeredStage, error) {
-	st := brokeredStage{Index: 1, StartedAt: b.now()}
-	approvers, err := b.core.BrokeredApprovers(ctx, br, pol.Stages[0], false)
-	if errors.Is(err, lifecycle.ErrOnlyRequester) {
-		var eerr error
-		if approvers, eerr = b.core.BrokeredApprovers(ctx, br, pol.Stages[0], true); len(approvers) > 0 {
-			st.Escalated = true
-			for i := range approvers {
-				approvers[i].Escalation = true
-			}
-		} else if errors.Is(eerr, entitlement.ErrUnavailable) {
-			err = eerr
-		}
-	}
-	st.Approvers = approvers
-	switch {
-	case len(approvers) > 0:
-		return st, nil
-	case errors.Is(err, entitlement.ErrUnavailable):
-		return st, fmt.Errorf("find the approvers of policy %s: %w", pol.ID, err)
-	case errors.Is(err, lifecycle.ErrOnlyRequester):
-		return st, entitlement.Invalid("approvers", "of this policy are only you, and nobody can approve their own request; ask your contact to add another approver")
-	}
-	t.log.ErrorContext(ctx, "brokered request has no approver", "package", br.PackageID, "policy", pol.ID)
-	return st, entitlement.Invalid("approvers", "could not be found for this policy (no sponsor or approver is set); ask your contact to check the connected organization's sponsors")
 }
 
 // brokeredDecisionUnavailable answers a brokered Approve/Deny when Graph could not say who approves (the

@@ -542,40 +542,6 @@ func TestBrokeredRequirements(t *testing.T) {
 	})
 }
 
-func TestValidateBrokeredInput(t *testing.T) {
-	pol := newPtPort(time.Now).packagePolicies[ptPkgExt][0]
-	tests := []struct {
-		name      string
-		in        entitlement.NewRequest
-		wantField string
-	}{
-		{name: "valid", in: entitlement.NewRequest{Justification: "audit", Answers: []entitlement.Answer{{QuestionID: "q1", Value: "FAL-12"}}}},
-		{name: "missing justification", in: entitlement.NewRequest{Answers: []entitlement.Answer{{QuestionID: "q1", Value: "FAL-12"}}}, wantField: "justification"},
-		{name: "missing required answer", in: entitlement.NewRequest{Justification: "x"}, wantField: "answers[Project code]"},
-		{name: "answer not matching regex", in: entitlement.NewRequest{Justification: "x", Answers: []entitlement.Answer{{QuestionID: "q1", Value: "12"}}}, wantField: "answers[Project code]"},
-		{name: "answer to an unknown question", in: entitlement.NewRequest{Justification: "x", Answers: []entitlement.Answer{{QuestionID: "q1", Value: "FAL-1"}, {QuestionID: "zz", Value: "1"}}}, wantField: "answers[zz]"},
-		{name: "custom schedule not allowed", in: entitlement.NewRequest{Justification: "x", Answers: []entitlement.Answer{{QuestionID: "q1", Value: "FAL-1"}},
-			Schedule: entitlement.Schedule{Start: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}}, wantField: "schedule"},
-		{name: "justification too long", in: entitlement.NewRequest{Justification: strings.Repeat("x", maxJustifyLen+1), Answers: []entitlement.Answer{{QuestionID: "q1", Value: "FAL-1"}}}, wantField: "justification"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			in := tc.in
-			err := validateBrokeredInput(pol, &in)
-			var ie *entitlement.InvalidInputError
-			switch {
-			case tc.wantField == "" && err != nil:
-				t.Fatalf("unexpected error %v", err)
-			case tc.wantField != "" && (!errors.As(err, &ie) || ie.Field != tc.wantField):
-				t.Fatalf("err = %v, want invalid %s", err, tc.wantField)
-			}
-			if tc.wantField == "" && in.Answers[0].QuestionText != "Project code" {
-				t.Errorf("question text not filled in: %+v", in.Answers)
-			}
-		})
-	}
-}
-
 func TestEndingLead(t *testing.T) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	tests := []struct {

@@ -11,6 +11,7 @@ import (
 	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/entitlement"
 	"github.com/accessbot/accessbot/internal/i18n"
+	"github.com/accessbot/accessbot/internal/lifecycle"
 )
 
 // The requester flow (DESIGN.md §1, §3 delegated mode): find packages, request one through the policy's form,
@@ -23,7 +24,7 @@ import (
 const (
 	maxQueryLen     = 100
 	maxAnswerLen    = 1000
-	maxJustifyLen   = 1000
+	maxJustifyLen   = lifecycle.MaxJustificationLen
 	dialogFormPrefx = "form:"
 )
 

@@ -21,6 +21,8 @@
 //   - brokered.go: the brokered request record (Brokered) and its storage; Get reads it as its Mirror.
 //   - brokered_flow.go: the brokered state machine: approvers, stage clock, decisions, adminAdd filing, the
 //     requester's news, the follow-up job's schedule, audit.
+//   - brokered_submit.go: a new brokered request: its input checked against the policy, duplicates refused,
+//     its first stage built (StartBrokered).
 //   - approvals.go: Follow, LearnDecisions, CatchUp (what an approver's read of an approval shows).
 //   - guest.go: the guest a delivered brokered request led to (account, assignment window, last assignment).
 //   - lock.go: Lock, a named lock across replicas (a store lease) for check-then-act sections.
