@@ -286,7 +286,7 @@ func (b *Bot) verbBuilderNext(ctx context.Context, t *turn, d builder.Draft, dat
 	if problems == nil && step == builder.StepBasics && !next.Edit {
 		refusal, err := b.catalogRefusal(ctx, t, next.CatalogID, next.CatalogName)
 		if err != nil {
-			return b.failure(ctx, t, "I couldn't check your rights on the catalog", err, "")
+			return b.failure(ctx, t, t.loc.T("builder.bot.cantCheckRights"), err, "")
 		}
 		if refusal != nil {
 			problems = map[string]builder.Message{"catalog": *refusal}

@@ -33,3 +33,21 @@ func TestBuilderCatalogRights(t *testing.T) {
 		t.Fatalf("the catalog Patti owns was refused: %s", text+rawJSON(card))
 	}
 }
+
+// TestBuilderCatalogRightsEditDelete: admins without any role on Project Falcon (the Falcon Security Reviewers
+// group as admin group) are refused /package … edit and /package … delete with the reason, before anything
+// is asked or changed.
+func TestBuilderCatalogRightsEditDelete(t *testing.T) {
+	e := newFlowEnv(t, envOptions{AdminGroup: tenantsim.ReviewersGroupID})
+	isaiahChat := isaiah
+	isaiahChat.ConversationID = "a:isaiah"
+	for _, cmd := range []string{"/package Falcon Wiki Reader edit", "/package Falcon Wiki Reader delete"} {
+		a := e.say(isaiahChat, cmd, "can't manage the catalog Project Falcon")
+		if got := a.CardText() + a.Text(); !strings.Contains(got, "Catalog owner or Access package manager") || strings.Contains(rawCard(a), "builder.next") {
+			t.Errorf("%s: %s", cmd, got)
+		}
+	}
+	if _, err := e.client.Package(e.ctx(), tenantsim.PkgWikiReader); err != nil {
+		t.Fatalf("the package is gone after a refused delete: %v", err)
+	}
+}
