@@ -135,7 +135,7 @@ func (b *Bot) closePending(ctx context.Context, t *turn, data map[string]any, ru
 	}
 	token, _ := data[cards.KeyToken].(string)
 	if !adminTokenRE.MatchString(token) {
-		return refuse(&pendingRefusal{"This button can't be used", "The confirmation could not be read (its token is missing or malformed). Nothing was changed; run the command again.", "malformed token"})
+		return refuse(&pendingRefusal{t.loc.T("adm.confirm.badButton"), t.loc.T("adm.confirm.badToken"), "malformed token"})
 	}
 	entry.Details = map[string]string{"token": token[:8]}
 	if run {
@@ -152,7 +152,7 @@ func (b *Bot) closePending(ctx context.Context, t *turn, data map[string]any, ru
 	if !run {
 		entry.Outcome = "cancelled"
 		b.appendAudit(ctx, entry)
-		return noticeCard(t.loc, noticeInfo, "Cancelled", "Nothing was changed."), nil
+		return noticeCard(t.loc, noticeInfo, t.loc.T("adm.confirm.cancelled"), t.loc.T("adm.confirm.nothingChanged")), nil
 	}
 	return b.finishPending(ctx, t, token, op, entry), nil
 }
@@ -169,7 +169,7 @@ func (b *Bot) claimPending(ctx context.Context, t *turn, token string, run bool,
 	defer unlock()
 	err = b.cfg.Store.Dialog(ctx, adminDialogKey(token), &op)
 	if errors.Is(err, store.ErrNotFound) {
-		return op, &pendingRefusal{"This confirmation is no longer valid", "I don't know this confirmation (it expired and was cleaned up, or never existed). Nothing was changed; run the command again.", "unknown token"}, nil
+		return op, &pendingRefusal{t.loc.T("adm.confirm.unknown"), t.loc.T("adm.confirm.unknownText"), "unknown token"}, nil
 	}
 	if err != nil {
 		return op, nil, fmt.Errorf("load pending confirmation: %w", err)
@@ -181,8 +181,8 @@ func (b *Bot) claimPending(ctx context.Context, t *turn, token string, run bool,
 		entry.SubjectID, entry.SubjectName = op.OrgID, op.OrgName
 	}
 	if !strings.EqualFold(op.AdminID, t.userID) || !strings.EqualFold(op.TenantID, t.tenantID) {
-		who := orUnknown(op.AdminName, "another admin")
-		return op, &pendingRefusal{"Not yours to confirm", fmt.Sprintf("Only %s, who ran the command, can confirm or cancel it. Nothing was changed.", who),
+		who := orUnknown(op.AdminName, t.loc.T("adm.confirm.anotherAdmin"))
+		return op, &pendingRefusal{t.loc.T("adm.confirm.notYours"), t.loc.T("adm.confirm.notYoursText", "Admin", who),
 			"confirmation belongs to " + orUnknown(op.AdminName, op.AdminID)}, nil
 	}
 	now := b.now()
@@ -191,7 +191,7 @@ func (b *Bot) claimPending(ctx context.Context, t *turn, token string, run bool,
 	}
 	if run {
 		if !t.admin {
-			return op, &pendingRefusal{"Not allowed", "You are no longer an AccessBot admin (a member of the admin group or the holder of an admin directory role). Nothing was changed.", "not an admin"}, nil
+			return op, &pendingRefusal{t.loc.T("adm.confirm.notAllowed"), t.loc.T("adm.confirm.notAdmin"), "not an admin"}, nil
 		}
 		op.State = pendingRunning
 	} else {
@@ -215,21 +215,22 @@ func (b *Bot) pendingClosed(ctx context.Context, t *turn, token string, op admin
 				t.log.WarnContext(ctx, "delete closed confirmation", "err", derr)
 			}
 		}
-		text := fmt.Sprintf("This was already %s (%s). Nothing more was changed.", op.State, orUnknown(op.Outcome, "no details"))
+		var text string
 		switch {
 		case op.State == pendingRunning && expired:
-			text = "This change was interrupted while it was being carried out. Check the result (for example with /audit) and run the command again if needed."
+			text = t.loc.T("adm.confirm.interrupted")
 		case op.State == pendingRunning:
-			text = "This is already being carried out. Nothing more was changed."
+			text = t.loc.T("adm.confirm.running")
+		default: // done, failed or cancelled
+			text = t.loc.T("adm.confirm.handled."+op.State, "Outcome", orUnknown(op.Outcome, t.loc.T("adm.confirm.noDetails")))
 		}
-		return &pendingRefusal{"Already handled", text, "already " + op.State}
+		return &pendingRefusal{t.loc.T("adm.confirm.handled"), text, "already " + op.State}
 	}
 	if !now.Before(op.Expires) {
 		if derr := b.cfg.Store.DeleteDialog(ctx, adminDialogKey(token)); derr != nil {
 			t.log.WarnContext(ctx, "delete expired confirmation", "err", derr)
 		}
-		return &pendingRefusal{"This confirmation expired", fmt.Sprintf("Confirmations are valid for %s and this one expired. Nothing was changed; run the command again.",
-			admRoughDuration(t.loc, adminConfirmTTL)), "expired"}
+		return &pendingRefusal{t.loc.T("adm.confirm.expired"), t.loc.T("adm.confirm.expiredText", "Duration", admRoughDuration(t.loc, adminConfirmTTL)), "expired"}
 	}
 	return nil
 }
@@ -246,7 +247,7 @@ func (b *Bot) finishPending(ctx context.Context, t *turn, token string, op admin
 			title, text = ae.title, ae.text
 		} else {
 			t.log.ErrorContext(ctx, "admin change failed", "op", op.Op, "err", runErr)
-			title, text = "That didn't work", entitlement.UserMessage(runErr)
+			title, text = t.loc.T("adm.confirm.failed"), entitlement.UserMessage(runErr)
 		}
 		kind = noticeError
 		op.State, op.Outcome = pendingFailed, text
@@ -274,13 +275,12 @@ func (b *Bot) runPending(ctx context.Context, t *turn, op adminPendingOp) (strin
 			return "", "", fmt.Errorf("delete connected organization %s: %w", op.OrgID, err)
 		}
 		b.forgetConnectedOrgs()
-		return "Disconnected " + op.OrgName,
-			fmt.Sprintf("%s is no longer a connected organization: its users can't request new access.", op.OrgName), nil
+		return t.loc.T("adm.disconnected", "Org", op.OrgName), t.loc.T("adm.disconnectedText", "Org", op.OrgName), nil
 	case opSponsorRemove:
 		if err := b.cfg.Entitlement.RemoveSponsor(ctx, op.OrgID, entitlement.SponsorKind(op.SponsorKind), op.UserID); err != nil {
 			return "", "", fmt.Errorf("remove %s sponsor %s of %s: %w", op.SponsorKind, op.UserID, op.OrgID, err)
 		}
-		return "Sponsor removed", fmt.Sprintf("%s is no longer an %s sponsor of %s.", op.UserName, op.SponsorKind, op.OrgName), nil
+		return t.loc.T("adm.sponsor.removed"), t.loc.T("adm.sponsor.removedText", "User", op.UserName, "Kind", t.loc.T("adm.sponsor.kind."+op.SponsorKind), "Org", op.OrgName), nil
 	case opAssign:
 		in := entitlement.AdminAddInput{
 			PackageID:     op.PackageID,

@@ -23,17 +23,17 @@ func (b *Bot) adminDisconnect(ctx context.Context, c *adminCall) error {
 		return err
 	}
 	c.entry.SubjectID, c.entry.SubjectName = org.ID, org.Name
+	l := c.t.loc
 	return b.askConfirmation(ctx, c, adminPendingOp{Op: opDisconnect, OrgID: org.ID, OrgName: org.Name}, cards.AdminConfirmView{
-		Title: "Disconnect " + org.Name + "?",
-		Summary: fmt.Sprintf("%s stops being a connected organization: its users can no longer request %s access packages, "+
-			"and policies that name it no longer cover them.", org.Name, b.tenantName()),
+		Title:   l.T("adm.disconnect.title", "Org", org.Name),
+		Summary: l.T("adm.disconnect.summary", "Org", org.Name, "Tenant", b.tenantName()),
 		Details: []cards.Fact{
-			{Title: "Organization", Value: org.Name},
-			{Title: "State", Value: orgStateWords(org.State)},
-			{Title: "Identity source", Value: orgSourceWords(org)},
-			{Title: "Id", Value: org.ID},
+			{Title: l.T("adm.organization"), Value: org.Name},
+			{Title: l.T("adm.state"), Value: orgStateWords(org.State)},
+			{Title: l.T("adm.identitySource"), Value: orgSourceWords(org)},
+			{Title: l.T("adm.id"), Value: org.ID},
 		},
-		ConfirmLabel: "Disconnect",
+		ConfirmLabel: l.T("adm.disconnect.confirm"),
 		Irreversible: true,
 	})
 }
@@ -148,7 +148,7 @@ func (b *Bot) addSponsor(ctx context.Context, c *adminCall, org entitlement.Conn
 	for _, list := range [][]entitlement.User{sp.Internal, sp.External} {
 		for _, s := range list {
 			if strings.EqualFold(s.ID, u.ID) {
-				return &adminError{title: "Already a sponsor", text: fmt.Sprintf("/sponsors: %s is already a sponsor of %s. Nothing was changed.", admUserLabel(u), org.Name)}
+				return &adminError{title: c.t.loc.T("adm.sponsor.already"), text: c.t.loc.T("adm.sponsor.alreadyText", "User", admUserLabel(u), "Org", org.Name)}
 			}
 		}
 	}
@@ -156,9 +156,10 @@ func (b *Bot) addSponsor(ctx context.Context, c *adminCall, org entitlement.Conn
 		return fmt.Errorf("add %s sponsor %s to %s: %w", kind, u.ID, org.ID, err)
 	}
 	c.entry.Outcome = "added " + string(kind) + " sponsor"
-	return b.sendNotice(ctx, c.t, noticeSuccess, "Sponsor added",
-		fmt.Sprintf("%s is now an %s sponsor of %s.", admUserLabel(u), kind, org.Name),
-		[]cards.Suggestion{{Title: "Sponsors", Command: "/sponsors " + admQuote(org.Name)}})
+	l := c.t.loc
+	return b.sendNotice(ctx, c.t, noticeSuccess, l.T("adm.sponsor.added"),
+		l.T("adm.sponsor.addedText", "User", admUserLabel(u), "Kind", l.T("adm.sponsor.kind."+string(kind)), "Org", org.Name),
+		[]cards.Suggestion{{Title: l.T("adm.sponsor.list"), Command: "/sponsors " + admQuote(org.Name)}})
 }
 
 func (b *Bot) removeSponsor(ctx context.Context, c *adminCall, org entitlement.ConnectedOrg, sp entitlement.Sponsors, sa sponsorsArgs) error {
@@ -194,13 +195,13 @@ func (b *Bot) removeSponsor(ctx context.Context, c *adminCall, org entitlement.C
 	c.entry.SubjectID, c.entry.SubjectName = s.u.ID, s.u.Name
 	return b.askConfirmation(ctx, c, adminPendingOp{Op: opSponsorRemove, OrgID: org.ID, OrgName: org.Name, SponsorKind: string(s.kind),
 		UserID: s.u.ID, UserName: orUnknown(s.u.Name, s.u.ID)}, cards.AdminConfirmView{
-		Title:   fmt.Sprintf("Remove %s as a sponsor of %s?", orUnknown(s.u.Name, s.u.ID), org.Name),
-		Summary: fmt.Sprintf("%s stops being an %s sponsor: policies that ask sponsors to approve no longer ask them.", orUnknown(s.u.Name, s.u.ID), s.kind),
+		Title:   c.t.loc.T("adm.sponsor.removeTitle", "User", orUnknown(s.u.Name, s.u.ID), "Org", org.Name),
+		Summary: c.t.loc.T("adm.sponsor.removeSummary", "User", orUnknown(s.u.Name, s.u.ID), "Kind", c.t.loc.T("adm.sponsor.kind."+string(s.kind))),
 		Details: []cards.Fact{
-			{Title: "Sponsor", Value: admUserLabel(s.u)},
-			{Title: "Kind", Value: string(s.kind)},
-			{Title: "Organization", Value: org.Name},
+			{Title: c.t.loc.T("adm.sponsor"), Value: admUserLabel(s.u)},
+			{Title: c.t.loc.T("adm.kind"), Value: c.t.loc.T("adm.sponsor.kind." + string(s.kind))},
+			{Title: c.t.loc.T("adm.organization"), Value: org.Name},
 		},
-		ConfirmLabel: "Remove sponsor",
+		ConfirmLabel: c.t.loc.T("adm.sponsor.removeConfirm"),
 	})
 }

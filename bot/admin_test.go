@@ -815,7 +815,7 @@ func TestAdminConfirmMisuse(t *testing.T) {
 			e.port.failAdminRm = &entitlement.ServiceError{Op: "remove assignment", Status: 403, Kind: entitlement.ErrForbidden}
 		}, steps: []step{
 			{who: admAdele, verb: cards.VerbAdminConfirm, want: entitlement.ErrForbidden.Error(), outcome: "failed: " + entitlement.ErrForbidden.Error()},
-			{who: admAdele, verb: cards.VerbAdminConfirm, want: "This was already failed", outcome: "refused: already failed"},
+			{who: admAdele, verb: cards.VerbAdminConfirm, want: "This already failed", outcome: "refused: already failed"},
 		}},
 	}
 	for _, tc := range tests {

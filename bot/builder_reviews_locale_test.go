@@ -105,3 +105,39 @@ func (e *admEnv) clickIn(p admPerson, locale, verb string, data map[string]any) 
 	}
 	return admJSONText(e.t, resp.Body)
 }
+
+// TestConfirmationFlowInTheAdminsLanguage: /disconnect's and /sponsors' cards and answers, and the refusals of
+// a confirmation already handled, are in the admin's language.
+func TestConfirmationFlowInTheAdminsLanguage(t *testing.T) {
+	cases := []struct {
+		locale, cmd                          string
+		wantAsk, wantDone, wantAgain, notAsk []string
+	}{
+		{locale: "de-DE", cmd: "/disconnect Fabrikam",
+			wantAsk:   []string{"Verbindung zu Fabrikam trennen?", "keine verbundene Organisation mehr", "Identitätsquelle", "Trennen"},
+			wantDone:  []string{"Verbindung zu Fabrikam getrennt"},
+			wantAgain: []string{"Bereits erledigt", "Das wurde bereits ausgeführt"}, notAsk: []string{"Disconnect Fabrikam?"}},
+		{locale: "fr-FR", cmd: "/sponsors Fabrikam remove Patti",
+			wantAsk:   []string{"Retirer Patti Fernandez des sponsors de Fabrikam ?", "Retirer le sponsor"},
+			wantDone:  []string{"Sponsor retiré", "n'est plus sponsor de Fabrikam"},
+			wantAgain: []string{"Déjà traité", "C'était déjà fait"}, notAsk: []string{"Remove sponsor"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.locale+" "+tc.cmd, func(t *testing.T) {
+			e := newAdmEnv(t)
+			ask := e.sayIn(admAdele, tc.locale, tc.cmd)
+			admWantAll(t, "ask", ask, tc.wantAsk...)
+			for _, w := range tc.notAsk {
+				if strings.Contains(ask, w) {
+					t.Errorf("ask still has %q:\n%s", w, ask)
+				}
+			}
+			tok := e.lastToken()
+			admWantAll(t, "done", e.clickIn(admAdele, tc.locale, cards.VerbAdminConfirm, map[string]any{cards.KeyToken: tok}), tc.wantDone...)
+			admWantAll(t, "again", e.clickIn(admAdele, tc.locale, cards.VerbAdminConfirm, map[string]any{cards.KeyToken: tok}), tc.wantAgain...)
+		})
+	}
+	e := newAdmEnv(t)
+	added := e.sayIn(admAdele, "de-DE", "/sponsors Fabrikam add megan@contoso.example")
+	admWantAll(t, "sponsor added", added, "Sponsor hinzugefügt", "ist jetzt Sponsor von Fabrikam (intern)", "Sponsoren")
+}
