@@ -12,7 +12,8 @@
 //   - commands.go: the command and verb registry, help, welcome, unknown-command suggestions.
 //   - replies.go: sending activities and cards into the turn's conversation.
 //   - helpers.go: helpers the flows share (acting as the user, answering a verb, card data, ids, audit).
-//   - views.go: domain data and tracked records mapped to the cards' view structs; error cards.
+//   - views.go: tracked records mapped to the cards' view structs (status, approval, decided); error cards.
+//   - views_policy.go: packages and policies mapped to view structs (resources, expiry, approval, questions).
 //   - signin.go: Teams SSO for typed commands (OAuthCard, token exchange, re-running the command).
 //
 // Request (the requester)
@@ -31,7 +32,8 @@
 //     app install, service URLs.
 //
 // Partners and guests
-//   - partner.go: the request mode per user (delegated, brokered, link-out, refused) and partner routing.
+//   - partner.go: the partner user's commands and verbs (cancel, extend, approvals, access, requests).
+//   - partner_mode.go: the request mode per user (delegated, brokered, link-out, refused) and partner routing.
 //   - brokered.go: brokered requests for connected-organization users: submit, who may decide, answers and
 //     cards (their record and state machine are the lifecycle core's).
 //   - guest.go: guest guidance after a brokered delivery (invitation, tenant switch, ending access).
