@@ -3,7 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -11,6 +11,7 @@ import (
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/i18n"
 	"github.com/accessbot/accessbot/internal/store"
 )
 
@@ -233,6 +234,26 @@ type adminError struct {
 	text    string
 	details []string
 	sugg    []cards.Suggestion
+	// usage names the command of an argument error, msg and args its message: the card says them in the
+	// admin's language (title, text and details above are the English, for logs and the audit).
+	usage string
+	msg   string
+	args  []any
+}
+
+// localized is e in l's language (an argument error's title, text and usage line; others unchanged).
+func (e *adminError) localized(l *i18n.Localizer) *adminError {
+	if e.usage == "" {
+		return e
+	}
+	out := *e
+	out.title = l.T("adm.usage.title", "Command", e.usage)
+	out.text = "/" + e.usage + ": " + l.T(e.msg, e.args...)
+	out.details = []string{l.T("adm.usage.usage", "Usage", adminUsage[e.usage])}
+	if len(e.details) > 1 {
+		out.details = append(out.details, e.details[1:]...) // added after the usage line
+	}
+	return &out
 }
 
 func (e *adminError) Error() string {
@@ -243,12 +264,8 @@ func (e *adminError) Error() string {
 }
 
 // admUsageErr is an argument error of a command: "/expiring: days must be …".
-func admUsageErr(name, format string, a ...any) *adminError {
-	return &adminError{
-		title:   "Check the arguments of /" + name,
-		text:    "/" + name + ": " + fmt.Sprintf(format, a...),
-		details: []string{"Usage: " + adminUsage[name]},
-	}
+func admUsageErr(name, msg string, kv ...any) *adminError {
+	return (&adminError{usage: name, msg: msg, args: kv}).localized(i18n.English())
 }
 
 // adminUsage is each admin command's syntax, for argument errors.
@@ -326,6 +343,7 @@ func (b *Bot) adminCommand(name string, run func(ctx context.Context, c *adminCa
 		}
 		b.appendAudit(ctx, c.entry)
 		if ae != nil {
+			ae = ae.localized(c.t.loc)
 			_, sendErr := b.sendCard(ctx, t, cards.Notice(c.t.loc, cards.NoticeView{Kind: cards.NoticeError, Title: ae.title,
 				Text: ae.text, Details: ae.details, Suggestions: ae.sugg}))
 			return sendErr
@@ -371,7 +389,7 @@ func (b *Bot) appendAudit(ctx context.Context, e store.AuditEntry) {
 
 func (b *Bot) adminHelp(ctx context.Context, c *adminCall) error {
 	if len(c.cmd.Args) > 0 {
-		return admUsageErr("help", "takes no arguments, got %q", c.cmd.Rest)
+		return admUsageErr("help", "adm.usage.noArgs", "Got", strconv.Quote(c.cmd.Rest))
 	}
 	c.entry.Outcome = "viewed"
 	_, err := b.sendCard(ctx, c.t, cards.Help(c.t.loc, cards.HelpView{IsAdmin: true, AdminOnly: true}))
@@ -380,7 +398,7 @@ func (b *Bot) adminHelp(ctx context.Context, c *adminCall) error {
 
 func admNoArgs(c *adminCall) error {
 	if len(c.cmd.Args) > 0 {
-		return admUsageErr(c.name, "takes no arguments, got %q", c.cmd.Rest)
+		return admUsageErr(c.name, "adm.usage.noArgs", "Got", strconv.Quote(c.cmd.Rest))
 	}
 	return nil
 }

@@ -111,11 +111,11 @@ func parseExpiringDays(args []string) (int, error) {
 		return adminExpiringDefault, nil
 	case 1:
 	default:
-		return 0, admUsageErr("expiring", "expected at most one argument (days), got %d", len(args))
+		return 0, admUsageErr("expiring", "adm.usage.expiringArgs", "Got", len(args))
 	}
 	n, err := strconv.Atoi(strings.TrimSpace(args[0]))
 	if err != nil || n < 1 || n > adminExpiringMax {
-		return 0, admUsageErr("expiring", "days must be a whole number between 1 and %d, got %q", adminExpiringMax, args[0])
+		return 0, admUsageErr("expiring", "adm.usage.expiringDays", "Max", adminExpiringMax, "Got", strconv.Quote(args[0]))
 	}
 	return n, nil
 }

@@ -17,7 +17,7 @@ import (
 // userAndPackage splits "<user> <package>": the first argument is the user, the rest the package name.
 func userAndPackage(cmd string, args []string) (string, string, error) {
 	if len(args) < 2 {
-		return "", "", admUsageErr(cmd, "expected a user and a package, got %d argument(s); quote names with spaces", len(args))
+		return "", "", admUsageErr(cmd, "adm.usage.userAndPackage", "Got", len(args))
 	}
 	return strings.TrimSpace(args[0]), strings.TrimSpace(strings.Join(args[1:], " ")), nil
 }

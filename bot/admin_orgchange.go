@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/accessbot/accessbot/cards"
@@ -16,7 +17,7 @@ import (
 func (b *Bot) adminDisconnect(ctx context.Context, c *adminCall) error {
 	arg := strings.TrimSpace(strings.Join(c.cmd.Args, " "))
 	if arg == "" {
-		return admUsageErr("disconnect", "give the organization (name, id, tenant id or domain)")
+		return admUsageErr("disconnect", "adm.usage.giveOrgLong")
 	}
 	org, err := b.resolveOrg(ctx, "disconnect", arg)
 	if err != nil {
@@ -58,12 +59,12 @@ func parseSponsorsArgs(args []string) (sponsorsArgs, error) {
 	if k < 0 {
 		sa.org = strings.TrimSpace(strings.Join(args, " "))
 		if sa.org == "" {
-			return sa, admUsageErr("sponsors", "give the organization")
+			return sa, admUsageErr("sponsors", "adm.usage.give.organization")
 		}
 		return sa, nil
 	}
 	if k == 0 {
-		return sa, admUsageErr("sponsors", "give the organization before %q", args[0])
+		return sa, admUsageErr("sponsors", "adm.usage.orgBefore", "Got", strconv.Quote(args[0]))
 	}
 	sa.org = strings.Join(args[:k], " ")
 	sa.action = strings.ToLower(args[k])
@@ -78,7 +79,7 @@ func parseSponsorsArgs(args []string) (sponsorsArgs, error) {
 	}
 	sa.user = strings.TrimSpace(strings.Join(rest, " "))
 	if sa.user == "" {
-		return sa, admUsageErr("sponsors", "give the user to %s (sign-in name, mail or object id)", sa.action)
+		return sa, admUsageErr("sponsors", "adm.usage.userTo", "Action", sa.action)
 	}
 	return sa, nil
 }
@@ -94,7 +95,7 @@ func (b *Bot) adminSponsors(ctx context.Context, c *adminCall) error {
 		if sa.action == "" && len(c.cmd.Args) > 1 && errors.As(err, &ae) && ae.title == "No such organization" {
 			// "/sponsors Fabrikam ad rita@…": the organization resolves alone, the action word is wrong.
 			if _, err2 := b.resolveOrg(ctx, "sponsors", c.cmd.Args[0]); err2 == nil {
-				return admUsageErr("sponsors", "expected add or remove after the organization, got %q", c.cmd.Args[1])
+				return admUsageErr("sponsors", "adm.usage.addOrRemove", "Got", strconv.Quote(c.cmd.Args[1]))
 			}
 		}
 		return err

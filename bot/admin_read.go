@@ -82,12 +82,12 @@ func (b *Bot) adminOrgs(ctx context.Context, c *adminCall) error {
 func (b *Bot) adminConnect(ctx context.Context, c *adminCall) error {
 	args := c.cmd.Args
 	if len(args) == 0 {
-		return admUsageErr("connect", "give the partner's domain (fabrikam.example) or Entra tenant id")
+		return admUsageErr("connect", "adm.usage.connectTarget")
 	}
 	target := strings.TrimSpace(args[0])
 	name := strings.TrimSpace(strings.Join(args[1:], " "))
 	if n := len([]rune(name)); n > 256 {
-		return admUsageErr("connect", "the name is %d characters long; at most 256 are allowed", n)
+		return admUsageErr("connect", "adm.usage.connectName", "Got", n)
 	}
 	var info entitlement.TenantInfo
 	switch {
@@ -105,7 +105,7 @@ func (b *Bot) adminConnect(ctx context.Context, c *adminCall) error {
 		}
 		info = ti
 	default:
-		return admUsageErr("connect", "%q is neither a domain name (fabrikam.example) nor a tenant id (a GUID)", target)
+		return admUsageErr("connect", "adm.usage.connectBad", "Got", strconv.Quote(target))
 	}
 	if strings.EqualFold(info.TenantID, b.cfg.Tenant.ID) {
 		return &adminError{title: "That is this organization",
@@ -278,7 +278,7 @@ func (b *Bot) adminPackage(ctx context.Context, c *adminCall) error {
 	}
 	arg := strings.TrimSpace(strings.Join(c.cmd.Args, " "))
 	if arg == "" {
-		return admUsageErr("package", "give the package's name or id")
+		return admUsageErr("package", "adm.usage.packageName")
 	}
 	found, err := b.resolvePackage(ctx, "package", arg)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/accessbot/accessbot/internal/lifecycle"
 	"regexp"
 	"sort"
 	"strconv"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/i18n"
+	"github.com/accessbot/accessbot/internal/lifecycle"
 	"github.com/accessbot/accessbot/internal/store"
 )
 
@@ -41,7 +42,11 @@ const admMaxCandidates = 6
 func admResolve(cmd, what, arg string, cs []admCandidate) (int, error) {
 	arg = strings.TrimSpace(arg)
 	if arg == "" {
-		return -1, admUsageErr(cmd, "give the %s", what)
+		msg := "adm.usage.give." + what
+		if !i18n.Has(msg) {
+			msg = "adm.usage.giveWhat"
+		}
+		return -1, admUsageErr(cmd, msg, "What", what)
 	}
 	for i, c := range cs {
 		if strings.EqualFold(c.id, arg) {
@@ -184,7 +189,7 @@ type admConversationLister interface {
 func (b *Bot) resolveUser(ctx context.Context, cmd, arg string) (entitlement.User, error) {
 	arg = strings.TrimSpace(arg)
 	if arg == "" {
-		return entitlement.User{}, admUsageErr(cmd, "give the user (sign-in name, mail or object id)")
+		return entitlement.User{}, admUsageErr(cmd, "adm.usage.userID")
 	}
 	if admIsGUID(arg) || strings.Contains(arg, "@") {
 		u, err := b.cfg.Entitlement.User(ctx, arg)
@@ -200,7 +205,7 @@ func (b *Bot) resolveUser(ctx context.Context, cmd, arg string) (entitlement.Use
 	}
 	lister, ok := b.cfg.Store.(admConversationLister)
 	if !ok || b.cfg.Tenant.ID == "" {
-		return entitlement.User{}, admUsageErr(cmd, "give the user's sign-in name, mail or object id, got %q", arg)
+		return entitlement.User{}, admUsageErr(cmd, "adm.usage.userBad", "Got", strconv.Quote(arg))
 	}
 	refs, err := lister.Conversations(ctx, b.cfg.Tenant.ID)
 	if err != nil {

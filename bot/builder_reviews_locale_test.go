@@ -25,9 +25,9 @@ func (e *admEnv) sayIn(p admPerson, locale, text string) string {
 	return strings.Join(out, "\n")
 }
 
-// TestBuilderAndReviewTextsInTheAdminsLanguage: the package builder's and the access reviews' admin answers come
-// from the catalogs in the admin's language (this bot has neither a builder nor reviews configured, so each
-// command answers why), and none of the English text is left in them.
+// TestBuilderAndReviewTextsInTheAdminsLanguage: the package builder's and the access reviews' admin answers, and
+// admin argument errors, come from the catalogs in the admin's language (this bot has neither a builder nor
+// reviews configured, so each such command answers why), and none of the English text is left in them.
 func TestBuilderAndReviewTextsInTheAdminsLanguage(t *testing.T) {
 	e := newAdmEnv(t)
 	cases := []struct {
@@ -42,6 +42,10 @@ func TestBuilderAndReviewTextsInTheAdminsLanguage(t *testing.T) {
 		{"de-DE", "/reviews", []string{"Zugriffsüberprüfungen", "nicht eingerichtet"}, "not set up"},
 		{"fr-FR", "/review Falcon stop", []string{"Révisions d'accès", "ne sont pas configurées"}, "not set up"},
 		{"en-US", "/package new", []string{"The package builder is not available"}, "Paket"},
+		{"de-DE", "/orgs all", []string{"Prüfen Sie die Argumente von /orgs", `/orgs: nimmt keine Argumente, erhalten: "all"`, "Syntax: /orgs"}, "Usage"},
+		{"fr-FR", "/expiring abc", []string{"Vérifiez les arguments de /expiring", "entre 1 et 365, reçu : \"abc\"", "Syntaxe : /expiring"}, "Check the"},
+		{"de-DE", "/sponsors add rita@contoso.example", []string{`geben Sie die Organisation vor "add" an`}, "give the"},
+		{"fr-FR", "/connect not_a_domain!", []string{`"not_a_domain!" n'est ni un nom de domaine`}, "neither"},
 	}
 	for _, c := range cases {
 		got := e.sayIn(admAdele, c.locale, c.text)

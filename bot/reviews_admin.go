@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/accessbot/accessbot/cards"
@@ -36,7 +37,7 @@ func (b *Bot) adminReview(ctx context.Context, c *adminCall) error {
 	l := c.t.loc
 	args := c.cmd.Args
 	if len(args) < 2 {
-		return admUsageErr("review", "expected a review name and an action, got %q", c.cmd.Rest)
+		return admUsageErr("review", "adm.usage.reviewArgs", "Got", strconv.Quote(c.cmd.Rest))
 	}
 	if strings.EqualFold(args[0], "new") {
 		return b.adminReviewNew(ctx, c, args[1:])
@@ -44,7 +45,7 @@ func (b *Bot) adminReview(ctx context.Context, c *adminCall) error {
 	action := strings.ToLower(args[len(args)-1])
 	name := strings.Join(args[:len(args)-1], " ")
 	if action != "remind" && action != "stop" && action != "apply" {
-		return admUsageErr("review", "the last word must be remind, stop or apply, got %q", action)
+		return admUsageErr("review", "adm.usage.reviewAction", "Got", strconv.Quote(action))
 	}
 	a, err := svc.Find(ctx, name)
 	var ie *entitlement.InvalidInputError
