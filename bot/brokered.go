@@ -283,23 +283,14 @@ func (b *Bot) decideBrokeredStage(ctx context.Context, t *turn, br *brokeredRequ
 		return resp, true, ferr
 	}
 	st := pol.Stages[cur.Index-1]
-	// The approver set is resolved again, app-only: a sponsor removed since the card went out can't decide.
-	approvers, aerr := b.core.BrokeredApprovers(ctx, br, st, false)
-	if cur.Escalated {
-		esc, eerr := b.core.BrokeredApprovers(ctx, br, st, true)
-		approvers = append(approvers, esc...)
-		if eerr != nil && !errors.Is(aerr, entitlement.ErrUnavailable) {
-			aerr = eerr
-		}
-	}
-	isRequester := strings.EqualFold(t.userID, br.Requester.ID) && strings.EqualFold(t.tenantID, br.Requester.TenantID)
-	isApprover := slices.ContainsFunc(approvers, func(p personRef) bool { return strings.EqualFold(p.ID, t.userID) })
-	if !isRequester && !isApprover && errors.Is(aerr, entitlement.ErrUnavailable) {
+	by := lifecycle.Actor{TenantID: t.tenantID, ID: t.userID, Name: t.userName}
+	may, isRequester, aerr := b.core.MayDecideBrokered(ctx, br, st, by)
+	if aerr != nil {
 		// Graph could not say who approves: that is no verdict about this person. Nothing is recorded; the
 		// same click works once Graph answers again.
 		return b.brokeredDecisionUnavailable(ctx, t, br, cur.Index, auditEntry, aerr)
 	}
-	if isRequester || !isApprover {
+	if !may {
 		t.log.WarnContext(ctx, "brokered decision by a user who is not an approver", "request", br.ID, "stage", cur.Index, "requester", isRequester)
 		b.auditTurn(ctx, t, auditEntry("refused-not-approver", map[string]string{"stage": fmt.Sprint(cur.Index)}))
 		v := b.brokeredDecidedView(br, cur.Index, t.userID)
@@ -328,7 +319,6 @@ func (b *Bot) decideBrokeredStage(ctx context.Context, t *turn, br *brokeredRequ
 		}
 	}
 
-	by := lifecycle.Actor{TenantID: t.tenantID, ID: t.userID, Name: t.userName}
 	if err := b.core.DecideBrokered(ctx, br, pol, by, result, just, nextApprovers, nextErr); err != nil {
 		return nil, true, err
 	}

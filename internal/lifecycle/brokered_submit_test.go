@@ -53,7 +53,8 @@ func TestValidateBrokeredInput(t *testing.T) {
 	}
 }
 
-// submitPort answers the directory and assignment reads of a brokered submit (the rest of the port is unused).
+// submitPort answers the directory and assignment reads of a brokered submit and decision (the rest of the
+// port is unused); the user "down" reads as Graph unavailable.
 type submitPort struct {
 	entitlement.Port
 	users       map[string]entitlement.User
@@ -63,6 +64,9 @@ type submitPort struct {
 func (p *submitPort) User(_ context.Context, id string) (entitlement.User, error) {
 	if u, ok := p.users[id]; ok {
 		return u, nil
+	}
+	if id == "down" {
+		return entitlement.User{}, entitlement.ErrUnavailable
 	}
 	return entitlement.User{}, entitlement.ErrNotFound
 }

@@ -23,6 +23,7 @@
 //     requester's news, the follow-up job's schedule, audit.
 //   - brokered_submit.go: a new brokered request: its input checked against the policy, duplicates refused,
 //     its first stage built (StartBrokered).
+//   - brokered_decider.go: who may decide a brokered request's current stage (MayDecideBrokered).
 //   - approvals.go: Follow, LearnDecisions, CatchUp (what an approver's read of an approval shows).
 //   - guest.go: the guest a delivered brokered request led to (account, assignment window, last assignment).
 //   - lock.go: Lock, a named lock across replicas (a store lease) for check-then-act sections.
