@@ -30,8 +30,8 @@ func (b *Bot) adminDisconnect(ctx context.Context, c *adminCall) error {
 		Summary: l.T("adm.disconnect.summary", "Org", org.Name, "Tenant", b.tenantName()),
 		Details: []cards.Fact{
 			{Title: l.T("adm.organization"), Value: org.Name},
-			{Title: l.T("adm.state"), Value: orgStateWords(org.State)},
-			{Title: l.T("adm.identitySource"), Value: orgSourceWords(org)},
+			{Title: l.T("adm.state"), Value: orgStateWords(l, org.State)},
+			{Title: l.T("adm.identitySource"), Value: orgSourceWords(l, org)},
 			{Title: l.T("adm.id"), Value: org.ID},
 		},
 		ConfirmLabel: l.T("adm.disconnect.confirm"),

@@ -9,6 +9,7 @@ import (
 
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/i18n"
 )
 
 // Admin commands that read the directory (/orgs, /catalogs, /packages, /package) and the one additive change
@@ -24,14 +25,23 @@ func (b *Bot) sendAdminTable(ctx context.Context, t *turn, v cards.AdminTableVie
 	return err
 }
 
-func orgStateWords(s entitlement.ConnectedOrgState) string {
+// orgStateWords describes a connected organization's state in l's language.
+func orgStateWords(l *i18n.Localizer, s entitlement.ConnectedOrgState) string {
 	switch s {
 	case entitlement.OrgConfigured:
-		return "configured"
+		return l.T("adm.org.configured")
 	case entitlement.OrgProposed:
-		return "proposed (its users can't request yet)"
+		return l.T("adm.org.proposed")
 	}
 	return admOrDash(string(s))
+}
+
+// orgStateWord names a connected organization's state in one word of l's language.
+func orgStateWord(l *i18n.Localizer, s entitlement.ConnectedOrgState) string {
+	if s == entitlement.OrgProposed {
+		return l.T("adm.org.proposedShort")
+	}
+	return orgStateWords(l, s)
 }
 
 func admOrDash(s string) string {
@@ -41,14 +51,15 @@ func admOrDash(s string) string {
 	return s
 }
 
-func orgSourceWords(o entitlement.ConnectedOrg) string {
+// orgSourceWords lists a connected organization's identity sources in l's language.
+func orgSourceWords(l *i18n.Localizer, o entitlement.ConnectedOrg) string {
 	var parts []string
 	for _, s := range o.Sources {
 		switch s.Kind {
 		case entitlement.SourceTenant:
-			parts = append(parts, "Entra tenant "+s.TenantID)
+			parts = append(parts, l.T("adm.org.tenantSource", "ID", s.TenantID))
 		case entitlement.SourceDomain, entitlement.SourceFederation:
-			parts = append(parts, "domain "+s.DomainName)
+			parts = append(parts, l.T("adm.org.domainSource", "Domain", s.DomainName))
 		default:
 			parts = append(parts, admOrDash(s.DisplayName))
 		}
@@ -65,21 +76,23 @@ func (b *Bot) adminOrgs(ctx context.Context, c *adminCall) error {
 		return fmt.Errorf("list connected organizations: %w", err)
 	}
 	admSortByName(orgs, func(o entitlement.ConnectedOrg) string { return o.Name })
+	l := c.t.loc
 	v := cards.AdminTableView{
-		Title:     "Connected organizations",
-		Subtitle:  fmt.Sprintf("Partner organizations whose users may request %s access packages.", b.tenantName()),
-		Columns:   []string{"Organization", "State", "Identity source", "Id"},
-		EmptyText: "No connected organizations yet. Add one with /connect {domain or tenant id} [name].",
-		Footnote:  "Manage sponsors with /sponsors {org}; remove one with /disconnect {org}.",
+		Title:     l.T("adm.orgs.title"),
+		Subtitle:  l.T("adm.orgs.subtitle", "Tenant", b.tenantName()),
+		Columns:   []string{l.T("adm.organization"), l.T("adm.state"), l.T("adm.identitySource"), l.T("adm.id")},
+		EmptyText: l.T("adm.orgs.empty"),
+		Footnote:  l.T("adm.orgs.footnote"),
 	}
 	for _, o := range orgs {
-		v.Rows = append(v.Rows, cards.AdminRow{Cells: []string{o.Name, orgStateWords(o.State), orgSourceWords(o), o.ID}})
+		v.Rows = append(v.Rows, cards.AdminRow{Cells: []string{o.Name, orgStateWords(l, o.State), orgSourceWords(l, o), o.ID}})
 	}
 	c.entry.Outcome = fmt.Sprintf("listed %d", len(orgs))
 	return b.sendAdminTable(ctx, c.t, v)
 }
 
 func (b *Bot) adminConnect(ctx context.Context, c *adminCall) error {
+	l := c.t.loc
 	args := c.cmd.Args
 	if len(args) == 0 {
 		return admUsageErr("connect", "adm.usage.connectTarget")
@@ -96,9 +109,9 @@ func (b *Bot) adminConnect(ctx context.Context, c *adminCall) error {
 	case admDomainRE.MatchString(target) && len(target) <= 253:
 		ti, err := b.cfg.Entitlement.TenantByDomain(ctx, target)
 		if errors.Is(err, entitlement.ErrNotFound) {
-			return &adminError{title: "Unknown domain",
-				text:    fmt.Sprintf("/connect: no Microsoft Entra tenant has the domain %q.", target),
-				details: []string{"Check the spelling, or give the partner's tenant id."}}
+			return &adminError{title: l.T("adm.connect.unknownDomain"),
+				text:    l.T("adm.connect.unknownDomainText", "Domain", strconv.Quote(target)),
+				details: []string{l.T("adm.connect.unknownDomainHint")}}
 		}
 		if err != nil {
 			return fmt.Errorf("find tenant by domain %s: %w", target, err)
@@ -108,8 +121,8 @@ func (b *Bot) adminConnect(ctx context.Context, c *adminCall) error {
 		return admUsageErr("connect", "adm.usage.connectBad", "Got", strconv.Quote(target))
 	}
 	if strings.EqualFold(info.TenantID, b.cfg.Tenant.ID) {
-		return &adminError{title: "That is this organization",
-			text: fmt.Sprintf("/connect: %s is %s's own tenant; connect partner organizations only.", target, b.tenantName())}
+		return &adminError{title: l.T("adm.connect.self"),
+			text: l.T("adm.connect.selfText", "Target", target, "Tenant", b.tenantName())}
 	}
 	c.entry.Details = admDetail(c.entry.Details, "tenantId", info.TenantID)
 	orgs, err := b.cfg.Entitlement.ConnectedOrgs(ctx)
@@ -118,13 +131,13 @@ func (b *Bot) adminConnect(ctx context.Context, c *adminCall) error {
 	}
 	for _, o := range orgs {
 		if admSameOrg(o, info, target) {
-			text := fmt.Sprintf("/connect: %s is already connected as %q (%s).", target, o.Name, o.State)
-			details := []string{"Nothing was changed."}
+			text := l.T("adm.connect.alreadyText", "Target", target, "Name", strconv.Quote(o.Name), "State", orgStateWord(l, o.State))
+			details := []string{l.T("adm.confirm.nothingChanged")}
 			if o.State == entitlement.OrgProposed {
-				details = append(details, "It is proposed: its users can't request until it is configured in the Entra admin center.")
+				details = append(details, l.T("adm.connect.alreadyProposed"))
 			}
-			return &adminError{title: "Already connected", text: text, details: details,
-				sugg: []cards.Suggestion{{Title: "Show organizations", Command: "/orgs"}}}
+			return &adminError{title: l.T("adm.connect.already"), text: text, details: details,
+				sugg: []cards.Suggestion{{Title: l.T("adm.connect.showOrgs"), Command: "/orgs"}}}
 		}
 	}
 	if name == "" {
@@ -150,14 +163,13 @@ func (b *Bot) adminConnect(ctx context.Context, c *adminCall) error {
 	if state == "" {
 		state = entitlement.OrgConfigured
 	}
-	text := fmt.Sprintf("%s (tenant %s) is now a connected organization, state %s.", org.Name, info.TenantID, state)
+	id := "adm.connect.doneProposed"
 	if state == entitlement.OrgConfigured {
-		text += " Its users can request the packages whose policies allow connected organizations."
-	} else {
-		text += " Its users can't request until it is configured."
+		id = "adm.connect.doneConfigured"
 	}
-	return b.sendNotice(ctx, c.t, noticeSuccess, "Connected "+org.Name, text,
-		[]cards.Suggestion{{Title: "Add a sponsor", Command: "/sponsors " + admQuote(org.Name)}, {Title: "Organizations", Command: "/orgs"}})
+	text := l.T(id, "Name", org.Name, "ID", info.TenantID, "State", orgStateWord(l, state))
+	return b.sendNotice(ctx, c.t, noticeSuccess, l.T("adm.connect.done", "Name", org.Name), text,
+		[]cards.Suggestion{{Title: l.T("adm.connect.addSponsor"), Command: "/sponsors " + admQuote(org.Name)}, {Title: l.T("adm.connect.orgs"), Command: "/orgs"}})
 }
 
 // admSameOrg reports whether the connected organization o already covers the tenant info (found for target,

@@ -46,6 +46,9 @@ func TestBuilderAndReviewTextsInTheAdminsLanguage(t *testing.T) {
 		{"fr-FR", "/expiring abc", []string{"Vérifiez les arguments de /expiring", "entre 1 et 365, reçu : \"abc\"", "Syntaxe : /expiring"}, "Check the"},
 		{"de-DE", "/sponsors add rita@contoso.example", []string{`geben Sie die Organisation vor "add" an`}, "give the"},
 		{"fr-FR", "/connect not_a_domain!", []string{`"not_a_domain!" n'est ni un nom de domaine`}, "neither"},
+		{"de-DE", "/orgs", []string{"Verbundene Organisationen", "konfiguriert", "Entra-Mandant ", "Identitätsquelle"}, "Connected organizations"},
+		{"fr-FR", "/connect fabrikam.example", []string{"Déjà connectée", `fabrikam.example est déjà connectée sous le nom "Fabrikam" (configurée)`, "Rien n'a été modifié", "Afficher les organisations"}, "Already"},
+		{"de-DE", "/connect nowhere.example", []string{"Unbekannte Domäne", `kein Microsoft Entra-Mandant hat die Domäne "nowhere.example"`}, "Unknown"},
 	}
 	for _, c := range cases {
 		got := e.sayIn(admAdele, c.locale, c.text)
