@@ -148,3 +148,12 @@ func TestConfirmationFlowInTheAdminsLanguage(t *testing.T) {
 	added := e.sayIn(admAdele, "de-DE", "/sponsors Fabrikam add megan@contoso.example")
 	admWantAll(t, "sponsor added", added, "Sponsor hinzugefügt", "ist jetzt Sponsor von Fabrikam (intern)", "Sponsoren")
 }
+
+// TestAccessRemoveAnswersInTheUsersLanguage: the "Ask to remove" button's refusals are in the user's language.
+func TestAccessRemoveAnswersInTheUsersLanguage(t *testing.T) {
+	e := newAdmEnv(t)
+	got := e.clickIn(admAdele, "de-DE", cards.VerbAccessRemove, map[string]any{})
+	admWantAll(t, "broken", got, "Diese Schaltfläche funktioniert nicht", "Geben Sie access ein")
+	got = e.clickIn(admGus, "fr-FR", cards.VerbAccessRemove, map[string]any{cards.KeyAssignmentID: "asg-1"})
+	admWantAll(t, "partner", got, "Demandez à votre sponsor", "retirés par les admins de Contoso")
+}

@@ -87,9 +87,10 @@ func (b *Bot) adminSoD(ctx context.Context, c *adminCall) error {
 	if err != nil {
 		return fmt.Errorf("separation of duties report: %w", err)
 	}
-	v := cards.AdminTableView{Title: "Incompatible access held today", Subtitle: "People who hold a package and access it is incompatible with.",
-		Columns: []string{"Person", "Holds", "Incompatible with"}, Total: len(rep), EmptyText: "Nobody holds incompatible access.",
-		Footnote: "Remove one of the two with /revoke {user} {package}; set incompatibilities with /package {name} edit."}
+	l := c.t.loc
+	v := cards.AdminTableView{Title: l.T("builder.sod.title"), Subtitle: l.T("builder.sod.subtitle"),
+		Columns: []string{l.T("builder.sod.person"), l.T("builder.sod.holds"), l.T("builder.sod.incompatibleWith")}, Total: len(rep),
+		EmptyText: l.T("builder.sod.empty"), Footnote: l.T("builder.sod.footnote")}
 	for i, h := range rep {
 		if i == adminTableRows {
 			break
@@ -98,7 +99,7 @@ func (b *Bot) adminSoD(ctx context.Context, c *adminCall) error {
 		for _, k := range h.Conflicts {
 			w := k.Name
 			if k.Kind == entitlement.IncompatibleGroup {
-				w += " (group)"
+				w = l.T("builder.sod.group", "Name", k.Name)
 			}
 			with = append(with, w)
 		}
@@ -114,23 +115,24 @@ func (b *Bot) adminSoD(ctx context.Context, c *adminCall) error {
 func (b *Bot) verbAccessRemove(ctx context.Context, t *turn, data map[string]any) (*botframework.InvokeResponse, error) {
 	id := str(data, cards.KeyAssignmentID)
 	if !validID(id) {
-		return noticeCard(t.loc, noticeError, "That button is broken", "It does not name one of your assignments. Type access to see what you hold."), nil
+		return noticeCard(t.loc, noticeError, t.loc.T("builder.remove.broken"), t.loc.T("builder.remove.brokenText")), nil
 	}
 	if b.isForeign(t) {
-		return noticeCard(t.loc, noticeInfo, "Ask your sponsor", "Access you hold as a partner is removed by "+orUnknown(b.cfg.Tenant.Name, "the organization")+
-			"'s admins or your sponsor; ask them. Nothing was changed."), nil
+		return noticeCard(t.loc, noticeInfo, t.loc.T("builder.remove.askSponsor"),
+			t.loc.T("builder.remove.askSponsorText", "Org", orUnknown(b.cfg.Tenant.Name, t.loc.T("builder.remove.theOrg")))), nil
 	}
 	d, err := b.delegated(ctx, t)
 	if err != nil {
-		return b.failure(ctx, t, "I couldn't ask to remove that access", err, "access")
+		return b.failure(ctx, t, t.loc.T("builder.remove.cantAsk"), err, "access")
 	}
 	sr, ok := d.(entitlement.SelfRemover)
 	if !ok {
-		return noticeCard(t.loc, noticeInfo, "Use My Access", "I can't remove access from the chat here; remove it in My Access: "+cards.MyAccessURL(b.cfg.Tenant.Domain, "")), nil
+		return noticeCard(t.loc, noticeInfo, t.loc.T("builder.remove.useMyAccess"),
+			t.loc.T("builder.remove.useMyAccessText", "URL", cards.MyAccessURL(b.cfg.Tenant.Domain, ""))), nil
 	}
 	mine, err := d.MyAssignments(ctx)
 	if err != nil {
-		return b.failure(ctx, t, "I couldn't read your access", err, "access")
+		return b.failure(ctx, t, t.loc.T("builder.remove.cantRead"), err, "access")
 	}
 	var held *entitlement.Assignment
 	for i := range mine {
@@ -139,14 +141,14 @@ func (b *Bot) verbAccessRemove(ctx context.Context, t *turn, data map[string]any
 		}
 	}
 	if held == nil || !admActive(held.State) {
-		return noticeCard(t.loc, noticeInfo, "Already gone", "You no longer hold that access (or it is not yours). Nothing was changed."), nil
+		return noticeCard(t.loc, noticeInfo, t.loc.T("builder.remove.gone"), t.loc.T("builder.remove.goneText")), nil
 	}
 	r, err := sr.RemoveMyAssignment(ctx, id)
 	if err != nil {
-		return b.failure(ctx, t, "I couldn't ask to remove that access", err, "access")
+		return b.failure(ctx, t, t.loc.T("builder.remove.cantAsk"), err, "access")
 	}
 	name := orUnknown(held.PackageName, held.PackageID)
 	b.auditTurn(ctx, t, store.AuditEntry{Action: "access.remove", Mode: store.ModeDelegated, RequestID: r.ID, PackageID: held.PackageID,
 		PackageName: name, SubjectID: t.userID, SubjectName: t.userName, Outcome: "removal requested"})
-	return noticeCard(t.loc, noticeSuccess, "Removal requested", fmt.Sprintf("Your access to %s is being removed (request %s). Once it is gone you can request what it kept you from.", name, r.ID)), nil
+	return noticeCard(t.loc, noticeSuccess, t.loc.T("builder.remove.requested"), t.loc.T("builder.remove.requestedText", "Name", name, "ID", r.ID)), nil
 }
