@@ -14,6 +14,7 @@ import (
 
 	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/netx"
+	"github.com/accessbot/accessbot/internal/store"
 	"github.com/accessbot/accessbot/internal/telemetry"
 )
 
@@ -44,7 +45,10 @@ type config struct {
 	DBMaxConns int
 	// DBStatementTimeout bounds each PostgreSQL statement (0: the backend's default).
 	DBStatementTimeout time.Duration
-	AdminGroupID       string
+	// KeepClosedDays is how many days a closed request's record is kept before maintenance prunes it (0: the
+	// default, store.DefaultKeepClosed).
+	KeepClosedDays int
+	AdminGroupID   string
 	// AdminRoleIDs is a comma-separated list of Microsoft Entra directory role template ids whose holders
 	// may run admin commands (ACCESSBOT_ADMIN_ROLE_IDS); validate checks it and adminRoles splits it.
 	AdminRoleIDs      string
@@ -112,6 +116,8 @@ func registerServeFlags(fs *flag.FlagSet, c *config, getenv func(string) string)
 	fs.IntVar(&c.DBMaxConns, "database-max-conns", c.DBMaxConns, "PostgreSQL connection pool size per process, default 10 (env ACCESSBOT_DATABASE_MAX_CONNS)")
 	c.DBStatementTimeout = envDuration(getenv, "ACCESSBOT_DATABASE_STATEMENT_TIMEOUT", 0)
 	fs.DurationVar(&c.DBStatementTimeout, "database-statement-timeout", c.DBStatementTimeout, "PostgreSQL statement timeout, default 10s (env ACCESSBOT_DATABASE_STATEMENT_TIMEOUT)")
+	c.KeepClosedDays = envInt(getenv, "ACCESSBOT_KEEP_CLOSED_DAYS", int(store.DefaultKeepClosed/(24*time.Hour)))
+	fs.IntVar(&c.KeepClosedDays, "keep-closed-days", c.KeepClosedDays, "days a closed request's record is kept (status and approval cards still show it) before it is pruned; its audit entries stay (env ACCESSBOT_KEEP_CLOSED_DAYS)")
 	fs.StringVar(&c.AdminGroupID, "admin-group", envDefault(getenv, "ACCESSBOT_ADMIN_GROUP_ID", ""), "object id of the Entra group whose members may run admin commands (env ACCESSBOT_ADMIN_GROUP_ID)")
 	fs.StringVar(&c.AdminRoleIDs, "admin-roles", envDefault(getenv, "ACCESSBOT_ADMIN_ROLE_IDS", ""), "comma-separated template ids of Entra directory roles whose holders (direct, tenant-wide assignment) may run admin commands, e.g. 45d8d3c5-c802-45c6-b32a-1d70b5e1e86e for Identity Governance Administrator (env ACCESSBOT_ADMIN_ROLE_IDS)")
 	fs.StringVar(&c.TenantName, "tenant-name", envDefault(getenv, "ACCESSBOT_TENANT_NAME", ""), "display name of the resource organization, shown on cards (env ACCESSBOT_TENANT_NAME)")
@@ -251,6 +257,9 @@ func (c *config) validate() error {
 	}
 	if c.DBMaxConns < 0 {
 		errs = append(errs, fmt.Errorf("ACCESSBOT_DATABASE_MAX_CONNS %d: expected a positive pool size", c.DBMaxConns))
+	}
+	if c.KeepClosedDays < 0 {
+		errs = append(errs, fmt.Errorf("ACCESSBOT_KEEP_CLOSED_DAYS %d: expected a whole number of days, 1 or more, such as 90", c.KeepClosedDays))
 	}
 	if c.DBStatementTimeout < 0 {
 		errs = append(errs, fmt.Errorf("ACCESSBOT_DATABASE_STATEMENT_TIMEOUT %s: expected a positive duration such as 10s", c.DBStatementTimeout))

@@ -252,7 +252,7 @@ func outboxStats(st outboxLister) func(ctx context.Context) (telemetry.OutboxSta
 // replica at a time under a lease (see exclusive); with bbolt there is one process and it always holds them.
 func (a *app) background() map[string]func(context.Context) error {
 	jobs := map[string]func(context.Context) error{
-		"store-maintenance": a.exclusive("store-maintenance", func(ctx context.Context) error { return a.store.RunMaintenance(ctx, time.Hour) }),
+		"store-maintenance": a.exclusive("store-maintenance", func(ctx context.Context) error { return a.store.RunMaintenance(ctx, a.maintenance()) }),
 		// Every replica delivers: the outbox hands each item to one caller (SKIP LOCKED on PostgreSQL).
 		"outbox": func(ctx context.Context) error { return a.outbox.Run(ctx) },
 		// The lifecycle core holds its own tracker lease (lifecycle.TrackerLease).
@@ -264,6 +264,11 @@ func (a *app) background() map[string]func(context.Context) error {
 		jobs["debug-listener"] = a.debug.Run
 	}
 	return jobs
+}
+
+// maintenance is the store maintenance's schedule and retention.
+func (a *app) maintenance() store.Maintenance {
+	return store.Maintenance{Every: time.Hour, KeepClosed: time.Duration(a.cfg.KeepClosedDays) * 24 * time.Hour}
 }
 
 // newAppCredential builds the app's own credential (Graph app-only calls; Bot Framework for certificate and

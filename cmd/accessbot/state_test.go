@@ -38,6 +38,11 @@ func TestDatabaseConfig(t *testing.T) {
 		{"poll settings", map[string]string{"ACCESSBOT_POLL_INTERVAL": "2s", "ACCESSBOT_POLL_MAX": "1m"}, nil, "",
 			func(c config) bool { return c.PollInterval == 2*time.Second && c.PollMax == time.Minute }},
 		{"bad timeout", map[string]string{"ACCESSBOT_DATABASE_STATEMENT_TIMEOUT": "soon"}, nil, "ACCESSBOT_DATABASE_STATEMENT_TIMEOUT", nil},
+		{"closed requests kept 90 days by default", nil, nil, "", func(c config) bool { return c.KeepClosedDays == 90 }},
+		{"keep closed from env", map[string]string{"ACCESSBOT_KEEP_CLOSED_DAYS": "30"}, nil, "", func(c config) bool { return c.KeepClosedDays == 30 }},
+		{"keep closed flag", nil, []string{"--keep-closed-days", "7"}, "", func(c config) bool { return c.KeepClosedDays == 7 }},
+		{"keep closed not a number", map[string]string{"ACCESSBOT_KEEP_CLOSED_DAYS": "90d"}, nil, "ACCESSBOT_KEEP_CLOSED_DAYS", nil},
+		{"keep closed negative", nil, []string{"--keep-closed-days", "-5"}, "ACCESSBOT_KEEP_CLOSED_DAYS -5", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var c config

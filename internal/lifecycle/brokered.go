@@ -246,6 +246,7 @@ func encodeBrokered(br *Brokered, r *store.Request) error {
 	}
 	r.TenantID, r.RequestorID, r.PackageID = br.Requester.TenantID, br.Requester.ID, br.PackageID
 	r.NextCheckAt = time.Time{} // the brokered flow follows it through its own outbox job, never the tracker
+	r.ClosedAt = closedAt(br.Done, r.ClosedAt, br.UpdatedAt, br.CreatedAt)
 	if r.CreatedAt.IsZero() {
 		r.CreatedAt = br.CreatedAt
 	}

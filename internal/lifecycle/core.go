@@ -53,6 +53,8 @@ type Store interface {
 	Conversation(ctx context.Context, tenantID, aadObjectID string) (store.ConversationRef, error)
 	Enqueue(ctx context.Context, kind string, payload any, notBefore time.Time) (string, error)
 	List(ctx context.Context, bucket, prefix string, fn func(key string, raw []byte) error) error
+	Get(ctx context.Context, bucket, key string, out any) error
+	Put(ctx context.Context, bucket, key string, v any) error
 	Delete(ctx context.Context, bucket, key string) error
 }
 

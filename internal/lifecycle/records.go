@@ -68,6 +68,7 @@ func encodeRecord(tr *Tracked, r *store.Request) error {
 	if !tr.Closed {
 		r.NextCheckAt = tr.NextPoll
 	}
+	r.ClosedAt = closedAt(tr.Closed, r.ClosedAt, tr.UpdatedAt, tr.CreatedAt)
 	if r.CreatedAt.IsZero() {
 		r.CreatedAt = tr.CreatedAt
 	}

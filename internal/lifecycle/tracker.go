@@ -26,7 +26,8 @@ const TrackerLease = "lifecycle.tracker"
 
 // RunTracker polls the open requests until ctx ends, on one replica at a time: it holds the store lease
 // TrackerLease (Config.LeaseTTL; a dead holder's tracker moves to another replica within about twice that)
-// and, once it has it, imports legacy records (ImportLegacy) and polls. Kick wakes it early. It returns nil
+// and, once it has it, imports legacy records (ImportLegacy), stamps the closing time of records closed by
+// older builds (BackfillClosedAt) and polls. Kick wakes it early. It returns nil
 // when ctx is cancelled.
 func (c *Core) RunTracker(ctx context.Context) error {
 	return store.RunExclusive(ctx, c.cfg.Store, TrackerLease, c.cfg.Holder, c.cfg.LeaseTTL, c.runTracker)
@@ -35,6 +36,9 @@ func (c *Core) RunTracker(ctx context.Context) error {
 func (c *Core) runTracker(ctx context.Context) error {
 	if _, err := c.ImportLegacy(ctx); err != nil {
 		c.log.ErrorContext(ctx, "import legacy tracked requests", "err", err)
+	}
+	if _, err := c.BackfillClosedAt(ctx); err != nil {
+		c.log.ErrorContext(ctx, "backfill closing times", "err", err)
 	}
 	timer := time.NewTimer(0)
 	defer timer.Stop()

@@ -64,8 +64,12 @@ type Request struct {
 	RequestorID string `json:"requestorId,omitempty"`
 	// PackageID is the access package id (indexed: by package).
 	PackageID string `json:"packageId,omitempty"`
-	// NextCheckAt is when the poller should next look at the request; zero means never.
+	// NextCheckAt is when the poller should next look at the request; zero means never. Both backends index
+	// it, so a DueBefore query reads only the requests due, never the closed ones.
 	NextCheckAt time.Time `json:"nextCheckAt,omitzero"`
+	// ClosedAt is when the lifecycle closed the request (final state, nothing more to follow); zero while it
+	// is open. Both backends index it: PruneRequests deletes the requests closed longer than the retention.
+	ClosedAt time.Time `json:"closedAt,omitzero"`
 	// CreatedAt is set to now by CreateRequest when zero; UpdateRequest keeps it.
 	CreatedAt time.Time `json:"createdAt"`
 	// UpdatedAt is set to now by CreateRequest and UpdateRequest.
@@ -171,6 +175,7 @@ type Backend interface {
 	Processed(ctx context.Context, key string) ([]byte, bool, error)
 	MarkProcessed(ctx context.Context, key string, resp []byte) error
 	PruneProcessed(ctx context.Context, olderThan time.Duration) (int, error)
+	PruneRequests(ctx context.Context, closedFor time.Duration) (int, error)
 	ClaimActivity(ctx context.Context, key string, holdFor time.Duration) (Claim, error)
 	CompleteActivity(ctx context.Context, key string, resp []byte) error
 
@@ -191,7 +196,7 @@ type Backend interface {
 	AppendAudit(ctx context.Context, e AuditEntry) (uint64, error)
 	Audit(ctx context.Context, q AuditQuery) ([]AuditEntry, error)
 
-	RunMaintenance(ctx context.Context, every time.Duration) error
+	RunMaintenance(ctx context.Context, m Maintenance) error
 }
 
 var _ Backend = (*Store)(nil)
@@ -253,6 +258,7 @@ func checkRequestFields(op string, r Request) error {
 // normalizeRequest rounds times to what both backends keep (UTC, microseconds).
 func normalizeRequest(r Request) Request {
 	r.NextCheckAt = roundTime(r.NextCheckAt)
+	r.ClosedAt = roundTime(r.ClosedAt)
 	r.CreatedAt = roundTime(r.CreatedAt)
 	r.UpdatedAt = roundTime(r.UpdatedAt)
 	if len(r.Body) == 0 {

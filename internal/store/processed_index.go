@@ -16,8 +16,9 @@ import (
 // conversations the processed bucket holds most of the file).
 var bucketProcessedTimes = []byte("processed_times")
 
-// processedTimeKey is the index key of record key written at t.
-func processedTimeKey(t time.Time, key []byte) []byte {
+// timeKey is the key of a time index entry: 8-byte big-endian Unix nanoseconds of t, then the record's key.
+// A cursor walks such an index in time order (the processed, due and closed-request indexes use it).
+func timeKey(t time.Time, key []byte) []byte {
 	k := make([]byte, 8, 8+len(key))
 	binary.BigEndian.PutUint64(k, uint64(t.UnixNano()))
 	return append(k, key...)
@@ -30,7 +31,7 @@ func putProcessed(tx *bbolt.Tx, key []byte, at time.Time, raw []byte) error {
 		return err
 	}
 	if idx := tx.Bucket(bucketProcessedTimes); idx != nil && b.Get(key) == nil {
-		if err := idx.Put(processedTimeKey(at, key), nil); err != nil {
+		if err := idx.Put(timeKey(at, key), nil); err != nil {
 			return err
 		}
 	}
@@ -50,12 +51,7 @@ func pruneProcessedBefore(tx *bbolt.Tx, cutoff time.Time) (int, error) {
 			return json.Unmarshal(v, &rec) != nil || rec.At.Before(cutoff)
 		})
 	}
-	limit := processedTimeKey(cutoff, nil)
-	var stale [][]byte
-	c := idx.Cursor()
-	for k, _ := c.First(); k != nil && bytes.Compare(k[:8], limit) < 0; k, _ = c.Next() {
-		stale = append(stale, bytes.Clone(k))
-	}
+	stale := indexedBefore(idx, cutoff)
 	for _, k := range stale {
 		if err := b.Delete(k[8:]); err != nil {
 			return 0, err
@@ -65,6 +61,18 @@ func pruneProcessedBefore(tx *bbolt.Tx, cutoff time.Time) (int, error) {
 		}
 	}
 	return len(stale), nil
+}
+
+// indexedBefore returns the entries of time index idx (see timeKey) whose time is before cutoff, oldest
+// first, as copies (the caller may delete them while it walks the result).
+func indexedBefore(idx *bbolt.Bucket, cutoff time.Time) [][]byte {
+	limit := timeKey(cutoff, nil)
+	var out [][]byte
+	c := idx.Cursor()
+	for k, _ := c.First(); k != nil && len(k) >= 8 && bytes.Compare(k[:8], limit) < 0; k, _ = c.Next() {
+		out = append(out, bytes.Clone(k))
+	}
+	return out
 }
 
 // indexProcessed is migration 4: it builds the time index of the records written before it (decoding each
@@ -83,6 +91,6 @@ func indexProcessed(tx *bbolt.Tx) error {
 		if err := json.Unmarshal(v, &rec); err != nil {
 			rec.At = time.Unix(0, 0) // unreadable: pruned at the next maintenance
 		}
-		return idx.Put(processedTimeKey(rec.At, k), nil)
+		return idx.Put(timeKey(rec.At, k), nil)
 	})
 }

@@ -33,6 +33,9 @@ func (s *Store) CreateRequest(ctx context.Context, r Request) (Request, error) {
 		if b.Get([]byte(r.ID)) != nil {
 			return ErrExists
 		}
+		if err := reindexRequest(tx, []byte(r.ID), requestTimes{}, timesOf(r)); err != nil {
+			return err
+		}
 		return b.Put([]byte(r.ID), raw)
 	})
 	if err != nil {
@@ -116,9 +119,7 @@ func (s *Store) swapRequest(ctx context.Context, r Request, version int64) (bool
 		if cur == nil {
 			return ErrNotFound
 		}
-		var stored struct {
-			Version int64 `json:"version"`
-		}
+		var stored requestTimes
 		if err := json.Unmarshal(cur, &stored); err != nil {
 			return fmt.Errorf("decode stored version: %w", err)
 		}
@@ -126,19 +127,31 @@ func (s *Store) swapRequest(ctx context.Context, r Request, version int64) (bool
 			return nil
 		}
 		won = true
+		if err := reindexRequest(tx, []byte(r.ID), stored, timesOf(r)); err != nil {
+			return err
+		}
 		return b.Put([]byte(r.ID), raw)
 	})
 	return won, err
 }
 
-// ListRequests returns the requests matching q, ordered by CreatedAt then ID. The bbolt store scans every
-// request (a single-instance installation holds few); PostgreSQL answers from indexed columns.
+// ListRequests returns the requests matching q, ordered by CreatedAt then ID. A DueBefore query reads only
+// the requests the due index names (the tracker's wake-up never decodes a closed request); any other query
+// scans every request (a single-instance installation holds few, and PruneRequests bounds the closed ones).
+// PostgreSQL answers from indexed columns.
 func (s *Store) ListRequests(ctx context.Context, q RequestQuery) ([]Request, error) {
 	if err := CheckRequestQuery(q); err != nil {
 		return nil, err
 	}
 	var out []Request
 	err := s.view(ctx, "list requests", func(tx *bbolt.Tx) error {
+		if !q.DueBefore.IsZero() {
+			due, indexed, err := listDue(tx, q)
+			if indexed || err != nil {
+				out = due
+				return err
+			}
+		}
 		b, err := bucket(tx, bucketRequests)
 		if err != nil {
 			return err
@@ -174,9 +187,14 @@ func SortRequests(rs []Request) {
 	})
 }
 
-// DeleteRequest removes the request stored under id; deleting a missing request is not an error.
+// DeleteRequest removes the request stored under id (and its index entries); deleting a missing request is
+// not an error.
 func (s *Store) DeleteRequest(ctx context.Context, id string) error {
-	return s.deleteKey(ctx, "delete request", bucketRequests, id)
+	const op = "delete request"
+	if err := checkKey(op, "id", id); err != nil {
+		return err
+	}
+	return s.update(ctx, op+" "+id, func(tx *bbolt.Tx) error { return deleteRequestTx(tx, []byte(id), false) })
 }
 
 // UpdateKV is compare-and-swap on the generic record bucket/key: fn gets the current raw JSON (nil when

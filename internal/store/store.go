@@ -134,6 +134,7 @@ func Migrations() []Migration {
 			return nil
 		}},
 		{Version: 4, Name: "processed activity time index", Apply: indexProcessed},
+		{Version: 5, Name: "request due and closed indexes", Apply: indexRequests},
 	}
 }
 
@@ -627,11 +628,10 @@ func (s *Store) PruneProcessed(ctx context.Context, olderThan time.Duration) (in
 	return n, err
 }
 
-// RunMaintenance prunes processed ids older than DefaultProcessedTTL and dialogs untouched for
-// DefaultDialogTTL now and then every interval (default 1h) until ctx is cancelled; it returns nil on
-// cancellation. Prune failures are logged, not fatal.
-func (s *Store) RunMaintenance(ctx context.Context, every time.Duration) error {
-	return Maintain(ctx, s, s.log, every)
+// RunMaintenance prunes old processed ids, abandoned dialogs and long-closed requests now and then every
+// m.Every until ctx is cancelled (see Maintain); it returns nil on cancellation.
+func (s *Store) RunMaintenance(ctx context.Context, m Maintenance) error {
+	return Maintain(ctx, s, s.log, m)
 }
 
 // ---- card references ----

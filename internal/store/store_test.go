@@ -719,7 +719,7 @@ func TestPingAndMaintenance(t *testing.T) {
 	clock.Advance(DefaultProcessedTTL + time.Minute)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- s.RunMaintenance(ctx, time.Hour) }()
+	go func() { done <- s.RunMaintenance(ctx, Maintenance{Every: time.Hour}) }()
 	deadline := time.Now().Add(10 * time.Second)
 	tick := time.NewTicker(2 * time.Millisecond)
 	defer tick.Stop()

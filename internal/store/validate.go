@@ -87,16 +87,33 @@ func Invalid(op, field, problem string) error { return invalid(op, field, proble
 type Pruner interface {
 	PruneProcessed(ctx context.Context, olderThan time.Duration) (int, error)
 	PruneDialogs(ctx context.Context, olderThan time.Duration) (int, error)
+	PruneRequests(ctx context.Context, closedFor time.Duration) (int, error)
 }
 
-// Maintain prunes processed ids older than DefaultProcessedTTL and dialogs untouched for DefaultDialogTTL
-// now and then every interval (default 1h) until ctx is cancelled; it returns nil on cancellation. Prune
-// failures are logged, not fatal.
-func Maintain(ctx context.Context, p Pruner, log *slog.Logger, every time.Duration) error {
-	if every <= 0 {
-		every = time.Hour
+// DefaultKeepClosed is how long a closed request's record is kept before maintenance prunes it (its audit
+// entries stay): 90 days.
+const DefaultKeepClosed = 90 * 24 * time.Hour
+
+// Maintenance configures RunMaintenance; the zero value runs every hour and keeps closed requests
+// DefaultKeepClosed.
+type Maintenance struct {
+	// Every is the interval between runs; default 1h.
+	Every time.Duration
+	// KeepClosed is how long a closed request (store.Request.ClosedAt) is kept; default DefaultKeepClosed.
+	KeepClosed time.Duration
+}
+
+// Maintain prunes processed ids older than DefaultProcessedTTL, dialogs untouched for DefaultDialogTTL and
+// requests closed longer than m.KeepClosed now and then every m.Every until ctx is cancelled; it returns nil
+// on cancellation. Prune failures are logged, not fatal.
+func Maintain(ctx context.Context, p Pruner, log *slog.Logger, m Maintenance) error {
+	if m.Every <= 0 {
+		m.Every = time.Hour
 	}
-	t := time.NewTicker(every)
+	if m.KeepClosed <= 0 {
+		m.KeepClosed = DefaultKeepClosed
+	}
+	t := time.NewTicker(m.Every)
 	defer t.Stop()
 	for {
 		for _, job := range []struct {
@@ -106,6 +123,7 @@ func Maintain(ctx context.Context, p Pruner, log *slog.Logger, every time.Durati
 		}{
 			{"processed activity ids", p.PruneProcessed, DefaultProcessedTTL},
 			{"abandoned dialogs", p.PruneDialogs, DefaultDialogTTL},
+			{"closed requests", p.PruneRequests, m.KeepClosed},
 		} {
 			if n, err := job.prune(ctx, job.ttl); err != nil {
 				if ctx.Err() != nil {

@@ -179,12 +179,11 @@ func loadAudit(ctx context.Context, tx pgx.Tx, d *store.Dump) error {
 func loadRequests(ctx context.Context, tx pgx.Tx, d *store.Dump) error {
 	for _, r := range d.Requests {
 		if _, err := tx.Exec(ctx, `INSERT INTO requests (`+requestCols+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind,
 			state = EXCLUDED.state, tenant_id = EXCLUDED.tenant_id, requestor_id = EXCLUDED.requestor_id,
 			package_id = EXCLUDED.package_id, next_check_at = EXCLUDED.next_check_at, created_at = EXCLUDED.created_at,
-			updated_at = EXCLUDED.updated_at, version = EXCLUDED.version, body = EXCLUDED.body`,
-			r.ID, r.Kind, r.State, r.TenantID, r.RequestorID, r.PackageID, nullTime(r.NextCheckAt),
-			r.CreatedAt, r.UpdatedAt, r.Version, nullJSON(r.Body)); err != nil {
+			updated_at = EXCLUDED.updated_at, version = EXCLUDED.version, body = EXCLUDED.body,
+			closed_at = EXCLUDED.closed_at`, requestValues(r)...); err != nil {
 			return fmt.Errorf("request %s: %w", r.ID, err)
 		}
 	}

@@ -202,9 +202,10 @@ func (s *Store) Ping(ctx context.Context) error {
 // Pool exposes the connection pool (the migrate command and tests use it).
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
-// RunMaintenance prunes processed ids and abandoned dialogs now and then every interval (see store.Maintain).
-func (s *Store) RunMaintenance(ctx context.Context, every time.Duration) error {
-	return store.Maintain(ctx, s, s.log, every)
+// RunMaintenance prunes old processed ids, abandoned dialogs and long-closed requests now and then every
+// m.Every (see store.Maintain).
+func (s *Store) RunMaintenance(ctx context.Context, m store.Maintenance) error {
+	return store.Maintain(ctx, s, s.log, m)
 }
 
 // micros is d as a bigint of microseconds for `$n * interval '1 microsecond'`.

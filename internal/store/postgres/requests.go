@@ -12,15 +12,24 @@ import (
 	"github.com/accessbot/accessbot/internal/store"
 )
 
-const requestCols = `id, kind, state, tenant_id, requestor_id, package_id, next_check_at, created_at, updated_at, version, body`
+const requestCols = `id, kind, state, tenant_id, requestor_id, package_id, next_check_at, created_at, updated_at, version, body, closed_at`
+
+// requestValues are r's values in requestCols order.
+func requestValues(r store.Request) []any {
+	return []any{r.ID, r.Kind, r.State, r.TenantID, r.RequestorID, r.PackageID, nullTime(r.NextCheckAt),
+		r.CreatedAt, r.UpdatedAt, r.Version, nullJSON(r.Body), nullTime(r.ClosedAt)}
+}
 
 func scanRequest(row pgx.Row) (store.Request, error) {
 	var r store.Request
-	var next *time.Time
+	var next, closed *time.Time
 	err := row.Scan(&r.ID, &r.Kind, &r.State, &r.TenantID, &r.RequestorID, &r.PackageID, &next,
-		&r.CreatedAt, &r.UpdatedAt, &r.Version, &r.Body)
+		&r.CreatedAt, &r.UpdatedAt, &r.Version, &r.Body, &closed)
 	if next != nil {
 		r.NextCheckAt = next.UTC()
+	}
+	if closed != nil {
+		r.ClosedAt = closed.UTC()
 	}
 	r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC()
 	return r, err
@@ -33,9 +42,7 @@ func (s *Store) CreateRequest(ctx context.Context, r store.Request) (store.Reque
 		return store.Request{}, err
 	}
 	tag, err := s.pool.Exec(ctx, `INSERT INTO requests (`+requestCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING`,
-		r.ID, r.Kind, r.State, r.TenantID, r.RequestorID, r.PackageID, nullTime(r.NextCheckAt),
-		r.CreatedAt, r.UpdatedAt, r.Version, nullJSON(r.Body))
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (id) DO NOTHING`, requestValues(r)...)
 	if err != nil {
 		return store.Request{}, fmt.Errorf("create request %s: %w", r.ID, err)
 	}
@@ -92,10 +99,10 @@ func (s *Store) UpdateRequest(ctx context.Context, id string, fn func(r *store.R
 			return store.Request{}, err
 		}
 		tag, err := s.pool.Exec(ctx, `UPDATE requests SET kind = $3, state = $4, tenant_id = $5, requestor_id = $6,
-			package_id = $7, next_check_at = $8, updated_at = $9, version = $10, body = $11
+			package_id = $7, next_check_at = $8, updated_at = $9, version = $10, body = $11, closed_at = $12
 			WHERE id = $1 AND version = $2`,
 			id, old.Version, next.Kind, next.State, next.TenantID, next.RequestorID, next.PackageID,
-			nullTime(next.NextCheckAt), next.UpdatedAt, next.Version, nullJSON(next.Body))
+			nullTime(next.NextCheckAt), next.UpdatedAt, next.Version, nullJSON(next.Body), nullTime(next.ClosedAt))
 		if err != nil {
 			return store.Request{}, fmt.Errorf("%s %s: %w", op, id, err)
 		}
@@ -155,6 +162,38 @@ func (s *Store) ListRequests(ctx context.Context, q store.RequestQuery) ([]store
 // DeleteRequest removes the request stored under id; deleting a missing request is not an error.
 func (s *Store) DeleteRequest(ctx context.Context, id string) error {
 	return s.exec(ctx, "delete request", id, `DELETE FROM requests WHERE id = $1`, id)
+}
+
+// PruneRequests deletes the requests closed more than closedFor ago, with the card references stored under
+// their ids, in one transaction, and returns how many it deleted (through the partial index on closed_at:
+// no open request is read). Audit entries stay.
+func (s *Store) PruneRequests(ctx context.Context, closedFor time.Duration) (int, error) {
+	const op = "prune requests"
+	if err := store.CheckPositive(op, "closedFor", closedFor); err != nil {
+		return 0, err
+	}
+	n := 0
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `DELETE FROM requests WHERE closed_at IS NOT NULL
+			AND closed_at < now() - $1 * interval '1 microsecond' RETURNING id`, micros(closedFor))
+		if err != nil {
+			return err
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		n = len(ids)
+		if n == 0 {
+			return nil
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM cards WHERE key = ANY($1)`, ids)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", op, err)
+	}
+	return n, nil
 }
 
 // ---- leases ----

@@ -29,6 +29,8 @@ func Run(t *testing.T, open Factory) {
 		{"RequestUpdate", testRequestUpdate},
 		{"RequestConcurrentUpdate", testRequestConcurrentUpdate},
 		{"RequestList", testRequestList},
+		{"RequestDueIndex", testRequestDueIndex},
+		{"RequestPrune", testRequestPrune},
 		{"UpdateKV", testUpdateKV},
 		{"UpdateKVConcurrent", testUpdateKVConcurrent},
 		{"KV", testKV},
@@ -120,10 +122,11 @@ func assertSameRequest(t *testing.T, got, want store.Request) {
 	t.Helper()
 	gb, wb := got.Body, want.Body
 	got.Body, want.Body = nil, nil
-	if !got.CreatedAt.Equal(want.CreatedAt) || !got.UpdatedAt.Equal(want.UpdatedAt) || !got.NextCheckAt.Equal(want.NextCheckAt) {
+	if !got.CreatedAt.Equal(want.CreatedAt) || !got.UpdatedAt.Equal(want.UpdatedAt) || !got.NextCheckAt.Equal(want.NextCheckAt) ||
+		!got.ClosedAt.Equal(want.ClosedAt) {
 		t.Fatalf("times differ:\n got %+v\nwant %+v", got, want)
 	}
-	got.CreatedAt, got.UpdatedAt, got.NextCheckAt = want.CreatedAt, want.UpdatedAt, want.NextCheckAt
+	got.CreatedAt, got.UpdatedAt, got.NextCheckAt, got.ClosedAt = want.CreatedAt, want.UpdatedAt, want.NextCheckAt, want.ClosedAt
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("request differs:\n got %+v\nwant %+v", got, want)
 	}
@@ -151,15 +154,16 @@ func testRequestUpdate(t *testing.T, open Factory) {
 	if err != nil {
 		t.Fatalf("CreateRequest: %v", err)
 	}
-	due := time.Now().Add(time.Hour)
+	due, closed := time.Now().Add(time.Hour), time.Now().Add(-time.Minute)
 	upd, err := s.UpdateRequest(ctx, "r1", func(r *store.Request) error {
-		r.State, r.NextCheckAt, r.Body = "delivered", due, json.RawMessage(`{"n":1}`)
+		r.State, r.NextCheckAt, r.ClosedAt, r.Body = "delivered", due, closed, json.RawMessage(`{"n":1}`)
 		return nil
 	})
 	if err != nil {
 		t.Fatalf("UpdateRequest: %v", err)
 	}
-	if upd.Version != 2 || upd.State != "delivered" || !upd.CreatedAt.Equal(created.CreatedAt) {
+	if upd.Version != 2 || upd.State != "delivered" || !upd.CreatedAt.Equal(created.CreatedAt) ||
+		!upd.ClosedAt.Equal(closed.UTC().Truncate(time.Microsecond)) {
 		t.Fatalf("updated = %+v", upd)
 	}
 	got, err := s.GetRequest(ctx, "r1")
