@@ -31,7 +31,8 @@ type Connector interface {
 type Store interface {
 	lifecycle.Store
 	ClaimActivity(ctx context.Context, key string, holdFor time.Duration) (store.Claim, error)
-	CompleteActivity(ctx context.Context, key string, resp []byte) error
+	CompleteTurn(ctx context.Context, key string, resp []byte, ref *store.ConversationRef) error
+	ReleaseActivity(ctx context.Context, key string) error
 	PutConversation(ctx context.Context, ref store.ConversationRef) error
 	PutCard(ctx context.Context, ref store.CardRef) error
 	Cards(ctx context.Context, key string) ([]store.CardRef, error)
@@ -143,6 +144,8 @@ type Bot struct {
 	fl flowState
 	// core is the request lifecycle (internal/lifecycle): records, decisions, approvers, the tracker.
 	core *lifecycle.Core
+	// known is which users' conversation references are stored (router.go remember).
+	known knownConversations
 }
 
 // New builds a Bot. Connector and Store are required.
@@ -197,11 +200,15 @@ const claimHold = 15 * time.Second
 
 // OnActivity handles one authenticated activity. The same activity delivered twice (Teams redelivers when an
 // answer is slow), to this replica or another one, is processed once: the store's activity claim decides who
-// processes it, and the other deliveries get its answer.
+// processes it, and the other deliveries get its answer. A turn ends in one durable write: its completion
+// record (the answer to replay) together with the user's conversation reference when that changed. A failed
+// turn releases its claim, so a redelivery processes it again at once.
 func (b *Bot) OnActivity(ctx context.Context, act *schema.Activity) (*botframework.InvokeResponse, error) {
 	key := dedupeKey(act)
 	if key == "" {
-		return b.route(ctx, act)
+		t := b.newTurn(ctx, act)
+		b.rememberNow(ctx, t, b.remember(ctx, t))
+		return b.route(ctx, t)
 	}
 	won, replay, err := b.claim(ctx, key)
 	if err != nil {
@@ -211,17 +218,28 @@ func (b *Bot) OnActivity(ctx context.Context, act *schema.Activity) (*botframewo
 		b.log.InfoContext(ctx, "duplicate activity acknowledged", "activity_id", act.ID, "type", act.Type)
 		return decodeStoredResponse(replay), nil
 	}
-	resp, err := b.route(ctx, act)
+	completed := false
+	defer func() {
+		if !completed { // failed (or panicked): a redelivery may process it again right away
+			if err := b.cfg.Store.ReleaseActivity(context.WithoutCancel(ctx), key); err != nil {
+				b.log.WarnContext(ctx, "release activity claim", "activity_id", act.ID, "err", err)
+			}
+		}
+	}()
+	t := b.newTurn(ctx, act)
+	ref := b.remember(ctx, t)
+	resp, err := b.route(ctx, t)
 	if err != nil {
-		return resp, err // not completed: a redelivery after claimHold processes it again
+		return resp, err
 	}
 	raw, err := json.Marshal(resp)
 	if err != nil {
 		return nil, fmt.Errorf("encode invoke response: %w", err)
 	}
-	if err := b.cfg.Store.CompleteActivity(ctx, key, raw); err != nil {
+	if err := b.cfg.Store.CompleteTurn(ctx, key, raw, ref); err != nil {
 		return nil, fmt.Errorf("mark activity processed: %w", err)
 	}
+	completed = true
 	return resp, nil
 }
 

@@ -2,10 +2,12 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/infracloudio/msbotbuilder-go/schema"
 
@@ -51,9 +53,8 @@ func (b *Bot) newTurn(ctx context.Context, act *schema.Activity) *turn {
 }
 
 // route dispatches by activity type.
-func (b *Bot) route(ctx context.Context, act *schema.Activity) (*botframework.InvokeResponse, error) {
-	t := b.newTurn(ctx, act)
-	b.remember(ctx, t)
+func (b *Bot) route(ctx context.Context, t *turn) (*botframework.InvokeResponse, error) {
+	act := t.act
 	b.noteServiceURL(ctx, t)
 	switch string(act.Type) {
 	case activityMessage:
@@ -70,10 +71,13 @@ func (b *Bot) route(ctx context.Context, act *schema.Activity) (*botframework.In
 	}
 }
 
-// remember stores the conversation reference of a personal chat so the bot can reach the user later.
-func (b *Bot) remember(ctx context.Context, t *turn) {
+// remember returns the conversation reference of a personal chat (so the bot can reach the user later), to be
+// stored with the turn's completion; nil for other chats. A user whose reference is not stored yet (a first
+// contact) gets it stored at once instead, so what the turn sets off (a proactive card to them) finds it.
+// Whether it is stored is known in memory after the first look (references are never deleted).
+func (b *Bot) remember(ctx context.Context, t *turn) *store.ConversationRef {
 	if !t.personal || t.tenantID == "" || t.userID == "" || t.act.Conversation.ID == "" {
-		return
+		return nil
 	}
 	ref := store.ConversationRef{
 		TenantID:         t.tenantID,
@@ -89,15 +93,66 @@ func (b *Bot) remember(ctx context.Context, t *turn) {
 		Locale:           t.act.Locale,
 		UpdatedAt:        b.now(),
 	}
-	if ref.UserName == "" || ref.Locale == "" {
-		if old, err := b.cfg.Store.Conversation(ctx, t.tenantID, t.userID); err == nil {
-			ref.UserName = orUnknown(ref.UserName, old.UserName)
-			ref.Locale = orUnknown(ref.Locale, old.Locale)
+	if b.known.has(t.tenantID, t.userID) {
+		return &ref
+	}
+	_, err := b.cfg.Store.Conversation(ctx, t.tenantID, t.userID)
+	switch {
+	case err == nil:
+		b.known.add(t.tenantID, t.userID)
+		return &ref
+	case errors.Is(err, store.ErrNotFound):
+		if b.rememberNow(ctx, t, &ref) {
+			return nil
 		}
 	}
-	if err := b.cfg.Store.PutConversation(ctx, ref); err != nil {
-		t.log.WarnContext(ctx, "store conversation reference", "err", err)
+	return &ref // unknown (the read failed): written with the completion
+}
+
+// rememberNow stores ref (nil: nothing) now, keeping the stored user name and locale when the activity has
+// none; it reports whether it was stored.
+func (b *Bot) rememberNow(ctx context.Context, t *turn, ref *store.ConversationRef) bool {
+	if ref == nil {
+		return false
 	}
+	r := *ref
+	if r.UserName == "" || r.Locale == "" {
+		if old, err := b.cfg.Store.Conversation(ctx, r.TenantID, r.AADObjectID); err == nil {
+			r = store.MergeConversation(old, r)
+		}
+	}
+	if err := b.cfg.Store.PutConversation(ctx, r); err != nil {
+		t.log.WarnContext(ctx, "store conversation reference", "err", err)
+		return false
+	}
+	b.known.add(r.TenantID, r.AADObjectID)
+	return true
+}
+
+// knownConversations is which users' conversation references are stored, as far as this process saw; bounded
+// (forgotten all at once when full: the next turn of each user looks again).
+type knownConversations struct {
+	mu sync.Mutex
+	m  map[string]struct{}
+}
+
+// maxKnownConversations bounds knownConversations (about 100 bytes an entry).
+const maxKnownConversations = 1 << 16
+
+func (k *knownConversations) has(tenantID, userID string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	_, ok := k.m[tenantID+"\x00"+userID]
+	return ok
+}
+
+func (k *knownConversations) add(tenantID, userID string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.m == nil || len(k.m) >= maxKnownConversations {
+		k.m = map[string]struct{}{}
+	}
+	k.m[tenantID+"\x00"+userID] = struct{}{}
 }
 
 func (b *Bot) onMessage(ctx context.Context, t *turn) error {

@@ -126,7 +126,8 @@ func CheckRequestQuery(q RequestQuery) error {
 }
 
 // Claim is the answer of ClaimActivity. Won: this caller processes the activity and then calls
-// CompleteActivity. !Won && Done: replay Response. !Won && !Done: another replica is processing it now.
+// CompleteActivity or CompleteTurn (ReleaseActivity when it failed). !Won && Done: replay Response.
+// !Won && !Done: another delivery (on PostgreSQL possibly at another replica) is processing it now.
 type Claim struct {
 	Won, Done bool
 	// Response is the stored response of a completed activity (nil when none was stored).
@@ -178,6 +179,8 @@ type Backend interface {
 	PruneRequests(ctx context.Context, closedFor time.Duration) (int, error)
 	ClaimActivity(ctx context.Context, key string, holdFor time.Duration) (Claim, error)
 	CompleteActivity(ctx context.Context, key string, resp []byte) error
+	CompleteTurn(ctx context.Context, key string, resp []byte, ref *ConversationRef) error
+	ReleaseActivity(ctx context.Context, key string) error
 
 	PutCard(ctx context.Context, ref CardRef) error
 	Cards(ctx context.Context, key string) ([]CardRef, error)

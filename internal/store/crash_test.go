@@ -45,7 +45,8 @@ func crashChild(path string) int {
 		return 2
 	}
 	ctx := context.Background()
-	// Concurrent turns' activity claims share commits (group commit): every acknowledged claim must survive.
+	// Concurrent turns (claim, then completion with the user's reference) share commits (group commit): every
+	// acknowledged (answered) turn must survive.
 	for g := range 4 {
 		go func() {
 			for j := 0; ; j++ {
@@ -53,6 +54,12 @@ func crashChild(path string) int {
 				c, err := s.ClaimActivity(ctx, key, time.Minute)
 				if err != nil || !c.Won {
 					fmt.Fprintln(os.Stderr, "claim:", c, err)
+					os.Exit(2)
+				}
+				ref := validRef()
+				ref.AADObjectID = fmt.Sprintf("turn-%d-%d", g, j%16)
+				if err := s.CompleteTurn(ctx, key, []byte(`{"status":200}`), &ref); err != nil {
+					fmt.Fprintln(os.Stderr, "complete:", err)
 					os.Exit(2)
 				}
 				fmt.Printf("claim %s\n", key)
@@ -211,8 +218,8 @@ func verifyAfterCrash(t *testing.T, round int, path string, auditAcks map[uint64
 	}
 }
 
-// verifyClaimsAfterCrash checks that every acknowledged activity claim is on disk: a redelivery of that
-// activity would not be processed again.
+// verifyClaimsAfterCrash checks that every acknowledged (completed) turn is on disk: a redelivery of that
+// activity would not be processed again, and gets the stored answer.
 func verifyClaimsAfterCrash(t *testing.T, round int, path string, keys []string) {
 	t.Helper()
 	s, err := Open(path, Options{})
@@ -222,7 +229,7 @@ func verifyClaimsAfterCrash(t *testing.T, round int, path string, keys []string)
 	defer s.Close()
 	for _, key := range keys {
 		c, err := s.ClaimActivity(context.Background(), key, time.Minute)
-		if err != nil || c.Won {
+		if err != nil || c.Won || !c.Done || string(c.Response) != `{"status":200}` {
 			t.Fatalf("round %d: acknowledged claim %s was lost (claim again: %+v, %v)", round, key, c, err)
 		}
 	}

@@ -12,7 +12,7 @@ import (
 )
 
 // TestPruneProcessedByTimeIndex: pruning deletes exactly the records first written before the cutoff (a
-// completed claim keeps its claim time) and their index entries; a file from schema 3 gets its index at the
+// record written again keeps its first time) and their index entries; a file from schema 3 gets its index at the
 // upgrade.
 func TestPruneProcessedByTimeIndex(t *testing.T) {
 	ctx := context.Background()
@@ -35,24 +35,24 @@ func TestPruneProcessedByTimeIndex(t *testing.T) {
 	}
 	defer s.Close()
 	now = now.Add(time.Hour)
-	if c, err := s.ClaimActivity(ctx, "claimed-early", time.Minute); err != nil || !c.Won { // t0+1h
-		t.Fatal(c, err)
-	}
-	now = now.Add(30 * time.Hour)
-	if err := s.CompleteActivity(ctx, "claimed-early", nil); err != nil { // completed at t0+31h: keeps t0+1h
+	if err := s.CompleteActivity(ctx, "done-early", nil); err != nil { // t0+1h
 		t.Fatal(err)
 	}
-	if c, err := s.ClaimActivity(ctx, "claimed-late", time.Minute); err != nil || !c.Won { // t0+31h
-		t.Fatal(c, err)
+	now = now.Add(30 * time.Hour)
+	if err := s.CompleteActivity(ctx, "done-early", []byte(`{}`)); err != nil { // written again at t0+31h: keeps t0+1h
+		t.Fatal(err)
+	}
+	if err := s.CompleteActivity(ctx, "done-late", nil); err != nil { // t0+31h
+		t.Fatal(err)
 	}
 	now = now.Add(19 * time.Hour) // t0+50h: a 48h TTL cuts at t0+2h
 	n, err := s.PruneProcessed(ctx, 48*time.Hour)
 	if err != nil || n != 2 {
 		t.Fatalf("pruned %d, %v; want the two records first written before the cutoff", n, err)
 	}
-	for key, want := range map[string]bool{"before-upgrade": false, "claimed-early": false, "claimed-late": true} {
-		if c, err := s.ClaimActivity(ctx, key, 48*time.Hour); err != nil || c.Won == want {
-			t.Errorf("%s: claim after prune = %+v, %v; kept = %v", key, c, err, want)
+	for key, want := range map[string]bool{"before-upgrade": false, "done-early": false, "done-late": true} {
+		if _, kept, err := s.Processed(ctx, key); err != nil || kept != want {
+			t.Errorf("%s: after prune kept = %v, %v; want %v", key, kept, err, want)
 		}
 	}
 	entries := 0

@@ -166,6 +166,7 @@ type Store struct {
 	observe     func(ctx context.Context, op string, write bool) func(error)
 	health      writeHealth
 	group       groupCommit
+	claims      activityClaims
 }
 
 // Open opens (creating if needed) the state file at path, takes its lock, runs pending migrations in one
@@ -483,11 +484,7 @@ func (s *Store) sameConversation(ctx context.Context, key []byte, ref Conversati
 		found = true
 		return json.Unmarshal(raw, &old)
 	})
-	if err != nil || !found {
-		return false
-	}
-	old.UpdatedAt = ref.UpdatedAt
-	return old == ref
+	return err == nil && found && SameConversation(old, ref)
 }
 
 // Conversation returns the reference stored for tenantID + aadObjectID, or an error matching ErrNotFound.

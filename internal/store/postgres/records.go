@@ -171,6 +171,60 @@ func (s *Store) CompleteActivity(ctx context.Context, key string, resp []byte) e
 	return s.MarkProcessed(ctx, key, resp)
 }
 
+// CompleteTurn records the claimed activity key as processed with resp and stores ref (nil for none) as
+// store.Store.CompleteTurn does, in one statement: one round trip, one transaction. The reference is rewritten
+// only when it changed in anything but updatedAt; an empty userName or locale keeps the stored one.
+func (s *Store) CompleteTurn(ctx context.Context, key string, resp []byte, ref *store.ConversationRef) error {
+	const op = "complete turn"
+	if err := store.CheckKey(op, "key", key); err != nil {
+		return err
+	}
+	if ref == nil {
+		return s.MarkProcessed(ctx, key, resp)
+	}
+	if err := store.ValidateConversation(*ref); err != nil {
+		return err
+	}
+	r := *ref
+	if r.UpdatedAt.IsZero() {
+		r.UpdatedAt = s.now().UTC()
+	}
+	raw, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("%s: encode conversation: %w", op, err)
+	}
+	// A data-modifying WITH runs to completion whether or not the outer statement reads it.
+	_, err = s.pool.Exec(ctx, `WITH done AS (
+			INSERT INTO processed (key, at, claimed, response) VALUES ($1, now(), false, $2)
+			ON CONFLICT (key) DO UPDATE SET at = now(), claimed = false, response = EXCLUDED.response
+			RETURNING 1)
+		INSERT INTO conversations AS c (tenant_id, aad_object_id, conversation_id, service_url, updated_at, ref)
+		VALUES ($3, $4, $5, $6, $7, $8)
+		ON CONFLICT (tenant_id, aad_object_id) DO UPDATE SET conversation_id = EXCLUDED.conversation_id,
+			service_url = EXCLUDED.service_url, updated_at = EXCLUDED.updated_at,
+			ref = jsonb_strip_nulls(jsonb_build_object('userName', c.ref->'userName', 'locale', c.ref->'locale')) || EXCLUDED.ref
+		WHERE ((jsonb_strip_nulls(jsonb_build_object('userName', c.ref->'userName', 'locale', c.ref->'locale')) || EXCLUDED.ref) - 'updatedAt')
+			IS DISTINCT FROM (c.ref - 'updatedAt')`,
+		key, resp, r.TenantID, r.AADObjectID, r.ConversationID, r.ServiceURL, r.UpdatedAt, raw)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return nil
+}
+
+// ReleaseActivity deletes the claim of key after its turn failed, so a redelivery (at any replica) processes
+// it at once instead of waiting for the claim to age; a completed activity stays completed.
+func (s *Store) ReleaseActivity(ctx context.Context, key string) error {
+	const op = "release activity"
+	if err := store.CheckKey(op, "key", key); err != nil {
+		return err
+	}
+	if _, err := s.pool.Exec(ctx, `DELETE FROM processed WHERE key = $1 AND claimed`, key); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return nil
+}
+
 // ClaimActivity inserts key as claimed unless present (see store.Backend): the insert-if-absent is one
 // statement, so of several replicas exactly one wins; a claim older than holdFor is taken over.
 func (s *Store) ClaimActivity(ctx context.Context, key string, holdFor time.Duration) (store.Claim, error) {

@@ -36,6 +36,8 @@ func Run(t *testing.T, open Factory) {
 		{"KV", testKV},
 		{"ClaimActivity", testClaimActivity},
 		{"ClaimTakeover", testClaimTakeover},
+		{"CompleteTurn", testCompleteTurn},
+		{"ReleaseActivity", testReleaseActivity},
 		{"Lease", testLease},
 		{"LeaseExpiry", testLeaseExpiry},
 		{"RunExclusive", testRunExclusive},

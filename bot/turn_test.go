@@ -1,0 +1,206 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/infracloudio/msbotbuilder-go/schema"
+
+	"github.com/accessbot/accessbot/internal/store"
+)
+
+// writeCounter counts the store's write transactions by operation (through the store's Observe hook, as the
+// metrics do).
+type writeCounter struct {
+	mu  sync.Mutex
+	ops []string
+}
+
+func (w *writeCounter) observe(_ context.Context, op string, write bool) func(error) {
+	if write {
+		w.mu.Lock()
+		w.ops = append(w.ops, op)
+		w.mu.Unlock()
+	}
+	return func(error) {}
+}
+
+// take returns the writes since the last call.
+func (w *writeCounter) take() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ops := w.ops
+	w.ops = nil
+	return ops
+}
+
+// newCountedEnv is newFlEnv whose store reports its writes to the returned counter.
+func newCountedEnv(t *testing.T) (*flEnv, *writeCounter) {
+	t.Helper()
+	e := newFlEnv(t)
+	w := &writeCounter{}
+	st, err := store.Open(filepath.Join(t.TempDir(), "counted.db"), store.Options{Now: e.clock.Now, Observe: w.observe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	cfg := e.bot.cfg
+	cfg.Store = st
+	if e.bot, err = New(cfg); err != nil {
+		t.Fatal(err)
+	}
+	e.store = st
+	return e, w
+}
+
+// TestTurnIsOneWrite: a returning user's turn is one write transaction (its completion); the conversation
+// reference is written at the first contact and afterwards only in that one transaction when it changed, and a
+// turn without a locale keeps the stored one.
+func TestTurnIsOneWrite(t *testing.T) {
+	e, w := newCountedEnv(t)
+	for _, st := range []struct {
+		name       string
+		locale     string
+		serviceURL string
+		wantWrites []string // nil: only checked to include the completion
+		wantLocale string
+		wantURL    string
+	}{
+		{"first contact", "en-US", "https://smba.example/emea/", nil, "en-US", "https://smba.example/emea/"},
+		{"returning, unchanged", "en-US", "https://smba.example/emea/", []string{"complete turn"}, "en-US", "https://smba.example/emea/"},
+		{"new locale", "de-DE", "https://smba.example/emea/", []string{"complete turn"}, "de-DE", "https://smba.example/emea/"},
+		{"no locale keeps it", "", "https://smba.example/emea/", []string{"complete turn"}, "de-DE", "https://smba.example/emea/"},
+		{"moved service", "de-DE", "https://smba.example/amer/", nil, "de-DE", "https://smba.example/amer/"},
+	} {
+		before, _ := e.store.Conversation(context.Background(), flTenant, flRita)
+		act := e.activity(flRita, "Rita Requester", "message")
+		act.Text, act.Locale, act.ServiceURL = "help", st.locale, st.serviceURL
+		if _, err := e.bot.OnActivity(context.Background(), act); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		writes := w.take()
+		if st.wantWrites != nil && !equalStrings(writes, st.wantWrites) {
+			t.Errorf("%s: writes %q, want %q", st.name, writes, st.wantWrites)
+		}
+		if len(writes) == 0 || writes[len(writes)-1] != "complete turn" {
+			t.Errorf("%s: writes %q, want the turn to end with its completion", st.name, writes)
+		}
+		ref, err := e.store.Conversation(context.Background(), flTenant, flRita)
+		if err != nil || ref.Locale != st.wantLocale || ref.ServiceURL != st.wantURL || ref.ConversationID != act.Conversation.ID {
+			t.Fatalf("%s: stored reference %+v, %v; want locale %q, service %q", st.name, ref, err, st.wantLocale, st.wantURL)
+		}
+		if changed := !store.SameConversation(before, ref); changed != (st.locale != before.Locale && st.locale != "" || st.serviceURL != before.ServiceURL) {
+			t.Errorf("%s: reference changed = %v (UpdatedAt %s → %s)", st.name, changed, before.UpdatedAt, ref.UpdatedAt)
+		}
+		e.clock.Advance(time.Minute)
+	}
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// gatedConnector holds the first Send until release is closed, telling entered when it got there.
+type gatedConnector struct {
+	*fakeConnector
+	once    sync.Once
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (g *gatedConnector) Send(ctx context.Context, serviceURL, conv string, act *schema.Activity) (string, error) {
+	first := false
+	g.once.Do(func() { first = true })
+	if first {
+		close(g.entered)
+		<-g.release
+	}
+	return g.fakeConnector.Send(ctx, serviceURL, conv, act)
+}
+
+func (g *gatedConnector) Reply(ctx context.Context, serviceURL, conv, replyTo string, act *schema.Activity) (string, error) {
+	return g.Send(ctx, serviceURL, conv, act)
+}
+
+// TestRedeliveryDuringAndAfterTurn: a redelivery that arrives while the first delivery is still answering is
+// not processed (it waits and gets the same answer), and one after the turn is acknowledged without a reply.
+func TestRedeliveryDuringAndAfterTurn(t *testing.T) {
+	e := newFlEnv(t)
+	gate := &gatedConnector{fakeConnector: e.conn, entered: make(chan struct{}), release: make(chan struct{})}
+	cfg := e.bot.cfg
+	cfg.Connector = gate
+	var err error
+	if e.bot, err = New(cfg); err != nil {
+		t.Fatal(err)
+	}
+	act := e.activity(flRita, "Rita Requester", "message")
+	act.Text = "help"
+	key := dedupeKey(act)
+	errs := make(chan error, 2)
+	deliver := func() {
+		dup := *act
+		_, err := e.bot.OnActivity(context.Background(), &dup)
+		errs <- err
+	}
+	go deliver()
+	<-gate.entered // the first delivery is answering now
+	if c, err := e.store.ClaimActivity(context.Background(), key, claimHold); err != nil || c.Won || c.Done {
+		t.Fatalf("claim during the turn = %+v, %v; want held by the running turn", c, err)
+	}
+	go deliver() // Teams redelivers meanwhile
+	close(gate.release)
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	deliver() // and once more after the turn
+	if err := <-errs; err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.conn.all()); n != 1 {
+		t.Fatalf("three deliveries of one activity sent %d replies, want 1", n)
+	}
+}
+
+// TestFailedTurnReleasesClaim: a turn that fails (the reply could not be sent) gives its claim up, so Teams'
+// redelivery is processed at once rather than after the claim ages.
+func TestFailedTurnReleasesClaim(t *testing.T) {
+	e := newFlEnv(t)
+	act := e.activity(flRita, "Rita Requester", "message")
+	act.Text = "help"
+	e.conn.mu.Lock()
+	e.conn.failSend = errors.New("connector 502")
+	e.conn.mu.Unlock()
+	first := *act
+	if _, err := e.bot.OnActivity(context.Background(), &first); err == nil {
+		t.Fatal("the turn succeeded although its reply could not be sent")
+	}
+	if _, done, err := e.store.Processed(context.Background(), dedupeKey(act)); err != nil || done {
+		t.Fatalf("failed turn recorded as processed: %v, %v", done, err)
+	}
+	e.conn.mu.Lock()
+	e.conn.failSend = nil
+	e.conn.mu.Unlock()
+	again := *act // redelivered right away, well within claimHold (the store's clock stands still)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := e.bot.OnActivity(ctx, &again); err != nil {
+		t.Fatalf("redelivery after a failed turn: %v", err)
+	}
+	if n := len(e.conn.all()); n != 1 {
+		t.Fatalf("the redelivery sent %d replies, want 1", n)
+	}
+}
