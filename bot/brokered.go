@@ -200,8 +200,7 @@ func (b *Bot) brokeredDecision(ctx context.Context, t *turn, data map[string]any
 	br, err := b.core.GetBrokered(ctx, id)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			resp, aerr := b.answer(ctx, t, cards.Notice(t.loc, cards.NoticeView{Kind: noticeWarning, Title: t.loc.T("approve.nothing"),
-				Text: t.loc.T("approve.forgotten")}))
+			resp, aerr := b.answer(ctx, t, requestGone(t.loc))
 			return resp, true, aerr
 		}
 		return nil, true, err

@@ -201,7 +201,17 @@ func (b *Bot) wrapVerb(verb string, mine verbHandler) {
 	}
 }
 
-// ownBrokered loads a brokered request of the turn's user; ErrNotFound for anyone else's.
+// errRequestGone: the record of a brokered request the bot filed is gone, pruned after it closed (the bot
+// makes up brokered ids itself, so a well-formed one it has no record of was once kept).
+var errRequestGone = fmt.Errorf("the request is closed and no longer kept: %w", entitlement.ErrNotFound)
+
+// requestGone answers a card of a request whose record was pruned after it closed (store.Maintenance).
+func requestGone(l *i18n.Localizer) *cards.Card {
+	return cards.Notice(l, cards.NoticeView{Kind: noticeInfo, Title: l.T("request.gone"), Text: l.T("request.goneText")})
+}
+
+// ownBrokered loads a brokered request of the turn's user; ErrNotFound for anyone else's (errRequestGone,
+// which matches it, when no record is kept).
 func (b *Bot) ownBrokered(ctx context.Context, t *turn, id string) (*brokeredRequest, error) {
 	if !strings.HasPrefix(id, brokeredPrefix) || !validID(id) {
 		return nil, entitlement.Invalid("requestId", "is not a request id")
@@ -209,7 +219,7 @@ func (b *Bot) ownBrokered(ctx context.Context, t *turn, id string) (*brokeredReq
 	br, err := b.core.GetBrokered(ctx, id)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, fmt.Errorf("brokered request %s: %w", id, entitlement.ErrNotFound)
+			return nil, fmt.Errorf("brokered request %s: %w", id, errRequestGone)
 		}
 		return nil, err
 	}
@@ -226,6 +236,9 @@ func (b *Bot) answerBrokeredStatus(ctx context.Context, t *turn, br *brokeredReq
 
 func (b *Bot) verbBrokeredRefresh(ctx context.Context, t *turn, data map[string]any) (*botframework.InvokeResponse, error) {
 	br, err := b.ownBrokered(ctx, t, str(data, cards.KeyRequestID))
+	if errors.Is(err, errRequestGone) {
+		return b.answer(ctx, t, requestGone(t.loc))
+	}
 	if err != nil {
 		return b.failure(ctx, t, "I couldn't read that request", err, "status")
 	}
@@ -244,6 +257,9 @@ func (b *Bot) verbBrokeredCancel(ctx context.Context, t *turn, data map[string]a
 	}
 	defer unlock()
 	br, err := b.ownBrokered(ctx, t, id)
+	if errors.Is(err, errRequestGone) {
+		return b.answer(ctx, t, requestGone(t.loc))
+	}
 	if err != nil {
 		return b.failure(ctx, t, "I couldn't cancel that request", err, "status")
 	}
