@@ -151,7 +151,9 @@ func (s *Sim) reviewInstances(g *gctx, d *reviewDef, seg []string) *graphErr {
 	ctx += "('" + in.ID + "')"
 	switch strings.ToLower(seg[1]) {
 	case "decisions":
-		return s.reviewDecisions(g, d, in, seg[2:], ctx+"/decisions")
+		return s.reviewDecisions(g, d, in, nil, seg[2:], ctx+"/decisions")
+	case "stages":
+		return s.reviewStages(g, d, in, seg[2:], ctx+"/stages")
 	case "contactedreviewers":
 		if g.r.Method != http.MethodGet || len(seg) > 2 {
 			return methodNotAllowed(g.r)
@@ -163,7 +165,7 @@ func (s *Sim) reviewInstances(g *gctx, d *reviewDef, seg []string) *graphErr {
 		for _, id := range contacted(in) {
 			if u := s.w.Users[id]; u != nil {
 				items = append(items, sameItem(map[string]any{"@odata.type": "#microsoft.graph.accessReviewReviewer", "id": u.ID,
-					"displayName": u.DisplayName, "userPrincipalName": u.UPN, "createdDateTime": ts(in.Start)}))
+					"displayName": u.DisplayName, "userPrincipalName": u.UPN, "createdDateTime": ts(contactedAt(in, id))}))
 			}
 		}
 		s.writeCollection(g.w, g.r, g.q, ctx+"/contactedReviewers", items)
@@ -173,6 +175,19 @@ func (s *Sim) reviewInstances(g *gctx, d *reviewDef, seg []string) *graphErr {
 		return errNotFound("segment", strings.Join(seg, "/"))
 	}
 	return s.reviewAction(g, d, in, strings.ToLower(seg[1]))
+}
+
+// contactedAt is when a reviewer was first asked: the instance's start, or in a multi-stage instance the
+// start of the first stage they review.
+func contactedAt(in *reviewInst, id string) time.Time {
+	at := in.Start
+	first := true
+	for _, dc := range in.Decisions {
+		if t, ok := dc.ReviewerSince[id]; ok && (first || t.Before(at)) {
+			at, first = t, false
+		}
+	}
+	return at
 }
 
 // contacted lists the distinct reviewers of an instance's items.
@@ -185,7 +200,12 @@ func contacted(in *reviewInst) []string {
 	return slices.Compact(out)
 }
 
-func (s *Sim) reviewDecisions(g *gctx, d *reviewDef, in *reviewInst, seg []string, ctx string) *graphErr {
+// reviewDecisions serves an instance's decision items, or a stage's when st is set.
+func (s *Sim) reviewDecisions(g *gctx, d *reviewDef, in *reviewInst, st *reviewStage, seg []string, ctx string) *graphErr {
+	all := in.Decisions
+	if st != nil {
+		all = st.Decisions
+	}
 	if len(seg) == 0 || strings.HasPrefix(strings.ToLower(seg[0]), "filterbycurrentuser(") {
 		if g.r.Method != http.MethodGet {
 			return methodNotAllowed(g.r)
@@ -202,7 +222,7 @@ func (s *Sim) reviewDecisions(g *gctx, d *reviewDef, in *reviewInst, seg []strin
 			return errNotReviewAdmin()
 		}
 		var items []item
-		for _, dc := range in.Decisions {
+		for _, dc := range all {
 			if mine && !slices.Contains(dc.Reviewers, g.c.OID) {
 				continue
 			}
@@ -212,7 +232,7 @@ func (s *Sim) reviewDecisions(g *gctx, d *reviewDef, in *reviewInst, seg []strin
 		return nil
 	}
 	var dc *reviewDecision
-	for _, x := range in.Decisions {
+	for _, x := range all {
 		if x.ID == seg[0] {
 			dc = x
 		}
@@ -231,11 +251,14 @@ func (s *Sim) reviewDecisions(g *gctx, d *reviewDef, in *reviewInst, seg []strin
 		if g.c.AppOnly {
 			return errDelegatedOnly("accessReviewInstanceDecisionItem: update")
 		}
+		if st == nil && len(in.Stages) > 0 {
+			return errBadRequest("This is a multi-stage access review: record the decision on its stage (PATCH …/instances/%s/stages/{stageId}/decisions/{id}).", in.ID)
+		}
 		body, gerr := readJSONObject(g.r)
 		if gerr != nil {
 			return gerr
 		}
-		if gerr := s.recordDecision(g, d, in, dc, jstr(body, "decision"), jstr(body, "justification")); gerr != nil {
+		if gerr := s.recordDecision(g, d, in, st, dc, jstr(body, "decision"), jstr(body, "justification")); gerr != nil {
 			return gerr
 		}
 		g.w.WriteHeader(http.StatusNoContent)
@@ -244,10 +267,13 @@ func (s *Sim) reviewDecisions(g *gctx, d *reviewDef, in *reviewInst, seg []strin
 	return methodNotAllowed(g.r)
 }
 
-// recordDecision records the caller's decision on one item, with Graph's checks.
-func (s *Sim) recordDecision(g *gctx, d *reviewDef, in *reviewInst, dc *reviewDecision, decision, justification string) *graphErr {
+// recordDecision records the caller's decision on one item (of stage st when set), with Graph's checks.
+func (s *Sim) recordDecision(g *gctx, d *reviewDef, in *reviewInst, st *reviewStage, dc *reviewDecision, decision, justification string) *graphErr {
 	if in.Status != "InProgress" {
 		return errBadRequest("The access review instance is %s; decisions can only be recorded while it is InProgress.", in.Status)
+	}
+	if st != nil && st.Status != "InProgress" {
+		return errBadRequest("Stage %d of this access review is %s; decisions can only be recorded on the stage in progress.", st.Index+1, st.Status)
 	}
 	if !slices.Contains(dc.Reviewers, g.c.OID) {
 		return errForbidden("The signed-in user is not a reviewer of this decision item.")
@@ -268,42 +294,25 @@ func (s *Sim) recordDecision(g *gctx, d *reviewDef, in *reviewInst, dc *reviewDe
 	now := s.now()
 	dc.Decision, dc.Justification = v, justification
 	dc.ReviewedBy, dc.ReviewedAt = &identityRef{ID: g.c.OID, DisplayName: g.c.UserName}, &now
+	if st != nil {
+		in.mirror(dc)
+	}
 	g.mutated = true
 	return nil
 }
 
 func (s *Sim) reviewAction(g *gctx, d *reviewDef, in *reviewInst, action string) *graphErr {
 	switch action {
-	case "acceptrecommendations":
+	case "acceptrecommendations", "batchrecorddecisions":
+		// batchRecordDecisions has an application permission too, but AccessBot never uses it; the simulator keeps
+		// decisions delegated so a bot that tried would be caught. On a multi-stage instance both act on the
+		// caller's items of the stage in progress.
 		if g.c.AppOnly {
-			return errDelegatedOnly("accessReviewInstance: acceptRecommendations")
+			return errDelegatedOnly("accessReviewInstance: " + action)
 		}
-		for _, dc := range in.Decisions {
-			if dc.Decision != "NotReviewed" || !slices.Contains(dc.Reviewers, g.c.OID) || (dc.Recommendation != "Approve" && dc.Recommendation != "Deny") {
-				continue
-			}
-			if gerr := s.recordDecision(g, d, in, dc, dc.Recommendation, "Accepted the recommendation"); gerr != nil {
-				return gerr
-			}
-		}
-	case "batchrecorddecisions":
-		if g.c.AppOnly {
-			// Application permission exists for this call, but AccessBot never uses it; the simulator keeps
-			// decisions delegated so a bot that tried would be caught.
-			return errDelegatedOnly("accessReviewInstance: batchRecordDecisions")
-		}
-		body, gerr := readJSONObject(g.r)
-		if gerr != nil {
+		st, items := in.openItems()
+		if gerr := s.decideMine(g, d, in, st, items, action == "acceptrecommendations"); gerr != nil {
 			return gerr
-		}
-		pid, rid := jstr(body, "principalId"), jstr(body, "resourceId")
-		for _, dc := range in.Decisions {
-			if dc.Decision != "NotReviewed" || !slices.Contains(dc.Reviewers, g.c.OID) || (pid != "" && dc.PrincipalID != pid) || (rid != "" && rid != d.PackageID) {
-				continue
-			}
-			if gerr := s.recordDecision(g, d, in, dc, jstr(body, "decision"), jstr(body, "justification")); gerr != nil {
-				return gerr
-			}
 		}
 	case "sendreminder":
 		if !s.reviewAdmin(g.c, true) {
@@ -356,7 +365,7 @@ func (s *Sim) createReview(g *gctx) *graphErr {
 		return errBadRequest("scope.query must be /identityGovernance/entitlementManagement/accessPackageAssignments?$filter=(accessPackageId eq '{id}') for an existing access package.")
 	}
 	d.PackageID = m[1]
-	scopes := func(key string) ([]reviewerScope, *graphErr) {
+	scopes := func(body map[string]any, key string) ([]reviewerScope, *graphErr) {
 		var out []reviewerScope
 		for _, raw := range jarr(body, key) {
 			o, _ := raw.(map[string]any)
@@ -368,10 +377,13 @@ func (s *Sim) createReview(g *gctx) *graphErr {
 		}
 		return out, nil
 	}
-	if d.Reviewers, gerr = scopes("reviewers"); gerr != nil {
+	if d.Reviewers, gerr = scopes(body, "reviewers"); gerr != nil {
 		return gerr
 	}
-	if d.Fallback, gerr = scopes("fallbackReviewers"); gerr != nil {
+	if d.Fallback, gerr = scopes(body, "fallbackReviewers"); gerr != nil {
+		return gerr
+	}
+	if d.Stages, gerr = parseStageSettings(body, scopes); gerr != nil {
 		return gerr
 	}
 	st := jobj(body, "settings")
@@ -382,6 +394,10 @@ func (s *Sim) createReview(g *gctx) *graphErr {
 	if v, ok := jget(st, "instanceDurationInDays"); ok {
 		n, _ := v.(float64)
 		d.DurationDays = int(n)
+	}
+	if d.staged() {
+		// The stages' durations add up to the instance's and override instanceDurationInDays.
+		d.DurationDays = d.stagesDays()
 	}
 	if d.DurationDays <= 0 {
 		return errBadRequest("settings.instanceDurationInDays must be a positive number of days.")

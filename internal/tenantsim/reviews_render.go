@@ -69,6 +69,7 @@ func (s *Sim) renderReviewDef(d *reviewDef) map[string]any {
 		"instanceEnumerationScope": nil,
 		"reviewers":                renderReviewerScopes(d.Reviewers),
 		"fallbackReviewers":        renderReviewerScopes(d.Fallback),
+		"stageSettings":            renderStageSettings(d),
 		"settings": map[string]any{
 			"mailNotificationsEnabled":        true,
 			"reminderNotificationsEnabled":    true,

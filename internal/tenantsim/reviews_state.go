@@ -42,6 +42,8 @@ type reviewDef struct {
 	Created                time.Time       `json:"created"`
 	CreatedBy              identityRef     `json:"createdBy"`
 	Instances              []*reviewInst   `json:"instances"`
+	// Stages are the stageSettings of a multi-stage review (reviews_stages.go); empty for a single stage.
+	Stages []stageSetting `json:"stageSettings,omitempty"`
 }
 
 type reviewInst struct {
@@ -51,6 +53,8 @@ type reviewInst struct {
 	End       time.Time         `json:"end"`
 	Decisions []*reviewDecision `json:"decisions"`
 	Reminders int               `json:"reminders,omitempty"`
+	// Stages are the stages of a multi-stage instance (reviews_stages.go).
+	Stages []*reviewStage `json:"stages,omitempty"`
 }
 
 type reviewDecision struct {
@@ -67,6 +71,8 @@ type reviewDecision struct {
 	AppliedBy      *identityRef `json:"appliedBy,omitempty"`
 	AppliedAt      *time.Time   `json:"appliedAt,omitempty"`
 	LastSignIn     *time.Time   `json:"lastSignIn,omitempty"`
+	// ReviewerSince is when each reviewer of a multi-stage instance's item was first asked (its stage's start).
+	ReviewerSince map[string]time.Time `json:"reviewerSince,omitempty"`
 }
 
 // selfReview reports whether the reviewed users review themselves (no reviewers configured).
@@ -85,7 +91,13 @@ func (d *reviewDef) findInstance(id string) *reviewInst {
 // reviewersOf resolves the reviewers of a principal's item: the definition's reviewer scopes ("./manager",
 // "/users/{id}", "/groups/{id}/transitiveMembers"), else the fallback reviewers; no scopes = the principal.
 func (s *Sim) reviewersOf(d *reviewDef, principalID string) []string {
-	if d.selfReview() {
+	return s.resolveReviewers(d.Reviewers, d.Fallback, principalID)
+}
+
+// resolveReviewers resolves reviewer scopes (else the fallback scopes) for a principal; no scopes = the
+// principal reviews themselves.
+func (s *Sim) resolveReviewers(reviewers, fallback []reviewerScope, principalID string) []string {
+	if len(reviewers) == 0 {
 		return []string{principalID}
 	}
 	resolve := func(scopes []reviewerScope) []string {
@@ -109,10 +121,10 @@ func (s *Sim) reviewersOf(d *reviewDef, principalID string) []string {
 		slices.Sort(out)
 		return slices.Compact(out)
 	}
-	if r := resolve(d.Reviewers); len(r) > 0 {
+	if r := resolve(reviewers); len(r) > 0 {
 		return r
 	}
-	return resolve(d.Fallback)
+	return resolve(fallback)
 }
 
 // recommendation follows Graph: Approve when the principal signed in within 30 days before the instance
@@ -147,11 +159,18 @@ func (s *Sim) startInstance(d *reviewDef, in *reviewInst) {
 		in.Decisions = append(in.Decisions, &reviewDecision{ID: newID(), PrincipalID: sub.ObjectID, AssignmentID: a.ID,
 			Reviewers: s.reviewersOf(d, sub.ObjectID), Decision: "NotReviewed", Recommendation: rec, ApplyResult: "New", LastSignIn: last})
 	}
+	if d.staged() {
+		for _, dc := range in.Decisions {
+			dc.Reviewers = nil
+		}
+		s.startStages(d, in)
+	}
 }
 
 // completeInstance ends an instance: the default decision fills undecided items; auto-apply applies them.
 func (s *Sim) completeInstance(d *reviewDef, in *reviewInst, now time.Time) {
 	in.Status = "Completed"
+	stopInstanceStages(in, now)
 	if in.End.After(now) {
 		in.End = now
 	}
@@ -211,6 +230,9 @@ func (s *Sim) tickReviews(now time.Time) bool {
 				s.startInstance(d, in)
 				changed = true
 			}
+			if in.Status == "InProgress" && d.staged() && s.tickStages(d, in, now) {
+				changed = true
+			}
 			if in.Status == "InProgress" && !now.Before(in.End) {
 				s.completeInstance(d, in, in.End)
 				changed = true
@@ -242,6 +264,9 @@ func (s *Sim) addReview(d *reviewDef, now time.Time) {
 	d.Ord = s.w.nextOrd()
 	if d.ID == "" {
 		d.ID = newID()
+	}
+	if d.staged() {
+		d.DurationDays = d.stagesDays()
 	}
 	if d.DurationDays <= 0 {
 		d.DurationDays = 14
@@ -369,7 +394,8 @@ func (s *Sim) SeedLargeReview(n int) {
 	s.persistLocked()
 }
 
-// adminSeed adds an opt-in scenario: POST /_sim/seed {"scenario":"reviews"} or {"scenario":"largeReview","count":500}.
+// adminSeed adds an opt-in scenario: POST /_sim/seed {"scenario":"reviews"}, {"scenario":"stagedReview"} or
+// {"scenario":"largeReview","count":500}.
 func (s *Sim) adminSeed(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Scenario string `json:"scenario"`
@@ -381,6 +407,8 @@ func (s *Sim) adminSeed(w http.ResponseWriter, r *http.Request) {
 	switch in.Scenario {
 	case "reviews":
 		s.SeedReviews()
+	case "stagedReview":
+		s.SeedStagedReview()
 	case "largeReview":
 		if in.Count <= 0 || in.Count > 5000 {
 			adminError(w, http.StatusBadRequest, "count must be between 1 and 5000")
@@ -388,7 +416,7 @@ func (s *Sim) adminSeed(w http.ResponseWriter, r *http.Request) {
 		}
 		s.SeedLargeReview(in.Count)
 	default:
-		adminError(w, http.StatusBadRequest, `scenario must be "reviews" or "largeReview"`)
+		adminError(w, http.StatusBadRequest, `scenario must be "reviews", "stagedReview" or "largeReview"`)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"seeded": in.Scenario})
@@ -424,11 +452,12 @@ func (s *Sim) adminMyAccessDecide(w http.ResponseWriter, r *http.Request) {
 		if in2.Status != "InProgress" {
 			continue
 		}
-		for _, dc := range in2.Decisions {
+		st, items := in2.openItems()
+		for _, dc := range items {
 			if !slices.Contains(dc.Reviewers, u.ID) || dc.Decision != "NotReviewed" {
 				continue
 			}
-			if gerr := s.recordDecision(g, d, in2, dc, in.Decision, in.Justification); gerr != nil {
+			if gerr := s.recordDecision(g, d, in2, st, dc, in.Decision, in.Justification); gerr != nil {
 				adminError(w, gerr.Status, gerr.Message)
 				return
 			}
