@@ -72,6 +72,11 @@ type adminPendingOp struct {
 	// recurrence).
 	ReviewID   string `json:"reviewId,omitempty"`
 	InstanceID string `json:"instanceId,omitempty"`
+	// StageID, Stage and StageCount name the stage of a multi-stage review that /review stop ends (the next
+	// stage starts); empty when stop ends the whole instance.
+	StageID    string `json:"stageId,omitempty"`
+	Stage      int    `json:"stage,omitempty"`
+	StageCount int    `json:"stageCount,omitempty"`
 }
 
 var adminTokenRE = regexp.MustCompile(`^[0-9a-f]{32}$`)

@@ -194,13 +194,14 @@ func (b *Bot) verbReviewOpen(ctx context.Context, t *turn, data map[string]any) 
 // reviewCard answers with the reviewer's card for the page in data; a person who reviews their own access gets
 // the self-review card instead.
 func (b *Bot) reviewCard(ctx context.Context, t *turn, tok entitlement.TokenSource, data map[string]any, note, errMsg string) (*botframework.InvokeResponse, error) {
-	defID, instID := str(data, cards.KeyReviewID), str(data, cards.KeyInstanceID)
-	if !validID(defID) || !validID(instID) {
+	ref, ok := reviewRef(data)
+	if !ok {
 		return noticeCard(t.loc, noticeError, t.loc.T("review.bot.badButton"), t.loc.T("review.bot.badButtonText")), nil
 	}
+	defID, instID := ref.DefinitionID, ref.InstanceID
 	page := 1
 	fmt.Sscan(str(data, cards.KeyPage), &page)
-	card, err := b.cfg.Reviews.ReviewerCard(ctx, t.loc, tok, defID, instID, page, note, errMsg)
+	card, err := b.cfg.Reviews.ReviewerCard(ctx, t.loc, tok, ref, page, note, errMsg)
 	if errors.Is(err, entitlement.ErrNotApprover) {
 		if item, serr := b.cfg.Reviews.SelfItemOf(ctx, defID, instID, t.userID); serr == nil && item.Def.SelfReview {
 			return b.answer(ctx, t, b.cfg.Reviews.SelfCard(t.loc, item, false, note, errMsg))
@@ -210,6 +211,13 @@ func (b *Bot) reviewCard(ctx context.Context, t *turn, tok entitlement.TokenSour
 		return b.failure(ctx, t, t.loc.T("review.bot.cantOpen"), err, "reviews")
 	}
 	return b.answer(ctx, t, card)
+}
+
+// reviewRef reads the review, instance and (multi-stage reviews) stage a card's button names; ok is false when
+// an id is missing or malformed.
+func reviewRef(data map[string]any) (entitlement.ReviewRef, bool) {
+	ref := entitlement.ReviewRef{DefinitionID: str(data, cards.KeyReviewID), InstanceID: str(data, cards.KeyInstanceID), StageID: str(data, cards.KeyStageID)}
+	return ref, validID(ref.DefinitionID) && validID(ref.InstanceID) && (ref.StageID == "" || validID(ref.StageID))
 }
 
 // reviewAction is which decision verb was clicked.
@@ -235,10 +243,13 @@ func (b *Bot) verbReview(action reviewAction) verbHandler {
 			return b.failure(ctx, t, t.loc.T("review.bot.cantRecord"), err, "reviews")
 		}
 		svc := b.cfg.Reviews
-		defID, instID := str(data, cards.KeyReviewID), str(data, cards.KeyInstanceID)
-		entry := store.AuditEntry{Action: action.audit(), Mode: "delegated", Details: map[string]string{"review": defID, "instance": instID}}
-		if !validID(defID) || !validID(instID) {
+		ref, ok := reviewRef(data)
+		entry := store.AuditEntry{Action: action.audit(), Mode: "delegated", Details: map[string]string{"review": ref.DefinitionID, "instance": ref.InstanceID}}
+		if !ok {
 			return noticeCard(t.loc, noticeError, t.loc.T("review.bot.badButton"), t.loc.T("review.bot.badButtonText")), nil
+		}
+		if ref.StageID != "" {
+			entry.Details["stage"] = ref.StageID
 		}
 		var v entitlement.ReviewVerdict
 		if action != reviewAccept {
@@ -250,7 +261,7 @@ func (b *Bot) verbReview(action reviewAction) verbHandler {
 		switch action {
 		case reviewOne:
 			entry.SubjectID = str(data, cards.KeyDecisionID)
-			err = svc.Decide(ctx, tok, defID, instID, str(data, cards.KeyDecisionID), v)
+			err = svc.Decide(ctx, tok, ref, str(data, cards.KeyDecisionID), v)
 		case reviewPage:
 			var ids []string
 			for _, id := range strings.Split(str(data, cards.KeyItems), ",") {
@@ -259,11 +270,11 @@ func (b *Bot) verbReview(action reviewAction) verbHandler {
 				}
 			}
 			entry.Details["count"] = fmt.Sprint(len(ids))
-			err = svc.DecidePage(ctx, tok, defID, instID, ids, v)
+			err = svc.DecidePage(ctx, tok, ref, ids, v)
 		case reviewAll:
-			err = svc.DecideAll(ctx, tok, defID, instID, v)
+			err = svc.DecideAll(ctx, tok, ref, v)
 		case reviewAccept:
-			err = svc.AcceptRecommendations(ctx, tok, defID, instID)
+			err = svc.AcceptRecommendations(ctx, tok, ref)
 		}
 		entry.Outcome = "recorded"
 		if err != nil {
@@ -317,7 +328,7 @@ func (b *Bot) verbReviewSelf(ctx context.Context, t *turn, data map[string]any) 
 	}
 	tok, err := b.reviewerToken(ctx, t)
 	if err == nil {
-		err = svc.Decide(ctx, tok, defID, instID, decID, v)
+		err = svc.Decide(ctx, tok, entitlement.ReviewRef{DefinitionID: defID, InstanceID: instID}, decID, v)
 	}
 	var ie *entitlement.InvalidInputError
 	switch {

@@ -65,10 +65,17 @@ func (b *Bot) adminReview(ctx context.Context, c *adminCall) error {
 			return &adminError{title: l.T("review.bot.nothingToStop"), text: l.T("review.bot.notInProgress", "Name", a.Def.Name, "Status", a.Inst.Status)}
 		}
 		op.Op = opReviewStop
-		return b.askConfirmation(ctx, c, op, cards.AdminConfirmView{Title: l.T("review.bot.stopTitle", "Name", a.Def.Name),
+		view := cards.AdminConfirmView{Title: l.T("review.bot.stopTitle", "Name", a.Def.Name),
 			Summary:      l.T("review.bot.stopSummary"),
 			Details:      []cards.Fact{{Title: l.T("review.bot.reviews"), Value: a.Resource}, {Title: l.T("review.bot.ends"), Value: a.Inst.End.UTC().Format("2006-01-02 15:04 UTC")}},
-			ConfirmLabel: l.T("review.bot.stop")})
+			ConfirmLabel: l.T("review.bot.stop")}
+		if cur, count, ok := a.NextStage(); ok {
+			// A multi-stage review stops stage by stage: the next stage starts with what this one moves on.
+			op.StageID, op.Stage, op.StageCount = a.Stage.ID, cur, count
+			view.Title = l.T("stage.bot.stopTitle", "Stage", cur, "Name", a.Def.Name)
+			view.Summary = l.T("stage.bot.stopSummary", "Stage", cur, "Count", count, "Next", cur+1)
+		}
+		return b.askConfirmation(ctx, c, op, view)
 	default:
 		if a.Inst.Status != entitlement.ReviewCompleted {
 			return &adminError{title: l.T("review.bot.notReady"), text: l.T("review.bot.notReadyText", "Name", a.Def.Name, "Status", a.Inst.Status)}
@@ -142,6 +149,12 @@ func (b *Bot) runReviewOp(ctx context.Context, l *i18n.Localizer, op adminPendin
 	a := reviews.Active{Def: entitlement.ReviewDefinition{ID: op.ReviewID, Name: op.PackageName}, Inst: entitlement.ReviewInstance{ID: op.InstanceID}}
 	switch op.Op {
 	case opReviewStop:
+		if op.StageID != "" {
+			if err := svc.StopStage(ctx, entitlement.ReviewRef{DefinitionID: op.ReviewID, InstanceID: op.InstanceID, StageID: op.StageID}); err != nil {
+				return "", "", fmt.Errorf("stop stage %d of access review %s: %w", op.Stage, op.ReviewID, err)
+			}
+			return l.T("stage.bot.stopped", "Stage", op.Stage), l.T("stage.bot.stoppedText", "Stage", op.Stage, "Name", op.PackageName, "Next", op.Stage+1), nil
+		}
 		if err := svc.Stop(ctx, a); err != nil {
 			return "", "", fmt.Errorf("stop access review %s: %w", op.ReviewID, err)
 		}

@@ -68,12 +68,27 @@ type ReviewItemView struct {
 	Decision      string
 	DecidedBy     string
 	Justification string
+	// Earlier are the decisions earlier stages of a multi-stage review recorded on this person (evidence).
+	Earlier []EarlierDecisionView
+}
+
+// EarlierDecisionView is what an earlier stage of a multi-stage review decided on a person.
+type EarlierDecisionView struct {
+	// Stage is the 1-based stage number.
+	Stage         int
+	Decision      string
+	DecidedBy     string
+	Justification string
 }
 
 // ReviewView is a reviewer's card for one page of an access review instance.
 type ReviewView struct {
 	ReviewID   string
 	InstanceID string
+	// StageID, Stage and StageCount name the stage of a multi-stage review ("Stage 2 of 2"); empty/0 otherwise.
+	StageID    string
+	Stage      int
+	StageCount int
 	Name       string
 	// Resource is what is reviewed ("Falcon Production Access") and ResourceKind its kind ("access package").
 	Resource     string
@@ -130,6 +145,10 @@ func Review(l *i18n.Localizer, v ReviewView) *Card {
 	head := l.T("review.title", "Name", name)
 	c := newCard(l, head)
 	ids := []string{KeyReviewID, v.ReviewID, KeyInstanceID, v.InstanceID}
+	// KeyStageID names the stage of a multi-stage review (absent for a single-stage one).
+	if v.StageID != "" {
+		ids = append(ids, KeyStageID, v.StageID)
+	}
 	page := strconv.Itoa(max(v.Page, 1))
 	c.add(title(head))
 	res := safe(orDefault(v.Resource, l.T("review.thisAccess")), maxName)
@@ -140,6 +159,9 @@ func Review(l *i18n.Localizer, v ReviewView) *Card {
 	}
 	if n := safe(v.Note, maxShort); n != "" {
 		c.add(banner(StyleWarning, n, ""))
+	}
+	if v.Stage > 0 && v.StageCount > 0 {
+		c.add(TextBlock{Text: l.T("stage.of", "Stage", v.Stage, "Count", v.StageCount), Wrap: true, Weight: WeightBolder, Color: ColorAccent, Spacing: SpacingSmall})
 	}
 	c.add(facts(l.T("review.decideBy"), whenOrEmpty(v.Deadline),
 		l.T("review.progress"), l.T("review.progressValue", "Decided", v.Total-v.Remaining, "Total", v.Total),
@@ -242,6 +264,7 @@ func reviewItem(l *i18n.Localizer, it ReviewItemView, open bool, ids []string, p
 	if j := safe(it.Justification, 140); j != "" {
 		items = append(items, TextBlock{Text: l.T("common.quoted", "Text", j), Wrap: true, IsSubtle: true, Size: SizeSmall, Spacing: SpacingNone})
 	}
+	items = append(items, earlierLines(l, it.Earlier)...)
 	if open {
 		data := append(ids, KeyPage, page, KeyDecisionID, it.DecisionID)
 		approve := l.T("review.approve")
@@ -255,6 +278,23 @@ func reviewItem(l *i18n.Localizer, it ReviewItemView, open bool, ids []string, p
 		}})
 	}
 	return Container{Items: items, Separator: !first, Spacing: SpacingMedium}
+}
+
+// earlierLines shows what earlier stages decided on a person ("Stage 1: Approved by Aaron Approver").
+func earlierLines(l *i18n.Localizer, es []EarlierDecisionView) []Element {
+	var out []Element
+	for _, e := range es {
+		label, _ := reviewDecisionLabel(l, e.Decision)
+		line := l.T("stage.earlier", "Stage", e.Stage, "Decision", label)
+		if e.DecidedBy != "" {
+			line = l.T("stage.earlierBy", "Stage", e.Stage, "Decision", label, "Name", safe(e.DecidedBy, 60))
+		}
+		if j := safe(e.Justification, 140); j != "" {
+			line += " — " + l.T("common.quoted", "Text", j)
+		}
+		out = append(out, TextBlock{Text: line, Wrap: true, IsSubtle: true, Size: SizeSmall, Spacing: SpacingSmall})
+	}
+	return out
 }
 
 // SelfReviewView asks a user about their own access ("Do you still need access to …?").

@@ -72,6 +72,45 @@ type ReviewDefinition struct {
 	// Recurrence is "" for a one-time review, else the recurrence pattern type (weekly, absoluteMonthly, …).
 	Recurrence string
 	CreatedAt  time.Time
+	// Stages are the stage settings of a multi-stage review, in order; empty for a single-stage review.
+	Stages []ReviewStageSetting
+}
+
+// MultiStage reports whether the review has stages (its decisions are recorded on the stage in progress).
+func (d ReviewDefinition) MultiStage() bool { return len(d.Stages) > 0 }
+
+// ReviewStageSetting is one accessReviewStageSettings of a multi-stage review.
+type ReviewStageSetting struct {
+	StageID   string
+	DependsOn []string
+	// DurationDays is the stage's length.
+	DurationDays int
+	// ReviewerQueries are the stage's reviewer scope queries ("./manager", "/users/{id}"); none = self-review.
+	ReviewerQueries        []string
+	RecommendationsEnabled bool
+	// MoveOn lists the decisions that go on to the next stage (Approve, Deny, Recommendation, NotReviewed);
+	// empty = all.
+	MoveOn []string
+}
+
+// ReviewStage is one stage of a multi-stage review instance (accessReviewStage).
+type ReviewStage struct {
+	ID string
+	// Number is the stage's 1-based position (stages are ordered by start).
+	Number int
+	// Status is NotStarted, InProgress, Completed (Graph also has Initializing, Starting, Completing,
+	// AutoReviewing, AutoReviewed).
+	Status ReviewStatus
+	Start  time.Time
+	End    time.Time
+}
+
+// ReviewRef names where a reviewer acts: an instance, or one stage of a multi-stage instance.
+type ReviewRef struct {
+	DefinitionID string
+	InstanceID   string
+	// StageID is set for a multi-stage review: decisions are then read and recorded on that stage.
+	StageID string
 }
 
 // ReviewInstance is one run of a review definition.
@@ -87,6 +126,8 @@ type ReviewInstance struct {
 type ReviewDecision struct {
 	ID         string
 	InstanceID string
+	// StageID is the stage the item belongs to when it was read from a stage ("" for an instance's item).
+	StageID string
 	// Principal is the reviewed user (ID, Name, PrincipalName).
 	Principal Subject
 	// ResourceID / ResourceName name what the principal has access to.
@@ -164,6 +205,15 @@ type Reviews interface {
 	ContactedReviewers(ctx context.Context, defID, instID string) ([]Subject, error)
 	// InstanceDecisions lists all decision items of an instance (all pages).
 	InstanceDecisions(ctx context.Context, defID, instID string) ([]ReviewDecision, error)
+	// ReviewStages lists the stages of a multi-stage instance in order (none for a single-stage one).
+	ReviewStages(ctx context.Context, defID, instID string) ([]ReviewStage, error)
+	// StageDecisions lists all decision items of one stage (all pages), with StageID set.
+	StageDecisions(ctx context.Context, ref ReviewRef) ([]ReviewDecision, error)
+	// StageReviewers lists the reviewers first contacted when the stage started or later (Graph has no
+	// per-stage reviewer list; contactedReviewers' createdDateTime says when each was added).
+	StageReviewers(ctx context.Context, ref ReviewRef, stageStart time.Time) ([]Subject, error)
+	// StopStage ends the stage in progress early; the decisions that move on go to the next stage.
+	StopStage(ctx context.Context, ref ReviewRef) error
 	// SendReviewReminder asks Entra to remind the reviewers who have not finished.
 	SendReviewReminder(ctx context.Context, defID, instID string) error
 	// StopReview ends an instance before its end date.
@@ -176,17 +226,21 @@ type Reviews interface {
 	ForReviewer(tok TokenSource) Reviewer
 }
 
-// Reviewer acts as a signed-in reviewer (delegated token: AccessReview.ReadWrite.All delegated).
+// Reviewer acts as a signed-in reviewer (delegated token: AccessReview.ReadWrite.All delegated). Each call
+// acts on ref's instance, or on ref's stage when ref.StageID is set (multi-stage reviews).
 type Reviewer interface {
-	// MyDecisions lists one page of the decision items of an instance the user reviews
-	// (filterByCurrentUser(on='reviewer')), with the total count. ErrNotApprover when they review none.
-	MyDecisions(ctx context.Context, defID, instID string, page PageQuery) ([]ReviewDecision, int, error)
+	// MyStages lists the stages of an instance in which the user reviews items
+	// (stages/filterByCurrentUser(on='reviewer')).
+	MyStages(ctx context.Context, defID, instID string) ([]ReviewStage, error)
+	// MyDecisions lists one page of the decision items the user reviews (filterByCurrentUser(on='reviewer')),
+	// with the total count. ErrNotApprover when they review none.
+	MyDecisions(ctx context.Context, ref ReviewRef, page PageQuery) ([]ReviewDecision, int, error)
 	// Decide records a decision on one item (PATCH). InvalidInputError naming "justification" when required.
-	Decide(ctx context.Context, defID, instID, decisionID string, v ReviewVerdict) error
+	Decide(ctx context.Context, ref ReviewRef, decisionID string, v ReviewVerdict) error
 	// DecideItems records several decisions in one Graph JSON batch request (at most 20).
-	DecideItems(ctx context.Context, defID, instID string, items []ReviewItemVerdict) error
-	// DecideAll records one verdict on every item of the instance the user reviews (batchRecordDecisions).
-	DecideAll(ctx context.Context, defID, instID string, v ReviewVerdict) error
+	DecideItems(ctx context.Context, ref ReviewRef, items []ReviewItemVerdict) error
+	// DecideAll records one verdict on every item the user reviews and has not decided (batchRecordDecisions).
+	DecideAll(ctx context.Context, ref ReviewRef, v ReviewVerdict) error
 	// AcceptRecommendations accepts the recommendation on every item not yet reviewed.
-	AcceptRecommendations(ctx context.Context, defID, instID string) error
+	AcceptRecommendations(ctx context.Context, ref ReviewRef) error
 }

@@ -43,47 +43,56 @@ func (s *Service) needJustification(ctx context.Context, defID string, v entitle
 }
 
 // Decide records one decision.
-func (s *Service) Decide(ctx context.Context, tok entitlement.TokenSource, defID, instID, decisionID string, v entitlement.ReviewVerdict) error {
-	if err := s.needJustification(ctx, defID, v); err != nil {
+func (s *Service) Decide(ctx context.Context, tok entitlement.TokenSource, ref entitlement.ReviewRef, decisionID string, v entitlement.ReviewVerdict) error {
+	if err := s.needJustification(ctx, ref.DefinitionID, v); err != nil {
 		return err
 	}
-	return s.cfg.Reviews.ForReviewer(tok).Decide(ctx, defID, instID, decisionID, v)
+	return s.cfg.Reviews.ForReviewer(tok).Decide(ctx, ref, decisionID, v)
 }
 
 // DecidePage records one verdict for the listed items of a page in one Graph batch request.
-func (s *Service) DecidePage(ctx context.Context, tok entitlement.TokenSource, defID, instID string, ids []string, v entitlement.ReviewVerdict) error {
+func (s *Service) DecidePage(ctx context.Context, tok entitlement.TokenSource, ref entitlement.ReviewRef, ids []string, v entitlement.ReviewVerdict) error {
 	if len(ids) == 0 {
 		return entitlement.Invalid("decisions", "no undecided person on this page")
 	}
 	if len(ids) > PageSize {
 		return entitlement.Invalid("decisions", fmt.Sprintf("at most %d per page, not %d", PageSize, len(ids)))
 	}
-	if err := s.needJustification(ctx, defID, v); err != nil {
+	if err := s.needJustification(ctx, ref.DefinitionID, v); err != nil {
 		return err
 	}
 	items := make([]entitlement.ReviewItemVerdict, 0, len(ids))
 	for _, id := range ids {
 		items = append(items, entitlement.ReviewItemVerdict{DecisionID: id, ReviewVerdict: v})
 	}
-	return s.cfg.Reviews.ForReviewer(tok).DecideItems(ctx, defID, instID, items)
+	return s.cfg.Reviews.ForReviewer(tok).DecideItems(ctx, ref, items)
 }
 
 // DecideAll records one verdict on everything the reviewer has not decided (one batchRecordDecisions call).
-func (s *Service) DecideAll(ctx context.Context, tok entitlement.TokenSource, defID, instID string, v entitlement.ReviewVerdict) error {
-	if err := s.needJustification(ctx, defID, v); err != nil {
+func (s *Service) DecideAll(ctx context.Context, tok entitlement.TokenSource, ref entitlement.ReviewRef, v entitlement.ReviewVerdict) error {
+	if err := s.needJustification(ctx, ref.DefinitionID, v); err != nil {
 		return err
 	}
-	return s.cfg.Reviews.ForReviewer(tok).DecideAll(ctx, defID, instID, v)
+	return s.cfg.Reviews.ForReviewer(tok).DecideAll(ctx, ref, v)
 }
 
 // AcceptRecommendations accepts the recommendation on everything the reviewer has not decided.
-func (s *Service) AcceptRecommendations(ctx context.Context, tok entitlement.TokenSource, defID, instID string) error {
-	return s.cfg.Reviews.ForReviewer(tok).AcceptRecommendations(ctx, defID, instID)
+func (s *Service) AcceptRecommendations(ctx context.Context, tok entitlement.TokenSource, ref entitlement.ReviewRef) error {
+	return s.cfg.Reviews.ForReviewer(tok).AcceptRecommendations(ctx, ref)
 }
 
 // Stop ends an instance early (admin, app identity).
 func (s *Service) Stop(ctx context.Context, a Active) error {
 	return s.cfg.Reviews.StopReview(ctx, a.Def.ID, a.Inst.ID)
+}
+
+// StopStage ends the stage in progress of a multi-stage review (admin, app identity): the decisions its
+// settings move on go to the next stage, which starts now and whose reviewers the next sweep sends their card.
+func (s *Service) StopStage(ctx context.Context, ref entitlement.ReviewRef) error {
+	if ref.StageID == "" {
+		return entitlement.Invalid("stage", "is required to stop a stage")
+	}
+	return s.cfg.Reviews.StopStage(ctx, ref)
 }
 
 // Apply applies a completed instance's decisions (admin, app identity): denied access is removed.

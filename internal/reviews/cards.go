@@ -23,7 +23,13 @@ type cardRecord struct {
 	Seen     string   `json:"seen"`
 }
 
-func cardKey(instID, userID string) string { return instID + "/" + userID }
+// cardKey is where a reviewer's card of a is tracked: per stage for a multi-stage review.
+func cardKey(a Active, userID string) string {
+	if a.Stage != nil {
+		return a.Inst.ID + "/" + a.Stage.ID + "/" + userID
+	}
+	return a.Inst.ID + "/" + userID
+}
 
 // deliverTracked sends a reviewer their card (with the reminder note when remind) and remembers where it landed.
 func (s *Service) deliverTracked(ctx context.Context, n Notifier, a Active, userID, fp string, remind bool, open int) error {
@@ -37,7 +43,7 @@ func (s *Service) deliverTracked(ctx context.Context, n Notifier, a Active, user
 	if err != nil {
 		return err
 	}
-	return s.putCard(ctx, cardKey(a.Inst.ID, userID), cardRecord{Delivery: d, Seen: fp})
+	return s.putCard(ctx, cardKey(a, userID), cardRecord{Delivery: d, Seen: fp})
 }
 
 func (s *Service) putCard(ctx context.Context, key string, rec cardRecord) error {
@@ -69,7 +75,7 @@ func (s *Service) refreshCards(ctx context.Context, n Notifier, a Active, revs [
 	}
 	var errs []error
 	for _, r := range revs {
-		key := cardKey(a.Inst.ID, r.ID)
+		key := cardKey(a, r.ID)
 		tok := s.cfg.Tokens.ForUser(s.cfg.Tenant.ID, r.ID)
 		if _, err := tok.Token(ctx); err != nil {
 			continue
@@ -80,7 +86,7 @@ func (s *Service) refreshCards(ctx context.Context, n Notifier, a Active, revs [
 			continue
 		}
 		l := n.Localizer(ctx, s.recipient(ctx, r.ID))
-		card, err := s.ReviewerCard(ctx, l, tok, a.Def.ID, a.Inst.ID, 1, "", "")
+		card, err := s.ReviewerCard(ctx, l, tok, a.Ref(), 1, "", "")
 		if err == nil {
 			err = n.Update(ctx, rec.Delivery, card)
 		}
@@ -97,13 +103,16 @@ func (s *Service) refreshClosed(ctx context.Context, n Notifier, a Active) error
 	if a.Def.SelfReview {
 		return nil
 	}
-	revs, err := s.cfg.Reviews.ContactedReviewers(ctx, a.Def.ID, a.Inst.ID)
-	if err != nil {
-		return fmt.Errorf("list reviewers of %s: %w", a.Def.Name, err)
-	}
 	_, fp, err := s.progress(ctx, a)
 	if err != nil {
 		return err
+	}
+	if len(a.Stages) > 0 {
+		return s.refreshStages(ctx, n, a, fp)
+	}
+	revs, err := s.cfg.Reviews.ContactedReviewers(ctx, a.Def.ID, a.Inst.ID)
+	if err != nil {
+		return fmt.Errorf("list reviewers of %s: %w", a.Def.Name, err)
 	}
 	return s.refreshCards(ctx, n, a, revs, fp)
 }

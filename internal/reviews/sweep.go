@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/entitlement"
@@ -59,7 +60,7 @@ func (s *Service) cardFor(ctx context.Context, l *i18n.Localizer, a Active, user
 	if s.cfg.Tokens != nil {
 		tok := s.cfg.Tokens.ForUser(s.cfg.Tenant.ID, userID)
 		if _, err := tok.Token(ctx); err == nil {
-			c, err := s.ReviewerCard(ctx, l, tok, a.Def.ID, a.Inst.ID, 1, note, "")
+			c, err := s.ReviewerCard(ctx, l, tok, a.Ref(), 1, note, "")
 			if err == nil {
 				return c
 			}
@@ -79,6 +80,9 @@ func (s *Service) progress(ctx context.Context, a Active) (int, string, error) {
 	n := 0
 	h := sha256.New()
 	fmt.Fprint(h, a.Inst.Status)
+	if a.Stage != nil {
+		fmt.Fprint(h, "|", a.Stage.ID, ":", a.Stage.Status)
+	}
 	for _, d := range ds {
 		if !d.Decided() {
 			n++
@@ -94,15 +98,23 @@ func (s *Service) undecided(ctx context.Context, a Active) (int, error) {
 }
 
 func (s *Service) remindDue(a Active) bool {
-	return a.Inst.End.Sub(s.now()) <= s.cfg.RemindBefore
+	return a.deadline().Sub(s.now()) <= s.cfg.RemindBefore
+}
+
+// deadline is when the reviewers asked now must have decided: the current stage's end in a multi-stage review.
+func (a Active) deadline() time.Time {
+	if a.Stage != nil {
+		return a.Stage.End
+	}
+	return a.Inst.End
 }
 
 func reminderNote(l *i18n.Localizer, a Active) string {
-	return l.T("rv.reminder", "When", a.Inst.End.UTC().Format("2006-01-02 15:04 MST"))
+	return l.T("rv.reminder", "When", a.deadline().UTC().Format("2006-01-02 15:04 MST"))
 }
 
 func (s *Service) sweepReviewers(ctx context.Context, n Notifier, a Active) error {
-	revs, err := s.cfg.Reviews.ContactedReviewers(ctx, a.Def.ID, a.Inst.ID)
+	revs, err := s.reviewersNow(ctx, a)
 	if err != nil {
 		return fmt.Errorf("list reviewers of %s: %w", a.Def.Name, err)
 	}
@@ -110,16 +122,20 @@ func (s *Service) sweepReviewers(ctx context.Context, n Notifier, a Active) erro
 	if err != nil {
 		return err
 	}
-	errs := []error{s.refreshCards(ctx, n, a, revs, fp)}
+	var errs []error
+	if len(a.Stages) > 0 {
+		errs = append(errs, s.refreshStages(ctx, n, a, fp))
+	} else {
+		errs = append(errs, s.refreshCards(ctx, n, a, revs, fp))
+	}
 	for _, r := range revs {
-		key := "review/" + a.Inst.ID + "/" + r.ID
-		if _, err := s.once(ctx, key, func() error { return s.deliverTracked(ctx, n, a, r.ID, fp, false, open) }); err != nil {
+		if _, err := s.once(ctx, sendKey("review", a, r.ID), func() error { return s.deliverTracked(ctx, n, a, r.ID, fp, false, open) }); err != nil {
 			errs = append(errs, fmt.Errorf("send %s to %s: %w", a.Def.Name, r.ID, err))
 		}
 		if open == 0 || !s.remindDue(a) {
 			continue
 		}
-		if _, err := s.once(ctx, "remind/"+a.Inst.ID+"/"+r.ID, func() error { return s.deliverTracked(ctx, n, a, r.ID, fp, true, open) }); err != nil {
+		if _, err := s.once(ctx, sendKey("remind", a, r.ID), func() error { return s.deliverTracked(ctx, n, a, r.ID, fp, true, open) }); err != nil {
 			errs = append(errs, fmt.Errorf("remind %s of %s: %w", r.ID, a.Def.Name, err))
 		}
 	}
@@ -139,7 +155,7 @@ func (s *Service) RemindNow(ctx context.Context, n Notifier, a Active) (int, err
 	if a.Def.SelfReview {
 		return s.remindSelf(ctx, n, a)
 	}
-	revs, err := s.cfg.Reviews.ContactedReviewers(ctx, a.Def.ID, a.Inst.ID)
+	revs, err := s.reviewersNow(ctx, a)
 	if err != nil {
 		return 0, fmt.Errorf("list reviewers of %s: %w", a.Def.Name, err)
 	}

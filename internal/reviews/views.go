@@ -16,6 +16,9 @@ type Active struct {
 	Def      entitlement.ReviewDefinition
 	Inst     entitlement.ReviewInstance
 	Resource string
+	// Stages are a multi-stage instance's stages; Stage is the one in progress (else the last started).
+	Stages []entitlement.ReviewStage
+	Stage  *entitlement.ReviewStage
 }
 
 // resourceName names what a definition reviews (the access package's name when it is one).
@@ -66,7 +69,11 @@ func (s *Service) ActiveReviews(ctx context.Context, closed bool) ([]Active, err
 			}
 		}
 		if pick != nil {
-			out = append(out, Active{Def: d, Inst: *pick, Resource: s.resourceName(ctx, d)})
+			a := Active{Def: d, Inst: *pick, Resource: s.resourceName(ctx, d)}
+			if err := s.withStages(ctx, &a); err != nil {
+				return nil, err
+			}
+			out = append(out, a)
 		}
 	}
 	return out, nil
@@ -136,40 +143,43 @@ func (s *Service) policyName(ctx context.Context, names map[string]string, id st
 	return names[id]
 }
 
-// ReviewerCard builds the reviewer's card for page (1-based), acting with the reviewer's token.
-func (s *Service) ReviewerCard(ctx context.Context, l *i18n.Localizer, tok entitlement.TokenSource, defID, instID string, page int, note, errMsg string) (*cards.Card, error) {
-	d, err := s.cfg.Reviews.ReviewDefinition(ctx, defID)
+// ReviewerCard builds the reviewer's card for page (1-based), acting with the reviewer's token. For a
+// multi-stage review it shows ref's stage (the reviewer's current one when ref names none).
+func (s *Service) ReviewerCard(ctx context.Context, l *i18n.Localizer, tok entitlement.TokenSource, ref entitlement.ReviewRef, page int, note, errMsg string) (*cards.Card, error) {
+	d, err := s.cfg.Reviews.ReviewDefinition(ctx, ref.DefinitionID)
 	if err != nil {
-		return nil, fmt.Errorf("load access review %s: %w", defID, err)
+		return nil, fmt.Errorf("load access review %s: %w", ref.DefinitionID, err)
 	}
-	inst, err := s.cfg.Reviews.ReviewInstance(ctx, defID, instID)
+	inst, err := s.cfg.Reviews.ReviewInstance(ctx, ref.DefinitionID, ref.InstanceID)
 	if err != nil {
-		return nil, fmt.Errorf("load instance %s of %s: %w", instID, d.Name, err)
+		return nil, fmt.Errorf("load instance %s of %s: %w", ref.InstanceID, d.Name, err)
 	}
 	rv := s.cfg.Reviews.ForReviewer(tok)
-	page = max(page, 1)
-	items, total, err := rv.MyDecisions(ctx, defID, instID, entitlement.PageQuery{Skip: (page - 1) * PageSize, Top: PageSize})
-	if err == nil && len(items) == 0 && total > 0 && page > 1 {
-		page = (total + PageSize - 1) / PageSize
-		items, total, err = rv.MyDecisions(ctx, defID, instID, entitlement.PageQuery{Skip: (page - 1) * PageSize, Top: PageSize})
+	v := cards.ReviewView{ReviewID: d.ID, InstanceID: inst.ID, Name: d.Name, Resource: s.resourceName(ctx, d), ResourceKind: kindName(l, d.ScopeKind),
+		Deadline: inst.End, Now: s.now(), Open: inst.Status.Open(), Status: statusLabel(l, inst.Status),
+		JustificationRequired: d.JustificationRequired, Recommendations: d.RecommendationsEnabled, Note: note, Error: errMsg}
+	var earlier map[string][]cards.EarlierDecisionView
+	if d.MultiStage() {
+		st, all, err := s.stageFor(ctx, rv, d, ref)
+		if err != nil {
+			return nil, err
+		}
+		ref.StageID, v.StageID, v.Stage, v.StageCount, v.Deadline = st.ID, st.ID, st.Number, max(len(all), len(d.Stages)), st.End
+		if v.Open && !st.Status.Open() {
+			v.Open, v.Status = false, l.T("stage.closed", "Stage", st.Number)
+		}
+		earlier = s.earlier(ctx, ref, all, st)
 	}
+	items, err := s.pageOf(ctx, rv, ref, &v, page)
 	if err != nil {
 		return nil, fmt.Errorf("load my decisions in %s: %w", d.Name, err)
 	}
-	_, remaining, err := rv.MyDecisions(ctx, defID, instID, entitlement.PageQuery{Top: 1, Undecided: true})
-	if err != nil {
-		return nil, fmt.Errorf("count undecided items in %s: %w", d.Name, err)
-	}
 	ev := s.evidence(ctx, d)
 	policies := map[string]string{}
-	v := cards.ReviewView{ReviewID: d.ID, InstanceID: inst.ID, Name: d.Name, Resource: s.resourceName(ctx, d), ResourceKind: kindName(l, d.ScopeKind),
-		Deadline: inst.End, Now: s.now(), Open: inst.Status.Open(), Status: statusLabel(l, inst.Status), Page: page,
-		PageCount: max((total+PageSize-1)/PageSize, 1), Total: total, Remaining: remaining,
-		JustificationRequired: d.JustificationRequired, Recommendations: d.RecommendationsEnabled, Note: note, Error: errMsg}
 	for _, it := range items {
 		iv := cards.ReviewItemView{DecisionID: it.ID, Name: it.Principal.Name, Detail: it.Principal.PrincipalName,
 			Recommendation: string(it.Recommendation), LastSignIn: it.LastSignIn, Decision: string(it.Decision),
-			DecidedBy: it.ReviewedBy.Name, Justification: it.Justification}
+			DecidedBy: it.ReviewedBy.Name, Justification: it.Justification, Earlier: earlier[it.Principal.ID]}
 		if !d.RecommendationsEnabled {
 			iv.Recommendation = ""
 		}
@@ -184,6 +194,26 @@ func (s *Service) ReviewerCard(ctx context.Context, l *i18n.Localizer, tok entit
 		v.Items = append(v.Items, iv)
 	}
 	return cards.Review(l, v), nil
+}
+
+// pageOf reads one page of the reviewer's items (the last page when page is past the end) and fills in the
+// paging and the counts of v.
+func (s *Service) pageOf(ctx context.Context, rv entitlement.Reviewer, ref entitlement.ReviewRef, v *cards.ReviewView, page int) ([]entitlement.ReviewDecision, error) {
+	page = max(page, 1)
+	items, total, err := rv.MyDecisions(ctx, ref, entitlement.PageQuery{Skip: (page - 1) * PageSize, Top: PageSize})
+	if err == nil && len(items) == 0 && total > 0 && page > 1 {
+		page = (total + PageSize - 1) / PageSize
+		items, total, err = rv.MyDecisions(ctx, ref, entitlement.PageQuery{Skip: (page - 1) * PageSize, Top: PageSize})
+	}
+	if err != nil {
+		return nil, err
+	}
+	_, remaining, err := rv.MyDecisions(ctx, ref, entitlement.PageQuery{Top: 1, Undecided: true})
+	if err != nil {
+		return nil, fmt.Errorf("count undecided items: %w", err)
+	}
+	v.Page, v.PageCount, v.Total, v.Remaining = page, max((total+PageSize-1)/PageSize, 1), total, remaining
+	return items, nil
 }
 
 func statusLabel(l *i18n.Localizer, s entitlement.ReviewStatus) string {
@@ -253,10 +283,14 @@ func waitingCard(l *i18n.Localizer, a Active, note string, remaining int) *cards
 	if remaining > 0 {
 		text += " " + l.N("rv.waiting.open", remaining)
 	}
-	c := cards.Notice(l, cards.NoticeView{Kind: cards.NoticeInfo, Title: orDefault(note, l.T("rv.waiting.title")), Text: text,
-		Details: []string{l.T("rv.decideBy", "When", a.Inst.End.UTC().Format("2006-01-02 15:04 MST"))}})
-	c.Actions = append(c.Actions, cards.ActionExecute{Title: l.T("rv.waiting.open.button"), Verb: cards.VerbReviewOpen, AssociatedInputs: "none",
-		Data: map[string]any{cards.KeyReviewID: a.Def.ID, cards.KeyInstanceID: a.Inst.ID, cards.KeyPage: "1"}})
+	details := []string{l.T("rv.decideBy", "When", a.Inst.End.UTC().Format("2006-01-02 15:04 MST"))}
+	data := map[string]any{cards.KeyReviewID: a.Def.ID, cards.KeyInstanceID: a.Inst.ID, cards.KeyPage: "1"}
+	if a.Stage != nil {
+		details = []string{l.T("stage.of", "Stage", a.Stage.Number, "Count", len(a.Stages)), l.T("rv.decideBy", "When", a.Stage.End.UTC().Format("2006-01-02 15:04 MST"))}
+		data[cards.KeyStageID] = a.Stage.ID
+	}
+	c := cards.Notice(l, cards.NoticeView{Kind: cards.NoticeInfo, Title: orDefault(note, l.T("rv.waiting.title")), Text: text, Details: details})
+	c.Actions = append(c.Actions, cards.ActionExecute{Title: l.T("rv.waiting.open.button"), Verb: cards.VerbReviewOpen, AssociatedInputs: "none", Data: data})
 	return c
 }
 
@@ -283,16 +317,9 @@ func (s *Service) Summary(ctx context.Context, l *i18n.Localizer, pkg string) (c
 		if pkg != "" && !strings.Contains(strings.ToLower(a.Resource+" "+a.Def.Name), strings.ToLower(pkg)) {
 			continue
 		}
-		ds, err := s.cfg.Reviews.InstanceDecisions(ctx, a.Def.ID, a.Inst.ID)
+		progress, by, err := s.progressOf(ctx, l, a)
 		if err != nil {
-			return v, fmt.Errorf("load decisions of %s: %w", a.Def.Name, err)
-		}
-		by, decided := map[string]int{}, 0
-		for _, d := range ds {
-			if d.Decided() {
-				decided++
-				by[orDefault(d.ReviewedBy.Name, "someone")]++
-			}
+			return v, err
 		}
 		var people []string
 		if revs, err := s.cfg.Reviews.ContactedReviewers(ctx, a.Def.ID, a.Inst.ID); err == nil {
@@ -308,10 +335,30 @@ func (s *Service) Summary(ctx context.Context, l *i18n.Localizer, pkg string) (c
 			ends = l.T("rv.overdue", "Date", ends)
 		}
 		v.Rows = append(v.Rows, cards.AdminRow{Cells: []string{a.Def.Name + " — " + a.Resource, statusLabel(l, a.Inst.Status),
-			l.T("review.progressValue", "Decided", decided, "Total", len(ds)), ends, strings.Join(people, ", ")}})
+			progress, ends, strings.Join(people, ", ")}})
 	}
 	v.Total = len(v.Rows)
 	return v, nil
+}
+
+// progressOf is an instance's progress for /reviews ("1 of 2 decided", per stage for a multi-stage review) and
+// how many decisions each reviewer recorded.
+func (s *Service) progressOf(ctx context.Context, l *i18n.Localizer, a Active) (string, map[string]int, error) {
+	if len(a.Stages) > 0 {
+		return s.stageProgress(ctx, l, a)
+	}
+	ds, err := s.cfg.Reviews.InstanceDecisions(ctx, a.Def.ID, a.Inst.ID)
+	if err != nil {
+		return "", nil, fmt.Errorf("load decisions of %s: %w", a.Def.Name, err)
+	}
+	by, decided := map[string]int{}, 0
+	for _, d := range ds {
+		if d.Decided() {
+			decided++
+			by[orDefault(d.ReviewedBy.Name, "someone")]++
+		}
+	}
+	return l.T("review.progressValue", "Decided", decided, "Total", len(ds)), by, nil
 }
 
 // PendingFor lists the reviews in progress that ask userID to review (as a reviewer or about their own access).
@@ -322,7 +369,7 @@ func (s *Service) PendingFor(ctx context.Context, userID string) ([]Active, erro
 	}
 	var out []Active
 	for _, a := range all {
-		revs, err := s.cfg.Reviews.ContactedReviewers(ctx, a.Def.ID, a.Inst.ID)
+		revs, err := s.reviewersNow(ctx, a)
 		if err != nil {
 			return nil, fmt.Errorf("list reviewers of %s: %w", a.Def.Name, err)
 		}
@@ -346,9 +393,17 @@ func PendingView(l *i18n.Localizer, items []Active, now time.Time) cards.AdminTa
 			due = l.T("rv.overdue", "Date", due)
 		}
 		v.Rows = append(v.Rows, cards.AdminRow{Cells: []string{a.Def.Name, a.Resource, due},
-			Actions: []cards.RowAction{{Title: l.T("common.open"), Verb: cards.VerbReviewOpen,
-				Data: map[string]string{cards.KeyReviewID: a.Def.ID, cards.KeyInstanceID: a.Inst.ID, cards.KeyPage: "1"}}}})
+			Actions: []cards.RowAction{{Title: l.T("common.open"), Verb: cards.VerbReviewOpen, Data: openData(a)}}})
 	}
 	v.Total = len(v.Rows)
 	return v
+}
+
+// openData is the data of a button that opens a reviewer's card of a (its current stage when multi-stage).
+func openData(a Active) map[string]string {
+	data := map[string]string{cards.KeyReviewID: a.Def.ID, cards.KeyInstanceID: a.Inst.ID, cards.KeyPage: "1"}
+	if a.Stage != nil {
+		data[cards.KeyStageID] = a.Stage.ID
+	}
+	return data
 }

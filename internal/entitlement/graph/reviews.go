@@ -11,7 +11,6 @@ import (
 
 	"github.com/accessbot/accessbot/internal/entitlement"
 	absser "github.com/microsoft/kiota-abstractions-go/serialization"
-	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
 	ig "github.com/microsoftgraph/msgraph-sdk-go/identitygovernance"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 )
@@ -69,6 +68,7 @@ func toReviewDef(m models.AccessReviewScheduleDefinitionable) entitlement.Review
 			d.Recurrence = r.GetPattern().GetTypeEscaped().String()
 		}
 	}
+	d.Stages = toStageSettings(m.GetStageSettings())
 	return d
 }
 
@@ -169,6 +169,11 @@ func (c *Client) ReviewInstance(ctx context.Context, defID, instID string) (enti
 
 // ContactedReviewers lists the people asked to review an instance.
 func (c *Client) ContactedReviewers(ctx context.Context, defID, instID string) ([]entitlement.Subject, error) {
+	return c.contactedSince(ctx, defID, instID, time.Time{})
+}
+
+// contactedSince lists the contacted reviewers added at since or later (all with a zero since).
+func (c *Client) contactedSince(ctx context.Context, defID, instID string, since time.Time) ([]entitlement.Subject, error) {
 	if err := needIDs(defID, instID); err != nil {
 		return nil, err
 	}
@@ -177,9 +182,10 @@ func (c *Client) ContactedReviewers(ctx context.Context, defID, instID string) (
 		b := c.inst(defID, instID).ContactedReviewers()
 		items, err := collectAll[models.AccessReviewReviewerable](ctx, b, (*ig.AccessReviewsDefinitionsItemInstancesItemContactedReviewersRequestBuilderGetRequestConfiguration)(nil))
 		for _, it := range items {
-			if it != nil {
-				out = append(out, entitlement.Subject{ID: str(it.GetId()), Name: str(it.GetDisplayName()), PrincipalName: str(it.GetUserPrincipalName()), Kind: entitlement.SubjectUser})
+			if it == nil || (!since.IsZero() && tm(it.GetCreatedDateTime()).Before(since)) {
+				continue
 			}
+			out = append(out, entitlement.Subject{ID: str(it.GetId()), Name: str(it.GetDisplayName()), PrincipalName: str(it.GetUserPrincipalName()), Kind: entitlement.SubjectUser})
 		}
 		return err
 	})
@@ -369,193 +375,3 @@ func orNoneDecision(v string) string {
 	return "None"
 }
 
-// ForReviewer returns the reviewer's view, acting with their own delegated token.
-func (c *Client) ForReviewer(tok entitlement.TokenSource) entitlement.Reviewer {
-	return &reviewerClient{u: &userClient{c: c, ts: tok}}
-}
-
-type reviewerClient struct{ u *userClient }
-
-var _ entitlement.Reviewer = (*reviewerClient)(nil)
-
-// MyDecisions lists one page of the items of an instance the user reviews, with the total.
-func (r *reviewerClient) MyDecisions(ctx context.Context, defID, instID string, page entitlement.PageQuery) ([]entitlement.ReviewDecision, int, error) {
-	if err := needIDs(defID, instID); err != nil {
-		return nil, 0, err
-	}
-	var out []entitlement.ReviewDecision
-	total := 0
-	err := r.u.call(ctx, "list my decisions in access review instance "+instID, func(ctx context.Context) error {
-		on := "reviewer"
-		b := r.u.c.inst(defID, instID).Decisions().FilterByCurrentUserWithOn(&on)
-		yes := true
-		qp := &ig.AccessReviewsDefinitionsItemInstancesItemDecisionsFilterByCurrentUserWithOnRequestBuilderGetQueryParameters{
-			Expand: []string{"insights"}, Count: &yes}
-		if page.Undecided {
-			f := "decision eq 'NotReviewed'"
-			qp.Filter = &f
-		}
-		if page.Top > 0 {
-			top, skip := int32(page.Top), int32(max(page.Skip, 0))
-			qp.Top, qp.Skip = &top, &skip
-		}
-		res, err := b.GetAsFilterByCurrentUserWithOnGetResponse(ctx, &ig.AccessReviewsDefinitionsItemInstancesItemDecisionsFilterByCurrentUserWithOnRequestBuilderGetRequestConfiguration{QueryParameters: qp})
-		if err != nil || res == nil {
-			return err
-		}
-		for _, it := range res.GetValue() {
-			if it != nil {
-				out = append(out, toReviewDecision(instID, it))
-			}
-		}
-		if n := res.GetOdataCount(); n != nil {
-			total = int(*n)
-			return nil
-		}
-		// No @odata.count: count by following the remaining pages (ids only).
-		total = len(out) + max(page.Skip, 0)
-		for link, pages := str(res.GetOdataNextLink()), 0; link != "" && pages < maxPages; pages++ {
-			next, err := b.WithUrl(link).GetAsFilterByCurrentUserWithOnGetResponse(ctx, nil)
-			if err != nil || next == nil {
-				return err
-			}
-			total += len(next.GetValue())
-			link = str(next.GetOdataNextLink())
-		}
-		return nil
-	})
-	return out, total, reviewerErr(err)
-}
-
-// reviewerErr maps 403 to ErrNotApprover (the user is not a reviewer of the item or instance).
-func reviewerErr(err error) error {
-	var se *entitlement.ServiceError
-	if errors.As(err, &se) && se.Status == http.StatusForbidden {
-		se.Kind = entitlement.ErrNotApprover
-	}
-	return err
-}
-
-func verdictBody(v entitlement.ReviewVerdict) (models.AccessReviewInstanceDecisionItemable, error) {
-	switch v.Decision {
-	case entitlement.ReviewApprove, entitlement.ReviewDeny, entitlement.ReviewDontKnow:
-	default:
-		return nil, entitlement.Invalid("decision", fmt.Sprintf("must be Approve, Deny or DontKnow, not %q", v.Decision))
-	}
-	if len(v.Justification) > 4000 {
-		return nil, entitlement.Invalid("justification", "must be at most 4000 characters")
-	}
-	m := models.NewAccessReviewInstanceDecisionItem()
-	dec, j := string(v.Decision), strings.TrimSpace(v.Justification)
-	m.SetDecision(&dec)
-	m.SetJustification(&j)
-	return m, nil
-}
-
-// decideErr turns a 400 on an approval without justification into an InvalidInputError naming the field.
-func decideErr(err error, v entitlement.ReviewVerdict) error {
-	var se *entitlement.ServiceError
-	if errors.As(err, &se) && se.Status == http.StatusBadRequest && v.Decision == entitlement.ReviewApprove && strings.TrimSpace(v.Justification) == "" {
-		return fmt.Errorf("%w (%v)", entitlement.Invalid("justification", "is required by this review to approve access"), se)
-	}
-	return reviewerErr(err)
-}
-
-// Decide records one decision (PATCH of the decision item).
-func (r *reviewerClient) Decide(ctx context.Context, defID, instID, decisionID string, v entitlement.ReviewVerdict) error {
-	if err := needIDs(defID, instID); err != nil {
-		return err
-	}
-	if err := needID("decision id", decisionID); err != nil {
-		return err
-	}
-	body, err := verdictBody(v)
-	if err != nil {
-		return err
-	}
-	err = r.u.call(ctx, "record a decision in access review instance "+instID, func(ctx context.Context) error {
-		_, err := r.u.c.inst(defID, instID).Decisions().ByAccessReviewInstanceDecisionItemId(decisionID).Patch(ctx, body, nil)
-		return err
-	})
-	return decideErr(err, v)
-}
-
-// DecideItems records up to 20 decisions in one JSON batch request ($batch) and reports the first failure.
-func (r *reviewerClient) DecideItems(ctx context.Context, defID, instID string, items []entitlement.ReviewItemVerdict) error {
-	if err := needIDs(defID, instID); err != nil {
-		return err
-	}
-	if len(items) == 0 || len(items) > 20 {
-		return entitlement.Invalid("decisions", fmt.Sprintf("a batch takes 1 to 20 decisions, not %d", len(items)))
-	}
-	c := r.u.c
-	return r.u.call(ctx, fmt.Sprintf("record %d decisions in access review instance %s", len(items), instID), func(ctx context.Context) error {
-		batch := msgraphcore.NewBatchRequest(c.adapter)
-		names := map[string]string{}
-		for _, it := range items {
-			if err := needID("decision id", it.DecisionID); err != nil {
-				return err
-			}
-			body, err := verdictBody(it.ReviewVerdict)
-			if err != nil {
-				return err
-			}
-			ri, err := c.inst(defID, instID).Decisions().ByAccessReviewInstanceDecisionItemId(it.DecisionID).ToPatchRequestInformation(ctx, body, nil)
-			if err != nil {
-				return fmt.Errorf("build decision %s: %w", it.DecisionID, err)
-			}
-			bi, err := batch.AddBatchRequestStep(*ri)
-			if err != nil {
-				return fmt.Errorf("add decision %s to the batch: %w", it.DecisionID, err)
-			}
-			names[str(bi.GetId())] = it.DecisionID
-		}
-		res, err := batch.Send(ctx, c.adapter)
-		if err != nil {
-			return err
-		}
-		for id, status := range res.GetFailedResponses() {
-			kind := entitlement.ErrUnavailable
-			switch status {
-			case http.StatusForbidden:
-				kind = entitlement.ErrNotApprover
-			case http.StatusBadRequest:
-				kind = entitlement.ErrInvalidInput
-			case http.StatusNotFound:
-				kind = entitlement.ErrNotFound
-			}
-			return &entitlement.ServiceError{Op: "record decision " + names[id], Status: int(status), Kind: kind,
-				Message: fmt.Sprintf("the batch answered %d for decision %s", status, names[id])}
-		}
-		return nil
-	})
-}
-
-// DecideAll records one verdict on every item the user has not reviewed yet (batchRecordDecisions).
-func (r *reviewerClient) DecideAll(ctx context.Context, defID, instID string, v entitlement.ReviewVerdict) error {
-	if err := needIDs(defID, instID); err != nil {
-		return err
-	}
-	if _, err := verdictBody(v); err != nil {
-		return err
-	}
-	body := ig.NewAccessReviewsDefinitionsItemInstancesItemBatchRecordDecisionsPostRequestBody()
-	dec, j := string(v.Decision), strings.TrimSpace(v.Justification)
-	body.SetDecision(&dec)
-	body.SetJustification(&j)
-	err := r.u.call(ctx, "record all remaining decisions in access review instance "+instID, func(ctx context.Context) error {
-		return r.u.c.inst(defID, instID).BatchRecordDecisions().Post(ctx, body, nil)
-	})
-	return decideErr(err, v)
-}
-
-// AcceptRecommendations accepts the recommendation on every item the user has not reviewed.
-func (r *reviewerClient) AcceptRecommendations(ctx context.Context, defID, instID string) error {
-	if err := needIDs(defID, instID); err != nil {
-		return err
-	}
-	err := r.u.call(ctx, "accept the recommendations of access review instance "+instID, func(ctx context.Context) error {
-		return r.u.c.inst(defID, instID).AcceptRecommendations().Post(ctx, nil)
-	})
-	return reviewerErr(err)
-}
