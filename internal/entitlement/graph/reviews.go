@@ -374,4 +374,3 @@ func orNoneDecision(v string) string {
 	}
 	return "None"
 }
-
