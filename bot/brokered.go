@@ -127,7 +127,7 @@ func (b *Bot) brokeredSubmit(ctx context.Context, t *turn, md modeDecision, in e
 			return nil, "", err
 		}
 	} else {
-		b.core.QueueStageCards(ctx, br, "")
+		b.core.QueueStageCards(ctx, br, lifecycle.Message{})
 		b.core.ScheduleFollow(ctx, br, b.core.StageWake(br, pol))
 		if err := b.core.SaveBrokered(ctx, br); err != nil {
 			return nil, "", err
@@ -249,7 +249,7 @@ func (b *Bot) brokeredDecision(ctx context.Context, t *turn, data map[string]any
 	}
 	if cur == nil || want != cur.Index {
 		// Decided (by someone else, or this user's second click) or closed.
-		v := b.brokeredDecidedView(br, want, t.userID)
+		v := b.brokeredDecidedView(t.loc, br, want, t.userID)
 		v.AlreadyDecided = !v.ByYou && (v.Outcome != cards.DecisionNotReviewed && v.Outcome != "" || v.Closed != cards.ClosureNone)
 		if s := br.StageAt(want); s != nil && s.Decision != "" && !strings.EqualFold(s.By, t.userID) {
 			b.auditTurn(ctx, t, auditEntry("already-decided", map[string]string{"stage": fmt.Sprint(want), "decidedBy": s.ByName}))
@@ -292,7 +292,7 @@ func (b *Bot) decideBrokeredStage(ctx context.Context, t *turn, br *brokeredRequ
 	if !may {
 		t.log.WarnContext(ctx, "brokered decision by a user who is not an approver", "request", br.ID, "stage", cur.Index, "requester", isRequester)
 		b.auditTurn(ctx, t, auditEntry("refused-not-approver", map[string]string{"stage": fmt.Sprint(cur.Index)}))
-		v := b.brokeredDecidedView(br, cur.Index, t.userID)
+		v := b.brokeredDecidedView(t.loc, br, cur.Index, t.userID)
 		v.NotApprover = true
 		resp, err := b.answer(ctx, t, cards.ApprovalDecided(t.loc, v))
 		return resp, true, err
@@ -324,7 +324,7 @@ func (b *Bot) decideBrokeredStage(ctx context.Context, t *turn, br *brokeredRequ
 	stageIdx := cur.Index
 	b.updateBrokeredCards(ctx, br.ID, t.act.ReplyToID)
 	b.storeApproverCard(ctx, t, br.ID, stageIdx)
-	v := b.brokeredDecidedView(br, stageIdx, t.userID)
+	v := b.brokeredDecidedView(t.loc, br, stageIdx, t.userID)
 	v.ByYou = true
 	resp, err := b.answer(ctx, t, cards.ApprovalDecided(t.loc, v))
 	return resp, true, err
@@ -342,8 +342,8 @@ func (b *Bot) brokeredStatusView(ctx context.Context, l *i18n.Localizer, br *bro
 		v.WaitingForInvitation = true
 		v.InviteRedeemURL = br.Guest.RedeemURL
 	}
-	if br.State == entitlement.StateDeliveryFailed || (br.State == entitlement.StateDenied && br.Reason != "") {
-		v.Reason = br.Reason
+	if reason := brokeredReason(l, br); br.State == entitlement.StateDeliveryFailed || (br.State == entitlement.StateDenied && reason != "") {
+		v.Reason = reason
 	}
 	return v
 }
@@ -358,19 +358,24 @@ func (b *Bot) brokeredApproverCard(ctx context.Context, l *i18n.Localizer, br *b
 		v.Requester.OrgName = orUnknown(br.Requester.OrgName, v.Requester.OrgName)
 		return cards.Approval(l, v)
 	}
-	v := b.brokeredDecidedView(br, stage, viewerID)
+	v := b.brokeredDecidedView(l, br, stage, viewerID)
 	if cur := br.Current(); cur != nil && cur.Index == stage {
 		v.NotApprover = true
 	}
 	return cards.ApprovalDecided(l, v)
 }
 
-func (b *Bot) brokeredDecidedView(br *brokeredRequest, stage int, viewerID string) cards.ApprovalDecidedView {
+// brokeredReason is why the bot stopped a brokered request, in l's language ("" when it has none).
+func brokeredReason(l *i18n.Localizer, br *brokeredRequest) string {
+	return say(l, br.ReasonMsg, br.Reason)
+}
+
+func (b *Bot) brokeredDecidedView(l *i18n.Localizer, br *brokeredRequest, stage int, viewerID string) cards.ApprovalDecidedView {
 	v := b.decidedView(br.Mirror(), stage, viewerID)
 	v.RequesterOrg = orUnknown(br.Requester.OrgName, v.RequesterOrg)
 	v.Mode = cards.ModeBrokered
 	if v.Closed == cards.ClosureAutoDenied {
-		v.Reason = br.Reason // the bot stopped it itself and knows why
+		v.Reason = brokeredReason(l, br) // the bot stopped it itself and knows why
 	}
 	return v
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/entitlement"
@@ -162,7 +163,7 @@ func (b *Bot) followGuest(ctx context.Context, br *brokeredRequest) (bool, error
 			if err := b.sendGuidance(ctx, br, cards.GuestInvited); err != nil {
 				return false, err
 			}
-			br.AddEvent(now, "Waiting for you to accept the invitation")
+			br.AddEvent(now, lifecycle.Say("event.guestWaiting"))
 			changed = true
 		}
 		g.GuidanceSent = true
@@ -176,7 +177,7 @@ func (b *Bot) followGuest(ctx context.Context, br *brokeredRequest) (bool, error
 			return changed, err
 		}
 		g.AcceptedSent = true
-		br.AddEvent(now, "You accepted the invitation: you're in")
+		br.AddEvent(now, lifecycle.Say("event.guestAccepted"))
 		b.core.AuditBrokered(ctx, br, "guest.accepted", "accepted", nil)
 		changed = true
 	}
@@ -186,7 +187,7 @@ func (b *Bot) followGuest(ctx context.Context, br *brokeredRequest) (bool, error
 			if err := b.sendGuidance(ctx, br, cards.GuestEnding); err != nil {
 				return changed, err
 			}
-			br.AddEvent(now, "Told you that your access ends "+g.EndsAt.UTC().Format("2006-01-02 15:04 UTC"))
+			br.AddEvent(now, lifecycle.Say("event.guestEnding", lifecycle.DataWhen, g.EndsAt.UTC().Format(time.RFC3339)))
 			b.core.AuditBrokered(ctx, br, "guest.ending-notice", "sent", nil)
 		}
 		g.EndingWarned = true

@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/accessbot/accessbot/internal/lifecycle"
+	"maps"
 	"strings"
 	"time"
 
@@ -16,6 +16,7 @@ import (
 	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/entitlement"
 	"github.com/accessbot/accessbot/internal/i18n"
+	"github.com/accessbot/accessbot/internal/lifecycle"
 	"github.com/accessbot/accessbot/internal/store"
 )
 
@@ -152,10 +153,12 @@ type notifyJob struct {
 	TenantID string `json:"tenantId"`
 	UserID   string `json:"userId"`
 	Text     string `json:"text"`
-	// Msg and Args name the notice for the reader's language (lifecycle.NotifyJob); Text is said when no
-	// catalog has Msg.
-	Msg  string            `json:"msg,omitempty"`
-	Args map[string]string `json:"args,omitempty"`
+	// Msg, Args, Names and Reason name the notice for the reader's language (lifecycle.NotifyJob); Text is
+	// said when no catalog has Msg.
+	Msg    string             `json:"msg,omitempty"`
+	Args   map[string]string  `json:"args,omitempty"`
+	Names  []string           `json:"names,omitempty"`
+	Reason *lifecycle.Message `json:"reason,omitempty"`
 	// Buttons, when set, send Text as a notice card (Kind, Title) whose buttons run commands.
 	Buttons []notifyButton `json:"buttons,omitempty"`
 	Title   string         `json:"title,omitempty"`
@@ -283,11 +286,26 @@ func (b *Bot) noticeText(ctx context.Context, job notifyJob) string {
 	if job.Msg == "" || !i18n.Has(job.Msg) {
 		return job.Text
 	}
-	kv := make([]any, 0, 2*len(job.Args))
-	for k, v := range job.Args {
-		kv = append(kv, k, v)
+	l := b.locFor(ctx, job.TenantID, job.UserID)
+	args := job.Args
+	if job.Reason != nil {
+		args = maps.Clone(job.Args)
+		if args == nil {
+			args = map[string]string{}
+		}
+		args["Reason"] = say(l, *job.Reason, "")
 	}
-	return b.locFor(ctx, job.TenantID, job.UserID).T(job.Msg, kv...)
+	text, _ := cards.Phrase(l, job.Msg, args, job.Names)
+	return text
+}
+
+// say is a stored message (lifecycle.Message) in l's language, or fallback (the English a record of an older
+// build kept) when it has none or no catalog knows it.
+func say(l *i18n.Localizer, m lifecycle.Message, fallback string) string {
+	if text, ok := cards.Phrase(l, m.Msg, m.Data, m.Names); ok {
+		return text
+	}
+	return fallback
 }
 
 // localOr is message id in l's language when a catalog has it, else fallback (a record from before ids).
@@ -369,7 +387,7 @@ func (b *Bot) deliverApprovalCard(ctx context.Context, raw json.RawMessage) erro
 	tenant := orUnknown(job.Approver.TenantID, b.cfg.Tenant.ID)
 	l := b.locFor(ctx, tenant, job.Approver.ID)
 	view := b.approvalView(ctx, l, tr, job.Approver.ID)
-	view.Note = job.Note
+	view.Note = say(l, job.NoteMsg, job.Note)
 	ref, actID, err := b.deliverTo(ctx, tenant, job.Approver.ID, cardActivity(cards.Approval(l, view)))
 	if err != nil {
 		return err

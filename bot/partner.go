@@ -19,6 +19,7 @@ import (
 	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/entitlement"
 	"github.com/accessbot/accessbot/internal/i18n"
+	"github.com/accessbot/accessbot/internal/lifecycle"
 	"github.com/accessbot/accessbot/internal/store"
 )
 
@@ -267,7 +268,7 @@ func (b *Bot) verbBrokeredCancel(ctx context.Context, t *turn, data map[string]a
 		return b.answerBrokeredStatus(ctx, t, br) // already decided: the card shows where it stands
 	}
 	br.State, br.Canceled, br.Done = entitlement.StateCanceled, true, true
-	br.AddEvent(b.now(), "You canceled the request")
+	br.AddEvent(b.now(), lifecycle.Say("event.canceledByYou"))
 	if err := b.core.SaveBrokered(ctx, br); err != nil {
 		return nil, err
 	}

@@ -901,8 +901,8 @@ func TestBrokeredAdminAddFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if br.State != entitlement.StateDeliveryFailed || !br.Done || !strings.Contains(br.Reason, "not allowed") {
-		t.Errorf("record after a failed adminAdd: state %s done %v reason %q", br.State, br.Done, br.Reason)
+	if br.State != entitlement.StateDeliveryFailed || !br.Done || br.ReasonMsg.Msg != "reason.fileFailed" || !strings.Contains(br.ReasonMsg.Data["Error"], "not allowed") {
+		t.Errorf("record after a failed adminAdd: state %s done %v reason %+v", br.State, br.Done, br.ReasonMsg)
 	}
 	var failed bool
 	for _, a := range e.audit(key) {
@@ -1137,7 +1137,7 @@ func TestBrokeredReminder(t *testing.T) {
 	e.clock.Advance(time.Hour)
 	e.drain(2 * time.Minute)
 	again, text := e.approvalCardTo(n1, ptPatti)
-	if again == first || !strings.Contains(text, "Reminder: this request has been waiting for your decision for 24 hours") {
+	if again == first || !strings.Contains(text, "Reminder: this request has been waiting for your decision for 1 day") {
 		t.Errorf("reminder card %s: %s", again, text)
 	}
 	// Either copy decides the stage once.

@@ -6,8 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/accessbot/accessbot/cards"
-	"github.com/accessbot/accessbot/internal/i18n"
 	"github.com/accessbot/accessbot/internal/lifecycle"
 )
 
@@ -59,7 +57,6 @@ func (b *Bot) newCore() (*lifecycle.Core, error) {
 		ReminderAfter: b.cfg.ReminderAfter,
 		Enqueue:       b.enqueue,
 		Changed:       func(ctx context.Context, id string) { b.updateCards(ctx, id, "") },
-		StateLabel:    func(tr *trackedRequest) string { return cards.StateLabel(i18n.English(), cardState(tr)) },
 	})
 }
 

@@ -65,7 +65,7 @@ func (b *Bot) statusView(ctx context.Context, l *i18n.Localizer, tr *trackedRequ
 	}
 	consistentPending(tr, &v)
 	for _, e := range tr.Timeline {
-		v.Timeline = append(v.Timeline, cards.EventView{At: e.At, Text: e.Text})
+		v.Timeline = append(v.Timeline, cards.EventView{At: e.At, Text: e.Text, Msg: e.Msg, Data: e.Data, Names: e.Names})
 	}
 	if tr.State == entitlement.StateDelivered || tr.State == entitlement.StatePartiallyDelivered {
 		if pkg, err := b.cfg.Entitlement.Package(ctx, tr.PackageID); err == nil {

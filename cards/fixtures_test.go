@@ -111,11 +111,26 @@ func goldenCasesIn(l *i18n.Localizer) []cardCase {
 		Mode:        ModeBrokered, OrgName: "Contoso",
 	}
 
+	// The history as the lifecycle core stores it (message ids and data), rendered in the card's language.
 	timeline := []EventView{
-		{At: t0, Text: "You requested Falcon Production Access."},
-		{At: t0.Add(time.Minute), Text: "Stage 1 of 2: asked Aaron Approver."},
-		{At: t0.Add(85 * time.Minute), Text: "Aaron Approver approved: \"Rita is on the release rota.\""},
-		{At: t0.Add(86 * time.Minute), Text: "Stage 2 of 2: asked Falcon Security Reviewers (Isaiah Langer, Lynne Robbins)."},
+		{At: t0, Msg: "event.submitted"},
+		{At: t0.Add(time.Minute), Msg: "event.pendingStage", Data: map[string]string{"Stage": "1", "Stages": "2"}},
+		{At: t0.Add(85 * time.Minute), Msg: "event.stageApproved", Data: map[string]string{"Stage": "1", "By": "Aaron Approver"}},
+		{At: t0.Add(86 * time.Minute), Msg: "event.stageWaiting", Data: map[string]string{"Stage": "2", "Stages": "2"},
+			Names: []string{"Isaiah Langer", "Lynne Robbins"}},
+	}
+
+	// A partner's brokered request to the end; its first line is a record of an older build (English text,
+	// shown as it was stored).
+	guestTimeline := []EventView{
+		{At: t0, Text: "Request submitted (run by AccessBot)"},
+		{At: t0.Add(time.Minute), Msg: "event.waiting", Names: []string{"Patti Fernandez", "Fiona Partner"}},
+		{At: t0.Add(2 * time.Hour), Msg: "event.approved", Data: map[string]string{"By": "Patti Fernandez"}},
+		{At: t0.Add(121 * time.Minute), Msg: "event.fileDelivering"},
+		{At: t0.Add(125 * time.Minute), Msg: "event.deliveredGuest", Data: map[string]string{"Org": "Contoso"}},
+		{At: t0.Add(126 * time.Minute), Msg: "event.guestWaiting"},
+		{At: t0.Add(3 * time.Hour), Msg: "event.guestAccepted"},
+		{At: t0.Add(27 * 24 * time.Hour), Msg: "event.guestEnding", Data: map[string]string{"When": t0.Add(30 * 24 * time.Hour).Format(time.RFC3339)}},
 	}
 
 	return []cardCase{
@@ -176,7 +191,7 @@ func goldenCasesIn(l *i18n.Localizer) []cardCase {
 		{"status-denied", RequestStatus(l, RequestStatusView{RequestID: reqID, PackageName: "Falcon Production Access",
 			State: StateDenied, DecidedBy: "Isaiah Langer", DecidedAt: t0.Add(3 * time.Hour),
 			DecisionJustification: "Prod access needs the security training first; request again once it's done.",
-			Timeline:              append(timeline, EventView{At: t0.Add(3 * time.Hour), Text: "Isaiah Langer denied."}),
+			Timeline:              append(timeline, EventView{At: t0.Add(3 * time.Hour), Msg: "event.stageDenied", Data: map[string]string{"Stage": "2", "By": "Isaiah Langer"}}),
 			Mode:                  ModeDelegated, OrgName: "Contoso"})},
 		{"status-delivering-guest", RequestStatus(l, RequestStatusView{RequestID: "b1", PackageName: "Falcon Partner Collaboration",
 			State: StateDelivering, WaitingForInvitation: true, InviteRedeemURL: "https://invitations.microsoft.com/redeem/?tenant=" + contosoID,
@@ -186,6 +201,9 @@ func goldenCasesIn(l *i18n.Localizer) []cardCase {
 			Until: t0.Add(180 * 24 * time.Hour), Mode: ModeDelegated, OrgName: "Contoso"})},
 		{"status-canceled", RequestStatus(l, RequestStatusView{RequestID: reqID, PackageName: "Falcon Team Member",
 			State: StateCanceled, Reason: "You canceled the request.", Mode: ModeDelegated, OrgName: "Contoso"})},
+		{"status-delivered-guest-history", RequestStatus(l, RequestStatusView{RequestID: "b1", PackageName: "Falcon Partner Collaboration",
+			State: StateDelivered, Granted: []string{"Falcon Team (Team) — Member"}, Until: t0.Add(30 * 24 * time.Hour),
+			Timeline: guestTimeline, Mode: ModeBrokered, OrgName: "Contoso"})},
 		{"status-expired", RequestStatus(l, RequestStatusView{RequestID: reqID, PackageName: "Falcon Team Member",
 			State: StateExpired, Mode: ModeDelegated, OrgName: "Contoso"})},
 		{"status-delivery-failed", RequestStatus(l, RequestStatusView{RequestID: reqID, PackageName: "Falcon Team Member",

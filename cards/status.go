@@ -77,12 +77,6 @@ func stateStyle(s RequestState) string {
 	return StyleEmphasis
 }
 
-// EventView is one line of a request's timeline.
-type EventView struct {
-	At   time.Time
-	Text string
-}
-
 // RequestStatusView is one request as its requester sees it.
 type RequestStatusView struct {
 	RequestID   string
@@ -236,7 +230,7 @@ func timeline(l *i18n.Localizer, events []EventView) []Element {
 	for _, e := range events[start:] {
 		out = append(out, ColumnSet{Spacing: SpacingSmall, Columns: []Column{
 			{Width: widthTimestamp, Items: []Element{TextBlock{Text: stamp(e.At), IsSubtle: true, Size: SizeSmall, Wrap: true}}},
-			{Width: WidthStretch, Items: []Element{TextBlock{Text: safe(e.Text, maxShort), Wrap: true, Size: SizeSmall}}},
+			{Width: WidthStretch, Items: []Element{TextBlock{Text: eventText(l, e), Wrap: true, Size: SizeSmall}}},
 		}})
 	}
 	return out

@@ -7,7 +7,13 @@ import (
 
 // List joins items the way the language writes a list: "A, B and C" / "A, B und C" / "A, B et C". Empty
 // items are skipped.
-func (l *Localizer) List(items []string) string {
+func (l *Localizer) List(items []string) string { return l.join("list.and", items) }
+
+// Or joins alternatives the way the language writes them: "A, B or C" / "A, B oder C" / "A, B ou C" (the
+// approvers of a stage, any of whom may decide). Empty items are skipped.
+func (l *Localizer) Or(items []string) string { return l.join("list.or", items) }
+
+func (l *Localizer) join(id string, items []string) string {
 	var clean []string
 	for _, it := range items {
 		if it = strings.TrimSpace(it); it != "" {
@@ -20,7 +26,7 @@ func (l *Localizer) List(items []string) string {
 	case 1:
 		return clean[0]
 	}
-	return l.T("list.and", "Head", strings.Join(clean[:len(clean)-1], ", "), "Last", clean[len(clean)-1])
+	return l.T(id, "Head", strings.Join(clean[:len(clean)-1], ", "), "Last", clean[len(clean)-1])
 }
 
 // Duration renders d coarsely in words: "3 days 4 hours", "45 minutes", "less than a minute" (and their

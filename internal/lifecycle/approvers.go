@@ -37,7 +37,7 @@ func (c *Core) enterStage(ctx context.Context, tr *Tracked, stage int, now time.
 	}
 	st := pol.Stages[stage-1]
 	people, err := c.ResolveApprovers(ctx, tr, st, false)
-	note := ""
+	var note Message
 	switch {
 	case errors.Is(err, entitlement.ErrUnavailable) && len(people) == 0:
 		// Graph could not say who approves: try again on the next poll instead of settling on nobody.
@@ -50,10 +50,10 @@ func (c *Core) enterStage(ctx context.Context, tr *Tracked, stage int, now time.
 	}
 	tr.Approvers = people
 	if stage > 1 && len(people) > 0 {
-		tr.AddEvent(now, fmt.Sprintf("Stage %d of %d: waiting for %s", stage, tr.StageCount, NamesOf(people)))
+		tr.AddEvent(now, Say("event.stageWaiting", "Stage", fmt.Sprint(stage), "Stages", fmt.Sprint(tr.StageCount)).Naming(people))
 	}
 	for _, p := range people {
-		tr.queue(OutboxApprovalCard, ApprovalCardJob{RequestID: tr.ID, Stage: stage, Approver: p, Note: note})
+		tr.queue(OutboxApprovalCard, ApprovalCardJob{RequestID: tr.ID, Stage: stage, Approver: p, NoteMsg: note})
 	}
 }
 
@@ -61,45 +61,36 @@ func (c *Core) enterStage(ctx context.Context, tr *Tracked, stage int, now time.
 // approvers are asked at once when it has any (they would be asked after the escalation time anyway, and
 // nobody else can act before); otherwise the requester is told plainly that nobody but them can approve
 // and what happens next. It returns the people to ask and the note for their cards.
-func (c *Core) selfApprovalFallback(ctx context.Context, tr *Tracked, st entitlement.Stage, stage int, now time.Time) ([]Person, string) {
+func (c *Core) selfApprovalFallback(ctx context.Context, tr *Tracked, st entitlement.Stage, stage int, now time.Time) ([]Person, Message) {
 	c.log.WarnContext(ctx, "the only approver of the stage is the requester", "request", tr.ID, "stage", stage)
 	esc, err := c.ResolveApprovers(ctx, tr, st, true)
 	if err != nil && !errors.Is(err, ErrOnlyRequester) && len(esc) == 0 {
 		tr.Notified = false // Graph could not say who the escalation approvers are: retry on the next poll
-		return nil, ""
+		return nil, Message{}
 	}
 	if len(esc) > 0 {
 		tr.Escalated = true
 		for i := range esc {
 			esc[i].Escalation = true
 		}
-		note := fmt.Sprintf("You are asked because the only approver of this stage is %s, who can't approve their own request.",
-			orUnknown(tr.RequestorName, "the requester"))
-		tr.AddEvent(now, fmt.Sprintf("You are the only approver of stage %d, and nobody approves their own request: asked %s instead", stage, NamesOf(esc)))
+		note := Say("note.onlyApprover", "Requester", tr.RequestorName)
+		tr.AddEvent(now, Say("event.onlyApproverAsked", "Stage", fmt.Sprint(stage)).Naming(esc))
 		if tr.RequestorID != "" {
 			tr.queue(OutboxNotify, NotifyJob{TenantID: tr.RequestorTenant, UserID: tr.RequestorID,
-				Text: fmt.Sprintf("You are the only approver of your request for %s, and nobody can approve their own request, so I asked %s instead.",
-					orUnknown(tr.PackageName, "an access package"), NamesOf(esc)),
-				Msg: "notice.request.onlyApproverAsked", Args: map[string]string{"Package": tr.PackageName, "Names": NamesOf(esc)}})
+				Msg: "notice.request.onlyApproverAsked", Args: map[string]string{"Package": tr.PackageName}, Names: peopleNames(esc)})
 		}
 		return esc, note
 	}
-	text := fmt.Sprintf("You are the only approver of your request for %s, and nobody can approve their own request. "+
-		"The policy names no fallback or escalation approver, so nobody can act on it: cancel it, and ask the package's owner or an "+
-		"Identity Governance administrator to add another approver.", orUnknown(tr.PackageName, "an access package"))
-	if d, derr := ParseISODuration(st.DurationBeforeAutomaticDenial); derr == nil && d > 0 {
-		text += fmt.Sprintf(" Otherwise it is denied automatically after %s.", HumanizeDuration(d))
-	}
-	tr.AddEvent(now, fmt.Sprintf("Nobody can approve stage %d: its only approver is the requester", stage))
+	tr.AddEvent(now, Say("event.onlyApproverNobody", "Stage", fmt.Sprint(stage)))
 	if tr.RequestorID != "" {
-		job := NotifyJob{TenantID: tr.RequestorTenant, UserID: tr.RequestorID, Text: text,
+		job := NotifyJob{TenantID: tr.RequestorTenant, UserID: tr.RequestorID,
 			Msg: "notice.request.onlyApproverNobody", Args: map[string]string{"Package": tr.PackageName}}
 		if d, derr := ParseISODuration(st.DurationBeforeAutomaticDenial); derr == nil && d > 0 {
 			job.Msg, job.Args["Days"] = "notice.request.onlyApproverNobodyDenied", fmt.Sprint(max(1, int(d.Hours()/24)))
 		}
 		tr.queue(OutboxNotify, job)
 	}
-	return nil, ""
+	return nil, Message{}
 }
 
 // checkEscalation adds the stage's escalation approvers once its escalation time has passed.
@@ -119,7 +110,7 @@ func (c *Core) checkEscalation(ctx context.Context, tr *Tracked, now time.Time) 
 	if err != nil || after <= 0 || now.Before(tr.StageStartedAt.Add(after)) {
 		return
 	}
-	primary := NamesOf(tr.Approvers)
+	primary := peopleNames(tr.Approvers)
 	var added []Person
 	esc, err := c.ResolveApprovers(ctx, tr, st, true)
 	if errors.Is(err, entitlement.ErrUnavailable) && len(esc) == 0 {
@@ -137,24 +128,23 @@ func (c *Core) checkEscalation(ctx context.Context, tr *Tracked, now time.Time) 
 	if len(added) == 0 {
 		return
 	}
-	note := fmt.Sprintf("Escalated to you: %s did not decide within %s.", orUnknown(primary, "the approvers"), HumanizeDuration(after))
+	note := Say("note.escalated", DataDuration, durationData(after))
+	note.Names = primary
 	for _, p := range added {
-		tr.queue(OutboxApprovalCard, ApprovalCardJob{RequestID: tr.ID, Stage: tr.Stage, Approver: p, Note: note})
+		tr.queue(OutboxApprovalCard, ApprovalCardJob{RequestID: tr.ID, Stage: tr.Stage, Approver: p, NoteMsg: note})
 	}
-	tr.AddEvent(now, fmt.Sprintf("Escalated to %s", NamesOf(added)))
-	text := fmt.Sprintf("%s's request for %s was escalated to %s because nobody decided within %s.",
-		orUnknown(tr.RequestorName, "A"), orUnknown(tr.PackageName, "an access package"), NamesOf(added), HumanizeDuration(after))
-	args := map[string]string{"Requester": tr.RequestorName, "Package": tr.PackageName, "Names": NamesOf(added), "After": after.String()}
+	tr.AddEvent(now, Say("event.escalated").Naming(added))
+	args := map[string]string{"Requester": tr.RequestorName, "Package": tr.PackageName, DataDuration: durationData(after)}
+	names := peopleNames(added)
 	for _, p := range tr.Approvers {
 		if !p.Escalation {
-			tr.queue(OutboxNotify, NotifyJob{TenantID: orUnknown(p.TenantID, c.cfg.TenantID), UserID: p.ID, Text: text,
-				Msg: "notice.approval.escalatedFromYou", Args: args})
+			tr.queue(OutboxNotify, NotifyJob{TenantID: orUnknown(p.TenantID, c.cfg.TenantID), UserID: p.ID,
+				Msg: "notice.approval.escalatedFromYou", Args: args, Names: names})
 		}
 	}
 	if tr.RequestorID != "" {
 		tr.queue(OutboxNotify, NotifyJob{TenantID: tr.RequestorTenant, UserID: tr.RequestorID,
-			Text: fmt.Sprintf("Your request for %s was escalated to %s.", orUnknown(tr.PackageName, "an access package"), NamesOf(added)),
-			Msg:  "notice.request.escalated", Args: args})
+			Msg: "notice.request.escalated", Args: args, Names: names})
 	}
 }
 
@@ -172,11 +162,11 @@ func (c *Core) checkReminder(_ context.Context, tr *Tracked, now time.Time) {
 		return
 	}
 	tr.RemindedAt = now
-	note := fmt.Sprintf("Reminder: this request has been waiting for your decision for %s.", HumanizeDuration(now.Sub(tr.StageStartedAt)))
+	note := Say("note.reminder", DataDuration, durationData(now.Sub(tr.StageStartedAt)))
 	for _, p := range tr.Approvers {
-		tr.queue(OutboxApprovalCard, ApprovalCardJob{RequestID: tr.ID, Stage: tr.Stage, Approver: p, Note: note})
+		tr.queue(OutboxApprovalCard, ApprovalCardJob{RequestID: tr.ID, Stage: tr.Stage, Approver: p, NoteMsg: note})
 	}
-	tr.AddEvent(now, "Approvers reminded")
+	tr.AddEvent(now, Say("event.reminded"))
 }
 
 // ErrOnlyRequester: a stage's rules (primary and fallback) name nobody but the requester, who can't approve

@@ -65,8 +65,11 @@ type Brokered struct {
 	Stages        []BrokeredStage      `json:"stages,omitempty"`
 	// State is pendingApproval while the bot runs the stages, denied after a Deny, then the adminAdd
 	// request's state (delivering, delivered, deliveryFailed…).
-	State  entitlement.RequestState `json:"state"`
-	Reason string                   `json:"reason,omitempty"`
+	State entitlement.RequestState `json:"state"`
+	// ReasonMsg says why the bot stopped the request (expired, no approver, assignment failed); Reason is
+	// the English reason records of older builds kept instead.
+	ReasonMsg Message `json:"reasonMsg,omitempty"`
+	Reason    string  `json:"reason,omitempty"`
 
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
@@ -110,8 +113,8 @@ func (br *Brokered) StageAt(n int) *BrokeredStage {
 }
 
 // AddEvent adds a line to the request's history (see AppendEvent).
-func (br *Brokered) AddEvent(at time.Time, text string) {
-	br.Timeline = AppendEvent(br.Timeline, at, text)
+func (br *Brokered) AddEvent(at time.Time, m Message) {
+	br.Timeline = AppendEvent(br.Timeline, at, m)
 }
 
 // Open reports whether the request still waits for approval or delivery.
@@ -137,7 +140,7 @@ func (br *Brokered) Mirror() *Tracked {
 		PackageName:     br.PackageName,
 		PolicyID:        br.PolicyID,
 		State:           br.State,
-		Status:          br.Reason,
+		Status:          orUnknown(br.Reason, br.ReasonMsg.Msg),
 		Justification:   br.Justification,
 		Answers:         br.Answers,
 		Schedule:        br.Schedule,

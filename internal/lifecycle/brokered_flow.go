@@ -101,7 +101,7 @@ func (c *Core) BrokeredApprovers(ctx context.Context, br *Brokered, st entitleme
 // QueueStageCards queues the current stage's approval card to each approver (the approve flow's delivery).
 // note is an optional banner (escalation, reminder); every card carries the brokered footnote ("AccessBot
 // ran this approval") because the request's mode is brokered.
-func (c *Core) QueueStageCards(ctx context.Context, br *Brokered, note string, only ...Person) {
+func (c *Core) QueueStageCards(ctx context.Context, br *Brokered, note Message, only ...Person) {
 	cur := br.Current()
 	if cur == nil {
 		return
@@ -111,7 +111,7 @@ func (c *Core) QueueStageCards(ctx context.Context, br *Brokered, note string, o
 		to = only
 	}
 	for _, p := range to {
-		c.enqueue(ctx, OutboxApprovalCard, ApprovalCardJob{RequestID: br.ID, Stage: cur.Index, Approver: p, Note: note})
+		c.enqueue(ctx, OutboxApprovalCard, ApprovalCardJob{RequestID: br.ID, Stage: cur.Index, Approver: p, NoteMsg: note})
 	}
 }
 
@@ -153,8 +153,8 @@ func (c *Core) CheckBrokeredStage(ctx context.Context, br *Brokered, pol entitle
 	now := c.now()
 	if d, err := ParseISODuration(st.DurationBeforeAutomaticDenial); err == nil && d > 0 && !now.Before(cur.StartedAt.Add(d)) {
 		br.State = entitlement.StateDenied
-		br.Reason = fmt.Sprintf("The request expired: nobody decided within %s.", HumanizeDuration(d))
-		br.AddEvent(now, "Expired: nobody decided in time")
+		br.ReasonMsg = Say("reason.expired", DataDuration, durationData(d))
+		br.AddEvent(now, Say("event.expired"))
 		br.Done = true
 		c.AuditBrokered(ctx, br, "approval.timeout", "denied", map[string]string{"stage": fmt.Sprint(cur.Index)})
 		return true
@@ -165,8 +165,8 @@ func (c *Core) CheckBrokeredStage(ctx context.Context, br *Brokered, pol entitle
 	}
 	if !now.Before(since.Add(c.cfg.ReminderAfter)) {
 		cur.RemindedAt = now
-		br.AddEvent(now, "Approvers reminded")
-		c.QueueStageCards(ctx, br, fmt.Sprintf("Reminder: this request has been waiting for your decision for %s.", HumanizeDuration(now.Sub(cur.StartedAt))))
+		br.AddEvent(now, Say("event.reminded"))
+		c.QueueStageCards(ctx, br, Say("note.reminder", DataDuration, durationData(now.Sub(cur.StartedAt))))
 		return true
 	}
 	if !st.EscalationEnabled || cur.Escalated {
@@ -193,9 +193,9 @@ func (c *Core) CheckBrokeredStage(ctx context.Context, br *Brokered, pol entitle
 	if len(added) == 0 {
 		return false
 	}
-	br.AddEvent(now, "Escalated to "+NamesOf(added))
+	br.AddEvent(now, Say("event.escalated").Naming(added))
 	c.AuditBrokered(ctx, br, "approval.escalate", "escalated", map[string]string{"stage": fmt.Sprint(cur.Index), "to": NamesOf(added)})
-	c.QueueStageCards(ctx, br, fmt.Sprintf("Escalated to you: nobody decided within %s.", HumanizeDuration(d)), added...)
+	c.QueueStageCards(ctx, br, Say("note.escalatedNobody", DataDuration, durationData(d)), added...)
 	return true
 }
 
@@ -216,24 +216,24 @@ func (c *Core) DecideBrokered(ctx context.Context, br *Brokered, pol entitlement
 	switch {
 	case result == entitlement.ReviewDeny:
 		br.State = entitlement.StateDenied
-		br.AddEvent(now, "Denied by "+cur.ByName)
+		br.AddEvent(now, Say("event.denied", "By", cur.ByName))
 		br.Done = true
 	case stageIdx < br.StageCount && stageIdx < len(pol.Stages):
 		next := BrokeredStage{Index: stageIdx + 1, StartedAt: now, Approvers: nextApprovers}
-		br.AddEvent(now, fmt.Sprintf("Stage %d approved by %s", stageIdx, cur.ByName))
+		br.AddEvent(now, Say("event.stageApproved", "Stage", fmt.Sprint(stageIdx), "By", cur.ByName))
 		if len(next.Approvers) == 0 {
-			br.State, br.Reason = entitlement.StateDenied, "Nobody can approve the next stage (no approver is set); ask your contact."
+			br.State, br.ReasonMsg = entitlement.StateDenied, Say("reason.noNextApprover")
 			if errors.Is(nextErr, ErrOnlyRequester) {
-				br.Reason = "The only approver of the next stage is you, and nobody can approve their own request; ask your contact to add another approver."
+				br.ReasonMsg = Say("reason.onlyYouNext")
 			}
-			br.AddEvent(now, "Stopped: no approver for the next stage")
+			br.AddEvent(now, Say("event.noNextApprover"))
 			br.Done = true
 		} else {
 			br.Stages = append(br.Stages, next)
-			br.AddEvent(now, fmt.Sprintf("Stage %d of %d: waiting for %s", next.Index, br.StageCount, NamesOf(next.Approvers)))
+			br.AddEvent(now, Say("event.stageWaiting", "Stage", fmt.Sprint(next.Index), "Stages", fmt.Sprint(br.StageCount)).Naming(next.Approvers))
 		}
 	default:
-		br.AddEvent(now, "Approved by "+cur.ByName)
+		br.AddEvent(now, Say("event.approved", "By", cur.ByName))
 	}
 	verb := map[entitlement.ReviewResult]string{entitlement.ReviewApprove: "approve", entitlement.ReviewDeny: "deny"}[result]
 	c.audit(ctx, &by, BrokeredAuditEntry(br, "approval."+verb, map[entitlement.ReviewResult]string{entitlement.ReviewApprove: "approved", entitlement.ReviewDeny: "denied"}[result],
@@ -248,7 +248,7 @@ func (c *Core) DecideBrokered(ctx context.Context, br *Brokered, pol entitlement
 			return err
 		}
 	} else {
-		c.QueueStageCards(ctx, br, "")
+		c.QueueStageCards(ctx, br, Message{})
 	}
 	c.NotifyBrokeredRequester(ctx, br)
 	return nil
@@ -277,7 +277,7 @@ func (c *Core) FileBrokered(ctx context.Context, br *Brokered, by *Actor) {
 		c.log.WarnContext(ctx, "file brokered adminAdd; will retry", "request", br.ID, "attempt", br.FileAttempts, "err", err)
 		br.FilePending = true
 		br.State = entitlement.StateDelivering
-		br.AddEvent(now, "Approved; assigning it is taking longer (retrying)")
+		br.AddEvent(now, Say("event.fileRetrying"))
 		entry.Outcome = "retrying"
 		entry.Details["error"] = entitlement.UserMessage(err)
 		c.ScheduleFollow(ctx, br, c.NextDelay(br, false))
@@ -285,8 +285,8 @@ func (c *Core) FileBrokered(ctx context.Context, br *Brokered, by *Actor) {
 		c.log.ErrorContext(ctx, "file brokered adminAdd", "request", br.ID, "attempt", br.FileAttempts, "err", err)
 		br.FilePending = false
 		br.State = entitlement.StateDeliveryFailed
-		br.Reason = "Approved, but " + orUnknown(c.cfg.TenantName, "the organization") + " could not assign it: " + entitlement.UserMessage(err) + "."
-		br.AddEvent(now, "Approved, but the assignment could not be filed")
+		br.ReasonMsg = Say("reason.fileFailed", "Org", c.cfg.TenantName, "Error", entitlement.UserMessage(err))
+		br.AddEvent(now, Say("event.fileFailed"))
 		br.Done = true
 		entry.Outcome = "failed"
 		entry.Details["error"] = entitlement.UserMessage(err)
@@ -297,7 +297,7 @@ func (c *Core) FileBrokered(ctx context.Context, br *Brokered, by *Actor) {
 		if br.State == "" || br.State == entitlement.StateSubmitted || br.State == entitlement.StateUnknown {
 			br.State = entitlement.StateDelivering
 		}
-		br.AddEvent(now, "Approved; access is being delivered")
+		br.AddEvent(now, Say("event.fileDelivering"))
 		entry.Outcome = "filed"
 		if adopted {
 			entry.Outcome = "found"
@@ -350,35 +350,41 @@ func transientFailure(err error) bool {
 
 // NotifyBrokeredRequester queues a message telling the partner user what changed (their status card is updated too).
 func (c *Core) NotifyBrokeredRequester(ctx context.Context, br *Brokered) {
-	pkg := orUnknown(br.PackageName, "your access package")
-	var text string
 	last := br.Stages
 	var by string
 	if len(last) > 0 && last[len(last)-1].Decision != "" {
-		by = " by " + last[len(last)-1].ByName
+		by = last[len(last)-1].ByName
 	} else if len(last) > 1 {
-		by = " by " + last[len(last)-2].ByName
+		by = last[len(last)-2].ByName
 	}
+	job := NotifyJob{TenantID: br.Requester.TenantID, UserID: br.Requester.ID,
+		Args: map[string]string{"Package": br.PackageName, "By": by}}
 	switch br.State {
 	case entitlement.StatePendingApproval:
 		if cur := br.Current(); cur != nil && cur.Index > 1 {
-			text = fmt.Sprintf("Stage %d of your request for %s was approved%s; now waiting for %s.", cur.Index-1, pkg, by, NamesOf(cur.Approvers))
+			job.Msg, job.Args["Stage"], job.Names = "notice.request.stageApproved", fmt.Sprint(cur.Index-1), peopleNames(cur.Approvers)
 		}
 	case entitlement.StateDenied:
 		if len(last) > 0 && last[len(last)-1].Decision == entitlement.ReviewDeny {
-			text = fmt.Sprintf("Your request for %s was denied%s.", pkg, by)
+			job.Msg = "notice.request.denied"
 		} else {
-			text = fmt.Sprintf("Your request for %s was stopped: %s", pkg, br.Reason)
+			job.Msg = "notice.brokered.stopped"
 		}
 	case entitlement.StateDelivering, entitlement.StateDelivered:
-		text = fmt.Sprintf("Your request for %s was approved%s. %s is adding you as a guest; I'll tell you how to get in.", pkg, by, orUnknown(c.cfg.TenantName, "The organization"))
+		job.Msg, job.Args["Org"] = "notice.brokered.approved", c.cfg.TenantName
 	case entitlement.StateDeliveryFailed:
-		text = fmt.Sprintf("Your request for %s was approved but could not be delivered. %s", pkg, br.Reason)
+		job.Msg = "notice.brokered.deliveryFailed"
 	}
-	if text == "" {
+	if job.Msg == "" {
 		return
 	}
-	c.enqueue(ctx, OutboxNotify, NotifyJob{TenantID: br.Requester.TenantID, UserID: br.Requester.ID, Text: text})
+	if job.Msg != "notice.request.denied" && !br.ReasonMsg.IsZero() {
+		reason := br.ReasonMsg
+		job.Reason = &reason
+	} else if br.Reason != "" {
+		job.Args["Reason"] = br.Reason // a record of an older build: its English reason
+	}
+	c.enqueue(ctx, OutboxNotify, job)
 }
 
 // BrokeredFollowJob is the payload of an OutboxBrokeredFollow item.
@@ -447,21 +453,20 @@ func (c *Core) PollDelivery(ctx context.Context, br *Brokered) (changed, notify 
 	}
 	br.State = req.State
 	now := c.now()
-	org := orUnknown(c.cfg.TenantName, "the organization")
 	switch req.State {
 	case entitlement.StateDelivered:
-		br.AddEvent(now, "Delivered: "+org+" added you as a guest")
+		br.AddEvent(now, Say("event.deliveredGuest", "Org", c.cfg.TenantName))
 	case entitlement.StateDeliveryFailed:
-		br.Reason = "Approved, but the assignment could not be delivered; ask your contact to have an admin retry it."
-		br.AddEvent(now, "Delivery failed")
+		br.ReasonMsg = Say("reason.deliveryFailed")
+		br.AddEvent(now, Say("event.deliveryFailed"))
 		br.Done, notify = true, true
 	case entitlement.StateDenied, entitlement.StateCanceled:
-		br.Reason = "The assignment was " + string(req.State) + " in " + org + "."
-		br.AddEvent(now, c.cfg.StateLabel(&Tracked{State: req.State}))
+		br.ReasonMsg = Say("reason.assignmentEnded", DataState, string(req.State), "Org", c.cfg.TenantName)
+		br.AddEvent(now, Say("event.state", DataState, string(req.State)))
 		br.State = entitlement.StateDenied
 		br.Done, notify = true, true
 	default:
-		br.AddEvent(now, c.cfg.StateLabel(&Tracked{State: req.State}))
+		br.AddEvent(now, Say("event.state", DataState, string(req.State)))
 	}
 	return true, notify, nil
 }

@@ -109,7 +109,7 @@ func (c *Core) StartBrokered(ctx context.Context, br *Brokered, pol entitlement.
 	if !pol.ApprovalRequired || len(pol.Stages) == 0 {
 		br.StageCount = 0
 	}
-	br.AddEvent(now, "Request submitted (run by AccessBot)")
+	br.AddEvent(now, Say("event.submittedBrokered"))
 	if br.StageCount == 0 {
 		return nil
 	}
@@ -118,7 +118,7 @@ func (c *Core) StartBrokered(ctx context.Context, br *Brokered, pol entitlement.
 		return err
 	}
 	br.Stages = []BrokeredStage{first}
-	br.AddEvent(now, "Waiting for "+NamesOf(first.Approvers))
+	br.AddEvent(now, Say("event.waiting").Naming(first.Approvers))
 	return nil
 }
 

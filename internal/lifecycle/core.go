@@ -23,25 +23,31 @@ const (
 	OutboxApprovalCard = "bot.approval.card"
 )
 
-// NotifyJob is the payload of an OutboxNotify item the core queues: Text for user UserID in tenant TenantID.
-// Msg names the notice (a message id such as "notice.request.delivered") and Args its values, so the
-// conversation layer can say it in the reader's language; Text is the English rendering, used when no
-// catalog has Msg. The conversation layer's own notify payload extends it (same JSON names).
+// NotifyJob is the payload of an OutboxNotify item the core queues: a notice for user UserID in tenant
+// TenantID. Msg names it (a message id such as "notice.request.delivered"), Args are its values, Names the
+// people it names (joined as the reader's language writes a list) and Reason, when set, a Message the notice
+// quotes as {{.Reason}}: the conversation layer says it in the reader's language. The core writes no Text;
+// Text is the ready-made line of items queued by older builds (and by the conversation layer's own notices),
+// said when no catalog has Msg. The conversation layer's own notify payload extends it (same JSON names).
 type NotifyJob struct {
 	TenantID string            `json:"tenantId"`
 	UserID   string            `json:"userId"`
 	Text     string            `json:"text"`
 	Msg      string            `json:"msg,omitempty"`
 	Args     map[string]string `json:"args,omitempty"`
+	Names    []string          `json:"names,omitempty"`
+	Reason   *Message          `json:"reason,omitempty"`
 }
 
 // ApprovalCardJob is the payload of an OutboxApprovalCard item: the approval card of request RequestID's
-// stage Stage for Approver, with an optional Note (reminder, escalation).
+// stage Stage for Approver, with an optional note (reminder, escalation) as a Message in NoteMsg. Note is
+// the English note of items queued by older builds.
 type ApprovalCardJob struct {
-	RequestID string `json:"requestId"`
-	Stage     int    `json:"stage"`
-	Approver  Person `json:"approver"`
-	Note      string `json:"note,omitempty"`
+	RequestID string  `json:"requestId"`
+	Stage     int     `json:"stage"`
+	Approver  Person  `json:"approver"`
+	Note      string  `json:"note,omitempty"`
+	NoteMsg   Message `json:"noteMsg,omitempty"`
 }
 
 // Store is the durable state the core needs (both internal/store backends implement it): the request records
@@ -97,8 +103,6 @@ type Config struct {
 	Holder string
 	// LeaseTTL is the lease time of the background jobs' leases; 0 means 15 s.
 	LeaseTTL time.Duration
-	// StateLabel names a record's state for its history ("Delivered"); nil uses the state's own word.
-	StateLabel func(tr *Tracked) string
 }
 
 // Core is the request lifecycle. It is safe for concurrent use, and several processes may run one each on
@@ -136,9 +140,6 @@ func New(cfg Config) (*Core, error) {
 	}
 	if cfg.LeaseTTL <= 0 {
 		cfg.LeaseTTL = 15 * time.Second
-	}
-	if cfg.StateLabel == nil {
-		cfg.StateLabel = func(tr *Tracked) string { return string(tr.State) }
 	}
 	return &Core{cfg: cfg, log: cfg.Logger, now: cfg.Now, kick: make(chan struct{}, 1)}, nil
 }

@@ -39,7 +39,7 @@ func (c *Core) RecordDecision(ctx context.Context, requestID string, rec Decisio
 			}
 		}
 		tr.Decisions = append(tr.Decisions, rec)
-		tr.AddEvent(orNow(rec.At, c.now()), decisionEventText(tr, rec))
+		tr.AddEvent(orNow(rec.At, c.now()), decisionEvent(tr, rec))
 		first = true
 		return nil
 	})
@@ -60,22 +60,20 @@ func replaceDecision(tr *Tracked, rec Decision) {
 	}
 }
 
-func decisionEventText(tr *Tracked, rec Decision) string {
-	label := "Approved"
-	if rec.Result == entitlement.ReviewDeny {
-		label = "Denied"
+// decisionEvent is the timeline line of a recorded decision.
+func decisionEvent(tr *Tracked, rec Decision) Message {
+	stage := fmt.Sprint(rec.Stage)
+	switch {
+	case rec.Result == "":
+		return Say("event.stageDecided", "Stage", stage)
+	case tr.StageCount > 1 && rec.Result == entitlement.ReviewDeny:
+		return Say("event.stageDenied", "Stage", stage, "By", rec.ApproverName)
+	case tr.StageCount > 1:
+		return Say("event.stageApproved", "Stage", stage, "By", rec.ApproverName)
+	case rec.Result == entitlement.ReviewDeny:
+		return Say("event.denied", "By", rec.ApproverName)
 	}
-	text := label
-	if tr.StageCount > 1 {
-		text = fmt.Sprintf("Stage %d %s", rec.Stage, strings.ToLower(label))
-	}
-	if rec.ApproverName != "" {
-		text += " by " + rec.ApproverName
-	}
-	if rec.Result == "" {
-		text = fmt.Sprintf("Stage %d decided", rec.Stage)
-	}
-	return text
+	return Say("event.approved", "By", rec.ApproverName)
 }
 
 // NoteStageID remembers Graph's id of the current stage of a request.

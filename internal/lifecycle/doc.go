@@ -12,6 +12,8 @@
 //
 // Where things live:
 //   - record.go: the record (Tracked), its people, decisions and timeline; Merge and AppendEvent.
+//   - message.go: Message, what the core wants a person to read later (history lines, reasons, notes), stored
+//     as a catalog id with data and rendered in the reader's language by the conversation layer.
 //   - core.go: Config, the Store interface, New, outbox job kinds and payloads.
 //   - records.go: reading, listing and compare-and-swap updates of records.
 //   - observe.go: Track/Observe (a fresh read of a request applied to its record) and the requester's news.
@@ -28,5 +30,5 @@
 //   - guest.go: the guest a delivered brokered request led to (account, assignment window, last assignment).
 //   - lock.go: Lock, a named lock across replicas (a store lease) for check-then-act sections.
 //   - legacy.go: ImportLegacy, records of older builds moved into the requests table.
-//   - duration.go: ISO-8601 durations (Graph's) and their coarse English rendering.
+//   - duration.go: ISO-8601 durations (Graph's).
 package lifecycle

@@ -63,23 +63,6 @@ func ParseISODuration(s string) (time.Duration, error) {
 	return total, nil
 }
 
-// HumanizeDuration renders a duration coarsely ("180 days", "4 hours", "90 minutes").
-func HumanizeDuration(d time.Duration) string {
-	switch {
-	case d >= 24*time.Hour && d%(24*time.Hour) == 0:
-		return Pluralize(int(d/(24*time.Hour)), "day")
-	case d >= 48*time.Hour:
-		return Pluralize(int(d/(24*time.Hour)), "day")
-	case d >= time.Hour && d%time.Hour == 0:
-		return Pluralize(int(d/time.Hour), "hour")
-	case d >= 2*time.Hour:
-		return Pluralize(int(d/time.Hour), "hour")
-	case d >= time.Minute:
-		return Pluralize(int(d/time.Minute), "minute")
-	}
-	return "less than a minute"
-}
-
 // Pluralize renders a count with its unit ("1 day", "3 days").
 func Pluralize(n int, unit string) string {
 	if n == 1 {

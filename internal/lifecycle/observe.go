@@ -56,7 +56,7 @@ func (c *Core) apply(ctx context.Context, tr *Tracked, isNew bool, req entitleme
 		if tr.CreatedAt.IsZero() {
 			tr.CreatedAt = now
 		}
-		tr.AddEvent(tr.CreatedAt, "Request submitted")
+		tr.AddEvent(tr.CreatedAt, Say("event.submitted"))
 	}
 	if opt != nil {
 		if opt.RequestorTenant != "" {
@@ -107,7 +107,7 @@ func (c *Core) apply(ctx context.Context, tr *Tracked, isNew bool, req entitleme
 
 	if changed {
 		if !isNew || tr.State != entitlement.StateSubmitted {
-			tr.AddEvent(now, c.stateEventText(tr))
+			tr.AddEvent(now, stateEvent(tr))
 		}
 		tr.Delay = c.cfg.PollInterval
 		if !isNew {
@@ -121,31 +121,31 @@ func (c *Core) apply(ctx context.Context, tr *Tracked, isNew bool, req entitleme
 	return changed, isNew
 }
 
-// stateEventText is the timeline line for the record's current state.
-func (c *Core) stateEventText(tr *Tracked) string {
+// stateEvent is the timeline line for the record's current state.
+func stateEvent(tr *Tracked) Message {
 	d, ok := tr.LastDecision()
 	by := ""
-	if ok && d.ApproverName != "" {
-		by = " by " + d.ApproverName
+	if ok {
+		by = d.ApproverName
 	}
 	switch tr.State {
 	case entitlement.StatePendingApproval:
 		if tr.StageCount > 1 {
-			return fmt.Sprintf("Pending approval (stage %d of %d)", max(tr.Stage, 1), tr.StageCount)
+			return Say("event.pendingStage", "Stage", fmt.Sprint(max(tr.Stage, 1)), "Stages", fmt.Sprint(tr.StageCount))
 		}
-		return "Pending approval"
+		return Say("event.pending")
 	case entitlement.StateDelivering:
 		if ok && d.Result == entitlement.ReviewApprove {
-			return "Approved" + by + "; delivering"
+			return Say("event.approvedDelivering", "By", by)
 		}
-		return "Delivering"
+		return Say("event.delivering")
 	case entitlement.StateDenied:
 		if ok && d.Result == entitlement.ReviewDeny {
-			return "Denied" + by
+			return Say("event.denied", "By", by)
 		}
-		return "Denied"
+		return Say("event.denied", "By", "")
 	}
-	return c.cfg.StateLabel(tr)
+	return Say("event.state", DataState, string(tr.State))
 }
 
 // notifyRequester queues a short message to the requester about a state change worth telling.
@@ -153,46 +153,38 @@ func (c *Core) notifyRequester(tr *Tracked, oldState entitlement.RequestState, o
 	if tr.RequestorID == "" {
 		return
 	}
-	pkg := orUnknown(tr.PackageName, "your access package")
 	d, hasDecision := tr.LastDecision()
-	by := ""
-	if hasDecision && d.ApproverName != "" {
-		by = " by " + d.ApproverName
-	}
-	args := map[string]string{"Package": tr.PackageName, "By": d.ApproverName}
-	var msg, text string
+	job := NotifyJob{TenantID: tr.RequestorTenant, UserID: tr.RequestorID,
+		Args: map[string]string{"Package": tr.PackageName, "By": d.ApproverName}}
 	switch tr.State {
 	case entitlement.StatePendingApproval:
 		if tr.Stage > 1 && tr.Stage != oldStage {
-			msg = "notice.request.stageApproved"
-			args["Stage"], args["Names"] = fmt.Sprint(tr.Stage-1), NamesOf(tr.Approvers)
-			text = fmt.Sprintf("Stage %d of your request for %s was approved%s; now waiting for %s.", tr.Stage-1, pkg, by, orUnknown(NamesOf(tr.Approvers), "the next approvers"))
+			job.Msg, job.Args["Stage"], job.Names = "notice.request.stageApproved", fmt.Sprint(tr.Stage-1), peopleNames(tr.Approvers)
 		}
 	case entitlement.StateDelivering:
 		if oldState == entitlement.StatePendingApproval {
-			msg, text = "notice.request.approved", fmt.Sprintf("Your request for %s was approved%s. Your access is being set up.", pkg, by)
+			job.Msg = "notice.request.approved"
 		}
 	case entitlement.StateDelivered:
-		msg, text = "notice.request.delivered", fmt.Sprintf("You now have access: %s was delivered.", pkg)
+		job.Msg = "notice.request.delivered"
 	case entitlement.StateDenied:
+		job.Msg = "notice.request.deniedUndecided"
 		if hasDecision && d.Result == entitlement.ReviewDeny {
-			msg, text = "notice.request.denied", fmt.Sprintf("Your request for %s was denied%s.", pkg, by)
-		} else {
-			msg, text = "notice.request.deniedUndecided", fmt.Sprintf("Your request for %s was denied (nobody approved it in time, or a policy refused it).", pkg)
+			job.Msg = "notice.request.denied"
 		}
 	case entitlement.StateCanceled:
 		if !tr.CanceledByUser {
-			msg, text = "notice.request.canceled", fmt.Sprintf("Your request for %s was canceled.", pkg)
+			job.Msg = "notice.request.canceled"
 		}
 	case entitlement.StateDeliveryFailed:
-		msg, text = "notice.request.deliveryFailed", fmt.Sprintf("Your request for %s was approved but the access could not be delivered. An admin can retry it; you can also request again.", pkg)
+		job.Msg = "notice.request.deliveryFailed"
 	case entitlement.StatePartiallyDelivered:
-		msg, text = "notice.request.partiallyDelivered", fmt.Sprintf("Your request for %s was partially delivered; the rest will be retried.", pkg)
+		job.Msg = "notice.request.partiallyDelivered"
 	case entitlement.StateScheduled:
-		msg, text = "notice.request.scheduled", fmt.Sprintf("Your request for %s was approved and is scheduled to start on the requested date.", pkg)
+		job.Msg = "notice.request.scheduled"
 	}
-	if text == "" {
+	if job.Msg == "" {
 		return
 	}
-	tr.queue(OutboxNotify, NotifyJob{TenantID: tr.RequestorTenant, UserID: tr.RequestorID, Text: text, Msg: msg, Args: args})
+	tr.queue(OutboxNotify, job)
 }

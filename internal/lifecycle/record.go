@@ -41,10 +41,13 @@ type Decision struct {
 	ViaBot bool `json:"viaBot,omitempty"`
 }
 
-// Event is one line of a request's history (the status card's timeline).
+// Event is one line of a request's history (the status card's timeline): a Message rendered in the reader's
+// language. Text is the English line records written before messages carried ids have instead; it is shown
+// as it is.
 type Event struct {
 	At   time.Time `json:"at"`
-	Text string    `json:"text"`
+	Text string    `json:"text,omitempty"`
+	Message
 }
 
 // Tracked is what the bot remembers about a request it filed or learned about (a delegated request Entra
@@ -109,17 +112,17 @@ func (tr *Tracked) queue(kind string, payload any) {
 const maxTimelineEvents = 30
 
 // AddEvent adds a line to the record's history (see AppendEvent).
-func (tr *Tracked) AddEvent(at time.Time, text string) {
-	tr.Timeline = AppendEvent(tr.Timeline, at, text)
+func (tr *Tracked) AddEvent(at time.Time, m Message) {
+	tr.Timeline = AppendEvent(tr.Timeline, at, m)
 }
 
 // AppendEvent adds a line to a request's history unless it repeats the last one, keeping the newest
 // maxTimelineEvents.
-func AppendEvent(tl []Event, at time.Time, text string) []Event {
-	if n := len(tl); n > 0 && tl[n-1].Text == text {
+func AppendEvent(tl []Event, at time.Time, m Message) []Event {
+	if n := len(tl); n > 0 && tl[n-1].Text == "" && tl[n-1].Message.Equal(m) {
 		return tl
 	}
-	tl = append(tl, Event{At: at, Text: text})
+	tl = append(tl, Event{At: at, Message: m})
 	if len(tl) > maxTimelineEvents {
 		tl = tl[len(tl)-maxTimelineEvents:]
 	}

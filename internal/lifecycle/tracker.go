@@ -130,7 +130,7 @@ func (c *Core) backOff(ctx context.Context, id string, readErr error) time.Time 
 		}
 		if errors.Is(readErr, entitlement.ErrNotFound) {
 			tr.Closed = true
-			tr.AddEvent(c.now(), "The request no longer exists")
+			tr.AddEvent(c.now(), Say("event.gone"))
 		}
 		tr.Delay = wait
 		tr.NextPoll = c.now().Add(wait)
