@@ -114,9 +114,9 @@ func EnsurePrivate(path string) error {
 // writeHealth remembers whether the last write reached the disk and the activity answers that could not be
 // recorded, so a full disk makes the store not ready and never lets an answered activity be answered again.
 type writeHealth struct {
+	PendingAnswers
 	mu      sync.Mutex
 	lastErr error
-	pending map[string][]byte // activity key → response whose CompleteActivity failed
 }
 
 func (h *writeHealth) note(err error) {
@@ -131,42 +131,10 @@ func (h *writeHealth) failed() error {
 	return h.lastErr
 }
 
-func (h *writeHealth) remember(key string, resp []byte) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.pending == nil {
-		h.pending = map[string][]byte{}
-	}
-	h.pending[key] = resp
-}
-
-func (h *writeHealth) pendingResponse(key string) ([]byte, bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	resp, ok := h.pending[key]
-	return resp, ok
-}
-
-func (h *writeHealth) snapshot() map[string][]byte {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	out := make(map[string][]byte, len(h.pending))
-	for k, v := range h.pending {
-		out[k] = v
-	}
-	return out
-}
-
-func (h *writeHealth) forget(key string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	delete(h.pending, key)
-}
-
 // probeWrites checks, after a failed write, that writes succeed again: it writes and deletes probeSize bytes
 // and then records the activity completions that could not be written. nil when writes work.
 func (s *Store) probeWrites(ctx context.Context) error {
-	if s.health.failed() == nil && len(s.health.snapshot()) == 0 {
+	if s.health.failed() == nil && s.health.Len() == 0 {
 		return nil
 	}
 	for _, fn := range []func(tx *bbolt.Tx) error{
@@ -177,11 +145,5 @@ func (s *Store) probeWrites(ctx context.Context) error {
 			return err
 		}
 	}
-	for key, resp := range s.health.snapshot() {
-		if err := s.MarkProcessed(ctx, key, resp); err != nil {
-			return err
-		}
-		s.health.forget(key)
-	}
-	return nil
+	return s.health.Flush(ctx, s.MarkProcessed)
 }

@@ -63,7 +63,7 @@ func (s *Store) ClaimActivity(ctx context.Context, key string, holdFor time.Dura
 	if holdFor <= 0 {
 		return Claim{}, invalid(op, "holdFor", fmt.Sprintf("must be positive, got %s", holdFor))
 	}
-	if resp, ok := s.health.pendingResponse(key); ok {
+	if resp, ok := s.health.Answer(key); ok {
 		// Answered, but the completion could not be written (disk full): never answer it again.
 		_ = s.probeWrites(ctx)
 		return Claim{Done: true, Response: resp}, nil
@@ -140,12 +140,12 @@ func (s *Store) CompleteTurn(ctx context.Context, key string, resp []byte, ref *
 	})
 	if err != nil {
 		if !errors.Is(err, ErrInvalid) && ctx.Err() == nil {
-			s.health.remember(key, bytes.Clone(resp))
+			s.health.Remember(key, bytes.Clone(resp))
 		}
 		s.claims.release(key)
 		return err
 	}
-	s.health.forget(key)
+	s.health.Forget(key)
 	s.claims.release(key)
 	return nil
 }

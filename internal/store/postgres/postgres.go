@@ -63,6 +63,8 @@ type Store struct {
 	now         func() time.Time
 	maxAttempts int
 	where       string // the redacted URL, for errors
+	// answers are the activities answered whose completion could not be written (see CompleteTurn).
+	answers store.PendingAnswers
 }
 
 var _ store.Backend = (*Store)(nil)
@@ -190,11 +192,19 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Ping checks that the database answers and the schema is there; use it as a readiness check.
+// Ping checks that the database answers and the schema is there, and writes the activity completions that
+// could not be written before (see CompleteTurn); use it as a readiness check: the replica is not ready while
+// any is left.
 func (s *Store) Ping(ctx context.Context) error {
 	var n int
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM leases WHERE false`).Scan(&n); err != nil {
 		return fmt.Errorf("ping database %s: %w", s.where, err)
+	}
+	if left := s.answers.Len(); left > 0 {
+		if err := s.answers.Flush(ctx, s.MarkProcessed); err != nil {
+			return fmt.Errorf("ping database %s: write %d pending activity completions: %w", s.where, left, err)
+		}
+		s.log.Info("wrote the activity completions kept in memory", "count", left)
 	}
 	return nil
 }

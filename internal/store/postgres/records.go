@@ -166,15 +166,33 @@ func (s *Store) MarkProcessed(ctx context.Context, key string, resp []byte) erro
 	return nil
 }
 
-// CompleteActivity records the claimed activity key as processed with resp.
+// CompleteActivity records the claimed activity key as processed with resp (see CompleteTurn).
 func (s *Store) CompleteActivity(ctx context.Context, key string, resp []byte) error {
-	return s.MarkProcessed(ctx, key, resp)
+	return s.CompleteTurn(ctx, key, resp, nil)
 }
 
 // CompleteTurn records the claimed activity key as processed with resp and stores ref (nil for none) as
 // store.Store.CompleteTurn does, in one statement: one round trip, one transaction. The reference is rewritten
 // only when it changed in anything but updatedAt; an empty userName or locale keeps the stored one.
+//
+// When the write fails (the database stopped answering after the turn was answered) the answer is kept in
+// memory, as the bbolt store does on a full disk: a redelivery to this replica replays it, the claim is not
+// released (a redelivery to another replica waits on it), and Ping writes the completion once the database
+// answers again; the error is still returned.
 func (s *Store) CompleteTurn(ctx context.Context, key string, resp []byte, ref *store.ConversationRef) error {
+	err := s.completeTurn(ctx, key, resp, ref)
+	switch {
+	case err == nil:
+		s.answers.Forget(key)
+	case !errors.Is(err, store.ErrInvalid) && ctx.Err() == nil:
+		s.answers.Remember(key, bytes.Clone(resp))
+		s.log.Warn("activity answered but its completion could not be written; kept in memory until the database answers",
+			"key", key, "err", err)
+	}
+	return err
+}
+
+func (s *Store) completeTurn(ctx context.Context, key string, resp []byte, ref *store.ConversationRef) error {
 	const op = "complete turn"
 	if err := store.CheckKey(op, "key", key); err != nil {
 		return err
@@ -213,11 +231,15 @@ func (s *Store) CompleteTurn(ctx context.Context, key string, resp []byte, ref *
 }
 
 // ReleaseActivity deletes the claim of key after its turn failed, so a redelivery (at any replica) processes
-// it at once instead of waiting for the claim to age; a completed activity stays completed.
+// it at once instead of waiting for the claim to age; a completed activity stays completed, and so does one
+// answered whose completion could not be written (see CompleteTurn).
 func (s *Store) ReleaseActivity(ctx context.Context, key string) error {
 	const op = "release activity"
 	if err := store.CheckKey(op, "key", key); err != nil {
 		return err
+	}
+	if _, answered := s.answers.Answer(key); answered {
+		return nil // answered, completion pending: the claim keeps other replicas waiting until Ping writes it
 	}
 	if _, err := s.pool.Exec(ctx, `DELETE FROM processed WHERE key = $1 AND claimed`, key); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
@@ -234,6 +256,9 @@ func (s *Store) ClaimActivity(ctx context.Context, key string, holdFor time.Dura
 	}
 	if err := store.CheckPositive(op, "holdFor", holdFor); err != nil {
 		return store.Claim{}, err
+	}
+	if resp, answered := s.answers.Answer(key); answered {
+		return store.Claim{Done: true, Response: resp}, nil // answered here; its completion waits for Ping
 	}
 	var won bool
 	err := s.pool.QueryRow(ctx, `INSERT INTO processed (key, at, claimed) VALUES ($1, clock_timestamp(), true)
