@@ -38,7 +38,7 @@ func testClosedAtFollowsTheRecord(t *testing.T, st store.Backend) {
 		t.Fatal("closed record has no ClosedAt")
 	}
 	if _, err := c.update(ctx, "req-1", false, func(tr *Tracked, _ bool) error {
-		tr.AddEvent(time.Now(), "a later line")
+		tr.AddEvent(time.Now(), Say("history.note"))
 		return nil
 	}); err != nil {
 		t.Fatalf("update: %v", err)
