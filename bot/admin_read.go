@@ -102,43 +102,13 @@ func (b *Bot) adminConnect(ctx context.Context, c *adminCall) error {
 	if n := len([]rune(name)); n > 256 {
 		return admUsageErr("connect", "adm.usage.connectName", "Got", n)
 	}
-	var info entitlement.TenantInfo
-	switch {
-	case admIsGUID(target):
-		info = entitlement.TenantInfo{TenantID: strings.ToLower(target)}
-	case admDomainRE.MatchString(target) && len(target) <= 253:
-		ti, err := b.cfg.Entitlement.TenantByDomain(ctx, target)
-		if errors.Is(err, entitlement.ErrNotFound) {
-			return &adminError{title: l.T("adm.connect.unknownDomain"),
-				text:    l.T("adm.connect.unknownDomainText", "Domain", strconv.Quote(target)),
-				details: []string{l.T("adm.connect.unknownDomainHint")}}
-		}
-		if err != nil {
-			return fmt.Errorf("find tenant by domain %s: %w", target, err)
-		}
-		info = ti
-	default:
-		return admUsageErr("connect", "adm.usage.connectBad", "Got", strconv.Quote(target))
-	}
-	if strings.EqualFold(info.TenantID, b.cfg.Tenant.ID) {
-		return &adminError{title: l.T("adm.connect.self"),
-			text: l.T("adm.connect.selfText", "Target", target, "Tenant", b.tenantName())}
+	info, err := b.connectTarget(ctx, l, target)
+	if err != nil {
+		return err
 	}
 	c.entry.Details = admDetail(c.entry.Details, "tenantId", info.TenantID)
-	orgs, err := b.cfg.Entitlement.ConnectedOrgs(ctx)
-	if err != nil {
-		return fmt.Errorf("list connected organizations: %w", err)
-	}
-	for _, o := range orgs {
-		if admSameOrg(o, info, target) {
-			text := l.T("adm.connect.alreadyText", "Target", target, "Name", strconv.Quote(o.Name), "State", orgStateWord(l, o.State))
-			details := []string{l.T("adm.confirm.nothingChanged")}
-			if o.State == entitlement.OrgProposed {
-				details = append(details, l.T("adm.connect.alreadyProposed"))
-			}
-			return &adminError{title: l.T("adm.connect.already"), text: text, details: details,
-				sugg: []cards.Suggestion{{Title: l.T("adm.connect.showOrgs"), Command: "/orgs"}}}
-		}
+	if err := b.refuseConnected(ctx, l, info, target); err != nil {
+		return err
 	}
 	if name == "" {
 		name = info.DisplayName
@@ -170,6 +140,54 @@ func (b *Bot) adminConnect(ctx context.Context, c *adminCall) error {
 	text := l.T(id, "Name", org.Name, "ID", info.TenantID, "State", orgStateWord(l, state))
 	return b.sendNotice(ctx, c.t, noticeSuccess, l.T("adm.connect.done", "Name", org.Name), text,
 		[]cards.Suggestion{{Title: l.T("adm.connect.addSponsor"), Command: "/sponsors " + admQuote(org.Name)}, {Title: l.T("adm.connect.orgs"), Command: "/orgs"}})
+}
+
+// connectTarget finds the tenant /connect names (a tenant id, or a verified domain of it); another tenant
+// than the bot's own.
+func (b *Bot) connectTarget(ctx context.Context, l *i18n.Localizer, target string) (entitlement.TenantInfo, error) {
+	var info entitlement.TenantInfo
+	switch {
+	case admIsGUID(target):
+		info = entitlement.TenantInfo{TenantID: strings.ToLower(target)}
+	case admDomainRE.MatchString(target) && len(target) <= 253:
+		ti, err := b.cfg.Entitlement.TenantByDomain(ctx, target)
+		if errors.Is(err, entitlement.ErrNotFound) {
+			return info, &adminError{title: l.T("adm.connect.unknownDomain"),
+				text:    l.T("adm.connect.unknownDomainText", "Domain", strconv.Quote(target)),
+				details: []string{l.T("adm.connect.unknownDomainHint")}}
+		}
+		if err != nil {
+			return info, fmt.Errorf("find tenant by domain %s: %w", target, err)
+		}
+		info = ti
+	default:
+		return info, admUsageErr("connect", "adm.usage.connectBad", "Got", strconv.Quote(target))
+	}
+	if strings.EqualFold(info.TenantID, b.cfg.Tenant.ID) {
+		return info, &adminError{title: l.T("adm.connect.self"),
+			text: l.T("adm.connect.selfText", "Target", target, "Tenant", b.tenantName())}
+	}
+	return info, nil
+}
+
+// refuseConnected refuses /connect for a tenant a connected organization already covers (nil when none does).
+func (b *Bot) refuseConnected(ctx context.Context, l *i18n.Localizer, info entitlement.TenantInfo, target string) error {
+	orgs, err := b.cfg.Entitlement.ConnectedOrgs(ctx)
+	if err != nil {
+		return fmt.Errorf("list connected organizations: %w", err)
+	}
+	for _, o := range orgs {
+		if admSameOrg(o, info, target) {
+			text := l.T("adm.connect.alreadyText", "Target", target, "Name", strconv.Quote(o.Name), "State", orgStateWord(l, o.State))
+			details := []string{l.T("adm.confirm.nothingChanged")}
+			if o.State == entitlement.OrgProposed {
+				details = append(details, l.T("adm.connect.alreadyProposed"))
+			}
+			return &adminError{title: l.T("adm.connect.already"), text: text, details: details,
+				sugg: []cards.Suggestion{{Title: l.T("adm.connect.showOrgs"), Command: "/orgs"}}}
+		}
+	}
+	return nil
 }
 
 // admSameOrg reports whether the connected organization o already covers the tenant info (found for target,

@@ -194,6 +194,40 @@ func reviewSections(l *i18n.Localizer, d *builder.Draft) []cards.WizardSection {
 	if d.Who == builder.WhoOrgs {
 		who = l.T("builder.view.usersOf", "Names", l.List(d.OrgNames))
 	}
+	appr := approvalFacts(l, d)
+	ends := l.T("builder.expiry.never")
+	switch d.Expiry {
+	case builder.ExpireDays:
+		ends = l.N("builder.view.afterDays", d.ExpiryDays)
+	case builder.ExpireDate:
+		ends = l.T("builder.view.onDate", "Date", d.ExpiryDate.Format("2006-01-02"))
+	}
+	ext := l.T("builder.view.notAllowed")
+	if d.ExtensionAllowed {
+		ext = l.T("builder.view.allowed")
+	}
+	var inc []string
+	for _, i := range d.Incompatible {
+		inc = append(inc, l.T("builder.view.incompatible."+string(i.Kind), "Name", i.Name))
+	}
+	incText := l.T("builder.view.none")
+	if len(inc) > 0 {
+		incText = strings.Join(inc, ", ")
+	}
+	step := func(s builder.Step) string { return l.T("builder.step." + string(s)) }
+	return []cards.WizardSection{
+		{Step: string(builder.StepBasics), Title: step(builder.StepBasics), Facts: basics},
+		{Step: string(builder.StepResources), Title: step(builder.StepResources), Facts: res},
+		{Step: string(builder.StepWho), Title: step(builder.StepWho), Facts: []cards.Fact{{Title: l.T("builder.view.requesters"), Value: who}}},
+		{Step: string(builder.StepApproval), Title: step(builder.StepApproval), Facts: appr},
+		{Step: string(builder.StepLifetime), Title: step(builder.StepLifetime), Facts: []cards.Fact{{Title: l.T("builder.expiry"), Value: ends},
+			{Title: l.T("builder.view.extension"), Value: ext}}},
+		{Step: string(builder.StepSoD), Title: step(builder.StepSoD), Facts: []cards.Fact{{Title: l.T("details.incompatible"), Value: incText}}},
+	}
+}
+
+// approvalFacts describe the draft's approval step: its stages, the requestor's justification, the questions.
+func approvalFacts(l *i18n.Localizer, d *builder.Draft) []cards.Fact {
 	var appr []cards.Fact
 	if len(d.Stages) == 0 {
 		appr = append(appr, cards.Fact{Title: l.T("builder.approval"), Value: l.T("builder.approval.none")})
@@ -225,35 +259,7 @@ func reviewSections(l *i18n.Localizer, d *builder.Draft) []cards.WizardSection {
 		}
 		appr = append(appr, cards.Fact{Title: l.T("builder.view.question", "N", i+1), Value: val})
 	}
-	ends := l.T("builder.expiry.never")
-	switch d.Expiry {
-	case builder.ExpireDays:
-		ends = l.N("builder.view.afterDays", d.ExpiryDays)
-	case builder.ExpireDate:
-		ends = l.T("builder.view.onDate", "Date", d.ExpiryDate.Format("2006-01-02"))
-	}
-	ext := l.T("builder.view.notAllowed")
-	if d.ExtensionAllowed {
-		ext = l.T("builder.view.allowed")
-	}
-	var inc []string
-	for _, i := range d.Incompatible {
-		inc = append(inc, l.T("builder.view.incompatible."+string(i.Kind), "Name", i.Name))
-	}
-	incText := l.T("builder.view.none")
-	if len(inc) > 0 {
-		incText = strings.Join(inc, ", ")
-	}
-	step := func(s builder.Step) string { return l.T("builder.step." + string(s)) }
-	return []cards.WizardSection{
-		{Step: string(builder.StepBasics), Title: step(builder.StepBasics), Facts: basics},
-		{Step: string(builder.StepResources), Title: step(builder.StepResources), Facts: res},
-		{Step: string(builder.StepWho), Title: step(builder.StepWho), Facts: []cards.Fact{{Title: l.T("builder.view.requesters"), Value: who}}},
-		{Step: string(builder.StepApproval), Title: step(builder.StepApproval), Facts: appr},
-		{Step: string(builder.StepLifetime), Title: step(builder.StepLifetime), Facts: []cards.Fact{{Title: l.T("builder.expiry"), Value: ends},
-			{Title: l.T("builder.view.extension"), Value: ext}}},
-		{Step: string(builder.StepSoD), Title: step(builder.StepSoD), Facts: []cards.Fact{{Title: l.T("details.incompatible"), Value: incText}}},
-	}
+	return appr
 }
 
 func approverWords(l *i18n.Localizer, as []builder.Approver) string {
