@@ -84,16 +84,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if o.steps {
 		return perStep(ctx, o, conn, out)
 	}
-	fmt.Fprintf(out, "%-8s %7s %12s %9s %9s %10s %8s %13s %12s %9s %6s\n",
-		"store", "clients", "activities/s", "p50 ms", "p99 ms", "CPU ms/act", "RSS MB", "Graph/activity", "store/activity", "ready ms", "errors")
+	fmt.Fprintf(out, "%-8s %7s %12s %9s %9s %10s %8s %13s %12s %11s %9s %6s\n",
+		"store", "clients", "activities/s", "p50 ms", "p99 ms", "CPU ms/act", "RSS MB", "Graph/activity", "store/activity", "writes/act", "ready ms", "errors")
 	for _, db := range o.dbURLs {
 		for _, n := range o.clients {
 			row, err := measure(ctx, o, db, n, conn)
 			if err != nil {
 				return fmt.Errorf("%d clients on %s: %w", n, storeName(db), err)
 			}
-			fmt.Fprintf(out, "%-8s %7d %12.0f %9.1f %9.1f %10.2f %8.0f %13.2f %12.2f %9.0f %6d\n", storeName(db), n, row.rate,
-				ms(row.p50), ms(row.p99), row.cpuMS, row.rssMB, row.graphPer, row.storePer, row.startMS, row.errors)
+			fmt.Fprintf(out, "%-8s %7d %12.0f %9.1f %9.1f %10.2f %8.0f %13.2f %12.2f %11.2f %9.0f %6d\n", storeName(db), n, row.rate,
+				ms(row.p50), ms(row.p99), row.cpuMS, row.rssMB, row.graphPer, row.storePer, row.writesPer, row.startMS, row.errors)
 			if row.firstErr != nil {
 				fmt.Fprintf(out, "         first error: %v\n", row.firstErr)
 			}
@@ -112,7 +112,7 @@ func storeName(db string) string {
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 type row struct {
-	rate, cpuMS, rssMB, graphPer, storePer, startMS float64
+	rate, cpuMS, rssMB, graphPer, storePer, writesPer, startMS float64
 	p50, p99                                        time.Duration
 	errors                                          int
 	firstErr                                        error
@@ -164,7 +164,7 @@ func measure(ctx context.Context, o options, db string, n int, conn *connector) 
 	if err != nil {
 		return row{}, err
 	}
-	graph0, store0, err := scrape(bot.metrics)
+	graph0, store0, writes0, err := scrape(bot.metrics)
 	if err != nil {
 		return row{}, err
 	}
@@ -173,7 +173,7 @@ func measure(ctx context.Context, o options, db string, n int, conn *connector) 
 	if err != nil {
 		return row{}, err
 	}
-	graph1, store1, err := scrape(bot.metrics)
+	graph1, store1, writes1, err := scrape(bot.metrics)
 	if err != nil {
 		return row{}, err
 	}
@@ -186,7 +186,8 @@ func measure(ctx context.Context, o options, db string, n int, conn *connector) 
 		return row{}, fmt.Errorf("no activity succeeded: %v", res.firstErr)
 	}
 	return row{rate: done / res.elapsed.Seconds(), p50: percentile(res.latencies, 0.5), p99: percentile(res.latencies, 0.99),
-		cpuMS: float64((cpu1 - cpu0).Microseconds()) / 1000 / done, rssMB: rss, graphPer: (graph1 - graph0) / done, storePer: (store1 - store0) / done, startMS: startMS,
+		cpuMS: float64((cpu1 - cpu0).Microseconds()) / 1000 / done, rssMB: rss, graphPer: (graph1 - graph0) / done, storePer: (store1 - store0) / done,
+		writesPer: (writes1 - writes0) / done, startMS: startMS,
 		errors: res.errors, firstErr: res.firstErr}, nil
 }
 
@@ -295,11 +296,11 @@ func rssMB(pid int) (float64, error) {
 
 // scrape reads the bot's /metrics page: the Graph requests (accessbot_outbound_requests_total{system="graph"})
 // and the store operations (bbolt transactions or PostgreSQL statements, the count of
-// accessbot_store_operation_duration_seconds) so far.
-func scrape(url string) (graph, storeOps float64, err error) {
+// accessbot_store_operation_duration_seconds) so far, and of those the writes (kind="write").
+func scrape(url string) (graph, storeOps, writes float64, err error) {
 	resp, err := http.Get(url)
 	if err != nil {
-		return 0, 0, fmt.Errorf("read metrics: %w", err)
+		return 0, 0, 0, fmt.Errorf("read metrics: %w", err)
 	}
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
@@ -313,7 +314,10 @@ func scrape(url string) (graph, storeOps float64, err error) {
 			graph += v
 		case strings.HasPrefix(line, "accessbot_store_operation_duration_seconds_count{"):
 			storeOps += v
+			if strings.Contains(line, `kind="write"`) {
+				writes += v
+			}
 		}
 	}
-	return graph, storeOps, sc.Err()
+	return graph, storeOps, writes, sc.Err()
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"runtime/debug"
 	"sync"
@@ -22,10 +23,16 @@ const probeSize = 64 << 10
 
 var keyProbe = []byte("write_probe")
 
-// verifyFile reads an existing state file read-only from end to end before it is opened for writing, so a
-// truncated or scribbled file becomes one error instead of a panic deep inside bbolt, and nothing is written
-// to it. A file that does not exist yet is fine.
-func verifyFile(path string, timeout time.Duration) error {
+// keyCleanClose (meta bucket) is written by Close as its last transaction and deleted by Open's first one:
+// when Open finds it, the previous process closed the file cleanly and nothing has written to it since.
+var keyCleanClose = []byte("closed_cleanly_at")
+
+// verifyFile checks an existing state file read-only before it is opened for writing, so a truncated or
+// scribbled file becomes one error instead of a panic deep inside bbolt, and nothing is written to it. Its
+// header, the recorded size against the file's and the meta bucket are read always; every page (bucket, key,
+// value) only when the file was not closed cleanly (a crash, a kill, a full disk at shutdown), so a restart
+// after a clean shutdown reads a few pages instead of the whole file. A file that does not exist yet is fine.
+func verifyFile(path string, timeout time.Duration, log *slog.Logger) error {
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -36,11 +43,16 @@ func verifyFile(path string, timeout time.Duration) error {
 	if fi.Size() == 0 {
 		return damaged(errors.New("it is empty, 0 bytes"))
 	}
-	if err := walkFile(path, fi.Size(), timeout); err != nil {
+	start := time.Now()
+	walked, err := walkFile(path, fi.Size(), timeout)
+	if err != nil {
 		if errors.Is(err, bbolt.ErrTimeout) {
 			return fmt.Errorf("file is locked by another process (waited %s): %w", timeout, err)
 		}
 		return damaged(err)
+	}
+	if walked {
+		log.Info("state file was not closed cleanly: read it whole", "bytes", fi.Size(), "took", time.Since(start))
 	}
 	return nil
 }
@@ -51,9 +63,10 @@ func damaged(cause error) error {
 		"(or move it aside to start with empty state) and start again", ErrDamaged, cause)
 }
 
-// walkFile opens path read-only and reads every bucket, key and value, turning bbolt's panics on corrupt
-// pages (and faults on pages past the end of a truncated file) into an error.
-func walkFile(path string, size int64, timeout time.Duration) (err error) {
+// walkFile opens path read-only and reads its header and meta bucket, and every bucket, key and value unless
+// the file was closed cleanly (walked reports that it did), turning bbolt's panics on corrupt pages (and
+// faults on pages past the end of a truncated file) into an error.
+func walkFile(path string, size int64, timeout time.Duration) (walked bool, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
@@ -63,17 +76,22 @@ func walkFile(path string, size int64, timeout time.Duration) (err error) {
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true, Timeout: timeout})
 	if err != nil {
 		if errors.Is(err, bbolt.ErrTimeout) {
-			return err
+			return false, err
 		}
-		return fmt.Errorf("unreadable: %w", err)
+		return false, fmt.Errorf("unreadable: %w", err)
 	}
 	defer func() { _ = db.Close() }()
-	return db.View(func(tx *bbolt.Tx) error {
+	err = db.View(func(tx *bbolt.Tx) error {
 		if tx.Size() > size {
 			return fmt.Errorf("truncated: the file is %d bytes, its header says %d", size, tx.Size())
 		}
+		if meta := tx.Bucket(bucketMeta); meta != nil && meta.Get(keyCleanClose) != nil {
+			return nil
+		}
+		walked = true
 		return tx.ForEach(func(_ []byte, b *bbolt.Bucket) error { return walkBucket(b) })
 	})
+	return walked, err
 }
 
 func walkBucket(b *bbolt.Bucket) error {

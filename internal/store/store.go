@@ -200,7 +200,7 @@ func Open(path string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("open store %s: create directory: %w", path, err)
 		}
 	}
-	if err := verifyFile(path, opts.Timeout); err != nil {
+	if err := verifyFile(path, opts.Timeout, opts.Logger.With("store", path)); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: opts.Timeout})
@@ -289,6 +289,10 @@ func (s *Store) migrate(migs []Migration) error {
 		if err != nil {
 			return fmt.Errorf("create meta bucket: %w", err)
 		}
+		// Open for writing: until Close marks it again, a crash leaves the file to be verified whole.
+		if err := meta.Delete(keyCleanClose); err != nil {
+			return fmt.Errorf("clear clean-close mark: %w", err)
+		}
 		for _, m := range migs {
 			if m.Version <= cur {
 				continue
@@ -305,8 +309,19 @@ func (s *Store) migrate(migs []Migration) error {
 	})
 }
 
-// Close releases the file. Further calls on the Store fail.
+// Close marks the file closed cleanly (so the next Open need not read it whole) and releases it. Further
+// calls on the Store fail.
 func (s *Store) Close() error {
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		meta, err := bucket(tx, bucketMeta)
+		if err != nil {
+			return err
+		}
+		return meta.Put(keyCleanClose, []byte(s.now().UTC().Format(time.RFC3339)))
+	})
+	if err != nil && !errors.Is(err, bbolt.ErrDatabaseNotOpen) {
+		s.log.Warn("could not mark the state file closed cleanly: the next start reads it whole", "err", err)
+	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close store %s: %w", s.path, err)
 	}
