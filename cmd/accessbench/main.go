@@ -113,9 +113,9 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 type row struct {
 	rate, cpuMS, rssMB, graphPer, storePer, writesPer, startMS float64
-	p50, p99                                        time.Duration
-	errors                                          int
-	firstErr                                        error
+	p50, p99                                                   time.Duration
+	errors                                                     int
+	firstErr                                                   error
 }
 
 // measure starts a fresh bot, warms it up, measures one row and stops it.
