@@ -37,6 +37,12 @@ func reviewGoldenCases() []cardCase {
 	paged.Deadline = t0.Add(40 * time.Hour)
 	closed := base
 	closed.Open, closed.Status, closed.Remaining = false, "Applied", 0
+	staged := base
+	staged.Name, staged.Resource, staged.JustificationRequired = "Falcon Team Member two-stage review", "Falcon Team Member", false
+	staged.StageID, staged.Stage, staged.StageCount, staged.Total, staged.Remaining = "c7e70000-0000-4000-8000-000000000002", 2, 2, 1, 1
+	staged.Items = []ReviewItemView{{DecisionID: "d3", Name: "Rita Requester", Detail: "rita@contoso.example", Recommendation: "Approve",
+		LastSignIn: t0.Add(-24 * time.Hour), Obtained: "Requested, approved", Since: t0.Add(-30 * 24 * time.Hour), AccessEnds: t0.Add(150 * 24 * time.Hour),
+		Decision: "NotReviewed", Earlier: []EarlierDecisionView{{Stage: 1, Decision: "Approve", DecidedBy: "Aaron Approver", Justification: "Still on the Falcon rollout"}}}}
 	self := SelfReviewView{ReviewID: reviewID, InstanceID: instID, DecisionID: "d9", Resource: "Falcon Partner Collaboration", OrgName: "Contoso",
 		Deadline: t0.Add(7 * 24 * time.Hour), Decision: "NotReviewed", Open: true, MyAccessURL: MyAccessReviewsURL("contoso.example")}
 	link := self
@@ -47,6 +53,7 @@ func reviewGoldenCases() []cardCase {
 		{"review", Review(en, base)},
 		{"review-paged", Review(en, paged)},
 		{"review-closed", Review(en, closed)},
+		{"review-stage", Review(en, staged)},
 		{"self-review", SelfReview(en, self)},
 		{"self-review-link", SelfReview(en, link)},
 		{"self-review-answered", SelfReview(en, done)},
@@ -77,7 +84,8 @@ func TestReviewCardButtons(t *testing.T) {
 		{"open page", reviewGoldenCases()[0].card, []string{VerbReviewAccept, VerbReviewDecideAll, VerbReviewDecide}, []string{VerbReviewDecidePage}},
 		{"paged", reviewGoldenCases()[1].card, []string{VerbReviewDecidePage, "Page 3 of 50"}, nil},
 		{"closed", reviewGoldenCases()[2].card, []string{VerbReviewOpen}, []string{VerbReviewDecide, VerbReviewAccept}},
-		{"self link only", reviewGoldenCases()[4].card, []string{ReviewCheck, "myaccess.microsoft.com/@contoso.example"}, []string{`"Approve"`}},
+		{"stage", reviewGoldenCases()[3].card, []string{`"stageId":"c7e70000-0000-4000-8000-000000000002"`, "Stage 2 of 2", "Stage 1: Approved by Aaron Approver"}, nil},
+		{"self link only", reviewGoldenCases()[5].card, []string{ReviewCheck, "myaccess.microsoft.com/@contoso.example"}, []string{`"Approve"`}},
 	}
 	for _, c := range cases {
 		raw, err := c.card.JSON()
