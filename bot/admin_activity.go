@@ -160,8 +160,9 @@ func (b *Bot) adminExpiring(ctx context.Context, c *adminCall) error {
 }
 
 func (b *Bot) adminAudit(ctx context.Context, c *adminCall) error {
+	l := c.t.loc
 	q := store.AuditQuery{Limit: adminAuditFetch}
-	sub := "Most recent first; times in UTC."
+	sub := l.T("audit.subtitle")
 	args, page := auditPage(c.cmd.Args)
 	if arg := strings.TrimSpace(strings.Join(args, " ")); arg != "" {
 		p, perr := b.resolvePackage(ctx, "audit", arg)
@@ -169,7 +170,7 @@ func (b *Bot) adminAudit(ctx context.Context, c *adminCall) error {
 		switch {
 		case perr == nil:
 			q.PackageID = p.ID
-			sub = "Entries about the package " + p.Name + ", most recent first; times in UTC."
+			sub = l.T("audit.subtitlePackage", "Package", p.Name)
 			c.entry.PackageID, c.entry.PackageName = p.ID, p.Name
 		case errors.As(perr, &ae) && ae.title == "No such package":
 			u, uerr := b.resolveUser(ctx, "audit", arg)
@@ -182,7 +183,7 @@ func (b *Bot) adminAudit(ctx context.Context, c *adminCall) error {
 				return uerr
 			}
 			q.SubjectID = u.ID
-			sub = "Entries about or by " + admUserLabel(u) + ", most recent first; times in UTC."
+			sub = l.T("audit.subtitleUser", "User", admUserLabel(u))
 			c.entry.SubjectID, c.entry.SubjectName = u.ID, u.Name
 		default:
 			return perr
@@ -210,26 +211,27 @@ func (b *Bot) adminAudit(ctx context.Context, c *adminCall) error {
 		sort.SliceStable(entries, func(i, j int) bool { return entries[i].Seq > entries[j].Seq })
 	}
 	v := cards.AdminTableView{
-		Title:     "Audit log",
-		Subtitle:  sub,
-		Columns:   []string{"When", "Who", "Action", "About", "Outcome"},
-		EmptyText: "No audit entries match.",
+		Title:    l.T("audit.title"),
+		Subtitle: sub,
+		Columns: []string{l.T("audit.col.when"), l.T("audit.col.who"), l.T("audit.col.action"), l.T("audit.col.about"),
+			l.T("audit.col.outcome")},
+		EmptyText: l.T("audit.empty"),
 	}
 	total := len(entries)
 	from := min((page-1)*adminTableRows, total)
 	entries = entries[from:]
 	if page > 1 {
-		v.Subtitle = fmt.Sprintf("%s Page %d: entries %d to %d of %d.", sub, page, from+1, min(from+adminTableRows, total), total)
+		v.Subtitle = l.T("audit.page", "Subtitle", sub, "Page", page, "From", from+1, "To", min(from+adminTableRows, total), "Total", total)
 	}
 	for _, e := range entries {
-		v.Rows = append(v.Rows, auditRow(e))
+		v.Rows = append(v.Rows, auditRow(l, e))
 	}
 	v.Total = len(entries)
 	if len(entries) > adminTableRows {
 		// The "…and N more" line names the command that shows the next page, and a button runs it.
 		next := strings.TrimSpace("/audit " + strings.Join(args, " ") + fmt.Sprintf(" page %d", page+1))
 		v.MoreCommand = next
-		v.MoreAction = &cards.Suggestion{Title: "Show older entries", Command: next}
+		v.MoreAction = &cards.Suggestion{Title: l.T("audit.older"), Command: next}
 	}
 	c.entry.Outcome = fmt.Sprintf("listed %d", total)
 	return b.sendAdminTable(ctx, c.t, v)
@@ -245,29 +247,62 @@ func auditPage(args []string) ([]string, int) {
 	return args, 1
 }
 
-// auditRow is one audit entry as a table row. A refused command says what was attempted ("/assign Rita
-// Falcon…") and on what, instead of a bare "refused".
-func auditRow(e store.AuditEntry) cards.AdminRow {
+// auditRow is one audit entry as a table row in l's language: the action by its label (the code itself when
+// no catalog names it; an admin command by its command word), the outcome by its label when it is one of the
+// words the bot records. A refused command says what was attempted ("/assign Rita Falcon…") and on what,
+// instead of a bare "refused". Names and typed text are shown as recorded.
+func auditRow(l *i18n.Localizer, e store.AuditEntry) cards.AdminRow {
 	who := orUnknown(e.ActorName, e.ActorID)
 	if who == "" {
 		who = "AccessBot"
 	}
 	about := strings.TrimSpace(strings.Join(admNonEmpty(orUnknown(e.SubjectName, e.SubjectID), e.PackageName), " · "))
-	action := strings.TrimPrefix(e.Action, "admin.")
-	if e.Mode != store.ModeAdmin {
-		action += " (" + e.Mode + ")"
+	action := auditActionLabel(l, e.Action)
+	if e.Mode != store.ModeAdmin && e.Mode != "" {
+		action = l.T("audit.withMode", "Action", action, "Mode", localOr(l, "audit.mode."+e.Mode, e.Mode))
 	}
-	outcome := e.Outcome
+	outcome := auditOutcomeLabel(l, e.Outcome)
 	if e.Action == "admin.refused" {
 		cmd, typed := e.Details["command"], e.Details["typed"]
-		action = "refused " + orUnknown(cmd, "an admin command")
+		action = l.T("audit.refused.action", "Command", orUnknown(cmd, l.T("audit.refused.anyCommand")))
 		if rest := strings.TrimSpace(strings.TrimPrefix(typed, cmd)); rest != "" && about == "" {
 			about = admClip(rest, 60)
 		}
-		outcome = "refused: " + who + " is not an AccessBot admin; nothing was changed"
+		outcome = l.T("audit.refused.outcome", "Who", who)
 	}
-	return cards.AdminRow{Cells: []string{e.Time.UTC().Format("Jan 2 15:04"), who, action,
+	return cards.AdminRow{Cells: []string{e.Time.UTC().Format("2006-01-02 15:04"), who, action,
 		admOrDash(about), admOrDash(admClip(outcome, 80))}}
+}
+
+// auditActionLabel names a recorded action code: an admin command by its (English) command word, any other
+// by its label, else the code.
+func auditActionLabel(l *i18n.Localizer, code string) string {
+	if cmd, ok := strings.CutPrefix(code, "admin."); ok {
+		return cmd
+	}
+	return localOr(l, "audit.action."+code, code)
+}
+
+// auditOutcomes are the outcome words the bot records, by their catalog ids.
+var auditOutcomes = map[string]string{"rejected": "rejected", "confirmation requested": "confirmationRequested",
+	"viewed": "viewed", "submitted": "submitted", "connected": "connected", "canceled": "canceled", "cancelled": "canceled",
+	"recorded": "recorded", "done": "done", "sent": "sent", "removal requested": "removalRequested",
+	"already-decided": "alreadyDecided", "retrying": "retrying", "ok": "ok", "found": "found", "filed": "filed",
+	"failed": "failed", "undone": "undone", "denied": "denied", "approved": "approved", "escalated": "escalated",
+	"accepted": "accepted", "refused": "refused"}
+
+// auditOutcomeLabel is a recorded outcome in l's language when it is one of the bot's outcome words or
+// "listed N"; any other outcome is shown as recorded.
+func auditOutcomeLabel(l *i18n.Localizer, outcome string) string {
+	if id, ok := auditOutcomes[outcome]; ok {
+		return l.T("audit.outcome." + id)
+	}
+	if n, ok := strings.CutPrefix(outcome, "listed "); ok {
+		if count, err := strconv.Atoi(n); err == nil {
+			return l.N("audit.outcome.listed", count)
+		}
+	}
+	return outcome
 }
 
 func admNonEmpty(xs ...string) []string {

@@ -1044,17 +1044,17 @@ func TestAdminAuditFilters(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := e.say(admAdele, "/audit rita@contoso.example")
-	admWantAll(t, "audit by user", got, "Entries about or by Rita Requester", "\nrevoke\n", "confirmation requested", "\nrequest.submit (delegated)\n", "Nov 26 12:00")
-	admWantNone(t, "audit by user", got, "\npackage\n")
-	if i, j := strings.Index(got, "request.submit"), strings.Index(got, "\nrevoke\n"); i < 0 || j < 0 || i > j {
-		t.Errorf("audit by user is not newest first (request.submit at %d, revoke at %d)", i, j)
+	admWantAll(t, "audit by user", got, "Entries about or by Rita Requester", "\nrevoke\n", "confirmation requested", "\nrequest filed (delegated)\n", "2026-11-26 12:00")
+	admWantNone(t, "audit by user", got, "\npackage\n", "request.submit")
+	if i, j := strings.Index(got, "request filed"), strings.Index(got, "\nrevoke\n"); i < 0 || j < 0 || i > j {
+		t.Errorf("audit by user is not newest first (request filed at %d, revoke at %d)", i, j)
 	}
 	// Adele's own entries are hers as actor.
 	got = e.say(admAdele, "/audit adele@contoso.example")
 	admWantAll(t, "audit by actor", got, "Entries about or by Adele Vance", "\nrevoke\n", "\npackage\n", "\naudit\n")
 	got = e.say(admAdele, "/audit Falcon Wiki")
 	admWantAll(t, "audit by package", got, "Entries about the package Falcon Wiki Reader", "\npackage\n", "viewed")
-	admWantNone(t, "audit by package", got, "revoke", "request.submit")
+	admWantNone(t, "audit by package", got, "revoke", "request filed")
 }
 
 func TestAdmDurationWords(t *testing.T) {
