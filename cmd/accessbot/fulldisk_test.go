@@ -32,17 +32,7 @@ func TestServeFullDisk(t *testing.T) {
 		Addr: "127.0.0.1:0", DataPath: filepath.Join(dir, "accessbot.db"), LogLevel: "info", LogFormat: "text",
 		ShutdownTimeout: 5 * time.Second, ReminderAfter: 24 * time.Hour,
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := newApp(ctx, cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatalf("newApp: %v", err)
-	}
-	if err := a.srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	a := startApp(t, cfg, slog.New(slog.DiscardHandler))
 	base := "http://" + a.srv.Addr()
 	ready := func() int {
 		resp, err := http.Get(base + "/readyz")

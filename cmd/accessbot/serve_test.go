@@ -114,6 +114,31 @@ func sign(t *testing.T, key *rsa.PrivateKey, kid string, claims jwt.MapClaims) s
 	return s
 }
 
+// startApp builds the app from cfg, listens and runs it until the test ends (its address is a.srv.Addr()); a
+// run that ends with an error fails the test.
+func startApp(t *testing.T, cfg config, log *slog.Logger) *app {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := newApp(ctx, cfg, log)
+	if err != nil {
+		cancel()
+		t.Fatalf("newApp: %v", err)
+	}
+	if err := a.srv.Listen(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	return a
+}
+
 // TestServeAuthenticatesActivities runs the whole serve wiring (Echo server, endpoint, JWT verifier, bot,
 // store, connector client, outbound token) and checks that only correctly signed activities are used.
 func TestServeAuthenticatesActivities(t *testing.T) {
@@ -133,22 +158,7 @@ func TestServeAuthenticatesActivities(t *testing.T) {
 	}
 	var logs logBuffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := newApp(ctx, cfg, log)
-	if err != nil {
-		t.Fatalf("newApp: %v", err)
-	}
-	if err := a.srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	})
+	a := startApp(t, cfg, log)
 	endpoint := "http://" + a.srv.Addr() + "/api/messages"
 
 	now := time.Now()
@@ -292,7 +302,7 @@ func checkServeMetrics(t *testing.T, url string, unauthorized int) {
 		`accessbot_activities_total{outcome="ok",type="message"} 3`,
 		`accessbot_http_requests_total{method="POST",route="/api/messages",status="401"}`,
 		`accessbot_outbound_requests_total{operation="POST /v3/conversations/{id}/activities",status="201",system="connector"}`,
-		`accessbot_store_operation_duration_seconds_count{kind="write",op="mark processed"}`,
+		`accessbot_store_operation_duration_seconds_count{kind="write",op="complete turn"}`,
 		"accessbot_outbox_pending ", "accessbot_outbox_dead_letters 0", "go_goroutines ", "process_cpu_seconds_total ",
 	} {
 		if !strings.Contains(page, want) {

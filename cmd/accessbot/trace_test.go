@@ -38,17 +38,7 @@ func TestServeTracesAnActivity(t *testing.T) {
 	}
 	var logs logBuffer
 	log := slog.New(telemetry.LogHandler(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := newApp(ctx, cfg, log)
-	if err != nil {
-		t.Fatalf("newApp: %v", err)
-	}
-	if err := a.srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	a := startApp(t, cfg, log)
 
 	now := time.Now()
 	cl := &teamsfake.Client{Endpoint: "http://" + a.srv.Addr() + "/api/messages", ServiceURL: conn.URL(), BotID: "28:" + testAppID,

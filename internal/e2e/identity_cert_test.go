@@ -4,13 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
 	"math/big"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -58,15 +56,11 @@ func TestIdentityOBOWithCertificateAgainstSimulator(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sim.Close()
-	cfg, pool, err := sim.TLS()
+	hc, err := sim.ServeTLS(srv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Config.Handler = sim.Handler()
-	srv.TLS = cfg
-	srv.StartTLS()
 	defer srv.Close()
-	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}, Timeout: 10 * time.Second}
 
 	now := time.Now()
 	good, goodCert := certFile(t, now.Add(-time.Hour), now.Add(365*24*time.Hour))

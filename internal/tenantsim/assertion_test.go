@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"math/big"
@@ -53,13 +52,10 @@ func TestClientAssertionOverTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sim.Close()
-	cfg, pool, err := sim.TLS()
+	client, err := sim.ServeTLS(srv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Config.Handler = sim.Handler()
-	srv.TLS = cfg
-	srv.StartTLS()
 	defer srv.Close()
 
 	now := time.Now()
@@ -69,7 +65,6 @@ func TestClientAssertionOverTLS(t *testing.T) {
 	sim.AddBotCertificate(good)
 	sim.AddBotCertificate(expired)
 
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}, Timeout: 10 * time.Second}
 	opts := azcore.ClientOptions{Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: base + "/"}, Transport: client}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -2,7 +2,6 @@ package tenantsim
 
 import (
 	"context"
-	"crypto/tls"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -27,15 +26,11 @@ func TestAzidentityOverTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sim.Close()
-	cfg, pool, err := sim.TLS()
+	client, err := sim.ServeTLS(srv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Config.Handler = sim.Handler()
-	srv.TLS = cfg
-	srv.StartTLS()
 	defer srv.Close()
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}, Timeout: 10 * time.Second}
 	opts := azcore.ClientOptions{Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: base + "/"}, Transport: client}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()

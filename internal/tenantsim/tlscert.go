@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"time"
 )
 
@@ -46,6 +48,21 @@ func (s *Sim) TLS() (*tls.Config, *x509.CertPool, error) {
 		return nil, nil, fmt.Errorf("tenantsim: TLS certificate is not valid PEM")
 	}
 	return &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}, pool, nil
+}
+
+// ServeTLS serves the simulator on srv (an unstarted httptest server whose address BaseURL names, as
+// https://…) with the certificate of TLS, starts it, and returns a client that trusts it. Tests that point
+// the production identity code (MSAL accepts only an https authority) at the simulator use it.
+func (s *Sim) ServeTLS(srv *httptest.Server) (*http.Client, error) {
+	cfg, pool, err := s.TLS()
+	if err != nil {
+		return nil, err
+	}
+	srv.Config.Handler = s.Handler()
+	srv.TLS = cfg
+	srv.StartTLS()
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}},
+		Timeout: 10 * time.Second}, nil
 }
 
 func selfSigned(now time.Time) (string, string, error) {
