@@ -40,6 +40,7 @@ type options struct {
 	dbURLs   []string // "" = bbolt
 	preload  int
 	steps    bool
+	pprof    string // directory for each row's CPU and heap profiles; "" = none
 }
 
 func parseFlags(args []string) (options, error) {
@@ -50,6 +51,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time per row (after a warm-up round)")
 	db := fs.String("database-url", "", "also measure on PostgreSQL: a URL whose user may create databases (each row gets a fresh one, dropped after)")
 	fs.BoolVar(&o.steps, "steps", false, "instead of the table: send each step of each persona's mix once, warm, and print its Graph requests by operation")
+	fs.StringVar(&o.pprof, "pprof", "", "save each row's CPU profile (the measured window) and heap profile (at its end) of the bot in this directory (the bot runs with --debug-addr)")
 	fs.IntVar(&o.preload, "preload", 0, "bbolt rows only: start from a state file holding this many users' conversation references and recent activity ids (e.g. 100000)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -143,8 +145,14 @@ func measure(ctx context.Context, o options, db string, n int, conn *connector) 
 			return row{}, err
 		}
 	}
+	debugAddr := ""
+	if o.pprof != "" {
+		if debugAddr, err = freeLoopbackAddr(); err != nil {
+			return row{}, err
+		}
+	}
 	started := time.Now()
-	bot, err := startBot(ctx, o.bin, dir, id.metadataURL(), db)
+	bot, err := startBot(ctx, o.bin, dir, id.metadataURL(), db, debugAddr)
 	if err != nil {
 		return row{}, err
 	}
@@ -168,7 +176,20 @@ func measure(ctx context.Context, o options, db string, n int, conn *connector) 
 	if err != nil {
 		return row{}, err
 	}
+	prof := filepath.Join(o.pprof, fmt.Sprintf("%s-%d", storeName(db), n))
+	cpuDone := func() error { return nil }
+	if debugAddr != "" {
+		cpuDone = startCPUProfile(ctx, debugAddr, o.duration, prof+"-cpu.pprof")
+	}
 	res := runLoad(ctx, mk, n, o.duration, false)
+	if debugAddr != "" {
+		if err := cpuDone(); err != nil {
+			return row{}, err
+		}
+		if err := fetchProfile(ctx, "http://"+debugAddr+"/debug/pprof/heap", prof+"-heap.pprof"); err != nil {
+			return row{}, err
+		}
+	}
 	cpu1, err := cpuTime(bot.pid())
 	if err != nil {
 		return row{}, err
@@ -198,7 +219,7 @@ type botProcess struct {
 	metrics  string
 }
 
-func startBot(ctx context.Context, bin, dir, metadata, db string) (*botProcess, error) {
+func startBot(ctx context.Context, bin, dir, metadata, db, debugAddr string) (*botProcess, error) {
 	args := []string{"demo", "--data", dir, "--addr", "127.0.0.1:0", "--sim-addr", "127.0.0.1:0",
 		"--log-level", "error", "--verify-tokens", metadata,
 		// The bot's own capacity is measured: all clients are users of one tenant, whose Connector budget
@@ -206,6 +227,9 @@ func startBot(ctx context.Context, bin, dir, metadata, db string) (*botProcess, 
 		"--connector-rate", "0"}
 	if db != "" {
 		args = append(args, "--database-url", db)
+	}
+	if debugAddr != "" {
+		args = append(args, "--debug-addr", debugAddr)
 	}
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stdout = io.Discard
@@ -243,7 +267,7 @@ func startBot(ctx context.Context, bin, dir, metadata, db string) (*botProcess, 
 		if cmd.ProcessState != nil {
 			break
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond) // ready ms is measured to this resolution
 	}
 	b.stop()
 	return nil, errors.New("the bot did not become ready within 60s")

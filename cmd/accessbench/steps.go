@@ -27,7 +27,7 @@ func perStep(ctx context.Context, o options, conn *connector, out io.Writer) err
 		return err
 	}
 	defer id.srv.Close()
-	bot, err := startBot(ctx, o.bin, dir, id.metadataURL(), "")
+	bot, err := startBot(ctx, o.bin, dir, id.metadataURL(), "", "")
 	if err != nil {
 		return err
 	}
