@@ -50,7 +50,9 @@
 //               a reason, recorded with his own identity); Aaron gets the access review card and accepts the recommendations (Rita kept, Megan
 //               denied); Adele's /reviews shows it decided, /review … stop and apply go through confirmation
 //               cards; Megan is told her access ended; the clock moves 4 days: Rita is warned that Falcon Team
-//               Member ends, extends it from the card, Aaron approves the extension.
+//               Member ends, extends it from the card, Aaron approves the extension. A two-stage review of Falcon
+//               Team Member: Aaron decides stage 1 ("Stage 1 of 2"); Adele gets nothing until /review … stop ends
+//               stage 1, then her stage 2 card with Aaron's decision as evidence; she approves; /reviews per stage.
 //  15 received: over the whole run, no chat got the same message twice in a row (unasked) and no card has text
 //               that Teams' Markdown mangles (a bare "1.", an HTML-like <tag>).
 // --pg-port BASE numbers the Playgrounds' ports from BASE (default 56160).
@@ -1254,7 +1256,47 @@ async function reviewsAct(s, o, { rita, aaron, adele, megan, gus }, ask, T, D) {
       const r = await aaron.execute(approval.messageId, findAction(approval, { verb: "approval.approve" }), { justification: "still on the team (e2e)" });
       expect(hasAll(messageText(asMessage(r)), ["You approved this request"]), aaron, "Approve is not answered with the decided view", asMessage(r));
     });
+    await stagedReviewSteps(s, o, { aaron, adele }, ask, D);
   });
+}
+
+/**
+ * Act 17, multi-stage review: the two-stage review of Falcon Team Member (stage 1 the holder's manager, stage 2
+ * Adele for what stage 1 approved). Aaron decides stage 1; Adele gets nothing until /review … stop ends stage 1,
+ * then her stage 2 card with Aaron's decision as evidence and without Megan (denied in stage 1); she approves.
+ */
+async function stagedReviewSteps(s, o, { aaron, adele }, ask, D) {
+  const name = "Access review: Falcon Team Member two-stage review";
+  const am = aaron.mark();
+  const early = adele.mark();
+  await s.step("the simulator seeds the two-stage review of Falcon Team Member", () => simPost(o.sim, "/_sim/seed", { scenario: "stagedReview" }));
+  const st1 = await s.step("Aaron: the stage 1 card arrives (Stage 1 of 2, Rita and Megan)", () =>
+    aaron.message(am, [name, "Stage 1 of 2", "Rita Requester", "Megan Bowen"], D, "the stage 1 card"));
+  await s.step("Aaron: Accept recommendations on stage 1 → Rita approved, Megan denied", async () => {
+    const r = await aaron.execute(st1.messageId, findAction(st1, { verb: "review.accept" }), {});
+    expect(hasAll(messageText(asMessage(r)), ["Stage 1 of 2", "2 of 2 decided", "Approved by Aaron Approver", "Denied by Aaron Approver"]), aaron, "the stage 1 card does not show both decisions", asMessage(r));
+  });
+  await s.step("Adele: no stage 2 card while stage 1 runs", () => {
+    const seen = adele.events.slice(early).find((e) => e.action === "createMessage" && hasAll(messageText(e.message), ["Stage 2 of 2"]));
+    if (seen) throw new Error(`Adele got her stage 2 card before stage 1 ended: ${messageText(seen.message).slice(0, 300)}`);
+  });
+  const dm = adele.mark();
+  await s.step("Adele: /review Falcon Team Member stop → Stop stage 1 → Stage 1 stopped", async () => {
+    const ask2 = await ask(adele, "/review Falcon Team Member stop", ["Stop stage 1"]);
+    const r = await adele.execute(ask2.messageId, findAction(ask2, { verb: "admin.confirm" }), {});
+    expect(hasAll(messageText(asMessage(r)), ["Stage 1 stopped"]), adele, 'confirming is not answered with "Stage 1 stopped"', asMessage(r));
+  });
+  const st2 = await s.step("Adele: her stage 2 card arrives with Aaron's decision as evidence, without Megan", async () => {
+    const m = await adele.message(dm, [name, "Stage 2 of 2", "Rita Requester", "Stage 1: Approved by Aaron Approver"], D, "the stage 2 card");
+    expect(!messageText(m).includes("Megan Bowen"), adele, "Megan (denied in stage 1) is on the stage 2 card", m);
+    return m;
+  });
+  await s.step("Adele: Approve Rita on stage 2 → Approved by Adele Vance", async () => {
+    const r = await adele.execute(st2.messageId, findAction(st2, { verb: "review.decide", title: "Approve" }), { justification: "still on the team (e2e)" });
+    expect(hasAll(messageText(asMessage(r)), ["1 of 1 decided", "Approved by Adele Vance"]), adele, "the stage 2 card does not show her decision", asMessage(r));
+  });
+  await s.step("Adele: /reviews shows the progress per stage", () =>
+    ask(adele, "/reviews", ["Falcon Team Member two-stage review", "stage 1: 2 of 2 decided", "stage 2: 1 of 1 decided"]));
 }
 
 /** TextBlock/TextRun texts of a card that Teams' Markdown would mangle: a bare "1." (an empty list item) or an HTML-like <tag>. */
