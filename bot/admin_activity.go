@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -172,13 +173,11 @@ func (b *Bot) adminAudit(ctx context.Context, c *adminCall) error {
 			q.PackageID = p.ID
 			sub = l.T("audit.subtitlePackage", "Package", p.Name)
 			c.entry.PackageID, c.entry.PackageName = p.ID, p.Name
-		case errors.As(perr, &ae) && ae.title == "No such package":
+		case errors.As(perr, &ae) && ae.is("adm.noSuch.package"):
 			u, uerr := b.resolveUser(ctx, "audit", arg)
 			if uerr != nil {
-				if errors.As(uerr, &ae) && ae.title == "No such user" {
-					return &adminError{title: "Nothing matches",
-						text:    fmt.Sprintf("/audit: %q is neither a package nor a user.", arg),
-						details: []string{"Give a package name or id, or a user's sign-in name, mail or object id."}}
+				if errors.As(uerr, &ae) && ae.is("adm.noSuch.user") {
+					return userErr("adm.audit.nothing", "adm.audit.nothingText", "Arg", strconv.Quote(arg)).withDetails("adm.audit.give")
 				}
 				return uerr
 			}
@@ -229,7 +228,7 @@ func (b *Bot) adminAudit(ctx context.Context, c *adminCall) error {
 	v.Total = len(entries)
 	if len(entries) > adminTableRows {
 		// The "…and N more" line names the command that shows the next page, and a button runs it.
-		next := strings.TrimSpace("/audit " + strings.Join(args, " ") + fmt.Sprintf(" page %d", page+1))
+		next := "/audit " + strings.Join(append(slices.Clone(args), "page", strconv.Itoa(page+1)), " ")
 		v.MoreCommand = next
 		v.MoreAction = &cards.Suggestion{Title: l.T("audit.older"), Command: next}
 	}

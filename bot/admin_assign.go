@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/accessbot/accessbot/cards"
@@ -55,7 +56,7 @@ func (b *Bot) adminAssign(ctx context.Context, c *adminCall) error {
 			{Title: l.T("adm.user"), Value: who},
 			{Title: l.T("adm.package"), Value: pkg.Name},
 			{Title: l.T("adm.policy"), Value: orUnknown(pol.Name, pol.ID)},
-			{Title: l.T("adm.expiry"), Value: admExpiryWords(pol.Expiration)},
+			{Title: l.T("adm.expiry"), Value: admExpiryWords(l, pol.Expiration)},
 			{Title: l.T("adm.approval"), Value: l.T("adm.assign.bypassed")},
 		},
 		ConfirmLabel: l.T("adm.assign.confirm"),
@@ -72,7 +73,7 @@ func (b *Bot) assignTarget(ctx context.Context, l *i18n.Localizer, userArg strin
 		op.UserID, op.UserName, op.UserEmail = u.ID, orUnknown(u.Name, u.UPN), u.Mail
 		op.External = u.IsGuest()
 		return admUserLabel(u), nil
-	case errors.As(uerr, &ae) && ae.title == "No such user" && strings.Contains(userArg, "@"):
+	case errors.As(uerr, &ae) && ae.is("adm.noSuch.user") && strings.Contains(userArg, "@"):
 		// Not in the directory yet: a connected organization's user, assigned by mail (Entra invites them).
 		org, oerr := b.orgForEmail(ctx, userArg)
 		if oerr != nil {
@@ -128,9 +129,8 @@ func (b *Bot) assignPolicy(ctx context.Context, l *i18n.Localizer, pkg entitleme
 func (b *Bot) orgForEmail(ctx context.Context, email string) (entitlement.ConnectedOrg, error) {
 	at := strings.LastIndex(email, "@")
 	domain := strings.ToLower(email[at+1:])
-	notFound := &adminError{title: "No such user",
-		text:    fmt.Sprintf("/assign: %q is not in the %s directory, and %q is not the domain of a connected organization.", email, b.tenantName(), domain),
-		details: []string{"Connect the partner first with /connect " + domain + ", or give a user of the directory."}}
+	notFound := (&adminError{titleMsg: "adm.noSuch.user", msg: "adm.assign.unknownMail",
+		args: []any{"Email", strconv.Quote(email), "Org", b.cfg.Tenant.Name, "Domain", domain, "Quoted", strconv.Quote(domain)}}).withDetails("adm.assign.connectFirst")
 	if !admDomainRE.MatchString(domain) {
 		return entitlement.ConnectedOrg{}, notFound
 	}
@@ -155,8 +155,7 @@ func (b *Bot) orgForEmail(ctx context.Context, email string) (entitlement.Connec
 	for _, o := range orgs {
 		if strings.EqualFold(o.TenantID(), ti.TenantID) {
 			if o.State == entitlement.OrgProposed {
-				return entitlement.ConnectedOrg{}, &adminError{title: "Organization not configured",
-					text: fmt.Sprintf("/assign: %s is only a proposed connected organization; configure it before assigning its users.", o.Name)}
+				return entitlement.ConnectedOrg{}, userErr("adm.assign.orgProposed", "adm.assign.orgProposedText", "Org", o.Name)
 			}
 			return o, nil
 		}
@@ -232,12 +231,11 @@ func (b *Bot) revokeHolder(ctx context.Context, pkg entitlement.Package, userArg
 	for i, a := range holders {
 		cs[i] = admCandidate{id: a.Target.ID, name: orUnknown(a.Target.Name, a.Target.ID)}
 	}
-	i, rerr := admResolve("revoke", "holder of "+pkg.Name, userArg, cs)
+	i, rerr := admResolve("revoke", "holder", userArg, cs, pkg.Name)
 	if rerr != nil {
 		var ae *adminError
-		if errors.As(rerr, &ae) && strings.HasPrefix(ae.title, "No such") {
-			ae.title = "No assignment"
-			ae.text = fmt.Sprintf("/revoke: %q holds no active assignment of %s. Nothing was changed.", userArg, pkg.Name)
+		if errors.As(rerr, &ae) && strings.HasPrefix(ae.titleMsg, "adm.noSuch") {
+			ae.retitled("adm.revoke.noAssignment", "adm.revoke.noAssignmentText", "Package", pkg.Name)
 		}
 		return entitlement.Assignment{}, rerr
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -122,7 +123,10 @@ func (b *Bot) onAdminCancel(ctx context.Context, t *turn, data map[string]any) (
 
 // pendingRefusal is why a click on Confirm or Cancel changes nothing: the notice's title and text, and the
 // reason the audit records.
-type pendingRefusal struct{ title, text, why string }
+type pendingRefusal struct {
+	title, text string // in the admin's language
+	why         string // for the log and the audit, in English
+}
 
 // closePending handles a click on Confirm (run) or Cancel. It claims the pending operation under a lock, so
 // only the first valid click acts.
@@ -140,7 +144,7 @@ func (b *Bot) closePending(ctx context.Context, t *turn, data map[string]any, ru
 	}
 	token, _ := data[cards.KeyToken].(string)
 	if !adminTokenRE.MatchString(token) {
-		return refuse(&pendingRefusal{t.loc.T("adm.confirm.badButton"), t.loc.T("adm.confirm.badToken"), "malformed token"})
+		return refuse(&pendingRefusal{title: t.loc.T("adm.confirm.badButton"), text: t.loc.T("adm.confirm.badToken"), why: "malformed token"})
 	}
 	entry.Details = map[string]string{"token": token[:8]}
 	if run {
@@ -174,7 +178,7 @@ func (b *Bot) claimPending(ctx context.Context, t *turn, token string, run bool,
 	defer unlock()
 	err = b.cfg.Store.Dialog(ctx, adminDialogKey(token), &op)
 	if errors.Is(err, store.ErrNotFound) {
-		return op, &pendingRefusal{t.loc.T("adm.confirm.unknown"), t.loc.T("adm.confirm.unknownText"), "unknown token"}, nil
+		return op, &pendingRefusal{title: t.loc.T("adm.confirm.unknown"), text: t.loc.T("adm.confirm.unknownText"), why: "unknown token"}, nil
 	}
 	if err != nil {
 		return op, nil, fmt.Errorf("load pending confirmation: %w", err)
@@ -187,8 +191,8 @@ func (b *Bot) claimPending(ctx context.Context, t *turn, token string, run bool,
 	}
 	if !strings.EqualFold(op.AdminID, t.userID) || !strings.EqualFold(op.TenantID, t.tenantID) {
 		who := orUnknown(op.AdminName, t.loc.T("adm.confirm.anotherAdmin"))
-		return op, &pendingRefusal{t.loc.T("adm.confirm.notYours"), t.loc.T("adm.confirm.notYoursText", "Admin", who),
-			"confirmation belongs to " + orUnknown(op.AdminName, op.AdminID)}, nil
+		return op, &pendingRefusal{title: t.loc.T("adm.confirm.notYours"), text: t.loc.T("adm.confirm.notYoursText", "Admin", who),
+			why: "confirmation belongs to " + orUnknown(op.AdminName, op.AdminID)}, nil
 	}
 	now := b.now()
 	if r := b.pendingClosed(ctx, t, token, op, now); r != nil {
@@ -196,7 +200,7 @@ func (b *Bot) claimPending(ctx context.Context, t *turn, token string, run bool,
 	}
 	if run {
 		if !t.admin {
-			return op, &pendingRefusal{t.loc.T("adm.confirm.notAllowed"), t.loc.T("adm.confirm.notAdmin"), "not an admin"}, nil
+			return op, &pendingRefusal{title: t.loc.T("adm.confirm.notAllowed"), text: t.loc.T("adm.confirm.notAdmin"), why: "not an admin"}, nil
 		}
 		op.State = pendingRunning
 	} else {
@@ -229,13 +233,13 @@ func (b *Bot) pendingClosed(ctx context.Context, t *turn, token string, op admin
 		default: // done, failed or cancelled
 			text = t.loc.T("adm.confirm.handled."+op.State, "Outcome", orUnknown(op.Outcome, t.loc.T("adm.confirm.noDetails")))
 		}
-		return &pendingRefusal{t.loc.T("adm.confirm.handled"), text, "already " + op.State}
+		return &pendingRefusal{title: t.loc.T("adm.confirm.handled"), text: text, why: "already " + op.State}
 	}
 	if !now.Before(op.Expires) {
 		if derr := b.cfg.Store.DeleteDialog(ctx, adminDialogKey(token)); derr != nil {
 			t.log.WarnContext(ctx, "delete expired confirmation", "err", derr)
 		}
-		return &pendingRefusal{t.loc.T("adm.confirm.expired"), t.loc.T("adm.confirm.expiredText", "Duration", admRoughDuration(t.loc, adminConfirmTTL)), "expired"}
+		return &pendingRefusal{title: t.loc.T("adm.confirm.expired"), text: t.loc.T("adm.confirm.expiredText", "Duration", admRoughDuration(t.loc, adminConfirmTTL)), why: "expired"}
 	}
 	return nil
 }
@@ -292,7 +296,7 @@ func (b *Bot) runPending(ctx context.Context, t *turn, op adminPendingOp) (strin
 			PolicyID:      op.PolicyID,
 			TargetID:      op.UserID,
 			TargetName:    op.UserName,
-			Justification: "Assigned directly by " + by + " (AccessBot admin command; no approval).",
+			Justification: i18n.English().T("adm.assign.justification", "Admin", by), // kept in Entra: English
 		}
 		if op.UserID == "" {
 			in.TargetEmail, in.ConnectedOrgID = op.UserEmail, op.ConnectedOrgID
@@ -306,14 +310,14 @@ func (b *Bot) runPending(ctx context.Context, t *turn, op adminPendingOp) (strin
 	case opPackageDelete:
 		return b.runPackageDelete(ctx, t.loc, op)
 	case opRevoke:
-		req, err := b.cfg.Entitlement.AdminRemove(ctx, op.AssignmentID, "Removed by "+by+" (AccessBot admin command).")
+		req, err := b.cfg.Entitlement.AdminRemove(ctx, op.AssignmentID, i18n.English().T("adm.revoke.justification", "Admin", by))
 		if err != nil {
 			return "", "", fmt.Errorf("remove assignment %s: %w", op.AssignmentID, err)
 		}
 		return t.loc.T("adm.revoked", "Package", op.PackageName),
 			t.loc.T("adm.revokedText", "User", op.UserName, "Package", op.PackageName, "Request", req.ID, "State", orUnknown(string(req.State), "submitted")), nil
 	}
-	return "", "", &adminError{title: "Unknown change", text: fmt.Sprintf("The pending change %q is not something I can carry out. Nothing was changed.", op.Op)}
+	return "", "", userErr("adm.unknownChange", "adm.unknownChangeText", "Op", strconv.Quote(op.Op))
 }
 
 // notifyAccessChange tells the person whose access a confirmed /assign or /revoke changed, through the
@@ -325,7 +329,7 @@ func (b *Bot) notifyAccessChange(ctx context.Context, t *turn, op adminPendingOp
 	}
 	// Text and Title are the English fallback; Msg, TitleMsg and Args say them in the reader's language.
 	en := i18n.English()
-	args := map[string]string{"Admin": orUnknown(t.userName, "An admin"), "Package": op.PackageName, "Org": orUnknown(b.cfg.Tenant.Name, "the organization")}
+	args := map[string]string{"Admin": t.userName, "Package": op.PackageName, "Org": b.cfg.Tenant.Name}
 	job := notifyJob{TenantID: b.cfg.Tenant.ID, UserID: op.UserID, Partner: op.External || op.UserID == "", Email: op.UserEmail, Args: args}
 	myAccess := notifyButton{Title: en.T("button.myAccess"), Command: "access", Msg: "button.myAccess"}
 	if op.Op == opAssign {

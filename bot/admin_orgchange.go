@@ -27,7 +27,7 @@ func (b *Bot) adminDisconnect(ctx context.Context, c *adminCall) error {
 	l := c.t.loc
 	return b.askConfirmation(ctx, c, adminPendingOp{Op: opDisconnect, OrgID: org.ID, OrgName: org.Name}, cards.AdminConfirmView{
 		Title:   l.T("adm.disconnect.title", "Org", org.Name),
-		Summary: l.T("adm.disconnect.summary", "Org", org.Name, "Tenant", b.tenantName()),
+		Summary: l.T("adm.disconnect.summary", "Org", org.Name, "Tenant", b.tenantName(l)),
 		Details: []cards.Fact{
 			{Title: l.T("adm.organization"), Value: org.Name},
 			{Title: l.T("adm.state"), Value: orgStateWords(l, org.State)},
@@ -92,7 +92,7 @@ func (b *Bot) adminSponsors(ctx context.Context, c *adminCall) error {
 	org, err := b.resolveOrg(ctx, "sponsors", sa.org)
 	if err != nil {
 		var ae *adminError
-		if sa.action == "" && len(c.cmd.Args) > 1 && errors.As(err, &ae) && ae.title == "No such organization" {
+		if sa.action == "" && len(c.cmd.Args) > 1 && errors.As(err, &ae) && ae.is("adm.noSuch.organization") {
 			// "/sponsors Fabrikam ad rita@…": the organization resolves alone, the action word is wrong.
 			if _, err2 := b.resolveOrg(ctx, "sponsors", c.cmd.Args[0]); err2 == nil {
 				return admUsageErr("sponsors", "adm.usage.addOrRemove", "Got", strconv.Quote(c.cmd.Args[1]))
@@ -115,18 +115,19 @@ func (b *Bot) adminSponsors(ctx context.Context, c *adminCall) error {
 }
 
 func (b *Bot) showSponsors(ctx context.Context, c *adminCall, org entitlement.ConnectedOrg, sp entitlement.Sponsors) error {
+	l := c.t.loc
 	v := cards.AdminTableView{
-		Title:     "Sponsors of " + org.Name,
-		Subtitle:  "Sponsors approve requests from this organization where a policy names them.",
-		Columns:   []string{"Sponsor", "Kind", "Sign-in name"},
-		EmptyText: org.Name + " has no sponsors. Add one with /sponsors " + admQuote(org.Name) + " add {user}.",
-		Footnote:  "Change them with /sponsors " + admQuote(org.Name) + " add|remove {user}.",
+		Title:     l.T("adm.sponsors.title", "Org", org.Name),
+		Subtitle:  l.T("adm.sponsors.subtitle"),
+		Columns:   []string{l.T("adm.sponsor"), l.T("adm.kind"), l.T("adm.col.signIn")},
+		EmptyText: l.T("adm.sponsors.empty", "Org", org.Name, "Quoted", admQuote(org.Name)),
+		Footnote:  l.T("adm.sponsors.footnote", "Quoted", admQuote(org.Name)),
 	}
 	for _, u := range sp.Internal {
-		v.Rows = append(v.Rows, cards.AdminRow{Cells: []string{orUnknown(u.Name, u.ID), "internal", admOrDash(orUnknown(u.UPN, u.Mail))}})
+		v.Rows = append(v.Rows, cards.AdminRow{Cells: []string{orUnknown(u.Name, u.ID), l.T("adm.sponsor.kind.internal"), admOrDash(orUnknown(u.UPN, u.Mail))}})
 	}
 	for _, u := range sp.External {
-		v.Rows = append(v.Rows, cards.AdminRow{Cells: []string{orUnknown(u.Name, u.ID), "external", admOrDash(orUnknown(u.UPN, u.Mail))}})
+		v.Rows = append(v.Rows, cards.AdminRow{Cells: []string{orUnknown(u.Name, u.ID), l.T("adm.sponsor.kind.external"), admOrDash(orUnknown(u.UPN, u.Mail))}})
 	}
 	c.entry.SubjectID, c.entry.SubjectName = org.ID, org.Name
 	c.entry.Outcome = fmt.Sprintf("listed %d", len(v.Rows))
@@ -183,12 +184,11 @@ func (b *Bot) removeSponsor(ctx context.Context, c *adminCall, org entitlement.C
 	for i, s := range all {
 		cs[i] = admCandidate{id: s.u.ID, name: orUnknown(s.u.Name, s.u.ID), keys: []string{s.u.UPN, s.u.Mail}}
 	}
-	i, err := admResolve("sponsors", "sponsor of "+org.Name, sa.user, cs)
+	i, err := admResolve("sponsors", "sponsor", sa.user, cs, org.Name)
 	if err != nil {
 		var ae *adminError
-		if errors.As(err, &ae) && strings.HasPrefix(ae.title, "No such") {
-			ae.title = "Not a sponsor"
-			ae.text = fmt.Sprintf("/sponsors: %q is not a sponsor of %s. Nothing was changed.", sa.user, org.Name)
+		if errors.As(err, &ae) && strings.HasPrefix(ae.titleMsg, "adm.noSuch") {
+			ae.retitled("adm.sponsor.notSponsor", "adm.sponsor.notSponsorText")
 		}
 		return err
 	}

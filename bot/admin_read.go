@@ -79,7 +79,7 @@ func (b *Bot) adminOrgs(ctx context.Context, c *adminCall) error {
 	l := c.t.loc
 	v := cards.AdminTableView{
 		Title:     l.T("adm.orgs.title"),
-		Subtitle:  l.T("adm.orgs.subtitle", "Tenant", b.tenantName()),
+		Subtitle:  l.T("adm.orgs.subtitle", "Tenant", b.tenantName(l)),
 		Columns:   []string{l.T("adm.organization"), l.T("adm.state"), l.T("adm.identitySource"), l.T("adm.id")},
 		EmptyText: l.T("adm.orgs.empty"),
 		Footnote:  l.T("adm.orgs.footnote"),
@@ -118,7 +118,7 @@ func (b *Bot) adminConnect(ctx context.Context, c *adminCall) error {
 	}
 	org, err := b.cfg.Entitlement.CreateConnectedOrg(ctx, entitlement.NewConnectedOrg{
 		Name:        name,
-		Description: fmt.Sprintf("Connected by %s with AccessBot", admOrDash(c.t.userName)),
+		Description: i18n.English().T("adm.connect.description", "Admin", admOrDash(c.t.userName)), // stored in Entra: the tenant's language
 		State:       entitlement.OrgConfigured,
 		TenantID:    info.TenantID,
 		TenantName:  info.DisplayName,
@@ -165,7 +165,7 @@ func (b *Bot) connectTarget(ctx context.Context, l *i18n.Localizer, target strin
 	}
 	if strings.EqualFold(info.TenantID, b.cfg.Tenant.ID) {
 		return info, &adminError{title: l.T("adm.connect.self"),
-			text: l.T("adm.connect.selfText", "Target", target, "Tenant", b.tenantName())}
+			text: l.T("adm.connect.selfText", "Target", target, "Tenant", b.tenantName(l))}
 	}
 	return info, nil
 }
@@ -237,16 +237,17 @@ func (b *Bot) adminCatalogs(ctx context.Context, c *adminCall) error {
 		count[p.CatalogID]++
 	}
 	admSortByName(cats, func(c entitlement.Catalog) string { return c.Name })
+	l := c.t.loc
 	v := cards.AdminTableView{
-		Title:     "Catalogs",
-		Columns:   []string{"Catalog", "State", "Packages", "External users", "Id"},
-		EmptyText: "There are no catalogs.",
-		Footnote:  "List a catalog's packages with /packages {catalog}.",
+		Title:     l.T("adm.catalogs.title"),
+		Columns:   []string{l.T("adm.col.catalog"), l.T("adm.state"), l.T("adm.col.packages"), l.T("adm.col.externalUsers"), l.T("adm.id")},
+		EmptyText: l.T("adm.catalogs.empty"),
+		Footnote:  l.T("adm.catalogs.footnote"),
 	}
 	for _, ct := range cats {
-		ext := "not visible"
+		ext := l.T("adm.catalogs.notVisible")
 		if ct.IsExternallyVisible {
-			ext = "visible"
+			ext = l.T("adm.catalogs.visible")
 		}
 		v.Rows = append(v.Rows, cards.AdminRow{Cells: []string{ct.Name, admOrDash(ct.State), strconv.Itoa(count[ct.ID]), ext, ct.ID}})
 	}
@@ -258,7 +259,8 @@ func (b *Bot) adminPackages(ctx context.Context, c *adminCall) error {
 	var (
 		pkgs []entitlement.Package
 		err  error
-		sub  = "All access packages, hidden ones included."
+		l    = c.t.loc
+		sub  = l.T("adm.packages.subtitle")
 	)
 	if arg := strings.TrimSpace(strings.Join(c.cmd.Args, " ")); arg != "" {
 		cat, rerr := b.resolveCatalog(ctx, "packages", arg)
@@ -274,7 +276,7 @@ func (b *Bot) adminPackages(ctx context.Context, c *adminCall) error {
 				pkgs[i].CatalogName = cat.Name
 			}
 		}
-		sub = "Access packages of the catalog " + cat.Name + ", hidden ones included."
+		sub = l.T("adm.packages.subtitleCatalog", "Catalog", cat.Name)
 		c.entry.Details = admDetail(c.entry.Details, "catalogId", cat.ID)
 	} else {
 		pkgs, err = b.cfg.Entitlement.Packages(ctx)
@@ -284,17 +286,17 @@ func (b *Bot) adminPackages(ctx context.Context, c *adminCall) error {
 	}
 	admSortByName(pkgs, func(p entitlement.Package) string { return p.Name })
 	v := cards.AdminTableView{
-		Title:       "Access packages",
+		Title:       l.T("adm.packages.title"),
 		Subtitle:    sub,
-		Columns:     []string{"Package", "Catalog", "Visibility", "Id"},
-		EmptyText:   "No access packages.",
-		Footnote:    "Details, policies and approvers: /package {name or id}.",
+		Columns:     []string{l.T("adm.package"), l.T("adm.col.catalog"), l.T("adm.col.visibility"), l.T("adm.id")},
+		EmptyText:   l.T("adm.packages.empty"),
+		Footnote:    l.T("adm.packages.footnote"),
 		MoreCommand: "/packages {catalog}",
 	}
 	for _, p := range pkgs {
-		vis := "listed"
+		vis := l.T("adm.packages.listed")
 		if p.IsHidden {
-			vis = "hidden"
+			vis = l.T("adm.packages.hidden")
 		}
 		v.Rows = append(v.Rows, cards.AdminRow{Cells: []string{p.Name, admOrDash(p.CatalogName), vis, p.ID}})
 	}
@@ -335,15 +337,15 @@ func (b *Bot) adminPackage(ctx context.Context, c *adminCall) error {
 		Incompatible: b.incompatibleNames(ctx, c.t, pkg.ID),
 	}
 	for _, r := range pkg.Resources {
-		v.Resources = append(v.Resources, cards.ResourceRoleView{Resource: r.ResourceName, Kind: admResourceKind(r), Role: r.RoleName})
+		v.Resources = append(v.Resources, cards.ResourceRoleView{Resource: r.ResourceName, Kind: resourceKind(c.t.loc, r), Role: r.RoleName})
 	}
-	names := newAdmNamer(b)
+	names := newAdmNamer(b, c.t.loc)
 	for _, p := range pols {
 		pv := cards.PolicyDetailView{
 			ID:                    p.ID,
 			Name:                  p.Name,
-			WhoCanRequest:         admScopeWords(p, func(id string) string { return names.org(ctx, id) }),
-			Expiry:                admExpiryWords(p.Expiration),
+			WhoCanRequest:         admScopeWords(c.t.loc, p, func(id string) string { return names.org(ctx, id) }),
+			Expiry:                admExpiryWords(c.t.loc, p.Expiration),
 			JustificationRequired: p.RequestorJustificationRequired,
 			CustomSchedule:        p.CustomScheduleAllowed,
 		}
@@ -355,13 +357,11 @@ func (b *Bot) adminPackage(ctx context.Context, c *adminCall) error {
 					JustificationRequired: s.ApproverJustificationRequired,
 				}
 				if s.DurationBeforeAutomaticDenial != "" {
-					sv.Timeout = admDurationWords(s.DurationBeforeAutomaticDenial)
+					sv.Timeout = admDurationWords(c.t.loc, s.DurationBeforeAutomaticDenial)
 				}
 				if s.EscalationEnabled {
-					sv.Escalation = "after " + admDurationWords(s.DurationBeforeEscalation)
-					if to := names.sets(ctx, s.EscalationApprovers); len(to) > 0 {
-						sv.Escalation += " to " + strings.Join(to, ", ")
-					}
+					sv.Escalation = c.t.loc.T("adm.pkg.escalation", "After", admDurationWords(c.t.loc, s.DurationBeforeEscalation),
+						"To", strings.Join(names.sets(ctx, s.EscalationApprovers), ", "))
 				}
 				pv.Stages = append(pv.Stages, sv)
 			}
@@ -369,7 +369,7 @@ func (b *Bot) adminPackage(ctx context.Context, c *adminCall) error {
 		for _, q := range p.Questions {
 			qt := q.Text
 			if q.Required {
-				qt += " (required)"
+				qt = c.t.loc.T("adm.pkg.required", "Question", q.Text)
 			}
 			pv.Questions = append(pv.Questions, qt)
 		}
@@ -379,28 +379,17 @@ func (b *Bot) adminPackage(ctx context.Context, c *adminCall) error {
 	return err
 }
 
-// admResourceKind names a resource's kind for people ("Group", "SharePoint site", "App").
-func admResourceKind(r entitlement.ResourceRole) string {
-	switch strings.ToLower(r.OriginSystem) {
-	case "aadgroup":
-		return "Group"
-	case "sharepointonline":
-		return "SharePoint site"
-	case "aadapplication":
-		return "App"
-	}
-	return r.ResourceType
-}
-
-// admNamer resolves ids (users, groups, organizations) to names for one command, each at most once.
+// admNamer resolves ids (users, groups, organizations) to names for one command, each at most once, and
+// describes approver rules in l's language.
 type admNamer struct {
 	b     *Bot
+	l     *i18n.Localizer
 	users map[string]string
 	orgs  map[string]string
 }
 
-func newAdmNamer(b *Bot) *admNamer {
-	return &admNamer{b: b, users: map[string]string{}, orgs: map[string]string{}}
+func newAdmNamer(b *Bot, l *i18n.Localizer) *admNamer {
+	return &admNamer{b: b, l: l, users: map[string]string{}, orgs: map[string]string{}}
 }
 
 func (n *admNamer) user(ctx context.Context, id, fallback string) string {
@@ -441,25 +430,25 @@ func (n *admNamer) sets(ctx context.Context, ss []entitlement.SubjectSet) []stri
 		case entitlement.SetSingleUser:
 			w = n.user(ctx, s.UserID, s.Description)
 		case entitlement.SetGroupMembers:
-			w = orUnknown(s.Description, s.GroupID) + " (group)"
+			w = n.l.T("resource.groupNamed", "Name", orUnknown(s.Description, s.GroupID))
 		case entitlement.SetRequestorManager:
-			w = "Requestor's manager"
+			w = n.l.T("adm.set.manager")
 			if s.ManagerLevel > 1 {
-				w = fmt.Sprintf("Requestor's manager (level %d)", s.ManagerLevel)
+				w = n.l.T("adm.set.managerLevel", "Level", s.ManagerLevel)
 			}
 		case entitlement.SetInternalSponsors:
-			w = "Internal sponsors"
+			w = n.l.T("adm.set.internalSponsors")
 		case entitlement.SetExternalSponsors:
-			w = "External sponsors"
+			w = n.l.T("adm.set.externalSponsors")
 		case entitlement.SetConnectedOrganizationMembers:
-			w = "Members of " + n.org(ctx, s.ConnectedOrgID)
+			w = n.l.T("adm.set.orgMembers", "Org", n.org(ctx, s.ConnectedOrgID))
 		case entitlement.SetTargetUserSponsors:
-			w = "The requestor's sponsors"
+			w = n.l.T("adm.set.requestorSponsors")
 		default:
 			w = orUnknown(s.Description, string(s.Kind))
 		}
 		if s.IsBackup {
-			w += " (backup, notified only)"
+			w = n.l.T("adm.set.backup", "Who", w)
 		}
 		out = append(out, w)
 	}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/accessbot/accessbot/internal/entitlement"
 	"github.com/accessbot/accessbot/internal/i18n"
-	"github.com/accessbot/accessbot/internal/lifecycle"
 	"github.com/accessbot/accessbot/internal/store"
 )
 
@@ -39,7 +38,7 @@ const admMaxCandidates = 6
 
 // admResolve picks the candidate arg names, returning its index. what is "organization", "package", …
 // cmd is the command name (for the error text).
-func admResolve(cmd, what, arg string, cs []admCandidate) (int, error) {
+func admResolve(cmd, what, arg string, cs []admCandidate, of ...string) (int, error) {
 	arg = strings.TrimSpace(arg)
 	if arg == "" {
 		msg := "adm.usage.give." + what
@@ -70,7 +69,7 @@ func admResolve(cmd, what, arg string, cs []admCandidate) (int, error) {
 		return exact[0], nil
 	}
 	if len(exact) > 1 {
-		return -1, admAmbiguous(cmd, what, arg, cs, exact)
+		return -1, admAmbiguous(cmd, what, arg, cs, exact, of)
 	}
 	var prefix []int
 	low := strings.ToLower(arg)
@@ -87,31 +86,47 @@ func admResolve(cmd, what, arg string, cs []admCandidate) (int, error) {
 		for _, c := range cs {
 			names = append(names, c.name)
 		}
-		e := &adminError{title: "No such " + what, text: fmt.Sprintf("/%s: no %s is named %q.", cmd, what, arg)}
+		e := &adminError{titleMsg: admNoSuch(what), msg: "adm.noSuchText", args: admWhatArgs(cmd, what, arg, of)}
 		if s := Suggest(arg, names, 3); len(s) > 0 {
-			e.details = []string{"Did you mean " + admQuoteList(s) + "?"}
+			e.args = append(e.args, "Names", admQuoteList(s))
+			e.detailMsgs = []string{"adm.didYouMean"}
 		} else if len(cs) == 0 {
-			e.details = []string{fmt.Sprintf("There is no %s at all.", what)}
+			e.detailMsgs = []string{"adm.noneAtAll"}
 		}
-		return -1, e
+		return -1, e.localized(i18n.English())
 	}
-	return -1, admAmbiguous(cmd, what, arg, cs, prefix)
+	return -1, admAmbiguous(cmd, what, arg, cs, prefix, of)
 }
 
-func admAmbiguous(cmd, what, arg string, cs []admCandidate, idx []int) error {
+func admAmbiguous(cmd, what, arg string, cs []admCandidate, idx []int, of []string) error {
 	var names []string
-	for i, j := range idx {
-		if i == admMaxCandidates {
-			names = append(names, fmt.Sprintf("and %d more", len(idx)-i))
-			break
-		}
+	for _, j := range idx[:min(len(idx), admMaxCandidates)] {
 		names = append(names, fmt.Sprintf("%s (%s)", cs[j].name, cs[j].id))
 	}
-	return &adminError{
-		title:   "Which " + what + "?",
-		text:    fmt.Sprintf("/%s: %q matches %d %ss; give more of the name, or the id.", cmd, arg, len(idx), what),
-		details: names,
+	e := &adminError{titleMsg: "adm.which", msg: "adm.whichText", data: names,
+		args: append(admWhatArgs(cmd, what, arg, of), "Count", len(idx), "More", len(idx)-len(names))}
+	if len(idx) > len(names) {
+		e.detailMsgs = []string{"adm.andMore"}
 	}
+	return e.localized(i18n.English())
+}
+
+// admNoSuch is the title of "no such organization/package/…": the noun's own title when the catalog has one.
+func admNoSuch(what string) string {
+	if id := "adm.noSuch." + what; i18n.Has(id) {
+		return id
+	}
+	return "adm.noSuch"
+}
+
+// admWhatArgs are the values of a resolve error: the command, the noun (a catalog id rendered in the
+// admin's language; "holder" and "sponsor" name what they are of), and what was typed.
+func admWhatArgs(cmd, what, arg string, of []string) []any {
+	kv := []any{"Cmd", cmd, "What", msgRef("adm.what." + what), "Arg", strconv.Quote(arg)}
+	if len(of) > 0 {
+		kv = append(kv, "Of", of[0])
+	}
+	return kv
 }
 
 func admQuoteList(s []string) string {
@@ -119,7 +134,7 @@ func admQuoteList(s []string) string {
 	for i, x := range s {
 		q[i] = strconv.Quote(x)
 	}
-	return strings.Join(q, " or ")
+	return strings.Join(q, ", ")
 }
 
 // resolveOrg finds a connected organization by id, name, tenant id, domain or name prefix.
@@ -194,9 +209,8 @@ func (b *Bot) resolveUser(ctx context.Context, cmd, arg string) (entitlement.Use
 	if admIsGUID(arg) || strings.Contains(arg, "@") {
 		u, err := b.cfg.Entitlement.User(ctx, arg)
 		if errors.Is(err, entitlement.ErrNotFound) {
-			return entitlement.User{}, &adminError{title: "No such user",
-				text:    fmt.Sprintf("/%s: no user %q in the %s directory.", cmd, arg, b.tenantName()),
-				details: []string{"Give the user's sign-in name (user principal name), mail or object id."}}
+			return entitlement.User{}, (&adminError{titleMsg: "adm.noSuch.user", msg: "adm.noUserInDirectory",
+				args: []any{"Cmd", cmd, "Arg", strconv.Quote(arg), "Org", b.cfg.Tenant.Name}}).withDetails("adm.giveUserID")
 		}
 		if err != nil {
 			return entitlement.User{}, fmt.Errorf("read user %s: %w", arg, err)
@@ -220,9 +234,8 @@ func (b *Bot) resolveUser(ctx context.Context, cmd, arg string) (entitlement.Use
 	i, err := admResolve(cmd, "user", arg, cs)
 	if err != nil {
 		var ae *adminError
-		if errors.As(err, &ae) && ae.title == "No such user" {
-			ae.details = append(ae.details, "Display names are matched only for people who have chatted with AccessBot; "+
-				"otherwise give the sign-in name, mail or object id.")
+		if errors.As(err, &ae) && ae.is("adm.noSuch.user") {
+			ae.withDetails("adm.displayNamesKnown")
 		}
 		return entitlement.User{}, err
 	}
@@ -233,11 +246,9 @@ func (b *Bot) resolveUser(ctx context.Context, cmd, arg string) (entitlement.Use
 	return u, nil
 }
 
-func (b *Bot) tenantName() string {
-	if b.cfg.Tenant.Name != "" {
-		return b.cfg.Tenant.Name
-	}
-	return "organization's"
+// tenantName is the resource tenant's name, or "this organization" in l's language.
+func (b *Bot) tenantName(l *i18n.Localizer) string {
+	return orUnknown(b.cfg.Tenant.Name, l.T("mode.thisOrganization"))
 }
 
 // admUserLabel is "Name (upn)" for tables and confirmations.
@@ -295,12 +306,13 @@ func admStamp(t time.Time) string {
 
 // admDurationWords turns an ISO-8601 duration ("P180D", "PT8H", "P4W2D", "P1DT12H") into words ("180 days");
 // anything it cannot read is returned unchanged.
-func admDurationWords(iso string) string {
+func admDurationWords(l *i18n.Localizer, iso string) string {
 	s := strings.ToUpper(strings.TrimSpace(iso))
 	if len(s) < 3 || s[0] != 'P' {
 		return iso
 	}
-	units := map[byte]string{'Y': "year", 'M': "month", 'W': "week", 'D': "day", 'H': "hour", 'S': "second"}
+	units := map[byte]string{'Y': "duration.years", 'M': "duration.months", 'W': "duration.weeks", 'D': "duration.days",
+		'H': "duration.hours", 'S': "duration.seconds"}
 	var parts []string
 	inTime := false
 	num := ""
@@ -324,19 +336,19 @@ func admDurationWords(iso string) string {
 			}
 			unit, ok := units[ch]
 			if inTime && ch == 'M' {
-				unit = "minute"
+				unit = "duration.minutes"
 			} else if !ok || (inTime && (ch == 'Y' || ch == 'W' || ch == 'D')) || (!inTime && (ch == 'H' || ch == 'S')) {
 				return iso
 			}
 			if n != 0 {
-				parts = append(parts, lifecycle.Pluralize(n, unit))
+				parts = append(parts, l.N(unit, n))
 			}
 			num = ""
 		}
 	}
 	if num != "" || len(parts) == 0 {
 		if len(parts) == 0 && num == "" {
-			return "0 days"
+			return l.N("duration.days", 0)
 		}
 		return iso
 	}
@@ -344,32 +356,32 @@ func admDurationWords(iso string) string {
 }
 
 // admExpiryWords describes a policy's expiration.
-func admExpiryWords(e entitlement.Expiration) string {
+func admExpiryWords(l *i18n.Localizer, e entitlement.Expiration) string {
 	switch e.Type {
 	case entitlement.ExpireNever:
-		return "No expiry"
+		return l.T("adm.expiry.never")
 	case entitlement.ExpireAfterDateTime:
-		return "On " + admStamp(e.EndDateTime)
+		return l.T("adm.expiry.on", "Date", admStamp(e.EndDateTime))
 	case entitlement.ExpireAfterDuration:
-		return admDurationWords(e.Duration) + " after assignment"
+		return l.T("adm.expiry.after", "Duration", admDurationWords(l, e.Duration))
 	}
 	if e.Duration != "" {
-		return admDurationWords(e.Duration) + " after assignment"
+		return l.T("adm.expiry.after", "Duration", admDurationWords(l, e.Duration))
 	}
-	return "Not specified"
+	return l.T("adm.expiry.unspecified")
 }
 
 // admScopeWords describes who may request through a policy; orgName resolves connected organization ids.
-func admScopeWords(p entitlement.Policy, orgName func(id string) string) string {
+func admScopeWords(l *i18n.Localizer, p entitlement.Policy, orgName func(id string) string) string {
 	switch p.Scope {
 	case entitlement.ScopeAllMemberUsers:
-		return "All members of the organization"
+		return l.T("adm.scope.allMembers")
 	case entitlement.ScopeAllDirectoryUsers:
-		return "All users in the directory, guests included"
+		return l.T("adm.scope.allDirectory")
 	case entitlement.ScopeAllConfiguredConnectedOrganizationUsers:
-		return "Users of all configured connected organizations"
+		return l.T("adm.scope.allConnected")
 	case entitlement.ScopeAllExternalUsers:
-		return "All external users"
+		return l.T("adm.scope.allExternal")
 	case entitlement.ScopeSpecificConnectedOrganizationUsers:
 		var names []string
 		for _, t := range p.SpecificTargets {
@@ -378,15 +390,15 @@ func admScopeWords(p entitlement.Policy, orgName func(id string) string) string 
 			}
 		}
 		if len(names) == 0 {
-			return "Users of specific connected organizations"
+			return l.T("adm.scope.specificConnected")
 		}
-		return "Users of " + strings.Join(names, ", ")
+		return l.T("adm.scope.usersOf", "Orgs", strings.Join(names, ", "))
 	case entitlement.ScopeSpecificDirectoryUsers:
-		return "Specific users and groups of the directory"
+		return l.T("adm.scope.specificDirectory")
 	case entitlement.ScopeSpecificDirectoryServicePrincipals, entitlement.ScopeAllDirectoryServicePrincipals:
-		return "Service principals"
+		return l.T("adm.scope.servicePrincipals")
 	case entitlement.ScopeNotSpecified, "":
-		return "Nobody (admin assignments only)"
+		return l.T("adm.scope.nobody")
 	}
 	return string(p.Scope)
 }

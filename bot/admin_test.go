@@ -18,6 +18,7 @@ import (
 
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/i18n"
 	"github.com/accessbot/accessbot/internal/store"
 )
 
@@ -1058,14 +1059,19 @@ func TestAdminAuditFilters(t *testing.T) {
 }
 
 func TestAdmDurationWords(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"P180D", "180 days"}, {"PT8H", "8 hours"}, {"P4W2D", "4 weeks 2 days"}, {"P1DT12H", "1 day 12 hours"},
-		{"PT30M", "30 minutes"}, {"P1Y2M", "1 year 2 months"}, {"P0D", "0 days"}, {"P", "P"}, {"", ""},
-		{"5 days", "5 days"}, {"P5H", "P5H"}, {"PT5D", "PT5D"}, {"P1", "P1"}, {"PTH", "PTH"},
+	tests := []struct{ lang, in, want string }{
+		{"en", "P180D", "180 days"}, {"en", "PT8H", "8 hours"}, {"en", "P4W2D", "4 weeks 2 days"},
+		{"en", "P1DT12H", "1 day 12 hours"}, {"en", "PT30M", "30 minutes"}, {"en", "P1Y2M", "1 year 2 months"},
+		{"en", "P0D", "0 days"}, {"en", "P", "P"}, {"en", "", ""}, {"en", "5 days", "5 days"}, {"en", "P5H", "P5H"},
+		{"en", "PT5D", "PT5D"}, {"en", "P1", "P1"}, {"en", "PTH", "PTH"}, {"en", "PT1S", "1 second"},
+		{"de", "P180D", "180 Tage"}, {"de", "P1DT1H", "1 Tag 1 Stunde"}, {"de", "P1Y2M", "1 Jahr 2 Monate"},
+		{"de", "P3W", "3 Wochen"}, {"de", "P0D", "0 Tage"},
+		{"fr", "P180D", "180 jours"}, {"fr", "P1W1D", "1 semaine 1 jour"}, {"fr", "P2Y", "2 ans"},
+		{"fr", "PT90M", "90 minutes"}, {"fr", "P0D", "0 jour"},
 	}
 	for _, tc := range tests {
-		if got := admDurationWords(tc.in); got != tc.want {
-			t.Errorf("admDurationWords(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := admDurationWords(i18n.For(tc.lang), tc.in); got != tc.want {
+			t.Errorf("admDurationWords(%s, %q) = %q, want %q", tc.lang, tc.in, got, tc.want)
 		}
 	}
 }
@@ -1155,37 +1161,48 @@ func TestAdminConfirmBySubmit(t *testing.T) {
 func TestAdmPolicyWords(t *testing.T) {
 	end := time.Date(2027, 1, 31, 17, 0, 0, 0, time.UTC)
 	expiry := []struct {
+		lang string
 		in   entitlement.Expiration
 		want string
 	}{
-		{entitlement.Expiration{Type: entitlement.ExpireNever}, "No expiry"},
-		{entitlement.Expiration{Type: entitlement.ExpireAfterDateTime, EndDateTime: end}, "On 2027-01-31 17:00 UTC"},
-		{entitlement.Expiration{Type: entitlement.ExpireAfterDuration, Duration: "PT8H"}, "8 hours after assignment"},
-		{entitlement.Expiration{Type: entitlement.ExpireNotSpecified, Duration: "P30D"}, "30 days after assignment"},
-		{entitlement.Expiration{}, "Not specified"},
+		{"en", entitlement.Expiration{Type: entitlement.ExpireNever}, "No expiry"},
+		{"en", entitlement.Expiration{Type: entitlement.ExpireAfterDateTime, EndDateTime: end}, "On 2027-01-31 17:00 UTC"},
+		{"en", entitlement.Expiration{Type: entitlement.ExpireAfterDuration, Duration: "PT8H"}, "8 hours after assignment"},
+		{"en", entitlement.Expiration{Type: entitlement.ExpireNotSpecified, Duration: "P30D"}, "30 days after assignment"},
+		{"en", entitlement.Expiration{}, "Not specified"},
+		{"de", entitlement.Expiration{Type: entitlement.ExpireNever}, "Kein Ablauf"},
+		{"de", entitlement.Expiration{Type: entitlement.ExpireAfterDuration, Duration: "P1D"}, "1 Tag nach der Zuweisung"},
+		{"de", entitlement.Expiration{Type: entitlement.ExpireAfterDateTime, EndDateTime: end}, "Am 2027-01-31 17:00 UTC"},
+		{"fr", entitlement.Expiration{Type: entitlement.ExpireAfterDuration, Duration: "P30D"}, "30 jours après l'attribution"},
+		{"fr", entitlement.Expiration{}, "Non précisé"},
 	}
 	for _, tc := range expiry {
-		if got := admExpiryWords(tc.in); got != tc.want {
-			t.Errorf("admExpiryWords(%+v) = %q, want %q", tc.in, got, tc.want)
+		if got := admExpiryWords(i18n.For(tc.lang), tc.in); got != tc.want {
+			t.Errorf("admExpiryWords(%s, %+v) = %q, want %q", tc.lang, tc.in, got, tc.want)
 		}
 	}
 	orgName := func(id string) string { return map[string]string{admOrgFab: "Fabrikam"}[id] }
+	fab := []entitlement.SubjectSet{{Kind: entitlement.SetConnectedOrganizationMembers, ConnectedOrgID: admOrgFab}}
 	scope := []struct {
+		lang string
 		p    entitlement.Policy
 		want string
 	}{
-		{entitlement.Policy{Scope: entitlement.ScopeAllMemberUsers}, "All members of the organization"},
-		{entitlement.Policy{Scope: entitlement.ScopeAllConfiguredConnectedOrganizationUsers}, "Users of all configured connected organizations"},
-		{entitlement.Policy{Scope: entitlement.ScopeSpecificConnectedOrganizationUsers,
-			SpecificTargets: []entitlement.SubjectSet{{Kind: entitlement.SetConnectedOrganizationMembers, ConnectedOrgID: admOrgFab}}}, "Users of Fabrikam"},
-		{entitlement.Policy{Scope: entitlement.ScopeSpecificConnectedOrganizationUsers}, "Users of specific connected organizations"},
-		{entitlement.Policy{Scope: entitlement.ScopeAllExternalUsers}, "All external users"},
-		{entitlement.Policy{}, "Nobody (admin assignments only)"},
-		{entitlement.Policy{Scope: "somethingNew"}, "somethingNew"},
+		{"en", entitlement.Policy{Scope: entitlement.ScopeAllMemberUsers}, "All members of the organization"},
+		{"en", entitlement.Policy{Scope: entitlement.ScopeAllConfiguredConnectedOrganizationUsers}, "Users of all configured connected organizations"},
+		{"en", entitlement.Policy{Scope: entitlement.ScopeSpecificConnectedOrganizationUsers, SpecificTargets: fab}, "Users of Fabrikam"},
+		{"en", entitlement.Policy{Scope: entitlement.ScopeSpecificConnectedOrganizationUsers}, "Users of specific connected organizations"},
+		{"en", entitlement.Policy{Scope: entitlement.ScopeAllExternalUsers}, "All external users"},
+		{"en", entitlement.Policy{}, "Nobody (admin assignments only)"},
+		{"en", entitlement.Policy{Scope: "somethingNew"}, "somethingNew"},
+		{"de", entitlement.Policy{Scope: entitlement.ScopeAllMemberUsers}, "Alle Mitglieder der Organisation"},
+		{"de", entitlement.Policy{Scope: entitlement.ScopeSpecificConnectedOrganizationUsers, SpecificTargets: fab}, "Benutzer von Fabrikam"},
+		{"fr", entitlement.Policy{}, "Personne (attributions par les administrateurs uniquement)"},
+		{"fr", entitlement.Policy{Scope: entitlement.ScopeAllExternalUsers}, "Tous les utilisateurs externes"},
 	}
 	for _, tc := range scope {
-		if got := admScopeWords(tc.p, orgName); got != tc.want {
-			t.Errorf("admScopeWords(%q) = %q, want %q", tc.p.Scope, got, tc.want)
+		if got := admScopeWords(i18n.For(tc.lang), tc.p, orgName); got != tc.want {
+			t.Errorf("admScopeWords(%s, %q) = %q, want %q", tc.lang, tc.p.Scope, got, tc.want)
 		}
 	}
 	covers := []struct {

@@ -49,7 +49,7 @@ func cardStage(a entitlement.Approval, tok string) int {
 
 // stageOutcomeView is the read-only view of one stage as Graph reports it to the viewer.
 func (b *Bot) stageOutcomeView(t *turn, tr *trackedRequest, a entitlement.Approval, stage int) cards.ApprovalDecidedView {
-	v := b.decidedView(tr, stage, t.userID)
+	v := b.decidedView(t.loc, tr, stage, t.userID)
 	if stage < 1 || stage > len(a.Stages) {
 		return v
 	}
@@ -92,7 +92,7 @@ func (b *Bot) verbDecide(result entitlement.ReviewResult) verbHandler {
 		}
 		d, err := b.delegated(ctx, t)
 		if err != nil {
-			return b.failure(ctx, t, "I couldn't record your decision", err, "approvals")
+			return b.failure(ctx, t, t.loc.T("fail.recordDecision"), err, "approvals")
 		}
 		appr, err := d.Approval(ctx, reqID)
 		if err != nil {
@@ -100,7 +100,7 @@ func (b *Bot) verbDecide(result entitlement.ReviewResult) verbHandler {
 		}
 		tr, err := b.core.Follow(ctx, reqID)
 		if err != nil {
-			return b.failure(ctx, t, "I couldn't record your decision", err, "approvals")
+			return b.failure(ctx, t, t.loc.T("fail.recordDecision"), err, "approvals")
 		}
 		b.core.LearnDecisions(ctx, tr, appr)
 		cur, open := appr.Current()
@@ -111,17 +111,17 @@ func (b *Bot) verbDecide(result entitlement.ReviewResult) verbHandler {
 		}
 		if !cur.AssignedToMe {
 			t.log.WarnContext(ctx, "decision by a user who is not an approver of the stage", "request", reqID, "stage", curIdx)
-			v := b.decidedView(tr, curIdx, t.userID)
+			v := b.decidedView(t.loc, tr, curIdx, t.userID)
 			v.NotApprover = true
 			return b.answer(ctx, t, cards.ApprovalDecided(t.loc, v))
 		}
 		b.core.NoteStageID(ctx, tr.ID, curIdx, cur.ID)
 		just := str(data, cards.InputJustification)
 		if just == "" && b.justificationRequired(ctx, tr, curIdx) {
-			return b.answer(ctx, t, b.approverCardFor(ctx, t, tr, curIdx, "A justification is required to approve or deny this request.", just))
+			return b.answer(ctx, t, b.approverCardFor(ctx, t, tr, curIdx, t.loc.T("decide.justificationRequired"), just))
 		}
 		if len([]rune(just)) > maxJustifyLen {
-			return b.answer(ctx, t, b.approverCardFor(ctx, t, tr, curIdx, fmt.Sprintf("The justification is too long (at most %d characters).", maxJustifyLen), just))
+			return b.answer(ctx, t, b.approverCardFor(ctx, t, tr, curIdx, t.loc.T("decide.justificationTooLong", "Max", maxJustifyLen), just))
 		}
 		err = d.DecideStage(ctx, reqID, cur.ID, entitlement.Decision{Result: result, Justification: just})
 		var ad *entitlement.AlreadyDecidedError
@@ -130,13 +130,13 @@ func (b *Bot) verbDecide(result entitlement.ReviewResult) verbHandler {
 		case errors.As(err, &ad):
 			return b.alreadyDecided(ctx, t, tr, curIdx, cur.ID, ad, verb)
 		case errors.Is(err, entitlement.ErrNotApprover):
-			v := b.decidedView(tr, curIdx, t.userID)
+			v := b.decidedView(t.loc, tr, curIdx, t.userID)
 			v.NotApprover = true
 			return b.answer(ctx, t, cards.ApprovalDecided(t.loc, v))
 		case errors.As(err, &ie):
 			return b.answer(ctx, t, b.approverCardFor(ctx, t, tr, curIdx, capitalize(ie.Error())+".", just))
 		case err != nil:
-			return b.failure(ctx, t, "I couldn't record your decision", err, "approvals")
+			return b.failure(ctx, t, t.loc.T("fail.recordDecision"), err, "approvals")
 		}
 		rec := decisionRecord{Stage: curIdx, StageID: cur.ID, ApproverID: t.userID, ApproverName: orUnknown(t.userName, t.userID),
 			Result: result, At: b.now(), Justification: just}
@@ -158,7 +158,7 @@ func (b *Bot) verbDecide(result entitlement.ReviewResult) verbHandler {
 // shows them nothing, or the failure.
 func (b *Bot) approvalUnreadable(ctx context.Context, t *turn, reqID, stageTok string, err error) (*botframework.InvokeResponse, error) {
 	if !errors.Is(err, entitlement.ErrNotFound) && !errors.Is(err, entitlement.ErrForbidden) && !errors.Is(err, entitlement.ErrNotApprover) {
-		return b.failure(ctx, t, "I couldn't record your decision", err, "approvals")
+		return b.failure(ctx, t, t.loc.T("fail.recordDecision"), err, "approvals")
 	}
 	t.log.WarnContext(ctx, "decision on an approval the user cannot see", "request", reqID, "err", err)
 	if v, ok := b.endedView(ctx, t, reqID, stageTok); ok {
@@ -190,10 +190,10 @@ func (b *Bot) ownDecision(ctx context.Context, t *turn, tr *trackedRequest, stag
 	b.updateCards(ctx, tr.ID, t.act.ReplyToID)
 	b.core.PollSoon(ctx, tr.ID)
 	b.keepApproverCard(ctx, t, tr.ID, stage)
-	v := b.decidedView(tr, stage, t.userID)
+	v := b.decidedView(t.loc, tr, stage, t.userID)
 	v.ByYou = true
 	if result == entitlement.ReviewApprove && stage < tr.StageCount {
-		v.Next = fmt.Sprintf("Next: stage %d of %d.", stage+1, tr.StageCount)
+		v.Next = t.loc.T("decide.next", "Stage", stage+1, "Stages", tr.StageCount)
 	}
 	return b.answer(ctx, t, cards.ApprovalDecided(t.loc, v))
 }
@@ -212,7 +212,7 @@ func (b *Bot) alreadyDecided(ctx context.Context, t *turn, tr *trackedRequest, s
 	t.log.InfoContext(ctx, "stage already decided by someone else", "request", tr.ID, "stage", stage, "by", ad.By)
 	b.updateCards(ctx, tr.ID, t.act.ReplyToID)
 	b.core.PollSoon(ctx, tr.ID)
-	v := b.decidedView(tr, stage, t.userID)
+	v := b.decidedView(t.loc, tr, stage, t.userID)
 	if v.DecidedBy == "" {
 		v.DecidedBy = ad.By
 	}
@@ -268,7 +268,7 @@ func (b *Bot) endedView(ctx context.Context, t *turn, requestID, stageTok string
 			stage = d.Stage
 		}
 	}
-	v := b.decidedView(tr, stage, t.userID)
+	v := b.decidedView(t.loc, tr, stage, t.userID)
 	v.AlreadyDecided = !v.ByYou
 	return v, true
 }
@@ -414,7 +414,7 @@ func (b *Bot) verbApprovalView(open bool) verbHandler {
 		// Graph shows the user this approval (an approver of one of its stages): follow it from now on.
 		tr, err := b.core.Follow(ctx, reqID)
 		if err != nil {
-			return b.failure(ctx, t, "I couldn't read this approval", err, "approvals")
+			return b.failure(ctx, t, t.loc.T("fail.readApproval"), err, "approvals")
 		}
 		if want == 0 {
 			want = cardStage(appr, str(data, cards.KeyStageID))
@@ -459,12 +459,12 @@ func (b *Bot) verbApprovalView(open bool) verbHandler {
 func (b *Bot) approvalViewFromRecord(ctx context.Context, t *turn, reqID string, want int, open bool, err error) (*botframework.InvokeResponse, error) {
 	tr, lerr := b.core.Get(ctx, reqID)
 	if lerr != nil && !errors.Is(lerr, store.ErrNotFound) {
-		return b.failure(ctx, t, "I couldn't read this approval", lerr, "approvals")
+		return b.failure(ctx, t, t.loc.T("fail.readApproval"), lerr, "approvals")
 	}
 	if lerr != nil || !b.mayViewTracked(ctx, tr, t.userID) {
 		if !errors.Is(err, entitlement.ErrNotFound) && !errors.Is(err, entitlement.ErrForbidden) && !errors.Is(err, entitlement.ErrNotApprover) {
 			// Sign-in, consent, throttling, an outage: say so (and ask for sign-in) rather than "nothing".
-			return b.failure(ctx, t, "I couldn't read this approval", err, "approvals")
+			return b.failure(ctx, t, t.loc.T("fail.readApproval"), err, "approvals")
 		}
 		t.log.WarnContext(ctx, "approval view asked by a user with no part in the request", "request", reqID, "err", err)
 		return b.answer(ctx, t, nothingToDecide(t.loc))

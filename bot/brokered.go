@@ -19,6 +19,7 @@ import (
 	"github.com/accessbot/accessbot/internal/lifecycle"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/accessbot/accessbot/cards"
@@ -66,13 +67,13 @@ func (b *Bot) brokeredSubmit(ctx context.Context, t *turn, md modeDecision, in e
 	}
 	email := strings.TrimSpace(md.Email)
 	if !looksLikeEmail(email) {
-		return nil, "", entitlement.Invalid("email address", "is unknown: Teams did not tell me yours, and the invitation needs it; ask your contact to request access for you")
+		return nil, "", userErr("", "brokered.noEmail").invalid("email address")
 	}
 	if in.Extend {
-		return nil, "", entitlement.Invalid("request", "cannot extend a partner assignment from here; ask your contact to extend it")
+		return nil, "", userErr("", "brokered.noExtend").invalid("request")
 	}
 	if !guidRE.MatchString(in.PackageID) {
-		return nil, "", entitlement.Invalid("package", fmt.Sprintf("%q is not an access package id", in.PackageID))
+		return nil, "", userErr("", "brokered.badPackage", "ID", strconv.Quote(in.PackageID)).invalid("package")
 	}
 	pkg, err := b.cfg.Entitlement.Package(ctx, in.PackageID)
 	if err != nil {
@@ -179,7 +180,7 @@ func (b *Bot) brokeredDecisionUnavailable(ctx context.Context, t *turn, br *brok
 	auditEntry func(string, map[string]string) store.AuditEntry, err error) (*botframework.InvokeResponse, bool, error) {
 	t.log.WarnContext(ctx, "brokered decision: approvers could not be resolved", "request", br.ID, "stage", stage, "err", err)
 	b.auditTurn(ctx, t, auditEntry("error", map[string]string{"stage": fmt.Sprint(stage), "reason": "approvers could not be resolved (Microsoft Graph unavailable)"}))
-	resp, ferr := b.failure(ctx, t, "I couldn't record your decision", fmt.Errorf("resolve approvers of stage %d of %s: %w", stage, br.ID, err), "approvals")
+	resp, ferr := b.failure(ctx, t, t.loc.T("fail.recordDecision"), fmt.Errorf("resolve approvers of stage %d of %s: %w", stage, br.ID, err), "approvals")
 	return resp, true, ferr
 }
 
@@ -273,11 +274,11 @@ func (b *Bot) decideBrokeredStage(ctx context.Context, t *turn, br *brokeredRequ
 		if errors.Is(err, entitlement.ErrUnavailable) {
 			return b.brokeredDecisionUnavailable(ctx, t, br, cur.Index, auditEntry, err)
 		}
-		resp, ferr := b.failure(ctx, t, "I couldn't record your decision", err, "approvals")
+		resp, ferr := b.failure(ctx, t, t.loc.T("fail.recordDecision"), err, "approvals")
 		return resp, true, ferr
 	}
 	if cur.Index > len(pol.Stages) {
-		resp, ferr := b.failure(ctx, t, "I couldn't record your decision",
+		resp, ferr := b.failure(ctx, t, t.loc.T("fail.recordDecision"),
 			fmt.Errorf("policy %s has %d stages, request %s is at stage %d: %w", pol.ID, len(pol.Stages), br.ID, cur.Index, entitlement.ErrConflict), "approvals")
 		return resp, true, ferr
 	}
@@ -299,12 +300,12 @@ func (b *Bot) decideBrokeredStage(ctx context.Context, t *turn, br *brokeredRequ
 	}
 	just := str(data, cards.InputJustification)
 	if just == "" && st.ApproverJustificationRequired {
-		resp, err := b.answer(ctx, t, b.brokeredApproverCard(ctx, t.loc, br, cur.Index, t.userID, "A justification is required to approve or deny this request.", just))
+		resp, err := b.answer(ctx, t, b.brokeredApproverCard(ctx, t.loc, br, cur.Index, t.userID, t.loc.T("decide.justificationRequired"), just))
 		return resp, true, err
 	}
 	if len([]rune(just)) > maxJustifyLen {
 		resp, err := b.answer(ctx, t, b.brokeredApproverCard(ctx, t.loc, br, cur.Index, t.userID,
-			fmt.Sprintf("The justification is too long (at most %d characters).", maxJustifyLen), just))
+			t.loc.T("decide.justificationTooLong", "Max", maxJustifyLen), just))
 		return resp, true, err
 	}
 
@@ -371,7 +372,7 @@ func brokeredReason(l *i18n.Localizer, br *brokeredRequest) string {
 }
 
 func (b *Bot) brokeredDecidedView(l *i18n.Localizer, br *brokeredRequest, stage int, viewerID string) cards.ApprovalDecidedView {
-	v := b.decidedView(br.Mirror(), stage, viewerID)
+	v := b.decidedView(l, br.Mirror(), stage, viewerID)
 	v.RequesterOrg = orUnknown(br.Requester.OrgName, v.RequesterOrg)
 	v.Mode = cards.ModeBrokered
 	if v.Closed == cards.ClosureAutoDenied {

@@ -26,7 +26,7 @@ func (b *Bot) cmdApprovals(ctx context.Context, t *turn, cmd Command) error {
 	if err != nil {
 		signIn := errors.Is(err, entitlement.ErrSignInRequired) || errors.Is(err, entitlement.ErrConsentRequired)
 		if signIn || len(brk) == 0 {
-			_, err = b.sendCard(ctx, t, b.errorCard(ctx, t, "I couldn't list your approvals", err, "approvals"))
+			_, err = b.sendCard(ctx, t, b.errorCard(ctx, t, t.loc.T("fail.listApprovals"), err, "approvals"))
 			return err
 		}
 		// Graph failed, but the brokered decisions are still the user's to make: show them, and say the

@@ -92,22 +92,22 @@ func TestNotificationsInTheRecipientsLanguage(t *testing.T) {
 	}
 }
 
-// TestErrorCardInTheUsersLanguage: a failure is explained in the user's language by the kind of error; English
-// keeps the flow's own title and explanation.
+// TestErrorCardInTheUsersLanguage: a failure is told in the user's language: what failed (the flow's title)
+// and why, by the kind of error.
 func TestErrorCardInTheUsersLanguage(t *testing.T) {
 	e := newFlEnv(t)
 	act := e.activity(flRita, "Rita", "message")
 	act.Locale = "de-DE"
 	tu := e.bot.newTurn(context.Background(), act)
-	txt, _ := cardText(t, e.bot.errorCard(context.Background(), tu, "I couldn't file your request", entitlement.ErrAlreadyRequested, "status"))
-	for _, w := range []string{"Das hat nicht geklappt", "bereits eine offene Anfrage", "Meine Anfragen"} {
+	txt, _ := cardText(t, e.bot.errorCard(context.Background(), tu, tu.loc.T("fail.fileRequest"), entitlement.ErrAlreadyRequested, "status"))
+	for _, w := range []string{"Ich konnte Ihre Anfrage nicht einreichen", "bereits eine offene Anfrage", "Meine Anfragen"} {
 		if !strings.Contains(txt, w) {
 			t.Errorf("German error card lacks %q:\n%s", w, txt)
 		}
 	}
 	act.Locale = "en-US"
 	tu = e.bot.newTurn(context.Background(), act)
-	txt, _ = cardText(t, e.bot.errorCard(context.Background(), tu, "I couldn't file your request", entitlement.ErrAlreadyRequested, "status"))
+	txt, _ = cardText(t, e.bot.errorCard(context.Background(), tu, tu.loc.T("fail.fileRequest"), entitlement.ErrAlreadyRequested, "status"))
 	if !strings.Contains(txt, "I couldn't file your request") || !strings.Contains(txt, "You already have an open request") {
 		t.Errorf("English error card:\n%s", txt)
 	}

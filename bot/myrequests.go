@@ -38,7 +38,7 @@ func (b *Bot) cmdStatus(ctx context.Context, t *turn, cmd Command) error {
 			return err
 		}
 	}
-	_, err = b.sendCard(ctx, t, b.errorCard(ctx, t, "I couldn't list your requests", err, "status"))
+	_, err = b.sendCard(ctx, t, b.errorCard(ctx, t, t.loc.T("fail.listRequests"), err, "status"))
 	return err
 }
 
@@ -75,9 +75,9 @@ func (b *Bot) myRequestsCard(ctx context.Context, t *turn, reqs []entitlement.Re
 		if tr != nil {
 			s.State = cardState(tr)
 			if tr.State == entitlement.StatePendingApproval && len(tr.Approvers) > 0 {
-				s.Detail = "waiting for " + lifecycle.NamesOf(tr.Approvers)
+				s.Detail = t.loc.T("myreq.waitingFor", "Names", lifecycle.NamesOf(tr.Approvers))
 				if tr.StageCount > 1 {
-					s.Detail = fmt.Sprintf("stage %d of %d, %s", tr.Stage, tr.StageCount, s.Detail)
+					s.Detail = t.loc.T("myreq.waitingForStage", "Stage", tr.Stage, "Stages", tr.StageCount, "Names", lifecycle.NamesOf(tr.Approvers))
 				}
 			}
 		}
@@ -92,7 +92,7 @@ func (b *Bot) myRequestsCard(ctx context.Context, t *turn, reqs []entitlement.Re
 // ownRequest reads a request with the app's identity and checks that the turn's user filed it.
 func (b *Bot) ownRequest(ctx context.Context, t *turn, id string) (entitlement.Request, error) {
 	if !validID(id) {
-		return entitlement.Request{}, entitlement.Invalid("requestId", "is not a request id")
+		return entitlement.Request{}, userErr("", "request.badID").invalid("requestId")
 	}
 	r, err := b.cfg.Entitlement.Request(ctx, id)
 	if err != nil {
@@ -118,7 +118,7 @@ func (b *Bot) verbRequestRefresh(ctx context.Context, t *turn, data map[string]a
 	id := str(data, cards.KeyRequestID)
 	r, err := b.ownRequest(ctx, t, id)
 	if err != nil {
-		return b.failure(ctx, t, "I couldn't read that request", err, "status")
+		return b.failure(ctx, t, t.loc.T("fail.readRequest"), err, "status")
 	}
 	tr, err := b.core.Track(ctx, r, trackOptions{RequestorTenant: t.tenantID})
 	if err != nil {
@@ -131,11 +131,11 @@ func (b *Bot) verbRequestCancel(ctx context.Context, t *turn, data map[string]an
 	id := str(data, cards.KeyRequestID)
 	r, err := b.ownRequest(ctx, t, id)
 	if err != nil {
-		return b.failure(ctx, t, "I couldn't cancel that request", err, "status")
+		return b.failure(ctx, t, t.loc.T("fail.cancelRequest"), err, "status")
 	}
 	tr, err := b.cancel(ctx, t, r)
 	if err != nil {
-		return b.failure(ctx, t, "I couldn't cancel that request", err, "status")
+		return b.failure(ctx, t, t.loc.T("fail.cancelRequest"), err, "status")
 	}
 	return b.answerStatus(ctx, t, tr)
 }
@@ -159,7 +159,7 @@ func (b *Bot) cmdCancel(ctx context.Context, t *turn, cmd Command) error {
 		reqs, err = d.MyRequests(ctx)
 	}
 	if err != nil {
-		_, err = b.sendCard(ctx, t, b.errorCard(ctx, t, "I couldn't list your requests", err, "status"))
+		_, err = b.sendCard(ctx, t, b.errorCard(ctx, t, t.loc.T("fail.listRequests"), err, "status"))
 		return err
 	}
 	var open []entitlement.Request
@@ -191,7 +191,7 @@ func (b *Bot) cmdCancel(ctx context.Context, t *turn, cmd Command) error {
 	}
 	tr, err := b.cancel(ctx, t, match[0])
 	if err != nil {
-		_, err = b.sendCard(ctx, t, b.errorCard(ctx, t, "I couldn't cancel that request", err, "status"))
+		_, err = b.sendCard(ctx, t, b.errorCard(ctx, t, t.loc.T("fail.cancelRequest"), err, "status"))
 		return err
 	}
 	_, err = b.answerStatus(ctx, t, tr)
@@ -213,7 +213,7 @@ func (b *Bot) cmdAccess(ctx context.Context, t *turn, cmd Command) error {
 		as, err = d.MyAssignments(ctx)
 	}
 	if err != nil {
-		_, err = b.sendCard(ctx, t, b.errorCard(ctx, t, "I couldn't list your access", err, "access"))
+		_, err = b.sendCard(ctx, t, b.errorCard(ctx, t, t.loc.T("fail.listAccess"), err, "access"))
 		return err
 	}
 	v := cards.MyAccessView{Now: b.now(), OrgName: b.cfg.Tenant.Name}
@@ -266,7 +266,7 @@ func (b *Bot) extend(ctx context.Context, t *turn, want, assignmentID string) (*
 		as, err = d.MyAssignments(ctx)
 	}
 	if err != nil {
-		return botframework.CardResponse(b.errorCard(ctx, t, "I couldn't list your access", err, "access")), nil
+		return botframework.CardResponse(b.errorCard(ctx, t, t.loc.T("fail.listAccess"), err, "access")), nil
 	}
 	var match []entitlement.Assignment
 	names := map[string]string{}
@@ -304,11 +304,11 @@ func (b *Bot) extend(ctx context.Context, t *turn, want, assignmentID string) (*
 	a := match[0]
 	pol, err := b.cfg.Entitlement.Policy(ctx, a.PolicyID)
 	if err != nil {
-		return botframework.CardResponse(b.errorCard(ctx, t, "I couldn't read the policy", err, "")), nil
+		return botframework.CardResponse(b.errorCard(ctx, t, t.loc.T("fail.readPolicy"), err, "")), nil
 	}
 	if !pol.SelfUpdateAllowed {
-		return notice(noticeWarning, "This access can't be extended here",
-			fmt.Sprintf("The policy of %s does not let holders ask for more time. Ask an admin, or request it again when it ends.", orUnknown(a.PackageName, "this package")), nil), nil
+		return notice(noticeWarning, t.loc.T("extend.notAllowed"),
+			t.loc.T("extend.notAllowedText", "Package", orUnknown(a.PackageName, t.loc.T("extend.thisPackage"))), nil), nil
 	}
 	return botframework.CardResponse(b.formCardFor(ctx, t, a.PackageID, a.PolicyID, &extendInfo{AssignmentID: a.ID})), nil
 }

@@ -145,7 +145,7 @@ func (b *Bot) editPackage(ctx context.Context, c *adminCall, name string) error 
 	if len(pols) > 0 {
 		pol = &pols[0]
 	}
-	names := newAdmNamer(b)
+	names := newAdmNamer(b, c.t.loc)
 	d := builder.FromPackage(pkg, pol, inc, func(s entitlement.SubjectSet) string {
 		switch s.Kind {
 		case entitlement.SetConnectedOrganizationMembers:

@@ -15,18 +15,19 @@ type catalogRoleReader interface {
 	CatalogRoleAssignments(ctx context.Context, userID string) ([]entitlement.CatalogRoleAssignment, error)
 }
 
-// entitlementRoleNames names the entitlement management roles (as the Entra admin center does).
+// entitlementRoleNames are the catalog ids naming the entitlement management roles (as the Entra admin
+// center does).
 var entitlementRoleNames = map[string]string{
-	entitlement.RoleCatalogOwner:                   "Catalog owner",
-	entitlement.RoleCatalogReader:                  "Catalog reader",
-	entitlement.RoleAccessPackageManager:           "Access package manager",
-	entitlement.RoleAccessPackageAssignmentManager: "Access package assignment manager",
-	entitlement.RoleCatalogCreator:                 "Catalog creator",
+	entitlement.RoleCatalogOwner:                   "builder.role.catalogOwner",
+	entitlement.RoleCatalogReader:                  "builder.role.catalogReader",
+	entitlement.RoleAccessPackageManager:           "builder.role.packageManager",
+	entitlement.RoleAccessPackageAssignmentManager: "builder.role.assignmentManager",
+	entitlement.RoleCatalogCreator:                 "builder.role.catalogCreator",
 }
 
 // mayManageCatalog decides whether an admin may create and change packages in catalogID (a new catalog when
 // catalogID is ""): the Identity Governance Administrator role (iga) allows everything; a catalog needs
-// Catalog owner or Access package manager on it, a new catalog needs Catalog creator. held names the roles
+// Catalog owner or Access package manager on it, a new catalog needs Catalog creator. held are the catalog ids of the roles
 // the admin has there, for the refusal.
 func mayManageCatalog(iga bool, roles []entitlement.CatalogRoleAssignment, catalogID string) (ok bool, held []string) {
 	if iga {
@@ -76,7 +77,11 @@ func (b *Bot) catalogRefusal(ctx context.Context, t *turn, catalogID, catalogNam
 	}
 	has := t.loc.T("builder.perm.none")
 	if len(held) > 0 {
-		has = t.loc.List(held)
+		names := make([]string, len(held))
+		for i, id := range held {
+			names[i] = t.loc.T(id)
+		}
+		has = t.loc.List(names)
 	}
 	id := "builder.perm.catalog"
 	if catalogID == "" {

@@ -215,7 +215,7 @@ func requestGone(l *i18n.Localizer) *cards.Card {
 // which matches it, when no record is kept).
 func (b *Bot) ownBrokered(ctx context.Context, t *turn, id string) (*brokeredRequest, error) {
 	if !strings.HasPrefix(id, brokeredPrefix) || !validID(id) {
-		return nil, entitlement.Invalid("requestId", "is not a request id")
+		return nil, userErr("", "request.badID").invalid("requestId")
 	}
 	br, err := b.core.GetBrokered(ctx, id)
 	if err != nil {
@@ -241,7 +241,7 @@ func (b *Bot) verbBrokeredRefresh(ctx context.Context, t *turn, data map[string]
 		return b.answer(ctx, t, requestGone(t.loc))
 	}
 	if err != nil {
-		return b.failure(ctx, t, "I couldn't read that request", err, "status")
+		return b.failure(ctx, t, t.loc.T("fail.readRequest"), err, "status")
 	}
 	return b.answerBrokeredStatus(ctx, t, br)
 }
@@ -250,7 +250,7 @@ func (b *Bot) verbBrokeredRefresh(ctx context.Context, t *turn, data map[string]
 func (b *Bot) verbBrokeredCancel(ctx context.Context, t *turn, data map[string]any) (*botframework.InvokeResponse, error) {
 	id := str(data, cards.KeyRequestID)
 	if !validID(id) {
-		return b.failure(ctx, t, "I couldn't cancel that request", entitlement.Invalid("requestId", "is not a request id"), "status")
+		return b.failure(ctx, t, t.loc.T("fail.cancelRequest"), userErr("", "request.badID").invalid("requestId"), "status")
 	}
 	unlock, err := b.core.Lock(ctx, "brk:"+id)
 	if err != nil {
@@ -262,7 +262,7 @@ func (b *Bot) verbBrokeredCancel(ctx context.Context, t *turn, data map[string]a
 		return b.answer(ctx, t, requestGone(t.loc))
 	}
 	if err != nil {
-		return b.failure(ctx, t, "I couldn't cancel that request", err, "status")
+		return b.failure(ctx, t, t.loc.T("fail.cancelRequest"), err, "status")
 	}
 	if br.State != entitlement.StatePendingApproval {
 		return b.answerBrokeredStatus(ctx, t, br) // already decided: the card shows where it stands
@@ -296,7 +296,7 @@ func (b *Bot) cmdBrokeredAccess(ctx context.Context, t *turn) error {
 		guests[br.Guest.UserID] = true
 		as, err := b.cfg.Entitlement.Assignments(ctx, entitlement.AssignmentFilter{TargetID: br.Guest.UserID})
 		if err != nil {
-			_, err = b.sendCard(ctx, t, b.errorCard(ctx, t, "I couldn't list your access", err, "access"))
+			_, err = b.sendCard(ctx, t, b.errorCard(ctx, t, t.loc.T("fail.listAccess"), err, "access"))
 			return err
 		}
 		for _, a := range as {
@@ -361,9 +361,9 @@ func (b *Bot) cmdBrokeredRequests(ctx context.Context, t *turn) error {
 		sv := b.brokeredStatusView(ctx, t.loc, &br)
 		detail := ""
 		if sv.WaitingForInvitation {
-			detail = "waiting for you to accept the invitation"
+			detail = t.loc.T("myreq.waitingInvitation")
 		} else if len(sv.Asked) > 0 && br.State == entitlement.StatePendingApproval {
-			detail = "waiting for " + strings.Join(sv.Asked, ", ")
+			detail = t.loc.T("myreq.waitingFor", "Names", strings.Join(sv.Asked, ", "))
 		}
 		v.Requests = append(v.Requests, cards.RequestSummaryView{RequestID: br.ID, PackageName: br.PackageName, State: sv.State,
 			Detail: detail, UpdatedAt: br.UpdatedAt})

@@ -24,7 +24,7 @@ func (b *Bot) requestMode(ctx context.Context, t *turn) (modeDecision, error) {
 	}
 	org := b.cfg.Tenant.Name
 	if org == "" {
-		org = "this organization"
+		org = t.loc.T("mode.thisOrganization")
 	}
 	orgs, err := b.connectedOrgs(ctx)
 	if err != nil {
@@ -33,21 +33,18 @@ func (b *Bot) requestMode(ctx context.Context, t *turn) (modeDecision, error) {
 	co, found := orgOfTenant(orgs, t.tenantID)
 	if !found {
 		return modeDecision{Mode: cards.ModeLinkOut, Allowed: false,
-			Reason: fmt.Sprintf("Your organization is not connected to %s, so I can't take access requests from your account. "+
-				"Ask your contact at %s to connect your organization (an admin adds it as a connected organization), then try again.", org, org)}, nil
+			Reason: t.loc.T("mode.notConnected", "Org", org)}, nil
 	}
-	md := modeDecision{OrgID: co.ID, OrgName: orUnknown(co.Name, "your organization")}
+	md := modeDecision{OrgID: co.ID, OrgName: orUnknown(co.Name, t.loc.T("common.yourOrganization"))}
 	if co.State != entitlement.OrgConfigured {
 		md.Mode = cards.ModeLinkOut
-		md.Reason = fmt.Sprintf("%s is known to %s but not yet approved for access requests. Ask your %s contact to have "+
-			"an admin approve (configure) the connection, then try again.", md.OrgName, org, org)
+		md.Reason = t.loc.T("mode.notConfigured", "Partner", md.OrgName, "Org", org)
 		return md, nil
 	}
 	md.Allowed = true
 	if !b.cfg.Brokered {
 		md.Mode = cards.ModeLinkOut
-		md.Reason = fmt.Sprintf("Requests from %s are finished in %s's My Access portal: sign in there with your %s account.",
-			md.OrgName, org, md.OrgName)
+		md.Reason = t.loc.T("mode.linkOutPartner", "Partner", md.OrgName, "Org", org)
 		return md, nil
 	}
 	md.Mode = cards.ModeBrokered

@@ -15,12 +15,23 @@ type patternClass struct {
 	sample string // example characters, cycled
 }
 
+// The example characters of each class (no I and O, which read like 1 and 0), and the rune ranges that
+// name a class ("AZaz" is [A-Za-z]): pattern data, not text.
+const (
+	sampleUpper = "ABCDEFGHJK"
+	sampleAlpha = "Abcdefghjk"
+	sampleAlnum = "A1b2C3d4E5"
+	rangesUpper = "AZ"
+	rangesAlpha = "AZaz"
+	rangesAlnum = "09AZaz"
+)
+
 var (
 	classDigit = patternClass{"digit", "1234567890"}
-	classUpper = patternClass{"upper", "ABCDEFGHJK"}
+	classUpper = patternClass{"upper", sampleUpper}
 	classLower = patternClass{"lower", "abcdefghjk"}
-	classAlpha = patternClass{"letter", "Abcdefghjk"}
-	classAlnum = patternClass{"alnum", "A1b2C3d4E5"}
+	classAlpha = patternClass{"letter", sampleAlpha}
+	classAlnum = patternClass{"alnum", sampleAlnum}
 )
 
 // classOf recognises the rune ranges of \d, [0-9], [A-Z], [a-z], [A-Za-z] and [A-Za-z0-9].
@@ -29,13 +40,13 @@ func classOf(ranges []rune) (patternClass, bool) {
 	switch key {
 	case "09":
 		return classDigit, true
-	case "AZ":
+	case rangesUpper:
 		return classUpper, true
 	case "az":
 		return classLower, true
-	case "AZaz":
+	case rangesAlpha:
 		return classAlpha, true
-	case "09AZaz":
+	case rangesAlnum:
 		return classAlnum, true
 	}
 	return patternClass{}, false

@@ -69,7 +69,7 @@ func (b *Bot) packagesCard(ctx context.Context, t *turn, query string, page int)
 	}
 	md, err := b.requestMode(ctx, t)
 	if err != nil {
-		return b.errorCard(ctx, t, "I couldn't list the packages", err, "packages "+query)
+		return b.errorCard(ctx, t, t.loc.T("fail.listPackages"), err, "packages "+query)
 	}
 	if c := b.notHere(t.loc, md, "", ""); c != nil {
 		return c
@@ -83,7 +83,7 @@ func (b *Bot) packagesCard(ctx context.Context, t *turn, query string, page int)
 		}
 	}
 	if err != nil {
-		return b.errorCard(ctx, t, "I couldn't list the packages", err, "packages "+query)
+		return b.errorCard(ctx, t, t.loc.T("fail.listPackages"), err, "packages "+query)
 	}
 	return packageListCard(t.loc, pkgs, query, page, b.cfg.Tenant.Name)
 }
@@ -162,7 +162,7 @@ func (b *Bot) openByName(ctx context.Context, t *turn, text string) error {
 	}
 	md, err := b.requestMode(ctx, t)
 	if err != nil {
-		_, err = b.sendCard(ctx, t, b.errorCard(ctx, t, "I couldn't open the request form", err, "request "+text))
+		_, err = b.sendCard(ctx, t, b.errorCard(ctx, t, t.loc.T("fail.openForm"), err, "request "+text))
 		return err
 	}
 	if c := b.notHere(t.loc, md, "", ""); c != nil {
@@ -171,7 +171,7 @@ func (b *Bot) openByName(ctx context.Context, t *turn, text string) error {
 	}
 	pkgs, err := b.listPackages(ctx, t, md, text)
 	if err != nil {
-		_, err = b.sendCard(ctx, t, b.errorCard(ctx, t, "I couldn't look up that package", err, "request "+text))
+		_, err = b.sendCard(ctx, t, b.errorCard(ctx, t, t.loc.T("fail.lookUpPackage"), err, "request "+text))
 		return err
 	}
 	for _, p := range pkgs {

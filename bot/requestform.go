@@ -7,6 +7,7 @@ import (
 	"github.com/accessbot/accessbot/internal/lifecycle"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -59,7 +60,7 @@ type extendInfo struct {
 func (b *Bot) formCardFor(ctx context.Context, t *turn, packageID, policyID string, ext *extendInfo) *cards.Card {
 	md, err := b.requestMode(ctx, t)
 	if err != nil {
-		return b.errorCard(ctx, t, "I couldn't open the request form", err, "request "+packageID)
+		return b.errorCard(ctx, t, t.loc.T("fail.openForm"), err, "request "+packageID)
 	}
 	if !md.Allowed || md.Mode == cards.ModeLinkOut {
 		name := ""
@@ -72,7 +73,7 @@ func (b *Bot) formCardFor(ctx context.Context, t *turn, packageID, policyID stri
 	}
 	reqs, err := b.requirementsFor(ctx, t, md, packageID)
 	if err != nil {
-		return b.errorCard(ctx, t, "I couldn't open the request form", err, "request "+packageID)
+		return b.errorCard(ctx, t, t.loc.T("fail.openForm"), err, "request "+packageID)
 	}
 	if c := b.sodCard(ctx, t, packageID); c != nil && ext == nil {
 		return c
@@ -89,7 +90,7 @@ func (b *Bot) formCardFor(ctx context.Context, t *turn, packageID, policyID stri
 	}
 	formID := newID()
 	if err := b.cfg.Store.PutDialog(ctx, dialogFormPrefx+formID, fd); err != nil {
-		return b.errorCard(ctx, t, "I couldn't open the request form", fmt.Errorf("store form: %w", err), "")
+		return b.errorCard(ctx, t, t.loc.T("fail.openForm"), fmt.Errorf("store form: %w", err), "")
 	}
 	return cards.RequestForm(t.loc, b.formView(ctx, t, formID, fd, reqs, req))
 }
@@ -131,7 +132,7 @@ func (b *Bot) formView(ctx context.Context, t *turn, formID string, fd formDialo
 		}
 	}
 	if fd.Extend {
-		v.PackageDescription = "Extend your access: this asks for a new end date under the same policy. " + v.PackageDescription
+		v.PackageDescription = strings.TrimSpace(t.loc.T("form.extendLead") + " " + v.PackageDescription)
 	}
 	return v
 }
@@ -147,9 +148,9 @@ func validateForm(l *i18n.Localizer, req entitlement.Requirements, data map[stri
 	vals[cards.InputJustification] = just
 	switch {
 	case just == "" && req.RequestorJustificationRequired:
-		errs[cards.InputJustification] = "A justification is required for this package: say why you need the access."
+		errs[cards.InputJustification] = l.T("form.justificationMissing")
 	case utf8.RuneCountInString(just) > maxJustifyLen:
-		errs[cards.InputJustification] = fmt.Sprintf("The justification is %d characters long; at most %d are allowed.", utf8.RuneCountInString(just), maxJustifyLen)
+		errs[cards.InputJustification] = l.T("form.justificationTooLong", "Got", utf8.RuneCountInString(just), "Max", maxJustifyLen)
 	}
 	in.Justification = just
 
@@ -159,7 +160,7 @@ func validateForm(l *i18n.Localizer, req entitlement.Requirements, data map[stri
 		vals[id] = val
 		if val == "" {
 			if q.Required {
-				errs[id] = "An answer is required."
+				errs[id] = l.T("form.answerRequired")
 			}
 			continue
 		}
@@ -170,7 +171,7 @@ func validateForm(l *i18n.Localizer, req entitlement.Requirements, data map[stri
 		}
 		in.Answers = append(in.Answers, ans)
 	}
-	validateSchedule(req, data, now, &in, errs, vals)
+	validateSchedule(l, req, data, now, &in, errs, vals)
 	return in, errs, vals
 }
 
@@ -178,7 +179,7 @@ func validateForm(l *i18n.Localizer, req entitlement.Requirements, data map[stri
 // pattern. It returns the answer to file, or the problem to show on the field.
 func validateAnswer(l *i18n.Localizer, q entitlement.Question, val string) (entitlement.Answer, string) {
 	if utf8.RuneCountInString(val) > maxAnswerLen {
-		return entitlement.Answer{}, fmt.Sprintf("The answer is too long (at most %d characters).", maxAnswerLen)
+		return entitlement.Answer{}, l.T("form.answerTooLong", "Max", maxAnswerLen)
 	}
 	ans := entitlement.Answer{QuestionID: q.ID, QuestionText: q.Text, Value: val, DisplayValue: val}
 	if q.Kind == entitlement.QuestionChoice || len(q.Choices) > 0 {
@@ -195,7 +196,7 @@ func validateAnswer(l *i18n.Localizer, q entitlement.Question, val string) (enti
 				for _, c := range q.Choices {
 					allowed = append(allowed, c.Value)
 				}
-				return entitlement.Answer{}, "Choose one of: " + strings.Join(allowed, ", ") + "."
+				return entitlement.Answer{}, l.T("form.chooseOneOf", "Choices", strings.Join(allowed, ", "))
 			}
 			shown = append(shown, orUnknown(q.Choices[i].Text, p))
 		}
@@ -211,15 +212,15 @@ func validateAnswer(l *i18n.Localizer, q entitlement.Question, val string) (enti
 
 // validateSchedule checks the form's start and end dates (allowed by the policy, real dates, not in the
 // past, end after start) and sets in's schedule from them; problems go into errs by input id.
-func validateSchedule(req entitlement.Requirements, data map[string]any, now time.Time, in *entitlement.NewRequest, errs, vals map[string]string) {
+func validateSchedule(l *i18n.Localizer, req entitlement.Requirements, data map[string]any, now time.Time, in *entitlement.NewRequest, errs, vals map[string]string) {
 	start, end := str(data, cards.InputStartDate), str(data, cards.InputEndDate)
 	vals[cards.InputStartDate], vals[cards.InputEndDate] = start, end
 	if (start != "" || end != "") && !req.CustomScheduleAllowed {
 		if start != "" {
-			errs[cards.InputStartDate] = "This policy does not let you choose dates; leave it empty."
+			errs[cards.InputStartDate] = l.T("form.noDates")
 		}
 		if end != "" {
-			errs[cards.InputEndDate] = "This policy does not let you choose dates; leave it empty."
+			errs[cards.InputEndDate] = l.T("form.noDates")
 		}
 		return
 	}
@@ -229,9 +230,9 @@ func validateSchedule(req entitlement.Requirements, data map[string]any, now tim
 		d, err := time.Parse(time.DateOnly, start)
 		switch {
 		case err != nil:
-			errs[cards.InputStartDate] = fmt.Sprintf("%q is not a date; use YYYY-MM-DD.", start)
+			errs[cards.InputStartDate] = l.T("form.notADate", "Value", strconv.Quote(start))
 		case d.Before(today):
-			errs[cards.InputStartDate] = fmt.Sprintf("The start date can't be in the past (today is %s).", today.Format(time.DateOnly))
+			errs[cards.InputStartDate] = l.T("form.startInPast", "Today", today.Format(time.DateOnly))
 		default:
 			sd = d
 		}
@@ -240,11 +241,11 @@ func validateSchedule(req entitlement.Requirements, data map[string]any, now tim
 		d, err := time.Parse(time.DateOnly, end)
 		switch {
 		case err != nil:
-			errs[cards.InputEndDate] = fmt.Sprintf("%q is not a date; use YYYY-MM-DD.", end)
+			errs[cards.InputEndDate] = l.T("form.notADate", "Value", strconv.Quote(end))
 		case !sd.IsZero() && !d.After(sd):
-			errs[cards.InputEndDate] = "The end date must be after the start date."
+			errs[cards.InputEndDate] = l.T("form.endBeforeStart")
 		case sd.IsZero() && !d.After(today):
-			errs[cards.InputEndDate] = "The end date must be after today."
+			errs[cards.InputEndDate] = l.T("form.endNotAfterToday")
 		default:
 			ed = d
 		}
@@ -312,18 +313,18 @@ func (b *Bot) verbRequestSubmit(ctx context.Context, t *turn, data map[string]an
 func (b *Bot) submitForm(ctx context.Context, t *turn, formID string, fd formDialog, data map[string]any) (*botframework.InvokeResponse, error) {
 	md, err := b.requestMode(ctx, t)
 	if err != nil {
-		return b.failure(ctx, t, "I couldn't file your request", err, "")
+		return b.failure(ctx, t, t.loc.T("fail.fileRequest"), err, "")
 	}
 	if c := b.notHere(t.loc, md, fd.PackageID, ""); c != nil {
 		return b.answer(ctx, t, c)
 	}
 	reqs, err := b.requirementsFor(ctx, t, md, fd.PackageID)
 	if err != nil {
-		return b.failure(ctx, t, "I couldn't file your request", err, "")
+		return b.failure(ctx, t, t.loc.T("fail.fileRequest"), err, "")
 	}
 	i := slices.IndexFunc(reqs, func(r entitlement.Requirements) bool { return r.PolicyID == fd.PolicyID })
 	if i < 0 {
-		return b.failure(ctx, t, "I couldn't file your request", fmt.Errorf("policy %s no longer applies: %w", fd.PolicyID, entitlement.ErrNotEligible), "")
+		return b.failure(ctx, t, t.loc.T("fail.fileRequest"), fmt.Errorf("policy %s no longer applies: %w", fd.PolicyID, entitlement.ErrNotEligible), "")
 	}
 	req := reqs[i]
 	fd.Mode = md.Mode
@@ -336,39 +337,50 @@ func (b *Bot) submitForm(ctx context.Context, t *turn, formID string, fd formDia
 		return b.answer(ctx, t, cards.RequestForm(t.loc, v))
 	}
 	if len(errs) > 0 {
-		return rerender(fmt.Sprintf("%s to fix below.", lifecycle.Pluralize(len(errs), "answer")))
+		return rerender(t.loc.N("form.toFix", len(errs)))
 	}
 	// refused shows bad input the request was refused for: on the field it names, else above the form.
-	refused := func(ie *entitlement.InvalidInputError, lead string) (*botframework.InvokeResponse, error) {
-		if id := inputForField(ie.Field, req); id != "" {
-			errs[id] = capitalize(ie.Problem) + "."
-			return rerender(lead)
+	refused := func(refusal error, lead string) (*botframework.InvokeResponse, error) {
+		if ie := (*entitlement.InvalidInputError)(nil); errors.As(refusal, &ie) {
+			if id := inputForField(ie.Field, req); id != "" {
+				errs[id] = fieldProblem(t.loc, ie)
+				return rerender(lead)
+			}
 		}
-		return rerender(capitalize(ie.Error()) + ".")
+		return rerender(userMessage(t.loc, refusal))
 	}
 	if md.Mode == cards.ModeBrokered {
-		resp, ie, err := b.fileBrokeredForm(ctx, t, md, formID, fd, in)
-		if ie != nil {
-			return refused(ie, "Your answers were refused; see below.")
+		resp, refusal, err := b.fileBrokeredForm(ctx, t, md, formID, fd, in)
+		if refusal != nil {
+			return refused(refusal, t.loc.T("form.answersRefused"))
 		}
 		return resp, err
 	}
-	resp, ie, err := b.fileDelegatedForm(ctx, t, formID, fd, in)
-	if ie != nil {
-		return refused(ie, "Entra ID refused an answer; see below.")
+	resp, refusal, err := b.fileDelegatedForm(ctx, t, formID, fd, in)
+	if refusal != nil {
+		return refused(refusal, t.loc.T("form.entraRefused"))
 	}
 	return resp, err
 }
 
+// fieldProblem is what is wrong with one answer: Entra's own words (English) to an English reader, else that
+// the answer was refused.
+func fieldProblem(l *i18n.Localizer, ie *entitlement.InvalidInputError) string {
+	if l.Lang() == "en" {
+		return capitalize(ie.Problem) + "."
+	}
+	return l.T("form.fieldRefused")
+}
+
 // fileBrokeredForm files a partner's validated form as a brokered request and answers with its status card.
 // Bad input it was refused for comes back alone, for the form to show.
-func (b *Bot) fileBrokeredForm(ctx context.Context, t *turn, md modeDecision, formID string, fd formDialog, in entitlement.NewRequest) (*botframework.InvokeResponse, *entitlement.InvalidInputError, error) {
+func (b *Bot) fileBrokeredForm(ctx context.Context, t *turn, md modeDecision, formID string, fd formDialog, in entitlement.NewRequest) (*botframework.InvokeResponse, error, error) {
 	card, key, err := b.brokeredSubmit(ctx, t, md, in)
 	if err != nil {
-		if ie := (*entitlement.InvalidInputError)(nil); errors.As(err, &ie) {
-			return nil, ie, nil
+		if errors.Is(err, entitlement.ErrInvalidInput) {
+			return nil, err, nil
 		}
-		resp, err := b.failure(ctx, t, "I couldn't file your request", err, "request "+fd.PackageID)
+		resp, err := b.failure(ctx, t, t.loc.T("fail.fileRequest"), err, "request "+fd.PackageID)
 		return resp, nil, err
 	}
 	fd.RequestID = key
@@ -379,18 +391,18 @@ func (b *Bot) fileBrokeredForm(ctx context.Context, t *turn, md modeDecision, fo
 
 // fileDelegatedForm submits a member's validated form to Entra ID, audits and tracks the request, and answers
 // with its status. Bad input Entra ID refused comes back alone, for the form to show.
-func (b *Bot) fileDelegatedForm(ctx context.Context, t *turn, formID string, fd formDialog, in entitlement.NewRequest) (*botframework.InvokeResponse, *entitlement.InvalidInputError, error) {
+func (b *Bot) fileDelegatedForm(ctx context.Context, t *turn, formID string, fd formDialog, in entitlement.NewRequest) (*botframework.InvokeResponse, error, error) {
 	d, err := b.delegated(ctx, t)
 	if err != nil {
-		resp, err := b.failure(ctx, t, "I couldn't file your request", err, "")
+		resp, err := b.failure(ctx, t, t.loc.T("fail.fileRequest"), err, "")
 		return resp, nil, err
 	}
 	r, err := d.SubmitRequest(ctx, in)
 	if err != nil {
 		if ie := (*entitlement.InvalidInputError)(nil); errors.As(err, &ie) {
-			return nil, ie, nil
+			return nil, err, nil
 		}
-		resp, err := b.failure(ctx, t, "I couldn't file your request", err, "request "+fd.PackageID)
+		resp, err := b.failure(ctx, t, t.loc.T("fail.fileRequest"), err, "request "+fd.PackageID)
 		return resp, nil, err
 	}
 	b.completeSubmitted(ctx, t, &r, fd, in)

@@ -158,7 +158,7 @@ func TestSubmitErrorsBecomeCards(t *testing.T) {
 		want []string
 	}{
 		{"field refused by Entra", entitlement.Invalid("answers[Change ticket]", "does not match the ticket system"), []string{"Does not match the ticket system", "Entra ID refused an answer", cards.VerbRequestSubmit}},
-		{"throttled", &entitlement.ThrottledError{RetryAfter: 30 * time.Second}, []string{"try again in 30s", "Try again"}},
+		{"throttled", &entitlement.ThrottledError{RetryAfter: 30 * time.Second}, []string{"try again in 30 seconds", "Try again"}},
 		{"duplicate", fmt.Errorf("submit: %w", entitlement.ErrAlreadyRequested), []string{"already have an open request", "My requests"}},
 		{"consent", entitlement.ErrConsentRequired, []string{"AccessBot needs your permission"}},
 		{"service failure", &entitlement.ServiceError{Op: "post request", Status: 500, Code: "InternalError", Kind: entitlement.ErrUnavailable}, []string{"unavailable"}},

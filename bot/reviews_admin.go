@@ -24,6 +24,9 @@ const (
 	opReviewCreate = "review.create"
 )
 
+// reviewNoDefault is Graph's defaultDecision of a review that decides nothing for silent reviewers.
+const reviewNoDefault = "None"
+
 func init() {
 	adminUsage["reviews"] = "/reviews [package]"
 	adminUsage["review"] = "/review {name} remind|stop|apply, or /review new {package} [manager|self] [monthly|quarterly|once]"
@@ -166,7 +169,7 @@ func (b *Bot) runReviewOp(ctx context.Context, l *i18n.Localizer, op adminPendin
 		return l.T("review.bot.applied"), l.T("review.bot.appliedText", "Name", op.PackageName), nil
 	}
 	d, err := svc.Create(ctx, entitlement.NewReview{PackageID: op.PackageID, PackageName: op.PackageName, Reviewers: op.ReviewID,
-		Recurrence: op.InstanceID, DurationDays: 14, JustificationRequired: true, DefaultDecision: "None"})
+		Recurrence: op.InstanceID, DurationDays: 14, JustificationRequired: true, DefaultDecision: reviewNoDefault})
 	if err != nil {
 		return "", "", fmt.Errorf("create access review of %s: %w", op.PackageID, err)
 	}

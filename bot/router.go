@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -184,7 +185,7 @@ func (b *Bot) onSubmit(ctx context.Context, t *turn, v map[string]any) error {
 	h, ok := b.verbs[verb]
 	if !ok {
 		t.log.InfoContext(ctx, "unknown submit verb", "verb", verb)
-		return b.sendHelp(ctx, t, "That button is no longer supported here.")
+		return b.sendHelp(ctx, t, t.loc.T("router.unsupportedButton"))
 	}
 	resp, err := h(ctx, t, v)
 	if err != nil {
@@ -229,7 +230,7 @@ func (b *Bot) onInvoke(ctx context.Context, t *turn) (*botframework.InvokeRespon
 	h, ok := b.verbs[verb]
 	if !ok {
 		t.log.InfoContext(ctx, "unknown card verb", "verb", verb)
-		return botframework.CardResponse(b.helpCard(t, fmt.Sprintf("The button %q is not something I know.", verb))), nil
+		return botframework.CardResponse(b.helpCard(t, t.loc.T("router.unknownButton", "Verb", strconv.Quote(verb)))), nil
 	}
 	return h(ctx, t, data)
 }

@@ -47,7 +47,7 @@ func (b *Bot) promptSignIn(ctx context.Context, t *turn, retry string) (bool, er
 		}
 	}
 	card := botframework.NewOAuthCard(
-		"Sign in so AccessBot can act for you in "+orUnknown(b.cfg.Tenant.Name, "your organization")+".",
+		t.loc.T("signIn.prompt", "Org", orUnknown(b.cfg.Tenant.Name, t.loc.T("common.yourOrganization"))),
 		b.cfg.SSOConnectionName, newID(), b.cfg.SSOResource)
 	act := &schema.Activity{Type: schema.Message, Attachments: []schema.Attachment{card.Attachment()}}
 	if _, err := b.send(ctx, t, act); err != nil {
@@ -69,7 +69,7 @@ func (b *Bot) onTokenExchange(ctx context.Context, t *turn) (*botframework.Invok
 			// An outage of the sign-in service: tell the person so (nothing was done), not "sign in".
 			var p pendingSignIn
 			_ = b.cfg.Store.Dialog(ctx, signInKey(t), &p)
-			if _, serr := b.sendCard(ctx, t, b.errorCard(ctx, t, "Sign-in is unavailable", err, p.Command)); serr != nil {
+			if _, serr := b.sendCard(ctx, t, b.errorCard(ctx, t, t.loc.T("fail.signIn"), err, p.Command)); serr != nil {
 				t.log.WarnContext(ctx, "send outage notice", "err", serr)
 			}
 		}

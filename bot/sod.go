@@ -70,7 +70,7 @@ func (b *Bot) incompatibleNames(ctx context.Context, t *turn, packageID string) 
 		out = append(out, p.Name)
 	}
 	for _, g := range inc.Groups {
-		out = append(out, g.Name+" (group)")
+		out = append(out, t.loc.T("resource.groupNamed", "Name", g.Name))
 	}
 	return out
 }

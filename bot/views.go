@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 	"github.com/accessbot/accessbot/internal/lifecycle"
 	"strconv"
 	"strings"
@@ -76,7 +75,7 @@ func (b *Bot) statusView(ctx context.Context, l *i18n.Localizer, tr *trackedRequ
 		v.Until = b.assignmentEnd(ctx, tr)
 	}
 	if tr.State == entitlement.StateCanceled && tr.CanceledByUser {
-		v.Reason = "You canceled the request."
+		v.Reason = l.T("status.youCanceled")
 	}
 	return v
 }
@@ -221,7 +220,7 @@ func (b *Bot) approverCard(ctx context.Context, l *i18n.Localizer, tr *trackedRe
 		v.Error = errMsg
 		return cards.Approval(l, v)
 	}
-	v := b.decidedView(tr, stage, viewerID)
+	v := b.decidedView(l, tr, stage, viewerID)
 	if !decided && tr.State == entitlement.StatePendingApproval && stage == tr.Stage {
 		v.NotApprover = true
 	}
@@ -231,7 +230,7 @@ func (b *Bot) approverCard(ctx context.Context, l *i18n.Localizer, tr *trackedRe
 // decidedView is the read-only view of one stage of a tracked request for viewerID: the stage's decision
 // when one is known, otherwise how the request ended (canceled, expired, denied automatically), and what
 // happened to the request after the stage.
-func (b *Bot) decidedView(tr *trackedRequest, stage int, viewerID string) cards.ApprovalDecidedView {
+func (b *Bot) decidedView(l *i18n.Localizer, tr *trackedRequest, stage int, viewerID string) cards.ApprovalDecidedView {
 	stage = max(stage, 1)
 	v := cards.ApprovalDecidedView{
 		RequestID:     tr.ID,
@@ -278,32 +277,32 @@ func (b *Bot) decidedView(tr *trackedRequest, stage int, viewerID string) cards.
 	switch tr.State {
 	case entitlement.StatePendingApproval:
 		if tr.Stage > stage {
-			v.Next = fmt.Sprintf("Now waiting for stage %d of %d: %s.", tr.Stage, max(tr.StageCount, tr.Stage), orUnknown(lifecycle.NamesOf(tr.Approvers), "the next approvers"))
+			v.Next = l.T("decided.nowWaiting", "Stage", tr.Stage, "Stages", max(tr.StageCount, tr.Stage), "Names", orUnknown(lifecycle.NamesOf(tr.Approvers), l.T("decided.nextApprovers")))
 		}
 	case entitlement.StateDelivering:
-		v.Next = "Approved: access is being delivered."
+		v.Next = l.T("decided.delivering")
 	case entitlement.StateDelivered:
-		v.Next = "Access was delivered."
+		v.Next = l.T("decided.delivered")
 	case entitlement.StatePartiallyDelivered:
-		v.Next = "Access was partly delivered; the rest is being retried."
+		v.Next = l.T("decided.partlyDelivered")
 	case entitlement.StateScheduled:
-		v.Next = "Approved: access starts on the requested date."
+		v.Next = l.T("decided.scheduled")
 	case entitlement.StateCanceled:
-		v.Next = "Then the request was canceled."
+		v.Next = l.T("decided.thenCanceled")
 		if tr.CanceledByUser {
-			v.Next = "Then the requester canceled the request."
+			v.Next = l.T("decided.thenRequesterCanceled")
 		}
 	case entitlement.StateDenied:
 		switch {
 		case denied && deny.Stage != stage:
-			v.Next = fmt.Sprintf("Then stage %d was denied by %s.", deny.Stage, orUnknown(deny.ApproverName, "an approver"))
+			v.Next = l.T("decided.thenStageDenied", "Stage", deny.Stage, "By", orUnknown(deny.ApproverName, l.T("approvers.anApprover")))
 		case !denied && cardState(tr) == cards.StateExpired:
-			v.Next = "Then the request expired: nobody decided in time."
+			v.Next = l.T("decided.thenExpired")
 		case !denied:
-			v.Next = "Then the request was denied automatically."
+			v.Next = l.T("decided.thenAutoDenied")
 		}
 	case entitlement.StateDeliveryFailed:
-		v.Next = "Approved, but delivery failed."
+		v.Next = l.T("decided.deliveryFailed")
 	}
 	return v
 }
@@ -331,8 +330,8 @@ func closure(tr *trackedRequest) cards.Closure {
 }
 
 // errorCard turns an error of the entitlement port into a card for the person in the chat: a sign-in card
-// when they must sign in or consent, otherwise the error's user message. retry is the command that tries
-// again. The full error is logged, never shown.
+// when they must sign in or consent, otherwise what went wrong (title, in the turn's language) and why
+// (userMessage). retry is the command that tries again. The full error is logged, never shown.
 func (b *Bot) errorCard(ctx context.Context, t *turn, title string, err error, retry string) *cards.Card {
 	t.log.WarnContext(ctx, "flow failed", "what", title, "err", err)
 	switch {
@@ -357,15 +356,7 @@ func (b *Bot) errorCard(ctx context.Context, t *turn, title string, err error, r
 		errors.Is(err, entitlement.ErrNotEligible), errors.Is(err, entitlement.ErrThrottled):
 		kind = noticeWarning
 	}
-	v := cards.NoticeView{Kind: kind, Title: title, Text: capitalize(entitlement.UserMessage(err)) + "."}
-	if t.loc.Lang() != "en" {
-		// The flows name what failed in English; in another language the card says it failed, and why by the
-		// kind of error (the English explanation when the kind has no message of its own).
-		v.Title = t.loc.T("error.title")
-		if id := errorMessageID(err); id != "" {
-			v.Text = t.loc.T(id)
-		}
-	}
+	v := cards.NoticeView{Kind: kind, Title: title, Text: userMessage(t.loc, err)}
 	switch {
 	case errors.Is(err, entitlement.ErrAlreadyRequested):
 		v.Suggestions = []cards.Suggestion{{Title: t.loc.T("button.myRequests"), Command: "status"}}
@@ -405,6 +396,29 @@ func consistentPending(tr *trackedRequest, v *cards.RequestStatusView) {
 	}
 	v.DecidedBy, v.DecidedAt, v.DecisionJustification = d.ApproverName, d.At, d.Justification
 	v.Asked, v.Cancelable = nil, false
+}
+
+// userMessage explains err to a person in l's language: the refusal an *adminError carries, else the kind of
+// error (errorMessageID), else that something went wrong. The error's own text is for logs.
+func userMessage(l *i18n.Localizer, err error) string {
+	var ae *adminError
+	if errors.As(err, &ae) {
+		return ae.localized(l).text
+	}
+	if te := (*entitlement.ThrottledError)(nil); errors.As(err, &te) && te.RetryAfter >= time.Second {
+		wait := l.N("duration.seconds", int(te.RetryAfter.Round(time.Second)/time.Second))
+		if te.RetryAfter >= time.Minute {
+			wait = l.Duration(te.RetryAfter)
+		}
+		return l.T("error.throttledAfter", "After", wait)
+	}
+	if id := errorMessageID(err); id != "" {
+		return l.T(id)
+	}
+	if ie := (*entitlement.InvalidInputError)(nil); errors.As(err, &ie) {
+		return l.T("error.invalidInput", "Field", ie.Field)
+	}
+	return l.T("error.generic")
 }
 
 // errorMessageID is the catalog message that explains an error of a known kind to a user; "" for others.
