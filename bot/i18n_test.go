@@ -14,7 +14,8 @@ import (
 var literalRules = i18ntest.Rules{
 	CommandWords: []string{"packages", "request", "status", "cancel", "access", "extend", "approvals", "help", "my",
 		"reviews", "page"},
-	Technical: regexp.MustCompile(`^AccessBot$`),
+	// The product name; audit outcomes as recorded (English by design; auditOutcomeLabel reads them).
+	Technical: regexp.MustCompile(`^(AccessBot|confirmation requested|removal requested|listed )$`),
 	LogFields: []string{"Outcome", "why", "reason"},
 	SkipCalls: []string{"AddEvent", "ErrorResponse", "TokenExchangeResponse", "auditTurn", "AuditBrokered", "invalid"},
 }
