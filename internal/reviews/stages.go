@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/accessbot/accessbot/cards"
@@ -101,12 +102,24 @@ func (s *Service) earlier(ctx context.Context, ref entitlement.ReviewRef, all []
 }
 
 // reviewersNow lists who reviews an instance now: for a multi-stage review, the reviewers Graph added when the
-// current stage started (the earlier stages' reviewers are done).
+// current stage started (the earlier stages' reviewers are done), plus the users the stage's settings name
+// ("/users/{id}": they review every item of the stage, also when an earlier stage asked them already).
 func (s *Service) reviewersNow(ctx context.Context, a Active) ([]entitlement.Subject, error) {
-	if a.Stage != nil {
-		return s.cfg.Reviews.StageReviewers(ctx, a.Ref(), a.Stage.Start)
+	if a.Stage == nil {
+		return s.cfg.Reviews.ContactedReviewers(ctx, a.Def.ID, a.Inst.ID)
 	}
-	return s.cfg.Reviews.ContactedReviewers(ctx, a.Def.ID, a.Inst.ID)
+	revs, err := s.cfg.Reviews.StageReviewers(ctx, a.Ref(), a.Stage.Start)
+	if err != nil || a.Stage.Number < 1 || a.Stage.Number > len(a.Def.Stages) {
+		return revs, err
+	}
+	for _, q := range a.Def.Stages[a.Stage.Number-1].ReviewerQueries {
+		id, ok := strings.CutPrefix(q, "/users/")
+		if !ok || id == "" || slices.ContainsFunc(revs, func(r entitlement.Subject) bool { return strings.EqualFold(r.ID, id) }) {
+			continue
+		}
+		revs = append(revs, entitlement.Subject{ID: id, Kind: entitlement.SubjectUser})
+	}
+	return revs, nil
 }
 
 // sendKey is the send-once key of a reviewer's card (kind "review" or "remind"): per stage for a multi-stage

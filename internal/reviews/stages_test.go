@@ -1,6 +1,8 @@
 package reviews
 
 import (
+	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,6 +45,49 @@ func TestCurrentStageAndNext(t *testing.T) {
 			}
 			if r := a.Ref(); r.StageID != c.wantID || r.InstanceID != "i" {
 				t.Errorf("ref %+v", r)
+			}
+		})
+	}
+}
+
+// stageReviews answers StageReviewers from a list; the other Reviews methods are not used here.
+type stageReviews struct {
+	entitlement.Reviews
+	contacted []entitlement.Subject
+}
+
+func (f stageReviews) StageReviewers(context.Context, entitlement.ReviewRef, time.Time) ([]entitlement.Subject, error) {
+	return f.contacted, nil
+}
+
+// TestReviewersNowNamedStageReviewer: a user the stage's settings name reviews the stage even when Graph
+// contacted them for an earlier stage (contactedReviewers dates them by that stage).
+func TestReviewersNowNamedStageReviewer(t *testing.T) {
+	stage2 := entitlement.ReviewStage{ID: "s2", Number: 2, Status: entitlement.ReviewInProgress}
+	def := entitlement.ReviewDefinition{Stages: []entitlement.ReviewStageSetting{{StageID: "1", ReviewerQueries: []string{"./manager"}},
+		{StageID: "2", ReviewerQueries: []string{"/users/aaron", "/users/adele"}}}}
+	cases := []struct {
+		name      string
+		contacted []entitlement.Subject
+		want      []string
+	}{
+		{"named reviewers added", nil, []string{"aaron", "adele"}},
+		{"no duplicates", []entitlement.Subject{{ID: "adele", Name: "Adele Vance"}}, []string{"adele", "aaron"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := &Service{cfg: Config{Reviews: stageReviews{contacted: c.contacted}}}
+			a := Active{Def: def, Inst: entitlement.ReviewInstance{ID: "i"}, Stages: []entitlement.ReviewStage{{ID: "s1", Number: 1}, stage2}, Stage: &stage2}
+			got, err := s.reviewersNow(context.Background(), a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, r := range got {
+				ids = append(ids, r.ID)
+			}
+			if strings.Join(ids, ",") != strings.Join(c.want, ",") {
+				t.Fatalf("reviewers %v, want %v", ids, c.want)
 			}
 		})
 	}

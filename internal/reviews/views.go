@@ -388,8 +388,8 @@ func PendingView(l *i18n.Localizer, items []Active, now time.Time) cards.AdminTa
 	v := cards.AdminTableView{Title: l.T("rv.pending.title"), Columns: []string{l.T("rv.col.review"), l.T("rv.col.reviews"), l.T("review.decideBy")},
 		EmptyText: l.T("rv.pending.empty")}
 	for _, a := range items {
-		due := a.Inst.End.UTC().Format("2006-01-02")
-		if now.After(a.Inst.End) {
+		due := a.deadline().UTC().Format("2006-01-02")
+		if now.After(a.deadline()) {
 			due = l.T("rv.overdue", "Date", due)
 		}
 		v.Rows = append(v.Rows, cards.AdminRow{Cells: []string{a.Def.Name, a.Resource, due},
