@@ -111,19 +111,36 @@ func (s *Sim) dispatchReviews(g *gctx, seg []string) *graphErr {
 	return s.reviewInstances(g, d, seg[2:])
 }
 
+// reviewerListing checks a request for a listing of entity (…/instances, …/decisions, …/stages) or its
+// reviewer form filterByCurrentUser(on='reviewer'): list is false when seg names one item instead. The
+// reviewer form (mine) is delegated only; the whole listing is for review administrators.
+func (s *Sim) reviewerListing(g *gctx, seg []string, entity string) (list, mine bool, gerr *graphErr) {
+	if len(seg) > 0 && !strings.HasPrefix(strings.ToLower(seg[0]), "filterbycurrentuser(") {
+		return false, false, nil
+	}
+	if g.r.Method != http.MethodGet {
+		return true, false, methodNotAllowed(g.r)
+	}
+	if len(seg) == 0 {
+		if !s.reviewAdmin(g.c, false) {
+			return true, false, errNotReviewAdmin()
+		}
+		return true, false, nil
+	}
+	if _, args, _ := parseFunc(seg[0]); !strings.EqualFold(args["on"], "reviewer") {
+		return true, true, errBadRequest("The value '%s' of parameter 'on' is not valid; expected 'reviewer'.", args["on"])
+	}
+	if g.c.AppOnly {
+		return true, true, errDelegatedOnly(entity + ": filterByCurrentUser")
+	}
+	return true, true, nil
+}
+
 func (s *Sim) reviewInstances(g *gctx, d *reviewDef, seg []string) *graphErr {
 	ctx := arCtx + "('" + d.ID + "')/instances"
-	if len(seg) == 0 || strings.HasPrefix(strings.ToLower(seg[0]), "filterbycurrentuser(") {
-		if g.r.Method != http.MethodGet {
-			return methodNotAllowed(g.r)
-		}
-		mine := len(seg) > 0
-		if mine && g.c.AppOnly {
-			return errDelegatedOnly("accessReviewInstance: filterByCurrentUser")
-		}
-		if !mine && !s.reviewAdmin(g.c, false) {
-			return errNotReviewAdmin()
-		}
+	if list, mine, gerr := s.reviewerListing(g, seg, "accessReviewInstance"); gerr != nil {
+		return gerr
+	} else if list {
 		var items []item
 		for _, in := range d.Instances {
 			if !mine || reviewsIn(in, g.c.OID) {
@@ -206,21 +223,9 @@ func (s *Sim) reviewDecisions(g *gctx, d *reviewDef, in *reviewInst, st *reviewS
 	if st != nil {
 		all = st.Decisions
 	}
-	if len(seg) == 0 || strings.HasPrefix(strings.ToLower(seg[0]), "filterbycurrentuser(") {
-		if g.r.Method != http.MethodGet {
-			return methodNotAllowed(g.r)
-		}
-		mine := len(seg) > 0
-		if mine {
-			if _, args, _ := parseFunc(seg[0]); !strings.EqualFold(args["on"], "reviewer") {
-				return errBadRequest("The value '%s' of parameter 'on' is not valid; expected 'reviewer'.", args["on"])
-			}
-			if g.c.AppOnly {
-				return errDelegatedOnly("accessReviewInstanceDecisionItem: filterByCurrentUser")
-			}
-		} else if !s.reviewAdmin(g.c, false) {
-			return errNotReviewAdmin()
-		}
+	if list, mine, gerr := s.reviewerListing(g, seg, "accessReviewInstanceDecisionItem"); gerr != nil {
+		return gerr
+	} else if list {
 		var items []item
 		for _, dc := range all {
 			if mine && !slices.Contains(dc.Reviewers, g.c.OID) {

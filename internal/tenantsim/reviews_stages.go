@@ -220,21 +220,9 @@ func reviewsStage(st *reviewStage, oid string) bool {
 // reviewStages serves …/instances/{id}/stages[/filterByCurrentUser(on='reviewer')|/{id}[/decisions…|/stop|…]].
 func (s *Sim) reviewStages(g *gctx, d *reviewDef, in *reviewInst, seg []string, ctx string) *graphErr {
 	admin := s.reviewAdmin(g.c, false)
-	if len(seg) == 0 || strings.HasPrefix(strings.ToLower(seg[0]), "filterbycurrentuser(") {
-		if g.r.Method != http.MethodGet {
-			return methodNotAllowed(g.r)
-		}
-		mine := len(seg) > 0
-		if mine {
-			if _, args, _ := parseFunc(seg[0]); !strings.EqualFold(args["on"], "reviewer") {
-				return errBadRequest("The value '%s' of parameter 'on' is not valid; expected 'reviewer'.", args["on"])
-			}
-			if g.c.AppOnly {
-				return errDelegatedOnly("accessReviewStage: filterByCurrentUser")
-			}
-		} else if !admin {
-			return errNotReviewAdmin()
-		}
+	if list, mine, gerr := s.reviewerListing(g, seg, "accessReviewStage"); gerr != nil {
+		return gerr
+	} else if list {
 		var items []item
 		for _, st := range in.Stages {
 			if !mine || reviewsStage(st, g.c.OID) {
