@@ -120,10 +120,10 @@ func goldenCasesIn(l *i18n.Localizer) []cardCase {
 			Names: []string{"Isaiah Langer", "Lynne Robbins"}},
 	}
 
-	// A partner's brokered request to the end; its first line is a record of an older build (English text,
-	// shown as it was stored).
+	// A partner's brokered request to the end (a line of an older build, English text shown as stored, is
+	// covered by TestEventText).
 	guestTimeline := []EventView{
-		{At: t0, Text: "Request submitted (run by AccessBot)"},
+		{At: t0, Msg: "event.submittedBrokered"},
 		{At: t0.Add(time.Minute), Msg: "event.waiting", Names: []string{"Patti Fernandez", "Fiona Partner"}},
 		{At: t0.Add(2 * time.Hour), Msg: "event.approved", Data: map[string]string{"By": "Patti Fernandez"}},
 		{At: t0.Add(121 * time.Minute), Msg: "event.fileDelivering"},

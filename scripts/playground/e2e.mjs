@@ -874,7 +874,7 @@ async function story(o, pg, screens) {
     await s.step(`Adele: /pending answers${clean ? ": nothing is waiting any more" : ""}`, () =>
       ask(adele, "/pending", clean ? ["Pending requests", "Nothing is waiting for approval"] : ["Pending requests"]));
     await s.step(`Adele: /audit shows the decisions${decided.length ? ` of ${decided.join(" and ")}` : ""}`, () =>
-      ask(adele, "/audit", ["Audit log", "approval.approve", ...decided], `/audit naming ${decided.join(", ") || "(nobody decided)"}`));
+      ask(adele, "/audit", ["Audit log", "approved (", ...decided], `/audit naming ${decided.join(", ") || "(nobody decided)"}`));
     await s.step("Adele: /packages also lists the hidden Break-glass package", () => ask(adele, "/packages", ["Falcon Break-glass", "hidden"]));
     await s.step("Gus (another tenant): /orgs is refused", () => ask(gus, "/orgs", ["Not allowed"], '"Not allowed" for a Fabrikam user typing /orgs'));
     await s.step("Rita: /orgs is refused", async () => {
