@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/accessbot/accessbot/internal/i18n"
 )
 
 const reviewID, instID = "a7e70000-0000-4000-8000-000000000001", "b7e70000-0000-4000-8000-000000000001"
@@ -100,6 +102,33 @@ func TestReviewCardButtons(t *testing.T) {
 		for _, w := range c.not {
 			if strings.Contains(string(raw), w) {
 				t.Errorf("%s: unexpected %q", c.name, w)
+			}
+		}
+	}
+}
+
+// TestReviewStageLocalized: "Stage N of M" and the earlier stage's decision speak the reviewer's language.
+func TestReviewStageLocalized(t *testing.T) {
+	v := ReviewView{ReviewID: reviewID, InstanceID: instID, StageID: "c7e70000-0000-4000-8000-000000000002", Stage: 2, StageCount: 3,
+		Name: "Falcon Team Member", Open: true, Total: 1, Remaining: 1, Page: 1, PageCount: 1,
+		Items: []ReviewItemView{{DecisionID: "d1", Name: "Rita Requester", Decision: ReviewNotReviewed,
+			Earlier: []EarlierDecisionView{{Stage: 1, Decision: ReviewApprove, DecidedBy: "Aaron Approver"}}}}}
+	cases := []struct {
+		lang string
+		want []string
+	}{
+		{"en", []string{"Stage 2 of 3", "Stage 1: Approved by Aaron Approver"}},
+		{"de", []string{"Phase 2 von 3", "Phase 1: Genehmigt von Aaron Approver"}},
+		{"fr", []string{"Étape 2 sur 3", "Étape 1 : Approuvé par Aaron Approver"}},
+	}
+	for _, c := range cases {
+		raw, err := Review(i18n.For(c.lang), v).JSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(string(raw), w) {
+				t.Errorf("%s: missing %q in %s", c.lang, w, raw)
 			}
 		}
 	}
