@@ -16,15 +16,7 @@ import (
 // nothing is filed. Once the simulator is up again the same click approves and files adminAdd.
 func TestBrokeredApprovalWhileGraphIsDown(t *testing.T) {
 	e := newPartnerEnv(t, true)
-	e.say(patti, "hi", "AccessBot")
-	form := e.say(gus, "request Falcon Partner Collaboration", "request.submit")
-	data := actionData(t, form.Card(), "request.submit")
-	start := e.conn.Len()
-	if status, _ := e.click(gus, form.ID, "request.submit", data); !strings.Contains(status, "Pending approval") {
-		t.Fatalf("status after submit: %s", status)
-	}
-	p := patti
-	card := e.approvalCardFor(start, &p, "Gus Guest")
+	p, card, _ := e.gusRequestsPartnerPackage(t)
 	approve := actionData(t, card.Card(), "approval.approve")
 	reqID, _ := approve["requestId"].(string)
 

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/accessbot/accessbot/internal/store"
@@ -20,6 +21,23 @@ func newPartnerEnv(t *testing.T, brokered bool) *flowEnv {
 			Email: partnerEmail[u.AADObjectID]})
 	}
 	return newFlowEnv(t, envOptions{Brokered: brokered, Members: members})
+}
+
+// gusRequestsPartnerPackage: Patti has opened the bot, then Gus requests Falcon Partner Collaboration (a
+// brokered request). It returns Patti (with the chat the bot reaches her in), her approval card, and where
+// the connector's log stood before the submit.
+func (e *flowEnv) gusRequestsPartnerPackage(t *testing.T) (p teamsfake.User, card teamsfake.Activity, start int) {
+	t.Helper()
+	e.say(patti, "hi", "AccessBot")
+	form := e.say(gus, "request Falcon Partner Collaboration", "request.submit")
+	data := actionData(t, form.Card(), "request.submit")
+	start = e.conn.Len()
+	if status, _ := e.click(gus, form.ID, "request.submit", data); !strings.Contains(status, "Pending approval") {
+		t.Fatalf("status after submit: %s", status)
+	}
+	p = patti
+	card = e.approvalCardFor(start, &p, "Gus Guest")
+	return p, card, start
 }
 
 // Seeded partner people (docs/ARCHITECTURE.md) and Patti, the Fabrikam organization's internal sponsor.

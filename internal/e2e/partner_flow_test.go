@@ -251,15 +251,7 @@ func (e *flowEnv) partnerGuest(pkg string) entitlement.User {
 // created in her tenant; Patti's later click changes nothing and says who decided.
 func TestPartnerExternalSponsorApproves(t *testing.T) {
 	e := newPartnerEnv(t, true)
-	e.say(patti, "hi", "AccessBot")
-	form := e.say(gus, "request Falcon Partner Collaboration", "request.submit")
-	data := actionData(t, form.Card(), "request.submit")
-	start := e.conn.Len()
-	if status, _ := e.click(gus, form.ID, "request.submit", data); !strings.Contains(status, "Pending approval") {
-		t.Fatalf("status after submit: %s", status)
-	}
-	p := patti
-	pattiCard := e.approvalCardFor(start, &p, "Gus Guest")
+	p, pattiCard, start := e.gusRequestsPartnerPackage(t)
 	fionaCard := e.conn.WaitFor(t, start, wait, "approval card for Fiona", func(a teamsfake.Activity) bool {
 		return a.Op == "send" && a.ConversationID != p.ConversationID && a.ConversationID != gus.ConversationID &&
 			strings.Contains(a.CardText(), "Approval needed")

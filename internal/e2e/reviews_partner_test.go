@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -77,13 +75,7 @@ func TestReviewPartnerConfirmedInHomeChat(t *testing.T) {
 	e.say(megan, "help", "help")
 	g := gus
 	e.say(g, "reviews", "Do you still need access to Falcon Partner Collaboration?")
-	body, _ := json.Marshal(map[string]string{"reviewId": tenantsim.ReviewPartnerID, "userId": tenantsim.UserGus,
-		"decision": "Approve", "justification": "answered in My Access"})
-	resp, err := http.Post(e.url+"/_sim/myaccess/decide", "application/json", bytes.NewReader(body))
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("my access decide: %v %v", resp, err)
-	}
-	resp.Body.Close()
+	e.decideInMyAccess(tenantsim.ReviewPartnerID, tenantsim.UserGus, "Approve", "answered in My Access")
 	from := e.conn.Len()
 	e.sweep()
 	e.conn.WaitFor(t, from, wait, "the confirmation in Gus's home chat", func(a teamsfake.Activity) bool {

@@ -29,6 +29,21 @@ func newReviewEnv(t *testing.T, seed func(*tenantsim.Sim)) *flowEnv {
 	return e
 }
 
+// decideInMyAccess records userID's decision on review reviewID through the simulator's stand-in for My
+// Access (not through the bot).
+func (e *botEnv) decideInMyAccess(reviewID, userID, decision, justification string) {
+	e.t.Helper()
+	body, _ := json.Marshal(map[string]string{"reviewId": reviewID, "userId": userID, "decision": decision, "justification": justification})
+	resp, err := http.Post(e.url+"/_sim/myaccess/decide", "application/json", bytes.NewReader(body))
+	if err != nil {
+		e.t.Fatalf("my access decide: %v", err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		e.t.Fatalf("my access decide: status %d", resp.StatusCode)
+	}
+}
+
 // sweep runs one review sweep and one expiry sweep, as the background job does every few minutes.
 func (e *botEnv) sweep() {
 	e.t.Helper()
@@ -232,13 +247,7 @@ func TestReviewGuestAnswerInMyAccessIsConfirmedOnce(t *testing.T) {
 	gus := e.guestOf()
 	e.sentTo(0, &gus, "Do you still need access to Falcon Partner Collaboration?")
 	// Gus answers in My Access (the simulator's stand-in for it), not in the chat.
-	body, _ := json.Marshal(map[string]string{"reviewId": tenantsim.ReviewPartnerID, "userId": tenantsim.UserGus,
-		"decision": "Approve", "justification": "answered in My Access"})
-	resp, err := http.Post(e.url+"/_sim/myaccess/decide", "application/json", bytes.NewReader(body))
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("my access decide: %v %v", resp, err)
-	}
-	resp.Body.Close()
+	e.decideInMyAccess(tenantsim.ReviewPartnerID, tenantsim.UserGus, "Approve", "answered in My Access")
 	e.sweep()
 	e.sentTo(0, &gus, "Your answer is recorded")
 	// More sweeps (a restart or another replica runs the same) do not send it again.
@@ -355,13 +364,7 @@ func TestReviewCardUpdatesInPlaceWhenDecidedElsewhere(t *testing.T) {
 	a := aaron
 	card := e.sentTo(0, &a, "Falcon Production Access quarterly review")
 	// Aaron decides in My Access (the simulator's stand-in), not on the card.
-	body, _ := json.Marshal(map[string]string{"reviewId": tenantsim.ReviewProductionID, "userId": tenantsim.UserAaron,
-		"decision": "Deny", "justification": "decided in My Access"})
-	resp, err := http.Post(e.url+"/_sim/myaccess/decide", "application/json", bytes.NewReader(body))
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("my access decide: %v %v", resp, err)
-	}
-	resp.Body.Close()
+	e.decideInMyAccess(tenantsim.ReviewProductionID, tenantsim.UserAaron, "Deny", "decided in My Access")
 	from := e.conn.Len()
 	e.sweep()
 	up := e.conn.WaitFor(t, from, wait, "Aaron's card updated in place", func(x teamsfake.Activity) bool {
