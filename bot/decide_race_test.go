@@ -19,14 +19,7 @@ import (
 // audit line written, and both clicks are answered "You approved".
 func TestDoubleClickAtTheSameInstantDecidesOnce(t *testing.T) {
 	e := newFlEnv(t)
-	data := e.openForm(flRita, "Rita Requester", "request Falcon Team Member")
-	_, resp := e.execute(flRita, "Rita Requester", "form-1", cards.VerbRequestSubmit, data)
-	respCard(t, resp)
-	e.drain()
-	var reqID string
-	for id := range e.port.requests {
-		reqID = id
-	}
+	_, reqID := e.ritaRequestsFalconTeam(t)
 	// Both clicks wait for each other just before their PATCH, so both have read the stage as open.
 	var gate sync.WaitGroup
 	gate.Add(2)

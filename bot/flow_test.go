@@ -11,7 +11,23 @@ import (
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/entitlement"
 	"github.com/accessbot/accessbot/internal/store"
+	"github.com/infracloudio/msbotbuilder-go/schema"
 )
+
+// ritaRequestsFalconTeam submits Rita's request for Falcon Team Member (Aaron approves it), delivers the
+// outbox and returns the submit activity and the request's Graph id.
+func (e *flEnv) ritaRequestsFalconTeam(t *testing.T) (*schema.Activity, string) {
+	t.Helper()
+	data := e.openForm(flRita, "Rita Requester", "request Falcon Team Member")
+	act, resp := e.execute(flRita, "Rita Requester", "form", cards.VerbRequestSubmit, data)
+	respCard(t, resp)
+	e.drain()
+	var reqID string
+	for id := range e.port.requests {
+		reqID = id
+	}
+	return act, reqID
+}
 
 // openForm asks for a package's form by typing and returns the form's submit data.
 func (e *flEnv) openForm(user, name, text string) map[string]any {
@@ -215,18 +231,11 @@ func TestTwoStageDenyAndGuards(t *testing.T) {
 
 func TestRaceAnswersAlreadyDecided(t *testing.T) {
 	e := newFlEnv(t)
-	data := e.openForm(flRita, "Rita Requester", "request Falcon Team Member")
-	_, resp := e.execute(flRita, "Rita Requester", "form-1", cards.VerbRequestSubmit, data)
-	respCard(t, resp)
-	e.drain()
-	var reqID string
-	for id := range e.port.requests {
-		reqID = id
-	}
+	_, reqID := e.ritaRequestsFalconTeam(t)
 	// Patti is made an approver too; she decides first between Aaron's read and his PATCH (Graph's 409).
 	e.port.approvals[reqID].stages[0].approvers = append(e.port.approvals[reqID].stages[0].approvers, flPatti)
 	e.port.raceDecide = flPatti
-	_, resp = e.execute(flAaron, "Aaron Approver", "card-aaron", cards.VerbApprovalApprove,
+	_, resp := e.execute(flAaron, "Aaron Approver", "card-aaron", cards.VerbApprovalApprove,
 		map[string]any{cards.KeyRequestID: reqID, cards.KeyStageID: "stage-1"})
 	c := respCard(t, resp)
 	if !strings.Contains(c, "Already approved by Patti") || !strings.Contains(c, "changed nothing") {

@@ -14,19 +14,12 @@ import (
 // updated, and someone else's request cannot be canceled.
 func TestCancelAndStatus(t *testing.T) {
 	e := newFlEnv(t)
-	data := e.openForm(flRita, "Rita Requester", "request Falcon Team Member")
-	act, resp := e.execute(flRita, "Rita Requester", "form", cards.VerbRequestSubmit, data)
-	respCard(t, resp)
-	e.drain()
-	var reqID string
-	for id := range e.port.requests {
-		reqID = id
-	}
+	act, reqID := e.ritaRequestsFalconTeam(t)
 	e.message(flRita, "Rita Requester", "my requests")
 	if c := e.conn.all()[len(e.conn.all())-1].text(); !strings.Contains(c, "Falcon Team Member") || !strings.Contains(c, "waiting for Aaron Approver") {
 		t.Fatalf("my requests: %s", c)
 	}
-	_, resp = e.execute(flMegan, "Megan Bowen", "x", cards.VerbRequestCancel, map[string]any{cards.KeyRequestID: reqID})
+	_, resp := e.execute(flMegan, "Megan Bowen", "x", cards.VerbRequestCancel, map[string]any{cards.KeyRequestID: reqID})
 	if c := respCard(t, resp); !strings.Contains(c, "Not found") || e.port.requests[reqID].State != entitlement.StatePendingApproval {
 		t.Fatalf("Megan canceling Rita's request: state %s, %s", e.port.requests[reqID].State, c)
 	}

@@ -32,14 +32,8 @@ func TestLaggingStateAfterFinalDecision(t *testing.T) {
 					map[string]any{cards.KeyRequestID: reqID, cards.KeyStageID: "stage-2", cards.InputJustification: "no"})
 				respCard(t, resp)
 			} else {
-				data := e.openForm(flRita, "Rita Requester", "request Falcon Team Member")
-				_, resp := e.execute(flRita, "Rita Requester", "form", cards.VerbRequestSubmit, data)
-				respCard(t, resp)
-				e.drain()
-				for id := range e.port.requests {
-					reqID = id
-				}
-				_, resp = e.execute(flAaron, "Aaron Approver", "c", cards.VerbApprovalApprove, map[string]any{cards.KeyRequestID: reqID, cards.KeyStageID: "stage-1"})
+				_, reqID = e.ritaRequestsFalconTeam(t)
+				_, resp := e.execute(flAaron, "Aaron Approver", "c", cards.VerbApprovalApprove, map[string]any{cards.KeyRequestID: reqID, cards.KeyStageID: "stage-1"})
 				respCard(t, resp)
 			}
 			e.port.mu.Lock()
@@ -65,15 +59,8 @@ func TestLaggingStateAfterFinalDecision(t *testing.T) {
 // the first one sent.
 func TestTrackerResumesAfterRestart(t *testing.T) {
 	e := newFlEnv(t)
-	data := e.openForm(flRita, "Rita Requester", "request Falcon Team Member")
-	act, resp := e.execute(flRita, "Rita Requester", "form", cards.VerbRequestSubmit, data)
-	respCard(t, resp)
-	e.drain()
-	var reqID string
-	for id := range e.port.requests {
-		reqID = id
-	}
-	_, resp = e.execute(flAaron, "Aaron Approver", "c", cards.VerbApprovalApprove, map[string]any{cards.KeyRequestID: reqID, cards.KeyStageID: "stage-1"})
+	act, reqID := e.ritaRequestsFalconTeam(t)
+	_, resp := e.execute(flAaron, "Aaron Approver", "c", cards.VerbApprovalApprove, map[string]any{cards.KeyRequestID: reqID, cards.KeyStageID: "stage-1"})
 	respCard(t, resp)
 
 	restarted, err := New(e.bot.cfg)
