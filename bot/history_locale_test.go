@@ -60,6 +60,14 @@ func TestHistoryInTheReadersLanguage(t *testing.T) {
 			t.Errorf("the core stored a ready-made line: %+v", ev)
 		}
 	}
+	// Lists of approvers elsewhere are joined in the reader's language too: Rita's requests, Aaron's decided card.
+	if got, _ := e.sayIn(flRita, "Rita", "de-DE", "status"); !strings.Contains(got, "Stufe 2 von 2, wartet auf Isaiah Langer oder Lynne Robbins") {
+		t.Errorf("Rita's requests (de-DE) lack the German list of approvers:\n%s", got)
+	}
+	de := i18n.For("de")
+	if txt, _ := cardText(t, cards.ApprovalDecided(de, e.bot.decidedView(de, tr, 1, flAaron))); !strings.Contains(txt, "Isaiah Langer oder Lynne Robbins") {
+		t.Errorf("Aaron's decided card (de) lacks the German list of approvers:\n%s", txt)
+	}
 	// The same record for a French reader; a line of an older build first.
 	tr.Timeline = append([]lifecycle.Event{{At: tr.CreatedAt, Text: "Imported from an older build"}}, tr.Timeline...)
 	fr := i18n.For("fr-FR")

@@ -75,9 +75,9 @@ func (b *Bot) myRequestsCard(ctx context.Context, t *turn, reqs []entitlement.Re
 		if tr != nil {
 			s.State = cardState(tr)
 			if tr.State == entitlement.StatePendingApproval && len(tr.Approvers) > 0 {
-				s.Detail = t.loc.T("myreq.waitingFor", "Names", lifecycle.NamesOf(tr.Approvers))
+				s.Detail = t.loc.T("myreq.waitingFor", "Names", t.loc.Or(lifecycle.PeopleNames(tr.Approvers)))
 				if tr.StageCount > 1 {
-					s.Detail = t.loc.T("myreq.waitingForStage", "Stage", tr.Stage, "Stages", tr.StageCount, "Names", lifecycle.NamesOf(tr.Approvers))
+					s.Detail = t.loc.T("myreq.waitingForStage", "Stage", tr.Stage, "Stages", tr.StageCount, "Names", t.loc.Or(lifecycle.PeopleNames(tr.Approvers)))
 				}
 			}
 		}

@@ -277,7 +277,7 @@ func (b *Bot) decidedView(l *i18n.Localizer, tr *trackedRequest, stage int, view
 	switch tr.State {
 	case entitlement.StatePendingApproval:
 		if tr.Stage > stage {
-			v.Next = l.T("decided.nowWaiting", "Stage", tr.Stage, "Stages", max(tr.StageCount, tr.Stage), "Names", orUnknown(lifecycle.NamesOf(tr.Approvers), l.T("decided.nextApprovers")))
+			v.Next = l.T("decided.nowWaiting", "Stage", tr.Stage, "Stages", max(tr.StageCount, tr.Stage), "Names", orUnknown(l.Or(lifecycle.PeopleNames(tr.Approvers)), l.T("decided.nextApprovers")))
 		}
 	case entitlement.StateDelivering:
 		v.Next = l.T("decided.delivering")

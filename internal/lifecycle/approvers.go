@@ -77,7 +77,7 @@ func (c *Core) selfApprovalFallback(ctx context.Context, tr *Tracked, st entitle
 		tr.AddEvent(now, Say("event.onlyApproverAsked", "Stage", fmt.Sprint(stage)).Naming(esc))
 		if tr.RequestorID != "" {
 			tr.queue(OutboxNotify, NotifyJob{TenantID: tr.RequestorTenant, UserID: tr.RequestorID,
-				Msg: "notice.request.onlyApproverAsked", Args: map[string]string{"Package": tr.PackageName}, Names: peopleNames(esc)})
+				Msg: "notice.request.onlyApproverAsked", Args: map[string]string{"Package": tr.PackageName}, Names: PeopleNames(esc)})
 		}
 		return esc, note
 	}
@@ -110,7 +110,7 @@ func (c *Core) checkEscalation(ctx context.Context, tr *Tracked, now time.Time) 
 	if err != nil || after <= 0 || now.Before(tr.StageStartedAt.Add(after)) {
 		return
 	}
-	primary := peopleNames(tr.Approvers)
+	primary := PeopleNames(tr.Approvers)
 	var added []Person
 	esc, err := c.ResolveApprovers(ctx, tr, st, true)
 	if errors.Is(err, entitlement.ErrUnavailable) && len(esc) == 0 {
@@ -135,7 +135,7 @@ func (c *Core) checkEscalation(ctx context.Context, tr *Tracked, now time.Time) 
 	}
 	tr.AddEvent(now, Say("event.escalated").Naming(added))
 	args := map[string]string{"Requester": tr.RequestorName, "Package": tr.PackageName, DataDuration: durationData(after)}
-	names := peopleNames(added)
+	names := PeopleNames(added)
 	for _, p := range tr.Approvers {
 		if !p.Escalation {
 			tr.queue(OutboxNotify, NotifyJob{TenantID: orUnknown(p.TenantID, c.cfg.TenantID), UserID: p.ID,

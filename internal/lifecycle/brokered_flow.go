@@ -285,7 +285,7 @@ func (c *Core) FileBrokered(ctx context.Context, br *Brokered, by *Actor) {
 		c.log.ErrorContext(ctx, "file brokered adminAdd", "request", br.ID, "attempt", br.FileAttempts, "err", err)
 		br.FilePending = false
 		br.State = entitlement.StateDeliveryFailed
-		br.ReasonMsg = Say("reason.fileFailed", "Org", c.cfg.TenantName, "Error", entitlement.UserMessage(err))
+		br.ReasonMsg = Say("reason.fileFailed", "Org", c.cfg.TenantName) // why is in the audit entry below
 		br.AddEvent(now, Say("event.fileFailed"))
 		br.Done = true
 		entry.Outcome = "failed"
@@ -362,7 +362,7 @@ func (c *Core) NotifyBrokeredRequester(ctx context.Context, br *Brokered) {
 	switch br.State {
 	case entitlement.StatePendingApproval:
 		if cur := br.Current(); cur != nil && cur.Index > 1 {
-			job.Msg, job.Args["Stage"], job.Names = "notice.request.stageApproved", fmt.Sprint(cur.Index-1), peopleNames(cur.Approvers)
+			job.Msg, job.Args["Stage"], job.Names = "notice.request.stageApproved", fmt.Sprint(cur.Index-1), PeopleNames(cur.Approvers)
 		}
 	case entitlement.StateDenied:
 		if len(last) > 0 && last[len(last)-1].Decision == entitlement.ReviewDeny {

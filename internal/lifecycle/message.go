@@ -36,12 +36,13 @@ func Say(id string, kv ...string) Message {
 
 // Naming returns m listing people as its Names.
 func (m Message) Naming(ps []Person) Message {
-	m.Names = peopleNames(ps)
+	m.Names = PeopleNames(ps)
 	return m
 }
 
-// peopleNames are the names of people for a Message's Names (ids stand in for missing names).
-func peopleNames(ps []Person) []string {
+// PeopleNames are the names of people (ids stand in for missing names), for a Message's Names or for a
+// list a reader sees in their language (i18n Localizer.Or).
+func PeopleNames(ps []Person) []string {
 	var names []string
 	for _, p := range ps {
 		names = append(names, orUnknown(p.Name, p.ID))

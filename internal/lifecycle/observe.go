@@ -159,7 +159,7 @@ func (c *Core) notifyRequester(tr *Tracked, oldState entitlement.RequestState, o
 	switch tr.State {
 	case entitlement.StatePendingApproval:
 		if tr.Stage > 1 && tr.Stage != oldStage {
-			job.Msg, job.Args["Stage"], job.Names = "notice.request.stageApproved", fmt.Sprint(tr.Stage-1), peopleNames(tr.Approvers)
+			job.Msg, job.Args["Stage"], job.Names = "notice.request.stageApproved", fmt.Sprint(tr.Stage-1), PeopleNames(tr.Approvers)
 		}
 	case entitlement.StateDelivering:
 		if oldState == entitlement.StatePendingApproval {

@@ -182,7 +182,8 @@ func Merge(tr *Tracked, req entitlement.Request) {
 	}
 }
 
-// NamesOf lists people for a sentence: "A", "A or B", "A, B or C" (ids stand in for missing names).
+// NamesOf lists people in English: "A", "A or B", "A, B or C" (ids stand in for missing names), for logs and
+// audit details; text a person reads joins PeopleNames in their language (i18n Localizer.Or).
 func NamesOf(ps []Person) string {
 	var names []string
 	for _, p := range ps {
