@@ -86,7 +86,7 @@ func (c *Core) selfApprovalFallback(ctx context.Context, tr *Tracked, st entitle
 		job := NotifyJob{TenantID: tr.RequestorTenant, UserID: tr.RequestorID,
 			Msg: "notice.request.onlyApproverNobody", Args: map[string]string{"Package": tr.PackageName}}
 		if d, derr := ParseISODuration(st.DurationBeforeAutomaticDenial); derr == nil && d > 0 {
-			job.Msg, job.Args["Days"] = "notice.request.onlyApproverNobodyDenied", fmt.Sprint(max(1, int(d.Hours()/24)))
+			job.Msg, job.Args[DataDuration] = "notice.request.onlyApproverNobodyDenied", durationData(d)
 		}
 		tr.queue(OutboxNotify, job)
 	}
