@@ -252,15 +252,18 @@ func (b *Bot) finishPending(ctx context.Context, t *turn, token string, op admin
 	kind := noticeSuccess
 	if runErr != nil {
 		var ae *adminError
+		english := entitlement.UserMessage(runErr) // the audit's words
 		if errors.As(runErr, &ae) {
+			english = ae.text
+			ae = ae.localized(t.loc)
 			title, text = ae.title, ae.text
 		} else {
 			t.log.ErrorContext(ctx, "admin change failed", "op", op.Op, "err", runErr)
-			title, text = t.loc.T("adm.confirm.failed"), entitlement.UserMessage(runErr)
+			title, text = t.loc.T("adm.confirm.failed"), userMessage(t.loc, runErr)
 		}
 		kind = noticeError
 		op.State, op.Outcome = pendingFailed, text
-		entry.Outcome = "failed: " + text
+		entry.Outcome = "failed: " + english
 	} else {
 		op.State, op.Outcome = pendingDone, text
 		entry.Outcome = "done"

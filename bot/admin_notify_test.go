@@ -159,7 +159,7 @@ func TestAdminChangeNotNotifiedWhenNotMade(t *testing.T) {
 		want  string
 	}{
 		{name: "canceled", who: admAdele, verb: cards.VerbAdminCancel, want: "Nothing was changed"},
-		{name: "the change fails", who: admAdele, verb: cards.VerbAdminConfirm, want: entitlement.ErrForbidden.Error(), setup: func(e *admEnv) {
+		{name: "the change fails", who: admAdele, verb: cards.VerbAdminConfirm, want: "You are not allowed to do this (missing permission or role).", setup: func(e *admEnv) {
 			e.port.failAdminRm = &entitlement.ServiceError{Op: "remove assignment", Status: 403, Kind: entitlement.ErrForbidden}
 		}},
 		{name: "someone else confirms", who: admLynne, verb: cards.VerbAdminConfirm, want: "Only Adele Vance",

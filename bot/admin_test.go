@@ -815,7 +815,7 @@ func TestAdminConfirmMisuse(t *testing.T) {
 		{name: "service failure is reported and recorded", setup: func(e *admEnv) {
 			e.port.failAdminRm = &entitlement.ServiceError{Op: "remove assignment", Status: 403, Kind: entitlement.ErrForbidden}
 		}, steps: []step{
-			{who: admAdele, verb: cards.VerbAdminConfirm, want: entitlement.ErrForbidden.Error(), outcome: "failed: " + entitlement.ErrForbidden.Error()},
+			{who: admAdele, verb: cards.VerbAdminConfirm, want: "You are not allowed to do this (missing permission or role).", outcome: "failed: " + entitlement.ErrForbidden.Error()},
 			{who: admAdele, verb: cards.VerbAdminConfirm, want: "This already failed", outcome: "refused: already failed"},
 		}},
 	}

@@ -303,7 +303,7 @@ func (b *Bot) verbBuilderNext(ctx context.Context, t *turn, d builder.Draft, dat
 	}
 	saved, err := b.saveDraft(ctx, t, d, next)
 	if err != nil {
-		return b.answer(ctx, t, cards.Notice(t.loc, cards.NoticeView{Kind: noticeWarning, Title: t.loc.T("builder.bot.notSaved"), Text: t.loc.T("builder.bot.notSavedText", "Reason", entitlement.UserMessage(err))}))
+		return b.answer(ctx, t, cards.Notice(t.loc, cards.NoticeView{Kind: noticeWarning, Title: t.loc.T("builder.bot.notSaved"), Text: t.loc.T("builder.bot.notSavedText", "Reason", userMessage(t.loc, err))}))
 	}
 	return b.answer(ctx, t, b.wizardCard(ctx, t, &saved, nil))
 }

@@ -81,7 +81,7 @@ func (b *Bot) verbBuilderUndo(ctx context.Context, t *turn, d builder.Draft, _ m
 	}
 	claimed, err := builder.Claim(ctx, b.cfg.Store, t.tenantID, t.userID, d.ID, b.now())
 	if err != nil {
-		return noticeCard(t.loc, noticeWarning, t.loc.T("builder.bot.notNow"), entitlement.UserMessage(err)), nil
+		return noticeCard(t.loc, noticeWarning, t.loc.T("builder.bot.notNow"), userMessage(t.loc, err)), nil
 	}
 	left, uerr := builder.Undo(ctx, b.cfg.Builder, &claimed)
 	e := b.adminEntry(t, "admin.package.undo")
@@ -94,7 +94,7 @@ func (b *Bot) verbBuilderUndo(ctx context.Context, t *turn, d builder.Draft, _ m
 		e.Outcome = "failed: " + entitlement.UserMessage(uerr)
 		b.appendAudit(ctx, e)
 		return b.answer(ctx, t, cards.Notice(t.loc, cards.NoticeView{Kind: noticeError, Title: t.loc.T("builder.bot.undoFailed"),
-			Text: t.loc.T("builder.bot.undoFailedText", "Reason", entitlement.UserMessage(uerr))}))
+			Text: t.loc.T("builder.bot.undoFailedText", "Reason", userMessage(t.loc, uerr))}))
 	}
 	e.Outcome = "undone"
 	b.appendAudit(ctx, e)

@@ -35,7 +35,7 @@ func (b *Bot) wizardView(ctx context.Context, t *turn, d *builder.Draft, in *bui
 	opts, err := b.wizardOptions(ctx, d, step)
 	if err != nil {
 		t.log.WarnContext(ctx, "read wizard choices", "step", step, "err", err)
-		v.Errors = append(v.Errors, t.loc.T("builder.view.noChoices", "Why", entitlement.UserMessage(err)))
+		v.Errors = append(v.Errors, t.loc.T("builder.view.noChoices", "Why", userMessage(t.loc, err)))
 	}
 	fillDraftValues(&v, d)
 	if in != nil {

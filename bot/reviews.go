@@ -254,7 +254,7 @@ func (b *Bot) verbReview(action reviewAction) verbHandler {
 		var v entitlement.ReviewVerdict
 		if action != reviewAccept {
 			if v, err = reviews.Verdict(str(data, cards.KeyDecision), str(data, cards.InputJustification)); err != nil {
-				return b.reviewCard(ctx, t, tok, data, "", entitlement.UserMessage(err))
+				return b.reviewCard(ctx, t, tok, data, "", userMessage(t.loc, err))
 			}
 			entry.Details["decision"] = string(v.Decision)
 		}
@@ -284,7 +284,7 @@ func (b *Bot) verbReview(action reviewAction) verbHandler {
 		var ie *entitlement.InvalidInputError
 		switch {
 		case errors.As(err, &ie):
-			return b.reviewCard(ctx, t, tok, data, "", entitlement.UserMessage(err))
+			return b.reviewCard(ctx, t, tok, data, "", userMessage(t.loc, err))
 		case err != nil:
 			return b.failure(ctx, t, t.loc.T("review.bot.notRecorded"), err, "reviews")
 		}
@@ -321,7 +321,7 @@ func (b *Bot) verbReviewSelf(ctx context.Context, t *turn, data map[string]any) 
 	}
 	v, err := reviews.Verdict(decision, str(data, cards.InputJustification))
 	if err != nil {
-		return b.answer(ctx, t, svc.SelfCard(t.loc, item, false, "", entitlement.UserMessage(err)))
+		return b.answer(ctx, t, svc.SelfCard(t.loc, item, false, "", userMessage(t.loc, err)))
 	}
 	if v.Decision == entitlement.ReviewApprove && v.Justification == "" {
 		return b.answer(ctx, t, svc.SelfCard(t.loc, item, false, "", t.loc.T("review.bot.sayWhy")))

@@ -53,7 +53,7 @@ func (b *Bot) adminReview(ctx context.Context, c *adminCall) error {
 	a, err := svc.Find(ctx, name)
 	var ie *entitlement.InvalidInputError
 	if errors.Is(err, entitlement.ErrNotFound) || errors.As(err, &ie) {
-		return &adminError{title: l.T("review.bot.which"), text: entitlement.UserMessage(err), sugg: []cards.Suggestion{{Title: l.T("review.bot.list"), Command: "/reviews"}}}
+		return &adminError{title: l.T("review.bot.which"), text: userMessage(l, err), sugg: []cards.Suggestion{{Title: l.T("review.bot.list"), Command: "/reviews"}}}
 	}
 	if err != nil {
 		return fmt.Errorf("find access review %q: %w", name, err)

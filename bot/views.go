@@ -416,9 +416,21 @@ func userMessage(l *i18n.Localizer, err error) string {
 		return l.T(id)
 	}
 	if ie := (*entitlement.InvalidInputError)(nil); errors.As(err, &ie) {
-		return l.T("error.invalidInput", "Field", ie.Field)
+		return invalidInputMessage(l, ie)
 	}
 	return l.T("error.generic")
+}
+
+// invalidInputMessage explains refused input: to an English reader in the refusing code's own words (they
+// name the field and what was expected), to others by the field (error.invalid.<field>), else in general.
+func invalidInputMessage(l *i18n.Localizer, ie *entitlement.InvalidInputError) string {
+	switch id := "error.invalid." + ie.Field; {
+	case l.Lang() == "en":
+		return capitalize(ie.Error()) + "."
+	case i18n.Has(id):
+		return l.T(id)
+	}
+	return l.T("error.invalidInput", "Field", ie.Field)
 }
 
 // errorMessageID is the catalog message that explains an error of a known kind to a user; "" for others.

@@ -60,7 +60,7 @@ func makeCatalog(ctx context.Context, g entitlement.Builder, d *Draft) (Message,
 	}
 	what := Msg("builder.progress.catalog", "Name", d.CatalogName)
 	c, err := g.CreateCatalog(ctx, entitlement.NewCatalog{Name: d.CatalogName,
-		Description: "Created with AccessBot for " + d.Name + ".", ExternallyVisible: true})
+		Description: fmt.Sprintf(catalogDescription, d.Name), ExternallyVisible: true})
 	if err != nil {
 		return what, true, err
 	}

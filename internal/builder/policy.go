@@ -3,6 +3,7 @@ package builder
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/accessbot/accessbot/internal/entitlement"
 )
@@ -26,7 +27,7 @@ func RoleOptions(resources []entitlement.CatalogResource, found []entitlement.Di
 		}
 		roles := f.Roles
 		if len(roles) == 0 {
-			roles = []string{"Member", "Owner"}
+			roles = []string{groupRoleMember, groupRoleOwner}
 		}
 		for _, role := range roles {
 			out = append(out, RoleDraft{ResourceName: f.Name, ResourceOriginID: f.OriginID, OriginSystem: f.OriginSystem,
@@ -36,31 +37,44 @@ func RoleOptions(resources []entitlement.CatalogResource, found []entitlement.Di
 	return out
 }
 
+// The texts Create writes into Entra (policy and catalog names and descriptions): directory data of the
+// tenant, one text for every reader, kept in English like the rest of what AccessBot records; the builder's
+// cards show them as data. Group roles are Entra's own names.
+const (
+	policyNameMembers     = "Members of the directory"
+	policyNameOrgs        = "Users of %s"
+	policyNameAllOrgs     = "Users of connected organizations"
+	policyNameAdmins      = "Assigned by admins"
+	policyNameSomeOrgs    = "connected organizations"
+	policyNameAnd         = "%s and %s"
+	policyDescription     = "Created with AccessBot by %s."
+	policyDescriptionAnon = "an admin"
+	catalogDescription    = "Created with AccessBot for %s."
+	groupRoleMember       = "Member"
+	groupRoleOwner        = "Owner"
+)
+
 // PolicyName is the name Create gives the policy.
 func (d *Draft) PolicyName() string {
 	switch d.Who {
 	case WhoMembers:
-		return "Members of the directory"
+		return policyNameMembers
 	case WhoOrgs:
-		return "Users of " + joinAnd(d.OrgNames)
+		return fmt.Sprintf(policyNameOrgs, joinAnd(d.OrgNames))
 	case WhoAllOrgs:
-		return "Users of connected organizations"
+		return policyNameAllOrgs
 	}
-	return "Assigned by admins"
+	return policyNameAdmins
 }
 
 func joinAnd(names []string) string {
 	switch len(names) {
 	case 0:
-		return "connected organizations"
+		return policyNameSomeOrgs
 	case 1:
 		return names[0]
 	}
-	out := names[0]
-	for _, n := range names[1 : len(names)-1] {
-		out += ", " + n
-	}
-	return out + " and " + names[len(names)-1]
+	return fmt.Sprintf(policyNameAnd, strings.Join(names[:len(names)-1], ", "), names[len(names)-1])
 }
 
 // Policy is the assignment policy the draft describes, for packageID.
@@ -68,7 +82,7 @@ func (d *Draft) Policy(packageID string) entitlement.Policy {
 	p := entitlement.Policy{
 		PackageID:                      packageID,
 		Name:                           d.PolicyName(),
-		Description:                    "Created with AccessBot by " + orDefault(d.AdminName, "an admin") + ".",
+		Description:                    fmt.Sprintf(policyDescription, orDefault(d.AdminName, policyDescriptionAnon)),
 		SelfAddAllowed:                 d.Who != WhoNobody,
 		SelfRemoveAllowed:              d.Who != WhoNobody,
 		SelfUpdateAllowed:              d.Who != WhoNobody && d.ExtensionAllowed,

@@ -150,9 +150,9 @@ func (s *Service) SweepExpiry(ctx context.Context, n Notifier) error {
 		}
 		name := s.pkgName(ctx, names, a)
 		card := func(l *i18n.Localizer) *cards.Card {
-			return cards.Notice(l, cards.NoticeView{Kind: cards.NoticeInfo, Title: l.T("rv.ended.title", "Package", name),
+			return cards.Notice(l, cards.NoticeView{Kind: cards.NoticeInfo, Title: l.T("rv.ended.title", "Package", orPackage(l, name)),
 				Text:        l.T("rv.ended.text", "When", end.UTC().Format("2006-01-02 15:04 MST")),
-				Suggestions: []cards.Suggestion{{Title: l.T("rv.requestAgain"), Command: "request " + name}, {Title: l.T("button.myAccess"), Command: "access"}}})
+				Suggestions: []cards.Suggestion{{Title: l.T("rv.requestAgain"), Command: strings.TrimSpace("request " + name)}, {Title: l.T("button.myAccess"), Command: "access"}}})
 		}
 		if _, err := s.once(ctx, "ended/"+a.ID, func() error { return s.deliver(ctx, n, a.Target.ID, card) }); err != nil {
 			errs = append(errs, fmt.Errorf("tell %s that assignment %s ended: %w", a.Target.ID, a.ID, err))
@@ -161,6 +161,15 @@ func (s *Service) SweepExpiry(ctx context.Context, n Notifier) error {
 	return errors.Join(errs...)
 }
 
+// orPackage is name, or "an access package" in l's language when the package's name is unknown.
+func orPackage(l *i18n.Localizer, name string) string {
+	if name == "" {
+		return l.T("rv.aPackage")
+	}
+	return name
+}
+
+// pkgName is the name of a's package ("" when it cannot be read).
 func (s *Service) pkgName(ctx context.Context, names map[string]string, a entitlement.Assignment) string {
 	if a.PackageName != "" {
 		return a.PackageName
@@ -168,7 +177,7 @@ func (s *Service) pkgName(ctx context.Context, names map[string]string, a entitl
 	if n, ok := names[a.PackageID]; ok {
 		return n
 	}
-	name := "an access package"
+	name := ""
 	if p, err := s.cfg.Directory.Package(ctx, a.PackageID); err == nil && p.Name != "" {
 		name = p.Name
 	}
@@ -189,7 +198,7 @@ func (s *Service) endingCard(ctx context.Context, l *i18n.Localizer, a entitleme
 		}
 	}
 	end := a.EndsAt().UTC().Format("2006-01-02 15:04 MST")
-	v := cards.NoticeView{Kind: cards.NoticeWarning, Title: l.T("rv.ending.title", "Package", name, "When", end),
+	v := cards.NoticeView{Kind: cards.NoticeWarning, Title: l.T("rv.ending.title", "Package", orPackage(l, name), "When", end),
 		Suggestions: []cards.Suggestion{{Title: l.T("button.myAccess"), Command: "access"}}}
 	if ok && pol.SelfUpdateAllowed {
 		v.Text = l.T("rv.ending.extend")

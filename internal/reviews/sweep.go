@@ -146,7 +146,7 @@ func (s *Service) sweepReviewers(ctx context.Context, n Notifier, a Active) erro
 // besides Entra's own reminder mail). It returns how many were sent.
 func (s *Service) RemindNow(ctx context.Context, n Notifier, a Active) (int, error) {
 	if !a.Inst.Status.Open() {
-		return 0, entitlement.Invalid("review", "is not in progress, so there is nobody to remind")
+		return 0, entitlement.Invalid("reviewStatus", "is not in progress, so there is nobody to remind")
 	}
 	open, err := s.undecided(ctx, a)
 	if err != nil {
