@@ -108,3 +108,19 @@ func TestUserMessagesInTheUsersLanguage(t *testing.T) {
 type errUnknown struct{}
 
 func (errUnknown) Error() string { return "boom (secret detail)" }
+
+// TestRecordedErrorText: a package build's recorded failure reason is told in the reader's language.
+func TestRecordedErrorText(t *testing.T) {
+	cases := []struct{ lang, recorded, want string }{
+		{"de", entitlement.ErrForbidden.Error(), "Das dürfen Sie nicht"},
+		{"fr", entitlement.ErrUnavailable.Error(), "Microsoft Graph"},
+		{"fr", "something Graph said", "Un problème est survenu"},
+		{"en", "something Graph said", "something Graph said"},
+		{"de", "", ""},
+	}
+	for _, c := range cases {
+		if got := recordedErrorText(i18n.For(c.lang), c.recorded); !strings.HasPrefix(got, c.want) {
+			t.Errorf("%s %q: %q, want %q…", c.lang, c.recorded, got, c.want)
+		}
+	}
+}

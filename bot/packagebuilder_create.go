@@ -111,7 +111,7 @@ func (b *Bot) builtView(l *i18n.Localizer, d builder.Draft) cards.PackageBuiltVi
 	v := cards.PackageBuiltView{DraftID: d.ID, PackageName: d.Name, Edit: d.Edit, Failed: d.State == builder.StateFailed,
 		CanUndo: !d.Edit && (d.Made.PackageID != "" || d.Made.CatalogID != "")}
 	for _, p := range d.Made.Log {
-		v.Progress = append(v.Progress, cards.ProgressLine{What: l.T(p.What.ID, p.What.KV()...), OK: p.OK, Err: p.Err})
+		v.Progress = append(v.Progress, cards.ProgressLine{What: l.T(p.What.ID, p.What.KV()...), OK: p.OK, Err: recordedErrorText(l, p.Err)})
 	}
 	if d.State == builder.StateDone && d.Who != builder.WhoNobody {
 		v.MyAccessURL = cards.MyAccessURL(b.cfg.Tenant.Domain, d.Made.PackageID)

@@ -433,22 +433,39 @@ func invalidInputMessage(l *i18n.Localizer, ie *entitlement.InvalidInputError) s
 	return l.T("error.invalidInput", "Field", ie.Field)
 }
 
+// errorMessages are the catalog messages that explain errors of a known kind, in the order they are tried.
+var errorMessages = []struct {
+	err error
+	id  string
+}{
+	{entitlement.ErrOutcomeUnknown, "error.outcomeUnknown"}, // before ErrUnavailable, which it also matches
+	{entitlement.ErrNotEligible, "error.notEligible"}, {entitlement.ErrAlreadyRequested, "error.alreadyRequested"},
+	{entitlement.ErrAlreadyAssigned, "error.alreadyAssigned"}, {entitlement.ErrAlreadyDecided, "error.alreadyDecided"},
+	{entitlement.ErrNotApprover, "error.notApprover"}, {entitlement.ErrNotFound, "error.notFound"},
+	{entitlement.ErrForbidden, "error.forbidden"}, {entitlement.ErrThrottled, "error.throttled"},
+	{entitlement.ErrConflict, "error.conflict"}, {entitlement.ErrUnavailable, "error.unavailable"},
+}
+
 // errorMessageID is the catalog message that explains an error of a known kind to a user; "" for others.
 func errorMessageID(err error) string {
-	for _, k := range []struct {
-		err error
-		id  string
-	}{
-		{entitlement.ErrOutcomeUnknown, "error.outcomeUnknown"}, // before ErrUnavailable, which it also matches
-		{entitlement.ErrNotEligible, "error.notEligible"}, {entitlement.ErrAlreadyRequested, "error.alreadyRequested"},
-		{entitlement.ErrAlreadyAssigned, "error.alreadyAssigned"}, {entitlement.ErrAlreadyDecided, "error.alreadyDecided"},
-		{entitlement.ErrNotApprover, "error.notApprover"}, {entitlement.ErrNotFound, "error.notFound"},
-		{entitlement.ErrForbidden, "error.forbidden"}, {entitlement.ErrThrottled, "error.throttled"},
-		{entitlement.ErrConflict, "error.conflict"}, {entitlement.ErrUnavailable, "error.unavailable"},
-	} {
+	for _, k := range errorMessages {
 		if errors.Is(err, k.err) {
 			return k.id
 		}
 	}
 	return ""
+}
+
+// recordedErrorText says a reason recorded as entitlement.UserMessage's English (a package build's progress)
+// in l's language: by the kind it names, else as recorded to an English reader, else in general.
+func recordedErrorText(l *i18n.Localizer, recorded string) string {
+	for _, k := range errorMessages {
+		if recorded == k.err.Error() {
+			return l.T(k.id)
+		}
+	}
+	if recorded == "" || l.Lang() == "en" {
+		return recorded
+	}
+	return l.T("error.generic")
 }
