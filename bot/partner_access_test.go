@@ -16,10 +16,7 @@ func TestPartnerAccessShowsWhatHeHas(t *testing.T) {
 	if got := e.say(ptUGus, "access"); !strings.Contains(got, "Your access in Contoso") || !strings.Contains(got, "no access packages yet") {
 		t.Fatalf("before any request: %s", got)
 	}
-	n0 := e.conn.count()
-	key, _ := e.submitPartner()
-	e.drain(0)
-	pattiCard, _ := e.approvalCardTo(n0, ptPatti)
+	key, pattiCard := e.pendingPartnerRequest(ptPatti)
 	data := map[string]any{cards.KeyRequestID: key, cards.KeyStageID: "stage-1"}
 	if c := e.click(ptUPatti, pattiCard, cards.VerbApprovalApprove, data); !strings.Contains(c, "You approved this request") {
 		t.Fatalf("Patti's approval: %s", c)

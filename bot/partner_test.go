@@ -584,6 +584,17 @@ func (e *ptEnv) submitPartner() (string, *cards.Card) {
 }
 
 // approvalCardTo finds the approval card sent to a chat and returns its activity id.
+// pendingPartnerRequest files Gus's brokered request (submitPartner), delivers its cards and returns its key
+// and the id of the approval card sent to approver (a user id).
+func (e *ptEnv) pendingPartnerRequest(approver string) (key, cardID string) {
+	e.t.Helper()
+	n0 := e.conn.count()
+	key, _ = e.submitPartner()
+	e.drain(0)
+	cardID, _ = e.approvalCardTo(n0, approver)
+	return key, cardID
+}
+
 func (e *ptEnv) approvalCardTo(from int, userID string) (string, string) {
 	e.t.Helper()
 	for _, s := range e.conn.since(from) {
@@ -756,10 +767,7 @@ func TestBrokeredSponsorApprovesThenGuestGuidance(t *testing.T) {
 
 func TestBrokeredDenyAndDuplicates(t *testing.T) {
 	e := newPtEnv(t, true)
-	n0 := e.conn.count()
-	key, _ := e.submitPartner()
-	e.drain(0)
-	pattiCard, _ := e.approvalCardTo(n0, ptPatti)
+	key, pattiCard := e.pendingPartnerRequest(ptPatti)
 
 	// A second request for the same package while the first is open is refused.
 	tu := e.turn(ptUGus)
@@ -891,10 +899,7 @@ func TestBrokeredFallbackApproverAndJustification(t *testing.T) {
 
 func TestBrokeredAdminAddFailure(t *testing.T) {
 	e := newPtEnv(t, true)
-	n0 := e.conn.count()
-	key, _ := e.submitPartner()
-	e.drain(0)
-	card, _ := e.approvalCardTo(n0, ptPatti)
+	key, card := e.pendingPartnerRequest(ptPatti)
 	e.port.addErr, e.port.addFailures = fmt.Errorf("add: %w", entitlement.ErrForbidden), -1
 	e.click(ptUPatti, card, cards.VerbApprovalApprove, map[string]any{cards.KeyRequestID: key, cards.KeyStageID: "stage-1"})
 	br, err := e.bot.core.GetBrokered(context.Background(), key)
@@ -928,10 +933,7 @@ func TestBrokeredDecisionIgnoresDelegatedIDs(t *testing.T) {
 
 func TestBrokeredStatusRefreshCancelAndList(t *testing.T) {
 	e := newPtEnv(t, true)
-	n0 := e.conn.count()
-	key, _ := e.submitPartner()
-	e.drain(0)
-	pattiCard, _ := e.approvalCardTo(n0, ptPatti)
+	key, pattiCard := e.pendingPartnerRequest(ptPatti)
 	data := map[string]any{cards.KeyRequestID: key}
 
 	if c := e.click(ptUGus, "status-1", cards.VerbRequestRefresh, data); !strings.Contains(c, "Pending approval") || !strings.Contains(c, "Cancel") {
@@ -999,10 +1001,7 @@ func TestBrokeredStageClockRules(t *testing.T) {
 	}
 	t.Run("a click after the deadline is too late even before the follow-up ran", func(t *testing.T) {
 		e := newPtEnv(t, true)
-		n0 := e.conn.count()
-		key, _ := e.submitPartner()
-		e.drain(0)
-		card, _ := e.approvalCardTo(n0, ptPatti)
+		key, card := e.pendingPartnerRequest(ptPatti)
 		e.clock.Advance(15 * 24 * time.Hour) // P14D, no drain: the follow-up has not looked yet
 		c := e.click(ptUPatti, card, cards.VerbApprovalApprove, map[string]any{cards.KeyRequestID: key, cards.KeyStageID: "stage-1"})
 		if !strings.Contains(c, "Expired: nobody decided in time") || !strings.Contains(c, "Your click changed nothing") || e.port.addCount() != 0 {
@@ -1082,10 +1081,7 @@ func TestBrokeredStageClockRules(t *testing.T) {
 
 func TestBrokeredExternalSponsorApproves(t *testing.T) {
 	e := newPtEnv(t, true)
-	n0 := e.conn.count()
-	key, _ := e.submitPartner()
-	e.drain(0)
-	fionaCard, _ := e.approvalCardTo(n0, ptFiona)
+	key, fionaCard := e.pendingPartnerRequest(ptFiona)
 	data := map[string]any{cards.KeyRequestID: key, cards.KeyStageID: "stage-1"}
 	if c := e.click(ptUFiona, fionaCard, cards.VerbApprovalApprove, data); !strings.Contains(c, "You approved this request") {
 		t.Fatalf("Fiona's approval: %s", c)
@@ -1122,10 +1118,7 @@ func TestBrokeredExternalSponsorApproves(t *testing.T) {
 
 func TestBrokeredReminder(t *testing.T) {
 	e := newPtEnv(t, true)
-	n0 := e.conn.count()
-	key, _ := e.submitPartner()
-	e.drain(0)
-	first, _ := e.approvalCardTo(n0, ptPatti)
+	key, first := e.pendingPartnerRequest(ptPatti)
 	n1 := e.conn.count()
 	e.clock.Advance(23 * time.Hour)
 	e.drain(2 * time.Minute)
@@ -1190,10 +1183,7 @@ func TestBrokeredAdminAddTransientFailure(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newPtEnv(t, true)
-			n0 := e.conn.count()
-			key, _ := e.submitPartner()
-			e.drain(0)
-			card, _ := e.approvalCardTo(n0, ptPatti)
+			key, card := e.pendingPartnerRequest(ptPatti)
 			e.port.addErr, e.port.addFailures, e.port.lost = &entitlement.ThrottledError{RetryAfter: time.Second}, tc.failures, tc.lost
 			if c := e.click(ptUPatti, card, cards.VerbApprovalApprove, map[string]any{cards.KeyRequestID: key, cards.KeyStageID: "stage-1"}); !strings.Contains(c, "You approved") {
 				t.Fatalf("approval: %s", c)
@@ -1304,10 +1294,7 @@ func TestBrokeredTwoStages(t *testing.T) {
 // (no refusal), nothing is filed — and the same click works once Graph answers again.
 func TestBrokeredDecisionDuringGraphOutage(t *testing.T) {
 	e := newPtEnv(t, true)
-	n0 := e.conn.count()
-	key, _ := e.submitPartner()
-	e.drain(0)
-	pattiCard, _ := e.approvalCardTo(n0, ptPatti)
+	key, pattiCard := e.pendingPartnerRequest(ptPatti)
 	data := map[string]any{cards.KeyRequestID: key, cards.KeyStageID: "stage-1"}
 
 	e.port.mu.Lock()

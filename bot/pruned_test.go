@@ -15,10 +15,7 @@ import (
 // the clicker's language, instead of an error, and changes nothing. The audit keeps the request's history.
 func TestCardsOfPrunedBrokeredRequest(t *testing.T) {
 	e := newPtEnv(t, true)
-	n0 := e.conn.count()
-	key, _ := e.submitPartner()
-	e.drain(0)
-	pattiCard, _ := e.approvalCardTo(n0, ptPatti)
+	key, pattiCard := e.pendingPartnerRequest(ptPatti)
 	data := map[string]any{cards.KeyRequestID: key}
 	if c := e.click(ptUGus, "status-1", cards.VerbRequestCancel, data); !strings.Contains(c, "Canceled") {
 		t.Fatalf("cancel answer: %s", c)
