@@ -47,4 +47,6 @@
 //   - admin_orgchange.go: /disconnect and /sponsors.
 //   - admin_assign.go: /assign and /revoke.
 //   - admin_resolve.go: resolving organizations, catalogs, packages and users by id or name.
+//   - admin_error.go: adminError, a refusal people can fix, said in the reader's language (argument errors,
+//     catalog refusals with values; also the everyday flows' own refusals, userErr).
 package bot
