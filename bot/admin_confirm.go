@@ -15,6 +15,7 @@ import (
 	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/entitlement"
 	"github.com/accessbot/accessbot/internal/i18n"
+	"github.com/accessbot/accessbot/internal/lifecycle"
 	"github.com/accessbot/accessbot/internal/store"
 )
 
@@ -333,7 +334,8 @@ func (b *Bot) notifyAccessChange(ctx context.Context, t *turn, op adminPendingOp
 	// Text and Title are the English fallback; Msg, TitleMsg and Args say them in the reader's language.
 	en := i18n.English()
 	args := map[string]string{"Admin": t.userName, "Package": op.PackageName, "Org": b.cfg.Tenant.Name}
-	job := notifyJob{TenantID: b.cfg.Tenant.ID, UserID: op.UserID, Partner: op.External || op.UserID == "", Email: op.UserEmail, Args: args}
+	job := notifyJob{NotifyJob: lifecycle.NotifyJob{TenantID: b.cfg.Tenant.ID, UserID: op.UserID, Args: args},
+		Partner: op.External || op.UserID == "", Email: op.UserEmail}
 	myAccess := notifyButton{Title: en.T("button.myAccess"), Command: "access", Msg: "button.myAccess"}
 	if op.Op == opAssign {
 		job.Kind, job.TitleMsg, job.Msg = noticeSuccess, "adm.notify.grantedTitle", "adm.notify.granted"

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/lifecycle"
 )
 
 // sayIn sends text as user with a Teams locale and returns the text and raw JSON of what the bot answered.
@@ -77,8 +78,8 @@ func TestBotAnswersInTheUsersLanguage(t *testing.T) {
 // last activity; with none known it is English and reads as before.
 func TestNotificationsInTheRecipientsLanguage(t *testing.T) {
 	e := newFlEnv(t)
-	job := notifyJob{TenantID: flTenant, UserID: flRita, Text: "fallback", Msg: "notice.request.denied",
-		Args: map[string]string{"Package": "Falcon Production Access", "By": "Aaron Approver"}}
+	job := notifyJob{NotifyJob: lifecycle.NotifyJob{TenantID: flTenant, UserID: flRita, Text: "fallback", Msg: "notice.request.denied",
+		Args: map[string]string{"Package": "Falcon Production Access", "By": "Aaron Approver"}}}
 	if got := e.bot.noticeText(context.Background(), job); got != "Your request for Falcon Production Access was denied by Aaron Approver." {
 		t.Errorf("English notice = %q", got)
 	}

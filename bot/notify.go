@@ -149,16 +149,10 @@ type cardUpdateJob struct {
 	Ref       store.CardRef `json:"ref"`
 }
 
+// notifyJob is the payload of OutboxNotify: the core's notice (lifecycle.NotifyJob: who, and what in the
+// reader's language) and what only the conversation layer queues (buttons, a titled notice card, partners).
 type notifyJob struct {
-	TenantID string `json:"tenantId"`
-	UserID   string `json:"userId"`
-	Text     string `json:"text"`
-	// Msg, Args, Names and Reason name the notice for the reader's language (lifecycle.NotifyJob); Text is
-	// said when no catalog has Msg.
-	Msg    string             `json:"msg,omitempty"`
-	Args   map[string]string  `json:"args,omitempty"`
-	Names  []string           `json:"names,omitempty"`
-	Reason *lifecycle.Message `json:"reason,omitempty"`
+	lifecycle.NotifyJob
 	// Buttons, when set, send Text as a notice card (Kind, Title) whose buttons run commands.
 	Buttons []notifyButton `json:"buttons,omitempty"`
 	Title   string         `json:"title,omitempty"`
