@@ -50,17 +50,20 @@ func TestObserveRaceQueuesOnce(t *testing.T) {
 		}
 		req := entitlement.Request{ID: "req-1", State: entitlement.StatePendingApproval, PolicyID: "pol", PackageID: "pkg",
 			Requestor: entitlement.Subject{ID: "rita", Name: "Rita"}, CreatedAt: time.Now()}
-		var wg sync.WaitGroup
-		for _, c := range cores {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if _, err := c.Observe(context.Background(), req); err != nil {
-					t.Errorf("observe: %v", err)
-				}
-			}()
+		observeAll := func(req entitlement.Request) { // every core reads the same state at once
+			var wg sync.WaitGroup
+			for _, c := range cores {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if _, err := c.Observe(context.Background(), req); err != nil {
+						t.Errorf("observe: %v", err)
+					}
+				}()
+			}
+			wg.Wait()
 		}
-		wg.Wait()
+		observeAll(req)
 		if cardsQueued.Load() != 1 || notices.Load() != 0 {
 			t.Fatalf("approval cards queued %d times, notices %d; want 1 and 0", cardsQueued.Load(), notices.Load())
 		}
@@ -71,16 +74,7 @@ func TestObserveRaceQueuesOnce(t *testing.T) {
 
 		// The same change (delivered) read by all four at once: the requester hears of it once.
 		req.State = entitlement.StateDelivered
-		for _, c := range cores {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if _, err := c.Observe(context.Background(), req); err != nil {
-					t.Errorf("observe: %v", err)
-				}
-			}()
-		}
-		wg.Wait()
+		observeAll(req)
 		if notices.Load() != 1 {
 			t.Fatalf("requester notices = %d, want 1", notices.Load())
 		}

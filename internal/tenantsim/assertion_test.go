@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -45,18 +44,7 @@ func rsaCert(t *testing.T, cn string, notBefore, notAfter time.Time) (*x509.Cert
 // assertion (RFC 7523, x5t / x5t#S256) as MSAL sends it — app-only and on-behalf-of — and refuses a
 // certificate that is not registered, one that has expired, and assertions over plain http.
 func TestClientAssertionOverTLS(t *testing.T) {
-	srv := httptest.NewUnstartedServer(nil)
-	base := "https://" + srv.Listener.Addr().String()
-	sim, err := New(Options{Path: filepath.Join(t.TempDir(), "sim.db"), BaseURL: base})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
-	client, err := sim.ServeTLS(srv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	sim, base, client := newTLSSim(t)
 
 	now := time.Now()
 	good, goodKey := rsaCert(t, "accessbot", now.Add(-time.Hour), now.Add(365*24*time.Hour))

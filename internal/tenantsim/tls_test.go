@@ -18,19 +18,7 @@ import (
 // azidentity) obtains app and on-behalf-of tokens from the simulator, which it
 // only accepts over https.
 func TestAzidentityOverTLS(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "sim.db")
-	srv := httptest.NewUnstartedServer(nil)
-	base := "https://" + srv.Listener.Addr().String()
-	sim, err := New(Options{Path: path, BaseURL: base})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
-	client, err := sim.ServeTLS(srv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	sim, base, client := newTLSSim(t)
 	opts := azcore.ClientOptions{Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: base + "/"}, Transport: client}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
@@ -87,4 +75,23 @@ func TestAzidentityOverTLS(t *testing.T) {
 	if _, err := bad.GetToken(ctx, scopes); err == nil {
 		t.Fatal("wrong secret accepted")
 	}
+}
+
+// newTLSSim starts a simulator on https://127.0.0.1:PORT (its BaseURL), stopped when the test ends, and returns
+// it, its base URL and a client that trusts its certificate.
+func newTLSSim(t *testing.T) (*Sim, string, *http.Client) {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(nil)
+	base := "https://" + srv.Listener.Addr().String()
+	sim, err := New(Options{Path: filepath.Join(t.TempDir(), "sim.db"), BaseURL: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sim.Close() })
+	client, err := sim.ServeTLS(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	return sim, base, client
 }
