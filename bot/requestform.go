@@ -363,11 +363,14 @@ func (b *Bot) submitForm(ctx context.Context, t *turn, formID string, fd formDia
 	return resp, err
 }
 
-// fieldProblem is what is wrong with one answer: Entra's own words (English) to an English reader, else that
-// the answer was refused.
+// fieldProblem is what is wrong with one answer: the refusing code's own words (English) to an English reader,
+// else what the field needs (error.invalid.<field>) or that the answer was refused.
 func fieldProblem(l *i18n.Localizer, ie *entitlement.InvalidInputError) string {
-	if l.Lang() == "en" {
+	switch id := "error.invalid." + ie.Field; {
+	case l.Lang() == "en":
 		return capitalize(ie.Problem) + "."
+	case i18n.Has(id):
+		return l.T(id)
 	}
 	return l.T("form.fieldRefused")
 }

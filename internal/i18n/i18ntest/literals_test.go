@@ -26,6 +26,8 @@ func TestCheckSource(t *testing.T) {
 		{"a sentence built with fmt", `s := fmt.Sprintf("Now waiting for stage %d.", n)`, []string{"Now waiting for stage %d."}},
 		{"a single word on a button", `b := Button{Title: "Approve"}`, []string{"Approve"}},
 		{"concatenated text", `s := "waiting for " + names`, []string{"waiting for "}},
+		{"a single word people read in a view", `v := View{Title: "hidden", Cells: []string{name, "listed"}}; v.Next = "done"`, []string{"hidden", "listed", "done"}},
+		{"a command word on a button", `s := Suggestion{Title: "status", Command: "status"}`, nil},
 		{"an id that no catalog has", `s := l.T("no.such.message.id")`, []string{"no.such.message.id"}},
 		{"an id prefix that starts no id", `s := l.T("nothing.starts.with." + x)`, []string{"nothing.starts.with."}},
 		{"a catalog id and its value names", `s := l.T("error.title"); u := l.T("fail.fileRequest", "Package", p)`, nil},

@@ -56,14 +56,21 @@ func (c *checker) visit(n ast.Node) bool {
 	case *ast.FuncDecl:
 		return !c.skipFunc[x.Name.Name]
 	case *ast.AssignStmt:
-		for _, lhs := range x.Lhs {
-			if sel, ok := lhs.(*ast.SelectorExpr); ok && c.logField[sel.Sel.Name] {
+		for i, lhs := range x.Lhs {
+			sel, ok := lhs.(*ast.SelectorExpr)
+			if ok && c.logField[sel.Sel.Name] {
 				return false
+			}
+			if ok && textFields[sel.Sel.Name] && i < len(x.Rhs) {
+				c.strict(x.Rhs[i])
 			}
 		}
 	case *ast.KeyValueExpr:
 		switch k := x.Key.(type) {
 		case *ast.Ident:
+			if textFields[k.Name] {
+				c.strict(x.Value)
+			}
 			return !c.logField[k.Name]
 		case *ast.BasicLit: // map[string]string{"reason": …} of an audit entry
 			name, _ := strconv.Unquote(k.Value)
@@ -164,6 +171,32 @@ func (c *checker) hasPrefixID(prefix string) bool {
 		}
 	}
 	return false
+}
+
+// textFields are the view fields people read: a literal given to one is text even when it is a single
+// lowercase word ("hidden"), unless it is a command word or a catalog id.
+var textFields = map[string]bool{"Title": true, "Text": true, "Subtitle": true, "Footnote": true, "EmptyText": true,
+	"Summary": true, "Detail": true, "Reason": true, "Next": true, "Label": true, "Placeholder": true, "Cells": true,
+	"Columns": true}
+
+// strict reports a literal given to a text field (see textFields), or one of a list of them (Cells, Columns).
+func (c *checker) strict(v ast.Expr) {
+	if list, isList := v.(*ast.CompositeLit); isList {
+		for _, el := range list.Elts {
+			c.strict(el)
+		}
+		return
+	}
+	lit, ok := v.(*ast.BasicLit)
+	if !ok || lit.Kind != token.STRING || c.ok[lit] {
+		return
+	}
+	c.ok[lit] = true // reported here or not at all
+	s, err := strconv.Unquote(lit.Value)
+	if err != nil || !hasLetters(s) || i18n.Has(s) || strings.HasPrefix(s, "/") || c.words[strings.Fields(s)[0]] {
+		return
+	}
+	c.report(lit, s, "literal user-visible text")
 }
 
 // literal reports a string literal that reads like text for people.
