@@ -86,16 +86,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if o.steps {
 		return perStep(ctx, o, conn, out)
 	}
-	fmt.Fprintf(out, "%-8s %7s %12s %9s %9s %10s %8s %13s %12s %11s %9s %6s\n",
-		"store", "clients", "activities/s", "p50 ms", "p99 ms", "CPU ms/act", "RSS MB", "Graph/activity", "store/activity", "writes/act", "ready ms", "errors")
+	fmt.Fprintf(out, "%-8s %7s %12s %9s %9s %10s %8s %8s %13s %12s %11s %9s %6s\n",
+		"store", "clients", "activities/s", "p50 ms", "p99 ms", "CPU ms/act", "RSS MB", "anon MB", "Graph/activity", "store/activity", "writes/act", "ready ms", "errors")
 	for _, db := range o.dbURLs {
 		for _, n := range o.clients {
 			row, err := measure(ctx, o, db, n, conn)
 			if err != nil {
 				return fmt.Errorf("%d clients on %s: %w", n, storeName(db), err)
 			}
-			fmt.Fprintf(out, "%-8s %7d %12.0f %9.1f %9.1f %10.2f %8.0f %13.2f %12.2f %11.2f %9.0f %6d\n", storeName(db), n, row.rate,
-				ms(row.p50), ms(row.p99), row.cpuMS, row.rssMB, row.graphPer, row.storePer, row.writesPer, row.startMS, row.errors)
+			fmt.Fprintf(out, "%-8s %7d %12.0f %9.1f %9.1f %10.2f %8.0f %8.0f %13.2f %12.2f %11.2f %9.0f %6d\n", storeName(db), n, row.rate,
+				ms(row.p50), ms(row.p99), row.cpuMS, row.rssMB, row.anonMB, row.graphPer, row.storePer, row.writesPer, row.startMS, row.errors)
 			if row.firstErr != nil {
 				fmt.Fprintf(out, "         first error: %v\n", row.firstErr)
 			}
@@ -114,10 +114,10 @@ func storeName(db string) string {
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 type row struct {
-	rate, cpuMS, rssMB, graphPer, storePer, writesPer, startMS float64
-	p50, p99                                                   time.Duration
-	errors                                                     int
-	firstErr                                                   error
+	rate, cpuMS, rssMB, anonMB, graphPer, storePer, writesPer, startMS float64
+	p50, p99                                                           time.Duration
+	errors                                                             int
+	firstErr                                                           error
 }
 
 // measure starts a fresh bot, warms it up, measures one row and stops it.
@@ -198,7 +198,7 @@ func measure(ctx context.Context, o options, db string, n int, conn *connector) 
 	if err != nil {
 		return row{}, err
 	}
-	rss, err := rssMB(bot.pid())
+	rss, anon, err := rssMB(bot.pid())
 	if err != nil {
 		return row{}, err
 	}
@@ -207,7 +207,7 @@ func measure(ctx context.Context, o options, db string, n int, conn *connector) 
 		return row{}, fmt.Errorf("no activity succeeded: %v", res.firstErr)
 	}
 	return row{rate: done / res.elapsed.Seconds(), p50: percentile(res.latencies, 0.5), p99: percentile(res.latencies, 0.99),
-		cpuMS: float64((cpu1 - cpu0).Microseconds()) / 1000 / done, rssMB: rss, graphPer: (graph1 - graph0) / done, storePer: (store1 - store0) / done,
+		cpuMS: float64((cpu1 - cpu0).Microseconds()) / 1000 / done, rssMB: rss, anonMB: anon, graphPer: (graph1 - graph0) / done, storePer: (store1 - store0) / done,
 		writesPer: (writes1 - writes0) / done, startMS: startMS,
 		errors: res.errors, firstErr: res.firstErr}, nil
 }
@@ -303,19 +303,34 @@ func cpuTime(pid int) (time.Duration, error) {
 	return time.Duration(ut+st) * 10 * time.Millisecond, nil
 }
 
-// rssMB is the resident set size of pid.
-func rssMB(pid int) (float64, error) {
+// rssMB is the resident set size of pid, and of it the anonymous memory (heap, stacks; the rest is mapped
+// files: the binary's pages and the bbolt state file's).
+func rssMB(pid int) (rss, anon float64, err error) {
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, fmt.Errorf("read RSS: %w", err)
+		return 0, 0, fmt.Errorf("read RSS: %w", err)
 	}
+	found := 0
 	for _, line := range strings.Split(string(raw), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
-			kb, err := strconv.ParseFloat(f[1], 64)
-			return kb / 1024, err
+		f := strings.Fields(line)
+		if len(f) < 2 || (f[0] != "VmRSS:" && f[0] != "RssAnon:") {
+			continue
 		}
+		kb, err := strconv.ParseFloat(f[1], 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("read RSS: %s: %w", line, err)
+		}
+		if f[0] == "VmRSS:" {
+			rss = kb / 1024
+		} else {
+			anon = kb / 1024
+		}
+		found++
 	}
-	return 0, errors.New("read RSS: no VmRSS line")
+	if found != 2 {
+		return 0, 0, errors.New("read RSS: no VmRSS or RssAnon line")
+	}
+	return rss, anon, nil
 }
 
 // scrape reads the bot's /metrics page: the Graph requests (accessbot_outbound_requests_total{system="graph"})

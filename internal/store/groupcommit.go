@@ -57,8 +57,11 @@ func (s *Store) batch(ctx context.Context, op string, fn func(tx *bbolt.Tx) erro
 			g.mu.Lock()
 		}
 		g.leading = false
+		g.mu.Unlock()
+		s.maybeDropResident()
+	} else {
+		g.mu.Unlock()
 	}
-	g.mu.Unlock()
 	res := <-req.done
 	switch {
 	case res.fnErr != nil:

@@ -167,6 +167,7 @@ type Store struct {
 	health      writeHealth
 	group       groupCommit
 	claims      activityClaims
+	resident    residentTrim
 }
 
 // Open opens (creating if needed) the state file at path, takes its lock, runs pending migrations in one
