@@ -46,7 +46,7 @@ func (b *Bot) adminPending(ctx context.Context, c *adminCall) error {
 	}
 	brokered := 0
 	// Requests the bot runs itself for partner users (brokered) wait in its own store, not in Entra.
-	if err := b.eachBrokered(ctx, func(br *brokeredRequest) error {
+	if err := b.eachOpenBrokered(ctx, func(br *brokeredRequest) error {
 		if br.Canceled || br.State != entitlement.StatePendingApproval || (f.PackageID != "" && br.PackageID != f.PackageID) {
 			return nil
 		}

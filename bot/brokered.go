@@ -45,6 +45,17 @@ const (
 // error stops the walk.
 func (b *Bot) eachBrokered(ctx context.Context, fn func(br *brokeredRequest) error) error {
 	all, err := b.core.ListBrokered(ctx)
+	return walkBrokered(all, err, fn)
+}
+
+// eachOpenBrokered is eachBrokered over the requests not closed yet (lifecycle.Core.OpenBrokered): enough for
+// anything that looks for a request still waiting for approval.
+func (b *Bot) eachOpenBrokered(ctx context.Context, fn func(br *brokeredRequest) error) error {
+	all, err := b.core.OpenBrokered(ctx)
+	return walkBrokered(all, err, fn)
+}
+
+func walkBrokered(all []*brokeredRequest, err error, fn func(br *brokeredRequest) error) error {
 	if err != nil {
 		return err
 	}

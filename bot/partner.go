@@ -102,7 +102,7 @@ func (b *Bot) wrapForeign(name string, mine func(ctx context.Context, t *turn, c
 // brokered request of theirs that matches, or asks which.
 func (b *Bot) cmdBrokeredCancel(ctx context.Context, t *turn, cmd Command) error {
 	var open []brokeredRequest
-	err := b.eachBrokered(ctx, func(br *brokeredRequest) error {
+	err := b.eachOpenBrokered(ctx, func(br *brokeredRequest) error {
 		if br.State == entitlement.StatePendingApproval &&
 			strings.EqualFold(br.Requester.ID, t.userID) && strings.EqualFold(br.Requester.TenantID, t.tenantID) {
 			open = append(open, *br)
@@ -154,7 +154,7 @@ func (b *Bot) cmdBrokeredExtend(ctx context.Context, t *turn, _ Command) error {
 // inbox; the approvals command of resource-tenant users can append them to Graph's pending approvals).
 func (b *Bot) brokeredInboxItems(ctx context.Context, userID string) ([]cards.InboxItemView, error) {
 	var waiting []brokeredRequest
-	err := b.eachBrokered(ctx, func(br *brokeredRequest) error {
+	err := b.eachOpenBrokered(ctx, func(br *brokeredRequest) error {
 		if cur := br.Current(); cur != nil && slices.ContainsFunc(cur.Approvers, func(p personRef) bool { return strings.EqualFold(p.ID, userID) }) {
 			waiting = append(waiting, *br)
 		}

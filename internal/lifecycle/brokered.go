@@ -273,7 +273,17 @@ func (c *Core) SaveBrokered(ctx context.Context, br *Brokered) error {
 
 // ListBrokered returns every brokered request's record, oldest first.
 func (c *Core) ListBrokered(ctx context.Context) ([]*Brokered, error) {
-	rs, err := c.cfg.Store.ListRequests(ctx, store.RequestQuery{Kind: store.KindBrokered})
+	return c.listBrokered(ctx, store.RequestQuery{Kind: store.KindBrokered})
+}
+
+// OpenBrokered returns the records of the brokered requests not closed yet (not Done), oldest first: what
+// waits for approval, delivery or the guest; the store skips the closed ones without decoding them.
+func (c *Core) OpenBrokered(ctx context.Context) ([]*Brokered, error) {
+	return c.listBrokered(ctx, store.RequestQuery{Kind: store.KindBrokered, Open: true})
+}
+
+func (c *Core) listBrokered(ctx context.Context, q store.RequestQuery) ([]*Brokered, error) {
+	rs, err := c.cfg.Store.ListRequests(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("list brokered requests: %w", err)
 	}

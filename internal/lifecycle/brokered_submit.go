@@ -78,7 +78,7 @@ func validateBrokeredAnswer(q entitlement.Question, answers []entitlement.Answer
 // (entitlement.ErrAlreadyRequested), or an assignment the address already holds (ErrAlreadyAssigned). The
 // caller holds the lock that serializes new requests for the pair.
 func (c *Core) CheckBrokeredDuplicate(ctx context.Context, email, packageID string) error {
-	all, err := c.ListBrokered(ctx)
+	all, err := c.OpenBrokered(ctx)
 	if err != nil {
 		return fmt.Errorf("look for open brokered requests: %w", err)
 	}

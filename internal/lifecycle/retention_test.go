@@ -66,6 +66,13 @@ func testClosedAtFollowsTheRecord(t *testing.T, st store.Backend) {
 	if at := closedAt(br.ID); at.IsZero() {
 		t.Error("done brokered record has no ClosedAt")
 	}
+	all, err := c.ListBrokered(ctx)
+	if err != nil || len(all) != 1 {
+		t.Errorf("ListBrokered = %d records, %v; want the done one", len(all), err)
+	}
+	if open, err := c.OpenBrokered(ctx); err != nil || len(open) != 0 {
+		t.Errorf("OpenBrokered = %d records, %v; want none (the only one is done)", len(open), err)
+	}
 }
 
 // Records closed by an older build (no ClosedAt) are stamped once with their last update; the second run

@@ -81,13 +81,15 @@ type Request struct {
 }
 
 // RequestQuery filters ListRequests; empty fields match all. DueBefore selects NextCheckAt != zero &&
-// NextCheckAt <= DueBefore. Results are ordered by CreatedAt, then ID.
+// NextCheckAt <= DueBefore; Open selects the requests not closed (ClosedAt zero). Results are ordered by
+// CreatedAt, then ID.
 type RequestQuery struct {
 	Kind        string
 	States      []string
 	RequestorID string
 	PackageID   string
 	DueBefore   time.Time
+	Open        bool
 	// Limit is the maximum number of results; 0 means no limit.
 	Limit int
 }
@@ -104,6 +106,9 @@ func (q RequestQuery) Matches(r Request) bool {
 		return false
 	}
 	if !q.DueBefore.IsZero() && (r.NextCheckAt.IsZero() || r.NextCheckAt.After(q.DueBefore)) {
+		return false
+	}
+	if q.Open && !r.ClosedAt.IsZero() {
 		return false
 	}
 	if len(q.States) == 0 {

@@ -140,6 +140,9 @@ func (s *Store) ListRequests(ctx context.Context, q store.RequestQuery) ([]store
 	if !q.DueBefore.IsZero() {
 		add("next_check_at IS NOT NULL AND next_check_at <= $%d", q.DueBefore)
 	}
+	if q.Open {
+		where = append(where, "closed_at IS NULL")
+	}
 	sql := `SELECT ` + requestCols + ` FROM requests`
 	if len(where) > 0 {
 		sql += " WHERE " + strings.Join(where, " AND ")

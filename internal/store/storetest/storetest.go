@@ -257,6 +257,7 @@ func testRequestList(t *testing.T, open Factory) {
 		{ID: "b", Kind: store.KindTracked, State: "delivered", RequestorID: "rita", PackageID: "p2"},
 		{ID: "c", Kind: store.KindBrokered, State: "pendingApproval", RequestorID: "gus", PackageID: "p3", NextCheckAt: base.Add(time.Hour)},
 		{ID: "d", Kind: store.KindTracked, State: "denied", RequestorID: "megan", PackageID: "p1", NextCheckAt: base},
+		{ID: "e", Kind: store.KindBrokered, State: "denied", RequestorID: "gus", PackageID: "p3", ClosedAt: base},
 	} {
 		r.CreatedAt = base.Add(time.Duration(i) * time.Second)
 		if _, err := s.CreateRequest(ctx, r); err != nil {
@@ -268,9 +269,11 @@ func testRequestList(t *testing.T, open Factory) {
 		q    store.RequestQuery
 		want []string
 	}{
-		{"all", store.RequestQuery{}, []string{"a", "b", "c", "d"}},
-		{"kind", store.RequestQuery{Kind: store.KindBrokered}, []string{"c"}},
-		{"states", store.RequestQuery{States: []string{"pendingApproval", "denied"}}, []string{"a", "c", "d"}},
+		{"all", store.RequestQuery{}, []string{"a", "b", "c", "d", "e"}},
+		{"kind", store.RequestQuery{Kind: store.KindBrokered}, []string{"c", "e"}},
+		{"open", store.RequestQuery{Open: true}, []string{"a", "b", "c", "d"}},
+		{"open of a kind", store.RequestQuery{Kind: store.KindBrokered, Open: true}, []string{"c"}},
+		{"states", store.RequestQuery{States: []string{"pendingApproval", "denied"}}, []string{"a", "c", "d", "e"}},
 		{"requestor", store.RequestQuery{RequestorID: "rita"}, []string{"a", "b"}},
 		{"package", store.RequestQuery{PackageID: "p1"}, []string{"a", "d"}},
 		{"due", store.RequestQuery{DueBefore: base.Add(time.Minute)}, []string{"a", "d"}},
