@@ -97,6 +97,8 @@ func TestUserMessagesInTheUsersLanguage(t *testing.T) {
 		{"de", entitlement.Invalid("mystery", "is odd"), "Microsoft Entra hat einen Wert abgelehnt (mystery)"},
 		{"en", entitlement.Invalid("justification", "is required by this review to approve access"), "Justification is required by this review to approve access."},
 		{"fr", errUnknown{}, "Un problème est survenu"},
+		{"de", entitlement.Invalid("answers[Project code]", "is required"), "Eine Antwort wurde abgelehnt"},
+		{"fr", entitlement.Invalid("approvers", "could not be found"), "Personne d'autre ne peut approuver"},
 	}
 	for _, c := range cases {
 		if got := userMessage(i18n.For(c.lang), c.err); !strings.Contains(got, c.want) {

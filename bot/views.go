@@ -424,13 +424,19 @@ func userMessage(l *i18n.Localizer, err error) string {
 // invalidInputMessage explains refused input: to an English reader in the refusing code's own words (they
 // name the field and what was expected), to others by the field (error.invalid.<field>), else in general.
 func invalidInputMessage(l *i18n.Localizer, ie *entitlement.InvalidInputError) string {
-	switch id := "error.invalid." + ie.Field; {
+	switch id := invalidFieldID(ie.Field); {
 	case l.Lang() == "en":
 		return capitalize(ie.Error()) + "."
 	case i18n.Has(id):
 		return l.T(id)
 	}
 	return l.T("error.invalidInput", "Field", ie.Field)
+}
+
+// invalidFieldID is the catalog message of refused input in field: "answers[Project code]" is an answer.
+func invalidFieldID(field string) string {
+	field, _, _ = strings.Cut(field, "[")
+	return "error.invalid." + field
 }
 
 // errorMessages are the catalog messages that explain errors of a known kind, in the order they are tried.
