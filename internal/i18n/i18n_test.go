@@ -197,6 +197,22 @@ func TestListAndDuration(t *testing.T) {
 			t.Errorf("%s List(%q) = %q, want %q", c.lang, c.items, got, c.want)
 		}
 	}
+	alternatives := []struct {
+		lang  string
+		items []string
+		want  string
+	}{
+		{"en", nil, ""},
+		{"en", []string{"Aaron"}, "Aaron"},
+		{"en", []string{"A", " ", "B", "C"}, "A, B or C"},
+		{"de", []string{"A", "B"}, "A oder B"},
+		{"fr", []string{"A", "B", "C"}, "A, B ou C"},
+	}
+	for _, c := range alternatives {
+		if got := For(c.lang).Or(c.items); got != c.want {
+			t.Errorf("%s Or(%q) = %q, want %q", c.lang, c.items, got, c.want)
+		}
+	}
 	durs := []struct {
 		lang string
 		d    time.Duration
