@@ -140,7 +140,7 @@ func TestReviewManagerAcceptsRecommendationsThenApplied(t *testing.T) {
 
 	// This review requires a justification to approve: a bare Approve is refused on the card, nothing recorded.
 	approve := actionTitled(t, card.Card(), cards.VerbReviewDecide, "Approve")
-	if got, _ := e.click(a, card.ID, cards.VerbReviewDecide, approve); !strings.Contains(got, "justification") || !strings.Contains(got, "required") {
+	if got, _ := e.click(a, card.ID, cards.VerbReviewDecide, approve); !strings.Contains(got, "Justification is required by this review") {
 		t.Fatalf("Approve without a justification: %s", got)
 	}
 	if _, ds := e.decisions(tenantsim.ReviewProductionID); ds[tenantsim.UserRita].Decided() || ds[tenantsim.UserMegan].Decided() {
