@@ -54,7 +54,7 @@ bench-go:
 	  /^pkg:/ { pkg = $$2; sub(".*/accessbot/", "", pkg) } \
 	  /^Benchmark/ { printf "%-42s %12s %12s %10s\n", pkg "." substr($$1, 10), val("ns/op"), val("B/op"), val("allocs/op") } \
 	  /^BenchmarkTurns\// { b = $$1; sub("^BenchmarkTurns/", "", b); sub("-[0-9]+$$", "", b); turns[b] = sprintf("%-12s %12s %12s", b, val("msgs/s"), val("p99-ms")) } \
-	  END { printf "\nstate work per message (claim, conversation, audit, complete; 16 concurrent per CPU):\n%-12s %12s %12s\n", "backend", "msgs/s", "p99 ms"; \
+	  END { printf "\nstate work per message (claim, audit entry, completion with the conversation reference; 16 concurrent per CPU):\n%-12s %12s %12s\n", "backend", "msgs/s", "p99 ms"; \
 	    print turns["bbolt"]; \
 	    if ("postgres" in turns) print turns["postgres"]; else print "postgres     skipped: set ACCESSBOT_TEST_DATABASE_URL=postgres://root@127.0.0.1:5432/test?sslmode=disable" }' /tmp/accessbot-bench.txt
 
