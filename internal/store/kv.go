@@ -1,0 +1,291 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// ---- card references ----
+
+// CardRef records the activity id of a card sent for a request to one recipient, so it can be updated later.
+type CardRef struct {
+	Key            string    `json:"key"`  // e.g. the request id
+	Kind           string    `json:"kind"` // "status", "approval", …
+	TenantID       string    `json:"tenantId,omitempty"`
+	AADObjectID    string    `json:"aadObjectId,omitempty"`
+	ConversationID string    `json:"conversationId"`
+	ServiceURL     string    `json:"serviceUrl"`
+	ActivityID     string    `json:"activityId"`
+	UpdatedAt      time.Time `json:"updatedAt"`
+}
+
+// PutCard upserts the card reference identified by Key + Kind + TenantID + AADObjectID. Key, Kind,
+// ConversationID, ActivityID and an absolute http(s) ServiceURL are required. A zero UpdatedAt is set to now.
+func (s *Store) PutCard(ctx context.Context, ref CardRef) error {
+	const op = "put card"
+	if err := ValidateCard(ref); err != nil {
+		return err
+	}
+	if ref.UpdatedAt.IsZero() {
+		ref.UpdatedAt = s.now().UTC()
+	}
+	return s.putEncoded(ctx, op, bucketCards, joinKey(ref.Key, ref.Kind, ref.TenantID, ref.AADObjectID), ref)
+}
+
+// Cards returns every card reference stored under key (all kinds and recipients), ordered by kind, tenant, user.
+func (s *Store) Cards(ctx context.Context, key string) ([]CardRef, error) {
+	const op = "list cards"
+	if err := checkKey(op, "key", key); err != nil {
+		return nil, err
+	}
+	return listPrefix[CardRef](ctx, s, op, bucketCards, joinKey(key, ""))
+}
+
+// ---- dialogs ----
+
+// DefaultDialogTTL is how long an untouched dialog (an open form, a pending confirmation or sign-in) is kept
+// before RunMaintenance prunes it. Every dialog the bot keeps expires much sooner in its own terms.
+const DefaultDialogTTL = 7 * 24 * time.Hour
+
+// PutDialog stores v (JSON-encoded) as the pending dialog under key, replacing any previous one, and records
+// when it was written (see PruneDialogs).
+func (s *Store) PutDialog(ctx context.Context, key string, v any) error {
+	const op = "put dialog"
+	if err := checkKey(op, "key", key); err != nil {
+		return err
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("%s: encode: %w", op, err)
+	}
+	stamp := []byte(s.now().UTC().Format(time.RFC3339Nano))
+	return s.update(ctx, op, func(tx *bbolt.Tx) error {
+		for name, val := range map[string][]byte{string(bucketDialogs): raw, string(bucketDialogTimes): stamp} {
+			b, err := bucket(tx, []byte(name))
+			if err != nil {
+				return err
+			}
+			if err := b.Put([]byte(key), val); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Dialog decodes the pending dialog under key into out; a missing dialog is an error matching ErrNotFound.
+func (s *Store) Dialog(ctx context.Context, key string, out any) error {
+	return s.getJSON(ctx, "get dialog", bucketDialogs, key, out)
+}
+
+// DeleteDialog removes the dialog under key; deleting a missing dialog is not an error.
+func (s *Store) DeleteDialog(ctx context.Context, key string) error {
+	const op = "delete dialog"
+	if err := checkKey(op, "key", key); err != nil {
+		return err
+	}
+	return s.update(ctx, op, func(tx *bbolt.Tx) error {
+		for _, name := range [][]byte{bucketDialogs, bucketDialogTimes} {
+			if b := tx.Bucket(name); b != nil {
+				if err := b.Delete([]byte(key)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// PruneDialogs deletes the dialogs last written more than olderThan ago (and any dialog without a recorded
+// write time) and returns how many it deleted.
+func (s *Store) PruneDialogs(ctx context.Context, olderThan time.Duration) (int, error) {
+	const op = "prune dialogs"
+	if olderThan <= 0 {
+		return 0, invalid(op, "olderThan", fmt.Sprintf("must be positive, got %s", olderThan))
+	}
+	cutoff := s.now().Add(-olderThan)
+	n := 0
+	err := s.update(ctx, op, func(tx *bbolt.Tx) error {
+		dialogs, err := bucket(tx, bucketDialogs)
+		if err != nil {
+			return err
+		}
+		times, err := bucket(tx, bucketDialogTimes)
+		if err != nil {
+			return err
+		}
+		n, err = deleteWhere(dialogs, func(k, _ []byte) bool {
+			at, perr := time.Parse(time.RFC3339Nano, string(times.Get(k)))
+			return perr != nil || at.Before(cutoff)
+		}, times)
+		return err
+	})
+	return n, err
+}
+
+// deleteWhere deletes every key of b for which stale(k, v) holds, and the same keys from each of also;
+// it returns how many keys of b it deleted.
+func deleteWhere(b *bbolt.Bucket, stale func(k, v []byte) bool, also ...*bbolt.Bucket) (int, error) {
+	var keys [][]byte
+	if err := b.ForEach(func(k, v []byte) error {
+		if stale(k, v) {
+			keys = append(keys, bytes.Clone(k))
+		}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	for _, k := range keys {
+		for _, from := range append([]*bbolt.Bucket{b}, also...) {
+			if err := from.Delete(k); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return len(keys), nil
+}
+
+// putJSON stores v as JSON under a validated single-part key of bucket name.
+func (s *Store) putJSON(ctx context.Context, op string, name []byte, key string, v any) error {
+	if err := checkKey(op, "key", key); err != nil {
+		return err
+	}
+	return s.putEncoded(ctx, op, name, []byte(key), v)
+}
+
+// putEncoded stores v as JSON under key (already validated) in bucket name, creating the bucket if needed,
+// and returns once the write is committed.
+func (s *Store) putEncoded(ctx context.Context, op string, name, key []byte, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("%s: encode: %w", op, err)
+	}
+	return s.update(ctx, op, func(tx *bbolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(name)
+		if err != nil {
+			return fmt.Errorf("bucket %s: %w", name, err)
+		}
+		return b.Put(key, raw)
+	})
+}
+
+func (s *Store) getJSON(ctx context.Context, op string, name []byte, key string, out any) error {
+	if err := checkKey(op, "key", key); err != nil {
+		return err
+	}
+	return s.view(ctx, op, func(tx *bbolt.Tx) error {
+		var raw []byte
+		if b := tx.Bucket(name); b != nil {
+			raw = b.Get([]byte(key))
+		}
+		if raw == nil {
+			return fmt.Errorf("%s: %w", key, ErrNotFound)
+		}
+		if err := json.Unmarshal(raw, out); err != nil {
+			return fmt.Errorf("%s: decode: %w", key, err)
+		}
+		return nil
+	})
+}
+
+func (s *Store) deleteKey(ctx context.Context, op string, name []byte, key string) error {
+	if err := checkKey(op, "key", key); err != nil {
+		return err
+	}
+	return s.update(ctx, op, func(tx *bbolt.Tx) error {
+		b := tx.Bucket(name)
+		if b == nil {
+			return nil
+		}
+		return b.Delete([]byte(key))
+	})
+}
+
+// ---- generic JSON records ----
+
+var bucketNameRE = regexp.MustCompile(`^[a-z][a-z0-9_.-]{0,62}$`)
+
+func kvBucket(op, name string) ([]byte, error) {
+	if !bucketNameRE.MatchString(name) {
+		return nil, invalid(op, "bucket", fmt.Sprintf("must match %s, got %q", bucketNameRE, name))
+	}
+	return []byte(kvPrefix + name), nil
+}
+
+// Put stores v (JSON-encoded) under bucket/key, creating the bucket on first use. Bucket names are lower-case
+// letters, digits, '_', '.', '-' (starting with a letter, at most 63 bytes).
+func (s *Store) Put(ctx context.Context, bucket, key string, v any) error {
+	const op = "put record"
+	name, err := kvBucket(op, bucket)
+	if err != nil {
+		return err
+	}
+	return s.putJSON(ctx, op+" "+bucket, name, key, v)
+}
+
+// Get decodes the record bucket/key into out; a missing record is an error matching ErrNotFound.
+func (s *Store) Get(ctx context.Context, bucket, key string, out any) error {
+	const op = "get record"
+	name, err := kvBucket(op, bucket)
+	if err != nil {
+		return err
+	}
+	return s.getJSON(ctx, op+" "+bucket, name, key, out)
+}
+
+// Delete removes the record bucket/key; deleting a missing record is not an error.
+func (s *Store) Delete(ctx context.Context, bucket, key string) error {
+	const op = "delete record"
+	name, err := kvBucket(op, bucket)
+	if err != nil {
+		return err
+	}
+	return s.deleteKey(ctx, op+" "+bucket, name, key)
+}
+
+// List calls fn for every record of bucket whose key starts with prefix ("" for all), in key order. The
+// records are read in one consistent snapshot; fn runs outside the transaction, so it may call the Store.
+// An error from fn stops the listing and is returned wrapped.
+func (s *Store) List(ctx context.Context, bucket, prefix string, fn func(key string, raw []byte) error) error {
+	const op = "list records"
+	name, err := kvBucket(op, bucket)
+	if err != nil {
+		return err
+	}
+	if fn == nil {
+		return invalid(op, "fn", "is required")
+	}
+	type kv struct {
+		k string
+		v []byte
+	}
+	var items []kv
+	err = s.view(ctx, op+" "+bucket, func(tx *bbolt.Tx) error {
+		b := tx.Bucket(name)
+		if b == nil {
+			return nil
+		}
+		return scanPrefix(b, []byte(prefix), func(k, v []byte) error {
+			items = append(items, kv{string(k), bytes.Clone(v)})
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("%s %s: %w", op, bucket, err)
+		}
+		if err := fn(it.k, it.v); err != nil {
+			return fmt.Errorf("%s %s: key %s: %w", op, bucket, it.k, err)
+		}
+	}
+	return nil
+}
