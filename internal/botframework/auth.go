@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -44,12 +45,16 @@ type JWTConfig struct {
 
 // JWTVerifier validates Bot Connector JWTs: RS256 signature by a key from the OpenID metadata's JWKS
 // that is endorsed for the activity's channel, issuer, audience, exp/nbf with ClockSkew, and the
-// serviceurl claim against the activity's serviceUrl.
+// serviceurl claim against the activity's serviceUrl. Successful verifications are cached for up to
+// verifiedTokenTTL (never past the token's exp); see tokenCache for why that is safe.
 type JWTVerifier struct {
 	appID  string
 	now    func() time.Time
 	logger *slog.Logger
 	keys   *keyCache
+	tokens *tokenCache
+	// fullChecks counts full (signature-checking) verifications; tests read it.
+	fullChecks atomic.Int64
 }
 
 // NewJWTVerifier returns a verifier for cfg. Keys are fetched lazily on the first Verify.
@@ -83,6 +88,7 @@ func NewJWTVerifier(cfg JWTConfig) (*JWTVerifier, error) {
 		now:    now,
 		logger: logger,
 		keys:   &keyCache{metadataURL: metadataURL, client: client, now: now, logger: logger},
+		tokens: newTokenCache(verifiedTokenTTL, maxVerifiedTokens),
 	}, nil
 }
 
@@ -92,7 +98,9 @@ type botClaims struct {
 	ServiceURL string `json:"serviceurl"`
 }
 
-// Verify implements Verifier.
+// Verify implements Verifier. A token that passed full verification is remembered (by its
+// SHA-256, see tokenCache) so later activities carrying it skip the signature check; the time,
+// channel endorsement and serviceurl checks run on every call.
 func (v *JWTVerifier) Verify(ctx context.Context, authHeader string, act *schema.Activity) error {
 	if act == nil {
 		return authErr("no activity", nil)
@@ -104,6 +112,25 @@ func (v *JWTVerifier) Verify(ctx context.Context, authHeader string, act *schema
 	if act.ChannelID == "" {
 		return authErr("activity has no channelId, cannot check key endorsement", nil)
 	}
+	now := v.now()
+	key := keyOf(token)
+	vt, ok := v.tokens.get(key)
+	if !ok || !vt.usable(now, v.keys.generation(), act.ChannelID) {
+		if vt, err = v.verifyToken(ctx, token, act.ChannelID); err != nil {
+			return err
+		}
+		v.tokens.put(key, vt, now)
+	}
+	if !sameServiceURL(vt.serviceURL, act.ServiceURL) {
+		return authErr(fmt.Sprintf("serviceurl claim %q does not match activity serviceUrl %q", vt.serviceURL, act.ServiceURL), nil)
+	}
+	return nil
+}
+
+// verifyToken checks token in full: RS256 signature by a key endorsed for channelID, issuer,
+// audience, exp/nbf with ClockSkew, and the presence of the serviceurl claim.
+func (v *JWTVerifier) verifyToken(ctx context.Context, token, channelID string) (verifiedToken, error) {
+	v.fullChecks.Add(1)
 	parser := jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodRS256.Alg()}),
 		jwt.WithIssuer(BotFrameworkIssuer),
@@ -113,7 +140,8 @@ func (v *JWTVerifier) Verify(ctx context.Context, authHeader string, act *schema
 		jwt.WithExpirationRequired(),
 	)
 	claims := &botClaims{}
-	_, err = parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
+	var used signingKey
+	_, err := parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
 		if t.Method != jwt.SigningMethodRS256 {
 			return nil, fmt.Errorf("signing method %q is not RS256", t.Method.Alg())
 		}
@@ -125,21 +153,28 @@ func (v *JWTVerifier) Verify(ctx context.Context, authHeader string, act *schema
 		if err != nil {
 			return nil, err
 		}
-		if !key.endorses(act.ChannelID) {
-			return nil, fmt.Errorf("signing key %q is not endorsed for channel %q", kid, act.ChannelID)
+		if !key.endorses(channelID) {
+			return nil, fmt.Errorf("signing key %q is not endorsed for channel %q", kid, channelID)
 		}
+		used = key
 		return key.pub, nil
 	})
 	if err != nil {
-		return authErr("invalid token", err)
+		return verifiedToken{}, authErr("invalid token", err)
 	}
 	if claims.ServiceURL == "" {
-		return authErr("token has no serviceurl claim", nil)
+		return verifiedToken{}, authErr("token has no serviceurl claim", nil)
 	}
-	if !sameServiceURL(claims.ServiceURL, act.ServiceURL) {
-		return authErr(fmt.Sprintf("serviceurl claim %q does not match activity serviceUrl %q", claims.ServiceURL, act.ServiceURL), nil)
+	vt := verifiedToken{
+		serviceURL:   claims.ServiceURL,
+		exp:          claims.ExpiresAt.Time,
+		endorsements: used.endorsements,
+		gen:          used.gen,
 	}
-	return nil
+	if claims.NotBefore != nil {
+		vt.nbf = claims.NotBefore.Time
+	}
+	return vt, nil
 }
 
 // bearerToken extracts the token from an "Authorization: Bearer <token>" header value.

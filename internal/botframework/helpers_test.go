@@ -129,6 +129,13 @@ func (o *oidcServer) addKey(k testJWK) {
 	o.keys = append(o.keys, k)
 }
 
+// setKeys replaces the served key set (a signing-key rotation).
+func (o *oidcServer) setKeys(keys ...testJWK) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.keys = keys
+}
+
 func (o *oidcServer) setFail(f bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()

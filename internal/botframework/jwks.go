@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -40,6 +41,7 @@ var errUnknownKey = errors.New("signing key not found")
 type signingKey struct {
 	pub          *rsa.PublicKey
 	endorsements []string
+	gen          uint64 // generation of the key set this key was fetched in
 }
 
 // endorses reports whether the key is endorsed for channelID.
@@ -60,7 +62,13 @@ type keyCache struct {
 	lastAttempt time.Time     // last fetch attempt, successful or not
 	inflight    chan struct{} // non-nil while a fetch runs; closed when it ends
 	lastErr     error         // result of the last attempt
+	// gen counts successful fetches; verified tokens remember the generation of their signing key
+	// and are verified again once it changes.
+	gen atomic.Uint64
 }
+
+// generation returns the current key generation (0 before the first successful fetch).
+func (c *keyCache) generation() uint64 { return c.gen.Load() }
 
 // get returns the key named kid, fetching keys when none are cached, when they are older than
 // keyRefreshInterval, or when kid is unknown (at most once per keyRefetchMinInterval).
@@ -111,7 +119,13 @@ func (c *keyCache) get(ctx context.Context, kid string) (signingKey, error) {
 		c.mu.Lock()
 		c.lastErr = err
 		if err == nil {
+			gen := c.gen.Load() + 1
+			for kid, k := range keys {
+				k.gen = gen
+				keys[kid] = k
+			}
 			c.keys = keys
+			c.gen.Store(gen)
 			c.fetchedAt = c.now()
 			c.logger.Info("bot framework signing keys refreshed", slog.Int("keys", len(keys)))
 		} else {
