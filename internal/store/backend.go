@@ -298,10 +298,7 @@ func CheckLeaseArgs(op, name, holder string, ttl time.Duration) error {
 	if err := checkKey(op, "holder", holder); err != nil {
 		return err
 	}
-	if ttl <= 0 {
-		return invalid(op, "ttl", fmt.Sprintf("must be positive, got %s", ttl))
-	}
-	return nil
+	return CheckPositive(op, "ttl", ttl)
 }
 
 // CheckKey validates one caller-supplied key part (non-empty, at most 1 KiB, no NUL byte); backends use it

@@ -105,25 +105,34 @@ func (s *Store) DeleteDialog(ctx context.Context, key string) error {
 // PruneDialogs deletes the dialogs last written more than olderThan ago (and any dialog without a recorded
 // write time) and returns how many it deleted.
 func (s *Store) PruneDialogs(ctx context.Context, olderThan time.Duration) (int, error) {
-	const op = "prune dialogs"
-	if olderThan <= 0 {
-		return 0, invalid(op, "olderThan", fmt.Sprintf("must be positive, got %s", olderThan))
-	}
-	cutoff := s.now().Add(-olderThan)
-	n := 0
-	err := s.update(ctx, op, func(tx *bbolt.Tx) error {
+	return s.pruneBefore(ctx, "prune dialogs", "olderThan", olderThan, func(tx *bbolt.Tx, cutoff time.Time) (int, error) {
 		dialogs, err := bucket(tx, bucketDialogs)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		times, err := bucket(tx, bucketDialogTimes)
 		if err != nil {
-			return err
+			return 0, err
 		}
-		n, err = deleteWhere(dialogs, func(k, _ []byte) bool {
+		return deleteWhere(dialogs, func(k, _ []byte) bool {
 			at, perr := time.Parse(time.RFC3339Nano, string(times.Get(k)))
 			return perr != nil || at.Before(cutoff)
 		}, times)
+	})
+}
+
+// pruneBefore checks that age (the argument named field) is positive and runs prune in one update
+// transaction with the cutoff now-age; it returns how many entries prune deleted.
+func (s *Store) pruneBefore(ctx context.Context, op, field string, age time.Duration,
+	prune func(tx *bbolt.Tx, cutoff time.Time) (int, error)) (int, error) {
+	if err := CheckPositive(op, field, age); err != nil {
+		return 0, err
+	}
+	cutoff := s.now().Add(-age)
+	n := 0
+	err := s.update(ctx, op, func(tx *bbolt.Tx) error {
+		var err error
+		n, err = prune(tx, cutoff)
 		return err
 	})
 	return n, err

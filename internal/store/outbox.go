@@ -100,8 +100,8 @@ func (s *Store) Lease(ctx context.Context, max int, leaseFor time.Duration) ([]O
 	if max <= 0 {
 		return nil, invalid(op, "max", fmt.Sprintf("must be positive, got %d", max))
 	}
-	if leaseFor <= 0 {
-		return nil, invalid(op, "leaseFor", fmt.Sprintf("must be positive, got %s", leaseFor))
+	if err := CheckPositive(op, "leaseFor", leaseFor); err != nil {
+		return nil, err
 	}
 	var out []OutboxItem
 	err := s.update(ctx, op, func(tx *bbolt.Tx) error {

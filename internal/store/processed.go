@@ -70,18 +70,8 @@ func (s *Store) MarkProcessed(ctx context.Context, key string, resp []byte) erro
 // PruneProcessed deletes processed entries first written more than olderThan ago (claim time, see the
 // processed time index) and returns how many it deleted.
 func (s *Store) PruneProcessed(ctx context.Context, olderThan time.Duration) (int, error) {
-	const op = "prune processed"
-	if olderThan <= 0 {
-		return 0, invalid(op, "olderThan", fmt.Sprintf("must be positive, got %s", olderThan))
-	}
-	cutoff := s.now().Add(-olderThan)
-	n := 0
-	err := s.update(ctx, op, func(tx *bbolt.Tx) error {
-		var err error
-		n, err = pruneProcessedBefore(tx, cutoff) // walks the time index: no record is decoded
-		return err
-	})
-	return n, err
+	// pruneProcessedBefore walks the time index: no record is decoded.
+	return s.pruneBefore(ctx, "prune processed", "olderThan", olderThan, pruneProcessedBefore)
 }
 
 // RunMaintenance prunes old processed ids, abandoned dialogs and long-closed requests now and then every

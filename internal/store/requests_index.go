@@ -130,30 +130,22 @@ func listDue(tx *bbolt.Tx, q RequestQuery) ([]Request, bool, error) {
 // stored under their ids, and returns how many it deleted. It walks the closed index from the oldest entry:
 // no open request is read. Audit entries stay.
 func (s *Store) PruneRequests(ctx context.Context, closedFor time.Duration) (int, error) {
-	const op = "prune requests"
-	if err := CheckPositive(op, "closedFor", closedFor); err != nil {
-		return 0, err
-	}
-	cutoff := s.now().Add(-closedFor)
-	n := 0
-	err := s.update(ctx, op, func(tx *bbolt.Tx) error {
+	return s.pruneBefore(ctx, "prune requests", "closedFor", closedFor, func(tx *bbolt.Tx, cutoff time.Time) (int, error) {
 		idx := tx.Bucket(bucketRequestsClosed)
 		if idx == nil {
-			return nil
+			return 0, nil
 		}
 		stale := indexedBefore(idx, cutoff)
 		for _, k := range stale {
 			if err := deleteRequestTx(tx, k[8:], true); err != nil {
-				return err
+				return 0, err
 			}
 			if err := idx.Delete(k); err != nil { // an entry left by an unreadable record
-				return err
+				return 0, err
 			}
 		}
-		n = len(stale)
-		return nil
+		return len(stale), nil
 	})
-	return n, err
 }
 
 // indexRequests is migration 5: it builds the due and closed indexes of the requests stored before it

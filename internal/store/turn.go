@@ -60,8 +60,8 @@ func (s *Store) ClaimActivity(ctx context.Context, key string, holdFor time.Dura
 	if err := checkKey(op, "key", key); err != nil {
 		return Claim{}, err
 	}
-	if holdFor <= 0 {
-		return Claim{}, invalid(op, "holdFor", fmt.Sprintf("must be positive, got %s", holdFor))
+	if err := CheckPositive(op, "holdFor", holdFor); err != nil {
+		return Claim{}, err
 	}
 	if resp, ok := s.health.Answer(key); ok {
 		// Answered, but the completion could not be written (disk full): never answer it again.
