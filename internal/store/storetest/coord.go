@@ -118,13 +118,30 @@ func testKV(t *testing.T, open Factory) {
 	}
 }
 
+// claimStep is one step of a claim scenario: do acts on the store and returns the claim it ends with.
+type claimStep struct {
+	name string
+	do   func() (store.Claim, error)
+	want store.Claim
+}
+
+// runClaimSteps runs steps in order and fails at the first whose claim differs from its want.
+func runClaimSteps(t *testing.T, steps []claimStep) {
+	t.Helper()
+	for _, st := range steps {
+		got, err := st.do()
+		if err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		if got.Won != st.want.Won || got.Done != st.want.Done || string(got.Response) != string(st.want.Response) {
+			t.Fatalf("%s: claim = %+v (%s), want %+v (%s)", st.name, got, got.Response, st.want, st.want.Response)
+		}
+	}
+}
+
 func testClaimActivity(t *testing.T, open Factory) {
 	s, ctx := open(t), ctxT(t)
-	steps := []struct {
-		name string
-		do   func() (store.Claim, error)
-		want store.Claim
-	}{
+	runClaimSteps(t, []claimStep{
 		{"first claim wins", func() (store.Claim, error) { return s.ClaimActivity(ctx, "act1", time.Minute) }, store.Claim{Won: true}},
 		{"second claim waits", func() (store.Claim, error) { return s.ClaimActivity(ctx, "act1", time.Minute) }, store.Claim{}},
 		{"after completion replays", func() (store.Claim, error) {
@@ -139,16 +156,7 @@ func testClaimActivity(t *testing.T, open Factory) {
 			}
 			return s.ClaimActivity(ctx, "act2", time.Minute)
 		}, store.Claim{Done: true}},
-	}
-	for _, st := range steps {
-		got, err := st.do()
-		if err != nil {
-			t.Fatalf("%s: %v", st.name, err)
-		}
-		if got.Won != st.want.Won || got.Done != st.want.Done || string(got.Response) != string(st.want.Response) {
-			t.Fatalf("%s: claim = %+v (%s), want %+v (%s)", st.name, got, got.Response, st.want, st.want.Response)
-		}
-	}
+	})
 	if _, err := s.ClaimActivity(ctx, "act3", time.Minute); err != nil {
 		t.Fatalf("claim act3: %v", err)
 	}

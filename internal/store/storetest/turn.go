@@ -69,11 +69,7 @@ func testCompleteTurn(t *testing.T, open Factory) {
 // releasing a completed activity leaves it completed.
 func testReleaseActivity(t *testing.T, open Factory) {
 	s, ctx := open(t), ctxT(t)
-	steps := []struct {
-		name string
-		do   func() (store.Claim, error)
-		want store.Claim
-	}{
+	runClaimSteps(t, []claimStep{
 		{"first claim wins", func() (store.Claim, error) { return s.ClaimActivity(ctx, "act", time.Hour) }, store.Claim{Won: true}},
 		{"held while its turn runs", func() (store.Claim, error) { return s.ClaimActivity(ctx, "act", time.Hour) }, store.Claim{}},
 		{"released after a failure: won again", func() (store.Claim, error) {
@@ -91,16 +87,7 @@ func testReleaseActivity(t *testing.T, open Factory) {
 			}
 			return s.ClaimActivity(ctx, "act", time.Hour)
 		}, store.Claim{Done: true, Response: []byte(`{"status":200}`)}},
-	}
-	for _, st := range steps {
-		got, err := st.do()
-		if err != nil {
-			t.Fatalf("%s: %v", st.name, err)
-		}
-		if got.Won != st.want.Won || got.Done != st.want.Done || string(got.Response) != string(st.want.Response) {
-			t.Fatalf("%s: claim = %+v (%s), want %+v (%s)", st.name, got, got.Response, st.want, st.want.Response)
-		}
-	}
+	})
 	if err := s.ReleaseActivity(ctx, ""); !errors.Is(err, store.ErrInvalid) {
 		t.Fatalf("ReleaseActivity without a key = %v, want ErrInvalid", err)
 	}
