@@ -246,6 +246,23 @@ func idClauses(cs ...idClause) ([]string, error) {
 	return out, nil
 }
 
+// andFilter joins $filter conditions with "and"; nil (no $filter) when there are none.
+func andFilter(clauses []string) *string {
+	if len(clauses) == 0 {
+		return nil
+	}
+	filter := strings.Join(clauses, " and ")
+	return &filter
+}
+
+// firstN returns at most n items of xs; n <= 0 means no limit.
+func firstN[T any](xs []T, n int) []T {
+	if n > 0 && len(xs) > n {
+		return xs[:n]
+	}
+	return xs
+}
+
 var requestExpand = []string{"accessPackage", "requestor", "assignment"}
 
 // knownRequestStates are the accessPackageRequestState values a request filter may name.
@@ -278,11 +295,7 @@ func (c *Client) Requests(ctx context.Context, f entitlement.RequestFilter) ([]e
 	var out []entitlement.Request
 	err = c.call(ctx, "list assignment requests", func(ctx context.Context) error {
 		b := c.em.AssignmentRequests()
-		qp := &ig.EntitlementManagementAssignmentRequestsRequestBuilderGetQueryParameters{Expand: requestExpand, Top: c.top}
-		if len(clauses) > 0 {
-			filter := strings.Join(clauses, " and ")
-			qp.Filter = &filter
-		}
+		qp := &ig.EntitlementManagementAssignmentRequestsRequestBuilderGetQueryParameters{Expand: requestExpand, Top: c.top, Filter: andFilter(clauses)}
 		items, err := collectAll[models.AccessPackageAssignmentRequestable](ctx, b, &ig.EntitlementManagementAssignmentRequestsRequestBuilderGetRequestConfiguration{QueryParameters: qp})
 		for _, it := range items {
 			r := toRequest(it)
@@ -293,10 +306,7 @@ func (c *Client) Requests(ctx context.Context, f entitlement.RequestFilter) ([]e
 		return err
 	})
 	sortRequests(out)
-	if f.Max > 0 && len(out) > f.Max {
-		out = out[:f.Max]
-	}
-	return out, err
+	return firstN(out, f.Max), err
 }
 
 func requestMatches(r entitlement.Request, f entitlement.RequestFilter) bool {
@@ -346,11 +356,7 @@ func (c *Client) Assignments(ctx context.Context, f entitlement.AssignmentFilter
 	var out []entitlement.Assignment
 	err = c.call(ctx, "list assignments", func(ctx context.Context) error {
 		b := c.em.Assignments()
-		qp := &ig.EntitlementManagementAssignmentsRequestBuilderGetQueryParameters{Expand: assignmentExpand, Top: c.top}
-		if len(clauses) > 0 {
-			filter := strings.Join(clauses, " and ")
-			qp.Filter = &filter
-		}
+		qp := &ig.EntitlementManagementAssignmentsRequestBuilderGetQueryParameters{Expand: assignmentExpand, Top: c.top, Filter: andFilter(clauses)}
 		items, err := collectAll[models.AccessPackageAssignmentable](ctx, b, &ig.EntitlementManagementAssignmentsRequestBuilderGetRequestConfiguration{QueryParameters: qp})
 		for _, it := range items {
 			a := toAssignment(it)
@@ -360,10 +366,7 @@ func (c *Client) Assignments(ctx context.Context, f entitlement.AssignmentFilter
 		}
 		return err
 	})
-	if f.Max > 0 && len(out) > f.Max {
-		out = out[:f.Max]
-	}
-	return out, err
+	return firstN(out, f.Max), err
 }
 
 func assignmentMatches(a entitlement.Assignment, f entitlement.AssignmentFilter) bool {
