@@ -99,14 +99,7 @@ func TestReviewTwoStagesStage2ReviewerDecidesAfterStage1(t *testing.T) {
 	from = e.conn.Len()
 	adm.clickToken(admAdele, ask.ID, "admin.confirm", confirmToken(t, ask), "Decisions applied")
 	e.sweep()
-	as, err := e.client.Assignments(e.ctx(), entitlement.AssignmentFilter{PackageID: tenantsim.PkgTeamMember})
-	if err != nil {
-		t.Fatal(err)
-	}
-	states := map[string]entitlement.AssignmentState{}
-	for _, x := range as {
-		states[x.Target.ID] = x.State
-	}
+	states := e.assignmentStates(tenantsim.PkgTeamMember)
 	if states[tenantsim.UserRita] != entitlement.AssignmentDelivered || states[tenantsim.UserMegan] != entitlement.AssignmentExpired {
 		t.Fatalf("assignments after apply: %v", states)
 	}

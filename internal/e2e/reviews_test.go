@@ -117,6 +117,20 @@ func (e *flowEnv) decisions(defID string) (string, map[string]entitlement.Review
 	return insts[0].ID, out
 }
 
+// assignmentStates reads a package's assignments with the app's identity: target id → state.
+func (e *flowEnv) assignmentStates(pkgID string) map[string]entitlement.AssignmentState {
+	e.t.Helper()
+	as, err := e.client.Assignments(e.ctx(), entitlement.AssignmentFilter{PackageID: pkgID})
+	if err != nil {
+		e.t.Fatalf("assignments of %s: %v", pkgID, err)
+	}
+	states := map[string]entitlement.AssignmentState{}
+	for _, x := range as {
+		states[x.Target.ID] = x.State
+	}
+	return states
+}
+
 func TestReviewManagerAcceptsRecommendationsThenApplied(t *testing.T) {
 	e := newReviewEnv(t, (*tenantsim.Sim).SeedReviews)
 	adm := &adminEnv{botEnv: e.botEnv}
@@ -167,14 +181,7 @@ func TestReviewManagerAcceptsRecommendationsThenApplied(t *testing.T) {
 	adm.clickToken(admAdele, ask.ID, "admin.confirm", confirmToken(t, ask), "Decisions applied")
 	e.sweep()
 
-	as, err := e.client.Assignments(e.ctx(), entitlement.AssignmentFilter{PackageID: tenantsim.PkgProduction})
-	if err != nil {
-		t.Fatal(err)
-	}
-	states := map[string]entitlement.AssignmentState{}
-	for _, x := range as {
-		states[x.Target.ID] = x.State
-	}
+	states := e.assignmentStates(tenantsim.PkgProduction)
 	if states[tenantsim.UserRita] != entitlement.AssignmentDelivered || states[tenantsim.UserMegan] != entitlement.AssignmentExpired {
 		t.Fatalf("assignments after apply: %v", states)
 	}
