@@ -185,10 +185,7 @@ func Merge(tr *Tracked, req entitlement.Request) {
 // NamesOf lists people in English: "A", "A or B", "A, B or C" (ids stand in for missing names), for logs and
 // audit details; text a person reads joins PeopleNames in their language (i18n Localizer.Or).
 func NamesOf(ps []Person) string {
-	var names []string
-	for _, p := range ps {
-		names = append(names, orUnknown(p.Name, p.ID))
-	}
+	names := PeopleNames(ps)
 	switch len(names) {
 	case 0:
 		return ""
