@@ -93,17 +93,5 @@ func TestReviewTwoStagesStage2ReviewerDecidesAfterStage1(t *testing.T) {
 	adm.say(admAdele, "/reviews", "stage 1: 2 of 2 decided; stage 2: 1 of 1 decided")
 
 	// Stage 2 is the last: stop ends the review; apply removes Megan's access and tells her.
-	ask = adm.say(admAdele, "/review Falcon Team Member stop", "Stop the review")
-	adm.clickToken(admAdele, ask.ID, "admin.confirm", confirmToken(t, ask), "Review stopped")
-	ask = adm.say(admAdele, "/review Falcon Team Member apply", "Apply the decisions")
-	from = e.conn.Len()
-	adm.clickToken(admAdele, ask.ID, "admin.confirm", confirmToken(t, ask), "Decisions applied")
-	e.sweep()
-	states := e.assignmentStates(tenantsim.PkgTeamMember)
-	if states[tenantsim.UserRita] != entitlement.AssignmentDelivered || states[tenantsim.UserMegan] != entitlement.AssignmentExpired {
-		t.Fatalf("assignments after apply: %v", states)
-	}
-	e.conn.WaitFor(t, from, wait, "Megan is told her access ended", func(x teamsfake.Activity) bool {
-		return x.ConversationID == megan.ConversationID && strings.Contains(x.CardText(), "Your access to Falcon Team Member has ended")
-	})
+	e.stopApplyMeganLoses(adm, "Falcon Team Member", tenantsim.PkgTeamMember, "Falcon Team Member")
 }

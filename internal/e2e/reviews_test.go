@@ -117,6 +117,27 @@ func (e *flowEnv) decisions(defID string) (string, map[string]entitlement.Review
 	return insts[0].ID, out
 }
 
+// stopApplyMeganLoses has the admin stop the review of package pkgID (named review in commands) and apply its
+// decisions, each after a confirmation card; then Rita keeps her access, Megan's has expired and she is told
+// her access to pkgName ended.
+func (e *flowEnv) stopApplyMeganLoses(adm *adminEnv, review, pkgID, pkgName string) {
+	t := e.t
+	t.Helper()
+	ask := adm.say(admAdele, "/review "+review+" stop", "Stop the review")
+	adm.clickToken(admAdele, ask.ID, "admin.confirm", confirmToken(t, ask), "Review stopped")
+	ask = adm.say(admAdele, "/review "+review+" apply", "Apply the decisions")
+	from := e.conn.Len()
+	adm.clickToken(admAdele, ask.ID, "admin.confirm", confirmToken(t, ask), "Decisions applied")
+	e.sweep()
+	states := e.assignmentStates(pkgID)
+	if states[tenantsim.UserRita] != entitlement.AssignmentDelivered || states[tenantsim.UserMegan] != entitlement.AssignmentExpired {
+		t.Fatalf("assignments after apply: %v", states)
+	}
+	e.conn.WaitFor(t, from, wait, "Megan is told her access ended", func(x teamsfake.Activity) bool {
+		return x.ConversationID == megan.ConversationID && strings.Contains(x.CardText(), "Your access to "+pkgName+" has ended")
+	})
+}
+
 // assignmentStates reads a package's assignments with the app's identity: target id → state.
 func (e *flowEnv) assignmentStates(pkgID string) map[string]entitlement.AssignmentState {
 	e.t.Helper()
@@ -174,20 +195,7 @@ func TestReviewManagerAcceptsRecommendationsThenApplied(t *testing.T) {
 	}
 
 	// The admin stops the review and applies it, each after a confirmation card.
-	ask := adm.say(admAdele, "/review Falcon Production stop", "Stop the review")
-	adm.clickToken(admAdele, ask.ID, "admin.confirm", confirmToken(t, ask), "Review stopped")
-	ask = adm.say(admAdele, "/review Falcon Production apply", "Apply the decisions")
-	from := e.conn.Len()
-	adm.clickToken(admAdele, ask.ID, "admin.confirm", confirmToken(t, ask), "Decisions applied")
-	e.sweep()
-
-	states := e.assignmentStates(tenantsim.PkgProduction)
-	if states[tenantsim.UserRita] != entitlement.AssignmentDelivered || states[tenantsim.UserMegan] != entitlement.AssignmentExpired {
-		t.Fatalf("assignments after apply: %v", states)
-	}
-	e.conn.WaitFor(t, from, wait, "Megan is told her access ended", func(x teamsfake.Activity) bool {
-		return x.ConversationID == megan.ConversationID && strings.Contains(x.CardText(), "Your access to Falcon Production Access has ended")
-	})
+	e.stopApplyMeganLoses(adm, "Falcon Production", tenantsim.PkgProduction, "Falcon Production Access")
 	entries, err := e.store.Audit(e.ctx(), store.AuditQuery{ActorID: tenantsim.UserAaron})
 	if err != nil {
 		t.Fatal(err)
