@@ -87,13 +87,7 @@ func (r *reviewerClient) MyDecisions(ctx context.Context, ref entitlement.Review
 		if err != nil || res == nil {
 			return err
 		}
-		for _, it := range res.GetValue() {
-			if it != nil {
-				d := toReviewDecision(ref.InstanceID, it)
-				d.StageID = ref.StageID
-				out = append(out, d)
-			}
-		}
+		out = appendDecisions(out, ref.InstanceID, ref.StageID, res.GetValue())
 		if n := res.GetOdataCount(); n != nil {
 			total = int(*n)
 			return nil

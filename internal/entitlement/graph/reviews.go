@@ -77,6 +77,19 @@ func toReviewInstance(defID string, m models.AccessReviewInstanceable) entitleme
 		Start: tm(m.GetStartDateTime()), End: tm(m.GetEndDateTime())}
 }
 
+// appendDecisions converts the decision items of instance instID (of stage stageID; "" for the whole
+// instance) and appends them to out, skipping nil items.
+func appendDecisions(out []entitlement.ReviewDecision, instID, stageID string, items []models.AccessReviewInstanceDecisionItemable) []entitlement.ReviewDecision {
+	for _, it := range items {
+		if it != nil {
+			d := toReviewDecision(instID, it)
+			d.StageID = stageID
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
 func toReviewDecision(instID string, m models.AccessReviewInstanceDecisionItemable) entitlement.ReviewDecision {
 	d := entitlement.ReviewDecision{ID: str(m.GetId()), InstanceID: firstNonEmpty(str(m.GetAccessReviewId()), instID),
 		Decision: entitlement.ReviewResult(str(m.GetDecision())), Recommendation: entitlement.Recommendation(str(m.GetRecommendation())),
@@ -203,11 +216,7 @@ func (c *Client) InstanceDecisions(ctx context.Context, defID, instID string) ([
 		cfg := &ig.AccessReviewsDefinitionsItemInstancesItemDecisionsRequestBuilderGetRequestConfiguration{
 			QueryParameters: &ig.AccessReviewsDefinitionsItemInstancesItemDecisionsRequestBuilderGetQueryParameters{Expand: []string{"insights"}, Top: c.top}}
 		items, err := collectAll[models.AccessReviewInstanceDecisionItemable](ctx, b, cfg)
-		for _, it := range items {
-			if it != nil {
-				out = append(out, toReviewDecision(instID, it))
-			}
-		}
+		out = appendDecisions(out, instID, "", items)
 		return err
 	})
 	return out, err

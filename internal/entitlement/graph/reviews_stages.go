@@ -75,13 +75,7 @@ func (c *Client) StageDecisions(ctx context.Context, ref entitlement.ReviewRef) 
 		cfg := &ig.AccessReviewsDefinitionsItemInstancesItemStagesItemDecisionsRequestBuilderGetRequestConfiguration{
 			QueryParameters: &ig.AccessReviewsDefinitionsItemInstancesItemStagesItemDecisionsRequestBuilderGetQueryParameters{Expand: []string{"insights"}, Top: c.top}}
 		items, err := collectAll[models.AccessReviewInstanceDecisionItemable](ctx, b, cfg)
-		for _, it := range items {
-			if it != nil {
-				d := toReviewDecision(ref.InstanceID, it)
-				d.StageID = ref.StageID
-				out = append(out, d)
-			}
-		}
+		out = appendDecisions(out, ref.InstanceID, ref.StageID, items)
 		return err
 	})
 	return out, err
