@@ -25,6 +25,10 @@ import (
 //go:embed catalog/*.json
 var catalogFS embed.FS
 
+// Catalogs are the embedded catalog files (catalog/<area>.<lang>.json), for checks that read the messages
+// themselves (i18ntest).
+func Catalogs() fs.FS { return catalogFS }
+
 // Languages are the languages AccessBot ships complete catalogs for, English (the fallback) first.
 var Languages = []string{"en", "de", "fr"}
 

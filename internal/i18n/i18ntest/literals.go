@@ -12,10 +12,9 @@ import (
 	"fmt"
 	"go/parser"
 	"go/token"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -67,20 +66,20 @@ var (
 	varsErr error
 )
 
-// englishCatalog reads the English catalogs (next to this package): the value names their messages use (a
-// literal that is one of them is a name given to a message, in a []any of name/value pairs, say, not text)
-// and their ids (a literal id prefix, "state." + x, must start one).
+// englishCatalog reads the English catalogs (i18n.Catalogs): the value names their messages use (a literal
+// that is one of them is a name given to a message, in a []any of name/value pairs, say, not text) and their
+// ids (a literal id prefix, "state." + x, must start one).
 func englishCatalog() (map[string]bool, map[string]bool, error) {
 	enOnce.Do(func() {
-		_, self, _, _ := runtime.Caller(0)
-		files, err := filepath.Glob(filepath.Join(filepath.Dir(self), "..", "catalog", "*.en.json"))
+		cat := i18n.Catalogs()
+		files, err := fs.Glob(cat, "catalog/*.en.json")
 		if err != nil || len(files) == 0 {
-			varsErr = fmt.Errorf("no English catalogs next to %s: %v", self, err)
+			varsErr = fmt.Errorf("no English catalogs: %v", err)
 			return
 		}
 		vars, ids = map[string]bool{}, map[string]bool{}
 		for _, f := range files {
-			raw, err := os.ReadFile(f)
+			raw, err := fs.ReadFile(cat, f)
 			if err != nil {
 				varsErr = fmt.Errorf("read catalog: %w", err)
 				return
