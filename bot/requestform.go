@@ -366,13 +366,7 @@ func (b *Bot) submitForm(ctx context.Context, t *turn, formID string, fd formDia
 // fieldProblem is what is wrong with one answer: the refusing code's own words (English) to an English reader,
 // else what the field needs (error.invalid.<field>) or that the answer was refused.
 func fieldProblem(l *i18n.Localizer, ie *entitlement.InvalidInputError) string {
-	switch id := invalidFieldID(ie.Field); {
-	case l.Lang() == "en":
-		return capitalize(ie.Problem) + "."
-	case i18n.Has(id):
-		return l.T(id)
-	}
-	return l.T("form.fieldRefused")
+	return inputProblem(l, ie, ie.Problem, "form.fieldRefused")
 }
 
 // fileBrokeredForm files a partner's validated form as a brokered request and answers with its status card.

@@ -424,13 +424,20 @@ func userMessage(l *i18n.Localizer, err error) string {
 // invalidInputMessage explains refused input: to an English reader in the refusing code's own words (they
 // name the field and what was expected), to others by the field (error.invalid.<field>), else in general.
 func invalidInputMessage(l *i18n.Localizer, ie *entitlement.InvalidInputError) string {
+	return inputProblem(l, ie, ie.Error(), "error.invalidInput", "Field", ie.Field)
+}
+
+// inputProblem says what is wrong with refused input ie: to an English reader as english (the refusing
+// code's own words), to others by the field (error.invalid.<field>) when a catalog has it, else as the
+// catalog message other with kv.
+func inputProblem(l *i18n.Localizer, ie *entitlement.InvalidInputError, english, other string, kv ...any) string {
 	switch id := invalidFieldID(ie.Field); {
 	case l.Lang() == "en":
-		return capitalize(ie.Error()) + "."
+		return capitalize(english) + "."
 	case i18n.Has(id):
 		return l.T(id)
 	}
-	return l.T("error.invalidInput", "Field", ie.Field)
+	return l.T(other, kv...)
 }
 
 // invalidFieldID is the catalog message of refused input in field: "answers[Project code]" is an answer.
