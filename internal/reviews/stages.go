@@ -161,13 +161,7 @@ func (s *Service) stageProgress(ctx context.Context, l *i18n.Localizer, a Active
 		if err != nil {
 			return "", nil, fmt.Errorf("load decisions of stage %d of %s: %w", st.Number, a.Def.Name, err)
 		}
-		decided := 0
-		for _, d := range ds {
-			if d.Decided() {
-				decided++
-				by[orDefault(d.ReviewedBy.Name, "someone")]++
-			}
-		}
+		decided := countDecided(ds, by)
 		parts = append(parts, l.T("stage.progress", "Stage", st.Number, "Decided", decided, "Total", len(ds)))
 	}
 	return strings.Join(parts, "; "), by, nil

@@ -351,14 +351,21 @@ func (s *Service) progressOf(ctx context.Context, l *i18n.Localizer, a Active) (
 	if err != nil {
 		return "", nil, fmt.Errorf("load decisions of %s: %w", a.Def.Name, err)
 	}
-	by, decided := map[string]int{}, 0
+	by := map[string]int{}
+	decided := countDecided(ds, by)
+	return l.T("review.progressValue", "Decided", decided, "Total", len(ds)), by, nil
+}
+
+// countDecided counts the decided items of ds and adds each to its reviewer's count in by.
+func countDecided(ds []entitlement.ReviewDecision, by map[string]int) int {
+	decided := 0
 	for _, d := range ds {
 		if d.Decided() {
 			decided++
 			by[orDefault(d.ReviewedBy.Name, "someone")]++
 		}
 	}
-	return l.T("review.progressValue", "Decided", decided, "Total", len(ds)), by, nil
+	return decided
 }
 
 // PendingFor lists the reviews in progress that ask userID to review (as a reviewer or about their own access).
