@@ -102,8 +102,8 @@ func (b *Bot) remember(ctx context.Context, t *turn) *store.ConversationRef {
 	case err == nil:
 		b.known.add(t.tenantID, t.userID)
 		return &ref
-	case errors.Is(err, store.ErrNotFound):
-		if b.rememberNow(ctx, t, &ref) {
+	case errors.Is(err, store.ErrNotFound): // nothing stored to keep a name or locale from
+		if b.putConversation(ctx, t, ref) {
 			return nil
 		}
 	}
@@ -122,11 +122,16 @@ func (b *Bot) rememberNow(ctx context.Context, t *turn, ref *store.ConversationR
 			r = store.MergeConversation(old, r)
 		}
 	}
-	if err := b.cfg.Store.PutConversation(ctx, r); err != nil {
+	return b.putConversation(ctx, t, r)
+}
+
+// putConversation stores ref as it is; it reports whether it was stored.
+func (b *Bot) putConversation(ctx context.Context, t *turn, ref store.ConversationRef) bool {
+	if err := b.cfg.Store.PutConversation(ctx, ref); err != nil {
 		t.log.WarnContext(ctx, "store conversation reference", "err", err)
 		return false
 	}
-	b.known.add(r.TenantID, r.AADObjectID)
+	b.known.add(ref.TenantID, ref.AADObjectID)
 	return true
 }
 
