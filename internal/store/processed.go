@@ -57,13 +57,13 @@ func (s *Store) MarkProcessed(ctx context.Context, key string, resp []byte) erro
 	if err := checkKey(op, "key", key); err != nil {
 		return err
 	}
-	raw, err := json.Marshal(processedRecord{At: s.now().UTC(), Resp: resp})
+	now := s.now().UTC()
+	raw, err := json.Marshal(processedRecord{At: now, Resp: resp})
 	if err != nil {
 		return fmt.Errorf("%s: encode: %w", op, err)
 	}
 	// Concurrent turns' completions share one commit (group commit). A completed claim keeps the index entry
 	// of its claim.
-	now := s.now().UTC()
 	return s.batch(ctx, op, func(tx *bbolt.Tx) error { return putProcessed(tx, []byte(key), now, raw) })
 }
 

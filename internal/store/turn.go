@@ -115,15 +115,15 @@ func (s *Store) CompleteTurn(ctx context.Context, key string, resp []byte, ref *
 	if err := checkKey(op, "key", key); err != nil {
 		return err
 	}
+	now := s.now().UTC()
 	if ref != nil {
 		if err := ValidateConversation(*ref); err != nil {
 			return err
 		}
 		if ref.UpdatedAt.IsZero() {
-			ref.UpdatedAt = s.now().UTC()
+			ref.UpdatedAt = now
 		}
 	}
-	now := s.now().UTC()
 	raw, err := json.Marshal(processedRecord{At: now, Resp: resp})
 	if err != nil {
 		return fmt.Errorf("%s: encode: %w", op, err)
