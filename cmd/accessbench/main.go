@@ -176,19 +176,10 @@ func measure(ctx context.Context, o options, db string, n int, conn *connector) 
 	if err != nil {
 		return row{}, err
 	}
-	prof := filepath.Join(o.pprof, fmt.Sprintf("%s-%d", storeName(db), n))
-	cpuDone := func() error { return nil }
-	if debugAddr != "" {
-		cpuDone = startCPUProfile(ctx, debugAddr, o.duration, prof+"-cpu.pprof")
-	}
+	profDone := profileRow(ctx, debugAddr, o.duration, filepath.Join(o.pprof, fmt.Sprintf("%s-%d", storeName(db), n)))
 	res := runLoad(ctx, mk, n, o.duration, false)
-	if debugAddr != "" {
-		if err := cpuDone(); err != nil {
-			return row{}, err
-		}
-		if err := fetchProfile(ctx, "http://"+debugAddr+"/debug/pprof/heap", prof+"-heap.pprof"); err != nil {
-			return row{}, err
-		}
+	if err := profDone(); err != nil {
+		return row{}, err
 	}
 	cpu1, err := cpuTime(bot.pid())
 	if err != nil {

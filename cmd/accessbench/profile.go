@@ -21,6 +21,21 @@ func freeLoopbackAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
+// profileRow starts the CPU profile of a row's measured window (nothing when debugAddr is ""); the returned func
+// waits for it and then saves the heap profile, both at prefix-cpu.pprof and prefix-heap.pprof.
+func profileRow(ctx context.Context, debugAddr string, d time.Duration, prefix string) func() error {
+	if debugAddr == "" {
+		return func() error { return nil }
+	}
+	cpuDone := startCPUProfile(ctx, debugAddr, d, prefix+"-cpu.pprof")
+	return func() error {
+		if err := cpuDone(); err != nil {
+			return err
+		}
+		return fetchProfile(ctx, "http://"+debugAddr+"/debug/pprof/heap", prefix+"-heap.pprof")
+	}
+}
+
 // startCPUProfile fetches a CPU profile of the bot over d into path; the returned func waits for it.
 func startCPUProfile(ctx context.Context, debugAddr string, d time.Duration, path string) func() error {
 	done := make(chan error, 1)
