@@ -51,9 +51,16 @@ func pruneProcessedBefore(tx *bbolt.Tx, cutoff time.Time) (int, error) {
 			return json.Unmarshal(v, &rec) != nil || rec.At.Before(cutoff)
 		})
 	}
+	return pruneIndexed(idx, cutoff, b.Delete)
+}
+
+// pruneIndexed deletes the entries of time index idx (see timeKey) whose time is before cutoff, oldest first,
+// each after del removed what it indexes (del gets the entry's key without its time); it returns how many it
+// deleted.
+func pruneIndexed(idx *bbolt.Bucket, cutoff time.Time, del func(key []byte) error) (int, error) {
 	stale := indexedBefore(idx, cutoff)
 	for _, k := range stale {
-		if err := b.Delete(k[8:]); err != nil {
+		if err := del(k[8:]); err != nil {
 			return 0, err
 		}
 		if err := idx.Delete(k); err != nil {

@@ -135,16 +135,8 @@ func (s *Store) PruneRequests(ctx context.Context, closedFor time.Duration) (int
 		if idx == nil {
 			return 0, nil
 		}
-		stale := indexedBefore(idx, cutoff)
-		for _, k := range stale {
-			if err := deleteRequestTx(tx, k[8:], true); err != nil {
-				return 0, err
-			}
-			if err := idx.Delete(k); err != nil { // an entry left by an unreadable record
-				return 0, err
-			}
-		}
-		return len(stale), nil
+		// The index entry goes too, even one left by an unreadable record.
+		return pruneIndexed(idx, cutoff, func(id []byte) error { return deleteRequestTx(tx, id, true) })
 	})
 }
 
