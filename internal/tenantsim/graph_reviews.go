@@ -40,14 +40,12 @@ func (s *Sim) reviewDefs() []*reviewDef {
 	return sortedBy(s.w.Reviews, func(d *reviewDef) int64 { return d.Ord })
 }
 
-// reviewsFor reports whether the user reviews at least one item of the instance.
-func reviewsIn(in *reviewInst, oid string) bool {
-	for _, dc := range in.Decisions {
-		if slices.Contains(dc.Reviewers, oid) {
-			return true
-		}
-	}
-	return false
+// reviewsIn reports whether the user reviews at least one item of the instance.
+func reviewsIn(in *reviewInst, oid string) bool { return reviewsAny(in.Decisions, oid) }
+
+// reviewsAny reports whether the user reviews at least one of the items.
+func reviewsAny(items []*reviewDecision, oid string) bool {
+	return slices.ContainsFunc(items, func(dc *reviewDecision) bool { return slices.Contains(dc.Reviewers, oid) })
 }
 
 func (s *Sim) dispatchReviews(g *gctx, seg []string) *graphErr {

@@ -214,7 +214,7 @@ func (in *reviewInst) mirror(dc *reviewDecision) {
 
 // reviewsStage reports whether the user reviews at least one item of the stage.
 func reviewsStage(st *reviewStage, oid string) bool {
-	return slices.ContainsFunc(st.Decisions, func(dc *reviewDecision) bool { return slices.Contains(dc.Reviewers, oid) })
+	return reviewsAny(st.Decisions, oid)
 }
 
 // reviewStages serves …/instances/{id}/stages[/filterByCurrentUser(on='reviewer')|/{id}[/decisions…|/stop|…]].
