@@ -118,10 +118,7 @@ func (s *Sim) beginStage(d *reviewDef, in *reviewInst, st *reviewStage, carried 
 		in.End = in.Stages[len(in.Stages)-1].End
 	}
 	for _, it := range carried {
-		rec, last := s.recommendation(it.PrincipalID, st.Start)
-		if !set.Recommendations {
-			rec = "NoInfoAvailable"
-		}
+		rec, last := s.recommendation(it.PrincipalID, st.Start, set.Recommendations)
 		revs := s.resolveReviewers(set.Reviewers, set.Fallback, it.PrincipalID)
 		st.Decisions = append(st.Decisions, &reviewDecision{ID: newID(), PrincipalID: it.PrincipalID, AssignmentID: it.AssignmentID,
 			Reviewers: revs, Decision: "NotReviewed", Recommendation: rec, ApplyResult: "New", LastSignIn: last})

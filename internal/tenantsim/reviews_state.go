@@ -128,11 +128,15 @@ func (s *Sim) resolveReviewers(reviewers, fallback []reviewerScope, principalID 
 }
 
 // recommendation follows Graph: Approve when the principal signed in within 30 days before the instance
-// started, Deny when longer ago, NoInfoAvailable when there is no sign-in.
-func (s *Sim) recommendation(principalID string, start time.Time) (string, *time.Time) {
+// started, Deny when longer ago, NoInfoAvailable when there is no sign-in or recommendations are off (enabled
+// false); the last sign-in is returned either way.
+func (s *Sim) recommendation(principalID string, start time.Time, enabled bool) (string, *time.Time) {
 	t, ok := s.w.LastSignIns[principalID]
 	if !ok {
 		return "NoInfoAvailable", nil
+	}
+	if !enabled {
+		return "NoInfoAvailable", &t
 	}
 	if start.Sub(t) > 30*24*time.Hour {
 		return "Deny", &t
@@ -152,10 +156,7 @@ func (s *Sim) startInstance(d *reviewDef, in *reviewInst) {
 		if sub == nil || sub.ObjectID == "" {
 			continue
 		}
-		rec, last := s.recommendation(sub.ObjectID, in.Start)
-		if !d.Recommendations {
-			rec = "NoInfoAvailable"
-		}
+		rec, last := s.recommendation(sub.ObjectID, in.Start, d.Recommendations)
 		in.Decisions = append(in.Decisions, &reviewDecision{ID: newID(), PrincipalID: sub.ObjectID, AssignmentID: a.ID,
 			Reviewers: s.reviewersOf(d, sub.ObjectID), Decision: "NotReviewed", Recommendation: rec, ApplyResult: "New", LastSignIn: last})
 	}
