@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -83,7 +84,7 @@ func TestTurnIsOneWrite(t *testing.T) {
 			t.Fatalf("%s: %v", st.name, err)
 		}
 		writes := w.take()
-		if st.wantWrites != nil && !equalStrings(writes, st.wantWrites) {
+		if st.wantWrites != nil && !slices.Equal(writes, st.wantWrites) {
 			t.Errorf("%s: writes %q, want %q", st.name, writes, st.wantWrites)
 		}
 		if len(writes) == 0 || writes[len(writes)-1] != "complete turn" {
@@ -98,18 +99,6 @@ func TestTurnIsOneWrite(t *testing.T) {
 		}
 		e.clock.Advance(time.Minute)
 	}
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // gatedConnector holds the first Send until release is closed, telling entered when it got there.
