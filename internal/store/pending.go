@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"maps"
 	"sync"
 )
 
@@ -51,10 +52,7 @@ func (p *PendingAnswers) Len() int {
 // written; it stops at the first error and returns it.
 func (p *PendingAnswers) Flush(ctx context.Context, complete func(ctx context.Context, key string, resp []byte) error) error {
 	p.mu.Lock()
-	snap := make(map[string][]byte, len(p.pending))
-	for k, v := range p.pending {
-		snap[k] = v
-	}
+	snap := maps.Clone(p.pending)
 	p.mu.Unlock()
 	for key, resp := range snap {
 		if err := complete(ctx, key, resp); err != nil {
