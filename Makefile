@@ -8,7 +8,7 @@ DATA ?= .data
 GRAPH_PKGS := ./internal/entitlement/graph/... ./internal/e2e/... ./cmd/...
 LIGHT_PKGS = $(shell $(GO) list ./... | grep -v -e /internal/entitlement/graph -e /internal/e2e -e /cmd/)
 
-.PHONY: all build run demo test test-light test-graph lint fmt bench bench-go clean playground e2e cards
+.PHONY: all build run demo test test-light test-graph lint fmt bench bench-compare bench-go clean playground e2e cards
 
 all: build
 
@@ -44,6 +44,19 @@ fmt:
 ACCESSBOT_BENCH_DATABASE_URL ?=
 bench: build
 	$(GO) run ./cmd/accessbench -bin $(BIN) $(if $(ACCESSBOT_BENCH_DATABASE_URL),-database-url '$(ACCESSBOT_BENCH_DATABASE_URL)') $(BENCH_ARGS)
+
+## bench-compare: the same load side by side against the Node reference bot in scripts/benchref (botbuilder
+## 4.23.3, CloudAdapter, restify, file storage, auth on), alternating rows, and per client count the medians and
+## their ratio (README "Reading make bench"). Installs the reference's npm packages when missing or older than its
+## package-lock.json. Defaults: -clients 8 -rounds 5; BENCH_ARGS adds or overrides flags (-rounds 3 -duration 20s).
+BENCHREF := scripts/benchref
+bench-compare: build $(BENCHREF)/node_modules/.package-lock.json
+	$(GO) run ./cmd/accessbench -bin $(BIN) -reference $(BENCHREF) -clients 8 -rounds 5 $(BENCH_ARGS)
+
+# npm writes node_modules/.package-lock.json on every install: older than the lock file = stale. No install
+# scripts are needed (restify's optional dtrace-provider would only try a native build).
+$(BENCHREF)/node_modules/.package-lock.json: $(BENCHREF)/package.json $(BENCHREF)/package-lock.json
+	cd $(BENCHREF) && npm ci --ignore-scripts --no-audit --no-fund
 
 ## bench-go: the Go micro-benchmarks (store turn writes, outbound encoding, JWT, …), printed as a table, then one
 ## message's state work on bbolt and PostgreSQL side by side (PostgreSQL when ACCESSBOT_TEST_DATABASE_URL is set).

@@ -97,11 +97,15 @@ func (c *client) post(ctx context.Context, s step) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
+	var excerpt []byte
+	if resp.StatusCode != http.StatusOK { // the start of the answer says why
+		excerpt, _ = io.ReadAll(io.LimitReader(resp.Body, 300))
+	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	d := time.Since(start)
 	if resp.StatusCode != http.StatusOK {
-		return d, fmt.Errorf("%s %q: status %d", s.verb, s.text, resp.StatusCode)
+		return d, fmt.Errorf("%s %q: status %d: %s", s.verb, s.text, resp.StatusCode, bytes.TrimSpace(excerpt))
 	}
 	return d, nil
 }

@@ -22,11 +22,11 @@ func perStep(ctx context.Context, o options, conn *connector, out io.Writer) err
 		return fmt.Errorf("state directory: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	id, err := startIdentity("b0770000-0000-4000-8000-000000000001")
+	id, err := startIdentity(benchAppID)
 	if err != nil {
 		return err
 	}
-	defer id.srv.Close()
+	defer id.close()
 	bot, err := startBot(ctx, o.bin, dir, id.metadataURL(), "", "")
 	if err != nil {
 		return err
@@ -40,7 +40,7 @@ func perStep(ctx context.Context, o options, conn *connector, out io.Writer) err
 	total, steps := 0.0, 0
 	for i, p := range personas {
 		c := &client{id: i, p: p, endpoint: bot.endpoint, svcURL: conn.url,
-			botID: "28:b0770000-0000-4000-8000-000000000001", token: tok, http: hc}
+			botID: "28:" + benchAppID, token: tok, http: hc}
 		for round := 0; round < 2; round++ { // warm: token keys, caches, conversation
 			for _, s := range schedule(p) {
 				if _, err := c.post(ctx, s); err != nil {
