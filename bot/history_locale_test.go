@@ -93,6 +93,11 @@ func TestStoredNoticesInTheRecipientsLanguage(t *testing.T) {
 		return notifyJob{NotifyJob: lifecycle.NotifyJob{TenantID: flTenant, UserID: user, Msg: "notice.brokered.stopped",
 			Args: map[string]string{"Package": "Falcon Partner Collaboration"}, Reason: &expired}}
 	}
+	linked := lifecycle.Say("reason.assignmentEnded", lifecycle.DataState, "canceled", "Org", "[Contoso](https://evil.example)")
+	ended := func(user string) notifyJob {
+		return notifyJob{NotifyJob: lifecycle.NotifyJob{TenantID: flTenant, UserID: user, Msg: "notice.brokered.stopped",
+			Args: map[string]string{"Package": "Falcon Partner Collaboration"}, Reason: &linked}}
+	}
 	escalated := func(user string) notifyJob {
 		return notifyJob{NotifyJob: lifecycle.NotifyJob{TenantID: flTenant, UserID: user, Msg: "notice.request.escalated",
 			Args: map[string]string{"Package": "Falcon Production Access"}, Names: []string{"Megan Bowen", "Patti Fernandez"}}}
@@ -108,6 +113,8 @@ func TestStoredNoticesInTheRecipientsLanguage(t *testing.T) {
 			"Ihre Anfrage für Falcon Partner Collaboration wurde angehalten: Die Anfrage ist abgelaufen: niemand hat innerhalb der Frist (7 Tage) entschieden."},
 		{"French, a stored reason", stopped(flAaron),
 			"Votre demande pour Falcon Partner Collaboration a été arrêtée : La demande a expiré : personne n'a décidé dans un délai de 7 jours."},
+		{"a stored reason's values cleaned once", ended(flMegan),
+			`Your request for Falcon Partner Collaboration was stopped: \[Contoso\](https://evil.example) ended the assignment (Canceled).`},
 		{"German, people", escalated(flRita), "Ihre Anfrage für Falcon Production Access wurde an Megan Bowen oder Patti Fernandez eskaliert."},
 		{"French, people", escalated(flAaron), "Votre demande pour Falcon Production Access a été transmise à Megan Bowen ou Patti Fernandez."},
 		{"German, a duration with its plural", notifyJob{NotifyJob: lifecycle.NotifyJob{TenantID: flTenant, UserID: flRita,

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"strings"
 	"time"
 
@@ -276,30 +275,31 @@ func (b *Bot) deliverNotify(ctx context.Context, raw json.RawMessage) error {
 }
 
 // noticeText is a notification's text in the reader's language when a catalog has its Msg, else its Text.
+// A stored reason is said inside it, in the same language.
 func (b *Bot) noticeText(ctx context.Context, job notifyJob) string {
 	if job.Msg == "" || !i18n.Has(job.Msg) {
 		return job.Text
 	}
-	l := b.locFor(ctx, job.TenantID, job.UserID)
-	args := job.Args
+	m := cards.MessageView{ID: job.Msg, Data: job.Args, Names: job.Names}
 	if job.Reason != nil {
-		args = maps.Clone(job.Args)
-		if args == nil {
-			args = map[string]string{}
-		}
-		args["Reason"] = say(l, *job.Reason, "")
+		m.Nested = map[string]cards.MessageView{"Reason": messageView(*job.Reason)}
 	}
-	text, _ := cards.Phrase(l, job.Msg, args, job.Names)
+	text, _ := cards.Phrase(b.locFor(ctx, job.TenantID, job.UserID), m)
 	return text
 }
 
 // say is a stored message (lifecycle.Message) in l's language, or fallback (the English a record of an older
 // build kept) when it has none or no catalog knows it.
 func say(l *i18n.Localizer, m lifecycle.Message, fallback string) string {
-	if text, ok := cards.Phrase(l, m.Msg, m.Data, m.Names); ok {
+	if text, ok := cards.Phrase(l, messageView(m)); ok {
 		return text
 	}
 	return fallback
+}
+
+// messageView is a stored message as the cards say it.
+func messageView(m lifecycle.Message) cards.MessageView {
+	return cards.MessageView{ID: m.Msg, Data: m.Data, Names: m.Names}
 }
 
 // localOr is message id in l's language when a catalog has it, else fallback (a record from before ids).

@@ -28,15 +28,26 @@ const (
 	dataNames    = "Names"
 )
 
+// MessageView is a stored message to say: a catalog id with its data and the people it names, and Nested
+// values that are themselves messages (a notice quoting a stored reason as {{.Reason}}), each said in the
+// same reader's language.
+type MessageView struct {
+	ID     string
+	Data   map[string]string
+	Names  []string
+	Nested map[string]MessageView
+}
+
 // Phrase renders a stored message in l's language as plain text: every value is cleaned like any user
-// text, a State is the state's label, a Duration is written in words, a When as a UTC date and Names are
-// joined as the language writes "A, B or C". ok is false when no catalog has id: the caller shows its
-// fallback (the English a record of an older build kept).
-func Phrase(l *i18n.Localizer, id string, data map[string]string, names []string) (string, bool) {
-	if id == "" || !i18n.Has(id) {
+// text, once; a State is the state's label, a Duration is written in words, a When as a UTC date and Names
+// are joined as the language writes "A, B or C"; a nested message is rendered the same way (when no catalog
+// has its id, the data value of the same name stands in). ok is false when no catalog has m.ID: the caller shows its fallback (the English a
+// record of an older build kept).
+func Phrase(l *i18n.Localizer, m MessageView) (string, bool) {
+	if m.ID == "" || !i18n.Has(m.ID) {
 		return "", false
 	}
-	return clip(phrase(l, id, data, names, false), maxLong), true
+	return clip(phrase(l, m, false), maxLong), true
 }
 
 // eventText is the text of one timeline line.
@@ -44,28 +55,43 @@ func eventText(l *i18n.Localizer, e EventView) string {
 	if e.Msg == "" || !i18n.Has(e.Msg) {
 		return safe(orDefault(e.Text, e.Msg), maxShort)
 	}
-	return clip(phrase(l, e.Msg, e.Data, e.Names, true), maxLong)
+	return clip(phrase(l, MessageView{ID: e.Msg, Data: e.Data, Names: e.Names}, true), maxLong)
 }
 
-// phrase renders id with its data; onCard writes a When as the card host's date functions (client-localized).
-func phrase(l *i18n.Localizer, id string, data map[string]string, names []string, onCard bool) string {
-	keys := make([]string, 0, len(data))
-	for k := range data {
+// phrase renders m with its data; onCard writes a When as the card host's date functions (client-localized).
+// A nested message's text goes in as it is: its own values were cleaned when it was rendered.
+func phrase(l *i18n.Localizer, m MessageView, onCard bool) string {
+	keys := make([]string, 0, len(m.Data)+len(m.Nested))
+	for k := range m.Data {
 		keys = append(keys, k)
+	}
+	for k := range m.Nested {
+		if _, dup := m.Data[k]; !dup {
+			keys = append(keys, k)
+		}
 	}
 	sort.Strings(keys)
 	kv := make([]any, 0, 2*len(keys)+2)
 	for _, k := range keys {
-		kv = append(kv, k, dataValue(l, k, data[k], onCard))
+		kv = append(kv, k, nestedOrValue(l, m, k, onCard))
 	}
-	if len(names) > 0 {
-		clean := make([]string, 0, len(names))
-		for _, n := range names {
+	if len(m.Names) > 0 {
+		clean := make([]string, 0, len(m.Names))
+		for _, n := range m.Names {
 			clean = append(clean, safe(n, maxName))
 		}
 		kv = append(kv, dataNames, l.Or(clean))
 	}
-	return l.T(id, kv...)
+	return l.T(m.ID, kv...)
+}
+
+// nestedOrValue is m's value k: its nested message when a catalog has that message's id, else its data
+// value (empty when it has none).
+func nestedOrValue(l *i18n.Localizer, m MessageView, k string, onCard bool) string {
+	if n, ok := m.Nested[k]; ok && n.ID != "" && i18n.Has(n.ID) {
+		return phrase(l, n, onCard)
+	}
+	return dataValue(l, k, m.Data[k], onCard)
 }
 
 // dataValue is one value of a stored message as the reader sees it.

@@ -90,12 +90,46 @@ func TestPhrase(t *testing.T) {
 	for _, tc := range cases {
 		for _, lang := range i18n.Languages {
 			t.Run(tc.name+"/"+lang, func(t *testing.T) {
-				got, ok := Phrase(i18n.For(lang), tc.id, tc.data, tc.names)
+				got, ok := Phrase(i18n.For(lang), MessageView{ID: tc.id, Data: tc.data, Names: tc.names})
 				if got != tc.want[lang] || ok != tc.ok {
 					t.Errorf("got %q, %v\nwant %q, %v", got, ok, tc.want[lang], tc.ok)
 				}
 				if strings.Contains(got, "{{") {
 					t.Errorf("plain text holds a card function: %q", got)
+				}
+			})
+		}
+	}
+}
+
+// TestPhraseNested: a notice quoting a stored reason says the reason in the reader's language, its values
+// cleaned once (a defused link keeps one escape, not two); a reason no catalog knows leaves the notice's own
+// value of that name (an older build's English reason) in its place.
+func TestPhraseNested(t *testing.T) {
+	ended := MessageView{ID: "reason.assignmentEnded", Data: map[string]string{"State": "canceled", "Org": "[Contoso](https://evil.example)"}}
+	cases := []struct {
+		name string
+		m    MessageView
+		want map[string]string
+	}{
+		{"a nested reason, cleaned once", MessageView{ID: "notice.brokered.stopped", Data: map[string]string{"Package": "Falcon"},
+			Nested: map[string]MessageView{"Reason": ended}},
+			map[string]string{"en": `Your request for Falcon was stopped: \[Contoso\](https://evil.example) ended the assignment (Canceled).`,
+				"de": `Ihre Anfrage für Falcon wurde angehalten: \[Contoso\](https://evil.example) hat die Zuweisung beendet (Zurückgezogen).`,
+				"fr": `Votre demande pour Falcon a été arrêtée : \[Contoso\](https://evil.example) a mis fin à l'attribution (Annulée).`}},
+		{"an unknown nested id: the value of that name", MessageView{ID: "notice.brokered.stopped",
+			Data:   map[string]string{"Package": "Falcon", "Reason": "It ran out."},
+			Nested: map[string]MessageView{"Reason": {ID: "reason.fromTheFuture"}}},
+			map[string]string{"en": "Your request for Falcon was stopped: It ran out.",
+				"de": "Ihre Anfrage für Falcon wurde angehalten: It ran out.",
+				"fr": "Votre demande pour Falcon a été arrêtée : It ran out."}},
+	}
+	for _, tc := range cases {
+		for _, lang := range i18n.Languages {
+			t.Run(tc.name+"/"+lang, func(t *testing.T) {
+				got, ok := Phrase(i18n.For(lang), tc.m)
+				if got != tc.want[lang] || !ok {
+					t.Errorf("got %q, %v\nwant %q, true", got, ok, tc.want[lang])
 				}
 			})
 		}
