@@ -331,10 +331,10 @@ func (b *Bot) notifyAccessChange(ctx context.Context, t *turn, op adminPendingOp
 	if op.Op != opAssign && op.Op != opRevoke || op.UserID == "" && op.UserEmail == "" || strings.EqualFold(op.UserID, t.userID) {
 		return
 	}
-	// Text and Title are the English fallback; Msg, TitleMsg and Args say them in the reader's language.
+	// Text and Title are the English fallback; Msg, TitleMsg and Data say them in the reader's language.
 	en := i18n.English()
 	args := map[string]string{"Admin": t.userName, "Package": op.PackageName, "Org": b.cfg.Tenant.Name}
-	job := notifyJob{NotifyJob: lifecycle.NotifyJob{TenantID: b.cfg.Tenant.ID, UserID: op.UserID, Args: args},
+	job := notifyJob{NotifyJob: lifecycle.NotifyJob{TenantID: b.cfg.Tenant.ID, UserID: op.UserID, Message: lifecycle.Message{Data: args}},
 		Partner: op.External || op.UserID == "", Email: op.UserEmail}
 	myAccess := notifyButton{Title: en.T("button.myAccess"), Command: "access", Msg: "button.myAccess"}
 	if op.Op == opAssign {

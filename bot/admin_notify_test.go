@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"testing"
 	"time"
@@ -146,6 +147,26 @@ func TestAdminChangeNotifiesTheSubject(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A notice an older build queued (its values under "args") is still sent with its values, in the reader's
+// language, with its buttons.
+func TestNotifyJobOfAnOlderBuild(t *testing.T) {
+	e := newAdmEnv(t)
+	conv := e.putChat(admTenant, admUserID(1))
+	raw := `{"tenantId":"` + admTenant + `","userId":"` + admUserID(1) + `","text":"Adele removed your access.",` +
+		`"msg":"adm.notify.removed","args":{"Admin":"Adele Vance","Package":"Falcon Team Member","Org":"Contoso"},` +
+		`"buttons":[{"title":"My access","command":"access","msg":"button.myAccess"}],"title":"Access removed",` +
+		`"titleMsg":"adm.notify.removedTitle","kind":"info"}`
+	if _, err := e.st.Enqueue(context.Background(), OutboxNotify, json.RawMessage(raw), e.clock()); err != nil {
+		t.Fatal(err)
+	}
+	sent := e.deliverNotifications()
+	if len(sent) != 1 || sent[0].Conversation != conv {
+		t.Fatalf("sent %+v, want one message in %s", sent, conv)
+	}
+	admWantAll(t, "notice", admActivityText(t, sent[0].Act), "Access removed",
+		"Adele Vance (AccessBot admin) removed your access to Falcon Team Member.", "My access")
 }
 
 // Nothing is announced when the change does not happen: canceled, failed, refused, expired.

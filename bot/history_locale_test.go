@@ -90,17 +90,18 @@ func TestStoredNoticesInTheRecipientsLanguage(t *testing.T) {
 	e.sayIn(flAaron, "Aaron", "fr-FR", "help")
 	expired := lifecycle.Say("reason.expired", lifecycle.DataDuration, "168h0m0s")
 	stopped := func(user string) notifyJob {
-		return notifyJob{NotifyJob: lifecycle.NotifyJob{TenantID: flTenant, UserID: user, Msg: "notice.brokered.stopped",
-			Args: map[string]string{"Package": "Falcon Partner Collaboration"}, Reason: &expired}}
+		return notifyJob{NotifyJob: lifecycle.NotifyJob{TenantID: flTenant, UserID: user,
+			Message: lifecycle.Say("notice.brokered.stopped", "Package", "Falcon Partner Collaboration"), Reason: &expired}}
 	}
 	linked := lifecycle.Say("reason.assignmentEnded", lifecycle.DataState, "canceled", "Org", "[Contoso](https://evil.example)")
 	ended := func(user string) notifyJob {
-		return notifyJob{NotifyJob: lifecycle.NotifyJob{TenantID: flTenant, UserID: user, Msg: "notice.brokered.stopped",
-			Args: map[string]string{"Package": "Falcon Partner Collaboration"}, Reason: &linked}}
+		return notifyJob{NotifyJob: lifecycle.NotifyJob{TenantID: flTenant, UserID: user,
+			Message: lifecycle.Say("notice.brokered.stopped", "Package", "Falcon Partner Collaboration"), Reason: &linked}}
 	}
 	escalated := func(user string) notifyJob {
-		return notifyJob{NotifyJob: lifecycle.NotifyJob{TenantID: flTenant, UserID: user, Msg: "notice.request.escalated",
-			Args: map[string]string{"Package": "Falcon Production Access"}, Names: []string{"Megan Bowen", "Patti Fernandez"}}}
+		return notifyJob{NotifyJob: lifecycle.NotifyJob{TenantID: flTenant, UserID: user,
+			Message: lifecycle.Message{Msg: "notice.request.escalated", Data: map[string]string{"Package": "Falcon Production Access"},
+				Names: []string{"Megan Bowen", "Patti Fernandez"}}}}
 	}
 	cases := []struct {
 		name string
@@ -118,13 +119,13 @@ func TestStoredNoticesInTheRecipientsLanguage(t *testing.T) {
 		{"German, people", escalated(flRita), "Ihre Anfrage für Falcon Production Access wurde an Megan Bowen oder Patti Fernandez eskaliert."},
 		{"French, people", escalated(flAaron), "Votre demande pour Falcon Production Access a été transmise à Megan Bowen ou Patti Fernandez."},
 		{"German, a duration with its plural", notifyJob{NotifyJob: lifecycle.NotifyJob{TenantID: flTenant, UserID: flRita,
-			Msg: "notice.request.onlyApproverNobodyDenied", Args: map[string]string{"Package": "Falcon Team Member", lifecycle.DataDuration: "24h0m0s"}}},
+			Message: lifecycle.Say("notice.request.onlyApproverNobodyDenied", "Package", "Falcon Team Member", lifecycle.DataDuration, "24h0m0s")}},
 			"Sie sind die einzige genehmigende Person Ihrer Anfrage für Falcon Team Member, und niemand kann die eigene Anfrage genehmigen. " +
 				"Die Richtlinie nennt keine Ersatz- oder Eskalationsgenehmigenden, daher kann niemand darüber entscheiden: Brechen Sie sie ab und " +
 				"bitten Sie die Verantwortlichen des Pakets oder eine Identity-Governance-Administration, eine weitere genehmigende Person einzutragen. " +
 				"Sonst wird sie nach Ablauf der Frist (1 Tag) automatisch abgelehnt."},
 		{"English, a duration with its plural", notifyJob{NotifyJob: lifecycle.NotifyJob{TenantID: flTenant, UserID: flMegan,
-			Msg: "notice.request.onlyApproverNobodyDenied", Args: map[string]string{"Package": "Falcon Team Member", lifecycle.DataDuration: "336h0m0s"}}},
+			Message: lifecycle.Say("notice.request.onlyApproverNobodyDenied", "Package", "Falcon Team Member", lifecycle.DataDuration, "336h0m0s")}},
 			"You are the only approver of your request for Falcon Team Member, and nobody can approve their own request. The policy names no " +
 				"fallback or escalation approver, so nobody can act on it: cancel it, and ask the package's owner or an Identity Governance " +
 				"administrator to add another approver. Otherwise it is denied automatically after 14 days."},

@@ -78,8 +78,8 @@ func TestBotAnswersInTheUsersLanguage(t *testing.T) {
 // last activity; with none known it is English and reads as before.
 func TestNotificationsInTheRecipientsLanguage(t *testing.T) {
 	e := newFlEnv(t)
-	job := notifyJob{NotifyJob: lifecycle.NotifyJob{TenantID: flTenant, UserID: flRita, Text: "fallback", Msg: "notice.request.denied",
-		Args: map[string]string{"Package": "Falcon Production Access", "By": "Aaron Approver"}}}
+	job := notifyJob{NotifyJob: lifecycle.NotifyJob{TenantID: flTenant, UserID: flRita, Text: "fallback",
+		Message: lifecycle.Say("notice.request.denied", "Package", "Falcon Production Access", "By", "Aaron Approver")}}
 	if got := e.bot.noticeText(context.Background(), job); got != "Your request for Falcon Production Access was denied by Aaron Approver." {
 		t.Errorf("English notice = %q", got)
 	}
@@ -87,7 +87,7 @@ func TestNotificationsInTheRecipientsLanguage(t *testing.T) {
 	if got := e.bot.noticeText(context.Background(), job); got != "Ihre Anfrage für Falcon Production Access wurde abgelehnt von Aaron Approver." {
 		t.Errorf("German notice = %q", got)
 	}
-	job.Args["By"] = ""
+	job.Data["By"] = ""
 	if got := e.bot.noticeText(context.Background(), job); strings.Contains(got, "von") || strings.Contains(got, "<no value>") {
 		t.Errorf("German notice without a decider = %q", got)
 	}

@@ -248,6 +248,7 @@ func (b *Bot) deliverNotify(ctx context.Context, raw json.RawMessage) error {
 	if err := json.Unmarshal(raw, &job); err != nil {
 		return fmt.Errorf("decode notification: %w", err)
 	}
+	job.NotifyJob = job.Upgraded()
 	text := b.noticeText(ctx, job)
 	act := textActivity(text)
 	if len(job.Buttons) > 0 {
@@ -280,7 +281,7 @@ func (b *Bot) noticeText(ctx context.Context, job notifyJob) string {
 	if job.Msg == "" || !i18n.Has(job.Msg) {
 		return job.Text
 	}
-	m := cards.MessageView{ID: job.Msg, Data: job.Args, Names: job.Names}
+	m := messageView(job.Message)
 	if job.Reason != nil {
 		m.Nested = map[string]cards.MessageView{"Reason": messageView(*job.Reason)}
 	}

@@ -77,16 +77,16 @@ func (c *Core) selfApprovalFallback(ctx context.Context, tr *Tracked, st entitle
 		tr.AddEvent(now, Say("event.onlyApproverAsked", "Stage", fmt.Sprint(stage)).Naming(esc))
 		if tr.RequestorID != "" {
 			tr.queue(OutboxNotify, NotifyJob{TenantID: tr.RequestorTenant, UserID: tr.RequestorID,
-				Msg: "notice.request.onlyApproverAsked", Args: map[string]string{"Package": tr.PackageName}, Names: PeopleNames(esc)})
+				Message: Say("notice.request.onlyApproverAsked", "Package", tr.PackageName).Naming(esc)})
 		}
 		return esc, note
 	}
 	tr.AddEvent(now, Say("event.onlyApproverNobody", "Stage", fmt.Sprint(stage)))
 	if tr.RequestorID != "" {
 		job := NotifyJob{TenantID: tr.RequestorTenant, UserID: tr.RequestorID,
-			Msg: "notice.request.onlyApproverNobody", Args: map[string]string{"Package": tr.PackageName}}
+			Message: Say("notice.request.onlyApproverNobody", "Package", tr.PackageName)}
 		if d, derr := ParseISODuration(st.DurationBeforeAutomaticDenial); derr == nil && d > 0 {
-			job.Msg, job.Args[DataDuration] = "notice.request.onlyApproverNobodyDenied", durationData(d)
+			job.Msg, job.Data[DataDuration] = "notice.request.onlyApproverNobodyDenied", durationData(d)
 		}
 		tr.queue(OutboxNotify, job)
 	}
@@ -134,17 +134,16 @@ func (c *Core) checkEscalation(ctx context.Context, tr *Tracked, now time.Time) 
 		tr.queue(OutboxApprovalCard, ApprovalCardJob{RequestID: tr.ID, Stage: tr.Stage, Approver: p, NoteMsg: note})
 	}
 	tr.AddEvent(now, Say("event.escalated").Naming(added))
-	args := map[string]string{"Requester": tr.RequestorName, "Package": tr.PackageName, DataDuration: durationData(after)}
-	names := PeopleNames(added)
+	told := Say("", "Requester", tr.RequestorName, "Package", tr.PackageName, DataDuration, durationData(after)).Naming(added)
 	for _, p := range tr.Approvers {
 		if !p.Escalation {
-			tr.queue(OutboxNotify, NotifyJob{TenantID: orUnknown(p.TenantID, c.cfg.TenantID), UserID: p.ID,
-				Msg: "notice.approval.escalatedFromYou", Args: args, Names: names})
+			told.Msg = "notice.approval.escalatedFromYou"
+			tr.queue(OutboxNotify, NotifyJob{TenantID: orUnknown(p.TenantID, c.cfg.TenantID), UserID: p.ID, Message: told})
 		}
 	}
 	if tr.RequestorID != "" {
-		tr.queue(OutboxNotify, NotifyJob{TenantID: tr.RequestorTenant, UserID: tr.RequestorID,
-			Msg: "notice.request.escalated", Args: args, Names: names})
+		told.Msg = "notice.request.escalated"
+		tr.queue(OutboxNotify, NotifyJob{TenantID: tr.RequestorTenant, UserID: tr.RequestorID, Message: told})
 	}
 }
 

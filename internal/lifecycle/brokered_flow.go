@@ -358,11 +358,11 @@ func (c *Core) NotifyBrokeredRequester(ctx context.Context, br *Brokered) {
 		by = last[len(last)-2].ByName
 	}
 	job := NotifyJob{TenantID: br.Requester.TenantID, UserID: br.Requester.ID,
-		Args: map[string]string{"Package": br.PackageName, "By": by}}
+		Message: Say("", "Package", br.PackageName, "By", by)}
 	switch br.State {
 	case entitlement.StatePendingApproval:
 		if cur := br.Current(); cur != nil && cur.Index > 1 {
-			job.Msg, job.Args["Stage"], job.Names = "notice.request.stageApproved", fmt.Sprint(cur.Index-1), PeopleNames(cur.Approvers)
+			job.Msg, job.Data["Stage"], job.Names = "notice.request.stageApproved", fmt.Sprint(cur.Index-1), PeopleNames(cur.Approvers)
 		}
 	case entitlement.StateDenied:
 		if len(last) > 0 && last[len(last)-1].Decision == entitlement.ReviewDeny {
@@ -371,7 +371,7 @@ func (c *Core) NotifyBrokeredRequester(ctx context.Context, br *Brokered) {
 			job.Msg = "notice.brokered.stopped"
 		}
 	case entitlement.StateDelivering, entitlement.StateDelivered:
-		job.Msg, job.Args["Org"] = "notice.brokered.approved", c.cfg.TenantName
+		job.Msg, job.Data["Org"] = "notice.brokered.approved", c.cfg.TenantName
 	case entitlement.StateDeliveryFailed:
 		job.Msg = "notice.brokered.deliveryFailed"
 	}
@@ -382,7 +382,7 @@ func (c *Core) NotifyBrokeredRequester(ctx context.Context, br *Brokered) {
 		reason := br.ReasonMsg
 		job.Reason = &reason
 	} else if br.Reason != "" {
-		job.Args["Reason"] = br.Reason // a record of an older build: its English reason
+		job.Data["Reason"] = br.Reason // a record of an older build: its English reason
 	}
 	c.enqueue(ctx, OutboxNotify, job)
 }

@@ -24,19 +24,30 @@ const (
 )
 
 // NotifyJob is the payload of an OutboxNotify item the core queues: a notice for user UserID in tenant
-// TenantID. Msg names it (a message id such as "notice.request.delivered"), Args are its values, Names the
-// people it names (joined as the reader's language writes a list) and Reason, when set, a Message the notice
-// quotes as {{.Reason}}: the conversation layer says it in the reader's language. The core writes no Text;
-// Text is the ready-made line of items queued by older builds (and by the conversation layer's own notices),
-// said when no catalog has Msg. The conversation layer's own notify payload extends it (same JSON names).
+// TenantID. Its Message names it (a message id such as "notice.request.delivered" with its values and the
+// people it names, joined as the reader's language writes a list) and Reason, when set, is a Message the
+// notice quotes as {{.Reason}}: the conversation layer says both in the reader's language. The core writes no
+// Text; Text is the ready-made line of items queued by older builds (and by the conversation layer's own
+// notices), said when no catalog has Msg. The conversation layer's own notify payload extends it (same JSON
+// names). Decoded items go through Upgraded, which reads the values of items queued by older builds.
 type NotifyJob struct {
-	TenantID string            `json:"tenantId"`
-	UserID   string            `json:"userId"`
-	Text     string            `json:"text"`
-	Msg      string            `json:"msg,omitempty"`
-	Args     map[string]string `json:"args,omitempty"`
-	Names    []string          `json:"names,omitempty"`
-	Reason   *Message          `json:"reason,omitempty"`
+	TenantID string `json:"tenantId"`
+	UserID   string `json:"userId"`
+	Text     string `json:"text"`
+	Message
+	Reason *Message `json:"reason,omitempty"`
+	// OlderArgs are the values of an item queued by a build before NotifyJob embedded Message (which wrote
+	// them as "args"). Read only: Upgraded moves them into Data.
+	OlderArgs map[string]string `json:"args,omitempty"`
+}
+
+// Upgraded is j as this build writes it: an older item's values (OlderArgs) become its Data.
+func (j NotifyJob) Upgraded() NotifyJob {
+	if j.Data == nil {
+		j.Data = j.OlderArgs
+	}
+	j.OlderArgs = nil
+	return j
 }
 
 // ApprovalCardJob is the payload of an OutboxApprovalCard item: the approval card of request RequestID's

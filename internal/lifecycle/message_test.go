@@ -123,3 +123,38 @@ func TestEventMessages(t *testing.T) {
 		})
 	}
 }
+
+// TestNotifyJobJSON: a notice queued by an older build (its values under "args") decodes to the same job as
+// one this build queues (its Message's "data"); a job round-trips under the Message's JSON names.
+func TestNotifyJobJSON(t *testing.T) {
+	reason := Say("reason.expired", DataDuration, "168h0m0s")
+	want := NotifyJob{TenantID: "fab", UserID: "gus", Message: Message{Msg: "notice.brokered.stopped",
+		Data: map[string]string{"Package": "Falcon Partner Collaboration"}, Names: []string{"Patti Fernandez"}}, Reason: &reason}
+	cases := []struct{ name, raw string }{
+		{"an older build's job", `{"tenantId":"fab","userId":"gus","text":"","msg":"notice.brokered.stopped",` +
+			`"args":{"Package":"Falcon Partner Collaboration"},"names":["Patti Fernandez"],` +
+			`"reason":{"msg":"reason.expired","data":{"Duration":"168h0m0s"}}}`},
+		{"this build's job", `{"tenantId":"fab","userId":"gus","text":"","msg":"notice.brokered.stopped",` +
+			`"data":{"Package":"Falcon Partner Collaboration"},"names":["Patti Fernandez"],` +
+			`"reason":{"msg":"reason.expired","data":{"Duration":"168h0m0s"}}}`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var got NotifyJob
+			if err := json.Unmarshal([]byte(tc.raw), &got); err != nil {
+				t.Fatal(err)
+			}
+			if got = got.Upgraded(); !reflect.DeepEqual(got, want) {
+				t.Errorf("got  %+v\nwant %+v", got, want)
+			}
+		})
+	}
+	raw, err := json.Marshal(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := string(raw); s != `{"tenantId":"fab","userId":"gus","text":"","msg":"notice.brokered.stopped",`+
+		`"data":{"Package":"Falcon Partner Collaboration"},"names":["Patti Fernandez"],"reason":{"msg":"reason.expired","data":{"Duration":"168h0m0s"}}}` {
+		t.Errorf("JSON = %s", s)
+	}
+}

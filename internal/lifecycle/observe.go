@@ -155,11 +155,11 @@ func (c *Core) notifyRequester(tr *Tracked, oldState entitlement.RequestState, o
 	}
 	d, hasDecision := tr.LastDecision()
 	job := NotifyJob{TenantID: tr.RequestorTenant, UserID: tr.RequestorID,
-		Args: map[string]string{"Package": tr.PackageName, "By": d.ApproverName}}
+		Message: Say("", "Package", tr.PackageName, "By", d.ApproverName)}
 	switch tr.State {
 	case entitlement.StatePendingApproval:
 		if tr.Stage > 1 && tr.Stage != oldStage {
-			job.Msg, job.Args["Stage"], job.Names = "notice.request.stageApproved", fmt.Sprint(tr.Stage-1), PeopleNames(tr.Approvers)
+			job.Msg, job.Data["Stage"], job.Names = "notice.request.stageApproved", fmt.Sprint(tr.Stage-1), PeopleNames(tr.Approvers)
 		}
 	case entitlement.StateDelivering:
 		if oldState == entitlement.StatePendingApproval {
