@@ -52,6 +52,7 @@ type Sim struct {
 	botCerts  []*x509.Certificate
 	key       *rsa.PrivateKey
 	kid       string
+	tokens    verifiedTokens
 	handler   http.Handler
 }
 

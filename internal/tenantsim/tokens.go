@@ -417,13 +417,7 @@ func (s *Sim) devAssertion(tid, oid string) (string, error) {
 
 // parseToken verifies signature, issuer shape and lifetime (against real time).
 func (s *Sim) parseToken(raw string) (jwt.MapClaims, error) {
-	claims := jwt.MapClaims{}
-	_, err := jwt.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
-		if kid, _ := t.Header["kid"].(string); kid != s.kid {
-			return nil, fmt.Errorf("unknown signing key %q", kid)
-		}
-		return &s.key.PublicKey, nil
-	}, jwt.WithValidMethods([]string{"RS256"}), jwt.WithExpirationRequired(), jwt.WithTimeFunc(s.baseNow), jwt.WithLeeway(time.Minute))
+	claims, err := s.verifyToken(raw)
 	if err != nil {
 		return nil, fmt.Errorf("parse token: %w", err)
 	}

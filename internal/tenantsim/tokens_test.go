@@ -207,6 +207,8 @@ func TestGraphTokenValidation(t *testing.T) {
 		})
 	}
 	t.Run("expired", func(t *testing.T) {
+		// Used once while valid, so its verified signature is remembered: the lifetime is still checked.
+		wantStatus(t, e.do("GET", em+"accessPackages", app, nil), 200)
 		e.clock.mu.Lock()
 		e.clock.t = baseTime.Add(3 * time.Hour)
 		e.clock.mu.Unlock()
