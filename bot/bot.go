@@ -232,7 +232,7 @@ func (b *Bot) OnActivity(ctx context.Context, act *schema.Activity) (*botframewo
 	if err != nil {
 		return resp, err
 	}
-	raw, err := json.Marshal(resp)
+	raw, err := encodeResponse(resp)
 	if err != nil {
 		return nil, fmt.Errorf("encode invoke response: %w", err)
 	}
@@ -277,9 +277,32 @@ func decodeStoredResponse(raw []byte) *botframework.InvokeResponse {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil
 	}
-	var r botframework.InvokeResponse
+	var r struct {
+		Status int
+		Body   json.RawMessage
+	}
 	if err := json.Unmarshal(raw, &r); err != nil {
 		return nil
 	}
-	return &r
+	resp := &botframework.InvokeResponse{Status: r.Status}
+	if len(r.Body) > 0 && string(r.Body) != "null" {
+		resp.Body = r.Body
+	}
+	return resp
+}
+
+// encodeResponse encodes the turn's answer once for both of its uses: the body becomes its JSON
+// (json.RawMessage), which the endpoint writes as it is, and the returned bytes are the copy stored for a
+// redelivery.
+func encodeResponse(resp *botframework.InvokeResponse) ([]byte, error) {
+	if resp != nil && resp.Body != nil {
+		if _, done := resp.Body.(json.RawMessage); !done {
+			body, err := json.Marshal(resp.Body)
+			if err != nil {
+				return nil, err
+			}
+			resp.Body = json.RawMessage(body)
+		}
+	}
+	return json.Marshal(resp)
 }

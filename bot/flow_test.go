@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"slices"
@@ -267,6 +268,12 @@ func TestDuplicateInvokeDecidesOnce(t *testing.T) {
 	}
 	if canon(t, respCard(t, first)) != canon(t, respCard(t, again)) {
 		t.Fatalf("redelivery got a different answer")
+	}
+	// The answer was encoded once: the endpoint writes these bytes, and the redelivery replays the same ones.
+	a, aok := first.Body.(json.RawMessage)
+	b, bok := again.Body.(json.RawMessage)
+	if !aok || !bok || !bytes.Equal(a, b) {
+		t.Fatalf("answers are not the stored encoding: %T %T", first.Body, again.Body)
 	}
 	// A second, distinct click by the same approver is answered from Graph's state without a second decision.
 	_, second := e.execute(flAaron, "Aaron Approver", "card-aaron", cards.VerbApprovalApprove,

@@ -30,7 +30,7 @@ type ActivityHandler interface {
 type InvokeResponse struct {
 	// Status is the HTTP status code; 0 means 200.
 	Status int
-	// Body is encoded as the JSON response body; nil writes no body.
+	// Body is encoded as the JSON response body (a json.RawMessage is written as it is); nil writes no body.
 	Body any
 }
 
@@ -194,7 +194,7 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(status)
 		return
 	}
-	payload, err := json.Marshal(resp.Body)
+	payload, err := encodeBody(resp.Body)
 	if err != nil {
 		outcome = OutcomeError
 		log.ErrorContext(ctx, "invoke response does not encode", slog.String("error", err.Error()))
@@ -223,6 +223,14 @@ func startActivitySpan(ctx context.Context, act *schema.Activity) (context.Conte
 		attribute.String("accessbot.conversation.type", act.Conversation.ConversationType),
 	}
 	return telemetry.Tracer().Start(ctx, name, trace.WithAttributes(attrs...))
+}
+
+// encodeBody returns an invoke response body's JSON; a body already encoded (json.RawMessage) is used as it is.
+func encodeBody(body any) ([]byte, error) {
+	if raw, ok := body.(json.RawMessage); ok {
+		return raw, nil
+	}
+	return json.Marshal(body)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

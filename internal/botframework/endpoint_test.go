@@ -57,6 +57,7 @@ func TestEndpointBehaviour(t *testing.T) {
 			wantCalls:  1},
 		{name: "invoke with nil response → 200 empty", method: http.MethodPost, body: invoke, wantStatus: 200, wantBody: "-", wantCalls: 1},
 		{name: "invoke with explicit status and raw body", method: http.MethodPost, body: invoke, resp: &InvokeResponse{Status: 202, Body: map[string]int{"n": 1}}, wantStatus: 202, wantBody: `{"n":1}`, wantCalls: 1},
+		{name: "invoke with an encoded body → written as it is", method: http.MethodPost, body: invoke, resp: &InvokeResponse{Body: json.RawMessage(`{"n": 1}`)}, wantStatus: 200, wantContain: `{"n": 1}`, wantCalls: 1},
 		{name: "invoke with status only", method: http.MethodPost, body: invoke, resp: &InvokeResponse{Status: 204}, wantStatus: 204, wantBody: "-", wantCalls: 1},
 		{name: "invoke with unencodable body → 500", method: http.MethodPost, body: invoke, resp: &InvokeResponse{Body: func() {}}, wantStatus: 500, wantContain: "internal_error", wantCalls: 1, wantCount: "invoke/error"},
 	}
