@@ -49,13 +49,7 @@ type Card struct {
 // MarshalJSON writes the card with its fixed "$schema", "type" and "version" properties first, with every
 // invisible or direction-changing character removed from its strings (cleanJSON).
 func (c Card) MarshalJSON() ([]byte, error) {
-	type plain Card
-	raw, err := marshal(struct {
-		Schema  string `json:"$schema"`
-		Type    string `json:"type"`
-		Version string `json:"version"`
-		plain
-	}{SchemaURL, "AdaptiveCard", Version, plain(c)})
+	raw, err := marshal(wireCardOf(c))
 	if err != nil {
 		return nil, err
 	}
@@ -155,11 +149,7 @@ type TextBlock struct {
 
 // MarshalJSON writes the element with its "type".
 func (e TextBlock) MarshalJSON() ([]byte, error) {
-	type plain TextBlock
-	return marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{"TextBlock", plain(e)})
+	return marshal(wireOf(e))
 }
 
 func (TextBlock) isElement() {}
@@ -180,11 +170,7 @@ type FactSet struct {
 
 // MarshalJSON writes the element with its "type".
 func (e FactSet) MarshalJSON() ([]byte, error) {
-	type plain FactSet
-	return marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{"FactSet", plain(e)})
+	return marshal(wireOf(e))
 }
 
 func (FactSet) isElement() {}
@@ -204,11 +190,7 @@ type Column struct {
 
 // MarshalJSON writes the column with its "type".
 func (e Column) MarshalJSON() ([]byte, error) {
-	type plain Column
-	return marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{"Column", plain(e)})
+	return marshal(wireOf(e))
 }
 
 // ColumnSet lays columns out side by side.
@@ -222,11 +204,7 @@ type ColumnSet struct {
 
 // MarshalJSON writes the element with its "type".
 func (e ColumnSet) MarshalJSON() ([]byte, error) {
-	type plain ColumnSet
-	return marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{"ColumnSet", plain(e)})
+	return marshal(wireOf(e))
 }
 
 func (ColumnSet) isElement() {}
@@ -243,11 +221,7 @@ type Container struct {
 
 // MarshalJSON writes the element with its "type".
 func (e Container) MarshalJSON() ([]byte, error) {
-	type plain Container
-	return marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{"Container", plain(e)})
+	return marshal(wireOf(e))
 }
 
 func (Container) isElement() {}
@@ -262,11 +236,7 @@ type ActionSet struct {
 
 // MarshalJSON writes the element with its "type".
 func (e ActionSet) MarshalJSON() ([]byte, error) {
-	type plain ActionSet
-	return marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{"ActionSet", plain(e)})
+	return marshal(wireOf(e))
 }
 
 func (ActionSet) isElement() {}
@@ -289,11 +259,7 @@ type InputText struct {
 
 // MarshalJSON writes the input with its "type".
 func (e InputText) MarshalJSON() ([]byte, error) {
-	type plain InputText
-	return marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{"Input.Text", plain(e)})
+	return marshal(wireOf(e))
 }
 
 func (InputText) isElement() {}
@@ -322,11 +288,7 @@ type InputChoiceSet struct {
 
 // MarshalJSON writes the input with its "type".
 func (e InputChoiceSet) MarshalJSON() ([]byte, error) {
-	type plain InputChoiceSet
-	return marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{"Input.ChoiceSet", plain(e)})
+	return marshal(wireOf(e))
 }
 
 func (InputChoiceSet) isElement() {}
@@ -347,11 +309,7 @@ type InputDate struct {
 
 // MarshalJSON writes the input with its "type".
 func (e InputDate) MarshalJSON() ([]byte, error) {
-	type plain InputDate
-	return marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{"Input.Date", plain(e)})
+	return marshal(wireOf(e))
 }
 
 func (InputDate) isElement() {}
@@ -373,11 +331,7 @@ type ActionExecute struct {
 
 // MarshalJSON writes the action with its "type".
 func (a ActionExecute) MarshalJSON() ([]byte, error) {
-	type plain ActionExecute
-	return marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{"Action.Execute", plain(a)})
+	return marshal(wireOf(a))
 }
 
 func (ActionExecute) isAction() {}
@@ -395,11 +349,7 @@ type ActionSubmit struct {
 
 // MarshalJSON writes the action with its "type".
 func (a ActionSubmit) MarshalJSON() ([]byte, error) {
-	type plain ActionSubmit
-	return marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{"Action.Submit", plain(a)})
+	return marshal(wireOf(a))
 }
 
 func (ActionSubmit) isAction() {}
@@ -416,11 +366,7 @@ type ActionOpenURL struct {
 
 // MarshalJSON writes the action with its "type".
 func (a ActionOpenURL) MarshalJSON() ([]byte, error) {
-	type plain ActionOpenURL
-	return marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{"Action.OpenUrl", plain(a)})
+	return marshal(wireOf(a))
 }
 
 func (ActionOpenURL) isAction() {}
@@ -437,17 +383,7 @@ type ActionShowCard struct {
 // MarshalJSON writes the action with its "type" and its inline card (which carries no "$schema" or
 // "version": they belong to the top-level card only).
 func (a ActionShowCard) MarshalJSON() ([]byte, error) {
-	type plain ActionShowCard
-	type inline struct {
-		Type    string    `json:"type"`
-		Body    []Element `json:"body,omitempty"`
-		Actions []Action  `json:"actions,omitempty"`
-	}
-	return marshal(struct {
-		Type string `json:"type"`
-		plain
-		Card inline `json:"card"`
-	}{"Action.ShowCard", plain(a), inline{"AdaptiveCard", a.Card.Body, a.Card.Actions}})
+	return marshal(wireOf(a))
 }
 
 func (ActionShowCard) isAction() {}

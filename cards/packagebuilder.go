@@ -350,11 +350,7 @@ type InputToggle struct {
 
 // MarshalJSON writes the element with its "type".
 func (e InputToggle) MarshalJSON() ([]byte, error) {
-	type plain InputToggle
-	return marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{"Input.Toggle", plain(e)})
+	return marshal(wireOf(e))
 }
 
 func (InputToggle) isElement() {}

@@ -35,6 +35,9 @@ func CleanText(s string) string {
 
 // invisible reports a rune CleanText drops: controls (other than tab and newline) and format characters.
 func invisible(r rune) bool {
+	if r < utf8.RuneSelf { // ASCII: the controls are Cc; no ASCII character is Cf
+		return r < 0x20 || r == 0x7f
+	}
 	return unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r)
 }
 
@@ -52,28 +55,45 @@ func isClean(s string) bool {
 // and turns the escaped line/paragraph separators into spaces. JSON syntax is never affected: those characters
 // only occur inside strings.
 func cleanJSON(raw []byte) []byte {
-	if !bytes.ContainsAny(raw, "\\\u007f") && utf8.Valid(raw) && isClean(string(raw)) {
+	var out []byte // nil until the first change: clean JSON (nearly every card) is returned as it is
+	for i := 0; i < len(raw); {
+		n, repl, keep := cleanAt(raw, i)
+		if !keep && out == nil {
+			out = append(make([]byte, 0, len(raw)), raw[:i]...)
+		}
+		switch {
+		case out == nil:
+		case keep:
+			out = append(out, raw[i:i+n]...)
+		default:
+			out = append(out, repl...)
+		}
+		i += n
+	}
+	if out == nil {
 		return raw
 	}
-	out := make([]byte, 0, len(raw))
-	for i := 0; i < len(raw); {
-		if raw[i] == '\\' && i+1 < len(raw) {
-			n, repl := jsonEscape(raw[i:])
-			out = append(out, repl...)
-			i += n
-			continue
-		}
-		r, size := utf8.DecodeRune(raw[i:])
-		switch {
-		case r == utf8.RuneError && size <= 1:
-			out = append(out, "\uFFFD"...)
-		case r != '\n' && invisible(r):
-		default:
-			out = append(out, raw[i:i+size]...)
-		}
-		i += size
-	}
 	return out
+}
+
+// cleanAt looks at the character or escape at raw[i]: its length, and whether it stays or what replaces it.
+func cleanAt(raw []byte, i int) (n int, repl []byte, keep bool) {
+	c := raw[i]
+	switch {
+	case c == '\\' && i+1 < len(raw):
+		n, repl = jsonEscape(raw[i:])
+		return n, repl, bytes.Equal(repl, raw[i:i+n])
+	case c < utf8.RuneSelf:
+		return 1, nil, c == '\n' || !invisible(rune(c))
+	}
+	r, size := utf8.DecodeRune(raw[i:])
+	switch {
+	case r == utf8.RuneError && size <= 1:
+		return size, []byte("\uFFFD"), false
+	case invisible(r):
+		return size, nil, false
+	}
+	return size, nil, true
 }
 
 // jsonEscape reads the escape at the start of b and returns its length and what to write instead.

@@ -81,3 +81,28 @@ func TestCardsNeverCarrySpoofers(t *testing.T) {
 		}
 	}
 }
+
+func TestCleanJSON(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"clean, with escapes", `{"a":"x\ny \"q\" \\t \u00e9"}`, `{"a":"x\ny \"q\" \\t \u00e9"}`},
+		{"escaped tab becomes a space", `{"a":"x\ty"}`, `{"a":"x y"}`},
+		{"escaped controls are dropped", `{"a":"x\u0007\r\by\u001b"}`, `{"a":"xy"}`},
+		{"escaped separators become spaces", `{"a":"x\u2028y\u2029z"}`, `{"a":"x y z"}`},
+		{"escaped format character is dropped", `{"a":"x\u202ey"}`, `{"a":"xy"}`},
+		{"raw format characters are dropped", "{\"a\":\"x\u202e\u200by\u00e9\"}", "{\"a\":\"xy\u00e9\"}"},
+		{"invalid UTF-8 becomes U+FFFD", "{\"a\":\"x\xffy\"}", "{\"a\":\"x\uFFFDy\"}"},
+		{"a change after clean text keeps the text before it", `{"long":"abcdefgh","b":"\t"}`, `{"long":"abcdefgh","b":" "}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := []byte(tc.in)
+			got := cleanJSON(in)
+			if string(got) != tc.want {
+				t.Fatalf("cleanJSON(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+			if tc.in == tc.want && &got[0] != &in[0] {
+				t.Errorf("clean JSON was copied; it should be returned as it is")
+			}
+		})
+	}
+}
