@@ -68,7 +68,7 @@ func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) (uint64, error) {
 	}
 	e.Time = e.Time.UTC()
 	var seq uint64
-	err := s.update(ctx, op, func(tx *bbolt.Tx) error {
+	err := s.batch(ctx, op, func(tx *bbolt.Tx) error {
 		b, err := bucket(tx, bucketAudit)
 		if err != nil {
 			return err

@@ -21,7 +21,7 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.
 		return false, err
 	}
 	got := false
-	err := s.update(ctx, op+" "+name, func(tx *bbolt.Tx) error {
+	err := s.batch(ctx, op+" "+name, func(tx *bbolt.Tx) error {
 		got = false
 		b, err := bucket(tx, bucketLeases)
 		if err != nil {
@@ -49,7 +49,7 @@ func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
 	if err := checkKey(op, "holder", holder); err != nil {
 		return err
 	}
-	return s.update(ctx, op+" "+name, func(tx *bbolt.Tx) error {
+	return s.batch(ctx, op+" "+name, func(tx *bbolt.Tx) error {
 		b, err := bucket(tx, bucketLeases)
 		if err != nil {
 			return err

@@ -159,7 +159,7 @@ func (s *Store) probeWrites(ctx context.Context) error {
 		func(tx *bbolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyProbe, make([]byte, probeSize)) },
 		func(tx *bbolt.Tx) error { return tx.Bucket(bucketMeta).Delete(keyProbe) },
 	} {
-		if err := s.update(ctx, "probe writes", fn); err != nil {
+		if err := s.batch(ctx, "probe writes", fn); err != nil {
 			return err
 		}
 	}

@@ -34,7 +34,9 @@ type commitResult struct{ fnErr, commitErr error }
 var errGroupMember = errors.New("group member failed")
 
 // batch runs fn in a read-write transaction shared with concurrent batch callers; the transaction is committed
-// and fsynced before it returns. fn must be idempotent (see groupCommit).
+// and fsynced before it returns. Every write of the store goes through it. fn must be idempotent (see
+// groupCommit): it sets any result it reports from scratch, and logs nothing until the commit succeeded. A
+// failed commit (a write error such as a full disk) is remembered for Ping.
 func (s *Store) batch(ctx context.Context, op string, fn func(tx *bbolt.Tx) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%s: %w", op, err)

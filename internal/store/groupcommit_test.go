@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"go.etcd.io/bbolt"
 )
@@ -117,6 +119,55 @@ func TestPutConversationSkipsUnchanged(t *testing.T) {
 		}
 		if stored, err := s.Conversation(ctx, ref.TenantID, ref.AADObjectID); err != nil || stored.Locale != ref.Locale || stored.ServiceURL != ref.ServiceURL {
 			t.Fatalf("step %d: stored %+v, %v", i, stored, err)
+		}
+	}
+}
+
+// TestEveryWriteJoinsTheGroupCommit: while one commit is in progress, the store's other writes (a dialog, an
+// audit entry, an outbox item, a record, a request) queue for the next shared commit instead of each waiting for
+// bbolt's write lock to commit (and fsync) alone.
+func TestEveryWriteJoinsTheGroupCommit(t *testing.T) {
+	s, _ := openTest(t, Options{})
+	ctx := context.Background()
+	release := make(chan struct{})
+	leading := make(chan struct{})
+	go func() {
+		_ = s.batch(ctx, "hold the commit", func(*bbolt.Tx) error {
+			close(leading)
+			<-release
+			return nil
+		})
+	}()
+	<-leading
+	writes := []func() error{
+		func() error { return s.PutDialog(ctx, "dialog-1", map[string]string{"step": "1"}) },
+		func() error {
+			_, err := s.AppendAudit(ctx, AuditEntry{Action: "test", Mode: "system", ActorName: "rita", Outcome: "ok"})
+			return err
+		},
+		func() error { _, err := s.Enqueue(ctx, "notice", map[string]string{"to": "rita"}, time.Time{}); return err },
+		func() error { return s.Put(ctx, "things", "k", map[string]int{"n": 1}) },
+		func() error { _, err := s.CreateRequest(ctx, Request{ID: "req-group", Kind: KindTracked, State: "new"}); return err },
+	}
+	errs := make(chan error, len(writes))
+	for _, w := range writes {
+		go func() { errs <- w() }()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for queued := 0; queued < len(writes); {
+		s.group.mu.Lock()
+		queued = len(s.group.pending)
+		s.group.mu.Unlock()
+		if time.Now().After(deadline) {
+			close(release)
+			t.Fatalf("%d of %d writes queued for the shared commit", queued, len(writes))
+		}
+		runtime.Gosched()
+	}
+	close(release)
+	for range writes {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
 		}
 	}
 }

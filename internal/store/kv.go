@@ -65,7 +65,7 @@ func (s *Store) PutDialog(ctx context.Context, key string, v any) error {
 		return fmt.Errorf("%s: encode: %w", op, err)
 	}
 	stamp := []byte(s.now().UTC().Format(time.RFC3339Nano))
-	return s.update(ctx, op, func(tx *bbolt.Tx) error {
+	return s.batch(ctx, op, func(tx *bbolt.Tx) error {
 		for name, val := range map[string][]byte{string(bucketDialogs): raw, string(bucketDialogTimes): stamp} {
 			b, err := bucket(tx, []byte(name))
 			if err != nil {
@@ -90,7 +90,7 @@ func (s *Store) DeleteDialog(ctx context.Context, key string) error {
 	if err := checkKey(op, "key", key); err != nil {
 		return err
 	}
-	return s.update(ctx, op, func(tx *bbolt.Tx) error {
+	return s.batch(ctx, op, func(tx *bbolt.Tx) error {
 		for _, name := range [][]byte{bucketDialogs, bucketDialogTimes} {
 			if b := tx.Bucket(name); b != nil {
 				if err := b.Delete([]byte(key)); err != nil {
@@ -130,7 +130,7 @@ func (s *Store) pruneBefore(ctx context.Context, op, field string, age time.Dura
 	}
 	cutoff := s.now().Add(-age)
 	n := 0
-	err := s.update(ctx, op, func(tx *bbolt.Tx) error {
+	err := s.batch(ctx, op, func(tx *bbolt.Tx) error {
 		var err error
 		n, err = prune(tx, cutoff)
 		return err
@@ -175,7 +175,7 @@ func (s *Store) putEncoded(ctx context.Context, op string, name, key []byte, v a
 	if err != nil {
 		return fmt.Errorf("%s: encode: %w", op, err)
 	}
-	return s.update(ctx, op, func(tx *bbolt.Tx) error {
+	return s.batch(ctx, op, func(tx *bbolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(name)
 		if err != nil {
 			return fmt.Errorf("bucket %s: %w", name, err)
@@ -207,7 +207,7 @@ func (s *Store) deleteKey(ctx context.Context, op string, name []byte, key strin
 	if err := checkKey(op, "key", key); err != nil {
 		return err
 	}
-	return s.update(ctx, op, func(tx *bbolt.Tx) error {
+	return s.batch(ctx, op, func(tx *bbolt.Tx) error {
 		b := tx.Bucket(name)
 		if b == nil {
 			return nil

@@ -67,7 +67,7 @@ func (s *Store) Enqueue(ctx context.Context, kind string, payload any, notBefore
 		notBefore = now
 	}
 	var id string
-	err = s.update(ctx, op, func(tx *bbolt.Tx) error {
+	err = s.batch(ctx, op, func(tx *bbolt.Tx) error {
 		b, err := bucket(tx, bucketOutbox)
 		if err != nil {
 			return err
@@ -103,9 +103,9 @@ func (s *Store) Lease(ctx context.Context, max int, leaseFor time.Duration) ([]O
 	if err := CheckPositive(op, "leaseFor", leaseFor); err != nil {
 		return nil, err
 	}
-	var out []OutboxItem
-	err := s.update(ctx, op, func(tx *bbolt.Tx) error {
-		out = out[:0]
+	var out, parked []OutboxItem
+	err := s.batch(ctx, op, func(tx *bbolt.Tx) error {
+		out, parked = out[:0], parked[:0]
 		b, err := bucket(tx, bucketOutbox)
 		if err != nil {
 			return err
@@ -151,7 +151,7 @@ func (s *Store) Lease(ctx context.Context, max int, leaseFor time.Duration) ([]O
 				if err := moveToDead(b, dead, u.key, u.rec.Item); err != nil {
 					return err
 				}
-				s.log.Warn("outbox item dead-lettered", "id", u.rec.Item.ID, "kind", u.rec.Item.Kind, "attempts", u.rec.Item.Attempts)
+				parked = append(parked, u.rec.Item)
 				continue
 			}
 			raw, err := json.Marshal(u.rec)
@@ -166,6 +166,9 @@ func (s *Store) Lease(ctx context.Context, max int, leaseFor time.Duration) ([]O
 	})
 	if err != nil {
 		return nil, err
+	}
+	for _, it := range parked { // logged once committed (the transaction may run more than once)
+		s.log.Warn("outbox item dead-lettered", "id", it.ID, "kind", it.Kind, "attempts", it.Attempts)
 	}
 	return out, nil
 }
@@ -187,7 +190,7 @@ func (s *Store) Complete(ctx context.Context, id string) error {
 	if err := checkKey(op, "id", id); err != nil {
 		return err
 	}
-	return s.update(ctx, op, func(tx *bbolt.Tx) error {
+	return s.batch(ctx, op, func(tx *bbolt.Tx) error {
 		b, err := bucket(tx, bucketOutbox)
 		if err != nil {
 			return err
@@ -210,7 +213,9 @@ func (s *Store) Fail(ctx context.Context, id string, cause error, retryAt time.T
 	if cause == nil {
 		return invalid(op, "cause", "is required")
 	}
-	return s.update(ctx, op, func(tx *bbolt.Tx) error {
+	var parked *OutboxItem
+	err := s.batch(ctx, op, func(tx *bbolt.Tx) error {
+		parked = nil
 		b, err := bucket(tx, bucketOutbox)
 		if err != nil {
 			return err
@@ -229,7 +234,7 @@ func (s *Store) Fail(ctx context.Context, id string, cause error, retryAt time.T
 			if err != nil {
 				return err
 			}
-			s.log.Warn("outbox item dead-lettered", "id", id, "kind", rec.Item.Kind, "attempts", rec.Item.Attempts, "error", rec.Item.LastError)
+			parked = &rec.Item
 			return moveToDead(b, dead, []byte(id), rec.Item)
 		}
 		rec.Item.NotBefore = retryAt.UTC()
@@ -240,6 +245,10 @@ func (s *Store) Fail(ctx context.Context, id string, cause error, retryAt time.T
 		}
 		return b.Put([]byte(id), out)
 	})
+	if err == nil && parked != nil { // logged once committed (the transaction may run more than once)
+		s.log.Warn("outbox item dead-lettered", "id", id, "kind", parked.Kind, "attempts", parked.Attempts, "error", parked.LastError)
+	}
+	return err
 }
 
 // Pending returns the items still in the outbox (leased or not), oldest first.

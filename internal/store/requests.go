@@ -25,7 +25,7 @@ func (s *Store) CreateRequest(ctx context.Context, r Request) (Request, error) {
 	if err != nil {
 		return Request{}, fmt.Errorf("create request %s: encode: %w", r.ID, err)
 	}
-	err = s.update(ctx, "create request "+r.ID, func(tx *bbolt.Tx) error {
+	err = s.batch(ctx, "create request "+r.ID, func(tx *bbolt.Tx) error {
 		b, err := bucket(tx, bucketRequests)
 		if err != nil {
 			return err
@@ -110,7 +110,8 @@ func (s *Store) swapRequest(ctx context.Context, r Request, version int64) (bool
 		return false, fmt.Errorf("update request %s: encode: %w", r.ID, err)
 	}
 	won := false
-	err = s.update(ctx, "update request "+r.ID, func(tx *bbolt.Tx) error {
+	err = s.batch(ctx, "update request "+r.ID, func(tx *bbolt.Tx) error {
+		won = false
 		b, err := bucket(tx, bucketRequests)
 		if err != nil {
 			return err
@@ -194,7 +195,7 @@ func (s *Store) DeleteRequest(ctx context.Context, id string) error {
 	if err := checkKey(op, "id", id); err != nil {
 		return err
 	}
-	return s.update(ctx, op+" "+id, func(tx *bbolt.Tx) error { return deleteRequestTx(tx, []byte(id), false) })
+	return s.batch(ctx, op+" "+id, func(tx *bbolt.Tx) error { return deleteRequestTx(tx, []byte(id), false) })
 }
 
 // UpdateKV is compare-and-swap on the generic record bucket/key: fn gets the current raw JSON (nil when
@@ -238,7 +239,8 @@ func (s *Store) UpdateKV(ctx context.Context, bucketName, key string, fn func(ra
 			return invalid(op, "value", fmt.Sprintf("fn returned invalid JSON for %s/%s", bucketName, key))
 		}
 		won := false
-		err = s.update(ctx, op, func(tx *bbolt.Tx) error {
+		err = s.batch(ctx, op, func(tx *bbolt.Tx) error {
+			won = false
 			b, err := tx.CreateBucketIfNotExists(name)
 			if err != nil {
 				return err

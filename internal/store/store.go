@@ -341,33 +341,6 @@ func (s *Store) Ping(ctx context.Context) error {
 	})
 }
 
-// update runs fn in a read-write transaction; the transaction is committed and fsynced before it returns.
-// A failed commit (a write error such as a full disk) is remembered for Ping.
-func (s *Store) update(ctx context.Context, op string, fn func(tx *bbolt.Tx) error) (err error) {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	if s.observe != nil {
-		done := s.observe(ctx, op, true)
-		defer func() { done(failure(err)) }()
-	}
-	tx, err := s.db.Begin(true)
-	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	if err := tx.Commit(); err != nil {
-		s.health.note(err)
-		s.log.Error("state write failed", "op", op, "err", err)
-		return fmt.Errorf("%s: write %s: %w", op, s.path, err)
-	}
-	s.health.note(nil)
-	return nil
-}
-
 func (s *Store) view(ctx context.Context, op string, fn func(tx *bbolt.Tx) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
