@@ -198,12 +198,11 @@ func (b *Bot) reviewCard(ctx context.Context, t *turn, tok entitlement.TokenSour
 	if !ok {
 		return noticeCard(t.loc, noticeError, t.loc.T("review.bot.badButton"), t.loc.T("review.bot.badButtonText")), nil
 	}
-	defID, instID := ref.DefinitionID, ref.InstanceID
 	page := 1
 	fmt.Sscan(str(data, cards.KeyPage), &page)
 	card, err := b.cfg.Reviews.ReviewerCard(ctx, t.loc, tok, ref, page, note, errMsg)
-	if errors.Is(err, entitlement.ErrNotApprover) {
-		if item, serr := b.cfg.Reviews.SelfItemOf(ctx, defID, instID, t.userID); serr == nil && item.Def.SelfReview {
+	if errors.Is(err, entitlement.ErrNotApprover) || errors.Is(err, reviews.ErrSelfReview) {
+		if item, serr := b.cfg.Reviews.SelfItemOf(ctx, ref, t.userID); serr == nil && item.SelfReview() {
 			return b.answer(ctx, t, b.cfg.Reviews.SelfCard(t.loc, item, false, note, errMsg))
 		}
 	}
@@ -301,11 +300,13 @@ func (b *Bot) verbReviewSelf(ctx context.Context, t *turn, data map[string]any) 
 	if svc == nil {
 		return noticeCard(t.loc, noticeError, t.loc.T("review.bot.title"), t.loc.T("review.bot.off")), nil
 	}
-	defID, instID, decID := str(data, cards.KeyReviewID), str(data, cards.KeyInstanceID), str(data, cards.KeyDecisionID)
-	if !validID(defID) || !validID(instID) || !validID(decID) {
+	ref, ok := reviewRef(data)
+	decID := str(data, cards.KeyDecisionID)
+	if !ok || !validID(decID) {
 		return noticeCard(t.loc, noticeError, t.loc.T("review.bot.badButton"), t.loc.T("review.bot.badButtonText")), nil
 	}
-	item, err := b.selfItem(ctx, defID, instID, decID)
+	defID, instID := ref.DefinitionID, ref.InstanceID
+	item, err := b.selfItem(ctx, ref, decID)
 	if err != nil {
 		return b.failure(ctx, t, t.loc.T("review.bot.cantOpen"), err, "reviews")
 	}
@@ -314,7 +315,7 @@ func (b *Bot) verbReviewSelf(ctx context.Context, t *turn, data map[string]any) 
 		Details: map[string]string{"review": defID, "instance": instID, "decision": decision}}
 	if decision == cards.ReviewCheck || item.Decision.Decided() {
 		if item.Decision.Decided() {
-			_ = svc.MarkSent(ctx, reviews.AnsweredKey(instID, item.Decision.Principal.ID))
+			_ = svc.MarkSent(ctx, reviews.AnsweredKey(ref, item.Decision.Principal.ID))
 			return b.answer(ctx, t, svc.SelfCard(t.loc, item, false, "", ""))
 		}
 		return b.answer(ctx, t, svc.SelfCard(t.loc, item, true, t.loc.T("review.bot.notSeenYet", "Org", orUnknown(b.cfg.Tenant.Name, t.loc.T("review.bot.theOrg"))), ""))
@@ -328,7 +329,7 @@ func (b *Bot) verbReviewSelf(ctx context.Context, t *turn, data map[string]any) 
 	}
 	tok, err := b.reviewerToken(ctx, t)
 	if err == nil {
-		err = svc.Decide(ctx, tok, entitlement.ReviewRef{DefinitionID: defID, InstanceID: instID}, decID, v)
+		err = svc.Decide(ctx, tok, ref, decID, v)
 	}
 	var ie *entitlement.InvalidInputError
 	switch {
@@ -342,8 +343,8 @@ func (b *Bot) verbReviewSelf(ctx context.Context, t *turn, data map[string]any) 
 	}
 	entry.Outcome = "recorded"
 	b.auditTurn(ctx, t, entry)
-	_ = svc.MarkSent(ctx, reviews.AnsweredKey(instID, item.Decision.Principal.ID))
-	if item, err = b.selfItem(ctx, defID, instID, decID); err != nil {
+	_ = svc.MarkSent(ctx, reviews.AnsweredKey(ref, item.Decision.Principal.ID))
+	if item, err = b.selfItem(ctx, ref, decID); err != nil {
 		return b.failure(ctx, t, t.loc.T("review.bot.cantOpen"), err, "reviews")
 	}
 	return b.answer(ctx, t, svc.SelfCard(t.loc, item, false, "", ""))
@@ -351,8 +352,8 @@ func (b *Bot) verbReviewSelf(ctx context.Context, t *turn, data map[string]any) 
 
 // selfItem finds a self-review item by its decision id (app-only read; the decision itself needs the person's
 // own token).
-func (b *Bot) selfItem(ctx context.Context, defID, instID, decisionID string) (reviews.SelfItem, error) {
-	return b.cfg.Reviews.SelfItemByDecision(ctx, defID, instID, decisionID)
+func (b *Bot) selfItem(ctx context.Context, ref entitlement.ReviewRef, decisionID string) (reviews.SelfItem, error) {
+	return b.cfg.Reviews.SelfItemByDecision(ctx, ref, decisionID)
 }
 
 func (b *Bot) adminReviews(ctx context.Context, c *adminCall) error {

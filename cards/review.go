@@ -161,7 +161,7 @@ func Review(l *i18n.Localizer, v ReviewView) *Card {
 		c.add(banner(StyleWarning, n, ""))
 	}
 	if v.Stage > 0 && v.StageCount > 0 {
-		c.add(TextBlock{Text: l.T("stage.of", "Stage", v.Stage, "Count", v.StageCount), Wrap: true, Weight: WeightBolder, Color: ColorAccent, Spacing: SpacingSmall})
+		c.add(stageLine(l, v.Stage, v.StageCount))
 	}
 	c.add(facts(l.T("review.decideBy"), whenOrEmpty(v.Deadline),
 		l.T("review.progress"), l.T("review.progressValue", "Decided", v.Total-v.Remaining, "Total", v.Total),
@@ -280,6 +280,11 @@ func reviewItem(l *i18n.Localizer, it ReviewItemView, open bool, ids []string, p
 	return Container{Items: items, Separator: !first, Spacing: SpacingMedium}
 }
 
+// stageLine is "Stage 2 of 3" on a multi-stage review's cards.
+func stageLine(l *i18n.Localizer, stage, count int) TextBlock {
+	return TextBlock{Text: l.T("stage.of", "Stage", stage, "Count", count), Wrap: true, Weight: WeightBolder, Color: ColorAccent, Spacing: SpacingSmall}
+}
+
 // earlierLines shows what earlier stages decided on a person ("Stage 1: Approved by Aaron Approver").
 func earlierLines(l *i18n.Localizer, es []EarlierDecisionView) []Element {
 	var out []Element
@@ -315,6 +320,11 @@ type SelfReviewView struct {
 	LinkOnly    bool
 	Note        string
 	Error       string
+	// StageID, Stage and StageCount name the stage of a multi-stage review that asks the user ("Stage 2 of
+	// 2"; the answer is recorded on that stage); empty/0 otherwise.
+	StageID    string
+	Stage      int
+	StageCount int
 }
 
 // SelfReview is the "do you still need this?" card for a user who reviews their own access (partner guests).
@@ -324,8 +334,14 @@ func SelfReview(l *i18n.Localizer, v SelfReviewView) *Card {
 	head := l.T("self.title", "Resource", res)
 	c := newCard(l, head)
 	ids := []string{KeyReviewID, v.ReviewID, KeyInstanceID, v.InstanceID, KeyDecisionID, v.DecisionID}
+	if v.StageID != "" {
+		ids = append(ids, KeyStageID, v.StageID)
+	}
 	c.add(title(head))
 	c.add(subtitle(l.T("self.subtitle", "Org", org, "When", whenOrEmpty(v.Deadline))))
+	if v.Stage > 0 && v.StageCount > 0 {
+		c.add(stageLine(l, v.Stage, v.StageCount))
+	}
 	if n := safe(v.Note, maxShort); n != "" {
 		c.add(banner(StyleWarning, n, ""))
 	}

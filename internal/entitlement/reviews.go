@@ -79,6 +79,14 @@ type ReviewDefinition struct {
 // MultiStage reports whether the review has stages (its decisions are recorded on the stage in progress).
 func (d ReviewDefinition) MultiStage() bool { return len(d.Stages) > 0 }
 
+// StageSetting is the settings of the stage numbered n (1-based); ok is false when there is none.
+func (d ReviewDefinition) StageSetting(n int) (ReviewStageSetting, bool) {
+	if n < 1 || n > len(d.Stages) {
+		return ReviewStageSetting{}, false
+	}
+	return d.Stages[n-1], true
+}
+
 // ReviewStageSetting is one accessReviewStageSettings of a multi-stage review.
 type ReviewStageSetting struct {
 	StageID   string
@@ -91,7 +99,12 @@ type ReviewStageSetting struct {
 	// MoveOn lists the decisions that go on to the next stage (Approve, Deny, Recommendation, NotReviewed);
 	// empty = all.
 	MoveOn []string
+	// FallbackQueries review the people the reviewer queries find nobody for (e.g. no manager).
+	FallbackQueries []string
 }
+
+// SelfReview reports whether the people under review review themselves in this stage (no reviewers).
+func (s ReviewStageSetting) SelfReview() bool { return len(s.ReviewerQueries) == 0 }
 
 // ReviewStage is one stage of a multi-stage review instance (accessReviewStage).
 type ReviewStage struct {
@@ -111,6 +124,13 @@ type ReviewRef struct {
 	InstanceID   string
 	// StageID is set for a multi-stage review: decisions are then read and recorded on that stage.
 	StageID string
+}
+
+// ContactedReviewer is one accessReviewReviewer of an instance: a person Graph asked to review, and when it
+// first did (createdDateTime).
+type ContactedReviewer struct {
+	Subject
+	Since time.Time
 }
 
 // ReviewInstance is one run of a review definition.
@@ -187,6 +207,10 @@ type NewReview struct {
 	// DefaultDecision applies to undecided items at the end: "None", "Approve", "Deny" or "Recommendation".
 	DefaultDecision string
 	Start           time.Time
+	// Stages make a multi-stage review (at most MaxReviewStages; then Reviewers, ReviewerID and DurationDays are
+	// not used): each with its reviewer queries, duration and the decisions that move on. StageID and DependsOn
+	// may be left empty: they are numbered 1, 2, 3 in order (Graph supports sequential stages only).
+	Stages []ReviewStageSetting
 }
 
 // Reviews reads access reviews and runs the admin actions with the application's identity
@@ -201,17 +225,15 @@ type Reviews interface {
 	ReviewInstances(ctx context.Context, defID string) ([]ReviewInstance, error)
 	// ReviewInstance returns one instance.
 	ReviewInstance(ctx context.Context, defID, instID string) (ReviewInstance, error)
-	// ContactedReviewers lists the people asked to review an instance.
-	ContactedReviewers(ctx context.Context, defID, instID string) ([]Subject, error)
+	// ContactedReviewers lists the people asked to review an instance, each with when Graph first asked them
+	// (one entry per person for the whole instance: Graph keeps no per-stage list).
+	ContactedReviewers(ctx context.Context, defID, instID string) ([]ContactedReviewer, error)
 	// InstanceDecisions lists all decision items of an instance (all pages).
 	InstanceDecisions(ctx context.Context, defID, instID string) ([]ReviewDecision, error)
 	// ReviewStages lists the stages of a multi-stage instance in order (none for a single-stage one).
 	ReviewStages(ctx context.Context, defID, instID string) ([]ReviewStage, error)
 	// StageDecisions lists all decision items of one stage (all pages), with StageID set.
 	StageDecisions(ctx context.Context, ref ReviewRef) ([]ReviewDecision, error)
-	// StageReviewers lists the reviewers first contacted when the stage started or later (Graph has no
-	// per-stage reviewer list; contactedReviewers' createdDateTime says when each was added).
-	StageReviewers(ctx context.Context, ref ReviewRef, stageStart time.Time) ([]Subject, error)
 	// StopStage ends the stage in progress early; the decisions that move on go to the next stage.
 	StopStage(ctx context.Context, ref ReviewRef) error
 	// SendReviewReminder asks Entra to remind the reviewers who have not finished.

@@ -98,7 +98,8 @@ func (s *Service) refreshCards(ctx context.Context, n Notifier, a Active, revs [
 	return errors.Join(errs...)
 }
 
-// refreshClosed shows a finished instance's reviewers that it ended (once per change).
+// refreshClosed re-renders the tracked reviewer cards of an instance (of every started stage) whose decisions or
+// status changed: a finished instance's reviewers see that it ended, an earlier stage's that the stage did.
 func (s *Service) refreshClosed(ctx context.Context, n Notifier, a Active) error {
 	if a.Def.SelfReview {
 		return nil
@@ -107,12 +108,12 @@ func (s *Service) refreshClosed(ctx context.Context, n Notifier, a Active) error
 	if err != nil {
 		return err
 	}
-	if len(a.Stages) > 0 {
-		return s.refreshStages(ctx, n, a, fp)
-	}
 	revs, err := s.cfg.Reviews.ContactedReviewers(ctx, a.Def.ID, a.Inst.ID)
 	if err != nil {
 		return fmt.Errorf("list reviewers of %s: %w", a.Def.Name, err)
 	}
-	return s.refreshCards(ctx, n, a, revs, fp)
+	if len(a.Stages) > 0 {
+		return s.refreshStages(ctx, n, a, revs, fp)
+	}
+	return s.refreshCards(ctx, n, a, subjects(revs), fp)
 }

@@ -2,7 +2,6 @@ package reviews
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/accessbot/accessbot/internal/entitlement"
@@ -31,12 +30,12 @@ func (s *Service) SelfItemsFor(ctx context.Context, who GuestIdentity) ([]SelfIt
 	mine := guestMatcher{s: s, who: who, seen: map[string]bool{}}
 	var out []SelfItem
 	for _, a := range all {
-		if !a.Def.SelfReview {
+		if !a.SelfReview() {
 			continue
 		}
-		ds, err := s.cfg.Reviews.InstanceDecisions(ctx, a.Def.ID, a.Inst.ID)
+		ds, err := s.itemsNow(ctx, a)
 		if err != nil {
-			return nil, fmt.Errorf("load decisions of %s: %w", a.Def.Name, err)
+			return nil, err
 		}
 		for _, d := range ds {
 			if mine.match(ctx, d.Principal) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/accessbot/accessbot/cards"
@@ -101,27 +100,6 @@ func (s *Service) earlier(ctx context.Context, ref entitlement.ReviewRef, all []
 	return out
 }
 
-// reviewersNow lists who reviews an instance now: for a multi-stage review, the reviewers Graph added when the
-// current stage started (the earlier stages' reviewers are done), plus the users the stage's settings name
-// ("/users/{id}": they review every item of the stage, also when an earlier stage asked them already).
-func (s *Service) reviewersNow(ctx context.Context, a Active) ([]entitlement.Subject, error) {
-	if a.Stage == nil {
-		return s.cfg.Reviews.ContactedReviewers(ctx, a.Def.ID, a.Inst.ID)
-	}
-	revs, err := s.cfg.Reviews.StageReviewers(ctx, a.Ref(), a.Stage.Start)
-	if err != nil || a.Stage.Number < 1 || a.Stage.Number > len(a.Def.Stages) {
-		return revs, err
-	}
-	for _, q := range a.Def.Stages[a.Stage.Number-1].ReviewerQueries {
-		id, ok := strings.CutPrefix(q, "/users/")
-		if !ok || id == "" || slices.ContainsFunc(revs, func(r entitlement.Subject) bool { return strings.EqualFold(r.ID, id) }) {
-			continue
-		}
-		revs = append(revs, entitlement.Subject{ID: id, Kind: entitlement.SubjectUser})
-	}
-	return revs, nil
-}
-
 // sendKey is the send-once key of a reviewer's card (kind "review" or "remind"): per stage for a multi-stage
 // review.
 func sendKey(kind string, a Active, userID string) string {
@@ -131,12 +109,10 @@ func sendKey(kind string, a Active, userID string) string {
 	return kind + "/" + a.Inst.ID + "/" + userID
 }
 
-// refreshStages re-renders the tracked cards of every started stage of a multi-stage instance.
-func (s *Service) refreshStages(ctx context.Context, n Notifier, a Active, fp string) error {
-	revs, err := s.cfg.Reviews.ContactedReviewers(ctx, a.Def.ID, a.Inst.ID)
-	if err != nil {
-		return fmt.Errorf("list reviewers of %s: %w", a.Def.Name, err)
-	}
+// refreshStages re-renders the tracked cards of every started stage of a multi-stage instance; contacted is
+// everyone the instance asked (a stage's card exists only for those it was sent to).
+func (s *Service) refreshStages(ctx context.Context, n Notifier, a Active, contacted []entitlement.ContactedReviewer, fp string) error {
+	revs := subjects(contacted)
 	var errs []error
 	for i := range a.Stages {
 		if a.Stages[i].Status == entitlement.ReviewNotStarted {

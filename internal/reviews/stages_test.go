@@ -2,6 +2,7 @@ package reviews
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -50,35 +51,96 @@ func TestCurrentStageAndNext(t *testing.T) {
 	}
 }
 
-// stageReviews answers StageReviewers from a list; the other Reviews methods are not used here.
+// stageReviews answers a stage's decisions from a list and counts the reads; the other Reviews methods are not
+// used here.
 type stageReviews struct {
 	entitlement.Reviews
-	contacted []entitlement.Subject
+	items []entitlement.ReviewDecision
+	reads int
 }
 
-func (f stageReviews) StageReviewers(context.Context, entitlement.ReviewRef, time.Time) ([]entitlement.Subject, error) {
-	return f.contacted, nil
+func (f *stageReviews) StageDecisions(context.Context, entitlement.ReviewRef) ([]entitlement.ReviewDecision, error) {
+	f.reads++
+	return f.items, nil
 }
 
-// TestReviewersNowNamedStageReviewer: a user the stage's settings name reviews the stage even when Graph
-// contacted them for an earlier stage (contactedReviewers dates them by that stage).
-func TestReviewersNowNamedStageReviewer(t *testing.T) {
-	stage2 := entitlement.ReviewStage{ID: "s2", Number: 2, Status: entitlement.ReviewInProgress}
-	def := entitlement.ReviewDefinition{Stages: []entitlement.ReviewStageSetting{{StageID: "1", ReviewerQueries: []string{"./manager"}},
-		{StageID: "2", ReviewerQueries: []string{"/users/aaron", "/users/adele"}}}}
+// orgDir is a directory of managers and groups that counts the reads.
+type orgDir struct {
+	Directory
+	managers map[string]string
+	groups   map[string][]string
+	reads    int
+}
+
+func (d *orgDir) User(_ context.Context, id string) (entitlement.User, error) {
+	return entitlement.User{ID: id}, nil
+}
+
+func (d *orgDir) Manager(_ context.Context, id string) (entitlement.User, error) {
+	d.reads++
+	m, ok := d.managers[id]
+	if !ok {
+		return entitlement.User{}, entitlement.ErrNotFound
+	}
+	return entitlement.User{ID: m}, nil
+}
+
+func (d *orgDir) GroupMembers(_ context.Context, id string) ([]entitlement.User, error) {
+	d.reads++
+	var out []entitlement.User
+	for _, m := range d.groups[id] {
+		out = append(out, entitlement.User{ID: m})
+	}
+	return out, nil
+}
+
+// TestReviewersNowStage: a stage's reviewers are who Graph contacted at its start or later, plus those contacted
+// for an earlier stage whom this stage's reviewer queries name (a user, the manager of someone under review in
+// this stage — the fallback reviewers for someone without one — or a group member), and in a self-review stage
+// the people under review. Without an earlier contact the directory is not read.
+func TestReviewersNowStage(t *testing.T) {
+	t0 := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	stage2 := entitlement.ReviewStage{ID: "s2", Number: 2, Status: entitlement.ReviewInProgress, Start: t0.Add(7 * 24 * time.Hour)}
+	early := func(id string) entitlement.ContactedReviewer {
+		return entitlement.ContactedReviewer{Subject: entitlement.Subject{ID: id}, Since: t0}
+	}
+	late := func(id string) entitlement.ContactedReviewer {
+		// Graph's createdDateTime has sub-second digits the stage's start may lack.
+		return entitlement.ContactedReviewer{Subject: entitlement.Subject{ID: id}, Since: stage2.Start.Add(300 * time.Millisecond)}
+	}
+	item := func(pid string) entitlement.ReviewDecision {
+		return entitlement.ReviewDecision{ID: "d-" + pid, Principal: entitlement.Subject{ID: pid}}
+	}
+	dir := &orgDir{managers: map[string]string{"rita": "aaron", "megan": "aaron"}, groups: map[string][]string{"g1": {"adele", "nina"}}}
 	cases := []struct {
 		name      string
-		contacted []entitlement.Subject
+		stage2    entitlement.ReviewStageSetting
+		contacted []entitlement.ContactedReviewer
+		items     []entitlement.ReviewDecision
 		want      []string
+		wantReads bool // the directory or the stage's items were read
 	}{
-		{"named reviewers added", nil, []string{"aaron", "adele"}},
-		{"no duplicates", []entitlement.Subject{{ID: "adele", Name: "Adele Vance"}}, []string{"adele", "aaron"}},
+		{"named users, also when contacted for stage 1", entitlement.ReviewStageSetting{ReviewerQueries: []string{"/users/adele", "/users/patti"}},
+			[]entitlement.ContactedReviewer{early("aaron"), early("adele")}, nil, []string{"adele", "patti"}, false},
+		{"only new contacts: no directory read", entitlement.ReviewStageSetting{ReviewerQueries: []string{entitlement.ReviewerManager}},
+			[]entitlement.ContactedReviewer{late("aaron")}, []entitlement.ReviewDecision{item("rita")}, []string{"aaron"}, false},
+		{"stage 1's reviewer is a stage 2 manager", entitlement.ReviewStageSetting{ReviewerQueries: []string{entitlement.ReviewerManager}},
+			[]entitlement.ContactedReviewer{early("aaron"), early("adele"), late("patti")}, []entitlement.ReviewDecision{item("rita")}, []string{"patti", "aaron"}, true},
+		{"no manager: the fallback reviewer", entitlement.ReviewStageSetting{ReviewerQueries: []string{entitlement.ReviewerManager}, FallbackQueries: []string{"/users/patti"}},
+			[]entitlement.ContactedReviewer{early("patti"), early("adele")}, []entitlement.ReviewDecision{item("gus")}, []string{"patti"}, true},
+		{"stage 1's reviewer is in the stage 2 group", entitlement.ReviewStageSetting{ReviewerQueries: []string{entitlement.ReviewerGroupQuery("g1")}},
+			[]entitlement.ContactedReviewer{early("aaron"), early("adele")}, nil, []string{"adele"}, true},
+		{"self-review stage", entitlement.ReviewStageSetting{},
+			[]entitlement.ContactedReviewer{early("aaron")}, []entitlement.ReviewDecision{item("rita"), item("megan")}, []string{"rita", "megan"}, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			s := &Service{cfg: Config{Reviews: stageReviews{contacted: c.contacted}}}
-			a := Active{Def: def, Inst: entitlement.ReviewInstance{ID: "i"}, Stages: []entitlement.ReviewStage{{ID: "s1", Number: 1}, stage2}, Stage: &stage2}
-			got, err := s.reviewersNow(context.Background(), a)
+			dir.reads = 0
+			rv := &stageReviews{items: c.items}
+			s := &Service{cfg: Config{Reviews: rv, Directory: dir}, log: slog.New(slog.DiscardHandler)}
+			def := entitlement.ReviewDefinition{Stages: []entitlement.ReviewStageSetting{{StageID: "1", ReviewerQueries: []string{"/users/adele"}}, c.stage2}}
+			a := Active{Def: def, Inst: entitlement.ReviewInstance{ID: "i"}, Stages: []entitlement.ReviewStage{{ID: "s1", Number: 1, Start: t0}, stage2}, Stage: &stage2}
+			got, err := s.reviewersNow(context.Background(), a, c.contacted)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -88,6 +150,9 @@ func TestReviewersNowNamedStageReviewer(t *testing.T) {
 			}
 			if strings.Join(ids, ",") != strings.Join(c.want, ",") {
 				t.Fatalf("reviewers %v, want %v", ids, c.want)
+			}
+			if read := dir.reads+rv.reads > 0; read != c.wantReads {
+				t.Errorf("read the directory or the stage (%d, %d): %v, want %v", dir.reads, rv.reads, read, c.wantReads)
 			}
 		})
 	}

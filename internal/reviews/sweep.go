@@ -24,8 +24,12 @@ func (s *Service) Sweep(ctx context.Context, n Notifier) error {
 	var errs []error
 	for _, a := range all {
 		switch {
-		case a.Inst.Status.Open() && a.Def.SelfReview:
+		case a.Inst.Status.Open() && a.SelfReview():
 			errs = append(errs, s.sweepSelf(ctx, n, a))
+			if a.Stage != nil {
+				// A self-review stage: the earlier stages' reviewer cards still show that their stage ended.
+				errs = append(errs, s.refreshClosed(ctx, n, a))
+			}
 		case a.Inst.Status.Open():
 			errs = append(errs, s.sweepReviewers(ctx, n, a))
 		case a.Inst.Status == entitlement.ReviewApplied:
@@ -113,8 +117,14 @@ func reminderNote(l *i18n.Localizer, a Active) string {
 	return l.T("rv.reminder", "When", a.deadline().UTC().Format("2006-01-02 15:04 MST"))
 }
 
+// sweepReviewers sends the reviewers of an instance (its current stage's, when multi-stage) their card once and
+// a reminder once, and updates the cards already sent. The instance's reviewer list is read once.
 func (s *Service) sweepReviewers(ctx context.Context, n Notifier, a Active) error {
-	revs, err := s.reviewersNow(ctx, a)
+	contacted, err := s.cfg.Reviews.ContactedReviewers(ctx, a.Def.ID, a.Inst.ID)
+	if err != nil {
+		return fmt.Errorf("list reviewers of %s: %w", a.Def.Name, err)
+	}
+	revs, err := s.reviewersNow(ctx, a, contacted)
 	if err != nil {
 		return fmt.Errorf("list reviewers of %s: %w", a.Def.Name, err)
 	}
@@ -124,7 +134,7 @@ func (s *Service) sweepReviewers(ctx context.Context, n Notifier, a Active) erro
 	}
 	var errs []error
 	if len(a.Stages) > 0 {
-		errs = append(errs, s.refreshStages(ctx, n, a, fp))
+		errs = append(errs, s.refreshStages(ctx, n, a, contacted, fp))
 	} else {
 		errs = append(errs, s.refreshCards(ctx, n, a, revs, fp))
 	}
@@ -152,10 +162,14 @@ func (s *Service) RemindNow(ctx context.Context, n Notifier, a Active) (int, err
 	if err != nil {
 		return 0, err
 	}
-	if a.Def.SelfReview {
+	if a.SelfReview() {
 		return s.remindSelf(ctx, n, a)
 	}
-	revs, err := s.reviewersNow(ctx, a)
+	contacted, err := s.cfg.Reviews.ContactedReviewers(ctx, a.Def.ID, a.Inst.ID)
+	if err != nil {
+		return 0, fmt.Errorf("list reviewers of %s: %w", a.Def.Name, err)
+	}
+	revs, err := s.reviewersNow(ctx, a, contacted)
 	if err != nil {
 		return 0, fmt.Errorf("list reviewers of %s: %w", a.Def.Name, err)
 	}
@@ -172,9 +186,9 @@ func (s *Service) RemindNow(ctx context.Context, n Notifier, a Active) (int, err
 }
 
 func (s *Service) remindSelf(ctx context.Context, n Notifier, a Active) (int, error) {
-	ds, err := s.cfg.Reviews.InstanceDecisions(ctx, a.Def.ID, a.Inst.ID)
+	ds, err := s.itemsNow(ctx, a)
 	if err != nil {
-		return 0, fmt.Errorf("load decisions of %s: %w", a.Def.Name, err)
+		return 0, err
 	}
 	sent := 0
 	var errs []error
@@ -192,19 +206,19 @@ func (s *Service) remindSelf(ctx context.Context, n Notifier, a Active) (int, er
 	return sent, errors.Join(errs...)
 }
 
-// sweepSelf asks each reviewed person once, reminds them once, and confirms an answer once it shows in Graph
-// (given in My Access, where the bot could not record it).
+// sweepSelf asks each reviewed person once (once per stage in a multi-stage review), reminds them once, and
+// confirms an answer once it shows in Graph (given in My Access, where the bot could not record it).
 func (s *Service) sweepSelf(ctx context.Context, n Notifier, a Active) error {
-	ds, err := s.cfg.Reviews.InstanceDecisions(ctx, a.Def.ID, a.Inst.ID)
+	ds, err := s.itemsNow(ctx, a)
 	if err != nil {
-		return fmt.Errorf("load decisions of %s: %w", a.Def.Name, err)
+		return err
 	}
 	var errs []error
 	for _, d := range ds {
 		pid := d.Principal.ID
 		item := SelfItem{Active: a, Decision: d}
-		send := func(key string, note func(l *i18n.Localizer) string) {
-			if _, err := s.once(ctx, key+"/"+a.Inst.ID+"/"+pid, func() error {
+		send := func(kind string, note func(l *i18n.Localizer) string) {
+			if _, err := s.once(ctx, selfKey(kind, a.Ref(), pid), func() error {
 				return s.deliver(ctx, n, pid, func(l *i18n.Localizer) *cards.Card { return s.SelfCard(l, item, false, note(l), "") })
 			}); err != nil {
 				errs = append(errs, fmt.Errorf("send %s to %s: %w", a.Def.Name, pid, err))
@@ -222,9 +236,19 @@ func (s *Service) sweepSelf(ctx context.Context, n Notifier, a Active) error {
 	return errors.Join(errs...)
 }
 
-// AnsweredKey is the claim key of the confirmation of a self-review answer (set when the chat showed it).
-func AnsweredKey(instID, principalID string) string {
-	return "self-answered/" + instID + "/" + principalID
+// selfKey is the send-once key of a self-review notice (kind self, self-remind or self-answered): per stage
+// for a multi-stage review.
+func selfKey(kind string, ref entitlement.ReviewRef, principalID string) string {
+	if ref.StageID != "" {
+		return kind + "/" + ref.InstanceID + "/" + ref.StageID + "/" + principalID
+	}
+	return kind + "/" + ref.InstanceID + "/" + principalID
+}
+
+// AnsweredKey is the claim key of the confirmation of a self-review answer (set when the chat showed it); ref
+// names the instance and, in a multi-stage review, the stage.
+func AnsweredKey(ref entitlement.ReviewRef, principalID string) string {
+	return selfKey("self-answered", ref, principalID)
 }
 
 // tellRemoved tells each person whose access an applied review removed, once.

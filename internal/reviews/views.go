@@ -2,7 +2,9 @@ package reviews
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -143,6 +145,10 @@ func (s *Service) policyName(ctx context.Context, names map[string]string, id st
 	return names[id]
 }
 
+// ErrSelfReview is ReviewerCard's answer for a self-review stage: each person answers about their own access
+// on the self-review card (SelfItemOf, SelfCard), not on a reviewer's list.
+var ErrSelfReview = errors.New("the people under review answer for themselves in this stage")
+
 // ReviewerCard builds the reviewer's card for page (1-based), acting with the reviewer's token. For a
 // multi-stage review it shows ref's stage (the reviewer's current one when ref names none).
 func (s *Service) ReviewerCard(ctx context.Context, l *i18n.Localizer, tok entitlement.TokenSource, ref entitlement.ReviewRef, page int, note, errMsg string) (*cards.Card, error) {
@@ -163,6 +169,9 @@ func (s *Service) ReviewerCard(ctx context.Context, l *i18n.Localizer, tok entit
 		st, all, err := s.stageFor(ctx, rv, d, ref)
 		if err != nil {
 			return nil, err
+		}
+		if set, ok := d.StageSetting(st.Number); ok && set.SelfReview() {
+			return nil, fmt.Errorf("stage %d of %s: %w", st.Number, d.Name, ErrSelfReview)
 		}
 		ref.StageID, v.StageID, v.Stage, v.StageCount, v.Deadline = st.ID, st.ID, st.Number, max(len(all), len(d.Stages)), st.End
 		if v.Open && !st.Status.Open() {
@@ -232,48 +241,92 @@ func statusLabel(l *i18n.Localizer, s entitlement.ReviewStatus) string {
 	return string(s)
 }
 
-// SelfItem is a user's own decision item in a self-review.
+// SelfItem is a user's own decision item in a self-review (in a multi-stage review, the item of the
+// self-review stage: Active.Stage).
 type SelfItem struct {
 	Active
 	Decision entitlement.ReviewDecision
 }
 
-// SelfItemOf finds principalID's item in an instance (app-only read).
-func (s *Service) SelfItemOf(ctx context.Context, defID, instID, principalID string) (SelfItem, error) {
-	return s.selfItem(ctx, defID, instID, func(d entitlement.ReviewDecision) bool { return strings.EqualFold(d.Principal.ID, principalID) })
+// SelfReview reports whether the people under review answer for themselves now: a self-review, or a
+// multi-stage review whose current stage has no reviewers.
+func (a Active) SelfReview() bool {
+	if a.Stage != nil {
+		set, ok := a.Def.StageSetting(a.Stage.Number)
+		return ok && set.SelfReview()
+	}
+	return a.Def.SelfReview
 }
 
-// SelfItemByDecision finds an item of an instance by its decision id (app-only read).
-func (s *Service) SelfItemByDecision(ctx context.Context, defID, instID, decisionID string) (SelfItem, error) {
-	return s.selfItem(ctx, defID, instID, func(d entitlement.ReviewDecision) bool { return d.ID == decisionID })
+// SelfItemOf finds principalID's item in ref's instance, or its stage (the current one when ref names none);
+// app-only read.
+func (s *Service) SelfItemOf(ctx context.Context, ref entitlement.ReviewRef, principalID string) (SelfItem, error) {
+	return s.selfItem(ctx, ref, func(d entitlement.ReviewDecision) bool { return strings.EqualFold(d.Principal.ID, principalID) })
 }
 
-func (s *Service) selfItem(ctx context.Context, defID, instID string, match func(entitlement.ReviewDecision) bool) (SelfItem, error) {
-	d, err := s.cfg.Reviews.ReviewDefinition(ctx, defID)
+// SelfItemByDecision finds an item of ref's instance, or its stage, by its decision id (app-only read).
+func (s *Service) SelfItemByDecision(ctx context.Context, ref entitlement.ReviewRef, decisionID string) (SelfItem, error) {
+	return s.selfItem(ctx, ref, func(d entitlement.ReviewDecision) bool { return d.ID == decisionID })
+}
+
+func (s *Service) selfItem(ctx context.Context, ref entitlement.ReviewRef, match func(entitlement.ReviewDecision) bool) (SelfItem, error) {
+	d, err := s.cfg.Reviews.ReviewDefinition(ctx, ref.DefinitionID)
 	if err != nil {
-		return SelfItem{}, fmt.Errorf("load access review %s: %w", defID, err)
+		return SelfItem{}, fmt.Errorf("load access review %s: %w", ref.DefinitionID, err)
 	}
-	inst, err := s.cfg.Reviews.ReviewInstance(ctx, defID, instID)
+	inst, err := s.cfg.Reviews.ReviewInstance(ctx, ref.DefinitionID, ref.InstanceID)
 	if err != nil {
-		return SelfItem{}, fmt.Errorf("load instance %s of %s: %w", instID, d.Name, err)
+		return SelfItem{}, fmt.Errorf("load instance %s of %s: %w", ref.InstanceID, d.Name, err)
 	}
-	ds, err := s.cfg.Reviews.InstanceDecisions(ctx, defID, instID)
+	a := Active{Def: d, Inst: inst, Resource: s.resourceName(ctx, d)}
+	if err := s.withStages(ctx, &a); err != nil {
+		return SelfItem{}, err
+	}
+	if ref.StageID != "" {
+		i := slices.IndexFunc(a.Stages, func(st entitlement.ReviewStage) bool { return st.ID == ref.StageID })
+		if i < 0 {
+			return SelfItem{}, fmt.Errorf("no stage %s in %s: %w", ref.StageID, d.Name, entitlement.ErrNotFound)
+		}
+		a.Stage = &a.Stages[i]
+	}
+	ds, err := s.itemsNow(ctx, a)
 	if err != nil {
-		return SelfItem{}, fmt.Errorf("load decisions of %s: %w", d.Name, err)
+		return SelfItem{}, err
 	}
 	for _, it := range ds {
 		if match(it) {
-			return SelfItem{Active: Active{Def: d, Inst: inst, Resource: s.resourceName(ctx, d)}, Decision: it}, nil
+			return SelfItem{Active: a, Decision: it}, nil
 		}
 	}
 	return SelfItem{}, fmt.Errorf("no matching item in %s: %w", d.Name, entitlement.ErrNotApprover)
 }
 
+// itemsNow lists the decision items of a's current stage, or of the instance when it has no stages.
+func (s *Service) itemsNow(ctx context.Context, a Active) ([]entitlement.ReviewDecision, error) {
+	if a.Stage != nil {
+		ds, err := s.cfg.Reviews.StageDecisions(ctx, a.Ref())
+		if err != nil {
+			return nil, fmt.Errorf("load decisions of stage %d of %s: %w", a.Stage.Number, a.Def.Name, err)
+		}
+		return ds, nil
+	}
+	ds, err := s.cfg.Reviews.InstanceDecisions(ctx, a.Def.ID, a.Inst.ID)
+	if err != nil {
+		return nil, fmt.Errorf("load decisions of %s: %w", a.Def.Name, err)
+	}
+	return ds, nil
+}
+
 // SelfCard renders a self-review card for item.
 func (s *Service) SelfCard(l *i18n.Localizer, item SelfItem, linkOnly bool, note, errMsg string) *cards.Card {
-	return cards.SelfReview(l, cards.SelfReviewView{ReviewID: item.Def.ID, InstanceID: item.Inst.ID, DecisionID: item.Decision.ID,
-		Resource: item.Resource, OrgName: s.cfg.Tenant.Name, Deadline: item.Inst.End, Decision: string(item.Decision.Decision),
-		Open: item.Inst.Status.Open(), MyAccessURL: cards.MyAccessReviewsURL(s.cfg.Tenant.Domain), LinkOnly: linkOnly, Note: note, Error: errMsg})
+	v := cards.SelfReviewView{ReviewID: item.Def.ID, InstanceID: item.Inst.ID, DecisionID: item.Decision.ID,
+		Resource: item.Resource, OrgName: s.cfg.Tenant.Name, Deadline: item.deadline(), Decision: string(item.Decision.Decision),
+		Open: item.Inst.Status.Open(), MyAccessURL: cards.MyAccessReviewsURL(s.cfg.Tenant.Domain), LinkOnly: linkOnly, Note: note, Error: errMsg}
+	if st := item.Stage; st != nil {
+		v.StageID, v.Stage, v.StageCount = st.ID, st.Number, max(len(item.Stages), len(item.Def.Stages))
+		v.Open = v.Open && st.Status.Open()
+	}
+	return cards.SelfReview(l, v)
 }
 
 // waitingCard is the proactive card of a reviewer whose delegated token the bot does not hold yet: what waits,
@@ -327,7 +380,7 @@ func (s *Service) Summary(ctx context.Context, l *i18n.Localizer, pkg string) (c
 				people = append(people, l.N("rv.summary.reviewer", by[r.Name], "Name", orDefault(r.Name, r.ID)))
 			}
 		}
-		if a.Def.SelfReview {
+		if a.SelfReview() {
 			people = append([]string{l.T("rv.summary.self")}, people...)
 		}
 		ends := a.Inst.End.UTC().Format("2006-01-02")
@@ -376,7 +429,11 @@ func (s *Service) PendingFor(ctx context.Context, userID string) ([]Active, erro
 	}
 	var out []Active
 	for _, a := range all {
-		revs, err := s.reviewersNow(ctx, a)
+		contacted, err := s.cfg.Reviews.ContactedReviewers(ctx, a.Def.ID, a.Inst.ID)
+		if err != nil {
+			return nil, fmt.Errorf("list reviewers of %s: %w", a.Def.Name, err)
+		}
+		revs, err := s.reviewersNow(ctx, a, contacted)
 		if err != nil {
 			return nil, fmt.Errorf("list reviewers of %s: %w", a.Def.Name, err)
 		}

@@ -3,14 +3,11 @@ package graph
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/accessbot/accessbot/internal/entitlement"
-	absser "github.com/microsoft/kiota-abstractions-go/serialization"
 	ig "github.com/microsoftgraph/msgraph-sdk-go/identitygovernance"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 )
@@ -54,12 +51,7 @@ func toReviewDef(m models.AccessReviewScheduleDefinitionable) entitlement.Review
 			d.ResourceID, _, _ = strings.Cut(strings.TrimPrefix(query, "/servicePrincipals/"), "/")
 		}
 	}
-	for _, r := range m.GetReviewers() {
-		if r != nil {
-			d.ReviewerQueries = append(d.ReviewerQueries, str(r.GetQuery()))
-		}
-	}
-	d.SelfReview = len(d.ReviewerQueries) == 0
+	d.ReviewerQueries = scopeQueries(m.GetReviewers())
 	if s := m.GetSettings(); s != nil {
 		d.JustificationRequired, d.RecommendationsEnabled = boolv(s.GetJustificationRequiredOnApproval()), boolv(s.GetRecommendationsEnabled())
 		d.DefaultDecision, d.DefaultDecisionEnabled = str(s.GetDefaultDecision()), boolv(s.GetDefaultDecisionEnabled())
@@ -69,6 +61,8 @@ func toReviewDef(m models.AccessReviewScheduleDefinitionable) entitlement.Review
 		}
 	}
 	d.Stages = toStageSettings(m.GetStageSettings())
+	// A multi-stage review's reviewers are its stages' (Graph ignores the definition's own).
+	d.SelfReview = len(d.ReviewerQueries) == 0 && len(d.Stages) == 0
 	return d
 }
 
@@ -180,25 +174,20 @@ func (c *Client) ReviewInstance(ctx context.Context, defID, instID string) (enti
 	return out, err
 }
 
-// ContactedReviewers lists the people asked to review an instance.
-func (c *Client) ContactedReviewers(ctx context.Context, defID, instID string) ([]entitlement.Subject, error) {
-	return c.contactedSince(ctx, defID, instID, time.Time{})
-}
-
-// contactedSince lists the contacted reviewers added at since or later (all with a zero since).
-func (c *Client) contactedSince(ctx context.Context, defID, instID string, since time.Time) ([]entitlement.Subject, error) {
+// ContactedReviewers lists the people asked to review an instance, with when each was first asked.
+func (c *Client) ContactedReviewers(ctx context.Context, defID, instID string) ([]entitlement.ContactedReviewer, error) {
 	if err := needIDs(defID, instID); err != nil {
 		return nil, err
 	}
-	var out []entitlement.Subject
+	var out []entitlement.ContactedReviewer
 	err := c.call(ctx, "list reviewers of access review instance "+instID, func(ctx context.Context) error {
 		b := c.inst(defID, instID).ContactedReviewers()
 		items, err := collectAll[models.AccessReviewReviewerable](ctx, b, (*ig.AccessReviewsDefinitionsItemInstancesItemContactedReviewersRequestBuilderGetRequestConfiguration)(nil))
 		for _, it := range items {
-			if it == nil || (!since.IsZero() && tm(it.GetCreatedDateTime()).Before(since)) {
-				continue
+			if it != nil {
+				out = append(out, entitlement.ContactedReviewer{Since: tm(it.GetCreatedDateTime()),
+					Subject: entitlement.Subject{ID: str(it.GetId()), Name: str(it.GetDisplayName()), PrincipalName: str(it.GetUserPrincipalName()), Kind: entitlement.SubjectUser}})
 			}
-			out = append(out, entitlement.Subject{ID: str(it.GetId()), Name: str(it.GetDisplayName()), PrincipalName: str(it.GetUserPrincipalName()), Kind: entitlement.SubjectUser})
 		}
 		return err
 	})
@@ -254,132 +243,4 @@ func (c *Client) ApplyReviewDecisions(ctx context.Context, defID, instID string)
 	return c.instanceAction(ctx, defID, instID, "apply the decisions of", func(ctx context.Context, b *ig.AccessReviewsDefinitionsItemInstancesAccessReviewInstanceItemRequestBuilder) error {
 		return b.ApplyDecisions().Post(ctx, nil)
 	})
-}
-
-// CreateReview creates a (recurring) review of an access package's assignments.
-func (c *Client) CreateReview(ctx context.Context, in entitlement.NewReview) (entitlement.ReviewDefinition, error) {
-	body, err := reviewBody(in, c.now())
-	if err != nil {
-		return entitlement.ReviewDefinition{}, err
-	}
-	var out entitlement.ReviewDefinition
-	err = c.call(ctx, "create an access review of package "+in.PackageID, func(ctx context.Context) error {
-		m, err := c.ar().Post(ctx, body, nil)
-		if err == nil && m != nil {
-			out = toReviewDef(m)
-		}
-		return err
-	})
-	return out, err
-}
-
-func reviewerScope(query string) models.AccessReviewReviewerScopeable {
-	s := models.NewAccessReviewReviewerScope()
-	qt := "MicrosoftGraph"
-	s.SetQuery(&query)
-	s.SetQueryType(&qt)
-	if query == "./manager" {
-		root := "decisions"
-		s.SetQueryRoot(&root)
-	}
-	return s
-}
-
-// reviewBody validates a NewReview and builds the definition to POST.
-func reviewBody(in entitlement.NewReview, now time.Time) (models.AccessReviewScheduleDefinitionable, error) {
-	if err := needID("package", in.PackageID); err != nil {
-		return nil, err
-	}
-	d := models.NewAccessReviewScheduleDefinition()
-	name := strings.TrimSpace(in.PackageName + " access review")
-	d.SetDisplayName(&name)
-	desc := "Created from AccessBot: do the holders of " + in.PackageName + " still need it?"
-	d.SetDescriptionForAdmins(&desc)
-	d.SetDescriptionForReviewers(&desc)
-	scope := models.NewAccessReviewQueryScope()
-	q := "/identityGovernance/entitlementManagement/accessPackageAssignments?$filter=(accessPackageId eq '" + in.PackageID + "')"
-	qt, ot := "MicrosoftGraph", "#microsoft.graph.accessReviewQueryScope"
-	scope.SetQuery(&q)
-	scope.SetQueryType(&qt)
-	scope.SetOdataType(&ot)
-	d.SetScope(scope)
-	switch in.Reviewers {
-	case "self":
-		d.SetReviewers([]models.AccessReviewReviewerScopeable{})
-	case "manager":
-		d.SetReviewers([]models.AccessReviewReviewerScopeable{reviewerScope("./manager")})
-	case "user":
-		if err := needID("reviewer", in.ReviewerID); err != nil {
-			return nil, err
-		}
-		d.SetReviewers([]models.AccessReviewReviewerScopeable{reviewerScope("/users/" + in.ReviewerID)})
-	default:
-		return nil, entitlement.Invalid("reviewers", fmt.Sprintf("must be manager, self or user, not %q", in.Reviewers))
-	}
-	if in.FallbackReviewerID != "" {
-		if err := needID("fallback reviewer", in.FallbackReviewerID); err != nil {
-			return nil, err
-		}
-		d.SetFallbackReviewers([]models.AccessReviewReviewerScopeable{reviewerScope("/users/" + in.FallbackReviewerID)})
-	}
-	if in.DurationDays < 1 || in.DurationDays > 180 {
-		return nil, entitlement.Invalid("duration", "must be between 1 and 180 days")
-	}
-	s := models.NewAccessReviewScheduleSettings()
-	days := int32(in.DurationDays)
-	yes := true
-	def := orNoneDecision(in.DefaultDecision)
-	s.SetInstanceDurationInDays(&days)
-	s.SetMailNotificationsEnabled(&yes)
-	s.SetReminderNotificationsEnabled(&yes)
-	s.SetRecommendationsEnabled(&yes)
-	s.SetJustificationRequiredOnApproval(&in.JustificationRequired)
-	s.SetAutoApplyDecisionsEnabled(&in.AutoApply)
-	dd := def != "None"
-	s.SetDefaultDecisionEnabled(&dd)
-	s.SetDefaultDecision(&def)
-	start := in.Start
-	if start.IsZero() {
-		start = now
-	}
-	rec := models.NewPatternedRecurrence()
-	pat := models.NewRecurrencePattern()
-	typ := models.ABSOLUTEMONTHLY_RECURRENCEPATTERNTYPE
-	var interval int32
-	switch in.Recurrence {
-	case "monthly":
-		interval = 1
-	case "quarterly":
-		interval = 3
-	case "":
-		interval = 0
-	default:
-		return nil, entitlement.Invalid("recurrence", fmt.Sprintf("must be monthly, quarterly or empty, not %q", in.Recurrence))
-	}
-	rng := models.NewRecurrenceRange()
-	rt := models.NOEND_RECURRENCERANGETYPE
-	if interval == 0 {
-		// A one-time review: the pattern repeats once within its range.
-		interval, rt = 1, models.NUMBERED_RECURRENCERANGETYPE
-		one := int32(1)
-		rng.SetNumberOfOccurrences(&one)
-	}
-	pat.SetTypeEscaped(&typ)
-	pat.SetInterval(&interval)
-	rng.SetTypeEscaped(&rt)
-	sd := absser.NewDateOnly(start.UTC())
-	rng.SetStartDate(sd)
-	rec.SetPattern(pat)
-	rec.SetRangeEscaped(rng)
-	s.SetRecurrence(rec)
-	d.SetSettings(s)
-	return d, nil
-}
-
-func orNoneDecision(v string) string {
-	switch v {
-	case "Approve", "Deny", "Recommendation":
-		return v
-	}
-	return "None"
 }

@@ -3,7 +3,6 @@ package graph
 import (
 	"context"
 	"slices"
-	"time"
 
 	"github.com/accessbot/accessbot/internal/entitlement"
 	ig "github.com/microsoftgraph/msgraph-sdk-go/identitygovernance"
@@ -11,7 +10,8 @@ import (
 )
 
 // Multi-stage access reviews, app-only side (AccessReview.Read.All to read, AccessReview.ReadWrite.All to stop a
-// stage): the stages of an instance, each stage's decisions, and who was asked when a stage started.
+// stage): the stages of an instance and each stage's decisions. Graph keeps no per-stage list of the
+// reviewers it asked (contactedReviewers is per instance): internal/reviews works them out.
 
 func toStageSettings(in []models.AccessReviewStageSettingsable) []entitlement.ReviewStageSetting {
 	var out []entitlement.ReviewStageSetting
@@ -21,12 +21,18 @@ func toStageSettings(in []models.AccessReviewStageSettingsable) []entitlement.Re
 		}
 		set := entitlement.ReviewStageSetting{StageID: str(m.GetStageId()), DependsOn: m.GetDependsOn(), DurationDays: i32(m.GetDurationInDays()),
 			RecommendationsEnabled: boolv(m.GetRecommendationsEnabled()), MoveOn: m.GetDecisionsThatWillMoveToNextStage()}
-		for _, r := range m.GetReviewers() {
-			if r != nil {
-				set.ReviewerQueries = append(set.ReviewerQueries, str(r.GetQuery()))
-			}
-		}
+		set.ReviewerQueries, set.FallbackQueries = scopeQueries(m.GetReviewers()), scopeQueries(m.GetFallbackReviewers())
 		out = append(out, set)
+	}
+	return out
+}
+
+func scopeQueries(in []models.AccessReviewReviewerScopeable) []string {
+	var out []string
+	for _, r := range in {
+		if r != nil {
+			out = append(out, str(r.GetQuery()))
+		}
 	}
 	return out
 }
@@ -79,11 +85,6 @@ func (c *Client) StageDecisions(ctx context.Context, ref entitlement.ReviewRef) 
 		return err
 	})
 	return out, err
-}
-
-// StageReviewers lists the reviewers Graph added when the stage started or later.
-func (c *Client) StageReviewers(ctx context.Context, ref entitlement.ReviewRef, stageStart time.Time) ([]entitlement.Subject, error) {
-	return c.contactedSince(ctx, ref.DefinitionID, ref.InstanceID, stageStart.Truncate(time.Second))
 }
 
 // StopStage ends the stage in progress early.

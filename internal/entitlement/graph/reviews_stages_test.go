@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -49,9 +50,9 @@ func TestReviewStagesRead(t *testing.T) {
 	if err != nil || len(ds) != 1 || ds[0].StageID != rvStage || ds[0].ReviewedBy.Name != "Adele Vance" || ds[0].Principal.Name != "Rita Requester" {
 		t.Fatalf("stage decisions: %+v %v", ds, err)
 	}
-	revs, err := c.StageReviewers(ctx, stageRef, sts[1].Start)
-	if err != nil || len(revs) != 1 || revs[0].ID != "u2" {
-		t.Fatalf("stage 2 reviewers: %+v %v", revs, err)
+	revs, err := c.ContactedReviewers(ctx, rvDef, rvInst)
+	if err != nil || len(revs) != 2 || revs[1].ID != "u2" || !revs[1].Since.Equal(sts[1].Start) || revs[0].Name != "Aaron Approver" {
+		t.Fatalf("contacted reviewers: %+v %v", revs, err)
 	}
 	d, err := c.ReviewDefinition(ctx, rvDef)
 	if err != nil || !d.MultiStage() || len(d.Stages) != 2 || d.Stages[0].MoveOn[0] != "Approve" || d.Stages[1].DependsOn[0] != "1" || d.Stages[1].ReviewerQueries[0] != "/users/u2" {
@@ -165,5 +166,76 @@ func TestReviewerStagePageAndBatch(t *testing.T) {
 	err = rv.DecideItems(ctx, stageRef, []entitlement.ReviewItemVerdict{{DecisionID: rvItem, ReviewVerdict: entitlement.ReviewVerdict{Decision: entitlement.ReviewDeny}}})
 	if err != nil || len(batched) != 1 || !strings.HasPrefix(batched[0], "PATCH ") || !strings.Contains(batched[0], "/stages/"+rvStage+"/decisions/"+rvItem) {
 		t.Fatalf("batch: %v %v", batched, err)
+	}
+}
+
+// TestCreateMultiStageReview: /review new … stages posts stageSettings by Graph's rules (ids 1..n, sequential
+// dependsOn, the stages' durations add up to the instance's, no definition-level reviewers); bad stages are
+// refused before Graph, naming the field.
+func TestCreateMultiStageReview(t *testing.T) {
+	const pkg = "e7e70000-0000-4000-8000-000000000005"
+	good := []entitlement.ReviewStageSetting{
+		{DurationDays: 7, ReviewerQueries: []string{entitlement.ReviewerManager}, MoveOn: []string{"Approve", "NotReviewed"}},
+		{DurationDays: 5, ReviewerQueries: []string{entitlement.ReviewerGroupQuery("g1")}},
+		{DurationDays: 3},
+	}
+	cases := []struct {
+		name      string
+		stages    []entitlement.ReviewStageSetting
+		recurring string
+		wantField string // "" = posted
+	}{
+		{"three stages", good, "quarterly", ""},
+		{"one stage is not multi-stage", good[:1], "", "stages"},
+		{"four stages", append(slices.Clone(good), good[2]), "", "stages"},
+		{"zero days", []entitlement.ReviewStageSetting{good[0], {DurationDays: 0}}, "", "stages[2].durationInDays"},
+		{"too long for a month", []entitlement.ReviewStageSetting{{DurationDays: 20, MoveOn: []string{"Approve"}}, {DurationDays: 10}}, "monthly", "stages.durationInDays"},
+		{"unknown decision", []entitlement.ReviewStageSetting{{DurationDays: 2, MoveOn: []string{"Maybe"}}, {DurationDays: 2}}, "", "stages[1].decisionsThatWillMoveToNextStage"},
+		{"move on from the last", []entitlement.ReviewStageSetting{{DurationDays: 2}, {DurationDays: 2, MoveOn: []string{"Approve"}}}, "", "stages[2].decisionsThatWillMoveToNextStage"},
+		{"parallel stages", []entitlement.ReviewStageSetting{{DurationDays: 2}, {DurationDays: 2}, {DurationDays: 2, DependsOn: []string{"1"}}}, "", "stages[3].dependsOn"},
+		{"unknown reviewers", []entitlement.ReviewStageSetting{{DurationDays: 2, ReviewerQueries: []string{"./owners"}}, {DurationDays: 2}}, "", "stages[1].reviewers"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeGraph(t)
+			f.on(http.MethodPost, "/identityGovernance/accessReviews/definitions", jsonReply(http.StatusCreated, []byte(`{"id":"`+rvDef+`","displayName":"x"}`)))
+			_, err := newTestClient(t, f).CreateReview(context.Background(), entitlement.NewReview{PackageID: pkg, PackageName: "Falcon Team Member",
+				Reviewers: "manager", DurationDays: 14, Recurrence: tc.recurring, Stages: tc.stages})
+			if tc.wantField != "" {
+				var ie *entitlement.InvalidInputError
+				if !errors.As(err, &ie) || ie.Field != tc.wantField || f.count() != 0 {
+					t.Fatalf("error %v (field %v), want field %s; %d calls reached Graph", err, ie, tc.wantField, f.count())
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := f.lastBody("POST /identityGovernance/accessReviews/definitions")
+			if _, has := b["reviewers"]; has {
+				t.Errorf("a multi-stage review posted definition-level reviewers: %v", b["reviewers"])
+			}
+			raw, _ := json.Marshal(b["stageSettings"])
+			var got []struct {
+				StageID   string   `json:"stageId"`
+				DependsOn []string `json:"dependsOn"`
+				Days      int      `json:"durationInDays"`
+				MoveOn    []string `json:"decisionsThatWillMoveToNextStage"`
+				Reviewers []struct {
+					Query, QueryRoot string
+				} `json:"reviewers"`
+			}
+			if err := json.Unmarshal(raw, &got); err != nil || len(got) != 3 {
+				t.Fatalf("stageSettings %s: %v", raw, err)
+			}
+			if got[0].StageID != "1" || len(got[0].DependsOn) != 0 || got[1].DependsOn[0] != "1" || got[2].DependsOn[0] != "2" ||
+				got[0].Reviewers[0].Query != "./manager" || got[0].Reviewers[0].QueryRoot != "decisions" || strings.Join(got[0].MoveOn, ",") != "Approve,NotReviewed" ||
+				got[1].Reviewers[0].Query != "/groups/g1/transitiveMembers" || len(got[2].Reviewers) != 0 || got[2].Days != 3 {
+				t.Errorf("stageSettings %s", raw)
+			}
+			if st, _ := b["settings"].(map[string]any); st["instanceDurationInDays"] != float64(15) {
+				t.Errorf("instanceDurationInDays %v, want the stages' 15", st["instanceDurationInDays"])
+			}
+		})
 	}
 }

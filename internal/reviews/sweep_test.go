@@ -1,0 +1,87 @@
+package reviews
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/accessbot/accessbot/cards"
+	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/i18n"
+	"github.com/accessbot/accessbot/internal/store"
+)
+
+// sweepReviews is the Graph side of a two-stage review for the sweep: the instance's contacted reviewers (the
+// reads counted), its decisions and its stage's.
+type sweepReviews struct {
+	stageReviews
+	contacted []entitlement.ContactedReviewer
+	listed    int
+}
+
+func (f *sweepReviews) ContactedReviewers(context.Context, string, string) ([]entitlement.ContactedReviewer, error) {
+	f.listed++
+	return f.contacted, nil
+}
+
+func (f *sweepReviews) InstanceDecisions(context.Context, string, string) ([]entitlement.ReviewDecision, error) {
+	return f.items, nil
+}
+
+// sentCards records who got a card.
+type sentCards struct {
+	mu sync.Mutex
+	to []string
+}
+
+func (n *sentCards) Deliver(_ context.Context, to Recipient, _ *cards.Card) (Delivery, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.to = append(n.to, to.UserID)
+	return Delivery{ActivityID: "a" + to.UserID}, nil
+}
+
+func (n *sentCards) Update(context.Context, Delivery, *cards.Card) error { return nil }
+
+func (n *sentCards) Localizer(context.Context, Recipient) *i18n.Localizer { return i18n.English() }
+
+// TestSweepStageReviewersOnce: the multi-stage sweep reads the instance's reviewer list once per sweep, and each
+// reviewer of the stage in progress — also one an earlier stage asked already — gets exactly one card for it
+// over several sweeps.
+func TestSweepStageReviewersOnce(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "s.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	t0 := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	stages := []entitlement.ReviewStage{{ID: "s1", Number: 1, Status: entitlement.ReviewCompleted, Start: t0, End: t0.Add(24 * time.Hour)},
+		{ID: "s2", Number: 2, Status: entitlement.ReviewInProgress, Start: t0.Add(24 * time.Hour), End: t0.Add(30 * 24 * time.Hour)}}
+	rv := &sweepReviews{stageReviews: stageReviews{items: []entitlement.ReviewDecision{{ID: "d1", Principal: entitlement.Subject{ID: "rita"}}}},
+		contacted: []entitlement.ContactedReviewer{{Subject: entitlement.Subject{ID: "adele"}, Since: t0}, {Subject: entitlement.Subject{ID: "aaron"}, Since: t0},
+			{Subject: entitlement.Subject{ID: "patti"}, Since: t0.Add(24 * time.Hour)}}}
+	dir := &orgDir{managers: map[string]string{"rita": "aaron"}}
+	s := &Service{cfg: Config{Reviews: rv, Directory: dir, Store: st, RemindBefore: time.Hour}, log: slog.New(slog.DiscardHandler), now: func() time.Time { return t0.Add(25 * time.Hour) }}
+	a := Active{Def: entitlement.ReviewDefinition{ID: "def", Name: "Two stages", Stages: []entitlement.ReviewStageSetting{
+		{StageID: "1", ReviewerQueries: []string{"/users/adele"}}, {StageID: "2", ReviewerQueries: []string{entitlement.ReviewerManager}}}},
+		Inst: entitlement.ReviewInstance{ID: "inst", Status: entitlement.ReviewInProgress}, Stages: stages, Stage: &stages[1]}
+	n := &sentCards{}
+	for sweep := 1; sweep <= 2; sweep++ {
+		if err := s.sweepReviewers(context.Background(), n, a); err != nil {
+			t.Fatal(err)
+		}
+		if rv.listed != sweep {
+			t.Fatalf("sweep %d read contactedReviewers %d times in all, want once per sweep", sweep, rv.listed)
+		}
+	}
+	got := map[string]int{}
+	for _, id := range n.to {
+		got[id]++
+	}
+	if len(got) != 2 || got["patti"] != 1 || got["aaron"] != 1 {
+		t.Fatalf("cards sent %v, want one each to patti (asked at stage 2) and aaron (stage 1, and Rita's manager)", got)
+	}
+}
