@@ -79,6 +79,8 @@ type adminPendingOp struct {
 	StageID    string `json:"stageId,omitempty"`
 	Stage      int    `json:"stage,omitempty"`
 	StageCount int    `json:"stageCount,omitempty"`
+	// ReviewStages are the stages of a multi-stage review /review new creates (none: single-stage).
+	ReviewStages []entitlement.ReviewStageSetting `json:"reviewStages,omitempty"`
 }
 
 var adminTokenRE = regexp.MustCompile(`^[0-9a-f]{32}$`)

@@ -29,7 +29,8 @@ const reviewNoDefault = "None"
 
 func init() {
 	adminUsage["reviews"] = "/reviews [package]"
-	adminUsage["review"] = "/review {name} remind|stop|apply, or /review new {package} [manager|self] [monthly|quarterly|once]"
+	adminUsage["review"] = "/review {name} remind|stop|apply, or /review new {package} [manager|self] [monthly|quarterly|once], " +
+		"or /review new {package} [monthly|quarterly|once] stages {who} [{n}d] [(approved|denied|not reviewed|recommended, …)] then {who} … (2 or 3 stages; who: manager, self, a user, group {name})"
 }
 
 func (b *Bot) adminReview(ctx context.Context, c *adminCall) error {
@@ -105,44 +106,6 @@ func (b *Bot) adminReviewRemind(ctx context.Context, c *adminCall, a reviews.Act
 	return serr
 }
 
-// adminReviewNew parses "/review new {package} [manager|self] [monthly|quarterly|once]" and asks to confirm.
-func (b *Bot) adminReviewNew(ctx context.Context, c *adminCall, args []string) error {
-	reviewers, recurrence := "manager", "quarterly"
-trailing:
-	for len(args) > 1 {
-		switch w := strings.ToLower(args[len(args)-1]); w {
-		case "manager", "self":
-			reviewers = w
-		case "monthly", "quarterly":
-			recurrence = w
-		case "once":
-			recurrence = ""
-		default:
-			break trailing
-		}
-		args = args[:len(args)-1]
-	}
-	pkg, err := b.resolvePackage(ctx, "review", strings.Join(args, " "))
-	if err != nil {
-		return err
-	}
-	c.entry.PackageID, c.entry.PackageName = pkg.ID, pkg.Name
-	l := c.t.loc
-	who, whoShort := l.T("review.bot.whoManager"), l.T("review.bot.reviewersManager")
-	if reviewers == "self" {
-		who, whoShort = l.T("review.bot.whoSelf"), l.T("review.bot.reviewersSelf")
-	}
-	when := l.T("review.bot.once")
-	if recurrence != "" {
-		when = l.T("review.bot." + recurrence)
-	}
-	return b.askConfirmation(ctx, c, adminPendingOp{Op: opReviewCreate, PackageID: pkg.ID, PackageName: pkg.Name, ReviewID: reviewers, InstanceID: recurrence},
-		cards.AdminConfirmView{Title: l.T("review.bot.createTitle", "Name", pkg.Name),
-			Summary:      l.T("review.bot.createSummary", "Name", pkg.Name, "When", when, "Who", who),
-			Details:      []cards.Fact{{Title: l.T("review.bot.package"), Value: pkg.Name}, {Title: l.T("review.bot.reviewers"), Value: whoShort}, {Title: l.T("review.bot.recurrence"), Value: when}},
-			ConfirmLabel: l.T("review.bot.create")})
-}
-
 // runReviewOp carries out a confirmed /review stop, apply or new.
 func (b *Bot) runReviewOp(ctx context.Context, l *i18n.Localizer, op adminPendingOp) (string, string, error) {
 	svc := b.cfg.Reviews
@@ -168,10 +131,5 @@ func (b *Bot) runReviewOp(ctx context.Context, l *i18n.Localizer, op adminPendin
 		}
 		return l.T("review.bot.applied"), l.T("review.bot.appliedText", "Name", op.PackageName), nil
 	}
-	d, err := svc.Create(ctx, entitlement.NewReview{PackageID: op.PackageID, PackageName: op.PackageName, Reviewers: op.ReviewID,
-		Recurrence: op.InstanceID, DurationDays: 14, JustificationRequired: true, DefaultDecision: reviewNoDefault})
-	if err != nil {
-		return "", "", fmt.Errorf("create access review of %s: %w", op.PackageID, err)
-	}
-	return l.T("review.bot.created"), l.T("review.bot.createdText", "Name", d.Name), nil
+	return b.createReview(ctx, l, op)
 }

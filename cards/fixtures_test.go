@@ -287,6 +287,12 @@ func goldenCasesIn(l *i18n.Localizer) []cardCase {
 			Summary:      "Rita Requester loses operator access to the Falcon production environment right away.",
 			Details:      []Fact{{Title: "User", Value: "Rita Requester (rita@contoso.example)"}, {Title: "Package", Value: "Falcon Production Access"}, {Title: "Assignment", Value: "as-7, ends 24/02/2027"}},
 			ConfirmLabel: "Revoke", Token: "cfm-91f2", Irreversible: true})},
+		{"admin-confirm-review-stages", AdminConfirm(l, AdminConfirmView{Title: "Create an access review of Falcon Team Member?",
+			Summary: "Everyone holding Falcon Team Member is reviewed every quarter in 3 stages, one after the other: each stage's reviewers get their card when it starts, with what the earlier stages decided. Approving needs a justification; nothing is applied automatically.",
+			Details: []Fact{{Title: "Package", Value: "Falcon Team Member"}, {Title: "Recurrence", Value: "every quarter"},
+				{Title: "Stage 1", Value: "each person's manager · 7 days · moves on: approved, not reviewed"},
+				{Title: "Stage 2", Value: "Adele Vance · 5 days · all decisions move on"}, {Title: "Stage 3", Value: "each person, about their own access · 7 days"}},
+			ConfirmLabel: "Create review", Token: "cfm-5a0e"})},
 		{"admin-table-orgs", AdminTable(l, AdminTableView{Title: "Connected organizations", Subtitle: "2 organizations",
 			Columns: []string{"Organization", "State", "Tenant / domain", "Sponsors"},
 			Rows: []AdminRow{

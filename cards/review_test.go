@@ -51,6 +51,8 @@ func reviewGoldenCases() []cardCase {
 	link.LinkOnly = true
 	done := self
 	done.Decision = "Approve"
+	selfStage := self
+	selfStage.Resource, selfStage.StageID, selfStage.Stage, selfStage.StageCount = "Falcon Team Member", "c7e70000-0000-4000-8000-000000000003", 2, 2
 	return []cardCase{
 		{"review", Review(en, base)},
 		{"review-paged", Review(en, paged)},
@@ -59,6 +61,7 @@ func reviewGoldenCases() []cardCase {
 		{"self-review", SelfReview(en, self)},
 		{"self-review-link", SelfReview(en, link)},
 		{"self-review-answered", SelfReview(en, done)},
+		{"self-review-stage", SelfReview(en, selfStage)},
 	}
 }
 
@@ -88,6 +91,7 @@ func TestReviewCardButtons(t *testing.T) {
 		{"closed", reviewGoldenCases()[2].card, []string{VerbReviewOpen}, []string{VerbReviewDecide, VerbReviewAccept}},
 		{"stage", reviewGoldenCases()[3].card, []string{`"stageId":"c7e70000-0000-4000-8000-000000000002"`, "Stage 2 of 2", "Stage 1: Approved by Aaron Approver"}, nil},
 		{"self link only", reviewGoldenCases()[5].card, []string{ReviewCheck, "myaccess.microsoft.com/@contoso.example"}, []string{`"Approve"`}},
+		{"self-review stage", reviewGoldenCases()[7].card, []string{`"stageId":"c7e70000-0000-4000-8000-000000000003"`, "Stage 2 of 2", VerbReviewSelf}, nil},
 	}
 	for _, c := range cases {
 		raw, err := c.card.JSON()

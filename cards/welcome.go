@@ -149,6 +149,7 @@ var adminHelp = []helpLine{
 	{"/reviews [package]", "help.admin.reviews"},
 	{"/review {name} remind|stop|apply", "help.admin.review"},
 	{"/review new {package} [manager|self]", "help.admin.reviewNew"},
+	{"/review new {package} stages {who} then {who}", "help.admin.reviewNewStages"},
 }
 
 // Help lists the commands: the requester's, and the admin section for admins. The commands are shown as

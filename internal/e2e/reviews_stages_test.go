@@ -95,3 +95,82 @@ func TestReviewTwoStagesStage2ReviewerDecidesAfterStage1(t *testing.T) {
 	// Stage 2 is the last: stop ends the review; apply removes Megan's access and tells her.
 	e.stopApplyMeganLoses(adm, "Falcon Team Member", tenantsim.PkgTeamMember, "Falcon Team Member")
 }
+
+// TestReviewThreeStagesCreatedFromChat: Adele creates a three-stage review from chat — Aaron by name, then each
+// person's manager (Aaron again), then each person about their own access. Aaron gets one card per stage,
+// also for stage 2 although Graph asked him first in stage 1 (its contactedReviewers list dates him by stage
+// 1); Rita, approved twice, answers her stage 3 self-review on her card, recorded on the stage; Megan, denied in
+// stage 1, is not asked again.
+func TestReviewThreeStagesCreatedFromChat(t *testing.T) {
+	e := newReviewEnv(t, (*tenantsim.Sim).SeedTeamHolders)
+	adm := &adminEnv{botEnv: e.botEnv}
+	adm.say(admAdele, "/review new Falcon Team Member once stages manager (maybe) then self", "stage 1", `"maybe" is not a decision`)
+	ask := adm.say(admAdele, "/review new Falcon Team Member once stages aaron@contoso.example 3d (approved) then manager 3d (approved) then self 3d",
+		"Create an access review of Falcon Team Member", "in 3 stages", "Aaron Approver · 3 days · moves on: approved", "each person's manager", "each person, about their own access")
+	adm.clickToken(admAdele, ask.ID, "admin.confirm", confirmToken(t, ask), "Review created")
+	defs, err := e.client.ReviewDefinitions(e.ctx())
+	if err != nil || len(defs) != 1 || len(defs[0].Stages) != 3 || defs[0].SelfReview || defs[0].Stages[1].DependsOn[0] != "1" {
+		t.Fatalf("created definition: %+v %v", defs, err)
+	}
+	const name = "Falcon Team Member access review"
+	e.sweep()
+	a := aaron
+	card1 := e.sentTo(0, &a, "Stage 1 of 3")
+	got, _ := e.click(a, card1.ID, cards.VerbReviewAccept, actionData(t, card1.Card(), cards.VerbReviewAccept))
+	if !strings.Contains(got, "2 of 2 decided") {
+		t.Fatalf("Aaron's stage 1 card after accepting the recommendations:\n%s", got)
+	}
+
+	// Stage 2's reviewer is Rita's manager: Aaron again, whom Graph contacted in stage 1 already.
+	ask = adm.say(admAdele, "/review "+name+" stop", "Stop stage 1")
+	adm.clickToken(admAdele, ask.ID, "admin.confirm", confirmToken(t, ask), "Stage 1 stopped")
+	from := e.conn.Len()
+	e.sweep()
+	card2 := e.sentTo(from, &a, "Stage 2 of 3")
+	if text := card2.CardText(); !strings.Contains(text, "Stage 1: Approved by Aaron Approver") || strings.Contains(text, "Megan Bowen") {
+		t.Fatalf("Aaron's stage 2 card:\n%s", text)
+	}
+	e.sweep()
+	if n := e.countSent(a.ConversationID, "Stage 2 of 3"); n != 1 {
+		t.Fatalf("Aaron got %d stage 2 cards, want 1", n)
+	}
+	approve := actionTitled(t, card2.Card(), cards.VerbReviewDecide, "Approve")
+	approve["justification"] = "still on the Falcon team"
+	if got, _ := e.click(a, card2.ID, cards.VerbReviewDecide, approve); !strings.Contains(got, "1 of 1 decided") {
+		t.Fatalf("Aaron's stage 2 card after approving Rita:\n%s", got)
+	}
+
+	// Stage 3 is a self-review: Rita answers for herself; Megan (denied in stage 1) is not asked.
+	ask = adm.say(admAdele, "/review "+name+" stop", "Stop stage 2")
+	adm.clickToken(admAdele, ask.ID, "admin.confirm", confirmToken(t, ask), "Stage 2 stopped")
+	from = e.conn.Len()
+	e.sweep()
+	r := rita
+	self := e.sentTo(from, &r, "Do you still need access to Falcon Team Member?")
+	if !strings.Contains(self.CardText(), "Stage 3 of 3") {
+		t.Fatalf("Rita's self-review card:\n%s", self.CardText())
+	}
+	yes := actionTitled(t, self.Card(), cards.VerbReviewSelf, "Yes")
+	if yes[cards.KeyStageID] == nil {
+		t.Fatalf("the self-review button does not name the stage: %v", yes)
+	}
+	yes["justification"] = "I still build Falcon"
+	if got, _ := e.click(r, self.ID, cards.VerbReviewSelf, yes); !strings.Contains(got, "You said you still need it") {
+		t.Fatalf("Rita's card after answering:\n%s", got)
+	}
+	_, ds := e.decisions(defs[0].ID)
+	if d := ds[tenantsim.UserRita]; d.Decision != entitlement.ReviewApprove || d.ReviewedBy.ID != tenantsim.UserRita {
+		t.Fatalf("Rita's final decision: %+v", d)
+	}
+	if d := ds[tenantsim.UserMegan]; d.Decision != entitlement.ReviewDeny {
+		t.Fatalf("Megan's final decision: %+v", d)
+	}
+	e.sweep()
+	if n := e.countSent(r.ConversationID, "Falcon Team Member"); n != 1 {
+		t.Fatalf("Rita got %d cards about the review, want her one self-review card", n)
+	}
+	if n := e.countSent(megan.ConversationID, "Stage 3 of 3"); n != 0 {
+		t.Fatalf("Megan got %d stage 3 cards", n)
+	}
+	adm.say(admAdele, "/reviews", "stage 1: 2 of 2 decided; stage 2: 1 of 1 decided; stage 3: 1 of 1 decided")
+}

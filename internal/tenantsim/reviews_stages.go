@@ -410,16 +410,7 @@ func (s *Sim) SeedStagedReview() {
 		return
 	}
 	now := s.now()
-	for id, ago := range map[string]time.Duration{UserRita: 24 * time.Hour, UserMegan: 60 * 24 * time.Hour, UserAaron: 2 * time.Hour} {
-		if _, ok := s.w.LastSignIns[id]; !ok {
-			s.w.LastSignIns[id] = now.Add(-ago)
-		}
-	}
-	for _, id := range []string{UserRita, UserMegan} {
-		if !s.holds(id, PkgTeamMember) {
-			s.seedAssignment(id, PkgTeamMember, now, 30*24*time.Hour, 180*24*time.Hour)
-		}
-	}
+	s.seedTeamHolders(now)
 	start := now.Add(-time.Hour).Truncate(time.Second)
 	s.addReview(&reviewDef{ID: ReviewStagedID, DisplayName: "Falcon Team Member two-stage review",
 		Description: "Managers first, then the Falcon owner, confirm who still needs team access.", PackageID: PkgTeamMember,
@@ -434,6 +425,29 @@ func (s *Sim) SeedStagedReview() {
 		},
 		Start: start, Created: start, CreatedBy: identityRef{ID: UserAdele, DisplayName: "Adele Vance"}}, now)
 	s.persistLocked()
+}
+
+// SeedTeamHolders gives Rita and Megan Falcon Team Member (Megan has not signed in for 60 days) and starts no
+// review: the admin creates one from chat (/review new … stages …). Idempotent.
+func (s *Sim) SeedTeamHolders() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seedTeamHolders(s.now())
+	s.persistLocked()
+}
+
+// seedTeamHolders gives Rita and Megan Falcon Team Member unless they hold it, with their last sign-ins.
+func (s *Sim) seedTeamHolders(now time.Time) {
+	for id, ago := range map[string]time.Duration{UserRita: 24 * time.Hour, UserMegan: 60 * 24 * time.Hour, UserAaron: 2 * time.Hour} {
+		if _, ok := s.w.LastSignIns[id]; !ok {
+			s.w.LastSignIns[id] = now.Add(-ago)
+		}
+	}
+	for _, id := range []string{UserRita, UserMegan} {
+		if !s.holds(id, PkgTeamMember) {
+			s.seedAssignment(id, PkgTeamMember, now, 30*24*time.Hour, 180*24*time.Hour)
+		}
+	}
 }
 
 // holds reports whether a directory user has an active assignment of a package.

@@ -395,8 +395,8 @@ func (s *Sim) SeedLargeReview(n int) {
 	s.persistLocked()
 }
 
-// adminSeed adds an opt-in scenario: POST /_sim/seed {"scenario":"reviews"}, {"scenario":"stagedReview"} or
-// {"scenario":"largeReview","count":500}.
+// adminSeed adds an opt-in scenario: POST /_sim/seed {"scenario":"reviews"}, {"scenario":"stagedReview"},
+// {"scenario":"teamHolders"} or {"scenario":"largeReview","count":500}.
 func (s *Sim) adminSeed(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Scenario string `json:"scenario"`
@@ -410,6 +410,8 @@ func (s *Sim) adminSeed(w http.ResponseWriter, r *http.Request) {
 		s.SeedReviews()
 	case "stagedReview":
 		s.SeedStagedReview()
+	case "teamHolders":
+		s.SeedTeamHolders()
 	case "largeReview":
 		if in.Count <= 0 || in.Count > 5000 {
 			adminError(w, http.StatusBadRequest, "count must be between 1 and 5000")
@@ -417,7 +419,7 @@ func (s *Sim) adminSeed(w http.ResponseWriter, r *http.Request) {
 		}
 		s.SeedLargeReview(in.Count)
 	default:
-		adminError(w, http.StatusBadRequest, `scenario must be "reviews", "stagedReview" or "largeReview"`)
+		adminError(w, http.StatusBadRequest, `scenario must be "reviews", "stagedReview", "teamHolders" or "largeReview"`)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"seeded": in.Scenario})

@@ -1,0 +1,54 @@
+package bot
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// TestParseReviewStages: "/review new … stages …" reads each stage's reviewers, length and what moves on, and
+// refuses bad input naming the stage and the word.
+func TestParseReviewStages(t *testing.T) {
+	cases := []struct {
+		in      string
+		want    string // who/days/moveOn per stage
+		wantErr string // part of the English error
+	}{
+		{"manager (approved) then adele@contoso.example 5d then self", "manager/7/[Approve] | adele@contoso.example/5/[] | self/7/[]", ""},
+		{"manager (approved, not reviewed); group Falcon Owners 10 days", "manager/7/[Approve NotReviewed] | group Falcon Owners/10/[]", ""},
+		{"Megan Bowen 3d (denied or recommended), self", "Megan Bowen/3/[Deny Recommendation] | self/7/[]", ""},
+		{"manager (all) THEN self", "manager/7/[] | self/7/[]", ""},
+		{"manager", "", "2 or 3 stages"},
+		{"manager then self then self then manager", "", "got 4"},
+		{"manager (maybe) then self", "", `stage 1: "maybe" is not a decision`},
+		{"manager then self (approved)", "", "stage 2 is the last one"},
+		{"manager 0d then self", "", "stage 1: a stage lasts 1 to 180 days"},
+		{"manager then 200d", "", "stage 2: a stage lasts 1 to 180 days"},
+		{"manager (approved then self", "", "stage 1: put what moves on in parentheses"},
+		{"manager then (approved)", "", "stage 2 is the last one"},
+		{"manager (approved) then 5d", "", "stage 2: say who reviews it"},
+	}
+	for _, c := range cases {
+		t.Run(c.in, func(t *testing.T) {
+			got, err := parseReviewStages(c.in)
+			if c.wantErr != "" {
+				var ae *adminError
+				if !errors.As(err, &ae) || !strings.Contains(ae.text, c.wantErr) {
+					t.Fatalf("error %v, want one saying %q", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var parts []string
+			for _, st := range got {
+				parts = append(parts, fmt.Sprintf("%s/%d/%v", st.who, st.days, st.moveOn))
+			}
+			if s := strings.Join(parts, " | "); s != c.want {
+				t.Fatalf("stages %s, want %s", s, c.want)
+			}
+		})
+	}
+}
