@@ -3,6 +3,7 @@ package e2e
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/entitlement"
@@ -121,7 +122,9 @@ func TestReviewThreeStagesCreatedFromChat(t *testing.T) {
 		t.Fatalf("Aaron's stage 1 card after accepting the recommendations:\n%s", got)
 	}
 
-	// Stage 2's reviewer is Rita's manager: Aaron again, whom Graph contacted in stage 1 already.
+	// Stage 2's reviewer is Rita's manager: Aaron again, whom Graph contacted in stage 1 already (an hour
+	// before stage 2 starts, so contactedReviewers dates him before it).
+	e.sim.Advance(time.Hour)
 	ask = adm.say(admAdele, "/review "+name+" stop", "Stop stage 1")
 	adm.clickToken(admAdele, ask.ID, "admin.confirm", confirmToken(t, ask), "Stage 1 stopped")
 	from := e.conn.Len()
