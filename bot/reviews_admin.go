@@ -29,8 +29,7 @@ const reviewNoDefault = "None"
 
 func init() {
 	adminUsage["reviews"] = "/reviews [package]"
-	adminUsage["review"] = "/review {name} remind|stop|apply, or /review new {package} [manager|self] [monthly|quarterly|once], " +
-		"or /review new {package} [monthly|quarterly|once] stages {who} [{n}d] [(approved|denied|not reviewed|recommended, …)] then {who} … (2 or 3 stages; who: manager, self, a user, group {name})"
+	adminUsage["review"] = "/review {name} remind|stop|apply, or /review new {package} [manager|self] [monthly|quarterly|once], or /review new {package} [monthly|quarterly|once] stages {who} [{n}d] [(approved|denied|not reviewed|recommended, …)] then {who} … (2 or 3 stages; who: manager, self, a user, group {name})"
 }
 
 func (b *Bot) adminReview(ctx context.Context, c *adminCall) error {

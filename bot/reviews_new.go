@@ -113,9 +113,11 @@ var (
 	reviewStageSplitRE  = regexp.MustCompile(`(?i)\s+then\s+|;`)
 	reviewStageDaysRE   = regexp.MustCompile(`(?i)(?:^|\s)(\d{1,4})\s*(?:d|days?)$`)
 	reviewMoveOnSplitRE = regexp.MustCompile(`(?i),|\s+(?:and|or)\s+`)
-	reviewMoveOnWords   = map[string]string{"approved": "Approve", "approve": "Approve", "denied": "Deny", "deny": "Deny",
-		"not reviewed": "NotReviewed", "notreviewed": "NotReviewed", "undecided": "NotReviewed",
-		"recommended": "Recommendation", "recommendation": "Recommendation"}
+	// reviewMoveOnWords are the typed decisions that move on, lower-cased without spaces ("not reviewed").
+	reviewMoveOnWords = map[string]string{"approved": entitlement.MoveOnApprove, "approve": entitlement.MoveOnApprove,
+		"denied": entitlement.MoveOnDeny, "deny": entitlement.MoveOnDeny, "notreviewed": entitlement.MoveOnNotReviewed,
+		"undecided": entitlement.MoveOnNotReviewed, "recommended": entitlement.MoveOnRecommendation,
+		"recommendation": entitlement.MoveOnRecommendation}
 )
 
 // splitReviewStages splits the text after "stages" into the stages' texts.
@@ -190,7 +192,7 @@ func parseMoveOn(n int, text string, last bool) ([]string, error) {
 	var out []string
 	for _, w := range reviewMoveOnSplitRE.Split(text, -1) {
 		w = strings.ToLower(strings.Join(strings.Fields(w), " "))
-		d, ok := reviewMoveOnWords[w]
+		d, ok := reviewMoveOnWords[strings.ReplaceAll(w, " ", "")]
 		if !ok {
 			return nil, admUsageErr("review", "stage.new.moveOn", "Stage", n, "Got", strconv.Quote(w))
 		}
@@ -237,8 +239,9 @@ func (b *Bot) stageReviewer(ctx context.Context, l *i18n.Localizer, who string, 
 		return l.T("stage.new.who.manager"), nil
 	case w == "self":
 		return l.T("stage.new.who.self"), nil
-	case strings.HasPrefix(w, "group ") || strings.HasPrefix(w, "group:"):
-		g, err := b.resolveReviewGroup(ctx, strings.TrimSpace(who[len("group "):]))
+	}
+	if name, ok := reviewGroupArg(who); ok {
+		g, err := b.resolveReviewGroup(ctx, name)
 		if err != nil {
 			return "", err
 		}
@@ -251,6 +254,19 @@ func (b *Bot) stageReviewer(ctx context.Context, l *i18n.Localizer, who string, 
 	}
 	set.ReviewerQueries = []string{entitlement.ReviewerUserQuery(u.ID)}
 	return orUnknown(u.Name, u.ID), nil
+}
+
+// reviewGroupArg is the group of a stage's "group {name or id}" (or "group:{…}"); ok is false for other
+// reviewers.
+func reviewGroupArg(who string) (string, bool) {
+	if word, rest, found := strings.Cut(who, ":"); found && strings.EqualFold(strings.TrimSpace(word), "group") {
+		return strings.TrimSpace(rest), true
+	}
+	f := strings.Fields(who)
+	if len(f) == 0 || !strings.EqualFold(f[0], "group") {
+		return "", false
+	}
+	return strings.Join(f[1:], " "), true
 }
 
 // resolveReviewGroup finds a group by id, name or unambiguous name prefix (the directory's search).

@@ -52,3 +52,21 @@ func TestParseReviewStages(t *testing.T) {
 		})
 	}
 }
+
+func TestReviewGroupArg(t *testing.T) {
+	cases := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"group Falcon Security Reviewers", "Falcon Security Reviewers", true},
+		{"Group:Falcon Owners", "Falcon Owners", true},
+		{"group", "", true},
+		{"groupie@contoso.example", "", false},
+		{"Megan Bowen", "", false},
+	}
+	for _, c := range cases {
+		if got, ok := reviewGroupArg(c.in); got != c.want || ok != c.ok {
+			t.Errorf("reviewGroupArg(%q) = %q, %v; want %q, %v", c.in, got, ok, c.want, c.ok)
+		}
+	}
+}

@@ -106,6 +106,9 @@ func TestReviewThreeStagesCreatedFromChat(t *testing.T) {
 	e := newReviewEnv(t, (*tenantsim.Sim).SeedTeamHolders)
 	adm := &adminEnv{botEnv: e.botEnv}
 	adm.say(admAdele, "/review new Falcon Team Member once stages manager (maybe) then self", "stage 1", `"maybe" is not a decision`)
+	adm.say(admAdele, "/review new Falcon Team Member monthly stages group Falcon Security Reviewers 20d then self 10d", "the stages last 30 days together")
+	adm.say(admAdele, "/review new Falcon Team Member monthly stages group Falcon Security Reviewers (approved) then self",
+		"Stage 1", "the members of Falcon Security Reviewers · 7 days · moves on: approved", "Stage 2")
 	ask := adm.say(admAdele, "/review new Falcon Team Member once stages aaron@contoso.example 3d (approved) then manager 3d (approved) then self 3d",
 		"Create an access review of Falcon Team Member", "in 3 stages", "Aaron Approver · 3 days · moves on: approved", "each person's manager", "each person, about their own access")
 	adm.clickToken(admAdele, ask.ID, "admin.confirm", confirmToken(t, ask), "Review created")

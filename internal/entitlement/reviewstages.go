@@ -50,8 +50,16 @@ func ParseReviewerQuery(q string) (kind, id string, ok bool) {
 	return "", "", false
 }
 
+// The values of decisionsThatWillMoveToNextStage.
+const (
+	MoveOnApprove        = "Approve"
+	MoveOnDeny           = "Deny"
+	MoveOnRecommendation = "Recommendation"
+	MoveOnNotReviewed    = "NotReviewed"
+)
+
 // reviewMoveOn are the values of decisionsThatWillMoveToNextStage.
-var reviewMoveOn = []string{"Approve", "Deny", "Recommendation", "NotReviewed"}
+var reviewMoveOn = []string{MoveOnApprove, MoveOnDeny, MoveOnRecommendation, MoveOnNotReviewed}
 
 // RecurrenceDays is the shortest length of one recurrence ("monthly", "quarterly"; "" = once): the stages'
 // durations together must fit in it.
