@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/accessbot/accessbot/internal/netx"
 	"github.com/infracloudio/msbotbuilder-go/schema"
 )
 
@@ -30,7 +31,7 @@ const (
 type ClientConfig struct {
 	// Tokens supplies bearer tokens. Nil sends no Authorization header (only for --insecure-dev).
 	Tokens TokenSource
-	// HTTPClient defaults to a new http.Client.
+	// HTTPClient defaults to a new http.Client on a netx.Transport.
 	HTTPClient *http.Client
 	// Timeout bounds each attempt; default DefaultClientTimeout.
 	Timeout time.Duration
@@ -77,7 +78,7 @@ func NewClient(cfg ClientConfig) *Client {
 		now:        time.Now,
 	}
 	if c.http == nil {
-		c.http = &http.Client{}
+		c.http = &http.Client{Transport: netx.Transport()}
 	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultClientTimeout

@@ -1,13 +1,32 @@
-// Package netx holds the one network helper that the production packages share: deciding whether a host
-// is this machine. Plain http, the insecure development mode and the development identity are allowed
-// only for such hosts, so the check must be the same everywhere. (internal/tenantsim keeps its own code:
-// it shares nothing with the production packages.)
+// Package netx holds the network helpers that the production packages share: deciding whether a host is
+// this machine (plain http, the insecure development mode and the development identity are allowed only for
+// such hosts, so the check must be the same everywhere), and the HTTP transport of the outbound clients.
+// (internal/tenantsim keeps its own code: it shares nothing with the production packages.)
 package netx
 
 import (
 	"net"
+	"net/http"
 	"strings"
 )
+
+// MaxIdleConnsPerHost is how many idle keep-alive connections an outbound client keeps per host. Go's default
+// is 2: when more requests to one host run at once (concurrent turns calling Graph or the Connector), every
+// connection beyond the second is closed after its request and the next request pays a new TCP and TLS
+// handshake.
+const MaxIdleConnsPerHost = 64
+
+// Transport returns a new HTTP transport with Go's defaults (proxy from the environment, dial and TLS
+// timeouts, HTTP/2) that keeps up to MaxIdleConnsPerHost idle connections per host.
+func Transport() *http.Transport {
+	t, ok := http.DefaultTransport.(*http.Transport)
+	if !ok { // replaced by a program or a test: start from Go's defaults
+		t = &http.Transport{Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true}
+	}
+	t = t.Clone()
+	t.MaxIdleConnsPerHost = MaxIdleConnsPerHost
+	return t
+}
 
 // IsLoopbackHost reports whether host (a URL's Hostname() or the host of net.SplitHostPort, without a
 // port) names this machine: "localhost" (any case, with or without the trailing root dot) or a loopback

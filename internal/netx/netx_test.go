@@ -1,6 +1,14 @@
 package netx
 
-import "testing"
+import (
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
 
 func TestIsLoopbackHost(t *testing.T) {
 	tests := []struct {
@@ -38,5 +46,68 @@ func TestIsLoopbackHost(t *testing.T) {
 		if got := IsLoopbackHost(tt.host); got != tt.want {
 			t.Errorf("IsLoopbackHost(%q) = %v, want %v", tt.host, got, tt.want)
 		}
+	}
+}
+
+// TestTransportKeepsConcurrentConnections: 8 concurrent requesters, 20 rounds each, through one Transport reuse
+// their connections: 8 are needed, a few more may be dialled while a finished request's connection is on its
+// way back to the pool. With Go's default transport (2 idle per host) about 6 new ones are opened every round.
+func TestTransportKeepsConcurrentConnections(t *testing.T) {
+	tests := []struct {
+		name    string
+		rt      *http.Transport
+		atMost  int
+		atLeast int
+	}{
+		{"netx.Transport", Transport(), 16, 8},
+		{"Go's default, for comparison", http.DefaultTransport.(*http.Transport).Clone(), 1 << 30, 60},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var opened atomic.Int64
+			var gate atomic.Pointer[chan struct{}]
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				<-*gate.Load() // hold each request until all 8 are sent, so 8 connections are needed at once
+				_, _ = io.WriteString(w, "ok")
+			}))
+			srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+				if s == http.StateNew {
+					opened.Add(1)
+				}
+			}
+			srv.Start()
+			defer srv.Close()
+			defer tc.rt.CloseIdleConnections()
+			client := &http.Client{Transport: tc.rt}
+			const workers, rounds = 8, 20
+			for range rounds {
+				var wg sync.WaitGroup
+				var inFlight sync.WaitGroup
+				inFlight.Add(workers)
+				open := make(chan struct{})
+				gate.Store(&open)
+				for range workers {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						inFlight.Done()
+						resp, err := client.Get(srv.URL)
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						_, _ = io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+					}()
+				}
+				inFlight.Wait()
+				close(open)
+				wg.Wait()
+			}
+			t.Logf("opened %d connections for %d requests", opened.Load(), workers*rounds)
+			if n := int(opened.Load()); n > tc.atMost || n < tc.atLeast {
+				t.Fatalf("opened %d connections for %d requests, want %d..%d", n, workers*rounds, tc.atLeast, tc.atMost)
+			}
+		})
 	}
 }

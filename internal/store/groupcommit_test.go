@@ -145,9 +145,15 @@ func TestEveryWriteJoinsTheGroupCommit(t *testing.T) {
 			_, err := s.AppendAudit(ctx, AuditEntry{Action: "test", Mode: "system", ActorName: "rita", Outcome: "ok"})
 			return err
 		},
-		func() error { _, err := s.Enqueue(ctx, "notice", map[string]string{"to": "rita"}, time.Time{}); return err },
+		func() error {
+			_, err := s.Enqueue(ctx, "notice", map[string]string{"to": "rita"}, time.Time{})
+			return err
+		},
 		func() error { return s.Put(ctx, "things", "k", map[string]int{"n": 1}) },
-		func() error { _, err := s.CreateRequest(ctx, Request{ID: "req-group", Kind: KindTracked, State: "new"}); return err },
+		func() error {
+			_, err := s.CreateRequest(ctx, Request{ID: "req-group", Kind: KindTracked, State: "new"})
+			return err
+		},
 	}
 	errs := make(chan error, len(writes))
 	for _, w := range writes {

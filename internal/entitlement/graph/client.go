@@ -65,7 +65,7 @@ type Config struct {
 	BaseURL string
 	// AppTokens yields app-only Graph tokens (scope https://graph.microsoft.com/.default). Required.
 	AppTokens entitlement.TokenSource
-	// HTTPClient's Transport (default http.DefaultTransport) carries the requests under the Graph
+	// HTTPClient's Transport (default netx.Transport) carries the requests under the Graph
 	// middleware (retry, redirect, compression). Its Timeout, if any, is kept.
 	HTTPClient *http.Client
 	// Logger receives one structured line per failed call (status, code, request-id). Default: discard.
@@ -171,7 +171,7 @@ func New(cfg Config) (*Client, error) {
 		mws = append(mws, m)
 	}
 	mws = append(mws, observer{})
-	parent := http.DefaultTransport
+	var parent http.RoundTripper = netx.Transport()
 	var timeout time.Duration
 	if cfg.HTTPClient != nil {
 		if cfg.HTTPClient.Transport != nil {
