@@ -19,8 +19,7 @@ import (
 func cardState(tr *trackedRequest) cards.RequestState {
 	switch tr.State {
 	case entitlement.StateDenied:
-		st := strings.ToLower(tr.Status)
-		if _, denied := lastDeny(tr); !denied && (strings.Contains(st, "expir") || strings.Contains(st, "timeout") || strings.Contains(st, "timedout")) {
+		if _, denied := lastDeny(tr); !denied && tr.Expired {
 			return cards.StateExpired
 		}
 		return cards.StateDenied

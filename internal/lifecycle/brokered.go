@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/accessbot/accessbot/internal/entitlement"
@@ -21,6 +22,9 @@ import (
 
 // BrokeredPrefix starts every brokered request id (Graph's request ids are GUIDs).
 const BrokeredPrefix = "brk-"
+
+// reasonExpired is the ReasonMsg of a brokered request nobody decided in time.
+const reasonExpired = "reason.expired"
 
 // BrokeredRequester is the partner user who asked.
 type BrokeredRequester struct {
@@ -126,6 +130,15 @@ func (br *Brokered) Open() bool {
 	return false
 }
 
+// Expired reports whether the bot denied the request because nobody decided in time (its ReasonMsg; a
+// record of a build before ReasonMsg kept only the English reason).
+func (br *Brokered) Expired() bool {
+	if !br.ReasonMsg.IsZero() {
+		return br.ReasonMsg.Msg == reasonExpired
+	}
+	return strings.HasPrefix(br.Reason, "The request expired:")
+}
+
 // Mirror is the request as the tracker's record, for the shared card builders.
 func (br *Brokered) Mirror() *Tracked {
 	tr := &Tracked{
@@ -140,7 +153,7 @@ func (br *Brokered) Mirror() *Tracked {
 		PackageName:     br.PackageName,
 		PolicyID:        br.PolicyID,
 		State:           br.State,
-		Status:          orUnknown(br.Reason, br.ReasonMsg.Msg),
+		Expired:         br.Expired(),
 		Justification:   br.Justification,
 		Answers:         br.Answers,
 		Schedule:        br.Schedule,

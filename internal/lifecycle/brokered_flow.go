@@ -153,7 +153,7 @@ func (c *Core) CheckBrokeredStage(ctx context.Context, br *Brokered, pol entitle
 	now := c.now()
 	if d, err := ParseISODuration(st.DurationBeforeAutomaticDenial); err == nil && d > 0 && !now.Before(cur.StartedAt.Add(d)) {
 		br.State = entitlement.StateDenied
-		br.ReasonMsg = Say("reason.expired", DataDuration, durationData(d))
+		br.ReasonMsg = Say(reasonExpired, DataDuration, durationData(d))
 		br.AddEvent(now, Say("event.expired"))
 		br.Done = true
 		c.AuditBrokered(ctx, br, "approval.timeout", "denied", map[string]string{"stage": fmt.Sprint(cur.Index)})

@@ -80,6 +80,7 @@ func (c *Core) apply(ctx context.Context, tr *Tracked, isNew bool, req entitleme
 	}
 	tr.State = req.State
 	tr.Status = req.Status
+	tr.Expired = tr.State == entitlement.StateDenied && statusExpired(req.Status)
 
 	changed = isNew || oldState != tr.State
 	if tr.State == entitlement.StatePendingApproval {

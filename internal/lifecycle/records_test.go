@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -240,5 +241,65 @@ func testBrokeredRecords(t *testing.T, st store.Backend) {
 	got, err := c.GetBrokered(ctx, old.ID)
 	if err != nil || got.Requester.ID != "frank" {
 		t.Fatalf("imported brokered record = %+v (%v)", got, err)
+	}
+}
+
+// TestExpiredRecords: a request denied because nobody decided in time reads as Expired: a tracked record
+// from Graph's status (this build sets the flag when it observes it; a record of an older build kept only
+// the status), a brokered record from its stop reason (an older build's English reason too), never from
+// another reason.
+func TestExpiredRecords(t *testing.T) {
+	tracked := func(body string) store.Request {
+		return store.Request{ID: "req-1", Kind: store.KindTracked, Body: []byte(body)}
+	}
+	brokered := func(stop string) store.Request {
+		return store.Request{ID: BrokeredPrefix + "1", Kind: store.KindBrokered,
+			Body: []byte(`{"requester":{"tenantId":"fab","id":"gus"},"state":"denied",` + stop + `}`)}
+	}
+	cases := []struct {
+		name string
+		r    store.Request
+		want bool
+	}{
+		{"this build's record", tracked(`{"state":"denied","status":"Expired","expired":true}`), true},
+		{"an older build's record: Expired", tracked(`{"state":"denied","status":"Expired"}`), true},
+		{"an older build's record: TimedOut", tracked(`{"state":"denied","status":"TimedOut"}`), true},
+		{"denied by an approver", tracked(`{"state":"denied","status":"Denied"}`), false},
+		{"delivered", tracked(`{"state":"delivered","status":"Delivered"}`), false},
+		{"brokered: expired", brokered(`"reasonMsg":{"msg":"reason.expired","data":{"Duration":"168h0m0s"}}`), true},
+		{"brokered: no next approver", brokered(`"reasonMsg":{"msg":"reason.noNextApprover"}`), false},
+		{"brokered of an older build: expired", brokered(`"reason":"The request expired: nobody decided within 7 days."`), true},
+		{"brokered of an older build: another reason", brokered(`"reason":"Nobody can approve the next stage."`), false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tr, err := decodeRecord(tc.r)
+			if err != nil || tr.Expired != tc.want {
+				t.Fatalf("Expired = %v (%v), want %v", tr != nil && tr.Expired, err, tc.want)
+			}
+			if tr.Mode == ModeBrokered && tr.Status != "" {
+				t.Errorf("a brokered mirror's Status = %q: Graph's status, none for a brokered request", tr.Status)
+			}
+		})
+	}
+}
+
+// The tracker sets Expired when it observes a request Graph denied because nobody decided in time.
+func TestObserveExpired(t *testing.T) {
+	c := newCores(t, backends[0].open(t), 1)[0]
+	ctx := context.Background()
+	for _, status := range []string{"Expired", "Denied"} {
+		req := entitlement.Request{ID: "req-" + status, State: entitlement.StateDenied, Status: status, PolicyID: "pol",
+			PackageID: "pkg", Requestor: entitlement.Subject{ID: "rita", Name: "Rita"}, CreatedAt: time.Now()}
+		if _, err := c.Observe(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+		r, err := c.cfg.Store.GetRequest(ctx, req.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := status == "Expired"; !strings.Contains(string(r.Body), `"expired":true`) == want {
+			t.Errorf("%s: stored %s, want expired %v", status, r.Body, want)
+		}
 	}
 }
