@@ -45,12 +45,18 @@ func tCount(l *i18n.Localizer, id string, kv []any) string {
 // message's other values) before the message is.
 type msgRef string
 
-// renderRefs returns the name/value pairs kv with every msgRef value rendered by l.
+// orList is a message's value listing alternatives: it is joined as the reader's language writes "A, B or C".
+type orList []string
+
+// renderRefs returns the name/value pairs kv with every msgRef and orList value rendered by l.
 func renderRefs(l *i18n.Localizer, kv []any) []any {
 	out := slices.Clone(kv)
 	for i := 1; i < len(out); i += 2 {
-		if ref, ok := out[i].(msgRef); ok {
-			out[i] = l.T(string(ref), kv...)
+		switch v := out[i].(type) {
+		case msgRef:
+			out[i] = l.T(string(v), kv...)
+		case orList:
+			out[i] = l.Or(v)
 		}
 	}
 	return out
@@ -63,7 +69,7 @@ func (e *adminError) localized(l *i18n.Localizer) *adminError {
 	switch {
 	case e.usage != "":
 		out.title = l.T("adm.usage.title", "Command", e.usage)
-		out.text = "/" + e.usage + ": " + l.T(e.msg, e.args...)
+		out.text = "/" + e.usage + ": " + l.T(e.msg, renderRefs(l, e.args)...)
 		out.details = []string{l.T("adm.usage.usage", "Usage", adminUsage[e.usage])}
 		if len(e.details) > 1 {
 			out.details = append(out.details, e.details[1:]...) // added after the usage line

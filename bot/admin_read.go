@@ -64,7 +64,7 @@ func orgSourceWords(l *i18n.Localizer, o entitlement.ConnectedOrg) string {
 			parts = append(parts, admOrDash(s.DisplayName))
 		}
 	}
-	return admOrDash(strings.Join(parts, ", "))
+	return admOrDash(l.List(parts))
 }
 
 func (b *Bot) adminOrgs(ctx context.Context, c *adminCall) error {
@@ -361,7 +361,7 @@ func (b *Bot) adminPackage(ctx context.Context, c *adminCall) error {
 				}
 				if s.EscalationEnabled {
 					sv.Escalation = c.t.loc.T("adm.pkg.escalation", "After", admDurationWords(c.t.loc, s.DurationBeforeEscalation),
-						"To", strings.Join(names.sets(ctx, s.EscalationApprovers), ", "))
+						"To", c.t.loc.Or(names.sets(ctx, s.EscalationApprovers)))
 				}
 				pv.Stages = append(pv.Stages, sv)
 			}

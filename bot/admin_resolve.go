@@ -129,12 +129,13 @@ func admWhatArgs(cmd, what, arg string, of []string) []any {
 	return kv
 }
 
-func admQuoteList(s []string) string {
-	q := make([]string, len(s))
+// admQuoteList lists names (quoted) as alternatives, joined in the reader's language when the message is said.
+func admQuoteList(s []string) orList {
+	q := make(orList, len(s))
 	for i, x := range s {
 		q[i] = strconv.Quote(x)
 	}
-	return strings.Join(q, ", ")
+	return q
 }
 
 // resolveOrg finds a connected organization by id, name, tenant id, domain or name prefix.
@@ -392,7 +393,7 @@ func admScopeWords(l *i18n.Localizer, p entitlement.Policy, orgName func(id stri
 		if len(names) == 0 {
 			return l.T("adm.scope.specificConnected")
 		}
-		return l.T("adm.scope.usersOf", "Orgs", strings.Join(names, ", "))
+		return l.T("adm.scope.usersOf", "Orgs", l.List(names))
 	case entitlement.ScopeSpecificDirectoryUsers:
 		return l.T("adm.scope.specificDirectory")
 	case entitlement.ScopeSpecificDirectoryServicePrincipals, entitlement.ScopeAllDirectoryServicePrincipals:

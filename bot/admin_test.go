@@ -633,7 +633,7 @@ func TestAdminCommands(t *testing.T) {
 			"Approvers: Requestor's manager", "Falcon Security Reviewers (group)", "after 4 hours to Patti Fernandez",
 			"Approver justification required", "Change ticket (INC + digits) (required)",
 			"https://myaccess.microsoft.com/@contoso.example#/access-packages/" + admPkgID(2)}, wantAction: "admin.package", wantOutcome: "viewed"},
-		{name: "package partner scope", who: admAdele, text: "/package " + admPkgID(3), want: []string{"Users of Fabrikam", "Internal sponsors and External sponsors", "30 days"}},
+		{name: "package partner scope", who: admAdele, text: "/package " + admPkgID(3), want: []string{"Users of Fabrikam", "Internal sponsors or External sponsors", "30 days"}},
 		{name: "package hidden by exact name", who: admAdele, text: "/package falcon break-glass", want: []string{"hidden", "8 hours after assignment", "Approvers: Patti Fernandez"}},
 		{name: "package resources", who: admAdele, text: "/package Falcon Team Member", want: []string{"Falcon Team (Group) — Member", "180 days after assignment",
 			"Fallback: Patti Fernandez", "Denied automatically after 14 days"}},
@@ -1287,5 +1287,22 @@ func TestAdminConfirmInterrupted(t *testing.T) {
 	admWantAll(t, "dropped", e.click(admAdele, cards.VerbAdminConfirm, data), "I don't know this confirmation")
 	if w := e.port.Writes(); len(w) != 0 {
 		t.Fatalf("writes = %q", w)
+	}
+}
+
+// TestAdmResolveSuggestionsJoined: the names "did you mean" offers are joined as the admin's language writes
+// alternatives, like every other list of names.
+func TestAdmResolveSuggestionsJoined(t *testing.T) {
+	cs := []admCandidate{{id: "1", name: "Falcon Team"}, {id: "2", name: "Falcon Teams"}}
+	_, err := admResolve("x", "package", "Falcn Team", cs)
+	var ae *adminError
+	if !errors.As(err, &ae) {
+		t.Fatalf("error = %v, want an adminError", err)
+	}
+	for lang, want := range map[string]string{"en": `Did you mean "Falcon Team" or "Falcon Teams"?`,
+		"de": `Meinten Sie "Falcon Team" oder "Falcon Teams"?`, "fr": `Vouliez-vous dire "Falcon Team" ou "Falcon Teams" ?`} {
+		if got := ae.localized(i18n.For(lang)).details; !slices.Contains(got, want) {
+			t.Errorf("%s: details = %q, want %q", lang, got, want)
+		}
 	}
 }

@@ -178,7 +178,7 @@ func (b *Bot) brokeredApprovalSummary(ctx context.Context, t *turn, pol entitlem
 		if len(names) == 0 {
 			return ""
 		}
-		stages = append(stages, strings.Join(names, t.loc.T("approvers.or")))
+		stages = append(stages, t.loc.Or(names))
 	}
 	return strings.Join(stages, t.loc.T("approvers.then"))
 }

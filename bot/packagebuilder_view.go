@@ -212,7 +212,7 @@ func reviewSections(l *i18n.Localizer, d *builder.Draft) []cards.WizardSection {
 	}
 	incText := l.T("builder.view.none")
 	if len(inc) > 0 {
-		incText = strings.Join(inc, ", ")
+		incText = l.List(inc)
 	}
 	step := func(s builder.Step) string { return l.T("builder.step." + string(s)) }
 	return []cards.WizardSection{
@@ -274,5 +274,5 @@ func approverWords(l *i18n.Localizer, as []builder.Approver) string {
 			out = append(out, orUnknown(a.Name, a.ID))
 		}
 	}
-	return strings.Join(out, ", ")
+	return l.Or(out)
 }

@@ -363,7 +363,7 @@ func (b *Bot) cmdBrokeredRequests(ctx context.Context, t *turn) error {
 		if sv.WaitingForInvitation {
 			detail = t.loc.T("myreq.waitingInvitation")
 		} else if len(sv.Asked) > 0 && br.State == entitlement.StatePendingApproval {
-			detail = t.loc.T("myreq.waitingFor", "Names", strings.Join(sv.Asked, ", "))
+			detail = t.loc.T("myreq.waitingFor", "Names", t.loc.Or(sv.Asked))
 		}
 		v.Requests = append(v.Requests, cards.RequestSummaryView{RequestID: br.ID, PackageName: br.PackageName, State: sv.State,
 			Detail: detail, UpdatedAt: br.UpdatedAt})

@@ -956,7 +956,7 @@ func TestBrokeredStatusRefreshCancelAndList(t *testing.T) {
 	}
 	var listed bool
 	for _, s := range e.conn.since(n1) {
-		if strings.Contains(s.text(), "Your requests") && strings.Contains(s.text(), key) && strings.Contains(s.text(), "waiting for Patti Fernandez") {
+		if strings.Contains(s.text(), "Your requests") && strings.Contains(s.text(), key) && strings.Contains(s.text(), "waiting for Patti Fernandez or Fiona Partner") {
 			listed = true
 		}
 	}

@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/botframework"
@@ -103,7 +102,7 @@ func (b *Bot) adminSoD(ctx context.Context, c *adminCall) error {
 			}
 			with = append(with, w)
 		}
-		v.Rows = append(v.Rows, cards.AdminRow{Cells: []string{h.UserName, h.PackageName, strings.Join(with, ", ")}})
+		v.Rows = append(v.Rows, cards.AdminRow{Cells: []string{h.UserName, h.PackageName, l.List(with)}})
 	}
 	c.entry.Outcome = fmt.Sprintf("listed %d", len(rep))
 	return b.sendAdminTable(ctx, c.t, v)

@@ -86,7 +86,7 @@ func approvalSummary(l *i18n.Localizer, p entitlement.Policy) string {
 			}
 			who = append(who, subjectSetLabel(l, s))
 		}
-		parts = append(parts, orUnknown(strings.Join(who, l.T("approvers.or")), l.T("approvers.anApprover")))
+		parts = append(parts, orUnknown(l.Or(who), l.T("approvers.anApprover")))
 	}
 	s := strings.Join(parts, l.T("approvers.then"))
 	r := []rune(s)

@@ -307,9 +307,9 @@ func policyDetail(l *i18n.Localizer, p PolicyDetailView) Container {
 
 // stageDetail is one approval stage of a policy: approvers, fallback, escalation, timeout.
 func stageDetail(l *i18n.Localizer, n int, s StageView) Container {
-	lines := []string{l.T("details.approvers", "List", orDefault(joinNames(l, s.Approvers), l.T("details.noneConfigured")))}
+	lines := []string{l.T("details.approvers", "List", orDefault(joinAnyOf(l, s.Approvers), l.T("details.noneConfigured")))}
 	if len(s.Fallback) > 0 {
-		lines = append(lines, l.T("details.fallbackApprovers", "List", joinNames(l, s.Fallback)))
+		lines = append(lines, l.T("details.fallbackApprovers", "List", joinAnyOf(l, s.Fallback)))
 	}
 	if s.Escalation != "" {
 		lines = append(lines, l.T("details.escalation", "Text", safe(s.Escalation, maxShort)))

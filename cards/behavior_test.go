@@ -344,7 +344,7 @@ func TestStatusDetails(t *testing.T) {
 	}{
 		{"pending stage 2 of 2", RequestStatusView{State: StatePendingApproval, StageIndex: 2, StageCount: 2,
 			Asked: []string{"Isaiah Langer", "Lynne Robbins"}, Cancelable: true},
-			[]string{"stage 2 of 2", "Waiting for Isaiah Langer and Lynne Robbins."}, true, ""},
+			[]string{"stage 2 of 2", "Waiting for Isaiah Langer or Lynne Robbins."}, true, ""},
 		{"denied with reason", RequestStatusView{State: StateDenied, DecidedBy: "Isaiah Langer", DecidedAt: t0, DecisionJustification: "Not yet"},
 			[]string{"Denied by Isaiah Langer on {{DATE(2026-11-26T09:15:00Z, SHORT)}}", "\"Not yet\""}, false, ""},
 		{"guest waiting for invitation", RequestStatusView{State: StateDelivering, WaitingForInvitation: true, InviteRedeemURL: "https://invitations.example/r"},

@@ -232,7 +232,14 @@ func isoDate(t time.Time) string {
 
 // joinNames lists names as "A, B and C" in the reader's language, at most maxPeopleInline of them
 // ("A, B, C, D, E and 3 others").
-func joinNames(l *i18n.Localizer, names []string) string {
+func joinNames(l *i18n.Localizer, names []string) string { return joinPeople(l, names, l.List) }
+
+// joinAnyOf lists people any one of whom may act (a stage's approvers) as "A, B or C" in the reader's
+// language, at most maxPeopleInline of them ("A, B, C, D, E or 3 others").
+func joinAnyOf(l *i18n.Localizer, names []string) string { return joinPeople(l, names, l.Or) }
+
+// joinPeople cleans names and joins at most maxPeopleInline of them with join (an i18n list join).
+func joinPeople(l *i18n.Localizer, names []string, join func([]string) string) string {
 	var clean []string
 	for _, n := range names {
 		if n = strings.TrimSpace(n); n != "" {
@@ -241,9 +248,9 @@ func joinNames(l *i18n.Localizer, names []string) string {
 	}
 	if len(clean) > maxPeopleInline {
 		rest := len(clean) - maxPeopleInline
-		return l.List(append(clean[:maxPeopleInline:maxPeopleInline], l.N("common.others", rest)))
+		return join(append(clean[:maxPeopleInline:maxPeopleInline], l.N("common.others", rest)))
 	}
-	return l.List(clean)
+	return join(clean)
 }
 
 // joinInline lists at most maxPeopleInline items on one line, each made safe and clipped to clipAt runes, joined

@@ -154,7 +154,7 @@ func stateText(l *i18n.Localizer, v RequestStatusView) (string, string) {
 		if v.StageCount > 1 {
 			h = l.T("status.pendingStage", "State", h, "Stage", max(v.StageIndex, 1), "Stages", v.StageCount)
 		}
-		if asked := joinNames(l, v.Asked); asked != "" {
+		if asked := joinAnyOf(l, v.Asked); asked != "" {
 			return h, l.T("status.waitingFor", "Names", asked)
 		}
 		return h, l.T("status.waitingForApprovers")
