@@ -31,8 +31,8 @@ type Connector interface {
 type Store interface {
 	lifecycle.Store
 	ClaimActivity(ctx context.Context, key string, holdFor time.Duration) (store.Claim, error)
-	CompleteTurn(ctx context.Context, key string, resp []byte, ref *store.ConversationRef) error
-	ReleaseActivity(ctx context.Context, key string) error
+	CompleteTurn(ctx context.Context, key, token string, resp []byte, ref *store.ConversationRef) error
+	ReleaseActivity(ctx context.Context, key, token string) error
 	PutConversation(ctx context.Context, ref store.ConversationRef) error
 	PutCard(ctx context.Context, ref store.CardRef) error
 	Cards(ctx context.Context, key string) ([]store.CardRef, error)
@@ -195,14 +195,17 @@ func New(cfg Config) (*Bot, error) {
 }
 
 // claimHold is how long an activity claim holds off other deliveries of the same activity; a claim older than
-// that (its replica died, or its turn failed) is taken over by the next delivery.
+// that (its replica died, or its turn hangs) is taken over by the next delivery. A claim whose answer is
+// waiting to be written is renewed by the store meanwhile (store.PendingAnswers), so it is not taken over.
 const claimHold = 15 * time.Second
 
 // OnActivity handles one authenticated activity. The same activity delivered twice (Teams redelivers when an
 // answer is slow), to this replica or another one, is processed once: the store's activity claim decides who
 // processes it, and the other deliveries get its answer. A turn ends in one durable write: its completion
 // record (the answer to replay) together with the user's conversation reference when that changed. A failed
-// turn releases its claim, so a redelivery processes it again at once.
+// turn releases its claim, so a redelivery processes it again at once — unless the claim was taken over
+// meanwhile (the turn outlasted claimHold): the release and the completion carry the claim's token, so a
+// stale release leaves the new holder's claim, and the first completion is the one kept (see store.Claim).
 func (b *Bot) OnActivity(ctx context.Context, act *schema.Activity) (*botframework.InvokeResponse, error) {
 	key := dedupeKey(act)
 	if key == "" {
@@ -210,18 +213,18 @@ func (b *Bot) OnActivity(ctx context.Context, act *schema.Activity) (*botframewo
 		b.rememberNow(ctx, t, b.remember(ctx, t))
 		return b.route(ctx, t)
 	}
-	won, replay, err := b.claim(ctx, key)
+	c, err := b.claim(ctx, key)
 	if err != nil {
 		return nil, err
 	}
-	if !won {
+	if !c.Won {
 		b.log.InfoContext(ctx, "duplicate activity acknowledged", "activity_id", act.ID, "type", act.Type)
-		return decodeStoredResponse(replay), nil
+		return decodeStoredResponse(c.Response), nil
 	}
 	completed := false
 	defer func() {
 		if !completed { // failed (or panicked): a redelivery may process it again right away
-			if err := b.cfg.Store.ReleaseActivity(context.WithoutCancel(ctx), key); err != nil {
+			if err := b.cfg.Store.ReleaseActivity(context.WithoutCancel(ctx), key, c.Token); err != nil {
 				b.log.WarnContext(ctx, "release activity claim", "activity_id", act.ID, "err", err)
 			}
 		}
@@ -236,30 +239,31 @@ func (b *Bot) OnActivity(ctx context.Context, act *schema.Activity) (*botframewo
 	if err != nil {
 		return nil, fmt.Errorf("encode invoke response: %w", err)
 	}
-	if err := b.cfg.Store.CompleteTurn(ctx, key, raw, ref); err != nil {
+	if err := b.cfg.Store.CompleteTurn(ctx, key, c.Token, raw, ref); err != nil {
 		return nil, fmt.Errorf("mark activity processed: %w", err)
 	}
 	completed = true
 	return resp, nil
 }
 
-// claim takes the activity key: won when this delivery processes it; otherwise the answer of the delivery
-// that did, waiting (polling the claim) while another delivery is still processing it.
-func (b *Bot) claim(ctx context.Context, key string) (won bool, replay []byte, err error) {
+// claim takes the activity key: Won (with its token) when this delivery processes it; otherwise Done with
+// the answer of the delivery that did, waiting (polling the claim) while another delivery is still
+// processing it.
+func (b *Bot) claim(ctx context.Context, key string) (store.Claim, error) {
 	wait := 5 * time.Millisecond
 	for {
 		c, err := b.cfg.Store.ClaimActivity(ctx, key, claimHold)
 		if err != nil {
-			return false, nil, fmt.Errorf("claim activity: %w", err)
+			return store.Claim{}, fmt.Errorf("claim activity: %w", err)
 		}
 		if c.Won || c.Done {
-			return c.Won, c.Response, nil
+			return c, nil
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return false, nil, fmt.Errorf("wait for another delivery of the activity: %w", ctx.Err())
+			return store.Claim{}, fmt.Errorf("wait for another delivery of the activity: %w", ctx.Err())
 		case <-t.C:
 		}
 		wait = min(wait*2, 200*time.Millisecond)

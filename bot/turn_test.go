@@ -101,20 +101,37 @@ func TestTurnIsOneWrite(t *testing.T) {
 	}
 }
 
-// gatedConnector holds the first Send until release is closed, telling entered when it got there.
+// gatedConnector holds the first Sends, one per gate, until the gate's release is closed, telling its
+// entered when it got there; each then returns its gate's err (nil: sent). Later Sends go straight through.
 type gatedConnector struct {
 	*fakeConnector
-	once    sync.Once
-	entered chan struct{}
-	release chan struct{}
+	mu    sync.Mutex
+	gates []*sendGate
+}
+
+// sendGate is one held Send of a gatedConnector.
+type sendGate struct {
+	entered, release chan struct{}
+	err              error
+}
+
+func newGate(err error) *sendGate {
+	return &sendGate{entered: make(chan struct{}), release: make(chan struct{}), err: err}
 }
 
 func (g *gatedConnector) Send(ctx context.Context, serviceURL, conv string, act *schema.Activity) (string, error) {
-	first := false
-	g.once.Do(func() { first = true })
-	if first {
-		close(g.entered)
-		<-g.release
+	g.mu.Lock()
+	var gate *sendGate
+	if len(g.gates) > 0 {
+		gate, g.gates = g.gates[0], g.gates[1:]
+	}
+	g.mu.Unlock()
+	if gate != nil {
+		close(gate.entered)
+		<-gate.release
+		if gate.err != nil {
+			return "", gate.err
+		}
 	}
 	return g.fakeConnector.Send(ctx, serviceURL, conv, act)
 }
@@ -123,17 +140,23 @@ func (g *gatedConnector) Reply(ctx context.Context, serviceURL, conv, replyTo st
 	return g.Send(ctx, serviceURL, conv, act)
 }
 
-// TestRedeliveryDuringAndAfterTurn: a redelivery that arrives while the first delivery is still answering is
-// not processed (it waits and gets the same answer), and one after the turn is acknowledged without a reply.
-func TestRedeliveryDuringAndAfterTurn(t *testing.T) {
-	e := newFlEnv(t)
-	gate := &gatedConnector{fakeConnector: e.conn, entered: make(chan struct{}), release: make(chan struct{})}
+// withGates rebuilds e's bot on a connector that holds its first Sends at gates.
+func withGates(t *testing.T, e *flEnv, gates ...*sendGate) {
+	t.Helper()
 	cfg := e.bot.cfg
-	cfg.Connector = gate
+	cfg.Connector = &gatedConnector{fakeConnector: e.conn, gates: gates}
 	var err error
 	if e.bot, err = New(cfg); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestRedeliveryDuringAndAfterTurn: a redelivery that arrives while the first delivery is still answering is
+// not processed (it waits and gets the same answer), and one after the turn is acknowledged without a reply.
+func TestRedeliveryDuringAndAfterTurn(t *testing.T) {
+	e := newFlEnv(t)
+	gate := newGate(nil)
+	withGates(t, e, gate)
 	act := e.activity(flRita, "Rita Requester", "message")
 	act.Text = "help"
 	key := dedupeKey(act)
@@ -191,5 +214,57 @@ func TestFailedTurnReleasesClaim(t *testing.T) {
 	}
 	if n := len(e.conn.all()); n != 1 {
 		t.Fatalf("the redelivery sent %d replies, want 1", n)
+	}
+}
+
+// TestTakenOverTurn: a turn that outlasts claimHold is taken over by Teams' redelivery, and both run. When the
+// first then fails, its release leaves the new holder's claim, so a third delivery waits for the new holder
+// instead of processing the activity a third time; when the first completes, its answer is kept (the first
+// completion wins) and the third delivery replays it.
+func TestTakenOverTurn(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		firstErr    error
+		wantReplies int // replies sent by the first two turns (a failed send sends none); the third sends none
+	}{
+		{"the first turn fails", errors.New("connector 502"), 1},
+		{"the first turn completes", nil, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newFlEnv(t)
+			first, second := newGate(tc.firstErr), newGate(nil)
+			withGates(t, e, first, second)
+			act := e.activity(flRita, "Rita Requester", "message")
+			act.Text = "help"
+			errs := make(chan error, 3)
+			deliver := func() {
+				dup := *act
+				_, err := e.bot.OnActivity(context.Background(), &dup)
+				errs <- err
+			}
+			go deliver()
+			<-first.entered
+			e.clock.Advance(claimHold + time.Second) // the first turn hangs past the hold
+			go deliver()
+			<-second.entered // the redelivery took the claim over and is answering
+			close(first.release)
+			if err := <-errs; (err != nil) != (tc.firstErr != nil) {
+				t.Fatalf("first turn: %v, want failed %v", err, tc.firstErr != nil)
+			}
+			c, err := e.store.ClaimActivity(context.Background(), dedupeKey(act), claimHold)
+			if err != nil || c.Won || c.Done != (tc.firstErr == nil) {
+				t.Fatalf("claim after the first turn ended = %+v, %v; want held by the new holder, or done", c, err)
+			}
+			go deliver() // a third delivery
+			close(second.release)
+			for range 2 {
+				if err := <-errs; err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n := len(e.conn.all()); n != tc.wantReplies {
+				t.Fatalf("three deliveries sent %d replies, want %d", n, tc.wantReplies)
+			}
+		})
 	}
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	cryptorand "crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -131,13 +132,29 @@ func CheckRequestQuery(q RequestQuery) error {
 }
 
 // Claim is the answer of ClaimActivity. Won: this caller processes the activity and then calls
-// CompleteActivity or CompleteTurn (ReleaseActivity when it failed). !Won && Done: replay Response.
+// CompleteActivity or CompleteTurn (ReleaseActivity when it failed) with Token. !Won && Done: replay Response.
 // !Won && !Done: another delivery (on PostgreSQL possibly at another replica) is processing it now.
+//
+// Ownership. A claim older than the claimer's holdFor is taken over by the next delivery, which gets a new
+// Token; the earlier holder's turn may still be running. So a claim is changed only by the holder of its
+// token (compare-and-swap on the token, as a lease on its holder): ReleaseActivity and RenewActivity with a
+// token that no longer holds the claim do nothing, and the new holder keeps its claim. A completion is the
+// exception: it records a fact (the activity was answered), so CompleteTurn writes it whoever holds the claim
+// now, but the first completion of an activity wins — a later one (the other holder's, after a takeover)
+// leaves the stored answer and the processed record as they are. A turn that lost its claim and then
+// completed makes a redelivery replay its answer instead of processing the activity a third time; a turn that
+// lost its claim and then failed leaves the new holder's claim alone.
 type Claim struct {
 	Won, Done bool
+	// Token identifies this caller's claim when Won: pass it to CompleteTurn, RenewActivity and
+	// ReleaseActivity.
+	Token string
 	// Response is the stored response of a completed activity (nil when none was stored).
 	Response []byte
 }
+
+// NewClaimToken returns a new random claim token (26 base32 characters, 128 bits): unique across replicas.
+func NewClaimToken() string { return cryptorand.Text() }
 
 // Requests is the durable record of the requests the lifecycle follows.
 type Requests interface {
@@ -183,9 +200,10 @@ type Backend interface {
 	PruneProcessed(ctx context.Context, olderThan time.Duration) (int, error)
 	PruneRequests(ctx context.Context, closedFor time.Duration) (int, error)
 	ClaimActivity(ctx context.Context, key string, holdFor time.Duration) (Claim, error)
-	CompleteActivity(ctx context.Context, key string, resp []byte) error
-	CompleteTurn(ctx context.Context, key string, resp []byte, ref *ConversationRef) error
-	ReleaseActivity(ctx context.Context, key string) error
+	RenewActivity(ctx context.Context, key, token string) (bool, error)
+	CompleteActivity(ctx context.Context, key, token string, resp []byte) error
+	CompleteTurn(ctx context.Context, key, token string, resp []byte, ref *ConversationRef) error
+	ReleaseActivity(ctx context.Context, key, token string) error
 
 	PutCard(ctx context.Context, ref CardRef) error
 	Cards(ctx context.Context, key string) ([]CardRef, error)

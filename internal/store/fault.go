@@ -150,7 +150,8 @@ func (h *writeHealth) failed() error {
 }
 
 // probeWrites checks, after a failed write, that writes succeed again: it writes and deletes probeSize bytes
-// and then records the activity completions that could not be written. nil when writes work.
+// and then records the activity completions that could not be written. nil when writes work. Ping and the
+// background retry of the pending answers (SetRetry, set up by Open) call it.
 func (s *Store) probeWrites(ctx context.Context) error {
 	if s.health.failed() == nil && s.health.Len() == 0 {
 		return nil
@@ -163,5 +164,10 @@ func (s *Store) probeWrites(ctx context.Context) error {
 			return err
 		}
 	}
-	return s.health.Flush(ctx, s.MarkProcessed)
+	return s.health.Flush(ctx, s.flushCompletion)
+}
+
+// flushCompletion writes one pending completion (see CompleteTurn).
+func (s *Store) flushCompletion(ctx context.Context, key, token string, resp []byte) error {
+	return s.writeCompletion(ctx, "complete turn", key, token, resp, nil)
 }

@@ -171,8 +171,9 @@ func TestFullDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = s.Close() }()
-	if c, err := s.ClaimActivity(ctx, "act", time.Nanosecond); err != nil || !c.Won {
-		t.Fatalf("claim = %+v, %v", c, err)
+	claim, err := s.ClaimActivity(ctx, "act", time.Nanosecond)
+	if err != nil || !claim.Won {
+		t.Fatalf("claim = %+v, %v", claim, err)
 	}
 	filler := filepath.Join(dir, "filler")
 	fillDisk(t, filler)
@@ -187,7 +188,7 @@ func TestFullDisk(t *testing.T) {
 		t.Fatal("Ping ready while the disk is full")
 	}
 	resp := []byte(`{"status":200,"body":"` + strings.Repeat("a", 100<<10) + `"}`)
-	if err := s.CompleteActivity(ctx, "act", resp); err == nil {
+	if err := s.CompleteActivity(ctx, "act", claim.Token, resp); err == nil {
 		t.Log("completion fitted on the full disk; the claim below must still replay it")
 	}
 	for range 2 { // a redelivery long after holdFor: replayed, never processed again

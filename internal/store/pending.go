@@ -9,29 +9,41 @@ import (
 // PendingAnswers holds, in memory, the answers of activities that were processed and answered but whose
 // completion could not be written (a full disk, a database that stopped answering). Both backends keep one:
 // a redelivery of such an activity replays the answer from here instead of being processed a second time, the
-// claim is not released, and the completions are written (Flush) once the store takes writes again. It is
-// safe for concurrent use; the zero value is empty.
+// claim is not released but renewed, and the completions are written (Flush) once the store takes writes
+// again — by a background retry (SetRetry, pendingretry.go) and by Ping. It is safe for concurrent use; the
+// zero value is empty and retries nothing.
 type PendingAnswers struct {
 	mu      sync.Mutex
-	pending map[string][]byte // activity key → the response whose completion failed
+	pending map[string]pendingAnswer // activity key → the answer whose completion failed
+	retry   retryLoop
 }
 
-// Remember keeps resp as the answer of activity key until Forget.
-func (p *PendingAnswers) Remember(key string, resp []byte) {
+// pendingAnswer is one answered activity whose completion waits: the token of the claim its turn won (the
+// retry renews that claim until it is lost) and the response to replay.
+type pendingAnswer struct {
+	token string
+	resp  []byte
+	lost  bool
+}
+
+// Remember keeps resp as the answer of activity key, whose claim token holds, until Forget; when a retry is
+// set (SetRetry) it makes sure the background retry runs.
+func (p *PendingAnswers) Remember(key, token string, resp []byte) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.pending == nil {
-		p.pending = map[string][]byte{}
+		p.pending = map[string]pendingAnswer{}
 	}
-	p.pending[key] = resp
+	p.pending[key] = pendingAnswer{token: token, resp: resp}
+	p.startRetryLocked()
 }
 
 // Answer returns the remembered answer of activity key.
 func (p *PendingAnswers) Answer(key string) ([]byte, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	resp, ok := p.pending[key]
-	return resp, ok
+	a, ok := p.pending[key]
+	return a.resp, ok
 }
 
 // Forget drops the answer of activity key (its completion was written).
@@ -48,17 +60,21 @@ func (p *PendingAnswers) Len() int {
 	return len(p.pending)
 }
 
-// Flush writes every remembered completion with complete (a backend's MarkProcessed) and forgets each one
-// written; it stops at the first error and returns it.
-func (p *PendingAnswers) Flush(ctx context.Context, complete func(ctx context.Context, key string, resp []byte) error) error {
-	p.mu.Lock()
-	snap := maps.Clone(p.pending)
-	p.mu.Unlock()
-	for key, resp := range snap {
-		if err := complete(ctx, key, resp); err != nil {
+// Flush writes every remembered completion with complete (a backend's completion write: the first completion
+// of an activity wins, so writing one twice is harmless) and forgets each one written; it stops at the first
+// error and returns it.
+func (p *PendingAnswers) Flush(ctx context.Context, complete func(ctx context.Context, key, token string, resp []byte) error) error {
+	for key, a := range p.snapshot() {
+		if err := complete(ctx, key, a.token, a.resp); err != nil {
 			return err
 		}
 		p.Forget(key)
 	}
 	return nil
+}
+
+func (p *PendingAnswers) snapshot() map[string]pendingAnswer {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return maps.Clone(p.pending)
 }

@@ -35,14 +35,14 @@ func TestPruneProcessedByTimeIndex(t *testing.T) {
 	}
 	defer s.Close()
 	now = now.Add(time.Hour)
-	if err := s.CompleteActivity(ctx, "done-early", nil); err != nil { // t0+1h
+	if err := s.CompleteActivity(ctx, "done-early", "tok", nil); err != nil { // t0+1h
 		t.Fatal(err)
 	}
 	now = now.Add(30 * time.Hour)
-	if err := s.CompleteActivity(ctx, "done-early", []byte(`{}`)); err != nil { // written again at t0+31h: keeps t0+1h
+	if err := s.CompleteActivity(ctx, "done-early", "tok", []byte(`{}`)); err != nil { // completed again at t0+31h: keeps t0+1h
 		t.Fatal(err)
 	}
-	if err := s.CompleteActivity(ctx, "done-late", nil); err != nil { // t0+31h
+	if err := s.CompleteActivity(ctx, "done-late", "tok", nil); err != nil { // t0+31h
 		t.Fatal(err)
 	}
 	now = now.Add(19 * time.Hour) // t0+50h: a 48h TTL cuts at t0+2h

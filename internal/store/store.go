@@ -151,6 +151,9 @@ type Options struct {
 	// read-only) and the returned func as it ends, with its error: the process's metrics and trace spans
 	// (telemetry.Metrics.StoreOp).
 	Observe func(ctx context.Context, op string, write bool) func(error)
+	// PendingRetryMax caps the wait between background retries of an answered activity's completion that
+	// could not be written (a full disk); default DefaultPendingRetryMax.
+	PendingRetryMax time.Duration
 }
 
 // Store is an open bbolt state file. It is safe for concurrent use.
@@ -210,6 +213,7 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	s := &Store{db: db, log: opts.Logger.With("store", path), now: opts.Now, maxAttempts: opts.MaxAttempts, path: path,
 		observe: opts.Observe}
+	s.health.SetRetry(PendingRetry{Flush: s.probeWrites, Renew: s.RenewActivity, Max: opts.PendingRetryMax, Log: s.log})
 	if err := ensurePrivate(path); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -307,9 +311,10 @@ func (s *Store) migrate(migs []Migration) error {
 	})
 }
 
-// Close marks the file closed cleanly (so the next Open need not read it whole) and releases it. Further
-// calls on the Store fail.
+// Close ends the background retry of pending answers (with one last attempt to write them), marks the file
+// closed cleanly (so the next Open need not read it whole) and releases it. Further calls on the Store fail.
 func (s *Store) Close() error {
+	s.health.Stop()
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		meta, err := bucket(tx, bucketMeta)
 		if err != nil {

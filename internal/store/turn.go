@@ -19,40 +19,64 @@ import (
 // mid-turn loses only the claim of an activity that was not answered (Teams redelivers it and it is
 // processed then). A completed record on disk answers a redelivery after the turn and after a restart.
 
-// activityClaims holds the activities this process is processing now, with when each was claimed.
+// activityClaims holds the activities this process is processing now: when each was claimed (or last
+// renewed) and the token of its holder.
 type activityClaims struct {
 	mu   sync.Mutex
-	held map[string]time.Time
+	held map[string]heldClaim
+}
+
+type heldClaim struct {
+	at    time.Time
+	token string
 }
 
 // take claims key at now unless another delivery holds it since less than holdFor; took reports a takeover
-// of an older claim.
-func (c *activityClaims) take(key string, now time.Time, holdFor time.Duration) (won, tookOver bool, since time.Time) {
+// of an older claim. The winner gets a new token.
+func (c *activityClaims) take(key string, now time.Time, holdFor time.Duration) (token string, tookOver bool, since time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if at, ok := c.held[key]; ok {
-		if now.Sub(at) < holdFor {
-			return false, false, at
+	if h, ok := c.held[key]; ok {
+		if now.Sub(h.at) < holdFor {
+			return "", false, h.at
 		}
-		tookOver, since = true, at
+		tookOver, since = true, h.at
 	}
 	if c.held == nil {
-		c.held = map[string]time.Time{}
+		c.held = map[string]heldClaim{}
 	}
-	c.held[key] = now
-	return true, tookOver, since
+	token = NewClaimToken()
+	c.held[key] = heldClaim{at: now, token: token}
+	return token, tookOver, since
 }
 
-func (c *activityClaims) release(key string) {
+// release drops the claim of key if token holds it (a claim taken over stays with its new holder); an empty
+// token releases nothing.
+func (c *activityClaims) release(key, token string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.held, key)
+	if h, ok := c.held[key]; ok && h.token == token {
+		delete(c.held, key)
+	}
+}
+
+// renew restarts the age of the claim of key at now if token holds it.
+func (c *activityClaims) renew(key, token string, now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h, ok := c.held[key]
+	if !ok || h.token != token {
+		return false
+	}
+	c.held[key] = heldClaim{at: now, token: token}
+	return true
 }
 
 // ClaimActivity claims key (an activity id) BEFORE the caller does anything visible, so a Teams redelivery
 // is answered once. Won: the caller processes the activity and then calls CompleteActivity or CompleteTurn
-// (or ReleaseActivity when it failed). !Won && Done: the caller replays Response. !Won && !Done: another
-// delivery is processing it now; a claim older than holdFor (its turn hangs) is taken over (Won).
+// (or ReleaseActivity when it failed) with the claim's Token. !Won && Done: the caller replays Response.
+// !Won && !Done: another delivery is processing it now; a claim older than holdFor (its turn hangs) is taken
+// over (Won, with a new token; see Claim for what the earlier holder can still do).
 //
 // On bbolt the claim is held in memory (nothing is written): only the completion is durable.
 func (s *Store) ClaimActivity(ctx context.Context, key string, holdFor time.Duration) (Claim, error) {
@@ -68,86 +92,130 @@ func (s *Store) ClaimActivity(ctx context.Context, key string, holdFor time.Dura
 		_ = s.probeWrites(ctx)
 		return Claim{Done: true, Response: resp}, nil
 	}
-	won, tookOver, since := s.claims.take(key, s.now().UTC(), holdFor)
-	if !won {
-		return Claim{}, nil
-	}
+	token, tookOver, since := s.claims.take(key, s.now().UTC(), holdFor)
 	if tookOver {
 		s.log.Warn("taking over an abandoned activity claim", "key", key, "claimed_at", since)
 	}
 	// Checked after taking the claim: a completion is written before its claim is released, so a delivery
-	// that finds the claim free finds the completion.
+	// that finds the claim free finds the completion. A claim still held may be completed too (the turn it
+	// took over completed first): the activity is done then, as on PostgreSQL.
 	resp, done, err := s.Processed(ctx, key)
 	if err != nil {
-		s.claims.release(key)
+		s.claims.release(key, token) // no-op when not won (token "")
 		return Claim{}, fmt.Errorf("%s: %w", op, err)
 	}
-	if done {
-		s.claims.release(key)
+	switch {
+	case done:
+		s.claims.release(key, token)
 		return Claim{Done: true, Response: resp}, nil
+	case token == "":
+		return Claim{}, nil
+	default:
+		return Claim{Won: true, Token: token}, nil
 	}
-	return Claim{Won: true}, nil
+}
+
+// RenewActivity restarts the age of the claim of key if token still holds it, so no other delivery takes
+// the activity over; false when the claim was lost (taken over, released or completed).
+func (s *Store) RenewActivity(ctx context.Context, key, token string) (bool, error) {
+	if err := CheckClaim("renew activity", key, token); err != nil {
+		return false, err
+	}
+	return s.claims.renew(key, token, s.now().UTC()), nil
 }
 
 // ReleaseActivity gives up the claim of key after its turn failed, so a redelivery processes it at once
-// instead of waiting for the claim to age. A completed activity stays completed.
-func (s *Store) ReleaseActivity(ctx context.Context, key string) error {
-	if err := checkKey("release activity", "key", key); err != nil {
+// instead of waiting for the claim to age. Only the holder of token releases: a claim taken over stays with
+// its new holder. A completed activity stays completed, and so does one answered whose completion could not
+// be written (its claim is kept, see CompleteTurn).
+func (s *Store) ReleaseActivity(ctx context.Context, key, token string) error {
+	if err := CheckClaim("release activity", key, token); err != nil {
 		return err
 	}
-	s.claims.release(key)
+	if _, answered := s.health.Answer(key); answered {
+		return nil
+	}
+	s.claims.release(key, token)
 	return nil
 }
 
 // CompleteActivity records the activity key as processed with resp (the response to replay; may be nil).
 // When the write fails (a full disk) the completion is kept in memory: later claims of key replay resp, and
-// Ping writes it once writes succeed again; the error is still returned.
-func (s *Store) CompleteActivity(ctx context.Context, key string, resp []byte) error {
-	return s.CompleteTurn(ctx, key, resp, nil)
+// it is written in the background (and by Ping) once writes succeed again; the error is still returned.
+func (s *Store) CompleteActivity(ctx context.Context, key, token string, resp []byte) error {
+	return s.CompleteTurn(ctx, key, token, resp, nil)
 }
 
 // CompleteTurn is CompleteActivity that also stores ref (the conversation reference of the turn's user, nil
 // for none) in the same transaction, unless the stored reference equals it in everything but UpdatedAt; an
 // empty UserName or Locale in ref keeps the stored one. A ref PutConversation would refuse is refused the same
-// way, and nothing is written.
-func (s *Store) CompleteTurn(ctx context.Context, key string, resp []byte, ref *ConversationRef) error {
+// way, and nothing is written. The first completion of key wins (see Claim): a later one, by a turn whose
+// claim was taken over, keeps the stored answer.
+func (s *Store) CompleteTurn(ctx context.Context, key, token string, resp []byte, ref *ConversationRef) error {
 	const op = "complete turn"
-	if err := checkKey(op, "key", key); err != nil {
+	if err := CheckClaim(op, key, token); err != nil {
 		return err
 	}
-	now := s.now().UTC()
 	if ref != nil {
 		if err := ValidateConversation(*ref); err != nil {
 			return err
 		}
-		if ref.UpdatedAt.IsZero() {
-			ref.UpdatedAt = now
+	}
+	if err := s.writeCompletion(ctx, op, key, token, resp, ref); err != nil {
+		if !errors.Is(err, ErrInvalid) && ctx.Err() == nil {
+			s.health.Remember(key, token, bytes.Clone(resp)) // the claim is kept: ReleaseActivity leaves it
 		}
+		return err
+	}
+	return nil
+}
+
+// writeCompletion writes the completion of key (unless one is stored: the first wins) and ref, then drops
+// the claim token holds and any pending answer of key.
+func (s *Store) writeCompletion(ctx context.Context, op, key, token string, resp []byte, ref *ConversationRef) error {
+	now := s.now().UTC()
+	if ref != nil && ref.UpdatedAt.IsZero() {
+		r := *ref
+		r.UpdatedAt = now
+		ref = &r
 	}
 	raw, err := json.Marshal(processedRecord{At: now, Resp: resp})
 	if err != nil {
 		return fmt.Errorf("%s: encode: %w", op, err)
 	}
+	kept := false
 	// Concurrent turns' completions share one commit (group commit); the function is idempotent.
 	err = s.batch(ctx, op, func(tx *bbolt.Tx) error {
-		if err := putProcessed(tx, []byte(key), now, raw); err != nil {
+		var err error
+		if kept, err = putCompletion(tx, []byte(key), now, raw); err != nil || ref == nil {
 			return err
-		}
-		if ref == nil {
-			return nil
 		}
 		return putConversationIfChanged(tx, *ref)
 	})
 	if err != nil {
-		if !errors.Is(err, ErrInvalid) && ctx.Err() == nil {
-			s.health.Remember(key, bytes.Clone(resp))
-		}
-		s.claims.release(key)
 		return err
 	}
+	if kept {
+		s.log.Warn("activity completed twice (its claim was taken over); the first answer is kept", "key", key)
+	}
 	s.health.Forget(key)
-	s.claims.release(key)
+	s.claims.release(key, token)
 	return nil
+}
+
+// putCompletion writes the completion raw of key unless a completed record is stored (kept reports that).
+func putCompletion(tx *bbolt.Tx, key []byte, at time.Time, raw []byte) (kept bool, err error) {
+	b, err := bucket(tx, bucketProcessed)
+	if err != nil {
+		return false, err
+	}
+	if old := b.Get(key); old != nil {
+		var rec processedRecord
+		if json.Unmarshal(old, &rec) == nil && !rec.Claimed {
+			return true, nil
+		}
+	}
+	return false, putProcessed(tx, key, at, raw)
 }
 
 // putConversationIfChanged writes ref (merged with the stored reference, see MergeConversation) unless the

@@ -26,7 +26,7 @@ func BenchmarkTurnWrites(b *testing.B) {
 			if err != nil || !c.Won {
 				b.Fatalf("claim: %+v %v", c, err)
 			}
-			if err := s.CompleteTurn(ctx, key, nil, &ref); err != nil {
+			if err := s.CompleteTurn(ctx, key, c.Token, nil, &ref); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -141,3 +141,12 @@ func Maintain(ctx context.Context, p Pruner, log *slog.Logger, m Maintenance) er
 		}
 	}
 }
+
+// CheckClaim validates the activity key and the claim token given to CompleteTurn, RenewActivity and
+// ReleaseActivity (the token ClaimActivity returned with a won claim).
+func CheckClaim(op, key, token string) error {
+	if err := checkKey(op, "key", key); err != nil {
+		return err
+	}
+	return checkKey(op, "token", token)
+}

@@ -43,7 +43,7 @@ func (s *Store) MarkProcessed(ctx context.Context, key string, resp []byte) erro
 		return err
 	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO processed (key, at, claimed, response) VALUES ($1, now(), false, $2)
-		ON CONFLICT (key) DO UPDATE SET at = now(), claimed = false, response = EXCLUDED.response`, key, resp)
+		ON CONFLICT (key) DO UPDATE SET at = now(), claimed = false, response = EXCLUDED.response, holder = NULL`, key, resp)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
@@ -51,38 +51,54 @@ func (s *Store) MarkProcessed(ctx context.Context, key string, resp []byte) erro
 }
 
 // CompleteActivity records the claimed activity key as processed with resp (see CompleteTurn).
-func (s *Store) CompleteActivity(ctx context.Context, key string, resp []byte) error {
-	return s.CompleteTurn(ctx, key, resp, nil)
+func (s *Store) CompleteActivity(ctx context.Context, key, token string, resp []byte) error {
+	return s.CompleteTurn(ctx, key, token, resp, nil)
 }
 
 // CompleteTurn records the claimed activity key as processed with resp and stores ref (nil for none) as
 // store.Store.CompleteTurn does, in one statement: one round trip, one transaction. The reference is rewritten
-// only when it changed in anything but updatedAt; an empty userName or locale keeps the stored one.
+// only when it changed in anything but updatedAt; an empty userName or locale keeps the stored one. The first
+// completion of key wins (see store.Claim): the completion overwrites a claim row, whoever holds it, but never
+// a completed row.
 //
 // When the write fails (the database stopped answering after the turn was answered) the answer is kept in
 // memory, as the bbolt store does on a full disk: a redelivery to this replica replays it, the claim is not
-// released (a redelivery to another replica waits on it), and Ping writes the completion once the database
-// answers again; the error is still returned.
-func (s *Store) CompleteTurn(ctx context.Context, key string, resp []byte, ref *store.ConversationRef) error {
-	err := s.completeTurn(ctx, key, resp, ref)
+// released but renewed (so a redelivery to another replica waits on it instead of taking it over), and the
+// completion is written in the background — and by Ping — once the database answers again; the error is
+// still returned.
+func (s *Store) CompleteTurn(ctx context.Context, key, token string, resp []byte, ref *store.ConversationRef) error {
+	err := s.completeTurn(ctx, key, token, resp, ref)
 	switch {
 	case err == nil:
 		s.answers.Forget(key)
 	case !errors.Is(err, store.ErrInvalid) && ctx.Err() == nil:
-		s.answers.Remember(key, bytes.Clone(resp))
+		s.answers.Remember(key, token, bytes.Clone(resp))
 		s.log.Warn("activity answered but its completion could not be written; kept in memory until the database answers",
 			"key", key, "err", err)
 	}
 	return err
 }
 
-func (s *Store) completeTurn(ctx context.Context, key string, resp []byte, ref *store.ConversationRef) error {
+// completeProcessed writes the completion of $1 with response $2 over a claim, never over a completion; it
+// returns a row only when it wrote.
+const completeProcessed = `INSERT INTO processed (key, at, claimed, response) VALUES ($1, now(), false, $2)
+	ON CONFLICT (key) DO UPDATE SET at = now(), claimed = false, response = EXCLUDED.response, holder = NULL
+		WHERE processed.claimed
+	RETURNING 1`
+
+func (s *Store) completeTurn(ctx context.Context, key, token string, resp []byte, ref *store.ConversationRef) error {
 	const op = "complete turn"
-	if err := store.CheckKey(op, "key", key); err != nil {
+	if err := store.CheckClaim(op, key, token); err != nil {
 		return err
 	}
+	var wrote int
 	if ref == nil {
-		return s.MarkProcessed(ctx, key, resp)
+		err := s.pool.QueryRow(ctx, completeProcessed, key, resp).Scan(&wrote)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		s.keptFirst(key, wrote)
+		return nil
 	}
 	if err := store.ValidateConversation(*ref); err != nil {
 		return err
@@ -96,43 +112,70 @@ func (s *Store) completeTurn(ctx context.Context, key string, resp []byte, ref *
 		return fmt.Errorf("%s: encode conversation: %w", op, err)
 	}
 	// A data-modifying WITH runs to completion whether or not the outer statement reads it.
-	_, err = s.pool.Exec(ctx, `WITH done AS (
-			INSERT INTO processed (key, at, claimed, response) VALUES ($1, now(), false, $2)
-			ON CONFLICT (key) DO UPDATE SET at = now(), claimed = false, response = EXCLUDED.response
-			RETURNING 1)
+	err = s.pool.QueryRow(ctx, `WITH done AS (`+completeProcessed+`), conv AS (
 		INSERT INTO conversations AS c (tenant_id, aad_object_id, conversation_id, service_url, updated_at, ref)
 		VALUES ($3, $4, $5, $6, $7, $8)
 		ON CONFLICT (tenant_id, aad_object_id) DO UPDATE SET conversation_id = EXCLUDED.conversation_id,
 			service_url = EXCLUDED.service_url, updated_at = EXCLUDED.updated_at,
 			ref = jsonb_strip_nulls(jsonb_build_object('userName', c.ref->'userName', 'locale', c.ref->'locale')) || EXCLUDED.ref
 		WHERE ((jsonb_strip_nulls(jsonb_build_object('userName', c.ref->'userName', 'locale', c.ref->'locale')) || EXCLUDED.ref) - 'updatedAt')
-			IS DISTINCT FROM (c.ref - 'updatedAt')`,
-		key, resp, r.TenantID, r.AADObjectID, r.ConversationID, r.ServiceURL, r.UpdatedAt, raw)
+			IS DISTINCT FROM (c.ref - 'updatedAt'))
+		SELECT count(*) FROM done`,
+		key, resp, r.TenantID, r.AADObjectID, r.ConversationID, r.ServiceURL, r.UpdatedAt, raw).Scan(&wrote)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
+	s.keptFirst(key, wrote)
 	return nil
 }
 
+// keptFirst logs a completion that found key completed already (wrote 0): two deliveries processed it.
+func (s *Store) keptFirst(key string, wrote int) {
+	if wrote == 0 {
+		s.log.Warn("activity completed twice (its claim was taken over); the first answer is kept", "key", key)
+	}
+}
+
+// flushCompletion writes one pending completion (PendingAnswers.Flush).
+func (s *Store) flushCompletion(ctx context.Context, key, token string, resp []byte) error {
+	return s.completeTurn(ctx, key, token, resp, nil)
+}
+
+// RenewActivity restarts the age of the claim of key (on the database clock) if token still holds it, so no
+// other replica takes the activity over; false when the claim was lost (taken over, released or completed).
+func (s *Store) RenewActivity(ctx context.Context, key, token string) (bool, error) {
+	const op = "renew activity"
+	if err := store.CheckClaim(op, key, token); err != nil {
+		return false, err
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE processed SET at = clock_timestamp() WHERE key = $1 AND claimed AND holder = $2`, key, token)
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", op, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
 // ReleaseActivity deletes the claim of key after its turn failed, so a redelivery (at any replica) processes
-// it at once instead of waiting for the claim to age; a completed activity stays completed, and so does one
-// answered whose completion could not be written (see CompleteTurn).
-func (s *Store) ReleaseActivity(ctx context.Context, key string) error {
+// it at once instead of waiting for the claim to age. Only the holder of token releases (compare-and-swap on
+// the holder column): a claim another replica took over stays with it. A completed activity stays completed,
+// and so does one answered whose completion could not be written (see CompleteTurn).
+func (s *Store) ReleaseActivity(ctx context.Context, key, token string) error {
 	const op = "release activity"
-	if err := store.CheckKey(op, "key", key); err != nil {
+	if err := store.CheckClaim(op, key, token); err != nil {
 		return err
 	}
 	if _, answered := s.answers.Answer(key); answered {
-		return nil // answered, completion pending: the claim keeps other replicas waiting until Ping writes it
+		return nil // answered, completion pending: the claim keeps other replicas waiting until it is written
 	}
-	if _, err := s.pool.Exec(ctx, `DELETE FROM processed WHERE key = $1 AND claimed`, key); err != nil {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM processed WHERE key = $1 AND claimed AND holder = $2`, key, token); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	return nil
 }
 
-// ClaimActivity inserts key as claimed unless present (see store.Backend): the insert-if-absent is one
-// statement, so of several replicas exactly one wins; a claim older than holdFor is taken over.
+// ClaimActivity inserts key as claimed by a new token unless present (see store.Backend): the
+// insert-if-absent is one statement, so of several replicas exactly one wins; a claim older than holdFor is
+// taken over (the row gets the new holder's token).
 func (s *Store) ClaimActivity(ctx context.Context, key string, holdFor time.Duration) (store.Claim, error) {
 	const op = "claim activity"
 	if err := store.CheckKey(op, "key", key); err != nil {
@@ -142,15 +185,16 @@ func (s *Store) ClaimActivity(ctx context.Context, key string, holdFor time.Dura
 		return store.Claim{}, err
 	}
 	if resp, answered := s.answers.Answer(key); answered {
-		return store.Claim{Done: true, Response: resp}, nil // answered here; its completion waits for Ping
+		return store.Claim{Done: true, Response: resp}, nil // answered here; its completion is still being written
 	}
+	token := store.NewClaimToken()
 	var won bool
-	err := s.pool.QueryRow(ctx, `INSERT INTO processed (key, at, claimed) VALUES ($1, clock_timestamp(), true)
-		ON CONFLICT (key) DO UPDATE SET at = clock_timestamp()
+	err := s.pool.QueryRow(ctx, `INSERT INTO processed (key, at, claimed, holder) VALUES ($1, clock_timestamp(), true, $3)
+		ON CONFLICT (key) DO UPDATE SET at = clock_timestamp(), holder = EXCLUDED.holder
 			WHERE processed.claimed AND processed.at <= clock_timestamp() - $2 * interval '1 microsecond'
-		RETURNING true`, key, micros(holdFor)).Scan(&won)
+		RETURNING true`, key, micros(holdFor), token).Scan(&won)
 	if err == nil {
-		return store.Claim{Won: true}, nil
+		return store.Claim{Won: true, Token: token}, nil
 	}
 	if !errors.Is(err, pgx.ErrNoRows) {
 		return store.Claim{}, fmt.Errorf("%s: %w", op, err)

@@ -53,6 +53,10 @@ type Options struct {
 	Now func() time.Time
 	// Tracer, when set, sees every statement (telemetry.Metrics.PgxTracer: store latency metrics and spans).
 	Tracer pgx.QueryTracer
+	// PendingRetryMax caps the wait between background retries of an answered activity's completion that
+	// could not be written, and so how often its claim is renewed meanwhile; default
+	// store.DefaultPendingRetryMax. Keep it well below the claim hold (the bot's is 15 s).
+	PendingRetryMax time.Duration
 }
 
 // Store is a PostgreSQL-backed store.Backend. It is safe for concurrent use by many goroutines and many
@@ -124,6 +128,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open database %s: %s", where, redactErr(err))
 	}
 	s := &Store{pool: pool, log: opts.Logger.With("store", where), now: opts.Now, maxAttempts: opts.MaxAttempts, where: where}
+	s.answers.SetRetry(store.PendingRetry{Flush: s.flushAnswers, Renew: s.RenewActivity, Max: opts.PendingRetryMax, Log: s.log})
 	if err := s.migrate(ctx, migrationLockID(cfg.ConnConfig.Database, cfg.ConnConfig.RuntimeParams["search_path"])); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open database %s: %w", where, err)
@@ -186,27 +191,34 @@ func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
 	return v, nil
 }
 
-// Close closes the pool.
+// Close ends the background retry of pending answers (with one last attempt to write them) and closes the
+// pool.
 func (s *Store) Close() error {
+	s.answers.Stop()
 	s.pool.Close()
 	return nil
 }
 
 // Ping checks that the database answers and the schema is there, and writes the activity completions that
-// could not be written before (see CompleteTurn); use it as a readiness check: the replica is not ready while
-// any is left.
+// could not be written before (see CompleteTurn; a background retry writes them too, without waiting for a
+// probe); use it as a readiness check: the replica is not ready while any is left.
 func (s *Store) Ping(ctx context.Context) error {
 	var n int
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM leases WHERE false`).Scan(&n); err != nil {
 		return fmt.Errorf("ping database %s: %w", s.where, err)
 	}
 	if left := s.answers.Len(); left > 0 {
-		if err := s.answers.Flush(ctx, s.MarkProcessed); err != nil {
+		if err := s.flushAnswers(ctx); err != nil {
 			return fmt.Errorf("ping database %s: write %d pending activity completions: %w", s.where, left, err)
 		}
 		s.log.Info("wrote the activity completions kept in memory", "count", left)
 	}
 	return nil
+}
+
+// flushAnswers writes the pending activity completions (Ping and the background retry).
+func (s *Store) flushAnswers(ctx context.Context) error {
+	return s.answers.Flush(ctx, s.flushCompletion)
 }
 
 // Pool exposes the connection pool (the migrate command and tests use it).

@@ -141,11 +141,15 @@ func runClaimSteps(t *testing.T, steps []claimStep) {
 
 func testClaimActivity(t *testing.T, open Factory) {
 	s, ctx := open(t), ctxT(t)
+	var first store.Claim
 	runClaimSteps(t, []claimStep{
-		{"first claim wins", func() (store.Claim, error) { return s.ClaimActivity(ctx, "act1", time.Minute) }, store.Claim{Won: true}},
+		{"first claim wins", func() (c store.Claim, err error) {
+			first, err = s.ClaimActivity(ctx, "act1", time.Minute)
+			return first, err
+		}, store.Claim{Won: true}},
 		{"second claim waits", func() (store.Claim, error) { return s.ClaimActivity(ctx, "act1", time.Minute) }, store.Claim{}},
 		{"after completion replays", func() (store.Claim, error) {
-			if err := s.CompleteActivity(ctx, "act1", []byte(`{"status":200}`)); err != nil {
+			if err := s.CompleteActivity(ctx, "act1", first.Token, []byte(`{"status":200}`)); err != nil {
 				return store.Claim{}, err
 			}
 			return s.ClaimActivity(ctx, "act1", time.Minute)

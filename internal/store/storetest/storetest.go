@@ -38,6 +38,8 @@ func Run(t *testing.T, open Factory) {
 		{"ClaimTakeover", testClaimTakeover},
 		{"CompleteTurn", testCompleteTurn},
 		{"ReleaseActivity", testReleaseActivity},
+		{"ClaimOwnership", testClaimOwnership},
+		{"RenewActivity", testRenewActivity},
 		{"Lease", testLease},
 		{"LeaseExpiry", testLeaseExpiry},
 		{"RunExclusive", testRunExclusive},

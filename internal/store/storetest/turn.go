@@ -44,10 +44,11 @@ func testCompleteTurn(t *testing.T, open Factory) {
 			})},
 	} {
 		key := "turn-" + string(rune('a'+i))
-		if c, err := s.ClaimActivity(ctx, key, time.Minute); err != nil || !c.Won {
+		c, err := s.ClaimActivity(ctx, key, time.Minute)
+		if err != nil || !c.Won {
 			t.Fatalf("%s: claim = %+v, %v", st.name, c, err)
 		}
-		err := s.CompleteTurn(ctx, key, []byte(`{"status":200}`), st.ref)
+		err = s.CompleteTurn(ctx, key, c.Token, []byte(`{"status":200}`), st.ref)
 		if !errors.Is(err, st.wantErr) || (st.wantErr == nil) != (err == nil) {
 			t.Fatalf("%s: CompleteTurn = %v, want %v", st.name, err, st.wantErr)
 		}
@@ -60,35 +61,51 @@ func testCompleteTurn(t *testing.T, open Factory) {
 			t.Fatalf("%s: stored %+v, %v\nwant %+v", st.name, got, err, st.want)
 		}
 	}
-	if err := s.CompleteTurn(ctx, "", nil, nil); !errors.Is(err, store.ErrInvalid) {
-		t.Fatalf("CompleteTurn without a key = %v, want ErrInvalid", err)
+	for _, bad := range []struct{ key, token string }{{"", "tok"}, {"k", ""}} {
+		if err := s.CompleteTurn(ctx, bad.key, bad.token, nil, nil); !errors.Is(err, store.ErrInvalid) {
+			t.Fatalf("CompleteTurn(key %q, token %q) = %v, want ErrInvalid", bad.key, bad.token, err)
+		}
 	}
 }
 
 // testReleaseActivity: a failed turn releases its claim, so the next delivery processes the activity at once;
-// releasing a completed activity leaves it completed.
+// only the claim's holder releases it, and releasing a completed activity leaves it completed.
 func testReleaseActivity(t *testing.T, open Factory) {
 	s, ctx := open(t), ctxT(t)
+	var held store.Claim
+	claim := func() (store.Claim, error) {
+		c, err := s.ClaimActivity(ctx, "act", time.Hour)
+		if c.Won {
+			if c.Token == "" || c.Token == held.Token {
+				t.Errorf("won claim token %q (previous %q): want a new, non-empty one", c.Token, held.Token)
+			}
+			held = c
+		}
+		return c, err
+	}
+	release := func(token string) func() (store.Claim, error) {
+		return func() (store.Claim, error) {
+			if err := s.ReleaseActivity(ctx, "act", token); err != nil {
+				return store.Claim{}, err
+			}
+			return claim()
+		}
+	}
 	runClaimSteps(t, []claimStep{
-		{"first claim wins", func() (store.Claim, error) { return s.ClaimActivity(ctx, "act", time.Hour) }, store.Claim{Won: true}},
-		{"held while its turn runs", func() (store.Claim, error) { return s.ClaimActivity(ctx, "act", time.Hour) }, store.Claim{}},
-		{"released after a failure: won again", func() (store.Claim, error) {
-			if err := s.ReleaseActivity(ctx, "act"); err != nil {
-				return store.Claim{}, err
-			}
-			return s.ClaimActivity(ctx, "act", time.Hour)
-		}, store.Claim{Won: true}},
+		{"first claim wins", claim, store.Claim{Won: true}},
+		{"held while its turn runs", claim, store.Claim{}},
+		{"a release by another token keeps it", release("not-the-holder"), store.Claim{}},
+		{"released by its holder: won again", func() (store.Claim, error) { return release(held.Token)() }, store.Claim{Won: true}},
 		{"completed, then released: still done", func() (store.Claim, error) {
-			if err := s.CompleteActivity(ctx, "act", []byte(`{"status":200}`)); err != nil {
+			if err := s.CompleteActivity(ctx, "act", held.Token, []byte(`{"status":200}`)); err != nil {
 				return store.Claim{}, err
 			}
-			if err := s.ReleaseActivity(ctx, "act"); err != nil {
-				return store.Claim{}, err
-			}
-			return s.ClaimActivity(ctx, "act", time.Hour)
+			return release(held.Token)()
 		}, store.Claim{Done: true, Response: []byte(`{"status":200}`)}},
 	})
-	if err := s.ReleaseActivity(ctx, ""); !errors.Is(err, store.ErrInvalid) {
-		t.Fatalf("ReleaseActivity without a key = %v, want ErrInvalid", err)
+	for _, bad := range []struct{ key, token string }{{"", "tok"}, {"act", ""}} {
+		if err := s.ReleaseActivity(ctx, bad.key, bad.token); !errors.Is(err, store.ErrInvalid) {
+			t.Fatalf("ReleaseActivity(key %q, token %q) = %v, want ErrInvalid", bad.key, bad.token, err)
+		}
 	}
 }

@@ -1,0 +1,138 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeWrites is a backend for PendingAnswers' retry: completions fail while failing is set, renewals answer
+// held; it counts both.
+type fakeWrites struct {
+	p         *PendingAnswers
+	mu        sync.Mutex
+	failing   bool
+	held      bool
+	flushes   int
+	renewals  map[string]int // key|token → renewals
+	completed map[string]string
+}
+
+func newFakeWrites(p *PendingAnswers, held bool) *fakeWrites {
+	return &fakeWrites{p: p, failing: true, held: held, renewals: map[string]int{}, completed: map[string]string{}}
+}
+
+func (f *fakeWrites) flush(ctx context.Context) error {
+	f.mu.Lock()
+	f.flushes++
+	failing := f.failing
+	f.mu.Unlock()
+	return f.p.Flush(ctx, func(_ context.Context, key, token string, resp []byte) error {
+		if failing {
+			return errors.New("database unavailable")
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.completed[key] = string(resp)
+		return nil
+	})
+}
+
+func (f *fakeWrites) renew(_ context.Context, key, token string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.renewals[key+"|"+token]++
+	return f.held, nil
+}
+
+func (f *fakeWrites) stats() (flushes int, renewals map[string]int, completed map[string]string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, c := map[string]int{}, map[string]string{}
+	for k, v := range f.renewals {
+		r[k] = v
+	}
+	for k, v := range f.completed {
+		c[k] = v
+	}
+	return f.flushes, r, c
+}
+
+func (f *fakeWrites) setFailing(v bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failing = v
+}
+
+func (p *PendingAnswers) retryRunning() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.retry.running
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 10s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// TestPendingRetry: a pending answer is written in the background once writes succeed, its claim renewed
+// after every failed attempt until it is reported lost; the retry ends when nothing is pending and starts
+// again with the next answer; Stop ends it with one last attempt, and nothing starts after Stop.
+func TestPendingRetry(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		held         bool
+		wantRenewals func(n int) bool // renewals of the claim over several failed attempts
+	}{
+		{"claim held: renewed after every failed attempt", true, func(n int) bool { return n >= 3 }},
+		{"claim lost: renewed no more", false, func(n int) bool { return n == 1 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var p PendingAnswers
+			f := newFakeWrites(&p, tc.held)
+			p.SetRetry(PendingRetry{Flush: f.flush, Renew: f.renew, Max: 5 * time.Millisecond})
+			defer p.Stop()
+			p.Remember("act", "tok", []byte("answer"))
+			waitFor(t, "four failed attempts", func() bool { n, _, _ := f.stats(); return n >= 4 })
+			if _, renewals, _ := f.stats(); !tc.wantRenewals(renewals["act|tok"]) || len(renewals) != 1 {
+				t.Fatalf("renewals = %v", renewals)
+			}
+			f.setFailing(false)
+			waitFor(t, "completion written and retry ended", func() bool { return p.Len() == 0 && !p.retryRunning() })
+			if _, _, completed := f.stats(); completed["act"] != "answer" {
+				t.Fatalf("completed = %v", completed)
+			}
+			p.Remember("act2", "tok2", []byte("answer 2"))
+			waitFor(t, "the next answer written", func() bool { return p.Len() == 0 && !p.retryRunning() })
+		})
+	}
+}
+
+// TestPendingRetryStop: Stop ends the retry and makes one last attempt; an answer remembered afterwards is
+// kept (and replayed) but not retried.
+func TestPendingRetryStop(t *testing.T) {
+	var p PendingAnswers
+	f := newFakeWrites(&p, true)
+	p.SetRetry(PendingRetry{Flush: f.flush, Renew: f.renew, Max: time.Hour})
+	p.Remember("act", "tok", []byte("answer"))
+	f.setFailing(false)
+	p.Stop() // the first attempt would wait 100 ms; Stop's last attempt writes it now
+	if _, _, completed := f.stats(); completed["act"] != "answer" || p.Len() != 0 {
+		t.Fatalf("after Stop: completed %v, %d pending; want the last attempt to write it", completed, p.Len())
+	}
+	p.Remember("late", "tok", []byte("late"))
+	if p.retryRunning() {
+		t.Fatal("a retry started after Stop")
+	}
+	if resp, ok := p.Answer("late"); !ok || string(resp) != "late" {
+		t.Fatalf("Answer(late) = %q, %v", resp, ok)
+	}
+}
