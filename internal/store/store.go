@@ -78,7 +78,7 @@ const (
 	maxKeyLen = 1024
 )
 
-// DefaultProcessedTTL is how long processed activity ids are kept; Open prunes older entries.
+// DefaultProcessedTTL is how long processed activity ids are kept; maintenance (Maintain) prunes older entries.
 const DefaultProcessedTTL = 48 * time.Hour
 
 // DefaultMaxAttempts is the number of delivery attempts after which an outbox item is dead-lettered.
@@ -170,9 +170,9 @@ type Store struct {
 	resident    residentTrim
 }
 
-// Open opens (creating if needed) the state file at path, takes its lock, runs pending migrations in one
-// transaction and prunes processed ids older than DefaultProcessedTTL. A file written by a newer schema is
-// refused with ErrSchemaTooNew.
+// Open opens (creating if needed) the state file at path, takes its lock and runs pending migrations in one
+// transaction. A file written by a newer schema is refused with ErrSchemaTooNew. Pruning is RunMaintenance's
+// (it prunes at its start, then every hour).
 func Open(path string, opts Options) (*Store, error) {
 	if strings.TrimSpace(path) == "" {
 		return nil, invalid("open store", "path", "is required")
@@ -221,12 +221,6 @@ func Open(path string, opts Options) (*Store, error) {
 	if err := s.migrate(migs); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	if n, err := s.PruneProcessed(context.Background(), DefaultProcessedTTL); err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	} else if n > 0 {
-		s.log.Info("pruned processed activity ids", "count", n)
 	}
 	return s, nil
 }
