@@ -53,6 +53,9 @@
 //               Member ends, extends it from the card, Aaron approves the extension. A two-stage review of Falcon
 //               Team Member: Aaron decides stage 1 ("Stage 1 of 2"); Adele gets nothing until /review … stop ends
 //               stage 1, then her stage 2 card with Aaron's decision as evidence; she approves; /reviews per stage.
+//               Then Adele creates a three-stage review from chat (/review new … stages Aaron then manager then
+//               self): Aaron reviews stage 1 and, as Rita's manager, stage 2 (a card for each, though Graph asked
+//               him in stage 1); Rita answers her stage 3 self-review on her card.
 //  15 received: over the whole run, no chat got the same message twice in a row (unasked) and no card has text
 //               that Teams' Markdown mangles (a bare "1.", an HTML-like <tag>).
 // --pg-port BASE numbers the Playgrounds' ports from BASE (default 56160).
@@ -1257,6 +1260,53 @@ async function reviewsAct(s, o, { rita, aaron, adele, megan, gus }, ask, T, D) {
       expect(hasAll(messageText(asMessage(r)), ["You approved this request"]), aaron, "Approve is not answered with the decided view", asMessage(r));
     });
     await stagedReviewSteps(s, o, { aaron, adele }, ask, D);
+    await chatStagedReviewSteps(s, { rita, aaron, adele }, ask, D);
+  });
+}
+
+/**
+ * Act 17, a multi-stage review created from chat: Adele's /review new … stages … (Aaron by name, then each
+ * person's manager, then each person about their own access) after a confirmation card listing the stages.
+ * Aaron gets a card for stage 1 and one for stage 2 (Graph's contactedReviewers dates him by stage 1); Rita,
+ * approved twice, gets her self-review card for stage 3 and answers Yes.
+ */
+async function chatStagedReviewSteps(s, { rita, aaron, adele }, ask, D) {
+  const name = "Falcon Team Member access review";
+  const stopStage = async (n) => {
+    const ask2 = await ask(adele, `/review ${name} stop`, [`Stop stage ${n}`]);
+    const r = await adele.execute(ask2.messageId, findAction(ask2, { verb: "admin.confirm" }), {});
+    expect(hasAll(messageText(asMessage(r)), [`Stage ${n} stopped`]), adele, `confirming is not answered with "Stage ${n} stopped"`, asMessage(r));
+  };
+  const am = aaron.mark();
+  await s.step("Adele: /review new Falcon Team Member once stages aaron@contoso.example (approved) then manager (approved) then self → confirmation lists the 3 stages → Review created", async () => {
+    const ask2 = await ask(adele, "/review new Falcon Team Member once stages aaron@contoso.example 2d (approved) then manager 2d (approved) then self 2d",
+      ["Create an access review of Falcon Team Member?", "in 3 stages", "Aaron Approver", "each person's manager", "each person, about their own access"]);
+    const r = await adele.execute(ask2.messageId, findAction(ask2, { verb: "admin.confirm" }), {});
+    expect(hasAll(messageText(asMessage(r)), ["Review created"]), adele, 'confirming is not answered with "Review created"', asMessage(r));
+  });
+  const st1 = await s.step("Aaron: the stage 1 card arrives (Stage 1 of 3)", () =>
+    aaron.message(am, ["Access review: " + name, "Stage 1 of 3", "Rita Requester"], D, "the stage 1 card"));
+  await s.step("Aaron: Accept recommendations on stage 1", async () => {
+    const r = await aaron.execute(st1.messageId, findAction(st1, { verb: "review.accept" }), {});
+    expect(hasAll(messageText(asMessage(r)), ["Stage 1 of 3", "Approved by Aaron Approver"]), aaron, "the stage 1 card does not show his decisions", asMessage(r));
+  });
+  const am2 = aaron.mark();
+  await s.step("Adele: /review … stop → Stop stage 1 → Stage 1 stopped", () => stopStage(1));
+  const st2 = await s.step("Aaron: his stage 2 card arrives (Rita's manager), with his stage 1 decision as evidence", () =>
+    aaron.message(am2, ["Access review: " + name, "Stage 2 of 3", "Rita Requester", "Stage 1: Approved by Aaron Approver"], D, "the stage 2 card"));
+  await s.step("Aaron: Approve Rita on stage 2", async () => {
+    const r = await aaron.execute(st2.messageId, findAction(st2, { verb: "review.decide", title: "Approve" }), { justification: "still on the team (e2e)" });
+    expect(hasAll(messageText(asMessage(r)), ["Stage 2 of 3", "Approved by Aaron Approver"]), aaron, "the stage 2 card does not show his decision", asMessage(r));
+  });
+  const rm = rita.mark();
+  await s.step("Adele: /review … stop → Stop stage 2 → Stage 2 stopped", () => stopStage(2));
+  const self = await s.step("Rita: her stage 3 self-review card arrives (Stage 3 of 3)", () =>
+    rita.message(rm, ["Do you still need access to Falcon Team Member?", "Stage 3 of 3"], D, "the stage 3 self-review card"));
+  await s.step("Rita: Yes, with a reason → recorded as her answer on stage 3", async () => {
+    const yes = findAction(self, { verb: "review.self", title: rita.tr("Yes, I still need it") });
+    expect(yes, rita, "the self-review card has no Yes", self);
+    const r = await rita.execute(self.messageId, yes, { justification: "I still build Falcon (e2e)" });
+    expect(hasAll(messageText(asMessage(r)), [rita.tr("You said you still need it")]), rita, "Yes is not answered with her recorded answer", asMessage(r));
   });
 }
 
