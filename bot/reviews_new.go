@@ -171,8 +171,12 @@ func parseReviewStages(text string) ([]reviewStageInput, error) {
 			}
 			p = strings.TrimSpace(p[:len(p)-len(m[0])])
 		}
-		if in.who = strings.TrimSpace(p); in.who == "" {
+		switch in.who = strings.TrimSpace(p); strings.ToLower(in.who) {
+		case "":
 			return nil, admUsageErr("review", "stage.new.who", "Stage", n)
+		case "sponsor", "sponsors":
+			// Graph's v1.0 reviewer scopes name users, group members or owners, managers and app owners.
+			return nil, admUsageErr("review", "stage.new.sponsors", "Stage", n)
 		}
 		out = append(out, in)
 	}

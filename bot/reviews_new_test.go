@@ -28,6 +28,7 @@ func TestParseReviewStages(t *testing.T) {
 		{"manager (approved then self", "", "stage 1: put what moves on in parentheses"},
 		{"manager then (approved)", "", "stage 2 is the last one"},
 		{"manager (approved) then 5d", "", "stage 2: say who reviews it"},
+		{"manager (approved) then sponsors", "", "stage 2: sponsors can't be a stage's reviewers"},
 	}
 	for _, c := range cases {
 		t.Run(c.in, func(t *testing.T) {

@@ -157,3 +157,34 @@ func TestReviewersNowStage(t *testing.T) {
 		})
 	}
 }
+
+// TestSelfReviewPerStage: in a multi-stage review the stage in progress says whether people answer for
+// themselves, and self-review notices are sent once per stage.
+func TestSelfReviewPerStage(t *testing.T) {
+	def := entitlement.ReviewDefinition{Stages: []entitlement.ReviewStageSetting{{StageID: "1", ReviewerQueries: []string{entitlement.ReviewerManager}}, {StageID: "2"}}}
+	stages := []entitlement.ReviewStage{{ID: "s1", Number: 1}, {ID: "s2", Number: 2}}
+	cases := []struct {
+		name     string
+		a        Active
+		wantSelf bool
+		wantKey  string
+	}{
+		{"self-review definition", Active{Def: entitlement.ReviewDefinition{SelfReview: true}, Inst: entitlement.ReviewInstance{ID: "i"}}, true, "self/i/p"},
+		{"manager review", Active{Def: entitlement.ReviewDefinition{ReviewerQueries: []string{entitlement.ReviewerManager}}, Inst: entitlement.ReviewInstance{ID: "i"}}, false, "self/i/p"},
+		{"manager stage", Active{Def: def, Inst: entitlement.ReviewInstance{ID: "i"}, Stages: stages, Stage: &stages[0]}, false, "self/i/s1/p"},
+		{"self-review stage", Active{Def: def, Inst: entitlement.ReviewInstance{ID: "i"}, Stages: stages, Stage: &stages[1]}, true, "self/i/s2/p"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := c.a.SelfReview(); got != c.wantSelf {
+				t.Errorf("SelfReview() = %v, want %v", got, c.wantSelf)
+			}
+			if got := selfKey("self", c.a.Ref(), "p"); got != c.wantKey {
+				t.Errorf("selfKey = %q, want %q", got, c.wantKey)
+			}
+			if got, want := AnsweredKey(c.a.Ref(), "p"), "self-answered"+strings.TrimPrefix(c.wantKey, "self"); got != want {
+				t.Errorf("AnsweredKey = %q, want %q", got, want)
+			}
+		})
+	}
+}
