@@ -2,13 +2,16 @@ package reviews
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/store"
 )
 
 // Who reviews a stage. Graph does not say: contactedReviewers is one list for the whole instance, one entry per
@@ -122,6 +125,12 @@ func (s *Service) stageNames(ctx context.Context, a Active, set entitlement.Revi
 	if !resolve || len(managed)+len(groups) == 0 {
 		return n, nil
 	}
+	if ids, ok := s.resolvedBefore(ctx, a); ok {
+		for _, id := range ids {
+			n.resolved[id] = true
+		}
+		return n, nil
+	}
 	var errs []error
 	if len(managed) > 0 {
 		errs = append(errs, s.addManagers(ctx, a, set, &n))
@@ -129,7 +138,42 @@ func (s *Service) stageNames(ctx context.Context, a Active, set entitlement.Revi
 	for _, g := range groups {
 		errs = append(errs, s.addMembers(ctx, g, n.resolved))
 	}
-	return n, errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return n, err
+	}
+	s.keepResolved(ctx, a, n.resolved)
+	return n, nil
+}
+
+// bucketStageReviewers keeps, per stage (instance/stage id), who its manager and group queries resolved to.
+// A stage's items and the people Graph contacted before it started are fixed when it starts, so the directory
+// is read once per stage, not on every sweep (nor on every "reviews").
+const bucketStageReviewers = "reviews.stagereviewers"
+
+// resolvedBefore reads what keepResolved kept for a's current stage.
+func (s *Service) resolvedBefore(ctx context.Context, a Active) ([]string, bool) {
+	if s.cfg.Store == nil {
+		return nil, false
+	}
+	var ids []string
+	found := false
+	err := s.cfg.Store.UpdateKV(ctx, bucketStageReviewers, a.Inst.ID+"/"+a.Stage.ID, func(raw []byte) ([]byte, error) {
+		found = raw != nil && json.Unmarshal(raw, &ids) == nil
+		return nil, store.ErrNoChange
+	})
+	return ids, err == nil && found
+}
+
+// keepResolved records who a's current stage's queries resolved to (a failure only costs a re-read).
+func (s *Service) keepResolved(ctx context.Context, a Active, resolved map[string]bool) {
+	if s.cfg.Store == nil {
+		return
+	}
+	ids := slices.Sorted(maps.Keys(resolved))
+	err := s.cfg.Store.UpdateKV(ctx, bucketStageReviewers, a.Inst.ID+"/"+a.Stage.ID, func([]byte) ([]byte, error) { return json.Marshal(ids) })
+	if err != nil {
+		s.log.WarnContext(ctx, "keep a stage's resolved reviewers", "review", a.Def.ID, "stage", a.Stage.Number, "err", err)
+	}
 }
 
 // addManagers adds the managers of the people under review in a's current stage; a person without a manager

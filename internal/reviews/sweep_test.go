@@ -69,12 +69,16 @@ func TestSweepStageReviewersOnce(t *testing.T) {
 		{StageID: "1", ReviewerQueries: []string{"/users/adele"}}, {StageID: "2", ReviewerQueries: []string{entitlement.ReviewerManager}}}},
 		Inst: entitlement.ReviewInstance{ID: "inst", Status: entitlement.ReviewInProgress}, Stages: stages, Stage: &stages[1]}
 	n := &sentCards{}
-	for sweep := 1; sweep <= 2; sweep++ {
+	for sweep := 1; sweep <= 3; sweep++ {
 		if err := s.sweepReviewers(context.Background(), n, a); err != nil {
 			t.Fatal(err)
 		}
 		if rv.listed != sweep {
 			t.Fatalf("sweep %d read contactedReviewers %d times in all, want once per sweep", sweep, rv.listed)
+		}
+		// Whom the stage's manager query names among the earlier contacts is read once per stage.
+		if dir.reads != 1 {
+			t.Fatalf("sweep %d: %d manager reads in all, want 1 (kept for the stage)", sweep, dir.reads)
 		}
 	}
 	got := map[string]int{}
