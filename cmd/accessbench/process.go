@@ -71,9 +71,12 @@ func (p *process) stop() {
 	}
 }
 
+// probe is the client of the readiness checks: a process that accepts but does not answer is not ready.
+var probe = &http.Client{Timeout: 2 * time.Second}
+
 // answers200 says whether a GET of url answers 200.
 func answers200(url string) bool {
-	resp, err := http.Get(url)
+	resp, err := probe.Get(url)
 	if err != nil {
 		return false
 	}
