@@ -26,13 +26,9 @@ func (s *Sim) emAssignments(g *gctx, seg []string) *graphErr {
 		write(emCtx+"assignments", func(*assignment) bool { return true })
 		return nil
 	}
-	if name, args, ok := parseFunc(seg[0]); ok && strings.EqualFold(name, "filterByCurrentUser") {
-		if g.c.AppOnly {
-			return errDelegatedOnly("accessPackageAssignment: filterByCurrentUser")
-		}
-		if !strings.EqualFold(args["on"], "target") {
-			return errBadRequest("The value '%s' of parameter 'on' is not valid; expected 'target'.", args["on"])
-		}
+	if _, ok, gerr := currentUserFilter(g, seg[0], "accessPackageAssignment", "target"); gerr != nil {
+		return gerr
+	} else if ok {
 		id, _ := s.callerIdentity(g.c)
 		write("Collection(microsoft.graph.accessPackageAssignment)", func(a *assignment) bool { return subjectMatches(s.w.Subjects[a.TargetID], id) })
 		return nil
@@ -56,16 +52,9 @@ func (s *Sim) emApprovals(g *gctx, seg []string) *graphErr {
 	if len(seg) == 0 {
 		return &graphErr{Status: http.StatusBadRequest, Code: "BadRequest", Message: "Listing all approvals is not supported; use filterByCurrentUser(on='approver') or get an approval by id."}
 	}
-	if name, args, ok := parseFunc(seg[0]); ok && strings.EqualFold(name, "filterByCurrentUser") {
-		if g.r.Method != http.MethodGet {
-			return methodNotAllowed(g.r)
-		}
-		if g.c.AppOnly {
-			return errDelegatedOnly("approval: filterByCurrentUser")
-		}
-		if !strings.EqualFold(args["on"], "approver") {
-			return errBadRequest("The value '%s' of parameter 'on' is not valid; expected 'approver'.", args["on"])
-		}
+	if _, ok, gerr := currentUserFilter(g, seg[0], "approval", "approver"); gerr != nil {
+		return gerr
+	} else if ok {
 		var items []item
 		for _, rq := range sortedBy(s.w.Requests, func(r *request) int64 { return r.Ord }) {
 			if !s.awaitsApprovalFrom(rq, g.c.OID) {

@@ -97,13 +97,9 @@ func (s *Sim) emPackages(g *gctx, seg []string) *graphErr {
 		s.writeCollection(g.w, g.r, g.q, emCtx+"accessPackages", s.packageItems(pkgs, g.q), "displayName", "description")
 		return nil
 	}
-	if name, args, ok := parseFunc(seg[0]); ok && strings.EqualFold(name, "filterByCurrentUser") {
-		if g.c.AppOnly {
-			return errDelegatedOnly("accessPackage: filterByCurrentUser")
-		}
-		if !strings.EqualFold(args["on"], "allowedRequestor") {
-			return errBadRequest("The value '%s' of parameter 'on' is not valid; expected 'allowedRequestor'.", args["on"])
-		}
+	if _, ok, gerr := currentUserFilter(g, seg[0], "accessPackage", "allowedRequestor"); gerr != nil {
+		return gerr
+	} else if ok {
 		id, _ := s.callerIdentity(g.c)
 		// Hidden packages are listed only when asked for by id (a direct link).
 		mentionsID := g.q.Filter != nil && g.q.Filter.mentions("id")

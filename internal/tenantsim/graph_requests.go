@@ -21,21 +21,16 @@ func (s *Sim) emRequests(g *gctx, seg []string) *graphErr {
 		}
 		return methodNotAllowed(g.r)
 	}
-	if name, args, ok := parseFunc(seg[0]); ok && strings.EqualFold(name, "filterByCurrentUser") {
-		if g.c.AppOnly {
-			return errDelegatedOnly("accessPackageAssignmentRequest: filterByCurrentUser")
-		}
+	if on, ok, gerr := currentUserFilter(g, seg[0], "accessPackageAssignmentRequest", "target", "createdBy", "approver"); gerr != nil {
+		return gerr
+	} else if ok {
 		id, _ := s.callerIdentity(g.c)
-		var keep func(*request) bool
-		switch strings.ToLower(args["on"]) {
-		case "target":
-			keep = func(rq *request) bool { return subjectMatches(s.w.Subjects[rq.TargetID], id) }
-		case "createdby":
+		keep := func(rq *request) bool { return subjectMatches(s.w.Subjects[rq.TargetID], id) }
+		switch on {
+		case "createdBy":
 			keep = func(rq *request) bool { return rq.CreatedByOID == g.c.OID }
 		case "approver":
 			keep = func(rq *request) bool { return s.awaitsApprovalFrom(rq, g.c.OID) }
-		default:
-			return errBadRequest("The value '%s' of parameter 'on' is not valid; expected 'target', 'createdBy' or 'approver'.", args["on"])
 		}
 		s.writeRequests(g, "Collection(microsoft.graph.accessPackageAssignmentRequest)", keep)
 		return nil

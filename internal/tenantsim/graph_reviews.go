@@ -73,13 +73,9 @@ func (s *Sim) dispatchReviews(g *gctx, seg []string) *graphErr {
 		}
 		return methodNotAllowed(g.r)
 	}
-	if name, args, ok := parseFunc(seg[0]); ok && strings.EqualFold(name, "filterByCurrentUser") {
-		if g.c.AppOnly {
-			return errDelegatedOnly("accessReviewScheduleDefinition: filterByCurrentUser")
-		}
-		if !strings.EqualFold(args["on"], "reviewer") {
-			return errBadRequest("The value '%s' of parameter 'on' is not valid; expected 'reviewer'.", args["on"])
-		}
+	if _, ok, gerr := currentUserFilter(g, seg[0], "accessReviewScheduleDefinition", "reviewer"); gerr != nil {
+		return gerr
+	} else if ok {
 		var items []item
 		for _, d := range s.reviewDefs() {
 			if slices.ContainsFunc(d.Instances, func(in *reviewInst) bool { return reviewsIn(in, g.c.OID) }) {
@@ -113,25 +109,17 @@ func (s *Sim) dispatchReviews(g *gctx, seg []string) *graphErr {
 // reviewer form filterByCurrentUser(on='reviewer'): list is false when seg names one item instead. The
 // reviewer form (mine) is delegated only; the whole listing is for review administrators.
 func (s *Sim) reviewerListing(g *gctx, seg []string, entity string) (list, mine bool, gerr *graphErr) {
-	if len(seg) > 0 && !strings.HasPrefix(strings.ToLower(seg[0]), "filterbycurrentuser(") {
-		return false, false, nil
+	if len(seg) > 0 {
+		_, mine, gerr = currentUserFilter(g, seg[0], entity, "reviewer")
+		return mine, mine, gerr
 	}
 	if g.r.Method != http.MethodGet {
 		return true, false, methodNotAllowed(g.r)
 	}
-	if len(seg) == 0 {
-		if !s.reviewAdmin(g.c, false) {
-			return true, false, errNotReviewAdmin()
-		}
-		return true, false, nil
+	if !s.reviewAdmin(g.c, false) {
+		return true, false, errNotReviewAdmin()
 	}
-	if _, args, _ := parseFunc(seg[0]); !strings.EqualFold(args["on"], "reviewer") {
-		return true, true, errBadRequest("The value '%s' of parameter 'on' is not valid; expected 'reviewer'.", args["on"])
-	}
-	if g.c.AppOnly {
-		return true, true, errDelegatedOnly(entity + ": filterByCurrentUser")
-	}
-	return true, true, nil
+	return true, false, nil
 }
 
 func (s *Sim) reviewInstances(g *gctx, d *reviewDef, seg []string) *graphErr {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -148,6 +149,35 @@ func parseFunc(seg string) (string, map[string]string, bool) {
 func methodNotAllowed(r *http.Request) *graphErr {
 	return &graphErr{Status: http.StatusMethodNotAllowed, Code: "Request_BadRequest",
 		Message: fmt.Sprintf("The HTTP method '%s' is not allowed for this resource.", r.Method)}
+}
+
+// currentUserFilter reads seg as entity's function filterByCurrentUser(on='…'); ok is false when seg is
+// something else. It checks the call in Graph's order, the request's shape before who asks: a function
+// answers only GET (405), on must be one of allowed (400; matched ignoring case, returned as allowed spells
+// it), and only a signed-in user may call it (403: application tokens are not supported).
+func currentUserFilter(g *gctx, seg, entity string, allowed ...string) (on string, ok bool, gerr *graphErr) {
+	name, args, isFunc := parseFunc(seg)
+	if !isFunc || !strings.EqualFold(name, "filterByCurrentUser") {
+		return "", false, nil
+	}
+	if g.r.Method != http.MethodGet {
+		return "", true, methodNotAllowed(g.r)
+	}
+	i := slices.IndexFunc(allowed, func(a string) bool { return strings.EqualFold(a, args["on"]) })
+	if i < 0 {
+		want := make([]string, len(allowed))
+		for j, a := range allowed {
+			want[j] = "'" + a + "'"
+		}
+		if n := len(want); n > 1 {
+			want = append(want[:n-2], want[n-2]+" or "+want[n-1])
+		}
+		return "", true, errBadRequest("The value '%s' of parameter 'on' is not valid; expected %s.", args["on"], strings.Join(want, ", "))
+	}
+	if g.c.AppOnly {
+		return "", true, errDelegatedOnly(entity + ": filterByCurrentUser")
+	}
+	return allowed[i], true, nil
 }
 
 func (s *Sim) dispatch(g *gctx) *graphErr {
