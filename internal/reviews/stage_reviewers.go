@@ -47,9 +47,9 @@ func (s *Service) reviewersNow(ctx context.Context, a Active, contacted []entitl
 	}
 	set, ok := a.Def.StageSetting(a.Stage.Number)
 	if ok && set.SelfReview() {
-		ds, err := s.cfg.Reviews.StageDecisions(ctx, a.Ref())
+		ds, err := s.itemsNow(ctx, a)
 		if err != nil {
-			return nil, fmt.Errorf("load decisions of stage %d of %s: %w", a.Stage.Number, a.Def.Name, err)
+			return nil, err
 		}
 		var out []entitlement.Subject
 		for _, d := range ds {
@@ -179,9 +179,9 @@ func (s *Service) keepResolved(ctx context.Context, a Active, resolved map[strin
 // addManagers adds the managers of the people under review in a's current stage; a person without a manager
 // is reviewed by the stage's fallback reviewers.
 func (s *Service) addManagers(ctx context.Context, a Active, set entitlement.ReviewStageSetting, n *stageNamed) error {
-	ds, err := s.cfg.Reviews.StageDecisions(ctx, a.Ref())
+	ds, err := s.itemsNow(ctx, a)
 	if err != nil {
-		return fmt.Errorf("load decisions of stage %d of %s: %w", a.Stage.Number, a.Def.Name, err)
+		return err
 	}
 	fallback := false
 	var errs []error
