@@ -183,12 +183,14 @@ func applyBasics(d *Draft, in Input, opts Options, p problems) {
 
 func applyRoles(d *Draft, in Input, opts Options, p problems) {
 	var roles []RoleDraft
-	for _, r := range d.Roles {
-		if r.Existing {
-			roles = append(roles, r)
-		}
-	}
+	had := d.ExistingRoles()
 	for _, key := range splitList(in.Roles) {
+		if j := slices.IndexFunc(had, func(r RoleDraft) bool { return r.Key() == key }); j >= 0 {
+			if !slices.ContainsFunc(roles, func(r RoleDraft) bool { return r.Key() == key }) {
+				roles = append(roles, had[j]) // still granted; an existing role left unticked is removed
+			}
+			continue
+		}
 		i := slices.IndexFunc(opts.Roles, func(r RoleDraft) bool { return r.Key() == key })
 		if i < 0 {
 			p.add("roles", "builder.problem.roleUnknown", "Name", key)

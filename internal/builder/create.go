@@ -2,6 +2,7 @@ package builder
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,14 +11,15 @@ import (
 )
 
 // Create files the Graph calls the draft needs, in order: the catalog (when new), resources found by search
-// (resourceRequests), the package (or, editing, its new name and description), its resource roles, the
-// policy, then the incompatibilities. Each call that succeeds is recorded in d.Made and saved before the next,
+// (resourceRequests), the package (or, editing, its new name and description if they changed), the resource
+// roles it adds, then those it removes (editing), the policy (editing: only if it changed), then the
+// incompatibilities. Each call that succeeds is recorded in d.Made and saved before the next,
 // so a retry continues where it stopped and never makes anything twice; each is also logged in d.Made.Log
 // for the admin. On failure d.State is StateFailed and the error is returned (d says what exists).
 func Create(ctx context.Context, g entitlement.Builder, d *Draft, save func(ctx context.Context, d *Draft) error) error {
 	d.Made.Log = nil
 	steps := []func(context.Context, entitlement.Builder, *Draft) (Message, bool, error){
-		makeCatalog, makeResources, makePackage, makeRoles, makePolicy, makeIncompatible,
+		makeCatalog, makeResources, makePackage, makeRoles, removeRoles, makePolicy, makeIncompatible,
 	}
 	for _, step := range steps {
 		if err := runStep(ctx, g, d, step, save); err != nil {
@@ -104,7 +106,7 @@ func makeResources(ctx context.Context, g entitlement.Builder, d *Draft) (Messag
 func makePackage(ctx context.Context, g entitlement.Builder, d *Draft) (Message, bool, error) {
 	in := entitlement.NewPackage{Name: d.Name, Description: d.Description, CatalogID: d.CatalogID}
 	if d.Edit {
-		if d.Made.PackageUpdated {
+		if d.Made.PackageUpdated || !d.packageChanged() {
 			return Message{}, false, nil
 		}
 		what := Msg("builder.progress.packageSaved", "Name", d.Name)
@@ -143,8 +145,28 @@ func makeRoles(ctx context.Context, g entitlement.Builder, d *Draft) (Message, b
 	return Message{}, false, nil
 }
 
+// removeRoles removes the existing roles the admin unticked (one call each), after the new ones were added.
+func removeRoles(ctx context.Context, g entitlement.Builder, d *Draft) (Message, bool, error) {
+	for _, r := range d.RemovedRoles() {
+		if slices.Contains(d.Made.RemovedRoles, r.Key()) {
+			continue
+		}
+		what := Msg("builder.progress.roleRemoved", "Role", r.RoleName, "Name", r.ResourceName)
+		if r.RoleScopeID == "" {
+			return what, true, fmt.Errorf("remove role %s of %s: %w", r.RoleName, r.ResourceName,
+				entitlement.Invalid("role", "was read without its role scope id; open the package again with /package … edit"))
+		}
+		if err := g.RemoveResourceRole(ctx, d.Made.PackageID, r.RoleScopeID); err != nil && !errors.Is(err, entitlement.ErrNotFound) {
+			return what, true, err
+		}
+		d.Made.RemovedRoles = append(d.Made.RemovedRoles, r.Key())
+		return what, true, nil
+	}
+	return Message{}, false, nil
+}
+
 func makePolicy(ctx context.Context, g entitlement.Builder, d *Draft) (Message, bool, error) {
-	if d.Made.PolicySaved {
+	if d.Made.PolicySaved || (d.Edit && d.Made.PolicyID != "" && !d.policyChanged()) {
 		return Message{}, false, nil
 	}
 	pol := d.Policy(d.Made.PackageID)

@@ -138,8 +138,10 @@ type RoleDraft struct {
 	RoleName         string `json:"roleName"`
 	RoleOriginID     string `json:"roleOriginId,omitempty"`
 	Pending          bool   `json:"pending,omitempty"`
-	// Existing marks a role the package already grants (edit mode): it is kept, never added again.
-	Existing bool `json:"existing,omitempty"`
+	// Existing marks a role the package already grants (edit mode): it is never added again; unticking it
+	// removes it (RoleScopeID names it for Graph).
+	Existing    bool   `json:"existing,omitempty"`
+	RoleScopeID string `json:"roleScopeId,omitempty"`
 }
 
 // Key identifies the role within the draft ("<resource origin id>|<role name>").
@@ -199,6 +201,14 @@ type Draft struct {
 	// WasIncompatible is the package's incompatibilities when editing began (to add and remove the difference).
 	WasIncompatible []Incompatible `json:"wasIncompatible,omitempty"`
 
+	// Edit mode: PolicyLabel and PolicyDescription are the edited policy's name and description in Entra
+	// (kept when it is saved); OtherPolicies names the package's policies this wizard leaves alone; Before is
+	// the draft as it was read from Entra, to save only what changed and to show the difference.
+	PolicyLabel       string   `json:"policyLabel,omitempty"`
+	PolicyDescription string   `json:"policyDescription,omitempty"`
+	OtherPolicies     []string `json:"otherPolicies,omitempty"`
+	Before            *Draft   `json:"before,omitempty"`
+
 	// Errors are the last submitted step's problems, by field.
 	Errors map[string]Message `json:"errors,omitempty"`
 
@@ -225,9 +235,10 @@ type Made struct {
 	PackageID string            `json:"packageId,omitempty"`
 	// PackageUpdated is set when an edit's name/description change was saved.
 	PackageUpdated bool `json:"packageUpdated,omitempty"`
-	// Roles are the role keys added to the package.
-	Roles    []string `json:"roles,omitempty"`
-	PolicyID string   `json:"policyId,omitempty"`
+	// Roles are the role keys added to the package; RemovedRoles those removed from it (editing).
+	Roles        []string `json:"roles,omitempty"`
+	RemovedRoles []string `json:"removedRoles,omitempty"`
+	PolicyID     string   `json:"policyId,omitempty"`
 	// PolicySaved is set when the policy was created or (editing) replaced.
 	PolicySaved bool `json:"policySaved,omitempty"`
 	// Incompatible are the incompatibility keys ("package:<id>", "group:<id>") set or removed.

@@ -87,6 +87,9 @@ func (f *fakeGraph) AddResourceRole(_ context.Context, _ string, r entitlement.C
 	}
 	return f.id("scope"), f.call("AddResourceRole")
 }
+func (f *fakeGraph) RemoveResourceRole(_ context.Context, _ string, id string) error {
+	return f.call("RemoveResourceRole:" + id)
+}
 func (f *fakeGraph) CreatePolicy(_ context.Context, p entitlement.Policy) (entitlement.Policy, error) {
 	if err := f.call("CreatePolicy"); err != nil {
 		return entitlement.Policy{}, err

@@ -54,8 +54,11 @@ const (
 	groupRoleOwner        = "Owner"
 )
 
-// PolicyName is the name Create gives the policy.
+// PolicyName is the name Create gives the policy (editing: the policy's own name).
 func (d *Draft) PolicyName() string {
+	if d.Edit && d.PolicyLabel != "" {
+		return d.PolicyLabel
+	}
 	switch d.Who {
 	case WhoMembers:
 		return policyNameMembers
@@ -82,7 +85,7 @@ func (d *Draft) Policy(packageID string) entitlement.Policy {
 	p := entitlement.Policy{
 		PackageID:                      packageID,
 		Name:                           d.PolicyName(),
-		Description:                    fmt.Sprintf(policyDescription, orDefault(d.AdminName, policyDescriptionAnon)),
+		Description:                    d.policyDescription(),
 		SelfAddAllowed:                 d.Who != WhoNobody,
 		SelfRemoveAllowed:              d.Who != WhoNobody,
 		SelfUpdateAllowed:              d.Who != WhoNobody && d.ExtensionAllowed,
@@ -138,6 +141,14 @@ func (d *Draft) Policy(packageID string) entitlement.Policy {
 	return p
 }
 
+// policyDescription is the policy's description: its own when editing, else who created it.
+func (d *Draft) policyDescription() string {
+	if d.Edit && d.PolicyLabel != "" {
+		return d.PolicyDescription
+	}
+	return fmt.Sprintf(policyDescription, orDefault(d.AdminName, policyDescriptionAnon))
+}
+
 func subjectSets(as []Approver) []entitlement.SubjectSet {
 	var out []entitlement.SubjectSet
 	for _, a := range as {
@@ -164,13 +175,14 @@ func orDefault(s, def string) string {
 	return s
 }
 
-// FromPackage starts an edit draft from an existing package, its first policy and its incompatibilities.
+// FromPackage starts an edit draft from an existing package, the policy to edit (nil: none) and its
+// incompatibilities; Before records what was read, so Create saves only what the admin changed.
 func FromPackage(pkg entitlement.Package, pol *entitlement.Policy, inc entitlement.Incompatibilities, names func(entitlement.SubjectSet) string) Draft {
 	d := Draft{Edit: true, Name: pkg.Name, Description: pkg.Description, CatalogID: pkg.CatalogID, CatalogName: pkg.CatalogName}
 	d.Made.PackageID = pkg.ID
 	for _, r := range pkg.Resources {
 		d.Roles = append(d.Roles, RoleDraft{ResourceID: r.ResourceID, ResourceName: r.ResourceName, ResourceOriginID: r.OriginID,
-			OriginSystem: r.OriginSystem, RoleName: r.RoleName, RoleOriginID: r.RoleOriginID, Existing: true})
+			OriginSystem: r.OriginSystem, RoleName: r.RoleName, RoleOriginID: r.RoleOriginID, Existing: true, RoleScopeID: r.RoleScopeID})
 	}
 	for _, p := range inc.Packages {
 		d.Incompatible = append(d.Incompatible, Incompatible{IncompatibleRef: entitlement.IncompatibleRef{Kind: entitlement.IncompatiblePackage, ID: p.ID}, Name: p.Name})
@@ -180,10 +192,17 @@ func FromPackage(pkg entitlement.Package, pol *entitlement.Policy, inc entitleme
 	}
 	d.WasIncompatible = append([]Incompatible(nil), d.Incompatible...)
 	d.Who, d.Expiry = WhoNobody, ExpireNever
-	if pol == nil {
-		return d
+	if pol != nil {
+		fromPolicy(&d, pol, names)
 	}
-	d.Made.PolicyID = pol.ID
+	before := d
+	d.Before = &before
+	return d
+}
+
+// fromPolicy fills the policy steps of an edit draft from the policy being edited.
+func fromPolicy(d *Draft, pol *entitlement.Policy, names func(entitlement.SubjectSet) string) {
+	d.Made.PolicyID, d.PolicyLabel, d.PolicyDescription = pol.ID, pol.Name, pol.Description
 	switch pol.Scope {
 	case entitlement.ScopeAllMemberUsers:
 		d.Who = WhoMembers
@@ -214,6 +233,9 @@ func FromPackage(pkg entitlement.Package, pol *entitlement.Policy, inc entitleme
 			if days, ok := durationDays(s.DurationBeforeAutomaticDenial); ok {
 				st.AutoDenyDays = days
 			}
+			if h, ok := durationHours(s.DurationBeforeEscalation); ok && s.EscalationEnabled && h > 0 {
+				st.EscalateAfterHours, st.EscalateTo = h, approvers(s.EscalationApprovers, names)
+			}
 			d.Stages = append(d.Stages, st)
 		}
 	}
@@ -224,7 +246,6 @@ func FromPackage(pkg entitlement.Package, pol *entitlement.Policy, inc entitleme
 		}
 		d.Questions = append(d.Questions, qd)
 	}
-	return d
 }
 
 func approvers(sets []entitlement.SubjectSet, names func(entitlement.SubjectSet) string) []Approver {
@@ -244,6 +265,23 @@ func approvers(sets []entitlement.SubjectSet, names func(entitlement.SubjectSet)
 		}
 	}
 	return out
+}
+
+// durationHours reads "PT4H" (or "P1DT2H") as whole hours.
+func durationHours(iso string) (int, bool) {
+	i := strings.IndexByte(iso, 'T')
+	if i < 1 || len(iso) < i+3 || iso[len(iso)-1] != 'H' {
+		return 0, false
+	}
+	h, err := strconv.Atoi(iso[i+1 : len(iso)-1])
+	if err != nil || h < 0 {
+		return 0, false
+	}
+	if i == 1 { // no days
+		return h, true
+	}
+	d, ok := durationDays(iso[:i])
+	return d*24 + h, ok
 }
 
 // durationDays reads "P30D" (or "P4W2D") as whole days.

@@ -29,6 +29,9 @@ type Builder interface {
 	// AddResourceRole adds a catalog resource role to an access package (resourceRoleScopes) and returns the
 	// role scope id.
 	AddResourceRole(ctx context.Context, packageID string, role CatalogResourceRole) (string, error)
+	// RemoveResourceRole removes a resource role from an access package (DELETE resourceRoleScopes/{id});
+	// people who hold the package lose that role.
+	RemoveResourceRole(ctx context.Context, packageID, roleScopeID string) error
 
 	// CreatePolicy creates an assignment policy for p.PackageID (p.ID is ignored).
 	CreatePolicy(ctx context.Context, p Policy) (Policy, error)

@@ -63,6 +63,9 @@ type ResourceRole struct {
 	RoleName string
 	// RoleOriginID is the id of the role in its origin system.
 	RoleOriginID string
+	// RoleScopeID is the access package's resourceRoleScope id (what Builder.RemoveResourceRole takes); set
+	// when the package was read with its role scopes.
+	RoleScopeID string
 }
 
 // Package is an access package.

@@ -26,7 +26,7 @@
 //	  accessPackages/{id}/getApplicablePolicyRequirements (POST)
 //	  accessPackages/{id}/{assignmentPolicies,resourceRoleScopes,incompatibleAccessPackages,incompatibleGroups,accessPackagesIncompatibleWith}
 //	  accessPackages (POST), accessPackages/{id} (PATCH; DELETE refused while it has assignments),
-//	  accessPackages/{id}/resourceRoleScopes (POST), …/{incompatibleAccessPackages,incompatibleGroups}/$ref (POST),
+//	  accessPackages/{id}/resourceRoleScopes (POST, DELETE /{id}), …/{incompatibleAccessPackages,incompatibleGroups}/$ref (POST),
 //	  …/{id}/$ref (DELETE)
 //	  assignmentPolicies[/{id}[/questions]], assignmentPolicies (POST), assignmentPolicies/{id} (PUT, DELETE),
 //	    with Graph's validation (targets, expiration, stages with approvers, questions)

@@ -160,7 +160,7 @@ func (s *Sim) newCatalogResource(catalogID, originSystem, originID, name string)
 	return r, nil
 }
 
-// emPackageWrites handles POST accessPackages, PATCH/DELETE accessPackages/{id}, POST resourceRoleScopes
+// emPackageWrites handles POST accessPackages, PATCH/DELETE accessPackages/{id}, POST and DELETE resourceRoleScopes
 // and the incompatible packages/groups; false when the request is not one of them.
 func (s *Sim) emPackageWrites(g *gctx, seg []string) (bool, *graphErr) {
 	m := g.r.Method
@@ -181,6 +181,8 @@ func (s *Sim) emPackageWrites(g *gctx, seg []string) (bool, *graphErr) {
 		return true, s.adminOnly(g, func(g *gctx) *graphErr { return s.deletePackage(g, p) })
 	case len(seg) == 2 && strings.EqualFold(seg[1], "resourceRoleScopes") && m == http.MethodPost:
 		return true, s.adminOnly(g, func(g *gctx) *graphErr { return s.addRoleScope(g, p) })
+	case len(seg) == 3 && strings.EqualFold(seg[1], "resourceRoleScopes") && m == http.MethodDelete:
+		return true, s.adminOnly(g, func(g *gctx) *graphErr { return s.removeRoleScope(g, p, seg[2]) })
 	case len(seg) >= 2 && strings.EqualFold(seg[1], "incompatibleGroups") && m == http.MethodGet && len(seg) == 2:
 		var items []item
 		for _, id := range p.IncompatibleGroups {
@@ -324,6 +326,19 @@ func (s *Sim) addRoleScope(g *gctx, p *accessPkg) *graphErr {
 		"@odata.context": s.graphBase() + "/$metadata#" + emCtx + "accessPackages('" + p.ID + "')/resourceRoleScopes/$entity",
 		"id":             sc.ID, "createdDateTime": ts(s.now()),
 	})
+	return nil
+}
+
+// removeRoleScope removes a resource role scope from the package (204; 404 for an id the package lacks).
+func (s *Sim) removeRoleScope(g *gctx, p *accessPkg, id string) *graphErr {
+	i := slices.IndexFunc(p.RoleScopes, func(sc roleScope) bool { return sc.ID == id })
+	if i < 0 {
+		return errNotFound("accessPackageResourceRoleScope", id)
+	}
+	p.RoleScopes = slices.Delete(p.RoleScopes, i, i+1)
+	p.Modified = s.now()
+	g.mutated = true
+	g.w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 

@@ -260,6 +260,24 @@ func (c *Client) AddResourceRole(ctx context.Context, packageID string, role ent
 	return id, err
 }
 
+// RemoveResourceRole removes the resource role scope roleScopeID from the package:
+// DELETE /identityGovernance/entitlementManagement/accessPackages/{id}/resourceRoleScopes/{id}
+// (EntitlementManagement.ReadWrite.All). Entra then removes the role from everyone who holds the package.
+func (c *Client) RemoveResourceRole(ctx context.Context, packageID, roleScopeID string) error {
+	if err := needID("package id", packageID); err != nil {
+		return err
+	}
+	if err := needID("resource role scope id", roleScopeID); err != nil {
+		return err
+	}
+	err := c.call(ctx, fmt.Sprintf("remove role scope %s from access package %s", roleScopeID, packageID), func(ctx context.Context) error {
+		_, err := c.sendJSON(ctx, abs.DELETE, c.base+emPath+"accessPackages/"+url.PathEscape(packageID)+"/resourceRoleScopes/"+url.PathEscape(roleScopeID), nil, nil)
+		return err
+	})
+	c.forgetEM()
+	return err
+}
+
 // CreatePolicy creates an assignment policy for p.PackageID.
 func (c *Client) CreatePolicy(ctx context.Context, p entitlement.Policy) (entitlement.Policy, error) {
 	if err := needID("package id", p.PackageID); err != nil {

@@ -129,7 +129,7 @@ func toPackage(m models.AccessPackageable) entitlement.Package {
 		if rrs == nil {
 			continue
 		}
-		var rr entitlement.ResourceRole
+		rr := entitlement.ResourceRole{RoleScopeID: str(rrs.GetId())}
 		if role := rrs.GetRole(); role != nil {
 			rr.RoleName = str(role.GetDisplayName())
 			rr.RoleOriginID = str(role.GetOriginId())
