@@ -27,6 +27,7 @@ func (b *Bot) registerBuilder() {
 	} {
 		b.onVerb(verb, b.builderVerb(h))
 	}
+	b.onVerb(cards.VerbBuilderEditPolicy, b.verbBuilderEditPolicy)
 	b.adminCommand("sod", b.adminSoD)
 	b.onVerb(cards.VerbAccessRemove, b.verbAccessRemove)
 }
@@ -100,63 +101,23 @@ func (b *Bot) startWizard(ctx context.Context, c *adminCall, d builder.Draft) er
 	if _, err := b.builderPorts(c.t.loc); err != nil {
 		return err
 	}
+	if err := b.storeNewDraft(ctx, c.t, &d); err != nil {
+		return err
+	}
+	c.entry.Outcome = "wizard started"
+	_, err := b.sendCard(ctx, c.t, b.wizardCard(ctx, c.t, &d, nil))
+	return err
+}
+
+// storeNewDraft gives d a new id and the admin, and stores it as the admin's draft at its first step.
+func (b *Bot) storeNewDraft(ctx context.Context, t *turn, d *builder.Draft) error {
 	id, err := builder.NewID()
 	if err != nil {
 		return err
 	}
-	d.ID, d.TenantID, d.AdminID, d.AdminName = id, c.t.tenantID, c.t.userID, c.t.userName
+	d.ID, d.TenantID, d.AdminID, d.AdminName = id, t.tenantID, t.userID, t.userName
 	d.Started, d.Updated, d.Step = b.now(), b.now(), builder.StepBasics
-	if err := builder.Start(ctx, b.cfg.Store, d); err != nil {
-		return err
-	}
-	c.entry.Outcome = "wizard started"
-	_, err = b.sendCard(ctx, c.t, b.wizardCard(ctx, c.t, &d, nil))
-	return err
-}
-
-func (b *Bot) editPackage(ctx context.Context, c *adminCall, name string) error {
-	g, err := b.builderPorts(c.t.loc)
-	if err != nil {
-		return err
-	}
-	found, err := b.resolvePackage(ctx, "package", name)
-	if err != nil {
-		return err
-	}
-	pkg, err := b.cfg.Entitlement.Package(ctx, found.ID)
-	if err != nil {
-		return fmt.Errorf("read access package %s: %w", found.ID, err)
-	}
-	if err := b.checkCatalogManaged(ctx, c.t.loc, pkg.CatalogID); err != nil {
-		return err
-	}
-	if err := b.checkCatalogRights(ctx, c.t, pkg.CatalogID, orUnknown(pkg.CatalogName, pkg.CatalogID)); err != nil {
-		return err
-	}
-	pols, err := b.cfg.Entitlement.Policies(ctx, pkg.ID)
-	if err != nil {
-		return fmt.Errorf("list policies of package %s: %w", pkg.ID, err)
-	}
-	inc, err := g.Incompatibilities(ctx, pkg.ID)
-	if err != nil {
-		return fmt.Errorf("read incompatibilities of %s: %w", pkg.ID, err)
-	}
-	var pol *entitlement.Policy
-	if len(pols) > 0 {
-		pol = &pols[0]
-	}
-	names := newAdmNamer(b, c.t.loc)
-	d := builder.FromPackage(pkg, pol, inc, func(s entitlement.SubjectSet) string {
-		switch s.Kind {
-		case entitlement.SetConnectedOrganizationMembers:
-			return names.org(ctx, s.ConnectedOrgID)
-		case entitlement.SetSingleUser:
-			return names.user(ctx, s.UserID, s.Description)
-		}
-		return orUnknown(s.Description, s.GroupID)
-	})
-	c.entry.PackageID, c.entry.PackageName = pkg.ID, pkg.Name
-	return b.startWizard(ctx, c, d)
+	return builder.Start(ctx, b.cfg.Store, *d)
 }
 
 // checkCatalogManaged refuses a catalog that Entra manages itself (serviceManaged): its packages cannot be

@@ -113,6 +113,18 @@ func (b *Bot) builtView(l *i18n.Localizer, d builder.Draft) cards.PackageBuiltVi
 	for _, p := range d.Made.Log {
 		v.Progress = append(v.Progress, cards.ProgressLine{What: l.T(p.What.ID, p.What.KV()...), OK: p.OK, Err: recordedErrorText(l, p.Err)})
 	}
+	if v.Failed {
+		rest, err := builder.Remaining(d)
+		if err != nil {
+			b.log.Warn("plan what a failed package build has left", "err", err)
+		}
+		for i, m := range rest {
+			if i == 0 && len(d.Made.Log) > 0 && !d.Made.Log[len(d.Made.Log)-1].OK {
+				continue // the failed step, shown above
+			}
+			v.NotDone = append(v.NotDone, l.T(m.ID, m.KV()...))
+		}
+	}
 	if d.State == builder.StateDone && d.Who != builder.WhoNobody {
 		v.MyAccessURL = cards.MyAccessURL(b.cfg.Tenant.Domain, d.Made.PackageID)
 		if b.cfg.BotID != "" {
@@ -158,8 +170,8 @@ func (b *Bot) wizardOptions(ctx context.Context, d *builder.Draft, step builder.
 			}
 		}
 		o.Roles = builder.RoleOptions(res, d.Found)
-		for _, r := range d.Roles {
-			if r.Pending && !containsRole(o.Roles, r.Key()) {
+		for _, r := range append(d.ExistingRoles(), d.Roles...) {
+			if (r.Pending || r.Existing) && !containsRole(o.Roles, r.Key()) {
 				o.Roles = append(o.Roles, r)
 			}
 		}

@@ -62,6 +62,11 @@ func (b *Bot) wizardView(ctx context.Context, t *turn, d *builder.Draft, in *bui
 	}
 	if step == builder.StepReview {
 		v.Review = reviewSections(t.loc, d)
+		if d.Edit {
+			if err := editChanges(t.loc, d, &v); err != nil {
+				t.log.WarnContext(ctx, "plan the package changes", "err", err)
+			}
+		}
 	}
 	return v
 }
@@ -86,9 +91,7 @@ func fillDraftValues(v *cards.PackageWizardView, d *builder.Draft) {
 	}
 	var roles []string
 	for _, r := range d.Roles {
-		if !r.Existing {
-			roles = append(roles, r.Key())
-		}
+		roles = append(roles, r.Key())
 	}
 	v.Roles = strings.Join(roles, ",")
 	v.Who, v.Orgs = string(d.Who), strings.Join(d.OrgIDs, ",")
@@ -218,12 +221,21 @@ func reviewSections(l *i18n.Localizer, d *builder.Draft) []cards.WizardSection {
 	return []cards.WizardSection{
 		{Step: string(builder.StepBasics), Title: step(builder.StepBasics), Facts: basics},
 		{Step: string(builder.StepResources), Title: step(builder.StepResources), Facts: res},
-		{Step: string(builder.StepWho), Title: step(builder.StepWho), Facts: []cards.Fact{{Title: l.T("builder.view.requesters"), Value: who}}},
+		{Step: string(builder.StepWho), Title: step(builder.StepWho), Facts: whoFacts(l, d, who)},
 		{Step: string(builder.StepApproval), Title: step(builder.StepApproval), Facts: appr},
 		{Step: string(builder.StepLifetime), Title: step(builder.StepLifetime), Facts: []cards.Fact{{Title: l.T("builder.expiry"), Value: ends},
 			{Title: l.T("builder.view.extension"), Value: ext}}},
 		{Step: string(builder.StepSoD), Title: step(builder.StepSoD), Facts: []cards.Fact{{Title: l.T("details.incompatible"), Value: incText}}},
 	}
+}
+
+// whoFacts say who may request; editing, also which policy that is.
+func whoFacts(l *i18n.Localizer, d *builder.Draft, who string) []cards.Fact {
+	fs := []cards.Fact{{Title: l.T("builder.view.requesters"), Value: who}}
+	if d.Edit && d.PolicyLabel != "" {
+		fs = append([]cards.Fact{{Title: l.T("builder.view.policy"), Value: d.PolicyLabel}}, fs...)
+	}
+	return fs
 }
 
 // approvalFacts describe the draft's approval step: its stages, the requestor's justification, the questions.

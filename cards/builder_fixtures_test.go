@@ -43,6 +43,17 @@ func pilotReview() PackageWizardView {
 	return v
 }
 
+// pilotEditReview is the review of an edit of Northwind Pilot's partner policy: a role swapped, 60 days.
+func pilotEditReview() PackageWizardView {
+	v := pilotReview()
+	v.Edit, v.PackageName = true, "Northwind Pilot"
+	v.Review[2].Facts = append([]Fact{{Title: "Policy", Value: "Northwind partners"}}, v.Review[2].Facts...)
+	v.Changes = []string{"Grant Member of Northwind Team", "Remove Falcon Visitors of Falcon", "Save the policy Northwind partners"}
+	v.ChangedFacts = []Fact{{Title: "Access ends", Value: "after 30 days → after 60 days"}}
+	v.OtherPolicies = []string{"Employees"}
+	return v
+}
+
 func builderCases(l *i18n.Localizer) []cardCase {
 	basics := pilotWizard("basics", 1)
 	basics.Errors = []string{"Name: give the package a name (what requesters will look for)."}
@@ -71,6 +82,17 @@ func builderCases(l *i18n.Localizer) []cardCase {
 		{"builder-failed", PackageBuilt(l, PackageBuiltView{DraftID: draftID, PackageName: "Northwind Pilot", Failed: true, CanUndo: true,
 			Progress: []ProgressLine{{What: "Create the access package Northwind Pilot in Project Falcon", OK: true}, {What: "Grant Member of Falcon Team", OK: true},
 				{What: "Create the policy Users of Northwind", Err: "approval stage 1 has no primary approvers; a policy that requires approval needs at least one approver in every stage"}}})},
+		{"builder-policy-choice", PolicyChoice(l, PolicyChoiceView{PackageID: pkgPilot, PackageName: "Northwind Pilot", Policies: []PolicyChoiceItem{
+			{ID: "ffffffff-0000-0000-0000-0000000000a1", Name: "Employees", Facts: []Fact{{Title: "Requesters", Value: "Members of this directory"},
+				{Title: "Approval", Value: "No approval"}, {Title: "Access ends", Value: "after 180 days"}}},
+			{ID: "ffffffff-0000-0000-0000-0000000000a2", Name: "Northwind partners", Facts: []Fact{{Title: "Requesters", Value: "Users of Northwind"},
+				{Title: "Stage 1", Value: "Patti Fernandez; 14 days to decide"}, {Title: "Access ends", Value: "after 30 days"}}},
+		}})},
+		{"builder-edit-review", PackageWizard(l, pilotEditReview())},
+		{"builder-edit-failed", PackageBuilt(l, PackageBuiltView{DraftID: draftID, PackageName: "Northwind Pilot", Edit: true, Failed: true,
+			Progress: []ProgressLine{{What: "Grant Member of Northwind Team", OK: true},
+				{What: "Remove Falcon Visitors of Falcon", Err: "Microsoft Entra is not reachable right now; nothing was changed by this step."}},
+			NotDone: []string{"Save the policy Northwind partners"}})},
 		{"package-details-incompatible", PackageDetails(l, PackageDetailsView{ID: "eeeeeeee-0000-0000-0000-000000000005", Name: "Falcon Break-glass",
 			CatalogName: "Project Falcon", Hidden: true, Resources: falconResources[:1], TenantDomain: "contoso.onmicrosoft.com", Editable: true,
 			Incompatible: []string{"Falcon Production Access", "Falcon Security Reviewers (group)"}})},

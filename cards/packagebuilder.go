@@ -25,6 +25,9 @@ const (
 	VerbBuilderUndo = "builder.undo"
 	// VerbBuilderCancel closes the wizard.
 	VerbBuilderCancel = "builder.cancel"
+	// VerbBuilderEditPolicy opens the wizard on one policy of a package (the policy choice of
+	// /package {name} edit); it carries KeyPackageID and KeyPolicyID.
+	VerbBuilderEditPolicy = "builder.editPolicy"
 )
 
 // Keys of the wizard's action data and the ids of its inputs.
@@ -66,7 +69,7 @@ var wizardStepTitle = map[string]string{
 	"approval": "builder.step.approval", "lifetime": "builder.step.lifetime", "sod": "builder.step.sod", "review": "builder.step.review",
 }
 
-// Limits of the review card (seven sections, one per step).
+// Limits of the review card (one section per step).
 const (
 	maxReviewSections = 7
 	maxReviewFacts    = 8
@@ -138,6 +141,12 @@ type PackageWizardView struct {
 	PackageChoices                           []Choice
 
 	Review []WizardSection
+	// Edit mode, on the review: Changes are the calls Save will make, in order (none: nothing changes);
+	// ChangedFacts say how the edited policy changes ("before → after"); OtherPolicies are the package's
+	// policies this edit leaves alone.
+	Changes       []string
+	ChangedFacts  []Fact
+	OtherPolicies []string
 }
 
 // PackageWizard is one step of the package builder wizard.
@@ -220,6 +229,9 @@ func wizardResources(l *i18n.Localizer, c *Card, v PackageWizardView) {
 	} else {
 		c.add(InputChoiceSet{ID: InputPBRoles, Label: l.T("builder.roles"), Choices: choices(v.RoleChoices), Value: v.Roles,
 			Style: "expanded", IsMultiSelect: true, Wrap: true})
+	}
+	if v.Edit && len(v.RoleChoices) > 0 {
+		c.add(footnote(l.T("builder.rolesEditNote")))
 	}
 	c.add(InputText{ID: InputPBSearch, Label: l.T("builder.search"), Value: safe(v.Search, maxShort), MaxLength: 100})
 	c.add(ActionSet{Actions: []Action{execute(l.T("builder.searchButton"), VerbBuilderSearch, KeyDraftID, v.DraftID, KeyStep, v.Step)}})
@@ -329,11 +341,82 @@ func wizardReview(l *i18n.Localizer, c *Card, v PackageWizardView) {
 	label := l.T("builder.create")
 	if v.Edit {
 		label = l.T("builder.save")
+		wizardChanges(l, c, v)
 	}
 	c.add(footnote(l.T("builder.reviewNote", "Button", label)))
 	data := []string{KeyDraftID, v.DraftID, KeyStep, v.Step}
 	c.Actions = []Action{noInputs(execute(label, VerbBuilderCreate, data...)),
 		noInputs(execute(l.T("builder.back"), VerbBuilderBack, data...)), noInputs(execute(l.T("button.cancel"), VerbBuilderCancel, data...))}
+}
+
+// wizardChanges is the edit review's confirmation: each call Save makes, how the policy changes, and what
+// it leaves alone.
+func wizardChanges(l *i18n.Localizer, c *Card, v PackageWizardView) {
+	c.add(TextBlock{Text: l.T("builder.changes.title"), Wrap: true, Weight: WeightBolder, Spacing: SpacingLarge, Separator: true})
+	if len(v.Changes) == 0 {
+		c.add(text(l.T("builder.changes.none")))
+	}
+	for i, ch := range v.Changes {
+		if i == maxListItems {
+			c.add(moreLine(l.N("common.andMore", len(v.Changes)-i)))
+			break
+		}
+		c.add(TextBlock{Text: "• " + safe(ch, maxShort), Wrap: true, Spacing: SpacingSmall})
+	}
+	if len(v.ChangedFacts) > 0 {
+		fs := FactSet{Spacing: SpacingSmall}
+		for i, f := range v.ChangedFacts {
+			if i == maxReviewFacts {
+				break
+			}
+			fs.Facts = append(fs.Facts, Fact{Title: safe(f.Title, 60), Value: safe(f.Value, maxShort)})
+		}
+		c.add(fs)
+	}
+	if len(v.OtherPolicies) > 0 {
+		c.add(footnote(l.T("builder.changes.others", "Names", joinNames(l, v.OtherPolicies))))
+	}
+}
+
+// PolicyChoiceView offers the policies of a package to edit (/package {name} edit on a package with
+// several policies).
+type PolicyChoiceView struct {
+	PackageID, PackageName string
+	Policies               []PolicyChoiceItem
+}
+
+// PolicyChoiceItem is one policy: its name and what it says (who may request, approval, lifetime).
+type PolicyChoiceItem struct {
+	ID, Name string
+	Facts    []Fact
+}
+
+// PolicyChoice shows every policy of a package, each with a button that edits it.
+func PolicyChoice(l *i18n.Localizer, v PolicyChoiceView) *Card {
+	name := safe(v.PackageName, maxName)
+	head := l.T("builder.pick.title", "Name", name)
+	c := newCard(l, head)
+	c.add(title(head))
+	c.add(text(l.N("builder.pick.text", len(v.Policies), "Name", name)))
+	for i, p := range v.Policies {
+		if i == maxListItems {
+			c.add(moreLine(l.N("common.andMore", len(v.Policies)-i)))
+			break
+		}
+		c.add(TextBlock{Text: safe(p.Name, maxShort), Wrap: true, Weight: WeightBolder, Spacing: SpacingLarge, Separator: true})
+		fs := FactSet{Spacing: SpacingSmall}
+		for j, f := range p.Facts {
+			if j == maxReviewFacts {
+				break
+			}
+			fs.Facts = append(fs.Facts, Fact{Title: safe(f.Title, 60), Value: safe(orDefault(f.Value, "—"), maxShort)})
+		}
+		c.add(fs)
+		c.add(ActionSet{Actions: []Action{noInputs(execute(l.T("builder.pick.edit"), VerbBuilderEditPolicy,
+			KeyPackageID, v.PackageID, KeyPolicyID, p.ID))}})
+	}
+	c.Actions = []Action{commandButton(l.T("builder.showPackage"), "/package "+v.PackageName)}
+	return c
 }
 
 // InputToggle is an on/off input; its value is "true" or "false".

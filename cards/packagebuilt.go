@@ -25,6 +25,9 @@ type PackageBuiltView struct {
 	// Undone is set after an undo; Left lists what stayed (resources added to an existing catalog).
 	Undone bool
 	Left   []string
+	// NotDone are the calls a failed Create did not make yet (what Finish would do): for an edit, what was
+	// not changed.
+	NotDone []string
 }
 
 // PackageBuilt reports what the package builder did.
@@ -56,6 +59,20 @@ func PackageBuilt(l *i18n.Localizer, v PackageBuiltView) *Card {
 			txt = l.T("builder.stepFailed", "What", txt, "Why", safe(p.Err, maxErrorMessage))
 		}
 		c.add(TextBlock{Text: mark + txt, Wrap: true, Color: color, Spacing: SpacingSmall})
+	}
+	if v.Failed && len(v.NotDone) > 0 {
+		id := "builder.notDone"
+		if v.Edit {
+			id = "builder.notChanged"
+		}
+		c.add(TextBlock{Text: l.T(id), Wrap: true, Weight: WeightBolder, Spacing: SpacingMedium})
+		for i, n := range v.NotDone {
+			if i == maxListItems {
+				c.add(moreLine(l.N("common.andMore", len(v.NotDone)-i)))
+				break
+			}
+			c.add(TextBlock{Text: "○ " + safe(n, maxShort), Wrap: true, Spacing: SpacingSmall})
+		}
 	}
 	if v.Undone && len(v.Left) > 0 {
 		c.add(footnote(l.T("builder.undoneLeft", "Names", joinNames(l, v.Left))))
