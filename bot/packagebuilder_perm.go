@@ -2,17 +2,17 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/accessbot/accessbot/internal/builder"
 	"github.com/accessbot/accessbot/internal/entitlement"
 )
 
-// catalogRoleReader reads what an admin may manage in entitlement management (the Graph client implements it).
-type catalogRoleReader interface {
-	HasDirectoryRole(ctx context.Context, userID string, roleTemplateIDs []string) (bool, error)
-	CatalogRoleAssignments(ctx context.Context, userID string) ([]entitlement.CatalogRoleAssignment, error)
+// adminRightsReader reads what an admin may manage in entitlement management: the Identity Governance
+// Administrator role held directly, through a role-assignable group or by a PIM activation, and catalog roles
+// (the Graph client implements it).
+type adminRightsReader interface {
+	AdminRights(ctx context.Context, userID string) (entitlement.AdminRights, error)
 }
 
 // entitlementRoleNames are the catalog ids naming the entitlement management roles (as the Entra admin
@@ -26,14 +26,15 @@ var entitlementRoleNames = map[string]string{
 }
 
 // mayManageCatalog decides whether an admin may create and change packages in catalogID (a new catalog when
-// catalogID is ""): the Identity Governance Administrator role (iga) allows everything; a catalog needs
-// Catalog owner or Access package manager on it, a new catalog needs Catalog creator. held are the catalog ids of the roles
-// the admin has there, for the refusal.
-func mayManageCatalog(iga bool, roles []entitlement.CatalogRoleAssignment, catalogID string) (ok bool, held []string) {
-	if iga {
+// catalogID is ""): an active Identity Governance Administrator role allows everything (an eligible one that
+// is not activated does not); a catalog needs Catalog owner or Access package manager on it, a new catalog
+// needs Catalog creator, held by the admin or a group of theirs. held are the catalog ids of the roles the
+// admin has there, for the refusal.
+func mayManageCatalog(rights entitlement.AdminRights, catalogID string) (ok bool, held []string) {
+	if rights.GovernanceAdmin.Active {
 		return true, nil
 	}
-	for _, r := range roles {
+	for _, r := range rights.CatalogRoles {
 		if r.CatalogID != catalogID {
 			continue
 		}
@@ -53,27 +54,35 @@ func mayManageCatalog(iga bool, roles []entitlement.CatalogRoleAssignment, catal
 // catalogRefusal checks the admin's roles for the catalog (catalogID "" = creating catalogName) and returns
 // the problem to show when they may not manage it (nil when they may, or when the client cannot tell).
 func (b *Bot) catalogRefusal(ctx context.Context, t *turn, catalogID, catalogName string) (*builder.Message, error) {
-	r, ok := b.cfg.Builder.(catalogRoleReader)
+	r, ok := b.cfg.Builder.(adminRightsReader)
 	if !ok {
 		return nil, nil
 	}
-	iga, err := r.HasDirectoryRole(ctx, t.userID, []string{entitlement.RoleIdentityGovernanceAdmin})
-	switch {
-	case errors.Is(err, entitlement.ErrForbidden):
+	rights, err := r.AdminRights(ctx, t.userID)
+	if err != nil {
+		return nil, fmt.Errorf("read the entitlement management rights of %s: %w", t.userID, err)
+	}
+	if rights.DirectoryRolesUnreadable {
 		// Without RoleManagement.Read.Directory only the catalog roles can allow it.
-		t.log.WarnContext(ctx, "directory roles not readable; checking catalog roles only", "err", err)
-	case err != nil:
-		return nil, fmt.Errorf("read directory roles of %s: %w", t.userID, err)
+		t.log.WarnContext(ctx, "directory roles not readable; checking catalog roles only")
 	}
-	var roles []entitlement.CatalogRoleAssignment
-	if !iga {
-		if roles, err = r.CatalogRoleAssignments(ctx, t.userID); err != nil {
-			return nil, fmt.Errorf("read entitlement management roles of %s: %w", t.userID, err)
-		}
-	}
-	allowed, held := mayManageCatalog(iga, roles, catalogID)
+	allowed, held := mayManageCatalog(rights, catalogID)
 	if allowed {
+		iga := rights.GovernanceAdmin
+		t.log.DebugContext(ctx, "package builder rights", "catalog", catalogID, "governanceAdmin", iga.Active, "group", iga.Group, "activated", iga.Activated)
 		return nil, nil
+	}
+	if iga := rights.GovernanceAdmin; iga.Eligible {
+		via := t.loc.T("builder.perm.direct")
+		if iga.Group != "" {
+			via = t.loc.T("builder.perm.viaGroup", "Group", iga.Group)
+		}
+		id := "builder.perm.catalogPIM"
+		if catalogID == "" {
+			id = "builder.perm.newCatalogPIM"
+		}
+		m := builder.Msg(id, "Catalog", catalogName, "Via", via)
+		return &m, nil
 	}
 	has := t.loc.T("builder.perm.none")
 	if len(held) > 0 {

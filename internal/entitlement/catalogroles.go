@@ -24,4 +24,28 @@ type CatalogRoleAssignment struct {
 	// CatalogID is the catalog the role is scoped to (appScopeId /AccessPackageCatalog/{id}); "" for a
 	// tenant-wide role (appScopeId "/"), such as Catalog creator.
 	CatalogID string
+	// Group names the role-assignable group through which the user holds it ("" = assigned to the user).
+	Group string
+}
+
+// RoleHold says whether and how a user holds a Microsoft Entra directory role.
+type RoleHold struct {
+	// Active: the role is in force now: assigned (to the user or a group of theirs) or activated in PIM.
+	Active bool
+	// Activated: active through a Privileged Identity Management activation.
+	Activated bool
+	// Eligible: eligible in PIM but not activated (read only when the role is not active).
+	Eligible bool
+	// Group names the role-assignable group that holds it ("" = the user's own assignment or eligibility).
+	Group string
+}
+
+// AdminRights are what let a person manage entitlement management: the Identity Governance Administrator
+// role and, when that is not active, their entitlement management (catalog) roles.
+type AdminRights struct {
+	GovernanceAdmin RoleHold
+	CatalogRoles    []CatalogRoleAssignment
+	// DirectoryRolesUnreadable: the application may not read directory roles (RoleManagement.Read.Directory is
+	// missing), so only CatalogRoles count.
+	DirectoryRolesUnreadable bool
 }

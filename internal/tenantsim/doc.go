@@ -47,7 +47,9 @@
 //	teams/{id} (GET: a group that is a Team, with its webUrl "Get link to team"; 404 otherwise)
 //	groups[/{id}[/members|transitiveMembers]], invitations (POST), organization
 //	tenantRelationships/findTenantInformationByDomainName(domainName='…')
-//	roleManagement/directory/roleAssignments[/{id}] ($filter, e.g. principalId eq '{id}')
+//	roleManagement/directory/roleAssignments[/{id}] ($filter, e.g. principalId eq '{id}' or principalId in (…))
+//	roleManagement/directory/{roleAssignmentScheduleInstances,roleEligibilityScheduleInstances} ($filter)
+//	roleManagement/entitlementManagement/roleAssignments[/{id}] ($filter)
 //
 // Simulator administration (never under /v1.0):
 //

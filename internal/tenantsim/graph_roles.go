@@ -16,8 +16,13 @@ var roleReadPermissions = []string{"RoleManagement.Read.Directory", "RoleManagem
 	"RoleManagement.ReadWrite.Directory", "Directory.ReadWrite.All"}
 
 // roleManagement serves roleManagement/directory/roleAssignments[/{id}] (GET; $filter, e.g.
-// principalId eq '{id}').
+// principalId eq '{id}' or principalId in ('{id}', …)), the PIM schedule instances (graph_pim.go) and
+// roleManagement/entitlementManagement/roleAssignments.
 func (s *Sim) roleManagement(g *gctx, seg []string) *graphErr {
+	if len(seg) == 2 && strings.EqualFold(seg[0], "directory") &&
+		(strings.EqualFold(seg[1], "roleAssignmentScheduleInstances") || strings.EqualFold(seg[1], "roleEligibilityScheduleInstances")) {
+		return s.roleScheduleInstances(g, seg[1])
+	}
 	if len(seg) < 2 || len(seg) > 3 || !strings.EqualFold(seg[1], "roleAssignments") {
 		return &graphErr{Status: http.StatusBadRequest, Code: "BadRequest",
 			Message: fmt.Sprintf("Resource not found for the segment '%s'.", strings.Join(seg, "/"))}

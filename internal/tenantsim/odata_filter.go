@@ -9,7 +9,7 @@ import (
 	"unicode"
 )
 
-// ---- $filter: a small OData expression parser (eq ne and or not, contains,
+// ---- $filter: a small OData expression parser (eq ne in and or not, contains,
 // startswith, endswith, parentheses, string/bool/null/number literals) ----
 
 type filterExpr struct {
@@ -174,9 +174,43 @@ func (p *fparser) parseComparison() (*filterExpr, error) {
 				return nil, err
 			}
 			return &filterExpr{op: op, left: left, right: right}, nil
+		case "in":
+			p.pos++
+			list, err := p.parseList()
+			if err != nil {
+				return nil, err
+			}
+			return &filterExpr{op: "in", left: left, args: list}, nil
 		}
 	}
 	return left, nil
+}
+
+// parseList reads the literal list of "in": ('a', 'b', …).
+func (p *fparser) parseList() ([]*filterExpr, error) {
+	if t := p.peek(); t == nil || t.text != "(" {
+		return nil, errors.New("in needs a parenthesised list")
+	}
+	p.pos++
+	var out []*filterExpr
+	for {
+		e, err := p.parsePrimary()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+		t := p.peek()
+		if t == nil {
+			return nil, errors.New("missing closing parenthesis")
+		}
+		p.pos++
+		if t.text == ")" {
+			return out, nil
+		}
+		if t.text != "," {
+			return nil, fmt.Errorf("unexpected %q in the list of in", t.text)
+		}
+	}
 }
 
 func (p *fparser) parsePrimary() (*filterExpr, error) {
@@ -296,6 +330,14 @@ func (e *filterExpr) eval(obj map[string]any) bool {
 		return e.left.eval(obj) || e.right.eval(obj)
 	case "not":
 		return !e.left.eval(obj)
+	case "in":
+		v := e.left.value(obj)
+		for _, a := range e.args {
+			if c, ok := compare(v, a.value(obj)); ok && c == 0 {
+				return true
+			}
+		}
+		return false
 	case "eq", "ne", "gt", "ge", "lt", "le":
 		c, ok := compare(e.left.value(obj), e.right.value(obj))
 		switch e.op {

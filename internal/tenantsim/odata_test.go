@@ -38,6 +38,9 @@ func TestFilterExpressions(t *testing.T) {
 		{"missing eq 'x'", false},
 		{"displayName eq 'it''s'", false},
 		{"tolower(displayName) eq 'falcon team member'", true},
+		{"state in ('pending', 'Delivered')", true},
+		{"state in ('pending')", false},
+		{"catalog/id in ('c2','c1') and count eq 3", true},
 	}
 	for _, tc := range tests {
 		f, err := parseFilter(tc.expr)

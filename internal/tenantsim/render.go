@@ -60,14 +60,15 @@ func (s *Sim) renderGroup(g *group) map[string]any {
 		types = append(types, "Unified")
 	}
 	m := map[string]any{
-		"@odata.type":     "#microsoft.graph.group",
-		"id":              g.ID,
-		"displayName":     g.DisplayName,
-		"description":     g.Description,
-		"mailNickname":    g.MailNick,
-		"mailEnabled":     g.IsTeam,
-		"securityEnabled": true,
-		"groupTypes":      types,
+		"@odata.type":        "#microsoft.graph.group",
+		"id":                 g.ID,
+		"displayName":        g.DisplayName,
+		"description":        g.Description,
+		"mailNickname":       g.MailNick,
+		"mailEnabled":        g.IsTeam,
+		"securityEnabled":    true,
+		"groupTypes":         types,
+		"isAssignableToRole": g.IsAssignableToRole,
 	}
 	if g.IsTeam {
 		m["resourceProvisioningOptions"] = []any{"Team"}

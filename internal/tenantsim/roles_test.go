@@ -23,14 +23,16 @@ func TestDirectoryRoleAssignments(t *testing.T) {
 	}
 
 	tests := []struct {
-		name  string
-		query string
-		roles []string // roleDefinitionId of each returned assignment
+		name       string
+		query      string
+		principals []string // principalId of each returned Identity Governance Administrator assignment
 	}{
-		{"Adele holds Identity Governance Administrator", byPrincipal(UserAdele), []string{IdentityGovernanceAdminRoleID}},
+		{"Adele holds Identity Governance Administrator", byPrincipal(UserAdele), []string{UserAdele}},
 		{"Rita holds no role", byPrincipal(UserRita), nil},
-		{"all assignments", path, []string{IdentityGovernanceAdminRoleID}},
-		{"filter on the role", path + "?$filter=" + url.QueryEscape("roleDefinitionId eq '"+IdentityGovernanceAdminRoleID+"'"), []string{IdentityGovernanceAdminRoleID}},
+		{"Lynne holds none directly (her group does)", byPrincipal(UserLynne), nil},
+		{"all assignments", path, []string{UserAdele, GovernanceAdminsGroupID}},
+		{"filter on the role", path + "?$filter=" + url.QueryEscape("roleDefinitionId eq '"+IdentityGovernanceAdminRoleID+"'"), []string{UserAdele, GovernanceAdminsGroupID}},
+		{"the user and her groups", path + "?$filter=" + url.QueryEscape("principalId in ('"+UserLynne+"', '"+GovernanceAdminsGroupID+"')"), []string{GovernanceAdminsGroupID}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -41,16 +43,16 @@ func TestDirectoryRoleAssignments(t *testing.T) {
 			}
 			var got []string
 			for _, v := range values(t, r) {
-				got = append(got, str(v["roleDefinitionId"]))
-				if v["principalId"] != UserAdele || v["directoryScopeId"] != "/" || v["id"] != roleAssignmentID(IdentityGovernanceAdminRoleID, UserAdele) {
+				got = append(got, str(v["principalId"]))
+				if v["roleDefinitionId"] != IdentityGovernanceAdminRoleID || v["directoryScopeId"] != "/" || v["id"] != roleAssignmentID(IdentityGovernanceAdminRoleID, str(v["principalId"])) {
 					t.Errorf("assignment %v", v)
 				}
 				if _, ok := v["appScopeId"]; !ok {
 					t.Errorf("appScopeId missing (Graph sends null): %v", v)
 				}
 			}
-			if !slices.Equal(got, tc.roles) {
-				t.Fatalf("roles %v, want %v (%s)", got, tc.roles, r.raw)
+			if !slices.Equal(got, tc.principals) {
+				t.Fatalf("principals %v, want %v (%s)", got, tc.principals, r.raw)
 			}
 		})
 	}
@@ -115,4 +117,49 @@ func TestEMRoleAssignments(t *testing.T) {
 			t.Errorf("%s: %s", tt.user, r.raw)
 		}
 	}
+}
+
+// TestPIMScheduleInstances: the active instances hold the direct and the group assignment (assignmentType
+// Assigned), Isaiah is only eligible until ActivateRole makes his assignment active (Activated); a group's
+// members see that it is role-assignable; a caller without a role-management permission is refused.
+func TestPIMScheduleInstances(t *testing.T) {
+	e := newEnv(t)
+	app := e.appToken()
+	const base = "/v1.0/roleManagement/directory/"
+	byRole := "?$filter=" + url.QueryEscape("roleDefinitionId eq '"+IdentityGovernanceAdminRoleID+"'")
+	instances := func(name string) map[string]string { // principal -> assignmentType ("" for eligibility)
+		t.Helper()
+		r := e.do("GET", base+name+byRole, app, nil)
+		wantStatus(t, r, 200)
+		out := map[string]string{}
+		for _, v := range values(t, r) {
+			if v["directoryScopeId"] != "/" || v["roleDefinitionId"] != IdentityGovernanceAdminRoleID {
+				t.Errorf("instance %v", v)
+			}
+			out[str(v["principalId"])] = str(v["assignmentType"])
+		}
+		return out
+	}
+	active := instances("roleAssignmentScheduleInstances")
+	if len(active) != 2 || active[UserAdele] != "Assigned" || active[GovernanceAdminsGroupID] != "Assigned" {
+		t.Fatalf("active instances %v", active)
+	}
+	if el := instances("roleEligibilityScheduleInstances"); len(el) != 1 || el[UserIsaiah] != "" {
+		t.Fatalf("eligibility instances %v", el)
+	}
+	if err := e.sim.ActivateRole(UserIsaiah, IdentityGovernanceAdminRoleID); err != nil {
+		t.Fatal(err)
+	}
+	if active = instances("roleAssignmentScheduleInstances"); active[UserIsaiah] != "Activated" {
+		t.Fatalf("after activation %v", active)
+	}
+	if err := e.sim.ActivateRole(UserRita, IdentityGovernanceAdminRoleID); err == nil {
+		t.Fatal("Rita, not eligible, activated the role")
+	}
+	r := e.do("GET", "/v1.0/users/"+UserLynne+"/transitiveMemberOf?$select=id,isAssignableToRole", app, nil)
+	wantStatus(t, r, 200)
+	if vs := values(t, r); len(vs) != 2 || !slices.ContainsFunc(vs, func(v map[string]any) bool { return v["id"] == GovernanceAdminsGroupID && v["isAssignableToRole"] == true }) {
+		t.Fatalf("Lynne's groups %s", r.raw)
+	}
+	wantGraphError(t, e.do("GET", base+"roleEligibilityScheduleInstances", e.userToken(UserRita), nil), 403, "Authorization_RequestDenied")
 }

@@ -27,6 +27,9 @@ const (
 	// IdentityGovernanceAdminRoleID is the template id of the built-in Microsoft Entra role "Identity
 	// Governance Administrator" (Microsoft Entra built-in roles reference). Adele holds it tenant-wide.
 	IdentityGovernanceAdminRoleID = "45d8d3c5-c802-45c6-b32a-1d70b5e1e86e"
+	// GovernanceAdminsGroupID is "Identity Governance Admins", a role-assignable group that holds the Identity
+	// Governance Administrator role (Lynne is its member: she holds the role through the group).
+	GovernanceAdminsGroupID = "dddddddd-0000-0000-0000-0000000000a3"
 	// ReviewersGroupID is the "Falcon Security Reviewers" group.
 	ReviewersGroupID = "dddddddd-0000-0000-0000-0000000000a2"
 	// FalconTeamGroupID is the "Falcon Team" Team (a catalog resource).
@@ -146,6 +149,7 @@ func seed(w *world, now time.Time) {
 
 	seedTeamsApps(w)
 	seedRoleAssignments(w)
+	seedPIM(w)
 	seedSitesAndApps(w)
 	seedEMRoleAssignments(w)
 

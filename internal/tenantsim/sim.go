@@ -127,6 +127,7 @@ func New(opts Options) (*Sim, error) {
 	}
 	seedTeamsApps(w)
 	seedRoleAssignments(w)
+	seedPIM(w)
 	seedSitesAndApps(w)
 	seedEMRoleAssignments(w)
 	if err := s.loadKey(w); err != nil {

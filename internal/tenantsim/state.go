@@ -44,6 +44,9 @@ type world struct {
 	TeamsApps     map[string]*teamsApp     `json:"teamsApps"` // Contoso's Teams app catalog, by catalog id
 	// RoleAssignments are directory (Microsoft Entra) role assignments, by id (roleManagement/directory).
 	RoleAssignments map[string]*roleAssignment `json:"roleAssignments"`
+	// RoleEligibilities are PIM eligible directory role assignments, by id (roleEligibilityScheduleInstances);
+	// ActivateRole turns one into an active assignment (AssignmentType Activated).
+	RoleEligibilities map[string]*roleAssignment `json:"roleEligibilities,omitempty"`
 	// Reviews are access review schedule definitions with their instances and decisions (reviews_state.go).
 	Reviews map[string]*reviewDef `json:"reviews,omitempty"`
 	// EMRoleAssignments are entitlement management role assignments (catalog owner, access package
@@ -114,6 +117,8 @@ type roleAssignment struct {
 	DirectoryScopeID string `json:"directoryScopeId"`
 	// AppScopeID scopes an entitlement management role ("/AccessPackageCatalog/{id}" or "/").
 	AppScopeID string `json:"appScopeId,omitempty"`
+	// AssignmentType is "Activated" for an assignment made by a PIM activation ("" = Assigned).
+	AssignmentType string `json:"assignmentType,omitempty"`
 }
 
 type group struct {
@@ -125,6 +130,8 @@ type group struct {
 	MailNick    string   `json:"mailNickname"`
 	IsTeam      bool     `json:"isTeam"`
 	Members     []string `json:"members"`
+	// IsAssignableToRole marks a role-assignable group (it can hold Microsoft Entra roles).
+	IsAssignableToRole bool `json:"isAssignableToRole,omitempty"`
 }
 
 type connectedOrg struct {
