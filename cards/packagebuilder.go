@@ -73,6 +73,7 @@ var wizardStepTitle = map[string]string{
 const (
 	maxReviewSections = 7
 	maxReviewFacts    = 8
+	maxWizardError    = 500
 )
 
 // InputPBStage is the id of a stage input: field is kind, names, fallback, justification, autoDeny,
@@ -162,7 +163,11 @@ func PackageWizard(l *i18n.Localizer, v PackageWizardView) *Card {
 		if i == maxFacts {
 			break
 		}
-		c.add(fieldError(e))
+		// The builder's problems say what to do as well (which role is missing, how to activate it): longer
+		// than a form field's.
+		fe := fieldError(e)
+		fe.Text = safe(e, maxWizardError)
+		c.add(fe)
 	}
 	switch v.Step {
 	case "basics":

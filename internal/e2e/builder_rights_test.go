@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/teamsfake"
 	"github.com/accessbot/accessbot/internal/tenantsim"
 )
 
@@ -49,5 +50,40 @@ func TestBuilderCatalogRightsEditDelete(t *testing.T) {
 	}
 	if _, err := e.client.Package(e.ctx(), tenantsim.PkgWikiReader); err != nil {
 		t.Fatalf("the package is gone after a refused delete: %v", err)
+	}
+}
+
+// TestBuilderRightsThroughGroupAndPIM: Lynne holds Identity Governance Administrator through the role-assignable
+// group "Identity Governance Admins" and may build in any catalog; Isaiah is only eligible for it and is refused
+// with the advice to activate it in PIM, nothing stored; once he has activated it, he may.
+func TestBuilderRightsThroughGroupAndPIM(t *testing.T) {
+	e := newFlowEnv(t, envOptions{AdminGroup: tenantsim.ReviewersGroupID})
+	rights, err := e.client.AdminRights(e.ctx(), tenantsim.UserLynne)
+	if err != nil || !rights.GovernanceAdmin.Active || rights.GovernanceAdmin.Group != "Identity Governance Admins" {
+		t.Fatalf("Lynne's rights = %+v, %v", rights, err)
+	}
+	lynneChat, isaiahChat := lynne, isaiah
+	lynneChat.ConversationID, isaiahChat.ConversationID = "a:lynne", "a:isaiah"
+	newCatalog := func(u teamsfake.User) (string, map[string]any) {
+		start := e.say(u, "/package new over", "builder.next")
+		data := actionData(t, start.Card(), "builder.next")
+		data["pb.name"], data["pb.catalog"], data["pb.newCatalog"] = "Reviewers' Pilot", "new", "Reviewers' Catalog"
+		text, card := e.click(u, start.ID, "builder.next", data)
+		return text + rawJSON(card), card
+	}
+	if got, _ := newCatalog(lynneChat); !strings.Contains(got, "Resources and roles") {
+		t.Fatalf("Lynne (Identity Governance Administrator through a group) was refused a new catalog: %s", got)
+	}
+	got, _ := newCatalog(isaiahChat)
+	for _, want := range []string{"eligible for Identity Governance Administrator", "Privileged Identity Management", "Activate", "Step 1 of 7"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Isaiah's refusal lacks %q: %s", want, got)
+		}
+	}
+	if err := e.sim.ActivateRole(tenantsim.UserIsaiah, tenantsim.IdentityGovernanceAdminRoleID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := newCatalog(isaiahChat); !strings.Contains(got, "Resources and roles") {
+		t.Fatalf("Isaiah was refused after activating the role in PIM: %s", got)
 	}
 }
