@@ -37,6 +37,8 @@ func PackageBuilt(l *i18n.Localizer, v PackageBuiltView) *Card {
 	switch {
 	case v.Undone:
 		head, style, line = l.T("builder.undoneTitle", "Name", name), StyleAccent, l.T("builder.undoneText")
+	case v.Failed && v.Edit:
+		head, style, line = l.T("builder.failedTitle", "Name", name), StyleAttention, l.T("builder.failedEditText")
 	case v.Failed:
 		head, style, line = l.T("builder.failedTitle", "Name", name), StyleAttention, l.T("builder.failedText")
 	case v.Edit:
