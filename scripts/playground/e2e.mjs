@@ -43,6 +43,8 @@
 //  14 web UI:   (only with --screenshots) Adele requests Falcon Wiki Reader by clicking in the Playground's page.
 //  16 builder:  the seed's step 2 in chat: Adele /connect's Northwind and builds "Northwind Pilot" with /package new
 //               (Falcon Team as Member, Northwind users may request, Patti approves, 30 days) and gets the links;
+//               Adele edits it twice (/package Northwind Pilot edit): adds the site's Visitors role and 60 days, the
+//               review lists exactly those calls and Save makes them; then unticks the role, which Save removes.
 //               Nina (Northwind, generated) requests it, Patti approves, Nina gets the guest guidance and is in.
 //               --only builder runs acts 0 and 16 alone, with the four Playgrounds they need.
 //  17 reviews:  (--only reviews: acts 0 and 17 alone, with Rita, Aaron, Adele, Megan and Gus) the simulator's opt-in
@@ -1175,6 +1177,8 @@ async function builderAct(s, o, { adele, patti, nina }, ask, T, D) {
     const done = await s.step("Adele: Create → Created, with the links to share", () => click("builder.create", {}, ["Created Northwind Pilot", "myaccess.microsoft.com", "request%20Northwind%20Pilot"]));
     expect(cardsOf(done).flatMap(actionsOf).some((a) => a.type === "Action.OpenUrl" && a.url.includes("myaccess.microsoft.com/@")), adele, "no My Access link to share", done);
 
+    await editPilot(s, adele, ask, role);
+
     const form = await s.step('Nina: "request Northwind Pilot" opens the form', () => ask(nina, "request Northwind Pilot", ["Northwind Pilot"]));
     const submit = findAction(form, { verb: "request.submit" });
     expect(submit, nina, "the answer is not a request form", form);
@@ -1200,6 +1204,43 @@ async function builderAct(s, o, { adele, patti, nina }, ask, T, D) {
       await nina.message(m, ["You're in"], D, `the "You're in" card`);
     });
   });
+}
+
+/**
+ * Act 16's edits: Adele opens /package Northwind Pilot edit (one policy: the wizard at once); the review says
+ * nothing changes yet; she adds the site's Visitors role and makes access last 60 days, the review lists exactly
+ * those calls, Save makes them. A second edit unticks the site's role: the review says it is removed, Save does.
+ */
+async function editPilot(s, adele, ask, teamRole) {
+  const edit = async (label, inputs, change, saved) => {
+    let card = await s.step(`Adele: /package Northwind Pilot edit (${label})`, () => ask(adele, "/package Northwind Pilot edit", ["Edit Northwind Pilot", "Step 1 of 7"]));
+    const id = card.messageId;
+    const press = async (action, data, want) => {
+      expect(action, adele, `the wizard has no button for ${JSON.stringify(want)}`, card);
+      const r = await adele.execute(id, action, data);
+      const m = asMessage(r);
+      expect(r?.type === CARD && hasAll(messageText(m), want), adele, `the wizard is not answered with ${JSON.stringify(want)}`, m);
+      card = m;
+      return m;
+    };
+    const goto = (target) => cardsOf(card).flatMap(actionsOf).find((a) => a.verb === "builder.goto" && a.data?.target === target);
+    await s.step("Adele: Next → the review says nothing changes yet", () => press(findAction(card, { verb: "builder.next" }),
+      { "pb.name": "Northwind Pilot", "pb.description": "The Falcon team for Northwind's pilot engineers." }, ["Review", "Nothing changes yet"]));
+    await s.step("Adele: the resources step ticks the package's roles", () => press(goto("resources"), {}, ["Resources and roles"]));
+    const site = JSON.stringify(cardsOf(card)).match(/"value":"([^"]*\|Falcon Visitors)"/)?.[1];
+    expect(site, adele, "the resources step offers no Falcon Visitors role", card);
+    await s.step(`Adele: ${label}`, async () => {
+      await press(findAction(card, { verb: "builder.next" }), { "pb.roles": inputs(site) }, change.slice(0, 1));
+      if (change.length > 1) {
+        await press(goto("lifetime"), {}, ["Lifetime"]);
+        await press(findAction(card, { verb: "builder.next" }), { "pb.expiry": "days", "pb.expiryDays": "60" }, change);
+      }
+    });
+    await s.step("Adele: Save makes exactly those changes", () => press(findAction(card, { verb: "builder.create" }), {}, ["Saved Northwind Pilot", ...saved]));
+  };
+  await edit("adds the site's Visitors and 60 days", (site) => `${teamRole},${site}`,
+    ["Grant Falcon Visitors of Falcon", "after 30 days → after 60 days", "Save the policy Users of Northwind"], ["Grant Falcon Visitors of Falcon", "Save the policy Users of Northwind"]);
+  await edit("unticks the site's Visitors", () => teamRole, ["Remove Falcon Visitors of Falcon"], ["Remove Falcon Visitors of Falcon"]);
 }
 
 /**
