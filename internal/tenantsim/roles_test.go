@@ -158,7 +158,9 @@ func TestPIMScheduleInstances(t *testing.T) {
 	}
 	r := e.do("GET", "/v1.0/users/"+UserLynne+"/transitiveMemberOf?$select=id,isAssignableToRole", app, nil)
 	wantStatus(t, r, 200)
-	if vs := values(t, r); len(vs) != 2 || !slices.ContainsFunc(vs, func(v map[string]any) bool { return v["id"] == GovernanceAdminsGroupID && v["isAssignableToRole"] == true }) {
+	if vs := values(t, r); len(vs) != 2 || !slices.ContainsFunc(vs, func(v map[string]any) bool {
+		return v["id"] == GovernanceAdminsGroupID && v["isAssignableToRole"] == true
+	}) {
 		t.Fatalf("Lynne's groups %s", r.raw)
 	}
 	wantGraphError(t, e.do("GET", base+"roleEligibilityScheduleInstances", e.userToken(UserRita), nil), 403, "Authorization_RequestDenied")
