@@ -152,18 +152,27 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		return nil
 	})
-	g.Go(func() error {
-		<-gctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return simSrv.Shutdown(sctx)
-	})
-	g.Go(func() error { return a.run(gctx) })
+	// The bot stops first: its in-flight turns still reach Graph while it drains, and it closes its pooled
+	// connections to the simulator when it is done. Only then the simulator stops (otherwise its shutdown
+	// waits for the bot's calls, and Go's http.Server waits up to 5 s for an idle connection the bot dialed
+	// but never used, which a 5 s budget cannot cover).
+	g.Go(func() error { return errors.Join(a.run(gctx), shutdownSim(simSrv)) })
 	// Clock-driven rules (delivery, escalation, automatic denial, expiry, guest clean-up) run without waiting
 	// for Graph traffic.
 	g.Go(func() error { sim.Run(gctx, time.Second); return nil })
 	printDemoBanner(stdout, info, botAddr, simBase, f.data)
 	return g.Wait()
+}
+
+// shutdownSim stops the simulated tenants' server once the bot no longer needs it: it waits up to 5 s for
+// the requests it is answering.
+func shutdownSim(srv *http.Server) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		return fmt.Errorf("simulated tenants: shut down: %w", err)
+	}
+	return nil
 }
 
 // writeDemoJSON records what scripts need to drive the demo. It holds the simulated bot secret, so it is

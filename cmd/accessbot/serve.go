@@ -53,6 +53,8 @@ type app struct {
 	outbox  *store.OutboxWorker
 	metrics *telemetry.Metrics
 	debug   *telemetry.DebugServer // nil unless --debug-addr
+	// outbound are the Connector's and Graph's HTTP clients: run closes their pooled connections at the end.
+	outbound []*http.Client
 }
 
 // newApp opens state and wires every component from cfg. The caller runs it with app.run.
@@ -104,11 +106,12 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 			return nil, err
 		}
 	}
+	a.outbound = []*http.Client{{Transport: metrics.Transport("connector", nil)}, {Transport: metrics.Transport("graph", nil)}}
 	conn := botframework.NewClient(botframework.ClientConfig{Tokens: bfTokens, Logger: log, CheckServiceURL: check, Rate: cfg.ConnectorRate,
-		HTTPClient: &http.Client{Transport: metrics.Transport("connector", nil)}})
+		HTTPClient: a.outbound[0]})
 
 	port, err := graph.New(graph.Config{BaseURL: cfg.GraphBaseURL, AppTokens: appCred.Graph(), TenantID: cfg.BotTenantID, Logger: log,
-		HTTPClient: &http.Client{Transport: metrics.Transport("graph", nil)}})
+		HTTPClient: a.outbound[1]})
 	if err != nil {
 		return nil, fmt.Errorf("microsoft graph client: %w", err)
 	}
@@ -188,7 +191,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 }
 
 // run serves until ctx is cancelled, then shuts down gracefully: in-flight requests finish, background jobs
-// stop, state is closed.
+// stop, state is closed and the outbound clients' pooled connections are closed.
 func (a *app) run(ctx context.Context) error {
 	a.log.Info("accessbot starting", "addr", a.cfg.Addr, "version", version, "bot_id", a.cfg.BotID)
 	stopTracing, err := telemetry.SetupTracing(ctx, telemetry.TracingConfig{ServiceName: "accessbot", ServiceVersion: version, Logger: a.log})
@@ -218,6 +221,9 @@ func (a *app) run(ctx context.Context) error {
 	wg.Wait()
 	if cerr := a.store.Close(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("close state: %w", cerr))
+	}
+	for _, c := range a.outbound {
+		c.CloseIdleConnections()
 	}
 	a.log.Info("accessbot stopped")
 	return err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -112,6 +113,33 @@ func TestTransportFailureIsCountedAsError(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(m.outCalls.WithLabelValues("connector", "GET /v3/conversations", "error")); got != 1 {
 		t.Errorf("error calls = %v, want 1", got)
+	}
+}
+
+// TestTransportClosesIdleConnections: closing a client's idle connections reaches the transport under the
+// instrumentation, so a stopping bot leaves no pooled connection open to Graph or the Connector.
+func TestTransportClosesIdleConnections(t *testing.T) {
+	closed := make(chan struct{}, 1)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateClosed {
+			closed <- struct{}{}
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c := &http.Client{Transport: NewMetrics().Transport("graph", nil)}
+	resp, err := c.Get(srv.URL + "/v1.0/me")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close() // the connection goes back to the pool
+	c.CloseIdleConnections()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the pooled connection stayed open")
 	}
 }
 

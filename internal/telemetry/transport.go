@@ -77,6 +77,14 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
+// CloseIdleConnections closes the wrapped transport's idle connections (http.Client.CloseIdleConnections
+// reaches them through this), so a stopping process leaves no pooled connection open to its peers.
+func (t *transport) CloseIdleConnections() {
+	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 func isThrottle(resp *http.Response) bool {
 	return resp.StatusCode == http.StatusTooManyRequests ||
 		(resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") != "")
