@@ -91,7 +91,7 @@ func TestReviewTwoStagesStage2ReviewerDecidesAfterStage1(t *testing.T) {
 		ds[tenantsim.UserMegan].Decision != entitlement.ReviewDeny {
 		t.Fatalf("final decisions: Rita %+v, Megan %+v", ds[tenantsim.UserRita], ds[tenantsim.UserMegan])
 	}
-	adm.say(admAdele, "/reviews", "stage 1: 2 of 2 decided; stage 2: 1 of 1 decided")
+	adm.say(admAdele, "/reviews", "stage 1: 2 of 2 decided; stage 2: 1 of 1 decided", "decided) and ")
 
 	// Stage 2 is the last: stop ends the review; apply removes Megan's access and tells her.
 	e.stopApplyMeganLoses(adm, "Falcon Team Member", tenantsim.PkgTeamMember, "Falcon Team Member")

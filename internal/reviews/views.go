@@ -388,7 +388,7 @@ func (s *Service) Summary(ctx context.Context, l *i18n.Localizer, pkg string) (c
 			ends = l.T("rv.overdue", "Date", ends)
 		}
 		v.Rows = append(v.Rows, cards.AdminRow{Cells: []string{a.Def.Name + " — " + a.Resource, statusLabel(l, a.Inst.Status),
-			progress, ends, strings.Join(people, ", ")}})
+			progress, ends, l.List(people)}})
 	}
 	v.Total = len(v.Rows)
 	return v, nil
