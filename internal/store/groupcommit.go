@@ -9,12 +9,14 @@ import (
 	"go.etcd.io/bbolt"
 )
 
-// groupCommit lets concurrent write transactions share one commit (and its fsync) without delaying a lone
-// writer: the first writer to arrive commits at once and keeps committing, as one transaction each time,
-// whatever other writers queued while it was busy (unlike bbolt.DB.Batch, which waits MaxBatchDelay for
-// company). A writer returns only after the transaction holding its change is committed, so nothing
-// acknowledged is lost. As with bbolt.DB.Batch, a function may run more than once (when another one in its
-// group fails, the group is retried without it) and must therefore be idempotent.
+// groupCommit lets concurrent write transactions share one commit (and its fsyncs) without delaying a lone
+// writer: the first writer to arrive commits at once (unlike bbolt.DB.Batch, which waits MaxBatchDelay for
+// company); whatever other writers queued while that commit was busy is then committed as one transaction by a
+// new goroutine, and so on while writers keep arriving. The writer that started returns as soon as its own
+// transaction is committed: it does not keep committing for the others (a turn would otherwise be held for as
+// long as the queue never empties). A writer returns only after the transaction holding its change is
+// committed, so nothing acknowledged is lost. As with bbolt.DB.Batch, a function may run more than once (when
+// another one in its group fails, the group is retried without it) and must therefore be idempotent.
 type groupCommit struct {
 	mu      sync.Mutex
 	leading bool
@@ -51,16 +53,11 @@ func (s *Store) batch(ctx context.Context, op string, fn func(tx *bbolt.Tx) erro
 	g.pending = append(g.pending, req)
 	if !g.leading {
 		g.leading = true
-		for len(g.pending) > 0 {
-			group := g.pending
-			g.pending = nil
-			g.mu.Unlock()
-			s.commitGroup(group)
-			g.mu.Lock()
-		}
-		g.leading = false
+		group := g.pending
+		g.pending = nil
 		g.mu.Unlock()
-		s.maybeDropResident()
+		s.commitGroup(group)
+		s.handOff()
 	} else {
 		g.mu.Unlock()
 	}
@@ -73,6 +70,26 @@ func (s *Store) batch(ctx context.Context, op string, fn func(tx *bbolt.Tx) erro
 		return fmt.Errorf("%s: write %s: %w", op, s.path, res.commitErr)
 	}
 	return nil
+}
+
+// handOff is called by the goroutine that just committed a group: the writers queued meanwhile are committed
+// by a new goroutine (which hands off again when it is done), or, when none are queued, the next writer leads.
+func (s *Store) handOff() {
+	g := &s.group
+	g.mu.Lock()
+	if len(g.pending) == 0 {
+		g.leading = false
+		g.mu.Unlock()
+		s.maybeDropResident()
+		return
+	}
+	group := g.pending
+	g.pending = nil
+	g.mu.Unlock()
+	go func() {
+		s.commitGroup(group)
+		s.handOff()
+	}()
 }
 
 // commitGroup applies every function of group in one transaction. When one fails, it gets its own error

@@ -177,3 +177,57 @@ func TestEveryWriteJoinsTheGroupCommit(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupCommitFreesTheFirstWriter: the writer that commits first returns once its own transaction is
+// committed, even while the writers that queued meanwhile are still being committed; it does not keep
+// committing for them (a turn would otherwise wait for as long as others keep writing).
+func TestGroupCommitFreesTheFirstWriter(t *testing.T) {
+	s, _ := openTest(t, Options{})
+	ctx := context.Background()
+	firstIn, releaseFirst := make(chan struct{}), make(chan struct{})
+	secondIn, releaseSecond := make(chan struct{}), make(chan struct{})
+	defer close(releaseSecond)
+	firstDone := make(chan error, 1)
+	go func() {
+		firstDone <- s.batch(ctx, "first", func(*bbolt.Tx) error {
+			close(firstIn)
+			<-releaseFirst
+			return nil
+		})
+	}()
+	<-firstIn
+	secondDone := make(chan error, 1)
+	var once sync.Once
+	go func() {
+		secondDone <- s.batch(ctx, "second", func(*bbolt.Tx) error {
+			once.Do(func() { close(secondIn) })
+			<-releaseSecond
+			return nil
+		})
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for queued := 0; queued < 1; {
+		s.group.mu.Lock()
+		queued = len(s.group.pending)
+		s.group.mu.Unlock()
+		if time.Now().After(deadline) {
+			t.Fatal("the second write never queued")
+		}
+		runtime.Gosched()
+	}
+	close(releaseFirst)
+	<-secondIn // the second group's commit has started (and is held)
+	select {
+	case err := <-firstDone:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first writer is still committing the second writer's group")
+	}
+	select {
+	case err := <-secondDone:
+		t.Fatalf("the second write returned before its commit: %v", err)
+	default:
+	}
+}
