@@ -239,7 +239,9 @@ func (b *Bot) OnActivity(ctx context.Context, act *schema.Activity) (*botframewo
 	if err != nil {
 		return nil, fmt.Errorf("encode invoke response: %w", err)
 	}
-	if err := b.cfg.Store.CompleteTurn(ctx, key, c.Token, raw, ref); err != nil {
+	// The turn has answered (its reply is sent): its completion is written even if the request was cancelled
+	// meanwhile (Teams gave up waiting), or a redelivery would process the activity again.
+	if err := b.cfg.Store.CompleteTurn(context.WithoutCancel(ctx), key, c.Token, raw, ref); err != nil {
 		return nil, fmt.Errorf("mark activity processed: %w", err)
 	}
 	completed = true

@@ -268,3 +268,37 @@ func TestTakenOverTurn(t *testing.T) {
 		})
 	}
 }
+
+// TestCancelledTurnStillCompletes: a turn whose request is cancelled after it has answered (Teams gave up
+// waiting while the reply was being sent) still records its completion, so the redelivery replays instead of
+// sending the reply a second time.
+func TestCancelledTurnStillCompletes(t *testing.T) {
+	e := newFlEnv(t)
+	gate := newGate(nil)
+	withGates(t, e, gate)
+	act := e.activity(flRita, "Rita Requester", "message")
+	act.Text = "help"
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		first := *act
+		_, err := e.bot.OnActivity(ctx, &first)
+		done <- err
+	}()
+	<-gate.entered
+	cancel() // the request ends while the reply is on its way
+	close(gate.release)
+	if err := <-done; err != nil {
+		t.Fatalf("turn: %v", err)
+	}
+	if _, ok, err := e.store.Processed(context.Background(), dedupeKey(act)); err != nil || !ok {
+		t.Fatalf("Processed after the answered turn = %v, %v; want its completion recorded", ok, err)
+	}
+	again := *act
+	if _, err := e.bot.OnActivity(context.Background(), &again); err != nil {
+		t.Fatalf("redelivery: %v", err)
+	}
+	if n := len(e.conn.all()); n != 1 {
+		t.Fatalf("two deliveries of one activity sent %d replies, want 1", n)
+	}
+}
