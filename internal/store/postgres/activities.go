@@ -175,7 +175,8 @@ func (s *Store) ReleaseActivity(ctx context.Context, key, token string) error {
 
 // ClaimActivity inserts key as claimed by a new token unless present (see store.Backend): the
 // insert-if-absent is one statement, so of several replicas exactly one wins; a claim older than holdFor is
-// taken over (the row gets the new holder's token).
+// taken over (the row gets the new holder's token). A claim released between the insert and the read of the
+// row reads as held (neither won nor done): the caller polls and wins the next time.
 func (s *Store) ClaimActivity(ctx context.Context, key string, holdFor time.Duration) (store.Claim, error) {
 	const op = "claim activity"
 	if err := store.CheckKey(op, "key", key); err != nil {
@@ -201,7 +202,11 @@ func (s *Store) ClaimActivity(ctx context.Context, key string, holdFor time.Dura
 	}
 	var c store.Claim
 	var claimed bool
-	if err := s.pool.QueryRow(ctx, `SELECT claimed, response FROM processed WHERE key = $1`, key).Scan(&claimed, &c.Response); err != nil {
+	err = s.pool.QueryRow(ctx, `SELECT claimed, response FROM processed WHERE key = $1`, key).Scan(&claimed, &c.Response)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.Claim{}, nil // released (or pruned) since the insert found it: held no more, the caller claims again
+	}
+	if err != nil {
 		return store.Claim{}, fmt.Errorf("%s: read claim: %w", op, err)
 	}
 	c.Done = !claimed
