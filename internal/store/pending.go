@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"sync"
 )
@@ -16,6 +17,8 @@ type PendingAnswers struct {
 	mu      sync.Mutex
 	pending map[string]pendingAnswer // activity key → the answer whose completion failed
 	retry   retryLoop
+	// flushing holds one token while a Flush runs (made on first use), so flushes do not overlap.
+	flushing chan struct{}
 }
 
 // pendingAnswer is one answered activity whose completion waits: the token of the claim its turn won (the
@@ -60,10 +63,24 @@ func (p *PendingAnswers) Len() int {
 	return len(p.pending)
 }
 
-// Flush writes every remembered completion with complete (a backend's completion write: the first completion
-// of an activity wins, so writing one twice is harmless) and forgets each one written; it stops at the first
-// error and returns it.
+// Flush writes every remembered completion with complete (a backend's completion write) and forgets each one
+// written; it stops at the first error and returns it. Flushes run one at a time (Ping, a redelivery and the
+// background retry may flush together): a second one waits for the first, bounded by its ctx, and then finds
+// what the first wrote gone, instead of writing it again — which the backend would log as an activity
+// completed twice.
 func (p *PendingAnswers) Flush(ctx context.Context, complete func(ctx context.Context, key, token string, resp []byte) error) error {
+	p.mu.Lock()
+	if p.flushing == nil {
+		p.flushing = make(chan struct{}, 1)
+	}
+	flushing := p.flushing
+	p.mu.Unlock()
+	select {
+	case flushing <- struct{}{}:
+		defer func() { <-flushing }()
+	case <-ctx.Done():
+		return fmt.Errorf("wait for another flush of the pending answers: %w", ctx.Err())
+	}
 	for key, a := range p.snapshot() {
 		if err := complete(ctx, key, a.token, a.resp); err != nil {
 			return err

@@ -136,3 +136,45 @@ func TestPendingRetryStop(t *testing.T) {
 		t.Fatalf("Answer(late) = %q, %v", resp, ok)
 	}
 }
+
+// TestFlushesDoNotOverlap: while one Flush writes a completion, a second one (Ping, a redelivery or the retry
+// at the same moment) waits for it instead of writing the same completion again; once the first is done
+// nothing is left to write.
+func TestFlushesDoNotOverlap(t *testing.T) {
+	var p PendingAnswers
+	p.Remember("act", "tok", []byte("answer"))
+	var mu sync.Mutex
+	writes := 0
+	entered, release := make(chan struct{}), make(chan struct{})
+	complete := func(_ context.Context, key, _ string, _ []byte) error {
+		mu.Lock()
+		writes++
+		first := writes == 1
+		mu.Unlock()
+		if first {
+			close(entered)
+			<-release
+		}
+		return nil
+	}
+	firstDone := make(chan error, 1)
+	go func() { firstDone <- p.Flush(context.Background(), complete) }()
+	<-entered
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := p.Flush(ctx, complete); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("a Flush during another = %v; want it to wait (here until its deadline)", err)
+	}
+	close(release)
+	if err := <-firstDone; err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Flush(context.Background(), complete); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if writes != 1 || p.Len() != 0 {
+		t.Fatalf("the completion was written %d times (%d pending); want once", writes, p.Len())
+	}
+}
