@@ -72,17 +72,6 @@ func (p *PendingAnswers) retryRunning() bool {
 	return p.retry.running
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 10s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 // TestPendingRetry: a pending answer is written in the background once writes succeed, its claim renewed
 // after every failed attempt until it is reported lost; the retry ends when nothing is pending and starts
 // again with the next answer; Stop ends it with one last attempt, and nothing starts after Stop.
@@ -101,17 +90,17 @@ func TestPendingRetry(t *testing.T) {
 			p.SetRetry(PendingRetry{Flush: f.flush, Renew: f.renew, Max: 5 * time.Millisecond})
 			defer p.Stop()
 			p.Remember("act", "tok", []byte("answer"))
-			waitFor(t, "four failed attempts", func() bool { n, _, _ := f.stats(); return n >= 4 })
+			eventually(t, "four failed attempts", func() bool { n, _, _ := f.stats(); return n >= 4 })
 			if _, renewals, _ := f.stats(); !tc.wantRenewals(renewals["act|tok"]) || len(renewals) != 1 {
 				t.Fatalf("renewals = %v", renewals)
 			}
 			f.setFailing(false)
-			waitFor(t, "completion written and retry ended", func() bool { return p.Len() == 0 && !p.retryRunning() })
+			eventually(t, "completion written and retry ended", func() bool { return p.Len() == 0 && !p.retryRunning() })
 			if _, _, completed := f.stats(); completed["act"] != "answer" {
 				t.Fatalf("completed = %v", completed)
 			}
 			p.Remember("act2", "tok2", []byte("answer 2"))
-			waitFor(t, "the next answer written", func() bool { return p.Len() == 0 && !p.retryRunning() })
+			eventually(t, "the next answer written", func() bool { return p.Len() == 0 && !p.retryRunning() })
 		})
 	}
 }
