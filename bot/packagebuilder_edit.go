@@ -70,9 +70,20 @@ func (b *Bot) editPackage(ctx context.Context, c *adminCall, name string) error 
 	}
 	policyID := ""
 	if len(r.pols) == 1 {
+		if err := scopeRefusal(r.pkg, r.pols[0]); err != nil {
+			return err
+		}
 		policyID = r.pols[0].ID
 	}
 	return b.startWizard(ctx, c, b.editDraft(ctx, c.t, r, policyID))
+}
+
+// scopeRefusal refuses to edit a policy whose requestors the wizard cannot show or keep (nil when it can).
+func scopeRefusal(pkg entitlement.Package, pol entitlement.Policy) *adminError {
+	if builder.EditableScope(pol.Scope) {
+		return nil
+	}
+	return userErr("builder.edit.scopeTitle", "builder.edit.scopeText", "Name", pkg.Name, "Policy", pol.Name, "Scope", string(pol.Scope))
 }
 
 // editDraft is the wizard's draft for editing the package with its policy policyID ("" = none).
@@ -105,7 +116,16 @@ func (b *Bot) policyChoiceView(ctx context.Context, t *turn, r packageForEdit) c
 	v := cards.PolicyChoiceView{PackageID: r.pkg.ID, PackageName: r.pkg.Name}
 	for _, p := range r.pols {
 		d := b.editDraft(ctx, t, r, p.ID)
-		v.Policies = append(v.Policies, cards.PolicyChoiceItem{ID: p.ID, Name: p.Name, Facts: policyFacts(t.loc, &d)})
+		facts := policyFacts(t.loc, &d)
+		if !builder.EditableScope(p.Scope) {
+			// The draft reads an unknown scope as "nobody": say what Entra has instead.
+			for i := range facts {
+				if facts[i].Title == t.loc.T("builder.view.requesters") {
+					facts[i].Value = t.loc.T("builder.edit.scopeOther", "Scope", string(p.Scope))
+				}
+			}
+		}
+		v.Policies = append(v.Policies, cards.PolicyChoiceItem{ID: p.ID, Name: p.Name, Facts: facts})
 	}
 	return v
 }
@@ -149,10 +169,17 @@ func (b *Bot) verbBuilderEditPolicy(ctx context.Context, t *turn, data map[strin
 
 // openPolicyEdit stores the edit draft of policyID and answers with its first step.
 func (b *Bot) openPolicyEdit(ctx context.Context, t *turn, r packageForEdit, policyID string, e store.AuditEntry) (*botframework.InvokeResponse, error) {
-	if !slices.ContainsFunc(r.pols, func(p entitlement.Policy) bool { return p.ID == policyID }) {
+	i := slices.IndexFunc(r.pols, func(p entitlement.Policy) bool { return p.ID == policyID })
+	if i < 0 {
 		e.Outcome = "rejected: the policy is gone"
 		b.appendAudit(ctx, e)
 		return noticeCard(t.loc, noticeWarning, t.loc.T("builder.pick.gone"), t.loc.T("builder.pick.goneText", "Name", r.pkg.Name)), nil
+	}
+	if ae := scopeRefusal(r.pkg, r.pols[i]); ae != nil {
+		e.Outcome = "rejected: " + admClip(ae.text, 300)
+		b.appendAudit(ctx, e)
+		ae = ae.localized(t.loc)
+		return noticeCard(t.loc, noticeWarning, ae.title, ae.text), nil
 	}
 	d := b.editDraft(ctx, t, r, policyID)
 	if err := b.storeNewDraft(ctx, t, &d); err != nil {

@@ -14,6 +14,19 @@ import (
 // the edited policy changed at all (Create saves only what changed), and the calls a Save (or a Finish after a
 // failure) still has to make, so the admin sees exactly what will change and, after a failure, what did not.
 
+// EditableScope reports whether the wizard can show and keep who may request under a policy of scope s: nobody
+// (admins assign; also when Graph gives none), all member users, specific connected organizations or all of them. Any other scope
+// (specific users or groups, all directory users, service principals, …) has no wizard step: FromPackage
+// would read it as "nobody" and a Save would replace it, so such a policy is not edited here.
+func EditableScope(s entitlement.TargetScope) bool {
+	switch s {
+	case "", entitlement.ScopeNotSpecified, entitlement.ScopeAllMemberUsers, entitlement.ScopeSpecificConnectedOrganizationUsers,
+		entitlement.ScopeAllConfiguredConnectedOrganizationUsers:
+		return true
+	}
+	return false
+}
+
 // ExistingRoles are the roles the package granted when editing began (none for a new package).
 func (d *Draft) ExistingRoles() []RoleDraft {
 	src := d.Roles

@@ -148,3 +148,20 @@ func TestApplyRolesRefusesRemovingEverything(t *testing.T) {
 		t.Fatalf("Apply = %v, %v; roles %d", errs, err, len(d.Roles))
 	}
 }
+
+// TestEditableScope: only the scopes the wizard's "who may request" step offers can be edited.
+func TestEditableScope(t *testing.T) {
+	for _, tc := range []struct {
+		scope entitlement.TargetScope
+		want  bool
+	}{
+		{"", true}, {entitlement.ScopeNotSpecified, true}, {entitlement.ScopeAllMemberUsers, true},
+		{entitlement.ScopeSpecificConnectedOrganizationUsers, true}, {entitlement.ScopeAllConfiguredConnectedOrganizationUsers, true},
+		{entitlement.ScopeSpecificDirectoryUsers, false}, {entitlement.ScopeAllDirectoryUsers, false},
+		{entitlement.ScopeSpecificDirectoryServicePrincipals, false}, {entitlement.ScopeAllExternalUsers, false},
+	} {
+		if got := EditableScope(tc.scope); got != tc.want {
+			t.Errorf("EditableScope(%q) = %v, want %v", tc.scope, got, tc.want)
+		}
+	}
+}

@@ -110,3 +110,27 @@ func TestBuilderEditFailsPartWay(t *testing.T) {
 		t.Fatalf("policy after Finish = %+v, %v", p, err)
 	}
 }
+
+// TestBuilderEditRefusesUnknownScope: a policy that lets a group's members request (specificDirectoryUsers, a
+// scope the wizard has no step for) is shown as Entra has it, and picking it is refused with nothing changed —
+// the wizard would have read it as "nobody" and a Save would have replaced who may request.
+func TestBuilderEditRefusesUnknownScope(t *testing.T) {
+	e := newBuilderEnv(t)
+	ctx := context.Background()
+	pol, err := e.client.CreatePolicy(ctx, entitlement.Policy{PackageID: tenantsim.PkgTeamMember, Name: "Falcon team's own",
+		Description: "The Falcon team's members ask.", Scope: entitlement.ScopeSpecificDirectoryUsers,
+		SpecificTargets: []entitlement.SubjectSet{{Kind: entitlement.SetGroupMembers, GroupID: tenantsim.FalconTeamGroupID}},
+		SelfAddAllowed:  true, SelfRemoveAllowed: true, Expiration: entitlement.Expiration{Type: entitlement.ExpireAfterDuration, Duration: "P30D"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pick := e.say(admAdele, "/package Falcon Team Member edit", "Which policy of Falcon Team Member")
+	if got := pick.CardText(); !strings.Contains(got, "as set in Microsoft Entra (specificDirectoryUsers)") {
+		t.Fatalf("the choice does not say who may request under %s: %s", pol.Name, got)
+	}
+	e.wizardStep(pick.Card(), pick.ID, "builder.editPolicy", map[string]any{"packageId": tenantsim.PkgTeamMember, "policyId": pol.ID},
+		"The policy Falcon team's own can't be edited here")
+	if p, err := e.client.Policy(ctx, pol.ID); err != nil || p.Scope != entitlement.ScopeSpecificDirectoryUsers || len(p.SpecificTargets) != 1 {
+		t.Fatalf("the policy changed: %+v, %v", p, err)
+	}
+}
