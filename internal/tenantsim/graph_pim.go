@@ -3,7 +3,6 @@ package tenantsim
 import (
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 )
 
@@ -70,13 +69,8 @@ func (s *Sim) roleScheduleInstances(g *gctx, name string) *graphErr {
 	if eligible {
 		perms, from = roleEligibilitySchedulePermissions, s.w.RoleEligibilities
 	}
-	granted := g.c.Roles
-	if !g.c.AppOnly {
-		granted = g.c.Scopes
-	}
-	if !slices.ContainsFunc(perms, func(p string) bool { return slices.Contains(granted, p) }) {
-		return &graphErr{Status: http.StatusForbidden, Code: "Authorization_RequestDenied",
-			Message: "Insufficient privileges to complete the operation."}
+	if gerr := needPermission(g, perms); gerr != nil {
+		return gerr
 	}
 	var items []item
 	for _, a := range sortedBy(from, func(a *roleAssignment) int64 { return a.Ord }) {

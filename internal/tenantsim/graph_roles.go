@@ -15,6 +15,20 @@ import (
 var roleReadPermissions = []string{"RoleManagement.Read.Directory", "RoleManagement.Read.All", "Directory.Read.All",
 	"RoleManagement.ReadWrite.Directory", "Directory.ReadWrite.All"}
 
+// needPermission refuses a caller holding none of perms (application roles for an app token, delegated scopes
+// otherwise) as Graph does: 403 Authorization_RequestDenied.
+func needPermission(g *gctx, perms []string) *graphErr {
+	granted := g.c.Roles
+	if !g.c.AppOnly {
+		granted = g.c.Scopes
+	}
+	if !slices.ContainsFunc(perms, func(p string) bool { return slices.Contains(granted, p) }) {
+		return &graphErr{Status: http.StatusForbidden, Code: "Authorization_RequestDenied",
+			Message: "Insufficient privileges to complete the operation."}
+	}
+	return nil
+}
+
 // roleManagement serves roleManagement/directory/roleAssignments[/{id}] (GET; $filter, e.g.
 // principalId eq '{id}' or principalId in ('{id}', …)), the PIM schedule instances (graph_pim.go) and
 // roleManagement/entitlementManagement/roleAssignments.
@@ -37,13 +51,8 @@ func (s *Sim) roleManagement(g *gctx, seg []string) *graphErr {
 		return &graphErr{Status: http.StatusBadRequest, Code: "BadRequest",
 			Message: fmt.Sprintf("Resource not found for the segment '%s'.", seg[0])}
 	}
-	granted := g.c.Roles
-	if !g.c.AppOnly {
-		granted = g.c.Scopes
-	}
-	if !slices.ContainsFunc(roleReadPermissions, func(p string) bool { return slices.Contains(granted, p) }) {
-		return &graphErr{Status: http.StatusForbidden, Code: "Authorization_RequestDenied",
-			Message: "Insufficient privileges to complete the operation."}
+	if gerr := needPermission(g, roleReadPermissions); gerr != nil {
+		return gerr
 	}
 	tid := g.c.TenantID
 	if len(seg) == 3 {
@@ -103,13 +112,8 @@ var emRoleReadPermissions = []string{"EntitlementManagement.Read.All", "Entitlem
 // emRoleAssignments serves roleManagement/entitlementManagement/roleAssignments (GET; $filter, e.g.
 // principalId eq '{id}'): catalog-scoped roles carry appScopeId /AccessPackageCatalog/{id}.
 func (s *Sim) emRoleAssignments(g *gctx, rest []string) *graphErr {
-	granted := g.c.Roles
-	if !g.c.AppOnly {
-		granted = g.c.Scopes
-	}
-	if !slices.ContainsFunc(emRoleReadPermissions, func(p string) bool { return slices.Contains(granted, p) }) {
-		return &graphErr{Status: http.StatusForbidden, Code: "Authorization_RequestDenied",
-			Message: "Insufficient privileges to complete the operation."}
+	if gerr := needPermission(g, emRoleReadPermissions); gerr != nil {
+		return gerr
 	}
 	const ctxPath = "roleManagement/entitlementManagement/roleAssignments"
 	render := func(a *roleAssignment) map[string]any {
