@@ -33,10 +33,7 @@ const reviewSingleDays = 14
 // adminReviewNew parses "/review new {package} [manager|self] [monthly|quarterly|once] [stages …]" and asks
 // to confirm.
 func (b *Bot) adminReviewNew(ctx context.Context, c *adminCall, args []string) error {
-	var stageText string
-	if i := slices.IndexFunc(args, func(a string) bool { return strings.EqualFold(strings.TrimSuffix(a, ":"), "stages") }); i > 0 {
-		args, stageText = args[:i], strings.Join(args[i+1:], " ")
-	}
+	args, stageText := cutStages(args)
 	reviewers, recurrence := "", "quarterly"
 trailing:
 	for len(args) > 1 {
@@ -87,6 +84,19 @@ trailing:
 		Summary:      l.T("review.bot.createSummary", "Name", pkg.Name, "When", when, "Who", who),
 		Details:      []cards.Fact{{Title: l.T("review.bot.package"), Value: pkg.Name}, {Title: l.T("review.bot.reviewers"), Value: whoShort}, {Title: l.T("review.bot.recurrence"), Value: when}},
 		ConfirmLabel: l.T("review.bot.create")})
+}
+
+// cutStages splits "{package …} stages {stages …}" at the first "stages" after the package's first word (a
+// package may be named "Stages …"); stageText is "" without one.
+func cutStages(args []string) (rest []string, stageText string) {
+	if len(args) < 2 {
+		return args, ""
+	}
+	i := slices.IndexFunc(args[1:], func(a string) bool { return strings.EqualFold(strings.TrimSuffix(a, ":"), "stages") })
+	if i < 0 {
+		return args, ""
+	}
+	return args[:i+1], strings.Join(args[i+2:], " ")
 }
 
 // createReview carries out a confirmed /review new (single- or multi-stage).
@@ -317,7 +327,7 @@ func stageFacts(l *i18n.Localizer, plan reviewStagePlan) []cards.Fact {
 				for _, m := range st.MoveOn {
 					names = append(names, l.T("stage.new.decision."+m))
 				}
-				moves = l.T("stage.new.moves", "Decisions", strings.Join(names, ", "))
+				moves = l.T("stage.new.moves", "Decisions", l.List(names))
 			}
 			v += " · " + moves
 		}

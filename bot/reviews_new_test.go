@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/accessbot/accessbot/internal/entitlement"
+	"github.com/accessbot/accessbot/internal/i18n"
 )
 
 // TestParseReviewStages: "/review new … stages …" reads each stage's reviewers, length and what moves on, and
@@ -69,5 +72,33 @@ func TestReviewGroupArg(t *testing.T) {
 		if got, ok := reviewGroupArg(c.in); got != c.want || ok != c.ok {
 			t.Errorf("reviewGroupArg(%q) = %q, %v; want %q, %v", c.in, got, ok, c.want, c.ok)
 		}
+	}
+}
+
+// TestCutStages: the stages start at the first "stages" after the package's first word, so a package named
+// "Stages …" keeps its name.
+func TestCutStages(t *testing.T) {
+	cases := []struct{ in, rest, stages string }{
+		{"Falcon Team Member quarterly stages manager then self", "Falcon Team Member quarterly", "manager then self"},
+		{"Stages Pilot stages: manager then self", "Stages Pilot", "manager then self"},
+		{"Stages Pilot monthly", "Stages Pilot monthly", ""},
+		{"Falcon", "Falcon", ""},
+	}
+	for _, c := range cases {
+		rest, stages := cutStages(strings.Fields(c.in))
+		if strings.Join(rest, " ") != c.rest || stages != c.stages {
+			t.Errorf("cutStages(%q) = %q, %q; want %q, %q", c.in, strings.Join(rest, " "), stages, c.rest, c.stages)
+		}
+	}
+}
+
+// TestStageFactsJoinsDecisions: what moves on is listed with the language's list join, like every list of
+// names.
+func TestStageFactsJoinsDecisions(t *testing.T) {
+	plan := reviewStagePlan{who: []string{"each person's manager", "self"}, settings: []entitlement.ReviewStageSetting{
+		{DurationDays: 7, MoveOn: []string{entitlement.MoveOnApprove, entitlement.MoveOnNotReviewed}}, {DurationDays: 3}}}
+	fs := stageFacts(i18n.English(), plan)
+	if len(fs) != 2 || !strings.HasSuffix(fs[0].Value, "moves on: approved and not reviewed") {
+		t.Fatalf("stage facts %+v, want stage 1 to end in \"moves on: approved and not reviewed\"", fs)
 	}
 }
