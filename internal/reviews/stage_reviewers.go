@@ -132,8 +132,11 @@ func (s *Service) stageNames(ctx context.Context, a Active, set entitlement.Revi
 		return n, nil
 	}
 	var errs []error
+	complete := true
 	if len(managed) > 0 {
-		errs = append(errs, s.addManagers(ctx, a, set, &n))
+		items, err := s.addManagers(ctx, a, set, &n)
+		// Graph fills a stage's items shortly after it starts: until it lists some, resolve again next time.
+		errs, complete = append(errs, err), items > 0
 	}
 	for _, g := range groups {
 		errs = append(errs, s.addMembers(ctx, g, n.resolved))
@@ -141,13 +144,15 @@ func (s *Service) stageNames(ctx context.Context, a Active, set entitlement.Revi
 	if err := errors.Join(errs...); err != nil {
 		return n, err
 	}
-	s.keepResolved(ctx, a, n.resolved)
+	if complete {
+		s.keepResolved(ctx, a, n.resolved)
+	}
 	return n, nil
 }
 
 // bucketStageReviewers keeps, per stage (instance/stage id), who its manager and group queries resolved to.
-// A stage's items and the people Graph contacted before it started are fixed when it starts, so the directory
-// is read once per stage, not on every sweep (nor on every "reviews").
+// A stage's items and the people Graph contacted before it started are fixed once Graph lists the items (shortly
+// after the stage starts), so the directory is read once per stage, not on every sweep (nor on every "reviews").
 const bucketStageReviewers = "reviews.stagereviewers"
 
 // resolvedBefore reads what keepResolved kept for a's current stage.
@@ -177,11 +182,11 @@ func (s *Service) keepResolved(ctx context.Context, a Active, resolved map[strin
 }
 
 // addManagers adds the managers of the people under review in a's current stage; a person without a manager
-// is reviewed by the stage's fallback reviewers.
-func (s *Service) addManagers(ctx context.Context, a Active, set entitlement.ReviewStageSetting, n *stageNamed) error {
+// is reviewed by the stage's fallback reviewers. items is how many items the stage lists.
+func (s *Service) addManagers(ctx context.Context, a Active, set entitlement.ReviewStageSetting, n *stageNamed) (items int, err error) {
 	ds, err := s.itemsNow(ctx, a)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	fallback := false
 	var errs []error
@@ -197,7 +202,7 @@ func (s *Service) addManagers(ctx context.Context, a Active, set entitlement.Rev
 		}
 	}
 	if !fallback {
-		return errors.Join(errs...)
+		return len(ds), errors.Join(errs...)
 	}
 	for _, q := range set.FallbackQueries {
 		switch kind, id, _ := entitlement.ParseReviewerQuery(q); kind {
@@ -207,7 +212,7 @@ func (s *Service) addManagers(ctx context.Context, a Active, set entitlement.Rev
 			errs = append(errs, s.addMembers(ctx, id, n.resolved))
 		}
 	}
-	return errors.Join(errs...)
+	return len(ds), errors.Join(errs...)
 }
 
 // addMembers adds a group's members to set. The directory gives direct members: someone in a nested group whom

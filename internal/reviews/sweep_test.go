@@ -89,3 +89,37 @@ func TestSweepStageReviewersOnce(t *testing.T) {
 		t.Fatalf("cards sent %v, want one each to patti (asked at stage 2) and aaron (stage 1, and Rita's manager)", got)
 	}
 }
+
+// TestSweepStageItemsLate: Graph lists a new stage's items a little after the stage starts; a sweep that finds
+// none yet does not keep "no managers" for the stage, so the earlier reviewer who manages someone in it gets
+// the stage's card once the items show.
+func TestSweepStageItemsLate(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "s.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	t0 := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	stages := []entitlement.ReviewStage{{ID: "s1", Number: 1, Status: entitlement.ReviewCompleted, Start: t0, End: t0.Add(24 * time.Hour)},
+		{ID: "s2", Number: 2, Status: entitlement.ReviewInProgress, Start: t0.Add(24 * time.Hour), End: t0.Add(30 * 24 * time.Hour)}}
+	rv := &sweepReviews{contacted: []entitlement.ContactedReviewer{{Subject: entitlement.Subject{ID: "aaron"}, Since: t0}}}
+	s := &Service{cfg: Config{Reviews: rv, Directory: &orgDir{managers: map[string]string{"rita": "aaron"}}, Store: st, RemindBefore: time.Hour},
+		log: slog.New(slog.DiscardHandler), now: func() time.Time { return t0.Add(25 * time.Hour) }}
+	a := Active{Def: entitlement.ReviewDefinition{ID: "def", Name: "Two stages", Stages: []entitlement.ReviewStageSetting{
+		{StageID: "1", ReviewerQueries: []string{"/users/aaron"}}, {StageID: "2", ReviewerQueries: []string{entitlement.ReviewerManager}}}},
+		Inst: entitlement.ReviewInstance{ID: "inst", Status: entitlement.ReviewInProgress}, Stages: stages, Stage: &stages[1]}
+	n := &sentCards{}
+	if err := s.sweepReviewers(context.Background(), n, a); err != nil {
+		t.Fatal(err)
+	}
+	if len(n.to) != 0 {
+		t.Fatalf("cards sent %v before the stage lists its items", n.to)
+	}
+	rv.items = []entitlement.ReviewDecision{{ID: "d1", Principal: entitlement.Subject{ID: "rita"}}}
+	if err := s.sweepReviewers(context.Background(), n, a); err != nil {
+		t.Fatal(err)
+	}
+	if len(n.to) != 1 || n.to[0] != "aaron" {
+		t.Fatalf("cards sent %v, want one to aaron (Rita's manager, asked in stage 1 too)", n.to)
+	}
+}
