@@ -30,14 +30,17 @@ type pendingAnswer struct {
 }
 
 // Remember keeps resp as the answer of activity key, whose claim token holds, until Forget; when a retry is
-// set (SetRetry) it makes sure the background retry runs.
+// set (SetRetry) it makes sure the background retry runs. An answer already kept for key stays: as on disk,
+// the first completion wins (a second comes from a turn that took the first one's claim over).
 func (p *PendingAnswers) Remember(key, token string, resp []byte) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.pending == nil {
 		p.pending = map[string]pendingAnswer{}
 	}
-	p.pending[key] = pendingAnswer{token: token, resp: resp}
+	if _, kept := p.pending[key]; !kept {
+		p.pending[key] = pendingAnswer{token: token, resp: resp}
+	}
 	p.startRetryLocked()
 }
 

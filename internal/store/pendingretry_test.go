@@ -167,3 +167,25 @@ func TestFlushesDoNotOverlap(t *testing.T) {
 		t.Fatalf("the completion was written %d times (%d pending); want once", writes, p.Len())
 	}
 }
+
+// TestRememberKeepsTheFirstAnswer: two turns of one activity (the second took the first's claim over) whose
+// completions both failed: the first answer is the one replayed and written, as the first completion on
+// disk would be.
+func TestRememberKeepsTheFirstAnswer(t *testing.T) {
+	var p PendingAnswers
+	p.Remember("act", "tok-first", []byte("first"))
+	p.Remember("act", "tok-second", []byte("second"))
+	if resp, ok := p.Answer("act"); !ok || string(resp) != "first" {
+		t.Fatalf("Answer = %q, %v; want the first answer", resp, ok)
+	}
+	var wrote []string
+	if err := p.Flush(context.Background(), func(_ context.Context, key, token string, resp []byte) error {
+		wrote = append(wrote, key+" "+token+" "+string(resp))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(wrote) != 1 || wrote[0] != "act tok-first first" {
+		t.Fatalf("Flush wrote %q; want the first answer with its token", wrote)
+	}
+}
