@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"strings"
 	"sync"
@@ -229,5 +230,72 @@ func TestGroupCommitFreesTheFirstWriter(t *testing.T) {
 	case err := <-secondDone:
 		t.Fatalf("the second write returned before its commit: %v", err)
 	default:
+	}
+}
+
+// lockedBuffer is a log sink safe for concurrent writers.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// waitQueued waits until n writers are queued for the next group commit.
+func waitQueued(t *testing.T, s *Store, n int) {
+	t.Helper()
+	eventually(t, fmt.Sprintf("%d writers queued", n), func() bool {
+		s.group.mu.Lock()
+		defer s.group.mu.Unlock()
+		return len(s.group.pending) >= n
+	})
+}
+
+// TestRerunWriteLogsOnce: a write whose group is retried (another member failed, so its function runs twice)
+// logs what it did once, after the commit: an outbox item dead-lettered by Fail, with the cause under "err".
+func TestRerunWriteLogsOnce(t *testing.T) {
+	var logs lockedBuffer
+	s, _ := openTest(t, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	ctx := context.Background()
+	id, err := s.Enqueue(ctx, "notice", map[string]string{"to": "rita"}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Lease(ctx, 1, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	leading, release := make(chan struct{}), make(chan struct{})
+	go func() {
+		_ = s.batch(ctx, "hold the commit", func(*bbolt.Tx) error { close(leading); <-release; return nil })
+	}()
+	<-leading
+	failed := make(chan error, 1)
+	go func() { failed <- s.Fail(ctx, id, fmt.Errorf("user left the tenant: %w", ErrPermanent), time.Time{}) }()
+	waitQueued(t, s, 1)
+	boom := make(chan error, 1)
+	go func() { boom <- s.batch(ctx, "fail the group", func(*bbolt.Tx) error { return errors.New("boom") }) }()
+	waitQueued(t, s, 2) // the group: Fail, then a member that fails it, so Fail's function runs again
+	close(release)
+	if err := <-failed; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-boom; err == nil {
+		t.Fatal("the failing member succeeded: the group was not retried")
+	}
+	if n := strings.Count(logs.String(), "outbox item dead-lettered"); n != 1 {
+		t.Fatalf("dead-lettered logged %d times, want once:\n%s", n, logs.String())
+	}
+	if !strings.Contains(logs.String(), `err="user left the tenant`) {
+		t.Fatalf("the cause is not logged under err:\n%s", logs.String())
 	}
 }

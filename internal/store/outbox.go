@@ -246,7 +246,7 @@ func (s *Store) Fail(ctx context.Context, id string, cause error, retryAt time.T
 		return b.Put([]byte(id), out)
 	})
 	if err == nil && parked != nil { // logged once committed (the transaction may run more than once)
-		s.log.Warn("outbox item dead-lettered", "id", id, "kind", parked.Kind, "attempts", parked.Attempts, "error", parked.LastError)
+		s.log.Warn("outbox item dead-lettered", "id", id, "kind", parked.Kind, "attempts", parked.Attempts, "err", cause)
 	}
 	return err
 }
