@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -130,16 +129,7 @@ func TestPutConversationSkipsUnchanged(t *testing.T) {
 func TestEveryWriteJoinsTheGroupCommit(t *testing.T) {
 	s, _ := openTest(t, Options{})
 	ctx := context.Background()
-	release := make(chan struct{})
-	leading := make(chan struct{})
-	go func() {
-		_ = s.batch(ctx, "hold the commit", func(*bbolt.Tx) error {
-			close(leading)
-			<-release
-			return nil
-		})
-	}()
-	<-leading
+	release := holdCommit(t, s)
 	writes := []func() error{
 		func() error { return s.PutDialog(ctx, "dialog-1", map[string]string{"step": "1"}) },
 		func() error {
@@ -160,18 +150,8 @@ func TestEveryWriteJoinsTheGroupCommit(t *testing.T) {
 	for _, w := range writes {
 		go func() { errs <- w() }()
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for queued := 0; queued < len(writes); {
-		s.group.mu.Lock()
-		queued = len(s.group.pending)
-		s.group.mu.Unlock()
-		if time.Now().After(deadline) {
-			close(release)
-			t.Fatalf("%d of %d writes queued for the shared commit", queued, len(writes))
-		}
-		runtime.Gosched()
-	}
-	close(release)
+	waitQueued(t, s, len(writes))
+	release()
 	for range writes {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
@@ -206,16 +186,7 @@ func TestGroupCommitFreesTheFirstWriter(t *testing.T) {
 			return nil
 		})
 	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for queued := 0; queued < 1; {
-		s.group.mu.Lock()
-		queued = len(s.group.pending)
-		s.group.mu.Unlock()
-		if time.Now().After(deadline) {
-			t.Fatal("the second write never queued")
-		}
-		runtime.Gosched()
-	}
+	waitQueued(t, s, 1)
 	close(releaseFirst)
 	<-secondIn // the second group's commit has started (and is held)
 	select {
@@ -251,6 +222,24 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
+// holdCommit starts a write that holds the store's commit until the returned release is called (at the
+// latest when t ends, before the store closes), so writers started meanwhile queue for the next group.
+func holdCommit(t *testing.T, s *Store) (release func()) {
+	t.Helper()
+	leading, held := make(chan struct{}), make(chan struct{})
+	release = sync.OnceFunc(func() { close(held) })
+	t.Cleanup(release)
+	go func() {
+		_ = s.batch(context.Background(), "hold the commit", func(*bbolt.Tx) error {
+			close(leading)
+			<-held
+			return nil
+		})
+	}()
+	<-leading
+	return release
+}
+
 // waitQueued waits until n writers are queued for the next group commit.
 func waitQueued(t *testing.T, s *Store, n int) {
 	t.Helper()
@@ -274,18 +263,14 @@ func TestRerunWriteLogsOnce(t *testing.T) {
 	if _, err := s.Lease(ctx, 1, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	leading, release := make(chan struct{}), make(chan struct{})
-	go func() {
-		_ = s.batch(ctx, "hold the commit", func(*bbolt.Tx) error { close(leading); <-release; return nil })
-	}()
-	<-leading
+	release := holdCommit(t, s)
 	failed := make(chan error, 1)
 	go func() { failed <- s.Fail(ctx, id, fmt.Errorf("user left the tenant: %w", ErrPermanent), time.Time{}) }()
 	waitQueued(t, s, 1)
 	boom := make(chan error, 1)
 	go func() { boom <- s.batch(ctx, "fail the group", func(*bbolt.Tx) error { return errors.New("boom") }) }()
 	waitQueued(t, s, 2) // the group: Fail, then a member that fails it, so Fail's function runs again
-	close(release)
+	release()
 	if err := <-failed; err != nil {
 		t.Fatal(err)
 	}
