@@ -61,6 +61,17 @@ type client struct {
 	seq      int
 }
 
+// newClients are n clients of the bot at endpoint, the personas in turn, each in its own conversation, all
+// with token and the Connector at svcURL. A row's warm-up and measured run use the same clients.
+func newClients(n int, endpoint, svcURL, token string, hc *http.Client) []*client {
+	clients := make([]*client, n)
+	for i := range clients {
+		clients[i] = &client{id: i, p: personas[i%len(personas)], endpoint: endpoint, svcURL: svcURL,
+			botID: "28:" + benchAppID, token: token, http: hc}
+	}
+	return clients
+}
+
 func (c *client) activity(s step) map[string]any {
 	c.seq++
 	act := map[string]any{
@@ -118,20 +129,21 @@ type loadResult struct {
 	elapsed   time.Duration
 }
 
-// runLoad drives n clients for d (after each has sent one warm-up round of its schedule, not counted).
-func runLoad(ctx context.Context, mk func(i int) *client, n int, d time.Duration, warm bool) loadResult {
+// runLoad drives the clients for d (after each has sent one warm-up round of its schedule, not counted).
+// A client keeps its sequence of activity ids from one run to the next: a repeated id is a redelivery to
+// the bot, which answers it from its record of the first delivery without doing the turn again.
+func runLoad(ctx context.Context, clients []*client, d time.Duration, warm bool) loadResult {
 	var mu sync.Mutex
 	var res loadResult
 	var wg sync.WaitGroup
 	var ready sync.WaitGroup
 	start := make(chan struct{})
 	var begin time.Time
-	for i := range n {
+	for _, c := range clients {
 		wg.Add(1)
 		ready.Add(1)
 		go func() {
 			defer wg.Done()
-			c := mk(i)
 			sched := schedule(c.p)
 			if warm {
 				for _, s := range sched {

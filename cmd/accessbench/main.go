@@ -192,17 +192,14 @@ func measure(ctx context.Context, o options, t rowTarget, n int, conn *connector
 		return row{}, err
 	}
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512}, Timeout: 30 * time.Second}
-	mk := func(i int) *client {
-		return &client{id: i, p: personas[i%len(personas)], endpoint: bot.endpoint, svcURL: conn.url,
-			botID: "28:" + benchAppID, token: tok, http: hc}
-	}
-	runLoad(ctx, mk, n, 0, true) // warm-up: every client's schedule once (token keys, caches, conversations)
+	clients := newClients(n, bot.endpoint, conn.url, tok, hc)
+	runLoad(ctx, clients, 0, true) // warm-up: every client's schedule once (token keys, caches, conversations)
 	before, err := sample(bot)
 	if err != nil {
 		return row{}, err
 	}
 	profDone := profileRow(ctx, debugAddr, o.duration, filepath.Join(o.pprof, fmt.Sprintf("%s-%d", t.name(), n)))
-	res := runLoad(ctx, mk, n, o.duration, false)
+	res := runLoad(ctx, clients, o.duration, false)
 	if err := profDone(); err != nil {
 		return row{}, err
 	}

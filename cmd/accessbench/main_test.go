@@ -1,8 +1,13 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -142,5 +147,44 @@ func TestSummarize(t *testing.T) {
 				t.Errorf("summary %q shows a ratio despite errors", text)
 			}
 		})
+	}
+}
+
+// TestRunLoadNeverRepeatsAnActivityID: a row's warm-up and its measured run send no activity id twice. The
+// bot answers a repeated id from its record of the first delivery (a redelivery) without doing the turn, so
+// a repeated id would be counted as an activity the bot did not do.
+func TestRunLoadNeverRepeatsAnActivityID(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	bot := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var act struct{ ID string }
+		if err := json.NewDecoder(r.Body).Decode(&act); err != nil {
+			t.Errorf("decode activity: %v", err)
+		}
+		mu.Lock()
+		seen[act.ID]++
+		mu.Unlock()
+	}))
+	defer bot.Close()
+	clients := newClients(3, bot.URL, "http://connector.invalid/", "token", bot.Client())
+	ctx := context.Background()
+	runLoad(ctx, clients, 0, true)
+	res := runLoad(ctx, clients, 50*time.Millisecond, false)
+	if res.errors > 0 || len(res.latencies) == 0 {
+		t.Fatalf("measured run: %d answered, %d errors (first: %v)", len(res.latencies), res.errors, res.firstErr)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for id, n := range seen {
+		if n > 1 {
+			t.Errorf("activity %s sent %d times", id, n)
+		}
+	}
+	want := len(res.latencies)
+	for _, c := range clients {
+		want += len(schedule(c.p))
+	}
+	if len(seen) != want {
+		t.Errorf("%d distinct activities, want %d (the warm-up rounds and the measured ones)", len(seen), want)
 	}
 }
