@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // MaxIdleConnsPerHost is how many idle keep-alive connections an outbound client keeps per host. Go's default
@@ -17,13 +18,23 @@ import (
 const MaxIdleConnsPerHost = 64
 
 // Transport returns a new HTTP transport with Go's defaults (proxy from the environment, dial and TLS
-// timeouts, HTTP/2) that keeps up to MaxIdleConnsPerHost idle connections per host.
+// timeouts, idle connections closed after 90 s, HTTP/2) that keeps up to MaxIdleConnsPerHost idle connections
+// per host.
 func Transport() *http.Transport {
 	t, ok := http.DefaultTransport.(*http.Transport)
-	if !ok { // replaced by a program or a test: start from Go's defaults
-		t = &http.Transport{Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true}
+	if ok {
+		t = t.Clone()
+	} else { // replaced by a program or a test: Go's defaults, as net/http declares http.DefaultTransport
+		t = &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			ForceAttemptHTTP2:     true,
+			MaxIdleConns:          100,
+			IdleConnTimeout:       90 * time.Second,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ExpectContinueTimeout: time.Second,
+		}
 	}
-	t = t.Clone()
 	t.MaxIdleConnsPerHost = MaxIdleConnsPerHost
 	return t
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestIsLoopbackHost(t *testing.T) {
@@ -64,10 +65,14 @@ func TestTransportKeepsConcurrentConnections(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			const workers, rounds = 8, 20
 			var opened atomic.Int64
 			var gate atomic.Pointer[chan struct{}]
+			arrived := make(chan struct{}, workers)
 			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-				<-*gate.Load() // hold each request until all 8 are sent, so 8 connections are needed at once
+				open := *gate.Load() // this round's gate: it opens once all its requests have arrived
+				arrived <- struct{}{}
+				<-open // so each round holds 8 connections at once
 				_, _ = io.WriteString(w, "ok")
 			}))
 			srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
@@ -79,18 +84,14 @@ func TestTransportKeepsConcurrentConnections(t *testing.T) {
 			defer srv.Close()
 			defer tc.rt.CloseIdleConnections()
 			client := &http.Client{Transport: tc.rt}
-			const workers, rounds = 8, 20
 			for range rounds {
 				var wg sync.WaitGroup
-				var inFlight sync.WaitGroup
-				inFlight.Add(workers)
 				open := make(chan struct{})
 				gate.Store(&open)
 				for range workers {
 					wg.Add(1)
 					go func() {
 						defer wg.Done()
-						inFlight.Done()
 						resp, err := client.Get(srv.URL)
 						if err != nil {
 							t.Error(err)
@@ -100,13 +101,56 @@ func TestTransportKeepsConcurrentConnections(t *testing.T) {
 						resp.Body.Close()
 					}()
 				}
-				inFlight.Wait()
+				for range workers {
+					select {
+					case <-arrived:
+					case <-time.After(10 * time.Second):
+						t.Fatal("the round's requests never all arrived")
+					}
+				}
 				close(open)
 				wg.Wait()
 			}
 			t.Logf("opened %d connections for %d requests", opened.Load(), workers*rounds)
 			if n := int(opened.Load()); n > tc.atMost || n < tc.atLeast {
 				t.Fatalf("opened %d connections for %d requests, want %d..%d", n, workers*rounds, tc.atLeast, tc.atMost)
+			}
+		})
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestTransportHasGoDefaults: Transport keeps Go's timeouts and limits whether or not a program replaced
+// http.DefaultTransport (then it cannot be cloned, and the defaults are built anew).
+func TestTransportHasGoDefaults(t *testing.T) {
+	goDefault := http.DefaultTransport.(*http.Transport)
+	tests := []struct {
+		name    string
+		replace bool
+	}{{"Go's default transport cloned", false}, {"http.DefaultTransport replaced", true}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.replace {
+				http.DefaultTransport = roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, nil })
+				defer func() { http.DefaultTransport = goDefault }()
+			}
+			got := Transport()
+			if got.Proxy == nil || got.DialContext == nil {
+				t.Errorf("Proxy or DialContext unset")
+			}
+			type limits struct {
+				ForceAttemptHTTP2                                           bool
+				MaxIdleConns, MaxIdleConnsPerHost                           int
+				IdleConnTimeout, TLSHandshakeTimeout, ExpectContinueTimeout time.Duration
+			}
+			want := limits{goDefault.ForceAttemptHTTP2, goDefault.MaxIdleConns, MaxIdleConnsPerHost,
+				goDefault.IdleConnTimeout, goDefault.TLSHandshakeTimeout, goDefault.ExpectContinueTimeout}
+			if have := (limits{got.ForceAttemptHTTP2, got.MaxIdleConns, got.MaxIdleConnsPerHost,
+				got.IdleConnTimeout, got.TLSHandshakeTimeout, got.ExpectContinueTimeout}); have != want {
+				t.Errorf("Transport() = %+v, want %+v", have, want)
 			}
 		})
 	}
