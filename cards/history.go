@@ -41,8 +41,8 @@ type MessageView struct {
 // Phrase renders a stored message in l's language as plain text: every value is cleaned like any user
 // text, once; a State is the state's label, a Duration is written in words, a When as a UTC date and Names
 // are joined as the language writes "A, B or C"; a nested message is rendered the same way (when no catalog
-// has its id, the data value of the same name stands in). ok is false when no catalog has m.ID: the caller shows its fallback (the English a
-// record of an older build kept).
+// has its id, the data value of the same name stands in). ok is false when no catalog has m.ID: the caller
+// shows its fallback (the English a record of an older build kept).
 func Phrase(l *i18n.Localizer, m MessageView) (string, bool) {
 	if m.ID == "" || !i18n.Has(m.ID) {
 		return "", false
