@@ -350,5 +350,6 @@ func (b *Bot) notifyAccessChange(ctx context.Context, t *turn, op adminPendingOp
 		job.Buttons = []notifyButton{myAccess}
 	}
 	job.Title, job.Text = en.T(job.TitleMsg), en.T(job.Msg, "Admin", args["Admin"], "Package", args["Package"], "Org", args["Org"])
+	job.NotifyJob = job.ForOlderBuilds()
 	b.enqueue(ctx, OutboxNotify, job)
 }

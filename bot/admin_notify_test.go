@@ -169,6 +169,27 @@ func TestNotifyJobOfAnOlderBuild(t *testing.T) {
 		"Adele Vance (AccessBot admin) removed your access to Falcon Team Member.", "My access")
 }
 
+// The notice of an admin's change carries its values also under "args", where builds before NotifyJob embedded
+// Message read them: an older replica delivering it during a rolling deploy still says them.
+func TestAdminChangeNoticeReadByOlderBuilds(t *testing.T) {
+	e := newAdmEnv(t)
+	e.putChat(admTenant, admUserID(1))
+	e.say(admAdele, "/revoke rita@contoso.example Falcon Team Member")
+	e.click(admAdele, cards.VerbAdminConfirm, map[string]any{cards.KeyToken: e.lastToken()})
+	items, err := e.st.Pending(context.Background())
+	if err != nil || len(items) != 1 {
+		t.Fatalf("outbox = %+v (%v), want the notice", items, err)
+	}
+	var older struct { // the notice as builds before NotifyJob embedded Message read it
+		Msg  string            `json:"msg"`
+		Args map[string]string `json:"args"`
+	}
+	if err := json.Unmarshal(items[0].Payload, &older); err != nil || older.Msg != "adm.notify.removed" ||
+		older.Args["Admin"] != "Adele Vance" || older.Args["Package"] != "Falcon Team Member" {
+		t.Errorf("an older build reads %+v (%v) from %s", older, err, items[0].Payload)
+	}
+}
+
 // Nothing is announced when the change does not happen: canceled, failed, refused, expired.
 func TestAdminChangeNotNotifiedWhenNotMade(t *testing.T) {
 	tests := []struct {

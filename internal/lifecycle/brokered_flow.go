@@ -56,7 +56,7 @@ func (c *Core) enqueue(ctx context.Context, kind string, payload any) {
 		c.log.WarnContext(ctx, "outbox job dropped: no outbox", "kind", kind)
 		return
 	}
-	c.cfg.Enqueue(ctx, kind, payload)
+	c.cfg.Enqueue(ctx, kind, forOlderBuilds(payload))
 }
 
 // BrokeredApprovers resolves a stage's approvers with the policy's rules (the tracker's resolver), minus the

@@ -29,25 +29,44 @@ const (
 // notice quotes as {{.Reason}}: the conversation layer says both in the reader's language. The core writes no
 // Text; Text is the ready-made line of items queued by older builds (and by the conversation layer's own
 // notices), said when no catalog has Msg. The conversation layer's own notify payload extends it (same JSON
-// names). Decoded items go through Upgraded, which reads the values of items queued by older builds.
+// names). Queued items go through ForOlderBuilds, which repeats the values where older builds read them, and
+// decoded items through Upgraded, which reads the values of items queued by older builds.
 type NotifyJob struct {
 	TenantID string `json:"tenantId"`
 	UserID   string `json:"userId"`
 	Text     string `json:"text"`
 	Message
 	Reason *Message `json:"reason,omitempty"`
-	// OlderArgs are the values of an item queued by a build before NotifyJob embedded Message (which wrote
-	// them as "args"). Read only: Upgraded moves them into Data.
+	// OlderArgs are the values as builds before NotifyJob embedded Message read and wrote them ("args"): the
+	// values of an item such a build queued (Upgraded moves them into Data), and a copy of Data in every item
+	// this build queues (ForOlderBuilds), so that an older replica delivering it during a rolling deploy, or
+	// after a rollback, still says them.
 	OlderArgs map[string]string `json:"args,omitempty"`
 }
 
-// Upgraded is j as this build writes it: an older item's values (OlderArgs) become its Data.
+// Upgraded is j as this build reads it: an older item's values (OlderArgs) become its Data.
 func (j NotifyJob) Upgraded() NotifyJob {
 	if j.Data == nil {
 		j.Data = j.OlderArgs
 	}
 	j.OlderArgs = nil
 	return j
+}
+
+// ForOlderBuilds is j as it is queued: its values (Data) also as OlderArgs, where older builds read them.
+func (j NotifyJob) ForOlderBuilds() NotifyJob {
+	if j.OlderArgs == nil {
+		j.OlderArgs = j.Data
+	}
+	return j
+}
+
+// forOlderBuilds is an outbox payload as it is queued: a NotifyJob also carries its values for older builds.
+func forOlderBuilds(payload any) any {
+	if j, ok := payload.(NotifyJob); ok {
+		return j.ForOlderBuilds()
+	}
+	return payload
 }
 
 // ApprovalCardJob is the payload of an OutboxApprovalCard item: the approval card of request RequestID's
@@ -162,7 +181,7 @@ func (c *Core) flush(ctx context.Context, tr *Tracked) {
 			c.log.WarnContext(ctx, "outbox job dropped: no outbox", "kind", j.kind, "request", tr.ID)
 			continue
 		}
-		c.cfg.Enqueue(ctx, j.kind, j.payload)
+		c.cfg.Enqueue(ctx, j.kind, forOlderBuilds(j.payload))
 	}
 	tr.jobs = nil
 }

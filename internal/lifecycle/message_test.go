@@ -1,6 +1,7 @@
 package lifecycle
 
 import (
+	"context"
 	"encoding/json"
 	"reflect"
 	"testing"
@@ -156,5 +157,51 @@ func TestNotifyJobJSON(t *testing.T) {
 	if s := string(raw); s != `{"tenantId":"fab","userId":"gus","text":"","msg":"notice.brokered.stopped",`+
 		`"data":{"Package":"Falcon Partner Collaboration"},"names":["Patti Fernandez"],"reason":{"msg":"reason.expired","data":{"Duration":"168h0m0s"}}}` {
 		t.Errorf("JSON = %s", s)
+	}
+}
+
+// TestQueuedNoticesReadByOlderBuilds: a notice the core queues carries its values also under "args", where
+// builds before NotifyJob embedded Message read them, so an older replica delivering it during a rolling
+// deploy (or after a rollback) still says them; this build reads it back as it was queued.
+func TestQueuedNoticesReadByOlderBuilds(t *testing.T) {
+	var queued []any
+	c, err := New(Config{Store: backends[0].open(t), Enqueue: func(_ context.Context, kind string, payload any) {
+		if kind == OutboxNotify {
+			queued = append(queued, payload)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	req := entitlement.Request{ID: "req-1", State: entitlement.StateDelivering, PolicyID: "pol", PackageID: "pkg",
+		PackageName: "Falcon", Requestor: entitlement.Subject{ID: "rita", Name: "Rita"}, CreatedAt: time.Now()}
+	if _, err := c.Observe(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	req.State, req.Status = entitlement.StateDelivered, "Delivered"
+	if _, err := c.Observe(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if len(queued) == 0 {
+		t.Fatal("no notice queued for the delivered request")
+	}
+	raw, err := json.Marshal(queued[len(queued)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var older struct { // NotifyJob as builds before it embedded Message read it
+		Msg  string            `json:"msg"`
+		Args map[string]string `json:"args"`
+	}
+	if err := json.Unmarshal(raw, &older); err != nil || older.Msg == "" || older.Args["Package"] != "Falcon" {
+		t.Errorf("an older build reads %+v (%v) from %s, want its message with Package Falcon", older, err, raw)
+	}
+	var now NotifyJob
+	if err := json.Unmarshal(raw, &now); err != nil {
+		t.Fatal(err)
+	}
+	if now = now.Upgraded(); now.Msg != older.Msg || now.Data["Package"] != "Falcon" || now.OlderArgs != nil {
+		t.Errorf("this build reads %+v from %s", now, raw)
 	}
 }
