@@ -124,8 +124,10 @@ func (p *PendingAnswers) retryOnce(ctx context.Context, cfg PendingRetry, attemp
 		cfg.Log.Info("wrote the activity completions kept in memory", "attempts", attempt)
 		return true
 	}
-	cfg.Log.Warn("activity completions kept in memory still cannot be written; retrying",
-		"count", p.Len(), "attempt", attempt, "err", err)
+	if err != nil { // (nil: everything was written, but answers came in meanwhile)
+		cfg.Log.Warn("activity completions kept in memory still cannot be written; retrying",
+			"count", p.Len(), "attempt", attempt, "err", err)
+	}
 	for key, a := range p.snapshot() {
 		if a.lost {
 			continue

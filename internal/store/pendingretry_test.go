@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -187,5 +189,27 @@ func TestRememberKeepsTheFirstAnswer(t *testing.T) {
 	}
 	if len(wrote) != 1 || wrote[0] != "act tok-first first" {
 		t.Fatalf("Flush wrote %q; want the first answer with its token", wrote)
+	}
+}
+
+// TestPendingRetryLogsOnlyFailures: an attempt that wrote everything while another answer came in is not
+// reported as a failure; the answer that came in is written by the next attempt.
+func TestPendingRetryLogsOnlyFailures(t *testing.T) {
+	var logs lockedBuffer
+	var p PendingAnswers
+	var once sync.Once
+	flush := func(ctx context.Context) error {
+		return p.Flush(ctx, func(_ context.Context, key, _ string, _ []byte) error {
+			once.Do(func() { p.Remember("late", "tok-late", []byte("late")) }) // a turn fails meanwhile
+			return nil
+		})
+	}
+	p.SetRetry(PendingRetry{Flush: flush, Renew: func(context.Context, string, string) (bool, error) { return true, nil },
+		Max: 5 * time.Millisecond, Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	defer p.Stop()
+	p.Remember("act", "tok", []byte("answer"))
+	eventually(t, "both written", func() bool { return p.Len() == 0 && !p.retryRunning() })
+	if strings.Contains(logs.String(), "still cannot be written") {
+		t.Fatalf("a successful attempt was logged as failed:\n%s", logs.String())
 	}
 }
