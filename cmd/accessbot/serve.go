@@ -211,7 +211,7 @@ func (a *app) run(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			if err := job(bg); err != nil && !errors.Is(err, context.Canceled) {
-				a.log.Error("background job stopped", "job", name, "error", err)
+				a.log.Error("background job stopped", "job", name, "err", err)
 			}
 		}()
 	}

@@ -137,14 +137,14 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		e.metrics.ObserveActivity("", OutcomeBadRequest)
-		log.WarnContext(ctx, "activity rejected: read body", slog.String("error", err.Error()))
+		log.WarnContext(ctx, "activity rejected: read body", slog.String("err", err.Error()))
 		writeJSON(w, http.StatusBadRequest, errorBody{Error: "bad_request", Message: "could not read request body"})
 		return
 	}
 	act, err := DecodeActivity(body)
 	if err != nil {
 		e.metrics.ObserveActivity("", OutcomeBadRequest)
-		log.WarnContext(ctx, "activity rejected: decode", slog.String("error", err.Error()))
+		log.WarnContext(ctx, "activity rejected: decode", slog.String("err", err.Error()))
 		writeJSON(w, http.StatusBadRequest, errorBody{Error: "bad_request", Message: err.Error()})
 		return
 	}
@@ -165,7 +165,7 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	if err := e.verifier.Verify(ctx, r.Header.Get("Authorization"), act); err != nil {
 		outcome = OutcomeUnauthorized
-		log.WarnContext(ctx, "activity rejected: unauthorized", slog.String("error", err.Error()))
+		log.WarnContext(ctx, "activity rejected: unauthorized", slog.String("err", err.Error()))
 		w.Header().Set("WWW-Authenticate", "Bearer")
 		writeJSON(w, http.StatusUnauthorized, errorBody{Error: "unauthorized"})
 		return
@@ -174,7 +174,7 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		outcome = OutcomeError
 		span.RecordError(err)
-		log.ErrorContext(ctx, "activity handler failed", slog.String("error", err.Error()))
+		log.ErrorContext(ctx, "activity handler failed", slog.String("err", err.Error()))
 		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "internal_error", RequestID: reqID})
 		return
 	}
@@ -197,14 +197,14 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	payload, err := encodeBody(resp.Body)
 	if err != nil {
 		outcome = OutcomeError
-		log.ErrorContext(ctx, "invoke response does not encode", slog.String("error", err.Error()))
+		log.ErrorContext(ctx, "invoke response does not encode", slog.String("err", err.Error()))
 		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "internal_error", RequestID: reqID})
 		return
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	if _, err := w.Write(payload); err != nil {
-		log.WarnContext(ctx, "write invoke response", slog.String("error", err.Error()))
+		log.WarnContext(ctx, "write invoke response", slog.String("err", err.Error()))
 	}
 }
 

@@ -102,8 +102,8 @@ func TestEndpointBehaviour(t *testing.T) {
 				if !strings.Contains(got, "req-42") {
 					t.Errorf("500 body lacks the request id: %s", got)
 				}
-				if !strings.Contains(logs.String(), "secret detail") || !strings.Contains(logs.String(), `"request_id":"req-42"`) {
-					t.Errorf("handler error not logged with request id: %s", logs.String())
+				if !strings.Contains(logs.String(), `"err":"store: secret detail"`) || !strings.Contains(logs.String(), `"request_id":"req-42"`) {
+					t.Errorf("handler error not logged under err with the request id: %s", logs.String())
 				}
 			}
 			if tc.wantCount != "" && (len(counted.got) != 1 || counted.got[0] != tc.wantCount) {

@@ -129,7 +129,7 @@ func (c *keyCache) get(ctx context.Context, kid string) (signingKey, error) {
 			c.fetchedAt = c.now()
 			c.logger.Info("bot framework signing keys refreshed", slog.Int("keys", len(keys)))
 		} else {
-			c.logger.Warn("bot framework signing keys refresh failed", slog.String("error", err.Error()))
+			c.logger.Warn("bot framework signing keys refresh failed", slog.String("err", err.Error()))
 		}
 		c.inflight = nil
 		close(ch)
@@ -180,7 +180,7 @@ func (c *keyCache) fetch(ctx context.Context) (map[string]signingKey, error) {
 	for _, k := range set.Keys {
 		pub, err := k.rsaPublicKey()
 		if err != nil {
-			c.logger.Warn("skipping unusable signing key", slog.String("kid", k.Kid), slog.String("error", err.Error()))
+			c.logger.Warn("skipping unusable signing key", slog.String("kid", k.Kid), slog.String("err", err.Error()))
 			continue
 		}
 		keys[k.Kid] = signingKey{pub: pub, endorsements: k.Endorsements}

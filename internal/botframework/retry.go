@@ -69,7 +69,7 @@ func (c *Client) do(ctx context.Context, method, serviceURL string, segments []s
 			wait := c.backoff(attempt)
 			c.logger.WarnContext(ctx, "connector request failed, retrying",
 				slog.String("method", method), slog.String("url", target), slog.Int("attempt", attempt+1),
-				slog.Duration("wait", wait), slog.String("error", err.Error()))
+				slog.Duration("wait", wait), slog.String("err", err.Error()))
 			if err := c.sleep(ctx, wait); err != nil {
 				return fmt.Errorf("%s %s: %w", method, target, err)
 			}

@@ -173,7 +173,7 @@ func (c *ClientCredentials) refresh(ctx context.Context, call *tokenCall) {
 	defer c.mu.Unlock()
 	if err != nil {
 		call.err = fmt.Errorf("bot token for client %s: %w", c.cfg.ClientID, err)
-		c.logger.Warn("bot token request failed", slog.String("error", err.Error()))
+		c.logger.Warn("bot token request failed", slog.String("err", err.Error()))
 	} else {
 		now := c.now()
 		margin := tokenRefreshMargin
