@@ -15,11 +15,11 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// Transport wraps base (nil: a new netx.Transport, which keeps concurrent connections alive) so that every outbound request attempt to system
-// ("graph", "connector") gets a client span (a child of the caller's span), is counted and timed by
-// operation and status, and throttling answers (429, or 503 with Retry-After) are counted with their
-// announced wait. The operation is the method and the URL path with ids replaced by {id}, so the label
-// set stays small and carries no user data.
+// Transport wraps base (nil: a new netx.Transport, which keeps concurrent connections alive) so that every
+// outbound request attempt to system ("graph", "connector") gets a client span (a child of the caller's span),
+// is counted and timed by operation and status, and throttling answers (429, or 503 with Retry-After) are
+// counted with their announced wait. The operation is the method and the URL path with ids replaced by {id},
+// so the label set stays small and carries no user data.
 func (m *Metrics) Transport(system string, base http.RoundTripper) http.RoundTripper {
 	if base == nil {
 		base = netx.Transport()
