@@ -35,26 +35,9 @@ type demoFlags struct {
 }
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var f demoFlags
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&f.data, "data", envDefault(osGetenv, "ACCESSBOT_DATA_DIR", ".data"), "directory for the bot's and the simulator's bbolt files and demo.json")
-	fs.StringVar(&f.addr, "addr", "127.0.0.1:3978", "bot listen address (loopback only)")
-	fs.StringVar(&f.simAddr, "sim-addr", "127.0.0.1:3979", "simulated tenants' listen address (loopback only)")
-	fs.StringVar(&f.dbURL, "database-url", envDefault(osGetenv, "ACCESSBOT_DATABASE_URL", ""), "keep the bot's state in this PostgreSQL database instead of the bbolt file (env ACCESSBOT_DATABASE_URL; --reset does not clear it)")
-	fs.BoolVar(&f.reset, "reset", false, "forget all demo state (bot and simulated tenants) and start from the seed")
-	fs.StringVar(&f.level, "log-level", "info", "debug | info | warn | error")
-	fs.StringVar(&f.format, "log-format", "text", "text | json")
-	registerDebugFlag(fs, &f.debug, osGetenv)
-	registerRateFlag(fs, &f.rate, osGetenv)
-	fs.StringVar(&f.verify, "verify-tokens", "", "BENCHMARKS: authenticate inbound activities with Bot Framework JWTs whose keys come from this loopback OpenID metadata URL (make bench)")
-	if err := fs.Parse(args); err != nil {
+	f, err := parseDemoFlags(args, stderr)
+	if err != nil {
 		return err
-	}
-	for name, addr := range map[string]string{"--addr": f.addr, "--sim-addr": f.simAddr} {
-		if err := requireLoopbackAddr(addr); err != nil {
-			return usageError{fmt.Errorf("%s: %w", name, err)}
-		}
 	}
 	log := newLogger(stderr, f.level, f.format)
 	if err := os.MkdirAll(f.data, 0o700); err != nil {
@@ -88,45 +71,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	info := sim.Info()
 
-	cfg := config{
-		BotID:              info.BotAppID,
-		BotPassword:        info.BotClientSecret,
-		BotTenantID:        info.ResourceTenant,
-		BotType:            botTypeSingleTenant,
-		OpenIDMetadataURL:  botframework.DefaultOpenIDMetadataURL,
-		AuthorityHost:      info.AuthorityHost,
-		GraphBaseURL:       info.GraphBaseURL,
-		Addr:               f.addr,
-		DataPath:           botDB,
-		DatabaseURL:        f.dbURL,
-		Brokered:           true,
-		InsecureDev:        true,
-		LogLevel:           f.level,
-		LogFormat:          f.format,
-		DebugAddr:          f.debug,
-		DevVerifyTokensURL: f.verify,
-		ConnectorRate:      f.rate,
-		ShutdownTimeout:    10 * time.Second,
-		DevSimulatorURL:    simBase,
-		AdminGroupID:       tenantsim.AdminsGroupID,
-		AdminRoleIDs:       tenantsim.IdentityGovernanceAdminRoleID,
-		PollInterval:       2 * time.Second,
-		ReminderAfter:      24 * time.Hour,
-		// The demo's clock can jump (POST /_sim/clock): re-check open requests and guests often enough that a
-		// jump shows within seconds, not the production 5 minutes.
-		PollMax:            15 * time.Second,
-		ReviewRemindBefore: 48 * time.Hour,
-		ReviewSweep:        5 * time.Second,
-		Now:                sim.Now,
-	}
-	for _, tn := range info.Tenants {
-		if tn.ID == info.ResourceTenant {
-			cfg.TenantName = tn.Name
-			if len(tn.Domains) > 0 {
-				cfg.TenantDomain = tn.Domains[0]
-			}
-		}
-	}
+	cfg := demoConfig(f, info, simBase, botDB, sim.Now)
 	if err := cfg.validate(); err != nil {
 		return err
 	}
@@ -162,6 +107,78 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	g.Go(func() error { sim.Run(gctx, time.Second); return nil })
 	printDemoBanner(stdout, info, botAddr, simBase, f.data)
 	return g.Wait()
+}
+
+// parseDemoFlags reads the flags of `accessbot demo` (usage errors are written to stderr); both listen
+// addresses must be loopback.
+func parseDemoFlags(args []string, stderr io.Writer) (demoFlags, error) {
+	var f demoFlags
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.data, "data", envDefault(osGetenv, "ACCESSBOT_DATA_DIR", ".data"), "directory for the bot's and the simulator's bbolt files and demo.json")
+	fs.StringVar(&f.addr, "addr", "127.0.0.1:3978", "bot listen address (loopback only)")
+	fs.StringVar(&f.simAddr, "sim-addr", "127.0.0.1:3979", "simulated tenants' listen address (loopback only)")
+	fs.StringVar(&f.dbURL, "database-url", envDefault(osGetenv, "ACCESSBOT_DATABASE_URL", ""), "keep the bot's state in this PostgreSQL database instead of the bbolt file (env ACCESSBOT_DATABASE_URL; --reset does not clear it)")
+	fs.BoolVar(&f.reset, "reset", false, "forget all demo state (bot and simulated tenants) and start from the seed")
+	fs.StringVar(&f.level, "log-level", "info", "debug | info | warn | error")
+	fs.StringVar(&f.format, "log-format", "text", "text | json")
+	registerDebugFlag(fs, &f.debug, osGetenv)
+	registerRateFlag(fs, &f.rate, osGetenv)
+	fs.StringVar(&f.verify, "verify-tokens", "", "BENCHMARKS: authenticate inbound activities with Bot Framework JWTs whose keys come from this loopback OpenID metadata URL (make bench)")
+	if err := fs.Parse(args); err != nil {
+		return f, err
+	}
+	for name, addr := range map[string]string{"--addr": f.addr, "--sim-addr": f.simAddr} {
+		if err := requireLoopbackAddr(addr); err != nil {
+			return f, usageError{fmt.Errorf("%s: %w", name, err)}
+		}
+	}
+	return f, nil
+}
+
+// demoConfig is the bot's configuration in the demo: the simulated tenants' app registration, authority and
+// Graph, insecure development mode, and clocks short enough for the simulator's jumps to show within seconds.
+func demoConfig(f demoFlags, info tenantsim.DemoInfo, simBase, botDB string, now func() time.Time) config {
+	cfg := config{
+		BotID:              info.BotAppID,
+		BotPassword:        info.BotClientSecret,
+		BotTenantID:        info.ResourceTenant,
+		BotType:            botTypeSingleTenant,
+		OpenIDMetadataURL:  botframework.DefaultOpenIDMetadataURL,
+		AuthorityHost:      info.AuthorityHost,
+		GraphBaseURL:       info.GraphBaseURL,
+		Addr:               f.addr,
+		DataPath:           botDB,
+		DatabaseURL:        f.dbURL,
+		Brokered:           true,
+		InsecureDev:        true,
+		LogLevel:           f.level,
+		LogFormat:          f.format,
+		DebugAddr:          f.debug,
+		DevVerifyTokensURL: f.verify,
+		ConnectorRate:      f.rate,
+		ShutdownTimeout:    10 * time.Second,
+		DevSimulatorURL:    simBase,
+		AdminGroupID:       tenantsim.AdminsGroupID,
+		AdminRoleIDs:       tenantsim.IdentityGovernanceAdminRoleID,
+		PollInterval:       2 * time.Second,
+		ReminderAfter:      24 * time.Hour,
+		// The demo's clock can jump (POST /_sim/clock): re-check open requests and guests often enough that a
+		// jump shows within seconds, not the production 5 minutes.
+		PollMax:            15 * time.Second,
+		ReviewRemindBefore: 48 * time.Hour,
+		ReviewSweep:        5 * time.Second,
+		Now:                now,
+	}
+	for _, tn := range info.Tenants {
+		if tn.ID == info.ResourceTenant {
+			cfg.TenantName = tn.Name
+			if len(tn.Domains) > 0 {
+				cfg.TenantDomain = tn.Domains[0]
+			}
+		}
+	}
+	return cfg
 }
 
 // shutdownSim stops the simulated tenants' server once the bot no longer needs it: it waits up to 5 s for
