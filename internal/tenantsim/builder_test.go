@@ -145,3 +145,28 @@ func TestBuilderWritesNeedAdmin(t *testing.T) {
 		map[string]any{"@odata.id": e.base + "/v1.0/groups/" + ReviewersGroupID}), 204)
 	wantGraphError(t, e.do("POST", em+"assignmentRequests", e.userToken(UserIsaiah), userAdd(PkgTeamMember, "", "join", nil)), 400, "IncompatibleGroup")
 }
+
+// TestRemoveRoleScopeRevokes: removing a role from a package takes it from the package's holders, as Entra
+// does, unless another assignment of theirs grants it; the package's other roles stay.
+func TestRemoveRoleScopeRevokes(t *testing.T) {
+	e := newEnv(t)
+	e.sim.SeedTeamHolders() // Rita and Megan hold Falcon Team Member (the team and the site's Members)
+	const teamScope, siteScope = "eeeeeeee-0000-0000-0000-0000000002a1", "eeeeeeee-0000-0000-0000-0000000002a3"
+	e.sim.mu.Lock()
+	team, site := e.sim.w.Resources[e.sim.w.Packages[PkgTeamMember].RoleScopes[0].ResourceID], e.sim.w.Resources[e.sim.w.Packages[PkgTeamMember].RoleScopes[1].ResourceID]
+	e.sim.seedAssignment(UserMegan, PkgPartner, e.sim.now(), time.Hour, 30*24*time.Hour) // Megan also gets the team from another package
+	e.sim.mu.Unlock()
+	wantStatus(t, e.do("DELETE", em+"accessPackages/"+PkgTeamMember+"/resourceRoleScopes/"+teamScope, e.appToken(), nil), 204)
+	e.sim.mu.Lock()
+	defer e.sim.mu.Unlock()
+	members := e.sim.w.Groups[FalconTeamGroupID].Members
+	if _, granted := team.Grants[UserRita]; granted || slices.Contains(members, UserRita) {
+		t.Errorf("Rita still in the team after its role left the package: grants %v, members %v", team.Grants, members)
+	}
+	if _, granted := team.Grants[UserMegan]; !granted || !slices.Contains(members, UserMegan) {
+		t.Errorf("Megan lost the team her other package grants: grants %v, members %v", team.Grants, members)
+	}
+	if _, granted := site.Grants[UserRita]; !granted {
+		t.Errorf("Rita lost the site role the package still grants (scope %s): %v", siteScope, site.Grants)
+	}
+}

@@ -206,13 +206,23 @@ func (s *Sim) grant(a *assignment, userID string) {
 func (s *Sim) endAssignment(a *assignment, now time.Time, status string) {
 	t := now
 	a.State, a.Status, a.Expired = "expired", status, &t
-	sub := s.w.Subjects[a.TargetID]
+	if p := s.w.Packages[a.PackageID]; p != nil {
+		s.revokeUngranted(a.TargetID, p.RoleScopes, a.ID)
+	}
+	s.log.Info("assignment ended", "assignment", a.ID, "status", status)
+}
+
+// revokeUngranted takes the resources of scopes from the subject targetID unless an active assignment of
+// theirs (other than skipID) still grants them: an assignment that ends, or a role scope removed from a
+// package its holders keep.
+func (s *Sim) revokeUngranted(targetID string, scopes []roleScope, skipID string) {
+	sub := s.w.Subjects[targetID]
 	if sub == nil || sub.ObjectID == "" {
 		return
 	}
 	still := map[string]bool{}
 	for _, o := range s.w.Assignments {
-		if o.ID == a.ID || o.TargetID != a.TargetID || !isActiveAssignment(o) {
+		if o.ID == skipID || o.TargetID != targetID || !isActiveAssignment(o) {
 			continue
 		}
 		if p := s.w.Packages[o.PackageID]; p != nil {
@@ -221,11 +231,7 @@ func (s *Sim) endAssignment(a *assignment, now time.Time, status string) {
 			}
 		}
 	}
-	p := s.w.Packages[a.PackageID]
-	if p == nil {
-		return
-	}
-	for _, sc := range p.RoleScopes {
+	for _, sc := range scopes {
 		r := s.w.Resources[sc.ResourceID]
 		if r == nil || still[r.ID] {
 			continue
@@ -240,7 +246,6 @@ func (s *Sim) endAssignment(a *assignment, now time.Time, status string) {
 			}
 		}
 	}
-	s.log.Info("assignment ended", "assignment", a.ID, "status", status)
 }
 
 func (s *Sim) deny(rq *request, now time.Time, status string) {

@@ -329,13 +329,20 @@ func (s *Sim) addRoleScope(g *gctx, p *accessPkg) *graphErr {
 	return nil
 }
 
-// removeRoleScope removes a resource role scope from the package (204; 404 for an id the package lacks).
+// removeRoleScope removes a resource role scope from the package (204; 404 for an id the package lacks); like
+// Entra, it takes the role from the package's holders (unless another assignment of theirs grants it).
 func (s *Sim) removeRoleScope(g *gctx, p *accessPkg, id string) *graphErr {
 	i := slices.IndexFunc(p.RoleScopes, func(sc roleScope) bool { return sc.ID == id })
 	if i < 0 {
 		return errNotFound("accessPackageResourceRoleScope", id)
 	}
+	removed := p.RoleScopes[i]
 	p.RoleScopes = slices.Delete(p.RoleScopes, i, i+1)
+	for _, a := range sortedBy(s.w.Assignments, func(a *assignment) int64 { return a.Ord }) {
+		if a.PackageID == p.ID && isActiveAssignment(a) {
+			s.revokeUngranted(a.TargetID, []roleScope{removed}, "")
+		}
+	}
 	p.Modified = s.now()
 	g.mutated = true
 	g.w.WriteHeader(http.StatusNoContent)
