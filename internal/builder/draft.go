@@ -204,10 +204,13 @@ type Draft struct {
 	// Edit mode: PolicyLabel and PolicyDescription are the edited policy's name and description in Entra
 	// (kept when it is saved); OtherPolicies names the package's policies this wizard leaves alone; Before is
 	// the draft as it was read from Entra, to save only what changed and to show the difference.
-	PolicyLabel       string   `json:"policyLabel,omitempty"`
-	PolicyDescription string   `json:"policyDescription,omitempty"`
-	OtherPolicies     []string `json:"otherPolicies,omitempty"`
-	Before            *Draft   `json:"before,omitempty"`
+	PolicyLabel       string `json:"policyLabel,omitempty"`
+	PolicyDescription string `json:"policyDescription,omitempty"`
+	// CustomSchedule keeps the edited policy's "requestors may pick their own dates" (no wizard step sets it;
+	// a Save replaces the whole policy).
+	CustomSchedule bool     `json:"customSchedule,omitempty"`
+	OtherPolicies  []string `json:"otherPolicies,omitempty"`
+	Before         *Draft   `json:"before,omitempty"`
 
 	// Errors are the last submitted step's problems, by field.
 	Errors map[string]Message `json:"errors,omitempty"`

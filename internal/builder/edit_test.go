@@ -110,6 +110,14 @@ func TestEditKeepsThePolicy(t *testing.T) {
 	if m := editDraft(t, 0); m.Made.PolicyID != "pol-members" || m.Who != WhoMembers || m.ExpiryDays != 180 {
 		t.Errorf("edit draft of the members policy: %+v", m)
 	}
+	// A setting no step shows survives the policy's replacement.
+	pkg, pols := pilotPackage()
+	pols[1].CustomScheduleAllowed = true
+	c := FromPackage(pkg, &pols[1], entitlement.Incompatibilities{}, func(s entitlement.SubjectSet) string { return s.Description })
+	c.ExpiryDays = 60
+	if !c.Policy(c.Made.PackageID).CustomScheduleAllowed {
+		t.Errorf("the policy's custom schedule is lost on Save")
+	}
 }
 
 // TestEditRemovalFailsPartWay: a removal Graph refuses stops Create with the log saying what was done, and

@@ -89,6 +89,7 @@ func (d *Draft) Policy(packageID string) entitlement.Policy {
 		SelfAddAllowed:                 d.Who != WhoNobody,
 		SelfRemoveAllowed:              d.Who != WhoNobody,
 		SelfUpdateAllowed:              d.Who != WhoNobody && d.ExtensionAllowed,
+		CustomScheduleAllowed:          d.Who != WhoNobody && d.CustomSchedule,
 		RequestorJustificationRequired: d.RequestorJustification,
 		ApprovalRequired:               len(d.Stages) > 0,
 		ApprovalRequiredForUpdate:      len(d.Stages) > 0 && d.ExtensionAllowed,
@@ -202,7 +203,7 @@ func FromPackage(pkg entitlement.Package, pol *entitlement.Policy, inc entitleme
 
 // fromPolicy fills the policy steps of an edit draft from the policy being edited.
 func fromPolicy(d *Draft, pol *entitlement.Policy, names func(entitlement.SubjectSet) string) {
-	d.Made.PolicyID, d.PolicyLabel, d.PolicyDescription = pol.ID, pol.Name, pol.Description
+	d.Made.PolicyID, d.PolicyLabel, d.PolicyDescription, d.CustomSchedule = pol.ID, pol.Name, pol.Description, pol.CustomScheduleAllowed
 	switch pol.Scope {
 	case entitlement.ScopeAllMemberUsers:
 		d.Who = WhoMembers
