@@ -129,31 +129,48 @@ func EnsurePrivate(path string) error {
 	return nil
 }
 
-// writeHealth remembers whether the last write reached the disk and the activity answers that could not be
-// recorded, so a full disk makes the store not ready and never lets an answered activity be answered again.
+// writeHealth remembers a failed write and the activity answers that could not be recorded, so a full disk
+// makes the store not ready and never lets an answered activity be answered again. A failure is cleared only
+// by a successful probe (probeWrites): a small commit that still fits (a lease renewal reusing a freed page)
+// says nothing about room for the next turn.
 type writeHealth struct {
 	PendingAnswers
-	mu      sync.Mutex
-	lastErr error
+	mu       sync.Mutex
+	lastErr  error
+	failures uint64 // failed commits so far
 }
 
-func (h *writeHealth) note(err error) {
+// noteFailure records a failed commit.
+func (h *writeHealth) noteFailure(err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.lastErr = err
+	h.failures++
 }
 
-func (h *writeHealth) failed() error {
+// failed returns how many commits have failed so far and the failure not yet cleared (nil when none).
+func (h *writeHealth) failed() (failures uint64, lastErr error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.lastErr
+	return h.failures, h.lastErr
+}
+
+// clear forgets the failure after a successful probe, unless another commit failed since the probe started
+// (failures moved on from seen).
+func (h *writeHealth) clear(seen uint64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.failures == seen {
+		h.lastErr = nil
+	}
 }
 
 // probeWrites checks, after a failed write, that writes succeed again: it writes and deletes probeSize bytes
 // and then records the activity completions that could not be written. nil when writes work. Ping and the
 // background retry of the pending answers (SetRetry, set up by Open) call it.
 func (s *Store) probeWrites(ctx context.Context) error {
-	if s.health.failed() == nil && s.health.Len() == 0 {
+	seen, lastErr := s.health.failed()
+	if lastErr == nil && s.health.Len() == 0 {
 		return nil
 	}
 	for _, fn := range []func(tx *bbolt.Tx) error{
@@ -164,6 +181,7 @@ func (s *Store) probeWrites(ctx context.Context) error {
 			return err
 		}
 	}
+	s.health.clear(seen)
 	return s.health.Flush(ctx, s.flushCompletion)
 }
 

@@ -109,8 +109,9 @@ func (s *Store) commitGroup(group []*commitReq) {
 			if failed >= 0 {
 				_ = tx.Rollback()
 			} else {
-				err = tx.Commit()
-				s.health.note(err)
+				if err = tx.Commit(); err != nil {
+					s.health.noteFailure(err) // cleared by a successful probe (probeWrites), not by the next commit
+				}
 			}
 		}
 		if failed < 0 {
