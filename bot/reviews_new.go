@@ -33,7 +33,7 @@ const reviewSingleDays = 14
 // adminReviewNew parses "/review new {package} [manager|self] [monthly|quarterly|once] [stages …]" and asks
 // to confirm.
 func (b *Bot) adminReviewNew(ctx context.Context, c *adminCall, args []string) error {
-	args, stageText := cutStages(args)
+	args, stageText, staged := cutStages(args)
 	reviewers, recurrence := "", "quarterly"
 trailing:
 	for len(args) > 1 {
@@ -49,7 +49,7 @@ trailing:
 		}
 		args = args[:len(args)-1]
 	}
-	if stageText != "" && reviewers != "" {
+	if staged && reviewers != "" {
 		return admUsageErr("review", "stage.new.reviewersAndStages", "Got", strconv.Quote(reviewers))
 	}
 	pkg, err := b.resolvePackage(ctx, "review", strings.Join(args, " "))
@@ -60,7 +60,7 @@ trailing:
 	l := c.t.loc
 	when := l.T(recurrenceMsg(recurrence))
 	op := adminPendingOp{Op: opReviewCreate, PackageID: pkg.ID, PackageName: pkg.Name, InstanceID: recurrence}
-	if stageText != "" {
+	if staged {
 		in, err := parseReviewStages(stageText)
 		if err != nil {
 			return err
@@ -87,16 +87,17 @@ trailing:
 }
 
 // cutStages splits "{package …} stages {stages …}" at the first "stages" after the package's first word (a
-// package may be named "Stages …"); stageText is "" without one.
-func cutStages(args []string) (rest []string, stageText string) {
+// package may be named "Stages …"); staged is false without one ("stages" with nothing after is staged, and
+// refused as too few stages).
+func cutStages(args []string) (rest []string, stageText string, staged bool) {
 	if len(args) < 2 {
-		return args, ""
+		return args, "", false
 	}
 	i := slices.IndexFunc(args[1:], func(a string) bool { return strings.EqualFold(strings.TrimSuffix(a, ":"), "stages") })
 	if i < 0 {
-		return args, ""
+		return args, "", false
 	}
-	return args[:i+1], strings.Join(args[i+2:], " ")
+	return args[:i+1], strings.Join(args[i+2:], " "), true
 }
 
 // createReview carries out a confirmed /review new (single- or multi-stage).

@@ -78,17 +78,25 @@ func TestReviewGroupArg(t *testing.T) {
 // TestCutStages: the stages start at the first "stages" after the package's first word, so a package named
 // "Stages …" keeps its name.
 func TestCutStages(t *testing.T) {
-	cases := []struct{ in, rest, stages string }{
-		{"Falcon Team Member quarterly stages manager then self", "Falcon Team Member quarterly", "manager then self"},
-		{"Stages Pilot stages: manager then self", "Stages Pilot", "manager then self"},
-		{"Stages Pilot monthly", "Stages Pilot monthly", ""},
-		{"Falcon", "Falcon", ""},
+	cases := []struct {
+		in, rest, stages string
+		staged           bool
+	}{
+		{"Falcon Team Member quarterly stages manager then self", "Falcon Team Member quarterly", "manager then self", true},
+		{"Stages Pilot stages: manager then self", "Stages Pilot", "manager then self", true},
+		{"Falcon stages", "Falcon", "", true},
+		{"Stages Pilot monthly", "Stages Pilot monthly", "", false},
+		{"Falcon", "Falcon", "", false},
 	}
 	for _, c := range cases {
-		rest, stages := cutStages(strings.Fields(c.in))
-		if strings.Join(rest, " ") != c.rest || stages != c.stages {
-			t.Errorf("cutStages(%q) = %q, %q; want %q, %q", c.in, strings.Join(rest, " "), stages, c.rest, c.stages)
+		rest, stages, staged := cutStages(strings.Fields(c.in))
+		if strings.Join(rest, " ") != c.rest || stages != c.stages || staged != c.staged {
+			t.Errorf("cutStages(%q) = %q, %q, %v; want %q, %q, %v", c.in, strings.Join(rest, " "), stages, staged, c.rest, c.stages, c.staged)
 		}
+	}
+	// "stages" with nothing after is refused, not read as a single-stage review.
+	if _, err := parseReviewStages(""); err == nil {
+		t.Error("no stages after \"stages\" accepted")
 	}
 }
 

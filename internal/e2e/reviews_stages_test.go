@@ -106,6 +106,7 @@ func TestReviewThreeStagesCreatedFromChat(t *testing.T) {
 	e := newReviewEnv(t, (*tenantsim.Sim).SeedTeamHolders)
 	adm := &adminEnv{botEnv: e.botEnv}
 	adm.say(admAdele, "/review new Falcon Team Member once stages manager (maybe) then self", "stage 1", `"maybe" is not a decision`)
+	adm.say(admAdele, "/review new Falcon Team Member stages", "2 or 3 stages")
 	adm.say(admAdele, "/review new Falcon Team Member monthly stages group Falcon Security Reviewers 20d then self 10d", "the stages last 30 days together")
 	adm.say(admAdele, "/review new Falcon Team Member monthly stages group Falcon Security Reviewers (approved) then self",
 		"Stage 1", "the members of Falcon Security Reviewers · 7 days · moves on: approved", "Stage 2")
