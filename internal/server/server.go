@@ -207,7 +207,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	errs = append(errs, s.runHooks()...)
 	if err := errors.Join(errs...); err != nil {
-		s.log.Error("server stopped with errors", "error", err)
+		s.log.Error("server stopped with errors", "err", err)
 		return err
 	}
 	s.log.Info("server stopped")
@@ -223,7 +223,7 @@ func (s *Server) runHooks() []error {
 	var errs []error
 	for i, h := range hooks {
 		if err := h(hctx); err != nil {
-			s.log.Error("shutdown hook failed", "hook", i, "error", err)
+			s.log.Error("shutdown hook failed", "hook", i, "err", err)
 			errs = append(errs, fmt.Errorf("shutdown hook %d: %w", i, err))
 		}
 	}
@@ -253,7 +253,7 @@ func (s *Server) readyz(c echo.Context) error {
 func (s *Server) handleError(err error, c echo.Context) {
 	var he *echo.HTTPError
 	if !errors.As(err, &he) {
-		Logger(c.Request().Context()).Error("handler failed", "error", err)
+		Logger(c.Request().Context()).Error("handler failed", "err", err)
 	}
 	s.e.DefaultHTTPErrorHandler(err, c)
 }

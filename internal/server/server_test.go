@@ -156,7 +156,7 @@ func TestMiddleware(t *testing.T) {
 		t.Errorf("panic log = %v, want one record with panic value, request id and stack", panics)
 	}
 	failed := logs.records(t, "handler failed")
-	if len(failed) != 1 || failed[0]["error"] != "bolt: database not open" {
+	if len(failed) != 1 || failed[0]["err"] != "bolt: database not open" {
 		t.Errorf("handler error log = %v", failed)
 	}
 }

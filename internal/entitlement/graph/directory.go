@@ -348,7 +348,7 @@ func (c *Client) teamsAppCatalogID(ctx context.Context, id string) (string, erro
 	})
 	if errors.Is(err, entitlement.ErrForbidden) || errors.Is(err, entitlement.ErrNotFound) {
 		c.log.Warn("Teams app catalog not readable; installing by the configured id (grant AppCatalog.Read.All if the app is published to the organization's catalog)",
-			"op", op, "error", err.Error())
+			"op", op, "err", err.Error())
 		return id, nil
 	}
 	return catalogID, err
