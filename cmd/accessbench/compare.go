@@ -15,8 +15,17 @@ type measured struct {
 	row    row
 }
 
-// compareTargets are the two bots compare mode alternates, in the order of each round.
+// compareTargets are the two bots compare mode alternates, in the order of odd rounds; even rounds run them the
+// other way round, so that neither bot always runs first (after the other one warmed caches or heated the CPU).
 var compareTargets = []string{"accessbot", "reference"}
+
+// roundOrder is the order of the bots in round r (counted from 1).
+func roundOrder(r int) []string {
+	if r%2 == 1 {
+		return compareTargets
+	}
+	return []string{compareTargets[1], compareTargets[0]}
+}
 
 // compare alternates rows of AccessBot (bbolt) and the reference bot, o.rounds rounds per client count, and
 // prints each row and a summary per client count.
@@ -29,7 +38,7 @@ func compare(ctx context.Context, o options, conn *connector, out io.Writer) err
 	for _, n := range o.clients {
 		var rows []measured
 		for r := 1; r <= o.rounds; r++ {
-			for _, name := range compareTargets {
+			for _, name := range roundOrder(r) {
 				t := rowTarget{}
 				if name == "reference" {
 					t.reference = o.reference

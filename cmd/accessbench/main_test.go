@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -186,5 +187,22 @@ func TestRunLoadNeverRepeatsAnActivityID(t *testing.T) {
 	}
 	if len(seen) != want {
 		t.Errorf("%d distinct activities, want %d (the warm-up rounds and the measured ones)", len(seen), want)
+	}
+}
+
+func TestRoundOrderAlternates(t *testing.T) {
+	tests := []struct {
+		round int
+		want  []string
+	}{
+		{1, []string{"accessbot", "reference"}},
+		{2, []string{"reference", "accessbot"}},
+		{3, []string{"accessbot", "reference"}},
+		{4, []string{"reference", "accessbot"}},
+	}
+	for _, tc := range tests {
+		if got := roundOrder(tc.round); !slices.Equal(got, tc.want) {
+			t.Errorf("round %d: %v, want %v", tc.round, got, tc.want)
+		}
 	}
 }
