@@ -33,14 +33,7 @@ func AdminConfirm(l *i18n.Localizer, v AdminConfirmView) *Card {
 	}
 	c.add(banner(StyleWarning, l.T("confirm.pleaseConfirm"), summary))
 	if len(v.Details) > 0 {
-		fs := FactSet{Spacing: SpacingMedium}
-		for i, f := range v.Details {
-			if i == maxFacts {
-				break
-			}
-			fs.Facts = append(fs.Facts, Fact{Title: safe(f.Title, 60), Value: safe(f.Value, maxShort)})
-		}
-		c.add(fs)
+		c.add(factList(SpacingMedium, v.Details, maxFacts, ""))
 	}
 	c.add(footnote(l.T("confirm.footnote")))
 	confirm := noInputs(execute(clip(orDefault(v.ConfirmLabel, l.T("button.confirm")), 30), VerbAdminConfirm, KeyToken, v.Token))

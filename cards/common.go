@@ -311,6 +311,19 @@ func banner(style, headline, detail string) Container {
 	return Container{Items: items, Style: style, Spacing: SpacingMedium}
 }
 
+// factList builds a FactSet of at most max facts, their titles and values cleaned and clipped; an empty value
+// shows as empty (e.g. "—").
+func factList(spacing string, list []Fact, max int, empty string) FactSet {
+	fs := FactSet{Spacing: spacing}
+	for i, f := range list {
+		if i == max {
+			break
+		}
+		fs.Facts = append(fs.Facts, Fact{Title: safe(f.Title, 60), Value: safe(orDefault(f.Value, empty), maxShort)})
+	}
+	return fs
+}
+
 // facts builds a FactSet from title/value pairs, skipping empty values and keeping at most maxFacts.
 func facts(pairs ...string) FactSet {
 	var fs FactSet

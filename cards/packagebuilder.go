@@ -333,13 +333,9 @@ func wizardReview(l *i18n.Localizer, c *Card, v PackageWizardView) {
 				noInputs(execute(l.T("builder.edit"), VerbBuilderGoto, KeyDraftID, v.DraftID, KeyStep, v.Step, KeyTarget, s.Step))}}}},
 		}}
 		c.add(row)
-		fs := FactSet{Spacing: SpacingSmall}
-		for i, f := range s.Facts {
-			if i == maxReviewFacts {
-				fs.Facts = append(fs.Facts, Fact{Title: "…", Value: l.N("common.andMore", len(s.Facts)-i)})
-				break
-			}
-			fs.Facts = append(fs.Facts, Fact{Title: safe(f.Title, 60), Value: safe(orDefault(f.Value, "—"), maxShort)})
+		fs := factList(SpacingSmall, s.Facts, maxReviewFacts, "—")
+		if len(s.Facts) > maxReviewFacts {
+			fs.Facts = append(fs.Facts, Fact{Title: "…", Value: l.N("common.andMore", len(s.Facts)-maxReviewFacts)})
 		}
 		c.add(fs)
 	}
@@ -369,14 +365,7 @@ func wizardChanges(l *i18n.Localizer, c *Card, v PackageWizardView) {
 		c.add(TextBlock{Text: "• " + safe(ch, maxShort), Wrap: true, Spacing: SpacingSmall})
 	}
 	if len(v.ChangedFacts) > 0 {
-		fs := FactSet{Spacing: SpacingSmall}
-		for i, f := range v.ChangedFacts {
-			if i == maxReviewFacts {
-				break
-			}
-			fs.Facts = append(fs.Facts, Fact{Title: safe(f.Title, 60), Value: safe(f.Value, maxShort)})
-		}
-		c.add(fs)
+		c.add(factList(SpacingSmall, v.ChangedFacts, maxReviewFacts, ""))
 	}
 	if len(v.OtherPolicies) > 0 {
 		c.add(footnote(l.T("builder.changes.others", "Names", joinNames(l, v.OtherPolicies))))
@@ -409,14 +398,7 @@ func PolicyChoice(l *i18n.Localizer, v PolicyChoiceView) *Card {
 			break
 		}
 		c.add(TextBlock{Text: safe(p.Name, maxShort), Wrap: true, Weight: WeightBolder, Spacing: SpacingLarge, Separator: true})
-		fs := FactSet{Spacing: SpacingSmall}
-		for j, f := range p.Facts {
-			if j == maxReviewFacts {
-				break
-			}
-			fs.Facts = append(fs.Facts, Fact{Title: safe(f.Title, 60), Value: safe(orDefault(f.Value, "—"), maxShort)})
-		}
-		c.add(fs)
+		c.add(factList(SpacingSmall, p.Facts, maxReviewFacts, "—"))
 		c.add(ActionSet{Actions: []Action{noInputs(execute(l.T("builder.pick.edit"), VerbBuilderEditPolicy,
 			KeyPackageID, v.PackageID, KeyPolicyID, p.ID))}})
 	}
