@@ -241,11 +241,14 @@ func rssMB(pid int) (rss, anon float64, err error) {
 	return rss, anon, nil
 }
 
+// metricsClient reads the bot's /metrics; a bot that does not answer in time is an error, not a hung benchmark.
+var metricsClient = &http.Client{Timeout: 10 * time.Second}
+
 // scrape reads the bot's /metrics page: the Graph requests (accessbot_outbound_requests_total{system="graph"})
 // and the store operations (bbolt transactions or PostgreSQL statements, the count of
 // accessbot_store_operation_duration_seconds) so far, and of those the writes (kind="write").
 func scrape(url string) (graph, storeOps, writes float64, err error) {
-	resp, err := http.Get(url)
+	resp, err := metricsClient.Get(url)
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("read metrics: %w", err)
 	}

@@ -32,7 +32,7 @@ func profileRow(ctx context.Context, debugAddr string, d time.Duration, prefix s
 		if err := cpuDone(); err != nil {
 			return err
 		}
-		return fetchProfile(ctx, "http://"+debugAddr+"/debug/pprof/heap", prefix+"-heap.pprof")
+		return fetchProfile(ctx, "http://"+debugAddr+"/debug/pprof/heap", 0, prefix+"-heap.pprof")
 	}
 }
 
@@ -41,13 +41,19 @@ func startCPUProfile(ctx context.Context, debugAddr string, d time.Duration, pat
 	done := make(chan error, 1)
 	go func() {
 		secs := max(int(d/time.Second), 1)
-		done <- fetchProfile(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", debugAddr, secs), path)
+		done <- fetchProfile(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", debugAddr, secs), time.Duration(secs)*time.Second, path)
 	}()
 	return func() error { return <-done }
 }
 
-// fetchProfile saves what url answers (a pprof profile) at path.
-func fetchProfile(ctx context.Context, url, path string) error {
+// profileGrace is how much longer than the profile it asks for fetchProfile waits for the bot to answer.
+const profileGrace = 30 * time.Second
+
+// fetchProfile saves what url answers (a pprof profile covering span, 0 for a snapshot) at path; a bot that
+// does not answer within span plus profileGrace is an error, not a hung benchmark.
+func fetchProfile(ctx context.Context, url string, span time.Duration, path string) error {
+	ctx, cancel := context.WithTimeout(ctx, span+profileGrace)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
