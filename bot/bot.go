@@ -33,6 +33,7 @@ type Store interface {
 	ClaimActivity(ctx context.Context, key string, holdFor time.Duration) (store.Claim, error)
 	CompleteTurn(ctx context.Context, key, token string, resp []byte, ref *store.ConversationRef) error
 	ReleaseActivity(ctx context.Context, key, token string) error
+	RenewActivity(ctx context.Context, key, token string) (bool, error)
 	PutConversation(ctx context.Context, ref store.ConversationRef) error
 	PutCard(ctx context.Context, ref store.CardRef) error
 	Cards(ctx context.Context, key string) ([]store.CardRef, error)
@@ -59,6 +60,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// ClaimRenewal is how often a running turn renews its activity claim (keepClaim); 0 means a third of
+	// claimHold.
+	ClaimRenewal time.Duration
 	// BotID is the bot's Teams id ("28:<app id>"), used when creating conversations.
 	BotID string
 	// BotName is how the bot calls itself in cards.
@@ -159,6 +163,9 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.ClaimRenewal <= 0 {
+		cfg.ClaimRenewal = claimHold / 3
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -195,8 +202,9 @@ func New(cfg Config) (*Bot, error) {
 }
 
 // claimHold is how long an activity claim holds off other deliveries of the same activity; a claim older than
-// that (its replica died, or its turn hangs) is taken over by the next delivery. A claim whose answer is
-// waiting to be written is renewed by the store meanwhile (store.PendingAnswers), so it is not taken over.
+// that (its replica died, or its turn hangs) is taken over by the next delivery. A running turn renews its claim
+// (keepClaim, up to maxTurnHold), and a claim whose answer is waiting to be written is renewed by the store
+// meanwhile (store.PendingAnswers), so neither is taken over.
 const claimHold = 15 * time.Second
 
 // OnActivity handles one authenticated activity. The same activity delivered twice (Teams redelivers when an
@@ -204,7 +212,7 @@ const claimHold = 15 * time.Second
 // processes it, and the other deliveries get its answer. A turn ends in one durable write: its completion
 // record (the answer to replay) together with the user's conversation reference when that changed. A failed
 // turn releases its claim, so a redelivery processes it again at once — unless the claim was taken over
-// meanwhile (the turn outlasted claimHold): the release and the completion carry the claim's token, so a
+// meanwhile (the turn hung past claimHold without renewing it, see keepClaim): the release and the completion carry the claim's token, so a
 // stale release leaves the new holder's claim, and the first completion is the one kept (see store.Claim).
 func (b *Bot) OnActivity(ctx context.Context, act *schema.Activity) (*botframework.InvokeResponse, error) {
 	key := dedupeKey(act)
@@ -222,7 +230,9 @@ func (b *Bot) OnActivity(ctx context.Context, act *schema.Activity) (*botframewo
 		return decodeStoredResponse(c.Response), nil
 	}
 	completed := false
+	stopRenewing := b.keepClaim(ctx, key, c.Token)
 	defer func() {
+		stopRenewing()
 		if !completed { // failed (or panicked): a redelivery may process it again right away
 			if err := b.cfg.Store.ReleaseActivity(context.WithoutCancel(ctx), key, c.Token); err != nil {
 				b.log.WarnContext(ctx, "release activity claim", "activity_id", act.ID, "err", err)
@@ -241,6 +251,7 @@ func (b *Bot) OnActivity(ctx context.Context, act *schema.Activity) (*botframewo
 	}
 	// The turn has answered (its reply is sent): its completion is written even if the request was cancelled
 	// meanwhile (Teams gave up waiting), or a redelivery would process the activity again.
+	stopRenewing()
 	if err := b.cfg.Store.CompleteTurn(context.WithoutCancel(ctx), key, c.Token, raw, ref); err != nil {
 		return nil, fmt.Errorf("mark activity processed: %w", err)
 	}

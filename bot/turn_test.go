@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -300,5 +301,70 @@ func TestCancelledTurnStillCompletes(t *testing.T) {
 	}
 	if n := len(e.conn.all()); n != 1 {
 		t.Fatalf("two deliveries of one activity sent %d replies, want 1", n)
+	}
+}
+
+// renewCounter is a Store that counts RenewActivity calls.
+type renewCounter struct {
+	Store
+	mu sync.Mutex
+	n  int
+}
+
+func (r *renewCounter) RenewActivity(ctx context.Context, key, token string) (bool, error) {
+	r.mu.Lock()
+	r.n++
+	r.mu.Unlock()
+	return r.Store.RenewActivity(ctx, key, token)
+}
+
+func (r *renewCounter) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.n
+}
+
+// TestSlowTurnKeepsItsClaim: a turn that runs past claimHold renews its claim while it runs, so a redelivery
+// waits for the turn's answer instead of taking the activity over and answering it a second time.
+func TestSlowTurnKeepsItsClaim(t *testing.T) {
+	e := newFlEnv(t)
+	first := newGate(nil)
+	withGates(t, e, first)
+	renewals := &renewCounter{Store: e.bot.cfg.Store}
+	cfg := e.bot.cfg
+	cfg.Store, cfg.ClaimRenewal = renewals, 5*time.Millisecond
+	var err error
+	if e.bot, err = New(cfg); err != nil {
+		t.Fatal(err)
+	}
+	act := e.activity(flRita, "Rita Requester", "message")
+	act.Text = "help"
+	errs := make(chan error, 2)
+	deliver := func() {
+		dup := *act
+		_, err := e.bot.OnActivity(context.Background(), &dup)
+		errs <- err
+	}
+	go deliver()
+	<-first.entered
+	e.clock.Advance(claimHold + time.Second) // the turn is still answering past the hold
+	before := renewals.count()
+	deadline := time.Now().Add(10 * time.Second)
+	for renewals.count() <= before { // a renewal at the new time
+		if time.Now().After(deadline) {
+			close(first.release)
+			t.Fatal("the running turn never renewed its claim")
+		}
+		runtime.Gosched()
+	}
+	go deliver() // the redelivery finds the claim held and waits
+	close(first.release)
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(e.conn.all()); n != 1 {
+		t.Fatalf("two deliveries of a slow turn sent %d replies, want 1", n)
 	}
 }
