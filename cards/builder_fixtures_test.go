@@ -43,11 +43,14 @@ func pilotReview() PackageWizardView {
 	return v
 }
 
-// pilotEditReview is the review of an edit of Northwind Pilot's partner policy: a role swapped, 60 days.
+// pilotEditReview is the review of an edit of Northwind Pilot's partner policy: a role swapped, 60 days (the
+// sections show the draft as it will be saved, "What Save changes" the difference).
 func pilotEditReview() PackageWizardView {
 	v := pilotReview()
 	v.Edit, v.PackageName = true, "Northwind Pilot"
+	v.Review[1].Facts = []Fact{{Title: "Falcon Team", Value: "Member"}, {Title: "Northwind Team", Value: "Member"}}
 	v.Review[2].Facts = append([]Fact{{Title: "Policy", Value: "Northwind partners"}}, v.Review[2].Facts...)
+	v.Review[4].Facts = []Fact{{Title: "Access ends", Value: "after 60 days"}, {Title: "Extension", Value: "not allowed"}}
 	v.Changes = []string{"Grant Member of Northwind Team", "Remove Falcon Visitors of Falcon", "Save the policy Northwind partners"}
 	v.ChangedFacts = []Fact{{Title: "Access ends", Value: "after 30 days → after 60 days"}}
 	v.OtherPolicies = []string{"Employees"}
