@@ -27,7 +27,9 @@ func (b *Bot) keepClaim(ctx context.Context, key, token string) (stop func()) {
 		if stopped {
 			return
 		}
-		held, err := b.cfg.Store.RenewActivity(ctx, key, token)
+		rctx, cancel := context.WithTimeout(ctx, b.cfg.ClaimRenewal) // a stuck store must not hold the turn's stop
+		held, err := b.cfg.Store.RenewActivity(rctx, key, token)
+		cancel()
 		switch {
 		case err != nil:
 			b.log.WarnContext(ctx, "renew activity claim", "key", key, "err", err)
