@@ -253,6 +253,7 @@ func applyApproval(ctx context.Context, d *Draft, in Input, r Resolver, p proble
 		d.Stages = append(d.Stages, st)
 	}
 	d.RequestorJustification = truthy(in.RequestorJustification)
+	kept := d.Questions
 	d.Questions = nil
 	for i, q := range in.Questions {
 		text := strings.TrimSpace(q.Text)
@@ -271,6 +272,9 @@ func applyApproval(ctx context.Context, d *Draft, in Input, r Resolver, p proble
 		}
 		if len(qd.Choices) == 1 {
 			p.add(field, "builder.problem.twoChoices", "N", i+1)
+		}
+		if i < len(kept) {
+			qd.ID = kept[i].ID // the card showed that question in this place
 		}
 		d.Questions = append(d.Questions, qd)
 	}

@@ -176,7 +176,9 @@ func makePolicy(ctx context.Context, g entitlement.Builder, d *Draft) (Message, 
 	if d.Edit && d.Made.PolicyID != "" {
 		what = Msg("builder.progress.policySaved", "Name", pol.Name)
 		pol.ID = d.Made.PolicyID
-		saved, err = g.UpdatePolicy(ctx, pol)
+		before := d.Before.Policy(d.Made.PackageID)
+		before.ID = pol.ID
+		saved, err = g.UpdatePolicy(ctx, before, pol)
 	} else {
 		saved, err = g.CreatePolicy(ctx, pol)
 	}

@@ -120,6 +120,9 @@ type StageDraft struct {
 
 // QuestionDraft is one question for requestors.
 type QuestionDraft struct {
+	// ID names the policy's question this one is (editing; empty for a new question): a Save changes that
+	// question and keeps what the wizard does not show of it (its translations, …).
+	ID       string `json:"id,omitempty"`
 	Text     string `json:"text"`
 	Required bool   `json:"required,omitempty"`
 	// Regex is the format of a text answer (text questions).
@@ -206,8 +209,7 @@ type Draft struct {
 	// the draft as it was read from Entra, to save only what changed and to show the difference.
 	PolicyLabel       string `json:"policyLabel,omitempty"`
 	PolicyDescription string `json:"policyDescription,omitempty"`
-	// CustomSchedule keeps the edited policy's "requestors may pick their own dates" (no wizard step sets it;
-	// a Save replaces the whole policy).
+	// CustomSchedule keeps the edited policy's "requestors may pick their own dates" (no wizard step sets it).
 	CustomSchedule bool     `json:"customSchedule,omitempty"`
 	OtherPolicies  []string `json:"otherPolicies,omitempty"`
 	Before         *Draft   `json:"before,omitempty"`

@@ -144,7 +144,7 @@ func (planner) CreatePolicy(_ context.Context, p entitlement.Policy) (entitlemen
 	p.ID = plannedID
 	return p, nil
 }
-func (planner) UpdatePolicy(_ context.Context, p entitlement.Policy) (entitlement.Policy, error) {
+func (planner) UpdatePolicy(_ context.Context, _, p entitlement.Policy) (entitlement.Policy, error) {
 	return p, nil
 }
 func (planner) DeletePolicy(context.Context, string) error { return nil }

@@ -25,6 +25,8 @@ type fakeGraph struct {
 	incompatReads, assignmentReads int
 	members                        map[string][]string // group id -> user ids
 	deleted                        []string
+	// updates are the policies UpdatePolicy was given: before and after.
+	updates [][2]entitlement.Policy
 }
 
 func (f *fakeGraph) call(name string) error {
@@ -97,7 +99,8 @@ func (f *fakeGraph) CreatePolicy(_ context.Context, p entitlement.Policy) (entit
 	p.ID = f.id("pol")
 	return p, nil
 }
-func (f *fakeGraph) UpdatePolicy(_ context.Context, p entitlement.Policy) (entitlement.Policy, error) {
+func (f *fakeGraph) UpdatePolicy(_ context.Context, before, p entitlement.Policy) (entitlement.Policy, error) {
+	f.updates = append(f.updates, [2]entitlement.Policy{before, p})
 	return p, f.call("UpdatePolicy")
 }
 func (f *fakeGraph) DeletePolicy(_ context.Context, id string) error {

@@ -130,7 +130,7 @@ func (d *Draft) Policy(packageID string) entitlement.Policy {
 		p.Stages = append(p.Stages, st)
 	}
 	for _, q := range d.Questions {
-		eq := entitlement.Question{Text: q.Text, Required: q.Required, Kind: entitlement.QuestionText, Regex: q.Regex}
+		eq := entitlement.Question{ID: q.ID, Text: q.Text, Required: q.Required, Kind: entitlement.QuestionText, Regex: q.Regex}
 		if len(q.Choices) > 0 {
 			eq.Kind, eq.Regex = entitlement.QuestionChoice, ""
 			for _, c := range q.Choices {
@@ -241,7 +241,7 @@ func fromPolicy(d *Draft, pol *entitlement.Policy, names func(entitlement.Subjec
 		}
 	}
 	for _, q := range pol.Questions {
-		qd := QuestionDraft{Text: q.Text, Required: q.Required, Regex: q.Regex}
+		qd := QuestionDraft{ID: q.ID, Text: q.Text, Required: q.Required, Regex: q.Regex}
 		for _, c := range q.Choices {
 			qd.Choices = append(qd.Choices, c.Value)
 		}

@@ -61,8 +61,9 @@ func TestGraphSimBuilder(t *testing.T) {
 	if err != nil || created.ID == "" || created.Expiration.Duration != "P30D" || len(created.Stages) != 1 {
 		t.Fatalf("create policy = %+v, %v", created, err)
 	}
+	before := created
 	created.Expiration = entitlement.Expiration{Type: entitlement.ExpireNever}
-	if upd, err := c.UpdatePolicy(ctx, created); err != nil || upd.Expiration.Type != entitlement.ExpireNever {
+	if upd, err := c.UpdatePolicy(ctx, before, created); err != nil || upd.Expiration.Type != entitlement.ExpireNever {
 		t.Fatalf("update policy = %+v, %v", upd, err)
 	}
 

@@ -35,8 +35,11 @@ type Builder interface {
 
 	// CreatePolicy creates an assignment policy for p.PackageID (p.ID is ignored).
 	CreatePolicy(ctx context.Context, p Policy) (Policy, error)
-	// UpdatePolicy replaces an assignment policy (PUT) with p; p.ID names it.
-	UpdatePolicy(ctx context.Context, p Policy) (Policy, error)
+	// UpdatePolicy changes the assignment policy after.ID from before (the policy as it was read) to after:
+	// only what differs between them is written; every other property keeps the value Entra has, including
+	// those this model does not hold (the policy's access reviews, custom extensions, translations, …).
+	// A question with an ID is the same question (its other fields are kept).
+	UpdatePolicy(ctx context.Context, before, after Policy) (Policy, error)
 	// DeletePolicy deletes an assignment policy.
 	DeletePolicy(ctx context.Context, policyID string) error
 

@@ -3,6 +3,7 @@ package tenantsim
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -106,7 +107,28 @@ func (s *Sim) parsePolicy(body map[string]any) (*policy, *graphErr) {
 		return nil, gerr
 	}
 	p.Questions = qs
+	p.Extra = unmodelled(body, "id", "displayName", "description", "allowedTargetScope", "specificAllowedTargets", "expiration",
+		"requestorSettings", "requestApprovalSettings", "questions", "accessPackage", "catalog", "createdDateTime", "modifiedDateTime")
+	p.RequestorExtra = unmodelled(rs, "enableTargetsToSelfAddAccess", "enableTargetsToSelfUpdateAccess",
+		"enableTargetsToSelfRemoveAccess", "allowCustomAssignmentSchedule")
+	p.ApprovalExtra = unmodelled(jobj(body, "requestApprovalSettings"), "isApprovalRequiredForAdd", "isApprovalRequiredForUpdate",
+		"isRequestorJustificationRequired", "stages")
 	return p, nil
+}
+
+// unmodelled is the properties of m other than known and OData annotations (nil when there are none).
+func unmodelled(m map[string]any, known ...string) map[string]any {
+	var out map[string]any
+	for k, v := range m {
+		if slices.Contains(known, k) || strings.Contains(k, "@odata.") {
+			continue
+		}
+		if out == nil {
+			out = map[string]any{}
+		}
+		out[k] = v
+	}
+	return out
 }
 
 func jbool(m map[string]any, key string) bool {
@@ -256,7 +278,9 @@ func (s *Sim) parseStage(m map[string]any, prop string) (stageDef, *graphErr) {
 	st := stageDef{DurationBeforeAutomaticDenial: jstr(m, "durationBeforeAutomaticDenial"),
 		IsApproverJustificationRequired: jbool(m, "isApproverJustificationRequired"),
 		IsEscalationEnabled:             jbool(m, "isEscalationEnabled"),
-		DurationBeforeEscalation:        jstr(m, "durationBeforeEscalation")}
+		DurationBeforeEscalation:        jstr(m, "durationBeforeEscalation"),
+		Extra: unmodelled(m, "durationBeforeAutomaticDenial", "isApproverJustificationRequired", "isEscalationEnabled", "durationBeforeEscalation",
+			"primaryApprovers", "fallbackPrimaryApprovers", "escalationApprovers", "fallbackEscalationApprovers")}
 	if st.DurationBeforeAutomaticDenial == "" {
 		st.DurationBeforeAutomaticDenial = "P14D"
 	}
@@ -291,7 +315,12 @@ func parseQuestions(raw []any) ([]question, *graphErr) {
 	for i, v := range raw {
 		m, _ := v.(map[string]any)
 		q := question{ID: newID(), Text: strings.TrimSpace(jstr(m, "text")), IsRequired: jbool(m, "isRequired"),
-			Sequence: i + 1, IsAnswerEdit: jbool(m, "isAnswerEditable")}
+			Sequence: i + 1, IsAnswerEdit: jbool(m, "isAnswerEditable"),
+			Extra: unmodelled(m, "id", "text", "isRequired", "sequence", "isAnswerEditable", "regexPattern", "isSingleLineQuestion",
+				"choices", "isMultipleSelectionAllowed")}
+		if id := jstr(m, "id"); id != "" {
+			q.ID = id // a question kept by an update keeps its id
+		}
 		if q.Text == "" {
 			return nil, errBadRequest("questions[%d].text is required.", i)
 		}
@@ -302,7 +331,8 @@ func parseQuestions(raw []any) ([]question, *graphErr) {
 			q.Kind, q.MultipleAllowed = "multipleChoice", jbool(m, "isMultipleSelectionAllowed")
 			for _, c := range jarr(m, "choices") {
 				cm, _ := c.(map[string]any)
-				q.Choices = append(q.Choices, choice{ActualValue: jstr(cm, "actualValue"), Text: jstr(cm, "text")})
+				q.Choices = append(q.Choices, choice{ActualValue: jstr(cm, "actualValue"), Text: jstr(cm, "text"),
+					Extra: unmodelled(cm, "actualValue", "text")})
 			}
 			if len(q.Choices) < 2 {
 				return nil, errBadRequest("questions[%d]: a multiple choice question needs at least two choices.", i)

@@ -1,6 +1,7 @@
 package tenantsim
 
 import (
+	"maps"
 	"strings"
 	"time"
 )
@@ -223,7 +224,9 @@ func (s *Sim) renderQuestion(q question) map[string]any {
 		m["isMultipleSelectionAllowed"] = q.MultipleAllowed
 		ch := []any{}
 		for _, c := range q.Choices {
-			ch = append(ch, map[string]any{"actualValue": c.ActualValue, "text": c.Text, "localizations": []any{}})
+			cm := map[string]any{"actualValue": c.ActualValue, "text": c.Text, "localizations": []any{}}
+			maps.Copy(cm, c.Extra)
+			ch = append(ch, cm)
 		}
 		m["choices"] = ch
 	} else {
@@ -231,13 +234,14 @@ func (s *Sim) renderQuestion(q question) map[string]any {
 		m["isSingleLineQuestion"] = q.IsSingleLine
 		m["regexPattern"] = nilIfEmpty(q.Regex)
 	}
+	maps.Copy(m, q.Extra)
 	return m
 }
 
 func (s *Sim) renderApprovalSettings(p *policy) map[string]any {
 	stages := []any{}
 	for _, st := range p.Stages {
-		stages = append(stages, map[string]any{
+		sm := map[string]any{
 			"durationBeforeAutomaticDenial":   st.DurationBeforeAutomaticDenial,
 			"isApproverJustificationRequired": st.IsApproverJustificationRequired,
 			"isEscalationEnabled":             st.IsEscalationEnabled,
@@ -246,14 +250,18 @@ func (s *Sim) renderApprovalSettings(p *policy) map[string]any {
 			"fallbackPrimaryApprovers":        renderSubjectSets(st.FallbackPrimary),
 			"escalationApprovers":             renderSubjectSets(st.Escalation),
 			"fallbackEscalationApprovers":     renderSubjectSets(st.FallbackEscalation),
-		})
+		}
+		maps.Copy(sm, st.Extra)
+		stages = append(stages, sm)
 	}
-	return map[string]any{
+	m := map[string]any{
 		"isApprovalRequiredForAdd":         p.ApprovalRequired,
 		"isApprovalRequiredForUpdate":      p.ApprovalForUpdate,
 		"isRequestorJustificationRequired": p.JustificationRequired,
 		"stages":                           stages,
 	}
+	maps.Copy(m, p.ApprovalExtra)
+	return m
 }
 
 func (s *Sim) renderPolicy(p *policy, nav expander) map[string]any {
@@ -277,6 +285,8 @@ func (s *Sim) renderPolicy(p *policy, nav expander) map[string]any {
 		"reviewSettings":           nil,
 		"notificationSettings":     nil,
 	}
+	maps.Copy(m["requestorSettings"].(map[string]any), p.RequestorExtra)
+	maps.Copy(m, p.Extra)
 	if nav("questions") {
 		qs := []any{}
 		for _, q := range p.Questions {

@@ -222,11 +222,15 @@ type stageDef struct {
 	FallbackPrimary                 []subjectSet `json:"fallbackPrimary"`
 	Escalation                      []subjectSet `json:"escalation"`
 	FallbackEscalation              []subjectSet `json:"fallbackEscalation"`
+	// Extra holds the stage's properties the simulator does not model, returned as written.
+	Extra map[string]any `json:"extra,omitempty"`
 }
 
 type choice struct {
 	ActualValue string `json:"actualValue"`
 	Text        string `json:"text"`
+	// Extra holds the choice's properties the simulator does not model (localizations), returned as written.
+	Extra map[string]any `json:"extra,omitempty"`
 }
 
 type question struct {
@@ -240,6 +244,9 @@ type question struct {
 	IsSingleLine    bool     `json:"isSingleLineQuestion,omitempty"`
 	Choices         []choice `json:"choices,omitempty"`
 	MultipleAllowed bool     `json:"isMultipleSelectionAllowed,omitempty"`
+	// Extra holds the question's properties the simulator does not model (localizations, …), returned as
+	// written.
+	Extra map[string]any `json:"extra,omitempty"`
 }
 
 type expirationPattern struct {
@@ -270,6 +277,12 @@ type policy struct {
 	Questions             []question `json:"questions"`
 	Created               time.Time  `json:"created"`
 	Modified              time.Time  `json:"modified"`
+	// Extra, RequestorExtra and ApprovalExtra are the properties of the policy, its requestorSettings and its
+	// requestApprovalSettings the simulator does not model (reviewSettings, customExtensionStageSettings,
+	// onBehalfRequestors, …): kept as written and returned on GET, as Graph does.
+	Extra          map[string]any `json:"extra,omitempty"`
+	RequestorExtra map[string]any `json:"requestorExtra,omitempty"`
+	ApprovalExtra  map[string]any `json:"approvalExtra,omitempty"`
 }
 
 type identityRef struct {

@@ -283,24 +283,16 @@ func (c *Client) CreatePolicy(ctx context.Context, p entitlement.Policy) (entitl
 	if err := needID("package id", p.PackageID); err != nil {
 		return entitlement.Policy{}, err
 	}
-	return c.writePolicy(ctx, abs.POST, c.base+emPath+"assignmentPolicies", "create policy for access package "+p.PackageID, p)
-}
-
-// UpdatePolicy replaces the policy p.ID with p.
-func (c *Client) UpdatePolicy(ctx context.Context, p entitlement.Policy) (entitlement.Policy, error) {
-	if err := needID("policy id", p.ID); err != nil {
-		return entitlement.Policy{}, err
-	}
-	return c.writePolicy(ctx, abs.PUT, c.base+emPath+"assignmentPolicies/"+p.ID, "update policy "+p.ID, p)
-}
-
-func (c *Client) writePolicy(ctx context.Context, method abs.HttpMethod, rawURL, op string, p entitlement.Policy) (entitlement.Policy, error) {
 	body, err := policyBody(p)
 	if err != nil {
 		return entitlement.Policy{}, err
 	}
+	return c.writePolicy(ctx, abs.POST, c.base+emPath+"assignmentPolicies", "create policy for access package "+p.PackageID, body, p.PackageID)
+}
+
+func (c *Client) writePolicy(ctx context.Context, method abs.HttpMethod, rawURL, op string, body map[string]any, packageID string) (entitlement.Policy, error) {
 	var out entitlement.Policy
-	err = c.call(ctx, op, func(ctx context.Context) error {
+	err := c.call(ctx, op, func(ctx context.Context) error {
 		m, err := c.sendJSON(ctx, method, rawURL, body, models.CreateAccessPackageAssignmentPolicyFromDiscriminatorValue)
 		if err != nil {
 			return err
@@ -311,7 +303,7 @@ func (c *Client) writePolicy(ctx context.Context, method abs.HttpMethod, rawURL,
 		}
 		out = toPolicy(pol)
 		if out.PackageID == "" {
-			out.PackageID = p.PackageID
+			out.PackageID = packageID
 		}
 		return nil
 	})

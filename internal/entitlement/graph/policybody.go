@@ -126,6 +126,9 @@ func subjectSetsBody(sets []entitlement.SubjectSet, field string) ([]any, error)
 
 func questionBody(q entitlement.Question, i int) (map[string]any, error) {
 	m := map[string]any{"text": q.Text, "isRequired": q.Required, "sequence": i + 1, "isAnswerEditable": true}
+	if q.ID != "" {
+		m["id"] = q.ID // a kept question (an update keeps its other fields, such as its translations)
+	}
 	switch q.Kind {
 	case entitlement.QuestionChoice:
 		m["@odata.type"] = "#microsoft.graph.accessPackageMultipleChoiceQuestion"
