@@ -278,6 +278,10 @@ func applyApproval(ctx context.Context, d *Draft, in Input, r Resolver, p proble
 		}
 		d.Questions = append(d.Questions, qd)
 	}
+	if len(kept) > MaxQuestions {
+		// Questions the card has no place for (a policy made elsewhere) were not shown, so not removed.
+		d.Questions = append(d.Questions, kept[MaxQuestions:]...)
+	}
 	return nil
 }
 

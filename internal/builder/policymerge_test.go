@@ -3,6 +3,7 @@ package builder
 import (
 	"context"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/accessbot/accessbot/internal/entitlement"
@@ -36,12 +37,19 @@ func TestEditUpdatesPolicyFromBefore(t *testing.T) {
 			func(p *entitlement.Policy) {
 				p.Questions = append(p.Questions, entitlement.Question{Text: "Team?", Kind: entitlement.QuestionText})
 			}},
+		{"a question the card has no place for is kept", StepApproval, Input{StageCount: "0", Questions: [MaxQuestions]QuestionInput{
+			{Text: "Why?", Required: "true"}, {Text: "Which site?", Choices: "a, b"}, {Text: "Team?"}}}, []string{"q-why", "q-site", "q-team", "q-4"},
+			func(p *entitlement.Policy) { p.Questions[2].Text = "Team?" }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			pkg, pols := pilotPackage()
 			pol := pols[0]
 			pol.Questions = questions
+			if len(tc.wantIDs) > MaxQuestions {
+				pol.Questions = append(slices.Clone(questions), entitlement.Question{ID: "q-team", Text: "Team", Kind: entitlement.QuestionText},
+					entitlement.Question{ID: "q-4", Text: "Cost centre?", Kind: entitlement.QuestionText})
+			}
 			d := FromPackage(pkg, &pol, entitlement.Incompatibilities{}, func(s entitlement.SubjectSet) string { return s.Description })
 			d.ID, d.TenantID, d.AdminID = "d-edit", "t", "adele"
 			g := newFake()
