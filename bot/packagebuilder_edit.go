@@ -70,7 +70,7 @@ func (b *Bot) editPackage(ctx context.Context, c *adminCall, name string) error 
 	}
 	policyID := ""
 	if len(r.pols) == 1 {
-		if err := scopeRefusal(r.pkg, r.pols[0]); err != nil {
+		if err := editRefusal(r.pkg, r.pols[0]); err != nil {
 			return err
 		}
 		policyID = r.pols[0].ID
@@ -78,12 +78,17 @@ func (b *Bot) editPackage(ctx context.Context, c *adminCall, name string) error 
 	return b.startWizard(ctx, c, b.editDraft(ctx, c.t, r, policyID))
 }
 
-// scopeRefusal refuses to edit a policy whose requestors the wizard cannot show or keep (nil when it can).
-func scopeRefusal(pkg entitlement.Package, pol entitlement.Policy) *adminError {
-	if builder.EditableScope(pol.Scope) {
-		return nil
+// editRefusal refuses to edit a policy the wizard cannot show or keep whole (nil when it can): requestors it
+// has no step for, or more approval stages than it offers.
+func editRefusal(pkg entitlement.Package, pol entitlement.Policy) *adminError {
+	switch {
+	case !builder.EditableScope(pol.Scope):
+		return userErr("builder.edit.scopeTitle", "builder.edit.scopeText", "Name", pkg.Name, "Policy", pol.Name, "Scope", string(pol.Scope))
+	case !builder.EditableStages(len(pol.Stages)):
+		return userErr("builder.edit.scopeTitle", "builder.edit.stagesText", "Name", pkg.Name, "Policy", pol.Name,
+			"Stages", len(pol.Stages), "Max", builder.MaxStages)
 	}
-	return userErr("builder.edit.scopeTitle", "builder.edit.scopeText", "Name", pkg.Name, "Policy", pol.Name, "Scope", string(pol.Scope))
+	return nil
 }
 
 // editDraft is the wizard's draft for editing the package with its policy policyID ("" = none).
@@ -175,7 +180,7 @@ func (b *Bot) openPolicyEdit(ctx context.Context, t *turn, r packageForEdit, pol
 		b.appendAudit(ctx, e)
 		return noticeCard(t.loc, noticeWarning, t.loc.T("builder.pick.gone"), t.loc.T("builder.pick.goneText", "Name", r.pkg.Name)), nil
 	}
-	if ae := scopeRefusal(r.pkg, r.pols[i]); ae != nil {
+	if ae := editRefusal(r.pkg, r.pols[i]); ae != nil {
 		e.Outcome = "rejected: " + admClip(ae.text, 300)
 		b.appendAudit(ctx, e)
 		ae = ae.localized(t.loc)

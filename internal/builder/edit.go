@@ -27,6 +27,10 @@ func EditableScope(s entitlement.TargetScope) bool {
 	return false
 }
 
+// EditableStages reports whether the wizard can show and keep a policy's n approval stages: Graph allows three,
+// the wizard offers up to MaxStages, and its approval step would drop the others on Save.
+func EditableStages(n int) bool { return n <= MaxStages }
+
 // ExistingRoles are the roles the package granted when editing began (none for a new package).
 func (d *Draft) ExistingRoles() []RoleDraft {
 	src := d.Roles

@@ -173,3 +173,15 @@ func TestEditableScope(t *testing.T) {
 		}
 	}
 }
+
+// TestEditableStages: a policy with more approval stages than the wizard offers cannot be edited here.
+func TestEditableStages(t *testing.T) {
+	for _, tc := range []struct {
+		n    int
+		want bool
+	}{{0, true}, {1, true}, {MaxStages, true}, {MaxStages + 1, false}} {
+		if got := EditableStages(tc.n); got != tc.want {
+			t.Errorf("EditableStages(%d) = %v, want %v", tc.n, got, tc.want)
+		}
+	}
+}
