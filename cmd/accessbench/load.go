@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -79,7 +80,7 @@ func (c *client) activity(s step) map[string]any {
 		"timestamp": time.Now().UTC().Format(time.RFC3339Nano), "locale": "en-US",
 		"from":         map[string]any{"id": c.p.teamsID, "name": c.p.name, "aadObjectId": c.p.aad},
 		"recipient":    map[string]any{"id": c.botID, "name": "AccessBot"},
-		"conversation": map[string]any{"id": fmt.Sprintf("a:bench-%d", c.id), "conversationType": "personal", "tenantId": contoso},
+		"conversation": map[string]any{"id": c.conversationID(), "conversationType": "personal", "tenantId": contoso},
 		"channelData":  map[string]any{"tenant": map[string]any{"id": contoso}},
 	}
 	if s.verb == "" {
@@ -89,6 +90,13 @@ func (c *client) activity(s step) map[string]any {
 	act["type"], act["name"], act["replyToId"] = "invoke", "adaptiveCard/action", fmt.Sprintf("card-%d", c.id)
 	act["value"] = map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": s.verb, "data": s.data}, "trigger": "manual"}
 	return act
+}
+
+// conversationID is the persona's 1:1 conversation with the bot. A Teams user has exactly one, so clients that
+// are the same persona (from 5 clients on) share it, like one user's Teams on a desktop and on a phone; one
+// conversation per client would make the bot rewrite that user's stored conversation reference on every turn.
+func (c *client) conversationID() string {
+	return "a:bench-" + strings.TrimPrefix(c.p.teamsID, "29:")
 }
 
 // post sends one activity and returns its latency; any answer but 200 is an error.
