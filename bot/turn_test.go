@@ -158,15 +158,8 @@ func TestRedeliveryDuringAndAfterTurn(t *testing.T) {
 	e := newFlEnv(t)
 	gate := newGate(nil)
 	withGates(t, e, gate)
-	act := e.activity(flRita, "Rita Requester", "message")
-	act.Text = "help"
+	act, deliver, errs := helpDeliveries(e, 2)
 	key := dedupeKey(act)
-	errs := make(chan error, 2)
-	deliver := func() {
-		dup := *act
-		_, err := e.bot.OnActivity(context.Background(), &dup)
-		errs <- err
-	}
 	go deliver()
 	<-gate.entered // the first delivery is answering now
 	if c, err := e.store.ClaimActivity(context.Background(), key, claimHold); err != nil || c.Won || c.Done {
@@ -235,14 +228,7 @@ func TestTakenOverTurn(t *testing.T) {
 			e := newFlEnv(t)
 			first, second := newGate(tc.firstErr), newGate(nil)
 			withGates(t, e, first, second)
-			act := e.activity(flRita, "Rita Requester", "message")
-			act.Text = "help"
-			errs := make(chan error, 3)
-			deliver := func() {
-				dup := *act
-				_, err := e.bot.OnActivity(context.Background(), &dup)
-				errs <- err
-			}
+			act, deliver, errs := helpDeliveries(e, 3)
 			go deliver()
 			<-first.entered
 			e.clock.Advance(claimHold + time.Second) // the first turn hangs past the hold
@@ -337,14 +323,7 @@ func TestSlowTurnKeepsItsClaim(t *testing.T) {
 	if e.bot, err = New(cfg); err != nil {
 		t.Fatal(err)
 	}
-	act := e.activity(flRita, "Rita Requester", "message")
-	act.Text = "help"
-	errs := make(chan error, 2)
-	deliver := func() {
-		dup := *act
-		_, err := e.bot.OnActivity(context.Background(), &dup)
-		errs <- err
-	}
+	_, deliver, errs := helpDeliveries(e, 2)
 	go deliver()
 	<-first.entered
 	e.clock.Advance(claimHold + time.Second) // the turn is still answering past the hold
@@ -367,4 +346,18 @@ func TestSlowTurnKeepsItsClaim(t *testing.T) {
 	if n := len(e.conn.all()); n != 1 {
 		t.Fatalf("two deliveries of a slow turn sent %d replies, want 1", n)
 	}
+}
+
+// helpDeliveries is Rita's "help" message and a deliver func that hands Teams' delivery of it (a copy, as
+// each redelivery is) to the bot, sending each delivery's error to errs (buffered for n deliveries).
+func helpDeliveries(e *flEnv, n int) (act *schema.Activity, deliver func(), errs chan error) {
+	act = e.activity(flRita, "Rita Requester", "message")
+	act.Text = "help"
+	errs = make(chan error, n)
+	deliver = func() {
+		dup := *act
+		_, err := e.bot.OnActivity(context.Background(), &dup)
+		errs <- err
+	}
+	return act, deliver, errs
 }
