@@ -64,9 +64,9 @@ type Directory interface {
 	Package(ctx context.Context, packageID string) (entitlement.Package, error)
 	Policy(ctx context.Context, policyID string) (entitlement.Policy, error)
 	Assignments(ctx context.Context, f entitlement.AssignmentFilter) ([]entitlement.Assignment, error)
-	// Manager and GroupMembers resolve a stage's reviewer queries (stage_reviewers.go).
+	// Manager and TransitiveGroupMembers resolve a stage's reviewer queries (stage_reviewers.go).
 	Manager(ctx context.Context, userID string) (entitlement.User, error)
-	GroupMembers(ctx context.Context, groupID string) ([]entitlement.User, error)
+	TransitiveGroupMembers(ctx context.Context, groupID string) ([]entitlement.User, error)
 }
 
 // Tokens yields a user's delegated Graph token source.

@@ -215,10 +215,11 @@ func (s *Service) addManagers(ctx context.Context, a Active, set entitlement.Rev
 	return len(ds), errors.Join(errs...)
 }
 
-// addMembers adds a group's members to set. The directory gives direct members: someone in a nested group whom
-// an earlier stage asked already is not recognized as this stage's reviewer (Graph asks them; no card).
+// addMembers adds a group's members to set, nested groups' members included, as Graph's
+// "/groups/{id}/transitiveMembers" reviewer query counts them. (For a "/groups/{id}/members" query this may add
+// someone Graph did not ask; only people Graph contacted get a card, so that adds nobody.)
 func (s *Service) addMembers(ctx context.Context, groupID string, set map[string]bool) error {
-	us, err := s.cfg.Directory.GroupMembers(ctx, groupID)
+	us, err := s.cfg.Directory.TransitiveGroupMembers(ctx, groupID)
 	if err != nil {
 		return fmt.Errorf("read the members of group %s: %w", groupID, err)
 	}

@@ -64,7 +64,8 @@ func (f *stageReviews) StageDecisions(context.Context, entitlement.ReviewRef) ([
 	return f.items, nil
 }
 
-// orgDir is a directory of managers and groups that counts the reads.
+// orgDir is a directory of managers and groups that counts the reads; a group member "group:<id>" is a nested
+// group.
 type orgDir struct {
 	Directory
 	managers map[string]string
@@ -85,12 +86,20 @@ func (d *orgDir) Manager(_ context.Context, id string) (entitlement.User, error)
 	return entitlement.User{ID: m}, nil
 }
 
-func (d *orgDir) GroupMembers(_ context.Context, id string) ([]entitlement.User, error) {
+func (d *orgDir) TransitiveGroupMembers(_ context.Context, id string) ([]entitlement.User, error) {
 	d.reads++
 	var out []entitlement.User
-	for _, m := range d.groups[id] {
-		out = append(out, entitlement.User{ID: m})
+	var walk func(id string)
+	walk = func(id string) {
+		for _, m := range d.groups[id] {
+			if nested, ok := strings.CutPrefix(m, "group:"); ok {
+				walk(nested)
+				continue
+			}
+			out = append(out, entitlement.User{ID: m})
+		}
 	}
+	walk(id)
 	return out, nil
 }
 
@@ -111,7 +120,7 @@ func TestReviewersNowStage(t *testing.T) {
 	item := func(pid string) entitlement.ReviewDecision {
 		return entitlement.ReviewDecision{ID: "d-" + pid, Principal: entitlement.Subject{ID: pid}}
 	}
-	dir := &orgDir{managers: map[string]string{"rita": "aaron", "megan": "aaron"}, groups: map[string][]string{"g1": {"adele", "nina"}}}
+	dir := &orgDir{managers: map[string]string{"rita": "aaron", "megan": "aaron"}, groups: map[string][]string{"g1": {"adele", "nina", "group:g2"}, "g2": {"lynne"}}}
 	cases := []struct {
 		name      string
 		stage2    entitlement.ReviewStageSetting
@@ -130,6 +139,8 @@ func TestReviewersNowStage(t *testing.T) {
 			[]entitlement.ContactedReviewer{early("patti"), early("adele")}, []entitlement.ReviewDecision{item("gus")}, []string{"patti"}, true},
 		{"stage 1's reviewer is in the stage 2 group", entitlement.ReviewStageSetting{ReviewerQueries: []string{entitlement.ReviewerGroupQuery("g1")}},
 			[]entitlement.ContactedReviewer{early("aaron"), early("adele")}, nil, []string{"adele"}, true},
+		{"stage 1's reviewer is in a group nested in the stage 2 group", entitlement.ReviewStageSetting{ReviewerQueries: []string{entitlement.ReviewerGroupQuery("g1")}},
+			[]entitlement.ContactedReviewer{early("aaron"), early("lynne")}, nil, []string{"lynne"}, true},
 		{"self-review stage", entitlement.ReviewStageSetting{},
 			[]entitlement.ContactedReviewer{early("aaron")}, []entitlement.ReviewDecision{item("rita"), item("megan")}, []string{"rita", "megan"}, true},
 	}

@@ -148,13 +148,24 @@ func (c *Client) listDirectoryObjects(ctx context.Context, rawURL string) ([]ent
 
 // GroupMembers returns the users that are direct members of a group.
 func (c *Client) GroupMembers(ctx context.Context, groupID string) ([]entitlement.User, error) {
+	return c.groupUsers(ctx, groupID, "members")
+}
+
+// TransitiveGroupMembers returns the users that are members of a group directly or through nested groups (as
+// an access review's "/groups/{id}/transitiveMembers" reviewer query counts them).
+func (c *Client) TransitiveGroupMembers(ctx context.Context, groupID string) ([]entitlement.User, error) {
+	return c.groupUsers(ctx, groupID, "transitiveMembers")
+}
+
+// groupUsers lists the users of a group's members relation ("members" or "transitiveMembers").
+func (c *Client) groupUsers(ctx context.Context, groupID, relation string) ([]entitlement.User, error) {
 	if err := needID("group id", groupID); err != nil {
 		return nil, err
 	}
 	var out []entitlement.User
-	err := c.call(ctx, "list members of group "+groupID, func(ctx context.Context) error {
+	err := c.call(ctx, "list "+relation+" of group "+groupID, func(ctx context.Context) error {
 		var err error
-		out, err = c.listDirectoryObjects(ctx, c.base+"/groups/"+url.PathEscape(groupID)+"/members")
+		out, err = c.listDirectoryObjects(ctx, c.base+"/groups/"+url.PathEscape(groupID)+"/"+relation)
 		return err
 	})
 	return out, err

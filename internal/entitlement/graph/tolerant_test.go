@@ -212,6 +212,10 @@ func TestUserWithoutIDIsAnErrorEverywhere(t *testing.T) {
 		{"user", "/users/u1", noID, func(c *Client) error { _, err := c.User(context.Background(), "u1"); return err }},
 		{"manager", "/users/u1/manager", noID, func(c *Client) error { _, err := c.Manager(context.Background(), "u1"); return err }},
 		{"group members", "/groups/g1/members", `{"value":[` + noID + `]}`, func(c *Client) error { _, err := c.GroupMembers(context.Background(), "g1"); return err }},
+		{"transitive group members", "/groups/g1/transitiveMembers", `{"value":[` + noID + `]}`, func(c *Client) error {
+			_, err := c.TransitiveGroupMembers(context.Background(), "g1")
+			return err
+		}},
 		{"sponsors", em + "/connectedOrganizations/" + org + "/internalSponsors", `{"value":[` + noID + `]}`, func(c *Client) error {
 			_, err := c.Sponsors(context.Background(), org)
 			return err
