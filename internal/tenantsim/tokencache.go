@@ -20,6 +20,10 @@ const maxVerifiedTokens = 4096
 type verifiedTokens struct {
 	mu sync.Mutex
 	m  map[[sha256.Size]byte]jwt.MapClaims
+	// parser checks a new token's signature and times, check a remembered token's times; both are built once,
+	// with the signing key (setKey), and are safe for concurrent use.
+	parser *jwt.Parser
+	check  *jwt.Validator
 }
 
 func (v *verifiedTokens) get(raw string) (jwt.MapClaims, [sha256.Size]byte, bool) {
@@ -50,18 +54,18 @@ func (s *Sim) tokenOptions() []jwt.ParserOption {
 func (s *Sim) verifyToken(raw string) (jwt.MapClaims, error) {
 	claims, key, ok := s.tokens.get(raw)
 	if ok {
-		if err := jwt.NewValidator(s.tokenOptions()...).Validate(claims); err != nil {
+		if err := s.tokens.check.Validate(claims); err != nil {
 			return nil, err
 		}
 		return claims, nil
 	}
 	claims = jwt.MapClaims{}
-	_, err := jwt.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
+	_, err := s.tokens.parser.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
 		if kid, _ := t.Header["kid"].(string); kid != s.kid {
 			return nil, fmt.Errorf("unknown signing key %q", kid)
 		}
 		return &s.key.PublicKey, nil
-	}, s.tokenOptions()...)
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -66,6 +66,8 @@ func (s *Sim) setKey(k *rsa.PrivateKey) {
 	s.key = k
 	sum := sha256.Sum256(x509.MarshalPKCS1PublicKey(&k.PublicKey))
 	s.kid = base64.RawURLEncoding.EncodeToString(sum[:12])
+	opts := s.tokenOptions()
+	s.tokens.parser, s.tokens.check = jwt.NewParser(opts...), jwt.NewValidator(opts...)
 }
 
 func (s *Sim) issuer(tid string) string { return s.opts.BaseURL + "/" + tid + "/v2.0" }
