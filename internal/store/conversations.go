@@ -44,17 +44,7 @@ func (s *Store) PutConversation(ctx context.Context, ref ConversationRef) error 
 	if s.sameConversation(ctx, key, ref) {
 		return nil // every turn remembers the reference; an unchanged one is not rewritten
 	}
-	raw, err := json.Marshal(ref)
-	if err != nil {
-		return fmt.Errorf("%s: encode: %w", op, err)
-	}
-	return s.batch(ctx, op, func(tx *bbolt.Tx) error {
-		b, err := bucket(tx, bucketConversations)
-		if err != nil {
-			return err
-		}
-		return b.Put(key, raw)
-	})
+	return s.putEncoded(ctx, op, bucketConversations, key, ref)
 }
 
 // sameConversation reports whether the reference stored under key equals ref in everything but UpdatedAt.
