@@ -51,19 +51,7 @@ func (s *Store) PutConversation(ctx context.Context, ref ConversationRef) error 
 // A read costs no lock and no fsync; it races harmlessly with a concurrent write (that write wins either way).
 func (s *Store) sameConversation(ctx context.Context, key []byte, ref ConversationRef) bool {
 	var old ConversationRef
-	found := false
-	err := s.view(ctx, "get conversation", func(tx *bbolt.Tx) error {
-		b, err := bucket(tx, bucketConversations)
-		if err != nil {
-			return err
-		}
-		raw := b.Get(key)
-		if raw == nil {
-			return nil
-		}
-		found = true
-		return json.Unmarshal(raw, &old)
-	})
+	found, err := s.getRecord(ctx, "get conversation", bucketConversations, key, &old)
 	return err == nil && found && SameConversation(old, ref)
 }
 
@@ -77,17 +65,10 @@ func (s *Store) Conversation(ctx context.Context, tenantID, aadObjectID string) 
 	if err := checkKey(op, "aadObjectId", aadObjectID); err != nil {
 		return ref, err
 	}
-	err := s.view(ctx, op, func(tx *bbolt.Tx) error {
-		b, err := bucket(tx, bucketConversations)
-		if err != nil {
-			return err
-		}
-		raw := b.Get(joinKey(tenantID, aadObjectID))
-		if raw == nil {
-			return fmt.Errorf("tenant %s user %s: %w", tenantID, aadObjectID, ErrNotFound)
-		}
-		return json.Unmarshal(raw, &ref)
-	})
+	found, err := s.getRecord(ctx, op, bucketConversations, joinKey(tenantID, aadObjectID), &ref)
+	if err == nil && !found {
+		err = fmt.Errorf("%s: tenant %s user %s: %w", op, tenantID, aadObjectID, ErrNotFound)
+	}
 	return ref, err
 }
 
@@ -98,6 +79,24 @@ func (s *Store) Conversations(ctx context.Context, tenantID string) ([]Conversat
 		return nil, err
 	}
 	return listPrefix[ConversationRef](ctx, s, op, bucketConversations, joinKey(tenantID, ""))
+}
+
+// getRecord decodes the record under key of core bucket name into out in one read transaction; found is
+// false, and out untouched, when there is none.
+func (s *Store) getRecord(ctx context.Context, op string, name, key []byte, out any) (found bool, err error) {
+	err = s.view(ctx, op, func(tx *bbolt.Tx) error {
+		b, err := bucket(tx, name)
+		if err != nil {
+			return err
+		}
+		raw := b.Get(key)
+		if raw == nil {
+			return nil
+		}
+		found = true
+		return json.Unmarshal(raw, out)
+	})
+	return found, err
 }
 
 // listPrefix decodes every record of core bucket name whose key starts with prefix, in key order.

@@ -28,19 +28,7 @@ func (s *Store) Processed(ctx context.Context, key string) ([]byte, bool, error)
 		return nil, false, err
 	}
 	var rec processedRecord
-	var ok bool
-	err := s.view(ctx, op, func(tx *bbolt.Tx) error {
-		b, err := bucket(tx, bucketProcessed)
-		if err != nil {
-			return err
-		}
-		raw := b.Get([]byte(key))
-		if raw == nil {
-			return nil
-		}
-		ok = true
-		return json.Unmarshal(raw, &rec)
-	})
+	ok, err := s.getRecord(ctx, op, bucketProcessed, []byte(key), &rec)
 	if err != nil {
 		return nil, false, err
 	}

@@ -51,17 +51,10 @@ func (s *Store) GetRequest(ctx context.Context, id string) (Request, error) {
 		return Request{}, err
 	}
 	var r Request
-	err := s.view(ctx, op+" "+id, func(tx *bbolt.Tx) error {
-		b, err := bucket(tx, bucketRequests)
-		if err != nil {
-			return err
-		}
-		raw := b.Get([]byte(id))
-		if raw == nil {
-			return ErrNotFound
-		}
-		return json.Unmarshal(raw, &r)
-	})
+	found, err := s.getRecord(ctx, op+" "+id, bucketRequests, []byte(id), &r)
+	if err == nil && !found {
+		err = fmt.Errorf("%s %s: %w", op, id, ErrNotFound)
+	}
 	return r, err
 }
 
