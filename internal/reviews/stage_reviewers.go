@@ -39,6 +39,20 @@ func subjects(cs []entitlement.ContactedReviewer) []entitlement.Subject {
 	return out
 }
 
+// readReviewersNow reads an instance's contacted reviewers (once) and works out who reviews it now
+// (reviewersNow); it returns both.
+func (s *Service) readReviewersNow(ctx context.Context, a Active) ([]entitlement.ContactedReviewer, []entitlement.Subject, error) {
+	contacted, err := s.cfg.Reviews.ContactedReviewers(ctx, a.Def.ID, a.Inst.ID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list reviewers of %s: %w", a.Def.Name, err)
+	}
+	revs, err := s.reviewersNow(ctx, a, contacted)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list reviewers of %s: %w", a.Def.Name, err)
+	}
+	return contacted, revs, nil
+}
+
 // reviewersNow lists who reviews an instance now, from contacted (the instance's contactedReviewers, read once
 // by the caller): everyone contacted for a single-stage review, the current stage's reviewers otherwise.
 func (s *Service) reviewersNow(ctx context.Context, a Active, contacted []entitlement.ContactedReviewer) ([]entitlement.Subject, error) {

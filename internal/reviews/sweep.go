@@ -120,13 +120,9 @@ func reminderNote(l *i18n.Localizer, a Active) string {
 // sweepReviewers sends the reviewers of an instance (its current stage's, when multi-stage) their card once and
 // a reminder once, and updates the cards already sent. The instance's reviewer list is read once.
 func (s *Service) sweepReviewers(ctx context.Context, n Notifier, a Active) error {
-	contacted, err := s.cfg.Reviews.ContactedReviewers(ctx, a.Def.ID, a.Inst.ID)
+	contacted, revs, err := s.readReviewersNow(ctx, a)
 	if err != nil {
-		return fmt.Errorf("list reviewers of %s: %w", a.Def.Name, err)
-	}
-	revs, err := s.reviewersNow(ctx, a, contacted)
-	if err != nil {
-		return fmt.Errorf("list reviewers of %s: %w", a.Def.Name, err)
+		return err
 	}
 	open, fp, err := s.progress(ctx, a)
 	if err != nil {
@@ -165,13 +161,9 @@ func (s *Service) RemindNow(ctx context.Context, n Notifier, a Active) (int, err
 	if a.SelfReview() {
 		return s.remindSelf(ctx, n, a)
 	}
-	contacted, err := s.cfg.Reviews.ContactedReviewers(ctx, a.Def.ID, a.Inst.ID)
+	_, revs, err := s.readReviewersNow(ctx, a)
 	if err != nil {
-		return 0, fmt.Errorf("list reviewers of %s: %w", a.Def.Name, err)
-	}
-	revs, err := s.reviewersNow(ctx, a, contacted)
-	if err != nil {
-		return 0, fmt.Errorf("list reviewers of %s: %w", a.Def.Name, err)
+		return 0, err
 	}
 	sent := 0
 	var errs []error

@@ -429,13 +429,9 @@ func (s *Service) PendingFor(ctx context.Context, userID string) ([]Active, erro
 	}
 	var out []Active
 	for _, a := range all {
-		contacted, err := s.cfg.Reviews.ContactedReviewers(ctx, a.Def.ID, a.Inst.ID)
+		_, revs, err := s.readReviewersNow(ctx, a)
 		if err != nil {
-			return nil, fmt.Errorf("list reviewers of %s: %w", a.Def.Name, err)
-		}
-		revs, err := s.reviewersNow(ctx, a, contacted)
-		if err != nil {
-			return nil, fmt.Errorf("list reviewers of %s: %w", a.Def.Name, err)
+			return nil, err
 		}
 		for _, r := range revs {
 			if strings.EqualFold(r.ID, userID) {
