@@ -357,13 +357,7 @@ func wizardChanges(l *i18n.Localizer, c *Card, v PackageWizardView) {
 	if len(v.Changes) == 0 {
 		c.add(text(l.T("builder.changes.none")))
 	}
-	for i, ch := range v.Changes {
-		if i == maxListItems {
-			c.add(moreLine(l.N("common.andMore", len(v.Changes)-i)))
-			break
-		}
-		c.add(TextBlock{Text: "• " + safe(ch, maxShort), Wrap: true, Spacing: SpacingSmall})
-	}
+	addMarked(l, c, "• ", v.Changes)
 	if len(v.ChangedFacts) > 0 {
 		c.add(factList(SpacingSmall, v.ChangedFacts, maxReviewFacts, ""))
 	}

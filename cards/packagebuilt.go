@@ -68,13 +68,7 @@ func PackageBuilt(l *i18n.Localizer, v PackageBuiltView) *Card {
 			id = "builder.notChanged"
 		}
 		c.add(TextBlock{Text: l.T(id), Wrap: true, Weight: WeightBolder, Spacing: SpacingMedium})
-		for i, n := range v.NotDone {
-			if i == maxListItems {
-				c.add(moreLine(l.N("common.andMore", len(v.NotDone)-i)))
-				break
-			}
-			c.add(TextBlock{Text: "○ " + safe(n, maxShort), Wrap: true, Spacing: SpacingSmall})
-		}
+		addMarked(l, c, "○ ", v.NotDone)
 	}
 	if v.Undone && len(v.Left) > 0 {
 		c.add(footnote(l.T("builder.undoneLeft", "Names", joinNames(l, v.Left))))
@@ -101,6 +95,17 @@ func PackageBuilt(l *i18n.Localizer, v PackageBuiltView) *Card {
 		c.Actions = append(c.Actions, commandButton(l.T("builder.showPackage"), "/package "+v.PackageName))
 	}
 	return c
+}
+
+// addMarked adds one line per item, each led by mark, at most maxListItems of them and then "…and 3 more".
+func addMarked(l *i18n.Localizer, c *Card, mark string, items []string) {
+	for i, it := range items {
+		if i == maxListItems {
+			c.add(moreLine(l.N("common.andMore", len(items)-i)))
+			return
+		}
+		c.add(TextBlock{Text: mark + safe(it, maxShort), Wrap: true, Spacing: SpacingSmall})
+	}
 }
 
 // IncompatibleView explains why a package can't be requested: the requester holds access it is
