@@ -164,10 +164,7 @@ func (b *Bot) verbBuilderEditPolicy(ctx context.Context, t *turn, data map[strin
 	}
 	var ae *adminError
 	if errors.As(err, &ae) {
-		e.Outcome = "rejected: " + admClip(ae.text, 300)
-		b.appendAudit(ctx, e)
-		ae = ae.localized(t.loc)
-		return noticeCard(t.loc, noticeError, ae.title, ae.text), nil
+		return b.refuseEdit(ctx, t, e, ae, noticeError), nil
 	}
 	return b.failure(ctx, t, t.loc.T("builder.bot.cantReadChoices"), err, "")
 }
@@ -181,10 +178,7 @@ func (b *Bot) openPolicyEdit(ctx context.Context, t *turn, r packageForEdit, pol
 		return noticeCard(t.loc, noticeWarning, t.loc.T("builder.pick.gone"), t.loc.T("builder.pick.goneText", "Name", r.pkg.Name)), nil
 	}
 	if ae := editRefusal(r.pkg, r.pols[i]); ae != nil {
-		e.Outcome = "rejected: " + admClip(ae.text, 300)
-		b.appendAudit(ctx, e)
-		ae = ae.localized(t.loc)
-		return noticeCard(t.loc, noticeWarning, ae.title, ae.text), nil
+		return b.refuseEdit(ctx, t, e, ae, noticeWarning), nil
 	}
 	d := b.editDraft(ctx, t, r, policyID)
 	if err := b.storeNewDraft(ctx, t, &d); err != nil {
@@ -193,6 +187,14 @@ func (b *Bot) openPolicyEdit(ctx context.Context, t *turn, r packageForEdit, pol
 	e.Outcome = "wizard started (policy " + policyID + ")"
 	b.appendAudit(ctx, e)
 	return b.answer(ctx, t, b.wizardCard(ctx, t, &d, nil))
+}
+
+// refuseEdit records a refused edit in the audit (in English) and shows the admin why, in their language.
+func (b *Bot) refuseEdit(ctx context.Context, t *turn, e store.AuditEntry, ae *adminError, kind cards.NoticeKind) *botframework.InvokeResponse {
+	e.Outcome = "rejected: " + admClip(ae.text, 300)
+	b.appendAudit(ctx, e)
+	ae = ae.localized(t.loc)
+	return noticeCard(t.loc, kind, ae.title, ae.text)
 }
 
 // editChanges fills the edit review's confirmation: the calls Save makes, how the policy changes, the
