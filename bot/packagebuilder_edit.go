@@ -215,7 +215,7 @@ func editChanges(l *i18n.Localizer, d *builder.Draft, v *cards.PackageWizardView
 	for _, f := range now {
 		old := factValue(was, f.Title)
 		if old != f.Value {
-			v.ChangedFacts = append(v.ChangedFacts, cards.Fact{Title: f.Title, Value: l.T("builder.changes.fromTo", "Before", orDash(old), "After", orDash(f.Value))})
+			v.ChangedFacts = append(v.ChangedFacts, cards.Fact{Title: f.Title, Value: l.T("builder.changes.fromTo", "Before", admOrDash(old), "After", admOrDash(f.Value))})
 		}
 	}
 	for _, f := range was {
@@ -233,11 +233,4 @@ func factValue(fs []cards.Fact, title string) string {
 		}
 	}
 	return ""
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "—"
-	}
-	return s
 }
