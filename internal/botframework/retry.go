@@ -30,13 +30,16 @@ type APIError struct {
 }
 
 // Error implements error.
-func (e *APIError) Error() string {
-	msg := fmt.Sprintf("connector: status %d", e.Status)
-	if e.Code != "" {
-		msg += " " + e.Code
+func (e *APIError) Error() string { return statusMessage("connector", e.Status, e.Code, e.Message) }
+
+// statusMessage is the text of an HTTP peer's error answer: "<peer>: status <status>[ <code>][: <detail>]".
+func statusMessage(peer string, status int, code, detail string) string {
+	msg := fmt.Sprintf("%s: status %d", peer, status)
+	if code != "" {
+		msg += " " + code
 	}
-	if e.Message != "" {
-		msg += ": " + e.Message
+	if detail != "" {
+		msg += ": " + detail
 	}
 	return msg
 }

@@ -90,14 +90,7 @@ type TokenError struct {
 
 // Error implements error.
 func (e *TokenError) Error() string {
-	msg := fmt.Sprintf("token endpoint: status %d", e.Status)
-	if e.Code != "" {
-		msg += " " + e.Code
-	}
-	if e.Description != "" {
-		msg += ": " + e.Description
-	}
-	return msg
+	return statusMessage("token endpoint", e.Status, e.Code, e.Description)
 }
 
 // NewClientCredentials returns a client-credentials token source. Configuration errors (empty tenant,
