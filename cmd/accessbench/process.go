@@ -248,26 +248,40 @@ var metricsClient = &http.Client{Timeout: 10 * time.Second}
 // and the store operations (bbolt transactions or PostgreSQL statements, the count of
 // accessbot_store_operation_duration_seconds) so far, and of those the writes (kind="write").
 func scrape(url string) (graph, storeOps, writes float64, err error) {
+	err = readMetrics(url, func(series string, v float64) {
+		switch {
+		case isGraphRequests(series):
+			graph += v
+		case strings.HasPrefix(series, "accessbot_store_operation_duration_seconds_count{"):
+			storeOps += v
+			if strings.Contains(series, `kind="write"`) {
+				writes += v
+			}
+		}
+	})
+	return graph, storeOps, writes, err
+}
+
+// isGraphRequests reports whether series counts the bot's Graph requests.
+func isGraphRequests(series string) bool {
+	return strings.HasPrefix(series, "accessbot_outbound_requests_total{") && strings.Contains(series, `system="graph"`)
+}
+
+// readMetrics reads the bot's /metrics page and calls fn with each sample's series (name and labels) and value.
+func readMetrics(url string, fn func(series string, v float64)) error {
 	resp, err := metricsClient.Get(url)
 	if err != nil {
-		return 0, 0, 0, fmt.Errorf("read metrics: %w", err)
+		return fmt.Errorf("read metrics: %w", err)
 	}
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
-		v, perr := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
-		switch {
-		case perr != nil:
-		case strings.HasPrefix(line, "accessbot_outbound_requests_total{") && strings.Contains(line, `system="graph"`):
-			graph += v
-		case strings.HasPrefix(line, "accessbot_store_operation_duration_seconds_count{"):
-			storeOps += v
-			if strings.Contains(line, `kind="write"`) {
-				writes += v
-			}
+		sp := strings.LastIndexByte(line, ' ')
+		if v, err := strconv.ParseFloat(line[sp+1:], 64); err == nil {
+			fn(line[:max(sp, 0)], v)
 		}
 	}
-	return graph, storeOps, writes, sc.Err()
+	return sc.Err()
 }

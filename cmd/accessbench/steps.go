@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -79,25 +78,13 @@ func stepName(s step) string {
 
 // graphOps reads the bot's Graph requests so far by operation and status.
 func graphOps(url string) (map[string]float64, error) {
-	resp, err := http.Get(url)
-	if err != nil {
-		return nil, fmt.Errorf("read metrics: %w", err)
-	}
-	defer resp.Body.Close()
 	ops := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, "accessbot_outbound_requests_total{") || !strings.Contains(line, `system="graph"`) {
-			continue
+	err := readMetrics(url, func(series string, v float64) {
+		if isGraphRequests(series) {
+			ops[strings.TrimPrefix(series, "accessbot_outbound_requests_total")] = v
 		}
-		sp := strings.LastIndexByte(line, ' ')
-		if v, err := strconv.ParseFloat(line[sp+1:], 64); err == nil {
-			ops[line[len("accessbot_outbound_requests_total"):sp]] = v
-		}
-	}
-	return ops, sc.Err()
+	})
+	return ops, err
 }
 
 // diffOps is the number of requests between two readings and which operations they were.
