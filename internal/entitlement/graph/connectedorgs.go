@@ -123,7 +123,7 @@ func (c *Client) Sponsors(ctx context.Context, orgID string) (entitlement.Sponso
 			kind entitlement.SponsorKind
 			dst  *[]entitlement.User
 		}{{entitlement.SponsorInternal, &out.Internal}, {entitlement.SponsorExternal, &out.External}} {
-			users, err := c.listDirectoryObjects(ctx, c.base+"/identityGovernance/entitlementManagement/connectedOrganizations/"+orgID+"/"+string(k.kind)+"Sponsors")
+			users, err := c.listDirectoryObjects(ctx, c.sponsorsURL(orgID, k.kind))
 			if err != nil {
 				return err
 			}
@@ -132,6 +132,11 @@ func (c *Client) Sponsors(ctx context.Context, orgID string) (entitlement.Sponso
 		return nil
 	})
 	return out, err
+}
+
+// sponsorsURL is the connected organization's internalSponsors or externalSponsors collection.
+func (c *Client) sponsorsURL(orgID string, kind entitlement.SponsorKind) string {
+	return c.base + emPath + "connectedOrganizations/" + orgID + "/" + string(kind) + "Sponsors"
 }
 
 // checkSponsor validates the arguments of AddSponsor and RemoveSponsor.
@@ -156,7 +161,7 @@ func (c *Client) AddSponsor(ctx context.Context, orgID string, kind entitlement.
 	return c.call(ctx, fmt.Sprintf("add %s sponsor %s to connected organization %s", kind, userID, orgID), func(ctx context.Context) error {
 		ri := abs.NewRequestInformation()
 		ri.Method = abs.POST
-		ri.SetUri(mustURL(c.base + "/identityGovernance/entitlementManagement/connectedOrganizations/" + orgID + "/" + string(kind) + "Sponsors/$ref"))
+		ri.SetUri(mustURL(c.sponsorsURL(orgID, kind) + "/$ref"))
 		ri.Headers.TryAdd("Accept", "application/json")
 		ref := models.NewReferenceCreate()
 		odataID := c.base + "/directoryObjects/" + userID
@@ -176,7 +181,7 @@ func (c *Client) RemoveSponsor(ctx context.Context, orgID string, kind entitleme
 	return c.call(ctx, fmt.Sprintf("remove %s sponsor %s from connected organization %s", kind, userID, orgID), func(ctx context.Context) error {
 		ri := abs.NewRequestInformation()
 		ri.Method = abs.DELETE
-		ri.SetUri(mustURL(c.base + "/identityGovernance/entitlementManagement/connectedOrganizations/" + orgID + "/" + string(kind) + "Sponsors/" + userID + "/$ref"))
+		ri.SetUri(mustURL(c.sponsorsURL(orgID, kind) + "/" + userID + "/$ref"))
 		return c.adapter.SendNoContent(ctx, ri, errorMapping)
 	})
 }
