@@ -91,7 +91,7 @@ func (c *Client) roleAssignableGroups(ctx context.Context, userID string) ([]pri
 			models.CreateDirectoryObjectCollectionResponseFromDiscriminatorValue, "collection")
 		for _, it := range items {
 			if g, ok := it.(models.Groupable); ok && g != nil && boolv(g.GetIsAssignableToRole()) && str(g.GetId()) != "" {
-				out = append(out, principal{id: str(g.GetId()), group: orID(str(g.GetDisplayName()), str(g.GetId()))})
+				out = append(out, principal{id: str(g.GetId()), group: firstNonEmpty(str(g.GetDisplayName()), str(g.GetId()))})
 			}
 		}
 		return err
@@ -195,11 +195,4 @@ func catalogRole(a models.UnifiedRoleAssignmentable, who []principal) (entitleme
 		return ra, true
 	}
 	return entitlement.CatalogRoleAssignment{}, false
-}
-
-func orID(name, id string) string {
-	if name == "" {
-		return id
-	}
-	return name
 }
