@@ -33,14 +33,10 @@ func CASBackoff(ctx context.Context, attempt int) error {
 		return nil
 	}
 	d := min(time.Duration(attempt)*time.Millisecond, 50*time.Millisecond)
-	t := time.NewTimer(rand.N(d) + 1)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
+	if !sleepCtx(ctx, rand.N(d)+1) {
 		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
+	return nil
 }
 
 // Request kinds.
