@@ -48,26 +48,38 @@ func (n *sentCards) Update(context.Context, Delivery, *cards.Card) error { retur
 
 func (n *sentCards) Localizer(context.Context, Recipient) *i18n.Localizer { return i18n.English() }
 
-// TestSweepStageReviewersOnce: the multi-stage sweep reads the instance's reviewer list once per sweep, and each
-// reviewer of the stage in progress — also one an earlier stage asked already — gets exactly one card for it
-// over several sweeps.
-func TestSweepStageReviewersOnce(t *testing.T) {
+// sweepT0 is when stage 1 of twoStageSweep's review started.
+var sweepT0 = time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+
+// twoStageSweep is a service on a fresh store, reading rv and dir, and a two-stage review in its second stage
+// (started a day after sweepT0, an hour before the service's clock): stage 1 asks stage1Query, stage 2 managers.
+func twoStageSweep(t *testing.T, rv *sweepReviews, dir *orgDir, stage1Query string) (*Service, Active) {
+	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "s.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	t0 := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	t0 := sweepT0
 	stages := []entitlement.ReviewStage{{ID: "s1", Number: 1, Status: entitlement.ReviewCompleted, Start: t0, End: t0.Add(24 * time.Hour)},
 		{ID: "s2", Number: 2, Status: entitlement.ReviewInProgress, Start: t0.Add(24 * time.Hour), End: t0.Add(30 * 24 * time.Hour)}}
-	rv := &sweepReviews{stageReviews: stageReviews{items: []entitlement.ReviewDecision{{ID: "d1", Principal: entitlement.Subject{ID: "rita"}}}},
-		contacted: []entitlement.ContactedReviewer{{Subject: entitlement.Subject{ID: "adele"}, Since: t0}, {Subject: entitlement.Subject{ID: "aaron"}, Since: t0},
-			{Subject: entitlement.Subject{ID: "patti"}, Since: t0.Add(24 * time.Hour)}}}
-	dir := &orgDir{managers: map[string]string{"rita": "aaron"}}
-	s := &Service{cfg: Config{Reviews: rv, Directory: dir, Store: st, RemindBefore: time.Hour}, log: slog.New(slog.DiscardHandler), now: func() time.Time { return t0.Add(25 * time.Hour) }}
+	s := &Service{cfg: Config{Reviews: rv, Directory: dir, Store: st, RemindBefore: time.Hour}, log: slog.New(slog.DiscardHandler),
+		now: func() time.Time { return t0.Add(25 * time.Hour) }}
 	a := Active{Def: entitlement.ReviewDefinition{ID: "def", Name: "Two stages", Stages: []entitlement.ReviewStageSetting{
-		{StageID: "1", ReviewerQueries: []string{"/users/adele"}}, {StageID: "2", ReviewerQueries: []string{entitlement.ReviewerManager}}}},
+		{StageID: "1", ReviewerQueries: []string{stage1Query}}, {StageID: "2", ReviewerQueries: []string{entitlement.ReviewerManager}}}},
 		Inst: entitlement.ReviewInstance{ID: "inst", Status: entitlement.ReviewInProgress}, Stages: stages, Stage: &stages[1]}
+	return s, a
+}
+
+// TestSweepStageReviewersOnce: the multi-stage sweep reads the instance's reviewer list once per sweep, and each
+// reviewer of the stage in progress — also one an earlier stage asked already — gets exactly one card for it
+// over several sweeps.
+func TestSweepStageReviewersOnce(t *testing.T) {
+	rv := &sweepReviews{stageReviews: stageReviews{items: []entitlement.ReviewDecision{{ID: "d1", Principal: entitlement.Subject{ID: "rita"}}}},
+		contacted: []entitlement.ContactedReviewer{{Subject: entitlement.Subject{ID: "adele"}, Since: sweepT0}, {Subject: entitlement.Subject{ID: "aaron"}, Since: sweepT0},
+			{Subject: entitlement.Subject{ID: "patti"}, Since: sweepT0.Add(24 * time.Hour)}}}
+	dir := &orgDir{managers: map[string]string{"rita": "aaron"}}
+	s, a := twoStageSweep(t, rv, dir, "/users/adele")
 	n := &sentCards{}
 	for sweep := 1; sweep <= 3; sweep++ {
 		if err := s.sweepReviewers(context.Background(), n, a); err != nil {
@@ -94,20 +106,8 @@ func TestSweepStageReviewersOnce(t *testing.T) {
 // none yet does not keep "no managers" for the stage, so the earlier reviewer who manages someone in it gets
 // the stage's card once the items show.
 func TestSweepStageItemsLate(t *testing.T) {
-	st, err := store.Open(filepath.Join(t.TempDir(), "s.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	t0 := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
-	stages := []entitlement.ReviewStage{{ID: "s1", Number: 1, Status: entitlement.ReviewCompleted, Start: t0, End: t0.Add(24 * time.Hour)},
-		{ID: "s2", Number: 2, Status: entitlement.ReviewInProgress, Start: t0.Add(24 * time.Hour), End: t0.Add(30 * 24 * time.Hour)}}
-	rv := &sweepReviews{contacted: []entitlement.ContactedReviewer{{Subject: entitlement.Subject{ID: "aaron"}, Since: t0}}}
-	s := &Service{cfg: Config{Reviews: rv, Directory: &orgDir{managers: map[string]string{"rita": "aaron"}}, Store: st, RemindBefore: time.Hour},
-		log: slog.New(slog.DiscardHandler), now: func() time.Time { return t0.Add(25 * time.Hour) }}
-	a := Active{Def: entitlement.ReviewDefinition{ID: "def", Name: "Two stages", Stages: []entitlement.ReviewStageSetting{
-		{StageID: "1", ReviewerQueries: []string{"/users/aaron"}}, {StageID: "2", ReviewerQueries: []string{entitlement.ReviewerManager}}}},
-		Inst: entitlement.ReviewInstance{ID: "inst", Status: entitlement.ReviewInProgress}, Stages: stages, Stage: &stages[1]}
+	rv := &sweepReviews{contacted: []entitlement.ContactedReviewer{{Subject: entitlement.Subject{ID: "aaron"}, Since: sweepT0}}}
+	s, a := twoStageSweep(t, rv, &orgDir{managers: map[string]string{"rita": "aaron"}}, "/users/aaron")
 	n := &sentCards{}
 	if err := s.sweepReviewers(context.Background(), n, a); err != nil {
 		t.Fatal(err)
