@@ -181,36 +181,32 @@ func TestPluralsFollowCLDR(t *testing.T) {
 }
 
 func TestListAndDuration(t *testing.T) {
+	// or: the items are alternatives (Or), else a list (List).
 	cases := []struct {
 		lang  string
+		or    bool
 		items []string
 		want  string
 	}{
-		{"en", nil, ""},
-		{"en", []string{" Aaron "}, "Aaron"},
-		{"en", []string{"A", "", "B", "C"}, "A, B and C"},
-		{"de", []string{"A", "B"}, "A und B"},
-		{"fr", []string{"A", "B", "C"}, "A, B et C"},
+		{"en", false, nil, ""},
+		{"en", false, []string{" Aaron "}, "Aaron"},
+		{"en", false, []string{"A", "", "B", "C"}, "A, B and C"},
+		{"de", false, []string{"A", "B"}, "A und B"},
+		{"fr", false, []string{"A", "B", "C"}, "A, B et C"},
+		{"en", true, nil, ""},
+		{"en", true, []string{"Aaron"}, "Aaron"},
+		{"en", true, []string{"A", " ", "B", "C"}, "A, B or C"},
+		{"de", true, []string{"A", "B"}, "A oder B"},
+		{"fr", true, []string{"A", "B", "C"}, "A, B ou C"},
 	}
 	for _, c := range cases {
-		if got := For(c.lang).List(c.items); got != c.want {
-			t.Errorf("%s List(%q) = %q, want %q", c.lang, c.items, got, c.want)
+		l := For(c.lang)
+		name, join := "List", l.List
+		if c.or {
+			name, join = "Or", l.Or
 		}
-	}
-	alternatives := []struct {
-		lang  string
-		items []string
-		want  string
-	}{
-		{"en", nil, ""},
-		{"en", []string{"Aaron"}, "Aaron"},
-		{"en", []string{"A", " ", "B", "C"}, "A, B or C"},
-		{"de", []string{"A", "B"}, "A oder B"},
-		{"fr", []string{"A", "B", "C"}, "A, B ou C"},
-	}
-	for _, c := range alternatives {
-		if got := For(c.lang).Or(c.items); got != c.want {
-			t.Errorf("%s Or(%q) = %q, want %q", c.lang, c.items, got, c.want)
+		if got := join(c.items); got != c.want {
+			t.Errorf("%s %s(%q) = %q, want %q", c.lang, name, c.items, got, c.want)
 		}
 	}
 	durs := []struct {
