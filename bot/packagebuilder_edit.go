@@ -75,7 +75,7 @@ func (b *Bot) editPackage(ctx context.Context, c *adminCall, name string) error 
 		}
 		policyID = r.pols[0].ID
 	}
-	return b.startWizard(ctx, c, b.editDraft(ctx, c.t, r, policyID))
+	return b.startWizard(ctx, c, editDraft(ctx, newAdmNamer(b, c.t.loc), r, policyID))
 }
 
 // editRefusal refuses to edit a policy the wizard cannot show or keep whole (nil when it can): requestors it
@@ -91,8 +91,9 @@ func editRefusal(pkg entitlement.Package, pol entitlement.Policy) *adminError {
 	return nil
 }
 
-// editDraft is the wizard's draft for editing the package with its policy policyID ("" = none).
-func (b *Bot) editDraft(ctx context.Context, t *turn, r packageForEdit, policyID string) builder.Draft {
+// editDraft is the wizard's draft for editing the package with its policy policyID ("" = none); names names
+// the policy's people and organizations (and keeps the names it read).
+func editDraft(ctx context.Context, names *admNamer, r packageForEdit, policyID string) builder.Draft {
 	var pol *entitlement.Policy
 	var others []string
 	for i := range r.pols {
@@ -102,7 +103,6 @@ func (b *Bot) editDraft(ctx context.Context, t *turn, r packageForEdit, policyID
 			others = append(others, r.pols[i].Name)
 		}
 	}
-	names := newAdmNamer(b, t.loc)
 	d := builder.FromPackage(r.pkg, pol, r.inc, func(s entitlement.SubjectSet) string {
 		switch s.Kind {
 		case entitlement.SetConnectedOrganizationMembers:
@@ -116,11 +116,13 @@ func (b *Bot) editDraft(ctx context.Context, t *turn, r packageForEdit, policyID
 	return d
 }
 
-// policyChoiceView shows each policy as the wizard's review would: who may request, approval, lifetime.
+// policyChoiceView shows each policy as the wizard's review would: who may request, approval, lifetime. A
+// person or organization several policies name is read once.
 func (b *Bot) policyChoiceView(ctx context.Context, t *turn, r packageForEdit) cards.PolicyChoiceView {
 	v := cards.PolicyChoiceView{PackageID: r.pkg.ID, PackageName: r.pkg.Name}
+	names := newAdmNamer(b, t.loc)
 	for _, p := range r.pols {
-		d := b.editDraft(ctx, t, r, p.ID)
+		d := editDraft(ctx, names, r, p.ID)
 		facts := policyFacts(t.loc, &d)
 		if !builder.EditableScope(p.Scope) {
 			// The draft reads an unknown scope as "nobody": say what Entra has instead.
@@ -180,7 +182,7 @@ func (b *Bot) openPolicyEdit(ctx context.Context, t *turn, r packageForEdit, pol
 	if ae := editRefusal(r.pkg, r.pols[i]); ae != nil {
 		return b.refuseEdit(ctx, t, e, ae, noticeWarning), nil
 	}
-	d := b.editDraft(ctx, t, r, policyID)
+	d := editDraft(ctx, newAdmNamer(b, t.loc), r, policyID)
 	if err := b.storeNewDraft(ctx, t, &d); err != nil {
 		return nil, err
 	}
