@@ -583,7 +583,6 @@ func (e *ptEnv) submitPartner() (string, *cards.Card) {
 	return key, card
 }
 
-// approvalCardTo finds the approval card sent to a chat and returns its activity id.
 // pendingPartnerRequest files Gus's brokered request (submitPartner), delivers its cards and returns its key
 // and the id of the approval card sent to approver (a user id).
 func (e *ptEnv) pendingPartnerRequest(approver string) (key, cardID string) {
@@ -595,6 +594,7 @@ func (e *ptEnv) pendingPartnerRequest(approver string) (key, cardID string) {
 	return key, cardID
 }
 
+// approvalCardTo finds the approval card sent to a chat and returns its activity id.
 func (e *ptEnv) approvalCardTo(from int, userID string) (string, string) {
 	e.t.Helper()
 	for _, s := range e.conn.since(from) {
