@@ -324,3 +324,23 @@ func CheckBucket(op, name string) error {
 	_, err := kvBucket(op, name)
 	return err
 }
+
+// Record is one generic record as a backend's List read it.
+type Record struct {
+	Key string
+	Raw []byte
+}
+
+// EachRecord is the end of a backend's List: it calls fn for each of recs (read from bucket) in order, and
+// stops at ctx's end or fn's first error, which it returns wrapped with op and bucket (and the record's key).
+func EachRecord(ctx context.Context, op, bucket string, recs []Record, fn func(key string, raw []byte) error) error {
+	for _, r := range recs {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("%s %s: %w", op, bucket, err)
+		}
+		if err := fn(r.Key, r.Raw); err != nil {
+			return fmt.Errorf("%s %s: key %s: %w", op, bucket, r.Key, err)
+		}
+	}
+	return nil
+}

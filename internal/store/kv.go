@@ -270,31 +270,19 @@ func (s *Store) List(ctx context.Context, bucket, prefix string, fn func(key str
 	if fn == nil {
 		return invalid(op, "fn", "is required")
 	}
-	type kv struct {
-		k string
-		v []byte
-	}
-	var items []kv
+	var recs []Record
 	err = s.view(ctx, op+" "+bucket, func(tx *bbolt.Tx) error {
 		b := tx.Bucket(name)
 		if b == nil {
 			return nil
 		}
 		return scanPrefix(b, []byte(prefix), func(k, v []byte) error {
-			items = append(items, kv{string(k), bytes.Clone(v)})
+			recs = append(recs, Record{string(k), bytes.Clone(v)})
 			return nil
 		})
 	})
 	if err != nil {
 		return err
 	}
-	for _, it := range items {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("%s %s: %w", op, bucket, err)
-		}
-		if err := fn(it.k, it.v); err != nil {
-			return fmt.Errorf("%s %s: key %s: %w", op, bucket, it.k, err)
-		}
-	}
-	return nil
+	return EachRecord(ctx, op, bucket, recs, fn)
 }

@@ -249,23 +249,11 @@ func (s *Store) List(ctx context.Context, bucket, prefix string, fn func(key str
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", op, bucket, err)
 	}
-	type kv struct {
-		K string
-		V []byte
-	}
-	items, err := pgx.CollectRows(rows, pgx.RowToStructByPos[kv])
+	recs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[store.Record])
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", op, bucket, err)
 	}
-	for _, it := range items {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("%s %s: %w", op, bucket, err)
-		}
-		if err := fn(it.K, it.V); err != nil {
-			return fmt.Errorf("%s %s: key %s: %w", op, bucket, it.K, err)
-		}
-	}
-	return nil
+	return store.EachRecord(ctx, op, bucket, recs, fn)
 }
 
 // UpdateKV is compare-and-swap on bucket/key (see store.Backend), on the row's version column.
