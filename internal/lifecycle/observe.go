@@ -80,7 +80,7 @@ func (c *Core) apply(ctx context.Context, tr *Tracked, isNew bool, req entitleme
 	}
 	tr.State = req.State
 	tr.Status = req.Status
-	tr.Expired = tr.State == entitlement.StateDenied && statusExpired(req.Status)
+	tr.Expired = tr.deniedExpired()
 
 	changed = isNew || oldState != tr.State
 	if tr.State == entitlement.StatePendingApproval {

@@ -75,7 +75,7 @@ type Tracked struct {
 	// CanceledByUser is set when the requester canceled through the bot (no notification needed).
 	CanceledByUser bool `json:"canceledByUser,omitempty"`
 	// Expired is set when the request was denied because nobody decided in time: Graph's Status said so
-	// (statusExpired), or the brokered flow's own clock ran out (a Mirror).
+	// (deniedExpired), or the brokered flow's own clock ran out (a Mirror).
 	Expired bool `json:"expired,omitempty"`
 
 	// Stage is the 1-based stage waiting for a decision (0 when not pending approval); StageCount comes
@@ -185,11 +185,12 @@ func Merge(tr *Tracked, req entitlement.Request) {
 	}
 }
 
-// statusExpired reports whether Graph's status text of a request says nobody decided in time ("Expired",
-// "TimedOut").
-func statusExpired(status string) bool {
-	s := strings.ToLower(status)
-	return strings.Contains(s, "expir") || strings.Contains(s, "timeout") || strings.Contains(s, "timedout")
+// deniedExpired reports whether tr is denied and Graph's status text says why: nobody decided in time
+// ("Expired", "TimedOut").
+func (tr *Tracked) deniedExpired() bool {
+	s := strings.ToLower(tr.Status)
+	return tr.State == entitlement.StateDenied &&
+		(strings.Contains(s, "expir") || strings.Contains(s, "timeout") || strings.Contains(s, "timedout"))
 }
 
 // NamesOf lists people in English: "A", "A or B", "A, B or C" (ids stand in for missing names), for logs and

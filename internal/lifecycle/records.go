@@ -45,7 +45,7 @@ func decodeRecord(r store.Request) (*Tracked, error) {
 		}
 	}
 	tr.ID = r.ID
-	if !tr.Expired && tr.State == entitlement.StateDenied && statusExpired(tr.Status) {
+	if !tr.Expired && tr.deniedExpired() {
 		tr.Expired = true // a record of a build before Expired: Graph's status it kept says so
 	}
 	return tr, nil
