@@ -149,16 +149,11 @@ func outboundConversationParameters(p schema.ConversationParameters) ([]byte, er
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("re-decode conversation parameters: %w", err)
 	}
-	if raw, ok := m["bot"]; ok {
-		bot, empty, err := pruneEmpty(raw)
-		if err != nil {
-			return nil, fmt.Errorf("clean bot: %w", err)
-		}
-		if empty {
-			delete(m, "bot")
-		} else {
-			m["bot"] = bot
-		}
+	delete(m, "bot")
+	if bot, err := nested(p.Bot); err != nil {
+		return nil, fmt.Errorf("clean bot: %w", err)
+	} else if bot != nil {
+		m["bot"] = bot
 	}
 	delete(m, "activity")
 	if !reflect.ValueOf(p.Activity).IsZero() {
