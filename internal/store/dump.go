@@ -75,12 +75,14 @@ func (s *Store) Dump(ctx context.Context) (*Dump, error) {
 			fn   func(k, v []byte) error
 		}{
 			{bucketConversations, decodeInto(&d.Conversations)},
-			{bucketProcessed, func(k, v []byte) error {
-				var rec processedRecord
-				if err := json.Unmarshal(v, &rec); err != nil {
-					return err
+			{bucketProcessedLog, func(k, v []byte) error {
+				at, _, _ := splitLogKey(k)
+				key, resp, err := decodeProcessed(v)
+				if err != nil {
+					return fmt.Errorf("processed %x: %w", k, err)
 				}
-				d.Processed = append(d.Processed, ProcessedEntry{Key: string(k), At: rec.At, Response: rec.Resp, Claimed: rec.Claimed})
+				d.Processed = append(d.Processed, ProcessedEntry{Key: string(key), At: time.Unix(0, at).UTC(),
+					Response: bytes.Clone(resp)})
 				return nil
 			}},
 			{bucketCards, decodeInto(&d.Cards)},

@@ -16,9 +16,7 @@ func TestMigrateV2File(t *testing.T) {
 	if err != nil {
 		t.Fatalf("open at schema 2: %v", err)
 	}
-	if err := old.MarkProcessed(ctx, "act", []byte(`{"status":200}`)); err != nil {
-		t.Fatalf("MarkProcessed: %v", err)
-	}
+	putLegacyProcessed(t, old, "act", legacyProcessed{At: time.Now(), Resp: []byte(`{"status":200}`)}, time.Time{})
 	if err := old.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -2,64 +2,92 @@ package store
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"time"
 
 	"go.etcd.io/bbolt"
 )
 
-// ---- processed activities ----
-
-type processedRecord struct {
-	At   time.Time `json:"at"`
-	Resp []byte    `json:"resp,omitempty"`
-	// Claimed marks an activity claimed by ClaimActivity and not yet completed (records written before
-	// claims existed, and by MarkProcessed, are complete).
-	Claimed bool `json:"claimed,omitempty"`
-}
+// ---- processed activities (stored in the processed-activity log, see processed_log.go) ----
 
 // Processed reports whether key (an activity id, or channel+conversation+activity id) was marked processed
 // (or completed with CompleteActivity), and the response stored with it (nil when none was stored). A claim
-// still in progress is not processed.
+// still in progress is not processed. An activity never seen is answered from memory, without a transaction.
 func (s *Store) Processed(ctx context.Context, key string) ([]byte, bool, error) {
 	const op = "get processed"
 	if err := checkKey(op, "key", key); err != nil {
 		return nil, false, err
 	}
-	var rec processedRecord
-	ok, err := s.getRecord(ctx, op, bucketProcessed, []byte(key), &rec)
+	h := keyHash(key)
+	if len(s.processed.times(h)) == 0 {
+		return nil, false, ctx.Err()
+	}
+	var resp []byte
+	found := false
+	err := s.view(ctx, op, func(tx *bbolt.Tx) error {
+		_, v, err := s.findProcessed(tx, key, h)
+		if err != nil || v == nil {
+			return err
+		}
+		found = true
+		_, r, err := decodeProcessed(v)
+		if r != nil {
+			resp = append([]byte(nil), r...)
+		}
+		return err
+	})
 	if err != nil {
 		return nil, false, err
 	}
-	if rec.Claimed {
-		return nil, false, nil
-	}
-	return rec.Resp, ok, nil
+	return resp, found, nil
 }
 
 // MarkProcessed records key as processed together with resp (the invoke response to replay for a duplicate;
-// may be nil). Marking again replaces the stored response.
+// may be nil). Marking again replaces the stored response (the record keeps its first time, which pruning
+// goes by).
 func (s *Store) MarkProcessed(ctx context.Context, key string, resp []byte) error {
 	const op = "mark processed"
 	if err := checkKey(op, "key", key); err != nil {
 		return err
 	}
-	now := s.now().UTC()
-	raw, err := json.Marshal(processedRecord{At: now, Resp: resp})
-	if err != nil {
-		return fmt.Errorf("%s: encode: %w", op, err)
+	h, now := keyHash(key), s.now().UnixNano()
+	var added int64
+	// Concurrent turns' writes share one commit (group commit): the function is idempotent.
+	err := s.batch(ctx, op, func(tx *bbolt.Tx) error {
+		added = 0
+		lk, _, err := s.findProcessed(tx, key, h)
+		if err != nil {
+			return err
+		}
+		if lk != nil {
+			return tx.Bucket(bucketProcessedLog).Put(lk, encodeProcessed(key, resp))
+		}
+		added, err = appendProcessed(tx, key, h, now, resp)
+		return err
+	})
+	if err == nil && added != 0 {
+		s.processed.add(h, added)
 	}
-	// Concurrent turns' completions share one commit (group commit). A completed claim keeps the index entry
-	// of its claim.
-	return s.batch(ctx, op, func(tx *bbolt.Tx) error { return putProcessed(tx, []byte(key), now, raw) })
+	return err
 }
 
-// PruneProcessed deletes processed entries first written more than olderThan ago (claim time, see the
-// processed time index) and returns how many it deleted.
+// PruneProcessed deletes processed entries first written more than olderThan ago and returns how many it
+// deleted. It walks the log from its oldest record: nothing is decoded.
 func (s *Store) PruneProcessed(ctx context.Context, olderThan time.Duration) (int, error) {
-	// pruneProcessedBefore walks the time index: no record is decoded.
-	return s.pruneBefore(ctx, "prune processed", "olderThan", olderThan, pruneProcessedBefore)
+	var stale [][]byte
+	n, err := s.pruneBefore(ctx, "prune processed", "olderThan", olderThan, func(tx *bbolt.Tx, cutoff time.Time) (int, error) {
+		var err error
+		stale, err = pruneLogBefore(tx, cutoff)
+		return len(stale), err
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, k := range stale {
+		if at, h, ok := splitLogKey(k); ok {
+			s.processed.remove(h, at)
+		}
+	}
+	return n, nil
 }
 
 // RunMaintenance prunes old processed ids, abandoned dialogs and long-closed requests now and then every
@@ -67,3 +95,7 @@ func (s *Store) PruneProcessed(ctx context.Context, olderThan time.Duration) (in
 func (s *Store) RunMaintenance(ctx context.Context, m Maintenance) error {
 	return Maintain(ctx, s, s.log, m)
 }
+
+// processedCount is the number of records in the processed-activity log (tests and the benchmark check it
+// against the index).
+func (s *Store) processedCount() int { return s.processed.len() }

@@ -10,10 +10,8 @@ import (
 	"go.etcd.io/bbolt"
 )
 
-// bucketProcessedTimes indexes processed activity records by when they were first written: key = 8-byte
-// big-endian Unix nanoseconds + the record's key, empty value. Pruning walks it from the oldest entry and
-// stops at the cutoff, so neither Open nor the hourly maintenance decodes every record (at 100k
-// conversations the processed bucket holds most of the file).
+// bucketProcessedTimes was the time index of the processed bucket (schema versions 4 and 5; migration 6 moved
+// both into the processed-activity log): key = 8-byte big-endian Unix nanoseconds + the record's key.
 var bucketProcessedTimes = []byte("processed_times")
 
 // timeKey is the key of a time index entry: 8-byte big-endian Unix nanoseconds of t, then the record's key.
@@ -22,36 +20,6 @@ func timeKey(t time.Time, key []byte) []byte {
 	k := make([]byte, 8, 8+len(key))
 	binary.BigEndian.PutUint64(k, uint64(t.UnixNano()))
 	return append(k, key...)
-}
-
-// putProcessed writes a processed record and, when the key is new, its time index entry.
-func putProcessed(tx *bbolt.Tx, key []byte, at time.Time, raw []byte) error {
-	b, err := bucket(tx, bucketProcessed)
-	if err != nil {
-		return err
-	}
-	if idx := tx.Bucket(bucketProcessedTimes); idx != nil && b.Get(key) == nil {
-		if err := idx.Put(timeKey(at, key), nil); err != nil {
-			return err
-		}
-	}
-	return b.Put(key, raw)
-}
-
-// pruneProcessedBefore deletes the records whose index time is before cutoff, oldest first.
-func pruneProcessedBefore(tx *bbolt.Tx, cutoff time.Time) (int, error) {
-	b, err := bucket(tx, bucketProcessed)
-	if err != nil {
-		return 0, err
-	}
-	idx := tx.Bucket(bucketProcessedTimes)
-	if idx == nil { // a file opened at an older schema (tests of migrations): decode every record
-		return deleteWhere(b, func(_, v []byte) bool {
-			var rec processedRecord
-			return json.Unmarshal(v, &rec) != nil || rec.At.Before(cutoff)
-		})
-	}
-	return pruneIndexed(idx, cutoff, b.Delete)
 }
 
 // pruneIndexed deletes the entries of time index idx (see timeKey) whose time is before cutoff, oldest first,
@@ -94,7 +62,7 @@ func indexProcessed(tx *bbolt.Tx) error {
 		return nil
 	}
 	return b.ForEach(func(k, v []byte) error {
-		var rec processedRecord
+		var rec legacyProcessed
 		if err := json.Unmarshal(v, &rec); err != nil {
 			rec.At = time.Unix(0, 0) // unreadable: pruned at the next maintenance
 		}

@@ -132,6 +132,7 @@ func Migrations() []Migration {
 		}},
 		{Version: 4, Name: "processed activity time index", Apply: indexProcessed},
 		{Version: 5, Name: "request due and closed indexes", Apply: indexRequests},
+		{Version: 6, Name: "processed-activity log", Apply: moveProcessedToLog},
 	}
 }
 
@@ -167,6 +168,7 @@ type Store struct {
 	health      writeHealth
 	group       groupCommit
 	claims      activityClaims
+	processed   processedIndex
 	resident    residentTrim
 }
 
@@ -222,6 +224,11 @@ func Open(path string, opts Options) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	if err := s.loadProcessedIndex(); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open store %s: index processed activities: %w", path, err)
+	}
+	s.dropResidentNow() // the log's pages were read to build the index
 	return s, nil
 }
 

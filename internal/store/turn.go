@@ -179,15 +179,13 @@ func (s *Store) writeCompletion(ctx context.Context, op, key, token string, resp
 		r.UpdatedAt = now
 		ref = &r
 	}
-	raw, err := json.Marshal(processedRecord{At: now, Resp: resp})
-	if err != nil {
-		return fmt.Errorf("%s: encode: %w", op, err)
-	}
-	kept := false
+	h := keyHash(key)
+	var kept bool
+	var added int64
 	// Concurrent turns' completions share one commit (group commit); the function is idempotent.
-	err = s.batch(ctx, op, func(tx *bbolt.Tx) error {
+	err := s.batch(ctx, op, func(tx *bbolt.Tx) error {
 		var err error
-		if kept, err = putCompletion(tx, []byte(key), now, raw); err != nil || ref == nil {
+		if kept, added, err = s.putCompletion(tx, key, h, now.UnixNano(), resp); err != nil || ref == nil {
 			return err
 		}
 		return putConversationIfChanged(tx, *ref)
@@ -197,25 +195,23 @@ func (s *Store) writeCompletion(ctx context.Context, op, key, token string, resp
 	}
 	if kept {
 		s.log.Warn("activity completed twice (its claim was taken over); the first answer is kept", "key", key)
+	} else {
+		s.processed.add(h, added) // before the claim is released: a delivery that finds it free finds this
 	}
 	s.health.Forget(key)
 	s.claims.release(key, token)
 	return nil
 }
 
-// putCompletion writes the completion raw of key unless a completed record is stored (kept reports that).
-func putCompletion(tx *bbolt.Tx, key []byte, at time.Time, raw []byte) (kept bool, err error) {
-	b, err := bucket(tx, bucketProcessed)
-	if err != nil {
-		return false, err
+// putCompletion appends the completion of key at time at to the processed-activity log unless a record of key
+// is stored (kept reports that); added is the time of the new record.
+func (s *Store) putCompletion(tx *bbolt.Tx, key string, h uint64, at int64, resp []byte) (kept bool, added int64, err error) {
+	lk, _, err := s.findProcessed(tx, key, h)
+	if err != nil || lk != nil {
+		return lk != nil, 0, err
 	}
-	if old := b.Get(key); old != nil {
-		var rec processedRecord
-		if json.Unmarshal(old, &rec) == nil && !rec.Claimed {
-			return true, nil
-		}
-	}
-	return false, putProcessed(tx, key, at, raw)
+	added, err = appendProcessed(tx, key, h, at, resp)
+	return false, added, err
 }
 
 // putConversationIfChanged writes ref (merged with the stored reference, see MergeConversation) unless the
