@@ -31,7 +31,7 @@ type Connector interface {
 type Store interface {
 	lifecycle.Store
 	ClaimActivity(ctx context.Context, key string, holdFor time.Duration) (store.Claim, error)
-	CompleteTurn(ctx context.Context, key, token string, resp []byte, ref *store.ConversationRef) error
+	CompleteTurn(ctx context.Context, key, token string, resp []byte, w store.TurnWrites) error
 	ReleaseActivity(ctx context.Context, key, token string) error
 	RenewActivity(ctx context.Context, key, token string) (bool, error)
 	PutConversation(ctx context.Context, ref store.ConversationRef) error
@@ -210,7 +210,8 @@ const claimHold = 15 * time.Second
 // OnActivity handles one authenticated activity. The same activity delivered twice (Teams redelivers when an
 // answer is slow), to this replica or another one, is processed once: the store's activity claim decides who
 // processes it, and the other deliveries get its answer. A turn ends in one durable write: its completion
-// record (the answer to replay) together with the user's conversation reference when that changed. A failed
+// record (the answer to replay) together with the user's conversation reference when that changed and the
+// dialogs its invoke answer points at (putAnswerDialog). A failed
 // turn releases its claim, so a redelivery processes it again at once — unless the claim was taken over
 // meanwhile (the turn hung past claimHold without renewing it, see keepClaim): the release and the completion carry the claim's token, so a
 // stale release leaves the new holder's claim, and the first completion is the one kept (see store.Claim).
@@ -240,6 +241,7 @@ func (b *Bot) OnActivity(ctx context.Context, act *schema.Activity) (*botframewo
 		}
 	}()
 	t := b.newTurn(ctx, act)
+	t.writes = &turnWrites{}
 	ref := b.remember(ctx, t)
 	resp, err := b.route(ctx, t)
 	if err != nil {
@@ -252,7 +254,8 @@ func (b *Bot) OnActivity(ctx context.Context, act *schema.Activity) (*botframewo
 	// The turn has answered (its reply is sent): its completion is written even if the request was cancelled
 	// meanwhile (Teams gave up waiting), or a redelivery would process the activity again.
 	stopRenewing()
-	if err := b.cfg.Store.CompleteTurn(context.WithoutCancel(ctx), key, c.Token, raw, ref); err != nil {
+	w := store.TurnWrites{Ref: ref, Dialogs: t.writes.dialogs()}
+	if err := b.cfg.Store.CompleteTurn(context.WithoutCancel(ctx), key, c.Token, raw, w); err != nil {
 		return nil, fmt.Errorf("mark activity processed: %w", err)
 	}
 	completed = true

@@ -247,7 +247,7 @@ func (b *Bot) cmdAccess(ctx context.Context, t *turn, cmd Command) error {
 }
 
 func (b *Bot) cmdExtend(ctx context.Context, t *turn, cmd Command) error {
-	resp, err := b.extend(ctx, t, strings.TrimSpace(cmd.Rest), "")
+	resp, err := b.extend(ctx, t, false, strings.TrimSpace(cmd.Rest), "")
 	if err != nil {
 		return err
 	}
@@ -255,11 +255,13 @@ func (b *Bot) cmdExtend(ctx context.Context, t *turn, cmd Command) error {
 }
 
 func (b *Bot) verbAccessExtend(ctx context.Context, t *turn, data map[string]any) (*botframework.InvokeResponse, error) {
-	return b.extend(ctx, t, "", str(data, cards.KeyAssignmentID))
+	return b.extend(ctx, t, true, "", str(data, cards.KeyAssignmentID))
 }
 
 // extend opens the extension form for one of the user's assignments (by id, or by package name or id).
-func (b *Bot) extend(ctx context.Context, t *turn, want, assignmentID string) (*botframework.InvokeResponse, error) {
+// answered says its answer is the turn's answer, not sent during the turn (see putAnswerDialog): a command's
+// is sent (and a command runs in an invoke turn too, after a sign-in).
+func (b *Bot) extend(ctx context.Context, t *turn, answered bool, want, assignmentID string) (*botframework.InvokeResponse, error) {
 	d, err := b.delegated(ctx, t)
 	var as []entitlement.Assignment
 	if err == nil {
@@ -310,5 +312,5 @@ func (b *Bot) extend(ctx context.Context, t *turn, want, assignmentID string) (*
 		return notice(noticeWarning, t.loc.T("extend.notAllowed"),
 			t.loc.T("extend.notAllowedText", "Package", orUnknown(a.PackageName, t.loc.T("extend.thisPackage"))), nil), nil
 	}
-	return botframework.CardResponse(b.formCardFor(ctx, t, a.PackageID, a.PolicyID, &extendInfo{AssignmentID: a.ID})), nil
+	return botframework.CardResponse(b.formCardFor(ctx, t, answered, a.PackageID, a.PolicyID, &extendInfo{AssignmentID: a.ID})), nil
 }

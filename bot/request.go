@@ -157,7 +157,7 @@ func (b *Bot) cmdRequest(ctx context.Context, t *turn, cmd Command) error {
 // openByName answers "request <name or id>": the form when one package matches, the list when several do.
 func (b *Bot) openByName(ctx context.Context, t *turn, text string) error {
 	if guidRE.MatchString(text) {
-		_, err := b.sendCard(ctx, t, b.formCardFor(ctx, t, text, "", nil))
+		_, err := b.sendCard(ctx, t, b.formCardFor(ctx, t, false, text, "", nil))
 		return err
 	}
 	md, err := b.requestMode(ctx, t)
@@ -184,7 +184,7 @@ func (b *Bot) openByName(ctx context.Context, t *turn, text string) error {
 	case 0:
 		return b.sendNoMatch(ctx, t, md, text)
 	case 1:
-		_, err := b.sendCard(ctx, t, b.formCardFor(ctx, t, pkgs[0].ID, "", nil))
+		_, err := b.sendCard(ctx, t, b.formCardFor(ctx, t, false, pkgs[0].ID, "", nil))
 		return err
 	}
 	_, err = b.sendCard(ctx, t, packageListCard(t.loc, pkgs, text, 1, b.cfg.Tenant.Name))
@@ -262,7 +262,7 @@ func (b *Bot) matchFreeText(ctx context.Context, t *turn, cmd Command) (bool, er
 	case 0:
 		return false, nil
 	case 1:
-		_, err := b.sendCard(ctx, t, b.formCardFor(ctx, t, best[0].ID, "", nil))
+		_, err := b.sendCard(ctx, t, b.formCardFor(ctx, t, false, best[0].ID, "", nil))
 		return true, err
 	}
 	_, err = b.sendCard(ctx, t, packageListCard(t.loc, best, strings.Join(words, " "), 1, b.cfg.Tenant.Name))

@@ -48,7 +48,7 @@ func (b *Bot) verbRequestOpen(ctx context.Context, t *turn, data map[string]any)
 	if policyID != "" && !validID(policyID) {
 		policyID = ""
 	}
-	return b.answer(ctx, t, b.formCardFor(ctx, t, pkgID, policyID, nil))
+	return b.answer(ctx, t, b.formCardFor(ctx, t, true, pkgID, policyID, nil))
 }
 
 // extendInfo turns a form into an extension (userUpdate) of an assignment.
@@ -57,7 +57,8 @@ type extendInfo struct {
 }
 
 // formCardFor is the request form for a package (under policyID, or the first policy the user may use).
-func (b *Bot) formCardFor(ctx context.Context, t *turn, packageID, policyID string, ext *extendInfo) *cards.Card {
+// answered says the card is the turn's answer, not a message sent during the turn (see putAnswerDialog).
+func (b *Bot) formCardFor(ctx context.Context, t *turn, answered bool, packageID, policyID string, ext *extendInfo) *cards.Card {
 	md, err := b.requestMode(ctx, t)
 	if err != nil {
 		return b.errorCard(ctx, t, t.loc.T("fail.openForm"), err, "request "+packageID)
@@ -89,7 +90,7 @@ func (b *Bot) formCardFor(ctx context.Context, t *turn, packageID, policyID stri
 		fd.Extend, fd.AssignmentID = true, ext.AssignmentID
 	}
 	formID := newID()
-	if err := b.cfg.Store.PutDialog(ctx, dialogFormPrefx+formID, fd); err != nil {
+	if err := b.putAnswerDialog(ctx, t, answered, dialogFormPrefx+formID, fd); err != nil {
 		return b.errorCard(ctx, t, t.loc.T("fail.openForm"), fmt.Errorf("store form: %w", err), "")
 	}
 	return cards.RequestForm(t.loc, b.formView(ctx, t, formID, fd, reqs, req))
@@ -286,7 +287,7 @@ func (b *Bot) verbRequestSubmit(ctx context.Context, t *turn, data map[string]an
 	if !validID(formID) {
 		return b.answer(ctx, t, formGone(t.loc, ""))
 	}
-	if err := b.cfg.Store.Dialog(ctx, dialogFormPrefx+formID, &fd); err != nil || fd.UserID != t.userID || fd.TenantID != t.tenantID {
+	if err := b.dialog(ctx, t, dialogFormPrefx+formID, &fd); err != nil || fd.UserID != t.userID || fd.TenantID != t.tenantID {
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, fmt.Errorf("load form %s: %w", formID, err)
 		}
@@ -297,7 +298,7 @@ func (b *Bot) verbRequestSubmit(ctx context.Context, t *turn, data map[string]an
 		return nil, err
 	}
 	defer unlock()
-	if err := b.cfg.Store.Dialog(ctx, dialogFormPrefx+formID, &fd); err == nil && fd.RequestID != "" {
+	if err := b.dialog(ctx, t, dialogFormPrefx+formID, &fd); err == nil && fd.RequestID != "" {
 		// A second click on Submit (or a redelivery): show the request filed the first time.
 		if tr, err := b.core.Get(ctx, fd.RequestID); err == nil {
 			return b.answerStatus(ctx, t, tr)

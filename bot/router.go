@@ -38,6 +38,9 @@ type turn struct {
 	// admin is set by checkAdmin (a cached Graph group check) for turns that need it.
 	admin bool
 	log   *slog.Logger
+	// writes collects what the turn writes with its completion (putAnswerDialog); nil for a turn without one
+	// (an activity without id).
+	writes *turnWrites
 }
 
 func (b *Bot) newTurn(ctx context.Context, act *schema.Activity) *turn {

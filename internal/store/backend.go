@@ -198,7 +198,7 @@ type Backend interface {
 	ClaimActivity(ctx context.Context, key string, holdFor time.Duration) (Claim, error)
 	RenewActivity(ctx context.Context, key, token string) (bool, error)
 	CompleteActivity(ctx context.Context, key, token string, resp []byte) error
-	CompleteTurn(ctx context.Context, key, token string, resp []byte, ref *ConversationRef) error
+	CompleteTurn(ctx context.Context, key, token string, resp []byte, w TurnWrites) error
 	ReleaseActivity(ctx context.Context, key, token string) error
 
 	PutCard(ctx context.Context, ref CardRef) error

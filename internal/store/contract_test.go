@@ -1,8 +1,15 @@
 package store_test
 
 import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/accessbot/accessbot/internal/store"
 	"github.com/accessbot/accessbot/internal/store/storetest"
@@ -18,4 +25,54 @@ func TestContract(t *testing.T) {
 		t.Cleanup(func() { _ = s.Close() })
 		return s
 	})
+}
+
+// TestContractFaults runs the contract's failure cases against the bbolt store on a small tmpfs that is filled
+// up (Break) and emptied (Mend). It needs to mount a tmpfs (root); otherwise it skips.
+func TestContractFaults(t *testing.T) {
+	storetest.RunFaults(t, func(t *testing.T) storetest.Faults {
+		dir := t.TempDir()
+		if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", dir).CombinedOutput(); err != nil {
+			t.Skipf("cannot mount a tmpfs to fill (needs root): %v %s", err, bytes.TrimSpace(out))
+		}
+		t.Cleanup(func() { _ = exec.Command("umount", dir).Run() })
+		s, err := store.Open(filepath.Join(dir, "accessbot.db"), store.Options{PendingRetryMax: 20 * time.Millisecond})
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		filler := filepath.Join(dir, "filler")
+		return storetest.Faults{Backend: s,
+			Break: func(t *testing.T) { fillUp(t, s, filler) },
+			Mend: func(t *testing.T) {
+				if err := os.Remove(filler); err != nil {
+					t.Fatal(err)
+				}
+			}}
+	})
+}
+
+// fillUp fills the file system of filler, then writes to s until a write fails.
+func fillUp(t *testing.T, s *store.Store, filler string) {
+	t.Helper()
+	f, err := os.Create(filler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = f.Close() }()
+	chunk := make([]byte, 4096)
+	for i := 0; ; i++ {
+		if i == 1<<16 {
+			t.Fatal("the tmpfs never filled up")
+		}
+		if _, err := f.Write(chunk); err != nil {
+			break
+		}
+	}
+	for i := range 1000 {
+		if err := s.Put(context.Background(), "things", fmt.Sprintf("k%04d", i), strings.Repeat("x", 8<<10)); err != nil {
+			return
+		}
+	}
+	t.Fatal("no write failed on a full disk")
 }

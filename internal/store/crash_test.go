@@ -58,7 +58,7 @@ func crashChild(path string) int {
 				}
 				ref := validRef()
 				ref.AADObjectID = fmt.Sprintf("turn-%d-%d", g, j%16)
-				if err := s.CompleteTurn(ctx, key, c.Token, []byte(`{"status":200}`), &ref); err != nil {
+				if err := s.CompleteTurn(ctx, key, c.Token, []byte(`{"status":200}`), TurnWrites{Ref: &ref}); err != nil {
 					fmt.Fprintln(os.Stderr, "complete:", err)
 					os.Exit(2)
 				}

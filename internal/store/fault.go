@@ -186,6 +186,6 @@ func (s *Store) probeWrites(ctx context.Context) error {
 }
 
 // flushCompletion writes one pending completion (see CompleteTurn).
-func (s *Store) flushCompletion(ctx context.Context, key, token string, resp []byte) error {
-	return s.writeCompletion(ctx, "complete turn", key, token, resp, nil)
+func (s *Store) flushCompletion(ctx context.Context, key, token string, resp []byte, dialogs []DialogWrite) error {
+	return s.writeCompletion(ctx, "complete turn", key, token, resp, TurnWrites{Dialogs: dialogs})
 }

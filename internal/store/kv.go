@@ -64,19 +64,40 @@ func (s *Store) PutDialog(ctx context.Context, key string, v any) error {
 	if err != nil {
 		return fmt.Errorf("%s: encode: %w", op, err)
 	}
-	stamp := []byte(s.now().UTC().Format(time.RFC3339Nano))
+	now := s.now().UTC()
 	return s.batch(ctx, op, func(tx *bbolt.Tx) error {
-		for name, val := range map[string][]byte{string(bucketDialogs): raw, string(bucketDialogTimes): stamp} {
-			b, err := bucket(tx, []byte(name))
-			if err != nil {
-				return err
-			}
-			if err := b.Put([]byte(key), val); err != nil {
-				return err
-			}
-		}
-		return nil
+		return putDialogs(tx, []DialogWrite{{Key: key, Value: raw}}, now, true)
 	})
+}
+
+// putDialogs writes dialogs in tx, each with its write time at (the dialog-times index PruneDialogs reads); a
+// dialog whose key is stored is replaced only when replace is set (else it keeps the stored one).
+func putDialogs(tx *bbolt.Tx, dialogs []DialogWrite, at time.Time, replace bool) error {
+	if len(dialogs) == 0 {
+		return nil
+	}
+	values, err := bucket(tx, bucketDialogs)
+	if err != nil {
+		return err
+	}
+	times, err := bucket(tx, bucketDialogTimes)
+	if err != nil {
+		return err
+	}
+	stamp := []byte(at.Format(time.RFC3339Nano))
+	for _, d := range dialogs {
+		key := []byte(d.Key)
+		if !replace && values.Get(key) != nil {
+			continue
+		}
+		if err := values.Put(key, d.Value); err != nil {
+			return fmt.Errorf("put dialog %s: %w", d.Key, err)
+		}
+		if err := times.Put(key, stamp); err != nil {
+			return fmt.Errorf("put dialog %s write time: %w", d.Key, err)
+		}
+	}
+	return nil
 }
 
 // Dialog decodes the pending dialog under key into out; a missing dialog is an error matching ErrNotFound.

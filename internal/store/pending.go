@@ -22,34 +22,40 @@ type PendingAnswers struct {
 }
 
 // pendingAnswer is one answered activity whose completion waits: the token of the claim its turn won (the
-// retry renews that claim until it is lost) and the response to replay.
+// retry renews that claim until it is lost), the response to replay and the dialogs it points at (written
+// only with the completion, see TurnWrites).
 type pendingAnswer struct {
-	token string
-	resp  []byte
-	lost  bool
+	token   string
+	resp    []byte
+	dialogs []DialogWrite
+	lost    bool
 }
 
-// Remember keeps resp as the answer of activity key, whose claim token holds, until Forget; when a retry is
-// set (SetRetry) it makes sure the background retry runs. An answer already kept for key stays: as on disk,
-// the first completion wins (a second comes from a turn that took the first one's claim over).
-func (p *PendingAnswers) Remember(key, token string, resp []byte) {
+// Remember keeps resp as the answer of activity key, whose claim token holds, and (a copy of) the dialogs to
+// write with its completion, until Forget; when a retry is set (SetRetry) it makes sure the background retry
+// runs. An answer already kept for key stays, with its dialogs: as on disk, the first completion wins (a second
+// comes from a turn that took the first one's claim over).
+func (p *PendingAnswers) Remember(key, token string, resp []byte, dialogs []DialogWrite) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.pending == nil {
 		p.pending = map[string]pendingAnswer{}
 	}
 	if _, kept := p.pending[key]; !kept {
-		p.pending[key] = pendingAnswer{token: token, resp: resp}
+		p.pending[key] = pendingAnswer{token: token, resp: resp, dialogs: cloneDialogs(dialogs)}
 	}
 	p.startRetryLocked()
 }
 
-// Answer returns the remembered answer of activity key.
-func (p *PendingAnswers) Answer(key string) ([]byte, bool) {
+// Answer returns the remembered answer of activity key (answered reports one is kept). ready is false while
+// the answer points at dialogs not written yet (they are written only with its completion): such an answer
+// must not be replayed, or a card could reach someone before the dialog behind it is stored; a redelivery
+// waits instead, as on a turn still running.
+func (p *PendingAnswers) Answer(key string) (resp []byte, answered, ready bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	a, ok := p.pending[key]
-	return a.resp, ok
+	return a.resp, ok, ok && len(a.dialogs) == 0
 }
 
 // Forget drops the answer of activity key (its completion was written).
@@ -66,12 +72,12 @@ func (p *PendingAnswers) Len() int {
 	return len(p.pending)
 }
 
-// Flush writes every remembered completion with complete (a backend's completion write) and forgets each one
-// written; it stops at the first error and returns it. Flushes run one at a time (Ping, a redelivery and the
-// background retry may flush together): a second one waits for the first, bounded by its ctx, and then finds
-// what the first wrote gone, instead of writing it again — which the backend would log as an activity
-// completed twice.
-func (p *PendingAnswers) Flush(ctx context.Context, complete func(ctx context.Context, key, token string, resp []byte) error) error {
+// Flush writes every remembered completion with complete (a backend's completion write, given the answer's
+// dialogs to write in the same transaction) and forgets each one written; it stops at the first error and
+// returns it. Flushes run one at a time (Ping, a redelivery and the background retry may flush together): a
+// second one waits for the first, bounded by its ctx, and then finds what the first wrote gone, instead of
+// writing it again — which the backend would log as an activity completed twice.
+func (p *PendingAnswers) Flush(ctx context.Context, complete func(ctx context.Context, key, token string, resp []byte, dialogs []DialogWrite) error) error {
 	p.mu.Lock()
 	if p.flushing == nil {
 		p.flushing = make(chan struct{}, 1)
@@ -85,7 +91,7 @@ func (p *PendingAnswers) Flush(ctx context.Context, complete func(ctx context.Co
 		return fmt.Errorf("wait for another flush of the pending answers: %w", ctx.Err())
 	}
 	for key, a := range p.snapshot() {
-		if err := complete(ctx, key, a.token, a.resp); err != nil {
+		if err := complete(ctx, key, a.token, a.resp, a.dialogs); err != nil {
 			return err
 		}
 		p.Forget(key)

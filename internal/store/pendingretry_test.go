@@ -31,7 +31,7 @@ func (f *fakeWrites) flush(ctx context.Context) error {
 	f.flushes++
 	failing := f.failing
 	f.mu.Unlock()
-	return f.p.Flush(ctx, func(_ context.Context, key, token string, resp []byte) error {
+	return f.p.Flush(ctx, func(_ context.Context, key, token string, resp []byte, _ []DialogWrite) error {
 		if failing {
 			return errors.New("database unavailable")
 		}
@@ -91,7 +91,7 @@ func TestPendingRetry(t *testing.T) {
 			f := newFakeWrites(&p, tc.held)
 			p.SetRetry(PendingRetry{Flush: f.flush, Renew: f.renew, Max: 5 * time.Millisecond})
 			defer p.Stop()
-			p.Remember("act", "tok", []byte("answer"))
+			p.Remember("act", "tok", []byte("answer"), nil)
 			eventually(t, "four failed attempts", func() bool { n, _, _ := f.stats(); return n >= 4 })
 			if _, renewals, _ := f.stats(); !tc.wantRenewals(renewals["act|tok"]) || len(renewals) != 1 {
 				t.Fatalf("renewals = %v", renewals)
@@ -101,7 +101,7 @@ func TestPendingRetry(t *testing.T) {
 			if _, _, completed := f.stats(); completed["act"] != "answer" {
 				t.Fatalf("completed = %v", completed)
 			}
-			p.Remember("act2", "tok2", []byte("answer 2"))
+			p.Remember("act2", "tok2", []byte("answer 2"), nil)
 			eventually(t, "the next answer written", func() bool { return p.Len() == 0 && !p.retryRunning() })
 		})
 	}
@@ -113,17 +113,17 @@ func TestPendingRetryStop(t *testing.T) {
 	var p PendingAnswers
 	f := newFakeWrites(&p, true)
 	p.SetRetry(PendingRetry{Flush: f.flush, Renew: f.renew, Max: time.Hour})
-	p.Remember("act", "tok", []byte("answer"))
+	p.Remember("act", "tok", []byte("answer"), nil)
 	f.setFailing(false)
 	p.Stop() // the first attempt would wait 100 ms; Stop's last attempt writes it now
 	if _, _, completed := f.stats(); completed["act"] != "answer" || p.Len() != 0 {
 		t.Fatalf("after Stop: completed %v, %d pending; want the last attempt to write it", completed, p.Len())
 	}
-	p.Remember("late", "tok", []byte("late"))
+	p.Remember("late", "tok", []byte("late"), nil)
 	if p.retryRunning() {
 		t.Fatal("a retry started after Stop")
 	}
-	if resp, ok := p.Answer("late"); !ok || string(resp) != "late" {
+	if resp, ok, _ := p.Answer("late"); !ok || string(resp) != "late" {
 		t.Fatalf("Answer(late) = %q, %v", resp, ok)
 	}
 }
@@ -133,11 +133,11 @@ func TestPendingRetryStop(t *testing.T) {
 // nothing is left to write.
 func TestFlushesDoNotOverlap(t *testing.T) {
 	var p PendingAnswers
-	p.Remember("act", "tok", []byte("answer"))
+	p.Remember("act", "tok", []byte("answer"), nil)
 	var mu sync.Mutex
 	writes := 0
 	entered, release := make(chan struct{}), make(chan struct{})
-	complete := func(_ context.Context, key, _ string, _ []byte) error {
+	complete := func(_ context.Context, key, _ string, _ []byte, _ []DialogWrite) error {
 		mu.Lock()
 		writes++
 		first := writes == 1
@@ -175,13 +175,13 @@ func TestFlushesDoNotOverlap(t *testing.T) {
 // disk would be.
 func TestRememberKeepsTheFirstAnswer(t *testing.T) {
 	var p PendingAnswers
-	p.Remember("act", "tok-first", []byte("first"))
-	p.Remember("act", "tok-second", []byte("second"))
-	if resp, ok := p.Answer("act"); !ok || string(resp) != "first" {
+	p.Remember("act", "tok-first", []byte("first"), nil)
+	p.Remember("act", "tok-second", []byte("second"), nil)
+	if resp, ok, _ := p.Answer("act"); !ok || string(resp) != "first" {
 		t.Fatalf("Answer = %q, %v; want the first answer", resp, ok)
 	}
 	var wrote []string
-	if err := p.Flush(context.Background(), func(_ context.Context, key, token string, resp []byte) error {
+	if err := p.Flush(context.Background(), func(_ context.Context, key, token string, resp []byte, _ []DialogWrite) error {
 		wrote = append(wrote, key+" "+token+" "+string(resp))
 		return nil
 	}); err != nil {
@@ -199,15 +199,15 @@ func TestPendingRetryLogsOnlyFailures(t *testing.T) {
 	var p PendingAnswers
 	var once sync.Once
 	flush := func(ctx context.Context) error {
-		return p.Flush(ctx, func(_ context.Context, key, _ string, _ []byte) error {
-			once.Do(func() { p.Remember("late", "tok-late", []byte("late")) }) // a turn fails meanwhile
+		return p.Flush(ctx, func(_ context.Context, key, _ string, _ []byte, _ []DialogWrite) error {
+			once.Do(func() { p.Remember("late", "tok-late", []byte("late"), nil) }) // a turn fails meanwhile
 			return nil
 		})
 	}
 	p.SetRetry(PendingRetry{Flush: flush, Renew: func(context.Context, string, string) (bool, error) { return true, nil },
 		Max: 5 * time.Millisecond, Log: slog.New(slog.NewTextHandler(&logs, nil))})
 	defer p.Stop()
-	p.Remember("act", "tok", []byte("answer"))
+	p.Remember("act", "tok", []byte("answer"), nil)
 	eventually(t, "both written", func() bool { return p.Len() == 0 && !p.retryRunning() })
 	if strings.Contains(logs.String(), "still cannot be written") {
 		t.Fatalf("a successful attempt was logged as failed:\n%s", logs.String())

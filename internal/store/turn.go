@@ -87,10 +87,17 @@ func (s *Store) ClaimActivity(ctx context.Context, key string, holdFor time.Dura
 	if err := CheckPositive(op, "holdFor", holdFor); err != nil {
 		return Claim{}, err
 	}
-	if resp, ok := s.health.Answer(key); ok {
-		// Answered, but the completion could not be written (disk full): never answer it again.
+	if _, answered, _ := s.health.Answer(key); answered {
+		// Answered, but the completion could not be written (disk full): never answer it again. An answer
+		// whose dialogs are not written yet is not replayed: the redelivery waits, as on a running turn.
 		_ = s.probeWrites(ctx)
-		return Claim{Done: true, Response: resp}, nil
+		if resp, answered, ready := s.health.Answer(key); answered {
+			if !ready {
+				return Claim{}, nil
+			}
+			return Claim{Done: true, Response: resp}, nil
+		}
+		// Written just now: read from the file below.
 	}
 	token, tookOver, since := s.claims.take(key, s.now().UTC(), holdFor)
 	if tookOver {
@@ -132,7 +139,7 @@ func (s *Store) ReleaseActivity(ctx context.Context, key, token string) error {
 	if err := CheckClaim("release activity", key, token); err != nil {
 		return err
 	}
-	if _, answered := s.health.Answer(key); answered {
+	if _, answered, _ := s.health.Answer(key); answered {
 		return nil
 	}
 	s.claims.release(key, token)
@@ -143,37 +150,36 @@ func (s *Store) ReleaseActivity(ctx context.Context, key, token string) error {
 // When the write fails (a full disk) the completion is kept in memory: later claims of key replay resp, and
 // it is written in the background (and by Ping) once writes succeed again; the error is still returned.
 func (s *Store) CompleteActivity(ctx context.Context, key, token string, resp []byte) error {
-	return s.CompleteTurn(ctx, key, token, resp, nil)
+	return s.CompleteTurn(ctx, key, token, resp, TurnWrites{})
 }
 
-// CompleteTurn is CompleteActivity that also stores ref (the conversation reference of the turn's user, nil
-// for none) in the same transaction, unless the stored reference equals it in everything but UpdatedAt; an
-// empty UserName or Locale in ref keeps the stored one. A ref PutConversation would refuse is refused the same
-// way, and nothing is written. The first completion of key wins (see Claim): a later one, by a turn whose
-// claim was taken over, keeps the stored answer.
-func (s *Store) CompleteTurn(ctx context.Context, key, token string, resp []byte, ref *ConversationRef) error {
+// CompleteTurn is CompleteActivity that also writes w (the turn's conversation reference and the dialogs its
+// answer points at, see TurnWrites) in the same transaction. Writes CheckTurnWrites refuses are refused, and
+// nothing is written. The first completion of key wins (see Claim): a later one, by a turn whose claim was
+// taken over, keeps the stored answer (and the stored dialogs of the keys it gives). When the write fails the
+// answer is kept in memory with w's dialogs (not its reference) and written later, as CompleteActivity says.
+func (s *Store) CompleteTurn(ctx context.Context, key, token string, resp []byte, w TurnWrites) error {
 	const op = "complete turn"
 	if err := CheckClaim(op, key, token); err != nil {
 		return err
 	}
-	if ref != nil {
-		if err := ValidateConversation(*ref); err != nil {
-			return err
-		}
+	if err := CheckTurnWrites(op, w); err != nil {
+		return err
 	}
-	if err := s.writeCompletion(ctx, op, key, token, resp, ref); err != nil {
+	if err := s.writeCompletion(ctx, op, key, token, resp, w); err != nil {
 		if !errors.Is(err, ErrInvalid) && ctx.Err() == nil {
-			s.health.Remember(key, token, bytes.Clone(resp)) // the claim is kept: ReleaseActivity leaves it
+			s.health.Remember(key, token, bytes.Clone(resp), w.Dialogs) // the claim is kept: ReleaseActivity leaves it
 		}
 		return err
 	}
 	return nil
 }
 
-// writeCompletion writes the completion of key (unless one is stored: the first wins) and ref, then drops
-// the claim token holds and any pending answer of key.
-func (s *Store) writeCompletion(ctx context.Context, op, key, token string, resp []byte, ref *ConversationRef) error {
+// writeCompletion writes the completion of key (unless one is stored: the first wins) and w, then drops the
+// claim token holds and any pending answer of key.
+func (s *Store) writeCompletion(ctx context.Context, op, key, token string, resp []byte, w TurnWrites) error {
 	now := s.now().UTC()
+	ref := w.Ref
 	if ref != nil && ref.UpdatedAt.IsZero() {
 		r := *ref
 		r.UpdatedAt = now
@@ -185,7 +191,10 @@ func (s *Store) writeCompletion(ctx context.Context, op, key, token string, resp
 	// Concurrent turns' completions share one commit (group commit); the function is idempotent.
 	err := s.batch(ctx, op, func(tx *bbolt.Tx) error {
 		var err error
-		if kept, added, err = s.putCompletion(tx, key, h, now.UnixNano(), resp); err != nil || ref == nil {
+		if kept, added, err = s.putCompletion(tx, key, h, now.UnixNano(), resp); err != nil {
+			return err
+		}
+		if err := putDialogs(tx, w.Dialogs, now, !kept); err != nil || ref == nil {
 			return err
 		}
 		return putConversationIfChanged(tx, *ref)

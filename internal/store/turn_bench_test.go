@@ -33,7 +33,7 @@ func BenchmarkTurnWrites(b *testing.B) {
 			if err != nil || !c.Won {
 				b.Fatalf("claim: %+v %v", c, err)
 			}
-			if err := s.CompleteTurn(ctx, key, c.Token, resp, &ref); err != nil {
+			if err := s.CompleteTurn(ctx, key, c.Token, resp, TurnWrites{Ref: &ref}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -52,27 +53,28 @@ func (s *Store) MarkProcessed(ctx context.Context, key string, resp []byte) erro
 
 // CompleteActivity records the claimed activity key as processed with resp (see CompleteTurn).
 func (s *Store) CompleteActivity(ctx context.Context, key, token string, resp []byte) error {
-	return s.CompleteTurn(ctx, key, token, resp, nil)
+	return s.CompleteTurn(ctx, key, token, resp, store.TurnWrites{})
 }
 
-// CompleteTurn records the claimed activity key as processed with resp and stores ref (nil for none) as
-// store.Store.CompleteTurn does, in one statement: one round trip, one transaction. The reference is rewritten
-// only when it changed in anything but updatedAt; an empty userName or locale keeps the stored one. The first
-// completion of key wins (see store.Claim): the completion overwrites a claim row, whoever holds it, but never
-// a completed row.
+// CompleteTurn records the claimed activity key as processed with resp and writes w (the conversation
+// reference and the dialogs the answer points at) as store.Store.CompleteTurn does, in one statement: one round
+// trip, one transaction. The reference is rewritten only when it changed in anything but updatedAt; an empty
+// userName or locale keeps the stored one. The first completion of key wins (see store.Claim): the completion
+// overwrites a claim row, whoever holds it, but never a completed row, and a completion that finds the row
+// completed writes only the dialogs of keys not stored yet.
 //
 // When the write fails (the database stopped answering after the turn was answered) the answer is kept in
-// memory, as the bbolt store does on a full disk: a redelivery to this replica replays it, the claim is not
-// released but renewed (so a redelivery to another replica waits on it instead of taking it over), and the
-// completion is written in the background — and by Ping — once the database answers again; the error is
-// still returned.
-func (s *Store) CompleteTurn(ctx context.Context, key, token string, resp []byte, ref *store.ConversationRef) error {
-	err := s.completeTurn(ctx, key, token, resp, ref)
+// memory with w's dialogs, as the bbolt store does on a full disk: a redelivery to this replica replays it (or
+// waits, while dialogs it points at are unwritten), the claim is not released but renewed (so a redelivery to
+// another replica waits on it instead of taking it over), and the completion is written with the dialogs in
+// the background — and by Ping — once the database answers again; the error is still returned.
+func (s *Store) CompleteTurn(ctx context.Context, key, token string, resp []byte, w store.TurnWrites) error {
+	err := s.completeTurn(ctx, key, token, resp, w)
 	switch {
 	case err == nil:
 		s.answers.Forget(key)
 	case !errors.Is(err, store.ErrInvalid) && ctx.Err() == nil:
-		s.answers.Remember(key, token, bytes.Clone(resp))
+		s.answers.Remember(key, token, bytes.Clone(resp), w.Dialogs)
 		s.log.Warn("activity answered but its completion could not be written; kept in memory until the database answers",
 			"key", key, "err", err)
 	}
@@ -86,47 +88,74 @@ const completeProcessed = `INSERT INTO processed (key, at, claimed, response) VA
 		WHERE processed.claimed
 	RETURNING 1`
 
-func (s *Store) completeTurn(ctx context.Context, key, token string, resp []byte, ref *store.ConversationRef) error {
-	const op = "complete turn"
-	if err := store.CheckClaim(op, key, token); err != nil {
-		return err
-	}
-	var wrote int
-	if ref == nil {
-		err := s.pool.QueryRow(ctx, completeProcessed, key, resp).Scan(&wrote)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("%s: %w", op, err)
-		}
-		s.keptFirst(key, wrote)
-		return nil
-	}
-	if err := store.ValidateConversation(*ref); err != nil {
-		return err
-	}
-	r := *ref
-	if r.UpdatedAt.IsZero() {
-		r.UpdatedAt = s.now().UTC()
-	}
-	raw, err := json.Marshal(r)
-	if err != nil {
-		return fmt.Errorf("%s: encode conversation: %w", op, err)
-	}
-	// A data-modifying WITH runs to completion whether or not the outer statement reads it.
-	err = s.pool.QueryRow(ctx, `WITH done AS (`+completeProcessed+`), conv AS (
+// completeConversation (a part of the completion statement, its six parameter numbers filled in) writes the
+// reference (tenant, user, conversation, service URL, updatedAt, JSON) unless the stored one equals it in
+// everything but updatedAt.
+const completeConversation = `conv AS (
 		INSERT INTO conversations AS c (tenant_id, aad_object_id, conversation_id, service_url, updated_at, ref)
-		VALUES ($3, $4, $5, $6, $7, $8)
+		VALUES ($%d, $%d, $%d, $%d, $%d, $%d)
 		ON CONFLICT (tenant_id, aad_object_id) DO UPDATE SET conversation_id = EXCLUDED.conversation_id,
 			service_url = EXCLUDED.service_url, updated_at = EXCLUDED.updated_at,
 			ref = jsonb_strip_nulls(jsonb_build_object('userName', c.ref->'userName', 'locale', c.ref->'locale')) || EXCLUDED.ref
 		WHERE ((jsonb_strip_nulls(jsonb_build_object('userName', c.ref->'userName', 'locale', c.ref->'locale')) || EXCLUDED.ref) - 'updatedAt')
-			IS DISTINCT FROM (c.ref - 'updatedAt'))
-		SELECT count(*) FROM done`,
-		key, resp, r.TenantID, r.AADObjectID, r.ConversationID, r.ServiceURL, r.UpdatedAt, raw).Scan(&wrote)
+			IS DISTINCT FROM (c.ref - 'updatedAt'))`
+
+// completeDialogs (a part of the completion statement) writes the dialogs keyed by the text array $%d with the
+// JSON texts of the array $%d; a stored key is replaced only when the completion wrote (done has a row).
+const completeDialogs = `dlg AS (
+		INSERT INTO dialogs (key, value, updated_at)
+		SELECT k, v::jsonb, now() FROM unnest($%d::text[], $%d::text[]) AS w(k, v)
+		ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
+			WHERE EXISTS (SELECT 1 FROM done))`
+
+func (s *Store) completeTurn(ctx context.Context, key, token string, resp []byte, w store.TurnWrites) error {
+	const op = "complete turn"
+	if err := store.CheckClaim(op, key, token); err != nil {
+		return err
+	}
+	if err := store.CheckTurnWrites(op, w); err != nil {
+		return err
+	}
+	sql, args, err := s.completionStatement(key, resp, w)
 	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	// A data-modifying WITH runs to completion whether or not the outer statement reads it.
+	var wrote int
+	if err := s.pool.QueryRow(ctx, sql, args...).Scan(&wrote); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	s.keptFirst(key, wrote)
 	return nil
+}
+
+// completionStatement is the one statement of a completion with w: it returns one row, how many completions
+// it wrote (0: key was completed already).
+func (s *Store) completionStatement(key string, resp []byte, w store.TurnWrites) (string, []any, error) {
+	parts := []string{`done AS (` + completeProcessed + `)`}
+	args := []any{key, resp}
+	if w.Ref != nil {
+		r := *w.Ref
+		if r.UpdatedAt.IsZero() {
+			r.UpdatedAt = s.now().UTC()
+		}
+		raw, err := json.Marshal(r)
+		if err != nil {
+			return "", nil, fmt.Errorf("encode conversation: %w", err)
+		}
+		n := len(args)
+		parts = append(parts, fmt.Sprintf(completeConversation, n+1, n+2, n+3, n+4, n+5, n+6))
+		args = append(args, r.TenantID, r.AADObjectID, r.ConversationID, r.ServiceURL, r.UpdatedAt, raw)
+	}
+	if len(w.Dialogs) > 0 {
+		keys, values := make([]string, len(w.Dialogs)), make([]string, len(w.Dialogs))
+		for i, d := range w.Dialogs {
+			keys[i], values[i] = d.Key, string(d.Value)
+		}
+		parts = append(parts, fmt.Sprintf(completeDialogs, len(args)+1, len(args)+2))
+		args = append(args, keys, values)
+	}
+	return `WITH ` + strings.Join(parts, ", ") + ` SELECT count(*) FROM done`, args, nil
 }
 
 // keptFirst logs a completion that found key completed already (wrote 0): two deliveries processed it.
@@ -136,9 +165,9 @@ func (s *Store) keptFirst(key string, wrote int) {
 	}
 }
 
-// flushCompletion writes one pending completion (PendingAnswers.Flush).
-func (s *Store) flushCompletion(ctx context.Context, key, token string, resp []byte) error {
-	return s.completeTurn(ctx, key, token, resp, nil)
+// flushCompletion writes one pending completion with its dialogs (PendingAnswers.Flush).
+func (s *Store) flushCompletion(ctx context.Context, key, token string, resp []byte, dialogs []store.DialogWrite) error {
+	return s.completeTurn(ctx, key, token, resp, store.TurnWrites{Dialogs: dialogs})
 }
 
 // RenewActivity restarts the age of the claim of key (on the database clock) if token still holds it, so no
@@ -164,7 +193,7 @@ func (s *Store) ReleaseActivity(ctx context.Context, key, token string) error {
 	if err := store.CheckClaim(op, key, token); err != nil {
 		return err
 	}
-	if _, answered := s.answers.Answer(key); answered {
+	if _, answered, _ := s.answers.Answer(key); answered {
 		return nil // answered, completion pending: the claim keeps other replicas waiting until it is written
 	}
 	if _, err := s.pool.Exec(ctx, `DELETE FROM processed WHERE key = $1 AND claimed AND holder = $2`, key, token); err != nil {
@@ -185,7 +214,10 @@ func (s *Store) ClaimActivity(ctx context.Context, key string, holdFor time.Dura
 	if err := store.CheckPositive(op, "holdFor", holdFor); err != nil {
 		return store.Claim{}, err
 	}
-	if resp, answered := s.answers.Answer(key); answered {
+	if resp, answered, ready := s.answers.Answer(key); answered {
+		if !ready { // its dialogs are written only with its completion: wait, as on a turn still running
+			return store.Claim{}, nil
+		}
 		return store.Claim{Done: true, Response: resp}, nil // answered here; its completion is still being written
 	}
 	token := store.NewClaimToken()

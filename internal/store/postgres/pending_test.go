@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/accessbot/accessbot/internal/store"
 	"github.com/accessbot/accessbot/internal/store/postgres"
 	"github.com/accessbot/accessbot/internal/store/postgres/pgtest"
 )
@@ -68,7 +69,7 @@ func TestAnsweredTurnSurvivesAFailedCompletion(t *testing.T) {
 		t.Fatalf("first claim = %+v, %v; want won", claim, err)
 	}
 	tx := lockTable(t, url, "processed")
-	if err := a.CompleteTurn(ctx, key, claim.Token, []byte(answer), nil); err == nil {
+	if err := a.CompleteTurn(ctx, key, claim.Token, []byte(answer), store.TurnWrites{}); err == nil {
 		t.Fatal("CompleteTurn succeeded while the table was locked: the test proves nothing")
 	}
 	if c, err := a.ClaimActivity(ctx, key, 15*time.Second); err != nil || c.Won || !c.Done || string(c.Response) != answer {
@@ -106,7 +107,7 @@ func TestPendingAnswerKeepsItsClaim(t *testing.T) {
 	exec(t, url, `CREATE FUNCTION refuse_completion() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN IF NOT NEW.claimed THEN RAISE EXCEPTION 'completions refused by the test'; END IF; RETURN NEW; END $$`,
 		`CREATE TRIGGER refuse_completion BEFORE INSERT OR UPDATE ON processed FOR EACH ROW EXECUTE FUNCTION refuse_completion()`)
-	if err := a.CompleteTurn(ctx, key, claim.Token, []byte(answer), nil); err == nil {
+	if err := a.CompleteTurn(ctx, key, claim.Token, []byte(answer), store.TurnWrites{}); err == nil {
 		t.Fatal("CompleteTurn succeeded although completions are refused: the test proves nothing")
 	}
 	for until := time.Now().Add(hold + time.Second); time.Now().Before(until); time.Sleep(50 * time.Millisecond) {

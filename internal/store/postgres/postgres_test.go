@@ -29,6 +29,23 @@ func TestContract(t *testing.T) {
 	storetest.Run(t, open)
 }
 
+// TestContractFaults runs the contract's failure cases against PostgreSQL: a trigger refuses completions
+// (Break) until it is dropped (Mend); claims and renewals still go through.
+func TestContractFaults(t *testing.T) {
+	storetest.RunFaults(t, func(t *testing.T) storetest.Faults {
+		url := pgtest.URL(t)
+		s := openReplicas(t, url, 1)[0]
+		return storetest.Faults{Backend: s,
+			Break: func(t *testing.T) {
+				exec(t, url, `CREATE FUNCTION refuse_completion() RETURNS trigger LANGUAGE plpgsql AS $$
+					BEGIN IF NOT NEW.claimed THEN RAISE EXCEPTION 'completions refused by the test'; END IF; RETURN NEW; END $$`,
+					`CREATE TRIGGER refuse_completion BEFORE INSERT OR UPDATE ON processed FOR EACH ROW EXECUTE FUNCTION refuse_completion()`)
+			},
+			Mend: func(t *testing.T) { exec(t, url, `DROP TRIGGER refuse_completion ON processed`) },
+		}
+	})
+}
+
 // TestOpenConcurrently: replicas starting together on an empty schema migrate once and all open.
 func TestOpenConcurrently(t *testing.T) {
 	url := pgtest.URL(t)

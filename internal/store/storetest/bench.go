@@ -61,5 +61,5 @@ func turn(ctx context.Context, s store.Backend, run, i int64) error {
 	if _, err := s.AppendAudit(ctx, store.AuditEntry{Action: "message", Mode: store.ModeSystem, ActorID: ref.AADObjectID}); err != nil {
 		return err
 	}
-	return s.CompleteTurn(ctx, key, c.Token, []byte(`{"status":200}`), &ref)
+	return s.CompleteTurn(ctx, key, c.Token, []byte(`{"status":200}`), store.TurnWrites{Ref: &ref})
 }

@@ -76,7 +76,7 @@ func testClaimOwnership(t *testing.T, open Factory) {
 			if err := s.ReleaseActivity(ctx, key, cur.Token); err != nil {
 				return err
 			}
-			return s.CompleteTurn(ctx, key, old.Token, []byte(oldAnswer), nil)
+			return s.CompleteTurn(ctx, key, old.Token, []byte(oldAnswer), store.TurnWrites{})
 		}, store.Claim{Done: true, Response: []byte(oldAnswer)}},
 	} {
 		key := "own-" + tc.name

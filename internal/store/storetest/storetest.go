@@ -37,6 +37,8 @@ func Run(t *testing.T, open Factory) {
 		{"ClaimActivity", testClaimActivity},
 		{"ClaimTakeover", testClaimTakeover},
 		{"CompleteTurn", testCompleteTurn},
+		{"CompleteTurnDialogs", testCompleteTurnDialogs},
+		{"FirstCompletionKeepsDialogs", testFirstCompletionKeepsDialogs},
 		{"ReleaseActivity", testReleaseActivity},
 		{"ClaimOwnership", testClaimOwnership},
 		{"RenewActivity", testRenewActivity},

@@ -48,7 +48,7 @@ func testCompleteTurn(t *testing.T, open Factory) {
 		if err != nil || !c.Won {
 			t.Fatalf("%s: claim = %+v, %v", st.name, c, err)
 		}
-		err = s.CompleteTurn(ctx, key, c.Token, []byte(`{"status":200}`), st.ref)
+		err = s.CompleteTurn(ctx, key, c.Token, []byte(`{"status":200}`), store.TurnWrites{Ref: st.ref})
 		if !errors.Is(err, st.wantErr) || (st.wantErr == nil) != (err == nil) {
 			t.Fatalf("%s: CompleteTurn = %v, want %v", st.name, err, st.wantErr)
 		}
@@ -62,7 +62,7 @@ func testCompleteTurn(t *testing.T, open Factory) {
 		}
 	}
 	for _, bad := range []struct{ key, token string }{{"", "tok"}, {"k", ""}} {
-		if err := s.CompleteTurn(ctx, bad.key, bad.token, nil, nil); !errors.Is(err, store.ErrInvalid) {
+		if err := s.CompleteTurn(ctx, bad.key, bad.token, nil, store.TurnWrites{}); !errors.Is(err, store.ErrInvalid) {
 			t.Fatalf("CompleteTurn(key %q, token %q) = %v, want ErrInvalid", bad.key, bad.token, err)
 		}
 	}

@@ -1,0 +1,72 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+)
+
+// TurnWrites is what CompleteTurn writes in the transaction of a turn's completion, besides the answer, so
+// that a turn costs one durable write.
+type TurnWrites struct {
+	// Ref is the conversation reference of the turn's user; nil for none. It is stored unless the stored one
+	// equals it in everything but UpdatedAt; an empty UserName or Locale keeps the stored one.
+	Ref *ConversationRef
+	// Dialogs are the dialogs the turn's answer points at (a request form handed out in an invoke answer),
+	// written as PutDialog writes them, together with the completion: the answer and its dialogs become
+	// durable at once. When the completion finds the activity completed already (the first completion wins),
+	// a dialog whose key is stored keeps the stored value and only new keys are written. When the completion
+	// cannot be written, the dialogs wait with the pending answer and are written with it; meanwhile a
+	// redelivery waits (as on a running turn) instead of replaying an answer whose dialog is not stored.
+	Dialogs []DialogWrite
+}
+
+// DialogWrite is one dialog of TurnWrites: Value (JSON) under Key, as PutDialog stores it.
+type DialogWrite struct {
+	Key   string
+	Value json.RawMessage
+}
+
+// NewDialogWrite encodes v as the dialog under key (the key is checked by CompleteTurn).
+func NewDialogWrite(key string, v any) (DialogWrite, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return DialogWrite{}, fmt.Errorf("encode dialog %s: %w", key, err)
+	}
+	return DialogWrite{Key: key, Value: raw}, nil
+}
+
+// CheckTurnWrites refuses what CompleteTurn must not write: a reference PutConversation would refuse, a dialog
+// key PutDialog would refuse, a key given twice, or a value that is not JSON. Backends share it, so they
+// refuse the same (with nothing written).
+func CheckTurnWrites(op string, w TurnWrites) error {
+	if w.Ref != nil {
+		if err := ValidateConversation(*w.Ref); err != nil {
+			return err
+		}
+	}
+	for i, d := range w.Dialogs {
+		if err := checkKey(op, "dialog key", d.Key); err != nil {
+			return err
+		}
+		if slices.ContainsFunc(w.Dialogs[:i], func(o DialogWrite) bool { return o.Key == d.Key }) {
+			return invalid(op, "dialog key", fmt.Sprintf("%q is given twice", d.Key))
+		}
+		if len(d.Value) == 0 || !json.Valid(d.Value) {
+			return invalid(op, "dialog value", fmt.Sprintf("of %q must be valid JSON", d.Key))
+		}
+	}
+	return nil
+}
+
+// cloneDialogs copies dialogs (keys and values), so a pending answer does not alias the caller's buffers.
+func cloneDialogs(dialogs []DialogWrite) []DialogWrite {
+	if len(dialogs) == 0 {
+		return nil
+	}
+	out := make([]DialogWrite, len(dialogs))
+	for i, d := range dialogs {
+		out[i] = DialogWrite{Key: d.Key, Value: slices.Clone(d.Value)}
+	}
+	return out
+}
