@@ -81,7 +81,7 @@ func (s *Store) Dump(ctx context.Context) (*Dump, error) {
 				if err != nil {
 					return fmt.Errorf("processed %x: %w", k, err)
 				}
-				d.Processed = append(d.Processed, ProcessedEntry{Key: string(key), At: time.Unix(0, at).UTC(),
+				d.Processed = append(d.Processed, ProcessedEntry{Key: string(key), At: time.Unix(int64(at), 0).UTC(),
 					Response: bytes.Clone(resp)})
 				return nil
 			}},

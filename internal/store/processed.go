@@ -49,23 +49,21 @@ func (s *Store) MarkProcessed(ctx context.Context, key string, resp []byte) erro
 	if err := checkKey(op, "key", key); err != nil {
 		return err
 	}
-	h, now := keyHash(key), s.now().UnixNano()
-	var added int64
+	h, now, seq := keyHash(key), logSecond(s.now()), s.processed.nextSeq()
+	added := false
 	// Concurrent turns' writes share one commit (group commit): the function is idempotent.
 	err := s.batch(ctx, op, func(tx *bbolt.Tx) error {
-		added = 0
 		lk, _, err := s.findProcessed(tx, key, h)
 		if err != nil {
 			return err
 		}
-		if lk != nil {
+		if added = lk == nil; !added {
 			return tx.Bucket(bucketProcessedLog).Put(lk, encodeProcessed(key, resp))
 		}
-		added, err = appendProcessed(tx, key, h, now, resp)
-		return err
+		return appendProcessed(tx, key, now, seq, resp)
 	})
-	if err == nil && added != 0 {
-		s.processed.add(h, added)
+	if err == nil && added {
+		s.processed.add(h, now)
 	}
 	return err
 }
@@ -73,7 +71,7 @@ func (s *Store) MarkProcessed(ctx context.Context, key string, resp []byte) erro
 // PruneProcessed deletes processed entries first written more than olderThan ago and returns how many it
 // deleted. It walks the log from its oldest record: nothing is decoded.
 func (s *Store) PruneProcessed(ctx context.Context, olderThan time.Duration) (int, error) {
-	var stale [][]byte
+	var stale []staleRecord
 	n, err := s.pruneBefore(ctx, "prune processed", "olderThan", olderThan, func(tx *bbolt.Tx, cutoff time.Time) (int, error) {
 		var err error
 		stale, err = pruneLogBefore(tx, cutoff)
@@ -82,10 +80,8 @@ func (s *Store) PruneProcessed(ctx context.Context, olderThan time.Duration) (in
 	if err != nil {
 		return 0, err
 	}
-	for _, k := range stale {
-		if at, h, ok := splitLogKey(k); ok {
-			s.processed.remove(h, at)
-		}
+	for _, r := range stale {
+		s.processed.remove(r.hash, r.sec)
 	}
 	return n, nil
 }

@@ -13,57 +13,64 @@ import (
 	"go.etcd.io/bbolt"
 )
 
-// Processed activities are kept in a log ordered by time, not in a bucket keyed by activity id. Every turn
-// writes one record, and a bucket keyed by activity id (random keys) made each turn of a group commit dirty a
-// leaf of its own (and its branch pages), plus the time index its pruning needed: about nine of a commit's
-// twelve pages. In the log, the records of a group commit land on the same last leaf, and pruning walks it from
-// its oldest record. Finding an activity's record goes through an in-memory index from the hash of its key to
-// the records' times, built from the log's keys when the file is opened (the file lock makes this process the
-// only one that writes it).
+// Processed activities are kept in a log in the order they were written, not in a bucket keyed by activity
+// id. Every turn writes one record, and a bucket keyed by activity id (random keys) made each turn of a group
+// commit dirty a leaf of its own (and its branch pages), plus the time index its pruning needed: about nine of
+// a commit's twelve pages. In the log, the records of a group commit land on its last leaf, and pruning walks
+// it from its oldest record. Finding an activity's record goes through an in-memory index from the hash of its
+// key to the seconds in which records of that hash were written, built from the log when the file is opened
+// (the file lock makes this process the only one that writes it). Hashes and seconds are 32 bits, so an entry
+// costs about 10 bytes of memory (1 MB at 100k records). A lookup reads the records of those seconds, and the
+// hash and then the key stored in each record tell the activity's record from the others; the index has no
+// entry for an activity never seen, so that lookup, the common one, reads nothing.
 
 // bucketProcessedLog holds the processed-activity records: key = logKey, value = encodeProcessed.
 var bucketProcessedLog = []byte("processed_log")
 
-// logFillPercent packs the log's leaves: records are appended in time order and removed from its start, so a
-// split leaves the left page full for good (bbolt's default of one half would leave half of every page empty).
+// logFillPercent packs the log's leaves: records are appended in order and removed from its start, so a split
+// leaves the left page full for good (bbolt's default of one half would leave half of every page empty).
 const logFillPercent = 0.95
 
 // processedFormat is the first byte of a record's value, so the layout can change later.
 const processedFormat = 1
 
-// keyHash is the 64-bit FNV-1a hash of an activity key: stable across restarts, since it is part of the log
-// keys from which the index is rebuilt.
-func keyHash(key string) uint64 {
+// keyHash is the 64-bit FNV-1a hash of an activity key folded to 32 bits: stable across restarts, since the
+// index is rebuilt from the hashes stored in the records.
+func keyHash(key string) uint32 {
 	h := uint64(14695981039346656037)
 	for i := 0; i < len(key); i++ {
 		h ^= uint64(key[i])
 		h *= 1099511628211
 	}
-	return h
+	return uint32(h>>32) ^ uint32(h)
 }
 
-// logKey is the log key of a record: 8-byte big-endian Unix nanoseconds of its first write, then keyHash of
-// its activity key.
-func logKey(at int64, h uint64) []byte {
-	k := make([]byte, 16)
-	binary.BigEndian.PutUint64(k, uint64(at))
-	binary.BigEndian.PutUint64(k[8:], h)
+// logSecond is t as a log time: Unix seconds (32 bits, until 2106).
+func logSecond(t time.Time) uint32 { return uint32(t.Unix()) }
+
+// logKey is the log key of a record: the 4-byte big-endian log time of its first write, then the 4-byte
+// sequence number the store gave it (rising, so records of one second stay in the order they were written).
+func logKey(sec, seq uint32) []byte {
+	k := make([]byte, 8)
+	binary.BigEndian.PutUint32(k, sec)
+	binary.BigEndian.PutUint32(k[4:], seq)
 	return k
 }
 
 // splitLogKey is logKey's inverse; ok is false for a key of another length.
-func splitLogKey(k []byte) (at int64, h uint64, ok bool) {
-	if len(k) != 16 {
+func splitLogKey(k []byte) (sec, seq uint32, ok bool) {
+	if len(k) != 8 {
 		return 0, 0, false
 	}
-	return int64(binary.BigEndian.Uint64(k)), binary.BigEndian.Uint64(k[8:]), true
+	return binary.BigEndian.Uint32(k), binary.BigEndian.Uint32(k[4:]), true
 }
 
-// encodeProcessed is a record's value: processedFormat, the activity key's length (uvarint), the key, then
-// the response to replay (raw bytes, possibly none).
+// encodeProcessed is a record's value: processedFormat, the 4-byte keyHash of the activity key, the key's
+// length (uvarint), the key, then the response to replay (raw bytes, possibly none).
 func encodeProcessed(key string, resp []byte) []byte {
-	v := make([]byte, 0, 1+binary.MaxVarintLen64+len(key)+len(resp))
-	v = append(v, processedFormat)
+	v := make([]byte, 5, 5+binary.MaxVarintLen64+len(key)+len(resp))
+	v[0] = processedFormat
+	binary.BigEndian.PutUint32(v[1:], keyHash(key))
 	v = binary.AppendUvarint(v, uint64(len(key)))
 	v = append(v, key...)
 	return append(v, resp...)
@@ -72,49 +79,66 @@ func encodeProcessed(key string, resp []byte) []byte {
 // errBadRecord marks a processed record whose value is not in encodeProcessed's layout.
 var errBadRecord = errors.New("malformed processed-activity record")
 
-// decodeProcessed splits a record's value into its activity key and response (nil when none; it aliases v,
+// recordHash is the key hash stored in a record's value.
+func recordHash(v []byte) (uint32, error) {
+	if len(v) < 6 || v[0] != processedFormat {
+		return 0, errBadRecord
+	}
+	return binary.BigEndian.Uint32(v[1:]), nil
+}
+
+// decodeProcessed splits a record's value into its activity key and response (nil when none; both alias v,
 // which is valid only inside the transaction).
 func decodeProcessed(v []byte) (key, resp []byte, err error) {
-	if len(v) < 2 || v[0] != processedFormat {
+	if _, err := recordHash(v); err != nil {
+		return nil, nil, err
+	}
+	n, w := binary.Uvarint(v[5:])
+	if w <= 0 || uint64(len(v)-5-w) < n {
 		return nil, nil, errBadRecord
 	}
-	n, w := binary.Uvarint(v[1:])
-	if w <= 0 || uint64(len(v)-1-w) < n {
-		return nil, nil, errBadRecord
-	}
-	key = v[1+w : 1+w+int(n)]
-	if rest := v[1+w+int(n):]; len(rest) > 0 {
+	key = v[5+w : 5+w+int(n)]
+	if rest := v[5+w+int(n):]; len(rest) > 0 {
 		resp = rest
 	}
 	return key, resp, nil
 }
 
-// processedIndex maps the hash of an activity key to the times of the log records with that hash. A hash has
-// more than one record only when two keys collide, or when an activity's completion was written twice in one
-// group commit (a turn whose claim was taken over); lookups compare the stored key and take the earliest.
+// processedIndex maps the hash of an activity key to the seconds in which records with that hash were written.
+// A hash has more than one second only when two keys collide, or when an activity's completion was written
+// twice (a turn whose claim was taken over).
 type processedIndex struct {
 	mu   sync.RWMutex
-	at   map[uint64]int64
-	more map[uint64][]int64 // the further times of a hash, ascending (rare)
+	at   map[uint32]uint32
+	more map[uint32][]uint32 // the further seconds of a hash, ascending (rare)
+	seq  uint32              // the last sequence number given (nextSeq)
 }
 
-// times returns the times of hash h's records, earliest first.
-func (x *processedIndex) times(h uint64) []int64 {
+// nextSeq is the sequence number of the next record written.
+func (x *processedIndex) nextSeq() uint32 {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.seq++
+	return x.seq
+}
+
+// times returns the seconds of hash h's records, earliest first.
+func (x *processedIndex) times(h uint32) []uint32 {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	t, ok := x.at[h]
 	if !ok {
 		return nil
 	}
-	return append([]int64{t}, x.more[h]...)
+	return append([]uint32{t}, x.more[h]...)
 }
 
-// add records that the log holds a record of hash h at time t.
-func (x *processedIndex) add(h uint64, t int64) {
+// add records that the log holds a record of hash h written in second t.
+func (x *processedIndex) add(h, t uint32) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.at == nil {
-		x.at = map[uint64]int64{}
+		x.at = map[uint32]uint32{}
 	}
 	first, ok := x.at[h]
 	switch {
@@ -125,17 +149,17 @@ func (x *processedIndex) add(h uint64, t int64) {
 		return
 	}
 	if x.more == nil {
-		x.more = map[uint64][]int64{}
+		x.more = map[uint32][]uint32{}
 	}
-	all := append([]int64{first}, x.more[h]...)
+	all := append([]uint32{first}, x.more[h]...)
 	all = append(all, t)
 	slices.Sort(all)
 	x.at[h] = all[0]
 	x.more[h] = all[1:]
 }
 
-// remove forgets the record of hash h at time t.
-func (x *processedIndex) remove(h uint64, t int64) {
+// remove forgets the records of hash h written in second t.
+func (x *processedIndex) remove(h, t uint32) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	first, ok := x.at[h]
@@ -151,7 +175,7 @@ func (x *processedIndex) remove(h uint64, t int64) {
 		first, rest = rest[0], rest[1:]
 		x.at[h] = first
 	} else {
-		rest = slices.DeleteFunc(slices.Clone(rest), func(v int64) bool { return v == t })
+		rest = slices.DeleteFunc(slices.Clone(rest), func(v uint32) bool { return v == t })
 	}
 	if len(rest) == 0 {
 		delete(x.more, h)
@@ -160,7 +184,7 @@ func (x *processedIndex) remove(h uint64, t int64) {
 	}
 }
 
-// len is the number of records indexed.
+// len is the number of (hash, second) entries.
 func (x *processedIndex) len() int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
@@ -171,76 +195,93 @@ func (x *processedIndex) len() int {
 	return n
 }
 
-// loadProcessedIndex builds the index from the log's keys (values are not decoded).
+// loadProcessedIndex builds the index from the log (each record's key and stored hash; nothing else is
+// decoded) and continues its sequence numbers.
 func (s *Store) loadProcessedIndex() error {
 	return s.db.View(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketProcessedLog)
 		if b == nil {
 			return nil // a file kept at an older schema (tests of migrations)
 		}
+		// Sized at once: a map grown entry by entry ends up with twice the slots it needs (2.6 MB at 100k records
+		// instead of 1.1 MB).
+		n := 0
 		c := b.Cursor()
 		for k, _ := c.First(); k != nil; k, _ = c.Next() {
-			if at, h, ok := splitLogKey(k); ok {
-				s.processed.add(h, at)
+			n++
+		}
+		s.processed.at = make(map[uint32]uint32, n)
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			sec, seq, ok := splitLogKey(k)
+			h, err := recordHash(v)
+			if !ok || err != nil {
+				s.log.Warn("skipping a malformed processed-activity record", "key", fmt.Sprintf("%x", k))
+				continue
 			}
+			s.processed.add(h, sec)
+			s.processed.seq = max(s.processed.seq, seq)
 		}
 		return nil
 	})
 }
 
 // findProcessed returns the log key and value of key's record in tx (nil, nil when there is none): the
-// earliest record of key's hash whose stored key is key.
-func (s *Store) findProcessed(tx *bbolt.Tx, key string, h uint64) (lk, v []byte, err error) {
+// earliest record whose stored hash and key are key's.
+func (s *Store) findProcessed(tx *bbolt.Tx, key string, h uint32) (lk, v []byte, err error) {
 	b, err := bucket(tx, bucketProcessedLog)
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, t := range s.processed.times(h) {
-		lk = logKey(t, h)
-		v = b.Get(lk)
-		if v == nil {
-			continue // pruned since the index was read
-		}
-		k, _, err := decodeProcessed(v)
-		if err != nil {
-			return nil, nil, fmt.Errorf("record %x: %w", lk, err)
-		}
-		if string(k) == key {
-			return lk, v, nil
+	c := b.Cursor()
+	for _, sec := range s.processed.times(h) {
+		for k, v := c.Seek(logKey(sec, 0)); k != nil && bytes.HasPrefix(k, logKey(sec, 0)[:4]); k, v = c.Next() {
+			if rh, err := recordHash(v); err != nil || rh != h {
+				continue
+			}
+			rk, _, err := decodeProcessed(v)
+			if err != nil {
+				return nil, nil, fmt.Errorf("record %x: %w", k, err)
+			}
+			if string(rk) == key {
+				return k, v, nil
+			}
 		}
 	}
 	return nil, nil, nil
 }
 
-// appendProcessed writes a new record of key at time at (moved on by a nanosecond in the vanishing case that a
-// record of the same hash has that time) and returns the time used; the caller indexes it once the
-// transaction is committed.
-func appendProcessed(tx *bbolt.Tx, key string, h uint64, at int64, resp []byte) (int64, error) {
+// appendProcessed writes a new record of key at log key (sec, seq); the caller took seq from nextSeq before its
+// transaction (a group commit may run the function twice) and indexes the record once it is committed.
+func appendProcessed(tx *bbolt.Tx, key string, sec, seq uint32, resp []byte) error {
 	b, err := bucket(tx, bucketProcessedLog)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	b.FillPercent = logFillPercent
-	for b.Get(logKey(at, h)) != nil {
-		at++
-	}
-	return at, b.Put(logKey(at, h), encodeProcessed(key, resp))
+	return b.Put(logKey(sec, seq), encodeProcessed(key, resp))
 }
 
-// pruneLogBefore deletes the log's records written before cutoff, oldest first, and returns their keys (the
+// staleRecord is a record pruning deleted: its second and key hash, for the index.
+type staleRecord struct{ sec, hash uint32 }
+
+// pruneLogBefore deletes the log's records written before cutoff's second, oldest first, and returns them (the
 // caller drops them from the index once the transaction is committed).
-func pruneLogBefore(tx *bbolt.Tx, cutoff time.Time) ([][]byte, error) {
+func pruneLogBefore(tx *bbolt.Tx, cutoff time.Time) ([]staleRecord, error) {
 	b, err := bucket(tx, bucketProcessedLog)
 	if err != nil {
 		return nil, err
 	}
-	limit := logKey(cutoff.UnixNano(), 0)
-	var stale [][]byte
+	limit := logKey(logSecond(cutoff), 0)
+	var keys [][]byte
+	var stale []staleRecord
 	c := b.Cursor()
-	for k, _ := c.First(); k != nil && bytes.Compare(k[:min(8, len(k))], limit[:8]) < 0; k, _ = c.Next() {
-		stale = append(stale, bytes.Clone(k))
+	for k, v := c.First(); k != nil && bytes.Compare(k, limit) < 0; k, v = c.Next() {
+		sec, _, _ := splitLogKey(k)
+		h, _ := recordHash(v) // a malformed record is deleted as well
+		keys = append(keys, bytes.Clone(k))
+		stale = append(stale, staleRecord{sec: sec, hash: h})
 	}
-	for _, k := range stale {
+	for _, k := range keys {
 		if err := b.Delete(k); err != nil {
 			return nil, err
 		}
@@ -267,6 +308,7 @@ func moveProcessedToLog(tx *bbolt.Tx) error {
 		return nil
 	}
 	first := indexedTimes(tx.Bucket(bucketProcessedTimes))
+	seq := uint32(0)
 	err := old.ForEach(func(k, v []byte) error {
 		var rec legacyProcessed
 		if json.Unmarshal(v, &rec) != nil || rec.Claimed {
@@ -274,10 +316,10 @@ func moveProcessedToLog(tx *bbolt.Tx) error {
 		}
 		at, ok := first[string(k)]
 		if !ok {
-			at = rec.At.UnixNano()
+			at = rec.At
 		}
-		_, err := appendProcessed(tx, string(k), keyHash(string(k)), at, rec.Resp)
-		return err
+		seq++
+		return appendProcessed(tx, string(k), logSecond(at), seq, rec.Resp)
 	})
 	if err != nil {
 		return err
@@ -291,14 +333,14 @@ func moveProcessedToLog(tx *bbolt.Tx) error {
 }
 
 // indexedTimes reads a legacy time index (nil: none) into record key → time.
-func indexedTimes(idx *bbolt.Bucket) map[string]int64 {
-	out := map[string]int64{}
+func indexedTimes(idx *bbolt.Bucket) map[string]time.Time {
+	out := map[string]time.Time{}
 	if idx == nil {
 		return out
 	}
 	_ = idx.ForEach(func(k, _ []byte) error {
 		if len(k) > 8 {
-			out[string(k[8:])] = int64(binary.BigEndian.Uint64(k[:8]))
+			out[string(k[8:])] = time.Unix(0, int64(binary.BigEndian.Uint64(k[:8])))
 		}
 		return nil
 	})

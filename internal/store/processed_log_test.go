@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"path/filepath"
 	"slices"
@@ -149,18 +150,16 @@ func TestProcessedSurvivesRestart(t *testing.T) {
 func TestProcessedHashCollision(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t, Options{})
-	h := keyHash("a")
-	at := s.now().UnixNano()
-	var added int64
+	h, sec := keyHash("a"), logSecond(s.now())
+	forged := encodeProcessed("b", []byte("b's answer"))
+	binary.BigEndian.PutUint32(forged[1:], h) // "b" stored with "a"'s hash
 	err := s.db.Update(func(tx *bbolt.Tx) error {
-		var err error
-		added, err = appendProcessed(tx, "b", h, at, []byte("b's answer")) // "b" stored under "a"'s hash
-		return err
+		return tx.Bucket(bucketProcessedLog).Put(logKey(sec, s.processed.nextSeq()), forged)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.processed.add(h, added)
+	s.processed.add(h, sec)
 	if _, ok, err := s.Processed(ctx, "a"); err != nil || ok {
 		t.Fatalf("Processed(a) = %v, %v; want not processed (only a colliding key is stored)", ok, err)
 	}
@@ -170,8 +169,8 @@ func TestProcessedHashCollision(t *testing.T) {
 	if resp, ok, err := s.Processed(ctx, "a"); err != nil || !ok || string(resp) != "a's answer" {
 		t.Fatalf("Processed(a) = %q, %v, %v; want a's answer", resp, ok, err)
 	}
-	if got := len(s.processed.times(h)); got != 2 {
-		t.Fatalf("index holds %d records of the hash, want 2", got)
+	if got := logRecords(t, s); got != 2 {
+		t.Fatalf("the log holds %d records, want 2", got)
 	}
 }
 
@@ -179,17 +178,17 @@ func TestProcessedHashCollision(t *testing.T) {
 func TestProcessedIndex(t *testing.T) {
 	tests := []struct {
 		name   string
-		add    []int64
-		remove []int64
-		want   []int64
+		add    []uint32
+		remove []uint32
+		want   []uint32
 	}{
-		{"one", []int64{5}, nil, []int64{5}},
-		{"kept sorted", []int64{9, 3, 7}, nil, []int64{3, 7, 9}},
-		{"added twice", []int64{4, 4}, nil, []int64{4}},
-		{"remove first", []int64{1, 2, 3}, []int64{1}, []int64{2, 3}},
-		{"remove middle", []int64{1, 2, 3}, []int64{2}, []int64{1, 3}},
-		{"remove all", []int64{1, 2}, []int64{2, 1}, nil},
-		{"remove unknown", []int64{1}, []int64{8}, []int64{1}},
+		{"one", []uint32{5}, nil, []uint32{5}},
+		{"kept sorted", []uint32{9, 3, 7}, nil, []uint32{3, 7, 9}},
+		{"added twice", []uint32{4, 4}, nil, []uint32{4}},
+		{"remove first", []uint32{1, 2, 3}, []uint32{1}, []uint32{2, 3}},
+		{"remove middle", []uint32{1, 2, 3}, []uint32{2}, []uint32{1, 3}},
+		{"remove all", []uint32{1, 2}, []uint32{2, 1}, nil},
+		{"remove unknown", []uint32{1}, []uint32{8}, []uint32{1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -217,6 +216,7 @@ func TestDecodeProcessedRejectsMalformed(t *testing.T) {
 		"empty":          nil,
 		"other format":   append([]byte{9}, good[1:]...),
 		"key past end":   good[:4],
+		"key cut short":  good[:8],
 		"bad key length": {processedFormat, 0xff},
 	} {
 		if _, _, err := decodeProcessed(v); err == nil {
@@ -243,7 +243,7 @@ func TestGroupOfCompletionsWritesFewPages(t *testing.T) {
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		for i := range 8 {
 			key := "msteams|a:another-" + strconv.Itoa(i*977) + "|activity"
-			if _, err := appendProcessed(tx, key, keyHash(key), s.now().UnixNano(), []byte(`{"status":200}`)); err != nil {
+			if err := appendProcessed(tx, key, logSecond(s.now()), s.processed.nextSeq(), []byte(`{"status":200}`)); err != nil {
 				return err
 			}
 		}
@@ -267,7 +267,7 @@ func BenchmarkReopen100k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	now := time.Now().UTC().UnixNano()
+	now := logSecond(time.Now())
 	ref := validRef()
 	err = s.db.Update(func(tx *bbolt.Tx) error {
 		for i := range 100_000 {
@@ -277,7 +277,7 @@ func BenchmarkReopen100k(b *testing.B) {
 				return err
 			}
 			key := "msteams|a:conv-" + strconv.Itoa(i) + "|act"
-			if _, err := appendProcessed(tx, key, keyHash(key), now+int64(i), nil); err != nil {
+			if err := appendProcessed(tx, key, now, uint32(i+1), nil); err != nil {
 				return err
 			}
 		}

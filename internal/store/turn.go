@@ -185,13 +185,12 @@ func (s *Store) writeCompletion(ctx context.Context, op, key, token string, resp
 		r.UpdatedAt = now
 		ref = &r
 	}
-	h := keyHash(key)
+	h, sec, seq := keyHash(key), logSecond(now), s.processed.nextSeq()
 	var kept bool
-	var added int64
 	// Concurrent turns' completions share one commit (group commit); the function is idempotent.
 	err := s.batch(ctx, op, func(tx *bbolt.Tx) error {
 		var err error
-		if kept, added, err = s.putCompletion(tx, key, h, now.UnixNano(), resp); err != nil {
+		if kept, err = s.putCompletion(tx, key, h, sec, seq, resp); err != nil {
 			return err
 		}
 		if err := putDialogs(tx, w.Dialogs, now, !kept); err != nil || ref == nil {
@@ -205,22 +204,21 @@ func (s *Store) writeCompletion(ctx context.Context, op, key, token string, resp
 	if kept {
 		s.log.Warn("activity completed twice (its claim was taken over); the first answer is kept", "key", key)
 	} else {
-		s.processed.add(h, added) // before the claim is released: a delivery that finds it free finds this
+		s.processed.add(h, sec) // before the claim is released: a delivery that finds it free finds this
 	}
 	s.health.Forget(key)
 	s.claims.release(key, token)
 	return nil
 }
 
-// putCompletion appends the completion of key at time at to the processed-activity log unless a record of key
-// is stored (kept reports that); added is the time of the new record.
-func (s *Store) putCompletion(tx *bbolt.Tx, key string, h uint64, at int64, resp []byte) (kept bool, added int64, err error) {
+// putCompletion appends the completion of key at log key (sec, seq) unless a record of key is stored (kept
+// reports that).
+func (s *Store) putCompletion(tx *bbolt.Tx, key string, h, sec, seq uint32, resp []byte) (kept bool, err error) {
 	lk, _, err := s.findProcessed(tx, key, h)
 	if err != nil || lk != nil {
-		return lk != nil, 0, err
+		return lk != nil, err
 	}
-	added, err = appendProcessed(tx, key, h, at, resp)
-	return false, added, err
+	return false, appendProcessed(tx, key, sec, seq, resp)
 }
 
 // putConversationIfChanged writes ref (merged with the stored reference, see MergeConversation) unless the
