@@ -221,12 +221,17 @@ func (s *Store) ClaimActivity(ctx context.Context, key string, holdFor time.Dura
 		return store.Claim{Done: true, Response: resp}, nil // answered here; its completion is still being written
 	}
 	token := store.NewClaimToken()
-	var won bool
-	err := s.pool.QueryRow(ctx, `INSERT INTO processed (key, at, claimed, holder) VALUES ($1, clock_timestamp(), true, $3)
+	var since *time.Time
+	// The CTE reads the row as it was before the statement: its claim time when this is a takeover.
+	err := s.pool.QueryRow(ctx, `WITH prior AS (SELECT at FROM processed WHERE key = $1)
+		INSERT INTO processed (key, at, claimed, holder) VALUES ($1, clock_timestamp(), true, $3)
 		ON CONFLICT (key) DO UPDATE SET at = clock_timestamp(), holder = EXCLUDED.holder
 			WHERE processed.claimed AND processed.at <= clock_timestamp() - $2 * interval '1 microsecond'
-		RETURNING true`, key, micros(holdFor), token).Scan(&won)
+		RETURNING (SELECT at FROM prior)`, key, micros(holdFor), token).Scan(&since)
 	if err == nil {
+		if since != nil {
+			s.log.Warn("taking over an abandoned activity claim", "key", key, "claimed_at", since.UTC())
+		}
 		return store.Claim{Won: true, Token: token}, nil
 	}
 	if !errors.Is(err, pgx.ErrNoRows) {

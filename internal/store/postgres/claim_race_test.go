@@ -1,7 +1,10 @@
 package postgres_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -60,5 +63,36 @@ func TestClaimWhileTheHolderReleases(t *testing.T) {
 	}
 	if c, err := other.ClaimActivity(ctx, key, time.Hour); err != nil || !c.Won {
 		t.Fatalf("the next claim = %+v, %v; want won", c, err)
+	}
+}
+
+// TestTakeoverIsLogged: taking over an abandoned claim says so in the log (as on bbolt), with the old claim's
+// time; winning a fresh claim logs nothing.
+func TestTakeoverIsLogged(t *testing.T) {
+	url := pgtest.URL(t)
+	ctx := context.Background()
+	var logs bytes.Buffer
+	s, err := postgres.Open(ctx, url, postgres.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	key := "msteams|chat|act-takeover-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	first, err := s.ClaimActivity(ctx, key, time.Hour)
+	if err != nil || !first.Won {
+		t.Fatalf("first claim = %+v, %v", first, err)
+	}
+	if strings.Contains(logs.String(), "taking over") {
+		t.Fatalf("a fresh claim logged a takeover: %s", logs.String())
+	}
+	second, err := s.ClaimActivity(ctx, key, time.Microsecond) // the first claim is older than that by now
+	if err != nil || !second.Won || second.Token == first.Token {
+		t.Fatalf("takeover = %+v, %v; want won with a new token", second, err)
+	}
+	out := logs.String()
+	for _, want := range []string{"taking over an abandoned activity claim", "key=" + key, "claimed_at="} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log %q lacks %q", out, want)
+		}
 	}
 }
