@@ -165,12 +165,7 @@ func (v *JWTVerifier) verifyToken(ctx context.Context, token, channelID string) 
 	if claims.ServiceURL == "" {
 		return verifiedToken{}, authErr("token has no serviceurl claim", nil)
 	}
-	vt := verifiedToken{
-		serviceURL:   claims.ServiceURL,
-		exp:          claims.ExpiresAt.Time,
-		endorsements: used.endorsements,
-		gen:          used.gen,
-	}
+	vt := verifiedToken{serviceURL: claims.ServiceURL, exp: claims.ExpiresAt.Time, key: used}
 	if claims.NotBefore != nil {
 		vt.nbf = claims.NotBefore.Time
 	}

@@ -2,8 +2,6 @@ package botframework
 
 import (
 	"crypto/sha256"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 )
@@ -22,16 +20,15 @@ type tokenKey [sha256.Size]byte
 
 func keyOf(token string) tokenKey { return sha256.Sum256([]byte(token)) }
 
-// verifiedToken is what full verification proved about a token: it is RS256-signed by a key of
-// key generation gen, with the right issuer and audience. The claims kept here are the ones that
+// verifiedToken is what full verification proved about a token: it is RS256-signed by key (of key
+// generation key.gen), with the right issuer and audience. The claims kept here are the ones that
 // must still be checked per request (times, serviceurl, the key's channel endorsements).
 type verifiedToken struct {
-	serviceURL   string
-	exp          time.Time // the exp claim (required)
-	nbf          time.Time // the nbf claim; zero when absent
-	endorsements []string  // channels the signing key is endorsed for
-	gen          uint64    // key generation of the signing key
-	until        time.Time // served from the cache only before this instant
+	serviceURL string
+	exp        time.Time  // the exp claim (required)
+	nbf        time.Time  // the nbf claim; zero when absent
+	key        signingKey // the key that signed it: its endorsements and generation
+	until      time.Time  // served from the cache only before this instant
 }
 
 // usable reports whether the cached verification still stands for a request on channelID at now
@@ -39,14 +36,14 @@ type verifiedToken struct {
 // which produces the precise error (expired, not yet valid, key not endorsed, key rotated out).
 func (t verifiedToken) usable(now time.Time, gen uint64, channelID string) bool {
 	switch {
-	case t.gen != gen:
+	case t.key.gen != gen:
 		return false
 	case !now.Before(t.until):
 		return false
 	case !t.nbf.IsZero() && now.Add(ClockSkew).Before(t.nbf):
 		return false
 	}
-	return slices.ContainsFunc(t.endorsements, func(e string) bool { return strings.EqualFold(e, channelID) })
+	return t.key.endorses(channelID)
 }
 
 // tokenCache holds successful verifications keyed by the token's hash. Safe for concurrent use.
@@ -92,7 +89,7 @@ func (c *tokenCache) put(k tokenKey, t verifiedToken, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.entries[k]; !ok && len(c.entries) >= c.max {
-		c.evict(now, t.gen)
+		c.evict(now, t.key.gen)
 	}
 	c.entries[k] = t
 }
@@ -106,7 +103,7 @@ func (c *tokenCache) evict(now time.Time, gen uint64) {
 		haveOlder bool
 	)
 	for k, t := range c.entries {
-		if !now.Before(t.until) || t.gen != gen {
+		if !now.Before(t.until) || t.key.gen != gen {
 			delete(c.entries, k)
 			continue
 		}

@@ -191,7 +191,7 @@ func TestJWTVerifierCacheConcurrent(t *testing.T) {
 func TestTokenCacheBounded(t *testing.T) {
 	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
 	entry := func(exp time.Duration, gen uint64) verifiedToken {
-		return verifiedToken{serviceURL: testServiceURL, exp: now.Add(exp), gen: gen}
+		return verifiedToken{serviceURL: testServiceURL, exp: now.Add(exp), key: signingKey{gen: gen}}
 	}
 	k := func(i int) tokenKey { return keyOf(fmt.Sprint("token-", i)) }
 	cases := []struct {
