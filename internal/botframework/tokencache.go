@@ -115,10 +115,3 @@ func (c *tokenCache) evict(now time.Time, gen uint64) {
 		delete(c.entries, oldest)
 	}
 }
-
-// len returns the number of cached entries.
-func (c *tokenCache) len() int {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return len(c.entries)
-}

@@ -12,6 +12,13 @@ import (
 	"github.com/infracloudio/msbotbuilder-go/schema"
 )
 
+// len returns the number of cached entries (tests only).
+func (c *tokenCache) len() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.entries)
+}
+
 // newCachingVerifier returns a verifier against a fake OpenID server with standardKeys.
 func newCachingVerifier(t *testing.T) (*JWTVerifier, *fakeClock, *oidcServer) {
 	t.Helper()
