@@ -37,9 +37,8 @@ func perStep(ctx context.Context, o options, conn *connector, out io.Writer) err
 	}
 	hc := &http.Client{Timeout: 30 * time.Second}
 	total, steps := 0.0, 0
-	for i, p := range personas {
-		c := &client{id: i, p: p, endpoint: bot.endpoint, svcURL: conn.url,
-			botID: "28:" + benchAppID, token: tok, http: hc}
+	for _, c := range newClients(len(personas), bot.endpoint, conn.url, tok, hc) {
+		p := c.p
 		for round := 0; round < 2; round++ { // warm: token keys, caches, conversation
 			for _, s := range schedule(p) {
 				if _, err := c.post(ctx, s); err != nil {
