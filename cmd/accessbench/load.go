@@ -50,7 +50,7 @@ func schedule(p persona) []step {
 		{verb: "command", data: map[string]any{"text": "approvals"}}, {text: "packages falcon"}, open("2"), {text: "my requests"}, {text: "status"}}
 }
 
-// client posts activities as one persona in its own conversation, one at a time.
+// client posts activities as one persona in its conversation, one at a time.
 type client struct {
 	id       int
 	p        persona
@@ -62,8 +62,9 @@ type client struct {
 	seq      int
 }
 
-// newClients are n clients of the bot at endpoint, the personas in turn, each in its own conversation, all
-// with token and the Connector at svcURL. A row's warm-up and measured run use the same clients.
+// newClients are n clients of the bot at endpoint, the personas in turn (clients of one persona share its 1:1
+// conversation, see conversationID), all with token and the Connector at svcURL. A row's warm-up and measured
+// run use the same clients.
 func newClients(n int, endpoint, svcURL, token string, hc *http.Client) []*client {
 	clients := make([]*client, n)
 	for i := range clients {
