@@ -72,11 +72,7 @@ func (s *Sim) roleScheduleInstances(g *gctx, name string) *graphErr {
 	if gerr := needPermission(g, perms); gerr != nil {
 		return gerr
 	}
-	var items []item
-	for _, a := range sortedBy(from, func(a *roleAssignment) int64 { return a.Ord }) {
-		if a.TenantID != g.c.TenantID {
-			continue
-		}
+	return s.writeRoleAssignments(g, "roleManagement/directory/"+name, from, nil, func(a *roleAssignment) map[string]any {
 		m := map[string]any{"id": a.ID, "principalId": a.PrincipalID, "roleDefinitionId": a.RoleDefinitionID,
 			"directoryScopeId": a.DirectoryScopeID, "appScopeId": nil, "startDateTime": nil, "endDateTime": nil, "memberType": "Direct"}
 		if eligible {
@@ -88,8 +84,6 @@ func (s *Sim) roleScheduleInstances(g *gctx, name string) *graphErr {
 			}
 			m["assignmentType"], m["roleAssignmentOriginId"], m["roleAssignmentScheduleId"] = typ, a.ID, a.ID
 		}
-		items = append(items, sameItem(m))
-	}
-	s.writeCollection(g.w, g.r, g.q, "roleManagement/directory/"+name, items)
-	return nil
+		return m
+	})
 }

@@ -54,23 +54,29 @@ func (s *Sim) roleManagement(g *gctx, seg []string) *graphErr {
 	if gerr := needPermission(g, roleReadPermissions); gerr != nil {
 		return gerr
 	}
+	return s.writeRoleAssignments(g, "roleManagement/directory/roleAssignments", s.w.RoleAssignments, seg[2:], renderRoleAssignment)
+}
+
+// writeRoleAssignments writes the caller's tenant's assignments of from, in the order they were made, rendered by
+// render: the one named by rest[0] (404 when it is not there or in another tenant), or all of them when rest is
+// empty, as an OData collection.
+func (s *Sim) writeRoleAssignments(g *gctx, ctxPath string, from map[string]*roleAssignment, rest []string, render func(*roleAssignment) map[string]any) *graphErr {
 	tid := g.c.TenantID
-	if len(seg) == 3 {
-		a := s.w.RoleAssignments[seg[2]]
+	if len(rest) == 1 {
+		a := from[rest[0]]
 		if a == nil || a.TenantID != tid {
-			return errNotFound("unifiedRoleAssignment", seg[2])
+			return errNotFound("unifiedRoleAssignment", rest[0])
 		}
-		s.writeEntity(g.w, http.StatusOK, g.q, "roleManagement/directory/roleAssignments", renderRoleAssignment(a))
+		s.writeEntity(g.w, http.StatusOK, g.q, ctxPath, render(a))
 		return nil
 	}
 	var items []item
-	for _, a := range sortedBy(s.w.RoleAssignments, func(a *roleAssignment) int64 { return a.Ord }) {
-		if a.TenantID != tid {
-			continue
+	for _, a := range sortedBy(from, func(a *roleAssignment) int64 { return a.Ord }) {
+		if a.TenantID == tid {
+			items = append(items, sameItem(render(a)))
 		}
-		items = append(items, sameItem(renderRoleAssignment(a)))
 	}
-	s.writeCollection(g.w, g.r, g.q, "roleManagement/directory/roleAssignments", items)
+	s.writeCollection(g.w, g.r, g.q, ctxPath, items)
 	return nil
 }
 
@@ -115,27 +121,11 @@ func (s *Sim) emRoleAssignments(g *gctx, rest []string) *graphErr {
 	if gerr := needPermission(g, emRoleReadPermissions); gerr != nil {
 		return gerr
 	}
-	const ctxPath = "roleManagement/entitlementManagement/roleAssignments"
-	render := func(a *roleAssignment) map[string]any {
-		return map[string]any{"id": a.ID, "principalId": a.PrincipalID, "roleDefinitionId": a.RoleDefinitionID,
-			"appScopeId": a.AppScopeID, "directoryScopeId": nil, "condition": nil}
-	}
-	if len(rest) == 1 {
-		a := s.w.EMRoleAssignments[rest[0]]
-		if a == nil || a.TenantID != g.c.TenantID {
-			return errNotFound("unifiedRoleAssignment", rest[0])
-		}
-		s.writeEntity(g.w, http.StatusOK, g.q, ctxPath, render(a))
-		return nil
-	}
-	var items []item
-	for _, a := range sortedBy(s.w.EMRoleAssignments, func(a *roleAssignment) int64 { return a.Ord }) {
-		if a.TenantID == g.c.TenantID {
-			items = append(items, sameItem(render(a)))
-		}
-	}
-	s.writeCollection(g.w, g.r, g.q, ctxPath, items)
-	return nil
+	return s.writeRoleAssignments(g, "roleManagement/entitlementManagement/roleAssignments", s.w.EMRoleAssignments, rest,
+		func(a *roleAssignment) map[string]any {
+			return map[string]any{"id": a.ID, "principalId": a.PrincipalID, "roleDefinitionId": a.RoleDefinitionID,
+				"appScopeId": a.AppScopeID, "directoryScopeId": nil, "condition": nil}
+		})
 }
 
 // Entitlement management role definition ids (built in, the same in every tenant).
