@@ -91,7 +91,3 @@ func (s *Store) PruneProcessed(ctx context.Context, olderThan time.Duration) (in
 func (s *Store) RunMaintenance(ctx context.Context, m Maintenance) error {
 	return Maintain(ctx, s, s.log, m)
 }
-
-// processedCount is the number of records in the processed-activity log (tests and the benchmark check it
-// against the index).
-func (s *Store) processedCount() int { return s.processed.len() }

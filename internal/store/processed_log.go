@@ -184,17 +184,6 @@ func (x *processedIndex) remove(h, t uint32) {
 	}
 }
 
-// len is the number of (hash, second) entries.
-func (x *processedIndex) len() int {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	n := len(x.at)
-	for _, m := range x.more {
-		n += len(m)
-	}
-	return n
-}
-
 // loadProcessedIndex builds the index from the log (each record's key and stored hash; nothing else is
 // decoded) and continues its sequence numbers.
 func (s *Store) loadProcessedIndex() error {
