@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"time"
 
@@ -24,15 +25,8 @@ func (s *Store) Processed(ctx context.Context, key string) ([]byte, bool, error)
 	var resp []byte
 	found := false
 	err := s.view(ctx, op, func(tx *bbolt.Tx) error {
-		_, v, err := s.findProcessed(tx, key, h)
-		if err != nil || v == nil {
-			return err
-		}
-		found = true
-		_, r, err := decodeProcessed(v)
-		if r != nil {
-			resp = append([]byte(nil), r...)
-		}
+		lk, r, err := s.findProcessed(tx, key, h)
+		found, resp = lk != nil, bytes.Clone(r)
 		return err
 	})
 	if err != nil {

@@ -214,25 +214,26 @@ func (s *Store) loadProcessedIndex() error {
 	})
 }
 
-// findProcessed returns the log key and value of key's record in tx (nil, nil when there is none): the
-// earliest record whose stored hash and key are key's.
-func (s *Store) findProcessed(tx *bbolt.Tx, key string, h uint32) (lk, v []byte, err error) {
+// findProcessed returns the log key of key's record in tx (nil when there is none), the earliest record whose
+// stored hash and key are key's, and the response stored in it (nil when none; valid only inside tx).
+func (s *Store) findProcessed(tx *bbolt.Tx, key string, h uint32) (lk, resp []byte, err error) {
 	b, err := bucket(tx, bucketProcessedLog)
 	if err != nil {
 		return nil, nil, err
 	}
 	c := b.Cursor()
 	for _, sec := range s.processed.times(h) {
-		for k, v := c.Seek(logKey(sec, 0)); k != nil && bytes.HasPrefix(k, logKey(sec, 0)[:4]); k, v = c.Next() {
+		start := logKey(sec, 0)
+		for k, v := c.Seek(start); k != nil && bytes.HasPrefix(k, start[:4]); k, v = c.Next() {
 			if rh, err := recordHash(v); err != nil || rh != h {
 				continue
 			}
-			rk, _, err := decodeProcessed(v)
+			rk, resp, err := decodeProcessed(v)
 			if err != nil {
 				return nil, nil, fmt.Errorf("record %x: %w", k, err)
 			}
 			if string(rk) == key {
-				return k, v, nil
+				return k, resp, nil
 			}
 		}
 	}
