@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -15,11 +16,31 @@ import (
 //   - requests_due: NextCheckAt of the requests the poller follows, so a DueBefore listing reads only the
 //     requests due and never decodes the closed ones;
 //   - requests_closed: ClosedAt of the closed requests, so PruneRequests walks from the oldest and stops at
-//     the cutoff, like the processed activity index.
+//     the cutoff.
 var (
 	bucketRequestsDue    = []byte("requests_due")
 	bucketRequestsClosed = []byte("requests_closed")
 )
+
+// timeKey is the key of a time index entry: 8-byte big-endian Unix nanoseconds of t, then the record's key.
+// A cursor walks such an index in time order.
+func timeKey(t time.Time, key []byte) []byte {
+	k := make([]byte, 8, 8+len(key))
+	binary.BigEndian.PutUint64(k, uint64(t.UnixNano()))
+	return append(k, key...)
+}
+
+// indexedBefore returns the entries of time index idx (see timeKey) whose time is before cutoff, oldest
+// first, as copies (the caller may delete them while it walks the result).
+func indexedBefore(idx *bbolt.Bucket, cutoff time.Time) [][]byte {
+	limit := timeKey(cutoff, nil)
+	var out [][]byte
+	c := idx.Cursor()
+	for k, _ := c.First(); k != nil && len(k) >= 8 && bytes.Compare(k[:8], limit) < 0; k, _ = c.Next() {
+		out = append(out, bytes.Clone(k))
+	}
+	return out
+}
 
 // requestTimes are the indexed times (and the version) of a stored request, decoded without its body.
 type requestTimes struct {
@@ -135,8 +156,16 @@ func (s *Store) PruneRequests(ctx context.Context, closedFor time.Duration) (int
 		if idx == nil {
 			return 0, nil
 		}
-		// The index entry goes too, even one left by an unreadable record.
-		return pruneIndexed(idx, cutoff, func(id []byte) error { return deleteRequestTx(tx, id, true) })
+		stale := indexedBefore(idx, cutoff)
+		for _, k := range stale {
+			if err := deleteRequestTx(tx, k[8:], true); err != nil {
+				return 0, err
+			}
+			if err := idx.Delete(k); err != nil { // an entry left by an unreadable record
+				return 0, err
+			}
+		}
+		return len(stale), nil
 	})
 }
 
