@@ -40,11 +40,15 @@ func subjects(cs []entitlement.ContactedReviewer) []entitlement.Subject {
 }
 
 // readReviewersNow reads an instance's contacted reviewers (once) and works out who reviews it now
-// (reviewersNow); it returns both.
+// (reviewersNow); it returns both. A self-review stage does not read the contacted list (nil): its reviewers
+// are the people under review in it.
 func (s *Service) readReviewersNow(ctx context.Context, a Active) ([]entitlement.ContactedReviewer, []entitlement.Subject, error) {
-	contacted, err := s.cfg.Reviews.ContactedReviewers(ctx, a.Def.ID, a.Inst.ID)
-	if err != nil {
-		return nil, nil, fmt.Errorf("list reviewers of %s: %w", a.Def.Name, err)
+	var contacted []entitlement.ContactedReviewer
+	if a.Stage == nil || !a.SelfReview() {
+		var err error
+		if contacted, err = s.cfg.Reviews.ContactedReviewers(ctx, a.Def.ID, a.Inst.ID); err != nil {
+			return nil, nil, fmt.Errorf("list reviewers of %s: %w", a.Def.Name, err)
+		}
 	}
 	revs, err := s.reviewersNow(ctx, a, contacted)
 	if err != nil {
@@ -54,7 +58,8 @@ func (s *Service) readReviewersNow(ctx context.Context, a Active) ([]entitlement
 }
 
 // reviewersNow lists who reviews an instance now, from contacted (the instance's contactedReviewers, read once
-// by the caller): everyone contacted for a single-stage review, the current stage's reviewers otherwise.
+// by the caller; nil for a self-review stage, which does not use it): everyone contacted for a single-stage
+// review, the current stage's reviewers otherwise.
 func (s *Service) reviewersNow(ctx context.Context, a Active, contacted []entitlement.ContactedReviewer) ([]entitlement.Subject, error) {
 	if a.Stage == nil {
 		return subjects(contacted), nil

@@ -169,6 +169,50 @@ func TestReviewersNowStage(t *testing.T) {
 	}
 }
 
+// contactCounter counts the reads of an instance's contacted reviewers (it has none).
+type contactCounter struct {
+	*stageReviews
+	contacted int
+}
+
+func (c *contactCounter) ContactedReviewers(context.Context, string, string) ([]entitlement.ContactedReviewer, error) {
+	c.contacted++
+	return nil, nil
+}
+
+// TestReviewersNowReadsContactedOnlyWhenUsed: a self-review stage's reviewers are the people under review, so
+// working them out does not read the instance's contacted reviewers; a stage with reviewers reads them once.
+func TestReviewersNowReadsContactedOnlyWhenUsed(t *testing.T) {
+	stage := entitlement.ReviewStage{ID: "s2", Number: 2, Status: entitlement.ReviewInProgress}
+	items := []entitlement.ReviewDecision{{ID: "d-rita", Principal: entitlement.Subject{ID: "rita"}}}
+	for _, c := range []struct {
+		name          string
+		stage2        entitlement.ReviewStageSetting
+		want          string
+		wantContacted int
+	}{
+		{"self-review stage", entitlement.ReviewStageSetting{}, "rita", 0},
+		{"named user", entitlement.ReviewStageSetting{ReviewerQueries: []string{"/users/patti"}}, "patti", 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rv := &contactCounter{stageReviews: &stageReviews{items: items}}
+			s := &Service{cfg: Config{Reviews: rv, Directory: &orgDir{}}, log: slog.New(slog.DiscardHandler)}
+			def := entitlement.ReviewDefinition{Stages: []entitlement.ReviewStageSetting{{StageID: "1", ReviewerQueries: []string{"/users/adele"}}, c.stage2}}
+			a := Active{Def: def, Inst: entitlement.ReviewInstance{ID: "i"}, Stages: []entitlement.ReviewStage{{ID: "s1", Number: 1}, stage}, Stage: &stage}
+			_, revs, err := s.readReviewersNow(context.Background(), a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(revs) != 1 || revs[0].ID != c.want {
+				t.Errorf("reviewers %+v, want %s", revs, c.want)
+			}
+			if rv.contacted != c.wantContacted {
+				t.Errorf("contacted reviewers read %d times, want %d", rv.contacted, c.wantContacted)
+			}
+		})
+	}
+}
+
 // TestSelfReviewPerStage: in a multi-stage review the stage in progress says whether people answer for
 // themselves, and self-review notices are sent once per stage.
 func TestSelfReviewPerStage(t *testing.T) {
