@@ -316,13 +316,11 @@ func decodeStoredResponse(raw []byte) *botframework.InvokeResponse {
 // redelivery.
 func encodeResponse(resp *botframework.InvokeResponse) ([]byte, error) {
 	if resp != nil && resp.Body != nil {
-		if _, done := resp.Body.(json.RawMessage); !done {
-			body, err := json.Marshal(resp.Body)
-			if err != nil {
-				return nil, err
-			}
-			resp.Body = json.RawMessage(body)
+		body, err := botframework.EncodeBody(resp.Body)
+		if err != nil {
+			return nil, err
 		}
+		resp.Body = json.RawMessage(body)
 	}
 	return json.Marshal(resp)
 }

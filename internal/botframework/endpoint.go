@@ -194,7 +194,7 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(status)
 		return
 	}
-	payload, err := encodeBody(resp.Body)
+	payload, err := EncodeBody(resp.Body)
 	if err != nil {
 		outcome = OutcomeError
 		log.ErrorContext(ctx, "invoke response does not encode", slog.String("err", err.Error()))
@@ -225,8 +225,8 @@ func startActivitySpan(ctx context.Context, act *schema.Activity) (context.Conte
 	return telemetry.Tracer().Start(ctx, name, trace.WithAttributes(attrs...))
 }
 
-// encodeBody returns an invoke response body's JSON; a body already encoded (json.RawMessage) is used as it is.
-func encodeBody(body any) ([]byte, error) {
+// EncodeBody returns an invoke response body's JSON; a body already encoded (json.RawMessage) is used as it is.
+func EncodeBody(body any) ([]byte, error) {
 	if raw, ok := body.(json.RawMessage); ok {
 		return raw, nil
 	}
