@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/accessbot/accessbot/internal/entitlement"
 )
@@ -268,49 +269,17 @@ func approvers(sets []entitlement.SubjectSet, names func(entitlement.SubjectSet)
 	return out
 }
 
-// durationHours reads "PT4H" (or "P1DT2H") as whole hours.
-func durationHours(iso string) (int, bool) {
-	i := strings.IndexByte(iso, 'T')
-	if i < 1 || len(iso) < i+3 || iso[len(iso)-1] != 'H' {
-		return 0, false
-	}
-	h, err := strconv.Atoi(iso[i+1 : len(iso)-1])
-	if err != nil || h < 0 {
-		return 0, false
-	}
-	if i == 1 { // no days
-		return h, true
-	}
-	d, ok := durationDays(iso[:i])
-	return d*24 + h, ok
-}
+// durationDays reads an ISO-8601 duration ("P30D", "P4W2D") as whole days.
+func durationDays(iso string) (int, bool) { return wholeUnits(iso, 24*time.Hour) }
 
-// durationDays reads "P30D" (or "P4W2D") as whole days.
-func durationDays(iso string) (int, bool) {
-	var w, dd int
-	s := iso
-	if len(s) < 2 || s[0] != 'P' {
+// durationHours reads an ISO-8601 duration ("PT4H", "P1DT2H") as whole hours.
+func durationHours(iso string) (int, bool) { return wholeUnits(iso, time.Hour) }
+
+// wholeUnits is iso (entitlement.ParseISODuration) as a whole number of units; ok is false when it is not one.
+func wholeUnits(iso string, unit time.Duration) (int, bool) {
+	d, err := entitlement.ParseISODuration(iso)
+	if err != nil || d%unit != 0 {
 		return 0, false
 	}
-	s = s[1:]
-	for s != "" {
-		i := 0
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		if i == 0 || i == len(s) {
-			return 0, false
-		}
-		n, _ := strconv.Atoi(s[:i])
-		switch s[i] {
-		case 'W':
-			w = n
-		case 'D':
-			dd = n
-		default:
-			return 0, false
-		}
-		s = s[i+1:]
-	}
-	return w*7 + dd, true
+	return int(d / unit), true
 }

@@ -88,7 +88,7 @@ func validSchedule(s entitlement.Schedule, now time.Time) error {
 	switch s.Expiration.Type {
 	case "", entitlement.ExpireNotSpecified, entitlement.ExpireNever:
 	case entitlement.ExpireAfterDuration:
-		if _, err := ParseISODuration(s.Expiration.Duration); err != nil {
+		if _, err := entitlement.ParseISODuration(s.Expiration.Duration); err != nil {
 			return entitlement.Invalid("schedule duration", fmt.Sprintf("must be an ISO-8601 duration like P30D or PT8H: %v", err))
 		}
 	case entitlement.ExpireAfterDateTime:
