@@ -310,14 +310,12 @@ func (c *Client) Requests(ctx context.Context, f entitlement.RequestFilter) ([]e
 }
 
 func requestMatches(r entitlement.Request, f entitlement.RequestFilter) bool {
-	if f.PackageID != "" && r.PackageID != "" && r.PackageID != f.PackageID {
-		return false
-	}
-	if f.RequestorID != "" && r.Requestor.ID != "" && r.Requestor.ID != f.RequestorID {
-		return false
-	}
-	return len(f.States) == 0 || slices.Contains(f.States, r.State)
+	return idMatches(f.PackageID, r.PackageID) && idMatches(f.RequestorID, r.Requestor.ID) &&
+		(len(f.States) == 0 || slices.Contains(f.States, r.State))
 }
+
+// idMatches reports whether an item's id got passes a filter's id want: no filter, no id read, or the same.
+func idMatches(want, got string) bool { return want == "" || got == "" || got == want }
 
 func sortRequests(rs []entitlement.Request) {
 	slices.SortStableFunc(rs, func(a, b entitlement.Request) int { return b.CreatedAt.Compare(a.CreatedAt) })
@@ -370,10 +368,7 @@ func (c *Client) Assignments(ctx context.Context, f entitlement.AssignmentFilter
 }
 
 func assignmentMatches(a entitlement.Assignment, f entitlement.AssignmentFilter) bool {
-	if f.PackageID != "" && a.PackageID != "" && a.PackageID != f.PackageID {
-		return false
-	}
-	if f.TargetID != "" && a.Target.ID != "" && a.Target.ID != f.TargetID {
+	if !idMatches(f.PackageID, a.PackageID) || !idMatches(f.TargetID, a.Target.ID) {
 		return false
 	}
 	if len(f.States) > 0 && !slices.Contains(f.States, a.State) {
