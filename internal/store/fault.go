@@ -182,10 +182,5 @@ func (s *Store) probeWrites(ctx context.Context) error {
 		}
 	}
 	s.health.clear(seen)
-	return s.health.Flush(ctx, s.flushCompletion)
-}
-
-// flushCompletion writes one pending completion (see CompleteTurn).
-func (s *Store) flushCompletion(ctx context.Context, key, token string, resp []byte, dialogs []DialogWrite) error {
-	return s.writeCompletion(ctx, "complete turn", key, token, resp, TurnWrites{Dialogs: dialogs})
+	return s.health.Flush(ctx, s.writeCompletion)
 }

@@ -73,11 +73,11 @@ func (p *PendingAnswers) Len() int {
 }
 
 // Flush writes every remembered completion with complete (a backend's completion write, given the answer's
-// dialogs to write in the same transaction) and forgets each one written; it stops at the first error and
+// dialogs as the TurnWrites to write in the same transaction) and forgets each one written; it stops at the first error and
 // returns it. Flushes run one at a time (Ping, a redelivery and the background retry may flush together): a
 // second one waits for the first, bounded by its ctx, and then finds what the first wrote gone, instead of
 // writing it again — which the backend would log as an activity completed twice.
-func (p *PendingAnswers) Flush(ctx context.Context, complete func(ctx context.Context, key, token string, resp []byte, dialogs []DialogWrite) error) error {
+func (p *PendingAnswers) Flush(ctx context.Context, complete func(ctx context.Context, key, token string, resp []byte, w TurnWrites) error) error {
 	p.mu.Lock()
 	if p.flushing == nil {
 		p.flushing = make(chan struct{}, 1)
@@ -91,7 +91,7 @@ func (p *PendingAnswers) Flush(ctx context.Context, complete func(ctx context.Co
 		return fmt.Errorf("wait for another flush of the pending answers: %w", ctx.Err())
 	}
 	for key, a := range p.snapshot() {
-		if err := complete(ctx, key, a.token, a.resp, a.dialogs); err != nil {
+		if err := complete(ctx, key, a.token, a.resp, TurnWrites{Dialogs: a.dialogs}); err != nil {
 			return err
 		}
 		p.Forget(key)

@@ -31,7 +31,7 @@ func (f *fakeWrites) flush(ctx context.Context) error {
 	f.flushes++
 	failing := f.failing
 	f.mu.Unlock()
-	return f.p.Flush(ctx, func(_ context.Context, key, token string, resp []byte, _ []DialogWrite) error {
+	return f.p.Flush(ctx, func(_ context.Context, key, token string, resp []byte, _ TurnWrites) error {
 		if failing {
 			return errors.New("database unavailable")
 		}
@@ -137,7 +137,7 @@ func TestFlushesDoNotOverlap(t *testing.T) {
 	var mu sync.Mutex
 	writes := 0
 	entered, release := make(chan struct{}), make(chan struct{})
-	complete := func(_ context.Context, key, _ string, _ []byte, _ []DialogWrite) error {
+	complete := func(_ context.Context, key, _ string, _ []byte, _ TurnWrites) error {
 		mu.Lock()
 		writes++
 		first := writes == 1
@@ -181,7 +181,7 @@ func TestRememberKeepsTheFirstAnswer(t *testing.T) {
 		t.Fatalf("Answer = %q, %v; want the first answer", resp, ok)
 	}
 	var wrote []string
-	if err := p.Flush(context.Background(), func(_ context.Context, key, token string, resp []byte, _ []DialogWrite) error {
+	if err := p.Flush(context.Background(), func(_ context.Context, key, token string, resp []byte, _ TurnWrites) error {
 		wrote = append(wrote, key+" "+token+" "+string(resp))
 		return nil
 	}); err != nil {
@@ -199,7 +199,7 @@ func TestPendingRetryLogsOnlyFailures(t *testing.T) {
 	var p PendingAnswers
 	var once sync.Once
 	flush := func(ctx context.Context) error {
-		return p.Flush(ctx, func(_ context.Context, key, _ string, _ []byte, _ []DialogWrite) error {
+		return p.Flush(ctx, func(_ context.Context, key, _ string, _ []byte, _ TurnWrites) error {
 			once.Do(func() { p.Remember("late", "tok-late", []byte("late"), nil) }) // a turn fails meanwhile
 			return nil
 		})

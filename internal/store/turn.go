@@ -159,14 +159,13 @@ func (s *Store) CompleteActivity(ctx context.Context, key, token string, resp []
 // taken over, keeps the stored answer (and the stored dialogs of the keys it gives). When the write fails the
 // answer is kept in memory with w's dialogs (not its reference) and written later, as CompleteActivity says.
 func (s *Store) CompleteTurn(ctx context.Context, key, token string, resp []byte, w TurnWrites) error {
-	const op = "complete turn"
-	if err := CheckClaim(op, key, token); err != nil {
+	if err := CheckClaim(opCompleteTurn, key, token); err != nil {
 		return err
 	}
-	if err := CheckTurnWrites(op, w); err != nil {
+	if err := CheckTurnWrites(opCompleteTurn, w); err != nil {
 		return err
 	}
-	if err := s.writeCompletion(ctx, op, key, token, resp, w); err != nil {
+	if err := s.writeCompletion(ctx, key, token, resp, w); err != nil {
 		if !errors.Is(err, ErrInvalid) && ctx.Err() == nil {
 			s.health.Remember(key, token, bytes.Clone(resp), w.Dialogs) // the claim is kept: ReleaseActivity leaves it
 		}
@@ -175,9 +174,12 @@ func (s *Store) CompleteTurn(ctx context.Context, key, token string, resp []byte
 	return nil
 }
 
+// opCompleteTurn names a completion's transaction (CompleteTurn's, or a pending answer's written later).
+const opCompleteTurn = "complete turn"
+
 // writeCompletion writes the completion of key (unless one is stored: the first wins) and w, then drops the
-// claim token holds and any pending answer of key.
-func (s *Store) writeCompletion(ctx context.Context, op, key, token string, resp []byte, w TurnWrites) error {
+// claim token holds and any pending answer of key. A pending answer is written with it (PendingAnswers.Flush).
+func (s *Store) writeCompletion(ctx context.Context, key, token string, resp []byte, w TurnWrites) error {
 	now := s.now().UTC()
 	ref := w.Ref
 	if ref != nil && ref.UpdatedAt.IsZero() {
@@ -188,7 +190,7 @@ func (s *Store) writeCompletion(ctx context.Context, op, key, token string, resp
 	h, sec, seq := keyHash(key), logSecond(now), s.processed.nextSeq()
 	var kept bool
 	// Concurrent turns' completions share one commit (group commit); the function is idempotent.
-	err := s.batch(ctx, op, func(tx *bbolt.Tx) error {
+	err := s.batch(ctx, opCompleteTurn, func(tx *bbolt.Tx) error {
 		var err error
 		if kept, err = s.putCompletion(tx, key, h, sec, seq, resp); err != nil {
 			return err

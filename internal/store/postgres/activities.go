@@ -108,6 +108,8 @@ const completeDialogs = `dlg AS (
 		ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
 			WHERE EXISTS (SELECT 1 FROM done))`
 
+// completeTurn writes the completion of key with w in one statement (CompleteTurn's, and a pending answer's
+// with its dialogs: PendingAnswers.Flush).
 func (s *Store) completeTurn(ctx context.Context, key, token string, resp []byte, w store.TurnWrites) error {
 	const op = "complete turn"
 	if err := store.CheckClaim(op, key, token); err != nil {
@@ -163,11 +165,6 @@ func (s *Store) keptFirst(key string, wrote int) {
 	if wrote == 0 {
 		s.log.Warn("activity completed twice (its claim was taken over); the first answer is kept", "key", key)
 	}
-}
-
-// flushCompletion writes one pending completion with its dialogs (PendingAnswers.Flush).
-func (s *Store) flushCompletion(ctx context.Context, key, token string, resp []byte, dialogs []store.DialogWrite) error {
-	return s.completeTurn(ctx, key, token, resp, store.TurnWrites{Dialogs: dialogs})
 }
 
 // RenewActivity restarts the age of the claim of key (on the database clock) if token still holds it, so no

@@ -218,7 +218,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // flushAnswers writes the pending activity completions (Ping and the background retry).
 func (s *Store) flushAnswers(ctx context.Context) error {
-	return s.answers.Flush(ctx, s.flushCompletion)
+	return s.answers.Flush(ctx, s.completeTurn)
 }
 
 // Pool exposes the connection pool (the migrate command and tests use it).
