@@ -252,13 +252,5 @@ func (s *Store) ClaimActivity(ctx context.Context, key string, holdFor time.Dura
 
 // PruneProcessed deletes processed entries (and claims) older than olderThan and returns how many.
 func (s *Store) PruneProcessed(ctx context.Context, olderThan time.Duration) (int, error) {
-	const op = "prune processed"
-	if err := store.CheckPositive(op, "olderThan", olderThan); err != nil {
-		return 0, err
-	}
-	tag, err := s.pool.Exec(ctx, `DELETE FROM processed WHERE at < now() - $1 * interval '1 microsecond'`, micros(olderThan))
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", op, err)
-	}
-	return int(tag.RowsAffected()), nil
+	return s.pruneOlder(ctx, "prune processed", olderThan, `DELETE FROM processed WHERE at < now() - $1 * interval '1 microsecond'`)
 }

@@ -161,11 +161,16 @@ func (s *Store) DeleteDialog(ctx context.Context, key string) error {
 
 // PruneDialogs deletes dialogs last written more than olderThan ago and returns how many.
 func (s *Store) PruneDialogs(ctx context.Context, olderThan time.Duration) (int, error) {
-	const op = "prune dialogs"
+	return s.pruneOlder(ctx, "prune dialogs", olderThan, `DELETE FROM dialogs WHERE updated_at < now() - $1 * interval '1 microsecond'`)
+}
+
+// pruneOlder checks that olderThan is positive and runs sql, a DELETE of the rows older than $1 microseconds;
+// it returns how many rows it deleted.
+func (s *Store) pruneOlder(ctx context.Context, op string, olderThan time.Duration, sql string) (int, error) {
 	if err := store.CheckPositive(op, "olderThan", olderThan); err != nil {
 		return 0, err
 	}
-	tag, err := s.pool.Exec(ctx, `DELETE FROM dialogs WHERE updated_at < now() - $1 * interval '1 microsecond'`, micros(olderThan))
+	tag, err := s.pool.Exec(ctx, sql, micros(olderThan))
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", op, err)
 	}
