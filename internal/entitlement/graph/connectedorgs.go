@@ -159,17 +159,8 @@ func (c *Client) AddSponsor(ctx context.Context, orgID string, kind entitlement.
 		return err
 	}
 	return c.call(ctx, fmt.Sprintf("add %s sponsor %s to connected organization %s", kind, userID, orgID), func(ctx context.Context) error {
-		ri := abs.NewRequestInformation()
-		ri.Method = abs.POST
-		ri.SetUri(mustURL(c.sponsorsURL(orgID, kind) + "/$ref"))
-		ri.Headers.TryAdd("Accept", "application/json")
-		ref := models.NewReferenceCreate()
-		odataID := c.base + "/directoryObjects/" + userID
-		ref.SetOdataId(&odataID)
-		if err := ri.SetContentFromParsable(ctx, c.adapter, "application/json", ref); err != nil {
-			return fmt.Errorf("encode reference: %w", err)
-		}
-		return c.adapter.SendNoContent(ctx, ri, errorMapping)
+		_, err := c.sendJSON(ctx, abs.POST, c.sponsorsURL(orgID, kind)+"/$ref", map[string]any{"@odata.id": c.base + "/directoryObjects/" + userID}, nil)
+		return err
 	})
 }
 
@@ -179,9 +170,7 @@ func (c *Client) RemoveSponsor(ctx context.Context, orgID string, kind entitleme
 		return err
 	}
 	return c.call(ctx, fmt.Sprintf("remove %s sponsor %s from connected organization %s", kind, userID, orgID), func(ctx context.Context) error {
-		ri := abs.NewRequestInformation()
-		ri.Method = abs.DELETE
-		ri.SetUri(mustURL(c.sponsorsURL(orgID, kind) + "/" + userID + "/$ref"))
-		return c.adapter.SendNoContent(ctx, ri, errorMapping)
+		_, err := c.sendJSON(ctx, abs.DELETE, c.sponsorsURL(orgID, kind)+"/"+userID+"/$ref", nil, nil)
+		return err
 	})
 }
