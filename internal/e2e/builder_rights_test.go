@@ -16,9 +16,10 @@ import (
 func TestBuilderCatalogRights(t *testing.T) {
 	e := newFlowEnv(t, envOptions{AdminGroup: tenantsim.FalconTeamGroupID})
 
-	roles, err := e.client.CatalogRoleAssignments(e.ctx(), tenantsim.UserPatti)
-	if err != nil || len(roles) != 1 || roles[0].RoleDefinitionID != entitlement.RoleCatalogOwner || roles[0].CatalogID != tenantsim.FalconCatalogID {
-		t.Fatalf("Patti's entitlement management roles = %+v, %v", roles, err)
+	rights, err := e.client.AdminRights(e.ctx(), tenantsim.UserPatti)
+	roles := rights.CatalogRoles
+	if err != nil || rights.GovernanceAdmin != (entitlement.RoleHold{}) || len(roles) != 1 || roles[0].RoleDefinitionID != entitlement.RoleCatalogOwner || roles[0].CatalogID != tenantsim.FalconCatalogID {
+		t.Fatalf("Patti's entitlement management rights = %+v, %v", rights, err)
 	}
 
 	start := e.say(patti, "/package new", "builder.next")

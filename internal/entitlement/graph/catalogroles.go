@@ -17,17 +17,6 @@ const catalogScopePrefix = "/AccessPackageCatalog/"
 // maxInValues is how many principal ids one "principalId in (…)" filter carries.
 const maxInValues = 15
 
-// CatalogRoleAssignments lists the entitlement management roles the user holds directly:
-// GET /roleManagement/entitlementManagement/roleAssignments?$filter=principalId eq '{userID}'
-// (EntitlementManagement.Read.All). Each has its role definition id and the catalog it is scoped to ("" for
-// appScopeId "/").
-func (c *Client) CatalogRoleAssignments(ctx context.Context, userID string) ([]entitlement.CatalogRoleAssignment, error) {
-	if err := needID("user id", userID); err != nil {
-		return nil, err
-	}
-	return c.catalogRoles(ctx, []principal{{id: userID}})
-}
-
 // principal is a user (group "") or one of their role-assignable groups.
 type principal struct{ id, group string }
 
