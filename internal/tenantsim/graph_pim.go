@@ -30,13 +30,9 @@ func seedPIM(w *world) {
 	w.Groups[GovernanceAdminsGroupID] = &group{Ord: w.nextOrd(), ID: GovernanceAdminsGroupID, TenantID: ContosoTenantID,
 		DisplayName: "Identity Governance Admins", Description: "Holds the Identity Governance Administrator role",
 		MailNick: "igadmins", Members: []string{UserLynne}, IsAssignableToRole: true}
-	a := &roleAssignment{Ord: w.nextOrd(), TenantID: ContosoTenantID, PrincipalID: GovernanceAdminsGroupID,
-		RoleDefinitionID: IdentityGovernanceAdminRoleID, DirectoryScopeID: "/"}
-	a.ID = roleAssignmentID(a.RoleDefinitionID, a.PrincipalID)
+	a := newTenantWideRole(w, GovernanceAdminsGroupID, IdentityGovernanceAdminRoleID)
 	w.RoleAssignments[a.ID] = a
-	e := &roleAssignment{Ord: w.nextOrd(), TenantID: ContosoTenantID, PrincipalID: UserIsaiah,
-		RoleDefinitionID: IdentityGovernanceAdminRoleID, DirectoryScopeID: "/"}
-	e.ID = roleAssignmentID(e.RoleDefinitionID, e.PrincipalID)
+	e := newTenantWideRole(w, UserIsaiah, IdentityGovernanceAdminRoleID)
 	w.RoleEligibilities[e.ID] = e
 }
 

@@ -254,8 +254,13 @@ func seedRoleAssignments(w *world) {
 	if len(w.RoleAssignments) > 0 {
 		return
 	}
-	a := &roleAssignment{Ord: w.nextOrd(), TenantID: ContosoTenantID, PrincipalID: UserAdele,
-		RoleDefinitionID: IdentityGovernanceAdminRoleID, DirectoryScopeID: "/"}
-	a.ID = roleAssignmentID(a.RoleDefinitionID, a.PrincipalID)
+	a := newTenantWideRole(w, UserAdele, IdentityGovernanceAdminRoleID)
 	w.RoleAssignments[a.ID] = a
+}
+
+// newTenantWideRole is a Contoso assignment of roleDefinitionID to principalID over the whole directory, with
+// the id Entra would give it.
+func newTenantWideRole(w *world, principalID, roleDefinitionID string) *roleAssignment {
+	return &roleAssignment{Ord: w.nextOrd(), ID: roleAssignmentID(roleDefinitionID, principalID), TenantID: ContosoTenantID,
+		PrincipalID: principalID, RoleDefinitionID: roleDefinitionID, DirectoryScopeID: "/"}
 }
