@@ -41,8 +41,7 @@ func TestBuilderCatalogRights(t *testing.T) {
 // is asked or changed.
 func TestBuilderCatalogRightsEditDelete(t *testing.T) {
 	e := newFlowEnv(t, envOptions{AdminGroup: tenantsim.ReviewersGroupID})
-	isaiahChat := isaiah
-	isaiahChat.ConversationID = "a:isaiah"
+	isaiahChat := inChat(isaiah)
 	for _, cmd := range []string{"/package Falcon Wiki Reader edit", "/package Falcon Wiki Reader delete"} {
 		a := e.say(isaiahChat, cmd, "can't manage the catalog Project Falcon")
 		if got := a.CardText() + a.Text(); !strings.Contains(got, "Catalog owner or Access package manager") || strings.Contains(rawCard(a), "builder.next") {
@@ -63,8 +62,7 @@ func TestBuilderRightsThroughGroupAndPIM(t *testing.T) {
 	if err != nil || !rights.GovernanceAdmin.Active || rights.GovernanceAdmin.Group != "Identity Governance Admins" {
 		t.Fatalf("Lynne's rights = %+v, %v", rights, err)
 	}
-	lynneChat, isaiahChat := lynne, isaiah
-	lynneChat.ConversationID, isaiahChat.ConversationID = "a:lynne", "a:isaiah"
+	lynneChat, isaiahChat := inChat(lynne), inChat(isaiah)
 	newCatalog := func(u teamsfake.User) (string, map[string]any) {
 		start := e.say(u, "/package new over", "builder.next")
 		data := actionData(t, start.Card(), "builder.next")

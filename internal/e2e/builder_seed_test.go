@@ -206,8 +206,7 @@ func TestBuilderSeparationOfDuties(t *testing.T) {
 	if err := e.client.SetIncompatible(ctx, tenantsim.PkgTeamMember, entitlement.IncompatibleRef{Kind: entitlement.IncompatibleGroup, ID: tenantsim.ReviewersGroupID}, true); err != nil {
 		t.Fatal(err)
 	}
-	isaiahChat := isaiah
-	isaiahChat.ConversationID = "a:isaiah"
+	isaiahChat := inChat(isaiah)
 	cases := []struct {
 		name string
 		who  teamsfake.User

@@ -193,6 +193,13 @@ var (
 	megan  = teamsfake.User{ID: "29:megan", Name: "Megan Bowen", AADObjectID: tenantsim.UserMegan, TenantID: tenantsim.ContosoTenantID, ConversationID: "a:megan"}
 )
 
+// inChat is u in a 1:1 chat with the bot ("a:<name>"): the people seeded without one (the bot reaches them in
+// chats it creates) when a test has them write to the bot.
+func inChat(u teamsfake.User) teamsfake.User {
+	u.ConversationID = "a:" + strings.TrimPrefix(u.ID, "29:")
+	return u
+}
+
 const wait = 20 * time.Second
 
 // say sends text as u and returns the bot's last card answer in u's chat.
