@@ -63,17 +63,17 @@ func TestBuilderRightsThroughGroupAndPIM(t *testing.T) {
 		t.Fatalf("Lynne's rights = %+v, %v", rights, err)
 	}
 	lynneChat, isaiahChat := inChat(lynne), inChat(isaiah)
-	newCatalog := func(u teamsfake.User) (string, map[string]any) {
+	newCatalog := func(u teamsfake.User) string {
 		start := e.say(u, "/package new over", "builder.next")
 		data := actionData(t, start.Card(), "builder.next")
 		data["pb.name"], data["pb.catalog"], data["pb.newCatalog"] = "Reviewers' Pilot", "new", "Reviewers' Catalog"
 		text, card := e.click(u, start.ID, "builder.next", data)
-		return text + rawJSON(card), card
+		return text + rawJSON(card)
 	}
-	if got, _ := newCatalog(lynneChat); !strings.Contains(got, "Resources and roles") {
+	if got := newCatalog(lynneChat); !strings.Contains(got, "Resources and roles") {
 		t.Fatalf("Lynne (Identity Governance Administrator through a group) was refused a new catalog: %s", got)
 	}
-	got, _ := newCatalog(isaiahChat)
+	got := newCatalog(isaiahChat)
 	for _, want := range []string{"eligible for Identity Governance Administrator", "Privileged Identity Management", "Activate", "Step 1 of 7"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("Isaiah's refusal lacks %q: %s", want, got)
@@ -82,7 +82,7 @@ func TestBuilderRightsThroughGroupAndPIM(t *testing.T) {
 	if err := e.sim.ActivateRole(tenantsim.UserIsaiah, tenantsim.IdentityGovernanceAdminRoleID); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := newCatalog(isaiahChat); !strings.Contains(got, "Resources and roles") {
+	if got := newCatalog(isaiahChat); !strings.Contains(got, "Resources and roles") {
 		t.Fatalf("Isaiah was refused after activating the role in PIM: %s", got)
 	}
 }
