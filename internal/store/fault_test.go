@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -232,16 +231,8 @@ func fillDisk(t *testing.T, path string) {
 // lease renewal can still reuse a freed page) does not make the store ready: only the 64 KiB probe, which Ping
 // then runs, does.
 func TestSmallCommitKeepsNotReady(t *testing.T) {
-	var mu sync.Mutex
-	var probes int
-	s, _ := openTest(t, Options{Observe: func(_ context.Context, op string, write bool) func(error) {
-		if write && op == "probe writes" {
-			mu.Lock()
-			probes++
-			mu.Unlock()
-		}
-		return func(error) {}
-	}})
+	observe, probes := countWrites("probe writes")
+	s, _ := openTest(t, Options{Observe: observe})
 	ctx := context.Background()
 	s.health.noteFailure(errors.New("no space left on device")) // as commitGroup does when a commit fails
 	if err := s.Put(ctx, "things", "k", "small"); err != nil {
@@ -253,10 +244,8 @@ func TestSmallCommitKeepsNotReady(t *testing.T) {
 	if err := s.Ping(ctx); err != nil {
 		t.Fatalf("Ping with room for the probe: %v", err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if probes != 2 {
-		t.Fatalf("Ping ran %d probe writes, want 2 (write and delete)", probes)
+	if n := probes.Load(); n != 2 {
+		t.Fatalf("Ping ran %d probe writes, want 2 (write and delete)", n)
 	}
 	if _, lastErr := s.health.failed(); lastErr != nil {
 		t.Fatalf("failure not cleared by a successful probe: %v", lastErr)

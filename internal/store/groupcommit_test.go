@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -85,21 +86,13 @@ func TestGroupCommitIsolatesAFailingWriter(t *testing.T) {
 // TestPutConversationSkipsUnchanged: remembering the same reference again (only UpdatedAt differs) starts
 // no write transaction; a changed field does.
 func TestPutConversationSkipsUnchanged(t *testing.T) {
-	var mu sync.Mutex
-	writes := 0
-	s, _ := openTest(t, Options{Observe: func(_ context.Context, op string, write bool) func(error) {
-		if write && op == "put conversation" {
-			mu.Lock()
-			writes++
-			mu.Unlock()
-		}
-		return func(error) {}
-	}})
+	observe, writes := countWrites("put conversation")
+	s, _ := openTest(t, Options{Observe: observe})
 	ctx := context.Background()
 	ref := validRef()
 	for i, tc := range []struct {
 		edit       func(*ConversationRef)
-		wantWrites int
+		wantWrites int64
 	}{
 		{func(*ConversationRef) {}, 1},
 		{func(r *ConversationRef) { r.UpdatedAt = r.UpdatedAt.Add(1e9) }, 1},
@@ -111,10 +104,7 @@ func TestPutConversationSkipsUnchanged(t *testing.T) {
 		if err := s.PutConversation(ctx, ref); err != nil {
 			t.Fatal(err)
 		}
-		mu.Lock()
-		got := writes
-		mu.Unlock()
-		if got != tc.wantWrites {
+		if got := writes.Load(); got != tc.wantWrites {
 			t.Fatalf("step %d: %d writes, want %d", i, got, tc.wantWrites)
 		}
 		if stored, err := s.Conversation(ctx, ref.TenantID, ref.AADObjectID); err != nil || stored.Locale != ref.Locale || stored.ServiceURL != ref.ServiceURL {
@@ -202,6 +192,17 @@ func TestGroupCommitFreesTheFirstWriter(t *testing.T) {
 		t.Fatalf("the second write returned before its commit: %v", err)
 	default:
 	}
+}
+
+// countWrites returns an Options.Observe that counts the write transactions named op, and the count.
+func countWrites(op string) (func(ctx context.Context, op string, write bool) func(error), *atomic.Int64) {
+	n := new(atomic.Int64)
+	return func(_ context.Context, name string, write bool) func(error) {
+		if write && name == op {
+			n.Add(1)
+		}
+		return func(error) {}
+	}, n
 }
 
 // lockedBuffer is a log sink safe for concurrent writers.
