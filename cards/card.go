@@ -61,7 +61,7 @@ func (c *Card) JSON() ([]byte, error) {
 	if c == nil {
 		return nil, fmt.Errorf("marshal card: card is nil")
 	}
-	raw, err := marshal(c)
+	raw, err := c.MarshalJSON() // not through an encoder, which would re-scan and compact the card's output
 	if err != nil {
 		return nil, fmt.Errorf("marshal card: %w", err)
 	}
