@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -313,14 +314,27 @@ func decodeStoredResponse(raw []byte) *botframework.InvokeResponse {
 
 // encodeResponse encodes the turn's answer once for both of its uses: the body becomes its JSON
 // (json.RawMessage), which the endpoint writes as it is, and the returned bytes are the copy stored for a
-// redelivery.
+// redelivery. The copy is what json.Marshal writes for resp ({"Status":…,"Body":…}, read by
+// decodeStoredResponse), put together around the body: marshalling resp would re-scan the encoded body.
 func encodeResponse(resp *botframework.InvokeResponse) ([]byte, error) {
-	if resp != nil && resp.Body != nil {
-		body, err := botframework.EncodeBody(resp.Body)
-		if err != nil {
+	if resp == nil {
+		return []byte("null"), nil
+	}
+	body := []byte("null")
+	if resp.Body != nil {
+		var err error
+		if body, err = botframework.EncodeBody(resp.Body); err != nil {
 			return nil, err
 		}
 		resp.Body = json.RawMessage(body)
 	}
-	return json.Marshal(resp)
+	out := strconv.AppendInt(append(make([]byte, 0, len(body)+32), storedStatus...), int64(resp.Status), 10)
+	return append(append(append(out, storedBody...), body...), '}'), nil
 }
+
+// storedStatus and storedBody open the fields of a stored answer, named as json.Marshal names
+// botframework.InvokeResponse's.
+const (
+	storedStatus = `{"Status":`
+	storedBody   = `,"Body":`
+)

@@ -2,7 +2,9 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/infracloudio/msbotbuilder-go/schema"
 
+	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/store"
 )
 
@@ -360,4 +363,53 @@ func helpDeliveries(e *flEnv, n int) (act *schema.Activity, deliver func(), errs
 		errs <- err
 	}
 	return act, deliver, errs
+}
+
+// TestEncodeResponse: the stored copy of a turn's answer is what json.Marshal writes for it, and it decodes
+// back to the answer; the answer's body is left encoded (json.RawMessage) for the endpoint.
+func TestEncodeResponse(t *testing.T) {
+	card := map[string]any{"type": "AdaptiveCard", "body": []any{map[string]any{"type": "TextBlock", "text": "a < b & \u2028"}}}
+	for _, tc := range []struct {
+		name string
+		resp *botframework.InvokeResponse
+	}{
+		{"no answer", nil},
+		{"status only", &botframework.InvokeResponse{Status: 202}},
+		{"card", botframework.CardResponse(card)},
+		{"message", botframework.MessageResponse("Done.")},
+		{"encoded body", &botframework.InvokeResponse{Status: 200, Body: json.RawMessage(`{"statusCode":200}`)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var want []byte
+			if tc.resp != nil {
+				c := *tc.resp
+				var err error
+				if want, err = json.Marshal(&c); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				want = []byte("null")
+			}
+			got, err := encodeResponse(tc.resp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != string(want) {
+				t.Errorf("stored %s, want %s", got, want)
+			}
+			back := decodeStoredResponse(got)
+			if tc.resp == nil {
+				if back != nil {
+					t.Errorf("decoded %+v, want nil", back)
+				}
+				return
+			}
+			if back == nil || back.Status != tc.resp.Status || fmt.Sprint(back.Body) != fmt.Sprint(tc.resp.Body) {
+				t.Errorf("decoded %+v, want %+v", back, tc.resp)
+			}
+			if _, raw := tc.resp.Body.(json.RawMessage); tc.resp.Body != nil && !raw {
+				t.Errorf("body left as %T, want json.RawMessage", tc.resp.Body)
+			}
+		})
+	}
 }
