@@ -7,7 +7,6 @@ import (
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/entitlement"
 	"github.com/accessbot/accessbot/internal/i18n"
-	"github.com/accessbot/accessbot/internal/lifecycle"
 )
 
 // Views of packages and policies: a package in a list, its resources, expiry, approval and questions, and a
@@ -51,7 +50,7 @@ func expirySummary(l *i18n.Localizer, e entitlement.Expiration) string {
 			return l.T("expiry.until", "Date", e.EndDateTime.UTC().Format("2006-01-02"))
 		}
 	case entitlement.ExpireAfterDuration:
-		if d, err := lifecycle.ParseISODuration(e.Duration); err == nil && d > 0 {
+		if d, err := entitlement.ParseISODuration(e.Duration); err == nil && d > 0 {
 			return durationWords(l, d)
 		}
 		return e.Duration
@@ -142,7 +141,7 @@ func autoDenyAt(pol entitlement.Policy, stage int, started time.Time) time.Time 
 	if stage < 1 || stage > len(pol.Stages) || started.IsZero() {
 		return time.Time{}
 	}
-	d, err := lifecycle.ParseISODuration(pol.Stages[stage-1].DurationBeforeAutomaticDenial)
+	d, err := entitlement.ParseISODuration(pol.Stages[stage-1].DurationBeforeAutomaticDenial)
 	if err != nil || d <= 0 {
 		return time.Time{}
 	}

@@ -9,8 +9,8 @@ import (
 
 var isoDurRE = regexp.MustCompile(`^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$`)
 
-// ParseISODuration parses an ISO-8601 duration such as P30D, PT8H or P1DT2H into a time.Duration
-// (years count 365 days, months 30 days).
+// ParseISODuration parses the ISO-8601 durations Graph writes (P180D, PT8H, P4W2D, P1Y2M, PT30M, P1DT12H)
+// into a time.Duration (years count 365 days, months 30 days; only seconds may have a fraction).
 func ParseISODuration(s string) (time.Duration, error) {
 	m := isoDurRE.FindStringSubmatch(s)
 	if m == nil || s == "P" || s == "PT" || (len(s) > 0 && s[len(s)-1] == 'T') {

@@ -20,6 +20,16 @@ func TestISODurations(t *testing.T) {
 		{"PT", 0, true},
 		{"30D", 0, true},
 		{"P1DT", 0, true},
+		{"P180D", 180 * 24 * time.Hour, false},
+		{"PT4H", 4 * time.Hour, false},
+		{"P1DT12H", 36 * time.Hour, false},
+		{"PT30M", 30 * time.Minute, false},
+		{"P1Y", 365 * 24 * time.Hour, false},
+		{"", 0, true},
+		{"P5", 0, true},
+		{"PT4X", 0, true},
+		{"P1H", 0, true},
+		{"180D", 0, true},
 	}
 	for _, tt := range tests {
 		got, err := ParseISODuration(tt.in)

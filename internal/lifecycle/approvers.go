@@ -85,7 +85,7 @@ func (c *Core) selfApprovalFallback(ctx context.Context, tr *Tracked, st entitle
 	if tr.RequestorID != "" {
 		job := NotifyJob{TenantID: tr.RequestorTenant, UserID: tr.RequestorID,
 			Message: Say("notice.request.onlyApproverNobody", "Package", tr.PackageName)}
-		if d, derr := ParseISODuration(st.DurationBeforeAutomaticDenial); derr == nil && d > 0 {
+		if d, derr := entitlement.ParseISODuration(st.DurationBeforeAutomaticDenial); derr == nil && d > 0 {
 			job.Msg, job.Data[DataDuration] = "notice.request.onlyApproverNobodyDenied", durationData(d)
 		}
 		tr.queue(OutboxNotify, job)
@@ -106,7 +106,7 @@ func (c *Core) checkEscalation(ctx context.Context, tr *Tracked, now time.Time) 
 	if !st.EscalationEnabled {
 		return
 	}
-	after, err := ParseISODuration(st.DurationBeforeEscalation)
+	after, err := entitlement.ParseISODuration(st.DurationBeforeEscalation)
 	if err != nil || after <= 0 || now.Before(tr.StageStartedAt.Add(after)) {
 		return
 	}

@@ -126,7 +126,7 @@ func (c *Core) StageWake(br *Brokered, pol entitlement.Policy) time.Duration {
 	st := pol.Stages[cur.Index-1]
 	now := c.now()
 	consider := func(iso string) {
-		if d, err := ParseISODuration(iso); err == nil && d > 0 {
+		if d, err := entitlement.ParseISODuration(iso); err == nil && d > 0 {
 			wake = min(wake, cur.StartedAt.Add(d).Sub(now))
 		}
 	}
@@ -151,7 +151,7 @@ func (c *Core) CheckBrokeredStage(ctx context.Context, br *Brokered, pol entitle
 	}
 	st := pol.Stages[cur.Index-1]
 	now := c.now()
-	if d, err := ParseISODuration(st.DurationBeforeAutomaticDenial); err == nil && d > 0 && !now.Before(cur.StartedAt.Add(d)) {
+	if d, err := entitlement.ParseISODuration(st.DurationBeforeAutomaticDenial); err == nil && d > 0 && !now.Before(cur.StartedAt.Add(d)) {
 		br.State = entitlement.StateDenied
 		br.ReasonMsg = Say(reasonExpired, DataDuration, durationData(d))
 		br.AddEvent(now, Say("event.expired"))
@@ -172,7 +172,7 @@ func (c *Core) CheckBrokeredStage(ctx context.Context, br *Brokered, pol entitle
 	if !st.EscalationEnabled || cur.Escalated {
 		return false
 	}
-	d, err := ParseISODuration(st.DurationBeforeEscalation)
+	d, err := entitlement.ParseISODuration(st.DurationBeforeEscalation)
 	if err != nil || d <= 0 || now.Before(cur.StartedAt.Add(d)) {
 		return false
 	}
