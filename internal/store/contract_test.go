@@ -1,11 +1,9 @@
 package store_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -31,11 +29,7 @@ func TestContract(t *testing.T) {
 // up (Break) and emptied (Mend). It needs to mount a tmpfs (root); otherwise it skips.
 func TestContractFaults(t *testing.T) {
 	storetest.RunFaults(t, func(t *testing.T) storetest.Faults {
-		dir := t.TempDir()
-		if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", dir).CombinedOutput(); err != nil {
-			t.Skipf("cannot mount a tmpfs to fill (needs root): %v %s", err, bytes.TrimSpace(out))
-		}
-		t.Cleanup(func() { _ = exec.Command("umount", dir).Run() })
+		dir := store.SmallTmpfs(t)
 		s, err := store.Open(filepath.Join(dir, "accessbot.db"), store.Options{PendingRetryMax: 20 * time.Millisecond})
 		if err != nil {
 			t.Fatalf("Open: %v", err)
@@ -55,20 +49,7 @@ func TestContractFaults(t *testing.T) {
 // fillUp fills the file system of filler, then writes to s until a write fails.
 func fillUp(t *testing.T, s *store.Store, filler string) {
 	t.Helper()
-	f, err := os.Create(filler)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = f.Close() }()
-	chunk := make([]byte, 4096)
-	for i := 0; ; i++ {
-		if i == 1<<16 {
-			t.Fatal("the tmpfs never filled up")
-		}
-		if _, err := f.Write(chunk); err != nil {
-			break
-		}
-	}
+	store.FillDisk(t, filler)
 	for i := range 1000 {
 		if err := s.Put(context.Background(), "things", fmt.Sprintf("k%04d", i), strings.Repeat("x", 8<<10)); err != nil {
 			return

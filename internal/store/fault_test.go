@@ -159,11 +159,7 @@ func TestReusedFileKeepsPrivateMode(t *testing.T) {
 // activity answered while its completion could not be written is never answered again, and once space
 // returns the background retry writes the completion (no Ping needed) and Ping is ready. It needs to mount a tmpfs (root); otherwise it skips.
 func TestFullDisk(t *testing.T) {
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs to fill (needs root): %v %s", err, bytes.TrimSpace(out))
-	}
-	t.Cleanup(func() { _ = exec.Command("umount", dir).Run() })
+	dir := smallTmpfs(t)
 	ctx := context.Background()
 	path := filepath.Join(dir, "accessbot.db")
 	s, err := Open(path, Options{PendingRetryMax: 20 * time.Millisecond})
@@ -208,6 +204,18 @@ func TestFullDisk(t *testing.T) {
 	if err := s.Ping(ctx); err != nil {
 		t.Fatalf("Ping after space returned: %v", err)
 	}
+}
+
+// smallTmpfs mounts a 512 KiB tmpfs on a new temporary directory, unmounted at the test's end, and returns the
+// directory; it skips the test when it cannot mount (it needs root).
+func smallTmpfs(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs to fill (needs root): %v %s", err, bytes.TrimSpace(out))
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", dir).Run() })
+	return dir
 }
 
 // fillDisk writes path until the file system is full.

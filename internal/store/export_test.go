@@ -1,0 +1,7 @@
+package store
+
+// The full-disk helpers of fault_test.go, for the external tests of this package (contract_test.go).
+var (
+	SmallTmpfs = smallTmpfs
+	FillDisk   = fillDisk
+)
