@@ -103,10 +103,7 @@ func TestPendingAnswerKeepsItsClaim(t *testing.T) {
 	if err != nil || !claim.Won {
 		t.Fatalf("first claim = %+v, %v; want won", claim, err)
 	}
-	// Completions fail (a trigger refuses them); claims and renewals still go through.
-	exec(t, url, `CREATE FUNCTION refuse_completion() RETURNS trigger LANGUAGE plpgsql AS $$
-		BEGIN IF NOT NEW.claimed THEN RAISE EXCEPTION 'completions refused by the test'; END IF; RETURN NEW; END $$`,
-		`CREATE TRIGGER refuse_completion BEFORE INSERT OR UPDATE ON processed FOR EACH ROW EXECUTE FUNCTION refuse_completion()`)
+	refuseCompletions(t, url)
 	if err := a.CompleteTurn(ctx, key, claim.Token, []byte(answer), store.TurnWrites{}); err == nil {
 		t.Fatal("CompleteTurn succeeded although completions are refused: the test proves nothing")
 	}
@@ -116,8 +113,23 @@ func TestPendingAnswerKeepsItsClaim(t *testing.T) {
 			t.Fatalf("redelivery to another replica while the completion waits = %+v, %v; want held (renewed)", c, err)
 		}
 	}
-	exec(t, url, `DROP TRIGGER refuse_completion ON processed`)
+	allowCompletions(t, url)
 	waitDone(t, b, key, answer, hold, 10*time.Second)
+}
+
+// refuseCompletions makes completions fail (a trigger refuses them) until allowCompletions; claims and
+// renewals still go through.
+func refuseCompletions(t *testing.T, url string) {
+	t.Helper()
+	exec(t, url, `CREATE FUNCTION refuse_completion() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN IF NOT NEW.claimed THEN RAISE EXCEPTION 'completions refused by the test'; END IF; RETURN NEW; END $$`,
+		`CREATE TRIGGER refuse_completion BEFORE INSERT OR UPDATE ON processed FOR EACH ROW EXECUTE FUNCTION refuse_completion()`)
+}
+
+// allowCompletions drops refuseCompletions' trigger.
+func allowCompletions(t *testing.T, url string) {
+	t.Helper()
+	exec(t, url, `DROP TRIGGER refuse_completion ON processed`)
 }
 
 // lockTable holds an exclusive lock on table until the returned transaction ends (rolled back at cleanup).

@@ -36,12 +36,8 @@ func TestContractFaults(t *testing.T) {
 		url := pgtest.URL(t)
 		s := openReplicas(t, url, 1)[0]
 		return storetest.Faults{Backend: s,
-			Break: func(t *testing.T) {
-				exec(t, url, `CREATE FUNCTION refuse_completion() RETURNS trigger LANGUAGE plpgsql AS $$
-					BEGIN IF NOT NEW.claimed THEN RAISE EXCEPTION 'completions refused by the test'; END IF; RETURN NEW; END $$`,
-					`CREATE TRIGGER refuse_completion BEFORE INSERT OR UPDATE ON processed FOR EACH ROW EXECUTE FUNCTION refuse_completion()`)
-			},
-			Mend: func(t *testing.T) { exec(t, url, `DROP TRIGGER refuse_completion ON processed`) },
+			Break: func(t *testing.T) { refuseCompletions(t, url) },
+			Mend:  func(t *testing.T) { allowCompletions(t, url) },
 		}
 	})
 }
