@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -37,7 +38,7 @@ func TestDemoStopsTheBotBeforeTheSimulator(t *testing.T) {
 	go func() {
 		resp, err := cl.Message(ctx, rita, "packages")
 		if err == nil && resp.Status != http.StatusOK {
-			err = fmtStatus(resp.Status)
+			err = fmt.Errorf("status %d", resp.Status)
 		}
 		answered <- err
 	}()
@@ -51,10 +52,6 @@ func TestDemoStopsTheBotBeforeTheSimulator(t *testing.T) {
 		t.Fatalf("the turn in flight answered without its packages:\n%s", text)
 	}
 }
-
-type fmtStatus int
-
-func (s fmtStatus) Error() string { return "status " + strconv.Itoa(int(s)) }
 
 // waitInFlight polls the bot's /metrics until a request besides the scrape itself is in flight.
 func waitInFlight(t *testing.T, metrics string) {
