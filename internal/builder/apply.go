@@ -185,19 +185,16 @@ func applyRoles(d *Draft, in Input, opts Options, p problems) {
 	var roles []RoleDraft
 	had := d.ExistingRoles()
 	for _, key := range splitList(in.Roles) {
-		if j := slices.IndexFunc(had, func(r RoleDraft) bool { return r.Key() == key }); j >= 0 {
-			if !slices.ContainsFunc(roles, func(r RoleDraft) bool { return r.Key() == key }) {
-				roles = append(roles, had[j]) // still granted; an existing role left unticked is removed
-			}
+		is := func(r RoleDraft) bool { return r.Key() == key }
+		if slices.ContainsFunc(roles, is) {
 			continue
 		}
-		i := slices.IndexFunc(opts.Roles, func(r RoleDraft) bool { return r.Key() == key })
-		if i < 0 {
-			p.add("roles", "builder.problem.roleUnknown", "Name", key)
-			continue
-		}
-		if !slices.ContainsFunc(roles, func(r RoleDraft) bool { return r.Key() == key }) {
+		if j := slices.IndexFunc(had, is); j >= 0 {
+			roles = append(roles, had[j]) // still granted; an existing role left unticked is removed
+		} else if i := slices.IndexFunc(opts.Roles, is); i >= 0 {
 			roles = append(roles, opts.Roles[i])
+		} else {
+			p.add("roles", "builder.problem.roleUnknown", "Name", key)
 		}
 	}
 	if len(roles) == 0 {
