@@ -110,16 +110,18 @@ func sendKey(kind string, a Active, userID string) string {
 }
 
 // refreshStages re-renders the tracked cards of every started stage of a multi-stage instance; contacted is
-// everyone the instance asked (a stage's card exists only for those it was sent to).
+// everyone the instance asked (a stage's card exists only for those it was sent to). A self-review stage has
+// no reviewer cards (its people answer on self-review cards), so it is skipped: no token or card record is
+// looked up for it.
 func (s *Service) refreshStages(ctx context.Context, n Notifier, a Active, contacted []entitlement.ContactedReviewer, fp string) error {
 	revs := subjects(contacted)
 	var errs []error
 	for i := range a.Stages {
-		if a.Stages[i].Status == entitlement.ReviewNotStarted {
-			continue
-		}
 		at := a
 		at.Stage = &a.Stages[i]
+		if at.Stage.Status == entitlement.ReviewNotStarted || at.SelfReview() {
+			continue
+		}
 		errs = append(errs, s.refreshCards(ctx, n, at, revs, fp))
 	}
 	return errors.Join(errs...)

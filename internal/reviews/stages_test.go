@@ -243,3 +243,28 @@ func TestSelfReviewPerStage(t *testing.T) {
 		})
 	}
 }
+
+// noTokens holds no reviewer's token and counts the look-ups.
+type noTokens struct{ asked int }
+
+func (n *noTokens) ForUser(string, string) entitlement.TokenSource {
+	n.asked++
+	return entitlement.TokenFunc(func(context.Context) (string, error) { return "", entitlement.ErrNotFound })
+}
+
+// TestRefreshStagesSkipsSelfReviewStage: refreshing a multi-stage instance's cards looks at each started stage
+// with reviewers, and not at a self-review stage (its people have no reviewer card).
+func TestRefreshStagesSkipsSelfReviewStage(t *testing.T) {
+	def := entitlement.ReviewDefinition{Stages: []entitlement.ReviewStageSetting{{StageID: "1", ReviewerQueries: []string{entitlement.ReviewerManager}}, {StageID: "2"}}}
+	stages := []entitlement.ReviewStage{{ID: "s1", Number: 1, Status: entitlement.ReviewCompleted}, {ID: "s2", Number: 2, Status: entitlement.ReviewInProgress}}
+	tok := &noTokens{}
+	s := &Service{cfg: Config{Tokens: tok}, log: slog.New(slog.DiscardHandler)}
+	a := Active{Def: def, Inst: entitlement.ReviewInstance{ID: "i"}, Stages: stages, Stage: &stages[1]}
+	contacted := []entitlement.ContactedReviewer{{Subject: entitlement.Subject{ID: "aaron"}}, {Subject: entitlement.Subject{ID: "adele"}}}
+	if err := s.refreshStages(context.Background(), &sentCards{}, a, contacted, "fp"); err != nil {
+		t.Fatal(err)
+	}
+	if tok.asked != len(contacted) {
+		t.Errorf("looked up %d reviewer tokens, want %d (stage 1's reviewers only)", tok.asked, len(contacted))
+	}
+}
