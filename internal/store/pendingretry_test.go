@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"strings"
 	"sync"
 	"testing"
@@ -52,14 +53,7 @@ func (f *fakeWrites) renew(_ context.Context, key, token string) (bool, error) {
 func (f *fakeWrites) stats() (flushes int, renewals map[string]int, completed map[string]string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	r, c := map[string]int{}, map[string]string{}
-	for k, v := range f.renewals {
-		r[k] = v
-	}
-	for k, v := range f.completed {
-		c[k] = v
-	}
-	return f.flushes, r, c
+	return f.flushes, maps.Clone(f.renewals), maps.Clone(f.completed)
 }
 
 func (f *fakeWrites) setFailing(v bool) {
