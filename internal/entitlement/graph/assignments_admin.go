@@ -265,13 +265,6 @@ func firstN[T any](xs []T, n int) []T {
 
 var requestExpand = []string{"accessPackage", "requestor", "assignment"}
 
-// knownRequestStates are the accessPackageRequestState values a request filter may name.
-var knownRequestStates = map[entitlement.RequestState]bool{
-	entitlement.StateSubmitted: true, entitlement.StatePendingApproval: true, entitlement.StateDelivering: true,
-	entitlement.StateDelivered: true, entitlement.StateDeliveryFailed: true, entitlement.StateDenied: true,
-	entitlement.StateScheduled: true, entitlement.StateCanceled: true, entitlement.StatePartiallyDelivered: true,
-}
-
 // Requests lists assignment requests, newest first.
 func (c *Client) Requests(ctx context.Context, f entitlement.RequestFilter) ([]entitlement.Request, error) {
 	clauses, err := idClauses(
@@ -283,7 +276,7 @@ func (c *Client) Requests(ctx context.Context, f entitlement.RequestFilter) ([]e
 	if len(f.States) > 0 {
 		var or []string
 		for _, s := range f.States {
-			if !knownRequestStates[s] {
+			if !s.Known() {
 				// Only Graph's enum values go into $filter: anything else is a caller bug (or an attempt to
 				// rewrite the filter with a quote).
 				return nil, entitlement.Invalid("request state", fmt.Sprintf("%q is not an assignment request state", s))
