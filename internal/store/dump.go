@@ -24,12 +24,11 @@ type Dump struct {
 	Requests      []Request
 }
 
-// ProcessedEntry is one processed activity id (or an activity claim still in progress).
+// ProcessedEntry is one processed activity id (the file holds no claims: they are kept in memory).
 type ProcessedEntry struct {
 	Key      string
 	At       time.Time
 	Response []byte
-	Claimed  bool
 }
 
 // DialogEntry is one pending dialog and when it was last written.

@@ -85,9 +85,9 @@ func loadConversations(ctx context.Context, tx pgx.Tx, d *store.Dump) error {
 
 func loadProcessed(ctx context.Context, tx pgx.Tx, d *store.Dump) error {
 	for _, p := range d.Processed {
-		if _, err := tx.Exec(ctx, `INSERT INTO processed (key, at, claimed, response) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (key) DO UPDATE SET at = EXCLUDED.at, claimed = EXCLUDED.claimed, response = EXCLUDED.response`,
-			p.Key, p.At, p.Claimed, p.Response); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO processed (key, at, claimed, response) VALUES ($1, $2, false, $3)
+			ON CONFLICT (key) DO UPDATE SET at = EXCLUDED.at, claimed = false, response = EXCLUDED.response`,
+			p.Key, p.At, p.Response); err != nil {
 			return fmt.Errorf("processed %s: %w", p.Key, err)
 		}
 	}
