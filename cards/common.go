@@ -292,8 +292,11 @@ func footnote(s string) TextBlock {
 }
 
 // fieldError is the attention-colored text shown under an input whose value the bot rejected.
-func fieldError(s string) TextBlock {
-	return TextBlock{Text: safe(s, maxErrorMessage), Wrap: true, Color: ColorAttention, Size: SizeSmall, Spacing: SpacingSmall}
+func fieldError(s string) TextBlock { return errorLine(s, maxErrorMessage) }
+
+// errorLine is an attention-colored line of text clipped to limit runes.
+func errorLine(s string, limit int) TextBlock {
+	return TextBlock{Text: safe(s, limit), Wrap: true, Color: ColorAttention, Size: SizeSmall, Spacing: SpacingSmall}
 }
 
 // moreLine is the "…and 12 more" line under a cut list; s is already localized.

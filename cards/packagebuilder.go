@@ -165,9 +165,7 @@ func PackageWizard(l *i18n.Localizer, v PackageWizardView) *Card {
 		}
 		// The builder's problems say what to do as well (which role is missing, how to activate it): longer
 		// than a form field's.
-		fe := fieldError(e)
-		fe.Text = safe(e, maxWizardError)
-		c.add(fe)
+		c.add(errorLine(e, maxWizardError))
 	}
 	switch v.Step {
 	case "basics":
