@@ -127,7 +127,9 @@ func (s *Store) completeTurn(ctx context.Context, key, token string, resp []byte
 	if err := s.pool.QueryRow(ctx, sql, args...).Scan(&wrote); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	s.keptFirst(key, wrote)
+	if wrote == 0 { // key was completed already: two deliveries processed it
+		s.log.Warn("activity completed twice (its claim was taken over); the first answer is kept", "key", key)
+	}
 	return nil
 }
 
@@ -158,13 +160,6 @@ func (s *Store) completionStatement(key string, resp []byte, w store.TurnWrites)
 		args = append(args, keys, values)
 	}
 	return `WITH ` + strings.Join(parts, ", ") + ` SELECT count(*) FROM done`, args, nil
-}
-
-// keptFirst logs a completion that found key completed already (wrote 0): two deliveries processed it.
-func (s *Store) keptFirst(key string, wrote int) {
-	if wrote == 0 {
-		s.log.Warn("activity completed twice (its claim was taken over); the first answer is kept", "key", key)
-	}
 }
 
 // RenewActivity restarts the age of the claim of key (on the database clock) if token still holds it, so no
