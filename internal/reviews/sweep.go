@@ -154,12 +154,12 @@ func (s *Service) RemindNow(ctx context.Context, n Notifier, a Active) (int, err
 	if !a.Inst.Status.Open() {
 		return 0, entitlement.Invalid("reviewStatus", "is not in progress, so there is nobody to remind")
 	}
+	if a.SelfReview() {
+		return s.remindSelf(ctx, n, a)
+	}
 	open, err := s.undecided(ctx, a)
 	if err != nil {
 		return 0, err
-	}
-	if a.SelfReview() {
-		return s.remindSelf(ctx, n, a)
 	}
 	_, revs, err := s.readReviewersNow(ctx, a)
 	if err != nil {
