@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/accessbot/accessbot/internal/entitlement"
@@ -31,16 +33,7 @@ func TestAdminRights(t *testing.T) {
 		return `{"id":"i-` + principal + `","principalId":"` + principal + `","roleDefinitionId":"` + iga + `","directoryScopeId":"` + scope +
 			`","appScopeId":null,"assignmentType":"` + typ + `","memberType":"Direct"}`
 	}
-	list := func(items ...string) string {
-		out := `{"value":[`
-		for i, it := range items {
-			if i > 0 {
-				out += ","
-			}
-			out += it
-		}
-		return out + `]}`
-	}
+	list := func(items ...string) string { return `{"value":[` + strings.Join(items, ",") + `]}` }
 	owner := `{"id":"em-1","principalId":"` + igaGroup + `","roleDefinitionId":"` + entitlement.RoleCatalogOwner + `","appScopeId":"/AccessPackageCatalog/` + rightsCatalogID + `"}`
 	tests := []struct {
 		name                    string
@@ -86,10 +79,8 @@ func TestAdminRights(t *testing.T) {
 			}
 			for _, p := range []string{groupsPath, activePath, emRolesPath, eligiblePath} {
 				want := 0
-				for _, c := range tt.calls {
-					if c == p {
-						want = 1
-					}
+				if slices.Contains(tt.calls, p) {
+					want = 1
 				}
 				if n := f.callsTo("GET " + p); n != want {
 					t.Errorf("GET %s: %d calls, want %d (all: %v)", p, n, want, f.calls)
