@@ -14,7 +14,8 @@ import (
 
 // A turn (one activity Teams delivers) costs one durable write on bbolt: the claim that makes a redelivery be
 // answered once is process-local, and the completion record is written together with the turn's conversation
-// reference (when it changed) in one group-committed transaction. The file lock makes this process the only
+// reference (when it changed) and the dialogs its answer points at (TurnWrites) in one group-committed
+// transaction. The file lock makes this process the only
 // writer of the file, so an in-memory claim is seen by every delivery that can reach the file; a crash
 // mid-turn loses only the claim of an activity that was not answered (Teams redelivers it and it is
 // processed then). A completed record on disk answers a redelivery after the turn and after a restart.
