@@ -176,7 +176,10 @@ func makePolicy(ctx context.Context, g entitlement.Builder, d *Draft) (Message, 
 	if d.Edit && d.Made.PolicyID != "" {
 		what = Msg("builder.progress.policySaved", "Name", pol.Name)
 		pol.ID = d.Made.PolicyID
-		before := d.Before.Policy(d.Made.PackageID)
+		var before entitlement.Policy // none kept (a draft saved by an older build): the whole policy is written
+		if d.Before != nil {
+			before = d.Before.Policy(d.Made.PackageID)
+		}
 		before.ID = pol.ID
 		saved, err = g.UpdatePolicy(ctx, before, pol)
 	} else {

@@ -73,6 +73,8 @@ func TestEditSavesOnlyWhatChanged(t *testing.T) {
 				t.Fatalf("apply lifetime: %v %v", errs, err)
 			}
 		}, []string{"UpdatePolicy"}, []string{"builder.progress.policySaved"}},
+		{"draft saved without its start (an older build)", 1, func(_ *testing.T, d *Draft, _ *fakeGraph) { d.Before = nil },
+			[]string{"UpdatePackage", "UpdatePolicy"}, []string{"builder.progress.packageSaved", "builder.progress.policySaved"}},
 		{"renamed", 0, func(_ *testing.T, d *Draft, _ *fakeGraph) { d.Name = "Northwind Pilot 2" }, []string{"UpdatePackage"}, []string{"builder.progress.packageSaved"}},
 	}
 	for _, tc := range tests {
