@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"maps"
@@ -31,7 +32,7 @@ type pendingAnswer struct {
 	lost    bool
 }
 
-// Remember keeps resp as the answer of activity key, whose claim token holds, and (a copy of) the dialogs to
+// Remember keeps (a copy of) resp as the answer of activity key, whose claim token holds, and of the dialogs to
 // write with its completion, until Forget; when a retry is set (SetRetry) it makes sure the background retry
 // runs. An answer already kept for key stays, with its dialogs: as on disk, the first completion wins (a second
 // comes from a turn that took the first one's claim over).
@@ -42,7 +43,7 @@ func (p *PendingAnswers) Remember(key, token string, resp []byte, dialogs []Dial
 		p.pending = map[string]pendingAnswer{}
 	}
 	if _, kept := p.pending[key]; !kept {
-		p.pending[key] = pendingAnswer{token: token, resp: resp, dialogs: cloneDialogs(dialogs)}
+		p.pending[key] = pendingAnswer{token: token, resp: bytes.Clone(resp), dialogs: cloneDialogs(dialogs)}
 	}
 	p.startRetryLocked()
 }

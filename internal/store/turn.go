@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -168,7 +167,7 @@ func (s *Store) CompleteTurn(ctx context.Context, key, token string, resp []byte
 	}
 	if err := s.writeCompletion(ctx, key, token, resp, w); err != nil {
 		if !errors.Is(err, ErrInvalid) && ctx.Err() == nil {
-			s.health.Remember(key, token, bytes.Clone(resp), w.Dialogs) // the claim is kept: ReleaseActivity leaves it
+			s.health.Remember(key, token, resp, w.Dialogs) // the claim is kept: ReleaseActivity leaves it
 		}
 		return err
 	}

@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -74,7 +73,7 @@ func (s *Store) CompleteTurn(ctx context.Context, key, token string, resp []byte
 	case err == nil:
 		s.answers.Forget(key)
 	case !errors.Is(err, store.ErrInvalid) && ctx.Err() == nil:
-		s.answers.Remember(key, token, bytes.Clone(resp), w.Dialogs)
+		s.answers.Remember(key, token, resp, w.Dialogs)
 		s.log.Warn("activity answered but its completion could not be written; kept in memory until the database answers",
 			"key", key, "err", err)
 	}
