@@ -287,7 +287,7 @@ func (b *Bot) verbRequestSubmit(ctx context.Context, t *turn, data map[string]an
 	if !validID(formID) {
 		return b.answer(ctx, t, formGone(t.loc, ""))
 	}
-	if err := b.dialog(ctx, t, dialogFormPrefx+formID, &fd); err != nil || fd.UserID != t.userID || fd.TenantID != t.tenantID {
+	if err := b.cfg.Store.Dialog(ctx, dialogFormPrefx+formID, &fd); err != nil || fd.UserID != t.userID || fd.TenantID != t.tenantID {
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, fmt.Errorf("load form %s: %w", formID, err)
 		}
@@ -298,7 +298,7 @@ func (b *Bot) verbRequestSubmit(ctx context.Context, t *turn, data map[string]an
 		return nil, err
 	}
 	defer unlock()
-	if err := b.dialog(ctx, t, dialogFormPrefx+formID, &fd); err == nil && fd.RequestID != "" {
+	if err := b.cfg.Store.Dialog(ctx, dialogFormPrefx+formID, &fd); err == nil && fd.RequestID != "" {
 		// A second click on Submit (or a redelivery): show the request filed the first time.
 		if tr, err := b.core.Get(ctx, fd.RequestID); err == nil {
 			return b.answerStatus(ctx, t, tr)

@@ -2,8 +2,6 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"slices"
 	"sync"
 
@@ -27,17 +25,6 @@ func (w *turnWrites) put(d store.DialogWrite) {
 		return
 	}
 	w.pending = append(w.pending, d)
-}
-
-// get returns the JSON of the dialog the turn gave under key.
-func (w *turnWrites) get(key string) (json.RawMessage, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	i := slices.IndexFunc(w.pending, func(o store.DialogWrite) bool { return o.Key == key })
-	if i < 0 {
-		return nil, false
-	}
-	return w.pending[i].Value, true
 }
 
 // dialogs returns the dialogs to write with the completion (nil for none).
@@ -67,18 +54,4 @@ func (b *Bot) putAnswerDialog(ctx context.Context, t *turn, answered bool, key s
 	}
 	t.writes.put(d)
 	return nil
-}
-
-// dialog reads the dialog under key into out: the one the turn writes with its completion, else the stored
-// one (a missing dialog is an error matching store.ErrNotFound).
-func (b *Bot) dialog(ctx context.Context, t *turn, key string, out any) error {
-	if t.writes != nil {
-		if raw, ok := t.writes.get(key); ok {
-			if err := json.Unmarshal(raw, out); err != nil {
-				return fmt.Errorf("decode dialog %s of this turn: %w", key, err)
-			}
-			return nil
-		}
-	}
-	return b.cfg.Store.Dialog(ctx, key, out)
 }

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -10,7 +9,6 @@ import (
 	"github.com/infracloudio/msbotbuilder-go/schema"
 
 	"github.com/accessbot/accessbot/cards"
-	"github.com/accessbot/accessbot/internal/store"
 )
 
 // formIDIn returns the formId a request form card carries ("" when none).
@@ -97,16 +95,14 @@ func (e *flEnv) lastSent(act *schema.Activity) string {
 	return sent[len(sent)-1].text()
 }
 
-// TestTurnDialogReadInTheTurn: a dialog the turn writes with its completion is what the turn reads back
-// under its key (the stored one is not consulted, and stays as it is until the completion); other keys read
-// the store.
-func TestTurnDialogReadInTheTurn(t *testing.T) {
+// TestTurnDialogWaitsForTheCompletion: a dialog the turn writes with its completion (the last one given under
+// a key wins) leaves the stored one as it is until the completion. No turn reads back a dialog it gives: a form
+// is opened by one activity and submitted by another.
+func TestTurnDialogWaitsForTheCompletion(t *testing.T) {
 	e := newFlEnv(t)
 	ctx := context.Background()
-	for _, k := range []string{"form:given", "form:other"} {
-		if err := e.store.PutDialog(ctx, k, formDialog{PackageID: "stored"}); err != nil {
-			t.Fatal(err)
-		}
+	if err := e.store.PutDialog(ctx, "form:given", formDialog{PackageID: "stored"}); err != nil {
+		t.Fatal(err)
 	}
 	tr := e.bot.newTurn(ctx, e.activity(flRita, "Rita Requester", "invoke"))
 	tr.writes = &turnWrites{}
@@ -115,25 +111,11 @@ func TestTurnDialogReadInTheTurn(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, tc := range []struct {
-		key, want string
-		wantErr   error
-	}{
-		{"form:given", "second", nil},
-		{"form:other", "stored", nil},
-		{"form:missing", "", store.ErrNotFound},
-	} {
-		var fd formDialog
-		err := e.bot.dialog(ctx, tr, tc.key, &fd)
-		if !errors.Is(err, tc.wantErr) || fd.PackageID != tc.want {
-			t.Errorf("dialog %s = %+v, %v; want package %q, err %v", tc.key, fd, err, tc.want, tc.wantErr)
-		}
-	}
 	var fd formDialog
 	if err := e.store.Dialog(ctx, "form:given", &fd); err != nil || fd.PackageID != "stored" {
 		t.Errorf("stored dialog before the completion = %+v, %v; want it unchanged", fd, err)
 	}
-	if d := tr.writes.dialogs(); len(d) != 1 || d[0].Key != "form:given" {
-		t.Errorf("dialogs to write = %+v, want the one key", d)
+	if d := tr.writes.dialogs(); len(d) != 1 || d[0].Key != "form:given" || !strings.Contains(string(d[0].Value), `"second"`) {
+		t.Errorf("dialogs to write = %+v, want the one key with the last value", d)
 	}
 }
