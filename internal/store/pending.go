@@ -48,15 +48,19 @@ func (p *PendingAnswers) Remember(key, token string, resp []byte, dialogs []Dial
 	p.startRetryLocked()
 }
 
-// Answer returns the remembered answer of activity key (answered reports one is kept). ready is false while
-// the answer points at dialogs not written yet (they are written only with its completion): such an answer
-// must not be replayed, or a card could reach someone before the dialog behind it is stored; a redelivery
-// waits instead, as on a turn still running.
-func (p *PendingAnswers) Answer(key string) (resp []byte, answered, ready bool) {
+// Answer returns the claim a redelivery of activity key gets while its remembered answer waits (answered
+// reports one is kept): Done with the answer, or neither won nor done while the answer points at dialogs not
+// written yet (they are written only with its completion). Such an answer must not be replayed, or a card
+// could reach someone before the dialog behind it is stored; a redelivery waits instead, as on a turn still
+// running.
+func (p *PendingAnswers) Answer(key string) (c Claim, answered bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	a, ok := p.pending[key]
-	return a.resp, ok, ok && len(a.dialogs) == 0
+	if !ok || len(a.dialogs) > 0 {
+		return Claim{}, ok
+	}
+	return Claim{Done: true, Response: a.resp}, true
 }
 
 // Forget drops the answer of activity key (its completion was written).

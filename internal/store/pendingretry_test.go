@@ -117,8 +117,8 @@ func TestPendingRetryStop(t *testing.T) {
 	if p.retryRunning() {
 		t.Fatal("a retry started after Stop")
 	}
-	if resp, ok, _ := p.Answer("late"); !ok || string(resp) != "late" {
-		t.Fatalf("Answer(late) = %q, %v", resp, ok)
+	if c, ok := p.Answer("late"); !ok || string(c.Response) != "late" {
+		t.Fatalf("Answer(late) = %q, %v", c.Response, ok)
 	}
 }
 
@@ -171,8 +171,8 @@ func TestRememberKeepsTheFirstAnswer(t *testing.T) {
 	var p PendingAnswers
 	p.Remember("act", "tok-first", []byte("first"), nil)
 	p.Remember("act", "tok-second", []byte("second"), nil)
-	if resp, ok, _ := p.Answer("act"); !ok || string(resp) != "first" {
-		t.Fatalf("Answer = %q, %v; want the first answer", resp, ok)
+	if c, ok := p.Answer("act"); !ok || string(c.Response) != "first" {
+		t.Fatalf("Answer = %q, %v; want the first answer", c.Response, ok)
 	}
 	var wrote []string
 	if err := p.Flush(context.Background(), func(_ context.Context, key, token string, resp []byte, _ TurnWrites) error {

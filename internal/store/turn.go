@@ -87,15 +87,12 @@ func (s *Store) ClaimActivity(ctx context.Context, key string, holdFor time.Dura
 	if err := CheckPositive(op, "holdFor", holdFor); err != nil {
 		return Claim{}, err
 	}
-	if _, answered, _ := s.health.Answer(key); answered {
+	if _, answered := s.health.Answer(key); answered {
 		// Answered, but the completion could not be written (disk full): never answer it again. An answer
 		// whose dialogs are not written yet is not replayed: the redelivery waits, as on a running turn.
 		_ = s.probeWrites(ctx)
-		if resp, answered, ready := s.health.Answer(key); answered {
-			if !ready {
-				return Claim{}, nil
-			}
-			return Claim{Done: true, Response: resp}, nil
+		if c, answered := s.health.Answer(key); answered {
+			return c, nil
 		}
 		// Written just now: read from the file below.
 	}
@@ -139,7 +136,7 @@ func (s *Store) ReleaseActivity(ctx context.Context, key, token string) error {
 	if err := CheckClaim("release activity", key, token); err != nil {
 		return err
 	}
-	if _, answered, _ := s.health.Answer(key); answered {
+	if _, answered := s.health.Answer(key); answered {
 		return nil
 	}
 	s.claims.release(key, token)

@@ -184,7 +184,7 @@ func (s *Store) ReleaseActivity(ctx context.Context, key, token string) error {
 	if err := store.CheckClaim(op, key, token); err != nil {
 		return err
 	}
-	if _, answered, _ := s.answers.Answer(key); answered {
+	if _, answered := s.answers.Answer(key); answered {
 		return nil // answered, completion pending: the claim keeps other replicas waiting until it is written
 	}
 	if _, err := s.pool.Exec(ctx, `DELETE FROM processed WHERE key = $1 AND claimed AND holder = $2`, key, token); err != nil {
@@ -205,11 +205,8 @@ func (s *Store) ClaimActivity(ctx context.Context, key string, holdFor time.Dura
 	if err := store.CheckPositive(op, "holdFor", holdFor); err != nil {
 		return store.Claim{}, err
 	}
-	if resp, answered, ready := s.answers.Answer(key); answered {
-		if !ready { // its dialogs are written only with its completion: wait, as on a turn still running
-			return store.Claim{}, nil
-		}
-		return store.Claim{Done: true, Response: resp}, nil // answered here; its completion is still being written
+	if c, answered := s.answers.Answer(key); answered {
+		return c, nil // answered here, its completion still being written: replayed, or waited on (see Answer)
 	}
 	token := store.NewClaimToken()
 	var since *time.Time
