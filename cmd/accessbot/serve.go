@@ -16,6 +16,7 @@ import (
 	"github.com/accessbot/accessbot/internal/entitlement"
 	"github.com/accessbot/accessbot/internal/entitlement/graph"
 	"github.com/accessbot/accessbot/internal/identity"
+	"github.com/accessbot/accessbot/internal/resident"
 	"github.com/accessbot/accessbot/internal/reviews"
 	"github.com/accessbot/accessbot/internal/server"
 	"github.com/accessbot/accessbot/internal/store"
@@ -214,6 +215,13 @@ func (a *app) run(ctx context.Context) error {
 				a.log.Error("background job stopped", "job", name, "err", err)
 			}
 		}()
+	}
+	// Start-up is done: package initialisation (the Graph SDK's above all) read megabytes of the binary that
+	// serving never touches again. Dropping them keeps RSS to the working set (internal/resident).
+	if n, err := resident.DropExecutable(); err != nil {
+		a.log.Warn("drop the binary's start-up pages", "err", err)
+	} else {
+		a.log.Debug("dropped the binary's start-up pages", "bytes", n)
 	}
 	err = a.srv.Run(ctx)
 	// In-flight requests are done; stop the background jobs, then close the state they use.

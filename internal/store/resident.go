@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/accessbot/accessbot/internal/resident"
 )
 
 // dropResidentEvery is how often, at most, a writer drops the process's resident pages of the state file. At
@@ -31,7 +33,7 @@ func (s *Store) maybeDropResident() {
 // the file grows) while a read transaction is open, so its address is taken and used inside one.
 func (s *Store) dropResidentNow() {
 	err := s.db.View(func(tx *bbolt.Tx) error {
-		return dropResident(s.db.Info().Data, int(tx.Size()))
+		return resident.Drop(s.db.Info().Data, int(tx.Size()))
 	})
 	if err != nil {
 		s.log.Debug("drop resident pages of the state file", "err", err)

@@ -1,0 +1,101 @@
+package resident
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+)
+
+// mapping is one line of /proc/self/maps: an address range, its permissions and the file it maps (device and
+// inode; inode 0 for anonymous memory).
+type mapping struct {
+	start, end uintptr
+	perms      string
+	dev        string
+	inode      uint64
+}
+
+// writable reports whether the mapping's pages may differ from its file.
+func (m mapping) writable() bool { return strings.Contains(m.perms, "w") }
+
+// parseMaps reads the lines of /proc/<pid>/maps ("start-end perms offset dev inode [path]"). A path may contain
+// spaces or end in " (deleted)"; the fields before it are what matters here.
+func parseMaps(r io.Reader) ([]mapping, error) {
+	var out []mapping
+	sc := bufio.NewScanner(r)
+	for n := 1; sc.Scan(); n++ {
+		f := strings.Fields(sc.Text())
+		if len(f) == 0 {
+			continue
+		}
+		if len(f) < 5 {
+			return nil, fmt.Errorf("maps line %d: want at least 5 fields (range perms offset dev inode), got %d", n, len(f))
+		}
+		lo, hi, ok := strings.Cut(f[0], "-")
+		start, err1 := strconv.ParseUint(lo, 16, 64)
+		end, err2 := strconv.ParseUint(hi, 16, 64)
+		inode, err3 := strconv.ParseUint(f[4], 10, 64)
+		if !ok || err1 != nil || err2 != nil || err3 != nil || end < start {
+			return nil, fmt.Errorf("maps line %d: want \"start-end perms offset dev inode\" in hex and decimal, got %q", n, sc.Text())
+		}
+		out = append(out, mapping{start: uintptr(start), end: uintptr(end), perms: f[1], dev: f[3], inode: inode})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read maps: %w", err)
+	}
+	return out, nil
+}
+
+// executableRanges are the read-only mappings of the file that holds the code at pc: the running binary's code
+// and constant data, found by the file (device and inode) rather than its path, which may have been replaced
+// or deleted since the process started.
+func executableRanges(maps []mapping, pc uintptr) []mapping {
+	var own *mapping
+	for i := range maps {
+		if maps[i].start <= pc && pc < maps[i].end && maps[i].inode != 0 {
+			own = &maps[i]
+			break
+		}
+	}
+	if own == nil {
+		return nil
+	}
+	var out []mapping
+	for _, m := range maps {
+		if m.dev == own.dev && m.inode == own.inode && !m.writable() {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// DropExecutable drops the resident pages of the running binary's read-only mappings and returns how many
+// bytes of address space it covered. Call it once start-up is done: the pages serving needs come back on
+// first use, the ones only initialisation read stay out of RSS. Outside Linux it does nothing.
+func DropExecutable() (int, error) {
+	if mapsPath == "" {
+		return 0, nil
+	}
+	f, err := os.Open(mapsPath)
+	if err != nil {
+		return 0, fmt.Errorf("drop the binary's resident pages: %w", err)
+	}
+	defer f.Close()
+	maps, err := parseMaps(f)
+	if err != nil {
+		return 0, fmt.Errorf("drop the binary's resident pages: %w", err)
+	}
+	dropped := 0
+	for _, m := range executableRanges(maps, reflect.ValueOf(DropExecutable).Pointer()) {
+		size := int(m.end - m.start)
+		if err := Drop(m.start, size); err != nil {
+			return dropped, fmt.Errorf("drop the binary's resident pages at %#x (%d bytes): %w", m.start, size, err)
+		}
+		dropped += size
+	}
+	return dropped, nil
+}

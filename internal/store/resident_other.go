@@ -1,6 +1,0 @@
-//go:build !linux
-
-package store
-
-// dropResident does nothing outside Linux (see resident_linux.go).
-func dropResident(uintptr, int) error { return nil }
