@@ -193,12 +193,18 @@ func TestLogHandlerAddsTraceID(t *testing.T) {
 
 func TestSetupTracing(t *testing.T) {
 	t.Cleanup(func() { otel.SetTracerProvider(noop.NewTracerProvider()) })
+	otel.SetTracerProvider(sdktrace.NewTracerProvider()) // left over from an earlier set-up: "off" must replace it
 	off, err := SetupTracing(context.Background(), TracingConfig{Getenv: func(string) string { return "" }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, span := Tracer().Start(context.Background(), "x"); span.SpanContext().IsValid() {
+	if _, span := Tracer().Start(context.Background(), "x"); span.SpanContext().IsValid() || span.IsRecording() {
 		t.Error("tracing is on without OTEL_EXPORTER_OTLP_ENDPOINT")
+	}
+	// Off costs no span allocation per Start (only the context that carries the parent along).
+	ctx := context.Background()
+	if n := testing.AllocsPerRun(100, func() { _, span := Tracer().Start(ctx, "x"); span.End() }); n > 1 {
+		t.Errorf("a span with tracing off allocates %.0f times, want at most 1", n)
 	}
 	if err := off(context.Background()); err != nil {
 		t.Fatal(err)

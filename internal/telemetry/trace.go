@@ -17,6 +17,7 @@ import (
 	sdkresource "go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 )
 
 // ScopeName is the instrumentation scope of AccessBot's own spans.
@@ -77,6 +78,9 @@ func SetupTracing(ctx context.Context, cfg TracingConfig) (shutdown func(context
 		endpoint := firstEnv(getenv, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
 		if endpoint == "" || strings.EqualFold(getenv("OTEL_TRACES_EXPORTER"), "none") {
 			log.Debug("tracing off: OTEL_EXPORTER_OTLP_ENDPOINT is not set")
+			// The no-op provider's spans are one shared value; the global default would allocate a
+			// non-recording span per Start, on every activity, Graph call and store operation.
+			otel.SetTracerProvider(tracenoop.NewTracerProvider())
 			return noop, nil
 		}
 		// The exporter reads the standard OTEL_EXPORTER_OTLP_* variables itself (endpoint, headers, TLS).
