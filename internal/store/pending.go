@@ -23,27 +23,29 @@ type PendingAnswers struct {
 }
 
 // pendingAnswer is one answered activity whose completion waits: the token of the claim its turn won (the
-// retry renews that claim until it is lost), the response to replay and the dialogs it points at (written
-// only with the completion, see TurnWrites).
+// retry renews that claim until it is lost), the response to replay, and what its turn writes with the
+// completion (see TurnWrites): the user's conversation reference (stamped with the turn's time, see
+// TurnWrites.Stamped) and the dialogs the answer points at.
 type pendingAnswer struct {
 	token   string
 	resp    []byte
+	ref     *ConversationRef
 	dialogs []DialogWrite
 	lost    bool
 }
 
-// Remember keeps (a copy of) resp as the answer of activity key, whose claim token holds, and of the dialogs to
-// write with its completion, until Forget; when a retry is set (SetRetry) it makes sure the background retry
-// runs. An answer already kept for key stays, with its dialogs: as on disk, the first completion wins (a second
-// comes from a turn that took the first one's claim over).
-func (p *PendingAnswers) Remember(key, token string, resp []byte, dialogs []DialogWrite) {
+// Remember keeps (a copy of) resp as the answer of activity key, whose claim token holds, and of w (the
+// reference and the dialogs to write with its completion), until Forget; when a retry is set (SetRetry) it
+// makes sure the background retry runs. An answer already kept for key stays, with its writes: as on disk,
+// the first completion wins (a second comes from a turn that took the first one's claim over).
+func (p *PendingAnswers) Remember(key, token string, resp []byte, w TurnWrites) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.pending == nil {
 		p.pending = map[string]pendingAnswer{}
 	}
 	if _, kept := p.pending[key]; !kept {
-		p.pending[key] = pendingAnswer{token: token, resp: bytes.Clone(resp), dialogs: cloneDialogs(dialogs)}
+		p.pending[key] = pendingAnswer{token: token, resp: bytes.Clone(resp), ref: cloneRef(w.Ref), dialogs: cloneDialogs(w.Dialogs)}
 	}
 	p.startRetryLocked()
 }
@@ -78,9 +80,10 @@ func (p *PendingAnswers) Len() int {
 }
 
 // Flush writes every remembered completion with complete (a backend's completion write, given the answer's
-// dialogs as the TurnWrites to write in the same transaction) and forgets each one written; it stops at the first error and
-// returns it. Flushes run one at a time (Ping, a redelivery and the background retry may flush together): a
-// second one waits for the first, bounded by its ctx, and then finds what the first wrote gone, instead of
+// reference and dialogs as the TurnWrites to write in the same transaction, with KeepNewerRef: a newer
+// reference stored meanwhile by a later turn stays) and forgets each one written; it stops at the first error
+// and returns it. Flushes run one at a time (Ping, a redelivery and the background retry may flush together):
+// a second one waits for the first, bounded by its ctx, and then finds what the first wrote gone, instead of
 // writing it again — which the backend would log as an activity completed twice.
 func (p *PendingAnswers) Flush(ctx context.Context, complete func(ctx context.Context, key, token string, resp []byte, w TurnWrites) error) error {
 	p.mu.Lock()
@@ -96,7 +99,7 @@ func (p *PendingAnswers) Flush(ctx context.Context, complete func(ctx context.Co
 		return fmt.Errorf("wait for another flush of the pending answers: %w", ctx.Err())
 	}
 	for key, a := range p.snapshot() {
-		if err := complete(ctx, key, a.token, a.resp, TurnWrites{Dialogs: a.dialogs}); err != nil {
+		if err := complete(ctx, key, a.token, a.resp, TurnWrites{Ref: a.ref, Dialogs: a.dialogs, KeepNewerRef: true}); err != nil {
 			return err
 		}
 		p.Forget(key)

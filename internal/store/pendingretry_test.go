@@ -85,7 +85,7 @@ func TestPendingRetry(t *testing.T) {
 			f := newFakeWrites(&p, tc.held)
 			p.SetRetry(PendingRetry{Flush: f.flush, Renew: f.renew, Max: 5 * time.Millisecond})
 			defer p.Stop()
-			p.Remember("act", "tok", []byte("answer"), nil)
+			p.Remember("act", "tok", []byte("answer"), TurnWrites{})
 			eventually(t, "four failed attempts", func() bool { n, _, _ := f.stats(); return n >= 4 })
 			if _, renewals, _ := f.stats(); !tc.wantRenewals(renewals["act|tok"]) || len(renewals) != 1 {
 				t.Fatalf("renewals = %v", renewals)
@@ -95,7 +95,7 @@ func TestPendingRetry(t *testing.T) {
 			if _, _, completed := f.stats(); completed["act"] != "answer" {
 				t.Fatalf("completed = %v", completed)
 			}
-			p.Remember("act2", "tok2", []byte("answer 2"), nil)
+			p.Remember("act2", "tok2", []byte("answer 2"), TurnWrites{})
 			eventually(t, "the next answer written", func() bool { return p.Len() == 0 && !p.retryRunning() })
 		})
 	}
@@ -107,13 +107,13 @@ func TestPendingRetryStop(t *testing.T) {
 	var p PendingAnswers
 	f := newFakeWrites(&p, true)
 	p.SetRetry(PendingRetry{Flush: f.flush, Renew: f.renew, Max: time.Hour})
-	p.Remember("act", "tok", []byte("answer"), nil)
+	p.Remember("act", "tok", []byte("answer"), TurnWrites{})
 	f.setFailing(false)
 	p.Stop() // the first attempt would wait 100 ms; Stop's last attempt writes it now
 	if _, _, completed := f.stats(); completed["act"] != "answer" || p.Len() != 0 {
 		t.Fatalf("after Stop: completed %v, %d pending; want the last attempt to write it", completed, p.Len())
 	}
-	p.Remember("late", "tok", []byte("late"), nil)
+	p.Remember("late", "tok", []byte("late"), TurnWrites{})
 	if p.retryRunning() {
 		t.Fatal("a retry started after Stop")
 	}
@@ -127,7 +127,7 @@ func TestPendingRetryStop(t *testing.T) {
 // nothing is left to write.
 func TestFlushesDoNotOverlap(t *testing.T) {
 	var p PendingAnswers
-	p.Remember("act", "tok", []byte("answer"), nil)
+	p.Remember("act", "tok", []byte("answer"), TurnWrites{})
 	var mu sync.Mutex
 	writes := 0
 	entered, release := make(chan struct{}), make(chan struct{})
@@ -166,23 +166,31 @@ func TestFlushesDoNotOverlap(t *testing.T) {
 
 // TestRememberKeepsTheFirstAnswer: two turns of one activity (the second took the first's claim over) whose
 // completions both failed: the first answer is the one replayed and written, as the first completion on
-// disk would be.
+// disk would be, with the conversation reference its turn gave (a copy: the caller's may change after), which
+// does not replace a newer one (KeepNewerRef).
 func TestRememberKeepsTheFirstAnswer(t *testing.T) {
 	var p PendingAnswers
-	p.Remember("act", "tok-first", []byte("first"), nil)
-	p.Remember("act", "tok-second", []byte("second"), nil)
+	ref := ConversationRef{TenantID: "t1", AADObjectID: "u1", ConversationID: "a:first", ServiceURL: "https://smba.example/"}
+	p.Remember("act", "tok-first", []byte("first"), TurnWrites{Ref: &ref})
+	second := ref
+	second.ConversationID = "a:second"
+	p.Remember("act", "tok-second", []byte("second"), TurnWrites{Ref: &second})
+	ref.ConversationID = "a:changed by the caller"
 	if c, ok := p.Answer("act"); !ok || string(c.Response) != "first" {
 		t.Fatalf("Answer = %q, %v; want the first answer", c.Response, ok)
 	}
 	var wrote []string
-	if err := p.Flush(context.Background(), func(_ context.Context, key, token string, resp []byte, _ TurnWrites) error {
-		wrote = append(wrote, key+" "+token+" "+string(resp))
+	if err := p.Flush(context.Background(), func(_ context.Context, key, token string, resp []byte, w TurnWrites) error {
+		if w.Ref == nil || !w.KeepNewerRef {
+			t.Fatalf("Flush wrote %s with reference %v (keep newer %v); want its reference, keeping a newer one", key, w.Ref, w.KeepNewerRef)
+		}
+		wrote = append(wrote, key+" "+token+" "+string(resp)+" "+w.Ref.ConversationID)
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if len(wrote) != 1 || wrote[0] != "act tok-first first" {
-		t.Fatalf("Flush wrote %q; want the first answer with its token", wrote)
+	if len(wrote) != 1 || wrote[0] != "act tok-first first a:first" {
+		t.Fatalf("Flush wrote %q; want the first answer with its token and reference", wrote)
 	}
 }
 
@@ -194,14 +202,14 @@ func TestPendingRetryLogsOnlyFailures(t *testing.T) {
 	var once sync.Once
 	flush := func(ctx context.Context) error {
 		return p.Flush(ctx, func(_ context.Context, key, _ string, _ []byte, _ TurnWrites) error {
-			once.Do(func() { p.Remember("late", "tok-late", []byte("late"), nil) }) // a turn fails meanwhile
+			once.Do(func() { p.Remember("late", "tok-late", []byte("late"), TurnWrites{}) }) // a turn fails meanwhile
 			return nil
 		})
 	}
 	p.SetRetry(PendingRetry{Flush: flush, Renew: func(context.Context, string, string) (bool, error) { return true, nil },
 		Max: 5 * time.Millisecond, Log: slog.New(slog.NewTextHandler(&logs, nil))})
 	defer p.Stop()
-	p.Remember("act", "tok", []byte("answer"), nil)
+	p.Remember("act", "tok", []byte("answer"), TurnWrites{})
 	eventually(t, "both written", func() bool { return p.Len() == 0 && !p.retryRunning() })
 	if strings.Contains(logs.String(), "still cannot be written") {
 		t.Fatalf("a successful attempt was logged as failed:\n%s", logs.String())

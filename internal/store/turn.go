@@ -154,7 +154,8 @@ func (s *Store) CompleteActivity(ctx context.Context, key, token string, resp []
 // answer points at, see TurnWrites) in the same transaction. Writes CheckTurnWrites refuses are refused, and
 // nothing is written. The first completion of key wins (see Claim): a later one, by a turn whose claim was
 // taken over, keeps the stored answer (and the stored dialogs of the keys it gives). When the write fails the
-// answer is kept in memory with w's dialogs (not its reference) and written later, as CompleteActivity says.
+// answer is kept in memory with w (its reference, stamped now when it has no UpdatedAt, and its dialogs) and
+// written later, as CompleteActivity says; the reference then does not replace a newer one stored meanwhile.
 func (s *Store) CompleteTurn(ctx context.Context, key, token string, resp []byte, w TurnWrites) error {
 	if err := CheckClaim(opCompleteTurn, key, token); err != nil {
 		return err
@@ -162,9 +163,10 @@ func (s *Store) CompleteTurn(ctx context.Context, key, token string, resp []byte
 	if err := CheckTurnWrites(opCompleteTurn, w); err != nil {
 		return err
 	}
+	w = w.Stamped(s.now().UTC())
 	if err := s.writeCompletion(ctx, key, token, resp, w); err != nil {
 		if !errors.Is(err, ErrInvalid) && ctx.Err() == nil {
-			s.health.Remember(key, token, resp, w.Dialogs) // the claim is kept: ReleaseActivity leaves it
+			s.health.Remember(key, token, resp, w) // the claim is kept: ReleaseActivity leaves it
 		}
 		return err
 	}
@@ -174,16 +176,11 @@ func (s *Store) CompleteTurn(ctx context.Context, key, token string, resp []byte
 // opCompleteTurn names a completion's transaction (CompleteTurn's, or a pending answer's written later).
 const opCompleteTurn = "complete turn"
 
-// writeCompletion writes the completion of key (unless one is stored: the first wins) and w, then drops the
-// claim token holds and any pending answer of key. A pending answer is written with it (PendingAnswers.Flush).
+// writeCompletion writes the completion of key (unless one is stored: the first wins) and w (its reference
+// stamped, see TurnWrites.Stamped), then drops the claim token holds and any pending answer of key. A pending
+// answer is written with it (PendingAnswers.Flush).
 func (s *Store) writeCompletion(ctx context.Context, key, token string, resp []byte, w TurnWrites) error {
 	now := s.now().UTC()
-	ref := w.Ref
-	if ref != nil && ref.UpdatedAt.IsZero() {
-		r := *ref
-		r.UpdatedAt = now
-		ref = &r
-	}
 	h, sec, seq := keyHash(key), logSecond(now), s.processed.nextSeq()
 	var kept bool
 	// Concurrent turns' completions share one commit (group commit); the function is idempotent.
@@ -192,10 +189,10 @@ func (s *Store) writeCompletion(ctx context.Context, key, token string, resp []b
 		if kept, err = s.putCompletion(tx, key, h, sec, seq, resp); err != nil {
 			return err
 		}
-		if err := putDialogs(tx, w.Dialogs, now, !kept); err != nil || ref == nil {
+		if err := putDialogs(tx, w.Dialogs, now, !kept); err != nil || w.Ref == nil {
 			return err
 		}
-		return putConversationIfChanged(tx, *ref)
+		return putConversationIfChanged(tx, *w.Ref, w.KeepNewerRef)
 	})
 	if err != nil {
 		return err
@@ -221,8 +218,8 @@ func (s *Store) putCompletion(tx *bbolt.Tx, key string, h, sec, seq uint32, resp
 }
 
 // putConversationIfChanged writes ref (merged with the stored reference, see MergeConversation) unless the
-// stored one equals it in everything but UpdatedAt.
-func putConversationIfChanged(tx *bbolt.Tx, ref ConversationRef) error {
+// stored one equals it in everything but UpdatedAt, or (keepNewer) is newer than it.
+func putConversationIfChanged(tx *bbolt.Tx, ref ConversationRef, keepNewer bool) error {
 	b, err := bucket(tx, bucketConversations)
 	if err != nil {
 		return err
@@ -231,6 +228,9 @@ func putConversationIfChanged(tx *bbolt.Tx, ref ConversationRef) error {
 	if raw := b.Get(key); raw != nil {
 		var old ConversationRef
 		if json.Unmarshal(raw, &old) == nil {
+			if keepNewer && old.UpdatedAt.After(ref.UpdatedAt) {
+				return nil
+			}
 			ref = MergeConversation(old, ref)
 			if SameConversation(old, ref) {
 				return nil

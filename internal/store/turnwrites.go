@@ -4,13 +4,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 )
 
 // TurnWrites is what CompleteTurn writes in the transaction of a turn's completion, besides the answer, so
 // that a turn costs one durable write.
 type TurnWrites struct {
 	// Ref is the conversation reference of the turn's user; nil for none. It is stored unless the stored one
-	// equals it in everything but UpdatedAt; an empty UserName or Locale keeps the stored one.
+	// equals it in everything but UpdatedAt; an empty UserName or Locale keeps the stored one; a zero
+	// UpdatedAt is the time of CompleteTurn. When the completion cannot be written, the reference waits with
+	// the pending answer and is written with it (unless a newer one was stored meanwhile, see KeepNewerRef).
 	Ref *ConversationRef
 	// Dialogs are the dialogs the turn's answer points at (a request form handed out in an invoke answer),
 	// written as PutDialog writes them, together with the completion: the answer and its dialogs become
@@ -19,6 +22,21 @@ type TurnWrites struct {
 	// cannot be written, the dialogs wait with the pending answer and are written with it; meanwhile a
 	// redelivery waits (as on a running turn) instead of replaying an answer whose dialog is not stored.
 	Dialogs []DialogWrite
+	// KeepNewerRef leaves a stored reference whose UpdatedAt is later than Ref's (a later turn of the user
+	// wrote it). PendingAnswers.Flush sets it: the reference of an answer whose completion waited is written
+	// after its turn, maybe after the user's next turn wrote a newer one.
+	KeepNewerRef bool
+}
+
+// Stamped returns w with a copy of its reference whose zero UpdatedAt is now (the caller's is not changed),
+// so the time a reference was seen travels with it, also when its completion is written later.
+func (w TurnWrites) Stamped(now time.Time) TurnWrites {
+	if w.Ref != nil && w.Ref.UpdatedAt.IsZero() {
+		r := *w.Ref
+		r.UpdatedAt = now
+		w.Ref = &r
+	}
+	return w
 }
 
 // DialogWrite is one dialog of TurnWrites: Value (JSON) under Key, as PutDialog stores it.
@@ -57,6 +75,15 @@ func CheckTurnWrites(op string, w TurnWrites) error {
 		}
 	}
 	return nil
+}
+
+// cloneRef copies ref (nil for none), so a pending answer does not alias the caller's reference.
+func cloneRef(ref *ConversationRef) *ConversationRef {
+	if ref == nil {
+		return nil
+	}
+	r := *ref
+	return &r
 }
 
 // cloneDialogs copies dialogs (keys and values), so a pending answer does not alias the caller's buffers.

@@ -63,17 +63,20 @@ func (s *Store) CompleteActivity(ctx context.Context, key, token string, resp []
 // completed writes only the dialogs of keys not stored yet.
 //
 // When the write fails (the database stopped answering after the turn was answered) the answer is kept in
-// memory with w's dialogs, as the bbolt store does on a full disk: a redelivery to this replica replays it (or
-// waits, while dialogs it points at are unwritten), the claim is not released but renewed (so a redelivery to
-// another replica waits on it instead of taking it over), and the completion is written with the dialogs in
-// the background — and by Ping — once the database answers again; the error is still returned.
+// memory with w (the reference, stamped now when it has no updatedAt, and the dialogs), as the bbolt store
+// does on a full disk: a redelivery to this replica replays it (or waits, while dialogs it points at are
+// unwritten), the claim is not released but renewed (so a redelivery to another replica waits on it instead
+// of taking it over), and the completion is written with the reference and the dialogs in the background —
+// and by Ping — once the database answers again (the reference then does not replace a newer one stored
+// meanwhile); the error is still returned.
 func (s *Store) CompleteTurn(ctx context.Context, key, token string, resp []byte, w store.TurnWrites) error {
+	w = w.Stamped(s.now().UTC())
 	err := s.completeTurn(ctx, key, token, resp, w)
 	switch {
 	case err == nil:
 		s.answers.Forget(key)
 	case !errors.Is(err, store.ErrInvalid) && ctx.Err() == nil:
-		s.answers.Remember(key, token, resp, w.Dialogs)
+		s.answers.Remember(key, token, resp, w)
 		s.log.Warn("activity answered but its completion could not be written; kept in memory until the database answers",
 			"key", key, "err", err)
 	}
@@ -87,9 +90,9 @@ const completeProcessed = `INSERT INTO processed (key, at, claimed, response) VA
 		WHERE processed.claimed
 	RETURNING 1`
 
-// completeConversation (a part of the completion statement, its six parameter numbers filled in) writes the
-// reference (tenant, user, conversation, service URL, updatedAt, JSON) unless the stored one equals it in
-// everything but updatedAt.
+// completeConversation (a part of the completion statement, its six parameter numbers and a further condition
+// filled in) writes the reference (tenant, user, conversation, service URL, updatedAt, JSON) unless the stored
+// one equals it in everything but updatedAt (or the condition, keepNewerConversation, fails).
 const completeConversation = `conv AS (
 		INSERT INTO conversations AS c (tenant_id, aad_object_id, conversation_id, service_url, updated_at, ref)
 		VALUES ($%d, $%d, $%d, $%d, $%d, $%d)
@@ -97,7 +100,11 @@ const completeConversation = `conv AS (
 			service_url = EXCLUDED.service_url, updated_at = EXCLUDED.updated_at,
 			ref = jsonb_strip_nulls(jsonb_build_object('userName', c.ref->'userName', 'locale', c.ref->'locale')) || EXCLUDED.ref
 		WHERE ((jsonb_strip_nulls(jsonb_build_object('userName', c.ref->'userName', 'locale', c.ref->'locale')) || EXCLUDED.ref) - 'updatedAt')
-			IS DISTINCT FROM (c.ref - 'updatedAt'))`
+			IS DISTINCT FROM (c.ref - 'updatedAt')%s)`
+
+// keepNewerConversation is completeConversation's condition for TurnWrites.KeepNewerRef: the stored reference
+// is not newer.
+const keepNewerConversation = ` AND c.updated_at <= EXCLUDED.updated_at`
 
 // completeDialogs (a part of the completion statement) writes the dialogs keyed by the text array $%d with the
 // JSON texts of the array $%d; a stored key is replaced only when the completion wrote (done has a row).
@@ -107,8 +114,8 @@ const completeDialogs = `dlg AS (
 		ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
 			WHERE EXISTS (SELECT 1 FROM done))`
 
-// completeTurn writes the completion of key with w in one statement (CompleteTurn's, and a pending answer's
-// with its dialogs: PendingAnswers.Flush).
+// completeTurn writes the completion of key with w (its reference stamped, see store.TurnWrites.Stamped) in
+// one statement (CompleteTurn's, and a pending answer's with its reference and dialogs: PendingAnswers.Flush).
 func (s *Store) completeTurn(ctx context.Context, key, token string, resp []byte, w store.TurnWrites) error {
 	const op = "complete turn"
 	if err := store.CheckClaim(op, key, token); err != nil {
@@ -138,16 +145,17 @@ func (s *Store) completionStatement(key string, resp []byte, w store.TurnWrites)
 	parts := []string{`done AS (` + completeProcessed + `)`}
 	args := []any{key, resp}
 	if w.Ref != nil {
-		r := *w.Ref
-		if r.UpdatedAt.IsZero() {
-			r.UpdatedAt = s.now().UTC()
-		}
+		r := w.Ref
 		raw, err := json.Marshal(r)
 		if err != nil {
 			return "", nil, fmt.Errorf("encode conversation: %w", err)
 		}
+		cond := ""
+		if w.KeepNewerRef {
+			cond = keepNewerConversation
+		}
 		n := len(args)
-		parts = append(parts, fmt.Sprintf(completeConversation, n+1, n+2, n+3, n+4, n+5, n+6))
+		parts = append(parts, fmt.Sprintf(completeConversation, n+1, n+2, n+3, n+4, n+5, n+6, cond))
 		args = append(args, r.TenantID, r.AADObjectID, r.ConversationID, r.ServiceURL, r.UpdatedAt, raw)
 	}
 	if len(w.Dialogs) > 0 {

@@ -38,6 +38,7 @@ func Run(t *testing.T, open Factory) {
 		{"ClaimTakeover", testClaimTakeover},
 		{"CompleteTurn", testCompleteTurn},
 		{"CompleteTurnDialogs", testCompleteTurnDialogs},
+		{"CompleteTurnKeepNewerRef", testCompleteTurnKeepNewerRef},
 		{"FirstCompletionKeepsDialogs", testFirstCompletionKeepsDialogs},
 		{"ReleaseActivity", testReleaseActivity},
 		{"ClaimOwnership", testClaimOwnership},

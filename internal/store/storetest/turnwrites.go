@@ -129,6 +129,7 @@ type FaultFactory func(t *testing.T) Faults
 // RunFaults runs the failure cases of the contract against the backend open returns.
 func RunFaults(t *testing.T, open FaultFactory) {
 	t.Run("PendingAnswerDialogs", func(t *testing.T) { testPendingAnswerDialogs(t, open) })
+	t.Run("PendingAnswerRef", func(t *testing.T) { testPendingAnswerRef(t, open) })
 }
 
 // testPendingAnswerDialogs: a completion that cannot be written keeps the answer in memory together with its
