@@ -1,6 +1,7 @@
 package entitlement
 
 import (
+	"slices"
 	"time"
 )
 
@@ -98,6 +99,20 @@ const (
 	AssignmentDeliveryFailed     AssignmentState = "deliveryFailed"
 	AssignmentUnknown            AssignmentState = "unknown"
 )
+
+// grantingStates are the assignment states in which the target has the package's access or is getting it.
+var grantingStates = []AssignmentState{AssignmentDelivered, AssignmentDelivering, AssignmentPartiallyDelivered}
+
+// GrantsAccess reports whether an assignment in this state gives its target the package's access, or is
+// giving it: delivered, delivering (Entra is adding the target to the resources) or partially delivered
+// (some resources were added, others failed). It is the one definition of "holds the package": separation
+// of duties, duplicate requests and assignments, revocation, a guest's last assignment and expiry notices
+// all use it. Expired, failed and unknown states do not grant access.
+func (s AssignmentState) GrantsAccess() bool { return slices.Contains(grantingStates, s) }
+
+// GrantingAssignmentStates returns the states for which GrantsAccess is true, for AssignmentFilter.States.
+// The slice is the caller's own.
+func GrantingAssignmentStates() []AssignmentState { return slices.Clone(grantingStates) }
 
 // Assignment is a subject's access through a package.
 type Assignment struct {
