@@ -116,7 +116,7 @@ func (b *Bot) assignPolicy(ctx context.Context, l *i18n.Localizer, pkg entitleme
 			return nil, fmt.Errorf("check existing assignments of %s: %w", op.UserID, err)
 		}
 		for _, a := range as {
-			if admActive(a.State) {
+			if a.State.GrantsAccess() {
 				return nil, &adminError{title: l.T("adm.assign.already"),
 					text: l.T("adm.assign.alreadyText", "User", who, "Package", pkg.Name, "Until", admStamp(a.EndsAt()))}
 			}
@@ -163,15 +163,6 @@ func (b *Bot) orgForEmail(ctx context.Context, email string) (entitlement.Connec
 	return entitlement.ConnectedOrg{}, notFound
 }
 
-// admActive reports whether an assignment in state s currently grants (or is granting) access.
-func admActive(s entitlement.AssignmentState) bool {
-	switch s {
-	case entitlement.AssignmentDelivered, entitlement.AssignmentDelivering, entitlement.AssignmentPartiallyDelivered:
-		return true
-	}
-	return false
-}
-
 func (b *Bot) adminRevoke(ctx context.Context, c *adminCall) error {
 	userArg, pkgArg, err := userAndPackage("revoke", c.cmd.Args)
 	if err != nil {
@@ -213,7 +204,7 @@ func (b *Bot) revokeHolder(ctx context.Context, pkg entitlement.Package, userArg
 	}
 	var holders []entitlement.Assignment
 	for _, a := range all {
-		if admActive(a.State) {
+		if a.State.GrantsAccess() {
 			holders = append(holders, a)
 		}
 	}

@@ -151,7 +151,7 @@ func (b *Bot) deletePackage(ctx context.Context, c *adminCall, name string) erro
 	if err != nil {
 		return fmt.Errorf("list assignments of %s: %w", pkg.ID, err)
 	}
-	active := slices.DeleteFunc(asg, func(a entitlement.Assignment) bool { return !admActive(a.State) })
+	active := slices.DeleteFunc(asg, func(a entitlement.Assignment) bool { return !a.State.GrantsAccess() })
 	l := c.t.loc
 	if len(active) > 0 {
 		return &adminError{title: l.T("builder.bot.cantDelete", "Name", pkg.Name),

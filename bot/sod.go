@@ -139,7 +139,7 @@ func (b *Bot) verbAccessRemove(ctx context.Context, t *turn, data map[string]any
 			held = &mine[i]
 		}
 	}
-	if held == nil || !admActive(held.State) {
+	if held == nil || !held.State.GrantsAccess() {
 		return noticeCard(t.loc, noticeInfo, t.loc.T("builder.remove.gone"), t.loc.T("builder.remove.goneText")), nil
 	}
 	r, err := sr.RemoveMyAssignment(ctx, id)

@@ -25,9 +25,6 @@ type Conflict struct {
 	AssignmentID string
 }
 
-// activeStates are the assignment states that count as holding a package.
-var activeStates = []entitlement.AssignmentState{entitlement.AssignmentDelivered, entitlement.AssignmentDelivering, entitlement.AssignmentPartiallyDelivered}
-
 // Check lists the access userID holds that packageID is incompatible with, in either direction for
 // packages (Graph refuses a package incompatible with a held one, and one a held package names). A user
 // without an account in the directory (empty userID) holds nothing. A package without incompatibilities
@@ -62,7 +59,7 @@ func heldConflicts(ctx context.Context, r SoDReader, userID, packageID string, i
 	if len(inc.Packages) == 0 && len(inc.NamedBy) == 0 {
 		return nil, nil
 	}
-	held, err := r.Assignments(ctx, entitlement.AssignmentFilter{TargetID: userID, States: activeStates})
+	held, err := r.Assignments(ctx, entitlement.AssignmentFilter{TargetID: userID, States: entitlement.GrantingAssignmentStates()})
 	if err != nil {
 		return nil, fmt.Errorf("read assignments of %s: %w", userID, err)
 	}
@@ -104,7 +101,7 @@ func Report(ctx context.Context, r SoDReader) ([]Holding, error) {
 		if len(inc.Packages) == 0 && len(inc.Groups) == 0 {
 			continue
 		}
-		holders, err := r.Assignments(ctx, entitlement.AssignmentFilter{PackageID: p.ID, States: activeStates})
+		holders, err := r.Assignments(ctx, entitlement.AssignmentFilter{PackageID: p.ID, States: entitlement.GrantingAssignmentStates()})
 		if err != nil {
 			return nil, fmt.Errorf("list assignments of %s: %w", p.ID, err)
 		}

@@ -88,7 +88,7 @@ func (c *Core) CheckBrokeredDuplicate(ctx context.Context, email, packageID stri
 		return fmt.Errorf("brokered request for %s: %w", packageID, entitlement.ErrAlreadyRequested)
 	}
 	as, err := c.cfg.Entitlement.Assignments(ctx, entitlement.AssignmentFilter{PackageID: packageID,
-		States: []entitlement.AssignmentState{entitlement.AssignmentDelivered, entitlement.AssignmentDelivering, entitlement.AssignmentPartiallyDelivered}})
+		States: entitlement.GrantingAssignmentStates()})
 	if err != nil {
 		return fmt.Errorf("look for assignments of package %s: %w", packageID, err)
 	}

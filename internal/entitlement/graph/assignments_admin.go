@@ -146,7 +146,7 @@ func (c *Client) AdminAdd(ctx context.Context, in entitlement.AdminAddInput) (en
 	}
 	if in.TargetID != "" {
 		existing, err := c.Assignments(ctx, entitlement.AssignmentFilter{PackageID: in.PackageID, TargetID: in.TargetID,
-			States: []entitlement.AssignmentState{entitlement.AssignmentDelivered, entitlement.AssignmentDelivering, entitlement.AssignmentPartiallyDelivered}})
+			States: entitlement.GrantingAssignmentStates()})
 		if err != nil {
 			return entitlement.Request{}, fmt.Errorf("check existing assignment: %w", err)
 		}

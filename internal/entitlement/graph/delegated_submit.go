@@ -243,14 +243,14 @@ func (u *userClient) openRequest(ctx context.Context, packageID string) (*entitl
 	return nil, nil
 }
 
-// holds reports whether the user holds a delivered (or delivering) assignment of the package.
+// holds reports whether the user holds an assignment of the package that grants its access (GrantsAccess).
 func (u *userClient) holds(ctx context.Context, packageID string) (bool, error) {
 	as, err := u.MyAssignments(ctx)
 	if err != nil {
 		return false, err
 	}
 	for _, a := range as {
-		if a.PackageID == packageID && (a.State == entitlement.AssignmentDelivered || a.State == entitlement.AssignmentDelivering || a.State == entitlement.AssignmentPartiallyDelivered) {
+		if a.PackageID == packageID && a.State.GrantsAccess() {
 			return true, nil
 		}
 	}
