@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -53,8 +54,9 @@ func TestValidateBrokeredInput(t *testing.T) {
 	}
 }
 
-// submitPort answers the directory and assignment reads of a brokered submit and decision (the rest of the
-// port is unused); the user "down" reads as Graph unavailable.
+// submitPort answers the directory and assignment reads of a brokered submit, decision and guest follow-up
+// (the rest of the port is unused); the user "down" reads as Graph unavailable. Assignments applies the
+// filter's package, target and states, as the Graph client does.
 type submitPort struct {
 	entitlement.Port
 	users       map[string]entitlement.User
@@ -74,7 +76,8 @@ func (p *submitPort) User(_ context.Context, id string) (entitlement.User, error
 func (p *submitPort) Assignments(_ context.Context, f entitlement.AssignmentFilter) ([]entitlement.Assignment, error) {
 	var out []entitlement.Assignment
 	for _, a := range p.assignments {
-		if a.PackageID == f.PackageID {
+		if (f.PackageID == "" || a.PackageID == f.PackageID) && (f.TargetID == "" || a.Target.ID == f.TargetID) &&
+			(len(f.States) == 0 || slices.Contains(f.States, a.State)) {
 			out = append(out, a)
 		}
 	}

@@ -62,7 +62,7 @@ func (c *Core) ReadAssignmentWindow(ctx context.Context, br *Brokered) {
 // assignment lasts longer); when another does, the record follows that one's end instead.
 func (c *Core) LastAssignmentEnds(ctx context.Context, br *Brokered) bool {
 	as, err := c.cfg.Entitlement.Assignments(ctx, entitlement.AssignmentFilter{TargetID: br.Guest.UserID,
-		States: []entitlement.AssignmentState{entitlement.AssignmentDelivered, entitlement.AssignmentDelivering}})
+		States: entitlement.GrantingAssignmentStates()})
 	if err != nil {
 		c.log.WarnContext(ctx, "list guest assignments", "request", br.ID, "err", err)
 		return true
