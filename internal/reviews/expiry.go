@@ -113,7 +113,7 @@ type EndAnnouncer interface {
 func (s *Service) SweepExpiry(ctx context.Context, n Notifier) error {
 	now := s.now()
 	soon, err := s.cfg.Directory.Assignments(ctx, entitlement.AssignmentFilter{ExpiringBefore: now.Add(s.maxLead()),
-		States: []entitlement.AssignmentState{entitlement.AssignmentDelivered}})
+		States: entitlement.GrantingAssignmentStates()})
 	if err != nil {
 		return fmt.Errorf("list assignments ending soon: %w", err)
 	}
