@@ -129,7 +129,7 @@ func (b *Bot) adminExpiring(ctx context.Context, c *adminCall) error {
 	now := b.now()
 	until := now.Add(time.Duration(days) * 24 * time.Hour)
 	as, err := b.cfg.Entitlement.Assignments(ctx, entitlement.AssignmentFilter{ExpiringBefore: until,
-		States: []entitlement.AssignmentState{entitlement.AssignmentDelivered, entitlement.AssignmentPartiallyDelivered}})
+		States: entitlement.GrantingAssignmentStates()})
 	if err != nil {
 		return fmt.Errorf("list expiring assignments: %w", err)
 	}
