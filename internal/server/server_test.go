@@ -12,20 +12,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/accessbot/accessbot/internal/telemetry"
 	"github.com/labstack/echo/v4"
-	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/propagation"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
-	"go.opentelemetry.io/otel/trace/noop"
 )
 
 // logBuffer is a goroutine-safe sink for a JSON slog handler.
@@ -161,87 +154,6 @@ func TestMiddleware(t *testing.T) {
 	}
 }
 
-func TestRequestID(t *testing.T) {
-	s, logs := newTestServer(t, Config{})
-	var seen string
-	s.Handle(http.MethodGet, "/who", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		seen = RequestID(r.Context())
-		Logger(r.Context()).Info("inside handler")
-	}))
-	tests := []struct {
-		name     string
-		header   string
-		wantSame bool
-	}{
-		{"propagated", "0f8fad5b-d9cb-469f-a165-70867728950e", true},
-		{"generated when absent", "", false},
-		{"replaced when unsafe", "x\" injected=1", false},
-		{"replaced when too long", strings.Repeat("a", 129), false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			req := httptest.NewRequest("GET", "/who", nil)
-			if tc.header != "" {
-				req.Header.Set(HeaderRequestID, tc.header)
-			}
-			rec := httptest.NewRecorder()
-			s.Echo().ServeHTTP(rec, req)
-			got := rec.Header().Get(HeaderRequestID)
-			if got != seen {
-				t.Errorf("response id %q != id seen by handler %q", got, seen)
-			}
-			if tc.wantSame && got != tc.header {
-				t.Errorf("id = %q, want the caller's %q", got, tc.header)
-			}
-			if !tc.wantSame && (got == tc.header || len(got) != 32) {
-				t.Errorf("id = %q, want a fresh 32-hex id", got)
-			}
-			var found bool
-			for _, r := range logs.records(t, "inside handler") {
-				found = found || r["request_id"] == got
-			}
-			if !found {
-				t.Errorf("handler log line does not carry request_id %q", got)
-			}
-		})
-	}
-	if RequestID(context.Background()) != "" || Logger(context.Background()) == nil {
-		t.Error("outside a request RequestID must be empty and Logger non-nil")
-	}
-}
-
-func TestAccessLogOmitsSecrets(t *testing.T) {
-	s, logs := newTestServer(t, Config{})
-	s.Echo().POST("/api/messages", func(c echo.Context) error {
-		_, _ = io.ReadAll(c.Request().Body)
-		return c.String(http.StatusOK, "accepted")
-	})
-	req := httptest.NewRequest("POST", "/api/messages?code=SECRET-QUERY", strings.NewReader(`{"text":"SECRET-BODY"}`))
-	req.Header.Set("Authorization", "Bearer SECRET-TOKEN")
-	req.Header.Set(HeaderRequestID, "rid-log")
-	rec := httptest.NewRecorder()
-	s.Echo().ServeHTTP(rec, req)
-
-	lines := logs.records(t, "http request")
-	if len(lines) != 1 {
-		t.Fatalf("access log lines = %d, want 1: %s", len(lines), logs)
-	}
-	l := lines[0]
-	want := map[string]any{"method": "POST", "path": "/api/messages", "route": "/api/messages", "status": float64(200),
-		"request_id": "rid-log", "bytes": float64(len("accepted")), "level": "INFO"}
-	for k, v := range want {
-		if l[k] != v {
-			t.Errorf("access log %s = %v, want %v", k, l[k], v)
-		}
-	}
-	if _, ok := l["duration"]; !ok {
-		t.Error("access log has no duration")
-	}
-	if strings.Contains(logs.String(), "SECRET") {
-		t.Errorf("log contains a secret: %s", logs)
-	}
-}
-
 func TestReadyz(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -277,86 +189,6 @@ func TestReadyz(t *testing.T) {
 				t.Errorf("reason = %q, want %q", body["reason"], tc.wantReason)
 			}
 		})
-	}
-}
-
-// parseMetrics maps "name{labels}" to its value.
-func parseMetrics(t *testing.T, text string) map[string]float64 {
-	t.Helper()
-	out := map[string]float64{}
-	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
-		if strings.HasPrefix(line, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if i < 0 || err != nil {
-			t.Fatalf("bad metrics line %q", line)
-		}
-		out[line[:i]] = v
-	}
-	return out
-}
-
-func TestMetrics(t *testing.T) {
-	s, _ := newTestServer(t, Config{})
-	e := s.Echo()
-	e.GET("/users/:id", func(c echo.Context) error { return c.String(200, c.Param("id")) })
-	e.GET("/boom", func(c echo.Context) error { panic("x") })
-	for _, p := range []string{"/users/1", "/users/2", "/nope", "/boom", "/healthz"} {
-		e.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", p, nil))
-	}
-	rec := httptest.NewRecorder()
-	e.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	if rec.Code != 200 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/plain; version=0.0.4") {
-		t.Fatalf("metrics status %d content type %q", rec.Code, rec.Header().Get("Content-Type"))
-	}
-	m := parseMetrics(t, rec.Body.String())
-	want := map[string]float64{
-		`accessbot_http_requests_total{method="GET",route="/users/:id",status="200"}`:               2,
-		`accessbot_http_requests_total{method="GET",route="unmatched",status="404"}`:                1,
-		`accessbot_http_requests_total{method="GET",route="/boom",status="500"}`:                    1,
-		`accessbot_http_requests_total{method="GET",route="/healthz",status="200"}`:                 1,
-		`accessbot_http_requests_in_flight`:                                                         1, // the /metrics request itself
-		`accessbot_http_request_duration_seconds_count{method="GET",route="/users/:id"}`:            2,
-		`accessbot_http_request_duration_seconds_bucket{method="GET",route="/users/:id",le="+Inf"}`: 2,
-	}
-	for k, v := range want {
-		if got, ok := m[k]; !ok || got != v {
-			t.Errorf("%s = %v (present %v), want %v", k, got, ok, v)
-		}
-	}
-	// Buckets are cumulative: never decreasing, ending at the count.
-	prev := -1.0
-	for _, le := range telemetry.DurationBuckets {
-		k := fmt.Sprintf(`accessbot_http_request_duration_seconds_bucket{method="GET",route="/users/:id",le="%s"}`, strconv.FormatFloat(le, 'g', -1, 64))
-		v, ok := m[k]
-		if !ok || v < prev {
-			t.Fatalf("bucket %s = %v (present %v), previous %v", k, v, ok, prev)
-		}
-		prev = v
-	}
-	if prev > 2 {
-		t.Errorf("last finite bucket %v exceeds count 2", prev)
-	}
-	for _, c := range []string{"# TYPE accessbot_http_requests_total counter", "# TYPE accessbot_http_requests_in_flight gauge",
-		"# TYPE accessbot_http_request_duration_seconds histogram"} {
-		if !strings.Contains(rec.Body.String(), c) {
-			t.Errorf("metrics lack %q", c)
-		}
-	}
-}
-
-func TestMetricsLabelEscaping(t *testing.T) {
-	s, _ := newTestServer(t, Config{})
-	s.metrics.ObserveHTTP("GET", "/a\"b\\c\nd", 200, 3*time.Millisecond)
-	rec := httptest.NewRecorder()
-	s.Echo().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	if !strings.Contains(rec.Body.String(), `route="/a\"b\\c\nd"`) {
-		t.Errorf("label not escaped:\n%s", rec.Body.String())
-	}
-	if !strings.Contains(rec.Body.String(), `route="/a\"b\\c\nd",le="0.005"} 1`) {
-		t.Errorf("3ms observation not in the 5ms bucket:\n%s", rec.Body.String())
 	}
 }
 
@@ -577,87 +409,5 @@ func TestRunShutdownIsBounded(t *testing.T) {
 	}
 	if err := <-clientErr; err == nil {
 		t.Error("stuck request got a response although its connection was force-closed")
-	}
-}
-
-// TestMetricsMethodLabelIsBounded: the method label comes from the client; arbitrary method tokens must not
-// create one time series each (unbounded memory and a /metrics page that grows without limit).
-func TestMetricsMethodLabelIsBounded(t *testing.T) {
-	s, _ := newTestServer(t, Config{})
-	e := s.Echo()
-	for i := range 50 {
-		e.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(fmt.Sprintf("X-CUSTOM-%d", i), "/nope", nil))
-	}
-	e.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/nope", nil))
-	rec := httptest.NewRecorder()
-	e.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	m := parseMetrics(t, rec.Body.String())
-	want := map[string]float64{
-		`accessbot_http_requests_total{method="OTHER",route="unmatched",status="404"}`: 50,
-		`accessbot_http_requests_total{method="GET",route="unmatched",status="404"}`:   1,
-	}
-	for k, v := range want {
-		if got, ok := m[k]; !ok || got != v {
-			t.Errorf("%s = %v (present %v), want %v", k, got, ok, v)
-		}
-	}
-	if strings.Contains(rec.Body.String(), "X-CUSTOM") {
-		t.Errorf("a client-chosen method became a label value:\n%s", rec.Body.String())
-	}
-}
-
-// TestAccessLogLevels: failures are warnings or errors, but probes of missing routes or methods are routine.
-func TestAccessLogLevels(t *testing.T) {
-	tests := []struct {
-		method, path string
-		status       int
-		want         string
-	}{
-		{"POST", "/api/messages", http.StatusOK, "INFO"},
-		{"POST", "/api/messages", http.StatusUnauthorized, "WARN"},
-		{"POST", "/api/messages", http.StatusInternalServerError, "ERROR"},
-		{"HEAD", "/api/messages", http.StatusMethodNotAllowed, "INFO"},
-		{"GET", "/nope", http.StatusNotFound, "INFO"},
-	}
-	for _, tc := range tests {
-		t.Run(fmt.Sprintf("%s %s %d", tc.method, tc.path, tc.status), func(t *testing.T) {
-			s, logs := newTestServer(t, Config{})
-			s.Echo().POST("/api/messages", func(c echo.Context) error { return c.NoContent(tc.status) })
-			rec := httptest.NewRecorder()
-			s.Echo().ServeHTTP(rec, httptest.NewRequest(tc.method, tc.path, nil))
-			if rec.Code != tc.status {
-				t.Fatalf("status = %d, want %d", rec.Code, tc.status)
-			}
-			lines := logs.records(t, "http request")
-			if len(lines) != 1 || lines[0]["level"] != tc.want {
-				t.Fatalf("access log = %v, want one line at %s", lines, tc.want)
-			}
-		})
-	}
-}
-
-// TestTraceSpanAndLogTraceID: with tracing on, every request gets a server span that continues the caller's
-// W3C traceparent, named by its route, and the access log line carries the trace id.
-func TestTraceSpanAndLogTraceID(t *testing.T) {
-	exp := tracetest.NewInMemoryExporter()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
-	otel.SetTracerProvider(tp)
-	otel.SetTextMapPropagator(propagation.TraceContext{})
-	t.Cleanup(func() { otel.SetTracerProvider(noop.NewTracerProvider()) })
-
-	logs := &logBuffer{}
-	s := New(Config{Addr: "127.0.0.1:0", Logger: slog.New(telemetry.LogHandler(slog.NewJSONHandler(logs, nil)))})
-	s.Echo().GET("/users/:id", func(c echo.Context) error { return c.String(200, "ok") })
-	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
-	req := httptest.NewRequest("GET", "/users/7", nil)
-	req.Header.Set("Traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
-	s.Echo().ServeHTTP(httptest.NewRecorder(), req)
-
-	spans := exp.GetSpans()
-	if len(spans) != 1 || spans[0].Name != "GET /users/:id" || spans[0].SpanContext.TraceID().String() != traceID {
-		t.Fatalf("spans = %+v", spans)
-	}
-	if !strings.Contains(logs.String(), `"trace_id":"`+traceID+`"`) {
-		t.Errorf("access log lacks the trace id: %s", logs.String())
 	}
 }
