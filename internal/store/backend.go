@@ -214,6 +214,7 @@ type Backend interface {
 	Delete(ctx context.Context, bucket, key string) error
 	List(ctx context.Context, bucket, prefix string, fn func(key string, raw []byte) error) error
 	UpdateKV(ctx context.Context, bucket, key string, fn func(raw []byte) ([]byte, error)) error
+	PruneKV(ctx context.Context, bucket string, stale func(key string, raw []byte) bool) (int, error)
 
 	AppendAudit(ctx context.Context, e AuditEntry) (uint64, error)
 	Audit(ctx context.Context, q AuditQuery) ([]AuditEntry, error)

@@ -123,64 +123,6 @@ func (s *Store) DeleteDialog(ctx context.Context, key string) error {
 	})
 }
 
-// PruneDialogs deletes the dialogs last written more than olderThan ago (and any dialog without a recorded
-// write time) and returns how many it deleted.
-func (s *Store) PruneDialogs(ctx context.Context, olderThan time.Duration) (int, error) {
-	return s.pruneBefore(ctx, "prune dialogs", "olderThan", olderThan, func(tx *bbolt.Tx, cutoff time.Time) (int, error) {
-		dialogs, err := bucket(tx, bucketDialogs)
-		if err != nil {
-			return 0, err
-		}
-		times, err := bucket(tx, bucketDialogTimes)
-		if err != nil {
-			return 0, err
-		}
-		return deleteWhere(dialogs, func(k, _ []byte) bool {
-			at, perr := time.Parse(time.RFC3339Nano, string(times.Get(k)))
-			return perr != nil || at.Before(cutoff)
-		}, times)
-	})
-}
-
-// pruneBefore checks that age (the argument named field) is positive and runs prune in one update
-// transaction with the cutoff now-age; it returns how many entries prune deleted.
-func (s *Store) pruneBefore(ctx context.Context, op, field string, age time.Duration,
-	prune func(tx *bbolt.Tx, cutoff time.Time) (int, error)) (int, error) {
-	if err := CheckPositive(op, field, age); err != nil {
-		return 0, err
-	}
-	cutoff := s.now().Add(-age)
-	n := 0
-	err := s.batch(ctx, op, func(tx *bbolt.Tx) error {
-		var err error
-		n, err = prune(tx, cutoff)
-		return err
-	})
-	return n, err
-}
-
-// deleteWhere deletes every key of b for which stale(k, v) holds, and the same keys from each of also;
-// it returns how many keys of b it deleted.
-func deleteWhere(b *bbolt.Bucket, stale func(k, v []byte) bool, also ...*bbolt.Bucket) (int, error) {
-	var keys [][]byte
-	if err := b.ForEach(func(k, v []byte) error {
-		if stale(k, v) {
-			keys = append(keys, bytes.Clone(k))
-		}
-		return nil
-	}); err != nil {
-		return 0, err
-	}
-	for _, k := range keys {
-		for _, from := range append([]*bbolt.Bucket{b}, also...) {
-			if err := from.Delete(k); err != nil {
-				return 0, err
-			}
-		}
-	}
-	return len(keys), nil
-}
-
 // putJSON stores v as JSON under a validated single-part key of bucket name.
 func (s *Store) putJSON(ctx context.Context, op string, name []byte, key string, v any) error {
 	if err := checkKey(op, "key", key); err != nil {

@@ -66,7 +66,7 @@ func (s *Store) MarkProcessed(ctx context.Context, key string, resp []byte) erro
 // deleted. It walks the log from its oldest record: nothing is decoded.
 func (s *Store) PruneProcessed(ctx context.Context, olderThan time.Duration) (int, error) {
 	var stale []staleRecord
-	n, err := s.pruneBefore(ctx, "prune processed", "olderThan", olderThan, func(tx *bbolt.Tx, cutoff time.Time) (int, error) {
+	n, err := s.pruneBefore(ctx, "prune processed", "olderThan", olderThan, logHasBefore, func(tx *bbolt.Tx, cutoff time.Time) (int, error) {
 		var err error
 		stale, err = pruneLogBefore(tx, cutoff)
 		return len(stale), err

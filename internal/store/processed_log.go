@@ -253,6 +253,16 @@ func appendProcessed(tx *bbolt.Tx, key string, sec, seq uint32, resp []byte) err
 // staleRecord is a record pruning deleted: its second and key hash, for the index.
 type staleRecord struct{ sec, hash uint32 }
 
+// logHasBefore reports whether the log holds a record written before cutoff's second (its oldest record is).
+func logHasBefore(tx *bbolt.Tx, cutoff time.Time) (bool, error) {
+	b, err := bucket(tx, bucketProcessedLog)
+	if err != nil {
+		return false, err
+	}
+	k, _ := b.Cursor().First()
+	return k != nil && bytes.Compare(k, logKey(logSecond(cutoff), 0)) < 0, nil
+}
+
 // pruneLogBefore deletes the log's records written before cutoff's second, oldest first, and returns them (the
 // caller drops them from the index once the transaction is committed).
 func pruneLogBefore(tx *bbolt.Tx, cutoff time.Time) ([]staleRecord, error) {

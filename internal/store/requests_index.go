@@ -151,7 +151,15 @@ func listDue(tx *bbolt.Tx, q RequestQuery) ([]Request, bool, error) {
 // stored under their ids, and returns how many it deleted. It walks the closed index from the oldest entry:
 // no open request is read. Audit entries stay.
 func (s *Store) PruneRequests(ctx context.Context, closedFor time.Duration) (int, error) {
-	return s.pruneBefore(ctx, "prune requests", "closedFor", closedFor, func(tx *bbolt.Tx, cutoff time.Time) (int, error) {
+	due := func(tx *bbolt.Tx, cutoff time.Time) (bool, error) {
+		idx := tx.Bucket(bucketRequestsClosed)
+		if idx == nil {
+			return false, nil
+		}
+		k, _ := idx.Cursor().First()
+		return k != nil && len(k) >= 8 && bytes.Compare(k[:8], timeKey(cutoff, nil)) < 0, nil
+	}
+	return s.pruneBefore(ctx, "prune requests", "closedFor", closedFor, due, func(tx *bbolt.Tx, cutoff time.Time) (int, error) {
 		idx := tx.Bucket(bucketRequestsClosed)
 		if idx == nil {
 			return 0, nil

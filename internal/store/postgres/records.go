@@ -324,3 +324,43 @@ func (s *Store) swapKV(ctx context.Context, bucket, key string, existed bool, ve
 	}
 	return tag.RowsAffected() == 1, nil
 }
+
+// PruneKV deletes the records of bucket for which stale(key, raw) reports true (see store.Store.PruneKV) and
+// returns how many it deleted. It reads the bucket's rows in one query, and deletes the stale ones in a second
+// statement only if there are any, each only while it still has the version and value stale saw.
+func (s *Store) PruneKV(ctx context.Context, bucket string, stale func(key string, raw []byte) bool) (int, error) {
+	const op = "prune records"
+	if err := store.CheckBucket(op, bucket); err != nil {
+		return 0, err
+	}
+	if stale == nil {
+		return 0, store.Invalid(op, "stale", "is required")
+	}
+	rows, err := s.pool.Query(ctx, `SELECT key, value, version FROM kv WHERE bucket = $1`, bucket)
+	if err != nil {
+		return 0, fmt.Errorf("%s %s: %w", op, bucket, err)
+	}
+	var keys, values []string
+	var versions []int64
+	var key string
+	var raw []byte
+	var version int64
+	if _, err := pgx.ForEachRow(rows, []any{&key, &raw, &version}, func() error {
+		if stale(key, raw) {
+			keys, values, versions = append(keys, key), append(values, string(raw)), append(versions, version)
+		}
+		return nil
+	}); err != nil {
+		return 0, fmt.Errorf("%s %s: %w", op, bucket, err)
+	}
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	tag, err := s.pool.Exec(ctx, `DELETE FROM kv USING unnest($2::text[], $3::bigint[], $4::text[]) AS seen(key, version, value)
+		WHERE kv.bucket = $1 AND kv.key = seen.key AND kv.version = seen.version AND kv.value = seen.value::jsonb`,
+		bucket, keys, versions, values)
+	if err != nil {
+		return 0, fmt.Errorf("%s %s: %w", op, bucket, err)
+	}
+	return int(tag.RowsAffected()), nil
+}

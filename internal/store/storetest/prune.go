@@ -1,8 +1,10 @@
 package storetest
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,4 +125,61 @@ func requestIDs(rs []store.Request) []string {
 		ids = append(ids, r.ID)
 	}
 	return ids
+}
+
+// testPruneKV: PruneKV deletes exactly the records of its bucket its predicate calls stale (the predicate sees
+// each key and the stored JSON), reports how many, leaves other buckets alone and refuses bad arguments.
+func testPruneKV(t *testing.T, open Factory) {
+	s, ctx := open(t), ctxT(t)
+	base := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	type rec struct {
+		At time.Time `json:"at"`
+	}
+	keys := []string{"review/i1/adele", "review/i2/adele", "expiring/a1/1700000000", "ended/a2"}
+	for i, k := range keys {
+		for _, b := range []string{"reviews.sent", "welcomed"} {
+			if err := s.Put(ctx, b, k, rec{At: base.Add(time.Duration(i) * 24 * time.Hour)}); err != nil {
+				t.Fatalf("Put %s/%s: %v", b, k, err)
+			}
+		}
+	}
+	olderThan := func(cutoff time.Time) func(string, []byte) bool {
+		return func(_ string, raw []byte) bool {
+			var r rec
+			return json.Unmarshal(raw, &r) == nil && r.At.Before(cutoff)
+		}
+	}
+	for _, tc := range []struct {
+		name    string
+		bucket  string
+		stale   func(key string, raw []byte) bool
+		want    int
+		wantErr error
+		left    []string // reviews.sent's keys after the step
+	}{
+		{"bad bucket", "Bad Bucket", olderThan(base), 0, store.ErrInvalid, keys},
+		{"no predicate", "reviews.sent", nil, 0, store.ErrInvalid, keys},
+		{"unused bucket", "empty", func(string, []byte) bool { t.Error("stale called for an unused bucket"); return true }, 0, nil, keys},
+		{"nothing stale", "reviews.sent", olderThan(base), 0, nil, keys},
+		{"by value", "reviews.sent", olderThan(base.Add(36 * time.Hour)), 2, nil, keys[2:]},
+		{"by key", "reviews.sent", func(k string, _ []byte) bool { return strings.HasPrefix(k, "ended/") }, 1, nil, keys[2:3]},
+		{"again", "reviews.sent", func(k string, _ []byte) bool { return strings.HasPrefix(k, "ended/") }, 0, nil, keys[2:3]},
+	} {
+		n, err := s.PruneKV(ctx, tc.bucket, tc.stale)
+		if n != tc.want || (tc.wantErr == nil && err != nil) || (tc.wantErr != nil && !errors.Is(err, tc.wantErr)) {
+			t.Errorf("%s: PruneKV = %d, %v; want %d, %v", tc.name, n, err, tc.want, tc.wantErr)
+		}
+		for _, b := range []struct {
+			name string
+			want []string
+		}{{"reviews.sent", tc.left}, {"welcomed", keys}} {
+			var left []string
+			if err := s.List(ctx, b.name, "", func(k string, _ []byte) error { left = append(left, k); return nil }); err != nil {
+				t.Fatalf("%s: List %s: %v", tc.name, b.name, err)
+			}
+			if want := slices.Sorted(slices.Values(b.want)); !slices.Equal(left, want) {
+				t.Errorf("%s: %s holds %v, want %v", tc.name, b.name, left, want)
+			}
+		}
+	}
 }

@@ -34,6 +34,7 @@ func Run(t *testing.T, open Factory) {
 		{"UpdateKV", testUpdateKV},
 		{"UpdateKVConcurrent", testUpdateKVConcurrent},
 		{"KV", testKV},
+		{"PruneKV", testPruneKV},
 		{"ClaimActivity", testClaimActivity},
 		{"ClaimTakeover", testClaimTakeover},
 		{"CompleteTurn", testCompleteTurn},
