@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/accessbot/accessbot/internal/entitlement"
 	"github.com/accessbot/accessbot/internal/store"
@@ -21,6 +22,8 @@ const bucketCards = "reviews.cards"
 type cardRecord struct {
 	Delivery Delivery `json:"delivery"`
 	Seen     string   `json:"seen"`
+	// At is when the card was sent (zero in a record kept by an older build); pruning reads it (prune.go).
+	At time.Time `json:"at,omitzero"`
 }
 
 // cardKey is where a reviewer's card of a is tracked: per stage for a multi-stage review.
@@ -43,7 +46,7 @@ func (s *Service) deliverTracked(ctx context.Context, n Notifier, a Active, user
 	if err != nil {
 		return err
 	}
-	return s.putCard(ctx, cardKey(a, userID), cardRecord{Delivery: d, Seen: fp})
+	return s.putCard(ctx, cardKey(a, userID), cardRecord{Delivery: d, Seen: fp, At: s.now()})
 }
 
 func (s *Service) putCard(ctx context.Context, key string, rec cardRecord) error {

@@ -100,6 +100,10 @@ func (s *Service) maxLead() time.Duration {
 	return m
 }
 
+// endedNoticeWithin is how long after an assignment's end its holder is still told that it ended (a later sweep
+// skips it: the notice would be stale news).
+const endedNoticeWithin = 7 * 24 * time.Hour
+
 // EndAnnouncer is implemented by a Notifier that already announces the end of some assignments itself (the
 // bot's brokered flow warns the partner guests it created): AnnouncedEnds returns "targetID/packageID" keys,
 // which SweepExpiry skips so nobody is told twice.
@@ -145,7 +149,7 @@ func (s *Service) SweepExpiry(ctx context.Context, n Notifier) error {
 	for _, a := range ended {
 		end := a.EndsAt()
 		// Only ends by date, recent ones: a removal (review, admin, the holder) is announced where it happens.
-		if end.IsZero() || a.Target.ID == "" || skip[a.Target.ID+"/"+a.PackageID] || a.ExpiredAt.Before(end) || now.Sub(end) > 7*24*time.Hour {
+		if end.IsZero() || a.Target.ID == "" || skip[a.Target.ID+"/"+a.PackageID] || a.ExpiredAt.Before(end) || now.Sub(end) > endedNoticeWithin {
 			continue
 		}
 		name := s.pkgName(ctx, names, a)

@@ -53,9 +53,11 @@ type Notifier interface {
 	Localizer(ctx context.Context, to Recipient) *i18n.Localizer
 }
 
-// KV is the compare-and-swap record store (internal/store implements it).
+// KV is the compare-and-swap record store, which also prunes the records nothing reads any more (internal/store
+// implements it).
 type KV interface {
 	UpdateKV(ctx context.Context, bucket, key string, fn func(raw []byte) ([]byte, error)) error
+	PruneKV(ctx context.Context, bucket string, stale func(key string, raw []byte) bool) (int, error)
 }
 
 // Directory is what the reviews need from entitlement management with the app's identity.
@@ -203,11 +205,13 @@ func (s *Service) MarkSent(ctx context.Context, key string) error {
 }
 
 // Run sweeps reviews and expiring access every cfg.Every (the first time one period after start) until ctx
-// ends, delivering through n.
+// ends, delivering through n; after the first sweep and then once a day it prunes the records nothing reads any
+// more (Prune).
 func (s *Service) Run(ctx context.Context, n Notifier) error {
 	t := time.NewTicker(s.cfg.Every)
 	defer t.Stop()
 	forbidden := false
+	var pruned time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -227,6 +231,13 @@ func (s *Service) Run(ctx context.Context, n Notifier) error {
 		}
 		if err := s.SweepExpiry(ctx, n); err != nil && ctx.Err() == nil {
 			s.log.WarnContext(ctx, "expiry sweep", "err", err)
+		}
+		if now := s.now(); now.Sub(pruned) >= pruneEvery {
+			pruned = now
+			// Without the review permission only the expiry notices' records are pruned; the sweep said so.
+			if _, err := s.Prune(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, entitlement.ErrForbidden) {
+				s.log.WarnContext(ctx, "prune review records", "err", err)
+			}
 		}
 	}
 }

@@ -58,19 +58,7 @@ func (s *Service) ActiveReviews(ctx context.Context, closed bool) ([]Active, err
 		if err != nil {
 			return nil, fmt.Errorf("list instances of %s: %w", d.Name, err)
 		}
-		var pick *entitlement.ReviewInstance
-		for i := range insts {
-			in := &insts[i]
-			switch {
-			case in.Status.Open():
-				pick = in
-			case closed && pick == nil && in.Status != entitlement.ReviewNotStarted:
-				pick = in
-			case closed && pick != nil && !pick.Status.Open() && in.Status != entitlement.ReviewNotStarted && in.Start.After(pick.Start):
-				pick = in
-			}
-		}
-		if pick != nil {
+		if pick := pickInstance(insts, closed); pick != nil {
 			a := Active{Def: d, Inst: *pick, Resource: s.resourceName(ctx, d)}
 			if err := s.withStages(ctx, &a); err != nil {
 				return nil, err
@@ -79,6 +67,24 @@ func (s *Service) ActiveReviews(ctx context.Context, closed bool) ([]Active, err
 		}
 	}
 	return out, nil
+}
+
+// pickInstance is the instance of a definition the bot shows and sweeps: the one in progress, else (when
+// closed) the latest started one that has ended; nil when there is none.
+func pickInstance(insts []entitlement.ReviewInstance, closed bool) *entitlement.ReviewInstance {
+	var pick *entitlement.ReviewInstance
+	for i := range insts {
+		in := &insts[i]
+		switch {
+		case in.Status.Open():
+			pick = in
+		case closed && pick == nil && in.Status != entitlement.ReviewNotStarted:
+			pick = in
+		case closed && pick != nil && !pick.Status.Open() && in.Status != entitlement.ReviewNotStarted && in.Start.After(pick.Start):
+			pick = in
+		}
+	}
+	return pick
 }
 
 // Find resolves "/review <name>": the definition whose name (or reviewed package's name) contains name.
