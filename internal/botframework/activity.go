@@ -26,13 +26,18 @@ const (
 // whose JSON does not fit its type (a bad timestamp, a non-object value, …) is dropped instead of
 // failing the whole activity. The result must have type, serviceUrl (an absolute http(s) URL) and
 // conversation.id; otherwise the error (matching ErrInvalidActivity) names the missing field.
+//
+// A well-formed activity is decoded once, straight into schema.Activity; only when that fails is the body read
+// as an object of raw fields (to tell a non-object from a misfit field, and to decode field by field).
 func DecodeActivity(data []byte) (*schema.Activity, error) {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("%w: body is not a JSON object: %v", ErrInvalidActivity, err)
-	}
 	act := &schema.Activity{}
 	if err := json.Unmarshal(data, act); err != nil {
+		// Unmarshal fails on any body that is not an object (or null) before a field does, so the raw
+		// decode below fails exactly where the struct decode failed for that reason.
+		var raw map[string]json.RawMessage
+		if err := json.Unmarshal(data, &raw); err != nil {
+			return nil, fmt.Errorf("%w: body is not a JSON object: %v", ErrInvalidActivity, err)
+		}
 		act, err = decodeFieldByField(raw)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrInvalidActivity, err)
