@@ -22,3 +22,14 @@ func BenchmarkCardJSON(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkBuildCards builds every golden card (English and German) from its view: the builders' own work,
+// localized text included, without encoding.
+func BenchmarkBuildCards(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(goldenCases()) == 0 {
+			b.Fatal("no golden cards")
+		}
+	}
+}
