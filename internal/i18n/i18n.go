@@ -17,6 +17,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
@@ -84,26 +85,58 @@ func LoadError() error {
 type Localizer struct {
 	lang string
 	loc  *goi18n.Localizer
+	// plain remembers, per message id, the text of a message rendered without template data (most card
+	// labels): it is the same every time, and go-i18n matches the language again on every call. Only ids
+	// found in a catalog are kept, so it holds at most one entry per catalog message.
+	plain sync.Map
 }
+
+// maxLocales bounds the remembered locale strings (activity.locale is the sender's to choose); locales past
+// it are matched on every call.
+const maxLocales = 256
+
+// byLocale remembers the Localizer For chose for a locale string, and locales counts its entries.
+var (
+	byLocale sync.Map
+	locales  atomic.Int32
+)
 
 // For returns the Localizer of the first supported language among locales (BCP 47 tags such as "de-DE" or
 // "fr-CA", as Teams sends them in activity.locale); English when none is supported or all are empty.
 func For(locales ...string) *Localizer {
 	load()
 	for _, l := range locales {
-		l = strings.TrimSpace(l)
-		if l == "" {
-			continue
-		}
-		t, err := language.Parse(l)
-		if err != nil {
-			continue
-		}
-		if _, i, c := matcher.Match(t); c != language.No {
-			return byLang[Languages[i]]
+		if loc := forLocale(l); loc != nil {
+			return loc
 		}
 	}
 	return byLang["en"]
+}
+
+// forLocale is the Localizer of one locale string; nil when it is empty, unreadable or matches no supported
+// language. Parsing and matching a BCP 47 tag costs more than the rest of choosing, so the answer is
+// remembered per string (up to maxLocales strings).
+func forLocale(l string) *Localizer {
+	if v, ok := byLocale.Load(l); ok {
+		return v.(*Localizer)
+	}
+	var loc *Localizer
+	if trimmed := strings.TrimSpace(l); trimmed != "" {
+		if t, err := language.Parse(trimmed); err == nil {
+			if _, i, c := matcher.Match(t); c != language.No {
+				loc = byLang[Languages[i]]
+			}
+		}
+	}
+	if locales.Load() < maxLocales {
+		// Reserve a slot first, so that concurrent misses never remember more than maxLocales strings.
+		if locales.Add(1) > maxLocales {
+			locales.Add(-1)
+		} else if _, loaded := byLocale.LoadOrStore(l, loc); loaded {
+			locales.Add(-1)
+		}
+	}
+	return loc
 }
 
 // English is the English Localizer.
@@ -128,7 +161,17 @@ func (l *Localizer) get() *Localizer {
 // T("status.waitingFor", "Names", "Aaron Approver"). A message missing in this language is rendered in
 // English; one missing everywhere renders as its id, so a test sees it.
 func (l *Localizer) T(id string, kv ...any) string {
-	return l.get().localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: data(kv)})
+	l = l.get()
+	if len(kv) < 2 {
+		if s, ok := l.plain.Load(id); ok {
+			return s.(string)
+		}
+	}
+	s, found := l.localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: data(kv)})
+	if len(kv) < 2 && found {
+		l.plain.Store(id, s)
+	}
+	return s
 }
 
 // N renders the plural message id for count (its "one"/"other"/… form by the language's CLDR rules); the
@@ -136,15 +179,17 @@ func (l *Localizer) T(id string, kv ...any) string {
 func (l *Localizer) N(id string, count int, kv ...any) string {
 	d := data(kv)
 	d["Count"] = count
-	return l.get().localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: d, PluralCount: count})
+	s, _ := l.get().localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: d, PluralCount: count})
+	return s
 }
 
-func (l *Localizer) localize(lc *goi18n.LocalizeConfig) string {
+// localize renders lc, or its message id when no catalog has the message (found is false then).
+func (l *Localizer) localize(lc *goi18n.LocalizeConfig) (s string, found bool) {
 	s, err := l.loc.Localize(lc)
 	if s == "" && err != nil {
-		return lc.MessageID
+		return lc.MessageID, false
 	}
-	return s
+	return s, true
 }
 
 // data turns name/value pairs into template data; a trailing name without a value is ignored.
