@@ -193,18 +193,12 @@ func TestLogHandlerAddsTraceID(t *testing.T) {
 
 func TestSetupTracing(t *testing.T) {
 	t.Cleanup(func() { otel.SetTracerProvider(noop.NewTracerProvider()) })
-	otel.SetTracerProvider(sdktrace.NewTracerProvider()) // left over from an earlier set-up: "off" must replace it
 	off, err := SetupTracing(context.Background(), TracingConfig{Getenv: func(string) string { return "" }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, span := Tracer().Start(context.Background(), "x"); span.SpanContext().IsValid() || span.IsRecording() {
 		t.Error("tracing is on without OTEL_EXPORTER_OTLP_ENDPOINT")
-	}
-	// Off costs no span allocation per Start (only the context that carries the parent along).
-	ctx := context.Background()
-	if n := testing.AllocsPerRun(100, func() { _, span := Tracer().Start(ctx, "x"); span.End() }); n > 1 {
-		t.Errorf("a span with tracing off allocates %.0f times, want at most 1", n)
 	}
 	if err := off(context.Background()); err != nil {
 		t.Fatal(err)
@@ -330,5 +324,34 @@ func TestSQLOperation(t *testing.T) {
 		if op, kind := SQLOperation(tc.sql); op != tc.op || kind != tc.kind {
 			t.Errorf("SQLOperation(%q) = %q, %q; want %q, %q", tc.sql, op, kind, tc.op, tc.kind)
 		}
+	}
+}
+
+func TestOffProvider(t *testing.T) {
+	installed := sdktrace.NewTracerProvider()
+	t.Cleanup(func() { _ = installed.Shutdown(context.Background()) })
+	tests := []struct {
+		name             string
+		current, initial trace.TracerProvider
+		wantNoop         bool
+	}{
+		{"nothing installed: the no-op provider", defaultProvider, defaultProvider, true},
+		{"a provider installed before (a test, an embedding program): left alone", installed, defaultProvider, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tp := offProvider(tt.current, tt.initial)
+			if (tp != nil) != tt.wantNoop {
+				t.Fatalf("offProvider = %v, want no-op: %v", tp, tt.wantNoop)
+			}
+			if tp == nil {
+				return
+			}
+			// The point of it: no span allocated per Start (only the context that carries the parent along).
+			tr, ctx := tp.Tracer(ScopeName), context.Background()
+			if n := testing.AllocsPerRun(100, func() { _, span := tr.Start(ctx, "x"); span.End() }); n > 1 {
+				t.Errorf("a span with tracing off allocates %.0f times, want at most 1", n)
+			}
+		})
 	}
 }

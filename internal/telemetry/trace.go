@@ -78,9 +78,9 @@ func SetupTracing(ctx context.Context, cfg TracingConfig) (shutdown func(context
 		endpoint := firstEnv(getenv, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
 		if endpoint == "" || strings.EqualFold(getenv("OTEL_TRACES_EXPORTER"), "none") {
 			log.Debug("tracing off: OTEL_EXPORTER_OTLP_ENDPOINT is not set")
-			// The no-op provider's spans are one shared value; the global default would allocate a
-			// non-recording span per Start, on every activity, Graph call and store operation.
-			otel.SetTracerProvider(tracenoop.NewTracerProvider())
+			if tp := offProvider(otel.GetTracerProvider(), defaultProvider); tp != nil {
+				otel.SetTracerProvider(tp)
+			}
 			return noop, nil
 		}
 		// The exporter reads the standard OTEL_EXPORTER_OTLP_* variables itself (endpoint, headers, TLS).
@@ -105,6 +105,20 @@ func SetupTracing(ctx context.Context, cfg TracingConfig) (shutdown func(context
 		}
 		return nil
 	}, nil
+}
+
+// defaultProvider is OpenTelemetry's global tracer provider before anyone installed one.
+var defaultProvider = otel.GetTracerProvider()
+
+// offProvider is the tracer provider to install when tracing is off, or nil to leave current alone. The
+// global default allocates a non-recording span per Start (on every activity, Graph call and store
+// operation); the no-op provider's span is one shared value. A provider the process installed itself (a test,
+// a program embedding the bot) stays.
+func offProvider(current, initial trace.TracerProvider) trace.TracerProvider {
+	if current != initial {
+		return nil
+	}
+	return tracenoop.NewTracerProvider()
 }
 
 func firstEnv(getenv func(string) string, keys ...string) string {
