@@ -57,6 +57,14 @@ func isClean(s string) bool {
 func cleanJSON(raw []byte) []byte {
 	var out []byte // nil until the first change: clean JSON (nearly every card) is returned as it is
 	for i := 0; i < len(raw); {
+		if j := printableRun(raw, i); j > i {
+			// Printable ASCII other than the backslash always stays (cleanAt would keep it byte by byte).
+			if out != nil {
+				out = append(out, raw[i:j]...)
+			}
+			i = j
+			continue
+		}
 		n, repl, keep := cleanAt(raw, i)
 		if !keep && out == nil {
 			out = append(make([]byte, 0, len(raw)), raw[:i]...)
@@ -74,6 +82,17 @@ func cleanJSON(raw []byte) []byte {
 		return raw
 	}
 	return out
+}
+
+// printableRun returns the end of the run of printable ASCII bytes (0x20–0x7e) other than '\\' that starts at i.
+func printableRun(raw []byte, i int) int {
+	for i < len(raw) {
+		if c := raw[i]; c < 0x20 || c >= 0x7f || c == '\\' {
+			break
+		}
+		i++
+	}
+	return i
 }
 
 // cleanAt looks at the character or escape at raw[i]: its length, and whether it stays or what replaces it.

@@ -92,6 +92,7 @@ func TestCleanJSON(t *testing.T) {
 		{"raw format characters are dropped", "{\"a\":\"x\u202e\u200by\u00e9\"}", "{\"a\":\"xy\u00e9\"}"},
 		{"invalid UTF-8 becomes U+FFFD", "{\"a\":\"x\xffy\"}", "{\"a\":\"x\uFFFDy\"}"},
 		{"a change after clean text keeps the text before it", `{"long":"abcdefgh","b":"\t"}`, `{"long":"abcdefgh","b":" "}`},
+		{"text after a change is copied, raw DEL and controls dropped", "{\"b\":\"\\t\",\"long\":\"a~ z\x7f\x01!\"}", `{"b":" ","long":"a~ z!"}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
