@@ -7,6 +7,8 @@ package cards
 //
 // Field order is the element's declared order after "type", as the golden files record it.
 
+import "slices"
+
 type (
 	plainTextBlock      TextBlock
 	plainFactSet        FactSet
@@ -188,4 +190,37 @@ func wireCardOf(c Card) wireCard {
 		w.Refresh = &wireRefresh{Action: wireOf(c.Refresh.Action), UserIDs: c.Refresh.UserIDs}
 	}
 	return w
+}
+
+// AppendWireJSON appends the card's JSON to dst exactly as json.Marshal writes the card inside another value
+// (an activity's attachment, an invoke response): MarshalJSON's compact JSON with "<", ">", "&", U+2028 and
+// U+2029 escaped. json.Marshal re-scans and compacts every Marshaler's output, which costs about as much as
+// writing the card; a caller that knows this method (botframework's outgoing encoders) splices the card in
+// instead.
+func (c Card) AppendWireJSON(dst []byte) ([]byte, error) {
+	raw, err := c.MarshalJSON()
+	if err != nil {
+		return dst, err
+	}
+	// Room for the card and a few closing bytes of the caller's: one allocation, not append's doublings.
+	return appendHTMLEscaped(slices.Grow(dst, len(raw)+16), raw), nil
+}
+
+// appendHTMLEscaped appends src with the escapes json.HTMLEscape (and json.Marshal, for a Marshaler's output)
+// writes: "<", ">" and "&" as \u003c, \u003e, \u0026, and U+2028, U+2029 as \u2028, \u2029.
+func appendHTMLEscaped(dst, src []byte) []byte {
+	const hex = "0123456789abcdef"
+	start := 0
+	for i := 0; i < len(src); i++ {
+		switch c := src[i]; {
+		case c == '<' || c == '>' || c == '&':
+			dst = append(append(dst, src[start:i]...), '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			start = i + 1
+		case c == 0xE2 && i+2 < len(src) && src[i+1] == 0x80 && src[i+2]&^1 == 0xA8:
+			dst = append(append(dst, src[start:i]...), '\\', 'u', '2', '0', '2', hex[src[i+2]&0xF])
+			i += 2
+			start = i + 1
+		}
+	}
+	return append(dst, src[start:]...)
 }

@@ -1,6 +1,8 @@
 package cards
 
 import (
+	"bytes"
+	"encoding/json"
 	"reflect"
 	"slices"
 	"testing"
@@ -43,4 +45,40 @@ func jsonTags(t reflect.Type, skip ...string) []string {
 		}
 	}
 	return tags
+}
+
+// TestAppendWireJSONIsMarshal: a card spliced in by AppendWireJSON must be byte for byte what json.Marshal
+// writes for it inside another value, for every golden card and for text with the characters encoding/json
+// escapes (HTML's "<", ">", "&"; U+2028 and U+2029, which CleanText turns into spaces before they get here).
+func TestAppendWireJSONIsMarshal(t *testing.T) {
+	cases := goldenCases()
+	cases = append(cases, cardCase{name: "escapes", card: &Card{
+		Body: []Element{TextBlock{Text: "<b>Tom & Jerry</b> \u2028 \u2029 é ✓"}},
+	}})
+	for _, c := range cases {
+		want, err := json.Marshal(struct {
+			Content any `json:"content"`
+		}{c.card})
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		got, err := c.card.AppendWireJSON([]byte(`{"content":`))
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got = append(got, '}'); !bytes.Equal(got, want) {
+			t.Errorf("%s: AppendWireJSON wrote\n%s\njson.Marshal writes\n%s", c.name, got, want)
+		}
+	}
+}
+
+func TestAppendHTMLEscaped(t *testing.T) {
+	tests := []string{"", "plain", `<a href="x&y">`, "\u2028\u2029", "ends with \xe2\x80", "\xe2\x80\xaa is not a separator", "é<é"}
+	for _, in := range tests {
+		var want bytes.Buffer
+		json.HTMLEscape(&want, []byte(in))
+		if got := appendHTMLEscaped([]byte("x"), []byte(in)); string(got) != "x"+want.String() {
+			t.Errorf("appendHTMLEscaped(%q) = %q, want %q", in, got[1:], want.String())
+		}
+	}
 }

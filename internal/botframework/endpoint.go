@@ -225,10 +225,14 @@ func startActivitySpan(ctx context.Context, act *schema.Activity) (context.Conte
 	return telemetry.Tracer().Start(ctx, name, trace.WithAttributes(attrs...))
 }
 
-// EncodeBody returns an invoke response body's JSON; a body already encoded (json.RawMessage) is used as it is.
+// EncodeBody returns an invoke response body's JSON; a body already encoded (json.RawMessage) is used as it is,
+// and a card in an AdaptiveCardInvokeResponse is spliced in (wireJSONAppender).
 func EncodeBody(body any) ([]byte, error) {
-	if raw, ok := body.(json.RawMessage); ok {
-		return raw, nil
+	switch b := body.(type) {
+	case json.RawMessage:
+		return b, nil
+	case AdaptiveCardInvokeResponse:
+		return appendWithLast(nil, b, "value", b.Value, func(r *AdaptiveCardInvokeResponse) { r.Value = nil })
 	}
 	return json.Marshal(body)
 }

@@ -35,11 +35,7 @@ func outbound(act *schema.Activity, conversationID, replyToID, activityID string
 	if activityID != "" {
 		w.ID = activityID
 	}
-	b, err := json.Marshal(w)
-	if err != nil {
-		return nil, fmt.Errorf("encode activity: %w", err)
-	}
-	return b, nil
+	return w.encode()
 }
 
 // wireActivity is an outbound activity as the Connector gets it. It embeds the activity and shadows the
@@ -59,6 +55,69 @@ type wireActivity struct {
 	RelatesTo        json.RawMessage      `json:"relatesTo,omitempty"`
 	SuggestedActions json.RawMessage      `json:"suggestedActions,omitempty"`
 	SemanticAction   json.RawMessage      `json:"semanticAction,omitempty"`
+	// Attachments is never set: it hides the activity's attachments from json.Marshal, and encode appends
+	// them last (so a card among them is spliced in rather than re-scanned).
+	Attachments json.RawMessage `json:"attachments,omitempty"`
+}
+
+// wireJSONAppender is content that appends its own JSON exactly as json.Marshal would write it (cards.Card).
+// json.Marshal re-scans and compacts a Marshaler's output, which for a card costs about as much as writing
+// it; the outgoing encoders splice such content in instead.
+type wireJSONAppender interface {
+	AppendWireJSON(dst []byte) ([]byte, error)
+}
+
+// encode writes the activity's JSON: every field json.Marshal writes, then "attachments", each attachment
+// with its content last.
+func (w *wireActivity) encode() ([]byte, error) {
+	b, err := json.Marshal(w)
+	if err != nil {
+		return nil, fmt.Errorf("encode activity: %w", err)
+	}
+	if len(w.Activity.Attachments) == 0 {
+		return b, nil
+	}
+	out := append(openObject(b), `"attachments":[`...)
+	for i, a := range w.Activity.Attachments {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		if out, err = appendWithLast(out, a, "content", a.Content, func(a *schema.Attachment) { a.Content = nil }); err != nil {
+			return nil, fmt.Errorf("encode activity: attachment %d: %w", i, err)
+		}
+	}
+	return append(out, "]}"...), nil
+}
+
+// appendWithLast appends v's JSON with the property name = value written last: v is encoded by json.Marshal
+// with value cleared by drop (its field must be omitempty), and value is appended as the last property,
+// spliced in when it is a wireJSONAppender. A nil value is left out, as omitempty would.
+func appendWithLast[T any](dst []byte, v T, name string, value any, drop func(*T)) ([]byte, error) {
+	appender, ok := value.(wireJSONAppender)
+	if rv := reflect.ValueOf(value); !ok || rv.Kind() == reflect.Pointer && rv.IsNil() { // a nil card: "null"
+		b, err := json.Marshal(v)
+		return append(dst, b...), err
+	}
+	drop(&v)
+	b, err := json.Marshal(v)
+	if err != nil {
+		return dst, err
+	}
+	dst = append(append(append(dst, openObject(b)...), '"'), name...)
+	if dst, err = appender.AppendWireJSON(append(dst, '"', ':')); err != nil {
+		return dst, fmt.Errorf("encode %s: %w", name, err)
+	}
+	return append(dst, '}'), nil
+}
+
+// openObject returns the JSON object obj without its closing brace and ready for one more property: with a
+// trailing comma unless the object is empty.
+func openObject(obj []byte) []byte {
+	open := obj[:len(obj)-1]
+	if len(open) > 1 {
+		return append(open, ',')
+	}
+	return open
 }
 
 // newWireActivity prepares act for encoding; a zero conversation becomes {"id": conversationID} when
@@ -161,8 +220,8 @@ func outboundConversationParameters(p schema.ConversationParameters) ([]byte, er
 		if err != nil {
 			return nil, err
 		}
-		if m["activity"], err = json.Marshal(w); err != nil {
-			return nil, fmt.Errorf("encode activity: %w", err)
+		if m["activity"], err = w.encode(); err != nil {
+			return nil, err
 		}
 	}
 	return json.Marshal(m)
