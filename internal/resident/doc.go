@@ -6,5 +6,6 @@
 // pwrite) and the read-only parts of the running binary (code and constant data), of which start-up touches
 // far more than serving does: package initialisation of the Graph SDK alone reads megabytes it never needs
 // again. Writable mappings (the binary's data, the heap) are never dropped: their pages may differ from the
-// file.
+// file; nor is a read-only mapping with pages written before it was made read-only (the relocated RELRO
+// segment of a position-independent binary).
 package resident

@@ -18,5 +18,5 @@ func Drop(addr uintptr, size int) error {
 	return nil
 }
 
-// mapsPath is where the kernel lists this process's mappings.
-const mapsPath = "/proc/self/maps"
+// mapsPath is where the kernel lists this process's mappings, with how much of each is anonymous memory.
+const mapsPath = "/proc/self/smaps"
