@@ -85,6 +85,24 @@ func (s *Service) Prune(ctx context.Context) (int, error) {
 	return total, errors.Join(errs...)
 }
 
+// withoutForbidden is err without its entitlement.ErrForbidden parts, nil when nothing else is left: Run says
+// once that the review permission is missing, but a store failure of the same Prune must still be logged.
+func withoutForbidden(err error) error {
+	var parts []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		parts = j.Unwrap()
+	} else if err != nil {
+		parts = []error{err}
+	}
+	var rest []error
+	for _, e := range parts {
+		if !errors.Is(e, entitlement.ErrForbidden) {
+			rest = append(rest, e)
+		}
+	}
+	return errors.Join(rest...)
+}
+
 // listInstances reads every instance of every review definition, marking those the sweeps visit.
 func (s *Service) listInstances(ctx context.Context) (map[string]instanceState, error) {
 	defs, err := s.cfg.Reviews.ReviewDefinitions(ctx)

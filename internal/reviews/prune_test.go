@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -223,4 +225,87 @@ func TestRunPrunesDaily(t *testing.T) {
 	now = now.Add(pruneEvery)
 	mu.Unlock()
 	waitFor("the next day's prune", func() bool { return kv.pruned.Load() == 6 })
+}
+
+// failingPruneKV is a store whose prunes fail.
+type failingPruneKV struct{ *store.Store }
+
+func (failingPruneKV) PruneKV(context.Context, string, func(string, []byte) bool) (int, error) {
+	return 0, errors.New("disk full")
+}
+
+// lockedLog is a log destination for a Run in another goroutine.
+type lockedLog struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf = append(l.buf, p...)
+	return len(p), nil
+}
+
+func (l *lockedLog) String() string { l.mu.Lock(); defer l.mu.Unlock(); return string(l.buf) }
+
+// TestRunLogsPruneFailuresWithoutReviewPermission: without the review permission the missing permission is not
+// logged again for each prune, but the store's failure to prune is.
+func TestRunLogsPruneFailuresWithoutReviewPermission(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "s.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	logs := &lockedLog{}
+	s := &Service{cfg: Config{Reviews: &listedReviews{err: entitlement.ErrForbidden}, Directory: &sweptDir{},
+		Store: failingPruneKV{st}, Every: time.Millisecond}, log: slog.New(slog.NewTextHandler(logs, nil)), now: time.Now}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, &sentCards{}) }()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), "prune review records"); {
+		if time.Now().After(deadline) {
+			cancel()
+			<-done
+			t.Fatalf("no prune failure logged within 10s; logs:\n%s", logs.String())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run = %v", err)
+	}
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, "prune review records") && (!strings.Contains(line, "disk full") || strings.Contains(line, "forbidden")) {
+			t.Errorf("prune failure logged as %q, want the store's error without the missing permission", line)
+		}
+	}
+}
+
+func TestWithoutForbidden(t *testing.T) {
+	storeErr := errors.New("prune reviews.sent: disk full")
+	forbidden := fmt.Errorf("list access reviews: %w", entitlement.ErrForbidden)
+	tests := []struct {
+		name    string
+		in      error
+		want    []error // still matched
+		wantNil bool
+	}{
+		{"nil", nil, nil, true},
+		{"forbidden alone", forbidden, nil, true},
+		{"forbidden joined alone", errors.Join(forbidden), nil, true},
+		{"a store error alone", storeErr, []error{storeErr}, false},
+		{"forbidden and a store error", errors.Join(forbidden, storeErr), []error{storeErr}, false},
+	}
+	for _, tc := range tests {
+		got := withoutForbidden(tc.in)
+		if (got == nil) != tc.wantNil || errors.Is(got, entitlement.ErrForbidden) {
+			t.Errorf("%s: withoutForbidden = %v, want nil: %v, never forbidden", tc.name, got, tc.wantNil)
+		}
+		for _, w := range tc.want {
+			if !errors.Is(got, w) {
+				t.Errorf("%s: withoutForbidden = %v, want it to keep %v", tc.name, got, w)
+			}
+		}
+	}
 }

@@ -235,8 +235,10 @@ func (s *Service) Run(ctx context.Context, n Notifier) error {
 		if now := s.now(); now.Sub(pruned) >= pruneEvery {
 			pruned = now
 			// Without the review permission only the expiry notices' records are pruned; the sweep said so.
-			if _, err := s.Prune(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, entitlement.ErrForbidden) {
-				s.log.WarnContext(ctx, "prune review records", "err", err)
+			if _, err := s.Prune(ctx); ctx.Err() == nil {
+				if err := withoutForbidden(err); err != nil {
+					s.log.WarnContext(ctx, "prune review records", "err", err)
+				}
 			}
 		}
 	}
