@@ -60,8 +60,9 @@ type TracingConfig struct {
 
 // SetupTracing installs a global OpenTelemetry tracer provider exporting over OTLP/HTTP when the standard
 // OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set, and the W3C trace-context
-// propagator. Without an endpoint it installs nothing and tracing stays off. The returned shutdown flushes
-// pending spans; it is never nil.
+// propagator. Without an endpoint tracing stays off: it installs the no-op provider, unless the process
+// installed a provider of its own before (see offProvider). The returned shutdown flushes pending spans; it is
+// never nil.
 func SetupTracing(ctx context.Context, cfg TracingConfig) (shutdown func(context.Context) error, err error) {
 	getenv := cfg.Getenv
 	if getenv == nil {
