@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"go.etcd.io/bbolt"
 )
 
 // BenchmarkTurnWrites is the state work of one chat turn as the bot does it: claim the activity id (in
@@ -44,3 +46,29 @@ func BenchmarkTurnWrites(b *testing.B) {
 var benchCardAnswer = []byte(`{"Status":200,"Body":{"statusCode":200,"type":"application/vnd.microsoft.card.adaptive","value":` +
 	`{"type":"AdaptiveCard","version":"1.5","body":[` + strings.Repeat(`{"type":"TextBlock","text":"Access package details","wrap":true},`, 30) +
 	`{"type":"TextBlock","text":"end"}]}}}`)
+
+// BenchmarkPutConversationIfChanged is a turn's conversation reference check inside the completion's write
+// transaction (the file's single writer), for the usual case: the stored reference is unchanged but for
+// UpdatedAt, so nothing is written.
+func BenchmarkPutConversationIfChanged(b *testing.B) {
+	s, _ := openTest(b, Options{})
+	ref := validRef()
+	ref.Locale = "en-US"
+	ref.UpdatedAt = time.Date(2026, 12, 7, 10, 0, 0, 123456789, time.UTC)
+	if err := s.db.Update(func(tx *bbolt.Tx) error { return putConversationIfChanged(tx, ref, false) }); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		for b.Loop() {
+			ref.UpdatedAt = ref.UpdatedAt.Add(time.Second)
+			if err := putConversationIfChanged(tx, ref, false); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+}
