@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -183,6 +184,13 @@ func (s *Store) writeCompletion(ctx context.Context, key, token string, resp []b
 	now := s.now().UTC()
 	h, sec, seq := keyHash(key), logSecond(now), s.processed.nextSeq()
 	var kept bool
+	var ref []byte // the reference encoded outside the write transaction, which the file's turns take in turn
+	if w.Ref != nil {
+		var err error
+		if ref, err = json.Marshal(*w.Ref); err != nil {
+			return fmt.Errorf("encode conversation: %w", err)
+		}
+	}
 	// Concurrent turns' completions share one commit (group commit); the function is idempotent.
 	err := s.batch(ctx, opCompleteTurn, func(tx *bbolt.Tx) error {
 		var err error
@@ -192,7 +200,7 @@ func (s *Store) writeCompletion(ctx context.Context, key, token string, resp []b
 		if err := putDialogs(tx, w.Dialogs, now, !kept); err != nil || w.Ref == nil {
 			return err
 		}
-		return putConversationIfChanged(tx, *w.Ref, w.KeepNewerRef)
+		return putConversationEncoded(tx, *w.Ref, ref, w.KeepNewerRef)
 	})
 	if err != nil {
 		return err
@@ -217,31 +225,58 @@ func (s *Store) putCompletion(tx *bbolt.Tx, key string, h, sec, seq uint32, resp
 	return false, appendProcessed(tx, key, sec, seq, resp)
 }
 
-// putConversationIfChanged writes ref (merged with the stored reference, see MergeConversation) unless the
-// stored one equals it in everything but UpdatedAt, or (keepNewer) is newer than it.
-func putConversationIfChanged(tx *bbolt.Tx, ref ConversationRef, keepNewer bool) error {
+// putConversationEncoded writes ref (merged with the stored reference, see MergeConversation) unless the stored
+// one equals it in everything but UpdatedAt, or (keepNewer) is newer than it. enc is ref encoded by json.Marshal
+// (before the write transaction). Nearly every turn finds its reference unchanged: the stored bytes then equal
+// enc up to "updatedAt" and are not decoded (sameUpToUpdatedAt).
+func putConversationEncoded(tx *bbolt.Tx, ref ConversationRef, enc []byte, keepNewer bool) error {
 	b, err := bucket(tx, bucketConversations)
 	if err != nil {
 		return err
 	}
 	key := joinKey(ref.TenantID, ref.AADObjectID)
 	if raw := b.Get(key); raw != nil {
+		if sameUpToUpdatedAt(raw, enc) {
+			return nil // unchanged (SameConversation), so not written whichever is newer
+		}
 		var old ConversationRef
 		if json.Unmarshal(raw, &old) == nil {
 			if keepNewer && old.UpdatedAt.After(ref.UpdatedAt) {
 				return nil
 			}
-			ref = MergeConversation(old, ref)
-			if SameConversation(old, ref) {
+			merged := MergeConversation(old, ref)
+			if SameConversation(old, merged) {
 				return nil
+			}
+			if merged != ref {
+				if enc, err = json.Marshal(merged); err != nil {
+					return fmt.Errorf("encode conversation: %w", err)
+				}
 			}
 		}
 	}
-	raw, err := json.Marshal(ref)
-	if err != nil {
-		return fmt.Errorf("encode conversation: %w", err)
+	return b.Put(key, enc)
+}
+
+// updatedAtKey opens the last property of an encoded ConversationRef. A string value cannot hold it: its
+// quotes would be escaped.
+var updatedAtKey = []byte(`,"updatedAt":`)
+
+// sameUpToUpdatedAt reports whether the stored reference raw is enc (a ConversationRef encoded by json.Marshal)
+// in every byte before the value of "updatedAt", and ends with a readable time: then both decode to references
+// equal in everything but UpdatedAt. Anything else (an older encoding, a name or locale that MergeConversation
+// would keep from the stored reference) reports false and is decided by decoding.
+func sameUpToUpdatedAt(raw, enc []byte) bool {
+	i := bytes.Index(enc, updatedAtKey)
+	if i < 0 || !bytes.HasPrefix(raw, enc[:i+len(updatedAtKey)]) {
+		return false
 	}
-	return b.Put(key, raw)
+	rest := raw[i+len(updatedAtKey):]
+	if len(rest) < 2 || rest[len(rest)-1] != '}' {
+		return false
+	}
+	var t time.Time
+	return t.UnmarshalJSON(rest[:len(rest)-1]) == nil
 }
 
 // MergeConversation is the reference a turn stores: ref, with the stored old UserName and Locale where ref has

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -47,22 +48,29 @@ var benchCardAnswer = []byte(`{"Status":200,"Body":{"statusCode":200,"type":"app
 	`{"type":"AdaptiveCard","version":"1.5","body":[` + strings.Repeat(`{"type":"TextBlock","text":"Access package details","wrap":true},`, 30) +
 	`{"type":"TextBlock","text":"end"}]}}}`)
 
-// BenchmarkPutConversationIfChanged is a turn's conversation reference check inside the completion's write
-// transaction (the file's single writer), for the usual case: the stored reference is unchanged but for
-// UpdatedAt, so nothing is written.
+// BenchmarkPutConversationIfChanged is a turn's conversation reference work: encoding it, then the check inside
+// the completion's write transaction (the file's single writer), for the usual case: the stored reference is
+// unchanged but for UpdatedAt, so nothing is written.
 func BenchmarkPutConversationIfChanged(b *testing.B) {
 	s, _ := openTest(b, Options{})
 	ref := validRef()
 	ref.Locale = "en-US"
 	ref.UpdatedAt = time.Date(2026, 12, 7, 10, 0, 0, 123456789, time.UTC)
-	if err := s.db.Update(func(tx *bbolt.Tx) error { return putConversationIfChanged(tx, ref, false) }); err != nil {
+	put := func(tx *bbolt.Tx) error {
+		enc, err := json.Marshal(ref)
+		if err != nil {
+			return err
+		}
+		return putConversationEncoded(tx, ref, enc, false)
+	}
+	if err := s.db.Update(put); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		for b.Loop() {
 			ref.UpdatedAt = ref.UpdatedAt.Add(time.Second)
-			if err := putConversationIfChanged(tx, ref, false); err != nil {
+			if err := put(tx); err != nil {
 				return err
 			}
 		}
