@@ -45,12 +45,17 @@ var (
 // load parses every embedded catalog once.
 func load() {
 	loadOnce.Do(func() {
-		bundle, loadErr = newBundle(catalogFS)
+		var files []*goi18n.MessageFile
+		bundle, files, loadErr = loadCatalogs(catalogFS)
+		simple := simpleMessages(files)
 		tags = make([]language.Tag, len(Languages))
 		byLang = make(map[string]*Localizer, len(Languages))
 		for i, l := range Languages {
 			tags[i] = language.MustParse(l)
-			byLang[l] = &Localizer{lang: l, loc: goi18n.NewLocalizer(bundle, l)}
+			byLang[l] = &Localizer{lang: l, loc: goi18n.NewLocalizer(bundle, l), simple: simple[l]}
+			if l != "en" {
+				byLang[l].fallback = simple["en"]
+			}
 		}
 		matcher = language.NewMatcher(tags)
 	})
@@ -58,21 +63,30 @@ func load() {
 
 // newBundle builds a bundle with English as the default language from every catalog/*.json in fsys.
 func newBundle(fsys fs.FS) (*goi18n.Bundle, error) {
+	b, _, err := loadCatalogs(fsys)
+	return b, err
+}
+
+// loadCatalogs is newBundle that also returns the parsed catalog files.
+func loadCatalogs(fsys fs.FS) (*goi18n.Bundle, []*goi18n.MessageFile, error) {
 	b := goi18n.NewBundle(language.English)
 	files, err := fs.Glob(fsys, "catalog/*.json")
 	if err != nil {
-		return b, fmt.Errorf("list catalogs: %w", err)
+		return b, nil, fmt.Errorf("list catalogs: %w", err)
 	}
+	var parsed []*goi18n.MessageFile
 	for _, f := range files {
 		raw, err := fs.ReadFile(fsys, f)
 		if err != nil {
-			return b, fmt.Errorf("read catalog %s: %w", f, err)
+			return b, parsed, fmt.Errorf("read catalog %s: %w", f, err)
 		}
-		if _, err := b.ParseMessageFileBytes(raw, path.Base(f)); err != nil {
-			return b, fmt.Errorf("parse catalog %s: %w", f, err)
+		mf, err := b.ParseMessageFileBytes(raw, path.Base(f))
+		if err != nil {
+			return b, parsed, fmt.Errorf("parse catalog %s: %w", f, err)
 		}
+		parsed = append(parsed, mf)
 	}
-	return b, nil
+	return b, parsed, nil
 }
 
 // LoadError reports a catalog that failed to parse (nil when all loaded); tests and startup check it.
@@ -89,6 +103,9 @@ type Localizer struct {
 	// labels): it is the same every time, and go-i18n matches the language again on every call. Only ids
 	// found in a catalog are kept, so it holds at most one entry per catalog message.
 	plain sync.Map
+	// simple holds this language's messages by id, the ones T renders itself (simpleMessage) and nil for the
+	// others; fallback is English's, for ids this language lacks (go-i18n renders those in English too).
+	simple, fallback map[string]*simpleMessage
 }
 
 // maxLocales bounds the remembered locale strings (activity.locale is the sender's to choose); locales past
@@ -165,6 +182,11 @@ func (l *Localizer) T(id string, kv ...any) string {
 	if len(kv) < 2 {
 		if s, ok := l.plain.Load(id); ok {
 			return s.(string)
+		}
+	}
+	if m := l.simpleMessage(id); m != nil {
+		if s, ok := m.render(kv); ok {
+			return s
 		}
 	}
 	s, found := l.localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: data(kv)})
