@@ -162,3 +162,13 @@ func TestRecords(t *testing.T) {
 		t.Errorf("Get after Delete = %v, want ErrNotFound", err)
 	}
 }
+
+func TestValidBucketNameIsTheRegexp(t *testing.T) {
+	names := []string{"", "a", "service_urls", "a.b-c_d9", "A", "9a", "_a", "a b", "ab/", "aé", "a\n", "z" + strings.Repeat("x", 62),
+		"z" + strings.Repeat("x", 63), "a-", "a.", "abc\x00", "\u00e9"}
+	for _, n := range names {
+		if got, want := validBucketName(n), bucketNameRE.MatchString(n); got != want {
+			t.Errorf("validBucketName(%q) = %v, the regexp says %v", n, got, want)
+		}
+	}
+}
