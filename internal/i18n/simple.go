@@ -51,6 +51,9 @@ func parseSimple(m *goi18n.Message) *simpleMessage {
 		if strings.Contains(parts[i], "{{") {
 			return nil // another kind of action
 		}
+		if i+1 < len(parts) && strings.HasSuffix(parts[i], "{") {
+			return nil // "{{{.X}}": text/template opens the action one brace earlier (a parse error)
+		}
 	}
 	return &simpleMessage{parts: parts}
 }

@@ -1,9 +1,11 @@
 package i18n
 
 import (
+	"bytes"
 	"fmt"
 	"testing"
 	"testing/fstest"
+	"text/template"
 
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 )
@@ -74,6 +76,43 @@ func TestSimpleMessagesFallBack(t *testing.T) {
 	for _, tc := range tests {
 		if got := tc.l.T(tc.id, tc.kv...); got != tc.want {
 			t.Errorf("%s T(%q, %v) = %q, want %q", tc.l.lang, tc.id, tc.kv, got, tc.want)
+		}
+	}
+}
+
+type stringer struct{}
+
+func (stringer) String() string { return "S" }
+
+// TestSimpleRenderIsTextTemplate: on message texts at the edge of "simple" (braces next to an action, trim
+// markers, pipelines, nested fields, spaces, comments) and values of every kind, a message parseSimple accepts
+// renders as text/template renders it for go-i18n, or is left to go-i18n (render not ok).
+func TestSimpleRenderIsTextTemplate(t *testing.T) {
+	srcs := []string{"a {{{.X}}", "{{{{.X}}", "{{.X}}}", "{ {.X}}", "}}{{.X}}", "x{", "{{ .X }}", "{{  .X}}", "{{\t.X}}",
+		"{{- .X}}", "{{.X -}} b", "{{.X.Y}}", `{{.X | printf "%s"}}`, "{{/* c */}}{{.X}}", "{{.X}}{{.X}}", "{{._}}",
+		"{{.X1}}z", `{{"{{"}}{{.X}}`, "{{.\u00e9}}", "{{`}}`}}", "{{.X}} {{ .Y}}"}
+	values := []any{"s", "<&>", 3, -7, int64(4), true, 2.5, stringer{}, nil, (*int)(nil), []string{"a"}}
+	for _, src := range srcs {
+		m := parseSimple(&goi18n.Message{ID: "x", Other: src})
+		if m == nil {
+			continue
+		}
+		tmpl, parseErr := template.New("").Option("missingkey=default").Parse(src)
+		for _, v := range values {
+			for _, kv := range [][]any{{"X", v}, {"X", v, "Y", "y"}, {}, {"X"}, {"Y", v}, {"X", "a", "X", v}, {1, "q", "X", v}} {
+				got, ok := m.render(kv)
+				if !ok {
+					continue
+				}
+				var want bytes.Buffer
+				if parseErr != nil {
+					t.Errorf("%q: text/template fails (%v), substitution renders %q", src, parseErr, got)
+				} else if err := tmpl.Execute(&want, data(kv)); err != nil {
+					t.Errorf("%q %v: text/template fails (%v), substitution renders %q", src, kv, err, got)
+				} else if got != want.String() {
+					t.Errorf("%q %v: substitution renders %q, text/template %q", src, kv, got, want.String())
+				}
+			}
 		}
 	}
 }
