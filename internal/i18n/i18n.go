@@ -109,8 +109,12 @@ type Localizer struct {
 }
 
 // maxLocales bounds the remembered locale strings (activity.locale is the sender's to choose); locales past
-// it are matched on every call.
-const maxLocales = 256
+// it are matched on every call. maxLocaleLen bounds the length of one: a longer string (no locale Teams sends,
+// but up to an activity body in size) is matched on every call rather than kept for the life of the process.
+const (
+	maxLocales   = 256
+	maxLocaleLen = 64
+)
 
 // byLocale remembers the Localizer For chose for a locale string, and locales counts its entries.
 var (
@@ -132,7 +136,7 @@ func For(locales ...string) *Localizer {
 
 // forLocale is the Localizer of one locale string; nil when it is empty, unreadable or matches no supported
 // language. Parsing and matching a BCP 47 tag costs more than the rest of choosing, so the answer is
-// remembered per string (up to maxLocales strings).
+// remembered per string (up to maxLocales strings of up to maxLocaleLen bytes).
 func forLocale(l string) *Localizer {
 	if v, ok := byLocale.Load(l); ok {
 		return v.(*Localizer)
@@ -145,7 +149,7 @@ func forLocale(l string) *Localizer {
 			}
 		}
 	}
-	if locales.Load() < maxLocales {
+	if len(l) <= maxLocaleLen && locales.Load() < maxLocales {
 		// Reserve a slot first, so that concurrent misses never remember more than maxLocales strings.
 		if locales.Add(1) > maxLocales {
 			locales.Add(-1)

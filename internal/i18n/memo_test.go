@@ -2,6 +2,7 @@ package i18n
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
@@ -93,5 +94,32 @@ func TestTRemembersPlainMessages(t *testing.T) {
 	}
 	if _, ok := de.plain.Load("c"); ok {
 		t.Error(`de: the unknown id "c" is remembered`)
+	}
+}
+
+// TestForRemembersShortLocalesOnly: a locale string longer than maxLocaleLen is still matched but not kept (the
+// sender chooses activity.locale; 256 strings of an activity body's size would stay for the life of the process).
+func TestForRemembersShortLocalesOnly(t *testing.T) {
+	byLocale.Clear()
+	locales.Store(0)
+	t.Cleanup(func() { byLocale.Clear(); locales.Store(0) })
+	cases := []struct {
+		locale   string
+		want     string
+		remember bool
+	}{
+		{"de-DE", "de", true},
+		{strings.Repeat(" ", maxLocaleLen-2) + "fr", "fr", true},
+		{strings.Repeat(" ", maxLocaleLen-1) + "fr", "fr", false},
+		{"de-DE-x-" + strings.Repeat("abcdefgh-", 1000) + "z", "de", false},
+		{strings.Repeat("x", 100<<10), "en", false},
+	}
+	for _, c := range cases {
+		if got := For(c.locale).Lang(); got != c.want {
+			t.Errorf("For(%.20q…).Lang() = %q, want %q", c.locale, got, c.want)
+		}
+		if _, ok := byLocale.Load(c.locale); ok != c.remember {
+			t.Errorf("For(%.20q…) remembered %v, want %v", c.locale, ok, c.remember)
+		}
 	}
 }
