@@ -210,12 +210,34 @@ func (d *deferredHandler) Handle(ctx context.Context, r slog.Record) error {
 	return d.handler().Handle(ctx, r)
 }
 
-// WithAttrs implements slog.Handler.
+// WithAttrs implements slog.Handler. Attributes whose value may read differently later (a LogValuer, which
+// the base resolves in WithAttrs, or any other value, such as a pointer, a map or an error, which it formats
+// there) are given to the base now, with the steps before them, so that the output is what it would have
+// been; only fixed values (fixedAttrs) are deferred.
 func (d *deferredHandler) WithAttrs(as []slog.Attr) slog.Handler {
 	if len(as) == 0 {
 		return d
 	}
+	if !fixedAttrs(as) {
+		return &deferredHandler{base: d.handler().WithAttrs(as)}
+	}
 	return d.with(deferredStep{attrs: as})
+}
+
+// fixedAttrs reports whether every value in as (and in its groups) formats the same whenever it is formatted:
+// strings, numbers, booleans, durations and times.
+func fixedAttrs(as []slog.Attr) bool {
+	for _, a := range as {
+		switch a.Value.Kind() {
+		case slog.KindAny, slog.KindLogValuer:
+			return false
+		case slog.KindGroup:
+			if !fixedAttrs(a.Value.Group()) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // WithGroup implements slog.Handler.
