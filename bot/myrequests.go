@@ -273,7 +273,7 @@ func (b *Bot) extend(ctx context.Context, t *turn, answered bool, want, assignme
 	var match []entitlement.Assignment
 	names := map[string]string{}
 	for _, a := range as {
-		if a.State == entitlement.AssignmentExpired {
+		if !a.State.GrantsAccess() { // expired, failed or unknown: nothing Graph would extend
 			continue
 		}
 		if a.PackageName == "" {

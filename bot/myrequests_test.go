@@ -88,3 +88,26 @@ func TestAccessAndExtend(t *testing.T) {
 		t.Fatalf("extension filed for assignment %q, want as-1", e.port.lastExtend)
 	}
 }
+
+// extend offers only assignments that grant access: one that expired, failed delivery or is in a state this
+// build does not know is not matched, and the user is told there is nothing to extend.
+func TestExtendSkipsAssignmentsWithoutAccess(t *testing.T) {
+	for _, state := range []entitlement.AssignmentState{entitlement.AssignmentExpired, entitlement.AssignmentDeliveryFailed, "someFutureState"} {
+		t.Run(string(state), func(t *testing.T) {
+			e := newFlEnv(t)
+			e.port.assignments = append(e.port.assignments, entitlement.Assignment{ID: "as-1", PackageID: flPkgTeam, PolicyID: flPolTeam,
+				State: state, Target: entitlement.Subject{ID: flRita}})
+			pol := e.port.policies[flPolTeam]
+			pol.SelfUpdateAllowed = true
+			e.port.policies[flPolTeam] = pol
+			e.message(flRita, "Rita Requester", "extend falcon team")
+			if c := e.conn.all()[len(e.conn.all())-1].text(); !strings.Contains(c, "Nothing to extend") || strings.Contains(c, cards.VerbRequestSubmit) {
+				t.Fatalf("extend of a %s assignment: %s", state, c)
+			}
+			_, resp := e.execute(flRita, "Rita Requester", "access-card", cards.VerbAccessExtend, map[string]any{cards.KeyAssignmentID: "as-1"})
+			if c := respCard(t, resp); !strings.Contains(c, "Nothing to extend") {
+				t.Fatalf("extend button on a %s assignment: %s", state, c)
+			}
+		})
+	}
+}
