@@ -105,21 +105,17 @@ func withoutForbidden(err error) error {
 
 // listInstances reads every instance of every review definition, marking those the sweeps visit.
 func (s *Service) listInstances(ctx context.Context) (map[string]instanceState, error) {
-	defs, err := s.cfg.Reviews.ReviewDefinitions(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list access reviews: %w", err)
-	}
 	out := map[string]instanceState{}
-	for _, d := range defs {
-		insts, err := s.cfg.Reviews.ReviewInstances(ctx, d.ID)
-		if err != nil {
-			return nil, fmt.Errorf("list instances of %s: %w", d.Name, err)
-		}
+	err := s.eachDefinition(ctx, func(_ entitlement.ReviewDefinition, insts []entitlement.ReviewInstance) error {
 		pick := pickInstance(insts, true)
 		for i, in := range insts {
 			visited := &insts[i] == pick || !finished(in.Status)
 			out[in.ID] = instanceState{visited: visited, end: in.End}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

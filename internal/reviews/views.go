@@ -48,25 +48,42 @@ func kindName(l *i18n.Localizer, k entitlement.ReviewScopeKind) string {
 // ActiveReviews lists the instances in progress (and, with closed, the latest finished instance of each
 // definition that has none in progress).
 func (s *Service) ActiveReviews(ctx context.Context, closed bool) ([]Active, error) {
+	var out []Active
+	err := s.eachDefinition(ctx, func(d entitlement.ReviewDefinition, insts []entitlement.ReviewInstance) error {
+		pick := pickInstance(insts, closed)
+		if pick == nil {
+			return nil
+		}
+		a := Active{Def: d, Inst: *pick, Resource: s.resourceName(ctx, d)}
+		if err := s.withStages(ctx, &a); err != nil {
+			return err
+		}
+		out = append(out, a)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// eachDefinition reads every review definition and its instances and calls fn with each, stopping at the first
+// error.
+func (s *Service) eachDefinition(ctx context.Context, fn func(entitlement.ReviewDefinition, []entitlement.ReviewInstance) error) error {
 	defs, err := s.cfg.Reviews.ReviewDefinitions(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("list access reviews: %w", err)
+		return fmt.Errorf("list access reviews: %w", err)
 	}
-	var out []Active
 	for _, d := range defs {
 		insts, err := s.cfg.Reviews.ReviewInstances(ctx, d.ID)
 		if err != nil {
-			return nil, fmt.Errorf("list instances of %s: %w", d.Name, err)
+			return fmt.Errorf("list instances of %s: %w", d.Name, err)
 		}
-		if pick := pickInstance(insts, closed); pick != nil {
-			a := Active{Def: d, Inst: *pick, Resource: s.resourceName(ctx, d)}
-			if err := s.withStages(ctx, &a); err != nil {
-				return nil, err
-			}
-			out = append(out, a)
+		if err := fn(d, insts); err != nil {
+			return err
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // pickInstance is the instance of a definition the bot shows and sweeps: the one in progress, else (when
