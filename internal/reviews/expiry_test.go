@@ -3,13 +3,11 @@ package reviews
 import (
 	"context"
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/accessbot/accessbot/internal/entitlement"
-	"github.com/accessbot/accessbot/internal/store"
 )
 
 // expiryDir is a directory whose Assignments applies the filter's states and end, as the Graph client does.
@@ -45,11 +43,7 @@ func TestSweepExpiryWarnsEveryHolder(t *testing.T) {
 		ending("partial", entitlement.AssignmentPartiallyDelivered),
 		ending("failed", entitlement.AssignmentDeliveryFailed),
 	}}
-	st, err := store.Open(filepath.Join(t.TempDir(), "s.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := openStore(t)
 	s := &Service{cfg: Config{Directory: dir, Store: st, ExpiryLeads: DefaultExpiryLeads}, log: slog.New(slog.DiscardHandler),
 		now: func() time.Time { return now }}
 	n := &sentCards{}

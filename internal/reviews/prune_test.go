@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -109,11 +108,7 @@ func TestPruneReviewRecords(t *testing.T) {
 	}{{"listed", nil}, {"listing forbidden", entitlement.ErrForbidden}} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			st, err := store.Open(filepath.Join(t.TempDir(), "s.db"), store.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = st.Close() })
+			st := openStore(t)
 			s := &Service{cfg: Config{Reviews: &listedReviews{insts: listing, err: tc.listErr}, Store: st},
 				log: slog.New(slog.DiscardHandler), now: func() time.Time { return now }}
 			want := 0
@@ -186,11 +181,7 @@ func (d *sweptDir) Assignments(_ context.Context, f entitlement.AssignmentFilter
 // TestRunPrunesDaily: Run prunes the three review buckets after its first sweep, not on the sweeps after it,
 // and again once a day has passed.
 func TestRunPrunesDaily(t *testing.T) {
-	st, err := store.Open(filepath.Join(t.TempDir(), "s.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := openStore(t)
 	var mu sync.Mutex
 	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
@@ -252,11 +243,7 @@ func (l *lockedLog) String() string { l.mu.Lock(); defer l.mu.Unlock(); return s
 // TestRunLogsPruneFailuresWithoutReviewPermission: without the review permission the missing permission is not
 // logged again for each prune, but the store's failure to prune is.
 func TestRunLogsPruneFailuresWithoutReviewPermission(t *testing.T) {
-	st, err := store.Open(filepath.Join(t.TempDir(), "s.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := openStore(t)
 	logs := &lockedLog{}
 	s := &Service{cfg: Config{Reviews: &listedReviews{err: entitlement.ErrForbidden}, Directory: &sweptDir{},
 		Store: failingPruneKV{st}, Every: time.Millisecond}, log: slog.New(slog.NewTextHandler(logs, nil)), now: time.Now}

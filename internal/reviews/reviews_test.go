@@ -62,12 +62,7 @@ func TestLeadScalesWithLength(t *testing.T) {
 // TestOnceAcrossRestarts: a notice is sent once per key, also by a second service on the same store (a restart
 // or another replica); a failed send is retried after retryFailed, not on every sweep.
 func TestOnceAcrossRestarts(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "s.db")
-	st, err := store.Open(path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := openStore(t)
 	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	a := &Service{cfg: Config{Store: st}, now: clock}
@@ -104,4 +99,15 @@ func TestOnceAcrossRestarts(t *testing.T) {
 	if sent != 2 {
 		t.Fatalf("sent %d times, want 2", sent)
 	}
+}
+
+// openStore is a fresh bbolt store in the test's directory, closed when the test ends.
+func openStore(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "s.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
 }

@@ -3,7 +3,6 @@ package reviews
 import (
 	"context"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"github.com/accessbot/accessbot/cards"
 	"github.com/accessbot/accessbot/internal/entitlement"
 	"github.com/accessbot/accessbot/internal/i18n"
-	"github.com/accessbot/accessbot/internal/store"
 )
 
 // sweepReviews is the Graph side of a two-stage review for the sweep: the instance's contacted reviewers (the
@@ -55,11 +53,7 @@ var sweepT0 = time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
 // (started a day after sweepT0, an hour before the service's clock): stage 1 asks stage1Query, stage 2 managers.
 func twoStageSweep(t *testing.T, rv *sweepReviews, dir *orgDir, stage1Query string) (*Service, Active) {
 	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), "s.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := openStore(t)
 	t0 := sweepT0
 	stages := []entitlement.ReviewStage{{ID: "s1", Number: 1, Status: entitlement.ReviewCompleted, Start: t0, End: t0.Add(24 * time.Hour)},
 		{ID: "s2", Number: 2, Status: entitlement.ReviewInProgress, Start: t0.Add(24 * time.Hour), End: t0.Add(30 * 24 * time.Hour)}}
