@@ -7,7 +7,11 @@ package cards
 //
 // Field order is the element's declared order after "type", as the golden files record it.
 
-import "slices"
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+)
 
 type (
 	plainTextBlock      TextBlock
@@ -206,21 +210,10 @@ func (c Card) AppendWireJSON(dst []byte) ([]byte, error) {
 	return appendHTMLEscaped(slices.Grow(dst, len(raw)+16), raw), nil
 }
 
-// appendHTMLEscaped appends src with the escapes json.HTMLEscape (and json.Marshal, for a Marshaler's output)
-// writes: "<", ">" and "&" as \u003c, \u003e, \u0026, and U+2028, U+2029 as \u2028, \u2029.
+// appendHTMLEscaped appends src with the escapes json.Marshal writes into a Marshaler's output
+// (json.HTMLEscape): "<", ">" and "&" as \u003c, \u003e, \u0026, and U+2028, U+2029 as \u2028, \u2029.
 func appendHTMLEscaped(dst, src []byte) []byte {
-	const hex = "0123456789abcdef"
-	start := 0
-	for i := 0; i < len(src); i++ {
-		switch c := src[i]; {
-		case c == '<' || c == '>' || c == '&':
-			dst = append(append(dst, src[start:i]...), '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-			start = i + 1
-		case c == 0xE2 && i+2 < len(src) && src[i+1] == 0x80 && src[i+2]&^1 == 0xA8:
-			dst = append(append(dst, src[start:i]...), '\\', 'u', '2', '0', '2', hex[src[i+2]&0xF])
-			i += 2
-			start = i + 1
-		}
-	}
-	return append(dst, src[start:]...)
+	buf := bytes.NewBuffer(dst) // writes after dst's bytes, into its spare capacity
+	json.HTMLEscape(buf, src)
+	return buf.Bytes()
 }
