@@ -61,13 +61,8 @@ func load() {
 	})
 }
 
-// newBundle builds a bundle with English as the default language from every catalog/*.json in fsys.
-func newBundle(fsys fs.FS) (*goi18n.Bundle, error) {
-	b, _, err := loadCatalogs(fsys)
-	return b, err
-}
-
-// loadCatalogs is newBundle that also returns the parsed catalog files.
+// loadCatalogs builds a bundle with English as the default language from every catalog/*.json in fsys, and
+// returns the parsed catalog files with it.
 func loadCatalogs(fsys fs.FS) (*goi18n.Bundle, []*goi18n.MessageFile, error) {
 	b := goi18n.NewBundle(language.English)
 	files, err := fs.Glob(fsys, "catalog/*.json")

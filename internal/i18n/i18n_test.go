@@ -15,6 +15,12 @@ import (
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 )
 
+// newBundle is loadCatalogs' bundle alone, for the tests that need no catalog files.
+func newBundle(fsys fs.FS) (*goi18n.Bundle, error) {
+	b, _, err := loadCatalogs(fsys)
+	return b, err
+}
+
 func TestCatalogsLoad(t *testing.T) {
 	if err := LoadError(); err != nil {
 		t.Fatal(err)
