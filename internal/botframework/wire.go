@@ -198,8 +198,11 @@ func pruneEmpty(raw json.RawMessage) (json.RawMessage, bool, error) {
 }
 
 // outboundConversationParameters encodes p without the empty bot object or the zero activity that
-// schema.ConversationParameters would otherwise carry.
+// schema.ConversationParameters would otherwise carry. The bot and the activity are encoded on their own (the
+// activity's cards spliced in by its wireActivity), not also as part of p.
 func outboundConversationParameters(p schema.ConversationParameters) ([]byte, error) {
+	bot, act := p.Bot, p.Activity
+	p.Bot, p.Activity = schema.ChannelAccount{}, schema.Activity{}
 	b, err := json.Marshal(p)
 	if err != nil {
 		return nil, fmt.Errorf("encode conversation parameters: %w", err)
@@ -209,14 +212,14 @@ func outboundConversationParameters(p schema.ConversationParameters) ([]byte, er
 		return nil, fmt.Errorf("re-decode conversation parameters: %w", err)
 	}
 	delete(m, "bot")
-	if bot, err := nested(p.Bot); err != nil {
+	if cleaned, err := nested(bot); err != nil {
 		return nil, fmt.Errorf("clean bot: %w", err)
-	} else if bot != nil {
-		m["bot"] = bot
+	} else if cleaned != nil {
+		m["bot"] = cleaned
 	}
 	delete(m, "activity")
-	if !reflect.ValueOf(p.Activity).IsZero() {
-		w, err := newWireActivity(&p.Activity, "")
+	if !reflect.ValueOf(act).IsZero() {
+		w, err := newWireActivity(&act, "")
 		if err != nil {
 			return nil, err
 		}
