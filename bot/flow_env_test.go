@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -167,6 +168,16 @@ func respCard(t *testing.T, resp *botframework.InvokeResponse) string {
 		t.Fatalf("invoke answer type %q (value %s), want a card", body.Type, body.Value)
 	}
 	return string(body.Value)
+}
+
+// formIDIn returns the formId a request form card carries ("" when none).
+func formIDIn(card string) string {
+	i := strings.Index(card, `"formId":"`)
+	if i < 0 {
+		return ""
+	}
+	id := card[i+len(`"formId":"`):]
+	return id[:strings.Index(id, `"`)]
 }
 
 // cardsTo returns the activities sent or updated in a user's chat.

@@ -43,10 +43,7 @@ func (e *flEnv) openForm(user, name, text string) map[string]any {
 	if !strings.Contains(card, cards.VerbRequestSubmit) {
 		e.t.Fatalf("%q: answer is not a request form: %s", text, card)
 	}
-	i := strings.Index(card, `"formId":"`)
-	formID := card[i+len(`"formId":"`):]
-	formID = formID[:strings.Index(formID, `"`)]
-	return map[string]any{cards.KeyFormID: formID}
+	return map[string]any{cards.KeyFormID: formIDIn(card)}
 }
 
 func TestRequestApproveDeliver(t *testing.T) {

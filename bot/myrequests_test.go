@@ -72,10 +72,7 @@ func TestAccessAndExtend(t *testing.T) {
 	if !strings.Contains(form, "Extend your access") || !strings.Contains(form, cards.VerbRequestSubmit) {
 		t.Fatalf("extend form: %s", form)
 	}
-	i := strings.Index(form, `"formId":"`)
-	formID := form[i+10:]
-	formID = formID[:strings.Index(formID, `"`)]
-	_, resp = e.execute(flRita, "Rita Requester", "access-card", cards.VerbRequestSubmit, map[string]any{cards.KeyFormID: formID})
+	_, resp = e.execute(flRita, "Rita Requester", "access-card", cards.VerbRequestSubmit, map[string]any{cards.KeyFormID: formIDIn(form)})
 	respCard(t, resp)
 	var got entitlement.Request
 	for _, r := range e.port.requests {

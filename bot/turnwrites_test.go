@@ -11,16 +11,6 @@ import (
 	"github.com/accessbot/accessbot/cards"
 )
 
-// formIDIn returns the formId a request form card carries ("" when none).
-func formIDIn(card string) string {
-	i := strings.Index(card, `"formId":"`)
-	if i < 0 {
-		return ""
-	}
-	id := card[i+len(`"formId":"`):]
-	return id[:strings.Index(id, `"`)]
-}
-
 // TestFormDialogWrittenWithTheCompletion: a form handed out as an invoke's answer (request.open by
 // Action.Execute) costs the turn one write: its dialog is written with the completion, and the form can be
 // submitted afterwards. A form sent through the Connector during the turn (Action.Submit, a typed request) has
