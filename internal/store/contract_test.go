@@ -1,11 +1,8 @@
 package store_test
 
 import (
-	"context"
-	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -37,23 +34,11 @@ func TestContractFaults(t *testing.T) {
 		t.Cleanup(func() { _ = s.Close() })
 		filler := filepath.Join(dir, "filler")
 		return storetest.Faults{Backend: s,
-			Break: func(t *testing.T) { fillUp(t, s, filler) },
+			Break: func(t *testing.T) { store.FillUp(t, s, filler) },
 			Mend: func(t *testing.T) {
 				if err := os.Remove(filler); err != nil {
 					t.Fatal(err)
 				}
 			}}
 	})
-}
-
-// fillUp fills the file system of filler, then writes to s until a write fails.
-func fillUp(t *testing.T, s *store.Store, filler string) {
-	t.Helper()
-	store.FillDisk(t, filler)
-	for i := range 1000 {
-		if err := s.Put(context.Background(), "things", fmt.Sprintf("k%04d", i), strings.Repeat("x", 8<<10)); err != nil {
-			return
-		}
-	}
-	t.Fatal("no write failed on a full disk")
 }

@@ -172,14 +172,7 @@ func TestFullDisk(t *testing.T) {
 		t.Fatalf("claim = %+v, %v", claim, err)
 	}
 	filler := filepath.Join(dir, "filler")
-	fillDisk(t, filler)
-	var werr error
-	for i := 0; i < 1000 && werr == nil; i++ {
-		werr = s.Put(ctx, "things", fmt.Sprintf("k%04d", i), strings.Repeat("x", 8<<10))
-	}
-	if werr == nil {
-		t.Fatal("no write failed on a full disk")
-	}
+	fillUp(t, s, filler)
 	if err := s.Ping(ctx); err == nil {
 		t.Fatal("Ping ready while the disk is full")
 	}
@@ -233,6 +226,18 @@ func fillDisk(t *testing.T, path string) {
 		}
 	}
 	t.Fatal("the tmpfs never filled up")
+}
+
+// fillUp fills the file system of filler, then writes to s until a write fails.
+func fillUp(t *testing.T, s *Store, filler string) {
+	t.Helper()
+	fillDisk(t, filler)
+	for i := range 1000 {
+		if err := s.Put(context.Background(), "things", fmt.Sprintf("k%04d", i), strings.Repeat("x", 8<<10)); err != nil {
+			return
+		}
+	}
+	t.Fatal("no write failed on a full disk")
 }
 
 // TestSmallCommitKeepsNotReady: after a failed commit, a later small commit that succeeds (on a full disk a
