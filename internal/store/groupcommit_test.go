@@ -194,11 +194,12 @@ func TestGroupCommitFreesTheFirstWriter(t *testing.T) {
 	}
 }
 
-// countWrites returns an Options.Observe that counts the write transactions named op, and the count.
+// countWrites returns an Options.Observe that counts the write transactions named op (every write transaction,
+// each a group commit with its fdatasyncs, when op is ""), and the count.
 func countWrites(op string) (func(ctx context.Context, op string, write bool) func(error), *atomic.Int64) {
 	n := new(atomic.Int64)
 	return func(_ context.Context, name string, write bool) func(error) {
-		if write && name == op {
+		if write && (op == "" || name == op) {
 			n.Add(1)
 		}
 		return func(error) {}

@@ -3,22 +3,9 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"sync/atomic"
 	"testing"
 	"time"
 )
-
-// countAllWrites returns an Options.Observe that counts every write transaction (each a group commit with its
-// fdatasyncs), and the count.
-func countAllWrites() (func(ctx context.Context, op string, write bool) func(error), *atomic.Int64) {
-	n := new(atomic.Int64)
-	return func(_ context.Context, _ string, write bool) func(error) {
-		if write {
-			n.Add(1)
-		}
-		return func(error) {}
-	}, n
-}
 
 // TestPruneNothingDueCommitsNothing: a prune that finds nothing to delete reads only (no write transaction, so
 // no commit and no fdatasync every hour for each kind); once something is due, it deletes it in one commit.
@@ -54,7 +41,7 @@ func TestPruneNothingDueCommitsNothing(t *testing.T) {
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			observe, writes := countAllWrites()
+			observe, writes := countWrites("")
 			clock := &stepClock{now: time.Now()}
 			s, _ := openTest(t, Options{Observe: observe, Now: clock.Now})
 			if n, err := tc.prune(s, tc.keep); err != nil || n != 0 {
