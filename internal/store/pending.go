@@ -24,14 +24,13 @@ type PendingAnswers struct {
 
 // pendingAnswer is one answered activity whose completion waits: the token of the claim its turn won (the
 // retry renews that claim until it is lost), the response to replay, and what its turn writes with the
-// completion (see TurnWrites): the user's conversation reference (stamped with the turn's time, see
+// completion (a copy of its TurnWrites): the user's conversation reference (stamped with the turn's time, see
 // TurnWrites.Stamped) and the dialogs the answer points at.
 type pendingAnswer struct {
-	token   string
-	resp    []byte
-	ref     *ConversationRef
-	dialogs []DialogWrite
-	lost    bool
+	token string
+	resp  []byte
+	w     TurnWrites
+	lost  bool
 }
 
 // Remember keeps (a copy of) resp as the answer of activity key, whose claim token holds, and of w (the
@@ -45,7 +44,7 @@ func (p *PendingAnswers) Remember(key, token string, resp []byte, w TurnWrites) 
 		p.pending = map[string]pendingAnswer{}
 	}
 	if _, kept := p.pending[key]; !kept {
-		p.pending[key] = pendingAnswer{token: token, resp: bytes.Clone(resp), ref: cloneRef(w.Ref), dialogs: cloneDialogs(w.Dialogs)}
+		p.pending[key] = pendingAnswer{token: token, resp: bytes.Clone(resp), w: w.clone()}
 	}
 	p.startRetryLocked()
 }
@@ -59,7 +58,7 @@ func (p *PendingAnswers) Answer(key string) (c Claim, answered bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	a, ok := p.pending[key]
-	if !ok || len(a.dialogs) > 0 {
+	if !ok || len(a.w.Dialogs) > 0 {
 		return Claim{}, ok
 	}
 	return Claim{Done: true, Response: a.resp}, true
@@ -99,7 +98,9 @@ func (p *PendingAnswers) Flush(ctx context.Context, complete func(ctx context.Co
 		return fmt.Errorf("wait for another flush of the pending answers: %w", ctx.Err())
 	}
 	for key, a := range p.snapshot() {
-		if err := complete(ctx, key, a.token, a.resp, TurnWrites{Ref: a.ref, Dialogs: a.dialogs, KeepNewerRef: true}); err != nil {
+		w := a.w
+		w.KeepNewerRef = true
+		if err := complete(ctx, key, a.token, a.resp, w); err != nil {
 			return err
 		}
 		p.Forget(key)

@@ -77,23 +77,21 @@ func CheckTurnWrites(op string, w TurnWrites) error {
 	return nil
 }
 
-// cloneRef copies ref (nil for none), so a pending answer does not alias the caller's reference.
-func cloneRef(ref *ConversationRef) *ConversationRef {
-	if ref == nil {
-		return nil
+// clone copies w (its reference, and its dialogs' keys and values), so a pending answer does not alias the
+// caller's reference or buffers.
+func (w TurnWrites) clone() TurnWrites {
+	if w.Ref != nil {
+		r := *w.Ref
+		w.Ref = &r
 	}
-	r := *ref
-	return &r
-}
-
-// cloneDialogs copies dialogs (keys and values), so a pending answer does not alias the caller's buffers.
-func cloneDialogs(dialogs []DialogWrite) []DialogWrite {
-	if len(dialogs) == 0 {
-		return nil
+	if len(w.Dialogs) == 0 {
+		w.Dialogs = nil
+		return w
 	}
-	out := make([]DialogWrite, len(dialogs))
-	for i, d := range dialogs {
-		out[i] = DialogWrite{Key: d.Key, Value: slices.Clone(d.Value)}
+	dialogs := make([]DialogWrite, len(w.Dialogs))
+	for i, d := range w.Dialogs {
+		dialogs[i] = DialogWrite{Key: d.Key, Value: slices.Clone(d.Value)}
 	}
-	return out
+	w.Dialogs = dialogs
+	return w
 }
