@@ -36,10 +36,15 @@ func indexedBefore(idx *bbolt.Bucket, cutoff time.Time) [][]byte {
 	limit := timeKey(cutoff, nil)
 	var out [][]byte
 	c := idx.Cursor()
-	for k, _ := c.First(); k != nil && len(k) >= 8 && bytes.Compare(k[:8], limit) < 0; k, _ = c.Next() {
+	for k, _ := c.First(); entryBefore(k, limit); k, _ = c.Next() {
 		out = append(out, bytes.Clone(k))
 	}
 	return out
+}
+
+// entryBefore reports whether k, an entry of a time index (nil: none), is before limit (timeKey(cutoff, nil)).
+func entryBefore(k, limit []byte) bool {
+	return k != nil && len(k) >= 8 && bytes.Compare(k[:8], limit) < 0
 }
 
 // requestTimes are the indexed times (and the version) of a stored request, decoded without its body.
@@ -156,8 +161,8 @@ func (s *Store) PruneRequests(ctx context.Context, closedFor time.Duration) (int
 		if idx == nil {
 			return false, nil
 		}
-		k, _ := idx.Cursor().First()
-		return k != nil && len(k) >= 8 && bytes.Compare(k[:8], timeKey(cutoff, nil)) < 0, nil
+		k, _ := idx.Cursor().First() // what indexedBefore would return first
+		return entryBefore(k, timeKey(cutoff, nil)), nil
 	}
 	return s.pruneBefore(ctx, "prune requests", "closedFor", closedFor, due, func(tx *bbolt.Tx, cutoff time.Time) (int, error) {
 		idx := tx.Bucket(bucketRequestsClosed)
