@@ -76,11 +76,7 @@ func putDialogs(tx *bbolt.Tx, dialogs []DialogWrite, at time.Time, replace bool)
 	if len(dialogs) == 0 {
 		return nil
 	}
-	values, err := bucket(tx, bucketDialogs)
-	if err != nil {
-		return err
-	}
-	times, err := bucket(tx, bucketDialogTimes)
+	values, times, err := dialogBuckets(tx)
 	if err != nil {
 		return err
 	}

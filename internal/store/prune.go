@@ -32,6 +32,8 @@ func (s *Store) PruneDialogs(ctx context.Context, olderThan time.Duration) (int,
 		})
 }
 
+// dialogBuckets returns the dialogs bucket and its write-time index (PutDialog writes both, PruneDialogs reads
+// both).
 func dialogBuckets(tx *bbolt.Tx) (dialogs, times *bbolt.Bucket, err error) {
 	if dialogs, err = bucket(tx, bucketDialogs); err != nil {
 		return nil, nil, err
