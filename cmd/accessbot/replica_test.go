@@ -25,6 +25,7 @@ import (
 	"github.com/accessbot/accessbot/internal/store/postgres/pgtest"
 	"github.com/accessbot/accessbot/internal/teamsfake"
 	"github.com/accessbot/accessbot/internal/tenantsim"
+	"github.com/accessbot/accessbot/internal/testkit"
 )
 
 // replicaChildEnv makes the test binary run `accessbot serve` (configured from the environment) instead of
@@ -56,7 +57,7 @@ type replicaEnv struct {
 type replicaProc struct {
 	cmd  *exec.Cmd
 	addr string
-	logs *logBuffer
+	logs *testkit.LogBuffer
 	dead bool
 }
 
@@ -96,7 +97,7 @@ func newReplicaEnv(t *testing.T, n int, dbURL string) *replicaEnv {
 	info := e.sim.Info()
 	data := filepath.Join(t.TempDir(), "bot.db")
 	for range n {
-		p := &replicaProc{addr: freeAddr(t), logs: &logBuffer{}}
+		p := &replicaProc{addr: freeAddr(t), logs: &testkit.LogBuffer{}}
 		p.cmd = exec.Command(os.Args[0], "-test.run=^$")
 		p.cmd.Env = append(os.Environ(), replicaChildEnv+"=1",
 			"BOT_ID="+info.BotAppID, "BOT_PASSWORD="+info.BotClientSecret, "BOT_TENANT_ID="+info.ResourceTenant,

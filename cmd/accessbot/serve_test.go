@@ -15,7 +15,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/accessbot/accessbot/internal/store"
 	"github.com/accessbot/accessbot/internal/teamsfake"
+	"github.com/accessbot/accessbot/internal/testkit"
 )
 
 const (
@@ -156,7 +156,7 @@ func TestServeAuthenticatesActivities(t *testing.T) {
 	if err := cfg.validate(); err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	var logs logBuffer
+	var logs testkit.LogBuffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a := startApp(t, cfg, log)
 	endpoint := "http://" + a.srv.Addr() + "/api/messages"
@@ -312,22 +312,4 @@ func checkServeMetrics(t *testing.T, url string, unauthorized int) {
 	if t.Failed() {
 		t.Logf("/metrics:\n%s", page)
 	}
-}
-
-// logBuffer collects logs from concurrent loggers.
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/accessbot/accessbot/internal/teamsfake"
 	"github.com/accessbot/accessbot/internal/telemetry"
+	"github.com/accessbot/accessbot/internal/testkit"
 )
 
 // TestServeTracesAnActivity: with a tracer provider installed (as SetupTracing does when
@@ -36,7 +37,7 @@ func TestServeTracesAnActivity(t *testing.T) {
 		GraphBaseURL: "http://127.0.0.1:1/v1.0", Addr: "127.0.0.1:0", DataPath: filepath.Join(t.TempDir(), "bot.db"),
 		LogLevel: "info", LogFormat: "json", ShutdownTimeout: 5 * time.Second, ReminderAfter: 24 * time.Hour,
 	}
-	var logs logBuffer
+	var logs testkit.LogBuffer
 	log := slog.New(telemetry.LogHandler(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	a := startApp(t, cfg, log)
 

@@ -16,6 +16,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/infracloudio/msbotbuilder-go/schema"
+
+	"github.com/accessbot/accessbot/internal/testkit"
 )
 
 const (
@@ -92,7 +94,7 @@ func standardKeys(t testing.TB) []testJWK {
 }
 
 func TestEndpointAuthentication(t *testing.T) {
-	clock := newFakeClock()
+	clock := testkit.NewClock()
 	now := clock.Now()
 	oidc := newOIDCServer(t, standardKeys(t)...)
 	logger, logs := newTestLogger()
@@ -233,7 +235,7 @@ func TestEndpointAuthentication(t *testing.T) {
 }
 
 func TestVerifyErrorsAreTypedAndTokenFree(t *testing.T) {
-	clock := newFakeClock()
+	clock := testkit.NewClock()
 	oidc := newOIDCServer(t, standardKeys(t)...)
 	v, err := NewJWTVerifier(JWTConfig{AppID: testAppID, MetadataURL: oidc.metadataURL(), Now: clock.Now})
 	if err != nil {
@@ -267,7 +269,7 @@ func TestVerifyErrorsAreTypedAndTokenFree(t *testing.T) {
 }
 
 func TestJWTVerifierUnknownKidRefetchIsRateLimited(t *testing.T) {
-	clock := newFakeClock()
+	clock := testkit.NewClock()
 	oidc := newOIDCServer(t, testJWK{kid: "a", key: &rsaKey(t, 0).PublicKey, endorsements: []string{"msteams"}})
 	v, err := NewJWTVerifier(JWTConfig{AppID: testAppID, MetadataURL: oidc.metadataURL(), Now: clock.Now})
 	if err != nil {
@@ -316,7 +318,7 @@ func TestJWTVerifierUnknownKidRefetchIsRateLimited(t *testing.T) {
 }
 
 func TestJWTVerifierKeyFetchFailureAndRecovery(t *testing.T) {
-	clock := newFakeClock()
+	clock := testkit.NewClock()
 	oidc := newOIDCServer(t, standardKeys(t)...)
 	oidc.setFail(true)
 	v, err := NewJWTVerifier(JWTConfig{AppID: testAppID, MetadataURL: oidc.metadataURL(), Now: clock.Now})
@@ -349,7 +351,7 @@ func TestJWTVerifierKeyFetchFailureAndRecovery(t *testing.T) {
 }
 
 func TestJWTVerifierConcurrentFirstUseFetchesOnce(t *testing.T) {
-	clock := newFakeClock()
+	clock := testkit.NewClock()
 	oidc := newOIDCServer(t, standardKeys(t)...)
 	v, err := NewJWTVerifier(JWTConfig{AppID: testAppID, MetadataURL: oidc.metadataURL(), Now: clock.Now})
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/infracloudio/msbotbuilder-go/schema"
+
+	"github.com/accessbot/accessbot/internal/testkit"
 )
 
 func BenchmarkDecodeActivity(b *testing.B) {
@@ -26,7 +28,7 @@ func BenchmarkJWTVerify(b *testing.B) {
 		cached bool
 	}{{"cached", true}, {"uncached", false}} {
 		b.Run(bc.name, func(b *testing.B) {
-			clock := newFakeClock()
+			clock := testkit.NewClock()
 			oidc := newOIDCServer(b, standardKeys(b)...)
 			v, err := NewJWTVerifier(JWTConfig{AppID: testAppID, MetadataURL: oidc.metadataURL(), Now: clock.Now, Logger: slog.New(slog.DiscardHandler)})
 			if err != nil {

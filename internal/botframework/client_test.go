@@ -15,8 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/accessbot/accessbot/internal/store"
 	"github.com/infracloudio/msbotbuilder-go/schema"
+
+	"github.com/accessbot/accessbot/internal/store"
+	"github.com/accessbot/accessbot/internal/testkit"
 )
 
 // connectorRequest is one request received by the fake connector.
@@ -85,7 +87,7 @@ type staticTokens struct {
 func (s staticTokens) Token(ctx context.Context) (string, error) { return s.tok, s.err }
 
 // newTestClient returns a client whose sleeps are recorded instead of waited.
-func newTestClient(tokens TokenSource, clock *fakeClock) (*Client, *[]time.Duration) {
+func newTestClient(tokens TokenSource, clock *testkit.Clock) (*Client, *[]time.Duration) {
 	c := NewClient(ClientConfig{Tokens: tokens})
 	var sleeps []time.Duration
 	var mu sync.Mutex
@@ -242,7 +244,7 @@ func TestClientCreateConversationWithActivity(t *testing.T) {
 }
 
 func TestClientRetries(t *testing.T) {
-	clock := newFakeClock()
+	clock := testkit.NewClock()
 	httpDate := clock.Now().Add(12 * time.Second).UTC().Format(http.TimeFormat)
 	ok := fakeAnswer{status: 201, body: `{"id":"new-id"}`}
 	throttled := func(retryAfter string) fakeAnswer {

@@ -1,7 +1,6 @@
 package botframework
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -14,9 +13,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/infracloudio/msbotbuilder-go/schema"
+
+	"github.com/accessbot/accessbot/internal/testkit"
 )
 
 // testRSAKeys are generated once per test binary; 2048 bits is the verifier's minimum.
@@ -37,28 +37,6 @@ func rsaKey(t testing.TB, i int) *rsa.PrivateKey {
 		}
 	})
 	return testRSAKeys[i]
-}
-
-// fakeClock is a settable clock shared by the code under test and the test.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 // testJWK describes one key served by the fake OpenID server.
@@ -142,26 +120,8 @@ func (o *oidcServer) setFail(f bool) {
 	o.fail = f
 }
 
-// logBuffer is a concurrency-safe buffer for a slog handler.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func newTestLogger() (*slog.Logger, *logBuffer) {
-	buf := &logBuffer{}
+func newTestLogger() (*slog.Logger, *testkit.LogBuffer) {
+	buf := &testkit.LogBuffer{}
 	return slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), buf
 }
 

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/infracloudio/msbotbuilder-go/schema"
+
+	"github.com/accessbot/accessbot/internal/testkit"
 )
 
 // replyingHandler answers every activity with a reply through the Connector client.
@@ -25,7 +27,7 @@ func (h *replyingHandler) OnActivity(ctx context.Context, act *schema.Activity) 
 // token source and the connector client: a correctly signed activity gets 200 and a reply POSTed to its
 // serviceUrl with the token from the authority; a rejected one causes no outbound call at all.
 func TestSignedActivityIsAnsweredWithBotToken(t *testing.T) {
-	clock := newFakeClock()
+	clock := testkit.NewClock()
 	oidc := newOIDCServer(t, standardKeys(t)...)
 	tokens := newTokenServer(t)
 	connector := newFakeConnector(t, fakeAnswer{status: 201, body: `{"id":"reply-1"}`})

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/accessbot/accessbot/internal/testkit"
 )
 
 const testSecret = "s3cr3t~value.with-chars"
@@ -64,7 +66,7 @@ func (ts *tokenServer) set(status int, body string) {
 	ts.status, ts.body = status, body
 }
 
-func newTestCredentials(ts *tokenServer, clock *fakeClock) *ClientCredentials {
+func newTestCredentials(ts *tokenServer, clock *testkit.Clock) *ClientCredentials {
 	return NewClientCredentials(ClientCredentialsConfig{
 		AuthorityHost: ts.srv.URL + "/",
 		TenantID:      "11111111-1111-1111-1111-111111111111",
@@ -76,7 +78,7 @@ func newTestCredentials(ts *tokenServer, clock *fakeClock) *ClientCredentials {
 
 func TestClientCredentialsRequestAndCaching(t *testing.T) {
 	ts := newTokenServer(t)
-	clock := newFakeClock()
+	clock := testkit.NewClock()
 	cc := newTestCredentials(ts, clock)
 	ctx := context.Background()
 
@@ -124,7 +126,7 @@ func TestClientCredentialsConcurrentCallersShareOneFetch(t *testing.T) {
 	ts.mu.Lock()
 	ts.gate = gate
 	ts.mu.Unlock()
-	cc := newTestCredentials(ts, newFakeClock())
+	cc := newTestCredentials(ts, testkit.NewClock())
 
 	const n = 12
 	var wg sync.WaitGroup
@@ -184,7 +186,7 @@ func TestClientCredentialsErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ts := newTokenServer(t)
 			ts.set(tc.status, tc.body)
-			_, err := newTestCredentials(ts, newFakeClock()).Token(context.Background())
+			_, err := newTestCredentials(ts, testkit.NewClock()).Token(context.Background())
 			if err == nil {
 				t.Fatal("want an error")
 			}
@@ -211,7 +213,7 @@ func TestClientCredentialsErrors(t *testing.T) {
 func TestClientCredentialsExpiresInStringAndRefreshFailure(t *testing.T) {
 	ts := newTokenServer(t)
 	ts.set(200, `{"token_type":"Bearer","expires_in":"3600","access_token":"first"}`)
-	clock := newFakeClock()
+	clock := testkit.NewClock()
 	cc := newTestCredentials(ts, clock)
 	if tok, err := cc.Token(context.Background()); err != nil || tok != "first" {
 		t.Fatalf("token = %q, %v", tok, err)

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/infracloudio/msbotbuilder-go/schema"
+
+	"github.com/accessbot/accessbot/internal/testkit"
 )
 
 // len returns the number of cached entries (tests only).
@@ -20,9 +22,9 @@ func (c *tokenCache) len() int {
 }
 
 // newCachingVerifier returns a verifier against a fake OpenID server with standardKeys.
-func newCachingVerifier(t *testing.T) (*JWTVerifier, *fakeClock, *oidcServer) {
+func newCachingVerifier(t *testing.T) (*JWTVerifier, *testkit.Clock, *oidcServer) {
 	t.Helper()
-	clock := newFakeClock()
+	clock := testkit.NewClock()
 	oidc := newOIDCServer(t, standardKeys(t)...)
 	v, err := NewJWTVerifier(JWTConfig{AppID: testAppID, MetadataURL: oidc.metadataURL(), Now: clock.Now})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/accessbot/accessbot/internal/store"
 	"github.com/accessbot/accessbot/internal/teamsfake"
 	"github.com/accessbot/accessbot/internal/tenantsim"
+	"github.com/accessbot/accessbot/internal/testkit"
 )
 
 // The seed's story: Gus (Fabrikam, a connected organization) requests Falcon Partner Collaboration from his
@@ -176,18 +177,10 @@ func TestPartnerGuestBrokeredStory(t *testing.T) {
 	}
 }
 
-// eventually polls cond every 20 ms until it holds or the deadline (wait) passes.
+// eventually polls cond until it holds or the deadline (wait) passes.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(wait)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		<-tick.C
-	}
+	testkit.EventuallyWithin(t, wait, what, cond)
 }
 
 // Nina's tenant (Northwind) is not a connected organization: she gets an explanation, and nothing is filed.

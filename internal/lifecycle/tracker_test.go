@@ -8,6 +8,7 @@ import (
 
 	"github.com/accessbot/accessbot/internal/entitlement"
 	"github.com/accessbot/accessbot/internal/store"
+	"github.com/accessbot/accessbot/internal/testkit"
 )
 
 // countingPort answers Request with a pending request and counts the reads (the rest of the port is unused).
@@ -19,18 +20,6 @@ type countingPort struct {
 func (p *countingPort) Request(_ context.Context, id string) (entitlement.Request, error) {
 	p.reads.Add(1)
 	return entitlement.Request{ID: id, State: entitlement.StateDelivered}, nil
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // Two replicas run the tracker: only the lease holder polls; when it stops, the other takes over.
@@ -61,7 +50,7 @@ func testTrackerOnOneReplica(t *testing.T, st store.Backend) {
 			<-done[i]
 		}
 	})
-	waitFor(t, "the first poll", func() bool { return ports[0].reads.Load()+ports[1].reads.Load() > 0 })
+	testkit.Eventually(t, "the first poll", func() bool { return ports[0].reads.Load()+ports[1].reads.Load() > 0 })
 	holder := 0
 	if ports[1].reads.Load() > 0 {
 		holder = 1
@@ -72,5 +61,5 @@ func testTrackerOnOneReplica(t *testing.T, st store.Backend) {
 	cancels[holder]()
 	<-done[holder]
 	seed(t, cores[holder], "req-2")
-	waitFor(t, "the other replica to poll", func() bool { return ports[1-holder].reads.Load() > 0 })
+	testkit.Eventually(t, "the other replica to poll", func() bool { return ports[1-holder].reads.Load() > 0 })
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,25 +18,12 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/accessbot/accessbot/internal/testkit"
 )
 
-// logBuffer is a goroutine-safe sink for a JSON slog handler.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// logBuffer is a goroutine-safe sink for a JSON slog handler, with its records decoded on demand.
+type logBuffer struct{ testkit.LogBuffer }
 
 // records returns the decoded log records whose msg is msg.
 func (l *logBuffer) records(t *testing.T, msg string) []map[string]any {
@@ -226,20 +212,6 @@ func TestParseSize(t *testing.T) {
 	}
 }
 
-// waitFor polls cond until it holds or a 10s deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	tick := time.NewTicker(2 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		<-tick.C
-	}
-}
-
 func TestRunGracefulShutdown(t *testing.T) {
 	s, _ := newTestServer(t, Config{ShutdownTimeout: 10 * time.Second})
 	var mu sync.Mutex
@@ -291,7 +263,7 @@ func TestRunGracefulShutdown(t *testing.T) {
 	}
 
 	cancel() // SIGTERM
-	waitFor(t, "listener to stop accepting", func() bool {
+	testkit.Eventually(t, "listener to stop accepting", func() bool {
 		c, err := net.Dial("tcp", addr)
 		if err == nil {
 			c.Close()

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/accessbot/accessbot/internal/testkit"
 )
 
 func TestAudit(t *testing.T) {
 	ctx := context.Background()
-	clock := newClock()
+	clock := testkit.NewClock()
 	s, _ := openTest(t, Options{Now: clock.Now})
 
 	for _, tc := range []struct {
@@ -47,7 +49,7 @@ func TestAudit(t *testing.T) {
 		}
 		clock.Advance(time.Minute)
 	}
-	start := newClock().Now()
+	start := testkit.NewClock().Now()
 
 	tests := []struct {
 		name string

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/accessbot/accessbot/internal/testkit"
 )
 
 func TestPutConversationValidation(t *testing.T) {
@@ -54,7 +56,7 @@ func TestPutConversationValidation(t *testing.T) {
 
 func TestConversations(t *testing.T) {
 	ctx := context.Background()
-	clock := newClock()
+	clock := testkit.NewClock()
 	s, _ := openTest(t, Options{Now: clock.Now})
 
 	if _, err := s.Conversation(ctx, "t1", "u1"); !errors.Is(err, ErrNotFound) {

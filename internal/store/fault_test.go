@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/accessbot/accessbot/internal/testkit"
 )
 
 // filledFile writes a store with enough records to span many pages and returns its path. Unless clean, it is
@@ -190,7 +192,7 @@ func TestFullDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The background retry writes it (no Ping needed), then Ping is ready.
-	eventually(t, "the background retry wrote the completion", func() bool {
+	testkit.Eventually(t, "the background retry wrote the completion", func() bool {
 		got, ok, err := s.Processed(ctx, "act")
 		return err == nil && ok && bytes.Equal(got, resp)
 	})

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/accessbot/accessbot/internal/testkit"
 )
 
 // TestGroupCommitIsolatesAFailingWriter: many concurrent writers share commits; the one whose function
@@ -206,24 +208,6 @@ func countWrites(op string) (func(ctx context.Context, op string, write bool) fu
 	}, n
 }
 
-// lockedBuffer is a log sink safe for concurrent writers.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // holdCommit starts a write that holds the store's commit until the returned release is called (at the
 // latest when t ends, before the store closes), so writers started meanwhile queue for the next group.
 func holdCommit(t *testing.T, s *Store) (release func()) {
@@ -245,7 +229,7 @@ func holdCommit(t *testing.T, s *Store) (release func()) {
 // waitQueued waits until n writers are queued for the next group commit.
 func waitQueued(t *testing.T, s *Store, n int) {
 	t.Helper()
-	eventually(t, fmt.Sprintf("%d writers queued", n), func() bool {
+	testkit.Eventually(t, fmt.Sprintf("%d writers queued", n), func() bool {
 		s.group.mu.Lock()
 		defer s.group.mu.Unlock()
 		return len(s.group.pending) >= n
@@ -255,7 +239,7 @@ func waitQueued(t *testing.T, s *Store, n int) {
 // TestRerunWriteLogsOnce: a write whose group is retried (another member failed, so its function runs twice)
 // logs what it did once, after the commit: an outbox item dead-lettered by Fail, with the cause under "err".
 func TestRerunWriteLogsOnce(t *testing.T) {
-	var logs lockedBuffer
+	var logs testkit.LogBuffer
 	s, _ := openTest(t, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	ctx := context.Background()
 	id, err := s.Enqueue(ctx, "notice", map[string]string{"to": "rita"}, time.Time{})

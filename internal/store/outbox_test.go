@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/accessbot/accessbot/internal/testkit"
 )
 
 func ids(items []OutboxItem) string {
@@ -21,7 +23,7 @@ func ids(items []OutboxItem) string {
 
 func TestOutboxLeaseExpiryAndDeadLetter(t *testing.T) {
 	ctx := context.Background()
-	clock := newClock()
+	clock := testkit.NewClock()
 	s, path := openTest(t, Options{Now: clock.Now, MaxAttempts: 3})
 
 	type payload struct{ To string }
@@ -113,7 +115,7 @@ func TestOutboxLeaseExpiryAndDeadLetter(t *testing.T) {
 
 func TestOutboxLeaseExpiredOnLastAttempt(t *testing.T) {
 	ctx := context.Background()
-	clock := newClock()
+	clock := testkit.NewClock()
 	s, _ := openTest(t, Options{Now: clock.Now, MaxAttempts: 2})
 	id, err := s.Enqueue(ctx, "poison", map[string]int{"n": 1}, time.Time{})
 	if err != nil {
@@ -169,7 +171,7 @@ func TestOutboxValidation(t *testing.T) {
 // half-migrated file) is moved to the dead letters; the items behind it are still delivered.
 func TestOutboxUnreadableItemDoesNotBlockTheQueue(t *testing.T) {
 	ctx := context.Background()
-	clock := newClock()
+	clock := testkit.NewClock()
 	s, _ := openTest(t, Options{Now: clock.Now})
 	bad, err := s.Enqueue(ctx, "send", "first", time.Time{})
 	if err != nil {

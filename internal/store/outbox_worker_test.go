@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/accessbot/accessbot/internal/testkit"
 )
 
 func TestWorkerBackoff(t *testing.T) {
@@ -40,7 +42,7 @@ func TestWorkerBackoff(t *testing.T) {
 
 func TestWorkerDeliverSchedulesRetry(t *testing.T) {
 	ctx := context.Background()
-	clock := newClock()
+	clock := testkit.NewClock()
 	s, _ := openTest(t, Options{Now: clock.Now})
 	w := NewOutboxWorker(s, func(context.Context, OutboxItem) error { return errors.New("connector 502") },
 		WorkerOptions{BaseBackoff: time.Minute, MaxBackoff: time.Hour})
@@ -64,7 +66,7 @@ func TestWorkerDeliverSchedulesRetry(t *testing.T) {
 }
 
 func TestOutboxWorkerRun(t *testing.T) {
-	clock := newClock()
+	clock := testkit.NewClock()
 	s, _ := openTest(t, Options{Now: clock.Now, MaxAttempts: 3})
 
 	var mu sync.Mutex
@@ -106,7 +108,7 @@ func TestOutboxWorkerRun(t *testing.T) {
 		}
 	}
 	w.Kick()
-	eventually(t, "all items completed or dead-lettered", func() bool {
+	testkit.Eventually(t, "all items completed or dead-lettered", func() bool {
 		clock.Advance(time.Hour) // every retry is due
 		w.Kick()
 		p, err := s.Pending(context.Background())
@@ -135,7 +137,7 @@ func TestOutboxWorkerRun(t *testing.T) {
 }
 
 func TestOutboxWorkerStopsOnCancelAndLeavesItemLeased(t *testing.T) {
-	clock := newClock()
+	clock := testkit.NewClock()
 	s, _ := openTest(t, Options{Now: clock.Now})
 	started := make(chan struct{})
 	w := NewOutboxWorker(s, func(ctx context.Context, it OutboxItem) error {
@@ -206,7 +208,7 @@ func TestWorkerHonoursRetryDelayOfTheError(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			clock := newClock()
+			clock := testkit.NewClock()
 			s, _ := openTest(t, Options{Now: clock.Now})
 			w := NewOutboxWorker(s, func(context.Context, OutboxItem) error { return tc.err },
 				WorkerOptions{BaseBackoff: time.Minute, MaxBackoff: time.Hour})

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/accessbot/accessbot/internal/testkit"
 )
 
 // fakeWrites is a backend for PendingAnswers' retry: completions fail while failing is set, renewals answer
@@ -86,17 +88,17 @@ func TestPendingRetry(t *testing.T) {
 			p.SetRetry(PendingRetry{Flush: f.flush, Renew: f.renew, Max: 5 * time.Millisecond})
 			defer p.Stop()
 			p.Remember("act", "tok", []byte("answer"), TurnWrites{})
-			eventually(t, "four failed attempts", func() bool { n, _, _ := f.stats(); return n >= 4 })
+			testkit.Eventually(t, "four failed attempts", func() bool { n, _, _ := f.stats(); return n >= 4 })
 			if _, renewals, _ := f.stats(); !tc.wantRenewals(renewals["act|tok"]) || len(renewals) != 1 {
 				t.Fatalf("renewals = %v", renewals)
 			}
 			f.setFailing(false)
-			eventually(t, "completion written and retry ended", func() bool { return p.Len() == 0 && !p.retryRunning() })
+			testkit.Eventually(t, "completion written and retry ended", func() bool { return p.Len() == 0 && !p.retryRunning() })
 			if _, _, completed := f.stats(); completed["act"] != "answer" {
 				t.Fatalf("completed = %v", completed)
 			}
 			p.Remember("act2", "tok2", []byte("answer 2"), TurnWrites{})
-			eventually(t, "the next answer written", func() bool { return p.Len() == 0 && !p.retryRunning() })
+			testkit.Eventually(t, "the next answer written", func() bool { return p.Len() == 0 && !p.retryRunning() })
 		})
 	}
 }
@@ -197,7 +199,7 @@ func TestRememberKeepsTheFirstAnswer(t *testing.T) {
 // TestPendingRetryLogsOnlyFailures: an attempt that wrote everything while another answer came in is not
 // reported as a failure; the answer that came in is written by the next attempt.
 func TestPendingRetryLogsOnlyFailures(t *testing.T) {
-	var logs lockedBuffer
+	var logs testkit.LogBuffer
 	var p PendingAnswers
 	var once sync.Once
 	flush := func(ctx context.Context) error {
@@ -210,7 +212,7 @@ func TestPendingRetryLogsOnlyFailures(t *testing.T) {
 		Max: 5 * time.Millisecond, Log: slog.New(slog.NewTextHandler(&logs, nil))})
 	defer p.Stop()
 	p.Remember("act", "tok", []byte("answer"), TurnWrites{})
-	eventually(t, "both written", func() bool { return p.Len() == 0 && !p.retryRunning() })
+	testkit.Eventually(t, "both written", func() bool { return p.Len() == 0 && !p.retryRunning() })
 	if strings.Contains(logs.String(), "still cannot be written") {
 		t.Fatalf("a successful attempt was logged as failed:\n%s", logs.String())
 	}

@@ -6,11 +6,13 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/accessbot/accessbot/internal/testkit"
 )
 
 func TestProcessedAndPrune(t *testing.T) {
 	ctx := context.Background()
-	clock := newClock()
+	clock := testkit.NewClock()
 	s, path := openTest(t, Options{Now: clock.Now})
 
 	if _, ok, err := s.Processed(ctx, "act-1"); err != nil || ok {
@@ -70,7 +72,7 @@ func TestProcessedAndPrune(t *testing.T) {
 }
 
 func TestPingAndMaintenance(t *testing.T) {
-	clock := newClock()
+	clock := testkit.NewClock()
 	s, err := Open(filepath.Join(t.TempDir(), "m.db"), Options{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)

@@ -14,28 +14,6 @@ import (
 	"go.etcd.io/bbolt"
 )
 
-// fakeClock is a settable clock safe for concurrent use.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 func openTest(t testing.TB, opts Options) (*Store, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "state", "accessbot.db")
@@ -53,20 +31,6 @@ func validRef() ConversationRef {
 		UserID: "29:rita", UserName: "Rita Requester", ConversationID: "a:1xyz",
 		ServiceURL: "https://smba.trafficmanager.net/emea/", ChannelID: "msteams",
 		BotID: "28:b0770000-0000-4000-8000-000000000001", BotName: "AccessBot", ConversationType: "personal",
-	}
-}
-
-// eventually polls cond until it holds or a 10s deadline passes.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	tick := time.NewTicker(2 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		<-tick.C
 	}
 }
 
