@@ -98,8 +98,8 @@ type botClaims struct {
 	ServiceURL string `json:"serviceurl"`
 }
 
-// Verify implements Verifier. A token that passed full verification is remembered (by its
-// SHA-256, see tokenCache) so later activities carrying it skip the signature check; the time,
+// Verify implements Verifier. A token that passed full verification is remembered (see
+// tokenCache) so later activities carrying it skip the signature check; the time,
 // channel endorsement and serviceurl checks run on every call.
 func (v *JWTVerifier) Verify(ctx context.Context, authHeader string, act *schema.Activity) error {
 	if act == nil {

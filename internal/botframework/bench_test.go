@@ -3,7 +3,9 @@ package botframework
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/infracloudio/msbotbuilder-go/schema"
 
@@ -49,5 +51,23 @@ func BenchmarkJWTVerify(b *testing.B) {
 				b.Fatalf("%d full verifications, want 1", v.fullChecks.Load())
 			}
 		})
+	}
+}
+
+// BenchmarkTokenCacheHit is the per-activity cost of finding a verified token in the cache (keyOf and
+// get) for a token of a Teams token's size, with a few other tokens cached.
+func BenchmarkTokenCacheHit(b *testing.B) {
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	c := newTokenCache(verifiedTokenTTL, maxVerifiedTokens)
+	tokens := make([]string, 8)
+	for i := range tokens {
+		tokens[i] = strings.Repeat(string(rune('a'+i)), 1200)
+		c.put(keyOf(tokens[i]), verifiedToken{serviceURL: testServiceURL, exp: now.Add(time.Hour)}, now)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := c.get(keyOf(tokens[3])); !ok {
+			b.Fatal("cached token not found")
+		}
 	}
 }

@@ -122,6 +122,55 @@ func TestJWTVerifierNeverCachesFailures(t *testing.T) {
 	}
 }
 
+// TestJWTVerifierCacheMatchesOnlyTheVerifiedToken: with a valid token cached, a token that differs from
+// it anywhere (a changed signature or payload character, one character more or less) never finds its
+// entry: each is verified in full and refused, and the valid token is still served from the cache.
+func TestJWTVerifierCacheMatchesOnlyTheVerifiedToken(t *testing.T) {
+	v, clock, _ := newCachingVerifier(t)
+	good := signRS256(t, 0, "k-teams", validClaims(clock.Now()))
+	act := &schema.Activity{Type: "message", ChannelID: "msteams", ServiceURL: testServiceURL}
+	if err := v.Verify(context.Background(), "Bearer "+good, act); err != nil {
+		t.Fatal(err)
+	}
+	dot := strings.LastIndexByte(good, '.')
+	flip := func(i int) string { // good with character i changed to another base64url character
+		c := byte('A')
+		if good[i] == 'A' {
+			c = 'B'
+		}
+		return good[:i] + string(c) + good[i+1:]
+	}
+	cases := []struct {
+		name, token string
+	}{
+		{"a signature character changed", flip(dot + 1 + (len(good)-dot)/2)},
+		{"a payload character changed", flip(dot - 10)},
+		{"one character appended", good + "A"},
+		{"last character cut", good[:len(good)-1]},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := v.fullChecks.Load()
+			if err := v.Verify(context.Background(), "Bearer "+tc.token, act); !errors.Is(err, ErrUnauthorized) {
+				t.Fatalf("err = %v, want ErrUnauthorized", err)
+			}
+			if got := v.fullChecks.Load() - before; got != 1 {
+				t.Fatalf("%d full verifications, want 1 (the cached entry of the valid token must not match)", got)
+			}
+		})
+	}
+	before := v.fullChecks.Load()
+	if err := v.Verify(context.Background(), "Bearer "+good, act); err != nil {
+		t.Fatal(err)
+	}
+	if got := v.fullChecks.Load() - before; got != 0 {
+		t.Fatalf("valid token: %d full verifications, want 0 (still cached)", got)
+	}
+	if n := v.tokens.len(); n != 1 {
+		t.Fatalf("cache holds %d entries, want only the valid token", n)
+	}
+}
+
 func TestJWTVerifierCacheHonoursKeyRotation(t *testing.T) {
 	v, clock, oidc := newCachingVerifier(t)
 	act := &schema.Activity{Type: "message", ChannelID: "msteams", ServiceURL: testServiceURL}
