@@ -149,8 +149,12 @@ type Bot struct {
 	fl flowState
 	// core is the request lifecycle (internal/lifecycle): records, decisions, approvers, the tracker.
 	core *lifecycle.Core
-	// known is which users' conversation references are stored (router.go remember).
-	known knownConversations
+	// known is which users' conversation references are stored, as far as this process saw (router.go
+	// remember; references are never deleted).
+	known *memo[struct{}]
+	// shown is the hash of the card each updated message shows (by conversation and activity id), so an
+	// update that would show the same card again is not sent (notify.go updateCard).
+	shown *memo[[32]byte]
 }
 
 // New builds a Bot. Connector and Store are required.
@@ -189,6 +193,8 @@ func New(cfg Config) (*Bot, error) {
 		now:     cfg.Now,
 		byName:  map[string]*commandSpec{},
 		verbs:   map[string]verbHandler{},
+		known:   newMemo[struct{}](maxKnownConversations),
+		shown:   newMemo[[32]byte](maxShownCards),
 	}
 	if b.metrics == nil {
 		b.metrics = noMetrics{}

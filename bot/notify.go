@@ -208,7 +208,7 @@ func (b *Bot) updateCard(ctx context.Context, ref store.CardRef, card *cards.Car
 	raw, jerr := card.JSON()
 	sum := sha256.Sum256(raw)
 	key := ref.ConversationID + "/" + ref.ActivityID
-	if jerr == nil && b.sameCardShown(key, sum) {
+	if old, ok := b.shown.get(key); jerr == nil && ok && old == sum {
 		return nil // one update per real change: this message already shows exactly this card
 	}
 	err := b.cfg.Connector.Update(ctx, ref.ServiceURL, ref.ConversationID, ref.ActivityID, cardActivity(card))
@@ -218,30 +218,14 @@ func (b *Bot) updateCard(ctx context.Context, ref store.CardRef, card *cards.Car
 		return nil
 	}
 	if err == nil && jerr == nil {
-		b.noteCardShown(key, sum)
+		b.shown.put(key, sum)
 	}
 	return err
 }
 
-// maxShownCards bounds the in-memory record of what updated messages show; past it the record starts over
-// (at worst one identical update is sent again).
+// maxShownCards bounds Bot.shown, the in-memory record of what updated messages show; past it the record starts
+// over (at worst one identical update is sent again).
 const maxShownCards = 10000
-
-func (b *Bot) sameCardShown(key string, sum [32]byte) bool {
-	b.fl.mu.Lock()
-	defer b.fl.mu.Unlock()
-	old, ok := b.fl.shown[key]
-	return ok && old == sum
-}
-
-func (b *Bot) noteCardShown(key string, sum [32]byte) {
-	b.fl.mu.Lock()
-	defer b.fl.mu.Unlock()
-	if b.fl.shown == nil || len(b.fl.shown) >= maxShownCards {
-		b.fl.shown = map[string][32]byte{}
-	}
-	b.fl.shown[key] = sum
-}
 
 func (b *Bot) deliverNotify(ctx context.Context, raw json.RawMessage) error {
 	var job notifyJob

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/infracloudio/msbotbuilder-go/schema"
 
@@ -97,13 +96,13 @@ func (b *Bot) remember(ctx context.Context, t *turn) *store.ConversationRef {
 		Locale:           t.act.Locale,
 		UpdatedAt:        b.now(),
 	}
-	if b.known.has(t.tenantID, t.userID) {
+	if _, ok := b.known.get(conversationKey(t.tenantID, t.userID)); ok {
 		return &ref
 	}
 	_, err := b.cfg.Store.Conversation(ctx, t.tenantID, t.userID)
 	switch {
 	case err == nil:
-		b.known.add(t.tenantID, t.userID)
+		b.known.put(conversationKey(t.tenantID, t.userID), struct{}{})
 		return &ref
 	case errors.Is(err, store.ErrNotFound): // nothing stored to keep a name or locale from
 		if b.putConversation(ctx, t, ref) {
@@ -134,35 +133,15 @@ func (b *Bot) putConversation(ctx context.Context, t *turn, ref store.Conversati
 		t.log.WarnContext(ctx, "store conversation reference", "err", err)
 		return false
 	}
-	b.known.add(ref.TenantID, ref.AADObjectID)
+	b.known.put(conversationKey(ref.TenantID, ref.AADObjectID), struct{}{})
 	return true
 }
 
-// knownConversations is which users' conversation references are stored, as far as this process saw; bounded
-// (forgotten all at once when full: the next turn of each user looks again).
-type knownConversations struct {
-	mu sync.Mutex
-	m  map[string]struct{}
-}
-
-// maxKnownConversations bounds knownConversations (about 100 bytes an entry).
+// maxKnownConversations bounds Bot.known (about 100 bytes an entry).
 const maxKnownConversations = 1 << 16
 
-func (k *knownConversations) has(tenantID, userID string) bool {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	_, ok := k.m[tenantID+"\x00"+userID]
-	return ok
-}
-
-func (k *knownConversations) add(tenantID, userID string) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.m == nil || len(k.m) >= maxKnownConversations {
-		k.m = map[string]struct{}{}
-	}
-	k.m[tenantID+"\x00"+userID] = struct{}{}
-}
+// conversationKey is the key of a user's conversation reference in Bot.known.
+func conversationKey(tenantID, userID string) string { return tenantID + "\x00" + userID }
 
 func (b *Bot) onMessage(ctx context.Context, t *turn) error {
 	if v := botframework.SubmitValue(t.act); len(v) > 0 {

@@ -34,9 +34,6 @@ type flowState struct {
 	mu         sync.Mutex
 	outboxKick func()
 	outbox     map[string]func(ctx context.Context, payload json.RawMessage) error
-	// shown is the hash of the card each updated message shows (by activity id), so an update that would
-	// show the same card again is not sent (updateCard).
-	shown map[string][32]byte
 }
 
 // newCore builds the lifecycle core from the bot's configuration: its outbox jobs go through enqueue and a
