@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/infracloudio/msbotbuilder-go/schema"
@@ -155,6 +156,10 @@ type Bot struct {
 	// shown is the hash of the card each updated message shows (by conversation and activity id), so an
 	// update that would show the same card again is not sent (notify.go updateCard).
 	shown *memo[[32]byte]
+	// serviceURLs is each tenant's service URL as this process last read or wrote it (notify.go
+	// noteServiceURL); serviceURLMu orders the reads and writes behind it.
+	serviceURLs  *memo[storedServiceURL]
+	serviceURLMu sync.Mutex
 }
 
 // New builds a Bot. Connector and Store are required.
@@ -195,6 +200,8 @@ func New(cfg Config) (*Bot, error) {
 		verbs:   map[string]verbHandler{},
 		known:   newMemo[struct{}](maxKnownConversations),
 		shown:   newMemo[[32]byte](maxShownCards),
+
+		serviceURLs: newMemo[storedServiceURL](maxServiceURLTenants),
 	}
 	if b.metrics == nil {
 		b.metrics = noMetrics{}

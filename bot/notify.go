@@ -437,18 +437,61 @@ func appNotInstalled(err error) bool {
 	return errors.As(err, &ae) && (ae.Status == 403 || ae.Status == 404)
 }
 
+// Remembering each tenant's Teams service URL (for the chats the bot creates) costs no store access on the
+// turns that bring the URL already stored: Bot.serviceURLs holds, per tenant, the URL this process last read
+// from or wrote to the store, and when. A turn whose URL differs from it (or that finds nothing remembered, or
+// a memory older than serviceURLRecheck) reads the store, and writes when the stored URL differs.
+//
+// With several replicas another one may store a different URL meanwhile (it saw another one, or a newer one).
+// A replica whose memory differs from what its turn brings looks again and writes, so a URL Teams changed to
+// is stored by the first replica that sees it. A replica whose memory matches its turn does not look, even if
+// another replica has since stored something else: the stored URL is then one another replica saw after this
+// one last looked, so less than serviceURLRecheck ago. After that every replica reads the store again on the
+// tenant's next turn and writes its URL when it differs. So a URL that went stale (written by a replica that
+// then saw no more turns of the tenant) is replaced by the tenant's first turn, on any replica, that comes
+// serviceURLRecheck or more after it was written; it costs one read per tenant per recheck per replica.
+const (
+	serviceURLRecheck = 10 * time.Minute
+	// maxServiceURLTenants bounds Bot.serviceURLs.
+	maxServiceURLTenants = 1 << 12
+)
+
+// storedServiceURL is what a process last read from or wrote to the store as a tenant's service URL, and when.
+type storedServiceURL struct {
+	url string
+	at  time.Time
+}
+
 // noteServiceURL remembers the Teams service URL of a tenant, for conversations the bot creates.
 func (b *Bot) noteServiceURL(ctx context.Context, t *turn) {
 	if t.tenantID == "" || t.act.ServiceURL == "" {
 		return
 	}
-	var old string
-	if err := b.cfg.Store.Get(ctx, bucketServiceURL, t.tenantID, &old); err == nil && old == t.act.ServiceURL {
+	now := b.now()
+	if b.serviceURLStored(t.tenantID, t.act.ServiceURL, now) {
 		return
 	}
-	if err := b.cfg.Store.Put(ctx, bucketServiceURL, t.tenantID, t.act.ServiceURL); err != nil {
-		t.log.WarnContext(ctx, "remember service url", "err", err)
+	// One look-and-write at a time, so what is remembered is what the store got last from this process.
+	b.serviceURLMu.Lock()
+	defer b.serviceURLMu.Unlock()
+	if b.serviceURLStored(t.tenantID, t.act.ServiceURL, now) {
+		return // another turn stored or found it meanwhile
 	}
+	var old string
+	if err := b.cfg.Store.Get(ctx, bucketServiceURL, t.tenantID, &old); err != nil || old != t.act.ServiceURL {
+		if err := b.cfg.Store.Put(ctx, bucketServiceURL, t.tenantID, t.act.ServiceURL); err != nil {
+			t.log.WarnContext(ctx, "remember service url", "err", err)
+			return
+		}
+	}
+	b.serviceURLs.put(t.tenantID, storedServiceURL{url: t.act.ServiceURL, at: now})
+}
+
+// serviceURLStored reports whether this process read or wrote url as tenantID's stored service URL, last, less
+// than serviceURLRecheck before now.
+func (b *Bot) serviceURLStored(tenantID, url string, now time.Time) bool {
+	s, ok := b.serviceURLs.get(tenantID)
+	return ok && s.url == url && now.Sub(s.at) < serviceURLRecheck
 }
 
 func (b *Bot) serviceURLFor(ctx context.Context, tenantID string) string {
