@@ -62,6 +62,9 @@ func (t tolerantReader) Intercept(p khttp.Pipeline, i int, req *http.Request) (*
 		resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(raw), resp.Body))
 		return resp, nil
 	}
+	if !needsRewrite(raw, req.URL.Path) {
+		return resp, nil // the SDK reads it as it would read the rewritten body: handed over untouched
+	}
 	out, changed := t.rewrite(raw, req.URL.Path)
 	if changed {
 		resp.Body = io.NopCloser(bytes.NewReader(out))
