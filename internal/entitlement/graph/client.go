@@ -66,7 +66,7 @@ type Config struct {
 	// AppTokens yields app-only Graph tokens (scope https://graph.microsoft.com/.default). Required.
 	AppTokens entitlement.TokenSource
 	// HTTPClient's Transport (default netx.Transport) carries the requests under the Graph
-	// middleware (retry, redirect, compression). Its Timeout, if any, is kept.
+	// middleware (retry, redirect, compression: see middlewares). Its Timeout, if any, is kept.
 	HTTPClient *http.Client
 	// Logger receives one structured line per failed call (status, code, request-id). Default: discard.
 	Logger *slog.Logger
@@ -159,18 +159,8 @@ func New(cfg Config) (*Client, error) {
 	auth := absauth.NewBaseBearerTokenAuthenticationProvider(&tokenProvider{app: cfg.AppTokens, hosts: hosts})
 
 	opts := msgraphcore.GraphClientOptions{GraphServiceVersion: "v1.0", GraphServiceLibraryVersion: "accessbot"}
-	// The tolerant reader is outermost: it rewrites the final answer, after retries and redirects.
-	mws := []khttp.Middleware{tolerantReader{log: log, seen: &sync.Map{}}}
 	retry := newRetryPolicy(maxWait, retries)
-	for _, m := range msgraphcore.GetDefaultMiddlewaresWithOptions(&opts) {
-		if _, isRetry := m.(*khttp.RetryHandler); isRetry {
-			// Our own retry: back-off with jitter without Retry-After, one wait budget per call, and
-			// body-less requests only (see retryPolicy).
-			m = retrier{p: retry}
-		}
-		mws = append(mws, m)
-	}
-	mws = append(mws, observer{})
+	mws := middlewares(&opts, log, retry)
 	var parent http.RoundTripper = netx.Transport()
 	var timeout time.Duration
 	if cfg.HTTPClient != nil {
@@ -215,6 +205,40 @@ func New(cfg Config) (*Client, error) {
 		cache:   newTTLCache(now),
 		retry:   retry,
 	}, nil
+}
+
+// middlewares is the chain every Graph request goes through: the tolerant reader outermost (it rewrites the
+// final answer, after retries and redirects), the Graph SDK's defaults with the retry handler replaced and
+// the handlers that do nothing for this client left out, and observer innermost (it counts attempts). What
+// each default does here (kiota-http-go v1.5.4, msgraph-sdk-go-core v1.4.0):
+//   - GraphTelemetryHandler: kept; it sends SdkVersion and a fresh client-request-id, the id Microsoft support
+//     asks for next to request-id.
+//   - RetryHandler: replaced by retrier (see retryPolicy: back-off with jitter without Retry-After, one wait
+//     budget per call, body-less requests only).
+//   - RedirectHandler: kept; the http.Client does not follow redirects (CheckRedirect), this handler does (up
+//     to 5, dropping Authorization for another host or scheme), so a 3xx from Graph is followed as before.
+//   - CompressionHandler: kept; it gzips request bodies (and re-sends uncompressed on 415).
+//   - ParametersNameDecodingHandler: kept; request builders write OData query names as %24filter, %24top…
+//     (RFC 6570), and it turns them back into $filter, $top.
+//   - UserAgentHandler: kept; it adds kiota-go/<version> to User-Agent.
+//   - UrlReplaceHandler: left out. Its only pair replaces /users/me-token-to-replace by /me, a path only the
+//     root GraphServiceClient's Me() builds; this package never imports that client (see the package doc) and
+//     builds no such path, so it only cost a map walk and a span per request.
+//   - HeadersInspectionHandler: left out. It copies request or response headers only into a
+//     HeadersInspectionOptions a request carries with inspection turned on; no call here sets one (and its own
+//     default inspects nothing), so it only cost a span per request.
+func middlewares(opts *msgraphcore.GraphClientOptions, log *slog.Logger, retry *retryPolicy) []khttp.Middleware {
+	mws := []khttp.Middleware{tolerantReader{log: log, seen: &sync.Map{}}}
+	for _, m := range msgraphcore.GetDefaultMiddlewaresWithOptions(opts) {
+		switch m.(type) {
+		case *khttp.RetryHandler:
+			m = retrier{p: retry}
+		case *khttp.UrlReplaceHandler, *khttp.HeadersInspectionHandler:
+			continue
+		}
+		mws = append(mws, m)
+	}
+	return append(mws, observer{})
 }
 
 // BaseURL returns the Graph root the client talks to.
