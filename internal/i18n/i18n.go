@@ -48,13 +48,23 @@ func load() {
 		var files []*goi18n.MessageFile
 		bundle, files, loadErr = loadCatalogs(catalogFS)
 		simple := simpleMessages(files)
+		rules := map[string]*pluralRules{}
+		for _, l := range Languages {
+			r, err := newPluralRules(bundle, l)
+			if err != nil && loadErr == nil {
+				loadErr = fmt.Errorf("plural rules of %s: %w", l, err)
+			}
+			rules[l] = r
+		}
+		plural := pluralMessages(files, rules)
 		tags = make([]language.Tag, len(Languages))
 		byLang = make(map[string]*Localizer, len(Languages))
 		for i, l := range Languages {
 			tags[i] = language.MustParse(l)
-			byLang[l] = &Localizer{lang: l, loc: goi18n.NewLocalizer(bundle, l), simple: simple[l]}
+			byLang[l] = &Localizer{lang: l, loc: goi18n.NewLocalizer(bundle, l), simple: simple[l], plural: plural[l]}
 			if l != "en" {
 				byLang[l].fallback = simple["en"]
+				byLang[l].pluralFallback = plural["en"]
 			}
 		}
 		matcher = language.NewMatcher(tags)
@@ -101,6 +111,8 @@ type Localizer struct {
 	// simple holds this language's messages by id, the ones T renders itself (simpleMessage) and nil for the
 	// others; fallback is English's, for ids this language lacks (go-i18n renders those in English too).
 	simple, fallback map[string]*simpleMessage
+	// plural and pluralFallback are the same for N (pluralMessage): this language's messages and English's.
+	plural, pluralFallback map[string]*pluralMessage
 }
 
 // maxLocales bounds the remembered locale strings (activity.locale is the sender's to choose); locales past
@@ -198,9 +210,15 @@ func (l *Localizer) T(id string, kv ...any) string {
 // N renders the plural message id for count (its "one"/"other"/… form by the language's CLDR rules); the
 // template sees the number as {{.Count}} besides the name/value pairs.
 func (l *Localizer) N(id string, count int, kv ...any) string {
+	l = l.get()
+	if m := l.pluralMessage(id); m != nil {
+		if s, ok := m.render(count, kv); ok {
+			return s
+		}
+	}
 	d := data(kv)
 	d["Count"] = count
-	s, _ := l.get().localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: d, PluralCount: count})
+	s, _ := l.localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: d, PluralCount: count})
 	return s
 }
 

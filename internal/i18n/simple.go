@@ -40,13 +40,18 @@ func parseSimple(m *goi18n.Message) *simpleMessage {
 		m.LeftDelim != "" || m.RightDelim != "" {
 		return nil
 	}
+	return parseText(m.Other)
+}
+
+// parseText returns a message text as a simpleMessage; nil when it is not one.
+func parseText(text string) *simpleMessage {
 	var parts []string
 	prev := 0
-	for _, loc := range simpleAction.FindAllStringSubmatchIndex(m.Other, -1) {
-		parts = append(parts, m.Other[prev:loc[0]], m.Other[loc[2]:loc[3]])
+	for _, loc := range simpleAction.FindAllStringSubmatchIndex(text, -1) {
+		parts = append(parts, text[prev:loc[0]], text[loc[2]:loc[3]])
 		prev = loc[1]
 	}
-	parts = append(parts, m.Other[prev:])
+	parts = append(parts, text[prev:])
 	for i := 0; i < len(parts); i += 2 {
 		if strings.Contains(parts[i], "{{") {
 			return nil // another kind of action
