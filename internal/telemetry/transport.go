@@ -5,9 +5,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/accessbot/accessbot/internal/netx"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -31,11 +33,64 @@ type transport struct {
 	m      *Metrics
 	system string
 	base   http.RoundTripper
+
+	// ops remembers, per method and path, the operation and its metric children (opOf), so a request to a
+	// path seen before costs one map lookup instead of Operation's regular expressions and the metric
+	// vectors' label hashing. Bounded by maxOps: when full it starts over.
+	mu  sync.Mutex
+	ops map[opKey]*opMetrics
+}
+
+// maxOps bounds transport.ops (paths with ids make one entry each: a few hundred bytes apiece).
+const maxOps = 4096
+
+type opKey struct{ method, path string }
+
+// opMetrics is one operation of a transport and its metric children (nil without metrics); calls holds the
+// request counter per status.
+type opMetrics struct {
+	op       string
+	duration prometheus.Observer
+	mu       sync.Mutex
+	calls    map[string]prometheus.Counter
+}
+
+// opOf returns the operation of a request with method and path, looked up once per method and path.
+func (t *transport) opOf(method, path string) *opMetrics {
+	k := opKey{method, path}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if o, ok := t.ops[k]; ok {
+		return o
+	}
+	o := &opMetrics{op: Operation(method, path)}
+	if t.m != nil {
+		o.duration = t.m.outDuration.WithLabelValues(t.system, o.op)
+		o.calls = map[string]prometheus.Counter{}
+	}
+	if t.ops == nil || len(t.ops) >= maxOps {
+		t.ops = map[opKey]*opMetrics{}
+	}
+	t.ops[k] = o
+	return o
+}
+
+// count counts one request of the operation that ended with status.
+func (o *opMetrics) count(m *Metrics, system, status string) {
+	o.mu.Lock()
+	c, ok := o.calls[status]
+	if !ok {
+		c = m.outCalls.WithLabelValues(system, o.op, status)
+		o.calls[status] = c
+	}
+	o.mu.Unlock()
+	c.Inc()
 }
 
 // RoundTrip implements http.RoundTripper.
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	op := Operation(req.Method, req.URL.Path)
+	om := t.opOf(req.Method, req.URL.Path)
+	op := om.op
 	ctx, span := Tracer().Start(req.Context(), t.system+" "+op, trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(
 			attribute.String("http.request.method", req.Method),
@@ -65,8 +120,8 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.m == nil {
 		return resp, err
 	}
-	t.m.outCalls.WithLabelValues(t.system, op, status).Inc()
-	t.m.outDuration.WithLabelValues(t.system, op).Observe(d.Seconds())
+	om.count(t.m, t.system, status)
+	om.duration.Observe(d.Seconds())
 	if err == nil && isThrottle(resp) {
 		t.m.throttled.WithLabelValues(t.system, status).Inc()
 		if wait, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
