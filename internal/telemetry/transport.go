@@ -36,13 +36,15 @@ type transport struct {
 
 	// ops remembers, per method and path, the operation and its metric children (opOf), so a request to a
 	// path seen before costs one map lookup instead of Operation's regular expressions and the metric
-	// vectors' label hashing. Bounded by maxOps: when full it starts over.
-	mu  sync.Mutex
-	ops map[opKey]*opMetrics
+	// vectors' label hashing. Bounded by maxOps (paths with ids make one entry each): when full it starts
+	// over. byOp holds one opMetrics per operation (few: the label set is small by design), shared by paths.
+	mu   sync.Mutex
+	ops  map[opKey]*opMetrics
+	byOp map[string]*opMetrics
 }
 
-// maxOps bounds transport.ops (paths with ids make one entry each: a few hundred bytes apiece).
-const maxOps = 4096
+// maxOps bounds transport.ops.
+const maxOps = 2048
 
 type opKey struct{ method, path string }
 
@@ -63,10 +65,18 @@ func (t *transport) opOf(method, path string) *opMetrics {
 	if o, ok := t.ops[k]; ok {
 		return o
 	}
-	o := &opMetrics{op: Operation(method, path)}
-	if t.m != nil {
-		o.duration = t.m.outDuration.WithLabelValues(t.system, o.op)
-		o.calls = map[string]prometheus.Counter{}
+	op := Operation(method, path)
+	o, ok := t.byOp[op]
+	if !ok {
+		o = &opMetrics{op: op}
+		if t.m != nil {
+			o.duration = t.m.outDuration.WithLabelValues(t.system, op)
+			o.calls = map[string]prometheus.Counter{}
+		}
+		if t.byOp == nil {
+			t.byOp = map[string]*opMetrics{}
+		}
+		t.byOp[op] = o
 	}
 	if t.ops == nil || len(t.ops) >= maxOps {
 		t.ops = map[opKey]*opMetrics{}

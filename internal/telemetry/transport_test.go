@@ -22,7 +22,7 @@ func (statusRT) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // TestTransportRemembersOperations: requests counted through the remembered operations land on the same
-// series as before, per operation and status, and the memory stays bounded.
+// series as before, per operation and status, and the memory stays bounded (one opMetrics per operation).
 func TestTransportRemembersOperations(t *testing.T) {
 	m := NewMetrics()
 	rt := m.Transport("graph", statusRT{})
@@ -59,8 +59,8 @@ func TestTransportRemembersOperations(t *testing.T) {
 	if got := testutil.CollectAndCount(m.outDuration); got != 3 {
 		t.Errorf("%d duration series, want 3", got)
 	}
-	if n := len(rt.(*transport).ops); n > maxOps {
-		t.Errorf("%d operations remembered, more than %d", n, maxOps)
+	if tr := rt.(*transport); len(tr.ops) > maxOps || len(tr.byOp) != 3 {
+		t.Errorf("%d paths and %d operations remembered, want at most %d and 3", len(tr.ops), len(tr.byOp), maxOps)
 	}
 }
 
