@@ -27,7 +27,7 @@ func TestContract(t *testing.T) {
 func TestContractFaults(t *testing.T) {
 	storetest.RunFaults(t, func(t *testing.T) storetest.Faults {
 		dir := store.SmallTmpfs(t)
-		s, err := store.Open(filepath.Join(dir, "accessbot.db"), store.Options{PendingRetryMax: 20 * time.Millisecond})
+		s, err := store.Open(filepath.Join(dir, "accessbot.db"), store.Options{PendingRetryMax: 20 * time.Millisecond, WALSize: 64 << 10})
 		if err != nil {
 			t.Fatalf("Open: %v", err)
 		}

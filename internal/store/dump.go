@@ -67,6 +67,11 @@ type TableCount struct {
 
 // Dump reads the whole store in one consistent snapshot. Leases are not copied (they expire anyway).
 func (s *Store) Dump(ctx context.Context) (*Dump, error) {
+	if s.wal != nil {
+		if err := s.checkpointWAL(ctx); err != nil { // the completions still in the log only
+			return nil, fmt.Errorf("dump store: %w", err)
+		}
+	}
 	d := &Dump{}
 	err := s.view(ctx, "dump store", func(tx *bbolt.Tx) error {
 		steps := []struct {

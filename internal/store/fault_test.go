@@ -164,7 +164,7 @@ func TestFullDisk(t *testing.T) {
 	dir := smallTmpfs(t)
 	ctx := context.Background()
 	path := filepath.Join(dir, "accessbot.db")
-	s, err := Open(path, Options{PendingRetryMax: 20 * time.Millisecond})
+	s, err := Open(path, Options{PendingRetryMax: 20 * time.Millisecond, WALSize: 64 << 10})
 	if err != nil {
 		t.Fatal(err)
 	}

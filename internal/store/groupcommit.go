@@ -17,10 +17,43 @@ import (
 // long as the queue never empties). A writer returns only after the transaction holding its change is
 // committed, so nothing acknowledged is lost. As with bbolt.DB.Batch, a function may run more than once (when
 // another one in its group fails, the group is retried without it) and must therefore be idempotent.
-type groupCommit struct {
+type groupCommit = groupQueue[*commitReq]
+
+// groupQueue is the leader-and-followers queue of a group commit: the first caller to join while no group is
+// running leads (runs its group at once); callers that join meanwhile wait in pending, and whoever finishes a
+// group takes them as the next one (next), until none are left.
+type groupQueue[R any] struct {
 	mu      sync.Mutex
 	leading bool
-	pending []*commitReq
+	pending []R
+}
+
+// join queues r. When no group is running, the caller leads: it gets the group to run (r and anything queued)
+// and must call next once it is done. Otherwise it gets nil, and r runs in a later group.
+func (q *groupQueue[R]) join(r R) []R {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.pending = append(q.pending, r)
+	if q.leading {
+		return nil
+	}
+	q.leading = true
+	group := q.pending
+	q.pending = nil
+	return group
+}
+
+// next is called when a group is done: the requests queued meanwhile, as the next group (the caller keeps
+// leading), or nil when none are (nobody leads until the next join).
+func (q *groupQueue[R]) next() []R {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	group := q.pending
+	q.pending = nil
+	if len(group) == 0 {
+		q.leading = false
+	}
+	return group
 }
 
 type commitReq struct {
@@ -48,18 +81,9 @@ func (s *Store) batch(ctx context.Context, op string, fn func(tx *bbolt.Tx) erro
 		defer func() { done(failure(err)) }()
 	}
 	req := &commitReq{fn: fn, done: make(chan commitResult, 1)}
-	g := &s.group
-	g.mu.Lock()
-	g.pending = append(g.pending, req)
-	if !g.leading {
-		g.leading = true
-		group := g.pending
-		g.pending = nil
-		g.mu.Unlock()
+	if group := s.group.join(req); group != nil {
 		s.commitGroup(group)
 		s.handOff()
-	} else {
-		g.mu.Unlock()
 	}
 	res := <-req.done
 	switch {
@@ -75,17 +99,11 @@ func (s *Store) batch(ctx context.Context, op string, fn func(tx *bbolt.Tx) erro
 // handOff is called by the goroutine that just committed a group: the writers queued meanwhile are committed
 // by a new goroutine (which hands off again when it is done), or, when none are queued, the next writer leads.
 func (s *Store) handOff() {
-	g := &s.group
-	g.mu.Lock()
-	if len(g.pending) == 0 {
-		g.leading = false
-		g.mu.Unlock()
+	group := s.group.next()
+	if len(group) == 0 {
 		s.maybeDropResident()
 		return
 	}
-	group := g.pending
-	g.pending = nil
-	g.mu.Unlock()
 	go func() {
 		s.commitGroup(group)
 		s.handOff()
@@ -98,7 +116,13 @@ func (s *Store) commitGroup(group []*commitReq) {
 	for len(group) > 0 {
 		failed := -1
 		var fnErr error
+		var walSeq uint64
 		tx, err := s.db.Begin(true)
+		if err == nil {
+			if walSeq, err = s.applyWAL(tx); err != nil {
+				_ = tx.Rollback()
+			}
+		}
 		if err == nil {
 			for i, r := range group {
 				if fnErr = callSafely(r.fn, tx); fnErr != nil {
@@ -111,6 +135,8 @@ func (s *Store) commitGroup(group []*commitReq) {
 			} else {
 				if err = tx.Commit(); err != nil {
 					s.health.noteFailure(err) // cleared by a successful probe (probeWrites), not by the next commit
+				} else if walSeq > 0 {
+					s.wal.trim(walSeq)
 				}
 			}
 		}

@@ -98,6 +98,14 @@ func putDialogs(tx *bbolt.Tx, dialogs []DialogWrite, at time.Time, replace bool)
 
 // Dialog decodes the pending dialog under key into out; a missing dialog is an error matching ErrNotFound.
 func (s *Store) Dialog(ctx context.Context, key string, out any) error {
+	if s.wal != nil {
+		if raw, ok := s.wal.dialog(key); ok {
+			if err := json.Unmarshal(raw, out); err != nil {
+				return fmt.Errorf("%s: decode: %w", key, err)
+			}
+			return nil
+		}
+	}
 	return s.getJSON(ctx, "get dialog", bucketDialogs, key, out)
 }
 

@@ -22,6 +22,11 @@ func (s *Store) Processed(ctx context.Context, key string) ([]byte, bool, error)
 	if len(s.processed.times(h)) == 0 {
 		return nil, false, ctx.Err()
 	}
+	if s.wal != nil {
+		if resp, ok := s.wal.lookup(key); ok {
+			return bytes.Clone(resp), true, nil
+		}
+	}
 	var resp []byte
 	found := false
 	err := s.view(ctx, op, func(tx *bbolt.Tx) error {

@@ -121,6 +121,13 @@ func (x *processedIndex) nextSeq() uint32 {
 	return x.seq
 }
 
+// continueAfter makes nextSeq give numbers above seq (a record replayed from the write-ahead log has it).
+func (x *processedIndex) continueAfter(seq uint32) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.seq = max(x.seq, seq)
+}
+
 // times returns the seconds of hash h's records, earliest first.
 func (x *processedIndex) times(h uint32) []uint32 {
 	x.mu.RLock()

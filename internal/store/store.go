@@ -8,6 +8,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -155,6 +156,10 @@ type Options struct {
 	// PendingRetryMax caps the wait between background retries of an answered activity's completion that
 	// could not be written (a full disk); default DefaultPendingRetryMax.
 	PendingRetryMax time.Duration
+	// WALSize is the size in bytes of the write-ahead log of turn completions, created next to the state file
+	// (its path with ".wal"); 0 means DefaultWALSize, a negative size turns the log off (every completion is
+	// then a commit of the state file). An existing log keeps its size.
+	WALSize int64
 }
 
 // Store is an open bbolt state file. It is safe for concurrent use.
@@ -170,6 +175,7 @@ type Store struct {
 	claims      activityClaims
 	processed   processedIndex
 	resident    residentTrim
+	wal         *walTurns // nil: no write-ahead log (Options.WALSize < 0)
 }
 
 // Open opens (creating if needed) the state file at path, takes its lock and runs pending migrations in one
@@ -227,6 +233,12 @@ func Open(path string, opts Options) (*Store, error) {
 	if err := s.loadProcessedIndex(); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("open store %s: index processed activities: %w", path, err)
+	}
+	if opts.WALSize >= 0 {
+		if err := s.openWAL(cmp.Or(opts.WALSize, DefaultWALSize)); err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("open store %s: %w", path, err)
+		}
 	}
 	s.dropResidentNow() // the log's pages were read to build the index
 	return s, nil
@@ -316,6 +328,9 @@ func (s *Store) migrate(migs []Migration) error {
 // closed cleanly (so the next Open need not read it whole) and releases it. Further calls on the Store fail.
 func (s *Store) Close() error {
 	s.health.Stop()
+	if err := s.closeWAL(); err != nil {
+		s.log.Warn("closing the write-ahead log failed", "err", err)
+	}
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		meta, err := bucket(tx, bucketMeta)
 		if err != nil {

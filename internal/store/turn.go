@@ -191,6 +191,16 @@ func (s *Store) writeCompletion(ctx context.Context, key, token string, resp []b
 			return fmt.Errorf("encode conversation: %w", err)
 		}
 	}
+	if value := encodeProcessed(key, resp); s.walTurnEligible(ctx, h, w, ref, len(value)+dialogsSize(w.Dialogs)) {
+		err := s.appendWAL(ctx, &walEntry{key: key, hash: h, sec: sec, lseq: seq, at: now, dialogs: w.clone().Dialogs, value: value})
+		if err == nil {
+			s.finishCompletion(key, token, h, sec, false)
+			return nil
+		}
+		if !errors.Is(err, errWALUnavailable) {
+			return err
+		}
+	}
 	// Concurrent turns' completions share one commit (group commit); the function is idempotent.
 	err := s.batch(ctx, opCompleteTurn, func(tx *bbolt.Tx) error {
 		var err error
@@ -205,6 +215,13 @@ func (s *Store) writeCompletion(ctx context.Context, key, token string, resp []b
 	if err != nil {
 		return err
 	}
+	s.finishCompletion(key, token, h, sec, kept)
+	return nil
+}
+
+// finishCompletion indexes the completion of key written in second sec (unless an earlier one was kept), then
+// drops the pending answer of key and the claim token holds.
+func (s *Store) finishCompletion(key, token string, h, sec uint32, kept bool) {
 	if kept {
 		s.log.Warn("activity completed twice (its claim was taken over); the first answer is kept", "key", key)
 	} else {
@@ -212,7 +229,6 @@ func (s *Store) writeCompletion(ctx context.Context, key, token string, resp []b
 	}
 	s.health.Forget(key)
 	s.claims.release(key, token)
-	return nil
 }
 
 // putCompletion appends the completion of key at log key (sec, seq) unless a record of key is stored (kept
@@ -235,27 +251,41 @@ func putConversationEncoded(tx *bbolt.Tx, ref ConversationRef, enc []byte, keepN
 		return err
 	}
 	key := joinKey(ref.TenantID, ref.AADObjectID)
-	if raw := b.Get(key); raw != nil {
-		if sameUpToUpdatedAt(raw, enc) {
-			return nil // unchanged (SameConversation), so not written whichever is newer
-		}
-		var old ConversationRef
-		if json.Unmarshal(raw, &old) == nil {
-			if keepNewer && old.UpdatedAt.After(ref.UpdatedAt) {
-				return nil
-			}
-			merged := MergeConversation(old, ref)
-			if SameConversation(old, merged) {
-				return nil
-			}
-			if merged != ref {
-				if enc, err = json.Marshal(merged); err != nil {
-					return fmt.Errorf("encode conversation: %w", err)
-				}
-			}
-		}
+	enc, write, err := conversationToWrite(b.Get(key), ref, enc, keepNewer)
+	if err != nil || !write {
+		return err
 	}
 	return b.Put(key, enc)
+}
+
+// conversationToWrite decides what putConversationEncoded writes over the stored reference raw (nil: none):
+// write is false when raw equals ref in everything but UpdatedAt (after MergeConversation), or (keepNewer) is
+// newer; otherwise enc is what to store (ref merged with raw, encoded).
+func conversationToWrite(raw []byte, ref ConversationRef, enc []byte, keepNewer bool) ([]byte, bool, error) {
+	if raw == nil {
+		return enc, true, nil
+	}
+	if sameUpToUpdatedAt(raw, enc) {
+		return nil, false, nil // unchanged (SameConversation), so not written whichever is newer
+	}
+	var old ConversationRef
+	if json.Unmarshal(raw, &old) != nil {
+		return enc, true, nil
+	}
+	if keepNewer && old.UpdatedAt.After(ref.UpdatedAt) {
+		return nil, false, nil
+	}
+	merged := MergeConversation(old, ref)
+	if SameConversation(old, merged) {
+		return nil, false, nil
+	}
+	if merged != ref {
+		var err error
+		if enc, err = json.Marshal(merged); err != nil {
+			return nil, false, fmt.Errorf("encode conversation: %w", err)
+		}
+	}
+	return enc, true, nil
 }
 
 // updatedAtKey opens the last property of an encoded ConversationRef. A string value cannot hold it: its

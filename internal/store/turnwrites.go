@@ -95,3 +95,12 @@ func (w TurnWrites) clone() TurnWrites {
 	w.Dialogs = dialogs
 	return w
 }
+
+// dialogsSize is the bytes of dialogs' keys and values.
+func dialogsSize(dialogs []DialogWrite) int {
+	n := 0
+	for _, d := range dialogs {
+		n += len(d.Key) + len(d.Value)
+	}
+	return n
+}

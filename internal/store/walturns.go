@@ -1,0 +1,497 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/accessbot/accessbot/internal/store/wal"
+)
+
+// Most turns write nothing but their completion record: their conversation reference is unchanged and their
+// answer points at no dialog. Such a completion goes to a write-ahead log next to the state file (package wal)
+// instead of a bbolt commit: the records of concurrent turns become durable with one write and one fdatasync
+// of a preallocated file, where a bbolt commit costs two fdatasyncs and a dozen page writes. Until a
+// checkpoint copies them into the state file, the records are also kept in memory (the overlay), where
+// Processed finds them. Every bbolt write transaction first copies the overlay into itself (applyWAL) and
+// records the last log sequence number it copied in the meta bucket, in the same commit; so the state file
+// never holds a write that is older than a log record it lacks, and Open knows which records to replay. A
+// checkpoint is just such a transaction with nothing else in it, run shortly after the overlay fills, when the
+// log is half full, and by Close.
+
+// DefaultWALSize is the size of the write-ahead log file when Options.WALSize is 0: room for about 4,000
+// completions of 1 KB between checkpoints, which run every walCheckpointDelay.
+const DefaultWALSize = 4 << 20
+
+// walSuffix names the write-ahead log: the state file's path with this suffix.
+const walSuffix = ".wal"
+
+// walCheckpointDelay is how long a completion waits in the log (and the overlay) before a checkpoint copies
+// it into the state file.
+const walCheckpointDelay = 100 * time.Millisecond
+
+// keyWALApplied (meta bucket) holds the sequence number of the last write-ahead log record copied into the
+// state file (8 bytes, big-endian).
+var keyWALApplied = []byte("wal_applied")
+
+// errWALUnavailable sends a completion to the state file instead: the log failed, or is full and could not be
+// checkpointed.
+var errWALUnavailable = errors.New("write-ahead log unavailable")
+
+// walTurns is the store's write-ahead log of completions and its overlay.
+type walTurns struct {
+	log    *wal.Log
+	queue  groupQueue[*walReq]
+	failed atomic.Bool // the log failed: every completion goes to the state file until a restart
+	busy   atomic.Bool // a checkpoint by checkpointQuietly is running
+	closed atomic.Bool // Close checkpointed for the last time: timers do nothing
+
+	mu      sync.Mutex
+	byKey   map[string]*walEntry // flushed, not yet in the state file, by activity key
+	dialogs map[string]*walEntry // the same, by the key of a dialog they write (the latest writer)
+	order   []*walEntry          // the same, by sequence number
+	last    uint64               // the sequence number of the last record appended
+	applied uint64               // the last one the state file holds (committed)
+	timer   *time.Timer          // the pending checkpoint, or nil
+}
+
+// walEntry is one completion in the log: its processed-log key (sec, lseq), record value (encodeProcessed),
+// the dialogs written with it and their write time, and once flushed its log sequence number.
+type walEntry struct {
+	seq     uint64
+	key     string
+	hash    uint32
+	sec     uint32
+	lseq    uint32
+	at      time.Time
+	dialogs []DialogWrite
+	value   []byte
+}
+
+type walReq struct {
+	e    *walEntry
+	done chan error
+}
+
+// walRecordFormat is the first byte of a log record, so the layout can change later.
+const walRecordFormat = 1
+
+// payload is e as a log record: walRecordFormat, sec, lseq, the dialogs' write time (Unix nanoseconds), the
+// number of dialogs and each one's key and value (lengths as uvarints), then the record value.
+func (e *walEntry) payload() []byte {
+	n := 1 + 16 + binary.MaxVarintLen64 + len(e.value)
+	for _, d := range e.dialogs {
+		n += 2*binary.MaxVarintLen64 + len(d.Key) + len(d.Value)
+	}
+	p := make([]byte, 0, n)
+	p = append(p, walRecordFormat)
+	p = binary.BigEndian.AppendUint32(p, e.sec)
+	p = binary.BigEndian.AppendUint32(p, e.lseq)
+	p = binary.BigEndian.AppendUint64(p, uint64(e.at.UnixNano()))
+	p = binary.AppendUvarint(p, uint64(len(e.dialogs)))
+	for _, d := range e.dialogs {
+		p = binary.AppendUvarint(p, uint64(len(d.Key)))
+		p = append(p, d.Key...)
+		p = binary.AppendUvarint(p, uint64(len(d.Value)))
+		p = append(p, d.Value...)
+	}
+	return append(p, e.value...)
+}
+
+// decodeWALEntry is payload's inverse (the entry aliases r.Data).
+func decodeWALEntry(r wal.Record) (*walEntry, error) {
+	bad := func(what string) (*walEntry, error) {
+		return nil, fmt.Errorf("log record %d: %s: %w", r.Seq, what, errBadRecord)
+	}
+	p := r.Data
+	if len(p) < 17 || p[0] != walRecordFormat {
+		return bad("header")
+	}
+	e := &walEntry{seq: r.Seq, sec: binary.BigEndian.Uint32(p[1:]), lseq: binary.BigEndian.Uint32(p[5:]),
+		at: time.Unix(0, int64(binary.BigEndian.Uint64(p[9:]))).UTC()}
+	p = p[17:]
+	count, w := binary.Uvarint(p)
+	if w <= 0 || count > uint64(len(p)) {
+		return bad("dialog count")
+	}
+	p = p[w:]
+	for range count {
+		var key, value []byte
+		if key, p = cutUvarintBytes(p); key == nil {
+			return bad("dialog key")
+		}
+		if value, p = cutUvarintBytes(p); value == nil {
+			return bad("dialog value")
+		}
+		e.dialogs = append(e.dialogs, DialogWrite{Key: string(key), Value: value})
+	}
+	key, _, err := decodeProcessed(p)
+	if err != nil {
+		return nil, fmt.Errorf("log record %d: %w", r.Seq, err)
+	}
+	e.key, e.value = string(key), p
+	e.hash, _ = recordHash(p)
+	return e, nil
+}
+
+// cutUvarintBytes splits a uvarint length and that many bytes off p; nil when p is too short.
+func cutUvarintBytes(p []byte) (b, rest []byte) {
+	n, w := binary.Uvarint(p)
+	if w <= 0 || n > uint64(len(p)-w) {
+		return nil, p
+	}
+	return p[w : w+int(n) : w+int(n)], p[w+int(n):]
+}
+
+// openWAL opens (creating) the log of the state file and replays the records the state file lacks, in one
+// transaction, before anything else reads it.
+func (s *Store) openWAL(size int64) error {
+	after, err := s.walApplied()
+	if err != nil {
+		return err
+	}
+	path := s.path + walSuffix
+	_, statErr := os.Stat(path)
+	log, recs, err := wal.Open(path, size, after)
+	if err != nil && errors.Is(statErr, fs.ErrNotExist) {
+		// Nothing to replay: run without the log rather than not at all (a full disk at start).
+		s.log.Warn("cannot create the write-ahead log: every completion is a commit of the state file", "err", err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	w := &walTurns{log: log, byKey: map[string]*walEntry{}, dialogs: map[string]*walEntry{}, last: after, applied: after}
+	for _, r := range recs {
+		e, err := decodeWALEntry(r)
+		if err != nil {
+			_ = log.Close()
+			return fmt.Errorf("replay write-ahead log: %w", err)
+		}
+		w.add(e)
+		s.processed.add(e.hash, e.sec)
+		s.processed.continueAfter(e.lseq)
+	}
+	s.wal = w
+	if len(recs) > 0 {
+		if err := s.checkpointWAL(context.Background()); err != nil {
+			return fmt.Errorf("replay write-ahead log: %w", err)
+		}
+		s.log.Info("replayed the write-ahead log into the state file", "records", len(recs), "last", w.last)
+	}
+	return nil
+}
+
+// walApplied reads keyWALApplied.
+func (s *Store) walApplied() (uint64, error) {
+	var n uint64
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
+			return nil
+		}
+		if raw := meta.Get(keyWALApplied); raw != nil {
+			if len(raw) != 8 {
+				return fmt.Errorf("meta %s is %d bytes, not 8", keyWALApplied, len(raw))
+			}
+			n = binary.BigEndian.Uint64(raw)
+		}
+		return nil
+	})
+	return n, err
+}
+
+// add puts a flushed entry in the overlay.
+func (w *walTurns) add(e *walEntry) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.byKey[e.key] = e
+	for _, d := range e.dialogs {
+		w.dialogs[d.Key] = e
+	}
+	w.order = append(w.order, e)
+	w.last = e.seq
+}
+
+// lookup returns the response of key's completion if it is in the overlay.
+func (w *walTurns) lookup(key string) (resp []byte, ok bool) {
+	w.mu.Lock()
+	e, ok := w.byKey[key]
+	w.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	_, resp, _ = decodeProcessed(e.value)
+	return resp, true
+}
+
+// dialog returns the value of the dialog under key if an entry of the overlay writes it.
+func (w *walTurns) dialog(key string) (json.RawMessage, bool) {
+	w.mu.Lock()
+	e, ok := w.dialogs[key]
+	w.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	for _, d := range e.dialogs {
+		if d.Key == key {
+			return d.Value, true
+		}
+	}
+	return nil, false
+}
+
+// pending is the overlay, oldest first (the slice is not changed later: add appends to it, trim replaces it).
+func (w *walTurns) pending() []*walEntry {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.order
+}
+
+// trim drops the entries up to seq from the overlay: a committed transaction copied them.
+func (w *walTurns) trim(seq uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	i := 0
+	for ; i < len(w.order) && w.order[i].seq <= seq; i++ {
+		e := w.order[i]
+		if w.byKey[e.key] == e {
+			delete(w.byKey, e.key)
+		}
+		for _, d := range e.dialogs {
+			if w.dialogs[d.Key] == e {
+				delete(w.dialogs, d.Key)
+			}
+		}
+	}
+	w.order = append([]*walEntry(nil), w.order[i:]...)
+	w.applied = max(w.applied, seq)
+}
+
+// applyWAL copies the overlay into tx (a completion of a key the file holds already is skipped: the first
+// wins) and records the last sequence number copied; commitGroup calls it first in every write transaction
+// and, once tx is committed, trims the overlay up to the number returned (0: nothing copied).
+func (s *Store) applyWAL(tx *bbolt.Tx) (uint64, error) {
+	if s.wal == nil {
+		return 0, nil
+	}
+	entries := s.wal.pending()
+	if len(entries) == 0 {
+		return 0, nil
+	}
+	b, err := bucket(tx, bucketProcessedLog)
+	if err != nil {
+		return 0, err
+	}
+	b.FillPercent = logFillPercent
+	for _, e := range entries {
+		if s.maybeCompletedTwice(e) {
+			lk, _, err := s.findProcessed(tx, e.key, e.hash)
+			if err != nil {
+				return 0, fmt.Errorf("apply write-ahead log record %d: %w", e.seq, err)
+			}
+			if lk != nil {
+				continue
+			}
+		}
+		if err := b.Put(logKey(e.sec, e.lseq), e.value); err != nil {
+			return 0, fmt.Errorf("apply write-ahead log record %d: %w", e.seq, err)
+		}
+		if err := putDialogs(tx, e.dialogs, e.at, true); err != nil {
+			return 0, fmt.Errorf("apply write-ahead log record %d: %w", e.seq, err)
+		}
+	}
+	last := entries[len(entries)-1].seq
+	meta, err := bucket(tx, bucketMeta)
+	if err != nil {
+		return 0, err
+	}
+	return last, meta.Put(keyWALApplied, binary.BigEndian.AppendUint64(nil, last))
+}
+
+// maybeCompletedTwice reports whether the state file may hold another completion of e's key: the index knows
+// records of e's key hash from other seconds than e's. A record is logged only when its hash was unknown
+// (walTurnEligible), so another record of the key comes from a completion through the state file that raced
+// it (a claim taken over); one in the same second as e is not looked for (reading every record of that
+// second for each log record would cost more than the rare duplicate, which Processed and Dump resolve as the
+// first record).
+func (s *Store) maybeCompletedTwice(e *walEntry) bool {
+	times := s.processed.times(e.hash)
+	return len(times) > 1 || (len(times) == 1 && times[0] != e.sec)
+}
+
+// checkpointWAL copies the overlay into the state file now (a write transaction with nothing else in it).
+func (s *Store) checkpointWAL(ctx context.Context) error {
+	return s.batch(ctx, "checkpoint write-ahead log", func(*bbolt.Tx) error { return nil })
+}
+
+// walTurnEligible reports whether the completion of an activity key of hash h with w can go to the log: the
+// log works, the reference is not to be written (enc is w.Ref encoded; one equal to the stored one up to
+// UpdatedAt is not), the file and the overlay hold no record of h (the first completion wins, which the log
+// cannot check; its dialogs then keep stored values, which the log cannot check either) and the record (size
+// bytes with its dialogs) fits in an eighth of the log.
+func (s *Store) walTurnEligible(ctx context.Context, h uint32, w TurnWrites, enc []byte, size int) bool {
+	if s.wal == nil || s.wal.failed.Load() || len(s.processed.times(h)) > 0 ||
+		!s.wal.log.Fits(1, size+8) || int64(size) > s.wal.log.Capacity()/8 {
+		return false
+	}
+	if w.Ref == nil {
+		return true
+	}
+	write := true
+	_ = s.view(ctx, "get conversation", func(tx *bbolt.Tx) error {
+		if b := tx.Bucket(bucketConversations); b != nil {
+			_, write, _ = conversationToWrite(b.Get(joinKey(w.Ref.TenantID, w.Ref.AADObjectID)), *w.Ref, enc, w.KeepNewerRef)
+		}
+		return nil
+	})
+	return !write
+}
+
+// appendWAL makes e durable in the log, together with the completions of concurrent turns, and puts it in the
+// overlay. errWALUnavailable: write it to the state file instead.
+func (s *Store) appendWAL(ctx context.Context, e *walEntry) (err error) {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%s: %w", opCompleteTurn, err)
+	}
+	if s.observe != nil {
+		done := s.observe(ctx, "append write-ahead log", true)
+		defer func() { done(failure(err)) }()
+	}
+	req := &walReq{e: e, done: make(chan error, 1)}
+	if group := s.wal.queue.join(req); group != nil {
+		s.flushWAL(group)
+		s.handOffWAL()
+	}
+	return <-req.done
+}
+
+// handOffWAL is groupCommit's handOff for the log.
+func (s *Store) handOffWAL() {
+	group := s.wal.queue.next()
+	if len(group) == 0 {
+		return
+	}
+	go func() {
+		s.flushWAL(group)
+		s.handOffWAL()
+	}()
+}
+
+// flushWAL appends group's records with one flush, puts them in the overlay and answers their writers.
+func (s *Store) flushWAL(group []*walReq) {
+	w := s.wal
+	recs := make([][]byte, len(group))
+	for i, r := range group {
+		recs[i] = r.e.payload()
+	}
+	last, err := s.appendRecords(recs)
+	if err == nil {
+		first := last - uint64(len(group)) + 1
+		for i, r := range group {
+			r.e.seq = first + uint64(i)
+			w.add(r.e)
+		}
+		s.scheduleCheckpoint()
+	}
+	for _, r := range group {
+		r.done <- err
+	}
+}
+
+// appendRecords appends recs, reusing the log from its start when everything in it is in the state file, and
+// checkpointing first when it is full.
+func (s *Store) appendRecords(recs [][]byte) (uint64, error) {
+	w := s.wal
+	w.mu.Lock()
+	idle := w.applied == w.last
+	w.mu.Unlock()
+	if idle && w.log.Used() > 0 {
+		w.log.Reset() // the leader is the only appender: nothing is being written now
+	}
+	last, err := w.log.Append(recs)
+	if errors.Is(err, wal.ErrFull) {
+		if cerr := s.checkpointWAL(context.Background()); cerr != nil {
+			return 0, fmt.Errorf("%w: full, and its checkpoint failed: %w", errWALUnavailable, cerr)
+		}
+		w.mu.Lock()
+		idle = w.applied == w.last
+		w.mu.Unlock()
+		if !idle {
+			return 0, fmt.Errorf("%w: full, and its checkpoint left records behind", errWALUnavailable)
+		}
+		w.log.Reset()
+		last, err = w.log.Append(recs)
+	}
+	if err != nil && !errors.Is(err, wal.ErrFull) {
+		if w.failed.CompareAndSwap(false, true) {
+			s.log.Error("write-ahead log failed: completions are written to the state file until a restart", "err", err)
+		}
+	}
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", errWALUnavailable, err)
+	}
+	if w.log.Used() > w.log.Capacity()/2 {
+		go s.checkpointQuietly()
+	}
+	return last, nil
+}
+
+// scheduleCheckpoint arms the checkpoint timer unless it is armed.
+func (s *Store) scheduleCheckpoint() {
+	w := s.wal
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.timer == nil {
+		w.timer = time.AfterFunc(walCheckpointDelay, s.checkpointQuietly)
+	}
+}
+
+// checkpointQuietly checkpoints unless one is running or the store is closed, logging a failure (the records
+// stay in the log and the overlay, and the next write transaction copies them), and rearms the timer when
+// records remain.
+func (s *Store) checkpointQuietly() {
+	w := s.wal
+	w.mu.Lock()
+	w.timer = nil
+	w.mu.Unlock()
+	if w.closed.Load() || !w.busy.CompareAndSwap(false, true) {
+		return
+	}
+	defer w.busy.Store(false)
+	if err := s.checkpointWAL(context.Background()); err != nil {
+		s.log.Warn("write-ahead log checkpoint failed; retrying", "err", err)
+	}
+	if len(w.pending()) > 0 {
+		s.scheduleCheckpoint()
+	}
+}
+
+// closeWAL checkpoints for the last time (before Close marks the file closed cleanly) and closes the log.
+func (s *Store) closeWAL() error {
+	w := s.wal
+	if w == nil {
+		return nil
+	}
+	w.closed.Store(true)
+	w.mu.Lock()
+	if w.timer != nil {
+		w.timer.Stop()
+		w.timer = nil
+	}
+	w.mu.Unlock()
+	err := s.checkpointWAL(context.Background())
+	if err != nil {
+		s.log.Warn("could not copy the write-ahead log into the state file: the next start replays it", "err", err)
+	}
+	return w.log.Close()
+}
