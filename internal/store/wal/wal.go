@@ -55,7 +55,7 @@ type Record struct {
 }
 
 // Log is an open write-ahead log. Append, Reset and Close must not be called concurrently (one writer leads a
-// group at a time); Used and Size may be.
+// group at a time); Used, Capacity and Fits may be.
 type Log struct {
 	f      *os.File
 	path   string
@@ -176,6 +176,10 @@ func (l *Log) recover(after uint64) ([]Record, error) {
 	if len(recs) > 0 && recs[0].Seq != after+1 {
 		return nil, fmt.Errorf("%w: it holds records %d to %d, but what it was applied to holds only up to %d "+
 			"(restored from an older backup?)", ErrGap, recs[0].Seq, last, after)
+	}
+	if last < after {
+		// Every record is applied, and the next one (after+1) would not continue them: start over, as Reset.
+		off = 0
 	}
 	l.off = headerSize + off
 	l.next = max(last, after) + 1
