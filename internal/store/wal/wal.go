@@ -7,7 +7,8 @@
 // A record is framed as magic, CRC-32C, sequence number, length, payload. Sequence numbers rise by one from
 // record to record for the life of the log (Reset does not restart them), so reading the file from its start
 // and stopping at the first frame that is torn, unwritten (zero) or out of sequence finds exactly the records
-// written since the last Reset: what follows them is older, from before that Reset.
+// written since the last Reset: what follows them is older, from before that Reset, or zero (Open zeroes what
+// follows the records it found, which may be the remains of a group a crash tore).
 package wal
 
 import (
@@ -183,7 +184,55 @@ func (l *Log) recover(after uint64) ([]Record, error) {
 	}
 	l.off = headerSize + off
 	l.next = max(last, after) + 1
+	if err := l.scrub(); err != nil {
+		return nil, err
+	}
 	return recs, nil
+}
+
+// scrub zeroes the file after the recovered records (where it is not zero already) and flushes that. What
+// follows them may be frames of a group a crash tore, intact after a torn or lost first frame: their sequence
+// numbers continue the recovered records, so once the next records overwrite the torn ones to the same length,
+// recovery would find them again, though they were never acknowledged. After a scrub, everything past the last
+// record is zero or older than it, for as long as the log is open.
+func (l *Log) scrub() error {
+	buf := make([]byte, 64<<10)
+	dirty := false
+	for off := l.off; off < l.size; off += int64(len(buf)) {
+		chunk := buf[:min(int64(len(buf)), l.size-off)]
+		if _, err := l.f.ReadAt(chunk, off); err != nil {
+			return fmt.Errorf("read past the records: %w", err)
+		}
+		if allZero(chunk) {
+			continue
+		}
+		clear(chunk)
+		if _, err := l.f.WriteAt(chunk, off); err != nil {
+			return fmt.Errorf("zero past the records: %w", err)
+		}
+		dirty = true
+	}
+	if dirty {
+		if err := fdatasync(l.f); err != nil {
+			return fmt.Errorf("flush the zeroes past the records: %w", err)
+		}
+	}
+	return nil
+}
+
+func allZero(b []byte) bool {
+	for len(b) >= 8 {
+		if binary.NativeEndian.Uint64(b) != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // readFrame reads the next frame from r (at most left bytes): its sequence number, payload and length; n is 0
