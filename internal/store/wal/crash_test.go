@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 )
 
@@ -168,5 +169,22 @@ func TestBroken(t *testing.T) {
 			_, recs := mustOpen(t, path, MinSize, 0)
 			checkRecords(t, recs, want(1, 1, 10))
 		})
+	}
+}
+
+// TestFdatasync: the flush works on an open log file and fails, without touching any descriptor, on a closed one.
+func TestFdatasync(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.wal")
+	l, _, err := Open(path, MinSize, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fdatasync(l.f); err != nil {
+		t.Fatalf("fdatasync of the open log: %v", err)
+	}
+	_ = l.Close()
+	// Not EBADF from a descriptor number used after Close (which another file may have taken by then).
+	if err := fdatasync(l.f); err == nil || errors.Is(err, syscall.EBADF) {
+		t.Fatalf("fdatasync of the closed log = %v, want the file's own closed-file error", err)
 	}
 }

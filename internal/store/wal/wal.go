@@ -20,6 +20,7 @@ import (
 	"hash/crc32"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -270,11 +271,14 @@ func (l *Log) Append(recs [][]byte) (last uint64, err error) {
 	if l.broken != nil {
 		return 0, fmt.Errorf("%w: %w", ErrBroken, l.broken)
 	}
-	need := 0
+	need := int64(0)
 	for _, r := range recs {
-		need += frameOverhead + len(r)
+		if uint64(len(r)) > math.MaxUint32 {
+			return 0, fmt.Errorf("append to %s: a record of %d bytes does not fit a frame's length", l.path, len(r))
+		}
+		need += frameOverhead + int64(len(r))
 	}
-	if int64(need) > l.size-l.off {
+	if need > l.size-l.off {
 		return 0, ErrFull
 	}
 	buf := l.buf[:0]
@@ -324,7 +328,7 @@ func (l *Log) Used() int64 {
 func (l *Log) Capacity() int64 { return l.size - headerSize }
 
 // Fits reports whether records of n payload bytes in all (k of them) could ever fit in the log.
-func (l *Log) Fits(k, n int) bool { return int64(k*frameOverhead+n) <= l.Capacity() }
+func (l *Log) Fits(k, n int) bool { return int64(k)*frameOverhead+int64(n) <= l.Capacity() }
 
 // Close closes the file.
 func (l *Log) Close() error {
