@@ -227,6 +227,10 @@ func TestFull(t *testing.T) {
 	mustAppend(t, l, group(1, 2, 1000), 2)
 	used := l.Used()
 	free := l.Capacity() - used
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, recs := range [][][]byte{
 		group(3, 1, int(free)-frameOverhead+1),
 		group(3, 2, int(free)/2-frameOverhead+1),
@@ -238,6 +242,9 @@ func TestFull(t *testing.T) {
 		if l.Used() != used {
 			t.Fatalf("Used = %d after ErrFull, want %d", l.Used(), used)
 		}
+	}
+	if after, err := os.ReadFile(path); err != nil || !bytes.Equal(after, before) {
+		t.Fatalf("ErrFull changed the file (%v)", err)
 	}
 	if l.Fits(1, int(l.Capacity())) || !l.Fits(1, int(l.Capacity())-frameOverhead) {
 		t.Fatal("Fits disagrees with the capacity")
@@ -364,3 +371,34 @@ func crcOf(b []byte) uint32 { return crc32.Checksum(b, crcTable) }
 
 // newFrameReader reads frames from b.
 func newFrameReader(b []byte) *bufio.Reader { return bufio.NewReader(bytes.NewReader(b)) }
+
+// TestUsedWhileAppending: Used, Capacity and Fits may be called while a group is appended (run with -race).
+func TestUsedWhileAppending(t *testing.T) {
+	l, _ := mustOpen(t, filepath.Join(t.TempDir(), "state.wal"), MinSize, 0)
+	done := make(chan struct{})
+	errs := make(chan error, 1)
+	go func() {
+		defer close(errs)
+		prev := int64(0)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			u := l.Used()
+			if u < prev || u > l.Capacity() || !l.Fits(1, 0) {
+				errs <- fmt.Errorf("Used = %d after %d, capacity %d", u, prev, l.Capacity())
+				return
+			}
+			prev = u
+		}
+	}()
+	for i := uint64(1); i <= 20; i++ {
+		mustAppend(t, l, group(i, 1, 100), i)
+	}
+	close(done)
+	if err := <-errs; err != nil {
+		t.Fatal(err)
+	}
+}
