@@ -3,6 +3,7 @@ package store
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -58,7 +59,11 @@ func crashChild(path string) int {
 				}
 				ref := validRef()
 				ref.AADObjectID = fmt.Sprintf("turn-%d-%d", g, j%16)
-				if err := s.CompleteTurn(ctx, key, c.Token, []byte(`{"status":200}`), TurnWrites{Ref: &ref}); err != nil {
+				w := TurnWrites{Ref: &ref}
+				if j%3 == 0 { // a form handed out in the answer: its dialog is written with the completion
+					w.Dialogs = []DialogWrite{{Key: "form|" + key, Value: json.RawMessage(`{"turn":"` + key + `"}`)}}
+				}
+				if err := s.CompleteTurn(ctx, key, c.Token, []byte(`{"status":200}`), w); err != nil {
 					fmt.Fprintln(os.Stderr, "complete:", err)
 					os.Exit(2)
 				}
@@ -219,7 +224,7 @@ func verifyAfterCrash(t *testing.T, round int, path string, auditAcks map[uint64
 }
 
 // verifyClaimsAfterCrash checks that every acknowledged (completed) turn is on disk: a redelivery of that
-// activity would not be processed again, and gets the stored answer.
+// activity would not be processed again, and gets the stored answer; a turn that handed out a form has its dialog.
 func verifyClaimsAfterCrash(t *testing.T, round int, path string, keys []string) {
 	t.Helper()
 	s, err := Open(path, Options{})
@@ -231,6 +236,14 @@ func verifyClaimsAfterCrash(t *testing.T, round int, path string, keys []string)
 		c, err := s.ClaimActivity(context.Background(), key, time.Minute)
 		if err != nil || c.Won || !c.Done || string(c.Response) != `{"status":200}` {
 			t.Fatalf("round %d: acknowledged claim %s was lost (claim again: %+v, %v)", round, key, c, err)
+		}
+		var j int
+		if _, err := fmt.Sscanf(key[strings.LastIndex(key, "-")+1:], "%d", &j); err != nil || j%3 != 0 {
+			continue
+		}
+		var form struct{ Turn string }
+		if err := s.Dialog(context.Background(), "form|"+key, &form); err != nil || form.Turn != key {
+			t.Fatalf("round %d: the dialog of acknowledged turn %s was lost: %+v, %v", round, key, form, err)
 		}
 	}
 }

@@ -62,6 +62,7 @@ type walTurns struct {
 	last    uint64               // the sequence number of the last record appended
 	applied uint64               // the last one the state file holds (committed)
 	timer   *time.Timer          // the pending checkpoint, or nil
+	delay   time.Duration        // from the first record in the overlay to its checkpoint (walCheckpointDelay)
 }
 
 // walEntry is one completion in the log: its processed-log key (sec, lseq), record value (encodeProcessed),
@@ -170,7 +171,8 @@ func (s *Store) openWAL(size int64) error {
 	if err != nil {
 		return err
 	}
-	w := &walTurns{log: log, byKey: map[string]*walEntry{}, dialogs: map[string]*walEntry{}, last: after, applied: after}
+	w := &walTurns{log: log, byKey: map[string]*walEntry{}, dialogs: map[string]*walEntry{}, last: after, applied: after,
+		delay: walCheckpointDelay}
 	for _, r := range recs {
 		e, err := decodeWALEntry(r)
 		if err != nil {
@@ -184,10 +186,12 @@ func (s *Store) openWAL(size int64) error {
 	s.wal = w
 	if len(recs) > 0 {
 		if err := s.checkpointWAL(context.Background()); err != nil {
-			return fmt.Errorf("replay write-ahead log: %w", err)
+			_ = log.Close()
+			return fmt.Errorf("replay write-ahead log %s: %w", path, err)
 		}
 		s.log.Info("replayed the write-ahead log into the state file", "records", len(recs), "last", w.last)
 	}
+	log.Reset() // what it holds is in the state file (replayed, or checkpointed before the last stop)
 	return nil
 }
 
@@ -452,7 +456,7 @@ func (s *Store) scheduleCheckpoint() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.timer == nil {
-		w.timer = time.AfterFunc(walCheckpointDelay, s.checkpointQuietly)
+		w.timer = time.AfterFunc(w.delay, s.checkpointQuietly)
 	}
 }
 
