@@ -368,7 +368,7 @@ func (s *Store) appendWAL(ctx context.Context, e *walEntry) (err error) {
 		return fmt.Errorf("%s: %w", opCompleteTurn, err)
 	}
 	if s.observe != nil {
-		done := s.observe(ctx, "append write-ahead log", true)
+		done := s.observe(ctx, opCompleteTurn, true) // the same logical write as through the state file
 		defer func() { done(failure(err)) }()
 	}
 	req := &walReq{e: e, done: make(chan error, 1)}
