@@ -173,6 +173,7 @@ type Store struct {
 	health      writeHealth
 	group       groupCommit
 	claims      activityClaims
+	completing  completionLocks
 	processed   processedIndex
 	resident    residentTrim
 	wal         *walTurns // nil: no write-ahead log (Options.WALSize < 0)

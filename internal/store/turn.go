@@ -73,6 +73,38 @@ func (c *activityClaims) renew(key, token string, now time.Time) bool {
 	return true
 }
 
+// completionLocks serializes the completions of one activity key (two only meet when a claim was taken over):
+// the second then finds the first's record in the index (and the state file, or the write-ahead log's
+// overlay, which its transaction copies in first), so the first completion wins whichever way each is written.
+type completionLocks struct {
+	mu   sync.Mutex
+	held map[string]chan struct{}
+}
+
+// lock waits until no other completion of key runs and returns the function that ends this one.
+func (l *completionLocks) lock(key string) (unlock func()) {
+	for {
+		l.mu.Lock()
+		busy, ok := l.held[key]
+		if !ok {
+			if l.held == nil {
+				l.held = map[string]chan struct{}{}
+			}
+			done := make(chan struct{})
+			l.held[key] = done
+			l.mu.Unlock()
+			return func() {
+				l.mu.Lock()
+				delete(l.held, key)
+				l.mu.Unlock()
+				close(done)
+			}
+		}
+		l.mu.Unlock()
+		<-busy
+	}
+}
+
 // ClaimActivity claims key (an activity id) BEFORE the caller does anything visible, so a Teams redelivery
 // is answered once. Won: the caller processes the activity and then calls CompleteActivity or CompleteTurn
 // (or ReleaseActivity when it failed) with the claim's Token. !Won && Done: the caller replays Response.
@@ -181,6 +213,7 @@ const opCompleteTurn = "complete turn"
 // stamped, see TurnWrites.Stamped), then drops the claim token holds and any pending answer of key. A pending
 // answer is written with it (PendingAnswers.Flush).
 func (s *Store) writeCompletion(ctx context.Context, key, token string, resp []byte, w TurnWrites) error {
+	defer s.completing.lock(key)()
 	now := s.now().UTC()
 	h, sec, seq := keyHash(key), logSecond(now), s.processed.nextSeq()
 	var kept bool

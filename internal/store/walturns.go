@@ -63,6 +63,7 @@ type walTurns struct {
 	applied uint64               // the last one the state file holds (committed)
 	timer   *time.Timer          // the pending checkpoint, or nil
 	delay   time.Duration        // from the first record in the overlay to its checkpoint (walCheckpointDelay)
+	backoff time.Duration        // the wait after a failed checkpoint (0 while they succeed)
 }
 
 // walEntry is one completion in the log: its processed-log key (sec, lseq), record value (encodeProcessed),
@@ -281,8 +282,7 @@ func (w *walTurns) trim(seq uint64) {
 	w.applied = max(w.applied, seq)
 }
 
-// applyWAL copies the overlay into tx (a completion of a key the file holds already is skipped: the first
-// wins) and records the last sequence number copied; commitGroup calls it first in every write transaction
+// applyWAL copies the overlay into tx and records the last sequence number copied; commitGroup calls it first in every write transaction
 // and, once tx is committed, trims the overlay up to the number returned (0: nothing copied).
 func (s *Store) applyWAL(tx *bbolt.Tx) (uint64, error) {
 	if s.wal == nil {
@@ -297,16 +297,7 @@ func (s *Store) applyWAL(tx *bbolt.Tx) (uint64, error) {
 		return 0, err
 	}
 	b.FillPercent = logFillPercent
-	for _, e := range entries {
-		if s.maybeCompletedTwice(e) {
-			lk, _, err := s.findProcessed(tx, e.key, e.hash)
-			if err != nil {
-				return 0, fmt.Errorf("apply write-ahead log record %d: %w", e.seq, err)
-			}
-			if lk != nil {
-				continue
-			}
-		}
+	for _, e := range entries { // the file holds no other record of e.key (walTurnEligible, completionLocks)
 		if err := b.Put(logKey(e.sec, e.lseq), e.value); err != nil {
 			return 0, fmt.Errorf("apply write-ahead log record %d: %w", e.seq, err)
 		}
@@ -320,17 +311,6 @@ func (s *Store) applyWAL(tx *bbolt.Tx) (uint64, error) {
 		return 0, err
 	}
 	return last, meta.Put(keyWALApplied, binary.BigEndian.AppendUint64(nil, last))
-}
-
-// maybeCompletedTwice reports whether the state file may hold another completion of e's key: the index knows
-// records of e's key hash from other seconds than e's. A record is logged only when its hash was unknown
-// (walTurnEligible), so another record of the key comes from a completion through the state file that raced
-// it (a claim taken over); one in the same second as e is not looked for (reading every record of that
-// second for each log record would cost more than the rare duplicate, which Processed and Dump resolve as the
-// first record).
-func (s *Store) maybeCompletedTwice(e *walEntry) bool {
-	times := s.processed.times(e.hash)
-	return len(times) > 1 || (len(times) == 1 && times[0] != e.sec)
 }
 
 // checkpointWAL copies the overlay into the state file now (a write transaction with nothing else in it).
@@ -450,19 +430,23 @@ func (s *Store) appendRecords(recs [][]byte) (uint64, error) {
 	return last, nil
 }
 
-// scheduleCheckpoint arms the checkpoint timer unless it is armed.
+// scheduleCheckpoint arms the checkpoint timer unless it is armed: after delay, or after the current backoff
+// while checkpoints fail.
 func (s *Store) scheduleCheckpoint() {
 	w := s.wal
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.timer == nil {
-		w.timer = time.AfterFunc(w.delay, s.checkpointQuietly)
+		w.timer = time.AfterFunc(max(w.delay, w.backoff), s.checkpointQuietly)
 	}
 }
 
-// checkpointQuietly checkpoints unless one is running or the store is closed, logging a failure (the records
-// stay in the log and the overlay, and the next write transaction copies them), and rearms the timer when
-// records remain.
+// walMaxBackoff bounds the wait between checkpoints that keep failing (a full disk).
+const walMaxBackoff = 5 * time.Second
+
+// checkpointQuietly checkpoints unless one is running or the store is closed, and rearms the timer when records
+// remain. A failure (the records stay in the log and the overlay, and the next write transaction copies them)
+// is logged once until a checkpoint succeeds again, and doubles the wait before the next one.
 func (s *Store) checkpointQuietly() {
 	w := s.wal
 	w.mu.Lock()
@@ -472,8 +456,20 @@ func (s *Store) checkpointQuietly() {
 		return
 	}
 	defer w.busy.Store(false)
-	if err := s.checkpointWAL(context.Background()); err != nil {
-		s.log.Warn("write-ahead log checkpoint failed; retrying", "err", err)
+	err := s.checkpointWAL(context.Background())
+	w.mu.Lock()
+	failing := w.backoff > 0
+	if err != nil {
+		w.backoff = min(max(2*w.backoff, w.delay), walMaxBackoff)
+	} else {
+		w.backoff = 0
+	}
+	w.mu.Unlock()
+	switch {
+	case err != nil && !failing:
+		s.log.Warn("write-ahead log checkpoint failed; completions stay in the log, retrying", "err", err)
+	case err == nil && failing:
+		s.log.Info("write-ahead log checkpoint succeeded again")
 	}
 	if len(w.pending()) > 0 {
 		s.scheduleCheckpoint()

@@ -309,3 +309,45 @@ func errorsContain(err error, parts ...string) bool {
 	}
 	return true
 }
+
+// TestWALFirstCompletionWins: when a claim was taken over, both holders complete the activity at once; the
+// first completion is the one stored (in the log or the file), once, and the second keeps its dialogs out.
+func TestWALFirstCompletionWins(t *testing.T) {
+	s, _ := openWALTest(t, 0)
+	ctx := context.Background()
+	first, err := s.ClaimActivity(ctx, "act", time.Nanosecond)
+	if err != nil || !first.Won {
+		t.Fatalf("claim = %+v, %v", first, err)
+	}
+	second, err := s.ClaimActivity(ctx, "act", time.Nanosecond) // takes the aged claim over
+	if err != nil || !second.Won {
+		t.Fatalf("takeover = %+v, %v", second, err)
+	}
+	errs := make(chan error, 2)
+	for i, c := range []Claim{first, second} {
+		go func() {
+			errs <- s.CompleteTurn(ctx, "act", c.Token, []byte(fmt.Sprintf(`{"by":%d}`, i)),
+				TurnWrites{Dialogs: []DialogWrite{dialogWrite("form", i)}})
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, ok, err := s.Processed(ctx, "act")
+	if err != nil || !ok {
+		t.Fatalf("processed = %v, %v", ok, err)
+	}
+	winner := dialogN(t, s, "form")
+	if string(resp) != fmt.Sprintf(`{"by":%d}`, winner) {
+		t.Fatalf("stored answer %s, but the dialog of turn %d: the second completion overwrote part of the first", resp, winner)
+	}
+	d, err := s.Dump(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Processed) != 1 {
+		t.Fatalf("%d records of the activity, want 1", len(d.Processed))
+	}
+}
