@@ -64,6 +64,8 @@ type walTurns struct {
 	timer   *time.Timer          // the pending checkpoint, or nil
 	delay   time.Duration        // from the first record in the overlay to its checkpoint (walCheckpointDelay)
 	backoff time.Duration        // the wait after a failed checkpoint (0 while they succeed)
+	// checkpoint is checkpointWAL (tests make it fail).
+	checkpoint func(ctx context.Context) error
 }
 
 // walEntry is one completion in the log: its processed-log key (sec, lseq), record value (encodeProcessed),
@@ -173,7 +175,7 @@ func (s *Store) openWAL(size int64) error {
 		return err
 	}
 	w := &walTurns{log: log, byKey: map[string]*walEntry{}, dialogs: map[string]*walEntry{}, last: after, applied: after,
-		delay: walCheckpointDelay}
+		delay: walCheckpointDelay, checkpoint: s.checkpointWAL}
 	for _, r := range recs {
 		e, err := decodeWALEntry(r)
 		if err != nil {
@@ -437,26 +439,36 @@ func (s *Store) scheduleCheckpoint() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.timer == nil {
-		w.timer = time.AfterFunc(max(w.delay, w.backoff), s.checkpointQuietly)
+		w.timer = time.AfterFunc(max(w.delay, w.backoff), s.checkpointOnTimer)
 	}
 }
 
 // walMaxBackoff bounds the wait between checkpoints that keep failing (a full disk).
 const walMaxBackoff = 5 * time.Second
 
-// checkpointQuietly checkpoints unless one is running or the store is closed, and rearms the timer when records
-// remain. A failure (the records stay in the log and the overlay, and the next write transaction copies them)
-// is logged once until a checkpoint succeeds again, and doubles the wait before the next one.
-func (s *Store) checkpointQuietly() {
+// checkpointOnTimer is the checkpoint timer's function: checkpointQuietly, then the timer again while records
+// remain.
+func (s *Store) checkpointOnTimer() {
 	w := s.wal
 	w.mu.Lock()
 	w.timer = nil
 	w.mu.Unlock()
+	s.checkpointQuietly()
+	if !w.closed.Load() && len(w.pending()) > 0 {
+		s.scheduleCheckpoint()
+	}
+}
+
+// checkpointQuietly checkpoints unless one is running or the store is closed. A failure (the records stay in
+// the log and the overlay, and the next write transaction copies them) is logged once until a checkpoint
+// succeeds again, and doubles the wait before the timer's next one.
+func (s *Store) checkpointQuietly() {
+	w := s.wal
 	if w.closed.Load() || !w.busy.CompareAndSwap(false, true) {
 		return
 	}
 	defer w.busy.Store(false)
-	err := s.checkpointWAL(context.Background())
+	err := w.checkpoint(context.Background())
 	w.mu.Lock()
 	failing := w.backoff > 0
 	if err != nil {
@@ -470,9 +482,6 @@ func (s *Store) checkpointQuietly() {
 		s.log.Warn("write-ahead log checkpoint failed; completions stay in the log, retrying", "err", err)
 	case err == nil && failing:
 		s.log.Info("write-ahead log checkpoint succeeded again")
-	}
-	if len(w.pending()) > 0 {
-		s.scheduleCheckpoint()
 	}
 }
 

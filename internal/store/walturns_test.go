@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -349,5 +352,66 @@ func TestWALFirstCompletionWins(t *testing.T) {
 	}
 	if len(d.Processed) != 1 {
 		t.Fatalf("%d records of the activity, want 1", len(d.Processed))
+	}
+}
+
+// TestWALOnAFullDisk: with the disk full, completions keep going to the log (its space is allocated), and
+// reach the state file once there is room. It needs to mount a tmpfs (root); otherwise it skips.
+func TestWALOnAFullDisk(t *testing.T) {
+	dir := smallTmpfs(t)
+	path := filepath.Join(dir, "accessbot.db")
+	s, err := Open(path, Options{WALSize: 64 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Close() }()
+	filler := filepath.Join(dir, "filler")
+	fillUp(t, s, filler)
+	for i := range 10 {
+		completeTurn(t, s, fmt.Sprintf("act-%d", i), `{"status":200}`, TurnWrites{})
+	}
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, "the completions reached the state file", func() bool {
+		return len(s.wal.pending()) == 0
+	})
+	for i := range 10 {
+		if key := fmt.Sprintf("act-%d", i); !inFile(t, s, key) {
+			t.Fatalf("%s is not in the state file", key)
+		}
+	}
+}
+
+// TestWALCheckpointFailures: a failing checkpoint is logged once, backs off (doubling, up to walMaxBackoff)
+// and keeps the completions readable; the first success is logged and copies them.
+func TestWALCheckpointFailures(t *testing.T) {
+	logs := &testkit.LogBuffer{}
+	s, _ := openTest(t, Options{Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	s.wal.delay = time.Millisecond
+	var failing atomic.Bool
+	failing.Store(true)
+	s.wal.checkpoint = func(ctx context.Context) error {
+		if failing.Load() {
+			return errors.New("no space left on device")
+		}
+		return s.checkpointWAL(ctx)
+	}
+	completeTurn(t, s, "act", `{"status":200}`, TurnWrites{})
+	testkit.Eventually(t, "the checkpoints backed off to 16 ms", func() bool {
+		s.wal.mu.Lock()
+		defer s.wal.mu.Unlock()
+		return s.wal.backoff >= 16*time.Millisecond
+	})
+	if n := strings.Count(logs.String(), "checkpoint failed"); n != 1 {
+		t.Fatalf("the failing checkpoint was logged %d times, want once:\n%s", n, logs)
+	}
+	if resp, ok, err := s.Processed(context.Background(), "act"); err != nil || !ok || string(resp) != `{"status":200}` {
+		t.Fatalf("processed while checkpoints fail = %q, %v, %v", resp, ok, err)
+	}
+	failing.Store(false)
+	testkit.Eventually(t, "a checkpoint succeeded", func() bool { return len(s.wal.pending()) == 0 })
+	if !inFile(t, s, "act") || !strings.Contains(logs.String(), "checkpoint succeeded again") {
+		t.Fatalf("in the file %v; logs:\n%s", inFile(t, s, "act"), logs)
 	}
 }
