@@ -61,6 +61,7 @@ type walTurns struct {
 	order   []*walEntry          // the same, by sequence number
 	last    uint64               // the sequence number of the last record appended
 	applied uint64               // the last one the state file holds (committed)
+	skip    uint64               // the last one of a group whose write failed (0: none)
 	timer   *time.Timer          // the pending checkpoint, or nil
 	delay   time.Duration        // from the first record in the overlay to its checkpoint (walCheckpointDelay)
 	backoff time.Duration        // the wait after a failed checkpoint (0 while they succeed)
@@ -257,6 +258,18 @@ func (w *walTurns) dialog(key string) (json.RawMessage, bool) {
 	return nil, false
 }
 
+// toApply is what the next write transaction copies: the overlay, and (when above what the state file holds)
+// the last sequence number of a group whose write failed, which it records as applied so that Open never
+// replays that group (its completions are written to the state file instead, maybe later changed there).
+func (w *walTurns) toApply() (entries []*walEntry, skip uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.skip > w.applied {
+		skip = w.skip
+	}
+	return w.order, skip
+}
+
 // pending is the overlay, oldest first (the slice is not changed later: add appends to it, trim replaces it).
 func (w *walTurns) pending() []*walEntry {
 	w.mu.Lock()
@@ -290,8 +303,8 @@ func (s *Store) applyWAL(tx *bbolt.Tx) (uint64, error) {
 	if s.wal == nil {
 		return 0, nil
 	}
-	entries := s.wal.pending()
-	if len(entries) == 0 {
+	entries, skip := s.wal.toApply()
+	if len(entries) == 0 && skip == 0 {
 		return 0, nil
 	}
 	b, err := bucket(tx, bucketProcessedLog)
@@ -307,7 +320,10 @@ func (s *Store) applyWAL(tx *bbolt.Tx) (uint64, error) {
 			return 0, fmt.Errorf("apply write-ahead log record %d: %w", e.seq, err)
 		}
 	}
-	last := entries[len(entries)-1].seq
+	last := skip
+	if len(entries) > 0 {
+		last = max(last, entries[len(entries)-1].seq)
+	}
 	meta, err := bucket(tx, bucketMeta)
 	if err != nil {
 		return 0, err
@@ -419,6 +435,9 @@ func (s *Store) appendRecords(recs [][]byte) (uint64, error) {
 		last, err = w.log.Append(recs)
 	}
 	if err != nil && !errors.Is(err, wal.ErrFull) {
+		w.mu.Lock()
+		w.skip = max(w.skip, last)
+		w.mu.Unlock()
 		if w.failed.CompareAndSwap(false, true) {
 			s.log.Error("write-ahead log failed: completions are written to the state file until a restart", "err", err)
 		}

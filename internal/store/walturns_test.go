@@ -415,3 +415,48 @@ func TestWALCheckpointFailures(t *testing.T) {
 		t.Fatalf("in the file %v; logs:\n%s", inFile(t, s, "act"), logs)
 	}
 }
+
+// TestWALFailedWriteIsNeverReplayed: when the log's write fails, the completion goes to the state file, which
+// records the failed group's numbers as applied in the same commit: a later Open never replays that group
+// over what the state file holds (whether or not its bytes reached the disk).
+func TestWALFailedWriteIsNeverReplayed(t *testing.T) {
+	s, path := openWALTest(t, 0)
+	for i := range 3 {
+		completeTurn(t, s, fmt.Sprintf("act-%d", i), `{}`, TurnWrites{})
+	}
+	if err := s.wal.log.Close(); err != nil { // the next write fails
+		t.Fatal(err)
+	}
+	completeTurn(t, s, "act-3", `{"by":"state file"}`, TurnWrites{Dialogs: []DialogWrite{dialogWrite("form", 3)}})
+	if !s.wal.failed.Load() || !inFile(t, s, "act-3") {
+		t.Fatalf("failed %v, in the file %v; want the completion in the state file after the log failed", s.wal.failed.Load(), inFile(t, s, "act-3"))
+	}
+	if applied, err := s.walApplied(); err != nil || applied != 4 {
+		t.Fatalf("applied = %d, %v; want 4 (records 1-3 copied, 4 failed)", applied, err)
+	}
+	completeTurn(t, s, "act-4", `{}`, TurnWrites{})
+	if !inFile(t, s, "act-4") {
+		t.Fatal("a completion after the failure did not go to the state file")
+	}
+	if err := s.PutDialog(context.Background(), "form", map[string]int{"n": 9}); err != nil {
+		t.Fatal(err)
+	}
+	s.wal.closed.Store(true)
+	s.health.Stop()
+	if err := s.db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Open(path, Options{})
+	if err != nil {
+		t.Fatalf("reopen after a failed log: %v", err)
+	}
+	defer s2.Close()
+	if n := dialogN(t, s2, "form"); n != 9 {
+		t.Fatalf("form = %d after reopening, want 9 (nothing replayed over it)", n)
+	}
+	for i := range 5 {
+		if key := fmt.Sprintf("act-%d", i); !inFile(t, s2, key) {
+			t.Fatalf("%s lost", key)
+		}
+	}
+}

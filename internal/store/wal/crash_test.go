@@ -118,7 +118,7 @@ func TestStaleFrameCannotContinue(t *testing.T) {
 	}
 	for i := 2; i < 6; i++ { // the stale frames of records 3 to 6, intact, after the new records 7 and 8
 		r := newFrameReader(raw[frameAt(i, n):])
-		seq, _, size := readFrame(r, int64(len(raw))-frameAt(i, n))
+		seq, _, size := readFrame(r, int64(len(raw))-frameAt(i, n), l.salt)
 		if size == 0 || seq != uint64(i)+1 || seq >= 7 {
 			t.Fatalf("stale frame %d: seq %d, size %d; want an intact record %d below the new records", i, seq, size, i+1)
 		}

@@ -4,7 +4,9 @@
 // The owner applies the records elsewhere (a checkpoint) and, once that is durable, calls Reset: the next
 // records overwrite the log from its start.
 //
-// A record is framed as magic, CRC-32C, sequence number, length, payload. Sequence numbers rise by one from
+// A record is framed as magic, CRC-32C, sequence number, length, payload. The CRC starts from a random salt
+// stored in the file's header, so bytes inside a record (a user's text, say) can never pass for a frame of
+// their own when a shorter record later overwrites the start of that record. Sequence numbers rise by one from
 // record to record for the life of the log (Reset does not restart them), so reading the file from its start
 // and stopping at the first frame that is torn, unwritten (zero) or out of sequence finds exactly the records
 // written since the last Reset: what follows them is older, from before that Reset, or zero (Open zeroes what
@@ -14,6 +16,7 @@ package wal
 import (
 	"bufio"
 	"bytes"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -62,6 +65,7 @@ type Log struct {
 	f      *os.File
 	path   string
 	size   int64
+	salt   uint32     // the CRC-32C of the header's random salt, where every frame's CRC starts
 	mu     sync.Mutex // guards off, next, broken and buf against Used
 	off    int64      // where the next record is written
 	next   uint64     // the sequence number of the next record
@@ -111,7 +115,10 @@ func create(path string, size int64) (*os.File, error) {
 	hdr := make([]byte, headerSize)
 	copy(hdr, headerMagic)
 	binary.BigEndian.PutUint64(hdr[16:], uint64(size))
-	binary.BigEndian.PutUint32(hdr[24:], crc32.Checksum(hdr[:24], crcTable))
+	if _, err := rand.Read(hdr[24:32]); err != nil {
+		return fail(fmt.Errorf("salt: %w", err))
+	}
+	binary.BigEndian.PutUint32(hdr[32:], crc32.Checksum(hdr[:32], crcTable))
 	if _, err := f.Write(hdr); err != nil {
 		return fail(fmt.Errorf("write header: %w", err))
 	}
@@ -153,14 +160,15 @@ func (l *Log) recover(after uint64) ([]Record, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stat: %w", err)
 	}
-	hdr := make([]byte, 28)
+	hdr := make([]byte, 36)
 	if _, err := l.f.ReadAt(hdr, 0); err != nil {
 		return nil, fmt.Errorf("read header: %w", err)
 	}
-	if !bytes.Equal(hdr[:16], []byte(headerMagic)) || crc32.Checksum(hdr[:24], crcTable) != binary.BigEndian.Uint32(hdr[24:]) {
+	if !bytes.Equal(hdr[:16], []byte(headerMagic)) || crc32.Checksum(hdr[:32], crcTable) != binary.BigEndian.Uint32(hdr[32:]) {
 		return nil, errors.New("not a write-ahead log of this version (bad header)")
 	}
 	l.size = int64(binary.BigEndian.Uint64(hdr[16:]))
+	l.salt = crc32.Checksum(hdr[24:32], crcTable)
 	if l.size != fi.Size() || l.size < MinSize {
 		return nil, fmt.Errorf("header says %d bytes, the file has %d", l.size, fi.Size())
 	}
@@ -168,7 +176,7 @@ func (l *Log) recover(after uint64) ([]Record, error) {
 	var recs []Record
 	off, last := int64(0), uint64(0)
 	for {
-		seq, payload, n := readFrame(r, l.size-headerSize-off)
+		seq, payload, n := readFrame(r, l.size-headerSize-off, l.salt)
 		if n == 0 || (off > 0 && seq != last+1) {
 			break
 		}
@@ -242,7 +250,7 @@ func allZero(b []byte) bool {
 // readFrame reads the next frame from r (at most left bytes): its sequence number, payload and length; n is 0
 // when r does not continue with a whole, intact frame. A frame is read whole before it is checked, so memory
 // is bounded by the largest record, not by the log.
-func readFrame(r *bufio.Reader, left int64) (seq uint64, payload []byte, n int64) {
+func readFrame(r *bufio.Reader, left int64, salt uint32) (seq uint64, payload []byte, n int64) {
 	var hdr [frameOverhead]byte
 	if left < frameOverhead {
 		return 0, nil, 0
@@ -258,7 +266,7 @@ func readFrame(r *bufio.Reader, left int64) (seq uint64, payload []byte, n int64
 	if _, err := io.ReadFull(r, payload); err != nil {
 		return 0, nil, 0
 	}
-	crc := crc32.Update(crc32.Checksum(hdr[8:], crcTable), crcTable, payload)
+	crc := crc32.Update(crc32.Update(salt, crcTable, hdr[8:]), crcTable, payload)
 	if crc != binary.BigEndian.Uint32(hdr[4:]) {
 		return 0, nil, 0
 	}
@@ -267,7 +275,8 @@ func readFrame(r *bufio.Reader, left int64) (seq uint64, payload []byte, n int64
 
 // Append writes recs as the next records with one write and one fdatasync, and returns the sequence number of
 // the last. ErrFull: they do not fit (nothing was written). After a failed write or flush every later Append
-// fails with ErrBroken.
+// fails with ErrBroken; last is then the number the group would have ended with: its records may or may not be
+// in the file, and a later Open may return them unless the owner's after covers them.
 func (l *Log) Append(recs [][]byte) (last uint64, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -293,7 +302,7 @@ func (l *Log) Append(recs [][]byte) (last uint64, err error) {
 		buf = binary.BigEndian.AppendUint64(buf, seq)
 		buf = binary.BigEndian.AppendUint32(buf, uint32(len(r)))
 		buf = append(buf, r...)
-		binary.BigEndian.PutUint32(buf[start+4:], crc32.Checksum(buf[start+8:], crcTable))
+		binary.BigEndian.PutUint32(buf[start+4:], crc32.Update(l.salt, crcTable, buf[start+8:]))
 		seq++
 	}
 	if cap(buf) <= 1<<20 {
@@ -301,11 +310,11 @@ func (l *Log) Append(recs [][]byte) (last uint64, err error) {
 	}
 	if _, err := l.f.WriteAt(buf, l.off); err != nil {
 		l.broken = err
-		return 0, fmt.Errorf("write %s: %w", l.path, err)
+		return seq - 1, fmt.Errorf("write %s: %w", l.path, err)
 	}
 	if err := fdatasync(l.f); err != nil {
 		l.broken = err
-		return 0, fmt.Errorf("flush %s: %w", l.path, err)
+		return seq - 1, fmt.Errorf("flush %s: %w", l.path, err)
 	}
 	l.off += int64(len(buf))
 	l.next = seq

@@ -108,12 +108,36 @@ func TestCreate(t *testing.T) {
 				t.Fatal(err)
 			}
 			if string(raw[:16]) != headerMagic || binary.BigEndian.Uint64(raw[16:]) != uint64(size) {
-				t.Fatalf("header %q", raw[:28])
+				t.Fatalf("header %q", raw[:36])
 			}
-			if i := bytes.IndexFunc(raw[28:], func(r rune) bool { return r != 0 }); i >= 0 {
-				t.Fatalf("byte %d is not zero", 28+i)
+			if i := bytes.IndexFunc(raw[36:], func(r rune) bool { return r != 0 }); i >= 0 {
+				t.Fatalf("byte %d is not zero", 36+i)
 			}
 		})
+	}
+}
+
+// TestSaltDiffers: every log gets its own random salt, so a frame copied from one log (or built by someone
+// who cannot read the header) does not pass for a frame of another.
+func TestSaltDiffers(t *testing.T) {
+	dir := t.TempDir()
+	a, _ := mustOpen(t, filepath.Join(dir, "a.wal"), MinSize, 0)
+	b, _ := mustOpen(t, filepath.Join(dir, "b.wal"), MinSize, 0)
+	if a.salt == b.salt {
+		t.Fatalf("two logs share the salt %08x", a.salt)
+	}
+	mustAppend(t, a, group(1, 1, 40), 1)
+	_ = a.Close()
+	raw, err := os.ReadFile(filepath.Join(dir, "a.wal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := raw[headerSize : headerSize+frameOverhead+40]
+	if _, _, n := readFrame(newFrameReader(frame), int64(len(frame)), b.salt); n != 0 {
+		t.Fatal("a frame of one log reads as a frame of another")
+	}
+	if _, _, n := readFrame(newFrameReader(frame), int64(len(frame)), a.salt); n == 0 {
+		t.Fatal("the frame does not read in its own log")
 	}
 }
 
@@ -363,7 +387,7 @@ func TestBadFile(t *testing.T) {
 // withSize rewrites b's header to say size bytes, with a valid CRC.
 func withSize(b []byte, size uint64) []byte {
 	binary.BigEndian.PutUint64(b[16:], size)
-	binary.BigEndian.PutUint32(b[24:], crcOf(b[:24]))
+	binary.BigEndian.PutUint32(b[32:], crcOf(b[:32]))
 	return b
 }
 
