@@ -225,7 +225,7 @@ func (s *Store) writeCompletion(ctx context.Context, key, token string, resp []b
 		}
 	}
 	if value := encodeProcessed(key, resp); s.walTurnEligible(ctx, h, w, ref, len(value)+dialogsSize(w.Dialogs)) {
-		err := s.appendWAL(ctx, &walEntry{key: key, hash: h, sec: sec, lseq: seq, at: now, dialogs: w.clone().Dialogs, value: value})
+		err := s.appendWAL(ctx, opCompleteTurn, &walEntry{key: key, hash: h, sec: sec, lseq: seq, at: now, dialogs: w.clone().Dialogs, value: value})
 		if err == nil {
 			s.finishCompletion(key, token, h, sec, false)
 			return nil

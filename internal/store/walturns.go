@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -62,99 +63,14 @@ type walTurns struct {
 	last    uint64               // the sequence number of the last record appended
 	applied uint64               // the last one the state file holds (committed)
 	skip    uint64               // the last one of a group whose write failed (0: none)
+	audits  int                  // audit entries in the overlay
+	// auditSeq is the number of the last audit entry given (by the writer of a group, or at Open).
+	auditSeq uint64
 	timer   *time.Timer          // the pending checkpoint, or nil
 	delay   time.Duration        // from the first record in the overlay to its checkpoint (walCheckpointDelay)
 	backoff time.Duration        // the wait after a failed checkpoint (0 while they succeed)
 	// checkpoint is checkpointWAL (tests make it fail).
 	checkpoint func(ctx context.Context) error
-}
-
-// walEntry is one completion in the log: its processed-log key (sec, lseq), record value (encodeProcessed),
-// the dialogs written with it and their write time, and once flushed its log sequence number.
-type walEntry struct {
-	seq     uint64
-	key     string
-	hash    uint32
-	sec     uint32
-	lseq    uint32
-	at      time.Time
-	dialogs []DialogWrite
-	value   []byte
-}
-
-type walReq struct {
-	e    *walEntry
-	done chan error
-}
-
-// walRecordFormat is the first byte of a log record, so the layout can change later.
-const walRecordFormat = 1
-
-// payload is e as a log record: walRecordFormat, sec, lseq, the dialogs' write time (Unix nanoseconds), the
-// number of dialogs and each one's key and value (lengths as uvarints), then the record value.
-func (e *walEntry) payload() []byte {
-	n := 1 + 16 + binary.MaxVarintLen64 + len(e.value)
-	for _, d := range e.dialogs {
-		n += 2*binary.MaxVarintLen64 + len(d.Key) + len(d.Value)
-	}
-	p := make([]byte, 0, n)
-	p = append(p, walRecordFormat)
-	p = binary.BigEndian.AppendUint32(p, e.sec)
-	p = binary.BigEndian.AppendUint32(p, e.lseq)
-	p = binary.BigEndian.AppendUint64(p, uint64(e.at.UnixNano()))
-	p = binary.AppendUvarint(p, uint64(len(e.dialogs)))
-	for _, d := range e.dialogs {
-		p = binary.AppendUvarint(p, uint64(len(d.Key)))
-		p = append(p, d.Key...)
-		p = binary.AppendUvarint(p, uint64(len(d.Value)))
-		p = append(p, d.Value...)
-	}
-	return append(p, e.value...)
-}
-
-// decodeWALEntry is payload's inverse (the entry aliases r.Data).
-func decodeWALEntry(r wal.Record) (*walEntry, error) {
-	bad := func(what string) (*walEntry, error) {
-		return nil, fmt.Errorf("log record %d: %s: %w", r.Seq, what, errBadRecord)
-	}
-	p := r.Data
-	if len(p) < 17 || p[0] != walRecordFormat {
-		return bad("header")
-	}
-	e := &walEntry{seq: r.Seq, sec: binary.BigEndian.Uint32(p[1:]), lseq: binary.BigEndian.Uint32(p[5:]),
-		at: time.Unix(0, int64(binary.BigEndian.Uint64(p[9:]))).UTC()}
-	p = p[17:]
-	count, w := binary.Uvarint(p)
-	if w <= 0 || count > uint64(len(p)) {
-		return bad("dialog count")
-	}
-	p = p[w:]
-	for range count {
-		var key, value []byte
-		if key, p = cutUvarintBytes(p); key == nil {
-			return bad("dialog key")
-		}
-		if value, p = cutUvarintBytes(p); value == nil {
-			return bad("dialog value")
-		}
-		e.dialogs = append(e.dialogs, DialogWrite{Key: string(key), Value: value})
-	}
-	key, _, err := decodeProcessed(p)
-	if err != nil {
-		return nil, fmt.Errorf("log record %d: %w", r.Seq, err)
-	}
-	e.key, e.value = string(key), p
-	e.hash, _ = recordHash(p)
-	return e, nil
-}
-
-// cutUvarintBytes splits a uvarint length and that many bytes off p; nil when p is too short.
-func cutUvarintBytes(p []byte) (b, rest []byte) {
-	n, w := binary.Uvarint(p)
-	if w <= 0 || n > uint64(len(p)-w) {
-		return nil, p
-	}
-	return p[w : w+int(n) : w+int(n)], p[w+int(n):]
 }
 
 // openWAL opens (creating) the log of the state file and replays the records the state file lacks, in one
@@ -184,6 +100,9 @@ func (s *Store) openWAL(size int64) error {
 			return fmt.Errorf("replay write-ahead log: %w", err)
 		}
 		w.add(e)
+		if e.audit != nil {
+			continue
+		}
 		s.processed.add(e.hash, e.sec)
 		s.processed.continueAfter(e.lseq)
 	}
@@ -196,7 +115,12 @@ func (s *Store) openWAL(size int64) error {
 		s.log.Info("replayed the write-ahead log into the state file", "records", len(recs), "last", w.last)
 	}
 	log.Reset() // what it holds is in the state file (replayed, or checkpointed before the last stop)
-	return nil
+	return s.db.View(func(tx *bbolt.Tx) error { // audit numbers continue the state file's (replayed ones included)
+		if b := tx.Bucket(bucketAudit); b != nil {
+			w.auditSeq = b.Sequence()
+		}
+		return nil
+	})
 }
 
 // walApplied reads keyWALApplied.
@@ -222,7 +146,11 @@ func (s *Store) walApplied() (uint64, error) {
 func (w *walTurns) add(e *walEntry) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.byKey[e.key] = e
+	if e.audit != nil {
+		w.audits++
+	} else {
+		w.byKey[e.key] = e
+	}
 	for _, d := range e.dialogs {
 		w.dialogs[d.Key] = e
 	}
@@ -270,6 +198,13 @@ func (w *walTurns) toApply() (entries []*walEntry, skip uint64) {
 	return w.order, skip
 }
 
+// pendingAudits reports whether the overlay holds audit entries.
+func (w *walTurns) pendingAudits() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.audits > 0
+}
+
 // pending is the overlay, oldest first (the slice is not changed later: add appends to it, trim replaces it).
 func (w *walTurns) pending() []*walEntry {
 	w.mu.Lock()
@@ -284,6 +219,9 @@ func (w *walTurns) trim(seq uint64) {
 	i := 0
 	for ; i < len(w.order) && w.order[i].seq <= seq; i++ {
 		e := w.order[i]
+		if e.audit != nil {
+			w.audits--
+		}
 		if w.byKey[e.key] == e {
 			delete(w.byKey, e.key)
 		}
@@ -313,6 +251,12 @@ func (s *Store) applyWAL(tx *bbolt.Tx) (uint64, error) {
 	}
 	b.FillPercent = logFillPercent
 	for _, e := range entries { // the file holds no other record of e.key (walTurnEligible, completionLocks)
+		if e.audit != nil {
+			if err := putAudit(tx, e.auditSeq, e.auditRaw); err != nil {
+				return 0, fmt.Errorf("apply write-ahead log record %d: %w", e.seq, err)
+			}
+			continue
+		}
 		if err := b.Put(logKey(e.sec, e.lseq), e.value); err != nil {
 			return 0, fmt.Errorf("apply write-ahead log record %d: %w", e.seq, err)
 		}
@@ -361,12 +305,12 @@ func (s *Store) walTurnEligible(ctx context.Context, h uint32, w TurnWrites, enc
 
 // appendWAL makes e durable in the log, together with the completions of concurrent turns, and puts it in the
 // overlay. errWALUnavailable: write it to the state file instead.
-func (s *Store) appendWAL(ctx context.Context, e *walEntry) (err error) {
+func (s *Store) appendWAL(ctx context.Context, op string, e *walEntry) (err error) {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("%s: %w", opCompleteTurn, err)
+		return fmt.Errorf("%s: %w", op, err)
 	}
 	if s.observe != nil {
-		done := s.observe(ctx, opCompleteTurn, true) // the same logical write as through the state file
+		done := s.observe(ctx, op, true) // the same logical write as through the state file
 		defer func() { done(failure(err)) }()
 	}
 	req := &walReq{e: e, done: make(chan error, 1)}
@@ -392,12 +336,22 @@ func (s *Store) handOffWAL() {
 // flushWAL appends group's records with one flush, puts them in the overlay and answers their writers.
 func (s *Store) flushWAL(group []*walReq) {
 	w := s.wal
-	recs := make([][]byte, len(group))
-	for i, r := range group {
-		recs[i] = r.e.payload()
+	recs := make([][]byte, 0, len(group))
+	auditSeq := w.auditSeq // only this writer gives numbers
+	for _, r := range group {
+		if r.e.audit != nil {
+			if err := r.e.number(auditSeq + 1); err != nil {
+				r.done <- err
+				continue
+			}
+			auditSeq++
+		}
+		recs = append(recs, r.e.payload())
 	}
+	group = slices.DeleteFunc(group, func(r *walReq) bool { return r.e.audit != nil && r.e.auditRaw == nil })
 	last, err := s.appendRecords(recs)
 	if err == nil {
+		w.auditSeq = auditSeq
 		first := last - uint64(len(group)) + 1
 		for i, r := range group {
 			r.e.seq = first + uint64(i)

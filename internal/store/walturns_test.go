@@ -460,3 +460,56 @@ func TestWALFailedWriteIsNeverReplayed(t *testing.T) {
 		}
 	}
 }
+
+// TestWALAuditEntries: audit entries go to the log, numbered in log order; a query sees them before their
+// checkpoint; numbers continue after a crash and after the log fails (the state file numbers then), with no
+// number given twice.
+func TestWALAuditEntries(t *testing.T) {
+	s, path := openWALTest(t, 0)
+	ctx := context.Background()
+	appendN := func(s *Store, from, n int) {
+		t.Helper()
+		for i := from; i < from+n; i++ {
+			seq, err := s.AppendAudit(ctx, AuditEntry{Action: "test.audit", Mode: ModeSystem, Details: map[string]string{"i": fmt.Sprint(i)}})
+			if err != nil || seq != uint64(i) {
+				t.Fatalf("append %d = %d, %v; want number %d", i, seq, err, i)
+			}
+		}
+	}
+	check := func(s *Store, n int) {
+		t.Helper()
+		entries, err := s.Audit(ctx, AuditQuery{Limit: MaxAuditLimit})
+		if err != nil || len(entries) != n {
+			t.Fatalf("audit = %d entries, %v; want %d", len(entries), err, n)
+		}
+		for _, e := range entries {
+			if e.Details["i"] != fmt.Sprint(e.Seq) {
+				t.Fatalf("entry %d holds i=%s", e.Seq, e.Details["i"])
+			}
+		}
+	}
+	before := pageWrites(s)
+	appendN(s, 1, 3)
+	if pageWrites(s) != before {
+		t.Fatal("audit entries were committed to the state file, not logged")
+	}
+	check(s, 3) // checkpoints first
+	appendN(s, 4, 2)
+	crash(t, s)
+
+	s2, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	check(s2, 5)
+	appendN(s2, 6, 2)
+	if err := s2.wal.log.Close(); err != nil { // the log fails: the state file numbers from here on
+		t.Fatal(err)
+	}
+	appendN(s2, 8, 2)
+	if !s2.wal.failed.Load() {
+		t.Fatal("the log did not fail")
+	}
+	check(s2, 9)
+}
