@@ -17,13 +17,13 @@ type walEntry struct {
 	audit    *AuditEntry
 	auditSeq uint64
 	auditRaw []byte // audit encoded, with auditSeq
-	key     string
-	hash    uint32
-	sec     uint32
-	lseq    uint32
-	at      time.Time
-	dialogs []DialogWrite
-	value   []byte
+	key      string
+	hash     uint32
+	sec      uint32
+	lseq     uint32
+	at       time.Time
+	dialogs  []DialogWrite
+	value    []byte
 }
 
 type walReq struct {

@@ -2,13 +2,13 @@ package store
 
 import (
 	"context"
-	"slices"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -66,9 +66,9 @@ type walTurns struct {
 	audits  int                  // audit entries in the overlay
 	// auditSeq is the number of the last audit entry given (by the writer of a group, or at Open).
 	auditSeq uint64
-	timer   *time.Timer          // the pending checkpoint, or nil
-	delay   time.Duration        // from the first record in the overlay to its checkpoint (walCheckpointDelay)
-	backoff time.Duration        // the wait after a failed checkpoint (0 while they succeed)
+	timer    *time.Timer   // the pending checkpoint, or nil
+	delay    time.Duration // from the first record in the overlay to its checkpoint (walCheckpointDelay)
+	backoff  time.Duration // the wait after a failed checkpoint (0 while they succeed)
 	// checkpoint is checkpointWAL (tests make it fail).
 	checkpoint func(ctx context.Context) error
 }
@@ -114,7 +114,7 @@ func (s *Store) openWAL(size int64) error {
 		}
 		s.log.Info("replayed the write-ahead log into the state file", "records", len(recs), "last", w.last)
 	}
-	log.Reset() // what it holds is in the state file (replayed, or checkpointed before the last stop)
+	log.Reset()                                 // what it holds is in the state file (replayed, or checkpointed before the last stop)
 	return s.db.View(func(tx *bbolt.Tx) error { // audit numbers continue the state file's (replayed ones included)
 		if b := tx.Bucket(bucketAudit); b != nil {
 			w.auditSeq = b.Sequence()
