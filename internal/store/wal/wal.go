@@ -305,7 +305,7 @@ func (l *Log) Append(recs [][]byte) (last uint64, err error) {
 		binary.BigEndian.PutUint32(buf[start+4:], crc32.Update(l.salt, crcTable, buf[start+8:]))
 		seq++
 	}
-	if cap(buf) <= 1<<20 {
+	if cap(buf) <= 64<<10 { // a usual group; a rare large one is not kept
 		l.buf = buf
 	}
 	if _, err := l.f.WriteAt(buf, l.off); err != nil {
