@@ -8,7 +8,6 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -235,11 +234,9 @@ func Open(path string, opts Options) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("open store %s: index processed activities: %w", path, err)
 	}
-	if opts.WALSize >= 0 {
-		if err := s.openWAL(cmp.Or(opts.WALSize, DefaultWALSize)); err != nil {
-			_ = db.Close()
-			return nil, fmt.Errorf("open store %s: %w", path, err)
-		}
+	if err := s.openWALIf(opts.WALSize); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	s.dropResidentNow() // the log's pages were read to build the index
 	return s, nil

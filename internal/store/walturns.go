@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -121,6 +122,27 @@ func (s *Store) openWAL(size int64) error {
 		}
 		return nil
 	})
+}
+
+// openWALIf opens the log (openWAL) of size bytes (0: DefaultWALSize). With the log turned off (size < 0), an
+// existing log is still replayed (a crash may have left acknowledged completions in it that a later start with
+// the log would otherwise replay over newer writes), then closed.
+func (s *Store) openWALIf(size int64) error {
+	if size >= 0 {
+		return s.openWAL(cmp.Or(size, DefaultWALSize))
+	}
+	if _, err := os.Stat(s.path + walSuffix); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err := s.openWAL(DefaultWALSize); err != nil || s.wal == nil {
+		return err
+	}
+	err := s.wal.log.Close()
+	s.wal = nil
+	if err != nil {
+		return fmt.Errorf("close write-ahead log after its replay: %w", err)
+	}
+	return nil
 }
 
 // walApplied reads keyWALApplied.

@@ -513,3 +513,38 @@ func TestWALAuditEntries(t *testing.T) {
 	}
 	check(s2, 9)
 }
+
+// TestWALReplayedWithTheLogTurnedOff: a store opened with the log turned off (WALSize < 0) after a crash still
+// replays the log, so the acknowledged completions in it are answered, and a later start with the log does not
+// replay them over what was written meanwhile.
+func TestWALReplayedWithTheLogTurnedOff(t *testing.T) {
+	s, path := openWALTest(t, 0)
+	completeTurn(t, s, "act", `{"status":200}`, TurnWrites{Dialogs: []DialogWrite{dialogWrite("form", 1)}})
+	crash(t, s)
+
+	off, err := Open(path, Options{WALSize: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if off.wal != nil {
+		t.Fatal("the log is used although it is turned off")
+	}
+	ctx := context.Background()
+	if resp, ok, err := off.Processed(ctx, "act"); err != nil || !ok || string(resp) != `{"status":200}` {
+		t.Fatalf("processed with the log turned off = %q, %v, %v; want the logged completion", resp, ok, err)
+	}
+	if err := off.PutDialog(ctx, "form", map[string]int{"n": 2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := off.Close(); err != nil {
+		t.Fatal(err)
+	}
+	on, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer on.Close()
+	if n := dialogN(t, on, "form"); n != 2 {
+		t.Fatalf("form = %d with the log on again, want 2 (the logged 1 replayed over it)", n)
+	}
+}
