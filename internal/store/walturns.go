@@ -358,6 +358,7 @@ func (s *Store) handOffWAL() {
 // flushWAL appends group's records with one flush, puts them in the overlay and answers their writers.
 func (s *Store) flushWAL(group []*walReq) {
 	w := s.wal
+	group = s.writeLargeAudits(group)
 	recs := make([][]byte, 0, len(group))
 	auditSeq := w.auditSeq // only this writer gives numbers
 	for _, r := range group {
@@ -384,6 +385,25 @@ func (s *Store) flushWAL(group []*walReq) {
 	for _, r := range group {
 		r.done <- err
 	}
+}
+
+// writeLargeAudits writes the audit entries of group too large for the log (more than an eighth of it, as
+// completions) to the state file, each with the next number, and returns the rest of group. The log's writer
+// calls it, so the numbers stay in order with the logged entries (the commit copies the overlay first).
+func (s *Store) writeLargeAudits(group []*walReq) []*walReq {
+	w := s.wal
+	return slices.DeleteFunc(group, func(r *walReq) bool {
+		if r.e.audit == nil || r.e.number(w.auditSeq+1) != nil || int64(len(r.e.payload())) <= w.log.Capacity()/8 {
+			return false
+		}
+		seq, raw := r.e.auditSeq, r.e.auditRaw
+		err := s.batch(context.Background(), "append audit", func(tx *bbolt.Tx) error { return putAudit(tx, seq, raw) })
+		if err == nil {
+			w.auditSeq = seq
+		}
+		r.done <- err
+		return true
+	})
 }
 
 // appendRecords appends recs, reusing the log from its start when everything in it is in the state file, and

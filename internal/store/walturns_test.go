@@ -548,3 +548,32 @@ func TestWALReplayedWithTheLogTurnedOff(t *testing.T) {
 		t.Fatalf("form = %d with the log on again, want 2 (the logged 1 replayed over it)", n)
 	}
 }
+
+// TestWALLargeAuditEntry: an audit entry too large for the log is written to the state file, numbered in turn
+// with the logged ones (before, it failed on every attempt: a record that never fits the log).
+func TestWALLargeAuditEntry(t *testing.T) {
+	s, path := openWALTest(t, wal.MinSize)
+	ctx := context.Background()
+	for i, size := range []int{10, 2 * wal.MinSize, 10, wal.MinSize / 4, 10} {
+		seq, err := s.AppendAudit(ctx, AuditEntry{Action: "test.audit", Mode: ModeSystem,
+			Details: map[string]string{"i": fmt.Sprint(i + 1), "pad": strings.Repeat("x", size)}})
+		if err != nil || seq != uint64(i+1) {
+			t.Fatalf("append %d (%d bytes) = %d, %v; want number %d", i+1, size, seq, err, i+1)
+		}
+	}
+	crash(t, s)
+	s2, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	entries, err := s2.Audit(ctx, AuditQuery{Limit: MaxAuditLimit})
+	if err != nil || len(entries) != 5 {
+		t.Fatalf("audit = %d entries, %v; want 5", len(entries), err)
+	}
+	for _, e := range entries {
+		if e.Details["i"] != fmt.Sprint(e.Seq) {
+			t.Fatalf("entry %d holds i=%s", e.Seq, e.Details["i"])
+		}
+	}
+}
