@@ -96,7 +96,9 @@ type Migration struct {
 }
 
 // Migrations returns the built-in schema migrations, oldest first. The last Version is the schema version
-// this build writes.
+// this build writes. Migrations run before the write-ahead log is replayed (Open): one that changes the layout
+// of the processed log, the dialogs or the audit bucket must replay the log itself first, or the replay would
+// write records of the old layout over it.
 func Migrations() []Migration {
 	return []Migration{
 		{Version: 1, Name: "create core buckets", Apply: func(tx *bbolt.Tx) error {
