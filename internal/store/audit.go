@@ -123,12 +123,19 @@ func (s *Store) Audit(ctx context.Context, q AuditQuery) ([]AuditEntry, error) {
 	if err != nil {
 		return nil, err
 	}
+	var out []AuditEntry
+	logged := map[uint64]bool{} // entries read from the log, which a concurrent checkpoint may also have copied
 	if s.wal != nil && s.wal.pendingAudits() {
-		if err := s.checkpointWAL(ctx); err != nil { // the entries still in the log only
-			return nil, fmt.Errorf("%s: %w", op, err)
+		// The entries still only in the log are copied first; when that fails (a full disk), they are read from
+		// memory: they are numbered above everything in the state file, so they come first.
+		if err := s.wal.checkpoint(ctx); err != nil {
+			for _, e := range s.wal.pendingAuditEntries() {
+				if logged[e.Seq] = true; len(out) < q.Limit && q.matches(e) {
+					out = append(out, e)
+				}
+			}
 		}
 	}
-	var out []AuditEntry
 	err = s.view(ctx, op, func(tx *bbolt.Tx) error {
 		b, err := bucket(tx, bucketAudit)
 		if err != nil {
@@ -140,15 +147,19 @@ func (s *Store) Audit(ctx context.Context, q AuditQuery) ([]AuditEntry, error) {
 			if err := json.Unmarshal(v, &e); err != nil {
 				return fmt.Errorf("decode entry %x: %w", k, err)
 			}
-			if (q.SubjectID != "" && e.SubjectID != q.SubjectID) ||
-				(q.PackageID != "" && e.PackageID != q.PackageID) ||
-				(q.ActorID != "" && e.ActorID != q.ActorID) ||
-				(!q.Since.IsZero() && e.Time.Before(q.Since)) {
-				continue
+			if !logged[e.Seq] && q.matches(e) {
+				out = append(out, e)
 			}
-			out = append(out, e)
 		}
 		return nil
 	})
 	return out, err
+}
+
+// matches reports whether e passes q's filters.
+func (q AuditQuery) matches(e AuditEntry) bool {
+	return (q.SubjectID == "" || e.SubjectID == q.SubjectID) &&
+		(q.PackageID == "" || e.PackageID == q.PackageID) &&
+		(q.ActorID == "" || e.ActorID == q.ActorID) &&
+		(q.Since.IsZero() || !e.Time.Before(q.Since))
 }

@@ -139,9 +139,12 @@ func TestWALCheckpointFailures(t *testing.T) {
 		t.Fatalf("processed while checkpoints fail = %q, %v, %v", resp, ok, err)
 	}
 	failing.Store(false)
-	testkit.Eventually(t, "a checkpoint succeeded", func() bool { return len(s.wal.pending()) == 0 })
-	if !inFile(t, s, "act") || !strings.Contains(logs.String(), "checkpoint succeeded again") {
-		t.Fatalf("in the file %v; logs:\n%s", inFile(t, s, "act"), logs)
+	// The overlay empties when the checkpoint commits; the recovery is logged just after.
+	testkit.Eventually(t, "a checkpoint succeeded and said so", func() bool {
+		return len(s.wal.pending()) == 0 && strings.Contains(logs.String(), "checkpoint succeeded again")
+	})
+	if !inFile(t, s, "act") {
+		t.Fatalf("the completion is not in the state file; logs:\n%s", logs)
 	}
 }
 
@@ -250,6 +253,45 @@ func TestWALLargeAuditEntry(t *testing.T) {
 	for _, e := range entries {
 		if e.Details["i"] != fmt.Sprint(e.Seq) {
 			t.Fatalf("entry %d holds i=%s", e.Seq, e.Details["i"])
+		}
+	}
+}
+
+// TestWALAuditReadWhileCheckpointsFail: when the checkpoint before a query fails (a full disk), the entries
+// still only in the log are read from memory, newest first and filtered like the rest.
+func TestWALAuditReadWhileCheckpointsFail(t *testing.T) {
+	s, _ := openWALTest(t, 0)
+	ctx := context.Background()
+	for i := range 4 {
+		if i == 2 { // entries 1-2 reach the state file, 3-4 stay in the log
+			if err := s.checkpointWAL(ctx); err != nil {
+				t.Fatal(err)
+			}
+			s.wal.checkpoint = func(context.Context) error { return errors.New("no space left on device") }
+		}
+		if _, err := s.AppendAudit(ctx, AuditEntry{Action: "test.audit", Mode: ModeSystem, SubjectID: fmt.Sprint(i % 2)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		q    AuditQuery
+		want []uint64
+	}{
+		{AuditQuery{Limit: 10}, []uint64{4, 3, 2, 1}},
+		{AuditQuery{Limit: 3}, []uint64{4, 3, 2}},
+		{AuditQuery{Limit: 10, SubjectID: "1"}, []uint64{4, 2}},
+	}
+	for _, tc := range tests {
+		got, err := s.Audit(ctx, tc.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var seqs []uint64
+		for _, e := range got {
+			seqs = append(seqs, e.Seq)
+		}
+		if fmt.Sprint(seqs) != fmt.Sprint(tc.want) {
+			t.Fatalf("Audit(%+v) = %v, want %v", tc.q, seqs, tc.want)
 		}
 	}
 }

@@ -227,6 +227,19 @@ func (w *walTurns) pendingAudits() bool {
 	return w.audits > 0
 }
 
+// pendingAuditEntries are the overlay's audit entries, newest first, with their numbers.
+func (w *walTurns) pendingAuditEntries() []AuditEntry {
+	var out []AuditEntry
+	for _, e := range slices.Backward(w.pending()) {
+		if e.audit != nil {
+			a := *e.audit
+			a.Seq = e.auditSeq
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // pending is the overlay, oldest first (the slice is not changed later: add appends to it, trim replaces it).
 func (w *walTurns) pending() []*walEntry {
 	w.mu.Lock()
