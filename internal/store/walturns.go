@@ -19,16 +19,17 @@ import (
 	"github.com/accessbot/accessbot/internal/store/wal"
 )
 
-// Most turns write nothing but their completion record: their conversation reference is unchanged and their
-// answer points at no dialog. Such a completion goes to a write-ahead log next to the state file (package wal)
-// instead of a bbolt commit: the records of concurrent turns become durable with one write and one fdatasync
-// of a preallocated file, where a bbolt commit costs two fdatasyncs and a dozen page writes. Until a
-// checkpoint copies them into the state file, the records are also kept in memory (the overlay), where
-// Processed finds them. Every bbolt write transaction first copies the overlay into itself (applyWAL) and
-// records the last log sequence number it copied in the meta bucket, in the same commit; so the state file
-// never holds a write that is older than a log record it lacks, and Open knows which records to replay. A
-// checkpoint is just such a transaction with nothing else in it, run shortly after the overlay fills, when the
-// log is half full, and by Close.
+// Most turns write nothing to the state file but their completion record (with the dialogs their answer
+// points at): their conversation reference is unchanged. Such a completion, and every audit entry, goes to a
+// write-ahead log next to the state file (package wal) instead of a bbolt commit: the records of concurrent
+// turns become durable with one write and one fdatasync of a preallocated file, where a bbolt commit costs two
+// fdatasyncs and about eight page writes. Until a checkpoint copies them into the state file, the records are
+// also kept in memory (the overlay), where Processed and Dialog find them (Audit and Dump checkpoint first).
+// Every bbolt write transaction first copies the overlay into itself (applyWAL) and records the last log
+// sequence number it copied in the meta bucket, in the same commit; so the state file never holds a write that
+// is older than a log record it lacks, and Open knows which records to replay. A checkpoint is just such a
+// transaction with nothing else in it (walcheckpoint.go), run walCheckpointDelay after the overlay fills, when
+// the log is half full, when it is full (then the log starts over from its beginning), and by Close.
 
 // DefaultWALSize is the size of the write-ahead log file when Options.WALSize is 0: room for about 4,000
 // completions of 1 KB between checkpoints, which run every walCheckpointDelay.
@@ -49,7 +50,7 @@ var keyWALApplied = []byte("wal_applied")
 // checkpointed.
 var errWALUnavailable = errors.New("write-ahead log unavailable")
 
-// walTurns is the store's write-ahead log of completions and its overlay.
+// walTurns is the store's write-ahead log of completions and audit entries, and its overlay.
 type walTurns struct {
 	log    *wal.Log
 	queue  groupQueue[*walReq]
