@@ -67,15 +67,7 @@ func TestAudit(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := s.Audit(ctx, tc.q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var seqs []uint64
-			for _, e := range got {
-				seqs = append(seqs, e.Seq)
-			}
-			if fmt.Sprint(seqs) != fmt.Sprint(tc.want) {
+			if seqs := auditSeqs(t, s, tc.q); fmt.Sprint(seqs) != fmt.Sprint(tc.want) {
 				t.Errorf("Audit(%+v) seqs = %v, want %v", tc.q, seqs, tc.want)
 			}
 		})
@@ -116,4 +108,18 @@ func BenchmarkAppendAudit(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// auditSeqs runs the query q and returns the numbers of the entries it found, in its order.
+func auditSeqs(t *testing.T, s *Store, q AuditQuery) []uint64 {
+	t.Helper()
+	got, err := s.Audit(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seqs []uint64
+	for _, e := range got {
+		seqs = append(seqs, e.Seq)
+	}
+	return seqs
 }

@@ -282,15 +282,7 @@ func TestWALAuditReadWhileCheckpointsFail(t *testing.T) {
 		{AuditQuery{Limit: 10, SubjectID: "1"}, []uint64{4, 2}},
 	}
 	for _, tc := range tests {
-		got, err := s.Audit(ctx, tc.q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var seqs []uint64
-		for _, e := range got {
-			seqs = append(seqs, e.Seq)
-		}
-		if fmt.Sprint(seqs) != fmt.Sprint(tc.want) {
+		if seqs := auditSeqs(t, s, tc.q); fmt.Sprint(seqs) != fmt.Sprint(tc.want) {
 			t.Fatalf("Audit(%+v) = %v, want %v", tc.q, seqs, tc.want)
 		}
 	}
