@@ -25,17 +25,7 @@ const (
 // pluralMessages indexes the parsed catalogs by language and message id like simpleMessages, for N: a
 // pluralMessage, or nil for a message N leaves to go-i18n (an action other than {{.Field}}, other delimiters).
 func pluralMessages(files []*goi18n.MessageFile, rules map[string]*pluralRules) map[string]map[string]*pluralMessage {
-	out := map[string]map[string]*pluralMessage{}
-	for _, f := range files {
-		lang := f.Tag.String()
-		if out[lang] == nil {
-			out[lang] = map[string]*pluralMessage{}
-		}
-		for _, m := range f.Messages {
-			out[lang][m.ID] = parsePlural(m, rules[lang])
-		}
-	}
-	return out
+	return indexMessages(files, func(lang string, m *goi18n.Message) *pluralMessage { return parsePlural(m, rules[lang]) })
 }
 
 // parsePlural returns m as a pluralMessage whose forms follow rules; nil when it is not one.

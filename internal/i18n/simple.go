@@ -21,14 +21,22 @@ var simpleAction = regexp.MustCompile(`\{\{ *\.([A-Za-z_][A-Za-z0-9_]*) *\}\}`)
 // simpleMessages indexes the parsed catalogs by language and message id: a simpleMessage, or nil for a message
 // T must leave to go-i18n (plural forms, conditionals, other delimiters).
 func simpleMessages(files []*goi18n.MessageFile) map[string]map[string]*simpleMessage {
-	out := map[string]map[string]*simpleMessage{}
+	return indexMessages(files, func(_ string, m *goi18n.Message) *simpleMessage { return parseSimple(m) })
+}
+
+// indexMessages indexes the parsed catalogs by language and message id, each message as parse (given the
+// file's language) makes it.
+func indexMessages[M any](
+	files []*goi18n.MessageFile, parse func(lang string, m *goi18n.Message) *M,
+) map[string]map[string]*M {
+	out := map[string]map[string]*M{}
 	for _, f := range files {
 		lang := f.Tag.String()
 		if out[lang] == nil {
-			out[lang] = map[string]*simpleMessage{}
+			out[lang] = map[string]*M{}
 		}
 		for _, m := range f.Messages {
-			out[lang][m.ID] = parseSimple(m)
+			out[lang][m.ID] = parse(lang, m)
 		}
 	}
 	return out
