@@ -40,38 +40,32 @@ func readDomain(t *testing.T, path string, body []byte) any {
 	}
 	switch {
 	case strings.Contains(path, "/assignmentRequests"):
-		var out []any
-		for _, m := range get(models.CreateAccessPackageAssignmentRequestCollectionResponseFromDiscriminatorValue).(models.AccessPackageAssignmentRequestCollectionResponseable).GetValue() {
-			out = append(out, toRequest(m))
-		}
-		return out
+		items := get(models.CreateAccessPackageAssignmentRequestCollectionResponseFromDiscriminatorValue).(models.AccessPackageAssignmentRequestCollectionResponseable).GetValue()
+		return domainItems(items, toRequest)
 	case strings.Contains(path, "/assignments"):
-		var out []any
-		for _, m := range get(models.CreateAccessPackageAssignmentCollectionResponseFromDiscriminatorValue).(models.AccessPackageAssignmentCollectionResponseable).GetValue() {
-			out = append(out, toAssignment(m))
-		}
-		return out
+		items := get(models.CreateAccessPackageAssignmentCollectionResponseFromDiscriminatorValue).(models.AccessPackageAssignmentCollectionResponseable).GetValue()
+		return domainItems(items, toAssignment)
 	case strings.Contains(path, "/accessPackages"):
-		var out []any
-		for _, m := range get(models.CreateAccessPackageCollectionResponseFromDiscriminatorValue).(models.AccessPackageCollectionResponseable).GetValue() {
-			out = append(out, toPackage(m))
-		}
-		return out
+		items := get(models.CreateAccessPackageCollectionResponseFromDiscriminatorValue).(models.AccessPackageCollectionResponseable).GetValue()
+		return domainItems(items, toPackage)
 	case strings.Contains(path, "/catalogs"):
-		var out []any
-		for _, m := range get(models.CreateAccessPackageCatalogCollectionResponseFromDiscriminatorValue).(models.AccessPackageCatalogCollectionResponseable).GetValue() {
-			out = append(out, toCatalog(m))
-		}
-		return out
+		items := get(models.CreateAccessPackageCatalogCollectionResponseFromDiscriminatorValue).(models.AccessPackageCatalogCollectionResponseable).GetValue()
+		return domainItems(items, toCatalog)
 	case strings.Contains(path, "/connectedOrganizations"):
-		var out []any
-		for _, m := range get(models.CreateConnectedOrganizationCollectionResponseFromDiscriminatorValue).(models.ConnectedOrganizationCollectionResponseable).GetValue() {
-			out = append(out, toConnectedOrg(m))
-		}
-		return out
+		items := get(models.CreateConnectedOrganizationCollectionResponseFromDiscriminatorValue).(models.ConnectedOrganizationCollectionResponseable).GetValue()
+		return domainItems(items, toConnectedOrg)
 	}
 	t.Fatalf("no reader for %s", path)
 	return nil
+}
+
+// domainItems is the conversion of each of items, as a list of domain values (nil for no items).
+func domainItems[M, D any](items []M, conv func(M) D) []any {
+	var out []any
+	for _, m := range items {
+		out = append(out, conv(m))
+	}
+	return out
 }
 
 // TestNeedsRewrite: a body is handed to the SDK untouched only when the SDK and the conversion read it exactly
