@@ -100,13 +100,10 @@ func (c *tokenCache) put(k tokenKey, t verifiedToken, now time.Time) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.entries[k]; ok {
-		c.entries[k] = t
-		return
-	}
-	if len(c.entries) >= c.max {
+	if _, ok := c.entries[k]; !ok && len(c.entries) >= c.max {
 		c.evict(now, t.key.gen)
 	}
+	// A copy even when k is cached already: a map assignment to a string key also replaces the stored key.
 	c.entries[tokenKey(strings.Clone(string(k)))] = t
 }
 
