@@ -38,6 +38,9 @@ const (
 	walAuditFormat  = 2
 )
 
+// auditHeader is the length of an audit entry's record before its JSON: the format byte and its number.
+const auditHeader = 9
+
 // number gives an audit entry its number and encodes it (the group's writer calls it, in log order).
 func (e *walEntry) number(seq uint64) error {
 	a := *e.audit
@@ -54,7 +57,7 @@ func (e *walEntry) number(seq uint64) error {
 // number of dialogs and each one's key and value (lengths as uvarints), then the record value.
 func (e *walEntry) payload() []byte {
 	if e.audit != nil {
-		p := make([]byte, 9, 9+len(e.auditRaw))
+		p := make([]byte, auditHeader, auditHeader+len(e.auditRaw))
 		p[0] = walAuditFormat
 		binary.BigEndian.PutUint64(p[1:], e.auditSeq)
 		return append(p, e.auditRaw...)
@@ -84,12 +87,12 @@ func decodeWALEntry(r wal.Record) (*walEntry, error) {
 		return nil, fmt.Errorf("log record %d: %s: %w", r.Seq, what, errBadRecord)
 	}
 	p := r.Data
-	if len(p) >= 9 && p[0] == walAuditFormat {
+	if len(p) >= auditHeader && p[0] == walAuditFormat {
 		var a AuditEntry
-		if err := json.Unmarshal(p[9:], &a); err != nil {
+		if err := json.Unmarshal(p[auditHeader:], &a); err != nil {
 			return nil, fmt.Errorf("log record %d: audit entry: %w", r.Seq, err)
 		}
-		return &walEntry{seq: r.Seq, audit: &a, auditSeq: binary.BigEndian.Uint64(p[1:]), auditRaw: p[9:]}, nil
+		return &walEntry{seq: r.Seq, audit: &a, auditSeq: binary.BigEndian.Uint64(p[1:]), auditRaw: p[auditHeader:]}, nil
 	}
 	if len(p) < 17 || p[0] != walRecordFormat {
 		return bad("header")

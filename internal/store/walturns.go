@@ -165,6 +165,17 @@ func (s *Store) walApplied() (uint64, error) {
 	return n, err
 }
 
+// takes reports whether a record of n bytes may go to the log: at most an eighth of it, so that one record
+// never fills it and a full log is checkpointed and started over long before.
+func (w *walTurns) takes(n int) bool { return int64(n) <= w.log.Capacity()/8 }
+
+// idle reports whether the state file holds every record appended so far, so the log may start over.
+func (w *walTurns) idle() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.applied == w.last
+}
+
 // add puts a flushed entry in the overlay.
 func (w *walTurns) add(e *walEntry) {
 	w.mu.Lock()
@@ -317,8 +328,7 @@ func (s *Store) applyWAL(tx *bbolt.Tx) (uint64, error) {
 // cannot check; its dialogs then keep stored values, which the log cannot check either) and the record (size
 // bytes with its dialogs) fits in an eighth of the log.
 func (s *Store) walTurnEligible(ctx context.Context, h uint32, w TurnWrites, enc []byte, size int) bool {
-	if s.wal == nil || s.wal.failed.Load() || len(s.processed.times(h)) > 0 ||
-		!s.wal.log.Fits(1, size+8) || int64(size) > s.wal.log.Capacity()/8 {
+	if s.wal == nil || s.wal.failed.Load() || len(s.processed.times(h)) > 0 || !s.wal.takes(size) {
 		return false
 	}
 	if w.Ref == nil {
@@ -402,7 +412,7 @@ func (s *Store) flushWAL(group []*walReq) {
 func (s *Store) writeLargeAudits(group []*walReq) []*walReq {
 	w := s.wal
 	return slices.DeleteFunc(group, func(r *walReq) bool {
-		if r.e.audit == nil || r.e.number(w.auditSeq+1) != nil || int64(len(r.e.payload())) <= w.log.Capacity()/8 {
+		if r.e.audit == nil || r.e.number(w.auditSeq+1) != nil || w.takes(auditHeader+len(r.e.auditRaw)) {
 			return false
 		}
 		seq, raw := r.e.auditSeq, r.e.auditRaw
@@ -419,10 +429,7 @@ func (s *Store) writeLargeAudits(group []*walReq) []*walReq {
 // checkpointing first when it is full.
 func (s *Store) appendRecords(recs [][]byte) (uint64, error) {
 	w := s.wal
-	w.mu.Lock()
-	idle := w.applied == w.last
-	w.mu.Unlock()
-	if idle && w.log.Used() > 0 {
+	if w.idle() && w.log.Used() > 0 {
 		w.log.Reset() // the leader is the only appender: nothing is being written now
 	}
 	last, err := w.log.Append(recs)
@@ -430,10 +437,7 @@ func (s *Store) appendRecords(recs [][]byte) (uint64, error) {
 		if cerr := s.checkpointWAL(context.Background()); cerr != nil {
 			return 0, fmt.Errorf("%w: full, and its checkpoint failed: %w", errWALUnavailable, cerr)
 		}
-		w.mu.Lock()
-		idle = w.applied == w.last
-		w.mu.Unlock()
-		if !idle {
+		if !w.idle() {
 			return 0, fmt.Errorf("%w: full, and its checkpoint left records behind", errWALUnavailable)
 		}
 		w.log.Reset()
