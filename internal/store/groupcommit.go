@@ -114,32 +114,7 @@ func (s *Store) handOff() {
 // and the others are committed without it.
 func (s *Store) commitGroup(group []*commitReq) {
 	for len(group) > 0 {
-		failed := -1
-		var fnErr error
-		var walSeq uint64
-		tx, err := s.db.Begin(true)
-		if err == nil {
-			if walSeq, err = s.applyWAL(tx); err != nil {
-				_ = tx.Rollback()
-			}
-		}
-		if err == nil {
-			for i, r := range group {
-				if fnErr = callSafely(r.fn, tx); fnErr != nil {
-					failed = i
-					break
-				}
-			}
-			if failed >= 0 {
-				_ = tx.Rollback()
-			} else {
-				if err = tx.Commit(); err != nil {
-					s.health.noteFailure(err) // cleared by a successful probe (probeWrites), not by the next commit
-				} else if walSeq > 0 {
-					s.wal.trim(walSeq)
-				}
-			}
-		}
+		failed, fnErr, err := s.commitOnce(group)
 		if failed < 0 {
 			for _, r := range group {
 				r.done <- commitResult{commitErr: err}
@@ -149,6 +124,35 @@ func (s *Store) commitGroup(group []*commitReq) {
 		group[failed].done <- commitResult{fnErr: fnErr}
 		group = append(group[:failed:failed], group[failed+1:]...)
 	}
+}
+
+// commitOnce runs group in one transaction, after the write-ahead log's overlay (applyWAL, trimmed once the
+// commit succeeded). failed is the index of the function that failed with fnErr (the transaction is rolled
+// back), or -1 with err the outcome of the transaction.
+func (s *Store) commitOnce(group []*commitReq) (failed int, fnErr, err error) {
+	tx, err := s.db.Begin(true)
+	if err != nil {
+		return -1, nil, err
+	}
+	walSeq, err := s.applyWAL(tx)
+	if err != nil {
+		_ = tx.Rollback()
+		return -1, nil, err
+	}
+	for i, r := range group {
+		if fnErr := callSafely(r.fn, tx); fnErr != nil {
+			_ = tx.Rollback()
+			return i, fnErr, nil
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		s.health.noteFailure(err) // cleared by a successful probe (probeWrites), not by the next commit
+		return -1, nil, err
+	}
+	if walSeq > 0 {
+		s.wal.trim(walSeq)
+	}
+	return -1, nil, nil
 }
 
 // callSafely runs fn, turning a panic into its error: the transaction is then rolled back and the rest of the
