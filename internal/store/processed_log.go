@@ -249,12 +249,17 @@ func (s *Store) findProcessed(tx *bbolt.Tx, key string, h uint32) (lk, resp []by
 // appendProcessed writes a new record of key at log key (sec, seq); the caller took seq from nextSeq before its
 // transaction (a group commit may run the function twice) and indexes the record once it is committed.
 func appendProcessed(tx *bbolt.Tx, key string, sec, seq uint32, resp []byte) error {
+	return putProcessedRecord(tx, sec, seq, encodeProcessed(key, resp))
+}
+
+// putProcessedRecord writes value (encodeProcessed) as the record at log key (sec, seq).
+func putProcessedRecord(tx *bbolt.Tx, sec, seq uint32, value []byte) error {
 	b, err := bucket(tx, bucketProcessedLog)
 	if err != nil {
 		return err
 	}
 	b.FillPercent = logFillPercent
-	return b.Put(logKey(sec, seq), encodeProcessed(key, resp))
+	return b.Put(logKey(sec, seq), value)
 }
 
 // staleRecord is a record pruning deleted: its second and key hash, for the index.

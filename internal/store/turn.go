@@ -224,7 +224,8 @@ func (s *Store) writeCompletion(ctx context.Context, key, token string, resp []b
 			return fmt.Errorf("encode conversation: %w", err)
 		}
 	}
-	if value := encodeProcessed(key, resp); s.walTurnEligible(ctx, h, w, ref, len(value)+dialogsSize(w.Dialogs)) {
+	value := encodeProcessed(key, resp)
+	if s.walTurnEligible(ctx, h, w, ref, len(value)+dialogsSize(w.Dialogs)) {
 		err := s.appendWAL(ctx, opCompleteTurn, &walEntry{key: key, hash: h, sec: sec, lseq: seq, at: now, dialogs: w.clone().Dialogs, value: value})
 		if err == nil {
 			s.finishCompletion(key, token, h, sec, false)
@@ -237,7 +238,7 @@ func (s *Store) writeCompletion(ctx context.Context, key, token string, resp []b
 	// Concurrent turns' completions share one commit (group commit); the function is idempotent.
 	err := s.batch(ctx, opCompleteTurn, func(tx *bbolt.Tx) error {
 		var err error
-		if kept, err = s.putCompletion(tx, key, h, sec, seq, resp); err != nil {
+		if kept, err = s.putCompletion(tx, key, h, sec, seq, value); err != nil {
 			return err
 		}
 		if err := putDialogs(tx, w.Dialogs, now, !kept); err != nil || w.Ref == nil {
@@ -264,14 +265,14 @@ func (s *Store) finishCompletion(key, token string, h, sec uint32, kept bool) {
 	s.claims.release(key, token)
 }
 
-// putCompletion appends the completion of key at log key (sec, seq) unless a record of key is stored (kept
-// reports that).
-func (s *Store) putCompletion(tx *bbolt.Tx, key string, h, sec, seq uint32, resp []byte) (kept bool, err error) {
+// putCompletion appends the completion of key (value, its encodeProcessed record) at log key (sec, seq) unless
+// a record of key is stored (kept reports that).
+func (s *Store) putCompletion(tx *bbolt.Tx, key string, h, sec, seq uint32, value []byte) (kept bool, err error) {
 	lk, _, err := s.findProcessed(tx, key, h)
 	if err != nil || lk != nil {
 		return lk != nil, err
 	}
-	return false, appendProcessed(tx, key, sec, seq, resp)
+	return false, putProcessedRecord(tx, sec, seq, value)
 }
 
 // putConversationEncoded writes ref (merged with the stored reference, see MergeConversation) unless the stored

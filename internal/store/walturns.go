@@ -292,22 +292,14 @@ func (s *Store) applyWAL(tx *bbolt.Tx) (uint64, error) {
 	if len(entries) == 0 && skip == 0 {
 		return 0, nil
 	}
-	b, err := bucket(tx, bucketProcessedLog)
-	if err != nil {
-		return 0, err
-	}
-	b.FillPercent = logFillPercent
 	for _, e := range entries { // the file holds no other record of e.key (walTurnEligible, completionLocks)
+		var err error
 		if e.audit != nil {
-			if err := putAudit(tx, e.auditSeq, e.auditRaw); err != nil {
-				return 0, fmt.Errorf("apply write-ahead log record %d: %w", e.seq, err)
-			}
-			continue
+			err = putAudit(tx, e.auditSeq, e.auditRaw)
+		} else if err = putProcessedRecord(tx, e.sec, e.lseq, e.value); err == nil {
+			err = putDialogs(tx, e.dialogs, e.at, true)
 		}
-		if err := b.Put(logKey(e.sec, e.lseq), e.value); err != nil {
-			return 0, fmt.Errorf("apply write-ahead log record %d: %w", e.seq, err)
-		}
-		if err := putDialogs(tx, e.dialogs, e.at, true); err != nil {
+		if err != nil {
 			return 0, fmt.Errorf("apply write-ahead log record %d: %w", e.seq, err)
 		}
 	}
