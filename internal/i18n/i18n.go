@@ -12,9 +12,8 @@ package i18n
 
 import (
 	"embed"
-	"fmt"
+	"errors"
 	"io/fs"
-	"path"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,63 +34,24 @@ var Languages = []string{"en", "de", "fr"}
 
 var (
 	loadOnce sync.Once
-	bundle   *goi18n.Bundle
 	loadErr  error
 	matcher  language.Matcher
-	tags     []language.Tag
 	byLang   map[string]*Localizer
 )
 
 // load parses every embedded catalog once.
 func load() {
 	loadOnce.Do(func() {
-		var files []*goi18n.MessageFile
-		bundle, files, loadErr = loadCatalogs(catalogFS)
-		simple := simpleMessages(files)
-		rules := map[string]*pluralRules{}
-		for _, l := range Languages {
-			r, err := newPluralRules(bundle, l)
-			if err != nil && loadErr == nil {
-				loadErr = fmt.Errorf("plural rules of %s: %w", l, err)
-			}
-			rules[l] = r
-		}
-		plural := pluralMessages(files, rules)
-		tags = make([]language.Tag, len(Languages))
-		byLang = make(map[string]*Localizer, len(Languages))
+		c, err := loadCatalogs(catalogFS)
+		var lerr error
+		byLang, lerr = c.localizers(Languages)
+		loadErr = errors.Join(err, lerr)
+		tags := make([]language.Tag, len(Languages))
 		for i, l := range Languages {
 			tags[i] = language.MustParse(l)
-			byLang[l] = &Localizer{lang: l, loc: goi18n.NewLocalizer(bundle, l), simple: simple[l], plural: plural[l]}
-			if l != "en" {
-				byLang[l].fallback = simple["en"]
-				byLang[l].pluralFallback = plural["en"]
-			}
 		}
 		matcher = language.NewMatcher(tags)
 	})
-}
-
-// loadCatalogs builds a bundle with English as the default language from every catalog/*.json in fsys, and
-// returns the parsed catalog files with it.
-func loadCatalogs(fsys fs.FS) (*goi18n.Bundle, []*goi18n.MessageFile, error) {
-	b := goi18n.NewBundle(language.English)
-	files, err := fs.Glob(fsys, "catalog/*.json")
-	if err != nil {
-		return b, nil, fmt.Errorf("list catalogs: %w", err)
-	}
-	var parsed []*goi18n.MessageFile
-	for _, f := range files {
-		raw, err := fs.ReadFile(fsys, f)
-		if err != nil {
-			return b, parsed, fmt.Errorf("read catalog %s: %w", f, err)
-		}
-		mf, err := b.ParseMessageFileBytes(raw, path.Base(f))
-		if err != nil {
-			return b, parsed, fmt.Errorf("parse catalog %s: %w", f, err)
-		}
-		parsed = append(parsed, mf)
-	}
-	return b, parsed, nil
 }
 
 // LoadError reports a catalog that failed to parse (nil when all loaded); tests and startup check it.
@@ -103,16 +63,17 @@ func LoadError() error {
 // Localizer renders messages in one language. The nil *Localizer renders English.
 type Localizer struct {
 	lang string
-	loc  *goi18n.Localizer
+	// loc is go-i18n's, for the messages the catalog leaves to it (see catalog).
+	loc *goi18n.Localizer
 	// plain remembers, per message id, the text of a message rendered without template data (most card
-	// labels): it is the same every time, and go-i18n matches the language again on every call. Only ids
-	// found in a catalog are kept, so it holds at most one entry per catalog message.
+	// labels): it is the same every time. Only ids found in a catalog are kept, so it holds at most one entry
+	// per catalog message.
 	plain sync.Map
-	// simple holds this language's messages by id, the ones T renders itself (simpleMessage) and nil for the
-	// others; fallback is English's, for ids this language lacks (go-i18n renders those in English too).
-	simple, fallback map[string]*simpleMessage
-	// plural and pluralFallback are the same for N (pluralMessage): this language's messages and English's.
-	plural, pluralFallback map[string]*pluralMessage
+	// messages holds this language's messages by id (nil for one go-i18n renders), and rules its plural rules;
+	// fallback and fallbackRules are English's, for ids this language lacks (go-i18n renders those in English
+	// too). Both are nil in English's own Localizer.
+	messages, fallback   map[string]*message
+	rules, fallbackRules *pluralRules
 }
 
 // maxLocales bounds the remembered locale strings (activity.locale is the sender's to choose); locales past
@@ -195,13 +156,20 @@ func (l *Localizer) T(id string, kv ...any) string {
 			return s.(string)
 		}
 	}
-	if m := l.simpleMessage(id); m != nil {
-		if s, ok := m.render(kv); ok {
-			return s
-		}
+	m, _, found := l.message(id)
+	if !found {
+		return id
 	}
-	s, found := l.localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: data(kv)})
-	if len(kv) < 2 && found {
+	var s string
+	if m != nil {
+		s, found = m.render(formOther, kv) // go-i18n renders the other form too when no count is given
+	} else {
+		s, found = l.localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: data(kv)})
+	}
+	if !found {
+		return id
+	}
+	if len(kv) < 2 {
 		l.plain.Store(id, s)
 	}
 	return s
@@ -211,18 +179,45 @@ func (l *Localizer) T(id string, kv ...any) string {
 // template sees the number as {{.Count}} besides the name/value pairs.
 func (l *Localizer) N(id string, count int, kv ...any) string {
 	l = l.get()
-	if m := l.pluralMessage(id); m != nil {
-		if s, ok := m.render(count, kv); ok {
-			return s
-		}
+	m, rules, found := l.message(id)
+	switch {
+	case !found:
+		return id
+	case m == nil:
+		d := data(kv)
+		d["Count"] = count
+		s, _ := l.localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: d, PluralCount: count})
+		return s
 	}
-	d := data(kv)
-	d["Count"] = count
-	s, _ := l.localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: d, PluralCount: count})
+	n := len(kv) &^ 1 // a trailing name without a value is ignored, as data does
+	kv = append(kv[:n:n], "Count", count)
+	form, ok := rules.form(count)
+	if !ok {
+		form = formOther
+	}
+	s, ok := m.render(form, kv)
+	if !ok && form != formOther {
+		s, ok = m.render(formOther, kv) // as go-i18n: the catalog lacks the form, or it failed to render
+	}
+	if !ok {
+		return id
+	}
 	return s
 }
 
-// localize renders lc, or its message id when no catalog has the message (found is false then).
+// message returns the message id as this language has it (English's when it lacks it) with the plural rules
+// that go with it; m is nil when go-i18n renders the message, found is false when no catalog has it.
+func (l *Localizer) message(id string) (m *message, rules *pluralRules, found bool) {
+	if m, ok := l.messages[id]; ok {
+		return m, l.rules, true
+	}
+	if m, ok := l.fallback[id]; ok {
+		return m, l.fallbackRules, true
+	}
+	return nil, nil, false
+}
+
+// localize renders lc with go-i18n; found is false when it renders nothing (as for an id no catalog has).
 func (l *Localizer) localize(lc *goi18n.LocalizeConfig) (s string, found bool) {
 	s, err := l.loc.Localize(lc)
 	if s == "" && err != nil {
@@ -246,6 +241,6 @@ func data(kv []any) map[string]any {
 // catalog has).
 func Has(id string) bool {
 	load()
-	_, err := byLang["en"].loc.Localize(&goi18n.LocalizeConfig{MessageID: id, PluralCount: 2})
-	return err == nil
+	_, _, found := byLang["en"].message(id)
+	return found
 }

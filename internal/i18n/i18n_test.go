@@ -13,12 +13,51 @@ import (
 	"time"
 
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
 )
 
-// newBundle is loadCatalogs' bundle alone, for the tests that need no catalog files.
-func newBundle(fsys fs.FS) (*goi18n.Bundle, error) {
-	b, _, err := loadCatalogs(fsys)
-	return b, err
+// newLocalizers builds the Localizers of every shipped language from the catalogs in fsys.
+func newLocalizers(t *testing.T, fsys fs.FS) map[string]*Localizer {
+	t.Helper()
+	c, err := loadCatalogs(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	locs, err := c.localizers(Languages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return locs
+}
+
+// referenceBundle is go-i18n's bundle of every message of the catalogs in fsys: what T and N must render the
+// same as.
+func referenceBundle(t *testing.T, fsys fs.FS) *goi18n.Bundle {
+	t.Helper()
+	b := goi18n.NewBundle(language.English)
+	files, err := fs.Glob(fsys, "catalog/*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		raw, err := fs.ReadFile(fsys, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.ParseMessageFileBytes(raw, path.Base(f)); err != nil {
+			t.Fatalf("parse %s: %v", f, err)
+		}
+	}
+	return b
+}
+
+// goI18n renders lc as go-i18n renders it from b in lang (the id when it renders nothing, as T and N do).
+func goI18n(b *goi18n.Bundle, lang string, lc *goi18n.LocalizeConfig) string {
+	s, err := goi18n.NewLocalizer(b, lang).Localize(lc)
+	if s == "" && err != nil {
+		return lc.MessageID
+	}
+	return s
 }
 
 func TestCatalogsLoad(t *testing.T) {
@@ -240,11 +279,7 @@ func TestFallback(t *testing.T) {
 		"catalog/x.en.json": {Data: []byte(`{"a": "Hello {{.Name}}", "b": "Only English"}`)},
 		"catalog/x.de.json": {Data: []byte(`{"a": "Hallo {{.Name}}"}`)},
 	}
-	b, err := newBundle(fsys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	de := &Localizer{lang: "de", loc: goi18n.NewLocalizer(b, "de")}
+	de := newLocalizers(t, fsys)["de"]
 	cases := []struct{ id, want string }{
 		{"a", "Hallo Rita"},
 		{"b", "Only English"},
@@ -255,8 +290,10 @@ func TestFallback(t *testing.T) {
 			t.Errorf("T(%q) = %q, want %q", c.id, got, c.want)
 		}
 	}
-	if _, err := newBundle(fstest.MapFS{"catalog/x.en.json": {Data: []byte(`{`)}}); err == nil {
-		t.Error("a broken catalog must fail to load")
+	for _, data := range []string{`{`, `{"a": {"one": 1}}`, `"a"`} {
+		if _, err := loadCatalogs(fstest.MapFS{"catalog/x.en.json": {Data: []byte(data)}}); err == nil {
+			t.Errorf("the catalog %s must fail to load", data)
+		}
 	}
 }
 

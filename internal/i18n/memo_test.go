@@ -6,8 +6,6 @@ import (
 	"sync"
 	"testing"
 	"testing/fstest"
-
-	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 )
 
 // TestForRemembers checks that a remembered locale keeps its language, that unreadable and empty locales still
@@ -60,12 +58,8 @@ func TestTRemembersPlainMessages(t *testing.T) {
 		"catalog/x.en.json": {Data: []byte(`{"a": "Hello {{.Name}}", "b": "Only English", "p": "Plain"}`)},
 		"catalog/x.de.json": {Data: []byte(`{"a": "Hallo {{.Name}}", "p": "Schlicht"}`)},
 	}
-	b, err := newBundle(fsys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	en := &Localizer{lang: "en", loc: goi18n.NewLocalizer(b, "en")}
-	de := &Localizer{lang: "de", loc: goi18n.NewLocalizer(b, "de")}
+	locs := newLocalizers(t, fsys)
+	en, de := locs["en"], locs["de"]
 	cases := []struct {
 		loc  *Localizer
 		id   string

@@ -13,31 +13,30 @@ import (
 // odd name/value pairs, both ways: N's substitution and go-i18n's template. The text must be the same.
 func TestPluralMessagesRenderAsGoI18n(t *testing.T) {
 	load()
+	ref := referenceBundle(t, catalogFS)
+	cats := readCatalogs(t)
 	counts := []int{0, 1, 2, 3, 5, 11, 21, 100, 101, 1023, 1024, 1_000_000, 2_000_001, -1}
 	var plural, other int
 	for _, lang := range Languages {
 		l := byLang[lang]
-		for id, m := range l.plural {
-			if m == nil {
+		for id, m := range l.messages {
+			switch {
+			case m == nil:
 				other++
-				continue
-			}
-			if m.forms[1] != nil || m.forms[4] != nil {
+			case m.plural != nil:
 				plural++
 			}
 			var strs, ints []any
-			for _, sm := range m.forms {
-				for i := 1; sm != nil && i < len(sm.parts); i += 2 {
-					strs = append(strs, sm.parts[i], fmt.Sprintf("<%s & %d>", sm.parts[i], i))
-					ints = append(ints, sm.parts[i], i*7)
-				}
+			for i, f := range vars(cats[lang][id]) {
+				strs = append(strs, f, fmt.Sprintf("<%s & %d>", f, i))
+				ints = append(ints, f, i*7)
 			}
 			for _, count := range counts {
 				for name, kv := range map[string][]any{"strings": strs, "ints": ints, "none": nil,
 					"count given": append(strs, "Count", "ignored"), "odd": append(strs, "Trailing")} {
 					d := data(kv)
 					d["Count"] = count
-					want, _ := l.localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: d, PluralCount: count})
+					want := goI18n(ref, lang, &goi18n.LocalizeConfig{MessageID: id, TemplateData: d, PluralCount: count})
 					if got := l.N(id, count, kv...); got != want {
 						t.Errorf("%s %s count %d (%s): N = %q, go-i18n renders %q", lang, id, count, name, got, want)
 					}
@@ -46,7 +45,7 @@ func TestPluralMessagesRenderAsGoI18n(t *testing.T) {
 		}
 	}
 	if plural < 10 || other == 0 {
-		t.Errorf("%d plural and %d other messages N renders itself: the catalogs should have both", plural, other)
+		t.Errorf("%d plural and %d other messages by go-i18n: the catalogs should have both", plural, other)
 	}
 }
 
@@ -54,7 +53,7 @@ func TestPluralMessagesRenderAsGoI18n(t *testing.T) {
 // rules), one that N cannot render itself is left to go-i18n, a form the catalog lacks falls back to other, and
 // an id no catalog has renders as the id.
 func TestPluralFallsBackToEnglish(t *testing.T) {
-	b, files, err := loadCatalogs(fstest.MapFS{
+	c, err := loadCatalogs(fstest.MapFS{
 		"catalog/x.en.json": {Data: []byte(`{"a": {"one": "one day", "other": "{{.Count}} days"},
 			"b": {"one": "{{if .X}}one{{end}}", "other": "many"}, "c": {"other": "{{.Count}} for {{.Name}}"}}`)},
 		"catalog/x.fr.json": {Data: []byte(`{"c": {"one": "{{.Count}} pour {{.Name}}", "other": "{{.Count}} pour {{.Name}} !"}}`)},
@@ -62,18 +61,14 @@ func TestPluralFallsBackToEnglish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rules := map[string]*pluralRules{}
-	for _, lang := range []string{"en", "fr"} {
-		if rules[lang], err = newPluralRules(b, lang); err != nil {
-			t.Fatal(err)
-		}
+	if c.messages["en"]["a"] == nil || c.messages["en"]["b"] != nil || c.messages["fr"]["c"] == nil {
+		t.Fatalf("messages rendered by substitution: en %v, fr %v", c.messages["en"], c.messages["fr"])
 	}
-	plural := pluralMessages(files, rules)
-	if plural["en"]["a"] == nil || plural["en"]["b"] != nil || plural["fr"]["c"] == nil {
-		t.Fatalf("plural messages: en %v, fr %v", plural["en"], plural["fr"])
+	locs, err := c.localizers(Languages)
+	if err != nil {
+		t.Fatal(err)
 	}
-	fr := &Localizer{lang: "fr", loc: goi18n.NewLocalizer(b, "fr"), plural: plural["fr"], pluralFallback: plural["en"]}
-	en := &Localizer{lang: "en", loc: goi18n.NewLocalizer(b, "en"), plural: plural["en"]}
+	fr, en := locs["fr"], locs["en"]
 	tests := []struct {
 		l     *Localizer
 		id    string
