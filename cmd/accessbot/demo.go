@@ -17,6 +17,7 @@ import (
 
 	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/store"
+	"github.com/accessbot/accessbot/internal/telemetry"
 	"github.com/accessbot/accessbot/internal/tenantsim"
 )
 
@@ -39,6 +40,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	telemetry.SampleHeap(f.debug != "")
 	log := newLogger(stderr, f.level, f.format)
 	if err := os.MkdirAll(f.data, 0o700); err != nil {
 		return fmt.Errorf("create data directory %s: %w", f.data, err)

@@ -35,6 +35,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := cfg.validate(); err != nil {
 		return usageError{err}
 	}
+	telemetry.SampleHeap(cfg.DebugAddr != "")
 	log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {
