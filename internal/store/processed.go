@@ -19,7 +19,7 @@ func (s *Store) Processed(ctx context.Context, key string) ([]byte, bool, error)
 		return nil, false, err
 	}
 	h := keyHash(key)
-	if len(s.processed.times(h)) == 0 {
+	if !s.processed.has(h) {
 		return nil, false, ctx.Err()
 	}
 	if s.wal != nil {

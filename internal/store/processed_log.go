@@ -5,8 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"slices"
-	"sync"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -18,10 +16,10 @@ import (
 // a commit's twelve pages. In the log, the records of a group commit land on its last leaf, and pruning walks
 // it from its oldest record. Finding an activity's record goes through an in-memory index from the hash of its
 // key to the seconds in which records of that hash were written, built from the log when the file is opened
-// (the file lock makes this process the only one that writes it). Hashes and seconds are 32 bits, so an entry
-// costs about 10 bytes of memory (1 MB at 100k records). A lookup reads the records of those seconds, and the
-// hash and then the key stored in each record tell the activity's record from the others; the index has no
-// entry for an activity never seen, so that lookup, the common one, reads nothing.
+// (the file lock makes this process the only one that writes it; processed_index.go). Hashes and seconds are
+// 32 bits, so a record costs about 8 bytes of memory (0.8 MB at 100k records). A lookup reads the records of
+// those seconds, and the hash and then the key stored in each record tell the activity's record from the others;
+// the index has no entry for an activity never seen, so that lookup, the common one, reads nothing.
 
 // bucketProcessedLog holds the processed-activity records: key = logKey, value = encodeProcessed.
 var bucketProcessedLog = []byte("processed_log")
@@ -103,93 +101,6 @@ func decodeProcessed(v []byte) (key, resp []byte, err error) {
 	return key, resp, nil
 }
 
-// processedIndex maps the hash of an activity key to the seconds in which records with that hash were written.
-// A hash has more than one second only when two keys collide, or when an activity's completion was written
-// twice (a turn whose claim was taken over).
-type processedIndex struct {
-	mu   sync.RWMutex
-	at   map[uint32]uint32
-	more map[uint32][]uint32 // the further seconds of a hash, ascending (rare)
-	seq  uint32              // the last sequence number given (nextSeq)
-}
-
-// nextSeq is the sequence number of the next record written.
-func (x *processedIndex) nextSeq() uint32 {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	x.seq++
-	return x.seq
-}
-
-// continueAfter makes nextSeq give numbers above seq (a record replayed from the write-ahead log has it).
-func (x *processedIndex) continueAfter(seq uint32) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	x.seq = max(x.seq, seq)
-}
-
-// times returns the seconds of hash h's records, earliest first.
-func (x *processedIndex) times(h uint32) []uint32 {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	t, ok := x.at[h]
-	if !ok {
-		return nil
-	}
-	return append([]uint32{t}, x.more[h]...)
-}
-
-// add records that the log holds a record of hash h written in second t.
-func (x *processedIndex) add(h, t uint32) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if x.at == nil {
-		x.at = map[uint32]uint32{}
-	}
-	first, ok := x.at[h]
-	switch {
-	case !ok:
-		x.at[h] = t
-		return
-	case first == t || slices.Contains(x.more[h], t):
-		return
-	}
-	if x.more == nil {
-		x.more = map[uint32][]uint32{}
-	}
-	all := append([]uint32{first}, x.more[h]...)
-	all = append(all, t)
-	slices.Sort(all)
-	x.at[h] = all[0]
-	x.more[h] = all[1:]
-}
-
-// remove forgets the records of hash h written in second t.
-func (x *processedIndex) remove(h, t uint32) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	first, ok := x.at[h]
-	if !ok {
-		return
-	}
-	rest := x.more[h]
-	if first == t {
-		if len(rest) == 0 {
-			delete(x.at, h)
-			return
-		}
-		first, rest = rest[0], rest[1:]
-		x.at[h] = first
-	} else {
-		rest = slices.DeleteFunc(slices.Clone(rest), func(v uint32) bool { return v == t })
-	}
-	if len(rest) == 0 {
-		delete(x.more, h)
-	} else {
-		x.more[h] = rest
-	}
-}
-
 // loadProcessedIndex builds the index from the log (each record's key and stored hash; nothing else is
 // decoded) and continues its sequence numbers.
 func (s *Store) loadProcessedIndex() error {
@@ -198,14 +109,13 @@ func (s *Store) loadProcessedIndex() error {
 		if b == nil {
 			return nil // a file kept at an older schema (tests of migrations)
 		}
-		// Sized at once: a map grown entry by entry ends up with twice the slots it needs (2.6 MB at 100k records
-		// instead of 1.1 MB).
-		n := 0
+		n := 0 // the pairs are sized at once: a slice grown by append ends up with up to twice the room it needs
 		c := b.Cursor()
 		for k, _ := c.First(); k != nil; k, _ = c.Next() {
 			n++
 		}
-		s.processed.at = make(map[uint32]uint32, n)
+		pairs := make([]uint64, 0, n)
+		var last uint32
 		for k, v := c.First(); k != nil; k, v = c.Next() {
 			sec, seq, ok := splitLogKey(k)
 			h, err := recordHash(v)
@@ -213,9 +123,11 @@ func (s *Store) loadProcessedIndex() error {
 				s.log.Warn("skipping a malformed processed-activity record", "key", fmt.Sprintf("%x", k))
 				continue
 			}
-			s.processed.add(h, sec)
-			s.processed.seq = max(s.processed.seq, seq)
+			pairs = append(pairs, indexPair(h, sec))
+			last = max(last, seq)
 		}
+		s.processed.load(pairs)
+		s.processed.continueAfter(last)
 		return nil
 	})
 }
@@ -228,7 +140,8 @@ func (s *Store) findProcessed(tx *bbolt.Tx, key string, h uint32) (lk, resp []by
 		return nil, nil, err
 	}
 	c := b.Cursor()
-	for _, sec := range s.processed.times(h) {
+	var buf [4]uint32 // a hash has one second but after a collision or a completion written twice
+	for _, sec := range s.processed.appendTimes(buf[:0], h) {
 		start := logKey(sec, 0)
 		for k, v := c.Seek(start); k != nil && bytes.HasPrefix(k, start[:4]); k, v = c.Next() {
 			if rh, err := recordHash(v); err != nil || rh != h {

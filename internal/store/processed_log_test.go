@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -103,17 +102,6 @@ func TestProcessedLogMigrationAndPrune(t *testing.T) {
 	}
 }
 
-// len is the number of (hash, second) entries of the index (the tests check it against the log).
-func (x *processedIndex) len() int {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	n := len(x.at)
-	for _, m := range x.more {
-		n += len(m)
-	}
-	return n
-}
-
 func logRecords(t *testing.T, s *Store) int {
 	t.Helper()
 	n := 0
@@ -182,41 +170,6 @@ func TestProcessedHashCollision(t *testing.T) {
 	}
 	if got := logRecords(t, s); got != 2 {
 		t.Fatalf("the log holds %d records, want 2", got)
-	}
-}
-
-// TestProcessedIndex covers the index's bookkeeping of several records per hash.
-func TestProcessedIndex(t *testing.T) {
-	tests := []struct {
-		name   string
-		add    []uint32
-		remove []uint32
-		want   []uint32
-	}{
-		{"one", []uint32{5}, nil, []uint32{5}},
-		{"kept sorted", []uint32{9, 3, 7}, nil, []uint32{3, 7, 9}},
-		{"added twice", []uint32{4, 4}, nil, []uint32{4}},
-		{"remove first", []uint32{1, 2, 3}, []uint32{1}, []uint32{2, 3}},
-		{"remove middle", []uint32{1, 2, 3}, []uint32{2}, []uint32{1, 3}},
-		{"remove all", []uint32{1, 2}, []uint32{2, 1}, nil},
-		{"remove unknown", []uint32{1}, []uint32{8}, []uint32{1}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var x processedIndex
-			for _, v := range tt.add {
-				x.add(42, v)
-			}
-			for _, v := range tt.remove {
-				x.remove(42, v)
-			}
-			if got := x.times(42); !slices.Equal(got, tt.want) {
-				t.Errorf("times = %v, want %v", got, tt.want)
-			}
-			if x.len() != len(tt.want) {
-				t.Errorf("len = %d, want %d", x.len(), len(tt.want))
-			}
-		})
 	}
 }
 

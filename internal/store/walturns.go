@@ -320,7 +320,7 @@ func (s *Store) applyWAL(tx *bbolt.Tx) (uint64, error) {
 // cannot check; its dialogs then keep stored values, which the log cannot check either) and the record (size
 // bytes with its dialogs) fits in an eighth of the log.
 func (s *Store) walTurnEligible(ctx context.Context, h uint32, w TurnWrites, enc []byte, size int) bool {
-	if s.wal == nil || s.wal.failed.Load() || len(s.processed.times(h)) > 0 || !s.wal.takes(size) {
+	if s.wal == nil || s.wal.failed.Load() || s.processed.has(h) || !s.wal.takes(size) {
 		return false
 	}
 	if w.Ref == nil {
