@@ -227,18 +227,22 @@ func New(cfg Config) (*Client, error) {
 //   - HeadersInspectionHandler: left out. It copies request or response headers only into a
 //     HeadersInspectionOptions a request carries with inspection turned on; no call here sets one (and its own
 //     default inspects nothing), so it only cost a span per request.
+//
+// The chain is built here in a fixed order rather than taken from GetDefaultMiddlewaresWithOptions, which
+// builds kiota's part from a Go map: its order changed from one process to the next. Outermost first: the
+// Graph telemetry headers (once per call), retrier (around everything it may repeat), redirects, the query
+// names, User-Agent, then compression next to the wire.
 func middlewares(opts *msgraphcore.GraphClientOptions, log *slog.Logger, retry *retryPolicy) []khttp.Middleware {
-	mws := []khttp.Middleware{tolerantReader{log: log, seen: &sync.Map{}}}
-	for _, m := range msgraphcore.GetDefaultMiddlewaresWithOptions(opts) {
-		switch m.(type) {
-		case *khttp.RetryHandler:
-			m = retrier{p: retry}
-		case *khttp.UrlReplaceHandler, *khttp.HeadersInspectionHandler:
-			continue
-		}
-		mws = append(mws, m)
+	return []khttp.Middleware{
+		tolerantReader{log: log, seen: &sync.Map{}},
+		msgraphcore.NewGraphTelemetryHandler(opts),
+		retrier{p: retry},
+		khttp.NewRedirectHandler(),
+		khttp.NewParametersNameDecodingHandler(),
+		khttp.NewUserAgentHandler(),
+		khttp.NewCompressionHandler(),
+		observer{},
 	}
-	return append(mws, observer{})
 }
 
 // BaseURL returns the Graph root the client talks to.
