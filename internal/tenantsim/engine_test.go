@@ -92,3 +92,12 @@ func TestApproverResolution(t *testing.T) {
 		t.Fatalf("fallback approvers %v", rq.Stages[0].Approvers)
 	}
 }
+
+func TestIsActiveAssignment(t *testing.T) {
+	for state, want := range map[string]bool{"delivering": true, "partiallyDelivered": true, "delivered": true,
+		"expired": false, "deliveryFailed": false, "delivering ": false, "": false} {
+		if got := isActiveAssignment(&assignment{State: state}); got != want {
+			t.Errorf("isActiveAssignment(%q) = %v, want %v", state, got, want)
+		}
+	}
+}

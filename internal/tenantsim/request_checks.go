@@ -28,7 +28,16 @@ func isOpenState(state string) bool {
 	return false
 }
 
-func isActiveAssignment(a *assignment) bool { return a.State == "delivered" || a.State == "delivering" }
+// isActiveAssignment reports whether an assignment holds (or is about to hold) its package's access: Graph's
+// accessPackageAssignment states delivering, partiallyDelivered (some resources granted, the rest retried)
+// and delivered; not expired, deliveryFailed or the rest.
+func isActiveAssignment(a *assignment) bool {
+	switch a.State {
+	case "delivering", "partiallyDelivered", "delivered":
+		return true
+	}
+	return false
+}
 
 // subjectMatches reports whether a stored subject is the identity.
 func subjectMatches(sub *subject, id identity) bool {
