@@ -194,6 +194,9 @@ func verifyAfterCrash(t *testing.T, round int, path string, auditAcks map[uint64
 		t.Fatalf("round %d: reopen after crash: %v", round, err)
 	}
 	defer s.Close()
+	if s.fromSnap {
+		t.Fatalf("round %d: the processed index was loaded from a snapshot after a crash", round)
+	}
 	ctx := context.Background()
 	entries, err := s.Audit(ctx, AuditQuery{Limit: MaxAuditLimit})
 	if err != nil {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"iter"
 	"slices"
 	"sync"
 )
@@ -156,20 +157,36 @@ func (x *processedIndex) compactAt() int {
 	return max(compactMin, len(x.base)>>compactShift)
 }
 
+// live is the number of pairs in the index (x.mu held).
+func (x *processedIndex) live() int { return len(x.base) - x.ndead + len(x.added) }
+
+// all yields the index's pairs in ascending order, each once: the base pairs not removed merged with the added
+// ones, what a compaction makes the new base (x.mu held while it runs).
+func (x *processedIndex) all() iter.Seq[uint64] {
+	return func(yield func(uint64) bool) {
+		ai := 0
+		for i, p := range x.base {
+			for ; ai < len(x.added) && x.added[ai] < p; ai++ {
+				if !yield(x.added[ai]) {
+					return
+				}
+			}
+			if !x.removed(i) && !yield(p) {
+				return
+			}
+		}
+		for _, p := range x.added[ai:] {
+			if !yield(p) {
+				return
+			}
+		}
+	}
+}
+
 // compact merges the live base pairs and the added ones into a new base (x.mu held for writing). The added
 // slice keeps its array for the next additions unless the base shrank to well below what it was sized for.
 func (x *processedIndex) compact() {
-	merged := make([]uint64, 0, len(x.base)-x.ndead+len(x.added))
-	ai := 0
-	for i, p := range x.base {
-		for ; ai < len(x.added) && x.added[ai] < p; ai++ {
-			merged = append(merged, x.added[ai])
-		}
-		if !x.removed(i) {
-			merged = append(merged, p)
-		}
-	}
-	merged = append(merged, x.added[ai:]...)
+	merged := slices.AppendSeq(make([]uint64, 0, x.live()), x.all())
 	x.base, x.dead, x.ndead = merged, nil, 0
 	if cap(x.added) > 2*x.compactAt() {
 		x.added = nil

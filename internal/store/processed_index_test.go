@@ -13,7 +13,7 @@ import (
 func (x *processedIndex) len() int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	return len(x.base) - x.ndead + len(x.added)
+	return x.live()
 }
 
 // times is appendTimes into a new slice (nil when h has no record).

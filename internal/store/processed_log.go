@@ -101,9 +101,17 @@ func decodeProcessed(v []byte) (key, resp []byte, err error) {
 	return key, resp, nil
 }
 
-// loadProcessedIndex builds the index from the log (each record's key and stored hash; nothing else is
-// decoded) and continues its sequence numbers.
-func (s *Store) loadProcessedIndex() error {
+// loadProcessedIndex loads the index from snap (readProcessedSnapshot) when there is one, or else builds it from
+// the log (each record's key and stored hash; nothing else is decoded), and continues its sequence numbers.
+func (s *Store) loadProcessedIndex(snap *processedSnapshot) error {
+	start := time.Now()
+	if snap != nil {
+		s.processed.load(snap.pairs)
+		s.processed.continueAfter(snap.seq)
+		s.fromSnap = true
+		s.log.Debug("loaded the processed-activity index from its snapshot", "records", len(snap.pairs), "took", time.Since(start))
+		return nil
+	}
 	return s.db.View(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketProcessedLog)
 		if b == nil {
@@ -128,6 +136,7 @@ func (s *Store) loadProcessedIndex() error {
 		}
 		s.processed.load(pairs)
 		s.processed.continueAfter(last)
+		s.log.Debug("built the processed-activity index from the log", "records", len(pairs), "took", time.Since(start))
 		return nil
 	})
 }

@@ -176,6 +176,7 @@ type Store struct {
 	claims      activityClaims
 	completing  completionLocks
 	processed   processedIndex
+	fromSnap    bool // the processed index was loaded from Close's snapshot, not built from the log (tests)
 	resident    residentTrim
 	wal         *walTurns // nil: no write-ahead log (Options.WALSize < 0)
 }
@@ -228,11 +229,12 @@ func Open(path string, opts Options) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	snap := s.readProcessedSnapshot(migs[len(migs)-1].Version) // before migrate's write makes it stale
 	if err := s.migrate(migs); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	if err := s.loadProcessedIndex(); err != nil {
+	if err := s.loadProcessedIndex(snap); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("open store %s: index processed activities: %w", path, err)
 	}
@@ -304,9 +306,13 @@ func (s *Store) migrate(migs []Migration) error {
 		if err != nil {
 			return fmt.Errorf("create meta bucket: %w", err)
 		}
-		// Open for writing: until Close marks it again, a crash leaves the file to be verified whole.
+		// Open for writing: until Close marks it again, a crash leaves the file to be verified whole (and its
+		// processed log to be scanned: the snapshot, read already, is true only until this write).
 		if err := meta.Delete(keyCleanClose); err != nil {
 			return fmt.Errorf("clear clean-close mark: %w", err)
+		}
+		if err := meta.Delete(keyProcessedSnapshot); err != nil {
+			return fmt.Errorf("delete processed-index snapshot: %w", err)
 		}
 		for _, m := range migs {
 			if m.Version <= cur {
@@ -325,19 +331,18 @@ func (s *Store) migrate(migs []Migration) error {
 }
 
 // Close ends the background retry of pending answers (with one last attempt to write them), marks the file
-// closed cleanly (so the next Open need not read it whole) and releases it. Further calls on the Store fail.
+// closed cleanly (so the next Open need not read it whole), snapshots the processed-activity index with the
+// mark (so the next Open need not scan the log; processed_snapshot.go) and releases it. Further calls on the Store fail.
 func (s *Store) Close() error {
 	s.health.Stop()
 	if err := s.closeWAL(); err != nil {
 		s.log.Warn("closing the write-ahead log failed", "err", err)
 	}
-	err := s.db.Update(func(tx *bbolt.Tx) error {
-		meta, err := bucket(tx, bucketMeta)
-		if err != nil {
-			return err
-		}
-		return meta.Put(keyCleanClose, []byte(s.now().UTC().Format(time.RFC3339)))
-	})
+	err := s.markClosed(true)
+	if err != nil && !errors.Is(err, bbolt.ErrDatabaseNotOpen) {
+		s.log.Warn("could not snapshot the processed-activity index: the next start builds it from the log", "err", err)
+		err = s.markClosed(false) // a nearly full disk may still take the mark without the snapshot
+	}
 	if err != nil && !errors.Is(err, bbolt.ErrDatabaseNotOpen) {
 		s.log.Warn("could not mark the state file closed cleanly: the next start reads it whole", "err", err)
 	}
