@@ -168,7 +168,9 @@ func TestSnapshotReopenMatchesScan(t *testing.T) {
 // next Open build the index from the log, which then finds the record that write added.
 func TestSnapshotStaleAfterWrite(t *testing.T) {
 	ctx := context.Background()
-	extra := func(tx *bbolt.Tx) error { return appendProcessed(tx, "extra", logSecond(snapT0), 1_000_000, []byte("x")) }
+	extra := func(tx *bbolt.Tx) error {
+		return appendProcessed(tx, "extra", logSecond(snapT0), 1_000_000, []byte("x"))
+	}
 	for _, tc := range []struct {
 		name  string
 		after func(t *testing.T, path string) []Migration // writes after Close; the migrations of the next Open
