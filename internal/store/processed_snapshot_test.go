@@ -364,3 +364,35 @@ func TestSnapshotNotUsedAfterCrash(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseOnFullDiskMarksWithoutSnapshot: when the snapshot does not fit on a full disk, Close still marks the
+// file closed cleanly (the next Open does not read it whole) and the next Open builds the index from the log.
+func TestCloseOnFullDiskMarksWithoutSnapshot(t *testing.T) {
+	dir := smallTmpfs(t)
+	path := filepath.Join(dir, "accessbot.db")
+	s, err := Open(path, Options{WALSize: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	completeN(t, s, "act", 2000, true) // a snapshot of 16 KB, four pages
+	filler := filepath.Join(dir, "filler")
+	fillUp(t, s, filler)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	s, err = Open(path, Options{WALSize: -1, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.fromSnap || strings.Contains(logs.String(), "not closed cleanly") {
+		t.Fatalf("after Close on a full disk: snapshot used %v; logs:\n%s", s.fromSnap, logs.String())
+	}
+	if got := s.processed.len(); got != 2000 {
+		t.Fatalf("index holds %d records, want 2000", got)
+	}
+}
