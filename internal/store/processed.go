@@ -49,6 +49,8 @@ func (s *Store) MarkProcessed(ctx context.Context, key string, resp []byte) erro
 		return err
 	}
 	defer s.completing.lock(key)()
+	s.indexing.RLock()
+	defer s.indexing.RUnlock()
 	h, now, seq := keyHash(key), logSecond(s.now()), s.processed.nextSeq()
 	added := false
 	// Concurrent turns' writes share one commit (group commit): the function is idempotent.

@@ -396,3 +396,49 @@ func TestCloseOnFullDiskMarksWithoutSnapshot(t *testing.T) {
 		t.Fatalf("index holds %d records, want 2000", got)
 	}
 }
+
+// TestCloseWaitsForInFlightCompletions: a completion written but not yet indexed when Close starts is in Close's
+// snapshot (Close waits for it), so the next Open, from the snapshot, still knows the activity was processed.
+func TestCloseWaitsForInFlightCompletions(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts Options
+	}{{"write-ahead log", Options{}}, {"state file", Options{WALSize: -1}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			path := filepath.Join(t.TempDir(), "accessbot.db")
+			s, err := Open(path, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			written, release := make(chan struct{}), make(chan struct{})
+			s.afterWrite = func() { close(written); <-release }
+			completed := make(chan error, 1)
+			go func() { completed <- s.CompleteActivity(ctx, "in-flight", "tok", []byte("answer")) }()
+			<-written
+			closed := make(chan error, 1)
+			go func() { closed <- s.Close() }()
+			// Close must not return while the completion is written but not indexed: give it time to (wrongly) do so.
+			select {
+			case err := <-closed:
+				t.Fatalf("Close returned (%v) while a completion was written but not indexed", err)
+			case <-time.After(300 * time.Millisecond):
+			}
+			close(release)
+			if err := <-completed; err != nil {
+				t.Fatal(err)
+			}
+			if err := <-closed; err != nil {
+				t.Fatal(err)
+			}
+			r, err := Open(path, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if _, ok, err := r.Processed(ctx, "in-flight"); !r.fromSnap || err != nil || !ok {
+				t.Fatalf("after Close: from snapshot %v, processed %v (%v)", r.fromSnap, ok, err)
+			}
+		})
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -177,8 +178,13 @@ type Store struct {
 	completing  completionLocks
 	processed   processedIndex
 	fromSnap    bool // the processed index was loaded from Close's snapshot, not built from the log (tests)
-	resident    residentTrim
-	wal         *walTurns // nil: no write-ahead log (Options.WALSize < 0)
+	// indexing is held shared by each writer of a processed-activity record from its write to its index entry,
+	// and exclusively by Close, so that Close's snapshot of the index holds every record written.
+	indexing sync.RWMutex
+	// afterWrite, when set (tests), runs between a completion's write and its index entry.
+	afterWrite func()
+	resident   residentTrim
+	wal        *walTurns // nil: no write-ahead log (Options.WALSize < 0)
 }
 
 // Open opens (creating if needed) the state file at path, takes its lock and runs pending migrations in one
@@ -334,7 +340,9 @@ func (s *Store) migrate(migs []Migration) error {
 // closed cleanly (so the next Open need not read it whole), snapshots the processed-activity index with the
 // mark (so the next Open need not scan the log; processed_snapshot.go) and releases it. Further calls on the Store fail.
 func (s *Store) Close() error {
-	s.health.Stop()
+	s.health.Stop()   // before indexing: the pending answers it flushes are completions
+	s.indexing.Lock() // in-flight completions finish and index their records; later ones fail on the closed file
+	defer s.indexing.Unlock()
 	if err := s.closeWAL(); err != nil {
 		s.log.Warn("closing the write-ahead log failed", "err", err)
 	}

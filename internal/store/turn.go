@@ -214,6 +214,8 @@ const opCompleteTurn = "complete turn"
 // answer is written with it (PendingAnswers.Flush).
 func (s *Store) writeCompletion(ctx context.Context, key, token string, resp []byte, w TurnWrites) error {
 	defer s.completing.lock(key)()
+	s.indexing.RLock()
+	defer s.indexing.RUnlock()
 	now := s.now().UTC()
 	h, sec, seq := keyHash(key), logSecond(now), s.processed.nextSeq()
 	var kept bool
@@ -228,6 +230,7 @@ func (s *Store) writeCompletion(ctx context.Context, key, token string, resp []b
 	if s.walTurnEligible(ctx, h, w, ref, len(value)+dialogsSize(w.Dialogs)) {
 		err := s.appendWAL(ctx, opCompleteTurn, &walEntry{key: key, hash: h, sec: sec, lseq: seq, at: now, dialogs: w.clone().Dialogs, value: value})
 		if err == nil {
+			s.written()
 			s.finishCompletion(key, token, h, sec, false)
 			return nil
 		}
@@ -249,8 +252,16 @@ func (s *Store) writeCompletion(ctx context.Context, key, token string, resp []b
 	if err != nil {
 		return err
 	}
+	s.written()
 	s.finishCompletion(key, token, h, sec, kept)
 	return nil
+}
+
+// written runs the test hook afterWrite, if set.
+func (s *Store) written() {
+	if s.afterWrite != nil {
+		s.afterWrite()
+	}
 }
 
 // finishCompletion indexes the completion of key written in second sec (unless an earlier one was kept), then
