@@ -33,6 +33,11 @@ func loadCatalogs(fsys fs.FS) (*catalog, error) {
 			c.messages[lang] = map[string]*message{}
 		}
 		for _, m := range f.Messages {
+			if m.Zero+m.One+m.Two+m.Few+m.Many+m.Other == "" {
+				// go-i18n keeps no template for a message with no text (its language lacks it: English's is used)
+				delete(c.messages[lang], m.ID)
+				continue
+			}
 			pm := parseMessage(m)
 			c.messages[lang][m.ID] = pm
 			if pm == nil {

@@ -58,8 +58,8 @@ func TestMessagesRenderAsGoI18n(t *testing.T) {
 func TestMessagesFallBack(t *testing.T) {
 	fsys := fstest.MapFS{
 		"catalog/x.en.json": {Data: []byte(`{"a": "Hi {{.Name}}", "b": "{{if .X}}yes{{end}}", "c": "Hello {{ .Name }}!",
-			"d": {"one": "one {{.Name}}", "other": "{{.Count}} {{.Name}}"}}`)},
-		"catalog/x.de.json": {Data: []byte(`{"c": "Hallo {{.Name}}{{if .X}}!{{end}}", "d": "{{.Count}} {{.Name}}"}`)},
+			"d": {"one": "one {{.Name}}", "other": "{{.Count}} {{.Name}}"}, "e": "Hey {{.Name}}"}`)},
+		"catalog/x.de.json": {Data: []byte(`{"c": "Hallo {{.Name}}{{if .X}}!{{end}}", "d": "{{.Count}} {{.Name}}", "e": ""}`)},
 	}
 	c, err := loadCatalogs(fsys)
 	if err != nil {
@@ -95,6 +95,7 @@ func TestMessagesFallBack(t *testing.T) {
 		{"en", "d", []any{"Name", "Rita"}, "<no value> Rita"}, // T renders the other form, as go-i18n
 		{"de", "nope", []any{"Name", "Rita"}, "nope"},
 		{"fr", "a", []any{"Name", "Rita"}, "Hi Rita"},
+		{"de", "e", []any{"Name", "Rita"}, "Hey Rita"}, // an empty message is no message: go-i18n falls back
 	}
 	for _, tc := range tests {
 		if got := locs[tc.lang].T(tc.id, tc.kv...); got != tc.want {
