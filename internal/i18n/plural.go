@@ -28,7 +28,8 @@ func newPluralRules(b *goi18n.Bundle, lang string) (*pluralRules, error) {
 	return &pluralRules{loc: goi18n.NewLocalizer(b, lang)}, nil
 }
 
-// form is the index of the plural form (see pluralMessage.forms) the language uses for count.
+// form is the index of the plural form (zero, one, two, few, many, other: formOther is the last; see message)
+// the language uses for count; ok is false when go-i18n could not tell.
 func (r *pluralRules) form(count int) (int, bool) {
 	if count >= 0 && count < len(r.memo) {
 		if f := r.memo[count].Load(); f != 0 {
