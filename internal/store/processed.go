@@ -73,6 +73,8 @@ func (s *Store) MarkProcessed(ctx context.Context, key string, resp []byte) erro
 // PruneProcessed deletes processed entries first written more than olderThan ago and returns how many it
 // deleted. It walks the log from its oldest record: nothing is decoded.
 func (s *Store) PruneProcessed(ctx context.Context, olderThan time.Duration) (int, error) {
+	s.indexing.RLock() // Close's snapshot of the index must not keep what this deletes
+	defer s.indexing.RUnlock()
 	var stale []staleRecord
 	n, err := s.pruneBefore(ctx, "prune processed", "olderThan", olderThan, logHasBefore, func(tx *bbolt.Tx, cutoff time.Time) (int, error) {
 		var err error
@@ -82,6 +84,7 @@ func (s *Store) PruneProcessed(ctx context.Context, olderThan time.Duration) (in
 	if err != nil {
 		return 0, err
 	}
+	s.written()
 	for _, r := range stale {
 		s.processed.remove(r.hash, r.sec)
 	}

@@ -397,35 +397,54 @@ func TestCloseOnFullDiskMarksWithoutSnapshot(t *testing.T) {
 	}
 }
 
-// TestCloseWaitsForInFlightCompletions: a completion written but not yet indexed when Close starts is in Close's
-// snapshot (Close waits for it), so the next Open, from the snapshot, still knows the activity was processed.
-func TestCloseWaitsForInFlightCompletions(t *testing.T) {
+// TestCloseWaitsForInFlightWriters: a completion written but not yet indexed when Close starts is in Close's
+// snapshot, and a prune committed but not yet applied to the index is not (Close waits for both), so the next
+// Open, from the snapshot, still knows what was processed and forgets what was pruned.
+func TestCloseWaitsForInFlightWriters(t *testing.T) {
+	ctx := context.Background()
 	for _, tc := range []struct {
-		name string
-		opts Options
-	}{{"write-ahead log", Options{}}, {"state file", Options{WALSize: -1}}} {
+		name  string
+		opts  Options
+		fill  func(t *testing.T, s *Store, c *snapClock)
+		write func(s *Store) error // blocked by afterWrite between its commit and its index update
+		key   string
+		want  bool // whether key is processed after the restart
+	}{
+		{"completion through the write-ahead log", Options{}, nil,
+			func(s *Store) error { return s.CompleteActivity(ctx, "in-flight", "tok", []byte("answer")) }, "in-flight", true},
+		{"completion in the state file", Options{WALSize: -1}, nil,
+			func(s *Store) error { return s.CompleteActivity(ctx, "in-flight", "tok", []byte("answer")) }, "in-flight", true},
+		{"prune", Options{}, func(t *testing.T, s *Store, c *snapClock) {
+			completeN(t, s, "old", 5, true)
+			c.now = snapT0.Add(50 * time.Hour)
+		}, func(s *Store) error { _, err := s.PruneProcessed(ctx, 48*time.Hour); return err }, "old-0", false},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx := context.Background()
+			c := &snapClock{now: snapT0}
+			tc.opts.Now = c.Now
 			path := filepath.Join(t.TempDir(), "accessbot.db")
 			s, err := Open(path, tc.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
+			if tc.fill != nil {
+				tc.fill(t, s, c)
+			}
 			written, release := make(chan struct{}), make(chan struct{})
 			s.afterWrite = func() { close(written); <-release }
-			completed := make(chan error, 1)
-			go func() { completed <- s.CompleteActivity(ctx, "in-flight", "tok", []byte("answer")) }()
+			done := make(chan error, 1)
+			go func() { done <- tc.write(s) }()
 			<-written
 			closed := make(chan error, 1)
 			go func() { closed <- s.Close() }()
-			// Close must not return while the completion is written but not indexed: give it time to (wrongly) do so.
+			// Close must not return while the write is committed but not indexed: give it time to (wrongly) do so.
 			select {
 			case err := <-closed:
-				t.Fatalf("Close returned (%v) while a completion was written but not indexed", err)
+				t.Fatalf("Close returned (%v) while a write was committed but not indexed", err)
 			case <-time.After(300 * time.Millisecond):
 			}
 			close(release)
-			if err := <-completed; err != nil {
+			if err := <-done; err != nil {
 				t.Fatal(err)
 			}
 			if err := <-closed; err != nil {
@@ -436,8 +455,14 @@ func TestCloseWaitsForInFlightCompletions(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer r.Close()
-			if _, ok, err := r.Processed(ctx, "in-flight"); !r.fromSnap || err != nil || !ok {
-				t.Fatalf("after Close: from snapshot %v, processed %v (%v)", r.fromSnap, ok, err)
+			if !r.fromSnap {
+				t.Fatal("Open after a clean Close built the index from the log")
+			}
+			if got := r.processed.has(keyHash(tc.key)); got != tc.want {
+				t.Errorf("after the restart the index has %s: %v, want %v", tc.key, got, tc.want)
+			}
+			if _, ok, err := r.Processed(ctx, tc.key); err != nil || ok != tc.want {
+				t.Errorf("after the restart %s processed: %v (%v), want %v", tc.key, ok, err, tc.want)
 			}
 		})
 	}

@@ -178,10 +178,10 @@ type Store struct {
 	completing  completionLocks
 	processed   processedIndex
 	fromSnap    bool // the processed index was loaded from Close's snapshot, not built from the log (tests)
-	// indexing is held shared by each writer of a processed-activity record from its write to its index entry,
-	// and exclusively by Close, so that Close's snapshot of the index holds every record written.
+	// indexing is held shared by each writer of processed-activity records (completions, pruning) from its
+	// commit to its index update, and exclusively by Close, so that Close's snapshot matches the log.
 	indexing sync.RWMutex
-	// afterWrite, when set (tests), runs between a completion's write and its index entry.
+	// afterWrite, when set (tests), runs between a completion's or a prune's commit and its index update.
 	afterWrite func()
 	resident   residentTrim
 	wal        *walTurns // nil: no write-ahead log (Options.WALSize < 0)
