@@ -48,9 +48,7 @@ func (s *Store) MarkProcessed(ctx context.Context, key string, resp []byte) erro
 	if err := checkKey(op, "key", key); err != nil {
 		return err
 	}
-	defer s.completing.lock(key)()
-	s.indexing.RLock()
-	defer s.indexing.RUnlock()
+	defer s.writingRecord(key)()
 	h, now, seq := keyHash(key), logSecond(s.now()), s.processed.nextSeq()
 	added := false
 	// Concurrent turns' writes share one commit (group commit): the function is idempotent.

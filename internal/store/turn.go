@@ -213,9 +213,7 @@ const opCompleteTurn = "complete turn"
 // stamped, see TurnWrites.Stamped), then drops the claim token holds and any pending answer of key. A pending
 // answer is written with it (PendingAnswers.Flush).
 func (s *Store) writeCompletion(ctx context.Context, key, token string, resp []byte, w TurnWrites) error {
-	defer s.completing.lock(key)()
-	s.indexing.RLock()
-	defer s.indexing.RUnlock()
+	defer s.writingRecord(key)()
 	now := s.now().UTC()
 	h, sec, seq := keyHash(key), logSecond(now), s.processed.nextSeq()
 	var kept bool
@@ -255,6 +253,18 @@ func (s *Store) writeCompletion(ctx context.Context, key, token string, resp []b
 	s.written()
 	s.finishCompletion(key, token, h, sec, kept)
 	return nil
+}
+
+// writingRecord begins a write of key's processed-activity record: it waits until no other completion of key
+// runs (completing) and holds indexing shared, so that Close waits for the record's index entry; done ends it.
+// Both are always taken in this order.
+func (s *Store) writingRecord(key string) (done func()) {
+	unlock := s.completing.lock(key)
+	s.indexing.RLock()
+	return func() {
+		s.indexing.RUnlock()
+		unlock()
+	}
 }
 
 // written runs the test hook afterWrite, if set.
