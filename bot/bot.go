@@ -16,6 +16,7 @@ import (
 	"github.com/accessbot/accessbot/internal/botframework"
 	"github.com/accessbot/accessbot/internal/entitlement"
 	"github.com/accessbot/accessbot/internal/lifecycle"
+	"github.com/accessbot/accessbot/internal/memo"
 	"github.com/accessbot/accessbot/internal/reviews"
 	"github.com/accessbot/accessbot/internal/store"
 )
@@ -152,13 +153,13 @@ type Bot struct {
 	core *lifecycle.Core
 	// known is which users' conversation references are stored, as far as this process saw (router.go
 	// remember; references are never deleted).
-	known *memo[struct{}]
+	known *memo.Map[string, struct{}]
 	// shown is the hash of the card each updated message shows (by conversation and activity id), so an
 	// update that would show the same card again is not sent (notify.go updateCard).
-	shown *memo[[32]byte]
+	shown *memo.Map[string, [32]byte]
 	// serviceURLs is each tenant's service URL as this process last read or wrote it (notify.go
 	// noteServiceURL); serviceURLMu orders the reads and writes behind it.
-	serviceURLs  *memo[storedServiceURL]
+	serviceURLs  *memo.Map[string, storedServiceURL]
 	serviceURLMu sync.Mutex
 }
 
@@ -198,10 +199,10 @@ func New(cfg Config) (*Bot, error) {
 		now:     cfg.Now,
 		byName:  map[string]*commandSpec{},
 		verbs:   map[string]verbHandler{},
-		known:   newMemo[struct{}](maxKnownConversations),
-		shown:   newMemo[[32]byte](maxShownCards),
+		known:   memo.New[string, struct{}](maxKnownConversations),
+		shown:   memo.New[string, [32]byte](maxShownCards),
 
-		serviceURLs: newMemo[storedServiceURL](maxServiceURLTenants),
+		serviceURLs: memo.New[string, storedServiceURL](maxServiceURLTenants),
 	}
 	if b.metrics == nil {
 		b.metrics = noMetrics{}

@@ -208,7 +208,7 @@ func (b *Bot) updateCard(ctx context.Context, ref store.CardRef, card *cards.Car
 	raw, jerr := card.JSON()
 	sum := sha256.Sum256(raw)
 	key := ref.ConversationID + "/" + ref.ActivityID
-	if old, ok := b.shown.get(key); jerr == nil && ok && old == sum {
+	if old, ok := b.shown.Get(key); jerr == nil && ok && old == sum {
 		return nil // one update per real change: this message already shows exactly this card
 	}
 	err := b.cfg.Connector.Update(ctx, ref.ServiceURL, ref.ConversationID, ref.ActivityID, cardActivity(card))
@@ -218,7 +218,7 @@ func (b *Bot) updateCard(ctx context.Context, ref store.CardRef, card *cards.Car
 		return nil
 	}
 	if err == nil && jerr == nil {
-		b.shown.put(key, sum)
+		b.shown.Put(key, sum)
 	}
 	return err
 }
@@ -484,13 +484,13 @@ func (b *Bot) noteServiceURL(ctx context.Context, t *turn) {
 			return
 		}
 	}
-	b.serviceURLs.put(t.tenantID, storedServiceURL{url: t.act.ServiceURL, at: now})
+	b.serviceURLs.Put(t.tenantID, storedServiceURL{url: t.act.ServiceURL, at: now})
 }
 
 // serviceURLStored reports whether this process read or wrote url as tenantID's stored service URL, last, less
 // than serviceURLRecheck before now.
 func (b *Bot) serviceURLStored(tenantID, url string, now time.Time) bool {
-	s, ok := b.serviceURLs.get(tenantID)
+	s, ok := b.serviceURLs.Get(tenantID)
 	return ok && s.url == url && now.Sub(s.at) < serviceURLRecheck
 }
 

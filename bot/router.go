@@ -96,13 +96,13 @@ func (b *Bot) remember(ctx context.Context, t *turn) *store.ConversationRef {
 		Locale:           t.act.Locale,
 		UpdatedAt:        b.now(),
 	}
-	if _, ok := b.known.get(conversationKey(t.tenantID, t.userID)); ok {
+	if _, ok := b.known.Get(conversationKey(t.tenantID, t.userID)); ok {
 		return &ref
 	}
 	_, err := b.cfg.Store.Conversation(ctx, t.tenantID, t.userID)
 	switch {
 	case err == nil:
-		b.known.put(conversationKey(t.tenantID, t.userID), struct{}{})
+		b.known.Put(conversationKey(t.tenantID, t.userID), struct{}{})
 		return &ref
 	case errors.Is(err, store.ErrNotFound): // nothing stored to keep a name or locale from
 		if b.putConversation(ctx, t, ref) {
@@ -133,7 +133,7 @@ func (b *Bot) putConversation(ctx context.Context, t *turn, ref store.Conversati
 		t.log.WarnContext(ctx, "store conversation reference", "err", err)
 		return false
 	}
-	b.known.put(conversationKey(ref.TenantID, ref.AADObjectID), struct{}{})
+	b.known.Put(conversationKey(ref.TenantID, ref.AADObjectID), struct{}{})
 	return true
 }
 

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/accessbot/accessbot/internal/memo"
 	"github.com/accessbot/accessbot/internal/netx"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel"
@@ -26,7 +27,7 @@ func (m *Metrics) Transport(system string, base http.RoundTripper) http.RoundTri
 	if base == nil {
 		base = netx.Transport()
 	}
-	return &transport{m: m, system: system, base: base}
+	return &transport{m: m, system: system, base: base, ops: memo.New[opKey, *opMetrics](maxOps)}
 }
 
 type transport struct {
@@ -36,10 +37,10 @@ type transport struct {
 
 	// ops remembers, per method and path, the operation and its metric children (opOf), so a request to a
 	// path seen before costs one map lookup instead of Operation's regular expressions and the metric
-	// vectors' label hashing. Bounded by maxOps (paths with ids make one entry each): when full it starts
-	// over. byOp holds one opMetrics per operation (few: the label set is small by design), shared by paths.
+	// vectors' label hashing; bounded by maxOps (paths with ids make one entry each). byOp holds one
+	// opMetrics per operation (few: the label set is small by design), shared by paths; mu guards it.
+	ops  *memo.Map[opKey, *opMetrics]
 	mu   sync.Mutex
-	ops  map[opKey]*opMetrics
 	byOp map[string]*opMetrics
 }
 
@@ -60,12 +61,11 @@ type opMetrics struct {
 // opOf returns the operation of a request with method and path, looked up once per method and path.
 func (t *transport) opOf(method, path string) *opMetrics {
 	k := opKey{method, path}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if o, ok := t.ops[k]; ok {
+	if o, ok := t.ops.Get(k); ok {
 		return o
 	}
 	op := Operation(method, path)
+	t.mu.Lock()
 	o, ok := t.byOp[op]
 	if !ok {
 		o = &opMetrics{op: op}
@@ -78,10 +78,8 @@ func (t *transport) opOf(method, path string) *opMetrics {
 		}
 		t.byOp[op] = o
 	}
-	if t.ops == nil || len(t.ops) >= maxOps {
-		t.ops = map[opKey]*opMetrics{}
-	}
-	t.ops[k] = o
+	t.mu.Unlock()
+	t.ops.Put(k, o)
 	return o
 }
 

@@ -59,8 +59,8 @@ func TestTransportRemembersOperations(t *testing.T) {
 	if got := testutil.CollectAndCount(m.outDuration); got != 3 {
 		t.Errorf("%d duration series, want 3", got)
 	}
-	if tr := rt.(*transport); len(tr.ops) > maxOps || len(tr.byOp) != 3 {
-		t.Errorf("%d paths and %d operations remembered, want at most %d and 3", len(tr.ops), len(tr.byOp), maxOps)
+	if tr := rt.(*transport); tr.ops.Len() > maxOps || len(tr.byOp) != 3 {
+		t.Errorf("%d paths and %d operations remembered, want at most %d and 3", tr.ops.Len(), len(tr.byOp), maxOps)
 	}
 }
 
